@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, imports pointing down only:
+// CKernels (C, runtime CPU dispatch) → Tensors (tensor + tape autodiff) → NeuralNetworks (layers, optimizers)
+// → LanguageModels → Alignment → Constitutional → charter (CLI).
+let package = Package(
+    name: "Charter",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
+        .library(name: "LanguageModels", targets: ["LanguageModels"]),
+        .executable(name: "charter", targets: ["CharterCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "CKernels", cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "Tensors", dependencies: ["CKernels"]),
+        .target(name: "NeuralNetworks", dependencies: ["Tensors"]),
+        // The language-model layer: tokenizers and checkpoint formats are standalone targets (no tensor dependency).
+        .target(name: "Tokenizers"),
+        .target(name: "SafeTensors"),
+        .target(name: "Gzip"),
+        .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors"]),
+        .executableTarget(
+            name: "CharterCLI",
+            dependencies: [
+                "CKernels", "Tensors", "NeuralNetworks", "LanguageModels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "KernelsTests", dependencies: ["CKernels"]),
+        // Tests find their fixtures next to their sources (#filePath), so no resource bundles are needed.
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "CKernels"]),
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Tensors"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "GzipTests", dependencies: ["Gzip"]),
+        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// DEFLATE/gzip decompression in pure Swift.

@@ -1,0 +1,1 @@
+// Tokenizers from Hugging Face tokenizer.json files.

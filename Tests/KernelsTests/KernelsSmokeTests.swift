@@ -1,0 +1,5 @@
+import XCTest
+
+final class KernelsSmokeTests: XCTestCase {
+    func testModuleBuilds() throws { XCTAssertTrue(true) }
+}

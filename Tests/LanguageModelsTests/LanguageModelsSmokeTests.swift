@@ -1,0 +1,5 @@
+import XCTest
+
+final class LanguageModelsSmokeTests: XCTestCase {
+    func testModuleBuilds() throws { XCTAssertTrue(true) }
+}
