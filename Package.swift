@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "SafeTensors"),
         .target(name: "Gzip"),
+        // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
+        .target(name: "Datasets", dependencies: ["Gzip"]),
         .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors"]),
         .executableTarget(
             name: "CharterCLI",
@@ -38,6 +40,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "GzipTests", dependencies: ["Gzip"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels"]),
     ],
     swiftLanguageModes: [.v5]

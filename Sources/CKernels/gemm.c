@@ -3,14 +3,37 @@
 #include "ck_threads.h"
 #include <stddef.h>
 
-int ck_path_supported(int path) { return path == CK_PATH_AUTO || path == CK_PATH_PORTABLE; }
-static int ck_current_path = CK_PATH_PORTABLE;
+int ck_path_supported(int path) {
+    switch (path) {
+    case CK_PATH_AUTO:
+    case CK_PATH_PORTABLE: return 1;
+#if defined(__x86_64__)
+    case CK_PATH_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case CK_PATH_AVX512: return __builtin_cpu_supports("avx512f");
+#elif defined(__aarch64__)
+    case CK_PATH_NEON: return 1;
+#endif
+    default: return 0;
+    }
+}
+
+static int ck_best_path(void) {
+    if (ck_path_supported(CK_PATH_AVX512)) return CK_PATH_AVX512;
+    if (ck_path_supported(CK_PATH_AVX2)) return CK_PATH_AVX2;
+    if (ck_path_supported(CK_PATH_NEON)) return CK_PATH_NEON;
+    return CK_PATH_PORTABLE;
+}
+
+static int ck_current_path = 0;  // 0: not yet chosen
 int ck_set_path(int path) {
     if (!ck_path_supported(path)) return -1;
-    ck_current_path = CK_PATH_PORTABLE;
+    ck_current_path = path == CK_PATH_AUTO ? ck_best_path() : path;
     return 0;
 }
-int ck_active_path(void) { return ck_current_path; }
+int ck_active_path(void) {
+    if (ck_current_path == 0) ck_current_path = ck_best_path();
+    return ck_current_path;
+}
 const char *ck_path_name(int path) {
     switch (path) {
     case CK_PATH_PORTABLE: return "portable";

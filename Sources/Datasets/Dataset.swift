@@ -1,0 +1,1 @@
+// TRL-format datasets: standard and conversational, JSONL and JSONL.gz.
