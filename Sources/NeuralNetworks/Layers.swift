@@ -1,0 +1,96 @@
+import Tensors
+
+/// y = x·Wᵀ + b, with W stored (out, in) as in PyTorch and Hugging Face checkpoints.
+public final class Linear: Module {
+    public var weight: Tensor
+    public var bias: Tensor?
+
+    /// Initialised like PyTorch: U(−1/√in, 1/√in) for weight and bias.
+    public init(inputSize: Int, outputSize: Int, bias: Bool = true, generator: inout SeededGenerator) {
+        let bound = 1 / Float(inputSize).squareRoot()
+        weight = .randomUniform([outputSize, inputSize], lower: -bound, upper: bound, generator: &generator)
+        self.bias = bias ? .randomUniform([outputSize], lower: -bound, upper: bound, generator: &generator) : nil
+        weight.requiresGrad = true
+        self.bias?.requiresGrad = true
+    }
+
+    public init(weight: Tensor, bias: Tensor? = nil) {
+        self.weight = weight
+        self.bias = bias
+    }
+
+    public var inputSize: Int { weight.shape[1] }
+    public var outputSize: Int { weight.shape[0] }
+
+    /// x: (…, in) → (…, out)
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let y = Tensor.matmul(x, weight, transposeB: true)
+        return bias.map { y + $0 } ?? y
+    }
+}
+
+/// A lookup table of vectors: token ids → (…, size).
+public final class Embedding: Module {
+    public var weight: Tensor
+
+    public init(count: Int, size: Int, standardDeviation: Float = 1, generator: inout SeededGenerator) {
+        weight = .randomNormal([count, size], standardDeviation: standardDeviation, generator: &generator)
+        weight.requiresGrad = true
+    }
+
+    public init(weight: Tensor) { self.weight = weight }
+
+    /// ids (shape `shape`) → (shape…, size)
+    public func callAsFunction(_ ids: [Int32], shape: Shape) -> Tensor {
+        weight.gathered(rows: ids, indexShape: shape)
+    }
+}
+
+/// LayerNorm over the last axis with optional affine weight and bias.
+public final class LayerNorm: Module {
+    public var weight: Tensor?
+    public var bias: Tensor?
+    public let epsilon: Float
+
+    public init(size: Int, epsilon: Float = 1e-5, weight: Bool = true, bias: Bool = true) {
+        self.epsilon = epsilon
+        self.weight = weight ? .ones([size]) : nil
+        self.bias = bias ? .zeros([size]) : nil
+        self.weight?.requiresGrad = true
+        self.bias?.requiresGrad = true
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.layerNorm(weight: weight, bias: bias, epsilon: epsilon) }
+}
+
+/// RMSNorm over the last axis (Llama).
+public final class RMSNorm: Module {
+    public var weight: Tensor
+    public let epsilon: Float
+
+    public init(size: Int, epsilon: Float = 1e-6) {
+        self.epsilon = epsilon
+        weight = .ones([size])
+        weight.requiresGrad = true
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.rmsNorm(weight: weight, epsilon: epsilon) }
+}
+
+/// Inverted dropout: zeroes each element with probability `rate` in training and scales the rest by 1/(1−rate).
+public final class Dropout: Module {
+    public let rate: Float
+    public var isTraining = true
+
+    public init(rate: Float) {
+        precondition(rate >= 0 && rate < 1, "dropout rate \(rate) must be in [0, 1)")
+        self.rate = rate
+    }
+
+    public func callAsFunction(_ x: Tensor, generator: inout SeededGenerator) -> Tensor {
+        guard isTraining, rate > 0 else { return x }
+        let keep = 1 - rate
+        let mask = Tensor(shape: x.shape, scalars: (0..<x.count).map { _ in generator.nextUniform() < keep ? 1 / keep : 0 })
+        return x * mask
+    }
+}

@@ -1,0 +1,34 @@
+/// Creating tensors.
+extension Tensor {
+    public static func zeros(_ shape: Shape) -> Tensor { full(shape, 0) }
+    public static func ones(_ shape: Shape) -> Tensor { full(shape, 1) }
+
+    /// A tensor with every element equal to `value`.
+    public static func full(_ shape: Shape, _ value: Float) -> Tensor {
+        Tensor(shape: shape, storage: TensorStorage(repeating: value, count: shape.elementCount))
+    }
+
+    /// 0, 1, …, count − 1 as floats.
+    public static func arange(_ count: Int) -> Tensor {
+        make([count]) { out in for i in 0..<count { out[i] = Float(i) } }
+    }
+
+    /// Samples of N(mean, std²) drawn from `generator`, in row-major order.
+    public static func randomNormal(_ shape: Shape, mean: Float = 0, standardDeviation: Float = 1,
+                                    generator: inout SeededGenerator) -> Tensor {
+        make(shape) { out in
+            for i in 0..<shape.elementCount { out[i] = mean + standardDeviation * generator.nextNormal() }
+        }
+    }
+
+    /// Samples of U[lower, upper) drawn from `generator`, in row-major order.
+    public static func randomUniform(_ shape: Shape, lower: Float = 0, upper: Float = 1,
+                                     generator: inout SeededGenerator) -> Tensor {
+        make(shape) { out in
+            for i in 0..<shape.elementCount { out[i] = lower + (upper - lower) * generator.nextUniform() }
+        }
+    }
+
+    /// A tensor of the same shape filled with `value`.
+    public func filled(with value: Float) -> Tensor { Tensor.full(shape, value) }
+}

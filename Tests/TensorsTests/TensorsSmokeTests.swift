@@ -1,5 +1,0 @@
-import XCTest
-
-final class TensorsSmokeTests: XCTestCase {
-    func testModuleBuilds() throws { XCTAssertTrue(true) }
-}
