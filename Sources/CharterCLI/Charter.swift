@@ -4,5 +4,13 @@ import ArgumentParser
 struct Charter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "charter",
-        abstract: "Align language models: RLHF, Constitutional AI, DPO — on a CPU or against inference servers.")
+        abstract: "Align language models: RLHF, Constitutional AI, DPO — on a CPU or against inference servers.",
+        subcommands: [Bench.self])
+}
+
+/// `charter bench …`: measurements that the README's benchmark table reports next to PyTorch's.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure Charter's kernels and training speed (compare with Benchmarks/pytorch).",
+        subcommands: [TrainingBenchmark.self])
 }

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import LanguageModels
+import NeuralNetworks
+import Tensors
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `charter bench train`: forward + backward + clipping + AdamW for nanoGPT's shakespeare-char GPT, the same
+/// step as Benchmarks/pytorch/bench_train.py, printed as one JSON line.
+struct TrainingBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training throughput of a GPT of nanoGPT's shakespeare-char shape (6×384, context 256, batch 12).")
+
+    @Option(help: "Measured steps (after the warm-up steps).") var steps = 10
+    @Option(help: "Warm-up steps, not measured.") var warmup = 3
+    @Option(help: "Kernel threads (default: CHARTER_THREADS or all cores).") var threads: Int?
+    @Option(help: "Batch size.") var batch = 12
+    @Option(help: "Print each step's time to standard error.") var verbose = false
+
+    func run() throws {
+        if let threads { ComputeThreads.count = threads }
+        let configuration = GPTConfiguration.shakespeareCharacters
+        let time = configuration.contextLength
+        var generator = SeededGenerator(seed: 1337)
+        let model = GPTModel(configuration, generator: &generator)
+        // One fixed batch, as the PyTorch script: inputs are tokens 0..<T of each row, targets 1...T.
+        let rows = (0..<batch).map { _ in (0...time).map { _ in Int32(generator.next() % UInt64(configuration.vocabularySize)) } }
+        let inputs = rows.flatMap { $0.dropLast() }, targets = rows.flatMap { $0.dropFirst() }
+        let optimizer = AdamW(parameters: model.trainableParameters(), learningRate: 6e-4, beta1: 0.9, beta2: 0.95,
+                              epsilon: 1e-8, weightDecay: 0.1, noDecay: model.parametersWithoutDecay)
+        var stepTimes: [Double] = [], losses: [Float] = []
+        for step in 0..<(warmup + steps) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let loss = model(inputs, batch: batch, time: time).crossEntropy(targets: targets)
+            loss.backward()
+            clipGradientNorm(optimizer.parameters, maxNorm: 1)
+            optimizer.step()
+            optimizer.zeroGradients()
+            let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            losses.append(loss.item)
+            if step >= warmup { stepTimes.append(milliseconds) }
+            if verbose { FileHandle.standardError.write("step \(step): \(String(format: "%.1f", milliseconds)) ms, loss \(loss.item)\n".data(using: .utf8)!) }
+        }
+        let median = stepTimes.sorted()[stepTimes.count / 2]
+        var usage = rusage()
+        #if canImport(Darwin)
+        getrusage(RUSAGE_SELF, &usage)
+        let peakMegabytes = Double(usage.ru_maxrss) / 1_048_576  // bytes on macOS
+        #else
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let peakMegabytes = Double(usage.ru_maxrss) / 1024       // KiB on Linux
+        #endif
+        let result: [String: Any] = [
+            "impl": "charter", "tokens_per_s": Double(batch * time) / (median / 1000), "step_ms_median": median,
+            "step_ms_min": stepTimes.min() ?? 0, "step_ms_max": stepTimes.max() ?? 0, "peak_rss_mb": peakMegabytes,
+            "threads": ComputeThreads.count, "params": model.parameterCount,
+            "loss_first": losses.first ?? 0, "loss_last": losses.last ?? 0,
+        ]
+        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
+    }
+}

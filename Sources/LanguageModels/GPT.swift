@@ -1,0 +1,146 @@
+import Foundation
+import NeuralNetworks
+import Tensors
+
+/// Configuration of a GPT-2-style decoder; `CodingKeys` are the Hugging Face `config.json` names.
+public struct GPTConfiguration: Codable, Equatable, Sendable {
+    public var vocabularySize = 50257       // tokens in the vocabulary
+    public var contextLength = 1024         // learned positions (longest sequence)
+    public var layerCount = 12              // transformer blocks
+    public var headCount = 12               // attention heads (head size = width / heads)
+    public var width = 768                  // residual stream size
+    public var layerNormEpsilon: Float = 1e-5
+    /// "gelu_new" (tanh approximation, GPT-2) or "gelu" (exact erf, nanoGPT).
+    public var activation = "gelu_new"
+    /// Biases in linear layers and LayerNorms (GPT-2 has them; nanoGPT's benchmark shape does not).
+    public var bias = true
+
+    enum CodingKeys: String, CodingKey {
+        case vocabularySize = "vocab_size", contextLength = "n_positions", layerCount = "n_layer"
+        case headCount = "n_head", width = "n_embd", layerNormEpsilon = "layer_norm_epsilon"
+        case activation = "activation_function", bias
+    }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = GPTConfiguration()
+        vocabularySize = try container.decodeIfPresent(Int.self, forKey: .vocabularySize) ?? defaults.vocabularySize
+        contextLength = try container.decodeIfPresent(Int.self, forKey: .contextLength) ?? defaults.contextLength
+        layerCount = try container.decodeIfPresent(Int.self, forKey: .layerCount) ?? defaults.layerCount
+        headCount = try container.decodeIfPresent(Int.self, forKey: .headCount) ?? defaults.headCount
+        width = try container.decodeIfPresent(Int.self, forKey: .width) ?? defaults.width
+        layerNormEpsilon = try container.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? defaults.layerNormEpsilon
+        activation = try container.decodeIfPresent(String.self, forKey: .activation) ?? defaults.activation
+        bias = try container.decodeIfPresent(Bool.self, forKey: .bias) ?? defaults.bias
+    }
+
+    /// nanoGPT's "shakespeare-char" model: the shape of `charter bench train`.
+    public static let shakespeareCharacters: GPTConfiguration = {
+        var configuration = GPTConfiguration()
+        configuration.vocabularySize = 65
+        configuration.contextLength = 256
+        configuration.layerCount = 6
+        configuration.headCount = 6
+        configuration.width = 384
+        configuration.activation = "gelu"
+        configuration.bias = false
+        return configuration
+    }()
+}
+
+/// Causal self-attention with separate query/key/value projections (GPT-2's fused `c_attn` is split on load).
+final class GPTAttention: Module {
+    let query: Linear, key: Linear, value: Linear
+    let output: Linear
+    let headCount: Int
+
+    init(_ configuration: GPTConfiguration, generator: inout SeededGenerator) {
+        let width = configuration.width
+        headCount = configuration.headCount
+        query = GPTModel.linear(width, width, configuration.bias, 0.02, &generator)
+        key = GPTModel.linear(width, width, configuration.bias, 0.02, &generator)
+        value = GPTModel.linear(width, width, configuration.bias, 0.02, &generator)
+        // Scaled init of residual projections (GPT-2 paper): keeps the residual stream's variance from growing with depth.
+        output = GPTModel.linear(width, width, configuration.bias, 0.02 / (2 * Float(configuration.layerCount)).squareRoot(), &generator)
+    }
+
+    /// x: (B, T, C) -> (B, T, C)
+    func callAsFunction(_ x: Tensor, keyMask: [UInt8]?) -> Tensor {
+        let (batch, time, width) = (x.shape[0], x.shape[1], x.shape[2])
+        func heads(_ projection: Linear) -> Tensor {
+            projection(x).reshaped([batch, time, headCount, width / headCount]).permuted([0, 2, 1, 3])  // (B, H, T, D)
+        }
+        let attended = Tensor.scaledDotProductAttention(query: heads(query), key: heads(key), value: heads(value),
+                                                        causal: true, keyMask: keyMask)
+        return output(attended.permuted([0, 2, 1, 3]).reshaped([batch, time, width]))
+    }
+}
+
+final class GPTBlock: Module {
+    let attentionNorm: LayerNorm
+    let attention: GPTAttention
+    let mlpNorm: LayerNorm
+    let up: Linear
+    let down: Linear
+    let exactGELU: Bool
+
+    init(_ configuration: GPTConfiguration, generator: inout SeededGenerator) {
+        let width = configuration.width
+        attentionNorm = LayerNorm(size: width, epsilon: configuration.layerNormEpsilon, bias: configuration.bias)
+        attention = GPTAttention(configuration, generator: &generator)
+        mlpNorm = LayerNorm(size: width, epsilon: configuration.layerNormEpsilon, bias: configuration.bias)
+        up = GPTModel.linear(width, 4 * width, configuration.bias, 0.02, &generator)
+        down = GPTModel.linear(4 * width, width, configuration.bias, 0.02 / (2 * Float(configuration.layerCount)).squareRoot(), &generator)
+        exactGELU = configuration.activation == "gelu"
+    }
+
+    /// x: (B, T, C) -> (B, T, C)
+    func callAsFunction(_ x: Tensor, keyMask: [UInt8]?) -> Tensor {
+        let x = x + attention(attentionNorm(x), keyMask: keyMask)
+        return x + down(up(mlpNorm(x)).gelu(approximate: !exactGELU))
+    }
+}
+
+/// A GPT-2-style decoder-only transformer: learned positions, pre-LayerNorm blocks, tied output head.
+public final class GPTModel: Module {
+    public let configuration: GPTConfiguration
+    let tokenEmbedding: Embedding
+    let positionEmbedding: Embedding
+    let blocks: [GPTBlock]
+    let finalNorm: LayerNorm
+
+    /// A randomly initialised model (normal(0, 0.02) weights, as GPT-2), from `generator`.
+    public init(_ configuration: GPTConfiguration, generator: inout SeededGenerator) {
+        self.configuration = configuration
+        tokenEmbedding = Embedding(count: configuration.vocabularySize, size: configuration.width, standardDeviation: 0.02, generator: &generator)
+        positionEmbedding = Embedding(count: configuration.contextLength, size: configuration.width, standardDeviation: 0.02, generator: &generator)
+        var blocks: [GPTBlock] = []
+        for _ in 0..<configuration.layerCount { blocks.append(GPTBlock(configuration, generator: &generator)) }
+        self.blocks = blocks
+        finalNorm = LayerNorm(size: configuration.width, epsilon: configuration.layerNormEpsilon, bias: configuration.bias)
+    }
+
+    /// Logits for every position: ids (B·T values, row-major) -> (B, T, V).
+    /// - Parameter keyMask: optional (B, T) padding mask, nonzero = real token.
+    public func callAsFunction(_ ids: [Int32], batch: Int, time: Int, keyMask: [UInt8]? = nil) -> Tensor {
+        precondition(ids.count == batch * time, "\(ids.count) ids for batch \(batch) × time \(time)")
+        precondition(time <= configuration.contextLength, "sequence of \(time) exceeds the context of \(configuration.contextLength)")
+        var x = tokenEmbedding(ids, shape: [batch, time]) + positionEmbedding.weight.slice(axis: 0, 0..<time)  // (B, T, C)
+        for block in blocks { x = block(x, keyMask: keyMask) }
+        return Tensor.matmul(finalNorm(x), tokenEmbedding.weight, transposeB: true)  // tied head: (B, T, V)
+    }
+
+    /// Parameters that AdamW should not decay: everything with fewer than two axes (norms, biases).
+    public var parametersWithoutDecay: [Tensor] { parameters().filter { $0.rank < 2 } }
+
+    static func linear(_ input: Int, _ output: Int, _ bias: Bool, _ standardDeviation: Float,
+                       _ generator: inout SeededGenerator) -> Linear {
+        let weight = Tensor.randomNormal([output, input], standardDeviation: standardDeviation, generator: &generator)
+        weight.requiresGrad = true
+        let biasTensor = bias ? Tensor.zeros([output]) : nil
+        biasTensor?.requiresGrad = true
+        return Linear(weight: weight, bias: biasTensor)
+    }
+}

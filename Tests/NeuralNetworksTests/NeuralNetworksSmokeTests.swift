@@ -1,5 +1,0 @@
-import XCTest
-
-final class NeuralNetworksSmokeTests: XCTestCase {
-    func testModuleBuilds() throws { XCTAssertTrue(true) }
-}
