@@ -1,14 +1,30 @@
-// A tiny persistent thread pool with static partitioning, shared by every parallel kernel.
+// A small persistent thread pool with static partitioning, shared by every parallel kernel.
 // Static chunks (not work stealing) keep floating-point reductions deterministic for a given thread count.
+// Workers are created once and wait for the next region by spinning briefly (regions often come back to
+// back, and a futex wake costs microseconds) and then sleeping on a condition variable, so idle workers
+// don't burn a core that other processes need.
 #include "ck_threads.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define ck_cpu_relax() _mm_pause()
+#elif defined(__aarch64__)
+#define ck_cpu_relax() __asm__ __volatile__("yield")
+#else
+#define ck_cpu_relax() ((void)0)
+#endif
 
 #define CK_MAX_THREADS 256
+// How long a waiting thread spins before it sleeps: long enough to bridge the gap between two kernels of
+// one training step, short enough not to steal a core for long.
+#define CK_SPIN_NANOSECONDS 200000
 
-static int ck_thread_count = 0;           // 0: not yet initialised
-static _Thread_local int ck_in_parallel = 0;  // nested parallel regions run serially
+static _Atomic int ck_thread_count = 0;             // 0: not yet initialised
+static _Thread_local int ck_in_parallel = 0;        // nested parallel regions run serially
 
 static int ck_default_threads(void) {
     const char *env = getenv("CHARTER_THREADS");
@@ -22,28 +38,109 @@ static int ck_default_threads(void) {
 }
 
 int ck_get_num_threads(void) {
-    if (ck_thread_count == 0) ck_thread_count = ck_default_threads();
-    return ck_thread_count;
+    int count = atomic_load_explicit(&ck_thread_count, memory_order_relaxed);
+    if (count == 0) {
+        count = ck_default_threads();
+        atomic_store_explicit(&ck_thread_count, count, memory_order_relaxed);
+    }
+    return count;
 }
 
 void ck_set_num_threads(int count) {
     if (count < 1) count = 1;
     if (count > CK_MAX_THREADS) count = CK_MAX_THREADS;
-    ck_thread_count = count;
+    atomic_store_explicit(&ck_thread_count, count, memory_order_relaxed);
+}
+
+// The pool runs one region at a time; `submit` queues callers from different threads.
+static struct {
+    pthread_mutex_t submit;
+    pthread_mutex_t lock;           // guards `sleepers` and the two condition variables
+    pthread_cond_t wake, done;
+    int sleepers;                   // workers blocked on `wake`
+    int workers;                    // worker threads created so far (the caller is not one)
+    // (region sequence number << 9) | participants, bumped once per region; workers wait for it to change.
+    // Carrying the participant count in the same word lets a worker that sits out one region tell so
+    // without reading fields that the next region may already be overwriting.
+    _Atomic uint64_t generation;
+    _Atomic int64_t pending;        // participating workers still running the current region
+    // The current region, written before `generation` is bumped.
+    ck_parallel_body body;
+    void *context;
+    int64_t count, participants;
+} ck_pool = {
+    .submit = PTHREAD_MUTEX_INITIALIZER,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .wake = PTHREAD_COND_INITIALIZER,
+    .done = PTHREAD_COND_INITIALIZER,
+};
+
+static uint64_t ck_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// Thread `index` of `participants` gets the index-th contiguous chunk of [0, count).
+static void ck_run_chunk(int64_t index) {
+    int64_t count = ck_pool.count, participants = ck_pool.participants;
+    int64_t chunk = count / participants, extra = count % participants;
+    int64_t begin = index * chunk + (index < extra ? index : extra);
+    int64_t end = begin + chunk + (index < extra ? 1 : 0);
+    if (begin < end) ck_pool.body(ck_pool.context, begin, end);
 }
 
 typedef struct {
-    ck_parallel_body body;
-    void *context;
-    int64_t begin, end;
-} ck_task;
+    int64_t index;
+    uint64_t seen;  // generation current when the worker was created
+} ck_worker_start;
 
-static void *ck_run_task(void *arg) {
-    ck_task *task = (ck_task *)arg;
-    ck_in_parallel = 1;
-    task->body(task->context, task->begin, task->end);
-    ck_in_parallel = 0;
+static void *ck_worker_main(void *arg) {
+    ck_worker_start start = *(ck_worker_start *)arg;
+    free(arg);
+    ck_in_parallel = 1;  // a worker only ever runs region bodies
+    uint64_t seen = start.seen;
+    for (;;) {
+        uint64_t deadline = ck_now_ns() + CK_SPIN_NANOSECONDS;
+        for (int spins = 0; atomic_load_explicit(&ck_pool.generation, memory_order_acquire) == seen; spins++) {
+            ck_cpu_relax();
+            if ((spins & 255) == 255 && ck_now_ns() > deadline) {
+                pthread_mutex_lock(&ck_pool.lock);
+                ck_pool.sleepers++;
+                while (atomic_load_explicit(&ck_pool.generation, memory_order_acquire) == seen)
+                    pthread_cond_wait(&ck_pool.wake, &ck_pool.lock);
+                ck_pool.sleepers--;
+                pthread_mutex_unlock(&ck_pool.lock);
+            }
+        }
+        seen = atomic_load_explicit(&ck_pool.generation, memory_order_acquire);
+        if (start.index >= (int64_t)(seen & 511)) continue;
+        ck_run_chunk(start.index);
+        if (atomic_fetch_sub_explicit(&ck_pool.pending, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&ck_pool.lock);
+            pthread_cond_broadcast(&ck_pool.done);
+            pthread_mutex_unlock(&ck_pool.lock);
+        }
+    }
     return NULL;
+}
+
+// Creates workers until `wanted` exist (called with `submit` held). Returns how many exist.
+static int ck_grow_pool(int wanted) {
+    while (ck_pool.workers < wanted) {
+        ck_worker_start *start = malloc(sizeof *start);
+        if (!start) break;
+        start->index = ck_pool.workers + 1;
+        start->seen = atomic_load_explicit(&ck_pool.generation, memory_order_relaxed);
+        pthread_t handle;
+        if (pthread_create(&handle, NULL, ck_worker_main, start) != 0) {
+            free(start);
+            break;
+        }
+        pthread_detach(handle);
+        ck_pool.workers++;
+    }
+    return ck_pool.workers;
 }
 
 void ck_parallel_for(int64_t count, int64_t grain, ck_parallel_body body, void *context) {
@@ -56,15 +153,34 @@ void ck_parallel_for(int64_t count, int64_t grain, ck_parallel_body body, void *
         body(context, 0, count);
         return;
     }
-    ck_task tasks[CK_MAX_THREADS];
-    pthread_t handles[CK_MAX_THREADS];
-    int64_t chunk = count / threads, extra = count % threads, start = 0;
-    for (int64_t t = 0; t < threads; t++) {
-        int64_t size = chunk + (t < extra ? 1 : 0);
-        tasks[t] = (ck_task){body, context, start, start + size};
-        start += size;
+    pthread_mutex_lock(&ck_pool.submit);
+    int64_t workers = ck_grow_pool((int)threads - 1);
+    if (threads > workers + 1) threads = workers + 1;
+    ck_pool.body = body;
+    ck_pool.context = context;
+    ck_pool.count = count;
+    ck_pool.participants = threads;
+    atomic_store_explicit(&ck_pool.pending, threads - 1, memory_order_relaxed);
+    uint64_t previous = atomic_load_explicit(&ck_pool.generation, memory_order_relaxed);
+    atomic_store_explicit(&ck_pool.generation, ((previous >> 9) + 1) << 9 | (uint64_t)threads,
+                          memory_order_release);
+    pthread_mutex_lock(&ck_pool.lock);
+    if (ck_pool.sleepers > 0) pthread_cond_broadcast(&ck_pool.wake);
+    pthread_mutex_unlock(&ck_pool.lock);
+
+    ck_in_parallel = 1;
+    ck_run_chunk(0);
+    ck_in_parallel = 0;
+
+    uint64_t deadline = ck_now_ns() + CK_SPIN_NANOSECONDS;
+    for (int spins = 0; atomic_load_explicit(&ck_pool.pending, memory_order_acquire) != 0; spins++) {
+        ck_cpu_relax();
+        if ((spins & 255) == 255 && ck_now_ns() > deadline) {
+            pthread_mutex_lock(&ck_pool.lock);
+            while (atomic_load_explicit(&ck_pool.pending, memory_order_acquire) != 0)
+                pthread_cond_wait(&ck_pool.done, &ck_pool.lock);
+            pthread_mutex_unlock(&ck_pool.lock);
+        }
     }
-    for (int64_t t = 1; t < threads; t++) pthread_create(&handles[t], NULL, ck_run_task, &tasks[t]);
-    ck_run_task(&tasks[0]);
-    for (int64_t t = 1; t < threads; t++) pthread_join(handles[t], NULL);
+    pthread_mutex_unlock(&ck_pool.submit);
 }

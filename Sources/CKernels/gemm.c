@@ -1,7 +1,21 @@
-// Reference GEMM: correct on every CPU, slow. The dispatched, packed kernels replace the body of ck_sgemm.
+// GEMM dispatcher: picks the instruction-set path, splits C into per-thread rectangles, and runs the
+// Goto/BLIS blocked algorithm on each rectangle with the path's packing routines and micro-kernel.
+//
+// Loop nest per rectangle (rows × cols of C), innermost last:
+//   rows in MC blocks → k in KC blocks (pack A block: L3) → cols in NC blocks (pack B block: L2)
+//   → MR row panels (one A panel stays in L1) → NR column panels (streamed from L2) → micro-kernel.
+// K is never split across threads and the KC blocking depends only on K, so every element of C is
+// computed by the same sequence of roundings whatever the thread count: results are bit-identical
+// across thread counts, not just across runs.
 #include "ck_gemm.h"
 #include "ck_threads.h"
-#include <stddef.h>
+#include "gemm_internal.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+// ---- Path selection.
 
 int ck_path_supported(int path) {
     switch (path) {
@@ -9,7 +23,7 @@ int ck_path_supported(int path) {
     case CK_PATH_PORTABLE: return 1;
 #if defined(__x86_64__)
     case CK_PATH_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case CK_PATH_AVX512: return __builtin_cpu_supports("avx512f");
+    case CK_PATH_AVX512: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
 #elif defined(__aarch64__)
     case CK_PATH_NEON: return 1;
 #endif
@@ -24,16 +38,34 @@ static int ck_best_path(void) {
     return CK_PATH_PORTABLE;
 }
 
-static int ck_current_path = 0;  // 0: not yet chosen
+// The path AUTO stands for: CHARTER_KERNEL_PATH when it names a supported path, else the best.
+static int ck_default_path(void) {
+    const char *env = getenv("CHARTER_KERNEL_PATH");
+    if (env && *env) {
+        for (int path = CK_PATH_PORTABLE; path <= CK_PATH_NEON; path++)
+            if (strcmp(env, ck_path_name(path)) == 0 && ck_path_supported(path)) return path;
+    }
+    return ck_best_path();
+}
+
+static _Atomic int ck_current_path = 0;  // 0: not yet chosen
+
 int ck_set_path(int path) {
     if (!ck_path_supported(path)) return -1;
-    ck_current_path = path == CK_PATH_AUTO ? ck_best_path() : path;
+    atomic_store_explicit(&ck_current_path, path == CK_PATH_AUTO ? ck_default_path() : path,
+                          memory_order_relaxed);
     return 0;
 }
+
 int ck_active_path(void) {
-    if (ck_current_path == 0) ck_current_path = ck_best_path();
-    return ck_current_path;
+    int path = atomic_load_explicit(&ck_current_path, memory_order_relaxed);
+    if (path == 0) {
+        path = ck_default_path();
+        atomic_store_explicit(&ck_current_path, path, memory_order_relaxed);
+    }
+    return path;
 }
+
 const char *ck_path_name(int path) {
     switch (path) {
     case CK_PATH_PORTABLE: return "portable";
@@ -44,21 +76,213 @@ const char *ck_path_name(int path) {
     }
 }
 
-void ck_sgemm(int transA, int transB, int64_t M, int64_t N, int64_t K,
-              float alpha, const float *A, int64_t lda,
-              const float *B, int64_t ldb,
-              float beta, float *C, int64_t ldc) {
-    for (int64_t i = 0; i < M; i++) {
-        for (int64_t j = 0; j < N; j++) {
+static const ck_gemm_kernels *ck_active_kernels(void) {
+    switch (ck_active_path()) {
+#if defined(__x86_64__)
+    case CK_PATH_AVX512: return ck_gemm_kernels_avx512();
+    case CK_PATH_AVX2: return ck_gemm_kernels_avx2();
+#endif
+#if defined(__aarch64__)
+    case CK_PATH_NEON: return ck_gemm_kernels_neon();
+#endif
+    default: return ck_gemm_kernels_portable();
+    }
+}
+
+// ---- Per-thread packing buffers, kept between calls (reallocating them each call costs page faults that
+// dominate small products) and freed when the thread exits.
+
+typedef struct {
+    float *data;
+    size_t capacity;  // floats
+} ck_scratch;
+
+static pthread_key_t ck_scratch_key;
+static pthread_once_t ck_scratch_once = PTHREAD_ONCE_INIT;
+
+static void ck_scratch_free(void *pointer) {
+    ck_scratch *scratch = pointer;
+    free(scratch->data);
+    free(scratch);
+}
+
+static void ck_scratch_make_key(void) { pthread_key_create(&ck_scratch_key, ck_scratch_free); }
+
+// Returns a 64-byte aligned buffer of at least `floats` floats, or NULL when out of memory.
+static float *ck_scratch_get(size_t floats) {
+    pthread_once(&ck_scratch_once, ck_scratch_make_key);
+    ck_scratch *scratch = pthread_getspecific(ck_scratch_key);
+    if (!scratch) {
+        scratch = calloc(1, sizeof *scratch);
+        if (!scratch) return NULL;
+        pthread_setspecific(ck_scratch_key, scratch);
+    }
+    if (scratch->capacity < floats) {
+        free(scratch->data);
+        size_t bytes = (floats * sizeof(float) + 63) & ~(size_t)63;
+        scratch->data = aligned_alloc(64, bytes);
+        scratch->capacity = scratch->data ? floats : 0;
+    }
+    return scratch->data;
+}
+
+// ---- The serial blocked product on one rectangle of C.
+
+typedef struct {
+    const ck_gemm_kernels *kernels;
+    int transA, transB;
+    int64_t M, N, K;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+    int64_t lda, ldb, ldc;
+    int64_t strideA, strideB, strideC;
+    int64_t kc;                   // depth of a packed block, from K alone (see the top of the file)
+    int64_t rowTiles, colTiles;   // each product's C is split into rowTiles × colTiles rectangles
+} ck_gemm_job;
+
+static int64_t ck_min(int64_t a, int64_t b) { return a < b ? a : b; }
+
+// Plain loops for when no packing buffer can be had; slow but never wrong.
+static void ck_gemm_unpacked(const ck_gemm_job *job, const float *A, const float *B, float *C, int64_t row0,
+                             int64_t row1, int64_t col0, int64_t col1) {
+    for (int64_t i = row0; i < row1; i++) {
+        for (int64_t j = col0; j < col1; j++) {
             float sum = 0;
-            for (int64_t p = 0; p < K; p++) {
-                float a = transA ? A[p * lda + i] : A[i * lda + p];
-                float b = transB ? B[j * ldb + p] : B[p * ldb + j];
+            for (int64_t p = 0; p < job->K; p++) {
+                float a = job->transA ? A[p * job->lda + i] : A[i * job->lda + p];
+                float b = job->transB ? B[j * job->ldb + p] : B[p * job->ldb + j];
                 sum += a * b;
             }
-            C[i * ldc + j] = alpha * sum + (beta == 0 ? 0 : beta * C[i * ldc + j]);
+            float *c = C + i * job->ldc + j;
+            *c = job->alpha * sum + (job->beta == 0 ? 0 : job->beta * *c);
         }
     }
+}
+
+static void ck_gemm_rectangle(const ck_gemm_job *job, const float *A, const float *B, float *C, int64_t row0,
+                              int64_t row1, int64_t col0, int64_t col1) {
+    const ck_gemm_kernels *kern = job->kernels;
+    const int64_t MR = kern->mr, NR = kern->nr, K = job->K, KC = job->kc;
+    const int64_t MC = ck_min(kern->mc, (row1 - row0 + MR - 1) / MR * MR);
+    const int64_t NC = ck_min(kern->nc, (col1 - col0 + NR - 1) / NR * NR);
+    const int64_t offsetB = (MC * KC + 15) / 16 * 16;  // keeps the B panels 64-byte aligned
+    float *packedA = ck_scratch_get((size_t)(offsetB + NC * KC));
+    if (!packedA) {
+        ck_gemm_unpacked(job, A, B, C, row0, row1, col0, col1);
+        return;
+    }
+    float *packedB = packedA + offsetB;
+    // op(A)[i, p] sits at A[i*lda + p], or at A[p*lda + i] when transposed; likewise for B.
+    const int64_t aRow = job->transA ? 1 : job->lda, aDepth = job->transA ? job->lda : 1;
+    const int64_t bCol = job->transB ? job->ldb : 1, bDepth = job->transB ? 1 : job->ldb;
+
+    for (int64_t ic = row0; ic < row1; ic += MC) {
+        const int64_t mc = ck_min(MC, row1 - ic);
+        for (int64_t pc = 0; pc < K; pc += KC) {
+            const int64_t kc = ck_min(KC, K - pc);
+            // The first K block applies beta; the later ones accumulate onto it.
+            const float beta = pc == 0 ? job->beta : 1.0f;
+            kern->pack_a(job->transA, mc, kc, A + ic * aRow + pc * aDepth, job->lda, packedA);
+            for (int64_t jc = col0; jc < col1; jc += NC) {
+                const int64_t nc = ck_min(NC, col1 - jc);
+                kern->pack_b(!job->transB, nc, kc, B + pc * bDepth + jc * bCol, job->ldb, packedB);
+                for (int64_t ir = 0; ir < mc; ir += MR) {
+                    const float *panelA = packedA + ir * kc;
+                    float *rowC = C + (ic + ir) * job->ldc + jc;
+                    const int64_t m = ck_min(MR, mc - ir);
+                    for (int64_t jr = 0; jr < nc; jr += NR)
+                        kern->kernel(kc, panelA, packedB + jr * kc, rowC + jr, job->ldc, m, ck_min(NR, nc - jr),
+                                     job->alpha, beta);
+                }
+            }
+        }
+    }
+}
+
+// C = beta * C for the products that multiply nothing (K == 0 or alpha == 0); beta == 0 writes zeros.
+static void ck_gemm_scale(const ck_gemm_job *job, float *C, int64_t row0, int64_t row1, int64_t col0,
+                          int64_t col1) {
+    for (int64_t i = row0; i < row1; i++) {
+        float *row = C + i * job->ldc;
+        if (job->beta == 0) {
+            for (int64_t j = col0; j < col1; j++) row[j] = 0;
+        } else if (job->beta != 1) {
+            for (int64_t j = col0; j < col1; j++) row[j] *= job->beta;
+        }
+    }
+}
+
+// Splits [0, extent) into `parts` ranges on multiples of `unit` (whole micro-tiles) and returns the i-th.
+static void ck_split(int64_t extent, int64_t unit, int64_t parts, int64_t i, int64_t *begin, int64_t *end) {
+    int64_t units = (extent + unit - 1) / unit;
+    *begin = ck_min(extent, units * i / parts * unit);
+    *end = ck_min(extent, units * (i + 1) / parts * unit);
+}
+
+// Tasks are (product, row tile, col tile) triples numbered row-major; ck_parallel_for hands each thread a
+// contiguous run of them.
+static void ck_gemm_tasks(void *context, int64_t begin, int64_t end) {
+    const ck_gemm_job *job = context;
+    const int64_t tilesPerProduct = job->rowTiles * job->colTiles;
+    for (int64_t task = begin; task < end; task++) {
+        int64_t product = task / tilesPerProduct, tile = task % tilesPerProduct;
+        int64_t row0, row1, col0, col1;
+        ck_split(job->M, job->kernels->mr, job->rowTiles, tile / job->colTiles, &row0, &row1);
+        ck_split(job->N, job->kernels->nr, job->colTiles, tile % job->colTiles, &col0, &col1);
+        if (row0 >= row1 || col0 >= col1) continue;
+        const float *A = job->A + product * job->strideA;
+        const float *B = job->B + product * job->strideB;
+        float *C = job->C + product * job->strideC;
+        if (job->K == 0 || job->alpha == 0)
+            ck_gemm_scale(job, C, row0, row1, col0, col1);
+        else
+            ck_gemm_rectangle(job, A, B, C, row0, row1, col0, col1);
+    }
+}
+
+static int64_t ck_gcd(int64_t a, int64_t b) {
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+// Chooses how many rectangles each product's C is cut into, and their rows × cols grid, so that
+// batch × tiles divides evenly over the threads with the least duplicated packing.
+static void ck_plan_tiles(ck_gemm_job *job, int64_t batch) {
+    job->rowTiles = job->colTiles = 1;
+    int64_t threads = ck_get_num_threads();
+    // Below ~100k multiply-adds a product is over before a second thread would have woken up.
+    if (threads <= 1 || job->M * job->N * job->K * batch < 100000) return;
+    int64_t tiles = threads / ck_gcd(batch, threads);
+    if (tiles <= 1) return;
+    const int64_t MR = job->kernels->mr, NR = job->kernels->nr;
+    const int64_t rowUnits = (job->M + MR - 1) / MR, colUnits = (job->N + NR - 1) / NR;
+    double bestCost = 0;
+    for (int64_t rows = 1; rows <= tiles; rows++) {
+        if (tiles % rows) continue;
+        int64_t cols = tiles / rows;
+        // Work of the largest rectangle in micro-tiles, plus the packing each rectangle repeats: cutting
+        // rows makes every rectangle pack all of B's columns, cutting columns all of A's rows.
+        double area = (double)((rowUnits + rows - 1) / rows * MR) * (double)((colUnits + cols - 1) / cols * NR);
+        double packing = (double)((job->M + rows - 1) / rows + (job->N + cols - 1) / cols);
+        double cost = area * (double)job->K / 16.0 + packing * (double)job->K;
+        if (bestCost == 0 || cost < bestCost) {
+            bestCost = cost;
+            job->rowTiles = rows;
+            job->colTiles = cols;
+        }
+    }
+}
+
+// A depth block of at most kern->kc, with the K blocks made equal so the last one is not a sliver.
+static int64_t ck_plan_depth(const ck_gemm_kernels *kern, int64_t K) {
+    if (K <= kern->kc) return K < 1 ? 1 : K;
+    int64_t blocks = (K + kern->kc - 1) / kern->kc;
+    return (K + blocks - 1) / blocks;
 }
 
 void ck_sgemm_batched(int transA, int transB, int64_t M, int64_t N, int64_t K,
@@ -66,7 +290,21 @@ void ck_sgemm_batched(int transA, int transB, int64_t M, int64_t N, int64_t K,
                       const float *B, int64_t ldb, int64_t strideB,
                       float beta, float *C, int64_t ldc, int64_t strideC,
                       int64_t batch) {
-    for (int64_t b = 0; b < batch; b++)
-        ck_sgemm(transA, transB, M, N, K, alpha, A + b * strideA, lda, B + b * strideB, ldb,
-                 beta, C + b * strideC, ldc);
+    if (M <= 0 || N <= 0 || batch <= 0) return;
+    if (K < 0) K = 0;
+    ck_gemm_job job = {
+        .kernels = ck_active_kernels(), .transA = transA != 0, .transB = transB != 0,
+        .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
+        .lda = lda, .ldb = ldb, .ldc = ldc, .strideA = strideA, .strideB = strideB, .strideC = strideC,
+    };
+    job.kc = ck_plan_depth(job.kernels, K);
+    ck_plan_tiles(&job, batch);
+    ck_parallel_for(batch * job.rowTiles * job.colTiles, 1, ck_gemm_tasks, &job);
+}
+
+void ck_sgemm(int transA, int transB, int64_t M, int64_t N, int64_t K,
+              float alpha, const float *A, int64_t lda,
+              const float *B, int64_t ldb,
+              float beta, float *C, int64_t ldc) {
+    ck_sgemm_batched(transA, transB, M, N, K, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
 }

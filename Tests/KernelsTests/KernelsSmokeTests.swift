@@ -1,5 +1,0 @@
-import XCTest
-
-final class KernelsSmokeTests: XCTestCase {
-    func testModuleBuilds() throws { XCTAssertTrue(true) }
-}
