@@ -67,13 +67,14 @@ final class GPTAttention: Module {
     }
 
     /// x: (B, T, C) -> (B, T, C)
-    func callAsFunction(_ x: Tensor, keyMask: [UInt8]?) -> Tensor {
+    func callAsFunction(_ x: Tensor, keyMask: [UInt8]?, cache: KVCache?, layer: Int) -> Tensor {
         let (batch, time, width) = (x.shape[0], x.shape[1], x.shape[2])
         func heads(_ projection: Linear) -> Tensor {
             projection(x).reshaped([batch, time, headCount, width / headCount]).permuted([0, 2, 1, 3])  // (B, H, T, D)
         }
-        let attended = Tensor.scaledDotProductAttention(query: heads(query), key: heads(key), value: heads(value),
-                                                        causal: true, keyMask: keyMask)
+        var (k, v) = (heads(key), heads(value))
+        if let cache { (k, v) = cache.update(layer: layer, keys: k, values: v) }
+        let attended = Tensor.scaledDotProductAttention(query: heads(query), key: k, value: v, causal: true, keyMask: keyMask)
         return output(attended.permuted([0, 2, 1, 3]).reshaped([batch, time, width]))
     }
 }
@@ -97,14 +98,14 @@ final class GPTBlock: Module {
     }
 
     /// x: (B, T, C) -> (B, T, C)
-    func callAsFunction(_ x: Tensor, keyMask: [UInt8]?) -> Tensor {
-        let x = x + attention(attentionNorm(x), keyMask: keyMask)
+    func callAsFunction(_ x: Tensor, keyMask: [UInt8]?, cache: KVCache?, layer: Int) -> Tensor {
+        let x = x + attention(attentionNorm(x), keyMask: keyMask, cache: cache, layer: layer)
         return x + down(up(mlpNorm(x)).gelu(approximate: !exactGELU))
     }
 }
 
 /// A GPT-2-style decoder-only transformer: learned positions, pre-LayerNorm blocks, tied output head.
-public final class GPTModel: Module {
+public final class GPTModel: CausalLanguageModel {
     public let configuration: GPTConfiguration
     let tokenEmbedding: Embedding
     let positionEmbedding: Embedding
@@ -122,14 +123,32 @@ public final class GPTModel: Module {
         finalNorm = LayerNorm(size: configuration.width, epsilon: configuration.layerNormEpsilon, bias: configuration.bias)
     }
 
-    /// Logits for every position: ids (B·T values, row-major) -> (B, T, V).
-    /// - Parameter keyMask: optional (B, T) padding mask, nonzero = real token.
-    public func callAsFunction(_ ids: [Int32], batch: Int, time: Int, keyMask: [UInt8]? = nil) -> Tensor {
-        precondition(ids.count == batch * time, "\(ids.count) ids for batch \(batch) × time \(time)")
-        precondition(time <= configuration.contextLength, "sequence of \(time) exceeds the context of \(configuration.contextLength)")
-        var x = tokenEmbedding(ids, shape: [batch, time]) + positionEmbedding.weight.slice(axis: 0, 0..<time)  // (B, T, C)
-        for block in blocks { x = block(x, keyMask: keyMask) }
-        return Tensor.matmul(finalNorm(x), tokenEmbedding.weight, transposeB: true)  // tied head: (B, T, V)
+    public var vocabularySize: Int { configuration.vocabularySize }
+    public var maximumSequenceLength: Int? { configuration.contextLength }
+    public var layerCount: Int { configuration.layerCount }
+
+    public func forward(_ input: ModelInput, cache: KVCache?) -> ModelOutput {
+        let (batch, time) = (input.batch, input.time)
+        let past = cache?.length ?? 0
+        precondition(past + time <= configuration.contextLength,
+                     "sequence of \(past + time) exceeds the context of \(configuration.contextLength)")
+        let positionVectors = input.positions.map { positionEmbedding($0, shape: [batch, time]) }
+            ?? positionEmbedding.weight.slice(axis: 0, past..<(past + time))  // (T, C), shared by the batch
+        var x = tokenEmbedding(input.ids, shape: [batch, time]) + positionVectors  // (B, T, C)
+        var hiddenStates: [Tensor] = input.outputHiddenStates ? [x] : []
+        for (layer, block) in blocks.enumerated() {
+            x = block(x, keyMask: input.attentionMask, cache: cache, layer: layer)
+            if input.outputHiddenStates { hiddenStates.append(x) }
+        }
+        let normalized = finalNorm(x)
+        if input.outputHiddenStates { hiddenStates[hiddenStates.count - 1] = normalized }
+        let logits = Tensor.matmul(normalized, tokenEmbedding.weight, transposeB: true)  // tied head: (B, T, V)
+        return ModelOutput(logits: logits, hiddenStates: hiddenStates)
+    }
+
+    /// Logits for every position of B sequences of T tokens: ids (B·T, row-major) -> (B, T, V).
+    public func callAsFunction(_ ids: [Int32], batch: Int, time: Int) -> Tensor {
+        forward(ModelInput(ids: ids, batch: batch, time: time), cache: nil).logits
     }
 
     /// Parameters that AdamW should not decay: everything with fewer than two axes (norms, biases).

@@ -1,0 +1,99 @@
+import NeuralNetworks
+import Tensors
+
+/// A decoder-only language model: token ids in, next-token logits out, with an optional KV cache.
+///
+/// Every architecture (Llama family, GPT-2) implements this, and everything above it — generation,
+/// log-probabilities, trainers, value and reward heads — uses only this protocol.
+public protocol CausalLanguageModel: Module {
+    var vocabularySize: Int { get }
+    /// Longest sequence the model supports (nil: limited only by memory, e.g. rotary positions).
+    var maximumSequenceLength: Int? { get }
+    /// Number of transformer blocks (hidden states has one more entry: the embeddings).
+    var layerCount: Int { get }
+    /// Runs the model on `input`, appending its keys and values to `cache` when given.
+    func forward(_ input: ModelInput, cache: KVCache?) -> ModelOutput
+}
+
+/// A batch of token sequences, right-aligned with the cache (B sequences of T new tokens each).
+public struct ModelInput {
+    /// B·T token ids, row-major.
+    public var ids: [Int32]
+    public var batch: Int
+    public var time: Int
+    /// (B, S) attention mask over all keys — the cached ones followed by these T — nonzero = real token.
+    /// nil: every key is real.
+    public var attentionMask: [UInt8]?
+    /// (B, T) position of each new token; nil: cache length + 0..<T for every sequence.
+    public var positions: [Int32]?
+    /// Return the hidden state after every block (and the embeddings) in `ModelOutput.hiddenStates`.
+    public var outputHiddenStates: Bool
+
+    public init(ids: [Int32], batch: Int, time: Int, attentionMask: [UInt8]? = nil, positions: [Int32]? = nil,
+                outputHiddenStates: Bool = false) {
+        precondition(ids.count == batch * time, "\(ids.count) ids for batch \(batch) × time \(time)")
+        self.ids = ids
+        self.batch = batch
+        self.time = time
+        self.attentionMask = attentionMask
+        self.positions = positions
+        self.outputHiddenStates = outputHiddenStates
+    }
+
+    /// Positions as HF computes them from a left-padded mask: the count of real tokens before each one
+    /// (padding gets position 1, a value that is never attended).
+    public static func positions(fromMask mask: [UInt8], batch: Int, keyLength: Int, time: Int) -> [Int32] {
+        var positions: [Int32] = []
+        for b in 0..<batch {
+            var running: Int32 = -1
+            var row: [Int32] = []
+            for s in 0..<keyLength {
+                if mask[b * keyLength + s] != 0 { running += 1 }
+                row.append(mask[b * keyLength + s] != 0 ? running : 1)
+            }
+            positions += row.suffix(time)
+        }
+        return positions
+    }
+}
+
+public struct ModelOutput {
+    /// (B, T, V)
+    public var logits: Tensor
+    /// (B, T, C) after the embeddings and after each block (the last one before the final norm), when requested.
+    public var hiddenStates: [Tensor]
+}
+
+/// Keys and values of every layer for the tokens seen so far, so each new token costs one position's work.
+public final class KVCache {
+    /// Per layer: (B, Hkv, S, D)
+    var keys: [Tensor?]
+    var values: [Tensor?]
+
+    public init(layerCount: Int) {
+        keys = Array(repeating: nil, count: layerCount)
+        values = Array(repeating: nil, count: layerCount)
+    }
+
+    /// Number of cached positions.
+    public var length: Int { keys.first??.shape[2] ?? 0 }
+
+    /// Appends this step's keys and values for `layer` and returns all of them.
+    func update(layer: Int, keys newKeys: Tensor, values newValues: Tensor) -> (Tensor, Tensor) {
+        let allKeys = keys[layer].map { Tensor.concatenate([$0, newKeys], axis: 2) } ?? newKeys
+        let allValues = values[layer].map { Tensor.concatenate([$0, newValues], axis: 2) } ?? newValues
+        keys[layer] = allKeys
+        values[layer] = allValues
+        return (allKeys, allValues)
+    }
+
+    /// Keeps only the sequences at `indices` (beam or batch pruning).
+    public func select(batchIndices indices: [Int]) {
+        func pick(_ t: Tensor?) -> Tensor? {
+            guard let t else { return nil }
+            return Tensor.concatenate(indices.map { t.slice(axis: 0, $0..<($0 + 1)) }, axis: 0)
+        }
+        keys = keys.map(pick)
+        values = values.map(pick)
+    }
+}

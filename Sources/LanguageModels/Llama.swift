@@ -1,0 +1,149 @@
+import Foundation
+import NeuralNetworks
+import Tensors
+
+/// Grouped-query self-attention with rotary positions (Llama, Mistral, Qwen2).
+final class LlamaAttention: Module {
+    let query: Linear, key: Linear, value: Linear, output: Linear
+    let headCount: Int, keyValueHeadCount: Int, headSize: Int
+    let slidingWindow: Int?
+
+    init(_ c: LlamaConfiguration, generator: inout SeededGenerator) {
+        headCount = c.headCount
+        keyValueHeadCount = c.resolvedKeyValueHeadCount
+        headSize = c.resolvedHeadSize
+        slidingWindow = c.effectiveSlidingWindow
+        query = Linear(inputSize: c.hiddenSize, outputSize: headCount * headSize, bias: c.queryKeyValueBias, generator: &generator)
+        key = Linear(inputSize: c.hiddenSize, outputSize: keyValueHeadCount * headSize, bias: c.queryKeyValueBias, generator: &generator)
+        value = Linear(inputSize: c.hiddenSize, outputSize: keyValueHeadCount * headSize, bias: c.queryKeyValueBias, generator: &generator)
+        output = Linear(inputSize: headCount * headSize, outputSize: c.hiddenSize, bias: c.outputBias, generator: &generator)
+    }
+
+    /// x: (B, T, C) -> (B, T, C); cos/sin: rotary tables of these T positions, (T, D/2) or (B, T, D/2).
+    func callAsFunction(_ x: Tensor, cos: Tensor, sin: Tensor, keyMask: [UInt8]?, cache: KVCache?, layer: Int) -> Tensor {
+        let (batch, time) = (x.shape[0], x.shape[1])
+        func heads(_ projection: Linear, _ count: Int) -> Tensor {
+            projection(x).reshaped([batch, time, count, headSize]).permuted([0, 2, 1, 3])  // (B, H, T, D)
+        }
+        let q = heads(query, headCount).rotaryEmbedding(cos: cos, sin: sin)
+        var k = heads(key, keyValueHeadCount).rotaryEmbedding(cos: cos, sin: sin)
+        var v = heads(value, keyValueHeadCount)
+        if let cache { (k, v) = cache.update(layer: layer, keys: k, values: v) }
+        let attended: Tensor
+        if let window = slidingWindow, k.shape[2] > window {
+            attended = Self.windowedAttention(q, k, v, window: window, keyMask: keyMask)
+        } else {
+            attended = Tensor.scaledDotProductAttention(query: q, key: k, value: v, causal: true, keyMask: keyMask)
+        }
+        return output(attended.permuted([0, 2, 1, 3]).reshaped([batch, time, headCount * headSize]))
+    }
+
+    /// Causal attention limited to the last `window` keys (Mistral), composed from primitives: used only when
+    /// the sequence is longer than the window.
+    static func windowedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, window: Int, keyMask: [UInt8]?) -> Tensor {
+        let (batch, heads, time, headSize) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        let (keyHeads, keyTime) = (k.shape[1], k.shape[2])
+        let group = heads / keyHeads
+        func repeated(_ t: Tensor) -> Tensor {
+            group == 1 ? t : t.unsqueezed(2).expanded(to: [batch, keyHeads, group, keyTime, headSize]).reshaped([batch, heads, keyTime, headSize])
+        }
+        let scores = Tensor.matmul(q, repeated(k), transposeB: true) * (1 / Float(headSize).squareRoot())
+        var blocked = [Float](repeating: 0, count: batch * time * keyTime)
+        for b in 0..<batch {
+            for t in 0..<time {
+                let absolute = t + keyTime - time
+                for s in 0..<keyTime where s > absolute || s <= absolute - window || (keyMask.map { $0[b * keyTime + s] == 0 } ?? false) {
+                    blocked[(b * time + t) * keyTime + s] = 1
+                }
+            }
+        }
+        let masked = scores.maskedFill(Tensor(shape: [batch, 1, time, keyTime], scalars: blocked), with: -.infinity)
+        return Tensor.matmul(masked.softmax(), repeated(v))
+    }
+}
+
+final class LlamaMLP: Module {
+    let gate: Linear, up: Linear, down: Linear
+
+    init(_ c: LlamaConfiguration, generator: inout SeededGenerator) {
+        gate = Linear(inputSize: c.hiddenSize, outputSize: c.intermediateSize, bias: c.mlpBias, generator: &generator)
+        up = Linear(inputSize: c.hiddenSize, outputSize: c.intermediateSize, bias: c.mlpBias, generator: &generator)
+        down = Linear(inputSize: c.intermediateSize, outputSize: c.hiddenSize, bias: c.mlpBias, generator: &generator)
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor { down(gate(x).swiGLU(up(x))) }
+}
+
+final class LlamaBlock: Module {
+    let attentionNorm: RMSNorm
+    let attention: LlamaAttention
+    let mlpNorm: RMSNorm
+    let mlp: LlamaMLP
+
+    init(_ c: LlamaConfiguration, generator: inout SeededGenerator) {
+        attentionNorm = RMSNorm(size: c.hiddenSize, epsilon: c.rmsNormEpsilon)
+        attention = LlamaAttention(c, generator: &generator)
+        mlpNorm = RMSNorm(size: c.hiddenSize, epsilon: c.rmsNormEpsilon)
+        mlp = LlamaMLP(c, generator: &generator)
+    }
+}
+
+/// The Llama-family decoder: RMSNorm, rotary positions, SwiGLU MLP, grouped-query attention.
+public final class LlamaModel: CausalLanguageModel {
+    public let configuration: LlamaConfiguration
+    let embedding: Embedding
+    let blocks: [LlamaBlock]
+    let finalNorm: RMSNorm
+    /// nil when tied to the embedding.
+    let head: Linear?
+    private let inverseFrequencies: [Double]
+
+    public init(_ configuration: LlamaConfiguration, generator: inout SeededGenerator) {
+        self.configuration = configuration
+        embedding = Embedding(count: configuration.vocabularySize, size: configuration.hiddenSize, standardDeviation: 0.02, generator: &generator)
+        blocks = (0..<configuration.layerCount).map { _ in LlamaBlock(configuration, generator: &generator) }
+        finalNorm = RMSNorm(size: configuration.hiddenSize, epsilon: configuration.rmsNormEpsilon)
+        head = configuration.tieWordEmbeddings ? nil
+            : Linear(inputSize: configuration.hiddenSize, outputSize: configuration.vocabularySize, bias: false, generator: &generator)
+        inverseFrequencies = configuration.inverseFrequencies()
+    }
+
+    public var vocabularySize: Int { configuration.vocabularySize }
+    public var maximumSequenceLength: Int? { nil }
+    public var layerCount: Int { configuration.layerCount }
+
+    public func forward(_ input: ModelInput, cache: KVCache?) -> ModelOutput {
+        let (batch, time) = (input.batch, input.time)
+        let past = cache?.length ?? 0
+        let positions = input.positions ?? (0..<batch).flatMap { _ in (0..<time).map { Int32(past + $0) } }
+        let (cos, sin) = rotaryTables(positions: positions, batch: batch, time: time, shared: input.positions == nil)
+        var x = embedding(input.ids, shape: [batch, time])  // (B, T, C)
+        var hiddenStates: [Tensor] = input.outputHiddenStates ? [x] : []
+        for (layer, block) in blocks.enumerated() {
+            x = x + block.attention(block.attentionNorm(x), cos: cos, sin: sin, keyMask: input.attentionMask, cache: cache, layer: layer)
+            x = x + block.mlp(block.mlpNorm(x))
+            if input.outputHiddenStates { hiddenStates.append(x) }
+        }
+        let normalized = finalNorm(x)
+        if input.outputHiddenStates { hiddenStates[hiddenStates.count - 1] = normalized }
+        let logits = Tensor.matmul(normalized, head?.weight ?? embedding.weight, transposeB: true)  // (B, T, V)
+        return ModelOutput(logits: logits, hiddenStates: hiddenStates)
+    }
+
+    /// cos and sin of position × inverse frequency, (T, D/2) when every sequence shares positions, else (B, T, D/2).
+    private func rotaryTables(positions: [Int32], batch: Int, time: Int, shared: Bool) -> (Tensor, Tensor) {
+        let half = inverseFrequencies.count
+        let rows = shared ? Array(positions.prefix(time)) : positions
+        var cos = [Float](), sin = [Float]()
+        cos.reserveCapacity(rows.count * half); sin.reserveCapacity(rows.count * half)
+        for position in rows {
+            for frequency in inverseFrequencies {
+                // Angles in float32 as transformers computes them, then cos/sin.
+                let angle = Float(Double(position)) * Float(frequency)
+                cos.append(Foundation.cos(angle)); sin.append(Foundation.sin(angle))
+            }
+        }
+        let shape = shared ? [time, half] : [batch, time, half]
+        return (Tensor(shape: shape, scalars: cos), Tensor(shape: shape, scalars: sin))
+    }
+}
