@@ -1,1 +1,0 @@
-// TRL-format datasets: standard and conversational, JSONL and JSONL.gz.

@@ -1,5 +1,0 @@
-import XCTest
-
-final class GzipSmokeTests: XCTestCase {
-    func testModuleBuilds() throws { XCTAssertTrue(true) }
-}
