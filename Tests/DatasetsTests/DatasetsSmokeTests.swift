@@ -1,0 +1,5 @@
+import XCTest
+
+final class DatasetsSmokeTests: XCTestCase {
+    func testModuleBuilds() throws { XCTAssertTrue(true) }
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class GzipSmokeTests: XCTestCase {
+    func testModuleBuilds() throws { XCTAssertTrue(true) }
+}
