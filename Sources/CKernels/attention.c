@@ -1,0 +1,197 @@
+// Fused causal attention with grouped-query heads.
+// Shapes: q, out, dout, dq (B, Hq, T, D); k, v, dk, dv (B, Hkv, S, D); lse (B, Hq, T); key_mask (B, S).
+// Work item = one (batch, kv head): its Hq/Hkv query heads are one contiguous (group·T, D) block, processed in
+// tiles of query rows so that only a tile × S block of scores ever exists (per-thread scratch). With a causal
+// mask a tile only computes scores for the keys its last row can see. The products run through ck_sgemm,
+// which is serial inside the parallel body, so each item is computed by one thread in a fixed order.
+#include "attention_kernels.h"
+#include "ck_vector.h"
+#include "vector_internal.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Query rows per tile: large enough for efficient products, small enough to skip most masked keys.
+#define CK_ATTENTION_TILE 64
+
+typedef struct {
+    int64_t Hq, Hkv, T, S, D;
+    const float *q, *k, *v, *out, *lse, *dout;
+    float scale;
+    int causal;
+    const uint8_t *key_mask;
+    float *out_w, *lse_w, *dq, *dk, *dv;
+    ck_attention_row_kernels rows;
+} attention_job;
+
+// Keys visible to query row t: j < visible_keys(t), further restricted by key_mask.
+static inline int64_t visible_keys(const attention_job *a, int64_t t) {
+    if (!a->causal) return a->S;
+    int64_t limit = t + 1 + a->S - a->T;
+    return limit < 0 ? 0 : (limit > a->S ? a->S : limit);
+}
+
+// ---- Portable row kernels
+
+static void softmax_row_portable(int64_t n, int64_t limit, const uint8_t *mask, float *p, float *lse) {
+    float max = -INFINITY;
+    for (int64_t j = 0; j < limit; j++)
+        if (!mask || mask[j]) max = p[j] > max ? p[j] : max;
+    if (max == -INFINITY) {
+        memset(p, 0, (size_t)n * sizeof(float));
+        *lse = -INFINITY;
+        return;
+    }
+    float sum = 0;
+    for (int64_t j = 0; j < limit; j++) {
+        float e = (!mask || mask[j]) ? expf(p[j] - max) : 0.0f;
+        p[j] = e;
+        sum += e;
+    }
+    for (int64_t j = limit; j < n; j++) p[j] = 0;
+    float inv = 1.0f / sum;
+    for (int64_t j = 0; j < limit; j++) p[j] *= inv;
+    *lse = max + logf(sum);
+}
+
+static void probability_gradient_row_portable(int64_t n, int64_t limit, const uint8_t *mask, float lse,
+                                              float delta, float *scores, float *dp) {
+    if (lse == -INFINITY) limit = 0;  // fully masked row: no probability mass, no gradient
+    for (int64_t j = 0; j < limit; j++) {
+        float p = (!mask || mask[j]) ? expf(scores[j] - lse) : 0.0f;
+        scores[j] = p;
+        dp[j] = p * (dp[j] - delta);
+    }
+    for (int64_t j = limit; j < n; j++) scores[j] = dp[j] = 0;
+}
+
+static float dot_portable(int64_t n, const float *a, const float *b) {
+    float sum = 0;
+    for (int64_t i = 0; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+static ck_attention_row_kernels row_kernels(void) {
+#if defined(__x86_64__) && defined(CK_HAVE_X86_ATTENTION)
+    switch (ck_current_isa()) {
+    case CK_ISA_AVX512: return ck_attention_rows_avx512;
+    case CK_ISA_AVX2: return ck_attention_rows_avx2;
+    default: break;
+    }
+#endif
+    return (ck_attention_row_kernels){softmax_row_portable, probability_gradient_row_portable, dot_portable};
+}
+
+// ---- Forward
+
+static void forward_item(const attention_job *a, int64_t item, float *scores) {
+    int64_t T = a->T, S = a->S, D = a->D, group = a->Hq / a->Hkv;
+    int64_t b = item / a->Hkv;
+    const float *k = a->k + item * S * D, *v = a->v + item * S * D;
+    const uint8_t *mask = a->key_mask ? a->key_mask + b * S : NULL;
+    for (int64_t g = 0; g < group; g++) {
+        int64_t head = item * group + g;  // (b, kv head, g) is query head b·Hq + kvh·group + g
+        for (int64_t t0 = 0; t0 < T; t0 += CK_ATTENTION_TILE) {
+            int64_t rows = T - t0 < CK_ATTENTION_TILE ? T - t0 : CK_ATTENTION_TILE;
+            int64_t keys = visible_keys(a, t0 + rows - 1);
+            const float *q = a->q + (head * T + t0) * D;
+            float *out = a->out_w + (head * T + t0) * D;
+            float *lse = a->lse_w + head * T + t0;
+            if (keys == 0) {
+                memset(out, 0, (size_t)(rows * D) * sizeof(float));
+                for (int64_t r = 0; r < rows; r++) lse[r] = -INFINITY;
+                continue;
+            }
+            ck_sgemm(0, 1, rows, keys, D, a->scale, q, D, k, D, 0, scores, keys);
+            for (int64_t r = 0; r < rows; r++)
+                a->rows.softmax(keys, visible_keys(a, t0 + r), mask, scores + r * keys, lse + r);
+            ck_sgemm(0, 0, rows, D, keys, 1, scores, keys, v, D, 0, out, D);
+        }
+    }
+}
+
+static void forward_body(void *context, int64_t begin, int64_t end) {
+    const attention_job *a = context;
+    float *scores = malloc((size_t)(CK_ATTENTION_TILE * a->S) * sizeof(float));
+    for (int64_t item = begin; item < end; item++) forward_item(a, item, scores);
+    free(scores);
+}
+
+void ck_attention_forward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D, const float *q,
+                          const float *k, const float *v, float scale, int causal, const uint8_t *key_mask,
+                          float *out, float *lse) {
+    if (B <= 0 || Hq <= 0 || T <= 0) return;
+    attention_job job = {.Hq = Hq, .Hkv = Hkv, .T = T, .S = S, .D = D, .q = q, .k = k, .v = v, .scale = scale,
+                         .causal = causal, .key_mask = key_mask, .out_w = out, .lse_w = lse,
+                         .rows = row_kernels()};
+    if (S <= 0) {  // nothing to attend to
+        memset(out, 0, (size_t)(B * Hq * T * D) * sizeof(float));
+        for (int64_t i = 0; i < B * Hq * T; i++) lse[i] = -INFINITY;
+        return;
+    }
+    ck_parallel_for(B * Hkv, 1, forward_body, &job);
+}
+
+// ---- Backward: dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dO ⊙ O)), dQ = scale dS K, dK = scale dSᵀ Q.
+
+static void backward_item(const attention_job *a, int64_t item, float *scores, float *dp) {
+    int64_t T = a->T, S = a->S, D = a->D, group = a->Hq / a->Hkv;
+    int64_t b = item / a->Hkv;
+    const float *k = a->k + item * S * D, *v = a->v + item * S * D;
+    float *dk = a->dk + item * S * D, *dv = a->dv + item * S * D;
+    const uint8_t *mask = a->key_mask ? a->key_mask + b * S : NULL;
+    memset(dk, 0, (size_t)(S * D) * sizeof(float));
+    memset(dv, 0, (size_t)(S * D) * sizeof(float));
+    for (int64_t g = 0; g < group; g++) {
+        int64_t head = item * group + g;
+        for (int64_t t0 = 0; t0 < T; t0 += CK_ATTENTION_TILE) {
+            int64_t rows = T - t0 < CK_ATTENTION_TILE ? T - t0 : CK_ATTENTION_TILE;
+            int64_t keys = visible_keys(a, t0 + rows - 1);
+            int64_t offset = (head * T + t0) * D;
+            const float *q = a->q + offset, *out = a->out + offset, *dout = a->dout + offset;
+            const float *lse = a->lse + head * T + t0;
+            float *dq = a->dq + offset;
+            if (keys == 0) {
+                memset(dq, 0, (size_t)(rows * D) * sizeof(float));
+                continue;
+            }
+            ck_sgemm(0, 1, rows, keys, D, a->scale, q, D, k, D, 0, scores, keys);
+            ck_sgemm(0, 1, rows, keys, D, 1, dout, D, v, D, 0, dp, keys);
+            for (int64_t r = 0; r < rows; r++) {
+                float delta = a->rows.dot(D, dout + r * D, out + r * D);
+                a->rows.probability_gradient(keys, visible_keys(a, t0 + r), mask, lse[r], delta, scores + r * keys,
+                                             dp + r * keys);
+            }
+            // scores now holds P, dp holds dS.
+            ck_sgemm(1, 0, keys, D, rows, 1, scores, keys, dout, D, 1, dv, D);
+            ck_sgemm(0, 0, rows, D, keys, a->scale, dp, keys, k, D, 0, dq, D);
+            ck_sgemm(1, 0, keys, D, rows, a->scale, dp, keys, q, D, 1, dk, D);
+        }
+    }
+}
+
+static void backward_body(void *context, int64_t begin, int64_t end) {
+    const attention_job *a = context;
+    float *scratch = malloc((size_t)(2 * CK_ATTENTION_TILE * a->S) * sizeof(float));
+    for (int64_t item = begin; item < end; item++)
+        backward_item(a, item, scratch, scratch + CK_ATTENTION_TILE * a->S);
+    free(scratch);
+}
+
+void ck_attention_backward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D, const float *q,
+                           const float *k, const float *v, float scale, int causal, const uint8_t *key_mask,
+                           const float *out, const float *lse, const float *dout, float *dq, float *dk, float *dv) {
+    if (B <= 0 || Hq <= 0) return;
+    attention_job job = {.Hq = Hq, .Hkv = Hkv, .T = T, .S = S, .D = D, .q = q, .k = k, .v = v, .out = out,
+                         .lse = lse, .dout = dout, .scale = scale, .causal = causal, .key_mask = key_mask,
+                         .dq = dq, .dk = dk, .dv = dv, .rows = row_kernels()};
+    if (S <= 0 || T <= 0) {
+        if (T > 0) memset(dq, 0, (size_t)(B * Hq * T * D) * sizeof(float));
+        if (S > 0) {
+            memset(dk, 0, (size_t)(B * Hkv * S * D) * sizeof(float));
+            memset(dv, 0, (size_t)(B * Hkv * S * D) * sizeof(float));
+        }
+        return;
+    }
+    ck_parallel_for(B * Hkv, 1, backward_body, &job);
+}

@@ -1,0 +1,77 @@
+// Elementwise kernel variants shared between vector_math.c (portable, dispatch) and the x86 files.
+#ifndef CHARTER_VECTOR_MATH_KERNELS_H
+#define CHARTER_VECTOR_MATH_KERNELS_H
+#include <math.h>
+#include <stdint.h>
+
+typedef void (*ck_unary_kernel)(int64_t n, const float *x, float *y);
+typedef void (*ck_binary_kernel)(int64_t n, const float *x, const float *dy, float *dx);
+
+#define CK_GELU_K0 0.7978845608028654f   // √(2/π)
+#define CK_GELU_K1 0.044715f
+#define CK_INV_SQRT2 0.70710678118654752f
+#define CK_INV_SQRT_2PI 0.39894228040143268f
+
+// erf(a) = a · P(a²) on [0, 0.5]; relative error 1.4e-9 (weighted least-squares fit, Lawson iterations).
+#define CK_ERF_P0 1.1283791655673403f
+#define CK_ERF_P1 -0.3761260857279826f
+#define CK_ERF_P2 0.1128282280901816f
+#define CK_ERF_P3 -0.026757184214865806f
+#define CK_ERF_P4 0.004717989963208836f
+// erfc(a) = exp(−a²) · t · Q(t), t = 1 / (1 + a/2), on [0.5, 10]; relative error 8.1e-9 (same fit).
+#define CK_ERFC_Q0 0.28207587968340786f
+#define CK_ERFC_Q1 0.28258669148905285f
+#define CK_ERFC_Q2 0.24136126797649063f
+#define CK_ERFC_Q3 0.21039402043676006f
+#define CK_ERFC_Q4 -0.04663423328529463f
+#define CK_ERFC_Q5 0.30927817465694024f
+#define CK_ERFC_Q6 -0.5157119969402708f
+#define CK_ERFC_Q7 0.298446372637376f
+#define CK_ERFC_Q8 -0.0617866018422418f
+// Where the erf series hands over to the erfc form (in a = |x|/√2).
+#define CK_ERF_SWITCH 0.5f
+
+// exp(−x²/2) with x² split exactly into hi + lo, so the rounding of x² (relative 6e-8, times x²/2 in the
+// exponent) does not reach the result: exp(−hi/2 − lo/2) ≈ exp(−hi/2) (1 − lo/2).
+static inline float ck_exp_minus_half_square_scalar(float x) {
+    float hi = x * x;
+    float lo = fmaf(x, x, -hi);
+    return expf(-0.5f * hi) * (1.0f - 0.5f * lo);
+}
+
+// erfc(−x/√2) = 2 Φ(x), accurate in relative terms over the whole line (no 1 − erf cancellation).
+static inline float ck_twice_normal_cdf_scalar(float x) {
+    // |x| beyond 20 saturates to 0 or 2; clamping keeps x² finite (NaN passes through the comparisons).
+    float v = x < -20.0f ? -20.0f : (x > 20.0f ? 20.0f : x);
+    float a = fabsf(v) * CK_INV_SQRT2;
+    if (a < CK_ERF_SWITCH) {
+        float z = a * a;
+        float erf = a * (CK_ERF_P0 + z * (CK_ERF_P1 + z * (CK_ERF_P2 + z * (CK_ERF_P3 + z * CK_ERF_P4))));
+        return v <= 0.0f ? 1.0f - erf : 1.0f + erf;
+    }
+    float t = 1.0f / (1.0f + 0.5f * a);
+    float q = CK_ERFC_Q8;
+    q = q * t + CK_ERFC_Q7;
+    q = q * t + CK_ERFC_Q6;
+    q = q * t + CK_ERFC_Q5;
+    q = q * t + CK_ERFC_Q4;
+    q = q * t + CK_ERFC_Q3;
+    q = q * t + CK_ERFC_Q2;
+    q = q * t + CK_ERFC_Q1;
+    q = q * t + CK_ERFC_Q0;
+    float erfc = ck_exp_minus_half_square_scalar(v) * t * q;
+    return v <= 0.0f ? erfc : 2.0f - erfc;
+}
+
+static inline float ck_gelu_erf_scalar(float x) {
+    float c = ck_twice_normal_cdf_scalar(x);
+    return c == 0.0f ? 0.0f : 0.5f * x * c;  // c == 0 only for x ≤ −20 (x = −inf would give NaN)
+}
+
+// d/dx x Φ(x) = Φ(x) + x φ(x).
+static inline float ck_gelu_erf_derivative_scalar(float x) {
+    float v = x < -20.0f ? -20.0f : (x > 20.0f ? 20.0f : x);
+    return 0.5f * ck_twice_normal_cdf_scalar(v) + v * CK_INV_SQRT_2PI * ck_exp_minus_half_square_scalar(v);
+}
+
+#endif
