@@ -1,0 +1,126 @@
+import Foundation
+import Tensors
+
+/// What to generate and when to stop.
+public struct GenerationConfiguration: Codable, Equatable, Sendable {
+    public var maximumNewTokens = 64
+    public var sampling = SamplingParameters()
+    /// Tokens that end a sequence (included in the output tokens, like transformers).
+    public var endOfSequenceTokens: [Int32] = []
+    /// Strings that end a sequence; the text is cut before the first one (OpenAI's `stop`).
+    public var stopStrings: [String] = []
+    public var seed: UInt64 = 0
+
+    public init(maximumNewTokens: Int = 64, sampling: SamplingParameters = SamplingParameters(),
+                endOfSequenceTokens: [Int32] = [], stopStrings: [String] = [], seed: UInt64 = 0) {
+        self.maximumNewTokens = maximumNewTokens
+        self.sampling = sampling
+        self.endOfSequenceTokens = endOfSequenceTokens
+        self.stopStrings = stopStrings
+        self.seed = seed
+    }
+}
+
+/// Why a sequence stopped (OpenAI's `finish_reason`).
+public enum FinishReason: String, Codable, Sendable {
+    case stop, length
+}
+
+/// One generated continuation.
+public struct GeneratedSequence: Equatable, Sendable {
+    /// New tokens (an end-of-sequence token that stopped generation is included).
+    public var tokens: [Int32]
+    /// log p(token | everything before) under the model (temperature 1, unfiltered), one per token.
+    public var logProbabilities: [Float]
+    /// The decoded text, cut before a stop string, when a detokenizer was given.
+    public var text: String?
+    public var finishReason: FinishReason
+}
+
+/// Generates continuations of token prompts with a KV cache, several prompts at once.
+public struct Generator {
+    public let model: any CausalLanguageModel
+    /// Turns generated ids into text (needed for stop strings and `GeneratedSequence.text`).
+    public var detokenize: (([Int32]) -> String)?
+
+    public init(model: any CausalLanguageModel, detokenize: (([Int32]) -> String)? = nil) {
+        self.model = model
+        self.detokenize = detokenize
+    }
+
+    /// Continues every prompt. Prompts of different lengths are left-padded into one batch with an attention
+    /// mask, and positions count real tokens only, so each result equals generating that prompt alone.
+    /// - Parameter onToken: called after each step with (sequence index, new token).
+    public func generate(prompts: [[Int32]], configuration: GenerationConfiguration,
+                         onToken: ((Int, Int32) -> Void)? = nil) -> [GeneratedSequence] {
+        precondition(!prompts.isEmpty && prompts.allSatisfy { !$0.isEmpty }, "every prompt needs at least one token")
+        precondition(configuration.stopStrings.isEmpty || detokenize != nil, "stop strings need a detokenizer")
+        return withoutGradients {
+            let batch = prompts.count, promptLength = prompts.map(\.count).max()!
+            var mask = [UInt8](), ids = [Int32]()
+            for prompt in prompts {
+                let padding = promptLength - prompt.count
+                mask += [UInt8](repeating: 0, count: padding) + [UInt8](repeating: 1, count: prompt.count)
+                ids += [Int32](repeating: prompt[0], count: padding) + prompt  // padding ids are never attended
+            }
+            let padded = mask.contains(0)
+            var generator = SeededGenerator(seed: configuration.seed)
+            let cache = KVCache(layerCount: model.layerCount)
+            var results = prompts.map { _ in GeneratedSequence(tokens: [], logProbabilities: [], text: nil, finishReason: .length) }
+            var finished = [Bool](repeating: false, count: batch)
+            var keyLength = promptLength
+            var input = ModelInput(ids: ids, batch: batch, time: promptLength, attentionMask: padded ? mask : nil,
+                                   positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: promptLength) : nil)
+            let limit = model.maximumSequenceLength.map { $0 - promptLength } ?? configuration.maximumNewTokens
+            for _ in 0..<min(configuration.maximumNewTokens, limit) {
+                let logits = model.forward(input, cache: cache).logits  // (B, T, V)
+                let vocabulary = logits.shape[2], time = logits.shape[1]
+                var next = [Int32](repeating: 0, count: batch)
+                logits.withUnsafeBufferPointer { all in
+                    for b in 0..<batch {
+                        let row = UnsafeBufferPointer(rebasing: all[((b * time + time - 1) * vocabulary)..<((b * time + time) * vocabulary)])
+                        let token = configuration.sampling.sample(row, generator: &generator)
+                        next[b] = Int32(token)
+                        guard !finished[b] else { continue }
+                        results[b].tokens.append(Int32(token))
+                        results[b].logProbabilities.append(Self.logProbability(of: token, in: row))
+                        onToken?(b, Int32(token))
+                    }
+                }
+                for b in 0..<batch where !finished[b] {
+                    if configuration.endOfSequenceTokens.contains(next[b]) {
+                        finished[b] = true; results[b].finishReason = .stop
+                    } else if !configuration.stopStrings.isEmpty, let detokenize {
+                        let text = detokenize(results[b].tokens)
+                        if configuration.stopStrings.contains(where: { text.contains($0) }) { finished[b] = true; results[b].finishReason = .stop }
+                    }
+                }
+                if finished.allSatisfy({ $0 }) { break }
+                // Next step: one token per sequence, attending everything so far.
+                keyLength += 1
+                for b in (0..<batch).reversed() { mask.insert(1, at: (b + 1) * (keyLength - 1)) }
+                input = ModelInput(ids: next, batch: batch, time: 1, attentionMask: padded ? mask : nil,
+                                   positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: 1) : nil)
+            }
+            if let detokenize {
+                for b in 0..<batch { results[b].text = Self.cut(detokenize(results[b].tokens), at: configuration.stopStrings) }
+            }
+            return results
+        }
+    }
+
+    /// log softmax(row)[token], computed stably in Double.
+    static func logProbability(of token: Int, in row: UnsafeBufferPointer<Float>) -> Float {
+        let top = row.max() ?? 0
+        var sum = 0.0
+        for value in row { sum += Foundation.exp(Double(value - top)) }
+        return Float(Double(row[token] - top) - Foundation.log(sum))
+    }
+
+    /// The text before the earliest stop string.
+    static func cut(_ text: String, at stops: [String]) -> String {
+        let positions = stops.compactMap { text.range(of: $0)?.lowerBound }
+        guard let first = positions.min() else { return text }
+        return String(text[..<first])
+    }
+}

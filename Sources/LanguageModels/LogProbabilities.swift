@@ -1,0 +1,25 @@
+import Tensors
+
+extension CausalLanguageModel {
+    /// log p(token_i | tokens_<i) for i ≥ 1 of each sequence (so `count − 1` values per sequence), computed in
+    /// batches of right-padded sequences (causal attention makes padding at the end invisible to real tokens).
+    public func tokenLogProbabilities(_ sequences: [[Int32]], batchSize: Int = 8) -> [[Float]] {
+        withoutGradients {
+            var results: [[Float]] = []
+            for start in stride(from: 0, to: sequences.count, by: max(1, batchSize)) {
+                let group = Array(sequences[start..<min(start + batchSize, sequences.count)])
+                let time = group.map(\.count).max() ?? 0
+                guard time > 1 else { results += group.map { _ in [] }; continue }
+                let ids = group.flatMap { $0 + [Int32](repeating: $0.last ?? 0, count: time - $0.count) }
+                let logProbabilities = forward(ModelInput(ids: ids, batch: group.count, time: time), cache: nil).logits.logSoftmax()
+                let vocabulary = logProbabilities.shape[2]
+                logProbabilities.withUnsafeBufferPointer { values in
+                    for (b, sequence) in group.enumerated() {
+                        results.append((1..<sequence.count).map { t in values[(b * time + t - 1) * vocabulary + Int(sequence[t])] })
+                    }
+                }
+            }
+            return results
+        }
+    }
+}
