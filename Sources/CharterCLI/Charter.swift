@@ -4,5 +4,6 @@ import ArgumentParser
 struct Charter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "charter",
-        abstract: "Align language models: RLHF, Constitutional AI, DPO — on a CPU or against inference servers.")
+        abstract: "Align language models: RLHF, Constitutional AI, DPO — on a CPU or against inference servers.",
+        subcommands: [GEMMBenchmark.self])
 }
