@@ -14,6 +14,11 @@ CK_AVX2 static void ck_kernel_avx2(int64_t kc, const float *a, const float *b, f
     __m256 acc[AVX2_MR][2];
 #pragma clang loop unroll(full)
     for (int r = 0; r < AVX2_MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    // The C tile is touched only after the k loop; fetching it now overlaps its cache misses with the FMAs.
+    for (int64_t r = 0; r < m; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + 15), _MM_HINT_T0);
+    }
     for (int64_t k = 0; k < kc; k++) {
         __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 #pragma clang loop unroll(full)
@@ -35,6 +40,15 @@ CK_AVX2 static void ck_kernel_avx2(int64_t kc, const float *a, const float *b, f
         if (r >= m) break;
         float *row = c + r * ldc;
         __m256 x0 = _mm256_mul_ps(valpha, acc[r][0]), x1 = _mm256_mul_ps(valpha, acc[r][1]);
+        if (n == AVX2_NR) {  // full tiles avoid the masked moves, which are slow on AMD
+            if (beta != 0) {
+                x0 = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(row), x0);
+                x1 = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(row + 8), x1);
+            }
+            _mm256_storeu_ps(row, x0);
+            _mm256_storeu_ps(row + 8, x1);
+            continue;
+        }
         if (beta != 0) {
             x0 = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(row, mask0), x0);
             x1 = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(row + 8, mask1), x1);
@@ -44,14 +58,84 @@ CK_AVX2 static void ck_kernel_avx2(int64_t kc, const float *a, const float *b, f
     }
 }
 
+// Transposes an 8×8 block in registers: afterwards x[k] holds element k of every input row.
+CK_AVX2 static inline void ck_transpose8(__m256 x[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(x[i], x[i + 1]);      // rows i, i+1 at k = 0, 1 (and 4, 5 in the high lane)
+        t[i + 1] = _mm256_unpackhi_ps(x[i], x[i + 1]);  // ... at k = 2, 3 (6, 7)
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);      // rows i..i+3 at k = 0 (4)
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);  // k = 1 (5)
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);  // k = 2 (6)
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);  // k = 3 (7)
+    }
+    for (int j = 0; j < 4; j++) {
+        x[j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x20);
+        x[4 + j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x31);
+    }
+}
+
+// All-ones in the first `count` lanes (count may be <= 0 or >= 8), for maskload/maskstore.
+CK_AVX2 static inline __m256i ck_mask8(int64_t count) {
+    int32_t clamped = count < 0 ? 0 : count > 8 ? 8 : (int32_t)count;
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(clamped), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// Packs panels of `width` rows (6 or 16); see ck_pack_routine and the AVX-512 version for the strategy.
+CK_AVX2 static inline __attribute__((always_inline)) void ck_pack_avx2(
+    int64_t width, int contiguous, int64_t count, int64_t kc, const float *src, int64_t ld, float *dst) {
+    if (contiguous) {
+        const int64_t panels = (count + width - 1) / width;
+        for (int64_t k = 0; k < kc; k++) {
+            const float *from = src + k * ld;
+            float *to = dst + k * width;
+            for (int64_t p = 0; p < panels; p++)
+                for (int64_t v = 0; v < width; v += 8)
+                    if (width - v >= 8 && count - p * width - v >= 8)  // masked stores are slow on AMD
+                        _mm256_storeu_ps(to + p * width * kc + v, _mm256_loadu_ps(from + p * width + v));
+                    else
+                        _mm256_maskstore_ps(to + p * width * kc + v, ck_mask8(width - v),
+                                        _mm256_maskload_ps(from + p * width + v, ck_mask8(count - p * width - v)));
+        }
+        return;
+    }
+    for (int64_t x0 = 0; x0 < count; x0 += width) {
+        const int64_t rows = count - x0 < width ? count - x0 : width;
+        const float *from = src + x0 * ld;
+        int64_t k = 0;
+        for (; k + 8 <= kc; k += 8) {
+            for (int64_t v = 0; v < width; v += 8) {
+                __m256 x[8];
+                for (int64_t r = 0; r < 8; r++)
+                    x[r] = v + r < rows ? _mm256_loadu_ps(from + (v + r) * ld + k) : _mm256_setzero_ps();
+                ck_transpose8(x);
+                __m256i lanes = ck_mask8(width - v);
+                for (int64_t j = 0; j < 8; j++) {
+                    if (width - v >= 8)
+                        _mm256_storeu_ps(dst + (k + j) * width + v, x[j]);
+                    else
+                        _mm256_maskstore_ps(dst + (k + j) * width + v, lanes, x[j]);
+                }
+            }
+        }
+        for (; k < kc; k++) {
+            for (int64_t r = 0; r < rows; r++) dst[k * width + r] = from[r * ld + k];
+            for (int64_t r = rows; r < width; r++) dst[k * width + r] = 0;
+        }
+        dst += width * kc;
+    }
+}
+
 CK_AVX2 static void ck_pack_a_avx2(int contiguous, int64_t count, int64_t kc, const float *src, int64_t ld,
                                    float *dst) {
-    ck_pack_panels(AVX2_MR, contiguous, count, kc, src, ld, dst);
+    ck_pack_avx2(AVX2_MR, contiguous, count, kc, src, ld, dst);
 }
 
 CK_AVX2 static void ck_pack_b_avx2(int contiguous, int64_t count, int64_t kc, const float *src, int64_t ld,
                                    float *dst) {
-    ck_pack_panels(AVX2_NR, contiguous, count, kc, src, ld, dst);
+    ck_pack_avx2(AVX2_NR, contiguous, count, kc, src, ld, dst);
 }
 
 const ck_gemm_kernels *ck_gemm_kernels_avx2(void) {

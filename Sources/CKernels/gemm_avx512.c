@@ -15,6 +15,11 @@ CK_AVX512 static void ck_kernel_avx512(int64_t kc, const float *a, const float *
     __m512 acc[AVX512_MR][2];
 #pragma clang loop unroll(full)
     for (int r = 0; r < AVX512_MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    // The C tile is touched only after the k loop; fetching it now overlaps its cache misses with the FMAs.
+    for (int64_t r = 0; r < m; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + 31), _MM_HINT_T0);
+    }
     for (int64_t k = 0; k < kc; k++) {
         __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma clang loop unroll(full)
@@ -44,14 +49,96 @@ CK_AVX512 static void ck_kernel_avx512(int64_t kc, const float *a, const float *
     }
 }
 
+// Transposes a 16×16 block in registers: afterwards x[k] holds element k of every input row.
+// Three rounds of in-lane unpacks/128-bit shuffles, 64 shuffles for 256 values.
+CK_AVX512 static inline void ck_transpose16(__m512 x[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(x[i], x[i + 1]);      // rows i, i+1 interleaved at k = 4g, 4g+1
+        t[i + 1] = _mm512_unpackhi_ps(x[i], x[i + 1]);  // ... at k = 4g+2, 4g+3
+    }
+    for (int i = 0; i < 16; i += 4) {
+        for (int h = 0; h < 2; h++) {
+            __m512d lo = _mm512_castps_pd(t[i + h]), hi = _mm512_castps_pd(t[i + 2 + h]);
+            u[i + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(lo, hi));      // rows i..i+3 at k = 4g + 2h
+            u[i + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(lo, hi));  // ... at k = 4g + 2h + 1
+        }
+    }
+    // u[4q + j] holds rows 4q..4q+3 at k = 4g + j in 128-bit lane g; gather the lanes of equal k.
+    for (int j = 0; j < 4; j++) {
+        __m512 v0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88);       // rows 0-7 at k = j, 8+j
+        __m512 v1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xdd);       // rows 0-7 at k = 4+j, 12+j
+        __m512 v2 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88);  // rows 8-15 at k = j, 8+j
+        __m512 v3 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xdd);  // rows 8-15 at k = 4+j, 12+j
+        x[j] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+        x[8 + j] = _mm512_shuffle_f32x4(v0, v2, 0xdd);
+        x[4 + j] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+        x[12 + j] = _mm512_shuffle_f32x4(v1, v3, 0xdd);
+    }
+}
+
+// The first `count` lanes (count may be <= 0 or >= 16).
+static inline __mmask16 ck_mask16(int64_t count) {
+    return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
+}
+
+// Packs panels of `width` (a multiple of 16, or 12) rows; see ck_pack_routine. The copy is explicit
+// because the compiler's version of ck_pack_panels uses scalar moves or scatters here.
+CK_AVX512 static inline __attribute__((always_inline)) void ck_pack_avx512(
+    int64_t width, int contiguous, int64_t count, int64_t kc, const float *src, int64_t ld, float *dst) {
+    if (contiguous) {
+        // Row k of every panel is adjacent in memory (src[k*ld + x]): read each source row once, left to
+        // right, scattering its pieces over the panels; masks zero-fill the last panel past `count`.
+        const int64_t panels = (count + width - 1) / width;
+        for (int64_t k = 0; k < kc; k++) {
+            const float *from = src + k * ld;
+            float *to = dst + k * width;
+            for (int64_t p = 0; p < panels; p++)
+                for (int64_t v = 0; v < width; v += 16)
+                    _mm512_mask_storeu_ps(to + p * width * kc + v, ck_mask16(width - v),
+                                          _mm512_maskz_loadu_ps(ck_mask16(count - p * width - v),
+                                                                from + p * width + v));
+        }
+        return;
+    }
+    for (int64_t x0 = 0; x0 < count; x0 += width) {
+        // Rows of the panel are contiguous in k: transpose 16 rows × 16 k at a time.
+        const int64_t rows = count - x0 < width ? count - x0 : width;
+        const float *from = src + x0 * ld;
+        int64_t k = 0;
+        for (; k + 16 <= kc; k += 16) {
+            for (int64_t v = 0; v < width; v += 16) {
+                __m512 x[16];
+                for (int64_t r = 0; r < 16; r++) {
+                    if (v + r >= rows) {
+                        x[r] = _mm512_setzero_ps();
+                        continue;
+                    }
+                    x[r] = _mm512_loadu_ps(from + (v + r) * ld + k);
+                    // 32 row streams are more than the hardware prefetcher tracks; 12 are not (measured).
+                    if (width > 16) _mm_prefetch((const char *)(from + (v + r) * ld + k + 64), _MM_HINT_T0);
+                }
+                ck_transpose16(x);
+                __mmask16 lanes = ck_mask16(width - v);
+                for (int64_t j = 0; j < 16; j++) _mm512_mask_storeu_ps(dst + (k + j) * width + v, lanes, x[j]);
+            }
+        }
+        for (; k < kc; k++) {
+            for (int64_t r = 0; r < rows; r++) dst[k * width + r] = from[r * ld + k];
+            for (int64_t r = rows; r < width; r++) dst[k * width + r] = 0;
+        }
+        dst += width * kc;
+    }
+}
+
 CK_AVX512 static void ck_pack_a_avx512(int contiguous, int64_t count, int64_t kc, const float *src, int64_t ld,
                                        float *dst) {
-    ck_pack_panels(AVX512_MR, contiguous, count, kc, src, ld, dst);
+    ck_pack_avx512(AVX512_MR, contiguous, count, kc, src, ld, dst);
 }
 
 CK_AVX512 static void ck_pack_b_avx512(int contiguous, int64_t count, int64_t kc, const float *src, int64_t ld,
                                        float *dst) {
-    ck_pack_panels(AVX512_NR, contiguous, count, kc, src, ld, dst);
+    ck_pack_avx512(AVX512_NR, contiguous, count, kc, src, ld, dst);
 }
 
 const ck_gemm_kernels *ck_gemm_kernels_avx512(void) {

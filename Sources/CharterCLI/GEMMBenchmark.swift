@@ -1,0 +1,84 @@
+import ArgumentParser
+import CKernels
+import Foundation
+
+/// `charter bench gemm`: GFLOP/s of ck_sgemm on square and language-model shapes, one JSON line per shape,
+/// in the same format as Benchmarks/pytorch/bench_gemm.py so the two can be compared line by line.
+struct GEMMBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm",
+        abstract: "Measure single-precision GEMM throughput (GFLOP/s = 2·m·n·k / median time).")
+
+    @Option(help: "Timed runs per shape (after one warm-up run); the median is reported.")
+    var repeats = 5
+
+    @Option(help: "Threads (default: CHARTER_THREADS, else the number of online CPUs).")
+    var threads: Int?
+
+    @Option(help: "Instruction-set path: auto, portable, avx2, avx512 or neon.")
+    var path = "auto"
+
+    @Option(help: "Comma-separated shapes m×n×k (C is m×n, inner dimension k), written with x.")
+    var shapes = "256x256x256,512x512x512,1024x1024x1024,2048x2048x2048,2048x768x768,2048x3072x768,2048x768x3072"
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        _ = try parsedShapes()
+        _ = try pathCode()
+    }
+
+    func run() throws {
+        let code = try pathCode()
+        guard ck_set_path(code) == 0 else {
+            throw ValidationError("path \(path) is not supported by this CPU")
+        }
+        if let threads { ck_set_num_threads(Int32(threads)) }
+        let pathName = String(cString: ck_path_name(ck_active_path()))
+        for (m, n, k) in try parsedShapes() {
+            let seconds = measure(m: m, n: n, k: k)
+            let gflops = 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
+            print("{\"m\":\(m),\"n\":\(n),\"k\":\(k),\"gflops\":\(String(format: "%.2f", gflops)),"
+                + "\"path\":\"\(pathName)\",\"threads\":\(ck_get_num_threads()),\"impl\":\"charter\"}")
+        }
+    }
+
+    /// Median seconds of `repeats` products C = A·B (A: m×k, B: k×n), after one warm-up.
+    func measure(m: Int, n: Int, k: Int) -> Double {
+        let a = (0..<(m * k)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
+        let b = (0..<(k * n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
+        var c = [Float](repeating: 0, count: m * n)
+        func product() {
+            ck_sgemm(0, 0, Int64(m), Int64(n), Int64(k), 1, a, Int64(k), b, Int64(n), 0, &c, Int64(n))
+        }
+        product()
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            product()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    func parsedShapes() throws -> [(Int, Int, Int)] {
+        try shapes.split(separator: ",").map { shape in
+            let parts = shape.split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 3, parts.allSatisfy({ $0 >= 1 }) else {
+                throw ValidationError("bad shape '\(shape)': expected m×n×k written as e.g. 1024x1024x1024")
+            }
+            return (parts[0], parts[1], parts[2])
+        }
+    }
+
+    func pathCode() throws -> Int32 {
+        let codes: [String: ck_path] = [
+            "auto": CK_PATH_AUTO, "portable": CK_PATH_PORTABLE, "avx2": CK_PATH_AVX2,
+            "avx512": CK_PATH_AVX512, "neon": CK_PATH_NEON,
+        ]
+        guard let code = codes[path] else {
+            throw ValidationError("unknown --path \(path): use auto, portable, avx2, avx512 or neon")
+        }
+        return Int32(code.rawValue)
+    }
+}
