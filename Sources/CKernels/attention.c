@@ -72,7 +72,7 @@ static float dot_portable(int64_t n, const float *a, const float *b) {
 }
 
 static ck_attention_row_kernels row_kernels(void) {
-#if defined(__x86_64__) && defined(CK_HAVE_X86_ATTENTION)
+#if defined(__x86_64__)
     switch (ck_current_isa()) {
     case CK_ISA_AVX512: return ck_attention_rows_avx512;
     case CK_ISA_AVX2: return ck_attention_rows_avx2;

@@ -2,17 +2,8 @@
 #include "ck_vector.h"
 #include "vector_internal.h"
 #include <math.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
-typedef struct {
-    float *param, *m, *v;
-    const float *grad;
-    float lr, beta1, beta2, eps, weight_decay, inv_bc1, inv_bc2;
-} adamw_job;
-
-static void adamw_portable(const adamw_job *a, int64_t begin, int64_t end) {
+static void adamw_portable(const ck_adamw_args *a, int64_t begin, int64_t end) {
     float decay = 1.0f - a->lr * a->weight_decay;
     for (int64_t i = begin; i < end; i++) {
         float g = a->grad[i];
@@ -26,13 +17,19 @@ static void adamw_portable(const adamw_job *a, int64_t begin, int64_t end) {
 }
 
 static void adamw_body(void *context, int64_t begin, int64_t end) {
-    adamw_portable(context, begin, end);
+    switch (ck_current_isa()) {
+#if defined(__x86_64__)
+    case CK_ISA_AVX512: ck_adamw_range_avx512(context, begin, end); return;
+    case CK_ISA_AVX2: ck_adamw_range_avx2(context, begin, end); return;
+#endif
+    default: adamw_portable(context, begin, end); return;
+    }
 }
 
 void ck_adamw_step(int64_t n, float *param, const float *grad, float *m, float *v, float lr, float beta1,
                    float beta2, float eps, float weight_decay, float bias_correction1, float bias_correction2) {
     if (n <= 0) return;
-    adamw_job job = {param, m, v, grad, lr, beta1, beta2, eps, weight_decay,
+    ck_adamw_args job = {param, m, v, grad, lr, beta1, beta2, eps, weight_decay,
                      1.0f / bias_correction1, 1.0f / bias_correction2};
     ck_parallel_for(n, 2 * CK_ELEMENTWISE_GRAIN, adamw_body, &job);
 }

@@ -47,4 +47,16 @@ static inline int64_t ck_block_begin(int64_t block, int64_t blocks, int64_t rows
     return rows * block / blocks;
 }
 
+// AdamW over a range of one tensor (vector_adamw.c, SIMD variants in vector_simd_impl.h).
+typedef struct {
+    float *param, *m, *v;
+    const float *grad;
+    float lr, beta1, beta2, eps, weight_decay, inv_bc1, inv_bc2;
+} ck_adamw_args;
+
+#if defined(__x86_64__)
+void ck_adamw_range_avx2(const ck_adamw_args *a, int64_t begin, int64_t end);
+void ck_adamw_range_avx512(const ck_adamw_args *a, int64_t begin, int64_t end);
+#endif
+
 #endif

@@ -120,7 +120,11 @@ static void run_binary(int64_t n, const float *x, const float *dy, float *dx, co
     ck_parallel_for(n, CK_ELEMENTWISE_GRAIN, binary_body, &job);
 }
 
+#if defined(__x86_64__)
+#define CK_VARIANTS(name) {name##_portable, ck_##name##_avx2, ck_##name##_avx512}
+#else
 #define CK_VARIANTS(name) {name##_portable, NULL, NULL}
+#endif
 
 void ck_vexp(int64_t n, const float *x, float *y) {
     static const ck_unary_kernel variants[3] = CK_VARIANTS(exp);

@@ -74,4 +74,21 @@ static inline float ck_gelu_erf_derivative_scalar(float x) {
     return 0.5f * ck_twice_normal_cdf_scalar(v) + v * CK_INV_SQRT_2PI * ck_exp_minus_half_square_scalar(v);
 }
 
+#if defined(__x86_64__)
+// SIMD variants (vector_simd_impl.h), one per ISA.
+#define CK_DECLARE_ELEMENTWISE(isa)                                                                            \
+    void ck_exp_##isa(int64_t n, const float *x, float *y);                                                    \
+    void ck_log_##isa(int64_t n, const float *x, float *y);                                                    \
+    void ck_tanh_##isa(int64_t n, const float *x, float *y);                                                   \
+    void ck_sigmoid_##isa(int64_t n, const float *x, float *y);                                                \
+    void ck_gelu_tanh_forward_##isa(int64_t n, const float *x, float *y);                                      \
+    void ck_gelu_tanh_backward_##isa(int64_t n, const float *x, const float *dy, float *dx);                   \
+    void ck_gelu_erf_forward_##isa(int64_t n, const float *x, float *y);                                       \
+    void ck_gelu_erf_backward_##isa(int64_t n, const float *x, const float *dy, float *dx);                    \
+    void ck_silu_forward_##isa(int64_t n, const float *x, float *y);                                           \
+    void ck_silu_backward_##isa(int64_t n, const float *x, const float *dy, float *dx);
+CK_DECLARE_ELEMENTWISE(avx2)
+CK_DECLARE_ELEMENTWISE(avx512)
+#endif
+
 #endif

@@ -206,8 +206,11 @@ static void rope_rows_portable(const ck_row_args *a, int64_t begin, int64_t end)
 
 // ---- Dispatch
 
-#if defined(__x86_64__) && defined(CK_HAVE_X86_ROWS)
-#define CK_PICK(name) (ck_current_isa() == CK_ISA_AVX512 ? name##_avx512 : ck_current_isa() == CK_ISA_AVX2 ? name##_avx2 : name##_portable)
+#if defined(__x86_64__)
+#define CK_PICK(name)                                                                                          \
+    (ck_current_isa() == CK_ISA_AVX512 ? ck_##name##_avx512                                                    \
+     : ck_current_isa() == CK_ISA_AVX2 ? ck_##name##_avx2                                                      \
+                                       : name##_portable)
 #else
 #define CK_PICK(name) name##_portable
 #endif

@@ -31,4 +31,24 @@ typedef void (*ck_norm_backward_range)(const ck_row_args *args, int64_t begin, i
 // Returns the loss sum over kept rows of the range and increments *kept.
 typedef double (*ck_cross_entropy_range)(const ck_row_args *args, int64_t begin, int64_t end, int64_t *kept);
 
+#if defined(__x86_64__)
+#define CK_DECLARE_ROWS(isa)                                                                                   \
+    void ck_softmax_rows_##isa(const ck_row_args *a, int64_t begin, int64_t end);                              \
+    void ck_log_softmax_rows_##isa(const ck_row_args *a, int64_t begin, int64_t end);                          \
+    void ck_logsumexp_rows_##isa(const ck_row_args *a, int64_t begin, int64_t end);                            \
+    void ck_softmax_backward_rows_##isa(const ck_row_args *a, int64_t begin, int64_t end);                     \
+    void ck_log_softmax_backward_rows_##isa(const ck_row_args *a, int64_t begin, int64_t end);                 \
+    void ck_layernorm_rows_##isa(const ck_row_args *a, int64_t begin, int64_t end);                            \
+    void ck_layernorm_backward_rows_##isa(const ck_row_args *a, int64_t begin, int64_t end, float *dgamma,     \
+                                          float *dbeta);                                                       \
+    void ck_rmsnorm_rows_##isa(const ck_row_args *a, int64_t begin, int64_t end);                              \
+    void ck_rmsnorm_backward_rows_##isa(const ck_row_args *a, int64_t begin, int64_t end, float *dgamma,       \
+                                        float *unused);                                                        \
+    double ck_cross_entropy_rows_##isa(const ck_row_args *a, int64_t begin, int64_t end, int64_t *kept);       \
+    void ck_cross_entropy_backward_rows_##isa(const ck_row_args *a, int64_t begin, int64_t end);               \
+    void ck_rope_rows_##isa(const ck_row_args *a, int64_t begin, int64_t end);
+CK_DECLARE_ROWS(avx2)
+CK_DECLARE_ROWS(avx512)
+#endif
+
 #endif

@@ -1,0 +1,539 @@
+// SIMD kernels written once against a small vector vocabulary and instantiated per ISA: vector_x86_avx2.c and
+// vector_x86_avx512.c define vf (float vector), vm (lane mask), CK_W (lanes), CK_SUFFIX and the v_* operations,
+// then include this file inside a target("...") region. Tails use masked loads/stores (never past the end).
+// No include guard: included once per ISA. Its own includes come first in the instantiating files.
+
+// ---- Math functions (argument vector → result vector)
+
+// Clamp that lets NaN through: v_max/v_min return their second operand when either is NaN.
+static inline vf v_clamp(vf x, float lo, float hi) { return v_min(v_set1(hi), v_max(v_set1(lo), x)); }
+
+static inline vf v_negate(vf x) { return v_xor(x, v_set1(-0.0f)); }
+
+// exp: n = round(x / ln2), r = x − n ln2 (Cody–Waite, ln2 split so n·ln2_hi is exact), exp(r) by a degree-6
+// polynomial (relative error 1.9e-9 on |r| ≤ ln2/2, weighted least-squares/Lawson fit), then r·2^n.
+static inline vf v_exp(vf x) {
+    vf xc = v_clamp(x, -104.0f, 88.8f);
+    vf n = v_round(v_mul(xc, v_set1(1.44269504088896341f)));
+    vf r = v_fnmadd(n, v_set1(0.693145751953125f), xc);
+    r = v_fnmadd(n, v_set1(1.42860682030941723e-6f), r);
+    vf p = v_set1(1.3836844516710387e-3f);
+    p = v_fmadd(p, r, v_set1(8.374815796103366e-3f));
+    p = v_fmadd(p, r, v_set1(4.1668225595842774e-2f));
+    p = v_fmadd(p, r, v_set1(1.666642016997198e-1f));
+    p = v_fmadd(p, r, v_set1(4.999999207969973e-1f));
+    p = v_fmadd(p, r, v_set1(1.000000036323162f));
+    p = v_fmadd(p, r, v_set1(1.0f));
+    vf y = v_ldexp(p, n);
+    // Below ln(2^-150) the result rounds to zero (this also covers −inf).
+    return v_blend(v_lt(x, v_set1(-103.972077f)), y, v_zero());
+}
+
+// log: x = m 2^e with m in [√½, √2); log m = 2 atanh(s) = 2s + 2s³/3 + 2s⁵/5 + …, s = (m − 1)/(m + 1),
+// |s| ≤ 0.172 so the series through s¹¹ has relative truncation error 2e-9.
+static inline vf v_log(vf x) {
+    vf e;
+    vf m = v_frexp(x, &e);
+    vm big = v_lt(v_set1(1.41421356f), m);
+    m = v_blend(big, m, v_mul(m, v_set1(0.5f)));
+    e = v_blend(big, e, v_add(e, v_set1(1.0f)));
+    vf f = v_sub(m, v_set1(1.0f));  // exact
+    vf s = v_div(f, v_add(f, v_set1(2.0f)));
+    vf z = v_mul(s, s);
+    vf p = v_set1(2.0f / 11.0f);
+    p = v_fmadd(p, z, v_set1(2.0f / 9.0f));
+    p = v_fmadd(p, z, v_set1(2.0f / 7.0f));
+    p = v_fmadd(p, z, v_set1(2.0f / 5.0f));
+    p = v_fmadd(p, z, v_set1(2.0f / 3.0f));
+    vf tail = v_fmadd(v_mul(s, z), p, v_mul(e, v_set1(1.42860682030941723e-6f)));
+    vf y = v_fmadd(e, v_set1(0.693145751953125f), v_add(v_add(s, s), tail));
+    y = v_blend(v_eq(x, v_zero()), y, v_set1(-INFINITY));
+    y = v_blend(v_lt(x, v_zero()), y, v_set1(NAN));
+    y = v_blend(v_eq(x, v_set1(INFINITY)), y, x);
+    return v_blend(v_isnan(x), y, x);
+}
+
+// tanh: below |x| = 0.9 an odd polynomial x + x³ P(x²) (relative error 1.1e-9, Lawson fit); above,
+// 1 − 2/(e^{2|x|} + 1) with the sign of x, whose cancellation is harmless once tanh ≥ 0.7.
+static inline vf v_tanh(vf x) {
+    vf z = v_mul(x, x);
+    vf p = v_set1(-4.55459645145018e-4f);
+    p = v_fmadd(p, z, v_set1(2.5826668742833696e-3f));
+    p = v_fmadd(p, z, v_set1(-8.264542735710496e-3f));
+    p = v_fmadd(p, z, v_set1(2.1663541852649376e-2f));
+    p = v_fmadd(p, z, v_set1(-5.392930140744273e-2f));
+    p = v_fmadd(p, z, v_set1(1.3332978261228318e-1f));
+    p = v_fmadd(p, z, v_set1(-3.3333322263320114e-1f));
+    vf small = v_fmadd(v_mul(x, z), p, x);
+    vf a = v_abs(x);
+    vf e = v_exp(v_add(a, a));
+    vf large = v_sub(v_set1(1.0f), v_div(v_set1(2.0f), v_add(e, v_set1(1.0f))));
+    large = v_or(large, v_sign(x));
+    return v_blend(v_lt(a, v_set1(0.9f)), large, small);
+}
+
+static inline vf v_sigmoid(vf x) {
+    return v_div(v_set1(1.0f), v_add(v_set1(1.0f), v_exp(v_negate(x))));
+}
+
+// gelu_tanh(x) = x σ(2u), u = √(2/π)(x + 0.044715 x³); exp(−2u) = inf only where the result is below 1e-37.
+static inline vf v_gelu_tanh(vf x) {
+    vf w = v_fmadd(v_mul(v_mul(x, x), v_set1(CK_GELU_K1)), x, x);
+    vf e = v_exp(v_mul(w, v_set1(-2.0f * CK_GELU_K0)));
+    vf y = v_div(x, v_add(v_set1(1.0f), e));
+    return v_blend(v_eq(e, v_set1(INFINITY)), y, v_zero());
+}
+
+// d gelu_tanh / dx = σ(2u) + 2 x u' σ'(2u) with σ'(2u) = e σ², e = exp(−2u) (no 1 − σ cancellation).
+static inline vf v_gelu_tanh_derivative(vf x) {
+    vf v = v_clamp(x, -10.0f, 10.0f);  // beyond ±10 the derivative is 0 or 1 in float
+    vf v2 = v_mul(v, v);
+    vf w = v_fmadd(v_mul(v2, v_set1(CK_GELU_K1)), v, v);
+    vf e = v_exp(v_mul(w, v_set1(-2.0f * CK_GELU_K0)));
+    vf s = v_div(v_set1(1.0f), v_add(v_set1(1.0f), e));
+    vf slope = v_mul(v_mul(e, s), s);
+    vf du = v_fmadd(v2, v_set1(3.0f * CK_GELU_K0 * CK_GELU_K1), v_set1(CK_GELU_K0));
+    return v_fmadd(v_mul(v_add(v, v), du), slope, s);
+}
+
+// 2Φ(x) = erfc(−x/√2) (see ck_twice_normal_cdf_scalar) and exp(−x²/2) for the derivative; x clamped to ±20.
+static inline vf v_twice_normal_cdf(vf v, vf *gaussian) {
+    vf a = v_mul(v_abs(v), v_set1(CK_INV_SQRT2));
+    vf z = v_mul(a, a);
+    vf erf = v_set1(CK_ERF_P4);
+    erf = v_fmadd(erf, z, v_set1(CK_ERF_P3));
+    erf = v_fmadd(erf, z, v_set1(CK_ERF_P2));
+    erf = v_fmadd(erf, z, v_set1(CK_ERF_P1));
+    erf = v_fmadd(erf, z, v_set1(CK_ERF_P0));
+    erf = v_mul(erf, a);
+    vf t = v_div(v_set1(1.0f), v_fmadd(a, v_set1(0.5f), v_set1(1.0f)));
+    vf q = v_set1(CK_ERFC_Q8);
+    q = v_fmadd(q, t, v_set1(CK_ERFC_Q7));
+    q = v_fmadd(q, t, v_set1(CK_ERFC_Q6));
+    q = v_fmadd(q, t, v_set1(CK_ERFC_Q5));
+    q = v_fmadd(q, t, v_set1(CK_ERFC_Q4));
+    q = v_fmadd(q, t, v_set1(CK_ERFC_Q3));
+    q = v_fmadd(q, t, v_set1(CK_ERFC_Q2));
+    q = v_fmadd(q, t, v_set1(CK_ERFC_Q1));
+    q = v_fmadd(q, t, v_set1(CK_ERFC_Q0));
+    // exp(−x²/2) with x² = hi + lo exactly (FMA), so the rounding of x² does not enter the exponent.
+    vf hi = v_mul(v, v);
+    vf lo = v_fmsub(v, v, hi);
+    *gaussian = v_mul(v_exp(v_mul(hi, v_set1(-0.5f))), v_fnmadd(lo, v_set1(0.5f), v_set1(1.0f)));
+    vf erfc = v_mul(v_mul(*gaussian, t), q);
+    vm negative = v_le(v, v_zero());
+    vf small = v_blend(negative, v_add(v_set1(1.0f), erf), v_sub(v_set1(1.0f), erf));
+    vf large = v_blend(negative, v_sub(v_set1(2.0f), erfc), erfc);
+    return v_blend(v_lt(a, v_set1(CK_ERF_SWITCH)), large, small);
+}
+
+static inline vf v_gelu_erf(vf x) {
+    vf gaussian;
+    vf c = v_twice_normal_cdf(v_clamp(x, -20.0f, 20.0f), &gaussian);
+    vf y = v_mul(v_mul(x, v_set1(0.5f)), c);
+    return v_blend(v_eq(c, v_zero()), y, v_zero());  // x = −inf would give NaN
+}
+
+static inline vf v_gelu_erf_derivative(vf x) {
+    vf gaussian;
+    vf v = v_clamp(x, -20.0f, 20.0f);
+    vf c = v_twice_normal_cdf(v, &gaussian);
+    return v_fmadd(v_mul(v, v_set1(CK_INV_SQRT_2PI)), gaussian, v_mul(c, v_set1(0.5f)));
+}
+
+static inline vf v_silu(vf x) {
+    vf e = v_exp(v_negate(x));
+    vf y = v_div(x, v_add(v_set1(1.0f), e));
+    return v_blend(v_eq(e, v_set1(INFINITY)), y, v_zero());
+}
+
+static inline vf v_silu_derivative(vf x) {
+    vf v = v_clamp(x, -80.0f, 80.0f);
+    vf e = v_exp(v_negate(v));
+    vf s = v_div(v_set1(1.0f), v_add(v_set1(1.0f), e));
+    return v_fmadd(v, v_mul(v_mul(e, s), s), s);
+}
+
+// ---- Elementwise kernels
+
+#define CK_DEFINE_UNARY(name, function)                                                                        \
+    void CK_SUFFIX(ck_##name)(int64_t n, const float *x, float *y) {                                           \
+        int64_t i = 0;                                                                                         \
+        for (; i + CK_W <= n; i += CK_W) v_storeu(y + i, function(v_loadu(x + i)));                            \
+        if (i < n) v_store_partial(y + i, function(v_load_partial(x + i, n - i)), n - i);                      \
+    }
+
+#define CK_DEFINE_BACKWARD(name, derivative)                                                                   \
+    void CK_SUFFIX(ck_##name)(int64_t n, const float *x, const float *dy, float *dx) {                         \
+        int64_t i = 0;                                                                                         \
+        for (; i + CK_W <= n; i += CK_W) v_storeu(dx + i, v_mul(v_loadu(dy + i), derivative(v_loadu(x + i)))); \
+        if (i < n)                                                                                             \
+            v_store_partial(dx + i, v_mul(v_load_partial(dy + i, n - i), derivative(v_load_partial(x + i, n - i))), \
+                            n - i);                                                                            \
+    }
+
+CK_DEFINE_UNARY(exp, v_exp)
+CK_DEFINE_UNARY(log, v_log)
+CK_DEFINE_UNARY(tanh, v_tanh)
+CK_DEFINE_UNARY(sigmoid, v_sigmoid)
+CK_DEFINE_UNARY(gelu_tanh_forward, v_gelu_tanh)
+CK_DEFINE_BACKWARD(gelu_tanh_backward, v_gelu_tanh_derivative)
+CK_DEFINE_UNARY(gelu_erf_forward, v_gelu_erf)
+CK_DEFINE_BACKWARD(gelu_erf_backward, v_gelu_erf_derivative)
+CK_DEFINE_UNARY(silu_forward, v_silu)
+CK_DEFINE_BACKWARD(silu_backward, v_silu_derivative)
+
+// ---- Row helpers
+
+static inline float h_max(int64_t n, const float *x) {
+    vf max = v_set1(-INFINITY);
+    int64_t i = 0;
+    for (; i + CK_W <= n; i += CK_W) max = v_max(max, v_loadu(x + i));
+    if (i < n) max = v_max(max, v_blend(v_lanes(n - i), v_set1(-INFINITY), v_load_partial(x + i, n - i)));
+    return v_reduce_max(max);
+}
+
+// Σ exp(x − shift); stores the exponentials in out when out != NULL.
+static inline float h_sum_exp(int64_t n, const float *x, float shift, float *out) {
+    vf sum = v_zero(), vshift = v_set1(shift);
+    int64_t i = 0;
+    for (; i + CK_W <= n; i += CK_W) {
+        vf e = v_exp(v_sub(v_loadu(x + i), vshift));
+        if (out) v_storeu(out + i, e);
+        sum = v_add(sum, e);
+    }
+    if (i < n) {
+        vf e = v_blend(v_lanes(n - i), v_zero(), v_exp(v_sub(v_load_partial(x + i, n - i), vshift)));
+        if (out) v_store_partial(out + i, e, n - i);
+        sum = v_add(sum, e);
+    }
+    return v_reduce_add(sum);
+}
+
+static inline float h_logsumexp(int64_t n, const float *x) {
+    float max = h_max(n, x);
+    if (max == -INFINITY) return -INFINITY;
+    return max + logf(h_sum_exp(n, x, max, NULL));
+}
+
+static inline void h_scale(int64_t n, float *y, float factor) {
+    vf f = v_set1(factor);
+    int64_t i = 0;
+    for (; i + CK_W <= n; i += CK_W) v_storeu(y + i, v_mul(v_loadu(y + i), f));
+    if (i < n) v_store_partial(y + i, v_mul(v_load_partial(y + i, n - i), f), n - i);
+}
+
+static inline float h_sum(int64_t n, const float *x) {
+    vf sum = v_zero();
+    int64_t i = 0;
+    for (; i + CK_W <= n; i += CK_W) sum = v_add(sum, v_loadu(x + i));
+    if (i < n) sum = v_add(sum, v_load_partial(x + i, n - i));
+    return v_reduce_add(sum);
+}
+
+static inline float h_dot(int64_t n, const float *a, const float *b) {
+    vf sum = v_zero();
+    int64_t i = 0;
+    for (; i + CK_W <= n; i += CK_W) sum = v_fmadd(v_loadu(a + i), v_loadu(b + i), sum);
+    if (i < n) sum = v_fmadd(v_load_partial(a + i, n - i), v_load_partial(b + i, n - i), sum);
+    return v_reduce_add(sum);
+}
+
+// ---- Row kernels (see vector_rows.c for the formulas)
+
+void CK_SUFFIX(ck_softmax_rows)(const ck_row_args *a, int64_t begin, int64_t end) {
+    int64_t cols = a->cols;
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = a->x + r * cols;
+        float *y = a->y + r * cols;
+        float sum = h_sum_exp(cols, x, h_max(cols, x), y);
+        h_scale(cols, y, 1.0f / sum);
+    }
+}
+
+void CK_SUFFIX(ck_log_softmax_rows)(const ck_row_args *a, int64_t begin, int64_t end) {
+    int64_t cols = a->cols;
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = a->x + r * cols;
+        float *y = a->y + r * cols;
+        vf lse = v_set1(h_logsumexp(cols, x));
+        int64_t i = 0;
+        for (; i + CK_W <= cols; i += CK_W) v_storeu(y + i, v_sub(v_loadu(x + i), lse));
+        if (i < cols) v_store_partial(y + i, v_sub(v_load_partial(x + i, cols - i), lse), cols - i);
+    }
+}
+
+void CK_SUFFIX(ck_logsumexp_rows)(const ck_row_args *a, int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; r++) a->out[r] = h_logsumexp(a->cols, a->x + r * a->cols);
+}
+
+void CK_SUFFIX(ck_softmax_backward_rows)(const ck_row_args *a, int64_t begin, int64_t end) {
+    int64_t cols = a->cols;
+    for (int64_t r = begin; r < end; r++) {
+        const float *y = a->y_in + r * cols, *dy = a->dy + r * cols;
+        float *dx = a->dx + r * cols;
+        vf dot = v_set1(h_dot(cols, dy, y));
+        int64_t i = 0;
+        for (; i + CK_W <= cols; i += CK_W) v_storeu(dx + i, v_mul(v_loadu(y + i), v_sub(v_loadu(dy + i), dot)));
+        if (i < cols) {
+            int64_t n = cols - i;
+            v_store_partial(dx + i, v_mul(v_load_partial(y + i, n), v_sub(v_load_partial(dy + i, n), dot)), n);
+        }
+    }
+}
+
+void CK_SUFFIX(ck_log_softmax_backward_rows)(const ck_row_args *a, int64_t begin, int64_t end) {
+    int64_t cols = a->cols;
+    for (int64_t r = begin; r < end; r++) {
+        const float *y = a->y_in + r * cols, *dy = a->dy + r * cols;
+        float *dx = a->dx + r * cols;
+        vf sum = v_set1(h_sum(cols, dy));
+        int64_t i = 0;
+        for (; i + CK_W <= cols; i += CK_W)
+            v_storeu(dx + i, v_fnmadd(v_exp(v_loadu(y + i)), sum, v_loadu(dy + i)));
+        if (i < cols) {
+            int64_t n = cols - i;
+            v_store_partial(dx + i, v_fnmadd(v_exp(v_load_partial(y + i, n)), sum, v_load_partial(dy + i, n)), n);
+        }
+    }
+}
+
+// y = (x − mean) rstd gamma + beta; NULL gamma/beta read as 1/0 through the `ones`/`zeros` vectors.
+void CK_SUFFIX(ck_layernorm_rows)(const ck_row_args *a, int64_t begin, int64_t end) {
+    int64_t cols = a->cols;
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = a->x + r * cols;
+        float *y = a->y + r * cols;
+        float mean = h_sum(cols, x) / (float)cols;
+        vf vmean = v_set1(mean), squares = v_zero();
+        int64_t i = 0;
+        for (; i + CK_W <= cols; i += CK_W) {
+            vf d = v_sub(v_loadu(x + i), vmean);
+            squares = v_fmadd(d, d, squares);
+        }
+        if (i < cols) {
+            vf d = v_blend(v_lanes(cols - i), v_zero(), v_sub(v_load_partial(x + i, cols - i), vmean));
+            squares = v_fmadd(d, d, squares);
+        }
+        float rstd = 1.0f / sqrtf(v_reduce_add(squares) / (float)cols + a->eps);
+        vf vrstd = v_set1(rstd);
+        for (i = 0; i < cols; i += CK_W) {
+            int64_t n = cols - i;
+            vf xhat = v_mul(v_sub(n >= CK_W ? v_loadu(x + i) : v_load_partial(x + i, n), vmean), vrstd);
+            vf g = a->gamma ? (n >= CK_W ? v_loadu(a->gamma + i) : v_load_partial(a->gamma + i, n)) : v_set1(1.0f);
+            vf b = a->beta ? (n >= CK_W ? v_loadu(a->beta + i) : v_load_partial(a->beta + i, n)) : v_zero();
+            vf out = v_fmadd(xhat, g, b);
+            if (n >= CK_W) v_storeu(y + i, out);
+            else v_store_partial(y + i, out, n);
+        }
+        a->mean[r] = mean;
+        a->rstd[r] = rstd;
+    }
+}
+
+// Loads a full vector or the zero-filled tail.
+static inline vf h_load(const float *p, int64_t remaining) {
+    return remaining >= CK_W ? v_loadu(p) : v_load_partial(p, remaining);
+}
+static inline void h_store(float *p, vf a, int64_t remaining) {
+    if (remaining >= CK_W) v_storeu(p, a);
+    else v_store_partial(p, a, remaining);
+}
+
+void CK_SUFFIX(ck_layernorm_backward_rows)(const ck_row_args *a, int64_t begin, int64_t end, float *dgamma,
+                                           float *dbeta) {
+    int64_t cols = a->cols;
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = a->x + r * cols, *dy = a->dy + r * cols;
+        float *dx = a->dx + r * cols;
+        vf mean = v_set1(a->mean[r]), rstd = v_set1(a->rstd[r]);
+        vf sum_g = v_zero(), sum_gx = v_zero();
+        // Zero-filled tails contribute nothing: dy is zero there.
+        for (int64_t i = 0; i < cols; i += CK_W) {
+            int64_t n = cols - i;
+            vf xhat = v_mul(v_sub(h_load(x + i, n), mean), rstd);
+            vf d = h_load(dy + i, n);
+            vf g = a->gamma ? v_mul(d, h_load(a->gamma + i, n)) : d;
+            sum_g = v_add(sum_g, g);
+            sum_gx = v_fmadd(g, xhat, sum_gx);
+            if (dgamma) h_store(dgamma + i, v_fmadd(d, xhat, h_load(dgamma + i, n)), n);
+            if (dbeta) h_store(dbeta + i, v_add(d, h_load(dbeta + i, n)), n);
+        }
+        vf mean_g = v_set1(v_reduce_add(sum_g) / (float)cols);
+        vf mean_gx = v_set1(v_reduce_add(sum_gx) / (float)cols);
+        for (int64_t i = 0; i < cols; i += CK_W) {
+            int64_t n = cols - i;
+            vf xhat = v_mul(v_sub(h_load(x + i, n), mean), rstd);
+            vf d = h_load(dy + i, n);
+            vf g = a->gamma ? v_mul(d, h_load(a->gamma + i, n)) : d;
+            h_store(dx + i, v_mul(rstd, v_fnmadd(xhat, mean_gx, v_sub(g, mean_g))), n);
+        }
+    }
+}
+
+void CK_SUFFIX(ck_rmsnorm_rows)(const ck_row_args *a, int64_t begin, int64_t end) {
+    int64_t cols = a->cols;
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = a->x + r * cols;
+        float *y = a->y + r * cols;
+        float rstd = 1.0f / sqrtf(h_dot(cols, x, x) / (float)cols + a->eps);
+        vf vrstd = v_set1(rstd);
+        for (int64_t i = 0; i < cols; i += CK_W) {
+            int64_t n = cols - i;
+            vf out = v_mul(h_load(x + i, n), vrstd);
+            if (a->gamma) out = v_mul(out, h_load(a->gamma + i, n));
+            h_store(y + i, out, n);
+        }
+        a->rstd[r] = rstd;
+    }
+}
+
+void CK_SUFFIX(ck_rmsnorm_backward_rows)(const ck_row_args *a, int64_t begin, int64_t end, float *dgamma,
+                                         float *unused) {
+    (void)unused;
+    int64_t cols = a->cols;
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = a->x + r * cols, *dy = a->dy + r * cols;
+        float *dx = a->dx + r * cols;
+        float rstd = a->rstd[r];
+        vf vrstd = v_set1(rstd), sum_gx = v_zero();
+        for (int64_t i = 0; i < cols; i += CK_W) {
+            int64_t n = cols - i;
+            vf xv = h_load(x + i, n), d = h_load(dy + i, n);
+            vf g = a->gamma ? v_mul(d, h_load(a->gamma + i, n)) : d;
+            sum_gx = v_fmadd(g, xv, sum_gx);
+            if (dgamma) h_store(dgamma + i, v_fmadd(v_mul(d, xv), vrstd, h_load(dgamma + i, n)), n);
+        }
+        vf k = v_set1(rstd * rstd * v_reduce_add(sum_gx) / (float)cols);
+        for (int64_t i = 0; i < cols; i += CK_W) {
+            int64_t n = cols - i;
+            vf xv = h_load(x + i, n), d = h_load(dy + i, n);
+            vf g = a->gamma ? v_mul(d, h_load(a->gamma + i, n)) : d;
+            h_store(dx + i, v_mul(vrstd, v_fnmadd(xv, k, g)), n);
+        }
+    }
+}
+
+double CK_SUFFIX(ck_cross_entropy_rows)(const ck_row_args *a, int64_t begin, int64_t end, int64_t *kept) {
+    int64_t vocab = a->cols;
+    double loss = 0;
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = a->x + r * vocab;
+        float lse = h_logsumexp(vocab, x);
+        a->out[r] = lse;
+        int32_t target = a->targets[r];
+        if (target < 0 || target == a->ignore_index) continue;
+        loss += (double)lse - (double)x[target];
+        (*kept)++;
+    }
+    return loss;
+}
+
+void CK_SUFFIX(ck_cross_entropy_backward_rows)(const ck_row_args *a, int64_t begin, int64_t end) {
+    int64_t vocab = a->cols;
+    vf scale = v_set1(a->scale);
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = a->x + r * vocab;
+        float *dx = a->dx + r * vocab;
+        int32_t target = a->targets[r];
+        if (target < 0 || target == a->ignore_index) {
+            memset(dx, 0, (size_t)vocab * sizeof(float));
+            continue;
+        }
+        vf lse = v_set1(a->lse[r]);
+        for (int64_t i = 0; i < vocab; i += CK_W) {
+            int64_t n = vocab - i;
+            h_store(dx + i, v_mul(scale, v_exp(v_sub(h_load(x + i, n), lse))), n);
+        }
+        dx[target] -= a->scale;
+    }
+}
+
+void CK_SUFFIX(ck_rope_rows)(const ck_row_args *a, int64_t begin, int64_t end) {
+    int64_t D = a->cols, half = D / 2, T = a->T;
+    vf sign = v_set1(a->inverse ? -1.0f : 1.0f);
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = a->x + r * D;
+        float *y = a->y + r * D;
+        const float *cos = a->cos + (r % T) * half, *sin = a->sin + (r % T) * half;
+        for (int64_t i = 0; i < half; i += CK_W) {
+            int64_t n = half - i;
+            vf lo = h_load(x + i, n), hi = h_load(x + half + i, n);
+            vf c = h_load(cos + i, n), s = v_mul(sign, h_load(sin + i, n));
+            h_store(y + i, v_fnmadd(hi, s, v_mul(lo, c)), n);
+            h_store(y + half + i, v_fmadd(lo, s, v_mul(hi, c)), n);
+        }
+    }
+}
+
+// ---- AdamW
+
+void CK_SUFFIX(ck_adamw_range)(const ck_adamw_args *a, int64_t begin, int64_t end) {
+    vf beta1 = v_set1(a->beta1), beta2 = v_set1(a->beta2);
+    vf one_minus_beta1 = v_set1(1.0f - a->beta1), one_minus_beta2 = v_set1(1.0f - a->beta2);
+    vf decay = v_set1(1.0f - a->lr * a->weight_decay), lr = v_set1(a->lr), eps = v_set1(a->eps);
+    vf inv_bc1 = v_set1(a->inv_bc1), inv_bc2 = v_set1(a->inv_bc2);
+    for (int64_t i = begin; i < end; i += CK_W) {
+        int64_t n = end - i;
+        vf g = h_load(a->grad + i, n);
+        vf m = v_fmadd(beta1, h_load(a->m + i, n), v_mul(one_minus_beta1, g));
+        vf v = v_fmadd(beta2, h_load(a->v + i, n), v_mul(v_mul(one_minus_beta2, g), g));
+        vf step = v_div(v_mul(lr, v_mul(m, inv_bc1)), v_add(v_sqrt(v_mul(v, inv_bc2)), eps));
+        h_store(a->m + i, m, n);
+        h_store(a->v + i, v, n);
+        h_store(a->param + i, v_fmsub(h_load(a->param + i, n), decay, step), n);
+    }
+}
+
+// ---- Attention rows (see attention_kernels.h)
+
+// Lanes j .. j+CK_W−1 that are below limit and not padding.
+static inline vm h_keys_valid(const uint8_t *mask, int64_t j, int64_t limit) {
+    vm valid = v_lanes(limit - j);
+    if (!mask) return valid;
+    if (limit - j >= CK_W) return v_mask_and(valid, v_bytes_nonzero(mask + j));
+    uint8_t tail[CK_W] = {0};  // never read mask bytes past the row
+    memcpy(tail, mask + j, (size_t)(limit - j));
+    return v_mask_and(valid, v_bytes_nonzero(tail));
+}
+
+static void CK_SUFFIX(attention_softmax_row)(int64_t n, int64_t limit, const uint8_t *mask, float *p, float *lse) {
+    vf max = v_set1(-INFINITY);
+    for (int64_t j = 0; j < limit; j += CK_W)
+        max = v_max(max, v_blend(h_keys_valid(mask, j, limit), v_set1(-INFINITY), h_load(p + j, limit - j)));
+    float row_max = v_reduce_max(max);
+    if (row_max == -INFINITY) {
+        memset(p, 0, (size_t)n * sizeof(float));
+        *lse = -INFINITY;
+        return;
+    }
+    vf shift = v_set1(row_max), sum = v_zero();
+    for (int64_t j = 0; j < limit; j += CK_W) {
+        vf e = v_blend(h_keys_valid(mask, j, limit), v_zero(), v_exp(v_sub(h_load(p + j, limit - j), shift)));
+        h_store(p + j, e, limit - j);
+        sum = v_add(sum, e);
+    }
+    if (limit < n) memset(p + limit, 0, (size_t)(n - limit) * sizeof(float));
+    float total = v_reduce_add(sum);
+    h_scale(limit, p, 1.0f / total);
+    *lse = row_max + logf(total);
+}
+
+static void CK_SUFFIX(attention_probability_gradient_row)(int64_t n, int64_t limit, const uint8_t *mask, float lse,
+                                                          float delta, float *scores, float *dp) {
+    if (lse == -INFINITY) limit = 0;
+    vf vlse = v_set1(lse), vdelta = v_set1(delta);
+    for (int64_t j = 0; j < limit; j += CK_W) {
+        int64_t remaining = limit - j;
+        vf p = v_blend(h_keys_valid(mask, j, limit), v_zero(), v_exp(v_sub(h_load(scores + j, remaining), vlse)));
+        h_store(scores + j, p, remaining);
+        h_store(dp + j, v_mul(p, v_sub(h_load(dp + j, remaining), vdelta)), remaining);
+    }
+    if (limit < n) {
+        memset(scores + limit, 0, (size_t)(n - limit) * sizeof(float));
+        memset(dp + limit, 0, (size_t)(n - limit) * sizeof(float));
+    }
+}
+
+const ck_attention_row_kernels CK_SUFFIX(ck_attention_rows) = {
+    CK_SUFFIX(attention_softmax_row), CK_SUFFIX(attention_probability_gradient_row), h_dot};
