@@ -1,0 +1,94 @@
+/// A JSON value together with its path in the document, so every accessor can throw an error
+/// that names the exact field (`model.merges[12]`, `pre_tokenizer.pretokenizers[1].type`).
+struct JSONNode {
+    /// The value, or `nil` when the field is absent.
+    let value: JSONValue?
+    /// Dotted path from the document root.
+    let path: String
+
+    init(_ value: JSONValue?, path: String) {
+        self.value = value
+        self.path = path
+    }
+
+    /// True when the field is absent or `null`.
+    var isNull: Bool {
+        if case .some(.null) = value { return true }
+        return value == nil
+    }
+
+    /// The member `key` of an object (absent members give a node whose `value` is nil).
+    subscript(key: String) -> JSONNode {
+        let childPath = path.isEmpty ? key : "\(path).\(key)"
+        guard case let .some(.object(members)) = value else { return JSONNode(nil, path: childPath) }
+        let member = members.first { $0.key.utf8.elementsEqual(key.utf8) }
+        return JSONNode(member?.value, path: childPath)
+    }
+
+    private func mismatch(_ expected: String) -> TokenizerError {
+        guard let value = value else { return .missingField(path: path) }
+        return .wrongType(path: path, expected: expected, found: value.typeName)
+    }
+
+    func string() throws -> String {
+        guard case let .some(.string(s)) = value else { throw mismatch("a string") }
+        return s
+    }
+
+    /// The string, or nil when absent/null; any other type is an error.
+    func optionalString() throws -> String? {
+        if isNull { return nil }
+        return try string()
+    }
+
+    func bool() throws -> Bool {
+        guard case let .some(.bool(b)) = value else { throw mismatch("a boolean") }
+        return b
+    }
+
+    func bool(default fallback: Bool) throws -> Bool {
+        if isNull { return fallback }
+        return try bool()
+    }
+
+    func double() throws -> Double {
+        guard case let .some(.number(n)) = value else { throw mismatch("a number") }
+        return n
+    }
+
+    /// An integer in `0 ... Int32.max` (token ids, counts, type ids).
+    func nonNegativeInt() throws -> Int {
+        guard case let .some(.number(n)) = value else { throw mismatch("a non-negative integer") }
+        guard n >= 0, n <= Double(Int32.max), n == n.rounded() else {
+            throw TokenizerError.invalidValue(path: path, reason: "\(n) is not a non-negative integer")
+        }
+        return Int(n)
+    }
+
+    func nonNegativeInt(default fallback: Int) throws -> Int {
+        if isNull { return fallback }
+        return try nonNegativeInt()
+    }
+
+    func array() throws -> [JSONNode] {
+        guard case let .some(.array(items)) = value else { throw mismatch("an array") }
+        return items.enumerated().map { JSONNode($1, path: "\(path)[\($0)]") }
+    }
+
+    /// Object members in file order.
+    func members() throws -> [(key: String, node: JSONNode)] {
+        guard case let .some(.object(members)) = value else { throw mismatch("an object") }
+        let prefix = path.isEmpty ? "" : "\(path)."
+        return members.map { ($0.key, JSONNode($0.value, path: "\(prefix)\($0.key)")) }
+    }
+
+    /// Reads the `type` member and checks it against the supported names.
+    func typeTag(supported: [String]) throws -> String {
+        let tagNode = self["type"]
+        let tag = try tagNode.string()
+        guard supported.contains(tag) else {
+            throw TokenizerError.unsupported(path: tagNode.path, value: tag, supported: supported)
+        }
+        return tag
+    }
+}

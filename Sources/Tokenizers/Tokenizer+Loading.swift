@@ -1,0 +1,87 @@
+import Foundation
+
+/// Names of the conventional special tokens.
+struct SpecialTokenNames {
+    var bos: String?
+    var eos: String?
+    var pad: String?
+    var unk: String?
+}
+
+extension Tokenizer {
+    /// Loads a `tokenizer.json` file.
+    /// - Parameter url: a `tokenizer.json` file, or a directory holding one (then its
+    ///   `tokenizer_config.json`, if present, supplies bos/eos/pad/unk).
+    /// - Throws: `TokenizerError` when the file is unreadable, malformed or uses unsupported components.
+    public convenience init(url: URL) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            try self.init(directory: url)
+            return
+        }
+        try self.init(data: try Tokenizer.read(url), source: url.path)
+    }
+
+    /// Loads `tokenizer.json` and, when present, `tokenizer_config.json` from a model directory.
+    /// - Throws: `TokenizerError` when a file is unreadable, malformed or uses unsupported components.
+    public convenience init(directory: URL) throws {
+        let file = directory.appendingPathComponent("tokenizer.json")
+        let configFile = directory.appendingPathComponent("tokenizer_config.json")
+        let config = FileManager.default.fileExists(atPath: configFile.path) ? try Tokenizer.read(configFile) : nil
+        try self.init(data: try Tokenizer.read(file), source: file.path, configuration: config,
+                      configurationSource: configFile.path)
+    }
+
+    /// Parses `tokenizer.json` bytes.
+    /// - Parameters:
+    ///   - data: the contents of a `tokenizer.json`.
+    ///   - source: names the input in error messages.
+    ///   - configuration: optional `tokenizer_config.json` contents (bos/eos/pad/unk tokens).
+    /// - Throws: `TokenizerError` naming the JSON path of the first problem.
+    public convenience init(data: Data, source: String = "tokenizer.json", configuration: Data? = nil,
+                            configurationSource: String = "tokenizer_config.json") throws {
+        let root = JSONNode(try JSONValue.parse(data, source: source), path: "")
+        _ = try root.members()  // the document must be an object
+
+        let normalizer = root["normalizer"].isNull ? nil : try Normalizer(node: root["normalizer"])
+        let preTokenizer = root["pre_tokenizer"].isNull ? nil : try PreTokenizer(node: root["pre_tokenizer"])
+        let model = try BPEModel(node: root["model"])
+        let postProcessor = root["post_processor"].isNull ? nil : try PostProcessor(node: root["post_processor"])
+        let decoder = root["decoder"].isNull ? nil : try TokenDecoder(node: root["decoder"])
+        let addedTokens = root["added_tokens"].isNull ? [] : try root["added_tokens"].array().map { try AddedToken(node: $0) }
+
+        // Defaults from the file itself, overridden by tokenizer_config.json.
+        var names = SpecialTokenNames(unk: model.unknownToken)
+        let tokenById: (Int) -> String? = { id in
+            addedTokens.first { $0.id == id }?.content ?? model.tokensById[id]
+        }
+        if let surrounding = postProcessor?.surroundingIds {
+            names.bos = surrounding.leading.first.flatMap(tokenById)
+            names.eos = surrounding.trailing.last.flatMap(tokenById)
+        }
+        if let configuration = configuration {
+            let config = JSONNode(try JSONValue.parse(configuration, source: configurationSource), path: "")
+            _ = try config.members()
+            func name(_ key: String) throws -> String? {
+                let node = config[key]
+                if node.isNull { return nil }
+                if case .some(.string) = node.value { return try node.string() }
+                return try node["content"].string()
+            }
+            names.bos = try name("bos_token") ?? names.bos
+            names.eos = try name("eos_token") ?? names.eos
+            names.pad = try name("pad_token") ?? names.pad
+            names.unk = try name("unk_token") ?? names.unk
+        }
+        self.init(normalizer: normalizer, preTokenizer: preTokenizer, model: model, addedTokens: addedTokens,
+                  postProcessor: postProcessor, decoder: decoder, specialTokens: names)
+    }
+
+    static func read(_ url: URL) throws -> Data {
+        do {
+            return try Data(contentsOf: url)
+        } catch {
+            throw TokenizerError.unreadableFile(path: url.path, reason: error.localizedDescription)
+        }
+    }
+}
