@@ -1,0 +1,151 @@
+import Foundation
+
+/// Streaming gzip (RFC 1952) decoder: yields the decompressed bytes chunk by chunk in constant memory.
+///
+/// Handles every header field (FTEXT, FHCRC, FEXTRA, FNAME, FCOMMENT), checks each member's CRC-32 and ISIZE,
+/// and concatenates multiple members as `gzip -d` does. The compressed input is memory-mapped (files) or held
+/// once (data); only a 32 KiB window plus one chunk of output is resident.
+///
+/// ```swift
+/// let decoder = try GzipDecoder(url: url)
+/// while let chunk = try decoder.nextChunk() { consume(chunk) }
+/// ```
+public final class GzipDecoder {
+    /// The input's name in errors.
+    public let name: String
+    let input: InputBuffer
+    let inflater: Inflater
+    private var crc = CRC32()
+    private var memberSize: UInt32 = 0
+    private var inMember = false
+    private var done = false
+    /// Members decoded so far.
+    public private(set) var memberCount = 0
+    /// Name stored in the first member's FNAME field, if any.
+    public private(set) var storedFileName: String?
+    /// Comment stored in the first member's FCOMMENT field, if any.
+    public private(set) var storedComment: String?
+
+    /// Decodes the gzip file at `url` (memory-mapped).
+    /// - Throws: ``GzipError`` with reason `.io` when it cannot be read.
+    public convenience init(url: URL, chunkSize: Int = 1 << 18) throws {
+        self.init(input: try InputBuffer(url: url), name: url.path, chunkSize: chunkSize)
+    }
+
+    /// Decodes gzip `data`; `name` labels errors.
+    public convenience init(data: Data, name: String = "<data>", chunkSize: Int = 1 << 18) {
+        self.init(input: InputBuffer(data: data), name: name, chunkSize: chunkSize)
+    }
+
+    init(input: InputBuffer, name: String, chunkSize: Int) {
+        precondition(chunkSize > 0, "chunkSize must be positive, got \(chunkSize)")
+        self.input = input
+        self.name = name
+        inflater = Inflater(input: input, name: name, start: 0, chunkSize: chunkSize)
+    }
+
+    /// Calls `body` with the next chunk of decompressed bytes (valid only during the call).
+    /// - Returns: `body`'s result, or nil at the end of the stream.
+    /// - Throws: ``GzipError`` for corrupt or truncated input (before any corrupt bytes are handed out
+    ///   where the check allows: CRC mismatches surface at the end of the member).
+    public func withNextChunk<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result? {
+        while !done {
+            if !inMember {
+                if memberCount > 0 && inflater.position >= input.count {
+                    done = true
+                    break
+                }
+                try readMemberHeader(at: inflater.position)
+                continue
+            }
+            try inflater.decode()
+            let chunk = inflater.pending
+            if chunk.count > 0 {
+                crc.update(chunk)
+                memberSize &+= UInt32(truncatingIfNeeded: chunk.count)
+                inflater.chunkStart = inflater.outputCount
+                return try body(chunk)
+            }
+            if inflater.finished { try readMemberTrailer() }
+        }
+        return nil
+    }
+
+    /// The next chunk of decompressed bytes, or nil at the end of the stream.
+    public func nextChunk() throws -> Data? {
+        try withNextChunk { Data($0) }
+    }
+
+    /// Parses a member header starting at `offset` and positions the inflater after it.
+    private func readMemberHeader(at start: Int) throws {
+        let bytes = input.bytes
+        var offset = start
+        func fail(_ reason: GzipError.Reason, at position: Int? = nil) -> GzipError {
+            GzipError(file: name, offset: position ?? offset, reason: reason)
+        }
+        func byte() throws -> UInt8 {
+            guard offset < bytes.count else { throw fail(.truncated) }
+            defer { offset += 1 }
+            return bytes[offset]
+        }
+        guard bytes.count - start >= 2, bytes[start] == 0x1F, bytes[start + 1] == 0x8B else {
+            throw fail(memberCount == 0 ? .notGzip : .trailingGarbage)
+        }
+        offset += 2
+        let method = try byte()
+        guard method == 8 else { throw fail(.unsupportedMethod(method), at: offset - 1) }
+        let flags = try byte()
+        guard flags & 0xE0 == 0 else { throw fail(.reservedFlags(flags), at: offset - 1) }
+        offset += 6  // MTIME, XFL, OS
+        guard offset <= bytes.count else { throw fail(.truncated, at: bytes.count) }
+        if flags & 0x04 != 0 {  // FEXTRA
+            let length = Int(try byte()) | Int(try byte()) << 8
+            guard offset + length <= bytes.count else { throw fail(.truncated, at: bytes.count) }
+            offset += length
+        }
+        func zeroTerminated() throws -> String {
+            let begin = offset
+            while try byte() != 0 {}
+            // RFC 1952 says ISO 8859-1; decode as such so every byte maps to a character.
+            return String(bytes[begin..<(offset - 1)].map { Character(Unicode.Scalar($0)) })
+        }
+        if flags & 0x08 != 0 {  // FNAME
+            let fileName = try zeroTerminated()
+            if memberCount == 0 { storedFileName = fileName }
+        }
+        if flags & 0x10 != 0 {  // FCOMMENT
+            let comment = try zeroTerminated()
+            if memberCount == 0 { storedComment = comment }
+        }
+        if flags & 0x02 != 0 {  // FHCRC: low 16 bits of the CRC-32 of the header so far
+            let checksumOffset = offset
+            let stored = UInt32(try byte()) | UInt32(try byte()) << 8
+            let actual = CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[start..<checksumOffset])) & 0xFFFF
+            guard stored == actual else { throw fail(.headerChecksumMismatch, at: checksumOffset) }
+        }
+        inflater.reset(start: offset)
+        crc = CRC32()
+        memberSize = 0
+        inMember = true
+    }
+
+    /// Checks the member trailer (CRC-32, ISIZE) after the final block.
+    private func readMemberTrailer() throws {
+        let offset = inflater.position
+        guard offset + 8 <= input.count else { throw GzipError(file: name, offset: input.count, reason: .truncated) }
+        let word = { (at: Int) -> UInt32 in
+            UInt32(littleEndian: self.input.base.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+        }
+        let storedCRC = word(offset)
+        let storedSize = word(offset + 4)
+        guard storedCRC == crc.value else {
+            throw GzipError(file: name, offset: offset, reason: .checksumMismatch(expected: storedCRC, actual: crc.value))
+        }
+        guard storedSize == memberSize else {
+            throw GzipError(file: name, offset: offset + 4, reason: .sizeMismatch(expected: storedSize, actual: memberSize))
+        }
+        inflater.reset(start: offset + 8)
+        memberCount += 1
+        inMember = false
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Streams a gzip file to disk, atomically: bytes go to a temporary file next to the destination, which
+/// ``finish()`` renames into place. A writer dropped without `finish()` leaves no partial output behind.
+///
+/// ```swift
+/// let writer = try GzipWriter(url: outputURL)
+/// for line in lines { try writer.write(line + "\n") }
+/// try writer.finish()
+/// ```
+public final class GzipWriter {
+    /// The destination.
+    public let url: URL
+    private let temporaryURL: URL
+    private let handle: FileHandle
+    private var deflater: Deflater
+    private var crc = CRC32()
+    private var size: UInt32 = 0
+    private var buffer: [UInt8] = []
+    private let blockSize = 1 << 20
+    private var finished = false
+
+    /// Opens a writer.
+    /// - Parameters:
+    ///   - url: Destination file (replaced on ``finish()``).
+    ///   - level: Compression level.
+    /// - Throws: ``GzipError`` with reason `.io` when the temporary file cannot be created.
+    public init(url: URL, level: Deflater.Level = .fast) throws {
+        self.url = url
+        temporaryURL = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        guard FileManager.default.createFile(atPath: temporaryURL.path, contents: nil),
+            let handle = try? FileHandle(forWritingTo: temporaryURL)
+        else {
+            throw GzipError(file: url.path, offset: 0, reason: .io("cannot create \(temporaryURL.path); check the directory exists and is writable"))
+        }
+        self.handle = handle
+        deflater = Deflater(level: level)
+        try write(raw: Data(Gzip.memberHeader(fileName: nil)))
+    }
+
+    deinit {
+        if !finished {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: temporaryURL)
+        }
+    }
+
+    /// Appends uncompressed bytes.
+    public func write(_ data: Data) throws {
+        precondition(!finished, "GzipWriter.write after finish()")
+        buffer.append(contentsOf: data)
+        if buffer.count >= blockSize { try flushBlock(isFinal: false) }
+    }
+
+    /// Appends the UTF-8 bytes of `text`.
+    public func write(_ text: String) throws {
+        try write(Data(text.utf8))
+    }
+
+    /// Writes the last block and trailer, then renames the file into place.
+    /// - Throws: ``GzipError`` with reason `.io`.
+    public func finish() throws {
+        guard !finished else { return }
+        try flushBlock(isFinal: true)
+        try write(raw: Data(Gzip.trailer(crc: crc.value, size: size)))
+        do {
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            throw GzipError(file: url.path, offset: 0, reason: .io("cannot write: \(error.localizedDescription)"))
+        }
+        finished = true
+        guard rename(temporaryURL.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporaryURL)
+            throw GzipError(file: url.path, offset: 0, reason: .io("cannot move the finished file into place: \(reason)"))
+        }
+    }
+
+    private func flushBlock(isFinal: Bool) throws {
+        buffer.withUnsafeBytes { bytes in
+            crc.update(bytes)
+            deflater.compress(bytes, isFinal: isFinal)
+        }
+        size &+= UInt32(truncatingIfNeeded: buffer.count)
+        buffer.removeAll(keepingCapacity: true)
+        try write(raw: deflater.takeOutput())
+    }
+
+    private func write(raw: Data) throws {
+        do { try handle.write(contentsOf: raw) } catch {
+            throw GzipError(file: url.path, offset: 0, reason: .io("cannot write: \(error.localizedDescription)"))
+        }
+    }
+}

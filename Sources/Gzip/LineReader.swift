@@ -1,0 +1,115 @@
+import Foundation
+
+/// Reads a text file line by line, transparently decompressing gzip (detected by its magic bytes, not the
+/// file extension), without holding the decompressed file in memory.
+///
+/// Lines are split on `\n`; a trailing `\r` and a leading UTF-8 byte-order mark are removed; a final line
+/// without a newline is still returned. Each line must be valid UTF-8.
+///
+/// ```swift
+/// let reader = try LineReader(url: URL(fileURLWithPath: "train.jsonl.gz"))
+/// while let (number, line) = try reader.next() { ... }
+/// ```
+public final class LineReader {
+    /// The file being read.
+    public let url: URL
+    /// Whether the file is gzip-compressed.
+    public let isCompressed: Bool
+    /// Number of the line most recently returned (1-based; 0 before the first).
+    public private(set) var lineNumber = 0
+
+    private let input: InputBuffer
+    private let decoder: GzipDecoder?
+    /// The chunk being scanned: the whole mapped file for plain text, or a copy of the decoder's chunk.
+    private var chunk = UnsafeRawBufferPointer(start: nil, count: 0)
+    private var cursor = 0
+    /// Owned copy of the current decompressed chunk (the decoder reuses its window).
+    private let chunkStorage: UnsafeMutableRawPointer
+    private let chunkCapacity: Int
+    /// Bytes of a line that started in an earlier chunk.
+    private var carried: [UInt8] = []
+    private var exhausted = false
+
+    /// Opens `url` (memory-mapped).
+    /// - Throws: ``GzipError`` with reason `.io` when the file cannot be read.
+    public init(url: URL) throws {
+        self.url = url
+        input = try InputBuffer(url: url)
+        isCompressed = input.count >= 2 && input.bytes[0] == 0x1F && input.bytes[1] == 0x8B
+        let chunkSize = 1 << 18
+        // A decoder chunk is at most its whole window (history + chunk + one match).
+        chunkCapacity = isCompressed ? Inflater.historySize + chunkSize + Inflater.maximumMatch : 1
+        chunkStorage = .allocate(byteCount: chunkCapacity, alignment: 16)
+        if isCompressed {
+            decoder = GzipDecoder(input: input, name: url.path, chunkSize: chunkSize)
+        } else {
+            decoder = nil
+            chunk = input.bytes
+        }
+    }
+
+    deinit {
+        chunkStorage.deallocate()
+    }
+
+    /// The next line and its 1-based number, or nil at the end of the file.
+    /// - Throws: ``GzipError`` for corrupt compressed input or a line that is not UTF-8 (`file:line` in the message).
+    public func next() throws -> (lineNumber: Int, line: String)? {
+        guard let bytes = try nextLineBytes() else { return nil }
+        lineNumber += 1
+        var body = bytes[...]
+        if body.last == UInt8(ascii: "\r") { body = body.dropLast() }
+        if lineNumber == 1, body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        guard let line = String(bytes: body, encoding: .utf8) else {
+            throw GzipError(file: url.path, offset: 0, reason: .invalidUTF8(line: lineNumber))
+        }
+        return (lineNumber, line)
+    }
+
+    /// Calls `body` for every remaining line.
+    public func forEachLine(_ body: (_ lineNumber: Int, _ line: String) throws -> Void) throws {
+        while let (number, line) = try next() { try body(number, line) }
+    }
+
+    /// The raw bytes of the next line (without `\n`), or nil at the end.
+    private func nextLineBytes() throws -> [UInt8]? {
+        while true {
+            if cursor < chunk.count, let base = chunk.baseAddress {
+                let remaining = chunk.count - cursor
+                if let found = memchr(base + cursor, Int32(UInt8(ascii: "\n")), remaining) {
+                    let end = base.distance(to: UnsafeRawPointer(found))
+                    var line = carried
+                    line.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[cursor..<end]))
+                    carried.removeAll(keepingCapacity: true)
+                    cursor = end + 1
+                    return line
+                }
+                carried.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[cursor...]))
+                cursor = chunk.count
+            }
+            guard try loadNextChunk() else {
+                if carried.isEmpty { return nil }
+                defer { carried.removeAll() }
+                return carried
+            }
+        }
+    }
+
+    /// Replaces `chunk` with the next decompressed chunk; false at the end of input.
+    private func loadNextChunk() throws -> Bool {
+        guard let decoder, !exhausted else { return false }
+        let storage = chunkStorage, capacity = chunkCapacity
+        let loaded = try decoder.withNextChunk { bytes -> Int in
+            precondition(bytes.count <= capacity, "decoder chunk of \(bytes.count) bytes exceeds \(capacity)")
+            if let source = bytes.baseAddress { storage.copyMemory(from: source, byteCount: bytes.count) }
+            return bytes.count
+        }
+        guard let loaded else {
+            exhausted = true
+            return false
+        }
+        chunk = UnsafeRawBufferPointer(start: chunkStorage, count: loaded)
+        cursor = 0
+        return true
+    }
+}

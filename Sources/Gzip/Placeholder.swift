@@ -1,1 +1,0 @@
-// DEFLATE/gzip decompression in pure Swift.
