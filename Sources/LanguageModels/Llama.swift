@@ -57,7 +57,9 @@ final class LlamaAttention: Module {
                 }
             }
         }
-        let masked = scores.maskedFill(Tensor(shape: [batch, 1, time, keyTime], scalars: blocked), with: -.infinity)
+        // The lowest finite value rather than −∞ (as transformers does): a padding query that sees no key gets a
+        // finite (unused) output instead of NaN, which would otherwise reach real tokens through 0 · NaN.
+        let masked = scores.maskedFill(Tensor(shape: [batch, 1, time, keyTime], scalars: blocked), with: -.greatestFiniteMagnitude)
         return Tensor.matmul(masked.softmax(), repeated(v))
     }
 }

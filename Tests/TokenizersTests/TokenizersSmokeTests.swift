@@ -1,5 +1,5 @@
 import XCTest
 
-final class GzipSmokeTests: XCTestCase {
+final class TokenizersSmokeTests: XCTestCase {
     func testModuleBuilds() throws { XCTAssertTrue(true) }
 }

@@ -1,5 +1,0 @@
-import XCTest
-
-final class LanguageModelsSmokeTests: XCTestCase {
-    func testModuleBuilds() throws { XCTAssertTrue(true) }
-}
