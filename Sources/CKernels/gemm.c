@@ -139,6 +139,7 @@ typedef struct {
     int64_t strideA, strideB, strideC;
     int64_t kc;                   // depth of a packed block, from K alone (see the top of the file)
     int64_t rowTiles, colTiles;   // each product's C is split into rowTiles × colTiles rectangles
+    int skinny;                   // few rows: multiply straight from A and B, no packing
     int64_t tasks;                // batch × rowTiles × colTiles
     _Atomic int64_t next;         // the next unclaimed task
 } ck_gemm_job;
@@ -232,10 +233,16 @@ static void ck_gemm_task(const ck_gemm_job *job, int64_t task) {
     const float *A = job->A + product * job->strideA;
     const float *B = job->B + product * job->strideB;
     float *C = job->C + product * job->strideC;
-    if (job->K == 0 || job->alpha == 0)
+    if (job->K == 0 || job->alpha == 0) {
         ck_gemm_scale(job, C, row0, row1, col0, col1);
-    else
+    } else if (job->skinny) {
+        const int64_t aRow = job->transA ? 1 : job->lda, bCol = job->transB ? job->ldb : 1;
+        job->kernels->skinny(job->transA, job->transB, row1 - row0, col1 - col0, job->K, job->alpha,
+                             A + row0 * aRow, job->lda, B + col0 * bCol, job->ldb, job->beta,
+                             C + row0 * job->ldc + col0, job->ldc);
+    } else {
         ck_gemm_rectangle(job, A, B, C, row0, row1, col0, col1);
+    }
 }
 
 // Tasks are (product, row tile, col tile) triples numbered row-major. Each thread claims the next task
@@ -303,6 +310,8 @@ void ck_sgemm_batched(int transA, int transB, int64_t M, int64_t N, int64_t K,
         .lda = lda, .ldb = ldb, .ldc = ldc, .strideA = strideA, .strideB = strideB, .strideC = strideC,
     };
     job.kc = ck_plan_depth(job.kernels, K);
+    // Measured crossover with the packed path on Zen 4: ~6 rows for row-streamed B, ~12 for dot products.
+    job.skinny = job.kernels->skinny && !(job.transA && job.transB) && M <= (job.transB ? 8 : 4);
     ck_plan_tiles(&job, batch);
     job.tasks = batch * job.rowTiles * job.colTiles;
     atomic_init(&job.next, 0);
