@@ -33,10 +33,17 @@ static void ck_pack_b_portable(int contiguous, int64_t count, int64_t kc, const 
     ck_pack_panels(PORTABLE_NR, contiguous, count, kc, src, ld, dst);
 }
 
+static void ck_skinny_portable(int transA, int transB, int64_t m, int64_t n, int64_t K, float alpha,
+                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                       int64_t ldc) {
+    ck_skinny_generic(PORTABLE_NR, transA, transB, m, n, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 const ck_gemm_kernels *ck_gemm_kernels_portable(void) {
     static const ck_gemm_kernels kernels = {
         .mr = PORTABLE_MR, .nr = PORTABLE_NR, .mc = 256, .kc = 256, .nc = 512,
         .kernel = ck_kernel_portable, .pack_a = ck_pack_a_portable, .pack_b = ck_pack_b_portable,
+        .skinny = ck_skinny_portable,
     };
     return &kernels;
 }

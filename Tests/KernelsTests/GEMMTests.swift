@@ -138,7 +138,11 @@ final class GEMMTests: XCTestCase {
     }
 
     func testAwkwardSizesAndTransposes() {
-        let sizes = [(1, 1, 1), (7, 7, 7), (1, 129, 63), (129, 1, 7), (63, 129, 65), (129, 63, 33), (13, 40, 1)]
+        // 3 × 300 × 37 and 8 × 70 × 45 take the unpacked few-rows path (several column blocks, odd depth).
+        let sizes = [
+            (1, 1, 1), (7, 7, 7), (1, 129, 63), (129, 1, 7), (63, 129, 65), (129, 63, 33), (13, 40, 1), (3, 300, 37),
+            (8, 70, 45),
+        ]
         forEachConfiguration { label in
             for (M, N, K) in sizes {
                 for transA in [false, true] {
@@ -155,6 +159,8 @@ final class GEMMTests: XCTestCase {
             for beta: Float in [0, 1, 0.5] {
                 check(Case(M: 37, N: 70, K: 19, transA: true, alpha: -0.75, beta: beta, padding: 5), label: label)
                 check(Case(M: 70, N: 37, K: 19, transB: true, alpha: 2, beta: beta, padding: 3), label: label)
+                check(Case(M: 2, N: 40, K: 21, transA: true, alpha: 2, beta: beta, padding: 3), label: label)
+                check(Case(M: 6, N: 9, K: 35, transB: true, alpha: -1, beta: beta, padding: 1), label: label)
             }
         }
     }
