@@ -344,6 +344,32 @@ def expected_for(tok, texts):
     return cases
 
 
+FUZZ_POOL = list("aZé's tTlLdDmMrRvVeEſ0129٣Ⅻ½_-!?.,;:'\"“”()[]{}<>@#$%^&*+=/\\|~`") + [
+    " ", " ", "  ", "\t", "\n", "\r", "\r\n", "\u000b", "\u000c", "\u0085", "\u00a0", "\u1680", "\u2000", "\u2028",
+    "\u2029", "\u3000", "\u200b", "\u200d", "\u0301", "\u0903", "\u20dd", "日", "本", "한", "ไ", "न", "्", "م",
+    "👍", "🏽", "🇺", "\ufeff", "\x00", "\x7f", "ǅ", "ß", "İ", "ⓐ", "𝔘", "‿"]
+
+
+def fuzz_strings(count=300):
+    rng = random.Random(99)
+    return ["".join(rng.choice(FUZZ_POOL) for _ in range(rng.randrange(1, 24))) for _ in range(count)]
+
+
+def component_splits(texts):
+    """HF pre-token splits of each standalone pre-tokenizer (split-level checks of the Swift implementations)."""
+    components = {
+        "Whitespace": pre_tokenizers.Whitespace(),
+        "WhitespaceSplit": pre_tokenizers.WhitespaceSplit(),
+        "BertPreTokenizer": pre_tokenizers.BertPreTokenizer(),
+        "Punctuation": pre_tokenizers.Punctuation(),
+        "DigitsIndividual": pre_tokenizers.Digits(individual_digits=True),
+        "DigitsContiguous": pre_tokenizers.Digits(individual_digits=False),
+        "MetaspaceAlways": pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
+        "ByteLevelPrefix": pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=True),
+    }
+    return {name: [[piece for piece, _ in pre.pre_tokenize_str(t)] for t in texts] for name, pre in components.items()}
+
+
 def pretokenized(pattern, texts):
     split = pre_tokenizers.Split(Regex(pattern), behavior="isolated", invert=False)
     return [[piece for piece, _ in split.pre_tokenize_str(t)] for t in texts]
@@ -386,6 +412,11 @@ def main():
         expected["variants"][name] = expected_for(Tokenizer.from_file(path), variant_texts)
     for name, pattern in [("gpt2", GPT2_PATTERN), ("llama3", LLAMA3_PATTERN), ("qwen2", QWEN2_PATTERN)]:
         expected["pretokenized"][name] = pretokenized(pattern, texts)
+
+    fuzz = fuzz_strings()
+    expected["fuzz"] = {"texts": fuzz, "components": component_splits(fuzz)}
+    for name, pattern in [("gpt2", GPT2_PATTERN), ("llama3", LLAMA3_PATTERN), ("qwen2", QWEN2_PATTERN)]:
+        expected["fuzz"][name] = pretokenized(pattern, fuzz)
 
     hh = hh_rlhf_texts()
     if hh is not None:
