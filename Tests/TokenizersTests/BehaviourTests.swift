@@ -1,0 +1,107 @@
+import Foundation
+import XCTest
+
+@testable import Tokenizers
+
+/// Component variants against HF, added/special tokens, vocabulary API and tokenizer_config.json.
+final class BehaviourTests: XCTestCase {
+    /// Other normalizers, pre-tokenizers (Digits, Punctuation, Whitespace, BertPreTokenizer, Split
+    /// behaviours and `invert`, a regex on the NSRegularExpression fallback), decoders and processors.
+    func testComponentVariantsMatchHF() throws {
+        let texts = try Fixtures.texts()
+        let variants = try Fixtures.node("variants").members()
+        XCTAssertGreaterThanOrEqual(variants.count, 7)
+        for (name, casesNode) in variants {
+            let tokenizer = try Tokenizer(url: Fixtures.directory.appendingPathComponent("variants/\(name).json"))
+            for (index, entry) in try casesNode.array().enumerated() {
+                let text = texts[index]
+                let ids = try Fixtures.ints(entry["ids"])
+                let plain = entry["ids_no_special"].isNull ? ids : try Fixtures.ints(entry["ids_no_special"])
+                XCTAssertEqual(tokenizer.encode(text), ids, "\(name): encode(\(text.debugDescription))")
+                XCTAssertEqual(tokenizer.encode(text, addSpecialTokens: false), plain, "\(name): no special, \(text.debugDescription)")
+                assertBytesEqual(tokenizer.decode(ids), try entry["decoded"].string(), "\(name): decode \(text.debugDescription)")
+            }
+        }
+    }
+
+    func testAddedTokenFlags() throws {
+        let tokenizer = try Fixtures.tokenizer("gpt2")
+        let imStart = try XCTUnwrap(tokenizer.tokenToId("<|im_start|>"))
+        let mask = try XCTUnwrap(tokenizer.tokenToId("<mask>"))
+        let foo = try XCTUnwrap(tokenizer.tokenToId("[FOO]"))
+        XCTAssertEqual(tokenizer.idToToken(imStart), "<|im_start|>")
+        XCTAssertTrue(tokenizer.addedTokens.contains { $0.content == "<mask>" && $0.leftStrip && $0.isSpecial })
+
+        // Special tokens in text become single ids; skipping them on decode removes them.
+        let ids = tokenizer.encode("<|im_start|>user")
+        XCTAssertEqual(ids.first, imStart)
+        XCTAssertEqual(tokenizer.decode(ids, skipSpecialTokens: true), "user")
+        XCTAssertEqual(tokenizer.decode(ids), "<|im_start|>user")
+        // lstrip: the space before <mask> is absorbed into the token.
+        XCTAssertEqual(tokenizer.encode("a <mask>"), tokenizer.encode("a") + [mask])
+        // single_word: [FOO] inside a word is ordinary text.
+        XCTAssertTrue(tokenizer.encode("x [FOO] y").contains(foo))
+        XCTAssertFalse(tokenizer.encode("x[FOO]y").contains(foo))
+    }
+
+    func testVocabularySizeAndSpecialTokensFromTemplate() throws {
+        let llama = try Fixtures.tokenizer("llama3")
+        XCTAssertEqual(llama.bosToken, "<|begin_of_text|>")
+        XCTAssertEqual(llama.bosTokenId, llama.encode("").first)
+        XCTAssertEqual(llama.encode("", addSpecialTokens: false), [])
+        let sentencePiece = try Fixtures.tokenizer("sentencepiece")
+        XCTAssertEqual(sentencePiece.unknownToken, "<unk>")
+        XCTAssertEqual(sentencePiece.bosToken, "<s>")
+        XCTAssertEqual(sentencePiece.tokenToId("<0x41>"), 3 + 0x41)
+        // HF get_vocab_size(with_added_tokens=True), recorded by the fixture script.
+        let sizes = try Fixtures.node("vocab_sizes").members()
+        for (name, size) in sizes {
+            XCTAssertEqual(try Fixtures.tokenizer(name).vocabularySize, try size.nonNegativeInt(), name)
+        }
+    }
+
+    func testDirectoryReadsTokenizerConfig() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-tokenizer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.copyItem(at: Fixtures.tokenizerURL("sentencepiece"), to: directory.appendingPathComponent("tokenizer.json"))
+        let config = #"{"bos_token": {"__type": "AddedToken", "content": "<s>"}, "eos_token": "</s>", "pad_token": null, "unk_token": "<unk>"}"#
+        try Data(config.utf8).write(to: directory.appendingPathComponent("tokenizer_config.json"))
+        let tokenizer = try Tokenizer(directory: directory)
+        XCTAssertEqual(tokenizer.bosToken, "<s>")
+        XCTAssertEqual(tokenizer.eosToken, "</s>")
+        XCTAssertEqual(tokenizer.eosTokenId, 2)
+        XCTAssertNil(tokenizer.padToken)
+        XCTAssertEqual(try Tokenizer(url: directory).eosToken, "</s>", "a directory URL loads like init(directory:)")
+
+        try Data(#"{"eos_token": 5}"#.utf8).write(to: directory.appendingPathComponent("tokenizer_config.json"))
+        XCTAssertThrowsError(try Tokenizer(directory: directory)) { error in
+            XCTAssertEqual(error as? TokenizerError, .missingField(path: "eos_token.content"))
+        }
+    }
+
+    func testLookupsAreByteExact() throws {
+        let tokenizer = try Fixtures.tokenizer("sentencepiece")
+        // "é" precomposed and decomposed are equal Swift Strings but different tokens.
+        let composed = tokenizer.encode("é", addSpecialTokens: false)
+        let decomposed = tokenizer.encode("e\u{301}", addSpecialTokens: false)
+        XCTAssertNotEqual(composed, decomposed)
+        assertBytesEqual(tokenizer.decode(decomposed), "e\u{301}")
+    }
+
+    func testConcurrentEncodingMatchesSerial() throws {
+        let tokenizer = try Fixtures.tokenizer("llama3")
+        let texts = try Fixtures.texts()
+        let serial = texts.map { tokenizer.encode($0) }
+        let fresh = try Fixtures.tokenizer("llama3")
+        var results = [[Int]](repeating: [], count: texts.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: texts.count) { index in
+            let ids = fresh.encode(texts[index])
+            lock.lock()
+            results[index] = ids
+            lock.unlock()
+        }
+        XCTAssertEqual(results, serial)
+    }
+}
