@@ -71,6 +71,8 @@ public struct DatasetQuirk: Sendable, Hashable, CustomStringConvertible {
         case identicalResponses = "chosen and rejected are identical"
         /// The implicit prompt is empty (nothing in common).
         case emptyPrompt = "no common prompt"
+        /// An HH transcript prompt whose turns do not alternate Human/Assistant (e.g. two Assistant turns in a row).
+        case nonAlternatingTurns = "prompt turns do not alternate between Human and Assistant"
     }
 
     /// 1-based line.

@@ -21,6 +21,21 @@ public enum HHTranscript {
         text.contains(assistantMarker)
     }
 
+    /// Whether the transcript's turn markers go Human, Assistant, Human, … starting with Human.
+    public static func turnsAlternate(_ transcript: String) -> Bool {
+        var expectHuman = true
+        var rest = transcript[...]
+        while let marker = rest.range(of: "\n\n", options: .literal) {
+            let tail = rest[marker.lowerBound...]
+            if tail.hasPrefix(humanMarker) || tail.hasPrefix(assistantMarker) {
+                guard tail.hasPrefix(humanMarker) == expectHuman else { return false }
+                expectHuman.toggle()
+            }
+            rest = rest[marker.upperBound...]
+        }
+        return true
+    }
+
     /// Parses a transcript into messages (Human → user, Assistant → assistant).
     /// - Parameters:
     ///   - transcript: The text.

@@ -53,6 +53,7 @@ public enum ImplicitPrompt {
             if rejected.allSatisfy(\.isWhitespace) { found.append(.emptyRejected) }
             if chosen == rejected { found.append(.identicalResponses) }
             if implicit && prompt.isEmpty { found.append(.emptyPrompt) }
+            if HHTranscript.isTranscript(prompt) && !HHTranscript.turnsAlternate(prompt) { found.append(.nonAlternatingTurns) }
         case let (.conversational(prompt), .conversational(chosen), .conversational(rejected)):
             if implicit && (chosen.count > 1 || rejected.count > 1) { found.append(.divergesBeforeFinalTurn) }
             if chosen.allSatisfy({ $0.content.allSatisfy(\.isWhitespace) }) { found.append(.emptyChosen) }

@@ -9,6 +9,7 @@ Usage (from this directory):  python3 make_fixtures.py            # regenerate +
 import gzip
 import json
 import os
+import re
 import sys
 
 from trl.data_utils import extract_prompt, is_conversational
@@ -135,7 +136,8 @@ def make():
 
     if os.path.exists(HH):
         rows = [json.loads(line) for line in gzip.open(HH, "rt", encoding="utf-8")]
-        quirks = {"divergesBeforeFinalTurn": [], "emptyChosen": [], "emptyRejected": [], "identicalResponses": []}
+        quirks = {"divergesBeforeFinalTurn": [], "emptyChosen": [], "emptyRejected": [], "identicalResponses": [],
+                  "nonAlternatingTurns": []}
         prompt_lengths, turn_counts = [], []
         for number, row in enumerate(rows, start=1):
             prompt, chosen, rejected = hh_split(row["chosen"], row["rejected"])
@@ -149,6 +151,9 @@ def make():
                 quirks["emptyRejected"].append(number)
             if chosen == rejected:
                 quirks["identicalResponses"].append(number)
+            roles = re.findall(r"\n\n(Human|Assistant):", prompt)
+            if roles[0] != "Human" or any(x == y for x, y in zip(roles, roles[1:])):
+                quirks["nonAlternatingTurns"].append(number)
         summary = {"count": len(rows), "quirks": quirks, "promptLengths": prompt_lengths, "promptMarkers": turn_counts}
         with open(os.path.join(HERE, "hh.expected.json"), "w") as f:
             json.dump(summary, f)
