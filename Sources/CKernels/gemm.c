@@ -2,8 +2,8 @@
 // Goto/BLIS blocked algorithm on each rectangle with the path's packing routines and micro-kernel.
 //
 // Loop nest per rectangle (rows × cols of C), innermost last:
-//   rows in MC blocks → k in KC blocks (pack A block: L3) → cols in NC blocks (pack B block: L2)
-//   → MR row panels (one A panel stays in L1) → NR column panels (streamed from L2) → micro-kernel.
+//   rows in MC blocks → k in KC blocks (pack A block) → cols in NC blocks (pack B block)
+//   → MR row panels (one A panel stays in L1) → NR column panels (streamed) → micro-kernel.
 // K is never split across threads and the KC blocking depends only on K, so every element of C is
 // computed by the same sequence of roundings whatever the thread count: results are bit-identical
 // across thread counts, not just across runs.
