@@ -2,8 +2,8 @@
 // Goto/BLIS blocked algorithm on each rectangle with the path's packing routines and micro-kernel.
 //
 // Loop nest per rectangle (rows × cols of C), innermost last:
-//   rows in MC blocks → k in KC blocks (pack A block: L3) → cols in NC blocks (pack B block: L2)
-//   → MR row panels (one A panel stays in L1) → NR column panels (streamed from L2) → micro-kernel.
+//   rows in MC blocks → k in KC blocks (pack A block) → cols in NC blocks (pack B block)
+//   → MR row panels (one A panel stays in L1) → NR column panels (streamed) → micro-kernel.
 // K is never split across threads and the KC blocking depends only on K, so every element of C is
 // computed by the same sequence of roundings whatever the thread count: results are bit-identical
 // across thread counts, not just across runs.
@@ -259,16 +259,17 @@ static void ck_gemm_worker(void *context, int64_t begin, int64_t end) {
     }
 }
 
-// Chooses how many rectangles each product's C is cut into, and their rows × cols grid. Large products
-// get two tasks per thread, so that the dynamic schedule can rebalance when a thread is preempted; each
-// extra rectangle costs one more packing of its share of A or B, which is why small ones get one.
+// Chooses how many rectangles each product's C is cut into, and their rows × cols grid. Products of more
+// than ~1 ms per thread get two tasks per thread, so that the dynamic schedule can rebalance when the OS
+// preempts a thread (a time slice is a few ms); each extra rectangle costs one more packing of its share
+// of A or B, which is why shorter products get one.
 static void ck_plan_tiles(ck_gemm_job *job, int64_t batch) {
     job->rowTiles = job->colTiles = 1;
     const int64_t threads = ck_get_num_threads();
     const double work = (double)job->M * (double)job->N * (double)job->K * (double)batch;  // multiply-adds
     // Below ~100k multiply-adds a product is over before a second thread would have woken up.
     if (threads <= 1 || work < 1e5) return;
-    const int64_t tasks = work >= 8e6 * (double)threads ? 2 * threads : threads;
+    const int64_t tasks = work >= 5e7 * (double)threads ? 2 * threads : threads;
     const int64_t tiles = (tasks + batch - 1) / batch;
     if (tiles <= 1) return;
     const int64_t MR = job->kernels->mr, NR = job->kernels->nr;

@@ -146,7 +146,7 @@ CK_AVX2 static void ck_skinny_avx2(int transA, int transB, int64_t m, int64_t n,
 
 const ck_gemm_kernels *ck_gemm_kernels_avx2(void) {
     static const ck_gemm_kernels kernels = {
-        .mr = AVX2_MR, .nr = AVX2_NR, .mc = 3072, .kc = 384, .nc = 480,
+        .mr = AVX2_MR, .nr = AVX2_NR, .mc = 3072, .kc = 384, .nc = 1536,
         .kernel = ck_kernel_avx2, .pack_a = ck_pack_a_avx2, .pack_b = ck_pack_b_avx2,
         .skinny = ck_skinny_avx2,
     };

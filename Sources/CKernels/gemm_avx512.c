@@ -149,7 +149,7 @@ CK_AVX512 static void ck_skinny_avx512(int transA, int transB, int64_t m, int64_
 
 const ck_gemm_kernels *ck_gemm_kernels_avx512(void) {
     static const ck_gemm_kernels kernels = {
-        .mr = AVX512_MR, .nr = AVX512_NR, .mc = 3072, .kc = 384, .nc = 480,
+        .mr = AVX512_MR, .nr = AVX512_NR, .mc = 3072, .kc = 384, .nc = 1536,
         .kernel = ck_kernel_avx512, .pack_a = ck_pack_a_avx512, .pack_b = ck_pack_b_avx512,
         .skinny = ck_skinny_avx512,
     };
