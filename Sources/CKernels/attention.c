@@ -1,9 +1,9 @@
 // Fused causal attention with grouped-query heads.
 // Shapes: q, out, dout, dq (B, Hq, T, D); k, v, dk, dv (B, Hkv, S, D); lse (B, Hq, T); key_mask (B, S).
-// Work item = one (batch, kv head): its Hq/Hkv query heads are one contiguous (group·T, D) block, processed in
-// tiles of query rows so that only a tile × S block of scores ever exists (per-thread scratch). With a causal
-// mask a tile only computes scores for the keys its last row can see. The products run through ck_sgemm,
-// which is serial inside the parallel body, so each item is computed by one thread in a fixed order.
+// Query rows are processed in tiles so that only a tile × S block of scores ever exists (per-thread scratch);
+// with a causal mask a tile only computes scores for the keys its last row can see. The products run through
+// ck_sgemm, which is serial inside a parallel body, so every unit of work is computed by one thread in a
+// fixed order and the results do not depend on the thread count.
 #include "attention_kernels.h"
 #include "ck_vector.h"
 #include "vector_internal.h"
@@ -12,7 +12,9 @@
 #include <string.h>
 
 // Query rows per tile: large enough for efficient products, small enough to skip most masked keys.
+#ifndef CK_ATTENTION_TILE
 #define CK_ATTENTION_TILE 64
+#endif
 
 typedef struct {
     int64_t Hq, Hkv, T, S, D;
@@ -82,45 +84,46 @@ static ck_attention_row_kernels row_kernels(void) {
     return (ck_attention_row_kernels){softmax_row_portable, probability_gradient_row_portable, dot_portable};
 }
 
-// ---- Forward
+// ---- Forward: one unit is one tile of query rows of one query head. Tiles are independent, so the forward
+// splits finer than the backward (which owns a kv head's dK/dV), e.g. for a single sequence or decoding.
 
-static void forward_item(const attention_job *a, int64_t item, float *scores) {
+static int64_t tile_count(int64_t T) { return (T + CK_ATTENTION_TILE - 1) / CK_ATTENTION_TILE; }
+
+static void forward_tile(const attention_job *a, int64_t head, int64_t t0, float *scores) {
     int64_t T = a->T, S = a->S, D = a->D, group = a->Hq / a->Hkv;
-    int64_t b = item / a->Hkv;
-    const float *k = a->k + item * S * D, *v = a->v + item * S * D;
+    int64_t kv = head / group;  // head = b·Hq + h uses kv head b·Hkv + h/group
+    int64_t b = head / a->Hq;
+    const float *k = a->k + kv * S * D, *v = a->v + kv * S * D;
     const uint8_t *mask = a->key_mask ? a->key_mask + b * S : NULL;
-    for (int64_t g = 0; g < group; g++) {
-        int64_t head = item * group + g;  // (b, kv head, g) is query head b·Hq + kvh·group + g
-        for (int64_t t0 = 0; t0 < T; t0 += CK_ATTENTION_TILE) {
-            int64_t rows = T - t0 < CK_ATTENTION_TILE ? T - t0 : CK_ATTENTION_TILE;
-            int64_t keys = visible_keys(a, t0 + rows - 1);
-            const float *q = a->q + (head * T + t0) * D;
-            float *out = a->out_w + (head * T + t0) * D;
-            float *lse = a->lse_w + head * T + t0;
-            if (keys == 0) {
-                memset(out, 0, (size_t)(rows * D) * sizeof(float));
-                for (int64_t r = 0; r < rows; r++) lse[r] = -INFINITY;
-                continue;
-            }
-            ck_sgemm(0, 1, rows, keys, D, a->scale, q, D, k, D, 0, scores, keys);
-            for (int64_t r = 0; r < rows; r++)
-                a->rows.softmax(keys, visible_keys(a, t0 + r), mask, scores + r * keys, lse + r);
-            ck_sgemm(0, 0, rows, D, keys, 1, scores, keys, v, D, 0, out, D);
-        }
+    int64_t rows = T - t0 < CK_ATTENTION_TILE ? T - t0 : CK_ATTENTION_TILE;
+    int64_t keys = visible_keys(a, t0 + rows - 1);
+    const float *q = a->q + (head * T + t0) * D;
+    float *out = a->out_w + (head * T + t0) * D;
+    float *lse = a->lse_w + head * T + t0;
+    if (keys == 0) {
+        memset(out, 0, (size_t)(rows * D) * sizeof(float));
+        for (int64_t r = 0; r < rows; r++) lse[r] = -INFINITY;
+        return;
     }
+    ck_sgemm(0, 1, rows, keys, D, a->scale, q, D, k, D, 0, scores, keys);
+    for (int64_t r = 0; r < rows; r++)
+        a->rows.softmax(keys, visible_keys(a, t0 + r), mask, scores + r * keys, lse + r);
+    ck_sgemm(0, 0, rows, D, keys, 1, scores, keys, v, D, 0, out, D);
 }
 
 static void forward_body(void *context, int64_t begin, int64_t end) {
     const attention_job *a = context;
+    int64_t tiles = tile_count(a->T);
     float *scores = malloc((size_t)(CK_ATTENTION_TILE * a->S) * sizeof(float));
-    for (int64_t item = begin; item < end; item++) forward_item(a, item, scores);
+    for (int64_t unit = begin; unit < end; unit++)
+        forward_tile(a, unit / tiles, (unit % tiles) * CK_ATTENTION_TILE, scores);
     free(scores);
 }
 
 void ck_attention_forward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D, const float *q,
                           const float *k, const float *v, float scale, int causal, const uint8_t *key_mask,
                           float *out, float *lse) {
-    if (B <= 0 || Hq <= 0 || T <= 0) return;
+    if (B <= 0 || Hq <= 0 || Hkv <= 0 || T <= 0) return;
     attention_job job = {.Hq = Hq, .Hkv = Hkv, .T = T, .S = S, .D = D, .q = q, .k = k, .v = v, .scale = scale,
                          .causal = causal, .key_mask = key_mask, .out_w = out, .lse_w = lse,
                          .rows = row_kernels()};
@@ -129,10 +132,12 @@ void ck_attention_forward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t
         for (int64_t i = 0; i < B * Hq * T; i++) lse[i] = -INFINITY;
         return;
     }
-    ck_parallel_for(B * Hkv, 1, forward_body, &job);
+    ck_parallel_for(B * Hq * tile_count(T), 1, forward_body, &job);
 }
 
 // ---- Backward: dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dO ⊙ O)), dQ = scale dS K, dK = scale dSᵀ Q.
+// One unit is one (batch, kv head): it owns that head's dK and dV and adds its query heads' tiles into them in
+// a fixed order (GQA sums over the group deterministically).
 
 static void backward_item(const attention_job *a, int64_t item, float *scores, float *dp) {
     int64_t T = a->T, S = a->S, D = a->D, group = a->Hq / a->Hkv;
@@ -181,7 +186,7 @@ static void backward_body(void *context, int64_t begin, int64_t end) {
 void ck_attention_backward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D, const float *q,
                            const float *k, const float *v, float scale, int causal, const uint8_t *key_mask,
                            const float *out, const float *lse, const float *dout, float *dq, float *dk, float *dv) {
-    if (B <= 0 || Hq <= 0) return;
+    if (B <= 0 || Hq <= 0 || Hkv <= 0) return;
     attention_job job = {.Hq = Hq, .Hkv = Hkv, .T = T, .S = S, .D = D, .q = q, .k = k, .v = v, .out = out,
                          .lse = lse, .dout = dout, .scale = scale, .causal = causal, .key_mask = key_mask,
                          .dq = dq, .dk = dk, .dv = dv, .rows = row_kernels()};
