@@ -96,18 +96,13 @@ static inline vf v_gelu_tanh_derivative(vf x) {
     return v_fmadd(v_mul(v_add(v, v), du), slope, s);
 }
 
-// 2Φ(x) = erfc(−x/√2) (see ck_twice_normal_cdf_scalar) and exp(−x²/2) for the derivative; x clamped to ±20.
+// 2Φ(x) = erfc(−x/√2) (see ck_twice_normal_cdf_scalar) and exp(−x²/2) for the derivative; v is clamped to ±20.
 static inline vf v_twice_normal_cdf(vf v, vf *gaussian) {
     vf a = v_mul(v_abs(v), v_set1(CK_INV_SQRT2));
-    vf z = v_mul(a, a);
-    vf erf = v_set1(CK_ERF_P4);
-    erf = v_fmadd(erf, z, v_set1(CK_ERF_P3));
-    erf = v_fmadd(erf, z, v_set1(CK_ERF_P2));
-    erf = v_fmadd(erf, z, v_set1(CK_ERF_P1));
-    erf = v_fmadd(erf, z, v_set1(CK_ERF_P0));
-    erf = v_mul(erf, a);
     vf t = v_div(v_set1(1.0f), v_fmadd(a, v_set1(0.5f), v_set1(1.0f)));
-    vf q = v_set1(CK_ERFC_Q8);
+    vf q = v_set1(CK_ERFC_Q10);
+    q = v_fmadd(q, t, v_set1(CK_ERFC_Q9));
+    q = v_fmadd(q, t, v_set1(CK_ERFC_Q8));
     q = v_fmadd(q, t, v_set1(CK_ERFC_Q7));
     q = v_fmadd(q, t, v_set1(CK_ERFC_Q6));
     q = v_fmadd(q, t, v_set1(CK_ERFC_Q5));
@@ -121,10 +116,7 @@ static inline vf v_twice_normal_cdf(vf v, vf *gaussian) {
     vf lo = v_fmsub(v, v, hi);
     *gaussian = v_mul(v_exp(v_mul(hi, v_set1(-0.5f))), v_fnmadd(lo, v_set1(0.5f), v_set1(1.0f)));
     vf erfc = v_mul(v_mul(*gaussian, t), q);
-    vm negative = v_le(v, v_zero());
-    vf small = v_blend(negative, v_add(v_set1(1.0f), erf), v_sub(v_set1(1.0f), erf));
-    vf large = v_blend(negative, v_sub(v_set1(2.0f), erfc), erfc);
-    return v_blend(v_lt(a, v_set1(CK_ERF_SWITCH)), large, small);
+    return v_blend(v_le(v, v_zero()), v_sub(v_set1(2.0f), erfc), erfc);
 }
 
 static inline vf v_gelu_erf(vf x) {
