@@ -11,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-// Query rows per tile: large enough for efficient products, small enough to skip most masked keys.
-#ifndef CK_ATTENTION_TILE
-#define CK_ATTENTION_TILE 64
-#endif
+// Query rows per tile: large enough for efficient products, small enough to skip most masked keys
+// (at T = S = 256, D = 64 causal, 32 measured ~3% faster than 64 and 48 the same within noise).
+#define CK_ATTENTION_TILE 32
 
 typedef struct {
     int64_t Hq, Hkv, T, S, D;

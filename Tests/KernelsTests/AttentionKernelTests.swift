@@ -196,7 +196,7 @@ final class AttentionKernelTests: XCTestCase {
     }
 
     func testDeterministic() {
-        let shape = Shape(B: 3, Hq: 4, Hkv: 2, T: 70, S: 75, D: 8, causal: true)  // two query tiles
+        let shape = Shape(B: 3, Hq: 4, Hkv: 2, T: 70, S: 75, D: 8, causal: true)  // several query tiles
         let inputs = makeInputs(shape, masked: true, seed: 99)
         var perConfiguration: [[Float]] = []
         Support.forEachConfiguration { label in
