@@ -68,7 +68,7 @@ static inline float ck_gelu_erf_derivative_scalar(float x) {
 }
 
 #if defined(__x86_64__)
-// SIMD variants (vector_simd_impl.h), one per ISA.
+// SIMD variants (vector_simd_math.h), one per ISA.
 #define CK_DECLARE_ELEMENTWISE(isa)                                                                            \
     void ck_exp_##isa(int64_t n, const float *x, float *y);                                                    \
     void ck_log_##isa(int64_t n, const float *x, float *y);                                                    \

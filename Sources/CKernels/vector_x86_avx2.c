@@ -1,4 +1,4 @@
-// AVX2 + FMA instantiation of the SIMD kernels in vector_simd_impl.h: 8 float lanes, masks as all-ones lanes.
+// AVX2 + FMA instantiation of vector_simd_math.h and vector_simd_rows.h: 8 float lanes, masks as all-ones lanes.
 #if defined(__x86_64__)
 #include "attention_kernels.h"
 #include "vector_internal.h"
@@ -101,7 +101,8 @@ static inline float v_reduce_max(vf a) {
     return _mm_cvtss_f32(max);
 }
 
-#include "vector_simd_impl.h"
+#include "vector_simd_math.h"
+#include "vector_simd_rows.h"
 
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -1,4 +1,4 @@
-// AVX-512 instantiation of the SIMD kernels in vector_simd_impl.h: 16 float lanes, k-register masks.
+// AVX-512 instantiation of vector_simd_math.h and vector_simd_rows.h: 16 float lanes, k-register masks.
 // Only AVX-512F instructions are used explicitly (bit operations go through the integer forms).
 #if defined(__x86_64__)
 #include "attention_kernels.h"
@@ -75,7 +75,8 @@ static inline vf v_frexp(vf x, vf *e) {
 static inline float v_reduce_add(vf a) { return _mm512_reduce_add_ps(a); }
 static inline float v_reduce_max(vf a) { return _mm512_reduce_max_ps(a); }
 
-#include "vector_simd_impl.h"
+#include "vector_simd_math.h"
+#include "vector_simd_rows.h"
 
 #if defined(__clang__)
 #pragma clang attribute pop
