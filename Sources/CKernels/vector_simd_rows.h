@@ -1,5 +1,5 @@
-// SIMD row kernels (softmax family, norms, cross-entropy, RoPE), AdamW and the attention row pieces; same
-// vector vocabulary and instantiation as vector_simd_math.h, which must be included first.
+// SIMD row kernels (softmax family, norms, cross-entropy, RoPE) and AdamW; same vector vocabulary and
+// instantiation as vector_simd_math.h, which must be included first.
 
 // ---- Row helpers
 
@@ -302,56 +302,3 @@ void CK_SUFFIX(ck_adamw_range)(const ck_adamw_args *a, int64_t begin, int64_t en
         h_store(a->param + i, v_fmsub(h_load(a->param + i, n), decay, step), n);
     }
 }
-
-// ---- Attention rows (see attention_kernels.h)
-
-// Lanes j .. j+CK_W−1 that are below limit and not padding.
-static inline vm h_keys_valid(const uint8_t *mask, int64_t j, int64_t limit) {
-    vm valid = v_lanes(limit - j);
-    if (!mask) return valid;
-    if (limit - j >= CK_W) return v_mask_and(valid, v_bytes_nonzero(mask + j));
-    uint8_t tail[CK_W] = {0};  // never read mask bytes past the row
-    memcpy(tail, mask + j, (size_t)(limit - j));
-    return v_mask_and(valid, v_bytes_nonzero(tail));
-}
-
-static void CK_SUFFIX(attention_softmax_row)(int64_t n, int64_t limit, const uint8_t *mask, float *p, float *lse) {
-    vf max = v_set1(-INFINITY);
-    for (int64_t j = 0; j < limit; j += CK_W)
-        max = v_max(max, v_blend(h_keys_valid(mask, j, limit), v_set1(-INFINITY), h_load(p + j, limit - j)));
-    float row_max = v_reduce_max(max);
-    if (row_max == -INFINITY) {
-        memset(p, 0, (size_t)n * sizeof(float));
-        *lse = -INFINITY;
-        return;
-    }
-    vf shift = v_set1(row_max), sum = v_zero();
-    for (int64_t j = 0; j < limit; j += CK_W) {
-        vf e = v_blend(h_keys_valid(mask, j, limit), v_zero(), v_exp(v_sub(h_load(p + j, limit - j), shift)));
-        h_store(p + j, e, limit - j);
-        sum = v_add(sum, e);
-    }
-    if (limit < n) memset(p + limit, 0, (size_t)(n - limit) * sizeof(float));
-    float total = v_reduce_add(sum);
-    h_scale(limit, p, 1.0f / total);
-    *lse = row_max + logf(total);
-}
-
-static void CK_SUFFIX(attention_probability_gradient_row)(int64_t n, int64_t limit, const uint8_t *mask, float lse,
-                                                          float delta, float *scores, float *dp) {
-    if (lse == -INFINITY) limit = 0;
-    vf vlse = v_set1(lse), vdelta = v_set1(delta);
-    for (int64_t j = 0; j < limit; j += CK_W) {
-        int64_t remaining = limit - j;
-        vf p = v_blend(h_keys_valid(mask, j, limit), v_zero(), v_exp(v_sub(h_load(scores + j, remaining), vlse)));
-        h_store(scores + j, p, remaining);
-        h_store(dp + j, v_mul(p, v_sub(h_load(dp + j, remaining), vdelta)), remaining);
-    }
-    if (limit < n) {
-        memset(scores + limit, 0, (size_t)(n - limit) * sizeof(float));
-        memset(dp + limit, 0, (size_t)(n - limit) * sizeof(float));
-    }
-}
-
-const ck_attention_row_kernels CK_SUFFIX(ck_attention_rows) = {
-    CK_SUFFIX(attention_softmax_row), CK_SUFFIX(attention_probability_gradient_row), h_dot};

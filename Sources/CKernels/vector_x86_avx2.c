@@ -18,6 +18,8 @@
 
 #define CK_W 8
 #define CK_SUFFIX(name) name##_avx2
+#define CK_MR 4  // attention product register tile: 4 × 16 floats: 8 accumulators of the 16 ymm registers
+#define CK_NV 2
 typedef __m256 vf;
 typedef __m256 vm;  // comparison result: each lane all ones or all zeros
 
@@ -103,6 +105,7 @@ static inline float v_reduce_max(vf a) {
 
 #include "vector_simd_math.h"
 #include "vector_simd_rows.h"
+#include "attention_simd.h"
 
 #if defined(__clang__)
 #pragma clang attribute pop
