@@ -1,4 +1,5 @@
-// Per-row pieces of fused attention that run between the ck_sgemm products, one set per ISA.
+// The pieces of fused attention, one set per ISA: masked softmax rows, the probability gradient and the small
+// products (ck_sgemm on the portable path, register-tiled SIMD kernels on x86).
 #ifndef CHARTER_ATTENTION_KERNELS_H
 #define CHARTER_ATTENTION_KERNELS_H
 #include <stdint.h>
@@ -13,6 +14,10 @@ typedef struct {
     void (*probability_gradient)(int64_t n, int64_t limit, const uint8_t *mask, float lse, float delta,
                                  float *scores, float *dp);
     float (*dot)(int64_t n, const float *a, const float *b);
+    /// C (rows × n) = alpha X Y (+ C when accumulate): X is rows × K with row stride ldx, or stored K × rows
+    /// when transposed_x; Y is K × n with row stride ldy; C has row stride ldc.
+    void (*matmul)(int transposed_x, int64_t rows, int64_t n, int64_t K, float alpha, const float *X, int64_t ldx,
+                   const float *Y, int64_t ldy, float *C, int64_t ldc, int accumulate);
 } ck_attention_row_kernels;
 
 #if defined(__x86_64__)
