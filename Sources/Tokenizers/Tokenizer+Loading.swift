@@ -48,6 +48,8 @@ extension Tokenizer {
         let model = try BPEModel(node: root["model"])
         let postProcessor = root["post_processor"].isNull ? nil : try PostProcessor(node: root["post_processor"])
         let decoder = root["decoder"].isNull ? nil : try TokenDecoder(node: root["decoder"])
+        let truncation = root["truncation"].isNull ? nil : try Truncation(node: root["truncation"])
+        let padding = root["padding"].isNull ? nil : try Padding(node: root["padding"])
         let addedTokens = root["added_tokens"].isNull ? [] : try root["added_tokens"].array().map { try AddedToken(node: $0) }
 
         // Defaults from the file itself, overridden by tokenizer_config.json.
@@ -74,7 +76,8 @@ extension Tokenizer {
             names.unk = try name("unk_token") ?? names.unk
         }
         self.init(normalizer: normalizer, preTokenizer: preTokenizer, model: model, addedTokens: addedTokens,
-                  postProcessor: postProcessor, decoder: decoder, specialTokens: names)
+                  postProcessor: postProcessor, decoder: decoder, truncation: truncation, padding: padding,
+                  specialTokens: names)
     }
 
     static func read(_ url: URL) throws -> Data {

@@ -315,6 +315,18 @@ def make_variants(train, sentencepiece):
             post=processors.RobertaProcessing(("<|im_end|>", im_end), ("<|im_start|>", im_start))),
     }
 
+    truncated = variant(None, pre_tokenizers.ByteLevel(add_prefix_space=False),
+                        post=processors.TemplateProcessing(single="<|im_start|> $A <|im_end|>",
+                                                           special_tokens=[("<|im_start|>", im_start), ("<|im_end|>", im_end)]),
+                        decoder=decoders.ByteLevel())
+    truncated.enable_truncation(max_length=9, direction="left")
+    truncated.enable_padding(length=12, pad_id=0, pad_token="<|endoftext|>", direction="left")
+    variants["truncation-padding"] = truncated
+    multiple = variant(None, pre_tokenizers.ByteLevel(add_prefix_space=False), decoder=decoders.ByteLevel())
+    multiple.enable_truncation(max_length=20)
+    multiple.enable_padding(pad_id=0, pad_token="<|endoftext|>", pad_to_multiple_of=8)
+    variants["truncation-padding-multiple"] = multiple
+
     def whitespace_metaspace(data):
         data["normalizer"] = {"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Strip", "strip_left": True,
                                                                                        "strip_right": True}]}
