@@ -11,15 +11,15 @@ final class BehaviourTests: XCTestCase {
         let texts = try Fixtures.texts()
         let variants = try Fixtures.node("variants").members()
         XCTAssertGreaterThanOrEqual(variants.count, 7)
-        for (name, casesNode) in variants {
+        for (name, _) in variants {
             let tokenizer = try Tokenizer(url: Fixtures.directory.appendingPathComponent("variants/\(name).json"))
-            for (index, entry) in try casesNode.array().enumerated() {
-                let text = texts[index]
-                let ids = try Fixtures.ints(entry["ids"])
-                let plain = entry["ids_no_special"].isNull ? ids : try Fixtures.ints(entry["ids_no_special"])
-                XCTAssertEqual(tokenizer.encode(text), ids, "\(name): encode(\(text.debugDescription))")
-                XCTAssertEqual(tokenizer.encode(text, addSpecialTokens: false), plain, "\(name): no special, \(text.debugDescription)")
-                assertBytesEqual(tokenizer.decode(ids), try entry["decoded"].string(), "\(name): decode \(text.debugDescription)")
+            for (text, expected) in zip(texts, try Fixtures.cases(name, group: "variants")) {
+                XCTAssertEqual(tokenizer.encode(text), expected.ids, "\(name): encode(\(text.debugDescription))")
+                XCTAssertEqual(tokenizer.encode(text, addSpecialTokens: false), expected.idsWithoutSpecialTokens,
+                               "\(name): no special, \(text.debugDescription)")
+                assertBytesEqual(tokenizer.decode(expected.ids), expected.decoded, "\(name): decode \(text.debugDescription)")
+                assertBytesEqual(tokenizer.decode(expected.ids, skipSpecialTokens: true), expected.decodedSkippingSpecial,
+                                 "\(name): decode(skipSpecialTokens) \(text.debugDescription)")
             }
         }
     }
