@@ -327,6 +327,16 @@ def make_variants(train, sentencepiece):
     multiple.enable_padding(pad_id=0, pad_token="<|endoftext|>", pad_to_multiple_of=8)
     variants["truncation-padding-multiple"] = multiple
 
+    # Classic (non-byte-level) BPE: "##" continuation prefix, "</w>" end-of-word suffix, [UNK] for unseen characters.
+    classic = Tokenizer(models.BPE(unk_token="[UNK]", continuing_subword_prefix="##", end_of_word_suffix="</w>"))
+    classic.normalizer = normalizers.Lowercase()
+    classic.pre_tokenizer = pre_tokenizers.Whitespace()
+    classic.decoder = decoders.BPEDecoder(suffix="</w>")
+    classic.train_from_iterator(train, trainers.BpeTrainer(
+        vocab_size=500, special_tokens=["[UNK]"], limit_alphabet=50, continuing_subword_prefix="##",
+        end_of_word_suffix="</w>", show_progress=False))
+    variants["subword-prefix-suffix"] = classic
+
     def whitespace_metaspace(data):
         data["normalizer"] = {"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Strip", "strip_left": True,
                                                                                        "strip_right": True}]}
