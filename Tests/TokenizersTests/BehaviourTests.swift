@@ -65,13 +65,14 @@ final class BehaviourTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.copyItem(at: Fixtures.tokenizerURL("sentencepiece"), to: directory.appendingPathComponent("tokenizer.json"))
+        try Data(#"{"pad_token": "<unk>", "eos_token": "<s>"}"#.utf8).write(to: directory.appendingPathComponent("special_tokens_map.json"))
         let config = #"{"bos_token": {"__type": "AddedToken", "content": "<s>"}, "eos_token": "</s>", "pad_token": null, "unk_token": "<unk>"}"#
         try Data(config.utf8).write(to: directory.appendingPathComponent("tokenizer_config.json"))
         let tokenizer = try Tokenizer(directory: directory)
         XCTAssertEqual(tokenizer.bosToken, "<s>")
         XCTAssertEqual(tokenizer.eosToken, "</s>")
         XCTAssertEqual(tokenizer.eosTokenId, 2)
-        XCTAssertNil(tokenizer.padToken)
+        XCTAssertEqual(tokenizer.padToken, "<unk>", "from special_tokens_map.json; tokenizer_config.json's null does not erase it")
         XCTAssertEqual(try Tokenizer(url: directory).eosToken, "</s>", "a directory URL loads like init(directory:)")
 
         try Data(#"{"eos_token": 5}"#.utf8).write(to: directory.appendingPathComponent("tokenizer_config.json"))
