@@ -135,6 +135,7 @@ EDGE_CASES = [
     "café au lait", "cafe\u0301 au lait", "<0x41> literal", "▁ already", "▁▁x", "_underscore_",
     "a" * 300, "abc" * 150, "supercalifragilistic" * 20, "1" * 100, " " * 100, "\n" * 50, "!" * 100,
     "Hello мир 世界 مرحبا שלום नमस्ते 👋", "\x00\x01", "\x7f", "\ufeffBOM", "zzzzqqqq", "Ġ", "ĊĠ",
+    "ΟΔΟΣ ΣΑΣ.", "İstanbul ǅ ﬃ", "Ⅻ ＡＢＣ １２３",
 ]
 
 
