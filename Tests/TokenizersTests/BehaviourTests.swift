@@ -81,6 +81,25 @@ final class BehaviourTests: XCTestCase {
         }
     }
 
+    /// Unknown-character handling, with the expectations of HF's own BPE unit tests.
+    func testUnknownFusingAndByteFallback() throws {
+        func model(_ options: String) throws -> Tokenizer {
+            let json = #"{"model": {"type": "BPE", "unk_token": "<unk>", "vocab": {"<unk>": 0, "a": 1, "b": 2, "<0x61>": 3}, "merges": [], "#
+                + options + "}}"
+            return try Tokenizer(data: Data(json.utf8))
+        }
+        XCTAssertEqual(try model(#""fuse_unk": false"#).encode("accb"), [1, 0, 0, 2])
+        XCTAssertEqual(try model(#""fuse_unk": true"#).encode("accb"), [1, 0, 2])
+        XCTAssertEqual(try model(#""fuse_unk": true"#).encode("cc"), [0])
+        // byte_fallback only helps when every byte of the character has a <0xNN> token.
+        let fallback = try Tokenizer(data: Data(#"{"model": {"type": "BPE", "unk_token": "<unk>", "byte_fallback": true, "vocab": {"<unk>": 0, "<0x61>": 1}, "merges": []}}"#.utf8))
+        XCTAssertEqual(fallback.encode("a"), [1])
+        XCTAssertEqual(fallback.encode("c"), [0])
+        // Without an unk token, unknown characters are dropped (HF behaviour).
+        let noUnknown = try Tokenizer(data: Data(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}"#.utf8))
+        XCTAssertEqual(noUnknown.encode("xax"), [0])
+    }
+
     func testLookupsAreByteExact() throws {
         let tokenizer = try Fixtures.tokenizer("sentencepiece")
         // "é" precomposed and decomposed are equal Swift Strings but different tokens.
