@@ -25,13 +25,13 @@ public final class Tokenizer: @unchecked Sendable {
     let truncation: Truncation?
     let padding: Padding?
 
-    /// Beginning-of-sequence token (from `tokenizer_config.json`, else the template's first special token).
+    /// Beginning-of-sequence token (from `tokenizer_config.json` or `special_tokens_map.json`, else the template's first special token).
     public let bosToken: String?
-    /// End-of-sequence token (from `tokenizer_config.json`, else the template's last special token).
+    /// End-of-sequence token (from `tokenizer_config.json` or `special_tokens_map.json`, else the template's last special token).
     public let eosToken: String?
-    /// Padding token (from `tokenizer_config.json`).
+    /// Padding token (from `tokenizer_config.json` or `special_tokens_map.json`).
     public let padToken: String?
-    /// Unknown token (from `tokenizer_config.json`, else the model's `unk_token`).
+    /// Unknown token (from `tokenizer_config.json` or `special_tokens_map.json`, else the model's `unk_token`).
     public let unknownToken: String?
 
     init(normalizer: Normalizer?, preTokenizer: PreTokenizer?, model: BPEModel, addedTokens: [AddedToken],
