@@ -67,11 +67,13 @@ def main():
     parser.add_argument("--megabytes", type=float, default=2.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--charter", help="path to a release `charter` binary to measure in the same session")
+    parser.add_argument("--extra", nargs="*", default=[], help="more tokenizer.json files to measure (e.g. a real checkpoint's)")
     args = parser.parse_args()
 
     texts = write_corpus(args.corpus, args.megabytes)
-    for name in ["gpt2", "llama3"]:
-        path = os.path.join(FIXTURES, name, "tokenizer.json")
+    targets = [(name, os.path.join(FIXTURES, name, "tokenizer.json")) for name in ["gpt2", "llama3"]]
+    targets += [(os.path.basename(path), path) for path in args.extra]
+    for name, path in targets:
         hf = measure_hf(path, texts, args.repeats)
         for mode, (mb, tps) in hf.items():
             print(json.dumps({"impl": "hf", "tokenizer": name, "mode": mode, "mb_per_s": round(mb, 3),

@@ -92,6 +92,12 @@ indirect enum PostProcessor {
         }
     }
 
+    /// How many ids `callAsFunction` adds (HF `added_tokens(is_pair: false)`), which truncation reserves.
+    var addedCount: Int {
+        let surrounding = surroundingIds
+        return surrounding.leading.count + surrounding.trailing.count
+    }
+
     /// Special token ids the template puts before and after the sequence (for bos/eos discovery).
     var surroundingIds: (leading: [Int], trailing: [Int]) {
         switch self {

@@ -11,15 +11,15 @@ final class BehaviourTests: XCTestCase {
         let texts = try Fixtures.texts()
         let variants = try Fixtures.node("variants").members()
         XCTAssertGreaterThanOrEqual(variants.count, 7)
-        for (name, casesNode) in variants {
+        for (name, _) in variants {
             let tokenizer = try Tokenizer(url: Fixtures.directory.appendingPathComponent("variants/\(name).json"))
-            for (index, entry) in try casesNode.array().enumerated() {
-                let text = texts[index]
-                let ids = try Fixtures.ints(entry["ids"])
-                let plain = entry["ids_no_special"].isNull ? ids : try Fixtures.ints(entry["ids_no_special"])
-                XCTAssertEqual(tokenizer.encode(text), ids, "\(name): encode(\(text.debugDescription))")
-                XCTAssertEqual(tokenizer.encode(text, addSpecialTokens: false), plain, "\(name): no special, \(text.debugDescription)")
-                assertBytesEqual(tokenizer.decode(ids), try entry["decoded"].string(), "\(name): decode \(text.debugDescription)")
+            for (text, expected) in zip(texts, try Fixtures.cases(name, group: "variants")) {
+                XCTAssertEqual(tokenizer.encode(text), expected.ids, "\(name): encode(\(text.debugDescription))")
+                XCTAssertEqual(tokenizer.encode(text, addSpecialTokens: false), expected.idsWithoutSpecialTokens,
+                               "\(name): no special, \(text.debugDescription)")
+                assertBytesEqual(tokenizer.decode(expected.ids), expected.decoded, "\(name): decode \(text.debugDescription)")
+                assertBytesEqual(tokenizer.decode(expected.ids, skipSpecialTokens: true), expected.decodedSkippingSpecial,
+                                 "\(name): decode(skipSpecialTokens) \(text.debugDescription)")
             }
         }
     }
@@ -65,19 +65,39 @@ final class BehaviourTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.copyItem(at: Fixtures.tokenizerURL("sentencepiece"), to: directory.appendingPathComponent("tokenizer.json"))
+        try Data(#"{"pad_token": "<unk>", "eos_token": "<s>"}"#.utf8).write(to: directory.appendingPathComponent("special_tokens_map.json"))
         let config = #"{"bos_token": {"__type": "AddedToken", "content": "<s>"}, "eos_token": "</s>", "pad_token": null, "unk_token": "<unk>"}"#
         try Data(config.utf8).write(to: directory.appendingPathComponent("tokenizer_config.json"))
         let tokenizer = try Tokenizer(directory: directory)
         XCTAssertEqual(tokenizer.bosToken, "<s>")
         XCTAssertEqual(tokenizer.eosToken, "</s>")
         XCTAssertEqual(tokenizer.eosTokenId, 2)
-        XCTAssertNil(tokenizer.padToken)
+        XCTAssertEqual(tokenizer.padToken, "<unk>", "from special_tokens_map.json; tokenizer_config.json's null does not erase it")
         XCTAssertEqual(try Tokenizer(url: directory).eosToken, "</s>", "a directory URL loads like init(directory:)")
 
         try Data(#"{"eos_token": 5}"#.utf8).write(to: directory.appendingPathComponent("tokenizer_config.json"))
         XCTAssertThrowsError(try Tokenizer(directory: directory)) { error in
             XCTAssertEqual(error as? TokenizerError, .missingField(path: "eos_token.content"))
         }
+    }
+
+    /// Unknown-character handling, with the expectations of HF's own BPE unit tests.
+    func testUnknownFusingAndByteFallback() throws {
+        func model(_ options: String) throws -> Tokenizer {
+            let json = #"{"model": {"type": "BPE", "unk_token": "<unk>", "vocab": {"<unk>": 0, "a": 1, "b": 2, "<0x61>": 3}, "merges": [], "#
+                + options + "}}"
+            return try Tokenizer(data: Data(json.utf8))
+        }
+        XCTAssertEqual(try model(#""fuse_unk": false"#).encode("accb"), [1, 0, 0, 2])
+        XCTAssertEqual(try model(#""fuse_unk": true"#).encode("accb"), [1, 0, 2])
+        XCTAssertEqual(try model(#""fuse_unk": true"#).encode("cc"), [0])
+        // byte_fallback only helps when every byte of the character has a <0xNN> token.
+        let fallback = try Tokenizer(data: Data(#"{"model": {"type": "BPE", "unk_token": "<unk>", "byte_fallback": true, "vocab": {"<unk>": 0, "<0x61>": 1}, "merges": []}}"#.utf8))
+        XCTAssertEqual(fallback.encode("a"), [1])
+        XCTAssertEqual(fallback.encode("c"), [0])
+        // Without an unk token, unknown characters are dropped (HF behaviour).
+        let noUnknown = try Tokenizer(data: Data(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}"#.utf8))
+        XCTAssertEqual(noUnknown.encode("xax"), [0])
     }
 
     func testLookupsAreByteExact() throws {

@@ -135,6 +135,7 @@ EDGE_CASES = [
     "café au lait", "cafe\u0301 au lait", "<0x41> literal", "▁ already", "▁▁x", "_underscore_",
     "a" * 300, "abc" * 150, "supercalifragilistic" * 20, "1" * 100, " " * 100, "\n" * 50, "!" * 100,
     "Hello мир 世界 مرحبا שלום नमस्ते 👋", "\x00\x01", "\x7f", "\ufeffBOM", "zzzzqqqq", "Ġ", "ĊĠ",
+    "ΟΔΟΣ ΣΑΣ.", "İstanbul ǅ ﬃ", "Ⅻ ＡＢＣ １２３",
 ]
 
 
@@ -315,6 +316,28 @@ def make_variants(train, sentencepiece):
             post=processors.RobertaProcessing(("<|im_end|>", im_end), ("<|im_start|>", im_start))),
     }
 
+    truncated = variant(None, pre_tokenizers.ByteLevel(add_prefix_space=False),
+                        post=processors.TemplateProcessing(single="<|im_start|> $A <|im_end|>",
+                                                           special_tokens=[("<|im_start|>", im_start), ("<|im_end|>", im_end)]),
+                        decoder=decoders.ByteLevel())
+    truncated.enable_truncation(max_length=9, direction="left")
+    truncated.enable_padding(length=12, pad_id=0, pad_token="<|endoftext|>", direction="left")
+    variants["truncation-padding"] = truncated
+    multiple = variant(None, pre_tokenizers.ByteLevel(add_prefix_space=False), decoder=decoders.ByteLevel())
+    multiple.enable_truncation(max_length=20)
+    multiple.enable_padding(pad_id=0, pad_token="<|endoftext|>", pad_to_multiple_of=8)
+    variants["truncation-padding-multiple"] = multiple
+
+    # Classic (non-byte-level) BPE: "##" continuation prefix, "</w>" end-of-word suffix, [UNK] for unseen characters.
+    classic = Tokenizer(models.BPE(unk_token="[UNK]", continuing_subword_prefix="##", end_of_word_suffix="</w>"))
+    classic.normalizer = normalizers.Lowercase()
+    classic.pre_tokenizer = pre_tokenizers.Whitespace()
+    classic.decoder = decoders.BPEDecoder(suffix="</w>")
+    classic.train_from_iterator(train, trainers.BpeTrainer(
+        vocab_size=500, special_tokens=["[UNK]"], limit_alphabet=50, continuing_subword_prefix="##",
+        end_of_word_suffix="</w>", show_progress=False))
+    variants["subword-prefix-suffix"] = classic
+
     def whitespace_metaspace(data):
         data["normalizer"] = {"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Strip", "strip_left": True,
                                                                                        "strip_right": True}]}
@@ -337,7 +360,8 @@ def expected_for(tok, texts):
             case["ids_no_special"] = plain
         decoded = tok.decode(ids, skip_special_tokens=False)
         skipped = tok.decode(ids, skip_special_tokens=True)
-        case["decoded"] = decoded
+        if decoded != text:  # omitted when decode(encode(text)) gives the text back
+            case["decoded"] = decoded
         if skipped != decoded:
             case["decoded_skip"] = skipped
         cases.append(case)
