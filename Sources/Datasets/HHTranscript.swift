@@ -1,5 +1,3 @@
-import Foundation
-
 /// Anthropic HH-RLHF transcripts: one string of turns, `"\n\nHuman: …\n\nAssistant: …"`.
 ///
 /// Only a marker preceded by a blank line starts a turn; `"Human:"` inside a turn's text (which the real
@@ -18,14 +16,14 @@ public enum HHTranscript {
 
     /// Whether `text` contains at least one assistant turn marker.
     public static func isTranscript(_ text: String) -> Bool {
-        text.contains(assistantMarker)
+        TextSearch.contains(assistantMarker, in: text)
     }
 
     /// Whether the transcript's turn markers go Human, Assistant, Human, … starting with Human.
     public static func turnsAlternate(_ transcript: String) -> Bool {
         var expectHuman = true
         var rest = transcript[...]
-        while let marker = rest.range(of: "\n\n", options: .literal) {
+        while let marker = TextSearch.firstRange(of: "\n\n", in: rest) {
             let tail = rest[marker.lowerBound...]
             if tail.hasPrefix(humanMarker) || tail.hasPrefix(assistantMarker) {
                 guard tail.hasPrefix(humanMarker) == expectHuman else { return false }
@@ -49,8 +47,8 @@ public enum HHTranscript {
         var role = leadingRole
         var rest = transcript[...]
         while true {
-            let human = rest.range(of: humanMarker, options: .literal)
-            let assistant = rest.range(of: assistantMarker, options: .literal)
+            let human = TextSearch.firstRange(of: humanMarker, in: rest)
+            let assistant = TextSearch.firstRange(of: assistantMarker, in: rest)
             let next: (range: Range<Substring.Index>, role: Role)?
             switch (human, assistant) {
             case let (human?, assistant?): next = human.lowerBound < assistant.lowerBound ? (human, .user) : (assistant, .assistant)
@@ -59,7 +57,7 @@ public enum HHTranscript {
             case (nil, nil): next = nil
             }
             let text = rest[..<(next?.range.lowerBound ?? rest.endIndex)]
-            let content = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let content = trimmed(text)
             if let role {
                 messages.append(Message(role: role, content: content))
             } else if !content.isEmpty {
@@ -74,6 +72,15 @@ public enum HHTranscript {
             messages.removeLast()
         }
         return messages
+    }
+
+    /// `text` without leading and trailing white space (Unicode `White_Space`, which includes newlines).
+    static func trimmed(_ text: Substring) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[first...last])
     }
 
     /// Converts a standard preference pair whose prompt is an HH transcript into conversational form:

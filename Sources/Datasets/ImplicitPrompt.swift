@@ -1,5 +1,3 @@
-import Foundation
-
 /// Extracts the shared prompt of an implicit-prompt preference pair (`{"chosen", "rejected"}` without `prompt`).
 ///
 /// - Conversational pairs: the prompt is the longest run of identical leading messages.
@@ -12,22 +10,25 @@ import Foundation
 public enum ImplicitPrompt {
     /// Splits a standard pair into prompt and responses; `prompt + chosen` reproduces the input exactly.
     public static func split(chosen: String, rejected: String) -> (prompt: String, chosen: String, rejected: String) {
-        let chosenScalars = Array(chosen.unicodeScalars)
-        let rejectedScalars = Array(rejected.unicodeScalars)
+        let chosenBytes = Array(chosen.utf8)
+        let rejectedBytes = Array(rejected.utf8)
+        let limit = min(chosenBytes.count, rejectedBytes.count)
         var common = 0
-        let limit = min(chosenScalars.count, rejectedScalars.count)
-        while common < limit && chosenScalars[common] == rejectedScalars[common] { common += 1 }
+        while common < limit && chosenBytes[common] == rejectedBytes[common] { common += 1 }
+        // Equal bytes up to `common` end on the same scalar boundary in both; back off continuation bytes
+        // so the split never falls inside a scalar (byte LCP → scalar LCP, as Python computes it).
+        while common > 0 && common < chosenBytes.count && chosenBytes[common] & 0xC0 == 0x80 { common -= 1 }
 
         var cut = common
-        let prefix = String(String.UnicodeScalarView(chosenScalars[0..<common]))
-        if let marker = prefix.range(of: HHTranscript.assistantMarker, options: [.backwards, .literal]) {
-            cut = prefix.unicodeScalars.distance(from: prefix.unicodeScalars.startIndex, to: marker.upperBound)
-        } else if common < limit, common > 0, chosenScalars[common - 1] == " " {
+        let prefix = String(decoding: chosenBytes[0..<common], as: UTF8.self)
+        if let marker = TextSearch.lastRange(of: HHTranscript.assistantMarker, in: prefix[...]) {
+            cut = prefix.utf8.distance(from: prefix.utf8.startIndex, to: marker.upperBound)
+        } else if common < limit, common > 0, chosenBytes[common - 1] == UInt8(ascii: " ") {
             cut = common - 1
         }
-        return (String(String.UnicodeScalarView(chosenScalars[0..<cut])),
-                String(String.UnicodeScalarView(chosenScalars[cut...])),
-                String(String.UnicodeScalarView(rejectedScalars[cut...])))
+        return (String(decoding: chosenBytes[0..<cut], as: UTF8.self),
+                String(decoding: chosenBytes[cut...], as: UTF8.self),
+                String(decoding: rejectedBytes[cut...], as: UTF8.self))
     }
 
     /// Splits a conversational pair at its first differing message.
@@ -44,8 +45,8 @@ public enum ImplicitPrompt {
         case let (.standard(prompt), .standard(chosen), .standard(rejected)):
             // HH responses should be one assistant turn; further markers mean the transcripts split earlier.
             let markers = [HHTranscript.humanMarker, HHTranscript.assistantMarker]
-            if implicit && prompt.contains(HHTranscript.assistantMarker)
-                && markers.contains(where: { chosen.contains($0) || rejected.contains($0) })
+            if implicit && HHTranscript.isTranscript(prompt)
+                && markers.contains(where: { TextSearch.contains($0, in: chosen) || TextSearch.contains($0, in: rejected) })
             {
                 found.append(.divergesBeforeFinalTurn)
             }

@@ -129,40 +129,42 @@ struct JSONParser {
 
     private mutating func string() throws -> String {
         index += 1
-        var scalars = String.UnicodeScalarView()
-        var runStart = index
-        // Unescaped runs are valid UTF-8 already (the line came from a String), so decode them directly.
-        func flush(_ end: Int) {
-            if runStart < end { scalars.append(contentsOf: String(decoding: bytes[runStart..<end], as: UTF8.self).unicodeScalars) }
+        let start = index
+        // Fast path: no escapes, so the bytes between the quotes are the string (valid UTF-8: they came from one).
+        while let byte = peek, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20 { index += 1 }
+        if peek == UInt8(ascii: "\"") {
+            defer { index += 1 }
+            return String(decoding: bytes[start..<index], as: UTF8.self)
         }
+        var decoded = Array(bytes[start..<index])
         while true {
             guard let byte = peek else { throw failure("unterminated string") }
             switch byte {
             case UInt8(ascii: "\""):
-                flush(index)
                 index += 1
-                return String(scalars)
+                return String(decoding: decoded, as: UTF8.self)
             case UInt8(ascii: "\\"):
-                flush(index)
                 index += 1
                 guard let escape = peek else { throw failure("unterminated escape") }
                 index += 1
+                let scalar: Unicode.Scalar
                 switch escape {
-                case UInt8(ascii: "\""): scalars.append("\"")
-                case UInt8(ascii: "\\"): scalars.append("\\")
-                case UInt8(ascii: "/"): scalars.append("/")
-                case UInt8(ascii: "b"): scalars.append("\u{08}")
-                case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "u"): scalars.append(try unicodeEscape())
+                case UInt8(ascii: "\""): scalar = "\""
+                case UInt8(ascii: "\\"): scalar = "\\"
+                case UInt8(ascii: "/"): scalar = "/"
+                case UInt8(ascii: "b"): scalar = "\u{08}"
+                case UInt8(ascii: "f"): scalar = "\u{0C}"
+                case UInt8(ascii: "n"): scalar = "\n"
+                case UInt8(ascii: "r"): scalar = "\r"
+                case UInt8(ascii: "t"): scalar = "\t"
+                case UInt8(ascii: "u"): scalar = try unicodeEscape()
                 default: index -= 2; throw failure("invalid escape '\\\(Character(Unicode.Scalar(escape)))'")
                 }
-                runStart = index
+                UTF8.encode(scalar) { decoded.append($0) }
             case 0..<0x20:
                 throw failure("control character in string (must be escaped)")
             default:
+                decoded.append(byte)
                 index += 1
             }
         }

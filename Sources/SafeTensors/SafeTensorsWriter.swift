@@ -76,14 +76,17 @@ public struct SafeTensorsWriter {
                 return data
             }
         case .bfloat16, .float16:
-            var data = Data(count: values.count * 2)
-            data.withUnsafeMutableBytes { output in
-                for (index, value) in values.enumerated() {
-                    let bits = dtype == .bfloat16 ? HalfPrecision.bfloat16(from: value) : HalfPrecision.float16(from: value)
-                    output.storeBytes(of: bits.littleEndian, toByteOffset: index * 2, as: UInt16.self)
+            let halves = [UInt16](unsafeUninitializedCapacity: values.count) { output, initialized in
+                values.withUnsafeBufferPointer { input in
+                    if dtype == .bfloat16 {
+                        for index in 0..<input.count { output[index] = HalfPrecision.bfloat16(from: input[index]).littleEndian }
+                    } else {
+                        for index in 0..<input.count { output[index] = HalfPrecision.float16(from: input[index]).littleEndian }
+                    }
                 }
+                initialized = values.count
             }
-            return data
+            return halves.withUnsafeBytes { Data($0) }
         case .float64:
             var data = Data(count: values.count * 8)
             data.withUnsafeMutableBytes { output in
