@@ -86,13 +86,16 @@ extension ChatTemplate {
         func hasAny(_ pieces: String...) -> Bool { pieces.contains { print.contains($0) } }
 
         if has("<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>") {
-            guard !hasAny("Cutting Knowledge", "ipython", "tools"),
-                  has("bos_token", "message['content']|trim+'<|eot_id|>'") else { return nil }
+            guard !hasAny("Cutting Knowledge", "ipython", "tools", "eos_token"),
+                  has("bos_token", "message['content']|trim+'<|eot_id|>'",
+                      "'<|start_header_id|>assistant<|end_header_id|>\\n\\n'") else { return nil }
             return .llama3
         }
         if has("<|im_start|>", "<|im_end|>") {
-            guard !hasAny("<think>", "reasoning_content"),
-                  has("'<|im_start|>'+message['role']+'\\n'+message['content']+'<|im_end|>'") else { return nil }
+            // Refuse what the format does not do: thinking blocks (Qwen3, QwQ), trimming, an eos after turns.
+            guard !hasAny("<think>", "reasoning_content", "|trim", "eos_token"),
+                  has("'<|im_start|>'+message['role']+'\\n'+message['content']+'<|im_end|>'",
+                      "'<|im_start|>assistant\\n'") else { return nil }
             // Qwen2 writes its default system prompt inside the message loop, Qwen2.5 before it; for a non-empty
             // conversation (the only kind transformers accepts) both render the same.
             guard let system = defaultChatMLSystemPrompt(in: print) else { return .chatML(.plain) }
@@ -103,14 +106,14 @@ extension ChatTemplate {
                                        rendersToolResponses: has("<tool_response>")))
         }
         if has("<start_of_turn>", "<end_of_turn>") {
-            guard has("'model'", "message['content']|trim") else { return nil }
+            guard has("'model'", "message['content']|trim", "'<start_of_turn>model\\n'") else { return nil }
             if has("System role not supported") { return .gemma(foldsSystemMessage: false) }
             if has("first_user_prefix") { return .gemma(foldsSystemMessage: true) }
             return nil
         }
         if has("[INST]") {
             if has("<<SYS>>") {
-                return has("'[INST] '+content.strip()+' [/INST]'", "' '+content.strip()+' '+eos_token") ? .llama2 : nil
+                return has("'[INST] '+content|trim+' [/INST]'", "' '+content|trim+' '+eos_token") ? .llama2 : nil
             }
             if has("'[INST] '+system_message", "loop.lastandsystem_messageisdefined") {
                 var style = MistralStyle.v3
@@ -147,8 +150,9 @@ extension ChatTemplate {
     }
 
     /// The template without formatting: whitespace and trim markers (`{%-`, `-}}`) go, comments go, string
-    /// literals are kept verbatim but always quoted with `'`, and `message.role`/`message.content` are spelled
-    /// `message['role']`/`message['content']`.
+    /// literals are kept verbatim but always quoted with `'` (a newline or tab inside one written as `\n`, `\t`),
+    /// `message.role`/`message.content` are spelled `message['role']`/`message['content']`, and `.strip()`
+    /// (Python's, the same function as Jinja's `trim`) is spelled `|trim`.
     static func fingerprint(_ template: String) -> String {
         let characters = Array(template)
         var output = ""
@@ -191,8 +195,12 @@ extension ChatTemplate {
                         index += 2
                         continue
                     }
-                    if characters[index] == "'" { output.append("\\") }
-                    output.append(characters[index])
+                    switch characters[index] {
+                    case "'": output.append("\\'")
+                    case "\n": output.append("\\n")
+                    case "\t": output.append("\\t")
+                    default: output.append(characters[index])
+                    }
                     index += 1
                 }
                 output.append("'")
@@ -213,6 +221,7 @@ extension ChatTemplate {
         return output
             .replacingOccurrences(of: "message.content", with: "message['content']")
             .replacingOccurrences(of: "message.role", with: "message['role']")
+            .replacingOccurrences(of: ".strip()", with: "|trim")
     }
 }
 

@@ -236,6 +236,23 @@ final class ChatTemplateTests: XCTestCase {
                        "{%ifx%}{{'a b'+'c'}}{%endif%}")
         XCTAssertEqual(ChatTemplate.fingerprint("{# a comment #}{{ message.content | trim }}"),
                        "{{message['content']|trim}}")
+        // A real newline inside a literal and the escape `\n` are the same text; `.strip()` is `trim`.
+        XCTAssertEqual(ChatTemplate.fingerprint("{{ 'a\n' + x.strip() }}"), ChatTemplate.fingerprint("{{'a\\n'+x|trim}}"))
+        // CodeLlama's copy of the Llama 2 template spells strip() as `| trim`.
+        let llama2 = try String(contentsOf: Self.fixtures.appendingPathComponent("templates/llama2/tokenizer_config.json"))
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(llama2.utf8)) as? [String: Any])
+        let codeLlama = try XCTUnwrap(config["chat_template"] as? String).replacingOccurrences(of: ".strip()", with: " | trim")
+        XCTAssertEqual(try ChatTemplate(recognizing: codeLlama).name, "llama2")
+        // Look-alikes that render differently are refused rather than guessed.
+        let chatML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+            + "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+        XCTAssertEqual(try ChatTemplate(recognizing: chatML).name, "chatml")
+        let withEos = chatML.replacingOccurrences(of: "{% endif %}", with: "{% else %}{{ eos_token }}{% endif %}")
+        XCTAssertThrowsError(try ChatTemplate(recognizing: withEos, source: "x")) { error in
+            XCTAssertTrue(String(describing: error).contains("The chat template in x is not recognised"), "\(error)")
+        }
+        let trimmed = chatML.replacingOccurrences(of: "message['content'] +", with: "message['content'] | trim +")
+        XCTAssertThrowsError(try ChatTemplate(recognizing: trimmed))
         XCTAssertEqual(try template("mistral").name, "mistral")
         XCTAssertEqual(try template("mistral-v1").name, "mistral-v1")
         XCTAssertEqual(try template("mistral-nemo").name, "mistral-nemo")
@@ -261,7 +278,8 @@ final class ChatTemplateTests: XCTestCase {
         }
         let llama3 = "{{ bos_token }}{% for message in messages %}{% set content = '<|start_header_id|>' + "
             + "message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{{ content }}"
-            + "{% endfor %}"
+            + "{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}"
+            + "{% endif %}"
         let data = try JSONSerialization.data(withJSONObject: ["bos_token": ["content": "<|x|>"],
                                                                "chat_template": llama3])
         let custom = try ChatTemplate(tokenizerConfiguration: data)
