@@ -1,0 +1,239 @@
+import Foundation
+
+/// A conversation rendered to text, with the spans a model must learn to produce.
+public struct RenderedChat: Equatable, Sendable {
+    /// The formatted conversation, identical to transformers' `apply_chat_template(..., tokenize=False)`.
+    public let text: String
+    /// For each assistant message, in order, the UTF-8 byte range of `text` holding its content and the turn
+    /// terminator (`<|im_end|>`, `<|eot_id|>`, `</s>`, `<end_of_turn>`). Where the family puts a space between the
+    /// prompt and the content (`llama2`, `mistral`, `hh`), the range starts at that space, because tokenizers
+    /// fold it into the content's first token.
+    public let assistantRanges: [Range<Int>]
+    /// The index in the input messages of the assistant message behind each of `assistantRanges`.
+    public let assistantMessageIndices: [Int]
+
+    /// The text of each of `assistantRanges`.
+    public var assistantTexts: [String] {
+        let bytes = Array(text.utf8)
+        return assistantRanges.map { String(decoding: bytes[$0], as: UTF8.self) }
+    }
+}
+
+extension ChatTemplate {
+    /// Formats a conversation as text.
+    /// - Parameters:
+    ///   - messages: the conversation; roles are `system`, `user`, `assistant` (ChatML and Llama 3 accept any role).
+    ///   - addGenerationPrompt: end with the header that starts an assistant turn (`<|im_start|>assistant\n`), as
+    ///     for generation. Llama 2 and Mistral have none (their prompt ends with `[/INST]`), like their templates.
+    /// - Returns: the text and the byte ranges of the assistant messages.
+    /// - Throws: `ChatTemplateError.invalidConversation` naming the first message the format cannot express,
+    ///   wherever the family's own template raises (and where it would silently drop a message);
+    ///   `ChatTemplateError.emptyConversation` for no messages.
+    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> RenderedChat {
+        guard !messages.isEmpty else { throw ChatTemplateError.emptyConversation }
+        var output = RenderBuffer()
+        switch format {
+        case let .chatML(style): try renderChatML(messages, style: style, into: &output)
+        case .llama3: renderLlama3(messages, into: &output)
+        case .llama2: try renderLlama2(messages, into: &output)
+        case let .mistral(style): try renderMistral(messages, style: style, into: &output)
+        case let .gemma(folds): try renderGemma(messages, foldsSystemMessage: folds, into: &output)
+        case .humanAssistant: try renderHumanAssistant(messages, into: &output)
+        }
+        if addGenerationPrompt { output.append(generationPrompt) }
+        return RenderedChat(text: output.text, assistantRanges: output.assistantRanges,
+                            assistantMessageIndices: output.assistantMessageIndices)
+    }
+
+    /// The text `addGenerationPrompt` appends ("" for formats without one).
+    var generationPrompt: String {
+        switch format {
+        case .chatML: return "<|im_start|>assistant\n"
+        case .llama3: return "<|start_header_id|>assistant<|end_header_id|>\n\n"
+        case .llama2, .mistral: return ""
+        case .gemma: return "<start_of_turn>model\n"
+        case .humanAssistant: return "\n\nAssistant:"
+        }
+    }
+
+    // MARK: - Families
+
+    private func renderChatML(_ messages: [ChatMessage], style: ChatMLStyle, into output: inout RenderBuffer) throws {
+        if let system = style.defaultSystemPrompt, messages.first?.role != "system" {
+            output.append("<|im_start|>system\n" + system + "<|im_end|>\n")
+        }
+        for (index, message) in messages.enumerated() {
+            if style.rendersToolResponses && !["system", "user", "assistant"].contains(message.role) {
+                guard message.role == "tool" else {
+                    throw invalid(index, message, "Qwen2.5's template renders only system, user, assistant and tool "
+                                  + "messages and would drop this one")
+                }
+                // Consecutive tool results share one user turn.
+                if index == 0 || messages[index - 1].role != "tool" { output.append("<|im_start|>user") }
+                output.append("\n<tool_response>\n" + message.content + "\n</tool_response>")
+                if index == messages.count - 1 || messages[index + 1].role != "tool" { output.append("<|im_end|>\n") }
+                continue
+            }
+            output.append("<|im_start|>" + message.role + "\n")
+            if message.role == "assistant" {
+                output.appendAssistant(message.content + "<|im_end|>", messageIndex: index)
+                output.append("\n")
+            } else {
+                output.append(message.content + "<|im_end|>\n")
+            }
+        }
+    }
+
+    private func renderLlama3(_ messages: [ChatMessage], into output: inout RenderBuffer) {
+        for (index, message) in messages.enumerated() {
+            if index == 0 { output.append(bosToken) }
+            output.append("<|start_header_id|>" + message.role + "<|end_header_id|>\n\n")
+            let turn = jinjaTrim(message.content) + "<|eot_id|>"
+            if message.role == "assistant" {
+                output.appendAssistant(turn, messageIndex: index)
+            } else {
+                output.append(turn)
+            }
+        }
+    }
+
+    private func renderLlama2(_ messages: [ChatMessage], into output: inout RenderBuffer) throws {
+        let (system, turns) = splitSystemMessage(messages)
+        try checkAlternation(turns)
+        for (position, (index, message)) in turns.enumerated() {
+            var content = message.content
+            if position == 0, let system = system {
+                content = "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + content
+            }
+            if message.role == "user" {
+                output.append(bosToken + "[INST] " + jinjaTrim(content) + " [/INST]")
+            } else {
+                output.appendAssistant(" " + jinjaTrim(content) + " " + eosToken, messageIndex: index)
+            }
+        }
+    }
+
+    private func renderMistral(_ messages: [ChatMessage], style: MistralStyle,
+                               into output: inout RenderBuffer) throws {
+        let (system, turns) = splitSystemMessage(messages)
+        try checkAlternation(turns)
+        output.append(bosToken)
+        for (position, (index, message)) in turns.enumerated() {
+            if message.role == "user" {
+                // The templates test `loop.last` / `loop.first`: with `loop.last` a conversation that ends with an
+                // assistant message loses its system text, exactly as in transformers.
+                let carriesSystem = style.systemInLastUserTurn ? position == turns.count - 1 : position == 0
+                let system = carriesSystem ? system.map { $0 + "\n\n" } ?? "" : ""
+                output.append(style.open + system + message.content + style.close)
+            } else {
+                let content = style.trimsAssistant ? jinjaTrim(message.content) : message.content
+                output.appendAssistant(style.assistantPrefix + content + eosToken, messageIndex: index)
+            }
+        }
+    }
+
+    private func renderGemma(_ messages: [ChatMessage], foldsSystemMessage: Bool,
+                             into output: inout RenderBuffer) throws {
+        if !foldsSystemMessage, let first = messages.first, first.role == "system" {
+            throw invalid(0, first, "Gemma 1 and 2 templates reject system messages; use the 'gemma' format "
+                          + "(Gemma 3), which puts the system text at the start of the first user turn")
+        }
+        let (system, turns) = splitSystemMessage(messages)
+        try checkAlternation(turns)
+        output.append(bosToken)
+        for (position, (index, message)) in turns.enumerated() {
+            let role = message.role == "assistant" ? "model" : message.role
+            let prefix = position == 0 ? system.map { $0 + "\n\n" } ?? "" : ""
+            output.append("<start_of_turn>" + role + "\n" + prefix)
+            let turn = jinjaTrim(message.content) + "<end_of_turn>"
+            if message.role == "assistant" {
+                output.appendAssistant(turn, messageIndex: index)
+            } else {
+                output.append(turn)
+            }
+            output.append("\n")
+        }
+    }
+
+    private func renderHumanAssistant(_ messages: [ChatMessage], into output: inout RenderBuffer) throws {
+        for (index, message) in messages.enumerated() {
+            switch message.role {
+            case "user":
+                output.append("\n\nHuman: " + message.content)
+            case "assistant":
+                // The span starts at the space after "Assistant:": byte-level BPE pre-tokenizes " word" as one piece.
+                output.append("\n\nAssistant:")
+                output.appendAssistant(" " + message.content, messageIndex: index)
+            default:
+                throw invalid(index, message, "HH transcripts have only user ('Human') and assistant turns; "
+                              + "merge a system message into the first user message")
+            }
+        }
+    }
+
+    // MARK: - Shared rules
+
+    /// Splits off a leading system message the way the `[INST]` and Gemma templates do (`messages[1:]`),
+    /// keeping each remaining message's original index for error messages and masks.
+    private func splitSystemMessage(_ messages: [ChatMessage]) -> (String?, [(Int, ChatMessage)]) {
+        let indexed = Array(messages.enumerated()).map { ($0.offset, $0.element) }
+        guard let first = messages.first, first.role == "system" else { return (nil, indexed) }
+        return (first.content, Array(indexed.dropFirst()))
+    }
+
+    /// The `[INST]` and Gemma rule: after the optional system message, user and assistant strictly alternate,
+    /// starting with user. Other roles are rejected (the templates raise or silently drop them).
+    private func checkAlternation(_ turns: [(Int, ChatMessage)]) throws {
+        for (position, (index, message)) in turns.enumerated() {
+            let expected = position % 2 == 0 ? "user" : "assistant"
+            guard message.role == expected else {
+                let reason = message.role == "user" || message.role == "assistant"
+                    ? "after the optional first system message, roles must alternate user/assistant/user/…, "
+                        + "so this message should be '\(expected)'"
+                    : "only user and assistant messages (and one system message first) are supported"
+                throw invalid(index, message, reason)
+            }
+        }
+    }
+
+    private func invalid(_ index: Int, _ message: ChatMessage, _ reason: String) -> ChatTemplateError {
+        .invalidConversation(format: name, messageIndex: index, role: message.role, reason: reason)
+    }
+}
+
+/// Jinja's `trim` filter and Python's `str.strip()`: removes Python whitespace (`str.isspace`) from both ends.
+func jinjaTrim(_ text: String) -> String {
+    let scalars = text.unicodeScalars
+    guard let first = scalars.firstIndex(where: { !isPythonWhitespace($0) }) else { return "" }
+    guard let last = scalars.lastIndex(where: { !isPythonWhitespace($0) }) else { return "" }
+    return String(scalars[first...last])
+}
+
+private func isPythonWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
+        return true
+    default:
+        return false
+    }
+}
+
+/// Text under construction plus the byte ranges of its assistant spans.
+struct RenderBuffer {
+    private(set) var text = ""
+    private(set) var byteCount = 0
+    private(set) var assistantRanges: [Range<Int>] = []
+    private(set) var assistantMessageIndices: [Int] = []
+
+    mutating func append(_ piece: String) {
+        text += piece
+        byteCount += piece.utf8.count
+    }
+
+    mutating func appendAssistant(_ piece: String, messageIndex: Int) {
+        let start = byteCount
+        append(piece)
+        assistantRanges.append(start..<byteCount)
+        assistantMessageIndices.append(messageIndex)
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+
+/// A model family's chat format: turns a conversation into the exact text (and token ids) that
+/// transformers' `tokenizer.apply_chat_template` produces, and marks which parts are assistant output.
+///
+/// Hugging Face models ship their format as a Jinja template in `tokenizer_config.json`. Charter does not run
+/// Jinja; it recognises the template of each supported family by fingerprint and renders that family's format in
+/// Swift. Unknown templates are an error rather than a guess, because a wrong format silently degrades a model.
+///
+/// ```swift
+/// let template = try ChatTemplate(directory: modelFolder)          // or ChatTemplate(named: "chatml")
+/// let chat = try template.render(messages, addGenerationPrompt: true)
+/// let (ids, assistantMask) = try template.encode(messages, tokenizer: tokenizer, addGenerationPrompt: false)
+/// ```
+///
+/// Built-in formats (names accepted by `init(named:)` and the CLI's `--chat-template NAME`):
+/// - `chatml`: `<|im_start|>role\n…<|im_end|>\n`, any role, system is a normal turn.
+/// - `qwen2`: ChatML with Qwen2's default system prompt when the first message is not a system message.
+/// - `qwen2.5`: ChatML with Qwen2.5's default system prompt; `tool` messages become `<tool_response>` blocks.
+/// - `llama3`: `<|begin_of_text|><|start_header_id|>role<|end_header_id|>\n\n…<|eot_id|>`, content trimmed
+///   (Llama 3.0; 3.1+ templates add a dated system header and are not recognised).
+/// - `llama2`: `<s>[INST] … [/INST] … </s>`, alternating user/assistant, system in a `<<SYS>>` block of the
+///   first user turn.
+/// - `mistral`: `<s>[INST] …[/INST] …</s>` (v0.3, Small), system text in the last user turn.
+/// - `mistral-v1`: `<s> [INST] … [/INST] …</s>` (v0.1, v0.2), system text in the first user turn.
+/// - `mistral-nemo`: `<s>[INST]…[/INST]…</s>` (Nemo), system text in the last user turn.
+/// - `gemma`: `<bos><start_of_turn>user\n…<end_of_turn>\n`, `model` for the assistant, system text at the
+///   start of the first user turn (Gemma 3).
+/// - `gemma2`: as `gemma` but a system message is an error (Gemma 1 and 2).
+/// - `hh`: `\n\nHuman: …\n\nAssistant: …`, the Anthropic HH-RLHF transcript style; plain text, no special tokens,
+///   no system message.
+public struct ChatTemplate: Equatable, Sendable {
+    /// The built-in format's name, as accepted by `init(named:)`.
+    public let name: String
+    /// Text the format writes where the Jinja template writes `bos_token`.
+    public let bosToken: String
+    /// Text the format writes where the Jinja template writes `eos_token`.
+    public let eosToken: String
+    let format: Format
+
+    /// Names accepted by `init(named:)`, in the order error messages list them.
+    public static let builtInNames = Format.all.map(\.name)
+
+    /// A built-in format.
+    /// - Parameters:
+    ///   - name: one of `builtInNames` (case-insensitive; `-` and `_` are interchangeable).
+    ///   - bosToken: overrides the family's usual beginning-of-sequence text (e.g. from `tokenizer_config.json`).
+    ///   - eosToken: overrides the family's usual end-of-sequence text.
+    /// - Throws: `ChatTemplateError.unknownName` listing the valid names.
+    public init(named name: String, bosToken: String? = nil, eosToken: String? = nil) throws {
+        let key = name.lowercased().replacingOccurrences(of: "_", with: "-")
+        guard let format = Format.all.first(where: { $0.name == key }) else {
+            throw ChatTemplateError.unknownName(name, known: ChatTemplate.builtInNames)
+        }
+        self.init(format: format, bosToken: bosToken, eosToken: eosToken)
+    }
+
+    init(format: Format, bosToken: String? = nil, eosToken: String? = nil) {
+        self.format = format
+        self.name = format.name
+        self.bosToken = bosToken ?? format.defaultBosToken
+        self.eosToken = eosToken ?? format.defaultEosToken
+    }
+}
+
+extension ChatTemplate {
+    /// How a family lays out a conversation; the parameters are the only differences between its variants.
+    enum Format: Equatable, Sendable {
+        /// `<|im_start|>role\ncontent<|im_end|>\n`; any role.
+        case chatML(ChatMLStyle)
+        /// Llama 3.0: headers, trimmed content, `<|eot_id|>`; `bos_token` before the first message.
+        case llama3
+        /// Llama 2 chat: `[INST]` pairs with a `<<SYS>>` block in the first user turn.
+        case llama2
+        /// Mistral instruct: `[INST]` pairs; the variants differ in spaces and where the system text goes.
+        case mistral(MistralStyle)
+        /// Gemma: `<start_of_turn>`/`<end_of_turn>`, `model` for the assistant.
+        case gemma(foldsSystemMessage: Bool)
+        /// Anthropic HH-RLHF transcripts: plain text, no special tokens.
+        case humanAssistant
+
+        static let all: [Format] = [
+            .chatML(.plain), .chatML(.qwen2), .chatML(.qwen25), .llama3, .llama2,
+            .mistral(.v3), .mistral(.v1), .mistral(.nemo), .gemma(foldsSystemMessage: true),
+            .gemma(foldsSystemMessage: false), .humanAssistant,
+        ]
+
+        var name: String {
+            switch self {
+            case let .chatML(style): return style.name
+            case .llama3: return "llama3"
+            case .llama2: return "llama2"
+            case let .mistral(style): return style.name
+            case let .gemma(folds): return folds ? "gemma" : "gemma2"
+            case .humanAssistant: return "hh"
+            }
+        }
+
+        var defaultBosToken: String {
+            switch self {
+            case .chatML, .humanAssistant: return ""
+            case .llama3: return "<|begin_of_text|>"
+            case .llama2, .mistral: return "<s>"
+            case .gemma: return "<bos>"
+            }
+        }
+
+        var defaultEosToken: String {
+            switch self {
+            case .chatML: return "<|im_end|>"
+            case .llama3: return "<|eot_id|>"
+            case .llama2, .mistral: return "</s>"
+            case .gemma: return "<eos>"
+            case .humanAssistant: return ""
+            }
+        }
+    }
+
+    /// ChatML variants: they differ only in the system prompt used when the conversation has none.
+    struct ChatMLStyle: Equatable, Sendable {
+        var name: String
+        /// Inserted as a first `system` turn when the first message is not a system message.
+        var defaultSystemPrompt: String?
+        /// Qwen2.5 wraps `tool` messages in `<tool_response>` inside a user turn and drops other unknown roles;
+        /// plain ChatML writes any role as is.
+        var rendersToolResponses = false
+
+        static let plain = ChatMLStyle(name: "chatml", defaultSystemPrompt: nil)
+        static let qwen2 = ChatMLStyle(name: "qwen2", defaultSystemPrompt: "You are a helpful assistant.")
+        static let qwen25 = ChatMLStyle(
+            name: "qwen2.5", defaultSystemPrompt: "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
+            rendersToolResponses: true)
+    }
+
+    /// Mistral variants, as their `tokenizer_config.json` templates write them.
+    struct MistralStyle: Equatable, Sendable {
+        var name: String
+        /// Opens a user turn: `"[INST] "` (v0.3), `" [INST] "` (v0.1/v0.2), `"[INST]"` (Nemo).
+        var open: String
+        /// Closes a user turn: `"[/INST]"` or `" [/INST]"`.
+        var close: String
+        /// The system text goes into the last user turn (v0.3, Nemo) rather than the first (v0.1/v0.2).
+        var systemInLastUserTurn: Bool
+        /// Written between `[/INST]` and the assistant's content.
+        var assistantPrefix: String
+        /// The assistant's content is Jinja-`trim`med.
+        var trimsAssistant: Bool
+
+        static let v3 = MistralStyle(name: "mistral", open: "[INST] ", close: "[/INST]", systemInLastUserTurn: true,
+                                     assistantPrefix: " ", trimsAssistant: true)
+        static let v1 = MistralStyle(name: "mistral-v1", open: " [INST] ", close: " [/INST]",
+                                     systemInLastUserTurn: false, assistantPrefix: " ", trimsAssistant: false)
+        static let nemo = MistralStyle(name: "mistral-nemo", open: "[INST]", close: "[/INST]",
+                                       systemInLastUserTurn: true, assistantPrefix: "", trimsAssistant: false)
+    }
+}
