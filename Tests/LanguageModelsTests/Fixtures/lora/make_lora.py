@@ -15,11 +15,16 @@ would make the adapter a no-op and the test unable to fail):
     lora_A ~ N(0, 1/in),  lora_B ~ N(0, 1/r)       (torch.manual_seed(SEED) right before, in named_parameters order)
 and writes peft/<name>/ with exactly what PeftModel.save_pretrained writes (adapter_config.json,
 adapter_model.safetensors; the generated model card README.md is removed; base_model_name_or_path is set to the
-checkpoint's folder name instead of this machine's path) plus reference.json:
+checkpoint's folder name instead of this machine's path; target_modules is sorted, as PEFT writes a set in hash
+order) plus reference.json:
     input_ids      (1, T) = the "single" input of ../make_checkpoints.py (SEQ_A, 16 ids, no padding)
     logits         (1, T, vocab) of the adapted model in eval mode (dropout off)
     merged_logits  (1, T, vocab) of merge_and_unload() of a fresh copy (asserted close to `logits`: atol 1e-4, rtol 1e-5)
     base_logits    (1, T, vocab) with the adapter disabled (PeftModel.disable_adapter())
+    loss           model(input_ids, labels=input_ids).loss: mean next-token cross-entropy over the T-1 shifted
+                   positions, in eval mode (dropout off)
+    gradients      {saved tensor name: {shape, data}}: d loss / d every lora_A and lora_B, keyed like
+                   adapter_model.safetensors (for GPT-2's c_attn, lora_B's gradient spans q, k, v)
 Floats are the shortest decimal that round-trips to the float32 value (parse as Float).
 
 Charter -> PEFT (when a Charter-written adapter is committed)
@@ -104,12 +109,24 @@ def make_peft_adapter(name, base, arguments):
     with model.disable_adapter():
         base_logits = logits_of(model, ids)
     assert (logits - base_logits).abs().max() > 1e-2, "adapter changes nothing: the test could not fail"
+    model.zero_grad()
+    loss = model(input_ids=torch.tensor(ids), labels=torch.tensor(ids)).loss
+    loss.backward()
+    gradients = {parameter_name.replace(".default.", "."): stored(parameter.grad)
+                 for parameter_name, parameter in model.named_parameters() if parameter.requires_grad}
+    model.zero_grad()
 
     folder = HERE / "peft" / name
     shutil.rmtree(folder, ignore_errors=True)
     model.peft_config["default"].base_model_name_or_path = base
     model.save_pretrained(folder)
     (folder / "README.md").unlink(missing_ok=True)
+    # PEFT keeps target_modules as a set, written in hash order; sort it so reruns give identical files.
+    config_path = folder / "adapter_config.json"
+    config = json.loads(config_path.read_text())
+    if isinstance(config["target_modules"], list):
+        config["target_modules"] = sorted(config["target_modules"])
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True))
 
     merged = copy.deepcopy(model).merge_and_unload().eval()
     merged_logits = logits_of(merged, ids)
@@ -120,7 +137,8 @@ def make_peft_adapter(name, base, arguments):
     assert torch.allclose(logits_of(reloaded, ids), logits, atol=1e-6)
 
     dump(folder / "reference.json", {"base": base, "input_ids": ids, "logits": stored(logits),
-                                     "merged_logits": stored(merged_logits), "base_logits": stored(base_logits)})
+                                     "merged_logits": stored(merged_logits), "base_logits": stored(base_logits),
+                                     "loss": float(str(np.float32(loss.item()))), "gradients": gradients})
     print(f"peft/{name}: {sorted(p.name for p in folder.iterdir())}, "
           f"max |adapted - base| = {(logits - base_logits).abs().max():.4f}")
 
