@@ -15,8 +15,8 @@ extension LoRA {
     /// Writes `model`'s adapters to `directory` so that `PeftModel.from_pretrained(base, directory)` computes the
     /// same outputs.
     ///
-    /// The written config is `configuration` with `target_modules` resolved when it was nil and `fan_in_fan_out`
-    /// set for the architecture (true for GPT-2's Conv1D), as PEFT corrects it.
+    /// The written config is `configuration` with `target_modules` resolved when it was nil, `fan_in_fan_out` set for
+    /// the architecture (true for GPT-2's Conv1D) and `inference_mode` true, as PEFT writes them.
     /// - Throws: `LoRAError` when the model has no adapters or `configuration` does not describe them (rank, scaling,
     ///   or a different set of modules); file errors.
     public static func save(_ model: any CausalLanguageModel, configuration: LoRAConfiguration, to directory: URL) throws {
@@ -25,6 +25,7 @@ extension LoRA {
         var configuration = configuration
         configuration.targetModules = configuration.targetModules ?? .names(defaultTargetModules(of: model))
         configuration.fanInFanOut = model is GPTModel
+        configuration.inferenceMode = true
         try configuration.validate()
         let selected = try selectedTargets(of: model, configuration).map(\.name)
         guard selected == adapted.map(\.name) else {

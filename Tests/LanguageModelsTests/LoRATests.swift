@@ -287,6 +287,20 @@ final class LoRATests: XCTestCase {
         }
     }
 
+    func testFusedModuleDrawsOneDropoutMaskForQueryKeyAndValue() throws {
+        let model = try Self.baseModel("gpt2")
+        var generator = SeededGenerator(seed: 9)
+        try LoRA.apply(LoRAConfiguration(rank: 2, alpha: 2, dropout: 0.5, targetModules: .names(["c_attn", "c_fc"])), to: model, generator: &generator)
+        let targets = LoRA.targets(of: model)
+        let fused = try XCTUnwrap(targets.first { $0.name.hasSuffix("c_attn") }).adapters
+        let single = try XCTUnwrap(targets.first { $0.name.hasSuffix("c_fc") }).adapters[0]
+        let x = Tensor.randomNormal([1, 4, 32], generator: &generator)
+        let projected = fused[1].input(x)  // the key is projected first, as GPTAttention runs
+        XCTAssertTrue(fused[2].input(x) === projected && fused[0].input(x) === projected, "one A·dropout(x) for q, k and v")
+        XCTAssertFalse(fused[1].input(x) === projected, "released after the three uses: the next forward draws a new mask")
+        XCTAssertNotEqual(single.input(x).scalars, single.input(x).scalars, "an unfused module draws a mask per call")
+    }
+
     func testMergeEqualsAdaptedForwardAndDisableGivesBase() throws {
         for (base, targets) in [("llama_gqa", LoRAConfiguration.TargetModules.allLinear), ("gpt2", .allLinear), ("qwen2", .names(["q_proj", "k_proj", "v_proj"]))] {
             let model = try Self.baseModel(base)
@@ -457,6 +471,7 @@ final class LoRATests: XCTestCase {
             let model = try Self.baseModel(record.base)
             var expected = configuration
             expected.fanInFanOut = model is GPTModel
+            expected.inferenceMode = true
             XCTAssertEqual(try LoRA.load(from: folder, into: model), expected, name)
             assertClose(Self.logits(model, record.input_ids).scalars, record.logits.data, "\(name) reloaded logits")
             let base = try Self.baseModel(record.base)
