@@ -35,6 +35,9 @@ public enum LoRA {
             throw LoRAError("\(type(of: model)) already has LoRA adapters; merge them (LoRA.merge) before applying new ones")
         }
         let selected = try selectedTargets(of: model, configuration)
+        if let taken = selected.first(where: { $0.layers.contains { $0.adapter != nil } }) {
+            throw LoRAError("\(taken.name) already has an adapter of another kind; remove it before applying LoRA")
+        }
         model.setTrainable(false)
         for target in selected {
             let (a, b) = initialWeights(configuration, inputSize: target.inputSize, outputSize: target.outputSize, generator: &generator)

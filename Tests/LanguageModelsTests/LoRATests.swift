@@ -232,6 +232,9 @@ final class LoRATests: XCTestCase {
             XCTAssertEqual(Set(trainable.map(ObjectIdentifier.init)), Set(expected), base)
             XCTAssertEqual(trainable.count, expected.count, "\(base): no parameter listed twice")
             XCTAssertTrue(baseParameters.allSatisfy { !$0.tensor.requiresGrad }, "\(base): base frozen")
+            // Found by reflection through Linear.adapter, under the layer's name.
+            let names = model.namedParameters().filter(\.tensor.requiresGrad).map(\.name)
+            XCTAssertTrue(names.allSatisfy { $0.hasSuffix(".adapter.a") || $0.hasSuffix(".adapter.b") }, "\(names)")
 
             let initial = trainable.map(\.scalars)
             let optimizer = AdamW(parameters: trainable, learningRate: 1e-2, weightDecay: 0)
