@@ -21,7 +21,8 @@ public enum LoRA {
     /// parameter of `model`.
     ///
     /// A and B are initialised as PEFT does (`init_lora_weights`); with the default B = 0 the adapted model starts
-    /// exactly equal to the base. Dropout on the adapters' input is on (training) until `setTraining(_:false)`.
+    /// exactly equal to the base. A and B require gradients and dropout on the adapters' input is on (training) until
+    /// `setTraining(_:false)` — unless `configuration.inferenceMode`, which freezes them as PEFT does.
     /// - Parameters:
     ///   - generator: draws A (module by module, in model order) and seeds each module's dropout.
     /// - Returns: the Hugging Face names of the adapted modules, e.g. `model.layers.0.self_attn.q_proj`.
@@ -41,7 +42,8 @@ public enum LoRA {
         model.setTrainable(false)
         for target in selected {
             let (a, b) = initialWeights(configuration, inputSize: target.inputSize, outputSize: target.outputSize, generator: &generator)
-            attach(a: a, b: b, to: target, configuration: configuration, generator: SeededGenerator(seed: generator.next()))
+            attach(a: a, b: b, to: target, configuration: configuration, generator: SeededGenerator(seed: generator.next()),
+                   trainable: !configuration.inferenceMode)
         }
         return selected.map(\.name)
     }

@@ -207,6 +207,11 @@ final class LoRATests: XCTestCase {
         var sameGenerator = SeededGenerator(seed: 7)
         try LoRA.apply(configuration, to: again, generator: &sameGenerator)
         XCTAssertEqual(LoRA.adapters(in: again).map(\.loraA.scalars), LoRA.adapters(in: model).map(\.loraA.scalars))
+        var frozen = configuration
+        frozen.inferenceMode = true
+        let inference = try Self.baseModel("llama_gqa")
+        try LoRA.apply(frozen, to: inference, generator: &generator)
+        XCTAssertTrue(inference.trainableParameters().isEmpty, "inference_mode: adapters frozen too")
         var rsLoRA = configuration
         rsLoRA.useRSLoRA = true
         XCTAssertEqual(rsLoRA.scaling, 8, "alpha / √r")
