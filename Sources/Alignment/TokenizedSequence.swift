@@ -1,4 +1,5 @@
 import Datasets
+import Foundation
 import LanguageModels
 import Tensors
 import Tokenizers
@@ -100,5 +101,25 @@ struct CausalBatch {
         let perToken = logits.targetLogProbabilities(targets, ignoreIndex: Self.ignoreIndex)  // (B, T)
         let counts = (0..<batch).map { b in (0..<time).filter { targets[b * time + $0] != Self.ignoreIndex }.count }
         return (perToken.sum(axis: 1), counts)
+    }
+}
+
+extension ExampleEncoder {
+    /// An encoder whose conversations go through `chatTemplate`.
+    public init(tokenizer: Tokenizer, chatTemplate: ChatTemplate?) {
+        self.init(tokenizer: tokenizer, encodeConversation: chatTemplate.map { template in
+            { @Sendable messages, addGenerationPrompt in
+                try template.encode(messages.map { ChatMessage(role: $0.role.rawValue, content: $0.content) },
+                                    tokenizer: tokenizer, addGenerationPrompt: addGenerationPrompt)
+            }
+        })
+    }
+
+    /// The tokenizer of a model folder and its chat template (recognised from tokenizer_config.json or named).
+    public static func load(directory: URL, chatTemplate name: String? = nil) throws -> ExampleEncoder {
+        let tokenizer = try Tokenizer(directory: directory)
+        let template = try name.map { try ChatTemplate(named: $0, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken) }
+            ?? (try? ChatTemplate(directory: directory))
+        return ExampleEncoder(tokenizer: tokenizer, chatTemplate: template)
     }
 }

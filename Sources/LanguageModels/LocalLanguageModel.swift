@@ -99,3 +99,38 @@ public enum LanguageModelError: Error, CustomStringConvertible, LocalizedError {
 
     public var errorDescription: String? { description }
 }
+
+extension LocalLanguageModel {
+    /// Loads a Hugging Face folder: weights, tokenizer, generation_config.json's eos ids and the chat template
+    /// (recognised from tokenizer_config.json, or the built-in family `chatTemplate` names).
+    /// - Parameter lora: an optional PEFT adapter folder applied on top of the weights.
+    public static func load(directory: URL, chatTemplate: String? = nil, lora: URL? = nil) throws -> LocalLanguageModel {
+        let model = try PretrainedModel.load(directory: directory)
+        if let lora { _ = try LoRA.load(from: lora, into: model) }
+        let tokenizer = try Tokenizer(directory: directory)
+        let template: ChatTemplate?
+        if let chatTemplate {
+            template = try ChatTemplate(named: chatTemplate, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
+        } else {
+            // A folder without a chat template can still serve completions; chat then reports the missing template.
+            template = try? ChatTemplate(directory: directory)
+        }
+        var endOfSequence: [Int32] = tokenizer.eosTokenId.map { [Int32($0)] } ?? []
+        endOfSequence += GenerationDefaults.endOfSequenceTokens(directory: directory)
+        return LocalLanguageModel(name: directory.lastPathComponent, model: model, tokenizer: tokenizer,
+                                  endOfSequenceTokens: Array(Set(endOfSequence)).sorted(),
+                                  formatChat: template.map { template in { @Sendable messages in try template.render(messages, addGenerationPrompt: true).text } })
+    }
+}
+
+/// Defaults a model folder declares in generation_config.json.
+public enum GenerationDefaults {
+    /// `eos_token_id` (a number or a list) from generation_config.json, or none.
+    public static func endOfSequenceTokens(directory: URL) -> [Int32] {
+        let url = directory.appendingPathComponent("generation_config.json")
+        guard let data = try? Data(contentsOf: url), let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return [] }
+        if let single = object["eos_token_id"] as? Int { return [Int32(single)] }
+        if let many = object["eos_token_id"] as? [Int] { return many.map(Int32.init) }
+        return []
+    }
+}
