@@ -18,6 +18,8 @@ public struct DatasetError: Error, Equatable, CustomStringConvertible, Localized
         case mismatch
         /// No dataset type can be recognised from the line's fields.
         case unknownType
+        /// The file holds no valid example.
+        case noExamples
         /// The file could not be read or written (or is corrupt gzip).
         case io
     }

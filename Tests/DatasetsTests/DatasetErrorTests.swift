@@ -84,6 +84,7 @@ final class DatasetErrorTests: XCTestCase {
         try Data("\n\n".utf8).write(to: empty)
         XCTAssertThrowsError(try Dataset.load(empty)) { error in
             XCTAssertEqual("\(error)", "empty.jsonl: contains no examples (2 blank lines, 0 invalid lines skipped)")
+            XCTAssertEqual((error as? DatasetError)?.kind, .noExamples)
         }
         let invalidUTF8 = directory.appendingPathComponent("bytes.jsonl")
         try Data([0x7B, 0xFF, 0x7D, 0x0A]).write(to: invalidUTF8)
