@@ -121,7 +121,9 @@ final class GzipCorruptionTests: XCTestCase {
         var badSize = valid
         badSize[badSize.count - 1] ^= 0x01
         expectError(badSize, "input.gz: byte \(valid.count - 4): size mismatch (trailer says 16777228 bytes, decoded 12); the data is corrupt")
-        expectError(valid + Data([0x00]), "input.gz: byte \(valid.count): trailing bytes after the last gzip member are not another member")
+        expectError(valid + Data([0x78]), "input.gz: byte \(valid.count): trailing bytes after the last gzip member are not another member")
+        expectError(valid + Data([0, 0, 0x1F]), "input.gz: byte \(valid.count + 2): trailing bytes after the last gzip member are not another member")
+        XCTAssertEqual(try Gzip.decompress(valid + Data(count: 10)), Data("hello, world".utf8), "zero padding is tolerated, as by Python")
         var badHeaderCRC = try fixture("flags.gz")
         badHeaderCRC[5] ^= 0x01  // MTIME, covered by FHCRC
         XCTAssertThrowsError(try Gzip.decompress(badHeaderCRC)) { error in
