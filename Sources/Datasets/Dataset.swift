@@ -33,7 +33,7 @@ public struct Dataset: Sendable {
         guard let type = reader.type, let format = reader.format else {
             var reason = "contains no examples (\(reader.blankLines) blank lines, \(reader.skipped.count) invalid lines skipped)"
             if let first = reader.skipped.firstReasons.first { reason += "; first problem: \(first)" }
-            throw DatasetError(file: reader.fileName, line: 0, kind: .missingField, reason: reason)
+            throw DatasetError(file: reader.fileName, line: 0, kind: .noExamples, reason: reason)
         }
         return Dataset(url: url, type: type, format: format, examples: examples, skipped: reader.skipped,
                        quirks: reader.quirks, blankLines: reader.blankLines)

@@ -72,6 +72,8 @@ public final class DatasetReader {
     }
 
     /// The next example, or nil at the end of the file.
+    ///
+    /// After a line error the reader stays usable: the next call continues with the following line.
     /// - Throws: ``DatasetError`` for an invalid line (unless skipping), or `.io` for unreadable/corrupt files.
     public func next() throws -> Example? {
         while true {

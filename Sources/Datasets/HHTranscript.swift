@@ -10,6 +10,7 @@ public enum HHTranscript {
 
     /// Why a string is not an HH transcript.
     public struct ParseError: Error, Equatable, CustomStringConvertible {
+        /// What is wrong.
         public let reason: String
         public var description: String { reason }
     }

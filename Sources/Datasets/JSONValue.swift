@@ -12,7 +12,9 @@ public enum JSONValue: Hashable, Sendable {
 
     /// One key/value pair of an object.
     public struct Member: Hashable, Sendable {
+        /// The key.
         public var key: String
+        /// The value.
         public var value: JSONValue
 
         /// Memberwise initialiser.

@@ -47,6 +47,29 @@ final class DatasetErrorTests: XCTestCase {
         XCTAssertTrue(dataset.summary.hasPrefix("malformed.jsonl: 2 preference examples (standard), 1 blank lines ignored; 10 invalid lines skipped, e.g. malformed.jsonl:2: invalid JSON"), dataset.summary)
     }
 
+    func testDetectionUsesTheFirstValidLineWhenSkipping() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("first-invalid-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data("""
+            {"chosen": oops}
+            {"messages": [{"role": "user", "content": "hi"}]}
+            {"text": "standard, so a mismatch"}
+            {"messages": []}
+
+            """.utf8).write(to: url)
+        let reader = try DatasetReader(url: url, options: DatasetOptions(skipInvalid: true))
+        var lines: [Int] = []
+        while let example = try reader.next() { lines.append(example.line) }
+        XCTAssertEqual(lines, [2, 4])
+        XCTAssertEqual(reader.detectedAtLine, 2)
+        XCTAssertEqual(reader.type, .languageModeling)
+        XCTAssertEqual(reader.format, .conversational)
+        XCTAssertEqual(reader.skipped.count, 2)
+        XCTAssertEqual(reader.skipped.firstReasons.map(\.line), [1, 3])
+        XCTAssertTrue(reader.skipped.firstReasons[1].reason.hasPrefix("standard example in a file of conversational language modeling examples"),
+                      reader.skipped.firstReasons[1].reason)
+    }
+
     func testMessageAndFieldErrors() throws {
         let cases: [(String, String)] = [
             ("{\"messages\": \"hi\"}", "field \"messages\" must be a list of messages, found string"),
@@ -84,6 +107,7 @@ final class DatasetErrorTests: XCTestCase {
         try Data("\n\n".utf8).write(to: empty)
         XCTAssertThrowsError(try Dataset.load(empty)) { error in
             XCTAssertEqual("\(error)", "empty.jsonl: contains no examples (2 blank lines, 0 invalid lines skipped)")
+            XCTAssertEqual((error as? DatasetError)?.kind, .noExamples)
         }
         let invalidUTF8 = directory.appendingPathComponent("bytes.jsonl")
         try Data([0x7B, 0xFF, 0x7D, 0x0A]).write(to: invalidUTF8)

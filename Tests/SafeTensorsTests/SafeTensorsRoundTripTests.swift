@@ -105,6 +105,27 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         XCTAssertEqual(try file.floats("a32"), values)
     }
 
+    /// Byte layouts the reference Rust serializer produces (its own unit-test vectors): no spaces in the JSON,
+    /// entry keys dtype/shape/data_offsets, `__metadata__` first, space padding to a multiple of 8.
+    func testLayoutMatchesReferenceSerializer() throws {
+        func serialized(_ writer: SafeTensorsWriter) throws -> [UInt8] {
+            let url = directory.appendingPathComponent("layout-\(UUID().uuidString).safetensors")
+            try writer.write(to: url)
+            return Array(try Data(contentsOf: url))
+        }
+        func lengthPrefix(_ length: Int) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) } }
+
+        var one = SafeTensorsWriter(metadata: [:])
+        try one.add("attn.0", shape: [1, 2, 3], values: [0, 1, 2, 3, 4, 5])
+        let header = "{\"attn.0\":{\"dtype\":\"F32\",\"shape\":[1,2,3],\"data_offsets\":[0,24]}}"
+        let floats = [Float]([0, 1, 2, 3, 4, 5]).flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value.bitPattern >> (8 * $0)) } }
+        XCTAssertEqual(try serialized(one), lengthPrefix(64) + Array(header.utf8) + floats)
+
+        XCTAssertEqual(try serialized(SafeTensorsWriter(metadata: [:])), lengthPrefix(8) + Array("{}      ".utf8))
+        let withMetadata = "{\"__metadata__\":{\"framework\":\"pt\"}}     "
+        XCTAssertEqual(try serialized(SafeTensorsWriter(metadata: ["framework": "pt"])), lengthPrefix(40) + Array(withMetadata.utf8))
+    }
+
     func testWriterRejectsDuplicateAndReservedNames() throws {
         var writer = SafeTensorsWriter()
         try writer.add("x", shape: [1], values: [1])
