@@ -99,11 +99,17 @@ static ck_attention_row_kernels row_kernels(void) {
 
 static int64_t tile_count(int64_t T) { return (T + CK_ATTENTION_TILE - 1) / CK_ATTENTION_TILE; }
 
-// (S, D) rows of one kv head → (D, S). Writing contiguously and reading with stride D measured ~25× faster
-// than the reverse loop order (strided stores).
+// (S, D) rows of one kv head → (D, S), in 16 × 16 blocks that stay in L1 (measured 1.7× faster than walking
+// whole columns; SIMD gathers were no faster).
 static void transpose_keys(int64_t S, int64_t D, const float *k, float *kt) {
-    for (int64_t d = 0; d < D; d++)
-        for (int64_t j = 0; j < S; j++) kt[d * S + j] = k[j * D + d];
+    for (int64_t j0 = 0; j0 < S; j0 += 16) {
+        int64_t j1 = j0 + 16 < S ? j0 + 16 : S;
+        for (int64_t d0 = 0; d0 < D; d0 += 16) {
+            int64_t d1 = d0 + 16 < D ? d0 + 16 : D;
+            for (int64_t d = d0; d < d1; d++)
+                for (int64_t j = j0; j < j1; j++) kt[d * S + j] = k[j * D + d];
+        }
+    }
 }
 
 // kt holds Kᵀ of kv head `kv`.
