@@ -283,13 +283,18 @@ final class VectorKernelTests: XCTestCase {
                             absolute: 1e-6, "log_softmax finite differences")
     }
 
-    func testLogSumExpOfNegativeInfinityRowIsNegativeInfinity() {
+    func testRowOfNegativeInfinity() {
         let x: [Float] = [-.infinity, -.infinity, -.infinity, 0, -.infinity, 1]
         Support.forEachConfiguration { label in
             var out = [Float](repeating: 0, count: 2)
             ck_logsumexp_rows(2, 3, x, &out)
             XCTAssertEqual(out[0], -.infinity, label)
             XCTAssertEqual(Double(out[1]), Foundation.log(1 + M_E), accuracy: 1e-6, label)
+            // softmax of that row is undefined: NaN as in PyTorch, while the finite row is unaffected.
+            var y = [Float](repeating: 0, count: 6)
+            ck_softmax_forward(2, 3, x, &y)
+            XCTAssertTrue(y[0..<3].allSatisfy(\.isNaN), label)
+            XCTAssertEqual(Double(y[5]), M_E / (1 + M_E), accuracy: 1e-6, label)
         }
     }
 
