@@ -112,7 +112,11 @@ static void transpose_keys(int64_t S, int64_t D, const float *k, float *kt) {
     }
 }
 
-// kt holds Kᵀ of kv head `kv`.
+// Below this many query rows (decoding) scores are dot products against K's rows: transposing K would cost
+// more than the product.
+#define CK_ATTENTION_MIN_ROWS_FOR_TRANSPOSE 4
+
+// kt holds Kᵀ of the unit's kv head, or is NULL when T is below CK_ATTENTION_MIN_ROWS_FOR_TRANSPOSE.
 static void forward_tile(const attention_job *a, int64_t head, int64_t t0, const float *kt, float *scores) {
     int64_t T = a->T, S = a->S, D = a->D, group = a->Hq / a->Hkv;
     int64_t kv = head / group;
@@ -131,7 +135,15 @@ static void forward_tile(const attention_job *a, int64_t head, int64_t t0, const
     }
     int64_t diagonal = t0 + 1 + S - T;  // keys seen by the tile's first row
     int band = a->causal ? CK_BAND_COLUMNS : CK_BAND_NONE;
-    a->rows.matmul(0, rows, keys, D, a->scale, q, D, kt, S, scores, keys, 0, band, diagonal);
+    if (kt) {
+        a->rows.matmul(0, rows, keys, D, a->scale, q, D, kt, S, scores, keys, 0, band, diagonal);
+    } else {
+        const float *k = a->k + kv * S * D;
+        for (int64_t r = 0; r < rows; r++) {
+            int64_t limit = visible_keys(a, t0 + r);  // the softmax reads no further
+            for (int64_t j = 0; j < limit; j++) scores[r * keys + j] = a->scale * a->rows.dot(D, q + r * D, k + j * D);
+        }
+    }
     for (int64_t r = 0; r < rows; r++)
         a->rows.softmax(keys, visible_keys(a, t0 + r), mask, scores + r * keys, lse + r);
     band = a->causal ? CK_BAND_REDUCTION_END : CK_BAND_NONE;
@@ -141,13 +153,14 @@ static void forward_tile(const attention_job *a, int64_t head, int64_t t0, const
 static void forward_body(void *context, int64_t begin, int64_t end) {
     const attention_job *a = context;
     int64_t tiles = tile_count(a->T), group = a->Hq / a->Hkv;
-    float *scores = malloc((size_t)(CK_ATTENTION_TILE * a->S + a->D * a->S) * sizeof(float));
-    float *kt = scores + CK_ATTENTION_TILE * a->S;
+    int transpose = a->T >= CK_ATTENTION_MIN_ROWS_FOR_TRANSPOSE;
+    float *scores = malloc((size_t)(CK_ATTENTION_TILE * a->S + (transpose ? a->D * a->S : 0)) * sizeof(float));
+    float *kt = transpose ? scores + CK_ATTENTION_TILE * a->S : NULL;
     int64_t transposed_kv = -1;  // consecutive units mostly share a kv head: transpose only when it changes
     for (int64_t unit = begin; unit < end; unit++) {
         int64_t head = unit / tiles;
         int64_t kv = head / group;  // head = b·Hq + h uses kv head b·Hkv + h/group
-        if (kv != transposed_kv) {
+        if (transpose && kv != transposed_kv) {
             transpose_keys(a->S, a->D, a->k + kv * a->S * a->D, kt);
             transposed_kv = kv;
         }
