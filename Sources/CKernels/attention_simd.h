@@ -86,26 +86,38 @@ static inline __attribute__((always_inline)) void h_matmul_tile(const int R, con
     }
 }
 
+// Register tiles of `rows` rows [r, r + rows) of C = alpha X Y (+ C), restricted by the causal band.
+static inline __attribute__((always_inline)) void h_matmul_rows(const int R, int64_t r, int64_t n, int64_t K,
+                                                                vf alpha, const float *X, int64_t sr, int64_t sk,
+                                                                const float *Y, int64_t ldy, float *C, int64_t ldc,
+                                                                int accumulate, int band, int64_t diagonal) {
+    int64_t columns = n, k_begin = 0, k_end = K;
+    if (band == CK_BAND_COLUMNS) columns = r + R - 1 + diagonal < n ? r + R - 1 + diagonal : n;
+    if (band == CK_BAND_REDUCTION_END) k_end = r + R - 1 + diagonal < K ? r + R - 1 + diagonal : K;
+    if (band == CK_BAND_REDUCTION_START) k_begin = r + 1 - diagonal > 0 ? r + 1 - diagonal : 0;
+    if (columns <= 0 || (accumulate && k_end <= k_begin)) return;
+    if (k_end < k_begin) k_end = k_begin;  // nothing to add: the tile stores zeros
+    const int64_t block = CK_NV * CK_W;
+    X += r * sr + k_begin * sk;
+    Y += k_begin * ldy;
+    C += r * ldc;
+    int64_t c = 0;
+    for (; c + block <= columns; c += block)
+        h_matmul_tile(R, 1, block, k_end - k_begin, alpha, X, sr, sk, Y + c, ldy, C + c, ldc, accumulate);
+    if (c < columns)
+        h_matmul_tile(R, 0, columns - c, k_end - k_begin, alpha, X, sr, sk, Y + c, ldy, C + c, ldc, accumulate);
+}
+
 // C (rows × n) = alpha X Y (+ C when accumulate), X rows × K (or stored K × rows when transposed_x), Y K × n.
 static void CK_SUFFIX(attention_matmul)(int transposed_x, int64_t rows, int64_t n, int64_t K, float alpha,
                                         const float *X, int64_t ldx, const float *Y, int64_t ldy, float *C,
-                                        int64_t ldc, int accumulate) {
+                                        int64_t ldc, int accumulate, int band, int64_t diagonal) {
     int64_t sr = transposed_x ? 1 : ldx, sk = transposed_x ? ldx : 1;
-    const int64_t block = CK_NV * CK_W;
     vf va = v_set1(alpha);
     int64_t r = 0;
-    for (; r + CK_MR <= rows; r += CK_MR) {
-        int64_t c = 0;
-        for (; c + block <= n; c += block)
-            h_matmul_tile(CK_MR, 1, block, K, va, X + r * sr, sr, sk, Y + c, ldy, C + r * ldc + c, ldc, accumulate);
-        if (c < n) h_matmul_tile(CK_MR, 0, n - c, K, va, X + r * sr, sr, sk, Y + c, ldy, C + r * ldc + c, ldc, accumulate);
-    }
-    for (; r < rows; r++) {
-        int64_t c = 0;
-        for (; c + block <= n; c += block)
-            h_matmul_tile(1, 1, block, K, va, X + r * sr, sr, sk, Y + c, ldy, C + r * ldc + c, ldc, accumulate);
-        if (c < n) h_matmul_tile(1, 0, n - c, K, va, X + r * sr, sr, sk, Y + c, ldy, C + r * ldc + c, ldc, accumulate);
-    }
+    for (; r + CK_MR <= rows; r += CK_MR)
+        h_matmul_rows(CK_MR, r, n, K, va, X, sr, sk, Y, ldy, C, ldc, accumulate, band, diagonal);
+    for (; r < rows; r++) h_matmul_rows(1, r, n, K, va, X, sr, sk, Y, ldy, C, ldc, accumulate, band, diagonal);
 }
 
 const ck_attention_row_kernels CK_SUFFIX(ck_attention_rows) = {

@@ -3,29 +3,47 @@
 
 // ---- Row helpers
 
+// Loads a full vector or the zero-filled tail.
+static inline vf h_load(const float *p, int64_t remaining) {
+    return remaining >= CK_W ? v_loadu(p) : v_load_partial(p, remaining);
+}
+static inline void h_store(float *p, vf a, int64_t remaining) {
+    if (remaining >= CK_W) v_storeu(p, a);
+    else v_store_partial(p, a, remaining);
+}
+
+// Reductions keep two accumulators: one dependent add chain per row would make them latency-bound.
 static inline float h_max(int64_t n, const float *x) {
-    vf max = v_set1(-INFINITY);
+    vf max0 = v_set1(-INFINITY), max1 = max0;
     int64_t i = 0;
-    for (; i + CK_W <= n; i += CK_W) max = v_max(max, v_loadu(x + i));
-    if (i < n) max = v_max(max, v_blend(v_lanes(n - i), v_set1(-INFINITY), v_load_partial(x + i, n - i)));
-    return v_reduce_max(max);
+    for (; i + 2 * CK_W <= n; i += 2 * CK_W) {
+        max0 = v_max(max0, v_loadu(x + i));
+        max1 = v_max(max1, v_loadu(x + i + CK_W));
+    }
+    for (; i < n; i += CK_W)
+        max0 = v_max(max0, v_blend(v_lanes(n - i), v_set1(-INFINITY), h_load(x + i, n - i)));
+    return v_reduce_max(v_max(max0, max1));
 }
 
 // Σ exp(x − shift); stores the exponentials in out when out != NULL.
 static inline float h_sum_exp(int64_t n, const float *x, float shift, float *out) {
-    vf sum = v_zero(), vshift = v_set1(shift);
+    vf sum0 = v_zero(), sum1 = v_zero(), vshift = v_set1(shift);
     int64_t i = 0;
-    for (; i + CK_W <= n; i += CK_W) {
-        vf e = v_exp(v_sub(v_loadu(x + i), vshift));
-        if (out) v_storeu(out + i, e);
-        sum = v_add(sum, e);
+    for (; i + 2 * CK_W <= n; i += 2 * CK_W) {
+        vf e0 = v_exp(v_sub(v_loadu(x + i), vshift)), e1 = v_exp(v_sub(v_loadu(x + i + CK_W), vshift));
+        if (out) {
+            v_storeu(out + i, e0);
+            v_storeu(out + i + CK_W, e1);
+        }
+        sum0 = v_add(sum0, e0);
+        sum1 = v_add(sum1, e1);
     }
-    if (i < n) {
-        vf e = v_blend(v_lanes(n - i), v_zero(), v_exp(v_sub(v_load_partial(x + i, n - i), vshift)));
-        if (out) v_store_partial(out + i, e, n - i);
-        sum = v_add(sum, e);
+    for (; i < n; i += CK_W) {
+        vf e = v_blend(v_lanes(n - i), v_zero(), v_exp(v_sub(h_load(x + i, n - i), vshift)));
+        if (out) h_store(out + i, e, n - i);
+        sum0 = v_add(sum0, e);
     }
-    return v_reduce_add(sum);
+    return v_reduce_add(v_add(sum0, sum1));
 }
 
 static inline float h_logsumexp(int64_t n, const float *x) {
@@ -42,19 +60,25 @@ static inline void h_scale(int64_t n, float *y, float factor) {
 }
 
 static inline float h_sum(int64_t n, const float *x) {
-    vf sum = v_zero();
+    vf sum0 = v_zero(), sum1 = v_zero();
     int64_t i = 0;
-    for (; i + CK_W <= n; i += CK_W) sum = v_add(sum, v_loadu(x + i));
-    if (i < n) sum = v_add(sum, v_load_partial(x + i, n - i));
-    return v_reduce_add(sum);
+    for (; i + 2 * CK_W <= n; i += 2 * CK_W) {
+        sum0 = v_add(sum0, v_loadu(x + i));
+        sum1 = v_add(sum1, v_loadu(x + i + CK_W));
+    }
+    for (; i < n; i += CK_W) sum0 = v_add(sum0, h_load(x + i, n - i));
+    return v_reduce_add(v_add(sum0, sum1));
 }
 
 static inline float h_dot(int64_t n, const float *a, const float *b) {
-    vf sum = v_zero();
+    vf sum0 = v_zero(), sum1 = v_zero();
     int64_t i = 0;
-    for (; i + CK_W <= n; i += CK_W) sum = v_fmadd(v_loadu(a + i), v_loadu(b + i), sum);
-    if (i < n) sum = v_fmadd(v_load_partial(a + i, n - i), v_load_partial(b + i, n - i), sum);
-    return v_reduce_add(sum);
+    for (; i + 2 * CK_W <= n; i += 2 * CK_W) {
+        sum0 = v_fmadd(v_loadu(a + i), v_loadu(b + i), sum0);
+        sum1 = v_fmadd(v_loadu(a + i + CK_W), v_loadu(b + i + CK_W), sum1);
+    }
+    for (; i < n; i += CK_W) sum0 = v_fmadd(h_load(a + i, n - i), h_load(b + i, n - i), sum0);
+    return v_reduce_add(v_add(sum0, sum1));
 }
 
 // ---- Row kernels (see vector_rows.c for the formulas)
@@ -123,17 +147,18 @@ void CK_SUFFIX(ck_layernorm_rows)(const ck_row_args *a, int64_t begin, int64_t e
         const float *x = a->x + r * cols;
         float *y = a->y + r * cols;
         float mean = h_sum(cols, x) / (float)cols;
-        vf vmean = v_set1(mean), squares = v_zero();
+        vf vmean = v_set1(mean), squares0 = v_zero(), squares1 = v_zero();
         int64_t i = 0;
-        for (; i + CK_W <= cols; i += CK_W) {
-            vf d = v_sub(v_loadu(x + i), vmean);
-            squares = v_fmadd(d, d, squares);
+        for (; i + 2 * CK_W <= cols; i += 2 * CK_W) {
+            vf d0 = v_sub(v_loadu(x + i), vmean), d1 = v_sub(v_loadu(x + i + CK_W), vmean);
+            squares0 = v_fmadd(d0, d0, squares0);
+            squares1 = v_fmadd(d1, d1, squares1);
         }
-        if (i < cols) {
-            vf d = v_blend(v_lanes(cols - i), v_zero(), v_sub(v_load_partial(x + i, cols - i), vmean));
-            squares = v_fmadd(d, d, squares);
+        for (; i < cols; i += CK_W) {
+            vf d = v_blend(v_lanes(cols - i), v_zero(), v_sub(h_load(x + i, cols - i), vmean));
+            squares0 = v_fmadd(d, d, squares0);
         }
-        float rstd = 1.0f / sqrtf(v_reduce_add(squares) / (float)cols + a->eps);
+        float rstd = 1.0f / sqrtf(v_reduce_add(v_add(squares0, squares1)) / (float)cols + a->eps);
         vf vrstd = v_set1(rstd);
         for (i = 0; i < cols; i += CK_W) {
             int64_t n = cols - i;
@@ -147,15 +172,6 @@ void CK_SUFFIX(ck_layernorm_rows)(const ck_row_args *a, int64_t begin, int64_t e
         a->mean[r] = mean;
         a->rstd[r] = rstd;
     }
-}
-
-// Loads a full vector or the zero-filled tail.
-static inline vf h_load(const float *p, int64_t remaining) {
-    return remaining >= CK_W ? v_loadu(p) : v_load_partial(p, remaining);
-}
-static inline void h_store(float *p, vf a, int64_t remaining) {
-    if (remaining >= CK_W) v_storeu(p, a);
-    else v_store_partial(p, a, remaining);
 }
 
 void CK_SUFFIX(ck_layernorm_backward_rows)(const ck_row_args *a, int64_t begin, int64_t end, float *dgamma,
