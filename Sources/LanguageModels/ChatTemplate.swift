@@ -128,7 +128,8 @@ extension ChatTemplate {
         static let plain = ChatMLStyle(name: "chatml", defaultSystemPrompt: nil)
         static let qwen2 = ChatMLStyle(name: "qwen2", defaultSystemPrompt: "You are a helpful assistant.")
         static let qwen25 = ChatMLStyle(
-            name: "qwen2.5", defaultSystemPrompt: "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
+            name: "qwen2.5",
+            defaultSystemPrompt: "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
             rendersToolResponses: true)
     }
 

@@ -201,8 +201,8 @@ final class ChatTemplateTests: XCTestCase {
                         return XCTFail("\(case_.folder): expected unrecognizedTemplate, got \(message)")
                     }
                     XCTAssertTrue(source.hasSuffix("tokenizer_config.json"), message)
-                    let config = try? JSONSerialization.jsonObject(
-                        with: Data(contentsOf: folder.appendingPathComponent("tokenizer_config.json"))) as? [String: Any]
+                    let file = folder.appendingPathComponent("tokenizer_config.json")
+                    let config = try? JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
                     let template = config?["chat_template"] as? String ?? ""
                     XCTAssertEqual(beginning, String(template.prefix(80)).replacingOccurrences(of: "\n", with: "\\n")
                                    + "…", "the template's first 80 characters, newlines escaped")
@@ -237,15 +237,19 @@ final class ChatTemplateTests: XCTestCase {
         XCTAssertEqual(ChatTemplate.fingerprint("{# a comment #}{{ message.content | trim }}"),
                        "{{message['content']|trim}}")
         // A real newline inside a literal and the escape `\n` are the same text; `.strip()` is `trim`.
-        XCTAssertEqual(ChatTemplate.fingerprint("{{ 'a\n' + x.strip() }}"), ChatTemplate.fingerprint("{{'a\\n'+x|trim}}"))
+        XCTAssertEqual(ChatTemplate.fingerprint("{{ 'a\n' + x.strip() }}"),
+                       ChatTemplate.fingerprint("{{'a\\n'+x|trim}}"))
         // CodeLlama's copy of the Llama 2 template spells strip() as `| trim`.
-        let llama2 = try String(contentsOf: Self.fixtures.appendingPathComponent("templates/llama2/tokenizer_config.json"))
-        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(llama2.utf8)) as? [String: Any])
-        let codeLlama = try XCTUnwrap(config["chat_template"] as? String).replacingOccurrences(of: ".strip()", with: " | trim")
+        let llama2Folder = Self.fixtures.appendingPathComponent("templates/llama2")
+        let llama2 = try Data(contentsOf: llama2Folder.appendingPathComponent("tokenizer_config.json"))
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: llama2) as? [String: Any])
+        let codeLlama = try XCTUnwrap(config["chat_template"] as? String)
+            .replacingOccurrences(of: ".strip()", with: " | trim")
         XCTAssertEqual(try ChatTemplate(recognizing: codeLlama).name, "llama2")
         // Look-alikes that render differently are refused rather than guessed.
         let chatML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
-            + "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+            + "'<|im_end|>' + '\\n'}}{% endfor %}"
+            + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
         XCTAssertEqual(try ChatTemplate(recognizing: chatML).name, "chatml")
         let withEos = chatML.replacingOccurrences(of: "{% endif %}", with: "{% else %}{{ eos_token }}{% endif %}")
         XCTAssertThrowsError(try ChatTemplate(recognizing: withEos, source: "x")) { error in
@@ -365,6 +369,50 @@ final class ChatTemplateTests: XCTestCase {
         XCTAssertEqual(tokenizer.decode(masked.map { tokenized.ids[$0] }), "\n\nYo<|im_end|>",
                        "the \\n\\n token straddles the boundary and is masked")
         XCTAssertEqual(masked, Array(masked.first!...masked.last!), "one contiguous span")
+    }
+
+    /// The fallback (used when pieces do not tokenize like the whole text, as on SentencePiece vocabularies) locates
+    /// boundaries from the nearest special token; on long conversations it must agree with the slow definition:
+    /// tokenize everything before a boundary and count the ids shared with the whole text.
+    func testFallbackAgreesWithPrefixTokenizationOnLongConversations() throws {
+        let words = ["alpha", "beta", "\ngamma", "delta  ", "épsilon", "日本", "👍", "zeta.", "  eta", "</s>"]
+        var messages: [ChatMessage] = [ChatMessage(role: "system", content: "Stay on topic.")]
+        for turn in 0..<30 {
+            let user = (0..<(3 + turn % 5)).map { words[($0 * 7 + turn) % words.count] }.joined(separator: " ")
+            let answer = (0..<(2 + turn % 7)).map { words[($0 * 3 + turn * 5) % words.count] }.joined(separator: " ")
+            messages += [ChatMessage(role: "user", content: user), ChatMessage(role: "assistant", content: answer)]
+        }
+        let pairings = [("llama2", "sentencepiece"), ("mistral", "metaspace"), ("mistral-v1", "metaspace"),
+                        ("mistral-nemo", "metaspace"), ("gemma", "gemma"), ("chatml", "qwen2")]
+        for (format, tokenizerName) in pairings {
+            let chat = try ChatTemplate(named: format)
+            let tokenizer = try tokenizer(tokenizerName)
+            let rendered = try chat.render(messages, addGenerationPrompt: false)
+            let tokenized = chat.tokenize(rendered, tokenizer: tokenizer)
+            let whole = tokenizer.encode(rendered.text, addSpecialTokens: false)
+            XCTAssertEqual(tokenized.ids, whole, format)
+
+            let bytes = Array(rendered.text.utf8)
+            func tokensBefore(_ cut: Int, isEnd: Bool) -> Int {
+                let prefix = tokenizer.encode(String(decoding: bytes[..<cut], as: UTF8.self), addSpecialTokens: false)
+                var common = 0
+                while common < prefix.count, common < whole.count, prefix[common] == whole[common] { common += 1 }
+                return common == prefix.count || !isEnd ? common : common + 1
+            }
+            var reference = Array(repeating: false, count: whole.count)
+            for range in rendered.assistantRanges {
+                let start = tokensBefore(range.lowerBound, isEnd: false)
+                for index in start..<tokensBefore(range.upperBound, isEnd: true) { reference[index] = true }
+            }
+            XCTAssertEqual(tokenized.mask, reference, "\(format)/\(tokenizerName)")
+            XCTAssertEqual(rendered.assistantRanges.count, 30, format)
+            if tokenizerName == "qwen2" {
+                XCTAssertTrue(tokenized.piecesMatchWholeText, "byte-level ChatML takes the fast path")
+            }
+            if format == "llama2" || format == "mistral-nemo" {
+                XCTAssertFalse(tokenized.piecesMatchWholeText, "\(format) exercises the fallback")
+            }
+        }
     }
 
     /// Jinja's `trim` is Python's `str.strip()`: Unicode whitespace including U+001C…U+001F and U+3000, not U+200B.
