@@ -28,9 +28,11 @@ import Foundation
 ///   start of the first user turn (Gemma 3).
 /// - `gemma2`: as `gemma` but a system message is an error (Gemma 1 and 2).
 /// - `hh`: `\n\nHuman: …\n\nAssistant: …`, the Anthropic HH-RLHF transcript style; plain text, no special tokens,
-///   no system message.
+///   no system message. Its turns have no terminator, so an assistant range is just ` ` + content; append the
+///   tokenizer's EOS when training if the model should learn to stop.
 public struct ChatTemplate: Equatable, Sendable {
-    /// The built-in format's name, as accepted by `init(named:)`.
+    /// The built-in format's name, as accepted by `init(named:)`. A recognised ChatML template with a default
+    /// system prompt of its own (e.g. SmolLM's) is called `chatml` and keeps that prompt.
     public let name: String
     /// Text the format writes where the Jinja template writes `bos_token`.
     public let bosToken: String
@@ -43,17 +45,26 @@ public struct ChatTemplate: Equatable, Sendable {
 
     /// A built-in format.
     /// - Parameters:
-    ///   - name: one of `builtInNames` (case-insensitive; `-` and `_` are interchangeable).
+    ///   - name: one of `builtInNames` (case-insensitive; `-` and `_` are interchangeable), or a common spelling
+    ///     such as `llama-3`, `gemma3`, `qwen2_5`, `mistral-v0.3`.
     ///   - bosToken: overrides the family's usual beginning-of-sequence text (e.g. from `tokenizer_config.json`).
     ///   - eosToken: overrides the family's usual end-of-sequence text.
     /// - Throws: `ChatTemplateError.unknownName` listing the valid names.
     public init(named name: String, bosToken: String? = nil, eosToken: String? = nil) throws {
-        let key = name.lowercased().replacingOccurrences(of: "_", with: "-")
+        var key = name.lowercased().replacingOccurrences(of: "_", with: "-")
+        key = ChatTemplate.aliases[key] ?? key
         guard let format = Format.all.first(where: { $0.name == key }) else {
             throw ChatTemplateError.unknownName(name, known: ChatTemplate.builtInNames)
         }
         self.init(format: format, bosToken: bosToken, eosToken: eosToken)
     }
+
+    /// Other spellings of the built-in names.
+    static let aliases = [
+        "llama-3": "llama3", "llama-2": "llama2", "qwen2-5": "qwen2.5", "qwen-2.5": "qwen2.5", "gemma3": "gemma",
+        "gemma-3": "gemma", "gemma-2": "gemma2", "gemma1": "gemma2", "mistral-v0.3": "mistral", "mistral-v3": "mistral",
+        "mistral-v0.1": "mistral-v1", "mistral-v0.2": "mistral-v1", "anthropic-hh": "hh",
+    ]
 
     init(format: Format, bosToken: String? = nil, eosToken: String? = nil) {
         self.format = format

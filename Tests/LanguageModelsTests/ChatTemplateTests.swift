@@ -276,6 +276,10 @@ final class ChatTemplateTests: XCTestCase {
             XCTAssertEqual(named.bosToken, recognised.bosToken, name)
         }
         XCTAssertEqual(try ChatTemplate(named: "Mistral_Nemo").name, "mistral-nemo")
+        XCTAssertEqual(try ChatTemplate(named: "Llama-3").name, "llama3")
+        XCTAssertEqual(try ChatTemplate(named: "qwen2_5").name, "qwen2.5")
+        XCTAssertEqual(try ChatTemplate(named: "gemma3").name, "gemma")
+        for (alias, name) in ChatTemplate.aliases { XCTAssertEqual(try ChatTemplate(named: alias).name, name, alias) }
         XCTAssertThrowsError(try ChatTemplate(named: "vicuna")) { error in
             XCTAssertEqual(error as? ChatTemplateError, .unknownName("vicuna", known: ChatTemplate.builtInNames))
             XCTAssertTrue(String(describing: error).contains("llama3"))
