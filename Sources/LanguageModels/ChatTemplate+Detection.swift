@@ -223,48 +223,48 @@ extension ChatTemplate {
             .replacingOccurrences(of: "message.role", with: "message['role']")
             .replacingOccurrences(of: ".strip()", with: "|trim")
     }
-}
 
-/// The parts of a `tokenizer_config.json` a chat template needs.
-struct TokenizerConfiguration {
-    var source: String
-    var chatTemplate: String?
-    var bosToken: String?
-    var eosToken: String?
+    /// The parts of a `tokenizer_config.json` a chat template needs.
+    struct TokenizerConfiguration {
+        var source: String
+        var chatTemplate: String?
+        var bosToken: String?
+        var eosToken: String?
 
-    init(data: Data, source: String) throws {
-        self.source = source
-        let object: [String: Any]
-        do {
-            guard let parsed = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ChatTemplateError.unreadableConfiguration(path: source, reason: "the JSON is not an object")
-            }
-            object = parsed
-        } catch let error as ChatTemplateError {
-            throw error
-        } catch {
-            throw ChatTemplateError.unreadableConfiguration(path: source, reason: "invalid JSON (\(error))")
-        }
-        func tokenText(_ key: String) -> String? {
-            if let text = object[key] as? String { return text }
-            return (object[key] as? [String: Any])?["content"] as? String
-        }
-        bosToken = tokenText("bos_token")
-        eosToken = tokenText("eos_token")
-        switch object["chat_template"] {
-        case let template as String:
-            chatTemplate = template
-        case let named as [[String: Any]]:
-            // transformers' list form: [{"name": "default", "template": "…"}, {"name": "tool_use", …}].
-            let templates = named.compactMap { entry -> (String, String)? in
-                guard let name = entry["name"] as? String, let template = entry["template"] as? String else {
-                    return nil
+        init(data: Data, source: String) throws {
+            self.source = source
+            let object: [String: Any]
+            do {
+                guard let parsed = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                    throw ChatTemplateError.unreadableConfiguration(path: source, reason: "the JSON is not an object")
                 }
-                return (name, template)
+                object = parsed
+            } catch let error as ChatTemplateError {
+                throw error
+            } catch {
+                throw ChatTemplateError.unreadableConfiguration(path: source, reason: "invalid JSON (\(error))")
             }
-            chatTemplate = templates.first { $0.0 == "default" }?.1 ?? (templates.count == 1 ? templates[0].1 : nil)
-        default:
-            chatTemplate = nil
+            func tokenText(_ key: String) -> String? {
+                if let text = object[key] as? String { return text }
+                return (object[key] as? [String: Any])?["content"] as? String
+            }
+            bosToken = tokenText("bos_token")
+            eosToken = tokenText("eos_token")
+            switch object["chat_template"] {
+            case let template as String:
+                chatTemplate = template
+            case let named as [[String: Any]]:
+                // transformers' list form: [{"name": "default", "template": "…"}, {"name": "tool_use", …}].
+                let templates = named.compactMap { entry -> (String, String)? in
+                    guard let name = entry["name"] as? String, let template = entry["template"] as? String else {
+                        return nil
+                    }
+                    return (name, template)
+                }
+                chatTemplate = templates.first { $0.0 == "default" }?.1 ?? (templates.count == 1 ? templates[0].1 : nil)
+            default:
+                chatTemplate = nil
+            }
         }
     }
 }

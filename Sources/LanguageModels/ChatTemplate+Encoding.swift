@@ -159,12 +159,12 @@ extension ChatTemplate {
         }
         return found
     }
-}
 
-/// Token ids of a rendered conversation with its assistant mask.
-struct TokenizedChat: Equatable {
-    var ids: [Int]
-    var mask: [Bool]
-    /// Whether tokenizing the pieces between span boundaries gave exactly the whole text's ids (the fast path).
-    var piecesMatchWholeText: Bool
+    /// Token ids of a rendered conversation with its assistant mask.
+    struct TokenizedChat: Equatable {
+        var ids: [Int]
+        var mask: [Bool]
+        /// Whether tokenizing the pieces between span boundaries gave exactly the whole text's ids (the fast path).
+        var piecesMatchWholeText: Bool
+    }
 }

@@ -88,7 +88,7 @@ extension ChatTemplate {
         for (index, message) in messages.enumerated() {
             if index == 0 { output.append(bosToken) }
             output.append("<|start_header_id|>" + message.role + "<|end_header_id|>\n\n")
-            let turn = jinjaTrim(message.content) + "<|eot_id|>"
+            let turn = ChatTemplate.jinjaTrim(message.content) + "<|eot_id|>"
             if message.role == "assistant" {
                 output.appendAssistant(turn, messageIndex: index)
             } else {
@@ -106,9 +106,9 @@ extension ChatTemplate {
                 content = "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + content
             }
             if message.role == "user" {
-                output.append(bosToken + "[INST] " + jinjaTrim(content) + " [/INST]")
+                output.append(bosToken + "[INST] " + ChatTemplate.jinjaTrim(content) + " [/INST]")
             } else {
-                output.appendAssistant(" " + jinjaTrim(content) + " " + eosToken, messageIndex: index)
+                output.appendAssistant(" " + ChatTemplate.jinjaTrim(content) + " " + eosToken, messageIndex: index)
             }
         }
     }
@@ -126,7 +126,7 @@ extension ChatTemplate {
                 let system = carriesSystem ? system.map { $0 + "\n\n" } ?? "" : ""
                 output.append(style.open + system + message.content + style.close)
             } else {
-                let content = style.trimsAssistant ? jinjaTrim(message.content) : message.content
+                let content = style.trimsAssistant ? ChatTemplate.jinjaTrim(message.content) : message.content
                 output.appendAssistant(style.assistantPrefix + content + eosToken, messageIndex: index)
             }
         }
@@ -145,7 +145,7 @@ extension ChatTemplate {
             let role = message.role == "assistant" ? "model" : message.role
             let prefix = position == 0 ? system.map { $0 + "\n\n" } ?? "" : ""
             output.append("<start_of_turn>" + role + "\n" + prefix)
-            let turn = jinjaTrim(message.content) + "<end_of_turn>"
+            let turn = ChatTemplate.jinjaTrim(message.content) + "<end_of_turn>"
             if message.role == "assistant" {
                 output.appendAssistant(turn, messageIndex: index)
             } else {
@@ -199,41 +199,41 @@ extension ChatTemplate {
     private func invalid(_ index: Int, _ message: ChatMessage, _ reason: String) -> ChatTemplateError {
         .invalidConversation(format: name, messageIndex: index, role: message.role, reason: reason)
     }
-}
 
-/// Jinja's `trim` filter and Python's `str.strip()`: removes Python whitespace (`str.isspace`) from both ends.
-func jinjaTrim(_ text: String) -> String {
-    let scalars = text.unicodeScalars
-    guard let first = scalars.firstIndex(where: { !isPythonWhitespace($0) }) else { return "" }
-    guard let last = scalars.lastIndex(where: { !isPythonWhitespace($0) }) else { return "" }
-    return String(scalars[first...last])
-}
-
-private func isPythonWhitespace(_ scalar: Unicode.Scalar) -> Bool {
-    switch scalar.value {
-    case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
-        return true
-    default:
-        return false
-    }
-}
-
-/// Text under construction plus the byte ranges of its assistant spans.
-struct RenderBuffer {
-    private(set) var text = ""
-    private(set) var byteCount = 0
-    private(set) var assistantRanges: [Range<Int>] = []
-    private(set) var assistantMessageIndices: [Int] = []
-
-    mutating func append(_ piece: String) {
-        text += piece
-        byteCount += piece.utf8.count
+    /// Jinja's `trim` filter and Python's `str.strip()`: removes Python whitespace (`str.isspace`) from both ends.
+    static func jinjaTrim(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isPythonWhitespace($0) }) else { return "" }
+        guard let last = scalars.lastIndex(where: { !isPythonWhitespace($0) }) else { return "" }
+        return String(scalars[first...last])
     }
 
-    mutating func appendAssistant(_ piece: String, messageIndex: Int) {
-        let start = byteCount
-        append(piece)
-        assistantRanges.append(start..<byteCount)
-        assistantMessageIndices.append(messageIndex)
+    private static func isPythonWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Text under construction plus the byte ranges of its assistant spans.
+    struct RenderBuffer {
+        private(set) var text = ""
+        private(set) var byteCount = 0
+        private(set) var assistantRanges: [Range<Int>] = []
+        private(set) var assistantMessageIndices: [Int] = []
+
+        mutating func append(_ piece: String) {
+            text += piece
+            byteCount += piece.utf8.count
+        }
+
+        mutating func appendAssistant(_ piece: String, messageIndex: Int) {
+            let start = byteCount
+            append(piece)
+            assistantRanges.append(start..<byteCount)
+            assistantMessageIndices.append(messageIndex)
+        }
     }
 }

@@ -296,6 +296,17 @@ final class ChatTemplateTests: XCTestCase {
         XCTAssertThrowsError(try ChatTemplate(tokenizerConfiguration: Data("[1]".utf8), source: "cfg.json")) { error in
             XCTAssertTrue(String(describing: error).contains("cfg.json"))
         }
+        XCTAssertThrowsError(try ChatTemplate(tokenizerConfiguration: Data("{\"chat_template\": ".utf8))) { error in
+            guard case ChatTemplateError.unreadableConfiguration(let path, _) = error else {
+                return XCTFail("expected unreadableConfiguration, got \(error)")
+            }
+            XCTAssertEqual(path, "tokenizer_config.json")
+        }
+        let nowhere = Self.fixtures.appendingPathComponent("templates/does-not-exist")
+        XCTAssertThrowsError(try ChatTemplate(directory: nowhere)) { error in
+            XCTAssertTrue(String(describing: error).contains("neither tokenizer_config.json nor chat_template.jinja"),
+                          "\(error)")
+        }
     }
 
     // MARK: - Invalid conversations
@@ -421,9 +432,9 @@ final class ChatTemplateTests: XCTestCase {
 
     /// Jinja's `trim` is Python's `str.strip()`: Unicode whitespace including U+001C…U+001F and U+3000, not U+200B.
     func testTrimMatchesPythonStrip() {
-        XCTAssertEqual(jinjaTrim(" \t\n\u{0B}\u{0C}\r\u{1C}\u{85}\u{A0}\u{3000}x y\u{2028}\u{2009} "), "x y")
-        XCTAssertEqual(jinjaTrim("\u{200B}x\u{200B}"), "\u{200B}x\u{200B}")
-        XCTAssertEqual(jinjaTrim("   "), "")
-        XCTAssertEqual(jinjaTrim("e\u{301} "), "e\u{301}")
+        XCTAssertEqual(ChatTemplate.jinjaTrim(" \t\n\u{0B}\u{0C}\r\u{1C}\u{85}\u{A0}\u{3000}x y\u{2028}\u{2009} "), "x y")
+        XCTAssertEqual(ChatTemplate.jinjaTrim("\u{200B}x\u{200B}"), "\u{200B}x\u{200B}")
+        XCTAssertEqual(ChatTemplate.jinjaTrim("   "), "")
+        XCTAssertEqual(ChatTemplate.jinjaTrim("e\u{301} "), "e\u{301}")
     }
 }
