@@ -127,6 +127,9 @@ extension ChatTemplate {
             if has("'[INST]'+system_message", "loop.lastandsystem_messageisdefined", "message['content']+eos_token") {
                 return .mistral(.nemo)
             }
+            if !hasAny("system"), has("'[INST] '+message['content']+' [/INST]'", "{{message['content']+eos_token}}") {
+                return .mistral(.legacy)
+            }
             return nil
         }
         if has("Human: ", "Assistant:") { return .humanAssistant }

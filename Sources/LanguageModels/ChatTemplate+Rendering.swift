@@ -115,6 +115,10 @@ extension ChatTemplate {
 
     private func renderMistral(_ messages: [ChatMessage], style: MistralStyle,
                                into output: inout RenderBuffer) throws {
+        if !style.acceptsSystemMessage, let first = messages.first, first.role == "system" {
+            throw invalid(0, first, "this Mistral template has no system role; merge the system text into the "
+                          + "first user message, or use --chat-template mistral")
+        }
         let (system, turns) = splitSystemMessage(messages)
         try checkAlternation(turns)
         output.append(bosToken)

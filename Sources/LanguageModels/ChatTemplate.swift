@@ -24,6 +24,7 @@ import Foundation
 /// - `mistral`: `<s>[INST] …[/INST] …</s>` (v0.3, Small), system text in the last user turn.
 /// - `mistral-v1`: `<s> [INST] … [/INST] …</s>` (v0.1, v0.2), system text in the first user turn.
 /// - `mistral-nemo`: `<s>[INST]…[/INST]…</s>` (Nemo), system text in the last user turn.
+/// - `mistral-legacy`: `<s>[INST] … [/INST]…</s>` (the first v0.1 and Mixtral-8x7B template), no system message.
 /// - `gemma`: `<bos><start_of_turn>user\n…<end_of_turn>\n`, `model` for the assistant, system text at the
 ///   start of the first user turn (Gemma 3).
 /// - `gemma2`: as `gemma` but a system message is an error (Gemma 1 and 2).
@@ -63,7 +64,7 @@ public struct ChatTemplate: Equatable, Sendable {
     static let aliases = [
         "llama-3": "llama3", "llama-2": "llama2", "qwen2-5": "qwen2.5", "qwen-2.5": "qwen2.5", "gemma3": "gemma",
         "gemma-3": "gemma", "gemma-2": "gemma2", "gemma1": "gemma2", "mistral-v0.3": "mistral", "mistral-v3": "mistral",
-        "mistral-v0.1": "mistral-v1", "mistral-v0.2": "mistral-v1", "anthropic-hh": "hh",
+        "mistral-v0.1": "mistral-v1", "mistral-v0.2": "mistral-v1", "mixtral": "mistral-legacy", "anthropic-hh": "hh",
     ]
 
     init(format: Format, bosToken: String? = nil, eosToken: String? = nil) {
@@ -92,7 +93,7 @@ extension ChatTemplate {
 
         static let all: [Format] = [
             .chatML(.plain), .chatML(.qwen2), .chatML(.qwen25), .llama3, .llama2,
-            .mistral(.v3), .mistral(.v1), .mistral(.nemo), .gemma(foldsSystemMessage: true),
+            .mistral(.v3), .mistral(.v1), .mistral(.nemo), .mistral(.legacy), .gemma(foldsSystemMessage: true),
             .gemma(foldsSystemMessage: false), .humanAssistant,
         ]
 
@@ -157,6 +158,8 @@ extension ChatTemplate {
         var assistantPrefix: String
         /// The assistant's content is Jinja-`trim`med.
         var trimsAssistant: Bool
+        /// The first v0.1 template has no system role: a system message breaks its alternation check.
+        var acceptsSystemMessage = true
 
         static let v3 = MistralStyle(name: "mistral", open: "[INST] ", close: "[/INST]", systemInLastUserTurn: true,
                                      assistantPrefix: " ", trimsAssistant: true)
@@ -164,5 +167,8 @@ extension ChatTemplate {
                                      systemInLastUserTurn: false, assistantPrefix: " ", trimsAssistant: false)
         static let nemo = MistralStyle(name: "mistral-nemo", open: "[INST]", close: "[/INST]",
                                        systemInLastUserTurn: true, assistantPrefix: "", trimsAssistant: false)
+        static let legacy = MistralStyle(name: "mistral-legacy", open: "[INST] ", close: " [/INST]",
+                                         systemInLastUserTurn: false, assistantPrefix: "", trimsAssistant: false,
+                                         acceptsSystemMessage: false)
     }
 }

@@ -260,6 +260,7 @@ final class ChatTemplateTests: XCTestCase {
         XCTAssertEqual(try template("mistral").name, "mistral")
         XCTAssertEqual(try template("mistral-v1").name, "mistral-v1")
         XCTAssertEqual(try template("mistral-nemo").name, "mistral-nemo")
+        XCTAssertEqual(try template("mistral-legacy").name, "mistral-legacy")
         // The untrimmed v0.3 copy is recognised as Mistral v0.3 but keeps assistant padding, like its template.
         let untrimmed = try template("mistral-untrimmed")
         let messages = [ChatMessage(role: "user", content: "U"), ChatMessage(role: "assistant", content: "  A  ")]
@@ -332,6 +333,7 @@ final class ChatTemplateTests: XCTestCase {
         try assertInvalid("llama2", [user, assistant, system], index: 2, role: "system")
         try assertInvalid("mistral", [user, assistant, assistant], index: 2, role: "assistant")
         try assertInvalid("mistral-v1", [user, tool], index: 1, role: "tool")
+        try assertInvalid("mistral-legacy", [system, user], index: 0, role: "system")
         try assertInvalid("gemma", [system, assistant], index: 1, role: "assistant")
         try assertInvalid("gemma2", [system, user], index: 0, role: "system")
         try assertInvalid("hh", [system, user], index: 0, role: "system")

@@ -260,6 +260,14 @@ MISTRAL_NEMO = r"""{%- if messages[0]["role"] == "system" %}
 {%- endfor %}
 """
 
+# The first Mistral-7B-Instruct-v0.1 template (also Mixtral-8x7B-Instruct-v0.1): no system role.
+MISTRAL_LEGACY = (
+    "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}"
+    "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}")
+
 # Gemma 3 (the string literals hold real newlines, as in the shipped file).
 GEMMA = """{{ bos_token }}
 {%- if messages[0]['role'] == 'system' -%}
@@ -348,6 +356,8 @@ GENERATION_EDITS = {
                     "{% generation %}{{- ' ' + message['content'] + eos_token}}{% endgeneration %}")],
     "mistral-nemo": [('{{- message["content"] + eos_token}}',
                       '{% generation %}{{- message["content"] + eos_token}}{% endgeneration %}')],
+    "mistral-legacy": [("{{ message['content'] + eos_token}}",
+                        "{% generation %}{{ message['content'] + eos_token}}{% endgeneration %}")],
     "gemma": [("        {{ message['content'] | trim }}",
                "        {%- if role == 'model' -%}{% generation %}{{ message['content'] | trim }}"
                "{{ '<end_of_turn>' }}{% endgeneration %}{%- else -%}{{ message['content'] | trim }}{%- endif -%}"),
@@ -372,6 +382,7 @@ FAMILIES = {
     "mistral": dict(template=MISTRAL, tokenizer="metaspace", bos="<s>", eos="</s>"),
     "mistral-v1": dict(template=MISTRAL_V1, tokenizer="metaspace", bos="<s>", eos="</s>"),
     "mistral-nemo": dict(template=MISTRAL_NEMO, tokenizer="metaspace", bos="<s>", eos="</s>"),
+    "mistral-legacy": dict(template=MISTRAL_LEGACY, tokenizer="sentencepiece", bos="<s>", eos="</s>"),
     "gemma": dict(template=GEMMA, tokenizer="gemma", bos="<bos>", eos="<eos>"),
     "gemma2": dict(template=GEMMA2, tokenizer="gemma", bos="<bos>", eos="<eos>"),
     "hh": dict(template=HH, tokenizer="gpt2", bos=None, eos=None),
