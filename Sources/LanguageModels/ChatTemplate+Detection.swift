@@ -85,6 +85,17 @@ extension ChatTemplate {
         func has(_ pieces: String...) -> Bool { pieces.allSatisfy { print.contains($0) } }
         func hasAny(_ pieces: String...) -> Bool { pieces.contains { print.contains($0) } }
 
+        if has("<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "Cutting Knowledge Date: December 2023") {
+            // Llama 3.1+ text models; the vision models' template does not trim content and handles images.
+            guard !hasAny("image", "eos_token"),
+                  has("'Today Date: '+date_string+'\\n\\n'", "system_message=messages[0]['content']|trim",
+                      "message['content']|trim+'<|eot_id|>'",
+                      "'<|start_header_id|>assistant<|end_header_id|>\\n\\n'") else { return nil }
+            if has("strftime_now") { return .llama31(fixedDate: nil) }
+            guard let start = print.range(of: "{%setdate_string='"),
+                  let end = print[start.upperBound...].firstIndex(of: "'") else { return nil }
+            return .llama31(fixedDate: String(print[start.upperBound..<end]))
+        }
         if has("<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>") {
             guard !hasAny("Cutting Knowledge", "ipython", "tools", "eos_token"),
                   has("bos_token", "message['content']|trim+'<|eot_id|>'",

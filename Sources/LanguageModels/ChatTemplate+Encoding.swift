@@ -138,7 +138,7 @@ extension ChatTemplate {
         let structural: Set<String>
         switch format {
         case .chatML: structural = ["<|im_start|>", "<|im_end|>"]
-        case .llama3: structural = [bosToken, "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+        case .llama3, .llama31: structural = [bosToken, "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
         case .llama2, .mistral: structural = [bosToken, eosToken]
         case .gemma: structural = [bosToken, "<start_of_turn>", "<end_of_turn>"]
         case .humanAssistant: structural = []

@@ -35,6 +35,7 @@ extension ChatTemplate {
         switch format {
         case let .chatML(style): try renderChatML(messages, style: style, into: &output)
         case .llama3: renderLlama3(messages, into: &output)
+        case let .llama31(fixedDate): renderLlama31(messages, date: dateString ?? fixedDate ?? today(), into: &output)
         case .llama2: try renderLlama2(messages, into: &output)
         case let .mistral(style): try renderMistral(messages, style: style, into: &output)
         case let .gemma(folds): try renderGemma(messages, foldsSystemMessage: folds, into: &output)
@@ -49,7 +50,7 @@ extension ChatTemplate {
     var generationPrompt: String {
         switch format {
         case .chatML: return "<|im_start|>assistant\n"
-        case .llama3: return "<|start_header_id|>assistant<|end_header_id|>\n\n"
+        case .llama3, .llama31: return "<|start_header_id|>assistant<|end_header_id|>\n\n"
         case .llama2, .mistral: return ""
         case .gemma: return "<start_of_turn>model\n"
         case .humanAssistant: return "\n\nAssistant:"
@@ -95,6 +96,37 @@ extension ChatTemplate {
                 output.append(turn)
             }
         }
+    }
+
+    private func renderLlama31(_ messages: [ChatMessage], date: String, into output: inout RenderBuffer) {
+        let hasSystem = messages.first?.role == "system"
+        output.append(bosToken + "<|start_header_id|>system<|end_header_id|>\n\n")
+        output.append("Cutting Knowledge Date: December 2023\nToday Date: " + date + "\n\n")
+        output.append((hasSystem ? ChatTemplate.jinjaTrim(messages[0].content) : "") + "<|eot_id|>")
+        for (index, message) in messages.enumerated().dropFirst(hasSystem ? 1 : 0) {
+            if message.role == "tool" || message.role == "ipython" {
+                // The template writes `content | tojson` (a string is iterable in Jinja), so results are quoted.
+                output.append("<|start_header_id|>ipython<|end_header_id|>\n\n"
+                              + ChatTemplate.pythonJSONString(message.content) + "<|eot_id|>")
+                continue
+            }
+            output.append("<|start_header_id|>" + message.role + "<|end_header_id|>\n\n")
+            let turn = ChatTemplate.jinjaTrim(message.content) + "<|eot_id|>"
+            if message.role == "assistant" {
+                output.appendAssistant(turn, messageIndex: index)
+            } else {
+                output.append(turn)
+            }
+        }
+    }
+
+    /// Today's date as `strftime("%d %b %Y")` writes it in transformers (local time, English month).
+    private func today() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone.current
+        formatter.dateFormat = "dd MMM yyyy"
+        return formatter.string(from: Date())
     }
 
     private func renderLlama2(_ messages: [ChatMessage], into output: inout RenderBuffer) throws {
@@ -210,6 +242,28 @@ extension ChatTemplate {
         guard let first = scalars.firstIndex(where: { !isPythonWhitespace($0) }) else { return "" }
         guard let last = scalars.lastIndex(where: { !isPythonWhitespace($0) }) else { return "" }
         return String(scalars[first...last])
+    }
+
+    /// Python's `json.dumps(text, ensure_ascii=False)`: quotes, backslashes and control characters escaped.
+    static func pythonJSONString(_ text: String) -> String {
+        var output = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case "\u{08}": output += "\\b"
+            case "\u{0C}": output += "\\f"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                output.unicodeScalars.append(scalar)
+            }
+        }
+        return output + "\""
     }
 
     private static func isPythonWhitespace(_ scalar: Unicode.Scalar) -> Bool {

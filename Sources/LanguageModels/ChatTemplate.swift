@@ -18,7 +18,12 @@ import Foundation
 /// - `qwen2`: ChatML with Qwen2's default system prompt when the first message is not a system message.
 /// - `qwen2.5`: ChatML with Qwen2.5's default system prompt; `tool` messages become `<tool_response>` blocks.
 /// - `llama3`: `<|begin_of_text|><|start_header_id|>role<|end_header_id|>\n\n…<|eot_id|>`, content trimmed
-///   (Llama 3.0; 3.1+ templates add a dated system header and are not recognised).
+///   (Llama 3.0).
+/// - `llama3.1`: as `llama3`, after a system header that always appears: `Cutting Knowledge Date: December 2023`,
+///   `Today Date: 26 Jul 2024`, then the (trimmed) system message; `tool` messages become JSON-quoted `ipython`
+///   turns (Llama 3.1 and 3.3).
+/// - `llama3.2`: as `llama3.1` with today's date, as transformers' `strftime_now` gives it (set `dateString` for
+///   reproducible data).
 /// - `llama2`: `<s>[INST] … [/INST] … </s>`, alternating user/assistant, system in a `<<SYS>>` block of the
 ///   first user turn.
 /// - `mistral`: `<s>[INST] …[/INST] …</s>` (v0.3, Small), system text in the last user turn.
@@ -40,6 +45,9 @@ public struct ChatTemplate: Equatable, Sendable {
     /// Text the format writes where the Jinja template writes `eos_token`.
     public let eosToken: String
     let format: Format
+    /// The `Today Date` of the Llama 3.1+ system header; nil uses the template's own: a fixed date, or today's
+    /// date (`dd MMM yyyy`, local time) for templates that call `strftime_now`, as transformers does.
+    public var dateString: String?
 
     /// Names accepted by `init(named:)`, in the order error messages list them.
     public static let builtInNames = Format.all.map(\.name)
@@ -62,7 +70,8 @@ public struct ChatTemplate: Equatable, Sendable {
 
     /// Other spellings of the built-in names.
     static let aliases = [
-        "llama-3": "llama3", "llama-2": "llama2", "qwen2-5": "qwen2.5", "qwen-2.5": "qwen2.5", "gemma3": "gemma",
+        "llama-3": "llama3", "llama-3.1": "llama3.1", "llama3.3": "llama3.1", "llama-3.3": "llama3.1",
+        "llama-3.2": "llama3.2", "llama-2": "llama2", "qwen2-5": "qwen2.5", "qwen-2.5": "qwen2.5", "gemma3": "gemma",
         "gemma-3": "gemma", "gemma-2": "gemma2", "gemma1": "gemma2", "mistral-v0.3": "mistral", "mistral-v3": "mistral",
         "mistral-v0.1": "mistral-v1", "mistral-v0.2": "mistral-v1", "mixtral": "mistral-legacy", "anthropic-hh": "hh",
     ]
@@ -82,6 +91,8 @@ extension ChatTemplate {
         case chatML(ChatMLStyle)
         /// Llama 3.0: headers, trimmed content, `<|eot_id|>`; `bos_token` before the first message.
         case llama3
+        /// Llama 3.1+: a system header with knowledge cutoff and date first; `fixedDate` nil means today's date.
+        case llama31(fixedDate: String?)
         /// Llama 2 chat: `[INST]` pairs with a `<<SYS>>` block in the first user turn.
         case llama2
         /// Mistral instruct: `[INST]` pairs; the variants differ in spaces and where the system text goes.
@@ -92,7 +103,8 @@ extension ChatTemplate {
         case humanAssistant
 
         static let all: [Format] = [
-            .chatML(.plain), .chatML(.qwen2), .chatML(.qwen25), .llama3, .llama2,
+            .chatML(.plain), .chatML(.qwen2), .chatML(.qwen25), .llama3, .llama31(fixedDate: "26 Jul 2024"),
+            .llama31(fixedDate: nil), .llama2,
             .mistral(.v3), .mistral(.v1), .mistral(.nemo), .mistral(.legacy), .gemma(foldsSystemMessage: true),
             .gemma(foldsSystemMessage: false), .humanAssistant,
         ]
@@ -101,6 +113,7 @@ extension ChatTemplate {
             switch self {
             case let .chatML(style): return style.name
             case .llama3: return "llama3"
+            case let .llama31(fixedDate): return fixedDate == nil ? "llama3.2" : "llama3.1"
             case .llama2: return "llama2"
             case let .mistral(style): return style.name
             case let .gemma(folds): return folds ? "gemma" : "gemma2"
@@ -111,7 +124,7 @@ extension ChatTemplate {
         var defaultBosToken: String {
             switch self {
             case .chatML, .humanAssistant: return ""
-            case .llama3: return "<|begin_of_text|>"
+            case .llama3, .llama31: return "<|begin_of_text|>"
             case .llama2, .mistral: return "<s>"
             case .gemma: return "<bos>"
             }
@@ -120,7 +133,7 @@ extension ChatTemplate {
         var defaultEosToken: String {
             switch self {
             case .chatML: return "<|im_end|>"
-            case .llama3: return "<|eot_id|>"
+            case .llama3, .llama31: return "<|eot_id|>"
             case .llama2, .mistral: return "</s>"
             case .gemma: return "<eos>"
             case .humanAssistant: return ""

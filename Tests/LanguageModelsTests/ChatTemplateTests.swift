@@ -21,6 +21,7 @@ final class ChatTemplateTests: XCTestCase {
     struct Family: Decodable {
         let family: String
         let tokenizer: String
+        let date_string: String?
         let cases: [String: [Case]]
         let prompt_completion: [String: PromptCompletionCase]
     }
@@ -58,7 +59,8 @@ final class ChatTemplateTests: XCTestCase {
         let expected = try loadExpected()
         var rendered = 0, rejected = 0
         for family in expected.families {
-            let chat = try template(family.family)
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
             XCTAssertEqual(chat.name, family.family, "recognised format of templates/\(family.family)")
             for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
                 let messages = try XCTUnwrap(expected.conversations[name])
@@ -94,7 +96,8 @@ final class ChatTemplateTests: XCTestCase {
         let expected = try loadExpected()
         var checked = 0
         for family in expected.families {
-            let chat = try template(family.family)
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
                 let messages = try XCTUnwrap(expected.conversations[name])
@@ -118,7 +121,8 @@ final class ChatTemplateTests: XCTestCase {
         let expected = try loadExpected()
         var fast = 0, fallback = 0
         for family in expected.families {
-            let chat = try template(family.family)
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
                 let messages = try XCTUnwrap(expected.conversations[name])
@@ -144,7 +148,8 @@ final class ChatTemplateTests: XCTestCase {
     func testMaskedTokensDecodeToAssistantText() throws {
         let expected = try loadExpected()
         for family in expected.families where ["qwen2", "llama3", "gpt2"].contains(family.tokenizer) {
-            let chat = try template(family.family)
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, messages) in expected.conversations.sorted(by: { $0.key < $1.key }) where name != "whitespace" {
                 guard let rendered = try? chat.render(messages, addGenerationPrompt: false) else { continue }
@@ -162,7 +167,8 @@ final class ChatTemplateTests: XCTestCase {
         let expected = try loadExpected()
         var checked = 0
         for family in expected.families {
-            let chat = try template(family.family)
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, reference) in family.prompt_completion.sorted(by: { $0.key < $1.key }) {
                 let example = try XCTUnwrap(expected.prompt_completions[name])
@@ -430,6 +436,29 @@ final class ChatTemplateTests: XCTestCase {
                 XCTAssertFalse(tokenized.piecesMatchWholeText, "\(format) exercises the fallback")
             }
         }
+    }
+
+    /// Llama 3.1 keeps its template's fixed date; Llama 3.2 writes today's, like transformers' `strftime_now`;
+    /// `dateString` overrides both.
+    func testLlamaSystemHeaderDate() throws {
+        let messages = [ChatMessage(role: "user", content: "Hi")]
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "dd MMM yyyy"
+        let today = formatter.string(from: Date())
+        XCTAssertTrue(try ChatTemplate(named: "llama3.1").render(messages, addGenerationPrompt: true).text
+            .contains("Today Date: 26 Jul 2024\n\n<|eot_id|>"))
+        XCTAssertTrue(try ChatTemplate(named: "llama3.2").render(messages, addGenerationPrompt: true).text
+            .contains("Today Date: \(today)\n\n<|eot_id|>"), today)
+        var dated = try ChatTemplate(named: "llama3.2")
+        dated.dateString = "01 Jan 2030"
+        XCTAssertTrue(try dated.render(messages, addGenerationPrompt: true).text.contains("Today Date: 01 Jan 2030\n"))
+    }
+
+    /// Llama 3.1 quotes tool results with `tojson`, i.e. Python's `json.dumps(ensure_ascii=False)`.
+    func testToolResultsAreQuotedLikePythonJSON() {
+        XCTAssertEqual(ChatTemplate.pythonJSONString("a\"b\\c\n\u{01}\u{1F}\u{7F}\té👍\u{2028}"),
+                       "\"a\\\"b\\\\c\\n\\u0001\\u001f\u{7F}\\té👍\u{2028}\"")
     }
 
     /// Jinja's `trim` is Python's `str.strip()`: Unicode whitespace including U+001C…U+001F and U+3000, not U+200B.

@@ -104,6 +104,132 @@ LLAMA3 = (
     "{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}"
     "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}")
 
+# Llama 3.1 / 3.3 (tools, builtin tools and ipython included as shipped).
+LLAMA31 = r"""{{- bos_token }}
+{%- if custom_tools is defined %}
+    {%- set tools = custom_tools %}
+{%- endif %}
+{%- if not tools_in_user_message is defined %}
+    {%- set tools_in_user_message = true %}
+{%- endif %}
+{%- if not date_string is defined %}
+    {%- set date_string = "26 Jul 2024" %}
+{%- endif %}
+{%- if not tools is defined %}
+    {%- set tools = none %}
+{%- endif %}
+
+{#- This block extracts the system message, so we can slot it into the right place. #}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_message = "" %}
+{%- endif %}
+
+{#- System message + builtin tools #}
+{{- "<|start_header_id|>system<|end_header_id|>\n\n" }}
+{%- if builtin_tools is defined or tools is not none %}
+    {{- "Environment: ipython\n" }}
+{%- endif %}
+{%- if builtin_tools is defined %}
+    {{- "Tools: " + builtin_tools | reject('equalto', 'code_interpreter') | join(", ") + "\n\n"}}
+{%- endif %}
+{{- "Cutting Knowledge Date: December 2023\n" }}
+{{- "Today Date: " + date_string + "\n\n" }}
+{%- if tools is not none and not tools_in_user_message %}
+    {{- "You have access to the following functions. To call a function, please respond with JSON for a function call." }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+{%- endif %}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+
+{#- Custom tools are passed in a user message with some extra guidance #}
+{%- if tools_in_user_message and not tools is none %}
+    {#- Extract the first user message so we can plug it in here #}
+    {%- if messages | length != 0 %}
+        {%- set first_user_message = messages[0]['content']|trim %}
+        {%- set messages = messages[1:] %}
+    {%- else %}
+        {{- raise_exception("Cannot put tools in the first user message when there's no first user message!") }}
+{%- endif %}
+    {{- '<|start_header_id|>user<|end_header_id|>\n\n' -}}
+    {{- "Given the following functions, please respond with a JSON for a function call " }}
+    {{- "with its proper arguments that best answers the given prompt.\n\n" }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+    {{- first_user_message + "<|eot_id|>"}}
+{%- endif %}
+
+{%- for message in messages %}
+    {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}
+        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' }}
+    {%- elif 'tool_calls' in message %}
+        {%- if not message.tool_calls|length == 1 %}
+            {{- raise_exception("This model only supports single tool-calls at once!") }}
+        {%- endif %}
+        {%- set tool_call = message.tool_calls[0].function %}
+        {%- if builtin_tools is defined and tool_call.name in builtin_tools %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+            {{- "<|python_tag|>" + tool_call.name + ".call(" }}
+            {%- for arg_name, arg_val in tool_call.arguments | items %}
+                {{- arg_name + '="' + arg_val + '"' }}
+                {%- if not loop.last %}
+                    {{- ", " }}
+                {%- endif %}
+                {%- endfor %}
+            {{- ")" }}
+        {%- else  %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+            {{- '{"name": "' + tool_call.name + '", ' }}
+            {{- '"parameters": ' }}
+            {{- tool_call.arguments | tojson }}
+            {{- "}" }}
+        {%- endif %}
+        {%- if builtin_tools is defined %}
+            {#- This means we're in ipython mode #}
+            {{- "<|eom_id|>" }}
+        {%- else %}
+            {{- "<|eot_id|>" }}
+        {%- endif %}
+    {%- elif message.role == "tool" or message.role == "ipython" %}
+        {{- "<|start_header_id|>ipython<|end_header_id|>\n\n" }}
+        {%- if message.content is mapping or message.content is iterable %}
+            {{- message.content | tojson }}
+        {%- else %}
+            {{- message.content }}
+        {%- endif %}
+        {{- "<|eot_id|>" }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}
+{%- endif %}
+"""
+# Llama 3.2 text models: the same, dated with strftime_now (today) when no date_string is given.
+LLAMA32 = LLAMA31.replace(
+    '{%- if not date_string is defined %}\n    {%- set date_string = "26 Jul 2024" %}\n{%- endif %}',
+    '{%- if not date_string is defined %}\n    {%- if strftime_now is defined %}\n'
+    '        {%- set date_string = strftime_now("%d %b %Y") %}\n    {%- else %}\n'
+    '        {%- set date_string = "26 Jul 2024" %}\n    {%- endif %}\n{%- endif %}')
+assert LLAMA32 != LLAMA31
+# Llama 3.2 Vision writes content untrimmed, with images: not the text format.
+LLAMA32_VISION = LLAMA32.replace(
+    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' }}",
+    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}{%- for content in message['content'] %}"
+    "{%- if content['type'] == 'image' %}{{- '<|image|>' }}{%- elif content['type'] == 'text' %}{{- content['text'] }}"
+    "{%- endif %}{%- endfor %}{{- '<|eot_id|>' }}")
+assert LLAMA32_VISION != LLAMA32
+
 LLAMA2 = (
     "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = "
     "messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}"
@@ -334,6 +460,12 @@ CHATML_TURN_GEN = (
     "{{'<|im_start|>' + message['role'] + '\\n'}}{% if message['role'] == 'assistant' %}{% generation %}"
     "{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\\n' }}{% else %}"
     "{{ message['content'] + '<|im_end|>' + '\\n' }}{% endif %}")
+LLAMA31_TURN = ("{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + "
+                "'<|eot_id|>' }}")
+LLAMA31_TURN_GEN = (
+    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}{%- if message['role'] == 'assistant' %}"
+    "{% generation %}{{- message['content'] | trim + '<|eot_id|>' }}{% endgeneration %}{%- else %}"
+    "{{- message['content'] | trim + '<|eot_id|>' }}{%- endif %}")
 GENERATION_EDITS = {
     "chatml": [(CHATML_TURN, CHATML_TURN_GEN)],
     "qwen2": [(CHATML_TURN, CHATML_TURN_GEN)],
@@ -348,6 +480,8 @@ GENERATION_EDITS = {
                 "'<|end_header_id|>\\n\\n' }}{% if message['role'] == 'assistant' %}{% generation %}"
                 "{{ message['content'] | trim + '<|eot_id|>' }}{% endgeneration %}{% else %}"
                 "{{ message['content'] | trim + '<|eot_id|>' }}{% endif %}")],
+    "llama3.1": [(LLAMA31_TURN, LLAMA31_TURN_GEN)],
+    "llama3.2": [(LLAMA31_TURN, LLAMA31_TURN_GEN)],
     "llama2": [("{{ ' '  + content.strip() + ' ' + eos_token }}",
                 "{% generation %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endgeneration %}")],
     "mistral": [('{{- " " + message["content"]|trim + eos_token}}',
@@ -378,6 +512,10 @@ FAMILIES = {
     "qwen2": dict(template=QWEN2, tokenizer="qwen2", bos=None, eos="<|im_end|>"),
     "qwen2.5": dict(template=QWEN25, tokenizer="qwen2", bos=None, eos="<|im_end|>"),
     "llama3": dict(template=LLAMA3, tokenizer="llama3", bos="<|begin_of_text|>", eos="<|eot_id|>"),
+    "llama3.1": dict(template=LLAMA31, tokenizer="llama3", bos="<|begin_of_text|>", eos="<|eot_id|>"),
+    # Dated explicitly: the template's own default is the day the fixtures are made.
+    "llama3.2": dict(template=LLAMA32, tokenizer="llama3", bos="<|begin_of_text|>", eos="<|eot_id|>",
+                     kwargs={"date_string": "05 Mar 2025"}),
     "llama2": dict(template=LLAMA2, tokenizer="sentencepiece", bos="<s>", eos="</s>"),
     "mistral": dict(template=MISTRAL, tokenizer="metaspace", bos="<s>", eos="</s>"),
     "mistral-v1": dict(template=MISTRAL_V1, tokenizer="metaspace", bos="<s>", eos="</s>"),
@@ -481,15 +619,6 @@ def reindent(template):
             .replace("{{'", "{{ '"))
 
 
-LLAMA31_PREFIX = (
-    "{{- bos_token }}\n{%- if custom_tools is defined %}\n    {%- set tools = custom_tools %}\n{%- endif %}\n"
-    "{%- if not date_string is defined %}\n    {%- set date_string = \"26 Jul 2024\" %}\n{%- endif %}\n"
-    "{{- \"<|start_header_id|>system<|end_header_id|>\\n\\n\" }}\n{%- if builtin_tools is defined or tools is not none %}"
-    "\n    {{- \"Environment: ipython\\n\" }}\n{%- endif %}\n{{- \"Cutting Knowledge Date: December 2023\\n\" }}\n"
-    "{{- \"Today Date: \" + date_string + \"\\n\\n\" }}\n{%- for message in messages %}\n"
-    "    {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + "
-    "'<|eot_id|>' }}\n{%- endfor %}\n{%- if add_generation_prompt %}\n"
-    "    {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}\n{%- endif %}\n")
 QWEN3_LIKE = (
     "{%- for message in messages %}\n    {%- if message.role == \"assistant\" %}\n        {%- set content = "
     "message.content.split('</think>')[-1] %}\n        {{- '<|im_start|>' + message.role + '\\n<think>\\n\\n</think>"
@@ -518,7 +647,7 @@ def recognition_cases(tokenizers):
             tokenizer_class="LlamaTokenizer")}, "mistral", None),
         ("jinja-file", {"tokenizer_config.json": config(llama, None, "<|begin_of_text|>", "<|eot_id|>"),
                         "chat_template.jinja": LLAMA3}, "llama3", LLAMA3),
-        ("llama3.1", {"tokenizer_config.json": config(llama, LLAMA31_PREFIX, "<|begin_of_text|>", "<|eot_id|>")},
+        ("llama3.2-vision", {"tokenizer_config.json": config(llama, LLAMA32_VISION, "<|begin_of_text|>", "<|eot_id|>")},
          None, None),
         ("qwen3-like", {"tokenizer_config.json": config(qwen, QWEN3_LIKE, None, "<|im_end|>")}, None, None),
         ("zephyr", {"tokenizer_config.json": config(tokenizers["sentencepiece"], ZEPHYR, "<s>", "</s>")}, None, None),
@@ -535,16 +664,16 @@ def byte_ranges(text, spans):
     return [[len(text[:start].encode("utf-8")), len(text[:end].encode("utf-8"))] for start, end in spans]
 
 
-def render_case(hf, family, template, messages, generation_prompt):
-    specials = {"bos_token": hf.bos_token, "eos_token": hf.eos_token}
+def render_case(hf, family, template, messages, generation_prompt, kwargs):
+    specials = {"bos_token": hf.bos_token, "eos_token": hf.eos_token, **kwargs}
     case = {}
     try:
         text = hf.apply_chat_template(messages, chat_template=template, tokenize=False,
-                                      add_generation_prompt=generation_prompt)
+                                      add_generation_prompt=generation_prompt, **kwargs)
     except Exception as error:  # the template raised: the Swift side must throw too
         return {"error": str(error)}
     ids = hf.apply_chat_template(messages, chat_template=template, tokenize=True, return_dict=True,
-                                 add_generation_prompt=generation_prompt)["input_ids"]
+                                 add_generation_prompt=generation_prompt, **kwargs)["input_ids"]
     case["text"] = text
     case["ids"] = ids
 
@@ -557,7 +686,8 @@ def render_case(hf, family, template, messages, generation_prompt):
                                             add_generation_prompt=generation_prompt, **specials)
     assert rendered[0] == text, (family, messages, rendered[0], text)
     masked = hf.apply_chat_template(messages, chat_template=training, tokenize=True, return_dict=True,
-                                    return_assistant_tokens_mask=True, add_generation_prompt=generation_prompt)
+                                    return_assistant_tokens_mask=True, add_generation_prompt=generation_prompt,
+                                    **kwargs)
     assert masked["input_ids"] == ids
     case["assistant_mask"] = "".join(str(m) for m in masked["assistant_masks"])
     case["assistant_ranges"] = byte_ranges(text, spans[0])
@@ -572,8 +702,8 @@ def render_case(hf, family, template, messages, generation_prompt):
     return case
 
 
-def prompt_completion_case(hf, template, prompt, completion):
-    kwargs = {"chat_template": template}
+def prompt_completion_case(hf, template, prompt, completion, kwargs):
+    kwargs = {"chat_template": template, **kwargs}
     try:
         prompt_ids = _tokenize(hf, prompt, add_generation_prompt=True, **kwargs)["input_ids"]
         ids = _tokenize(hf, prompt + completion, **kwargs)["input_ids"]
@@ -611,12 +741,13 @@ def main():
         hf = hf_tokenizer(paths[tokenizer_name], spec["bos"], spec["eos"])
         # transformers adds a bos/eos missing from the vocabulary; the pairing must not need that.
         assert len(hf) == tokenizers[tokenizer_name].get_vocab_size(with_added_tokens=True), (family, tokenizer_name)
+        kwargs = spec.get("kwargs", {})
         entry = {"family": family, "tokenizer": tokenizer_name, "bos": spec["bos"], "eos": spec["eos"],
-                 "cases": {}, "prompt_completion": {}}
+                 "date_string": kwargs.get("date_string"), "cases": {}, "prompt_completion": {}}
         for name, messages in CONVERSATIONS.items():
-            entry["cases"][name] = [render_case(hf, family, spec["template"], messages, g) for g in (False, True)]
+            entry["cases"][name] = [render_case(hf, family, spec["template"], messages, g, kwargs) for g in (False, True)]
         for name, (prompt, completion) in PROMPT_COMPLETIONS.items():
-            entry["prompt_completion"][name] = prompt_completion_case(hf, spec["template"], prompt, completion)
+            entry["prompt_completion"][name] = prompt_completion_case(hf, spec["template"], prompt, completion, kwargs)
         expected["families"].append(entry)
 
     sample = [msg("system", "Be brief."), msg("user", "Hi"), msg("assistant", "Hello."), msg("user", "Bye")]
