@@ -51,6 +51,11 @@ final class ChatTemplateTests: XCTestCase {
 
     func mask(_ bits: String) -> [Bool] { bits.map { $0 == "1" } }
 
+    /// The fixture's cases for addGenerationPrompt false and true; one case stands for both.
+    func withAndWithoutGenerationPrompt(_ cases: [Case]) -> [(Bool, Case)] {
+        Array(zip([false, true], cases.count == 1 ? [cases[0], cases[0]] : cases))
+    }
+
     // MARK: - Parity with transformers
 
     /// Every family recognised from its own template renders every conversation exactly like transformers, with the
@@ -64,7 +69,7 @@ final class ChatTemplateTests: XCTestCase {
             XCTAssertEqual(chat.name, family.family, "recognised format of templates/\(family.family)")
             for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
                 let messages = try XCTUnwrap(expected.conversations[name])
-                for (generationPrompt, reference) in zip([false, true], cases) {
+                for (generationPrompt, reference) in withAndWithoutGenerationPrompt(cases) {
                     let label = "\(family.family) \(name) addGenerationPrompt=\(generationPrompt)"
                     if let error = reference.error {
                         XCTAssertThrowsError(try chat.render(messages, addGenerationPrompt: generationPrompt),
@@ -101,7 +106,8 @@ final class ChatTemplateTests: XCTestCase {
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
                 let messages = try XCTUnwrap(expected.conversations[name])
-                for (generationPrompt, reference) in zip([false, true], cases) where reference.error == nil {
+                for (generationPrompt, reference) in withAndWithoutGenerationPrompt(cases)
+                    where reference.error == nil {
                     let label = "\(family.family)/\(family.tokenizer) \(name) addGenerationPrompt=\(generationPrompt)"
                     let (ids, assistantMask) = try chat.encode(messages, tokenizer: tokenizer,
                                                                addGenerationPrompt: generationPrompt)
@@ -126,7 +132,8 @@ final class ChatTemplateTests: XCTestCase {
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
                 let messages = try XCTUnwrap(expected.conversations[name])
-                for (generationPrompt, reference) in zip([false, true], cases) where reference.error == nil {
+                for (generationPrompt, reference) in withAndWithoutGenerationPrompt(cases)
+                    where reference.error == nil {
                     let label = "\(family.family)/\(family.tokenizer) \(name) addGenerationPrompt=\(generationPrompt)"
                     let rendered = try chat.render(messages, addGenerationPrompt: generationPrompt)
                     let tokenized = chat.tokenize(rendered, tokenizer: tokenizer)
@@ -463,7 +470,8 @@ final class ChatTemplateTests: XCTestCase {
 
     /// Jinja's `trim` is Python's `str.strip()`: Unicode whitespace including U+001C…U+001F and U+3000, not U+200B.
     func testTrimMatchesPythonStrip() {
-        XCTAssertEqual(ChatTemplate.jinjaTrim(" \t\n\u{0B}\u{0C}\r\u{1C}\u{85}\u{A0}\u{3000}x y\u{2028}\u{2009} "), "x y")
+        let padded = " \t\n\u{0B}\u{0C}\r\u{1C}\u{85}\u{A0}\u{3000}x y\u{2028}\u{2009} "
+        XCTAssertEqual(ChatTemplate.jinjaTrim(padded), "x y")
         XCTAssertEqual(ChatTemplate.jinjaTrim("\u{200B}x\u{200B}"), "\u{200B}x\u{200B}")
         XCTAssertEqual(ChatTemplate.jinjaTrim("   "), "")
         XCTAssertEqual(ChatTemplate.jinjaTrim("e\u{301} "), "e\u{301}")
