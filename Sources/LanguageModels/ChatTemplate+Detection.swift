@@ -102,6 +102,17 @@ extension ChatTemplate {
                       "'<|start_header_id|>assistant<|end_header_id|>\\n\\n'") else { return nil }
             return .llama3
         }
+        if has("<|im_start|>", "<|im_end|>", "<think>", "ns.last_query_index") {
+            // Qwen3 (hybrid thinking): recognised by its assistant rendering and its generation prompt.
+            let assistant = "'\\n<think>\\n'+reasoning_content.strip('\\n')+'\\n</think>\\n\\n'+content.lstrip('\\n')"
+            let split = "content.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n')"
+            let prompt = "{%ifadd_generation_prompt%}{{'<|im_start|>assistant\\n'}}{%ifenable_thinkingisdefinedand"
+                + "enable_thinkingisfalse%}{{'<think>\\n\\n</think>\\n\\n'}}{%endif%}{%endif%}"
+            let turns = "(message['role']=='user')or(message['role']=='system'andnotloop.first)"
+            guard has(assistant, split, prompt, turns),
+                  !hasAny("eos_token", "|trim") else { return nil }
+            return .qwen3
+        }
         if has("<|im_start|>", "<|im_end|>") {
             // Refuse what the format does not do: thinking blocks (Qwen3, QwQ), trimming, an eos after turns.
             guard !hasAny("<think>", "reasoning_content", "|trim", "eos_token"),

@@ -137,7 +137,7 @@ extension ChatTemplate {
     private func specialTokenOccurrences(in bytes: [UInt8], tokenizer: Tokenizer) -> [(Int, Int)] {
         let structural: Set<String>
         switch format {
-        case .chatML: structural = ["<|im_start|>", "<|im_end|>"]
+        case .chatML, .qwen3: structural = ["<|im_start|>", "<|im_end|>"]
         case .llama3, .llama31: structural = [bosToken, "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
         case .llama2, .mistral: structural = [bosToken, eosToken]
         case .gemma: structural = [bosToken, "<start_of_turn>", "<end_of_turn>"]

@@ -34,6 +34,7 @@ extension ChatTemplate {
         var output = RenderBuffer()
         switch format {
         case let .chatML(style): try renderChatML(messages, style: style, into: &output)
+        case .qwen3: try renderQwen3(messages, into: &output)
         case .llama3: renderLlama3(messages, into: &output)
         case let .llama31(fixedDate): renderLlama31(messages, date: dateString ?? fixedDate ?? today(), into: &output)
         case .llama2: try renderLlama2(messages, into: &output)
@@ -41,7 +42,10 @@ extension ChatTemplate {
         case let .gemma(folds): try renderGemma(messages, foldsSystemMessage: folds, into: &output)
         case .humanAssistant: try renderHumanAssistant(messages, into: &output)
         }
-        if addGenerationPrompt { output.append(generationPrompt) }
+        if addGenerationPrompt {
+            output.append(generationPrompt)
+            if format == .qwen3 && !enableThinking { output.append("<think>\n\n</think>\n\n") }
+        }
         return RenderedChat(text: output.text, assistantRanges: output.assistantRanges,
                             assistantMessageIndices: output.assistantMessageIndices)
     }
@@ -49,7 +53,7 @@ extension ChatTemplate {
     /// The text `addGenerationPrompt` appends ("" for formats without one).
     var generationPrompt: String {
         switch format {
-        case .chatML: return "<|im_start|>assistant\n"
+        case .chatML, .qwen3: return "<|im_start|>assistant\n"
         case .llama3, .llama31: return "<|start_header_id|>assistant<|end_header_id|>\n\n"
         case .llama2, .mistral: return ""
         case .gemma: return "<start_of_turn>model\n"
@@ -65,14 +69,7 @@ extension ChatTemplate {
         }
         for (index, message) in messages.enumerated() {
             if style.rendersToolResponses && !["system", "user", "assistant"].contains(message.role) {
-                guard message.role == "tool" else {
-                    throw invalid(index, message, "Qwen2.5's template renders only system, user, assistant and tool "
-                                  + "messages and would drop this one")
-                }
-                // Consecutive tool results share one user turn.
-                if index == 0 || messages[index - 1].role != "tool" { output.append("<|im_start|>user") }
-                output.append("\n<tool_response>\n" + message.content + "\n</tool_response>")
-                if index == messages.count - 1 || messages[index + 1].role != "tool" { output.append("<|im_end|>\n") }
+                try appendToolResponse(messages, index, into: &output)
                 continue
             }
             output.append("<|im_start|>" + message.role + "\n")
@@ -83,6 +80,57 @@ extension ChatTemplate {
                 output.append(message.content + "<|im_end|>\n")
             }
         }
+    }
+
+    private func renderQwen3(_ messages: [ChatMessage], into output: inout RenderBuffer) throws {
+        if messages[0].role == "system" { output.append("<|im_start|>system\n" + messages[0].content + "<|im_end|>\n") }
+        // The last real user query (not a wrapped tool response); turns after it keep their reasoning.
+        let lastQuery = messages.lastIndex {
+            $0.role == "user" && !(Self.utf8($0.content, startsWith: "<tool_response>")
+                && Self.utf8($0.content, endsWith: "</tool_response>"))
+        } ?? messages.count - 1
+        for (index, message) in messages.enumerated() {
+            switch message.role {
+            case "user", "system":
+                if index > 0 || message.role == "user" {
+                    output.append("<|im_start|>" + message.role + "\n" + message.content + "<|im_end|>\n")
+                }
+            case "assistant":
+                var content = message.content
+                var reasoning = ""
+                let parts = Self.pythonSplit(content, "</think>")
+                if parts.count > 1 {
+                    reasoning = Self.strip(parts[0], "\n", leading: false)
+                    reasoning = Self.strip(Self.pythonSplit(reasoning, "<think>").last ?? "", "\n", trailing: false)
+                    content = Self.strip(parts[parts.count - 1], "\n", trailing: false)
+                }
+                var body = content
+                if index > lastQuery && (index == messages.count - 1 || !reasoning.isEmpty) {
+                    body = "<think>\n" + Self.strip(reasoning, "\n") + "\n</think>\n\n"
+                        + Self.strip(content, "\n", trailing: false)
+                }
+                output.append("<|im_start|>assistant\n")
+                output.appendAssistant(body + "<|im_end|>", messageIndex: index)
+                output.append("\n")
+            case "tool":
+                try appendToolResponse(messages, index, into: &output)
+            default:
+                throw invalid(index, message, "Qwen's template renders only system, user, assistant and tool messages "
+                              + "and would drop this one")
+            }
+        }
+    }
+
+    /// Qwen2.5/Qwen3 tool results: consecutive `tool` messages share one user turn of `<tool_response>` blocks.
+    private func appendToolResponse(_ messages: [ChatMessage], _ index: Int, into output: inout RenderBuffer) throws {
+        let message = messages[index]
+        guard message.role == "tool" else {
+            throw invalid(index, message, "Qwen's template renders only system, user, assistant and tool messages "
+                          + "and would drop this one")
+        }
+        if index == 0 || messages[index - 1].role != "tool" { output.append("<|im_start|>user") }
+        output.append("\n<tool_response>\n" + message.content + "\n</tool_response>")
+        if index == messages.count - 1 || messages[index + 1].role != "tool" { output.append("<|im_end|>\n") }
     }
 
     private func renderLlama3(_ messages: [ChatMessage], into output: inout RenderBuffer) {
@@ -242,6 +290,38 @@ extension ChatTemplate {
         guard let first = scalars.firstIndex(where: { !isPythonWhitespace($0) }) else { return "" }
         guard let last = scalars.lastIndex(where: { !isPythonWhitespace($0) }) else { return "" }
         return String(scalars[first...last])
+    }
+
+    /// Python's `text.split(separator)`, byte for byte (Swift's `String` comparisons are grapheme-aware).
+    static func pythonSplit(_ text: String, _ separator: String) -> [String] {
+        let bytes = Array(text.utf8), pattern = Array(separator.utf8)
+        var parts: [String] = []
+        var start = 0, index = 0
+        while index + pattern.count <= bytes.count {
+            if bytes[index..<(index + pattern.count)].elementsEqual(pattern) {
+                parts.append(String(decoding: bytes[start..<index], as: UTF8.self))
+                index += pattern.count
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        parts.append(String(decoding: bytes[start...], as: UTF8.self))
+        return parts
+    }
+
+    /// Python's `strip`/`lstrip`/`rstrip` with an explicit character (one Unicode scalar).
+    static func strip(_ text: String, _ character: Unicode.Scalar, leading: Bool = true,
+                      trailing: Bool = true) -> String {
+        var scalars = Substring(text).unicodeScalars
+        while leading, scalars.first == character { scalars.removeFirst() }
+        while trailing, scalars.last == character { scalars.removeLast() }
+        return String(scalars)
+    }
+
+    static func utf8(_ text: String, startsWith prefix: String) -> Bool { text.utf8.starts(with: prefix.utf8) }
+    static func utf8(_ text: String, endsWith suffix: String) -> Bool {
+        text.utf8.reversed().starts(with: suffix.utf8.reversed())
     }
 
     /// Python's `json.dumps(text, ensure_ascii=False)`: quotes, backslashes and control characters escaped.

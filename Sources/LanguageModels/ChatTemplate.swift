@@ -17,6 +17,9 @@ import Foundation
 /// - `chatml`: `<|im_start|>role\n…<|im_end|>\n`, any role, system is a normal turn.
 /// - `qwen2`: ChatML with Qwen2's default system prompt when the first message is not a system message.
 /// - `qwen2.5`: ChatML with Qwen2.5's default system prompt; `tool` messages become `<tool_response>` blocks.
+/// - `qwen3`: ChatML without a default system prompt; the last assistant turn after the last user message gets a
+///   `<think>…</think>` block (empty unless its content has one), earlier turns lose theirs; `enableThinking` false
+///   ends the generation prompt with an empty think block.
 /// - `llama3`: `<|begin_of_text|><|start_header_id|>role<|end_header_id|>\n\n…<|eot_id|>`, content trimmed
 ///   (Llama 3.0).
 /// - `llama3.1`: as `llama3`, after a system header that always appears: `Cutting Knowledge Date: December 2023`,
@@ -48,6 +51,9 @@ public struct ChatTemplate: Equatable, Sendable {
     /// The `Today Date` of the Llama 3.1+ system header; nil uses the template's own: a fixed date, or today's
     /// date (`dd MMM yyyy`, local time) for templates that call `strftime_now`, as transformers does.
     public var dateString: String?
+    /// Qwen3's `enable_thinking`: false ends the generation prompt with `<think>\n\n</think>\n\n`, as for
+    /// non-thinking answers.
+    public var enableThinking = true
 
     /// Names accepted by `init(named:)`, in the order error messages list them.
     public static let builtInNames = Format.all.map(\.name)
@@ -71,7 +77,8 @@ public struct ChatTemplate: Equatable, Sendable {
     /// Other spellings of the built-in names.
     static let aliases = [
         "llama-3": "llama3", "llama-3.1": "llama3.1", "llama3.3": "llama3.1", "llama-3.3": "llama3.1",
-        "llama-3.2": "llama3.2", "llama-2": "llama2", "qwen2-5": "qwen2.5", "qwen-2.5": "qwen2.5", "gemma3": "gemma",
+        "llama-3.2": "llama3.2", "qwen-3": "qwen3", "llama-2": "llama2", "qwen2-5": "qwen2.5", "qwen-2.5": "qwen2.5",
+        "gemma3": "gemma",
         "gemma-3": "gemma", "gemma-2": "gemma2", "gemma1": "gemma2", "mistral-v0.3": "mistral", "mistral-v3": "mistral",
         "mistral-v0.1": "mistral-v1", "mistral-v0.2": "mistral-v1", "mixtral": "mistral-legacy", "anthropic-hh": "hh",
     ]
@@ -89,6 +96,8 @@ extension ChatTemplate {
     enum Format: Equatable, Sendable {
         /// `<|im_start|>role\ncontent<|im_end|>\n`; any role.
         case chatML(ChatMLStyle)
+        /// Qwen3: ChatML with thinking blocks on the final assistant turns.
+        case qwen3
         /// Llama 3.0: headers, trimmed content, `<|eot_id|>`; `bos_token` before the first message.
         case llama3
         /// Llama 3.1+: a system header with knowledge cutoff and date first; `fixedDate` nil means today's date.
@@ -103,7 +112,7 @@ extension ChatTemplate {
         case humanAssistant
 
         static let all: [Format] = [
-            .chatML(.plain), .chatML(.qwen2), .chatML(.qwen25), .llama3, .llama31(fixedDate: "26 Jul 2024"),
+            .chatML(.plain), .chatML(.qwen2), .chatML(.qwen25), .qwen3, .llama3, .llama31(fixedDate: "26 Jul 2024"),
             .llama31(fixedDate: nil), .llama2,
             .mistral(.v3), .mistral(.v1), .mistral(.nemo), .mistral(.legacy), .gemma(foldsSystemMessage: true),
             .gemma(foldsSystemMessage: false), .humanAssistant,
@@ -112,6 +121,7 @@ extension ChatTemplate {
         var name: String {
             switch self {
             case let .chatML(style): return style.name
+            case .qwen3: return "qwen3"
             case .llama3: return "llama3"
             case let .llama31(fixedDate): return fixedDate == nil ? "llama3.2" : "llama3.1"
             case .llama2: return "llama2"
@@ -123,7 +133,7 @@ extension ChatTemplate {
 
         var defaultBosToken: String {
             switch self {
-            case .chatML, .humanAssistant: return ""
+            case .chatML, .qwen3, .humanAssistant: return ""
             case .llama3, .llama31: return "<|begin_of_text|>"
             case .llama2, .mistral: return "<s>"
             case .gemma: return "<bos>"
@@ -132,7 +142,7 @@ extension ChatTemplate {
 
         var defaultEosToken: String {
             switch self {
-            case .chatML: return "<|im_end|>"
+            case .chatML, .qwen3: return "<|im_end|>"
             case .llama3, .llama31: return "<|eot_id|>"
             case .llama2, .mistral: return "</s>"
             case .gemma: return "<eos>"

@@ -22,6 +22,7 @@ final class ChatTemplateTests: XCTestCase {
         let family: String
         let tokenizer: String
         let date_string: String?
+        let enable_thinking: Bool?
         let cases: [String: [Case]]
         let prompt_completion: [String: PromptCompletionCase]
     }
@@ -66,6 +67,7 @@ final class ChatTemplateTests: XCTestCase {
         for family in expected.families {
             var chat = try template(family.family)
             chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
             XCTAssertEqual(chat.name, family.family, "recognised format of templates/\(family.family)")
             for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
                 let messages = try XCTUnwrap(expected.conversations[name])
@@ -103,6 +105,7 @@ final class ChatTemplateTests: XCTestCase {
         for family in expected.families {
             var chat = try template(family.family)
             chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
                 let messages = try XCTUnwrap(expected.conversations[name])
@@ -129,6 +132,7 @@ final class ChatTemplateTests: XCTestCase {
         for family in expected.families {
             var chat = try template(family.family)
             chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
                 let messages = try XCTUnwrap(expected.conversations[name])
@@ -157,6 +161,7 @@ final class ChatTemplateTests: XCTestCase {
         for family in expected.families where ["qwen2", "llama3", "gpt2"].contains(family.tokenizer) {
             var chat = try template(family.family)
             chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, messages) in expected.conversations.sorted(by: { $0.key < $1.key }) where name != "whitespace" {
                 guard let rendered = try? chat.render(messages, addGenerationPrompt: false) else { continue }
@@ -176,6 +181,7 @@ final class ChatTemplateTests: XCTestCase {
         for family in expected.families {
             var chat = try template(family.family)
             chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, reference) in family.prompt_completion.sorted(by: { $0.key < $1.key }) {
                 let example = try XCTUnwrap(expected.prompt_completions[name])

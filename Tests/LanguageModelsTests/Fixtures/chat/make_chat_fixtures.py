@@ -99,6 +99,113 @@ QWEN25 = r"""{%- if tools %}
 {%- endif %}
 """
 
+# Qwen3 (hybrid thinking models).
+QWEN3 = r"""{%- if tools %}
+    {{- '<|im_start|>system\n' }}
+    {%- if messages[0].role == 'system' %}
+        {{- messages[0].content + '\n\n' }}
+    {%- endif %}
+    {{- "# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>" }}
+    {%- for tool in tools %}
+        {{- "\n" }}
+        {{- tool | tojson }}
+    {%- endfor %}
+    {{- "\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n" }}
+{%- else %}
+    {%- if messages[0].role == 'system' %}
+        {{- '<|im_start|>system\n' + messages[0].content + '<|im_end|>\n' }}
+    {%- endif %}
+{%- endif %}
+{%- set ns = namespace(multi_step_tool=true, last_query_index=messages|length - 1) %}
+{%- for message in messages[::-1] %}
+    {%- set index = (messages|length - 1) - loop.index0 %}
+    {%- if ns.multi_step_tool and message.role == "user" and message.content is string and not(message.content.startswith('<tool_response>') and message.content.endswith('</tool_response>')) %}
+        {%- set ns.multi_step_tool = false %}
+        {%- set ns.last_query_index = index %}
+    {%- endif %}
+{%- endfor %}
+{%- for message in messages %}
+    {%- if message.content is string %}
+        {%- set content = message.content %}
+    {%- else %}
+        {%- set content = '' %}
+    {%- endif %}
+    {%- if (message.role == "user") or (message.role == "system" and not loop.first) %}
+        {{- '<|im_start|>' + message.role + '\n' + content + '<|im_end|>' + '\n' }}
+    {%- elif message.role == "assistant" %}
+        {%- set reasoning_content = '' %}
+        {%- if message.reasoning_content is string %}
+            {%- set reasoning_content = message.reasoning_content %}
+        {%- else %}
+            {%- if '</think>' in content %}
+                {%- set reasoning_content = content.split('</think>')[0].rstrip('\n').split('<think>')[-1].lstrip('\n') %}
+                {%- set content = content.split('</think>')[-1].lstrip('\n') %}
+            {%- endif %}
+        {%- endif %}
+        {%- if loop.index0 > ns.last_query_index %}
+            {%- if loop.last or (not loop.last and reasoning_content) %}
+                {{- '<|im_start|>' + message.role + '\n<think>\n' + reasoning_content.strip('\n') + '\n</think>\n\n' + content.lstrip('\n') }}
+            {%- else %}
+                {{- '<|im_start|>' + message.role + '\n' + content }}
+            {%- endif %}
+        {%- else %}
+            {{- '<|im_start|>' + message.role + '\n' + content }}
+        {%- endif %}
+        {%- if message.tool_calls %}
+            {%- for tool_call in message.tool_calls %}
+                {%- if (loop.first and content) or (not loop.first) %}
+                    {{- '\n' }}
+                {%- endif %}
+                {%- if tool_call.function %}
+                    {%- set tool_call = tool_call.function %}
+                {%- endif %}
+                {{- '<tool_call>\n{"name": "' }}
+                {{- tool_call.name }}
+                {{- '", "arguments": ' }}
+                {%- if tool_call.arguments is string %}
+                    {{- tool_call.arguments }}
+                {%- else %}
+                    {{- tool_call.arguments | tojson }}
+                {%- endif %}
+                {{- '}\n</tool_call>' }}
+            {%- endfor %}
+        {%- endif %}
+        {{- '<|im_end|>\n' }}
+    {%- elif message.role == "tool" %}
+        {%- if loop.first or (messages[loop.index0 - 1].role != "tool") %}
+            {{- '<|im_start|>user' }}
+        {%- endif %}
+        {{- '\n<tool_response>\n' }}
+        {{- content }}
+        {{- '\n</tool_response>' }}
+        {%- if loop.last or (messages[loop.index0 + 1].role != "tool") %}
+            {{- '<|im_end|>\n' }}
+        {%- endif %}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|im_start|>assistant\n' }}
+    {%- if enable_thinking is defined and enable_thinking is false %}
+        {{- '<think>\n\n</think>\n\n' }}
+    {%- endif %}
+{%- endif %}"""
+# Training copy: the assistant's header stays outside {% generation %}, everything it writes after it inside.
+_QWEN3_ASSISTANT_START = "        {%- if loop.index0 > ns.last_query_index %}"
+_QWEN3_ASSISTANT_END = "        {{- '<|im_end|>\\n' }}\n    {%- elif message.role == \"tool\" %}"
+QWEN3_ASSISTANT_GEN = (
+    "        {{- '<|im_start|>' + message.role + '\\n' }}\n"
+    "        {%- generation %}\n"
+    "        {%- if loop.index0 > ns.last_query_index and (loop.last or reasoning_content) %}\n"
+    "            {{- '<think>\\n' + reasoning_content.strip('\\n') + '\\n</think>\\n\\n' + content.lstrip('\\n') }}\n"
+    "        {%- else %}\n"
+    "            {{- content }}\n"
+    "        {%- endif %}\n"
+    "        {{- '<|im_end|>' }}\n"
+    "        {%- endgeneration %}\n"
+    "        {{- '\\n' }}\n"
+    "    {%- elif message.role == \"tool\" %}")
+QWEN3_ASSISTANT = QWEN3[QWEN3.index(_QWEN3_ASSISTANT_START):QWEN3.index(_QWEN3_ASSISTANT_END) + len(_QWEN3_ASSISTANT_END)]
+
 LLAMA3 = (
     "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + "
     "message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}"
@@ -474,6 +581,7 @@ GENERATION_EDITS = {
                  "{{- '<|im_start|>' + message.role + '\\n' }}{%- if message.role == 'assistant' %}{% generation %}"
                  "{{- message.content + '<|im_end|>' }}{% endgeneration %}{{- '\\n' }}{%- else %}"
                  "{{- message.content + '<|im_end|>' + '\\n' }}{%- endif %}")],
+    "qwen3": [(QWEN3_ASSISTANT, QWEN3_ASSISTANT_GEN)],
     "llama3": [("{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ "
                 "message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + "
                 "content %}{% endif %}{{ content }}",
@@ -508,15 +616,19 @@ GENERATION_EDITS = {
 # ---------------------------------------------------------------------------------------------
 # Families: template, tokenizer, special tokens
 # ---------------------------------------------------------------------------------------------
+QWEN_CONVERSATIONS = ["single_user", "system_user", "multi_turn", "ends_with_user", "whitespace", "late_system",
+                      "tool_role"]
 FAMILIES = {
     "chatml": dict(template=CHATML, tokenizer="qwen2", bos=None, eos="<|im_end|>"),
-    "qwen2": dict(template=QWEN2, tokenizer="qwen2", bos=None, eos="<|im_end|>"),
-    "qwen2.5": dict(template=QWEN25, tokenizer="qwen2", bos=None, eos="<|im_end|>"),
+    # ChatML plus a default system prompt: the conversations where that matters.
+    "qwen2": dict(template=QWEN2, tokenizer="qwen2", bos=None, eos="<|im_end|>", only=QWEN_CONVERSATIONS),
+    "qwen2.5": dict(template=QWEN25, tokenizer="qwen2", bos=None, eos="<|im_end|>", only=QWEN_CONVERSATIONS),
+    "qwen3": dict(template=QWEN3, tokenizer="qwen2", bos=None, eos="<|im_end|>"),
     "llama3": dict(template=LLAMA3, tokenizer="llama3", bos="<|begin_of_text|>", eos="<|eot_id|>"),
     "llama3.1": dict(template=LLAMA31, tokenizer="llama3", bos="<|begin_of_text|>", eos="<|eot_id|>"),
     # Dated explicitly: the template's own default is the day the fixtures are made.
     "llama3.2": dict(template=LLAMA32, tokenizer="llama3", bos="<|begin_of_text|>", eos="<|eot_id|>",
-                     kwargs={"date_string": "05 Mar 2025"}),
+                     kwargs={"date_string": "05 Mar 2025"}, only=["single_user", "multi_turn", "tool_role"]),
     "llama2": dict(template=LLAMA2, tokenizer="sentencepiece", bos="<s>", eos="</s>"),
     "mistral": dict(template=MISTRAL, tokenizer="metaspace", bos="<s>", eos="</s>"),
     "mistral-v1": dict(template=MISTRAL_V1, tokenizer="metaspace", bos="<s>", eos="</s>"),
@@ -527,7 +639,12 @@ FAMILIES = {
     "hh": dict(template=HH, tokenizer="gpt2", bos=None, eos=None),
 }
 # Extra tokenizer pairings: plain-text boundaries (hh) and ChatML on other byte-level vocabularies.
-EXTRA_PAIRINGS = [("hh", "llama3"), ("chatml", "gpt2")]
+# (family, tokenizer, template kwargs, conversations): a few conversations each, to keep the fixtures small.
+EXTRA_PAIRINGS = [
+    ("hh", "llama3", {}, ["one_exchange", "whitespace", "newline_content", "empty_assistant", "ends_with_user"]),
+    ("chatml", "gpt2", {}, ["multi_turn", "whitespace", "unicode", "special_text"]),
+    ("qwen3", "qwen2", {"enable_thinking": False}, ["single_user", "one_exchange", "reasoning"]),
+]
 
 
 def msg(role, content):
@@ -548,6 +665,8 @@ CONVERSATIONS = {
     "empty_assistant": [U("Say nothing."), A(""), U("Now say something."), A("Something.")],
     "special_text": [U("What does </s> or <|im_end|> mean?"), A("They end a turn: </s> <|im_end|>.")],
     "newline_content": [U("Line one\nLine two"), A("Answer line one\n\nAnswer line three")],
+    "reasoning": [U("What is 6 x 7?"), A("<think>\nsix sevens\n</think>\n\n42"), U("And 6 x 8?"),
+                  A("<think>\n\nsix eights\n\n</think>\n\n\n48")],
     # Invalid for the [INST] and Gemma families.
     "two_users": [U("First."), U("Second.")],
     "starts_with_assistant": [A("I speak first."), U("Then me.")],
@@ -733,19 +852,22 @@ def main():
     expected = {"conversations": CONVERSATIONS,
                 "prompt_completions": {k: {"prompt": p, "completion": c} for k, (p, c) in PROMPT_COMPLETIONS.items()},
                 "families": [], "recognition": []}
-    pairings = [(family, spec["tokenizer"]) for family, spec in FAMILIES.items()] + EXTRA_PAIRINGS
-    for family, tokenizer_name in pairings:
+    pairings = [(family, spec["tokenizer"], spec.get("kwargs", {}), spec.get("only", list(CONVERSATIONS)))
+                for family, spec in FAMILIES.items()]
+    for family, tokenizer_name, kwargs, only in pairings + EXTRA_PAIRINGS:
         spec = FAMILIES[family]
-        if tokenizer_name == spec["tokenizer"]:
+        if (family, tokenizer_name, kwargs, only) in pairings:
             write_folder(family, {"tokenizer_config.json": config(tokenizers[tokenizer_name], spec["template"],
                                                                   spec["bos"], spec["eos"])})
         hf = hf_tokenizer(paths[tokenizer_name], spec["bos"], spec["eos"])
         # transformers adds a bos/eos missing from the vocabulary; the pairing must not need that.
         assert len(hf) == tokenizers[tokenizer_name].get_vocab_size(with_added_tokens=True), (family, tokenizer_name)
-        kwargs = spec.get("kwargs", {})
         entry = {"family": family, "tokenizer": tokenizer_name, "bos": spec["bos"], "eos": spec["eos"],
-                 "date_string": kwargs.get("date_string"), "cases": {}, "prompt_completion": {}}
+                 "date_string": kwargs.get("date_string"), "enable_thinking": kwargs.get("enable_thinking"),
+                 "cases": {}, "prompt_completion": {}}
         for name, messages in CONVERSATIONS.items():
+            if name not in only:
+                continue
             cases = [render_case(hf, family, spec["template"], messages, g, kwargs) for g in (False, True)]
             # One entry when add_generation_prompt changes nothing (Llama 2, Mistral, errors).
             entry["cases"][name] = cases[:1] if cases[0] == cases[1] else cases
