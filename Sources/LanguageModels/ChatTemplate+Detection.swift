@@ -116,7 +116,7 @@ extension ChatTemplate {
         if has("<|im_start|>", "<|im_end|>") {
             // Refuse what the format does not do: thinking blocks (Qwen3, QwQ), trimming, an eos after turns.
             guard !hasAny("<think>", "reasoning_content", "|trim", "eos_token"),
-                  has("'<|im_start|>'+message['role']+'\\n'+message['content']+'<|im_end|>'",
+                  has("'<|im_start|>'+message['role']+'\\n'+message['content']+'<|im_end|>",
                       "'<|im_start|>assistant\\n'") else { return nil }
             // Qwen2 writes its default system prompt inside the message loop, Qwen2.5 before it; for a non-empty
             // conversation (the only kind transformers accepts) both render the same.
@@ -175,9 +175,33 @@ extension ChatTemplate {
     }
 
     /// The template without formatting: whitespace and trim markers (`{%-`, `-}}`) go, comments go, string
-    /// literals are kept verbatim but always quoted with `'` (a newline or tab inside one written as `\n`, `\t`),
+    /// literals are kept verbatim but always quoted with `'` (a newline or tab inside one written as `\n`, `\t`;
+    /// concatenated literals merged),
     /// `message.role`/`message.content` are spelled `message['role']`/`message['content']`, and `.strip()`
     /// (Python's, the same function as Jinja's `trim`) is spelled `|trim`.
+    /// Where the next literal starts when the literal that ended before `index` is followed by `+ '…'` (and that
+    /// literal is not itself filtered, indexed or called, which would bind tighter than `+`).
+    private static func concatenatedLiteral(after index: Int, in characters: [Character]) -> Int? {
+        var position = index
+        func skipWhitespace() { while position < characters.count, characters[position].isWhitespace { position += 1 } }
+        skipWhitespace()
+        guard position < characters.count, characters[position] == "+" else { return nil }
+        position += 1
+        skipWhitespace()
+        guard position < characters.count, characters[position] == "'" || characters[position] == "\"" else {
+            return nil
+        }
+        let start = position, quote = characters[position]
+        position += 1
+        while position < characters.count, characters[position] != quote {
+            position += characters[position] == "\\" ? 2 : 1
+        }
+        position += 1
+        skipWhitespace()
+        if position < characters.count, "|.[".contains(characters[position]) { return nil }
+        return start
+    }
+
     static func fingerprint(_ template: String) -> String {
         let characters = Array(template)
         var output = ""
@@ -210,26 +234,32 @@ extension ChatTemplate {
             if character.isWhitespace {
                 index += 1
             } else if character == "'" || character == "\"" {
-                // A string literal: copied verbatim, re-quoted with '.
+                // A string literal: copied verbatim, re-quoted with '; `'a' + 'b'` is written as `'ab'`.
                 output.append("'")
+                var quote = character
                 index += 1
-                while index < characters.count, characters[index] != character {
-                    if characters[index] == "\\", let escaped = at(1) {
-                        output.append("\\")
-                        output.append(escaped)
-                        index += 2
-                        continue
-                    }
-                    switch characters[index] {
-                    case "'": output.append("\\'")
-                    case "\n": output.append("\\n")
-                    case "\t": output.append("\\t")
-                    default: output.append(characters[index])
+                while true {
+                    while index < characters.count, characters[index] != quote {
+                        if characters[index] == "\\", let escaped = at(1) {
+                            output.append("\\")
+                            output.append(escaped)
+                            index += 2
+                            continue
+                        }
+                        switch characters[index] {
+                        case "'": output.append("\\'")
+                        case "\n": output.append("\\n")
+                        case "\t": output.append("\\t")
+                        default: output.append(characters[index])
+                        }
+                        index += 1
                     }
                     index += 1
+                    guard let next = ChatTemplate.concatenatedLiteral(after: index, in: characters) else { break }
+                    quote = characters[next]
+                    index = next + 1
                 }
                 output.append("'")
-                index += 1
             } else if (character == "-" || character == "+"), let next = at(1), let after = at(2),
                       (next == "}" || next == "%") && after == "}" {
                 index += 1

@@ -7,7 +7,7 @@ public struct RenderedChat: Equatable, Sendable {
     /// For each assistant message, in order, the UTF-8 byte range of `text` holding its content and the turn
     /// terminator (`<|im_end|>`, `<|eot_id|>`, `</s>`, `<end_of_turn>`). Where the family puts a space between the
     /// prompt and the content (`llama2`, `mistral`, `hh`), the range starts at that space, because tokenizers
-    /// fold it into the content's first token.
+    /// fold it into the content's first token; for `qwen3` it includes the `<think>` block the template writes.
     public let assistantRanges: [Range<Int>]
     /// The index in the input messages of the assistant message behind each of `assistantRanges`.
     public let assistantMessageIndices: [Int]

@@ -252,7 +252,8 @@ final class ChatTemplateTests: XCTestCase {
     /// variants differ by the spaces around `[INST]`, so fingerprints must keep literal whitespace.
     func testFingerprintKeepsLiteralWhitespaceAndIgnoresLayout() throws {
         XCTAssertEqual(ChatTemplate.fingerprint("{%- if x -%}\n  {{ 'a b' + \"c\" }}\n{% endif %}"),
-                       "{%ifx%}{{'a b'+'c'}}{%endif%}")
+                       "{%ifx%}{{'a bc'}}{%endif%}")
+        XCTAssertEqual(ChatTemplate.fingerprint("{{ x + 'a' + 'b' | trim + \"c\" + y }}"), "{{x+'a'+'b'|trim+'c'+y}}")
         XCTAssertEqual(ChatTemplate.fingerprint("{# a comment #}{{ message.content | trim }}"),
                        "{{message['content']|trim}}")
         // A real newline inside a literal and the escape `\n` are the same text; `.strip()` is `trim`.
@@ -270,6 +271,9 @@ final class ChatTemplateTests: XCTestCase {
             + "'<|im_end|>' + '\\n'}}{% endfor %}"
             + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
         XCTAssertEqual(try ChatTemplate(recognizing: chatML).name, "chatml")
+        let joined = chatML.replacingOccurrences(of: "'<|im_end|>' + '\\n'", with: "'<|im_end|>\\n'")
+        XCTAssertNotEqual(joined, chatML)
+        XCTAssertEqual(try ChatTemplate(recognizing: joined).name, "chatml", "one literal or two is the same text")
         let withEos = chatML.replacingOccurrences(of: "{% endif %}", with: "{% else %}{{ eos_token }}{% endif %}")
         XCTAssertThrowsError(try ChatTemplate(recognizing: withEos, source: "x")) { error in
             XCTAssertTrue(String(describing: error).contains("The chat template in x is not recognised"), "\(error)")
