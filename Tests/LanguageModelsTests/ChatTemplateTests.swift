@@ -274,6 +274,15 @@ final class ChatTemplateTests: XCTestCase {
         let joined = chatML.replacingOccurrences(of: "'<|im_end|>' + '\\n'", with: "'<|im_end|>\\n'")
         XCTAssertNotEqual(joined, chatML)
         XCTAssertEqual(try ChatTemplate(recognizing: joined).name, "chatml", "one literal or two is the same text")
+        // A ChatML fine-tune with its own default system prompt (SmolLM2's layout) keeps that prompt.
+        let defaultSystem = "{% if loop.first and messages[0]['role'] != 'system' %}"
+            + "{{ '<|im_start|>system\\nYou are SmolLM.<|im_end|>\\n' }}{% endif %}"
+        let smol = chatML.replacingOccurrences(of: "{% for message in messages %}",
+                                               with: "{% for message in messages %}" + defaultSystem)
+        let user = [ChatMessage(role: "user", content: "Hi")]
+        XCTAssertEqual(try ChatTemplate(recognizing: smol).render(user, addGenerationPrompt: true).text,
+                       "<|im_start|>system\nYou are SmolLM.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                        + "<|im_start|>assistant\n")
         let withEos = chatML.replacingOccurrences(of: "{% endif %}", with: "{% else %}{{ eos_token }}{% endif %}")
         XCTAssertThrowsError(try ChatTemplate(recognizing: withEos, source: "x")) { error in
             XCTAssertTrue(String(describing: error).contains("The chat template in x is not recognised"), "\(error)")
