@@ -85,16 +85,38 @@ extension ChatTemplate {
         func has(_ pieces: String...) -> Bool { pieces.allSatisfy { print.contains($0) } }
         func hasAny(_ pieces: String...) -> Bool { pieces.contains { print.contains($0) } }
 
+        if has("<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "Cutting Knowledge Date: December 2023") {
+            // Llama 3.1+ text models; the vision models' template does not trim content and handles images.
+            guard !hasAny("image", "eos_token"),
+                  has("'Today Date: '+date_string+'\\n\\n'", "system_message=messages[0]['content']|trim",
+                      "message['content']|trim+'<|eot_id|>'",
+                      "'<|start_header_id|>assistant<|end_header_id|>\\n\\n'") else { return nil }
+            if has("strftime_now") { return .llama31(fixedDate: nil) }
+            guard let start = print.range(of: "{%setdate_string='"),
+                  let end = print[start.upperBound...].firstIndex(of: "'") else { return nil }
+            return .llama31(fixedDate: String(print[start.upperBound..<end]))
+        }
         if has("<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>") {
             guard !hasAny("Cutting Knowledge", "ipython", "tools", "eos_token"),
                   has("bos_token", "message['content']|trim+'<|eot_id|>'",
                       "'<|start_header_id|>assistant<|end_header_id|>\\n\\n'") else { return nil }
             return .llama3
         }
+        if has("<|im_start|>", "<|im_end|>", "<think>", "ns.last_query_index") {
+            // Qwen3 (hybrid thinking): recognised by its assistant rendering and its generation prompt.
+            let assistant = "'\\n<think>\\n'+reasoning_content.strip('\\n')+'\\n</think>\\n\\n'+content.lstrip('\\n')"
+            let split = "content.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n')"
+            let prompt = "{%ifadd_generation_prompt%}{{'<|im_start|>assistant\\n'}}{%ifenable_thinkingisdefinedand"
+                + "enable_thinkingisfalse%}{{'<think>\\n\\n</think>\\n\\n'}}{%endif%}{%endif%}"
+            let turns = "(message['role']=='user')or(message['role']=='system'andnotloop.first)"
+            guard has(assistant, split, prompt, turns),
+                  !hasAny("eos_token", "|trim") else { return nil }
+            return .qwen3
+        }
         if has("<|im_start|>", "<|im_end|>") {
             // Refuse what the format does not do: thinking blocks (Qwen3, QwQ), trimming, an eos after turns.
             guard !hasAny("<think>", "reasoning_content", "|trim", "eos_token"),
-                  has("'<|im_start|>'+message['role']+'\\n'+message['content']+'<|im_end|>'",
+                  has("'<|im_start|>'+message['role']+'\\n'+message['content']+'<|im_end|>",
                       "'<|im_start|>assistant\\n'") else { return nil }
             // Qwen2 writes its default system prompt inside the message loop, Qwen2.5 before it; for a non-empty
             // conversation (the only kind transformers accepts) both render the same.
@@ -127,6 +149,9 @@ extension ChatTemplate {
             if has("'[INST]'+system_message", "loop.lastandsystem_messageisdefined", "message['content']+eos_token") {
                 return .mistral(.nemo)
             }
+            if !hasAny("system"), has("'[INST] '+message['content']+' [/INST]'", "{{message['content']+eos_token}}") {
+                return .mistral(.legacy)
+            }
             return nil
         }
         if has("Human: ", "Assistant:") { return .humanAssistant }
@@ -150,9 +175,33 @@ extension ChatTemplate {
     }
 
     /// The template without formatting: whitespace and trim markers (`{%-`, `-}}`) go, comments go, string
-    /// literals are kept verbatim but always quoted with `'` (a newline or tab inside one written as `\n`, `\t`),
+    /// literals are kept verbatim but always quoted with `'` (a newline or tab inside one written as `\n`, `\t`;
+    /// concatenated literals merged),
     /// `message.role`/`message.content` are spelled `message['role']`/`message['content']`, and `.strip()`
     /// (Python's, the same function as Jinja's `trim`) is spelled `|trim`.
+    /// Where the next literal starts when the literal that ended before `index` is followed by `+ '…'` (and that
+    /// literal is not itself filtered, indexed or called, which would bind tighter than `+`).
+    private static func concatenatedLiteral(after index: Int, in characters: [Character]) -> Int? {
+        var position = index
+        func skipWhitespace() { while position < characters.count, characters[position].isWhitespace { position += 1 } }
+        skipWhitespace()
+        guard position < characters.count, characters[position] == "+" else { return nil }
+        position += 1
+        skipWhitespace()
+        guard position < characters.count, characters[position] == "'" || characters[position] == "\"" else {
+            return nil
+        }
+        let start = position, quote = characters[position]
+        position += 1
+        while position < characters.count, characters[position] != quote {
+            position += characters[position] == "\\" ? 2 : 1
+        }
+        position += 1
+        skipWhitespace()
+        if position < characters.count, "|.[".contains(characters[position]) { return nil }
+        return start
+    }
+
     static func fingerprint(_ template: String) -> String {
         let characters = Array(template)
         var output = ""
@@ -185,26 +234,32 @@ extension ChatTemplate {
             if character.isWhitespace {
                 index += 1
             } else if character == "'" || character == "\"" {
-                // A string literal: copied verbatim, re-quoted with '.
+                // A string literal: copied verbatim, re-quoted with '; `'a' + 'b'` is written as `'ab'`.
                 output.append("'")
+                var quote = character
                 index += 1
-                while index < characters.count, characters[index] != character {
-                    if characters[index] == "\\", let escaped = at(1) {
-                        output.append("\\")
-                        output.append(escaped)
-                        index += 2
-                        continue
-                    }
-                    switch characters[index] {
-                    case "'": output.append("\\'")
-                    case "\n": output.append("\\n")
-                    case "\t": output.append("\\t")
-                    default: output.append(characters[index])
+                while true {
+                    while index < characters.count, characters[index] != quote {
+                        if characters[index] == "\\", let escaped = at(1) {
+                            output.append("\\")
+                            output.append(escaped)
+                            index += 2
+                            continue
+                        }
+                        switch characters[index] {
+                        case "'": output.append("\\'")
+                        case "\n": output.append("\\n")
+                        case "\t": output.append("\\t")
+                        default: output.append(characters[index])
+                        }
+                        index += 1
                     }
                     index += 1
+                    guard let next = ChatTemplate.concatenatedLiteral(after: index, in: characters) else { break }
+                    quote = characters[next]
+                    index = next + 1
                 }
                 output.append("'")
-                index += 1
             } else if (character == "-" || character == "+"), let next = at(1), let after = at(2),
                       (next == "}" || next == "%") && after == "}" {
                 index += 1
@@ -223,48 +278,48 @@ extension ChatTemplate {
             .replacingOccurrences(of: "message.role", with: "message['role']")
             .replacingOccurrences(of: ".strip()", with: "|trim")
     }
-}
 
-/// The parts of a `tokenizer_config.json` a chat template needs.
-struct TokenizerConfiguration {
-    var source: String
-    var chatTemplate: String?
-    var bosToken: String?
-    var eosToken: String?
+    /// The parts of a `tokenizer_config.json` a chat template needs.
+    struct TokenizerConfiguration {
+        var source: String
+        var chatTemplate: String?
+        var bosToken: String?
+        var eosToken: String?
 
-    init(data: Data, source: String) throws {
-        self.source = source
-        let object: [String: Any]
-        do {
-            guard let parsed = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ChatTemplateError.unreadableConfiguration(path: source, reason: "the JSON is not an object")
-            }
-            object = parsed
-        } catch let error as ChatTemplateError {
-            throw error
-        } catch {
-            throw ChatTemplateError.unreadableConfiguration(path: source, reason: "invalid JSON (\(error))")
-        }
-        func tokenText(_ key: String) -> String? {
-            if let text = object[key] as? String { return text }
-            return (object[key] as? [String: Any])?["content"] as? String
-        }
-        bosToken = tokenText("bos_token")
-        eosToken = tokenText("eos_token")
-        switch object["chat_template"] {
-        case let template as String:
-            chatTemplate = template
-        case let named as [[String: Any]]:
-            // transformers' list form: [{"name": "default", "template": "…"}, {"name": "tool_use", …}].
-            let templates = named.compactMap { entry -> (String, String)? in
-                guard let name = entry["name"] as? String, let template = entry["template"] as? String else {
-                    return nil
+        init(data: Data, source: String) throws {
+            self.source = source
+            let object: [String: Any]
+            do {
+                guard let parsed = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                    throw ChatTemplateError.unreadableConfiguration(path: source, reason: "the JSON is not an object")
                 }
-                return (name, template)
+                object = parsed
+            } catch let error as ChatTemplateError {
+                throw error
+            } catch {
+                throw ChatTemplateError.unreadableConfiguration(path: source, reason: "invalid JSON (\(error))")
             }
-            chatTemplate = templates.first { $0.0 == "default" }?.1 ?? (templates.count == 1 ? templates[0].1 : nil)
-        default:
-            chatTemplate = nil
+            func tokenText(_ key: String) -> String? {
+                if let text = object[key] as? String { return text }
+                return (object[key] as? [String: Any])?["content"] as? String
+            }
+            bosToken = tokenText("bos_token")
+            eosToken = tokenText("eos_token")
+            switch object["chat_template"] {
+            case let template as String:
+                chatTemplate = template
+            case let named as [[String: Any]]:
+                // transformers' list form: [{"name": "default", "template": "…"}, {"name": "tool_use", …}].
+                let templates = named.compactMap { entry -> (String, String)? in
+                    guard let name = entry["name"] as? String, let template = entry["template"] as? String else {
+                        return nil
+                    }
+                    return (name, template)
+                }
+                chatTemplate = templates.first { $0.0 == "default" }?.1 ?? (templates.count == 1 ? templates[0].1 : nil)
+            default:
+                chatTemplate = nil
+            }
         }
     }
 }

@@ -50,10 +50,11 @@ extension ChatTemplate {
     ///
     /// Fast path: the text is cut at the assistant spans' boundaries and each piece tokenized on its own, which
     /// gives the mask directly. Tokenizing pieces can differ from tokenizing the whole text when a token would
-    /// straddle a cut (e.g. `"\n\n"` across `assistant\n|\nHi`, or a SentencePiece `▁` prefix added at the start
-    /// of a piece), so the pieces are checked against the whole text. When they differ, the whole text's ids are
-    /// kept and each cut is located by tokenizing the text before it: the ids agree up to the cut, and a token
-    /// straddling it is counted as assistant, which is transformers' overlap rule.
+    /// straddle a cut (e.g. `"\n\n"` across `assistant\n|\nHi`) or a piece is treated as the start of the input
+    /// (SentencePiece's `▁` prefix), so the pieces are checked against the whole text. When they differ, the whole
+    /// text's ids are kept and each cut is located by tokenizing the text from the nearest special token before
+    /// it (tokenization restarts at every added token, so those ids agree with the whole text's up to the cut).
+    /// A token straddling a cut counts as assistant, which is transformers' overlap rule.
     func tokenize(_ chat: RenderedChat, tokenizer: Tokenizer) -> TokenizedChat {
         let bytes = Array(chat.text.utf8)
         let whole = tokenizer.encode(chat.text, addSpecialTokens: false)
@@ -72,33 +73,98 @@ extension ChatTemplate {
         }
         if ids == whole { return TokenizedChat(ids: ids, mask: mask, piecesMatchWholeText: true) }
 
+        let spans = chat.assistantRanges.filter { !$0.isEmpty }
+        let boundaries = spans.flatMap { [Boundary(byte: $0.lowerBound, isEnd: false),
+                                          Boundary(byte: $0.upperBound, isEnd: true)] }
+        let indices = locate(boundaries, in: bytes, whole: whole, tokenizer: tokenizer)
         mask = Array(repeating: false, count: whole.count)
-        for range in chat.assistantRanges where !range.isEmpty {
-            let start = tokenIndex(ofCut: range.lowerBound, in: bytes, whole: whole, tokenizer: tokenizer, isEnd: false)
-            let end = tokenIndex(ofCut: range.upperBound, in: bytes, whole: whole, tokenizer: tokenizer, isEnd: true)
+        for span in 0..<spans.count {
+            let (start, end) = (indices[2 * span], indices[2 * span + 1])
             for index in start..<max(start, end) { mask[index] = true }
         }
         return TokenizedChat(ids: whole, mask: mask, piecesMatchWholeText: false)
     }
 
-    /// The number of tokens of `whole` before byte `cut`; a token straddling the cut counts as after it for a
-    /// span start and before it for a span end, so it is inside the span either way.
-    private func tokenIndex(ofCut cut: Int, in bytes: [UInt8], whole: [Int], tokenizer: Tokenizer,
-                            isEnd: Bool) -> Int {
-        if cut == 0 { return 0 }
-        if cut == bytes.count { return whole.count }
-        let prefix = tokenizer.encode(String(decoding: bytes[..<cut], as: UTF8.self), addSpecialTokens: false)
-        var common = 0
-        while common < prefix.count, common < whole.count, prefix[common] == whole[common] { common += 1 }
-        if common == prefix.count { return common }
-        return isEnd ? min(common + 1, whole.count) : common
+    /// A span boundary to locate among the whole text's tokens.
+    private struct Boundary {
+        var byte: Int
+        /// A token straddling an end boundary is inside the span, so it counts as before the boundary.
+        var isEnd: Bool
     }
-}
 
-/// Token ids of a rendered conversation with its assistant mask.
-struct TokenizedChat: Equatable {
-    var ids: [Int]
-    var mask: [Bool]
-    /// Whether tokenizing the pieces between span boundaries gave exactly the whole text's ids (the fast path).
-    var piecesMatchWholeText: Bool
+    /// The number of tokens of `whole` before each boundary (sorted by byte).
+    ///
+    /// Walks the text once, keeping an anchor: a special token of the format whose token index is verified. Each
+    /// boundary is located by tokenizing from the anchor to it; the ids agree with `whole` up to the boundary,
+    /// or up to a token straddling it. A later special token becomes the anchor when the ids up to it agree and
+    /// it is the next id, so every stretch of text is tokenized about twice in all.
+    private func locate(_ boundaries: [Boundary], in bytes: [UInt8], whole: [Int], tokenizer: Tokenizer) -> [Int] {
+        enum Event { case boundary(Int), anchor(id: Int) }
+        var events: [(byte: Int, order: Int, event: Event)] = boundaries.enumerated().map {
+            ($0.element.byte, 0, .boundary($0.offset))
+        }
+        for (byte, id) in specialTokenOccurrences(in: bytes, tokenizer: tokenizer) {
+            events.append((byte, 1, .anchor(id: id)))
+        }
+        events.sort { ($0.byte, $0.order) < ($1.byte, $1.order) }
+
+        var anchorByte = 0, anchorToken = 0
+        var indices = Array(repeating: 0, count: boundaries.count)
+        for (byte, _, event) in events {
+            let window = byte > anchorByte
+                ? tokenizer.encode(String(decoding: bytes[anchorByte..<byte], as: UTF8.self), addSpecialTokens: false)
+                : []
+            var common = 0
+            while common < window.count, anchorToken + common < whole.count,
+                  window[common] == whole[anchorToken + common] { common += 1 }
+            let clean = common == window.count
+            switch event {
+            case let .boundary(position):
+                let straddling = !clean && boundaries[position].isEnd && anchorToken + common < whole.count
+                indices[position] = anchorToken + common + (straddling ? 1 : 0)
+            case let .anchor(id):
+                if clean, anchorToken + common < whole.count, whole[anchorToken + common] == id {
+                    anchorByte = byte
+                    anchorToken += common
+                }
+            }
+        }
+        return indices
+    }
+
+    /// Byte offsets and ids of the format's own special tokens (`<|im_start|>`, `</s>`, …) in the text, where the
+    /// tokenizer has them as plain added tokens (no stripping or word rules that would move their boundaries).
+    private func specialTokenOccurrences(in bytes: [UInt8], tokenizer: Tokenizer) -> [(Int, Int)] {
+        let structural: Set<String>
+        switch format {
+        case .chatML, .qwen3: structural = ["<|im_start|>", "<|im_end|>"]
+        case .llama3, .llama31: structural = [bosToken, "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+        case .llama2, .mistral: structural = [bosToken, eosToken]
+        case .gemma: structural = [bosToken, "<start_of_turn>", "<end_of_turn>"]
+        case .humanAssistant: structural = []
+        }
+        var found: [(Int, Int)] = []
+        for token in tokenizer.addedTokens where structural.contains(token.content)
+            && !token.leftStrip && !token.rightStrip && !token.singleWord {
+            let pattern = Array(token.content.utf8)
+            var start = 0
+            while start + pattern.count <= bytes.count {
+                if bytes[start..<(start + pattern.count)].elementsEqual(pattern) {
+                    found.append((start, token.id))
+                    start += pattern.count
+                } else {
+                    start += 1
+                }
+            }
+        }
+        return found
+    }
+
+    /// Token ids of a rendered conversation with its assistant mask.
+    struct TokenizedChat: Equatable {
+        var ids: [Int]
+        var mask: [Bool]
+        /// Whether tokenizing the pieces between span boundaries gave exactly the whole text's ids (the fast path).
+        var piecesMatchWholeText: Bool
+    }
 }

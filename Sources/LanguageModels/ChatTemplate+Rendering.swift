@@ -7,7 +7,7 @@ public struct RenderedChat: Equatable, Sendable {
     /// For each assistant message, in order, the UTF-8 byte range of `text` holding its content and the turn
     /// terminator (`<|im_end|>`, `<|eot_id|>`, `</s>`, `<end_of_turn>`). Where the family puts a space between the
     /// prompt and the content (`llama2`, `mistral`, `hh`), the range starts at that space, because tokenizers
-    /// fold it into the content's first token.
+    /// fold it into the content's first token; for `qwen3` it includes the `<think>` block the template writes.
     public let assistantRanges: [Range<Int>]
     /// The index in the input messages of the assistant message behind each of `assistantRanges`.
     public let assistantMessageIndices: [Int]
@@ -34,13 +34,18 @@ extension ChatTemplate {
         var output = RenderBuffer()
         switch format {
         case let .chatML(style): try renderChatML(messages, style: style, into: &output)
+        case .qwen3: try renderQwen3(messages, into: &output)
         case .llama3: renderLlama3(messages, into: &output)
+        case let .llama31(fixedDate): renderLlama31(messages, date: dateString ?? fixedDate ?? today(), into: &output)
         case .llama2: try renderLlama2(messages, into: &output)
         case let .mistral(style): try renderMistral(messages, style: style, into: &output)
         case let .gemma(folds): try renderGemma(messages, foldsSystemMessage: folds, into: &output)
         case .humanAssistant: try renderHumanAssistant(messages, into: &output)
         }
-        if addGenerationPrompt { output.append(generationPrompt) }
+        if addGenerationPrompt {
+            output.append(generationPrompt)
+            if format == .qwen3 && !enableThinking { output.append("<think>\n\n</think>\n\n") }
+        }
         return RenderedChat(text: output.text, assistantRanges: output.assistantRanges,
                             assistantMessageIndices: output.assistantMessageIndices)
     }
@@ -48,8 +53,8 @@ extension ChatTemplate {
     /// The text `addGenerationPrompt` appends ("" for formats without one).
     var generationPrompt: String {
         switch format {
-        case .chatML: return "<|im_start|>assistant\n"
-        case .llama3: return "<|start_header_id|>assistant<|end_header_id|>\n\n"
+        case .chatML, .qwen3: return "<|im_start|>assistant\n"
+        case .llama3, .llama31: return "<|start_header_id|>assistant<|end_header_id|>\n\n"
         case .llama2, .mistral: return ""
         case .gemma: return "<start_of_turn>model\n"
         case .humanAssistant: return "\n\nAssistant:"
@@ -64,14 +69,7 @@ extension ChatTemplate {
         }
         for (index, message) in messages.enumerated() {
             if style.rendersToolResponses && !["system", "user", "assistant"].contains(message.role) {
-                guard message.role == "tool" else {
-                    throw invalid(index, message, "Qwen2.5's template renders only system, user, assistant and tool "
-                                  + "messages and would drop this one")
-                }
-                // Consecutive tool results share one user turn.
-                if index == 0 || messages[index - 1].role != "tool" { output.append("<|im_start|>user") }
-                output.append("\n<tool_response>\n" + message.content + "\n</tool_response>")
-                if index == messages.count - 1 || messages[index + 1].role != "tool" { output.append("<|im_end|>\n") }
+                try appendToolResponse(messages, index, into: &output)
                 continue
             }
             output.append("<|im_start|>" + message.role + "\n")
@@ -84,17 +82,99 @@ extension ChatTemplate {
         }
     }
 
+    private func renderQwen3(_ messages: [ChatMessage], into output: inout RenderBuffer) throws {
+        if messages[0].role == "system" { output.append("<|im_start|>system\n" + messages[0].content + "<|im_end|>\n") }
+        // The last real user query (not a wrapped tool response); turns after it keep their reasoning.
+        let lastQuery = messages.lastIndex {
+            $0.role == "user" && !(Self.utf8($0.content, startsWith: "<tool_response>")
+                && Self.utf8($0.content, endsWith: "</tool_response>"))
+        } ?? messages.count - 1
+        for (index, message) in messages.enumerated() {
+            switch message.role {
+            case "user", "system":
+                if index > 0 || message.role == "user" {
+                    output.append("<|im_start|>" + message.role + "\n" + message.content + "<|im_end|>\n")
+                }
+            case "assistant":
+                var content = message.content
+                var reasoning = ""
+                let parts = Self.pythonSplit(content, "</think>")
+                if parts.count > 1 {
+                    reasoning = Self.strip(parts[0], "\n", leading: false)
+                    reasoning = Self.strip(Self.pythonSplit(reasoning, "<think>").last ?? "", "\n", trailing: false)
+                    content = Self.strip(parts[parts.count - 1], "\n", trailing: false)
+                }
+                var body = content
+                if index > lastQuery && (index == messages.count - 1 || !reasoning.isEmpty) {
+                    body = "<think>\n" + Self.strip(reasoning, "\n") + "\n</think>\n\n"
+                        + Self.strip(content, "\n", trailing: false)
+                }
+                output.append("<|im_start|>assistant\n")
+                output.appendAssistant(body + "<|im_end|>", messageIndex: index)
+                output.append("\n")
+            case "tool":
+                try appendToolResponse(messages, index, into: &output)
+            default:
+                throw invalid(index, message, "Qwen's template renders only system, user, assistant and tool messages "
+                              + "and would drop this one")
+            }
+        }
+    }
+
+    /// Qwen2.5/Qwen3 tool results: consecutive `tool` messages share one user turn of `<tool_response>` blocks.
+    private func appendToolResponse(_ messages: [ChatMessage], _ index: Int, into output: inout RenderBuffer) throws {
+        let message = messages[index]
+        guard message.role == "tool" else {
+            throw invalid(index, message, "Qwen's template renders only system, user, assistant and tool messages "
+                          + "and would drop this one")
+        }
+        if index == 0 || messages[index - 1].role != "tool" { output.append("<|im_start|>user") }
+        output.append("\n<tool_response>\n" + message.content + "\n</tool_response>")
+        if index == messages.count - 1 || messages[index + 1].role != "tool" { output.append("<|im_end|>\n") }
+    }
+
     private func renderLlama3(_ messages: [ChatMessage], into output: inout RenderBuffer) {
         for (index, message) in messages.enumerated() {
             if index == 0 { output.append(bosToken) }
             output.append("<|start_header_id|>" + message.role + "<|end_header_id|>\n\n")
-            let turn = jinjaTrim(message.content) + "<|eot_id|>"
+            let turn = ChatTemplate.jinjaTrim(message.content) + "<|eot_id|>"
             if message.role == "assistant" {
                 output.appendAssistant(turn, messageIndex: index)
             } else {
                 output.append(turn)
             }
         }
+    }
+
+    private func renderLlama31(_ messages: [ChatMessage], date: String, into output: inout RenderBuffer) {
+        let hasSystem = messages.first?.role == "system"
+        output.append(bosToken + "<|start_header_id|>system<|end_header_id|>\n\n")
+        output.append("Cutting Knowledge Date: December 2023\nToday Date: " + date + "\n\n")
+        output.append((hasSystem ? ChatTemplate.jinjaTrim(messages[0].content) : "") + "<|eot_id|>")
+        for (index, message) in messages.enumerated().dropFirst(hasSystem ? 1 : 0) {
+            if message.role == "tool" || message.role == "ipython" {
+                // The template writes `content | tojson` (a string is iterable in Jinja), so results are quoted.
+                output.append("<|start_header_id|>ipython<|end_header_id|>\n\n"
+                              + ChatTemplate.pythonJSONString(message.content) + "<|eot_id|>")
+                continue
+            }
+            output.append("<|start_header_id|>" + message.role + "<|end_header_id|>\n\n")
+            let turn = ChatTemplate.jinjaTrim(message.content) + "<|eot_id|>"
+            if message.role == "assistant" {
+                output.appendAssistant(turn, messageIndex: index)
+            } else {
+                output.append(turn)
+            }
+        }
+    }
+
+    /// Today's date as `strftime("%d %b %Y")` writes it in transformers (local time, English month).
+    private func today() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone.current
+        formatter.dateFormat = "dd MMM yyyy"
+        return formatter.string(from: Date())
     }
 
     private func renderLlama2(_ messages: [ChatMessage], into output: inout RenderBuffer) throws {
@@ -106,15 +186,19 @@ extension ChatTemplate {
                 content = "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + content
             }
             if message.role == "user" {
-                output.append(bosToken + "[INST] " + jinjaTrim(content) + " [/INST]")
+                output.append(bosToken + "[INST] " + ChatTemplate.jinjaTrim(content) + " [/INST]")
             } else {
-                output.appendAssistant(" " + jinjaTrim(content) + " " + eosToken, messageIndex: index)
+                output.appendAssistant(" " + ChatTemplate.jinjaTrim(content) + " " + eosToken, messageIndex: index)
             }
         }
     }
 
     private func renderMistral(_ messages: [ChatMessage], style: MistralStyle,
                                into output: inout RenderBuffer) throws {
+        if !style.acceptsSystemMessage, let first = messages.first, first.role == "system" {
+            throw invalid(0, first, "this Mistral template has no system role; merge the system text into the "
+                          + "first user message, or use --chat-template mistral")
+        }
         let (system, turns) = splitSystemMessage(messages)
         try checkAlternation(turns)
         output.append(bosToken)
@@ -126,7 +210,7 @@ extension ChatTemplate {
                 let system = carriesSystem ? system.map { $0 + "\n\n" } ?? "" : ""
                 output.append(style.open + system + message.content + style.close)
             } else {
-                let content = style.trimsAssistant ? jinjaTrim(message.content) : message.content
+                let content = style.trimsAssistant ? ChatTemplate.jinjaTrim(message.content) : message.content
                 output.appendAssistant(style.assistantPrefix + content + eosToken, messageIndex: index)
             }
         }
@@ -145,7 +229,7 @@ extension ChatTemplate {
             let role = message.role == "assistant" ? "model" : message.role
             let prefix = position == 0 ? system.map { $0 + "\n\n" } ?? "" : ""
             output.append("<start_of_turn>" + role + "\n" + prefix)
-            let turn = jinjaTrim(message.content) + "<end_of_turn>"
+            let turn = ChatTemplate.jinjaTrim(message.content) + "<end_of_turn>"
             if message.role == "assistant" {
                 output.appendAssistant(turn, messageIndex: index)
             } else {
@@ -199,41 +283,24 @@ extension ChatTemplate {
     private func invalid(_ index: Int, _ message: ChatMessage, _ reason: String) -> ChatTemplateError {
         .invalidConversation(format: name, messageIndex: index, role: message.role, reason: reason)
     }
-}
 
-/// Jinja's `trim` filter and Python's `str.strip()`: removes Python whitespace (`str.isspace`) from both ends.
-func jinjaTrim(_ text: String) -> String {
-    let scalars = text.unicodeScalars
-    guard let first = scalars.firstIndex(where: { !isPythonWhitespace($0) }) else { return "" }
-    guard let last = scalars.lastIndex(where: { !isPythonWhitespace($0) }) else { return "" }
-    return String(scalars[first...last])
-}
+    /// Text under construction plus the byte ranges of its assistant spans.
+    struct RenderBuffer {
+        private(set) var text = ""
+        private(set) var byteCount = 0
+        private(set) var assistantRanges: [Range<Int>] = []
+        private(set) var assistantMessageIndices: [Int] = []
 
-private func isPythonWhitespace(_ scalar: Unicode.Scalar) -> Bool {
-    switch scalar.value {
-    case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
-        return true
-    default:
-        return false
-    }
-}
+        mutating func append(_ piece: String) {
+            text += piece
+            byteCount += piece.utf8.count
+        }
 
-/// Text under construction plus the byte ranges of its assistant spans.
-struct RenderBuffer {
-    private(set) var text = ""
-    private(set) var byteCount = 0
-    private(set) var assistantRanges: [Range<Int>] = []
-    private(set) var assistantMessageIndices: [Int] = []
-
-    mutating func append(_ piece: String) {
-        text += piece
-        byteCount += piece.utf8.count
-    }
-
-    mutating func appendAssistant(_ piece: String, messageIndex: Int) {
-        let start = byteCount
-        append(piece)
-        assistantRanges.append(start..<byteCount)
-        assistantMessageIndices.append(messageIndex)
+        mutating func appendAssistant(_ piece: String, messageIndex: Int) {
+            let start = byteCount
+            append(piece)
+            assistantRanges.append(start..<byteCount)
+            assistantMessageIndices.append(messageIndex)
+        }
     }
 }

@@ -24,7 +24,8 @@ public enum ChatTemplateError: Error, Equatable, CustomStringConvertible {
                 + "known families natively instead of running Jinja; pick the matching format with "
                 + "--chat-template NAME (in code: ChatTemplate(named:)), one of: \(known.joined(separator: ", "))."
         case let .missingTemplate(source, known):
-            return "\(source) has no chat_template (a base model, or a template kept elsewhere). Pick a format with "
+            return "\(source) has no chat_template (a base model, a template kept elsewhere, or a list of named "
+                + "templates without one named 'default'). Pick a format with "
                 + "--chat-template NAME (in code: ChatTemplate(named:)), one of: \(known.joined(separator: ", "))."
         case let .unreadableConfiguration(path, reason):
             return "Cannot read the chat template from '\(path)': \(reason). Check the path, or pick a format with "

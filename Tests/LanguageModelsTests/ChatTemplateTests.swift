@@ -21,6 +21,8 @@ final class ChatTemplateTests: XCTestCase {
     struct Family: Decodable {
         let family: String
         let tokenizer: String
+        let date_string: String?
+        let enable_thinking: Bool?
         let cases: [String: [Case]]
         let prompt_completion: [String: PromptCompletionCase]
     }
@@ -50,6 +52,11 @@ final class ChatTemplateTests: XCTestCase {
 
     func mask(_ bits: String) -> [Bool] { bits.map { $0 == "1" } }
 
+    /// The fixture's cases for addGenerationPrompt false and true; one case stands for both.
+    func withAndWithoutGenerationPrompt(_ cases: [Case]) -> [(Bool, Case)] {
+        Array(zip([false, true], cases.count == 1 ? [cases[0], cases[0]] : cases))
+    }
+
     // MARK: - Parity with transformers
 
     /// Every family recognised from its own template renders every conversation exactly like transformers, with the
@@ -58,11 +65,13 @@ final class ChatTemplateTests: XCTestCase {
         let expected = try loadExpected()
         var rendered = 0, rejected = 0
         for family in expected.families {
-            let chat = try template(family.family)
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
             XCTAssertEqual(chat.name, family.family, "recognised format of templates/\(family.family)")
             for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
                 let messages = try XCTUnwrap(expected.conversations[name])
-                for (generationPrompt, reference) in zip([false, true], cases) {
+                for (generationPrompt, reference) in withAndWithoutGenerationPrompt(cases) {
                     let label = "\(family.family) \(name) addGenerationPrompt=\(generationPrompt)"
                     if let error = reference.error {
                         XCTAssertThrowsError(try chat.render(messages, addGenerationPrompt: generationPrompt),
@@ -94,11 +103,14 @@ final class ChatTemplateTests: XCTestCase {
         let expected = try loadExpected()
         var checked = 0
         for family in expected.families {
-            let chat = try template(family.family)
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
                 let messages = try XCTUnwrap(expected.conversations[name])
-                for (generationPrompt, reference) in zip([false, true], cases) where reference.error == nil {
+                for (generationPrompt, reference) in withAndWithoutGenerationPrompt(cases)
+                    where reference.error == nil {
                     let label = "\(family.family)/\(family.tokenizer) \(name) addGenerationPrompt=\(generationPrompt)"
                     let (ids, assistantMask) = try chat.encode(messages, tokenizer: tokenizer,
                                                                addGenerationPrompt: generationPrompt)
@@ -118,11 +130,14 @@ final class ChatTemplateTests: XCTestCase {
         let expected = try loadExpected()
         var fast = 0, fallback = 0
         for family in expected.families {
-            let chat = try template(family.family)
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
                 let messages = try XCTUnwrap(expected.conversations[name])
-                for (generationPrompt, reference) in zip([false, true], cases) where reference.error == nil {
+                for (generationPrompt, reference) in withAndWithoutGenerationPrompt(cases)
+                    where reference.error == nil {
                     let label = "\(family.family)/\(family.tokenizer) \(name) addGenerationPrompt=\(generationPrompt)"
                     let rendered = try chat.render(messages, addGenerationPrompt: generationPrompt)
                     let tokenized = chat.tokenize(rendered, tokenizer: tokenizer)
@@ -144,7 +159,9 @@ final class ChatTemplateTests: XCTestCase {
     func testMaskedTokensDecodeToAssistantText() throws {
         let expected = try loadExpected()
         for family in expected.families where ["qwen2", "llama3", "gpt2"].contains(family.tokenizer) {
-            let chat = try template(family.family)
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, messages) in expected.conversations.sorted(by: { $0.key < $1.key }) where name != "whitespace" {
                 guard let rendered = try? chat.render(messages, addGenerationPrompt: false) else { continue }
@@ -162,7 +179,9 @@ final class ChatTemplateTests: XCTestCase {
         let expected = try loadExpected()
         var checked = 0
         for family in expected.families {
-            let chat = try template(family.family)
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
             let tokenizer = try tokenizer(family.tokenizer)
             for (name, reference) in family.prompt_completion.sorted(by: { $0.key < $1.key }) {
                 let example = try XCTUnwrap(expected.prompt_completions[name])
@@ -201,8 +220,8 @@ final class ChatTemplateTests: XCTestCase {
                         return XCTFail("\(case_.folder): expected unrecognizedTemplate, got \(message)")
                     }
                     XCTAssertTrue(source.hasSuffix("tokenizer_config.json"), message)
-                    let config = try? JSONSerialization.jsonObject(
-                        with: Data(contentsOf: folder.appendingPathComponent("tokenizer_config.json"))) as? [String: Any]
+                    let file = folder.appendingPathComponent("tokenizer_config.json")
+                    let config = try? JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
                     let template = config?["chat_template"] as? String ?? ""
                     XCTAssertEqual(beginning, String(template.prefix(80)).replacingOccurrences(of: "\n", with: "\\n")
                                    + "…", "the template's first 80 characters, newlines escaped")
@@ -233,20 +252,37 @@ final class ChatTemplateTests: XCTestCase {
     /// variants differ by the spaces around `[INST]`, so fingerprints must keep literal whitespace.
     func testFingerprintKeepsLiteralWhitespaceAndIgnoresLayout() throws {
         XCTAssertEqual(ChatTemplate.fingerprint("{%- if x -%}\n  {{ 'a b' + \"c\" }}\n{% endif %}"),
-                       "{%ifx%}{{'a b'+'c'}}{%endif%}")
+                       "{%ifx%}{{'a bc'}}{%endif%}")
+        XCTAssertEqual(ChatTemplate.fingerprint("{{ x + 'a' + 'b' | trim + \"c\" + y }}"), "{{x+'a'+'b'|trim+'c'+y}}")
         XCTAssertEqual(ChatTemplate.fingerprint("{# a comment #}{{ message.content | trim }}"),
                        "{{message['content']|trim}}")
         // A real newline inside a literal and the escape `\n` are the same text; `.strip()` is `trim`.
-        XCTAssertEqual(ChatTemplate.fingerprint("{{ 'a\n' + x.strip() }}"), ChatTemplate.fingerprint("{{'a\\n'+x|trim}}"))
+        XCTAssertEqual(ChatTemplate.fingerprint("{{ 'a\n' + x.strip() }}"),
+                       ChatTemplate.fingerprint("{{'a\\n'+x|trim}}"))
         // CodeLlama's copy of the Llama 2 template spells strip() as `| trim`.
-        let llama2 = try String(contentsOf: Self.fixtures.appendingPathComponent("templates/llama2/tokenizer_config.json"))
-        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(llama2.utf8)) as? [String: Any])
-        let codeLlama = try XCTUnwrap(config["chat_template"] as? String).replacingOccurrences(of: ".strip()", with: " | trim")
+        let llama2Folder = Self.fixtures.appendingPathComponent("templates/llama2")
+        let llama2 = try Data(contentsOf: llama2Folder.appendingPathComponent("tokenizer_config.json"))
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: llama2) as? [String: Any])
+        let codeLlama = try XCTUnwrap(config["chat_template"] as? String)
+            .replacingOccurrences(of: ".strip()", with: " | trim")
         XCTAssertEqual(try ChatTemplate(recognizing: codeLlama).name, "llama2")
         // Look-alikes that render differently are refused rather than guessed.
         let chatML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
-            + "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+            + "'<|im_end|>' + '\\n'}}{% endfor %}"
+            + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
         XCTAssertEqual(try ChatTemplate(recognizing: chatML).name, "chatml")
+        let joined = chatML.replacingOccurrences(of: "'<|im_end|>' + '\\n'", with: "'<|im_end|>\\n'")
+        XCTAssertNotEqual(joined, chatML)
+        XCTAssertEqual(try ChatTemplate(recognizing: joined).name, "chatml", "one literal or two is the same text")
+        // A ChatML fine-tune with its own default system prompt (SmolLM2's layout) keeps that prompt.
+        let defaultSystem = "{% if loop.first and messages[0]['role'] != 'system' %}"
+            + "{{ '<|im_start|>system\\nYou are SmolLM.<|im_end|>\\n' }}{% endif %}"
+        let smol = chatML.replacingOccurrences(of: "{% for message in messages %}",
+                                               with: "{% for message in messages %}" + defaultSystem)
+        let user = [ChatMessage(role: "user", content: "Hi")]
+        XCTAssertEqual(try ChatTemplate(recognizing: smol).render(user, addGenerationPrompt: true).text,
+                       "<|im_start|>system\nYou are SmolLM.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                        + "<|im_start|>assistant\n")
         let withEos = chatML.replacingOccurrences(of: "{% endif %}", with: "{% else %}{{ eos_token }}{% endif %}")
         XCTAssertThrowsError(try ChatTemplate(recognizing: withEos, source: "x")) { error in
             XCTAssertTrue(String(describing: error).contains("The chat template in x is not recognised"), "\(error)")
@@ -256,6 +292,7 @@ final class ChatTemplateTests: XCTestCase {
         XCTAssertEqual(try template("mistral").name, "mistral")
         XCTAssertEqual(try template("mistral-v1").name, "mistral-v1")
         XCTAssertEqual(try template("mistral-nemo").name, "mistral-nemo")
+        XCTAssertEqual(try template("mistral-legacy").name, "mistral-legacy")
         // The untrimmed v0.3 copy is recognised as Mistral v0.3 but keeps assistant padding, like its template.
         let untrimmed = try template("mistral-untrimmed")
         let messages = [ChatMessage(role: "user", content: "U"), ChatMessage(role: "assistant", content: "  A  ")]
@@ -272,6 +309,10 @@ final class ChatTemplateTests: XCTestCase {
             XCTAssertEqual(named.bosToken, recognised.bosToken, name)
         }
         XCTAssertEqual(try ChatTemplate(named: "Mistral_Nemo").name, "mistral-nemo")
+        XCTAssertEqual(try ChatTemplate(named: "Llama-3").name, "llama3")
+        XCTAssertEqual(try ChatTemplate(named: "qwen2_5").name, "qwen2.5")
+        XCTAssertEqual(try ChatTemplate(named: "gemma3").name, "gemma")
+        for (alias, name) in ChatTemplate.aliases { XCTAssertEqual(try ChatTemplate(named: alias).name, name, alias) }
         XCTAssertThrowsError(try ChatTemplate(named: "vicuna")) { error in
             XCTAssertEqual(error as? ChatTemplateError, .unknownName("vicuna", known: ChatTemplate.builtInNames))
             XCTAssertTrue(String(describing: error).contains("llama3"))
@@ -287,6 +328,17 @@ final class ChatTemplateTests: XCTestCase {
         XCTAssertEqual(custom.bosToken, "<|x|>")
         XCTAssertThrowsError(try ChatTemplate(tokenizerConfiguration: Data("[1]".utf8), source: "cfg.json")) { error in
             XCTAssertTrue(String(describing: error).contains("cfg.json"))
+        }
+        XCTAssertThrowsError(try ChatTemplate(tokenizerConfiguration: Data("{\"chat_template\": ".utf8))) { error in
+            guard case ChatTemplateError.unreadableConfiguration(let path, _) = error else {
+                return XCTFail("expected unreadableConfiguration, got \(error)")
+            }
+            XCTAssertEqual(path, "tokenizer_config.json")
+        }
+        let nowhere = Self.fixtures.appendingPathComponent("templates/does-not-exist")
+        XCTAssertThrowsError(try ChatTemplate(directory: nowhere)) { error in
+            XCTAssertTrue(String(describing: error).contains("neither tokenizer_config.json nor chat_template.jinja"),
+                          "\(error)")
         }
     }
 
@@ -313,6 +365,7 @@ final class ChatTemplateTests: XCTestCase {
         try assertInvalid("llama2", [user, assistant, system], index: 2, role: "system")
         try assertInvalid("mistral", [user, assistant, assistant], index: 2, role: "assistant")
         try assertInvalid("mistral-v1", [user, tool], index: 1, role: "tool")
+        try assertInvalid("mistral-legacy", [system, user], index: 0, role: "system")
         try assertInvalid("gemma", [system, assistant], index: 1, role: "assistant")
         try assertInvalid("gemma2", [system, user], index: 0, role: "system")
         try assertInvalid("hh", [system, user], index: 0, role: "system")
@@ -367,11 +420,79 @@ final class ChatTemplateTests: XCTestCase {
         XCTAssertEqual(masked, Array(masked.first!...masked.last!), "one contiguous span")
     }
 
+    /// The fallback (used when pieces do not tokenize like the whole text, as on SentencePiece vocabularies) locates
+    /// boundaries from the nearest special token; on long conversations it must agree with the slow definition:
+    /// tokenize everything before a boundary and count the ids shared with the whole text.
+    func testFallbackAgreesWithPrefixTokenizationOnLongConversations() throws {
+        let words = ["alpha", "beta", "\ngamma", "delta  ", "épsilon", "日本", "👍", "zeta.", "  eta", "</s>"]
+        var messages: [ChatMessage] = [ChatMessage(role: "system", content: "Stay on topic.")]
+        for turn in 0..<30 {
+            let user = (0..<(3 + turn % 5)).map { words[($0 * 7 + turn) % words.count] }.joined(separator: " ")
+            let answer = (0..<(2 + turn % 7)).map { words[($0 * 3 + turn * 5) % words.count] }.joined(separator: " ")
+            messages += [ChatMessage(role: "user", content: user), ChatMessage(role: "assistant", content: answer)]
+        }
+        let pairings = [("llama2", "sentencepiece"), ("mistral", "metaspace"), ("mistral-v1", "metaspace"),
+                        ("mistral-nemo", "metaspace"), ("gemma", "gemma"), ("chatml", "qwen2")]
+        for (format, tokenizerName) in pairings {
+            let chat = try ChatTemplate(named: format)
+            let tokenizer = try tokenizer(tokenizerName)
+            let rendered = try chat.render(messages, addGenerationPrompt: false)
+            let tokenized = chat.tokenize(rendered, tokenizer: tokenizer)
+            let whole = tokenizer.encode(rendered.text, addSpecialTokens: false)
+            XCTAssertEqual(tokenized.ids, whole, format)
+
+            let bytes = Array(rendered.text.utf8)
+            func tokensBefore(_ cut: Int, isEnd: Bool) -> Int {
+                let prefix = tokenizer.encode(String(decoding: bytes[..<cut], as: UTF8.self), addSpecialTokens: false)
+                var common = 0
+                while common < prefix.count, common < whole.count, prefix[common] == whole[common] { common += 1 }
+                return common == prefix.count || !isEnd ? common : common + 1
+            }
+            var reference = Array(repeating: false, count: whole.count)
+            for range in rendered.assistantRanges {
+                let start = tokensBefore(range.lowerBound, isEnd: false)
+                for index in start..<tokensBefore(range.upperBound, isEnd: true) { reference[index] = true }
+            }
+            XCTAssertEqual(tokenized.mask, reference, "\(format)/\(tokenizerName)")
+            XCTAssertEqual(rendered.assistantRanges.count, 30, format)
+            if tokenizerName == "qwen2" {
+                XCTAssertTrue(tokenized.piecesMatchWholeText, "byte-level ChatML takes the fast path")
+            }
+            if format == "llama2" || format == "mistral-nemo" {
+                XCTAssertFalse(tokenized.piecesMatchWholeText, "\(format) exercises the fallback")
+            }
+        }
+    }
+
+    /// Llama 3.1 keeps its template's fixed date; Llama 3.2 writes today's, like transformers' `strftime_now`;
+    /// `dateString` overrides both.
+    func testLlamaSystemHeaderDate() throws {
+        let messages = [ChatMessage(role: "user", content: "Hi")]
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "dd MMM yyyy"
+        let today = formatter.string(from: Date())
+        XCTAssertTrue(try ChatTemplate(named: "llama3.1").render(messages, addGenerationPrompt: true).text
+            .contains("Today Date: 26 Jul 2024\n\n<|eot_id|>"))
+        XCTAssertTrue(try ChatTemplate(named: "llama3.2").render(messages, addGenerationPrompt: true).text
+            .contains("Today Date: \(today)\n\n<|eot_id|>"), today)
+        var dated = try ChatTemplate(named: "llama3.2")
+        dated.dateString = "01 Jan 2030"
+        XCTAssertTrue(try dated.render(messages, addGenerationPrompt: true).text.contains("Today Date: 01 Jan 2030\n"))
+    }
+
+    /// Llama 3.1 quotes tool results with `tojson`, i.e. Python's `json.dumps(ensure_ascii=False)`.
+    func testToolResultsAreQuotedLikePythonJSON() {
+        XCTAssertEqual(ChatTemplate.pythonJSONString("a\"b\\c\n\u{01}\u{1F}\u{7F}\té👍\u{2028}"),
+                       "\"a\\\"b\\\\c\\n\\u0001\\u001f\u{7F}\\té👍\u{2028}\"")
+    }
+
     /// Jinja's `trim` is Python's `str.strip()`: Unicode whitespace including U+001C…U+001F and U+3000, not U+200B.
     func testTrimMatchesPythonStrip() {
-        XCTAssertEqual(jinjaTrim(" \t\n\u{0B}\u{0C}\r\u{1C}\u{85}\u{A0}\u{3000}x y\u{2028}\u{2009} "), "x y")
-        XCTAssertEqual(jinjaTrim("\u{200B}x\u{200B}"), "\u{200B}x\u{200B}")
-        XCTAssertEqual(jinjaTrim("   "), "")
-        XCTAssertEqual(jinjaTrim("e\u{301} "), "e\u{301}")
+        let padded = " \t\n\u{0B}\u{0C}\r\u{1C}\u{85}\u{A0}\u{3000}x y\u{2028}\u{2009} "
+        XCTAssertEqual(ChatTemplate.jinjaTrim(padded), "x y")
+        XCTAssertEqual(ChatTemplate.jinjaTrim("\u{200B}x\u{200B}"), "\u{200B}x\u{200B}")
+        XCTAssertEqual(ChatTemplate.jinjaTrim("   "), "")
+        XCTAssertEqual(ChatTemplate.jinjaTrim("e\u{301} "), "e\u{301}")
     }
 }

@@ -10,7 +10,8 @@ Needs: transformers (5.x), tokenizers, trl.  Writes, next to this script:
                                      (written below from the public templates; the hub is not reachable here),
                                      plus variants for recognition tests (re-indented, list form,
                                      chat_template.jinja, unsupported families, no template)
-  expected.json                      for every family x conversation x add_generation_prompt: transformers'
+  expected.json                      for every family x conversation x add_generation_prompt (one entry when
+                                     both are the same): transformers'
                                      apply_chat_template text and ids, or the error it raises; the assistant
                                      token mask from return_assistant_tokens_mask with a {% generation %} copy of
                                      the template (a string of 0/1); the generation spans as UTF-8 byte ranges; whether tokenizing
@@ -98,11 +99,244 @@ QWEN25 = r"""{%- if tools %}
 {%- endif %}
 """
 
+# Qwen3 (hybrid thinking models).
+QWEN3 = r"""{%- if tools %}
+    {{- '<|im_start|>system\n' }}
+    {%- if messages[0].role == 'system' %}
+        {{- messages[0].content + '\n\n' }}
+    {%- endif %}
+    {{- "# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>" }}
+    {%- for tool in tools %}
+        {{- "\n" }}
+        {{- tool | tojson }}
+    {%- endfor %}
+    {{- "\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n" }}
+{%- else %}
+    {%- if messages[0].role == 'system' %}
+        {{- '<|im_start|>system\n' + messages[0].content + '<|im_end|>\n' }}
+    {%- endif %}
+{%- endif %}
+{%- set ns = namespace(multi_step_tool=true, last_query_index=messages|length - 1) %}
+{%- for message in messages[::-1] %}
+    {%- set index = (messages|length - 1) - loop.index0 %}
+    {%- if ns.multi_step_tool and message.role == "user" and message.content is string and not(message.content.startswith('<tool_response>') and message.content.endswith('</tool_response>')) %}
+        {%- set ns.multi_step_tool = false %}
+        {%- set ns.last_query_index = index %}
+    {%- endif %}
+{%- endfor %}
+{%- for message in messages %}
+    {%- if message.content is string %}
+        {%- set content = message.content %}
+    {%- else %}
+        {%- set content = '' %}
+    {%- endif %}
+    {%- if (message.role == "user") or (message.role == "system" and not loop.first) %}
+        {{- '<|im_start|>' + message.role + '\n' + content + '<|im_end|>' + '\n' }}
+    {%- elif message.role == "assistant" %}
+        {%- set reasoning_content = '' %}
+        {%- if message.reasoning_content is string %}
+            {%- set reasoning_content = message.reasoning_content %}
+        {%- else %}
+            {%- if '</think>' in content %}
+                {%- set reasoning_content = content.split('</think>')[0].rstrip('\n').split('<think>')[-1].lstrip('\n') %}
+                {%- set content = content.split('</think>')[-1].lstrip('\n') %}
+            {%- endif %}
+        {%- endif %}
+        {%- if loop.index0 > ns.last_query_index %}
+            {%- if loop.last or (not loop.last and reasoning_content) %}
+                {{- '<|im_start|>' + message.role + '\n<think>\n' + reasoning_content.strip('\n') + '\n</think>\n\n' + content.lstrip('\n') }}
+            {%- else %}
+                {{- '<|im_start|>' + message.role + '\n' + content }}
+            {%- endif %}
+        {%- else %}
+            {{- '<|im_start|>' + message.role + '\n' + content }}
+        {%- endif %}
+        {%- if message.tool_calls %}
+            {%- for tool_call in message.tool_calls %}
+                {%- if (loop.first and content) or (not loop.first) %}
+                    {{- '\n' }}
+                {%- endif %}
+                {%- if tool_call.function %}
+                    {%- set tool_call = tool_call.function %}
+                {%- endif %}
+                {{- '<tool_call>\n{"name": "' }}
+                {{- tool_call.name }}
+                {{- '", "arguments": ' }}
+                {%- if tool_call.arguments is string %}
+                    {{- tool_call.arguments }}
+                {%- else %}
+                    {{- tool_call.arguments | tojson }}
+                {%- endif %}
+                {{- '}\n</tool_call>' }}
+            {%- endfor %}
+        {%- endif %}
+        {{- '<|im_end|>\n' }}
+    {%- elif message.role == "tool" %}
+        {%- if loop.first or (messages[loop.index0 - 1].role != "tool") %}
+            {{- '<|im_start|>user' }}
+        {%- endif %}
+        {{- '\n<tool_response>\n' }}
+        {{- content }}
+        {{- '\n</tool_response>' }}
+        {%- if loop.last or (messages[loop.index0 + 1].role != "tool") %}
+            {{- '<|im_end|>\n' }}
+        {%- endif %}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|im_start|>assistant\n' }}
+    {%- if enable_thinking is defined and enable_thinking is false %}
+        {{- '<think>\n\n</think>\n\n' }}
+    {%- endif %}
+{%- endif %}"""
+# Training copy: the assistant's header stays outside {% generation %}, everything it writes after it inside.
+_QWEN3_ASSISTANT_START = "        {%- if loop.index0 > ns.last_query_index %}"
+_QWEN3_ASSISTANT_END = "        {{- '<|im_end|>\\n' }}\n    {%- elif message.role == \"tool\" %}"
+QWEN3_ASSISTANT_GEN = (
+    "        {{- '<|im_start|>' + message.role + '\\n' }}\n"
+    "        {%- generation %}\n"
+    "        {%- if loop.index0 > ns.last_query_index and (loop.last or reasoning_content) %}\n"
+    "            {{- '<think>\\n' + reasoning_content.strip('\\n') + '\\n</think>\\n\\n' + content.lstrip('\\n') }}\n"
+    "        {%- else %}\n"
+    "            {{- content }}\n"
+    "        {%- endif %}\n"
+    "        {{- '<|im_end|>' }}\n"
+    "        {%- endgeneration %}\n"
+    "        {{- '\\n' }}\n"
+    "    {%- elif message.role == \"tool\" %}")
+QWEN3_ASSISTANT = QWEN3[QWEN3.index(_QWEN3_ASSISTANT_START):QWEN3.index(_QWEN3_ASSISTANT_END) + len(_QWEN3_ASSISTANT_END)]
+
 LLAMA3 = (
     "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + "
     "message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}"
     "{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}"
     "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}")
+
+# Llama 3.1 / 3.3 (tools, builtin tools and ipython included as shipped).
+LLAMA31 = r"""{{- bos_token }}
+{%- if custom_tools is defined %}
+    {%- set tools = custom_tools %}
+{%- endif %}
+{%- if not tools_in_user_message is defined %}
+    {%- set tools_in_user_message = true %}
+{%- endif %}
+{%- if not date_string is defined %}
+    {%- set date_string = "26 Jul 2024" %}
+{%- endif %}
+{%- if not tools is defined %}
+    {%- set tools = none %}
+{%- endif %}
+
+{#- This block extracts the system message, so we can slot it into the right place. #}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_message = "" %}
+{%- endif %}
+
+{#- System message + builtin tools #}
+{{- "<|start_header_id|>system<|end_header_id|>\n\n" }}
+{%- if builtin_tools is defined or tools is not none %}
+    {{- "Environment: ipython\n" }}
+{%- endif %}
+{%- if builtin_tools is defined %}
+    {{- "Tools: " + builtin_tools | reject('equalto', 'code_interpreter') | join(", ") + "\n\n"}}
+{%- endif %}
+{{- "Cutting Knowledge Date: December 2023\n" }}
+{{- "Today Date: " + date_string + "\n\n" }}
+{%- if tools is not none and not tools_in_user_message %}
+    {{- "You have access to the following functions. To call a function, please respond with JSON for a function call." }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+{%- endif %}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+
+{#- Custom tools are passed in a user message with some extra guidance #}
+{%- if tools_in_user_message and not tools is none %}
+    {#- Extract the first user message so we can plug it in here #}
+    {%- if messages | length != 0 %}
+        {%- set first_user_message = messages[0]['content']|trim %}
+        {%- set messages = messages[1:] %}
+    {%- else %}
+        {{- raise_exception("Cannot put tools in the first user message when there's no first user message!") }}
+{%- endif %}
+    {{- '<|start_header_id|>user<|end_header_id|>\n\n' -}}
+    {{- "Given the following functions, please respond with a JSON for a function call " }}
+    {{- "with its proper arguments that best answers the given prompt.\n\n" }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+    {{- first_user_message + "<|eot_id|>"}}
+{%- endif %}
+
+{%- for message in messages %}
+    {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}
+        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' }}
+    {%- elif 'tool_calls' in message %}
+        {%- if not message.tool_calls|length == 1 %}
+            {{- raise_exception("This model only supports single tool-calls at once!") }}
+        {%- endif %}
+        {%- set tool_call = message.tool_calls[0].function %}
+        {%- if builtin_tools is defined and tool_call.name in builtin_tools %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+            {{- "<|python_tag|>" + tool_call.name + ".call(" }}
+            {%- for arg_name, arg_val in tool_call.arguments | items %}
+                {{- arg_name + '="' + arg_val + '"' }}
+                {%- if not loop.last %}
+                    {{- ", " }}
+                {%- endif %}
+                {%- endfor %}
+            {{- ")" }}
+        {%- else  %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+            {{- '{"name": "' + tool_call.name + '", ' }}
+            {{- '"parameters": ' }}
+            {{- tool_call.arguments | tojson }}
+            {{- "}" }}
+        {%- endif %}
+        {%- if builtin_tools is defined %}
+            {#- This means we're in ipython mode #}
+            {{- "<|eom_id|>" }}
+        {%- else %}
+            {{- "<|eot_id|>" }}
+        {%- endif %}
+    {%- elif message.role == "tool" or message.role == "ipython" %}
+        {{- "<|start_header_id|>ipython<|end_header_id|>\n\n" }}
+        {%- if message.content is mapping or message.content is iterable %}
+            {{- message.content | tojson }}
+        {%- else %}
+            {{- message.content }}
+        {%- endif %}
+        {{- "<|eot_id|>" }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}
+{%- endif %}
+"""
+# Llama 3.2 text models: the same, dated with strftime_now (today) when no date_string is given.
+LLAMA32 = LLAMA31.replace(
+    '{%- if not date_string is defined %}\n    {%- set date_string = "26 Jul 2024" %}\n{%- endif %}',
+    '{%- if not date_string is defined %}\n    {%- if strftime_now is defined %}\n'
+    '        {%- set date_string = strftime_now("%d %b %Y") %}\n    {%- else %}\n'
+    '        {%- set date_string = "26 Jul 2024" %}\n    {%- endif %}\n{%- endif %}')
+assert LLAMA32 != LLAMA31
+# Llama 3.2 Vision writes content untrimmed, with images: not the text format.
+LLAMA32_VISION = LLAMA32.replace(
+    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' }}",
+    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}{%- for content in message['content'] %}"
+    "{%- if content['type'] == 'image' %}{{- '<|image|>' }}{%- elif content['type'] == 'text' %}{{- content['text'] }}"
+    "{%- endif %}{%- endfor %}{{- '<|eot_id|>' }}")
+assert LLAMA32_VISION != LLAMA32
 
 LLAMA2 = (
     "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = "
@@ -260,6 +494,14 @@ MISTRAL_NEMO = r"""{%- if messages[0]["role"] == "system" %}
 {%- endfor %}
 """
 
+# The first Mistral-7B-Instruct-v0.1 template (also Mixtral-8x7B-Instruct-v0.1): no system role.
+MISTRAL_LEGACY = (
+    "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}"
+    "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}")
+
 # Gemma 3 (the string literals hold real newlines, as in the shipped file).
 GEMMA = """{{ bos_token }}
 {%- if messages[0]['role'] == 'system' -%}
@@ -326,6 +568,12 @@ CHATML_TURN_GEN = (
     "{{'<|im_start|>' + message['role'] + '\\n'}}{% if message['role'] == 'assistant' %}{% generation %}"
     "{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\\n' }}{% else %}"
     "{{ message['content'] + '<|im_end|>' + '\\n' }}{% endif %}")
+LLAMA31_TURN = ("{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + "
+                "'<|eot_id|>' }}")
+LLAMA31_TURN_GEN = (
+    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}{%- if message['role'] == 'assistant' %}"
+    "{% generation %}{{- message['content'] | trim + '<|eot_id|>' }}{% endgeneration %}{%- else %}"
+    "{{- message['content'] | trim + '<|eot_id|>' }}{%- endif %}")
 GENERATION_EDITS = {
     "chatml": [(CHATML_TURN, CHATML_TURN_GEN)],
     "qwen2": [(CHATML_TURN, CHATML_TURN_GEN)],
@@ -333,6 +581,7 @@ GENERATION_EDITS = {
                  "{{- '<|im_start|>' + message.role + '\\n' }}{%- if message.role == 'assistant' %}{% generation %}"
                  "{{- message.content + '<|im_end|>' }}{% endgeneration %}{{- '\\n' }}{%- else %}"
                  "{{- message.content + '<|im_end|>' + '\\n' }}{%- endif %}")],
+    "qwen3": [(QWEN3_ASSISTANT, QWEN3_ASSISTANT_GEN)],
     "llama3": [("{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ "
                 "message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + "
                 "content %}{% endif %}{{ content }}",
@@ -340,6 +589,8 @@ GENERATION_EDITS = {
                 "'<|end_header_id|>\\n\\n' }}{% if message['role'] == 'assistant' %}{% generation %}"
                 "{{ message['content'] | trim + '<|eot_id|>' }}{% endgeneration %}{% else %}"
                 "{{ message['content'] | trim + '<|eot_id|>' }}{% endif %}")],
+    "llama3.1": [(LLAMA31_TURN, LLAMA31_TURN_GEN)],
+    "llama3.2": [(LLAMA31_TURN, LLAMA31_TURN_GEN)],
     "llama2": [("{{ ' '  + content.strip() + ' ' + eos_token }}",
                 "{% generation %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endgeneration %}")],
     "mistral": [('{{- " " + message["content"]|trim + eos_token}}',
@@ -348,6 +599,8 @@ GENERATION_EDITS = {
                     "{% generation %}{{- ' ' + message['content'] + eos_token}}{% endgeneration %}")],
     "mistral-nemo": [('{{- message["content"] + eos_token}}',
                       '{% generation %}{{- message["content"] + eos_token}}{% endgeneration %}')],
+    "mistral-legacy": [("{{ message['content'] + eos_token}}",
+                        "{% generation %}{{ message['content'] + eos_token}}{% endgeneration %}")],
     "gemma": [("        {{ message['content'] | trim }}",
                "        {%- if role == 'model' -%}{% generation %}{{ message['content'] | trim }}"
                "{{ '<end_of_turn>' }}{% endgeneration %}{%- else -%}{{ message['content'] | trim }}{%- endif -%}"),
@@ -363,21 +616,35 @@ GENERATION_EDITS = {
 # ---------------------------------------------------------------------------------------------
 # Families: template, tokenizer, special tokens
 # ---------------------------------------------------------------------------------------------
+QWEN_CONVERSATIONS = ["single_user", "system_user", "multi_turn", "ends_with_user", "whitespace", "late_system",
+                      "tool_role"]
 FAMILIES = {
     "chatml": dict(template=CHATML, tokenizer="qwen2", bos=None, eos="<|im_end|>"),
-    "qwen2": dict(template=QWEN2, tokenizer="qwen2", bos=None, eos="<|im_end|>"),
-    "qwen2.5": dict(template=QWEN25, tokenizer="qwen2", bos=None, eos="<|im_end|>"),
+    # ChatML plus a default system prompt: the conversations where that matters.
+    "qwen2": dict(template=QWEN2, tokenizer="qwen2", bos=None, eos="<|im_end|>", only=QWEN_CONVERSATIONS),
+    "qwen2.5": dict(template=QWEN25, tokenizer="qwen2", bos=None, eos="<|im_end|>", only=QWEN_CONVERSATIONS),
+    "qwen3": dict(template=QWEN3, tokenizer="qwen2", bos=None, eos="<|im_end|>"),
     "llama3": dict(template=LLAMA3, tokenizer="llama3", bos="<|begin_of_text|>", eos="<|eot_id|>"),
+    "llama3.1": dict(template=LLAMA31, tokenizer="llama3", bos="<|begin_of_text|>", eos="<|eot_id|>"),
+    # Dated explicitly: the template's own default is the day the fixtures are made.
+    "llama3.2": dict(template=LLAMA32, tokenizer="llama3", bos="<|begin_of_text|>", eos="<|eot_id|>",
+                     kwargs={"date_string": "05 Mar 2025"}, only=["single_user", "multi_turn", "tool_role"]),
     "llama2": dict(template=LLAMA2, tokenizer="sentencepiece", bos="<s>", eos="</s>"),
     "mistral": dict(template=MISTRAL, tokenizer="metaspace", bos="<s>", eos="</s>"),
     "mistral-v1": dict(template=MISTRAL_V1, tokenizer="metaspace", bos="<s>", eos="</s>"),
     "mistral-nemo": dict(template=MISTRAL_NEMO, tokenizer="metaspace", bos="<s>", eos="</s>"),
+    "mistral-legacy": dict(template=MISTRAL_LEGACY, tokenizer="sentencepiece", bos="<s>", eos="</s>"),
     "gemma": dict(template=GEMMA, tokenizer="gemma", bos="<bos>", eos="<eos>"),
     "gemma2": dict(template=GEMMA2, tokenizer="gemma", bos="<bos>", eos="<eos>"),
     "hh": dict(template=HH, tokenizer="gpt2", bos=None, eos=None),
 }
 # Extra tokenizer pairings: plain-text boundaries (hh) and ChatML on other byte-level vocabularies.
-EXTRA_PAIRINGS = [("hh", "llama3"), ("hh", "qwen2"), ("chatml", "gpt2")]
+# (family, tokenizer, template kwargs, conversations): a few conversations each, to keep the fixtures small.
+EXTRA_PAIRINGS = [
+    ("hh", "llama3", {}, ["one_exchange", "whitespace", "newline_content", "empty_assistant", "ends_with_user"]),
+    ("chatml", "gpt2", {}, ["multi_turn", "whitespace", "unicode", "special_text"]),
+    ("qwen3", "qwen2", {"enable_thinking": False}, ["single_user", "one_exchange", "reasoning"]),
+]
 
 
 def msg(role, content):
@@ -398,6 +665,8 @@ CONVERSATIONS = {
     "empty_assistant": [U("Say nothing."), A(""), U("Now say something."), A("Something.")],
     "special_text": [U("What does </s> or <|im_end|> mean?"), A("They end a turn: </s> <|im_end|>.")],
     "newline_content": [U("Line one\nLine two"), A("Answer line one\n\nAnswer line three")],
+    "reasoning": [U("What is 6 x 7?"), A("<think>\nsix sevens\n</think>\n\n42"), U("And 6 x 8?"),
+                  A("<think>\n\nsix eights\n\n</think>\n\n\n48")],
     # Invalid for the [INST] and Gemma families.
     "two_users": [U("First."), U("Second.")],
     "starts_with_assistant": [A("I speak first."), U("Then me.")],
@@ -470,15 +739,6 @@ def reindent(template):
             .replace("{{'", "{{ '"))
 
 
-LLAMA31_PREFIX = (
-    "{{- bos_token }}\n{%- if custom_tools is defined %}\n    {%- set tools = custom_tools %}\n{%- endif %}\n"
-    "{%- if not date_string is defined %}\n    {%- set date_string = \"26 Jul 2024\" %}\n{%- endif %}\n"
-    "{{- \"<|start_header_id|>system<|end_header_id|>\\n\\n\" }}\n{%- if builtin_tools is defined or tools is not none %}"
-    "\n    {{- \"Environment: ipython\\n\" }}\n{%- endif %}\n{{- \"Cutting Knowledge Date: December 2023\\n\" }}\n"
-    "{{- \"Today Date: \" + date_string + \"\\n\\n\" }}\n{%- for message in messages %}\n"
-    "    {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + "
-    "'<|eot_id|>' }}\n{%- endfor %}\n{%- if add_generation_prompt %}\n"
-    "    {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}\n{%- endif %}\n")
 QWEN3_LIKE = (
     "{%- for message in messages %}\n    {%- if message.role == \"assistant\" %}\n        {%- set content = "
     "message.content.split('</think>')[-1] %}\n        {{- '<|im_start|>' + message.role + '\\n<think>\\n\\n</think>"
@@ -507,7 +767,7 @@ def recognition_cases(tokenizers):
             tokenizer_class="LlamaTokenizer")}, "mistral", None),
         ("jinja-file", {"tokenizer_config.json": config(llama, None, "<|begin_of_text|>", "<|eot_id|>"),
                         "chat_template.jinja": LLAMA3}, "llama3", LLAMA3),
-        ("llama3.1", {"tokenizer_config.json": config(llama, LLAMA31_PREFIX, "<|begin_of_text|>", "<|eot_id|>")},
+        ("llama3.2-vision", {"tokenizer_config.json": config(llama, LLAMA32_VISION, "<|begin_of_text|>", "<|eot_id|>")},
          None, None),
         ("qwen3-like", {"tokenizer_config.json": config(qwen, QWEN3_LIKE, None, "<|im_end|>")}, None, None),
         ("zephyr", {"tokenizer_config.json": config(tokenizers["sentencepiece"], ZEPHYR, "<s>", "</s>")}, None, None),
@@ -524,16 +784,16 @@ def byte_ranges(text, spans):
     return [[len(text[:start].encode("utf-8")), len(text[:end].encode("utf-8"))] for start, end in spans]
 
 
-def render_case(hf, family, template, messages, generation_prompt):
-    specials = {"bos_token": hf.bos_token, "eos_token": hf.eos_token}
+def render_case(hf, family, template, messages, generation_prompt, kwargs):
+    specials = {"bos_token": hf.bos_token, "eos_token": hf.eos_token, **kwargs}
     case = {}
     try:
         text = hf.apply_chat_template(messages, chat_template=template, tokenize=False,
-                                      add_generation_prompt=generation_prompt)
+                                      add_generation_prompt=generation_prompt, **kwargs)
     except Exception as error:  # the template raised: the Swift side must throw too
         return {"error": str(error)}
     ids = hf.apply_chat_template(messages, chat_template=template, tokenize=True, return_dict=True,
-                                 add_generation_prompt=generation_prompt)["input_ids"]
+                                 add_generation_prompt=generation_prompt, **kwargs)["input_ids"]
     case["text"] = text
     case["ids"] = ids
 
@@ -546,7 +806,8 @@ def render_case(hf, family, template, messages, generation_prompt):
                                             add_generation_prompt=generation_prompt, **specials)
     assert rendered[0] == text, (family, messages, rendered[0], text)
     masked = hf.apply_chat_template(messages, chat_template=training, tokenize=True, return_dict=True,
-                                    return_assistant_tokens_mask=True, add_generation_prompt=generation_prompt)
+                                    return_assistant_tokens_mask=True, add_generation_prompt=generation_prompt,
+                                    **kwargs)
     assert masked["input_ids"] == ids
     case["assistant_mask"] = "".join(str(m) for m in masked["assistant_masks"])
     case["assistant_ranges"] = byte_ranges(text, spans[0])
@@ -561,8 +822,8 @@ def render_case(hf, family, template, messages, generation_prompt):
     return case
 
 
-def prompt_completion_case(hf, template, prompt, completion):
-    kwargs = {"chat_template": template}
+def prompt_completion_case(hf, template, prompt, completion, kwargs):
+    kwargs = {"chat_template": template, **kwargs}
     try:
         prompt_ids = _tokenize(hf, prompt, add_generation_prompt=True, **kwargs)["input_ids"]
         ids = _tokenize(hf, prompt + completion, **kwargs)["input_ids"]
@@ -591,21 +852,27 @@ def main():
     expected = {"conversations": CONVERSATIONS,
                 "prompt_completions": {k: {"prompt": p, "completion": c} for k, (p, c) in PROMPT_COMPLETIONS.items()},
                 "families": [], "recognition": []}
-    pairings = [(family, spec["tokenizer"]) for family, spec in FAMILIES.items()] + EXTRA_PAIRINGS
-    for family, tokenizer_name in pairings:
+    pairings = [(family, spec["tokenizer"], spec.get("kwargs", {}), spec.get("only", list(CONVERSATIONS)))
+                for family, spec in FAMILIES.items()]
+    for family, tokenizer_name, kwargs, only in pairings + EXTRA_PAIRINGS:
         spec = FAMILIES[family]
-        if tokenizer_name == spec["tokenizer"]:
+        if (family, tokenizer_name, kwargs, only) in pairings:
             write_folder(family, {"tokenizer_config.json": config(tokenizers[tokenizer_name], spec["template"],
                                                                   spec["bos"], spec["eos"])})
         hf = hf_tokenizer(paths[tokenizer_name], spec["bos"], spec["eos"])
         # transformers adds a bos/eos missing from the vocabulary; the pairing must not need that.
         assert len(hf) == tokenizers[tokenizer_name].get_vocab_size(with_added_tokens=True), (family, tokenizer_name)
         entry = {"family": family, "tokenizer": tokenizer_name, "bos": spec["bos"], "eos": spec["eos"],
+                 "date_string": kwargs.get("date_string"), "enable_thinking": kwargs.get("enable_thinking"),
                  "cases": {}, "prompt_completion": {}}
         for name, messages in CONVERSATIONS.items():
-            entry["cases"][name] = [render_case(hf, family, spec["template"], messages, g) for g in (False, True)]
+            if name not in only:
+                continue
+            cases = [render_case(hf, family, spec["template"], messages, g, kwargs) for g in (False, True)]
+            # One entry when add_generation_prompt changes nothing (Llama 2, Mistral, errors).
+            entry["cases"][name] = cases[:1] if cases[0] == cases[1] else cases
         for name, (prompt, completion) in PROMPT_COMPLETIONS.items():
-            entry["prompt_completion"][name] = prompt_completion_case(hf, spec["template"], prompt, completion)
+            entry["prompt_completion"][name] = prompt_completion_case(hf, spec["template"], prompt, completion, kwargs)
         expected["families"].append(entry)
 
     sample = [msg("system", "Be brief."), msg("user", "Hi"), msg("assistant", "Hello."), msg("user", "Bye")]
