@@ -50,7 +50,7 @@ CK_AVX512 static void ck_kernel_avx512(int64_t kc, const float *a, const float *
 }
 
 // Transposes a 16×16 block in registers: afterwards x[k] holds element k of every input row.
-// Three rounds of in-lane unpacks/128-bit shuffles, 64 shuffles for 256 values.
+// Two rounds of in-lane unpacks, then two of 128-bit lane shuffles: 64 shuffles for 256 values.
 CK_AVX512 static inline void ck_transpose16(__m512 x[16]) {
     __m512 t[16], u[16];
     for (int i = 0; i < 16; i += 2) {
