@@ -34,6 +34,9 @@ public struct ExampleEncoder: Sendable {
     /// where the assistant's reply would begin.
     public var encodeConversation: (@Sendable (_ messages: [Message], _ addGenerationPrompt: Bool) throws -> (ids: [Int32], assistantMask: [Bool]))?
 
+    /// Why there is no conversation encoder (e.g. an unrecognised template), reported on conversational data.
+    public var chatTemplateProblem: String?
+
     public init(tokenizer: Tokenizer,
                 encodeConversation: (@Sendable ([Message], Bool) throws -> (ids: [Int32], assistantMask: [Bool]))? = nil) {
         self.tokenizer = tokenizer
@@ -50,7 +53,8 @@ public struct ExampleEncoder: Sendable {
 
     func conversation(_ messages: [Message], addGenerationPrompt: Bool, line: Int) throws -> (ids: [Int32], assistantMask: [Bool]) {
         guard let encodeConversation else {
-            throw TrainingError.data("line \(line): conversational data needs a chat template; the tokenizer has none recognised (choose one with --chat-template NAME)")
+            throw TrainingError.data("line \(line): conversational data needs a chat template"
+                                     + (chatTemplateProblem.map { " (\($0))" } ?? "") + "; choose one with --chat-template NAME")
         }
         return try encodeConversation(messages, addGenerationPrompt)
     }
@@ -118,8 +122,16 @@ extension ExampleEncoder {
     /// The tokenizer of a model folder and its chat template (recognised from tokenizer_config.json or named).
     public static func load(directory: URL, chatTemplate name: String? = nil) throws -> ExampleEncoder {
         let tokenizer = try Tokenizer(directory: directory)
-        let template = try name.map { try ChatTemplate(named: $0, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken) }
-            ?? (try? ChatTemplate(directory: directory))
-        return ExampleEncoder(tokenizer: tokenizer, chatTemplate: template)
+        if let name {
+            return ExampleEncoder(tokenizer: tokenizer, chatTemplate: try ChatTemplate(named: name, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken))
+        }
+        do {
+            return ExampleEncoder(tokenizer: tokenizer, chatTemplate: try ChatTemplate(directory: directory))
+        } catch {
+            // Standard-text data needs no template: report why there is none only if a conversation comes.
+            var encoder = ExampleEncoder(tokenizer: tokenizer)
+            encoder.chatTemplateProblem = "\(error)"
+            return encoder
+        }
     }
 }

@@ -13,9 +13,13 @@ public actor LocalLanguageModel: LanguageModel {
     /// Tokens that end generation (generation_config.json's eos ids and the tokenizer's eos token).
     public nonisolated let endOfSequenceTokens: [Int32]
 
+    /// Why there is no chat formatter (e.g. an unrecognised template), reported when chat is requested.
+    let chatTemplateProblem: String?
+
     public init(name: String, model: any CausalLanguageModel, tokenizer: Tokenizer, endOfSequenceTokens: [Int32],
-                formatChat: (@Sendable ([ChatMessage]) throws -> String)?) {
+                formatChat: (@Sendable ([ChatMessage]) throws -> String)?, chatTemplateProblem: String? = nil) {
         self.name = name
+        self.chatTemplateProblem = chatTemplateProblem
         self.model = model
         self.tokenizer = tokenizer
         self.endOfSequenceTokens = endOfSequenceTokens
@@ -28,7 +32,7 @@ public actor LocalLanguageModel: LanguageModel {
 
     public func chat(_ request: ChatRequest) async throws -> Completion {
         guard let formatChat else {
-            throw LanguageModelError.noChatTemplate(model: name)
+            throw LanguageModelError.noChatTemplate(model: name, reason: chatTemplateProblem)
         }
         // The template writes any BOS itself, so the tokenizer must not add another.
         return try generate(prompt: try formatChat(request.messages), addSpecialTokens: false, options: request.options)
@@ -82,14 +86,14 @@ public actor LocalLanguageModel: LanguageModel {
 
 /// Errors of a language model that a caller can act on.
 public enum LanguageModelError: Error, CustomStringConvertible, LocalizedError {
-    case noChatTemplate(model: String)
+    case noChatTemplate(model: String, reason: String?)
     case emptyPrompt(model: String)
     case promptTooLong(model: String, tokens: Int, limit: Int)
 
     public var description: String {
         switch self {
-        case .noChatTemplate(let model):
-            return "\(model) has no chat template: its tokenizer_config.json has no recognised chat_template; choose one with --chat-template NAME"
+        case .noChatTemplate(let model, let reason):
+            return "\(model) has no usable chat template" + (reason.map { ": \($0)" } ?? "") + "; choose one with --chat-template NAME"
         case .emptyPrompt(let model):
             return "\(model): the prompt encodes to no tokens"
         case .promptTooLong(let model, let tokens, let limit):
@@ -108,18 +112,20 @@ extension LocalLanguageModel {
         let model = try PretrainedModel.load(directory: directory)
         if let lora { _ = try LoRA.load(from: lora, into: model) }
         let tokenizer = try Tokenizer(directory: directory)
-        let template: ChatTemplate?
+        var template: ChatTemplate?
+        var templateProblem: String?
         if let chatTemplate {
             template = try ChatTemplate(named: chatTemplate, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
         } else {
-            // A folder without a chat template can still serve completions; chat then reports the missing template.
-            template = try? ChatTemplate(directory: directory)
+            // A folder without a usable chat template can still serve completions; chat then reports why.
+            do { template = try ChatTemplate(directory: directory) } catch { templateProblem = "\(error)" }
         }
         var endOfSequence: [Int32] = tokenizer.eosTokenId.map { [Int32($0)] } ?? []
         endOfSequence += GenerationDefaults.endOfSequenceTokens(directory: directory)
         return LocalLanguageModel(name: directory.lastPathComponent, model: model, tokenizer: tokenizer,
                                   endOfSequenceTokens: Array(Set(endOfSequence)).sorted(),
-                                  formatChat: template.map { template in { @Sendable messages in try template.render(messages, addGenerationPrompt: true).text } })
+                                  formatChat: template.map { template in { @Sendable messages in try template.render(messages, addGenerationPrompt: true).text } },
+                                  chatTemplateProblem: templateProblem)
     }
 }
 
