@@ -12,5 +12,5 @@ struct Charter: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Charter's kernels and training speed (compare with Benchmarks/pytorch).",
-        subcommands: [GEMMBenchmark.self, TrainingBenchmark.self])
+        subcommands: [GEMMBenchmark.self, TrainingBenchmark.self, DPOBenchmark.self])
 }
