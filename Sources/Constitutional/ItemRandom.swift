@@ -8,11 +8,16 @@ public struct ItemRandom: RandomNumberGenerator, Sendable {
 
     /// A generator for `purpose` (e.g. "principles", "round-2-critique") of item `id`.
     public init(seed: UInt64, id: String, purpose: String) {
-        state = Self.seed(seed, id, purpose)
+        state = Self.fullSeed(seed, id, purpose)
     }
 
-    /// A 64-bit seed derived from the run seed, the item id and a purpose (for model sampling seeds).
+    /// A seed derived from the run seed, the item id and a purpose (for model sampling seeds). Kept below 2³¹ so
+    /// that every server accepts it (llama.cpp and some others take 32-bit seeds) and JSON readers keep it exact.
     public static func seed(_ seed: UInt64, _ id: String, _ purpose: String) -> UInt64 {
+        fullSeed(seed, id, purpose) & 0x7FFF_FFFF
+    }
+
+    static func fullSeed(_ seed: UInt64, _ id: String, _ purpose: String) -> UInt64 {
         let digest = SHA256.hash(Array("\(seed)\u{1F}\(id)\u{1F}\(purpose)".utf8))
         return digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
