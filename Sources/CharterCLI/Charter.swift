@@ -5,7 +5,8 @@ struct Charter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "charter",
         abstract: "Align language models: RLHF, Constitutional AI, DPO — on a CPU or against inference servers.",
-        subcommands: [GenerateCommand.self, LogprobsCommand.self, TokenizeCommand.self, Bench.self])
+        subcommands: [GenerateCommand.self, LogprobsCommand.self, TokenizeCommand.self, Bench.self,
+                      ConstitutionCommand.self, CritiqueCommand.self, LabelCommand.self, PipelineCommand.self])
 }
 
 /// `charter bench …`: measurements that the README's benchmark table reports next to PyTorch's.
