@@ -82,7 +82,7 @@ extension Constitution {
                 let missing = principle.critiqueRequest == nil ? "critique_request" : "revision_request"
                 problems.append(.init("\(path).\(missing)", "missing: a principle that critiques must also say how to revise, and vice versa"))
             }
-            require(principle.canCritique || principle.comparison != nil, path,
+            require(principle.critiqueRequest != nil || principle.revisionRequest != nil || principle.comparison != nil, path,
                     "needs critique_request and revision_request, or comparison (or all three)")
             if let weight = principle.weight {
                 require(weight.isFinite && weight > 0, "\(path).weight", "must be a positive number, got \(weight)")
