@@ -80,6 +80,7 @@ public struct ItemRunner: Sendable {
                                     abortThreshold: options.abortAfterInitialFailures)
         let options = self.options
         let start = Date()
+        do {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = 0
             func addTask() {
@@ -92,11 +93,9 @@ public struct ItemRunner: Sendable {
                     while true {
                         try Task.checkCancellation()
                         attempt += 1
+                        let record: Record
                         do {
-                            let record = try await work(item, model)
-                            try log.append(id: id, record)
-                            progress.completed()
-                            return
+                            record = try await work(item, model)
                         } catch is CancellationError {
                             throw CancellationError()
                         } catch {
@@ -112,11 +111,19 @@ public struct ItemRunner: Sendable {
                             }
                             return
                         }
+                        // Not retried: a failed write (disk full, permissions) stops the run.
+                        try log.append(id: id, record)
+                        progress.completed()
+                        return
                     }
                 }
             }
             for _ in 0..<max(1, options.concurrency) { addTask() }
             while try await group.next() != nil { addTask() }
+        }
+        } catch {
+            _ = progress.finish()
+            throw error
         }
         let counts = progress.finish()
         return RunReport(total: items.count, alreadyDone: items.count - pending.count, completed: counts.completed, failed: counts.failed,
@@ -124,60 +131,3 @@ public struct ItemRunner: Sendable {
     }
 }
 
-/// The progress line: `critique 40/100 · 1.3 items/s · ETA 46s · 2 retries · 0 failed`, redrawn at most once a second
-/// on stderr (and ended with a newline).
-final class ProgressLine: @unchecked Sendable {
-    let label: String
-    let total: Int
-    let alreadyDone: Int
-    let enabled: Bool
-    let abortThreshold: Int
-    private let lock = NSLock()
-    private var completedCount = 0, failedCount = 0, retryCount = 0
-    private let start = Date()
-    private var lastDraw = Date.distantPast
-
-    init(label: String, total: Int, alreadyDone: Int, enabled: Bool, abortThreshold: Int = 5) {
-        self.label = label
-        self.total = total
-        self.alreadyDone = alreadyDone
-        self.enabled = enabled
-        self.abortThreshold = abortThreshold
-    }
-
-    func completed() { lock.withLock { completedCount += 1; draw(force: false) } }
-    func retried() { lock.withLock { retryCount += 1; draw(force: false) } }
-
-    /// Counts a failure; true when every item so far failed and the abort threshold is reached.
-    func failed() -> Bool {
-        lock.withLock {
-            failedCount += 1
-            draw(force: false)
-            return completedCount == 0 && failedCount >= abortThreshold
-        }
-    }
-
-    func finish() -> (completed: Int, failed: Int, retries: Int) {
-        lock.withLock {
-            draw(force: true)
-            if enabled { FileHandle.standardError.write(Data("\n".utf8)) }
-            return (completedCount, failedCount, retryCount)
-        }
-    }
-
-    private func draw(force: Bool) {
-        guard enabled, force || Date().timeIntervalSince(lastDraw) >= 1 else { return }
-        lastDraw = Date()
-        let elapsed = max(Date().timeIntervalSince(start), 1e-3)
-        let rate = Double(completedCount + failedCount) / elapsed
-        let remaining = total - alreadyDone - completedCount - failedCount
-        let eta = rate > 0 ? Self.duration(Double(remaining) / rate) : "?"
-        let line = "\r\(label) \(alreadyDone + completedCount)/\(total) · \(String(format: "%.2f", rate)) items/s · ETA \(eta) · \(retryCount) retries · \(failedCount) failed"
-        FileHandle.standardError.write(Data(line.utf8))
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : (s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s")
-    }
-}

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import LanguageModels
 import XCTest
@@ -126,6 +127,18 @@ final class PipelineTests: XCTestCase {
         }
         XCTAssertEqual(labels[4]["chosen"] as? [[String: String]] != nil, true, "a conversational prompt gives conversational responses")
         XCTAssertNotNil(manifest.stages[3].counts["position_bias_rate"])
+        // The labels are a TRL preference dataset with soft labels, as `charter reward`/`charter dpo` read it
+        // (the conversational line is checked on its own: TRL files hold one format).
+        let standardOnly = directory.appendingPathComponent("standard-labels.jsonl")
+        let labelLines = try String(contentsOf: reference.appendingPathComponent("label/preferences.jsonl"), encoding: .utf8).split(separator: "\n")
+        try (labelLines.prefix(4).joined(separator: "\n") + "\n").write(to: standardOnly, atomically: true, encoding: .utf8)
+        let dataset = try Dataset.load(standardOnly)
+        XCTAssertEqual(dataset.type, .preference)
+        // (Foundation's JSONSerialization may round the last digit differently from Datasets' exact parser.)
+        for (example, label) in zip(dataset.examples, labels) {
+            XCTAssertEqual(try XCTUnwrap(example.chosenProbability), try XCTUnwrap(label["chosen_probability"] as? Double), accuracy: 1e-12)
+        }
+        XCTAssertEqual(dataset.examples.count, 4)
 
         // A second run with nothing changed is fully cached.
         let cached = try await pipeline(recipe, run: reference, budget: CallBudget(completions: 0, scores: 0)).run(log: quiet)
