@@ -81,46 +81,46 @@ public struct ItemRunner: Sendable {
         let options = self.options
         let start = Date()
         do {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var next = 0
-            func addTask() {
-                guard next < pending.count else { return }
-                let (id, item) = pending[next]
-                let model = models[next % models.count]
-                next += 1
-                group.addTask {
-                    var attempt = 0
-                    while true {
-                        try Task.checkCancellation()
-                        attempt += 1
-                        let record: Record
-                        do {
-                            record = try await work(item, model)
-                        } catch is CancellationError {
-                            throw CancellationError()
-                        } catch {
-                            if attempt <= options.retries {
-                                progress.retried()
-                                let delay = options.retryDelay * pow(2, Double(attempt - 1))
-                                if delay > 0 { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
-                                continue
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var next = 0
+                func addTask() {
+                    guard next < pending.count else { return }
+                    let (id, item) = pending[next]
+                    let model = models[next % models.count]
+                    next += 1
+                    group.addTask {
+                        var attempt = 0
+                        while true {
+                            try Task.checkCancellation()
+                            attempt += 1
+                            let record: Record
+                            do {
+                                record = try await work(item, model)
+                            } catch is CancellationError {
+                                throw CancellationError()
+                            } catch {
+                                if attempt <= options.retries {
+                                    progress.retried()
+                                    let delay = options.retryDelay * pow(2, Double(attempt - 1))
+                                    if delay > 0 { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
+                                    continue
+                                }
+                                try failures.record(id: id, error: error, attempts: attempt)
+                                if progress.failed() {
+                                    throw ConstitutionalError("\(label): the first \(options.abortAfterInitialFailures) items all failed, so the run stopped; the last error was: \(error) (every failure is in \(failures.url.path))")
+                                }
+                                return
                             }
-                            try failures.record(id: id, error: error, attempts: attempt)
-                            if progress.failed() {
-                                throw ConstitutionalError("\(label): the first \(options.abortAfterInitialFailures) items all failed, so the run stopped; the last error was: \(error) (every failure is in \(failures.url.path))")
-                            }
+                            // Not retried: a failed write (disk full, permissions) stops the run.
+                            try log.append(id: id, record)
+                            progress.completed()
                             return
                         }
-                        // Not retried: a failed write (disk full, permissions) stops the run.
-                        try log.append(id: id, record)
-                        progress.completed()
-                        return
                     }
                 }
+                for _ in 0..<max(1, options.concurrency) { addTask() }
+                while try await group.next() != nil { addTask() }
             }
-            for _ in 0..<max(1, options.concurrency) { addTask() }
-            while try await group.next() != nil { addTask() }
-        }
         } catch {
             _ = progress.finish()
             throw error
