@@ -9,7 +9,7 @@ public struct RunOptions: Codable, Equatable, Sendable {
     public var retries = 2
     /// Seconds before the first retry; doubled for each further one.
     public var retryDelay = 1.0
-    /// Abort (instead of recording failures) when this many items fail before any succeeds: a systematic problem
+    /// Abort (besides recording failures) when this many items (or every item, if fewer) fail before any succeeds: a systematic problem
     /// such as a missing chat template, not a flaky item.
     public var abortAfterInitialFailures = 5
     /// Print the progress line (stderr).
@@ -77,7 +77,7 @@ public struct ItemRunner: Sendable {
         let done = log.completedIDs
         let pending = items.filter { !done.contains($0.id) }
         let progress = ProgressLine(label: label, total: items.count, alreadyDone: items.count - pending.count, enabled: options.showProgress,
-                                    abortThreshold: options.abortAfterInitialFailures)
+                                    abortThreshold: min(options.abortAfterInitialFailures, max(1, pending.count)))
         let options = self.options
         let start = Date()
         do {
@@ -107,7 +107,7 @@ public struct ItemRunner: Sendable {
                                 }
                                 try failures.record(id: id, error: error, attempts: attempt)
                                 if progress.failed() {
-                                    throw ConstitutionalError("\(label): the first \(options.abortAfterInitialFailures) items all failed, so the run stopped; the last error was: \(error) (every failure is in \(failures.url.path))")
+                                    throw ConstitutionalError("\(label): the first \(progress.abortThreshold) items all failed, so the run stopped; the last error was: \(error) (every failure is in \(failures.url.path))")
                                 }
                                 return
                             }

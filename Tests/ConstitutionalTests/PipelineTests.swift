@@ -219,6 +219,18 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(failures[0]["attempts"] as? Int, 3)
         XCTAssertTrue((failures[0]["error"] as? String)?.contains("HTTP 503") == true)
         XCTAssertEqual(try lines(output).map { $0["id"] as? String }, ["ok1", "ok2"])
+
+        // When every item fails (a systematic problem), the run stops with the error instead of grinding on.
+        let allBad = directory.appendingPathComponent("all-bad.jsonl")
+        try #"{"id": "x", "prompt": "POISON 1"}\#n{"id": "y", "prompt": "POISON 2"}\#n"#.write(to: allBad, atomically: true, encoding: .utf8)
+        do {
+            _ = try await Stages.sample(prompts: allBad, output: directory.appendingPathComponent("none.jsonl"), configuration: configuration,
+                                        models: [FailingModel(base: model, failWhenPromptContains: "POISON")],
+                                        run: RunOptions(concurrency: 1, retries: 0, retryDelay: 0, showProgress: false))
+            XCTFail("a run whose every item fails should stop")
+        } catch {
+            XCTAssertTrue("\(error)".contains("the first 2 items all failed") && "\(error)".contains("HTTP 503"), "\(error)")
+        }
     }
 
     func testRecipeErrorsNameTheField() throws {
