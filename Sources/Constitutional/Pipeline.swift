@@ -13,11 +13,14 @@ public struct Pipeline: Sendable {
     public let runDirectory: URL
     /// Builds a stage's models (``ModelFactory/make(_:)`` by default; tests substitute their own).
     public let makeModels: @Sendable (ModelSource) throws -> [any LanguageModel]
+    /// Trainers for reward, dpo and ppo stages; a stage whose type has none fails with the command it needs.
+    public let trainers: [StageType: TrainingStage]
 
-    public init(recipe: PipelineRecipe, runDirectory: URL,
+    public init(recipe: PipelineRecipe, runDirectory: URL, trainers: [StageType: TrainingStage] = [:],
                 makeModels: @escaping @Sendable (ModelSource) throws -> [any LanguageModel] = ModelFactory.make) {
         self.recipe = recipe
         self.runDirectory = runDirectory
+        self.trainers = trainers
         self.makeModels = makeModels
     }
 
@@ -29,7 +32,7 @@ public struct Pipeline: Sendable {
     public func run(log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) async throws -> PipelineManifest {
         // Stages whose trainer is not in this build fail when reached (the earlier stages' outputs stay cached);
         // say so up front so nobody waits hours to learn it.
-        for stage in recipe.stages where [.reward, .dpo, .ppo].contains(stage.type) {
+        for stage in recipe.stages where [.reward, .dpo, .ppo].contains(stage.type) && trainers[stage.type] == nil {
             log("warning: \(Self.unavailableMessage(stage))")
         }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
@@ -202,7 +205,17 @@ public struct Pipeline: Sendable {
             counts["steps"] = Double(summary.steps)
             return (counts, [output.lastPathComponent])
         case .reward, .dpo, .ppo:
-            throw ConstitutionalError(Self.unavailableMessage(stage))
+            guard let trainer = trainers[stage.type] else { throw ConstitutionalError(Self.unavailableMessage(stage)) }
+            guard case let .local(modelPath, _, _)? = stage.model else {
+                throw ConstitutionalError("stage \(stage.name): training needs a local model folder, not endpoints")
+            }
+            let output = directory.appendingPathComponent("model")
+            let request = TrainingStageRequest(
+                stage: stage.name, type: stage.type, model: input(modelPath), dataset: try stage.inputs["dataset"].map { _ in try path("dataset") },
+                prompts: try stage.inputs["prompts"].map { _ in try path("prompts") },
+                rewardModel: try stage.inputs["reward_model"].map { _ in try path("reward_model") }, output: output,
+                trainingYAML: stage.trainingYAML, seed: stage.seed)
+            return (try await trainer(request), [output.lastPathComponent])
         }
     }
 

@@ -57,7 +57,12 @@ public struct StageRecipe: Sendable {
     public var feedback = FeedbackConfiguration()
     public var sample = SampleConfiguration()
     public var run = RunOptions()
+    /// The SFT stage's settings (TRL's SFTConfig keys under `training:`).
     public var training = SFTConfiguration()
+    /// The stage's `training:` mapping as YAML, for trainers that read their own configuration (reward, dpo, ppo).
+    public var trainingYAML = "{}"
+    /// The recipe's seed (trainers use it when `training:` sets none).
+    public var seed: UInt64 = 0
     public var helpfulRatio = 0.5
 }
 
@@ -188,12 +193,26 @@ public struct PipelineRecipe: Sendable {
             if node["seed"] == nil { stage.feedback.seed = seed }
         case .sft, .reward, .dpo, .ppo:
             if let training = node["training"] {
-                stage.training = decode { try decoder.decode(SFTConfiguration.self, from: try Yams.serialize(node: training)) } ?? stage.training
+                stage.trainingYAML = try Yams.serialize(node: training)
+                if type == .sft {
+                    stage.training = decode { try decoder.decode(SFTConfiguration.self, from: stage.trainingYAML) } ?? stage.training
+                    let known = SFTConfiguration.keys
+                    for (key, _) in training.mapping ?? [:] where !known.contains(key.string ?? "") {
+                        problems.append(.init("\(path).training.\(key.string ?? "?")", "not an SFT setting; expected one of \(known.joined(separator: ", "))"))
+                    }
+                }
                 if training["seed"] == nil { stage.training.training.seed = seed }
             } else {
                 stage.training.training.seed = seed
             }
         }
+        for key in ["sampling", "reasoning"] {
+            for (subkey, _) in node[key]?.mapping ?? [:] where !SamplingSettings.CodingKeys.allCases.map(\.rawValue).contains(subkey.string ?? "") {
+                problems.append(.init("\(path).\(key).\(subkey.string ?? "?")",
+                                      "unknown sampling setting; expected one of \(SamplingSettings.CodingKeys.allCases.map(\.rawValue).joined(separator: ", "))"))
+            }
+        }
+        stage.seed = seed
         let required: [String]
         switch type {
         case .sample, .samplePairs, .critique: required = ["model", "prompts"]

@@ -236,14 +236,15 @@ final class PipelineTests: XCTestCase {
     func testRecipeErrorsNameTheField() throws {
         let yaml = """
         stages:
-          - {type: critique, model: m, prompts: p.jsonl, roundz: 2}
-          - {type: sft, model: m, dataset: stage:nothing}
+          - {type: critique, model: m, prompts: p.jsonl, roundz: 2, sampling: {max_token: 3}}
+          - {type: sft, model: m, dataset: stage:nothing, training: {max_step: 1}}
           - {type: teleport}
           - {type: label, model: m}
         """
         XCTAssertThrowsError(try PipelineRecipe.parse(yaml: yaml, file: "recipe.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))) { error in
             let paths = Set((error as? ConstitutionError)?.problems.map(\.path) ?? [])
-            XCTAssertEqual(paths, ["stages[0].roundz", "stages[1].dataset", "stages[2].type", "stages[3].pairs"], "\(error)")
+            XCTAssertEqual(paths, ["stages[0].roundz", "stages[0].sampling.max_token", "stages[1].dataset",
+                                   "stages[1].training.max_step", "stages[2].type", "stages[3].pairs"], "\(error)")
         }
     }
 
@@ -259,5 +260,22 @@ final class PipelineTests: XCTestCase {
         } catch {
             XCTAssertTrue("\(error)".contains("needs charter dpo"), "\(error)")
         }
+        // With a trainer registered, the stage hands it the resolved inputs and records its metrics.
+        let seen = RequestBox()
+        let manifest = try await Pipeline(recipe: try PipelineRecipe.parse(
+            yaml: "seed: 9\nstages:\n  - {type: dpo, model: m, dataset: prefs.jsonl, training: {beta: 0.1}}\n", file: "r.yaml", baseDirectory: directory),
+            runDirectory: directory.appendingPathComponent("run2"),
+            trainers: [.dpo: { request in
+                seen.request = request
+                try FileManager.default.createDirectory(at: request.output, withIntermediateDirectories: true)
+                return ["rewards/margins": 0.25]
+            }]).run(log: { _ in })
+        XCTAssertEqual(manifest.stages[0].counts["rewards/margins"], 0.25)
+        XCTAssertEqual(seen.request?.dataset?.lastPathComponent, "prefs.jsonl")
+        XCTAssertEqual(seen.request?.model.lastPathComponent, "m")
+        XCTAssertEqual(seen.request?.seed, 9)
+        XCTAssertTrue(seen.request?.trainingYAML.contains("beta: 0.1") == true)
     }
 }
+
+final class RequestBox: @unchecked Sendable { var request: TrainingStageRequest? }
