@@ -12,6 +12,10 @@ struct Charter: ParsableCommand {
             TokenizeCommand.self,
             DPOCommand.self,
             RewardCommand.self,
+            ConstitutionCommand.self,
+            CritiqueCommand.self,
+            LabelCommand.self,
+            PipelineCommand.self,
             Bench.self,
         ])
 }
