@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Yams"]),
         // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF), pipelines.
         .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Yams"]),
+        // The quickstart's toy assistant world (requests, ground-truth judge, corpora) and its orchestration.
+        .target(name: "ToyWorld", dependencies: ["Tensors"]),
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "AlignmentTests", dependencies: ["Alignment"], exclude: ["Fixtures"]),
         .testTarget(name: "CharterCLITests", dependencies: ["CharterCLI", "LanguageModels", "Tensors"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels"], exclude: ["Fixtures"]),
+        .testTarget(name: "ToyWorldTests", dependencies: ["ToyWorld"]),
         .testTarget(name: "ConstitutionalTests", dependencies: ["Constitutional", "LanguageModels", "Datasets", "Alignment", "Tensors"],
                     exclude: ["Fixtures"]),
     ],
