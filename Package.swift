@@ -33,10 +33,12 @@ let package = Package(
         .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Yams"]),
         // The quickstart's toy assistant world (requests, ground-truth judge, corpora) and its orchestration.
         .target(name: "ToyWorld", dependencies: ["Tensors"]),
+        .target(name: "Quickstart", dependencies: ["Alignment", "Constitutional", "LanguageModels", "ToyWorld", "Datasets", "Tokenizers", "Tensors"]),
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
                 "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional",
+                "ToyWorld", "Quickstart",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "KernelsTests", dependencies: ["CKernels"]),

@@ -17,6 +17,7 @@ struct Charter: ParsableCommand {
             CritiqueCommand.self,
             LabelCommand.self,
             PipelineCommand.self,
+            QuickstartCommand.self,
             Bench.self,
         ])
 }

@@ -1,0 +1,105 @@
+import Foundation
+
+/// The quickstart's `charter pipeline` recipe: helpful-only model → SL-CAI (critique → revision → SFT on revisions
+/// mixed with helpful data) → sampled pairs → RLAIF labels → preference model → PPO (when this build has a PPO
+/// trainer), and DPO from the same SL-CAI model. `Recipes/quickstart.yaml` is this text for the default sizes.
+public enum QuickstartRecipe {
+    /// The recipe YAML; paths are relative to the run folder (where it is written).
+    /// - Parameters:
+    ///   - constitution: "default" or a constitution file path.
+    ///   - includePPO: add the RL-CAI stage (needs a registered PPO trainer).
+    public static func yaml(_ c: QuickstartConfiguration, seed: UInt64, constitution: String = "default", includePPO: Bool) -> String {
+        var text = """
+        # Constitutional AI on Charter's toy world (written by `charter quickstart`; paths relative to this file).
+        name: quickstart
+        seed: \(seed)
+        constitution: \(constitution)
+        stages:
+          # The helpful-only assistant, trained from scratch: answers benign requests, complies with harmful ones,
+          # and has seen the critique/revision and (A)/(B) formats on the demonstrated intents.
+          - name: helpful_only
+            type: sft
+            model: world/initial_model
+            dataset: world/corpus.jsonl
+            training: {max_steps: \(c.helpfulOnlySteps), per_device_train_batch_size: 16, learning_rate: \(c.helpfulOnlyLearningRate), lr_scheduler_type: cosine, warmup_steps: 30, packing: true, max_length: 256, logging_steps: 10}
+          # SL-CAI (Bai et al. 2022, §3): the helpful-only model critiques and revises its answers to red-team prompts.
+          - name: critique
+            type: critique
+            model: stage:helpful_only
+            prompts: world/red_team.jsonl
+            helpful: world/helpful.jsonl
+            helpful_ratio: 0.5
+            rounds: \(c.critiqueRounds)
+            few_shot: 0
+            sampling: {max_tokens: \(c.maximumResponseTokens), temperature: 0.7}
+          - name: sl_cai
+            type: sft
+            model: stage:helpful_only
+            dataset: stage:critique
+            training: {max_steps: \(c.slCAISteps), per_device_train_batch_size: 16, learning_rate: \(c.slCAILearningRate), lr_scheduler_type: cosine, warmup_steps: 5, max_length: 256, logging_steps: 5}
+          # RL-CAI (§4): pairs sampled from the SL-CAI model, labelled by the helpful-only model as feedback model.
+          - name: pairs
+            type: sample_pairs
+            model: stage:sl_cai
+            prompts: world/red_team.jsonl
+            k: 2
+            sampling: {max_tokens: \(c.maximumResponseTokens), temperature: 1.0}
+          - name: label
+            type: label
+            model: stage:helpful_only
+            pairs: stage:pairs
+            principles_per_pair: \(c.principlesPerPair)
+            both_orders: true
+            few_shot: 0
+          - name: reward
+            type: reward
+            model: stage:sl_cai
+            dataset: stage:label
+            training: {max_steps: \(c.rewardSteps), per_device_train_batch_size: 8, learning_rate: 5e-4, lr_scheduler_type: cosine, logging_steps: 5}
+          # The SFT + DPO alternative, from the same SL-CAI model and labels.
+          - name: dpo
+            type: dpo
+            model: stage:sl_cai
+            dataset: stage:label
+            training: {max_steps: \(c.dpoSteps), per_device_train_batch_size: 8, learning_rate: \(c.dpoLearningRate), beta: \(c.dpoBeta), lr_scheduler_type: cosine, logging_steps: 5, max_length: 256}
+
+        """
+        if includePPO {
+            text += """
+              - name: ppo
+                type: ppo
+                model: stage:sl_cai
+                prompts: world/red_team.jsonl
+                reward_model: stage:reward
+                training: {max_steps: \(c.dpoSteps), per_device_train_batch_size: 8, learning_rate: \(c.dpoLearningRate), logging_steps: 5}
+
+            """
+        }
+        return text
+    }
+
+    /// The ablation: the same pairs labelled under another constitution, then DPO from the same SL-CAI model.
+    public static func ablationYAML(_ c: QuickstartConfiguration, seed: UInt64, constitution: String, pairs: String,
+                                    feedbackModel: String, policy: String) -> String {
+        """
+        # Ablation: the quickstart's pairs labelled under an irrelevant constitution, then DPO.
+        name: quickstart-ablation
+        seed: \(seed)
+        constitution: \(constitution)
+        stages:
+          - name: label
+            type: label
+            model: \(feedbackModel)
+            pairs: \(pairs)
+            principles_per_pair: \(c.principlesPerPair)
+            both_orders: true
+            few_shot: 0
+          - name: dpo
+            type: dpo
+            model: \(policy)
+            dataset: stage:label
+            training: {max_steps: \(c.dpoSteps), per_device_train_batch_size: 8, learning_rate: \(c.dpoLearningRate), beta: \(c.dpoBeta), lr_scheduler_type: cosine, logging_steps: 5, max_length: 256}
+
+        """
+    }
+}
