@@ -17,7 +17,7 @@ public struct Pipeline: Sendable {
     public let trainers: [StageType: TrainingStage]
 
     public init(recipe: PipelineRecipe, runDirectory: URL, trainers: [StageType: TrainingStage] = [:],
-                makeModels: @escaping @Sendable (ModelSource) throws -> [any LanguageModel] = ModelFactory.make) {
+                makeModels: @escaping @Sendable (ModelSource) throws -> [any LanguageModel] = { try ModelFactory.make($0) }) {
         self.recipe = recipe
         self.runDirectory = runDirectory
         self.trainers = trainers
