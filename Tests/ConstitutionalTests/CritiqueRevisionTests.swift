@@ -129,6 +129,24 @@ final class CritiqueRevisionTests: XCTestCase {
         XCTAssertEqual(try InputFiles.prompts(file).map(\.response), ["a"], "a sample stage's output feeds critique")
     }
 
+    func testEndpointListsAreCheckedAndTheMissingClientIsNamed() throws {
+        let directory = try TinyModels.temporaryDirectory("endpoints")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("endpoints.yaml")
+        try "endpoints:\n  - {url: 'http://127.0.0.1:8000/v1', model: m}\n  - {url: 'not a url', model: m}\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ModelFactory.make(.endpoints(configuration: file.path))) {
+            XCTAssertEqual(($0 as? ConstitutionError)?.problems.first?.path, "endpoints[1].url", "\($0)")
+        }
+        try "endpoints:\n  - {url: 'http://127.0.0.1:8000/v1', model: m, api_key_env: KEY}\ntimeout: 30\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try EndpointsConfiguration.load(file).endpoints.first?.apiKeyEnvironmentVariable, "KEY")
+        XCTAssertThrowsError(try ModelFactory.make(.endpoints(configuration: file.path))) {
+            XCTAssertTrue("\($0)".contains("OpenAI-compatible client"), "\($0)")
+        }
+        XCTAssertThrowsError(try ModelFactory.make(.local(path: directory.path, chatTemplate: nil, lora: nil))) {
+            XCTAssertTrue("\($0)".contains("no config.json"), "\($0)")
+        }
+    }
+
     func testItemLogCutsATornLineAndNeverDuplicates() throws {
         let directory = try TinyModels.temporaryDirectory("log")
         defer { try? FileManager.default.removeItem(at: directory) }
