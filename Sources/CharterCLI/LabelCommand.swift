@@ -100,10 +100,9 @@ struct PipelineCommand: ParsableCommand {
         if let threads { ComputeThreads.count = threads }
         let recipe = try PipelineRecipe.load(URL(fileURLWithPath: self.recipe))
         let directory = URL(fileURLWithPath: runDirectory ?? "runs/\(recipe.name)")
-        // Reward-model, DPO and PPO stages run once their trainers are registered here, e.g.
-        // `trainers: [.dpo: { request in … DPOTrainer … }]` (see TrainingStageRequest); until then they fail with the
-        // command they need.
-        let manifest = try waitFor { try await Pipeline(recipe: recipe, runDirectory: directory, trainers: [:]).run() }
+        // reward and dpo stages use Alignment's trainers (Stages.builtInTrainers); a ppo trainer is added here when it
+        // lands (`trainers: Stages.builtInTrainers.merging([.ppo: …]) { $1 }`, see TrainingStageRequest).
+        let manifest = try waitFor { try await Pipeline(recipe: recipe, runDirectory: directory).run() }
         print("pipeline \(manifest.name): \(manifest.stages.count) stages complete; manifest \(directory.appendingPathComponent("manifest.json").path)")
     }
 }

@@ -13,10 +13,11 @@ public struct Pipeline: Sendable {
     public let runDirectory: URL
     /// Builds a stage's models (``ModelFactory/make(_:)`` by default; tests substitute their own).
     public let makeModels: @Sendable (ModelSource) throws -> [any LanguageModel]
-    /// Trainers for reward, dpo and ppo stages; a stage whose type has none fails with the command it needs.
+    /// Trainers for reward, dpo and ppo stages (``Stages/builtInTrainers`` by default); a stage whose type has none
+    /// fails with the command it needs.
     public let trainers: [StageType: TrainingStage]
 
-    public init(recipe: PipelineRecipe, runDirectory: URL, trainers: [StageType: TrainingStage] = [:],
+    public init(recipe: PipelineRecipe, runDirectory: URL, trainers: [StageType: TrainingStage] = Stages.builtInTrainers,
                 makeModels: @escaping @Sendable (ModelSource) throws -> [any LanguageModel] = { try ModelFactory.make($0) }) {
         self.recipe = recipe
         self.runDirectory = runDirectory
@@ -97,7 +98,7 @@ public struct Pipeline: Sendable {
         case .dpo: command = "charter dpo (Alignment's DPO trainer)"
         default: command = "charter ppo (Alignment's PPO trainer)"
         }
-        return "stage \(stage.name) (\(stage.type.rawValue)) needs \(command), which is not in this build yet (issue 5); the earlier stages' outputs are TRL files that trainer will read — remove the stage to run the rest"
+        return "stage \(stage.name) (\(stage.type.rawValue)) needs \(command), which this pipeline has no trainer for (not in this build yet, issue 5); the earlier stages' outputs are TRL files that trainer will read — remove the stage to run the rest"
     }
 
     /// The stage's folder: `<run>/<name>`.
