@@ -38,8 +38,15 @@ public struct Pipeline: Sendable {
         }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let constitution = try loadConstitution()
-        var manifest = (try? JSONDecoder().decode(PipelineManifest.self, from: Data(contentsOf: manifestURL)))
-            ?? PipelineManifest(name: recipe.name, charterVersion: Self.charterVersion, recipeSHA256: recipe.sha256, constitution: constitution.label, stages: [])
+        var manifest = PipelineManifest(name: recipe.name, charterVersion: Self.charterVersion, recipeSHA256: recipe.sha256,
+                                        constitution: constitution.label, stages: [])
+        if FileManager.default.fileExists(atPath: manifestURL.path) {
+            do {
+                manifest = try JSONDecoder().decode(PipelineManifest.self, from: Data(contentsOf: manifestURL))
+            } catch {
+                log("warning: \(manifestURL.path) is unreadable (\(error)); every stage is recomputed, earlier outputs moved to NAME.previous")
+            }
+        }
         manifest.charterVersion = Self.charterVersion
         manifest.recipeSHA256 = recipe.sha256
         manifest.constitution = constitution.label
@@ -57,7 +64,8 @@ public struct Pipeline: Sendable {
                 log("\(stage.name): cached (key \(key.prefix(12)))")
                 continue
             }
-            if let previous, previous.key != key, FileManager.default.fileExists(atPath: directory.path) {
+            // Outputs the manifest does not vouch for (another configuration, or no record at all) are never resumed.
+            if previous?.key != key, FileManager.default.fileExists(atPath: directory.path) {
                 let old = runDirectory.appendingPathComponent(stage.name + ".previous")
                 try? FileManager.default.removeItem(at: old)
                 try FileManager.default.moveItem(at: directory, to: old)

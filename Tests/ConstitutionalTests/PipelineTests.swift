@@ -195,6 +195,13 @@ final class PipelineTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("label.previous/preferences.jsonl").path))
         let labels = try lines(run.appendingPathComponent("label/preferences.jsonl"))
         XCTAssertEqual(labels.compactMap { ($0["judgements"] as? [Any])?.count }, [2, 2])
+
+        // Without a manifest to vouch for them, existing outputs are moved aside, never resumed.
+        try FileManager.default.removeItem(at: run.appendingPathComponent("manifest.json"))
+        try "{\"id\": \"a\", \"stale\": true}\n".write(to: run.appendingPathComponent("label/preferences.jsonl"), atomically: true, encoding: .utf8)
+        let third = try await pipeline(recipe, run: run).run(log: { _ in })
+        XCTAssertEqual(third.stages[0].counts["already_done"], 0)
+        XCTAssertFalse(try lines(run.appendingPathComponent("label/preferences.jsonl")).contains { $0["stale"] != nil })
     }
 
     func testFailuresAreRecordedNotDropped() async throws {
