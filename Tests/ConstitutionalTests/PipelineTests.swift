@@ -227,6 +227,22 @@ final class PipelineTests: XCTestCase {
         XCTAssertTrue((failures[0]["error"] as? String)?.contains("HTTP 503") == true)
         XCTAssertEqual(try lines(output).map { $0["id"] as? String }, ["ok1", "ok2"])
 
+        // Resuming into the same output with other settings would mix two configurations: refused.
+        var other = configuration
+        other.sampling.maxTokens = 4
+        do {
+            _ = try await Stages.sample(prompts: prompts, output: output, configuration: other, models: [model],
+                                        run: RunOptions(concurrency: 1, retries: 0, retryDelay: 0, showProgress: false))
+            XCTFail("a resume with other settings should be refused")
+        } catch {
+            XCTAssertTrue("\(error)".contains("was started with other settings (configuration differ"), "\(error)")
+        }
+        // The same settings resume: only the failed item is tried again.
+        let again = try await Stages.sample(prompts: prompts, output: output, configuration: configuration, models: [model],
+                                            run: RunOptions(concurrency: 1, retries: 0, retryDelay: 0, showProgress: false))
+        XCTAssertEqual(again.report.alreadyDone, 2)
+        XCTAssertEqual(try lines(output).map { $0["id"] as? String }, ["ok1", "bad", "ok2"])
+
         // When every item fails (a systematic problem), the run stops with the error instead of grinding on.
         let allBad = directory.appendingPathComponent("all-bad.jsonl")
         try #"{"id": "x", "prompt": "POISON 1"}\#n{"id": "y", "prompt": "POISON 2"}\#n"#.write(to: allBad, atomically: true, encoding: .utf8)
