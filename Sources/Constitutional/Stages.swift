@@ -27,7 +27,7 @@ public enum Stages {
             }
             let changed = Set(earlier.keys).union(settings.keys).filter { earlier[$0] != settings[$0] }.sorted()
             guard changed.isEmpty else {
-                throw ConstitutionalError("\(output.path) was started with other settings (\(changed.joined(separator: ", ")) differ; see \(record.lastPathComponent)); resuming would mix them — delete it or choose another output")
+                throw ConstitutionalError("\(output.path) was started with other settings (changed: \(changed.joined(separator: ", ")); see \(record.lastPathComponent)); resuming would mix them — delete it or choose another output")
             }
             return
         }
