@@ -3,9 +3,15 @@ import Tensors
 /// Losses on pairs of sequence log-probabilities, as pure functions of (B) tensors.
 /// Each doc comment writes the equation and cites the paper; the trainers only orchestrate.
 public enum PreferenceLoss {
-    /// log σ(x), stably: min(x, 0) − log(1 + e^{−|x|}).
+    /// log σ(x), stably: −log(1 + e^{−x}) where x ≥ 0, x − log(1 + e^{x}) where x < 0.
+    ///
+    /// Two branches rather than min(x, 0) − log(1 + e^{−|x|}): relu and abs have a zero subgradient at 0, which
+    /// would give d/dx log σ(0) = 0 instead of ½ and stall DPO, whose logits start at exactly 0. Each branch's input
+    /// is clamped so the branch not taken stays finite (and passes no NaN back).
     public static func logSigmoid(_ x: Tensor) -> Tensor {
-        -((-x).relu() + (1 + (-x.abs()).exp()).log())
+        let positive = x.clamped(min: -1), negative = x.clamped(max: 1)
+        let condition = Tensor(shape: x.shape, scalars: x.scalars.map { $0 >= 0 ? 1 : 0 })
+        return Tensor.where(condition, -(1 + (-positive).exp()).log(), negative - (1 + negative.exp()).log())
     }
 
     /// DPO's loss variants (`loss_type` in TRL).

@@ -8,10 +8,13 @@ import Tensors
 public final class TrainableModel {
     public let model: any CausalLanguageModel
     public let sourceDirectory: URL?
+    /// The LoRA adapters being trained, if any: the model is then saved (and restored) as a PEFT adapter folder.
+    public var adapterConfiguration: LoRAConfiguration?
 
-    public init(model: any CausalLanguageModel, sourceDirectory: URL?) {
+    public init(model: any CausalLanguageModel, sourceDirectory: URL?, adapterConfiguration: LoRAConfiguration? = nil) {
         self.model = model
         self.sourceDirectory = sourceDirectory
+        self.adapterConfiguration = adapterConfiguration
     }
 
     /// Loads a Hugging Face folder.
@@ -26,8 +29,15 @@ public final class TrainableModel {
     static let companionFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
                                  "chat_template.jinja"]
 
+    /// Writes a transformers folder, or a PEFT adapter folder when training LoRA adapters.
     public func save(to directory: URL) throws {
-        try PretrainedModel.save(model, to: directory)
+        if let adapterConfiguration {
+            var configuration = adapterConfiguration
+            configuration.baseModelNameOrPath = configuration.baseModelNameOrPath ?? sourceDirectory?.path
+            try LoRA.save(model, configuration: configuration, to: directory)
+        } else {
+            try PretrainedModel.save(model, to: directory)
+        }
         try copyCompanionFiles(to: directory)
     }
 
@@ -41,8 +51,23 @@ public final class TrainableModel {
         }
     }
 
-    /// Restores weights saved by `save(to:)` into this model (same architecture).
+    /// Restores weights saved by `save(to:)` into this model (same architecture), in place, so an optimizer
+    /// holding the parameters keeps working.
     public func load(from directory: URL) throws {
+        if adapterConfiguration != nil {
+            guard let sourceDirectory else { throw TrainingError.resume("\(directory.path): restoring adapters needs the base model folder") }
+            let saved = try PretrainedModel.load(directory: sourceDirectory)
+            try LoRA.load(from: directory, into: saved)
+            let target = LoRA.adapters(in: model), source = LoRA.adapters(in: saved)
+            guard target.count == source.count else {
+                throw TrainingError.resume("\(directory.path): \(source.count) adapted layers, the model has \(target.count)")
+            }
+            for (destination, value) in zip(target, source) {
+                destination.loraA.assign(value.loraA)
+                destination.loraB.assign(value.loraB)
+            }
+            return
+        }
         let saved = try PretrainedModel.load(directory: directory)
         let target = model.namedParameters(), source = saved.namedParameters()
         guard target.count == source.count else {

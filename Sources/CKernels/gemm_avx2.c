@@ -141,7 +141,7 @@ CK_AVX2 static void ck_pack_b_avx2(int contiguous, int64_t count, int64_t kc, co
 CK_AVX2 static void ck_skinny_avx2(int transA, int transB, int64_t m, int64_t n, int64_t K, float alpha,
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                        int64_t ldc) {
-    ck_skinny_generic(AVX2_NR, transA, transB, m, n, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    ck_skinny_generic(transA, transB, m, n, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 const ck_gemm_kernels *ck_gemm_kernels_avx2(void) {

@@ -18,7 +18,8 @@ typedef void (*ck_pack_routine)(int contiguous, int64_t count, int64_t kc, const
 
 /// C[0:m, 0:n] = alpha · op(A)·op(B) + beta · C for a few rows (m <= CK_SKINNY_ROWS), read straight from A
 /// and B: with so few rows, packing B would cost more than the product (a matrix-vector product when m = 1).
-/// Not for transA && transB. Column blocks start at multiples of the path's NR counted from `c`.
+/// Not for transA && transB. Each element's sum runs over k in order whatever the column range, so splitting
+/// the columns across threads does not change the bits.
 typedef void (*ck_skinny_kernel)(int transA, int transB, int64_t m, int64_t n, int64_t K, float alpha,
                                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                                  int64_t ldc);
@@ -112,11 +113,10 @@ static inline __attribute__((always_inline)) void ck_skinny_dots(int64_t rows, i
 
 /// The skinny product in plain C for `rows` (a constant after inlining) rows; each path instantiates it under
 /// its target attribute so the compiler vectorises it with that path's registers.
-static inline __attribute__((always_inline)) void ck_skinny_rows(int64_t width, int64_t rows, int transA,
-                                                                 int transB, int64_t n, int64_t K, float alpha,
-                                                                 const float *A, int64_t lda, const float *B,
-                                                                 int64_t ldb, float beta, float *C, int64_t ldc) {
-    (void)width;
+static inline __attribute__((always_inline)) void ck_skinny_rows(int64_t rows, int transA, int transB, int64_t n,
+                                                                 int64_t K, float alpha, const float *A,
+                                                                 int64_t lda, const float *B, int64_t ldb,
+                                                                 float beta, float *C, int64_t ldc) {
     if (!transB) {
         // Rows of B are contiguous: for each k, add a[r, k] · B[k, block] to an L1-resident accumulator row,
         // streaming B row by row (narrow column strips down B would miss the TLB on every row).
@@ -170,20 +170,19 @@ static inline __attribute__((always_inline)) void ck_skinny_rows(int64_t width, 
 }
 
 /// Dispatches ck_skinny_rows over groups of up to CK_SKINNY_ROWS rows with the row count made constant.
-static inline __attribute__((always_inline)) void ck_skinny_generic(int64_t width, int transA, int transB,
-                                                                    int64_t m, int64_t n, int64_t K,
-                                                                    float alpha, const float *A, int64_t lda,
-                                                                    const float *B, int64_t ldb, float beta,
-                                                                    float *C, int64_t ldc) {
+static inline __attribute__((always_inline)) void ck_skinny_generic(int transA, int transB, int64_t m, int64_t n,
+                                                                    int64_t K, float alpha, const float *A,
+                                                                    int64_t lda, const float *B, int64_t ldb,
+                                                                    float beta, float *C, int64_t ldc) {
     const int64_t aRow = transA ? 1 : lda;
     for (int64_t r0 = 0; r0 < m; r0 += CK_SKINNY_ROWS) {
         const float *a = A + r0 * aRow;
         float *c = C + r0 * ldc;
         switch (m - r0 < CK_SKINNY_ROWS ? m - r0 : CK_SKINNY_ROWS) {
-        case 1: ck_skinny_rows(width, 1, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
-        case 2: ck_skinny_rows(width, 2, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
-        case 3: ck_skinny_rows(width, 3, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
-        default: ck_skinny_rows(width, 4, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+        case 1: ck_skinny_rows(1, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+        case 2: ck_skinny_rows(2, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+        case 3: ck_skinny_rows(3, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+        default: ck_skinny_rows(4, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
         }
     }
 }

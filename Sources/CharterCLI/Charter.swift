@@ -5,12 +5,29 @@ struct Charter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "charter",
         abstract: "Align language models: RLHF, Constitutional AI, DPO — on a CPU or against inference servers.",
-        subcommands: [GenerateCommand.self, ChatCommand.self, LogprobsCommand.self, TokenizeCommand.self, Bench.self])
+        subcommands: [
+            GenerateCommand.self,
+            ChatCommand.self,
+            LogprobsCommand.self,
+            TokenizeCommand.self,
+            DPOCommand.self,
+            RewardCommand.self,
+            ConstitutionCommand.self,
+            CritiqueCommand.self,
+            LabelCommand.self,
+            PipelineCommand.self,
+            Bench.self,
+        ])
 }
 
 /// `charter bench …`: measurements that the README's benchmark table reports next to PyTorch's.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Charter's kernels and training speed (compare with Benchmarks/pytorch).",
-        subcommands: [GEMMBenchmark.self, TrainingBenchmark.self, GenerationBenchmark.self])
+        subcommands: [
+            GEMMBenchmark.self,
+            TrainingBenchmark.self,
+            GenerationBenchmark.self,
+            DPOBenchmark.self,
+        ])
 }

@@ -250,4 +250,26 @@ final class GEMMTests: XCTestCase {
             XCTAssertEqual(Array(results[(region * size)..<((region + 1) * size)]), expected, "region \(region)")
         }
     }
+
+    /// The pool hands every index to exactly one thread, also when a region has fewer
+    /// chunks than threads (some workers sit it out) and when the thread count changes between regions.
+    func testParallelForCoversEveryIndexOnce() {
+        let saved = ck_get_num_threads()
+        defer { ck_set_num_threads(saved) }
+        let capacity = 64
+        let hits = UnsafeMutableBufferPointer<Int32>.allocate(capacity: capacity)
+        defer { hits.deallocate() }
+        for round in 0..<300 {
+            let threads = Int32(1 + round % 4), count = 1 + (round * 7) % capacity
+            ck_set_num_threads(threads)
+            hits.initialize(repeating: 0)
+            ck_parallel_for(Int64(count), 1, { raw, begin, end in
+                let hits = raw!.assumingMemoryBound(to: Int32.self)
+                for index in Int(begin)..<Int(end) { hits[index] += 1 }
+            }, hits.baseAddress)
+            let counted = Array(hits[0..<count])
+            XCTAssertEqual(counted, [Int32](repeating: 1, count: count), "threads \(threads), count \(count)")
+            XCTAssertEqual(hits[count..<capacity].reduce(0, +), 0)
+        }
+    }
 }
