@@ -41,19 +41,15 @@ public final class PPOTrainer {
     /// Tokenized prompts (training and, for sample generations, evaluation).
     let prompts: [[Int32]]
     let evaluationPrompts: [[Int32]]
-    /// Set when the policy carries LoRA adapters: the output folder is then a PEFT adapter.
-    let lora: LoRAConfiguration?
     let stopToken: Int32?
 
     /// - Parameters:
     ///   - prompts: prompt-only examples (standard text, or conversations through the chat template with the
-    ///     generation prompt appended).
-    ///   - lora: the configuration of adapters already applied to `policy` (saved as a PEFT folder).
+    ///     generation prompt appended); of prompt–completion and preference examples only the prompt is used.
     /// - Throws: `TrainingError.data` for examples that are not prompt-only or encode to no tokens,
     ///   `ConfigurationError` for unusable settings.
     public init(configuration: PPOConfiguration, policy: TrainableModel, critic: PPOCritic, reference: PPOReference,
-                reward: RewardFunction, encoder: ExampleEncoder, prompts: [Example], evaluationPrompts: [Example] = [],
-                lora: LoRAConfiguration? = nil) throws {
+                reward: RewardFunction, encoder: ExampleEncoder, prompts: [Example], evaluationPrompts: [Example] = []) throws {
         try configuration.validate()
         self.configuration = configuration
         self.policy = policy
@@ -61,7 +57,6 @@ public final class PPOTrainer {
         self.reference = reference
         self.reward = reward
         self.encoder = encoder
-        self.lora = lora
         if case .adaptersDisabled = reference, LoRA.adapters(in: policy.model).isEmpty {
             throw ConfigurationError(key: "ref_model", message: "the reference is the LoRA base, but the policy has no LoRA adapters")
         }
@@ -75,14 +70,17 @@ public final class PPOTrainer {
         }
         func tokenize(_ examples: [Example]) throws -> [[Int32]] {
             try examples.map { example in
-                let ids: [Int32]
+                let prompt: ExampleText
                 switch example.body {
-                case .promptOnly(.standard(let text)):
-                    ids = encoder.encode(text)
-                case .promptOnly(.conversational(let messages)):
-                    ids = try encoder.conversation(messages, addGenerationPrompt: true, line: example.line).ids
-                default:
-                    throw TrainingError.data("line \(example.line): PPO needs prompt-only data (a \"prompt\" field), found \(example.type.rawValue)")
+                case .promptOnly(let text), .promptCompletion(let text, _), .preference(let text, _, _), .unpairedPreference(let text, _, _):
+                    prompt = text  // PPO uses only the prompt of richer formats
+                case .languageModeling:
+                    throw TrainingError.data("line \(example.line): PPO needs prompts (a \"prompt\" field), found \(example.type.rawValue) data")
+                }
+                let ids: [Int32]
+                switch prompt {
+                case .standard(let text): ids = encoder.encode(text)
+                case .conversational(let messages): ids = try encoder.conversation(messages, addGenerationPrompt: true, line: example.line).ids
                 }
                 guard !ids.isEmpty else { throw TrainingError.data("line \(example.line): the prompt encodes to no tokens") }
                 return ids
@@ -110,13 +108,19 @@ public final class PPOTrainer {
     /// complete checkpoint in the output folder so that N iterations equal k + resume + N − k, bit for bit.
     /// - Parameter stopAfter: end the run (without the final save) once this many iterations are done, as an
     ///   interrupted run would; the learning-rate schedule still spans the full run.
-    public func train(resume: Bool = false, stopAfter: Int? = nil) throws -> Summary {
+    /// - Parameter effectiveConfiguration: written as training_config.json (default: the configuration's keys).
+    public func train(resume: Bool = false, stopAfter: Int? = nil, effectiveConfiguration: [String: Any] = [:]) throws -> Summary {
         let arguments = configuration.training
         let output = URL(fileURLWithPath: arguments.outputDirectory)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        let encoded = JSONEncoder()
-        encoded.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoded.encode(configuration).write(to: output.appendingPathComponent("training_config.json"), options: .atomic)
+        let configURL = output.appendingPathComponent("training_config.json")
+        if effectiveConfiguration.isEmpty {
+            let encoded = JSONEncoder()
+            encoded.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoded.encode(configuration).write(to: configURL, options: .atomic)
+        } else {
+            try JSONSerialization.data(withJSONObject: effectiveConfiguration, options: [.prettyPrinted, .sortedKeys]).write(to: configURL, options: .atomic)
+        }
         let iterations = configuration.iterations(promptCount: prompts.count)
         let schedule = arguments.schedule(totalSteps: iterations)
         let parameters = trainableParameters
@@ -433,16 +437,11 @@ public final class PPOTrainer {
         log.write(["step": step, "eval_objective/scores": mean])
     }
 
-    /// Writes the policy (a transformers folder, or a PEFT adapter folder under LoRA), the value head
+    /// Writes the policy (a transformers folder, or a PEFT adapter folder when `policy.adapterConfiguration` is set), the value head
     /// (value_head.safetensors) and a separate critic's trunk (value_model/).
     public func saveModel(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        if let lora {
-            try LoRA.save(policy.model, configuration: lora, to: directory)
-            try policy.copyCompanionFiles(to: directory)
-        } else {
-            try policy.save(to: directory)
-        }
+        try policy.save(to: directory)
         try critic.head.save(to: directory)
         if let trunk = critic.trunk { try trunk.save(to: directory.appendingPathComponent("value_model")) }
     }

@@ -14,6 +14,12 @@ public final class ValueHead: Module {
         projection = Linear(inputSize: hiddenSize, outputSize: 1, bias: true, generator: &generator)
     }
 
+    /// A head around an existing projection (out = 1).
+    public init(projection: Linear) {
+        precondition(projection.outputSize == 1, "a value head has one output, got \(projection.outputSize)")
+        self.projection = projection
+    }
+
     /// hidden: (B, T, C) → (B, T)
     public func callAsFunction(_ hidden: Tensor) -> Tensor {
         let (batch, time) = (hidden.shape[0], hidden.shape[1])

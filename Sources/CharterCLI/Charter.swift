@@ -12,6 +12,7 @@ struct Charter: ParsableCommand {
             TokenizeCommand.self,
             DPOCommand.self,
             RewardCommand.self,
+            PPOCommand.self,
             ConstitutionCommand.self,
             CritiqueCommand.self,
             LabelCommand.self,
@@ -29,5 +30,6 @@ struct Bench: ParsableCommand {
             TrainingBenchmark.self,
             GenerationBenchmark.self,
             DPOBenchmark.self,
+            PPOBenchmark.self,
         ])
 }

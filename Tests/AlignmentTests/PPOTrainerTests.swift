@@ -135,15 +135,16 @@ final class PPOTrainerTests: XCTestCase {
         var configuration = Self.configuration(folder, output: "lora", iterations: 2)
         configuration.stopToken = "eos"
         configuration.missingEOSPenalty = 1
-        let policy = try TrainableModel(directory: folder)
         var generator = SeededGenerator(seed: 5)
         var lora = LoRAConfiguration()
         lora.targetModules = .names(["q_proj", "v_proj"])
-        try LoRA.apply(lora, to: policy.model, generator: &generator)
+        let model = try PretrainedModel.load(directory: folder)
+        try LoRA.apply(lora, to: model, generator: &generator)
+        let policy = TrainableModel(model: model, sourceDirectory: folder, adapterConfiguration: lora)
         let head = ValueHead(hiddenSize: 32, generator: &generator)
         let trainer = try PPOTrainer(configuration: configuration, policy: policy, critic: PPOCritic(trunk: nil, head: head),
                                      reference: .adaptersDisabled, reward: Self.multipleOfThreeFraction(),
-                                     encoder: TrainingFixtures.encoder(folder), prompts: Self.prompts(8), lora: lora)
+                                     encoder: TrainingFixtures.encoder(folder), prompts: Self.prompts(8))
         // At the start the adapters are zero, so policy and reference agree: the KL is exactly 0.
         var rollouts = trainer.rollOut(trainer.prompts, seed: 1)
         try trainer.evaluateRollouts(&rollouts)
