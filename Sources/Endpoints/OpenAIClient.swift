@@ -322,8 +322,8 @@ public final class OpenAIClient: LanguageModel {
             return (path(context.codingPath + [key]), "is missing")
         case .valueNotFound(_, let context):
             return (path(context.codingPath), "is null")
-        case .typeMismatch(let type, let context):
-            return (path(context.codingPath), "has the wrong type (expected \(type)): \(context.debugDescription)")
+        case .typeMismatch(_, let context):
+            return (path(context.codingPath), "has the wrong type: \(context.debugDescription)")
         case .dataCorrupted(let context):
             return context.codingPath.isEmpty
                 ? ("(body)", "is not valid JSON: \(context.underlyingError.map { String(describing: $0) } ?? context.debugDescription)")

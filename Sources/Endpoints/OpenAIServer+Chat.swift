@@ -28,6 +28,9 @@ extension OpenAIServer {
         let wantLogprobs = body.logprobs == true, stream = body.stream ?? false
         options.topLogProbabilities = wantLogprobs ? (body.topLogprobs ?? 0) : (stream ? 0 : nil)
         let messages = body.messages.map { ChatMessage(role: $0.role == "developer" ? "system" : $0.role, content: $0.content) }
+        if stream, let streaming = streamingModel {
+            return liveChatStream(streaming, request: ChatRequest(messages: messages, options: options), wantLogprobs: wantLogprobs)
+        }
         let completion = try await model.chat(ChatRequest(messages: messages, options: options))
 
         let id = Self.identifier("chatcmpl-"), created = Int(Date().timeIntervalSince1970)

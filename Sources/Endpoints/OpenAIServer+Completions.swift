@@ -20,6 +20,10 @@ extension OpenAIServer {
         let echo = body.echo ?? false, stream = body.stream ?? false
         // Streaming splits the text at token boundaries, so it needs the tokens even without log-probs.
         options.topLogProbabilities = body.logprobs ?? (stream ? 0 : nil)
+        if stream, !echo, prompts.count == 1, let streaming = streamingModel {
+            return liveCompletionStream(streaming, request: CompletionRequest(prompt: prompts[0], options: options),
+                                        wantLogprobs: body.logprobs != nil)
+        }
         let model = self.model
         let scoreOnly = options.maximumTokens == 0
         let requestOptions = options
