@@ -13,6 +13,7 @@ struct Charter: ParsableCommand {
             SFTCommand.self,
             DPOCommand.self,
             RewardCommand.self,
+            PPOCommand.self,
             ConstitutionCommand.self,
             CritiqueCommand.self,
             LabelCommand.self,
@@ -31,5 +32,6 @@ struct Bench: ParsableCommand {
             TrainingBenchmark.self,
             GenerationBenchmark.self,
             DPOBenchmark.self,
+            PPOBenchmark.self,
         ])
 }
