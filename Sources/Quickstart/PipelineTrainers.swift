@@ -3,50 +3,50 @@ import Constitutional
 import Datasets
 import Foundation
 import LanguageModels
+import Tensors
 
-/// The `reward` and `dpo` stage trainers the quickstart registers with ``Pipeline``: Alignment's `RewardTrainer`
-/// and `DPOTrainer`, set up as `charter reward` and `charter dpo` set them up (full fine-tuning; DPO's reference is
-/// a frozen copy of the initial policy), configured by the stage's `training:` mapping (TRL keys).
+/// The trainers the quickstart registers with ``Pipeline``: the Constitutional layer's built-in `reward` and `dpo`
+/// stages, plus a `ppo` stage (RL-CAI) on Alignment's `PPOTrainer`, set up as `charter ppo` sets it up with its
+/// defaults: the critic a value head on the policy's trunk, the reference a frozen copy of the initial policy,
+/// the stage's `reward_model` (usually `stage:reward`) scoring rollouts.
 public enum PipelineTrainers {
-    /// Every trainer this build has. PPO (RL-CAI) is absent until Alignment has a PPO trainer.
-    public static var available: [StageType: TrainingStage] { [.reward: reward, .dpo: dpo] }
+    public static var available: [StageType: TrainingStage] { Stages.builtInTrainers.merging([.ppo: { try ppo($0) }]) { $1 } }
 
-    /// The stage's `training:` mapping as a TRL recipe, with `output_dir` and the default seed filled in.
-    static func recipe(_ request: TrainingStageRequest, keys: [String]) throws -> TrainingRecipe {
+    public static func ppo(_ request: TrainingStageRequest) throws -> [String: Double] {
+        guard let promptsURL = request.prompts, let rewardDirectory = request.rewardModel else {
+            throw QuickstartError("stage \(request.stage): a ppo stage needs prompts and reward_model")
+        }
         let file = request.output.deletingLastPathComponent().appendingPathComponent("training.yaml")
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try request.trainingYAML.write(to: file, atomically: true, encoding: .utf8)
-        var recipe = try TrainingRecipe(file: file.path, allowedKeys: keys)
-        var overrides: [String: Any] = ["output_dir": request.output.path]
-        if recipe["seed"] == nil { overrides["seed"] = Int(request.seed) }
-        try recipe.override(overrides)
-        return recipe
-    }
+        var recipe = try TrainingRecipe(file: file.path, allowedKeys: PPOConfiguration.keys)
+        if recipe["seed"] == nil { try recipe.override(["seed": Int(request.seed)]) }
+        try recipe.override(["output_dir": request.output.path])
+        let configuration = try recipe.decode(PPOConfiguration.self)
+        try configuration.validate()
 
-    static func dataset(_ request: TrainingStageRequest) throws -> [Example] {
-        guard let url = request.dataset else { throw ConfigurationError(key: "dataset", message: "stage \(request.stage) needs a dataset") }
-        return try Dataset.load(url).examples
-    }
-
-    public static let dpo: TrainingStage = { request in
-        let recipe = try recipe(request, keys: DPOConfiguration.keys)
-        let configuration = try recipe.decode(DPOConfiguration.self)
+        let encoder = try ExampleEncoder.load(directory: request.model)
         let policy = try TrainableModel(directory: request.model)
         let reference = try PretrainedModel.load(directory: request.model)
         reference.setTrainable(false)
-        let trainer = try DPOTrainer(configuration: configuration, policy: policy, reference: .model(reference),
-                                     encoder: try ExampleEncoder.load(directory: request.model), train: try dataset(request))
-        return try TrainingLoop(arguments: configuration.training).run(trainer, resume: true, effectiveConfiguration: try recipe.effective(configuration))
-            .lastMetrics
+        let rewardModel = try SequenceClassifier.load(directory: rewardDirectory, seed: configuration.training.seed)
+        let sharesTokenizer = (try? Data(contentsOf: request.model.appendingPathComponent("tokenizer.json")))
+            == (try? Data(contentsOf: rewardDirectory.appendingPathComponent("tokenizer.json")))
+        let reward = RewardModelScorer(model: rewardModel, sharesTokenizer: sharesTokenizer, batchSize: configuration.rolloutForwardBatchSize)
+        let hiddenSize = try Self.hiddenSize(of: request.model)
+        var generator = SeededGenerator(seed: configuration.training.seed &+ 1)
+        let critic = PPOCritic(trunk: nil, head: ValueHead(hiddenSize: hiddenSize, generator: &generator))
+        let trainer = try PPOTrainer(configuration: configuration, policy: policy, critic: critic, reference: .model(reference),
+                                     reward: reward, encoder: encoder, prompts: try Dataset.load(promptsURL).examples)
+        let summary = try trainer.train(resume: true, effectiveConfiguration: try recipe.effective(configuration))
+        return (summary.history.last ?? [:]).merging(["iterations": Double(summary.iterations)]) { $1 }
     }
 
-    public static let reward: TrainingStage = { request in
-        let recipe = try recipe(request, keys: RewardConfiguration.keys)
-        let configuration = try recipe.decode(RewardConfiguration.self)
-        let model = try SequenceClassifier.load(directory: request.model, seed: configuration.training.seed)
-        let trainer = try RewardTrainer(configuration: configuration, model: model, sourceDirectory: request.model,
-                                        encoder: try ExampleEncoder.load(directory: request.model), train: try dataset(request))
-        return try TrainingLoop(arguments: configuration.training).run(trainer, resume: true, effectiveConfiguration: try recipe.effective(configuration))
-            .lastMetrics
+    static func hiddenSize(of directory: URL) throws -> Int {
+        let url = directory.appendingPathComponent("config.json")
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any],
+              let size = (object["hidden_size"] ?? object["n_embd"]) as? Int else {
+            throw QuickstartError("\(url.path): no hidden_size or n_embd for the value head")
+        }
+        return size
     }
 }

@@ -31,6 +31,10 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var dpoSteps = 60
     public var dpoBeta = 0.1
     public var dpoLearningRate = 5e-4
+    /// PPO rollouts in total (prompts are cycled), its learning rate and KL coefficient (β of the KL penalty).
+    public var ppoEpisodes = 256
+    public var ppoLearningRate = 3e-4
+    public var ppoKLCoefficient = 0.05
     /// Held-out evaluation requests per intent.
     public var evaluationPerIntent = 12
     /// Longest generated response (tokens).
@@ -61,6 +65,7 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
         c.principlesPerPair = 1
         c.rewardSteps = 30
         c.dpoSteps = 40
+        c.ppoEpisodes = 64
         c.evaluationPerIntent = 6
         c.maximumResponseTokens = 40
         c.ablation = false

@@ -71,7 +71,7 @@ public enum QuickstartRecipe {
                 model: stage:sl_cai
                 prompts: world/red_team.jsonl
                 reward_model: stage:reward
-                training: {max_steps: \(c.dpoSteps), per_device_train_batch_size: 8, learning_rate: \(c.dpoLearningRate), logging_steps: 5}
+                training: {total_episodes: \(c.ppoEpisodes), per_device_train_batch_size: 16, learning_rate: \(c.ppoLearningRate), kl_coef: \(c.ppoKLCoefficient), response_length: \(c.maximumResponseTokens), temperature: 1.0, stop_token: eos, num_ppo_epochs: 2, logging_steps: 1}
 
             """
         }

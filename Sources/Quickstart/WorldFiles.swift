@@ -56,12 +56,13 @@ public struct WorldFiles {
         let texts = Self.render(world.helpfulOnlyCorpus(configuration.corpus), constitution: constitution, seed: world.seed)
         try Self.writeJSONL(texts.map { ["text": $0] }, to: corpusURL)
         let redTeam = world.redTeamRequests(perIntent: configuration.redTeamPerIntent)
-        try Self.writeJSONL(redTeam.map { ["id": $0.id, "prompt": $0.text] }, to: redTeamURL)
+        // Transcript prompts, so that pairs, labels, DPO and PPO see the format the model was trained on.
+        try Self.writeJSONL(redTeam.map { ["id": $0.id, "prompt": CritiquePrompts.responsePrompt([Self.user($0)])] }, to: redTeamURL)
         let helpful = world.helpfulRequests(perIntent: configuration.helpfulPerIntent)
         try Self.writeJSONL(helpful.map { ["prompt": CritiquePrompts.responsePrompt([Self.user($0)]), "completion": " " + world.helpfulAnswer($0)] },
                             to: helpfulURL)
         let evaluation = world.evaluationRequests(perIntent: configuration.evaluationPerIntent)
-        try Self.writeJSONL(evaluation.map { ["id": $0.id, "prompt": $0.text] }, to: evaluationURL)
+        try Self.writeJSONL(evaluation.map { ["id": $0.id, "prompt": CritiquePrompts.responsePrompt([Self.user($0)])] }, to: evaluationURL)
         try writeInitialModel(texts: texts + redTeam.map(\.text))
         return texts
     }
