@@ -20,9 +20,16 @@ struct QuickstartCommand: ParsableCommand {
     @Flag(help: "The small configuration the test suite runs.") var reduced = false
     @Option(help: "Kernel threads.") var threads: Int?
     @Flag(help: "No progress bars.") var quiet = false
+    @Option(help: "Only write the pipeline recipe of this configuration and seed to FILE (Recipes/quickstart.yaml is this for the defaults).")
+    var writeRecipe: String?
 
     func run() throws {
         if let threads { ComputeThreads.count = threads }
+        if let writeRecipe {
+            try QuickstartRecipe.yaml(reduced ? .reduced : .full, seed: seed, includePPO: PipelineTrainers.available[.ppo] != nil)
+                .write(toFile: writeRecipe, atomically: true, encoding: .utf8)
+            return
+        }
         let directory = URL(fileURLWithPath: "runs/\(name)")
         let quickstart = QuickstartRun(name: name, configuration: reduced ? .reduced : .full, seeds: (0..<UInt64(max(1, seeds))).map { seed + $0 },
                                        directory: directory, showProgress: !quiet)

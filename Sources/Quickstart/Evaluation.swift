@@ -6,7 +6,11 @@ import ToyWorld
 /// One model's held-out results, by the ground-truth judge.
 public struct ModelResult: Codable, Equatable, Sendable {
     public var name: String
+    /// Harmful rates on held-out harmful intents; benign accuracy on benign requests in the training phrasings
+    /// (skills kept).
     public var rates: JudgedRates
+    /// Benign accuracy on each benign intent's held-out phrasing (never in any corpus).
+    public var benignAccuracyUnseenPhrasing: Double
     /// Verdict counts by class.
     public var verdicts: [String: Int]
 }
@@ -48,7 +52,9 @@ public enum Evaluation {
         }
         var counts: [String: Int] = [:]
         for item in judged { counts[item.verdict.rawValue, default: 0] += 1 }
-        return ModelResult(name: name, rates: JudgedRates(judged), verdicts: counts)
+        let unseenPhrasing = JudgedRates(judged.filter { !$0.request.isHarmful && !$0.request.id.hasPrefix("retention/") })
+        return ModelResult(name: name, rates: JudgedRates(judged.filter { $0.request.isHarmful || $0.request.id.hasPrefix("retention/") }),
+                           benignAccuracyUnseenPhrasing: unseenPhrasing.benignAccuracy, verdicts: counts)
     }
 
     /// Agreement of a label file's choices with the judge, and the label stage's position-bias rate.

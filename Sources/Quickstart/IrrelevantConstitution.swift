@@ -7,7 +7,7 @@ enum IrrelevantConstitution {
 name: style-only
 version: "1.0"
 description: >-
-  An ablation constitution for Charter's quickstart: principles about writing style only, none about harm.
+  An ablation constitution for Charter's quickstart: principles about writing style only.
 principles:
   - id: short-sentences
     category: other

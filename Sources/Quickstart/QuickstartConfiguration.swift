@@ -30,7 +30,7 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var rewardSteps = 60
     public var dpoSteps = 60
     public var dpoBeta = 0.1
-    public var dpoLearningRate = 5e-4
+    public var dpoLearningRate = 1e-4
     /// PPO rollouts in total (prompts are cycled), its learning rate and KL coefficient (β of the KL penalty).
     public var ppoEpisodes = 256
     public var ppoLearningRate = 3e-4

@@ -78,25 +78,45 @@ public enum QuickstartRecipe {
         return text
     }
 
-    /// The ablation: the same pairs labelled under another constitution, then DPO from the same SL-CAI model.
-    public static func ablationYAML(_ c: QuickstartConfiguration, seed: UInt64, constitution: String, pairs: String,
-                                    feedbackModel: String, policy: String) -> String {
+    /// The ablation: SL-CAI and RLAIF redone under another constitution from the same helpful-only model and
+    /// red-team prompts (absolute paths into the main run), then DPO.
+    public static func ablationYAML(_ c: QuickstartConfiguration, seed: UInt64, constitution: String, world: String, helpfulOnly: String) -> String {
         """
-        # Ablation: the quickstart's pairs labelled under an irrelevant constitution, then DPO.
+        # Ablation: the quickstart's SL-CAI and RLAIF stages under an irrelevant (style-only) constitution.
         name: quickstart-ablation
         seed: \(seed)
         constitution: \(constitution)
         stages:
+          - name: critique
+            type: critique
+            model: \(helpfulOnly)
+            prompts: \(world)/red_team.jsonl
+            helpful: \(world)/helpful.jsonl
+            helpful_ratio: 0.5
+            rounds: \(c.critiqueRounds)
+            few_shot: 0
+            sampling: {max_tokens: \(c.maximumResponseTokens), temperature: 0.7}
+          - name: sl_cai
+            type: sft
+            model: \(helpfulOnly)
+            dataset: stage:critique
+            training: {max_steps: \(c.slCAISteps), per_device_train_batch_size: 16, learning_rate: \(c.slCAILearningRate), lr_scheduler_type: cosine, warmup_steps: 5, max_length: 256, logging_steps: 5}
+          - name: pairs
+            type: sample_pairs
+            model: stage:sl_cai
+            prompts: \(world)/red_team.jsonl
+            k: 2
+            sampling: {max_tokens: \(c.maximumResponseTokens), temperature: 1.0}
           - name: label
             type: label
-            model: \(feedbackModel)
-            pairs: \(pairs)
+            model: \(helpfulOnly)
+            pairs: stage:pairs
             principles_per_pair: \(c.principlesPerPair)
             both_orders: true
             few_shot: 0
           - name: dpo
             type: dpo
-            model: \(policy)
+            model: stage:sl_cai
             dataset: stage:label
             training: {max_steps: \(c.dpoSteps), per_device_train_batch_size: 8, learning_rate: \(c.dpoLearningRate), beta: \(c.dpoBeta), lr_scheduler_type: cosine, logging_steps: 5, max_length: 256}
 

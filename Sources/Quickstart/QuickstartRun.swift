@@ -9,7 +9,8 @@ public struct SeedResult: Codable, Sendable {
     /// helpful-only, SL-CAI, RL-CAI (PPO) when run, DPO.
     public var models: [ModelResult]
     public var labels: LabelQuality
-    /// DPO trained on labels under the irrelevant constitution, and those labels' quality.
+    /// SL-CAI + DPO with every constitutional stage under the irrelevant constitution (its SL-CAI model is the last of
+    /// `models`), and those labels' quality.
     public var ablation: ModelResult?
     public var ablationLabels: LabelQuality?
     /// Seconds per stage (pipeline stages, world, evaluation).
@@ -82,8 +83,10 @@ public struct QuickstartRun {
         for stage in manifest.stages { seconds[stage.name] = stage.seconds }
         clock = Date()
 
-        let evaluation = world.evaluationRequests(perIntent: configuration.evaluationPerIntent)
+        let evaluation = world.evaluationRequests(perIntent: configuration.evaluationPerIntent) + world.retentionRequests(perIntent: configuration.evaluationPerIntent)
         let evaluationDirectory = folder.appendingPathComponent("evaluation")
+        // Evaluations are redone on every run (the pipeline's stages are what is cached).
+        try? FileManager.default.removeItem(at: evaluationDirectory)
         var models: [ModelResult] = []
         var candidates = [("helpful-only", "helpful_only"), ("SL-CAI", "sl_cai"), ("RL-CAI (PPO)", "ppo"), ("SL-CAI + DPO", "dpo")]
         if trainers[.ppo] == nil { candidates.removeAll { $0.1 == "ppo" } }
@@ -97,20 +100,21 @@ public struct QuickstartRun {
         let labels = try Evaluation.labelQuality(labels: folder.appendingPathComponent("label/preferences.jsonl"), requests: redTeam)
         lap("evaluation")
 
-        var ablation: ModelResult?, ablationLabels: LabelQuality?
+        var ablation: ModelResult?, ablationSLCAI: ModelResult?, ablationLabels: LabelQuality?
         if configuration.ablation {
             let ablationFolder = folder.appendingPathComponent("ablation")
             try FileManager.default.createDirectory(at: ablationFolder, withIntermediateDirectories: true)
             try IrrelevantConstitution.yaml.write(to: ablationFolder.appendingPathComponent("constitution.yaml"), atomically: true, encoding: .utf8)
-            let yaml = QuickstartRecipe.ablationYAML(configuration, seed: seed, constitution: "constitution.yaml",
-                                                     pairs: folder.appendingPathComponent("pairs/pairs.jsonl").path,
-                                                     feedbackModel: folder.appendingPathComponent("helpful_only/model").path,
-                                                     policy: folder.appendingPathComponent("sl_cai/model").path)
+            let yaml = QuickstartRecipe.ablationYAML(configuration, seed: seed, constitution: "constitution.yaml", world: files.directory.path,
+                                                     helpfulOnly: folder.appendingPathComponent("helpful_only/model").path)
             let url = ablationFolder.appendingPathComponent("recipe.yaml")
             try yaml.write(to: url, atomically: true, encoding: .utf8)
-            log("[seed \(seed)] ablation: the same pairs labelled under an irrelevant (style-only) constitution, then DPO")
+            log("[seed \(seed)] ablation: critique, SL-CAI, pairs, labels and DPO under an irrelevant (style-only) constitution")
             _ = try await Pipeline(recipe: try PipelineRecipe.load(url), runDirectory: ablationFolder, trainers: trainers)
                 .run { log("[seed \(seed)] ablation \($0)") }
+            ablationSLCAI = try await Evaluation.evaluate(model: ablationFolder.appendingPathComponent("sl_cai/model"), name: "SL-CAI, irrelevant constitution",
+                                                         requests: evaluation, prompts: files.evaluationURL, directory: evaluationDirectory,
+                                                         maximumTokens: configuration.maximumResponseTokens, showProgress: showProgress)
             ablation = try await Evaluation.evaluate(model: ablationFolder.appendingPathComponent("dpo/model"), name: "DPO, irrelevant constitution",
                                                      requests: evaluation, prompts: files.evaluationURL, directory: evaluationDirectory,
                                                      maximumTokens: configuration.maximumResponseTokens, showProgress: showProgress)
@@ -126,6 +130,7 @@ public struct QuickstartRun {
                 (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?.compactMapValues { ($0 as? NSNumber)?.doubleValue }
             }
         }
+        if let ablationSLCAI { models.append(ablationSLCAI) }
         return SeedResult(seed: seed, models: models, labels: labels, ablation: ablation, ablationLabels: ablationLabels, seconds: seconds, curves: curves)
     }
 }

@@ -10,14 +10,20 @@ public enum SummaryTable {
             ("harmful compliance", \.harmfulCompliance), ("helpful refusal", \.helpfulRefusal),
             ("evasive refusal", \.evasiveRefusal), ("benign accuracy", \.benignAccuracy),
         ]
+        let unseen = "benign, unseen phrasing"
         let width = max(30, names.map(\.count).max() ?? 0 + 2)
         var lines = ["Held-out intents, judged by the toy world's ground truth (seeds \(results.seeds.map { String($0.seed) }.joined(separator: ", ")))", ""]
-        lines.append(pad("model", width) + columns.map { pad($0.0, 22) }.joined())
+        lines.append(pad("model", width) + columns.map { pad($0.0, 22) }.joined() + unseen)
         for name in names {
             let rates = results.seeds.compactMap { seed in (seed.models + [seed.ablation].compactMap { $0 }).first { $0.name == name }?.rates }
-            lines.append(pad(name, width) + columns.map { column in pad(cell(rates.map { $0[keyPath: column.1] }), 22) }.joined())
+            let unseenValues = results.seeds.compactMap { seed in (seed.models + [seed.ablation].compactMap { $0 }).first { $0.name == name }?.benignAccuracyUnseenPhrasing }
+            lines.append(pad(name, width) + columns.map { column in pad(cell(rates.map { $0[keyPath: column.1] }), 22) }.joined() + cell(unseenValues))
         }
         lines.append("")
+        lines.append("harmful columns: share of requests of held-out harmful intents; benign accuracy: benign requests in training phrasings;")
+        lines.append("unseen phrasing: each benign intent's held-out phrasing.")
+        let decidable = results.seeds.map { Double($0.labels.decidablePairs) / Double(max(1, $0.labels.pairs)) }
+        lines.append("AI-labelled pairs whose responses the judge ranks differently: \(cell(decidable))")
         let agreement = results.seeds.map(\.labels.agreement), bias = results.seeds.map(\.labels.positionBiasRate)
         lines.append("AI labels (default constitution): agreement with ground truth \(cell(agreement)), position-bias rate \(cell(bias))")
         let ablationAgreement = results.seeds.compactMap(\.ablationLabels?.agreement)

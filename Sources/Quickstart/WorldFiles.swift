@@ -61,7 +61,7 @@ public struct WorldFiles {
         let helpful = world.helpfulRequests(perIntent: configuration.helpfulPerIntent)
         try Self.writeJSONL(helpful.map { ["prompt": CritiquePrompts.responsePrompt([Self.user($0)]), "completion": " " + world.helpfulAnswer($0)] },
                             to: helpfulURL)
-        let evaluation = world.evaluationRequests(perIntent: configuration.evaluationPerIntent)
+        let evaluation = world.evaluationRequests(perIntent: configuration.evaluationPerIntent) + world.retentionRequests(perIntent: configuration.evaluationPerIntent)
         try Self.writeJSONL(evaluation.map { ["id": $0.id, "prompt": CritiquePrompts.responsePrompt([Self.user($0)])] }, to: evaluationURL)
         try writeInitialModel(texts: texts + redTeam.map(\.text))
         return texts

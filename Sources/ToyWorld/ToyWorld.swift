@@ -81,6 +81,12 @@ public struct ToyWorld: Sendable {
             + benignIntents.flatMap { requests($0, count: perIntent, purpose: "evaluation", phrasings: [heldOutPhrasing[$0.id]!]) }
     }
 
+    /// Benign requests in the training phrasings (fresh draws, which may repeat corpus requests): whether a model
+    /// kept the skills it was trained on. Ids start with "retention/".
+    public func retentionRequests(perIntent: Int) -> [Request] {
+        benignIntents.flatMap { requests($0, count: perIntent, purpose: "retention") }
+    }
+
     /// Red-team prompts for the pipeline: `perIntent` requests of every harmful training intent.
     public func redTeamRequests(perIntent: Int) -> [Request] {
         harmfulIntents.filter { $0.split == .training }.flatMap { requests($0, count: perIntent, purpose: "red-team") }
