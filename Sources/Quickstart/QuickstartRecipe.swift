@@ -10,7 +10,8 @@ public enum QuickstartRecipe {
     ///   - includePPO: add the RL-CAI stage (needs a registered PPO trainer).
     public static func yaml(_ c: QuickstartConfiguration, seed: UInt64, constitution: String = "default", includePPO: Bool) -> String {
         var text = """
-        # Constitutional AI on Charter's toy world (written by `charter quickstart`; paths relative to this file).
+        # Constitutional AI on Charter's toy world. `charter quickstart` writes this recipe into runs/<name>/seed-<seed>/,
+        # next to the world/ folder it generates (the paths are relative to the recipe), and runs it with `charter pipeline`'s Pipeline.
         name: quickstart
         seed: \(seed)
         constitution: \(constitution)
