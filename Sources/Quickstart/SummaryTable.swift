@@ -11,7 +11,7 @@ public enum SummaryTable {
             ("evasive refusal", \.evasiveRefusal), ("benign accuracy", \.benignAccuracy),
         ]
         let unseen = "benign, unseen phrasing"
-        let width = max(30, names.map(\.count).max() ?? 0 + 2)
+        let width = max(30, (names.map(\.count).max() ?? 0) + 2)
         var lines = ["Held-out intents, judged by the toy world's ground truth (seeds \(results.seeds.map { String($0.seed) }.joined(separator: ", ")))", ""]
         lines.append(pad("model", width) + columns.map { pad($0.0, 22) }.joined() + unseen)
         for name in names {
