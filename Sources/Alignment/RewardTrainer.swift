@@ -36,6 +36,10 @@ public final class RewardTrainer: TrainingObjective {
                     dropped += 1
                     return nil
                 }
+                let longest = max(pair.chosenIds.count, pair.rejectedIds.count)
+                if let context = model.body.maximumSequenceLength, longest > context {
+                    throw ConfigurationError(key: "max_length", message: "line \(example.line) has \(longest) tokens but the model's context is \(context); set max_length to at most \(context) (longer pairs are then dropped)")
+                }
                 return pair
             }
         }
