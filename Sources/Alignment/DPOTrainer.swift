@@ -74,8 +74,11 @@ public final class DPOTrainer: TrainingObjective {
                     report.dropped += 1
                     continue
                 }
-                if pair.sequences(maximumLength: configuration.maximumLength, truncationMode: configuration.truncationMode).truncated {
-                    report.sequencesTruncated += 1
+                let sequences = pair.sequences(maximumLength: configuration.maximumLength, truncationMode: configuration.truncationMode)
+                if sequences.truncated { report.sequencesTruncated += 1 }
+                let longest = max(sequences.chosen.ids.count, sequences.rejected.ids.count)
+                if let context = policy.model.maximumSequenceLength, longest > context {
+                    throw ConfigurationError(key: "max_length", message: "line \(example.line) has \(longest) tokens but the model's context is \(context); set max_length to at most \(context)")
                 }
                 result.append(pair)
             }
