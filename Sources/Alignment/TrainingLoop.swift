@@ -107,6 +107,8 @@ public struct TrainingLoop {
                 var averaged: [String: Double] = [:]
                 for record in pending { for (key, value) in record { averaged[key, default: 0] += value / Double(pending.count) } }
                 pending.removeAll()
+                // Running totals (num_tokens) are reported as they stand, not averaged over the window (as TRL).
+                for (key, value) in objective.counters where averaged[key] != nil { averaged[key] = value }
                 averaged["epoch"] = epoch
                 lastMetrics = averaged
                 history.append(averaged.merging(["step": Double(state.step)]) { $1 })
