@@ -25,7 +25,7 @@ struct PipelineCommand: ParsableCommand {
         let directory = URL(fileURLWithPath: runDirectory ?? "runs/\(recipe.name)")
         // reward and dpo stages use Alignment's trainers (Stages.builtInTrainers); a ppo trainer is added here when it
         // lands (`trainers: Stages.builtInTrainers.merging([.ppo: …]) { $1 }`, see TrainingStageRequest).
-        let manifest = try waitFor { try await Pipeline(recipe: recipe, runDirectory: directory).run() }
+        let manifest = try waitFor { try await Pipeline(recipe: recipe, runDirectory: directory, makeModels: makeLanguageModels).run() }
         print("pipeline \(manifest.name): \(manifest.stages.count) stages complete; manifest \(directory.appendingPathComponent("manifest.json").path)")
     }
 }
