@@ -103,6 +103,27 @@ final class OpenAIServerTests: XCTestCase {
         await server.stop()
     }
 
+    func testAnIdleModelStartsAtOnceAndBusyArrivalsJoinTheNextBatch() async throws {
+        let queue = BatchQueue<CompletionRequest>(window: 0, maximumBatchSize: 4) { requests in
+            try await Task.sleep(nanoseconds: 200_000_000)
+            return requests.map { Completion(text: $0.prompt, finishReason: .stop, promptTokenCount: 0, completionTokenCount: 0) }
+        }
+        let start = Date()
+        let lone = try await queue.submit(CompletionRequest(prompt: "lone"))
+        XCTAssertEqual(lone.text, "lone")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 0.35)
+        // One request starts the model; six more arrive while it runs: they go as a full batch of 4, then 2.
+        let texts = try await withThrowingTaskGroup(of: String.self) { group in
+            group.addTask { try await queue.submit(CompletionRequest(prompt: "first")).text }
+            try await Task.sleep(nanoseconds: 50_000_000)
+            for i in 0..<6 { group.addTask { try await queue.submit(CompletionRequest(prompt: "later \(i)")).text } }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        XCTAssertEqual(texts.count, 7)
+        let sizes = await queue.batchSizes
+        XCTAssertEqual(sizes, [1, 1, 4, 2])
+    }
+
     // MARK: Plain HTTP
 
     func testModelsEndpoint() async throws {
