@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
@@ -29,6 +30,9 @@ let package = Package(
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
         .target(name: "Datasets", dependencies: ["Gzip"]),
         .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors"]),
+        .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Yams"]),
+        // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF), pipelines.
+        .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Yams"]),
         // OpenAI-compatible HTTP: a balancing, retrying, caching client and the `charter serve` server.
         .target(
             name: "Endpoints",
@@ -40,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
-                "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Endpoints",
+                "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Endpoints",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "KernelsTests", dependencies: ["CKernels"]),
@@ -51,7 +55,11 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "GzipTests", dependencies: ["Gzip"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
+        .testTarget(name: "AlignmentTests", dependencies: ["Alignment"], exclude: ["Fixtures"]),
+        .testTarget(name: "CharterCLITests", dependencies: ["CharterCLI", "LanguageModels", "Tensors"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels"], exclude: ["Fixtures"]),
+        .testTarget(name: "ConstitutionalTests", dependencies: ["Constitutional", "LanguageModels", "Datasets", "Alignment", "Tensors"],
+                    exclude: ["Fixtures"]),
         .testTarget(
             name: "EndpointsTests",
             dependencies: [

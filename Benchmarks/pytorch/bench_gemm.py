@@ -5,6 +5,7 @@ one warm-up per shape. Run both in the same session on a shared machine and comp
 """
 import argparse
 import json
+import re
 import statistics
 import sys
 import time
@@ -24,7 +25,7 @@ def main():
     torch.set_num_threads(args.threads)
     # The config dump is long; keep the BLAS it was built with and the MKL/oneDNN version lines.
     config = torch.__config__.show()
-    blas = [item.strip() for item in config.replace("\n", ",").split(",") if item.strip().startswith("BLAS_INFO=")]
+    blas = re.findall(r"BLAS_INFO=\w+", config)
     libraries = [line.strip(" -") for line in config.splitlines() if "MKL" in line and "Build settings" not in line]
     print("torch", torch.__version__, "|", " | ".join(blas + libraries) or "BLAS not reported", file=sys.stderr)
 

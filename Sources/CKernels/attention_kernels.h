@@ -1,4 +1,5 @@
-// Per-row pieces of fused attention that run between the ck_sgemm products, one set per ISA.
+// The pieces of fused attention, one set per ISA: masked softmax rows, the probability gradient and the small
+// products (ck_sgemm on the portable path, register-tiled SIMD kernels on x86).
 #ifndef CHARTER_ATTENTION_KERNELS_H
 #define CHARTER_ATTENTION_KERNELS_H
 #include <stdint.h>
@@ -13,7 +14,25 @@ typedef struct {
     void (*probability_gradient)(int64_t n, int64_t limit, const uint8_t *mask, float lse, float delta,
                                  float *scores, float *dp);
     float (*dot)(int64_t n, const float *a, const float *b);
+    /// C (rows × n) = alpha X Y (+ C when accumulate): X is rows × K with row stride ldx, or stored K × rows
+    /// when transposed_x; Y is K × n with row stride ldy; C has row stride ldc. `band` (with `diagonal`, the
+    /// number of keys the first query row sees) lets a causal product skip work, see ck_attention_band.
+    void (*matmul)(int transposed_x, int64_t rows, int64_t n, int64_t K, float alpha, const float *X, int64_t ldx,
+                   const float *Y, int64_t ldy, float *C, int64_t ldc, int accumulate, int band, int64_t diagonal);
 } ck_attention_row_kernels;
+
+/// Work a causal product may skip (an optimisation only: computing everything is always correct). Query row r
+/// of a tile sees keys j < r + diagonal.
+typedef enum {
+    CK_BAND_NONE = 0,
+    /// Output columns are keys (scores rows × keys): columns no row of a register tile sees are never read.
+    CK_BAND_COLUMNS = 1,
+    /// The reduction runs over keys (P · V, dS · K): entries past the last visible key are zero.
+    CK_BAND_REDUCTION_END = 2,
+    /// Output rows are keys and the reduction runs over query rows (Pᵀ · dO, dSᵀ · Q): query rows before the
+    /// first one that sees the tile's first key contribute zero.
+    CK_BAND_REDUCTION_START = 3,
+} ck_attention_band;
 
 #if defined(__x86_64__)
 extern const ck_attention_row_kernels ck_attention_rows_avx2;

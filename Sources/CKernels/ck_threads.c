@@ -125,8 +125,24 @@ static void *ck_worker_main(void *arg) {
     return NULL;
 }
 
+// A forked child has only the forking thread: forget the parent's workers (the child creates its own on
+// its first parallel region) and reset the locks, which the parent may have held at the fork.
+static void ck_pool_after_fork(void) {
+    pthread_mutex_init(&ck_pool.submit, NULL);
+    pthread_mutex_init(&ck_pool.lock, NULL);
+    pthread_cond_init(&ck_pool.wake, NULL);
+    pthread_cond_init(&ck_pool.done, NULL);
+    ck_pool.sleepers = 0;
+    ck_pool.workers = 0;
+    atomic_store(&ck_pool.pending, 0);
+}
+
+static void ck_pool_register_fork_handler(void) { pthread_atfork(NULL, NULL, ck_pool_after_fork); }
+
 // Creates workers until `wanted` exist (called with `submit` held). Returns how many exist.
 static int ck_grow_pool(int wanted) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, ck_pool_register_fork_handler);
     while (ck_pool.workers < wanted) {
         ck_worker_start *start = malloc(sizeof *start);
         if (!start) break;

@@ -2,8 +2,8 @@
 // Goto/BLIS blocked algorithm on each rectangle with the path's packing routines and micro-kernel.
 //
 // Loop nest per rectangle (rows × cols of C), innermost last:
-//   rows in MC blocks → k in KC blocks (pack A block: L3) → cols in NC blocks (pack B block: L2)
-//   → MR row panels (one A panel stays in L1) → NR column panels (streamed from L2) → micro-kernel.
+//   rows in MC blocks → k in KC blocks (pack A block) → cols in NC blocks (pack B block)
+//   → MR row panels (one A panel stays in L1) → NR column panels (streamed) → micro-kernel.
 // K is never split across threads and the KC blocking depends only on K, so every element of C is
 // computed by the same sequence of roundings whatever the thread count: results are bit-identical
 // across thread counts, not just across runs.
@@ -139,6 +139,9 @@ typedef struct {
     int64_t strideA, strideB, strideC;
     int64_t kc;                   // depth of a packed block, from K alone (see the top of the file)
     int64_t rowTiles, colTiles;   // each product's C is split into rowTiles × colTiles rectangles
+    int skinny;                   // few rows: multiply straight from A and B, no packing
+    int64_t tasks;                // batch × rowTiles × colTiles
+    _Atomic int64_t next;         // the next unclaimed task
 } ck_gemm_job;
 
 static int64_t ck_min(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -220,44 +223,54 @@ static void ck_split(int64_t extent, int64_t unit, int64_t parts, int64_t i, int
     *end = ck_min(extent, units * (i + 1) / parts * unit);
 }
 
-// Tasks are (product, row tile, col tile) triples numbered row-major; ck_parallel_for hands each thread a
-// contiguous run of them.
-static void ck_gemm_tasks(void *context, int64_t begin, int64_t end) {
-    const ck_gemm_job *job = context;
+static void ck_gemm_task(const ck_gemm_job *job, int64_t task) {
     const int64_t tilesPerProduct = job->rowTiles * job->colTiles;
-    for (int64_t task = begin; task < end; task++) {
-        int64_t product = task / tilesPerProduct, tile = task % tilesPerProduct;
-        int64_t row0, row1, col0, col1;
-        ck_split(job->M, job->kernels->mr, job->rowTiles, tile / job->colTiles, &row0, &row1);
-        ck_split(job->N, job->kernels->nr, job->colTiles, tile % job->colTiles, &col0, &col1);
-        if (row0 >= row1 || col0 >= col1) continue;
-        const float *A = job->A + product * job->strideA;
-        const float *B = job->B + product * job->strideB;
-        float *C = job->C + product * job->strideC;
-        if (job->K == 0 || job->alpha == 0)
-            ck_gemm_scale(job, C, row0, row1, col0, col1);
-        else
-            ck_gemm_rectangle(job, A, B, C, row0, row1, col0, col1);
+    int64_t product = task / tilesPerProduct, tile = task % tilesPerProduct;
+    int64_t row0, row1, col0, col1;
+    ck_split(job->M, job->kernels->mr, job->rowTiles, tile / job->colTiles, &row0, &row1);
+    ck_split(job->N, job->kernels->nr, job->colTiles, tile % job->colTiles, &col0, &col1);
+    if (row0 >= row1 || col0 >= col1) return;
+    const float *A = job->A + product * job->strideA;
+    const float *B = job->B + product * job->strideB;
+    float *C = job->C + product * job->strideC;
+    if (job->K == 0 || job->alpha == 0) {
+        ck_gemm_scale(job, C, row0, row1, col0, col1);
+    } else if (job->skinny) {
+        const int64_t aRow = job->transA ? 1 : job->lda, bCol = job->transB ? job->ldb : 1;
+        job->kernels->skinny(job->transA, job->transB, row1 - row0, col1 - col0, job->K, job->alpha,
+                             A + row0 * aRow, job->lda, B + col0 * bCol, job->ldb, job->beta,
+                             C + row0 * job->ldc + col0, job->ldc);
+    } else {
+        ck_gemm_rectangle(job, A, B, C, row0, row1, col0, col1);
     }
 }
 
-static int64_t ck_gcd(int64_t a, int64_t b) {
-    while (b) {
-        int64_t t = a % b;
-        a = b;
-        b = t;
+// Tasks are (product, row tile, col tile) triples numbered row-major. Each thread claims the next task
+// until none is left, so a thread that the OS preempts (the machine is shared) hands its share to the
+// others. Which thread computes a tile does not change its bits (see the top of the file), so this
+// dynamic schedule keeps the results deterministic.
+static void ck_gemm_worker(void *context, int64_t begin, int64_t end) {
+    (void)begin, (void)end;
+    ck_gemm_job *job = context;
+    for (;;) {
+        int64_t task = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (task >= job->tasks) return;
+        ck_gemm_task(job, task);
     }
-    return a;
 }
 
-// Chooses how many rectangles each product's C is cut into, and their rows × cols grid, so that
-// batch × tiles divides evenly over the threads with the least duplicated packing.
+// Chooses how many rectangles each product's C is cut into, and their rows × cols grid. Products of more
+// than ~1 ms per thread get two tasks per thread, so that the dynamic schedule can rebalance when the OS
+// preempts a thread (a time slice is a few ms); each extra rectangle costs one more packing of its share
+// of A or B, which is why shorter products get one.
 static void ck_plan_tiles(ck_gemm_job *job, int64_t batch) {
     job->rowTiles = job->colTiles = 1;
-    int64_t threads = ck_get_num_threads();
+    const int64_t threads = ck_get_num_threads();
+    const double work = (double)job->M * (double)job->N * (double)job->K * (double)batch;  // multiply-adds
     // Below ~100k multiply-adds a product is over before a second thread would have woken up.
-    if (threads <= 1 || job->M * job->N * job->K * batch < 100000) return;
-    int64_t tiles = threads / ck_gcd(batch, threads);
+    if (threads <= 1 || work < 1e5) return;
+    const int64_t tasks = work >= 5e7 * (double)threads ? 2 * threads : threads;
+    const int64_t tiles = (tasks + batch - 1) / batch;
     if (tiles <= 1) return;
     const int64_t MR = job->kernels->mr, NR = job->kernels->nr;
     const int64_t rowUnits = (job->M + MR - 1) / MR, colUnits = (job->N + NR - 1) / NR;
@@ -298,8 +311,12 @@ void ck_sgemm_batched(int transA, int transB, int64_t M, int64_t N, int64_t K,
         .lda = lda, .ldb = ldb, .ldc = ldc, .strideA = strideA, .strideB = strideB, .strideC = strideC,
     };
     job.kc = ck_plan_depth(job.kernels, K);
+    // Measured crossover with the packed path on Zen 4: ~6 rows for row-streamed B, ~12 for dot products.
+    job.skinny = job.kernels->skinny && !(job.transA && job.transB) && M <= (job.transB ? 8 : 4);
     ck_plan_tiles(&job, batch);
-    ck_parallel_for(batch * job.rowTiles * job.colTiles, 1, ck_gemm_tasks, &job);
+    job.tasks = batch * job.rowTiles * job.colTiles;
+    atomic_init(&job.next, 0);
+    ck_parallel_for(ck_min(job.tasks, ck_get_num_threads()), 1, ck_gemm_worker, &job);
 }
 
 void ck_sgemm(int transA, int transB, int64_t M, int64_t N, int64_t K,

@@ -138,10 +138,17 @@ CK_AVX2 static void ck_pack_b_avx2(int contiguous, int64_t count, int64_t kc, co
     ck_pack_avx2(AVX2_NR, contiguous, count, kc, src, ld, dst);
 }
 
+CK_AVX2 static void ck_skinny_avx2(int transA, int transB, int64_t m, int64_t n, int64_t K, float alpha,
+                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                       int64_t ldc) {
+    ck_skinny_generic(transA, transB, m, n, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 const ck_gemm_kernels *ck_gemm_kernels_avx2(void) {
     static const ck_gemm_kernels kernels = {
-        .mr = AVX2_MR, .nr = AVX2_NR, .mc = 3072, .kc = 384, .nc = 480,
+        .mr = AVX2_MR, .nr = AVX2_NR, .mc = 3072, .kc = 384, .nc = 1536,
         .kernel = ck_kernel_avx2, .pack_a = ck_pack_a_avx2, .pack_b = ck_pack_b_avx2,
+        .skinny = ck_skinny_avx2,
     };
     return &kernels;
 }

@@ -50,7 +50,7 @@ CK_AVX512 static void ck_kernel_avx512(int64_t kc, const float *a, const float *
 }
 
 // Transposes a 16×16 block in registers: afterwards x[k] holds element k of every input row.
-// Three rounds of in-lane unpacks/128-bit shuffles, 64 shuffles for 256 values.
+// Two rounds of in-lane unpacks, then two of 128-bit lane shuffles: 64 shuffles for 256 values.
 CK_AVX512 static inline void ck_transpose16(__m512 x[16]) {
     __m512 t[16], u[16];
     for (int i = 0; i < 16; i += 2) {
@@ -141,10 +141,17 @@ CK_AVX512 static void ck_pack_b_avx512(int contiguous, int64_t count, int64_t kc
     ck_pack_avx512(AVX512_NR, contiguous, count, kc, src, ld, dst);
 }
 
+CK_AVX512 static void ck_skinny_avx512(int transA, int transB, int64_t m, int64_t n, int64_t K, float alpha,
+                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                       int64_t ldc) {
+    ck_skinny_generic(transA, transB, m, n, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 const ck_gemm_kernels *ck_gemm_kernels_avx512(void) {
     static const ck_gemm_kernels kernels = {
-        .mr = AVX512_MR, .nr = AVX512_NR, .mc = 3072, .kc = 384, .nc = 480,
+        .mr = AVX512_MR, .nr = AVX512_NR, .mc = 3072, .kc = 384, .nc = 1536,
         .kernel = ck_kernel_avx512, .pack_a = ck_pack_a_avx512, .pack_b = ck_pack_b_avx512,
+        .skinny = ck_skinny_avx512,
     };
     return &kernels;
 }

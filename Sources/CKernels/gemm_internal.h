@@ -16,15 +16,27 @@ typedef void (*ck_micro_kernel)(int64_t kc, const float *a, const float *b, floa
 typedef void (*ck_pack_routine)(int contiguous, int64_t count, int64_t kc, const float *src, int64_t ld,
                                 float *dst);
 
+/// C[0:m, 0:n] = alpha · op(A)·op(B) + beta · C for a few rows (m <= CK_SKINNY_ROWS), read straight from A
+/// and B: with so few rows, packing B would cost more than the product (a matrix-vector product when m = 1).
+/// Not for transA && transB. Each element's sum runs over k in order whatever the column range, so splitting
+/// the columns across threads does not change the bits.
+typedef void (*ck_skinny_kernel)(int transA, int transB, int64_t m, int64_t n, int64_t K, float alpha,
+                                 const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                                 int64_t ldc);
+#define CK_SKINNY_ROWS 4
+
 /// One instruction-set path: micro-tile shape, kernels, and cache blocking tuned for its register file.
 typedef struct {
     int64_t mr, nr;   // micro-tile: rows of C (broadcast from A) × columns of C (vector loads of B)
     int64_t mc;       // rows of A packed at once (the A block stays in L3, one MR panel in L1)
     int64_t kc;       // depth of one packed block
-    int64_t nc;       // columns of B packed at once (the kc×nc block stays in L2)
+    // Columns of B packed at once. The A block is streamed once per B block, so wide blocks pay off even
+    // past L2: the kernel walks B panels in order and the prefetcher keeps up (measured on Zen 4).
+    int64_t nc;
     ck_micro_kernel kernel;
     ck_pack_routine pack_a;  // packs MR-row panels of op(A)
     ck_pack_routine pack_b;  // packs NR-column panels of op(B)
+    ck_skinny_kernel skinny;
 } ck_gemm_kernels;
 
 const ck_gemm_kernels *ck_gemm_kernels_portable(void);
@@ -69,6 +81,109 @@ static inline __attribute__((always_inline)) void ck_pack_panels(int64_t width, 
             }
         }
         dst += width * kc;
+    }
+}
+
+/// C[r, j] = alpha · dot(A row r, B row j) + beta · C[r, j] for `rows` × `cols` (constants after inlining).
+static inline __attribute__((always_inline)) void ck_skinny_dots(int64_t rows, int64_t cols, int64_t K,
+                                                                 float alpha, const float *A, int64_t lda,
+                                                                 const float *B, int64_t ldb, float beta,
+                                                                 float *C, int64_t ldc) {
+    float acc[CK_SKINNY_ROWS][4][16] = {{{0}}};
+    int64_t k = 0;
+    for (; k + 16 <= K; k += 16)
+#pragma clang loop unroll(full)
+        for (int64_t r = 0; r < rows; r++)
+#pragma clang loop unroll(full)
+            for (int64_t j = 0; j < cols; j++)
+#pragma clang loop unroll(full)
+                for (int64_t l = 0; l < 16; l++) acc[r][j][l] += A[r * lda + k + l] * B[j * ldb + k + l];
+    for (int64_t l = 0; k + l < K; l++)
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t j = 0; j < cols; j++) acc[r][j][l] += A[r * lda + k + l] * B[j * ldb + k + l];
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t j = 0; j < cols; j++) {
+            float sum = 0;
+            for (int64_t l = 0; l < 16; l++) sum += acc[r][j][l];
+            float *c = C + r * ldc + j;
+            *c = alpha * sum + (beta == 0 ? 0 : beta * *c);
+        }
+    }
+}
+
+/// The skinny product in plain C for `rows` (a constant after inlining) rows; each path instantiates it under
+/// its target attribute so the compiler vectorises it with that path's registers.
+static inline __attribute__((always_inline)) void ck_skinny_rows(int64_t rows, int transA, int transB, int64_t n,
+                                                                 int64_t K, float alpha, const float *A,
+                                                                 int64_t lda, const float *B, int64_t ldb,
+                                                                 float beta, float *C, int64_t ldc) {
+    if (!transB) {
+        // Rows of B are contiguous: for each k, add a[r, k] · B[k, block] to an L1-resident accumulator row,
+        // streaming B row by row (narrow column strips down B would miss the TLB on every row).
+        enum { BLOCK = 256 };
+        const int64_t aRow = transA ? 1 : lda, aDepth = transA ? lda : 1;  // op(A)[r, k]
+        float acc[CK_SKINNY_ROWS][BLOCK];
+        for (int64_t j0 = 0; j0 < n; j0 += BLOCK) {
+            const int64_t w = n - j0 < BLOCK ? n - j0 : BLOCK;
+            for (int64_t r = 0; r < rows; r++)
+                for (int64_t j = 0; j < w; j++) acc[r][j] = 0;
+            int64_t k = 0;
+            // Four k per pass over the accumulators: the same sequence of FMAs per element as one k at a
+            // time, with a quarter of the loads and stores of `acc`.
+            for (; k + 4 <= K; k += 4) {
+                const float *b0 = B + k * ldb + j0, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+#pragma clang loop unroll(full)
+                for (int64_t r = 0; r < rows; r++) {
+                    const float *a = A + r * aRow + k * aDepth;
+                    const float a0 = a[0], a1 = a[aDepth], a2 = a[2 * aDepth], a3 = a[3 * aDepth];
+                    for (int64_t j = 0; j < w; j++) {
+                        float t = acc[r][j];
+                        t += a0 * b0[j];
+                        t += a1 * b1[j];
+                        t += a2 * b2[j];
+                        t += a3 * b3[j];
+                        acc[r][j] = t;
+                    }
+                }
+            }
+            for (; k < K; k++) {
+                const float *b = B + k * ldb + j0;
+                for (int64_t r = 0; r < rows; r++) {
+                    const float a = A[r * aRow + k * aDepth];
+                    for (int64_t j = 0; j < w; j++) acc[r][j] += a * b[j];
+                }
+            }
+            for (int64_t r = 0; r < rows; r++) {
+                float *c = C + r * ldc + j0;
+                for (int64_t j = 0; j < w; j++) c[j] = alpha * acc[r][j] + (beta == 0 ? 0 : beta * c[j]);
+            }
+        }
+    } else {
+        // Columns of op(B) are rows of B, and (transA being excluded) rows of A are contiguous too: one dot
+        // product per C element, kept as 16 partial sums added in a fixed order at the end. Four columns at
+        // a time give the FMAs independent chains.
+        (void)transA;
+        int64_t j = 0;
+        for (; j + 4 <= n; j += 4) ck_skinny_dots(rows, 4, K, alpha, A, lda, B + j * ldb, ldb, beta, C + j, ldc);
+        for (; j < n; j++) ck_skinny_dots(rows, 1, K, alpha, A, lda, B + j * ldb, ldb, beta, C + j, ldc);
+    }
+}
+
+/// Dispatches ck_skinny_rows over groups of up to CK_SKINNY_ROWS rows with the row count made constant.
+static inline __attribute__((always_inline)) void ck_skinny_generic(int transA, int transB, int64_t m, int64_t n,
+                                                                    int64_t K, float alpha, const float *A,
+                                                                    int64_t lda, const float *B, int64_t ldb,
+                                                                    float beta, float *C, int64_t ldc) {
+    const int64_t aRow = transA ? 1 : lda;
+    for (int64_t r0 = 0; r0 < m; r0 += CK_SKINNY_ROWS) {
+        const float *a = A + r0 * aRow;
+        float *c = C + r0 * ldc;
+        switch (m - r0 < CK_SKINNY_ROWS ? m - r0 : CK_SKINNY_ROWS) {
+        case 1: ck_skinny_rows(1, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+        case 2: ck_skinny_rows(2, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+        case 3: ck_skinny_rows(3, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+        default: ck_skinny_rows(4, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+        }
     }
 }
 

@@ -50,10 +50,17 @@ static void ck_pack_b_neon(int contiguous, int64_t count, int64_t kc, const floa
     ck_pack_panels(NEON_NR, contiguous, count, kc, src, ld, dst);
 }
 
+static void ck_skinny_neon(int transA, int transB, int64_t m, int64_t n, int64_t K, float alpha,
+                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                       int64_t ldc) {
+    ck_skinny_generic(transA, transB, m, n, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 const ck_gemm_kernels *ck_gemm_kernels_neon(void) {
     static const ck_gemm_kernels kernels = {
         .mr = NEON_MR, .nr = NEON_NR, .mc = 1536, .kc = 256, .nc = 480,
         .kernel = ck_kernel_neon, .pack_a = ck_pack_a_neon, .pack_b = ck_pack_b_neon,
+        .skinny = ck_skinny_neon,
     };
     return &kernels;
 }

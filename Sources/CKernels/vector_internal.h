@@ -47,7 +47,7 @@ static inline int64_t ck_block_begin(int64_t block, int64_t blocks, int64_t rows
     return rows * block / blocks;
 }
 
-// AdamW over a range of one tensor (vector_adamw.c, SIMD variants in vector_simd_impl.h).
+// AdamW over a range of one tensor (vector_adamw.c, SIMD variants in vector_simd_rows.h).
 typedef struct {
     float *param, *m, *v;
     const float *grad;

@@ -1,6 +1,7 @@
 // Elementwise transcendental kernels: exp, log, tanh, sigmoid, GELU (tanh and erf forms), SiLU.
-// The portable variants call libm; the x86 variants (vector_math_x86.c) use their own polynomial
-// approximations. Each public function picks a variant at call time and splits large n across the pool.
+// The portable variants use libm (exact GELU adds the erfc fit of vector_math_kernels.h); the x86 variants
+// (vector_simd_math.h) use their own polynomial approximations. Each public function picks a variant at call
+// time and splits large n across the pool.
 #include "ck_vector.h"
 #include "vector_internal.h"
 #include "vector_math_kernels.h"

@@ -1,4 +1,4 @@
-// AVX2 + FMA instantiation of the SIMD kernels in vector_simd_impl.h: 8 float lanes, masks as all-ones lanes.
+// AVX2 + FMA instantiation of vector_simd_math.h and vector_simd_rows.h: 8 float lanes, masks as all-ones lanes.
 #if defined(__x86_64__)
 #include "attention_kernels.h"
 #include "vector_internal.h"
@@ -18,6 +18,8 @@
 
 #define CK_W 8
 #define CK_SUFFIX(name) name##_avx2
+#define CK_MR 4  // attention product register tile: 4 × 16 floats: 8 accumulators of the 16 ymm registers
+#define CK_NV 2
 typedef __m256 vf;
 typedef __m256 vm;  // comparison result: each lane all ones or all zeros
 
@@ -101,7 +103,9 @@ static inline float v_reduce_max(vf a) {
     return _mm_cvtss_f32(max);
 }
 
-#include "vector_simd_impl.h"
+#include "vector_simd_math.h"
+#include "vector_simd_rows.h"
+#include "attention_simd.h"
 
 #if defined(__clang__)
 #pragma clang attribute pop

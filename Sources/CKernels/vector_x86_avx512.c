@@ -1,4 +1,4 @@
-// AVX-512 instantiation of the SIMD kernels in vector_simd_impl.h: 16 float lanes, k-register masks.
+// AVX-512 instantiation of vector_simd_math.h and vector_simd_rows.h: 16 float lanes, k-register masks.
 // Only AVX-512F instructions are used explicitly (bit operations go through the integer forms).
 #if defined(__x86_64__)
 #include "attention_kernels.h"
@@ -19,6 +19,8 @@
 
 #define CK_W 16
 #define CK_SUFFIX(name) name##_avx512
+#define CK_MR 4  // attention product register tile: 4 × 64 floats: 16 accumulators of the 32 zmm registers
+#define CK_NV 4
 typedef __m512 vf;
 typedef __mmask16 vm;
 
@@ -26,7 +28,7 @@ static inline vf v_set1(float a) { return _mm512_set1_ps(a); }
 static inline vf v_zero(void) { return _mm512_setzero_ps(); }
 static inline vf v_loadu(const float *p) { return _mm512_loadu_ps(p); }
 static inline void v_storeu(float *p, vf a) { _mm512_storeu_ps(p, a); }
-static inline vm v_lanes(int64_t n) { return n >= CK_W ? (vm)0xFFFF : (vm)((1u << n) - 1u); }
+static inline vm v_lanes(int64_t n) { return n <= 0 ? (vm)0 : n >= CK_W ? (vm)0xFFFF : (vm)((1u << n) - 1u); }
 static inline vf v_load_partial(const float *p, int64_t n) { return _mm512_maskz_loadu_ps(v_lanes(n), p); }
 static inline void v_store_partial(float *p, vf a, int64_t n) { _mm512_mask_storeu_ps(p, v_lanes(n), a); }
 static inline vf v_add(vf a, vf b) { return _mm512_add_ps(a, b); }
@@ -75,7 +77,9 @@ static inline vf v_frexp(vf x, vf *e) {
 static inline float v_reduce_add(vf a) { return _mm512_reduce_add_ps(a); }
 static inline float v_reduce_max(vf a) { return _mm512_reduce_max_ps(a); }
 
-#include "vector_simd_impl.h"
+#include "vector_simd_math.h"
+#include "vector_simd_rows.h"
+#include "attention_simd.h"
 
 #if defined(__clang__)
 #pragma clang attribute pop

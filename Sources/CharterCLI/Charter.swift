@@ -5,12 +5,32 @@ struct Charter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "charter",
         abstract: "Align language models: RLHF, Constitutional AI, DPO — on a CPU or against inference servers.",
-        subcommands: [Bench.self])
+        subcommands: [
+            GenerateCommand.self,
+            ChatCommand.self,
+            LogprobsCommand.self,
+            TokenizeCommand.self,
+            SFTCommand.self,
+            DPOCommand.self,
+            RewardCommand.self,
+            PPOCommand.self,
+            ConstitutionCommand.self,
+            CritiqueCommand.self,
+            LabelCommand.self,
+            PipelineCommand.self,
+            Bench.self,
+        ])
 }
 
 /// `charter bench …`: measurements that the README's benchmark table reports next to PyTorch's.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Charter's kernels and training speed (compare with Benchmarks/pytorch).",
-        subcommands: [GEMMBenchmark.self, TrainingBenchmark.self])
+        subcommands: [
+            GEMMBenchmark.self,
+            TrainingBenchmark.self,
+            GenerationBenchmark.self,
+            DPOBenchmark.self,
+            PPOBenchmark.self,
+        ])
 }

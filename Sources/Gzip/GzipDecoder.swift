@@ -51,11 +51,16 @@ public final class GzipDecoder {
     public func withNextChunk<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result? {
         while !done {
             if !inMember {
-                if memberCount > 0 && inflater.position >= input.count {
-                    done = true
-                    break
+                var start = inflater.position
+                if memberCount > 0 {
+                    // Zero padding after the last member is tolerated, as by gzip(1) and Python's gzip module.
+                    while start < input.count && input.bytes[start] == 0 { start += 1 }
+                    if start >= input.count {
+                        done = true
+                        break
+                    }
                 }
-                try readMemberHeader(at: inflater.position)
+                try readMemberHeader(at: start)
                 continue
             }
             try inflater.decode()

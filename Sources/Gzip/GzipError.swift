@@ -29,7 +29,7 @@ public struct GzipError: Error, Equatable, CustomStringConvertible, LocalizedErr
         case checksumMismatch(expected: UInt32, actual: UInt32)
         /// ISIZE in the member trailer does not match the decompressed length (mod 2^32).
         case sizeMismatch(expected: UInt32, actual: UInt32)
-        /// Bytes after the last member that do not start another member.
+        /// Bytes after the last member that are neither zero padding nor the start of another member.
         case trailingGarbage
         /// The file could not be read or written.
         case io(String)

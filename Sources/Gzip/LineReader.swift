@@ -6,6 +6,9 @@ import Foundation
 /// Lines are split on `\n`; a trailing `\r` and a leading UTF-8 byte-order mark are removed; a final line
 /// without a newline is still returned. Each line must be valid UTF-8.
 ///
+/// Streaming means lines are returned before a gzip member's CRC-32 is checked at its end: a corrupt file
+/// fails with an error by the last line at the latest, so treat a read as complete only when it ends without one.
+///
 /// ```swift
 /// let reader = try LineReader(url: URL(fileURLWithPath: "train.jsonl.gz"))
 /// while let (number, line) = try reader.next() { ... }

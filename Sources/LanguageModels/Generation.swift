@@ -10,14 +10,18 @@ public struct GenerationConfiguration: Codable, Equatable, Sendable {
     /// Strings that end a sequence; the text is cut before the first one (OpenAI's `stop`).
     public var stopStrings: [String] = []
     public var seed: UInt64 = 0
+    /// Also record this many most likely tokens (with log-probs) at every step.
+    public var topLogProbabilities = 0
 
     public init(maximumNewTokens: Int = 64, sampling: SamplingParameters = SamplingParameters(),
-                endOfSequenceTokens: [Int32] = [], stopStrings: [String] = [], seed: UInt64 = 0) {
+                endOfSequenceTokens: [Int32] = [], stopStrings: [String] = [], seed: UInt64 = 0,
+                topLogProbabilities: Int = 0) {
         self.maximumNewTokens = maximumNewTokens
         self.sampling = sampling
         self.endOfSequenceTokens = endOfSequenceTokens
         self.stopStrings = stopStrings
         self.seed = seed
+        self.topLogProbabilities = topLogProbabilities
     }
 }
 
@@ -32,9 +36,16 @@ public struct GeneratedSequence: Equatable, Sendable {
     public var tokens: [Int32]
     /// log p(token | everything before) under the model (temperature 1, unfiltered), one per token.
     public var logProbabilities: [Float]
+    /// Per token, the `topLogProbabilities` most likely (token, log-prob) pairs, most likely first.
+    public var alternatives: [[Alternative]] = []
     /// The decoded text, cut before a stop string, when a detokenizer was given.
     public var text: String?
     public var finishReason: FinishReason
+
+    public struct Alternative: Equatable, Sendable {
+        public var token: Int32
+        public var logProbability: Float
+    }
 }
 
 /// Generates continuations of token prompts with a KV cache, several prompts at once.
@@ -83,7 +94,11 @@ public struct Generator {
                         next[b] = Int32(token)
                         guard !finished[b] else { continue }
                         results[b].tokens.append(Int32(token))
-                        results[b].logProbabilities.append(Self.logProbability(of: token, in: row))
+                        let logSum = Self.logSumExp(row)
+                        results[b].logProbabilities.append(row[token] - logSum)
+                        if configuration.topLogProbabilities > 0 {
+                            results[b].alternatives.append(Self.top(configuration.topLogProbabilities, of: row, logSum: logSum))
+                        }
                         onToken?(b, Int32(token))
                     }
                 }
@@ -109,12 +124,25 @@ public struct Generator {
         }
     }
 
-    /// log softmax(row)[token], computed stably in Double.
-    static func logProbability(of token: Int, in row: UnsafeBufferPointer<Float>) -> Float {
+    /// log Σ exp(row), computed stably in Double.
+    static func logSumExp(_ row: UnsafeBufferPointer<Float>) -> Float {
         let top = row.max() ?? 0
         var sum = 0.0
         for value in row { sum += Foundation.exp(Double(value - top)) }
-        return Float(Double(row[token] - top) - Foundation.log(sum))
+        return top + Float(Foundation.log(sum))
+    }
+
+    /// The `count` largest entries of a logit row as log-probabilities, largest first (ties: lower id first).
+    static func top(_ count: Int, of row: UnsafeBufferPointer<Float>, logSum: Float) -> [GeneratedSequence.Alternative] {
+        var best: [Int] = []
+        for index in row.indices {
+            if best.count < count || row[index] > row[best[best.count - 1]] {
+                let position = best.firstIndex { row[index] > row[$0] } ?? best.count
+                best.insert(index, at: position)
+                if best.count > count { best.removeLast() }
+            }
+        }
+        return best.map { GeneratedSequence.Alternative(token: Int32($0), logProbability: row[$0] - logSum) }
     }
 
     /// The text before the earliest stop string.

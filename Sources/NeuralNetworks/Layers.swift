@@ -4,6 +4,8 @@ import Tensors
 public final class Linear: Module {
     public var weight: Tensor
     public var bias: Tensor?
+    /// A trainable update added to the output (LoRA, in LanguageModels); nil for a plain linear layer.
+    public var adapter: (any LinearAdapter)?
 
     /// Initialised like PyTorch: U(−1/√in, 1/√in) for weight and bias.
     public init(inputSize: Int, outputSize: Int, bias: Bool = true, generator: inout SeededGenerator) {
@@ -25,8 +27,15 @@ public final class Linear: Module {
     /// x: (…, in) → (…, out)
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let y = Tensor.matmul(x, weight, transposeB: true)
-        return bias.map { y + $0 } ?? y
+        let output = bias.map { y + $0 } ?? y
+        return adapter?.adapt(output, input: x) ?? output
     }
+}
+
+/// Changes a `Linear` layer's output as a function of its input; its parameters are found through the layer.
+public protocol LinearAdapter: Module {
+    /// output: (…, out) of the base layer for input: (…, in) → the adapted (…, out)
+    func adapt(_ output: Tensor, input: Tensor) -> Tensor
 }
 
 /// A lookup table of vectors: token ids → (…, size).

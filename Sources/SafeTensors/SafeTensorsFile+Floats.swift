@@ -47,6 +47,25 @@ extension SafeTensorsFile {
     /// Converts `raw` little-endian elements of `dtype` into `output` (which holds exactly the element count).
     static func convert(_ raw: UnsafeRawBufferPointer, dtype: SafeTensorsDType, into output: UnsafeMutableBufferPointer<Float>) {
         let count = output.count
+        guard count > 0, let source = raw.baseAddress, let destination = output.baseAddress else { return }
+        #if _endian(little)
+        // Fast paths: plain copies and widening loops over typed pointers, which the compiler vectorises.
+        // The untyped loops below handle unaligned data (possible when a writer did not pad the header).
+        let aligned = Int(bitPattern: source) % 4 == 0
+        if dtype == .float32 {
+            UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: count * 4)
+            return
+        }
+        if aligned && (dtype == .bfloat16 || dtype == .float16) {
+            let halves = source.assumingMemoryBound(to: UInt16.self)
+            if dtype == .bfloat16 {
+                for index in 0..<count { destination[index] = HalfPrecision.float(fromBFloat16: halves[index]) }
+            } else {
+                for index in 0..<count { destination[index] = HalfPrecision.float(fromFloat16: halves[index]) }
+            }
+            return
+        }
+        #endif
         switch dtype {
         case .float32:
             for index in 0..<count {

@@ -27,8 +27,11 @@ struct SafeTensorsHeader {
             throw SafeTensorsError.headerPastEnd(file: path, length: declared, fileSize: bytes.count)
         }
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + length)])
-        guard headerBytes.first == UInt8(ascii: "{") else {
-            throw SafeTensorsError.invalidHeader(file: path, offset: 8, reason: "header must start with '{' (a JSON object)")
+        // Like the reference implementation, allow JSON whitespace before the object but nothing else.
+        let firstSignificant = headerBytes.firstIndex { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        guard let firstSignificant, headerBytes[firstSignificant] == UInt8(ascii: "{") else {
+            throw SafeTensorsError.invalidHeader(file: path, offset: 8 + (firstSignificant ?? 0),
+                                                 reason: "header must be a JSON object starting with '{'")
         }
         let json: HeaderJSON
         do {

@@ -1,11 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Builds a safetensors file in memory and writes it atomically.
 ///
@@ -76,14 +69,17 @@ public struct SafeTensorsWriter {
                 return data
             }
         case .bfloat16, .float16:
-            var data = Data(count: values.count * 2)
-            data.withUnsafeMutableBytes { output in
-                for (index, value) in values.enumerated() {
-                    let bits = dtype == .bfloat16 ? HalfPrecision.bfloat16(from: value) : HalfPrecision.float16(from: value)
-                    output.storeBytes(of: bits.littleEndian, toByteOffset: index * 2, as: UInt16.self)
+            let halves = [UInt16](unsafeUninitializedCapacity: values.count) { output, initialized in
+                values.withUnsafeBufferPointer { input in
+                    if dtype == .bfloat16 {
+                        for index in 0..<input.count { output[index] = HalfPrecision.bfloat16(from: input[index]).littleEndian }
+                    } else {
+                        for index in 0..<input.count { output[index] = HalfPrecision.float16(from: input[index]).littleEndian }
+                    }
                 }
+                initialized = values.count
             }
-            return data
+            return halves.withUnsafeBytes { Data($0) }
         case .float64:
             var data = Data(count: values.count * 8)
             data.withUnsafeMutableBytes { output in
@@ -152,31 +148,5 @@ public struct SafeTensorsWriter {
             }
         }
         return result + "\""
-    }
-}
-
-/// Atomic file replacement shared by the writers.
-enum AtomicFile {
-    /// Runs `body` against a temporary file next to `url`, then renames it over `url`; removes it on failure.
-    static func write(to url: URL, _ body: (FileHandle) throws -> Void) throws {
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw SafeTensorsError.writeFailed(file: url.path, reason: "cannot create \(temporary.path); check the directory exists and is writable")
-        }
-        do {
-            let handle = try FileHandle(forWritingTo: temporary)
-            defer { try? handle.close() }
-            try body(handle)
-            try handle.synchronize()
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw SafeTensorsError.writeFailed(file: url.path, reason: error.localizedDescription)
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw SafeTensorsError.writeFailed(file: url.path, reason: "rename failed: \(reason)")
-        }
     }
 }

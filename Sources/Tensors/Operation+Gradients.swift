@@ -140,6 +140,18 @@ extension Operation {
                                           scale * g.item, $0)
             }]
 
+        case .targetLogProbabilities(let targets, let ignoreIndex, let lse):
+            // ∂/∂logits of log softmax[target] = onehot − softmax: the cross-entropy gradient negated, per row.
+            let logits = inputs[0]
+            let vocabulary = logits.shape[logits.rank - 1], rows = logits.count / Swift.max(vocabulary, 1)
+            return [Tensor.make(logits.shape) { dx in
+                ck_cross_entropy_backward(Int64(rows), Int64(vocabulary), logits.storage.pointer, targets, ignoreIndex, lse, -1, dx)
+                for row in 0..<rows {
+                    let scale = g.storage.pointer[row], base = dx + row * vocabulary
+                    for j in 0..<vocabulary { base[j] *= scale }
+                }
+            }]
+
         case .layerNorm(let mean, let rstd, let hasWeight, let hasBias):
             let x = inputs[0], columns = x.shape[x.rank - 1], rows = x.count / Swift.max(columns, 1)
             let weight = hasWeight ? inputs[1] : nil

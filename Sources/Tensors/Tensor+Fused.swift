@@ -23,6 +23,29 @@ extension Tensor {
                            inputs: [self])
     }
 
+    /// log softmax(self)[target] for every row (…, V) → (…), 0 where the target is `ignoreIndex`.
+    ///
+    /// The per-token log-likelihood that sequence scoring (DPO, PPO, reward models) sums over completion tokens;
+    /// computed like `crossEntropy` without materialising the log-softmax.
+    public func targetLogProbabilities(_ targets: [Int32], ignoreIndex: Int32 = -100) -> Tensor {
+        let vocabulary = shape[rank - 1], rows = count / Swift.max(vocabulary, 1)
+        precondition(targets.count == rows, "targetLogProbabilities: \(targets.count) targets for \(rows) rows of \(shape)")
+        for target in targets where target != ignoreIndex && target >= 0 {
+            precondition(Int(target) < vocabulary, "targetLogProbabilities: target \(target) outside vocabulary \(vocabulary)")
+        }
+        var lse = [Float](repeating: 0, count: rows)
+        var kept: Int64 = 0
+        let logits = storage.pointer
+        _ = ck_cross_entropy_forward(Int64(rows), Int64(vocabulary), logits, targets, ignoreIndex, &lse, &kept)
+        let result = Tensor.make(Array(shape.dropLast())) { out in
+            for row in 0..<rows {
+                let target = targets[row]
+                out[row] = target == ignoreIndex || target < 0 ? 0 : logits[row * vocabulary + Int(target)] - lse[row]
+            }
+        }
+        return result.record(Operation.targetLogProbabilities(targets: targets, ignoreIndex: ignoreIndex, logSumExp: lse), inputs: [self])
+    }
+
     /// LayerNorm over the last axis: (x − mean) / √(var + eps) · weight + bias (Ba et al. 2016).
     public func layerNorm(weight: Tensor?, bias: Tensor?, epsilon: Float = 1e-5) -> Tensor {
         let columns = shape[rank - 1], rows = count / Swift.max(columns, 1)

@@ -15,7 +15,7 @@ public struct AddedToken: Equatable, Sendable {
     /// Match against the normalized text instead of the raw input.
     public let normalized: Bool
 
-    public init(id: Int, content: String, isSpecial: Bool, singleWord: Bool = false, leftStrip: Bool = false,
+    init(id: Int, content: String, isSpecial: Bool, singleWord: Bool = false, leftStrip: Bool = false,
                 rightStrip: Bool = false, normalized: Bool = false) {
         self.id = id
         self.content = content

@@ -105,11 +105,7 @@ struct AddedVocabulary {
             return segments
         }
 
-        /// `\w` as the Rust regex crate defines it.
-        static func isWord(_ scalar: Unicode.Scalar) -> Bool {
-            let scalarClass = ScalarClass.of(scalar)
-            return scalarClass.isWord || scalar.properties.isAlphabetic || scalar.value == 0x200C || scalar.value == 0x200D
-        }
+        static func isWord(_ scalar: Unicode.Scalar) -> Bool { ScalarClass.isRustWord(scalar) }
 
         static func lastScalarIsWord(_ bytes: ArraySlice<UInt8>) -> Bool {
             String(decoding: bytes.suffix(4), as: UTF8.self).unicodeScalars.last.map(isWord) ?? false

@@ -136,31 +136,6 @@ final class BPEModel: @unchecked Sendable {
         if let unknown = pendingUnknown { symbols.append(unknown) }
         return symbols
     }
-
-    /// Repeatedly merges the lowest-ranked adjacent pair, leftmost first (HF's heap order).
-    private func applyMerges(_ symbols: inout [Int32]) {
-        guard symbols.count > 1 else { return }
-        let none = Merge(rank: Int32.max, result: -1)
-        var pairs = (0..<(symbols.count - 1)).map { merges[BPEModel.pairKey(symbols[$0], symbols[$0 + 1])] ?? none }
-        while true {
-            var best = -1
-            var bestRank = Int32.max
-            for (index, pair) in pairs.enumerated() where pair.rank < bestRank {
-                best = index
-                bestRank = pair.rank
-            }
-            if best < 0 { return }
-            symbols[best] = pairs[best].result
-            symbols.remove(at: best + 1)
-            pairs.remove(at: best)
-            if best > 0 {
-                pairs[best - 1] = merges[BPEModel.pairKey(symbols[best - 1], symbols[best])] ?? none
-            }
-            if best < pairs.count {
-                pairs[best] = merges[BPEModel.pairKey(symbols[best], symbols[best + 1])] ?? none
-            }
-        }
-    }
 }
 
 /// A thread-safe map from pre-token text to ids, cleared when it grows too large.

@@ -43,7 +43,12 @@ indirect enum Normalizer {
         case .nfd: return text.decomposedStringWithCanonicalMapping
         case .nfkc: return text.precomposedStringWithCompatibilityMapping
         case .nfkd: return text.decomposedStringWithCompatibilityMapping
-        case .lowercase: return text.lowercased()
+        case .lowercase:
+            // Character by character, like Rust's `char::to_lowercase` (no final-sigma context).
+            var out = ""
+            out.reserveCapacity(text.utf8.count)
+            for scalar in text.unicodeScalars { out += scalar.properties.lowercaseMapping }
+            return out
         case let .prepend(prefix): return text.isEmpty ? text : prefix + text
         case let .replace(pattern, content):
             return Normalizer.replace(pattern, with: content, in: text)

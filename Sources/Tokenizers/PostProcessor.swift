@@ -23,26 +23,13 @@ indirect enum PostProcessor {
         case "TemplateProcessing":
             var specials: [String: [Int]] = [:]
             for (name, special) in try node["special_tokens"].members() {
+                _ = try special["id"].string()
+                _ = try special["tokens"].array().map { try $0.string() }
                 specials[name] = try special["ids"].array().map { try $0.nonNegativeInt() }
             }
-            var pieces: [Piece] = []
-            for item in try node["single"].array() {
-                if !item["Sequence"].isNull {
-                    _ = try item["Sequence"]["id"].string()
-                    pieces.append(.sequence)
-                } else if !item["SpecialToken"].isNull {
-                    let nameNode = item["SpecialToken"]["id"]
-                    let name = try nameNode.string()
-                    guard let ids = specials[name] else {
-                        throw TokenizerError.invalidValue(
-                            path: nameNode.path, reason: "'\(name)' is not listed in \(node["special_tokens"].path)")
-                    }
-                    pieces.append(.special(ids))
-                } else {
-                    throw TokenizerError.invalidValue(path: item.path, reason: "expected {\"Sequence\": …} or {\"SpecialToken\": …}")
-                }
-            }
-            self = .template(pieces)
+            // The pair template is validated but unused: this library encodes single sequences.
+            if !node["pair"].isNull { _ = try PostProcessor.template(node["pair"], specials: specials, owner: node) }
+            self = .template(try PostProcessor.template(node["single"], specials: specials, owner: node))
         case "RobertaProcessing", "BertProcessing":
             func idOf(_ key: String) throws -> Int {
                 let pair = try node[key].array()
@@ -53,9 +40,33 @@ indirect enum PostProcessor {
             }
             self = .wrap(prefix: [try idOf("cls")], suffix: [try idOf("sep")])
         case "ByteLevel":
+            for flag in ["add_prefix_space", "trim_offsets", "use_regex"] { _ = try node[flag].bool(default: false) }
             self = .identity
         default:  // "Sequence"
             self = .sequence(try node["processors"].array().map { try PostProcessor(node: $0) })
+        }
+    }
+
+    /// Reads a template: `[{"SpecialToken": {"id": name, "type_id": n}}, {"Sequence": {"id": "A", "type_id": n}}, …]`.
+    private static func template(_ node: JSONNode, specials: [String: [Int]], owner: JSONNode) throws -> [Piece] {
+        try node.array().map { item in
+            let sequence = item["Sequence"], special = item["SpecialToken"]
+            if !sequence.isNull {
+                _ = try sequence["id"].string()
+                _ = try sequence["type_id"].nonNegativeInt(default: 0)
+                return .sequence
+            }
+            guard !special.isNull else {
+                throw TokenizerError.invalidValue(path: item.path, reason: "expected {\"Sequence\": …} or {\"SpecialToken\": …}")
+            }
+            _ = try special["type_id"].nonNegativeInt(default: 0)
+            let nameNode = special["id"]
+            let name = try nameNode.string()
+            guard let ids = specials[name] else {
+                throw TokenizerError.invalidValue(
+                    path: nameNode.path, reason: "'\(name)' is not listed in \(owner["special_tokens"].path)")
+            }
+            return .special(ids)
         }
     }
 
@@ -79,6 +90,12 @@ indirect enum PostProcessor {
         case let .sequence(steps):
             return steps.reduce(ids) { $1($0) }
         }
+    }
+
+    /// How many ids `callAsFunction` adds (HF `added_tokens(is_pair: false)`), which truncation reserves.
+    var addedCount: Int {
+        let surrounding = surroundingIds
+        return surrounding.leading.count + surrounding.trailing.count
     }
 
     /// Special token ids the template puts before and after the sequence (for bos/eos discovery).

@@ -143,8 +143,7 @@ indirect enum PreTokenizer {
         var runStart = 0
         var runKind = 0  // 0 none, 1 word, 2 other non-space
         for scalar in text.unicodeScalars {
-            let scalarClass = ScalarClass.of(scalar)
-            let kind = scalarClass.isWord ? 1 : (scalarClass.contains(.whitespace) ? 0 : 2)
+            let kind = ScalarClass.isRustWord(scalar) ? 1 : (scalar.properties.isWhitespace ? 0 : 2)
             if kind != runKind {
                 if runKind != 0 { ranges.append(runStart..<offset) }
                 runStart = offset

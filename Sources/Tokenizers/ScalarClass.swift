@@ -19,8 +19,14 @@ struct ScalarClass: OptionSet {
 
     /// `[^\s\p{L}\p{N}]`: neither whitespace, letter nor number.
     var isOther: Bool { isDisjoint(with: [.letter, .number, .whitespace]) }
-    /// `\w` in Oniguruma's Unicode mode.
-    var isWord: Bool { !isDisjoint(with: [.letter, .mark, .decimalDigit, .connector]) }
+    /// `\w` as the Rust `regex` crate defines it (HF's Whitespace pre-tokenizer and added-token
+    /// word boundaries): Alphabetic, Mark, Decimal_Number, Connector_Punctuation or Join_Control.
+    static func isRustWord(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        if value < 128 { return !asciiTable[Int(value)].isDisjoint(with: [.letter, .decimalDigit, .connector]) }
+        if value == 0x200C || value == 0x200D { return true }
+        return scalar.properties.isAlphabetic || !of(scalar).isDisjoint(with: [.mark, .decimalDigit, .connector])
+    }
 
     private static let asciiTable: [ScalarClass] = (0..<128).map { code in
         let scalar = Unicode.Scalar(UInt8(code))

@@ -3,8 +3,8 @@ import Foundation
 /// What a `Split` pre-tokenizer (or a `Replace` normalizer/decoder) searches for.
 ///
 /// Regexes HF checkpoints ship (GPT-2, Llama-3, Qwen2) run on hand-written matchers; any other
-/// regex runs on `NSRegularExpression` (ICU) after `\s`/`\S` are widened to Oniguruma's
-/// definition (ICU's `\s` lacks U+000B and U+0085).
+/// regex runs on `NSRegularExpression` (ICU) after `\s`/`\w` are rewritten to Oniguruma's
+/// definitions (see `icuCompatible`).
 enum SplitPattern {
     case literal(String)
     case known(KnownPatternMatcher)
@@ -78,7 +78,8 @@ enum SplitPattern {
         return ranges
     }
 
-    /// Rewrites an Oniguruma pattern so ICU's `\s` and `\S` mean the same set of characters.
+    /// Rewrites an Oniguruma pattern so ICU's `\s`, `\S`, `\w` and `\W` mean the same sets of
+    /// characters: ICU's `\s` lacks U+000B and U+0085, and its `\w` adds U+200C/U+200D.
     static func icuCompatible(_ source: String) -> String {
         var out = ""
         var classDepth = 0
@@ -90,6 +91,9 @@ enum SplitPattern {
                 case ("s", false): out += #"[\s\x{0B}\x{85}]"#
                 case ("s", true): out += #"\s\x{0B}\x{85}"#
                 case ("S", false): out += #"[^\s\x{0B}\x{85}]"#
+                case ("w", false): out += #"[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}]"#
+                case ("w", true): out += #"\p{Alphabetic}\p{M}\p{Nd}\p{Pc}"#
+                case ("W", false): out += #"[^\p{Alphabetic}\p{M}\p{Nd}\p{Pc}]"#
                 default:
                     out += "\\"
                     out.unicodeScalars.append(escaped)

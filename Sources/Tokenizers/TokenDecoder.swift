@@ -31,7 +31,9 @@ indirect enum TokenDecoder {
             return scalar
         }
         switch try node.typeTag(supported: TokenDecoder.supportedTypes) {
-        case "ByteLevel": self = .byteLevel
+        case "ByteLevel":
+            for flag in ["add_prefix_space", "trim_offsets", "use_regex"] { _ = try node[flag].bool(default: false) }
+            self = .byteLevel
         case "Metaspace":
             let prepends: Bool
             if let scheme = try node["prepend_scheme"].optionalString() {
@@ -39,6 +41,7 @@ indirect enum TokenDecoder {
             } else {
                 prepends = try node["add_prefix_space"].bool(default: true)
             }
+            _ = try node["split"].bool(default: true)
             self = .metaspace(replacement: try singleScalar(node["replacement"]), prependsSpace: prepends)
         case "ByteFallback": self = .byteFallback
         case "Fuse": self = .fuse

@@ -11,7 +11,7 @@ struct SpecialTokenNames {
 extension Tokenizer {
     /// Loads a `tokenizer.json` file.
     /// - Parameter url: a `tokenizer.json` file, or a directory holding one (then its
-    ///   `tokenizer_config.json`, if present, supplies bos/eos/pad/unk).
+    ///   `special_tokens_map.json` and `tokenizer_config.json`, if present, supply bos/eos/pad/unk).
     /// - Throws: `TokenizerError` when the file is unreadable, malformed or uses unsupported components.
     public convenience init(url: URL) throws {
         var isDirectory: ObjCBool = false
@@ -22,14 +22,17 @@ extension Tokenizer {
         try self.init(data: try Tokenizer.read(url), source: url.path)
     }
 
-    /// Loads `tokenizer.json` and, when present, `tokenizer_config.json` from a model directory.
+    /// Loads `tokenizer.json` from a model directory, with bos/eos/pad/unk names from
+    /// `special_tokens_map.json` and then `tokenizer_config.json` (which wins) when present.
     /// - Throws: `TokenizerError` when a file is unreadable, malformed or uses unsupported components.
     public convenience init(directory: URL) throws {
         let file = directory.appendingPathComponent("tokenizer.json")
-        let configFile = directory.appendingPathComponent("tokenizer_config.json")
-        let config = FileManager.default.fileExists(atPath: configFile.path) ? try Tokenizer.read(configFile) : nil
-        try self.init(data: try Tokenizer.read(file), source: file.path, configuration: config,
-                      configurationSource: configFile.path)
+        let configurations = try ["special_tokens_map.json", "tokenizer_config.json"].compactMap { name -> (Data, String)? in
+            let url = directory.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+            return (try Tokenizer.read(url), url.path)
+        }
+        try self.init(data: try Tokenizer.read(file), source: file.path, configurations: configurations)
     }
 
     /// Parses `tokenizer.json` bytes.
@@ -40,6 +43,11 @@ extension Tokenizer {
     /// - Throws: `TokenizerError` naming the JSON path of the first problem.
     public convenience init(data: Data, source: String = "tokenizer.json", configuration: Data? = nil,
                             configurationSource: String = "tokenizer_config.json") throws {
+        try self.init(data: data, source: source, configurations: configuration.map { [($0, configurationSource)] } ?? [])
+    }
+
+    /// Parses `tokenizer.json` bytes; later configuration files override earlier ones.
+    convenience init(data: Data, source: String, configurations: [(data: Data, source: String)]) throws {
         let root = JSONNode(try JSONValue.parse(data, source: source), path: "")
         _ = try root.members()  // the document must be an object
 
@@ -48,6 +56,8 @@ extension Tokenizer {
         let model = try BPEModel(node: root["model"])
         let postProcessor = root["post_processor"].isNull ? nil : try PostProcessor(node: root["post_processor"])
         let decoder = root["decoder"].isNull ? nil : try TokenDecoder(node: root["decoder"])
+        let truncation = root["truncation"].isNull ? nil : try Truncation(node: root["truncation"])
+        let padding = root["padding"].isNull ? nil : try Padding(node: root["padding"])
         let addedTokens = root["added_tokens"].isNull ? [] : try root["added_tokens"].array().map { try AddedToken(node: $0) }
 
         // Defaults from the file itself, overridden by tokenizer_config.json.
@@ -59,8 +69,8 @@ extension Tokenizer {
             names.bos = surrounding.leading.first.flatMap(tokenById)
             names.eos = surrounding.trailing.last.flatMap(tokenById)
         }
-        if let configuration = configuration {
-            let config = JSONNode(try JSONValue.parse(configuration, source: configurationSource), path: "")
+        for configuration in configurations {
+            let config = JSONNode(try JSONValue.parse(configuration.data, source: configuration.source), path: "")
             _ = try config.members()
             func name(_ key: String) throws -> String? {
                 let node = config[key]
@@ -74,7 +84,8 @@ extension Tokenizer {
             names.unk = try name("unk_token") ?? names.unk
         }
         self.init(normalizer: normalizer, preTokenizer: preTokenizer, model: model, addedTokens: addedTokens,
-                  postProcessor: postProcessor, decoder: decoder, specialTokens: names)
+                  postProcessor: postProcessor, decoder: decoder, truncation: truncation, padding: padding,
+                  specialTokens: names)
     }
 
     static func read(_ url: URL) throws -> Data {

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// The pipeline is HF's: added tokens are cut out of the text, the rest is normalized,
 /// pre-tokenized into pieces, each piece is encoded by the BPE model, and a post-processor adds
-/// special tokens. Decoding maps ids back to token strings and runs the decoder chain.
+/// special tokens. A `truncation` or `padding` section in the file is applied as HF applies it.
+/// Decoding maps ids back to token strings and runs the decoder chain.
 ///
 /// ```swift
 /// let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: "models/llama-3"))
@@ -21,18 +22,23 @@ public final class Tokenizer: @unchecked Sendable {
     let addedVocabulary: AddedVocabulary
     let postProcessor: PostProcessor?
     let decoder: TokenDecoder?
+    let truncation: Truncation?
+    let padding: Padding?
 
-    /// Beginning-of-sequence token (from `tokenizer_config.json`, else the template's first special token).
+    /// Beginning-of-sequence token (from `tokenizer_config.json` or `special_tokens_map.json`, else the template's first special token).
     public let bosToken: String?
-    /// End-of-sequence token (from `tokenizer_config.json`, else the template's last special token).
+    /// End-of-sequence token (from `tokenizer_config.json` or `special_tokens_map.json`, else the template's last special token).
     public let eosToken: String?
-    /// Padding token (from `tokenizer_config.json`).
+    /// Padding token (from `tokenizer_config.json` or `special_tokens_map.json`).
     public let padToken: String?
-    /// Unknown token (from `tokenizer_config.json`, else the model's `unk_token`).
+    /// Unknown token (from `tokenizer_config.json` or `special_tokens_map.json`, else the model's `unk_token`).
     public let unknownToken: String?
 
     init(normalizer: Normalizer?, preTokenizer: PreTokenizer?, model: BPEModel, addedTokens: [AddedToken],
-         postProcessor: PostProcessor?, decoder: TokenDecoder?, specialTokens: SpecialTokenNames) {
+         postProcessor: PostProcessor?, decoder: TokenDecoder?, truncation: Truncation?, padding: Padding?,
+         specialTokens: SpecialTokenNames) {
+        self.truncation = truncation
+        self.padding = padding
         self.normalizer = normalizer
         self.preTokenizer = preTokenizer
         self.model = model
@@ -95,7 +101,11 @@ public final class Tokenizer: @unchecked Sendable {
                 for preToken in pieces { model.encode(preToken, into: &ids) }
             }
         }
+        if let truncation = truncation {
+            ids = truncation(ids, reserving: addSpecialTokens ? postProcessor?.addedCount ?? 0 : 0)
+        }
         if addSpecialTokens, let postProcessor = postProcessor { ids = postProcessor(ids) }
+        if let padding = padding { ids = padding(ids) }
         return ids
     }
 

@@ -21,7 +21,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unreadableFile(path, reason):
-            return "Cannot read '\(path)': \(reason). Check the path and its permissions."
+            let trimmed = reason.hasSuffix(".") ? String(reason.dropLast()) : reason
+            return "Cannot read '\(path)': \(trimmed). Check the path and its permissions."
         case let .malformedJSON(source, offset, reason):
             return "\(source) is not valid JSON (byte \(offset): \(reason)). "
                 + "The file may be truncated or corrupted; download it again."

@@ -60,7 +60,7 @@ final class GzipCorruptionTests: XCTestCase {
             let expected = name == "flags.gz" ? original.prefix(5000) : original
             var generator = SeededGenerator(state: 11)
             var detected = 0
-            for _ in 0..<300 {
+            for _ in 0..<100 {
                 var corrupt = whole
                 let index = Int.random(in: 0..<corrupt.count, using: &generator)
                 corrupt[index] ^= UInt8.random(in: 1...255, using: &generator)
@@ -72,8 +72,31 @@ final class GzipCorruptionTests: XCTestCase {
                     detected += 1
                 }
             }
-            XCTAssertGreaterThan(detected, 250, name)
+            XCTAssertGreaterThan(detected, 80, name)
         }
+    }
+
+    /// Arbitrary bytes after a valid member header: the inflater must reject or decode them, never crash,
+    /// loop forever or read out of bounds.
+    func testRandomDeflateStreamsNeverCrash() {
+        var generator = SeededGenerator(state: 5)
+        let header: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3]
+        var rejected = 0
+        for trial in 0..<2000 {
+            let length = Int.random(in: 0...200, using: &generator)
+            var body = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            // Steer a third of the trials into dynamic and fixed blocks, where the table code lives.
+            if !body.isEmpty && trial % 3 == 0 { body[0] = body[0] & 0xF8 | 0b101 }
+            if !body.isEmpty && trial % 3 == 1 { body[0] = body[0] & 0xF8 | 0b011 }
+            do {
+                _ = try Gzip.decompress(Data(header + body))
+            } catch is GzipError {
+                rejected += 1
+            } catch {
+                XCTFail("unexpected error type: \(error)")
+            }
+        }
+        XCTAssertGreaterThan(rejected, 1990, "random data essentially never passes the CRC check")
     }
 
     func testSpecificErrorsHaveActionableMessages() throws {
@@ -98,7 +121,9 @@ final class GzipCorruptionTests: XCTestCase {
         var badSize = valid
         badSize[badSize.count - 1] ^= 0x01
         expectError(badSize, "input.gz: byte \(valid.count - 4): size mismatch (trailer says 16777228 bytes, decoded 12); the data is corrupt")
-        expectError(valid + Data([0x00]), "input.gz: byte \(valid.count): trailing bytes after the last gzip member are not another member")
+        expectError(valid + Data([0x78]), "input.gz: byte \(valid.count): trailing bytes after the last gzip member are not another member")
+        expectError(valid + Data([0, 0, 0x1F]), "input.gz: byte \(valid.count + 2): trailing bytes after the last gzip member are not another member")
+        XCTAssertEqual(try Gzip.decompress(valid + Data(count: 10)), Data("hello, world".utf8), "zero padding is tolerated, as by Python")
         var badHeaderCRC = try fixture("flags.gz")
         badHeaderCRC[5] ^= 0x01  // MTIME, covered by FHCRC
         XCTAssertThrowsError(try Gzip.decompress(badHeaderCRC)) { error in

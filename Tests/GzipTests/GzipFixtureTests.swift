@@ -115,6 +115,28 @@ final class GzipFixtureTests: XCTestCase {
                        "no temporary files left behind")
     }
 
+    /// More than one writer block (1 MiB each): blocks end mid-byte and matches never cross them.
+    func testWriterSpanningSeveralBlocksRoundTrips() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-gz-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = try fixture("text.txt")
+        var expected = Data()
+        for level in [Deflater.Level.fast, .stored] {
+            let url = directory.appendingPathComponent("big-\(level).gz")
+            let writer = try GzipWriter(url: url, level: level)
+            expected = Data()
+            for index in 0..<40 {
+                let piece = text.prefix(70_000 + index * 997)
+                try writer.write(piece)
+                expected.append(piece)
+            }
+            try writer.finish()
+            XCTAssertGreaterThan(expected.count, 2 << 20)
+            XCTAssertEqual(try Gzip.decompress(contentsOf: url), expected, "\(level)")
+        }
+    }
+
     func testAbandonedWriterLeavesNothing() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-gz-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

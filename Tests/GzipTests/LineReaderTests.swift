@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 import Gzip
 
-/// Line splitting over plain and gzip files, and the real HH-RLHF file with a throughput report.
+/// Line splitting over plain and gzip files, and the real HH-RLHF file.
+/// (Release throughput against Python: `sh Tests/GzipTests/Fixtures/benchmark.sh`.)
 final class LineReaderTests: XCTestCase {
     var directory: URL!
 
@@ -82,22 +83,5 @@ final class LineReaderTests: XCTestCase {
         XCTAssertEqual(count, 2312)
         XCTAssertEqual(bytes, 3_280_164)
         XCTAssertEqual(try Gzip.decompress(contentsOf: Self.hhFile).count, 3_280_164)
-    }
-
-    /// Prints decode throughput; compare with Python in the same session (see the Gzip README in the report).
-    func testDecodeThroughputOnHHFile() throws {
-        guard FileManager.default.fileExists(atPath: Self.hhFile.path) else {
-            throw XCTSkip("HH-RLHF file not found at \(Self.hhFile.path)")
-        }
-        let compressed = try Data(contentsOf: Self.hhFile)
-        var best = Double.infinity
-        var size = 0
-        for _ in 0..<5 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            size = try Gzip.decompress(compressed).count
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        print(String(format: "gzip decode: %d -> %d bytes, best of 5: %.2f ms, %.1f MB/s (decompressed)",
-                     compressed.count, size, best * 1000, Double(size) / best / 1e6))
     }
 }

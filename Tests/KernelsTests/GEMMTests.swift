@@ -138,7 +138,11 @@ final class GEMMTests: XCTestCase {
     }
 
     func testAwkwardSizesAndTransposes() {
-        let sizes = [(1, 1, 1), (7, 7, 7), (1, 129, 63), (129, 1, 7), (63, 129, 65), (129, 63, 33), (13, 40, 1)]
+        // 3 × 300 × 37 and 8 × 70 × 45 take the unpacked few-rows path (several column blocks, odd depth).
+        let sizes = [
+            (1, 1, 1), (7, 7, 7), (1, 129, 63), (129, 1, 7), (63, 129, 65), (129, 63, 33), (13, 40, 1), (3, 300, 37),
+            (8, 70, 45),
+        ]
         forEachConfiguration { label in
             for (M, N, K) in sizes {
                 for transA in [false, true] {
@@ -155,6 +159,8 @@ final class GEMMTests: XCTestCase {
             for beta: Float in [0, 1, 0.5] {
                 check(Case(M: 37, N: 70, K: 19, transA: true, alpha: -0.75, beta: beta, padding: 5), label: label)
                 check(Case(M: 70, N: 37, K: 19, transB: true, alpha: 2, beta: beta, padding: 3), label: label)
+                check(Case(M: 2, N: 40, K: 21, transA: true, alpha: 2, beta: beta, padding: 3), label: label)
+                check(Case(M: 6, N: 9, K: 35, transB: true, alpha: -1, beta: beta, padding: 1), label: label)
             }
         }
     }
@@ -242,6 +248,28 @@ final class GEMMTests: XCTestCase {
         }, results.baseAddress)
         for region in 0..<regions {
             XCTAssertEqual(Array(results[(region * size)..<((region + 1) * size)]), expected, "region \(region)")
+        }
+    }
+
+    /// The pool hands every index to exactly one thread, also when a region has fewer
+    /// chunks than threads (some workers sit it out) and when the thread count changes between regions.
+    func testParallelForCoversEveryIndexOnce() {
+        let saved = ck_get_num_threads()
+        defer { ck_set_num_threads(saved) }
+        let capacity = 64
+        let hits = UnsafeMutableBufferPointer<Int32>.allocate(capacity: capacity)
+        defer { hits.deallocate() }
+        for round in 0..<300 {
+            let threads = Int32(1 + round % 4), count = 1 + (round * 7) % capacity
+            ck_set_num_threads(threads)
+            hits.initialize(repeating: 0)
+            ck_parallel_for(Int64(count), 1, { raw, begin, end in
+                let hits = raw!.assumingMemoryBound(to: Int32.self)
+                for index in Int(begin)..<Int(end) { hits[index] += 1 }
+            }, hits.baseAddress)
+            let counted = Array(hits[0..<count])
+            XCTAssertEqual(counted, [Int32](repeating: 1, count: count), "threads \(threads), count \(count)")
+            XCTAssertEqual(hits[count..<capacity].reduce(0, +), 0)
         }
     }
 }

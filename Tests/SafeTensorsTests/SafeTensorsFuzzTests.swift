@@ -97,7 +97,8 @@ final class SafeTensorsFuzzTests: XCTestCase {
         expectError(file("{}", declaredLength: .max), "exceeds the 104857600-byte limit")
         expectError(file("{}", declaredLength: 104_857_601), "exceeds")
         expectError(file("{}", declaredLength: 200), "runs past the end of the 10-byte file")
-        expectError(file("[1,2]"), "must start with '{'")
+        expectError(file("[1,2]"), "invalid header at byte 8: header must be a JSON object starting with '{'")
+        expectError(file("   "), "header must be a JSON object")
         expectError(file("{\"a\":"), "invalid header at byte 13: unexpected end of JSON")
         expectError(file("{\"a\":1} x"), "unexpected trailing content")
         expectError(file("{\"t\":\(entry()),\"t\":\(entry())}", data: four), "duplicate key \"t\"")
@@ -179,6 +180,25 @@ final class SafeTensorsFuzzTests: XCTestCase {
         try FileManager.default.removeItem(at: index)
         XCTAssertThrowsError(try ShardedSafeTensors(directory: directory)) { error in
             XCTAssertTrue("\(error)".contains("neither model.safetensors.index.json nor model.safetensors exists"))
+        }
+    }
+}
+
+/// Acceptance of malformed files agrees with the reference implementation (`safe_open`, recorded by
+/// make_fixtures.py in Fixtures/hostile/python-accepts.json), with one deliberate difference.
+final class SafeTensorsReferenceAgreementTests: XCTestCase {
+    func testAcceptsExactlyWhatTheReferenceAccepts() throws {
+        let directory = SafeTensorsFixtureTests.fixtures.appendingPathComponent("hostile")
+        let verdicts = try JSONDecoder().decode([String: Bool].self,
+                                                from: Data(contentsOf: directory.appendingPathComponent("python-accepts.json")))
+        XCTAssertEqual(verdicts.count, 20)
+        for (name, pythonAccepts) in verdicts.sorted(by: { $0.key < $1.key }) {
+            let url = directory.appendingPathComponent("\(name).safetensors")
+            var charterAccepts = true
+            do { _ = try SafeTensorsFile(url: url) } catch is SafeTensorsError { charterAccepts = false }
+            // Duplicate keys: the reference keeps the last entry silently; Charter refuses to guess.
+            let expected = name == "duplicate-key" ? false : pythonAccepts
+            XCTAssertEqual(charterAccepts, expected, name)
         }
     }
 }

@@ -73,6 +73,59 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         for name in writer.names { XCTAssertEqual(try file.data(name), writer.tensors[name]?.bytes, name) }
     }
 
+    /// Other writers may not pad the header, leaving tensor data unaligned: the slow paths must agree.
+    func testUnalignedDataConvertsLikeAligned() throws {
+        let values: [Float] = [1.5, -2, 0.099609375, 65504, -0.0, 3]
+        var writer = SafeTensorsWriter(metadata: [:])
+        try writer.add("a32", shape: [6], values: values)
+        try writer.add("b16", shape: [6], values: values, as: .bfloat16)
+        try writer.add("c16", shape: [6], values: values, as: .float16)
+        let aligned = directory.appendingPathComponent("aligned.safetensors")
+        try writer.write(to: aligned)
+        // Re-serialise with the header trimmed of its padding plus one extra space: odd length, odd data offset.
+        let bytes = try Data(contentsOf: aligned)
+        let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        var header = Data(bytes[8..<(8 + headerLength)])
+        while header.last == UInt8(ascii: " ") { header.removeLast() }
+        if header.count % 2 == 0 { header.append(UInt8(ascii: " ")) }
+        var unalignedBytes = Data()
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { unalignedBytes.append(contentsOf: $0) }
+        unalignedBytes.append(header)
+        unalignedBytes.append(bytes[(8 + headerLength)...])
+        let unaligned = directory.appendingPathComponent("unaligned.safetensors")
+        try unalignedBytes.write(to: unaligned)
+
+        let reference = try SafeTensorsFile(url: aligned)
+        let file = try SafeTensorsFile(url: unaligned)
+        XCTAssertEqual(file.dataOffset % 2, 1, "the test must exercise unaligned data")
+        for name in ["a32", "b16", "c16"] {
+            XCTAssertEqual(try file.floats(name).map(\.bitPattern), try reference.floats(name).map(\.bitPattern), name)
+            XCTAssertEqual(try file.withFloats(name) { Array($0) }, try reference.floats(name), name)
+        }
+        XCTAssertEqual(try file.floats("a32"), values)
+    }
+
+    /// Byte layouts the reference Rust serializer produces (its own unit-test vectors): no spaces in the JSON,
+    /// entry keys dtype/shape/data_offsets, `__metadata__` first, space padding to a multiple of 8.
+    func testLayoutMatchesReferenceSerializer() throws {
+        func serialized(_ writer: SafeTensorsWriter) throws -> [UInt8] {
+            let url = directory.appendingPathComponent("layout-\(UUID().uuidString).safetensors")
+            try writer.write(to: url)
+            return Array(try Data(contentsOf: url))
+        }
+        func lengthPrefix(_ length: Int) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) } }
+
+        var one = SafeTensorsWriter(metadata: [:])
+        try one.add("attn.0", shape: [1, 2, 3], values: [0, 1, 2, 3, 4, 5])
+        let header = "{\"attn.0\":{\"dtype\":\"F32\",\"shape\":[1,2,3],\"data_offsets\":[0,24]}}"
+        let floats = [Float]([0, 1, 2, 3, 4, 5]).flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value.bitPattern >> (8 * $0)) } }
+        XCTAssertEqual(try serialized(one), lengthPrefix(64) + Array(header.utf8) + floats)
+
+        XCTAssertEqual(try serialized(SafeTensorsWriter(metadata: [:])), lengthPrefix(8) + Array("{}      ".utf8))
+        let withMetadata = "{\"__metadata__\":{\"framework\":\"pt\"}}     "
+        XCTAssertEqual(try serialized(SafeTensorsWriter(metadata: ["framework": "pt"])), lengthPrefix(40) + Array(withMetadata.utf8))
+    }
+
     func testWriterRejectsDuplicateAndReservedNames() throws {
         var writer = SafeTensorsWriter()
         try writer.add("x", shape: [1], values: [1])

@@ -39,6 +39,16 @@ final class FusedOperationTests: XCTestCase {
         XCTAssertEqual(allIgnored.item, 0)
     }
 
+    func testTargetLogProbabilitiesAgainstComposition() {
+        let logits = randomTensor([2, 3, 5], seed: 40, scale: 2)
+        let targets: [Int32] = [4, 0, -100, 2, 2, 1]
+        var oneHot = [Float](repeating: 0, count: 30)
+        for (row, target) in targets.enumerated() where target >= 0 { oneHot[row * 5 + Int(target)] = 1 }
+        let mask = Tensor(shape: [2, 3, 5], scalars: oneHot)
+        assertSameFunction([logits], { $0[0].targetLogProbabilities(targets) }, { ($0[0].logSoftmax() * mask).sum(axis: -1) })
+        checkGradients([logits]) { $0[0].targetLogProbabilities(targets) }
+    }
+
     func testLayerNormAgainstComposition() {
         let x = randomTensor([3, 2, 9], seed: 21, scale: 1.5, offset: 0.3)
         let weight = randomTensor([9], seed: 22, offset: 1), bias = randomTensor([9], seed: 23)

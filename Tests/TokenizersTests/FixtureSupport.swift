@@ -50,10 +50,12 @@ enum Fixtures {
         let decodedSkippingSpecial: String
     }
 
-    static func cases(_ name: String) throws -> [Case] {
-        try node("tokenizers")[name].array().map { entry in
+    /// Expected results for `texts`; a missing `decoded` means HF decodes back to the text itself.
+    static func cases(_ name: String, group: String = "tokenizers") throws -> [Case] {
+        let allTexts = try texts()
+        return try node(group)[name].array().enumerated().map { index, entry in
             let ids = try ints(entry["ids"])
-            let decoded = try entry["decoded"].string()
+            let decoded = try entry["decoded"].optionalString() ?? allTexts[index]
             return Case(
                 ids: ids, idsWithoutSpecialTokens: entry["ids_no_special"].isNull ? ids : try ints(entry["ids_no_special"]),
                 decoded: decoded, decodedSkippingSpecial: try entry["decoded_skip"].optionalString() ?? decoded)

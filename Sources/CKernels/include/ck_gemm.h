@@ -17,8 +17,9 @@ typedef enum {
 
 /// 1 if this CPU can run `path`.
 int ck_path_supported(int path);
-/// Forces a path for all kernels (tests); CK_PATH_AUTO restores the best. Returns 0, or -1 if unsupported.
-/// Also settable with the environment variable CHARTER_KERNEL_PATH=portable|avx2|avx512|neon.
+/// Forces a path for all kernels (tests); CK_PATH_AUTO restores the default. Returns 0, or -1 if unsupported.
+/// The default is the environment variable CHARTER_KERNEL_PATH=portable|avx2|avx512|neon when it names a
+/// supported path (read at first use), else the best path the CPU supports.
 int ck_set_path(int path);
 /// The path kernels currently run on (never CK_PATH_AUTO).
 int ck_active_path(void);
@@ -28,7 +29,8 @@ const char *ck_path_name(int path);
 /// Row-major single-precision GEMM:  C = alpha * op(A) · op(B) + beta * C
 /// op(A) is M×K (A stored K×M when transA != 0), op(B) is K×N (B stored N×K when transB != 0).
 /// lda/ldb/ldc are row strides in elements. beta == 0 means C is overwritten (never read: NaNs in C are ignored).
-/// Multithreaded over ck_get_num_threads(); deterministic for a fixed thread count.
+/// Multithreaded over ck_get_num_threads(); deterministic for a fixed thread count (K is never split across
+/// threads, so in fact the bits do not depend on the thread count either, only on the path and the shape).
 void ck_sgemm(int transA, int transB, int64_t M, int64_t N, int64_t K,
               float alpha, const float *A, int64_t lda,
               const float *B, int64_t ldb,

@@ -15,6 +15,8 @@ void ck_set_num_threads(int count);
 
 /// Runs body(context, index) for index in [0, count) split across the pool; returns when all are done.
 /// The split is static (contiguous chunks per thread), so results never depend on scheduling.
+/// A call from inside a body runs the whole range serially on the calling thread; calls from several
+/// threads at once take turns. The pool's threads persist between calls (created on first use).
 typedef void (*ck_parallel_body)(void *context, int64_t begin, int64_t end);
 void ck_parallel_for(int64_t count, int64_t grain, ck_parallel_body body, void *context);
 

@@ -10,6 +10,8 @@ extern "C" {
 // (ck_set_path forces a path for these too). All arrays are contiguous float32 unless stated.
 // "rows × cols" means a row-major matrix; row kernels are parallelised over rows when large.
 // Outputs may alias inputs where marked (y may alias x).
+// Results are bit-identical from run to run; reductions across rows (dgamma, dbeta, the cross-entropy sum) use
+// blocks fixed by the shape, so they also do not change with the thread count.
 
 // ---- Elementwise: n values. y may alias x.
 void ck_vexp(int64_t n, const float *x, float *y);
@@ -28,6 +30,7 @@ void ck_silu_forward(int64_t n, const float *x, float *y);
 void ck_silu_backward(int64_t n, const float *x, const float *dy, float *dx);
 
 // ---- Row kernels on rows × cols.
+/// A row whose entries are all −inf gives NaN, as in PyTorch (ck_logsumexp_rows gives −inf for it).
 void ck_softmax_forward(int64_t rows, int64_t cols, const float *x, float *y);
 /// dx = y ⊙ (dy − Σ dy⊙y). dx may alias dy.
 void ck_softmax_backward(int64_t rows, int64_t cols, const float *y, const float *dy, float *dx);

@@ -89,6 +89,54 @@ def make_sharded():
         json.dump(expected, f)
 
 
+def make_hostile():
+    """Malformed files, and whether the reference implementation (safe_open) accepts each one."""
+    def file(header, data=b"", declared=None):
+        raw = header.encode()
+        return struct.pack("<Q", len(raw) if declared is None else declared) + raw + data
+
+    def entry(dtype="F32", shape="[1]", offsets="[0,4]"):
+        return '{"dtype":"%s","shape":%s,"data_offsets":%s}' % (dtype, shape, offsets)
+
+    cases = {
+        "valid-unpadded": file('{"t":%s}' % entry(), b"\0" * 4),
+        "valid-leading-space": file(' {}'),
+        "valid-metadata-null": file('{"__metadata__":null}'),
+        "valid-zero-size": file('{"z":%s}' % entry(shape="[0,3]", offsets="[0,0]")),
+        "valid-unknown-field": file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1}}', b"\0" * 4),
+        "gap": file('{"a":%s}' % entry(offsets="[4,8]"), b"\0" * 8),
+        "trailing-bytes": file('{"a":%s}' % entry(), b"\0" * 6),
+        "overlap": file('{"a":%s,"b":%s}' % (entry(offsets="[0,4]"), entry(offsets="[2,6]")), b"\0" * 8),
+        "past-end": file('{"a":%s}' % entry(offsets="[0,8]"), b"\0" * 4),
+        "unknown-dtype": file('{"a":%s}' % entry(dtype="Q7"), b"\0" * 4),
+        "negative-shape": file('{"a":%s}' % entry(shape="[-1]"), b"\0" * 4),
+        "float-shape": file('{"a":%s}' % entry(shape="[1.0]"), b"\0" * 4),
+        "overflow-shape": file('{"a":%s}' % entry(shape="[4294967296,4294967296]"), b"\0" * 4),
+        "wrong-size": file('{"a":%s}' % entry(shape="[2]"), b"\0" * 4),
+        "duplicate-key": file('{"a":%s,"a":%s}' % (entry(), entry()), b"\0" * 4),
+        "non-object": file('[1,2]'),
+        "metadata-number": file('{"__metadata__":{"a":1}}'),
+        "huge-length": file('{}', declared=2**40),
+        "length-past-end": file('{}', declared=200),
+        "trailing-json": file('{} x'),
+    }
+    directory = os.path.join(HERE, "hostile")
+    os.makedirs(directory, exist_ok=True)
+    accepted = {}
+    for name, data in cases.items():
+        path = os.path.join(directory, name + ".safetensors")
+        with open(path, "wb") as f:
+            f.write(data)
+        try:
+            with safe_open(path, framework="pt") as f:
+                list(f.keys())
+            accepted[name] = True
+        except Exception:  # the reference rejects it
+            accepted[name] = False
+    with open(os.path.join(directory, "python-accepts.json"), "w") as f:
+        json.dump(accepted, f, indent=1, sort_keys=True)
+
+
 def charter_values():
     """The recipe SafeTensorsFixtureTests.testWriteCharterFixture uses; keep the two in sync."""
     a = [i * 0.5 - 1.0 for i in range(6)]
@@ -139,4 +187,5 @@ if __name__ == "__main__":
     if "--verify" not in sys.argv:
         make_dtypes()
         make_sharded()
+        make_hostile()
     verify_charter()

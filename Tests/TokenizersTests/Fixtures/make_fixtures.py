@@ -4,6 +4,7 @@
 Run from anywhere:  python3 Tests/TokenizersTests/Fixtures/make_fixtures.py
 Writes, next to this script:
   <name>/tokenizer.json   small tokenizers trained here with HF `tokenizers` on a generated corpus
+  variants/<name>.json    the same kind of tokenizers with other normalizers/pre-tokenizers/decoders/processors
   expected.json           test strings, HF ids/decodes per tokenizer, HF pre-token splits per regex,
                           ids for the first 200 hh-rlhf "chosen" transcripts (ids only, no text),
                           and HF ids for the Charter-trained tokenizer (charter-trained/tokenizer.json,
@@ -134,6 +135,7 @@ EDGE_CASES = [
     "café au lait", "cafe\u0301 au lait", "<0x41> literal", "▁ already", "▁▁x", "_underscore_",
     "a" * 300, "abc" * 150, "supercalifragilistic" * 20, "1" * 100, " " * 100, "\n" * 50, "!" * 100,
     "Hello мир 世界 مرحبا שלום नमस्ते 👋", "\x00\x01", "\x7f", "\ufeffBOM", "zzzzqqqq", "Ġ", "ĊĠ",
+    "ΟΔΟΣ ΣΑΣ.", "İstanbul ǅ ﬃ", "Ⅻ ＡＢＣ １２３",
 ]
 
 
@@ -264,6 +266,90 @@ def make_metaspace(sentencepiece):
     return edit_json(sentencepiece, edit)
 
 
+def make_variants(train, sentencepiece):
+    """Component coverage: small vocabularies with other normalizers, pre-tokenizers, decoders, processors."""
+    base = train_byte_level(train, pre_tokenizers.ByteLevel(add_prefix_space=False), ["<|endoftext|>"], vocab_size=400)
+    base.add_special_tokens(["<|im_start|>", "<|im_end|>"])
+    im_start, im_end = base.token_to_id("<|im_start|>"), base.token_to_id("<|im_end|>")
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+
+    def variant(normalizer=None, pre=None, post=None, decoder=None, edit=None):
+        tok = Tokenizer.from_str(base.to_str())
+        tok.normalizer = normalizer
+        tok.pre_tokenizer = pre
+        if post is not None:
+            tok.post_processor = post
+        if decoder is not None:
+            tok.decoder = decoder
+        return edit_json(tok, edit) if edit else tok
+
+    def legacy_merges(data):
+        data["model"]["merges"] = [" ".join(pair) for pair in data["model"]["merges"]]
+
+    variants = {
+        "digits-punctuation": variant(
+            normalizers.Lowercase(),
+            pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                     pre_tokenizers.Punctuation("contiguous"),
+                                     pre_tokenizers.Split(" ", "merged_with_previous"),
+                                     pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=False)])),
+        "whitespace-nfd": variant(
+            normalizers.Sequence([normalizers.NFD(), normalizers.Strip()]),
+            pre_tokenizers.Sequence([pre_tokenizers.Whitespace(), byte_level])),
+        "split-behaviours": variant(
+            normalizers.NFKC(),
+            pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r"\p{L}+"), "removed", invert=True),
+                                     pre_tokenizers.Split(Regex("[aeiou]"), "merged_with_next"),
+                                     pre_tokenizers.Digits(individual_digits=False), byte_level]),
+            decoder=decoders.Sequence([decoders.ByteLevel(), decoders.Replace(Regex("[0-9]"), "#")])),
+        "custom-regex": variant(
+            normalizers.Sequence([normalizers.Replace(Regex(r"\s+"), " "), normalizers.NFKC()]),
+            pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r"\w+|[^\w\s]+|\s+"), "isolated"), byte_level]),
+            edit=legacy_merges),
+        "bert-processing": variant(
+            None, pre_tokenizers.Sequence([pre_tokenizers.BertPreTokenizer(), byte_level]),
+            post=processors.BertProcessing(("<|im_end|>", im_end), ("<|im_start|>", im_start))),
+        "roberta-contiguous": variant(
+            None, pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r"\d"), "contiguous"),
+                                           pre_tokenizers.Split(Regex(r"\s"), "merged_with_next", invert=False),
+                                           byte_level]),
+            post=processors.RobertaProcessing(("<|im_end|>", im_end), ("<|im_start|>", im_start))),
+    }
+
+    truncated = variant(None, pre_tokenizers.ByteLevel(add_prefix_space=False),
+                        post=processors.TemplateProcessing(single="<|im_start|> $A <|im_end|>",
+                                                           special_tokens=[("<|im_start|>", im_start), ("<|im_end|>", im_end)]),
+                        decoder=decoders.ByteLevel())
+    truncated.enable_truncation(max_length=9, direction="left")
+    truncated.enable_padding(length=12, pad_id=0, pad_token="<|endoftext|>", direction="left")
+    variants["truncation-padding"] = truncated
+    multiple = variant(None, pre_tokenizers.ByteLevel(add_prefix_space=False), decoder=decoders.ByteLevel())
+    multiple.enable_truncation(max_length=20)
+    multiple.enable_padding(pad_id=0, pad_token="<|endoftext|>", pad_to_multiple_of=8)
+    variants["truncation-padding-multiple"] = multiple
+
+    # Classic (non-byte-level) BPE: "##" continuation prefix, "</w>" end-of-word suffix, [UNK] for unseen characters.
+    classic = Tokenizer(models.BPE(unk_token="[UNK]", continuing_subword_prefix="##", end_of_word_suffix="</w>"))
+    classic.normalizer = normalizers.Lowercase()
+    classic.pre_tokenizer = pre_tokenizers.Whitespace()
+    classic.decoder = decoders.BPEDecoder(suffix="</w>")
+    classic.train_from_iterator(train, trainers.BpeTrainer(
+        vocab_size=500, special_tokens=["[UNK]"], limit_alphabet=50, continuing_subword_prefix="##",
+        end_of_word_suffix="</w>", show_progress=False))
+    variants["subword-prefix-suffix"] = classic
+
+    def whitespace_metaspace(data):
+        data["normalizer"] = {"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Strip", "strip_left": True,
+                                                                                       "strip_right": True}]}
+        data["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+            {"type": "WhitespaceSplit"},
+            {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True}]}
+        data["decoder"] = {"type": "Sequence", "decoders": [
+            {"type": "ByteFallback"}, {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True}]}
+    variants["whitespace-metaspace"] = edit_json(sentencepiece, whitespace_metaspace)
+    return variants
+
+
 def expected_for(tok, texts):
     cases = []
     for text in texts:
@@ -274,11 +360,38 @@ def expected_for(tok, texts):
             case["ids_no_special"] = plain
         decoded = tok.decode(ids, skip_special_tokens=False)
         skipped = tok.decode(ids, skip_special_tokens=True)
-        case["decoded"] = decoded
+        if decoded != text:  # omitted when decode(encode(text)) gives the text back
+            case["decoded"] = decoded
         if skipped != decoded:
             case["decoded_skip"] = skipped
         cases.append(case)
     return cases
+
+
+FUZZ_POOL = list("aZé's tTlLdDmMrRvVeEſ0129٣Ⅻ½_-!?.,;:'\"“”()[]{}<>@#$%^&*+=/\\|~`") + [
+    " ", " ", "  ", "\t", "\n", "\r", "\r\n", "\u000b", "\u000c", "\u0085", "\u00a0", "\u1680", "\u2000", "\u2028",
+    "\u2029", "\u3000", "\u200b", "\u200d", "\u0301", "\u0903", "\u20dd", "日", "本", "한", "ไ", "न", "्", "م",
+    "👍", "🏽", "🇺", "\ufeff", "\x00", "\x7f", "ǅ", "ß", "İ", "ⓐ", "𝔘", "‿"]
+
+
+def fuzz_strings(count=300):
+    rng = random.Random(99)
+    return ["".join(rng.choice(FUZZ_POOL) for _ in range(rng.randrange(1, 24))) for _ in range(count)]
+
+
+def component_splits(texts):
+    """HF pre-token splits of each standalone pre-tokenizer (split-level checks of the Swift implementations)."""
+    components = {
+        "Whitespace": pre_tokenizers.Whitespace(),
+        "WhitespaceSplit": pre_tokenizers.WhitespaceSplit(),
+        "BertPreTokenizer": pre_tokenizers.BertPreTokenizer(),
+        "Punctuation": pre_tokenizers.Punctuation(),
+        "DigitsIndividual": pre_tokenizers.Digits(individual_digits=True),
+        "DigitsContiguous": pre_tokenizers.Digits(individual_digits=False),
+        "MetaspaceAlways": pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
+        "ByteLevelPrefix": pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=True),
+    }
+    return {name: [[piece for piece, _ in pre.pre_tokenize_str(t)] for t in texts] for name, pre in components.items()}
 
 
 def pretokenized(pattern, texts):
@@ -312,8 +425,22 @@ def main():
         # Re-load what was written so expectations come from the file the Swift tests read.
         tok = Tokenizer.from_file(os.path.join(HERE, name, "tokenizer.json"))
         expected["tokenizers"][name] = expected_for(tok, texts)
+    expected["vocab_sizes"] = {name: Tokenizer.from_file(os.path.join(HERE, name, "tokenizer.json")).get_vocab_size()
+                               for name in tokenizers}
+    expected["variants"] = {}
+    variant_texts = texts[:len(EDGE_CASES)]
+    for name, tok in make_variants(train, tokenizers["sentencepiece"]).items():
+        path = os.path.join(HERE, "variants", name + ".json")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tok.save(path)
+        expected["variants"][name] = expected_for(Tokenizer.from_file(path), variant_texts)
     for name, pattern in [("gpt2", GPT2_PATTERN), ("llama3", LLAMA3_PATTERN), ("qwen2", QWEN2_PATTERN)]:
         expected["pretokenized"][name] = pretokenized(pattern, texts)
+
+    fuzz = fuzz_strings()
+    expected["fuzz"] = {"texts": fuzz, "components": component_splits(fuzz)}
+    for name, pattern in [("gpt2", GPT2_PATTERN), ("llama3", LLAMA3_PATTERN), ("qwen2", QWEN2_PATTERN)]:
+        expected["fuzz"][name] = pretokenized(pattern, fuzz)
 
     hh = hh_rlhf_texts()
     if hh is not None:
@@ -323,16 +450,15 @@ def main():
 
     # The Swift BPETrainer's output (if present): HF must load it and encode the test strings.
     trained = os.path.join(HERE, "charter-trained", "tokenizer.json")
-    expected["trainer_corpus_seed"] = 11
     if os.path.exists(trained):
         tok = Tokenizer.from_file(trained)
         expected["charter_trained_ids"] = [tok.encode(t).ids for t in texts]
-        expected["charter_trained_decoded"] = [tok.decode(tok.encode(t).ids) for t in texts]
+        expected["charter_trained_decoded"] = [tok.decode(tok.encode(t).ids, skip_special_tokens=False) for t in texts]
 
     with open(os.path.join(HERE, "expected.json"), "w", encoding="utf-8") as f:
         json.dump(expected, f, ensure_ascii=False, separators=(",", ":"))
-    for name in tokenizers:
-        print(name, os.path.getsize(os.path.join(HERE, name, "tokenizer.json")), "bytes")
+    for name in list(tokenizers) + ["variants/" + n[:-5] for n in sorted(os.listdir(os.path.join(HERE, "variants")))]:
+        print(name, os.path.getsize(os.path.join(HERE, name + ".json") if name.startswith("variants/") else os.path.join(HERE, name, "tokenizer.json")), "bytes")
     print("expected.json", os.path.getsize(os.path.join(HERE, "expected.json")), "bytes")
 
 

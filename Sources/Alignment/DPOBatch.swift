@@ -1,0 +1,84 @@
+import Foundation
+import LanguageModels
+import Tensors
+
+/// B preference pairs as one right-padded batch of 2B sequences — the B prompt + chosen first, then the B
+/// prompt + rejected, as TRL concatenates them — so the policy (and the reference) run once per micro-batch.
+struct DPOBatch {
+    let pairs: [DPOPair]
+    let causal: CausalBatch
+    /// Completion tokens that are targets, per sequence (2B): the chosen counts, then the rejected.
+    let completionCounts: [Int]
+    /// Non-padding tokens of all 2B sequences (TRL's `num_tokens` increment).
+    let tokenCount: Int
+    /// Pairs in which max_length cut a sequence.
+    let truncatedCount: Int
+
+    init(_ pairs: [DPOPair], padding: Int32, maximumLength: Int?, truncationMode: String) {
+        self.pairs = pairs
+        var chosen: [TokenizedSequence] = [], rejected: [TokenizedSequence] = []
+        var truncated = 0
+        for pair in pairs {
+            let sequences = pair.sequences(maximumLength: maximumLength, truncationMode: truncationMode)
+            chosen.append(sequences.chosen)
+            rejected.append(sequences.rejected)
+            if sequences.truncated { truncated += 1 }
+        }
+        let all = chosen + rejected
+        causal = CausalBatch(all, padding: padding)
+        completionCounts = all.map { $0.lossMask.dropFirst().filter { $0 }.count }
+        tokenCount = all.reduce(0) { $0 + $1.ids.count }
+        truncatedCount = truncated
+    }
+
+    var pairCount: Int { pairs.count }
+
+    /// What one forward pass of a model over the batch gives DPO.
+    struct Output {
+        /// Σ log π(completion token) per sequence, (2B), on the tape when the model is trained.
+        var logProbabilities: Tensor
+        /// Σ of the per-token statistics TRL logs, over target tokens (chosen half / rejected half).
+        var entropySum = 0.0
+        var chosenLogitSum = 0.0, rejectedLogitSum = 0.0
+        var chosenTopOneCorrect = 0
+    }
+
+    /// Runs `model` on the batch: sequence log-probabilities of the completions and, with `statistics`, the
+    /// per-token entropy, mean logit (over the vocabulary) and top-1 agreement that TRL's fused LM head reports.
+    func forward(_ model: any CausalLanguageModel, statistics: Bool) -> Output {
+        let logits = causal.logits(model)  // (2B, T, V)
+        let (logProbabilities, _) = causal.sequenceLogProbabilities(logits)
+        var output = Output(logProbabilities: logProbabilities)
+        guard statistics else { return output }
+        let vocabulary = logits.shape[2], time = causal.time, half = pairCount
+        logits.withUnsafeBufferPointer { values in
+            for (row, target) in causal.targets.enumerated() where target != CausalBatch.ignoreIndex {
+                let base = row * vocabulary
+                var largest = -Float.infinity, best = 0
+                var sum = 0.0
+                for v in 0..<vocabulary {
+                    let value = values[base + v]
+                    sum += Double(value)
+                    if value > largest { largest = value; best = v }
+                }
+                // Entropy = log Σ e^l − Σ p·l, accumulated relative to the largest logit.
+                var normalizer = 0.0, weighted = 0.0
+                for v in 0..<vocabulary {
+                    let shifted = Double(values[base + v] - largest)
+                    let e = Foundation.exp(shifted)
+                    normalizer += e
+                    weighted += e * shifted
+                }
+                output.entropySum += Foundation.log(normalizer) - weighted / normalizer
+                let isChosen = row / time < half
+                if isChosen {
+                    output.chosenLogitSum += sum / Double(vocabulary)
+                    if best == Int(target) { output.chosenTopOneCorrect += 1 }
+                } else {
+                    output.rejectedLogitSum += sum / Double(vocabulary)
+                }
+            }
+        }
+        return output
+    }
+}

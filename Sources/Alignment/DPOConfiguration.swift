@@ -1,0 +1,148 @@
+import Foundation
+
+/// Direct Preference Optimization settings (TRL's `DPOConfig`); recipe keys are TRL's.
+///
+/// DPO: Rafailov et al. 2023, "Direct Preference Optimization: Your Language Model is Secretly a Reward Model".
+/// Defaults are TRL 1.16's, except where a field is an extension TRL dropped in its 1.0 refactor (`rpo_alpha`,
+/// `max_prompt_length`, SimPO's `simpo_gamma`) — those default to "off".
+public struct DPOConfiguration: Codable, Equatable, Sendable {
+    public var training = TrainingArguments()
+    /// β: how far the policy may move from the reference (the KL coefficient of the implicit reward β·log π/π_ref;
+    /// Rafailov et al. 2023). For IPO it is τ (Azar et al. 2023), for SimPO the reward scale (Meng et al. 2024).
+    public var beta: Float = 0.1
+    /// Loss variants summed with `loss_weights` (TRL's `loss_type`, a name or a list): `sigmoid` (DPO), `ipo`,
+    /// `hinge` (SLiC, Zhao et al. 2023), `robust` (Chowdhury et al. 2024), `simpo` (Meng et al. 2024,
+    /// reference-free), `sft` (NLL on the chosen completion; with sigmoid this is RPO, Pang et al. 2024).
+    public var lossTypes: [DPOLossType] = [.sigmoid]
+    /// Weight of each entry of `loss_type` (nil: 1 each; MPO-style mixtures, Wang et al. 2024).
+    public var lossWeights: [Float]? = nil
+    /// ε, the assumed probability that a preference label is flipped: conservative DPO for `sigmoid`
+    /// (Mitchell 2023; TRL before 1.0 — TRL 1.16 ignores it there), robust DPO (Chowdhury et al. 2024), SimPO.
+    public var labelSmoothing: Float = 0
+    /// α of RPO (Pang et al. 2024, "Iterative Reasoning Preference Optimization"): adds α × the chosen completion's
+    /// per-token NLL, against the known failure where the chosen log-probability falls. nil: off. Same as adding
+    /// `sft` to `loss_type` with weight α.
+    public var rpoAlpha: Float? = nil
+    /// SimPO's target reward margin γ (Meng et al. 2024; TRL's CPOConfig `simpo_gamma`).
+    public var simpoGamma: Float = 0.5
+    /// Longest prompt + completion sequence; longer ones are cut per `truncation_mode` (and counted). nil: no limit.
+    /// Examples whose prompt alone fills it are dropped with keep_start, as TRL does.
+    public var maximumLength: Int? = 1024
+    /// Longest prompt: longer prompts keep their last tokens (TRL before 1.0). nil: no separate prompt limit.
+    public var maximumPromptLength: Int? = nil
+    /// "keep_start" (cut the end of long sequences) or "keep_end" (cut their beginning), as TRL.
+    public var truncationMode = "keep_start"
+    /// Compute the reference log-probabilities of every example once, before training (TRL's
+    /// `precompute_ref_log_probs`), so the reference model need not stay in memory.
+    public var precomputeReferenceLogProbabilities = false
+    /// Batch size of that pass (nil: the train / eval batch size).
+    public var precomputeReferenceBatchSize: Int? = nil
+    /// Examples per evaluation batch (transformers' `per_device_eval_batch_size`).
+    public var evaluationBatchSize = 8
+    /// Turn dropout (here: LoRA dropout) off in policy and reference, as TRL does by default.
+    public var disableDropout = true
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case beta, lossTypes = "loss_type", lossWeights = "loss_weights", labelSmoothing = "label_smoothing"
+        case rpoAlpha = "rpo_alpha", simpoGamma = "simpo_gamma", maximumLength = "max_length"
+        case maximumPromptLength = "max_prompt_length", truncationMode = "truncation_mode"
+        case precomputeReferenceLogProbabilities = "precompute_ref_log_probs"
+        case precomputeReferenceBatchSize = "precompute_ref_batch_size", evaluationBatchSize = "per_device_eval_batch_size"
+        case disableDropout = "disable_dropout"
+    }
+
+    /// TRL's DPO defaults: learning rate 1e-6 and logging every 10 steps.
+    public init() { training.learningRate = 1e-6 }
+
+    public init(from decoder: Decoder) throws {
+        self.init()
+        training = try TrainingArguments(from: decoder)
+        if try !decoder.container(keyedBy: AnyKey.self).contains(AnyKey("learning_rate")) { training.learningRate = 1e-6 }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        beta = try c.decodeIfPresent(Float.self, forKey: .beta) ?? beta
+        if let single = try? c.decodeIfPresent(DPOLossType.self, forKey: .lossTypes) {
+            lossTypes = [single]
+        } else {
+            lossTypes = try c.decodeIfPresent([DPOLossType].self, forKey: .lossTypes) ?? lossTypes
+        }
+        lossWeights = try c.decodeIfPresent([Float].self, forKey: .lossWeights)
+        labelSmoothing = try c.decodeIfPresent(Float.self, forKey: .labelSmoothing) ?? labelSmoothing
+        rpoAlpha = try c.decodeIfPresent(Float.self, forKey: .rpoAlpha)
+        simpoGamma = try c.decodeIfPresent(Float.self, forKey: .simpoGamma) ?? simpoGamma
+        if c.contains(.maximumLength) { maximumLength = try c.decodeIfPresent(Int.self, forKey: .maximumLength) }
+        maximumPromptLength = try c.decodeIfPresent(Int.self, forKey: .maximumPromptLength)
+        truncationMode = try c.decodeIfPresent(String.self, forKey: .truncationMode) ?? truncationMode
+        precomputeReferenceLogProbabilities = try c.decodeIfPresent(Bool.self, forKey: .precomputeReferenceLogProbabilities)
+            ?? precomputeReferenceLogProbabilities
+        precomputeReferenceBatchSize = try c.decodeIfPresent(Int.self, forKey: .precomputeReferenceBatchSize)
+        evaluationBatchSize = try c.decodeIfPresent(Int.self, forKey: .evaluationBatchSize) ?? evaluationBatchSize
+        disableDropout = try c.decodeIfPresent(Bool.self, forKey: .disableDropout) ?? disableDropout
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try training.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(beta, forKey: .beta)
+        try c.encode(lossTypes, forKey: .lossTypes)
+        try c.encode(lossWeights, forKey: .lossWeights)
+        try c.encode(labelSmoothing, forKey: .labelSmoothing)
+        try c.encode(rpoAlpha, forKey: .rpoAlpha)
+        try c.encode(simpoGamma, forKey: .simpoGamma)
+        try c.encode(maximumLength, forKey: .maximumLength)
+        try c.encode(maximumPromptLength, forKey: .maximumPromptLength)
+        try c.encode(truncationMode, forKey: .truncationMode)
+        try c.encode(precomputeReferenceLogProbabilities, forKey: .precomputeReferenceLogProbabilities)
+        try c.encode(precomputeReferenceBatchSize, forKey: .precomputeReferenceBatchSize)
+        try c.encode(evaluationBatchSize, forKey: .evaluationBatchSize)
+        try c.encode(disableDropout, forKey: .disableDropout)
+    }
+
+    /// Every recipe key a DPO recipe may hold.
+    public static var keys: [String] { TrainingArguments.keys + CodingKeys.allCases.map(\.rawValue) }
+
+    /// Each loss with its weight, `rpo_alpha` included as an `sft` term.
+    public var weightedLosses: [(DPOLossType, Float)] {
+        var terms = Array(zip(lossTypes, lossWeights ?? lossTypes.map { _ in 1 }))
+        if let rpoAlpha, rpoAlpha != 0 { terms.append((.sft, rpoAlpha)) }
+        return terms
+    }
+
+    /// Whether the objective needs no reference model (every term is reference-free).
+    public var isReferenceFree: Bool { lossTypes.allSatisfy { $0 == .simpo || $0 == .sft } }
+
+    /// Checks values a run cannot start with, naming the key.
+    public func validate() throws {
+        try training.validate()
+        func require(_ condition: Bool, _ key: CodingKeys, _ message: String) throws {
+            if !condition { throw ConfigurationError(key: key.rawValue, message: message) }
+        }
+        try require(beta > 0, .beta, "must be positive")
+        try require(!lossTypes.isEmpty, .lossTypes, "needs at least one loss type")
+        try require(lossWeights == nil || lossWeights?.count == lossTypes.count, .lossWeights,
+                    "has \(lossWeights?.count ?? 0) weights for \(lossTypes.count) loss types")
+        try require(labelSmoothing >= 0 && labelSmoothing < 0.5, .labelSmoothing, "must be in [0, 0.5)")
+        try require(["keep_start", "keep_end"].contains(truncationMode), .truncationMode, "must be keep_start or keep_end")
+        try require((maximumLength ?? 1) >= 1, .maximumLength, "must be at least 1 (or null for no limit)")
+        try require((maximumPromptLength ?? 1) >= 1, .maximumPromptLength, "must be at least 1 (or null for no limit)")
+        try require(evaluationBatchSize >= 1, .evaluationBatchSize, "must be at least 1")
+        try require((precomputeReferenceBatchSize ?? 1) >= 1, .precomputeReferenceBatchSize, "must be at least 1")
+    }
+}
+
+/// DPO loss variants (`loss_type`), each a term of `DPOConfiguration.weightedLosses`.
+public enum DPOLossType: String, Codable, CaseIterable, Sendable {
+    case sigmoid, ipo, hinge, robust, simpo, sft
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let kind = DPOLossType(rawValue: name) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription:
+                "loss type \"\(name)\" is not supported; supported: \(DPOLossType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = kind
+    }
+
+    /// The pure loss this term uses (nil for `sft`, the NLL term).
+    var preferenceKind: PreferenceLoss.Kind? { PreferenceLoss.Kind(rawValue: rawValue) }
+}

@@ -1,0 +1,75 @@
+import Datasets
+import Foundation
+
+/// A preference example tokenized as TRL's `DPOTrainer` does: prompt, chosen and rejected ids (the completions
+/// starting where the tokenized prompt and prompt + completion diverge), with optional precomputed reference
+/// log-probabilities.
+public struct DPOPair: Equatable, Sendable {
+    public var promptIds: [Int32]
+    public var chosenIds: [Int32]
+    public var rejectedIds: [Int32]
+    /// Σ log π_ref(chosen | prompt) and the same for rejected, when precomputed.
+    public var referenceChosen: Float?
+    public var referenceRejected: Float?
+    /// The source line (for messages).
+    public var line: Int
+    /// Whether `max_prompt_length` cut the prompt.
+    public var promptTruncated = false
+
+    /// Tokenizes `example` as TRL 1.16 does:
+    /// - standard text: eos (as text) is appended to chosen and rejected unless they end with it, then prompt,
+    ///   prompt + chosen and prompt + rejected are tokenized (with the tokenizer's special tokens, e.g. BOS);
+    /// - conversations: the prompt through the chat template with the generation prompt, prompt + chosen and
+    ///   prompt + rejected without it (the template closes the assistant turn; no eos is added);
+    /// - the completions start at the shorter common prefix of the prompt's ids with either full sequence, because
+    ///   tokens can merge across the boundary (TRL's `common_prefix_length`).
+    /// - Parameter maximumPromptLength: keep only the prompt's last tokens (TRL before 1.0).
+    /// - Throws: `TrainingError.data` naming the line when the example is not a preference pair.
+    static func tokenize(_ example: Example, encoder: ExampleEncoder, maximumPromptLength: Int?) throws -> DPOPair {
+        guard let (prompt, chosen, rejected) = example.preference else {
+            throw TrainingError.data("line \(example.line): DPO needs preference data (prompt/chosen/rejected or chosen/rejected), found \(example.type.rawValue)")
+        }
+        let promptIds: [Int32], chosenFull: [Int32], rejectedFull: [Int32]
+        switch (prompt, chosen, rejected) {
+        case let (.standard(prompt), .standard(chosen), .standard(rejected)):
+            let eos = encoder.tokenizer.eosToken ?? ""
+            func closed(_ text: String) -> String { text.hasSuffix(eos) ? text : text + eos }
+            promptIds = encoder.encode(prompt)
+            chosenFull = encoder.encode(prompt + closed(chosen))
+            rejectedFull = encoder.encode(prompt + closed(rejected))
+        case let (.conversational(prompt), .conversational(chosen), .conversational(rejected)):
+            promptIds = try encoder.conversation(prompt, addGenerationPrompt: true, line: example.line).ids
+            chosenFull = try encoder.conversation(prompt + chosen, addGenerationPrompt: false, line: example.line).ids
+            rejectedFull = try encoder.conversation(prompt + rejected, addGenerationPrompt: false, line: example.line).ids
+        default:
+            throw TrainingError.data("line \(example.line): prompt, chosen and rejected must be all strings or all message lists")
+        }
+        func common(_ a: [Int32], _ b: [Int32]) -> Int { zip(a, b).prefix { $0 == $1 }.count }
+        let promptLength = min(common(promptIds, chosenFull), common(promptIds, rejectedFull))
+        var pair = DPOPair(promptIds: Array(promptIds[..<promptLength]), chosenIds: Array(chosenFull[promptLength...]),
+                           rejectedIds: Array(rejectedFull[promptLength...]), line: example.line)
+        if let maximumPromptLength, pair.promptIds.count > maximumPromptLength {
+            pair.promptIds = Array(pair.promptIds.suffix(maximumPromptLength))
+            pair.promptTruncated = true
+        }
+        return pair
+    }
+
+    /// prompt + chosen and prompt + rejected with the completion tokens marked, cut to `maximumLength` as TRL's
+    /// collator cuts them (`keep_start`: the first tokens; `keep_end`: the last), and whether anything was cut.
+    func sequences(maximumLength: Int?, truncationMode: String) -> (chosen: TokenizedSequence, rejected: TokenizedSequence, truncated: Bool) {
+        func sequence(_ completion: [Int32]) -> (TokenizedSequence, Bool) {
+            var ids = promptIds + completion
+            var mask = promptIds.map { _ in false } + completion.map { _ in true }
+            guard let maximumLength, ids.count > maximumLength else { return (TokenizedSequence(ids: ids, lossMask: mask), false) }
+            if truncationMode == "keep_end" {
+                ids = Array(ids.suffix(maximumLength)); mask = Array(mask.suffix(maximumLength))
+            } else {
+                ids = Array(ids.prefix(maximumLength)); mask = Array(mask.prefix(maximumLength))
+            }
+            return (TokenizedSequence(ids: ids, lossMask: mask), true)
+        }
+        let (chosen, chosenCut) = sequence(chosenIds), (rejected, rejectedCut) = sequence(rejectedIds)
+        return (chosen, rejected, chosenCut || rejectedCut)
+    }
+}

@@ -1,0 +1,463 @@
+import Datasets
+import Foundation
+import LanguageModels
+import NeuralNetworks
+import Tensors
+
+/// Where the frozen reference policy π_ref of the KL penalty comes from.
+public enum PPOReference {
+    /// A separate model (a reference folder, or a frozen copy of the policy's starting weights).
+    case model(any CausalLanguageModel)
+    /// The policy itself with its LoRA adapters switched off (the base model is the reference).
+    case adaptersDisabled
+}
+
+/// The critic: a value head on the policy's final hidden states (shared trunk, TRL's
+/// `AutoModelForCausalLMWithValueHead`), or on a separate model (TRL's `value_model`, e.g. the reward model's trunk).
+public final class PPOCritic {
+    /// nil: the policy's own trunk.
+    public let trunk: TrainableModel?
+    public let head: ValueHead
+
+    public init(trunk: TrainableModel?, head: ValueHead) {
+        self.trunk = trunk
+        self.head = head
+    }
+
+    var trainableParameters: [Tensor] { (trunk?.trainableParameters ?? []) + head.trainableParameters() }
+}
+
+/// PPO-RLHF (Ziegler et al. 2019; Stiennon et al. 2020; Ouyang et al. 2022), TRL's `PPOTrainer`: each iteration
+/// samples prompts, rolls them out with the policy, scores them with the reward, shapes per-token rewards with a KL
+/// penalty to the reference, estimates advantages with GAE, and runs `num_ppo_epochs` × `num_mini_batches` steps of
+/// the clipped policy and value losses. Metrics (metrics.jsonl) carry TRL's names.
+public final class PPOTrainer {
+    public let configuration: PPOConfiguration
+    public let policy: TrainableModel
+    public let critic: PPOCritic
+    let reference: PPOReference
+    let reward: RewardFunction
+    let encoder: ExampleEncoder
+    /// Tokenized prompts (training and, for sample generations, evaluation).
+    let prompts: [[Int32]]
+    let evaluationPrompts: [[Int32]]
+    let stopToken: Int32?
+
+    /// - Parameters:
+    ///   - prompts: prompt-only examples (standard text, or conversations through the chat template with the
+    ///     generation prompt appended); of prompt–completion and preference examples only the prompt is used.
+    /// - Throws: `TrainingError.data` for examples that are not prompt-only or encode to no tokens,
+    ///   `ConfigurationError` for unusable settings.
+    public init(configuration: PPOConfiguration, policy: TrainableModel, critic: PPOCritic, reference: PPOReference,
+                reward: RewardFunction, encoder: ExampleEncoder, prompts: [Example], evaluationPrompts: [Example] = []) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.policy = policy
+        self.critic = critic
+        self.reference = reference
+        self.reward = reward
+        self.encoder = encoder
+        if case .adaptersDisabled = reference, LoRA.adapters(in: policy.model).isEmpty {
+            throw ConfigurationError(key: "ref_model", message: "the reference is the LoRA base, but the policy has no LoRA adapters")
+        }
+        if configuration.stopToken == "eos" {
+            guard let eos = encoder.endOfSequence else {
+                throw ConfigurationError(key: "stop_token", message: "\"eos\" was asked for, but the tokenizer declares no eos token")
+            }
+            stopToken = eos
+        } else {
+            stopToken = configuration.stopTokenId.map(Int32.init)
+        }
+        func tokenize(_ examples: [Example]) throws -> [[Int32]] {
+            try examples.map { example in
+                let prompt: ExampleText
+                switch example.body {
+                case .promptOnly(let text), .promptCompletion(let text, _), .preference(let text, _, _), .unpairedPreference(let text, _, _):
+                    prompt = text  // PPO uses only the prompt of richer formats
+                case .languageModeling:
+                    throw TrainingError.data("line \(example.line): PPO needs prompts (a \"prompt\" field), found \(example.type.rawValue) data")
+                }
+                let ids: [Int32]
+                switch prompt {
+                case .standard(let text): ids = encoder.encode(text)
+                case .conversational(let messages): ids = try encoder.conversation(messages, addGenerationPrompt: true, line: example.line).ids
+                }
+                guard !ids.isEmpty else { throw TrainingError.data("line \(example.line): the prompt encodes to no tokens") }
+                return ids
+            }
+        }
+        self.prompts = try tokenize(prompts)
+        self.evaluationPrompts = try tokenize(evaluationPrompts)
+        guard !self.prompts.isEmpty else { throw TrainingError.data("the prompt set is empty") }
+        // PPO's ratio compares two evaluations of the same policy: dropout (in LoRA adapters) stays off, as in TRL.
+        LoRA.setTraining(policy.model, false)
+        if let trunk = critic.trunk { LoRA.setTraining(trunk.model, false) }
+    }
+
+    /// Every parameter the optimizer updates: the policy's, then the critic's.
+    var trainableParameters: [Tensor] { policy.trainableParameters + critic.trainableParameters }
+
+    /// The result of a run.
+    public struct Summary {
+        public var iterations: Int
+        /// One record per iteration (TRL's metric names plus timings), as written to metrics.jsonl.
+        public var history: [[String: Double]]
+    }
+
+    /// Trains for `configuration.iterations(promptCount:)` iterations. With `resume`, continues from the newest
+    /// complete checkpoint in the output folder so that N iterations equal k + resume + N − k, bit for bit.
+    /// - Parameter stopAfter: end the run (without the final save) once this many iterations are done, as an
+    ///   interrupted run would; the learning-rate schedule still spans the full run.
+    /// - Parameter effectiveConfiguration: written as training_config.json (default: the configuration's keys).
+    public func train(resume: Bool = false, stopAfter: Int? = nil, effectiveConfiguration: [String: Any] = [:]) throws -> Summary {
+        let arguments = configuration.training
+        let output = URL(fileURLWithPath: arguments.outputDirectory)
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let configURL = output.appendingPathComponent("training_config.json")
+        if effectiveConfiguration.isEmpty {
+            let encoded = JSONEncoder()
+            encoded.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoded.encode(configuration).write(to: configURL, options: .atomic)
+        } else {
+            try JSONSerialization.data(withJSONObject: effectiveConfiguration, options: [.prettyPrinted, .sortedKeys]).write(to: configURL, options: .atomic)
+        }
+        let iterations = configuration.iterations(promptCount: prompts.count)
+        let schedule = arguments.schedule(totalSteps: iterations)
+        let parameters = trainableParameters
+        let optimizer = AdamW(parameters: parameters, learningRate: arguments.learningRate, beta1: arguments.adamBeta1,
+                              beta2: arguments.adamBeta2, epsilon: arguments.adamEpsilon, weightDecay: arguments.weightDecay,
+                              noDecay: parameters.filter { $0.rank < 2 })
+        var state = PPOCheckpoint.State(iteration: 0, episode: 0, generator: SeededGenerator(seed: arguments.seed &+ 0x990),
+                                        klController: PPOKLController(coefficient: configuration.klCoefficient,
+                                                                      target: configuration.klTarget, horizon: configuration.klHorizon))
+        var lastCheckpoint: String?
+        if resume, let checkpoint = try PPOCheckpoint.latest(in: output) {
+            state = try PPOCheckpoint.restore(checkpoint, trainer: self, optimizer: optimizer)
+            lastCheckpoint = checkpoint.path
+        }
+        let log = try MetricsLog(directory: output, totalSteps: iterations, startStep: state.iteration)
+        if let lastCheckpoint { log.note("resuming from \(lastCheckpoint) at iteration \(state.iteration)") }
+        let order = DataOrder(count: prompts.count, seed: arguments.seed)
+        let sampleFrequency = configuration.sampleGenerationCount > 0 ? max(1, iterations / configuration.sampleGenerationCount) : 0
+        let started = Date()
+        var history: [[String: Double]] = []
+        while state.iteration < iterations {
+            if let stopAfter, state.iteration >= stopAfter { return Summary(iterations: state.iteration, history: history) }
+            let indices = (0..<configuration.batchSize).map { order.index(state.iteration * configuration.batchSize + $0) }
+            optimizer.learningRate = schedule.learningRate(at: state.iteration)
+            var metrics = try iterate(prompts: indices.map { prompts[$0] }, state: &state, optimizer: optimizer,
+                                      lastCheckpoint: lastCheckpoint)
+            state.iteration += 1
+            state.episode += configuration.batchSize
+            metrics["lr"] = Double(optimizer.learningRate)
+            metrics["episode"] = Double(state.episode)
+            metrics["epoch"] = Double(state.episode) / Double(prompts.count)
+            metrics["eps"] = Double(state.episode) / max(Date().timeIntervalSince(started), 1e-9)
+            metrics["step"] = Double(state.iteration)
+            history.append(metrics)
+            if state.iteration % arguments.loggingSteps == 0 || state.iteration == iterations { log.write(metrics) }
+            log.progress(step: state.iteration, metrics: metrics)
+            if sampleFrequency > 0 && (state.iteration - 1) % sampleFrequency == 0 {
+                try writeSampleGenerations(to: output, step: state.iteration, log: log)
+            }
+            if arguments.saveSteps > 0 && state.iteration % arguments.saveSteps == 0 {
+                lastCheckpoint = try PPOCheckpoint.save(state: state, trainer: self, optimizer: optimizer, in: output,
+                                                        keep: arguments.saveTotalLimit).path
+            }
+        }
+        try saveModel(to: output)
+        return Summary(iterations: state.iteration, history: history)
+    }
+
+    /// One PPO iteration: rollouts, scoring, advantages, then the minibatch updates. Returns the iteration's metrics.
+    func iterate(prompts batchPrompts: [[Int32]], state: inout PPOCheckpoint.State, optimizer: AdamW,
+                 lastCheckpoint: String?) throws -> [String: Double] {
+        var clock = PhaseClock()
+        var rollouts = rollOut(batchPrompts, seed: state.generator.next())
+        clock.lap("time/rollout")
+        try evaluateRollouts(&rollouts)
+        clock.lap("time/forward")
+        rollouts.scores = try score(rollouts)
+        clock.lap("time/scoring")
+        let beta = state.klController.coefficient
+        var metrics = shapeRewardsAndAdvantages(&rollouts, beta: beta)
+        metrics["objective/kl_coef"] = Double(beta)
+        let updateMetrics = try update(rollouts, generator: &state.generator, optimizer: optimizer,
+                                       iteration: state.iteration + 1, lastCheckpoint: lastCheckpoint)
+        metrics.merge(updateMetrics) { $1 }
+        clock.lap("time/update")
+        state.klController.update(kl: metrics["objective/kl"] ?? 0, episodes: rollouts.count)
+        for (key, value) in clock.laps { metrics[key] = value }
+        metrics["time/total"] = clock.total
+        return metrics
+    }
+
+    // MARK: Rollout
+
+    /// Samples a response to every prompt (left-padded batches of `local_rollout_forward_batch_size`, seeded) and
+    /// cuts each after the stop token.
+    func rollOut(_ batchPrompts: [[Int32]], seed: UInt64) -> PPORollouts {
+        var generation = GenerationConfiguration(maximumNewTokens: configuration.responseLength,
+                                                 sampling: SamplingParameters(temperature: configuration.temperature),
+                                                 endOfSequenceTokens: stopToken.map { [$0] } ?? [], seed: seed)
+        let generator = Generator(model: policy.model)
+        var sequences: [[Int32]] = []
+        let chunk = configuration.rolloutForwardBatchSize
+        for (number, start) in stride(from: 0, to: batchPrompts.count, by: chunk).enumerated() {
+            let group = Array(batchPrompts[start..<min(start + chunk, batchPrompts.count)])
+            generation.seed = seed &+ UInt64(number)
+            let results = generator.generate(prompts: group, configuration: generation)
+            for (prompt, result) in zip(group, results) {
+                var response = result.tokens
+                if let stopToken, let cut = response.firstIndex(of: stopToken) { response.removeSubrange((cut + 1)...) }
+                sequences.append(prompt + response)
+            }
+        }
+        return PPORollouts(sequences: sequences, promptLengths: batchPrompts.map(\.count))
+    }
+
+    /// Logits of `model` over `batch`, tempered as the rollouts were sampled: (B, T, V).
+    func temperedLogits(_ output: ModelOutput) -> Tensor {
+        output.logits * (1 / (configuration.temperature + 1e-7))
+    }
+
+    /// Values V(s_t) from the critic for `batch`: (B, T), from the policy's hidden states when the trunk is shared.
+    func values(_ batch: PPOBatch, policyOutput: ModelOutput) -> Tensor {
+        if let trunk = critic.trunk {
+            let output = trunk.model.forward(ModelInput(ids: batch.ids, batch: batch.batch, time: batch.time, outputHiddenStates: true), cache: nil)
+            return critic.head(Self.finalHiddenState(output))
+        }
+        return critic.head(Self.finalHiddenState(policyOutput))
+    }
+
+    static func finalHiddenState(_ output: ModelOutput) -> Tensor {
+        guard let last = output.hiddenStates.last else { preconditionFailure("the model returned no hidden states") }
+        return last
+    }
+
+    /// The rollout policy's log-probs and values and the reference's log-probs (no tape), in forward batches.
+    func evaluateRollouts(_ rollouts: inout PPORollouts) throws {
+        let chunk = configuration.rolloutForwardBatchSize
+        try withoutGradients {
+            for start in stride(from: 0, to: rollouts.count, by: chunk) {
+                let batch = rollouts.batch(Array(start..<min(start + chunk, rollouts.count)), padding: encoder.padding)
+                let output = policy.model.forward(ModelInput(ids: batch.ids, batch: batch.batch, time: batch.time,
+                                                             outputHiddenStates: critic.trunk == nil), cache: nil)
+                rollouts.logProbabilities += batch.gathered(temperedLogits(output).targetLogProbabilities(batch.targets))
+                rollouts.values += batch.gathered(values(batch, policyOutput: output))
+                let referenceOutput: ModelOutput
+                switch reference {
+                case .model(let model): referenceOutput = model.forward(batch.input, cache: nil)
+                case .adaptersDisabled: referenceOutput = LoRA.withAdaptersDisabled(policy.model) { policy.model.forward(batch.input, cache: nil) }
+                }
+                rollouts.referenceLogProbabilities += batch.gathered(temperedLogits(referenceOutput).targetLogProbabilities(batch.targets))
+            }
+            for (index, row) in rollouts.logProbabilities.enumerated() where !row.allSatisfy(\.isFinite) {
+                throw TrainingError.data("rollout \(index): a log-probability is not finite (the policy's logits overflowed)")
+            }
+        }
+    }
+
+    /// Scores from the reward function, minus `missing_eos_penalty` for responses without the eos token.
+    func score(_ rollouts: PPORollouts) throws -> [Float] {
+        let eos = encoder.endOfSequence
+        let items = (0..<rollouts.count).map { index -> ScoredRollout in
+            let prompt = Array(rollouts.sequences[index].prefix(rollouts.promptLengths[index]))
+            let response = Array(rollouts.response(index))
+            return ScoredRollout(promptIds: prompt, responseIds: response, prompt: decode(prompt), response: decode(response),
+                                 endsWithStopToken: stopToken.map { response.last == $0 } ?? false)
+        }
+        var scores = try reward.scores(items)
+        guard scores.count == items.count else {
+            throw TrainingError.data("the reward function returned \(scores.count) scores for \(items.count) rollouts")
+        }
+        if let penalty = configuration.missingEOSPenalty {
+            for (index, item) in items.enumerated() where !(eos.map { item.responseIds.contains($0) } ?? false) {
+                scores[index] -= penalty
+            }
+        }
+        if let bad = scores.firstIndex(where: { !$0.isFinite }) {
+            throw TrainingError.data("the reward of rollout \(bad) is not finite (\(scores[bad]))")
+        }
+        return scores
+    }
+
+    func decode(_ ids: [Int32]) -> String {
+        encoder.tokenizer.decode(ids.map(Int.init), skipSpecialTokens: true)
+    }
+
+    // MARK: Advantages
+
+    /// Per-token KL, shaped rewards, (whitened) GAE advantages and returns; returns the objective/* metrics.
+    func shapeRewardsAndAdvantages(_ rollouts: inout PPORollouts, beta: Float) -> [String: Double] {
+        var rewards: [[Float]] = []
+        for index in 0..<rollouts.count {
+            let kl = PPOLoss.kl(logProbabilities: rollouts.logProbabilities[index],
+                                referenceLogProbabilities: rollouts.referenceLogProbabilities[index], estimator: configuration.klEstimator)
+            let shaped = PPOLoss.shapedRewards(kl: kl, score: rollouts.scores[index], coefficient: beta)
+            rollouts.kl.append(kl)
+            rollouts.nonScoreRewards.append(shaped.nonScore)
+            rewards.append(shaped.rewards)
+        }
+        if configuration.whitenRewards { rewards = PPOLoss.whiten(rewards, shiftMean: false) }
+        for index in 0..<rollouts.count {
+            let (advantages, returns) = PPOLoss.generalizedAdvantages(rewards: rewards[index], values: rollouts.values[index],
+                                                                      gamma: configuration.gamma, lambda: configuration.lambda)
+            rollouts.advantages.append(advantages)
+            rollouts.returns.append(returns)
+        }
+        if configuration.whitenAdvantages { rollouts.advantages = PPOLoss.whiten(rollouts.advantages) }
+        let n = Double(rollouts.count)
+        func meanOfSums(_ rows: [[Float]]) -> Double { rows.reduce(0) { $0 + $1.reduce(0) { $0 + Double($1) } } / n }
+        let nonScore = meanOfSums(rollouts.nonScoreRewards)
+        let scores = rollouts.scores.reduce(0) { $0 + Double($1) } / n
+        let eos = encoder.endOfSequence
+        return [
+            "objective/kl": meanOfSums(rollouts.kl),
+            "objective/entropy": -meanOfSums(rollouts.logProbabilities),
+            "objective/non_score_reward": nonScore,
+            "objective/rlhf_reward": nonScore + scores,
+            "objective/scores": scores,
+            "val/num_eos_tokens": Double((0..<rollouts.count).filter { index in eos.map { rollouts.response(index).contains($0) } ?? false }.count),
+            "response_length": Double((0..<rollouts.count).reduce(0) { $0 + rollouts.responseLength($1) }) / n,
+        ]
+    }
+
+    // MARK: Update
+
+    /// `num_ppo_epochs` passes over the rollouts in `num_mini_batches` shuffled minibatches; one optimizer step per
+    /// minibatch (micro-batches of `per_device_train_batch_size` accumulate). Returns the averaged loss statistics.
+    func update(_ rollouts: PPORollouts, generator: inout SeededGenerator, optimizer: AdamW, iteration: Int,
+                lastCheckpoint: String?) throws -> [String: Double] {
+        let arguments = configuration.training
+        let miniBatchSize = rollouts.count / configuration.miniBatchCount
+        let microBatchSize = min(arguments.batchSize, miniBatchSize)
+        let microBatchCount = (miniBatchSize + microBatchSize - 1) / microBatchSize
+        var statistics: [String: [Double]] = [:]
+        var gradientNorms: [Double] = []
+        for _ in 0..<configuration.ppoEpochs {
+            let permutation = DataOrder.permutation(count: rollouts.count, seed: generator.next())
+            for miniStart in stride(from: 0, to: miniBatchSize * configuration.miniBatchCount, by: miniBatchSize) {
+                optimizer.zeroGradients()
+                for microStart in stride(from: miniStart, to: miniStart + miniBatchSize, by: microBatchSize) {
+                    let indices = Array(permutation[microStart..<min(microStart + microBatchSize, miniStart + miniBatchSize)])
+                    let (loss, microStatistics) = microBatchLoss(rollouts, indices: indices)
+                    let value = loss.item
+                    guard value.isFinite else {
+                        throw TrainingError.nonFinite(step: iteration, quantity: "the PPO loss (\(value))", lastCheckpoint: lastCheckpoint)
+                    }
+                    (loss * (1 / Float(microBatchCount))).backward()
+                    for (key, statistic) in microStatistics { statistics[key, default: []].append(statistic) }
+                }
+                let norm = clipGradientNorm(optimizer.parameters, maxNorm: arguments.maximumGradientNorm > 0 ? arguments.maximumGradientNorm : .infinity)
+                guard norm.isFinite else {
+                    throw TrainingError.nonFinite(step: iteration, quantity: "the gradient norm (\(norm))", lastCheckpoint: lastCheckpoint)
+                }
+                gradientNorms.append(Double(norm))
+                optimizer.step()
+                optimizer.zeroGradients()
+            }
+        }
+        var metrics: [String: Double] = [:]
+        for (key, values) in statistics { metrics[key] = values.reduce(0, +) / Double(values.count) }
+        if let ratios = statistics["val/ratio"], ratios.count > 1 {
+            let mean = ratios.reduce(0, +) / Double(ratios.count)
+            metrics["val/ratio_var"] = ratios.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(ratios.count - 1)
+        } else {
+            metrics["val/ratio_var"] = 0
+        }
+        metrics["grad_norm"] = gradientNorms.reduce(0, +) / Double(max(gradientNorms.count, 1))
+        if let policy = metrics["loss/policy_avg"], let value = metrics["loss/value_avg"] {
+            metrics["loss"] = policy + Double(configuration.valueCoefficient) * value
+        }
+        return metrics
+    }
+
+    /// The PPO loss of the rollouts at `indices` (on the tape) and its statistics under TRL's names.
+    func microBatchLoss(_ rollouts: PPORollouts, indices: [Int]) -> (Tensor, [String: Double]) {
+        let batch = rollouts.batch(indices, padding: encoder.padding)
+        let output = policy.model.forward(ModelInput(ids: batch.ids, batch: batch.batch, time: batch.time,
+                                                     outputHiddenStates: critic.trunk == nil), cache: nil)
+        let logits = temperedLogits(output)  // (B, T, V)
+        let logProbabilities = logits.targetLogProbabilities(batch.targets)  // (B, T)
+        let predictedValues = values(batch, policyOutput: output)  // (B, T)
+        let mask = batch.mask
+        func rows(_ keyPath: KeyPath<PPORollouts, [[Float]]>) -> Tensor { batch.placed(indices.map { rollouts[keyPath: keyPath][$0] }) }
+        let (policyLoss, policyStatistics) = PPOLoss.clippedPolicyLoss(
+            logProbabilities: logProbabilities, oldLogProbabilities: rows(\.logProbabilities), advantages: rows(\.advantages),
+            mask: mask, clipRange: configuration.clipRange)
+        let (valueLoss, valueClipFraction) = PPOLoss.clippedValueLoss(
+            values: predictedValues, oldValues: rows(\.values), returns: rows(\.returns), mask: mask,
+            clipRange: configuration.valueClipRange)
+        let loss = policyLoss + valueLoss * configuration.valueCoefficient
+        let statistics: [String: Double] = [
+            "policy/approxkl_avg": policyStatistics.approximateKL,
+            "policy/clipfrac_avg": policyStatistics.clipFraction,
+            "loss/policy_avg": Double(policyLoss.item),
+            "loss/value_avg": Double(valueLoss.item),
+            "val/clipfrac_avg": valueClipFraction,
+            "policy/entropy_avg": withoutGradients { batch.meanEntropy(logits) },
+            "val/ratio": policyStatistics.ratio,
+        ]
+        return (loss, statistics)
+    }
+
+    // MARK: Outputs
+
+    /// Greedy completions of the evaluation prompts with their scores, appended to completions.jsonl (TRL's
+    /// "query", "model response", "score" table).
+    func writeSampleGenerations(to output: URL, step: Int, log: MetricsLog) throws {
+        guard !evaluationPrompts.isEmpty else { return }
+        var generation = GenerationConfiguration(maximumNewTokens: configuration.responseLength, sampling: .greedy,
+                                                 endOfSequenceTokens: stopToken.map { [$0] } ?? [])
+        generation.seed = 0
+        var rollouts = PPORollouts(sequences: [], promptLengths: [])
+        let chunk = configuration.rolloutForwardBatchSize
+        for start in stride(from: 0, to: evaluationPrompts.count, by: chunk) {
+            let group = Array(evaluationPrompts[start..<min(start + chunk, evaluationPrompts.count)])
+            for (prompt, result) in zip(group, Generator(model: policy.model).generate(prompts: group, configuration: generation)) {
+                var response = result.tokens
+                if let stopToken, let cut = response.firstIndex(of: stopToken) { response.removeSubrange((cut + 1)...) }
+                rollouts.sequences.append(prompt + response)
+                rollouts.promptLengths.append(prompt.count)
+            }
+        }
+        let scores = try score(rollouts)
+        let url = output.appendingPathComponent("completions.jsonl")
+        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: url.path) else { throw TrainingError.io("cannot open \(url.path) for writing") }
+        defer { try? handle.close() }
+        handle.seekToEndOfFile()
+        for index in 0..<rollouts.count {
+            let record: [String: Any] = ["step": step, "query": decode(Array(rollouts.sequences[index].prefix(rollouts.promptLengths[index]))),
+                                         "model response": decode(Array(rollouts.response(index))), "score": Double(scores[index])]
+            handle.write(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) + Data("\n".utf8))
+        }
+        let mean = scores.reduce(0) { $0 + Double($1) } / Double(scores.count)
+        log.write(["step": step, "eval_objective/scores": mean])
+    }
+
+    /// Writes the policy (a transformers folder, or a PEFT adapter folder when `policy.adapterConfiguration` is set), the value head
+    /// (value_head.safetensors) and a separate critic's trunk (value_model/).
+    public func saveModel(to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try policy.save(to: directory)
+        try critic.head.save(to: directory)
+        if let trunk = critic.trunk { try trunk.save(to: directory.appendingPathComponent("value_model")) }
+    }
+}
+
+/// Wall-clock time of the phases of an iteration, in seconds.
+struct PhaseClock {
+    private let start = DispatchTime.now().uptimeNanoseconds
+    private var last = DispatchTime.now().uptimeNanoseconds
+    private(set) var laps: [String: Double] = [:]
+
+    mutating func lap(_ name: String) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        laps[name, default: 0] += Double(now - last) / 1e9
+        last = now
+    }
+
+    var total: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+}

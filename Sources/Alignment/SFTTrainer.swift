@@ -1,0 +1,185 @@
+import Datasets
+import Foundation
+import LanguageModels
+import Tensors
+
+/// Supervised fine-tuning settings (TRL's `SFTConfig`); recipe keys are TRL's.
+public struct SFTConfiguration: Codable, Equatable, Sendable {
+    public var training = TrainingArguments()
+    /// Longest tokenized sequence; longer ones are truncated (and counted).
+    public var maximumLength = 1024
+    /// Loss only on completion tokens of prompt–completion data (TRL's `completion_only_loss`).
+    public var completionOnlyLoss = true
+    /// Loss only on assistant tokens of conversations (TRL's `assistant_only_loss`; on by default here).
+    public var assistantOnlyLoss = true
+    /// Concatenate examples and cut them into `max_length` blocks (TRL's "wrapped" packing: no cross-document masking).
+    public var packing = false
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maximumLength = "max_length", completionOnlyLoss = "completion_only_loss"
+        case assistantOnlyLoss = "assistant_only_loss", packing
+    }
+
+    public init() { training.learningRate = 2e-5 }
+
+    public init(from decoder: Decoder) throws {
+        self.init()
+        training = try TrainingArguments(from: decoder)
+        // TRL's SFT default learning rate differs from transformers'.
+        if try !decoder.container(keyedBy: AnyKey.self).contains(AnyKey("learning_rate")) { training.learningRate = 2e-5 }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maximumLength = try c.decodeIfPresent(Int.self, forKey: .maximumLength) ?? maximumLength
+        completionOnlyLoss = try c.decodeIfPresent(Bool.self, forKey: .completionOnlyLoss) ?? completionOnlyLoss
+        assistantOnlyLoss = try c.decodeIfPresent(Bool.self, forKey: .assistantOnlyLoss) ?? assistantOnlyLoss
+        packing = try c.decodeIfPresent(Bool.self, forKey: .packing) ?? packing
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try training.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(maximumLength, forKey: .maximumLength)
+        try c.encode(completionOnlyLoss, forKey: .completionOnlyLoss)
+        try c.encode(assistantOnlyLoss, forKey: .assistantOnlyLoss)
+        try c.encode(packing, forKey: .packing)
+    }
+
+    public static var keys: [String] { TrainingArguments.keys + CodingKeys.allCases.map(\.rawValue) }
+}
+
+/// A coding key for reading arbitrary keys.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// Supervised fine-tuning: next-token cross-entropy on completion/assistant tokens (TRL's `SFTTrainer`).
+/// Metrics: loss, entropy, mean_token_accuracy, num_tokens (with grad_norm and learning_rate from the loop).
+public final class SFTTrainer: TrainingObjective {
+    public let configuration: SFTConfiguration
+    public let policy: TrainableModel
+    let sequences: [TokenizedSequence]
+    let evaluationSequences: [TokenizedSequence]
+    let padding: Int32
+    /// Examples longer than max_length that were truncated (training + evaluation).
+    public let truncatedCount: Int
+    public var counters: [String: Double] = ["num_tokens": 0]
+
+    public init(configuration: SFTConfiguration, policy: TrainableModel, encoder: ExampleEncoder,
+                train: [Example], evaluation: [Example] = []) throws {
+        self.configuration = configuration
+        self.policy = policy
+        padding = encoder.padding
+        var truncated = 0
+        func tokenize(_ examples: [Example]) throws -> [TokenizedSequence] {
+            var result = try examples.map { try Self.tokenize($0, encoder: encoder, configuration: configuration) }
+            if configuration.packing {
+                result = Self.pack(result, length: configuration.maximumLength)
+            } else {
+                for index in result.indices where result[index].truncate(to: configuration.maximumLength) { truncated += 1 }
+            }
+            return result.filter { $0.lossMask.dropFirst().contains(true) }
+        }
+        sequences = try tokenize(train)
+        evaluationSequences = try tokenize(evaluation)
+        truncatedCount = truncated
+        guard !sequences.isEmpty else { throw TrainingError.data("no training example has a token to learn after tokenization") }
+    }
+
+    /// TRL's SFT tokenization: text (+ eos) trained on entirely; prompt–completion with the loss on the completion;
+    /// conversations through the chat template with the loss on assistant turns.
+    static func tokenize(_ example: Example, encoder: ExampleEncoder, configuration: SFTConfiguration) throws -> TokenizedSequence {
+        switch example.body {
+        case .languageModeling(.standard(let text)):
+            let ids = encoder.encode(text)
+            return encoder.appendingEndOfSequence(TokenizedSequence(ids: ids, lossMask: ids.map { _ in true }))
+        case .languageModeling(.conversational(let messages)):
+            let (ids, assistant) = try encoder.conversation(messages, addGenerationPrompt: false, line: example.line)
+            return TokenizedSequence(ids: ids, lossMask: configuration.assistantOnlyLoss ? assistant : ids.map { _ in true })
+        case .promptCompletion(.standard(let prompt), .standard(let completion)):
+            let promptIds = encoder.encode(prompt)
+            let ids = encoder.encode(prompt + completion)
+            // The completion starts where the two tokenizations diverge (tokens can merge across the boundary).
+            let shared = zip(promptIds, ids).prefix { $0 == $1 }.count
+            let mask = ids.indices.map { !configuration.completionOnlyLoss || $0 >= shared }
+            return encoder.appendingEndOfSequence(TokenizedSequence(ids: ids, lossMask: mask))
+        case .promptCompletion(.conversational(let prompt), .conversational(let completion)):
+            let (promptIds, _) = try encoder.conversation(prompt, addGenerationPrompt: true, line: example.line)
+            let (ids, assistant) = try encoder.conversation(prompt + completion, addGenerationPrompt: false, line: example.line)
+            let shared = zip(promptIds, ids).prefix { $0 == $1 }.count
+            let mask = ids.indices.map { index in
+                (!configuration.completionOnlyLoss || index >= shared) && (!configuration.assistantOnlyLoss || assistant[index])
+            }
+            return TokenizedSequence(ids: ids, lossMask: mask)
+        default:
+            throw TrainingError.data("line \(example.line): SFT needs language-modeling (text/messages) or prompt-completion data, found \(example.type.rawValue)")
+        }
+    }
+
+    /// Concatenates sequences and cuts blocks of `length` tokens (the last partial block is kept).
+    static func pack(_ sequences: [TokenizedSequence], length: Int) -> [TokenizedSequence] {
+        let ids = sequences.flatMap(\.ids), mask = sequences.flatMap(\.lossMask)
+        return stride(from: 0, to: ids.count, by: length).map { start in
+            let end = min(start + length, ids.count)
+            return TokenizedSequence(ids: Array(ids[start..<end]), lossMask: Array(mask[start..<end]))
+        }
+    }
+
+    public var exampleCount: Int { sequences.count }
+    public var trainableParameters: [Tensor] { policy.trainableParameters }
+    public var parametersWithoutDecay: [Tensor] { policy.parametersWithoutDecay }
+    public func saveModel(to directory: URL) throws { try policy.save(to: directory) }
+    public func loadModel(from directory: URL) throws { try policy.load(from: directory) }
+
+    public func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double]) {
+        let batch = CausalBatch(indices.map { sequences[$0] }, padding: padding)
+        let logits = batch.logits(policy.model)
+        let loss = logits.crossEntropy(targets: batch.targets, ignoreIndex: CausalBatch.ignoreIndex)
+        counters["num_tokens", default: 0] += Double(batch.lengths.reduce(0, +))
+        var metrics = Self.tokenMetrics(logits, targets: batch.targets)
+        metrics["num_tokens"] = counters["num_tokens"]
+        return (loss, metrics)
+    }
+
+    public func evaluate() throws -> [String: Double]? {
+        guard !evaluationSequences.isEmpty else { return nil }
+        var totals: [String: Double] = [:]
+        let size = configuration.training.batchSize
+        var batches = 0.0
+        for start in stride(from: 0, to: evaluationSequences.count, by: size) {
+            let batch = CausalBatch(Array(evaluationSequences[start..<min(start + size, evaluationSequences.count)]), padding: padding)
+            let logits = batch.logits(policy.model)
+            var metrics = Self.tokenMetrics(logits, targets: batch.targets)
+            metrics["loss"] = Double(logits.crossEntropy(targets: batch.targets, ignoreIndex: CausalBatch.ignoreIndex).item)
+            for (key, value) in metrics { totals[key, default: 0] += value }
+            batches += 1
+        }
+        return totals.mapValues { $0 / batches }
+    }
+
+    /// Mean predictive entropy and top-1 accuracy over target tokens (TRL's `entropy`, `mean_token_accuracy`).
+    static func tokenMetrics(_ logits: Tensor, targets: [Int32]) -> [String: Double] {
+        withoutGradients {
+            let logProbabilities = logits.logSoftmax()
+            let vocabulary = logits.shape[logits.rank - 1]
+            var entropy = 0.0, correct = 0, counted = 0
+            logProbabilities.withUnsafeBufferPointer { values in
+                for (row, target) in targets.enumerated() where target != CausalBatch.ignoreIndex {
+                    let base = row * vocabulary
+                    var best = 0
+                    for v in 0..<vocabulary {
+                        let logP = Double(values[base + v])
+                        entropy -= Foundation.exp(logP) * logP
+                        if values[base + v] > values[base + best] { best = v }
+                    }
+                    if best == Int(target) { correct += 1 }
+                    counted += 1
+                }
+            }
+            guard counted > 0 else { return [:] }
+            return ["entropy": entropy / Double(counted), "mean_token_accuracy": Double(correct) / Double(counted)]
+        }
+    }
+}

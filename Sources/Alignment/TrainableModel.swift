@@ -1,0 +1,83 @@
+import Foundation
+import LanguageModels
+import NeuralNetworks
+import Tensors
+
+/// A causal language model being trained, with the folder it came from (whose tokenizer and generation files
+/// are copied next to every saved copy, so each output folder is complete for transformers).
+public final class TrainableModel {
+    public let model: any CausalLanguageModel
+    public let sourceDirectory: URL?
+    /// The LoRA adapters being trained, if any: the model is then saved (and restored) as a PEFT adapter folder.
+    public var adapterConfiguration: LoRAConfiguration?
+
+    public init(model: any CausalLanguageModel, sourceDirectory: URL?, adapterConfiguration: LoRAConfiguration? = nil) {
+        self.model = model
+        self.sourceDirectory = sourceDirectory
+        self.adapterConfiguration = adapterConfiguration
+    }
+
+    /// Loads a Hugging Face folder.
+    public convenience init(directory: URL) throws {
+        self.init(model: try PretrainedModel.load(directory: directory), sourceDirectory: directory)
+    }
+
+    public var trainableParameters: [Tensor] { model.trainableParameters() }
+    public var parametersWithoutDecay: [Tensor] { model.trainableParameters().filter { $0.rank < 2 } }
+
+    /// Files copied from the source folder into every saved folder.
+    static let companionFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
+                                 "chat_template.jinja"]
+
+    /// Writes a transformers folder, or a PEFT adapter folder when training LoRA adapters.
+    public func save(to directory: URL) throws {
+        if let adapterConfiguration {
+            var configuration = adapterConfiguration
+            configuration.baseModelNameOrPath = configuration.baseModelNameOrPath ?? sourceDirectory?.path
+            try LoRA.save(model, configuration: configuration, to: directory)
+        } else {
+            try PretrainedModel.save(model, to: directory)
+        }
+        try copyCompanionFiles(to: directory)
+    }
+
+    func copyCompanionFiles(to directory: URL) throws {
+        guard let sourceDirectory else { return }
+        for name in Self.companionFiles {
+            let source = sourceDirectory.appendingPathComponent(name), target = directory.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: source.path), source.standardizedFileURL != target.standardizedFileURL else { continue }
+            try? FileManager.default.removeItem(at: target)
+            try FileManager.default.copyItem(at: source, to: target)
+        }
+    }
+
+    /// Restores weights saved by `save(to:)` into this model (same architecture), in place, so an optimizer
+    /// holding the parameters keeps working.
+    public func load(from directory: URL) throws {
+        if adapterConfiguration != nil {
+            guard let sourceDirectory else { throw TrainingError.resume("\(directory.path): restoring adapters needs the base model folder") }
+            let saved = try PretrainedModel.load(directory: sourceDirectory)
+            try LoRA.load(from: directory, into: saved)
+            let target = LoRA.adapters(in: model), source = LoRA.adapters(in: saved)
+            guard target.count == source.count else {
+                throw TrainingError.resume("\(directory.path): \(source.count) adapted layers, the model has \(target.count)")
+            }
+            for (destination, value) in zip(target, source) {
+                destination.loraA.assign(value.loraA)
+                destination.loraB.assign(value.loraB)
+            }
+            return
+        }
+        let saved = try PretrainedModel.load(directory: directory)
+        let target = model.namedParameters(), source = saved.namedParameters()
+        guard target.count == source.count else {
+            throw TrainingError.resume("\(directory.path): \(source.count) parameters, the model has \(target.count)")
+        }
+        for (destination, value) in zip(target, source) {
+            guard destination.tensor.shape == value.tensor.shape else {
+                throw TrainingError.resume("\(directory.path): \(value.name) has shape \(value.tensor.shape), expected \(destination.tensor.shape)")
+            }
+            destination.tensor.assign(value.tensor)
+        }
+    }
+}

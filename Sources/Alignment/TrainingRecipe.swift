@@ -1,0 +1,117 @@
+import Foundation
+import Yams
+
+/// A trainer's settings as TRL recipe keys (`learning_rate`, `beta`, `lora_r`, …): read from a `recipe.yaml`, with
+/// command-line values laid over it, checked against the keys a trainer knows and decoded into its configuration.
+///
+/// ```swift
+/// var recipe = try TrainingRecipe(file: "dpo.yaml", allowedKeys: DPOConfiguration.keys + TrainingRecipe.modelKeys)
+/// try recipe.override(["beta": 0.2])                  // flags win over the file
+/// let configuration = try recipe.decode(DPOConfiguration.self)
+/// ```
+public struct TrainingRecipe {
+    /// Keys TRL's `ModelConfig` and script arguments put in the same YAML: the model, datasets and LoRA settings.
+    public static let modelKeys = ["model_name_or_path", "ref_model", "dataset_name", "eval_dataset_name", "chat_template_name",
+                                   "use_peft", "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules"]
+
+    /// Values by key (YAML scalars and lists: String, Int, Double, Bool, NSNull, [Any]).
+    public private(set) var values: [String: Any] = [:]
+    public let allowedKeys: Set<String>
+    /// The file the values came from (for messages), if any.
+    public let source: String?
+
+    /// An empty recipe (defaults everywhere).
+    public init(allowedKeys: [String]) {
+        self.allowedKeys = Set(allowedKeys)
+        source = nil
+    }
+
+    /// Reads a YAML mapping of recipe keys.
+    /// - Throws: `ConfigurationError` naming the file and the key for unreadable YAML, a key the trainer does not know
+    ///   (with the known keys listed) or a nested mapping.
+    public init(file path: String, allowedKeys: [String]) throws {
+        self.allowedKeys = Set(allowedKeys)
+        source = path
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError(key: path, message: "cannot read the recipe file")
+        }
+        let loaded: Any?
+        do { loaded = try Yams.load(yaml: text) } catch {
+            throw ConfigurationError(key: path, message: "not valid YAML: \(error)")
+        }
+        guard let mapping = loaded as? [String: Any] ?? (loaded == nil ? [:] : nil) else {
+            throw ConfigurationError(key: path, message: "must be a mapping of TRL keys to values (e.g. `beta: 0.1`)")
+        }
+        for (key, value) in mapping.sorted(by: { $0.key < $1.key }) { try set(key, value) }
+    }
+
+    /// Lays `overrides` over the recipe (command-line flags win over the file).
+    public mutating func override(_ overrides: [String: Any]) throws {
+        for (key, value) in overrides.sorted(by: { $0.key < $1.key }) { try set(key, value) }
+    }
+
+    /// Parses `KEY=VALUE` (VALUE as a YAML scalar or flow list) and overrides it.
+    public mutating func override(assignment: String) throws {
+        guard let equals = assignment.firstIndex(of: "=") else {
+            throw ConfigurationError(key: assignment, message: "expected KEY=VALUE")
+        }
+        let key = String(assignment[..<equals]), text = String(assignment[assignment.index(after: equals)...])
+        let value = (try? Yams.load(yaml: text)).flatMap { $0 } ?? NSNull()
+        try set(key, value)
+    }
+
+    private mutating func set(_ key: String, _ value: Any) throws {
+        guard allowedKeys.contains(key) else {
+            let where_ = source.map { "\($0): " } ?? ""
+            throw ConfigurationError(key: key, message: "\(where_)unknown key; known keys: \(allowedKeys.sorted().joined(separator: ", "))")
+        }
+        guard !(value is [String: Any]) else {
+            throw ConfigurationError(key: key, message: "nested mappings are not supported; give a scalar or a list")
+        }
+        // YAML 1.1 reads `1e-6` (no dot) as a string; TRL recipes mean a number.
+        if let text = value as? String, text.lowercased().contains("e"), text.first.map({ $0.isNumber || $0 == "." || $0 == "-" }) == true,
+           let number = Double(text) {
+            values[key] = number
+            return
+        }
+        values[key] = value
+    }
+
+    /// The value of a key, if set.
+    public subscript(key: String) -> Any? { values[key] is NSNull ? nil : values[key] }
+
+    /// Decodes a trainer configuration (keys it does not read, such as `modelKeys`, are ignored).
+    /// - Throws: `ConfigurationError` naming the key whose value has the wrong type.
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let json = values.filter { !TrainingRecipe.modelKeys.contains($0.key) }
+        let data = try JSONSerialization.data(withJSONObject: json.mapValues(Self.jsonCompatible))
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            switch error {
+            case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
+                let key = context.codingPath.first?.stringValue ?? "recipe"
+                let value = values[key].map { " (got \($0))" } ?? ""
+                throw ConfigurationError(key: key, message: "\(context.debugDescription)\(value)")
+            @unknown default:
+                throw ConfigurationError(key: "recipe", message: "\(error)")
+            }
+        }
+    }
+
+    static func jsonCompatible(_ value: Any) -> Any {
+        switch value {
+        case let list as [Any]: return list.map(jsonCompatible)
+        case is String, is Int, is Double, is Bool, is NSNull: return value
+        case let number as NSNumber: return number
+        default: return "\(value)"
+        }
+    }
+
+    /// `configuration` encoded as recipe keys, plus the model keys set in this recipe: what a run actually used.
+    public func effective<T: Encodable>(_ configuration: T) throws -> [String: Any] {
+        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration)) as? [String: Any] ?? [:]
+        for key in Self.modelKeys { if let value = values[key] { object[key] = Self.jsonCompatible(value) } }
+        return object
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import LanguageModels
+import Tokenizers
+
+/// `charter chat`: an interactive conversation with a local model, streaming its tokens.
+struct ChatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat",
+        abstract: "Chat with a local model using its chat template; tokens stream as they are generated.",
+        discussion: "Type a message and press return. /reset starts a new conversation, /quit (or end of input) leaves.")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var sampling: SamplingFlags
+    @Option(help: "Chat template family when tokenizer_config.json has none Charter recognises: \(ChatTemplate.builtInNames.joined(separator: ", ")).")
+    var chatTemplate: String?
+    @Option(help: "A system message that starts every conversation.") var system: String?
+
+    func run() throws {
+        let (network, tokenizer) = try model.load()
+        let template = try chatTemplate.map { try ChatTemplate(named: $0, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken) }
+            ?? ChatTemplate(directory: model.directory)
+        let configuration = sampling.configuration(endOfSequence: model.endOfSequenceTokens(tokenizer))
+        let generator = Generator(model: network, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) })
+        var messages: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+        FileHandle.standardError.write(Data("charter chat — \(model.directory.lastPathComponent). /reset, /quit\n".utf8))
+        while true {
+            FileHandle.standardError.write(Data("> ".utf8))
+            guard let line = readLine() else { break }
+            let input = line.trimmingCharacters(in: .whitespaces)
+            if input == "/quit" { break }
+            if input == "/reset" { messages = system.map { [ChatMessage(role: "system", content: $0)] } ?? []; continue }
+            if input.isEmpty { continue }
+            messages.append(ChatMessage(role: "user", content: input))
+            let prompt = try template.render(messages, addGenerationPrompt: true).text
+            let ids = tokenizer.encode(prompt, addSpecialTokens: false).map(Int32.init)
+            // Stream: decode everything generated so far and print what is new (a token may complete a
+            // multi-byte character only together with the next one).
+            var generated: [Int32] = [], printed = ""
+            let result = generator.generate(prompts: [ids], configuration: configuration) { _, token in
+                generated.append(token)
+                let text = tokenizer.decode(generated.map(Int.init), skipSpecialTokens: true)
+                if text.hasPrefix(printed), !text.hasSuffix("\u{FFFD}") {
+                    FileHandle.standardOutput.write(Data(text.dropFirst(printed.count).utf8))
+                    printed = text
+                }
+            }[0]
+            let reply = result.text ?? printed
+            if reply.count > printed.count, reply.hasPrefix(printed) { FileHandle.standardOutput.write(Data(reply.dropFirst(printed.count).utf8)) }
+            print("")
+            messages.append(ChatMessage(role: "assistant", content: reply))
+        }
+    }
+}

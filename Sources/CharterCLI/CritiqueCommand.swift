@@ -1,0 +1,106 @@
+import ArgumentParser
+import Constitutional
+import Foundation
+import LanguageModels
+import Tensors
+
+/// `--model DIR | --endpoints CONFIG`: the model a Constitutional AI command runs on.
+struct ModelSourceOptions: ParsableArguments {
+    @Option(help: "A Hugging Face model folder run locally.") var model: String?
+    @Option(help: "A YAML/JSON list of OpenAI-compatible endpoints (url, model, api_key_env) to spread requests over.") var endpoints: String?
+    @Option(help: "A built-in chat template family, when the folder has none (for --prompting chat).") var chatTemplate: String?
+    @Option(help: "A PEFT LoRA adapter folder applied to --model.") var lora: String?
+    @Option(help: "Kernel threads for a local model (default: CHARTER_THREADS or every core).") var threads: Int?
+
+    var source: ModelSource {
+        get throws {
+            switch (model, endpoints) {
+            case let (model?, nil): return .local(path: model, chatTemplate: chatTemplate, lora: lora)
+            case let (nil, endpoints?): return .endpoints(configuration: endpoints)
+            default: throw CommandError("give exactly one of --model DIR and --endpoints CONFIG")
+            }
+        }
+    }
+
+    func makeModels() throws -> [any LanguageModel] {
+        if let threads { ComputeThreads.count = threads }
+        return try ModelFactory.make(try source)
+    }
+}
+
+/// Options of every item-by-item run.
+struct RunFlags: ParsableArguments {
+    @Option(help: "Items in flight at once (spread over the endpoints).") var concurrency = 4
+    @Option(help: "Further attempts after an item fails; items that fail every attempt go to the failures file.") var retries = 2
+    @Option(help: "Seconds before the first retry (doubled for each further one).") var retryDelay = 1.0
+    @Flag(help: "No progress line.") var quiet = false
+
+    var options: RunOptions { RunOptions(concurrency: concurrency, retries: retries, retryDelay: retryDelay, showProgress: !quiet) }
+}
+
+final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
+
+/// Runs async work from a synchronous command (the root command is synchronous).
+func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = ResultBox<T>(), semaphore = DispatchSemaphore(value: 0)
+    Task {
+        do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+        semaphore.signal()
+    }
+    semaphore.wait()
+    return try box.result!.get()
+}
+
+/// `charter critique`: supervised Constitutional AI's critique → revision (Bai et al. 2022, §3).
+struct CritiqueCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "critique",
+        abstract: "Critique and revise a model's answers to red-team prompts by a constitution (SL-CAI).",
+        discussion: """
+        For each prompt ({"id"?, "prompt": text | messages} per line) the model answers, then in each of --rounds rounds \
+        critiques its latest answer by a principle sampled (seeded per item) from the constitution and revises it. \
+        --output gets the audit trail (every text, principle id, seed, model and sampling setting per item); --sft-output \
+        the SFT dataset (prompt → final revision, TRL prompt-completion), optionally mixed with helpful data. \
+        Re-running the same command resumes: items already in --output are skipped; failures go to \
+        <output>.failures.jsonl.
+        """)
+
+    @OptionGroup var model: ModelSourceOptions
+    @Option(help: "Red-team prompts (.jsonl).") var prompts: String
+    @Option(help: "A constitution YAML, or 'default'.") var constitution = "default"
+    @Option(help: "Critique → revision rounds per prompt.") var rounds = 4
+    @Option(help: "transcript (Human:/Assistant:/CritiqueRequest:…, as the paper) or chat (the model's chat template).") var prompting = "transcript"
+    @Option(help: "Few-shot critique examples shown (default: all of the constitution's).") var fewShot: Int?
+    @Option(help: "Seed for principle choice and sampling.") var seed: UInt64 = 0
+    @Option(help: "Most new tokens per generated turn.") var maxTokens = 256
+    @Option(help: "Sampling temperature.") var temperature: Float = 0.7
+    @Option(help: "Nucleus sampling (1 = off).") var topP: Float = 1
+    @Option(help: "The audit trail (.jsonl).") var output: String
+    @Option(help: "The SFT dataset (default: <output>.sft.jsonl).") var sftOutput: String?
+    @Option(help: "Helpful prompt-completion data mixed into the SFT dataset.") var mixHelpful: String?
+    @Option(help: "Fraction of the SFT dataset drawn from --mix-helpful.") var helpfulRatio = 0.5
+    @OptionGroup var runFlags: RunFlags
+
+    func run() throws {
+        guard let style = PromptingStyle(rawValue: prompting) else { throw CommandError("--prompting \(prompting): use transcript or chat") }
+        var configuration = CritiqueConfiguration()
+        configuration.rounds = rounds
+        configuration.prompting = style
+        configuration.fewShot = fewShot
+        configuration.seed = seed
+        configuration.sampling = SamplingSettings(maxTokens: maxTokens, temperature: temperature, topP: topP)
+        let constitution = try loadConstitution(self.constitution)
+        let models = try model.makeModels()
+        let output = URL(fileURLWithPath: self.output)
+        let sft = URL(fileURLWithPath: sftOutput ?? output.deletingPathExtension().path + ".sft.jsonl")
+        let prompts = URL(fileURLWithPath: self.prompts), helpful = mixHelpful.map { URL(fileURLWithPath: $0) }
+        let (ratio, options, critiqueConfiguration) = (helpfulRatio, runFlags.options, configuration)
+        let outcome = try waitFor {
+            try await Stages.critique(prompts: prompts, output: output, constitution: constitution, configuration: critiqueConfiguration,
+                                      models: models, run: options, sft: sft, helpful: helpful, helpfulRatio: ratio)
+        }
+        print("critique: \(outcome.report.summary); audit trail \(output.path); SFT data \(sft.path) (\(Int(outcome.counts["sft_examples"] ?? 0)) examples"
+              + (outcome.counts["helpful_examples"].map { ", \(Int($0)) helpful" } ?? "") + ")")
+        if outcome.report.failed > 0 { print("\(outcome.report.failed) items failed; see \(Stages.failuresURL(for: output).path) and re-run to retry them") }
+    }
+}

@@ -1,0 +1,95 @@
+import Alignment
+import ArgumentParser
+import Datasets
+import Foundation
+import LanguageModels
+import NeuralNetworks
+import Tensors
+
+/// `charter bench trainer dpo|sft`: optimizer steps of Charter's DPO and SFT trainers on the model and data that
+/// Benchmarks/trl/bench_dpo.py and bench_sft.py prepare and time with TRL, printed as one JSON line.
+struct DPOBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trainer",
+        abstract: "DPO steps/s or SFT tokens/s on the tiny Llama and HH data of Benchmarks/trl (run its Python script first).")
+
+    enum Trainer: String, ExpressibleByArgument { case dpo, sft }
+
+    @Argument(help: "dpo or sft") var trainer: Trainer
+    @Option(help: "Folder Benchmarks/trl/common.py prepared (model/, dpo.jsonl, sft.jsonl).") var workdir = "/tmp/charter-bench"
+    @Option(help: "Measured steps per repeat (after the warm-up steps).") var steps = 10
+    @Option(help: "Warm-up steps, not measured.") var warmup = 3
+    @Option(help: "Repeats (fresh model and trainer each); the result is the median of their median step times.") var repeats = 3
+    @Option(help: "Pairs per step (dpo, default 4) or sequences per step (sft, default 8).") var batchSize: Int?
+    @Option(help: "max_length") var maxLength = 128
+    @Option(help: "Kernel threads (default: CHARTER_THREADS or all cores).") var threads: Int?
+
+    func run() throws {
+        if let threads { ComputeThreads.count = threads }
+        let folder = URL(fileURLWithPath: workdir)
+        let modelFolder = folder.appendingPathComponent("model")
+        guard FileManager.default.fileExists(atPath: modelFolder.appendingPathComponent("config.json").path) else {
+            throw CommandError("\(modelFolder.path) is missing: run python3 Benchmarks/trl/bench_\(trainer.rawValue).py --workdir \(workdir) first")
+        }
+        let encoder = try ExampleEncoder.load(directory: modelFolder)
+        let data = try Dataset.load(folder.appendingPathComponent(trainer == .dpo ? "dpo.jsonl" : "sft.jsonl"))
+        var medians: [Double] = [], tokensPerStep: [Double] = []
+        for _ in 0..<repeats {
+            let policy = try TrainableModel(directory: modelFolder)
+            let objective: TrainingObjective
+            let batch: Int
+            switch trainer {
+            case .dpo:
+                var configuration = DPOConfiguration()
+                configuration.maximumLength = maxLength
+                configuration.training.learningRate = 1e-5
+                batch = batchSize ?? 4
+                let reference = try PretrainedModel.load(directory: modelFolder)
+                reference.setTrainable(false)
+                objective = try DPOTrainer(configuration: configuration, policy: policy, reference: .model(reference),
+                                           encoder: encoder, train: data.examples)
+            case .sft:
+                var configuration = SFTConfiguration()
+                configuration.maximumLength = maxLength
+                batch = batchSize ?? 8
+                objective = try SFTTrainer(configuration: configuration, policy: policy, encoder: encoder, train: data.examples)
+            }
+            let optimizer = AdamW(parameters: objective.trainableParameters, learningRate: trainer == .dpo ? 1e-5 : 2e-5,
+                                  beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, noDecay: objective.parametersWithoutDecay)
+            var generator = SeededGenerator(seed: 42)
+            var times: [Double] = [], tokens: [Double] = []
+            for step in 0..<(warmup + steps) {
+                let indices = (0..<batch).map { (step * batch + $0) % objective.exampleCount }
+                let before = objective.counters["num_tokens"] ?? 0
+                let start = DispatchTime.now().uptimeNanoseconds
+                let (loss, _) = try objective.loss(examples: indices, generator: &generator)
+                loss.backward()
+                clipGradientNorm(optimizer.parameters, maxNorm: 1)
+                optimizer.step()
+                optimizer.zeroGradients()
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                if step >= warmup {
+                    times.append(seconds)
+                    tokens.append((objective.counters["num_tokens"] ?? 0) - before)
+                }
+            }
+            medians.append(times.sorted()[times.count / 2])
+            tokensPerStep.append(tokens.reduce(0, +) / Double(tokens.count))
+        }
+        let median = medians.sorted()[medians.count / 2]
+        var result: [String: Any] = ["impl": "charter", "benchmark": trainer.rawValue, "step_ms_median": median * 1000,
+                                     "step_ms_per_repeat": medians.map { $0 * 1000 }, "threads": ComputeThreads.count, "max_length": maxLength]
+        switch trainer {
+        case .dpo:
+            result["steps_per_s"] = 1 / median
+            result["pairs_per_step"] = batchSize ?? 4
+        case .sft:
+            let perStep = tokensPerStep.reduce(0, +) / Double(tokensPerStep.count)
+            result["tokens_per_s"] = perStep / median
+            result["tokens_per_step"] = perStep
+            result["sequences_per_step"] = batchSize ?? 8
+        }
+        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
+    }
+}

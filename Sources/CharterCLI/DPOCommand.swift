@@ -1,0 +1,79 @@
+import Alignment
+import ArgumentParser
+import Foundation
+import LanguageModels
+import Tensors
+
+/// `charter dpo`: Direct Preference Optimization (and IPO, hinge, robust, SimPO, RPO) on preference data, or
+/// `--eval-only` to print TRL's eval metrics for a model, a reference and a dataset.
+struct DPOCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dpo",
+        abstract: "Train a policy with DPO on prompt/chosen/rejected data (TRL's DPOTrainer keys and metrics).",
+        discussion: """
+            The reference is --ref-model when given, else the base model when training LoRA adapters, else a frozen \
+            copy of the initial policy (or, with precompute_ref_log_probs, the initial policy read once). \
+            Example: charter dpo --model sft/ --dataset pairs.jsonl.gz --beta 0.1 --lora-r 16 --output-dir runs/dpo
+            """)
+
+    @OptionGroup var options: TrainerOptions
+    @Option(help: "Reference model folder (ref_model).") var refModel: String?
+    @Option(help: "loss_type: sigmoid, ipo, hinge, robust, simpo, sft; comma-separated to sum several.") var lossType: String?
+    @Option(help: "beta") var beta: Float?
+    @Option(help: "label_smoothing") var labelSmoothing: Float?
+    @Option(help: "rpo_alpha: weight of the NLL term on chosen completions.") var rpoAlpha: Float?
+    @Option(help: "simpo_gamma") var simpoGamma: Float?
+    @Option(help: "max_prompt_length") var maxPromptLength: Int?
+    @Flag(help: "precompute_ref_log_probs") var precomputeRefLogProbs = false
+    @Flag(help: "Only evaluate (--eval-dataset, else --dataset) and print the eval_ metrics as JSON.") var evalOnly = false
+
+    func run() throws {
+        let extra: [String: Any?] = [
+            "ref_model": refModel, "loss_type": lossType.map { $0.split(separator: ",").map(String.init) },
+            "beta": beta.map { Double($0) }, "label_smoothing": labelSmoothing.map { Double($0) }, "rpo_alpha": rpoAlpha.map { Double($0) },
+            "simpo_gamma": simpoGamma.map { Double($0) }, "max_prompt_length": maxPromptLength,
+            "precompute_ref_log_probs": precomputeRefLogProbs ? true : nil,
+        ]
+        let recipe = try options.recipe(keys: DPOConfiguration.keys, extra: extra)
+        let configuration = try recipe.decode(DPOConfiguration.self)
+        try configuration.validate()
+        let directory = try options.modelDirectory(recipe)
+        var (train, evaluation) = try options.datasets(recipe)
+        if evalOnly && evaluation == nil { (train, evaluation) = (nil, train) }
+        guard evalOnly || train != nil else { throw ValidationError("give the training data with --dataset (or dataset_name in the recipe)") }
+        guard !evalOnly || evaluation != nil else { throw ValidationError("--eval-only needs --eval-dataset or --dataset") }
+
+        let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
+        let lora = try options.loraConfiguration(recipe)
+        let policy = try options.loadPolicy(directory, lora: lora, seed: configuration.training.seed)
+        let reference: DPOReference
+        if configuration.isReferenceFree {
+            reference = .referenceFree
+        } else if let path = recipe["ref_model"] as? String {
+            let model = try PretrainedModel.load(directory: URL(fileURLWithPath: path))
+            model.setTrainable(false)
+            reference = .model(model)
+        } else if lora != nil {
+            reference = .adaptersDisabled
+        } else if configuration.precomputeReferenceLogProbabilities {
+            reference = .initialPolicy
+        } else {
+            let copy = try PretrainedModel.load(directory: directory)
+            copy.setTrainable(false)
+            reference = .model(copy)
+        }
+        let trainer = try DPOTrainer(configuration: configuration, policy: policy, reference: reference, encoder: encoder,
+                                     train: train?.examples ?? [], evaluation: evaluation?.examples ?? [])
+        note("DPO: \(trainer.exampleCount) training pairs, \(trainer.evaluationExampleCount) evaluation pairs; \(trainer.truncation.description)")
+
+        if evalOnly {
+            let metrics = try withoutGradients { try trainer.evaluate() } ?? [:]
+            try printMetrics(Dictionary(uniqueKeysWithValues: metrics.map { ("eval_" + $0.key, $0.value) }))
+            return
+        }
+        let summary = try TrainingLoop(arguments: configuration.training)
+            .run(trainer, resume: options.resume, effectiveConfiguration: try options.effective(recipe, configuration, lora: lora))
+        note("saved to \(configuration.training.outputDirectory) after \(summary.steps) steps")
+        try printMetrics(summary.lastMetrics)
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import LanguageModels
+import Tokenizers
+
+/// `charter generate`: continue prompts with a local model.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Continue a prompt (--prompt) or every prompt of a JSONL file (--input, lines {\"prompt\": …}).")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var sampling: SamplingFlags
+    @Option(help: "Text to continue.") var prompt: String?
+    @Option(help: "A .jsonl/.jsonl.gz file whose lines have a \"prompt\" string; prints one JSON line per prompt.") var input: String?
+    @Option(help: "Prompts generated together in one batch (--input).") var batchSize = 8
+
+    func validate() throws {
+        guard (prompt == nil) != (input == nil) else { throw ValidationError("give exactly one of --prompt and --input") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() throws {
+        let (network, tokenizer) = try model.load()
+        let generator = Generator(model: network, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) })
+        let configuration = sampling.configuration(endOfSequence: model.endOfSequenceTokens(tokenizer))
+        if let prompt {
+            let ids = tokenizer.encode(prompt).map(Int32.init)
+            guard !ids.isEmpty else { throw CommandError("the prompt encodes to no tokens") }
+            print(generator.generate(prompts: [ids], configuration: configuration)[0].text ?? "")
+            return
+        }
+        var prompts: [(line: Int, text: String)] = []
+        try readJSONLines(input!) { line, object in
+            guard let text = object["prompt"] as? String else { throw CommandError("\(input!):\(line): field \"prompt\" must be a string") }
+            prompts.append((line, text))
+        }
+        for start in stride(from: 0, to: prompts.count, by: batchSize) {
+            let group = prompts[start..<min(start + batchSize, prompts.count)]
+            let ids = try group.map { item -> [Int32] in
+                let ids = tokenizer.encode(item.text).map(Int32.init)
+                guard !ids.isEmpty else { throw CommandError("\(input!):\(item.line): the prompt encodes to no tokens") }
+                return ids
+            }
+            for (item, result) in zip(group, generator.generate(prompts: ids, configuration: configuration)) {
+                try printJSONLine(["prompt": item.text, "completion": result.text ?? "", "finish_reason": result.finishReason.rawValue,
+                                   "completion_ids": result.tokens.map(Int.init), "completion_logprobs": result.logProbabilities])
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Gzip
+import LanguageModels
+import Tensors
+import Tokenizers
+
+/// `--model DIR` and friends, shared by every command that runs a local model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "A Hugging Face model folder (config.json, safetensors weights, tokenizer.json).")
+    var model: String
+
+    @Option(help: "Kernel threads (default: CHARTER_THREADS or every core).")
+    var threads: Int?
+
+    var directory: URL { URL(fileURLWithPath: model) }
+
+    /// Loads the model and its tokenizer.
+    func load() throws -> (any CausalLanguageModel, Tokenizer) {
+        if let threads { ComputeThreads.count = threads }
+        let loaded = try PretrainedModel.load(directory: directory)
+        let tokenizer = try Tokenizer(directory: directory)
+        return (loaded, tokenizer)
+    }
+
+    /// End-of-sequence ids from generation_config.json (a number or a list) and the tokenizer's eos token.
+    func endOfSequenceTokens(_ tokenizer: Tokenizer) -> [Int32] {
+        var ids: [Int32] = tokenizer.eosTokenId.map { [Int32($0)] } ?? []
+        let url = directory.appendingPathComponent("generation_config.json")
+        if let data = try? Data(contentsOf: url), let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+            if let single = object["eos_token_id"] as? Int { ids.append(Int32(single)) }
+            if let many = object["eos_token_id"] as? [Int] { ids += many.map(Int32.init) }
+        }
+        return Array(Set(ids)).sorted()
+    }
+}
+
+/// Sampling flags shared by `generate` and `chat`.
+struct SamplingFlags: ParsableArguments {
+    @Option(help: "Most new tokens per prompt.") var maxNewTokens = 128
+    @Option(help: "0 = greedy; higher = more random.") var temperature: Float = 0
+    @Option(help: "Sample only among the k most likely tokens (0 = off).") var topK = 0
+    @Option(help: "Nucleus sampling: smallest set of tokens with this total probability (1 = off).") var topP: Float = 1
+    @Option(help: "Drop tokens less likely than this fraction of the most likely one (0 = off).") var minP: Float = 0
+    @Option(help: "Random seed for sampling.") var seed: UInt64 = 0
+    @Option(help: "Stop when this text appears (repeatable); the text is cut before it.") var stop: [String] = []
+
+    func configuration(endOfSequence: [Int32]) -> GenerationConfiguration {
+        GenerationConfiguration(maximumNewTokens: maxNewTokens,
+                                sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP),
+                                endOfSequenceTokens: endOfSequence, stopStrings: stop, seed: seed)
+    }
+}
+
+/// A user-facing failure of a command (bad input file, bad flag combination).
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Reads a `.jsonl` or `.jsonl.gz` file of JSON objects, with errors that name file:line.
+func readJSONLines(_ path: String, _ body: (_ line: Int, _ object: [String: Any]) throws -> Void) throws {
+    let reader = try LineReader(url: URL(fileURLWithPath: path))
+    try reader.forEachLine { number, line in
+        guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return }
+        guard let data = line.data(using: .utf8), let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw CommandError("\(path):\(number): not a JSON object")
+        }
+        try body(number, object)
+    }
+}
+
+/// Prints one JSON object per line (keys sorted, so output is stable).
+func printJSONLine(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+}

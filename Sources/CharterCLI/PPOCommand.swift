@@ -1,0 +1,127 @@
+import Alignment
+import ArgumentParser
+import Foundation
+import LanguageModels
+import Tensors
+
+/// `charter ppo`: RLHF's third stage — PPO against a reward model with a per-token KL penalty to a frozen reference.
+struct PPOCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ppo",
+        abstract: "Train a policy with PPO against a reward model (TRL's PPOTrainer keys and metrics).",
+        discussion: """
+            The prompts come from --dataset (prompt-only TRL data; of prompt/completion or preference data only the \
+            prompt is used). The critic is a value head on the policy's own trunk, or on --value-model (a reward or \
+            causal-LM folder, trained alongside; its score layer starts the head). The reference is --ref-model, else \
+            the base model when training LoRA adapters, else a frozen copy of the initial policy. Set kl_target for \
+            Ziegler et al.'s adaptive KL coefficient. Example: charter ppo --model sft/ --reward-model rm/ \
+            --dataset prompts.jsonl --stop-token eos --kl-target 6 --output-dir runs/ppo
+            """)
+
+    @OptionGroup var options: TrainerOptions
+    @Option(help: "Reward model folder, a transformers sequence-classification model (reward_model_path).") var rewardModel: String?
+    @Option(help: "Reference model folder (ref_model).") var refModel: String?
+    @Option(help: "Critic folder (value_model_path); default: a value head on the policy's trunk.") var valueModel: String?
+    @Option(help: "num_ppo_epochs") var numPpoEpochs: Int?
+    @Option(help: "num_mini_batches") var numMiniBatches: Int?
+    @Option(help: "total_episodes") var totalEpisodes: Int?
+    @Option(help: "response_length: new tokens per rollout") var responseLength: Int?
+    @Option(help: "temperature of rollouts") var temperature: Float?
+    @Option(help: "stop_token: eos") var stopToken: String?
+    @Option(help: "missing_eos_penalty") var missingEosPenalty: Float?
+    @Option(help: "kl_coef (the initial β with kl_target)") var klCoef: Float?
+    @Option(help: "kl_target: adaptive KL controller target in nats per response") var klTarget: Float?
+    @Option(help: "kl_estimator: k1 or k3") var klEstimator: String?
+    @Option(help: "cliprange") var cliprange: Float?
+    @Option(help: "cliprange_value") var cliprangeValue: Float?
+    @Option(help: "vf_coef") var vfCoef: Float?
+    @Option(help: "gamma") var gamma: Float?
+    @Option(help: "lam") var lam: Float?
+    @Flag(help: "whiten_rewards") var whitenRewards = false
+
+    static let pathKeys = ["reward_model_path", "value_model_path"]
+
+    func run() throws {
+        let extra: [String: Any?] = [
+            "reward_model_path": rewardModel, "ref_model": refModel, "value_model_path": valueModel,
+            "num_ppo_epochs": numPpoEpochs, "num_mini_batches": numMiniBatches, "total_episodes": totalEpisodes,
+            "response_length": responseLength, "temperature": temperature.map { Double($0) }, "stop_token": stopToken,
+            "missing_eos_penalty": missingEosPenalty.map { Double($0) }, "kl_coef": klCoef.map { Double($0) },
+            "kl_target": klTarget.map { Double($0) }, "kl_estimator": klEstimator, "cliprange": cliprange.map { Double($0) },
+            "cliprange_value": cliprangeValue.map { Double($0) }, "vf_coef": vfCoef.map { Double($0) },
+            "gamma": gamma.map { Double($0) }, "lam": lam.map { Double($0) }, "whiten_rewards": whitenRewards ? true : nil,
+        ]
+        let recipe = try options.recipe(keys: PPOConfiguration.keys + Self.pathKeys, extra: extra)
+        let configuration = try recipe.decode(PPOConfiguration.self)
+        try configuration.validate()
+        let directory = try options.modelDirectory(recipe)
+        guard let rewardPath = recipe["reward_model_path"] as? String else {
+            throw ValidationError("give the reward model folder with --reward-model (or reward_model_path in the recipe)")
+        }
+        let (train, evaluation) = try options.datasets(recipe)
+        guard let train else { throw ValidationError("give the prompts with --dataset (or dataset_name in the recipe)") }
+
+        let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
+        let lora = try options.loraConfiguration(recipe)
+        let policy = try options.loadPolicy(directory, lora: lora, seed: configuration.training.seed)
+        let rewardDirectory = URL(fileURLWithPath: rewardPath)
+        let rewardModel = try SequenceClassifier.load(directory: rewardDirectory, seed: configuration.training.seed)
+        let sharesTokenizer = Self.sameFile("tokenizer.json", directory, rewardDirectory)
+        if !sharesTokenizer { note("the reward model's tokenizer differs from the policy's: responses are re-tokenized for scoring") }
+        let reward = RewardModelScorer(model: rewardModel, sharesTokenizer: sharesTokenizer, batchSize: configuration.rolloutForwardBatchSize)
+
+        let reference: PPOReference
+        if let path = recipe["ref_model"] as? String {
+            let model = try PretrainedModel.load(directory: URL(fileURLWithPath: path))
+            model.setTrainable(false)
+            reference = .model(model)
+        } else if lora != nil {
+            reference = .adaptersDisabled
+        } else {
+            let copy = try PretrainedModel.load(directory: directory)
+            copy.setTrainable(false)
+            reference = .model(copy)
+        }
+
+        let critic: PPOCritic
+        if let path = recipe["value_model_path"] as? String {
+            let valueDirectory = URL(fileURLWithPath: path)
+            let classifier = try SequenceClassifier.load(directory: valueDirectory, seed: configuration.training.seed &+ 1)
+            classifier.body.setTrainable(true)
+            critic = PPOCritic(trunk: TrainableModel(model: classifier.body, sourceDirectory: valueDirectory),
+                               head: ValueHead(rewardModel: classifier))
+        } else {
+            var generator = SeededGenerator(seed: configuration.training.seed &+ 1)
+            let hidden = try Self.hiddenSize(of: directory)
+            critic = PPOCritic(trunk: nil, head: ValueHead(hiddenSize: hidden, generator: &generator))
+        }
+
+        let trainer = try PPOTrainer(configuration: configuration, policy: policy, critic: critic, reference: reference,
+                                     reward: reward, encoder: encoder, prompts: train.examples,
+                                     evaluationPrompts: evaluation?.examples ?? [])
+        note("PPO: \(train.examples.count) prompts, \(configuration.iterations(promptCount: train.examples.count)) iterations of "
+             + "\(configuration.batchSize) rollouts")
+        var effective = try options.effective(recipe, configuration, lora: lora)
+        for key in Self.pathKeys { if let value = recipe[key] { effective[key] = value } }
+        let summary = try trainer.train(resume: options.resume, effectiveConfiguration: effective)
+        note("saved to \(configuration.training.outputDirectory) after \(summary.iterations) iterations")
+        try printMetrics(summary.history.last ?? [:])
+    }
+
+    /// Whether two folders hold byte-identical copies of `name`.
+    static func sameFile(_ name: String, _ a: URL, _ b: URL) -> Bool {
+        guard let first = try? Data(contentsOf: a.appendingPathComponent(name)),
+              let second = try? Data(contentsOf: b.appendingPathComponent(name)) else { return false }
+        return first == second
+    }
+
+    /// hidden_size (Llama family) or n_embd (GPT-2) from config.json.
+    static func hiddenSize(of directory: URL) throws -> Int {
+        let url = directory.appendingPathComponent("config.json")
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any],
+              let size = (object["hidden_size"] ?? object["n_embd"]) as? Int else {
+            throw ValidationError("\(url.path): no hidden_size or n_embd for the value head")
+        }
+        return size
+    }
+}

@@ -1,0 +1,138 @@
+import Alignment
+import ArgumentParser
+import Datasets
+import Foundation
+import LanguageModels
+import Tensors
+
+/// Flags every trainer command shares (`charter dpo`, `charter reward`, `charter sft`): model, data, output, a
+/// `--config recipe.yaml` of TRL keys, and flags that override the recipe's keys.
+///
+/// Commands add their own flags as recipe keys (`trainerOverrides`), build a `TrainingRecipe` with `recipe(keys:)`,
+/// decode their configuration from it and write `recipe.effective(configuration)` into the output folder.
+struct TrainerOptions: ParsableArguments {
+    @Option(help: "Model folder (recipe key model_name_or_path).") var model: String?
+    @Option(help: "Training data, TRL format (.jsonl or .jsonl.gz; recipe key dataset_name).") var dataset: String?
+    @Option(help: "Held-out data evaluated every eval_steps and at the end (recipe key eval_dataset_name).") var evalDataset: String?
+    @Option(help: "Where checkpoints, metrics.jsonl, the effective config and the model go (output_dir).") var outputDir: String?
+    @Option(help: "A YAML recipe of TRL keys (e.g. beta: 0.1, learning_rate: 5.0e-7); flags override it.") var config: String?
+    @Option(name: .customLong("set"), help: "Override any recipe key: --set KEY=VALUE (repeatable).") var assignments: [String] = []
+    @Flag(help: "Continue from the newest complete checkpoint in the output folder.") var resume = false
+    @Flag(help: "Skip malformed dataset lines (reported) instead of stopping at the first.") var skipInvalid = false
+    @Option(help: "Chat format for conversational data when the tokenizer's is not recognised (chatml, llama3, hh, …).") var chatTemplate: String?
+    @Option(help: "Kernel threads (default: CHARTER_THREADS or every core).") var threads: Int?
+
+    @Option(help: "learning_rate") var learningRate: Float?
+    @Option(help: "max_steps (overrides num_train_epochs)") var maxSteps: Int?
+    @Option(help: "num_train_epochs") var numTrainEpochs: Float?
+    @Option(name: .customLong("batch-size"), help: "per_device_train_batch_size") var batchSize: Int?
+    @Option(help: "per_device_eval_batch_size") var evalBatchSize: Int?
+    @Option(help: "gradient_accumulation_steps") var gradientAccumulationSteps: Int?
+    @Option(help: "max_length") var maxLength: Int?
+    @Option(help: "lr_scheduler_type: constant, linear or cosine") var lrSchedulerType: String?
+    @Option(help: "warmup_ratio") var warmupRatio: Float?
+    @Option(help: "seed") var seed: UInt64?
+    @Option(help: "logging_steps") var loggingSteps: Int?
+    @Option(help: "save_steps (0 = no checkpoints)") var saveSteps: Int?
+    @Option(help: "eval_steps (0 = only at the end)") var evalSteps: Int?
+
+    @Option(help: "LoRA rank (lora_r); turns LoRA on (use_peft).") var loraR: Int?
+    @Option(help: "lora_alpha") var loraAlpha: Float?
+    @Option(help: "lora_dropout") var loraDropout: Float?
+    @Option(help: "lora_target_modules: comma-separated names, or all-linear.") var loraTargetModules: String?
+
+    /// The recipe: the `--config` file (if any), then these flags and `extra` (the command's own flags), then `--set`.
+    func recipe(keys: [String], extra: [String: Any?] = [:]) throws -> TrainingRecipe {
+        let allowed = keys + TrainingRecipe.modelKeys
+        var recipe = try config.map { try TrainingRecipe(file: $0, allowedKeys: allowed) } ?? TrainingRecipe(allowedKeys: allowed)
+        let flags: [String: Any?] = [
+            "model_name_or_path": model, "dataset_name": dataset, "eval_dataset_name": evalDataset, "output_dir": outputDir,
+            "chat_template_name": chatTemplate, "learning_rate": learningRate.map { Double($0) }, "max_steps": maxSteps,
+            "num_train_epochs": numTrainEpochs.map { Double($0) }, "per_device_train_batch_size": batchSize,
+            "per_device_eval_batch_size": evalBatchSize, "gradient_accumulation_steps": gradientAccumulationSteps,
+            "max_length": maxLength, "lr_scheduler_type": lrSchedulerType, "warmup_ratio": warmupRatio.map { Double($0) },
+            "seed": seed.map { Int($0) }, "logging_steps": loggingSteps, "save_steps": saveSteps, "eval_steps": evalSteps,
+            "lora_r": loraR, "lora_alpha": loraAlpha.map { Double($0) }, "lora_dropout": loraDropout.map { Double($0) },
+            "lora_target_modules": loraTargetModules.map { $0 == "all-linear" ? $0 as Any : $0.split(separator: ",").map(String.init) as Any },
+            "use_peft": loraR != nil ? true : nil,
+        ]
+        try recipe.override(flags.merging(extra) { $1 }.compactMapValues { $0 })
+        for assignment in assignments { try recipe.override(assignment: assignment) }
+        if let threads { ComputeThreads.count = threads }
+        return recipe
+    }
+
+    /// The model folder: `--model` or the recipe's model_name_or_path.
+    func modelDirectory(_ recipe: TrainingRecipe) throws -> URL {
+        guard let path = recipe["model_name_or_path"] as? String else {
+            throw ValidationError("give the model folder with --model (or model_name_or_path in the recipe)")
+        }
+        return URL(fileURLWithPath: path)
+    }
+
+    /// Loads a dataset and reports it (type, count, skipped lines, quirks) on standard error.
+    func loadDataset(_ path: String) throws -> Dataset {
+        let dataset = try Dataset.load(URL(fileURLWithPath: path), options: DatasetOptions(skipInvalid: skipInvalid))
+        note(dataset.summary)
+        return dataset
+    }
+
+    /// The training and evaluation data named by the recipe (either may be absent).
+    func datasets(_ recipe: TrainingRecipe) throws -> (train: Dataset?, evaluation: Dataset?) {
+        (try (recipe["dataset_name"] as? String).map(loadDataset), try (recipe["eval_dataset_name"] as? String).map(loadDataset))
+    }
+
+    /// The LoRA configuration the recipe asks for (use_peft or lora_r), or nil for full fine-tuning.
+    func loraConfiguration(_ recipe: TrainingRecipe) throws -> LoRAConfiguration? {
+        guard (recipe["use_peft"] as? Bool) == true || recipe["lora_r"] != nil else { return nil }
+        var configuration = LoRAConfiguration(rank: (recipe["lora_r"] as? Int) ?? 16, alpha: Float((recipe["lora_alpha"] as? Double) ?? Double(recipe["lora_alpha"] as? Int ?? 32)),
+                                              dropout: Float((recipe["lora_dropout"] as? Double) ?? 0.05))
+        switch recipe["lora_target_modules"] {
+        case let names as [Any]: configuration.targetModules = .names(names.map { "\($0)" })
+        case let name as String: configuration.targetModules = name == "all-linear" ? .allLinear : .names(name.split(separator: ",").map(String.init))
+        default: break
+        }
+        return configuration
+    }
+
+    /// The policy model, with fresh LoRA adapters (seeded from the recipe's seed) when asked for.
+    func loadPolicy(_ directory: URL, lora: LoRAConfiguration?, seed: UInt64) throws -> TrainableModel {
+        let model = try PretrainedModel.load(directory: directory)
+        if let lora {
+            var generator = SeededGenerator(seed: seed)
+            let adapted = try LoRA.apply(lora, to: model, generator: &generator)
+            note("LoRA r=\(lora.rank) alpha=\(lora.alpha) on \(adapted.count) modules; \(model.trainableParameters().reduce(0) { $0 + $1.count }) trainable parameters")
+        }
+        return TrainableModel(model: model, sourceDirectory: directory, adapterConfiguration: lora)
+    }
+}
+
+extension TrainerOptions {
+    /// What the run used: the configuration as recipe keys, the model keys, and the LoRA settings actually applied.
+    func effective<T: Encodable>(_ recipe: TrainingRecipe, _ configuration: T, lora: LoRAConfiguration?) throws -> [String: Any] {
+        var object = try recipe.effective(configuration)
+        if let lora {
+            object["use_peft"] = true
+            object["lora_r"] = lora.rank
+            object["lora_alpha"] = Double(lora.alpha)
+            object["lora_dropout"] = Double(lora.dropout)
+            switch lora.targetModules {
+            case .names(let names)?: object["lora_target_modules"] = names
+            case .pattern(let pattern)?: object["lora_target_modules"] = pattern
+            case nil: object["lora_target_modules"] = NSNull()
+            }
+        }
+        return object
+    }
+}
+
+/// A line on standard error (progress and reports; standard output carries results).
+func note(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Prints metrics as one JSON object with sorted keys.
+func printMetrics(_ metrics: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: metrics, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    print(String(decoding: data, as: UTF8.self))
+}

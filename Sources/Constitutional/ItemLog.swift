@@ -1,0 +1,142 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An append-only JSONL file of finished items, each line an object with a string `id`, so an interrupted run
+/// resumes exactly: every line is written whole and fsync'd before the item counts as done, a torn last line
+/// (from a kill mid-write) is cut off on open, and ids already present are skipped.
+public final class ItemLog: @unchecked Sendable {
+    public let url: URL
+    private let lock = NSLock()
+    private var handle: FileHandle
+    private var ids: Set<String> = []
+
+    /// Opens (creating if needed) the log and reads the ids it holds.
+    /// - Throws: ``ConstitutionalError`` naming file:line when a complete line is not an object with an `id`.
+    public init(url: URL) throws {
+        self.url = url
+        let manager = FileManager.default
+        try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if !manager.fileExists(atPath: url.path), !manager.createFile(atPath: url.path, contents: nil) {
+            throw ConstitutionalError("cannot create \(url.path); check that the folder is writable")
+        }
+        var data = try Data(contentsOf: url)
+        if let last = data.last, last != UInt8(ascii: "\n") {
+            // A torn line: the item was not finished; drop it so that it is redone.
+            let keep = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+            data = data.prefix(keep)
+            let truncating = try FileHandle(forWritingTo: url)
+            try truncating.truncate(atOffset: UInt64(keep))
+            try truncating.synchronize()
+            try truncating.close()
+        }
+        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any], let id = object["id"] as? String else {
+                throw ConstitutionalError("\(url.path):\(index + 1): not a finished item (a JSON object with an \"id\"); remove the line or the file to redo it")
+            }
+            ids.insert(id)
+        }
+        handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+    }
+
+    deinit { try? handle.close() }
+
+    /// Ids of the items already in the file.
+    public var completedIDs: Set<String> { lock.withLock { ids } }
+
+    /// Appends one item (a JSON object on one line) and syncs it to disk. An id already present is ignored, so
+    /// an item is never written twice.
+    public func append(id: String, line: Data) throws {
+        precondition(!line.contains(UInt8(ascii: "\n")), "an item line must not contain a newline")
+        try lock.withLock {
+            guard !ids.contains(id) else { return }
+            try handle.write(contentsOf: line + Data("\n".utf8))
+            try handle.synchronize()
+            ids.insert(id)
+        }
+    }
+
+    /// Appends an encodable item with an `id` field.
+    public func append<Record: Encodable>(id: String, _ record: Record) throws {
+        try append(id: id, line: try Self.encoder.encode(record))
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// Rewrites the finished file with its lines in `order` (ids not in `order` are kept at the end), atomically;
+    /// concurrency then leaves no trace in the result.
+    public func sort(by order: [String]) throws {
+        try lock.withLock {
+            let data = try Data(contentsOf: url)
+            var lines: [(rank: Int, data: Data)] = []
+            let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+                let id = ((try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any])?["id"] as? String
+                lines.append((id.flatMap { rank[$0] } ?? Int.max, Data(line)))
+            }
+            let sorted = lines.enumerated().sorted { ($0.element.rank, $0.offset) < ($1.element.rank, $1.offset) }
+            var output = Data()
+            for entry in sorted { output += entry.element.data + Data("\n".utf8) }
+            try Self.writeDurably(output, to: url)
+            try handle.close()
+            handle = try FileHandle(forWritingTo: url)
+            try handle.seekToEnd()
+        }
+    }
+
+    /// Writes a file through a synced temporary file and a rename, so readers see the old or the new file.
+    static func writeDurably(_ data: Data, to url: URL) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+            throw ConstitutionalError("cannot create \(temporary.path); check that the folder is writable")
+        }
+        let handle = try FileHandle(forWritingTo: temporary)
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+        try handle.close()
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw ConstitutionalError("cannot move the finished file into place at \(url.path): \(reason)")
+        }
+    }
+}
+
+/// Items that failed after every retry: `{"id", "error", "attempts"}` lines, rewritten by each run.
+public final class FailureLog: @unchecked Sendable {
+    public let url: URL
+    private let lock = NSLock()
+    private var handle: FileHandle
+    public private(set) var count = 0
+
+    public init(url: URL) throws {
+        self.url = url
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw ConstitutionalError("cannot create \(url.path); check that the folder is writable")
+        }
+        handle = try FileHandle(forWritingTo: url)
+    }
+
+    deinit { try? handle.close() }
+
+    public func record(id: String, error: Error, attempts: Int) throws {
+        let object: [String: Any] = ["id": id, "error": "\(error)", "attempts": attempts]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        try lock.withLock {
+            try handle.write(contentsOf: data + Data("\n".utf8))
+            try handle.synchronize()
+            count += 1
+        }
+    }
+}

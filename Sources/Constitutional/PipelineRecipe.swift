@@ -1,0 +1,261 @@
+import Alignment
+import Foundation
+import Yams
+
+/// The stages a pipeline can declare, in the order Constitutional AI uses them.
+public enum StageType: String, Codable, CaseIterable, Sendable {
+    /// Sample responses to prompts (k per prompt) from a model.
+    case sample
+    /// SL-CAI critique → revision, with the SFT dataset.
+    case critique
+    /// Supervised fine-tuning on a dataset (Alignment's SFTTrainer).
+    case sft
+    /// Sample k ≥ 2 responses per prompt from the SL-CAI model, as pairs.
+    case samplePairs = "sample_pairs"
+    /// RLAIF labelling of pairs.
+    case label
+    /// Preference (reward) model training, then RL-CAI with `ppo`.
+    case reward
+    /// Direct preference optimisation on the labels.
+    case dpo
+    /// PPO against the preference model (RL-CAI).
+    case ppo
+
+    /// The recipe keys a stage of this type reads (besides name, type, model and the run options).
+    var keys: [String] {
+        switch self {
+        case .sample, .samplePairs: return ["prompts", "k", "prompting", "seed", "sampling"]
+        case .critique: return ["prompts", "rounds", "prompting", "few_shot", "seed", "sampling", "helpful", "helpful_ratio"]
+        case .sft, .reward, .dpo: return ["dataset", "training"]
+        case .ppo: return ["prompts", "reward_model", "training"]
+        case .label: return ["pairs", "principles_per_pair", "chain_of_thought", "clamp_low", "clamp_high", "both_orders", "few_shot", "seed", "reasoning"]
+        }
+    }
+
+    /// The output other stages get from `stage:NAME`.
+    var primaryOutput: String {
+        switch self {
+        case .sample: return "samples.jsonl"
+        case .critique: return "sft.jsonl"
+        case .samplePairs: return "pairs.jsonl"
+        case .label: return "preferences.jsonl"
+        case .sft, .reward, .dpo, .ppo: return "model"
+        }
+    }
+}
+
+/// One stage of a recipe, with every setting its type reads.
+public struct StageRecipe: Sendable {
+    public var name: String
+    public var type: StageType
+    public var model: ModelSource?
+    /// Input paths or `stage:NAME[/file]` references, by key (`prompts`, `pairs`, `dataset`, `helpful`, …).
+    public var inputs: [String: String]
+    /// The stage's YAML with sorted keys (hashed into the cache key).
+    public var canonicalConfiguration: String
+    public var critique = CritiqueConfiguration()
+    public var feedback = FeedbackConfiguration()
+    public var sample = SampleConfiguration()
+    public var run = RunOptions()
+    /// The SFT stage's settings (TRL's SFTConfig keys under `training:`).
+    public var training = SFTConfiguration()
+    /// The stage's `training:` mapping as YAML, for trainers that read their own configuration (reward, dpo, ppo).
+    public var trainingYAML = "{}"
+    /// The recipe's seed (trainers use it when `training:` sets none).
+    public var seed: UInt64 = 0
+    public var helpfulRatio = 0.5
+}
+
+/// A declarative pipeline (`charter pipeline recipe.yaml`):
+///
+/// ```yaml
+/// name: tiny-cai
+/// seed: 7
+/// constitution: default            # or a constitution YAML path
+/// stages:
+///   - {name: critique, type: critique, model: models/helpful, prompts: red-team.jsonl, rounds: 2}
+///   - {name: sft, type: sft, model: models/helpful, dataset: stage:critique, training: {max_steps: 100}}
+///   - {name: pairs, type: sample_pairs, model: stage:sft, prompts: red-team.jsonl, k: 2}
+///   - {name: label, type: label, model: models/feedback, pairs: stage:pairs, chain_of_thought: true}
+///   - {name: dpo, type: dpo, model: stage:sft, dataset: stage:label}
+/// ```
+///
+/// Paths are relative to the recipe's folder; `stage:NAME` is an earlier stage's main output and
+/// `stage:NAME/FILE` any file of its folder.
+public struct PipelineRecipe: Sendable {
+    public var name: String
+    public var seed: UInt64
+    public var constitution: String
+    public var stages: [StageRecipe]
+    /// The recipe's folder (relative paths start here).
+    public var baseDirectory: URL
+    /// The recipe text's SHA-256.
+    public var sha256: String
+
+    static let topKeys = ["name", "seed", "constitution", "stages"]
+    static let commonKeys = ["name", "type", "model", "concurrency", "retries", "retry_delay", "abort_after_initial_failures", "progress"]
+
+    public static func load(_ url: URL) throws -> PipelineRecipe {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw ConstitutionError(file: url.path, path: "", "cannot read the recipe (\(error.localizedDescription))")
+        }
+        return try parse(yaml: text, file: url.path, baseDirectory: url.deletingLastPathComponent())
+    }
+
+    public static func parse(yaml: String, file: String, baseDirectory: URL) throws -> PipelineRecipe {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml), node.mapping != nil else {
+                throw ConstitutionError(file: file, path: "", "expected a mapping with name, seed, constitution and stages")
+            }
+            root = node
+        } catch let error as ConstitutionError { throw error } catch {
+            throw ConstitutionError(file: file, path: "", "not valid YAML: \(error)")
+        }
+        var problems: [ConstitutionError.Problem] = []
+        for (key, _) in root.mapping! where !topKeys.contains(key.string ?? "") {
+            problems.append(.init(key.string ?? "?", "unknown key; expected one of \(topKeys.joined(separator: ", "))"))
+        }
+        let name = root["name"]?.string ?? baseDirectory.lastPathComponent
+        var seed: UInt64 = 0
+        if let text = root["seed"]?.string {
+            if let value = UInt64(text) { seed = value } else { problems.append(.init("seed", "must be a non-negative integer, got \(text)")) }
+        }
+        let constitution = root["constitution"]?.string ?? "default"
+        guard let stageNodes = root["stages"]?.sequence, !stageNodes.isEmpty else {
+            throw ConstitutionError(file: file, problems: problems + [.init("stages", "must list at least one stage")])
+        }
+        var stages: [StageRecipe] = []
+        for (index, node) in stageNodes.enumerated() {
+            let path = "stages[\(index)]"
+            do {
+                let stage = try parseStage(node, path: path, seed: seed, earlier: stages)
+                if stages.contains(where: { $0.name == stage.name }) {
+                    problems.append(.init("\(path).name", "\"\(stage.name)\" is already the name of an earlier stage; names must be unique"))
+                }
+                stages.append(stage)
+            } catch let error as ConstitutionError {
+                problems += error.problems
+            }
+        }
+        guard problems.isEmpty else { throw ConstitutionError(file: file, problems: problems) }
+        return PipelineRecipe(name: name, seed: seed, constitution: constitution, stages: stages, baseDirectory: baseDirectory,
+                              sha256: SHA256.hex(yaml))
+    }
+
+    static func parseStage(_ node: Node, path: String, seed: UInt64, earlier: [StageRecipe]) throws -> StageRecipe {
+        guard let mapping = node.mapping else { throw ConstitutionError(file: "", path: path, "expected a mapping with at least type") }
+        guard let typeName = node["type"]?.string else {
+            throw ConstitutionError(file: "", path: "\(path).type", "missing; one of \(StageType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let type = StageType(rawValue: typeName) else {
+            throw ConstitutionError(file: "", path: "\(path).type", "\"\(typeName)\" is not a stage type; use one of \(StageType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var problems: [ConstitutionError.Problem] = []
+        let allowed = commonKeys + type.keys
+        for (key, _) in mapping where !allowed.contains(key.string ?? "") {
+            problems.append(.init("\(path).\(key.string ?? "?")", "unknown key for a \(type.rawValue) stage; expected one of \(allowed.joined(separator: ", "))"))
+        }
+        let name = node["name"]?.string ?? type.rawValue
+        let canonical = try Yams.serialize(node: node, sortKeys: true)
+        var stage = StageRecipe(name: name, type: type, model: nil, inputs: [:], canonicalConfiguration: canonical)
+        func decode<T: Decodable>(_ make: () throws -> T) -> T? {
+            do { return try make() } catch let error as DecodingError {
+                var problem = Constitution.problem(error)
+                problem.path = problem.path.isEmpty ? path : "\(path).\(problem.path)"
+                problems.append(problem)
+            } catch {
+                problems.append(.init(path, "\(error)"))
+            }
+            return nil
+        }
+        let decoder = YAMLDecoder()
+        let text = canonical
+        stage.model = decode { try node["model"].map { try decoder.decode(ModelSource.self, from: try Yams.serialize(node: $0)) } } ?? nil
+        stage.run = decode { try decoder.decode(RunOptions.self, from: text) } ?? stage.run
+        switch type {
+        case .critique:
+            stage.critique = decode { try decoder.decode(CritiqueConfiguration.self, from: text) } ?? stage.critique
+            if node["seed"] == nil { stage.critique.seed = seed }
+            if let ratio = node["helpful_ratio"]?.string {
+                if let value = Double(ratio), (0..<1).contains(value) { stage.helpfulRatio = value } else {
+                    problems.append(.init("\(path).helpful_ratio", "must be a number in [0, 1), got \(ratio)"))
+                }
+            }
+        case .sample, .samplePairs:
+            stage.sample = decode { try decoder.decode(SampleConfiguration.self, from: text) } ?? stage.sample
+            if node["k"] == nil { stage.sample.k = type == .sample ? 1 : 2 }
+            if node["seed"] == nil { stage.sample.seed = seed }
+            if type == .samplePairs && stage.sample.k < 2 { problems.append(.init("\(path).k", "sample_pairs needs k ≥ 2")) }
+        case .label:
+            stage.feedback = decode { try decoder.decode(FeedbackConfiguration.self, from: text) } ?? stage.feedback
+            if node["seed"] == nil { stage.feedback.seed = seed }
+        case .sft, .reward, .dpo, .ppo:
+            if let training = node["training"] {
+                stage.trainingYAML = try Yams.serialize(node: training)
+                if type == .sft {
+                    stage.training = decode { try decoder.decode(SFTConfiguration.self, from: stage.trainingYAML) } ?? stage.training
+                }
+                let known: [String]? = type == .sft ? SFTConfiguration.keys
+                    : type == .dpo ? DPOConfiguration.keys + TrainingRecipe.modelKeys
+                    : type == .reward ? RewardConfiguration.keys + TrainingRecipe.modelKeys : nil
+                for (key, _) in training.mapping ?? [:] where known.map({ !$0.contains(key.string ?? "") }) ?? false {
+                    problems.append(.init("\(path).training.\(key.string ?? "?")",
+                                          "not a \(type.rawValue) setting; expected one of \(known!.joined(separator: ", "))"))
+                }
+                if training["seed"] == nil { stage.training.training.seed = seed }
+            } else {
+                stage.training.training.seed = seed
+            }
+        }
+        for key in ["sampling", "reasoning"] {
+            for (subkey, _) in node[key]?.mapping ?? [:] where !SamplingSettings.CodingKeys.allCases.map(\.rawValue).contains(subkey.string ?? "") {
+                problems.append(.init("\(path).\(key).\(subkey.string ?? "?")",
+                                      "unknown sampling setting; expected one of \(SamplingSettings.CodingKeys.allCases.map(\.rawValue).joined(separator: ", "))"))
+            }
+        }
+        stage.seed = seed
+        let required: [String]
+        switch type {
+        case .sample, .samplePairs, .critique: required = ["model", "prompts"]
+        case .label: required = ["model", "pairs"]
+        case .sft, .reward, .dpo: required = ["model", "dataset"]
+        case .ppo: required = ["model", "prompts", "reward_model"]
+        }
+        for key in required where node[key] == nil {
+            problems.append(.init("\(path).\(key)", "missing (a \(type.rawValue) stage needs \(required.joined(separator: " and ")))"))
+        }
+        for key in ["prompts", "pairs", "dataset", "helpful", "reward_model"] {
+            guard let value = node[key]?.string else { continue }
+            stage.inputs[key] = value
+        }
+        if let model = stage.model { stage.inputs["model"] = model.path }
+        for (key, value) in stage.inputs {
+            guard let reference = StageReference(value) else { continue }
+            if !earlier.contains(where: { $0.name == reference.stage }) {
+                problems.append(.init("\(path).\(key)", "\"\(value)\" refers to no earlier stage; stages run in order and can only use earlier ones (\(earlier.map(\.name).joined(separator: ", ")))"))
+            }
+        }
+        guard problems.isEmpty else { throw ConstitutionError(file: "", problems: problems) }
+        return stage
+    }
+}
+
+/// `stage:NAME` or `stage:NAME/FILE`.
+struct StageReference {
+    let stage: String
+    let file: String?
+
+    init?(_ text: String) {
+        guard text.hasPrefix("stage:") else { return nil }
+        let rest = text.dropFirst("stage:".count)
+        if let slash = rest.firstIndex(of: "/") {
+            stage = String(rest[..<slash])
+            file = String(rest[rest.index(after: slash)...])
+        } else {
+            stage = String(rest)
+            file = nil
+        }
+    }
+}

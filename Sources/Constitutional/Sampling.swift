@@ -1,0 +1,67 @@
+import Foundation
+import LanguageModels
+
+/// Settings for sampling responses from a policy (the `sample` and `sample_pairs` stages, `label --sample-from`).
+public struct SampleConfiguration: Codable, Equatable, Sendable {
+    /// Responses per prompt (k ≥ 2 for pairs: every two of them form a pair).
+    public var k = 2
+    public var prompting = PromptingStyle.transcript
+    public var seed: UInt64 = 0
+    public var sampling = SamplingSettings(maxTokens: 256, temperature: 1)
+
+    enum CodingKeys: String, CodingKey { case k, prompting, seed, sampling }
+
+    public init(k: Int = 2) { self.k = k }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        k = try c.decodeIfPresent(Int.self, forKey: .k) ?? k
+        prompting = try c.decodeIfPresent(PromptingStyle.self, forKey: .prompting) ?? prompting
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        sampling = try c.decodeIfPresent(SamplingSettings.self, forKey: .sampling) ?? sampling
+    }
+}
+
+/// k sampled responses to one prompt, with how they were made. With k = 1 it is also a TRL prompt–completion line
+/// (`completion`); with k ≥ 2 `charter label` reads `responses` as pairs.
+public struct SampleRecord: Codable, Equatable, Sendable {
+    public var id: String
+    public var prompt: PromptValue
+    public var responses: [String]
+    public var completion: PromptValue?
+    public var seeds: [UInt64]
+    public var model: String
+    public var prompting: PromptingStyle
+    public var sampling: SamplingSettings
+}
+
+/// Samples k responses per prompt, each with its own seed derived from the item id.
+public struct ResponseSampler: Sendable {
+    public let configuration: SampleConfiguration
+
+    public init(configuration: SampleConfiguration) throws {
+        guard configuration.k >= 1 else { throw ConstitutionalError("k must be at least 1, got \(configuration.k)") }
+        self.configuration = configuration
+    }
+
+    public func run(_ item: PromptItem, model: any LanguageModel) async throws -> SampleRecord {
+        var responses: [String] = [], seeds: [UInt64] = []
+        for index in 0..<configuration.k {
+            let seed = ItemRandom.seed(configuration.seed, item.id, "sample-\(index)")
+            let completion: Completion
+            switch configuration.prompting {
+            case .transcript:
+                completion = try await model.complete(CompletionRequest(
+                    prompt: CritiquePrompts.responsePrompt(item.conversation),
+                    options: configuration.sampling.options(seed: seed, stop: ["\n\nHuman:", "\n\nAssistant:"])))
+            case .chat:
+                completion = try await model.chat(ChatRequest(messages: item.conversation, options: configuration.sampling.options(seed: seed, stop: [])))
+            }
+            responses.append(completion.text.trimmingCharacters(in: .whitespacesAndNewlines))
+            seeds.append(seed)
+        }
+        let completion: PromptValue? = configuration.k == 1 ? item.prompt.response(responses[0]) : nil
+        return SampleRecord(id: item.id, prompt: item.prompt, responses: responses, completion: completion, seeds: seeds,
+                            model: model.name, prompting: configuration.prompting, sampling: configuration.sampling)
+    }
+}

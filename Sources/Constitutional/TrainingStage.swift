@@ -1,0 +1,28 @@
+import Foundation
+
+/// What a pipeline hands the trainer of a `reward`, `dpo` or `ppo` stage.
+public struct TrainingStageRequest: Sendable {
+    public var stage: String
+    public var type: StageType
+    /// The model to train (a local Hugging Face folder; for ppo the policy).
+    public var model: URL
+    /// TRL preference JSONL with `chosen_probability` soft labels (reward, dpo): usually `stage:label`.
+    public var dataset: URL?
+    /// Prompts for rollouts (ppo).
+    public var prompts: URL?
+    /// The preference model folder (ppo): usually `stage:reward`.
+    public var rewardModel: URL?
+    /// The folder the trained model must be written to (the stage's `model` output).
+    public var output: URL
+    /// The stage's `training:` mapping as YAML, with TRL's config keys, for the trainer's own configuration type.
+    public var trainingYAML: String
+    /// The recipe's seed, for trainers whose `training:` sets none.
+    public var seed: UInt64
+}
+
+/// Trains for a pipeline stage and returns the final metrics (TRL names) for the manifest.
+///
+/// The pipeline knows the SFT trainer itself; reward-model, DPO and PPO trainers are registered by whoever
+/// constructs the ``Pipeline`` (the CLI registers those it has), so the Constitutional layer never depends on
+/// trainers that do not exist yet.
+public typealias TrainingStage = @Sendable (TrainingStageRequest) async throws -> [String: Double]

@@ -1,0 +1,175 @@
+import Foundation
+import Gzip
+
+/// How to read a dataset file.
+public struct DatasetOptions: Sendable {
+    /// Force a dataset type instead of detecting it from the first valid line.
+    public var type: DatasetType?
+    /// Skip invalid lines (counting them in ``DatasetReader/skipped``) instead of throwing at the first one.
+    public var skipInvalid: Bool
+    /// How many skipped lines' errors to keep in ``SkipReport/firstReasons``.
+    public var reportedSkipReasons: Int
+    /// Field holding a soft preference label in [0, 1] (probability that `chosen` wins), or nil for none.
+    public var softLabelField: String?
+    /// Convert Anthropic HH transcript strings in preference pairs into conversational messages.
+    public var convertHHTranscripts: Bool
+
+    /// Creates options; the defaults detect the type, stop at the first invalid line and keep HH strings as-is.
+    public init(type: DatasetType? = nil, skipInvalid: Bool = false, reportedSkipReasons: Int = 5,
+                softLabelField: String? = "chosen_probability", convertHHTranscripts: Bool = false) {
+        self.type = type
+        self.skipInvalid = skipInvalid
+        self.reportedSkipReasons = reportedSkipReasons
+        self.softLabelField = softLabelField
+        self.convertHHTranscripts = convertHHTranscripts
+    }
+}
+
+/// Streams typed examples from a TRL-format `.jsonl` or `.jsonl.gz` file (gzip detected by content).
+///
+/// The dataset type and format are detected from the first valid line (or forced with
+/// ``DatasetOptions/type``); every later line must agree, or it is an error naming `file:line`.
+/// Blank lines are counted and ignored.
+///
+/// ```swift
+/// let reader = try DatasetReader(url: url)
+/// while let example = try reader.next() { ... }
+/// print(reader.skipped.count, reader.quirks)
+/// ```
+public final class DatasetReader {
+    /// The file being read.
+    public let url: URL
+    /// The options in effect.
+    public let options: DatasetOptions
+    /// The dataset type, once known (after the first valid line, or immediately when forced).
+    public private(set) var type: DatasetType?
+    /// The file's format (of the raw fields, before any HH conversion), once known.
+    public private(set) var format: DatasetFormat?
+    /// The line the type and format were detected from.
+    public private(set) var detectedAtLine: Int?
+    /// Invalid lines skipped so far (only with ``DatasetOptions/skipInvalid``).
+    public private(set) var skipped = SkipReport()
+    /// Unusual preference pairs seen so far (kept, never dropped).
+    public private(set) var quirks: [DatasetQuirk] = []
+    /// Whitespace-only lines seen so far.
+    public private(set) var blankLines = 0
+
+    let fileName: String
+    private let lines: LineReader
+
+    /// Opens a dataset file.
+    /// - Throws: ``DatasetError`` (kind `.io`) when the file cannot be opened.
+    public init(url: URL, options: DatasetOptions = DatasetOptions()) throws {
+        self.url = url
+        self.options = options
+        type = options.type
+        fileName = url.lastPathComponent
+        do {
+            lines = try LineReader(url: url)
+        } catch {
+            throw DatasetError(file: fileName, line: 0, kind: .io, reason: "\(error)")
+        }
+    }
+
+    /// The next example, or nil at the end of the file.
+    ///
+    /// After a line error the reader stays usable: the next call continues with the following line.
+    /// - Throws: ``DatasetError`` for an invalid line (unless skipping), or `.io` for unreadable/corrupt files.
+    public func next() throws -> Example? {
+        while true {
+            let next: (lineNumber: Int, line: String)?
+            do {
+                next = try lines.next()
+            } catch let error as GzipError {
+                if case let .invalidUTF8(line) = error.reason {
+                    try handle(DatasetError(file: fileName, line: line, kind: .invalidJSON, reason: "line is not valid UTF-8"))
+                    continue
+                }
+                throw DatasetError(file: fileName, line: 0, kind: .io, reason: error.description)
+            }
+            guard let (number, line) = next else { return nil }
+            if line.allSatisfy(\.isWhitespace) {
+                blankLines += 1
+                continue
+            }
+            do {
+                return try example(from: line, number: number)
+            } catch let error as DatasetError {
+                try handle(error)
+            }
+        }
+    }
+
+    /// Records `error` as a skipped line, or rethrows it when not skipping.
+    private func handle(_ error: DatasetError) throws {
+        guard options.skipInvalid else { throw error }
+        skipped.count += 1
+        if skipped.firstReasons.count < options.reportedSkipReasons { skipped.firstReasons.append(error) }
+    }
+
+    func fail(_ number: Int, _ kind: DatasetError.Kind, _ reason: String) -> DatasetError {
+        DatasetError(file: fileName, line: number, kind: kind, reason: reason)
+    }
+
+    /// Parses and validates one non-blank line.
+    private func example(from line: String, number: Int) throws -> Example {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(line)
+        } catch let failure as JSONParser.Failure {
+            throw fail(number, .invalidJSON, "invalid JSON at column \(failure.column): \(failure.reason)")
+        }
+        guard case let .object(members) = value else {
+            throw fail(number, .invalidJSON, "expected a JSON object, found \(value.typeName)")
+        }
+        let lineType = try options.type ?? detectType(members, number: number)
+        if let type, lineType != type, let detectedAtLine {
+            throw fail(number, .mismatch, "\(lineType.rawValue) example in a file of \(type.rawValue) examples (detected from line \(detectedAtLine))")
+        }
+        var (example, lineFormat) = try build(members, type: lineType, number: number)
+        if let format, lineFormat != format, let type, let detectedAtLine {
+            throw fail(number, .mismatch, "\(lineFormat.rawValue) example in a file of \(format.rawValue) \(type.rawValue) examples (detected from line \(detectedAtLine))")
+        }
+        if let (prompt, chosen, rejected) = example.preference {
+            let kinds = ImplicitPrompt.quirks(prompt: prompt, chosen: chosen, rejected: rejected, implicit: example.promptWasImplicit)
+            quirks += kinds.map { DatasetQuirk(line: number, kind: $0) }
+            if options.convertHHTranscripts { example = try convertHH(example, number: number) }
+        }
+        if type == nil || detectedAtLine == nil {
+            type = lineType
+            format = lineFormat
+            detectedAtLine = number
+        }
+        return example
+    }
+
+    /// Recognises the dataset type from a line's field names.
+    private func detectType(_ members: [JSONValue.Member], number: Int) throws -> DatasetType {
+        let keys = Set(members.map(\.key))
+        if keys.contains("chosen") || keys.contains("rejected") {
+            return keys.contains("prompt") ? .preference : .implicitPromptPreference
+        }
+        if keys.contains("label") { return .unpairedPreference }
+        if keys.contains("completion") { return .promptCompletion }
+        if keys.contains("text") || keys.contains("messages") { return .languageModeling }
+        if keys.contains("prompt") { return .promptOnly }
+        let found = members.isEmpty ? "no fields" : "fields " + members.map { "\"\($0.key)\"" }.joined(separator: ", ")
+        throw fail(number, .unknownType,
+                   "cannot tell the dataset type from \(found); expected \"text\", \"messages\", \"prompt\"+\"completion\", "
+                   + "\"prompt\"+\"chosen\"+\"rejected\", \"chosen\"+\"rejected\" or \"prompt\"+\"completion\"+\"label\"")
+    }
+
+    /// Converts a standard HH pair to conversational messages.
+    private func convertHH(_ example: Example, number: Int) throws -> Example {
+        guard case let .preference(.standard(prompt), .standard(chosen), .standard(rejected)) = example.body else { return example }
+        do {
+            let pair = try HHTranscript.conversationalPair(prompt: prompt, chosen: chosen, rejected: rejected)
+            var converted = example
+            converted.body = .preference(prompt: .conversational(pair.prompt), chosen: .conversational(pair.chosen),
+                                         rejected: .conversational(pair.rejected))
+            return converted
+        } catch let error as HHTranscript.ParseError {
+            throw fail(number, .invalidField, "cannot convert HH transcript: \(error.reason)")
+        }
+    }
+}

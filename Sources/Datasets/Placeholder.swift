@@ -1,1 +1,0 @@
-// TRL-format datasets.

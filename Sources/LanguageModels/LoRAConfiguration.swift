@@ -1,0 +1,250 @@
+import Foundation
+
+/// A LoRA adapter's settings, read and written as PEFT's `adapter_config.json` (Hu et al. 2021, "LoRA: Low-Rank
+/// Adaptation of Large Language Models"). `CodingKeys` are PEFT's names; keys Charter does not use are kept in
+/// `otherFields` and written back, so a PEFT config survives a load/save round trip.
+public struct LoRAConfiguration: Codable, Equatable, Sendable {
+    /// Which modules get an adapter: PEFT's `target_modules`.
+    public enum TargetModules: Codable, Equatable, Sendable {
+        /// A module matches a name when it equals it or ends with "." + name (`"q_proj"` matches every layer's).
+        case names([String])
+        /// A regular expression that must match the whole module name; `"all-linear"` means every linear layer
+        /// except the output head.
+        case pattern(String)
+
+        public static let allLinear = TargetModules.pattern("all-linear")
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let pattern = try? container.decode(String.self) { self = .pattern(pattern) } else { self = .names(try container.decode([String].self)) }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .names(let names): try container.encode(names)
+            case .pattern(let pattern): try container.encode(pattern)
+            }
+        }
+    }
+
+    /// How A and B start (PEFT's `init_lora_weights`).
+    public enum InitialWeights: Codable, Equatable, Sendable {
+        /// `true`: A ~ U(−1/√in, 1/√in) (kaiming-uniform with a = √5, nn.Linear's init), B = 0, so training
+        /// starts from the base model.
+        case kaimingUniform
+        /// `"gaussian"`: A ~ N(0, 1/r²), B = 0.
+        case gaussian
+        /// `false`: A and B both as nn.Linear initialises them (B ≠ 0: the adapter changes the model at once;
+        /// PEFT uses it for tests).
+        case random
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let flag = try? container.decode(Bool.self) { self = flag ? .kaimingUniform : .random; return }
+            let name = try container.decode(String.self)
+            guard name.lowercased() == "gaussian" else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "init_lora_weights \"\(name)\" is not supported (true, false or \"gaussian\")")
+            }
+            self = .gaussian
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .kaimingUniform: try container.encode(true)
+            case .gaussian: try container.encode("gaussian")
+            case .random: try container.encode(false)
+            }
+        }
+    }
+
+    public var rank = 8                               // r: inner size of B·A
+    public var alpha: Float = 8                       // lora_alpha: the update is scaled by alpha / r
+    public var dropout: Float = 0                     // lora_dropout: on the adapter's input, in training only
+    /// nil: PEFT's default for the architecture (`q_proj`, `v_proj` for Llama family, `c_attn` for GPT-2).
+    public var targetModules: TargetModules? = nil
+    public var excludeModules: TargetModules? = nil   // modules never adapted, matched like targetModules
+    public var bias = "none"                          // only "none": biases stay frozen and are not saved
+    public var fanInFanOut = false                    // true for GPT-2's Conv1D (in, out) weights; set by `LoRA.apply`
+    public var useRSLoRA = false                      // scale by alpha / √r (Kalajdzievski 2023, "rank-stabilized LoRA")
+    public var initialWeights = InitialWeights.kaimingUniform
+    public var taskType: String? = "CAUSAL_LM"
+    public var peftType = "LORA"
+    public var baseModelNameOrPath: String? = nil
+    public var inferenceMode = false
+    public var modulesToSave: [String]? = nil         // must be nil: fully trained extra modules are not supported
+    public var rankPattern: [String: Int] = [:]       // must be empty: per-module ranks are not supported
+    public var alphaPattern: [String: Float] = [:]    // must be empty: per-module alphas are not supported
+    public var layersToTransform: [Int]? = nil        // must be nil: every layer is adapted
+    /// Every other key of adapter_config.json, written back unchanged.
+    public var otherFields: [String: JSONField] = [:]
+
+    /// The factor on B·A·x.
+    public var scaling: Float { useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
+
+    public init(rank: Int = 8, alpha: Float = 8, dropout: Float = 0, targetModules: TargetModules? = nil) {
+        self.rank = rank
+        self.alpha = alpha
+        self.dropout = dropout
+        self.targetModules = targetModules
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case rank = "r", alpha = "lora_alpha", dropout = "lora_dropout", targetModules = "target_modules"
+        case excludeModules = "exclude_modules", bias, fanInFanOut = "fan_in_fan_out", useRSLoRA = "use_rslora"
+        case initialWeights = "init_lora_weights", taskType = "task_type", peftType = "peft_type"
+        case baseModelNameOrPath = "base_model_name_or_path", inferenceMode = "inference_mode"
+        case modulesToSave = "modules_to_save", rankPattern = "rank_pattern", alphaPattern = "alpha_pattern"
+        case layersToTransform = "layers_to_transform"
+    }
+
+    /// PEFT options that change what the adapter computes; a config that turns one on is refused.
+    static let unsupportedOptions = [
+        "use_dora": "DoRA (use_dora)", "lora_bias": "trainable LoRA biases (lora_bias)",
+        "target_parameters": "adapters on parameters (target_parameters)",
+        "trainable_token_indices": "trainable tokens (trainable_token_indices)",
+        "layer_replication": "layer replication (layer_replication)", "use_qalora": "QA-LoRA (use_qalora)",
+        "alora_invocation_tokens": "activated LoRA (alora_invocation_tokens)", "megatron_config": "Megatron layers (megatron_config)",
+        "arrow_config": "Arrow routing (arrow_config)", "use_bdlora": "block-diagonal LoRA (use_bdlora)",
+        "kasa_config": "KaSA (kasa_config)", "monteclora_config": "MonteCLoRA (monteclora_config)",
+        "velora_config": "VeLoRA (velora_config)",
+    ]
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = LoRAConfiguration()
+        rank = try container.decodeIfPresent(Int.self, forKey: .rank) ?? defaults.rank
+        alpha = try container.decodeIfPresent(Float.self, forKey: .alpha) ?? defaults.alpha
+        dropout = try container.decodeIfPresent(Float.self, forKey: .dropout) ?? defaults.dropout
+        targetModules = try container.decodeIfPresent(TargetModules.self, forKey: .targetModules)
+        excludeModules = try container.decodeIfPresent(TargetModules.self, forKey: .excludeModules)
+        bias = try container.decodeIfPresent(String.self, forKey: .bias) ?? defaults.bias
+        fanInFanOut = try container.decodeIfPresent(Bool.self, forKey: .fanInFanOut) ?? defaults.fanInFanOut
+        useRSLoRA = try container.decodeIfPresent(Bool.self, forKey: .useRSLoRA) ?? defaults.useRSLoRA
+        initialWeights = try container.decodeIfPresent(InitialWeights.self, forKey: .initialWeights) ?? defaults.initialWeights
+        taskType = try container.decodeIfPresent(String.self, forKey: .taskType)
+        peftType = try container.decodeIfPresent(String.self, forKey: .peftType) ?? defaults.peftType
+        baseModelNameOrPath = try container.decodeIfPresent(String.self, forKey: .baseModelNameOrPath)
+        inferenceMode = try container.decodeIfPresent(Bool.self, forKey: .inferenceMode) ?? defaults.inferenceMode
+        modulesToSave = try container.decodeIfPresent([String].self, forKey: .modulesToSave)
+        rankPattern = try container.decodeIfPresent([String: Int].self, forKey: .rankPattern) ?? [:]
+        alphaPattern = try container.decodeIfPresent([String: Float].self, forKey: .alphaPattern) ?? [:]
+        if let single = try? container.decodeIfPresent(Int.self, forKey: .layersToTransform) {
+            layersToTransform = [single]
+        } else {
+            layersToTransform = try container.decodeIfPresent([Int].self, forKey: .layersToTransform)
+        }
+        let all = try decoder.container(keyedBy: AnyCodingKey.self)
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        for key in all.allKeys where !known.contains(key.stringValue) {
+            otherFields[key.stringValue] = try all.decode(JSONField.self, forKey: key)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(rank, forKey: .rank)
+        try container.encode(alpha, forKey: .alpha)
+        try container.encode(dropout, forKey: .dropout)
+        try container.encode(targetModules, forKey: .targetModules)  // null when unset, as PEFT writes it
+        try container.encode(excludeModules, forKey: .excludeModules)
+        try container.encode(bias, forKey: .bias)
+        try container.encode(fanInFanOut, forKey: .fanInFanOut)
+        try container.encode(useRSLoRA, forKey: .useRSLoRA)
+        try container.encode(initialWeights, forKey: .initialWeights)
+        try container.encode(taskType, forKey: .taskType)
+        try container.encode(peftType, forKey: .peftType)
+        try container.encode(baseModelNameOrPath, forKey: .baseModelNameOrPath)
+        try container.encode(inferenceMode, forKey: .inferenceMode)
+        try container.encode(modulesToSave, forKey: .modulesToSave)
+        try container.encode(rankPattern, forKey: .rankPattern)
+        try container.encode(alphaPattern, forKey: .alphaPattern)
+        try container.encode(layersToTransform, forKey: .layersToTransform)
+        var others = encoder.container(keyedBy: AnyCodingKey.self)
+        for (key, value) in otherFields { try others.encode(value, forKey: AnyCodingKey(key)) }
+    }
+
+    /// Checks that Charter can run this adapter exactly as PEFT would.
+    /// - Throws: `LoRAError` saying which field is unsupported and what to change.
+    public func validate() throws {
+        guard peftType == "LORA" else { throw LoRAError("peft_type is \"\(peftType)\"; only \"LORA\" adapters are supported") }
+        if let taskType, taskType != "CAUSAL_LM" {
+            throw LoRAError("task_type is \"\(taskType)\"; only \"CAUSAL_LM\" adapters are supported")
+        }
+        guard rank > 0 else { throw LoRAError("r must be positive, got \(rank)") }
+        guard dropout >= 0 && dropout < 1 else { throw LoRAError("lora_dropout must be in [0, 1), got \(dropout)") }
+        guard bias == "none" else {
+            throw LoRAError("bias \"\(bias)\" is not supported: only \"none\" (base biases stay frozen); retrain with bias=\"none\"")
+        }
+        if let modulesToSave, !modulesToSave.isEmpty {
+            throw LoRAError("modules_to_save \(modulesToSave) is not supported: Charter saves and loads only LoRA matrices")
+        }
+        if !rankPattern.isEmpty { throw LoRAError("rank_pattern \(rankPattern) is not supported: every adapted module must use r = \(rank)") }
+        if !alphaPattern.isEmpty { throw LoRAError("alpha_pattern \(alphaPattern) is not supported: every adapted module must use lora_alpha = \(alpha)") }
+        if let layersToTransform { throw LoRAError("layers_to_transform \(layersToTransform) is not supported: set it to null to adapt every layer") }
+        for (key, feature) in Self.unsupportedOptions.sorted(by: { $0.key < $1.key }) {
+            if let value = otherFields[key], value.isSet { throw LoRAError("\(key) = \(value) turns on \(feature), which Charter does not support") }
+        }
+    }
+}
+
+extension LoRAConfiguration {
+    /// A JSON value kept as written (adapter_config.json keys that Charter does not interpret).
+    public enum JSONField: Codable, Equatable, Sendable, CustomStringConvertible {
+        case null
+        case bool(Bool)
+        case number(Double)
+        case string(String)
+        case array([JSONField])
+        case object([String: JSONField])
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if container.decodeNil() { self = .null }
+            else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+            else if let value = try? container.decode(Double.self) { self = .number(value) }
+            else if let value = try? container.decode(String.self) { self = .string(value) }
+            else if let value = try? container.decode([JSONField].self) { self = .array(value) }
+            else { self = .object(try container.decode([String: JSONField].self)) }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .null: try container.encodeNil()
+            case .bool(let value): try container.encode(value)
+            case .number(let value):
+                if value == value.rounded(), abs(value) < 1e15 { try container.encode(Int(value)) } else { try container.encode(value) }
+            case .string(let value): try container.encode(value)
+            case .array(let value): try container.encode(value)
+            case .object(let value): try container.encode(value)
+            }
+        }
+
+        /// False for the values PEFT uses to mean "off": null, false, 0, "", [] and {}.
+        var isSet: Bool {
+            switch self {
+            case .null: return false
+            case .bool(let value): return value
+            case .number(let value): return value != 0
+            case .string(let value): return !value.isEmpty
+            case .array(let value): return !value.isEmpty
+            case .object(let value): return !value.isEmpty
+            }
+        }
+
+        public var description: String {
+            guard let data = try? JSONEncoder().encode(self) else { return "?" }
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+}
+
+struct AnyCodingKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}

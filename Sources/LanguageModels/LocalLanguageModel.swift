@@ -1,0 +1,142 @@
+import Foundation
+import Tensors
+import Tokenizers
+
+/// A model running in this process: a `CausalLanguageModel` with its tokenizer, behind the `LanguageModel`
+/// interface. Requests are served one at a time (the engine uses both cores for each).
+public actor LocalLanguageModel: LanguageModel {
+    public nonisolated let name: String
+    nonisolated(unsafe) let model: any CausalLanguageModel
+    let tokenizer: Tokenizer
+    /// Renders a conversation into a prompt that ends where the assistant's reply begins.
+    let formatChat: (@Sendable ([ChatMessage]) throws -> String)?
+    /// Tokens that end generation (generation_config.json's eos ids and the tokenizer's eos token).
+    public nonisolated let endOfSequenceTokens: [Int32]
+
+    /// Why there is no chat formatter (e.g. an unrecognised template), reported when chat is requested.
+    let chatTemplateProblem: String?
+
+    public init(name: String, model: any CausalLanguageModel, tokenizer: Tokenizer, endOfSequenceTokens: [Int32],
+                formatChat: (@Sendable ([ChatMessage]) throws -> String)?, chatTemplateProblem: String? = nil) {
+        self.name = name
+        self.chatTemplateProblem = chatTemplateProblem
+        self.model = model
+        self.tokenizer = tokenizer
+        self.endOfSequenceTokens = endOfSequenceTokens
+        self.formatChat = formatChat
+    }
+
+    public func complete(_ request: CompletionRequest) async throws -> Completion {
+        try generate(prompt: request.prompt, addSpecialTokens: true, options: request.options)
+    }
+
+    public func chat(_ request: ChatRequest) async throws -> Completion {
+        guard let formatChat else {
+            throw LanguageModelError.noChatTemplate(model: name, reason: chatTemplateProblem)
+        }
+        // The template writes any BOS itself, so the tokenizer must not add another.
+        return try generate(prompt: try formatChat(request.messages), addSpecialTokens: false, options: request.options)
+    }
+
+    public func score(prompt: String, completion: String) async throws -> Score {
+        // TRL's convention: the prompt with the tokenizer's special tokens, the completion without.
+        let promptIds = tokenizer.encode(prompt).map(Int32.init)
+        let completionIds = tokenizer.encode(completion, addSpecialTokens: false).map(Int32.init)
+        guard !completionIds.isEmpty else { return Score(tokens: []) }
+        guard !promptIds.isEmpty else { throw LanguageModelError.emptyPrompt(model: name) }
+        let logProbabilities = model.tokenLogProbabilities([promptIds + completionIds])[0].suffix(completionIds.count)
+        return Score(tokens: zip(completionIds, logProbabilities).map {
+            TokenLogProbability(token: tokenizer.decode([Int($0.0)]), logProbability: $0.1)
+        })
+    }
+
+    /// Generates for several prompts at once (one batched forward pass per token), e.g. for RL rollouts.
+    public func completeBatch(_ requests: [CompletionRequest]) throws -> [Completion] {
+        try requests.map { try generate(prompt: $0.prompt, addSpecialTokens: true, options: $0.options) }
+    }
+
+    private func generate(prompt: String, addSpecialTokens: Bool, options: SamplingOptions) throws -> Completion {
+        let ids = tokenizer.encode(prompt, addSpecialTokens: addSpecialTokens).map(Int32.init)
+        guard !ids.isEmpty else { throw LanguageModelError.emptyPrompt(model: name) }
+        if let limit = model.maximumSequenceLength, ids.count >= limit {
+            throw LanguageModelError.promptTooLong(model: name, tokens: ids.count, limit: limit)
+        }
+        let configuration = GenerationConfiguration(
+            maximumNewTokens: options.maximumTokens,
+            sampling: SamplingParameters(temperature: options.temperature, topK: options.topK, topP: options.topP, minP: options.minP),
+            endOfSequenceTokens: endOfSequenceTokens, stopStrings: options.stop, seed: options.seed ?? 0,
+            topLogProbabilities: options.topLogProbabilities ?? 0)
+        let tokenizer = self.tokenizer
+        let result = Generator(model: model, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) })
+            .generate(prompts: [ids], configuration: configuration)[0]
+        var tokens: [TokenLogProbability]?
+        if options.topLogProbabilities != nil {
+            tokens = result.tokens.indices.map { index in
+                TokenLogProbability(
+                    token: tokenizer.decode([Int(result.tokens[index])]), logProbability: result.logProbabilities[index],
+                    top: (index < result.alternatives.count ? result.alternatives[index] : []).map {
+                        .init(token: tokenizer.decode([Int($0.token)]), logProbability: $0.logProbability)
+                    })
+            }
+        }
+        return Completion(text: result.text ?? "", finishReason: result.finishReason, tokens: tokens,
+                          promptTokenCount: ids.count, completionTokenCount: result.tokens.count)
+    }
+}
+
+/// Errors of a language model that a caller can act on.
+public enum LanguageModelError: Error, CustomStringConvertible, LocalizedError {
+    case noChatTemplate(model: String, reason: String?)
+    case emptyPrompt(model: String)
+    case promptTooLong(model: String, tokens: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .noChatTemplate(let model, let reason):
+            return "\(model) has no usable chat template" + (reason.map { ": \($0)" } ?? "") + "; choose one with --chat-template NAME"
+        case .emptyPrompt(let model):
+            return "\(model): the prompt encodes to no tokens"
+        case .promptTooLong(let model, let tokens, let limit):
+            return "\(model): the prompt has \(tokens) tokens, the model's context is \(limit)"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+extension LocalLanguageModel {
+    /// Loads a Hugging Face folder: weights, tokenizer, generation_config.json's eos ids and the chat template
+    /// (recognised from tokenizer_config.json, or the built-in family `chatTemplate` names).
+    /// - Parameter lora: an optional PEFT adapter folder applied on top of the weights.
+    public static func load(directory: URL, chatTemplate: String? = nil, lora: URL? = nil) throws -> LocalLanguageModel {
+        let model = try PretrainedModel.load(directory: directory)
+        if let lora { _ = try LoRA.load(from: lora, into: model) }
+        let tokenizer = try Tokenizer(directory: directory)
+        var template: ChatTemplate?
+        var templateProblem: String?
+        if let chatTemplate {
+            template = try ChatTemplate(named: chatTemplate, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
+        } else {
+            // A folder without a usable chat template can still serve completions; chat then reports why.
+            do { template = try ChatTemplate(directory: directory) } catch { templateProblem = "\(error)" }
+        }
+        var endOfSequence: [Int32] = tokenizer.eosTokenId.map { [Int32($0)] } ?? []
+        endOfSequence += GenerationDefaults.endOfSequenceTokens(directory: directory)
+        return LocalLanguageModel(name: directory.lastPathComponent, model: model, tokenizer: tokenizer,
+                                  endOfSequenceTokens: Array(Set(endOfSequence)).sorted(),
+                                  formatChat: template.map { template in { @Sendable messages in try template.render(messages, addGenerationPrompt: true).text } },
+                                  chatTemplateProblem: templateProblem)
+    }
+}
+
+/// Defaults a model folder declares in generation_config.json.
+public enum GenerationDefaults {
+    /// `eos_token_id` (a number or a list) from generation_config.json, or none.
+    public static func endOfSequenceTokens(directory: URL) -> [Int32] {
+        let url = directory.appendingPathComponent("generation_config.json")
+        guard let data = try? Data(contentsOf: url), let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return [] }
+        if let single = object["eos_token_id"] as? Int { return [Int32(single)] }
+        if let many = object["eos_token_id"] as? [Int] { return many.map(Int32.init) }
+        return []
+    }
+}

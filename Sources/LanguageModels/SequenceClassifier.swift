@@ -1,0 +1,85 @@
+import Foundation
+import NeuralNetworks
+import Tensors
+import Tokenizers
+
+/// A causal language model's body with a scalar head — a reward model, as transformers'
+/// `LlamaForSequenceClassification` / `GPT2ForSequenceClassification` with `num_labels = 1`.
+///
+/// The score of a sequence is `score · h`, where h is the final (normed) hidden state of its last token that is
+/// not the padding token — transformers' rule (the rightmost token ≠ `pad_token_id`, position 0 when there is none,
+/// the last position when no pad token is set). When pad = eos, a trailing eos is therefore skipped, exactly as
+/// transformers scores it.
+///
+/// ```swift
+/// let rewardModel = try SequenceClassifier.load(directory: folder)   // a seq-cls folder, or a causal LM (new head)
+/// let rewards = try rewardModel.scores(["Human: hi\n\nAssistant: hello"])
+/// ```
+public final class SequenceClassifier: Module {
+    public let body: any CausalLanguageModel
+    /// transformers' `score`: Linear(hidden, 1, bias = false).
+    public let score: Linear
+    /// The token whose rightmost absence marks each sequence's last real token (transformers' `pad_token_id`).
+    public var padTokenId: Int32?
+    /// The tokenizer of the folder it was loaded from, used by `scores(_:)`.
+    public var tokenizer: Tokenizer?
+
+    /// Wraps `body` with a new head drawn as transformers initialises it: N(0, `standardDeviation`).
+    public init(body: any CausalLanguageModel, padTokenId: Int32?, standardDeviation: Float = 0.02, generator: inout SeededGenerator) {
+        self.body = body
+        self.padTokenId = padTokenId
+        let weight = Tensor.randomNormal([1, Self.hiddenSize(of: body)], standardDeviation: standardDeviation, generator: &generator)
+        weight.requiresGrad = true
+        score = Linear(weight: weight)
+    }
+
+    static func hiddenSize(of body: any CausalLanguageModel) -> Int {
+        switch body {
+        case let llama as LlamaModel: return llama.configuration.hiddenSize
+        case let gpt as GPTModel: return gpt.configuration.width
+        default: preconditionFailure("\(type(of: body)) has no known hidden size")
+        }
+    }
+
+    /// The position scored in each row of right- or left-padded ids (B·T): the rightmost token ≠ pad.
+    public func scoredPositions(ids: [Int32], batch: Int, time: Int) -> [Int] {
+        (0..<batch).map { b in
+            guard let padTokenId else { return time - 1 }
+            return (0..<time).last { ids[b * time + $0] != padTokenId } ?? 0
+        }
+    }
+
+    /// Scalar rewards (B), on the tape when the body or head is trained.
+    /// - Parameters:
+    ///   - ids: B·T token ids, row-major, padded with `padTokenId` (on the right, so causal attention never lets a
+    ///     real token see padding).
+    public func rewards(ids: [Int32], batch: Int, time: Int) -> Tensor {
+        let output = body.forward(ModelInput(ids: ids, batch: batch, time: time, outputHiddenStates: true), cache: nil)
+        let hidden = output.hiddenStates[output.hiddenStates.count - 1]  // (B, T, C), after the final norm
+        let channels = hidden.shape[2]
+        let rows = scoredPositions(ids: ids, batch: batch, time: time).enumerated().map { Int32($0.offset * time + $0.element) }
+        let pooled = hidden.reshaped([batch * time, channels]).gathered(rows: rows)  // (B, C)
+        return score(pooled).reshaped([batch])  // (B)
+    }
+
+    /// Rewards of whole texts, tokenized with the folder's tokenizer (special tokens added as transformers'
+    /// tokenizer does), scored in batches of `batchSize` without gradients.
+    /// - Throws: `CheckpointError` when there is no tokenizer.
+    public func scores(_ texts: [String], batchSize: Int = 8) throws -> [Float] {
+        guard let tokenizer else { throw CheckpointError("this reward model has no tokenizer; set `tokenizer` or load it from a folder with tokenizer.json") }
+        return scores(texts.map { tokenizer.encode($0).map(Int32.init) }, batchSize: batchSize)
+    }
+
+    /// Rewards of token sequences, right-padded in batches of `batchSize`, without gradients.
+    public func scores(_ sequences: [[Int32]], batchSize: Int = 8) -> [Float] {
+        let padding = padTokenId ?? 0
+        var result: [Float] = []
+        for start in stride(from: 0, to: sequences.count, by: batchSize) {
+            let group = sequences[start..<min(start + batchSize, sequences.count)]
+            let time = max(1, group.map(\.count).max() ?? 1)
+            let ids = group.flatMap { $0 + [Int32](repeating: padding, count: time - $0.count) }
+            result += withoutGradients { rewards(ids: ids, batch: group.count, time: time).scalars }
+        }
+        return result
+    }
+}

@@ -1,0 +1,72 @@
+import Datasets
+import Foundation
+import XCTest
+@testable import Alignment
+import LanguageModels
+import Tensors
+
+final class SFTTrainerTests: XCTestCase {
+    func testLossFallsAndEveryParameterChanges() throws {
+        let folder = try TrainingFixtures.modelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let policy = try TrainableModel(directory: folder)
+        let before = policy.model.parameters().map(\.scalars)
+        var configuration = SFTConfiguration()
+        configuration.training = TrainingFixtures.arguments(folder, steps: 30)
+        let trainer = try SFTTrainer(configuration: configuration, policy: policy, encoder: TrainingFixtures.encoder(folder),
+                                     train: TrainingFixtures.promptCompletions(count: 32))
+        let summary = try TrainingLoop(arguments: configuration.training).run(trainer)
+        let losses = summary.history.compactMap { $0["loss"] }
+        XCTAssertEqual(losses.count, 30)
+        XCTAssertTrue(losses.allSatisfy(\.isFinite))
+        XCTAssertLessThan(losses.suffix(5).reduce(0, +) / 5, losses.prefix(5).reduce(0, +) / 5 * 0.7, "loss should fall: \(losses)")
+        for (name, (old, new)) in zip(policy.model.namedParameters().map(\.name), zip(before, policy.model.parameters().map(\.scalars))) {
+            XCTAssertNotEqual(old, new, "\(name) did not change")
+        }
+        for key in ["loss", "entropy", "mean_token_accuracy", "num_tokens", "grad_norm", "learning_rate", "epoch"] {
+            XCTAssertNotNil(summary.history.last?[key], "metric \(key) missing")
+        }
+        // The output folder is a complete model folder that loads and tokenizes.
+        let output = URL(fileURLWithPath: configuration.training.outputDirectory)
+        XCTAssertNoThrow(try PretrainedModel.load(directory: output))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("tokenizer.json").path))
+        let lines = try String(contentsOf: output.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 30)
+    }
+
+    func testCompletionOnlyMaskCoversTheCompletionAndEOS() throws {
+        let folder = try TrainingFixtures.modelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let encoder = try TrainingFixtures.encoder(folder)
+        let example = Example(.promptCompletion(prompt: .standard("say red blue:"), completion: .standard(" blue blue")))
+        let sequence = try SFTTrainer.tokenize(example, encoder: encoder, configuration: SFTConfiguration())
+        let promptCount = encoder.encode("say red blue:").count
+        XCTAssertEqual(sequence.lossMask, Array(repeating: false, count: promptCount) + Array(repeating: true, count: sequence.ids.count - promptCount))
+        XCTAssertEqual(sequence.ids.last, encoder.endOfSequence)
+    }
+
+    /// 10 steps straight equal 5 steps, a checkpoint, a resume in a new process-like setting, and 5 more — bit for bit.
+    func testResumeIsBitIdentical() throws {
+        let folder = try TrainingFixtures.modelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = TrainingFixtures.promptCompletions(count: 12)
+        func train(steps: Int, output: String, resume: Bool, saveSteps: Int) throws -> [[Float]] {
+            let policy = try TrainableModel(directory: folder)
+            var configuration = SFTConfiguration()
+            configuration.training = TrainingFixtures.arguments(folder, steps: steps)
+            configuration.training.outputDirectory = folder.appendingPathComponent(output).path
+            configuration.training.saveSteps = saveSteps
+            configuration.training.learningRateSchedule = "cosine"
+            configuration.training.maximumSteps = 10
+            let trainer = try SFTTrainer(configuration: configuration, policy: policy, encoder: TrainingFixtures.encoder(folder), train: data)
+            // A run that stops early is like a process killed right after its checkpoint.
+            _ = try TrainingLoop(arguments: configuration.training).run(trainer, resume: resume, stopAfter: steps)
+            return policy.model.parameters().map(\.scalars)
+        }
+        let straight = try train(steps: 10, output: "straight", resume: false, saveSteps: 0)
+        _ = try train(steps: 5, output: "resumed", resume: false, saveSteps: 5)
+        let resumed = try train(steps: 10, output: "resumed", resume: true, saveSteps: 5)
+        XCTAssertEqual(straight, resumed)
+    }
+}
+

@@ -1,5 +1,0 @@
-import XCTest
-
-final class DatasetsSmokeTests: XCTestCase {
-    func testModuleBuilds() throws { XCTAssertTrue(true) }
-}

@@ -1,0 +1,498 @@
+import Foundation
+import XCTest
+@testable import LanguageModels
+import Tokenizers
+
+/// Chat formats against transformers' `apply_chat_template` (text, ids, `return_assistant_tokens_mask`) and TRL's
+/// prompt-completion tokenization, on the families' own templates (Fixtures/chat/make_chat_fixtures.py).
+final class ChatTemplateTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/chat")
+
+    struct Case: Decodable {
+        let error: String?
+        let text: String?
+        let ids: [Int]?
+        let assistant_mask: String?
+        let assistant_ranges: [[Int]]?
+        let pieces_match: Bool?
+    }
+    struct PromptCompletionCase: Decodable { let error: String?; let ids: [Int]?; let completion_mask: String? }
+    struct Family: Decodable {
+        let family: String
+        let tokenizer: String
+        let date_string: String?
+        let enable_thinking: Bool?
+        let cases: [String: [Case]]
+        let prompt_completion: [String: PromptCompletionCase]
+    }
+    struct PromptCompletion: Decodable { let prompt: [ChatMessage]; let completion: [ChatMessage] }
+    struct Recognition: Decodable { let folder: String; let format: String?; let renderings: [String]? }
+    struct Expected: Decodable {
+        let conversations: [String: [ChatMessage]]
+        let prompt_completions: [String: PromptCompletion]
+        let families: [Family]
+        let recognition: [Recognition]
+    }
+
+    static let expected: Expected? = try? JSONDecoder().decode(
+        Expected.self, from: Data(contentsOf: fixtures.appendingPathComponent("expected.json")))
+
+    func loadExpected() throws -> Expected {
+        try XCTUnwrap(Self.expected, "Fixtures/chat/expected.json is missing or unreadable; run make_chat_fixtures.py")
+    }
+
+    func template(_ family: String) throws -> ChatTemplate {
+        try ChatTemplate(directory: Self.fixtures.appendingPathComponent("templates/\(family)"))
+    }
+
+    func tokenizer(_ name: String) throws -> Tokenizer {
+        try Tokenizer(url: Self.fixtures.appendingPathComponent("tokenizers/\(name)/tokenizer.json"))
+    }
+
+    func mask(_ bits: String) -> [Bool] { bits.map { $0 == "1" } }
+
+    /// The fixture's cases for addGenerationPrompt false and true; one case stands for both.
+    func withAndWithoutGenerationPrompt(_ cases: [Case]) -> [(Bool, Case)] {
+        Array(zip([false, true], cases.count == 1 ? [cases[0], cases[0]] : cases))
+    }
+
+    // MARK: - Parity with transformers
+
+    /// Every family recognised from its own template renders every conversation exactly like transformers, with the
+    /// `{% generation %}` spans as assistant ranges, and throws where the template raises.
+    func testRenderingMatchesTransformers() throws {
+        let expected = try loadExpected()
+        var rendered = 0, rejected = 0
+        for family in expected.families {
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
+            XCTAssertEqual(chat.name, family.family, "recognised format of templates/\(family.family)")
+            for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
+                let messages = try XCTUnwrap(expected.conversations[name])
+                for (generationPrompt, reference) in withAndWithoutGenerationPrompt(cases) {
+                    let label = "\(family.family) \(name) addGenerationPrompt=\(generationPrompt)"
+                    if let error = reference.error {
+                        XCTAssertThrowsError(try chat.render(messages, addGenerationPrompt: generationPrompt),
+                                             "\(label): transformers raised \"\(error)\"") { thrown in
+                            guard case ChatTemplateError.invalidConversation = thrown else {
+                                return XCTFail("\(label): expected invalidConversation, got \(thrown)")
+                            }
+                        }
+                        rejected += 1
+                        continue
+                    }
+                    let result = try chat.render(messages, addGenerationPrompt: generationPrompt)
+                    XCTAssertEqual(result.text, reference.text, label)
+                    XCTAssertEqual(result.assistantRanges.map { [$0.lowerBound, $0.upperBound] },
+                                   reference.assistant_ranges, "\(label): assistant ranges")
+                    XCTAssertEqual(result.assistantMessageIndices,
+                                   messages.indices.filter { messages[$0].role == "assistant" }, label)
+                    rendered += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(rendered, 250)
+        XCTAssertGreaterThan(rejected, 50)
+    }
+
+    /// Ids equal `apply_chat_template(tokenize=True)` and the mask equals `return_assistant_tokens_mask`, for every
+    /// family on its tokenizer and on extra pairings (HH and ChatML on other byte-level vocabularies).
+    func testIdsAndAssistantMasksMatchTransformers() throws {
+        let expected = try loadExpected()
+        var checked = 0
+        for family in expected.families {
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
+            let tokenizer = try tokenizer(family.tokenizer)
+            for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
+                let messages = try XCTUnwrap(expected.conversations[name])
+                for (generationPrompt, reference) in withAndWithoutGenerationPrompt(cases)
+                    where reference.error == nil {
+                    let label = "\(family.family)/\(family.tokenizer) \(name) addGenerationPrompt=\(generationPrompt)"
+                    let (ids, assistantMask) = try chat.encode(messages, tokenizer: tokenizer,
+                                                               addGenerationPrompt: generationPrompt)
+                    XCTAssertEqual(ids.map(Int.init), reference.ids, "\(label): ids")
+                    XCTAssertEqual(assistantMask, mask(try XCTUnwrap(reference.assistant_mask)), "\(label): mask")
+                    checked += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 300)
+    }
+
+    /// Tokenizing the pieces between assistant boundaries gives the whole text's ids exactly when it does with HF
+    /// `tokenizers` (the fast path), and on byte-level vocabularies that is every case but content starting with
+    /// a newline right after `assistant\n` (where `\n\n` is one pre-token).
+    func testPiecewiseTokenizationAgreesWithWholeText() throws {
+        let expected = try loadExpected()
+        var fast = 0, fallback = 0
+        for family in expected.families {
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
+            let tokenizer = try tokenizer(family.tokenizer)
+            for (name, cases) in family.cases.sorted(by: { $0.key < $1.key }) {
+                let messages = try XCTUnwrap(expected.conversations[name])
+                for (generationPrompt, reference) in withAndWithoutGenerationPrompt(cases)
+                    where reference.error == nil {
+                    let label = "\(family.family)/\(family.tokenizer) \(name) addGenerationPrompt=\(generationPrompt)"
+                    let rendered = try chat.render(messages, addGenerationPrompt: generationPrompt)
+                    let tokenized = chat.tokenize(rendered, tokenizer: tokenizer)
+                    XCTAssertEqual(tokenized.piecesMatchWholeText, reference.pieces_match, label)
+                    XCTAssertEqual(tokenized.ids, tokenizer.encode(rendered.text, addSpecialTokens: false), label)
+                    if tokenized.piecesMatchWholeText { fast += 1 } else { fallback += 1 }
+                    let byteLevel = ["qwen2", "llama3", "gpt2"].contains(family.tokenizer)
+                    if byteLevel && name != "whitespace" {
+                        XCTAssertTrue(tokenized.piecesMatchWholeText, "\(label): byte-level boundaries must be clean")
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(fast, 150)
+        XCTAssertGreaterThan(fallback, 20, "the SentencePiece families exercise the fallback")
+    }
+
+    /// On byte-level vocabularies, the masked tokens decode to exactly the assistant ranges' text.
+    func testMaskedTokensDecodeToAssistantText() throws {
+        let expected = try loadExpected()
+        for family in expected.families where ["qwen2", "llama3", "gpt2"].contains(family.tokenizer) {
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
+            let tokenizer = try tokenizer(family.tokenizer)
+            for (name, messages) in expected.conversations.sorted(by: { $0.key < $1.key }) where name != "whitespace" {
+                guard let rendered = try? chat.render(messages, addGenerationPrompt: false) else { continue }
+                let (ids, assistantMask) = try chat.encode(messages, tokenizer: tokenizer, addGenerationPrompt: false)
+                let masked = zip(ids, assistantMask).filter { $0.1 }.map { Int($0.0) }
+                XCTAssertEqual(tokenizer.decode(masked), rendered.assistantTexts.joined(),
+                               "\(family.family)/\(family.tokenizer) \(name)")
+                XCTAssertFalse(rendered.assistantTexts.isEmpty && name == "multi_turn")
+            }
+        }
+    }
+
+    /// `encodePromptCompletion` equals TRL SFTTrainer's conversational prompt-completion ids and completion mask.
+    func testPromptCompletionMatchesTRL() throws {
+        let expected = try loadExpected()
+        var checked = 0
+        for family in expected.families {
+            var chat = try template(family.family)
+            chat.dateString = family.date_string
+            chat.enableThinking = family.enable_thinking ?? true
+            let tokenizer = try tokenizer(family.tokenizer)
+            for (name, reference) in family.prompt_completion.sorted(by: { $0.key < $1.key }) {
+                let example = try XCTUnwrap(expected.prompt_completions[name])
+                let label = "\(family.family)/\(family.tokenizer) \(name)"
+                if reference.error != nil {
+                    XCTAssertThrowsError(try chat.encodePromptCompletion(
+                        prompt: example.prompt, completion: example.completion, tokenizer: tokenizer), label)
+                    continue
+                }
+                let (ids, completionMask) = try chat.encodePromptCompletion(
+                    prompt: example.prompt, completion: example.completion, tokenizer: tokenizer)
+                XCTAssertEqual(ids.map(Int.init), reference.ids, "\(label): ids")
+                XCTAssertEqual(completionMask, mask(try XCTUnwrap(reference.completion_mask)), "\(label): mask")
+                XCTAssertTrue(completionMask.contains(true), label)
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 40)
+    }
+
+    // MARK: - Recognition
+
+    /// Real-looking tokenizer configs: re-indented templates, the list-of-named-templates form, `chat_template.jinja`,
+    /// and families Charter must refuse (Llama 3.1's dated header, Qwen3-style thinking, Zephyr, no template).
+    func testRecognitionFromTokenizerConfigurations() throws {
+        let expected = try loadExpected()
+        let sample = [ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "Hi"),
+                      ChatMessage(role: "assistant", content: "Hello."), ChatMessage(role: "user", content: "Bye")]
+        for case_ in expected.recognition {
+            let folder = Self.fixtures.appendingPathComponent("templates/\(case_.folder)")
+            switch case_.format {
+            case nil:
+                XCTAssertThrowsError(try ChatTemplate(directory: folder), case_.folder) { error in
+                    let message = String(describing: error)
+                    guard case ChatTemplateError.unrecognizedTemplate(let source, let beginning, _) = error else {
+                        return XCTFail("\(case_.folder): expected unrecognizedTemplate, got \(message)")
+                    }
+                    XCTAssertTrue(source.hasSuffix("tokenizer_config.json"), message)
+                    let file = folder.appendingPathComponent("tokenizer_config.json")
+                    let config = try? JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
+                    let template = config?["chat_template"] as? String ?? ""
+                    XCTAssertEqual(beginning, String(template.prefix(80)).replacingOccurrences(of: "\n", with: "\\n")
+                                   + "…", "the template's first 80 characters, newlines escaped")
+                    XCTAssertTrue(message.contains("not recognised"), message)
+                    XCTAssertTrue(message.contains("--chat-template NAME"), message)
+                    XCTAssertTrue(message.contains("chatml, qwen2"), message)
+                }
+            case "missing":
+                XCTAssertThrowsError(try ChatTemplate(directory: folder), case_.folder) { error in
+                    guard case ChatTemplateError.missingTemplate = error else {
+                        return XCTFail("\(case_.folder): expected missingTemplate, got \(error)")
+                    }
+                    XCTAssertTrue(String(describing: error).contains("--chat-template NAME"))
+                }
+            case let format?:
+                let chat = try ChatTemplate(directory: folder)
+                XCTAssertEqual(chat.name, format, case_.folder)
+                if let renderings = case_.renderings {
+                    XCTAssertEqual(try chat.render(sample, addGenerationPrompt: true).text, renderings[0], case_.folder)
+                    XCTAssertEqual(try chat.render(Array(sample.dropFirst()), addGenerationPrompt: true).text,
+                                   renderings[1], case_.folder)
+                }
+            }
+        }
+    }
+
+    /// A template variant that differs only inside a string literal is a different format: Mistral's three
+    /// variants differ by the spaces around `[INST]`, so fingerprints must keep literal whitespace.
+    func testFingerprintKeepsLiteralWhitespaceAndIgnoresLayout() throws {
+        XCTAssertEqual(ChatTemplate.fingerprint("{%- if x -%}\n  {{ 'a b' + \"c\" }}\n{% endif %}"),
+                       "{%ifx%}{{'a bc'}}{%endif%}")
+        XCTAssertEqual(ChatTemplate.fingerprint("{{ x + 'a' + 'b' | trim + \"c\" + y }}"), "{{x+'a'+'b'|trim+'c'+y}}")
+        XCTAssertEqual(ChatTemplate.fingerprint("{# a comment #}{{ message.content | trim }}"),
+                       "{{message['content']|trim}}")
+        // A real newline inside a literal and the escape `\n` are the same text; `.strip()` is `trim`.
+        XCTAssertEqual(ChatTemplate.fingerprint("{{ 'a\n' + x.strip() }}"),
+                       ChatTemplate.fingerprint("{{'a\\n'+x|trim}}"))
+        // CodeLlama's copy of the Llama 2 template spells strip() as `| trim`.
+        let llama2Folder = Self.fixtures.appendingPathComponent("templates/llama2")
+        let llama2 = try Data(contentsOf: llama2Folder.appendingPathComponent("tokenizer_config.json"))
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: llama2) as? [String: Any])
+        let codeLlama = try XCTUnwrap(config["chat_template"] as? String)
+            .replacingOccurrences(of: ".strip()", with: " | trim")
+        XCTAssertEqual(try ChatTemplate(recognizing: codeLlama).name, "llama2")
+        // Look-alikes that render differently are refused rather than guessed.
+        let chatML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+            + "'<|im_end|>' + '\\n'}}{% endfor %}"
+            + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+        XCTAssertEqual(try ChatTemplate(recognizing: chatML).name, "chatml")
+        let joined = chatML.replacingOccurrences(of: "'<|im_end|>' + '\\n'", with: "'<|im_end|>\\n'")
+        XCTAssertNotEqual(joined, chatML)
+        XCTAssertEqual(try ChatTemplate(recognizing: joined).name, "chatml", "one literal or two is the same text")
+        // A ChatML fine-tune with its own default system prompt (SmolLM2's layout) keeps that prompt.
+        let defaultSystem = "{% if loop.first and messages[0]['role'] != 'system' %}"
+            + "{{ '<|im_start|>system\\nYou are SmolLM.<|im_end|>\\n' }}{% endif %}"
+        let smol = chatML.replacingOccurrences(of: "{% for message in messages %}",
+                                               with: "{% for message in messages %}" + defaultSystem)
+        let user = [ChatMessage(role: "user", content: "Hi")]
+        XCTAssertEqual(try ChatTemplate(recognizing: smol).render(user, addGenerationPrompt: true).text,
+                       "<|im_start|>system\nYou are SmolLM.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                        + "<|im_start|>assistant\n")
+        let withEos = chatML.replacingOccurrences(of: "{% endif %}", with: "{% else %}{{ eos_token }}{% endif %}")
+        XCTAssertThrowsError(try ChatTemplate(recognizing: withEos, source: "x")) { error in
+            XCTAssertTrue(String(describing: error).contains("The chat template in x is not recognised"), "\(error)")
+        }
+        let trimmed = chatML.replacingOccurrences(of: "message['content'] +", with: "message['content'] | trim +")
+        XCTAssertThrowsError(try ChatTemplate(recognizing: trimmed))
+        XCTAssertEqual(try template("mistral").name, "mistral")
+        XCTAssertEqual(try template("mistral-v1").name, "mistral-v1")
+        XCTAssertEqual(try template("mistral-nemo").name, "mistral-nemo")
+        XCTAssertEqual(try template("mistral-legacy").name, "mistral-legacy")
+        // The untrimmed v0.3 copy is recognised as Mistral v0.3 but keeps assistant padding, like its template.
+        let untrimmed = try template("mistral-untrimmed")
+        let messages = [ChatMessage(role: "user", content: "U"), ChatMessage(role: "assistant", content: "  A  ")]
+        XCTAssertEqual(try untrimmed.render(messages, addGenerationPrompt: false).text, "<s>[INST] U[/INST]   A  </s>")
+        XCTAssertEqual(try template("mistral").render(messages, addGenerationPrompt: false).text,
+                       "<s>[INST] U[/INST] A</s>")
+    }
+
+    /// Names give the same formats recognition finds; bos/eos come from the configuration.
+    func testNamedFormatsEqualRecognisedOnes() throws {
+        for name in ChatTemplate.builtInNames {
+            let named = try ChatTemplate(named: name), recognised = try template(name)
+            XCTAssertEqual(named.format, recognised.format, name)
+            XCTAssertEqual(named.bosToken, recognised.bosToken, name)
+        }
+        XCTAssertEqual(try ChatTemplate(named: "Mistral_Nemo").name, "mistral-nemo")
+        XCTAssertEqual(try ChatTemplate(named: "Llama-3").name, "llama3")
+        XCTAssertEqual(try ChatTemplate(named: "qwen2_5").name, "qwen2.5")
+        XCTAssertEqual(try ChatTemplate(named: "gemma3").name, "gemma")
+        for (alias, name) in ChatTemplate.aliases { XCTAssertEqual(try ChatTemplate(named: alias).name, name, alias) }
+        XCTAssertThrowsError(try ChatTemplate(named: "vicuna")) { error in
+            XCTAssertEqual(error as? ChatTemplateError, .unknownName("vicuna", known: ChatTemplate.builtInNames))
+            XCTAssertTrue(String(describing: error).contains("llama3"))
+        }
+        let llama3 = "{{ bos_token }}{% for message in messages %}{% set content = '<|start_header_id|>' + "
+            + "message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{{ content }}"
+            + "{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}"
+            + "{% endif %}"
+        let data = try JSONSerialization.data(withJSONObject: ["bos_token": ["content": "<|x|>"],
+                                                               "chat_template": llama3])
+        let custom = try ChatTemplate(tokenizerConfiguration: data)
+        XCTAssertEqual(custom.name, "llama3")
+        XCTAssertEqual(custom.bosToken, "<|x|>")
+        XCTAssertThrowsError(try ChatTemplate(tokenizerConfiguration: Data("[1]".utf8), source: "cfg.json")) { error in
+            XCTAssertTrue(String(describing: error).contains("cfg.json"))
+        }
+        XCTAssertThrowsError(try ChatTemplate(tokenizerConfiguration: Data("{\"chat_template\": ".utf8))) { error in
+            guard case ChatTemplateError.unreadableConfiguration(let path, _) = error else {
+                return XCTFail("expected unreadableConfiguration, got \(error)")
+            }
+            XCTAssertEqual(path, "tokenizer_config.json")
+        }
+        let nowhere = Self.fixtures.appendingPathComponent("templates/does-not-exist")
+        XCTAssertThrowsError(try ChatTemplate(directory: nowhere)) { error in
+            XCTAssertTrue(String(describing: error).contains("neither tokenizer_config.json nor chat_template.jinja"),
+                          "\(error)")
+        }
+    }
+
+    // MARK: - Invalid conversations
+
+    func testInvalidConversationsNameTheMessage() throws {
+        let user = ChatMessage(role: "user", content: "u"), assistant = ChatMessage(role: "assistant", content: "a")
+        let system = ChatMessage(role: "system", content: "s"), tool = ChatMessage(role: "tool", content: "t")
+        func assertInvalid(_ format: String, _ messages: [ChatMessage], index: Int, role: String,
+                           line: UInt = #line) throws {
+            let chat = try ChatTemplate(named: format)
+            XCTAssertThrowsError(try chat.render(messages, addGenerationPrompt: false), line: line) { error in
+                guard case let ChatTemplateError.invalidConversation(name, messageIndex, messageRole, _) = error else {
+                    return XCTFail("expected invalidConversation, got \(error)", line: line)
+                }
+                XCTAssertEqual([name, messageRole], [format, role], line: line)
+                XCTAssertEqual(messageIndex, index, line: line)
+                let description = String(describing: error)
+                XCTAssertTrue(description.contains("Message \(index) (role '\(role)')"), description, line: line)
+            }
+        }
+        try assertInvalid("llama2", [system, user, user], index: 2, role: "user")
+        try assertInvalid("llama2", [assistant, user], index: 0, role: "assistant")
+        try assertInvalid("llama2", [user, assistant, system], index: 2, role: "system")
+        try assertInvalid("mistral", [user, assistant, assistant], index: 2, role: "assistant")
+        try assertInvalid("mistral-v1", [user, tool], index: 1, role: "tool")
+        try assertInvalid("mistral-legacy", [system, user], index: 0, role: "system")
+        try assertInvalid("gemma", [system, assistant], index: 1, role: "assistant")
+        try assertInvalid("gemma2", [system, user], index: 0, role: "system")
+        try assertInvalid("hh", [system, user], index: 0, role: "system")
+        try assertInvalid("qwen2.5", [user, ChatMessage(role: "function", content: "f")], index: 1, role: "function")
+        XCTAssertThrowsError(try ChatTemplate(named: "chatml").render([], addGenerationPrompt: true)) { error in
+            XCTAssertEqual(error as? ChatTemplateError, .emptyConversation)
+        }
+        // ChatML and Llama 3 accept any role, as their templates do.
+        XCTAssertNoThrow(try ChatTemplate(named: "chatml").render([user, tool], addGenerationPrompt: false))
+        XCTAssertNoThrow(try ChatTemplate(named: "llama3").render([assistant, assistant], addGenerationPrompt: false))
+    }
+
+    // MARK: - Plain-text boundaries
+
+    /// HH has no special tokens at its boundaries, so where the assistant span starts matters: before the space
+    /// after "Assistant:" every byte-level pre-tokenizer splits (" Hello" is one pre-token), after it they do not.
+    func testHumanAssistantSplitsBeforeTheLeadingSpace() throws {
+        let chat = try ChatTemplate(named: "hh")
+        let messages = [ChatMessage(role: "user", content: "Hi there"),
+                        ChatMessage(role: "assistant", content: "Hello friend"),
+                        ChatMessage(role: "user", content: "Bye")]
+        let rendered = try chat.render(messages, addGenerationPrompt: true)
+        XCTAssertEqual(rendered.text, "\n\nHuman: Hi there\n\nAssistant: Hello friend\n\nHuman: Bye\n\nAssistant:")
+        XCTAssertEqual(rendered.assistantTexts, [" Hello friend"])
+        for name in ["gpt2", "llama3", "qwen2"] {
+            let tokenizer = try tokenizer(name)
+            let tokenized = chat.tokenize(rendered, tokenizer: tokenizer)
+            XCTAssertTrue(tokenized.piecesMatchWholeText, name)
+            XCTAssertEqual(tokenizer.decode(zip(tokenized.ids, tokenized.mask).filter { $0.1 }.map { $0.0 }),
+                           " Hello friend", name)
+            // The other split point would change the ids: "Assistant: " | "Hello" tokenizes differently.
+            let whole = tokenizer.encode(rendered.text, addSpecialTokens: false)
+            let afterSpace = tokenizer.encode("\n\nHuman: Hi there\n\nAssistant: ", addSpecialTokens: false)
+                + tokenizer.encode("Hello friend\n\nHuman: Bye\n\nAssistant:", addSpecialTokens: false)
+            XCTAssertNotEqual(afterSpace, whole, "\(name): splitting after the space must be the wrong choice")
+        }
+    }
+
+    /// When a boundary is not clean (content starting with a newline after `assistant\n`), the ids stay the whole
+    /// text's and the straddling token counts as assistant, like transformers' overlap rule.
+    func testStraddlingTokenIsMaskedLikeTransformers() throws {
+        let chat = try ChatTemplate(named: "chatml")
+        let tokenizer = try tokenizer("qwen2")
+        let messages = [ChatMessage(role: "user", content: "Hi"), ChatMessage(role: "assistant", content: "\nYo")]
+        let rendered = try chat.render(messages, addGenerationPrompt: false)
+        let tokenized = chat.tokenize(rendered, tokenizer: tokenizer)
+        XCTAssertFalse(tokenized.piecesMatchWholeText)
+        XCTAssertEqual(tokenized.ids, tokenizer.encode(rendered.text, addSpecialTokens: false))
+        let masked = tokenized.ids.indices.filter { tokenized.mask[$0] }
+        XCTAssertEqual(tokenizer.decode(masked.map { tokenized.ids[$0] }), "\n\nYo<|im_end|>",
+                       "the \\n\\n token straddles the boundary and is masked")
+        XCTAssertEqual(masked, Array(masked.first!...masked.last!), "one contiguous span")
+    }
+
+    /// The fallback (used when pieces do not tokenize like the whole text, as on SentencePiece vocabularies) locates
+    /// boundaries from the nearest special token; on long conversations it must agree with the slow definition:
+    /// tokenize everything before a boundary and count the ids shared with the whole text.
+    func testFallbackAgreesWithPrefixTokenizationOnLongConversations() throws {
+        let words = ["alpha", "beta", "\ngamma", "delta  ", "épsilon", "日本", "👍", "zeta.", "  eta", "</s>"]
+        var messages: [ChatMessage] = [ChatMessage(role: "system", content: "Stay on topic.")]
+        for turn in 0..<30 {
+            let user = (0..<(3 + turn % 5)).map { words[($0 * 7 + turn) % words.count] }.joined(separator: " ")
+            let answer = (0..<(2 + turn % 7)).map { words[($0 * 3 + turn * 5) % words.count] }.joined(separator: " ")
+            messages += [ChatMessage(role: "user", content: user), ChatMessage(role: "assistant", content: answer)]
+        }
+        let pairings = [("llama2", "sentencepiece"), ("mistral", "metaspace"), ("mistral-v1", "metaspace"),
+                        ("mistral-nemo", "metaspace"), ("gemma", "gemma"), ("chatml", "qwen2")]
+        for (format, tokenizerName) in pairings {
+            let chat = try ChatTemplate(named: format)
+            let tokenizer = try tokenizer(tokenizerName)
+            let rendered = try chat.render(messages, addGenerationPrompt: false)
+            let tokenized = chat.tokenize(rendered, tokenizer: tokenizer)
+            let whole = tokenizer.encode(rendered.text, addSpecialTokens: false)
+            XCTAssertEqual(tokenized.ids, whole, format)
+
+            let bytes = Array(rendered.text.utf8)
+            func tokensBefore(_ cut: Int, isEnd: Bool) -> Int {
+                let prefix = tokenizer.encode(String(decoding: bytes[..<cut], as: UTF8.self), addSpecialTokens: false)
+                var common = 0
+                while common < prefix.count, common < whole.count, prefix[common] == whole[common] { common += 1 }
+                return common == prefix.count || !isEnd ? common : common + 1
+            }
+            var reference = Array(repeating: false, count: whole.count)
+            for range in rendered.assistantRanges {
+                let start = tokensBefore(range.lowerBound, isEnd: false)
+                for index in start..<tokensBefore(range.upperBound, isEnd: true) { reference[index] = true }
+            }
+            XCTAssertEqual(tokenized.mask, reference, "\(format)/\(tokenizerName)")
+            XCTAssertEqual(rendered.assistantRanges.count, 30, format)
+            if tokenizerName == "qwen2" {
+                XCTAssertTrue(tokenized.piecesMatchWholeText, "byte-level ChatML takes the fast path")
+            }
+            if format == "llama2" || format == "mistral-nemo" {
+                XCTAssertFalse(tokenized.piecesMatchWholeText, "\(format) exercises the fallback")
+            }
+        }
+    }
+
+    /// Llama 3.1 keeps its template's fixed date; Llama 3.2 writes today's, like transformers' `strftime_now`;
+    /// `dateString` overrides both.
+    func testLlamaSystemHeaderDate() throws {
+        let messages = [ChatMessage(role: "user", content: "Hi")]
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "dd MMM yyyy"
+        let today = formatter.string(from: Date())
+        XCTAssertTrue(try ChatTemplate(named: "llama3.1").render(messages, addGenerationPrompt: true).text
+            .contains("Today Date: 26 Jul 2024\n\n<|eot_id|>"))
+        XCTAssertTrue(try ChatTemplate(named: "llama3.2").render(messages, addGenerationPrompt: true).text
+            .contains("Today Date: \(today)\n\n<|eot_id|>"), today)
+        var dated = try ChatTemplate(named: "llama3.2")
+        dated.dateString = "01 Jan 2030"
+        XCTAssertTrue(try dated.render(messages, addGenerationPrompt: true).text.contains("Today Date: 01 Jan 2030\n"))
+    }
+
+    /// Llama 3.1 quotes tool results with `tojson`, i.e. Python's `json.dumps(ensure_ascii=False)`.
+    func testToolResultsAreQuotedLikePythonJSON() {
+        XCTAssertEqual(ChatTemplate.pythonJSONString("a\"b\\c\n\u{01}\u{1F}\u{7F}\té👍\u{2028}"),
+                       "\"a\\\"b\\\\c\\n\\u0001\\u001f\u{7F}\\té👍\u{2028}\"")
+    }
+
+    /// Jinja's `trim` is Python's `str.strip()`: Unicode whitespace including U+001C…U+001F and U+3000, not U+200B.
+    func testTrimMatchesPythonStrip() {
+        let padded = " \t\n\u{0B}\u{0C}\r\u{1C}\u{85}\u{A0}\u{3000}x y\u{2028}\u{2009} "
+        XCTAssertEqual(ChatTemplate.jinjaTrim(padded), "x y")
+        XCTAssertEqual(ChatTemplate.jinjaTrim("\u{200B}x\u{200B}"), "\u{200B}x\u{200B}")
+        XCTAssertEqual(ChatTemplate.jinjaTrim("   "), "")
+        XCTAssertEqual(ChatTemplate.jinjaTrim("e\u{301} "), "e\u{301}")
+    }
+}

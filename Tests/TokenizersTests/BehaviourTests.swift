@@ -1,0 +1,127 @@
+import Foundation
+import XCTest
+
+@testable import Tokenizers
+
+/// Component variants against HF, added/special tokens, vocabulary API and tokenizer_config.json.
+final class BehaviourTests: XCTestCase {
+    /// Other normalizers, pre-tokenizers (Digits, Punctuation, Whitespace, BertPreTokenizer, Split
+    /// behaviours and `invert`, a regex on the NSRegularExpression fallback), decoders and processors.
+    func testComponentVariantsMatchHF() throws {
+        let texts = try Fixtures.texts()
+        let variants = try Fixtures.node("variants").members()
+        XCTAssertGreaterThanOrEqual(variants.count, 7)
+        for (name, _) in variants {
+            let tokenizer = try Tokenizer(url: Fixtures.directory.appendingPathComponent("variants/\(name).json"))
+            for (text, expected) in zip(texts, try Fixtures.cases(name, group: "variants")) {
+                XCTAssertEqual(tokenizer.encode(text), expected.ids, "\(name): encode(\(text.debugDescription))")
+                XCTAssertEqual(tokenizer.encode(text, addSpecialTokens: false), expected.idsWithoutSpecialTokens,
+                               "\(name): no special, \(text.debugDescription)")
+                assertBytesEqual(tokenizer.decode(expected.ids), expected.decoded, "\(name): decode \(text.debugDescription)")
+                assertBytesEqual(tokenizer.decode(expected.ids, skipSpecialTokens: true), expected.decodedSkippingSpecial,
+                                 "\(name): decode(skipSpecialTokens) \(text.debugDescription)")
+            }
+        }
+    }
+
+    func testAddedTokenFlags() throws {
+        let tokenizer = try Fixtures.tokenizer("gpt2")
+        let imStart = try XCTUnwrap(tokenizer.tokenToId("<|im_start|>"))
+        let mask = try XCTUnwrap(tokenizer.tokenToId("<mask>"))
+        let foo = try XCTUnwrap(tokenizer.tokenToId("[FOO]"))
+        XCTAssertEqual(tokenizer.idToToken(imStart), "<|im_start|>")
+        XCTAssertTrue(tokenizer.addedTokens.contains { $0.content == "<mask>" && $0.leftStrip && $0.isSpecial })
+
+        // Special tokens in text become single ids; skipping them on decode removes them.
+        let ids = tokenizer.encode("<|im_start|>user")
+        XCTAssertEqual(ids.first, imStart)
+        XCTAssertEqual(tokenizer.decode(ids, skipSpecialTokens: true), "user")
+        XCTAssertEqual(tokenizer.decode(ids), "<|im_start|>user")
+        // lstrip: the space before <mask> is absorbed into the token.
+        XCTAssertEqual(tokenizer.encode("a <mask>"), tokenizer.encode("a") + [mask])
+        // single_word: [FOO] inside a word is ordinary text.
+        XCTAssertTrue(tokenizer.encode("x [FOO] y").contains(foo))
+        XCTAssertFalse(tokenizer.encode("x[FOO]y").contains(foo))
+    }
+
+    func testVocabularySizeAndSpecialTokensFromTemplate() throws {
+        let llama = try Fixtures.tokenizer("llama3")
+        XCTAssertEqual(llama.bosToken, "<|begin_of_text|>")
+        XCTAssertEqual(llama.bosTokenId, llama.encode("").first)
+        XCTAssertEqual(llama.encode("", addSpecialTokens: false), [])
+        let sentencePiece = try Fixtures.tokenizer("sentencepiece")
+        XCTAssertEqual(sentencePiece.unknownToken, "<unk>")
+        XCTAssertEqual(sentencePiece.bosToken, "<s>")
+        XCTAssertEqual(sentencePiece.tokenToId("<0x41>"), 3 + 0x41)
+        // HF get_vocab_size(with_added_tokens=True), recorded by the fixture script.
+        let sizes = try Fixtures.node("vocab_sizes").members()
+        for (name, size) in sizes {
+            XCTAssertEqual(try Fixtures.tokenizer(name).vocabularySize, try size.nonNegativeInt(), name)
+        }
+    }
+
+    func testDirectoryReadsTokenizerConfig() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-tokenizer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.copyItem(at: Fixtures.tokenizerURL("sentencepiece"), to: directory.appendingPathComponent("tokenizer.json"))
+        try Data(#"{"pad_token": "<unk>", "eos_token": "<s>"}"#.utf8).write(to: directory.appendingPathComponent("special_tokens_map.json"))
+        let config = #"{"bos_token": {"__type": "AddedToken", "content": "<s>"}, "eos_token": "</s>", "pad_token": null, "unk_token": "<unk>"}"#
+        try Data(config.utf8).write(to: directory.appendingPathComponent("tokenizer_config.json"))
+        let tokenizer = try Tokenizer(directory: directory)
+        XCTAssertEqual(tokenizer.bosToken, "<s>")
+        XCTAssertEqual(tokenizer.eosToken, "</s>")
+        XCTAssertEqual(tokenizer.eosTokenId, 2)
+        XCTAssertEqual(tokenizer.padToken, "<unk>", "from special_tokens_map.json; tokenizer_config.json's null does not erase it")
+        XCTAssertEqual(try Tokenizer(url: directory).eosToken, "</s>", "a directory URL loads like init(directory:)")
+
+        try Data(#"{"eos_token": 5}"#.utf8).write(to: directory.appendingPathComponent("tokenizer_config.json"))
+        XCTAssertThrowsError(try Tokenizer(directory: directory)) { error in
+            XCTAssertEqual(error as? TokenizerError, .missingField(path: "eos_token.content"))
+        }
+    }
+
+    /// Unknown-character handling, with the expectations of HF's own BPE unit tests.
+    func testUnknownFusingAndByteFallback() throws {
+        func model(_ options: String) throws -> Tokenizer {
+            let json = #"{"model": {"type": "BPE", "unk_token": "<unk>", "vocab": {"<unk>": 0, "a": 1, "b": 2, "<0x61>": 3}, "merges": [], "#
+                + options + "}}"
+            return try Tokenizer(data: Data(json.utf8))
+        }
+        XCTAssertEqual(try model(#""fuse_unk": false"#).encode("accb"), [1, 0, 0, 2])
+        XCTAssertEqual(try model(#""fuse_unk": true"#).encode("accb"), [1, 0, 2])
+        XCTAssertEqual(try model(#""fuse_unk": true"#).encode("cc"), [0])
+        // byte_fallback only helps when every byte of the character has a <0xNN> token.
+        let fallback = try Tokenizer(data: Data(#"{"model": {"type": "BPE", "unk_token": "<unk>", "byte_fallback": true, "vocab": {"<unk>": 0, "<0x61>": 1}, "merges": []}}"#.utf8))
+        XCTAssertEqual(fallback.encode("a"), [1])
+        XCTAssertEqual(fallback.encode("c"), [0])
+        // Without an unk token, unknown characters are dropped (HF behaviour).
+        let noUnknown = try Tokenizer(data: Data(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}"#.utf8))
+        XCTAssertEqual(noUnknown.encode("xax"), [0])
+    }
+
+    func testLookupsAreByteExact() throws {
+        let tokenizer = try Fixtures.tokenizer("sentencepiece")
+        // "é" precomposed and decomposed are equal Swift Strings but different tokens.
+        let composed = tokenizer.encode("é", addSpecialTokens: false)
+        let decomposed = tokenizer.encode("e\u{301}", addSpecialTokens: false)
+        XCTAssertNotEqual(composed, decomposed)
+        assertBytesEqual(tokenizer.decode(decomposed), "e\u{301}")
+    }
+
+    func testConcurrentEncodingMatchesSerial() throws {
+        let tokenizer = try Fixtures.tokenizer("llama3")
+        let texts = try Fixtures.texts()
+        let serial = texts.map { tokenizer.encode($0) }
+        let fresh = try Fixtures.tokenizer("llama3")
+        var results = [[Int]](repeating: [], count: texts.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: texts.count) { index in
+            let ids = fresh.encode(texts[index])
+            lock.lock()
+            results[index] = ids
+            lock.unlock()
+        }
+        XCTAssertEqual(results, serial)
+    }
+}

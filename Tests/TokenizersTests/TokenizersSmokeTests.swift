@@ -1,5 +1,0 @@
-import XCTest
-
-final class TokenizersSmokeTests: XCTestCase {
-    func testModuleBuilds() throws { XCTAssertTrue(true) }
-}
