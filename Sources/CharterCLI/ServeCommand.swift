@@ -16,6 +16,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "LoRA adapter folder (PEFT layout) applied on top of --model.")
     var lora: String?
 
+    @Option(help: "A built-in chat template family, when the folder has none.")
+    var chatTemplate: String?
+
     @Option(help: "Address to bind. Anything but loopback exposes the model to the network.")
     var host = "127.0.0.1"
 
@@ -73,14 +76,16 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// The model to serve. The local engine is wired here: `--model DIR` (and `--lora DIR`) load a
-    /// `LocalLanguageModel` (checkpoint + tokenizer + chat template).
+    /// The model to serve: the local engine on `--model DIR` (with `--lora DIR`), or the scripted stand-in.
     func makeModel() throws -> any LanguageModel {
         if model == "scripted:" {
             if lora != nil { throw ValidationError("--lora needs a real model, not 'scripted:'") }
             return ScriptedLanguageModel(name: "scripted")
         }
-        // TODO(lead): return try LocalLanguageModel(folder: model, lora: lora) once LocalLanguageModel lands.
-        throw ValidationError("charter serve --model \(model): loading a local model needs LocalLanguageModel, which is not wired into this build yet; use --model scripted: to test the HTTP layer")
+        let directory = URL(fileURLWithPath: model)
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) else {
+            throw ValidationError("\(model) is not a model folder (no config.json); give a Hugging Face folder, or 'scripted:' to test the HTTP layer")
+        }
+        return try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: lora.map { URL(fileURLWithPath: $0) })
     }
 }

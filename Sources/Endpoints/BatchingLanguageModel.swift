@@ -16,6 +16,9 @@ extension BatchedGeneration {
     }
 }
 
+/// The local engine takes a batch of completions in one call.
+extension LocalLanguageModel: BatchedGeneration {}
+
 /// Hands concurrent requests to the model together when it conforms to `BatchedGeneration`; otherwise forwards
 /// each call as it comes (concurrently).
 ///
