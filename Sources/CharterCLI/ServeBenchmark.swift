@@ -39,15 +39,15 @@ struct ServeBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var servers: [Task<Void, any Error>] = []
-        defer { servers.forEach { $0.cancel() } }
+        guard #available(macOS 14, iOS 17, tvOS 17, *) else { throw ValidationError("charter bench serve needs macOS 14 or newer (Hummingbird 2)") }
         /// Starts an in-process server for the scripted stand-in and returns its base URL.
         func startServer(batchSize: Int) async throws -> String {
             let (ports, continuation) = AsyncStream<Int>.makeStream()
             var configuration = ServerConfiguration(modelID: model, port: 0)
             configuration.maximumBatchSize = batchSize  // 1: no batching window, answered at once
             let server = OpenAIServer(model: ScriptedLanguageModel(name: model), configuration: configuration)
-            servers.append(Task { try await server.application { continuation.yield($0) }.run() })
+            // Runs until the process exits (a benchmark needs no shutdown).
+            Task { try await server.application { continuation.yield($0) }.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw ValidationError("the in-process server did not start") }
             return "http://127.0.0.1:\(port)/v1"

@@ -52,6 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        guard #available(macOS 14, iOS 17, tvOS 17, *) else { throw ValidationError("charter serve needs macOS 14 or newer (Hummingbird 2)") }
         var apiKey: String?
         if let apiKeyEnv {
             guard let value = ProcessInfo.processInfo.environment[apiKeyEnv], !value.isEmpty else {

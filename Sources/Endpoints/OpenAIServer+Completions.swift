@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import LanguageModels
 
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 extension OpenAIServer {
     /// `POST /v1/completions`: one choice per prompt; `echo` prepends the prompt (and its log-probs, the first
     /// token's being `null` as in OpenAI's API).

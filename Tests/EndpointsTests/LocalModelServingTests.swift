@@ -4,6 +4,7 @@ import XCTest
 @testable import Endpoints
 
 /// The local engine behind `charter serve`: what the client gets over HTTP equals calling the engine directly.
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 final class LocalModelServingTests: XCTestCase {
     /// A tiny Llama with a byte-level BPE tokenizer and a ChatML template (Alignment's TRL fixture).
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

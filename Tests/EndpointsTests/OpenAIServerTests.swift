@@ -7,6 +7,7 @@ import XCTest
 @testable import Endpoints
 
 /// `charter serve`'s server in-process on a loopback port, driven by the client and by plain HTTP.
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 final class OpenAIServerTests: XCTestCase {
     let model = ScriptedLanguageModel(name: "scripted")
 
@@ -332,6 +333,7 @@ actor BatchRecorder: BatchedGeneration {
     func score(prompt: String, completion: String) async throws -> Score { try await model.score(prompt: prompt, completion: completion) }
 }
 
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 extension RunningServer {
     static func start(_ server: OpenAIServer) async throws -> RunningServer {
         try await start { onListening in server.application(onListening: onListening) }
