@@ -4,6 +4,7 @@ import XCTest
 @testable import Endpoints
 
 /// The client against a fault-injecting loopback server: what it retries, what it refuses, what it caches.
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 final class OpenAIClientTests: XCTestCase {
     let request = CompletionRequest(prompt: "hello ", options: SamplingOptions(maximumTokens: 8, temperature: 0.7, seed: 3, topLogProbabilities: 2))
 
