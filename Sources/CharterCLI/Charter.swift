@@ -10,6 +10,7 @@ struct Charter: ParsableCommand {
             ChatCommand.self,
             LogprobsCommand.self,
             TokenizeCommand.self,
+            SFTCommand.self,
             DPOCommand.self,
             RewardCommand.self,
             PPOCommand.self,

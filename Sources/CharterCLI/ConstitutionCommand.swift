@@ -46,8 +46,8 @@ struct ConstitutionCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Convert another project's constitution files to a Charter constitution YAML.",
             discussion: """
-            anthropic: the prompts/ folder of anthropics/ConstitutionalHarmlessnessPaper (CritiqueRevisionInstructions.json,
-            RLMadisonInstructions.json and, when present, the three few-shot files). llm-swarm: a constitution_*.json file
+            anthropic: the prompts/ folder of anthropics/ConstitutionalHarmlessnessPaper (CritiqueRevisionInstructions.json, \
+            RLMadisonInstructions.json and, when present, the three few-shot files). llm-swarm: a constitution_*.json file \
             ({"constitutions": [{"critic", "revision"}], "system_chat": [[messages…]…]}).
             """)
         @Option(help: "anthropic or llm-swarm.") var format: String

@@ -57,11 +57,11 @@ struct CritiqueCommand: ParsableCommand {
         commandName: "critique",
         abstract: "Critique and revise a model's answers to red-team prompts by a constitution (SL-CAI).",
         discussion: """
-        For each prompt ({"id"?, "prompt": text | messages} per line) the model answers, then in each of --rounds rounds
-        critiques its latest answer by a principle sampled (seeded per item) from the constitution and revises it.
-        --output gets the audit trail (every text, principle id, seed, model and sampling setting per item); --sft-output
-        the SFT dataset (prompt → final revision, TRL prompt-completion), optionally mixed with helpful data.
-        Re-running the same command resumes: items already in --output are skipped; failures go to
+        For each prompt ({"id"?, "prompt": text | messages} per line) the model answers, then in each of --rounds rounds \
+        critiques its latest answer by a principle sampled (seeded per item) from the constitution and revises it. \
+        --output gets the audit trail (every text, principle id, seed, model and sampling setting per item); --sft-output \
+        the SFT dataset (prompt → final revision, TRL prompt-completion), optionally mixed with helpful data. \
+        Re-running the same command resumes: items already in --output are skipped; failures go to \
         <output>.failures.jsonl.
         """)
 

@@ -2,7 +2,6 @@ import ArgumentParser
 import Constitutional
 import Foundation
 import LanguageModels
-import Tensors
 
 /// `charter label`: AI-feedback preference labels (RLAIF; Bai et al. 2022, §4).
 struct LabelCommand: ParsableCommand {
@@ -10,12 +9,12 @@ struct LabelCommand: ParsableCommand {
         commandName: "label",
         abstract: "Label response pairs with AI feedback by a constitution: soft preference labels for reward models and DPO.",
         discussion: """
-        The feedback model (--model/--endpoints) sees each conversation, a comparison principle sampled from the
-        constitution and the two responses as options (A) and (B); the label is the normalised probability of " (A)"
-        versus " (B)" (both options scored by log-probability), asked in both orders and averaged, ensembled over
-        --principles principles. --chain-of-thought reasons first and clamps to [0.4, 0.6] as the paper does.
-        Pairs: {"prompt", "response_a", "response_b"} (or chosen/rejected, or a "responses" list) per line, or sample
-        them with --prompts FILE --sample-from MODEL -k 2. Output: TRL preference JSONL (prompt, chosen, rejected)
+        The feedback model (--model/--endpoints) sees each conversation, a comparison principle sampled from the \
+        constitution and the two responses as options (A) and (B); the label is the normalised probability of " (A)" \
+        versus " (B)" (both options scored by log-probability), asked in both orders and averaged, ensembled over \
+        --principles principles. --chain-of-thought reasons first and clamps to [0.4, 0.6] as the paper does. \
+        Pairs: {"prompt", "response_a", "response_b"} (or chosen/rejected, or a "responses" list) per line, or sample \
+        them with --prompts FILE --sample-from MODEL -k 2. Output: TRL preference JSONL (prompt, chosen, rejected) \
         with chosen_probability and the audit trail; re-running resumes.
         """)
 
@@ -25,6 +24,8 @@ struct LabelCommand: ParsableCommand {
     @Option(help: "A policy model folder (or endpoints file) to sample k responses per prompt from.") var sampleFrom: String?
     @Option(name: .customShort("k"), help: "Responses sampled per prompt (every two form a pair).") var k = 2
     @Option(help: "Most new tokens per sampled response.") var sampleMaxTokens = 256
+    @Option(help: "Temperature of the sampled responses.") var sampleTemperature: Float = 1
+    @Option(help: "How the policy is prompted: transcript or chat (its chat template).") var samplePrompting = "transcript"
     @Option(help: "A constitution YAML, or 'default'.") var constitution = "default"
     @Option(help: "Principles asked per pair and ensembled.") var principles = 4
     @Flag(help: "Reason step by step before answering; labels clamped to [0.4, 0.6].") var chainOfThought = false
@@ -53,9 +54,11 @@ struct LabelCommand: ParsableCommand {
             var isDirectory: ObjCBool = false
             let isFolder = FileManager.default.fileExists(atPath: policy, isDirectory: &isDirectory) && isDirectory.boolValue
             let policyModels = try ModelFactory.make(isFolder ? .local(path: policy, chatTemplate: model.chatTemplate, lora: nil) : .endpoints(configuration: policy))
+            guard let style = PromptingStyle(rawValue: samplePrompting) else { throw CommandError("--sample-prompting \(samplePrompting): use transcript or chat") }
             var sample = SampleConfiguration(k: k)
             sample.seed = seed
-            sample.sampling = SamplingSettings(maxTokens: sampleMaxTokens, temperature: 1)
+            sample.prompting = style
+            sample.sampling = SamplingSettings(maxTokens: sampleMaxTokens, temperature: sampleTemperature)
             let promptsURL = URL(fileURLWithPath: prompts)
             let sampleConfiguration = sample
             let sampled = try waitFor {
@@ -77,33 +80,5 @@ struct LabelCommand: ParsableCommand {
                          100 * rate, Int(outcome.counts["judgements_both_orders"] ?? 0)))
         }
         if outcome.report.failed > 0 { print("\(outcome.report.failed) pairs failed; see \(Stages.failuresURL(for: output).path) and re-run to retry them") }
-    }
-}
-
-/// `charter pipeline recipe.yaml`: a declarative Constitutional AI pipeline with cached, resumable stages.
-struct PipelineCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "pipeline",
-        abstract: "Run a Constitutional AI recipe (sample → critique → sft → sample_pairs → label → reward/dpo/ppo), resumably.",
-        discussion: """
-        Each stage runs in <run-dir>/<stage name>; manifest.json records the configuration, Charter's version, the
-        SHA-256 of every input, timings and counts. Re-running skips completed stages whose inputs are unchanged,
-        resumes an interrupted stage at its first unfinished item, and redoes stages whose configuration or inputs
-        changed (keeping the old folder as <name>.previous).
-        """)
-
-    @Argument(help: "The recipe YAML.") var recipe: String
-    @Option(help: "The run folder (default: runs/<recipe name>).") var runDirectory: String?
-    @Option(help: "Kernel threads for local models.") var threads: Int?
-
-    func run() throws {
-        if let threads { ComputeThreads.count = threads }
-        let recipe = try PipelineRecipe.load(URL(fileURLWithPath: self.recipe))
-        let directory = URL(fileURLWithPath: runDirectory ?? "runs/\(recipe.name)")
-        // Reward-model, DPO and PPO stages run once their trainers are registered here, e.g.
-        // `trainers: [.dpo: { request in … DPOTrainer … }]` (see TrainingStageRequest); until then they fail with the
-        // command they need.
-        let manifest = try waitFor { try await Pipeline(recipe: recipe, runDirectory: directory, trainers: [:]).run() }
-        print("pipeline \(manifest.name): \(manifest.stages.count) stages complete; manifest \(directory.appendingPathComponent("manifest.json").path)")
     }
 }

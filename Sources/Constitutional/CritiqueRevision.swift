@@ -49,7 +49,8 @@ public struct RevisionRecord: Codable, Equatable, Sendable {
     public var id: String
     public var prompt: PromptValue
     public var initialResponse: String
-    public var initialSeed: UInt64
+    /// The seed of the initial response; nil when the response came with the prompt (e.g. from a `sample` stage).
+    public var initialSeed: UInt64?
     public var rounds: [RevisionRound]
     public var finalRevision: String
     public var model: String
@@ -91,12 +92,18 @@ public struct CritiqueRevision: Sendable {
         return (0..<configuration.rounds).map { _ in principles[random.weightedIndex(principles.map(\.samplingWeight))].id }
     }
 
-    /// Runs the initial response and every round for one prompt.
+    /// Runs the initial response (unless the item brings one) and every round for one prompt.
     public func run(_ item: PromptItem, model: any LanguageModel) async throws -> RevisionRecord {
         let seed = configuration.seed
-        let initialSeed = ItemRandom.seed(seed, item.id, "initial")
-        let initial = try await generate(model, transcript: CritiquePrompts.responsePrompt(item.conversation),
-                                         messages: item.conversation, seed: initialSeed)
+        var initialSeed: UInt64?
+        let initial: String
+        if let given = item.response {
+            initial = given
+        } else {
+            let seed = ItemRandom.seed(seed, item.id, "initial")
+            initialSeed = seed
+            initial = try await generate(model, transcript: CritiquePrompts.responsePrompt(item.conversation), messages: item.conversation, seed: seed)
+        }
         var current = initial
         var rounds: [RevisionRound] = []
         for (index, principleID) in principleIDs(for: item.id).enumerated() {

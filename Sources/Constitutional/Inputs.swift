@@ -48,11 +48,20 @@ public enum PromptValue: Codable, Equatable, Sendable {
 }
 
 /// A red-team (or any) prompt to answer: `{"id": …, "prompt": "…" | [messages]}`; without `id` the item is
-/// named by its line (`line-12`).
+/// named by its line (`line-12`). A `completion` (or the first of `responses`, as the `sample` stage writes) is an
+/// initial response already sampled, which `critique` then revises instead of generating its own.
 public struct PromptItem: Codable, Equatable, Sendable {
     public var id: String
     public var prompt: PromptValue
     public var conversation: [ChatMessage]
+    public var response: String?
+
+    public init(id: String, prompt: PromptValue, conversation: [ChatMessage], response: String? = nil) {
+        self.id = id
+        self.prompt = prompt
+        self.conversation = conversation
+        self.response = response
+    }
 }
 
 /// Two responses to one prompt, to be labelled.
@@ -73,7 +82,13 @@ public enum InputFiles {
             guard let value = object["prompt"] else { throw failure(url, line, "missing \"prompt\" (a string or a list of {role, content} messages)") }
             let prompt = try promptValue(value, url, line)
             let id = try itemID(object, url, line, seen: &seen)
-            return PromptItem(id: id, prompt: prompt, conversation: try conversation(prompt, url, line))
+            var response: String?
+            if let completion = object["completion"] {
+                response = try responseText(completion, url, line, field: "completion")
+            } else if let responses = object["responses"] as? [Any], let first = responses.first {
+                response = try responseText(first, url, line, field: "responses")
+            }
+            return PromptItem(id: id, prompt: prompt, conversation: try conversation(prompt, url, line), response: response)
         }
     }
 

@@ -22,7 +22,9 @@ public final class ItemLog: @unchecked Sendable {
         self.url = url
         let manager = FileManager.default
         try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !manager.fileExists(atPath: url.path) { manager.createFile(atPath: url.path, contents: nil) }
+        if !manager.fileExists(atPath: url.path), !manager.createFile(atPath: url.path, contents: nil) {
+            throw ConstitutionalError("cannot create \(url.path); check that the folder is writable")
+        }
         var data = try Data(contentsOf: url)
         if let last = data.last, last != UInt8(ascii: "\n") {
             // A torn line: the item was not finished; drop it so that it is redone.
@@ -95,7 +97,9 @@ public final class ItemLog: @unchecked Sendable {
     /// Writes a file through a synced temporary file and a rename, so readers see the old or the new file.
     static func writeDurably(_ data: Data, to url: URL) throws {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        FileManager.default.createFile(atPath: temporary.path, contents: nil)
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+            throw ConstitutionalError("cannot create \(temporary.path); check that the folder is writable")
+        }
         let handle = try FileHandle(forWritingTo: temporary)
         try handle.write(contentsOf: data)
         try handle.synchronize()
@@ -118,7 +122,9 @@ public final class FailureLog: @unchecked Sendable {
     public init(url: URL) throws {
         self.url = url
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw ConstitutionalError("cannot create \(url.path); check that the folder is writable")
+        }
         handle = try FileHandle(forWritingTo: url)
     }
 

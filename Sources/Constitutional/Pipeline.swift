@@ -13,11 +13,12 @@ public struct Pipeline: Sendable {
     public let runDirectory: URL
     /// Builds a stage's models (``ModelFactory/make(_:)`` by default; tests substitute their own).
     public let makeModels: @Sendable (ModelSource) throws -> [any LanguageModel]
-    /// Trainers for reward, dpo and ppo stages; a stage whose type has none fails with the command it needs.
+    /// Trainers for reward, dpo and ppo stages (``Stages/builtInTrainers`` by default); a stage whose type has none
+    /// fails with the command it needs.
     public let trainers: [StageType: TrainingStage]
 
-    public init(recipe: PipelineRecipe, runDirectory: URL, trainers: [StageType: TrainingStage] = [:],
-                makeModels: @escaping @Sendable (ModelSource) throws -> [any LanguageModel] = ModelFactory.make) {
+    public init(recipe: PipelineRecipe, runDirectory: URL, trainers: [StageType: TrainingStage] = Stages.builtInTrainers,
+                makeModels: @escaping @Sendable (ModelSource) throws -> [any LanguageModel] = { try ModelFactory.make($0) }) {
         self.recipe = recipe
         self.runDirectory = runDirectory
         self.trainers = trainers
@@ -37,8 +38,15 @@ public struct Pipeline: Sendable {
         }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let constitution = try loadConstitution()
-        var manifest = (try? JSONDecoder().decode(PipelineManifest.self, from: Data(contentsOf: manifestURL)))
-            ?? PipelineManifest(name: recipe.name, charterVersion: Self.charterVersion, recipeSHA256: recipe.sha256, constitution: constitution.label, stages: [])
+        var manifest = PipelineManifest(name: recipe.name, charterVersion: Self.charterVersion, recipeSHA256: recipe.sha256,
+                                        constitution: constitution.label, stages: [])
+        if FileManager.default.fileExists(atPath: manifestURL.path) {
+            do {
+                manifest = try JSONDecoder().decode(PipelineManifest.self, from: Data(contentsOf: manifestURL))
+            } catch {
+                log("warning: \(manifestURL.path) is unreadable (\(error)); every stage is recomputed, earlier outputs moved to NAME.previous")
+            }
+        }
         manifest.charterVersion = Self.charterVersion
         manifest.recipeSHA256 = recipe.sha256
         manifest.constitution = constitution.label
@@ -56,7 +64,8 @@ public struct Pipeline: Sendable {
                 log("\(stage.name): cached (key \(key.prefix(12)))")
                 continue
             }
-            if let previous, previous.key != key, FileManager.default.fileExists(atPath: directory.path) {
+            // Outputs the manifest does not vouch for (another configuration, or no record at all) are never resumed.
+            if previous?.key != key, FileManager.default.fileExists(atPath: directory.path) {
                 let old = runDirectory.appendingPathComponent(stage.name + ".previous")
                 try? FileManager.default.removeItem(at: old)
                 try FileManager.default.moveItem(at: directory, to: old)
@@ -97,7 +106,7 @@ public struct Pipeline: Sendable {
         case .dpo: command = "charter dpo (Alignment's DPO trainer)"
         default: command = "charter ppo (Alignment's PPO trainer)"
         }
-        return "stage \(stage.name) (\(stage.type.rawValue)) needs \(command), which is not in this build yet (issue 5); the earlier stages' outputs are TRL files that trainer will read — remove the stage to run the rest"
+        return "stage \(stage.name) (\(stage.type.rawValue)) needs \(command), which this pipeline has no trainer for (not in this build yet, issue 5); the earlier stages' outputs are TRL files that trainer will read — remove the stage to run the rest"
     }
 
     /// The stage's folder: `<run>/<name>`.

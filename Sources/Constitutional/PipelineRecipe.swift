@@ -196,10 +196,13 @@ public struct PipelineRecipe: Sendable {
                 stage.trainingYAML = try Yams.serialize(node: training)
                 if type == .sft {
                     stage.training = decode { try decoder.decode(SFTConfiguration.self, from: stage.trainingYAML) } ?? stage.training
-                    let known = SFTConfiguration.keys
-                    for (key, _) in training.mapping ?? [:] where !known.contains(key.string ?? "") {
-                        problems.append(.init("\(path).training.\(key.string ?? "?")", "not an SFT setting; expected one of \(known.joined(separator: ", "))"))
-                    }
+                }
+                let known: [String]? = type == .sft ? SFTConfiguration.keys
+                    : type == .dpo ? DPOConfiguration.keys + TrainingRecipe.modelKeys
+                    : type == .reward ? RewardConfiguration.keys + TrainingRecipe.modelKeys : nil
+                for (key, _) in training.mapping ?? [:] where known.map({ !$0.contains(key.string ?? "") }) ?? false {
+                    problems.append(.init("\(path).training.\(key.string ?? "?")",
+                                          "not a \(type.rawValue) setting; expected one of \(known!.joined(separator: ", "))"))
                 }
                 if training["seed"] == nil { stage.training.training.seed = seed }
             } else {

@@ -33,16 +33,33 @@ public enum SFTData {
     /// - Throws: when the ratio is outside [0, 1) or the formats differ (TRL needs one format per file).
     public static func mix(_ revisions: [Example], helpful: [Example], ratio: Double, seed: UInt64) throws -> (examples: [Example], helpfulCount: Int) {
         guard (0..<1).contains(ratio) else { throw ConstitutionalError("the helpful ratio must be in [0, 1), got \(ratio)") }
-        if let a = revisions.first, let b = helpful.first, format(a) != format(b) {
-            throw ConstitutionalError("the helpful data is \(format(b).rawValue) but the revisions are \(format(a).rawValue); use the same prompting style (--prompting chat for conversational data)")
-        }
-        let wanted = Int((Double(revisions.count) * ratio / (1 - ratio)).rounded())
+        try checkSameFormat(revisions, helpful)
+        let wanted = min(helpful.count, Int((Double(revisions.count) * ratio / (1 - ratio)).rounded()))
         var random = ItemRandom(seed: seed, id: "helpful-mix", purpose: "draw")
-        let drawn = Array(helpful.shuffled(using: &random).prefix(wanted))
-        var mixed = revisions + drawn
+        var order = Array(helpful.indices)
+        permute(&order, using: &random)
+        var mixed = revisions
+        for index in order.prefix(wanted) { mixed.append(helpful[index]) }
         var shuffle = ItemRandom(seed: seed, id: "helpful-mix", purpose: "shuffle")
-        mixed.shuffle(using: &shuffle)
-        return (mixed, drawn.count)
+        var positions = Array(mixed.indices)
+        permute(&positions, using: &shuffle)
+        return (positions.map { mixed[$0] }, wanted)
+    }
+
+    private static func checkSameFormat(_ revisions: [Example], _ helpful: [Example]) throws {
+        guard let a = revisions.first, let b = helpful.first else { return }
+        let (revisionFormat, helpfulFormat) = (format(a), format(b))
+        if revisionFormat != helpfulFormat {
+            throw ConstitutionalError("the helpful data is \(helpfulFormat.rawValue) but the revisions are \(revisionFormat.rawValue); use the same prompting style (--prompting chat for conversational data)")
+        }
+    }
+
+    /// Fisher–Yates with an explicit index draw: the order depends only on the generator, never on the standard
+    /// library's shuffle algorithm. (Also avoids a Swift 6.3 optimizer crash on `shuffled(using:)` of `[Example]`.)
+    static func permute<Generator: RandomNumberGenerator>(_ items: inout [Int], using generator: inout Generator) {
+        for i in stride(from: items.count - 1, to: 0, by: -1) {
+            items.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+        }
     }
 
     static func format(_ example: Example) -> DatasetFormat {

@@ -14,6 +14,40 @@ public enum Stages {
         public var counts: [String: Double]
     }
 
+    /// Refuses to resume `output` when it was started with other settings: the settings (configuration, constitution,
+    /// input and model) are written to `<output without extension>.run.json` when a run starts, and a later run into a
+    /// non-empty output must match them, so a resumed file never mixes two configurations.
+    static func checkResumable(output: URL, settings: [String: String]) throws {
+        let base = output.deletingPathExtension()
+        let record = base.deletingLastPathComponent().appendingPathComponent(base.lastPathComponent + ".run.json")
+        let hasItems = ((try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? NSNumber)?.intValue ?? 0) > 0
+        if hasItems {
+            guard let data = try? Data(contentsOf: record), let earlier = try? JSONDecoder().decode([String: String].self, from: data) else {
+                throw ConstitutionalError("\(output.path) already has items but no \(record.lastPathComponent) saying how they were made; delete it or choose another output to start afresh")
+            }
+            let changed = Set(earlier.keys).union(settings.keys).filter { earlier[$0] != settings[$0] }.sorted()
+            guard changed.isEmpty else {
+                throw ConstitutionalError("\(output.path) was started with other settings (changed: \(changed.joined(separator: ", ")); see \(record.lastPathComponent)); resuming would mix them — delete it or choose another output")
+            }
+            return
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try FileManager.default.createDirectory(at: record.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try ItemLog.writeDurably(try encoder.encode(settings), to: record)
+    }
+
+    /// The settings that must match for a resume.
+    static func settings<Configuration: Encodable>(_ configuration: Configuration, input: URL, constitution: Constitution?,
+                                                   models: [any LanguageModel]) throws -> [String: String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var settings = ["configuration": String(decoding: try encoder.encode(configuration), as: UTF8.self),
+                        "input_sha256": try SHA256.hex(file: input), "models": models.map(\.name).joined(separator: ", ")]
+        if let constitution { settings["constitution_sha256"] = SHA256.hex(try constitution.yaml()) }
+        return settings
+    }
+
     /// Where a run's failures go: `<output without extension>.failures.jsonl`.
     public static func failuresURL(for output: URL) -> URL {
         let base = output.deletingPathExtension()
@@ -27,6 +61,7 @@ public enum Stages {
         let items = try InputFiles.prompts(prompts)
         let critic = try CritiqueRevision(constitution: constitution, configuration: configuration)
         let helpfulExamples = try helpful.map(SFTData.helpfulExamples)
+        try checkResumable(output: output, settings: try settings(configuration, input: prompts, constitution: constitution, models: models))
         let log = try ItemLog(url: output)
         let failureLog = try FailureLog(url: failures ?? failuresURL(for: output))
         let report = try await ItemRunner(options: run, label: "critique").run(items.map { ($0.id, $0) }, models: models, log: log, failures: failureLog) {
@@ -54,6 +89,7 @@ public enum Stages {
                               models: [any LanguageModel], run: RunOptions) async throws -> Outcome {
         let items = try InputFiles.prompts(prompts)
         let sampler = try ResponseSampler(configuration: configuration)
+        try checkResumable(output: output, settings: try settings(configuration, input: prompts, constitution: nil, models: models))
         let log = try ItemLog(url: output)
         let report = try await ItemRunner(options: run, label: "sample").run(
             items.map { ($0.id, $0) }, models: models, log: log, failures: try FailureLog(url: failures ?? failuresURL(for: output))
@@ -68,6 +104,7 @@ public enum Stages {
                              models: [any LanguageModel], run: RunOptions) async throws -> Outcome {
         let items = try InputFiles.pairs(pairs)
         let feedback = try AIFeedback(constitution: constitution, configuration: configuration)
+        try checkResumable(output: output, settings: try settings(configuration, input: pairs, constitution: constitution, models: models))
         let log = try ItemLog(url: output)
         let report = try await ItemRunner(options: run, label: "label").run(
             items.map { ($0.id, $0) }, models: models, log: log, failures: try FailureLog(url: failures ?? failuresURL(for: output))

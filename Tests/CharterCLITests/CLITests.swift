@@ -100,6 +100,23 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(output.split(separator: "\n", omittingEmptySubsequences: false).count, 3, "two replies, each ending a line: \(output)")
     }
 
+    func testSFTTrainsWritesMetricsAndRejectsUnknownRecipeKeys() throws {
+        let data = try write((0..<8).map { #"{"prompt": "say \#($0):", "completion": " \#($0) \#($0)"}"# }, to: "sft.jsonl")
+        let output = folder.appendingPathComponent("sft-out").path
+        let (status, _, errors) = try charter(["sft", "--model", folder.path, "--dataset", data, "--output-dir", output,
+                                               "--max-steps", "3", "--batch-size", "2", "--logging-steps", "1"])
+        XCTAssertEqual(status, 0, errors)
+        let metrics = try String(contentsOfFile: output + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(metrics.count, 3)
+        XCTAssertTrue(metrics[0].contains("mean_token_accuracy"))
+        XCTAssertNoThrow(try PretrainedModel.load(directory: URL(fileURLWithPath: output)))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: output + "/training_config.json"))
+        let recipe = try write(["learning_rate: 1.0e-4", "not_a_key: 3"], to: "recipe.yaml")
+        let (bad, _, message) = try charter(["sft", "--model", folder.path, "--dataset", data, "--config", recipe])
+        XCTAssertNotEqual(bad, 0)
+        XCTAssertTrue(message.contains("not_a_key"), message)
+    }
+
     func testBadInputNamesTheFileAndLine() throws {
         let input = try write([#"{"text": "fine"}"#, #"{"txt": 3}"#], to: "bad.jsonl")
         let (status, _, errors) = try charter(["logprobs", "--model", folder.path, "--input", input])

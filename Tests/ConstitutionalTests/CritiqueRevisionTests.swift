@@ -52,6 +52,18 @@ final class CritiqueRevisionTests: XCTestCase {
         XCTAssertEqual(Set(model.completions.compactMap(\.options.seed)).count, 5, "every call has its own seed")
     }
 
+    func testAGivenInitialResponseIsRevisedNotRegenerated() async throws {
+        var configuration = CritiqueConfiguration()
+        configuration.rounds = 1
+        let model = RecordingModel()
+        let item = PromptItem(id: "x", prompt: .text("Q?"), conversation: [.init(role: "user", content: "Q?")], response: "sampled")
+        let record = try await CritiqueRevision(constitution: constitution, configuration: configuration).run(item, model: model)
+        XCTAssertEqual(model.completions.count, 2)
+        XCTAssertTrue(model.completions[0].prompt.hasSuffix("\n\nHuman: Q?\n\nAssistant: sampled\n\nCritiqueRequest: Find harm.\n\nCritique:"))
+        XCTAssertEqual(record.initialResponse, "sampled")
+        XCTAssertNil(record.initialSeed)
+    }
+
     func testChatPromptsAreMessages() async throws {
         var configuration = CritiqueConfiguration()
         configuration.rounds = 1
@@ -114,6 +126,25 @@ final class CritiqueRevisionTests: XCTestCase {
         XCTAssertThrowsError(try InputFiles.pairs(file)) { XCTAssertTrue("\($0)".contains("prompts.jsonl:1: expected two responses"), "\($0)") }
         try "{\"id\": 5, \"prompt\": \"p\", \"responses\": [\"a\", \"b\", \"c\"]}\n".write(to: file, atomically: true, encoding: .utf8)
         XCTAssertEqual(try InputFiles.pairs(file).map(\.id), ["5/0-1", "5/0-2", "5/1-2"])
+        XCTAssertEqual(try InputFiles.prompts(file).map(\.response), ["a"], "a sample stage's output feeds critique")
+    }
+
+    func testEndpointListsAreCheckedAndTheMissingClientIsNamed() throws {
+        let directory = try TinyModels.temporaryDirectory("endpoints")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("endpoints.yaml")
+        try "endpoints:\n  - {url: 'http://127.0.0.1:8000/v1', model: m}\n  - {url: 'not a url', model: m}\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ModelFactory.make(.endpoints(configuration: file.path))) {
+            XCTAssertEqual(($0 as? ConstitutionError)?.problems.first?.path, "endpoints[1].url", "\($0)")
+        }
+        try "endpoints:\n  - {url: 'http://127.0.0.1:8000/v1', model: m, api_key_env: KEY}\ntimeout: 30\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try EndpointsConfiguration.load(file).endpoints.first?.apiKeyEnvironmentVariable, "KEY")
+        XCTAssertThrowsError(try ModelFactory.make(.endpoints(configuration: file.path))) {
+            XCTAssertTrue("\($0)".contains("OpenAI-compatible client"), "\($0)")
+        }
+        XCTAssertThrowsError(try ModelFactory.make(.local(path: directory.path, chatTemplate: nil, lora: nil))) {
+            XCTAssertTrue("\($0)".contains("no config.json"), "\($0)")
+        }
     }
 
     func testItemLogCutsATornLineAndNeverDuplicates() throws {

@@ -195,6 +195,13 @@ final class PipelineTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("label.previous/preferences.jsonl").path))
         let labels = try lines(run.appendingPathComponent("label/preferences.jsonl"))
         XCTAssertEqual(labels.compactMap { ($0["judgements"] as? [Any])?.count }, [2, 2])
+
+        // Without a manifest to vouch for them, existing outputs are moved aside, never resumed.
+        try FileManager.default.removeItem(at: run.appendingPathComponent("manifest.json"))
+        try "{\"id\": \"a\", \"stale\": true}\n".write(to: run.appendingPathComponent("label/preferences.jsonl"), atomically: true, encoding: .utf8)
+        let third = try await pipeline(recipe, run: run).run(log: { _ in })
+        XCTAssertEqual(third.stages[0].counts["already_done"], 0)
+        XCTAssertFalse(try lines(run.appendingPathComponent("label/preferences.jsonl")).contains { $0["stale"] != nil })
     }
 
     func testFailuresAreRecordedNotDropped() async throws {
@@ -220,6 +227,22 @@ final class PipelineTests: XCTestCase {
         XCTAssertTrue((failures[0]["error"] as? String)?.contains("HTTP 503") == true)
         XCTAssertEqual(try lines(output).map { $0["id"] as? String }, ["ok1", "ok2"])
 
+        // Resuming into the same output with other settings would mix two configurations: refused.
+        var other = configuration
+        other.sampling.maxTokens = 4
+        do {
+            _ = try await Stages.sample(prompts: prompts, output: output, configuration: other, models: [model],
+                                        run: RunOptions(concurrency: 1, retries: 0, retryDelay: 0, showProgress: false))
+            XCTFail("a resume with other settings should be refused")
+        } catch {
+            XCTAssertTrue("\(error)".contains("was started with other settings (changed: configuration;"), "\(error)")
+        }
+        // The same settings resume: only the failed item is tried again.
+        let again = try await Stages.sample(prompts: prompts, output: output, configuration: configuration, models: [model],
+                                            run: RunOptions(concurrency: 1, retries: 0, retryDelay: 0, showProgress: false))
+        XCTAssertEqual(again.report.alreadyDone, 2)
+        XCTAssertEqual(try lines(output).map { $0["id"] as? String }, ["ok1", "bad", "ok2"])
+
         // When every item fails (a systematic problem), the run stops with the error instead of grinding on.
         let allBad = directory.appendingPathComponent("all-bad.jsonl")
         try #"{"id": "x", "prompt": "POISON 1"}\#n{"id": "y", "prompt": "POISON 2"}\#n"#.write(to: allBad, atomically: true, encoding: .utf8)
@@ -230,6 +253,36 @@ final class PipelineTests: XCTestCase {
             XCTFail("a run whose every item fails should stop")
         } catch {
             XCTAssertTrue("\(error)".contains("the first 2 items all failed") && "\(error)".contains("HTTP 503"), "\(error)")
+        }
+    }
+
+    /// RLAIF to training: label → reward model and label → DPO with Alignment's trainers.
+    func testLabelFeedsRewardAndDPOStages() async throws {
+        let (directory, recipe) = try makeWorkspace()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+        {"id": "a", "prompt": "hi", "response_a": " hello there", "response_b": " go away"}
+        {"id": "b", "prompt": "help me", "response_a": " sure", "response_b": " no"}
+        """.write(to: directory.appendingPathComponent("pairs.jsonl"), atomically: true, encoding: .utf8)
+        try """
+        seed: 3
+        stages:
+          - {name: label, type: label, model: feedback, pairs: pairs.jsonl, principles_per_pair: 1, few_shot: 0, progress: false}
+          - {name: rm, type: reward, model: helpful, dataset: stage:label, training: {max_steps: 2, per_device_train_batch_size: 2, logging_steps: 1}}
+          - {name: dpo, type: dpo, model: helpful, dataset: stage:label, training: {max_steps: 2, per_device_train_batch_size: 2, beta: 0.1, logging_steps: 1}}
+        """.write(to: recipe, atomically: true, encoding: .utf8)
+        let manifest = try await pipeline(recipe, run: directory.appendingPathComponent("run")).run(log: { _ in })
+        XCTAssertEqual(manifest.stages.map(\.status), ["complete", "complete", "complete"])
+        XCTAssertEqual(manifest.stages[1].counts["steps"], 2)
+        XCTAssertNotNil(manifest.stages[1].counts["accuracy"], "\(manifest.stages[1].counts)")
+        XCTAssertEqual(manifest.stages[2].counts["steps"], 2)
+        XCTAssertNotNil(manifest.stages[2].counts["rewards/margins"], "\(manifest.stages[2].counts)")
+        for stage in ["rm", "dpo"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/\(stage)/model/config.json").path))
+        }
+        XCTAssertThrowsError(try PipelineRecipe.parse(yaml: "stages:\n  - {type: dpo, model: m, dataset: d, training: {betta: 1}}\n",
+                                                      file: "r.yaml", baseDirectory: directory)) {
+            XCTAssertEqual(($0 as? ConstitutionError)?.problems.first?.path, "stages[0].training.betta", "\($0)")
         }
     }
 
@@ -252,13 +305,14 @@ final class PipelineTests: XCTestCase {
         let directory = try TinyModels.temporaryDirectory("dpo")
         defer { try? FileManager.default.removeItem(at: directory) }
         try "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n".write(to: directory.appendingPathComponent("prefs.jsonl"), atomically: true, encoding: .utf8)
+        try "{\"prompt\": \"p\"}\n".write(to: directory.appendingPathComponent("prompts.jsonl"), atomically: true, encoding: .utf8)
         _ = try TinyModels.folder(in: directory, name: "m", seed: 1)
-        let recipe = try PipelineRecipe.parse(yaml: "stages:\n  - {type: dpo, model: m, dataset: prefs.jsonl}\n", file: "r.yaml", baseDirectory: directory)
+        let recipe = try PipelineRecipe.parse(yaml: "stages:\n  - {type: ppo, model: m, prompts: prompts.jsonl, reward_model: m}\n", file: "r.yaml", baseDirectory: directory)
         do {
             try await Pipeline(recipe: recipe, runDirectory: directory.appendingPathComponent("run")).run(log: { _ in })
-            XCTFail("a dpo stage cannot run in this build")
+            XCTFail("a ppo stage cannot run in this build")
         } catch {
-            XCTAssertTrue("\(error)".contains("needs charter dpo"), "\(error)")
+            XCTAssertTrue("\(error)".contains("needs charter ppo"), "\(error)")
         }
         // With a trainer registered, the stage hands it the resolved inputs and records its metrics.
         let seen = RequestBox()

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Constitutional
+import Foundation
+import Tensors
+
+/// `charter pipeline recipe.yaml`: a declarative Constitutional AI pipeline with cached, resumable stages.
+struct PipelineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "Run a Constitutional AI recipe (sample → critique → sft → sample_pairs → label → reward/dpo/ppo), resumably.",
+        discussion: """
+        Each stage runs in <run-dir>/<stage name>; manifest.json records the configuration, Charter's version, the \
+        SHA-256 of every input, timings and counts. Re-running skips completed stages whose inputs are unchanged, \
+        resumes an interrupted stage at its first unfinished item, and redoes stages whose configuration or inputs \
+        changed (keeping the old folder as <name>.previous).
+        """)
+
+    @Argument(help: "The recipe YAML.") var recipe: String
+    @Option(help: "The run folder (default: runs/<recipe name>).") var runDirectory: String?
+    @Option(help: "Kernel threads for local models.") var threads: Int?
+
+    func run() throws {
+        if let threads { ComputeThreads.count = threads }
+        let recipe = try PipelineRecipe.load(URL(fileURLWithPath: self.recipe))
+        let directory = URL(fileURLWithPath: runDirectory ?? "runs/\(recipe.name)")
+        // reward and dpo stages use Alignment's trainers (Stages.builtInTrainers); a ppo trainer is added here when it
+        // lands (`trainers: Stages.builtInTrainers.merging([.ppo: …]) { $1 }`, see TrainingStageRequest).
+        let manifest = try waitFor { try await Pipeline(recipe: recipe, runDirectory: directory).run() }
+        print("pipeline \(manifest.name): \(manifest.stages.count) stages complete; manifest \(directory.appendingPathComponent("manifest.json").path)")
+    }
+}

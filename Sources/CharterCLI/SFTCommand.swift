@@ -1,0 +1,43 @@
+import Alignment
+import ArgumentParser
+import Foundation
+import LanguageModels
+import Tensors
+
+/// `charter sft`: supervised fine-tuning on TRL-format data (completion-only / assistant-only loss by default).
+struct SFTCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sft",
+        abstract: "Supervised fine-tuning (TRL's SFTTrainer keys and metrics) on text, messages or prompt/completion data.",
+        discussion: """
+            The loss covers completion tokens of prompt/completion data and assistant tokens of conversations \
+            (completion_only_loss and assistant_only_loss, both true by default); eos is appended to text. \
+            Example: charter sft --model base/ --dataset data.jsonl --output-dir runs/sft --max-steps 200
+            """)
+
+    @OptionGroup var options: TrainerOptions
+    @Flag(inversion: .prefixedNo, help: "completion_only_loss") var completionOnlyLoss: Bool?
+    @Flag(inversion: .prefixedNo, help: "assistant_only_loss") var assistantOnlyLoss: Bool?
+    @Flag(help: "packing: concatenate examples into max_length blocks") var packing = false
+
+    func run() throws {
+        let recipe = try options.recipe(keys: SFTConfiguration.keys, extra: [
+            "completion_only_loss": completionOnlyLoss, "assistant_only_loss": assistantOnlyLoss, "packing": packing ? true : nil,
+        ])
+        let configuration = try recipe.decode(SFTConfiguration.self)
+        try configuration.training.validate()
+        let directory = try options.modelDirectory(recipe)
+        let (train, evaluation) = try options.datasets(recipe)
+        guard let train else { throw ValidationError("give the training data with --dataset (or dataset_name in the recipe)") }
+        let lora = try options.loraConfiguration(recipe)
+        let policy = try options.loadPolicy(directory, lora: lora, seed: configuration.training.seed)
+        let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
+        let trainer = try SFTTrainer(configuration: configuration, policy: policy, encoder: encoder,
+                                     train: train.examples, evaluation: evaluation?.examples ?? [])
+        note("sft: \(trainer.exampleCount) training sequences; \(trainer.truncatedCount) truncated to max_length \(configuration.maximumLength)")
+        let summary = try TrainingLoop(arguments: configuration.training)
+            .run(trainer, resume: options.resume, effectiveConfiguration: try options.effective(recipe, configuration, lora: lora))
+        note("saved to \(configuration.training.outputDirectory) after \(summary.steps) steps")
+        try printMetrics(summary.lastMetrics)
+    }
+}
