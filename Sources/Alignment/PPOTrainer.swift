@@ -112,7 +112,8 @@ public final class PPOTrainer {
     /// The result of a run.
     public struct Summary {
         public var iterations: Int
-        /// One record per iteration (TRL's metric names plus timings), as written to metrics.jsonl.
+        /// One record per iteration (TRL's metric names plus timings in seconds); metrics.jsonl gets every
+        /// `logging_steps`-th record.
         public var history: [[String: Double]]
     }
 
@@ -151,7 +152,7 @@ public final class PPOTrainer {
         if let lastCheckpoint { log.note("resuming from \(lastCheckpoint) at iteration \(state.iteration)") }
         let order = DataOrder(count: prompts.count, seed: arguments.seed)
         let sampleFrequency = configuration.sampleGenerationCount > 0 ? max(1, iterations / configuration.sampleGenerationCount) : 0
-        let started = Date()
+        let started = Date(), startEpisode = state.episode
         var history: [[String: Double]] = []
         while state.iteration < iterations {
             if let stopAfter, state.iteration >= stopAfter { return Summary(iterations: state.iteration, history: history) }
@@ -164,7 +165,7 @@ public final class PPOTrainer {
             metrics["lr"] = Double(optimizer.learningRate)
             metrics["episode"] = Double(state.episode)
             metrics["epoch"] = Double(state.episode) / Double(prompts.count)
-            metrics["eps"] = Double(state.episode) / max(Date().timeIntervalSince(started), 1e-9)
+            metrics["eps"] = Double(state.episode - startEpisode) / max(Date().timeIntervalSince(started), 1e-9)
             metrics["step"] = Double(state.iteration)
             history.append(metrics)
             if state.iteration % arguments.loggingSteps == 0 || state.iteration == iterations { log.write(metrics) }
