@@ -202,4 +202,33 @@ final class PPOTrainerTests: XCTestCase {
         XCTAssertEqual(head.projection.weight.scalars, classifier.score.weight.scalars)
         XCTAssertEqual(head.projection.bias?.scalars, [0])
     }
+
+    /// With a stop token, each response is the unstopped sample cut right after the token's first occurrence (the
+    /// same seed draws the same tokens).
+    func testStopTokenCutsResponsesAfterItsFirstOccurrence() throws {
+        let folder = try Self.peakedModelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = Self.configuration(folder, output: "stop", iterations: 1)
+        configuration.responseLength = 12
+        let plain = try Self.trainer(folder, configuration: configuration)
+        let unstopped = plain.rollOut(plain.prompts, seed: 9)
+        // The most frequent response token becomes the stop token.
+        var counts: [Int32: Int] = [:]
+        for index in 0..<unstopped.count { for token in unstopped.response(index) { counts[token, default: 0] += 1 } }
+        guard let stop = counts.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key })?.key else { return XCTFail("no tokens") }
+        configuration.stopTokenId = Int(stop)
+        let trainer = try Self.trainer(folder, configuration: configuration)
+        let stopped = trainer.rollOut(trainer.prompts, seed: 9)
+        var cutCount = 0
+        for index in 0..<stopped.count {
+            let full = Array(unstopped.response(index)), cut = Array(stopped.response(index))
+            if let first = full.firstIndex(of: stop) {
+                XCTAssertEqual(cut, Array(full[...first]), "rollout \(index)")
+                if first < full.count - 1 { cutCount += 1 }
+            } else {
+                XCTAssertEqual(cut, full, "rollout \(index)")
+            }
+        }
+        XCTAssertGreaterThan(cutCount, 0, "some response should have been cut")
+    }
 }
