@@ -121,6 +121,19 @@ actor BatchQueue<Request: Sendable> {
                         "the model returned \(results.count) results for a batch of \(batch.count) requests")
                     for item in batch { item.continuation.resume(throwing: error) }
                 }
+            } catch where batch.count > 1 {
+                // One bad request (say, a prompt longer than the context) must not fail its neighbours: run the
+                // batch's requests one by one so each gets its own result or error.
+                for item in batch {
+                    do {
+                        let result = try await run([item.request])
+                        if let first = result.first { item.continuation.resume(returning: first) } else {
+                            item.continuation.resume(throwing: EndpointError.invalidConfiguration("the model returned no result"))
+                        }
+                    } catch {
+                        item.continuation.resume(throwing: error)
+                    }
+                }
             } catch {
                 for item in batch { item.continuation.resume(throwing: error) }
             }

@@ -50,12 +50,32 @@ public actor LocalLanguageModel: LanguageModel {
         })
     }
 
-    /// Generates for several prompts at once (one batched forward pass per token), e.g. for RL rollouts.
+    /// Generates for several prompts in one batch (one forward pass per token for all of them), each with its own
+    /// settings and seed, so each result is what `complete` gives for that request alone (up to float rounding of
+    /// the batched arithmetic).
     public func completeBatch(_ requests: [CompletionRequest]) throws -> [Completion] {
-        try requests.map { try generate(prompt: $0.prompt, addSpecialTokens: true, options: $0.options) }
+        guard requests.count > 1 else { return try requests.map { try generate(prompt: $0.prompt, addSpecialTokens: true, options: $0.options) } }
+        let prepared = try requests.map { try prepare(prompt: $0.prompt, addSpecialTokens: true, options: $0.options) }
+        let results = Generator(model: model, detokenize: detokenizer)
+            .generate(prompts: prepared.map(\.ids), configurations: prepared.map(\.configuration))
+        return zip(zip(prepared, results), requests).map { item, request in
+            completion(from: item.1, promptCount: item.0.ids.count, options: request.options)
+        }
     }
 
     private func generate(prompt: String, addSpecialTokens: Bool, options: SamplingOptions) throws -> Completion {
+        let (ids, configuration) = try prepare(prompt: prompt, addSpecialTokens: addSpecialTokens, options: options)
+        let result = Generator(model: model, detokenize: detokenizer).generate(prompts: [ids], configuration: configuration)[0]
+        return completion(from: result, promptCount: ids.count, options: options)
+    }
+
+    private var detokenizer: ([Int32]) -> String {
+        let tokenizer = self.tokenizer
+        return { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) }
+    }
+
+    /// Token ids and generation settings for one request.
+    private func prepare(prompt: String, addSpecialTokens: Bool, options: SamplingOptions) throws -> (ids: [Int32], configuration: GenerationConfiguration) {
         let ids = tokenizer.encode(prompt, addSpecialTokens: addSpecialTokens).map(Int32.init)
         guard !ids.isEmpty else { throw LanguageModelError.emptyPrompt(model: name) }
         if let limit = model.maximumSequenceLength, ids.count >= limit {
@@ -66,9 +86,10 @@ public actor LocalLanguageModel: LanguageModel {
             sampling: SamplingParameters(temperature: options.temperature, topK: options.topK, topP: options.topP, minP: options.minP),
             endOfSequenceTokens: endOfSequenceTokens, stopStrings: options.stop, seed: options.seed ?? 0,
             topLogProbabilities: options.topLogProbabilities ?? 0)
-        let tokenizer = self.tokenizer
-        let result = Generator(model: model, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) })
-            .generate(prompts: [ids], configuration: configuration)[0]
+        return (ids, configuration)
+    }
+
+    private func completion(from result: GeneratedSequence, promptCount: Int, options: SamplingOptions) -> Completion {
         var tokens: [TokenLogProbability]?
         if options.topLogProbabilities != nil {
             tokens = result.tokens.indices.map { index in
@@ -80,7 +101,7 @@ public actor LocalLanguageModel: LanguageModel {
             }
         }
         return Completion(text: result.text ?? "", finishReason: result.finishReason, tokens: tokens,
-                          promptTokenCount: ids.count, completionTokenCount: result.tokens.count)
+                          promptTokenCount: promptCount, completionTokenCount: result.tokens.count)
     }
 }
 
