@@ -61,9 +61,9 @@ public struct Generator {
 
     /// Continues every prompt. Prompts of different lengths are left-padded into one batch with an attention
     /// mask, and positions count real tokens only, so each result equals generating that prompt alone.
-    /// - Parameter onToken: called after each step with (sequence index, new token).
+    /// - Parameter onToken: called after each step with (sequence index, new token, its log-probability).
     public func generate(prompts: [[Int32]], configuration: GenerationConfiguration,
-                         onToken: ((Int, Int32) -> Void)? = nil) -> [GeneratedSequence] {
+                         onToken: ((Int, Int32, Float) -> Void)? = nil) -> [GeneratedSequence] {
         var generators = [SeededGenerator(seed: configuration.seed)]
         return run(prompts: prompts, configurations: prompts.map { _ in configuration },
                    generatorOfRow: prompts.map { _ in 0 }, generators: &generators, onToken: onToken)
@@ -73,7 +73,7 @@ public struct Generator {
     /// each result is what generating that prompt alone with that configuration gives — a server can batch
     /// unrelated requests into one forward pass per token.
     public func generate(prompts: [[Int32]], configurations: [GenerationConfiguration],
-                         onToken: ((Int, Int32) -> Void)? = nil) -> [GeneratedSequence] {
+                         onToken: ((Int, Int32, Float) -> Void)? = nil) -> [GeneratedSequence] {
         precondition(prompts.count == configurations.count, "\(prompts.count) prompts for \(configurations.count) configurations")
         var generators = configurations.map { SeededGenerator(seed: $0.seed) }
         return run(prompts: prompts, configurations: configurations, generatorOfRow: Array(prompts.indices),
@@ -81,7 +81,7 @@ public struct Generator {
     }
 
     private func run(prompts: [[Int32]], configurations: [GenerationConfiguration], generatorOfRow: [Int],
-                     generators: inout [SeededGenerator], onToken: ((Int, Int32) -> Void)?) -> [GeneratedSequence] {
+                     generators: inout [SeededGenerator], onToken: ((Int, Int32, Float) -> Void)?) -> [GeneratedSequence] {
         precondition(!prompts.isEmpty && prompts.allSatisfy { !$0.isEmpty }, "every prompt needs at least one token")
         precondition(configurations.allSatisfy { $0.stopStrings.isEmpty } || detokenize != nil, "stop strings need a detokenizer")
         return withoutGradients {
@@ -116,11 +116,12 @@ public struct Generator {
                         guard !finished[b] else { continue }
                         results[b].tokens.append(Int32(token))
                         let logSum = Self.logSumExp(row)
-                        results[b].logProbabilities.append(row[token] - logSum)
+                        let logProbability = row[token] - logSum
+                        results[b].logProbabilities.append(logProbability)
                         if configuration.topLogProbabilities > 0 {
                             results[b].alternatives.append(Self.top(configuration.topLogProbabilities, of: row, logSum: logSum))
                         }
-                        onToken?(b, Int32(token))
+                        onToken?(b, Int32(token), logProbability)
                     }
                 }
                 for b in 0..<batch where !finished[b] {

@@ -63,6 +63,51 @@ public actor LocalLanguageModel: LanguageModel {
         }
     }
 
+    /// Generates a completion (`chat: false`) or a chat answer, calling `onText` as text becomes final: the pieces
+    /// concatenate to the completion's text. Text that could begin a stop string is held back until it cannot.
+    /// - Parameter onText: (new text, the summed log-probability of the tokens generated since the previous piece).
+    public func stream(prompt: String, chat messages: [ChatMessage]?, options: SamplingOptions,
+                       onText: (String, Float) -> Void) throws -> Completion {
+        let text: String, addSpecialTokens: Bool
+        if let messages {
+            guard let formatChat else { throw LanguageModelError.noChatTemplate(model: name, reason: chatTemplateProblem) }
+            (text, addSpecialTokens) = (try formatChat(messages), false)
+        } else {
+            (text, addSpecialTokens) = (prompt, true)
+        }
+        let (ids, configuration) = try prepare(prompt: text, addSpecialTokens: addSpecialTokens, options: options)
+        let decode = detokenizer
+        var tokens: [Int32] = [], sent = "", pendingLogProbability: Float = 0
+        // Compared as Unicode scalars: a joiner or combining mark in a later token merges with an earlier character,
+        // so Character-level prefixes would not line up.
+        func extends(_ text: String, _ prefix: String) -> Bool { text.unicodeScalars.starts(with: prefix.unicodeScalars) }
+        func remainder(_ text: String, after prefix: String) -> String {
+            String(String.UnicodeScalarView(text.unicodeScalars.dropFirst(prefix.unicodeScalars.count)))
+        }
+        let generator = Generator(model: model, detokenize: decode)
+        let result = withoutActuallyEscaping(onText) { onText in generator.generate(prompts: [ids], configuration: configuration) { _, token, logProbability in
+            tokens.append(token)
+            pendingLogProbability += logProbability
+            let decoded = decode(tokens)
+            guard !decoded.hasSuffix("\u{FFFD}"), extends(decoded, sent) else { return }  // an incomplete character
+            var stable = Generator.cut(decoded, at: options.stop)
+            if stable.unicodeScalars.count == decoded.unicodeScalars.count {
+                // Hold back a tail that is the beginning of some stop string.
+                let hold = options.stop.map { stop in (1..<max(1, stop.count)).reversed().first { decoded.hasSuffix(String(stop.prefix($0))) } ?? 0 }.max() ?? 0
+                stable = String(String.UnicodeScalarView(decoded.unicodeScalars.dropLast(hold == 0 ? 0 : String(decoded.suffix(hold)).unicodeScalars.count)))
+            }
+            guard stable.unicodeScalars.count > sent.unicodeScalars.count, extends(stable, sent) else { return }
+            onText(remainder(stable, after: sent), pendingLogProbability)
+            sent = stable
+            pendingLogProbability = 0
+        }[0] }
+        let completion = completion(from: result, promptCount: ids.count, options: options)
+        if completion.text.unicodeScalars.count > sent.unicodeScalars.count, extends(completion.text, sent) {
+            onText(remainder(completion.text, after: sent), pendingLogProbability)
+        }
+        return completion
+    }
+
     private func generate(prompt: String, addSpecialTokens: Bool, options: SamplingOptions) throws -> Completion {
         let (ids, configuration) = try prepare(prompt: prompt, addSpecialTokens: addSpecialTokens, options: options)
         let result = Generator(model: model, detokenize: detokenizer).generate(prompts: [ids], configuration: configuration)[0]

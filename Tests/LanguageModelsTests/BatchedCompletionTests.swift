@@ -26,3 +26,24 @@ final class BatchedCompletionTests: XCTestCase {
         XCTAssertLessThanOrEqual(batched[2].completionTokenCount, 4)
     }
 }
+
+/// Streamed pieces concatenate to exactly the text `complete` returns, stop strings included.
+final class StreamedCompletionTests: XCTestCase {
+    func testPiecesConcatenateToTheCompletion() async throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("AlignmentTests/Fixtures/trl/policy")
+        let model = try LocalLanguageModel.load(directory: folder)
+        for options in [SamplingOptions(maximumTokens: 12, temperature: 0), SamplingOptions(maximumTokens: 16, temperature: 1, seed: 4),
+                        SamplingOptions(maximumTokens: 16, temperature: 1, stop: ["e", " the"], seed: 5)] {
+            let whole = try await model.complete(CompletionRequest(prompt: "The weather today", options: options))
+            var pieces: [String] = []
+            let streamed = try await model.stream(prompt: "The weather today", chat: nil, options: options) { text, logProbability in
+                pieces.append(text)
+                XCTAssertLessThanOrEqual(logProbability, 0)
+            }
+            XCTAssertEqual(pieces.joined(), whole.text)
+            XCTAssertEqual(streamed, whole)
+            for stop in options.stop { XCTAssertFalse(pieces.joined().contains(stop)) }
+        }
+    }
+}
