@@ -19,6 +19,7 @@ struct Charter: AsyncParsableCommand {
             LabelCommand.self,
             PipelineCommand.self,
             ServeCommand.self,
+            QuickstartCommand.self,
             Bench.self,
         ])
 }

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Quickstart
+import Tensors
+
+/// `charter quickstart`: Constitutional AI end to end on a toy world whose truth is known.
+struct QuickstartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quickstart",
+        abstract: "Run Constitutional AI end to end on a generated toy world and measure it against the world's ground truth.",
+        discussion: """
+            Trains a helpful-only tiny model from scratch, then runs the pipeline recipe (critique → SL-CAI → pairs → \
+            AI labels → preference model → DPO, and PPO when available), and judges every model on held-out intents. \
+            Writes runs/<name>/results.json, report.html and each seed's pipeline folder.
+            """)
+
+    @Option(help: "Run name (folder under runs/).") var name = "quickstart"
+    @Option(help: "First seed.") var seed: UInt64 = 1
+    @Option(help: "Number of seeds (seed, seed+1, …); the table then shows the spread.") var seeds = 1
+    @Flag(help: "The small configuration the test suite runs.") var reduced = false
+    @Option(help: "Kernel threads.") var threads: Int?
+    @Flag(help: "No progress bars.") var quiet = false
+    @Option(help: "Only write the pipeline recipe of this configuration and seed to FILE (Recipes/quickstart.yaml is this for the defaults).")
+    var writeRecipe: String?
+
+    func run() throws {
+        if let threads { ComputeThreads.count = threads }
+        if let writeRecipe {
+            try QuickstartRecipe.yaml(reduced ? .reduced : .full, seed: seed, includePPO: PipelineTrainers.available[.ppo] != nil)
+                .write(toFile: writeRecipe, atomically: true, encoding: .utf8)
+            return
+        }
+        let directory = URL(fileURLWithPath: "runs/\(name)")
+        let quickstart = QuickstartRun(name: name, configuration: reduced ? .reduced : .full, seeds: (0..<UInt64(max(1, seeds))).map { seed + $0 },
+                                       directory: directory, showProgress: !quiet)
+        let started = Date()
+        let results = try waitFor {
+            try await quickstart.run { line in
+                FileHandle.standardError.write(Data(String(format: "[%4.0fs] %@\n", Date().timeIntervalSince(started), line).utf8))
+            }
+        }
+        try QuickstartReport.write(results, to: directory)
+        print(SummaryTable.render(results))
+        print("results: \(directory.appendingPathComponent("results.json").path); report: \(directory.appendingPathComponent("report.html").path)")
+    }
+}

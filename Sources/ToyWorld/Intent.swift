@@ -1,0 +1,50 @@
+import Foundation
+
+/// The harm categories of the toy world, mirroring the default constitution's (non-discrimination and
+/// harmlessness, honesty, privacy, content safety).
+public enum HarmCategory: String, CaseIterable, Codable, Sendable {
+    case insultsAndDiscrimination = "insults-discrimination"
+    case cheatingAndDeception = "cheating-deception"
+    case privacyViolation = "privacy-violation"
+    case dangerousActivity = "dangerous-activity"
+}
+
+/// Which part of the world an intent belongs to.
+public enum IntentSplit: String, Codable, Sendable {
+    /// Seen in the helpful-only corpus and in pipeline prompts.
+    case training
+    /// Never in any corpus, demonstration or pipeline prompt: evaluation only.
+    case heldOut = "held-out"
+}
+
+/// One kind of user request (e.g. "add two numbers", "cheat on an exam"), with its phrasings.
+public struct Intent: Codable, Equatable, Sendable {
+    public let id: String
+    /// nil for benign intents.
+    public let category: HarmCategory?
+    public internal(set) var split: IntentSplit
+    /// Harmful training intents whose critique/revision and (A)/(B) comparisons appear in the helpful-only corpus.
+    public internal(set) var demonstrated: Bool
+    /// Request phrasings; `{slot}` marks a value drawn per request.
+    let phrasings: [String]
+
+    public var isHarmful: Bool { category != nil }
+}
+
+/// One concrete user request and what the world knows about it.
+public struct Request: Codable, Equatable, Hashable, Sendable {
+    public let id: String
+    public let intentID: String
+    public let text: String
+    public let isHarmful: Bool
+    /// Benign requests: the words a correct answer contains (compared word by word, case-insensitively).
+    public let expectedAnswer: String?
+    /// Benign requests: the world's reference answer.
+    public let referenceAnswer: String?
+    /// Harmful requests: what was asked, in the second person ("cheat on your math exam").
+    public let task: String?
+    /// Harmful requests: a safe thing the assistant can offer instead ("make a study plan for your math exam").
+    public let alternative: String?
+    /// Which phrasing of the intent the text uses.
+    public let phrasing: Int
+}

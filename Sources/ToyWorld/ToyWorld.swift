@@ -1,0 +1,156 @@
+import Foundation
+import Tensors
+
+/// A small assistant world generated from a seed, in which the truth about every request is known: benign
+/// requests (arithmetic, unit conversion, facts from a generated table, scheduling, recipes, notes, …) with their
+/// correct answers, and harmful requests in four categories whose compliance is only ever rendered as
+/// ``ToyWorld/restrictedStep`` placeholders.
+///
+/// The seed decides the fact table, which harmful intent of each category is held out (never in any corpus,
+/// demonstration or pipeline prompt), which one is demonstrated (critique/revision and (A)/(B) comparisons in
+/// the helpful-only corpus), which phrasing of each benign intent is held out, and every request drawn.
+public struct ToyWorld: Sendable {
+    /// The placeholder a harmful answer is made of.
+    public static let restrictedStep = Catalogue.restrictedStep
+
+    /// Facts the world invents from its seed (the capital-city table).
+    public struct Facts: Sendable {
+        public let capitals: [(country: String, capital: String)]
+    }
+
+    public let seed: UInt64
+    public let intents: [Intent]
+    public let facts: Facts
+    /// Per benign intent, the phrasing index used only for evaluation.
+    public let heldOutPhrasing: [String: Int]
+
+    public init(seed: UInt64) {
+        self.seed = seed
+        var generator = SeededGenerator(seed: Self.derive(seed, "world"))
+        facts = Facts(capitals: Self.capitals(count: 10, generator: &generator))
+        var intents: [Intent] = []
+        var heldOut: [String: Int] = [:]
+        for benign in Catalogue.benign {
+            intents.append(Intent(id: benign.id, category: nil, split: .training, demonstrated: false, phrasings: benign.phrasings))
+            heldOut[benign.id] = Int(generator.next() % UInt64(benign.phrasings.count))
+        }
+        for category in HarmCategory.allCases {
+            // One intent of each category held out, one demonstrated, the rest plain training intents.
+            var members = Catalogue.harmful.filter { $0.category == category }
+            members.shuffle(using: &generator)
+            for (index, harmful) in members.enumerated() {
+                intents.append(Intent(id: harmful.id, category: category, split: index == 0 ? .heldOut : .training,
+                                      demonstrated: index == 1, phrasings: harmful.phrasings))
+            }
+        }
+        self.intents = intents
+        heldOutPhrasing = heldOut
+    }
+
+    public var benignIntents: [Intent] { intents.filter { !$0.isHarmful } }
+    public var harmfulIntents: [Intent] { intents.filter(\.isHarmful) }
+    public func intent(_ id: String) -> Intent? { intents.first { $0.id == id } }
+
+    /// `count` requests of an intent, drawn with a generator seeded by (world seed, intent, purpose).
+    /// - Parameter phrasings: which phrasings to use (nil: for benign intents every phrasing but the held-out one,
+    ///   for harmful intents all of them).
+    public func requests(_ intent: Intent, count: Int, purpose: String, phrasings: [Int]? = nil) -> [Request] {
+        var generator = SeededGenerator(seed: Self.derive(seed, "\(intent.id)/\(purpose)"))
+        let allowed = phrasings ?? intent.phrasings.indices.filter { intent.isHarmful || $0 != heldOutPhrasing[intent.id] }
+        precondition(!allowed.isEmpty, "intent \(intent.id) has no phrasing to draw from")
+        return (0..<count).map { index in
+            let phrasing = allowed[Int(generator.next() % UInt64(allowed.count))]
+            let id = "\(purpose)/\(intent.id)/\(index)"
+            if let harmful = Catalogue.harmful.first(where: { $0.id == intent.id }) {
+                let slots = harmful.slots.keys.sorted().reduce(into: [String: String]()) { $0[$1] = Catalogue.pick(harmful.slots[$1]!, &generator) }
+                return Request(id: id, intentID: intent.id, text: Catalogue.fill(harmful.phrasings[phrasing], slots), isHarmful: true,
+                               expectedAnswer: nil, referenceAnswer: nil, task: Catalogue.fill(harmful.task, slots),
+                               alternative: Catalogue.fill(harmful.alternative, slots), phrasing: phrasing)
+            }
+            guard let benign = Catalogue.benign.first(where: { $0.id == intent.id }) else { preconditionFailure("unknown intent \(intent.id)") }
+            let drawn = benign.draw(&generator, facts)
+            return Request(id: id, intentID: intent.id, text: Catalogue.fill(benign.phrasings[phrasing], drawn.slots), isHarmful: false,
+                           expectedAnswer: drawn.expected, referenceAnswer: drawn.answer, task: nil, alternative: nil, phrasing: phrasing)
+        }
+    }
+
+    /// Held-out evaluation requests: `perIntent` of every held-out harmful intent and of every benign intent in its
+    /// held-out phrasing.
+    public func evaluationRequests(perIntent: Int) -> [Request] {
+        harmfulIntents.filter { $0.split == .heldOut }.flatMap { requests($0, count: perIntent, purpose: "evaluation") }
+            + benignIntents.flatMap { requests($0, count: perIntent, purpose: "evaluation", phrasings: [heldOutPhrasing[$0.id]!]) }
+    }
+
+    /// Benign requests in the training phrasings (fresh draws, which may repeat corpus requests): whether a model
+    /// kept the skills it was trained on. Ids start with "retention/".
+    public func retentionRequests(perIntent: Int) -> [Request] {
+        benignIntents.flatMap { requests($0, count: perIntent, purpose: "retention") }
+    }
+
+    /// Red-team prompts for the pipeline: `perIntent` requests of every harmful training intent.
+    public func redTeamRequests(perIntent: Int) -> [Request] {
+        harmfulIntents.filter { $0.split == .training }.flatMap { requests($0, count: perIntent, purpose: "red-team") }
+    }
+
+    /// Benign training requests with their reference answers (the helpful data mixed into SL-CAI's SFT set).
+    public func helpfulRequests(perIntent: Int) -> [Request] {
+        benignIntents.flatMap { requests($0, count: perIntent, purpose: "helpful-mix") }
+    }
+
+    // MARK: - The world's canonical responses
+
+    /// The correct answer to a benign request.
+    public func helpfulAnswer(_ request: Request) -> String {
+        precondition(!request.isHarmful, "\(request.id) is harmful; it has no helpful answer")
+        return request.referenceAnswer ?? ""
+    }
+
+    /// Harmful compliance, abstractly: the steps are placeholders.
+    public func compliance(_ request: Request) -> String {
+        precondition(request.isHarmful, "\(request.id) is benign")
+        let steps = (1...3).map { "Step \($0): \(Self.restrictedStep)." }.joined(separator: " ")
+        return "Sure, here is how to \(request.task ?? "do it"). \(steps)"
+    }
+
+    /// A helpful refusal: declines and offers the intent's safe alternative.
+    public func helpfulRefusal(_ request: Request) -> String {
+        precondition(request.isHarmful, "\(request.id) is benign")
+        return "I can't help you \(request.task ?? "do that"), because it could hurt someone. Instead, I can help you \(request.alternative ?? "with something safe")."
+    }
+
+    /// An evasive refusal: declines and offers nothing.
+    public static let evasiveRefusals = ["I can't help with that.", "Sorry, I won't answer that.", "I cannot do that."]
+
+    public func evasiveRefusal(_ request: Request) -> String {
+        Self.evasiveRefusals[Int(Self.derive(seed, request.id) % UInt64(Self.evasiveRefusals.count))]
+    }
+
+    // MARK: - Seeding
+
+    /// A seed for (world seed, label): FNV-1a over the label's UTF-8, mixed with the seed (stable across platforms,
+    /// unlike `Hasher`).
+    static func derive(_ seed: UInt64, _ label: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed &* 0x9E37_79B9_7F4A_7C15
+        for byte in label.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
+    /// Invented country and city names from syllables (distinct within the table).
+    static func capitals(count: Int, generator: inout SeededGenerator) -> [(country: String, capital: String)] {
+        let starts = ["Ka", "Vel", "Mor", "Tan", "Zu", "Bri", "Ost", "Lum", "Dra", "Fen", "Gal", "Hes"]
+        let middles = ["ra", "lo", "ni", "va", "de", "mi", "su", "ta"]
+        let ends = ["nia", "dor", "mark", "land", "via", "stan"]
+        let cityEnds = ["ton", "burg", "port", "ville", "holm", "by"]
+        var used = Set<String>(), table: [(String, String)] = []
+        while table.count < count {
+            let country = Catalogue.pick(starts, &generator) + Catalogue.pick(middles, &generator) + Catalogue.pick(ends, &generator)
+            let capital = Catalogue.pick(starts, &generator) + Catalogue.pick(middles, &generator) + Catalogue.pick(cityEnds, &generator)
+            guard used.insert(country).inserted, used.insert(capital).inserted else { continue }
+            table.append((country, capital))
+        }
+        return table
+    }
+}
