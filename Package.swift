@@ -27,17 +27,18 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "SafeTensors"),
         .target(name: "Gzip"),
+        .target(name: "Checksums"),
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
         .target(name: "Datasets", dependencies: ["Gzip"]),
         .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors"]),
         .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Yams"]),
         // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF), pipelines.
-        .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Yams"]),
+        .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "Yams"]),
         // OpenAI-compatible HTTP: a balancing, retrying, caching client and the `charter serve` server.
         .target(
             name: "Endpoints",
             dependencies: [
-                "LanguageModels",
+                "LanguageModels", "Checksums",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
@@ -64,12 +65,12 @@ let package = Package(
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels"], exclude: ["Fixtures"]),
         .testTarget(name: "ToyWorldTests", dependencies: ["ToyWorld"]),
         .testTarget(name: "QuickstartTests", dependencies: ["Quickstart", "ToyWorld", "Constitutional"]),
-        .testTarget(name: "ConstitutionalTests", dependencies: ["Constitutional", "LanguageModels", "Datasets", "Alignment", "Tensors"],
+        .testTarget(name: "ConstitutionalTests", dependencies: ["Constitutional", "LanguageModels", "Datasets", "Alignment", "Tensors", "Endpoints", "Checksums"],
                     exclude: ["Fixtures"]),
         .testTarget(
             name: "EndpointsTests",
             dependencies: [
-                "Endpoints", "LanguageModels",
+                "Endpoints", "LanguageModels", "Checksums",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),

@@ -34,7 +34,7 @@ def main():
     torch.set_num_threads(args.threads)
     model_dir, dpo_path, _ = common.prepare(args.workdir)
     rows = [json.loads(line) for line in open(dpo_path)]
-    repeats = []
+    repeats, cpu_repeats = [], []
     for _ in range(args.repeats):
         policy = LlamaForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
         reference = LlamaForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
@@ -48,8 +48,9 @@ def main():
                                  processing_class=common.tokenizer(), callbacks=[timer])
             trainer.train()
         repeats.append(timer.times[args.warmup:])
+        cpu_repeats.append(timer.cpu_times[args.warmup:])
     common.summarize("dpo", repeats, lambda median: {"steps_per_s": 1 / median, "pairs_per_step": args.batch_size,
-                                                     "max_length": args.max_length})
+                                                     "max_length": args.max_length}, cpu_repeats)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def main():
     tok = common.tokenizer()
     lengths = [min(len(tok(r["text"] + tok.eos_token)["input_ids"]), args.max_length) for r in rows]
     tokens_per_step = sum(lengths) / len(lengths) * args.batch_size
-    repeats = []
+    repeats, cpu_repeats = [], []
     for _ in range(args.repeats):
         model = LlamaForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
         timer = common.StepTimer()
@@ -50,8 +50,9 @@ def main():
                                  callbacks=[timer])
             trainer.train()
         repeats.append(timer.times[args.warmup:])
+        cpu_repeats.append(timer.cpu_times[args.warmup:])
     common.summarize("sft", repeats, lambda median: {"tokens_per_s": tokens_per_step / median, "tokens_per_step": tokens_per_step,
-                                                     "sequences_per_step": args.batch_size, "max_length": args.max_length})
+                                                     "sequences_per_step": args.batch_size, "max_length": args.max_length}, cpu_repeats)
 
 
 if __name__ == "__main__":

@@ -57,22 +57,29 @@ class StepTimer(TrainerCallback):
 
     def __init__(self):
         self.times = []
+        self.cpu_times = []
         self.last = None
 
     def on_step_begin(self, args, state, control, **kwargs):
         if self.last is None:
-            self.last = time.perf_counter()
+            self.last = (time.perf_counter(), time.process_time())
 
     def on_step_end(self, args, state, control, **kwargs):
-        now = time.perf_counter()
-        self.times.append(now - self.last)
+        now = (time.perf_counter(), time.process_time())
+        self.times.append(now[0] - self.last[0])
+        self.cpu_times.append(now[1] - self.last[1])  # CPU seconds of all threads: robust to other load
         self.last = now
 
 
-def summarize(name, repeats, extra):
-    """repeats: per-repeat lists of measured step seconds → one JSON line with the median of the per-repeat medians."""
+def summarize(name, repeats, extra, cpu_repeats=()):
+    """repeats: per-repeat lists of measured step seconds → one JSON line with the median of the per-repeat medians
+    (and the same for CPU seconds per step, which other processes on a shared machine disturb less)."""
     medians = [statistics.median(times) for times in repeats]
     result = {"impl": "trl", "benchmark": name, "step_ms_median": 1000 * statistics.median(medians),
               "step_ms_per_repeat": [1000 * m for m in medians], "threads": torch.get_num_threads()}
+    if cpu_repeats:
+        cpu = [statistics.median(times) for times in cpu_repeats]
+        result["cpu_ms_per_step_median"] = 1000 * statistics.median(cpu)
+        result["cpu_ms_per_repeat"] = [1000 * m for m in cpu]
     result.update(extra(statistics.median(medians)))
     print(json.dumps(result, sort_keys=True))

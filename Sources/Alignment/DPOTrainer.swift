@@ -40,6 +40,8 @@ public final class DPOTrainer: TrainingObjective {
     let reference: DPOReference
     let pairs: [DPOPair]
     let evaluationPairs: [DPOPair]
+    /// Greedy continuations of the first evaluation prompts, written at evaluation time.
+    let samples: SampleGenerations
     let padding: Int32
     public let truncation: DPOTruncationReport
     public var counters: [String: Double] = ["num_tokens": 0]
@@ -74,8 +76,11 @@ public final class DPOTrainer: TrainingObjective {
                     report.dropped += 1
                     continue
                 }
-                if pair.sequences(maximumLength: configuration.maximumLength, truncationMode: configuration.truncationMode).truncated {
-                    report.sequencesTruncated += 1
+                let sequences = pair.sequences(maximumLength: configuration.maximumLength, truncationMode: configuration.truncationMode)
+                if sequences.truncated { report.sequencesTruncated += 1 }
+                let longest = max(sequences.chosen.ids.count, sequences.rejected.ids.count)
+                if let context = policy.model.maximumSequenceLength, longest > context {
+                    throw ConfigurationError(key: "max_length", message: "line \(example.line) has \(longest) tokens but the model's context is \(context); set max_length to at most \(context)")
                 }
                 result.append(pair)
             }
@@ -92,10 +97,12 @@ public final class DPOTrainer: TrainingObjective {
         }
         pairs = trainPairs
         self.evaluationPairs = evaluationPairs
+        samples = SampleGenerations(prompts: evaluationPairs.map(\.promptIds), tokenizer: encoder.tokenizer)
     }
 
     public var exampleCount: Int { pairs.count }
     public var evaluationExampleCount: Int { evaluationPairs.count }
+    public func sampleGenerations() -> [[String: Any]] { samples.generate(policy.model) }
     public var trainableParameters: [Tensor] { policy.trainableParameters }
     public var parametersWithoutDecay: [Tensor] { policy.parametersWithoutDecay }
     public func saveModel(to directory: URL) throws { try policy.save(to: directory) }

@@ -31,6 +31,18 @@ public final class PPOCritic {
 /// samples prompts, rolls them out with the policy, scores them with the reward, shapes per-token rewards with a KL
 /// penalty to the reference, estimates advantages with GAE, and runs `num_ppo_epochs` × `num_mini_batches` steps of
 /// the clipped policy and value losses. Metrics (metrics.jsonl) carry TRL's names.
+///
+/// Where Charter deliberately differs from TRL 1.x's `PPOTrainer`:
+/// - The response is the generated tokens up to and including the stop token, whatever the pad token is. TRL finds
+///   the end by the first pad token, so with pad = eos (common) it drops the eos from the policy loss; and it adds
+///   the score one position after the last response token. Here the score lands on the last response token
+///   (Ziegler et al.'s textbook placement) and values/advantages cover exactly the response tokens.
+/// - Old log-probs come from a no-gradient forward pass of the same batch layout as the update (TRL reads them
+///   from the generation logits), so the first minibatch starts at ratio 1.
+/// - `policy/entropy_avg`, `policy/approxkl_avg` and `val/ratio` average over response tokens only (TRL's include
+///   padding positions); `objective/entropy` sums −log π over response tokens only.
+/// - Gradients are clipped to `max_grad_norm` before each optimizer step; the KL coefficient can adapt
+///   (`kl_target`), as in TRL's older `PPOTrainer`; `objective/kl_coef` logs the β used.
 public final class PPOTrainer {
     public let configuration: PPOConfiguration
     public let policy: TrainableModel
@@ -100,7 +112,8 @@ public final class PPOTrainer {
     /// The result of a run.
     public struct Summary {
         public var iterations: Int
-        /// One record per iteration (TRL's metric names plus timings), as written to metrics.jsonl.
+        /// One record per iteration (TRL's metric names plus timings in seconds); metrics.jsonl gets every
+        /// `logging_steps`-th record.
         public var history: [[String: Double]]
     }
 
@@ -139,7 +152,7 @@ public final class PPOTrainer {
         if let lastCheckpoint { log.note("resuming from \(lastCheckpoint) at iteration \(state.iteration)") }
         let order = DataOrder(count: prompts.count, seed: arguments.seed)
         let sampleFrequency = configuration.sampleGenerationCount > 0 ? max(1, iterations / configuration.sampleGenerationCount) : 0
-        let started = Date()
+        let started = Date(), startEpisode = state.episode
         var history: [[String: Double]] = []
         while state.iteration < iterations {
             if let stopAfter, state.iteration >= stopAfter { return Summary(iterations: state.iteration, history: history) }
@@ -152,7 +165,7 @@ public final class PPOTrainer {
             metrics["lr"] = Double(optimizer.learningRate)
             metrics["episode"] = Double(state.episode)
             metrics["epoch"] = Double(state.episode) / Double(prompts.count)
-            metrics["eps"] = Double(state.episode) / max(Date().timeIntervalSince(started), 1e-9)
+            metrics["eps"] = Double(state.episode - startEpisode) / max(Date().timeIntervalSince(started), 1e-9)
             metrics["step"] = Double(state.iteration)
             history.append(metrics)
             if state.iteration % arguments.loggingSteps == 0 || state.iteration == iterations { log.write(metrics) }

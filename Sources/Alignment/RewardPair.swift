@@ -12,16 +12,61 @@ public struct RewardPair: Equatable, Sendable {
     public var chosenProbability: Float?
     public var line: Int
 
+    /// The pairs of one example: a preference pair, or every ordered pair of a K-way ranking.
+    ///
+    /// A ranking is a prompt-only line with `"completions"` (K strings) and either `"ranks"` (K numbers, lower is
+    /// better, as InstructGPT's labellers ranked 4–9 responses; Ouyang et al. 2022) or `"scores"` (K numbers, higher is
+    /// better); it expands to the K(K−1)/2 pairs whose ranks differ (ties give no pair).
+    /// - Throws: `TrainingError.data` naming the line and field for anything else.
+    static func pairs(from example: Example, encoder: ExampleEncoder) throws -> [RewardPair] {
+        guard case let .promptOnly(prompt) = example.body else { return [try tokenize(example, encoder: encoder)] }
+        let line = example.line
+        guard case let .array(items)? = example[extra: "completions"] else {
+            throw TrainingError.data("line \(line): a reward model trains on preference pairs (prompt/chosen/rejected or chosen/rejected) "
+                                     + "or K-way rankings (prompt, \"completions\" and \"ranks\" or \"scores\"); found \(example.type.rawValue) data")
+        }
+        guard case let .standard(promptText) = prompt else {
+            throw TrainingError.data("line \(line): rankings of conversational completions are not supported; give string completions")
+        }
+        let completions = try items.enumerated().map { index, item -> String in
+            guard let text = item.stringValue else {
+                throw TrainingError.data("line \(line): field \"completions\" item \(index + 1) must be a string, found \(item.typeName)")
+            }
+            return text
+        }
+        let field = example[extra: "ranks"] != nil ? "ranks" : "scores"
+        guard case let .array(values)? = example[extra: field] else {
+            throw TrainingError.data("line \(line): a ranking needs \"ranks\" (lower is better) or \"scores\" (higher is better) next to \"completions\"")
+        }
+        let numbers = try values.enumerated().map { index, value -> Double in
+            guard let number = value.doubleValue else {
+                throw TrainingError.data("line \(line): field \"\(field)\" item \(index + 1) must be a number, found \(value.typeName)")
+            }
+            return field == "ranks" ? -number : number
+        }
+        guard numbers.count == completions.count, completions.count >= 2 else {
+            throw TrainingError.data("line \(line): \(completions.count) completions with \(numbers.count) \(field); a ranking needs at least 2 of each, as many")
+        }
+        var result: [RewardPair] = []
+        for i in completions.indices {
+            for j in completions.indices where numbers[i] > numbers[j] {
+                let pair = Example(.preference(prompt: .standard(promptText), chosen: .standard(completions[i]), rejected: .standard(completions[j])),
+                                   line: line)
+                result.append(try tokenize(pair, encoder: encoder))
+            }
+        }
+        return result
+    }
+
     /// Standard text: eos (as text) is appended to chosen and rejected unless they end with it, then prompt + chosen
     /// and prompt + rejected are tokenized with the tokenizer's special tokens. Conversations go through the chat
     /// template without a generation prompt (no eos added). Implicit-prompt pairs are whole texts again, since
     /// prompt + chosen reproduces the input.
-    /// - Throws: `TrainingError.data` naming the line for data that is not a preference pair (K-way rankings must be
-    ///   expanded to pairs first) or a non-numeric margin.
+    /// - Throws: `TrainingError.data` naming the line for data that is not a preference pair or a non-numeric margin.
     static func tokenize(_ example: Example, encoder: ExampleEncoder) throws -> RewardPair {
         guard let (prompt, chosen, rejected) = example.preference else {
-            throw TrainingError.data("line \(example.line): a reward model trains on preference pairs (prompt/chosen/rejected or chosen/rejected), "
-                                     + "found \(example.type.rawValue); K-way rankings are not supported — expand each ranking to its pairs first")
+            throw TrainingError.data("line \(example.line): a reward model trains on preference pairs (prompt/chosen/rejected or chosen/rejected) "
+                                     + "or K-way rankings (prompt, \"completions\" and \"ranks\" or \"scores\"); found \(example.type.rawValue) data")
         }
         var margin: Float?
         if let value = example[extra: "margin"], value != .null {

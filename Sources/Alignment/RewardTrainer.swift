@@ -5,6 +5,7 @@ import Tensors
 
 /// Reward-model training on pairwise preferences (TRL's `RewardTrainer`): a `SequenceClassifier` learns r so that
 /// r(chosen) > r(rejected), with `PreferenceLoss.reward` (Bradley–Terry; margins, soft labels, centring).
+/// K-way rankings expand to their pairs (`RewardPair.pairs(from:encoder:)`).
 /// Metrics: loss, accuracy, margin, mean_reward, min_reward, max_reward, num_tokens (TRL's names).
 public final class RewardTrainer: TrainingObjective {
     public let configuration: RewardConfiguration
@@ -30,11 +31,14 @@ public final class RewardTrainer: TrainingObjective {
         padding = model.padTokenId ?? encoder.padding
         var dropped = 0
         func tokenize(_ examples: [Example]) throws -> [RewardPair] {
-            try examples.compactMap { example in
-                let pair = try RewardPair.tokenize(example, encoder: encoder)
+            try examples.flatMap { try RewardPair.pairs(from: $0, encoder: encoder) }.compactMap { pair in
                 if let limit = configuration.maximumLength, pair.chosenIds.count > limit || pair.rejectedIds.count > limit {
                     dropped += 1
                     return nil
+                }
+                let longest = max(pair.chosenIds.count, pair.rejectedIds.count)
+                if let context = model.body.maximumSequenceLength, longest > context {
+                    throw ConfigurationError(key: "max_length", message: "line \(pair.line) has \(longest) tokens but the model's context is \(context); set max_length to at most \(context) (longer pairs are then dropped)")
                 }
                 return pair
             }

@@ -66,6 +66,8 @@ public final class SFTTrainer: TrainingObjective {
     /// Examples longer than max_length that were truncated (training + evaluation).
     public let truncatedCount: Int
     public var counters: [String: Double] = ["num_tokens": 0]
+    /// Greedy continuations of the first evaluation prompts, written at evaluation time.
+    let samples: SampleGenerations
 
     public init(configuration: SFTConfiguration, policy: TrainableModel, encoder: ExampleEncoder,
                 train: [Example], evaluation: [Example] = []) throws {
@@ -84,6 +86,9 @@ public final class SFTTrainer: TrainingObjective {
         }
         sequences = try tokenize(train)
         evaluationSequences = try tokenize(evaluation)
+        // The prompt of a sequence is everything before its first trained token.
+        samples = SampleGenerations(prompts: evaluationSequences.map { Array($0.ids.prefix($0.lossMask.firstIndex(of: true) ?? 0)) },
+                                    tokenizer: encoder.tokenizer)
         truncatedCount = truncated
         guard !sequences.isEmpty else { throw TrainingError.data("no training example has a token to learn after tokenization") }
     }
@@ -131,6 +136,7 @@ public final class SFTTrainer: TrainingObjective {
     public var trainableParameters: [Tensor] { policy.trainableParameters }
     public var parametersWithoutDecay: [Tensor] { policy.parametersWithoutDecay }
     public func saveModel(to directory: URL) throws { try policy.save(to: directory) }
+    public func sampleGenerations() -> [[String: Any]] { samples.generate(policy.model) }
     public func loadModel(from directory: URL) throws { try policy.load(from: directory) }
 
     public func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double]) {

@@ -21,10 +21,13 @@ public protocol TrainingObjective: AnyObject {
     func loadModel(from directory: URL) throws
     /// Counters the objective keeps across steps (e.g. tokens seen), saved in checkpoints for an exact resume.
     var counters: [String: Double] { get set }
+    /// Generations to show at evaluation time (written to samples.jsonl), or none.
+    func sampleGenerations() -> [[String: Any]]
 }
 
 extension TrainingObjective {
     public func evaluate() throws -> [String: Double]? { nil }
+    public func sampleGenerations() -> [[String: Any]] { [] }
 }
 
 /// The loop shared by the supervised trainers (SFT, reward model, DPO): shuffled micro-batches, gradient
@@ -107,6 +110,8 @@ public struct TrainingLoop {
                 var averaged: [String: Double] = [:]
                 for record in pending { for (key, value) in record { averaged[key, default: 0] += value / Double(pending.count) } }
                 pending.removeAll()
+                // Running totals (num_tokens) are reported as they stand, not averaged over the window (as TRL).
+                for (key, value) in objective.counters where averaged[key] != nil { averaged[key] = value }
                 averaged["epoch"] = epoch
                 lastMetrics = averaged
                 history.append(averaged.merging(["step": Double(state.step)]) { $1 })
@@ -127,6 +132,19 @@ public struct TrainingLoop {
     }
 
     private func evaluate(_ objective: TrainingObjective, log: MetricsLog, step: Int, epoch: Double) throws {
+        let samples = withoutGradients { objective.sampleGenerations() }
+        if !samples.isEmpty {
+            let url = URL(fileURLWithPath: arguments.outputDirectory).appendingPathComponent("samples.jsonl")
+            var lines = Data()
+            for sample in samples {
+                lines += try JSONSerialization.data(withJSONObject: sample.merging(["step": step]) { $1 }, options: [.sortedKeys]) + Data("\n".utf8)
+            }
+            if let handle = FileHandle(forWritingAtPath: url.path) {
+                handle.seekToEndOfFile(); handle.write(lines); try? handle.close()
+            } else {
+                try lines.write(to: url)
+            }
+        }
         guard let metrics = try withoutGradients({ try objective.evaluate() }) else { return }
         var record: [String: Any] = ["step": step, "epoch": epoch]
         for (key, value) in metrics { record["eval_" + key] = value }

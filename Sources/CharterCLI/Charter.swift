@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Charter: ParsableCommand {
+struct Charter: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "charter",
         abstract: "Align language models: RLHF, Constitutional AI, DPO — on a CPU or against inference servers.",
@@ -18,6 +18,7 @@ struct Charter: ParsableCommand {
             CritiqueCommand.self,
             LabelCommand.self,
             PipelineCommand.self,
+            ServeCommand.self,
             QuickstartCommand.self,
             Bench.self,
         ])
@@ -32,6 +33,7 @@ struct Bench: ParsableCommand {
             TrainingBenchmark.self,
             GenerationBenchmark.self,
             DPOBenchmark.self,
+            ServeBenchmark.self,
             PPOBenchmark.self,
         ])
 }

@@ -37,7 +37,7 @@ struct ChatCommand: ParsableCommand {
             // Stream: decode everything generated so far and print what is new (a token may complete a
             // multi-byte character only together with the next one).
             var generated: [Int32] = [], printed = ""
-            let result = generator.generate(prompts: [ids], configuration: configuration) { _, token in
+            let result = generator.generate(prompts: [ids], configuration: configuration) { _, token, _ in
                 generated.append(token)
                 let text = tokenizer.decode(generated.map(Int.init), skipSpecialTokens: true)
                 if text.hasPrefix(printed), !text.hasSuffix("\u{FFFD}") {

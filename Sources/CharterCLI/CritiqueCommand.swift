@@ -1,5 +1,6 @@
 import ArgumentParser
 import Constitutional
+import Endpoints
 import Foundation
 import LanguageModels
 import Tensors
@@ -7,7 +8,7 @@ import Tensors
 /// `--model DIR | --endpoints CONFIG`: the model a Constitutional AI command runs on.
 struct ModelSourceOptions: ParsableArguments {
     @Option(help: "A Hugging Face model folder run locally.") var model: String?
-    @Option(help: "A YAML/JSON list of OpenAI-compatible endpoints (url, model, api_key_env) to spread requests over.") var endpoints: String?
+    @Option(help: "A YAML/JSON endpoints file for OpenAI-compatible servers (urls, model, api_key_env, max_concurrency, …).") var endpoints: String?
     @Option(help: "A built-in chat template family, when the folder has none (for --prompting chat).") var chatTemplate: String?
     @Option(help: "A PEFT LoRA adapter folder applied to --model.") var lora: String?
     @Option(help: "Kernel threads for a local model (default: CHARTER_THREADS or every core).") var threads: Int?
@@ -24,8 +25,24 @@ struct ModelSourceOptions: ParsableArguments {
 
     func makeModels() throws -> [any LanguageModel] {
         if let threads { ComputeThreads.count = threads }
-        return try ModelFactory.make(try source)
+        return try makeLanguageModels(try source)
     }
+}
+
+/// Local folders through the Constitutional layer's factory; endpoints files through charter's OpenAI client.
+func makeLanguageModels(_ source: ModelSource) throws -> [any LanguageModel] {
+    try ModelFactory.make(source, connect: connectEndpoints)
+}
+
+/// One `OpenAIClient` for an endpoints file (it balances over the file's `urls` itself).
+let connectEndpoints: EndpointConnector = { json, file in
+    let configuration: EndpointConfiguration
+    do {
+        configuration = try JSONDecoder().decode(EndpointConfiguration.self, from: json)
+    } catch let error as DecodingError {
+        throw ConstitutionError(file: file, decoding: error)
+    }
+    return [try OpenAIClient(configuration: configuration)]
 }
 
 /// Options of every item-by-item run.

@@ -5,6 +5,11 @@ import Foundation
 import LanguageModels
 import NeuralNetworks
 import Tensors
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `charter bench trainer dpo|sft`: optimizer steps of Charter's DPO and SFT trainers on the model and data that
 /// Benchmarks/trl/bench_dpo.py and bench_sft.py prepare and time with TRL, printed as one JSON line.
@@ -33,7 +38,7 @@ struct DPOBenchmark: ParsableCommand {
         }
         let encoder = try ExampleEncoder.load(directory: modelFolder)
         let data = try Dataset.load(folder.appendingPathComponent(trainer == .dpo ? "dpo.jsonl" : "sft.jsonl"))
-        var medians: [Double] = [], tokensPerStep: [Double] = []
+        var medians: [Double] = [], cpuMedians: [Double] = [], tokensPerStep: [Double] = []
         for _ in 0..<repeats {
             let policy = try TrainableModel(directory: modelFolder)
             let objective: TrainingObjective
@@ -57,11 +62,11 @@ struct DPOBenchmark: ParsableCommand {
             let optimizer = AdamW(parameters: objective.trainableParameters, learningRate: trainer == .dpo ? 1e-5 : 2e-5,
                                   beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, noDecay: objective.parametersWithoutDecay)
             var generator = SeededGenerator(seed: 42)
-            var times: [Double] = [], tokens: [Double] = []
+            var times: [Double] = [], cpuTimes: [Double] = [], tokens: [Double] = []
             for step in 0..<(warmup + steps) {
                 let indices = (0..<batch).map { (step * batch + $0) % objective.exampleCount }
                 let before = objective.counters["num_tokens"] ?? 0
-                let start = DispatchTime.now().uptimeNanoseconds
+                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = Self.cpuSeconds()
                 let (loss, _) = try objective.loss(examples: indices, generator: &generator)
                 loss.backward()
                 clipGradientNorm(optimizer.parameters, maxNorm: 1)
@@ -70,15 +75,19 @@ struct DPOBenchmark: ParsableCommand {
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 if step >= warmup {
                     times.append(seconds)
+                    cpuTimes.append(Self.cpuSeconds() - cpuStart)
                     tokens.append((objective.counters["num_tokens"] ?? 0) - before)
                 }
             }
             medians.append(times.sorted()[times.count / 2])
+            cpuMedians.append(cpuTimes.sorted()[cpuTimes.count / 2])
             tokensPerStep.append(tokens.reduce(0, +) / Double(tokens.count))
         }
         let median = medians.sorted()[medians.count / 2]
         var result: [String: Any] = ["impl": "charter", "benchmark": trainer.rawValue, "step_ms_median": median * 1000,
-                                     "step_ms_per_repeat": medians.map { $0 * 1000 }, "threads": ComputeThreads.count, "max_length": maxLength]
+                                     "step_ms_per_repeat": medians.map { $0 * 1000 }, "threads": ComputeThreads.count, "max_length": maxLength,
+                                     "cpu_ms_per_step_median": cpuMedians.sorted()[cpuMedians.count / 2] * 1000,
+                                     "cpu_ms_per_repeat": cpuMedians.map { $0 * 1000 }]
         switch trainer {
         case .dpo:
             result["steps_per_s"] = 1 / median
@@ -91,5 +100,18 @@ struct DPOBenchmark: ParsableCommand {
         }
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
+    }
+
+    /// User + system CPU seconds of this process (all threads), which other processes on a shared machine disturb
+    /// less than wall time.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        #if canImport(Darwin)
+        getrusage(RUSAGE_SELF, &usage)
+        #else
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #endif
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }

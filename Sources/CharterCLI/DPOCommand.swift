@@ -11,13 +11,15 @@ struct DPOCommand: ParsableCommand {
         commandName: "dpo",
         abstract: "Train a policy with DPO on prompt/chosen/rejected data (TRL's DPOTrainer keys and metrics).",
         discussion: """
-            The reference is --ref-model when given, else the base model when training LoRA adapters, else a frozen \
-            copy of the initial policy (or, with precompute_ref_log_probs, the initial policy read once). \
+            The reference is --ref-model when given, else the base model when training new LoRA adapters, else a frozen \
+            copy of the initial policy (with --adapter: of the initial adapter; with precompute_ref_log_probs: the initial \
+            policy read once), as TRL chooses it. \
             Example: charter dpo --model sft/ --dataset pairs.jsonl.gz --beta 0.1 --lora-r 16 --output-dir runs/dpo
             """)
 
     @OptionGroup var options: TrainerOptions
     @Option(help: "Reference model folder (ref_model).") var refModel: String?
+    @Option(help: "A PEFT adapter folder to put on --model and keep training; as TRL, the reference is then a frozen copy of this adapter (give --ref-model BASE to compare with the base model instead).") var adapter: String?
     @Option(help: "loss_type: sigmoid, ipo, hinge, robust, simpo, sft; comma-separated to sum several.") var lossType: String?
     @Option(help: "beta") var beta: Float?
     @Option(help: "label_smoothing") var labelSmoothing: Float?
@@ -45,7 +47,8 @@ struct DPOCommand: ParsableCommand {
 
         let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
         let lora = try options.loraConfiguration(recipe)
-        let policy = try options.loadPolicy(directory, lora: lora, seed: configuration.training.seed)
+        let policy = try options.loadPolicy(directory, lora: lora, seed: configuration.training.seed,
+                                            adapter: adapter.map { URL(fileURLWithPath: $0) })
         let reference: DPOReference
         if configuration.isReferenceFree {
             reference = .referenceFree
@@ -53,6 +56,12 @@ struct DPOCommand: ParsableCommand {
             let model = try PretrainedModel.load(directory: URL(fileURLWithPath: path))
             model.setTrainable(false)
             reference = .model(model)
+        } else if let adapter {
+            // TRL re-training an existing adapter: the reference is a frozen copy of it (its "ref" adapter).
+            let copy = try PretrainedModel.load(directory: directory)
+            try LoRA.load(from: URL(fileURLWithPath: adapter), into: copy)
+            copy.setTrainable(false)
+            reference = .model(copy)
         } else if lora != nil {
             reference = .adaptersDisabled
         } else if configuration.precomputeReferenceLogProbabilities {
@@ -72,7 +81,7 @@ struct DPOCommand: ParsableCommand {
             return
         }
         let summary = try TrainingLoop(arguments: configuration.training)
-            .run(trainer, resume: options.resume, effectiveConfiguration: try options.effective(recipe, configuration, lora: lora))
+            .run(trainer, resume: options.resume, effectiveConfiguration: try options.effective(recipe, configuration, lora: policy.adapterConfiguration))
         note("saved to \(configuration.training.outputDirectory) after \(summary.steps) steps")
         try printMetrics(summary.lastMetrics)
     }

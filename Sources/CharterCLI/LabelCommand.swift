@@ -53,7 +53,7 @@ struct LabelCommand: ParsableCommand {
             pairsURL = URL(fileURLWithPath: output.deletingPathExtension().path + ".pairs.jsonl")
             var isDirectory: ObjCBool = false
             let isFolder = FileManager.default.fileExists(atPath: policy, isDirectory: &isDirectory) && isDirectory.boolValue
-            let policyModels = try ModelFactory.make(isFolder ? .local(path: policy, chatTemplate: model.chatTemplate, lora: nil) : .endpoints(configuration: policy))
+            let policyModels = try makeLanguageModels(isFolder ? .local(path: policy, chatTemplate: model.chatTemplate, lora: nil) : .endpoints(configuration: policy))
             guard let style = PromptingStyle(rawValue: samplePrompting) else { throw CommandError("--sample-prompting \(samplePrompting): use transcript or chat") }
             var sample = SampleConfiguration(k: k)
             sample.seed = seed

@@ -95,9 +95,18 @@ struct TrainerOptions: ParsableArguments {
         return configuration
     }
 
-    /// The policy model, with fresh LoRA adapters (seeded from the recipe's seed) when asked for.
-    func loadPolicy(_ directory: URL, lora: LoRAConfiguration?, seed: UInt64) throws -> TrainableModel {
+    /// The policy model: with a PEFT adapter folder (`adapter`, trainable) or fresh LoRA adapters (seeded from the
+    /// recipe's seed) when asked for.
+    func loadPolicy(_ directory: URL, lora: LoRAConfiguration?, seed: UInt64, adapter: URL? = nil) throws -> TrainableModel {
         let model = try PretrainedModel.load(directory: directory)
+        if let adapter {
+            guard lora == nil else { throw ValidationError("give either --adapter or LoRA settings (lora_r …), not both") }
+            let configuration = try LoRA.load(from: adapter, into: model, trainable: true)
+            note("loaded the adapter \(adapter.path) (r=\(configuration.rank)) on top of \(directory.path)")
+            var trainable = configuration
+            trainable.inferenceMode = false
+            return TrainableModel(model: model, sourceDirectory: directory, adapterConfiguration: trainable)
+        }
         if let lora {
             var generator = SeededGenerator(seed: seed)
             let adapted = try LoRA.apply(lora, to: model, generator: &generator)

@@ -27,6 +27,11 @@ public struct ConstitutionError: Error, Equatable, CustomStringConvertible, Loca
         self.init(file: file, problems: [Problem(path, message)])
     }
 
+    /// A Codable decoding failure as a field path and message (e.g. `urls: missing (required)`).
+    public init(file: String, decoding error: DecodingError) {
+        self.init(file: file, problems: [Constitution.problem(error)])
+    }
+
     public var description: String {
         if problems.count == 1 { return "\(file): \(problems[0])" }
         return "\(file): \(problems.count) problems:\n" + problems.map { "  \($0)" }.joined(separator: "\n")

@@ -1,3 +1,4 @@
+import Checksums
 import Foundation
 
 /// Deterministic randomness per item: every random choice about an item (which principle, which sampling seed)

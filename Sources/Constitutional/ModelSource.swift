@@ -54,50 +54,16 @@ public enum ModelSource: Codable, Equatable, Sendable {
     }
 }
 
-/// The client settings of an endpoint list (YAML or JSON):
-///
-/// ```yaml
-/// endpoints:
-///   - url: http://127.0.0.1:8000/v1
-///     model: my-model
-///     api_key_env: OPENAI_API_KEY   # optional: the environment variable holding the key
-/// timeout: 120                      # seconds per request
-/// ```
-public struct EndpointsConfiguration: Codable, Equatable, Sendable {
-    public struct Endpoint: Codable, Equatable, Sendable {
-        public var url: String
-        public var model: String
-        public var apiKeyEnvironmentVariable: String?
-        enum CodingKeys: String, CodingKey { case url, model, apiKeyEnvironmentVariable = "api_key_env" }
-    }
-
-    public var endpoints: [Endpoint]
-    public var timeout: Double?
-
-    /// Reads and checks an endpoints file.
-    public static func load(_ url: URL) throws -> EndpointsConfiguration {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ConstitutionError(file: url.path, path: "", "cannot read the endpoints file (\(error.localizedDescription))")
-        }
-        let configuration: EndpointsConfiguration
-        do {
-            configuration = try YAMLDecoder().decode(EndpointsConfiguration.self, from: text)
-        } catch let error as DecodingError {
-            throw ConstitutionError(file: url.path, problems: [Constitution.problem(error)])
-        }
-        guard !configuration.endpoints.isEmpty else { throw ConstitutionError(file: url.path, path: "endpoints", "must list at least one endpoint") }
-        for (index, endpoint) in configuration.endpoints.enumerated() where URL(string: endpoint.url)?.scheme == nil {
-            throw ConstitutionError(file: url.path, path: "endpoints[\(index)].url", "\"\(endpoint.url)\" is not a URL (e.g. http://127.0.0.1:8000/v1)")
-        }
-        return configuration
-    }
-}
+/// Connects to the OpenAI-compatible endpoints an endpoints file describes. The file's contents arrive as JSON
+/// (read from YAML or JSON by ``ModelFactory/endpointsJSON(_:)``); the layer that has an HTTP client supplies this
+/// (the CLI uses charter's `OpenAIClient`, whose `EndpointConfiguration` keys the file has: `urls`, `model`,
+/// `api_key_env`, `max_concurrency`, `timeout_s`, …), so the Constitutional layer needs no network code.
+public typealias EndpointConnector = @Sendable (_ configuration: Data, _ file: String) throws -> [any LanguageModel]
 
 /// Builds the models a stage runs on. The one place that knows the concrete `LanguageModel` types.
 public enum ModelFactory {
-    /// Loads a local folder (one model, requests served in turn) or connects to every endpoint of a list.
-    public static func make(_ source: ModelSource) throws -> [any LanguageModel] {
+    /// Loads a local folder (one model, requests served in turn) or connects to an endpoints file with `connect`.
+    public static func make(_ source: ModelSource, connect: EndpointConnector? = nil) throws -> [any LanguageModel] {
         switch source {
         case let .local(path, chatTemplate, lora):
             let directory = URL(fileURLWithPath: path)
@@ -106,16 +72,31 @@ public enum ModelFactory {
             }
             return [try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: lora.map { URL(fileURLWithPath: $0) })]
         case let .endpoints(file):
-            return try endpointModels(try EndpointsConfiguration.load(URL(fileURLWithPath: file)), file: file)
+            guard let connect else {
+                throw ConstitutionalError("\(file): endpoint models need an HTTP client; run through charter's commands (which connect with its OpenAI client) or pass an EndpointConnector")
+            }
+            return try connect(try endpointsJSON(file), file)
         }
     }
 
-    /// One client per endpoint of the list.
-    ///
-    /// The OpenAI-compatible client (issue 4) is not part of this build yet; when it lands, construct one client
-    /// per `configuration.endpoints` entry here (url, model, api key from `api_key_env`, `timeout`) — nothing else
-    /// in the Constitutional layer needs to change.
-    static func endpointModels(_ configuration: EndpointsConfiguration, file: String) throws -> [any LanguageModel] {
-        throw ConstitutionalError("\(file): endpoint models need the OpenAI-compatible client (charter's endpoints layer, issue 4), which this build does not include; use a local model folder (--model DIR) for now")
+    /// An endpoints file (YAML, or JSON which is YAML) as JSON data.
+    /// - Throws: ``ConstitutionError`` naming the file when it cannot be read or is not a mapping.
+    public static func endpointsJSON(_ file: String) throws -> Data {
+        let text: String
+        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw ConstitutionError(file: file, path: "", "cannot read the endpoints file (\(error.localizedDescription))")
+        }
+        let value: Any?
+        do { value = try Yams.load(yaml: text) } catch {
+            throw ConstitutionError(file: file, path: "", "not valid YAML or JSON: \(error)")
+        }
+        guard let mapping = value as? [String: Any] else {
+            throw ConstitutionError(file: file, path: "", "expected a mapping such as {urls: [http://127.0.0.1:8000/v1], model: NAME}")
+        }
+        do {
+            return try JSONSerialization.data(withJSONObject: mapping, options: [.sortedKeys])
+        } catch {
+            throw ConstitutionError(file: file, path: "", "holds values JSON cannot express (\(error))")
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Checksums
 import Foundation
 
 /// The record of a pipeline run (`manifest.json` in the run folder): the recipe, Charter's version, and per stage

@@ -1,3 +1,4 @@
+import Checksums
 import Alignment
 import Foundation
 import Yams
@@ -199,7 +200,8 @@ public struct PipelineRecipe: Sendable {
                 }
                 let known: [String]? = type == .sft ? SFTConfiguration.keys
                     : type == .dpo ? DPOConfiguration.keys + TrainingRecipe.modelKeys
-                    : type == .reward ? RewardConfiguration.keys + TrainingRecipe.modelKeys : nil
+                    : type == .reward ? RewardConfiguration.keys + TrainingRecipe.modelKeys
+                    : PPOConfiguration.keys + TrainingRecipe.modelKeys + ["value_model_path"]
                 for (key, _) in training.mapping ?? [:] where known.map({ !$0.contains(key.string ?? "") }) ?? false {
                     problems.append(.init("\(path).training.\(key.string ?? "?")",
                                           "not a \(type.rawValue) setting; expected one of \(known!.joined(separator: ", "))"))

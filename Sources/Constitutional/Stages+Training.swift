@@ -47,8 +47,9 @@ extension Stages {
         return try finish(TrainingLoop(arguments: configuration.training).run(trainer, resume: true, effectiveConfiguration: try recipe.effective(configuration)))
     }
 
-    /// The stage's `training:` YAML as a TRL recipe, with the output folder and the recipe's seed filled in.
-    static func trainingRecipe(_ request: TrainingStageRequest, keys: [String]) throws -> TrainingRecipe {
+    /// The stage's `training:` YAML as a TRL recipe, with the output folder and the recipe's seed filled in
+    /// (for trainers registered outside this module, such as the CLI's PPO stage).
+    public static func trainingRecipe(_ request: TrainingStageRequest, keys: [String]) throws -> TrainingRecipe {
         var recipe = TrainingRecipe(allowedKeys: keys + TrainingRecipe.modelKeys)
         let values = try Yams.load(yaml: request.trainingYAML) as? [String: Any] ?? [:]
         try recipe.override(values)
@@ -60,12 +61,12 @@ extension Stages {
         return recipe
     }
 
-    static func requireDataset(_ request: TrainingStageRequest) throws -> URL {
+    public static func requireDataset(_ request: TrainingStageRequest) throws -> URL {
         guard let dataset = request.dataset else { throw ConstitutionalError("stage \(request.stage) needs dataset (e.g. stage:label)") }
         return dataset
     }
 
-    static func finish(_ summary: TrainingLoop.Summary) -> [String: Double] {
+    public static func finish(_ summary: TrainingLoop.Summary) -> [String: Double] {
         summary.lastMetrics.merging(["steps": Double(summary.steps)]) { $1 }
     }
 }

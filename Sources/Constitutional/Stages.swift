@@ -1,3 +1,4 @@
+import Checksums
 import Alignment
 import Datasets
 import Foundation

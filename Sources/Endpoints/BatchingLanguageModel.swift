@@ -16,8 +16,16 @@ extension BatchedGeneration {
     }
 }
 
-/// Gathers the requests that arrive within `window` seconds (up to `maximumBatchSize`) and hands them to the model
-/// together when it conforms to `BatchedGeneration`; otherwise forwards each call as it comes (concurrently).
+/// The local engine takes a batch of completions in one call.
+extension LocalLanguageModel: BatchedGeneration {}
+
+/// Hands concurrent requests to the model together when it conforms to `BatchedGeneration`; otherwise forwards
+/// each call as it comes (concurrently).
+///
+/// Batches run one at a time (a forward pass already uses every core). An idle model starts a request at once, or
+/// after `window` seconds when a window is set, to let others join; requests that arrive while a batch runs are
+/// gathered and start together as soon as it ends. So a lone client pays no batching delay, and under load batches
+/// grow by themselves up to `maximumBatchSize`.
 public struct BatchingLanguageModel: LanguageModel {
     public let base: any LanguageModel
     private let completions: BatchQueue<CompletionRequest>?
@@ -26,9 +34,9 @@ public struct BatchingLanguageModel: LanguageModel {
     public var name: String { base.name }
 
     /// - Parameters:
-    ///   - window: how long the first request of a batch waits for others (seconds).
-    ///   - maximumBatchSize: a full batch starts at once.
-    public init(_ base: any LanguageModel, window: Double = 0.005, maximumBatchSize: Int = 16) {
+    ///   - window: how long the first request reaching an idle model waits for others (seconds).
+    ///   - maximumBatchSize: a full batch starts at once (when the model is idle).
+    public init(_ base: any LanguageModel, window: Double = 0, maximumBatchSize: Int = 16) {
         precondition(maximumBatchSize >= 1 && window >= 0, "batch size must be ≥ 1 and window ≥ 0")
         self.base = base
         if let batched = base as? any BatchedGeneration {
@@ -55,16 +63,15 @@ public struct BatchingLanguageModel: LanguageModel {
     }
 }
 
-/// Requests waiting to be run together; a batch starts when it is full or when its first request has waited
-/// `window` seconds.
+/// Requests waiting to be run together, and the one batch running.
 actor BatchQueue<Request: Sendable> {
     typealias Run = @Sendable ([Request]) async throws -> [Completion]
     private let window: Double
     private let maximumBatchSize: Int
     private let run: Run
     private var pending: [(request: Request, continuation: CheckedContinuation<Completion, any Error>)] = []
-    /// Increments with every batch started, so a timer only flushes the batch it was armed for.
-    private var generation = 0
+    private var busy = false
+    private var timerArmed = false
     /// Sizes of the batches run so far (for tests and logs).
     private(set) var batchSizes: [Int] = []
 
@@ -77,42 +84,65 @@ actor BatchQueue<Request: Sendable> {
     func submit(_ request: Request) async throws -> Completion {
         try await withCheckedThrowingContinuation { continuation in
             pending.append((request, continuation))
-            if pending.count >= maximumBatchSize {
-                flush()
-            } else if pending.count == 1 {
-                let armed = generation, window = window
-                Task { [weak self] in
+            guard !busy else { return }  // joins the next batch when the running one ends
+            if window <= 0 || pending.count >= maximumBatchSize {
+                startBatch()
+            } else if !timerArmed {
+                timerArmed = true
+                let window = window
+                Task {
                     try? await Task.sleep(nanoseconds: UInt64(window * 1e9))
-                    await self?.flush(ifGeneration: armed)
+                    self.windowElapsed()
                 }
             }
         }
     }
 
-    private func flush(ifGeneration armed: Int) {
-        if armed == generation { flush() }
+    private func windowElapsed() {
+        timerArmed = false
+        if !busy { startBatch() }
     }
 
-    private func flush() {
+    /// Runs up to `maximumBatchSize` pending requests; when they finish, starts the next batch if any are waiting.
+    private func startBatch() {
         guard !pending.isEmpty else { return }
-        let batch = pending
-        pending = []
-        generation += 1
+        let batch = Array(pending.prefix(maximumBatchSize))
+        pending.removeFirst(batch.count)
+        busy = true
         batchSizes.append(batch.count)
         let run = run
         Task {
             do {
                 let results = try await run(batch.map(\.request))
-                guard results.count == batch.count else {
+                if results.count == batch.count {
+                    for (item, result) in zip(batch, results) { item.continuation.resume(returning: result) }
+                } else {
                     let error = EndpointError.invalidConfiguration(
                         "the model returned \(results.count) results for a batch of \(batch.count) requests")
                     for item in batch { item.continuation.resume(throwing: error) }
-                    return
                 }
-                for (item, result) in zip(batch, results) { item.continuation.resume(returning: result) }
+            } catch where batch.count > 1 {
+                // One bad request (say, a prompt longer than the context) must not fail its neighbours: run the
+                // batch's requests one by one so each gets its own result or error.
+                for item in batch {
+                    do {
+                        let result = try await run([item.request])
+                        if let first = result.first { item.continuation.resume(returning: first) } else {
+                            item.continuation.resume(throwing: EndpointError.invalidConfiguration("the model returned no result"))
+                        }
+                    } catch {
+                        item.continuation.resume(throwing: error)
+                    }
+                }
             } catch {
                 for item in batch { item.continuation.resume(throwing: error) }
             }
+            self.batchFinished()
         }
+    }
+
+    private func batchFinished() {
+        busy = false
+        startBatch()
     }
 }

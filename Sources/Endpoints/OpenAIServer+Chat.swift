@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import LanguageModels
 
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 extension OpenAIServer {
     static let chatRoles: Set<String> = ["system", "user", "assistant", "developer"]
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import LanguageModels
 
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 extension OpenAIServer {
     /// `POST /v1/completions`: one choice per prompt; `echo` prepends the prompt (and its log-probs, the first
     /// token's being `null` as in OpenAI's API).
@@ -35,7 +36,7 @@ extension OpenAIServer {
                                      promptTokenCount: 0, completionTokenCount: 0)
                         : try await model.complete(CompletionRequest(prompt: prompt, options: requestOptions))
                     let promptScore = echo && body.logprobs != nil && !prompt.isEmpty
-                        ? try await model.score(prompt: "", completion: prompt) : nil
+                        ? try await Self.promptLogProbabilities(prompt, model: model) : nil
                     return (index, completion, promptScore)
                 }
             }
@@ -108,6 +109,18 @@ extension OpenAIServer {
             chunks.append(chunk(index, "", nil, choice.finishReason))
         }
         return Self.eventStream(chunks)
+    }
+
+    /// The prompt's own tokens with their log-probs (the first one's is reported as null). Models that need a
+    /// non-empty context (a tokenizer without BOS) score the rest of the prompt after its first character.
+    static func promptLogProbabilities(_ prompt: String, model: any LanguageModel) async throws -> Score {
+        do {
+            return try await model.score(prompt: "", completion: prompt)
+        } catch {
+            let first = String(prompt.prefix(1))
+            let rest = try await model.score(prompt: first, completion: String(prompt.dropFirst()))
+            return Score(tokens: [TokenLogProbability(token: first, logProbability: 0)] + rest.tokens)
+        }
     }
 
     /// A completion cut into streamable pieces: one per token when the tokens spell the text, else one piece.

@@ -3,6 +3,7 @@ import Hummingbird
 import LanguageModels
 import NIOCore
 
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 extension OpenAIServer {
     /// The model's incremental stream, when it has one (streamed requests then skip the batching queue).
     var streamingModel: (any StreamingGeneration)? { model.base as? any StreamingGeneration }

@@ -10,6 +10,7 @@ import NIOCore
 ///
 /// Concurrent requests go through a `BatchingLanguageModel`, so a model that conforms to `BatchedGeneration` gets
 /// them in one batch. Every refusal is an OpenAI-style JSON error with a 4xx status; a failing model gives 500.
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 public struct OpenAIServer: Sendable {
     public let configuration: ServerConfiguration
     let model: BatchingLanguageModel

@@ -1,3 +1,4 @@
+import Checksums
 import Foundation
 
 /// Response bodies on disk, one file per request, keyed by SHA-256 of (model, endpoint path, canonical body).
@@ -22,7 +23,7 @@ actor ResponseCache {
 
     /// The key of a request: hex SHA-256 of `model`, `path` and the body, separated by newlines.
     static func key(model: String, path: String, body: Data) -> String {
-        SHA256.hexDigest(Array("\(model)\n\(path)\n".utf8) + Array(body))
+        SHA256.hex(bytes: SHA256.hash(Array("\(model)\n\(path)\n".utf8) + Array(body)))
     }
 
     /// Where the entry of `key` lives (two-character fan-out keeps folders small).

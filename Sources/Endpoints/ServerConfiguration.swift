@@ -15,8 +15,9 @@ public struct ServerConfiguration: Sendable {
     /// `max_tokens` when a request gives none: OpenAI's 16 for completions, 256 for chat (both capped by the limit).
     public var defaultCompletionTokens = 16
     public var defaultChatTokens = 256
-    /// Requests arriving within this many seconds are generated together (when the model batches).
-    public var batchWindowSeconds = 0.005
+    /// How long a request reaching an idle batching model waits for others (requests arriving while a batch runs
+    /// always join the next one); see `BatchingLanguageModel`.
+    public var batchWindowSeconds = 0.0
     public var maximumBatchSize = 16
 
     public init(modelID: String, host: String = "127.0.0.1", port: Int = 8080, apiKey: String? = nil,

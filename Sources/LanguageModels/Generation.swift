@@ -61,11 +61,29 @@ public struct Generator {
 
     /// Continues every prompt. Prompts of different lengths are left-padded into one batch with an attention
     /// mask, and positions count real tokens only, so each result equals generating that prompt alone.
-    /// - Parameter onToken: called after each step with (sequence index, new token).
+    /// - Parameter onToken: called after each step with (sequence index, new token, its log-probability).
     public func generate(prompts: [[Int32]], configuration: GenerationConfiguration,
-                         onToken: ((Int, Int32) -> Void)? = nil) -> [GeneratedSequence] {
+                         onToken: ((Int, Int32, Float) -> Void)? = nil) -> [GeneratedSequence] {
+        var generators = [SeededGenerator(seed: configuration.seed)]
+        return run(prompts: prompts, configurations: prompts.map { _ in configuration },
+                   generatorOfRow: prompts.map { _ in 0 }, generators: &generators, onToken: onToken)
+    }
+
+    /// Continues every prompt with its own settings and its own random stream (seeded by its configuration), so
+    /// each result is what generating that prompt alone with that configuration gives — a server can batch
+    /// unrelated requests into one forward pass per token.
+    public func generate(prompts: [[Int32]], configurations: [GenerationConfiguration],
+                         onToken: ((Int, Int32, Float) -> Void)? = nil) -> [GeneratedSequence] {
+        precondition(prompts.count == configurations.count, "\(prompts.count) prompts for \(configurations.count) configurations")
+        var generators = configurations.map { SeededGenerator(seed: $0.seed) }
+        return run(prompts: prompts, configurations: configurations, generatorOfRow: Array(prompts.indices),
+                   generators: &generators, onToken: onToken)
+    }
+
+    private func run(prompts: [[Int32]], configurations: [GenerationConfiguration], generatorOfRow: [Int],
+                     generators: inout [SeededGenerator], onToken: ((Int, Int32, Float) -> Void)?) -> [GeneratedSequence] {
         precondition(!prompts.isEmpty && prompts.allSatisfy { !$0.isEmpty }, "every prompt needs at least one token")
-        precondition(configuration.stopStrings.isEmpty || detokenize != nil, "stop strings need a detokenizer")
+        precondition(configurations.allSatisfy { $0.stopStrings.isEmpty } || detokenize != nil, "stop strings need a detokenizer")
         return withoutGradients {
             let batch = prompts.count, promptLength = prompts.map(\.count).max()!
             var mask = [UInt8](), ids = [Int32]()
@@ -75,39 +93,46 @@ public struct Generator {
                 ids += [Int32](repeating: prompt[0], count: padding) + prompt  // padding ids are never attended
             }
             let padded = mask.contains(0)
-            var generator = SeededGenerator(seed: configuration.seed)
             let cache = KVCache(layerCount: model.layerCount)
             var results = prompts.map { _ in GeneratedSequence(tokens: [], logProbabilities: [], text: nil, finishReason: .length) }
-            var finished = [Bool](repeating: false, count: batch)
+            var finished = configurations.map { $0.maximumNewTokens <= 0 }
             var keyLength = promptLength
             var input = ModelInput(ids: ids, batch: batch, time: promptLength, attentionMask: padded ? mask : nil,
                                    positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: promptLength) : nil)
-            let limit = model.maximumSequenceLength.map { $0 - promptLength } ?? configuration.maximumNewTokens
-            for _ in 0..<min(configuration.maximumNewTokens, limit) {
+            let longest = configurations.map(\.maximumNewTokens).max() ?? 0
+            let limit = model.maximumSequenceLength.map { $0 - promptLength } ?? longest
+            for _ in 0..<max(0, min(longest, limit)) {
+                if finished.allSatisfy({ $0 }) { break }
                 let logits = model.forward(input, cache: cache).logits  // (B, T, V)
                 let vocabulary = logits.shape[2], time = logits.shape[1]
                 var next = [Int32](repeating: 0, count: batch)
                 logits.withUnsafeBufferPointer { all in
                     for b in 0..<batch {
+                        let configuration = configurations[b]
                         let row = UnsafeBufferPointer(rebasing: all[((b * time + time - 1) * vocabulary)..<((b * time + time) * vocabulary)])
-                        let token = configuration.sampling.sample(row, generator: &generator)
+                        // Finished rows still draw, so a shared stream advances the same however rows finish.
+                        let token = configuration.sampling.sample(row, generator: &generators[generatorOfRow[b]])
                         next[b] = Int32(token)
                         guard !finished[b] else { continue }
                         results[b].tokens.append(Int32(token))
                         let logSum = Self.logSumExp(row)
-                        results[b].logProbabilities.append(row[token] - logSum)
+                        let logProbability = row[token] - logSum
+                        results[b].logProbabilities.append(logProbability)
                         if configuration.topLogProbabilities > 0 {
                             results[b].alternatives.append(Self.top(configuration.topLogProbabilities, of: row, logSum: logSum))
                         }
-                        onToken?(b, Int32(token))
+                        onToken?(b, Int32(token), logProbability)
                     }
                 }
                 for b in 0..<batch where !finished[b] {
+                    let configuration = configurations[b]
                     if configuration.endOfSequenceTokens.contains(next[b]) {
                         finished[b] = true; results[b].finishReason = .stop
-                    } else if !configuration.stopStrings.isEmpty, let detokenize {
-                        let text = detokenize(results[b].tokens)
-                        if configuration.stopStrings.contains(where: { text.contains($0) }) { finished[b] = true; results[b].finishReason = .stop }
+                    } else if !configuration.stopStrings.isEmpty, let detokenize,
+                              configuration.stopStrings.contains(where: detokenize(results[b].tokens).contains) {
+                        finished[b] = true; results[b].finishReason = .stop
+                    } else if results[b].tokens.count >= configuration.maximumNewTokens {
+                        finished[b] = true
                     }
                 }
                 if finished.allSatisfy({ $0 }) { break }
@@ -118,7 +143,7 @@ public struct Generator {
                                    positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: 1) : nil)
             }
             if let detokenize {
-                for b in 0..<batch { results[b].text = Self.cut(detokenize(results[b].tokens), at: configuration.stopStrings) }
+                for b in 0..<batch { results[b].text = Self.cut(detokenize(results[b].tokens), at: configurations[b].stopStrings) }
             }
             return results
         }

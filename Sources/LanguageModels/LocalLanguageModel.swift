@@ -50,12 +50,77 @@ public actor LocalLanguageModel: LanguageModel {
         })
     }
 
-    /// Generates for several prompts at once (one batched forward pass per token), e.g. for RL rollouts.
+    /// Generates for several prompts in one batch (one forward pass per token for all of them), each with its own
+    /// settings and seed, so each result is what `complete` gives for that request alone (up to float rounding of
+    /// the batched arithmetic).
     public func completeBatch(_ requests: [CompletionRequest]) throws -> [Completion] {
-        try requests.map { try generate(prompt: $0.prompt, addSpecialTokens: true, options: $0.options) }
+        guard requests.count > 1 else { return try requests.map { try generate(prompt: $0.prompt, addSpecialTokens: true, options: $0.options) } }
+        let prepared = try requests.map { try prepare(prompt: $0.prompt, addSpecialTokens: true, options: $0.options) }
+        let results = Generator(model: model, detokenize: detokenizer)
+            .generate(prompts: prepared.map(\.ids), configurations: prepared.map(\.configuration))
+        return zip(zip(prepared, results), requests).map { item, request in
+            completion(from: item.1, promptCount: item.0.ids.count, options: request.options)
+        }
+    }
+
+    /// Generates a completion (`chat: false`) or a chat answer, calling `onText` as text becomes final: the pieces
+    /// concatenate to the completion's text. Text that could begin a stop string is held back until it cannot.
+    /// - Parameter onText: (new text, the summed log-probability of the tokens generated since the previous piece).
+    public func stream(prompt: String, chat messages: [ChatMessage]?, options: SamplingOptions,
+                       onText: (String, Float) -> Void) throws -> Completion {
+        let text: String, addSpecialTokens: Bool
+        if let messages {
+            guard let formatChat else { throw LanguageModelError.noChatTemplate(model: name, reason: chatTemplateProblem) }
+            (text, addSpecialTokens) = (try formatChat(messages), false)
+        } else {
+            (text, addSpecialTokens) = (prompt, true)
+        }
+        let (ids, configuration) = try prepare(prompt: text, addSpecialTokens: addSpecialTokens, options: options)
+        let decode = detokenizer
+        var tokens: [Int32] = [], sent = "", pendingLogProbability: Float = 0
+        // Compared as Unicode scalars: a joiner or combining mark in a later token merges with an earlier character,
+        // so Character-level prefixes would not line up.
+        func extends(_ text: String, _ prefix: String) -> Bool { text.unicodeScalars.starts(with: prefix.unicodeScalars) }
+        func remainder(_ text: String, after prefix: String) -> String {
+            String(String.UnicodeScalarView(text.unicodeScalars.dropFirst(prefix.unicodeScalars.count)))
+        }
+        let generator = Generator(model: model, detokenize: decode)
+        let result = withoutActuallyEscaping(onText) { onText in generator.generate(prompts: [ids], configuration: configuration) { _, token, logProbability in
+            tokens.append(token)
+            pendingLogProbability += logProbability
+            let decoded = decode(tokens)
+            guard !decoded.hasSuffix("\u{FFFD}"), extends(decoded, sent) else { return }  // an incomplete character
+            var stable = Generator.cut(decoded, at: options.stop)
+            if stable.unicodeScalars.count == decoded.unicodeScalars.count {
+                // Hold back a tail that is the beginning of some stop string.
+                let hold = options.stop.map { stop in (1..<max(1, stop.count)).reversed().first { decoded.hasSuffix(String(stop.prefix($0))) } ?? 0 }.max() ?? 0
+                stable = String(String.UnicodeScalarView(decoded.unicodeScalars.dropLast(hold == 0 ? 0 : String(decoded.suffix(hold)).unicodeScalars.count)))
+            }
+            guard stable.unicodeScalars.count > sent.unicodeScalars.count, extends(stable, sent) else { return }
+            onText(remainder(stable, after: sent), pendingLogProbability)
+            sent = stable
+            pendingLogProbability = 0
+        }[0] }
+        let completion = completion(from: result, promptCount: ids.count, options: options)
+        if completion.text.unicodeScalars.count > sent.unicodeScalars.count, extends(completion.text, sent) {
+            onText(remainder(completion.text, after: sent), pendingLogProbability)
+        }
+        return completion
     }
 
     private func generate(prompt: String, addSpecialTokens: Bool, options: SamplingOptions) throws -> Completion {
+        let (ids, configuration) = try prepare(prompt: prompt, addSpecialTokens: addSpecialTokens, options: options)
+        let result = Generator(model: model, detokenize: detokenizer).generate(prompts: [ids], configuration: configuration)[0]
+        return completion(from: result, promptCount: ids.count, options: options)
+    }
+
+    private var detokenizer: ([Int32]) -> String {
+        let tokenizer = self.tokenizer
+        return { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) }
+    }
+
+    /// Token ids and generation settings for one request.
+    private func prepare(prompt: String, addSpecialTokens: Bool, options: SamplingOptions) throws -> (ids: [Int32], configuration: GenerationConfiguration) {
         let ids = tokenizer.encode(prompt, addSpecialTokens: addSpecialTokens).map(Int32.init)
         guard !ids.isEmpty else { throw LanguageModelError.emptyPrompt(model: name) }
         if let limit = model.maximumSequenceLength, ids.count >= limit {
@@ -66,9 +131,10 @@ public actor LocalLanguageModel: LanguageModel {
             sampling: SamplingParameters(temperature: options.temperature, topK: options.topK, topP: options.topP, minP: options.minP),
             endOfSequenceTokens: endOfSequenceTokens, stopStrings: options.stop, seed: options.seed ?? 0,
             topLogProbabilities: options.topLogProbabilities ?? 0)
-        let tokenizer = self.tokenizer
-        let result = Generator(model: model, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) })
-            .generate(prompts: [ids], configuration: configuration)[0]
+        return (ids, configuration)
+    }
+
+    private func completion(from result: GeneratedSequence, promptCount: Int, options: SamplingOptions) -> Completion {
         var tokens: [TokenLogProbability]?
         if options.topLogProbabilities != nil {
             tokens = result.tokens.indices.map { index in
@@ -80,7 +146,7 @@ public actor LocalLanguageModel: LanguageModel {
             }
         }
         return Completion(text: result.text ?? "", finishReason: result.finishReason, tokens: tokens,
-                          promptTokenCount: ids.count, completionTokenCount: result.tokens.count)
+                          promptTokenCount: promptCount, completionTokenCount: result.tokens.count)
     }
 }
 

@@ -103,7 +103,10 @@ final class PPOTrainerTests: XCTestCase {
         XCTAssertEqual(history.last?["episode"], 240)
         let output = URL(fileURLWithPath: configuration.training.outputDirectory)
         XCTAssertNoThrow(try PretrainedModel.load(directory: output))
-        XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent(ValueHead.fileName).path))
+        var generator = SeededGenerator(seed: 99)
+        let savedHead = ValueHead(hiddenSize: 32, generator: &generator)
+        try savedHead.load(from: output)
+        XCTAssertEqual(savedHead.parameters().map(\.scalars), trainer.critic.head.parameters().map(\.scalars))
         let completions = try String(contentsOf: output.appendingPathComponent("completions.jsonl"), encoding: .utf8)
         XCTAssertEqual(completions.split(separator: "\n").count, 2 * 3, "3 sample generations of 2 prompts")
         let metricLines = try String(contentsOf: output.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
@@ -177,5 +180,55 @@ final class PPOTrainerTests: XCTestCase {
         XCTAssertEqual(statistics["val/ratio"] ?? 0, 1, accuracy: 1e-5)
         XCTAssertEqual(statistics["policy/clipfrac_avg"], 0)
         XCTAssertEqual(statistics["val/clipfrac_avg"], 0)
+    }
+
+    /// A reward-model folder as the reward: the scorer gives the classifier's own scores of prompt + response, from
+    /// ids (shared tokenizer) or from re-tokenized text, and its score layer can start the critic's head.
+    func testRewardModelScorerMatchesTheClassifier() throws {
+        let folder = try TrainingFixtures.modelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let classifier = try SequenceClassifier.load(directory: folder, seed: 3)
+        let encoder = try TrainingFixtures.encoder(folder)
+        let rollouts = ["say red:", "say blue dog:"].map { prompt in
+            ScoredRollout(promptIds: encoder.encode(prompt), responseIds: encoder.encode(" red red"), prompt: prompt,
+                          response: " red red", endsWithStopToken: false)
+        }
+        let expected = classifier.scores(rollouts.map { $0.promptIds + $0.responseIds })
+        XCTAssertNotEqual(expected[0], expected[1])
+        XCTAssertEqual(try RewardModelScorer(model: classifier, sharesTokenizer: true).scores(rollouts), expected)
+        let fromText = try RewardModelScorer(model: classifier, sharesTokenizer: false).scores(rollouts)
+        for (a, b) in zip(fromText, expected) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        let head = ValueHead(rewardModel: classifier)
+        XCTAssertEqual(head.projection.weight.scalars, classifier.score.weight.scalars)
+        XCTAssertEqual(head.projection.bias?.scalars, [0])
+    }
+
+    /// With a stop token, each response is the unstopped sample cut right after the token's first occurrence (the
+    /// same seed draws the same tokens).
+    func testStopTokenCutsResponsesAfterItsFirstOccurrence() throws {
+        let folder = try Self.peakedModelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = Self.configuration(folder, output: "stop", iterations: 1)
+        configuration.responseLength = 12
+        let plain = try Self.trainer(folder, configuration: configuration)
+        let unstopped = plain.rollOut(plain.prompts, seed: 9)
+        // The most frequent response token becomes the stop token.
+        var counts: [Int32: Int] = [:]
+        for index in 0..<unstopped.count { for token in unstopped.response(index) { counts[token, default: 0] += 1 } }
+        guard let stop = counts.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key })?.key else { return XCTFail("no tokens") }
+        configuration.stopTokenId = Int(stop)
+        let trainer = try Self.trainer(folder, configuration: configuration)
+        let stopped = trainer.rollOut(trainer.prompts, seed: 9)
+        var cutCount = 0
+        for index in 0..<stopped.count {
+            let full = Array(unstopped.response(index)), cut = Array(stopped.response(index))
+            if let first = full.firstIndex(of: stop) {
+                XCTAssertEqual(cut, Array(full[...first]), "rollout \(index)")
+                if first < full.count - 1 { cutCount += 1 }
+            } else {
+                XCTAssertEqual(cut, full, "rollout \(index)")
+            }
+        }
+        XCTAssertGreaterThan(cutCount, 0, "some response should have been cut")
     }
 }

@@ -99,9 +99,33 @@ final class RewardTrainerTests: XCTestCase {
         let short = try RewardTrainer(configuration: configuration, model: model, sourceDirectory: folder, encoder: encoder, train: examples)
         XCTAssertEqual(short.exampleCount + short.droppedCount, 4)
         XCTAssertGreaterThan(short.droppedCount, 0)
-        let ranking = Example(.promptOnly(prompt: .standard("rank these")), line: 12)
-        XCTAssertThrowsError(try RewardTrainer(configuration: configuration, model: model, sourceDirectory: folder, encoder: encoder, train: [ranking])) {
+        let unranked = Example(.promptOnly(prompt: .standard("rank these")), line: 12)
+        XCTAssertThrowsError(try RewardTrainer(configuration: configuration, model: model, sourceDirectory: folder, encoder: encoder, train: [unranked])) {
             XCTAssertTrue("\($0)".contains("line 12") && "\($0)".contains("K-way"), "\($0)")
         }
+    }
+
+    /// A K-way ranking expands to the pairs whose ranks differ, best first.
+    func testRankingsExpandToPairs() throws {
+        let folder = try TrainingFixtures.modelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let encoder = try TrainingFixtures.encoder(folder)
+        let completions: [JSONValue] = [.string(" b"), .string(" a"), .string(" c"), .string(" d")]
+        let ranking = Example(.promptOnly(prompt: .standard("x:")), line: 3,
+                              extras: [JSONValue.Member("completions", .array(completions)),
+                                       JSONValue.Member("ranks", .array([.numeric(2), .numeric(1), .numeric(3), .numeric(3)]))])
+        let pairs = try RewardPair.pairs(from: ranking, encoder: encoder)
+        func text(_ ids: [Int32]) -> String { encoder.tokenizer.decode(ids.map(Int.init)) }
+        let named = Set(pairs.map { "\(text($0.chosenIds)) > \(text($0.rejectedIds))" })
+        XCTAssertEqual(named, ["x: a<|endoftext|> > x: b<|endoftext|>", "x: a<|endoftext|> > x: c<|endoftext|>", "x: a<|endoftext|> > x: d<|endoftext|>",
+                               "x: b<|endoftext|> > x: c<|endoftext|>", "x: b<|endoftext|> > x: d<|endoftext|>"], "tied c and d give no pair")
+        let scored = Example(.promptOnly(prompt: .standard("x:")), line: 4,
+                             extras: [JSONValue.Member("completions", .array(Array(completions.prefix(2)))),
+                                      JSONValue.Member("scores", .array([.numeric(0.1), .numeric(0.9)]))])
+        let scoredPairs = try RewardPair.pairs(from: scored, encoder: encoder)
+        XCTAssertEqual(scoredPairs.count, 1)
+        XCTAssertEqual(text(scoredPairs[0].chosenIds), "x: a<|endoftext|>")
+        let broken = Example(.promptOnly(prompt: .standard("x:")), line: 5, extras: [JSONValue.Member("completions", .array(completions))])
+        XCTAssertThrowsError(try RewardPair.pairs(from: broken, encoder: encoder)) { XCTAssertTrue("\($0)".contains("line 5"), "\($0)") }
     }
 }

@@ -14,7 +14,8 @@ final class SFTTrainerTests: XCTestCase {
         var configuration = SFTConfiguration()
         configuration.training = TrainingFixtures.arguments(folder, steps: 30)
         let trainer = try SFTTrainer(configuration: configuration, policy: policy, encoder: TrainingFixtures.encoder(folder),
-                                     train: TrainingFixtures.promptCompletions(count: 32))
+                                     train: TrainingFixtures.promptCompletions(count: 32),
+                                     evaluation: TrainingFixtures.promptCompletions(count: 3, seed: 11))
         let summary = try TrainingLoop(arguments: configuration.training).run(trainer)
         let losses = summary.history.compactMap { $0["loss"] }
         XCTAssertEqual(losses.count, 30)
@@ -31,7 +32,14 @@ final class SFTTrainerTests: XCTestCase {
         XCTAssertNoThrow(try PretrainedModel.load(directory: output))
         XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("tokenizer.json").path))
         let lines = try String(contentsOf: output.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(lines.count, 30)
+        XCTAssertEqual(lines.count, 31, "30 training records and the final evaluation")
+        // Sample generations of the evaluation prompts are written at evaluation time.
+        let samples = try String(contentsOf: output.appendingPathComponent("samples.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(samples.count, 3)
+        let sample = try JSONSerialization.jsonObject(with: Data(samples[0].utf8)) as? [String: Any]
+        XCTAssertEqual(sample?["step"] as? Int, 30)
+        XCTAssertTrue((sample?["prompt"] as? String)?.hasPrefix("say ") ?? false)
+        XCTAssertNotNil(sample?["completion"] as? String)
     }
 
     func testCompletionOnlyMaskCoversTheCompletionAndEOS() throws {

@@ -129,19 +129,26 @@ final class CritiqueRevisionTests: XCTestCase {
         XCTAssertEqual(try InputFiles.prompts(file).map(\.response), ["a"], "a sample stage's output feeds critique")
     }
 
-    func testEndpointListsAreCheckedAndTheMissingClientIsNamed() throws {
+    func testEndpointsFilesAreReadAndTheMissingConnectorIsNamed() throws {
         let directory = try TinyModels.temporaryDirectory("endpoints")
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("endpoints.yaml")
-        try "endpoints:\n  - {url: 'http://127.0.0.1:8000/v1', model: m}\n  - {url: 'not a url', model: m}\n".write(to: file, atomically: true, encoding: .utf8)
+        try "urls: [http://127.0.0.1:8000/v1]\nmodel: m\nmax_concurrency: 8\n".write(to: file, atomically: true, encoding: .utf8)
+        let json = try JSONSerialization.jsonObject(with: try ModelFactory.endpointsJSON(file.path)) as? [String: Any]
+        XCTAssertEqual(json?["model"] as? String, "m")
+        XCTAssertEqual(json?["max_concurrency"] as? Int, 8)
+        XCTAssertEqual(json?["urls"] as? [String], ["http://127.0.0.1:8000/v1"])
         XCTAssertThrowsError(try ModelFactory.make(.endpoints(configuration: file.path))) {
-            XCTAssertEqual(($0 as? ConstitutionError)?.problems.first?.path, "endpoints[1].url", "\($0)")
+            XCTAssertTrue("\($0)".contains("need an HTTP client"), "\($0)")
         }
-        try "endpoints:\n  - {url: 'http://127.0.0.1:8000/v1', model: m, api_key_env: KEY}\ntimeout: 30\n".write(to: file, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try EndpointsConfiguration.load(file).endpoints.first?.apiKeyEnvironmentVariable, "KEY")
-        XCTAssertThrowsError(try ModelFactory.make(.endpoints(configuration: file.path))) {
-            XCTAssertTrue("\($0)".contains("OpenAI-compatible client"), "\($0)")
+        let seen = ModelsBox()
+        _ = try ModelFactory.make(.endpoints(configuration: file.path)) { data, name in
+            seen.file = name
+            return [RecordingModel()]
         }
+        XCTAssertEqual(seen.file, file.path)
+        try "- just\n- a list\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ModelFactory.endpointsJSON(file.path)) { XCTAssertEqual(($0 as? ConstitutionError)?.file, file.path) }
         XCTAssertThrowsError(try ModelFactory.make(.local(path: directory.path, chatTemplate: nil, lora: nil))) {
             XCTAssertTrue("\($0)".contains("no config.json"), "\($0)")
         }
@@ -162,3 +169,5 @@ final class CritiqueRevisionTests: XCTestCase {
         XCTAssertThrowsError(try ItemLog(url: url)) { XCTAssertTrue("\($0)".contains("items.jsonl:2"), "\($0)") }
     }
 }
+
+final class ModelsBox: @unchecked Sendable { var file: String? }

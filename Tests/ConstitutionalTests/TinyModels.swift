@@ -1,6 +1,7 @@
 import Foundation
 import LanguageModels
 import Tensors
+import XCTest
 @testable import Constitutional
 
 /// Tiny random models saved as Hugging Face folders (the gpt2 byte-level tokenizer fixture + a two-layer Llama):
@@ -14,12 +15,26 @@ enum TinyModels {
         return directory
     }
 
-    static func folder(in parent: URL, name: String, seed: UInt64) throws -> URL {
+    /// - Parameter beginningOfSequence: prepend `<|endoftext|>` to every encoding (as Llama tokenizers prepend BOS),
+    ///   so that even an empty prompt has a token to condition on.
+    static func folder(in parent: URL, name: String, seed: UInt64, beginningOfSequence: Bool = false) throws -> URL {
         let directory = parent.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: repository.appendingPathComponent("Tests/TokenizersTests/Fixtures/gpt2/tokenizer.json"),
-                                         to: directory.appendingPathComponent("tokenizer.json"))
-        try #"{"eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "bos_token": null}"#
+        let source = repository.appendingPathComponent("Tests/TokenizersTests/Fixtures/gpt2/tokenizer.json")
+        if beginningOfSequence {
+            var tokenizer = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: source)) as? [String: Any])
+            tokenizer["post_processor"] = [
+                "type": "TemplateProcessing",
+                "single": [["SpecialToken": ["id": "<|endoftext|>", "type_id": 0]], ["Sequence": ["id": "A", "type_id": 0]]],
+                "pair": [["Sequence": ["id": "A", "type_id": 0]], ["Sequence": ["id": "B", "type_id": 1]]],
+                "special_tokens": ["<|endoftext|>": ["id": "<|endoftext|>", "ids": [0], "tokens": ["<|endoftext|>"]]],
+            ]
+            try JSONSerialization.data(withJSONObject: tokenizer).write(to: directory.appendingPathComponent("tokenizer.json"))
+        } else {
+            try FileManager.default.copyItem(at: source, to: directory.appendingPathComponent("tokenizer.json"))
+        }
+        let bos = beginningOfSequence ? #""<|endoftext|>""# : "null"
+        try #"{"eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "bos_token": \#(bos)}"#
             .write(to: directory.appendingPathComponent("tokenizer_config.json"), atomically: true, encoding: .utf8)
         var configuration = LlamaConfiguration()
         configuration.vocabularySize = 1008

@@ -1,9 +1,11 @@
+import Checksums
 import Foundation
 import LanguageModels
 import XCTest
 @testable import Endpoints
 
 /// The client against a fault-injecting loopback server: what it retries, what it refuses, what it caches.
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 final class OpenAIClientTests: XCTestCase {
     let request = CompletionRequest(prompt: "hello ", options: SamplingOptions(maximumTokens: 8, temperature: 0.7, seed: 3, topLogProbabilities: 2))
 
@@ -356,11 +358,11 @@ final class OpenAIClientTests: XCTestCase {
     }
 
     func testSHA256MatchesKnownDigests() {
-        XCTAssertEqual(SHA256.hexDigest([]), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        XCTAssertEqual(SHA256.hexDigest(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(SHA256.hexDigest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
+        XCTAssertEqual(SHA256.hex(bytes: SHA256.hash([])), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex(bytes: SHA256.hash(Array("abc".utf8))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex(bytes: SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))),
                        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        XCTAssertEqual(SHA256.hexDigest(Array(repeating: UInt8(ascii: "a"), count: 1000)),
+        XCTAssertEqual(SHA256.hex(bytes: SHA256.hash(Array(repeating: UInt8(ascii: "a"), count: 1000))),
                        "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 

@@ -7,6 +7,7 @@ import XCTest
 @testable import Endpoints
 
 /// `charter serve`'s server in-process on a loopback port, driven by the client and by plain HTTP.
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 final class OpenAIServerTests: XCTestCase {
     let model = ScriptedLanguageModel(name: "scripted")
 
@@ -101,6 +102,27 @@ final class OpenAIServerTests: XCTestCase {
         XCTAssertGreaterThan(sizes.max() ?? 0, 1, "batch sizes \(sizes)")
         try await client.shutdown()
         await server.stop()
+    }
+
+    func testAnIdleModelStartsAtOnceAndBusyArrivalsJoinTheNextBatch() async throws {
+        let queue = BatchQueue<CompletionRequest>(window: 0, maximumBatchSize: 4) { requests in
+            try await Task.sleep(nanoseconds: 200_000_000)
+            return requests.map { Completion(text: $0.prompt, finishReason: .stop, promptTokenCount: 0, completionTokenCount: 0) }
+        }
+        let start = Date()
+        let lone = try await queue.submit(CompletionRequest(prompt: "lone"))
+        XCTAssertEqual(lone.text, "lone")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 0.35)
+        // One request starts the model; six more arrive while it runs: they go as a full batch of 4, then 2.
+        let texts = try await withThrowingTaskGroup(of: String.self) { group in
+            group.addTask { try await queue.submit(CompletionRequest(prompt: "first")).text }
+            try await Task.sleep(nanoseconds: 50_000_000)
+            for i in 0..<6 { group.addTask { try await queue.submit(CompletionRequest(prompt: "later \(i)")).text } }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        XCTAssertEqual(texts.count, 7)
+        let sizes = await queue.batchSizes
+        XCTAssertEqual(sizes, [1, 1, 4, 2])
     }
 
     // MARK: Plain HTTP
@@ -311,6 +333,7 @@ actor BatchRecorder: BatchedGeneration {
     func score(prompt: String, completion: String) async throws -> Score { try await model.score(prompt: prompt, completion: completion) }
 }
 
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 extension RunningServer {
     static func start(_ server: OpenAIServer) async throws -> RunningServer {
         try await start { onListening in server.application(onListening: onListening) }

@@ -56,6 +56,7 @@ actor GatedStreamingModel: StreamingGeneration {
     func score(prompt: String, completion: String) async throws -> Score { Score(tokens: []) }
 }
 
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 final class StreamingTests: XCTestCase {
     /// Posts `body` and reads the SSE response incrementally, opening the model's gate after the first token chunk.
     func stream(_ path: String, body: String, model: GatedStreamingModel) async throws -> [String] {

@@ -73,6 +73,7 @@ actor FaultScript {
     func set(_ script: [Fault]) { self.script = script }
 }
 
+@available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 enum FaultServer {
     static let model = ScriptedLanguageModel(name: "scripted")
 
