@@ -23,15 +23,9 @@ struct ModelOptions: ParsableArguments {
         return (loaded, tokenizer)
     }
 
-    /// End-of-sequence ids from generation_config.json (a number or a list) and the tokenizer's eos token.
+    /// End-of-sequence ids: generation_config.json's and the tokenizer's eos token.
     func endOfSequenceTokens(_ tokenizer: Tokenizer) -> [Int32] {
-        var ids: [Int32] = tokenizer.eosTokenId.map { [Int32($0)] } ?? []
-        let url = directory.appendingPathComponent("generation_config.json")
-        if let data = try? Data(contentsOf: url), let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
-            if let single = object["eos_token_id"] as? Int { ids.append(Int32(single)) }
-            if let many = object["eos_token_id"] as? [Int] { ids += many.map(Int32.init) }
-        }
-        return Array(Set(ids)).sorted()
+        GenerationDefaults.endOfSequenceTokens(directory: directory, tokenizer: tokenizer)
     }
 }
 

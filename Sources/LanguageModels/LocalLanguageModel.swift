@@ -186,10 +186,8 @@ extension LocalLanguageModel {
             // A folder without a usable chat template can still serve completions; chat then reports why.
             do { template = try ChatTemplate(directory: directory) } catch { templateProblem = "\(error)" }
         }
-        var endOfSequence: [Int32] = tokenizer.eosTokenId.map { [Int32($0)] } ?? []
-        endOfSequence += GenerationDefaults.endOfSequenceTokens(directory: directory)
         return LocalLanguageModel(name: directory.lastPathComponent, model: model, tokenizer: tokenizer,
-                                  endOfSequenceTokens: Array(Set(endOfSequence)).sorted(),
+                                  endOfSequenceTokens: GenerationDefaults.endOfSequenceTokens(directory: directory, tokenizer: tokenizer),
                                   formatChat: template.map { template in { @Sendable messages in try template.render(messages, addGenerationPrompt: true).text } },
                                   chatTemplateProblem: templateProblem)
     }
@@ -204,5 +202,11 @@ public enum GenerationDefaults {
         if let single = object["eos_token_id"] as? Int { return [Int32(single)] }
         if let many = object["eos_token_id"] as? [Int] { return many.map(Int32.init) }
         return []
+    }
+
+    /// Every token that ends generation: generation_config.json's eos ids and the tokenizer's eos token.
+    public static func endOfSequenceTokens(directory: URL, tokenizer: Tokenizer) -> [Int32] {
+        let ids = (tokenizer.eosTokenId.map { [Int32($0)] } ?? []) + endOfSequenceTokens(directory: directory)
+        return Array(Set(ids)).sorted()
     }
 }
