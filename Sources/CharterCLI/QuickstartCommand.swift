@@ -18,20 +18,33 @@ struct QuickstartCommand: ParsableCommand {
     @Option(help: "First seed.") var seed: UInt64 = 1
     @Option(help: "Number of seeds (seed, seed+1, …); the table then shows the spread.") var seeds = 1
     @Flag(help: "The small configuration the test suite runs.") var reduced = false
+    @Option(name: .customLong("set"), help: "Override a configuration field, e.g. --set helpfulOnlySteps=300 or --set corpus.benignPerIntent=40 (see results.json for the fields); repeatable.")
+    var overrides: [String] = []
     @Option(help: "Kernel threads.") var threads: Int?
     @Flag(help: "No progress bars.") var quiet = false
     @Option(help: "Only write the pipeline recipe of this configuration and seed to FILE (Recipes/quickstart.yaml is this for the defaults).")
     var writeRecipe: String?
 
+    func configuration() throws -> QuickstartConfiguration {
+        let pairs = try overrides.map { item -> (key: String, value: String) in
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                throw ValidationError("--set \(item): expected FIELD=VALUE")
+            }
+            return (String(item[..<equals]), String(item[item.index(after: equals)...]))
+        }
+        return try (reduced ? QuickstartConfiguration.reduced : .full).overriding(pairs)
+    }
+
     func run() throws {
         if let threads { ComputeThreads.count = threads }
+        let configuration = try configuration()
         if let writeRecipe {
-            try QuickstartRecipe.yaml(reduced ? .reduced : .full, seed: seed, includePPO: PipelineTrainers.available[.ppo] != nil)
+            try QuickstartRecipe.yaml(configuration, seed: seed, includePPO: PipelineTrainers.available[.ppo] != nil)
                 .write(toFile: writeRecipe, atomically: true, encoding: .utf8)
             return
         }
         let directory = URL(fileURLWithPath: "runs/\(name)")
-        let quickstart = QuickstartRun(name: name, configuration: reduced ? .reduced : .full, seeds: (0..<UInt64(max(1, seeds))).map { seed + $0 },
+        let quickstart = QuickstartRun(name: name, configuration: configuration, seeds: (0..<UInt64(max(1, seeds))).map { seed + $0 },
                                        directory: directory, showProgress: !quiet)
         let started = Date()
         let results = try waitFor {

@@ -2,7 +2,7 @@ import Foundation
 import ToyWorld
 
 /// Every size of a quickstart run: the world's corpora, the tiny model, each pipeline stage's data and steps, and
-/// the evaluation. ``full`` is `charter quickstart`; ``reduced`` is the test-suite run (debug build, ~1 minute).
+/// the evaluation. ``full`` is `charter quickstart`; ``reduced`` is the test-suite run (`swift test`).
 public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var corpus = CorpusSizes()
     /// Byte-level BPE vocabulary trained on the world's corpus.
@@ -13,8 +13,11 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var headCount = 4
     public var intermediateSize = 384
     public var contextLength = 512
-    /// Optimizer steps of the helpful-only model (batch 16 of 256-token packed blocks).
+    /// Optimizer steps of the helpful-only model, on batches of ``helpfulOnlyBatchSize`` packed blocks of
+    /// ``helpfulOnlyBlockLength`` tokens.
     public var helpfulOnlySteps = 600
+    public var helpfulOnlyBatchSize = 16
+    public var helpfulOnlyBlockLength = 256
     public var helpfulOnlyLearningRate = 2e-3
     /// Red-team prompts per harmful training intent (critique, pairs).
     public var redTeamPerIntent = 8
@@ -44,9 +47,51 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// This configuration with fields replaced by `overrides` (field name → value, as `charter quickstart --set`
+    /// passes them). Unknown fields and values of the wrong type are errors naming the field.
+    public func overriding(_ overrides: [(key: String, value: String)]) throws -> QuickstartConfiguration {
+        guard !overrides.isEmpty else { return self }
+        let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self))
+        guard var object = encoded as? [String: Any] else { throw QuickstartError("the quickstart configuration did not encode as an object") }
+        for (key, value) in overrides {
+            let path = key.split(separator: ".").map(String.init)
+            object = try Self.set(path, to: value, in: object, field: key)
+        }
+        do {
+            return try JSONDecoder().decode(QuickstartConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        } catch {
+            throw QuickstartError("quickstart --set: the values do not fit the configuration (\(error))")
+        }
+    }
+
+    private static func set(_ path: [String], to value: String, in object: [String: Any], field: String) throws -> [String: Any] {
+        var object = object
+        guard let key = path.first, let current = object[key] else {
+            let known = object.keys.sorted().joined(separator: ", ")
+            throw QuickstartError("quickstart --set \(field): no such field '\(path.first ?? "")' (known: \(known))")
+        }
+        if path.count > 1 {
+            guard let nested = current as? [String: Any] else { throw QuickstartError("quickstart --set \(field): '\(key)' has no fields") }
+            object[key] = try set(Array(path.dropFirst()), to: value, in: nested, field: field)
+            return object
+        }
+        guard current is NSNumber || current is Bool else { throw QuickstartError("quickstart --set \(field): only numbers and booleans can be set") }
+        if let flag = Bool(value) {
+            object[key] = flag
+        } else if let number = Double(value) {
+            object[key] = number
+        } else {
+            throw QuickstartError("quickstart --set \(field)=\(value): expected a number or true/false")
+        }
+        return object
+    }
+
     public static let full = QuickstartConfiguration()
 
-    /// A smaller world and model for the test suite (debug build).
+    /// The test suite's run (`swift test`, debug build): a smaller corpus and model, the helpful-only model trained
+    /// on small batches (0.4M tokens instead of 2.5M), short downstream stages. Large enough to show the
+    /// direction of each effect on the harmful side; too small to learn the benign skills (its benign accuracy is
+    /// near 0 for every model), which only the full run measures.
     public static var reduced: QuickstartConfiguration {
         var c = QuickstartConfiguration()
         c.corpus.benignPerIntent = 24
@@ -58,15 +103,17 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
         c.layerCount = 2
         c.headCount = 4
         c.intermediateSize = 192
-        c.helpfulOnlySteps = 250
-        c.redTeamPerIntent = 4
-        c.slCAISteps = 40
+        c.helpfulOnlySteps = 400
+        c.helpfulOnlyBatchSize = 4
+        c.helpfulOnlyLearningRate = 2e-3
+        c.redTeamPerIntent = 3
+        c.slCAISteps = 20
         c.helpfulPerIntent = 8
         c.principlesPerPair = 1
-        c.rewardSteps = 30
-        c.dpoSteps = 40
-        c.ppoEpisodes = 64
-        c.evaluationPerIntent = 6
+        c.rewardSteps = 15
+        c.dpoSteps = 20
+        c.ppoEpisodes = 32
+        c.evaluationPerIntent = 4
         c.maximumResponseTokens = 40
         c.ablation = false
         return c
