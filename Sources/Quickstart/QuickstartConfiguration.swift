@@ -15,8 +15,8 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var contextLength = 512
     /// Optimizer steps of the helpful-only model, on batches of ``helpfulOnlyBatchSize`` packed blocks of
     /// ``helpfulOnlyBlockLength`` tokens.
-    public var helpfulOnlySteps = 600
-    public var helpfulOnlyBatchSize = 16
+    public var helpfulOnlySteps = 700
+    public var helpfulOnlyBatchSize = 8
     public var helpfulOnlyBlockLength = 256
     public var helpfulOnlyLearningRate = 2e-3
     /// Red-team prompts per harmful training intent (critique, pairs).
@@ -89,7 +89,7 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public static let full = QuickstartConfiguration()
 
     /// The test suite's run (`swift test`, debug build): a smaller corpus and model, the helpful-only model trained
-    /// on small batches (0.4M tokens instead of 2.5M), short downstream stages. Large enough to show the
+    /// on small batches (0.4M tokens instead of 1.4M), short downstream stages. Large enough to show the
     /// direction of each effect on the harmful side; too small to learn the benign skills (its benign accuracy is
     /// near 0 for every model), which only the full run measures.
     public static var reduced: QuickstartConfiguration {
