@@ -5,7 +5,7 @@
 // ---- Rows
 
 // Lanes j .. j+CK_W−1 that are below limit and not padding.
-static inline vm h_keys_valid(const uint8_t *mask, int64_t j, int64_t limit) {
+CK_INLINE vm h_keys_valid(const uint8_t *mask, int64_t j, int64_t limit) {
     vm valid = v_lanes(limit - j);
     if (!mask) return valid;
     if (limit - j >= CK_W) return v_mask_and(valid, v_bytes_nonzero(mask + j));
@@ -57,29 +57,39 @@ static void CK_SUFFIX(attention_probability_gradient_row)(int64_t n, int64_t lim
 // One register tile of C = alpha X Y (+ C): R rows × CK_NV vectors of columns, n of them valid (all when full).
 // X(r, k) = X[r·sr + k·sk] is read by broadcasts and Y rows are contiguous, so nothing is packed. R and full are
 // constants at every call site; inlining turns the loops over them into straight-line register code.
-static inline __attribute__((always_inline)) void h_matmul_tile(const int R, const int full, int64_t n, int64_t K,
-                                                                vf alpha, const float *X, int64_t sr, int64_t sk,
-                                                                const float *Y, int64_t ldy, float *C, int64_t ldc,
-                                                                int accumulate) {
+CK_INLINE void h_matmul_tile(const int R, const int full, int64_t n, int64_t K, const vf *alpha, const float *X,
+                             int64_t sr, int64_t sk, const float *Y, int64_t ldy, float *C, int64_t ldc,
+                             int accumulate) {
     vf acc[CK_MR][CK_NV];
     for (int r = 0; r < R; r++)
         for (int v = 0; v < CK_NV; v++) acc[r][v] = v_zero();
+    // The k loop spells out its rows and vectors (the conditions are constants once inlined) rather than looping
+    // over them: unoptimised builds then address yv and acc at constant offsets, with no loop counters in memory.
+    _Static_assert(CK_MR <= 4 && CK_NV <= 4, "the k loop spells out up to 4 rows and 4 vectors");
+#define CK_LOAD(v)                                                                                             \
+    if (v < CK_NV) yv[v] = full ? v_loadu(y + v * CK_W) : v_load_partial(y + v * CK_W, n - v * CK_W);
+#define CK_FMA(r, v)                                                                                           \
+    if (v < CK_NV) acc[r][v] = v_fmadd(xr, yv[v], acc[r][v]);
+#define CK_ROW(r)                                                                                              \
+    if (r < R) {                                                                                               \
+        const vf xr = v_set1(x[r * sr]);                                                                       \
+        CK_FMA(r, 0) CK_FMA(r, 1) CK_FMA(r, 2) CK_FMA(r, 3)                                                    \
+    }
     for (int64_t k = 0; k < K; k++) {
         const float *y = Y + k * ldy, *x = X + k * sk;
         vf yv[CK_NV];
-        for (int v = 0; v < CK_NV; v++)
-            yv[v] = full ? v_loadu(y + v * CK_W) : v_load_partial(y + v * CK_W, n - v * CK_W);
-        for (int r = 0; r < R; r++) {
-            vf xr = v_set1(x[r * sr]);
-            for (int v = 0; v < CK_NV; v++) acc[r][v] = v_fmadd(xr, yv[v], acc[r][v]);
-        }
+        CK_LOAD(0) CK_LOAD(1) CK_LOAD(2) CK_LOAD(3)
+        CK_ROW(0) CK_ROW(1) CK_ROW(2) CK_ROW(3)
     }
+#undef CK_ROW
+#undef CK_FMA
+#undef CK_LOAD
     for (int r = 0; r < R; r++) {
         float *c = C + r * ldc;
         for (int v = 0; v < CK_NV; v++) {
             int64_t left = full ? CK_W : n - v * CK_W;
             if (left <= 0) break;
-            vf out = v_mul(alpha, acc[r][v]);
+            vf out = v_mul(*alpha, acc[r][v]);
             if (accumulate) out = v_add(out, h_load(c + v * CK_W, left));
             h_store(c + v * CK_W, out, left);
         }
@@ -87,10 +97,9 @@ static inline __attribute__((always_inline)) void h_matmul_tile(const int R, con
 }
 
 // Register tiles of `rows` rows [r, r + rows) of C = alpha X Y (+ C), restricted by the causal band.
-static inline __attribute__((always_inline)) void h_matmul_rows(const int R, int64_t r, int64_t n, int64_t K,
-                                                                vf alpha, const float *X, int64_t sr, int64_t sk,
-                                                                const float *Y, int64_t ldy, float *C, int64_t ldc,
-                                                                int accumulate, int band, int64_t diagonal) {
+CK_INLINE void h_matmul_rows(const int R, int64_t r, int64_t n, int64_t K, const vf *alpha, const float *X,
+                             int64_t sr, int64_t sk, const float *Y, int64_t ldy, float *C, int64_t ldc,
+                             int accumulate, int band, int64_t diagonal) {
     int64_t columns = n, k_begin = 0, k_end = K;
     if (band == CK_BAND_COLUMNS) columns = r + R - 1 + diagonal < n ? r + R - 1 + diagonal : n;
     if (band == CK_BAND_REDUCTION_END) k_end = r + R - 1 + diagonal < K ? r + R - 1 + diagonal : K;
@@ -116,8 +125,8 @@ static void CK_SUFFIX(attention_matmul)(int transposed_x, int64_t rows, int64_t 
     vf va = v_set1(alpha);
     int64_t r = 0;
     for (; r + CK_MR <= rows; r += CK_MR)
-        h_matmul_rows(CK_MR, r, n, K, va, X, sr, sk, Y, ldy, C, ldc, accumulate, band, diagonal);
-    for (; r < rows; r++) h_matmul_rows(1, r, n, K, va, X, sr, sk, Y, ldy, C, ldc, accumulate, band, diagonal);
+        h_matmul_rows(CK_MR, r, n, K, &va, X, sr, sk, Y, ldy, C, ldc, accumulate, band, diagonal);
+    for (; r < rows; r++) h_matmul_rows(1, r, n, K, &va, X, sr, sk, Y, ldy, C, ldc, accumulate, band, diagonal);
 }
 
 const ck_attention_row_kernels CK_SUFFIX(ck_attention_rows) = {

@@ -3,6 +3,7 @@
 #include "gemm_internal.h"
 
 #if defined(__x86_64__)
+#include "ck_simd_x86.h"
 #include <immintrin.h>
 
 #define CK_AVX2 __attribute__((target("avx2,fma")))
@@ -19,51 +20,55 @@ CK_AVX2 static void ck_kernel_avx2(int64_t kc, const float *a, const float *b, f
         _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + r * ldc + 15), _MM_HINT_T0);
     }
+    // Rows spelled out for unoptimised builds, as in the AVX-512 kernel.
+    _Static_assert(AVX2_MR == 6, "the k loop spells out 6 rows");
+#define CK_ROW(r)                                                                                              \
+    {                                                                                                          \
+        const __m256 ar = _mm256_broadcast_ss(a + r);                                                          \
+        acc[r][0] = ck256_fmadd(ar, b0, acc[r][0]);                                                            \
+        acc[r][1] = ck256_fmadd(ar, b1, acc[r][1]);                                                            \
+    }
     for (int64_t k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-#pragma clang loop unroll(full)
-        for (int r = 0; r < AVX2_MR; r++) {
-            __m256 ar = _mm256_broadcast_ss(a + r);
-            acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
-            acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
-        }
+        const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        CK_ROW(0) CK_ROW(1) CK_ROW(2) CK_ROW(3) CK_ROW(4) CK_ROW(5)
         a += AVX2_MR;
         b += AVX2_NR;
     }
+#undef CK_ROW
     // Lane masks (all ones = lane valid) for masked loads/stores of partial tiles.
-    __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    __m256i mask0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 16 ? n : 16)), lanes);
-    __m256i mask1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 16 ? n : 16) - 8), lanes);
-    __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
+    __m256i lanes = ck256_lane_index();
+    __m256i mask0 = ck256_cmpgt_epi32(ck256_set1_epi32((int)(n < 16 ? n : 16)), lanes);
+    __m256i mask1 = ck256_cmpgt_epi32(ck256_set1_epi32((int)(n < 16 ? n : 16) - 8), lanes);
+    __m256 valpha = ck256_set1(alpha), vbeta = ck256_set1(beta);
 #pragma clang loop unroll(full)
     for (int r = 0; r < AVX2_MR; r++) {
         if (r >= m) break;
         float *row = c + r * ldc;
-        __m256 x0 = _mm256_mul_ps(valpha, acc[r][0]), x1 = _mm256_mul_ps(valpha, acc[r][1]);
+        __m256 x0 = ck256_mul(valpha, acc[r][0]), x1 = ck256_mul(valpha, acc[r][1]);
         if (n == AVX2_NR) {  // full tiles avoid the masked moves, which are slow on AMD
             if (beta != 0) {
-                x0 = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(row), x0);
-                x1 = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(row + 8), x1);
+                x0 = ck256_fmadd(vbeta, _mm256_loadu_ps(row), x0);
+                x1 = ck256_fmadd(vbeta, _mm256_loadu_ps(row + 8), x1);
             }
-            _mm256_storeu_ps(row, x0);
-            _mm256_storeu_ps(row + 8, x1);
+            ck256_storeu(row, x0);
+            ck256_storeu(row + 8, x1);
             continue;
         }
         if (beta != 0) {
-            x0 = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(row, mask0), x0);
-            x1 = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(row + 8, mask1), x1);
+            x0 = ck256_fmadd(vbeta, ck256_maskload(row, mask0), x0);
+            x1 = ck256_fmadd(vbeta, ck256_maskload(row + 8, mask1), x1);
         }
-        _mm256_maskstore_ps(row, mask0, x0);
-        _mm256_maskstore_ps(row + 8, mask1, x1);
+        ck256_maskstore(row, mask0, x0);
+        ck256_maskstore(row + 8, mask1, x1);
     }
 }
 
 // Transposes an 8×8 block in registers: afterwards x[k] holds element k of every input row.
-CK_AVX2 static inline void ck_transpose8(__m256 x[8]) {
+CK_AVX2 CK_INLINE void ck_transpose8(__m256 x[8]) {
     __m256 t[8], u[8];
     for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(x[i], x[i + 1]);      // rows i, i+1 at k = 0, 1 (and 4, 5 in the high lane)
-        t[i + 1] = _mm256_unpackhi_ps(x[i], x[i + 1]);  // ... at k = 2, 3 (6, 7)
+        t[i] = ck256_unpacklo_ps(x[i], x[i + 1]);      // rows i, i+1 at k = 0, 1 (and 4, 5 in the high lane)
+        t[i + 1] = ck256_unpackhi_ps(x[i], x[i + 1]);  // ... at k = 2, 3 (6, 7)
     }
     for (int i = 0; i < 8; i += 4) {
         u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);      // rows i..i+3 at k = 0 (4)
@@ -78,9 +83,9 @@ CK_AVX2 static inline void ck_transpose8(__m256 x[8]) {
 }
 
 // All-ones in the first `count` lanes (count may be <= 0 or >= 8), for maskload/maskstore.
-CK_AVX2 static inline __m256i ck_mask8(int64_t count) {
+CK_AVX2 CK_INLINE __m256i ck_mask8(int64_t count) {
     int32_t clamped = count < 0 ? 0 : count > 8 ? 8 : (int32_t)count;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(clamped), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return ck256_cmpgt_epi32(ck256_set1_epi32(clamped), ck256_lane_index());
 }
 
 // Packs panels of `width` rows (6 or 16); see ck_pack_routine and the AVX-512 version for the strategy.
@@ -94,10 +99,10 @@ CK_AVX2 static inline __attribute__((always_inline)) void ck_pack_avx2(
             for (int64_t p = 0; p < panels; p++)
                 for (int64_t v = 0; v < width; v += 8)
                     if (width - v >= 8 && count - p * width - v >= 8)  // masked stores are slow on AMD
-                        _mm256_storeu_ps(to + p * width * kc + v, _mm256_loadu_ps(from + p * width + v));
+                        ck256_storeu(to + p * width * kc + v, _mm256_loadu_ps(from + p * width + v));
                     else
-                        _mm256_maskstore_ps(to + p * width * kc + v, ck_mask8(width - v),
-                                        _mm256_maskload_ps(from + p * width + v, ck_mask8(count - p * width - v)));
+                        ck256_maskstore(to + p * width * kc + v, ck_mask8(width - v),
+                                        ck256_maskload(from + p * width + v, ck_mask8(count - p * width - v)));
         }
         return;
     }
@@ -114,9 +119,9 @@ CK_AVX2 static inline __attribute__((always_inline)) void ck_pack_avx2(
                 __m256i lanes = ck_mask8(width - v);
                 for (int64_t j = 0; j < 8; j++) {
                     if (width - v >= 8)
-                        _mm256_storeu_ps(dst + (k + j) * width + v, x[j]);
+                        ck256_storeu(dst + (k + j) * width + v, x[j]);
                     else
-                        _mm256_maskstore_ps(dst + (k + j) * width + v, lanes, x[j]);
+                        ck256_maskstore(dst + (k + j) * width + v, lanes, x[j]);
                 }
             }
         }

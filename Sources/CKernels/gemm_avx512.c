@@ -4,6 +4,7 @@
 #include "gemm_internal.h"
 
 #if defined(__x86_64__)
+#include "ck_simd_x86.h"
 #include <immintrin.h>
 
 #define CK_AVX512 __attribute__((target("avx512f,avx512vl,fma")))
@@ -20,17 +21,23 @@ CK_AVX512 static void ck_kernel_avx512(int64_t kc, const float *a, const float *
         _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + r * ldc + 31), _MM_HINT_T0);
     }
+    // The rows are spelled out rather than left to a loop the optimiser unrolls, so that unoptimised (debug)
+    // builds address the accumulators at constant offsets instead of recomputing acc[r] around each FMA.
+    _Static_assert(AVX512_MR == 12, "the k loop spells out 12 rows");
+#define CK_ROW(r)                                                                                              \
+    {                                                                                                          \
+        const __m512 ar = _mm512_set1_ps(a[r]);                                                                \
+        acc[r][0] = ck512_fmadd(ar, b0, acc[r][0]);                                                            \
+        acc[r][1] = ck512_fmadd(ar, b1, acc[r][1]);                                                            \
+    }
     for (int64_t k = 0; k < kc; k++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#pragma clang loop unroll(full)
-        for (int r = 0; r < AVX512_MR; r++) {
-            __m512 ar = _mm512_set1_ps(a[r]);
-            acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
-        }
+        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        CK_ROW(0) CK_ROW(1) CK_ROW(2) CK_ROW(3) CK_ROW(4) CK_ROW(5)
+        CK_ROW(6) CK_ROW(7) CK_ROW(8) CK_ROW(9) CK_ROW(10) CK_ROW(11)
         a += AVX512_MR;
         b += AVX512_NR;
     }
+#undef CK_ROW
     // Masks cover the valid columns, so partial tiles use the same arithmetic as full ones.
     __mmask16 mask0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
     __mmask16 mask1 = n >= 32 ? (__mmask16)0xFFFF : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
@@ -39,29 +46,29 @@ CK_AVX512 static void ck_kernel_avx512(int64_t kc, const float *a, const float *
     for (int r = 0; r < AVX512_MR; r++) {
         if (r >= m) break;
         float *row = c + r * ldc;
-        __m512 x0 = _mm512_mul_ps(valpha, acc[r][0]), x1 = _mm512_mul_ps(valpha, acc[r][1]);
+        __m512 x0 = ck512_mul(valpha, acc[r][0]), x1 = ck512_mul(valpha, acc[r][1]);
         if (beta != 0) {
-            x0 = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(mask0, row), x0);
-            x1 = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(mask1, row + 16), x1);
+            x0 = ck512_fmadd(vbeta, _mm512_maskz_loadu_ps(mask0, row), x0);
+            x1 = ck512_fmadd(vbeta, _mm512_maskz_loadu_ps(mask1, row + 16), x1);
         }
-        _mm512_mask_storeu_ps(row, mask0, x0);
-        _mm512_mask_storeu_ps(row + 16, mask1, x1);
+        ck512_mask_storeu(row, mask0, x0);
+        ck512_mask_storeu(row + 16, mask1, x1);
     }
 }
 
 // Transposes a 16×16 block in registers: afterwards x[k] holds element k of every input row.
 // Two rounds of in-lane unpacks, then two of 128-bit lane shuffles: 64 shuffles for 256 values.
-CK_AVX512 static inline void ck_transpose16(__m512 x[16]) {
+CK_AVX512 CK_INLINE void ck_transpose16(__m512 x[16]) {
     __m512 t[16], u[16];
     for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(x[i], x[i + 1]);      // rows i, i+1 interleaved at k = 4g, 4g+1
-        t[i + 1] = _mm512_unpackhi_ps(x[i], x[i + 1]);  // ... at k = 4g+2, 4g+3
+        t[i] = ck512_unpacklo_ps(x[i], x[i + 1]);      // rows i, i+1 interleaved at k = 4g, 4g+1
+        t[i + 1] = ck512_unpackhi_ps(x[i], x[i + 1]);  // ... at k = 4g+2, 4g+3
     }
     for (int i = 0; i < 16; i += 4) {
         for (int h = 0; h < 2; h++) {
-            __m512d lo = _mm512_castps_pd(t[i + h]), hi = _mm512_castps_pd(t[i + 2 + h]);
-            u[i + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(lo, hi));      // rows i..i+3 at k = 4g + 2h
-            u[i + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(lo, hi));  // ... at k = 4g + 2h + 1
+            __m512d lo = (__m512d)t[i + h], hi = (__m512d)t[i + 2 + h];
+            u[i + 2 * h] = (__m512)ck512_unpacklo_pd(lo, hi);      // rows i..i+3 at k = 4g + 2h
+            u[i + 2 * h + 1] = (__m512)ck512_unpackhi_pd(lo, hi);  // ... at k = 4g + 2h + 1
         }
     }
     // u[4q + j] holds rows 4q..4q+3 at k = 4g + j in 128-bit lane g; gather the lanes of equal k.
@@ -78,7 +85,7 @@ CK_AVX512 static inline void ck_transpose16(__m512 x[16]) {
 }
 
 // The first `count` lanes (count may be <= 0 or >= 16).
-static inline __mmask16 ck_mask16(int64_t count) {
+CK_INLINE __mmask16 ck_mask16(int64_t count) {
     return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
 }
 
@@ -95,9 +102,8 @@ CK_AVX512 static inline __attribute__((always_inline)) void ck_pack_avx512(
             float *to = dst + k * width;
             for (int64_t p = 0; p < panels; p++)
                 for (int64_t v = 0; v < width; v += 16)
-                    _mm512_mask_storeu_ps(to + p * width * kc + v, ck_mask16(width - v),
-                                          _mm512_maskz_loadu_ps(ck_mask16(count - p * width - v),
-                                                                from + p * width + v));
+                    ck512_mask_storeu(to + p * width * kc + v, ck_mask16(width - v),
+                                      _mm512_maskz_loadu_ps(ck_mask16(count - p * width - v), from + p * width + v));
         }
         return;
     }
@@ -120,7 +126,7 @@ CK_AVX512 static inline __attribute__((always_inline)) void ck_pack_avx512(
                 }
                 ck_transpose16(x);
                 __mmask16 lanes = ck_mask16(width - v);
-                for (int64_t j = 0; j < 16; j++) _mm512_mask_storeu_ps(dst + (k + j) * width + v, lanes, x[j]);
+                for (int64_t j = 0; j < 16; j++) ck512_mask_storeu(dst + (k + j) * width + v, lanes, x[j]);
             }
         }
         for (; k < kc; k++) {

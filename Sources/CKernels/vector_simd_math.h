@@ -1,19 +1,24 @@
 // SIMD math functions and elementwise kernels, written once against a small vector vocabulary and instantiated
 // per ISA: vector_x86_avx2.c and vector_x86_avx512.c define vf (float vector), vm (lane mask), CK_W (lanes),
-// CK_SUFFIX and the v_* operations, then include this file and vector_simd_rows.h inside a target("...")
+// CK_SUFFIX, CK_REF and the v_* operations, then include this file and vector_simd_rows.h inside a target("...")
 // region. Tails use masked loads/stores (never past the end). No include guard: included once per ISA; the
 // headers it needs are included by the instantiating file before the target region.
+//
+// Helpers are CK_INLINE and take their vector arguments by address, behind a macro of the plain name (v_exp(x)
+// is v_exp_at(CK_REF(x))): passed by value, every vector argument is a memcpy in unoptimised builds (see
+// ck_simd_x86.h).
 
 // ---- Math functions (argument vector → result vector)
 
 // Clamp that lets NaN through: v_max/v_min return their second operand when either is NaN.
-static inline vf v_clamp(vf x, float lo, float hi) { return v_min(v_set1(hi), v_max(v_set1(lo), x)); }
+#define v_clamp(x, lo, hi) v_min(v_set1(hi), v_max(v_set1(lo), x))
 
-static inline vf v_negate(vf x) { return v_xor(x, v_set1(-0.0f)); }
+#define v_negate(x) v_xor(x, v_set1(-0.0f))
 
 // exp: n = round(x / ln2), r = x − n ln2 (Cody–Waite, ln2 split so n·ln2_hi is exact), exp(r) by a degree-6
 // polynomial (relative error 1.9e-9 on |r| ≤ ln2/2, weighted least-squares/Lawson fit), then r·2^n.
-static inline vf v_exp(vf x) {
+CK_INLINE vf v_exp_at(const vf *x_at) {
+    const vf x = *x_at;
     vf xc = v_clamp(x, -104.0f, 88.8f);
     vf n = v_round(v_mul(xc, v_set1(1.44269504088896341f)));
     vf r = v_fnmadd(n, v_set1(0.693145751953125f), xc);
@@ -29,10 +34,12 @@ static inline vf v_exp(vf x) {
     // Below ln(2^-150) the result rounds to zero (this also covers −inf).
     return v_blend(v_lt(x, v_set1(-103.972077f)), y, v_zero());
 }
+#define v_exp(x) v_exp_at(CK_REF(x))
 
 // log: x = m 2^e with m in [√½, √2); log m = 2 atanh(s) = 2s + 2s³/3 + 2s⁵/5 + …, s = (m − 1)/(m + 1),
 // |s| ≤ 0.172 so the series through s¹¹ has relative truncation error 2e-9.
-static inline vf v_log(vf x) {
+CK_INLINE vf v_log_at(const vf *x_at) {
+    const vf x = *x_at;
     vf e;
     vf m = v_frexp(x, &e);
     vm big = v_lt(v_set1(1.41421356f), m);
@@ -53,10 +60,12 @@ static inline vf v_log(vf x) {
     y = v_blend(v_eq(x, v_set1(INFINITY)), y, x);
     return v_blend(v_isnan(x), y, x);
 }
+#define v_log(x) v_log_at(CK_REF(x))
 
 // tanh: below |x| = 0.9 an odd polynomial x + x³ P(x²) (relative error 1.1e-9, Lawson fit); above,
 // 1 − 2/(e^{2|x|} + 1) with the sign of x, whose cancellation is harmless once tanh ≥ 0.7.
-static inline vf v_tanh(vf x) {
+CK_INLINE vf v_tanh_at(const vf *x_at) {
+    const vf x = *x_at;
     vf z = v_mul(x, x);
     vf p = v_set1(-4.55459645145018e-4f);
     p = v_fmadd(p, z, v_set1(2.5826668742833696e-3f));
@@ -72,21 +81,27 @@ static inline vf v_tanh(vf x) {
     large = v_or(large, v_sign(x));
     return v_blend(v_lt(a, v_set1(0.9f)), large, small);
 }
+#define v_tanh(x) v_tanh_at(CK_REF(x))
 
-static inline vf v_sigmoid(vf x) {
+CK_INLINE vf v_sigmoid_at(const vf *x_at) {
+    const vf x = *x_at;
     return v_div(v_set1(1.0f), v_add(v_set1(1.0f), v_exp(v_negate(x))));
 }
+#define v_sigmoid(x) v_sigmoid_at(CK_REF(x))
 
 // gelu_tanh(x) = x σ(2u), u = √(2/π)(x + 0.044715 x³); exp(−2u) = inf only where the result is below 1e-37.
-static inline vf v_gelu_tanh(vf x) {
+CK_INLINE vf v_gelu_tanh_at(const vf *x_at) {
+    const vf x = *x_at;
     vf w = v_fmadd(v_mul(v_mul(x, x), v_set1(CK_GELU_K1)), x, x);
     vf e = v_exp(v_mul(w, v_set1(-2.0f * CK_GELU_K0)));
     vf y = v_div(x, v_add(v_set1(1.0f), e));
     return v_blend(v_eq(e, v_set1(INFINITY)), y, v_zero());
 }
+#define v_gelu_tanh(x) v_gelu_tanh_at(CK_REF(x))
 
 // d gelu_tanh / dx = σ(2u) + 2 x u' σ'(2u) with σ'(2u) = e σ², e = exp(−2u) (no 1 − σ cancellation).
-static inline vf v_gelu_tanh_derivative(vf x) {
+CK_INLINE vf v_gelu_tanh_derivative_at(const vf *x_at) {
+    const vf x = *x_at;
     vf v = v_clamp(x, -10.0f, 10.0f);  // beyond ±10 the derivative is 0 or 1 in float
     vf v2 = v_mul(v, v);
     vf w = v_fmadd(v_mul(v2, v_set1(CK_GELU_K1)), v, v);
@@ -96,9 +111,11 @@ static inline vf v_gelu_tanh_derivative(vf x) {
     vf du = v_fmadd(v2, v_set1(3.0f * CK_GELU_K0 * CK_GELU_K1), v_set1(CK_GELU_K0));
     return v_fmadd(v_mul(v_add(v, v), du), slope, s);
 }
+#define v_gelu_tanh_derivative(x) v_gelu_tanh_derivative_at(CK_REF(x))
 
 // 2Φ(x) = erfc(−x/√2) (see ck_twice_normal_cdf_scalar) and exp(−x²/2) for the derivative; v is clamped to ±20.
-static inline vf v_twice_normal_cdf(vf v, vf *gaussian) {
+CK_INLINE vf v_twice_normal_cdf_at(const vf *v_at, vf *gaussian) {
+    const vf v = *v_at;
     vf a = v_mul(v_abs(v), v_set1(CK_INV_SQRT2));
     vf t = v_div(v_set1(1.0f), v_fmadd(a, v_set1(0.5f), v_set1(1.0f)));
     vf q = v_set1(CK_ERFC_Q10);
@@ -119,33 +136,42 @@ static inline vf v_twice_normal_cdf(vf v, vf *gaussian) {
     vf erfc = v_mul(v_mul(*gaussian, t), q);
     return v_blend(v_le(v, v_zero()), v_sub(v_set1(2.0f), erfc), erfc);
 }
+#define v_twice_normal_cdf(x, out) v_twice_normal_cdf_at(CK_REF(x), out)
 
-static inline vf v_gelu_erf(vf x) {
+CK_INLINE vf v_gelu_erf_at(const vf *x_at) {
+    const vf x = *x_at;
     vf gaussian;
     vf c = v_twice_normal_cdf(v_clamp(x, -20.0f, 20.0f), &gaussian);
     vf y = v_mul(v_mul(x, v_set1(0.5f)), c);
     return v_blend(v_eq(c, v_zero()), y, v_zero());  // x = −inf would give NaN
 }
+#define v_gelu_erf(x) v_gelu_erf_at(CK_REF(x))
 
-static inline vf v_gelu_erf_derivative(vf x) {
+CK_INLINE vf v_gelu_erf_derivative_at(const vf *x_at) {
+    const vf x = *x_at;
     vf gaussian;
     vf v = v_clamp(x, -20.0f, 20.0f);
     vf c = v_twice_normal_cdf(v, &gaussian);
     return v_fmadd(v_mul(v, v_set1(CK_INV_SQRT_2PI)), gaussian, v_mul(c, v_set1(0.5f)));
 }
+#define v_gelu_erf_derivative(x) v_gelu_erf_derivative_at(CK_REF(x))
 
-static inline vf v_silu(vf x) {
+CK_INLINE vf v_silu_at(const vf *x_at) {
+    const vf x = *x_at;
     vf e = v_exp(v_negate(x));
     vf y = v_div(x, v_add(v_set1(1.0f), e));
     return v_blend(v_eq(e, v_set1(INFINITY)), y, v_zero());
 }
+#define v_silu(x) v_silu_at(CK_REF(x))
 
-static inline vf v_silu_derivative(vf x) {
+CK_INLINE vf v_silu_derivative_at(const vf *x_at) {
+    const vf x = *x_at;
     vf v = v_clamp(x, -80.0f, 80.0f);
     vf e = v_exp(v_negate(v));
     vf s = v_div(v_set1(1.0f), v_add(v_set1(1.0f), e));
     return v_fmadd(v, v_mul(v_mul(e, s), s), s);
 }
+#define v_silu_derivative(x) v_silu_derivative_at(CK_REF(x))
 
 // ---- Elementwise kernels
 

@@ -4,16 +4,17 @@
 // ---- Row helpers
 
 // Loads a full vector or the zero-filled tail.
-static inline vf h_load(const float *p, int64_t remaining) {
+CK_INLINE vf h_load(const float *p, int64_t remaining) {
     return remaining >= CK_W ? v_loadu(p) : v_load_partial(p, remaining);
 }
-static inline void h_store(float *p, vf a, int64_t remaining) {
-    if (remaining >= CK_W) v_storeu(p, a);
-    else v_store_partial(p, a, remaining);
+CK_INLINE void h_store_at(float *p, const vf *a, int64_t remaining) {
+    if (remaining >= CK_W) v_storeu(p, *a);
+    else v_store_partial(p, *a, remaining);
 }
+#define h_store(p, a, remaining) h_store_at(p, CK_REF(a), remaining)
 
 // Reductions keep two accumulators: one dependent add chain per row would make them latency-bound.
-static inline float h_max(int64_t n, const float *x) {
+CK_INLINE float h_max(int64_t n, const float *x) {
     vf max0 = v_set1(-INFINITY), max1 = max0;
     int64_t i = 0;
     for (; i + 2 * CK_W <= n; i += 2 * CK_W) {
@@ -26,7 +27,7 @@ static inline float h_max(int64_t n, const float *x) {
 }
 
 // Σ exp(x − shift); stores the exponentials in out when out != NULL.
-static inline float h_sum_exp(int64_t n, const float *x, float shift, float *out) {
+CK_INLINE float h_sum_exp(int64_t n, const float *x, float shift, float *out) {
     vf sum0 = v_zero(), sum1 = v_zero(), vshift = v_set1(shift);
     int64_t i = 0;
     for (; i + 2 * CK_W <= n; i += 2 * CK_W) {
@@ -46,20 +47,20 @@ static inline float h_sum_exp(int64_t n, const float *x, float shift, float *out
     return v_reduce_add(v_add(sum0, sum1));
 }
 
-static inline float h_logsumexp(int64_t n, const float *x) {
+CK_INLINE float h_logsumexp(int64_t n, const float *x) {
     float max = h_max(n, x);
     if (max == -INFINITY) return -INFINITY;
     return max + logf(h_sum_exp(n, x, max, NULL));
 }
 
-static inline void h_scale(int64_t n, float *y, float factor) {
+CK_INLINE void h_scale(int64_t n, float *y, float factor) {
     vf f = v_set1(factor);
     int64_t i = 0;
     for (; i + CK_W <= n; i += CK_W) v_storeu(y + i, v_mul(v_loadu(y + i), f));
     if (i < n) v_store_partial(y + i, v_mul(v_load_partial(y + i, n - i), f), n - i);
 }
 
-static inline float h_sum(int64_t n, const float *x) {
+CK_INLINE float h_sum(int64_t n, const float *x) {
     vf sum0 = v_zero(), sum1 = v_zero();
     int64_t i = 0;
     for (; i + 2 * CK_W <= n; i += 2 * CK_W) {
@@ -70,7 +71,7 @@ static inline float h_sum(int64_t n, const float *x) {
     return v_reduce_add(v_add(sum0, sum1));
 }
 
-static inline float h_dot(int64_t n, const float *a, const float *b) {
+CK_INLINE float h_dot(int64_t n, const float *a, const float *b) {
     vf sum0 = v_zero(), sum1 = v_zero();
     int64_t i = 0;
     for (; i + 2 * CK_W <= n; i += 2 * CK_W) {

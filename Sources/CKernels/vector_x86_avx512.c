@@ -2,6 +2,7 @@
 // Only AVX-512F instructions are used explicitly (bit operations go through the integer forms).
 #if defined(__x86_64__)
 #include "attention_kernels.h"
+#include "ck_simd_x86.h"
 #include "vector_internal.h"
 #include "vector_math_kernels.h"
 #include "vector_rows_kernels.h"
@@ -23,59 +24,55 @@
 #define CK_NV 4
 typedef __m512 vf;
 typedef __mmask16 vm;
+#define CK_REF(x) ((const vf[]){x})  // a vector argument by address
 
-static inline vf v_set1(float a) { return _mm512_set1_ps(a); }
-static inline vf v_zero(void) { return _mm512_setzero_ps(); }
-static inline vf v_loadu(const float *p) { return _mm512_loadu_ps(p); }
-static inline void v_storeu(float *p, vf a) { _mm512_storeu_ps(p, a); }
-static inline vm v_lanes(int64_t n) { return n <= 0 ? (vm)0 : n >= CK_W ? (vm)0xFFFF : (vm)((1u << n) - 1u); }
-static inline vf v_load_partial(const float *p, int64_t n) { return _mm512_maskz_loadu_ps(v_lanes(n), p); }
-static inline void v_store_partial(float *p, vf a, int64_t n) { _mm512_mask_storeu_ps(p, v_lanes(n), a); }
-static inline vf v_add(vf a, vf b) { return _mm512_add_ps(a, b); }
-static inline vf v_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
-static inline vf v_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
-static inline vf v_div(vf a, vf b) { return _mm512_div_ps(a, b); }
-static inline vf v_sqrt(vf a) { return _mm512_sqrt_ps(a); }
-static inline vf v_fmadd(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
-static inline vf v_fnmadd(vf a, vf b, vf c) { return _mm512_fnmadd_ps(a, b, c); }
-static inline vf v_fmsub(vf a, vf b, vf c) { return _mm512_fmsub_ps(a, b, c); }
+// The vocabulary is macros and CK_INLINE functions without vector parameters: see ck_simd_x86.h.
+#define v_set1(a) _mm512_set1_ps(a)
+#define v_zero() _mm512_setzero_ps()
+#define v_loadu(p) _mm512_loadu_ps(p)
+#define v_storeu(p, a) ck512_storeu(p, a)
+CK_INLINE vm v_lanes(int64_t n) { return n <= 0 ? (vm)0 : n >= CK_W ? (vm)0xFFFF : (vm)((1u << n) - 1u); }
+#define v_load_partial(p, n) _mm512_maskz_loadu_ps(v_lanes(n), p)
+#define v_store_partial(p, a, n) ck512_mask_storeu(p, v_lanes(n), a)
+#define v_add(a, b) ck512_add(a, b)
+#define v_sub(a, b) ck512_sub(a, b)
+#define v_mul(a, b) ck512_mul(a, b)
+#define v_div(a, b) ck512_div(a, b)
+#define v_sqrt(a) ck512_sqrt(a)
+#define v_fmadd(a, b, c) ck512_fmadd(a, b, c)
+#define v_fnmadd(a, b, c) ck512_fnmadd(a, b, c)
+#define v_fmsub(a, b, c) ck512_fmsub(a, b, c)
 // Same NaN convention as AVX2 (second operand returned), relied on by v_clamp.
-static inline vf v_max(vf a, vf b) { return _mm512_max_ps(a, b); }
-static inline vf v_min(vf a, vf b) { return _mm512_min_ps(a, b); }
-static inline vf v_round(vf a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-static inline vf v_bits_and(vf a, int32_t bits) {
-    return _mm512_castsi512_ps(_mm512_and_epi32(_mm512_castps_si512(a), _mm512_set1_epi32(bits)));
-}
-static inline vf v_abs(vf a) { return v_bits_and(a, 0x7FFFFFFF); }
-static inline vf v_sign(vf a) { return v_bits_and(a, (int32_t)0x80000000u); }
-static inline vf v_or(vf a, vf b) {
-    return _mm512_castsi512_ps(_mm512_or_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)));
-}
-static inline vf v_xor(vf a, vf b) {
-    return _mm512_castsi512_ps(_mm512_xor_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)));
-}
-static inline vm v_lt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
-static inline vm v_le(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
-static inline vm v_eq(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
-static inline vm v_isnan(vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
-static inline vm v_mask_and(vm a, vm b) { return (vm)(a & b); }
-static inline vf v_blend(vm m, vf a, vf b) { return _mm512_mask_blend_ps(m, a, b); }  // m ? b : a
-static inline vm v_bytes_nonzero(const uint8_t *p) {  // CK_W bytes
-    __m512i wide = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
-    return _mm512_test_epi32_mask(wide, wide);
+#define v_max(a, b) ck512_max(a, b)
+#define v_min(a, b) ck512_min(a, b)
+#define v_round(a) _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define v_bits_and(a, bits) ck512_and(a, _mm512_set1_epi32(bits))
+#define v_abs(a) v_bits_and(a, 0x7FFFFFFF)
+#define v_sign(a) v_bits_and(a, (int32_t)0x80000000u)
+#define v_or(a, b) ck512_or(a, b)
+#define v_xor(a, b) ck512_xor(a, b)
+#define v_lt(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
+#define v_le(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ)
+#define v_eq(a, b) _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ)
+#define v_isnan(a) _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q)
+#define v_mask_and(a, b) ((vm)((a) & (b)))
+#define v_blend(m, a, b) ck512_blend(m, a, b)  // m ? b : a
+CK_INLINE vm v_bytes_nonzero(const uint8_t *p) {  // CK_W bytes
+    return ck512_test_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p)));
 }
 
 // p · 2^n; scalef rounds once, overflowing to inf and underflowing through the denormals.
-static inline vf v_ldexp(vf p, vf n) { return _mm512_scalef_ps(p, n); }
+#define v_ldexp(p, n) ck512_scalef(p, n)
 
 // x = m · 2^e with m in [1, 2) for positive finite x; getexp/getmant normalise denormals themselves.
-static inline vf v_frexp(vf x, vf *e) {
-    *e = _mm512_getexp_ps(x);
-    return _mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
+CK_INLINE vf v_frexp_at(const vf *x, vf *e) {
+    *e = ck512_getexp(*x);
+    return _mm512_getmant_ps(*x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
 }
+#define v_frexp(x, e) v_frexp_at(CK_REF(x), e)
 
-static inline float v_reduce_add(vf a) { return _mm512_reduce_add_ps(a); }
-static inline float v_reduce_max(vf a) { return _mm512_reduce_max_ps(a); }
+#define v_reduce_add(a) ck512_reduce_add(a)
+#define v_reduce_max(a) ck512_reduce_max(a)
 
 #include "vector_simd_math.h"
 #include "vector_simd_rows.h"
