@@ -32,7 +32,7 @@ public struct Pipeline: Sendable {
     /// - Throws: the first stage error (the manifest marks that stage failed or interrupted).
     @discardableResult
     public func run(log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) async throws -> PipelineManifest {
-        // Stages whose trainer is not in this build fail when reached (the earlier stages' outputs stay cached);
+        // Stages whose type has no trainer registered fail when reached (the earlier stages' outputs stay cached);
         // say so up front so nobody waits hours to learn it.
         for stage in recipe.stages where [.reward, .dpo, .ppo].contains(stage.type) && trainers[stage.type] == nil {
             log("warning: \(Self.unavailableMessage(stage))")
@@ -107,7 +107,7 @@ public struct Pipeline: Sendable {
         case .dpo: command = "charter dpo (Alignment's DPO trainer)"
         default: command = "charter ppo (Alignment's PPO trainer)"
         }
-        return "stage \(stage.name) (\(stage.type.rawValue)) needs \(command), which this pipeline has no trainer for (not in this build yet, issue 5); the earlier stages' outputs are TRL files that trainer will read — remove the stage to run the rest"
+        return "stage \(stage.name) (\(stage.type.rawValue)) needs \(command), which this pipeline was given no trainer for (Stages.builtInTrainers has one); the earlier stages' outputs are TRL files that trainer will read — remove the stage to run the rest"
     }
 
     /// The stage's folder: `<run>/<name>`.
