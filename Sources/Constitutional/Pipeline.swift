@@ -7,8 +7,9 @@ import LanguageModels
 /// same cache key exists, resumed item by item when it was interrupted, and redone (the old folder kept as
 /// `NAME.previous`) when its configuration or inputs changed.
 public struct Pipeline: Sendable {
-    /// Written into manifests; inputs hashed with it so that a new Charter recomputes stages.
-    public static let charterVersion = "0.1.0"
+    /// Written into manifests; inputs hashed with it so that a new Charter recomputes stages. (0.1.1: label records
+    /// and k = 1 samples of transcript prompts keep the space after "Assistant:", so earlier outputs are not reused.)
+    public static let charterVersion = "0.1.1"
 
     public let recipe: PipelineRecipe
     public let runDirectory: URL
