@@ -39,8 +39,6 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "lam") var lam: Float?
     @Flag(help: "whiten_rewards") var whitenRewards = false
 
-    static let pathKeys = ["reward_model_path", "value_model_path"]
-
     func run() throws {
         let extra: [String: Any?] = [
             "reward_model_path": rewardModel, "ref_model": refModel, "value_model_path": valueModel,
@@ -51,11 +49,11 @@ struct PPOCommand: ParsableCommand {
             "cliprange_value": cliprangeValue.map { Double($0) }, "vf_coef": vfCoef.map { Double($0) },
             "gamma": gamma.map { Double($0) }, "lam": lam.map { Double($0) }, "whiten_rewards": whitenRewards ? true : nil,
         ]
-        let recipe = try options.recipe(keys: PPOConfiguration.keys + Self.pathKeys, extra: extra)
+        let recipe = try options.recipe(keys: PPOConfiguration.keys + PPOModelFolders.recipeKeys, extra: extra)
         let configuration = try recipe.decode(PPOConfiguration.self)
         try configuration.validate()
         let directory = try options.modelDirectory(recipe)
-        guard let rewardPath = recipe["reward_model_path"] as? String else {
+        guard recipe["reward_model_path"] is String else {
             throw ValidationError("give the reward model folder with --reward-model (or reward_model_path in the recipe)")
         }
         let (train, evaluation) = try options.datasets(recipe)
@@ -64,64 +62,19 @@ struct PPOCommand: ParsableCommand {
         let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
         let lora = try options.loraConfiguration(recipe)
         let policy = try options.loadPolicy(directory, lora: lora, seed: configuration.training.seed)
-        let rewardDirectory = URL(fileURLWithPath: rewardPath)
-        let rewardModel = try SequenceClassifier.load(directory: rewardDirectory, seed: configuration.training.seed)
-        let sharesTokenizer = Self.sameFile("tokenizer.json", directory, rewardDirectory)
-        if !sharesTokenizer { note("the reward model's tokenizer differs from the policy's: responses are re-tokenized for scoring") }
-        let reward = RewardModelScorer(model: rewardModel, sharesTokenizer: sharesTokenizer, batchSize: configuration.rolloutForwardBatchSize)
-
-        let reference: PPOReference
-        if let path = recipe["ref_model"] as? String {
-            let model = try PretrainedModel.load(directory: URL(fileURLWithPath: path))
-            model.setTrainable(false)
-            reference = .model(model)
-        } else if lora != nil {
-            reference = .adaptersDisabled
-        } else {
-            let copy = try PretrainedModel.load(directory: directory)
-            copy.setTrainable(false)
-            reference = .model(copy)
-        }
-
-        let critic: PPOCritic
-        if let path = recipe["value_model_path"] as? String {
-            let valueDirectory = URL(fileURLWithPath: path)
-            let classifier = try SequenceClassifier.load(directory: valueDirectory, seed: configuration.training.seed &+ 1)
-            classifier.body.setTrainable(true)
-            critic = PPOCritic(trunk: TrainableModel(model: classifier.body, sourceDirectory: valueDirectory),
-                               head: ValueHead(rewardModel: classifier))
-        } else {
-            var generator = SeededGenerator(seed: configuration.training.seed &+ 1)
-            let hidden = try Self.hiddenSize(of: directory)
-            critic = PPOCritic(trunk: nil, head: ValueHead(hiddenSize: hidden, generator: &generator))
-        }
-
-        let trainer = try PPOTrainer(configuration: configuration, policy: policy, critic: critic, reference: reference,
-                                     reward: reward, encoder: encoder, prompts: train.examples,
-                                     evaluationPrompts: evaluation?.examples ?? [])
+        let folders = try PPOModelFolders(policy: directory, recipe: recipe)
+        if !folders.sharesTokenizer { note("the reward model's tokenizer differs from the policy's: responses are re-tokenized for scoring") }
+        let trainer = try PPOTrainer(configuration: configuration, policy: policy, folders: folders, encoder: encoder,
+                                     prompts: train.examples, evaluationPrompts: evaluation?.examples ?? [])
         note("PPO: \(train.examples.count) prompts, \(configuration.iterations(promptCount: train.examples.count)) iterations of "
              + "\(configuration.batchSize) rollouts")
         var effective = try options.effective(recipe, configuration, lora: lora)
-        for key in Self.pathKeys { if let value = recipe[key] { effective[key] = value } }
+        for key in PPOModelFolders.recipeKeys { if let value = recipe[key] { effective[key] = value } }
         let summary = try trainer.train(resume: options.resume, effectiveConfiguration: effective)
         note("saved to \(configuration.training.outputDirectory) after \(summary.iterations) iterations")
         try printMetrics(summary.history.last ?? [:])
     }
 
-    /// Whether two folders hold byte-identical copies of `name`.
-    static func sameFile(_ name: String, _ a: URL, _ b: URL) -> Bool {
-        guard let first = try? Data(contentsOf: a.appendingPathComponent(name)),
-              let second = try? Data(contentsOf: b.appendingPathComponent(name)) else { return false }
-        return first == second
-    }
-
-    /// hidden_size (Llama family) or n_embd (GPT-2) from config.json.
-    static func hiddenSize(of directory: URL) throws -> Int {
-        let url = directory.appendingPathComponent("config.json")
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any],
-              let size = (object["hidden_size"] ?? object["n_embd"]) as? Int else {
-            throw ValidationError("\(url.path): no hidden_size or n_embd for the value head")
-        }
-        return size
-    }
+    /// hidden_size (Llama family) or n_embd (GPT-2) from config.json (the PPO benchmark's value head).
+    static func hiddenSize(of directory: URL) throws -> Int { try PPOModelFolders.hiddenSize(of: directory) }
 }

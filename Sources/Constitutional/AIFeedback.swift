@@ -164,7 +164,9 @@ public struct AIFeedback: Sendable {
 
     /// Asks one question in one order and scores both options.
     func ask(_ pair: ResponsePair, question: String, firstAsA: Bool, principleID: String, model: any LanguageModel) async throws -> OrderJudgement {
-        let (a, b) = firstAsA ? (pair.first, pair.second) : (pair.second, pair.first)
+        // Shown as "(A) content": a transcript completion's leading space (" I can't") is the format's, not the response's.
+        let (shownFirst, shownSecond) = (pair.first.trimmingCharacters(in: .whitespacesAndNewlines), pair.second.trimmingCharacters(in: .whitespacesAndNewlines))
+        let (a, b) = firstAsA ? (shownFirst, shownSecond) : (shownSecond, shownFirst)
         var prompt: String
         var reasoning: String?
         if configuration.chainOfThought {

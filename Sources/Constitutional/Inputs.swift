@@ -38,18 +38,34 @@ public enum PromptValue: Codable, Equatable, Sendable {
         }
     }
 
-    /// A response in the same format: the text itself, or one assistant message.
+    /// A response in the same format as the prompt: one assistant message after messages; after text, the text that
+    /// continues the prompt (see ``completion(_:after:)``), so that prompt + response — what reward and DPO training
+    /// tokenise — is the text the model generated.
     func response(_ text: String) -> PromptValue {
         switch self {
-        case .text: return .text(text)
+        case let .text(prompt): return .text(Self.completion(text, after: prompt))
         case .messages: return .messages([ChatMessage(role: "assistant", content: text)])
         }
+    }
+
+    /// A response as the completion of the standard-text `prompt`. After an HH transcript's cue (a prompt ending in
+    /// "\n\nAssistant:") a turn is written "Assistant: " + content: that is what transcript prompting shows the model
+    /// (``CritiquePrompts/transcript(_:)``), how HH-RLHF stores its responses and where TRL's and Datasets' implicit-
+    /// prompt split puts the boundary (``ImplicitPrompt``), so the completion is " " + response — the model's own
+    /// text after the cue, whose first token is " I", not "I". Sampled responses are stored trimmed (they are also
+    /// conversation turns), so this puts back the space the trimming removed; a response that already starts with
+    /// white space (an HH file's " I can't") or is empty is kept as it is, as is any response after other text.
+    static func completion(_ response: String, after prompt: String) -> String {
+        guard prompt.hasSuffix(HHTranscript.assistantMarker), let first = response.unicodeScalars.first,
+              !first.properties.isWhitespace else { return response }
+        return " " + response
     }
 }
 
 /// A red-team (or any) prompt to answer: `{"id": …, "prompt": "…" | [messages]}`; without `id` the item is
 /// named by its line (`line-12`). A `completion` (or the first of `responses`, as the `sample` stage writes) is an
-/// initial response already sampled, which `critique` then revises instead of generating its own.
+/// initial response already sampled, which `critique` then revises instead of generating its own; it is kept as the
+/// turn's content, trimmed of surrounding white space (a transcript completion's leading space is not content).
 public struct PromptItem: Codable, Equatable, Sendable {
     public var id: String
     public var prompt: PromptValue
@@ -88,12 +104,14 @@ public enum InputFiles {
             } else if let responses = object["responses"] as? [Any], let first = responses.first {
                 response = try responseText(first, url, line, field: "responses")
             }
-            return PromptItem(id: id, prompt: prompt, conversation: try conversation(prompt, url, line), response: response)
+            return PromptItem(id: id, prompt: prompt, conversation: try conversation(prompt, url, line),
+                              response: response?.trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
 
     /// Reads pairs: `prompt` and two responses as `response_a`/`response_b`, `chosen`/`rejected` (order kept,
-    /// label ignored) or `responses` (every pair i < j becomes an item `id/i-j`).
+    /// label ignored) or `responses` (every pair i < j becomes an item `id/i-j`). Responses are kept exactly as given,
+    /// since the label records write them back (``PromptValue/response(_:)``).
     public static func pairs(_ url: URL) throws -> [ResponsePair] {
         var seen = Set<String>()
         var pairs: [ResponsePair] = []

@@ -7,8 +7,9 @@ import LanguageModels
 /// same cache key exists, resumed item by item when it was interrupted, and redone (the old folder kept as
 /// `NAME.previous`) when its configuration or inputs changed.
 public struct Pipeline: Sendable {
-    /// Written into manifests; inputs hashed with it so that a new Charter recomputes stages.
-    public static let charterVersion = "0.1.0"
+    /// Written into manifests; inputs hashed with it so that a new Charter recomputes stages. (0.1.1: label records
+    /// and k = 1 samples of transcript prompts keep the space after "Assistant:", so earlier outputs are not reused.)
+    public static let charterVersion = "0.1.1"
 
     public let recipe: PipelineRecipe
     public let runDirectory: URL
@@ -32,7 +33,7 @@ public struct Pipeline: Sendable {
     /// - Throws: the first stage error (the manifest marks that stage failed or interrupted).
     @discardableResult
     public func run(log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) async throws -> PipelineManifest {
-        // Stages whose trainer is not in this build fail when reached (the earlier stages' outputs stay cached);
+        // Stages whose type has no trainer registered fail when reached (the earlier stages' outputs stay cached);
         // say so up front so nobody waits hours to learn it.
         for stage in recipe.stages where [.reward, .dpo, .ppo].contains(stage.type) && trainers[stage.type] == nil {
             log("warning: \(Self.unavailableMessage(stage))")
@@ -107,7 +108,7 @@ public struct Pipeline: Sendable {
         case .dpo: command = "charter dpo (Alignment's DPO trainer)"
         default: command = "charter ppo (Alignment's PPO trainer)"
         }
-        return "stage \(stage.name) (\(stage.type.rawValue)) needs \(command), which this pipeline has no trainer for (not in this build yet, issue 5); the earlier stages' outputs are TRL files that trainer will read — remove the stage to run the rest"
+        return "stage \(stage.name) (\(stage.type.rawValue)) needs \(command), which this pipeline was given no trainer for (Stages.builtInTrainers has one); the earlier stages' outputs are TRL files that trainer will read — remove the stage to run the rest"
     }
 
     /// The stage's folder: `<run>/<name>`.

@@ -13,7 +13,8 @@ public enum SFTData {
             let body: Example.Body
             switch record.prompting {
             case .transcript:
-                body = .promptCompletion(prompt: .standard(CritiquePrompts.responsePrompt(conversation)), completion: .standard(" " + record.finalRevision))
+                let prompt = CritiquePrompts.responsePrompt(conversation)
+                body = .promptCompletion(prompt: .standard(prompt), completion: .standard(PromptValue.completion(record.finalRevision, after: prompt)))
             case .chat:
                 body = .promptCompletion(prompt: .conversational(conversation.map(message)),
                                          completion: .conversational([Message(role: .assistant, content: record.finalRevision)]))

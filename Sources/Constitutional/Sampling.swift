@@ -57,6 +57,9 @@ public struct ResponseSampler: Sendable {
             case .chat:
                 completion = try await model.chat(ChatRequest(messages: item.conversation, options: configuration.sampling.options(seed: seed, stop: [])))
             }
+            // The turn's content, as a transcript or chat message holds it: transcript prompting generates " I can't…"
+            // after "Assistant:", and the space is the format's, not the response's (`PromptValue.response` writes it
+            // back into `completion` and into label records).
             responses.append(completion.text.trimmingCharacters(in: .whitespacesAndNewlines))
             seeds.append(seed)
         }

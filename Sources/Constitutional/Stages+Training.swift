@@ -5,8 +5,10 @@ import LanguageModels
 import Yams
 
 extension Stages {
-    /// The preference trainers a pipeline runs itself (PPO is not in this build: a `ppo` stage names what it needs).
-    public static let builtInTrainers: [StageType: TrainingStage] = [.reward: { try reward($0) }, .dpo: { try dpo($0) }]
+    /// The preference trainers a pipeline runs itself: reward model, DPO and PPO (RL-CAI).
+    public static let builtInTrainers: [StageType: TrainingStage] = [
+        .reward: { try reward($0) }, .dpo: { try dpo($0) }, .ppo: { try ppo($0) },
+    ]
 
     /// A reward (preference) model trained on the labels with Alignment's `RewardTrainer` (TRL's RewardTrainer keys
     /// under `training:`; `chosen_probability` soft labels are used as the paper's preference-model targets).
@@ -47,8 +49,27 @@ extension Stages {
         return try finish(TrainingLoop(arguments: configuration.training).run(trainer, resume: true, effectiveConfiguration: try recipe.effective(configuration)))
     }
 
-    /// The stage's `training:` YAML as a TRL recipe, with the output folder and the recipe's seed filled in
-    /// (for trainers registered outside this module, such as the CLI's PPO stage).
+    /// RL-CAI's last step: PPO of the policy against the preference model (`reward_model:`, usually `stage:reward`) on
+    /// the stage's prompts, with TRL's PPOConfig keys under `training:` — set up exactly as `charter ppo` sets it up
+    /// (Alignment's `PPOTrainer(configuration:policy:folders:…)`): the reference is `ref_model` or a frozen copy of the
+    /// initial policy, the critic a value head on the policy's trunk or on `value_model_path`.
+    public static func ppo(_ request: TrainingStageRequest) throws -> [String: Double] {
+        let recipe = try trainingRecipe(request, keys: PPOConfiguration.keys + ["value_model_path"])  // the reward model is the stage's input
+        let configuration = try recipe.decode(PPOConfiguration.self)
+        try configuration.validate()
+        guard let rewardModel = request.rewardModel else { throw ConstitutionalError("stage \(request.stage) needs reward_model (e.g. stage:reward)") }
+        guard let prompts = request.prompts else { throw ConstitutionalError("stage \(request.stage) needs prompts") }
+        let encoder = try ExampleEncoder.load(directory: request.model, chatTemplate: recipe["chat_template_name"] as? String)
+        let trainer = try PPOTrainer(configuration: configuration, policy: try TrainableModel(directory: request.model),
+                                     folders: try PPOModelFolders(policy: request.model, recipe: recipe, rewardModel: rewardModel),
+                                     encoder: encoder, prompts: try Dataset.load(prompts).examples)
+        var effective = try recipe.effective(configuration)
+        if let path = recipe["value_model_path"] { effective["value_model_path"] = path }
+        let summary = try trainer.train(resume: true, effectiveConfiguration: effective)
+        return (summary.history.last ?? [:]).merging(["iterations": Double(summary.iterations)]) { $1 }
+    }
+
+    /// The stage's `training:` YAML as a TRL recipe, with the output folder and the recipe's seed filled in.
     public static func trainingRecipe(_ request: TrainingStageRequest, keys: [String]) throws -> TrainingRecipe {
         var recipe = TrainingRecipe(allowedKeys: keys + TrainingRecipe.modelKeys)
         let values = try Yams.load(yaml: request.trainingYAML) as? [String: Any] ?? [:]

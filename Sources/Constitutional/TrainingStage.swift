@@ -23,6 +23,6 @@ public struct TrainingStageRequest: Sendable {
 /// Trains for a pipeline stage and returns the final metrics (TRL names) for the manifest.
 ///
 /// The pipeline knows the SFT trainer itself; reward-model, DPO and PPO trainers are registered by whoever
-/// constructs the ``Pipeline`` (the CLI registers those it has), so the Constitutional layer never depends on
-/// trainers that do not exist yet.
+/// constructs the ``Pipeline`` — usually ``Stages/builtInTrainers`` (Alignment's trainers, set up as the `charter`
+/// commands set them up); tests and other front ends may substitute their own.
 public typealias TrainingStage = @Sendable (TrainingStageRequest) async throws -> [String: Double]

@@ -1,3 +1,4 @@
+import Alignment
 import Datasets
 import Foundation
 import LanguageModels
@@ -256,23 +257,40 @@ final class PipelineTests: XCTestCase {
         }
     }
 
-    /// RLAIF to training: label → reward model and label → DPO with Alignment's trainers.
-    func testLabelFeedsRewardAndDPOStages() async throws {
+    /// RLAIF to training with the built-in trainers: label → reward model → PPO, and label → DPO.
+    func testLabelFeedsRewardDPOAndPPOStages() async throws {
         let (directory, recipe) = try makeWorkspace()
         defer { try? FileManager.default.removeItem(at: directory) }
         try """
         {"id": "a", "prompt": "hi", "response_a": " hello there", "response_b": " go away"}
         {"id": "b", "prompt": "help me", "response_a": " sure", "response_b": " no"}
         """.write(to: directory.appendingPathComponent("pairs.jsonl"), atomically: true, encoding: .utf8)
+        try #"{"prompt": "\n\nHuman: hi\n\nAssistant:"}\#n{"prompt": "\n\nHuman: help me\n\nAssistant:"}\#n"#
+            .write(to: directory.appendingPathComponent("prompts.jsonl"), atomically: true, encoding: .utf8)
         try """
         seed: 3
         stages:
           - {name: label, type: label, model: feedback, pairs: pairs.jsonl, principles_per_pair: 1, few_shot: 0, progress: false}
           - {name: rm, type: reward, model: helpful, dataset: stage:label, training: {max_steps: 2, per_device_train_batch_size: 2, logging_steps: 1}}
           - {name: dpo, type: dpo, model: helpful, dataset: stage:label, training: {max_steps: 2, per_device_train_batch_size: 2, beta: 0.1, logging_steps: 1}}
+          - name: ppo
+            type: ppo
+            model: helpful
+            prompts: prompts.jsonl
+            reward_model: stage:rm
+            training: {total_episodes: 2, per_device_train_batch_size: 2, response_length: 3, num_ppo_epochs: 1, logging_steps: 1}
         """.write(to: recipe, atomically: true, encoding: .utf8)
+        XCTAssertEqual(Set(Stages.builtInTrainers.keys), [.reward, .dpo, .ppo])
         let manifest = try await pipeline(recipe, run: directory.appendingPathComponent("run")).run(log: { _ in })
-        XCTAssertEqual(manifest.stages.map(\.status), ["complete", "complete", "complete"])
+        XCTAssertEqual(manifest.stages.map(\.status), ["complete", "complete", "complete", "complete"])
+        XCTAssertEqual(manifest.stages[3].counts["iterations"], 1, "\(manifest.stages[3].counts)")
+        XCTAssertNotNil(manifest.stages[3].counts["objective/kl"], "\(manifest.stages[3].counts)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/ppo/model/config.json").path))
+        // Set up as `charter ppo` sets it up: a value head on the policy's trunk, the effective TRL keys recorded.
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/ppo/model/\(ValueHead.fileName)").path))
+        let effective = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("run/ppo/model/training_config.json"))) as? [String: Any])
+        XCTAssertEqual(effective["total_episodes"] as? Int, 2)
+        XCTAssertEqual(effective["seed"] as? Int, 3)
         XCTAssertEqual(manifest.stages[1].counts["steps"], 2)
         XCTAssertNotNil(manifest.stages[1].counts["accuracy"], "\(manifest.stages[1].counts)")
         XCTAssertEqual(manifest.stages[2].counts["steps"], 2)
@@ -309,8 +327,8 @@ final class PipelineTests: XCTestCase {
         _ = try TinyModels.folder(in: directory, name: "m", seed: 1)
         let recipe = try PipelineRecipe.parse(yaml: "stages:\n  - {type: ppo, model: m, prompts: prompts.jsonl, reward_model: m}\n", file: "r.yaml", baseDirectory: directory)
         do {
-            try await Pipeline(recipe: recipe, runDirectory: directory.appendingPathComponent("run")).run(log: { _ in })
-            XCTFail("a ppo stage cannot run in this build")
+            try await Pipeline(recipe: recipe, runDirectory: directory.appendingPathComponent("run"), trainers: [:]).run(log: { _ in })
+            XCTFail("a ppo stage cannot run without a ppo trainer")
         } catch {
             XCTAssertTrue("\(error)".contains("needs charter ppo"), "\(error)")
         }
