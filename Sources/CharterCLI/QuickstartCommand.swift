@@ -10,7 +10,7 @@ struct QuickstartCommand: ParsableCommand {
         abstract: "Run Constitutional AI end to end on a generated toy world and measure it against the world's ground truth.",
         discussion: """
             Trains a helpful-only tiny model from scratch, then runs the pipeline recipe (critique → SL-CAI → pairs → \
-            AI labels → preference model → DPO, and PPO when available), and judges every model on held-out intents. \
+            AI labels → preference model → PPO, and DPO from the SL-CAI model), and judges every model on held-out intents. \
             Writes runs/<name>/results.json, report.html and each seed's pipeline folder.
             """)
 
@@ -39,7 +39,7 @@ struct QuickstartCommand: ParsableCommand {
         if let threads { ComputeThreads.count = threads }
         let configuration = try configuration()
         if let writeRecipe {
-            try QuickstartRecipe.yaml(configuration, seed: seed, includePPO: PipelineTrainers.available[.ppo] != nil)
+            try QuickstartRecipe.yaml(configuration, seed: seed)
                 .write(toFile: writeRecipe, atomically: true, encoding: .utf8)
             return
         }

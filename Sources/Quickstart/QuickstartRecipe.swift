@@ -1,14 +1,13 @@
 import Foundation
 
 /// The quickstart's `charter pipeline` recipe: helpful-only model → SL-CAI (critique → revision → SFT on revisions
-/// mixed with helpful data) → sampled pairs → RLAIF labels → preference model → PPO (when this build has a PPO
-/// trainer), and DPO from the same SL-CAI model. `Recipes/quickstart.yaml` is this text for the default sizes.
+/// mixed with helpful data) → sampled pairs → RLAIF labels → preference model → PPO,
+/// and DPO from the same SL-CAI model. `Recipes/quickstart.yaml` is this text for the default sizes.
 public enum QuickstartRecipe {
     /// The recipe YAML; paths are relative to the run folder (where it is written).
     /// - Parameters:
     ///   - constitution: "default" or a constitution file path.
-    ///   - includePPO: add the RL-CAI stage (needs a registered PPO trainer).
-    public static func yaml(_ c: QuickstartConfiguration, seed: UInt64, constitution: String = "default", includePPO: Bool) -> String {
+    public static func yaml(_ c: QuickstartConfiguration, seed: UInt64, constitution: String = "default") -> String {
         var text = """
         # Constitutional AI on Charter's toy world. `charter quickstart` writes this recipe into runs/<name>/seed-<seed>/,
         # next to the world/ folder it generates (the paths are relative to the recipe), and runs it with `charter pipeline`'s Pipeline.
@@ -65,17 +64,15 @@ public enum QuickstartRecipe {
             training: {max_steps: \(c.dpoSteps), per_device_train_batch_size: 8, learning_rate: \(c.dpoLearningRate), beta: \(c.dpoBeta), lr_scheduler_type: cosine, logging_steps: 5, max_length: 256}
 
         """
-        if includePPO {
-            text += """
-              - name: ppo
-                type: ppo
-                model: stage:sl_cai
-                prompts: world/red_team.jsonl
-                reward_model: stage:reward
-                training: {total_episodes: \(c.ppoEpisodes), per_device_train_batch_size: 16, learning_rate: \(c.ppoLearningRate), kl_coef: \(c.ppoKLCoefficient), response_length: \(c.maximumResponseTokens), temperature: 1.0, stop_token: eos, num_ppo_epochs: 2, logging_steps: 1}
+        text += """
+          - name: ppo
+            type: ppo
+            model: stage:sl_cai
+            prompts: world/red_team.jsonl
+            reward_model: stage:reward
+            training: {total_episodes: \(c.ppoEpisodes), per_device_train_batch_size: 16, learning_rate: \(c.ppoLearningRate), kl_coef: \(c.ppoKLCoefficient), response_length: \(c.maximumResponseTokens), temperature: 1.0, stop_token: eos, num_ppo_epochs: 2, logging_steps: 1}
 
-            """
-        }
+        """
         return text
     }
 

@@ -6,7 +6,7 @@ import ToyWorld
 /// Results of one seed.
 public struct SeedResult: Codable, Sendable {
     public var seed: UInt64
-    /// helpful-only, SL-CAI, RL-CAI (PPO) when run, DPO.
+    /// helpful-only, SL-CAI, RL-CAI (PPO), SL-CAI + DPO (and the ablation's SL-CAI model when run).
     public var models: [ModelResult]
     public var labels: LabelQuality
     /// SL-CAI + DPO with every constitutional stage under the irrelevant constitution (its SL-CAI model is the last of
@@ -25,8 +25,6 @@ public struct QuickstartResults: Codable, Sendable {
     public var configuration: QuickstartConfiguration
     public var seeds: [SeedResult]
     public var totalSeconds: Double
-    /// Parts of the story this build could not run, and why.
-    public var notRun: [String]
 }
 
 /// Runs the quickstart: per seed, the toy world, the pipeline recipe (through ``Pipeline`` with the registered
@@ -55,11 +53,7 @@ public struct QuickstartRun {
         for seed in seeds {
             results.append(try await runSeed(seed, log: log))
         }
-        var notRun: [String] = []
-        if trainers[.ppo] == nil {
-            notRun.append("RL-CAI with PPO: this build has no PPO trainer registered (Alignment's PPOTrainer is not in main yet); the preference model is trained and its accuracy reported, the PPO stage is left out of the recipe")
-        }
-        return QuickstartResults(name: name, configuration: configuration, seeds: results, totalSeconds: Date().timeIntervalSince(start), notRun: notRun)
+        return QuickstartResults(name: name, configuration: configuration, seeds: results, totalSeconds: Date().timeIntervalSince(start))
     }
 
     func runSeed(_ seed: UInt64, log: @escaping @Sendable (String) -> Void) async throws -> SeedResult {
@@ -77,7 +71,7 @@ public struct QuickstartRun {
         lap("world")
 
         let recipeURL = folder.appendingPathComponent("recipe.yaml")
-        try QuickstartRecipe.yaml(configuration, seed: seed, includePPO: trainers[.ppo] != nil).write(to: recipeURL, atomically: true, encoding: .utf8)
+        try QuickstartRecipe.yaml(configuration, seed: seed).write(to: recipeURL, atomically: true, encoding: .utf8)
         let manifest = try await Pipeline(recipe: try PipelineRecipe.load(recipeURL), runDirectory: folder, trainers: trainers)
             .run { log("[seed \(seed)] \($0)") }
         for stage in manifest.stages { seconds[stage.name] = stage.seconds }
@@ -88,8 +82,7 @@ public struct QuickstartRun {
         // Evaluations are redone on every run (the pipeline's stages are what is cached).
         try? FileManager.default.removeItem(at: evaluationDirectory)
         var models: [ModelResult] = []
-        var candidates = [("helpful-only", "helpful_only"), ("SL-CAI", "sl_cai"), ("RL-CAI (PPO)", "ppo"), ("SL-CAI + DPO", "dpo")]
-        if trainers[.ppo] == nil { candidates.removeAll { $0.1 == "ppo" } }
+        let candidates = [("helpful-only", "helpful_only"), ("SL-CAI", "sl_cai"), ("RL-CAI (PPO)", "ppo"), ("SL-CAI + DPO", "dpo")]
         for (label, stage) in candidates {
             log("[seed \(seed)] evaluating \(label) on \(evaluation.count) held-out requests")
             models.append(try await Evaluation.evaluate(model: folder.appendingPathComponent("\(stage)/model"), name: label, requests: evaluation,

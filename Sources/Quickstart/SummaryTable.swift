@@ -30,7 +30,6 @@ public enum SummaryTable {
         if !ablationAgreement.isEmpty {
             lines.append("AI labels (irrelevant constitution): agreement with ground truth \(cell(ablationAgreement)), position-bias rate \(cell(results.seeds.compactMap(\.ablationLabels?.positionBiasRate)))")
         }
-        for note in results.notRun { lines.append("not run: \(note)") }
         lines.append(String(format: "total time %.0f s", results.totalSeconds))
         return lines.joined(separator: "\n")
     }

@@ -27,7 +27,7 @@ final class WorldFilesTests: XCTestCase {
     }
 
     func testRecipeParsesAndTheCommittedRecipeIsCurrent() throws {
-        let yaml = QuickstartRecipe.yaml(.full, seed: 1, includePPO: true)
+        let yaml = QuickstartRecipe.yaml(.full, seed: 1)
         let recipe = try PipelineRecipe.parse(yaml: yaml, file: "quickstart.yaml", baseDirectory: FileManager.default.temporaryDirectory)
         XCTAssertEqual(recipe.stages.map(\.name), ["helpful_only", "critique", "sl_cai", "pairs", "label", "reward", "dpo", "ppo"])
         XCTAssertEqual(recipe.stages.map(\.type), [.sft, .critique, .sft, .samplePairs, .label, .reward, .dpo, .ppo])
