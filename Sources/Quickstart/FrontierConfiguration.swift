@@ -20,13 +20,13 @@ public struct FrontierConfiguration: Codable, Equatable, Sendable {
     public var referenceSteps = 400
     public var referenceLearningRate = 3e-3
     /// Preference pairs sampled per training prompt (two completions each, labelled by the ground truth).
-    public var pairsPerPrompt = 10
+    public var pairsPerPrompt = 30
     /// Longest sampled continuation (tokens), for pairs, PPO rollouts and evaluation.
     public var responseLength = 16
     /// DPO's β values (Rafailov et al. 2023 sweep β to trace the frontier).
     public var betas = [0.05, 0.1, 0.3, 1.0]
-    public var dpoSteps = 300
-    public var dpoLearningRate = 1e-3
+    public var dpoSteps = 200
+    public var dpoLearningRate = 5e-4
     /// Steps of the reward model PPO optimises (Bradley–Terry loss on the same pairs).
     public var rewardSteps = 150
     public var rewardLearningRate = 1e-3
@@ -40,6 +40,9 @@ public struct FrontierConfiguration: Codable, Equatable, Sendable {
     public var ppoKLHorizon = 64.0
     /// Sampled continuations per evaluated model (held-out prompts cycled), at temperature 1.
     public var evaluationSamples = 256
+    /// Points evaluated along each DPO and PPO run (evenly spaced checkpoints, the last one the final model), as
+    /// Rafailov et al. evaluate every 100 steps: the frontier is the upper envelope of all of them.
+    public var checkpointsPerRun = 4
 
     public init() {}
 
@@ -57,6 +60,7 @@ public struct FrontierConfiguration: Codable, Equatable, Sendable {
         c.klTargets = [2.0, 8.0]
         c.ppoEpisodes = 512
         c.evaluationSamples = 128
+        c.checkpointsPerRun = 2
         return c
     }
 
@@ -75,13 +79,20 @@ public struct FrontierConfiguration: Codable, Equatable, Sendable {
         try require(heldOutItems >= 1 && heldOutItems < FrontierTask.items.count, "heldOutItems", "must be in 1..<\(FrontierTask.items.count)")
         for (name, value) in [("corpusSize", corpusSize), ("referenceSteps", referenceSteps), ("pairsPerPrompt", pairsPerPrompt),
                               ("responseLength", responseLength), ("dpoSteps", dpoSteps), ("rewardSteps", rewardSteps),
-                              ("ppoEpisodes", ppoEpisodes), ("evaluationSamples", evaluationSamples)] {
+                              ("ppoEpisodes", ppoEpisodes), ("evaluationSamples", evaluationSamples),
+                              ("checkpointsPerRun", checkpointsPerRun)] {
             try require(value >= 1, name, "must be at least 1 (got \(value))")
         }
         try require(evaluationSamples >= 2, "evaluationSamples", "needs at least 2 samples for a standard error")
         try require(hiddenSize % headCount == 0, "hiddenSize", "must be a multiple of headCount (\(hiddenSize) and \(headCount))")
         try require(contextLength > responseLength + 8, "contextLength", "must leave room for a prompt and \(responseLength) response tokens")
     }
+
+    /// PPO iterations of one run (batch 32).
+    public var ppoIterations: Int { (ppoEpisodes + 31) / 32 }
+
+    /// Steps (DPO) or iterations (PPO) between checkpoints of a run of `total`.
+    func checkpointInterval(_ total: Int) -> Int { max(1, total / checkpointsPerRun) }
 
     /// Parses a command-line list such as `0.05,0.1,0.3` for `option` (named in errors).
     /// - Throws: `QuickstartError` naming the option and the entry that is not a positive number.

@@ -31,7 +31,8 @@ public enum FrontierRecipe {
     }
 
     /// The preference trainers, all from the reference model and the ground-truth-labelled pairs. PPO samples at
-    /// temperature 1, so the KL its controller steers is the KL the evaluation measures.
+    /// temperature 1, so the KL its controller steers is the KL the evaluation measures. DPO and PPO keep
+    /// `checkpointsPerRun` checkpoints (`save_steps`) for the evaluation of their trajectories.
     public static func trainingYAML(_ c: FrontierConfiguration, seed: UInt64) -> String {
         var text = """
         # The frontier experiment's sweeps: DPO at each β and PPO (against a reward model learned from the same pairs)
@@ -53,7 +54,7 @@ public enum FrontierRecipe {
                 type: dpo
                 model: \(referenceModel)
                 dataset: \(pairs)
-                training: {max_steps: \(c.dpoSteps), per_device_train_batch_size: 16, learning_rate: \(c.dpoLearningRate), beta: \(beta), lr_scheduler_type: cosine, max_length: \(c.contextLength), logging_steps: 5}
+                training: {max_steps: \(c.dpoSteps), per_device_train_batch_size: 16, learning_rate: \(c.dpoLearningRate), beta: \(beta), lr_scheduler_type: cosine, max_length: \(c.contextLength), logging_steps: 5, save_steps: \(c.checkpointInterval(c.dpoSteps))}
 
             """
         }
@@ -64,7 +65,7 @@ public enum FrontierRecipe {
                 model: \(referenceModel)
                 prompts: \(trainingPrompts)
                 reward_model: stage:reward
-                training: {total_episodes: \(c.ppoEpisodes), per_device_train_batch_size: 32, learning_rate: \(c.ppoLearningRate), kl_coef: \(c.ppoInitialKLCoefficient), kl_target: \(target), kl_horizon: \(c.ppoKLHorizon), response_length: \(c.responseLength), temperature: 1.0, stop_token: eos, num_ppo_epochs: 4, num_mini_batches: 2, logging_steps: 1}
+                training: {total_episodes: \(c.ppoIterations * 32), per_device_train_batch_size: 32, learning_rate: \(c.ppoLearningRate), kl_coef: \(c.ppoInitialKLCoefficient), kl_target: \(target), kl_horizon: \(c.ppoKLHorizon), response_length: \(c.responseLength), temperature: 1.0, stop_token: eos, num_ppo_epochs: 4, num_mini_batches: 2, logging_steps: 1, save_steps: \(c.checkpointInterval(c.ppoIterations))}
 
             """
         }

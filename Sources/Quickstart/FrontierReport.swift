@@ -81,25 +81,30 @@ public enum FrontierReport {
         """
     }
 
-    /// The frontier: x KL, y mean reward; one series per method (points joined in order of KL, each labelled with its
-    /// β or target), the reference at KL 0.
+    /// The frontier, as Rafailov et al. plot it: x KL, y mean reward, a point per evaluated policy — every checkpoint
+    /// of every run, one series per method, each run's final policy labelled with its β or target; the reference at
+    /// KL 0. With several seeds, each point is the mean over seeds.
     static func frontier(_ results: FrontierResults) -> String {
         var series: [(String, [(Double, Double)])] = [], labels: [[String]] = []
         for method in ["reference", "DPO", "PPO"] {
-            var points: [(x: Double, y: Double, label: String)] = []
+            var points: [(Double, Double)] = [], names: [String] = []
             for name in results.runNames {
                 let runs = results.runs(named: name)
                 guard let first = runs.first, first.method == method else { continue }
-                points.append((mean(runs.map(\.measurement.kl)), mean(runs.map(\.measurement.rewardMean)),
-                               method == "reference" ? "reference" : first.setting))
+                let trajectories = runs.map { $0.trajectory.isEmpty ? [FrontierCheckpoint(step: 0, measurement: $0.measurement)] : $0.trajectory }
+                let length = trajectories.map(\.count).min() ?? 0
+                for index in 0..<length {
+                    let measurements = trajectories.map { $0[index].measurement }
+                    points.append((mean(measurements.map(\.kl)), mean(measurements.map(\.rewardMean))))
+                    names.append(index == length - 1 ? (method == "reference" ? "reference" : first.setting) : "")
+                }
             }
             guard !points.isEmpty else { continue }
-            points.sort { $0.x < $1.x }
-            series.append((method, points.map { ($0.x, $0.y) }))
-            labels.append(points.map(\.label))
+            series.append((method, points))
+            labels.append(names)
         }
-        return QuickstartReport.lineChart(title: "mean ground-truth reward vs KL(π‖π_ref)", series: series, xLabel: "KL (nats)",
-                                          yLabel: "reward", points: true, connectPoints: true, labels: labels, width: 900, height: 420)
+        return QuickstartReport.lineChart(title: "mean ground-truth reward vs KL(π‖π_ref), every checkpoint (final ones labelled)", series: series,
+                                          xLabel: "KL (nats)", yLabel: "reward", points: true, labels: labels, width: 900, height: 420)
     }
 
     /// One chart per metric with a series per stage that logged it.

@@ -1,5 +1,12 @@
 import Foundation
 
+/// A policy evaluated partway through a run.
+public struct FrontierCheckpoint: Codable, Equatable, Sendable {
+    /// Optimizer steps (DPO) or iterations (PPO) done.
+    public var step: Int
+    public var measurement: FrontierMeasurement
+}
+
 /// One evaluated policy: the reference, a DPO run or a PPO run.
 public struct FrontierRunResult: Codable, Equatable, Sendable {
     /// "reference", "dpo-beta-0.1", "ppo-kl-4", … (the pipeline stage).
@@ -9,8 +16,12 @@ public struct FrontierRunResult: Codable, Equatable, Sendable {
     /// DPO's β, or PPO's KL target (nats per response).
     public var beta: Double?
     public var klTarget: Double?
+    /// The final policy's measurement.
     public var measurement: FrontierMeasurement
-    /// Wall-clock seconds of the training stage (nil for the reference's own row, whose SFT is in `seconds`).
+    /// The run's checkpoints in step order, the final policy last (empty for the reference).
+    public var trajectory: [FrontierCheckpoint]
+    /// Wall-clock seconds of the training stage (for the reference, its SFT from scratch), as the pipeline manifest
+    /// recorded them (so a cached stage keeps the time it took when it ran).
     public var trainingSeconds: Double?
     /// The training run's last logged metrics (TRL names).
     public var finalMetrics: [String: Double]
@@ -29,7 +40,8 @@ public struct FrontierSeedResult: Codable, Equatable, Sendable {
     public var pairs: FrontierPairStatistics
     /// The reference first, then DPO by β, then PPO by KL target.
     public var runs: [FrontierRunResult]
-    /// Seconds per phase: world, reference (SFT), pairs, each training stage, evaluation.
+    /// Seconds per phase of this invocation (world, reference pipeline, pairs, training pipeline, evaluation) and per
+    /// pipeline stage (sft, reward, each DPO and PPO run) as the manifests recorded them.
     public var seconds: [String: Double]
     /// Per training stage (sft, reward, each DPO and PPO run), its logged metrics by step.
     public var curves: [String: [[String: Double]]]

@@ -2,6 +2,8 @@ import Alignment
 import Constitutional
 import Foundation
 import LanguageModels
+import SafeTensors
+import Tensors
 import Tokenizers
 import ToyWorld
 
@@ -55,7 +57,7 @@ public struct FrontierRun {
         try FrontierRecipe.referenceYAML(configuration, seed: seed).write(to: referenceRecipe, atomically: true, encoding: .utf8)
         let referenceManifest = try await Pipeline(recipe: try PipelineRecipe.load(referenceRecipe), runDirectory: folder.appendingPathComponent("reference"),
                                                    trainers: trainers).run { log("[seed \(seed)] reference \($0)") }
-        lap("reference")
+        lap("reference pipeline")
 
         let referenceFolder = folder.appendingPathComponent(FrontierRecipe.referenceModel)
         let reference = try PretrainedModel.load(directory: referenceFolder)
@@ -81,7 +83,7 @@ public struct FrontierRun {
         let trainingDirectory = folder.appendingPathComponent("training")
         let manifest = try await Pipeline(recipe: try PipelineRecipe.load(trainingRecipe), runDirectory: trainingDirectory, trainers: trainers)
             .run { log("[seed \(seed)] \($0)") }
-        lap("training")
+        lap("training pipeline")
         for stage in manifest.stages + referenceManifest.stages { seconds[stage.name] = stage.seconds }
 
         var curves: [String: [[String: Double]]] = [:]
@@ -94,19 +96,36 @@ public struct FrontierRun {
         var candidates: [(name: String, method: String, beta: Double?, target: Double?)] = [("reference", "reference", nil, nil)]
         candidates += configuration.betas.map { (FrontierRecipe.dpoStage(beta: $0), "DPO", $0, nil) }
         candidates += configuration.klTargets.map { (FrontierRecipe.ppoStage(klTarget: $0), "PPO", nil, $0) }
+        // The same sampling seed for every policy: differences between rows are the policies', not the sampler's.
+        func measure(_ policy: any CausalLanguageModel, file: String) throws -> FrontierMeasurement {
+            let (measurement, samples, ratios) = FrontierEvaluation.measure(policy: policy, reference: reference, tokenizer: tokenizer,
+                                                                            prompts: task.heldOutPrompts, count: configuration.evaluationSamples,
+                                                                            maximumNewTokens: configuration.responseLength, seed: seed &+ 0xE7A1)
+            try Self.writeSamples(samples, logRatios: ratios, prompts: task.heldOutPrompts, to: evaluation.appendingPathComponent("\(file).jsonl"))
+            return measurement
+        }
         var runs: [FrontierRunResult] = []
         for candidate in candidates {
-            let policy = candidate.name == "reference"
-                ? reference : try PretrainedModel.load(directory: trainingDirectory.appendingPathComponent("\(candidate.name)/model"))
-            // The same seed for every policy: differences between rows are the policies', not the sampler's.
-            let (measurement, samples, ratios) = FrontierEvaluation.measure(policy: policy, reference: reference, tokenizer: tokenizer,
-                                                                     prompts: task.heldOutPrompts, count: configuration.evaluationSamples,
-                                                                     maximumNewTokens: configuration.responseLength, seed: seed &+ 0xE7A1)
-            try Self.writeSamples(samples, logRatios: ratios, prompts: task.heldOutPrompts, to: evaluation.appendingPathComponent("\(candidate.name).jsonl"))
-            log("[seed \(seed)] \(candidate.name): reward " + String(format: "%.3f ± %.3f, KL %.2f ± %.2f nats", measurement.rewardMean,
-                                                                      measurement.rewardStandardError, measurement.kl, measurement.klStandardError))
+            var trajectory: [FrontierCheckpoint] = []
+            let final: FrontierMeasurement
+            if candidate.name == "reference" {
+                final = try measure(reference, file: "reference")
+            } else {
+                let output = trainingDirectory.appendingPathComponent("\(candidate.name)/model")
+                let total = candidate.method == "DPO" ? configuration.dpoSteps : configuration.ppoIterations
+                for (step, checkpoint) in Self.checkpoints(in: output) where step < total {
+                    let policy = candidate.method == "DPO" ? try PretrainedModel.load(directory: checkpoint)
+                                                           : try Self.ppoPolicy(checkpoint, base: referenceFolder)
+                    trajectory.append(FrontierCheckpoint(step: step, measurement: try measure(policy, file: "\(candidate.name)-step-\(step)")))
+                }
+                final = try measure(try PretrainedModel.load(directory: output), file: candidate.name)
+                trajectory.append(FrontierCheckpoint(step: total, measurement: final))
+            }
+            log("[seed \(seed)] \(candidate.name): reward " + String(format: "%.3f ± %.3f, KL %.2f ± %.2f nats", final.rewardMean,
+                                                                      final.rewardStandardError, final.kl, final.klStandardError)
+                + (trajectory.count > 1 ? " (and \(trajectory.count - 1) earlier checkpoints)" : ""))
             runs.append(FrontierRunResult(name: candidate.name, method: candidate.method, beta: candidate.beta, klTarget: candidate.target,
-                                          measurement: measurement, trainingSeconds: seconds[candidate.name],
+                                          measurement: final, trajectory: trajectory, trainingSeconds: seconds[candidate.name == "reference" ? "sft" : candidate.name],
                                           finalMetrics: curves[candidate.name]?.last(where: { $0["loss"] != nil }) ?? [:]))
         }
         lap("evaluation")
@@ -131,6 +150,33 @@ public struct FrontierRun {
         // WorldFiles draws the initial weights from its world's seed; the toy world itself is not used.
         let files = WorldFiles(world: ToyWorld(seed: seed), configuration: sizes, directory: world)
         try files.writeInitialModel(texts: corpus.map { $0.prompt + $0.completion })
+    }
+
+    /// A run's `checkpoint-N` folders by step (N), in step order.
+    static func checkpoints(in output: URL) -> [(step: Int, url: URL)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
+        return names.compactMap { name -> (Int, URL)? in
+            guard name.hasPrefix("checkpoint-"), let step = Int(name.dropFirst("checkpoint-".count)) else { return nil }
+            return (step, output.appendingPathComponent(name))
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    /// The policy of a PPO checkpoint: the model it started from (`base`) with the checkpoint's trainable policy
+    /// tensors (`trainable.safetensors`, named "policy.<parameter>") put in.
+    /// - Throws: `QuickstartError` naming the file and tensor when the checkpoint does not fit the model.
+    static func ppoPolicy(_ checkpoint: URL, base: URL) throws -> any CausalLanguageModel {
+        let model = try PretrainedModel.load(directory: base)
+        let url = checkpoint.appendingPathComponent("trainable.safetensors")
+        let tensors = try SafeTensorsFile(url: url)
+        for (name, tensor) in model.namedParameters() {
+            guard tensors.contains("policy." + name) else { throw QuickstartError("\(url.path): no tensor policy.\(name); not a checkpoint of this policy") }
+            let values = try tensors.floats("policy." + name)
+            guard values.count == tensor.count else {
+                throw QuickstartError("\(url.path): policy.\(name) has \(values.count) values, the model's tensor \(tensor.shape)")
+            }
+            tensor.assign(Tensor(shape: tensor.shape, scalars: values))
+        }
+        return model
     }
 
     /// The evaluation's samples, one JSON line each (prompt, continuation, reward, log π/π_ref), for auditing.

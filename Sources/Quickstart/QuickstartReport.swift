@@ -75,10 +75,9 @@ public enum QuickstartReport {
     /// A line chart of (x, y) series with axes labelled by their ranges.
     /// - Parameters:
     ///   - points: mark each point with a dot instead of joining them with a line.
-    ///   - connectPoints: with `points`, also join each series' points in order.
     ///   - labels: per series, a label written next to each point (missing entries are left blank).
     public static func lineChart(title: String, series: [(String, [(Double, Double)])], xLabel: String, yLabel: String = "", points: Bool = false,
-                                 connectPoints: Bool = false, labels: [[String]] = [], width: Double = 440, height: Double = 220) -> String {
+                                 labels: [[String]] = [], width: Double = 440, height: Double = 220) -> String {
         let left = 50.0, bottom = 30.0, top = 24.0
         let all = series.flatMap(\.1)
         guard let minX = all.map(\.0).min(), let maxX = all.map(\.0).max(), let minY = all.map(\.1).min(), let maxY = all.map(\.1).max() else { return "" }
@@ -92,9 +91,6 @@ public enum QuickstartReport {
         for (index, (name, values)) in series.enumerated() {
             let colour = colours[index % colours.count]
             if points {
-                if connectPoints {
-                    svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1\" points=\"" + values.map { "\(px($0.0)),\(py($0.1))" }.joined(separator: " ") + "\"/>"
-                }
                 for (x, y) in values { svg += "<circle cx=\"\(px(x))\" cy=\"\(py(y))\" r=\"4\" fill=\"\(colour)\"><title>\(escape(name))</title></circle>" }
                 let pointLabels = index < labels.count ? labels[index] : []
                 for ((x, y), label) in zip(values, pointLabels) where !label.isEmpty {
