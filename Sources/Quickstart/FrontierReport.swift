@@ -96,7 +96,7 @@ public enum FrontierReport {
                 for index in 0..<length {
                     let measurements = trajectories.map { $0[index].measurement }
                     points.append((mean(measurements.map(\.kl)), mean(measurements.map(\.rewardMean))))
-                    names.append(index == length - 1 ? (method == "reference" ? "reference" : first.setting) : "")
+                    names.append(index == length - 1 ? (method == "reference" ? "π_ref" : first.setting) : "")
                 }
             }
             guard !points.isEmpty else { continue }

@@ -15,7 +15,7 @@ final class FrontierTests: XCTestCase {
         XCTAssertEqual(FrontierTask.reward(" awful."), -1)
         XCTAssertEqual(FrontierTask.reward(" Great, but NOISY!"), 0)  // case and punctuation are ignored
         XCTAssertEqual(FrontierTask.reward(" lovely zebra"), 0.5)     // unknown words count as neutral words
-        XCTAssertEqual(FrontierTask.reward(" it was poor and dull and cheap"), -0.5)
+        XCTAssertEqual(FrontierTask.reward(" it was poor and dull"), -0.4, accuracy: 1e-12)
         XCTAssertEqual(FrontierTask.reward(""), 0)
         XCTAssertEqual(FrontierTask.reward(" ... !"), 0)              // no words at all
         XCTAssertTrue(Set(FrontierTask.positiveWords).isDisjoint(with: FrontierTask.negativeWords + FrontierTask.neutralWords))
@@ -108,7 +108,9 @@ final class FrontierTests: XCTestCase {
         // A policy far from the reference: the same weights with its (tied) embedding scaled up, so its next-token
         // distributions are peaked where the reference's are nearly uniform.
         let (policy, _) = try Self.tinyModel(seed: 5)
-        for (name, tensor) in policy.namedParameters() where name.contains("embed_tokens") { tensor.assign(tensor * 60) }
+        let embeddings = policy.namedParameters().filter { $0.tensor.shape == [tokenizer.vocabularySize, 32] }
+        XCTAssertEqual(embeddings.count, 1)
+        for (_, tensor) in embeddings { tensor.assign(tensor * 60) }
         let (different, _, differentRatios) = FrontierEvaluation.measure(policy: policy, reference: model, tokenizer: tokenizer, prompts: prompts,
                                                                           count: 24, maximumNewTokens: 6, seed: 9)
         XCTAssertGreaterThan(different.kl, 1)
@@ -127,11 +129,15 @@ final class FrontierTests: XCTestCase {
     // MARK: Report
 
     static func results(seeds: [UInt64] = [1]) -> FrontierResults {
+        func measurement(reward: Double, kl: Double) -> FrontierMeasurement {
+            FrontierMeasurement(samples: 256, rewardMean: reward, rewardStandardError: 0.02, kl: kl, klStandardError: 0.1, meanLength: 7.5, endedRate: 0.98)
+        }
         func run(_ name: String, _ method: String, beta: Double? = nil, target: Double? = nil, reward: Double, kl: Double) -> FrontierRunResult {
-            FrontierRunResult(name: name, method: method, beta: beta, klTarget: target,
-                              measurement: FrontierMeasurement(samples: 256, rewardMean: reward, rewardStandardError: 0.02, kl: kl,
-                                                               klStandardError: 0.1, meanLength: 7.5, endedRate: 0.98),
-                              trainingSeconds: method == "reference" ? nil : 12, finalMetrics: ["loss": 0.5])
+            // Trained runs have a checkpoint halfway and their final policy.
+            let trajectory = method == "reference" ? [] : [FrontierCheckpoint(step: 50, measurement: measurement(reward: reward / 2, kl: kl / 2)),
+                                                           FrontierCheckpoint(step: 100, measurement: measurement(reward: reward, kl: kl))]
+            return FrontierRunResult(name: name, method: method, beta: beta, klTarget: target, measurement: measurement(reward: reward, kl: kl),
+                                     trajectory: trajectory, trainingSeconds: method == "reference" ? 20 : 12, finalMetrics: ["loss": 0.5])
         }
         let seedResults = seeds.map { seed in
             FrontierSeedResult(seed: seed, pairs: FrontierPairStatistics(sampled: 100, labelled: 80, ties: 20, meanChosenReward: 0.3, meanRejectedReward: -0.3),
@@ -156,7 +162,7 @@ final class FrontierTests: XCTestCase {
         let dpo = try? XCTUnwrap(rows.first { $0.hasPrefix("dpo-beta-0.1") })
         XCTAssertTrue(dpo?.contains("β 0.1") == true && dpo?.contains("0.610 ± 0.020") == true && dpo?.contains("5.00 ± 0.10") == true, dpo ?? table)
         XCTAssertTrue(rows.contains { $0.hasPrefix("ppo-kl-4") && $0.contains("KL target 4") && $0.contains("3.90 ± 0.10") }, table)
-        XCTAssertTrue(rows.contains { $0.hasPrefix("reference") && $0.contains("0.00 ± 0.10") && $0.hasSuffix("–") }, table)
+        XCTAssertTrue(rows.contains { $0.hasPrefix("reference") && $0.contains("0.00 ± 0.10") && $0.hasSuffix("20") }, table)
         XCTAssertTrue(table.contains("80 pairs labelled, 20 of 100 ties skipped"), table)
         XCTAssertTrue(table.contains("reward model training accuracy 0.75"), table)
 
@@ -169,10 +175,14 @@ final class FrontierTests: XCTestCase {
         let html = FrontierReport.html(results)
         XCTAssertTrue(html.contains("test &lt;run&gt;"))
         XCTAssertFalse(html.contains("<script") || html.contains("src=") || html.contains("href="))
-        // The frontier: one series per method, every point labelled, the reference at KL 0.
+        // The frontier: one series per method, a point per checkpoint, each run's final point labelled, the reference
+        // at KL 0.
         let frontier = FrontierReport.frontier(results)
-        for label in ["reference", "β 0.1", "β 1", "KL target 4"] { XCTAssertTrue(frontier.contains(">\(label)</text>"), label) }
-        XCTAssertEqual(frontier.components(separatedBy: "<circle").count - 1, 4)
+        for label in ["π_ref", "β 0.1", "β 1", "KL target 4"] {
+            XCTAssertEqual(frontier.components(separatedBy: ">\(label)</text>").count - 1, 1, label)
+        }
+        XCTAssertEqual(frontier.components(separatedBy: "<circle").count - 1, 1 + 3 * 2)
+        XCTAssertEqual(frontier.components(separatedBy: "<title>DPO</title>").count - 1, 4)
         XCTAssertTrue(html.contains("DPO: rewards/margins") && html.contains("PPO: objective/kl") && html.contains("reference SFT: loss"))
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("frontier-report-\(UUID().uuidString)")
@@ -187,9 +197,9 @@ final class FrontierTests: XCTestCase {
     /// before they were made).
     func testLineChartDefaultsAreUnchanged() {
         XCTAssertEqual(QuickstartReport.lineChart(title: "loss", series: [("loss", [(0, 1), (10, 0.5)])], xLabel: "step"),
-                       #"<svg width="440" height="220" xmlns="http://www.w3.org/2000/svg"><text x="50.0" y="15" font-size="13">loss</text><text x="2" y="32.0" font-size="10">1</text><text x="2" y="190.0" font-size="10">0.5</text><text x="50.0" y="212.0" font-size="10">0</text><text x="380.0" y="212.0" font-size="10">10 step</text><polyline fill="none" stroke="#c0392b" stroke-width="1.5" points="50.0,24.0 430.0,190.0"/></svg>"# + "\n")
+                       ##"<svg width="440" height="220" xmlns="http://www.w3.org/2000/svg"><text x="50.0" y="15" font-size="13">loss</text><text x="2" y="32.0" font-size="10">1</text><text x="2" y="190.0" font-size="10">0.5</text><text x="50.0" y="212.0" font-size="10">0</text><text x="380.0" y="212.0" font-size="10">10 step</text><polyline fill="none" stroke="#c0392b" stroke-width="1.5" points="50.0,24.0 430.0,190.0"/></svg>"## + "\n")
         XCTAssertEqual(QuickstartReport.lineChart(title: "a<b", series: [("x", [(0, 1), (2, 3)]), ("y", [(1, -1)])], xLabel: "KL", yLabel: "reward", points: true),
-                       #"<svg width="440" height="220" xmlns="http://www.w3.org/2000/svg"><text x="50.0" y="15" font-size="13">a&lt;b</text><text x="2" y="32.0" font-size="10">3</text><text x="2" y="190.0" font-size="10">-1</text><text x="50.0" y="212.0" font-size="10">0</text><text x="380.0" y="212.0" font-size="10">2 KL</text><text x="2" y="110.0" font-size="10">reward</text><circle cx="50.0" cy="107.0" r="4" fill="#c0392b"><title>x</title></circle><circle cx="430.0" cy="24.0" r="4" fill="#c0392b"><title>x</title></circle><text x="290.0" y="36.0" font-size="10" fill="#c0392b">x</text><circle cx="240.0" cy="190.0" r="4" fill="#27ae60"><title>y</title></circle><text x="290.0" y="48.0" font-size="10" fill="#27ae60">y</text></svg>"# + "\n")
+                       ##"<svg width="440" height="220" xmlns="http://www.w3.org/2000/svg"><text x="50.0" y="15" font-size="13">a&lt;b</text><text x="2" y="32.0" font-size="10">3</text><text x="2" y="190.0" font-size="10">-1</text><text x="50.0" y="212.0" font-size="10">0</text><text x="380.0" y="212.0" font-size="10">2 KL</text><text x="2" y="110.0" font-size="10">reward</text><circle cx="50.0" cy="107.0" r="4" fill="#c0392b"><title>x</title></circle><circle cx="430.0" cy="24.0" r="4" fill="#c0392b"><title>x</title></circle><text x="290.0" y="36.0" font-size="10" fill="#c0392b">x</text><circle cx="240.0" cy="190.0" r="4" fill="#27ae60"><title>y</title></circle><text x="290.0" y="48.0" font-size="10" fill="#27ae60">y</text></svg>"## + "\n")
     }
 
     // MARK: Options
@@ -228,5 +238,46 @@ final class FrontierTests: XCTestCase {
                                                      "ppo-kl-1", "ppo-kl-2", "ppo-kl-4", "ppo-kl-8"])
         XCTAssertTrue(training.stages.first { $0.name == "ppo-kl-4" }?.trainingYAML.contains("kl_target: 4") == true)
         XCTAssertTrue(training.stages.first { $0.name == "dpo-beta-0.05" }?.trainingYAML.contains("beta: 0.05") == true)
+    }
+
+    // MARK: End to end
+
+    /// The whole experiment at a micro size (≈ 40 s in a debug build): DPO with a small β must raise the held-out
+    /// ground-truth reward above the reference's by more than two standard errors, and every output must be written.
+    func testMicroRunRaisesRewardWithDPOAndWritesItsOutputs() async throws {
+        var c = FrontierConfiguration()
+        c.corpusSize = 600
+        c.vocabularySize = 512
+        c.hiddenSize = 32
+        c.layerCount = 1
+        c.headCount = 2
+        c.intermediateSize = 64
+        c.contextLength = 32
+        c.responseLength = 12
+        c.referenceSteps = 200
+        c.pairsPerPrompt = 6
+        c.betas = [0.1]
+        c.dpoSteps = 50
+        c.dpoLearningRate = 1e-3
+        c.rewardSteps = 10
+        c.klTargets = [4]
+        c.ppoEpisodes = 64
+        c.evaluationSamples = 128
+        c.checkpointsPerRun = 1
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-frontier-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let results = try await FrontierRun(name: "micro", configuration: c, seeds: [1], directory: directory).run { _ in }
+        // Measured (seed 1, debug): reference −0.014 ± 0.028, DPO β 0.1 0.199 ± 0.034 at KL 1.1 nats.
+        let runs = try XCTUnwrap(results.seeds.first).runs
+        XCTAssertEqual(runs.map(\.name), ["reference", "dpo-beta-0.1", "ppo-kl-4"])
+        let reference = runs[0].measurement, dpo = runs[1].measurement
+        XCTAssertEqual(reference.kl, 0)
+        XCTAssertGreaterThan(dpo.rewardMean, reference.rewardMean + 2 * (dpo.rewardStandardError + reference.rewardStandardError))
+        XCTAssertGreaterThan(dpo.kl, 0)
+        try FrontierReport.write(results, to: directory)
+        for file in ["results.json", "report.html", "seed-1/pairs/preferences.jsonl", "seed-1/evaluation/dpo-beta-0.1.jsonl",
+                     "seed-1/training/ppo-kl-4/model/config.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent(file).path), file)
+        }
     }
 }
