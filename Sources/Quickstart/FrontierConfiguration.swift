@@ -57,8 +57,8 @@ public struct FrontierConfiguration: Codable, Equatable, Sendable {
         c.betas = [0.1, 1.0]
         c.dpoSteps = 60
         c.rewardSteps = 60
-        c.klTargets = [2.0, 8.0]
-        c.ppoEpisodes = 512
+        c.klTargets = [1.0, 4.0]
+        c.ppoEpisodes = 1024
         c.evaluationSamples = 128
         c.checkpointsPerRun = 2
         return c

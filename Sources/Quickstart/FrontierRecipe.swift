@@ -7,7 +7,8 @@ import Foundation
 public enum FrontierRecipe {
     /// The folders, relative to a seed folder.
     static let world = "world", pairs = "pairs/preferences.jsonl", trainingPrompts = "world/training_prompts.jsonl"
-    static let referenceModel = "reference/sft/model"
+    /// The two pipelines' run folders, and the reference model in the first.
+    static let reference = "reference", training = "training", referenceModel = "reference/sft/model"
 
     /// Stage names of the sweeps (also the runs' names in results.json).
     public static func dpoStage(beta: Double) -> String { "dpo-beta-\(FrontierConfiguration.format(beta))" }

@@ -2,8 +2,6 @@ import Alignment
 import Constitutional
 import Foundation
 import LanguageModels
-import SafeTensors
-import Tensors
 import Tokenizers
 import ToyWorld
 
@@ -55,81 +53,56 @@ public struct FrontierRun {
 
         let referenceRecipe = folder.appendingPathComponent("reference.yaml")
         try FrontierRecipe.referenceYAML(configuration, seed: seed).write(to: referenceRecipe, atomically: true, encoding: .utf8)
-        let referenceManifest = try await Pipeline(recipe: try PipelineRecipe.load(referenceRecipe), runDirectory: folder.appendingPathComponent("reference"),
+        let referenceManifest = try await Pipeline(recipe: try PipelineRecipe.load(referenceRecipe), runDirectory: folder.appendingPathComponent(FrontierRecipe.reference),
                                                    trainers: trainers).run { log("[seed \(seed)] reference \($0)") }
         lap("reference pipeline")
 
-        let referenceFolder = folder.appendingPathComponent(FrontierRecipe.referenceModel)
-        let reference = try PretrainedModel.load(directory: referenceFolder)
-        let tokenizer = try Tokenizer(directory: referenceFolder)
-        let prompts = task.trainingPrompts
-        log("[seed \(seed)] sampling \(prompts.count * configuration.pairsPerPrompt) pairs from the reference and labelling them by the ground truth")
-        let (preferences, pairStatistics) = FrontierPairs.make(model: reference, tokenizer: tokenizer, prompts: prompts,
-                                                               pairsPerPrompt: configuration.pairsPerPrompt,
-                                                               maximumNewTokens: configuration.responseLength, seed: seed &+ 0x9A1E)
-        guard !preferences.isEmpty else {
-            throw QuickstartError("seed \(seed): every one of \(pairStatistics.sampled) sampled pairs was a tie; the reference model produced no preference data")
-        }
-        let pairsURL = folder.appendingPathComponent(FrontierRecipe.pairs)
-        try FileManager.default.createDirectory(at: pairsURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try FrontierPairs.write(preferences, to: pairsURL)
-        try Self.encoder.encode(pairStatistics).write(to: pairsURL.deletingLastPathComponent().appendingPathComponent("statistics.json"), options: .atomic)
-        log("[seed \(seed)] pairs: \(pairStatistics.labelled) labelled, \(pairStatistics.ties) ties skipped; mean reward chosen "
-            + String(format: "%.3f, rejected %.3f", pairStatistics.meanChosenReward, pairStatistics.meanRejectedReward))
+        log("[seed \(seed)] sampling \(task.trainingPrompts.count * configuration.pairsPerPrompt) pairs from the reference; the ground truth labels them")
+        let pairStatistics = try writePairs(seed: seed, task: task, folder: folder)
+        log("[seed \(seed)] pairs: \(pairStatistics.labelled) labelled, \(pairStatistics.ties) of \(pairStatistics.sampled) ties skipped; "
+            + String(format: "mean reward chosen %.3f, rejected %.3f", pairStatistics.meanChosenReward, pairStatistics.meanRejectedReward))
         lap("pairs")
 
         let trainingRecipe = folder.appendingPathComponent("training.yaml")
         try FrontierRecipe.trainingYAML(configuration, seed: seed).write(to: trainingRecipe, atomically: true, encoding: .utf8)
-        let trainingDirectory = folder.appendingPathComponent("training")
+        let trainingDirectory = folder.appendingPathComponent(FrontierRecipe.training)
         let manifest = try await Pipeline(recipe: try PipelineRecipe.load(trainingRecipe), runDirectory: trainingDirectory, trainers: trainers)
             .run { log("[seed \(seed)] \($0)") }
         lap("training pipeline")
         for stage in manifest.stages + referenceManifest.stages { seconds[stage.name] = stage.seconds }
 
         var curves: [String: [[String: Double]]] = [:]
-        curves["sft"] = Self.metrics(folder.appendingPathComponent("reference/sft/model"))
+        curves["sft"] = Self.metrics(folder.appendingPathComponent(FrontierRecipe.referenceModel))
         for stage in manifest.stages { curves[stage.name] = Self.metrics(trainingDirectory.appendingPathComponent("\(stage.name)/model")) }
 
-        let evaluation = folder.appendingPathComponent("evaluation")
-        try? FileManager.default.removeItem(at: evaluation)
-        try FileManager.default.createDirectory(at: evaluation, withIntermediateDirectories: true)
-        var candidates: [(name: String, method: String, beta: Double?, target: Double?)] = [("reference", "reference", nil, nil)]
-        candidates += configuration.betas.map { (FrontierRecipe.dpoStage(beta: $0), "DPO", $0, nil) }
-        candidates += configuration.klTargets.map { (FrontierRecipe.ppoStage(klTarget: $0), "PPO", nil, $0) }
-        // The same sampling seed for every policy: differences between rows are the policies', not the sampler's.
-        func measure(_ policy: any CausalLanguageModel, file: String) throws -> FrontierMeasurement {
-            let (measurement, samples, ratios) = FrontierEvaluation.measure(policy: policy, reference: reference, tokenizer: tokenizer,
-                                                                            prompts: task.heldOutPrompts, count: configuration.evaluationSamples,
-                                                                            maximumNewTokens: configuration.responseLength, seed: seed &+ 0xE7A1)
-            try Self.writeSamples(samples, logRatios: ratios, prompts: task.heldOutPrompts, to: evaluation.appendingPathComponent("\(file).jsonl"))
-            return measurement
-        }
         var runs: [FrontierRunResult] = []
-        for candidate in candidates {
-            var trajectory: [FrontierCheckpoint] = []
-            let final: FrontierMeasurement
-            if candidate.name == "reference" {
-                final = try measure(reference, file: "reference")
-            } else {
-                let output = trainingDirectory.appendingPathComponent("\(candidate.name)/model")
-                let total = candidate.method == "DPO" ? configuration.dpoSteps : configuration.ppoIterations
-                for (step, checkpoint) in Self.checkpoints(in: output) where step < total {
-                    let policy = candidate.method == "DPO" ? try PretrainedModel.load(directory: checkpoint)
-                                                           : try Self.ppoPolicy(checkpoint, base: referenceFolder)
-                    trajectory.append(FrontierCheckpoint(step: step, measurement: try measure(policy, file: "\(candidate.name)-step-\(step)")))
-                }
-                final = try measure(try PretrainedModel.load(directory: output), file: candidate.name)
-                trajectory.append(FrontierCheckpoint(step: total, measurement: final))
-            }
-            log("[seed \(seed)] \(candidate.name): reward " + String(format: "%.3f ± %.3f, KL %.2f ± %.2f nats", final.rewardMean,
-                                                                      final.rewardStandardError, final.kl, final.klStandardError)
-                + (trajectory.count > 1 ? " (and \(trajectory.count - 1) earlier checkpoints)" : ""))
-            runs.append(FrontierRunResult(name: candidate.name, method: candidate.method, beta: candidate.beta, klTarget: candidate.target,
-                                          measurement: final, trajectory: trajectory, trainingSeconds: seconds[candidate.name == "reference" ? "sft" : candidate.name],
-                                          finalMetrics: curves[candidate.name]?.last(where: { $0["loss"] != nil }) ?? [:]))
+        for run in try evaluate(seed: seed, task: task, folder: folder, log: log) {
+            var run = run
+            run.trainingSeconds = seconds[run.name == "reference" ? "sft" : run.name]
+            run.finalMetrics = curves[run.name == "reference" ? "sft" : run.name]?.last { $0["loss"] != nil } ?? [:]
+            runs.append(run)
         }
         lap("evaluation")
         return FrontierSeedResult(seed: seed, pairs: pairStatistics, runs: runs, seconds: seconds, curves: curves)
+    }
+
+    /// Samples pairs from the reference model for every training prompt, labels them by the ground truth and writes
+    /// `pairs/preferences.jsonl` (TRL preference data) and `pairs/statistics.json`.
+    /// - Throws: `QuickstartError` when every pair is a tie (no preference data).
+    func writePairs(seed: UInt64, task: FrontierTask, folder: URL) throws -> FrontierPairStatistics {
+        let referenceFolder = folder.appendingPathComponent(FrontierRecipe.referenceModel)
+        let (preferences, statistics) = FrontierPairs.make(model: try PretrainedModel.load(directory: referenceFolder),
+                                                           tokenizer: try Tokenizer(directory: referenceFolder), prompts: task.trainingPrompts,
+                                                           pairsPerPrompt: configuration.pairsPerPrompt,
+                                                           maximumNewTokens: configuration.responseLength, seed: seed &+ 0x9A1E)
+        guard !preferences.isEmpty else {
+            throw QuickstartError("seed \(seed): every one of \(statistics.sampled) sampled pairs was a tie; the reference model produced no preference data")
+        }
+        let url = folder.appendingPathComponent(FrontierRecipe.pairs)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FrontierPairs.write(preferences, to: url)
+        try Self.encoder.encode(statistics).write(to: url.deletingLastPathComponent().appendingPathComponent("statistics.json"), options: .atomic)
+        return statistics
     }
 
     /// The corpus (prompt–completion JSONL), the training and held-out prompts (prompt-only JSONL), and a randomly
@@ -150,45 +123,6 @@ public struct FrontierRun {
         // WorldFiles draws the initial weights from its world's seed; the toy world itself is not used.
         let files = WorldFiles(world: ToyWorld(seed: seed), configuration: sizes, directory: world)
         try files.writeInitialModel(texts: corpus.map { $0.prompt + $0.completion })
-    }
-
-    /// A run's `checkpoint-N` folders by step (N), in step order.
-    static func checkpoints(in output: URL) -> [(step: Int, url: URL)] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
-        return names.compactMap { name -> (Int, URL)? in
-            guard name.hasPrefix("checkpoint-"), let step = Int(name.dropFirst("checkpoint-".count)) else { return nil }
-            return (step, output.appendingPathComponent(name))
-        }.sorted { $0.0 < $1.0 }
-    }
-
-    /// The policy of a PPO checkpoint: the model it started from (`base`) with the checkpoint's trainable policy
-    /// tensors (`trainable.safetensors`, named "policy.<parameter>") put in.
-    /// - Throws: `QuickstartError` naming the file and tensor when the checkpoint does not fit the model.
-    static func ppoPolicy(_ checkpoint: URL, base: URL) throws -> any CausalLanguageModel {
-        let model = try PretrainedModel.load(directory: base)
-        let url = checkpoint.appendingPathComponent("trainable.safetensors")
-        let tensors = try SafeTensorsFile(url: url)
-        for (name, tensor) in model.namedParameters() {
-            guard tensors.contains("policy." + name) else { throw QuickstartError("\(url.path): no tensor policy.\(name); not a checkpoint of this policy") }
-            let values = try tensors.floats("policy." + name)
-            guard values.count == tensor.count else {
-                throw QuickstartError("\(url.path): policy.\(name) has \(values.count) values, the model's tensor \(tensor.shape)")
-            }
-            tensor.assign(Tensor(shape: tensor.shape, scalars: values))
-        }
-        return model
-    }
-
-    /// The evaluation's samples, one JSON line each (prompt, continuation, reward, log π/π_ref), for auditing.
-    static func writeSamples(_ samples: [FrontierSample], logRatios: [Double], prompts: [String], to url: URL) throws {
-        var data = Data()
-        for (sample, ratio) in zip(samples, logRatios) {
-            let record: [String: Any] = ["prompt": prompts[sample.promptIndex], "completion": sample.text,
-                                         "reward": FrontierTask.reward(sample.text), "log_ratio": ratio, "tokens": sample.responseIds.count]
-            data.append(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes]))
-            data.append(0x0A)
-        }
-        try data.write(to: url, options: .atomic)
     }
 
     /// A model folder's metrics.jsonl as numbers by key (eval lines included; non-numeric values dropped).
