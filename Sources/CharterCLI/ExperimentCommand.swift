@@ -30,8 +30,8 @@ struct FrontierCommand: ParsableCommand {
     @Flag(help: "A smaller configuration (fewer steps, two β and two targets).") var reduced = false
     @Flag(help: "Only the summary table: no per-stage progress lines (the trainers' step counters still print).") var quiet = false
     @Option(help: "Kernel threads.") var threads: Int?
-    @Option(help: "DPO β values, comma-separated (default 0.05,0.1,0.3,1).") var betas: String?
-    @Option(help: "PPO KL targets in nats per response, comma-separated (default 1,2,4,8).") var klTargets: String?
+    @Option(help: "DPO β values, comma-separated (default 0.05,0.1,0.3,1; with --reduced 0.1,1).") var betas: String?
+    @Option(help: "PPO KL targets in nats per response, comma-separated (default 1,2,4,8; with --reduced 1,4).") var klTargets: String?
 
     func validate() throws {
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1 (got \(seeds))") }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Every size of `charter experiment frontier`: the review language, the reference model, the preference pairs, the
-/// DPO and PPO sweeps and the evaluation. ``full`` is the default run (≈ 6 minutes on two cores, release build);
+/// DPO and PPO sweeps and the evaluation. ``full`` is the default run (≈ 4 minutes on two cores, release build);
 /// ``reduced`` is `--reduced`, a quick look at the same pipeline.
 public struct FrontierConfiguration: Codable, Equatable, Sendable {
     /// Items whose prompts are kept for evaluation (never seen by the preference trainers).
