@@ -20,6 +20,7 @@ struct Charter: AsyncParsableCommand {
             PipelineCommand.self,
             ServeCommand.self,
             QuickstartCommand.self,
+            ExperimentCommand.self,
             Bench.self,
         ])
 }

@@ -73,8 +73,12 @@ public enum QuickstartReport {
     }
 
     /// A line chart of (x, y) series with axes labelled by their ranges.
-    public static func lineChart(title: String, series: [(String, [(Double, Double)])], xLabel: String, yLabel: String = "", points: Bool = false) -> String {
-        let width = 440.0, height = 220.0, left = 50.0, bottom = 30.0, top = 24.0
+    /// - Parameters:
+    ///   - points: mark each point with a dot instead of joining them with a line.
+    ///   - labels: per series, a label written next to each point (missing entries are left blank).
+    public static func lineChart(title: String, series: [(String, [(Double, Double)])], xLabel: String, yLabel: String = "", points: Bool = false,
+                                 labels: [[String]] = [], width: Double = 440, height: Double = 220) -> String {
+        let left = 50.0, bottom = 30.0, top = 24.0
         let all = series.flatMap(\.1)
         guard let minX = all.map(\.0).min(), let maxX = all.map(\.0).max(), let minY = all.map(\.1).min(), let maxY = all.map(\.1).max() else { return "" }
         let spanX = max(maxX - minX, 1e-9), spanY = max(maxY - minY, 1e-9)
@@ -88,6 +92,12 @@ public enum QuickstartReport {
             let colour = colours[index % colours.count]
             if points {
                 for (x, y) in values { svg += "<circle cx=\"\(px(x))\" cy=\"\(py(y))\" r=\"4\" fill=\"\(colour)\"><title>\(escape(name))</title></circle>" }
+                let pointLabels = index < labels.count ? labels[index] : []
+                for ((x, y), label) in zip(values, pointLabels) where !label.isEmpty {
+                    // Labels of points in the right quarter go to their left, so they stay inside the chart.
+                    let (labelX, anchor) = px(x) > 0.75 * width ? (px(x) - 6, "end") : (px(x) + 6, "start")
+                    svg += "<text x=\"\(labelX)\" y=\"\(py(y) - 6)\" font-size=\"10\" text-anchor=\"\(anchor)\" fill=\"\(colour)\">\(escape(label))</text>"
+                }
             } else {
                 svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.5\" points=\"" + values.map { "\(px($0.0)),\(py($0.1))" }.joined(separator: " ") + "\"/>"
             }

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Quickstart
+import Tensors
+
+/// `charter experiment …`: controlled experiments from the alignment literature, reproduced on generated tasks
+/// whose ground truth is known.
+struct ExperimentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "experiment",
+        abstract: "Reproduce experiments from the alignment literature on generated tasks with a known ground truth.",
+        subcommands: [FrontierCommand.self])
+}
+
+/// `charter experiment frontier`: the reward/KL frontier of DPO and PPO (Rafailov et al. 2023, Figure 2 left).
+struct FrontierCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "frontier",
+        abstract: "DPO at several β and PPO at several KL targets on a review language with a programmatic reward: reward vs KL.",
+        discussion: """
+            Trains a reference model from scratch on generated reviews, samples preference pairs from it labelled by the \
+            ground-truth reward r = (#positive − #negative)/#words, then trains DPO at each β and PPO (against a reward \
+            model learned from the same pairs) at each KL target, and measures every policy's mean reward and \
+            KL(π‖π_ref) on held-out prompts. Writes runs/<name>/results.json, report.html and each seed's pipeline folders.
+            """)
+
+    @Option(help: "Run name (folder under runs/).") var name = "frontier"
+    @Option(help: "First seed.") var seed: UInt64 = 1
+    @Option(help: "Number of seeds (seed, seed+1, …); the table then shows the spread.") var seeds = 1
+    @Flag(help: "A smaller configuration (fewer steps, two β and two targets).") var reduced = false
+    @Flag(help: "Only the summary table: no per-stage progress lines (the trainers' step counters still print).") var quiet = false
+    @Option(help: "Kernel threads.") var threads: Int?
+    @Option(help: "DPO β values, comma-separated (default 0.05,0.1,0.3,1; with --reduced 0.1,1).") var betas: String?
+    @Option(help: "PPO KL targets in nats per response, comma-separated (default 1,2,4,8; with --reduced 1,4).") var klTargets: String?
+
+    func validate() throws {
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1 (got \(seeds))") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw ValidationError("--name must be a plain folder name under runs/ (got \"\(name)\")")
+        }
+        _ = try makeConfiguration()
+    }
+
+    /// The configuration with the sweep options applied.
+    func makeConfiguration() throws -> FrontierConfiguration {
+        var configuration: FrontierConfiguration = reduced ? .reduced : .full
+        do {
+            if let betas { configuration.betas = try FrontierConfiguration.parseList(betas, option: "--betas") }
+            if let klTargets { configuration.klTargets = try FrontierConfiguration.parseList(klTargets, option: "--kl-targets") }
+            try configuration.validate()
+        } catch let error as QuickstartError {
+            throw ValidationError(error.description)
+        }
+        return configuration
+    }
+
+    func run() throws {
+        if let threads { ComputeThreads.count = threads }
+        let configuration = try makeConfiguration()
+        let directory = URL(fileURLWithPath: "runs/\(name)")
+        let experiment = FrontierRun(name: name, configuration: configuration, seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory)
+        let started = Date(), quiet = quiet
+        let results = try waitFor {
+            try await experiment.run { line in
+                guard !quiet else { return }
+                FileHandle.standardError.write(Data(String(format: "[%4.0fs] %@\n", Date().timeIntervalSince(started), line).utf8))
+            }
+        }
+        try FrontierReport.write(results, to: directory)
+        print(FrontierReport.table(results))
+        print("results: \(directory.appendingPathComponent("results.json").path); report: \(directory.appendingPathComponent("report.html").path)")
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import LanguageModels
+import SafeTensors
+import Tensors
+import Tokenizers
+
+extension FrontierRun {
+    /// Measures the reference and every DPO and PPO run of a seed — each run at its checkpoints and at its end — on
+    /// the held-out prompts, writing every evaluated policy's samples to `evaluation/<run>[-step-N].jsonl`.
+    /// Training seconds and final metrics are left for the caller to fill in.
+    func evaluate(seed: UInt64, task: FrontierTask, folder: URL, log: @Sendable (String) -> Void) throws -> [FrontierRunResult] {
+        let referenceFolder = folder.appendingPathComponent(FrontierRecipe.referenceModel)
+        let reference = try PretrainedModel.load(directory: referenceFolder)
+        let tokenizer = try Tokenizer(directory: referenceFolder)
+        let evaluation = folder.appendingPathComponent("evaluation")
+        try? FileManager.default.removeItem(at: evaluation)
+        try FileManager.default.createDirectory(at: evaluation, withIntermediateDirectories: true)
+
+        // The same sampling seed for every policy: differences between rows are the policies', not the sampler's.
+        func measure(_ policy: any CausalLanguageModel, file: String) throws -> FrontierMeasurement {
+            let (measurement, samples, ratios) = FrontierEvaluation.measure(policy: policy, reference: reference, tokenizer: tokenizer,
+                                                                            prompts: task.heldOutPrompts, count: configuration.evaluationSamples,
+                                                                            maximumNewTokens: configuration.responseLength, seed: seed &+ 0xE7A1)
+            try Self.writeSamples(samples, logRatios: ratios, prompts: task.heldOutPrompts, to: evaluation.appendingPathComponent("\(file).jsonl"))
+            return measurement
+        }
+        func result(_ name: String, _ method: String, beta: Double? = nil, klTarget: Double? = nil, final: FrontierMeasurement,
+                    trajectory: [FrontierCheckpoint]) -> FrontierRunResult {
+            log("[seed \(seed)] \(name): reward " + String(format: "%.3f ± %.3f, KL %.2f ± %.2f nats", final.rewardMean, final.rewardStandardError,
+                                                         final.kl, final.klStandardError)
+                + (trajectory.count > 1 ? " (and \(trajectory.count - 1) earlier checkpoints)" : ""))
+            return FrontierRunResult(name: name, method: method, beta: beta, klTarget: klTarget, measurement: final, trajectory: trajectory,
+                                     trainingSeconds: nil, finalMetrics: [:])
+        }
+        /// A run's checkpoints before its last step, then its final model.
+        func trajectory(_ name: String, total: Int, load: (URL) throws -> any CausalLanguageModel) throws -> [FrontierCheckpoint] {
+            let output = folder.appendingPathComponent("\(FrontierRecipe.training)/\(name)/model")
+            var points: [FrontierCheckpoint] = []
+            for (step, checkpoint) in Self.checkpoints(in: output) where step < total {
+                points.append(FrontierCheckpoint(step: step, measurement: try measure(try load(checkpoint), file: "\(name)-step-\(step)")))
+            }
+            points.append(FrontierCheckpoint(step: total, measurement: try measure(try PretrainedModel.load(directory: output), file: name)))
+            return points
+        }
+
+        var runs = [result("reference", "reference", final: try measure(reference, file: "reference"), trajectory: [])]
+        for beta in configuration.betas {
+            let name = FrontierRecipe.dpoStage(beta: beta)
+            let points = try trajectory(name, total: configuration.dpoSteps) { try PretrainedModel.load(directory: $0) }
+            runs.append(result(name, "DPO", beta: beta, final: points[points.count - 1].measurement, trajectory: points))
+        }
+        for target in configuration.klTargets {
+            let name = FrontierRecipe.ppoStage(klTarget: target)
+            let points = try trajectory(name, total: configuration.ppoIterations) { try Self.ppoPolicy($0, base: referenceFolder) }
+            runs.append(result(name, "PPO", klTarget: target, final: points[points.count - 1].measurement, trajectory: points))
+        }
+        return runs
+    }
+
+    /// A run's `checkpoint-N` folders by step (N), in step order.
+    static func checkpoints(in output: URL) -> [(step: Int, url: URL)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
+        return names.compactMap { name -> (Int, URL)? in
+            guard name.hasPrefix("checkpoint-"), let step = Int(name.dropFirst("checkpoint-".count)) else { return nil }
+            return (step, output.appendingPathComponent(name))
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    /// The policy of a PPO checkpoint: the model it started from (`base`) with the checkpoint's trainable policy
+    /// tensors (`trainable.safetensors`, named "policy.<parameter>") put in.
+    /// - Throws: `QuickstartError` naming the file and tensor when the checkpoint does not fit the model.
+    static func ppoPolicy(_ checkpoint: URL, base: URL) throws -> any CausalLanguageModel {
+        let model = try PretrainedModel.load(directory: base)
+        let url = checkpoint.appendingPathComponent("trainable.safetensors")
+        let tensors = try SafeTensorsFile(url: url)
+        for (name, tensor) in model.namedParameters() {
+            guard tensors.contains("policy." + name) else {
+                throw QuickstartError("\(url.path): no tensor policy.\(name); not a checkpoint of this policy")
+            }
+            let values = try tensors.floats("policy." + name)
+            guard values.count == tensor.count else {
+                throw QuickstartError("\(url.path): policy.\(name) has \(values.count) values, the model's tensor \(tensor.shape)")
+            }
+            tensor.assign(Tensor(shape: tensor.shape, scalars: values))
+        }
+        return model
+    }
+
+    /// The evaluation's samples, one JSON line each (prompt, continuation, reward, log π/π_ref), for auditing.
+    static func writeSamples(_ samples: [FrontierSample], logRatios: [Double], prompts: [String], to url: URL) throws {
+        var data = Data()
+        for (sample, ratio) in zip(samples, logRatios) {
+            let record: [String: Any] = ["prompt": prompts[sample.promptIndex], "completion": sample.text,
+                                         "reward": FrontierTask.reward(sample.text), "log_ratio": ratio, "tokens": sample.responseIds.count]
+            data.append(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes]))
+            data.append(0x0A)
+        }
+        try data.write(to: url, options: .atomic)
+    }
+}

@@ -1,0 +1,141 @@
+import Alignment
+import Constitutional
+import Foundation
+import LanguageModels
+import Tokenizers
+import ToyWorld
+
+/// Runs `charter experiment frontier` (after Rafailov et al. 2023, §6.1, Figure 2 left): per seed, a review corpus and a
+/// reference model trained on it; preference pairs sampled from the reference and labelled by the ground-truth
+/// reward; DPO at every β and PPO against a reward model learned from those pairs at every KL target (both through
+/// the pipeline's registered trainers); then every policy's mean ground-truth reward and KL from the reference on
+/// held-out prompts.
+public struct FrontierRun {
+    public var name: String
+    public var configuration: FrontierConfiguration
+    public var seeds: [UInt64]
+    public var directory: URL
+    public var trainers: [StageType: TrainingStage]
+
+    public init(name: String, configuration: FrontierConfiguration, seeds: [UInt64], directory: URL,
+                trainers: [StageType: TrainingStage] = PipelineTrainers.available) {
+        self.name = name
+        self.configuration = configuration
+        self.seeds = seeds
+        self.directory = directory
+        self.trainers = trainers
+    }
+
+    /// Runs every seed. Pipeline stages whose inputs and settings did not change are reused from an earlier run in the
+    /// same folder; evaluations are always redone.
+    /// - Throws: `QuickstartError` for an unusable configuration; the first failing stage's error.
+    public func run(log: @escaping @Sendable (String) -> Void) async throws -> FrontierResults {
+        try configuration.validate()
+        guard trainers[.ppo] != nil, trainers[.dpo] != nil, trainers[.reward] != nil else {
+            throw QuickstartError("the frontier experiment needs reward, dpo and ppo trainers; this build registers \(trainers.keys.map(\.rawValue).sorted())")
+        }
+        let start = Date()
+        var results: [FrontierSeedResult] = []
+        for seed in seeds { results.append(try await runSeed(seed, log: log)) }
+        return FrontierResults(name: name, configuration: configuration, seeds: results, totalSeconds: Date().timeIntervalSince(start))
+    }
+
+    func runSeed(_ seed: UInt64, log: @escaping @Sendable (String) -> Void) async throws -> FrontierSeedResult {
+        let folder = directory.appendingPathComponent("seed-\(seed)")
+        var seconds: [String: Double] = [:]
+        var clock = Date()
+        func lap(_ key: String) { seconds[key] = Date().timeIntervalSince(clock); clock = Date() }
+        let task = FrontierTask(seed: seed, heldOutCount: configuration.heldOutItems)
+
+        log("[seed \(seed)] writing the review corpus (\(configuration.corpusSize) documents), prompts and the initial model")
+        try writeWorld(task, seed: seed, to: folder.appendingPathComponent(FrontierRecipe.world))
+        lap("world")
+
+        let referenceRecipe = folder.appendingPathComponent("reference.yaml")
+        try FrontierRecipe.referenceYAML(configuration, seed: seed).write(to: referenceRecipe, atomically: true, encoding: .utf8)
+        let referenceManifest = try await Pipeline(recipe: try PipelineRecipe.load(referenceRecipe), runDirectory: folder.appendingPathComponent(FrontierRecipe.reference),
+                                                   trainers: trainers).run { log("[seed \(seed)] reference \($0)") }
+        lap("reference pipeline")
+
+        log("[seed \(seed)] sampling \(task.trainingPrompts.count * configuration.pairsPerPrompt) pairs from the reference; the ground truth labels them")
+        let pairStatistics = try writePairs(seed: seed, task: task, folder: folder)
+        log("[seed \(seed)] pairs: \(pairStatistics.labelled) labelled, \(pairStatistics.ties) of \(pairStatistics.sampled) ties skipped; "
+            + String(format: "mean reward chosen %.3f, rejected %.3f", pairStatistics.meanChosenReward, pairStatistics.meanRejectedReward))
+        lap("pairs")
+
+        let trainingRecipe = folder.appendingPathComponent("training.yaml")
+        try FrontierRecipe.trainingYAML(configuration, seed: seed).write(to: trainingRecipe, atomically: true, encoding: .utf8)
+        let trainingDirectory = folder.appendingPathComponent(FrontierRecipe.training)
+        let manifest = try await Pipeline(recipe: try PipelineRecipe.load(trainingRecipe), runDirectory: trainingDirectory, trainers: trainers)
+            .run { log("[seed \(seed)] \($0)") }
+        lap("training pipeline")
+        for stage in manifest.stages + referenceManifest.stages { seconds[stage.name] = stage.seconds }
+
+        var curves: [String: [[String: Double]]] = [:]
+        curves["sft"] = Self.metrics(folder.appendingPathComponent(FrontierRecipe.referenceModel))
+        for stage in manifest.stages { curves[stage.name] = Self.metrics(trainingDirectory.appendingPathComponent("\(stage.name)/model")) }
+
+        var runs: [FrontierRunResult] = []
+        for run in try evaluate(seed: seed, task: task, folder: folder, log: log) {
+            var run = run
+            run.trainingSeconds = seconds[run.name == "reference" ? "sft" : run.name]
+            run.finalMetrics = curves[run.name == "reference" ? "sft" : run.name]?.last { $0["loss"] != nil } ?? [:]
+            runs.append(run)
+        }
+        lap("evaluation")
+        return FrontierSeedResult(seed: seed, pairs: pairStatistics, runs: runs, seconds: seconds, curves: curves)
+    }
+
+    /// Samples pairs from the reference model for every training prompt, labels them by the ground truth and writes
+    /// `pairs/preferences.jsonl` (TRL preference data) and `pairs/statistics.json`.
+    /// - Throws: `QuickstartError` when every pair is a tie (no preference data).
+    func writePairs(seed: UInt64, task: FrontierTask, folder: URL) throws -> FrontierPairStatistics {
+        let referenceFolder = folder.appendingPathComponent(FrontierRecipe.referenceModel)
+        let (preferences, statistics) = FrontierPairs.make(model: try PretrainedModel.load(directory: referenceFolder),
+                                                           tokenizer: try Tokenizer(directory: referenceFolder), prompts: task.trainingPrompts,
+                                                           pairsPerPrompt: configuration.pairsPerPrompt,
+                                                           maximumNewTokens: configuration.responseLength, seed: seed &+ 0x9A1E)
+        guard !preferences.isEmpty else {
+            throw QuickstartError("seed \(seed): every one of \(statistics.sampled) sampled pairs was a tie; the reference model produced no preference data")
+        }
+        let url = folder.appendingPathComponent(FrontierRecipe.pairs)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FrontierPairs.write(preferences, to: url)
+        try Self.encoder.encode(statistics).write(to: url.deletingLastPathComponent().appendingPathComponent("statistics.json"), options: .atomic)
+        return statistics
+    }
+
+    /// The corpus (prompt–completion JSONL), the training and held-out prompts (prompt-only JSONL), and a randomly
+    /// initialised Llama with a BPE tokenizer trained on the corpus — written by the quickstart's ``WorldFiles``.
+    func writeWorld(_ task: FrontierTask, seed: UInt64, to world: URL) throws {
+        try FileManager.default.createDirectory(at: world, withIntermediateDirectories: true)
+        let corpus = task.corpus(count: configuration.corpusSize, seed: seed)
+        try WorldFiles.writeJSONL(corpus.map { ["prompt": $0.prompt, "completion": $0.completion] }, to: world.appendingPathComponent("corpus.jsonl"))
+        try WorldFiles.writeJSONL(task.trainingPrompts.map { ["prompt": $0] }, to: world.appendingPathComponent("training_prompts.jsonl"))
+        try WorldFiles.writeJSONL(task.heldOutPrompts.map { ["prompt": $0] }, to: world.appendingPathComponent("held_out_prompts.jsonl"))
+        var sizes = QuickstartConfiguration()
+        sizes.vocabularySize = configuration.vocabularySize
+        sizes.hiddenSize = configuration.hiddenSize
+        sizes.layerCount = configuration.layerCount
+        sizes.headCount = configuration.headCount
+        sizes.intermediateSize = configuration.intermediateSize
+        sizes.contextLength = configuration.contextLength
+        // WorldFiles draws the initial weights from its world's seed; the toy world itself is not used.
+        let files = WorldFiles(world: ToyWorld(seed: seed), configuration: sizes, directory: world)
+        try files.writeInitialModel(texts: corpus.map { $0.prompt + $0.completion })
+    }
+
+    /// A model folder's metrics.jsonl as numbers by key (eval lines included; non-numeric values dropped).
+    static func metrics(_ folder: URL) -> [[String: Double]] {
+        guard let text = try? String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?.compactMapValues { ($0 as? NSNumber)?.doubleValue }
+        }
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
