@@ -117,11 +117,8 @@ public struct QuickstartRun {
 
         var curves: [String: [[String: Double]]] = [:]
         for stage in ["helpful_only", "sl_cai", "reward", "dpo", "ppo"] {
-            let url = folder.appendingPathComponent("\(stage)/model/metrics.jsonl")
-            guard let text = try? String(contentsOf: url, encoding: .utf8) else { continue }
-            curves[stage] = text.split(separator: "\n").compactMap { line in
-                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?.compactMapValues { ($0 as? NSNumber)?.doubleValue }
-            }
+            let curve = FrontierRun.metrics(folder.appendingPathComponent("\(stage)/model"))
+            if !curve.isEmpty { curves[stage] = curve }
         }
         if let ablationSLCAI { models.append(ablationSLCAI) }
         return SeedResult(seed: seed, models: models, labels: labels, ablation: ablation, ablationLabels: ablationLabels, seconds: seconds, curves: curves)
