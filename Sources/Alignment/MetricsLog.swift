@@ -5,6 +5,12 @@ import Glibc
 import Darwin
 #endif
 
+/// Whether trainers and pipeline stages draw progress (step counters, item counters) on stderr. Commands with a
+/// `--quiet` flag turn it off for the whole process; metrics files and notes are written either way.
+public enum ProgressDisplay {
+    nonisolated(unsafe) public static var isEnabled = true
+}
+
 /// Writes metrics.jsonl (one JSON object per logged step, TRL's metric names) and shows progress: an updating
 /// bar with loss, rate and ETA on a terminal, plain lines otherwise.
 final class MetricsLog {
@@ -38,6 +44,7 @@ final class MetricsLog {
 
     /// Shows progress after `step` optimizer steps.
     func progress(step: Int, metrics: [String: Double]) {
+        guard ProgressDisplay.isEnabled else { return }
         let elapsed = Date().timeIntervalSince(started)
         let done = step - startStep
         let rate = done > 0 ? Double(done) / elapsed : 0

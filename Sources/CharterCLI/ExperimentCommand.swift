@@ -1,3 +1,4 @@
+import Alignment
 import ArgumentParser
 import Foundation
 import Quickstart
@@ -28,7 +29,7 @@ struct FrontierCommand: ParsableCommand {
     @Option(help: "First seed.") var seed: UInt64 = 1
     @Option(help: "Number of seeds (seed, seed+1, …); the table then shows the spread.") var seeds = 1
     @Flag(help: "A smaller configuration (fewer steps, two β and two targets).") var reduced = false
-    @Flag(help: "Only the summary table: no per-stage progress lines (the trainers' step counters still print).") var quiet = false
+    @Flag(help: "Only the summary table: no per-stage progress lines (no step counters either).") var quiet = false
     @Option(help: "Kernel threads.") var threads: Int?
     @Option(help: "DPO β values, comma-separated (default 0.05,0.1,0.3,1; with --reduced 0.1,1).") var betas: String?
     @Option(help: "PPO KL targets in nats per response, comma-separated (default 1,2,4,8; with --reduced 1,4).") var klTargets: String?
@@ -57,6 +58,7 @@ struct FrontierCommand: ParsableCommand {
 
     func run() throws {
         if let threads { ComputeThreads.count = threads }
+        if quiet { ProgressDisplay.isEnabled = false }
         let configuration = try makeConfiguration()
         let directory = URL(fileURLWithPath: "runs/\(name)")
         let experiment = FrontierRun(name: name, configuration: configuration, seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory)

@@ -1,3 +1,4 @@
+import Alignment
 import ArgumentParser
 import Foundation
 import Quickstart
@@ -21,7 +22,7 @@ struct QuickstartCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a configuration field, e.g. --set helpfulOnlySteps=300 or --set corpus.benignPerIntent=40 (see results.json for the fields); repeatable.")
     var overrides: [String] = []
     @Option(help: "Kernel threads.") var threads: Int?
-    @Flag(help: "No progress bars.") var quiet = false
+    @Flag(help: "No progress bars or step counters: only the stage lines and the summary table.") var quiet = false
     @Option(help: "Only write the pipeline recipe of this configuration and seed to FILE (Recipes/quickstart.yaml is this for the defaults).")
     var writeRecipe: String?
 
@@ -37,6 +38,7 @@ struct QuickstartCommand: ParsableCommand {
 
     func run() throws {
         if let threads { ComputeThreads.count = threads }
+        if quiet { ProgressDisplay.isEnabled = false }
         let configuration = try configuration()
         if let writeRecipe {
             try QuickstartRecipe.yaml(configuration, seed: seed)

@@ -1,3 +1,4 @@
+import Alignment
 import Foundation
 
 /// The progress line: `critique 40/100 · 1.3 items/s · ETA 46s · 2 retries · 0 failed`, redrawn at most once a second
@@ -17,7 +18,7 @@ final class ProgressLine: @unchecked Sendable {
         self.label = label
         self.total = total
         self.alreadyDone = alreadyDone
-        self.enabled = enabled
+        self.enabled = enabled && ProgressDisplay.isEnabled
         self.abortThreshold = abortThreshold
     }
 
