@@ -3,7 +3,6 @@ import Constitutional
 import Foundation
 import LanguageModels
 import Tokenizers
-import ToyWorld
 
 /// Runs `charter experiment frontier` (after Rafailov et al. 2023, §6.1, Figure 2 left): per seed, a review corpus and a
 /// reference model trained on it; preference pairs sampled from the reference and labelled by the ground-truth
@@ -106,23 +105,18 @@ public struct FrontierRun {
     }
 
     /// The corpus (prompt–completion JSONL), the training and held-out prompts (prompt-only JSONL), and a randomly
-    /// initialised Llama with a BPE tokenizer trained on the corpus — written by the quickstart's ``WorldFiles``.
+    /// initialised Llama with a BPE tokenizer trained on the corpus (``WorldFiles/writeInitialModel(texts:sizes:seed:to:)``).
     func writeWorld(_ task: FrontierTask, seed: UInt64, to world: URL) throws {
         try FileManager.default.createDirectory(at: world, withIntermediateDirectories: true)
         let corpus = task.corpus(count: configuration.corpusSize, seed: seed)
         try WorldFiles.writeJSONL(corpus.map { ["prompt": $0.prompt, "completion": $0.completion] }, to: world.appendingPathComponent("corpus.jsonl"))
         try WorldFiles.writeJSONL(task.trainingPrompts.map { ["prompt": $0] }, to: world.appendingPathComponent("training_prompts.jsonl"))
         try WorldFiles.writeJSONL(task.heldOutPrompts.map { ["prompt": $0] }, to: world.appendingPathComponent("held_out_prompts.jsonl"))
-        var sizes = QuickstartConfiguration()
-        sizes.vocabularySize = configuration.vocabularySize
-        sizes.hiddenSize = configuration.hiddenSize
-        sizes.layerCount = configuration.layerCount
-        sizes.headCount = configuration.headCount
-        sizes.intermediateSize = configuration.intermediateSize
-        sizes.contextLength = configuration.contextLength
-        // WorldFiles draws the initial weights from its world's seed; the toy world itself is not used.
-        let files = WorldFiles(world: ToyWorld(seed: seed), configuration: sizes, directory: world)
-        try files.writeInitialModel(texts: corpus.map { $0.prompt + $0.completion })
+        let c = configuration
+        let sizes = WorldFiles.InitialModelSizes(vocabularySize: c.vocabularySize, hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize,
+                                                 layerCount: c.layerCount, headCount: c.headCount, contextLength: c.contextLength)
+        try WorldFiles.writeInitialModel(texts: corpus.map { $0.prompt + $0.completion }, sizes: sizes, seed: seed,
+                                         to: world.appendingPathComponent("initial_model"))
     }
 
     /// A model folder's metrics.jsonl as numbers by key (eval lines included; non-numeric values dropped).

@@ -69,11 +69,30 @@ public struct WorldFiles {
 
     /// A randomly initialised Llama folder whose tokenizer is trained (byte-level BPE) on the world's texts.
     func writeInitialModel(texts: [String]) throws {
-        let folder = initialModelURL
+        try Self.writeInitialModel(texts: texts, sizes: InitialModelSizes(configuration), seed: world.seed, to: initialModelURL)
+    }
+
+    /// The sizes of a from-scratch tiny Llama and of its BPE vocabulary.
+    struct InitialModelSizes {
+        var vocabularySize, hiddenSize, intermediateSize, layerCount, headCount, contextLength: Int
+
+        init(vocabularySize: Int, hiddenSize: Int, intermediateSize: Int, layerCount: Int, headCount: Int, contextLength: Int) {
+            (self.vocabularySize, self.hiddenSize, self.intermediateSize) = (vocabularySize, hiddenSize, intermediateSize)
+            (self.layerCount, self.headCount, self.contextLength) = (layerCount, headCount, contextLength)
+        }
+
+        init(_ c: QuickstartConfiguration) {
+            self.init(vocabularySize: c.vocabularySize, hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize,
+                      layerCount: c.layerCount, headCount: c.headCount, contextLength: c.contextLength)
+        }
+    }
+
+    /// Writes `folder`: a byte-level BPE tokenizer trained on `texts` and a Llama of `sizes` initialised from `seed`.
+    static func writeInitialModel(texts: [String], sizes: InitialModelSizes, seed: UInt64, to folder: URL) throws {
         try? FileManager.default.removeItem(at: folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let endOfText = "<|endoftext|>"
-        let trainer = BPETrainer(vocabularySize: configuration.vocabularySize, specialTokens: [endOfText])
+        let trainer = BPETrainer(vocabularySize: sizes.vocabularySize, specialTokens: [endOfText])
         try trainer.trainTokenizerJSON(on: texts).write(to: folder.appendingPathComponent("tokenizer.json"))
         let tokenizerConfig = ["eos_token": endOfText, "pad_token": endOfText]
         try JSONSerialization.data(withJSONObject: tokenizerConfig, options: [.sortedKeys])
@@ -81,15 +100,15 @@ public struct WorldFiles {
         let tokenizer = try Tokenizer(directory: folder)
         var model = LlamaConfiguration()
         model.vocabularySize = tokenizer.vocabularySize
-        model.hiddenSize = configuration.hiddenSize
-        model.intermediateSize = configuration.intermediateSize
-        model.layerCount = configuration.layerCount
-        model.headCount = configuration.headCount
-        model.keyValueHeadCount = configuration.headCount
-        model.maximumPositionEmbeddings = configuration.contextLength
+        model.hiddenSize = sizes.hiddenSize
+        model.intermediateSize = sizes.intermediateSize
+        model.layerCount = sizes.layerCount
+        model.headCount = sizes.headCount
+        model.keyValueHeadCount = sizes.headCount
+        model.maximumPositionEmbeddings = sizes.contextLength
         model.tieWordEmbeddings = true
         model.eosTokenId = tokenizer.eosTokenId.map { [$0] }
-        var generator = SeededGenerator(seed: world.seed &+ 0x1417)
+        var generator = SeededGenerator(seed: seed &+ 0x1417)
         try PretrainedModel.save(LlamaModel(model, generator: &generator), to: folder)
     }
 
