@@ -8,7 +8,7 @@ public enum QuickstartRecipe {
     /// - Parameters:
     ///   - constitution: "default" or a constitution file path.
     public static func yaml(_ c: QuickstartConfiguration, seed: UInt64, constitution: String = "default") -> String {
-        var text = """
+        """
         # Constitutional AI on Charter's toy world. `charter quickstart` writes this recipe into runs/<name>/seed-<seed>/,
         # next to the world/ folder it generates (the paths are relative to the recipe), and runs it with `charter pipeline`'s Pipeline.
         name: quickstart
@@ -62,9 +62,6 @@ public enum QuickstartRecipe {
             model: stage:sl_cai
             dataset: stage:label
             training: {max_steps: \(c.dpoSteps), per_device_train_batch_size: 8, learning_rate: \(c.dpoLearningRate), beta: \(c.dpoBeta), lr_scheduler_type: cosine, logging_steps: 5, max_length: 256}
-
-        """
-        text += """
           - name: ppo
             type: ppo
             model: stage:sl_cai
@@ -73,7 +70,6 @@ public enum QuickstartRecipe {
             training: {total_episodes: \(c.ppoEpisodes), per_device_train_batch_size: 16, learning_rate: \(c.ppoLearningRate), kl_coef: \(c.ppoKLCoefficient), response_length: \(c.maximumResponseTokens), temperature: 1.0, stop_token: eos, num_ppo_epochs: 2, logging_steps: 1}
 
         """
-        return text
     }
 
     /// The ablation: SL-CAI and RLAIF redone under another constitution from the same helpful-only model and
