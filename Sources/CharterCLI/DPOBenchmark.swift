@@ -32,10 +32,7 @@ struct DPOBenchmark: ParsableCommand {
     func run() throws {
         if let threads { ComputeThreads.count = threads }
         let folder = URL(fileURLWithPath: workdir)
-        let modelFolder = folder.appendingPathComponent("model")
-        guard FileManager.default.fileExists(atPath: modelFolder.appendingPathComponent("config.json").path) else {
-            throw CommandError("\(modelFolder.path) is missing: run python3 Benchmarks/trl/bench_\(trainer.rawValue).py --workdir \(workdir) first")
-        }
+        let modelFolder = try Self.preparedModel(in: workdir, script: "bench_\(trainer.rawValue).py")
         let encoder = try ExampleEncoder.load(directory: modelFolder)
         let data = try Dataset.load(folder.appendingPathComponent(trainer == .dpo ? "dpo.jsonl" : "sft.jsonl"))
         var medians: [Double] = [], cpuMedians: [Double] = [], tokensPerStep: [Double] = []
@@ -113,5 +110,16 @@ struct DPOBenchmark: ParsableCommand {
         #endif
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+}
+
+extension DPOBenchmark {
+    /// `workdir/model`, which Benchmarks/trl's scripts prepare; an error saying which script to run when it is missing.
+    static func preparedModel(in workdir: String, script: String) throws -> URL {
+        let modelFolder = URL(fileURLWithPath: workdir).appendingPathComponent("model")
+        guard FileManager.default.fileExists(atPath: modelFolder.appendingPathComponent("config.json").path) else {
+            throw CommandError("\(modelFolder.path) is missing: run python3 Benchmarks/trl/\(script) --workdir \(workdir) first")
+        }
+        return modelFolder
     }
 }

@@ -24,10 +24,7 @@ struct PPOBenchmark: ParsableCommand {
     func run() throws {
         if let threads { ComputeThreads.count = threads }
         let folder = URL(fileURLWithPath: workdir)
-        let modelFolder = folder.appendingPathComponent("model")
-        guard FileManager.default.fileExists(atPath: modelFolder.appendingPathComponent("config.json").path) else {
-            throw CommandError("\(modelFolder.path) is missing: run python3 Benchmarks/trl/bench_dpo.py --workdir \(workdir) first")
-        }
+        let modelFolder = try DPOBenchmark.preparedModel(in: workdir, script: "bench_dpo.py")
         let encoder = try ExampleEncoder.load(directory: modelFolder)
         let data = try Dataset.load(folder.appendingPathComponent("dpo.jsonl"))
         // Prompts cut to their last `promptTokens` tokens, decoded back to text so the trainer tokenizes them as usual.
