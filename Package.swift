@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "SafeTensors"),
         .target(name: "Gzip"),
         .target(name: "Checksums"),
+        // Settings types whose every key (recipe, config.json, request) is declared once: decoding, encoding, checks.
+        .target(name: "Settings"),
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
         .target(name: "Datasets", dependencies: ["Gzip"]),
         .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors"]),
@@ -53,6 +55,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "KernelsTests", dependencies: ["CKernels"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         // Tests find their fixtures next to their sources (#filePath), so no resource bundles are needed.
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Tensors"]),

@@ -1,0 +1,41 @@
+/// The values a settings field accepts: `nil` when `value` is fine, otherwise what is wrong with it ("must be at
+/// least 1"); the field adds its key and the value to the message.
+public struct SettingsCheck<Value>: Sendable {
+    public let problem: @Sendable (Value) -> String?
+
+    public init(_ problem: @escaping @Sendable (Value) -> String?) { self.problem = problem }
+
+    /// Both checks (the first problem wins).
+    public func and(_ other: SettingsCheck<Value>) -> SettingsCheck<Value> {
+        let first = problem, second = other.problem
+        return SettingsCheck { first($0) ?? second($0) }
+    }
+}
+
+extension SettingsCheck where Value: Comparable & Sendable {
+    public static func atLeast(_ lower: Value) -> Self { Self { $0 >= lower ? nil : "must be at least \(lower)" } }
+    public static func atMost(_ upper: Value) -> Self { Self { $0 <= upper ? nil : "must be at most \(upper)" } }
+    public static func greaterThan(_ lower: Value) -> Self { Self { $0 > lower ? nil : "must be greater than \(lower)" } }
+    /// lower ≤ value ≤ upper.
+    public static func within(_ range: ClosedRange<Value>) -> Self {
+        Self { range.contains($0) ? nil : "must be in [\(range.lowerBound), \(range.upperBound)]" }
+    }
+    /// lower ≤ value < upper.
+    public static func within(_ range: Range<Value>) -> Self {
+        Self { range.contains($0) ? nil : "must be in [\(range.lowerBound), \(range.upperBound))" }
+    }
+}
+
+extension SettingsCheck where Value: FloatingPoint & Sendable {
+    /// A finite number greater than 0.
+    public static var positive: Self { Self { $0.isFinite && $0 > 0 ? nil : "must be a positive number" } }
+    /// A finite number (no NaN or infinity).
+    public static var finite: Self { Self { $0.isFinite ? nil : "must be a finite number" } }
+}
+
+extension SettingsCheck where Value == String {
+    /// One of the listed names.
+    public static func oneOf(_ names: [String]) -> Self {
+        Self { names.contains($0) ? nil : "must be one of \(names.joined(separator: ", "))" }
+    }
+}
