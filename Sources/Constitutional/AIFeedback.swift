@@ -1,8 +1,9 @@
 import Foundation
 import LanguageModels
+import Settings
 
 /// Settings of AI-feedback labelling (RLAIF; Bai et al. 2022, §4).
-public struct FeedbackConfiguration: Codable, Equatable, Sendable {
+public struct FeedbackConfiguration: KeyedSettings, Equatable, Sendable {
     /// Principles sampled per pair (without replacement, by weight) and ensembled (§4.1 ensembles over principles).
     public var principlesPerPair = 4
     /// Reason step by step before answering (§4.1 "CoT"); labels are then clamped to [clamp_low, clamp_high].
@@ -17,23 +18,12 @@ public struct FeedbackConfiguration: Codable, Equatable, Sendable {
     /// Sampling of chain-of-thought reasoning.
     public var reasoning = SamplingSettings(maxTokens: 256, temperature: 0)
 
-    enum CodingKeys: String, CodingKey {
-        case principlesPerPair = "principles_per_pair", chainOfThought = "chain_of_thought", clampLow = "clamp_low"
-        case clampHigh = "clamp_high", bothOrders = "both_orders", fewShot = "few_shot", seed, reasoning
-    }
-
     public init() {}
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        principlesPerPair = try c.decodeIfPresent(Int.self, forKey: .principlesPerPair) ?? principlesPerPair
-        chainOfThought = try c.decodeIfPresent(Bool.self, forKey: .chainOfThought) ?? chainOfThought
-        clampLow = try c.decodeIfPresent(Double.self, forKey: .clampLow) ?? clampLow
-        clampHigh = try c.decodeIfPresent(Double.self, forKey: .clampHigh) ?? clampHigh
-        bothOrders = try c.decodeIfPresent(Bool.self, forKey: .bothOrders) ?? bothOrders
-        fewShot = try c.decodeIfPresent(Int.self, forKey: .fewShot)
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
-        reasoning = try c.decodeIfPresent(SamplingSettings.self, forKey: .reasoning) ?? reasoning
+    public static var fields: [SettingsField<Self>] {
+        [.init("principles_per_pair", \.principlesPerPair), .init("chain_of_thought", \.chainOfThought),
+         .init("clamp_low", \.clampLow), .init("clamp_high", \.clampHigh), .init("both_orders", \.bothOrders),
+         .init("few_shot", \.fewShot, omitsNil: true), .init("seed", \.seed), .init("reasoning", \.reasoning)]
     }
 }
 

@@ -1,8 +1,9 @@
 import Foundation
 import LanguageModels
+import Settings
 
 /// Settings of supervised CAI's critique → revision loop (Bai et al. 2022, §3).
-public struct CritiqueConfiguration: Codable, Equatable, Sendable {
+public struct CritiqueConfiguration: KeyedSettings, Equatable, Sendable {
     /// Critique–revision rounds per prompt, each with a freshly sampled principle (the paper uses up to 4).
     public var rounds = 4
     public var prompting = PromptingStyle.transcript
@@ -12,17 +13,11 @@ public struct CritiqueConfiguration: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
     public var sampling = SamplingSettings(maxTokens: 256, temperature: 0.7)
 
-    enum CodingKeys: String, CodingKey { case rounds, prompting, fewShot = "few_shot", seed, sampling }
-
     public init() {}
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        rounds = try c.decodeIfPresent(Int.self, forKey: .rounds) ?? rounds
-        prompting = try c.decodeIfPresent(PromptingStyle.self, forKey: .prompting) ?? prompting
-        fewShot = try c.decodeIfPresent(Int.self, forKey: .fewShot)
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
-        sampling = try c.decodeIfPresent(SamplingSettings.self, forKey: .sampling) ?? sampling
+    public static var fields: [SettingsField<Self>] {
+        [.init("rounds", \.rounds), .init("prompting", \.prompting), .init("few_shot", \.fewShot, omitsNil: true),
+         .init("seed", \.seed), .init("sampling", \.sampling)]
     }
 }
 

@@ -1,24 +1,20 @@
 import Foundation
 import LanguageModels
+import Settings
 
 /// Settings for sampling responses from a policy (the `sample` and `sample_pairs` stages, `label --sample-from`).
-public struct SampleConfiguration: Codable, Equatable, Sendable {
+public struct SampleConfiguration: KeyedSettings, Equatable, Sendable {
     /// Responses per prompt (k ≥ 2 for pairs: every two of them form a pair).
     public var k = 2
     public var prompting = PromptingStyle.transcript
     public var seed: UInt64 = 0
     public var sampling = SamplingSettings(maxTokens: 256, temperature: 1)
 
-    enum CodingKeys: String, CodingKey { case k, prompting, seed, sampling }
+    public init() {}
+    public init(k: Int) { self.k = k }
 
-    public init(k: Int = 2) { self.k = k }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        k = try c.decodeIfPresent(Int.self, forKey: .k) ?? k
-        prompting = try c.decodeIfPresent(PromptingStyle.self, forKey: .prompting) ?? prompting
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
-        sampling = try c.decodeIfPresent(SamplingSettings.self, forKey: .sampling) ?? sampling
+    public static var fields: [SettingsField<Self>] {
+        [.init("k", \.k), .init("prompting", \.prompting), .init("seed", \.seed), .init("sampling", \.sampling)]
     }
 }
 

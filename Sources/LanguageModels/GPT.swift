@@ -1,9 +1,10 @@
 import Foundation
 import NeuralNetworks
+import Settings
 import Tensors
 
-/// Configuration of a GPT-2-style decoder; `CodingKeys` are the Hugging Face `config.json` names.
-public struct GPTConfiguration: Codable, Equatable, Sendable {
+/// Configuration of a GPT-2-style decoder; `fields` are the Hugging Face `config.json` names.
+public struct GPTConfiguration: KeyedSettings, Equatable, Sendable {
     public var vocabularySize = 50257       // tokens in the vocabulary
     public var contextLength = 1024         // learned positions (longest sequence)
     public var layerCount = 12              // transformer blocks
@@ -15,25 +16,13 @@ public struct GPTConfiguration: Codable, Equatable, Sendable {
     /// Biases in linear layers and LayerNorms (GPT-2 has them; nanoGPT's benchmark shape does not).
     public var bias = true
 
-    enum CodingKeys: String, CodingKey {
-        case vocabularySize = "vocab_size", contextLength = "n_positions", layerCount = "n_layer"
-        case headCount = "n_head", width = "n_embd", layerNormEpsilon = "layer_norm_epsilon"
-        case activation = "activation_function", bias
-    }
-
     public init() {}
 
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let defaults = GPTConfiguration()
-        vocabularySize = try container.decodeIfPresent(Int.self, forKey: .vocabularySize) ?? defaults.vocabularySize
-        contextLength = try container.decodeIfPresent(Int.self, forKey: .contextLength) ?? defaults.contextLength
-        layerCount = try container.decodeIfPresent(Int.self, forKey: .layerCount) ?? defaults.layerCount
-        headCount = try container.decodeIfPresent(Int.self, forKey: .headCount) ?? defaults.headCount
-        width = try container.decodeIfPresent(Int.self, forKey: .width) ?? defaults.width
-        layerNormEpsilon = try container.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? defaults.layerNormEpsilon
-        activation = try container.decodeIfPresent(String.self, forKey: .activation) ?? defaults.activation
-        bias = try container.decodeIfPresent(Bool.self, forKey: .bias) ?? defaults.bias
+    /// The Hugging Face `config.json` keys (defaults are the property values above).
+    public static var fields: [SettingsField<Self>] {
+        [.init("vocab_size", \.vocabularySize), .init("n_positions", \.contextLength), .init("n_layer", \.layerCount),
+         .init("n_head", \.headCount), .init("n_embd", \.width), .init("layer_norm_epsilon", \.layerNormEpsilon),
+         .init("activation_function", \.activation), .init("bias", \.bias)]
     }
 
     /// nanoGPT's "shakespeare-char" model: the shape of `charter bench train`.

@@ -1,8 +1,9 @@
 import Foundation
+import Settings
 
 /// Configuration of the Llama family (Llama 2/3, SmolLM, TinyLlama, Mistral, Qwen2), read from a Hugging Face
-/// `config.json`. Field names in `CodingKeys` are the HF keys.
-public struct LlamaConfiguration: Codable, Equatable, Sendable {
+/// `config.json`. `fields` lists the HF keys.
+public struct LlamaConfiguration: KeyedSettings, Equatable, Sendable {
     public var modelType = "llama"
     public var vocabularySize = 32000
     public var hiddenSize = 4096
@@ -28,7 +29,7 @@ public struct LlamaConfiguration: Codable, Equatable, Sendable {
     public var eosTokenId: [Int]?
 
     /// `rope_scaling` (or transformers 5's `rope_parameters`).
-    public struct RopeScaling: Codable, Equatable, Sendable {
+    public struct RopeScaling: KeyedSettings, Equatable, Sendable {
         public var type: String
         public var factor: Double?
         public var lowFrequencyFactor: Double?
@@ -36,101 +37,84 @@ public struct LlamaConfiguration: Codable, Equatable, Sendable {
         public var originalMaximumPositionEmbeddings: Int?
         public var ropeTheta: Double?
 
-        enum CodingKeys: String, CodingKey {
-            case type, ropeType = "rope_type", factor, lowFrequencyFactor = "low_freq_factor"
-            case highFrequencyFactor = "high_freq_factor", originalMaximumPositionEmbeddings = "original_max_position_embeddings"
-            case ropeTheta = "rope_theta"
-        }
-
+        public init() { type = "default" }
         public init(type: String, factor: Double? = nil) { self.type = type; self.factor = factor }
 
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            type = try c.decodeIfPresent(String.self, forKey: .ropeType) ?? c.decodeIfPresent(String.self, forKey: .type) ?? "default"
-            factor = try c.decodeIfPresent(Double.self, forKey: .factor)
-            lowFrequencyFactor = try c.decodeIfPresent(Double.self, forKey: .lowFrequencyFactor)
-            highFrequencyFactor = try c.decodeIfPresent(Double.self, forKey: .highFrequencyFactor)
-            originalMaximumPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .originalMaximumPositionEmbeddings)
-            ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta)
+        public static var fields: [SettingsField<Self>] {
+            [SettingsField(keys: ["rope_type", "type"], read: { scaling, container in
+                 // transformers writes `rope_type`; older configs `type`.
+                 scaling.type = try container.decodeIfPresent(String.self, forKey: SettingsKey("rope_type"))
+                     ?? container.decodeIfPresent(String.self, forKey: SettingsKey("type")) ?? scaling.type
+             }, write: { scaling, container in try container.encode(scaling.type, forKey: SettingsKey("rope_type")) }),
+             .init("factor", \.factor, omitsNil: true), .init("low_freq_factor", \.lowFrequencyFactor, omitsNil: true),
+             .init("high_freq_factor", \.highFrequencyFactor, omitsNil: true),
+             .init("original_max_position_embeddings", \.originalMaximumPositionEmbeddings, omitsNil: true),
+             // Read (transformers 5 keeps the base frequency here) but written at the configuration's top level.
+             SettingsField(keys: ["rope_theta"], read: { scaling, container in
+                 scaling.ropeTheta = try container.decodeIfPresent(Double.self, forKey: SettingsKey("rope_theta"))
+             }, write: { _, _ in })]
         }
-
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(type, forKey: .ropeType)
-            try c.encodeIfPresent(factor, forKey: .factor)
-            try c.encodeIfPresent(lowFrequencyFactor, forKey: .lowFrequencyFactor)
-            try c.encodeIfPresent(highFrequencyFactor, forKey: .highFrequencyFactor)
-            try c.encodeIfPresent(originalMaximumPositionEmbeddings, forKey: .originalMaximumPositionEmbeddings)
-        }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case modelType = "model_type", vocabularySize = "vocab_size", hiddenSize = "hidden_size"
-        case intermediateSize = "intermediate_size", layerCount = "num_hidden_layers", headCount = "num_attention_heads"
-        case keyValueHeadCount = "num_key_value_heads", headSize = "head_dim", rmsNormEpsilon = "rms_norm_eps"
-        case ropeTheta = "rope_theta", ropeScaling = "rope_scaling", ropeParameters = "rope_parameters"
-        case attentionBias = "attention_bias", mlpBias = "mlp_bias", tieWordEmbeddings = "tie_word_embeddings"
-        case maximumPositionEmbeddings = "max_position_embeddings", slidingWindow = "sliding_window"
-        case useSlidingWindow = "use_sliding_window", hiddenActivation = "hidden_act"
-        case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id"
     }
 
     public init() {}
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = LlamaConfiguration()
-        modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? d.modelType
-        vocabularySize = try c.decodeIfPresent(Int.self, forKey: .vocabularySize) ?? d.vocabularySize
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? d.hiddenSize
-        intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? d.intermediateSize
-        layerCount = try c.decodeIfPresent(Int.self, forKey: .layerCount) ?? d.layerCount
-        headCount = try c.decodeIfPresent(Int.self, forKey: .headCount) ?? d.headCount
-        keyValueHeadCount = try c.decodeIfPresent(Int.self, forKey: .keyValueHeadCount)
-        headSize = try c.decodeIfPresent(Int.self, forKey: .headSize)
-        rmsNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .rmsNormEpsilon) ?? d.rmsNormEpsilon
-        // transformers 5 moved rope_theta and rope_scaling into rope_parameters.
-        let parameters = try c.decodeIfPresent(RopeScaling.self, forKey: .ropeParameters)
-        ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? parameters?.ropeTheta ?? d.ropeTheta
-        ropeScaling = try c.decodeIfPresent(RopeScaling.self, forKey: .ropeScaling) ?? parameters
-        if ropeScaling?.type == "default" { ropeScaling = nil }
-        attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? (modelType == "qwen2")
-        mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? d.mlpBias
-        tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? d.tieWordEmbeddings
-        maximumPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maximumPositionEmbeddings) ?? d.maximumPositionEmbeddings
-        slidingWindow = try c.decodeIfPresent(Int.self, forKey: .slidingWindow)
-        useSlidingWindow = try c.decodeIfPresent(Bool.self, forKey: .useSlidingWindow)
-        hiddenActivation = try c.decodeIfPresent(String.self, forKey: .hiddenActivation) ?? d.hiddenActivation
-        bosTokenId = try c.decodeIfPresent(Int.self, forKey: .bosTokenId)
-        if let single = try? c.decodeIfPresent(Int.self, forKey: .eosTokenId) {
-            eosTokenId = [single]
-        } else {
-            eosTokenId = try c.decodeIfPresent([Int].self, forKey: .eosTokenId)
-        }
+    /// Every `config.json` key read (the defaults are the property values above; `encode(to:)` writes what
+    /// transformers expects, with resolved head counts).
+    public static var fields: [SettingsField<Self>] {
+        [.init("model_type", \.modelType), .init("vocab_size", \.vocabularySize), .init("hidden_size", \.hiddenSize),
+         .init("intermediate_size", \.intermediateSize), .init("num_hidden_layers", \.layerCount),
+         .init("num_attention_heads", \.headCount), .init("num_key_value_heads", \.keyValueHeadCount),
+         .init("head_dim", \.headSize), .init("rms_norm_eps", \.rmsNormEpsilon), rope,
+         .init("attention_bias", \.attentionBias), .init("mlp_bias", \.mlpBias),
+         .init("tie_word_embeddings", \.tieWordEmbeddings), .init("max_position_embeddings", \.maximumPositionEmbeddings),
+         .init("sliding_window", \.slidingWindow), .init("use_sliding_window", \.useSlidingWindow),
+         .init("hidden_act", \.hiddenActivation), .init("bos_token_id", \.bosTokenId),
+         .init("eos_token_id", oneOrMany: \.eosTokenId)]
     }
 
+    /// `rope_theta` and `rope_scaling`, or transformers 5's `rope_parameters` holding both.
+    private static var rope: SettingsField<Self> {
+        SettingsField(keys: ["rope_theta", "rope_scaling", "rope_parameters"], read: { configuration, container in
+            let parameters = try container.decodeIfPresent(RopeScaling.self, forKey: SettingsKey("rope_parameters"))
+            configuration.ropeTheta = try container.decodeIfPresent(Double.self, forKey: SettingsKey("rope_theta"))
+                ?? parameters?.ropeTheta ?? configuration.ropeTheta
+            configuration.ropeScaling = try container.decodeIfPresent(RopeScaling.self, forKey: SettingsKey("rope_scaling"))
+                ?? parameters
+            if configuration.ropeScaling?.type == "default" { configuration.ropeScaling = nil }
+        }, write: { _, _ in })
+    }
+
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: SettingsKey.self)
+        try read(from: container)
+        // Qwen2 has q/k/v biases without saying so.
+        if !container.contains(SettingsKey("attention_bias")) { attentionBias = modelType == "qwen2" }
+    }
+
+    /// Writes what transformers writes: resolved head counts, keys of other architectures left out.
     public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(modelType, forKey: .modelType)
-        try c.encode(vocabularySize, forKey: .vocabularySize)
-        try c.encode(hiddenSize, forKey: .hiddenSize)
-        try c.encode(intermediateSize, forKey: .intermediateSize)
-        try c.encode(layerCount, forKey: .layerCount)
-        try c.encode(headCount, forKey: .headCount)
-        try c.encode(resolvedKeyValueHeadCount, forKey: .keyValueHeadCount)
-        try c.encode(resolvedHeadSize, forKey: .headSize)
-        try c.encode(rmsNormEpsilon, forKey: .rmsNormEpsilon)
-        try c.encode(ropeTheta, forKey: .ropeTheta)
-        try c.encodeIfPresent(ropeScaling, forKey: .ropeScaling)
-        if modelType != "qwen2" { try c.encode(attentionBias, forKey: .attentionBias) }
-        if modelType == "llama" { try c.encode(mlpBias, forKey: .mlpBias) }
-        try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
-        try c.encode(maximumPositionEmbeddings, forKey: .maximumPositionEmbeddings)
-        try c.encodeIfPresent(slidingWindow, forKey: .slidingWindow)
-        try c.encodeIfPresent(useSlidingWindow, forKey: .useSlidingWindow)
-        try c.encode(hiddenActivation, forKey: .hiddenActivation)
-        try c.encodeIfPresent(bosTokenId, forKey: .bosTokenId)
-        if let eosTokenId { eosTokenId.count == 1 ? try c.encode(eosTokenId[0], forKey: .eosTokenId) : try c.encode(eosTokenId, forKey: .eosTokenId) }
+        var c = encoder.container(keyedBy: SettingsKey.self)
+        try c.encode(modelType, forKey: SettingsKey("model_type"))
+        try c.encode(vocabularySize, forKey: SettingsKey("vocab_size"))
+        try c.encode(hiddenSize, forKey: SettingsKey("hidden_size"))
+        try c.encode(intermediateSize, forKey: SettingsKey("intermediate_size"))
+        try c.encode(layerCount, forKey: SettingsKey("num_hidden_layers"))
+        try c.encode(headCount, forKey: SettingsKey("num_attention_heads"))
+        try c.encode(resolvedKeyValueHeadCount, forKey: SettingsKey("num_key_value_heads"))
+        try c.encode(resolvedHeadSize, forKey: SettingsKey("head_dim"))
+        try c.encode(rmsNormEpsilon, forKey: SettingsKey("rms_norm_eps"))
+        try c.encode(ropeTheta, forKey: SettingsKey("rope_theta"))
+        try c.encodeIfPresent(ropeScaling, forKey: SettingsKey("rope_scaling"))
+        if modelType != "qwen2" { try c.encode(attentionBias, forKey: SettingsKey("attention_bias")) }
+        if modelType == "llama" { try c.encode(mlpBias, forKey: SettingsKey("mlp_bias")) }
+        try c.encode(tieWordEmbeddings, forKey: SettingsKey("tie_word_embeddings"))
+        try c.encode(maximumPositionEmbeddings, forKey: SettingsKey("max_position_embeddings"))
+        try c.encodeIfPresent(slidingWindow, forKey: SettingsKey("sliding_window"))
+        try c.encodeIfPresent(useSlidingWindow, forKey: SettingsKey("use_sliding_window"))
+        try c.encode(hiddenActivation, forKey: SettingsKey("hidden_act"))
+        try c.encodeIfPresent(bosTokenId, forKey: SettingsKey("bos_token_id"))
+        if let eosTokenId { eosTokenId.count == 1 ? try c.encode(eosTokenId[0], forKey: SettingsKey("eos_token_id")) : try c.encode(eosTokenId, forKey: SettingsKey("eos_token_id")) }
     }
 
     public var resolvedKeyValueHeadCount: Int { keyValueHeadCount ?? headCount }

@@ -1,9 +1,10 @@
 import Foundation
+import Settings
 
 /// A LoRA adapter's settings, read and written as PEFT's `adapter_config.json` (Hu et al. 2021, "LoRA: Low-Rank
-/// Adaptation of Large Language Models"). `CodingKeys` are PEFT's names; keys Charter does not use are kept in
+/// Adaptation of Large Language Models"). `fields` are PEFT's names; keys Charter does not use are kept in
 /// `otherFields` and written back, so a PEFT config survives a load/save round trip.
-public struct LoRAConfiguration: Codable, Equatable, Sendable {
+public struct LoRAConfiguration: KeyedSettings, Equatable, Sendable {
     /// Which modules get an adapter: PEFT's `target_modules`.
     public enum TargetModules: Codable, Equatable, Sendable {
         /// A module matches a name when it equals it or ends with "." + name (`"q_proj"` matches every layer's).
@@ -83,6 +84,8 @@ public struct LoRAConfiguration: Codable, Equatable, Sendable {
     /// The factor on B·A·x.
     public var scaling: Float { useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
 
+    public init() {}
+
     public init(rank: Int = 8, alpha: Float = 8, dropout: Float = 0, targetModules: TargetModules? = nil) {
         self.rank = rank
         self.alpha = alpha
@@ -90,13 +93,19 @@ public struct LoRAConfiguration: Codable, Equatable, Sendable {
         self.targetModules = targetModules
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case rank = "r", alpha = "lora_alpha", dropout = "lora_dropout", targetModules = "target_modules"
-        case excludeModules = "exclude_modules", bias, fanInFanOut = "fan_in_fan_out", useRSLoRA = "use_rslora"
-        case initialWeights = "init_lora_weights", taskType = "task_type", peftType = "peft_type"
-        case baseModelNameOrPath = "base_model_name_or_path", inferenceMode = "inference_mode"
-        case modulesToSave = "modules_to_save", rankPattern = "rank_pattern", alphaPattern = "alpha_pattern"
-        case layersToTransform = "layers_to_transform"
+    /// PEFT's `adapter_config.json` keys (defaults are the property values above).
+    public static var fields: [SettingsField<Self>] {
+        [.init("r", \.rank), .init("lora_alpha", \.alpha), .init("lora_dropout", \.dropout),
+         .init("target_modules", \.targetModules), .init("exclude_modules", \.excludeModules), .init("bias", \.bias),
+         .init("fan_in_fan_out", \.fanInFanOut), .init("use_rslora", \.useRSLoRA), .init("init_lora_weights", \.initialWeights),
+         // PEFT writes task_type; a config without it has none (not the default).
+         SettingsField(keys: ["task_type"], read: { configuration, container in
+             configuration.taskType = try container.decodeIfPresent(String.self, forKey: SettingsKey("task_type"))
+         }, write: { configuration, container in try container.encode(configuration.taskType, forKey: SettingsKey("task_type")) }),
+         .init("peft_type", \.peftType), .init("base_model_name_or_path", \.baseModelNameOrPath),
+         .init("inference_mode", \.inferenceMode), .init("modules_to_save", \.modulesToSave),
+         .init("rank_pattern", \.rankPattern), .init("alpha_pattern", \.alphaPattern),
+         .init("layers_to_transform", oneOrMany: \.layersToTransform, writesSingleAsScalar: false)]
     }
 
     /// PEFT options that change what the adapter computes; a config that turns one on is refused.
@@ -112,57 +121,19 @@ public struct LoRAConfiguration: Codable, Equatable, Sendable {
     ]
 
     public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let defaults = LoRAConfiguration()
-        rank = try container.decodeIfPresent(Int.self, forKey: .rank) ?? defaults.rank
-        alpha = try container.decodeIfPresent(Float.self, forKey: .alpha) ?? defaults.alpha
-        dropout = try container.decodeIfPresent(Float.self, forKey: .dropout) ?? defaults.dropout
-        targetModules = try container.decodeIfPresent(TargetModules.self, forKey: .targetModules)
-        excludeModules = try container.decodeIfPresent(TargetModules.self, forKey: .excludeModules)
-        bias = try container.decodeIfPresent(String.self, forKey: .bias) ?? defaults.bias
-        fanInFanOut = try container.decodeIfPresent(Bool.self, forKey: .fanInFanOut) ?? defaults.fanInFanOut
-        useRSLoRA = try container.decodeIfPresent(Bool.self, forKey: .useRSLoRA) ?? defaults.useRSLoRA
-        initialWeights = try container.decodeIfPresent(InitialWeights.self, forKey: .initialWeights) ?? defaults.initialWeights
-        taskType = try container.decodeIfPresent(String.self, forKey: .taskType)
-        peftType = try container.decodeIfPresent(String.self, forKey: .peftType) ?? defaults.peftType
-        baseModelNameOrPath = try container.decodeIfPresent(String.self, forKey: .baseModelNameOrPath)
-        inferenceMode = try container.decodeIfPresent(Bool.self, forKey: .inferenceMode) ?? defaults.inferenceMode
-        modulesToSave = try container.decodeIfPresent([String].self, forKey: .modulesToSave)
-        rankPattern = try container.decodeIfPresent([String: Int].self, forKey: .rankPattern) ?? [:]
-        alphaPattern = try container.decodeIfPresent([String: Float].self, forKey: .alphaPattern) ?? [:]
-        if let single = try? container.decodeIfPresent(Int.self, forKey: .layersToTransform) {
-            layersToTransform = [single]
-        } else {
-            layersToTransform = try container.decodeIfPresent([Int].self, forKey: .layersToTransform)
-        }
-        let all = try decoder.container(keyedBy: AnyCodingKey.self)
-        let known = Set(CodingKeys.allCases.map(\.rawValue))
-        for key in all.allKeys where !known.contains(key.stringValue) {
-            otherFields[key.stringValue] = try all.decode(JSONField.self, forKey: key)
+        self.init()
+        let container = try decoder.container(keyedBy: SettingsKey.self)
+        try read(from: container)
+        let known = Set(Self.keys)
+        for key in container.allKeys where !known.contains(key.stringValue) {
+            otherFields[key.stringValue] = try container.decode(JSONField.self, forKey: key)
         }
     }
 
     public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(rank, forKey: .rank)
-        try container.encode(alpha, forKey: .alpha)
-        try container.encode(dropout, forKey: .dropout)
-        try container.encode(targetModules, forKey: .targetModules)  // null when unset, as PEFT writes it
-        try container.encode(excludeModules, forKey: .excludeModules)
-        try container.encode(bias, forKey: .bias)
-        try container.encode(fanInFanOut, forKey: .fanInFanOut)
-        try container.encode(useRSLoRA, forKey: .useRSLoRA)
-        try container.encode(initialWeights, forKey: .initialWeights)
-        try container.encode(taskType, forKey: .taskType)
-        try container.encode(peftType, forKey: .peftType)
-        try container.encode(baseModelNameOrPath, forKey: .baseModelNameOrPath)
-        try container.encode(inferenceMode, forKey: .inferenceMode)
-        try container.encode(modulesToSave, forKey: .modulesToSave)
-        try container.encode(rankPattern, forKey: .rankPattern)
-        try container.encode(alphaPattern, forKey: .alphaPattern)
-        try container.encode(layersToTransform, forKey: .layersToTransform)
-        var others = encoder.container(keyedBy: AnyCodingKey.self)
-        for (key, value) in otherFields { try others.encode(value, forKey: AnyCodingKey(key)) }
+        var container = encoder.container(keyedBy: SettingsKey.self)
+        try write(to: &container)  // target_modules etc. null when unset, as PEFT writes them
+        for (key, value) in otherFields { try container.encode(value, forKey: SettingsKey(key)) }
     }
 
     /// Checks that Charter can run this adapter exactly as PEFT would.
@@ -239,12 +210,4 @@ extension LoRAConfiguration {
             return String(decoding: data, as: UTF8.self)
         }
     }
-}
-
-struct AnyCodingKey: CodingKey {
-    let stringValue: String
-    var intValue: Int? { nil }
-    init(_ string: String) { stringValue = string }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
 }

@@ -62,25 +62,31 @@ public struct SettingsField<Root> {
         self.init(
             keys: [key],
             read: { root, container in
-                guard container.contains(codingKey), try !container.decodeNil(forKey: codingKey) else { return }
-                if let single = try? container.decode(Element.self, forKey: codingKey) {
-                    root[keyPath: path] = [single]
-                } else {
-                    root[keyPath: path] = try SettingsField.decode([Element].self, key: codingKey, from: container)
-                }
+                if let values: [Element] = try SettingsField.oneOrMany(codingKey, in: container) { root[keyPath: path] = values }
             },
             write: { root, container in
                 let values = root[keyPath: path]
-                if writesSingleAsScalar && values.count == 1 {
-                    try container.encode(values[0], forKey: codingKey)
-                } else {
-                    try container.encode(values, forKey: codingKey)
-                }
+                try SettingsField.write(values, codingKey, singleAsScalar: writesSingleAsScalar, to: &container)
             },
             check: { root in
                 let value = root[keyPath: path]
                 guard let problem = check?.problem(value) else { return nil }
                 return SettingsError(key: key, message: "\(problem) (got \(SettingsField.describe(value)))")
+            })
+    }
+
+    /// An optional `key` holding one value or a list of them; `null` or absent leaves nil.
+    public init<Element: Codable>(_ key: String, oneOrMany path: WritableKeyPath<Root, [Element]?>,
+                                  writesSingleAsScalar: Bool = true) {
+        let codingKey = SettingsKey(key)
+        self.init(
+            keys: [key],
+            read: { root, container in
+                if let values: [Element] = try SettingsField.oneOrMany(codingKey, in: container) { root[keyPath: path] = values }
+            },
+            write: { root, container in
+                guard let values = root[keyPath: path] else { return }
+                try SettingsField.write(values, codingKey, singleAsScalar: writesSingleAsScalar, to: &container)
             })
     }
 
@@ -94,6 +100,22 @@ public struct SettingsField<Root> {
             check: { root in
                 do { try root[keyPath: path].checkRanges(); return nil } catch let error as SettingsError { return error } catch { return nil }
             })
+    }
+
+    /// One value or a list at `key` (nil when absent or null).
+    static func oneOrMany<Element: Decodable>(_ key: SettingsKey, in container: KeyedDecodingContainer<SettingsKey>) throws -> [Element]? {
+        guard container.contains(key), try !container.decodeNil(forKey: key) else { return nil }
+        if let single = try? container.decode(Element.self, forKey: key) { return [single] }
+        return try decode([Element].self, key: key, from: container)
+    }
+
+    static func write<Element: Encodable>(_ values: [Element], _ key: SettingsKey, singleAsScalar: Bool,
+                                          to container: inout KeyedEncodingContainer<SettingsKey>) throws {
+        if singleAsScalar && values.count == 1 {
+            try container.encode(values[0], forKey: key)
+        } else {
+            try container.encode(values, forKey: key)
+        }
     }
 
     /// Decodes `type` at `key`, turning Foundation's decoding errors into one naming the key and what it found.
