@@ -120,25 +120,11 @@ public final class DPOTrainer: TrainingObjective {
     /// averaged over examples, every other metric averaged over batches of `per_device_eval_batch_size`.
     public func evaluate() throws -> [String: Double]? {
         guard !evaluationPairs.isEmpty else { return nil }
-        return withoutGradients {
-            let wasTraining = !configuration.disableDropout
-            if wasTraining { LoRA.setTraining(policy.model, false) }
-            defer { if wasTraining { LoRA.setTraining(policy.model, true) } }
-            var sums: [String: Double] = [:]
-            var lossSum = 0.0, batches = 0.0
-            let size = configuration.evaluationBatchSize
-            for start in stride(from: 0, to: evaluationPairs.count, by: size) {
-                let chunk = Array(evaluationPairs[start..<min(start + size, evaluationPairs.count)])
-                let (loss, metrics) = compute(makeBatch(chunk))
-                lossSum += Double(loss.item) * Double(chunk.count)
-                for (key, value) in metrics { sums[key, default: 0] += value }
-                batches += 1
-            }
-            var result = sums.mapValues { $0 / batches }
-            result["loss"] = lossSum / Double(evaluationPairs.count)
-            result["num_tokens"] = counters["num_tokens"] ?? 0
-            return result
-        }
+        let wasTraining = !configuration.disableDropout
+        if wasTraining { LoRA.setTraining(policy.model, false) }
+        defer { if wasTraining { LoRA.setTraining(policy.model, true) } }
+        return HeldOutEvaluation.metrics(evaluationPairs, batchSize: configuration.evaluationBatchSize,
+                                         tokensSeen: counters["num_tokens"] ?? 0) { compute(makeBatch($0)) }
     }
 
     func makeBatch(_ pairs: [DPOPair]) -> DPOBatch {

@@ -58,8 +58,8 @@ public struct PPOModelFolders: Sendable {
 extension PPOTrainer {
     /// A trainer set up as `charter ppo` and the pipeline's `ppo` stage set it up, so the two cannot drift:
     /// - the reward: the reward model folder (seeded with `seed`), scoring by id when the tokenizers match;
-    /// - the reference: `ref_model`, else the LoRA base when the policy trains adapters, else a frozen copy of the
-    ///   policy's starting weights;
+    /// - the reference (`ReferencePolicy.ppo`): `ref_model`, else the LoRA base when the policy trains adapters, else
+    ///   a frozen copy of the policy's starting weights;
     /// - the critic: `value_model_path`'s trunk (trained) with its score layer as the head's start, else a value head
     ///   on the policy's trunk initialised with seed + 1.
     /// - Parameters:
@@ -72,18 +72,7 @@ extension PPOTrainer {
         let rewardModel = try SequenceClassifier.load(directory: folders.rewardModel, seed: seed)
         let reward = RewardModelScorer(model: rewardModel, sharesTokenizer: folders.sharesTokenizer, batchSize: configuration.rolloutForwardBatchSize)
 
-        let reference: PPOReference
-        if let path = folders.reference {
-            let model = try PretrainedModel.load(directory: path)
-            model.setTrainable(false)
-            reference = .model(model)
-        } else if policy.adapterConfiguration != nil {
-            reference = .adaptersDisabled
-        } else {
-            let copy = try PretrainedModel.load(directory: folders.policy)
-            copy.setTrainable(false)
-            reference = .model(copy)
-        }
+        let reference = try ReferencePolicy.ppo(policy: policy, policyFolder: folders.policy, referenceModel: folders.reference)
 
         let critic: PPOCritic
         if let valueDirectory = folders.valueModel {

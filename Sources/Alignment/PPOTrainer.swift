@@ -4,29 +4,6 @@ import LanguageModels
 import NeuralNetworks
 import Tensors
 
-/// Where the frozen reference policy π_ref of the KL penalty comes from.
-public enum PPOReference {
-    /// A separate model (a reference folder, or a frozen copy of the policy's starting weights).
-    case model(any CausalLanguageModel)
-    /// The policy itself with its LoRA adapters switched off (the base model is the reference).
-    case adaptersDisabled
-}
-
-/// The critic: a value head on the policy's final hidden states (shared trunk, TRL's
-/// `AutoModelForCausalLMWithValueHead`), or on a separate model (TRL's `value_model`, e.g. the reward model's trunk).
-public final class PPOCritic {
-    /// nil: the policy's own trunk.
-    public let trunk: TrainableModel?
-    public let head: ValueHead
-
-    public init(trunk: TrainableModel?, head: ValueHead) {
-        self.trunk = trunk
-        self.head = head
-    }
-
-    var trainableParameters: [Tensor] { (trunk?.trainableParameters ?? []) + head.trainableParameters() }
-}
-
 /// PPO-RLHF (Ziegler et al. 2019; Stiennon et al. 2020; Ouyang et al. 2022), TRL's `PPOTrainer`: each iteration
 /// samples prompts, rolls them out with the policy, scores them with the reward, shapes per-token rewards with a KL
 /// penalty to the reference, estimates advantages with GAE, and runs `num_ppo_epochs` × `num_mini_batches` steps of
@@ -117,73 +94,28 @@ public final class PPOTrainer {
         public var history: [[String: Double]]
     }
 
-    /// Trains for `configuration.iterations(promptCount:)` iterations. With `resume`, continues from the newest
-    /// complete checkpoint in the output folder so that N iterations equal k + resume + N − k, bit for bit.
+    /// Trains for `configuration.iterations(promptCount:)` iterations in the shared run skeleton (`TrainingLoop`; an
+    /// iteration is its step). With `resume`, continues from the newest complete checkpoint in the output folder so
+    /// that N iterations equal k + resume + N − k, bit for bit.
     /// - Parameter stopAfter: end the run (without the final save) once this many iterations are done, as an
     ///   interrupted run would; the learning-rate schedule still spans the full run.
     /// - Parameter effectiveConfiguration: written as training_config.json (default: the configuration's keys).
     public func train(resume: Bool = false, stopAfter: Int? = nil, effectiveConfiguration: [String: Any] = [:]) throws -> Summary {
-        let arguments = configuration.training
-        let output = URL(fileURLWithPath: arguments.outputDirectory)
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        let configURL = output.appendingPathComponent("training_config.json")
+        let configurationFile: Data
         if effectiveConfiguration.isEmpty {
-            let encoded = JSONEncoder()
-            encoded.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoded.encode(configuration).write(to: configURL, options: .atomic)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            configurationFile = try encoder.encode(configuration)
         } else {
-            try JSONSerialization.data(withJSONObject: effectiveConfiguration, options: [.prettyPrinted, .sortedKeys]).write(to: configURL, options: .atomic)
+            configurationFile = try TrainingLoop.configurationFile(effectiveConfiguration)
         }
-        let iterations = configuration.iterations(promptCount: prompts.count)
-        let schedule = arguments.schedule(totalSteps: iterations)
-        let parameters = trainableParameters
-        let optimizer = AdamW(parameters: parameters, learningRate: arguments.learningRate, beta1: arguments.adamBeta1,
-                              beta2: arguments.adamBeta2, epsilon: arguments.adamEpsilon, weightDecay: arguments.weightDecay,
-                              noDecay: parameters.filter { $0.rank < 2 })
-        var state = PPOCheckpoint.State(iteration: 0, episode: 0, generator: SeededGenerator(seed: arguments.seed &+ 0x990),
-                                        klController: PPOKLController(coefficient: configuration.klCoefficient,
-                                                                      target: configuration.klTarget, horizon: configuration.klHorizon))
-        var lastCheckpoint: String?
-        if resume, let checkpoint = try PPOCheckpoint.latest(in: output) {
-            state = try PPOCheckpoint.restore(checkpoint, trainer: self, optimizer: optimizer)
-            lastCheckpoint = checkpoint.path
-        }
-        let log = try MetricsLog(directory: output, totalSteps: iterations, startStep: state.iteration)
-        if let lastCheckpoint { log.note("resuming from \(lastCheckpoint) at iteration \(state.iteration)") }
-        let order = DataOrder(count: prompts.count, seed: arguments.seed)
-        let sampleFrequency = configuration.sampleGenerationCount > 0 ? max(1, iterations / configuration.sampleGenerationCount) : 0
-        let started = Date(), startEpisode = state.episode
-        var history: [[String: Double]] = []
-        while state.iteration < iterations {
-            if let stopAfter, state.iteration >= stopAfter { return Summary(iterations: state.iteration, history: history) }
-            let indices = (0..<configuration.batchSize).map { order.index(state.iteration * configuration.batchSize + $0) }
-            optimizer.learningRate = schedule.learningRate(at: state.iteration)
-            var metrics = try iterate(prompts: indices.map { prompts[$0] }, state: &state, optimizer: optimizer,
-                                      lastCheckpoint: lastCheckpoint)
-            state.iteration += 1
-            state.episode += configuration.batchSize
-            metrics["lr"] = Double(optimizer.learningRate)
-            metrics["episode"] = Double(state.episode)
-            metrics["epoch"] = Double(state.episode) / Double(prompts.count)
-            metrics["eps"] = Double(state.episode - startEpisode) / max(Date().timeIntervalSince(started), 1e-9)
-            metrics["step"] = Double(state.iteration)
-            history.append(metrics)
-            if state.iteration % arguments.loggingSteps == 0 || state.iteration == iterations { log.write(metrics) }
-            log.progress(step: state.iteration, metrics: metrics)
-            if sampleFrequency > 0 && (state.iteration - 1) % sampleFrequency == 0 {
-                try writeSampleGenerations(to: output, step: state.iteration, log: log)
-            }
-            if arguments.saveSteps > 0 && state.iteration % arguments.saveSteps == 0 {
-                lastCheckpoint = try PPOCheckpoint.save(state: state, trainer: self, optimizer: optimizer, in: output,
-                                                        keep: arguments.saveTotalLimit).path
-            }
-        }
-        try saveModel(to: output)
-        return Summary(iterations: state.iteration, history: history)
+        let run = try TrainingLoop(arguments: configuration.training)
+            .drive(self, resume: resume, configurationFile: configurationFile, stopAfter: stopAfter)
+        return Summary(iterations: run.summary.steps, history: run.steps)
     }
 
     /// One PPO iteration: rollouts, scoring, advantages, then the minibatch updates. Returns the iteration's metrics.
-    func iterate(prompts batchPrompts: [[Int32]], state: inout PPOCheckpoint.State, optimizer: AdamW,
+    func iterate(prompts batchPrompts: [[Int32]], state: inout State, optimizer: AdamW,
                  lastCheckpoint: String?) throws -> [String: Double] {
         var clock = PhaseClock()
         var rollouts = rollOut(batchPrompts, seed: state.generator.next())
@@ -210,23 +142,27 @@ public final class PPOTrainer {
     /// Samples a response to every prompt (left-padded batches of `local_rollout_forward_batch_size`, seeded) and
     /// cuts each after the stop token.
     func rollOut(_ batchPrompts: [[Int32]], seed: UInt64) -> PPORollouts {
-        var generation = GenerationConfiguration(maximumNewTokens: configuration.responseLength,
-                                                 sampling: SamplingParameters(temperature: configuration.temperature),
-                                                 endOfSequenceTokens: stopToken.map { [$0] } ?? [], seed: seed)
+        respond(to: batchPrompts, sampling: SamplingParameters(temperature: configuration.temperature)) { seed &+ UInt64($0) }
+    }
+
+    /// The policy's responses to `prompts` in batches of `local_rollout_forward_batch_size` (batch `n` generated with
+    /// `seed(n)`), each cut right after the stop token's first occurrence.
+    func respond(to prompts: [[Int32]], sampling: SamplingParameters, seed: (Int) -> UInt64) -> PPORollouts {
+        var generation = GenerationConfiguration(maximumNewTokens: configuration.responseLength, sampling: sampling,
+                                                 endOfSequenceTokens: stopToken.map { [$0] } ?? [])
         let generator = Generator(model: policy.model)
         var sequences: [[Int32]] = []
         let chunk = configuration.rolloutForwardBatchSize
-        for (number, start) in stride(from: 0, to: batchPrompts.count, by: chunk).enumerated() {
-            let group = Array(batchPrompts[start..<min(start + chunk, batchPrompts.count)])
-            generation.seed = seed &+ UInt64(number)
-            let results = generator.generate(prompts: group, configuration: generation)
-            for (prompt, result) in zip(group, results) {
+        for (number, start) in stride(from: 0, to: prompts.count, by: chunk).enumerated() {
+            let group = Array(prompts[start..<min(start + chunk, prompts.count)])
+            generation.seed = seed(number)
+            for (prompt, result) in zip(group, generator.generate(prompts: group, configuration: generation)) {
                 var response = result.tokens
                 if let stopToken, let cut = response.firstIndex(of: stopToken) { response.removeSubrange((cut + 1)...) }
                 sequences.append(prompt + response)
             }
         }
-        return PPORollouts(sequences: sequences, promptLengths: batchPrompts.map(\.count))
+        return PPORollouts(sequences: sequences, promptLengths: prompts.map(\.count))
     }
 
     /// Logits of `model` over `batch`, tempered as the rollouts were sampled: (B, T, V).
@@ -351,24 +287,16 @@ public final class PPOTrainer {
         for _ in 0..<configuration.ppoEpochs {
             let permutation = DataOrder.permutation(count: rollouts.count, seed: generator.next())
             for miniStart in stride(from: 0, to: miniBatchSize * configuration.miniBatchCount, by: miniBatchSize) {
-                optimizer.zeroGradients()
-                for microStart in stride(from: miniStart, to: miniStart + miniBatchSize, by: microBatchSize) {
+                let (norm, _) = try TrainingLoop.optimizerStep(
+                    optimizer, microBatches: microBatchCount, maximumGradientNorm: arguments.maximumGradientNorm, step: iteration,
+                    lossName: "the PPO loss", lastCheckpoint: lastCheckpoint) { micro in
+                    let microStart = miniStart + micro * microBatchSize
                     let indices = Array(permutation[microStart..<min(microStart + microBatchSize, miniStart + miniBatchSize)])
                     let (loss, microStatistics) = microBatchLoss(rollouts, indices: indices)
-                    let value = loss.item
-                    guard value.isFinite else {
-                        throw TrainingError.nonFinite(step: iteration, quantity: "the PPO loss (\(value))", lastCheckpoint: lastCheckpoint)
-                    }
-                    (loss * (1 / Float(microBatchCount))).backward()
                     for (key, statistic) in microStatistics { statistics[key, default: []].append(statistic) }
-                }
-                let norm = clipGradientNorm(optimizer.parameters, maxNorm: arguments.maximumGradientNorm > 0 ? arguments.maximumGradientNorm : .infinity)
-                guard norm.isFinite else {
-                    throw TrainingError.nonFinite(step: iteration, quantity: "the gradient norm (\(norm))", lastCheckpoint: lastCheckpoint)
+                    return loss
                 }
                 gradientNorms.append(Double(norm))
-                optimizer.step()
-                optimizer.zeroGradients()
             }
         }
         var metrics: [String: Double] = [:]
@@ -414,63 +342,4 @@ public final class PPOTrainer {
         ]
         return (loss, statistics)
     }
-
-    // MARK: Outputs
-
-    /// Greedy completions of the evaluation prompts with their scores, appended to completions.jsonl (TRL's
-    /// "query", "model response", "score" table).
-    func writeSampleGenerations(to output: URL, step: Int, log: MetricsLog) throws {
-        guard !evaluationPrompts.isEmpty else { return }
-        var generation = GenerationConfiguration(maximumNewTokens: configuration.responseLength, sampling: .greedy,
-                                                 endOfSequenceTokens: stopToken.map { [$0] } ?? [])
-        generation.seed = 0
-        var rollouts = PPORollouts(sequences: [], promptLengths: [])
-        let chunk = configuration.rolloutForwardBatchSize
-        for start in stride(from: 0, to: evaluationPrompts.count, by: chunk) {
-            let group = Array(evaluationPrompts[start..<min(start + chunk, evaluationPrompts.count)])
-            for (prompt, result) in zip(group, Generator(model: policy.model).generate(prompts: group, configuration: generation)) {
-                var response = result.tokens
-                if let stopToken, let cut = response.firstIndex(of: stopToken) { response.removeSubrange((cut + 1)...) }
-                rollouts.sequences.append(prompt + response)
-                rollouts.promptLengths.append(prompt.count)
-            }
-        }
-        let scores = try score(rollouts)
-        let url = output.appendingPathComponent("completions.jsonl")
-        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: url.path) else { throw TrainingError.io("cannot open \(url.path) for writing") }
-        defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        for index in 0..<rollouts.count {
-            let record: [String: Any] = ["step": step, "query": decode(Array(rollouts.sequences[index].prefix(rollouts.promptLengths[index]))),
-                                         "model response": decode(Array(rollouts.response(index))), "score": Double(scores[index])]
-            handle.write(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) + Data("\n".utf8))
-        }
-        let mean = scores.reduce(0) { $0 + Double($1) } / Double(scores.count)
-        log.write(["step": step, "eval_objective/scores": mean])
-    }
-
-    /// Writes the policy (a transformers folder, or a PEFT adapter folder when `policy.adapterConfiguration` is set), the value head
-    /// (value_head.safetensors) and a separate critic's trunk (value_model/).
-    public func saveModel(to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try policy.save(to: directory)
-        try critic.head.save(to: directory)
-        if let trunk = critic.trunk { try trunk.save(to: directory.appendingPathComponent("value_model")) }
-    }
-}
-
-/// Wall-clock time of the phases of an iteration, in seconds.
-struct PhaseClock {
-    private let start = DispatchTime.now().uptimeNanoseconds
-    private var last = DispatchTime.now().uptimeNanoseconds
-    private(set) var laps: [String: Double] = [:]
-
-    mutating func lap(_ name: String) {
-        let now = DispatchTime.now().uptimeNanoseconds
-        laps[name, default: 0] += Double(now - last) / 1e9
-        last = now
-    }
-
-    var total: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 }

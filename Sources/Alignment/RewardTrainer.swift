@@ -55,27 +55,12 @@ public final class RewardTrainer: TrainingObjective {
 
     public func saveModel(to directory: URL) throws {
         try model.save(to: directory)
-        guard let sourceDirectory else { return }
-        for name in TrainableModel.companionFiles {
-            let source = sourceDirectory.appendingPathComponent(name), target = directory.appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: source.path), source.standardizedFileURL != target.standardizedFileURL else { continue }
-            try? FileManager.default.removeItem(at: target)
-            try FileManager.default.copyItem(at: source, to: target)
-        }
+        try TrainableModel.copyCompanionFiles(from: sourceDirectory, to: directory)
     }
 
     public func loadModel(from directory: URL) throws {
-        let saved = try SequenceClassifier.load(directory: directory)
-        let target = model.namedParameters(), source = saved.namedParameters()
-        guard target.count == source.count else {
-            throw TrainingError.resume("\(directory.path): \(source.count) parameters, the reward model has \(target.count)")
-        }
-        for (destination, value) in zip(target, source) {
-            guard destination.tensor.shape == value.tensor.shape else {
-                throw TrainingError.resume("\(directory.path): \(value.name) has shape \(value.tensor.shape), expected \(destination.tensor.shape)")
-            }
-            destination.tensor.assign(value.tensor)
-        }
+        try TrainableModel.assign(try SequenceClassifier.load(directory: directory).namedParameters(), to: model.namedParameters(),
+                                  from: directory, modelName: "the reward model")
     }
 
     public func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double]) {
@@ -88,22 +73,9 @@ public final class RewardTrainer: TrainingObjective {
     /// Metrics on the evaluation pairs as TRL's `evaluate()` reports them (without the `eval_` prefix): the loss
     /// averaged over examples, every other metric averaged over batches of `per_device_eval_batch_size`.
     public func evaluate() throws -> [String: Double]? {
-        guard !evaluationPairs.isEmpty else { return nil }
-        return withoutGradients {
-            var sums: [String: Double] = [:]
-            var lossSum = 0.0, batches = 0.0
-            let size = configuration.evaluationBatchSize
-            for start in stride(from: 0, to: evaluationPairs.count, by: size) {
-                let chunk = Array(evaluationPairs[start..<min(start + size, evaluationPairs.count)])
-                let (loss, metrics, _) = compute(chunk)
-                lossSum += Double(loss.item) * Double(chunk.count)
-                for (key, value) in metrics { sums[key, default: 0] += value }
-                batches += 1
-            }
-            var result = sums.mapValues { $0 / batches }
-            result["loss"] = lossSum / Double(evaluationPairs.count)
-            result["num_tokens"] = counters["num_tokens"] ?? 0
-            return result
+        HeldOutEvaluation.metrics(evaluationPairs, batchSize: configuration.evaluationBatchSize, tokensSeen: counters["num_tokens"] ?? 0) { chunk in
+            let (loss, metrics, _) = compute(chunk)
+            return (loss, metrics)
         }
     }
 

@@ -38,12 +38,14 @@ public final class TrainableModel {
         } else {
             try PretrainedModel.save(model, to: directory)
         }
-        try copyCompanionFiles(to: directory)
+        try Self.copyCompanionFiles(from: sourceDirectory, to: directory)
     }
 
-    func copyCompanionFiles(to directory: URL) throws {
+    /// Copies the source folder's tokenizer and generation files (`companionFiles`) into `directory`, so a saved
+    /// model folder is complete for transformers; nothing without a source folder.
+    static func copyCompanionFiles(from sourceDirectory: URL?, to directory: URL) throws {
         guard let sourceDirectory else { return }
-        for name in Self.companionFiles {
+        for name in companionFiles {
             let source = sourceDirectory.appendingPathComponent(name), target = directory.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: source.path), source.standardizedFileURL != target.standardizedFileURL else { continue }
             try? FileManager.default.removeItem(at: target)
@@ -68,10 +70,15 @@ public final class TrainableModel {
             }
             return
         }
-        let saved = try PretrainedModel.load(directory: directory)
-        let target = model.namedParameters(), source = saved.namedParameters()
+        try Self.assign(try PretrainedModel.load(directory: directory).namedParameters(), to: model.namedParameters(), from: directory)
+    }
+
+    /// Copies saved parameters into a model's, in place, after checking that they match one to one.
+    /// - Throws: `TrainingError.resume` naming the folder and the parameter that does not fit.
+    static func assign(_ source: [(name: String, tensor: Tensor)], to target: [(name: String, tensor: Tensor)], from directory: URL,
+                       modelName: String = "the model") throws {
         guard target.count == source.count else {
-            throw TrainingError.resume("\(directory.path): \(source.count) parameters, the model has \(target.count)")
+            throw TrainingError.resume("\(directory.path): \(source.count) parameters, \(modelName) has \(target.count)")
         }
         for (destination, value) in zip(target, source) {
             guard destination.tensor.shape == value.tensor.shape else {

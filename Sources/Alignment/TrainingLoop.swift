@@ -1,37 +1,10 @@
 import Foundation
 import NeuralNetworks
-import SafeTensors
 import Tensors
 
-/// What a trainer optimises: the loss of a micro-batch of examples, plus how to save and evaluate the model.
-public protocol TrainingObjective: AnyObject {
-    /// Number of training examples; the loop decides their order.
-    var exampleCount: Int { get }
-    /// Parameters the optimizer updates.
-    var trainableParameters: [Tensor] { get }
-    /// Parameters that get no weight decay (biases, norms).
-    var parametersWithoutDecay: [Tensor] { get }
-    /// Loss (a scalar tensor on the tape) of the examples at `indices`, and metrics (TRL names) to average.
-    func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double])
-    /// Metrics on held-out data (without the `eval_` prefix), or nil when there is none.
-    func evaluate() throws -> [String: Double]?
-    /// Writes the trainable model (a transformers or PEFT folder) into `directory`.
-    func saveModel(to directory: URL) throws
-    /// Restores the trainable weights written by `saveModel`.
-    func loadModel(from directory: URL) throws
-    /// Counters the objective keeps across steps (e.g. tokens seen), saved in checkpoints for an exact resume.
-    var counters: [String: Double] { get set }
-    /// Generations to show at evaluation time (written to samples.jsonl), or none.
-    func sampleGenerations() -> [[String: Any]]
-}
-
-extension TrainingObjective {
-    public func evaluate() throws -> [String: Double]? { nil }
-    public func sampleGenerations() -> [[String: Any]] { [] }
-}
-
-/// The loop shared by the supervised trainers (SFT, reward model, DPO): shuffled micro-batches, gradient
-/// accumulation, clipping, AdamW with a schedule, metrics, evaluation, atomic checkpoints and exact resume.
+/// The run skeleton every trainer shares (SFT, reward model and DPO through `run(_:)`, PPO through
+/// `PPOTrainer.train`): ordered examples, scheduled AdamW steps, metrics.jsonl and progress, evaluation, atomic
+/// `save_steps` checkpoints, exact resume and the final save. What a step does is the `TrainingProcedure`'s.
 public struct TrainingLoop {
     public let arguments: TrainingArguments
 
@@ -41,121 +14,115 @@ public struct TrainingLoop {
     public struct Summary: Sendable {
         public var steps: Int
         public var lastMetrics: [String: Double]
+        /// The metrics.jsonl records of the run (each with its `step`).
         public var history: [[String: Double]]
     }
 
-    /// Trains `objective`. With `resume`, continues from the newest complete checkpoint in the output folder,
-    /// so that N steps equal k steps + resume + N − k steps, bit for bit.
+    /// Trains `objective` with gradient accumulation and clipping. With `resume`, continues from the newest complete
+    /// checkpoint in the output folder, so that N steps equal k steps + resume + N − k steps, bit for bit.
     /// - Parameter stopAfter: end the run (without the final evaluation and save) once this many steps are done,
     ///   as an interrupted run would; the schedule still spans the full run.
     public func run(_ objective: TrainingObjective, resume: Bool = false, effectiveConfiguration: [String: Any] = [:],
                     stopAfter: Int? = nil) throws -> Summary {
+        let configurationFile = effectiveConfiguration.isEmpty ? nil : try Self.configurationFile(effectiveConfiguration)
+        return try drive(SupervisedProcedure(objective, arguments: arguments), resume: resume,
+                         configurationFile: configurationFile, stopAfter: stopAfter).summary
+    }
+
+    /// training_config.json's contents for an effective configuration of recipe keys.
+    static func configurationFile(_ effectiveConfiguration: [String: Any]) throws -> Data {
+        try JSONSerialization.data(withJSONObject: effectiveConfiguration, options: [.prettyPrinted, .sortedKeys])
+    }
+
+    /// Drives `procedure` to `procedure.totalSteps` (or `stopAfter`). Returns the summary and every step's metrics.
+    /// - Parameter configurationFile: written as training_config.json when given.
+    func drive<Procedure: TrainingProcedure>(_ procedure: Procedure, resume: Bool, configurationFile data: Data?,
+                                             stopAfter: Int?) throws -> (summary: Summary, steps: [[String: Double]]) {
         try arguments.validate()
         let output = URL(fileURLWithPath: arguments.outputDirectory)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        if !effectiveConfiguration.isEmpty {
-            let data = try JSONSerialization.data(withJSONObject: effectiveConfiguration, options: [.prettyPrinted, .sortedKeys])
+        if let data {
             try data.write(to: output.appendingPathComponent("training_config.json"), options: .atomic)
         }
-        guard objective.exampleCount > 0 else { throw TrainingError.data("the training set is empty") }
-        let totalSteps = arguments.totalSteps(exampleCount: objective.exampleCount)
+        guard procedure.exampleCount > 0 else { throw TrainingError.data("the training set is empty") }
+        let totalSteps = procedure.totalSteps
         let schedule = arguments.schedule(totalSteps: totalSteps)
-        let optimizer = AdamW(parameters: objective.trainableParameters, learningRate: arguments.learningRate,
+        let optimizer = AdamW(parameters: procedure.trainableParameters, learningRate: arguments.learningRate,
                               beta1: arguments.adamBeta1, beta2: arguments.adamBeta2, epsilon: arguments.adamEpsilon,
-                              weightDecay: arguments.weightDecay, noDecay: objective.parametersWithoutDecay)
-        var state = TrainerState(step: 0, generator: SeededGenerator(seed: arguments.seed &+ 0x5EED))
+                              weightDecay: arguments.weightDecay, noDecay: procedure.parametersWithoutDecay)
+        var state = procedure.initialState()
         var lastCheckpoint: String?
-        if resume, let checkpoint = try Checkpoints.latest(in: output) {
-            state = try Checkpoints.restore(checkpoint, objective: objective, optimizer: optimizer)
+        if resume, let checkpoint = Checkpoints.latest(in: output, for: Procedure.self) {
+            state = try Checkpoints.restore(checkpoint, into: procedure, optimizer: optimizer)
             lastCheckpoint = checkpoint.path
         }
         let log = try MetricsLog(directory: output, totalSteps: totalSteps, startStep: state.step)
-        if let lastCheckpoint { log.note("resuming from \(lastCheckpoint) at step \(state.step)") }
-        let order = DataOrder(count: objective.exampleCount, seed: arguments.seed)
-        let perStep = arguments.batchSize * arguments.gradientAccumulationSteps
+        if let lastCheckpoint { log.note("resuming from \(lastCheckpoint) at \(Procedure.stepName) \(state.step)") }
+        let order = DataOrder(count: procedure.exampleCount, seed: arguments.seed)
+        let perStep = procedure.examplesPerStep
+        let startStep = state.step, started = Date()
         var pending: [[String: Double]] = []
         var history: [[String: Double]] = []
+        var steps: [[String: Double]] = []
         var lastMetrics: [String: Double] = [:]
+        func epoch(_ step: Int) -> Double { Double(step * perStep) / Double(procedure.exampleCount) }
         while state.step < totalSteps {
-            if let stopAfter, state.step >= stopAfter { return Summary(steps: state.step, lastMetrics: lastMetrics, history: history) }
-            let step = state.step
-            optimizer.zeroGradients()
-            var stepMetrics: [String: Double] = [:]
-            for micro in 0..<arguments.gradientAccumulationSteps {
-                let start = step * perStep + micro * arguments.batchSize
-                let indices = (start..<(start + arguments.batchSize)).map(order.index)
-                let (loss, metrics) = try objective.loss(examples: indices, generator: &state.generator)
-                let value = loss.item
-                guard value.isFinite else { throw TrainingError.nonFinite(step: step + 1, quantity: "the loss (\(value))", lastCheckpoint: lastCheckpoint) }
-                (loss * (1 / Float(arguments.gradientAccumulationSteps))).backward()
-                for (key, metric) in metrics.merging(["loss": Double(value)], uniquingKeysWith: { $1 }) {
-                    stepMetrics[key, default: 0] += metric / Double(arguments.gradientAccumulationSteps)
-                }
-            }
-            let gradientNorm = arguments.maximumGradientNorm > 0
-                ? clipGradientNorm(optimizer.parameters, maxNorm: arguments.maximumGradientNorm)
-                : clipGradientNorm(optimizer.parameters, maxNorm: .infinity)
-            guard gradientNorm.isFinite else {
-                throw TrainingError.nonFinite(step: step + 1, quantity: "the gradient norm (\(gradientNorm))", lastCheckpoint: lastCheckpoint)
-            }
-            optimizer.learningRate = schedule.learningRate(at: step)
-            optimizer.step()
-            optimizer.zeroGradients()
+            if let stopAfter, state.step >= stopAfter { break }
+            let indices = (state.step * perStep..<(state.step + 1) * perStep).map(order.index)
+            optimizer.learningRate = schedule.learningRate(at: state.step)
+            let context = StepContext(lastCheckpoint: lastCheckpoint, startStep: startStep, started: started)
+            let metrics = try procedure.step(indices, state: &state, optimizer: optimizer, context: context)
             state.step += 1
-            stepMetrics["grad_norm"] = Double(gradientNorm)
-            stepMetrics["learning_rate"] = Double(optimizer.learningRate)
-            pending.append(stepMetrics)
-            let epoch = Double(state.step * perStep) / Double(objective.exampleCount)
+            pending.append(metrics)
+            steps.append(metrics)
             if state.step % arguments.loggingSteps == 0 || state.step == totalSteps {
-                var averaged: [String: Double] = [:]
-                for record in pending { for (key, value) in record { averaged[key, default: 0] += value / Double(pending.count) } }
+                lastMetrics = procedure.record(of: pending, epoch: epoch(state.step))
                 pending.removeAll()
-                // Running totals (num_tokens) are reported as they stand, not averaged over the window (as TRL).
-                for (key, value) in objective.counters where averaged[key] != nil { averaged[key] = value }
-                averaged["epoch"] = epoch
-                lastMetrics = averaged
-                history.append(averaged.merging(["step": Double(state.step)]) { $1 })
-                log.write(averaged.merging(["step": Double(state.step)]) { $1 })
+                let record = lastMetrics.merging(["step": Double(state.step)]) { $1 }
+                history.append(record)
+                log.write(record)
             }
-            log.progress(step: state.step, metrics: lastMetrics)
-            if arguments.evaluationSteps > 0 && state.step % arguments.evaluationSteps == 0 && state.step < totalSteps {
-                try evaluate(objective, log: log, step: state.step, epoch: epoch)
-            }
+            log.progress(step: state.step, metrics: procedure.progressMetrics(current: metrics, lastRecord: lastMetrics))
+            try procedure.afterStep(state.step, epoch: epoch(state.step), log: log)
             if arguments.saveSteps > 0 && state.step % arguments.saveSteps == 0 {
-                lastCheckpoint = try Checkpoints.save(step: state.step, state: state, objective: objective, optimizer: optimizer,
-                                                      in: output, keep: arguments.saveTotalLimit).path
+                lastCheckpoint = try Checkpoints.save(procedure, state: state, optimizer: optimizer, in: output,
+                                                      keep: arguments.saveTotalLimit).path
             }
         }
-        try evaluate(objective, log: log, step: state.step, epoch: Double(state.step * perStep) / Double(objective.exampleCount))
-        try objective.saveModel(to: output)
-        return Summary(steps: state.step, lastMetrics: lastMetrics, history: history)
-    }
-
-    private func evaluate(_ objective: TrainingObjective, log: MetricsLog, step: Int, epoch: Double) throws {
-        let samples = withoutGradients { objective.sampleGenerations() }
-        if !samples.isEmpty {
-            let url = URL(fileURLWithPath: arguments.outputDirectory).appendingPathComponent("samples.jsonl")
-            var lines = Data()
-            for sample in samples {
-                lines += try JSONSerialization.data(withJSONObject: sample.merging(["step": step]) { $1 }, options: [.sortedKeys]) + Data("\n".utf8)
-            }
-            if let handle = FileHandle(forWritingAtPath: url.path) {
-                handle.seekToEndOfFile(); handle.write(lines); try? handle.close()
-            } else {
-                try lines.write(to: url)
-            }
-        }
-        guard let metrics = try withoutGradients({ try objective.evaluate() }) else { return }
-        var record: [String: Any] = ["step": step, "epoch": epoch]
-        for (key, value) in metrics { record["eval_" + key] = value }
-        log.write(record)
+        if state.step >= totalSteps { try procedure.finish(state.step, epoch: epoch(state.step), log: log) }
+        return (Summary(steps: state.step, lastMetrics: lastMetrics, history: history), steps)
     }
 }
 
-/// What, besides model and optimizer, a checkpoint must hold for an exact resume.
-struct TrainerState: Codable {
-    var step: Int
-    var generator: SeededGenerator
+extension TrainingLoop {
+    /// One optimizer step over `count` micro-batches: each micro-batch's loss is back-propagated scaled by 1/count,
+    /// the gradients are clipped to `max_grad_norm` (measured only when it is 0), and the optimizer steps.
+    /// - Parameters:
+    ///   - step: the step (or PPO iteration) named in errors, counting from 1.
+    ///   - lossName: what errors call the loss ("the loss", "the PPO loss").
+    ///   - loss: the loss of micro-batch `index` on the tape.
+    /// - Returns: the gradient norm before clipping and each micro-batch's loss.
+    /// - Throws: `TrainingError.nonFinite` when a loss or the gradient norm is not finite.
+    static func optimizerStep(_ optimizer: AdamW, microBatches count: Int, maximumGradientNorm: Float, step: Int,
+                              lossName: String = "the loss", lastCheckpoint: String?,
+                              loss: (_ index: Int) throws -> Tensor) throws -> (gradientNorm: Float, losses: [Float]) {
+        optimizer.zeroGradients()
+        var losses: [Float] = []
+        for index in 0..<count {
+            let tensor = try loss(index)
+            let value = tensor.item
+            guard value.isFinite else { throw TrainingError.nonFinite(step: step, quantity: "\(lossName) (\(value))", lastCheckpoint: lastCheckpoint) }
+            (tensor * (1 / Float(count))).backward()
+            losses.append(value)
+        }
+        let gradientNorm = clipGradientNorm(optimizer.parameters, maxNorm: maximumGradientNorm > 0 ? maximumGradientNorm : .infinity)
+        guard gradientNorm.isFinite else {
+            throw TrainingError.nonFinite(step: step, quantity: "the gradient norm (\(gradientNorm))", lastCheckpoint: lastCheckpoint)
+        }
+        optimizer.step()
+        optimizer.zeroGradients()
+        return (gradientNorm, losses)
+    }
 }
 
 /// The order in which examples are visited: a fresh seeded permutation per epoch (Fisher–Yates with Charter's

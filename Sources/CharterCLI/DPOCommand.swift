@@ -40,49 +40,21 @@ struct DPOCommand: ParsableCommand {
         let configuration = try recipe.decode(DPOConfiguration.self)
         try configuration.validate()
         let directory = try options.modelDirectory(recipe)
-        var (train, evaluation) = try options.datasets(recipe)
-        if evalOnly && evaluation == nil { (train, evaluation) = (nil, train) }
-        guard evalOnly || train != nil else { throw ValidationError("give the training data with --dataset (or dataset_name in the recipe)") }
-        guard !evalOnly || evaluation != nil else { throw ValidationError("--eval-only needs --eval-dataset or --dataset") }
+        let (train, evaluation) = try options.datasets(recipe, evalOnly: evalOnly)
 
         let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
         let lora = try options.loraConfiguration(recipe)
         let policy = try options.loadPolicy(directory, lora: lora, seed: configuration.training.seed,
                                             adapter: adapter.map { URL(fileURLWithPath: $0) })
-        let reference: DPOReference
-        if configuration.isReferenceFree {
-            reference = .referenceFree
-        } else if let path = recipe["ref_model"] as? String {
-            let model = try PretrainedModel.load(directory: URL(fileURLWithPath: path))
-            model.setTrainable(false)
-            reference = .model(model)
-        } else if let adapter {
-            // TRL re-training an existing adapter: the reference is a frozen copy of it (its "ref" adapter).
-            let copy = try PretrainedModel.load(directory: directory)
-            try LoRA.load(from: URL(fileURLWithPath: adapter), into: copy)
-            copy.setTrainable(false)
-            reference = .model(copy)
-        } else if lora != nil {
-            reference = .adaptersDisabled
-        } else if configuration.precomputeReferenceLogProbabilities {
-            reference = .initialPolicy
-        } else {
-            let copy = try PretrainedModel.load(directory: directory)
-            copy.setTrainable(false)
-            reference = .model(copy)
-        }
+        let reference = try ReferencePolicy.dpo(configuration: configuration, policy: policy, policyFolder: directory,
+                                                referenceModel: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) },
+                                                adapter: adapter.map { URL(fileURLWithPath: $0) })
         let trainer = try DPOTrainer(configuration: configuration, policy: policy, reference: reference, encoder: encoder,
                                      train: train?.examples ?? [], evaluation: evaluation?.examples ?? [])
         note("DPO: \(trainer.exampleCount) training pairs, \(trainer.evaluationExampleCount) evaluation pairs; \(trainer.truncation.description)")
 
-        if evalOnly {
-            let metrics = try withoutGradients { try trainer.evaluate() } ?? [:]
-            try printMetrics(Dictionary(uniqueKeysWithValues: metrics.map { ("eval_" + $0.key, $0.value) }))
-            return
-        }
-        let summary = try TrainingLoop(arguments: configuration.training)
-            .run(trainer, resume: options.resume, effectiveConfiguration: try options.effective(recipe, configuration, lora: policy.adapterConfiguration))
-        note("saved to \(configuration.training.outputDirectory) after \(summary.steps) steps")
-        try printMetrics(summary.lastMetrics)
+        if evalOnly { return try printEvaluation(trainer) }
+        try options.train(trainer, arguments: configuration.training,
+                          effectiveConfiguration: try options.effective(recipe, configuration, lora: policy.adapterConfiguration))
     }
 }

@@ -29,10 +29,7 @@ struct RewardCommand: ParsableCommand {
             throw ValidationError("LoRA reward models are not supported yet (the score head would need PEFT's modules_to_save); train the full model")
         }
         let directory = try options.modelDirectory(recipe)
-        var (train, evaluation) = try options.datasets(recipe)
-        if evalOnly && evaluation == nil { (train, evaluation) = (nil, train) }
-        guard evalOnly || train != nil else { throw ValidationError("give the training data with --dataset (or dataset_name in the recipe)") }
-        guard !evalOnly || evaluation != nil else { throw ValidationError("--eval-only needs --eval-dataset or --dataset") }
+        let (train, evaluation) = try options.datasets(recipe, evalOnly: evalOnly)
 
         let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
         let model = try SequenceClassifier.load(directory: directory, seed: configuration.training.seed)
@@ -40,14 +37,8 @@ struct RewardCommand: ParsableCommand {
                                         train: train?.examples ?? [], evaluation: evaluation?.examples ?? [])
         note("reward: \(trainer.exampleCount) training pairs, \(trainer.evaluationExampleCount) evaluation pairs; "
              + "\(trainer.droppedCount) pairs dropped (longer than max_length)")
-        if evalOnly {
-            let metrics = try withoutGradients { try trainer.evaluate() } ?? [:]
-            try printMetrics(Dictionary(uniqueKeysWithValues: metrics.map { ("eval_" + $0.key, $0.value) }))
-            return
-        }
-        let summary = try TrainingLoop(arguments: configuration.training)
-            .run(trainer, resume: options.resume, effectiveConfiguration: try recipe.effective(configuration))
-        note("saved to \(configuration.training.outputDirectory) after \(summary.steps) steps")
-        try printMetrics(summary.lastMetrics)
+        if evalOnly { return try printEvaluation(trainer) }
+        try options.train(trainer, arguments: configuration.training,
+                          effectiveConfiguration: try recipe.effective(configuration))
     }
 }

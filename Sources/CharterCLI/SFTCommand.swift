@@ -35,9 +35,7 @@ struct SFTCommand: ParsableCommand {
         let trainer = try SFTTrainer(configuration: configuration, policy: policy, encoder: encoder,
                                      train: train.examples, evaluation: evaluation?.examples ?? [])
         note("sft: \(trainer.exampleCount) training sequences; \(trainer.truncatedCount) truncated to max_length \(configuration.maximumLength)")
-        let summary = try TrainingLoop(arguments: configuration.training)
-            .run(trainer, resume: options.resume, effectiveConfiguration: try options.effective(recipe, configuration, lora: lora))
-        note("saved to \(configuration.training.outputDirectory) after \(summary.steps) steps")
-        try printMetrics(summary.lastMetrics)
+        try options.train(trainer, arguments: configuration.training,
+                          effectiveConfiguration: try options.effective(recipe, configuration, lora: lora))
     }
 }

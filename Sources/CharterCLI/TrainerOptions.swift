@@ -82,6 +82,16 @@ struct TrainerOptions: ParsableArguments {
         (try (recipe["dataset_name"] as? String).map(loadDataset), try (recipe["eval_dataset_name"] as? String).map(loadDataset))
     }
 
+    /// The data of a command with `--eval-only`: without --eval-dataset, --dataset is the evaluation set.
+    /// - Throws: `ValidationError` when training has no data, or `--eval-only` nothing to evaluate.
+    func datasets(_ recipe: TrainingRecipe, evalOnly: Bool) throws -> (train: Dataset?, evaluation: Dataset?) {
+        var (train, evaluation) = try datasets(recipe)
+        if evalOnly && evaluation == nil { (train, evaluation) = (nil, train) }
+        guard evalOnly || train != nil else { throw ValidationError("give the training data with --dataset (or dataset_name in the recipe)") }
+        guard !evalOnly || evaluation != nil else { throw ValidationError("--eval-only needs --eval-dataset or --dataset") }
+        return (train, evaluation)
+    }
+
     /// The LoRA configuration the recipe asks for (use_peft or lora_r), or nil for full fine-tuning.
     func loraConfiguration(_ recipe: TrainingRecipe) throws -> LoRAConfiguration? {
         guard (recipe["use_peft"] as? Bool) == true || recipe["lora_r"] != nil else { return nil }
@@ -133,6 +143,22 @@ extension TrainerOptions {
         }
         return object
     }
+}
+
+extension TrainerOptions {
+    /// Trains `objective` in the shared training loop (continuing with --resume), says where the model went and
+    /// prints the last logged metrics.
+    func train(_ objective: TrainingObjective, arguments: TrainingArguments, effectiveConfiguration: [String: Any]) throws {
+        let summary = try TrainingLoop(arguments: arguments).run(objective, resume: resume, effectiveConfiguration: effectiveConfiguration)
+        note("saved to \(arguments.outputDirectory) after \(summary.steps) steps")
+        try printMetrics(summary.lastMetrics)
+    }
+}
+
+/// `--eval-only`: prints the objective's held-out metrics as one JSON object of `eval_` keys.
+func printEvaluation(_ objective: TrainingObjective) throws {
+    let metrics = try withoutGradients { try objective.evaluate() } ?? [:]
+    try printMetrics(Dictionary(uniqueKeysWithValues: metrics.map { ("eval_" + $0.key, $0.value) }))
 }
 
 /// A line on standard error (progress and reports; standard output carries results).

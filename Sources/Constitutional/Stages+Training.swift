@@ -25,7 +25,8 @@ extension Stages {
     }
 
     /// DPO on the labels with Alignment's `DPOTrainer` (TRL's DPOConfig keys under `training:`). The reference is
-    /// `ref_model` when given, else a frozen copy of the initial policy (read once with `precompute_ref_log_probs`).
+    /// chosen as `charter dpo` chooses it (`ReferencePolicy.dpo`): `ref_model` when given, else a frozen copy of the
+    /// initial policy (read once with `precompute_ref_log_probs`).
     public static func dpo(_ request: TrainingStageRequest) throws -> [String: Double] {
         let recipe = try trainingRecipe(request, keys: DPOConfiguration.keys)
         let configuration = try recipe.decode(DPOConfiguration.self)
@@ -33,17 +34,8 @@ extension Stages {
         let dataset = try requireDataset(request)
         let encoder = try ExampleEncoder.load(directory: request.model, chatTemplate: recipe["chat_template_name"] as? String)
         let policy = try TrainableModel(directory: request.model)
-        let reference: DPOReference
-        if configuration.isReferenceFree {
-            reference = .referenceFree
-        } else if let path = recipe["ref_model"] as? String {
-            reference = .model(try PretrainedModel.load(directory: URL(fileURLWithPath: path)))
-        } else if configuration.precomputeReferenceLogProbabilities {
-            reference = .initialPolicy
-        } else {
-            // Only read under `withoutGradients` by the trainer, and not given to the optimizer: frozen.
-            reference = .model(try PretrainedModel.load(directory: request.model))
-        }
+        let reference = try ReferencePolicy.dpo(configuration: configuration, policy: policy, policyFolder: request.model,
+                                                referenceModel: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) })
         let trainer = try DPOTrainer(configuration: configuration, policy: policy, reference: reference, encoder: encoder,
                                      train: try Dataset.load(dataset).examples)
         return try finish(TrainingLoop(arguments: configuration.training).run(trainer, resume: true, effectiveConfiguration: try recipe.effective(configuration)))

@@ -1,0 +1,29 @@
+import Foundation
+import Tensors
+
+/// What a trainer optimises: the loss of a micro-batch of examples, plus how to save and evaluate the model.
+public protocol TrainingObjective: AnyObject {
+    /// Number of training examples; the loop decides their order.
+    var exampleCount: Int { get }
+    /// Parameters the optimizer updates.
+    var trainableParameters: [Tensor] { get }
+    /// Parameters that get no weight decay (biases, norms).
+    var parametersWithoutDecay: [Tensor] { get }
+    /// Loss (a scalar tensor on the tape) of the examples at `indices`, and metrics (TRL names) to average.
+    func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double])
+    /// Metrics on held-out data (without the `eval_` prefix), or nil when there is none.
+    func evaluate() throws -> [String: Double]?
+    /// Writes the trainable model (a transformers or PEFT folder) into `directory`.
+    func saveModel(to directory: URL) throws
+    /// Restores the trainable weights written by `saveModel`.
+    func loadModel(from directory: URL) throws
+    /// Counters the objective keeps across steps (e.g. tokens seen), saved in checkpoints for an exact resume.
+    var counters: [String: Double] { get set }
+    /// Generations to show at evaluation time (written to samples.jsonl), or none.
+    func sampleGenerations() -> [[String: Any]]
+}
+
+extension TrainingObjective {
+    public func evaluate() throws -> [String: Double]? { nil }
+    public func sampleGenerations() -> [[String: Any]] { [] }
+}
