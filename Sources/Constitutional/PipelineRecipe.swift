@@ -212,9 +212,9 @@ public struct PipelineRecipe: Sendable {
             }
         }
         for key in ["sampling", "reasoning"] {
-            for (subkey, _) in node[key]?.mapping ?? [:] where !SamplingSettings.CodingKeys.allCases.map(\.rawValue).contains(subkey.string ?? "") {
+            for (subkey, _) in node[key]?.mapping ?? [:] where !SamplingSettings.keys.contains(subkey.string ?? "") {
                 problems.append(.init("\(path).\(key).\(subkey.string ?? "?")",
-                                      "unknown sampling setting; expected one of \(SamplingSettings.CodingKeys.allCases.map(\.rawValue).joined(separator: ", "))"))
+                                      "unknown sampling setting; expected one of \(SamplingSettings.keys.joined(separator: ", "))"))
             }
         }
         stage.seed = seed
