@@ -26,7 +26,9 @@ let package = Package(
         // The language-model layer: tokenizers and checkpoint formats are standalone targets (no tensor dependency).
         .target(name: "Tokenizers"),
         .target(name: "SafeTensors"),
-        .target(name: "Gzip"),
+        // The system zlib (module map in Sources/CZlib) behind the Gzip module's streaming reader and writer.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .target(name: "Gzip", dependencies: ["CZlib"]),
         .target(name: "Checksums"),
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
         .target(name: "Datasets", dependencies: ["Gzip"]),
