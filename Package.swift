@@ -26,7 +26,9 @@ let package = Package(
         // The language-model layer: tokenizers and checkpoint formats are standalone targets (no tensor dependency).
         .target(name: "Tokenizers"),
         .target(name: "SafeTensors"),
-        .target(name: "Gzip"),
+        // The system zlib (module map in Sources/CZlib) behind the Gzip module's streaming reader and writer.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .target(name: "Gzip", dependencies: ["CZlib"]),
         .target(name: "Checksums"),
         // Settings types whose every key (recipe, config.json, request) is declared once: decoding, encoding, checks.
         .target(name: "Settings"),

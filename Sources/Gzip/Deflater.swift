@@ -1,161 +1,94 @@
+import CZlib
 import Foundation
 
-/// A simple DEFLATE (RFC 1951) encoder: correctness over ratio.
+/// A streaming raw DEFLATE (RFC 1951) encoder: zlib's `deflate` with a 32 KiB window.
 ///
-/// `.fast` emits one fixed-Huffman block per ``compress(_:isFinal:)`` call with greedy LZ77 matching
-/// (a 3-byte hash remembers the most recent position; matches never reach into earlier calls' input, so calls
-/// are independent). `.stored` copies the input into stored blocks. Text typically shrinks to 35–50%, against
-/// zlib's ~25%; every output decodes with any inflater.
-public struct Deflater {
+/// Successive ``compress(_:isFinal:)`` calls continue one stream (matches reach back into earlier input);
+/// the call with `isFinal` ends it. The gzip framing (header, CRC-32, size) is the caller's.
+///
+/// ```swift
+/// let deflater = Deflater(level: .default)
+/// bytes.withUnsafeBytes { deflater.compress($0, isFinal: true) }
+/// let packed = deflater.takeOutput()
+/// ```
+public final class Deflater {
     /// How hard to compress.
     public enum Level: Sendable {
-        /// No compression (stored blocks).
+        /// No compression (stored blocks; zlib level 0).
         case stored
-        /// Greedy LZ77 with the fixed Huffman code.
+        /// Fastest compression (zlib level 1).
         case fast
+        /// zlib's default trade-off (level 6, what `gzip` and Python's `gzip` module use).
+        case `default`
+
+        /// The zlib level number.
+        var zlibLevel: Int32 {
+            switch self {
+            case .stored: 0
+            case .fast: 1
+            case .default: 6
+            }
+        }
     }
 
     /// The compression level.
     public let level: Level
-    private var output: [UInt8] = []
-    private var bitBuffer: UInt64 = 0
-    private var bitCount = 0
+    /// The z_stream has to stay at one address: zlib checks that its state points back at it.
+    private let stream: UnsafeMutablePointer<z_stream>
+    private var output = Data()
+    private var ended = false
+    private static let scratchSize = 1 << 16
 
     /// Creates an encoder.
-    public init(level: Level = .fast) {
+    public init(level: Level = .default) {
         self.level = level
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        // windowBits -15: raw DEFLATE, 32 KiB window; memLevel 8 is zlib's default.
+        let status = deflateInit2_(stream, level.zlibLevel, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY,
+                                   ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        precondition(status == Z_OK, "zlib deflateInit2 failed (\(status)): out of memory or an incompatible zlib")
     }
 
-    /// Compresses `input` as one or more blocks; `isFinal` marks the last call (which may pass no bytes).
-    public mutating func compress(_ input: UnsafeRawBufferPointer, isFinal: Bool) {
-        switch level {
-        case .stored: writeStored(input, isFinal: isFinal)
-        case .fast: writeFixed(input, isFinal: isFinal)
-        }
-        if isFinal { flushPartialByte() }
+    deinit {
+        deflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
     }
 
-    /// Returns the compressed bytes produced so far (complete bytes only) and clears them.
-    public mutating func takeOutput() -> Data {
-        defer { output.removeAll(keepingCapacity: true) }
-        return Data(output)
-    }
-
-    // MARK: Bit output (LSB first)
-
-    @inline(__always)
-    private mutating func putBits(_ value: UInt32, _ count: Int) {
-        bitBuffer |= UInt64(value) << UInt64(bitCount)
-        bitCount += count
-        if bitCount >= 32 {
-            for _ in 0..<4 { output.append(UInt8(truncatingIfNeeded: bitBuffer)); bitBuffer >>= 8 }
-            bitCount -= 32
-        }
-    }
-
-    private mutating func flushPartialByte() {
-        while bitCount > 0 {
-            output.append(UInt8(truncatingIfNeeded: bitBuffer))
-            bitBuffer >>= 8
-            bitCount = max(0, bitCount - 8)
-        }
-        bitBuffer = 0
-    }
-
-    // MARK: Stored blocks
-
-    private mutating func writeStored(_ input: UnsafeRawBufferPointer, isFinal: Bool) {
+    /// Compresses `input`; `isFinal` marks the last call (which may pass no bytes) and ends the stream.
+    public func compress(_ input: UnsafeRawBufferPointer, isFinal: Bool) {
+        precondition(!ended, "Deflater.compress after the final call")
+        var scratch = [UInt8](repeating: 0, count: Self.scratchSize)
         var offset = 0
-        repeat {
-            let count = min(65535, input.count - offset)
-            let last = isFinal && offset + count == input.count
-            putBits(last ? 1 : 0, 3)  // BFINAL, BTYPE=00
-            flushPartialByte()
-            output += [UInt8(count & 0xFF), UInt8(count >> 8), UInt8(~count & 0xFF), UInt8((~count >> 8) & 0xFF)]
-            output += input[offset..<(offset + count)]
-            offset += count
-        } while offset < input.count
-    }
-
-    // MARK: Fixed Huffman + LZ77
-
-    /// Bit-reversed fixed literal/length codes and their lengths (RFC 1951 §3.2.6).
-    static let fixedCodes: [(code: UInt32, length: Int)] = (0..<288).map { symbol in
-        let (code, length): (Int, Int)
-        switch symbol {
-        case 0..<144: (code, length) = (0x30 + symbol, 8)
-        case 144..<256: (code, length) = (0x190 + symbol - 144, 9)
-        case 256..<280: (code, length) = (symbol - 256, 7)
-        default: (code, length) = (0xC0 + symbol - 280, 8)
-        }
-        return (UInt32(reverse(code, bits: length)), length)
-    }
-    static let lengthBase = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
-    static let lengthExtra = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
-    static let distanceBase = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]
-    static let distanceExtra = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]
-    /// Length 3...258 → length code index (0...28).
-    static let lengthCode: [UInt8] = (0...258).map { length in
-        UInt8(max(0, (lengthBase.lastIndex { $0 <= max(length, 3) }) ?? 0))
-    }
-
-    static func reverse(_ value: Int, bits: Int) -> Int {
-        (0..<bits).reduce(0) { result, bit in result << 1 | (value >> bit) & 1 }
-    }
-
-    @inline(__always)
-    private mutating func putSymbol(_ symbol: Int) {
-        let entry = Self.fixedCodes[symbol]
-        putBits(entry.code, entry.length)
-    }
-
-    private mutating func writeFixed(_ input: UnsafeRawBufferPointer, isFinal: Bool) {
-        guard input.count > 0 || isFinal else { return }
-        putBits(isFinal ? 0b011 : 0b010, 3)  // BFINAL, BTYPE=01 (fixed)
-        let hashBits = 15
-        var head = [Int32](repeating: -1, count: 1 << hashBits)
-        let count = input.count
-        func hash(_ at: Int) -> Int {
-            let value = UInt32(input[at]) | UInt32(input[at + 1]) << 8 | UInt32(input[at + 2]) << 16
-            return Int((value &* 0x9E37_79B1) >> UInt32(32 - hashBits))
-        }
-        var position = 0
-        while position < count {
-            var matchLength = 0
-            var matchDistance = 0
-            if position + 3 <= count {
-                let slot = hash(position)
-                let candidate = Int(head[slot])
-                head[slot] = Int32(position)
-                if candidate >= 0, position - candidate <= 32768 {
-                    let limit = min(258, count - position)
-                    var length = 0
-                    while length < limit && input[candidate + length] == input[position + length] { length += 1 }
-                    if length >= 3 {
-                        matchLength = length
-                        matchDistance = position - candidate
-                    }
-                }
-            }
-            if matchLength == 0 {
-                putSymbol(Int(input[position]))
-                position += 1
-                continue
-            }
-            let lengthIndex = Int(Self.lengthCode[matchLength])
-            putSymbol(257 + lengthIndex)
-            putBits(UInt32(matchLength - Self.lengthBase[lengthIndex]), Self.lengthExtra[lengthIndex])
-            let distanceIndex = (Self.distanceBase.lastIndex { $0 <= matchDistance }) ?? 0
-            putBits(UInt32(Self.reverse(distanceIndex, bits: 5)), 5)
-            putBits(UInt32(matchDistance - Self.distanceBase[distanceIndex]), Self.distanceExtra[distanceIndex])
-            // Remember the positions inside the match too, so later repeats find them.
-            let end = position + matchLength
-            position += 1
-            while position < end {
-                if position + 3 <= count { head[hash(position)] = Int32(position) }
-                position += 1
+        scratch.withUnsafeMutableBufferPointer { buffer in
+            guard let scratchBase = buffer.baseAddress else { return }
+            while true {
+                // zlib takes 32-bit lengths: feed at most 1 GiB at a time.
+                let count = min(input.count - offset, 1 << 30)
+                let isLastPiece = offset + count == input.count
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self).advanced(by: offset))
+                stream.pointee.avail_in = uInt(count)
+                let flush = isFinal && isLastPiece ? Z_FINISH : Z_NO_FLUSH
+                var status: Int32
+                repeat {
+                    stream.pointee.next_out = scratchBase
+                    stream.pointee.avail_out = uInt(Self.scratchSize)
+                    status = deflate(stream, flush)
+                    // Z_BUF_ERROR only means no progress was possible; Z_STREAM_ERROR would be a bug here.
+                    precondition(status != Z_STREAM_ERROR, "zlib deflate: inconsistent stream state")
+                    output.append(scratchBase, count: Self.scratchSize - Int(stream.pointee.avail_out))
+                } while stream.pointee.avail_out == 0 || (flush == Z_FINISH && status != Z_STREAM_END)
+                offset += count
+                if isLastPiece { break }
             }
         }
-        putSymbol(256)
+        if isFinal { ended = true }
+    }
+
+    /// Returns the compressed bytes produced so far and clears them.
+    public func takeOutput() -> Data {
+        defer { output.removeAll(keepingCapacity: true) }
+        return output
     }
 }

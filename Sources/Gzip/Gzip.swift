@@ -1,6 +1,6 @@
 import Foundation
 
-/// One-call gzip compression and decompression (pure Swift, no zlib).
+/// One-call gzip compression and decompression (the gzip framing in Swift, DEFLATE by the system zlib).
 ///
 /// ```swift
 /// let text = try Gzip.decompress(try Data(contentsOf: url), name: url.path)
@@ -39,12 +39,13 @@ public enum Gzip {
 
     /// Compresses `data` into a single gzip member.
     /// - Parameters:
-    ///   - level: ``Deflater/Level/stored`` (no compression) or ``Deflater/Level/fast`` (LZ77 + fixed Huffman).
+    ///   - level: ``Deflater/Level/default`` (zlib level 6, as `gzip`), ``Deflater/Level/fast`` (level 1) or
+    ///     ``Deflater/Level/stored`` (no compression).
     ///   - fileName: Optional FNAME header field.
-    public static func compress(_ data: Data, level: Deflater.Level = .fast, fileName: String? = nil) -> Data {
+    public static func compress(_ data: Data, level: Deflater.Level = .default, fileName: String? = nil) -> Data {
         var output = Data()
         output.append(contentsOf: memberHeader(fileName: fileName))
-        var deflater = Deflater(level: level)
+        let deflater = Deflater(level: level)
         data.withUnsafeBytes { deflater.compress($0, isFinal: true) }
         output.append(deflater.takeOutput())
         var crc = CRC32()

@@ -3,8 +3,9 @@ import Foundation
 /// Streaming gzip (RFC 1952) decoder: yields the decompressed bytes chunk by chunk in constant memory.
 ///
 /// Handles every header field (FTEXT, FHCRC, FEXTRA, FNAME, FCOMMENT), checks each member's CRC-32 and ISIZE,
-/// and concatenates multiple members as `gzip -d` does. The compressed input is memory-mapped (files) or held
-/// once (data); only a 32 KiB window plus one chunk of output is resident.
+/// and concatenates multiple members as `gzip -d` does. The DEFLATE data is inflated by the system zlib. The
+/// compressed input is memory-mapped (files) or held once (data); only zlib's 32 KiB window plus one chunk of
+/// output is resident.
 ///
 /// ```swift
 /// let decoder = try GzipDecoder(url: url)
@@ -49,6 +50,12 @@ public final class GzipDecoder {
     /// - Throws: ``GzipError`` for corrupt or truncated input (before any corrupt bytes are handed out
     ///   where the check allows: CRC mismatches surface at the end of the member).
     public func withNextChunk<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result? {
+        guard let chunk = try nextChunkBuffer() else { return nil }
+        return try body(chunk)
+    }
+
+    /// The next chunk of decompressed bytes, valid until the next call, or nil at the end of the stream.
+    func nextChunkBuffer() throws -> UnsafeRawBufferPointer? {
         while !done {
             if !inMember {
                 var start = inflater.position
@@ -63,13 +70,11 @@ public final class GzipDecoder {
                 try readMemberHeader(at: start)
                 continue
             }
-            try inflater.decode()
-            let chunk = inflater.pending
+            let chunk = try inflater.decode()
             if chunk.count > 0 {
                 crc.update(chunk)
                 memberSize &+= UInt32(truncatingIfNeeded: chunk.count)
-                inflater.chunkStart = inflater.outputCount
-                return try body(chunk)
+                return chunk
             }
             if inflater.finished { try readMemberTrailer() }
         }
@@ -128,7 +133,7 @@ public final class GzipDecoder {
             let actual = CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[start..<checksumOffset])) & 0xFFFF
             guard stored == actual else { throw fail(.headerChecksumMismatch, at: checksumOffset) }
         }
-        inflater.reset(start: offset)
+        try inflater.reset(start: offset)
         crc = CRC32()
         memberSize = 0
         inMember = true
@@ -149,7 +154,7 @@ public final class GzipDecoder {
         guard storedSize == memberSize else {
             throw GzipError(file: name, offset: offset + 4, reason: .sizeMismatch(expected: storedSize, actual: memberSize))
         }
-        inflater.reset(start: offset + 8)
+        try inflater.reset(start: offset + 8)
         memberCount += 1
         inMember = false
     }

@@ -23,8 +23,8 @@ public struct GzipError: Error, Equatable, CustomStringConvertible, LocalizedErr
         case invalidStoredLength
         /// A Huffman code description is invalid, or the data uses a code that is not defined.
         case invalidHuffmanCode(String)
-        /// A back-reference points before the start of the output.
-        case distanceTooFarBack(distance: Int, available: Int)
+        /// A back-reference points before the start of the output (`available` bytes so far in the member).
+        case distanceTooFarBack(available: Int)
         /// The CRC-32 in the member trailer does not match the decompressed data.
         case checksumMismatch(expected: UInt32, actual: UInt32)
         /// ISIZE in the member trailer does not match the decompressed length (mod 2^32).
@@ -62,8 +62,8 @@ public struct GzipError: Error, Equatable, CustomStringConvertible, LocalizedErr
         case .invalidBlockType: detail = "invalid DEFLATE block type 3; the data is corrupt"
         case .invalidStoredLength: detail = "stored block length does not match its complement; the data is corrupt"
         case .invalidHuffmanCode(let what): detail = "invalid Huffman code: \(what); the data is corrupt"
-        case let .distanceTooFarBack(distance, available):
-            detail = "back-reference distance \(distance) exceeds the \(available) bytes of output so far; the data is corrupt"
+        case let .distanceTooFarBack(available):
+            detail = "back-reference reaches before the \(available) bytes of output so far; the data is corrupt"
         case let .checksumMismatch(expected, actual):
             detail = "CRC-32 mismatch (trailer 0x\(String(expected, radix: 16)), data 0x\(String(actual, radix: 16))); the data is corrupt"
         case let .sizeMismatch(expected, actual):

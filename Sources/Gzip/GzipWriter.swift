@@ -20,7 +20,7 @@ public final class GzipWriter {
     public let url: URL
     private let temporaryURL: URL
     private let handle: FileHandle
-    private var deflater: Deflater
+    private let deflater: Deflater
     private var crc = CRC32()
     private var size: UInt32 = 0
     private var buffer: [UInt8] = []
@@ -30,9 +30,9 @@ public final class GzipWriter {
     /// Opens a writer.
     /// - Parameters:
     ///   - url: Destination file (replaced on ``finish()``).
-    ///   - level: Compression level.
+    ///   - level: Compression level (by default zlib's level 6, as `gzip`).
     /// - Throws: ``GzipError`` with reason `.io` when the temporary file cannot be created.
-    public init(url: URL, level: Deflater.Level = .fast) throws {
+    public init(url: URL, level: Deflater.Level = .default) throws {
         self.url = url
         temporaryURL = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         guard FileManager.default.createFile(atPath: temporaryURL.path, contents: nil),

@@ -1,286 +1,108 @@
-/// A resumable raw DEFLATE (RFC 1951) decoder over an in-memory input.
-///
-/// Output goes into a sliding window of ``historySize`` bytes of history plus room for one chunk, so arbitrarily
-/// large streams decode in constant memory: ``decode()`` fills the window up to the chunk limit and returns;
-/// the caller consumes ``pending`` and calls it again. Bits are read LSB-first from a 64-bit buffer; past the
-/// end of input the buffer is padded with zero bits that are counted, so over-reads are detected as truncation.
-final class Inflater {
-    /// DEFLATE's maximum back-reference distance.
-    static let historySize = 32768
-    /// The longest match.
-    static let maximumMatch = 258
+import CZlib
 
+/// A resumable raw DEFLATE (RFC 1951) decoder over an in-memory input: zlib's `inflate` with a 32 KiB window.
+///
+/// ``decode()`` fills one output chunk of at most `chunkSize` bytes and returns it; the chunk stays valid until
+/// the next call. zlib keeps its own 32 KiB history, so arbitrarily large streams decode in constant memory.
+/// At the end of a stream, ``position`` is the offset of the first input byte after it (where a gzip trailer
+/// starts): zlib never takes more input bits than it needs.
+final class Inflater {
     let input: InputBuffer
     let name: String
-
-    // Bit reader state.
-    var position: Int
-    var bits: UInt64 = 0
-    var bitCount = 0
-    /// Zero bits appended past the end of the input (never consumed in a valid stream).
-    var virtualBits = 0
-
-    // Output window.
-    let window: UnsafeMutablePointer<UInt8>
-    let capacity: Int
-    var outputCount = 0
-    var chunkStart = 0
-
-    // Block state.
-    enum BlockState { case header, stored(remaining: Int), huffman }
-    var state = BlockState.header
-    var sawFinalBlock = false
+    /// Offset of the next input byte zlib has not taken.
+    private(set) var position: Int
     /// The final block has been decoded completely.
     private(set) var finished = false
-
-    let dynamicLiterals = HuffmanTable()
-    let dynamicDistances = HuffmanTable()
-    lazy var fixedTables: (HuffmanTable, HuffmanTable) = Self.makeFixedTables()
-    var literals: HuffmanTable
-    var distances: HuffmanTable
-
-    /// Base lengths/distances and extra-bit counts per symbol (RFC 1951 §3.2.5).
-    let lengthBase: UnsafeMutablePointer<UInt16>
-    let lengthExtra: UnsafeMutablePointer<UInt8>
-    let distanceBase: UnsafeMutablePointer<UInt16>
-    let distanceExtra: UnsafeMutablePointer<UInt8>
+    let chunkSize: Int
+    private let output: UnsafeMutablePointer<UInt8>
+    /// The z_stream has to stay at one address: zlib checks that its state points back at it.
+    private let stream: UnsafeMutablePointer<z_stream>
+    private var isInitialized = false
 
     /// Creates a decoder for the DEFLATE stream starting at byte `start` of `input`.
     /// - Parameter chunkSize: Output bytes produced per ``decode()`` call (at most).
     init(input: InputBuffer, name: String, start: Int, chunkSize: Int = 1 << 18) {
         self.input = input
         self.name = name
+        self.chunkSize = chunkSize
         position = start
-        capacity = Self.historySize + chunkSize + Self.maximumMatch
-        window = .allocate(capacity: capacity)
-        literals = dynamicLiterals
-        distances = dynamicDistances
-        lengthBase = .allocate(capacity: 29)
-        lengthExtra = .allocate(capacity: 29)
-        distanceBase = .allocate(capacity: 30)
-        distanceExtra = .allocate(capacity: 30)
-        let lengthBases: [UInt16] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
-        let lengthExtras: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
-        let distanceBases: [UInt16] = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]
-        let distanceExtras: [UInt8] = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]
-        lengthBase.initialize(from: lengthBases, count: 29)
-        lengthExtra.initialize(from: lengthExtras, count: 29)
-        distanceBase.initialize(from: distanceBases, count: 30)
-        distanceExtra.initialize(from: distanceExtras, count: 30)
+        output = .allocate(capacity: chunkSize)
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
     }
 
     deinit {
-        window.deallocate()
-        lengthBase.deallocate()
-        lengthExtra.deallocate()
-        distanceBase.deallocate()
-        distanceExtra.deallocate()
+        if isInitialized { inflateEnd(stream) }
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+        output.deallocate()
     }
 
     /// Starts a new stream (e.g. the next gzip member) at byte `start`, with no history.
-    func reset(start: Int) {
+    func reset(start: Int) throws {
         position = start
-        bits = 0
-        bitCount = 0
-        virtualBits = 0
-        outputCount = 0
-        chunkStart = 0
-        state = .header
-        sawFinalBlock = false
         finished = false
-    }
-
-    /// Decoded bytes not yet handed to the caller.
-    var pending: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: window + chunkStart, count: outputCount - chunkStart)
-    }
-
-    /// Offset of the input byte holding the next unread bit (where errors are reported).
-    var bytePosition: Int { position - (max(0, bitCount - virtualBits) + 7) / 8 }
-
-    func error(_ reason: GzipError.Reason) -> GzipError {
-        GzipError(file: name, offset: min(bytePosition, input.count), reason: reason)
-    }
-
-    // MARK: Bit reader
-
-    /// Tops the bit buffer up to at least 57 bits.
-    @inline(__always)
-    func refill() {
-        if position + 8 <= input.count {
-            let word = UInt64(littleEndian: input.base.loadUnaligned(fromByteOffset: position, as: UInt64.self))
-            bits |= word << UInt64(bitCount)
-            let taken = (63 - bitCount) >> 3
-            position += taken
-            bitCount += taken << 3
+        stream.pointee.next_in = nil
+        stream.pointee.avail_in = 0
+        let status: Int32
+        if isInitialized {
+            status = inflateReset(stream)
         } else {
-            while bitCount <= 56 {
-                if position < input.count {
-                    bits |= UInt64(input.base.load(fromByteOffset: position, as: UInt8.self)) << UInt64(bitCount)
-                    position += 1
-                } else {
-                    virtualBits += 8
-                }
-                bitCount += 8
-            }
+            // windowBits -15: raw DEFLATE (the gzip framing is parsed by GzipDecoder), 32 KiB window.
+            status = inflateInit2_(stream, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+            isInitialized = status == Z_OK
         }
+        guard status == Z_OK else { throw GzipError(file: name, offset: start, reason: .io("zlib inflateInit failed (\(status))")) }
     }
 
-    /// Consumes and returns `count` (≤ 32) bits.
-    /// - Throws: `.truncated` when the bits lie past the end of the input.
-    @inline(__always)
-    func take(_ count: Int) throws -> Int {
-        if bitCount < count { refill() }
-        let value = Int(bits & ((1 << UInt64(count)) - 1))
-        bits >>= UInt64(count)
-        bitCount -= count
-        if virtualBits > bitCount { throw error(.truncated) }
-        return value
+    /// Decodes up to `chunkSize` bytes; an empty result means the stream has ended (``finished``).
+    /// - Throws: ``GzipError`` for corrupt or truncated DEFLATE data.
+    func decode() throws -> UnsafeRawBufferPointer {
+        guard !finished else { return UnsafeRawBufferPointer(start: output, count: 0) }
+        precondition(isInitialized, "Inflater.decode before reset(start:)")
+        stream.pointee.next_out = output
+        stream.pointee.avail_out = uInt(chunkSize)
+        while stream.pointee.avail_out > 0 {
+            if stream.pointee.avail_in == 0 {
+                guard position < input.count else { break }
+                // zlib takes 32-bit lengths: offer at most 1 GiB at a time.
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: input.base.assumingMemoryBound(to: UInt8.self) + position)
+                stream.pointee.avail_in = uInt(min(input.count - position, 1 << 30))
+            }
+            let offered = Int(stream.pointee.avail_in)
+            let status = inflate(stream, Z_NO_FLUSH)
+            position += offered - Int(stream.pointee.avail_in)
+            if status == Z_STREAM_END {
+                finished = true
+                break
+            }
+            guard status == Z_OK || status == Z_BUF_ERROR else { throw error(status) }
+        }
+        let produced = chunkSize - Int(stream.pointee.avail_out)
+        if produced == 0 && !finished {
+            // All input taken, no output possible, stream not ended.
+            throw GzipError(file: name, offset: input.count, reason: .truncated)
+        }
+        return UnsafeRawBufferPointer(start: output, count: produced)
     }
 
-    /// Discards bits up to the next byte boundary and returns buffered whole bytes to the input.
-    func alignAndRewind() throws {
-        let partial = bitCount & 7
-        bits >>= UInt64(partial)
-        bitCount -= partial
-        let real = bitCount - virtualBits
-        guard real >= 0 else { throw error(.truncated) }
-        position -= real / 8
-        bits = 0
-        bitCount = 0
-        virtualBits = 0
-    }
-
-    // MARK: Decoding
-
-    /// Decodes until about one chunk of output is pending or the stream ends.
-    /// - Throws: ``GzipError`` for corrupt or truncated data.
-    func decode() throws {
-        if chunkStart > Self.historySize {
-            // Keep the last 32 KiB as history for back-references; everything before was handed out.
-            let keep = Self.historySize
-            (window).update(from: window + (outputCount - keep), count: keep)
-            outputCount = keep
-            chunkStart = keep
+    /// The error for a failed `inflate` call, at the input byte holding the next unread bit.
+    private func error(_ status: Int32) -> GzipError {
+        // data_type's low 6 bits: bits zlib took from the input but has not used yet.
+        let unusedBytes = (Int(stream.pointee.data_type & 63) + 7) / 8
+        let offset = max(0, position - unusedBytes)
+        guard status == Z_DATA_ERROR else {
+            return GzipError(file: name, offset: offset, reason: .io("zlib inflate failed (\(status))"))
         }
-        let limit = capacity - Self.maximumMatch
-        while outputCount < limit && !finished {
-            switch state {
-            case .header:
-                if sawFinalBlock {
-                    try alignAndRewind()
-                    finished = true
-                } else {
-                    try readBlockHeader()
-                }
-            case .stored(let remaining):
-                let available = input.count - position
-                guard available > 0 else { throw error(.truncated) }
-                let count = min(remaining, limit - outputCount, available)
-                (window + outputCount).initialize(
-                    from: input.base.advanced(by: position).assumingMemoryBound(to: UInt8.self), count: count)
-                outputCount += count
-                position += count
-                state = remaining == count ? .header : .stored(remaining: remaining - count)
-            case .huffman:
-                if try decodeSymbols(limit: limit) { state = .header }
-            }
+        let message = stream.pointee.msg.map { String(cString: $0) } ?? "unknown error"
+        let reason: GzipError.Reason
+        switch message {
+        case "invalid block type": reason = .invalidBlockType
+        case "invalid stored block lengths": reason = .invalidStoredLength
+        case "invalid distance too far back": reason = .distanceTooFarBack(available: Int(stream.pointee.total_out))
+        // Every other DEFLATE data error zlib reports concerns a code table or a code.
+        default: reason = .invalidHuffmanCode(message)
         }
-    }
-
-    private func readBlockHeader() throws {
-        let header = try take(3)
-        sawFinalBlock = header & 1 == 1
-        switch header >> 1 {
-        case 0:
-            try alignAndRewind()
-            guard position + 4 <= input.count else { throw error(.truncated) }
-            let length = Int(input.base.load(fromByteOffset: position, as: UInt8.self))
-                | Int(input.base.load(fromByteOffset: position + 1, as: UInt8.self)) << 8
-            let complement = Int(input.base.load(fromByteOffset: position + 2, as: UInt8.self))
-                | Int(input.base.load(fromByteOffset: position + 3, as: UInt8.self)) << 8
-            guard length == ~complement & 0xFFFF else { throw error(.invalidStoredLength) }
-            position += 4
-            state = length == 0 ? .header : .stored(remaining: length)
-        case 1:
-            (literals, distances) = fixedTables
-            state = .huffman
-        case 2:
-            try readDynamicTables()
-            literals = dynamicLiterals
-            distances = dynamicDistances
-            state = .huffman
-        default:
-            throw error(.invalidBlockType)
-        }
-    }
-
-    /// The inner loop: literal/length and distance symbols until end of block or `limit` bytes of output.
-    /// - Returns: Whether the end-of-block symbol was reached.
-    private func decodeSymbols(limit: Int) throws -> Bool {
-        let literalFast = literals.fast
-        let distanceFast = distances.fast
-        let window = self.window
-        var output = outputCount
-        defer { outputCount = output }
-        while output < limit {
-            refill()  // ≥ 57 bits: enough for the longest length+distance pair (48 bits)
-            var entry = Int(literalFast[Int(bits & HuffmanTable.fastMask)])
-            var symbol: Int, length: Int
-            if entry != 0 {
-                symbol = entry >> 4
-                length = entry & 15
-            } else {
-                guard let slow = literals.decodeSlow(bits) else { throw error(.invalidHuffmanCode("undefined literal/length code")) }
-                (symbol, length) = slow
-            }
-            bits >>= UInt64(length)
-            bitCount -= length
-            if symbol < 256 {
-                window[output] = UInt8(truncatingIfNeeded: symbol)
-                output += 1
-                continue
-            }
-            if symbol == 256 {
-                if virtualBits > bitCount { throw error(.truncated) }
-                return true
-            }
-            symbol -= 257
-            guard symbol < 29 else { throw error(.invalidHuffmanCode("length symbol \(symbol + 257)")) }
-            var extra = Int(lengthExtra[symbol])
-            let matchLength = Int(lengthBase[symbol]) + Int(bits & ((1 << UInt64(extra)) - 1))
-            bits >>= UInt64(extra)
-            bitCount -= extra
-
-            entry = Int(distanceFast[Int(bits & HuffmanTable.fastMask)])
-            if entry != 0 {
-                symbol = entry >> 4
-                length = entry & 15
-            } else {
-                guard let slow = distances.decodeSlow(bits) else { throw error(.invalidHuffmanCode("undefined distance code")) }
-                (symbol, length) = slow
-            }
-            bits >>= UInt64(length)
-            bitCount -= length
-            guard symbol < 30 else { throw error(.invalidHuffmanCode("distance symbol \(symbol)")) }
-            extra = Int(distanceExtra[symbol])
-            let distance = Int(distanceBase[symbol]) + Int(bits & ((1 << UInt64(extra)) - 1))
-            bits >>= UInt64(extra)
-            bitCount -= extra
-            if virtualBits > bitCount { throw error(.truncated) }
-            guard distance <= output else { throw error(.distanceTooFarBack(distance: distance, available: output)) }
-
-            let source = window + (output - distance)
-            let destination = window + output
-            if distance >= matchLength {
-                destination.update(from: source, count: matchLength)
-            } else {
-                // Overlapping copy repeats the last `distance` bytes (run-length style); must go byte by byte.
-                for index in 0..<matchLength { destination[index] = source[index] }
-            }
-            output += matchLength
-        }
-        if virtualBits > bitCount { throw error(.truncated) }
-        return false
+        return GzipError(file: name, offset: offset, reason: reason)
     }
 }

@@ -23,12 +23,10 @@ public final class LineReader {
 
     private let input: InputBuffer
     private let decoder: GzipDecoder?
-    /// The chunk being scanned: the whole mapped file for plain text, or a copy of the decoder's chunk.
+    /// The chunk being scanned: the whole mapped file for plain text, or the decoder's current chunk
+    /// (valid until the next decoder call).
     private var chunk = UnsafeRawBufferPointer(start: nil, count: 0)
     private var cursor = 0
-    /// Owned copy of the current decompressed chunk (the decoder reuses its window).
-    private let chunkStorage: UnsafeMutableRawPointer
-    private let chunkCapacity: Int
     /// Bytes of a line that started in an earlier chunk.
     private var carried: [UInt8] = []
     private var exhausted = false
@@ -39,20 +37,12 @@ public final class LineReader {
         self.url = url
         input = try InputBuffer(url: url)
         isCompressed = input.count >= 2 && input.bytes[0] == 0x1F && input.bytes[1] == 0x8B
-        let chunkSize = 1 << 18
-        // A decoder chunk is at most its whole window (history + chunk + one match).
-        chunkCapacity = isCompressed ? Inflater.historySize + chunkSize + Inflater.maximumMatch : 1
-        chunkStorage = .allocate(byteCount: chunkCapacity, alignment: 16)
         if isCompressed {
-            decoder = GzipDecoder(input: input, name: url.path, chunkSize: chunkSize)
+            decoder = GzipDecoder(input: input, name: url.path, chunkSize: 1 << 18)
         } else {
             decoder = nil
             chunk = input.bytes
         }
-    }
-
-    deinit {
-        chunkStorage.deallocate()
     }
 
     /// The next line and its 1-based number, or nil at the end of the file.
@@ -101,17 +91,11 @@ public final class LineReader {
     /// Replaces `chunk` with the next decompressed chunk; false at the end of input.
     private func loadNextChunk() throws -> Bool {
         guard let decoder, !exhausted else { return false }
-        let storage = chunkStorage, capacity = chunkCapacity
-        let loaded = try decoder.withNextChunk { bytes -> Int in
-            precondition(bytes.count <= capacity, "decoder chunk of \(bytes.count) bytes exceeds \(capacity)")
-            if let source = bytes.baseAddress { storage.copyMemory(from: source, byteCount: bytes.count) }
-            return bytes.count
-        }
-        guard let loaded else {
+        guard let next = try decoder.nextChunkBuffer() else {
             exhausted = true
             return false
         }
-        chunk = UnsafeRawBufferPointer(start: chunkStorage, count: loaded)
+        chunk = next
         cursor = 0
         return true
     }

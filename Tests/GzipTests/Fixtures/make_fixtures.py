@@ -85,7 +85,7 @@ def charter_text():
 
 def verify():
     expected = charter_text()
-    for name in ("charter-fast.jsonl.gz", "charter-stored.jsonl.gz"):
+    for name in ("charter-default.jsonl.gz", "charter-fast.jsonl.gz", "charter-stored.jsonl.gz"):
         path = os.path.join(HERE, name)
         if not os.path.exists(path):
             print(f"{name} absent: run CHARTER_REGENERATE_FIXTURES=1 swift test --filter GzipTests")
