@@ -9,7 +9,7 @@ public struct SamplingSettings: Codable, Equatable, Sendable {
     public var topK = 0
     public var minP: Float = 0
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case maxTokens = "max_tokens", temperature, topP = "top_p", topK = "top_k", minP = "min_p" }
+    public enum CodingKeys: String, CodingKey, CaseIterable { case maxTokens = "max_tokens", temperature, topP = "top_p", topK = "top_k", minP = "min_p" }
 
     public init(maxTokens: Int = 256, temperature: Float = 1, topP: Float = 1, topK: Int = 0, minP: Float = 0) {
         self.maxTokens = maxTokens
