@@ -3,7 +3,8 @@ import PackageDescription
 
 // Layers, imports pointing down only:
 // CKernels (C, runtime CPU dispatch) → Tensors (tensor + tape autodiff) → NeuralNetworks (layers, optimizers)
-// → LanguageModels → Alignment → Constitutional → charter (CLI).
+// → LanguageModels → Alignment → Constitutional → Pipelines → Experiments → Quickstart → charter (CLI).
+// Reports (results.json, HTML pages, SVG charts) depends on nothing; experiments and the quickstart write through it.
 let package = Package(
     name: "Charter",
     platforms: [.macOS(.v13)],
@@ -36,8 +37,14 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Gzip"]),
         .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors", "Settings"]),
         .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Yams"]),
-        // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF), pipelines.
+        // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF).
         .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "Settings", "Yams"]),
+        // Declarative pipelines: recipes, cached and resumable stages, and the trainers that run SFT, reward, DPO and PPO stages.
+        .target(name: "Pipelines", dependencies: ["Constitutional", "Alignment", "LanguageModels", "Datasets", "Checksums", "Yams"]),
+        // The report toolkit: results.json, self-contained HTML pages and SVG charts (no ML dependencies).
+        .target(name: "Reports"),
+        // Experiments with a known ground truth (the reward/KL frontier) and the pieces they share with the quickstart.
+        .target(name: "Experiments", dependencies: ["Pipelines", "Reports", "Alignment", "LanguageModels", "SafeTensors", "Tokenizers", "Tensors"]),
         // OpenAI-compatible HTTP: a balancing, retrying, caching client and the `charter serve` server.
         .target(
             name: "Endpoints",
@@ -48,12 +55,12 @@ let package = Package(
             ]),
         // The quickstart's toy assistant world (requests, ground-truth judge, corpora) and its orchestration.
         .target(name: "ToyWorld", dependencies: ["Tensors"]),
-        .target(name: "Quickstart", dependencies: ["Alignment", "Constitutional", "LanguageModels", "ToyWorld", "Datasets", "Tokenizers", "Tensors"]),
+        .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld"]),
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
-                "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Endpoints",
-                "ToyWorld", "Quickstart",
+                "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Pipelines", "Endpoints",
+                "ToyWorld", "Experiments", "Quickstart",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "KernelsTests", dependencies: ["CKernels"]),
@@ -69,9 +76,15 @@ let package = Package(
         .testTarget(name: "CharterCLITests", dependencies: ["CharterCLI", "LanguageModels", "Tensors"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels"], exclude: ["Fixtures"]),
         .testTarget(name: "ToyWorldTests", dependencies: ["ToyWorld"]),
-        .testTarget(name: "QuickstartTests", dependencies: ["Quickstart", "ToyWorld", "Constitutional"]),
-        .testTarget(name: "ConstitutionalTests", dependencies: ["Constitutional", "LanguageModels", "Datasets", "Alignment", "Tensors", "Endpoints", "Checksums"],
+        .testTarget(name: "QuickstartTests", dependencies: ["Quickstart", "ToyWorld", "Constitutional", "Pipelines"]),
+        // Tiny model folders and call-budget models shared by the Constitutional and Pipelines tests.
+        .target(name: "TestSupport", dependencies: ["LanguageModels", "Tensors"], path: "Tests/TestSupport"),
+        .testTarget(name: "ConstitutionalTests",
+                    dependencies: ["Constitutional", "Pipelines", "TestSupport", "LanguageModels", "Datasets", "Alignment", "Tensors", "Endpoints", "Checksums"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Constitutional", "TestSupport", "LanguageModels", "Datasets", "Alignment"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers"]),
         .testTarget(
             name: "EndpointsTests",
             dependencies: [

@@ -1,7 +1,7 @@
 import Alignment
 import ArgumentParser
 import Foundation
-import Quickstart
+import Experiments
 import Tensors
 
 /// `charter experiment …`: controlled experiments from the alignment literature, reproduced on generated tasks
@@ -50,7 +50,7 @@ struct FrontierCommand: ParsableCommand {
             if let betas { configuration.betas = try FrontierConfiguration.parseList(betas, option: "--betas") }
             if let klTargets { configuration.klTargets = try FrontierConfiguration.parseList(klTargets, option: "--kl-targets") }
             try configuration.validate()
-        } catch let error as QuickstartError {
+        } catch let error as ExperimentError {
             throw ValidationError(error.description)
         }
         return configuration

@@ -2,6 +2,7 @@ import ArgumentParser
 import Constitutional
 import Foundation
 import LanguageModels
+import Pipelines
 
 /// `charter label`: AI-feedback preference labels (RLAIF; Bai et al. 2022, §4).
 struct LabelCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Constitutional
 import Foundation
+import Pipelines
 import Tensors
 
 /// `charter pipeline recipe.yaml`: a declarative Constitutional AI pipeline with cached, resumable stages.

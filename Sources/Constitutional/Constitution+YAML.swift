@@ -155,7 +155,7 @@ extension Constitution {
     }
 
     /// A decoding error as a field path and message.
-    static func problem(_ error: DecodingError) -> ConstitutionError.Problem {
+    public static func problem(_ error: DecodingError) -> ConstitutionError.Problem {
         switch error {
         case let .keyNotFound(key, context):
             return .init(fieldPath(context.codingPath + [key]), "missing (required)")

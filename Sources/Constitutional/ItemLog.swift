@@ -95,7 +95,7 @@ public final class ItemLog: @unchecked Sendable {
     }
 
     /// Writes a file through a synced temporary file and a rename, so readers see the old or the new file.
-    static func writeDurably(_ data: Data, to url: URL) throws {
+    public static func writeDurably(_ data: Data, to url: URL) throws {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
             throw ConstitutionalError("cannot create \(temporary.path); check that the folder is writable")

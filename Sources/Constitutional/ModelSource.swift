@@ -46,7 +46,7 @@ public enum ModelSource: Codable, Equatable, Sendable {
     }
 
     /// The same source with its path replaced (for `stage:NAME` references).
-    func resolving(_ path: String) -> ModelSource {
+    public func resolving(_ path: String) -> ModelSource {
         switch self {
         case let .local(_, chatTemplate, lora): return .local(path: path, chatTemplate: chatTemplate, lora: lora)
         case .endpoints: return .endpoints(configuration: path)

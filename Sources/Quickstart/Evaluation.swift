@@ -1,6 +1,8 @@
 import Constitutional
 import Foundation
+import Experiments
 import LanguageModels
+import Pipelines
 import ToyWorld
 
 /// One model's held-out results, by the ground-truth judge.
@@ -90,9 +92,5 @@ public enum Evaluation {
     }
 }
 
-/// A quickstart failure a user can act on.
-public struct QuickstartError: Error, CustomStringConvertible, LocalizedError {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-    public var errorDescription: String? { description }
-}
+/// A quickstart failure a user can act on (the experiments' error type).
+public typealias QuickstartError = ExperimentError

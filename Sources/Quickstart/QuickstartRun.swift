@@ -1,6 +1,7 @@
-import Alignment
 import Constitutional
+import Experiments
 import Foundation
+import Pipelines
 import ToyWorld
 
 /// Results of one seed.
@@ -38,7 +39,7 @@ public struct QuickstartRun {
     public var trainers: [StageType: TrainingStage]
 
     public init(name: String, configuration: QuickstartConfiguration, seeds: [UInt64], directory: URL, showProgress: Bool = true,
-                trainers: [StageType: TrainingStage] = PipelineTrainers.available) {
+                trainers: [StageType: TrainingStage] = Stages.builtInTrainers) {
         self.name = name
         self.configuration = configuration
         self.seeds = seeds
@@ -117,7 +118,7 @@ public struct QuickstartRun {
 
         var curves: [String: [[String: Double]]] = [:]
         for stage in ["helpful_only", "sl_cai", "reward", "dpo", "ppo"] {
-            let curve = FrontierRun.metrics(folder.appendingPathComponent("\(stage)/model"))
+            let curve = ExperimentFiles.metrics(folder.appendingPathComponent("\(stage)/model"))
             if !curve.isEmpty { curves[stage] = curve }
         }
         if let ablationSLCAI { models.append(ablationSLCAI) }

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 import ToyWorld
 
 /// The terminal summary: per model, the held-out rates (mean over seeds, with min–max when several seeds ran).
@@ -13,35 +14,24 @@ public enum SummaryTable {
         let unseen = "benign, unseen phrasing"
         let width = max(30, (names.map(\.count).max() ?? 0) + 2)
         var lines = ["Held-out intents, judged by the toy world's ground truth (seeds \(results.seeds.map { String($0.seed) }.joined(separator: ", ")))", ""]
-        lines.append(pad("model", width) + columns.map { pad($0.0, 22) }.joined() + unseen)
+        lines.append(TableText.pad("model", width) + columns.map { TableText.pad($0.0, 22) }.joined() + unseen)
         for name in names {
             let rates = results.seeds.compactMap { seed in (seed.models + [seed.ablation].compactMap { $0 }).first { $0.name == name }?.rates }
             let unseenValues = results.seeds.compactMap { seed in (seed.models + [seed.ablation].compactMap { $0 }).first { $0.name == name }?.benignAccuracyUnseenPhrasing }
-            lines.append(pad(name, width) + columns.map { column in pad(cell(rates.map { $0[keyPath: column.1] }), 22) }.joined() + cell(unseenValues))
+            lines.append(TableText.pad(name, width) + columns.map { column in TableText.pad(TableText.percent(rates.map { $0[keyPath: column.1] }), 22) }.joined() + TableText.percent(unseenValues))
         }
         lines.append("")
         lines.append("harmful columns: share of requests of held-out harmful intents; benign accuracy: benign requests in training phrasings;")
         lines.append("unseen phrasing: each benign intent's held-out phrasing.")
         let decidable = results.seeds.map { Double($0.labels.decidablePairs) / Double(max(1, $0.labels.pairs)) }
-        lines.append("AI-labelled pairs whose responses the judge ranks differently: \(cell(decidable))")
+        lines.append("AI-labelled pairs whose responses the judge ranks differently: \(TableText.percent(decidable))")
         let agreement = results.seeds.map(\.labels.agreement), bias = results.seeds.map(\.labels.positionBiasRate)
-        lines.append("AI labels (default constitution): agreement with ground truth \(cell(agreement)), position-bias rate \(cell(bias))")
+        lines.append("AI labels (default constitution): agreement with ground truth \(TableText.percent(agreement)), position-bias rate \(TableText.percent(bias))")
         let ablationAgreement = results.seeds.compactMap(\.ablationLabels?.agreement)
         if !ablationAgreement.isEmpty {
-            lines.append("AI labels (irrelevant constitution): agreement with ground truth \(cell(ablationAgreement)), position-bias rate \(cell(results.seeds.compactMap(\.ablationLabels?.positionBiasRate)))")
+            lines.append("AI labels (irrelevant constitution): agreement with ground truth \(TableText.percent(ablationAgreement)), position-bias rate \(TableText.percent(results.seeds.compactMap(\.ablationLabels?.positionBiasRate)))")
         }
         lines.append(String(format: "total time %.0f s", results.totalSeconds))
         return lines.joined(separator: "\n")
     }
-
-    /// "12.5%" for one value, "12.5% (8.3–16.7)" for several.
-    static func cell(_ values: [Double]) -> String {
-        guard !values.isEmpty else { return "–" }
-        let mean = values.reduce(0, +) / Double(values.count)
-        let text = String(format: "%.1f%%", 100 * mean)
-        guard values.count > 1 else { return text }
-        return text + String(format: " (%.0f–%.0f)", 100 * values.min()!, 100 * values.max()!)
-    }
-
-    static func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count) }
 }

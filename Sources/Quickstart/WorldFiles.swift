@@ -1,8 +1,8 @@
 import Constitutional
+import Experiments
 import Foundation
 import LanguageModels
 import Tensors
-import Tokenizers
 import ToyWorld
 
 /// Writes a toy world's inputs for the pipeline: the helpful-only corpus rendered in the Constitutional layer's
@@ -54,70 +54,24 @@ public struct WorldFiles {
     public func write(constitution: Constitution) throws -> [String] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let texts = Self.render(world.helpfulOnlyCorpus(configuration.corpus), constitution: constitution, seed: world.seed)
-        try Self.writeJSONL(texts.map { ["text": $0] }, to: corpusURL)
+        try ExperimentFiles.writeJSONL(texts.map { ["text": $0] }, to: corpusURL)
         let redTeam = world.redTeamRequests(perIntent: configuration.redTeamPerIntent)
         // Transcript prompts, so that pairs, labels, DPO and PPO see the format the model was trained on.
-        try Self.writeJSONL(redTeam.map { ["id": $0.id, "prompt": CritiquePrompts.responsePrompt([Self.user($0)])] }, to: redTeamURL)
+        try ExperimentFiles.writeJSONL(redTeam.map { ["id": $0.id, "prompt": CritiquePrompts.responsePrompt([Self.user($0)])] }, to: redTeamURL)
         let helpful = world.helpfulRequests(perIntent: configuration.helpfulPerIntent)
-        try Self.writeJSONL(helpful.map { ["prompt": CritiquePrompts.responsePrompt([Self.user($0)]), "completion": " " + world.helpfulAnswer($0)] },
-                            to: helpfulURL)
+        try ExperimentFiles.writeJSONL(helpful.map { ["prompt": CritiquePrompts.responsePrompt([Self.user($0)]), "completion": " " + world.helpfulAnswer($0)] },
+                                       to: helpfulURL)
         let evaluation = world.evaluationRequests(perIntent: configuration.evaluationPerIntent) + world.retentionRequests(perIntent: configuration.evaluationPerIntent)
-        try Self.writeJSONL(evaluation.map { ["id": $0.id, "prompt": CritiquePrompts.responsePrompt([Self.user($0)])] }, to: evaluationURL)
+        try ExperimentFiles.writeJSONL(evaluation.map { ["id": $0.id, "prompt": CritiquePrompts.responsePrompt([Self.user($0)])] }, to: evaluationURL)
         try writeInitialModel(texts: texts + redTeam.map(\.text))
         return texts
     }
 
     /// A randomly initialised Llama folder whose tokenizer is trained (byte-level BPE) on the world's texts.
     func writeInitialModel(texts: [String]) throws {
-        try Self.writeInitialModel(texts: texts, sizes: InitialModelSizes(configuration), seed: world.seed, to: initialModelURL)
-    }
-
-    /// The sizes of a from-scratch tiny Llama and of its BPE vocabulary.
-    struct InitialModelSizes {
-        var vocabularySize, hiddenSize, intermediateSize, layerCount, headCount, contextLength: Int
-
-        init(vocabularySize: Int, hiddenSize: Int, intermediateSize: Int, layerCount: Int, headCount: Int, contextLength: Int) {
-            (self.vocabularySize, self.hiddenSize, self.intermediateSize) = (vocabularySize, hiddenSize, intermediateSize)
-            (self.layerCount, self.headCount, self.contextLength) = (layerCount, headCount, contextLength)
-        }
-
-        init(_ c: QuickstartConfiguration) {
-            self.init(vocabularySize: c.vocabularySize, hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize,
-                      layerCount: c.layerCount, headCount: c.headCount, contextLength: c.contextLength)
-        }
-    }
-
-    /// Writes `folder`: a byte-level BPE tokenizer trained on `texts` and a Llama of `sizes` initialised from `seed`.
-    static func writeInitialModel(texts: [String], sizes: InitialModelSizes, seed: UInt64, to folder: URL) throws {
-        try? FileManager.default.removeItem(at: folder)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let endOfText = "<|endoftext|>"
-        let trainer = BPETrainer(vocabularySize: sizes.vocabularySize, specialTokens: [endOfText])
-        try trainer.trainTokenizerJSON(on: texts).write(to: folder.appendingPathComponent("tokenizer.json"))
-        let tokenizerConfig = ["eos_token": endOfText, "pad_token": endOfText]
-        try JSONSerialization.data(withJSONObject: tokenizerConfig, options: [.sortedKeys])
-            .write(to: folder.appendingPathComponent("tokenizer_config.json"))
-        let tokenizer = try Tokenizer(directory: folder)
-        var model = LlamaConfiguration()
-        model.vocabularySize = tokenizer.vocabularySize
-        model.hiddenSize = sizes.hiddenSize
-        model.intermediateSize = sizes.intermediateSize
-        model.layerCount = sizes.layerCount
-        model.headCount = sizes.headCount
-        model.keyValueHeadCount = sizes.headCount
-        model.maximumPositionEmbeddings = sizes.contextLength
-        model.tieWordEmbeddings = true
-        model.eosTokenId = tokenizer.eosTokenId.map { [$0] }
-        var generator = SeededGenerator(seed: seed &+ 0x1417)
-        try PretrainedModel.save(LlamaModel(model, generator: &generator), to: folder)
-    }
-
-    static func writeJSONL(_ objects: [[String: String]], to url: URL) throws {
-        var data = Data()
-        for object in objects {
-            data.append(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
-            data.append(0x0A)
-        }
-        try data.write(to: url, options: .atomic)
+        let c = configuration
+        try InitialModel(vocabularySize: c.vocabularySize, hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize,
+                         layerCount: c.layerCount, headCount: c.headCount, contextLength: c.contextLength)
+            .write(texts: texts, seed: world.seed, to: initialModelURL)
     }
 }

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import LanguageModels
+import TestSupport
 import XCTest
 @testable import Constitutional
 

@@ -1,6 +1,8 @@
 import Endpoints
 import Foundation
 import LanguageModels
+import Pipelines
+import TestSupport
 import XCTest
 @testable import Constitutional
 

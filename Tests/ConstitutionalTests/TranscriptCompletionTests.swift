@@ -1,6 +1,8 @@
 import Datasets
 import Foundation
 import LanguageModels
+import Pipelines
+import TestSupport
 import XCTest
 @testable import Alignment
 @testable import Constitutional

@@ -1,5 +1,6 @@
 import Constitutional
 import Foundation
+import Pipelines
 import XCTest
 @testable import Quickstart
 @testable import ToyWorld

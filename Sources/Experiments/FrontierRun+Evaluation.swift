@@ -68,18 +68,18 @@ extension FrontierRun {
 
     /// The policy of a PPO checkpoint: the model it started from (`base`) with the checkpoint's trainable policy
     /// tensors (`trainable.safetensors`, named "policy.<parameter>") put in.
-    /// - Throws: `QuickstartError` naming the file and tensor when the checkpoint does not fit the model.
+    /// - Throws: `ExperimentError` naming the file and tensor when the checkpoint does not fit the model.
     static func ppoPolicy(_ checkpoint: URL, base: URL) throws -> any CausalLanguageModel {
         let model = try PretrainedModel.load(directory: base)
         let url = checkpoint.appendingPathComponent("trainable.safetensors")
         let tensors = try SafeTensorsFile(url: url)
         for (name, tensor) in model.namedParameters() {
             guard tensors.contains("policy." + name) else {
-                throw QuickstartError("\(url.path): no tensor policy.\(name); not a checkpoint of this policy")
+                throw ExperimentError("\(url.path): no tensor policy.\(name); not a checkpoint of this policy")
             }
             let values = try tensors.floats("policy." + name)
             guard values.count == tensor.count else {
-                throw QuickstartError("\(url.path): policy.\(name) has \(values.count) values, the model's tensor \(tensor.shape)")
+                throw ExperimentError("\(url.path): policy.\(name) has \(values.count) values, the model's tensor \(tensor.shape)")
             }
             tensor.assign(Tensor(shape: tensor.shape, scalars: values))
         }

@@ -1,10 +1,10 @@
-import Constitutional
 import Foundation
 import LanguageModels
+import Pipelines
 import Tensors
 import Tokenizers
 import XCTest
-@testable import Quickstart
+@testable import Experiments
 
 /// The frontier experiment's parts: the ground truth, pair labelling, the KL estimator, the report, option errors.
 final class FrontierTests: XCTestCase {
@@ -119,13 +119,6 @@ final class FrontierTests: XCTestCase {
         XCTAssertEqual(different.kl, differentRatios.reduce(0, +) / 24, accuracy: 1e-9)
     }
 
-    func testMeanAndStandardError() {
-        let (mean, error) = FrontierEvaluation.meanAndStandardError([1, 2, 3, 4])
-        XCTAssertEqual(mean, 2.5)
-        XCTAssertEqual(error, (5.0 / 3.0 / 4.0).squareRoot(), accuracy: 1e-12)
-        XCTAssertEqual(FrontierEvaluation.meanAndStandardError([7]).standardError, 0)
-    }
-
     // MARK: Report
 
     static func results(seeds: [UInt64] = [1]) -> FrontierResults {
@@ -191,15 +184,6 @@ final class FrontierTests: XCTestCase {
         let decoded = try JSONDecoder().decode(FrontierResults.self, from: Data(contentsOf: directory.appendingPathComponent("results.json")))
         XCTAssertEqual(decoded, results)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("report.html").path))
-    }
-
-    /// The chart helper's original output is unchanged by the frontier's additions (golden: the quickstart's chart
-    /// before they were made).
-    func testLineChartDefaultsAreUnchanged() {
-        XCTAssertEqual(QuickstartReport.lineChart(title: "loss", series: [("loss", [(0, 1), (10, 0.5)])], xLabel: "step"),
-                       ##"<svg width="440" height="220" xmlns="http://www.w3.org/2000/svg"><text x="50.0" y="15" font-size="13">loss</text><text x="2" y="32.0" font-size="10">1</text><text x="2" y="190.0" font-size="10">0.5</text><text x="50.0" y="212.0" font-size="10">0</text><text x="380.0" y="212.0" font-size="10">10 step</text><polyline fill="none" stroke="#c0392b" stroke-width="1.5" points="50.0,24.0 430.0,190.0"/></svg>"## + "\n")
-        XCTAssertEqual(QuickstartReport.lineChart(title: "a<b", series: [("x", [(0, 1), (2, 3)]), ("y", [(1, -1)])], xLabel: "KL", yLabel: "reward", points: true),
-                       ##"<svg width="440" height="220" xmlns="http://www.w3.org/2000/svg"><text x="50.0" y="15" font-size="13">a&lt;b</text><text x="2" y="32.0" font-size="10">3</text><text x="2" y="190.0" font-size="10">-1</text><text x="50.0" y="212.0" font-size="10">0</text><text x="380.0" y="212.0" font-size="10">2 KL</text><text x="2" y="110.0" font-size="10">reward</text><circle cx="50.0" cy="107.0" r="4" fill="#c0392b"><title>x</title></circle><circle cx="430.0" cy="24.0" r="4" fill="#c0392b"><title>x</title></circle><text x="290.0" y="36.0" font-size="10" fill="#c0392b">x</text><circle cx="240.0" cy="190.0" r="4" fill="#27ae60"><title>y</title></circle><text x="290.0" y="48.0" font-size="10" fill="#27ae60">y</text></svg>"## + "\n")
     }
 
     // MARK: Options

@@ -1,5 +1,6 @@
 import Foundation
 import LanguageModels
+import Reports
 import Tensors
 import Tokenizers
 
@@ -72,21 +73,12 @@ public enum FrontierEvaluation {
         let rewards = samples.map { FrontierTask.reward($0.text) }
         let ratios = logRatios(policy: policy, reference: reference, samples: samples)
         let eos = tokenizer.eosTokenId.map(Int32.init)
-        let (rewardMean, rewardError) = meanAndStandardError(rewards)
-        let (kl, klError) = meanAndStandardError(ratios)
+        let (rewardMean, rewardError) = Statistics.meanAndStandardError(rewards)
+        let (kl, klError) = Statistics.meanAndStandardError(ratios)
         let measurement = FrontierMeasurement(
             samples: samples.count, rewardMean: rewardMean, rewardStandardError: rewardError, kl: kl, klStandardError: klError,
             meanLength: Double(samples.reduce(0) { $0 + $1.responseIds.count }) / Double(max(samples.count, 1)),
             endedRate: Double(samples.filter { $0.responseIds.last == eos }.count) / Double(max(samples.count, 1)))
         return (measurement, samples, ratios)
-    }
-
-    /// The mean and its standard error (sample standard deviation / √n; 0 for fewer than two values).
-    public static func meanAndStandardError(_ values: [Double]) -> (mean: Double, standardError: Double) {
-        guard !values.isEmpty else { return (0, 0) }
-        let mean = values.reduce(0, +) / Double(values.count)
-        guard values.count > 1 else { return (mean, 0) }
-        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
-        return (mean, (variance / Double(values.count)).squareRoot())
     }
 }

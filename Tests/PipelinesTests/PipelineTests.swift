@@ -2,8 +2,10 @@ import Alignment
 import Datasets
 import Foundation
 import LanguageModels
+import TestSupport
 import XCTest
 @testable import Constitutional
+@testable import Pipelines
 
 /// Pipeline mechanics on tiny local models: every stage runs, the audit trail is complete, and interrupted
 /// `critique` and `label` stages resume without losing or duplicating an item — the result equals an

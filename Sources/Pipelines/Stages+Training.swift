@@ -1,4 +1,5 @@
 import Alignment
+import Constitutional
 import Datasets
 import Foundation
 import LanguageModels

@@ -65,10 +65,10 @@ public struct FrontierConfiguration: Codable, Equatable, Sendable {
     }
 
     /// Checks values a run cannot start with, naming the option (or field) at fault.
-    /// - Throws: `QuickstartError` saying which value is wrong and what is allowed.
+    /// - Throws: `ExperimentError` saying which value is wrong and what is allowed.
     public func validate() throws {
         func require(_ condition: Bool, _ name: String, _ message: String) throws {
-            if !condition { throw QuickstartError("\(name): \(message)") }
+            if !condition { throw ExperimentError("\(name): \(message)") }
         }
         try require(!betas.isEmpty, "--betas", "give at least one β")
         try require(!klTargets.isEmpty, "--kl-targets", "give at least one KL target")
@@ -95,15 +95,15 @@ public struct FrontierConfiguration: Codable, Equatable, Sendable {
     func checkpointInterval(_ total: Int) -> Int { max(1, total / checkpointsPerRun) }
 
     /// Parses a command-line list such as `0.05,0.1,0.3` for `option` (named in errors).
-    /// - Throws: `QuickstartError` naming the option and the entry that is not a positive number.
+    /// - Throws: `ExperimentError` naming the option and the entry that is not a positive number.
     public static func parseList(_ text: String, option: String) throws -> [Double] {
         let entries = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard !(entries.count == 1 && entries[0].isEmpty) else {
-            throw QuickstartError("\(option): empty; give comma-separated positive numbers such as 0.1,0.3,1")
+            throw ExperimentError("\(option): empty; give comma-separated positive numbers such as 0.1,0.3,1")
         }
         return try entries.map { entry in
             guard let value = Double(entry), value.isFinite, value > 0 else {
-                throw QuickstartError("\(option): \"\(entry)\" is not a positive number; give comma-separated positive numbers such as 0.1,0.3,1")
+                throw ExperimentError("\(option): \"\(entry)\" is not a positive number; give comma-separated positive numbers such as 0.1,0.3,1")
             }
             return value
         }

@@ -1,7 +1,8 @@
 import Alignment
-import Constitutional
 import Foundation
 import LanguageModels
+import Pipelines
+import Reports
 import Tokenizers
 
 /// Runs `charter experiment frontier` (after Rafailov et al. 2023, §6.1, Figure 2 left): per seed, a review corpus and a
@@ -17,7 +18,7 @@ public struct FrontierRun {
     public var trainers: [StageType: TrainingStage]
 
     public init(name: String, configuration: FrontierConfiguration, seeds: [UInt64], directory: URL,
-                trainers: [StageType: TrainingStage] = PipelineTrainers.available) {
+                trainers: [StageType: TrainingStage] = Stages.builtInTrainers) {
         self.name = name
         self.configuration = configuration
         self.seeds = seeds
@@ -27,11 +28,11 @@ public struct FrontierRun {
 
     /// Runs every seed. Pipeline stages whose inputs and settings did not change are reused from an earlier run in the
     /// same folder; evaluations are always redone.
-    /// - Throws: `QuickstartError` for an unusable configuration; the first failing stage's error.
+    /// - Throws: `ExperimentError` for an unusable configuration; the first failing stage's error.
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> FrontierResults {
         try configuration.validate()
         guard trainers[.ppo] != nil, trainers[.dpo] != nil, trainers[.reward] != nil else {
-            throw QuickstartError("the frontier experiment needs reward, dpo and ppo trainers; this build registers \(trainers.keys.map(\.rawValue).sorted())")
+            throw ExperimentError("the frontier experiment needs reward, dpo and ppo trainers; this build registers \(trainers.keys.map(\.rawValue).sorted())")
         }
         let start = Date()
         var results: [FrontierSeedResult] = []
@@ -71,8 +72,8 @@ public struct FrontierRun {
         for stage in manifest.stages + referenceManifest.stages { seconds[stage.name] = stage.seconds }
 
         var curves: [String: [[String: Double]]] = [:]
-        curves["sft"] = Self.metrics(folder.appendingPathComponent(FrontierRecipe.referenceModel))
-        for stage in manifest.stages { curves[stage.name] = Self.metrics(trainingDirectory.appendingPathComponent("\(stage.name)/model")) }
+        curves["sft"] = ExperimentFiles.metrics(folder.appendingPathComponent(FrontierRecipe.referenceModel))
+        for stage in manifest.stages { curves[stage.name] = ExperimentFiles.metrics(trainingDirectory.appendingPathComponent("\(stage.name)/model")) }
 
         var runs: [FrontierRunResult] = []
         for run in try evaluate(seed: seed, task: task, folder: folder, log: log) {
@@ -87,7 +88,7 @@ public struct FrontierRun {
 
     /// Samples pairs from the reference model for every training prompt, labels them by the ground truth and writes
     /// `pairs/preferences.jsonl` (TRL preference data) and `pairs/statistics.json`.
-    /// - Throws: `QuickstartError` when every pair is a tie (no preference data).
+    /// - Throws: `ExperimentError` when every pair is a tie (no preference data).
     func writePairs(seed: UInt64, task: FrontierTask, folder: URL) throws -> FrontierPairStatistics {
         let referenceFolder = folder.appendingPathComponent(FrontierRecipe.referenceModel)
         let (preferences, statistics) = FrontierPairs.make(model: try PretrainedModel.load(directory: referenceFolder),
@@ -95,41 +96,26 @@ public struct FrontierRun {
                                                            pairsPerPrompt: configuration.pairsPerPrompt,
                                                            maximumNewTokens: configuration.responseLength, seed: seed &+ 0x9A1E)
         guard !preferences.isEmpty else {
-            throw QuickstartError("seed \(seed): every one of \(statistics.sampled) sampled pairs was a tie; the reference model produced no preference data")
+            throw ExperimentError("seed \(seed): every one of \(statistics.sampled) sampled pairs was a tie; the reference model produced no preference data")
         }
         let url = folder.appendingPathComponent(FrontierRecipe.pairs)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FrontierPairs.write(preferences, to: url)
-        try Self.encoder.encode(statistics).write(to: url.deletingLastPathComponent().appendingPathComponent("statistics.json"), options: .atomic)
+        try ResultsFile.encoder.encode(statistics).write(to: url.deletingLastPathComponent().appendingPathComponent("statistics.json"), options: .atomic)
         return statistics
     }
 
     /// The corpus (prompt–completion JSONL), the training and held-out prompts (prompt-only JSONL), and a randomly
-    /// initialised Llama with a BPE tokenizer trained on the corpus (``WorldFiles/writeInitialModel(texts:sizes:seed:to:)``).
+    /// initialised Llama with a BPE tokenizer trained on the corpus (``InitialModel/write(texts:seed:to:)``).
     func writeWorld(_ task: FrontierTask, seed: UInt64, to world: URL) throws {
         try FileManager.default.createDirectory(at: world, withIntermediateDirectories: true)
         let corpus = task.corpus(count: configuration.corpusSize, seed: seed)
-        try WorldFiles.writeJSONL(corpus.map { ["prompt": $0.prompt, "completion": $0.completion] }, to: world.appendingPathComponent("corpus.jsonl"))
-        try WorldFiles.writeJSONL(task.trainingPrompts.map { ["prompt": $0] }, to: world.appendingPathComponent("training_prompts.jsonl"))
-        try WorldFiles.writeJSONL(task.heldOutPrompts.map { ["prompt": $0] }, to: world.appendingPathComponent("held_out_prompts.jsonl"))
+        try ExperimentFiles.writeJSONL(corpus.map { ["prompt": $0.prompt, "completion": $0.completion] }, to: world.appendingPathComponent("corpus.jsonl"))
+        try ExperimentFiles.writeJSONL(task.trainingPrompts.map { ["prompt": $0] }, to: world.appendingPathComponent("training_prompts.jsonl"))
+        try ExperimentFiles.writeJSONL(task.heldOutPrompts.map { ["prompt": $0] }, to: world.appendingPathComponent("held_out_prompts.jsonl"))
         let c = configuration
-        let sizes = WorldFiles.InitialModelSizes(vocabularySize: c.vocabularySize, hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize,
-                                                 layerCount: c.layerCount, headCount: c.headCount, contextLength: c.contextLength)
-        try WorldFiles.writeInitialModel(texts: corpus.map { $0.prompt + $0.completion }, sizes: sizes, seed: seed,
-                                         to: world.appendingPathComponent("initial_model"))
-    }
-
-    /// A model folder's metrics.jsonl as numbers by key (eval lines included; non-numeric values dropped).
-    static func metrics(_ folder: URL) -> [[String: Double]] {
-        guard let text = try? String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?.compactMapValues { ($0 as? NSNumber)?.doubleValue }
-        }
-    }
-
-    static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
+        let model = InitialModel(vocabularySize: c.vocabularySize, hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize,
+                                 layerCount: c.layerCount, headCount: c.headCount, contextLength: c.contextLength)
+        try model.write(texts: corpus.map { $0.prompt + $0.completion }, seed: seed, to: world.appendingPathComponent("initial_model"))
     }
 }

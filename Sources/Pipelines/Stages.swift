@@ -1,5 +1,6 @@
 import Checksums
 import Alignment
+import Constitutional
 import Datasets
 import Foundation
 import LanguageModels

@@ -1,0 +1,80 @@
+import Foundation
+
+/// A self-contained HTML report page: inline CSS, no scripts, no external resources. Text added through
+/// ``heading(_:level:)``, ``paragraph(_:)`` and ``preformatted(_:)`` is escaped; charts come from ``SVGChart``,
+/// which escapes its own labels.
+///
+/// ```swift
+/// var page = HTMLPage(title: "Charter quickstart")
+/// page.heading("Charter quickstart: \(name)")
+/// page.preformatted(table)
+/// page.chart(SVGChart.bars(title: "rates", groups: groups, series: series))
+/// try page.write(to: directory)
+/// ```
+public struct HTMLPage: Sendable {
+    /// The `<title>` (escaped when rendered).
+    public var title: String
+    /// The body's HTML so far.
+    public private(set) var body = ""
+
+    static let style = """
+        body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
+        pre{background:#f6f6f6;padding:1em;overflow-x:auto}\
+        svg{background:#fff;border:1px solid #ddd;margin:0.5em 0;max-width:100%;height:auto}\
+        h2{margin-top:1.6em}
+        """
+
+    public init(title: String) { self.title = title }
+
+    /// Escapes text for HTML content and attribute values: `&`, `<`, `>`, `"` and `'`.
+    public static func escape(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
+    /// Appends `<h1>`…`<h6>` (level clamped to 1…6).
+    public mutating func heading(_ text: String, level: Int = 1) {
+        let level = min(max(level, 1), 6)
+        body += "<h\(level)>\(Self.escape(text))</h\(level)>\n"
+    }
+
+    /// Appends a paragraph of plain text.
+    public mutating func paragraph(_ text: String) { body += "<p>\(Self.escape(text))</p>\n" }
+
+    /// Appends preformatted text (terminal tables).
+    public mutating func preformatted(_ text: String) { body += "<pre>\(Self.escape(text))</pre>\n" }
+
+    /// Appends an SVG chart (``SVGChart``'s output, already escaped).
+    public mutating func chart(_ svg: String) { body += svg }
+
+    /// The whole document.
+    public var html: String {
+        """
+        <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(Self.escape(title))</title>
+        <style>\(Self.style)</style></head><body>
+        \(body)</body></html>
+        """
+    }
+
+    /// Writes the page as `directory/name`, creating the folder; returns the file's URL.
+    /// - Throws: file-system errors.
+    @discardableResult
+    public func write(to directory: URL, name: String = "report.html") throws -> URL {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent(name)
+        try Data(html.utf8).write(to: url, options: .atomic)
+        return url
+    }
+}

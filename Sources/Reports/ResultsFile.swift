@@ -1,0 +1,25 @@
+import Foundation
+
+/// Writes an experiment's `results.json`: pretty-printed, keys sorted, slashes unescaped, replaced atomically (so a
+/// reader never sees half a file).
+public enum ResultsFile {
+    /// The file name every experiment uses.
+    public static let name = "results.json"
+
+    /// The encoder for results and other JSON records an experiment writes next to them.
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// Writes `results` as `directory/results.json`, creating the folder; returns the file's URL.
+    /// - Throws: encoding errors and file-system errors.
+    @discardableResult
+    public static func write<Results: Encodable>(_ results: Results, to directory: URL) throws -> URL {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent(name)
+        try encoder.encode(results).write(to: url, options: .atomic)
+        return url
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Cells and padding for the terminal summary tables experiments print (and embed in their reports).
+public enum TableText {
+    /// `text` padded with spaces to `width` characters (at least one space after it).
+    public static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+
+    /// A mean with its interval: "0.123 ± 0.004" for one value (± its standard error), "0.123 (0.110–0.131)" (the
+    /// mean and the min–max) for several; "–" for none.
+    public static func meanWithInterval(_ values: [Double], errors: [Double], digits: Int) -> String {
+        guard let low = values.min(), let high = values.max() else { return "–" }
+        let number = "%.\(digits)f"
+        if values.count == 1 { return String(format: "\(number) ± \(number)", values[0], errors.first ?? 0) }
+        return String(format: "\(number) (\(number)–\(number))", Statistics.mean(values), low, high)
+    }
+
+    /// A rate as a percentage: "12.5%" for one value, "12.5% (8–17)" (the mean and the min–max) for several;
+    /// "–" for none.
+    public static func percent(_ values: [Double]) -> String {
+        guard let low = values.min(), let high = values.max() else { return "–" }
+        let text = String(format: "%.1f%%", 100 * Statistics.mean(values))
+        guard values.count > 1 else { return text }
+        return text + String(format: " (%.0f–%.0f)", 100 * low, 100 * high)
+    }
+}
