@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Layers, imports pointing down only:
+// Runtime (Foundation only: item logs, job runner, progress, atomic files, seeded randomness) sits under everything.
 // CKernels (C, runtime CPU dispatch) → Tensors (tensor + tape autodiff) → NeuralNetworks (layers, optimizers)
 // → LanguageModels → Alignment → Constitutional → charter (CLI).
 let package = Package(
@@ -20,38 +21,40 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
+        .target(name: "Runtime"),
         .target(name: "CKernels", cSettings: [.define("_GNU_SOURCE")]),
-        .target(name: "Tensors", dependencies: ["CKernels"]),
+        .target(name: "Tensors", dependencies: ["CKernels", "Runtime"]),
         .target(name: "NeuralNetworks", dependencies: ["Tensors"]),
         // The language-model layer: tokenizers and checkpoint formats are standalone targets (no tensor dependency).
         .target(name: "Tokenizers"),
-        .target(name: "SafeTensors"),
+        .target(name: "SafeTensors", dependencies: ["Runtime"]),
         .target(name: "Gzip"),
         .target(name: "Checksums"),
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
-        .target(name: "Datasets", dependencies: ["Gzip"]),
+        .target(name: "Datasets", dependencies: ["Gzip", "Runtime"]),
         .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors"]),
-        .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Yams"]),
+        .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime", "Yams"]),
         // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF), pipelines.
-        .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "Yams"]),
+        .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "Runtime", "Yams"]),
         // OpenAI-compatible HTTP: a balancing, retrying, caching client and the `charter serve` server.
         .target(
             name: "Endpoints",
             dependencies: [
-                "LanguageModels", "Checksums",
+                "LanguageModels", "Checksums", "Runtime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         // The quickstart's toy assistant world (requests, ground-truth judge, corpora) and its orchestration.
         .target(name: "ToyWorld", dependencies: ["Tensors"]),
-        .target(name: "Quickstart", dependencies: ["Alignment", "Constitutional", "LanguageModels", "ToyWorld", "Datasets", "Tokenizers", "Tensors"]),
+        .target(name: "Quickstart", dependencies: ["Alignment", "Constitutional", "LanguageModels", "ToyWorld", "Datasets", "Tokenizers", "Tensors", "Runtime"]),
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
                 "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Endpoints",
-                "ToyWorld", "Quickstart",
+                "ToyWorld", "Quickstart", "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "KernelsTests", dependencies: ["CKernels"]),
         // Tests find their fixtures next to their sources (#filePath), so no resource bundles are needed.
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "CKernels"], exclude: ["Fixtures"]),
@@ -65,7 +68,7 @@ let package = Package(
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels"], exclude: ["Fixtures"]),
         .testTarget(name: "ToyWorldTests", dependencies: ["ToyWorld"]),
         .testTarget(name: "QuickstartTests", dependencies: ["Quickstart", "ToyWorld", "Constitutional"]),
-        .testTarget(name: "ConstitutionalTests", dependencies: ["Constitutional", "LanguageModels", "Datasets", "Alignment", "Tensors", "Endpoints", "Checksums"],
+        .testTarget(name: "ConstitutionalTests", dependencies: ["Constitutional", "LanguageModels", "Datasets", "Alignment", "Tensors", "Endpoints", "Checksums", "Runtime"],
                     exclude: ["Fixtures"]),
         .testTarget(
             name: "EndpointsTests",

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNetworks
+import Runtime
 import SafeTensors
 import Tensors
 
@@ -183,9 +184,7 @@ final class DataOrder {
     static func permutation(count: Int, seed: UInt64) -> [Int] {
         var generator = SeededGenerator(seed: seed)
         var order = Array(0..<count)
-        for i in stride(from: count - 1, to: 0, by: -1) {
-            order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-        }
+        order.seededShuffle(using: &generator)
         return order
     }
 }

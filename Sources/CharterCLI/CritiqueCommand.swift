@@ -3,6 +3,7 @@ import Constitutional
 import Endpoints
 import Foundation
 import LanguageModels
+import Runtime
 import Tensors
 
 /// `--model DIR | --endpoints CONFIG`: the model a Constitutional AI command runs on.

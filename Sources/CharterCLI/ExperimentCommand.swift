@@ -2,6 +2,7 @@ import Alignment
 import ArgumentParser
 import Foundation
 import Quickstart
+import Runtime
 import Tensors
 
 /// `charter experiment …`: controlled experiments from the alignment literature, reproduced on generated tasks

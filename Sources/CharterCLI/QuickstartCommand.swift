@@ -2,6 +2,7 @@ import Alignment
 import ArgumentParser
 import Foundation
 import Quickstart
+import Runtime
 import Tensors
 
 /// `charter quickstart`: Constitutional AI end to end on a toy world whose truth is known.

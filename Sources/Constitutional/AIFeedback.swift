@@ -1,5 +1,6 @@
 import Foundation
 import LanguageModels
+import Runtime
 
 /// Settings of AI-feedback labelling (RLAIF; Bai et al. 2022, §4).
 public struct FeedbackConfiguration: Codable, Equatable, Sendable {

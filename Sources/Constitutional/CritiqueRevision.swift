@@ -1,5 +1,6 @@
 import Foundation
 import LanguageModels
+import Runtime
 
 /// Settings of supervised CAI's critique → revision loop (Bai et al. 2022, §3).
 public struct CritiqueConfiguration: Codable, Equatable, Sendable {

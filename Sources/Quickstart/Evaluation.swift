@@ -1,6 +1,7 @@
 import Constitutional
 import Foundation
 import LanguageModels
+import Runtime
 import ToyWorld
 
 /// One model's held-out results, by the ground-truth judge.

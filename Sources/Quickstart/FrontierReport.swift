@@ -1,12 +1,13 @@
 import Foundation
+import Runtime
 
 /// Writes the frontier experiment's `results.json` and a self-contained `report.html` (inline SVG: the reward/KL
 /// frontier and the training curves), and renders the terminal table. Charts and padding are the quickstart's.
 public enum FrontierReport {
     public static func write(_ results: FrontierResults, to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try FrontierRun.encoder.encode(results).write(to: directory.appendingPathComponent("results.json"), options: .atomic)
-        try html(results).write(to: directory.appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
+        try AtomicFile.write(try FrontierRun.encoder.encode(results), to: directory.appendingPathComponent("results.json"))
+        try AtomicFile.write(Data(html(results).utf8), to: directory.appendingPathComponent("report.html"))
     }
 
     /// The terminal summary: per run, mean ground-truth reward and KL from the reference on held-out prompts (± one

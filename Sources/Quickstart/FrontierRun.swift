@@ -2,6 +2,7 @@ import Alignment
 import Constitutional
 import Foundation
 import LanguageModels
+import Runtime
 import Tokenizers
 
 /// Runs `charter experiment frontier` (after Rafailov et al. 2023, §6.1, Figure 2 left): per seed, a review corpus and a
@@ -51,7 +52,7 @@ public struct FrontierRun {
         lap("world")
 
         let referenceRecipe = folder.appendingPathComponent("reference.yaml")
-        try FrontierRecipe.referenceYAML(configuration, seed: seed).write(to: referenceRecipe, atomically: true, encoding: .utf8)
+        try AtomicFile.write(Data(FrontierRecipe.referenceYAML(configuration, seed: seed).utf8), to: referenceRecipe)
         let referenceManifest = try await Pipeline(recipe: try PipelineRecipe.load(referenceRecipe), runDirectory: folder.appendingPathComponent(FrontierRecipe.reference),
                                                    trainers: trainers).run { log("[seed \(seed)] reference \($0)") }
         lap("reference pipeline")
@@ -63,7 +64,7 @@ public struct FrontierRun {
         lap("pairs")
 
         let trainingRecipe = folder.appendingPathComponent("training.yaml")
-        try FrontierRecipe.trainingYAML(configuration, seed: seed).write(to: trainingRecipe, atomically: true, encoding: .utf8)
+        try AtomicFile.write(Data(FrontierRecipe.trainingYAML(configuration, seed: seed).utf8), to: trainingRecipe)
         let trainingDirectory = folder.appendingPathComponent(FrontierRecipe.training)
         let manifest = try await Pipeline(recipe: try PipelineRecipe.load(trainingRecipe), runDirectory: trainingDirectory, trainers: trainers)
             .run { log("[seed \(seed)] \($0)") }
@@ -100,7 +101,7 @@ public struct FrontierRun {
         let url = folder.appendingPathComponent(FrontierRecipe.pairs)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FrontierPairs.write(preferences, to: url)
-        try Self.encoder.encode(statistics).write(to: url.deletingLastPathComponent().appendingPathComponent("statistics.json"), options: .atomic)
+        try AtomicFile.write(try Self.encoder.encode(statistics), to: url.deletingLastPathComponent().appendingPathComponent("statistics.json"))
         return statistics
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import ToyWorld
 
 /// Writes `results.json` and a self-contained `report.html` (inline SVG: before/after bars and training curves).
@@ -7,8 +8,8 @@ public enum QuickstartReport {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(results).write(to: directory.appendingPathComponent("results.json"), options: .atomic)
-        try html(results).write(to: directory.appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
+        try AtomicFile.write(try encoder.encode(results), to: directory.appendingPathComponent("results.json"))
+        try AtomicFile.write(Data(html(results).utf8), to: directory.appendingPathComponent("report.html"))
     }
 
     static func escape(_ text: String) -> String {

@@ -1,6 +1,7 @@
 import Constitutional
 import Foundation
 import LanguageModels
+import Runtime
 import Tensors
 import Tokenizers
 import ToyWorld
@@ -118,6 +119,6 @@ public struct WorldFiles {
             data.append(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
             data.append(0x0A)
         }
-        try data.write(to: url, options: .atomic)
+        try AtomicFile.write(data, to: url)
     }
 }

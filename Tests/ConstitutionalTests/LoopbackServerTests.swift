@@ -1,6 +1,7 @@
 import Endpoints
 import Foundation
 import LanguageModels
+import Runtime
 import XCTest
 @testable import Constitutional
 

@@ -2,6 +2,7 @@ import Alignment
 import Datasets
 import Foundation
 import LanguageModels
+import Runtime
 import XCTest
 @testable import Constitutional
 

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import LanguageModels
+import Runtime
 import XCTest
 @testable import Alignment
 @testable import Constitutional
