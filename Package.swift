@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Layers, imports pointing down only:
+// Runtime (Foundation only: item logs, job runner, progress, atomic files, seeded randomness) sits under everything.
 // CKernels (C, runtime CPU dispatch) → Tensors (tensor + tape autodiff) → NeuralNetworks (layers, optimizers)
 // → LanguageModels → Alignment → Constitutional → Pipelines → Experiments → Quickstart → charter (CLI).
 // Reports (results.json, HTML pages, SVG charts) depends on nothing; experiments and the quickstart write through it.
@@ -21,48 +22,50 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
+        .target(name: "Runtime"),
         .target(name: "CKernels", cSettings: [.define("_GNU_SOURCE")]),
-        .target(name: "Tensors", dependencies: ["CKernels"]),
+        .target(name: "Tensors", dependencies: ["CKernels", "Runtime"]),
         .target(name: "NeuralNetworks", dependencies: ["Tensors"]),
         // The language-model layer: tokenizers and checkpoint formats are standalone targets (no tensor dependency).
         .target(name: "Tokenizers"),
-        .target(name: "SafeTensors"),
+        .target(name: "SafeTensors", dependencies: ["Runtime"]),
         // The system zlib (module map in Sources/CZlib) behind the Gzip module's streaming reader and writer.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
-        .target(name: "Gzip", dependencies: ["CZlib"]),
+        .target(name: "Gzip", dependencies: ["CZlib", "Runtime"]),
         .target(name: "Checksums"),
         // Settings types whose every key (recipe, config.json, request) is declared once: decoding, encoding, checks.
         .target(name: "Settings"),
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
-        .target(name: "Datasets", dependencies: ["Gzip"]),
-        .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors", "Settings"]),
-        .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Yams"]),
+        .target(name: "Datasets", dependencies: ["Gzip", "Runtime"]),
+        .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors", "Settings", "Runtime"]),
+        .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime", "Yams"]),
         // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF).
-        .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "Settings", "Yams"]),
+        .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "Settings", "Runtime", "Yams"]),
         // Declarative pipelines: recipes, cached and resumable stages, and the trainers that run SFT, reward, DPO and PPO stages.
-        .target(name: "Pipelines", dependencies: ["Constitutional", "Alignment", "LanguageModels", "Datasets", "Checksums", "Yams"]),
+        .target(name: "Pipelines", dependencies: ["Constitutional", "Alignment", "LanguageModels", "Datasets", "Checksums", "Runtime", "Yams"]),
         // The report toolkit: results.json, self-contained HTML pages and SVG charts (no ML dependencies).
-        .target(name: "Reports"),
+        .target(name: "Reports", dependencies: ["Runtime"]),
         // Experiments with a known ground truth (the reward/KL frontier) and the pieces they share with the quickstart.
-        .target(name: "Experiments", dependencies: ["Pipelines", "Reports", "Alignment", "LanguageModels", "SafeTensors", "Tokenizers", "Tensors"]),
+        .target(name: "Experiments", dependencies: ["Pipelines", "Reports", "Alignment", "LanguageModels", "SafeTensors", "Tokenizers", "Tensors", "Runtime"]),
         // OpenAI-compatible HTTP: a balancing, retrying, caching client and the `charter serve` server.
         .target(
             name: "Endpoints",
             dependencies: [
-                "LanguageModels", "Checksums",
+                "LanguageModels", "Checksums", "Runtime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         // The quickstart's toy assistant world (requests, ground-truth judge, corpora) and its orchestration.
         .target(name: "ToyWorld", dependencies: ["Tensors"]),
-        .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld"]),
+        .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld", "Runtime"]),
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
                 "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Pipelines", "Endpoints",
-                "ToyWorld", "Experiments", "Quickstart",
+                "ToyWorld", "Experiments", "Quickstart", "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "KernelsTests", dependencies: ["CKernels"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         // Tests find their fixtures next to their sources (#filePath), so no resource bundles are needed.
@@ -80,7 +83,7 @@ let package = Package(
         // Tiny model folders and call-budget models shared by the Constitutional and Pipelines tests.
         .target(name: "TestSupport", dependencies: ["LanguageModels", "Tensors"], path: "Tests/TestSupport"),
         .testTarget(name: "ConstitutionalTests",
-                    dependencies: ["Constitutional", "Pipelines", "TestSupport", "LanguageModels", "Datasets", "Alignment", "Tensors", "Endpoints", "Checksums"],
+                    dependencies: ["Constitutional", "Pipelines", "TestSupport", "LanguageModels", "Datasets", "Alignment", "Tensors", "Endpoints", "Checksums", "Runtime"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Constitutional", "TestSupport", "LanguageModels", "Datasets", "Alignment"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),

@@ -1,5 +1,7 @@
 import Foundation
 import NeuralNetworks
+import Runtime
+import SafeTensors
 import Tensors
 
 /// The run skeleton every trainer shares (SFT, reward model and DPO through `run(_:)`, PPO through
@@ -42,7 +44,7 @@ public struct TrainingLoop {
         let output = URL(fileURLWithPath: arguments.outputDirectory)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         if let data {
-            try data.write(to: output.appendingPathComponent("training_config.json"), options: .atomic)
+            try AtomicFile.write(data, to: output.appendingPathComponent("training_config.json"))
         }
         guard procedure.exampleCount > 0 else { throw TrainingError.data("the training set is empty") }
         let totalSteps = procedure.totalSteps
@@ -150,9 +152,7 @@ final class DataOrder {
     static func permutation(count: Int, seed: UInt64) -> [Int] {
         var generator = SeededGenerator(seed: seed)
         var order = Array(0..<count)
-        for i in stride(from: count - 1, to: 0, by: -1) {
-            order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-        }
+        order.seededShuffle(using: &generator)
         return order
     }
 }

@@ -4,6 +4,7 @@ import Endpoints
 import Foundation
 import LanguageModels
 import Pipelines
+import Runtime
 import Tensors
 
 /// `--model DIR | --endpoints CONFIG`: the model a Constitutional AI command runs on.

@@ -2,6 +2,8 @@ import Alignment
 import ArgumentParser
 import Foundation
 import Experiments
+import Quickstart
+import Runtime
 import Tensors
 
 /// `charter experiment …`: controlled experiments from the alignment literature, reproduced on generated tasks

@@ -2,6 +2,7 @@ import Alignment
 import ArgumentParser
 import Foundation
 import Quickstart
+import Runtime
 import Tensors
 
 /// `charter quickstart`: Constitutional AI end to end on a toy world whose truth is known.
@@ -41,8 +42,7 @@ struct QuickstartCommand: ParsableCommand {
         if quiet { ProgressDisplay.isEnabled = false }
         let configuration = try configuration()
         if let writeRecipe {
-            try QuickstartRecipe.yaml(configuration, seed: seed)
-                .write(toFile: writeRecipe, atomically: true, encoding: .utf8)
+            try AtomicFile.write(Data(QuickstartRecipe.yaml(configuration, seed: seed).utf8), to: URL(fileURLWithPath: writeRecipe))
             return
         }
         let directory = URL(fileURLWithPath: "runs/\(name)")

@@ -1,6 +1,7 @@
 import Foundation
 import LanguageModels
 import Settings
+import Runtime
 
 /// Settings of AI-feedback labelling (RLAIF; Bai et al. 2022, §4).
 public struct FeedbackConfiguration: KeyedSettings, Equatable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import LanguageModels
 import Yams
 
@@ -48,7 +49,7 @@ extension Constitution {
 
     /// Writes the constitution as YAML.
     public func write(to url: URL) throws {
-        try yaml().write(to: url, atomically: true, encoding: .utf8)
+        try AtomicFile.write(Data(yaml().utf8), to: url)
     }
 
     /// Every semantic problem (empty when valid): required text present, ids unique and well-formed,

@@ -1,6 +1,7 @@
 import Foundation
 import LanguageModels
 import Settings
+import Runtime
 
 /// Settings of supervised CAI's critique → revision loop (Bai et al. 2022, §3).
 public struct CritiqueConfiguration: KeyedSettings, Equatable, Sendable {

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import LanguageModels
+import Runtime
 
 /// Supervised CAI's training data: each red-team prompt with its final revision (TRL prompt–completion), optionally
 /// mixed with helpful examples, as the paper mixes revisions with helpfulness samples to keep the model helpful (§3.1).
@@ -38,12 +39,12 @@ public enum SFTData {
         let wanted = min(helpful.count, Int((Double(revisions.count) * ratio / (1 - ratio)).rounded()))
         var random = ItemRandom(seed: seed, id: "helpful-mix", purpose: "draw")
         var order = Array(helpful.indices)
-        permute(&order, using: &random)
+        order.seededShuffle(using: &random)
         var mixed = revisions
         for index in order.prefix(wanted) { mixed.append(helpful[index]) }
         var shuffle = ItemRandom(seed: seed, id: "helpful-mix", purpose: "shuffle")
         var positions = Array(mixed.indices)
-        permute(&positions, using: &shuffle)
+        positions.seededShuffle(using: &shuffle)
         return (positions.map { mixed[$0] }, wanted)
     }
 
@@ -52,14 +53,6 @@ public enum SFTData {
         let (revisionFormat, helpfulFormat) = (format(a), format(b))
         if revisionFormat != helpfulFormat {
             throw ConstitutionalError("the helpful data is \(helpfulFormat.rawValue) but the revisions are \(revisionFormat.rawValue); use the same prompting style (--prompting chat for conversational data)")
-        }
-    }
-
-    /// Fisher–Yates with an explicit index draw: the order depends only on the generator, never on the standard
-    /// library's shuffle algorithm. (Also avoids a Swift 6.3 optimizer crash on `shuffled(using:)` of `[Example]`.)
-    static func permute<Generator: RandomNumberGenerator>(_ items: inout [Int], using generator: inout Generator) {
-        for i in stride(from: items.count - 1, to: 0, by: -1) {
-            items.swapAt(i, Int(generator.next() % UInt64(i + 1)))
         }
     }
 

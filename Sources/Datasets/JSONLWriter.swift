@@ -1,12 +1,6 @@
 import Foundation
 import Gzip
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Runtime
 
 /// Writes JSON Lines atomically: output goes to a temporary file that ``finish()`` renames into place, so a
 /// crash or error never leaves a half-written dataset. Gzip-compressed when the name ends in `.gz` (or on request).
@@ -44,17 +38,13 @@ public final class JSONLWriter {
                 handle = nil
                 temporaryURL = nil
             } else {
-                let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-                guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                    throw DatasetError(file: url.lastPathComponent, line: 0, kind: .io,
-                                       reason: "cannot create \(temporary.path); check the directory exists and is writable")
-                }
+                let temporary = try AtomicFile.createTemporary(for: url)
                 gzip = nil
-                temporaryURL = temporary
-                handle = try FileHandle(forWritingTo: temporary)
+                temporaryURL = temporary.url
+                handle = temporary.handle
             }
-        } catch let error as DatasetError {
-            throw error
+        } catch let error as RuntimeError {
+            throw DatasetError(file: url.lastPathComponent, line: 0, kind: .io, reason: error.reason)
         } catch {
             throw DatasetError(file: url.lastPathComponent, line: 0, kind: .io, reason: "\(error)")
         }
@@ -97,10 +87,10 @@ public final class JSONLWriter {
             throw DatasetError(file: url.lastPathComponent, line: 0, kind: .io, reason: "\(error)")
         }
         guard let temporaryURL else { return }
-        guard rename(temporaryURL.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporaryURL)
-            throw DatasetError(file: url.lastPathComponent, line: 0, kind: .io, reason: "cannot move the finished file into place: \(reason)")
+        do {
+            try AtomicFile.moveIntoPlace(temporaryURL, to: url)
+        } catch let error as RuntimeError {
+            throw DatasetError(file: url.lastPathComponent, line: 0, kind: .io, reason: error.reason)
         }
     }
 

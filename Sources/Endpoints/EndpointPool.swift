@@ -1,3 +1,5 @@
+import Runtime
+
 /// Spreads requests over endpoints (least outstanding requests first) and caps how many are in flight at once.
 actor EndpointPool {
     private let endpointCount: Int
@@ -45,7 +47,7 @@ actor EndpointPool {
     /// The full-jitter backoff before retry number `retry` (0-based): uniform(0, min(maximum, base·2^retry)).
     func backoff(retry: Int, base: Double, maximum: Double) -> Double {
         let ceiling = min(maximum, base * Double(1 << min(retry, 30)))
-        return ceiling * Double(jitter.next() >> 11) * 0x1p-53
+        return ceiling * jitter.nextUnit()
     }
 
     /// Requests in flight per endpoint (for tests and logs).
@@ -53,18 +55,5 @@ actor EndpointPool {
 
     private func load(_ endpoint: Int, _ avoiding: Int?) -> Double {
         Double(outstanding[endpoint]) + (endpoint == avoiding && endpointCount > 1 ? 0.5 : 0)
-    }
-}
-
-/// SplitMix64: a tiny seeded generator for backoff jitter.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

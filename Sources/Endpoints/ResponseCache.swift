@@ -1,5 +1,6 @@
 import Checksums
 import Foundation
+import Runtime
 
 /// Response bodies on disk, one file per request, keyed by SHA-256 of (model, endpoint path, canonical body).
 ///
@@ -48,13 +49,10 @@ actor ResponseCache {
         let destination = file(for: key)
         let folder = destination.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let temporary = folder.appendingPathComponent(".\(key).\(UUID().uuidString).tmp")
-        try data.write(to: temporary)
-        // rename(2) replaces the destination atomically; readers see the old file or the new one, never a mix.
-        guard rename(temporary.path, destination.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw EndpointError.invalidConfiguration("cache_dir: cannot write \(destination.path): \(reason)")
+        do {
+            try AtomicFile.write(data, to: destination)
+        } catch let error as RuntimeError {
+            throw EndpointError.invalidConfiguration("cache_dir: cannot write \(destination.path): \(error.reason)")
         }
     }
 }

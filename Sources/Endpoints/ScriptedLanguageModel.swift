@@ -1,5 +1,6 @@
 import Foundation
 import LanguageModels
+import Runtime
 
 /// A deterministic character-level stand-in for a language model, for tests, demos and load tests of the HTTP
 /// layer (it knows no language). Each character is a token; log p(c | context) is a fixed hash of (context, c),
@@ -74,13 +75,7 @@ public struct ScriptedLanguageModel: LanguageModel, BatchedGeneration {
                 }
             } else {
                 let weights = scored.map { exp(Double($0.1) / Double(options.temperature)) }
-                var target = Double(random.next() >> 11) * 0x1p-53 * weights.reduce(0, +)
-                var pick = scored.count - 1
-                for (i, weight) in weights.enumerated() {
-                    target -= weight
-                    if target < 0 { pick = i; break }
-                }
-                chosen = scored[pick].0
+                chosen = scored[random.weightedIndex(weights)].0
             }
             let top = scored.map { TokenLogProbability.Alternative(token: String($0.0), logProbability: $0.1) }
                 .sortedByLikelihood().prefix(options.topLogProbabilities ?? 0)

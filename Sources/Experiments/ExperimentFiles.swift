@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// The small files experiments write and read besides results: prompt and corpus JSON Lines, and the training
 /// metrics (`metrics.jsonl`) of a trained model folder.
@@ -10,7 +11,7 @@ public enum ExperimentFiles {
             data.append(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
             data.append(0x0A)
         }
-        try data.write(to: url, options: .atomic)
+        try AtomicFile.write(data, to: url)
     }
 
     /// A model folder's metrics.jsonl as numbers by key (eval lines included; non-numeric values dropped); empty when

@@ -1,5 +1,6 @@
 import Foundation
 import LanguageModels
+import Runtime
 import Tokenizers
 
 /// How the preference pairs came out.
@@ -79,6 +80,6 @@ public enum FrontierPairs {
             data.append(try encoder.encode(preference))
             data.append(0x0A)
         }
-        try data.write(to: url, options: .atomic)
+        try AtomicFile.write(data, to: url)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Reports
+import Runtime
 
 /// Writes the frontier experiment's `results.json` and a self-contained `report.html` (inline SVG: the reward/KL
 /// frontier and the training curves) through the report toolkit, and renders the terminal table.

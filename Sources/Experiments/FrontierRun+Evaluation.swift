@@ -1,5 +1,6 @@
 import Foundation
 import LanguageModels
+import Runtime
 import SafeTensors
 import Tensors
 import Tokenizers
@@ -95,6 +96,6 @@ extension FrontierRun {
             data.append(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes]))
             data.append(0x0A)
         }
-        try data.write(to: url, options: .atomic)
+        try AtomicFile.write(data, to: url)
     }
 }

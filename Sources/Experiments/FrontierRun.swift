@@ -3,6 +3,7 @@ import Foundation
 import LanguageModels
 import Pipelines
 import Reports
+import Runtime
 import Tokenizers
 
 /// Runs `charter experiment frontier` (after Rafailov et al. 2023, §6.1, Figure 2 left): per seed, a review corpus and a
@@ -52,7 +53,7 @@ public struct FrontierRun {
         lap("world")
 
         let referenceRecipe = folder.appendingPathComponent("reference.yaml")
-        try FrontierRecipe.referenceYAML(configuration, seed: seed).write(to: referenceRecipe, atomically: true, encoding: .utf8)
+        try AtomicFile.write(Data(FrontierRecipe.referenceYAML(configuration, seed: seed).utf8), to: referenceRecipe)
         let referenceManifest = try await Pipeline(recipe: try PipelineRecipe.load(referenceRecipe), runDirectory: folder.appendingPathComponent(FrontierRecipe.reference),
                                                    trainers: trainers).run { log("[seed \(seed)] reference \($0)") }
         lap("reference pipeline")
@@ -64,7 +65,7 @@ public struct FrontierRun {
         lap("pairs")
 
         let trainingRecipe = folder.appendingPathComponent("training.yaml")
-        try FrontierRecipe.trainingYAML(configuration, seed: seed).write(to: trainingRecipe, atomically: true, encoding: .utf8)
+        try AtomicFile.write(Data(FrontierRecipe.trainingYAML(configuration, seed: seed).utf8), to: trainingRecipe)
         let trainingDirectory = folder.appendingPathComponent(FrontierRecipe.training)
         let manifest = try await Pipeline(recipe: try PipelineRecipe.load(trainingRecipe), runDirectory: trainingDirectory, trainers: trainers)
             .run { log("[seed \(seed)] \($0)") }
@@ -101,7 +102,7 @@ public struct FrontierRun {
         let url = folder.appendingPathComponent(FrontierRecipe.pairs)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FrontierPairs.write(preferences, to: url)
-        try ResultsFile.encoder.encode(statistics).write(to: url.deletingLastPathComponent().appendingPathComponent("statistics.json"), options: .atomic)
+        try AtomicFile.write(try ResultsFile.encoder.encode(statistics), to: url.deletingLastPathComponent().appendingPathComponent("statistics.json"))
         return statistics
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Tensors
 
 /// The synthetic "review" language of `charter experiment frontier`, after the controlled-sentiment task of
@@ -37,8 +38,7 @@ public struct FrontierTask: Sendable {
     public init(seed: UInt64, heldOutCount: Int) {
         var generator = SeededGenerator(seed: seed &+ 0xF0_0D)
         var items = Self.items
-        // An explicit Fisher–Yates (not `shuffled(using:)`), the same on every platform.
-        for index in stride(from: items.count - 1, to: 0, by: -1) { items.swapAt(index, Int(generator.next() % UInt64(index + 1))) }
+        items.seededShuffle(using: &generator)
         let count = min(max(heldOutCount, 0), items.count - 1)
         heldOutItems = Array(items.prefix(count))
         trainingItems = Array(items.dropFirst(count))

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -34,13 +35,11 @@ public final class GzipWriter {
     /// - Throws: ``GzipError`` with reason `.io` when the temporary file cannot be created.
     public init(url: URL, level: Deflater.Level = .default) throws {
         self.url = url
-        temporaryURL = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        guard FileManager.default.createFile(atPath: temporaryURL.path, contents: nil),
-            let handle = try? FileHandle(forWritingTo: temporaryURL)
-        else {
-            throw GzipError(file: url.path, offset: 0, reason: .io("cannot create \(temporaryURL.path); check the directory exists and is writable"))
+        do {
+            (temporaryURL, handle) = try AtomicFile.createTemporary(for: url)
+        } catch {
+            throw GzipError(file: url.path, offset: 0, reason: .io("\(error)"))
         }
-        self.handle = handle
         deflater = Deflater(level: level)
         try write(raw: Data(Gzip.memberHeader(fileName: nil)))
     }
@@ -77,10 +76,10 @@ public final class GzipWriter {
             throw GzipError(file: url.path, offset: 0, reason: .io("cannot write: \(error.localizedDescription)"))
         }
         finished = true
-        guard rename(temporaryURL.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporaryURL)
-            throw GzipError(file: url.path, offset: 0, reason: .io("cannot move the finished file into place: \(reason)"))
+        do {
+            try AtomicFile.moveIntoPlace(temporaryURL, to: url)
+        } catch {
+            throw GzipError(file: url.path, offset: 0, reason: .io("\(error)"))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import SafeTensors
 import Tensors
 
@@ -102,6 +103,6 @@ extension CheckpointMapped {
         var writer = ShardedSafeTensorsWriter(maximumShardSize: maximumShardSize)
         for entry in checkpointEntries() { try writer.add(entry.name, shape: entry.shape, values: entry.read(), as: dtype) }
         try writer.write(to: directory)
-        try configurationJSON().write(to: directory.appendingPathComponent("config.json"), options: .atomic)
+        try AtomicFile.write(configurationJSON(), to: directory.appendingPathComponent("config.json"))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import NeuralNetworks
 import SafeTensors
 import Tensors
@@ -52,7 +53,7 @@ extension LoRA {
         try writer.write(to: directory.appendingPathComponent(weightsFileName))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(configuration).write(to: directory.appendingPathComponent(configurationFileName), options: .atomic)
+        try AtomicFile.write(encoder.encode(configuration), to: directory.appendingPathComponent(configurationFileName))
     }
 
     /// Reads the configuration of the adapter folder `directory`.

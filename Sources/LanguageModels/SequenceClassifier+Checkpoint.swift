@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import SafeTensors
 import Tensors
 import Tokenizers
@@ -94,6 +95,6 @@ extension SequenceClassifier {
         object["label2id"] = ["LABEL_0": 0]
         object["pad_token_id"] = padTokenId.map { Int($0) } ?? NSNull()
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: directory.appendingPathComponent("config.json"), options: .atomic)
+        try AtomicFile.write(data, to: directory.appendingPathComponent("config.json"))
     }
 }

@@ -3,6 +3,7 @@ import Alignment
 import Constitutional
 import Foundation
 import LanguageModels
+import Runtime
 
 /// Runs a ``PipelineRecipe`` in a run folder: each stage in its own subfolder, skipped when a completed run with the
 /// same cache key exists, resumed item by item when it was interrupted, and redone (the old folder kept as
@@ -244,7 +245,7 @@ public struct Pipeline: Sendable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try ItemLog.writeDurably(try encoder.encode(manifest), to: manifestURL)
+        try AtomicFile.write(try encoder.encode(manifest), to: manifestURL)
     }
 
     static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }

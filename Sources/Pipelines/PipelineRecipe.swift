@@ -2,6 +2,7 @@ import Checksums
 import Alignment
 import Constitutional
 import Foundation
+import Runtime
 import Yams
 
 /// The stages a pipeline can declare, in the order Constitutional AI uses them.

@@ -4,6 +4,7 @@ import Constitutional
 import Datasets
 import Foundation
 import LanguageModels
+import Runtime
 
 /// The work of each stage, shared by the CLI commands and ``Pipeline``: read inputs, run items with bounded
 /// concurrency into an append-only output (resuming from whatever it already holds), then order the output by
@@ -36,7 +37,7 @@ public enum Stages {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try FileManager.default.createDirectory(at: record.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try ItemLog.writeDurably(try encoder.encode(settings), to: record)
+        try AtomicFile.write(try encoder.encode(settings), to: record)
     }
 
     /// The settings that must match for a resume.
@@ -66,7 +67,7 @@ public enum Stages {
         try checkResumable(output: output, settings: try settings(configuration, input: prompts, constitution: constitution, models: models))
         let log = try ItemLog(url: output)
         let failureLog = try FailureLog(url: failures ?? failuresURL(for: output))
-        let report = try await ItemRunner(options: run, label: "critique").run(items.map { ($0.id, $0) }, models: models, log: log, failures: failureLog) {
+        let report = try await ItemRunner(options: run, label: "critique").run(items.map { ($0.id, $0) }, workers: models, log: log, failures: failureLog) {
             try await critic.run($0, model: $1)
         }
         try log.sort(by: items.map(\.id))
@@ -94,7 +95,7 @@ public enum Stages {
         try checkResumable(output: output, settings: try settings(configuration, input: prompts, constitution: nil, models: models))
         let log = try ItemLog(url: output)
         let report = try await ItemRunner(options: run, label: "sample").run(
-            items.map { ($0.id, $0) }, models: models, log: log, failures: try FailureLog(url: failures ?? failuresURL(for: output))
+            items.map { ($0.id, $0) }, workers: models, log: log, failures: try FailureLog(url: failures ?? failuresURL(for: output))
         ) { try await sampler.run($0, model: $1) }
         try log.sort(by: items.map(\.id))
         return Outcome(report: report, counts: ["items": Double(items.count), "responses": Double((items.count - report.failed) * configuration.k)])
@@ -109,7 +110,7 @@ public enum Stages {
         try checkResumable(output: output, settings: try settings(configuration, input: pairs, constitution: constitution, models: models))
         let log = try ItemLog(url: output)
         let report = try await ItemRunner(options: run, label: "label").run(
-            items.map { ($0.id, $0) }, models: models, log: log, failures: try FailureLog(url: failures ?? failuresURL(for: output))
+            items.map { ($0.id, $0) }, workers: models, log: log, failures: try FailureLog(url: failures ?? failuresURL(for: output))
         ) { try await feedback.label($0, model: $1) }
         try log.sort(by: items.map(\.id))
         let records = try readRecords(LabelRecord.self, from: output)

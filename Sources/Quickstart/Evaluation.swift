@@ -3,6 +3,7 @@ import Foundation
 import Experiments
 import LanguageModels
 import Pipelines
+import Runtime
 import ToyWorld
 
 /// One model's held-out results, by the ground-truth judge.

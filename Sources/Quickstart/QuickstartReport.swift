@@ -1,5 +1,6 @@
 import Foundation
 import Reports
+import Runtime
 import ToyWorld
 
 /// Writes `results.json` and a self-contained `report.html` (inline SVG: before/after bars and training curves)

@@ -2,6 +2,7 @@ import Constitutional
 import Experiments
 import Foundation
 import Pipelines
+import Runtime
 import ToyWorld
 
 /// Results of one seed.
@@ -72,7 +73,7 @@ public struct QuickstartRun {
         lap("world")
 
         let recipeURL = folder.appendingPathComponent("recipe.yaml")
-        try QuickstartRecipe.yaml(configuration, seed: seed).write(to: recipeURL, atomically: true, encoding: .utf8)
+        try AtomicFile.write(Data(QuickstartRecipe.yaml(configuration, seed: seed).utf8), to: recipeURL)
         let manifest = try await Pipeline(recipe: try PipelineRecipe.load(recipeURL), runDirectory: folder, trainers: trainers)
             .run { log("[seed \(seed)] \($0)") }
         for stage in manifest.stages { seconds[stage.name] = stage.seconds }
@@ -98,11 +99,11 @@ public struct QuickstartRun {
         if configuration.ablation {
             let ablationFolder = folder.appendingPathComponent("ablation")
             try FileManager.default.createDirectory(at: ablationFolder, withIntermediateDirectories: true)
-            try IrrelevantConstitution.yaml.write(to: ablationFolder.appendingPathComponent("constitution.yaml"), atomically: true, encoding: .utf8)
+            try AtomicFile.write(Data(IrrelevantConstitution.yaml.utf8), to: ablationFolder.appendingPathComponent("constitution.yaml"))
             let yaml = QuickstartRecipe.ablationYAML(configuration, seed: seed, constitution: "constitution.yaml", world: files.directory.path,
                                                      helpfulOnly: folder.appendingPathComponent("helpful_only/model").path)
             let url = ablationFolder.appendingPathComponent("recipe.yaml")
-            try yaml.write(to: url, atomically: true, encoding: .utf8)
+            try AtomicFile.write(Data(yaml.utf8), to: url)
             log("[seed \(seed)] ablation: critique, SL-CAI, pairs, labels and DPO under an irrelevant (style-only) constitution")
             _ = try await Pipeline(recipe: try PipelineRecipe.load(url), runDirectory: ablationFolder, trainers: trainers)
                 .run { log("[seed \(seed)] ablation \($0)") }

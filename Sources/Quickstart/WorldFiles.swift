@@ -2,6 +2,7 @@ import Constitutional
 import Experiments
 import Foundation
 import LanguageModels
+import Runtime
 import Tensors
 import ToyWorld
 

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// A self-contained HTML report page: inline CSS, no scripts, no external resources. Text added through
 /// ``heading(_:level:)``, ``paragraph(_:)`` and ``preformatted(_:)`` is escaped; charts come from ``SVGChart``,
@@ -74,7 +75,7 @@ public struct HTMLPage: Sendable {
     public func write(to directory: URL, name: String = "report.html") throws -> URL {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent(name)
-        try Data(html.utf8).write(to: url, options: .atomic)
+        try AtomicFile.write(Data(html.utf8), to: url)
         return url
     }
 }

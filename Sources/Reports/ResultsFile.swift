@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// Writes an experiment's `results.json`: pretty-printed, keys sorted, slashes unescaped, replaced atomically (so a
 /// reader never sees half a file).
@@ -19,7 +20,7 @@ public enum ResultsFile {
     public static func write<Results: Encodable>(_ results: Results, to directory: URL) throws -> URL {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent(name)
-        try encoder.encode(results).write(to: url, options: .atomic)
+        try AtomicFile.write(try encoder.encode(results), to: url)
         return url
     }
 }

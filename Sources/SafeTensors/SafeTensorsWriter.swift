@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// Builds a safetensors file in memory and writes it atomically.
 ///
@@ -123,7 +124,7 @@ public struct SafeTensorsWriter {
     /// - Throws: ``SafeTensorsError/writeFailed(file:reason:)``.
     public func write(to url: URL) throws {
         let header = headerBytes()
-        try AtomicFile.write(to: url) { handle in
+        try AtomicFile.writeSafeTensors(to: url) { handle in
             var length = UInt64(header.count).littleEndian
             try handle.write(contentsOf: Data(bytes: &length, count: 8))
             try handle.write(contentsOf: header)

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// Writes a checkpoint directory the way transformers' `save_pretrained` does: one `model.safetensors` when
 /// everything fits in one shard, else `model-0000i-of-0000n.safetensors` shards plus `model.safetensors.index.json`.
@@ -79,7 +80,7 @@ public struct ShardedSafeTensorsWriter {
         let indexURL = directory.appendingPathComponent(ShardedSafeTensors.indexFileName)
         let parameterCount = tensors.tensors.values.reduce(0) { $0 + $1.bytes.count / $1.dtype.size }
         let index = Self.indexJSON(totalParameters: parameterCount, totalSize: tensors.dataByteCount, weightMap: weightMap)
-        try AtomicFile.write(to: indexURL) { try $0.write(contentsOf: Data(index.utf8)) }
+        try AtomicFile.writeSafeTensors(to: indexURL) { try $0.write(contentsOf: Data(index.utf8)) }
         written.append(indexURL)
         return written
     }

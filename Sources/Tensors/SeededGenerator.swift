@@ -1,3 +1,5 @@
+import Runtime
+
 /// A seeded pseudo-random generator (xoshiro256**, Blackman & Vigna 2018), passed explicitly wherever Charter
 /// makes a random choice, so that the same seed always gives the same bits on every platform.
 public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendable {
@@ -5,15 +7,8 @@ public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
 
     /// - Parameter seed: any value; expanded with SplitMix64 so that nearby seeds give unrelated streams.
     public init(seed: UInt64) {
-        var mixer = seed
-        func splitMix() -> UInt64 {
-            mixer &+= 0x9E37_79B9_7F4A_7C15
-            var z = mixer
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        state = (splitMix(), splitMix(), splitMix(), splitMix())
+        var mixer = SplitMix64(seed: seed)
+        state = (mixer.next(), mixer.next(), mixer.next(), mixer.next())
     }
 
     public mutating func next() -> UInt64 {

@@ -154,21 +154,6 @@ final class CritiqueRevisionTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("no config.json"), "\($0)")
         }
     }
-
-    func testItemLogCutsATornLineAndNeverDuplicates() throws {
-        let directory = try TinyModels.temporaryDirectory("log")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let url = directory.appendingPathComponent("items.jsonl")
-        try "{\"id\":\"a\"}\n{\"id\":\"b\"}\n{\"id\":\"c\",\"te".write(to: url, atomically: true, encoding: .utf8)
-        let log = try ItemLog(url: url)
-        XCTAssertEqual(log.completedIDs, ["a", "b"])
-        try log.append(id: "c", line: Data("{\"id\":\"c\"}".utf8))
-        try log.append(id: "a", line: Data("{\"id\":\"a\",\"again\":true}".utf8))
-        try log.sort(by: ["c", "b", "a"])
-        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "{\"id\":\"c\"}\n{\"id\":\"b\"}\n{\"id\":\"a\"}\n")
-        try "{\"id\":\"a\"}\nnot json\n".write(to: url, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try ItemLog(url: url)) { XCTAssertTrue("\($0)".contains("items.jsonl:2"), "\($0)") }
-    }
 }
 
 final class ModelsBox: @unchecked Sendable { var file: String? }

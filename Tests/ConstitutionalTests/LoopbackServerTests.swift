@@ -3,6 +3,7 @@ import Foundation
 import LanguageModels
 import Pipelines
 import TestSupport
+import Runtime
 import XCTest
 @testable import Constitutional
 

@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import LanguageModels
 import TestSupport
+import Runtime
 import XCTest
 @testable import Constitutional
 @testable import Pipelines

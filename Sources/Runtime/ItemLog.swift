@@ -1,11 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An append-only JSONL file of finished items, each line an object with a string `id`, so an interrupted run
 /// resumes exactly: every line is written whole and fsync'd before the item counts as done, a torn last line
@@ -17,13 +10,13 @@ public final class ItemLog: @unchecked Sendable {
     private var ids: Set<String> = []
 
     /// Opens (creating if needed) the log and reads the ids it holds.
-    /// - Throws: ``ConstitutionalError`` naming file:line when a complete line is not an object with an `id`.
+    /// - Throws: ``RuntimeError`` naming file:line when a complete line is not an object with an `id`.
     public init(url: URL) throws {
         self.url = url
         let manager = FileManager.default
         try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         if !manager.fileExists(atPath: url.path), !manager.createFile(atPath: url.path, contents: nil) {
-            throw ConstitutionalError("cannot create \(url.path); check that the folder is writable")
+            throw RuntimeError("cannot create \(url.path); check that the folder is writable")
         }
         var data = try Data(contentsOf: url)
         if let last = data.last, last != UInt8(ascii: "\n") {
@@ -37,7 +30,7 @@ public final class ItemLog: @unchecked Sendable {
         }
         for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
             guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any], let id = object["id"] as? String else {
-                throw ConstitutionalError("\(url.path):\(index + 1): not a finished item (a JSON object with an \"id\"); remove the line or the file to redo it")
+                throw RuntimeError("\(url.path):\(index + 1): not a finished item (a JSON object with an \"id\"); remove the line or the file to redo it")
             }
             ids.insert(id)
         }
@@ -87,56 +80,10 @@ public final class ItemLog: @unchecked Sendable {
             let sorted = lines.enumerated().sorted { ($0.element.rank, $0.offset) < ($1.element.rank, $1.offset) }
             var output = Data()
             for entry in sorted { output += entry.element.data + Data("\n".utf8) }
-            try Self.writeDurably(output, to: url)
+            try AtomicFile.write(output, to: url)
             try handle.close()
             handle = try FileHandle(forWritingTo: url)
             try handle.seekToEnd()
-        }
-    }
-
-    /// Writes a file through a synced temporary file and a rename, so readers see the old or the new file.
-    public static func writeDurably(_ data: Data, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw ConstitutionalError("cannot create \(temporary.path); check that the folder is writable")
-        }
-        let handle = try FileHandle(forWritingTo: temporary)
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
-        try handle.close()
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw ConstitutionalError("cannot move the finished file into place at \(url.path): \(reason)")
-        }
-    }
-}
-
-/// Items that failed after every retry: `{"id", "error", "attempts"}` lines, rewritten by each run.
-public final class FailureLog: @unchecked Sendable {
-    public let url: URL
-    private let lock = NSLock()
-    private var handle: FileHandle
-    public private(set) var count = 0
-
-    public init(url: URL) throws {
-        self.url = url
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-            throw ConstitutionalError("cannot create \(url.path); check that the folder is writable")
-        }
-        handle = try FileHandle(forWritingTo: url)
-    }
-
-    deinit { try? handle.close() }
-
-    public func record(id: String, error: Error, attempts: Int) throws {
-        let object: [String: Any] = ["id": id, "error": "\(error)", "attempts": attempts]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        try lock.withLock {
-            try handle.write(contentsOf: data + Data("\n".utf8))
-            try handle.synchronize()
-            count += 1
         }
     }
 }
