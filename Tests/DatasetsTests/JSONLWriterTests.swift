@@ -76,7 +76,11 @@ final class JSONLWriterTests: XCTestCase {
         try writer.finish()
         XCTAssertEqual(writer.lineCount, 5)
         if !regenerate {
-            XCTAssertEqual(try Data(contentsOf: url), try Data(contentsOf: DatasetFormatTests.fixtures.appendingPathComponent(name)))
+            // Header, CRC-32 and size exactly (the compressed body depends on the zlib build; its content does not).
+            let (written, expected) = (try Data(contentsOf: url), try Data(contentsOf: DatasetFormatTests.fixtures.appendingPathComponent(name)))
+            XCTAssertEqual(written.prefix(10), expected.prefix(10))
+            XCTAssertEqual(written.suffix(8), expected.suffix(8))
+            XCTAssertEqual(try Dataset.load(url).examples.count, 5)
         }
     }
 }
