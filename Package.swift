@@ -23,17 +23,19 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "Tensors", dependencies: ["CKernels"]),
         .target(name: "NeuralNetworks", dependencies: ["Tensors"]),
+        // One JSON value type, parser and serializer (order-preserving, exact numbers), shared by every file format.
+        .target(name: "JSON"),
         // The language-model layer: tokenizers and checkpoint formats are standalone targets (no tensor dependency).
-        .target(name: "Tokenizers"),
-        .target(name: "SafeTensors"),
+        .target(name: "Tokenizers", dependencies: ["JSON"]),
+        .target(name: "SafeTensors", dependencies: ["JSON"]),
         .target(name: "Gzip"),
         .target(name: "Checksums"),
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
-        .target(name: "Datasets", dependencies: ["Gzip"]),
-        .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors"]),
+        .target(name: "Datasets", dependencies: ["Gzip", "JSON"]),
+        .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors", "JSON"]),
         .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Yams"]),
         // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF), pipelines.
-        .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "Yams"]),
+        .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "JSON", "Yams"]),
         // OpenAI-compatible HTTP: a balancing, retrying, caching client and the `charter serve` server.
         .target(
             name: "Endpoints",
@@ -53,14 +55,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "KernelsTests", dependencies: ["CKernels"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         // Tests find their fixtures next to their sources (#filePath), so no resource bundles are needed.
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Tensors"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "GzipTests", dependencies: ["Gzip"], exclude: ["Fixtures"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
-        .testTarget(name: "AlignmentTests", dependencies: ["Alignment"], exclude: ["Fixtures"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "JSON"], exclude: ["Fixtures"]),
+        .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "CharterCLITests", dependencies: ["CharterCLI", "LanguageModels", "Tensors"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels"], exclude: ["Fixtures"]),
         .testTarget(name: "ToyWorldTests", dependencies: ["ToyWorld"]),

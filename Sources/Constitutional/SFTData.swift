@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import JSON
 import LanguageModels
 
 /// Supervised CAI's training data: each red-team prompt with its final revision (TRL prompt–completion), optionally
