@@ -33,11 +33,7 @@ public struct JSONNumber: Hashable, Sendable, CustomStringConvertible, Expressib
     public var doubleValue: Double? { Double(text) }
 
     /// The value as an exact `Int`: only for integer literals (no fraction or exponent) that fit.
-    public var integerValue: Int? {
-        guard !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
-        else { return nil }
-        return Int(text)
-    }
+    public var integerValue: Int? { Int(text) }  // `Int("1.5")`, `Int("1e3")` are nil: digits only
 
     public var description: String { text }
 }

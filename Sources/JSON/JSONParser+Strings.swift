@@ -90,27 +90,26 @@ extension JSONParser {
     }
 }
 
-/// The keys seen so far in one object, compared by UTF-8 bytes: a scan of the members for small objects, a hash set
-/// once an object is large (a vocabulary of 100k tokens).
+/// The keys seen so far in one object, compared by UTF-8 bytes.
+///
+/// A `Set<String>` finds candidates fast (the standard library's hashing), but `String` equality is canonical
+/// equivalence, coarser than byte equality; so a clash is confirmed by comparing bytes, and `"é"` vs `"e\u{301}"`
+/// (both in real vocabularies) are two keys, not a duplicate.
 struct KeySet {
     private static let scanLimit = 16
-    private var set: Set<ByteKey>?
+    private var set: Set<String>?
 
-    /// Adds `key`, returning false when `members` (the object so far) already has it.
+    /// Adds `key`, returning false when `members` (the object so far) already has a byte-identical key.
     mutating func insert(_ key: String, among members: [JSONValue.Member]) -> Bool {
         if set == nil {
-            if members.count < Self.scanLimit {
-                return !members.contains { $0.key.utf8.elementsEqual(key.utf8) }
-            }
-            set = Set(members.map { ByteKey(text: $0.key) })
+            if members.count < Self.scanLimit { return !Self.contains(key, in: members) }
+            set = Set(members.map(\.key))
         }
-        return set?.insert(ByteKey(text: key)).inserted ?? true
+        if set?.insert(key).inserted ?? true { return true }
+        return !Self.contains(key, in: members)
     }
 
-    /// A string hashed and compared by its bytes (Swift's `String` equality is canonical equivalence).
-    private struct ByteKey: Hashable {
-        let text: String
-        static func == (lhs: ByteKey, rhs: ByteKey) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
-        func hash(into hasher: inout Hasher) { JSONValue.hashBytes(of: text, into: &hasher) }
+    private static func contains(_ key: String, in members: [JSONValue.Member]) -> Bool {
+        members.contains { $0.key == key && $0.key.utf8.elementsEqual(key.utf8) }
     }
 }

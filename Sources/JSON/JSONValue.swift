@@ -39,7 +39,7 @@ public enum JSONValue: Hashable, Sendable {
     /// The value of the first member named `key` (compared byte for byte) when this is an object.
     public subscript(key: String) -> JSONValue? {
         guard case let .object(members) = self else { return nil }
-        return members.first { $0.key.utf8.elementsEqual(key.utf8) }?.value
+        return members.first { $0.key == key && $0.key.utf8.elementsEqual(key.utf8) }?.value
     }
 
     /// The keys of an object, in order (empty for other values).

@@ -24,7 +24,7 @@ struct JSONNode {
     subscript(key: String) -> JSONNode {
         let childPath = path.isEmpty ? key : "\(path).\(key)"
         guard case let .some(.object(members)) = value else { return JSONNode(nil, path: childPath) }
-        let member = members.first { $0.key.utf8.elementsEqual(key.utf8) }
+        let member = members.first { $0.key == key && $0.key.utf8.elementsEqual(key.utf8) }
         return JSONNode(member?.value, path: childPath)
     }
 
