@@ -26,9 +26,11 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "Tensors", dependencies: ["CKernels", "Runtime"]),
         .target(name: "NeuralNetworks", dependencies: ["Tensors"]),
+        // One JSON value type, parser and serializer (order-preserving, exact numbers), shared by every file format.
+        .target(name: "JSON"),
         // The language-model layer: tokenizers and checkpoint formats are standalone targets (no tensor dependency).
-        .target(name: "Tokenizers"),
-        .target(name: "SafeTensors", dependencies: ["Runtime"]),
+        .target(name: "Tokenizers", dependencies: ["JSON"]),
+        .target(name: "SafeTensors", dependencies: ["JSON", "Runtime"]),
         // The system zlib (module map in Sources/CZlib) behind the Gzip module's streaming reader and writer.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(name: "Gzip", dependencies: ["CZlib", "Runtime"]),
@@ -36,11 +38,11 @@ let package = Package(
         // Settings types whose every key (recipe, config.json, request) is declared once: decoding, encoding, checks.
         .target(name: "Settings"),
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
-        .target(name: "Datasets", dependencies: ["Gzip", "Runtime"]),
-        .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors", "Settings", "Runtime"]),
+        .target(name: "Datasets", dependencies: ["Gzip", "JSON", "Runtime"]),
+        .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors", "JSON", "Settings", "Runtime"]),
         .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime", "Yams"]),
         // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF).
-        .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "Settings", "Runtime", "Yams"]),
+        .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "JSON", "Settings", "Runtime", "Yams"]),
         // Declarative pipelines: recipes, cached and resumable stages, and the trainers that run SFT, reward, DPO and PPO stages.
         .target(name: "Pipelines", dependencies: ["Constitutional", "Alignment", "LanguageModels", "Datasets", "Checksums", "Runtime", "Yams"]),
         // The report toolkit: results.json, self-contained HTML pages and SVG charts (no ML dependencies).
@@ -68,14 +70,15 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "KernelsTests", dependencies: ["CKernels"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         // Tests find their fixtures next to their sources (#filePath), so no resource bundles are needed.
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Tensors"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "GzipTests", dependencies: ["Gzip"], exclude: ["Fixtures"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
-        .testTarget(name: "AlignmentTests", dependencies: ["Alignment"], exclude: ["Fixtures"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "JSON"], exclude: ["Fixtures"]),
+        .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "CharterCLITests", dependencies: ["CharterCLI", "LanguageModels", "Tensors"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels"], exclude: ["Fixtures"]),
         .testTarget(name: "ToyWorldTests", dependencies: ["ToyWorld"]),

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import JSON
 import LanguageModels
 
 /// A text field that is either a plain string (TRL "standard") or a list of messages ("conversational");
@@ -101,7 +102,7 @@ public enum InputFiles {
             var response: String?
             if let completion = object["completion"] {
                 response = try responseText(completion, url, line, field: "completion")
-            } else if let responses = object["responses"] as? [Any], let first = responses.first {
+            } else if case let .array(responses)? = object["responses"], let first = responses.first {
                 response = try responseText(first, url, line, field: "responses")
             }
             return PromptItem(id: id, prompt: prompt, conversation: try conversation(prompt, url, line),
@@ -120,7 +121,7 @@ public enum InputFiles {
             let prompt = try promptValue(value, url, line)
             let id = try itemID(object, url, line, seen: &seen)
             let conversation = try conversation(prompt, url, line)
-            if let responses = object["responses"] as? [Any] {
+            if case let .array(responses)? = object["responses"] {
                 let texts = try responses.map { try responseText($0, url, line, field: "responses") }
                 guard texts.count >= 2 else { throw failure(url, line, "\"responses\" needs at least two responses") }
                 for i in 0..<texts.count {
@@ -135,25 +136,22 @@ public enum InputFiles {
                 throw failure(url, line, "expected two responses: \"response_a\"/\"response_b\", \"chosen\"/\"rejected\" or a \"responses\" list")
             }
             pairs.append(ResponsePair(id: id, prompt: prompt, conversation: conversation,
-                                      first: try responseText(object[a] as Any, url, line, field: a),
-                                      second: try responseText(object[b] as Any, url, line, field: b)))
+                                      first: try responseText(object[a] ?? .null, url, line, field: a),
+                                      second: try responseText(object[b] ?? .null, url, line, field: b)))
         }
         return pairs
     }
 
-    /// Non-blank lines of a JSONL file as objects, with 1-based line numbers.
-    static func objects(_ url: URL) throws -> [(Int, [String: Any])] {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ConstitutionalError("\(url.path): cannot read (\(error.localizedDescription))")
-        }
-        var result: [(Int, [String: Any])] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-                throw failure(url, index + 1, "not a JSON object")
-            }
-            result.append((index + 1, object))
+    /// Non-blank lines of a JSONL file as objects, with 1-based line numbers, read by Datasets' ``JSONLReader``
+    /// (so a syntax error names its line and column).
+    static func objects(_ url: URL) throws -> [(Int, JSONValue)] {
+        var result: [(Int, JSONValue)] = []
+        do {
+            let reader = try JSONLReader(url: url)
+            while let (line, members) = try reader.next() { result.append((line, .object(members))) }
+        } catch let error as DatasetError {
+            if error.kind == .io { throw ConstitutionalError("\(url.path): cannot read (\(error.reason))") }
+            throw failure(url, error.line, error.reason)
         }
         guard !result.isEmpty else { throw ConstitutionalError("\(url.path): no items (the file is empty)") }
         return result
@@ -163,18 +161,22 @@ public enum InputFiles {
         ConstitutionalError("\(url.path):\(line): \(reason)")
     }
 
-    static func itemID(_ object: [String: Any], _ url: URL, _ line: Int, seen: inout Set<String>) throws -> String {
+    static func itemID(_ object: JSONValue, _ url: URL, _ line: Int, seen: inout Set<String>) throws -> String {
         var id = "line-\(line)"
-        if let text = object["id"] as? String { id = text } else if let number = object["id"] as? NSNumber { id = number.stringValue }
+        switch object["id"] {
+        case let .string(text)?: id = text
+        case let .number(number)?: id = number.text
+        default: break
+        }
         guard seen.insert(id).inserted else { throw failure(url, line, "id \"\(id)\" appears twice; ids must be unique so runs can resume") }
         return id
     }
 
-    static func promptValue(_ value: Any, _ url: URL, _ line: Int) throws -> PromptValue {
-        if let text = value as? String { return .text(text) }
-        if let list = value as? [[String: Any]] {
+    static func promptValue(_ value: JSONValue, _ url: URL, _ line: Int) throws -> PromptValue {
+        if case let .string(text) = value { return .text(text) }
+        if case let .array(list) = value, list.allSatisfy({ if case .object = $0 { true } else { false } }) {
             return .messages(try list.map { message in
-                guard let role = message["role"] as? String, let content = message["content"] as? String else {
+                guard let role = message["role"]?.stringValue, let content = message["content"]?.stringValue else {
                     throw failure(url, line, "\"prompt\" messages need \"role\" and \"content\" strings")
                 }
                 return ChatMessage(role: role, content: content)
@@ -190,9 +192,10 @@ public enum InputFiles {
         return conversation
     }
 
-    static func responseText(_ value: Any, _ url: URL, _ line: Int, field: String) throws -> String {
-        if let text = value as? String { return text }
-        if let list = value as? [[String: Any]], let last = list.last, let content = last["content"] as? String { return content }
+    static func responseText(_ value: JSONValue, _ url: URL, _ line: Int, field: String) throws -> String {
+        if case let .string(text) = value { return text }
+        if case let .array(list) = value, list.allSatisfy({ if case .object = $0 { true } else { false } }),
+           let content = list.last?["content"]?.stringValue { return content }
         throw failure(url, line, "\"\(field)\" must be a string or a list of messages ending with the response")
     }
 }

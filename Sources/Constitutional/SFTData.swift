@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import JSON
 import LanguageModels
 import Runtime
 

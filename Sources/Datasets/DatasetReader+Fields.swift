@@ -1,3 +1,5 @@
+import JSON
+
 extension DatasetReader {
     /// Validates the fields of `type` and builds the example.
     /// - Returns: The example and the format of its raw fields.
@@ -81,7 +83,7 @@ extension DatasetReader {
         {
             guard let given = value.doubleValue, (0...1).contains(given) else {
                 let shown: String
-                if case let .number(text) = value { shown = text } else { shown = value.typeName }
+                if case let .number(literal) = value { shown = literal.text } else { shown = value.typeName }
                 throw fail(number, .invalidField, "field \"\(name)\" must be a number in [0, 1], found \(shown)")
             }
             probability = given

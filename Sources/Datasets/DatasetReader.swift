@@ -1,5 +1,5 @@
 import Foundation
-import Gzip
+import JSON
 
 /// How to read a dataset file.
 public struct DatasetOptions: Sendable {
@@ -52,10 +52,10 @@ public final class DatasetReader {
     /// Unusual preference pairs seen so far (kept, never dropped).
     public private(set) var quirks: [DatasetQuirk] = []
     /// Whitespace-only lines seen so far.
-    public private(set) var blankLines = 0
+    public var blankLines: Int { lines.blankLines }
 
     let fileName: String
-    private let lines: LineReader
+    private let lines: JSONLReader
 
     /// Opens a dataset file.
     /// - Throws: ``DatasetError`` (kind `.io`) when the file cannot be opened.
@@ -64,11 +64,7 @@ public final class DatasetReader {
         self.options = options
         type = options.type
         fileName = url.lastPathComponent
-        do {
-            lines = try LineReader(url: url)
-        } catch {
-            throw DatasetError(file: fileName, line: 0, kind: .io, reason: "\(error)")
-        }
+        lines = try JSONLReader(url: url)
     }
 
     /// The next example, or nil at the end of the file.
@@ -77,24 +73,10 @@ public final class DatasetReader {
     /// - Throws: ``DatasetError`` for an invalid line (unless skipping), or `.io` for unreadable/corrupt files.
     public func next() throws -> Example? {
         while true {
-            let next: (lineNumber: Int, line: String)?
             do {
-                next = try lines.next()
-            } catch let error as GzipError {
-                if case let .invalidUTF8(line) = error.reason {
-                    try handle(DatasetError(file: fileName, line: line, kind: .invalidJSON, reason: "line is not valid UTF-8"))
-                    continue
-                }
-                throw DatasetError(file: fileName, line: 0, kind: .io, reason: error.description)
-            }
-            guard let (number, line) = next else { return nil }
-            if line.allSatisfy(\.isWhitespace) {
-                blankLines += 1
-                continue
-            }
-            do {
-                return try example(from: line, number: number)
-            } catch let error as DatasetError {
+                guard let (number, members) = try lines.next() else { return nil }
+                return try example(from: members, number: number)
+            } catch let error as DatasetError where error.kind != .io {
                 try handle(error)
             }
         }
@@ -111,17 +93,8 @@ public final class DatasetReader {
         DatasetError(file: fileName, line: number, kind: kind, reason: reason)
     }
 
-    /// Parses and validates one non-blank line.
-    private func example(from line: String, number: Int) throws -> Example {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(line)
-        } catch let failure as JSONParser.Failure {
-            throw fail(number, .invalidJSON, "invalid JSON at column \(failure.column): \(failure.reason)")
-        }
-        guard case let .object(members) = value else {
-            throw fail(number, .invalidJSON, "expected a JSON object, found \(value.typeName)")
-        }
+    /// Validates one non-blank line's object.
+    private func example(from members: [JSONValue.Member], number: Int) throws -> Example {
         let lineType = try options.type ?? detectType(members, number: number)
         if let type, lineType != type, let detectedAtLine {
             throw fail(number, .mismatch, "\(lineType.rawValue) example in a file of \(type.rawValue) examples (detected from line \(detectedAtLine))")

@@ -1,3 +1,5 @@
+import JSON
+
 extension Message {
     /// `{"role": …, "content": …}`.
     public var jsonValue: JSONValue {

@@ -1,3 +1,5 @@
+import JSON
+
 /// One typed dataset example: a line of a TRL-format JSONL file.
 public struct Example: Sendable, Hashable {
     /// The example's fields, by dataset type.

@@ -1,5 +1,6 @@
 import Foundation
 import Gzip
+import JSON
 import Runtime
 
 /// Writes JSON Lines atomically: output goes to a temporary file that ``finish()`` renames into place, so a
@@ -60,7 +61,7 @@ public final class JSONLWriter {
     /// Writes one JSON value as a line.
     public func write(_ value: JSONValue) throws {
         precondition(!finished, "JSONLWriter.write after finish()")
-        buffer.append(contentsOf: Array((value.jsonText + "\n").utf8))
+        buffer.append(contentsOf: Array((value.serialized(.jsonLines) + "\n").utf8))
         lineCount += 1
         if buffer.count >= 1 << 20 { try flush() }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The Python string semantics the families' Jinja templates rely on (`trim`, `split`, `strip('\n')`, `tojson`),
 /// reproduced exactly: Swift's `String` compares by grapheme and canonical equivalence, Python by code point.
@@ -43,27 +44,9 @@ extension ChatTemplate {
         text.utf8.reversed().starts(with: suffix.utf8.reversed())
     }
 
-    /// Python's `json.dumps(text, ensure_ascii=False)`: quotes, backslashes and control characters escaped.
-    static func pythonJSONString(_ text: String) -> String {
-        var output = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                output.unicodeScalars.append(scalar)
-            }
-        }
-        return output + "\""
-    }
+    /// Jinja's `tojson` filter on a string, i.e. Python's `json.dumps(text, ensure_ascii=False)`: quotes,
+    /// backslashes and control characters escaped (`\b`, `\u0001`), everything else — U+2028 included — as is.
+    static func pythonJSONString(_ text: String) -> String { JSONValue.quoted(text, style: .python) }
 
     private static func isPythonWhitespace(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {

@@ -1,3 +1,5 @@
+import JSON
+
 /// The parsed and validated header of a safetensors file.
 ///
 /// Layout: an 8-byte little-endian header length `N`, `N` bytes of UTF-8 JSON, then the data section.
@@ -33,20 +35,27 @@ struct SafeTensorsHeader {
             throw SafeTensorsError.invalidHeader(file: path, offset: 8 + (firstSignificant ?? 0),
                                                  reason: "header must be a JSON object starting with '{'")
         }
-        let json: HeaderJSON
+        let json: JSONValue
         do {
-            json = try HeaderJSONParser.parse(headerBytes)
-        } catch let error as HeaderJSONError {
+            let parsed = try JSONParser.parsePrefix(headerBytes, maximumDepth: JSONValue.headerMaximumDepth)
+            json = parsed.value
+            let end = parsed.end
+            // The header is padded with spaces after the object; anything else after it is corruption.
+            if let trailing = headerBytes[end...].firstIndex(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+                throw SafeTensorsError.invalidHeader(file: path, offset: 8 + trailing, reason: "unexpected trailing content")
+            }
+        } catch let error as JSONSyntaxError {
             throw SafeTensorsError.invalidHeader(file: path, offset: 8 + error.offset, reason: error.reason)
         }
         guard case let .object(members) = json else {
-            throw SafeTensorsError.invalidHeader(file: path, offset: 8, reason: "header must be a JSON object, found \(json.typeName)")
+            throw SafeTensorsError.invalidHeader(file: path, offset: 8, reason: "header must be a JSON object, found \(json.headerTypeName)")
         }
 
         let dataSize = bytes.count - 8 - length
         var entries: [(name: String, info: TensorInfo)] = []
         var metadata: [String: String] = [:]
-        for (name, value) in members {
+        for member in members {
+            let name = member.key, value = member.value
             if name == "__metadata__" {
                 metadata = try Self.parseMetadata(value, path: path)
             } else {
@@ -59,48 +68,49 @@ struct SafeTensorsHeader {
         self.dataOffset = 8 + length
     }
 
-    private static func parseMetadata(_ value: HeaderJSON, path: String) throws -> [String: String] {
+    private static func parseMetadata(_ value: JSONValue, path: String) throws -> [String: String] {
         if value == .null { return [:] }
         guard case let .object(members) = value else {
             throw SafeTensorsError.invalidEntry(
                 file: path, tensor: "__metadata__", field: "__metadata__",
-                reason: "must be an object of strings, found \(value.typeName)")
+                reason: "must be an object of strings, found \(value.headerTypeName)")
         }
         var metadata: [String: String] = [:]
-        for (key, item) in members {
+        for member in members {
+            let key = member.key, item = member.value
             guard case let .string(text) = item else {
                 throw SafeTensorsError.invalidEntry(
-                    file: path, tensor: "__metadata__", field: key, reason: "must be a string, found \(item.typeName)")
+                    file: path, tensor: "__metadata__", field: key, reason: "must be a string, found \(item.headerTypeName)")
             }
             metadata[key] = text
         }
         return metadata
     }
 
-    private static func parseEntry(name: String, value: HeaderJSON, dataSize: Int, path: String) throws -> TensorInfo {
+    private static func parseEntry(name: String, value: JSONValue, dataSize: Int, path: String) throws -> TensorInfo {
         func fail(_ field: String, _ reason: String) -> SafeTensorsError {
             SafeTensorsError.invalidEntry(file: path, tensor: name, field: field, reason: reason)
         }
-        guard case let .object(fields) = value else { throw fail("(entry)", "must be an object, found \(value.typeName)") }
-        func field(_ key: String) throws -> HeaderJSON {
+        guard case let .object(fields) = value else { throw fail("(entry)", "must be an object, found \(value.headerTypeName)") }
+        func field(_ key: String) throws -> JSONValue {
             guard let found = fields.first(where: { $0.key == key }) else { throw fail(key, "missing") }
             return found.value
         }
 
         let dtypeValue = try field("dtype")
-        guard case let .string(dtypeName) = dtypeValue else { throw fail("dtype", "must be a string, found \(dtypeValue.typeName)") }
+        guard case let .string(dtypeName) = dtypeValue else { throw fail("dtype", "must be a string, found \(dtypeValue.headerTypeName)") }
         guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
             let known = SafeTensorsDType.allCases.map(\.rawValue).joined(separator: ", ")
             throw fail("dtype", "unknown dtype \"\(dtypeName)\" (known: \(known))")
         }
 
         let shapeValue = try field("shape")
-        guard case let .array(dimensions) = shapeValue else { throw fail("shape", "must be an array, found \(shapeValue.typeName)") }
+        guard case let .array(dimensions) = shapeValue else { throw fail("shape", "must be an array, found \(shapeValue.headerTypeName)") }
         var shape: [Int] = []
         var elementCount = 1
         for dimension in dimensions {
             guard let size = dimension.nonNegativeInteger else {
-                throw fail("shape", "dimensions must be non-negative integers, found \(dimension.typeName)")
+                throw fail("shape", "dimensions must be non-negative integers, found \(dimension.headerTypeName)")
             }
             let (product, overflow) = elementCount.multipliedReportingOverflow(by: size)
             guard !overflow else { throw fail("shape", "element count overflows") }
@@ -112,7 +122,7 @@ struct SafeTensorsHeader {
 
         let offsetsValue = try field("data_offsets")
         guard case let .array(offsets) = offsetsValue, offsets.count == 2 else {
-            throw fail("data_offsets", "must be an array [begin, end], found \(offsetsValue.typeName)")
+            throw fail("data_offsets", "must be an array [begin, end], found \(offsetsValue.headerTypeName)")
         }
         guard let begin = offsets[0].nonNegativeInteger, let end = offsets[1].nonNegativeInteger else {
             throw fail("data_offsets", "must be non-negative integers")

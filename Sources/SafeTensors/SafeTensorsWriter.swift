@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Runtime
 
 /// Builds a safetensors file in memory and writes it atomically.
@@ -99,7 +100,7 @@ public struct SafeTensorsWriter {
         var json = "{"
         var first = true
         if !metadata.isEmpty {
-            let members = metadata.keys.sorted().map { "\(Self.quoted($0)):\(Self.quoted(metadata[$0] ?? ""))" }
+            let members = metadata.keys.sorted().map { "\(JSONValue.quoted($0)):\(JSONValue.quoted(metadata[$0] ?? ""))" }
             json += "\"__metadata__\":{\(members.joined(separator: ","))}"
             first = false
         }
@@ -109,7 +110,7 @@ public struct SafeTensorsWriter {
             let shape = tensor.shape.map(String.init).joined(separator: ",")
             if !first { json += "," }
             first = false
-            json += "\(Self.quoted(name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],"
+            json += "\(JSONValue.quoted(name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],"
                 + "\"data_offsets\":[\(offset),\(offset + tensor.bytes.count)]}"
             offset += tensor.bytes.count
         }
@@ -132,22 +133,5 @@ public struct SafeTensorsWriter {
                 if let tensor = tensors[name] { try handle.write(contentsOf: tensor.bytes) }
             }
         }
-    }
-
-    /// `text` as a JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A checkpoint directory as transformers saves it: either one `model.safetensors`, or shards listed by
 /// `model.safetensors.index.json` (`{"metadata": {"total_size": …}, "weight_map": {tensor: shard file}}`).
@@ -98,22 +99,23 @@ public final class ShardedSafeTensors: @unchecked Sendable {
         do { data = try Data(contentsOf: url) } catch {
             throw SafeTensorsError.unreadable(file: path, reason: error.localizedDescription)
         }
-        let json: HeaderJSON
+        let json: JSONValue
         do {
-            json = try data.withUnsafeBytes { try HeaderJSONParser.parse($0) }
-        } catch let error as HeaderJSONError {
+            json = try JSONParser.parse(data, maximumDepth: JSONValue.headerMaximumDepth)
+        } catch let error as JSONSyntaxError {
             throw SafeTensorsError.invalidIndex(file: path, reason: "byte \(error.offset): \(error.reason)")
         }
         guard case let .object(members) = json else {
-            throw SafeTensorsError.invalidIndex(file: path, reason: "must be a JSON object, found \(json.typeName)")
+            throw SafeTensorsError.invalidIndex(file: path, reason: "must be a JSON object, found \(json.headerTypeName)")
         }
         guard let weightMapValue = members.first(where: { $0.key == "weight_map" })?.value,
             case let .object(entries) = weightMapValue
         else { throw SafeTensorsError.invalidIndex(file: path, reason: "missing \"weight_map\" object") }
         var weightMap: [String: String] = [:]
-        for (tensor, value) in entries {
+        for entry in entries {
+            let tensor = entry.key, value = entry.value
             guard case let .string(shard) = value else {
-                throw SafeTensorsError.invalidIndex(file: path, reason: "weight_map[\"\(tensor)\"] must be a file name, found \(value.typeName)")
+                throw SafeTensorsError.invalidIndex(file: path, reason: "weight_map[\"\(tensor)\"] must be a file name, found \(value.headerTypeName)")
             }
             guard !shard.isEmpty, !shard.contains("/"), !shard.contains("\\"), shard != ".", shard != ".." else {
                 throw SafeTensorsError.invalidIndex(file: path, reason: "weight_map[\"\(tensor)\"] = \"\(shard)\" is not a plain file name")
@@ -127,12 +129,12 @@ public final class ShardedSafeTensors: @unchecked Sendable {
             // transformers writes an integer; some tools write a float with a zero fraction.
             if let integer = size.nonNegativeInteger {
                 totalSize = integer
-            } else if case let .number(text) = size, let value = Double(text), value >= 0, value == value.rounded(),
+            } else if let value = size.doubleValue, value >= 0, value == value.rounded(),
                 value < 9e15
             {
                 totalSize = Int(value)
             } else {
-                throw SafeTensorsError.invalidIndex(file: path, reason: "metadata.total_size must be a non-negative integer, found \(size.typeName)")
+                throw SafeTensorsError.invalidIndex(file: path, reason: "metadata.total_size must be a non-negative integer, found \(size.headerTypeName)")
             }
         }
         return Index(weightMap: weightMap, totalSize: totalSize)

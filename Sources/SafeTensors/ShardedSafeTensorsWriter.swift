@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Runtime
 
 /// Writes a checkpoint directory the way transformers' `save_pretrained` does: one `model.safetensors` when
@@ -88,7 +89,7 @@ public struct ShardedSafeTensorsWriter {
     /// The index text, formatted like Python's `json.dumps(index, indent=2, sort_keys=True) + "\n"`.
     static func indexJSON(totalParameters: Int, totalSize: Int, weightMap: [String: String]) -> String {
         let entries = weightMap.keys.sorted().map { name in
-            "    \(SafeTensorsWriter.quoted(name)): \(SafeTensorsWriter.quoted(weightMap[name] ?? ""))"
+            "    \(JSONValue.quoted(name)): \(JSONValue.quoted(weightMap[name] ?? ""))"
         }
         return "{\n  \"metadata\": {\n    \"total_parameters\": \(totalParameters),\n    \"total_size\": \(totalSize)\n  },\n  \"weight_map\": {\n"
             + entries.joined(separator: ",\n") + "\n  }\n}\n"

@@ -72,7 +72,7 @@ extension BPEModel {
             return (left, right)
         default:
             throw TokenizerError.wrongType(
-                path: node.path, expected: "a string or a two-string array", found: node.value?.typeName ?? "missing")
+                path: node.path, expected: "a string or a two-string array", found: node.value?.describedType ?? "missing")
         }
     }
 }

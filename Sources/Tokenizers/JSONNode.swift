@@ -1,3 +1,6 @@
+import Foundation
+import JSON
+
 /// A JSON value together with its path in the document, so every accessor can throw an error
 /// that names the exact field (`model.merges[12]`, `pre_tokenizer.pretokenizers[1].type`).
 struct JSONNode {
@@ -21,13 +24,13 @@ struct JSONNode {
     subscript(key: String) -> JSONNode {
         let childPath = path.isEmpty ? key : "\(path).\(key)"
         guard case let .some(.object(members)) = value else { return JSONNode(nil, path: childPath) }
-        let member = members.first { $0.key.utf8.elementsEqual(key.utf8) }
+        let member = members.first { $0.key == key && $0.key.utf8.elementsEqual(key.utf8) }
         return JSONNode(member?.value, path: childPath)
     }
 
     private func mismatch(_ expected: String) -> TokenizerError {
         guard let value = value else { return .missingField(path: path) }
-        return .wrongType(path: path, expected: expected, found: value.typeName)
+        return .wrongType(path: path, expected: expected, found: value.describedType)
     }
 
     func string() throws -> String {
@@ -52,15 +55,20 @@ struct JSONNode {
     }
 
     func double() throws -> Double {
-        guard case let .some(.number(n)) = value else { throw mismatch("a number") }
+        guard case let .some(.number(number)) = value else { throw mismatch("a number") }
+        guard let n = number.doubleValue, n.isFinite else {
+            throw TokenizerError.invalidValue(path: path, reason: "\(number) is not a finite number")
+        }
         return n
     }
 
     /// An integer in `0 ... Int32.max` (token ids, counts, type ids).
     func nonNegativeInt() throws -> Int {
-        guard case let .some(.number(n)) = value else { throw mismatch("a non-negative integer") }
-        guard n >= 0, n <= Double(Int32.max), n == n.rounded() else {
-            throw TokenizerError.invalidValue(path: path, reason: "\(n) is not a non-negative integer")
+        guard case let .some(.number(number)) = value else { throw mismatch("a non-negative integer") }
+        // Exact for integer literals; `3.0` and `3e0`, which some writers produce, read as 3 too.
+        if let n = number.integerValue, n >= 0, n <= Int(Int32.max) { return n }
+        guard number.integerValue == nil, let n = number.doubleValue, n >= 0, n <= Double(Int32.max), n == n.rounded() else {
+            throw TokenizerError.invalidValue(path: path, reason: "\(number) is not a non-negative integer")
         }
         return Int(n)
     }
@@ -90,5 +98,32 @@ struct JSONNode {
             throw TokenizerError.unsupported(path: tagNode.path, value: tag, supported: supported)
         }
         return tag
+    }
+}
+
+extension JSONValue {
+    /// Parses a `tokenizer.json` (or config) document, skipping a UTF-8 byte order mark.
+    /// - Parameter source: names the input in error messages (usually a file path).
+    /// - Throws: `TokenizerError.malformedJSON` with the byte offset of the first problem.
+    static func parse(_ data: Data, source: String) throws -> JSONValue {
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let skipped = data.starts(with: bom) ? bom.count : 0
+        do {
+            return try JSONParser.parse(data.dropFirst(skipped))
+        } catch let error as JSONSyntaxError {
+            throw TokenizerError.malformedJSON(source: source, offset: skipped + error.offset, reason: error.reason)
+        }
+    }
+
+    /// The JSON type with its article, for error messages ("a string", "an array").
+    var describedType: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
     }
 }

@@ -23,7 +23,7 @@ struct Padding {
             fixedLength = try strategy["Fixed"].nonNegativeInt()
         default:
             throw TokenizerError.wrongType(
-                path: strategy.path, expected: "\"BatchLongest\" or {\"Fixed\": length}", found: strategy.value?.typeName ?? "missing")
+                path: strategy.path, expected: "\"BatchLongest\" or {\"Fixed\": length}", found: strategy.value?.describedType ?? "missing")
         }
         let directionNode = node["direction"]
         let name = try directionNode.optionalString() ?? "Right"

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Names of the conventional special tokens.
 struct SpecialTokenNames {

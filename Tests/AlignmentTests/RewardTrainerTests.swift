@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import JSON
 import XCTest
 @testable import Alignment
 import LanguageModels

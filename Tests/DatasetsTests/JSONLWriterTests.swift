@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import XCTest
 @testable import Datasets
 
@@ -38,16 +39,16 @@ final class JSONLWriterTests: XCTestCase {
 
     func testExplicitPromptOutputAndJSONText() throws {
         let implicit = try Dataset.load(DatasetFormatTests.fixtures.appendingPathComponent("implicit-preference-standard.jsonl"))
-        XCTAssertEqual(implicit.examples[0].jsonValue().jsonText,
+        XCTAssertEqual(implicit.examples[0].jsonValue().serialized(.jsonLines),
                        "{\"prompt\": \"The sky is\", \"chosen\": \" blue.\", \"rejected\": \" green.\"}")
-        XCTAssertEqual(implicit.examples[0].jsonValue(keepImplicitPrompt: true).jsonText,
+        XCTAssertEqual(implicit.examples[0].jsonValue(keepImplicitPrompt: true).serialized(.jsonLines),
                        "{\"chosen\": \"The sky is blue.\", \"rejected\": \"The sky is green.\"}")
         let example = Example(.unpairedPreference(prompt: .standard("q\n\"x\"\t\u{1}"), completion: .standard("é"), label: false),
                               extras: [JSONValue.Member("id", .number("12345678901234567890"))])
-        XCTAssertEqual(example.jsonValue().jsonText,
+        XCTAssertEqual(example.jsonValue().serialized(.jsonLines),
                        "{\"prompt\": \"q\\n\\\"x\\\"\\t\\u0001\", \"completion\": \"é\", \"label\": false, \"id\": 12345678901234567890}",
                        "escapes, UTF-8 kept, big integers exact")
-        XCTAssertEqual(try JSONParser.parse(example.jsonValue().jsonText), example.jsonValue())
+        XCTAssertEqual(try JSONParser.parse(example.jsonValue().serialized(.jsonLines)), example.jsonValue())
     }
 
     func testAbandonedWriterLeavesNothingAndMissingDirectoryErrors() throws {
