@@ -18,8 +18,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Already in Hummingbird's graph; named so that Endpoints and its tests declare the modules they import.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         .target(name: "Runtime"),
@@ -49,13 +52,14 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Runtime"]),
         // Experiments with a known ground truth (the reward/KL frontier) and the pieces they share with the quickstart.
         .target(name: "Experiments", dependencies: ["Pipelines", "Reports", "Alignment", "LanguageModels", "SafeTensors", "Tokenizers", "Tensors", "Runtime"]),
-        // OpenAI-compatible HTTP: a balancing, retrying, caching client and the `charter serve` server.
+        // OpenAI-compatible HTTP: a balancing, retrying, caching client (Foundation's URLSession, so the system's
+        // TLS serves https:// without building one) and the `charter serve` server (Hummingbird, plain HTTP).
         .target(
             name: "Endpoints",
             dependencies: [
                 "LanguageModels", "Checksums", "Runtime",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]),
         // The quickstart's toy assistant world (requests, ground-truth judge, corpora) and its orchestration.
         .target(name: "ToyWorld", dependencies: ["Tensors"]),
@@ -95,8 +99,10 @@ let package = Package(
             name: "EndpointsTests",
             dependencies: [
                 "Endpoints", "LanguageModels", "Checksums",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
     ],
     swiftLanguageModes: [.v5]

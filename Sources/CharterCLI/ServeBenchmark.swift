@@ -71,7 +71,7 @@ struct ServeBenchmark: AsyncParsableCommand {
             // A trivial server: the scripted model in-process, one request at a time, no batching window.
             let trivial = try await startServer(batchSize: 1)
             let (bare, viaClient) = try await EndpointBenchmark.clientOverhead(baseURL: trivial, model: model, requests: overheadRequests)
-            print(String(format: "client overhead vs a trivial in-process server (median of %d sequential max_tokens=1 requests): bare AsyncHTTPClient POST %.1f µs, OpenAIClient.complete %.1f µs, overhead %.1f µs per request (ratio %.2f)",
+            print(String(format: "client overhead vs a trivial in-process server (median of %d sequential max_tokens=1 requests): bare URLSession POST %.1f µs, OpenAIClient.complete %.1f µs, overhead %.1f µs per request (ratio %.2f)",
                          overheadRequests, bare * 1e6, viaClient * 1e6, (viaClient - bare) * 1e6, viaClient / bare))
         }
     }

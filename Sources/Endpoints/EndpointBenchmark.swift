@@ -1,7 +1,8 @@
-import AsyncHTTPClient
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LanguageModels
-import NIOCore
 
 /// Throughput and latency of many clients against one model (usually an `OpenAIClient` to `charter serve`).
 public struct LoadReport: Sendable, CustomStringConvertible {
@@ -61,37 +62,39 @@ public enum EndpointBenchmark {
                           latencies: results.compactMap(\.0).sorted(), firstError: results.compactMap(\.1).first)
     }
 
-    /// Median seconds per request, sequentially, for a bare AsyncHTTPClient POST of the same body the client sends
-    /// and for `OpenAIClient.complete`; their difference is the client's own overhead (encoding, balancing,
-    /// retry and timeout machinery, decoding). Requests alternate so that drift hits both alike.
+    /// Median seconds per request, sequentially, for a bare URLSession POST (the client's transport, alone) of the
+    /// same body the client sends and for `OpenAIClient.complete`; their difference is the client's own overhead
+    /// (encoding, balancing, retry and timeout machinery, decoding). Requests alternate so that drift hits both alike.
     public static func clientOverhead(baseURL: String, model: String, requests: Int) async throws -> (bare: Double, client: Double) {
         let client = try OpenAIClient(configuration: EndpointConfiguration(urls: [baseURL], model: model, maxConcurrency: 1, maxRetries: 0))
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let http = HTTPTransport(maximumConnectionsPerHost: 1)
         let request = CompletionRequest(prompt: "overhead ", options: SamplingOptions(maximumTokens: 1, temperature: 0))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try encoder.encode(CompletionsRequestBody(model: model, prompt: .one(request.prompt), maxTokens: 1, temperature: 0, topP: 1))
+        guard let url = URL(string: client.baseURLs[0] + "/completions") else {
+            throw EndpointError.invalidConfiguration("urls: '\(baseURL)' is not a valid URL")
+        }
         var bare: [Double] = [], viaClient: [Double] = []
         do {
             for _ in 0..<requests {
-                var raw = HTTPClientRequest(url: client.baseURLs[0] + "/completions")
-                raw.method = .POST
-                raw.headers.add(name: "Content-Type", value: "application/json")
-                raw.body = .bytes(ByteBuffer(bytes: body))
+                var raw = URLRequest(url: url)
+                raw.httpMethod = "POST"
+                raw.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                raw.httpBody = body
                 var begin = Date()
-                let response = try await http.execute(raw, timeout: .seconds(30))
-                _ = try await response.body.collect(upTo: 1 << 24)
+                _ = try await http.send(raw, limit: 1 << 24)
                 bare.append(Date().timeIntervalSince(begin))
                 begin = Date()
                 _ = try await client.complete(request)
                 viaClient.append(Date().timeIntervalSince(begin))
             }
         } catch {
-            try? await http.shutdown()
+            http.shutdown()
             try? await client.shutdown()
             throw error
         }
-        try await http.shutdown()
+        http.shutdown()
         try await client.shutdown()
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         return (median(bare), median(viaClient))

@@ -1,8 +1,8 @@
-import AsyncHTTPClient
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LanguageModels
-import NIOCore
-import NIOHTTP1
 
 /// A `LanguageModel` served by one or more OpenAI-compatible servers (vLLM, TGI, llama.cpp, Ollama,
 /// `charter serve`).
@@ -21,7 +21,7 @@ public final class OpenAIClient: LanguageModel {
     let baseURLs: [String]
     let pool: EndpointPool
     let cache: ResponseCache?
-    private let http: HTTPClient
+    private let http: HTTPTransport
     private let authorization: String?
     /// Responses larger than this are refused (a runaway server must not exhaust memory).
     private let maximumResponseBytes = 64 << 20
@@ -44,23 +44,12 @@ public final class OpenAIClient: LanguageModel {
         pool = EndpointPool(endpointCount: baseURLs.count, limit: configuration.maxConcurrency,
                             jitterSeed: configuration.retrySeed)
         cache = try configuration.cacheDir.map { try ResponseCache(directory: $0) }
-        var httpConfiguration = HTTPClient.Configuration()
-        httpConfiguration.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maxConcurrency)
-        // A refused connection fails the attempt at once; our retry loop then tries another endpoint.
-        httpConfiguration.connectionPool.retryConnectionEstablishment = false
-        httpConfiguration.timeout = .init(connect: .seconds(10), read: Self.timeAmount(configuration.timeoutS))
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        http = HTTPTransport(maximumConnectionsPerHost: configuration.maxConcurrency)
     }
 
-    deinit {
-        // Harmless when `shutdown()` already ran (the callback then reports "already shut down").
-        http.shutdown { _ in }
-    }
-
-    /// Closes the connection pool; the client cannot be used afterwards.
+    /// Closes the connections; the client cannot be used afterwards.
     public func shutdown() async throws {
-        try await http.shutdown()
+        http.shutdown()
     }
 
     // MARK: LanguageModel
@@ -235,23 +224,26 @@ public final class OpenAIClient: LanguageModel {
 
     /// One attempt, bounded by `timeout_s` from sending to the last body byte.
     private func send(url: String, body: Data) async throws -> RawResponse {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Accept", value: "application/json")
-        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
-        request.body = .bytes(ByteBuffer(bytes: body))
+        guard let address = URL(string: url) else {
+            throw EndpointError.invalidConfiguration("urls: '\(url)' is not a valid URL")
+        }
+        var request = URLRequest(url: address)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+        request.httpBody = body
         let timeout = configuration.timeoutS
+        // URLSession's own timer counts whole seconds and fires after ours: it is only a backstop.
+        request.timeoutInterval = timeout.rounded(.up) + 1
         let http = self.http, limit = maximumResponseBytes
         do {
             return try await withThrowingTaskGroup(of: RawResponse.self) { group in
                 group.addTask {
-                    let response = try await http.execute(request, timeout: Self.timeAmount(timeout))
-                    let buffer = try await response.body.collect(upTo: limit)
-                    return RawResponse(
-                        status: Int(response.status.code),
-                        retryAfter: response.headers.first(name: "Retry-After").flatMap(Self.retryAfterSeconds),
-                        body: Data(buffer.readableBytesView))
+                    let response = try await http.send(request, limit: limit)
+                    return RawResponse(status: response.status,
+                                       retryAfter: response.header("Retry-After").flatMap(Self.retryAfterSeconds),
+                                       body: response.body)
                 }
                 group.addTask {
                     try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
@@ -263,18 +255,21 @@ public final class OpenAIClient: LanguageModel {
             }
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            throw Self.classify(error, url: url, timeout: timeout, limit: limit)
+            throw Self.classify(error, url: url, timeout: timeout)
         }
     }
 
     /// Maps transport errors onto `EndpointError` (timeouts and connection failures are retryable).
-    private static func classify(_ error: any Error, url: String, timeout: Double, limit: Int) -> EndpointError {
+    private static func classify(_ error: any Error, url: String, timeout: Double) -> EndpointError {
         if error is AttemptTimedOut { return .timeout(endpoint: url, seconds: timeout) }
-        if error is NIOTooManyBytesError {
-            return .invalidResponse(endpoint: url, field: "(body)", detail: "is larger than \(limit) bytes")
+        if let tooLarge = error as? HTTPTransport.BodyTooLarge {
+            return .invalidResponse(endpoint: url, field: "(body)", detail: "is larger than \(tooLarge.limit) bytes")
         }
-        if let client = error as? HTTPClientError, client == .deadlineExceeded || client == .readTimeout {
-            return .timeout(endpoint: url, seconds: timeout)
+        if let urlError = error as? URLError {
+            if urlError.code == .timedOut { return .timeout(endpoint: url, seconds: timeout) }
+            // libcurl's own message ("Failed to connect to … Connection refused", "transfer closed with … bytes
+            // remaining", "SSL routines::…") says more than the code does.
+            return .connection(endpoint: url, detail: "\(urlError.localizedDescription) (URLError \(urlError.code.rawValue))")
         }
         return .connection(endpoint: url, detail: String(describing: error))
     }
@@ -332,6 +327,4 @@ public final class OpenAIClient: LanguageModel {
             return ("(body)", String(describing: error))
         }
     }
-
-    static func timeAmount(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64(seconds * 1e9)) }
 }

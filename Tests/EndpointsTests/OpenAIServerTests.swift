@@ -1,8 +1,8 @@
-import AsyncHTTPClient
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LanguageModels
-import NIOCore
-import NIOHTTP1
 import XCTest
 @testable import Endpoints
 
@@ -19,17 +19,17 @@ final class OpenAIServerTests: XCTestCase {
         return try await RunningServer.start(OpenAIServer(model: model ?? self.model, configuration: configuration))
     }
 
-    /// A curl-like client: no connection retries, so a stopped server fails at once. Lives for the whole run.
-    static let http: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    /// A curl-like client (URLSession, so libcurl on Linux); a stopped server fails at once. Lives for the whole run.
+    static let http = HTTPTransport(maximumConnectionsPerHost: 8)
+
+    enum HTTPMethod: String { case GET, POST }
 
     struct RawResponse {
         var status: Int
-        var headers: HTTPHeaders
+        /// Header values by lowercased name.
+        var headers: [String: String]
         var body: String
+        func header(_ name: String) -> String? { headers[name.lowercased()] }
         func json() throws -> [String: Any] {
             try XCTUnwrap(JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any], body)
         }
@@ -37,14 +37,14 @@ final class OpenAIServerTests: XCTestCase {
 
     /// One request over plain HTTP, as curl would send it.
     func raw(_ method: HTTPMethod, _ url: String, body: String? = nil, headers: [(String, String)] = []) async throws -> RawResponse {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        request.headers.add(name: "Content-Type", value: "application/json")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await Self.http.execute(request, timeout: .seconds(10))
-        let buffer = try await response.body.collect(upTo: 1 << 22)
-        return RawResponse(status: Int(response.status.code), headers: response.headers, body: String(buffer: buffer))
+        var request = URLRequest(url: try XCTUnwrap(URL(string: url)))
+        request.httpMethod = method.rawValue
+        request.timeoutInterval = 10
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if let body { request.httpBody = Data(body.utf8) }
+        let response = try await Self.http.send(request, limit: 1 << 22)
+        return RawResponse(status: response.status, headers: response.headers, body: String(decoding: response.body, as: UTF8.self))
     }
 
     /// The JSON payloads of an SSE body; checks the stream ends with `data: [DONE]`.
@@ -195,7 +195,7 @@ final class OpenAIServerTests: XCTestCase {
         let body = #"{"prompt": "ab", "max_tokens": 5, "seed": 2, "logprobs": 1, "stream": true}"#
         let streamed = try await raw(.POST, server.baseURL + "/completions", body: body)
         XCTAssertEqual(streamed.status, 200)
-        XCTAssertEqual(streamed.headers.first(name: "Content-Type"), "text/event-stream")
+        XCTAssertEqual(streamed.header("Content-Type"), "text/event-stream")
         let chunks = try events(streamed.body)
         let choices = chunks.compactMap { ($0["choices"] as? [[String: Any]])?.first }
         XCTAssertEqual(chunks.first?["object"] as? String, "text_completion")
@@ -290,7 +290,7 @@ final class OpenAIServerTests: XCTestCase {
         let body = #"{"prompt": "a", "max_tokens": 2}"#
         let missing = try await raw(.POST, url + "/completions", body: body)
         try assertError(missing, status: 401, contains: "bearer")
-        XCTAssertEqual(missing.headers.first(name: "WWW-Authenticate"), "Bearer")
+        XCTAssertEqual(missing.header("WWW-Authenticate"), "Bearer")
         try assertError(try await raw(.POST, url + "/completions", body: body, headers: [("Authorization", "Bearer wrong")]),
                         status: 401, contains: "bearer")
         try assertError(try await raw(.GET, url + "/models"), status: 401, contains: "bearer")

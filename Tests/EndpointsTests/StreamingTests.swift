@@ -1,7 +1,8 @@
-import AsyncHTTPClient
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LanguageModels
-import NIOCore
 import XCTest
 @testable import Endpoints
 
@@ -62,17 +63,23 @@ final class StreamingTests: XCTestCase {
     func stream(_ path: String, body: String, model: GatedStreamingModel) async throws -> [String] {
         let configuration = ServerConfiguration(modelID: "scripted", port: 0)
         let server = try await RunningServer.start(OpenAIServer(model: model, configuration: configuration))
-        var request = HTTPClientRequest(url: server.baseURL + path)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: body))
-        let response = try await OpenAIServerTests.http.execute(request, timeout: .seconds(10))
-        XCTAssertEqual(response.status.code, 200)
+        var request = URLRequest(url: try XCTUnwrap(URL(string: server.baseURL + path)))
+        request.httpMethod = "POST"
+        request.timeoutInterval = 10
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body.utf8)
+        var status: Int?
         var text = ""
-        for try await buffer in response.body {
-            text += String(buffer: buffer)
-            if text.contains("ab") { await model.open(byReader: true) }
+        for try await event in try OpenAIServerTests.http.events(for: request) {
+            switch event {
+            case .head(let code, _):
+                status = code
+            case .body(let chunk):
+                text += String(decoding: chunk, as: UTF8.self)
+                if text.contains("ab") { await model.open(byReader: true) }
+            }
         }
+        XCTAssertEqual(status, 200)
         await server.stop()
         return text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
     }
