@@ -1,10 +1,11 @@
 import Datasets
 import Foundation
 import LanguageModels
+import Settings
 import Tensors
 
 /// Supervised fine-tuning settings (TRL's `SFTConfig`); recipe keys are TRL's.
-public struct SFTConfiguration: Codable, Equatable, Sendable {
+public struct SFTConfiguration: KeyedSettings, Equatable, Sendable {
     public var training = TrainingArguments()
     /// Longest tokenized sequence; longer ones are truncated (and counted).
     public var maximumLength = 1024
@@ -15,44 +16,22 @@ public struct SFTConfiguration: Codable, Equatable, Sendable {
     /// Concatenate examples and cut them into `max_length` blocks (TRL's "wrapped" packing: no cross-document masking).
     public var packing = false
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case maximumLength = "max_length", completionOnlyLoss = "completion_only_loss"
-        case assistantOnlyLoss = "assistant_only_loss", packing
-    }
-
+    /// TRL's SFT default learning rate, 2e-5, differs from transformers' (a recipe without `learning_rate` keeps it).
     public init() { training.learningRate = 2e-5 }
 
-    public init(from decoder: Decoder) throws {
-        self.init()
-        training = try TrainingArguments(from: decoder)
-        // TRL's SFT default learning rate differs from transformers'.
-        if try !decoder.container(keyedBy: AnyKey.self).contains(AnyKey("learning_rate")) { training.learningRate = 2e-5 }
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        maximumLength = try c.decodeIfPresent(Int.self, forKey: .maximumLength) ?? maximumLength
-        completionOnlyLoss = try c.decodeIfPresent(Bool.self, forKey: .completionOnlyLoss) ?? completionOnlyLoss
-        assistantOnlyLoss = try c.decodeIfPresent(Bool.self, forKey: .assistantOnlyLoss) ?? assistantOnlyLoss
-        packing = try c.decodeIfPresent(Bool.self, forKey: .packing) ?? packing
+    /// TRL's `SFTConfig` keys, beside the training arguments' (defaults are the property values above).
+    public static var fields: [SettingsField<Self>] {
+        [.flattened(\.training), .init("max_length", \.maximumLength, where: .atLeast(1)),
+         .init("completion_only_loss", \.completionOnlyLoss), .init("assistant_only_loss", \.assistantOnlyLoss),
+         .init("packing", \.packing)]
     }
 
-    public func encode(to encoder: Encoder) throws {
-        try training.encode(to: encoder)
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(maximumLength, forKey: .maximumLength)
-        try c.encode(completionOnlyLoss, forKey: .completionOnlyLoss)
-        try c.encode(assistantOnlyLoss, forKey: .assistantOnlyLoss)
-        try c.encode(packing, forKey: .packing)
+    /// Checks values a run cannot start with, naming the key and the value.
+    /// - Throws: `SettingsError`.
+    public func validate() throws {
+        try training.validate()
+        try checkRanges()
     }
-
-    public static var keys: [String] { TrainingArguments.keys + CodingKeys.allCases.map(\.rawValue) }
-}
-
-/// A coding key for reading arbitrary keys.
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ string: String) { stringValue = string }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
 }
 
 /// Supervised fine-tuning: next-token cross-entropy on completion/assistant tokens (TRL's `SFTTrainer`).
@@ -71,6 +50,7 @@ public final class SFTTrainer: TrainingObjective {
 
     public init(configuration: SFTConfiguration, policy: TrainableModel, encoder: ExampleEncoder,
                 train: [Example], evaluation: [Example] = []) throws {
+        try configuration.validate()
         self.configuration = configuration
         self.policy = policy
         padding = encoder.padding
