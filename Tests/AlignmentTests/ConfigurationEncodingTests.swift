@@ -87,4 +87,26 @@ final class ConfigurationEncodingTests: XCTestCase {
         XCTAssertEqual(both.klHorizon, 600)
         XCTAssertEqual(PPOConfiguration.keys.suffix(3), ["target_kl", "horizon", "init_kl_coef"])
     }
+
+    /// The recipe keys each trainer accepts (TrainingRecipe rejects others), as the old CodingKeys listed them.
+    func testKnownKeysAreUnchanged() {
+        let training = ["output_dir", "learning_rate", "lr_scheduler_type", "warmup_steps", "warmup_ratio", "max_steps",
+                        "num_train_epochs", "per_device_train_batch_size", "gradient_accumulation_steps", "max_grad_norm",
+                        "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon", "seed", "logging_steps", "eval_steps",
+                        "save_steps", "save_total_limit"]
+        XCTAssertEqual(TrainingArguments.keys, training)
+        XCTAssertEqual(SFTConfiguration.keys, training + ["max_length", "completion_only_loss", "assistant_only_loss", "packing"])
+        XCTAssertEqual(DPOConfiguration.keys, training + ["beta", "loss_type", "loss_weights", "label_smoothing", "rpo_alpha",
+                                                          "simpo_gamma", "max_length", "max_prompt_length", "truncation_mode",
+                                                          "precompute_ref_log_probs", "precompute_ref_batch_size",
+                                                          "per_device_eval_batch_size", "disable_dropout"])
+        XCTAssertEqual(RewardConfiguration.keys, training + ["max_length", "center_rewards_coefficient", "per_device_eval_batch_size",
+                                                             "disable_dropout"])
+        XCTAssertEqual(PPOConfiguration.keys, training + ["num_ppo_epochs", "num_mini_batches", "cliprange", "cliprange_value",
+                                                          "vf_coef", "gamma", "lam", "kl_coef", "kl_target", "kl_horizon",
+                                                          "kl_estimator", "whiten_rewards", "whiten_advantages",
+                                                          "missing_eos_penalty", "response_length", "temperature", "stop_token",
+                                                          "stop_token_id", "local_rollout_forward_batch_size", "total_episodes",
+                                                          "num_sample_generations", "target_kl", "horizon", "init_kl_coef"])
+    }
 }
