@@ -43,7 +43,7 @@ let package = Package(
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
         .target(name: "Datasets", dependencies: ["Gzip", "JSON", "Runtime"]),
         .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors", "JSON", "Settings", "Runtime"]),
-        .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime", "Yams"]),
+        .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime", "Settings", "Yams"]),
         // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF).
         .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "JSON", "Settings", "Runtime", "Yams"]),
         // Declarative pipelines: recipes, cached and resumable stages, and the trainers that run SFT, reward, DPO and PPO stages.
@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
-                "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Pipelines", "Endpoints",
+                "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Pipelines", "Endpoints", "Settings",
                 "ToyWorld", "Experiments", "Quickstart", "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "GzipTests", dependencies: ["Gzip"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "JSON"], exclude: ["Fixtures"]),
-        .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "JSON"], exclude: ["Fixtures"]),
+        .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "JSON", "Settings"], exclude: ["Fixtures"]),
         .testTarget(name: "CharterCLITests", dependencies: ["CharterCLI", "LanguageModels", "Tensors"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels"], exclude: ["Fixtures"]),
         .testTarget(name: "ToyWorldTests", dependencies: ["ToyWorld"]),

@@ -1,11 +1,12 @@
 import Foundation
+import Settings
 
 /// Direct Preference Optimization settings (TRL's `DPOConfig`); recipe keys are TRL's.
 ///
 /// DPO: Rafailov et al. 2023, "Direct Preference Optimization: Your Language Model is Secretly a Reward Model".
 /// Defaults are TRL 1.16's, except where a field is an extension TRL dropped in its 1.0 refactor (`rpo_alpha`,
 /// `max_prompt_length`, SimPO's `simpo_gamma`) — those default to "off".
-public struct DPOConfiguration: Codable, Equatable, Sendable {
+public struct DPOConfiguration: KeyedSettings, Equatable, Sendable {
     public var training = TrainingArguments()
     /// β: how far the policy may move from the reference (the KL coefficient of the implicit reward β·log π/π_ref;
     /// Rafailov et al. 2023). For IPO it is τ (Azar et al. 2023), for SimPO the reward scale (Meng et al. 2024).
@@ -42,63 +43,22 @@ public struct DPOConfiguration: Codable, Equatable, Sendable {
     /// Turn dropout (here: LoRA dropout) off in policy and reference, as TRL does by default.
     public var disableDropout = true
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case beta, lossTypes = "loss_type", lossWeights = "loss_weights", labelSmoothing = "label_smoothing"
-        case rpoAlpha = "rpo_alpha", simpoGamma = "simpo_gamma", maximumLength = "max_length"
-        case maximumPromptLength = "max_prompt_length", truncationMode = "truncation_mode"
-        case precomputeReferenceLogProbabilities = "precompute_ref_log_probs"
-        case precomputeReferenceBatchSize = "precompute_ref_batch_size", evaluationBatchSize = "per_device_eval_batch_size"
-        case disableDropout = "disable_dropout"
-    }
-
-    /// TRL's DPO defaults: learning rate 1e-6 and logging every 10 steps.
+    /// TRL's DPO defaults: learning rate 1e-6 (a recipe without `learning_rate` keeps it) and logging every 10 steps.
     public init() { training.learningRate = 1e-6 }
 
-    public init(from decoder: Decoder) throws {
-        self.init()
-        training = try TrainingArguments(from: decoder)
-        if try !decoder.container(keyedBy: AnyKey.self).contains(AnyKey("learning_rate")) { training.learningRate = 1e-6 }
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        beta = try c.decodeIfPresent(Float.self, forKey: .beta) ?? beta
-        if let single = try? c.decodeIfPresent(DPOLossType.self, forKey: .lossTypes) {
-            lossTypes = [single]
-        } else {
-            lossTypes = try c.decodeIfPresent([DPOLossType].self, forKey: .lossTypes) ?? lossTypes
-        }
-        lossWeights = try c.decodeIfPresent([Float].self, forKey: .lossWeights)
-        labelSmoothing = try c.decodeIfPresent(Float.self, forKey: .labelSmoothing) ?? labelSmoothing
-        rpoAlpha = try c.decodeIfPresent(Float.self, forKey: .rpoAlpha)
-        simpoGamma = try c.decodeIfPresent(Float.self, forKey: .simpoGamma) ?? simpoGamma
-        if c.contains(.maximumLength) { maximumLength = try c.decodeIfPresent(Int.self, forKey: .maximumLength) }
-        maximumPromptLength = try c.decodeIfPresent(Int.self, forKey: .maximumPromptLength)
-        truncationMode = try c.decodeIfPresent(String.self, forKey: .truncationMode) ?? truncationMode
-        precomputeReferenceLogProbabilities = try c.decodeIfPresent(Bool.self, forKey: .precomputeReferenceLogProbabilities)
-            ?? precomputeReferenceLogProbabilities
-        precomputeReferenceBatchSize = try c.decodeIfPresent(Int.self, forKey: .precomputeReferenceBatchSize)
-        evaluationBatchSize = try c.decodeIfPresent(Int.self, forKey: .evaluationBatchSize) ?? evaluationBatchSize
-        disableDropout = try c.decodeIfPresent(Bool.self, forKey: .disableDropout) ?? disableDropout
+    /// TRL's `DPOConfig` keys, beside the training arguments' (defaults are the property values above).
+    public static var fields: [SettingsField<Self>] {
+        [.flattened(\.training), .init("beta", \.beta, where: .positive),
+         .init("loss_type", oneOrMany: \.lossTypes, where: SettingsCheck { $0.isEmpty ? "needs at least one loss type" : nil }),
+         .init("loss_weights", \.lossWeights), .init("label_smoothing", \.labelSmoothing, where: .within(0..<0.5)),
+         .init("rpo_alpha", \.rpoAlpha), .init("simpo_gamma", \.simpoGamma),
+         .init("max_length", \.maximumLength, where: .atLeast(1)), .init("max_prompt_length", \.maximumPromptLength, where: .atLeast(1)),
+         .init("truncation_mode", \.truncationMode, where: .oneOf(["keep_start", "keep_end"])),
+         .init("precompute_ref_log_probs", \.precomputeReferenceLogProbabilities),
+         .init("precompute_ref_batch_size", \.precomputeReferenceBatchSize, where: .atLeast(1)),
+         .init("per_device_eval_batch_size", \.evaluationBatchSize, where: .atLeast(1)),
+         .init("disable_dropout", \.disableDropout)]
     }
-
-    public func encode(to encoder: Encoder) throws {
-        try training.encode(to: encoder)
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(beta, forKey: .beta)
-        try c.encode(lossTypes, forKey: .lossTypes)
-        try c.encode(lossWeights, forKey: .lossWeights)
-        try c.encode(labelSmoothing, forKey: .labelSmoothing)
-        try c.encode(rpoAlpha, forKey: .rpoAlpha)
-        try c.encode(simpoGamma, forKey: .simpoGamma)
-        try c.encode(maximumLength, forKey: .maximumLength)
-        try c.encode(maximumPromptLength, forKey: .maximumPromptLength)
-        try c.encode(truncationMode, forKey: .truncationMode)
-        try c.encode(precomputeReferenceLogProbabilities, forKey: .precomputeReferenceLogProbabilities)
-        try c.encode(precomputeReferenceBatchSize, forKey: .precomputeReferenceBatchSize)
-        try c.encode(evaluationBatchSize, forKey: .evaluationBatchSize)
-        try c.encode(disableDropout, forKey: .disableDropout)
-    }
-
-    /// Every recipe key a DPO recipe may hold.
-    public static var keys: [String] { TrainingArguments.keys + CodingKeys.allCases.map(\.rawValue) }
 
     /// Each loss with its weight, `rpo_alpha` included as an `sft` term.
     public var weightedLosses: [(DPOLossType, Float)] {
@@ -110,22 +70,14 @@ public struct DPOConfiguration: Codable, Equatable, Sendable {
     /// Whether the objective needs no reference model (every term is reference-free).
     public var isReferenceFree: Bool { lossTypes.allSatisfy { $0 == .simpo || $0 == .sft } }
 
-    /// Checks values a run cannot start with, naming the key.
+    /// Checks values a run cannot start with, naming the key and the value.
+    /// - Throws: `SettingsError`.
     public func validate() throws {
         try training.validate()
-        func require(_ condition: Bool, _ key: CodingKeys, _ message: String) throws {
-            if !condition { throw ConfigurationError(key: key.rawValue, message: message) }
+        try checkRanges()
+        if let lossWeights, lossWeights.count != lossTypes.count {
+            throw SettingsError(key: "loss_weights", message: "has \(lossWeights.count) weights for \(lossTypes.count) loss types")
         }
-        try require(beta > 0, .beta, "must be positive")
-        try require(!lossTypes.isEmpty, .lossTypes, "needs at least one loss type")
-        try require(lossWeights == nil || lossWeights?.count == lossTypes.count, .lossWeights,
-                    "has \(lossWeights?.count ?? 0) weights for \(lossTypes.count) loss types")
-        try require(labelSmoothing >= 0 && labelSmoothing < 0.5, .labelSmoothing, "must be in [0, 0.5)")
-        try require(["keep_start", "keep_end"].contains(truncationMode), .truncationMode, "must be keep_start or keep_end")
-        try require((maximumLength ?? 1) >= 1, .maximumLength, "must be at least 1 (or null for no limit)")
-        try require((maximumPromptLength ?? 1) >= 1, .maximumPromptLength, "must be at least 1 (or null for no limit)")
-        try require(evaluationBatchSize >= 1, .evaluationBatchSize, "must be at least 1")
-        try require((precomputeReferenceBatchSize ?? 1) >= 1, .precomputeReferenceBatchSize, "must be at least 1")
     }
 }
 

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import LanguageModels
+import Settings
 import Tensors
 
 /// Where DPO's reference log-probabilities come from.
@@ -47,7 +48,7 @@ public final class DPOTrainer: TrainingObjective {
     public var counters: [String: Double] = ["num_tokens": 0]
 
     /// Tokenizes the data (and precomputes reference log-probabilities when configured).
-    /// - Throws: `ConfigurationError` for unusable settings, `TrainingError.data` for examples that are not pairs.
+    /// - Throws: `SettingsError` for unusable settings, `TrainingError.data` for examples that are not pairs.
     public init(configuration: DPOConfiguration, policy: TrainableModel, reference: DPOReference, encoder: ExampleEncoder,
                 train: [Example], evaluation: [Example] = []) throws {
         try configuration.validate()
@@ -56,13 +57,13 @@ public final class DPOTrainer: TrainingObjective {
         self.reference = configuration.isReferenceFree ? .referenceFree : reference
         padding = encoder.padding
         if case .referenceFree = self.reference, !configuration.isReferenceFree {
-            throw ConfigurationError(key: "loss_type", message: "\(configuration.lossTypes.map(\.rawValue)) needs a reference model")
+            throw SettingsError(key: "loss_type", message: "\(configuration.lossTypes.map(\.rawValue)) needs a reference model")
         }
         if case .initialPolicy = self.reference, !configuration.precomputeReferenceLogProbabilities {
-            throw ConfigurationError(key: "precompute_ref_log_probs", message: "must be true to use the initial policy as reference without a copy")
+            throw SettingsError(key: "precompute_ref_log_probs", message: "must be true to use the initial policy as reference without a copy")
         }
         if case .adaptersDisabled = self.reference, LoRA.adapters(in: policy.model).isEmpty {
-            throw ConfigurationError(key: "ref_model", message: "the policy has no LoRA adapters to disable; give a reference model")
+            throw SettingsError(key: "ref_model", message: "the policy has no LoRA adapters to disable; give a reference model")
         }
         if configuration.disableDropout { LoRA.setTraining(policy.model, false) }
 
@@ -80,7 +81,7 @@ public final class DPOTrainer: TrainingObjective {
                 if sequences.truncated { report.sequencesTruncated += 1 }
                 let longest = max(sequences.chosen.ids.count, sequences.rejected.ids.count)
                 if let context = policy.model.maximumSequenceLength, longest > context {
-                    throw ConfigurationError(key: "max_length", message: "line \(example.line) has \(longest) tokens but the model's context is \(context); set max_length to at most \(context)")
+                    throw SettingsError(key: "max_length", message: "line \(example.line) has \(longest) tokens but the model's context is \(context); set max_length to at most \(context)")
                 }
                 result.append(pair)
             }

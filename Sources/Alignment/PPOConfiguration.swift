@@ -1,9 +1,10 @@
 import Foundation
+import Settings
 
 /// PPO-RLHF settings (TRL's `PPOConfig`; recipe keys are TRL's). One iteration samples `batch_size` prompts
 /// (`per_device_train_batch_size` × `gradient_accumulation_steps`), rolls them out, scores them, and runs
 /// `num_ppo_epochs` passes of `num_mini_batches` optimizer steps over the rollouts.
-public struct PPOConfiguration: Codable, Equatable, Sendable {
+public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
     public var training = TrainingArguments()
     /// Passes over each batch of rollouts (Schulman et al. 2017 use K = 3–10 epochs per batch).
     public var ppoEpochs = 4
@@ -49,83 +50,50 @@ public struct PPOConfiguration: Codable, Equatable, Sendable {
     /// Times during training that greedy completions of evaluation prompts are written to completions.jsonl.
     public var sampleGenerationCount = 10
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case ppoEpochs = "num_ppo_epochs", miniBatchCount = "num_mini_batches", clipRange = "cliprange"
-        case valueClipRange = "cliprange_value", valueCoefficient = "vf_coef", gamma, lambda = "lam"
-        case klCoefficient = "kl_coef", klTarget = "kl_target", klHorizon = "kl_horizon", klEstimator = "kl_estimator"
-        case whitenRewards = "whiten_rewards", whitenAdvantages = "whiten_advantages"
-        case missingEOSPenalty = "missing_eos_penalty", responseLength = "response_length", temperature
-        case stopToken = "stop_token", stopTokenId = "stop_token_id"
-        case rolloutForwardBatchSize = "local_rollout_forward_batch_size", totalEpisodes = "total_episodes"
-        case sampleGenerationCount = "num_sample_generations"
-    }
-
     public init() {}
 
-    public init(from decoder: Decoder) throws {
-        self.init()
-        training = try TrainingArguments(from: decoder)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let aliases = try decoder.container(keyedBy: AnyKey.self)
-        ppoEpochs = try c.decodeIfPresent(Int.self, forKey: .ppoEpochs) ?? ppoEpochs
-        miniBatchCount = try c.decodeIfPresent(Int.self, forKey: .miniBatchCount) ?? miniBatchCount
-        clipRange = try c.decodeIfPresent(Float.self, forKey: .clipRange) ?? clipRange
-        valueClipRange = try c.decodeIfPresent(Float.self, forKey: .valueClipRange) ?? valueClipRange
-        valueCoefficient = try c.decodeIfPresent(Float.self, forKey: .valueCoefficient) ?? valueCoefficient
-        gamma = try c.decodeIfPresent(Float.self, forKey: .gamma) ?? gamma
-        lambda = try c.decodeIfPresent(Float.self, forKey: .lambda) ?? lambda
-        klCoefficient = try c.decodeIfPresent(Float.self, forKey: .klCoefficient) ?? klCoefficient
-        // TRL's older `PPOConfig` called these `target` / `horizon` (with `init_kl_coef`); accept them too.
-        klTarget = try c.decodeIfPresent(Float.self, forKey: .klTarget) ?? aliases.decodeIfPresent(Float.self, forKey: AnyKey("target_kl"))
-        klHorizon = try c.decodeIfPresent(Float.self, forKey: .klHorizon) ?? aliases.decodeIfPresent(Float.self, forKey: AnyKey("horizon")) ?? klHorizon
-        if let initial = try aliases.decodeIfPresent(Float.self, forKey: AnyKey("init_kl_coef")) { klCoefficient = initial }
-        if let name = try c.decodeIfPresent(String.self, forKey: .klEstimator) {
+    /// TRL's `PPOConfig` keys, beside the training arguments' (defaults are the property values above); unset
+    /// optional values are left out of the encoding.
+    public static var fields: [SettingsField<Self>] {
+        [.flattened(\.training), .init("num_ppo_epochs", \.ppoEpochs, where: .atLeast(1)),
+         .init("num_mini_batches", \.miniBatchCount, where: .atLeast(1)), .init("cliprange", \.clipRange, where: .positive),
+         .init("cliprange_value", \.valueClipRange, where: .positive), .init("vf_coef", \.valueCoefficient),
+         .init("gamma", \.gamma, where: .within(0...1)), .init("lam", \.lambda, where: .within(0...1)),
+         .init("kl_coef", \.klCoefficient, where: .atLeast(0)),
+         .init("kl_target", \.klTarget, where: SettingsCheck { $0 > 0 ? nil : "must be positive (omit it for a fixed kl_coef)" }, omitsNil: true),
+         .init("kl_horizon", \.klHorizon, where: .positive), klEstimatorField,
+         .init("whiten_rewards", \.whitenRewards), .init("whiten_advantages", \.whitenAdvantages),
+         .init("missing_eos_penalty", \.missingEOSPenalty, where: .atLeast(0), omitsNil: true),
+         .init("response_length", \.responseLength, where: .atLeast(1)),
+         .init("temperature", \.temperature, where: SettingsCheck { $0 > 0 ? nil : "must be positive (PPO samples its rollouts)" }),
+         .init("stop_token", \.stopToken, where: SettingsCheck { $0 == "eos" ? nil : "must be \"eos\" or absent" }, omitsNil: true),
+         .init("stop_token_id", \.stopTokenId, omitsNil: true),
+         .init("local_rollout_forward_batch_size", \.rolloutForwardBatchSize, where: .atLeast(1)),
+         .init("total_episodes", \.totalEpisodes, omitsNil: true), .init("num_sample_generations", \.sampleGenerationCount),
+         // TRL's older `PPOConfig` called these `target` / `horizon` (with `init_kl_coef`); read, never written.
+         alias("target_kl", of: "kl_target") { $0.klTarget = $1 }, alias("horizon", of: "kl_horizon") { $0.klHorizon = $1 },
+         alias("init_kl_coef", of: nil) { $0.klCoefficient = $1 }]
+    }
+
+    /// `kl_estimator`: "k1" or "k3", written as its name.
+    static var klEstimatorField: SettingsField<Self> {
+        let key = SettingsKey("kl_estimator")
+        return SettingsField(keys: [key.stringValue], read: { configuration, container in
+            guard let name = try container.decodeIfPresent(String.self, forKey: key) else { return }
             guard let estimator = PPOLoss.KLEstimator(rawValue: name) else {
-                throw ConfigurationError(key: CodingKeys.klEstimator.rawValue, message: "\"\(name)\" is not k1 or k3")
+                throw SettingsError(key: key.stringValue, message: "\"\(name)\" is not k1 or k3")
             }
-            klEstimator = estimator
-        }
-        whitenRewards = try c.decodeIfPresent(Bool.self, forKey: .whitenRewards) ?? whitenRewards
-        whitenAdvantages = try c.decodeIfPresent(Bool.self, forKey: .whitenAdvantages) ?? whitenAdvantages
-        missingEOSPenalty = try c.decodeIfPresent(Float.self, forKey: .missingEOSPenalty)
-        responseLength = try c.decodeIfPresent(Int.self, forKey: .responseLength) ?? responseLength
-        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? temperature
-        stopToken = try c.decodeIfPresent(String.self, forKey: .stopToken)
-        stopTokenId = try c.decodeIfPresent(Int.self, forKey: .stopTokenId)
-        rolloutForwardBatchSize = try c.decodeIfPresent(Int.self, forKey: .rolloutForwardBatchSize) ?? rolloutForwardBatchSize
-        totalEpisodes = try c.decodeIfPresent(Int.self, forKey: .totalEpisodes)
-        sampleGenerationCount = try c.decodeIfPresent(Int.self, forKey: .sampleGenerationCount) ?? sampleGenerationCount
+            configuration.klEstimator = estimator
+        }, write: { configuration, container in try container.encode(configuration.klEstimator.rawValue, forKey: key) })
     }
 
-    public func encode(to encoder: Encoder) throws {
-        try training.encode(to: encoder)
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(ppoEpochs, forKey: .ppoEpochs)
-        try c.encode(miniBatchCount, forKey: .miniBatchCount)
-        try c.encode(clipRange, forKey: .clipRange)
-        try c.encode(valueClipRange, forKey: .valueClipRange)
-        try c.encode(valueCoefficient, forKey: .valueCoefficient)
-        try c.encode(gamma, forKey: .gamma)
-        try c.encode(lambda, forKey: .lambda)
-        try c.encode(klCoefficient, forKey: .klCoefficient)
-        try c.encodeIfPresent(klTarget, forKey: .klTarget)
-        try c.encode(klHorizon, forKey: .klHorizon)
-        try c.encode(klEstimator.rawValue, forKey: .klEstimator)
-        try c.encode(whitenRewards, forKey: .whitenRewards)
-        try c.encode(whitenAdvantages, forKey: .whitenAdvantages)
-        try c.encodeIfPresent(missingEOSPenalty, forKey: .missingEOSPenalty)
-        try c.encode(responseLength, forKey: .responseLength)
-        try c.encode(temperature, forKey: .temperature)
-        try c.encodeIfPresent(stopToken, forKey: .stopToken)
-        try c.encodeIfPresent(stopTokenId, forKey: .stopTokenId)
-        try c.encode(rolloutForwardBatchSize, forKey: .rolloutForwardBatchSize)
-        try c.encodeIfPresent(totalEpisodes, forKey: .totalEpisodes)
-        try c.encode(sampleGenerationCount, forKey: .sampleGenerationCount)
-    }
-
-    /// Every recipe key PPO reads.
-    public static var keys: [String] {
-        TrainingArguments.keys + CodingKeys.allCases.map(\.rawValue) + ["target_kl", "horizon", "init_kl_coef"]
+    /// A read-only older name of a number: applied when `primary` (if any) holds no value.
+    static func alias(_ name: String, of primary: String?, _ apply: @escaping (inout Self, Float) -> Void) -> SettingsField<Self> {
+        let key = SettingsKey(name)
+        return SettingsField(keys: [name], read: { configuration, container in
+            if let primary, try container.decodeIfPresent(Float.self, forKey: SettingsKey(primary)) != nil { return }
+            if let value = try container.decodeIfPresent(Float.self, forKey: key) { apply(&configuration, value) }
+        }, write: { _, _ in })
     }
 
     /// Rollouts per iteration (TRL's `local_batch_size`).
@@ -138,28 +106,17 @@ public struct PPOConfiguration: Codable, Equatable, Sendable {
         return max(1, (episodes + batchSize - 1) / batchSize)
     }
 
-    /// Checks values a run cannot start with, naming the key.
+    /// Checks values a run cannot start with, naming the key and the value.
+    /// - Throws: `SettingsError`.
     public func validate() throws {
         try training.validate()
-        func require(_ condition: Bool, _ key: CodingKeys, _ message: String) throws {
-            if !condition { throw ConfigurationError(key: key.rawValue, message: message) }
+        try checkRanges()
+        func require(_ condition: Bool, _ key: String, _ message: String) throws {
+            if !condition { throw SettingsError(key: key, message: message) }
         }
-        try require(ppoEpochs >= 1, .ppoEpochs, "must be at least 1")
-        try require(miniBatchCount >= 1 && batchSize % miniBatchCount == 0, .miniBatchCount,
+        try require(batchSize % miniBatchCount == 0, "num_mini_batches",
                     "must divide the batch (per_device_train_batch_size × gradient_accumulation_steps = \(batchSize))")
-        try require(clipRange > 0, .clipRange, "must be positive")
-        try require(valueClipRange > 0, .valueClipRange, "must be positive")
-        try require(gamma >= 0 && gamma <= 1, .gamma, "must be in [0, 1]")
-        try require(lambda >= 0 && lambda <= 1, .lambda, "must be in [0, 1]")
-        try require(klCoefficient >= 0, .klCoefficient, "must not be negative")
-        try require(klTarget.map { $0 > 0 } ?? true, .klTarget, "must be positive (omit it for a fixed kl_coef)")
-        try require(klHorizon > 0, .klHorizon, "must be positive")
-        try require(responseLength >= 1, .responseLength, "must be at least 1")
-        try require(temperature > 0, .temperature, "must be positive (PPO samples its rollouts)")
-        try require(stopToken == nil || stopToken == "eos", .stopToken, "must be \"eos\" or absent")
-        try require(stopToken == nil || stopTokenId == nil, .stopTokenId, "set stop_token or stop_token_id, not both")
-        try require(missingEOSPenalty.map { $0 >= 0 } ?? true, .missingEOSPenalty, "must not be negative")
-        try require(rolloutForwardBatchSize >= 1, .rolloutForwardBatchSize, "must be at least 1")
-        try require(!whitenRewards || batchSize / miniBatchCount >= 2, .whitenRewards, "needs at least two rollouts per minibatch")
+        try require(stopToken == nil || stopTokenId == nil, "stop_token_id", "set stop_token or stop_token_id, not both")
+        try require(!whitenRewards || batchSize / miniBatchCount >= 2, "whiten_rewards", "needs at least two rollouts per minibatch")
     }
 }

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import LanguageModels
+import Settings
 import Tensors
 
 /// The model folders a PPO run reads besides the policy's own, by TRL's `PPOConfig` / script keys.
@@ -26,10 +27,10 @@ public struct PPOModelFolders: Sendable {
 
     /// The folders a recipe names: `ref_model` and `value_model_path` from `recipe`, the reward model from
     /// `reward_model_path` unless given (a pipeline stage passes its `reward_model:` input).
-    /// - Throws: `ConfigurationError` when no reward model is named.
+    /// - Throws: `SettingsError` when no reward model is named.
     public init(policy: URL, recipe: TrainingRecipe, rewardModel: URL? = nil) throws {
         guard let reward = rewardModel ?? (recipe["reward_model_path"] as? String).map({ URL(fileURLWithPath: $0) }) else {
-            throw ConfigurationError(key: "reward_model_path", message: "no reward model folder was given")
+            throw SettingsError(key: "reward_model_path", message: "no reward model folder was given")
         }
         self.init(policy: policy, rewardModel: reward, reference: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) },
                   valueModel: (recipe["value_model_path"] as? String).map { URL(fileURLWithPath: $0) })
@@ -44,12 +45,12 @@ public struct PPOModelFolders: Sendable {
     }
 
     /// `hidden_size` (Llama family) or `n_embd` (GPT-2) from a model folder's config.json, for a fresh value head.
-    /// - Throws: `ConfigurationError` naming the file when neither is there.
+    /// - Throws: `SettingsError` naming the file when neither is there.
     public static func hiddenSize(of directory: URL) throws -> Int {
         let url = directory.appendingPathComponent("config.json")
         guard let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any],
               let size = (object["hidden_size"] ?? object["n_embd"]) as? Int else {
-            throw ConfigurationError(key: "value_model_path", message: "\(url.path) has no hidden_size or n_embd for the value head; give a value_model_path")
+            throw SettingsError(key: "value_model_path", message: "\(url.path) has no hidden_size or n_embd for the value head; give a value_model_path")
         }
         return size
     }

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import LanguageModels
 import NeuralNetworks
+import Settings
 import Tensors
 
 /// PPO-RLHF (Ziegler et al. 2019; Stiennon et al. 2020; Ouyang et al. 2022), TRL's `PPOTrainer`: each iteration
@@ -36,7 +37,7 @@ public final class PPOTrainer {
     ///   - prompts: prompt-only examples (standard text, or conversations through the chat template with the
     ///     generation prompt appended); of prompt–completion and preference examples only the prompt is used.
     /// - Throws: `TrainingError.data` for examples that are not prompt-only or encode to no tokens,
-    ///   `ConfigurationError` for unusable settings.
+    ///   `SettingsError` for unusable settings.
     public init(configuration: PPOConfiguration, policy: TrainableModel, critic: PPOCritic, reference: PPOReference,
                 reward: RewardFunction, encoder: ExampleEncoder, prompts: [Example], evaluationPrompts: [Example] = []) throws {
         try configuration.validate()
@@ -47,11 +48,11 @@ public final class PPOTrainer {
         self.reward = reward
         self.encoder = encoder
         if case .adaptersDisabled = reference, LoRA.adapters(in: policy.model).isEmpty {
-            throw ConfigurationError(key: "ref_model", message: "the reference is the LoRA base, but the policy has no LoRA adapters")
+            throw SettingsError(key: "ref_model", message: "the reference is the LoRA base, but the policy has no LoRA adapters")
         }
         if configuration.stopToken == "eos" {
             guard let eos = encoder.endOfSequence else {
-                throw ConfigurationError(key: "stop_token", message: "\"eos\" was asked for, but the tokenizer declares no eos token")
+                throw SettingsError(key: "stop_token", message: "\"eos\" was asked for, but the tokenizer declares no eos token")
             }
             stopToken = eos
         } else {

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import LanguageModels
+import Settings
 import Tensors
 
 /// Reward-model training on pairwise preferences (TRL's `RewardTrainer`): a `SequenceClassifier` learns r so that
@@ -20,7 +21,7 @@ public final class RewardTrainer: TrainingObjective {
     public var counters: [String: Double] = ["num_tokens": 0]
 
     /// Tokenizes the data. The classifier's `padTokenId` is set from the encoder when it has none, as TRL does.
-    /// - Throws: `ConfigurationError` for unusable settings, `TrainingError.data` naming the line for bad examples.
+    /// - Throws: `SettingsError` for unusable settings, `TrainingError.data` naming the line for bad examples.
     public init(configuration: RewardConfiguration, model: SequenceClassifier, sourceDirectory: URL?, encoder: ExampleEncoder,
                 train: [Example], evaluation: [Example] = []) throws {
         try configuration.validate()
@@ -38,7 +39,7 @@ public final class RewardTrainer: TrainingObjective {
                 }
                 let longest = max(pair.chosenIds.count, pair.rejectedIds.count)
                 if let context = model.body.maximumSequenceLength, longest > context {
-                    throw ConfigurationError(key: "max_length", message: "line \(pair.line) has \(longest) tokens but the model's context is \(context); set max_length to at most \(context) (longer pairs are then dropped)")
+                    throw SettingsError(key: "max_length", message: "line \(pair.line) has \(longest) tokens but the model's context is \(context); set max_length to at most \(context) (longer pairs are then dropped)")
                 }
                 return pair
             }

@@ -3,58 +3,6 @@ import Foundation
 import LanguageModels
 import Tensors
 
-/// Supervised fine-tuning settings (TRL's `SFTConfig`); recipe keys are TRL's.
-public struct SFTConfiguration: Codable, Equatable, Sendable {
-    public var training = TrainingArguments()
-    /// Longest tokenized sequence; longer ones are truncated (and counted).
-    public var maximumLength = 1024
-    /// Loss only on completion tokens of prompt–completion data (TRL's `completion_only_loss`).
-    public var completionOnlyLoss = true
-    /// Loss only on assistant tokens of conversations (TRL's `assistant_only_loss`; on by default here).
-    public var assistantOnlyLoss = true
-    /// Concatenate examples and cut them into `max_length` blocks (TRL's "wrapped" packing: no cross-document masking).
-    public var packing = false
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case maximumLength = "max_length", completionOnlyLoss = "completion_only_loss"
-        case assistantOnlyLoss = "assistant_only_loss", packing
-    }
-
-    public init() { training.learningRate = 2e-5 }
-
-    public init(from decoder: Decoder) throws {
-        self.init()
-        training = try TrainingArguments(from: decoder)
-        // TRL's SFT default learning rate differs from transformers'.
-        if try !decoder.container(keyedBy: AnyKey.self).contains(AnyKey("learning_rate")) { training.learningRate = 2e-5 }
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        maximumLength = try c.decodeIfPresent(Int.self, forKey: .maximumLength) ?? maximumLength
-        completionOnlyLoss = try c.decodeIfPresent(Bool.self, forKey: .completionOnlyLoss) ?? completionOnlyLoss
-        assistantOnlyLoss = try c.decodeIfPresent(Bool.self, forKey: .assistantOnlyLoss) ?? assistantOnlyLoss
-        packing = try c.decodeIfPresent(Bool.self, forKey: .packing) ?? packing
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        try training.encode(to: encoder)
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(maximumLength, forKey: .maximumLength)
-        try c.encode(completionOnlyLoss, forKey: .completionOnlyLoss)
-        try c.encode(assistantOnlyLoss, forKey: .assistantOnlyLoss)
-        try c.encode(packing, forKey: .packing)
-    }
-
-    public static var keys: [String] { TrainingArguments.keys + CodingKeys.allCases.map(\.rawValue) }
-}
-
-/// A coding key for reading arbitrary keys.
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ string: String) { stringValue = string }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
 /// Supervised fine-tuning: next-token cross-entropy on completion/assistant tokens (TRL's `SFTTrainer`).
 /// Metrics: loss, entropy, mean_token_accuracy, num_tokens (with grad_norm and learning_rate from the loop).
 public final class SFTTrainer: TrainingObjective {
@@ -71,6 +19,7 @@ public final class SFTTrainer: TrainingObjective {
 
     public init(configuration: SFTConfiguration, policy: TrainableModel, encoder: ExampleEncoder,
                 train: [Example], evaluation: [Example] = []) throws {
+        try configuration.validate()
         self.configuration = configuration
         self.policy = policy
         padding = encoder.padding

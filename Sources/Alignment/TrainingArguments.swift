@@ -1,8 +1,9 @@
 import Foundation
 import NeuralNetworks
+import Settings
 
 /// Settings every trainer shares, named as in transformers' `TrainingArguments` (the keys of a recipe YAML).
-public struct TrainingArguments: Codable, Equatable, Sendable {
+public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
     /// Where checkpoints, metrics.jsonl, the effective config and the final model are written.
     public var outputDirectory = "runs/train"
     /// Peak learning rate (after warm-up).
@@ -37,58 +38,29 @@ public struct TrainingArguments: Codable, Equatable, Sendable {
     /// Keep at most this many checkpoints (0 = all).
     public var saveTotalLimit = 0
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case outputDirectory = "output_dir", learningRate = "learning_rate", learningRateSchedule = "lr_scheduler_type"
-        case warmupSteps = "warmup_steps", warmupRatio = "warmup_ratio", maximumSteps = "max_steps"
-        case epochs = "num_train_epochs", batchSize = "per_device_train_batch_size"
-        case gradientAccumulationSteps = "gradient_accumulation_steps", maximumGradientNorm = "max_grad_norm"
-        case weightDecay = "weight_decay", adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", adamEpsilon = "adam_epsilon"
-        case seed, loggingSteps = "logging_steps", evaluationSteps = "eval_steps", saveSteps = "save_steps"
-        case saveTotalLimit = "save_total_limit"
-    }
-
     public init() {}
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = TrainingArguments()
-        outputDirectory = try c.decodeIfPresent(String.self, forKey: .outputDirectory) ?? d.outputDirectory
-        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
-        learningRateSchedule = try c.decodeIfPresent(String.self, forKey: .learningRateSchedule) ?? d.learningRateSchedule
-        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? d.warmupSteps
-        warmupRatio = try c.decodeIfPresent(Float.self, forKey: .warmupRatio) ?? d.warmupRatio
-        maximumSteps = try c.decodeIfPresent(Int.self, forKey: .maximumSteps) ?? d.maximumSteps
-        epochs = try c.decodeIfPresent(Float.self, forKey: .epochs) ?? d.epochs
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
-        gradientAccumulationSteps = try c.decodeIfPresent(Int.self, forKey: .gradientAccumulationSteps) ?? d.gradientAccumulationSteps
-        maximumGradientNorm = try c.decodeIfPresent(Float.self, forKey: .maximumGradientNorm) ?? d.maximumGradientNorm
-        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? d.weightDecay
-        adamBeta1 = try c.decodeIfPresent(Float.self, forKey: .adamBeta1) ?? d.adamBeta1
-        adamBeta2 = try c.decodeIfPresent(Float.self, forKey: .adamBeta2) ?? d.adamBeta2
-        adamEpsilon = try c.decodeIfPresent(Float.self, forKey: .adamEpsilon) ?? d.adamEpsilon
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
-        loggingSteps = try c.decodeIfPresent(Int.self, forKey: .loggingSteps) ?? d.loggingSteps
-        evaluationSteps = try c.decodeIfPresent(Int.self, forKey: .evaluationSteps) ?? d.evaluationSteps
-        saveSteps = try c.decodeIfPresent(Int.self, forKey: .saveSteps) ?? d.saveSteps
-        saveTotalLimit = try c.decodeIfPresent(Int.self, forKey: .saveTotalLimit) ?? d.saveTotalLimit
+    /// transformers' `TrainingArguments` keys (defaults are the property values above).
+    public static var fields: [SettingsField<Self>] {
+        [.init("output_dir", \.outputDirectory), .init("learning_rate", \.learningRate, where: .positive),
+         .init("lr_scheduler_type", \.learningRateSchedule, where: .oneOf(LearningRateSchedule.Decay.allCases.map(\.rawValue))),
+         .init("warmup_steps", \.warmupSteps, where: .atLeast(0)), .init("warmup_ratio", \.warmupRatio, where: .within(0..<1)),
+         .init("max_steps", \.maximumSteps), .init("num_train_epochs", \.epochs),
+         .init("per_device_train_batch_size", \.batchSize, where: .atLeast(1)),
+         .init("gradient_accumulation_steps", \.gradientAccumulationSteps, where: .atLeast(1)),
+         .init("max_grad_norm", \.maximumGradientNorm, where: .atLeast(0)), .init("weight_decay", \.weightDecay, where: .atLeast(0)),
+         .init("adam_beta1", \.adamBeta1), .init("adam_beta2", \.adamBeta2), .init("adam_epsilon", \.adamEpsilon),
+         .init("seed", \.seed), .init("logging_steps", \.loggingSteps, where: .atLeast(1)), .init("eval_steps", \.evaluationSteps),
+         .init("save_steps", \.saveSteps, where: .atLeast(0)), .init("save_total_limit", \.saveTotalLimit)]
     }
 
-    /// The recipe keys these arguments read.
-    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
-
-    /// Checks values a run cannot start with, naming the key.
+    /// Checks values a run cannot start with, naming the key and the value.
+    /// - Throws: `SettingsError`.
     public func validate() throws {
-        func require(_ condition: Bool, _ key: CodingKeys, _ message: String) throws {
-            if !condition { throw ConfigurationError(key: key.rawValue, message: message) }
+        try checkRanges()
+        if maximumSteps <= 0 && epochs <= 0 {
+            throw SettingsError(key: "max_steps", message: "set max_steps or a positive num_train_epochs (got max_steps \(maximumSteps), num_train_epochs \(epochs))")
         }
-        try require(learningRate > 0, .learningRate, "must be positive")
-        try require(LearningRateSchedule.Decay(rawValue: learningRateSchedule) != nil, .learningRateSchedule,
-                    "must be one of \(LearningRateSchedule.Decay.allCases.map(\.rawValue).joined(separator: ", "))")
-        try require(batchSize >= 1, .batchSize, "must be at least 1")
-        try require(gradientAccumulationSteps >= 1, .gradientAccumulationSteps, "must be at least 1")
-        try require(maximumSteps > 0 || epochs > 0, .maximumSteps, "set max_steps or a positive num_train_epochs")
-        try require(warmupRatio >= 0 && warmupRatio < 1, .warmupRatio, "must be in [0, 1)")
-        try require(loggingSteps >= 1, .loggingSteps, "must be at least 1")
     }
 
     /// Optimizer steps for `exampleCount` examples.
@@ -104,16 +76,4 @@ public struct TrainingArguments: Codable, Equatable, Sendable {
         return LearningRateSchedule(peak: learningRate, warmupSteps: warmup, totalSteps: totalSteps,
                                     decay: LearningRateSchedule.Decay(rawValue: learningRateSchedule) ?? .linear)
     }
-}
-
-/// A recipe or flag value that cannot be used, naming the key.
-public struct ConfigurationError: Error, CustomStringConvertible, LocalizedError {
-    public let key: String
-    public let message: String
-    public init(key: String, message: String) {
-        self.key = key
-        self.message = message
-    }
-    public var description: String { "\(key): \(message)" }
-    public var errorDescription: String? { description }
 }

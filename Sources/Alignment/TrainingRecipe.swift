@@ -1,4 +1,5 @@
 import Foundation
+import Settings
 import Yams
 
 /// A trainer's settings as TRL recipe keys (`learning_rate`, `beta`, `lora_r`, …): read from a `recipe.yaml`, with
@@ -27,20 +28,20 @@ public struct TrainingRecipe {
     }
 
     /// Reads a YAML mapping of recipe keys.
-    /// - Throws: `ConfigurationError` naming the file and the key for unreadable YAML, a key the trainer does not know
+    /// - Throws: `SettingsError` naming the file and the key for unreadable YAML, a key the trainer does not know
     ///   (with the known keys listed) or a nested mapping.
     public init(file path: String, allowedKeys: [String]) throws {
         self.allowedKeys = Set(allowedKeys)
         source = path
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigurationError(key: path, message: "cannot read the recipe file")
+            throw SettingsError(key: path, message: "cannot read the recipe file")
         }
         let loaded: Any?
         do { loaded = try Yams.load(yaml: text) } catch {
-            throw ConfigurationError(key: path, message: "not valid YAML: \(error)")
+            throw SettingsError(key: path, message: "not valid YAML: \(error)")
         }
         guard let mapping = loaded as? [String: Any] ?? (loaded == nil ? [:] : nil) else {
-            throw ConfigurationError(key: path, message: "must be a mapping of TRL keys to values (e.g. `beta: 0.1`)")
+            throw SettingsError(key: path, message: "must be a mapping of TRL keys to values (e.g. `beta: 0.1`)")
         }
         for (key, value) in mapping.sorted(by: { $0.key < $1.key }) { try set(key, value) }
     }
@@ -53,7 +54,7 @@ public struct TrainingRecipe {
     /// Parses `KEY=VALUE` (VALUE as a YAML scalar or flow list) and overrides it.
     public mutating func override(assignment: String) throws {
         guard let equals = assignment.firstIndex(of: "=") else {
-            throw ConfigurationError(key: assignment, message: "expected KEY=VALUE")
+            throw SettingsError(key: assignment, message: "expected KEY=VALUE")
         }
         let key = String(assignment[..<equals]), text = String(assignment[assignment.index(after: equals)...])
         let value = (try? Yams.load(yaml: text)).flatMap { $0 } ?? NSNull()
@@ -63,10 +64,10 @@ public struct TrainingRecipe {
     private mutating func set(_ key: String, _ value: Any) throws {
         guard allowedKeys.contains(key) else {
             let where_ = source.map { "\($0): " } ?? ""
-            throw ConfigurationError(key: key, message: "\(where_)unknown key; known keys: \(allowedKeys.sorted().joined(separator: ", "))")
+            throw SettingsError(key: key, message: "\(where_)unknown key; known keys: \(allowedKeys.sorted().joined(separator: ", "))")
         }
         guard !(value is [String: Any]) else {
-            throw ConfigurationError(key: key, message: "nested mappings are not supported; give a scalar or a list")
+            throw SettingsError(key: key, message: "nested mappings are not supported; give a scalar or a list")
         }
         // YAML 1.1 reads `1e-6` (no dot) as a string; TRL recipes mean a number.
         if let text = value as? String, text.lowercased().contains("e"), text.first.map({ $0.isNumber || $0 == "." || $0 == "-" }) == true,
@@ -81,7 +82,7 @@ public struct TrainingRecipe {
     public subscript(key: String) -> Any? { values[key] is NSNull ? nil : values[key] }
 
     /// Decodes a trainer configuration (keys it does not read, such as `modelKeys`, are ignored).
-    /// - Throws: `ConfigurationError` naming the key whose value has the wrong type.
+    /// - Throws: `SettingsError` naming the key whose value has the wrong type.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let json = values.filter { !TrainingRecipe.modelKeys.contains($0.key) }
         let data = try JSONSerialization.data(withJSONObject: json.mapValues(Self.jsonCompatible))
@@ -92,9 +93,9 @@ public struct TrainingRecipe {
             case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
                 let key = context.codingPath.first?.stringValue ?? "recipe"
                 let value = values[key].map { " (got \($0))" } ?? ""
-                throw ConfigurationError(key: key, message: "\(context.debugDescription)\(value)")
+                throw SettingsError(key: key, message: "\(context.debugDescription)\(value)")
             @unknown default:
-                throw ConfigurationError(key: "recipe", message: "\(error)")
+                throw SettingsError(key: "recipe", message: "\(error)")
             }
         }
     }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import LanguageModels
+import Settings
 import Tensors
 
 /// Flags every trainer command shares (`charter dpo`, `charter reward`, `charter sft`): model, data, output, a
@@ -95,6 +96,7 @@ struct TrainerOptions: ParsableArguments {
     /// The LoRA configuration the recipe asks for (use_peft or lora_r), or nil for full fine-tuning.
     func loraConfiguration(_ recipe: TrainingRecipe) throws -> LoRAConfiguration? {
         guard (recipe["use_peft"] as? Bool) == true || recipe["lora_r"] != nil else { return nil }
+        if let rank = recipe["lora_r"] as? Int, rank < 1 { throw SettingsError(key: "lora_r", message: "must be at least 1 (got \(rank))") }
         var configuration = LoRAConfiguration(rank: (recipe["lora_r"] as? Int) ?? 16, alpha: Float((recipe["lora_alpha"] as? Double) ?? Double(recipe["lora_alpha"] as? Int ?? 32)),
                                               dropout: Float((recipe["lora_dropout"] as? Double) ?? 0.05))
         switch recipe["lora_target_modules"] {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Alignment
+import Settings
 
 /// Recipes: TRL keys from YAML, flags over the file, unknown keys and wrong types named.
 final class DPOConfigurationTests: XCTestCase {
@@ -48,21 +49,21 @@ final class DPOConfigurationTests: XCTestCase {
     func testUnknownKeysAndWrongTypesAreNamed() throws {
         let unknown = try write("beta: 0.1\nbetta: 0.2\n")
         XCTAssertThrowsError(try TrainingRecipe(file: unknown, allowedKeys: DPOConfiguration.keys)) { error in
-            XCTAssertEqual((error as? ConfigurationError)?.key, "betta")
+            XCTAssertEqual((error as? SettingsError)?.key, "betta")
             XCTAssertTrue("\(error)".contains(unknown), "\(error)")
         }
         let wrong = try write("beta: high\n")
         let recipe = try TrainingRecipe(file: wrong, allowedKeys: DPOConfiguration.keys)
-        XCTAssertThrowsError(try recipe.decode(DPOConfiguration.self)) { XCTAssertEqual(($0 as? ConfigurationError)?.key, "beta", "\($0)") }
+        XCTAssertThrowsError(try recipe.decode(DPOConfiguration.self)) { XCTAssertEqual(($0 as? SettingsError)?.key, "beta", "\($0)") }
         let badLoss = try write("loss_type: kto\n")
         XCTAssertThrowsError(try TrainingRecipe(file: badLoss, allowedKeys: DPOConfiguration.keys).decode(DPOConfiguration.self)) {
             XCTAssertTrue("\($0)".contains("loss_type") && "\($0)".contains("kto"), "\($0)")
         }
         var configuration = DPOConfiguration()
         configuration.lossWeights = [1, 2]
-        XCTAssertThrowsError(try configuration.validate()) { XCTAssertEqual(($0 as? ConfigurationError)?.key, "loss_weights") }
+        XCTAssertThrowsError(try configuration.validate()) { XCTAssertEqual(($0 as? SettingsError)?.key, "loss_weights") }
         configuration = DPOConfiguration()
         configuration.labelSmoothing = 0.5
-        XCTAssertThrowsError(try configuration.validate()) { XCTAssertEqual(($0 as? ConfigurationError)?.key, "label_smoothing") }
+        XCTAssertThrowsError(try configuration.validate()) { XCTAssertEqual(($0 as? SettingsError)?.key, "label_smoothing") }
     }
 }

@@ -126,4 +126,14 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(missing, 0)
         XCTAssertTrue(message.contains("config.json"), message)
     }
+
+    func testOutOfRangeRecipeValuesNameTheKey() throws {
+        let data = try write([#"{"prompt": "say 1:", "completion": " 1 1"}"#], to: "sft.jsonl")
+        for (flags, key) in [(["--lora-r", "0"], "lora_r"), (["--set", "max_length=0"], "max_length")] {
+            let (status, _, message) = try charter(["sft", "--model", folder.path, "--dataset", data, "--max-steps", "1",
+                                                    "--output-dir", folder.appendingPathComponent("out").path] + flags)
+            XCTAssertNotEqual(status, 0, "\(flags)")
+            XCTAssertTrue(message.contains(key) && message.contains("must be at least 1"), message)
+        }
+    }
 }

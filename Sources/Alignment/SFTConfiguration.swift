@@ -1,0 +1,31 @@
+import Settings
+
+/// Supervised fine-tuning settings (TRL's `SFTConfig`); recipe keys are TRL's.
+public struct SFTConfiguration: KeyedSettings, Equatable, Sendable {
+    public var training = TrainingArguments()
+    /// Longest tokenized sequence; longer ones are truncated (and counted).
+    public var maximumLength = 1024
+    /// Loss only on completion tokens of prompt–completion data (TRL's `completion_only_loss`).
+    public var completionOnlyLoss = true
+    /// Loss only on assistant tokens of conversations (TRL's `assistant_only_loss`; on by default here).
+    public var assistantOnlyLoss = true
+    /// Concatenate examples and cut them into `max_length` blocks (TRL's "wrapped" packing: no cross-document masking).
+    public var packing = false
+
+    /// TRL's SFT default learning rate, 2e-5, differs from transformers' (a recipe without `learning_rate` keeps it).
+    public init() { training.learningRate = 2e-5 }
+
+    /// TRL's `SFTConfig` keys, beside the training arguments' (defaults are the property values above).
+    public static var fields: [SettingsField<Self>] {
+        [.flattened(\.training), .init("max_length", \.maximumLength, where: .atLeast(1)),
+         .init("completion_only_loss", \.completionOnlyLoss), .init("assistant_only_loss", \.assistantOnlyLoss),
+         .init("packing", \.packing)]
+    }
+
+    /// Checks values a run cannot start with, naming the key and the value.
+    /// - Throws: `SettingsError`.
+    public func validate() throws {
+        try training.validate()
+        try checkRanges()
+    }
+}

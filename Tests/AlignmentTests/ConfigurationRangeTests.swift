@@ -1,0 +1,78 @@
+import Foundation
+import XCTest
+@testable import Alignment
+import Settings
+
+/// Values a run cannot start with are refused by `validate()`, naming the key and the value (issue 24 item 7).
+final class ConfigurationRangeTests: XCTestCase {
+    /// The error `validate` throws for `recipe` laid over the defaults of `T`.
+    func problem<T: Decodable>(_ type: T.Type, _ recipe: String, _ validate: (T) throws -> Void,
+                               file: StaticString = #filePath, line: UInt = #line) throws -> SettingsError? {
+        let configuration = try JSONDecoder().decode(T.self, from: Data(recipe.utf8))
+        do { try validate(configuration) } catch let error as SettingsError { return error }
+        XCTFail("\(recipe) was accepted", file: file, line: line)
+        return nil
+    }
+
+    func testTrainingArgumentsRanges() throws {
+        let cases = [(#"{"per_device_train_batch_size": 0}"#, "per_device_train_batch_size", "must be at least 1 (got 0)"),
+                     (#"{"warmup_steps": -1}"#, "warmup_steps", "must be at least 0 (got -1)"),
+                     (#"{"weight_decay": -0.5}"#, "weight_decay", "(got -0.5)"),
+                     (#"{"max_grad_norm": -1}"#, "max_grad_norm", "(got -1.0)"),
+                     (#"{"save_steps": -5}"#, "save_steps", "must be at least 0 (got -5)"),
+                     (#"{"learning_rate": 0}"#, "learning_rate", "must be a positive number (got 0.0)"),
+                     (#"{"learning_rate": -1e-5}"#, "learning_rate", "must be a positive number"),
+                     (#"{"lr_scheduler_type": "step"}"#, "lr_scheduler_type", "(got \"step\")")]
+        for (recipe, key, message) in cases {
+            for validate in [{ try JSONDecoder().decode(TrainingArguments.self, from: Data(recipe.utf8)).validate() },
+                             { try JSONDecoder().decode(SFTConfiguration.self, from: Data(recipe.utf8)).validate() },
+                             { try JSONDecoder().decode(DPOConfiguration.self, from: Data(recipe.utf8)).validate() },
+                             { try JSONDecoder().decode(RewardConfiguration.self, from: Data(recipe.utf8)).validate() },
+                             { try JSONDecoder().decode(PPOConfiguration.self, from: Data(recipe.utf8)).validate() }] {
+                XCTAssertThrowsError(try validate(), recipe) { error in
+                    XCTAssertEqual((error as? SettingsError)?.key, key, "\(error)")
+                    XCTAssertTrue("\(error)".contains(message), "\(error)")
+                }
+            }
+        }
+        // JSON has no NaN or infinity: set them directly.
+        for rate in [Float.nan, .infinity] {
+            var arguments = TrainingArguments()
+            arguments.learningRate = rate
+            XCTAssertThrowsError(try arguments.validate()) { XCTAssertEqual(($0 as? SettingsError)?.key, "learning_rate") }
+        }
+        var zero = TrainingArguments()
+        zero.warmupSteps = 0
+        zero.weightDecay = 0
+        zero.maximumGradientNorm = 0
+        zero.saveSteps = 0
+        XCTAssertNoThrow(try zero.validate(), "0 turns warm-up steps, decay, clipping and saving off")
+        XCTAssertEqual(try problem(TrainingArguments.self, #"{"max_steps": 0, "num_train_epochs": 0}"#) { try $0.validate() }?.key, "max_steps")
+    }
+
+    func testMaximumLengthIsAtLeastOne() throws {
+        let recipe = #"{"max_length": 0}"#
+        XCTAssertEqual(try problem(SFTConfiguration.self, recipe) { try $0.validate() },
+                       SettingsError(key: "max_length", message: "must be at least 1 (got 0)"))
+        XCTAssertEqual(try problem(DPOConfiguration.self, recipe) { try $0.validate() },
+                       SettingsError(key: "max_length", message: "must be at least 1 (got 0)"))
+        XCTAssertEqual(try problem(RewardConfiguration.self, recipe) { try $0.validate() },
+                       SettingsError(key: "max_length", message: "must be at least 1 (got 0)"))
+        XCTAssertNoThrow(try JSONDecoder().decode(DPOConfiguration.self, from: Data(#"{"max_length": null}"#.utf8)).validate(), "null: no limit")
+    }
+
+    func testTrainerSpecificRanges() throws {
+        XCTAssertEqual(try problem(DPOConfiguration.self, #"{"beta": 0}"#) { try $0.validate() }?.key, "beta")
+        XCTAssertEqual(try problem(DPOConfiguration.self, #"{"loss_type": []}"#) { try $0.validate() }?.key, "loss_type")
+        XCTAssertEqual(try problem(DPOConfiguration.self, #"{"truncation_mode": "middle"}"#) { try $0.validate() }?.key, "truncation_mode")
+        XCTAssertEqual(try problem(RewardConfiguration.self, #"{"center_rewards_coefficient": -1}"#) { try $0.validate() }?.key,
+                       "center_rewards_coefficient")
+        XCTAssertEqual(try problem(PPOConfiguration.self, #"{"lam": 1.5}"#) { try $0.validate() },
+                       SettingsError(key: "lam", message: "must be in [0.0, 1.0] (got 1.5)"))
+        XCTAssertEqual(try problem(PPOConfiguration.self, #"{"stop_token": "</s>"}"#) { try $0.validate() },
+                       SettingsError(key: "stop_token", message: "must be \"eos\" or absent (got \"</s>\")"))
+        XCTAssertEqual(try problem(PPOConfiguration.self, #"{"num_mini_batches": 0}"#) { try $0.validate() }?.key, "num_mini_batches")
+        XCTAssertEqual(try problem(PPOConfiguration.self, #"{"stop_token": "eos", "stop_token_id": 2}"#) { try $0.validate() }?.key,
+                       "stop_token_id")
+    }
+}
