@@ -143,20 +143,20 @@ public final class PPOTrainer {
     /// Samples a response to every prompt (left-padded batches of `local_rollout_forward_batch_size`, seeded) and
     /// cuts each after the stop token.
     func rollOut(_ batchPrompts: [[Int32]], seed: UInt64) -> PPORollouts {
-        respond(to: batchPrompts, sampling: SamplingParameters(temperature: configuration.temperature)) { seed &+ UInt64($0) }
+        respond(to: batchPrompts, sampling: SamplingOptions(temperature: configuration.temperature)) { seed &+ UInt64($0) }
     }
 
     /// The policy's responses to `prompts` in batches of `local_rollout_forward_batch_size` (batch `n` generated with
     /// `seed(n)`), each cut right after the stop token's first occurrence.
-    func respond(to prompts: [[Int32]], sampling: SamplingParameters, seed: (Int) -> UInt64) -> PPORollouts {
-        var generation = GenerationConfiguration(maximumNewTokens: configuration.responseLength, sampling: sampling,
-                                                 endOfSequenceTokens: stopToken.map { [$0] } ?? [])
+    func respond(to prompts: [[Int32]], sampling: SamplingOptions, seed: (Int) -> UInt64) -> PPORollouts {
+        var generation = GenerationConfiguration(sampling: sampling, endOfSequenceTokens: stopToken.map { [$0] } ?? [])
+        generation.sampling.maximumTokens = configuration.responseLength
         let generator = Generator(model: policy.model)
         var sequences: [[Int32]] = []
         let chunk = configuration.rolloutForwardBatchSize
         for (number, start) in stride(from: 0, to: prompts.count, by: chunk).enumerated() {
             let group = Array(prompts[start..<min(start + chunk, prompts.count)])
-            generation.seed = seed(number)
+            generation.sampling.seed = seed(number)
             for (prompt, result) in zip(group, generator.generate(prompts: group, configuration: generation)) {
                 var response = result.tokens
                 if let stopToken, let cut = response.firstIndex(of: stopToken) { response.removeSubrange((cut + 1)...) }

@@ -22,7 +22,7 @@ public struct SampleGenerations {
         let eos = tokenizer.eosTokenId.map { [Int32($0)] } ?? []
         let tokenizer = self.tokenizer
         let results = Generator(model: model, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) })
-            .generate(prompts: prompts, configuration: GenerationConfiguration(maximumNewTokens: maximumNewTokens, sampling: .greedy,
+            .generate(prompts: prompts, configuration: GenerationConfiguration(sampling: SamplingOptions(maximumTokens: maximumNewTokens, temperature: 0),
                                                                                 endOfSequenceTokens: eos))
         return zip(prompts, results).map { prompt, result in
             ["prompt": tokenizer.decode(prompt.map(Int.init)), "completion": result.text ?? ""]

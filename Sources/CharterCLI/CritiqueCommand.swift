@@ -107,7 +107,7 @@ struct CritiqueCommand: ParsableCommand {
         configuration.prompting = style
         configuration.fewShot = fewShot
         configuration.seed = seed
-        configuration.sampling = SamplingSettings(maxTokens: maxTokens, temperature: temperature, topP: topP)
+        configuration.sampling = SamplingOptions(maximumTokens: maxTokens, temperature: temperature, topP: topP)
         let constitution = try loadConstitution(self.constitution)
         let models = try model.makeModels()
         let output = URL(fileURLWithPath: self.output)

@@ -59,7 +59,7 @@ struct LabelCommand: ParsableCommand {
             var sample = SampleConfiguration(k: k)
             sample.seed = seed
             sample.prompting = style
-            sample.sampling = SamplingSettings(maxTokens: sampleMaxTokens, temperature: sampleTemperature)
+            sample.sampling = SamplingOptions(maximumTokens: sampleMaxTokens, temperature: sampleTemperature)
             let promptsURL = URL(fileURLWithPath: prompts)
             let sampleConfiguration = sample
             let sampled = try waitFor {

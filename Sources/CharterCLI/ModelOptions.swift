@@ -40,9 +40,9 @@ struct SamplingFlags: ParsableArguments {
     @Option(help: "Stop when this text appears (repeatable); the text is cut before it.") var stop: [String] = []
 
     func configuration(endOfSequence: [Int32]) -> GenerationConfiguration {
-        GenerationConfiguration(maximumNewTokens: maxNewTokens,
-                                sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP),
-                                endOfSequenceTokens: endOfSequence, stopStrings: stop, seed: seed)
+        GenerationConfiguration(sampling: SamplingOptions(maximumTokens: maxNewTokens, temperature: temperature, topP: topP, topK: topK,
+                                                          minP: minP, stop: stop, seed: seed),
+                                endOfSequenceTokens: endOfSequence)
     }
 }
 

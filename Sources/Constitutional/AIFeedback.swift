@@ -17,7 +17,7 @@ public struct FeedbackConfiguration: KeyedSettings, Equatable, Sendable {
     public var fewShot: Int?
     public var seed: UInt64 = 0
     /// Sampling of chain-of-thought reasoning.
-    public var reasoning = SamplingSettings(maxTokens: 256, temperature: 0)
+    public var reasoning = SamplingOptions(maximumTokens: 256, temperature: 0)
 
     public init() {}
 
@@ -163,7 +163,7 @@ public struct AIFeedback: Sendable {
         if configuration.chainOfThought {
             prompt = ComparisonPrompts.chainOfThought(examples: examples, conversation: pair.conversation, principle: question, responseA: a, responseB: b)
             let seed = ItemRandom.seed(configuration.seed, pair.id, "reasoning-\(principleID)-\(firstAsA ? "first-as-A" : "first-as-B")")
-            let completion = try await model.complete(CompletionRequest(prompt: prompt, options: configuration.reasoning.options(seed: seed, stop: ComparisonPrompts.reasoningStops)))
+            let completion = try await model.complete(CompletionRequest(prompt: prompt, options: configuration.reasoning.with(seed: seed, stop: ComparisonPrompts.reasoningStops)))
             let text = completion.text.trimmingCharacters(in: .whitespacesAndNewlines)
             reasoning = text
             prompt += " \(text)\(ComparisonPrompts.answerCue)"

@@ -12,7 +12,7 @@ public struct CritiqueConfiguration: KeyedSettings, Equatable, Sendable {
     public var fewShot: Int?
     /// Seeds principle choice and sampling per item (with the item id).
     public var seed: UInt64 = 0
-    public var sampling = SamplingSettings(maxTokens: 256, temperature: 0.7)
+    public var sampling = SamplingOptions(maximumTokens: 256, temperature: 0.7)
 
     public init() {}
 
@@ -51,7 +51,7 @@ public struct RevisionRecord: Codable, Equatable, Sendable {
     public var finalRevision: String
     public var model: String
     public var prompting: PromptingStyle
-    public var sampling: SamplingSettings
+    public var sampling: SamplingOptions
     public var fewShot: Int
     public var constitution: String
 
@@ -130,9 +130,9 @@ public struct CritiqueRevision: Sendable {
         let completion: Completion
         switch configuration.prompting {
         case .transcript:
-            completion = try await model.complete(CompletionRequest(prompt: transcript, options: configuration.sampling.options(seed: seed, stop: CritiquePrompts.stops)))
+            completion = try await model.complete(CompletionRequest(prompt: transcript, options: configuration.sampling.with(seed: seed, stop: CritiquePrompts.stops)))
         case .chat:
-            completion = try await model.chat(ChatRequest(messages: messages, options: configuration.sampling.options(seed: seed, stop: [])))
+            completion = try await model.chat(ChatRequest(messages: messages, options: configuration.sampling.with(seed: seed, stop: [])))
         }
         return completion.text.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -8,7 +8,7 @@ public struct SampleConfiguration: KeyedSettings, Equatable, Sendable {
     public var k = 2
     public var prompting = PromptingStyle.transcript
     public var seed: UInt64 = 0
-    public var sampling = SamplingSettings(maxTokens: 256, temperature: 1)
+    public var sampling = SamplingOptions(maximumTokens: 256, temperature: 1)
 
     public init() {}
     public init(k: Int) { self.k = k }
@@ -28,7 +28,7 @@ public struct SampleRecord: Codable, Equatable, Sendable {
     public var seeds: [UInt64]
     public var model: String
     public var prompting: PromptingStyle
-    public var sampling: SamplingSettings
+    public var sampling: SamplingOptions
 }
 
 /// Samples k responses per prompt, each with its own seed derived from the item id.
@@ -49,9 +49,9 @@ public struct ResponseSampler: Sendable {
             case .transcript:
                 completion = try await model.complete(CompletionRequest(
                     prompt: CritiquePrompts.responsePrompt(item.conversation),
-                    options: configuration.sampling.options(seed: seed, stop: ["\n\nHuman:", "\n\nAssistant:"])))
+                    options: configuration.sampling.with(seed: seed, stop: ["\n\nHuman:", "\n\nAssistant:"])))
             case .chat:
-                completion = try await model.chat(ChatRequest(messages: item.conversation, options: configuration.sampling.options(seed: seed, stop: [])))
+                completion = try await model.chat(ChatRequest(messages: item.conversation, options: configuration.sampling.with(seed: seed, stop: [])))
             }
             // The turn's content, as a transcript or chat message holds it: transcript prompting generates " I can't…"
             // after "Assistant:", and the space is the format's, not the response's (`PromptValue.response` writes it

@@ -38,8 +38,9 @@ public enum FrontierEvaluation {
         var samples: [FrontierSample] = []
         for (number, start) in stride(from: 0, to: count, by: batchSize).enumerated() {
             let indices = (start..<min(start + batchSize, count)).map { $0 % prompts.count }
-            let configuration = GenerationConfiguration(maximumNewTokens: maximumNewTokens, sampling: SamplingParameters(temperature: 1),
-                                                        endOfSequenceTokens: endOfSequence, seed: seed &+ UInt64(number))
+            let configuration = GenerationConfiguration(
+                sampling: SamplingOptions(maximumTokens: maximumNewTokens, temperature: 1, seed: seed &+ UInt64(number)),
+                endOfSequenceTokens: endOfSequence)
             let results = generator.generate(prompts: indices.map { encoded[$0] }, configuration: configuration)
             for (index, result) in zip(indices, results) {
                 samples.append(FrontierSample(promptIndex: index, promptIds: encoded[index], responseIds: result.tokens,

@@ -1,27 +1,17 @@
 import Foundation
 import Tensors
 
-/// What to generate and when to stop.
-public struct GenerationConfiguration: Codable, Equatable, Sendable {
-    public var maximumNewTokens = 64
-    public var sampling = SamplingParameters()
+/// What to generate and when to stop: the sampling settings and the model's end-of-sequence tokens.
+public struct GenerationConfiguration: Equatable, Sendable {
+    /// `maximumTokens` new tokens at most, `stop` strings (the text is cut before the first one, as OpenAI's
+    /// `stop`), `seed` (nil: 0), `topLogProbabilities` (also record this many most likely tokens at every step).
+    public var sampling: SamplingOptions
     /// Tokens that end a sequence (included in the output tokens, like transformers).
-    public var endOfSequenceTokens: [Int32] = []
-    /// Strings that end a sequence; the text is cut before the first one (OpenAI's `stop`).
-    public var stopStrings: [String] = []
-    public var seed: UInt64 = 0
-    /// Also record this many most likely tokens (with log-probs) at every step.
-    public var topLogProbabilities = 0
+    public var endOfSequenceTokens: [Int32]
 
-    public init(maximumNewTokens: Int = 64, sampling: SamplingParameters = SamplingParameters(),
-                endOfSequenceTokens: [Int32] = [], stopStrings: [String] = [], seed: UInt64 = 0,
-                topLogProbabilities: Int = 0) {
-        self.maximumNewTokens = maximumNewTokens
+    public init(sampling: SamplingOptions = SamplingOptions(maximumTokens: 64), endOfSequenceTokens: [Int32] = []) {
         self.sampling = sampling
         self.endOfSequenceTokens = endOfSequenceTokens
-        self.stopStrings = stopStrings
-        self.seed = seed
-        self.topLogProbabilities = topLogProbabilities
     }
 }
 
@@ -64,7 +54,7 @@ public struct Generator {
     /// - Parameter onToken: called after each step with (sequence index, new token, its log-probability).
     public func generate(prompts: [[Int32]], configuration: GenerationConfiguration,
                          onToken: ((Int, Int32, Float) -> Void)? = nil) -> [GeneratedSequence] {
-        var generators = [SeededGenerator(seed: configuration.seed)]
+        var generators = [SeededGenerator(seed: configuration.sampling.seed ?? 0)]
         return run(prompts: prompts, configurations: prompts.map { _ in configuration },
                    generatorOfRow: prompts.map { _ in 0 }, generators: &generators, onToken: onToken)
     }
@@ -75,7 +65,7 @@ public struct Generator {
     public func generate(prompts: [[Int32]], configurations: [GenerationConfiguration],
                          onToken: ((Int, Int32, Float) -> Void)? = nil) -> [GeneratedSequence] {
         precondition(prompts.count == configurations.count, "\(prompts.count) prompts for \(configurations.count) configurations")
-        var generators = configurations.map { SeededGenerator(seed: $0.seed) }
+        var generators = configurations.map { SeededGenerator(seed: $0.sampling.seed ?? 0) }
         return run(prompts: prompts, configurations: configurations, generatorOfRow: Array(prompts.indices),
                    generators: &generators, onToken: onToken)
     }
@@ -83,7 +73,7 @@ public struct Generator {
     private func run(prompts: [[Int32]], configurations: [GenerationConfiguration], generatorOfRow: [Int],
                      generators: inout [SeededGenerator], onToken: ((Int, Int32, Float) -> Void)?) -> [GeneratedSequence] {
         precondition(!prompts.isEmpty && prompts.allSatisfy { !$0.isEmpty }, "every prompt needs at least one token")
-        precondition(configurations.allSatisfy { $0.stopStrings.isEmpty } || detokenize != nil, "stop strings need a detokenizer")
+        precondition(configurations.allSatisfy { $0.sampling.stop.isEmpty } || detokenize != nil, "stop strings need a detokenizer")
         return withoutGradients {
             let batch = prompts.count, promptLength = prompts.map(\.count).max()!
             var mask = [UInt8](), ids = [Int32]()
@@ -95,11 +85,11 @@ public struct Generator {
             let padded = mask.contains(0)
             let cache = KVCache(layerCount: model.layerCount)
             var results = prompts.map { _ in GeneratedSequence(tokens: [], logProbabilities: [], text: nil, finishReason: .length) }
-            var finished = configurations.map { $0.maximumNewTokens <= 0 }
+            var finished = configurations.map { $0.sampling.maximumTokens <= 0 }
             var keyLength = promptLength
             var input = ModelInput(ids: ids, batch: batch, time: promptLength, attentionMask: padded ? mask : nil,
                                    positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: promptLength) : nil)
-            let longest = configurations.map(\.maximumNewTokens).max() ?? 0
+            let longest = configurations.map(\.sampling.maximumTokens).max() ?? 0
             let limit = model.maximumSequenceLength.map { $0 - promptLength } ?? longest
             for _ in 0..<max(0, min(longest, limit)) {
                 if finished.allSatisfy({ $0 }) { break }
@@ -118,8 +108,8 @@ public struct Generator {
                         let logSum = Self.logSumExp(row)
                         let logProbability = row[token] - logSum
                         results[b].logProbabilities.append(logProbability)
-                        if configuration.topLogProbabilities > 0 {
-                            results[b].alternatives.append(Self.top(configuration.topLogProbabilities, of: row, logSum: logSum))
+                        if let top = configuration.sampling.topLogProbabilities, top > 0 {
+                            results[b].alternatives.append(Self.top(top, of: row, logSum: logSum))
                         }
                         onToken?(b, Int32(token), logProbability)
                     }
@@ -128,10 +118,10 @@ public struct Generator {
                     let configuration = configurations[b]
                     if configuration.endOfSequenceTokens.contains(next[b]) {
                         finished[b] = true; results[b].finishReason = .stop
-                    } else if !configuration.stopStrings.isEmpty, let detokenize,
-                              configuration.stopStrings.contains(where: detokenize(results[b].tokens).contains) {
+                    } else if !configuration.sampling.stop.isEmpty, let detokenize,
+                              configuration.sampling.stop.contains(where: detokenize(results[b].tokens).contains) {
                         finished[b] = true; results[b].finishReason = .stop
-                    } else if results[b].tokens.count >= configuration.maximumNewTokens {
+                    } else if results[b].tokens.count >= configuration.sampling.maximumTokens {
                         finished[b] = true
                     }
                 }
@@ -143,7 +133,7 @@ public struct Generator {
                                    positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: 1) : nil)
             }
             if let detokenize {
-                for b in 0..<batch { results[b].text = Self.cut(detokenize(results[b].tokens), at: configurations[b].stopStrings) }
+                for b in 0..<batch { results[b].text = Self.cut(detokenize(results[b].tokens), at: configurations[b].sampling.stop) }
             }
             return results
         }

@@ -14,33 +14,6 @@ public protocol LanguageModel: Sendable {
     func score(prompt: String, completion: String) async throws -> Score
 }
 
-/// Sampling settings shared by completions and chat, with OpenAI's field meanings.
-public struct SamplingOptions: Codable, Equatable, Sendable {
-    public var maximumTokens: Int = 256
-    public var temperature: Float = 1
-    public var topP: Float = 1
-    /// Not in OpenAI's API, but accepted by vLLM and llama.cpp (sent as `top_k`, `min_p`).
-    public var topK: Int = 0
-    public var minP: Float = 0
-    public var stop: [String] = []
-    public var seed: UInt64?
-    /// Return this many most likely alternatives with each generated token (0: only the token's own log-prob;
-    /// nil: no log-probs).
-    public var topLogProbabilities: Int?
-
-    public init(maximumTokens: Int = 256, temperature: Float = 1, topP: Float = 1, topK: Int = 0, minP: Float = 0,
-                stop: [String] = [], seed: UInt64? = nil, topLogProbabilities: Int? = nil) {
-        self.maximumTokens = maximumTokens
-        self.temperature = temperature
-        self.topP = topP
-        self.topK = topK
-        self.minP = minP
-        self.stop = stop
-        self.seed = seed
-        self.topLogProbabilities = topLogProbabilities
-    }
-}
-
 public struct CompletionRequest: Codable, Equatable, Sendable {
     public var prompt: String
     public var options: SamplingOptions

@@ -126,11 +126,7 @@ public actor LocalLanguageModel: LanguageModel {
         if let limit = model.maximumSequenceLength, ids.count >= limit {
             throw LanguageModelError.promptTooLong(model: name, tokens: ids.count, limit: limit)
         }
-        let configuration = GenerationConfiguration(
-            maximumNewTokens: options.maximumTokens,
-            sampling: SamplingParameters(temperature: options.temperature, topK: options.topK, topP: options.topP, minP: options.minP),
-            endOfSequenceTokens: endOfSequenceTokens, stopStrings: options.stop, seed: options.seed ?? 0,
-            topLogProbabilities: options.topLogProbabilities ?? 0)
+        let configuration = GenerationConfiguration(sampling: options, endOfSequenceTokens: endOfSequenceTokens)
         return (ids, configuration)
     }
 

@@ -214,9 +214,9 @@ public struct PipelineRecipe: Sendable {
             }
         }
         for key in ["sampling", "reasoning"] {
-            for (subkey, _) in node[key]?.mapping ?? [:] where !SamplingSettings.keys.contains(subkey.string ?? "") {
+            for (subkey, _) in node[key]?.mapping ?? [:] where !SamplingOptions.recipeKeys.contains(subkey.string ?? "") {
                 problems.append(.init("\(path).\(key).\(subkey.string ?? "?")",
-                                      "unknown sampling setting; expected one of \(SamplingSettings.keys.joined(separator: ", "))"))
+                                      "unknown sampling setting; expected one of \(SamplingOptions.recipeKeys.joined(separator: ", "))"))
             }
         }
         stage.seed = seed

@@ -40,7 +40,7 @@ public enum Evaluation {
     public static func evaluate(model folder: URL, name: String, requests: [Request], prompts: URL, directory: URL,
                                 maximumTokens: Int, showProgress: Bool) async throws -> ModelResult {
         var sample = SampleConfiguration(k: 1)
-        sample.sampling = SamplingSettings(maxTokens: maximumTokens, temperature: 0)
+        sample.sampling = SamplingOptions(maximumTokens: maximumTokens, temperature: 0)
         let output = directory.appendingPathComponent("\(name).jsonl")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         _ = try await Stages.sample(prompts: prompts, output: output, configuration: sample, models: try ModelFactory.make(.local(path: folder.path, chatTemplate: nil, lora: nil)),

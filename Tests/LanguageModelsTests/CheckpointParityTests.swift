@@ -75,7 +75,7 @@ final class CheckpointParityTests: XCTestCase {
             let model = try PretrainedModel.load(directory: Self.checkpoints.appendingPathComponent(name))
             let reference = try Self.reference(name)
             let single = reference.generate
-            let configuration = GenerationConfiguration(maximumNewTokens: single.max_new_tokens, sampling: .greedy,
+            let configuration = GenerationConfiguration(sampling: SamplingOptions(maximumTokens: single.max_new_tokens, temperature: 0),
                                                         endOfSequenceTokens: [single.eos_token_id])
             let generated = Generator(model: model).generate(prompts: [single.prompt_ids], configuration: configuration)
             XCTAssertEqual(generated[0].tokens, single.new_ids, "\(name) greedy generation")

@@ -4,7 +4,7 @@ import XCTest
 import Tensors
 
 final class SamplerTests: XCTestCase {
-    private func draws(_ parameters: SamplingParameters, _ logits: [Float], count: Int = 4000, seed: UInt64 = 1) -> [Int: Int] {
+    private func draws(_ parameters: SamplingOptions, _ logits: [Float], count: Int = 4000, seed: UInt64 = 1) -> [Int: Int] {
         var generator = SeededGenerator(seed: seed)
         var histogram: [Int: Int] = [:]
         logits.withUnsafeBufferPointer { row in
@@ -19,27 +19,27 @@ final class SamplerTests: XCTestCase {
 
     func testTemperatureOneMatchesSoftmax() {
         let logits: [Float] = [0, Float(Foundation.log(2.0)), Float(Foundation.log(5.0))]  // probabilities 1/8, 2/8, 5/8
-        let histogram = draws(SamplingParameters(temperature: 1), logits, count: 8000)
+        let histogram = draws(SamplingOptions(temperature: 1), logits, count: 8000)
         XCTAssertEqual(Double(histogram[0] ?? 0) / 8000, 0.125, accuracy: 0.02)
         XCTAssertEqual(Double(histogram[2] ?? 0) / 8000, 0.625, accuracy: 0.02)
     }
 
     func testTopKTopPAndMinPRestrictTheCandidates() {
         let logits: [Float] = [3, 2.9, 1, 0.5, -2]
-        XCTAssertEqual(Set(draws(SamplingParameters(topK: 2), logits).keys), [0, 1])
+        XCTAssertEqual(Set(draws(SamplingOptions(topK: 2), logits).keys), [0, 1])
         // p(0) ≈ 0.45, p(1) ≈ 0.41: top-p 0.5 needs both, top-p 0.4 only the first.
-        XCTAssertEqual(Set(draws(SamplingParameters(topP: 0.5), logits).keys), [0, 1])
-        XCTAssertEqual(Set(draws(SamplingParameters(topP: 0.4), logits).keys), [0])
+        XCTAssertEqual(Set(draws(SamplingOptions(topP: 0.5), logits).keys), [0, 1])
+        XCTAssertEqual(Set(draws(SamplingOptions(topP: 0.4), logits).keys), [0])
         // min-p 0.3 keeps tokens with probability ≥ 0.3 × the largest: e^(1−3) ≈ 0.14 is dropped.
-        XCTAssertEqual(Set(draws(SamplingParameters(minP: 0.3), logits).keys), [0, 1])
+        XCTAssertEqual(Set(draws(SamplingOptions(minP: 0.3), logits).keys), [0, 1])
     }
 
     func testSameSeedSameTokensDifferentSeedDifferentTokens() {
         let logits: [Float] = (0..<50).map { Float($0 % 7) * 0.3 }
-        XCTAssertEqual(draws(SamplingParameters(temperature: 1.3), logits, count: 200, seed: 5),
-                       draws(SamplingParameters(temperature: 1.3), logits, count: 200, seed: 5))
-        XCTAssertNotEqual(draws(SamplingParameters(temperature: 1.3), logits, count: 200, seed: 5),
-                          draws(SamplingParameters(temperature: 1.3), logits, count: 200, seed: 6))
+        XCTAssertEqual(draws(SamplingOptions(temperature: 1.3), logits, count: 200, seed: 5),
+                       draws(SamplingOptions(temperature: 1.3), logits, count: 200, seed: 5))
+        XCTAssertNotEqual(draws(SamplingOptions(temperature: 1.3), logits, count: 200, seed: 5),
+                          draws(SamplingOptions(temperature: 1.3), logits, count: 200, seed: 6))
     }
 
     func testStopStringsCutTheText() {

@@ -3,25 +3,7 @@ import Tensors
 
 /// How the next token is chosen from the model's logits, in transformers' order:
 /// temperature, then top-k, then top-p (nucleus), then min-p; temperature 0 is greedy.
-public struct SamplingParameters: Codable, Equatable, Sendable {
-    /// 0 = greedy (argmax); otherwise logits are divided by it.
-    public var temperature: Float = 1
-    /// Keep only the k most likely tokens (0 = off).
-    public var topK: Int = 0
-    /// Keep the smallest set of most likely tokens whose probability reaches p (1 = off).
-    public var topP: Float = 1
-    /// Drop tokens less likely than minP × the most likely one (0 = off).
-    public var minP: Float = 0
-
-    public init(temperature: Float = 1, topK: Int = 0, topP: Float = 1, minP: Float = 0) {
-        self.temperature = temperature
-        self.topK = topK
-        self.topP = topP
-        self.minP = minP
-    }
-
-    public static let greedy = SamplingParameters(temperature: 0)
-
+extension SamplingOptions {
     /// Picks a token from one row of logits.
     public func sample(_ logits: UnsafeBufferPointer<Float>, generator: inout SeededGenerator) -> Int {
         if temperature == 0 { return Self.argmax(logits) }
