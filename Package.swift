@@ -23,12 +23,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .target(name: "Runtime"),
         .target(name: "CKernels", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "Tensors", dependencies: ["CKernels", "Runtime"]),
-        .target(name: "NeuralNetworks", dependencies: ["Tensors"]),
+        .target(name: "NeuralNetworks", dependencies: ["Tensors", "CKernels"]),
         // One JSON value type, parser and serializer (order-preserving, exact numbers), shared by every file format.
         .target(name: "JSON"),
         // The language-model layer: tokenizers and checkpoint formats are standalone targets (no tensor dependency).
@@ -43,7 +44,7 @@ let package = Package(
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
         .target(name: "Datasets", dependencies: ["Gzip", "JSON", "Runtime"]),
         .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors", "JSON", "Settings", "Runtime"]),
-        .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime", "Settings", "Yams"]),
+        .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime", "Settings", "Yams", "SafeTensors"]),
         // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF).
         .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "JSON", "Settings", "Runtime", "Yams"]),
         // Declarative pipelines: recipes, cached and resumable stages, and the trainers that run SFT, reward, DPO and PPO stages.
@@ -60,6 +61,8 @@ let package = Package(
                 "LanguageModels", "Checksums", "Runtime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // The quickstart's toy assistant world (requests, ground-truth judge, corpora) and its orchestration.
         .target(name: "ToyWorld", dependencies: ["Tensors"]),
@@ -67,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
-                "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Pipelines", "Endpoints", "Settings",
+                "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Pipelines", "Endpoints", "Settings", "Datasets",
                 "ToyWorld", "Experiments", "Quickstart", "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -82,9 +85,9 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "GzipTests", dependencies: ["Gzip"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "JSON"], exclude: ["Fixtures"]),
-        .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "JSON", "Settings"], exclude: ["Fixtures"]),
+        .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "JSON", "Settings", "Datasets", "LanguageModels", "NeuralNetworks", "Tensors", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "CharterCLITests", dependencies: ["CharterCLI", "LanguageModels", "Tensors"]),
-        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels"], exclude: ["Fixtures"]),
+        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "NeuralNetworks", "SafeTensors", "Tensors", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "ToyWorldTests", dependencies: ["ToyWorld"]),
         .testTarget(name: "QuickstartTests", dependencies: ["Quickstart", "ToyWorld", "Constitutional", "Pipelines"]),
         // Tiny model folders and call-budget models shared by the Constitutional and Pipelines tests.
@@ -92,7 +95,7 @@ let package = Package(
         .testTarget(name: "ConstitutionalTests",
                     dependencies: ["Constitutional", "Pipelines", "TestSupport", "LanguageModels", "Datasets", "Alignment", "Tensors", "Endpoints", "Checksums", "Runtime"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Constitutional", "TestSupport", "LanguageModels", "Datasets", "Alignment"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Constitutional", "TestSupport", "LanguageModels", "Datasets", "Alignment", "Runtime"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers"]),
         .testTarget(

@@ -105,8 +105,8 @@ public struct SettingsField<Root> {
     /// One value or a list at `key` (nil when absent or null).
     static func oneOrMany<Element: Decodable>(_ key: SettingsKey, in container: KeyedDecodingContainer<SettingsKey>) throws -> [Element]? {
         guard container.contains(key), try !container.decodeNil(forKey: key) else { return nil }
-        if let single = try? container.decode(Element.self, forKey: key) { return [single] }
-        return try decode([Element].self, key: key, from: container)
+        if (try? container.nestedUnkeyedContainer(forKey: key)) != nil { return try decode([Element].self, key: key, from: container) }
+        return [try decode(Element.self, key: key, from: container)]
     }
 
     static func write<Element: Encodable>(_ values: [Element], _ key: SettingsKey, singleAsScalar: Bool,

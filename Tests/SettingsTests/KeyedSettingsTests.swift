@@ -50,6 +50,9 @@ final class KeyedSettingsTests: XCTestCase {
     func testOneOrManyAcceptsAScalarOrAList() throws {
         XCTAssertEqual(try decode(#"{"loss_type": "ipo"}"#).lossTypes, ["ipo"])
         XCTAssertEqual(try decode(#"{"loss_type": ["sigmoid", "sft"]}"#).lossTypes, ["sigmoid", "sft"])
+        XCTAssertThrowsError(try decode(#"{"loss_type": 3}"#)) { error in
+            XCTAssertEqual(error as? SettingsError, SettingsError(key: "loss_type", message: "must be a string (got 3.0)"))
+        }
     }
 
     func testWrongTypesNameTheKeyAndWhatWasFound() {
