@@ -26,7 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
-        .target(name: "Runtime"),
+        .target(name: "Runtime", dependencies: ["Settings"]),
         .target(name: "CKernels", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "Tensors", dependencies: ["CKernels", "Runtime"]),
         .target(name: "NeuralNetworks", dependencies: ["Tensors", "CKernels"]),
@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "Endpoints",
             dependencies: [
-                "LanguageModels", "Checksums", "Runtime",
+                "LanguageModels", "Checksums", "Runtime", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,3 +1,5 @@
+import Settings
+
 /// Where and how to call OpenAI-compatible servers; read from a recipe's YAML/JSON (snake_case keys).
 ///
 /// ```yaml
@@ -6,7 +8,7 @@
 /// api_key_env: VLLM_API_KEY
 /// max_concurrency: 64
 /// ```
-public struct EndpointConfiguration: Codable, Equatable, Sendable {
+public struct EndpointConfiguration: KeyedSettings, Equatable, Sendable {
     /// Base URLs, each ending in `/v1` (a missing `/v1` is added); requests go to the least busy one.
     public var urls: [String]
     /// The served model's id (OpenAI's `model` field).
@@ -42,27 +44,21 @@ public struct EndpointConfiguration: Codable, Equatable, Sendable {
         self.retrySeed = retrySeed
     }
 
-    enum CodingKeys: String, CodingKey {
-        case urls, model
-        case apiKeyEnv = "api_key_env", maxConcurrency = "max_concurrency", timeoutS = "timeout_s"
-        case maxRetries = "max_retries", cacheDir = "cache_dir", retryBaseDelayS = "retry_base_delay_s"
-        case retryMaxDelayS = "retry_max_delay_s", retrySeed = "retry_seed"
+    public init() { self.init(urls: [], model: "") }
+
+    /// The recipe keys; only `urls` and `model` are required, every other key falls back to its default.
+    public static var fields: [SettingsField<Self>] {
+        [required("urls", \.urls), required("model", \.model), .init("api_key_env", \.apiKeyEnv, omitsNil: true),
+         .init("max_concurrency", \.maxConcurrency), .init("timeout_s", \.timeoutS), .init("max_retries", \.maxRetries),
+         .init("cache_dir", \.cacheDir, omitsNil: true), .init("retry_base_delay_s", \.retryBaseDelayS),
+         .init("retry_max_delay_s", \.retryMaxDelayS), .init("retry_seed", \.retrySeed)]
     }
 
-    /// Only `urls` and `model` are required; every other key falls back to its default.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let defaults = EndpointConfiguration(urls: [], model: "")
-        urls = try container.decode([String].self, forKey: .urls)
-        model = try container.decode(String.self, forKey: .model)
-        apiKeyEnv = try container.decodeIfPresent(String.self, forKey: .apiKeyEnv)
-        maxConcurrency = try container.decodeIfPresent(Int.self, forKey: .maxConcurrency) ?? defaults.maxConcurrency
-        timeoutS = try container.decodeIfPresent(Double.self, forKey: .timeoutS) ?? defaults.timeoutS
-        maxRetries = try container.decodeIfPresent(Int.self, forKey: .maxRetries) ?? defaults.maxRetries
-        cacheDir = try container.decodeIfPresent(String.self, forKey: .cacheDir)
-        retryBaseDelayS = try container.decodeIfPresent(Double.self, forKey: .retryBaseDelayS) ?? defaults.retryBaseDelayS
-        retryMaxDelayS = try container.decodeIfPresent(Double.self, forKey: .retryMaxDelayS) ?? defaults.retryMaxDelayS
-        retrySeed = try container.decodeIfPresent(UInt64.self, forKey: .retrySeed) ?? defaults.retrySeed
+    /// A key the configuration cannot do without: absent is an error naming it.
+    private static func required<Value: Codable>(_ key: String, _ path: WritableKeyPath<Self, Value>) -> SettingsField<Self> {
+        SettingsField(keys: [key], read: { configuration, container in
+            configuration[keyPath: path] = try container.decode(Value.self, forKey: SettingsKey(key))
+        }, write: { configuration, container in try container.encode(configuration[keyPath: path], forKey: SettingsKey(key)) })
     }
 
     /// Checks the values a typo would break, before any request is sent.

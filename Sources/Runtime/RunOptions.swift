@@ -1,5 +1,7 @@
+import Settings
+
 /// How a job run (``ItemRunner``) uses its workers.
-public struct RunOptions: Codable, Equatable, Sendable {
+public struct RunOptions: KeyedSettings, Equatable, Sendable {
     /// Items in flight at once (spread round-robin over the workers).
     public var concurrency = 4
     /// Further attempts after an item's first failure.
@@ -12,10 +14,7 @@ public struct RunOptions: Codable, Equatable, Sendable {
     /// Print the progress line (stderr).
     public var showProgress = true
 
-    enum CodingKeys: String, CodingKey {
-        case concurrency, retries, retryDelay = "retry_delay", abortAfterInitialFailures = "abort_after_initial_failures"
-        case showProgress = "progress"
-    }
+    public init() {}
 
     public init(concurrency: Int = 4, retries: Int = 2, retryDelay: Double = 1, showProgress: Bool = true) {
         self.concurrency = concurrency
@@ -24,12 +23,10 @@ public struct RunOptions: Codable, Equatable, Sendable {
         self.showProgress = showProgress
     }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        concurrency = try c.decodeIfPresent(Int.self, forKey: .concurrency) ?? concurrency
-        retries = try c.decodeIfPresent(Int.self, forKey: .retries) ?? retries
-        retryDelay = try c.decodeIfPresent(Double.self, forKey: .retryDelay) ?? retryDelay
-        abortAfterInitialFailures = try c.decodeIfPresent(Int.self, forKey: .abortAfterInitialFailures) ?? abortAfterInitialFailures
-        showProgress = try c.decodeIfPresent(Bool.self, forKey: .showProgress) ?? showProgress
+    public static var fields: [SettingsField<Self>] {
+        [.init("concurrency", \.concurrency, where: .atLeast(1)), .init("retries", \.retries, where: .atLeast(0)),
+         .init("retry_delay", \.retryDelay, where: .atLeast(0)),
+         .init("abort_after_initial_failures", \.abortAfterInitialFailures, where: .atLeast(1)),
+         .init("progress", \.showProgress)]
     }
 }
