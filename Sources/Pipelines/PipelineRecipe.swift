@@ -2,6 +2,7 @@ import Checksums
 import Alignment
 import Constitutional
 import Foundation
+import LanguageModels
 import Runtime
 import Yams
 
