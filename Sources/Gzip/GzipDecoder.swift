@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// Streaming gzip (RFC 1952) decoder: yields the decompressed bytes chunk by chunk in constant memory.
 ///
@@ -14,7 +15,7 @@ import Foundation
 public final class GzipDecoder {
     /// The input's name in errors.
     public let name: String
-    let input: InputBuffer
+    let input: MappedFile
     let inflater: Inflater
     private var crc = CRC32()
     private var memberSize: UInt32 = 0
@@ -30,15 +31,24 @@ public final class GzipDecoder {
     /// Decodes the gzip file at `url` (memory-mapped).
     /// - Throws: ``GzipError`` with reason `.io` when it cannot be read.
     public convenience init(url: URL, chunkSize: Int = 1 << 18) throws {
-        self.init(input: try InputBuffer(url: url), name: url.path, chunkSize: chunkSize)
+        self.init(input: try Self.map(url), name: url.path, chunkSize: chunkSize)
+    }
+
+    /// The file's bytes, memory-mapped; a read failure is a ``GzipError`` with reason `.io`.
+    static func map(_ url: URL) throws -> MappedFile {
+        do {
+            return try MappedFile(url: url)
+        } catch let error as RuntimeError {
+            throw GzipError(file: url.path, offset: 0, reason: .io(error.reason))
+        }
     }
 
     /// Decodes gzip `data`; `name` labels errors.
     public convenience init(data: Data, name: String = "<data>", chunkSize: Int = 1 << 18) {
-        self.init(input: InputBuffer(data: data), name: name, chunkSize: chunkSize)
+        self.init(input: MappedFile(data: data), name: name, chunkSize: chunkSize)
     }
 
-    init(input: InputBuffer, name: String, chunkSize: Int) {
+    init(input: MappedFile, name: String, chunkSize: Int) {
         precondition(chunkSize > 0, "chunkSize must be positive, got \(chunkSize)")
         self.input = input
         self.name = name

@@ -7,7 +7,7 @@ import CZlib
 /// At the end of a stream, ``position`` is the offset of the first input byte after it (where a gzip trailer
 /// starts): zlib never takes more input bits than it needs.
 final class Inflater {
-    let input: InputBuffer
+    let input: MappedFile
     let name: String
     /// Offset of the next input byte zlib has not taken.
     private(set) var position: Int
@@ -21,7 +21,7 @@ final class Inflater {
 
     /// Creates a decoder for the DEFLATE stream starting at byte `start` of `input`.
     /// - Parameter chunkSize: Output bytes produced per ``decode()`` call (at most).
-    init(input: InputBuffer, name: String, start: Int, chunkSize: Int = 1 << 18) {
+    init(input: MappedFile, name: String, start: Int, chunkSize: Int = 1 << 18) {
         self.input = input
         self.name = name
         self.chunkSize = chunkSize

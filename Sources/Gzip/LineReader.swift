@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// Reads a text file line by line, transparently decompressing gzip (detected by its magic bytes, not the
 /// file extension), without holding the decompressed file in memory.
@@ -21,7 +22,7 @@ public final class LineReader {
     /// Number of the line most recently returned (1-based; 0 before the first).
     public private(set) var lineNumber = 0
 
-    private let input: InputBuffer
+    private let input: MappedFile
     private let decoder: GzipDecoder?
     /// The chunk being scanned: the whole mapped file for plain text, or the decoder's current chunk
     /// (valid until the next decoder call).
@@ -35,7 +36,7 @@ public final class LineReader {
     /// - Throws: ``GzipError`` with reason `.io` when the file cannot be read.
     public init(url: URL) throws {
         self.url = url
-        input = try InputBuffer(url: url)
+        input = try GzipDecoder.map(url)
         isCompressed = input.count >= 2 && input.bytes[0] == 0x1F && input.bytes[1] == 0x8B
         if isCompressed {
             decoder = GzipDecoder(input: input, name: url.path, chunkSize: 1 << 18)

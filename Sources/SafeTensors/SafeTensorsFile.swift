@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// A read-only safetensors checkpoint, memory-mapped and validated on open.
 ///
@@ -30,7 +31,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// - Throws: ``SafeTensorsError`` when the file is unreadable or its header is malformed.
     public init(url: URL) throws {
         self.url = url
-        storage = try MappedFile(url: url)
+        do {
+            storage = try MappedFile(url: url)
+        } catch let error as RuntimeError {
+            throw SafeTensorsError.unreadable(file: url.path, reason: error.reason)
+        }
         let header = try SafeTensorsHeader(bytes: storage.bytes, path: url.path)
         metadata = header.metadata
         dataOffset = header.dataOffset

@@ -7,24 +7,32 @@ import Musl
 import Darwin
 #endif
 
-/// The read-only bytes of a file: memory-mapped when possible, otherwise read into an owned buffer.
+/// Read-only bytes with a stable address: a file memory-mapped when possible (otherwise read into an owned buffer),
+/// or an owned copy of `Data`.
 ///
-/// Mapping keeps multi-gigabyte checkpoints out of the heap and lets the kernel page weights in on demand.
-/// The bytes stay valid for the object's lifetime; callers must not let pointers escape it.
-final class MappedFile: @unchecked Sendable {
+/// Mapping keeps multi-gigabyte checkpoints and datasets out of the heap and lets the kernel page them in on demand.
+/// Readers go through raw pointers for speed; the bytes stay valid for the object's lifetime, so callers must not
+/// let pointers escape it.
+public final class MappedFile: @unchecked Sendable {
     /// Start of the file's bytes (a 1-byte dummy allocation for empty files).
-    let base: UnsafeRawPointer
+    public let base: UnsafeRawPointer
     /// File size in bytes.
-    let count: Int
+    public let count: Int
     /// Whether `base` is an `mmap` region (else a heap buffer we own).
     private let isMapped: Bool
 
     /// All bytes of the file.
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Copies `data`.
+    public init(data: Data) {
+        (base, count) = Self.copy(data)
+        isMapped = false
+    }
 
     /// Maps `url` read-only, falling back to reading the whole file when mapping is unavailable.
-    /// - Throws: ``SafeTensorsError/unreadable(file:reason:)`` when the file cannot be opened or read.
-    init(url: URL) throws {
+    /// - Throws: ``RuntimeError`` naming the file when it cannot be opened or read.
+    public init(url: URL) throws {
         let path = url.path
         let descriptor = open(path, O_RDONLY)
         if descriptor >= 0 {
@@ -47,15 +55,19 @@ final class MappedFile: @unchecked Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw SafeTensorsError.unreadable(file: path, reason: error.localizedDescription)
+            throw RuntimeError(file: path, "cannot read: \(error.localizedDescription)")
         }
+        (base, count) = Self.copy(data)
+        isMapped = false
+    }
+
+    /// An owned, 16-byte aligned copy of `data` (one byte for empty data, so `base` is never dangling).
+    private static func copy(_ data: Data) -> (UnsafeRawPointer, Int) {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
         data.withUnsafeBytes { source in
             if let address = source.baseAddress { buffer.copyMemory(from: address, byteCount: source.count) }
         }
-        base = UnsafeRawPointer(buffer)
-        count = data.count
-        isMapped = false
+        return (UnsafeRawPointer(buffer), data.count)
     }
 
     deinit {
