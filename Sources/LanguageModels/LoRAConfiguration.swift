@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Settings
 
 /// A LoRA adapter's settings, read and written as PEFT's `adapter_config.json` (Hu et al. 2021, "LoRA: Low-Rank
@@ -79,7 +80,7 @@ public struct LoRAConfiguration: KeyedSettings, Equatable, Sendable {
     public var alphaPattern: [String: Float] = [:]    // must be empty: per-module alphas are not supported
     public var layersToTransform: [Int]? = nil        // must be nil: every layer is adapted
     /// Every other key of adapter_config.json, written back unchanged.
-    public var otherFields: [String: JSONField] = [:]
+    public var otherFields: [String: JSONValue] = [:]
 
     /// The factor on B·A·x.
     public var scaling: Float { useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
@@ -126,7 +127,7 @@ public struct LoRAConfiguration: KeyedSettings, Equatable, Sendable {
         try read(from: container)
         let known = Set(Self.keys)
         for key in container.allKeys where !known.contains(key.stringValue) {
-            otherFields[key.stringValue] = try container.decode(JSONField.self, forKey: key)
+            otherFields[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
         }
     }
 
@@ -155,59 +156,21 @@ public struct LoRAConfiguration: KeyedSettings, Equatable, Sendable {
         if !alphaPattern.isEmpty { throw LoRAError("alpha_pattern \(alphaPattern) is not supported: every adapted module must use lora_alpha = \(alpha)") }
         if let layersToTransform { throw LoRAError("layers_to_transform \(layersToTransform) is not supported: set it to null to adapt every layer") }
         for (key, feature) in Self.unsupportedOptions.sorted(by: { $0.key < $1.key }) {
-            if let value = otherFields[key], value.isSet { throw LoRAError("\(key) = \(value) turns on \(feature), which Charter does not support") }
+            if let value = otherFields[key], value.isSet { throw LoRAError("\(key) = \(value.serialized()) turns on \(feature), which Charter does not support") }
         }
     }
 }
 
-extension LoRAConfiguration {
-    /// A JSON value kept as written (adapter_config.json keys that Charter does not interpret).
-    public enum JSONField: Codable, Equatable, Sendable, CustomStringConvertible {
-        case null
-        case bool(Bool)
-        case number(Double)
-        case string(String)
-        case array([JSONField])
-        case object([String: JSONField])
-
-        public init(from decoder: Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if container.decodeNil() { self = .null }
-            else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-            else if let value = try? container.decode(Double.self) { self = .number(value) }
-            else if let value = try? container.decode(String.self) { self = .string(value) }
-            else if let value = try? container.decode([JSONField].self) { self = .array(value) }
-            else { self = .object(try container.decode([String: JSONField].self)) }
-        }
-
-        public func encode(to encoder: Encoder) throws {
-            var container = encoder.singleValueContainer()
-            switch self {
-            case .null: try container.encodeNil()
-            case .bool(let value): try container.encode(value)
-            case .number(let value):
-                if value == value.rounded(), abs(value) < 1e15 { try container.encode(Int(value)) } else { try container.encode(value) }
-            case .string(let value): try container.encode(value)
-            case .array(let value): try container.encode(value)
-            case .object(let value): try container.encode(value)
-            }
-        }
-
-        /// False for the values PEFT uses to mean "off": null, false, 0, "", [] and {}.
-        var isSet: Bool {
-            switch self {
-            case .null: return false
-            case .bool(let value): return value
-            case .number(let value): return value != 0
-            case .string(let value): return !value.isEmpty
-            case .array(let value): return !value.isEmpty
-            case .object(let value): return !value.isEmpty
-            }
-        }
-
-        public var description: String {
-            guard let data = try? JSONEncoder().encode(self) else { return "?" }
-            return String(decoding: data, as: UTF8.self)
+extension JSONValue {
+    /// False for the values PEFT uses to mean "off": null, false, 0, "", [] and {}.
+    var isSet: Bool {
+        switch self {
+        case .null: return false
+        case .bool(let value): return value
+        case .number(let value): return (value.doubleValue ?? 1) != 0
+        case .string(let value): return !value.isEmpty
+        case .array(let value): return !value.isEmpty
+        case .object(let value): return !value.isEmpty
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import LanguageModels
+import JSON
 import SafeTensors
 import Tensors
 
