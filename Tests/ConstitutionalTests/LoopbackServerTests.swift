@@ -37,7 +37,7 @@ final class LoopbackServerTests: XCTestCase {
         var critique = CritiqueConfiguration()
         critique.rounds = 1
         critique.fewShot = 0
-        critique.sampling.maxTokens = 4
+        critique.sampling.maximumTokens = 4
         let run = RunOptions(concurrency: 2, retries: 0, retryDelay: 0, showProgress: false)
         let revisions = directory.appendingPathComponent("revisions.jsonl")
         let critiqued = try await Stages.critique(prompts: prompts, output: revisions, constitution: try .charterDefault, configuration: critique,

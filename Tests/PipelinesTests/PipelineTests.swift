@@ -216,7 +216,7 @@ final class PipelineTests: XCTestCase {
         try #"{"id": "ok1", "prompt": "one"}\#n{"id": "bad", "prompt": "POISON"}\#n{"id": "ok2", "prompt": "two"}\#n"#
             .write(to: prompts, atomically: true, encoding: .utf8)
         var configuration = SampleConfiguration(k: 1)
-        configuration.sampling.maxTokens = 3
+        configuration.sampling.maximumTokens = 3
         let output = directory.appendingPathComponent("samples.jsonl")
         let outcome = try await Stages.sample(prompts: prompts, output: output, configuration: configuration,
                                               models: [FailingModel(base: model, failWhenPromptContains: "POISON")],
@@ -233,7 +233,7 @@ final class PipelineTests: XCTestCase {
 
         // Resuming into the same output with other settings would mix two configurations: refused.
         var other = configuration
-        other.sampling.maxTokens = 4
+        other.sampling.maximumTokens = 4
         do {
             _ = try await Stages.sample(prompts: prompts, output: output, configuration: other, models: [model],
                                         run: RunOptions(concurrency: 1, retries: 0, retryDelay: 0, showProgress: false))
