@@ -1,4 +1,5 @@
 import CZlib
+import Runtime
 
 /// A resumable raw DEFLATE (RFC 1951) decoder over an in-memory input: zlib's `inflate` with a 32 KiB window.
 ///
