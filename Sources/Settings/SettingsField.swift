@@ -39,11 +39,7 @@ public struct SettingsField<Root> {
                 if omitsNil, let optional = value as? any OptionalSettingsValue, optional.isNone { return }
                 try container.encode(value, forKey: codingKey)
             },
-            check: { root in
-                let value = root[keyPath: path]
-                guard let problem = check?.problem(value) else { return nil }
-                return SettingsError(key: key, message: "\(problem) (got \(SettingsField.describe(value)))")
-            })
+            check: { root in SettingsField.problem(with: root[keyPath: path], key: key, check: check) })
     }
 
     /// `key` fills an optional `path`; `check` applies to a value that is present.
@@ -68,11 +64,7 @@ public struct SettingsField<Root> {
                 let values = root[keyPath: path]
                 try SettingsField.write(values, codingKey, singleAsScalar: writesSingleAsScalar, to: &container)
             },
-            check: { root in
-                let value = root[keyPath: path]
-                guard let problem = check?.problem(value) else { return nil }
-                return SettingsError(key: key, message: "\(problem) (got \(SettingsField.describe(value)))")
-            })
+            check: { root in SettingsField.problem(with: root[keyPath: path], key: key, check: check) })
     }
 
     /// An optional `key` holding one value or a list of them; `null` or absent leaves nil.
@@ -100,6 +92,12 @@ public struct SettingsField<Root> {
             check: { root in
                 do { try root[keyPath: path].checkRanges(); return nil } catch let error as SettingsError { return error } catch { return nil }
             })
+    }
+
+    /// What `check` finds wrong with `value`, as an error naming the key and the value.
+    static func problem<Value>(with value: Value, key: String, check: SettingsCheck<Value>?) -> SettingsError? {
+        guard let problem = check?.problem(value) else { return nil }
+        return SettingsError(key: key, message: "\(problem) (got \(describe(value)))")
     }
 
     /// One value or a list at `key` (nil when absent or null).
