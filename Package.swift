@@ -26,7 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
-        .target(name: "Runtime", dependencies: ["Settings"]),
+        .target(name: "Runtime", dependencies: ["Settings", "JSON", "Checksums"]),
         .target(name: "CKernels", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "Tensors", dependencies: ["CKernels", "Runtime"]),
         .target(name: "NeuralNetworks", dependencies: ["Tensors", "CKernels"]),
@@ -52,7 +52,7 @@ let package = Package(
         // The report toolkit: results.json, self-contained HTML pages and SVG charts (no ML dependencies).
         .target(name: "Reports", dependencies: ["Runtime"]),
         // Experiments with a known ground truth (the reward/KL frontier) and the pieces they share with the quickstart.
-        .target(name: "Experiments", dependencies: ["Pipelines", "Reports", "Alignment", "LanguageModels", "SafeTensors", "Tokenizers", "Tensors", "Runtime"]),
+        .target(name: "Experiments", dependencies: ["Pipelines", "Reports", "Alignment", "LanguageModels", "SafeTensors", "Tokenizers", "Tensors", "Runtime", "Datasets", "JSON"]),
         // OpenAI-compatible HTTP: a balancing, retrying, caching client (Foundation's URLSession, so the system's
         // TLS serves https:// without building one) and the `charter serve` server (Hummingbird, plain HTTP).
         .target(
@@ -66,24 +66,24 @@ let package = Package(
             ]),
         // The quickstart's toy assistant world (requests, ground-truth judge, corpora) and its orchestration.
         .target(name: "ToyWorld", dependencies: ["Tensors"]),
-        .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld", "Runtime"]),
+        .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld", "Runtime", "JSON"]),
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
                 "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Pipelines", "Endpoints", "Settings", "Datasets",
-                "ToyWorld", "Experiments", "Quickstart", "Runtime",
+                "ToyWorld", "Experiments", "Quickstart", "Runtime", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
-        .testTarget(name: "KernelsTests", dependencies: ["CKernels"]),
+        .testTarget(name: "KernelsTests", dependencies: ["CKernels", "Runtime"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         // Tests find their fixtures next to their sources (#filePath), so no resource bundles are needed.
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Tensors"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON"], exclude: ["Fixtures"]),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
-        .testTarget(name: "GzipTests", dependencies: ["Gzip"], exclude: ["Fixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON", "Runtime"], exclude: ["Fixtures"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Runtime"], exclude: ["Fixtures"]),
+        .testTarget(name: "GzipTests", dependencies: ["Gzip", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "JSON", "Settings", "Datasets", "LanguageModels", "NeuralNetworks", "Tensors", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "CharterCLITests", dependencies: ["CharterCLI", "LanguageModels", "Tensors"]),

@@ -2,6 +2,7 @@ import Alignment
 import ArgumentParser
 import Datasets
 import Foundation
+import JSON
 import LanguageModels
 import NeuralNetworks
 import Tensors
@@ -81,22 +82,23 @@ struct DPOBenchmark: ParsableCommand {
             tokensPerStep.append(tokens.reduce(0, +) / Double(tokens.count))
         }
         let median = medians.sorted()[medians.count / 2]
-        var result: [String: Any] = ["impl": "charter", "benchmark": trainer.rawValue, "step_ms_median": median * 1000,
-                                     "step_ms_per_repeat": medians.map { $0 * 1000 }, "threads": ComputeThreads.count, "max_length": maxLength,
-                                     "cpu_ms_per_step_median": cpuMedians.sorted()[cpuMedians.count / 2] * 1000,
-                                     "cpu_ms_per_repeat": cpuMedians.map { $0 * 1000 }]
+        var result: [String: JSONValue] = [
+            "impl": "charter", "benchmark": .string(trainer.rawValue), "step_ms_median": .numeric(median * 1000),
+            "step_ms_per_repeat": .array(medians.map { .numeric($0 * 1000) }), "threads": .integer(ComputeThreads.count),
+            "max_length": .integer(maxLength), "cpu_ms_per_step_median": .numeric(cpuMedians.sorted()[cpuMedians.count / 2] * 1000),
+            "cpu_ms_per_repeat": .array(cpuMedians.map { .numeric($0 * 1000) }),
+        ]
         switch trainer {
         case .dpo:
-            result["steps_per_s"] = 1 / median
-            result["pairs_per_step"] = batchSize ?? 4
+            result["steps_per_s"] = .numeric(1 / median)
+            result["pairs_per_step"] = .integer(batchSize ?? 4)
         case .sft:
             let perStep = tokensPerStep.reduce(0, +) / Double(tokensPerStep.count)
-            result["tokens_per_s"] = perStep / median
-            result["tokens_per_step"] = perStep
-            result["sequences_per_step"] = batchSize ?? 8
+            result["tokens_per_s"] = .numeric(perStep / median)
+            result["tokens_per_step"] = .numeric(perStep)
+            result["sequences_per_step"] = .integer(batchSize ?? 8)
         }
-        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-        print(String(decoding: json, as: UTF8.self))
+        printJSONLine(JSONValue(sortingKeys: result))
     }
 
     /// User + system CPU seconds of this process (all threads), which other processes on a shared machine disturb

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSON
 import LanguageModels
 import Tokenizers
 
@@ -32,7 +33,7 @@ struct GenerateCommand: ParsableCommand {
         }
         var prompts: [(line: Int, text: String)] = []
         try readJSONLines(input!) { line, object in
-            guard let text = object["prompt"] as? String else { throw CommandError("\(input!):\(line): field \"prompt\" must be a string") }
+            guard let text = object["prompt"]?.stringValue else { throw CommandError("\(input!):\(line): field \"prompt\" must be a string") }
             prompts.append((line, text))
         }
         for start in stride(from: 0, to: prompts.count, by: batchSize) {
@@ -43,8 +44,10 @@ struct GenerateCommand: ParsableCommand {
                 return ids
             }
             for (item, result) in zip(group, generator.generate(prompts: ids, configuration: configuration)) {
-                try printJSONLine(["prompt": item.text, "completion": result.text ?? "", "finish_reason": result.finishReason.rawValue,
-                                   "completion_ids": result.tokens.map(Int.init), "completion_logprobs": result.logProbabilities])
+                printJSONLine(["prompt": .string(item.text), "completion": .string(result.text ?? ""),
+                               "finish_reason": .string(result.finishReason.rawValue),
+                               "completion_ids": .array(result.tokens.map { .integer(Int($0)) }),
+                               "completion_logprobs": .array(result.logProbabilities.map(JSONValue.float))])
             }
         }
     }

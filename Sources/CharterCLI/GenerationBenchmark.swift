@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSON
 import LanguageModels
 import Tensors
 
@@ -39,11 +40,10 @@ struct GenerationBenchmark: ParsableCommand {
         _ = measure()
         let runs = (0..<repeats).map { _ in measure() }
         let prefill = runs.map(\.prefill).sorted()[repeats / 2], decode = runs.map(\.decode).sorted()[repeats / 2]
-        let result: [String: Any] = [
-            "impl": "charter", "bench": "generate", "threads": ComputeThreads.count, "prompt_len": promptLength,
-            "new_tokens": newTokens, "prefill_tokens_per_s": Double(promptLength) / prefill,
-            "decode_tokens_per_s": Double(newTokens - 1) / decode, "params": network.parameterCount,
-        ]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+        printJSONLine(JSONValue(sortingKeys: [
+            "impl": "charter", "bench": "generate", "threads": .integer(ComputeThreads.count), "prompt_len": .integer(promptLength),
+            "new_tokens": .integer(newTokens), "prefill_tokens_per_s": .numeric(Double(promptLength) / prefill),
+            "decode_tokens_per_s": .numeric(Double(newTokens - 1) / decode), "params": .integer(network.parameterCount),
+        ]))
     }
 }

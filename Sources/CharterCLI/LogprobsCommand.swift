@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSON
 import LanguageModels
 import Tokenizers
 
@@ -24,9 +25,9 @@ struct LogprobsCommand: ParsableCommand {
         let (network, tokenizer) = try model.load()
         var items: [(ids: [Int32], completionCount: Int?)] = []
         try readJSONLines(input) { line, object in
-            if let text = object["text"] as? String {
+            if let text = object["text"]?.stringValue {
                 items.append((tokenizer.encode(text).map(Int32.init), nil))
-            } else if let prompt = object["prompt"] as? String, let completion = object["completion"] as? String {
+            } else if let prompt = object["prompt"]?.stringValue, let completion = object["completion"]?.stringValue {
                 let completionIds = tokenizer.encode(completion, addSpecialTokens: false).map(Int32.init)
                 items.append((tokenizer.encode(prompt).map(Int32.init) + completionIds, completionIds.count))
             } else {
@@ -37,11 +38,12 @@ struct LogprobsCommand: ParsableCommand {
         for start in stride(from: 0, to: items.count, by: max(1, batchSize)) {
             let group = Array(items[start..<min(start + batchSize, items.count)])
             for (item, logProbabilities) in zip(group, network.tokenLogProbabilities(group.map(\.ids), batchSize: batchSize)) {
-                var object: [String: Any] = ["ids": item.ids.map(Int.init), "token_logprobs": logProbabilities]
+                var members: [String: JSONValue] = ["ids": .array(item.ids.map { .integer(Int($0)) }),
+                                                    "token_logprobs": .array(logProbabilities.map(JSONValue.float))]
                 if let count = item.completionCount {
-                    object["completion_logprob"] = logProbabilities.suffix(count).reduce(0.0) { $0 + Double($1) }
+                    members["completion_logprob"] = .numeric(logProbabilities.suffix(count).reduce(0.0) { $0 + Double($1) })
                 }
-                try printJSONLine(object)
+                printJSONLine(JSONValue(sortingKeys: members))
             }
         }
     }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Datasets
 import Foundation
+import JSON
 import Gzip
 import LanguageModels
 import Tensors
@@ -52,20 +54,13 @@ struct CommandError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Reads a `.jsonl` or `.jsonl.gz` file of JSON objects, with errors that name file:line.
-func readJSONLines(_ path: String, _ body: (_ line: Int, _ object: [String: Any]) throws -> Void) throws {
-    let reader = try LineReader(url: URL(fileURLWithPath: path))
-    try reader.forEachLine { number, line in
-        guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return }
-        guard let data = line.data(using: .utf8), let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw CommandError("\(path):\(number): not a JSON object")
-        }
-        try body(number, object)
-    }
+/// Reads a `.jsonl` or `.jsonl.gz` file of JSON objects through Datasets' one JSONL reader (errors name file:line).
+func readJSONLines(_ path: String, _ body: (_ line: Int, _ object: JSONValue) throws -> Void) throws {
+    let reader = try JSONLReader(url: URL(fileURLWithPath: path))
+    while let (line, members) = try reader.next() { try body(line, .object(members)) }
 }
 
 /// Prints one JSON object per line (keys sorted, so output is stable).
-func printJSONLine(_ object: [String: Any]) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-    FileHandle.standardOutput.write(data + Data("\n".utf8))
+func printJSONLine(_ object: JSONValue) {
+    FileHandle.standardOutput.write(Data((object.sortingKeys.serialized(.compactLines) + "\n").utf8))
 }

@@ -2,6 +2,7 @@ import Alignment
 import ArgumentParser
 import Datasets
 import Foundation
+import JSON
 import LanguageModels
 import Tensors
 
@@ -61,14 +62,13 @@ struct PPOBenchmark: ParsableCommand {
             let values = history.compactMap { $0[key] }.sorted()
             return values.isEmpty ? 0 : values[values.count / 2] * 1000
         }
-        let result: [String: Any] = [
-            "impl": "charter", "benchmark": "ppo", "threads": ComputeThreads.count, "batch": batch,
-            "response_length": responseLength, "num_ppo_epochs": ppoEpochs, "prompt_tokens_max": promptTokens,
-            "params": policy.model.parameterCount, "iteration_ms_median": median("time/total"),
-            "rollout_ms_median": median("time/rollout"), "forward_ms_median": median("time/forward"),
-            "scoring_ms_median": median("time/scoring"), "update_ms_median": median("time/update"),
-            "mean_response_tokens": history.compactMap { $0["response_length"] }.reduce(0, +) / Double(max(history.count, 1)),
-        ]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+        printJSONLine(JSONValue(sortingKeys: [
+            "impl": "charter", "benchmark": "ppo", "threads": .integer(ComputeThreads.count), "batch": .integer(batch),
+            "response_length": .integer(responseLength), "num_ppo_epochs": .integer(ppoEpochs), "prompt_tokens_max": .integer(promptTokens),
+            "params": .integer(policy.model.parameterCount), "iteration_ms_median": .numeric(median("time/total")),
+            "rollout_ms_median": .numeric(median("time/rollout")), "forward_ms_median": .numeric(median("time/forward")),
+            "scoring_ms_median": .numeric(median("time/scoring")), "update_ms_median": .numeric(median("time/update")),
+            "mean_response_tokens": .numeric(history.compactMap { $0["response_length"] }.reduce(0, +) / Double(max(history.count, 1))),
+        ]))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSON
 import LanguageModels
 import NeuralNetworks
 import Tensors
@@ -55,13 +56,11 @@ struct TrainingBenchmark: ParsableCommand {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let peakMegabytes = Double(usage.ru_maxrss) / 1024       // KiB on Linux
         #endif
-        let result: [String: Any] = [
-            "impl": "charter", "tokens_per_s": Double(batch * time) / (median / 1000), "step_ms_median": median,
-            "step_ms_min": stepTimes.min() ?? 0, "step_ms_max": stepTimes.max() ?? 0, "peak_rss_mb": peakMegabytes,
-            "threads": ComputeThreads.count, "params": model.parameterCount,
-            "loss_first": losses.first ?? 0, "loss_last": losses.last ?? 0,
-        ]
-        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-        print(String(decoding: json, as: UTF8.self))
+        printJSONLine(JSONValue(sortingKeys: [
+            "impl": "charter", "tokens_per_s": .numeric(Double(batch * time) / (median / 1000)), "step_ms_median": .numeric(median),
+            "step_ms_min": .numeric(stepTimes.min() ?? 0), "step_ms_max": .numeric(stepTimes.max() ?? 0), "peak_rss_mb": .numeric(peakMegabytes),
+            "threads": .integer(ComputeThreads.count), "params": .integer(model.parameterCount),
+            "loss_first": .numeric(Double(losses.first ?? 0)), "loss_last": .numeric(Double(losses.last ?? 0)),
+        ]))
     }
 }

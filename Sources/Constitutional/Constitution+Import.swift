@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import JSON
 import LanguageModels
 
 /// Formats a constitution can be imported from (`charter constitution import --format …`).
@@ -56,31 +57,34 @@ struct AnthropicImporter {
 
     func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
-    func json(_ name: String) throws -> Any {
+    func json(_ name: String) throws -> JSONValue {
         let url = file(name)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ConstitutionError(file: url.path, path: "", "missing: an Anthropic prompts folder has CritiqueRevisionInstructions.json and RLMadisonInstructions.json")
         }
         do {
-            return try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+            return try JSONParser.parse(Data(contentsOf: url))
+        } catch let error as JSONSyntaxError {
+            throw ConstitutionError(file: url.path, path: "", "not valid JSON at \(error)")
         } catch {
-            throw ConstitutionError(file: url.path, path: "", "not valid JSON (\(error.localizedDescription))")
+            throw ConstitutionError(file: url.path, path: "", "cannot read (\(error.localizedDescription))")
         }
     }
 
-    func optionalJSON(_ name: String) throws -> Any? {
+    func optionalJSON(_ name: String) throws -> JSONValue? {
         FileManager.default.fileExists(atPath: file(name).path) ? try json(name) : nil
     }
 
     /// `{"harmful0": {"prompt": ["\n\nCritiqueRequest: …\n\nCritique:"], "edit_request": "\n\nRevisionRequest: …\n\nRevision:"}, …}`.
     func critiquePrinciples() throws -> [Principle] {
         let name = "CritiqueRevisionInstructions.json"
-        guard let object = try json(name) as? [String: Any] else {
+        let object = try json(name)
+        guard case .object = object else {
             throw ConstitutionError(file: file(name).path, path: "", "expected an object of {prompt, edit_request} entries")
         }
         return try object.keys.sorted(by: Self.naturalOrder).map { key in
-            guard let entry = object[key] as? [String: Any], let prompts = entry["prompt"] as? [String], let prompt = prompts.first,
-                let edit = entry["edit_request"] as? String
+            guard let entry = object[key], let prompt = entry["prompt"]?.stringArrayValue?.first,
+                let edit = entry["edit_request"]?.stringValue
             else {
                 throw ConstitutionError(file: file(name).path, path: key, "expected {\"prompt\": [text], \"edit_request\": text}")
             }
@@ -98,7 +102,7 @@ struct AnthropicImporter {
     /// A list of 16 questions ending in "Options:".
     func comparisonPrinciples() throws -> [Principle] {
         let name = "RLMadisonInstructions.json"
-        guard let list = try json(name) as? [String] else {
+        guard let list = try json(name).stringArrayValue else {
             throw ConstitutionError(file: file(name).path, path: "", "expected a list of texts")
         }
         return list.enumerated().map { index, text in
@@ -110,9 +114,9 @@ struct AnthropicImporter {
     }
 
     /// Transcripts "\n\nHuman: …\n\nAssistant: …\n\nCritiqueRequest: …\n\nCritique: …\n\nRevisionRequest: …\n\nRevision: …".
-    func fewShotCritiques(_ value: Any) throws -> [CritiqueExample] {
+    func fewShotCritiques(_ value: JSONValue) throws -> [CritiqueExample] {
         let name = "CritiqueRevisionFewShotPrompts.json"
-        guard let list = value as? [String] else { throw ConstitutionError(file: file(name).path, path: "", "expected a list of transcripts") }
+        guard let list = value.stringArrayValue else { throw ConstitutionError(file: file(name).path, path: "", "expected a list of transcripts") }
         return try list.enumerated().map { index, transcript in
             do {
                 return try Self.critiqueExample(transcript, source: Self.repository + name + "#\(index)")
@@ -137,13 +141,13 @@ struct AnthropicImporter {
 
     /// `[{"prompt": "\n\nHuman: …\n\nAssistant:", "corrects": [...], "incorrects": [...]}]`. The better response is
     /// shown as (A) in even-numbered examples and (B) in odd ones, so the few-shot block has no position bias.
-    func fewShotComparisons(_ value: Any) throws -> [ComparisonExample] {
+    func fewShotComparisons(_ value: JSONValue) throws -> [ComparisonExample] {
         let name = "RLMadisonFewShotPrompts.json"
-        guard let list = value as? [[String: Any]] else { throw ConstitutionError(file: file(name).path, path: "", "expected a list of objects") }
+        guard let list = value.arrayValue else { throw ConstitutionError(file: file(name).path, path: "", "expected a list of objects") }
         var examples: [ComparisonExample] = []
         for (index, entry) in list.enumerated() {
-            guard let prompt = entry["prompt"] as? String, let corrects = entry["corrects"] as? [String],
-                let incorrects = entry["incorrects"] as? [String]
+            guard let prompt = entry["prompt"]?.stringValue, let corrects = entry["corrects"]?.stringArrayValue,
+                let incorrects = entry["incorrects"]?.stringArrayValue
             else {
                 throw ConstitutionError(file: file(name).path, path: "[\(index)]", "expected {prompt, corrects, incorrects}")
             }
@@ -169,11 +173,11 @@ struct AnthropicImporter {
 
     /// Chain-of-thought examples: "…conversation…\n\n{}\n (A) [[[…]]]\n (B) [[[…]]]\n\nAssistant: Let's think step by
     /// step: …\n\nHuman:\nSo the answer is: (B)"; `{}` marks where the live question's principle goes.
-    func chainOfThoughtComparisons(_ value: Any) throws -> [ComparisonExample] {
+    func chainOfThoughtComparisons(_ value: JSONValue) throws -> [ComparisonExample] {
         let name = "RLMadisonPrecogFewShotPrompts.json"
-        guard let list = value as? [[String: Any]] else { throw ConstitutionError(file: file(name).path, path: "", "expected a list of objects") }
+        guard let list = value.arrayValue else { throw ConstitutionError(file: file(name).path, path: "", "expected a list of objects") }
         return try list.enumerated().map { index, entry in
-            guard let prompt = entry["prompt"] as? String else {
+            guard let prompt = entry["prompt"]?.stringValue else {
                 throw ConstitutionError(file: file(name).path, path: "[\(index)]", "expected {\"prompt\": text}")
             }
             guard let example = Self.chainOfThoughtExample(prompt, source: Self.repository + name + "#\(index)") else {
@@ -253,37 +257,37 @@ enum TranscriptSections {
 enum LLMSwarmImporter {
     static func constitution(file url: URL, name: String) throws -> Constitution {
         let path = url.path
-        let object: [String: Any]
+        let object: JSONValue
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else {
-                throw ConstitutionError(file: path, path: "", "expected an object with \"constitutions\" and \"system_chat\"")
-            }
-            object = parsed
-        } catch let error as ConstitutionError {
-            throw error
+            object = try JSONParser.parse(Data(contentsOf: url))
+        } catch let error as JSONSyntaxError {
+            throw ConstitutionError(file: path, path: "", "not valid JSON at \(error)")
         } catch {
             throw ConstitutionError(file: path, path: "", "cannot read JSON (\(error.localizedDescription))")
         }
-        guard let entries = object["constitutions"] as? [[String: Any]], !entries.isEmpty else {
+        guard case .object = object else {
+            throw ConstitutionError(file: path, path: "", "expected an object with \"constitutions\" and \"system_chat\"")
+        }
+        guard let entries = object["constitutions"]?.arrayValue, !entries.isEmpty else {
             throw ConstitutionError(file: path, path: "constitutions", "missing or empty: expected a list of {\"critic\", \"revision\"}")
         }
         var principles: [Principle] = []
         for (index, entry) in entries.enumerated() {
-            guard let critic = entry["critic"] as? String, let revision = entry["revision"] as? String else {
+            guard let critic = entry["critic"]?.stringValue, let revision = entry["revision"]?.stringValue else {
                 throw ConstitutionError(file: path, path: "constitutions[\(index)]", "expected text fields \"critic\" and \"revision\"")
             }
             principles.append(Principle(id: "llm-swarm-\(index)", category: .harmlessness, critiqueRequest: critic,
                                         revisionRequest: revision, source: "\(url.lastPathComponent)#constitutions[\(index)]"))
         }
         var examples: [CritiqueExample] = []
-        for (index, chat) in ((object["system_chat"] as? [Any]) ?? []).enumerated() {
+        for (index, chat) in (object["system_chat"]?.arrayValue ?? []).enumerated() {
             let location = "system_chat[\(index)]"
-            guard let messages = chat as? [[String: Any]] else {
+            guard let messages = chat.arrayValue else {
                 throw ConstitutionError(file: path, path: location, "expected a list of {\"role\", \"content\"} messages")
             }
             var turns: [ChatMessage] = []
             for (position, message) in messages.enumerated() {
-                guard let role = message["role"] as? String, let content = message["content"] as? String else {
+                guard let role = message["role"]?.stringValue, let content = message["content"]?.stringValue else {
                     throw ConstitutionError(file: path, path: "\(location)[\(position)]", "expected {\"role\", \"content\"}")
                 }
                 turns.append(ChatMessage(role: role, content: content))

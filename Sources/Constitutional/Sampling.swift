@@ -1,5 +1,6 @@
 import Foundation
 import LanguageModels
+import Runtime
 import Settings
 
 /// Settings for sampling responses from a policy (the `sample` and `sample_pairs` stages, `label --sample-from`).

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import LanguageModels
 import Runtime
 import SafeTensors
@@ -89,13 +90,10 @@ extension FrontierRun {
 
     /// The evaluation's samples, one JSON line each (prompt, continuation, reward, log π/π_ref), for auditing.
     static func writeSamples(_ samples: [FrontierSample], logRatios: [Double], prompts: [String], to url: URL) throws {
-        var data = Data()
-        for (sample, ratio) in zip(samples, logRatios) {
-            let record: [String: Any] = ["prompt": prompts[sample.promptIndex], "completion": sample.text,
-                                         "reward": FrontierTask.reward(sample.text), "log_ratio": ratio, "tokens": sample.responseIds.count]
-            data.append(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes]))
-            data.append(0x0A)
+        let records = zip(samples, logRatios).map { sample, ratio -> JSONValue in
+            ["completion": .string(sample.text), "log_ratio": .numeric(ratio), "prompt": .string(prompts[sample.promptIndex]),
+             "reward": .numeric(FrontierTask.reward(sample.text)), "tokens": .integer(sample.responseIds.count)]
         }
-        try AtomicFile.write(data, to: url)
+        try ExperimentFiles.writeJSONL(records, to: url)
     }
 }

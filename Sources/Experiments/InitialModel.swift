@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import LanguageModels
 import Tensors
 import Tokenizers
@@ -19,9 +20,8 @@ public struct InitialModel: Sendable {
         let endOfText = "<|endoftext|>"
         let trainer = BPETrainer(vocabularySize: vocabularySize, specialTokens: [endOfText])
         try trainer.trainTokenizerJSON(on: texts).write(to: folder.appendingPathComponent("tokenizer.json"))
-        let tokenizerConfig = ["eos_token": endOfText, "pad_token": endOfText]
-        try JSONSerialization.data(withJSONObject: tokenizerConfig, options: [.sortedKeys])
-            .write(to: folder.appendingPathComponent("tokenizer_config.json"))
+        let tokenizerConfig: JSONValue = ["eos_token": .string(endOfText), "pad_token": .string(endOfText)]
+        try Data(tokenizerConfig.serialized(.indented).utf8).write(to: folder.appendingPathComponent("tokenizer_config.json"))
         let tokenizer = try Tokenizer(directory: folder)
         var model = LlamaConfiguration()
         model.vocabularySize = tokenizer.vocabularySize

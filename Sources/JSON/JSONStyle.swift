@@ -9,11 +9,15 @@ public struct JSONStyle: Equatable, Sendable {
     /// Whether U+2028 and U+2029 are escaped (`\u2028`): line-splitting readers such as Python's
     /// `str.splitlines()` and JavaScript before ES2019 would otherwise break a JSON Lines record in two.
     public var escapesLineSeparators: Bool
+    /// Spaces per nesting level when objects and arrays are written one item per line (Python's `indent=`);
+    /// nil writes everything on one line.
+    public var indentation: Int?
 
     /// Creates a style.
-    public init(isSpaced: Bool, escapesLineSeparators: Bool) {
+    public init(isSpaced: Bool, escapesLineSeparators: Bool, indentation: Int? = nil) {
         self.isSpaced = isSpaced
         self.escapesLineSeparators = escapesLineSeparators
+        self.indentation = indentation
     }
 
     /// No spaces: `serde_json::to_string`, `json.dumps(x, ensure_ascii=False, separators=(",", ":"))`.
@@ -27,4 +31,12 @@ public struct JSONStyle: Equatable, Sendable {
     /// One JSON Lines record: Python's spacing (TRL/`datasets` users diff these files) with U+2028/U+2029 escaped
     /// so that every reader sees one record per line.
     public static let jsonLines = JSONStyle(isSpaced: true, escapesLineSeparators: true)
+
+    /// Compact JSON Lines records for logs that programs read back (item logs, failure logs): no spaces, U+2028/U+2029
+    /// escaped so that one record stays one line.
+    public static let compactLines = JSONStyle(isSpaced: false, escapesLineSeparators: true)
+
+    /// Exactly Python's `json.dumps(x, ensure_ascii=False, indent=2)`, as transformers writes `config.json`
+    /// (`"key": value`, one item per line, empty containers as `{}`/`[]`). For files people read.
+    public static let indented = JSONStyle(isSpaced: true, escapesLineSeparators: false, indentation: 2)
 }

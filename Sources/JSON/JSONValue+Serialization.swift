@@ -16,28 +16,50 @@ extension JSONValue {
 
     /// Appends the value's JSON text to `output`.
     public func write(to output: inout String, style: JSONStyle = .compact) {
+        write(to: &output, style: style, depth: 0)
+    }
+
+    private func write(to output: inout String, style: JSONStyle, depth: Int) {
         switch self {
         case let .object(members):
-            output += "{"
-            for (index, member) in members.enumerated() {
-                if index > 0 { output += style.isSpaced ? ", " : "," }
+            Self.writeContainer(members, open: "{", close: "}", to: &output, style: style, depth: depth) { member, output in
                 Self.writeString(member.key, to: &output, style: style)
                 output += style.isSpaced ? ": " : ":"
-                member.value.write(to: &output, style: style)
+                member.value.write(to: &output, style: style, depth: depth + 1)
             }
-            output += "}"
         case let .array(elements):
-            output += "["
-            for (index, element) in elements.enumerated() {
-                if index > 0 { output += style.isSpaced ? ", " : "," }
-                element.write(to: &output, style: style)
+            Self.writeContainer(elements, open: "[", close: "]", to: &output, style: style, depth: depth) { element, output in
+                element.write(to: &output, style: style, depth: depth + 1)
             }
-            output += "]"
         case let .string(text): Self.writeString(text, to: &output, style: style)
         case let .number(number): output += number.text
         case let .bool(value): output += value ? "true" : "false"
         case .null: output += "null"
         }
+    }
+
+    /// Writes `items` between `open` and `close`: on one line, or one per line indented when the style says so
+    /// (an empty container stays `{}`/`[]`, as in Python).
+    private static func writeContainer<Item>(
+        _ items: [Item], open: String, close: String, to output: inout String, style: JSONStyle, depth: Int,
+        item writeItem: (Item, inout String) -> Void
+    ) {
+        output += open
+        guard !items.isEmpty else { return output += close }
+        if let indentation = style.indentation {
+            let inner = "\n" + String(repeating: " ", count: indentation * (depth + 1))
+            for (index, item) in items.enumerated() {
+                output += index > 0 ? "," + inner : inner
+                writeItem(item, &output)
+            }
+            output += "\n" + String(repeating: " ", count: indentation * depth)
+        } else {
+            for (index, item) in items.enumerated() {
+                if index > 0 { output += style.isSpaced ? ", " : "," }
+                writeItem(item, &output)
+            }
+        }
+        output += close
     }
 
     private static func writeString(_ text: String, to output: inout String, style: JSONStyle) {

@@ -66,14 +66,28 @@ public enum JSONValue: Hashable, Sendable {
         return nil
     }
 
+    /// The elements, when this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case let .array(elements) = self { return elements }
+        return nil
+    }
+
+    /// The strings, when this is an array of strings only.
+    public var stringArrayValue: [String]? {
+        guard let elements = arrayValue else { return nil }
+        let strings = elements.compactMap(\.stringValue)
+        return strings.count == elements.count ? strings : nil
+    }
+
     /// The boolean, when this is a boolean.
     public var boolValue: Bool? {
         if case let .bool(value) = self { return value }
         return nil
     }
 
-    /// A number value from a `Double` (see ``JSONNumber/init(_:)-(Double)``).
-    public static func numeric(_ value: Double) -> JSONValue { .number(JSONNumber(value)) }
+    /// A number value from a `Double` (see ``JSONNumber/init(_:)-(Double)``); NaN and ±infinity, which JSON cannot
+    /// write, become `null` (strict readers such as `jq` and browsers would reject Python's `NaN`).
+    public static func numeric(_ value: Double) -> JSONValue { value.isFinite ? .number(JSONNumber(value)) : .null }
 
     /// How error messages name this value's type: "string", "number", "boolean", "null", "object", "list".
     public var typeName: String {

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import ToyWorld
 
 /// Every size of a quickstart run: the world's corpora, the tiny model, each pipeline stage's data and steps, and
@@ -51,39 +52,38 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     /// passes them). Unknown fields and values of the wrong type are errors naming the field.
     public func overriding(_ overrides: [(key: String, value: String)]) throws -> QuickstartConfiguration {
         guard !overrides.isEmpty else { return self }
-        let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self))
-        guard var object = encoded as? [String: Any] else { throw QuickstartError("the quickstart configuration did not encode as an object") }
+        var object = try JSONParser.parse(JSONEncoder().encode(self))
         for (key, value) in overrides {
             let path = key.split(separator: ".").map(String.init)
             object = try Self.set(path, to: value, in: object, field: key)
         }
         do {
-            return try JSONDecoder().decode(QuickstartConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+            return try JSONDecoder().decode(QuickstartConfiguration.self, from: Data(object.serialized().utf8))
         } catch {
             throw QuickstartError("quickstart --set: the values do not fit the configuration (\(error))")
         }
     }
 
-    private static func set(_ path: [String], to value: String, in object: [String: Any], field: String) throws -> [String: Any] {
-        var object = object
-        guard let key = path.first, let current = object[key] else {
+    private static func set(_ path: [String], to value: String, in object: JSONValue, field: String) throws -> JSONValue {
+        guard case var .object(members) = object, let key = path.first, let index = members.firstIndex(where: { $0.key == key }) else {
             let known = object.keys.sorted().joined(separator: ", ")
             throw QuickstartError("quickstart --set \(field): no such field '\(path.first ?? "")' (known: \(known))")
         }
+        let current = members[index].value
         if path.count > 1 {
-            guard let nested = current as? [String: Any] else { throw QuickstartError("quickstart --set \(field): '\(key)' has no fields") }
-            object[key] = try set(Array(path.dropFirst()), to: value, in: nested, field: field)
-            return object
+            guard case .object = current else { throw QuickstartError("quickstart --set \(field): '\(key)' has no fields") }
+            members[index].value = try set(Array(path.dropFirst()), to: value, in: current, field: field)
+            return .object(members)
         }
-        guard current is NSNumber || current is Bool else { throw QuickstartError("quickstart --set \(field): only numbers and booleans can be set") }
-        if let flag = Bool(value) {
-            object[key] = flag
-        } else if let number = Double(value) {
-            object[key] = number
-        } else {
+        switch current {
+        case .number, .bool: break
+        default: throw QuickstartError("quickstart --set \(field): only numbers and booleans can be set")
+        }
+        guard let parsed = try? JSONParser.parse(value), parsed.boolValue != nil || parsed.doubleValue != nil else {
             throw QuickstartError("quickstart --set \(field)=\(value): expected a number or true/false")
         }
-        return object
+        members[index].value = parsed
+        return .object(members)
     }
 
     public static let full = QuickstartConfiguration()

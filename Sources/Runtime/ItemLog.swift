@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// An append-only JSONL file of finished items, each line an object with a string `id`, so an interrupted run
 /// resumes exactly: every line is written whole and fsync'd before the item counts as done, a torn last line
@@ -6,39 +7,28 @@ import Foundation
 public final class ItemLog: @unchecked Sendable {
     public let url: URL
     private let lock = NSLock()
-    private var handle: FileHandle
+    private let file: AppendOnlyFile
     private var ids: Set<String> = []
 
     /// Opens (creating if needed) the log and reads the ids it holds.
     /// - Throws: ``RuntimeError`` naming file:line when a complete line is not an object with an `id`.
     public init(url: URL) throws {
         self.url = url
-        let manager = FileManager.default
-        try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !manager.fileExists(atPath: url.path), !manager.createFile(atPath: url.path, contents: nil) {
-            throw RuntimeError("cannot create \(url.path); check that the folder is writable")
-        }
+        file = try AppendOnlyFile(url: url)
         var data = try Data(contentsOf: url)
         if let last = data.last, last != UInt8(ascii: "\n") {
             // A torn line: the item was not finished; drop it so that it is redone.
             let keep = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
             data = data.prefix(keep)
-            let truncating = try FileHandle(forWritingTo: url)
-            try truncating.truncate(atOffset: UInt64(keep))
-            try truncating.synchronize()
-            try truncating.close()
+            try file.truncate(toLength: UInt64(keep))
         }
         for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any], let id = object["id"] as? String else {
+            guard let id = Self.id(of: line) else {
                 throw RuntimeError("\(url.path):\(index + 1): not a finished item (a JSON object with an \"id\"); remove the line or the file to redo it")
             }
             ids.insert(id)
         }
-        handle = try FileHandle(forWritingTo: url)
-        try handle.seekToEnd()
     }
-
-    deinit { try? handle.close() }
 
     /// Ids of the items already in the file.
     public var completedIDs: Set<String> { lock.withLock { ids } }
@@ -46,11 +36,9 @@ public final class ItemLog: @unchecked Sendable {
     /// Appends one item (a JSON object on one line) and syncs it to disk. An id already present is ignored, so
     /// an item is never written twice.
     public func append(id: String, line: Data) throws {
-        precondition(!line.contains(UInt8(ascii: "\n")), "an item line must not contain a newline")
         try lock.withLock {
             guard !ids.contains(id) else { return }
-            try handle.write(contentsOf: line + Data("\n".utf8))
-            try handle.synchronize()
+            try file.append(line: line, sync: true)
             ids.insert(id)
         }
     }
@@ -74,16 +62,19 @@ public final class ItemLog: @unchecked Sendable {
             var lines: [(rank: Int, data: Data)] = []
             let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
             for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-                let id = ((try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any])?["id"] as? String
+                let id = Self.id(of: line)
                 lines.append((id.flatMap { rank[$0] } ?? Int.max, Data(line)))
             }
             let sorted = lines.enumerated().sorted { ($0.element.rank, $0.offset) < ($1.element.rank, $1.offset) }
             var output = Data()
             for entry in sorted { output += entry.element.data + Data("\n".utf8) }
             try AtomicFile.write(output, to: url)
-            try handle.close()
-            handle = try FileHandle(forWritingTo: url)
-            try handle.seekToEnd()
+            try file.reopen()
         }
+    }
+
+    /// The string `id` of a line holding a JSON object, or nil when the line is not one.
+    private static func id(of line: Data.SubSequence) -> String? {
+        (try? JSONParser.parse(line))?["id"]?.stringValue
     }
 }

@@ -1,21 +1,11 @@
 import Foundation
+import Runtime
 import XCTest
 @testable import Gzip
 
 /// Corrupt and truncated input produces a ``GzipError`` naming the input and offset — never a crash and never
 /// silently wrong output.
 final class GzipCorruptionTests: XCTestCase {
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func fixture(_ name: String) throws -> Data {
         try Data(contentsOf: GzipFixtureTests.fixtures.appendingPathComponent(name))
     }
@@ -29,7 +19,7 @@ final class GzipCorruptionTests: XCTestCase {
     func testEveryTruncationIsAnError() throws {
         for name in ["flags.gz", "multi.gz", "text-L0.gz"] {
             let whole = try fixture(name)
-            var generator = SeededGenerator(state: 3)
+            var generator = SplitMix64(seed: 3)
             let lengths = whole.count < 2000 ? Array(0..<whole.count)
                 : (0..<300).map { _ in Int.random(in: 0..<whole.count, using: &generator) }
             for length in lengths {
@@ -58,7 +48,7 @@ final class GzipCorruptionTests: XCTestCase {
         for name in ["text-L6.gz", "text-L1.gz", "flags.gz", "text-fixed.gz"] {
             let whole = try fixture(name)
             let expected = name == "flags.gz" ? original.prefix(5000) : original
-            var generator = SeededGenerator(state: 11)
+            var generator = SplitMix64(seed: 11)
             var detected = 0
             for _ in 0..<100 {
                 var corrupt = whole
@@ -79,7 +69,7 @@ final class GzipCorruptionTests: XCTestCase {
     /// Arbitrary bytes after a valid member header: the inflater must reject or decode them, never crash,
     /// loop forever or read out of bounds.
     func testRandomDeflateStreamsNeverCrash() {
-        var generator = SeededGenerator(state: 5)
+        var generator = SplitMix64(seed: 5)
         let header: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3]
         var rejected = 0
         for trial in 0..<2000 {

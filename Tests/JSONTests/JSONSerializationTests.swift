@@ -53,4 +53,27 @@ final class JSONSerializationTests: XCTestCase {
         XCTAssertEqual(JSONNumber(42).text, "42")
         XCTAssertEqual(JSONValue.number("12345678901234567890").serialized(), "12345678901234567890")
     }
+
+    func testIndentedStyleMatchesPythonIndentTwoWithSortedKeys() {
+        // python3 -c 'import json; v = {"architectures": ["LlamaForCausalLM"], "b": {}, "c": [],
+        //   "d": {"x": [1, 2.5, {"y": None}]}, "e": True, "é": "\u2028"}
+        //   print(repr(json.dumps(v, ensure_ascii=False, indent=2, sort_keys=True)))'
+        let expected = "{\n  \"architectures\": [\n    \"LlamaForCausalLM\"\n  ],\n  \"b\": {},\n  \"c\": [],\n  \"d\": {\n"
+            + "    \"x\": [\n      1,\n      2.5,\n      {\n        \"y\": null\n      }\n    ]\n  },\n  \"e\": true,\n"
+            + "  \"é\": \"\u{2028}\"\n}"
+        let value = JSONValue(sortingKeys: [
+            "é": "\u{2028}", "e": true, "d": ["x": [1, 2.5, ["y": nil]]], "c": [], "b": [:], "architectures": ["LlamaForCausalLM"],
+        ])
+        XCTAssertEqual(value.serialized(.indented), expected)
+    }
+
+    func testSortingKeysReachesEveryDepthAndNonFiniteNumbersBecomeNull() {
+        let value: JSONValue = ["b": ["z": 1, "a": 2], "a": [["d": 0, "c": 0]]]
+        XCTAssertEqual(value.sortingKeys.serialized(), #"{"a":[{"c":0,"d":0}],"b":{"a":2,"z":1}}"#)
+        XCTAssertEqual(JSONValue.numeric(Double.nan), .null)
+        XCTAssertEqual(JSONValue.numeric(-Double.infinity), .null)
+        XCTAssertEqual(JSONValue.float(-.infinity), .null)
+        // Float's shortest form, not the Double widening's -2.302585124969482.
+        XCTAssertEqual(JSONValue.float(Float(-2.3025851)).serialized(), "-2.3025851")
+    }
 }

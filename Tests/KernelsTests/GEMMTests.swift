@@ -1,4 +1,5 @@
 import CKernels
+import Runtime
 import XCTest
 
 /// ck_sgemm / ck_sgemm_batched against a double-precision reference on every path the CPU supports, with 1
@@ -15,17 +16,11 @@ final class GEMMTests: XCTestCase {
         var broadcastA = false, broadcastB = false
     }
 
-    /// Deterministic values in [-1, 1) (SplitMix64), so failures reproduce.
+    /// Deterministic values in [-1, 1) (Runtime's SplitMix64), so failures reproduce.
     struct Generator {
-        var state: UInt64
-        mutating func next() -> Float {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            return Float(z >> 40) / Float(1 << 23) - 1
-        }
+        var random: SplitMix64
+        init(state: UInt64) { random = SplitMix64(seed: state) }
+        mutating func next() -> Float { Float(random.next() >> 40) / Float(1 << 23) - 1 }
     }
 
     /// Operands of a case; padding elements of A and B are NaN so reading them poisons the result, and

@@ -1,24 +1,15 @@
 import CKernels
 import Foundation
+import Runtime
 import XCTest
 
 /// Helpers shared by the vector and attention kernel tests (namespaced so other test files cannot collide).
 enum VectorTestSupport {
-    /// Deterministic SplitMix64 generator so every test input is reproducible.
-    struct Generator: RandomNumberGenerator {
-        private var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    /// Deterministic inputs (Runtime's SplitMix64), so every failure reproduces.
+    typealias Generator = SplitMix64
 
     static func randomFloats(_ count: Int, in range: ClosedRange<Float> = -2...2, seed: UInt64) -> [Float] {
-        var generator = Generator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         return (0..<count).map { _ in Float.random(in: range, using: &generator) }
     }
 

@@ -1,21 +1,10 @@
 import Foundation
+import Runtime
 import XCTest
 @testable import SafeTensors
 
 /// Untrusted input: truncated, corrupted and hostile files must produce typed errors, never a crash.
 final class SafeTensorsFuzzTests: XCTestCase {
-    /// A deterministic generator so failures reproduce (SplitMix64).
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func validFile() throws -> Data {
         var writer = SafeTensorsWriter(metadata: ["format": "pt"])
         try writer.add("embed.weight", shape: [4, 3], values: (0..<12).map(Float.init))
@@ -48,7 +37,7 @@ final class SafeTensorsFuzzTests: XCTestCase {
     func testEveryTruncationIsAnError() throws {
         let valid = try validFile()
         XCTAssertNoThrow(try parse(valid))
-        var generator = SeededGenerator(state: 1)
+        var generator = SplitMix64(seed: 1)
         let headerEnd = 8 + Int(valid[0]) + Int(valid[1]) << 8
         let offsets = Array(0..<(headerEnd + 8)) + (0..<200).map { _ in Int.random(in: 0..<valid.count, using: &generator) }
         for length in offsets {
@@ -59,7 +48,7 @@ final class SafeTensorsFuzzTests: XCTestCase {
     func testRandomByteFlipsInTheHeaderNeverCrash() throws {
         let valid = try validFile()
         let headerEnd = 8 + Int(valid[0]) + Int(valid[1]) << 8
-        var generator = SeededGenerator(state: 2)
+        var generator = SplitMix64(seed: 2)
         var rejected = 0
         for _ in 0..<3000 {
             var corrupt = valid

@@ -1,25 +1,14 @@
 import Foundation
 import JSON
+import Runtime
 import XCTest
 
 @testable import Tokenizers
 
 /// Truncated, corrupted and mistyped tokenizer.json files must throw `TokenizerError`, never crash.
 final class RobustnessTests: XCTestCase {
-    /// A small deterministic generator (SplitMix64) so failures reproduce.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func testTruncatedFilesThrow() throws {
-        var generator = SeededGenerator(state: 42)
+        var generator = SplitMix64(seed: 42)
         for name in ["gpt2", "llama3", "sentencepiece"] {
             let data = try Data(contentsOf: Fixtures.tokenizerURL(name))
             // The last non-whitespace byte closes the document; any shorter prefix is invalid JSON.
@@ -35,7 +24,7 @@ final class RobustnessTests: XCTestCase {
     }
 
     func testCorruptedBytesNeverCrash() throws {
-        var generator = SeededGenerator(state: 7)
+        var generator = SplitMix64(seed: 7)
         let original = try Data(contentsOf: Fixtures.tokenizerURL("llama3"))
         for _ in 0..<60 {
             var data = original

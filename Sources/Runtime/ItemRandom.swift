@@ -1,6 +1,5 @@
 import Checksums
 import Foundation
-import Runtime
 
 /// Deterministic randomness per item: every random choice about an item (which principle, which sampling seed)
 /// comes from a ``SplitMix64`` seeded by SHA-256 of (run seed, item id, purpose), so results do not depend on the
