@@ -45,7 +45,7 @@ public actor LocalLanguageModel: LanguageModel {
         let completionIds = tokenizer.encode(completion, addSpecialTokens: false).map(Int32.init)
         guard !completionIds.isEmpty else { return Score(tokens: []) }
         guard !promptIds.isEmpty else { throw LanguageModelError.emptyPrompt(model: name) }
-        try model.checkContext(tokens: promptIds.count + completionIds.count, item: "\(name): the prompt and completion")
+        try model.checkContext(tokens: promptIds.count + completionIds.count, item: "\(name): the prompt with its completion")
         let logProbabilities = try model.tokenLogProbabilities([promptIds + completionIds])[0].suffix(completionIds.count)
         return Score(tokens: zip(completionIds, logProbabilities).map {
             TokenLogProbability(token: tokenizer.decode([Int($0.0)]), logProbability: $0.1)

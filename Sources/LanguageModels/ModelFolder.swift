@@ -69,7 +69,7 @@ struct ModelFolder {
     func check<Configuration: CheckpointConfiguration>(_ configuration: Configuration, layout: CheckpointLayout,
                                                        tensors: ShardedSafeTensors, optional: Set<String> = [],
                                                        tokenizer: Tokenizer?, resolve: (String) -> String?) throws {
-        try checkMemory(layout: layout, tensors: tensors)
+        try checkMemory(layout: layout, tensors: tensors, note: defaultsNote(Configuration.self))
         try layout.forEach { entry in
             guard let name = resolve(entry.name) else {
                 if optional.contains(entry.name) { return }
@@ -93,7 +93,8 @@ struct ModelFolder {
 
     /// Refuses a model whose float32 parameters alone exceed the machine's physical memory.
     /// - Throws: `CheckpointError` naming the estimate, the machine's memory and what the checkpoint holds.
-    func checkMemory(layout: CheckpointLayout, tensors: ShardedSafeTensors,
+    /// - Parameter note: appended to the message (which size keys took defaults).
+    func checkMemory(layout: CheckpointLayout, tensors: ShardedSafeTensors, note: String = "",
                      physicalMemory: Double = Double(ProcessInfo.processInfo.physicalMemory)) throws {
         let parameters = layout.parameterCount
         let bytes = parameters * Double(MemoryLayout<Float>.size)
@@ -104,7 +105,7 @@ struct ModelFolder {
             : "; use a smaller model or a machine with more memory"
         throw CheckpointError("\(configURL.path): the model it describes needs about \(Self.bytes(bytes)) (\(Self.count(parameters)) "
                               + "parameters × 4 bytes, float32), more than this machine's \(Self.bytes(physicalMemory)) of physical memory"
-                              + hint)
+                              + hint + note)
     }
 
     /// Refuses a tokenizer that can produce an id with no embedding row.
