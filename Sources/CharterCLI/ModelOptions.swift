@@ -18,9 +18,7 @@ struct ModelOptions: ParsableArguments {
     /// Loads the model and its tokenizer.
     func load() throws -> (any CausalLanguageModel, Tokenizer) {
         if let threads { ComputeThreads.count = threads }
-        let tokenizer = try Tokenizer(directory: directory)
-        let loaded = try PretrainedModel.load(directory: directory, tokenizer: tokenizer)
-        return (loaded, tokenizer)
+        return try PretrainedModel.loadWithTokenizer(directory: directory)
     }
 
     /// Throws unless `ids` leaves room in `network`'s context for at least one generated token.

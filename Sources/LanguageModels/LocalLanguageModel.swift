@@ -173,8 +173,7 @@ extension LocalLanguageModel {
     /// (recognised from tokenizer_config.json, or the built-in family `chatTemplate` names).
     /// - Parameter lora: an optional PEFT adapter folder applied on top of the weights.
     public static func load(directory: URL, chatTemplate: String? = nil, lora: URL? = nil) throws -> LocalLanguageModel {
-        let tokenizer = try Tokenizer(directory: directory)
-        let model = try PretrainedModel.load(directory: directory, tokenizer: tokenizer)
+        let (model, tokenizer) = try PretrainedModel.loadWithTokenizer(directory: directory)
         if let lora { _ = try LoRA.load(from: lora, into: model) }
         var template: ChatTemplate?
         var templateProblem: String?

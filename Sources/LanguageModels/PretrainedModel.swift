@@ -21,10 +21,13 @@ public enum PretrainedModel {
         return try load(folder, tokenizer: folder.tokenizerIfReadable)
     }
 
-    /// Reads the model in `directory`, checking it against `tokenizer` (the folder's, already loaded by the caller).
-    /// - Throws: the errors of ``load(directory:)``.
-    public static func load(directory: URL, tokenizer: Tokenizer) throws -> any CausalLanguageModel {
-        try load(ModelFolder(directory: directory), tokenizer: tokenizer)
+    /// Reads the model in `directory` and its tokenizer, which must exist (config.json is read first, so a folder
+    /// that is not a model folder says so).
+    /// - Throws: the errors of ``load(directory:)``, or `TokenizerError` for the tokenizer.
+    public static func loadWithTokenizer(directory: URL) throws -> (model: any CausalLanguageModel, tokenizer: Tokenizer) {
+        let folder = try ModelFolder(directory: directory)
+        let tokenizer = try Tokenizer(directory: directory)
+        return (try load(folder, tokenizer: tokenizer), tokenizer)
     }
 
     static func load(_ folder: ModelFolder, tokenizer: Tokenizer?) throws -> any CausalLanguageModel {
