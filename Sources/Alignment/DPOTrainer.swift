@@ -36,7 +36,10 @@ public struct DPOTruncationReport: Equatable, Sendable {
 /// Metrics: loss, rewards/chosen, rewards/rejected, rewards/accuracies, rewards/margins, logps/chosen,
 /// logps/rejected, logits/chosen, logits/rejected, entropy, mean_token_accuracy, num_tokens (TRL's names).
 public final class DPOTrainer: TrainingObjective {
+    /// The settings in effect: `max_length` is clamped to the policy's and reference's context (see `sequenceLimit`).
     public let configuration: DPOConfiguration
+    /// `max_length` clamped to the models' context.
+    public let sequenceLimit: SequenceLimit
     public let policy: TrainableModel
     let reference: DPOReference
     let pairs: [DPOPair]
@@ -52,6 +55,11 @@ public final class DPOTrainer: TrainingObjective {
     public init(configuration: DPOConfiguration, policy: TrainableModel, reference: DPOReference, encoder: ExampleEncoder,
                 train: [Example], evaluation: [Example] = []) throws {
         try configuration.validate()
+        var models: [any CausalLanguageModel] = [policy.model]
+        if case .model(let model) = reference { models.append(model) }
+        sequenceLimit = SequenceLimit(maximumLength: configuration.maximumLength, models: models)
+        var configuration = configuration
+        configuration.maximumLength = sequenceLimit.length
         self.configuration = configuration
         self.policy = policy
         self.reference = configuration.isReferenceFree ? .referenceFree : reference
@@ -79,10 +87,6 @@ public final class DPOTrainer: TrainingObjective {
                 }
                 let sequences = pair.sequences(maximumLength: configuration.maximumLength, truncationMode: configuration.truncationMode)
                 if sequences.truncated { report.sequencesTruncated += 1 }
-                let longest = max(sequences.chosen.ids.count, sequences.rejected.ids.count)
-                if let context = policy.model.maximumSequenceLength, longest > context {
-                    throw SettingsError(key: "max_length", message: "line \(example.line) has \(longest) tokens but the model's context is \(context); set max_length to at most \(context)")
-                }
                 result.append(pair)
             }
             return result

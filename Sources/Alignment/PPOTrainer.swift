@@ -58,6 +58,18 @@ public final class PPOTrainer {
         } else {
             stopToken = configuration.stopTokenId.map(Int32.init)
         }
+        // Rollouts are generated up to the policy's context, and the reference and value models then read them whole.
+        var readers: [(key: String, name: String, model: any CausalLanguageModel)] = []
+        if case .model(let model) = reference { readers.append(("ref_model", "reference model", model)) }
+        if let trunk = critic.trunk { readers.append(("value_model_path", "value model", trunk.model)) }
+        if let context = policy.model.maximumSequenceLength {
+            for reader in readers {
+                if let shorter = reader.model.maximumSequenceLength, shorter < context {
+                    throw SettingsError(key: reader.key, message: "the \(reader.name)'s context (\(shorter) tokens) is shorter than the "
+                                        + "policy's (\(context)), but it must read every rollout the policy writes")
+                }
+            }
+        }
         func tokenize(_ examples: [Example]) throws -> [[Int32]] {
             try examples.map { example in
                 let prompt: ExampleText
@@ -73,6 +85,10 @@ public final class PPOTrainer {
                 case .conversational(let messages): ids = try encoder.conversation(messages, addGenerationPrompt: true, line: example.line).ids
                 }
                 guard !ids.isEmpty else { throw TrainingError.data("line \(example.line): the prompt encodes to no tokens") }
+                if let context = policy.model.maximumSequenceLength, ids.count >= context {
+                    throw TrainingError.data("line \(example.line): the prompt has \(ids.count) tokens, which leaves no room for a response "
+                                             + "in the model's context of \(context) tokens; shorten it to at most \(context - 1) tokens")
+                }
                 return ids
             }
         }

@@ -21,7 +21,7 @@ public final class RewardModelScorer: RewardFunction {
 
     public func scores(_ rollouts: [ScoredRollout]) throws -> [Float] {
         if sharesTokenizer {
-            return model.scores(rollouts.map { $0.promptIds + $0.responseIds }, batchSize: batchSize)
+            return try model.scores(rollouts.map { $0.promptIds + $0.responseIds }, batchSize: batchSize)
         }
         return try model.scores(rollouts.map { $0.prompt + $0.response }, batchSize: batchSize)
     }

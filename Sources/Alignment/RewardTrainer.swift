@@ -9,7 +9,10 @@ import Tensors
 /// K-way rankings expand to their pairs (`RewardPair.pairs(from:encoder:)`).
 /// Metrics: loss, accuracy, margin, mean_reward, min_reward, max_reward, num_tokens (TRL's names).
 public final class RewardTrainer: TrainingObjective {
+    /// The settings in effect: `max_length` is clamped to the model's context (see `sequenceLimit`).
     public let configuration: RewardConfiguration
+    /// `max_length` clamped to the model's context.
+    public let sequenceLimit: SequenceLimit
     public let model: SequenceClassifier
     /// The folder the model came from, whose tokenizer files are copied into every saved folder.
     public let sourceDirectory: URL?
@@ -25,6 +28,9 @@ public final class RewardTrainer: TrainingObjective {
     public init(configuration: RewardConfiguration, model: SequenceClassifier, sourceDirectory: URL?, encoder: ExampleEncoder,
                 train: [Example], evaluation: [Example] = []) throws {
         try configuration.validate()
+        sequenceLimit = SequenceLimit(maximumLength: configuration.maximumLength, models: [model.body])
+        var configuration = configuration
+        configuration.maximumLength = sequenceLimit.length
         self.configuration = configuration
         self.model = model
         self.sourceDirectory = sourceDirectory
@@ -36,10 +42,6 @@ public final class RewardTrainer: TrainingObjective {
                 if let limit = configuration.maximumLength, pair.chosenIds.count > limit || pair.rejectedIds.count > limit {
                     dropped += 1
                     return nil
-                }
-                let longest = max(pair.chosenIds.count, pair.rejectedIds.count)
-                if let context = model.body.maximumSequenceLength, longest > context {
-                    throw SettingsError(key: "max_length", message: "line \(pair.line) has \(longest) tokens but the model's context is \(context); set max_length to at most \(context) (longer pairs are then dropped)")
                 }
                 return pair
             }

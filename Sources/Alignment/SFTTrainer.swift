@@ -6,6 +6,7 @@ import Tensors
 /// Supervised fine-tuning: next-token cross-entropy on completion/assistant tokens (TRL's `SFTTrainer`).
 /// Metrics: loss, entropy, mean_token_accuracy, num_tokens (with grad_norm and learning_rate from the loop).
 public final class SFTTrainer: TrainingObjective {
+    /// The settings in effect: `max_length` is clamped to the policy's context (see `sequenceLimit`).
     public let configuration: SFTConfiguration
     public let policy: TrainableModel
     let sequences: [TokenizedSequence]
@@ -13,6 +14,8 @@ public final class SFTTrainer: TrainingObjective {
     let padding: Int32
     /// Examples longer than max_length that were truncated (training + evaluation).
     public let truncatedCount: Int
+    /// `max_length` clamped to the policy's context (`configuration.maximumLength` is the clamped value).
+    public let sequenceLimit: SequenceLimit
     public var counters: [String: Double] = ["num_tokens": 0]
     /// Greedy continuations of the first evaluation prompts, written at evaluation time.
     let samples: SampleGenerations
@@ -20,6 +23,9 @@ public final class SFTTrainer: TrainingObjective {
     public init(configuration: SFTConfiguration, policy: TrainableModel, encoder: ExampleEncoder,
                 train: [Example], evaluation: [Example] = []) throws {
         try configuration.validate()
+        sequenceLimit = SequenceLimit(maximumLength: configuration.maximumLength, models: [policy.model])
+        var configuration = configuration
+        configuration.maximumLength = sequenceLimit.length ?? configuration.maximumLength
         self.configuration = configuration
         self.policy = policy
         padding = encoder.padding

@@ -34,6 +34,11 @@ struct ChatCommand: ParsableCommand {
             messages.append(ChatMessage(role: "user", content: input))
             let prompt = try template.render(messages, addGenerationPrompt: true).text
             let ids = tokenizer.encode(prompt, addSpecialTokens: false).map(Int32.init)
+            do { try model.checkPrompt(ids, of: network, item: "the conversation") } catch {
+                FileHandle.standardError.write(Data("\(error); /reset starts a new one\n".utf8))
+                messages.removeLast()
+                continue
+            }
             // Stream: decode everything generated so far and print what is new (a token may complete a
             // multi-byte character only together with the next one).
             var generated: [Int32] = [], printed = ""

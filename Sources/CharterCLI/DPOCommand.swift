@@ -51,6 +51,7 @@ struct DPOCommand: ParsableCommand {
                                                 adapter: adapter.map { URL(fileURLWithPath: $0) })
         let trainer = try DPOTrainer(configuration: configuration, policy: policy, reference: reference, encoder: encoder,
                                      train: train?.examples ?? [], evaluation: evaluation?.examples ?? [])
+        if let limit = trainer.sequenceLimit.note { note("DPO: \(limit)") }
         note("DPO: \(trainer.exampleCount) training pairs, \(trainer.evaluationExampleCount) evaluation pairs; \(trainer.truncation.description)")
 
         if evalOnly { return try printEvaluation(trainer) }

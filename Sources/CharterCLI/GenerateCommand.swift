@@ -28,6 +28,7 @@ struct GenerateCommand: ParsableCommand {
         if let prompt {
             let ids = tokenizer.encode(prompt).map(Int32.init)
             guard !ids.isEmpty else { throw CommandError("the prompt encodes to no tokens") }
+            try model.checkPrompt(ids, of: network, item: "the prompt")
             print(generator.generate(prompts: [ids], configuration: configuration)[0].text ?? "")
             return
         }
@@ -41,6 +42,7 @@ struct GenerateCommand: ParsableCommand {
             let ids = try group.map { item -> [Int32] in
                 let ids = tokenizer.encode(item.text).map(Int32.init)
                 guard !ids.isEmpty else { throw CommandError("\(input!):\(item.line): the prompt encodes to no tokens") }
+                try model.checkPrompt(ids, of: network, item: "\(input!):\(item.line): the prompt")
                 return ids
             }
             for (item, result) in zip(group, generator.generate(prompts: ids, configuration: configuration)) {

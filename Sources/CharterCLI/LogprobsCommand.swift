@@ -33,11 +33,12 @@ struct LogprobsCommand: ParsableCommand {
             } else {
                 throw CommandError("\(input):\(line): expected a string \"text\", or string \"prompt\" and \"completion\" fields")
             }
-            if items.last!.ids.isEmpty { throw CommandError("\(input):\(line): the text encodes to no tokens") }
+            guard let ids = items.last?.ids, !ids.isEmpty else { throw CommandError("\(input):\(line): the text encodes to no tokens") }
+            try network.checkContext(tokens: ids.count, item: "\(input):\(line)")
         }
         for start in stride(from: 0, to: items.count, by: max(1, batchSize)) {
             let group = Array(items[start..<min(start + batchSize, items.count)])
-            for (item, logProbabilities) in zip(group, network.tokenLogProbabilities(group.map(\.ids), batchSize: batchSize)) {
+            for (item, logProbabilities) in zip(group, try network.tokenLogProbabilities(group.map(\.ids), batchSize: batchSize)) {
                 var members: [String: JSONValue] = ["ids": .array(item.ids.map { .integer(Int($0)) }),
                                                     "token_logprobs": .array(logProbabilities.map(JSONValue.float))]
                 if let count = item.completionCount {

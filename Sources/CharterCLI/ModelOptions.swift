@@ -20,9 +20,16 @@ struct ModelOptions: ParsableArguments {
     /// Loads the model and its tokenizer.
     func load() throws -> (any CausalLanguageModel, Tokenizer) {
         if let threads { ComputeThreads.count = threads }
-        let loaded = try PretrainedModel.load(directory: directory)
-        let tokenizer = try Tokenizer(directory: directory)
-        return (loaded, tokenizer)
+        return try PretrainedModel.loadWithTokenizer(directory: directory)
+    }
+
+    /// Throws unless `ids` leaves room in `network`'s context for at least one generated token.
+    /// - Parameter item: names the prompt in the error ("the prompt", "prompts.jsonl:3").
+    func checkPrompt(_ ids: [Int32], of network: any CausalLanguageModel, item: String) throws {
+        if let limit = network.maximumSequenceLength, ids.count >= limit {
+            throw CommandError("\(item) has \(ids.count) tokens, which leaves no room to generate in the model's context of \(limit) "
+                               + "tokens (n_positions or max_position_embeddings in config.json); shorten it to at most \(limit - 1) tokens")
+        }
     }
 
     /// End-of-sequence ids: generation_config.json's and the tokenizer's eos token.

@@ -35,6 +35,7 @@ struct RewardCommand: ParsableCommand {
         let model = try SequenceClassifier.load(directory: directory, seed: configuration.training.seed)
         let trainer = try RewardTrainer(configuration: configuration, model: model, sourceDirectory: directory, encoder: encoder,
                                         train: train?.examples ?? [], evaluation: evaluation?.examples ?? [])
+        if let limit = trainer.sequenceLimit.note { note("reward: \(limit)") }
         note("reward: \(trainer.exampleCount) training pairs, \(trainer.evaluationExampleCount) evaluation pairs; "
              + "\(trainer.droppedCount) pairs dropped (longer than max_length)")
         if evalOnly { return try printEvaluation(trainer) }

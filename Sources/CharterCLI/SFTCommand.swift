@@ -34,7 +34,8 @@ struct SFTCommand: ParsableCommand {
         let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
         let trainer = try SFTTrainer(configuration: configuration, policy: policy, encoder: encoder,
                                      train: train.examples, evaluation: evaluation?.examples ?? [])
-        note("sft: \(trainer.exampleCount) training sequences; \(trainer.truncatedCount) truncated to max_length \(configuration.maximumLength)")
+        if let limit = trainer.sequenceLimit.note { note("sft: \(limit)") }
+        note("sft: \(trainer.exampleCount) training sequences; \(trainer.truncatedCount) truncated to max_length \(trainer.configuration.maximumLength)")
         try options.train(trainer, arguments: configuration.training,
                           effectiveConfiguration: try options.effective(recipe, configuration, lora: lora))
     }

@@ -54,10 +54,10 @@ public enum FrontierEvaluation {
     /// response tokens (eos included). Its mean over samples y ~ π is the Monte-Carlo estimate of the sequence-level
     /// KL(π‖π_ref). Both models score the same batches the same way, so a model against itself gives exactly 0.
     public static func logRatios(policy: any CausalLanguageModel, reference: any CausalLanguageModel, samples: [FrontierSample],
-                                 batchSize: Int = 64) -> [Double] {
+                                 batchSize: Int = 64) throws -> [Double] {
         let sequences = samples.map { $0.promptIds + $0.responseIds }
-        let policyLogProbabilities = policy.tokenLogProbabilities(sequences, batchSize: batchSize)
-        let referenceLogProbabilities = reference.tokenLogProbabilities(sequences, batchSize: batchSize)
+        let policyLogProbabilities = try policy.tokenLogProbabilities(sequences, batchSize: batchSize)
+        let referenceLogProbabilities = try reference.tokenLogProbabilities(sequences, batchSize: batchSize)
         return samples.indices.map { index in
             let count = samples[index].responseIds.count
             return zip(policyLogProbabilities[index].suffix(count), referenceLogProbabilities[index].suffix(count))
@@ -69,10 +69,10 @@ public enum FrontierEvaluation {
     /// from `reference`; returns the samples and their log-ratios too.
     public static func measure(policy: any CausalLanguageModel, reference: any CausalLanguageModel, tokenizer: Tokenizer,
                                prompts: [String], count: Int, maximumNewTokens: Int,
-                               seed: UInt64) -> (measurement: FrontierMeasurement, samples: [FrontierSample], logRatios: [Double]) {
+                               seed: UInt64) throws -> (measurement: FrontierMeasurement, samples: [FrontierSample], logRatios: [Double]) {
         let samples = sample(policy, tokenizer: tokenizer, prompts: prompts, count: count, maximumNewTokens: maximumNewTokens, seed: seed)
         let rewards = samples.map { FrontierTask.reward($0.text) }
-        let ratios = logRatios(policy: policy, reference: reference, samples: samples)
+        let ratios = try logRatios(policy: policy, reference: reference, samples: samples)
         let eos = tokenizer.eosTokenId.map(Int32.init)
         let (rewardMean, rewardError) = Statistics.meanAndStandardError(rewards)
         let (kl, klError) = Statistics.meanAndStandardError(ratios)

@@ -20,7 +20,7 @@ extension FrontierRun {
 
         // The same sampling seed for every policy: differences between rows are the policies', not the sampler's.
         func measure(_ policy: any CausalLanguageModel, file: String) throws -> FrontierMeasurement {
-            let (measurement, samples, ratios) = FrontierEvaluation.measure(policy: policy, reference: reference, tokenizer: tokenizer,
+            let (measurement, samples, ratios) = try FrontierEvaluation.measure(policy: policy, reference: reference, tokenizer: tokenizer,
                                                                             prompts: task.heldOutPrompts, count: configuration.evaluationSamples,
                                                                             maximumNewTokens: configuration.responseLength, seed: seed &+ 0xE7A1)
             try Self.writeSamples(samples, logRatios: ratios, prompts: task.heldOutPrompts, to: evaluation.appendingPathComponent("\(file).jsonl"))

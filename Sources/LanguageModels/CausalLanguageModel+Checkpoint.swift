@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import NeuralNetworks
 import Tensors
 
@@ -28,12 +29,37 @@ extension LlamaModel: CheckpointMapped {
         return entries
     }
 
-    func configurationJSON() throws -> Data {
-        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration)) as? [String: Any] ?? [:]
+    func configurationJSON() throws -> JSONValue {
         let architecture = ["llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM"]
-        object["architectures"] = [architecture[configuration.modelType] ?? "LlamaForCausalLM"]
-        object["torch_dtype"] = "float32"
-        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        return try PretrainedModel.jsonObject(configuration)
+            .setting("architectures", .array([.string(architecture[configuration.modelType] ?? "LlamaForCausalLM")]))
+            .setting("torch_dtype", .string("float32"))
+    }
+}
+
+extension LlamaConfiguration: CheckpointConfiguration {
+    /// The tensors of `LlamaModel.checkpointEntries()`, from the configuration alone (a test keeps the two equal).
+    func checkpointLayout() -> CheckpointLayout {
+        let (hidden, inner, size) = (hiddenSize, intermediateSize, resolvedHeadSize)
+        let (queries, keys) = (headCount * size, resolvedKeyValueHeadCount * size)
+        let (qkvBias, outputBias, mlpBias) = (queryKeyValueBias, self.outputBias, self.mlpBias)
+        func linear(_ name: String, _ output: Int, _ input: Int, _ bias: Bool) -> [CheckpointLayout.Entry] {
+            [.init(name + ".weight", [output, input])] + (bias ? [.init(name + ".bias", [output])] : [])
+        }
+        return CheckpointLayout(
+            leading: [.init("model.embed_tokens.weight", [vocabularySize, hidden])], blockCount: layerCount,
+            block: { index in
+                let prefix = "model.layers.\(index)"
+                return [.init(prefix + ".input_layernorm.weight", [hidden])]
+                    + linear(prefix + ".self_attn.q_proj", queries, hidden, qkvBias)
+                    + linear(prefix + ".self_attn.k_proj", keys, hidden, qkvBias)
+                    + linear(prefix + ".self_attn.v_proj", keys, hidden, qkvBias)
+                    + linear(prefix + ".self_attn.o_proj", hidden, queries, outputBias)
+                    + [.init(prefix + ".post_attention_layernorm.weight", [hidden])]
+                    + linear(prefix + ".mlp.gate_proj", inner, hidden, mlpBias) + linear(prefix + ".mlp.up_proj", inner, hidden, mlpBias)
+                    + linear(prefix + ".mlp.down_proj", hidden, inner, mlpBias)
+            },
+            trailing: [.init("model.norm.weight", [hidden])] + (tieWordEmbeddings ? [] : [.init("lm_head.weight", [vocabularySize, hidden])]))
     }
 }
 
@@ -71,13 +97,35 @@ extension GPTModel: CheckpointMapped {
         return entries
     }
 
-    func configurationJSON() throws -> Data {
-        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration)) as? [String: Any] ?? [:]
-        object["model_type"] = "gpt2"
-        object["architectures"] = ["GPT2LMHeadModel"]
-        object["n_ctx"] = configuration.contextLength
-        object["tie_word_embeddings"] = true
-        object["torch_dtype"] = "float32"
-        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    func configurationJSON() throws -> JSONValue {
+        try PretrainedModel.jsonObject(configuration)
+            .setting("model_type", .string("gpt2"))
+            .setting("architectures", .array([.string("GPT2LMHeadModel")]))
+            .setting("n_ctx", .number(JSONNumber(configuration.contextLength)))
+            .setting("tie_word_embeddings", .bool(true))
+            .setting("torch_dtype", .string("float32"))
+    }
+}
+
+extension GPTConfiguration: CheckpointConfiguration {
+    /// The tensors of `GPTModel.checkpointEntries()` (Conv1D weights stored (in, out), q/k/v fused in `c_attn`),
+    /// from the configuration alone (a test keeps the two equal).
+    func checkpointLayout() -> CheckpointLayout {
+        let (width, bias) = (self.width, self.bias)
+        func norm(_ name: String) -> [CheckpointLayout.Entry] {
+            [.init(name + ".weight", [width])] + (bias ? [.init(name + ".bias", [width])] : [])
+        }
+        func conv(_ name: String, _ input: Int, _ output: Int) -> [CheckpointLayout.Entry] {
+            [.init(name + ".weight", [input, output])] + (bias ? [.init(name + ".bias", [output])] : [])
+        }
+        return CheckpointLayout(
+            leading: [.init("transformer.wte.weight", [vocabularySize, width]), .init("transformer.wpe.weight", [contextLength, width])],
+            blockCount: layerCount,
+            block: { index in
+                let prefix = "transformer.h.\(index)"
+                return norm(prefix + ".ln_1") + conv(prefix + ".attn.c_attn", width, 3 * width) + conv(prefix + ".attn.c_proj", width, width)
+                    + norm(prefix + ".ln_2") + conv(prefix + ".mlp.c_fc", width, 4 * width) + conv(prefix + ".mlp.c_proj", 4 * width, width)
+            },
+            trailing: norm("transformer.ln_f"))
     }
 }

@@ -7,7 +7,8 @@ import Tensors
 /// log-probabilities, trainers, value and reward heads — uses only this protocol.
 public protocol CausalLanguageModel: Module {
     var vocabularySize: Int { get }
-    /// Longest sequence the model supports (nil: limited only by memory, e.g. rotary positions).
+    /// Longest sequence the model supports — config.json's `n_positions` or `max_position_embeddings` (nil: no
+    /// limit). `forward` stops at it with a precondition; user-facing paths check first (`checkContext`).
     var maximumSequenceLength: Int? { get }
     /// Number of transformer blocks (hidden states has one more entry: the embeddings).
     var layerCount: Int { get }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 extension ChatTemplate {
     /// The chat format of a model folder: `chat_template.jinja` if present (transformers ≥ 4.50 saves it there),
@@ -288,30 +289,27 @@ extension ChatTemplate {
 
         init(data: Data, source: String) throws {
             self.source = source
-            let object: [String: Any]
+            let object: JSONValue
             do {
-                guard let parsed = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                    throw ChatTemplateError.unreadableConfiguration(path: source, reason: "the JSON is not an object")
-                }
-                object = parsed
-            } catch let error as ChatTemplateError {
-                throw error
+                object = try JSONParser.parse(data)
             } catch {
                 throw ChatTemplateError.unreadableConfiguration(path: source, reason: "invalid JSON (\(error))")
             }
+            guard case .object = object else {
+                throw ChatTemplateError.unreadableConfiguration(path: source, reason: "the JSON is not an object")
+            }
             func tokenText(_ key: String) -> String? {
-                if let text = object[key] as? String { return text }
-                return (object[key] as? [String: Any])?["content"] as? String
+                object[key]?.stringValue ?? object[key]?["content"]?.stringValue
             }
             bosToken = tokenText("bos_token")
             eosToken = tokenText("eos_token")
             switch object["chat_template"] {
-            case let template as String:
+            case .string(let template)?:
                 chatTemplate = template
-            case let named as [[String: Any]]:
+            case .array(let named)?:
                 // transformers' list form: [{"name": "default", "template": "…"}, {"name": "tool_use", …}].
                 let templates = named.compactMap { entry -> (String, String)? in
-                    guard let name = entry["name"] as? String, let template = entry["template"] as? String else {
+                    guard let name = entry["name"]?.stringValue, let template = entry["template"]?.stringValue else {
                         return nil
                     }
                     return (name, template)

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Runtime
 import SafeTensors
 import Tensors
@@ -61,8 +62,8 @@ protocol CheckpointMapped: CausalLanguageModel {
     func checkpointEntries() -> [CheckpointEntry]
     /// Names transformers may store that hold no parameter (buffers) and are skipped on load.
     static var ignoredCheckpointNames: [String] { get }
-    /// config.json contents.
-    func configurationJSON() throws -> Data
+    /// config.json contents: an object, written by `PretrainedModel.configurationData(_:)`.
+    func configurationJSON() throws -> JSONValue
 }
 
 /// A checkpoint folder that cannot be used.
@@ -86,7 +87,7 @@ extension CheckpointMapped {
             guard info.shape == entry.shape else {
                 throw CheckpointError("\(directory.path): tensor \"\(name)\" has shape \(info.shape), config.json implies \(entry.shape)")
             }
-            entry.write(try tensors.floats(name))
+            entry.write(try tensors.weights(name))
             unused.remove(name)
         }
         let unexpected = unused.filter { name in !Self.ignoredCheckpointNames.contains { name.hasSuffix($0) } }
@@ -103,6 +104,6 @@ extension CheckpointMapped {
         var writer = ShardedSafeTensorsWriter(maximumShardSize: maximumShardSize)
         for entry in checkpointEntries() { try writer.add(entry.name, shape: entry.shape, values: entry.read(), as: dtype) }
         try writer.write(to: directory)
-        try AtomicFile.write(configurationJSON(), to: directory.appendingPathComponent("config.json"))
+        try AtomicFile.write(PretrainedModel.configurationData(configurationJSON()), to: directory.appendingPathComponent("config.json"))
     }
 }

@@ -1,43 +1,6 @@
 import Foundation
 import NeuralNetworks
-import Settings
 import Tensors
-
-/// Configuration of a GPT-2-style decoder; `fields` are the Hugging Face `config.json` names.
-public struct GPTConfiguration: KeyedSettings, Equatable, Sendable {
-    public var vocabularySize = 50257       // tokens in the vocabulary
-    public var contextLength = 1024         // learned positions (longest sequence)
-    public var layerCount = 12              // transformer blocks
-    public var headCount = 12               // attention heads (head size = width / heads)
-    public var width = 768                  // residual stream size
-    public var layerNormEpsilon: Float = 1e-5
-    /// "gelu_new" (tanh approximation, GPT-2) or "gelu" (exact erf, nanoGPT).
-    public var activation = "gelu_new"
-    /// Biases in linear layers and LayerNorms (GPT-2 has them; nanoGPT's benchmark shape does not).
-    public var bias = true
-
-    public init() {}
-
-    /// The Hugging Face `config.json` keys (defaults are the property values above).
-    public static var fields: [SettingsField<Self>] {
-        [.init("vocab_size", \.vocabularySize), .init("n_positions", \.contextLength), .init("n_layer", \.layerCount),
-         .init("n_head", \.headCount), .init("n_embd", \.width), .init("layer_norm_epsilon", \.layerNormEpsilon),
-         .init("activation_function", \.activation), .init("bias", \.bias)]
-    }
-
-    /// nanoGPT's "shakespeare-char" model: the shape of `charter bench train`.
-    public static let shakespeareCharacters: GPTConfiguration = {
-        var configuration = GPTConfiguration()
-        configuration.vocabularySize = 65
-        configuration.contextLength = 256
-        configuration.layerCount = 6
-        configuration.headCount = 6
-        configuration.width = 384
-        configuration.activation = "gelu"
-        configuration.bias = false
-        return configuration
-    }()
-}
 
 /// Causal self-attention with separate query/key/value projections (GPT-2's fused `c_attn` is split on load).
 final class GPTAttention: Module {
@@ -120,7 +83,7 @@ public final class GPTModel: CausalLanguageModel {
         let (batch, time) = (input.batch, input.time)
         let past = cache?.length ?? 0
         precondition(past + time <= configuration.contextLength,
-                     "sequence of \(past + time) exceeds the context of \(configuration.contextLength)")
+                     "sequence of \(past + time) exceeds n_positions \(configuration.contextLength)")
         let positionVectors = input.positions.map { positionEmbedding($0, shape: [batch, time]) }
             ?? positionEmbedding.weight.slice(axis: 0, past..<(past + time))  // (T, C), shared by the batch
         var x = tokenEmbedding(input.ids, shape: [batch, time]) + positionVectors  // (B, T, C)

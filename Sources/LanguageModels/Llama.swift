@@ -111,12 +111,16 @@ public final class LlamaModel: CausalLanguageModel {
     }
 
     public var vocabularySize: Int { configuration.vocabularySize }
-    public var maximumSequenceLength: Int? { nil }
+    /// `max_position_embeddings`: the longest sequence the model was trained for. Rotary positions would run past
+    /// it, but the outputs are no longer the model's; vLLM's default `max_model_len` stops at it too.
+    public var maximumSequenceLength: Int? { configuration.maximumPositionEmbeddings }
     public var layerCount: Int { configuration.layerCount }
 
     public func forward(_ input: ModelInput, cache: KVCache?) -> ModelOutput {
         let (batch, time) = (input.batch, input.time)
         let past = cache?.length ?? 0
+        precondition(past + time <= configuration.maximumPositionEmbeddings,
+                     "sequence of \(past + time) exceeds max_position_embeddings \(configuration.maximumPositionEmbeddings)")
         let positions = input.positions ?? (0..<batch).flatMap { _ in (0..<time).map { Int32(past + $0) } }
         let (cos, sin) = rotaryTables(positions: positions, batch: batch, time: time, shared: input.positions == nil)
         var x = embedding(input.ids, shape: [batch, time])  // (B, T, C)

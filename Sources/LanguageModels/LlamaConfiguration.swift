@@ -61,15 +61,48 @@ public struct LlamaConfiguration: KeyedSettings, Equatable, Sendable {
     /// Every `config.json` key read (the defaults are the property values above; `encode(to:)` writes what
     /// transformers expects, with resolved head counts).
     public static var fields: [SettingsField<Self>] {
-        [.init("model_type", \.modelType), .init("vocab_size", \.vocabularySize), .init("hidden_size", \.hiddenSize),
-         .init("intermediate_size", \.intermediateSize), .init("num_hidden_layers", \.layerCount),
-         .init("num_attention_heads", \.headCount), .init("num_key_value_heads", \.keyValueHeadCount),
-         .init("head_dim", \.headSize), .init("rms_norm_eps", \.rmsNormEpsilon), rope,
+        [.init("model_type", \.modelType), .init("vocab_size", \.vocabularySize, where: .dimension),
+         .init("hidden_size", \.hiddenSize, where: .dimension), .init("intermediate_size", \.intermediateSize, where: .dimension),
+         .init("num_hidden_layers", \.layerCount, where: .dimension), .init("num_attention_heads", \.headCount, where: .dimension),
+         .init("num_key_value_heads", \.keyValueHeadCount, where: .dimension), .init("head_dim", \.headSize, where: .dimension),
+         .init("rms_norm_eps", \.rmsNormEpsilon, where: .epsilon), rope,
          .init("attention_bias", \.attentionBias), .init("mlp_bias", \.mlpBias),
-         .init("tie_word_embeddings", \.tieWordEmbeddings), .init("max_position_embeddings", \.maximumPositionEmbeddings),
-         .init("sliding_window", \.slidingWindow), .init("use_sliding_window", \.useSlidingWindow),
-         .init("hidden_act", \.hiddenActivation), .init("bos_token_id", \.bosTokenId),
+         .init("tie_word_embeddings", \.tieWordEmbeddings),
+         .init("max_position_embeddings", \.maximumPositionEmbeddings, where: .dimension),
+         .init("sliding_window", \.slidingWindow, where: .dimension), .init("use_sliding_window", \.useSlidingWindow),
+         .init("hidden_act", \.hiddenActivation, where: .oneOf(["silu"])), .init("bos_token_id", \.bosTokenId),
          .init("eos_token_id", oneOrMany: \.eosTokenId)]
+    }
+
+    static let sizeKeys = ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                           "max_position_embeddings"]
+    /// The `rope_scaling` types Charter implements.
+    public static let ropeScalingTypes = ["linear", "llama3"]
+
+    /// Checks every value and the relations transformers relies on (heads divide the width, key/value heads divide
+    /// the heads, rotary pairs), naming the key.
+    /// - Throws: `SettingsError`.
+    public func validate() throws {
+        try checkRanges()
+        try Self.require(ropeTheta.isFinite && ropeTheta > 0, "rope_theta", "must be a positive number (got \(ropeTheta))")
+        if headSize == nil {
+            try Self.require(hiddenSize % headCount == 0, "hidden_size",
+                             "must be divisible by num_attention_heads, or head_dim must be set (got hidden_size \(hiddenSize), num_attention_heads \(headCount))")
+        }
+        try Self.require(resolvedHeadSize % 2 == 0, headSize == nil ? "num_attention_heads" : "head_dim",
+                         "gives an odd head size \(resolvedHeadSize); rotary positions rotate pairs of channels, so it must be even")
+        try Self.require(headCount % resolvedKeyValueHeadCount == 0, "num_key_value_heads",
+                         "must divide num_attention_heads (got num_key_value_heads \(resolvedKeyValueHeadCount), num_attention_heads \(headCount))")
+        guard let scaling = ropeScaling else { return }
+        try Self.require(Self.ropeScalingTypes.contains(scaling.type), "rope_scaling.rope_type",
+                         "\"\(scaling.type)\" is not supported (supported: \(Self.ropeScalingTypes.joined(separator: ", ")))")
+        for (key, value) in [("factor", scaling.factor), ("low_freq_factor", scaling.lowFrequencyFactor),
+                             ("high_freq_factor", scaling.highFrequencyFactor)] {
+            guard let value else { continue }
+            try Self.require(value.isFinite && value > 0, "rope_scaling.\(key)", "must be a positive number (got \(value))")
+        }
+        try Self.require((scaling.originalMaximumPositionEmbeddings ?? 1) >= 1, "rope_scaling.original_max_position_embeddings",
+                         "must be at least 1 (got \(scaling.originalMaximumPositionEmbeddings ?? 0))")
     }
 
     /// `rope_theta` and `rope_scaling`, or transformers 5's `rope_parameters` holding both.
@@ -150,7 +183,7 @@ public struct LlamaConfiguration: KeyedSettings, Equatable, Sendable {
                 return (1 - smooth) * frequency / factor + smooth * frequency
             }
         default:
-            break  // validated when the model is built
+            break  // `validate()` refuses other types
         }
         return frequencies
     }

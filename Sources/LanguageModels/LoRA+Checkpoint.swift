@@ -112,7 +112,7 @@ extension LoRA {
                     throw LoRAError("\(url.path): tensor \"\(name)\" has shape \(info.shape), expected \(shape) "
                                     + "(r = \(configuration.rank) from \(configurationFileName), module \(target.inputSize) → \(target.outputSize))")
                 }
-                matrices.append(Tensor(shape: shape, scalars: try file.floats(name)))
+                matrices.append(Tensor(shape: shape, scalars: try file.weights(name)))
                 unused.remove(name)
             }
             weights.append((target, matrices[0], matrices[1]))

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Tensors
 import Tokenizers
 
@@ -44,7 +45,8 @@ public actor LocalLanguageModel: LanguageModel {
         let completionIds = tokenizer.encode(completion, addSpecialTokens: false).map(Int32.init)
         guard !completionIds.isEmpty else { return Score(tokens: []) }
         guard !promptIds.isEmpty else { throw LanguageModelError.emptyPrompt(model: name) }
-        let logProbabilities = model.tokenLogProbabilities([promptIds + completionIds])[0].suffix(completionIds.count)
+        try model.checkContext(tokens: promptIds.count + completionIds.count, item: "\(name): the prompt with its completion")
+        let logProbabilities = try model.tokenLogProbabilities([promptIds + completionIds])[0].suffix(completionIds.count)
         return Score(tokens: zip(completionIds, logProbabilities).map {
             TokenLogProbability(token: tokenizer.decode([Int($0.0)]), logProbability: $0.1)
         })
@@ -171,9 +173,8 @@ extension LocalLanguageModel {
     /// (recognised from tokenizer_config.json, or the built-in family `chatTemplate` names).
     /// - Parameter lora: an optional PEFT adapter folder applied on top of the weights.
     public static func load(directory: URL, chatTemplate: String? = nil, lora: URL? = nil) throws -> LocalLanguageModel {
-        let model = try PretrainedModel.load(directory: directory)
+        let (model, tokenizer) = try PretrainedModel.loadWithTokenizer(directory: directory)
         if let lora { _ = try LoRA.load(from: lora, into: model) }
-        let tokenizer = try Tokenizer(directory: directory)
         var template: ChatTemplate?
         var templateProblem: String?
         if let chatTemplate {
@@ -194,10 +195,12 @@ public enum GenerationDefaults {
     /// `eos_token_id` (a number or a list) from generation_config.json, or none.
     public static func endOfSequenceTokens(directory: URL) -> [Int32] {
         let url = directory.appendingPathComponent("generation_config.json")
-        guard let data = try? Data(contentsOf: url), let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return [] }
-        if let single = object["eos_token_id"] as? Int { return [Int32(single)] }
-        if let many = object["eos_token_id"] as? [Int] { return many.map(Int32.init) }
-        return []
+        guard let data = try? Data(contentsOf: url), let object = try? JSONParser.parse(data) else { return [] }
+        switch object["eos_token_id"] {
+        case .number(let number)?: return number.integerValue.flatMap(Int32.init(exactly:)).map { [$0] } ?? []
+        case .array(let values)?: return values.compactMap { $0.integerValue.flatMap(Int32.init(exactly:)) }
+        default: return []
+        }
     }
 
     /// Every token that ends generation: generation_config.json's eos ids and the tokenizer's eos token.

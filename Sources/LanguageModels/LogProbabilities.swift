@@ -3,8 +3,10 @@ import Tensors
 extension CausalLanguageModel {
     /// log p(token_i | tokens_<i) for i ≥ 1 of each sequence (so `count − 1` values per sequence), computed in
     /// batches of right-padded sequences (causal attention makes padding at the end invisible to real tokens).
-    public func tokenLogProbabilities(_ sequences: [[Int32]], batchSize: Int = 8) -> [[Float]] {
-        withoutGradients {
+    /// - Throws: `ContextLengthError` naming the first sequence longer than the model's context, before any runs.
+    public func tokenLogProbabilities(_ sequences: [[Int32]], batchSize: Int = 8) throws -> [[Float]] {
+        for (index, sequence) in sequences.enumerated() { try checkContext(tokens: sequence.count, item: "sequence \(index)") }
+        return withoutGradients {
             var results: [[Float]] = []
             for start in stride(from: 0, to: sequences.count, by: max(1, batchSize)) {
                 let group = Array(sequences[start..<min(start + batchSize, sequences.count)])

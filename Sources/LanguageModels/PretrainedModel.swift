@@ -1,6 +1,8 @@
 import Foundation
+import JSON
 import SafeTensors
 import Tensors
+import Tokenizers
 
 /// Loading and saving Hugging Face model folders (`config.json` + safetensors weights).
 public enum PretrainedModel {
@@ -8,50 +10,61 @@ public enum PretrainedModel {
     public static let supportedModelTypes = ["llama", "mistral", "qwen2", "gpt2"]
 
     /// Reads the model in `directory`: the architecture is chosen by config.json's `model_type`.
-    /// - Throws: `CheckpointError` naming the file and field when the folder cannot be used.
+    ///
+    /// Nothing is allocated before config.json is validated (every size positive, heads dividing the width, …),
+    /// the model's float32 size is compared with the machine's physical memory, every tensor of the checkpoint's
+    /// header is compared with the shape config.json implies, and the folder's tokenizer (when it has one) is
+    /// checked to produce only ids the embedding has rows for.
+    /// - Throws: `CheckpointError` naming the file and field or tensor, `SafeTensorsError` for unusable weights.
     public static func load(directory: URL) throws -> any CausalLanguageModel {
-        let configURL = directory.appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: configURL) else {
-            throw CheckpointError("\(configURL.path): cannot read config.json (is \(directory.path) a Hugging Face model folder?)")
+        let folder = try ModelFolder(directory: directory)
+        return try load(folder, tokenizer: folder.tokenizerIfReadable)
+    }
+
+    /// Reads the model in `directory` and its tokenizer, which must exist (config.json is read first, so a folder
+    /// that is not a model folder says so).
+    /// - Throws: the errors of ``load(directory:)``, or `TokenizerError` for the tokenizer.
+    public static func loadWithTokenizer(directory: URL) throws -> (model: any CausalLanguageModel, tokenizer: Tokenizer) {
+        let folder = try ModelFolder(directory: directory)
+        let tokenizer = try Tokenizer(directory: directory)
+        return (try load(folder, tokenizer: tokenizer), tokenizer)
+    }
+
+    static func load(_ folder: ModelFolder, tokenizer: Tokenizer?) throws -> any CausalLanguageModel {
+        guard let modelType = folder.modelType else {
+            throw CheckpointError("\(folder.configURL.path): no \"model_type\"; supported: \(supportedModelTypes.joined(separator: ", "))")
         }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw CheckpointError("\(configURL.path): not a JSON object")
-        }
-        guard let modelType = object["model_type"] as? String else {
-            throw CheckpointError("\(configURL.path): no \"model_type\"; supported: \(supportedModelTypes.joined(separator: ", "))")
-        }
-        let tensors = try ShardedSafeTensors(directory: directory)
         var generator = SeededGenerator(seed: 0)  // overwritten by the checkpoint
-        do {
-            switch modelType {
-            case "llama", "mistral", "qwen2":
-                let configuration = try JSONDecoder().decode(LlamaConfiguration.self, from: data)
-                if let type = configuration.ropeScaling?.type, !["linear", "llama3"].contains(type) {
-                    throw CheckpointError("\(configURL.path): rope_scaling type \"\(type)\" is not supported (supported: linear, llama3)")
-                }
-                guard configuration.hiddenActivation == "silu" else {
-                    throw CheckpointError("\(configURL.path): hidden_act \"\(configuration.hiddenActivation)\" is not supported (silu)")
-                }
-                let model = LlamaModel(configuration, generator: &generator)
-                try model.load(from: tensors, directory: directory)
-                return model
-            case "gpt2":
-                let configuration = try JSONDecoder().decode(GPTConfiguration.self, from: data)
-                guard ["gelu_new", "gelu", "gelu_pytorch_tanh"].contains(configuration.activation) else {
-                    throw CheckpointError("\(configURL.path): activation_function \"\(configuration.activation)\" is not supported")
-                }
-                let model = GPTModel(configuration, generator: &generator)
-                // Checkpoints saved from GPT2Model (not the LM head class) have no "transformer." prefix.
-                var aliases: [String: String] = [:]
-                for entry in model.checkpointEntries() { aliases[entry.name] = String(entry.name.dropFirst("transformer.".count)) }
-                try model.load(from: tensors, directory: directory, aliases: aliases)
-                return model
-            default:
-                throw CheckpointError("\(configURL.path): model_type \"\(modelType)\" is not supported; supported: \(supportedModelTypes.joined(separator: ", "))")
-            }
-        } catch let error as DecodingError {
-            throw CheckpointError("\(configURL.path): \(describe(error))")
+        switch modelType {
+        case "llama", "mistral", "qwen2":
+            let configuration = try folder.configuration(LlamaConfiguration.self)
+            let tensors = try ShardedSafeTensors(directory: folder.directory)
+            try folder.check(configuration, layout: configuration.checkpointLayout(), tensors: tensors, tokenizer: tokenizer,
+                             resolve: { tensors.contains($0) ? $0 : nil })
+            let model = LlamaModel(configuration, generator: &generator)
+            try model.load(from: tensors, directory: folder.directory)
+            return model
+        case "gpt2":
+            let configuration = try folder.configuration(GPTConfiguration.self)
+            let tensors = try ShardedSafeTensors(directory: folder.directory)
+            try folder.check(configuration, layout: configuration.checkpointLayout(), tensors: tensors, tokenizer: tokenizer,
+                             resolve: { gpt2Name($0, in: tensors) })
+            let model = GPTModel(configuration, generator: &generator)
+            var aliases: [String: String] = [:]
+            for entry in model.checkpointEntries() { aliases[entry.name] = String(entry.name.dropFirst("transformer.".count)) }
+            try model.load(from: tensors, directory: folder.directory, aliases: aliases)
+            return model
+        default:
+            throw CheckpointError("\(folder.configURL.path): model_type \"\(modelType)\" is not supported; supported: \(supportedModelTypes.joined(separator: ", "))")
         }
+    }
+
+    /// The checkpoint's name for GPT-2 tensor `name`: checkpoints saved from GPT2Model (not the LM head class) have
+    /// no "transformer." prefix.
+    static func gpt2Name(_ name: String, in tensors: ShardedSafeTensors) -> String? {
+        if tensors.contains(name) { return name }
+        let bare = name.hasPrefix("transformer.") ? String(name.dropFirst("transformer.".count)) : name
+        return tensors.contains(bare) ? bare : nil
     }
 
     /// Saves `model` as a Hugging Face folder that transformers loads with identical outputs.
@@ -63,6 +76,18 @@ public enum PretrainedModel {
         try mapped.save(to: directory, dtype: dtype, maximumShardSize: maximumShardSize)
     }
 
+    /// `value` (a configuration) as a JSON object.
+    static func jsonObject(_ value: some Encodable) throws -> JSONValue {
+        try JSONParser.parse(JSONEncoder().encode(value))
+    }
+
+    /// config.json text as transformers writes it: keys sorted, two-space indentation.
+    static func configurationData(_ object: JSONValue) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(object)
+    }
+
     static func describe(_ error: DecodingError) -> String {
         switch error {
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
@@ -71,5 +96,18 @@ public enum PretrainedModel {
         @unknown default:
             return "\(error)"
         }
+    }
+}
+
+extension JSONValue {
+    /// This object with `key` set to `value` (replacing the member of that name, or appended).
+    func setting(_ key: String, _ value: JSONValue) -> JSONValue {
+        guard case var .object(members) = self else { return self }
+        if let index = members.firstIndex(where: { $0.key == key }) {
+            members[index].value = value
+        } else {
+            members.append(Member(key, value))
+        }
+        return .object(members)
     }
 }

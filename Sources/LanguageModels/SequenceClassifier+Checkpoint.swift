@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Runtime
 import SafeTensors
 import Tensors
@@ -18,28 +19,27 @@ extension SequenceClassifier {
     /// `pad_token_id` comes from config.json, else from the tokenizer (pad, then eos, as TRL sets it).
     /// - Throws: `CheckpointError` naming the file and field or tensor.
     public static func load(directory: URL, seed: UInt64 = 42) throws -> SequenceClassifier {
-        let configURL = directory.appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: configURL),
-              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw CheckpointError("\(configURL.path): cannot read config.json as a JSON object (is \(directory.path) a Hugging Face model folder?)")
+        let folder = try ModelFolder(directory: directory)
+        guard let modelType = folder.modelType, architectures[modelType] != nil else {
+            throw CheckpointError("\(folder.configURL.path): model_type \(folder.config["model_type"]?.serialized() ?? "none") is not supported for sequence classification; supported: \(architectures.keys.sorted().joined(separator: ", "))")
         }
-        guard let modelType = object["model_type"] as? String, architectures[modelType] != nil else {
-            throw CheckpointError("\(configURL.path): model_type \"\(object["model_type"] ?? "none")\" is not supported for sequence classification; supported: \(architectures.keys.sorted().joined(separator: ", "))")
+        if case let .object(labels)? = folder.config["id2label"], labels.count != 1 {
+            throw CheckpointError("\(folder.configURL.path): id2label has \(labels.count) labels; a reward model has num_labels = 1")
         }
-        if let labels = object["id2label"] as? [String: Any], labels.count != 1 {
-            throw CheckpointError("\(configURL.path): id2label has \(labels.count) labels; a reward model has num_labels = 1")
-        }
+        let tokenizer = folder.tokenizerIfReadable
+        let tensors = try ShardedSafeTensors(directory: directory)
         var generator = SeededGenerator(seed: 0)  // overwritten by the checkpoint
         let body: any CheckpointMapped
-        do {
-            switch modelType {
-            case "gpt2": body = GPTModel(try JSONDecoder().decode(GPTConfiguration.self, from: data), generator: &generator)
-            default: body = LlamaModel(try JSONDecoder().decode(LlamaConfiguration.self, from: data), generator: &generator)
-            }
-        } catch let error as DecodingError {
-            throw CheckpointError("\(configURL.path): \(PretrainedModel.describe(error))")
+        switch modelType {
+        case "gpt2":
+            let configuration = try folder.configuration(GPTConfiguration.self)
+            try check(folder, configuration, hiddenSize: configuration.width, tensors: tensors, tokenizer: tokenizer)
+            body = GPTModel(configuration, generator: &generator)
+        default:
+            let configuration = try folder.configuration(LlamaConfiguration.self)
+            try check(folder, configuration, hiddenSize: configuration.hiddenSize, tensors: tensors, tokenizer: tokenizer)
+            body = LlamaModel(configuration, generator: &generator)
         }
-        let tensors = try ShardedSafeTensors(directory: directory)
         var unused = Set(tensors.names)
         for entry in body.checkpointEntries() {
             // GPT-2 checkpoints saved from the bare model have no "transformer." prefix.
@@ -52,11 +52,10 @@ extension SequenceClassifier {
             guard info.shape == entry.shape else {
                 throw CheckpointError("\(directory.path): tensor \"\(name)\" has shape \(info.shape), config.json implies \(entry.shape)")
             }
-            entry.write(try tensors.floats(name))
+            entry.write(try tensors.weights(name))
             unused.remove(name)
         }
-        let tokenizer = try? Tokenizer(directory: directory)
-        let pad = (object["pad_token_id"] as? Int).map(Int32.init) ?? (tokenizer?.padTokenId ?? tokenizer?.eosTokenId).map(Int32.init)
+        let pad = folder.config["pad_token_id"]?.integerValue.map(Int32.init) ?? (tokenizer?.padTokenId ?? tokenizer?.eosTokenId).map(Int32.init)
         var headGenerator = SeededGenerator(seed: seed)
         let classifier = SequenceClassifier(body: body, padTokenId: pad, generator: &headGenerator)
         classifier.tokenizer = tokenizer
@@ -65,7 +64,7 @@ extension SequenceClassifier {
             guard info.shape == classifier.score.weight.shape else {
                 throw CheckpointError("\(directory.path): tensor \"\(scoreName)\" has shape \(info.shape), expected \(classifier.score.weight.shape) (num_labels = 1)")
             }
-            classifier.score.weight.assign(Tensor(shape: info.shape, scalars: try tensors.floats(scoreName)))
+            classifier.score.weight.assign(Tensor(shape: info.shape, scalars: try tensors.weights(scoreName)))
             unused.remove(scoreName)
         }
         let ignored = type(of: body).ignoredCheckpointNames
@@ -74,6 +73,15 @@ extension SequenceClassifier {
             throw CheckpointError("\(directory.path): checkpoint tensors not used by the model: \(unexpected.sorted().prefix(10).joined(separator: ", "))")
         }
         return classifier
+    }
+
+    /// Checks config.json and the checkpoint before the body is built: the causal LM's tensors without its LM head,
+    /// and `score.weight` (1, hidden) when present (a causal LM folder gets a new head).
+    static func check<Configuration: CheckpointConfiguration>(_ folder: ModelFolder, _ configuration: Configuration, hiddenSize: Int,
+                                                              tensors: ShardedSafeTensors, tokenizer: Tokenizer?) throws {
+        let layout = configuration.checkpointLayout().replacing(["lm_head.weight"], with: [.init(scoreName, [1, hiddenSize])])
+        try folder.check(configuration, layout: layout, tensors: tensors, optional: [scoreName], tokenizer: tokenizer,
+                         resolve: { PretrainedModel.gpt2Name($0, in: tensors) })
     }
 
     /// Writes a folder that `AutoModelForSequenceClassification.from_pretrained` loads and that scores identically.
@@ -88,13 +96,13 @@ extension SequenceClassifier {
         }
         try writer.add(Self.scoreName, shape: score.weight.shape, values: score.weight.scalars, as: .float32)
         try writer.write(to: directory)
-        var object = try JSONSerialization.jsonObject(with: mapped.configurationJSON()) as? [String: Any] ?? [:]
-        let modelType = object["model_type"] as? String ?? "llama"
-        object["architectures"] = [Self.architectures[modelType] ?? "LlamaForSequenceClassification"]
-        object["id2label"] = ["0": "LABEL_0"]
-        object["label2id"] = ["LABEL_0": 0]
-        object["pad_token_id"] = padTokenId.map { Int($0) } ?? NSNull()
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        let base = try mapped.configurationJSON()
+        let modelType = base["model_type"]?.stringValue ?? "llama"
+        let object = base.setting("architectures", .array([.string(Self.architectures[modelType] ?? "LlamaForSequenceClassification")]))
+            .setting("id2label", .object([.init("0", .string("LABEL_0"))]))
+            .setting("label2id", .object([.init("LABEL_0", .number(JSONNumber(0)))]))
+            .setting("pad_token_id", padTokenId.map { .number(JSONNumber(Int($0))) } ?? .null)
+        let data = try PretrainedModel.configurationData(object)
         try AtomicFile.write(data, to: directory.appendingPathComponent("config.json"))
     }
 }

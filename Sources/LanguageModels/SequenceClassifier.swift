@@ -64,14 +64,16 @@ public final class SequenceClassifier: Module {
 
     /// Rewards of whole texts, tokenized with the folder's tokenizer (special tokens added as transformers'
     /// tokenizer does), scored in batches of `batchSize` without gradients.
-    /// - Throws: `CheckpointError` when there is no tokenizer.
+    /// - Throws: `CheckpointError` when there is no tokenizer, `ContextLengthError` for a text longer than the context.
     public func scores(_ texts: [String], batchSize: Int = 8) throws -> [Float] {
         guard let tokenizer else { throw CheckpointError("this reward model has no tokenizer; set `tokenizer` or load it from a folder with tokenizer.json") }
-        return scores(texts.map { tokenizer.encode($0).map(Int32.init) }, batchSize: batchSize)
+        return try scores(texts.map { tokenizer.encode($0).map(Int32.init) }, batchSize: batchSize)
     }
 
     /// Rewards of token sequences, right-padded in batches of `batchSize`, without gradients.
-    public func scores(_ sequences: [[Int32]], batchSize: Int = 8) -> [Float] {
+    /// - Throws: `ContextLengthError` naming the first sequence longer than the model's context, before any is scored.
+    public func scores(_ sequences: [[Int32]], batchSize: Int = 8) throws -> [Float] {
+        for (index, sequence) in sequences.enumerated() { try body.checkContext(tokens: sequence.count, item: "sequence \(index)") }
         let padding = padTokenId ?? 0
         var result: [Float] = []
         for start in stride(from: 0, to: sequences.count, by: batchSize) {

@@ -29,6 +29,15 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable {
         }
     }
 
+    /// Whether the elements are floating-point numbers (F64, F32, F16, BF16, F8): the only dtypes whose values are
+    /// model weights. Integer and BOOL tensors hold indices, masks or packed quantized weights.
+    public var isFloatingPoint: Bool {
+        switch self {
+        case .float64, .float32, .float16, .bfloat16, .float8E4M3, .float8E5M2: return true
+        default: return false
+        }
+    }
+
     /// Whether ``SafeTensorsFile/floats(_:)`` can convert this dtype to `Float`.
     public var isConvertibleToFloat: Bool {
         switch self {

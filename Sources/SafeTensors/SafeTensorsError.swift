@@ -24,6 +24,8 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible, Localiz
     case uncoveredData(file: String, from: Int, to: Int)
     /// The tensor exists but its dtype cannot be converted (e.g. F8 types).
     case unsupportedDType(file: String, tensor: String, dtype: String)
+    /// A model weight stored as integers or booleans (``SafeTensorsFile/weights(_:)``).
+    case notFloatingPoint(file: String, tensor: String, dtype: String)
     /// No tensor of that name in the file (or checkpoint).
     case tensorNotFound(file: String, tensor: String)
     /// A tensor name was added twice to a writer, or uses the reserved `__metadata__` key.
@@ -59,6 +61,10 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible, Localiz
             return "\(file): data bytes \(from)..<\(to) belong to no tensor; the header is corrupt or the file has trailing bytes"
         case let .unsupportedDType(file, tensor, dtype):
             return "\(file): tensor \"\(tensor)\" has unsupported dtype \(dtype); convert the checkpoint to F32, F16 or BF16"
+        case let .notFloatingPoint(file, tensor, dtype):
+            return "\(file): tensor \"\(tensor)\" has dtype \(dtype), but a model weight must be floating-point (F32, F16, BF16 "
+                + "or F64); integer tensors hold packed quantized weights (GPTQ, AWQ, bitsandbytes) or indices, not weight values. "
+                + "Use an unquantized checkpoint"
         case let .tensorNotFound(file, tensor):
             return "\(file): no tensor named \"\(tensor)\""
         case let .invalidName(tensor, reason):

@@ -19,6 +19,18 @@ extension SafeTensorsFile {
         }
     }
 
+    /// The values of a model weight as `Float`s: like ``floats(_:)``, but integer and BOOL tensors are refused
+    /// rather than converted. An integer tensor where a weight belongs is a quantized checkpoint's packed values
+    /// (GPTQ's `qweight` holds eight 4-bit numbers per I32) or a wrong file; its numeric value is not the weight.
+    /// - Throws: ``SafeTensorsError/notFloatingPoint(file:tensor:dtype:)``, or the errors of ``floats(_:)``.
+    public func weights(_ name: String) throws -> [Float] {
+        let info = try info(name)
+        guard info.dtype.isFloatingPoint else {
+            throw SafeTensorsError.notFloatingPoint(file: url.path, tensor: name, dtype: info.dtype.rawValue)
+        }
+        return try floats(name)
+    }
+
     /// Calls `body` with the tensor as `Float`s, without copying when the tensor is F32 and 4-byte aligned
     /// in the mapping (the usual case: safetensors pads the header to 8 bytes); otherwise converts first.
     ///

@@ -81,6 +81,9 @@ public final class ShardedSafeTensors: @unchecked Sendable {
     /// Tensor `name` converted to `Float` (see ``SafeTensorsFile/floats(_:)``).
     public func floats(_ name: String) throws -> [Float] { try file(containing: name).floats(name) }
 
+    /// Model weight `name` converted to `Float`; integer and BOOL tensors are refused (see ``SafeTensorsFile/weights(_:)``).
+    public func weights(_ name: String) throws -> [Float] { try file(containing: name).weights(name) }
+
     /// Tensor `name` as `Float`s without copying where possible (see ``SafeTensorsFile/withFloats(_:_:)``).
     public func withFloats<Result>(_ name: String, _ body: (UnsafeBufferPointer<Float>) throws -> Result) throws -> Result {
         try file(containing: name).withFloats(name, body)

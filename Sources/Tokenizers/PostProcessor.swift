@@ -92,6 +92,17 @@ indirect enum PostProcessor {
         }
     }
 
+    /// Every id this post-processor can add.
+    var specialIds: [Int] {
+        switch self {
+        case let .template(pieces):
+            return pieces.flatMap { piece -> [Int] in if case let .special(ids) = piece { return ids } else { return [] } }
+        case let .wrap(prefix, suffix): return prefix + suffix
+        case .identity: return []
+        case let .sequence(steps): return steps.flatMap(\.specialIds)
+        }
+    }
+
     /// How many ids `callAsFunction` adds (HF `added_tokens(is_pair: false)`), which truncation reserves.
     var addedCount: Int {
         let surrounding = surroundingIds

@@ -59,6 +59,16 @@ public final class Tokenizer: @unchecked Sendable {
         model.vocabulary.count + addedVocabulary.tokens.filter { model.tokensById[$0.id] == nil }.count
     }
 
+    /// The largest id `encode` can produce — of the model vocabulary, the added tokens, the post-processor's special
+    /// tokens and the padding id — with its token text (nil for an empty vocabulary). A model whose embedding has
+    /// no row for it would fail on the first text that contains the token.
+    public var largestTokenId: (id: Int, token: String)? {
+        let candidates = [model.tokensById.keys.max(), addedVocabulary.tokens.map(\.id).max(),
+                          postProcessor?.specialIds.max(), padding?.padId].compactMap { $0 }
+        guard let id = candidates.max() else { return nil }
+        return (id, idToToken(id) ?? "<id \(id) of the post_processor or padding>")
+    }
+
     /// The added tokens of the file, in file order.
     public var addedTokens: [AddedToken] { addedVocabulary.tokens }
 

@@ -193,7 +193,7 @@ final class PPOTrainerTests: XCTestCase {
             ScoredRollout(promptIds: encoder.encode(prompt), responseIds: encoder.encode(" red red"), prompt: prompt,
                           response: " red red", endsWithStopToken: false)
         }
-        let expected = classifier.scores(rollouts.map { $0.promptIds + $0.responseIds })
+        let expected = try classifier.scores(rollouts.map { $0.promptIds + $0.responseIds })
         XCTAssertNotEqual(expected[0], expected[1])
         XCTAssertEqual(try RewardModelScorer(model: classifier, sharesTokenizer: true).scores(rollouts), expected)
         let fromText = try RewardModelScorer(model: classifier, sharesTokenizer: false).scores(rollouts)

@@ -67,7 +67,7 @@ final class RewardTrainerTests: XCTestCase {
         model.padTokenId = 9
         XCTAssertEqual(model.scoredPositions(ids: [1, 2, 3, 9, 9, 9, 5, 6, 9, 7, 9, 9, 9, 9, 9, 9], batch: 4, time: 4), [2, 3, 1, 0])
         // Padding on the right does not change a sequence's reward.
-        let alone = model.scores([[1, 2, 3]]), padded = model.scores([[1, 2, 3], [4, 5, 6, 7, 8]])
+        let alone = try model.scores([[1, 2, 3]]), padded = try model.scores([[1, 2, 3], [4, 5, 6, 7, 8]])
         XCTAssertEqual(alone[0], padded[0], accuracy: 1e-5)
     }
 
@@ -86,7 +86,7 @@ final class RewardTrainerTests: XCTestCase {
         XCTAssertEqual(trainer.pairs[1].chosenProbability, 0.8)
         XCTAssertEqual(trainer.pairs[0].chosenIds.last, encoder.endOfSequence, "eos is appended as TRL does")
         let (loss, _, _) = trainer.compute(trainer.pairs)
-        let rewards = model.scores(trainer.pairs.map(\.chosenIds) + trainer.pairs.map(\.rejectedIds)).map(Double.init)
+        let rewards = try model.scores(trainer.pairs.map(\.chosenIds) + trainer.pairs.map(\.rejectedIds)).map(Double.init)
         func logSigmoid(_ x: Double) -> Double { -log(1 + exp(-x)) }
         var expected = 0.0
         for index in 0..<4 {

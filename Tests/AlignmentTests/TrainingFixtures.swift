@@ -11,7 +11,8 @@ enum TrainingFixtures {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// A model folder (config, weights, tokenizer with eos/pad declared) in a fresh temporary directory.
-    static func modelFolder(seed: UInt64 = 1, hidden: Int = 32) throws -> URL {
+    /// - Parameter context: `max_position_embeddings`, the longest sequence the model accepts.
+    static func modelFolder(seed: UInt64 = 1, hidden: Int = 32, context: Int = 2048) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-tiny-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: repository.appendingPathComponent("Tests/TokenizersTests/Fixtures/gpt2/tokenizer.json"),
@@ -26,6 +27,7 @@ enum TrainingFixtures {
         configuration.headCount = 4
         configuration.keyValueHeadCount = 2
         configuration.tieWordEmbeddings = true
+        configuration.maximumPositionEmbeddings = context
         var generator = SeededGenerator(seed: seed)
         let model = LlamaModel(configuration, generator: &generator)
         try PretrainedModel.save(model, to: directory)

@@ -136,4 +136,36 @@ final class CLITests: XCTestCase {
             XCTAssertTrue(message.contains(key) && message.contains("must be at least 1"), message)
         }
     }
+
+    /// The fault campaign's crashes: `logprobs` on a text longer than GPT-2's n_positions, and `sft` with the default
+    /// max_length 1024 on a shorter model. The first is refused naming the line and the limit, the second truncates.
+    func testSequencesLongerThanTheContextAreRefusedOrTruncatedNamingTheLimit() throws {
+        let gpt = folder.appendingPathComponent("gpt2-16")
+        var configuration = GPTConfiguration()
+        (configuration.vocabularySize, configuration.contextLength, configuration.layerCount) = (1008, 16, 1)
+        (configuration.headCount, configuration.width) = (2, 16)
+        var generator = SeededGenerator(seed: 2)
+        try PretrainedModel.save(GPTModel(configuration, generator: &generator), to: gpt)
+        for name in ["tokenizer.json", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(at: folder.appendingPathComponent(name), to: gpt.appendingPathComponent(name))
+        }
+        let long = String(repeating: "the cat sat on the mat. ", count: 10)
+        let input = try write([#"{"text": "hello world"}"#, #"{"text": "\#(long)"}"#], to: "long.jsonl")
+        let (status, output, errors) = try charter(["logprobs", "--model", gpt.path, "--input", input])
+        XCTAssertEqual(status, 1, "an error, not a crash: \(errors)")
+        XCTAssertTrue(output.isEmpty, "nothing is scored before the input is checked")
+        XCTAssertTrue(errors.contains("long.jsonl:2 has"), errors)
+        XCTAssertTrue(errors.contains("more than the model's context of 16"), errors)
+
+        let (generateStatus, _, generateErrors) = try charter(["generate", "--model", gpt.path, "--prompt", long])
+        XCTAssertEqual(generateStatus, 1, generateErrors)
+        XCTAssertTrue(generateErrors.contains("leaves no room to generate in the model's context of 16 tokens"), generateErrors)
+
+        let data = try write((0..<4).map { #"{"prompt": "say \#($0):", "completion": " \#(long)"}"# }, to: "sft-long.jsonl")
+        let (sftStatus, _, sftErrors) = try charter(["sft", "--model", gpt.path, "--dataset", data, "--max-steps", "1", "--batch-size", "2",
+                                                     "--output-dir", folder.appendingPathComponent("sft-16").path])
+        XCTAssertEqual(sftStatus, 0, sftErrors)
+        XCTAssertTrue(sftErrors.contains("max_length 1024 is longer than the model's context of 16 tokens: sequences are limited to 16"), sftErrors)
+        XCTAssertTrue(sftErrors.contains("4 truncated to max_length 16"), sftErrors)
+    }
 }

@@ -97,7 +97,7 @@ final class FrontierTests: XCTestCase {
     func testKLOfAModelAgainstItselfIsExactlyZeroAndPositiveAgainstAnother() throws {
         let (model, tokenizer) = try Self.tinyModel(seed: 5)
         let prompts = ["My lamp:", "Review of the kettle:"]
-        let (same, samples, ratios) = FrontierEvaluation.measure(policy: model, reference: model, tokenizer: tokenizer, prompts: prompts,
+        let (same, samples, ratios) = try FrontierEvaluation.measure(policy: model, reference: model, tokenizer: tokenizer, prompts: prompts,
                                                                   count: 24, maximumNewTokens: 6, seed: 9)
         XCTAssertEqual(samples.count, 24)
         XCTAssertEqual(samples.map(\.promptIndex), (0..<24).map { $0 % 2 })
@@ -111,7 +111,7 @@ final class FrontierTests: XCTestCase {
         let embeddings = policy.namedParameters().filter { $0.tensor.shape == [tokenizer.vocabularySize, 32] }
         XCTAssertEqual(embeddings.count, 1)
         for (_, tensor) in embeddings { tensor.assign(tensor * 60) }
-        let (different, _, differentRatios) = FrontierEvaluation.measure(policy: policy, reference: model, tokenizer: tokenizer, prompts: prompts,
+        let (different, _, differentRatios) = try FrontierEvaluation.measure(policy: policy, reference: model, tokenizer: tokenizer, prompts: prompts,
                                                                           count: 24, maximumNewTokens: 6, seed: 9)
         XCTAssertGreaterThan(different.kl, 1)
         XCTAssertGreaterThan(different.kl, 3 * different.klStandardError)

@@ -33,6 +33,7 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         XCTAssertEqual(try file.floats("f16").map(\.bitPattern), values.map(\.bitPattern), "all values are exact halves")
         XCTAssertEqual(try file.floats("bf16"), values.map { HalfPrecision.float(fromBFloat16: HalfPrecision.bfloat16(from: $0)) })
         XCTAssertEqual(try file.info("bf16"), TensorInfo(dtype: .bfloat16, shape: [9, 1], dataRange: 0..<18))
+        for name in file.names { XCTAssertEqual(try file.weights(name), try file.floats(name), "float weights load as floats") }
 
         let bytes = try Data(contentsOf: url)
         let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
@@ -71,6 +72,15 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         XCTAssertEqual(try file.floats("bool"), [1, 0, 1])
         XCTAssertEqual(try file.data("f8"), Data([0x3C]))
         for name in writer.names { XCTAssertEqual(try file.data(name), writer.tensors[name]?.bytes, name) }
+        // Where a model weight is expected, integers and booleans are refused, not converted.
+        for name in ["i64", "i32", "i16", "i8", "u8", "u16", "u32", "u64", "bool"] {
+            XCTAssertThrowsError(try file.weights(name)) { error in
+                let dtype = (try? file.info(name).dtype.rawValue) ?? "?"
+                XCTAssertEqual(error as? SafeTensorsError, .notFloatingPoint(file: url.path, tensor: name, dtype: dtype))
+                XCTAssertTrue("\(error)".contains("tensor \"\(name)\" has dtype \(dtype), but a model weight must be floating-point"), "\(error)")
+            }
+        }
+        XCTAssertThrowsError(try file.weights("f8")) { XCTAssertEqual($0 as? SafeTensorsError, .unsupportedDType(file: url.path, tensor: "f8", dtype: "F8_E5M2")) }
     }
 
     /// Other writers may not pad the header, leaving tensor data unaligned: the slow paths must agree.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import XCTest
 
 @testable import Tokenizers
@@ -42,6 +43,28 @@ final class BehaviourTests: XCTestCase {
         // single_word: [FOO] inside a word is ordinary text.
         XCTAssertTrue(tokenizer.encode("x [FOO] y").contains(foo))
         XCTAssertFalse(tokenizer.encode("x[FOO]y").contains(foo))
+    }
+
+    /// The largest id `encode` can produce, which a model's embedding must have a row for: from the vocabulary,
+    /// the added tokens, the post-processor's special tokens and the padding id alike.
+    func testLargestTokenIdCoversEveryIdEncodingCanProduce() throws {
+        let gpt2 = try Fixtures.tokenizer("gpt2")
+        XCTAssertEqual(gpt2.largestTokenId?.id, 1004)
+        XCTAssertEqual(gpt2.largestTokenId?.token, "rstrip>", "the last added token")
+        var json = try JSONParser.parse(Data(contentsOf: Fixtures.tokenizerURL("gpt2")))
+        func replacing(_ key: String, _ value: String) throws {
+            guard case let .object(members) = json else { return XCTFail("tokenizer.json is an object") }
+            json = .object(members.filter { $0.key != key } + [.init(key, try JSONParser.parse(value))])
+        }
+        try replacing("post_processor", #"{"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}], "pair": null, "special_tokens": {"<s>": {"id": "<s>", "ids": [2000], "tokens": ["<s>"]}}}"#)
+        let template = try Tokenizer(data: Data(json.serialized().utf8))
+        XCTAssertEqual(template.encode("a").first, 2000)
+        XCTAssertEqual(template.largestTokenId?.id, 2000)
+        XCTAssertEqual(template.largestTokenId?.token, "<id 2000 of the post_processor or padding>")
+        try replacing("padding", #"{"strategy": {"Fixed": 8}, "direction": "Right", "pad_id": 3000, "pad_token": "<pad>"}"#)
+        let padded = try Tokenizer(data: Data(json.serialized().utf8))
+        XCTAssertEqual(padded.encode("a").last, 3000)
+        XCTAssertEqual(padded.largestTokenId?.id, 3000)
     }
 
     func testVocabularySizeAndSpecialTokensFromTemplate() throws {
