@@ -42,8 +42,7 @@ struct LoRARecipe: KeyedSettings {
     /// The LoRA keys of `recipe`, decoded and range-checked.
     /// - Throws: `SettingsError` naming the key and the value.
     init(_ recipe: TrainingRecipe) throws {
-        let keys = Self.keys.filter { recipe[$0] != nil }
-        let object = JSONValue.object(try keys.map { JSONValue.Member($0, try JSONValue(foundation: recipe[$0] as Any)) })
+        let object = JSONValue.object(try Self.keys.compactMap { key in try recipe[key].map { JSONValue.Member(key, try JSONValue(foundation: $0)) } })
         self = try JSONDecoder().decode(Self.self, from: Data(object.serialized().utf8))
         try checkRanges()
     }
