@@ -44,11 +44,11 @@ let package = Package(
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
         .target(name: "Datasets", dependencies: ["Gzip", "JSON", "Runtime"]),
         .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors", "JSON", "Settings", "Runtime"]),
-        .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime", "Settings", "Yams", "SafeTensors"]),
+        .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime", "Settings", "Yams", "SafeTensors", "JSON"]),
         // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF).
         .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "JSON", "Settings", "Runtime", "Yams"]),
         // Declarative pipelines: recipes, cached and resumable stages, and the trainers that run SFT, reward, DPO and PPO stages.
-        .target(name: "Pipelines", dependencies: ["Constitutional", "Alignment", "LanguageModels", "Datasets", "Checksums", "Runtime", "Yams"]),
+        .target(name: "Pipelines", dependencies: ["Constitutional", "Alignment", "LanguageModels", "Datasets", "Checksums", "Runtime", "Settings", "Yams"]),
         // The report toolkit: results.json, self-contained HTML pages and SVG charts (no ML dependencies).
         .target(name: "Reports", dependencies: ["Runtime"]),
         // Experiments with a known ground truth (the reward/KL frontier) and the pieces they share with the quickstart.
@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "ConstitutionalTests",
                     dependencies: ["Constitutional", "Pipelines", "TestSupport", "LanguageModels", "Datasets", "Alignment", "Tensors", "Endpoints", "Checksums", "Runtime"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Constitutional", "TestSupport", "LanguageModels", "Datasets", "Alignment", "Runtime"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Constitutional", "TestSupport", "LanguageModels", "Datasets", "Alignment", "Runtime", "Settings"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers"]),
         .testTarget(

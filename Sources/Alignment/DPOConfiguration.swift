@@ -46,17 +46,22 @@ public struct DPOConfiguration: KeyedSettings, Equatable, Sendable {
     /// TRL's DPO defaults: learning rate 1e-6 (a recipe without `learning_rate` keeps it) and logging every 10 steps.
     public init() { training.learningRate = 1e-6 }
 
-    /// TRL's `DPOConfig` keys, beside the training arguments' (defaults are the property values above).
+    /// TRL's `DPOConfig` keys, beside the training arguments' (defaults are the property values above; upper bounds
+    /// of counts and lengths are `TrainingArguments.Limits`).
     public static var fields: [SettingsField<Self>] {
-        [.flattened(\.training), .init("beta", \.beta, where: .positive),
+        let limits = TrainingArguments.Limits.self
+        return [.flattened(\.training), .init("beta", \.beta, where: SettingsCheck.positive.and(.atMost(100))),
          .init("loss_type", oneOrMany: \.lossTypes, where: SettingsCheck { $0.isEmpty ? "needs at least one loss type" : nil }),
-         .init("loss_weights", \.lossWeights), .init("label_smoothing", \.labelSmoothing, where: .within(0..<0.5)),
-         .init("rpo_alpha", \.rpoAlpha), .init("simpo_gamma", \.simpoGamma),
-         .init("max_length", \.maximumLength, where: .atLeast(1)), .init("max_prompt_length", \.maximumPromptLength, where: .atLeast(1)),
+         .init("loss_weights", \.lossWeights, where: SettingsCheck<[Float]> { weights in
+             weights.allSatisfy { $0.isFinite && $0 >= 0 } ? nil : "must be numbers of at least 0" }),
+         .init("label_smoothing", \.labelSmoothing, where: .within(0..<0.5)),
+         .init("rpo_alpha", \.rpoAlpha, where: .within(0...100)), .init("simpo_gamma", \.simpoGamma, where: .within(0...100)),
+         .init("max_length", \.maximumLength, where: .from(1, to: limits.sequenceLength)),
+         .init("max_prompt_length", \.maximumPromptLength, where: .from(1, to: limits.sequenceLength)),
          .init("truncation_mode", \.truncationMode, where: .oneOf(["keep_start", "keep_end"])),
          .init("precompute_ref_log_probs", \.precomputeReferenceLogProbabilities),
-         .init("precompute_ref_batch_size", \.precomputeReferenceBatchSize, where: .atLeast(1)),
-         .init("per_device_eval_batch_size", \.evaluationBatchSize, where: .atLeast(1)),
+         .init("precompute_ref_batch_size", \.precomputeReferenceBatchSize, where: .from(1, to: limits.batchSize)),
+         .init("per_device_eval_batch_size", \.evaluationBatchSize, where: .from(1, to: limits.batchSize)),
          .init("disable_dropout", \.disableDropout)]
     }
 

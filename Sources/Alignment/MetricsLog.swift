@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Runtime
 
 /// Writes metrics.jsonl (one JSON object per logged step, TRL's metric names) and shows the step progress on
@@ -6,10 +7,15 @@ import Runtime
 final class MetricsLog {
     private let handle: FileHandle
     private let line: ProgressLine
+    /// Records dropped when the log was opened (see ``truncate(_:toStep:)``).
+    let droppedRecords: Int
 
-    /// Opens (appending, so a resumed run continues the same file) `directory/metrics.jsonl`.
+    /// Opens `directory/metrics.jsonl` for appending, so a resumed run continues the same file — after dropping
+    /// what the run is about to write again: the records of steps after `startStep` (written after the checkpoint
+    /// it resumes from) and a torn last line (a run killed mid-write), so no step is ever logged twice.
     init(directory: URL, totalSteps: Int, startStep: Int) throws {
         let url = directory.appendingPathComponent("metrics.jsonl")
+        droppedRecords = try Self.truncate(url, toStep: startStep)
         if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: url.path) else {
             throw TrainingError.io("cannot open \(url.path) for writing")
@@ -21,10 +27,39 @@ final class MetricsLog {
 
     deinit { try? handle.close() }
 
+    /// Rewrites `url` (atomically) without the records whose `step` is greater than `step` and without a last line
+    /// that is not a whole JSON record; other lines are kept byte for byte. Nothing is written when nothing is
+    /// dropped.
+    /// - Returns: the number of lines dropped.
+    /// - Throws: `TrainingError.io` when the file cannot be read or replaced.
+    static func truncate(_ url: URL, toStep step: Int) throws -> Int {
+        guard FileManager.default.fileExists(atPath: url.path) else { return 0 }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw TrainingError.io("cannot read \(url.path) to resume it: \(error.localizedDescription)") }
+        var kept = Data(), dropped = 0
+        var start = data.startIndex
+        while start < data.endIndex {
+            let newline = data[start...].firstIndex(of: UInt8(ascii: "\n"))
+            let end = newline ?? data.endIndex
+            let text = data[start..<end]
+            start = newline.map { $0 + 1 } ?? data.endIndex
+            let record = try? JSONParser.parse(text)
+            let recordStep = record?["step"]?.doubleValue
+            if (newline == nil && record == nil) || recordStep.map({ $0 > Double(step) }) == true {
+                dropped += 1
+                continue
+            }
+            kept += text + Data("\n".utf8)
+        }
+        guard dropped > 0 else { return 0 }
+        do { try AtomicFile.write(kept, to: url) } catch { throw TrainingError.io("cannot rewrite \(url.path): \(error)") }
+        return dropped
+    }
+
     /// Appends one record (keys sorted) to metrics.jsonl.
     func write(_ record: [String: Any]) {
-        guard let data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) else { return }
-        handle.write(data + Data("\n".utf8))
+        guard let text = try? JSONLines.line(record) else { return }
+        handle.write(Data(text.utf8))
     }
 
     /// Shows progress after `step` optimizer steps.
@@ -39,6 +74,9 @@ final class MetricsLog {
 /// Failures of a training run, each saying what happened and what to do.
 public enum TrainingError: Error, CustomStringConvertible, LocalizedError {
     case nonFinite(step: Int, quantity: String, lastCheckpoint: String?)
+    /// The run diverged without a non-finite number: `symptom` says how (see `TrainingHealth`);
+    /// `lastGoodCheckpoint` is the newest checkpoint written before it began.
+    case collapsed(step: Int, symptom: String, lastGoodCheckpoint: String?)
     case io(String)
     case resume(String)
     case data(String)
@@ -46,13 +84,19 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError {
     public var description: String {
         switch self {
         case let .nonFinite(step, quantity, checkpoint):
-            return "step \(step): \(quantity) is not finite; stopping. "
-                + (checkpoint.map { "The last good checkpoint is \($0) (resume with --resume after lowering the learning rate)." }
-                   ?? "No checkpoint was written yet (set save_steps to keep resumable checkpoints).")
+            return "step \(step): \(quantity) is not finite; stopping. " + Self.advice(checkpoint)
+        case let .collapsed(step, symptom, checkpoint):
+            return "step \(step): training has collapsed (\(symptom)); stopping without saving the model. " + Self.advice(checkpoint)
         case let .io(message), let .resume(message), let .data(message):
             return message
         }
     }
 
     public var errorDescription: String? { description }
+
+    /// Where to go back to after a divergence.
+    static func advice(_ checkpoint: String?) -> String {
+        checkpoint.map { "The last good checkpoint is \($0) (resume with --resume after lowering the learning rate)." }
+            ?? "No checkpoint from before it was written (set save_steps to keep resumable checkpoints); lower the learning rate and start again."
+    }
 }

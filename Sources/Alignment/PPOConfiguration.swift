@@ -53,23 +53,30 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
     public init() {}
 
     /// TRL's `PPOConfig` keys, beside the training arguments' (defaults are the property values above); unset
-    /// optional values are left out of the encoding.
+    /// optional values are left out of the encoding. Upper bounds of counts and lengths are `TrainingArguments.Limits`;
+    /// `num_mini_batches` is bounded by the batch it must divide.
     public static var fields: [SettingsField<Self>] {
-        [.flattened(\.training), .init("num_ppo_epochs", \.ppoEpochs, where: .atLeast(1)),
-         .init("num_mini_batches", \.miniBatchCount, where: .atLeast(1)), .init("cliprange", \.clipRange, where: .positive),
-         .init("cliprange_value", \.valueClipRange, where: .positive), .init("vf_coef", \.valueCoefficient),
+        let limits = TrainingArguments.Limits.self
+        let nonNegative = SettingsCheck<Float>.finite.and(.atLeast(0))
+        return [.flattened(\.training), .init("num_ppo_epochs", \.ppoEpochs, where: .from(1, to: 100)),
+         .init("num_mini_batches", \.miniBatchCount, where: .atLeast(1)),
+         .init("cliprange", \.clipRange, where: SettingsCheck.positive.and(.atMost(10))),
+         .init("cliprange_value", \.valueClipRange, where: .positive), .init("vf_coef", \.valueCoefficient, where: nonNegative),
          .init("gamma", \.gamma, where: .within(0...1)), .init("lam", \.lambda, where: .within(0...1)),
-         .init("kl_coef", \.klCoefficient, where: .atLeast(0)),
-         .init("kl_target", \.klTarget, where: SettingsCheck { $0 > 0 ? nil : "must be positive (omit it for a fixed kl_coef)" }, omitsNil: true),
+         .init("kl_coef", \.klCoefficient, where: nonNegative),
+         .init("kl_target", \.klTarget, where: SettingsCheck { $0.isFinite && $0 > 0 ? nil : "must be positive (omit it for a fixed kl_coef)" },
+               omitsNil: true),
          .init("kl_horizon", \.klHorizon, where: .positive), klEstimatorField,
          .init("whiten_rewards", \.whitenRewards), .init("whiten_advantages", \.whitenAdvantages),
-         .init("missing_eos_penalty", \.missingEOSPenalty, where: .atLeast(0), omitsNil: true),
-         .init("response_length", \.responseLength, where: .atLeast(1)),
-         .init("temperature", \.temperature, where: SettingsCheck { $0 > 0 ? nil : "must be positive (PPO samples its rollouts)" }),
+         .init("missing_eos_penalty", \.missingEOSPenalty, where: nonNegative, omitsNil: true),
+         .init("response_length", \.responseLength, where: .from(1, to: limits.sequenceLength)),
+         .init("temperature", \.temperature,
+               where: SettingsCheck { $0.isFinite && $0 > 0 ? nil : "must be positive (PPO samples its rollouts)" }.and(.atMost(100))),
          .init("stop_token", \.stopToken, where: SettingsCheck { $0 == "eos" ? nil : "must be \"eos\" or absent" }, omitsNil: true),
-         .init("stop_token_id", \.stopTokenId, omitsNil: true),
-         .init("local_rollout_forward_batch_size", \.rolloutForwardBatchSize, where: .atLeast(1)),
-         .init("total_episodes", \.totalEpisodes, omitsNil: true), .init("num_sample_generations", \.sampleGenerationCount),
+         .init("stop_token_id", \.stopTokenId, where: .from(0, to: Int(Int32.max)), omitsNil: true),
+         .init("local_rollout_forward_batch_size", \.rolloutForwardBatchSize, where: .from(1, to: limits.batchSize)),
+         .init("total_episodes", \.totalEpisodes, where: .from(1, to: limits.steps), omitsNil: true),
+         .init("num_sample_generations", \.sampleGenerationCount, where: .from(0, to: limits.steps)),
          // TRL's older `PPOConfig` called these `target` / `horizon` (with `init_kl_coef`); read, never written.
          alias("target_kl", of: "kl_target") { $0.klTarget = $1 }, alias("horizon", of: "kl_horizon") { $0.klHorizon = $1 },
          alias("init_kl_coef", of: nil) { $0.klCoefficient = $1 }]
@@ -79,7 +86,7 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
     static var klEstimatorField: SettingsField<Self> {
         let key = SettingsKey("kl_estimator")
         return SettingsField(keys: [key.stringValue], read: { configuration, container in
-            guard let name = try container.decodeIfPresent(String.self, forKey: key) else { return }
+            guard let name = try SettingsField<Self>.decodeIfPresent(String.self, forKey: key, in: container) else { return }
             guard let estimator = PPOLoss.KLEstimator(rawValue: name) else {
                 throw SettingsError(key: key.stringValue, message: "\"\(name)\" is not k1 or k3")
             }
@@ -91,8 +98,8 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
     static func alias(_ name: String, of primary: String?, _ apply: @escaping (inout Self, Float) -> Void) -> SettingsField<Self> {
         let key = SettingsKey(name)
         return SettingsField(keys: [name], read: { configuration, container in
-            if let primary, try container.decodeIfPresent(Float.self, forKey: SettingsKey(primary)) != nil { return }
-            if let value = try container.decodeIfPresent(Float.self, forKey: key) { apply(&configuration, value) }
+            if let primary, try SettingsField<Self>.decodeIfPresent(Float.self, forKey: SettingsKey(primary), in: container) != nil { return }
+            if let value = try SettingsField<Self>.decodeIfPresent(Float.self, forKey: key, in: container) { apply(&configuration, value) }
         }, write: { _, _ in })
     }
 
@@ -115,7 +122,7 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
             if !condition { throw SettingsError(key: key, message: message) }
         }
         try require(batchSize % miniBatchCount == 0, "num_mini_batches",
-                    "must divide the batch (per_device_train_batch_size × gradient_accumulation_steps = \(batchSize))")
+                    "must divide the batch (per_device_train_batch_size × gradient_accumulation_steps = \(batchSize)) (got \(miniBatchCount))")
         try require(stopToken == nil || stopTokenId == nil, "stop_token_id", "set stop_token or stop_token_id, not both")
         try require(!whitenRewards || batchSize / miniBatchCount >= 2, "whiten_rewards", "needs at least two rollouts per minibatch")
     }

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import JSON
 import LanguageModels
 import Settings
 import Tensors
@@ -48,8 +49,8 @@ public struct PPOModelFolders: Sendable {
     /// - Throws: `SettingsError` naming the file when neither is there.
     public static func hiddenSize(of directory: URL) throws -> Int {
         let url = directory.appendingPathComponent("config.json")
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any],
-              let size = (object["hidden_size"] ?? object["n_embd"]) as? Int else {
+        guard let data = try? Data(contentsOf: url), let object = try? JSONParser.parse(data),
+              let size = (object["hidden_size"] ?? object["n_embd"])?.integerValue else {
             throw SettingsError(key: "value_model_path", message: "\(url.path) has no hidden_size or n_embd for the value head; give a value_model_path")
         }
         return size

@@ -21,11 +21,13 @@ public struct RewardConfiguration: KeyedSettings, Equatable, Sendable {
     /// TRL's reward defaults: learning rate 1e-4 (a recipe without `learning_rate` keeps it).
     public init() { training.learningRate = 1e-4 }
 
-    /// TRL's `RewardConfig` keys, beside the training arguments' (defaults are the property values above).
+    /// TRL's `RewardConfig` keys, beside the training arguments' (defaults are the property values above; upper bounds
+    /// are `TrainingArguments.Limits`).
     public static var fields: [SettingsField<Self>] {
-        [.flattened(\.training), .init("max_length", \.maximumLength, where: .atLeast(1)),
-         .init("center_rewards_coefficient", \.centerRewardsCoefficient, where: .atLeast(0)),
-         .init("per_device_eval_batch_size", \.evaluationBatchSize, where: .atLeast(1)), .init("disable_dropout", \.disableDropout)]
+        [.flattened(\.training), .init("max_length", \.maximumLength, where: .from(1, to: TrainingArguments.Limits.sequenceLength)),
+         .init("center_rewards_coefficient", \.centerRewardsCoefficient, where: .within(0...100)),
+         .init("per_device_eval_batch_size", \.evaluationBatchSize, where: .from(1, to: TrainingArguments.Limits.batchSize)),
+         .init("disable_dropout", \.disableDropout)]
     }
 
     /// Checks values a run cannot start with, naming the key and the value.

@@ -15,9 +15,10 @@ public struct SFTConfiguration: KeyedSettings, Equatable, Sendable {
     /// TRL's SFT default learning rate, 2e-5, differs from transformers' (a recipe without `learning_rate` keeps it).
     public init() { training.learningRate = 2e-5 }
 
-    /// TRL's `SFTConfig` keys, beside the training arguments' (defaults are the property values above).
+    /// TRL's `SFTConfig` keys, beside the training arguments' (defaults are the property values above; upper bounds
+    /// are `TrainingArguments.Limits`).
     public static var fields: [SettingsField<Self>] {
-        [.flattened(\.training), .init("max_length", \.maximumLength, where: .atLeast(1)),
+        [.flattened(\.training), .init("max_length", \.maximumLength, where: .from(1, to: TrainingArguments.Limits.sequenceLength)),
          .init("completion_only_loss", \.completionOnlyLoss), .init("assistant_only_loss", \.assistantOnlyLoss),
          .init("packing", \.packing)]
     }

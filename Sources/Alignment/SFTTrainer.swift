@@ -19,6 +19,8 @@ public final class SFTTrainer: TrainingObjective {
     public var counters: [String: Double] = ["num_tokens": 0]
     /// Greedy continuations of the first evaluation prompts, written at evaluation time.
     let samples: SampleGenerations
+    /// ln V: the cross-entropy of a model that predicts every token as equally likely.
+    public var uniformLoss: Double? { log(Double(policy.model.vocabularySize)) }
 
     public init(configuration: SFTConfiguration, policy: TrainableModel, encoder: ExampleEncoder,
                 train: [Example], evaluation: [Example] = []) throws {

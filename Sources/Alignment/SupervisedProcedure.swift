@@ -38,6 +38,7 @@ final class SupervisedProcedure: TrainingProcedure {
     var totalSteps: Int { arguments.totalSteps(exampleCount: objective.exampleCount) }
     var trainableParameters: [Tensor] { objective.trainableParameters }
     var parametersWithoutDecay: [Tensor] { objective.parametersWithoutDecay }
+    var uniformLoss: Double? { objective.uniformLoss }
 
     func initialState() -> TrainerState { TrainerState(step: 0, generator: SeededGenerator(seed: arguments.seed &+ 0x5EED)) }
 

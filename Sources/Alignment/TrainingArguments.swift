@@ -40,18 +40,43 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
 
     public init() {}
 
-    /// transformers' `TrainingArguments` keys (defaults are the property values above).
+    /// Upper bounds of the count-like keys: far above any real run, low enough that no value can overflow a step
+    /// counter or make a micro-batch allocate without limit (`per_device_train_batch_size: 1e12` aborted the process).
+    public enum Limits {
+        /// Examples per micro-batch (`per_device_train_batch_size`, evaluation and rollout batch sizes).
+        public static let batchSize = 1024
+        /// Micro-batches per optimizer step.
+        public static let accumulationSteps = 65_536
+        /// Steps, step intervals and episode counts.
+        public static let steps = 1_000_000_000
+        /// Tokens in one sequence (`max_length`, `max_prompt_length`, `response_length`).
+        public static let sequenceLength = 131_072
+        /// Passes over the data.
+        public static let epochs: Float = 100_000
+        /// A learning rate above this destroys any model in one AdamW step (updates are about lr per weight).
+        public static let learningRate: Float = 10
+    }
+
+    /// transformers' `TrainingArguments` keys (defaults are the property values above). Ranges: see `Limits`.
     public static var fields: [SettingsField<Self>] {
-        [.init("output_dir", \.outputDirectory), .init("learning_rate", \.learningRate, where: .positive),
+        [.init("output_dir", \.outputDirectory, where: SettingsCheck { $0.isEmpty ? "must name a folder" : nil }),
+         .init("learning_rate", \.learningRate, where: SettingsCheck.positive.and(.atMost(Limits.learningRate))),
          .init("lr_scheduler_type", \.learningRateSchedule, where: .oneOf(LearningRateSchedule.Decay.allCases.map(\.rawValue))),
-         .init("warmup_steps", \.warmupSteps, where: .atLeast(0)), .init("warmup_ratio", \.warmupRatio, where: .within(0..<1)),
-         .init("max_steps", \.maximumSteps), .init("num_train_epochs", \.epochs),
-         .init("per_device_train_batch_size", \.batchSize, where: .atLeast(1)),
-         .init("gradient_accumulation_steps", \.gradientAccumulationSteps, where: .atLeast(1)),
-         .init("max_grad_norm", \.maximumGradientNorm, where: .atLeast(0)), .init("weight_decay", \.weightDecay, where: .atLeast(0)),
-         .init("adam_beta1", \.adamBeta1), .init("adam_beta2", \.adamBeta2), .init("adam_epsilon", \.adamEpsilon),
-         .init("seed", \.seed), .init("logging_steps", \.loggingSteps, where: .atLeast(1)), .init("eval_steps", \.evaluationSteps),
-         .init("save_steps", \.saveSteps, where: .atLeast(0)), .init("save_total_limit", \.saveTotalLimit)]
+         .init("warmup_steps", \.warmupSteps, where: .from(0, to: Limits.steps)),
+         .init("warmup_ratio", \.warmupRatio, where: .within(0..<1)),
+         .init("max_steps", \.maximumSteps, where: .from(-1, to: Limits.steps)),
+         .init("num_train_epochs", \.epochs, where: .within(0...Limits.epochs)),
+         .init("per_device_train_batch_size", \.batchSize, where: .from(1, to: Limits.batchSize)),
+         .init("gradient_accumulation_steps", \.gradientAccumulationSteps, where: .from(1, to: Limits.accumulationSteps)),
+         .init("max_grad_norm", \.maximumGradientNorm, where: SettingsCheck.finite.and(.atLeast(0))),
+         .init("weight_decay", \.weightDecay, where: .within(0...1)),
+         .init("adam_beta1", \.adamBeta1, where: .within(0..<1)),
+         .init("adam_beta2", \.adamBeta2, where: .within(0..<1)),
+         .init("adam_epsilon", \.adamEpsilon, where: SettingsCheck.positive.and(.atMost(1))),
+         .init("seed", \.seed), .init("logging_steps", \.loggingSteps, where: .from(1, to: Limits.steps)),
+         .init("eval_steps", \.evaluationSteps, where: .from(0, to: Limits.steps)),
+         .init("save_steps", \.saveSteps, where: .from(0, to: Limits.steps)),
+         .init("save_total_limit", \.saveTotalLimit, where: .from(0, to: Limits.steps))]
     }
 
     /// Checks values a run cannot start with, naming the key and the value.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import NeuralNetworks
 import Runtime
 import SafeTensors
@@ -31,9 +32,9 @@ public struct TrainingLoop {
                          configurationFile: configurationFile, stopAfter: stopAfter).summary
     }
 
-    /// training_config.json's contents for an effective configuration of recipe keys.
+    /// training_config.json's contents for an effective configuration of recipe keys: pretty-printed, keys sorted.
     static func configurationFile(_ effectiveConfiguration: [String: Any]) throws -> Data {
-        try JSONSerialization.data(withJSONObject: effectiveConfiguration, options: [.prettyPrinted, .sortedKeys])
+        try JSONValue(foundation: effectiveConfiguration).encoded([.prettyPrinted, .sortedKeys])
     }
 
     /// Drives `procedure` to `procedure.totalSteps` (or `stopAfter`). Returns the summary and every step's metrics.
@@ -58,8 +59,13 @@ public struct TrainingLoop {
             state = try Checkpoints.restore(checkpoint, into: procedure, optimizer: optimizer)
             lastCheckpoint = checkpoint.path
         }
+        var health = TrainingHealth(uniformLoss: procedure.uniformLoss, parameters: procedure.trainableParameters)
+        if let lastCheckpoint { health.checkpointed(step: state.step, path: lastCheckpoint) }
         let log = try MetricsLog(directory: output, totalSteps: totalSteps, startStep: state.step)
         if let lastCheckpoint { log.note("resuming from \(lastCheckpoint) at \(Procedure.stepName) \(state.step)") }
+        if log.droppedRecords > 0 {
+            log.note("metrics.jsonl: dropped \(log.droppedRecords) line(s) written after \(Procedure.stepName) \(state.step), which this run writes again")
+        }
         let order = DataOrder(count: procedure.exampleCount, seed: arguments.seed)
         let perStep = procedure.examplesPerStep
         let startStep = state.step, started = Date()
@@ -85,10 +91,14 @@ public struct TrainingLoop {
                 log.write(record)
             }
             log.progress(step: state.step, metrics: procedure.progressMetrics(current: metrics, lastRecord: lastMetrics))
+            // A collapsed run stops here: no evaluation, checkpoint or final model of the destroyed weights.
+            try health.check(step: state.step, metrics: metrics, parameters: procedure.trainableParameters)
             try procedure.afterStep(state.step, epoch: epoch(state.step), log: log)
             if arguments.saveSteps > 0 && state.step % arguments.saveSteps == 0 {
-                lastCheckpoint = try Checkpoints.save(procedure, state: state, optimizer: optimizer, in: output,
+                let checkpoint = try Checkpoints.save(procedure, state: state, optimizer: optimizer, in: output,
                                                       keep: arguments.saveTotalLimit).path
+                lastCheckpoint = checkpoint
+                health.checkpointed(step: state.step, path: checkpoint)
             }
         }
         if state.step >= totalSteps { try procedure.finish(state.step, epoch: epoch(state.step), log: log) }

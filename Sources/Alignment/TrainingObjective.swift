@@ -21,9 +21,14 @@ public protocol TrainingObjective: AnyObject {
     var counters: [String: Double] { get set }
     /// Generations to show at evaluation time (written to samples.jsonl), or none.
     func sampleGenerations() -> [[String: Any]]
+    /// The loss a collapsed model is pinned at — ln V for next-token cross-entropy, where a model that predicts
+    /// every token as equally likely lands — or nil when the loss has no such fixed point. The training loop stops a
+    /// run whose loss stays there (see `TrainingHealth`).
+    var uniformLoss: Double? { get }
 }
 
 extension TrainingObjective {
+    public var uniformLoss: Double? { nil }
     public func evaluate() throws -> [String: Double]? { nil }
     public func sampleGenerations() -> [[String: Any]] { [] }
 }

@@ -26,6 +26,8 @@ protocol TrainingProcedure: AnyObject {
     var trainableParameters: [Tensor] { get }
     /// Parameters that get no weight decay (biases, norms).
     var parametersWithoutDecay: [Tensor] { get }
+    /// The loss a collapsed model is pinned at (ln V for next-token cross-entropy), or nil; see `TrainingHealth`.
+    var uniformLoss: Double? { get }
 
     /// The state of a fresh run.
     func initialState() -> State
@@ -52,6 +54,7 @@ protocol TrainingProcedure: AnyObject {
 }
 
 extension TrainingProcedure {
+    var uniformLoss: Double? { nil }
     func progressMetrics(current: [String: Double], lastRecord: [String: Double]) -> [String: Double] { lastRecord }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Constitutional
 import Foundation
 import Pipelines
+import Settings
 import Tensors
 
 /// `charter pipeline recipe.yaml`: a declarative Constitutional AI pipeline with cached, resumable stages.
@@ -24,7 +25,9 @@ struct PipelineCommand: ParsableCommand {
     func run() throws {
         if let threads { ComputeThreads.count = threads }
         let recipe = try PipelineRecipe.load(URL(fileURLWithPath: self.recipe))
-        let directory = URL(fileURLWithPath: runDirectory ?? "runs/\(recipe.name)")
+        // The recipe's name is a folder under runs/, which it must not leave (links followed).
+        let directory = try runDirectory.map { URL(fileURLWithPath: $0) }
+            ?? SafePath.child(recipe.name, of: URL(fileURLWithPath: "runs"), key: "name")
         let manifest = try waitFor {
             try await Pipeline(recipe: recipe, runDirectory: directory, trainers: Stages.builtInTrainers, makeModels: makeLanguageModels).run()
         }

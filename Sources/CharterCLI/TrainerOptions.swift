@@ -2,6 +2,7 @@ import Alignment
 import ArgumentParser
 import Datasets
 import Foundation
+import JSON
 import LanguageModels
 import Settings
 import Tensors
@@ -94,16 +95,10 @@ struct TrainerOptions: ParsableArguments {
     }
 
     /// The LoRA configuration the recipe asks for (use_peft or lora_r), or nil for full fine-tuning.
+    /// - Throws: `SettingsError` naming a LoRA key whose value has the wrong type or is out of range.
     func loraConfiguration(_ recipe: TrainingRecipe) throws -> LoRAConfiguration? {
-        guard (recipe["use_peft"] as? Bool) == true || recipe["lora_r"] != nil else { return nil }
-        if let rank = recipe["lora_r"] as? Int, rank < 1 { throw SettingsError(key: "lora_r", message: "must be at least 1 (got \(rank))") }
-        var configuration = LoRAConfiguration(rank: (recipe["lora_r"] as? Int) ?? 16, alpha: Float((recipe["lora_alpha"] as? Double) ?? Double(recipe["lora_alpha"] as? Int ?? 32)),
-                                              dropout: Float((recipe["lora_dropout"] as? Double) ?? 0.05))
-        switch recipe["lora_target_modules"] {
-        case let names as [Any]: configuration.targetModules = .names(names.map { "\($0)" })
-        case let name as String: configuration.targetModules = name == "all-linear" ? .allLinear : .names(name.split(separator: ",").map(String.init))
-        default: break
-        }
+        let configuration = try LoRARecipe(recipe).configuration
+        try configuration?.validate()
         return configuration
     }
 
@@ -170,6 +165,6 @@ func note(_ message: String) {
 
 /// Prints metrics as one JSON object with sorted keys.
 func printMetrics(_ metrics: [String: Any]) throws {
-    let data = try JSONSerialization.data(withJSONObject: metrics, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    let data = try JSONValue(foundation: metrics).encoded([.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
     print(String(decoding: data, as: UTF8.self))
 }

@@ -22,9 +22,10 @@ public struct FeedbackConfiguration: KeyedSettings, Equatable, Sendable {
     public init() {}
 
     public static var fields: [SettingsField<Self>] {
-        [.init("principles_per_pair", \.principlesPerPair), .init("chain_of_thought", \.chainOfThought),
-         .init("clamp_low", \.clampLow), .init("clamp_high", \.clampHigh), .init("both_orders", \.bothOrders),
-         .init("few_shot", \.fewShot, omitsNil: true), .init("seed", \.seed), .init("reasoning", \.reasoning)]
+        [.init("principles_per_pair", \.principlesPerPair, where: .from(1, to: 64)), .init("chain_of_thought", \.chainOfThought),
+         .init("clamp_low", \.clampLow, where: .within(0...1)), .init("clamp_high", \.clampHigh, where: .within(0...1)),
+         .init("both_orders", \.bothOrders), .init("few_shot", \.fewShot, where: .from(0, to: 64), omitsNil: true),
+         .init("seed", \.seed), .init("reasoning", \.reasoning)]
     }
 }
 
@@ -111,6 +112,7 @@ public struct AIFeedback: Sendable {
         guard 0 <= configuration.clampLow, configuration.clampLow <= configuration.clampHigh, configuration.clampHigh <= 1 else {
             throw ConstitutionalError("clamp_low \(configuration.clampLow) and clamp_high \(configuration.clampHigh) must satisfy 0 ≤ low ≤ high ≤ 1")
         }
+        try configuration.checkRanges()
         self.constitution = constitution
         self.configuration = configuration
         let usable = configuration.chainOfThought ? constitution.comparisonExamples.filter { $0.reasoning != nil } : constitution.comparisonExamples

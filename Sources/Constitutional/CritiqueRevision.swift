@@ -17,7 +17,8 @@ public struct CritiqueConfiguration: KeyedSettings, Equatable, Sendable {
     public init() {}
 
     public static var fields: [SettingsField<Self>] {
-        [.init("rounds", \.rounds), .init("prompting", \.prompting), .init("few_shot", \.fewShot, omitsNil: true),
+        [.init("rounds", \.rounds, where: .from(1, to: 16)), .init("prompting", \.prompting),
+         .init("few_shot", \.fewShot, where: .from(0, to: 64), omitsNil: true),
          .init("seed", \.seed), .init("sampling", \.sampling)]
     }
 }
@@ -73,6 +74,7 @@ public struct CritiqueRevision: Sendable {
     /// - Throws: ``ConstitutionalError`` when the constitution has no critique principle or rounds < 1.
     public init(constitution: Constitution, configuration: CritiqueConfiguration) throws {
         guard configuration.rounds >= 1 else { throw ConstitutionalError("rounds must be at least 1, got \(configuration.rounds)") }
+        try configuration.checkRanges()
         principles = constitution.critiquePrinciples
         guard !principles.isEmpty else {
             throw ConstitutionalError("constitution \(constitution.label) has no principle with critique_request and revision_request")

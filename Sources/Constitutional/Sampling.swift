@@ -15,7 +15,7 @@ public struct SampleConfiguration: KeyedSettings, Equatable, Sendable {
     public init(k: Int) { self.k = k }
 
     public static var fields: [SettingsField<Self>] {
-        [.init("k", \.k), .init("prompting", \.prompting), .init("seed", \.seed), .init("sampling", \.sampling)]
+        [.init("k", \.k, where: .from(1, to: 256)), .init("prompting", \.prompting), .init("seed", \.seed), .init("sampling", \.sampling)]
     }
 }
 
@@ -38,6 +38,7 @@ public struct ResponseSampler: Sendable {
 
     public init(configuration: SampleConfiguration) throws {
         guard configuration.k >= 1 else { throw ConstitutionalError("k must be at least 1, got \(configuration.k)") }
+        try configuration.checkRanges()
         self.configuration = configuration
     }
 

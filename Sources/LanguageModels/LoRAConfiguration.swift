@@ -94,14 +94,20 @@ public struct LoRAConfiguration: KeyedSettings, Equatable, Sendable {
         self.targetModules = targetModules
     }
 
+    /// Largest rank accepted: above PEFT's usual 8–256 and rsLoRA's largest experiments, low enough that a typo
+    /// (`r: 100000`) cannot allocate adapters larger than the model (A and B hold r × (in + out) values per module).
+    public static let maximumRank = 1024
+
     /// PEFT's `adapter_config.json` keys (defaults are the property values above).
     public static var fields: [SettingsField<Self>] {
-        [.init("r", \.rank), .init("lora_alpha", \.alpha), .init("lora_dropout", \.dropout),
+        [.init("r", \.rank, where: .from(1, to: maximumRank)),
+         .init("lora_alpha", \.alpha, where: SettingsCheck.positive.and(.atMost(65_536))),
+         .init("lora_dropout", \.dropout, where: .within(0..<1)),
          .init("target_modules", \.targetModules), .init("exclude_modules", \.excludeModules), .init("bias", \.bias),
          .init("fan_in_fan_out", \.fanInFanOut), .init("use_rslora", \.useRSLoRA), .init("init_lora_weights", \.initialWeights),
          // PEFT writes task_type; a config without it has none (not the default).
          SettingsField(keys: ["task_type"], read: { configuration, container in
-             configuration.taskType = try container.decodeIfPresent(String.self, forKey: SettingsKey("task_type"))
+             configuration.taskType = try SettingsField<Self>.decodeIfPresent(String.self, forKey: SettingsKey("task_type"), in: container)
          }, write: { configuration, container in try container.encode(configuration.taskType, forKey: SettingsKey("task_type")) }),
          .init("peft_type", \.peftType), .init("base_model_name_or_path", \.baseModelNameOrPath),
          .init("inference_mode", \.inferenceMode), .init("modules_to_save", \.modulesToSave),
@@ -137,15 +143,15 @@ public struct LoRAConfiguration: KeyedSettings, Equatable, Sendable {
         for (key, value) in otherFields { try container.encode(value, forKey: SettingsKey(key)) }
     }
 
-    /// Checks that Charter can run this adapter exactly as PEFT would.
-    /// - Throws: `LoRAError` saying which field is unsupported and what to change.
+    /// Checks that Charter can run this adapter exactly as PEFT would, and every value against its key's range
+    /// (`r` in [1, `maximumRank`], `lora_alpha` in (0, 65536], `lora_dropout` in [0, 1)).
+    /// - Throws: `LoRAError` saying which field is unsupported or out of range and what to change.
     public func validate() throws {
         guard peftType == "LORA" else { throw LoRAError("peft_type is \"\(peftType)\"; only \"LORA\" adapters are supported") }
         if let taskType, taskType != "CAUSAL_LM" {
             throw LoRAError("task_type is \"\(taskType)\"; only \"CAUSAL_LM\" adapters are supported")
         }
-        guard rank > 0 else { throw LoRAError("r must be positive, got \(rank)") }
-        guard dropout >= 0 && dropout < 1 else { throw LoRAError("lora_dropout must be in [0, 1), got \(dropout)") }
+        do { try checkRanges() } catch let error as SettingsError { throw LoRAError(error.description) }
         guard bias == "none" else {
             throw LoRAError("bias \"\(bias)\" is not supported: only \"none\" (base biases stay frozen); retrain with bias=\"none\"")
         }

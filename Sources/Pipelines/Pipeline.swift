@@ -4,6 +4,7 @@ import Constitutional
 import Foundation
 import LanguageModels
 import Runtime
+import Settings
 
 /// Runs a ``PipelineRecipe`` in a run folder: each stage in its own subfolder, skipped when a completed run with the
 /// same cache key exists, resumed item by item when it was interrupted, and redone (the old folder kept as
@@ -40,6 +41,8 @@ public struct Pipeline: Sendable {
         for stage in recipe.stages where [.reward, .dpo, .ppo].contains(stage.type) && trainers[stage.type] == nil {
             log("warning: \(Self.unavailableMessage(stage))")
         }
+        // Every stage folder is checked before anything is written, so a bad name fails before earlier stages run.
+        for stage in recipe.stages { _ = try stageDirectory(stage) }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let constitution = try loadConstitution()
         var manifest = PipelineManifest(name: recipe.name, charterVersion: Self.charterVersion, recipeSHA256: recipe.sha256,
@@ -60,7 +63,7 @@ public struct Pipeline: Sendable {
             let key = SHA256.hex(([Self.charterVersion, stage.type.rawValue, stage.canonicalConfiguration]
                                   + inputs.keys.sorted().map { "\($0)=\(inputs[$0]!)" }).joined(separator: "\n"))
             keys[stage.name] = key
-            let directory = stageDirectory(stage)
+            let directory = try stageDirectory(stage)
             let previous = manifest.stages.first { $0.name == stage.name }
             if let previous, previous.key == key, previous.status == "complete",
                 previous.outputs.allSatisfy({ FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) })
@@ -70,7 +73,7 @@ public struct Pipeline: Sendable {
             }
             // Outputs the manifest does not vouch for (another configuration, or no record at all) are never resumed.
             if previous?.key != key, FileManager.default.fileExists(atPath: directory.path) {
-                let old = runDirectory.appendingPathComponent(stage.name + ".previous")
+                let old = try SafePath.child(stage.name + Self.previousSuffix, of: runDirectory, key: "stage \(stage.name)")
                 try? FileManager.default.removeItem(at: old)
                 try FileManager.default.moveItem(at: directory, to: old)
                 log("\(stage.name): configuration or inputs changed; the previous outputs are in \(old.lastPathComponent)")
@@ -113,8 +116,29 @@ public struct Pipeline: Sendable {
         return "stage \(stage.name) (\(stage.type.rawValue)) needs \(command), which this pipeline was given no trainer for (Stages.builtInTrainers has one); the earlier stages' outputs are TRL files that trainer will read — remove the stage to run the rest"
     }
 
-    /// The stage's folder: `<run>/<name>`.
-    public func stageDirectory(_ stage: StageRecipe) -> URL { runDirectory.appendingPathComponent(stage.name) }
+    /// What a replaced stage folder is renamed to (`NAME.previous`); no stage may be named so.
+    static let previousSuffix = ".previous"
+
+    /// The stage's folder: `<run>/<name>`, which must stay inside the run folder (links followed).
+    /// - Throws: `SettingsError` when the name is not a plain name or leads outside the run folder.
+    public func stageDirectory(_ stage: StageRecipe) throws -> URL {
+        try Self.checkStageName(stage.name, key: "stage \(stage.name)")
+        return try SafePath.child(stage.name, of: runDirectory, key: "stage \(stage.name)")
+    }
+
+    /// Refuses stage names that are not plain names (see `SafePath`) or that would collide with the run folder's
+    /// own entries (`manifest.json`, `NAME.previous`).
+    static func checkStageName(_ name: String, key: String) throws {
+        try SafePath.component(name, key: key)
+        if let problem = reservedNameProblem(name) { throw SettingsError(key: key, message: "\(problem) (got \"\(name)\")") }
+    }
+
+    /// Why `name` collides with the run folder's own entries, or nil.
+    static func reservedNameProblem(_ name: String) -> String? {
+        if name.lowercased() == "manifest.json" { return "is the run's manifest file; choose another name" }
+        if name.lowercased().hasSuffix(previousSuffix) { return "must not end in \(previousSuffix) (the name of a replaced stage's folder)" }
+        return nil
+    }
 
     func loadConstitution() throws -> Constitution {
         recipe.constitution == "default" ? try Constitution.charterDefault : try Constitution.load(from: resolve(recipe.constitution))
@@ -124,12 +148,13 @@ public struct Pipeline: Sendable {
         path.hasPrefix("/") ? URL(fileURLWithPath: path) : recipe.baseDirectory.appendingPathComponent(path)
     }
 
-    /// A path input: an earlier stage's output for `stage:` references, else a path relative to the recipe.
-    func input(_ value: String) -> URL {
+    /// A path input: an earlier stage's output for `stage:` references (which must stay inside that stage's
+    /// folder), else a path relative to the recipe.
+    func input(_ value: String) throws -> URL {
         guard let reference = StageReference(value), let stage = recipe.stages.first(where: { $0.name == reference.stage }) else {
             return resolve(value)
         }
-        return stageDirectory(stage).appendingPathComponent(reference.file ?? stage.type.primaryOutput)
+        return try SafePath.descendant(reference.file ?? stage.type.primaryOutput, of: try stageDirectory(stage), key: value)
     }
 
     func inputHashes(_ stage: StageRecipe, keys: [String: String], constitution: Constitution) throws -> [String: String] {
@@ -179,7 +204,7 @@ public struct Pipeline: Sendable {
 
     func models(_ stage: StageRecipe) throws -> [any LanguageModel] {
         guard let source = stage.model else { throw ConstitutionalError("stage \(stage.name) has no model") }
-        return try makeModels(source.resolving(input(source.path).path))
+        return try makeModels(source.resolving(try input(source.path).path))
     }
 
     /// Runs one stage; returns its counts and output file names.
@@ -187,7 +212,7 @@ public struct Pipeline: Sendable {
         let failures = directory.appendingPathComponent("failures.jsonl")
         func path(_ key: String) throws -> URL {
             guard let value = stage.inputs[key] else { throw ConstitutionalError("stage \(stage.name) needs \(key)") }
-            return input(value)
+            return try input(value)
         }
         switch stage.type {
         case .sample, .samplePairs:
@@ -212,7 +237,7 @@ public struct Pipeline: Sendable {
             }
             if lora != nil { throw ConstitutionalError("stage \(stage.name): training on top of a LoRA adapter is not supported; merge it first") }
             let output = directory.appendingPathComponent("model")
-            let summary = try Stages.sft(dataset: try path("dataset"), model: input(modelPath), output: output,
+            let summary = try Stages.sft(dataset: try path("dataset"), model: try input(modelPath), output: output,
                                          configuration: stage.training, chatTemplate: chatTemplate)
             var counts = summary.lastMetrics
             counts["steps"] = Double(summary.steps)
@@ -224,7 +249,7 @@ public struct Pipeline: Sendable {
             }
             let output = directory.appendingPathComponent("model")
             let request = TrainingStageRequest(
-                stage: stage.name, type: stage.type, model: input(modelPath), dataset: try stage.inputs["dataset"].map { _ in try path("dataset") },
+                stage: stage.name, type: stage.type, model: try input(modelPath), dataset: try stage.inputs["dataset"].map { _ in try path("dataset") },
                 prompts: try stage.inputs["prompts"].map { _ in try path("prompts") },
                 rewardModel: try stage.inputs["reward_model"].map { _ in try path("reward_model") }, output: output,
                 trainingYAML: stage.trainingYAML, seed: stage.seed)

@@ -4,6 +4,7 @@ import Constitutional
 import Foundation
 import LanguageModels
 import Runtime
+import Settings
 import Yams
 
 /// The stages a pipeline can declare, in the order Constitutional AI uses them.
@@ -122,6 +123,10 @@ public struct PipelineRecipe: Sendable {
             problems.append(.init(key.string ?? "?", "unknown key; expected one of \(topKeys.joined(separator: ", "))"))
         }
         let name = root["name"]?.string ?? baseDirectory.lastPathComponent
+        // The name is a folder name (`charter pipeline` runs in runs/<name>).
+        if let problem = SafePath.problem(with: name) {
+            problems.append(.init("name", "\(problem) (got \"\(name)\")" + (root["name"] == nil ? "; it defaults to the recipe's folder name, so set name:" : "")))
+        }
         var seed: UInt64 = 0
         if let text = root["seed"]?.string {
             if let value = UInt64(text) { seed = value } else { problems.append(.init("seed", "must be a non-negative integer, got \(text)")) }
@@ -135,8 +140,8 @@ public struct PipelineRecipe: Sendable {
             let path = "stages[\(index)]"
             do {
                 let stage = try parseStage(node, path: path, seed: seed, earlier: stages)
-                if stages.contains(where: { $0.name == stage.name }) {
-                    problems.append(.init("\(path).name", "\"\(stage.name)\" is already the name of an earlier stage; names must be unique"))
+                if stages.contains(where: { $0.name.lowercased() == stage.name.lowercased() }) {
+                    problems.append(.init("\(path).name", "\"\(stage.name)\" is already the name of an earlier stage; names must be unique (ignoring case: they are folder names)"))
                 }
                 stages.append(stage)
             } catch let error as ConstitutionError {
@@ -162,10 +167,24 @@ public struct PipelineRecipe: Sendable {
             problems.append(.init("\(path).\(key.string ?? "?")", "unknown key for a \(type.rawValue) stage; expected one of \(allowed.joined(separator: ", "))"))
         }
         let name = node["name"]?.string ?? type.rawValue
+        if let problem = SafePath.problem(with: name) ?? Pipeline.reservedNameProblem(name) {
+            problems.append(.init("\(path).name", "\(problem) (got \"\(name)\"); a stage's name is its folder in the run folder"))
+        }
         let canonical = try Yams.serialize(node: node, sortKeys: true)
         var stage = StageRecipe(name: name, type: type, model: nil, inputs: [:], canonicalConfiguration: canonical)
+        // A settings error under its key: the stage's own, or for an sft stage's training settings one under `training:`.
+        func settingsProblem(_ error: SettingsError) {
+            let first = String(error.key.prefix { $0 != "." })
+            let under = node[first] == nil && node["training"]?[first] != nil ? "\(path).training" : path
+            problems.append(.init("\(under).\(error.key)", error.message))
+        }
         func decode<T: Decodable>(_ make: () throws -> T) -> T? {
-            do { return try make() } catch let error as DecodingError {
+            do { return try make() } catch let error as SettingsError {
+                settingsProblem(error)
+            } catch DecodingError.dataCorrupted(let context) where context.underlyingError is SettingsError {
+                // YAMLDecoder reports a settings type's own error as "not valid YAML"; the error inside names the key.
+                if let error = context.underlyingError as? SettingsError { settingsProblem(error) }
+            } catch let error as DecodingError {
                 var problem = Constitution.problem(error)
                 problem.path = problem.path.isEmpty ? path : "\(path).\(problem.path)"
                 problems.append(problem)
@@ -214,6 +233,7 @@ public struct PipelineRecipe: Sendable {
                 stage.training.training.seed = seed
             }
         }
+        checkRanges(of: stage, type: type, path: path, seed: seed, problems: &problems)
         for key in ["sampling", "reasoning"] {
             for (subkey, _) in node[key]?.mapping ?? [:] where !SamplingOptions.recipeKeys.contains(subkey.string ?? "") {
                 problems.append(.init("\(path).\(key).\(subkey.string ?? "?")",
@@ -238,6 +258,9 @@ public struct PipelineRecipe: Sendable {
         if let model = stage.model { stage.inputs["model"] = model.path }
         for (key, value) in stage.inputs {
             guard let reference = StageReference(value) else { continue }
+            if let file = reference.file, let problem = file.split(separator: "/", omittingEmptySubsequences: false).lazy.compactMap({ SafePath.problem(with: String($0)) }).first {
+                problems.append(.init("\(path).\(key)", "\"\(value)\": the file after the stage name must be a relative path of plain names inside its folder: \(problem)"))
+            }
             if !earlier.contains(where: { $0.name == reference.stage }) {
                 problems.append(.init("\(path).\(key)", "\"\(value)\" refers to no earlier stage; stages run in order and can only use earlier ones (\(earlier.map(\.name).joined(separator: ", ")))"))
             }

@@ -75,6 +75,22 @@ extension Stages {
         return recipe
     }
 
+    /// Reads a reward, dpo or ppo stage's `training:` as its trainer will (the same recipe, decoded into the same
+    /// configuration) and runs the configuration's `validate()`, without touching any folder: a pipeline checks
+    /// every stage's settings this way when it reads the recipe.
+    /// - Throws: `SettingsError` naming the key and the value, or the trainer recipe's errors.
+    static func checkTrainingSettings(stage: String, type: StageType, trainingYAML: String, seed: UInt64) throws {
+        let unused = URL(fileURLWithPath: "/")  // the folders are not read
+        let request = TrainingStageRequest(stage: stage, type: type, model: unused, dataset: nil, prompts: nil, rewardModel: nil,
+                                           output: unused, trainingYAML: trainingYAML, seed: seed)
+        switch type {
+        case .reward: try trainingRecipe(request, keys: RewardConfiguration.keys).decode(RewardConfiguration.self).validate()
+        case .dpo: try trainingRecipe(request, keys: DPOConfiguration.keys).decode(DPOConfiguration.self).validate()
+        case .ppo: try trainingRecipe(request, keys: PPOConfiguration.keys + ["value_model_path"]).decode(PPOConfiguration.self).validate()
+        case .sft, .sample, .samplePairs, .critique, .label: return
+        }
+    }
+
     public static func requireDataset(_ request: TrainingStageRequest) throws -> URL {
         guard let dataset = request.dataset else { throw ConstitutionalError("stage \(request.stage) needs dataset (e.g. stage:label)") }
         return dataset

@@ -16,6 +16,9 @@ extension SettingsCheck where Value: Comparable & Sendable {
     public static func atLeast(_ lower: Value) -> Self { Self { $0 >= lower ? nil : "must be at least \(lower)" } }
     public static func atMost(_ upper: Value) -> Self { Self { $0 <= upper ? nil : "must be at most \(upper)" } }
     public static func greaterThan(_ lower: Value) -> Self { Self { $0 > lower ? nil : "must be greater than \(lower)" } }
+    /// lower ≤ value ≤ upper, saying which bound is crossed ("must be at least 1", "must be at most 1024"): for
+    /// counts, whose lower bound is the usual mistake and whose upper bound only stops runaway values.
+    public static func from(_ lower: Value, to upper: Value) -> Self { atLeast(lower).and(atMost(upper)) }
     /// lower ≤ value ≤ upper.
     public static func within(_ range: ClosedRange<Value>) -> Self {
         Self { range.contains($0) ? nil : "must be in [\(range.lowerBound), \(range.upperBound)]" }

@@ -116,13 +116,23 @@ public struct SettingsField<Root> {
         }
     }
 
+    /// The value at `key` as `type`, or nil when the key is absent or null — for fields read by their own closures,
+    /// with a plain field's error for a value of the wrong type.
+    /// - Throws: `SettingsError` naming the key, the expected type and what was found.
+    public static func decodeIfPresent<Value: Decodable>(_ type: Value.Type, forKey key: SettingsKey,
+                                                         in container: KeyedDecodingContainer<SettingsKey>) throws -> Value? {
+        guard container.contains(key), try !container.decodeNil(forKey: key) else { return nil }
+        return try decode(type, key: key, from: container)
+    }
+
     /// Decodes `type` at `key`, turning Foundation's decoding errors into one naming the key and what it found.
     static func decode<Value: Decodable>(_ type: Value.Type, key: SettingsKey,
                                          from container: KeyedDecodingContainer<SettingsKey>) throws -> Value {
         do {
             return try container.decode(type, forKey: key)
         } catch let error as SettingsError {
-            throw error
+            // A nested settings value's own key (`sampling:` → `top_p`) is named under this one: `sampling.top_p`.
+            throw SettingsError(key: "\(key.stringValue).\(error.key)", message: error.message)
         } catch DecodingError.keyNotFound(let missing, _) {
             throw SettingsError(key: "\(key.stringValue).\(missing.stringValue)", message: "is required")
         } catch DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty {

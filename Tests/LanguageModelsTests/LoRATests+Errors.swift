@@ -25,7 +25,9 @@ extension LoRATests {
         assertRefused(#"{"r": 4, "layers_to_transform": [0]}"#, mentions: "layers_to_transform")
         assertRefused(#"{"r": 4, "use_dora": true}"#, mentions: "DoRA")
         assertRefused(#"{"r": 4, "peft_type": "IA3"}"#, mentions: "peft_type")
-        assertRefused(#"{"r": 0}"#, mentions: "r must be positive")
+        assertRefused(#"{"r": 0}"#, mentions: "r: must be at least 1 (got 0)")
+        assertRefused(#"{"r": 100000}"#, mentions: "r: must be at most 1024 (got 100000)")
+        assertRefused(#"{"r": 4, "lora_dropout": 1}"#, mentions: "lora_dropout: must be in [0.0, 1.0) (got 1.0)")
         XCTAssertThrowsError(try decode(#"{"r": 4, "init_lora_weights": "pissa"}"#)) { error in
             XCTAssertTrue("\(error)".contains("pissa"), "\(error)")
         }

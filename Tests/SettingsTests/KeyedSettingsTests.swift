@@ -87,6 +87,37 @@ final class KeyedSettingsTests: XCTestCase {
         }
     }
 
+    func testBoundedCountsSayWhichBoundIsCrossed() {
+        let check = SettingsCheck<Int>.from(1, to: 1024)
+        XCTAssertNil(check.problem(1))
+        XCTAssertNil(check.problem(1024))
+        XCTAssertEqual(check.problem(0), "must be at least 1")
+        XCTAssertEqual(check.problem(1025), "must be at most 1024")
+    }
+
+    /// A settings value nested under a key (a stage's `sampling:`) names its keys under that key, as do fields that
+    /// read themselves with `decodeIfPresent`.
+    func testNestedAndCustomFieldsNameTheFullKey() throws {
+        struct Stage: KeyedSettings {
+            var training = Inner()
+            var mode = "a"
+            static var fields: [SettingsField<Self>] {
+                [.init("training", \.training),
+                 SettingsField(keys: ["mode"], read: { stage, container in
+                     if let mode = try SettingsField<Self>.decodeIfPresent(String.self, forKey: SettingsKey("mode"), in: container) { stage.mode = mode }
+                 }, write: { _, _ in })]
+            }
+        }
+        XCTAssertThrowsError(try JSONDecoder().decode(Stage.self, from: Data(#"{"training": {"per_device_train_batch_size": 1.5}}"#.utf8))) {
+            XCTAssertEqual($0 as? SettingsError,
+                           SettingsError(key: "training.per_device_train_batch_size", message: "must be a whole number (got 1.5)"))
+        }
+        XCTAssertThrowsError(try JSONDecoder().decode(Stage.self, from: Data(#"{"mode": 3}"#.utf8))) {
+            XCTAssertEqual($0 as? SettingsError, SettingsError(key: "mode", message: "must be a string (got 3.0)"))
+        }
+        XCTAssertEqual(try JSONDecoder().decode(Stage.self, from: Data(#"{"mode": null}"#.utf8)).mode, "a", "null keeps the default")
+    }
+
     func testEncodingWritesEveryKeyOnceAndRoundTrips() throws {
         var value = Outer()
         value.maximumLength = nil
