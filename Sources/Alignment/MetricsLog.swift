@@ -5,7 +5,7 @@ import Runtime
 /// Writes metrics.jsonl (one JSON object per logged step, TRL's metric names) and shows the step progress on
 /// Runtime's ``ProgressLine`` (`step 5/100 · 2.00 it/s · ETA 45s · loss 0.1234`).
 final class MetricsLog {
-    private let handle: FileHandle
+    private let file: AppendOnlyFile
     private let line: ProgressLine
     /// Records dropped when the log was opened (see ``truncate(_:toStep:)``).
     let droppedRecords: Int
@@ -16,16 +16,9 @@ final class MetricsLog {
     init(directory: URL, totalSteps: Int, startStep: Int) throws {
         let url = directory.appendingPathComponent("metrics.jsonl")
         droppedRecords = try Self.truncate(url, toStep: startStep)
-        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: url.path) else {
-            throw TrainingError.io("cannot open \(url.path) for writing")
-        }
-        handle.seekToEndOfFile()
-        self.handle = handle
+        file = try AppendOnlyFile(url: url)
         line = ProgressLine(label: "step", total: totalSteps, startingAt: startStep, unit: "it", minimumInterval: 0)
     }
-
-    deinit { try? handle.close() }
 
     /// Rewrites `url` (atomically) without the records whose `step` is greater than `step` and without a last line
     /// that is not a whole JSON record; other lines are kept byte for byte. Nothing is written when nothing is
@@ -59,7 +52,7 @@ final class MetricsLog {
     /// Appends one record (keys sorted) to metrics.jsonl.
     func write(_ record: [String: Any]) {
         guard let text = try? JSONLines.line(record) else { return }
-        handle.write(Data(text.utf8))
+        try? file.append(line: text)
     }
 
     /// Shows progress after `step` optimizer steps.

@@ -34,7 +34,7 @@ public struct TrainingLoop {
 
     /// training_config.json's contents for an effective configuration of recipe keys: pretty-printed, keys sorted.
     static func configurationFile(_ effectiveConfiguration: [String: Any]) throws -> Data {
-        try JSONValue(foundation: effectiveConfiguration).encoded([.prettyPrinted, .sortedKeys])
+        Data((try JSONValue(foundation: effectiveConfiguration).serialized(.indented) + "\n").utf8)
     }
 
     /// Drives `procedure` to `procedure.totalSteps` (or `stopAfter`). Returns the summary and every step's metrics.

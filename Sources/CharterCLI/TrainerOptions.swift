@@ -165,6 +165,5 @@ func note(_ message: String) {
 
 /// Prints metrics as one JSON object with sorted keys.
 func printMetrics(_ metrics: [String: Any]) throws {
-    let data = try JSONValue(foundation: metrics).encoded([.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-    print(String(decoding: data, as: UTF8.self))
+    print(try JSONValue(foundation: metrics).serialized(.indented))
 }

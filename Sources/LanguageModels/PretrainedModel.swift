@@ -82,10 +82,9 @@ public enum PretrainedModel {
     }
 
     /// config.json text as transformers writes it: keys sorted, two-space indentation.
-    static func configurationData(_ object: JSONValue) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(object)
+    /// config.json as transformers writes it: `json.dumps(config, indent=2, sort_keys=True) + "\n"`.
+    static func configurationData(_ object: JSONValue) -> Data {
+        Data((object.sortingKeys.serialized(.indented) + "\n").utf8)
     }
 
     static func describe(_ error: DecodingError) -> String {

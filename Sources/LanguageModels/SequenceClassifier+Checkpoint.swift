@@ -102,7 +102,7 @@ extension SequenceClassifier {
             .setting("id2label", .object([.init("0", .string("LABEL_0"))]))
             .setting("label2id", .object([.init("LABEL_0", .number(JSONNumber(0)))]))
             .setting("pad_token_id", padTokenId.map { .number(JSONNumber(Int($0))) } ?? .null)
-        let data = try PretrainedModel.configurationData(object)
+        let data = PretrainedModel.configurationData(object)
         try AtomicFile.write(data, to: directory.appendingPathComponent("config.json"))
     }
 }

@@ -3,18 +3,19 @@ import XCTest
 @testable import Alignment
 import JSON
 
-/// metrics.jsonl records and training_config.json are written by the JSON target as JSONSerialization wrote them
-/// (the pinned texts are JSONSerialization's output for the same values, from the code before the change). The one
-/// difference: "/" in keys and strings is no longer escaped as "\/" (the same JSON value; Python writes it so too).
+/// metrics.jsonl records are written by the JSON target as JSONSerialization wrote them (the pinned text is
+/// JSONSerialization's output for the same values, from the code before the change) except that "/" is no longer
+/// escaped as "\/" (the same JSON value; Python writes it so too). training_config.json, like config.json, is laid
+/// out as Python's `json.dumps(…, indent=2, sort_keys=True)`.
 final class JSONOutputFormatTests: XCTestCase {
     func testMetricsRecordsKeepTheirFormat() throws {
         let record: [String: Any] = ["loss": Double(Float(0.123456789)), "learning_rate": Double(Float(5e-05)), "step": 3.0, "epoch": 0.5,
                                      "rewards/margins": -0.25, "num_tokens": 1234.0, "tiny": 1e-7, "big": 1e20,
                                      "grad_norm": Double(Float(1.8831623792648315)), "int": 7, "text": "a/b \"q\" é", "flag": true]
         let pinned = #"{"big":1e+20,"epoch":0.5,"flag":true,"grad_norm":1.8831623792648315,"int":7,"learning_rate":4.999999873689376e-05,"loss":0.12345679104328156,"num_tokens":1234,"rewards\/margins":-0.25,"step":3,"text":"a\/b \"q\" é","tiny":1e-07}"#
-        XCTAssertEqual(try JSONLines.line(record), pinned.replacingOccurrences(of: "\\/", with: "/") + "\n")
+        XCTAssertEqual(try JSONLines.line(record), pinned.replacingOccurrences(of: "\\/", with: "/"))
         // A metric with no JSON number (NaN) is written as null instead of dropping the whole record.
-        XCTAssertEqual(try JSONLines.line(["loss": Double.nan, "step": 2]), #"{"loss":null,"step":2}"# + "\n")
+        XCTAssertEqual(try JSONLines.line(["loss": Double.nan, "step": 2]), #"{"loss":null,"step":2}"#)
     }
 
     func testTrainingConfigurationFileKeepsItsFormat() throws {
@@ -25,9 +26,11 @@ final class JSONOutputFormatTests: XCTestCase {
         let text = String(decoding: try TrainingLoop.configurationFile(effective), as: UTF8.self)
         let lines = text.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 28)
-        for line in ["{", #"  "adam_epsilon" : 1e-08,"#, #"  "learning_rate" : 2e-05,"#, #"  "lora_dropout" : 0.05000000074505806,"#,
-                     #"  "lora_target_modules" : null,"#, #"  "max_steps" : -1,"#, #"  "output_dir" : "runs\/train","#,
-                     #"  "weight_decay" : 0"#, "}"] {
+        // Python's json.dumps(config, indent=2, sort_keys=True) + "\n", as transformers writes its JSON files.
+        XCTAssertTrue(text.hasSuffix("}\n"))
+        for line in ["{", #"  "adam_epsilon": 1e-08,"#, #"  "learning_rate": 2e-05,"#, #"  "lora_dropout": 0.05000000074505806,"#,
+                     #"  "lora_target_modules": null,"#, #"  "max_steps": -1,"#, #"  "output_dir": "runs/train","#,
+                     #"  "weight_decay": 0"#, "}"] {
             XCTAssertTrue(lines.contains(line), "\(line) missing from\n\(text)")
         }
         XCTAssertEqual(lines.dropFirst().dropLast().map { $0.split(separator: "\"")[1] }, effective.keys.sorted().map { Substring($0) })
