@@ -140,7 +140,8 @@ extension Constitution {
                 let field = path.isEmpty ? name : "\(path).\(name)"
                 if !allowed.contains(name) {
                     problems.append(.init(field, "unknown key\(line); expected one of \(allowed.joined(separator: ", "))"))
-                } else if requiredText.contains(name) && value.null != nil {
+                } else if requiredText.contains(name), let scalar = value.scalar, scalar.style == .plain || scalar.style == .any,
+                          value.null != nil {
                     problems.append(.init(field, "is null\(line); give text (quoted, \"null\", if you mean the word)"))
                 }
             }

@@ -138,7 +138,7 @@ final class CLITests: XCTestCase {
     }
 
     func testCritiqueExitsWithStatus3AndNamesTheFailuresFileWhenItemsFail() throws {
-        // A GPT-2 with a 256-token context: the second prompt overflows it, so that item fails.
+        // A GPT-2 with a 512-token context: the second prompt overflows it, so that item fails.
         let gpt = folder.appendingPathComponent("gpt")
         try FileManager.default.createDirectory(at: gpt, withIntermediateDirectories: true)
         for file in ["tokenizer.json", "tokenizer_config.json"] {
@@ -146,19 +146,20 @@ final class CLITests: XCTestCase {
         }
         var configuration = GPTConfiguration()
         configuration.vocabularySize = 1008
-        configuration.contextLength = 256
+        configuration.contextLength = 512
         configuration.layerCount = 1
         configuration.headCount = 2
         configuration.width = 16
         var generator = SeededGenerator(seed: 3)
         try PretrainedModel.save(GPTModel(configuration, generator: &generator), to: gpt)
         let prompts = try write([#"{"id": "short", "prompt": "Hi"}"#,
-                                 #"{"id": "long", "prompt": "\#(String(repeating: "word ", count: 300))"}"#], to: "prompts.jsonl")
+                                 #"{"id": "long", "prompt": "\#(String(repeating: "word ", count: 600))"}"#], to: "prompts.jsonl")
         let output = folder.appendingPathComponent("critique.jsonl")
         let (status, _, errors) = try charter(["critique", "--model", gpt.path, "--prompts", prompts, "--output", output.path,
                                                "--rounds", "1", "--few-shot", "0", "--max-tokens", "2", "--retries", "0",
                                                "--concurrency", "1", "--quiet"])
-        XCTAssertEqual(status, 3, errors)
+        let failures = (try? String(contentsOf: folder.appendingPathComponent("critique.failures.jsonl"), encoding: .utf8)) ?? ""
+        XCTAssertEqual(status, 3, errors + failures)
         XCTAssertTrue(errors.contains("1 of 2 items failed; their errors are in \(folder.appendingPathComponent("critique.failures.jsonl").path)"), errors)
         XCTAssertEqual(try String(contentsOf: output, encoding: .utf8).split(separator: "\n").count, 1, "the other item was written")
     }

