@@ -56,7 +56,9 @@ public final class JSONLReader {
                                        reason: "line is longer than \(InputLimits.describe(limit: limit)); if the file "
                                            + "is genuine, raise the limit with CHARTER_MAX_LINE_BYTES=<bytes>")
                 }
-                throw DatasetError(file: fileName, line: 0, kind: .io, reason: error.description)
+                // The description starts with the path; the dataset error names the file itself.
+                let reason = error.description.hasPrefix(error.file + ": ") ? String(error.description.dropFirst(error.file.count + 2)) : error.description
+                throw DatasetError(file: fileName, line: 0, kind: .io, reason: reason)
             }
             guard let (number, line) = next else { return nil }
             if line.allSatisfy(\.isWhitespace) {

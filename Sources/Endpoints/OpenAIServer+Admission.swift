@@ -19,6 +19,19 @@ extension OpenAIServer {
     /// - Throws: `ServerError` (400) naming `param` or `maxParam`.
     func admit(prompt: String, maximumTokens: Int, explicit: Bool, maxParam: String) throws -> Admission {
         guard let measure else { return Admission(promptTokens: nil, maximumTokens: maximumTokens) }
+        // A prompt far longer than the limit is refused after tokenizing a prefix, not all of it (a 1 MiB body is
+        // 400k tokens; the prefix ~100 times fewer). A prefix cut in a word may have a token or two more than it
+        // has in the whole prompt, hence the margin.
+        let margin = 8, bytesPerToken = 32
+        if let limit = [configuration.maximumPromptTokens, measure.contextLength].compactMap({ $0 }).min(),
+           prompt.utf8.count > bytesPerToken * (limit + margin) {
+            let prefix = String(decoding: prompt.utf8.prefix(bytesPerToken * (limit + margin)), as: UTF8.self)
+            let count = try measure.tokenCount(prompt: prefix)
+            if count > limit + margin {
+                _ = try admit(tokens: count - margin, maximumTokens: maximumTokens, explicit: explicit, param: "prompt",
+                              maxParam: maxParam, atLeast: true)
+            }
+        }
         return try admit(tokens: try measure.tokenCount(prompt: prompt), maximumTokens: maximumTokens, explicit: explicit,
                          param: "prompt", maxParam: maxParam)
     }
@@ -31,20 +44,23 @@ extension OpenAIServer {
                          param: "messages", maxParam: maxParam)
     }
 
-    func admit(tokens: Int, maximumTokens: Int, explicit: Bool, param: String, maxParam: String) throws -> Admission {
+    /// - Parameter atLeast: `tokens` is a lower bound (counted in a prefix).
+    func admit(tokens: Int, maximumTokens: Int, explicit: Bool, param: String, maxParam: String, atLeast: Bool = false) throws -> Admission {
+        let counted = atLeast ? "more than \(tokens)" : "\(tokens)"
         if tokens == 0 && maximumTokens > 0 {
             throw ServerError.badRequest("'\(param)' encodes to no tokens; give some text to continue", param: param)
         }
         if let limit = configuration.maximumPromptTokens, tokens > limit {
             throw ServerError.badRequest(
-                "'\(param)' has \(tokens) tokens; this server accepts at most \(limit) (--max-prompt-tokens)", param: param,
+                "'\(param)' has \(counted) tokens; this server accepts at most \(limit) (--max-prompt-tokens)", param: param,
                 code: "context_length_exceeded")
         }
         guard let context = measure?.contextLength else { return Admission(promptTokens: tokens, maximumTokens: maximumTokens) }
         if explicit ? tokens + maximumTokens > context : tokens >= context {
             throw ServerError.badRequest(
-                "this model's maximum context length is \(context) tokens; the request asks for \(tokens + maximumTokens) "
-                    + "(\(tokens) in '\(param)', \(maximumTokens) in '\(maxParam)'); shorten the \(param == "messages" ? "messages" : "prompt")"
+                "this model's maximum context length is \(context) tokens; the request asks for \(atLeast ? "more than " : "")"
+                    + "\(tokens + maximumTokens) (\(counted) in '\(param)', \(maximumTokens) in '\(maxParam)'); shorten the "
+                    + (param == "messages" ? "messages" : "prompt")
                     + (explicit ? " or '\(maxParam)'" : ""),
                 param: param, code: "context_length_exceeded")
         }

@@ -114,6 +114,11 @@ final class ServerLimitsTests: XCTestCase {
                 XCTAssertEqual(error(json)["code"] as? String, "context_length_exceeded")
                 XCTAssertTrue((error(json)["message"] as? String)?.hasPrefix("this model's maximum context length is 64 tokens") ?? false)
                 XCTAssertLessThan(Date().timeIntervalSince(start), 1)
+                // A prompt far beyond the context (100k tokens) is refused after tokenizing a prefix of it.
+                let huge = String(repeating: "word ", count: 100_000)
+                (status, json) = try await post(server, "/completions", #"{"prompt": "\#(huge)", "max_tokens": 2}"#)
+                XCTAssertEqual(status, 400)
+                XCTAssertTrue((error(json)["message"] as? String)?.contains("(more than ") ?? false, "\(json)")
             }
             await server.stop()
         }
