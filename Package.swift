@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "Endpoints",
             dependencies: [
-                "LanguageModels", "Checksums", "Runtime", "Settings",
+                "LanguageModels", "Tokenizers", "Checksums", "Runtime", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "GzipTests", dependencies: ["Gzip", "Runtime"], exclude: ["Fixtures"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "JSON"], exclude: ["Fixtures"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Gzip", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "JSON", "Settings", "Datasets", "LanguageModels", "NeuralNetworks", "Tensors", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "CharterCLITests", dependencies: ["CharterCLI", "LanguageModels", "Tensors"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "NeuralNetworks", "SafeTensors", "Tensors", "Tokenizers", "JSON"], exclude: ["Fixtures"]),
@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(
             name: "EndpointsTests",
             dependencies: [
-                "Endpoints", "LanguageModels", "Checksums",
+                "Endpoints", "LanguageModels", "Checksums", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

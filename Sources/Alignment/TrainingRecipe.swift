@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Settings
 import Yams
 
@@ -36,6 +37,7 @@ public struct TrainingRecipe {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw SettingsError(key: path, message: "cannot read the recipe file")
         }
+        try YAMLPrecheck.check(text, file: path)
         let loaded: Any?
         do { loaded = try Yams.load(yaml: text) } catch {
             throw SettingsError(key: path, message: "not valid YAML: \(error)")
@@ -57,6 +59,7 @@ public struct TrainingRecipe {
             throw SettingsError(key: assignment, message: "expected KEY=VALUE")
         }
         let key = String(assignment[..<equals]), text = String(assignment[assignment.index(after: equals)...])
+        try YAMLPrecheck.check(text, file: "--set \(key)")
         let value = (try? Yams.load(yaml: text)).flatMap { $0 } ?? NSNull()
         try set(key, value)
     }
@@ -68,6 +71,9 @@ public struct TrainingRecipe {
         }
         guard !(value is [String: Any]) else {
             throw SettingsError(key: key, message: "nested mappings are not supported; give a scalar or a list")
+        }
+        if let number = ((value as? [Any]) ?? [value]).compactMap({ ($0 as? Double) ?? ($0 as? Float).map(Double.init) }).first(where: { !$0.isFinite }) {
+            throw SettingsError(key: key, message: "must be a finite number (got \(number.isNaN ? ".nan" : number < 0 ? "-.inf" : ".inf"))")
         }
         // YAML 1.1 reads `1e-6` (no dot) as a string; TRL recipes mean a number.
         if let text = value as? String, text.lowercased().contains("e"), text.first.map({ $0.isNumber || $0 == "." || $0 == "-" }) == true,
@@ -84,8 +90,9 @@ public struct TrainingRecipe {
     /// Decodes a trainer configuration (keys it does not read, such as `modelKeys`, are ignored).
     /// - Throws: `SettingsError` naming the key whose value has the wrong type.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let json = values.filter { !TrainingRecipe.modelKeys.contains($0.key) }
-        let data = try JSONSerialization.data(withJSONObject: json.mapValues(Self.jsonCompatible))
+        let members = try values.filter { !TrainingRecipe.modelKeys.contains($0.key) }.sorted { $0.key < $1.key }
+            .map { JSONValue.Member($0.key, try Self.json($0.value, key: $0.key)) }
+        let data = Data(JSONValue.object(members).serialized().utf8)
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
@@ -97,6 +104,23 @@ public struct TrainingRecipe {
             @unknown default:
                 throw SettingsError(key: "recipe", message: "\(error)")
             }
+        }
+    }
+
+    /// A recipe value (a YAML scalar or list, or a flag's value) as JSON.
+    /// - Throws: `SettingsError` naming `key` for a number JSON cannot hold (NaN, infinity).
+    static func json(_ value: Any, key: String) throws -> JSONValue {
+        switch value {
+        case is NSNull: return .null
+        case let flag as Bool: return .bool(flag)
+        case let integer as any BinaryInteger: return .number(JSONNumber("\(integer)"))
+        case let number as Double:
+            guard number.isFinite else { throw SettingsError(key: key, message: "must be a finite number (got \(number))") }
+            return .number(JSONNumber(number))
+        case let number as Float: return try json(Double("\(number)") ?? Double(number), key: key)
+        case let text as String: return .string(text)
+        case let list as [Any]: return .array(try list.map { try json($0, key: key) })
+        default: return .string("\(value)")
         }
     }
 

@@ -81,7 +81,7 @@ struct CritiqueCommand: ParsableCommand {
         --output gets the audit trail (every text, principle id, seed, model and sampling setting per item); --sft-output \
         the SFT dataset (prompt → final revision, TRL prompt-completion), optionally mixed with helpful data. \
         Re-running the same command resumes: items already in --output are skipped; failures go to \
-        <output>.failures.jsonl.
+        <output>.failures.jsonl, and the command exits with status 3 when any item failed.
         """)
 
     @OptionGroup var model: ModelSourceOptions
@@ -120,6 +120,22 @@ struct CritiqueCommand: ParsableCommand {
         }
         print("critique: \(outcome.report.summary); audit trail \(output.path); SFT data \(sft.path) (\(Int(outcome.counts["sft_examples"] ?? 0)) examples"
               + (outcome.counts["helpful_examples"].map { ", \(Int($0)) helpful" } ?? "") + ")")
-        if outcome.report.failed > 0 { print("\(outcome.report.failed) items failed; see \(Stages.failuresURL(for: output).path) and re-run to retry them") }
+        try exitIfItemsFailed([(outcome.report, output, "items")])
     }
+}
+
+/// The exit status of an item-by-item run in which some items failed every attempt (the others were written).
+let itemsFailedExitCode = ExitCode(3)
+
+/// Prints, on standard error, how many items of each run failed and where their failures file is, and exits with
+/// ``itemsFailedExitCode`` when any did (so scripts and pipelines notice).
+/// - Parameter runs: each run's report, output file and what its items are called ("items", "pairs").
+func exitIfItemsFailed(_ runs: [(report: RunReport, output: URL, noun: String)]) throws {
+    let failed = runs.filter { $0.report.failed > 0 }
+    guard !failed.isEmpty else { return }
+    for run in failed {
+        note("\(run.report.failed) of \(run.report.total) \(run.noun) failed; their errors are in "
+             + "\(Stages.failuresURL(for: run.output).path); re-run the same command to retry them")
+    }
+    throw itemsFailedExitCode
 }

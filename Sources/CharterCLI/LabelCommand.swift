@@ -3,6 +3,7 @@ import Constitutional
 import Foundation
 import LanguageModels
 import Pipelines
+import Runtime
 
 /// `charter label`: AI-feedback preference labels (RLAIF; Bai et al. 2022, §4).
 struct LabelCommand: ParsableCommand {
@@ -16,7 +17,8 @@ struct LabelCommand: ParsableCommand {
         --principles principles. --chain-of-thought reasons first and clamps to [0.4, 0.6] as the paper does. \
         Pairs: {"prompt", "response_a", "response_b"} (or chosen/rejected, or a "responses" list) per line, or sample \
         them with --prompts FILE --sample-from MODEL -k 2. Output: TRL preference JSONL (prompt, chosen, rejected) \
-        with chosen_probability and the audit trail; re-running resumes.
+        with chosen_probability and the audit trail; re-running resumes. Exits with status 3 when any item failed \
+        (listed in <output>.failures.jsonl).
         """)
 
     @OptionGroup var model: ModelSourceOptions
@@ -47,6 +49,7 @@ struct LabelCommand: ParsableCommand {
         let output = URL(fileURLWithPath: self.output)
         let options = runFlags.options
         let pairsURL: URL
+        var sampleReport: RunReport?
         switch (pairs, prompts, sampleFrom) {
         case let (pairs?, nil, nil):
             pairsURL = URL(fileURLWithPath: pairs)
@@ -66,6 +69,7 @@ struct LabelCommand: ParsableCommand {
                 try await Stages.sample(prompts: promptsURL, output: pairsURL, configuration: sampleConfiguration, models: policyModels, run: options)
             }
             print("sample: \(sampled.report.summary); pairs in \(pairsURL.path)")
+            sampleReport = sampled.report
         default:
             throw CommandError("give --pairs FILE, or --prompts FILE with --sample-from MODEL")
         }
@@ -80,6 +84,6 @@ struct LabelCommand: ParsableCommand {
             print(String(format: "position bias: the preferred response flipped with the order in %.1f%% of %d judgements (averaging both orders cancels it)",
                          100 * rate, Int(outcome.counts["judgements_both_orders"] ?? 0)))
         }
-        if outcome.report.failed > 0 { print("\(outcome.report.failed) pairs failed; see \(Stages.failuresURL(for: output).path) and re-run to retry them") }
+        try exitIfItemsFailed((sampleReport.map { [($0, pairsURL, "prompts")] } ?? []) + [(outcome.report, output, "pairs")])
     }
 }

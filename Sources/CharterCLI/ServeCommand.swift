@@ -38,6 +38,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes.")
     var maxBodyBytes = 1 << 20
 
+    @Option(help: "Most prompt tokens a request may send (default: the model's context, which always bounds prompt + max_tokens). One request runs at a time, so this bounds how long one can hold up the others.")
+    var maxPromptTokens: Int?
+
+    @Option(help: "Seconds a connection may take to send its request head, or stay idle between requests, before it is closed (0: never). Generation time does not count.")
+    var idleTimeout = 30.0
+
     @Option(help: "Seconds a request reaching an idle model waits for others to join its batch (requests arriving while a batch runs always join the next).")
     var batchWindow = 0.0
 
@@ -46,9 +52,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
-        guard maxTokensLimit > 0, maxBodyBytes > 0, maxBatchSize > 0, batchWindow >= 0 else {
-            throw ValidationError("--max-tokens-limit, --max-body-bytes and --max-batch-size must be positive")
+        guard maxTokensLimit > 0, maxBodyBytes > 0, maxBatchSize > 0, batchWindow >= 0, (maxPromptTokens ?? 1) > 0 else {
+            throw ValidationError("--max-tokens-limit, --max-body-bytes, --max-batch-size and --max-prompt-tokens must be positive")
         }
+        guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be 0 (never) or a number of seconds") }
     }
 
     func run() async throws {
@@ -60,33 +67,38 @@ struct ServeCommand: AsyncParsableCommand {
             }
             apiKey = value
         }
-        let languageModel = try makeModel()
+        let (languageModel, measure) = try makeModel()
         let modelID = servedModelName ?? (model == "scripted:" ? "scripted" : URL(fileURLWithPath: model).lastPathComponent)
         var configuration = ServerConfiguration(
             modelID: modelID, host: host, port: port, apiKey: apiKey, maximumTokensLimit: maxTokensLimit,
             maximumBodyBytes: maxBodyBytes)
         configuration.batchWindowSeconds = batchWindow
         configuration.maximumBatchSize = maxBatchSize
+        configuration.maximumPromptTokens = maxPromptTokens
+        configuration.idleTimeoutSeconds = idleTimeout > 0 ? idleTimeout : nil
         if !["127.0.0.1", "::1", "localhost"].contains(host) {
             FileHandle.standardError.write(Data("charter serve: binding \(host) — reachable from other machines\(apiKey == nil ? ", with no --api-key-env" : "")\n".utf8))
         }
         let host = self.host
-        try await OpenAIServer(model: languageModel, configuration: configuration).run { port in
+        try await OpenAIServer(model: languageModel, configuration: configuration, measure: measure).run { port in
             print("charter serve: \(modelID) on http://\(host):\(port)/v1 (Ctrl-C stops after requests in flight)")
             fflush(stdout)
         }
     }
 
-    /// The model to serve: the local engine on `--model DIR` (with `--lora DIR`), or the scripted stand-in.
-    func makeModel() throws -> any LanguageModel {
+    /// The model to serve — the local engine on `--model DIR` (with `--lora DIR`), or the scripted stand-in — and
+    /// what measures its prompts before they are queued.
+    func makeModel() throws -> (any LanguageModel, any PromptMeasuring) {
         if model == "scripted:" {
             if lora != nil { throw ValidationError("--lora needs a real model, not 'scripted:'") }
-            return ScriptedLanguageModel(name: "scripted")
+            let scripted = ScriptedLanguageModel(name: "scripted")
+            return (scripted, scripted)
         }
         let directory = URL(fileURLWithPath: model)
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) else {
             throw ValidationError("\(model) is not a model folder (no config.json); give a Hugging Face folder, or 'scripted:' to test the HTTP layer")
         }
-        return try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: lora.map { URL(fileURLWithPath: $0) })
+        return (try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: lora.map { URL(fileURLWithPath: $0) }),
+                try TokenizerPromptMeasure.load(directory: directory, chatTemplate: chatTemplate))
     }
 }

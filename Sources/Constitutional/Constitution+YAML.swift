@@ -1,6 +1,7 @@
 import Foundation
-import Runtime
 import LanguageModels
+import Runtime
+import Settings
 import Yams
 
 extension Constitution {
@@ -20,14 +21,17 @@ extension Constitution {
     public static func parse(yaml: String, file: String) throws -> Constitution {
         let node: Node?
         do {
+            try YAMLPrecheck.check(yaml, file: file)
             node = try Yams.compose(yaml: yaml)
+        } catch let error as YAMLLimitError {
+            throw ConstitutionError(file: file, yaml: error)
         } catch {
             throw ConstitutionError(file: file, path: "", "not valid YAML: \(error)")
         }
         guard let node, node.mapping != nil else {
             throw ConstitutionError(file: file, path: "", "expected a mapping with name, version, description and principles")
         }
-        var problems = unknownKeys(in: node)
+        var problems = schemaProblems(in: node)
         let constitution: Constitution
         do {
             constitution = try YAMLDecoder().decode(Constitution.self, from: yaml)
@@ -124,34 +128,42 @@ extension Constitution {
         return problems
     }
 
-    /// Keys the schema does not know (usually typos, which Codable would silently ignore).
-    static func unknownKeys(in root: Node) -> [ConstitutionError.Problem] {
+    /// Keys the schema does not know (usually typos, which Codable would silently ignore), and required text
+    /// fields holding YAML's `null` (or `~`, or nothing), which Codable would read as the word "null".
+    static func schemaProblems(in root: Node) -> [ConstitutionError.Problem] {
         var problems: [ConstitutionError.Problem] = []
-        func check(_ node: Node, _ allowed: [String], _ path: String) {
+        func check(_ node: Node, _ allowed: [String], _ path: String, requiredText: Set<String>) {
             guard let mapping = node.mapping else { return }
-            for (key, _) in mapping {
-                guard let name = key.string, !allowed.contains(name) else { continue }
+            for (key, value) in mapping {
+                guard let name = key.string else { continue }
                 let line = key.mark.map { " (line \($0.line))" } ?? ""
-                problems.append(.init(path.isEmpty ? name : "\(path).\(name)",
-                                      "unknown key\(line); expected one of \(allowed.joined(separator: ", "))"))
+                let field = path.isEmpty ? name : "\(path).\(name)"
+                if !allowed.contains(name) {
+                    problems.append(.init(field, "unknown key\(line); expected one of \(allowed.joined(separator: ", "))"))
+                } else if requiredText.contains(name), let scalar = value.scalar, scalar.style == .plain || scalar.style == .any,
+                          value.null != nil {
+                    problems.append(.init(field, "is null\(line); give text (quoted, \"null\", if you mean the word)"))
+                }
             }
         }
-        func checkList(_ node: Node?, _ allowed: [String], _ path: String, nested: (Node, String) -> Void = { _, _ in }) {
+        func checkList(_ node: Node?, _ allowed: [String], _ path: String, requiredText: Set<String>,
+                       nested: (Node, String) -> Void = { _, _ in }) {
             guard let sequence = node?.sequence else { return }
             for (index, element) in sequence.enumerated() {
-                check(element, allowed, "\(path)[\(index)]")
+                check(element, allowed, "\(path)[\(index)]", requiredText: requiredText)
                 nested(element, "\(path)[\(index)]")
             }
         }
-        check(root, Constitution.CodingKeys.allCases.map(\.rawValue), "")
+        check(root, Constitution.CodingKeys.allCases.map(\.rawValue), "", requiredText: ["name", "version"])
         let messageKeys = ["role", "content"]
-        checkList(root["principles"], Principle.CodingKeys.allCases.map(\.rawValue), "principles")
-        checkList(root["critique_examples"], CritiqueExample.CodingKeys.allCases.map(\.rawValue), "critique_examples") { node, path in
-            checkList(node["conversation"], messageKeys, "\(path).conversation")
+        func checkConversation(_ node: Node, _ path: String) {
+            checkList(node["conversation"], messageKeys, "\(path).conversation", requiredText: Set(messageKeys))
         }
-        checkList(root["comparison_examples"], ComparisonExample.CodingKeys.allCases.map(\.rawValue), "comparison_examples") { node, path in
-            checkList(node["conversation"], messageKeys, "\(path).conversation")
-        }
+        checkList(root["principles"], Principle.CodingKeys.allCases.map(\.rawValue), "principles", requiredText: ["id", "category"])
+        checkList(root["critique_examples"], CritiqueExample.CodingKeys.allCases.map(\.rawValue), "critique_examples",
+                  requiredText: ["critique_request", "critique", "revision_request", "revision"], nested: checkConversation)
+        checkList(root["comparison_examples"], ComparisonExample.CodingKeys.allCases.map(\.rawValue), "comparison_examples",
+                  requiredText: ["response_a", "response_b", "preferred"], nested: checkConversation)
         return problems
     }
 

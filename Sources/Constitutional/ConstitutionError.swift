@@ -1,4 +1,5 @@
 import Foundation
+import Settings
 
 /// A constitution, recipe or input file that cannot be used: the file, each problem's field path
 /// (`principles[3].critique_request`) and what is wrong.
@@ -25,6 +26,11 @@ public struct ConstitutionError: Error, Equatable, CustomStringConvertible, Loca
 
     public init(file: String, path: String, _ message: String) {
         self.init(file: file, problems: [Problem(path, message)])
+    }
+
+    /// YAML over the pre-check's bounds (nesting, alias expansion), at its line.
+    public init(file: String, yaml error: YAMLLimitError) {
+        self.init(file: file, problems: [Problem("line \(error.line)", error.message)])
     }
 
     /// A Codable decoding failure as a field path and message (e.g. `urls: missing (required)`).

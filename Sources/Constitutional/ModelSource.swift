@@ -1,5 +1,6 @@
 import Foundation
 import LanguageModels
+import Settings
 import Yams
 
 /// Where a stage's model comes from: a local Hugging Face folder, or a list of OpenAI-compatible endpoints.
@@ -87,16 +88,36 @@ public enum ModelFactory {
             throw ConstitutionError(file: file, path: "", "cannot read the endpoints file (\(error.localizedDescription))")
         }
         let value: Any?
-        do { value = try Yams.load(yaml: text) } catch {
+        do {
+            try YAMLPrecheck.check(text, file: file)
+            value = try Yams.load(yaml: text)
+        } catch let error as YAMLLimitError {
+            throw ConstitutionError(file: file, yaml: error)
+        } catch {
             throw ConstitutionError(file: file, path: "", "not valid YAML or JSON: \(error)")
         }
         guard let mapping = value as? [String: Any] else {
             throw ConstitutionError(file: file, path: "", "expected a mapping such as {urls: [http://127.0.0.1:8000/v1], model: NAME}")
         }
+        if let path = nonFinitePath(mapping, "") {
+            throw ConstitutionError(file: file, path: path, "must be a finite number (JSON has no NaN or infinity)")
+        }
         do {
             return try JSONSerialization.data(withJSONObject: mapping, options: [.sortedKeys])
         } catch {
             throw ConstitutionError(file: file, path: "", "holds values JSON cannot express (\(error))")
+        }
+    }
+
+    /// The field path of the first NaN or infinite number in a YAML value, if any.
+    static func nonFinitePath(_ value: Any, _ path: String) -> String? {
+        switch value {
+        case let number as Double: return number.isFinite ? nil : (path.isEmpty ? "(value)" : path)
+        case let mapping as [String: Any]:
+            return mapping.sorted { $0.key < $1.key }.lazy.compactMap { nonFinitePath($0.value, path.isEmpty ? $0.key : "\(path).\($0.key)") }.first
+        case let list as [Any]:
+            return list.enumerated().lazy.compactMap { nonFinitePath($0.element, "\(path)[\($0.offset)]") }.first
+        default: return nil
         }
     }
 }

@@ -20,7 +20,9 @@ public struct DatasetError: Error, Equatable, CustomStringConvertible, Localized
         case unknownType
         /// The file holds no valid example.
         case noExamples
-        /// The file could not be read or written (or is corrupt gzip).
+        /// The line is longer than the reader's limit (`InputLimits.maximumLineBytes`); the reader goes on after it.
+        case lineTooLong
+        /// The file could not be read or written (or is corrupt gzip, or gzip expanding beyond `InputLimits`).
         case io
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Gzip
 import JSON
 
 /// How to read a dataset file.
@@ -13,15 +14,20 @@ public struct DatasetOptions: Sendable {
     public var softLabelField: String?
     /// Convert Anthropic HH transcript strings in preference pairs into conversational messages.
     public var convertHHTranscripts: Bool
+    /// The longest line and the gzip expansion allowed; nil: the defaults with the environment's overrides
+    /// (`CHARTER_MAX_LINE_BYTES`, `CHARTER_MAX_GZIP_RATIO`, `CHARTER_MAX_GZIP_BYTES`). An over-long line is an
+    /// invalid line (skipped with ``skipInvalid``).
+    public var limits: InputLimits?
 
     /// Creates options; the defaults detect the type, stop at the first invalid line and keep HH strings as-is.
     public init(type: DatasetType? = nil, skipInvalid: Bool = false, reportedSkipReasons: Int = 5,
-                softLabelField: String? = "chosen_probability", convertHHTranscripts: Bool = false) {
+                softLabelField: String? = "chosen_probability", convertHHTranscripts: Bool = false, limits: InputLimits? = nil) {
         self.type = type
         self.skipInvalid = skipInvalid
         self.reportedSkipReasons = reportedSkipReasons
         self.softLabelField = softLabelField
         self.convertHHTranscripts = convertHHTranscripts
+        self.limits = limits
     }
 }
 
@@ -64,7 +70,7 @@ public final class DatasetReader {
         self.options = options
         type = options.type
         fileName = url.lastPathComponent
-        lines = try JSONLReader(url: url)
+        lines = try JSONLReader(url: url, limits: options.limits)
     }
 
     /// The next example, or nil at the end of the file.

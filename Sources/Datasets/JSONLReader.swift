@@ -5,6 +5,9 @@ import JSON
 /// Reads a JSON Lines file (`.jsonl`, or gzip-compressed, detected by content) one object per non-blank line,
 /// with `file:line` in every error: the one JSONL reader behind datasets and the constitutional pipeline's inputs.
 ///
+/// Every input is bounded (``InputLimits``): a line longer than 16 MiB is an error of kind `.lineTooLong` (and is
+/// never held in memory), gzip data expanding beyond the ratio limit an `.io` error naming the file.
+///
 /// ```swift
 /// let reader = try JSONLReader(url: url)
 /// while let (line, members) = try reader.next() { ... }
@@ -20,12 +23,14 @@ public final class JSONLReader {
     private let lines: LineReader
 
     /// Opens a JSONL file.
+    /// - Parameter limits: the longest line and the gzip expansion allowed; nil: the defaults with the environment's
+    ///   overrides (`CHARTER_MAX_LINE_BYTES`, `CHARTER_MAX_GZIP_RATIO`, `CHARTER_MAX_GZIP_BYTES`).
     /// - Throws: ``DatasetError`` (kind `.io`) when the file cannot be opened.
-    public init(url: URL) throws {
+    public init(url: URL, limits: InputLimits? = nil) throws {
         self.url = url
         fileName = url.lastPathComponent
         do {
-            lines = try LineReader(url: url)
+            lines = try LineReader(url: url, limits: limits)
         } catch {
             throw DatasetError(file: fileName, line: 0, kind: .io, reason: "\(error)")
         }
@@ -35,7 +40,8 @@ public final class JSONLReader {
     ///
     /// After a line error the reader stays usable: the next call continues with the following line.
     /// - Throws: ``DatasetError`` of kind `.invalidJSON` for a line that is not UTF-8, not JSON (the message gives
-    ///   the column) or not an object; `.io` for an unreadable or corrupt (gzip) file.
+    ///   the column) or not an object; `.lineTooLong` for a line over the limit; `.io` for an unreadable or corrupt
+    ///   (gzip) file, or gzip data expanding beyond the limit.
     public func next() throws -> (line: Int, members: [JSONValue.Member])? {
         while true {
             let next: (lineNumber: Int, line: String)?
@@ -45,7 +51,14 @@ public final class JSONLReader {
                 if case let .invalidUTF8(line) = error.reason {
                     throw DatasetError(file: fileName, line: line, kind: .invalidJSON, reason: "line is not valid UTF-8")
                 }
-                throw DatasetError(file: fileName, line: 0, kind: .io, reason: error.description)
+                if case let .lineTooLong(line, limit) = error.reason {
+                    throw DatasetError(file: fileName, line: line, kind: .lineTooLong,
+                                       reason: "line is longer than \(InputLimits.describe(limit: limit)); if the file "
+                                           + "is genuine, raise the limit with CHARTER_MAX_LINE_BYTES=<bytes>")
+                }
+                // The description starts with the path; the dataset error names the file itself.
+                let reason = error.description.hasPrefix(error.file + ": ") ? String(error.description.dropFirst(error.file.count + 2)) : error.description
+                throw DatasetError(file: fileName, line: 0, kind: .io, reason: reason)
             }
             guard let (number, line) = next else { return nil }
             if line.allSatisfy(\.isWhitespace) {

@@ -19,17 +19,15 @@ extension BatchedGeneration {
 /// The local engine takes a batch of completions in one call.
 extension LocalLanguageModel: BatchedGeneration {}
 
-/// Hands concurrent requests to the model together when it conforms to `BatchedGeneration`; otherwise forwards
-/// each call as it comes (concurrently).
+/// Hands concurrent requests to the model through one fair queue (`RequestScheduler`) when it conforms to
+/// `BatchedGeneration` — batched where they can be, streams and scores as turns of their own — and otherwise
+/// forwards each call as it comes (concurrently).
 ///
-/// Batches run one at a time (a forward pass already uses every core). An idle model starts a request at once, or
-/// after `window` seconds when a window is set, to let others join; requests that arrive while a batch runs are
-/// gathered and start together as soon as it ends. So a lone client pays no batching delay, and under load batches
-/// grow by themselves up to `maximumBatchSize`.
+/// A lone client pays no batching delay; under load, batches of similar requests grow by themselves up to
+/// `maximumBatchSize`, cheaper requests go first, and none is overtaken more than a few times.
 public struct BatchingLanguageModel: LanguageModel {
     public let base: any LanguageModel
-    private let completions: BatchQueue<CompletionRequest>?
-    private let chats: BatchQueue<ChatRequest>?
+    let scheduler: RequestScheduler?
 
     public var name: String { base.name }
 
@@ -40,109 +38,48 @@ public struct BatchingLanguageModel: LanguageModel {
         precondition(maximumBatchSize >= 1 && window >= 0, "batch size must be ≥ 1 and window ≥ 0")
         self.base = base
         if let batched = base as? any BatchedGeneration {
-            completions = BatchQueue(window: window, maximumBatchSize: maximumBatchSize) { try await batched.completeBatch($0) }
-            chats = BatchQueue(window: window, maximumBatchSize: maximumBatchSize) { try await batched.chatBatch($0) }
+            scheduler = RequestScheduler(
+                window: window, maximumBatchSize: maximumBatchSize,
+                completions: { try await batched.completeBatch($0.compactMap { $0 as? CompletionRequest }) },
+                chats: { try await batched.chatBatch($0.compactMap { $0 as? ChatRequest }) })
         } else {
-            completions = nil
-            chats = nil
+            scheduler = nil
         }
     }
 
+    /// A request's place in the queue: its prompt tokens (estimated from its characters when not given) plus the
+    /// tokens it may generate.
+    static func cost(promptTokens: Int, options: SamplingOptions) -> Int { promptTokens + max(0, options.maximumTokens) }
+
     public func complete(_ request: CompletionRequest) async throws -> Completion {
-        guard let completions else { return try await base.complete(request) }
-        return try await completions.submit(request)
+        try await complete(request, promptTokens: nil)
+    }
+
+    /// Completes `request`, queued by its measured prompt length.
+    func complete(_ request: CompletionRequest, promptTokens: Int?) async throws -> Completion {
+        guard let scheduler else { return try await base.complete(request) }
+        let cost = Self.cost(promptTokens: promptTokens ?? request.prompt.count, options: request.options)
+        return try await scheduler.submit(request, kind: .completion, cost: cost)
     }
 
     public func chat(_ request: ChatRequest) async throws -> Completion {
-        guard let chats else { return try await base.chat(request) }
-        return try await chats.submit(request)
+        try await chat(request, promptTokens: nil)
+    }
+
+    /// Answers `request`, queued by its measured prompt length.
+    func chat(_ request: ChatRequest, promptTokens: Int?) async throws -> Completion {
+        guard let scheduler else { return try await base.chat(request) }
+        let cost = Self.cost(promptTokens: promptTokens ?? request.messages.reduce(0) { $0 + $1.content.count }, options: request.options)
+        return try await scheduler.submit(request, kind: .chat, cost: cost)
     }
 
     public func score(prompt: String, completion: String) async throws -> Score {
-        try await base.score(prompt: prompt, completion: completion)
-    }
-}
-
-/// Requests waiting to be run together, and the one batch running.
-actor BatchQueue<Request: Sendable> {
-    typealias Run = @Sendable ([Request]) async throws -> [Completion]
-    private let window: Double
-    private let maximumBatchSize: Int
-    private let run: Run
-    private var pending: [(request: Request, continuation: CheckedContinuation<Completion, any Error>)] = []
-    private var busy = false
-    private var timerArmed = false
-    /// Sizes of the batches run so far (for tests and logs).
-    private(set) var batchSizes: [Int] = []
-
-    init(window: Double, maximumBatchSize: Int, run: @escaping Run) {
-        self.window = window
-        self.maximumBatchSize = maximumBatchSize
-        self.run = run
+        try await exclusive(cost: prompt.count + completion.count) { try await base.score(prompt: prompt, completion: completion) }
     }
 
-    func submit(_ request: Request) async throws -> Completion {
-        try await withCheckedThrowingContinuation { continuation in
-            pending.append((request, continuation))
-            guard !busy else { return }  // joins the next batch when the running one ends
-            if window <= 0 || pending.count >= maximumBatchSize {
-                startBatch()
-            } else if !timerArmed {
-                timerArmed = true
-                let window = window
-                Task {
-                    try? await Task.sleep(nanoseconds: UInt64(window * 1e9))
-                    self.windowElapsed()
-                }
-            }
-        }
-    }
-
-    private func windowElapsed() {
-        timerArmed = false
-        if !busy { startBatch() }
-    }
-
-    /// Runs up to `maximumBatchSize` pending requests; when they finish, starts the next batch if any are waiting.
-    private func startBatch() {
-        guard !pending.isEmpty else { return }
-        let batch = Array(pending.prefix(maximumBatchSize))
-        pending.removeFirst(batch.count)
-        busy = true
-        batchSizes.append(batch.count)
-        let run = run
-        Task {
-            do {
-                let results = try await run(batch.map(\.request))
-                if results.count == batch.count {
-                    for (item, result) in zip(batch, results) { item.continuation.resume(returning: result) }
-                } else {
-                    let error = EndpointError.invalidConfiguration(
-                        "the model returned \(results.count) results for a batch of \(batch.count) requests")
-                    for item in batch { item.continuation.resume(throwing: error) }
-                }
-            } catch where batch.count > 1 {
-                // One bad request (say, a prompt longer than the context) must not fail its neighbours: run the
-                // batch's requests one by one so each gets its own result or error.
-                for item in batch {
-                    do {
-                        let result = try await run([item.request])
-                        if let first = result.first { item.continuation.resume(returning: first) } else {
-                            item.continuation.resume(throwing: EndpointError.invalidConfiguration("the model returned no result"))
-                        }
-                    } catch {
-                        item.continuation.resume(throwing: error)
-                    }
-                }
-            } catch {
-                for item in batch { item.continuation.resume(throwing: error) }
-            }
-            self.batchFinished()
-        }
-    }
-
-    private func batchFinished() {
-        busy = false
-        startBatch()
+    /// Runs `body` (a stream, a score) when the queue gives the model to it alone.
+    func exclusive<T: Sendable>(cost: Int, _ body: @Sendable () async throws -> T) async throws -> T {
+        guard let scheduler else { return try await body() }
+        return try await scheduler.exclusive(cost: cost, body)
     }
 }

@@ -29,10 +29,15 @@ extension OpenAIServer {
         let wantLogprobs = body.logprobs == true, stream = body.stream ?? false
         options.topLogProbabilities = wantLogprobs ? (body.topLogprobs ?? 0) : (stream ? 0 : nil)
         let messages = body.messages.map { ChatMessage(role: $0.role == "developer" ? "system" : $0.role, content: $0.content) }
+        // Measured here, in the request's task: a conversation the model cannot take never reaches its queue.
+        let admission = try admit(messages: messages, maximumTokens: options.maximumTokens,
+                                  explicit: (body.maxCompletionTokens ?? body.maxTokens) != nil, maxParam: param)
+        options.maximumTokens = admission.maximumTokens
         if stream, let streaming = streamingModel {
-            return liveChatStream(streaming, request: ChatRequest(messages: messages, options: options), wantLogprobs: wantLogprobs)
+            return liveChatStream(streaming, request: ChatRequest(messages: messages, options: options),
+                                  promptTokens: admission.promptTokens, wantLogprobs: wantLogprobs)
         }
-        let completion = try await model.chat(ChatRequest(messages: messages, options: options))
+        let completion = try await model.chat(ChatRequest(messages: messages, options: options), promptTokens: admission.promptTokens)
 
         let id = Self.identifier("chatcmpl-"), created = Int(Date().timeIntervalSince1970)
         guard stream else {

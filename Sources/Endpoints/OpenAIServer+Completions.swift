@@ -21,20 +21,30 @@ extension OpenAIServer {
         let echo = body.echo ?? false, stream = body.stream ?? false
         // Streaming splits the text at token boundaries, so it needs the tokens even without log-probs.
         options.topLogProbabilities = body.logprobs ?? (stream ? 0 : nil)
+        // Measured here, in the request's task: a prompt the model cannot take never reaches its queue.
+        let admissions = try prompts.map {
+            try admit(prompt: $0, maximumTokens: options.maximumTokens, explicit: body.maxTokens != nil, maxParam: "max_tokens")
+        }
         if stream, !echo, prompts.count == 1, let streaming = streamingModel {
-            return liveCompletionStream(streaming, request: CompletionRequest(prompt: prompts[0], options: options),
-                                        wantLogprobs: body.logprobs != nil)
+            var streamOptions = options
+            streamOptions.maximumTokens = admissions[0].maximumTokens
+            return liveCompletionStream(streaming, request: CompletionRequest(prompt: prompts[0], options: streamOptions),
+                                        promptTokens: admissions[0].promptTokens, wantLogprobs: body.logprobs != nil)
         }
         let model = self.model
         let scoreOnly = options.maximumTokens == 0
         let requestOptions = options
         let results = try await withThrowingTaskGroup(of: (Int, Completion, Score?).self) { group in
             for (index, prompt) in prompts.enumerated() {
+                let admission = admissions[index]
                 group.addTask {
+                    var promptOptions = requestOptions
+                    promptOptions.maximumTokens = admission.maximumTokens
                     let completion = scoreOnly
                         ? Completion(text: "", finishReason: .length, tokens: requestOptions.topLogProbabilities == nil ? nil : [],
                                      promptTokenCount: 0, completionTokenCount: 0)
-                        : try await model.complete(CompletionRequest(prompt: prompt, options: requestOptions))
+                        : try await model.complete(CompletionRequest(prompt: prompt, options: promptOptions),
+                                                   promptTokens: admission.promptTokens)
                     let promptScore = echo && body.logprobs != nil && !prompt.isEmpty
                         ? try await Self.promptLogProbabilities(prompt, model: model) : nil
                     return (index, completion, promptScore)

@@ -26,7 +26,7 @@ extension OpenAIServer {
                             continuation.yield(ByteBuffer(string: "data: " + String(decoding: data, as: UTF8.self) + "\n\n"))
                         }
                     } catch {
-                        let body = ServerError.modelFailed(error).body
+                        let body = Self.serverError(for: error).body
                         let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
                         continuation.yield(ByteBuffer(string: "data: " + String(decoding: data, as: UTF8.self) + "\n\n"))
                     }
@@ -43,10 +43,13 @@ extension OpenAIServer {
             })
     }
 
-    /// Chat streamed token by token from a `StreamingGeneration` model.
-    func liveChatStream(_ model: any StreamingGeneration, request: ChatRequest, wantLogprobs: Bool) -> Response {
+    /// Chat streamed token by token from a `StreamingGeneration` model, in its turn of the queue.
+    func liveChatStream(_ model: any StreamingGeneration, request: ChatRequest, promptTokens: Int?, wantLogprobs: Bool) -> Response {
         let id = Self.identifier("chatcmpl-"), created = Int(Date().timeIntervalSince1970), modelID = configuration.modelID
-        return Self.liveEventStream { emit in
+        let queue = self.model
+        let cost = BatchingLanguageModel.cost(promptTokens: promptTokens ?? request.messages.reduce(0) { $0 + $1.content.count },
+                                              options: request.options)
+        return Self.liveEventStream { emit in try await queue.exclusive(cost: cost) {
             func chunk(_ delta: ChatCompletionsChunk.Delta, logprobs: ChatLogprobs? = nil, finish: String? = nil) -> ChatCompletionsChunk {
                 ChatCompletionsChunk(id: id, created: created, model: modelID,
                                      choices: [.init(index: 0, delta: delta, logprobs: logprobs, finishReason: finish)])
@@ -60,14 +63,16 @@ extension OpenAIServer {
                     try await emit(chunk(.init(), finish: completion.finishReason.rawValue))
                 }
             }
-        }
+        } }
     }
 
-    /// One prompt's completion streamed token by token from a `StreamingGeneration` model.
-    func liveCompletionStream(_ model: any StreamingGeneration, request: CompletionRequest, wantLogprobs: Bool) -> Response {
+    /// One prompt's completion streamed token by token from a `StreamingGeneration` model, in its turn of the queue.
+    func liveCompletionStream(_ model: any StreamingGeneration, request: CompletionRequest, promptTokens: Int?, wantLogprobs: Bool) -> Response {
         let id = Self.identifier("cmpl-"), created = Int(Date().timeIntervalSince1970), modelID = configuration.modelID
         let promptLength = request.prompt.unicodeScalars.count
-        return Self.liveEventStream { emit in
+        let queue = self.model
+        let cost = BatchingLanguageModel.cost(promptTokens: promptTokens ?? request.prompt.count, options: request.options)
+        return Self.liveEventStream { emit in try await queue.exclusive(cost: cost) {
             func chunk(_ text: String, _ logprobs: CompletionLogprobs?, _ finish: String?) -> CompletionsResponseBody {
                 CompletionsResponseBody(id: id, object: "text_completion", created: created, model: modelID,
                                         choices: [.init(index: 0, text: text, logprobs: logprobs, finishReason: finish)])
@@ -82,6 +87,6 @@ extension OpenAIServer {
                     try await emit(chunk("", nil, completion.finishReason.rawValue))
                 }
             }
-        }
+        } }
     }
 }

@@ -8,17 +8,27 @@ import NIOCore
 /// Serves a `LanguageModel` over OpenAI's HTTP API: `GET /v1/models`, `POST /v1/completions` and
 /// `POST /v1/chat/completions` (both with SSE streaming and log-probs).
 ///
-/// Concurrent requests go through a `BatchingLanguageModel`, so a model that conforms to `BatchedGeneration` gets
-/// them in one batch. Every refusal is an OpenAI-style JSON error with a 4xx status; a failing model gives 500.
+/// Every input is bounded before it reaches the model: the body (`maximumBodyBytes`), the time a client may take
+/// to send its request head (`idleTimeoutSeconds`), the prompt (measured by a `PromptMeasuring`: at most
+/// `maximumPromptTokens`, and with `max_tokens` within the model's context). Admitted requests share the model
+/// through a fair queue (`BatchingLanguageModel`, `RequestScheduler`): similar requests are batched, cheaper ones go
+/// first. Every refusal, and every failure a client caused, is an OpenAI-style JSON error with a 4xx status; a
+/// failing model gives 500.
 @available(macOS 14, iOS 17, tvOS 17, *)  // Hummingbird 2
 public struct OpenAIServer: Sendable {
     public let configuration: ServerConfiguration
     let model: BatchingLanguageModel
+    /// Counts prompt tokens before a request is queued; nil: prompts are not measured (the model still refuses
+    /// what it cannot take).
+    let measure: (any PromptMeasuring)?
 
-    public init(model: any LanguageModel, configuration: ServerConfiguration) {
+    /// - Parameter measure: the model's tokenizer and context (`TokenizerPromptMeasure.load(directory:)` for a
+    ///   model folder); nil: the model's own, when it measures prompts itself.
+    public init(model: any LanguageModel, configuration: ServerConfiguration, measure: (any PromptMeasuring)? = nil) {
         self.configuration = configuration
         self.model = BatchingLanguageModel(
             model, window: configuration.batchWindowSeconds, maximumBatchSize: configuration.maximumBatchSize)
+        self.measure = measure ?? (model as? any PromptMeasuring)
     }
 
     /// Serves until SIGINT or SIGTERM, then stops accepting connections and finishes the requests in flight.
@@ -31,8 +41,12 @@ public struct OpenAIServer: Sendable {
     public func application(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         var logger = Logger(label: "charter.serve")
         logger.logLevel = .warning
+        // Hummingbird's idle timer restarts on each request part, not on each byte: a client trickling its request
+        // head is closed once the timeout passes. It does not run while a response is being generated.
+        let idleTimeout = configuration.idleTimeoutSeconds.map { TimeAmount.nanoseconds(Int64($0 * 1e9)) }
         return Application(
             router: router(),
+            server: .http1(configuration: .init(idleTimeout: idleTimeout)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "charter"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? -1) },
             logger: logger)
@@ -64,14 +78,13 @@ public struct OpenAIServer: Sendable {
 
     // MARK: Request plumbing
 
-    /// Runs `handler`, turning every error into an OpenAI JSON error response (the server never crashes on input).
+    /// Runs `handler`, turning every error into an OpenAI JSON error response (the server never crashes on input):
+    /// 4xx for what the client can fix, 500 for a failing model.
     func respond(to request: Request, _ handler: () async throws -> Response) async -> Response {
         do {
             return try await handler()
-        } catch let error as ServerError {
-            return Self.errorResponse(error)
         } catch {
-            return Self.errorResponse(.modelFailed(error))
+            return Self.errorResponse(Self.serverError(for: error))
         }
     }
 
@@ -104,7 +117,8 @@ public struct OpenAIServer: Sendable {
         }
     }
 
-    /// `requested` tokens checked against the server's limit; `fallback` when the request gives none.
+    /// `requested` tokens checked against the server's limit; `fallback` when the request gives none (see
+    /// `admit`, which fits the fallback into the model's context).
     func maximumTokens(_ requested: Int?, fallback: Int, param: String) throws -> Int {
         guard let requested else { return min(fallback, configuration.maximumTokensLimit) }
         if requested < 0 { throw ServerError.badRequest("'\(param)' must be 0 or more (got \(requested))", param: param) }

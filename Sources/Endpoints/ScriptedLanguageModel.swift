@@ -93,3 +93,10 @@ public struct ScriptedLanguageModel: LanguageModel, BatchedGeneration {
             promptTokenCount: prompt.count, completionTokenCount: tokens.count)
     }
 }
+
+/// The scripted stand-in counts characters (each is one of its tokens) and has no context bound.
+extension ScriptedLanguageModel: PromptMeasuring {
+    public var contextLength: Int? { nil }
+    public func tokenCount(prompt: String) throws -> Int { prompt.count }
+    public func tokenCount(messages: [ChatMessage]) throws -> Int { Self.render(messages).count }
+}

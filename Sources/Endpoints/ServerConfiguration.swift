@@ -12,6 +12,12 @@ public struct ServerConfiguration: Sendable {
     public var maximumTokensLimit = 4096
     /// Largest request body in bytes.
     public var maximumBodyBytes = 1 << 20
+    /// Most prompt tokens a request may send (beside the model's context, which always bounds prompt + max_tokens);
+    /// nil: only the context. One request runs at a time, so this bounds how long a request can hold up others.
+    public var maximumPromptTokens: Int?
+    /// Seconds a connection may take to send a request head, and may sit idle between requests, before the server
+    /// closes it (slow or stalled clients); nil: never. Generation time does not count.
+    public var idleTimeoutSeconds: Double? = 30
     /// `max_tokens` when a request gives none: OpenAI's 16 for completions, 256 for chat (both capped by the limit).
     public var defaultCompletionTokens = 16
     public var defaultChatTokens = 256

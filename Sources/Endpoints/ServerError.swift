@@ -8,8 +8,8 @@ struct ServerError: Error, Equatable {
     var param: String?
     var code: String?
 
-    static func badRequest(_ message: String, param: String? = nil) -> ServerError {
-        ServerError(status: .badRequest, message: message, type: "invalid_request_error", param: param, code: nil)
+    static func badRequest(_ message: String, param: String? = nil, code: String? = nil) -> ServerError {
+        ServerError(status: .badRequest, message: message, type: "invalid_request_error", param: param, code: code)
     }
 
     static let unauthorized = ServerError(

@@ -20,18 +20,19 @@ public enum Gzip {
     /// - Parameters:
     ///   - data: A complete gzip stream (one or more members).
     ///   - name: Labels errors (e.g. the file path).
-    /// - Throws: ``GzipError`` for corrupt, truncated or non-gzip input.
-    public static func decompress(_ data: Data, name: String = "<data>") throws -> Data {
-        let decoder = GzipDecoder(data: data, name: name)
+    ///   - limits: Bounds the output (a gzip bomb is an error).
+    /// - Throws: ``GzipError`` for corrupt, truncated or non-gzip input, or output beyond the limits.
+    public static func decompress(_ data: Data, name: String = "<data>", limits: InputLimits = InputLimits()) throws -> Data {
+        let decoder = GzipDecoder(data: data, name: name, limits: limits)
         var output = Data()
         while try decoder.withNextChunk({ output.append(contentsOf: $0) }) != nil {}
         return output
     }
 
-    /// Decompresses the gzip file at `url`.
+    /// Decompresses the gzip file at `url`; nil `limits`: the defaults with the environment's overrides.
     /// - Throws: ``GzipError``.
-    public static func decompress(contentsOf url: URL) throws -> Data {
-        let decoder = try GzipDecoder(url: url)
+    public static func decompress(contentsOf url: URL, limits: InputLimits? = nil) throws -> Data {
+        let decoder = try GzipDecoder(url: url, limits: limits)
         var output = Data()
         while try decoder.withNextChunk({ output.append(contentsOf: $0) }) != nil {}
         return output

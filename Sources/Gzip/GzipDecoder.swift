@@ -6,7 +6,7 @@ import Runtime
 /// Handles every header field (FTEXT, FHCRC, FEXTRA, FNAME, FCOMMENT), checks each member's CRC-32 and ISIZE,
 /// and concatenates multiple members as `gzip -d` does. The DEFLATE data is inflated by the system zlib. The
 /// compressed input is memory-mapped (files) or held once (data); only zlib's 32 KiB window plus one chunk of
-/// output is resident.
+/// output is resident. The total output is bounded by ``InputLimits`` (a gzip bomb is an error naming the input).
 ///
 /// ```swift
 /// let decoder = try GzipDecoder(url: url)
@@ -27,11 +27,17 @@ public final class GzipDecoder {
     public private(set) var storedFileName: String?
     /// Comment stored in the first member's FCOMMENT field, if any.
     public private(set) var storedComment: String?
+    /// Decompressed bytes handed out so far (all members).
+    public private(set) var decompressedBytes = 0
+    /// The most decompressed bytes this input may produce (from ``InputLimits`` and the compressed size).
+    public let decompressedByteLimit: Int
 
     /// Decodes the gzip file at `url` (memory-mapped).
+    /// - Parameter limits: bounds on the output; nil: the defaults with the environment's overrides
+    ///   (``InputLimits/fromEnvironment(_:)``).
     /// - Throws: ``GzipError`` with reason `.io` when it cannot be read.
-    public convenience init(url: URL, chunkSize: Int = 1 << 18) throws {
-        self.init(input: try Self.map(url), name: url.path, chunkSize: chunkSize)
+    public convenience init(url: URL, chunkSize: Int = 1 << 18, limits: InputLimits? = nil) throws {
+        self.init(input: try Self.map(url), name: url.path, chunkSize: chunkSize, limits: try limits ?? InputLimits.fromEnvironment())
     }
 
     /// The file's bytes, memory-mapped; a read failure is a ``GzipError`` with reason `.io`.
@@ -43,22 +49,24 @@ public final class GzipDecoder {
         }
     }
 
-    /// Decodes gzip `data`; `name` labels errors.
-    public convenience init(data: Data, name: String = "<data>", chunkSize: Int = 1 << 18) {
-        self.init(input: MappedFile(data: data), name: name, chunkSize: chunkSize)
+    /// Decodes gzip `data`; `name` labels errors; `limits` bounds the output.
+    public convenience init(data: Data, name: String = "<data>", chunkSize: Int = 1 << 18, limits: InputLimits = InputLimits()) {
+        self.init(input: MappedFile(data: data), name: name, chunkSize: chunkSize, limits: limits)
     }
 
-    init(input: MappedFile, name: String, chunkSize: Int) {
+    init(input: MappedFile, name: String, chunkSize: Int, limits: InputLimits) {
         precondition(chunkSize > 0, "chunkSize must be positive, got \(chunkSize)")
         self.input = input
         self.name = name
+        decompressedByteLimit = limits.decompressedByteLimit(compressedSize: input.count)
         inflater = Inflater(input: input, name: name, start: 0, chunkSize: chunkSize)
     }
 
     /// Calls `body` with the next chunk of decompressed bytes (valid only during the call).
     /// - Returns: `body`'s result, or nil at the end of the stream.
     /// - Throws: ``GzipError`` for corrupt or truncated input (before any corrupt bytes are handed out
-    ///   where the check allows: CRC mismatches surface at the end of the member).
+    ///   where the check allows: CRC mismatches surface at the end of the member), or output beyond
+    ///   ``decompressedByteLimit`` (reason `.expansionTooLarge`).
     public func withNextChunk<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result? {
         guard let chunk = try nextChunkBuffer() else { return nil }
         return try body(chunk)
@@ -82,6 +90,12 @@ public final class GzipDecoder {
             }
             let chunk = try inflater.decode()
             if chunk.count > 0 {
+                decompressedBytes += chunk.count
+                guard decompressedBytes <= decompressedByteLimit else {
+                    done = true
+                    throw GzipError(file: name, offset: inflater.position,
+                                    reason: .expansionTooLarge(limit: decompressedByteLimit, compressedSize: input.count))
+                }
                 crc.update(chunk)
                 memberSize &+= UInt32(truncatingIfNeeded: chunk.count)
                 return chunk

@@ -35,6 +35,10 @@ public struct GzipError: Error, Equatable, CustomStringConvertible, LocalizedErr
         case io(String)
         /// A line is not valid UTF-8 (``LineReader``); `line` is 1-based.
         case invalidUTF8(line: Int)
+        /// A line is longer than ``InputLimits/maximumLineBytes`` (``LineReader``); `line` is 1-based.
+        case lineTooLong(line: Int, limit: Int)
+        /// The data decompresses to more than `limit` bytes (``InputLimits/decompressedByteLimit(compressedSize:)``).
+        case expansionTooLarge(limit: Int, compressedSize: Int)
     }
 
     /// The input's name (usually its path).
@@ -71,6 +75,13 @@ public struct GzipError: Error, Equatable, CustomStringConvertible, LocalizedErr
         case .trailingGarbage: detail = "trailing bytes after the last gzip member are not another member"
         case .io(let message): return "\(file): \(message)"
         case .invalidUTF8(let line): return "\(file):\(line): line is not valid UTF-8"
+        case let .lineTooLong(line, limit):
+            return "\(file):\(line): line is longer than \(InputLimits.describe(limit: limit)); if the file is "
+                + "genuine, raise the limit with CHARTER_MAX_LINE_BYTES=<bytes>"
+        case let .expansionTooLarge(limit, compressedSize):
+            return "\(file): decompresses to more than \(InputLimits.describe(bytes: limit)) from \(InputLimits.describe(bytes: compressedSize)) "
+                + "of gzip data (a gzip bomb?); if the file is genuine, raise the limit with CHARTER_MAX_GZIP_RATIO=<ratio> "
+                + "(default \(InputLimits.defaultMaximumCompressionRatio); DEFLATE cannot exceed 1032), and CHARTER_MAX_GZIP_BYTES if you set it"
         }
         return "\(file): byte \(offset): \(detail)"
     }

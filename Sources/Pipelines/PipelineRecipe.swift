@@ -111,11 +111,14 @@ public struct PipelineRecipe: Sendable {
     public static func parse(yaml: String, file: String, baseDirectory: URL) throws -> PipelineRecipe {
         let root: Node
         do {
+            try YAMLPrecheck.check(yaml, file: file)
             guard let node = try Yams.compose(yaml: yaml), node.mapping != nil else {
                 throw ConstitutionError(file: file, path: "", "expected a mapping with name, seed, constitution and stages")
             }
             root = node
-        } catch let error as ConstitutionError { throw error } catch {
+        } catch let error as ConstitutionError { throw error } catch let error as YAMLLimitError {
+            throw ConstitutionError(file: file, yaml: error)
+        } catch {
             throw ConstitutionError(file: file, path: "", "not valid YAML: \(error)")
         }
         var problems: [ConstitutionError.Problem] = []

@@ -3,6 +3,7 @@ import Constitutional
 import Datasets
 import Foundation
 import LanguageModels
+import Settings
 import Yams
 
 extension Stages {
@@ -65,6 +66,7 @@ extension Stages {
     /// The stage's `training:` YAML as a TRL recipe, with the output folder and the recipe's seed filled in.
     public static func trainingRecipe(_ request: TrainingStageRequest, keys: [String]) throws -> TrainingRecipe {
         var recipe = TrainingRecipe(allowedKeys: keys + TrainingRecipe.modelKeys)
+        try YAMLPrecheck.check(request.trainingYAML, file: "stage \(request.stage) training")
         let values = try Yams.load(yaml: request.trainingYAML) as? [String: Any] ?? [:]
         try recipe.override(values)
         if recipe["seed"] == nil { try recipe.override(["seed": Int(request.seed)]) }

@@ -168,4 +168,31 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(sftErrors.contains("max_length 1024 is longer than the model's context of 16 tokens: sequences are limited to 16"), sftErrors)
         XCTAssertTrue(sftErrors.contains("4 truncated to max_length 16"), sftErrors)
     }
+
+    func testCritiqueExitsWithStatus3AndNamesTheFailuresFileWhenItemsFail() throws {
+        // A GPT-2 with a 512-token context: the second prompt overflows it, so that item fails.
+        let gpt = folder.appendingPathComponent("gpt")
+        try FileManager.default.createDirectory(at: gpt, withIntermediateDirectories: true)
+        for file in ["tokenizer.json", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(at: folder.appendingPathComponent(file), to: gpt.appendingPathComponent(file))
+        }
+        var configuration = GPTConfiguration()
+        configuration.vocabularySize = 1008
+        configuration.contextLength = 512
+        configuration.layerCount = 1
+        configuration.headCount = 2
+        configuration.width = 16
+        var generator = SeededGenerator(seed: 3)
+        try PretrainedModel.save(GPTModel(configuration, generator: &generator), to: gpt)
+        let prompts = try write([#"{"id": "short", "prompt": "Hi"}"#,
+                                 #"{"id": "long", "prompt": "\#(String(repeating: "word ", count: 600))"}"#], to: "prompts.jsonl")
+        let output = folder.appendingPathComponent("critique.jsonl")
+        let (status, _, errors) = try charter(["critique", "--model", gpt.path, "--prompts", prompts, "--output", output.path,
+                                               "--rounds", "1", "--few-shot", "0", "--max-tokens", "2", "--retries", "0",
+                                               "--concurrency", "1", "--quiet"])
+        let failures = (try? String(contentsOf: folder.appendingPathComponent("critique.failures.jsonl"), encoding: .utf8)) ?? ""
+        XCTAssertEqual(status, 3, errors + failures)
+        XCTAssertTrue(errors.contains("1 of 2 items failed; their errors are in \(folder.appendingPathComponent("critique.failures.jsonl").path)"), errors)
+        XCTAssertEqual(try String(contentsOf: output, encoding: .utf8).split(separator: "\n").count, 1, "the other item was written")
+    }
 }

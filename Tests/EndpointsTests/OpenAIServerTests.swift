@@ -105,19 +105,22 @@ final class OpenAIServerTests: XCTestCase {
     }
 
     func testAnIdleModelStartsAtOnceAndBusyArrivalsJoinTheNextBatch() async throws {
-        let queue = BatchQueue<CompletionRequest>(window: 0, maximumBatchSize: 4) { requests in
+        let queue = RequestScheduler(window: 0, maximumBatchSize: 4, completions: { requests in
             try await Task.sleep(nanoseconds: 200_000_000)
-            return requests.map { Completion(text: $0.prompt, finishReason: .stop, promptTokenCount: 0, completionTokenCount: 0) }
-        }
+            return requests.compactMap { $0 as? CompletionRequest }
+                .map { Completion(text: $0.prompt, finishReason: .stop, promptTokenCount: 0, completionTokenCount: 0) }
+        })
         let start = Date()
-        let lone = try await queue.submit(CompletionRequest(prompt: "lone"))
+        let lone = try await queue.submit(CompletionRequest(prompt: "lone"), kind: .completion, cost: 0)
         XCTAssertEqual(lone.text, "lone")
         XCTAssertLessThan(Date().timeIntervalSince(start), 0.35)
         // One request starts the model; six more arrive while it runs: they go as a full batch of 4, then 2.
         let texts = try await withThrowingTaskGroup(of: String.self) { group in
-            group.addTask { try await queue.submit(CompletionRequest(prompt: "first")).text }
+            group.addTask { try await queue.submit(CompletionRequest(prompt: "first"), kind: .completion, cost: 0).text }
             try await Task.sleep(nanoseconds: 50_000_000)
-            for i in 0..<6 { group.addTask { try await queue.submit(CompletionRequest(prompt: "later \(i)")).text } }
+            for i in 0..<6 {
+                group.addTask { try await queue.submit(CompletionRequest(prompt: "later \(i)"), kind: .completion, cost: 0).text }
+            }
             return try await group.reduce(into: Set<String>()) { $0.insert($1) }
         }
         XCTAssertEqual(texts.count, 7)
