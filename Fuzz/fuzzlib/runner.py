@@ -1,0 +1,213 @@
+"""Runs one case in its own folder under limits and classifies the outcome.
+
+Layout of a case: <work>/<slug>/run/ is the working directory holding every input (and HOME and TMPDIR), and
+<work>/<slug>/sentinel/ a sibling that must come out untouched. The child is started through a tiny launcher that
+sets RLIMIT_AS (the memory cap), RLIMIT_FSIZE and RLIMIT_CORE and then execs charter in its own session, so a
+timeout kills the whole process group; os.wait4 returns that child's exact peak RSS.
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+LAUNCHER = ("import os, resource, sys\n"
+            "cap, fsize = int(sys.argv[1]), int(sys.argv[2])\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (cap, cap))\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))\n"
+            "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
+            "os.execv(sys.argv[3], sys.argv[3:])\n")
+ALLOCATION_FAILURE = re.compile(r"could not allocate|out of memory|cannot allocate memory|bad_alloc|failed to allocate|"
+                                r"mmap.*failed|allocation failed|memory exhausted|Resource temporarily unavailable", re.I)
+FAILURES = ("CRASH", "HANG", "RUNAWAY", "ESCAPE", "BASELINE")
+SENTINEL = {"keep.txt": b"must stay\n", "nested/keep.bin": bytes(range(256))}
+TAIL = 16384
+TOKEN = re.compile(r"esc\d+[a-z]+\d+z")
+
+
+class Limits:
+    def __init__(self, timeout=20.0, rss_limit=4 << 30, memory_cap=6 << 30, file_cap=1 << 30, backtrace=False):
+        self.timeout, self.rss_limit, self.memory_cap, self.file_cap, self.backtrace = timeout, rss_limit, memory_cap, file_cap, backtrace
+
+
+def write_files(root, files):
+    for relative, blob in files.items():
+        path = os.path.join(root, relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(blob)
+
+
+def snapshot(root):
+    """(relative path, size, mtime) of everything under `root`."""
+    entries = set()
+    for folder, folders, files in os.walk(root):
+        for name in folders + files:
+            path = os.path.join(folder, name)
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            entries.add((os.path.relpath(path, root), info.st_size, int(info.st_mtime)))
+    return entries
+
+
+def tail(path, limit=TAIL):
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - limit))
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+STACK_FRAME = re.compile(r"^(\d+\s+\S+\s+0x[0-9a-f]+|Current stack trace:|Stack dump:|\*\*\*|Thread \d+|at /|#\d+ )")
+MESSAGE = re.compile(r"fatal error|error:|precondition|assertion|terminating|illegal instruction|segmentation|exception", re.I)
+
+
+def last_line(text):
+    """The line that says what went wrong: the last error-like line that is not a stack frame, else the last line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip() and not STACK_FRAME.match(line.strip())]
+    messages = [line for line in lines if MESSAGE.search(line)]
+    chosen = messages[-1] if messages else (lines[-1] if lines else "")
+    return chosen[:300]
+
+
+def find_escapes(case, case_dir, work, base):
+    """Paths outside run/ that the case created or changed."""
+    found = []
+    for name in sorted(os.listdir(case_dir)):
+        if name not in ("run", "sentinel", "stdout.txt", "stderr.txt"):
+            found.append(os.path.join(case_dir, name))
+    sentinel = os.path.join(case_dir, "sentinel")
+    for relative, blob in SENTINEL.items():
+        try:
+            with open(os.path.join(sentinel, relative), "rb") as handle:
+                if handle.read() != blob:
+                    found.append(os.path.join(sentinel, relative) + " (changed)")
+        except OSError:
+            found.append(os.path.join(sentinel, relative) + " (deleted)")
+    # Marked names one to four levels up, at the root and in /tmp (names a mutation wrote with the case's token).
+    for folder in {work, base, os.path.dirname(base), "/", "/tmp"}:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        found += [os.path.join(folder, name) for name in names if case.token in name]
+    for name in os.listdir(work):
+        # Unmarked strays are reported by whichever case sees them first (replay alone to attribute them exactly);
+        # another case's marked paths are left for that case.
+        if not re.match(r"^[a-z]+-\d+-\d+$", name) and not (TOKEN.search(name) and case.token not in name):
+            found.append(os.path.join(work, name))
+    return found
+
+
+def remove(path):
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def run_case(case, charter, work, base, limits):
+    """Runs `case`; returns a result dict (class, exit, signal, peak RSS, seconds, stderr tail, …)."""
+    case_dir = os.path.join(work, case.slug)
+    remove(case_dir)
+    run_dir = os.path.join(case_dir, "run")
+    write_files(run_dir, case.all_files())
+    write_files(os.path.join(case_dir, "sentinel"), SENTINEL)
+    for folder in ("home", "tmp"):
+        os.makedirs(os.path.join(run_dir, folder), exist_ok=True)
+    before = snapshot(run_dir)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.path.join(run_dir, "home"),
+           "TMPDIR": os.path.join(run_dir, "tmp"), "CHARTER_THREADS": "1", "LANG": "C.UTF-8",
+           "SWIFT_BACKTRACE": "enable=yes,interactive=no,symbolicate=fast" if limits.backtrace else "enable=no"}
+    stdout_path, stderr_path = os.path.join(case_dir, "stdout.txt"), os.path.join(case_dir, "stderr.txt")
+    timeout = case.timeout or limits.timeout
+    started = time.monotonic()
+    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+        process = subprocess.Popen([sys.executable, "-S", "-c", LAUNCHER, str(limits.memory_cap), str(limits.file_cap), charter] + case.argv,
+                                   cwd=run_dir, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, start_new_session=True)
+    timed_out = threading.Event()
+
+    def kill():
+        timed_out.set()
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        timer.cancel()
+    process.returncode = 0  # reaped above; keeps Popen from waiting again
+    seconds = time.monotonic() - started
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # anything the case left running
+    except OSError:
+        pass
+    stderr = tail(stderr_path)
+    result = {"name": case.name, "kind": case.kind, "description": case.description, "argv": case.argv,
+              "seconds": round(seconds, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "exit": None, "signal": None,
+              "stderr_last": last_line(stderr), "warnings": []}
+    if os.WIFSIGNALED(status):
+        result["signal"] = signal.Signals(os.WTERMSIG(status)).name if os.WTERMSIG(status) in signal.valid_signals() else os.WTERMSIG(status)
+    else:
+        result["exit"] = os.WEXITSTATUS(status)
+    result["class"] = classify(result, stderr, timed_out.is_set(), usage.ru_maxrss * 1024, limits)
+    escapes = find_escapes(case, case_dir, work, base)
+    if escapes:
+        result["escapes"] = escapes[:10]
+        if result["class"] not in FAILURES:
+            result["class"] = "ESCAPE"
+        else:
+            result["warnings"].append("escape")
+        for path in escapes:
+            if not path.startswith(os.path.join(case_dir, "sentinel")):
+                remove(path.replace(" (changed)", "").replace(" (deleted)", ""))
+    if result["class"] == "ok-clean-error" and is_vague(stderr, case):
+        result["warnings"].append("vague-error")
+    if case.index == 0 and result["class"] != "ok-success" and result["class"] not in FAILURES:
+        result["class"] = "BASELINE"
+    after = snapshot(run_dir)
+    result["created_files"] = len({entry[0] for entry in after} - {entry[0] for entry in before})
+    return result, case_dir, stderr
+
+
+def classify(result, stderr, timed_out, peak_bytes, limits):
+    if timed_out:
+        return "HANG"
+    if peak_bytes > limits.rss_limit:
+        return "RUNAWAY"
+    if result["signal"] is not None:
+        if result["signal"] == "SIGXFSZ" or ALLOCATION_FAILURE.search(stderr):
+            return "RUNAWAY"  # hit the memory or file-size cap
+        return "CRASH"
+    if result["exit"] == 0:
+        return "ok-success"
+    if ALLOCATION_FAILURE.search(stderr):
+        return "RUNAWAY"
+    return "ok-clean-error"
+
+
+def is_vague(stderr, case):
+    """A clean error that names neither a mutated file nor the key/field that was changed."""
+    text = stderr.lower()
+    if not text.strip():
+        return True
+    names = [name.lower() for name in case.mutated]
+    if case.key:
+        names.append(str(case.key).lower())
+    return not any(name and name in text for name in names)
