@@ -13,6 +13,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -86,6 +87,32 @@ def run_one(kind, seed, index, charter, work, base, limits, out, keep):
     return result
 
 
+def signature(result):
+    """What a finding looks like with case-specific details (paths, numbers, quoted values) taken out."""
+    if result["class"] == "HANG":
+        text = "timeout after: " + re.sub(r"^\S+ (=|nested|is)", r"<key> \1", result["description"])
+    else:
+        text = result["stderr_last"] or "%s after: %s" % (result["signal"] or "no message",
+                                                          re.sub(r"^\S+ (=|nested|is)", r"<key> \1", result["description"]))
+    text = re.sub(r"/\S*charter-fuzz-[^/\s]+/w/[^/\s]+/run/", "", text)
+    text = re.sub(r"\besc\d+[a-z]+\d+z\b", "<token>", text)
+    text = re.sub(r"(\[+|\{a: )+", "[...", text)
+    text = re.sub(r"-?\d+(\.\d+)?(e[-+]?\d+)?", "N", text)
+    text = re.sub(r"\"[^\"]{0,80}\"|'[^']{0,80}'", "'…'", text)
+    return "%s %s" % (result["class"] if result["class"] in FAILURES else "vague-error", text[:110])
+
+
+def findings(results):
+    """Failures and vague errors grouped by signature: count, one replay id, the stderr's last line."""
+    groups = {}
+    for r in results:
+        if r["class"] in FAILURES or "vague-error" in r["warnings"]:
+            group = groups.setdefault(signature(r), {"count": 0, "replay": r["name"], "class": r["class"],
+                                                     "description": r["description"], "stderr_last": r["stderr_last"], "signal": r["signal"]})
+            group["count"] += 1
+    return sorted(groups.values(), key=lambda g: (g["class"] not in FAILURES, -g["count"]))
+
+
 def summarize(results, kinds, seconds):
     per_kind = {}
     for kind in kinds:
@@ -101,23 +128,26 @@ def summarize(results, kinds, seconds):
             examples["vague-error"] = {"replay": vague[0]["name"], "description": vague[0]["description"], "stderr_last": vague[0]["stderr_last"]}
         per_kind[kind] = {"cases": len(mine), "counts": counts, "vague_errors": len(vague), "examples": examples,
                           "seconds": round(sum(r["seconds"] for r in mine), 1),
-                          "max_peak_rss_mb": max([r["peak_rss_mb"] for r in mine] or [0])}
+                          "max_peak_rss_mb": max([r["peak_rss_mb"] for r in mine] or [0]), "findings": findings(mine)}
     return {"kinds": per_kind, "total_cases": len(results), "wall_seconds": round(seconds, 1),
             "failures": sum(1 for r in results if r["class"] in FAILURES)}
 
 
 def print_table(summary):
-    columns = ["cases", "ok", "clean-err", "vague", "CRASH", "HANG", "RUNAWAY", "ESCAPE", "BASELINE", "max MB", "cpu s"]
+    columns = ["cases", "ok", "clean-err", "vague", "CRASH", "HANG", "RUNAWAY", "ESCAPE", "BASELINE", "max MB", "seconds"]
     print(("%-13s" + "%9s" * len(columns)) % tuple(["kind"] + columns))
     for kind, entry in summary["kinds"].items():
         c = entry["counts"]
         row = [entry["cases"], c["ok-success"], c["ok-clean-error"], entry["vague_errors"], c["CRASH"], c["HANG"], c["RUNAWAY"],
                c["ESCAPE"], c["BASELINE"], int(entry["max_peak_rss_mb"]), int(entry["seconds"])]
         print(("%-13s" + "%9s" * len(columns)) % tuple([kind] + row))
+    print("findings (grouped; one replay id each):")
     for kind, entry in summary["kinds"].items():
-        for name, example in entry["examples"].items():
-            print("  %-12s %-14s --replay %-22s %s | %s" % (kind, name, example["replay"], example["description"][:60],
-                                                             example["stderr_last"][:160]))
+        for group in entry["findings"]:
+            label = group["class"] if group["class"] in FAILURES else "vague-error"
+            print("  %-12s %-11s x%-4d --replay %-20s %s | %s" % (kind, label, group["count"], group["replay"], group["description"][:50],
+                                                                (group["stderr_last"] or group["signal"] or "")[:150]
+                                                                if label != "HANG" else "(timeout)"))
     print("%d cases in %.1f s wall; %d failures" % (summary["total_cases"], summary["wall_seconds"], summary["failures"]))
 
 
@@ -168,7 +198,8 @@ def main(argv=None):
                 results.append(result)
                 if result["class"] in FAILURES:
                     print("%-9s %-22s %5.1fs %6.0f MB  %s | %s" % (result["class"], result["name"], result["seconds"], result["peak_rss_mb"],
-                                                                  result["description"][:50], result["stderr_last"][:120]), flush=True)
+                                                                  result["description"][:50],
+                                                                  "(timeout)" if result["class"] == "HANG" else result["stderr_last"][:120] or result["signal"]), flush=True)
                 elif done % 50 == 0:
                     print("... %d/%d cases" % (done, len(jobs)), flush=True)
         results.sort(key=lambda r: (KINDS.index(r["kind"]), int(r["name"].split(":")[2])))

@@ -23,7 +23,7 @@ class Case:
         self.key = None          # the key or field a good error message would name
         self.description = "unmutated seed"
         self.token = "esc%d%s%dz" % (seed, kind[:3], index)  # marks paths that must not appear outside the case folder
-        self.timeout = None
+        self.hints = []          # other text a good error message may name instead (a path value that was set)
 
     @property
     def name(self):

@@ -75,7 +75,7 @@ def text_mutation(rng, text, keys):
         size = rng.choice([1 << 20, 10 << 20])
         return set_value('"' + "a" * size + '"'), "%s is a %d MB string" % (key, size >> 20), key
     if choice == 6:
-        many = "".join("k%d: %d\n" % (n, n) for n in range(rng.choice([10000, 50000])))
+        many = "".join("k%d: %d\n" % (n, n) for n in range(rng.choice([1000, 5000])))
         return many + text, "thousands of extra keys", None
     if choice == 7:
         return text.replace("  ", "\t", rng.choice([1, 5])), "tabs in indentation", None
@@ -105,6 +105,8 @@ def yaml_case(case, tree, path, focus, work_keys=WORK_KEYS, path_keys=(), name_k
             new = rng.choice(VALUES + BOUNDARY_FLOATS[:6])
         tree = replace(tree, target, new)
         case.key = key
+        if isinstance(new, str) and key in path_keys + name_keys and len(new.strip("./")) > 1:
+            case.hints.append(new)
         case.description = "%s = %s" % (path_text(target), new.text if isinstance(new, Raw) else repr(new)[:50])
     elif choice <= 6:
         tree, case.description, case.key = tree_mutation(rng, tree, focus_keys=focus)
@@ -146,10 +148,12 @@ def pipeline_case(case):
         stage[key] = rng.choice(["stage:tuned", "stage:samples/../../" + case.token, "stage:", "stage:samples/", "stage:samples/none",
                                  "stage:samples/../../../../etc/hostname", "stage:samples/samples.jsonl", "stage:nope"])
         case.key, case.description = key, "stages[1].%s = %r" % (key, stage[key])
+        case.hints.append(stage[key])
     elif choice == 3:
         value = rng.choice(["default", "missing.yaml", "data.jsonl", "model", "/dev/null", "", "pipeline.yaml", "recipe.yaml", 5, None])
         tree["constitution"] = value
         case.key, case.description = "constitution", "constitution = %r" % (value,)
+        case.hints += [value] if isinstance(value, str) and len(value) > 1 else []
     if choice <= 3:
         case.mutated = ["pipeline.yaml"]
         case.files["pipeline.yaml"] = to_yaml(tree).encode("utf-8", "surrogatepass")
@@ -163,7 +167,7 @@ def constitution_case(case):
     command = rng.choice(["validate"] * 7 + ["show"] * 2 + ["diff"])
     case.argv = ["constitution", command] + (["default"] if command == "diff" else []) + ["constitution.yaml"]
     if rng.random() < 0.15:
-        count = rng.choice([1000, 10000])
+        count = rng.choice([300, 3000])
         principle = tree["principles"][0]
         tree["principles"] = [dict(principle, id="p%d" % n) for n in range(count)]
         if rng.random() < 0.5:

@@ -56,13 +56,18 @@ def snapshot(root):
     return entries
 
 
-def tail(path, limit=TAIL):
+def head_and_tail(path, limit=TAIL):
+    """The first and last `limit` bytes of a file (all of it when shorter), as text."""
     try:
         with open(path, "rb") as handle:
             handle.seek(0, os.SEEK_END)
             size = handle.tell()
-            handle.seek(max(0, size - limit))
-            return handle.read().decode("utf-8", "replace")
+            handle.seek(0)
+            if size <= 2 * limit:
+                return handle.read().decode("utf-8", "replace")
+            head = handle.read(limit)
+            handle.seek(size - limit)
+            return (head + b"\n...\n" + handle.read()).decode("utf-8", "replace")
     except OSError:
         return ""
 
@@ -132,7 +137,7 @@ def run_case(case, charter, work, base, limits):
            "TMPDIR": os.path.join(run_dir, "tmp"), "CHARTER_THREADS": "1", "LANG": "C.UTF-8",
            "SWIFT_BACKTRACE": "enable=yes,interactive=no,symbolicate=fast" if limits.backtrace else "enable=no"}
     stdout_path, stderr_path = os.path.join(case_dir, "stdout.txt"), os.path.join(case_dir, "stderr.txt")
-    timeout = case.timeout or limits.timeout
+    timeout = limits.timeout
     started = time.monotonic()
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         process = subprocess.Popen([sys.executable, "-S", "-c", LAUNCHER, str(limits.memory_cap), str(limits.file_cap), charter] + case.argv,
@@ -158,7 +163,7 @@ def run_case(case, charter, work, base, limits):
         os.killpg(process.pid, signal.SIGKILL)  # anything the case left running
     except OSError:
         pass
-    stderr = tail(stderr_path)
+    stderr = head_and_tail(stderr_path)
     result = {"name": case.name, "kind": case.kind, "description": case.description, "argv": case.argv,
               "seconds": round(seconds, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "exit": None, "signal": None,
               "stderr_last": last_line(stderr), "warnings": []}
@@ -183,6 +188,9 @@ def run_case(case, charter, work, base, limits):
         result["class"] = "BASELINE"
     after = snapshot(run_dir)
     result["created_files"] = len({entry[0] for entry in after} - {entry[0] for entry in before})
+    result["run_dir_mb"] = round(sum(entry[1] for entry in after) / (1 << 20), 1)
+    if result["run_dir_mb"] > 512:
+        result["warnings"].append("large-output")
     return result, case_dir, stderr
 
 
@@ -203,11 +211,11 @@ def classify(result, stderr, timed_out, peak_bytes, limits):
 
 
 def is_vague(stderr, case):
-    """A clean error that names neither a mutated file nor the key/field that was changed."""
+    """A clean error that names neither a mutated file, nor the key/field that was changed, nor the path it was set to."""
     text = stderr.lower()
     if not text.strip():
         return True
-    names = [name.lower() for name in case.mutated]
+    names = [name.lower() for name in case.mutated + case.hints]
     if case.key:
         names.append(str(case.key).lower())
     return not any(name and name in text for name in names)
