@@ -27,6 +27,7 @@ from fuzzlib.kinds_jsonl import jsonl_case  # noqa: E402
 from fuzzlib.kinds_model import config_case, safetensors_case, sharded_case, tokenizer_case  # noqa: E402
 from fuzzlib.kinds_yaml import constitution_case, pipeline_case, recipe_case  # noqa: E402
 from fuzzlib.runner import FAILURES, Limits, remove, run_case, write_files  # noqa: E402
+from fuzzlib import selftest  # noqa: E402
 
 KINDS = ["safetensors", "config", "tokenizer", "jsonl", "recipe", "pipeline", "constitution"]
 CLASSES = ["ok-success", "ok-clean-error", "CRASH", "HANG", "RUNAWAY", "ESCAPE", "BASELINE"]
@@ -153,13 +154,13 @@ def print_table(summary):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--charter", required=True, help="the charter executable under test")
+    parser.add_argument("--charter", help="the charter executable under test")
     parser.add_argument("--kinds", default="all", help="comma-separated of %s, or all" % ",".join(KINDS))
     parser.add_argument("--cases", type=int, default=40, help="cases per kind (index 0 is the unmutated seed)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--start", type=int, default=0, help="first case index (continue a long run)")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--out", required=True, help="where summary.json and failing cases go")
+    parser.add_argument("--out", help="where summary.json, results.jsonl and failing cases go")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds per case before it counts as HANG")
     parser.add_argument("--rss-limit-gb", type=float, default=4.0, help="peak RSS above this is RUNAWAY")
     parser.add_argument("--memory-cap-gb", type=float, default=6.0, help="RLIMIT_AS of each case (hitting it is RUNAWAY)")
@@ -167,7 +168,13 @@ def main(argv=None):
     parser.add_argument("--keep-all", action="store_true", help="save every case's files, not only failures")
     parser.add_argument("--backtrace", action="store_true", help="let the Swift runtime print backtraces (slower crashes)")
     parser.add_argument("--tmp", default=None, help="parent folder of the scratch space (default: the system temp folder)")
+    parser.add_argument("--self-test", action="store_true", help="check the harness itself (no charter needed) and exit")
     args = parser.parse_args(argv)
+    if args.self_test:
+        print(selftest.run(KINDS, build))
+        return 0
+    if not args.charter or not args.out:
+        parser.error("--charter and --out are required")
     charter = os.path.abspath(args.charter)
     if not os.access(charter, os.X_OK):
         parser.error("%s is not an executable" % charter)
@@ -181,7 +188,9 @@ def main(argv=None):
         if args.replay:
             kind, seed, index = args.replay.split(":")
             result = run_one(kind, int(seed), int(index), charter, work, base, limits, args.out, keep=True)
-            print(open(os.path.join(result["saved"], "stderr.txt"), errors="replace").read()[-4000:], file=sys.stderr)
+            stderr = open(os.path.join(result["saved"], "stderr.txt"), errors="replace").read()
+            print(stderr[:6000] + ("\n[... %d more characters in %s/stderr.txt]" % (len(stderr) - 6000, result["saved"])
+                                   if len(stderr) > 6000 else ""), file=sys.stderr)
             print(json.dumps(result, indent=2))
             return 1 if result["class"] in FAILURES else 0
         kinds = KINDS if args.kinds == "all" else [k.strip() for k in args.kinds.split(",")]
@@ -190,18 +199,27 @@ def main(argv=None):
             parser.error("unknown kinds %s; use %s" % (", ".join(unknown), ", ".join(KINDS)))
         jobs = [(kind, args.seed, index) for index in range(args.start, args.start + args.cases) for kind in kinds]
         started, results = time.monotonic(), []
-        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            futures = [pool.submit(run_one, kind, seed, index, charter, work, base, limits, args.out, args.keep_all)
-                       for kind, seed, index in jobs]
+        log = open(os.path.join(args.out, "results.jsonl"), "a")  # one line per finished case, so a stopped run keeps its results
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
+        futures = [pool.submit(run_one, kind, seed, index, charter, work, base, limits, args.out, args.keep_all)
+                   for kind, seed, index in jobs]
+        try:
             for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
                 result = future.result()
                 results.append(result)
+                log.write(json.dumps(result) + "\n")
+                log.flush()
                 if result["class"] in FAILURES:
                     print("%-9s %-22s %5.1fs %6.0f MB  %s | %s" % (result["class"], result["name"], result["seconds"], result["peak_rss_mb"],
                                                                   result["description"][:50],
                                                                   "(timeout)" if result["class"] == "HANG" else result["stderr_last"][:120] or result["signal"]), flush=True)
                 elif done % 50 == 0:
                     print("... %d/%d cases" % (done, len(jobs)), flush=True)
+        except KeyboardInterrupt:
+            print("interrupted: summarizing the %d finished cases" % len(results), flush=True)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            log.close()
         results.sort(key=lambda r: (KINDS.index(r["kind"]), int(r["name"].split(":")[2])))
         summary = summarize(results, kinds, time.monotonic() - started)
         summary.update({"seed": args.seed, "cases_per_kind": args.cases, "start": args.start, "charter": charter})

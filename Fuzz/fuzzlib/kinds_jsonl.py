@@ -1,7 +1,7 @@
 """Case builder for JSONL inputs (plain and .gz): SFT data (both forms), DPO preferences, logprobs and generate input.
 
 Besides line-level mutations this writes the inputs a data loader meets in the wild: lines of up to 20 MB, invalid
-UTF-8, nesting a million levels deep, and gzip files that are corrupt, truncated, concatenated or bombs (about 1 MB
+UTF-8, nesting a million levels deep, and gzip files that are corrupt, truncated, concatenated or bombs (1-3 MB
 on disk, 1 GiB inflated; built from one compressed block repeated, so making one takes well under a second).
 """
 
