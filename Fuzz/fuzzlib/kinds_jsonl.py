@@ -85,17 +85,18 @@ def jsonl_case(case):
         blob, case.description = byte_mutation(rng, joined(lines), [joined(lines_of(seeds.preference_records()))])
     elif choice == 2:
         size = rng.choice([1 << 20, 5 << 20, 20 << 20])
-        field = rng.choice([key for key in records[0] if isinstance(records[0][key], str)] or ["prompt"])
         filler = rng.choice([b"a", b"ab ", b"\xc3\xa9", b"<|im_end|>", b"\\n", b" "])
-        long = lines[0].replace(b'"%s": "' % field.encode(), b'"%s": "' % field.encode() + filler * (size // len(filler)), 1)
-        if long == lines[0]:
-            long = b'{"%s": "%s"}' % (field.encode(), filler * (size // len(filler)))
-        lines[0] = long if rng.random() < 0.8 else long[:-2]  # sometimes the string never ends
+        # The first string of line 1 (a message's content in conversational data) grows to `size` bytes.
+        field = "content" if "messages" in records[0] else next(key for key in records[0] if isinstance(records[0][key], str))
+        marker = b'"%s": "' % field.encode()
+        long = lines[0].replace(marker, marker + filler * (size // len(filler)), 1)
+        unterminated = rng.random() < 0.2
+        lines[0] = long[:-2] if unterminated else long  # an unterminated string runs to the end of the line
         blob = joined(lines)
         case.key = field
-        case.description = "line 1 %s of %d MB (%r)" % (field, size >> 20, filler)
+        case.description = "line 1 %s of %d MB (%r)%s" % (field, size >> 20, filler, ", unterminated" if unterminated else "")
     elif choice == 3:
-        count = rng.choice([1000, 10000])
+        count = rng.choice([1000, 3000])
         blob = joined(lines * (count // len(lines)))
         case.description = "%d lines" % count
     elif choice == 4:

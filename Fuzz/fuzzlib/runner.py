@@ -114,7 +114,7 @@ def find_escapes(case, case_dir, work, base):
         # another case's marked paths are left for that case.
         if not re.match(r"^[a-z]+-\d+-\d+$", name) and not (TOKEN.search(name) and case.token not in name):
             found.append(os.path.join(work, name))
-    return found
+    return list(dict.fromkeys(found))
 
 
 def remove(path):
