@@ -220,4 +220,5 @@ def is_vague(stderr, case):
     if case.key:
         names.append(str(case.key).lower())
     # Short keys (id, k) must appear as words: "id" inside "invalid" names nothing.
-    return not any(name and (re.search(r"\b%s\b" % re.escape(name), text) if len(name) <= 3 else name in text) for name in names)
+    return not any(name and (re.search(r"(?<![a-z0-9_])%s(?![a-z0-9_])" % re.escape(name), text) if len(name) <= 3 else name in text)
+                   for name in names)
