@@ -260,14 +260,15 @@ def tokenizer_case(case):
         case.key = part
         case.description = "%s = %s" % (part, to_json(tokenizer[part])[:60])
     elif choice == 5:
-        tokenizer[rng.choice(["truncation", "padding"])] = rng.choice([
+        part = rng.choice(["truncation", "padding"])
+        tokenizer[part] = rng.choice([
             {"max_length": 0, "stride": 0, "strategy": "LongestFirst", "direction": "Right"},
             {"max_length": 1, "stride": 10 ** 9, "strategy": "OnlyFirst", "direction": "Left"},
             {"strategy": {"Fixed": rng.choice([0, 10 ** 9, 2 ** 31])}, "direction": "Right", "pad_id": rng.choice([0, 300, -1, 2 ** 40]),
              "pad_type_id": 0, "pad_token": "<|endoftext|>", "pad_to_multiple_of": rng.choice([None, 0, 10 ** 9])},
             {"max_length": -1}, 5, []])
-        case.key = "truncation"
-        case.description = "truncation/padding replaced"
+        case.key = part
+        case.description = "%s = %s" % (part, to_json(tokenizer[part])[:60])
     elif choice == 6:
         model = tokenizer["model"]
         key = rng.choice(["type", "dropout", "unk_token", "continuing_subword_prefix", "end_of_word_suffix", "byte_fallback", "fuse_unk",

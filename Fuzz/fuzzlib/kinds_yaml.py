@@ -148,12 +148,12 @@ def pipeline_case(case):
         stage[key] = rng.choice(["stage:tuned", "stage:samples/../../" + case.token, "stage:", "stage:samples/", "stage:samples/none",
                                  "stage:samples/../../../../etc/hostname", "stage:samples/samples.jsonl", "stage:nope"])
         case.key, case.description = key, "stages[1].%s = %r" % (key, stage[key])
-        case.hints.append(stage[key])
+        case.hints += [stage[key]] + [part for part in stage[key].split("/")[-1:] if len(part) > 1]
     elif choice == 3:
         value = rng.choice(["default", "missing.yaml", "data.jsonl", "model", "/dev/null", "", "pipeline.yaml", "recipe.yaml", 5, None])
         tree["constitution"] = value
         case.key, case.description = "constitution", "constitution = %r" % (value,)
-        case.hints += [value] if isinstance(value, str) and len(value) > 1 else []
+        case.hints += [str(value)] if value is not None and len(str(value)) > 1 else []
     if choice <= 3:
         case.mutated = ["pipeline.yaml"]
         case.files["pipeline.yaml"] = to_yaml(tree).encode("utf-8", "surrogatepass")

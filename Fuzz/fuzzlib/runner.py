@@ -76,15 +76,17 @@ def head_and_tail(path, limit=TAIL):
         return ""
 
 
-STACK_FRAME = re.compile(r"^(\d+\s+\S+\s+0x[0-9a-f]+|Current stack trace:|Stack dump:|\*\*\*|Thread \d+|at /|#\d+ )")
-MESSAGE = re.compile(r"fatal error|error:|precondition|assertion|terminating|illegal instruction|segmentation|exception", re.I)
+# Backtrace frames and register dumps carry hexadecimal addresses; the message that matters never does.
+STACK_FRAME = re.compile(r"0x[0-9a-fA-F]{6,}|^(Current stack trace:|Stack dump:|\*\*\*|Thread \d+|Registers:|Images|Backtrace took)")
+MESSAGE = re.compile(r"fatal error|precondition failed|assertion failed|error:|terminating|illegal instruction|segmentation", re.I)
 
 
 def last_line(text):
-    """The line that says what went wrong: the last error-like line that is not a stack frame, else the last line."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip() and not STACK_FRAME.match(line.strip())]
+    """The line that says what went wrong: the first error line (a Swift trap's message comes before its backtrace,
+    a command's "Error: …" headline before its list of problems), else the last line that is not a stack frame."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip() and not STACK_FRAME.search(line.strip())]
     messages = [line for line in lines if MESSAGE.search(line)]
-    chosen = messages[-1] if messages else (lines[-1] if lines else "")
+    chosen = messages[0] if messages else (lines[-1] if lines else "")
     return chosen[:300]
 
 
