@@ -135,7 +135,7 @@ public struct TrainingRecipe {
 
     /// `configuration` encoded as recipe keys, plus the model keys set in this recipe: what a run actually used.
     public func effective<T: Encodable>(_ configuration: T) throws -> [String: Any] {
-        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration)) as? [String: Any] ?? [:]
+        var object = try JSONParser.parse(JSONEncoder().encode(configuration)).foundationValue as? [String: Any] ?? [:]
         for key in Self.modelKeys { if let value = values[key] { object[key] = Self.jsonCompatible(value) } }
         return object
     }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import LanguageModels
 import Settings
 import Yams
@@ -103,7 +104,7 @@ public enum ModelFactory {
             throw ConstitutionError(file: file, path: path, "must be a finite number (JSON has no NaN or infinity)")
         }
         do {
-            return try JSONSerialization.data(withJSONObject: mapping, options: [.sortedKeys])
+            return Data(try JSONValue(foundation: mapping).serialized().utf8)
         } catch {
             throw ConstitutionError(file: file, path: "", "holds values JSON cannot express (\(error))")
         }

@@ -39,6 +39,23 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// The value as Foundation values (`[String: Any]`, `[Any]`, `String`, `Int` for integer literals that fit,
+    /// `Double` for other numbers, `Bool`, `NSNull`): the inverse of ``init(foundation:)`` for code that works on
+    /// `Any` records (recipe values, effective configurations).
+    public var foundationValue: Any {
+        switch self {
+        case let .object(members):
+            return Dictionary(members.map { ($0.key, $0.value.foundationValue) }, uniquingKeysWith: { _, last in last })
+        case let .array(elements): return elements.map(\.foundationValue)
+        case let .string(text): return text
+        case let .number(number): return number.integerValue.map { $0 as Any } ?? number.doubleValue ?? 0
+        case let .bool(flag): return flag
+        case .null: return NSNull()
+        }
+    }
+}
+
 /// A Foundation value with no JSON form (a date, a custom type) met while converting a record.
 public struct JSONConversionError: Error, CustomStringConvertible {
     /// The Swift type of the value.
