@@ -42,7 +42,13 @@ struct LoRARecipe: KeyedSettings {
     /// The LoRA keys of `recipe`, decoded and range-checked.
     /// - Throws: `SettingsError` naming the key and the value.
     init(_ recipe: TrainingRecipe) throws {
-        let object = JSONValue.object(try Self.keys.compactMap { key in try recipe[key].map { JSONValue.Member(key, try JSONValue(foundation: $0)) } })
+        let object = JSONValue.object(try Self.keys.compactMap { key in
+            try recipe[key].map { value in
+                do { return JSONValue.Member(key, try JSONValue(foundation: value)) } catch let error as JSONConversionError {
+                    throw SettingsError(key: key, message: "must be a number, text or list (got a value of type \(error.typeName))")
+                }
+            }
+        })
         self = try JSONDecoder().decode(Self.self, from: Data(object.serialized().utf8))
         try checkRanges()
     }

@@ -46,6 +46,7 @@ public final class JSONLReader {
         while true {
             let next: (lineNumber: Int, line: String)?
             do {
+                blankLines += try lines.skipEmptyLines()
                 next = try lines.next()
             } catch let error as GzipError {
                 if case let .invalidUTF8(line) = error.reason {

@@ -64,10 +64,32 @@ public final class LineReader {
         var body = bytes[...]
         if body.last == UInt8(ascii: "\r") { body = body.dropLast() }
         if lineNumber == 1, body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        if body.isEmpty { return (lineNumber, "") }  // cheap blank lines: a gzip bomb of newlines is millions of them
         guard let line = String(bytes: body, encoding: .utf8) else {
             throw GzipError(file: url.path, offset: 0, reason: .invalidUTF8(line: lineNumber))
         }
         return (lineNumber, line)
+    }
+
+    /// Skips the empty lines (bare `\n`) that come next, in bulk, and returns how many; ``lineNumber`` counts them.
+    /// Cheap even for hundreds of millions of them (a gzip bomb of newlines), which one ``next()`` call each is not.
+    /// - Throws: ``GzipError`` for corrupt compressed input or gzip data expanding beyond the limits.
+    public func skipEmptyLines() throws -> Int {
+        var skipped = 0
+        while carried.isEmpty, !skippingLongLine {
+            if cursor < chunk.count, let base = chunk.baseAddress {
+                let bytes = base.assumingMemoryBound(to: UInt8.self)
+                var position = cursor
+                let end = chunk.count
+                while position < end, bytes[position] == UInt8(ascii: "\n") { position += 1 }
+                skipped += position - cursor
+                cursor = position
+                if position < end { break }
+            }
+            guard try loadNextChunk() else { break }
+        }
+        lineNumber += skipped
+        return skipped
     }
 
     /// Calls `body` for every remaining line.

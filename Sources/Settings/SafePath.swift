@@ -115,7 +115,5 @@ public enum SafePath {
         return String(cString: pointer)
     }
 
-    static func quoted(_ text: String) -> String {
-        "\"" + text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined() + "\""
-    }
+    static func quoted(_ text: String) -> String { SettingsError.quoted(text) }
 }

@@ -158,7 +158,7 @@ public struct SettingsField<Root> {
 
     /// What the key holds, for the error message: the scalar itself when it is one.
     static func found(at key: SettingsKey, in container: KeyedDecodingContainer<SettingsKey>) -> String {
-        if let text = try? container.decode(String.self, forKey: key) { return "\"\(text)\"" }
+        if let text = try? container.decode(String.self, forKey: key) { return SettingsError.quoted(text) }
         if let number = try? container.decode(Double.self, forKey: key) { return "\(number)" }
         if let flag = try? container.decode(Bool.self, forKey: key) { return "\(flag)" }
         if (try? container.nestedUnkeyedContainer(forKey: key)) != nil { return "a list" }
@@ -172,8 +172,9 @@ public struct SettingsField<Root> {
             guard let wrapped = optional.wrappedValue else { return "null" }
             return describe(wrapped)
         }
-        if let text = value as? String { return "\"\(text)\"" }
-        return "\(value)"
+        if let text = value as? String { return SettingsError.quoted(text) }
+        let shown = "\(value)"
+        return shown.count > SettingsError.shownValueLength ? String(shown.prefix(SettingsError.shownValueLength)) + "… (\(shown.count) characters)" : shown
     }
 }
 

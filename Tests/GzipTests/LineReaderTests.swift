@@ -47,6 +47,29 @@ final class LineReaderTests: XCTestCase {
         XCTAssertEqual(try lines(onlyNewline), [""])
     }
 
+    func testRunsOfEmptyLinesAreSkippedInBulkAndCounted() throws {
+        // Millions of newlines (a gzip bomb's shape) across many decoder chunks, and the same as plain text.
+        let body = Data("a\n".utf8) + Data(repeating: UInt8(ascii: "\n"), count: 3_000_000) + Data("b\n\n".utf8)
+        let gz = directory.appendingPathComponent("newlines.jsonl.gz")
+        let writer = try GzipWriter(url: gz)
+        try writer.write(body)
+        try writer.finish()
+        let plain = directory.appendingPathComponent("newlines.jsonl")
+        try body.write(to: plain)
+        for url in [gz, plain] {
+            let reader = try LineReader(url: url)
+            XCTAssertEqual(try reader.skipEmptyLines(), 0)
+            XCTAssertEqual(try reader.next()?.line, "a")
+            XCTAssertEqual(try reader.skipEmptyLines(), 3_000_000)
+            let b = try reader.next()
+            XCTAssertEqual(b?.line, "b")
+            XCTAssertEqual(b?.lineNumber, 3_000_002)
+            XCTAssertEqual(try reader.skipEmptyLines(), 1)
+            XCTAssertEqual(reader.lineNumber, 3_000_003)
+            XCTAssertNil(try reader.next())
+        }
+    }
+
     func testLinesSpanningChunksAndInvalidUTF8() throws {
         let long = String(repeating: "x", count: 700_000)
         let url = directory.appendingPathComponent("long.jsonl.gz")

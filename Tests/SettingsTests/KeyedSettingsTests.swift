@@ -69,6 +69,18 @@ final class KeyedSettingsTests: XCTestCase {
         }
     }
 
+    func testHugeValuesAreCutInErrorMessages() {
+        // The fuzz harness's 10 MB `max_length` string used to be echoed whole on stderr.
+        let huge = String(repeating: "a", count: 100_000)
+        XCTAssertThrowsError(try decode(#"{"per_device_train_batch_size": "\#(huge)"}"#)) { error in
+            let text = "\(error)"
+            XCTAssertLessThan(text.count, 250, text)
+            XCTAssertTrue(text.hasPrefix("per_device_train_batch_size: must be a whole number (got \"aaaa"), text)
+            XCTAssertTrue(text.hasSuffix("…\" (100000 characters))"), text)
+        }
+        XCTAssertEqual(SettingsError.quoted("a\u{1}b"), #""a\u{1}b""#)
+    }
+
     func testRangeChecksNameKeyAndValue() throws {
         XCTAssertNoThrow(try decode(#"{"beta": 0.3}"#).checkRanges())
         XCTAssertThrowsError(try decode(#"{"beta": -1}"#).checkRanges()) { error in
