@@ -115,22 +115,26 @@ struct AddedVocabulary {
             String(decoding: bytes.prefix(4), as: UTF8.self).unicodeScalars.first.map(isWord) ?? false
         }
 
-        /// Start of the whitespace run ending at `end`.
+        /// Start of the whitespace run ending at `end` (`bytes` is valid UTF-8; only the run is read).
         static func whitespaceStart(_ bytes: [UInt8], before end: Int) -> Int {
-            let scalars = Array(String(decoding: bytes[..<end], as: UTF8.self).unicodeScalars)
             var start = end
-            for scalar in scalars.reversed() {
-                guard scalar.properties.isWhitespace else { break }
-                start -= UTF8.width(scalar)
+            while start > 0 {
+                var scalarStart = start - 1
+                while scalarStart > 0, bytes[scalarStart] & 0xC0 == 0x80 { scalarStart -= 1 }
+                guard let scalar = String(decoding: bytes[scalarStart..<start], as: UTF8.self).unicodeScalars.first,
+                    scalar.properties.isWhitespace
+                else { break }
+                start = scalarStart
             }
             return start
         }
 
-        /// End of the whitespace run starting at `start`.
+        /// End of the whitespace run starting at `start` (only the run is read).
         static func whitespaceEnd(_ bytes: [UInt8], after start: Int) -> Int {
             var end = start
-            for scalar in String(decoding: bytes[start...], as: UTF8.self).unicodeScalars {
-                guard scalar.properties.isWhitespace else { break }
+            var iterator = bytes[start...].makeIterator()
+            var decoder = UTF8()
+            while case let .scalarValue(scalar) = decoder.decode(&iterator), scalar.properties.isWhitespace {
                 end += UTF8.width(scalar)
             }
             return end

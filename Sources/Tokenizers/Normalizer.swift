@@ -39,10 +39,10 @@ indirect enum Normalizer {
     /// Returns the normalized text.
     func callAsFunction(_ text: String) -> String {
         switch self {
-        case .nfc: return text.precomposedStringWithCanonicalMapping
-        case .nfd: return text.decomposedStringWithCanonicalMapping
-        case .nfkc: return text.precomposedStringWithCompatibilityMapping
-        case .nfkd: return text.decomposedStringWithCompatibilityMapping
+        case .nfc: return Normalizer.normalizeInChunks(text) { $0.precomposedStringWithCanonicalMapping }
+        case .nfd: return Normalizer.normalizeInChunks(text) { $0.decomposedStringWithCanonicalMapping }
+        case .nfkc: return Normalizer.normalizeInChunks(text) { $0.precomposedStringWithCompatibilityMapping }
+        case .nfkd: return Normalizer.normalizeInChunks(text) { $0.decomposedStringWithCompatibilityMapping }
         case .lowercase:
             // Character by character, like Rust's `char::to_lowercase` (no final-sigma context).
             var out = ""

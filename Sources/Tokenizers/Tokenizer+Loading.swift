@@ -7,6 +7,33 @@ struct SpecialTokenNames {
     var eos: String?
     var pad: String?
     var unk: String?
+
+    /// Overrides the names a `tokenizer_config.json` or `special_tokens_map.json` sets (null or absent keys keep theirs).
+    /// - Throws: `TokenizerError.invalidConfiguration` naming `source` and the key when the document is not an
+    ///   object or a token is neither a string nor an object with a string `content`.
+    mutating func override(with data: Data, source: String) throws {
+        let root = try JSONValue.parse(data, source: source)
+        guard case let .object(members) = root else {
+            throw TokenizerError.invalidConfiguration(
+                file: source, key: nil, reason: "the document should be a JSON object but is \(root.describedType)")
+        }
+        func name(_ key: String) throws -> String? {
+            let node = JSONNode(members.first { $0.key.utf8.elementsEqual(key.utf8) }?.value, path: key)
+            if node.isNull { return nil }
+            if case let .some(.string(token)) = node.value { return token }
+            if case .some(.object) = node.value, case let .some(.string(token)) = node["content"].value { return token }
+            var found = node.value?.describedType ?? "missing"
+            if case .some(.object) = node.value {
+                found = node["content"].value.map { "an object whose content is \($0.describedType)" } ?? "an object without content"
+            }
+            throw TokenizerError.invalidConfiguration(
+                file: source, key: key, reason: "should be a token string or an object with a string \"content\" but is \(found)")
+        }
+        bos = try name("bos_token") ?? bos
+        eos = try name("eos_token") ?? eos
+        pad = try name("pad_token") ?? pad
+        unk = try name("unk_token") ?? unk
+    }
 }
 
 extension Tokenizer {
@@ -71,18 +98,7 @@ extension Tokenizer {
             names.eos = surrounding.trailing.last.flatMap(tokenById)
         }
         for configuration in configurations {
-            let config = JSONNode(try JSONValue.parse(configuration.data, source: configuration.source), path: "")
-            _ = try config.members()
-            func name(_ key: String) throws -> String? {
-                let node = config[key]
-                if node.isNull { return nil }
-                if case .some(.string) = node.value { return try node.string() }
-                return try node["content"].string()
-            }
-            names.bos = try name("bos_token") ?? names.bos
-            names.eos = try name("eos_token") ?? names.eos
-            names.pad = try name("pad_token") ?? names.pad
-            names.unk = try name("unk_token") ?? names.unk
+            try names.override(with: configuration.data, source: configuration.source)
         }
         self.init(normalizer: normalizer, preTokenizer: preTokenizer, model: model, addedTokens: addedTokens,
                   postProcessor: postProcessor, decoder: decoder, truncation: truncation, padding: padding,

@@ -15,6 +15,9 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case unsupported(path: String, value: String, supported: [String])
     /// A field has the right type but an unusable value (unknown token in a merge, bad regex, …).
     case invalidValue(path: String, reason: String)
+    /// A key of `tokenizer_config.json` or `special_tokens_map.json` (`file`) has an unusable value
+    /// (`key` nil: the whole document).
+    case invalidConfiguration(file: String, key: String?, reason: String)
     /// Training could not proceed with the given settings.
     case invalidTrainingConfiguration(reason: String)
 
@@ -34,6 +37,9 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
             return "\(path) = \"\(value)\" is not supported. Supported: \(supported.joined(separator: ", "))."
         case let .invalidValue(path, reason):
             return "Invalid value at '\(path)': \(reason)."
+        case let .invalidConfiguration(file, key, reason):
+            let place = key.map { "'\($0)' in \(file)" } ?? file
+            return "Invalid \(place): \(reason). Fix or remove it (transformers reads the same keys)."
         case let .invalidTrainingConfiguration(reason):
             return "Cannot train tokenizer: \(reason)."
         }

@@ -98,9 +98,29 @@ final class BehaviourTests: XCTestCase {
         XCTAssertEqual(tokenizer.padToken, "<unk>", "from special_tokens_map.json; tokenizer_config.json's null does not erase it")
         XCTAssertEqual(try Tokenizer(url: directory).eosToken, "</s>", "a directory URL loads like init(directory:)")
 
-        try Data(#"{"eos_token": 5}"#.utf8).write(to: directory.appendingPathComponent("tokenizer_config.json"))
+        // Errors in the configuration name its file and key, not tokenizer.json (issue 24).
+        let configURL = directory.appendingPathComponent("tokenizer_config.json")
+        let cases = [(#"{"eos_token": 5}"#, "eos_token", "a number"),
+                     (#"{"pad_token": {"content": 5}}"#, "pad_token", "an object whose content is a number"),
+                     (#"{"bos_token": {"__type": "AddedToken"}}"#, "bos_token", "an object without content"),
+                     (#"{"unk_token": []}"#, "unk_token", "an array"),
+                     (#"[1]"#, nil, "the document should be a JSON object but is an array")]
+        for (config, key, found) in cases {
+            try Data(config.utf8).write(to: configURL)
+            XCTAssertThrowsError(try Tokenizer(directory: directory), config) { error in
+                guard case let .invalidConfiguration(file, errorKey, reason) = error as? TokenizerError else {
+                    return XCTFail("\(config): \(error)")
+                }
+                XCTAssertEqual(file, configURL.path)
+                XCTAssertEqual(errorKey, key)
+                XCTAssertTrue(reason.contains(found), reason)
+                let message = "\(error)"
+                XCTAssertTrue(message.contains("tokenizer_config.json") && !message.contains("tokenizer.json"), message)
+            }
+        }
+        try Data(#"{"eos_token": 5}"#.utf8).write(to: directory.appendingPathComponent("special_tokens_map.json"))
         XCTAssertThrowsError(try Tokenizer(directory: directory)) { error in
-            XCTAssertEqual(error as? TokenizerError, .missingField(path: "eos_token.content"))
+            XCTAssertTrue("\(error)".contains("special_tokens_map.json"), "\(error)")
         }
     }
 
