@@ -12,6 +12,10 @@ struct Padding {
     let padId: Int
     let direction: Direction
 
+    /// Longest padded length accepted (2²⁰ tokens, beyond any model's context Charter runs): `{"Fixed": 1000000000}`
+    /// would otherwise allocate gigabytes for every encoded text.
+    static let maximumLength = 1 << 20
+
     /// Reads the `padding` object.
     /// - Throws: `TokenizerError` naming the offending JSON path.
     init(node: JSONNode) throws {
@@ -20,7 +24,7 @@ struct Padding {
         case .some(.string("BatchLongest")):
             fixedLength = nil
         case .some(.object):
-            fixedLength = try strategy["Fixed"].nonNegativeInt()
+            fixedLength = try Self.bounded(strategy["Fixed"])
         default:
             throw TokenizerError.wrongType(
                 path: strategy.path, expected: "\"BatchLongest\" or {\"Fixed\": length}", found: strategy.value?.describedType ?? "missing")
@@ -31,9 +35,18 @@ struct Padding {
             throw TokenizerError.unsupported(path: directionNode.path, value: name, supported: Direction.allCases.map(\.rawValue))
         }
         self.direction = direction
-        multiple = node["pad_to_multiple_of"].isNull ? nil : try node["pad_to_multiple_of"].nonNegativeInt()
+        multiple = node["pad_to_multiple_of"].isNull ? nil : try Self.bounded(node["pad_to_multiple_of"])
         padId = try node["pad_id"].nonNegativeInt(default: 0)
         _ = try node["pad_token"].optionalString()
+    }
+
+    /// A length from `node`, at most ``maximumLength``.
+    static func bounded(_ node: JSONNode) throws -> Int {
+        let length = try node.nonNegativeInt()
+        guard length <= maximumLength else {
+            throw TokenizerError.invalidValue(path: node.path, reason: "\(length) is longer than the \(maximumLength) tokens a padded sequence may have")
+        }
+        return length
     }
 
     func callAsFunction(_ ids: [Int]) -> [Int] {

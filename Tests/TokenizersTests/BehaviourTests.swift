@@ -65,6 +65,11 @@ final class BehaviourTests: XCTestCase {
         let padded = try Tokenizer(data: Data(json.serialized().utf8))
         XCTAssertEqual(padded.encode("a").last, 3000)
         XCTAssertEqual(padded.largestTokenId?.id, 3000)
+        // The fuzz harness's {"Fixed": 1000000000} allocated 8 GB per encoded text; it is refused at load.
+        try replacing("padding", #"{"strategy": {"Fixed": 1000000000}, "direction": "Right", "pad_id": 0, "pad_token": "<pad>"}"#)
+        XCTAssertThrowsError(try Tokenizer(data: Data(json.serialized().utf8))) { error in
+            XCTAssertTrue("\(error)".contains("1000000000 is longer than the 1048576 tokens"), "\(error)")
+        }
     }
 
     func testVocabularySizeAndSpecialTokensFromTemplate() throws {
