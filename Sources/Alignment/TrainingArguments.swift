@@ -59,7 +59,7 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
 
     /// transformers' `TrainingArguments` keys (defaults are the property values above). Ranges: see `Limits`.
     public static var fields: [SettingsField<Self>] {
-        [.init("output_dir", \.outputDirectory, where: SettingsCheck { $0.isEmpty ? "must name a folder" : nil }),
+        [.init("output_dir", \.outputDirectory, where: .path),
          .init("learning_rate", \.learningRate, where: SettingsCheck.positive.and(.atMost(Limits.learningRate))),
          .init("lr_scheduler_type", \.learningRateSchedule, where: .oneOf(LearningRateSchedule.Decay.allCases.map(\.rawValue))),
          .init("warmup_steps", \.warmupSteps, where: .from(0, to: Limits.steps)),

@@ -69,7 +69,15 @@ struct TrainerOptions: ParsableArguments {
         guard let path = recipe["model_name_or_path"] as? String else {
             throw ValidationError("give the model folder with --model (or model_name_or_path in the recipe)")
         }
+        try checkPath(path, key: "model_name_or_path")
         return URL(fileURLWithPath: path)
+    }
+
+    /// Throws a `SettingsError` naming `key` unless `path` is one the system can hold (``SettingsCheck/path``).
+    func checkPath(_ path: String, key: String) throws {
+        if let problem = SettingsCheck<String>.path.problem(path) {
+            throw SettingsError(key: key, message: "\(problem) (got \(SettingsError.quoted(path)))")
+        }
     }
 
     /// Loads a dataset and reports it (type, count, skipped lines, quirks) on standard error.
@@ -81,7 +89,8 @@ struct TrainerOptions: ParsableArguments {
 
     /// The training and evaluation data named by the recipe (either may be absent).
     func datasets(_ recipe: TrainingRecipe) throws -> (train: Dataset?, evaluation: Dataset?) {
-        (try (recipe["dataset_name"] as? String).map(loadDataset), try (recipe["eval_dataset_name"] as? String).map(loadDataset))
+        try ["dataset_name", "eval_dataset_name"].forEach { key in try (recipe[key] as? String).map { try checkPath($0, key: key) } }
+        return (try (recipe["dataset_name"] as? String).map(loadDataset), try (recipe["eval_dataset_name"] as? String).map(loadDataset))
     }
 
     /// The data of a command with `--eval-only`: without --eval-dataset, --dataset is the evaluation set.

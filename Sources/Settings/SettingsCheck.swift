@@ -37,6 +37,21 @@ extension SettingsCheck where Value: FloatingPoint & Sendable {
 }
 
 extension SettingsCheck where Value == String {
+    /// A file or folder path the system can hold: not empty, no NUL byte, at most 4096 bytes (Linux's PATH_MAX)
+    /// with no part longer than 255 bytes (NAME_MAX). Checked before any work, so a typo'd or hostile path fails at
+    /// once, not after training with an error that quotes it whole.
+    public static var path: Self {
+        Self { value in
+            if value.isEmpty { return "must name a file or folder" }
+            if value.utf8.contains(0) { return "must not contain a NUL byte" }
+            if value.utf8.count > 4096 { return "must be at most 4096 bytes long (got \(value.utf8.count))" }
+            if let part = value.split(separator: "/").first(where: { $0.utf8.count > 255 }) {
+                return "has a part of \(part.utf8.count) bytes; a file or folder name is at most 255"
+            }
+            return nil
+        }
+    }
+
     /// One of the listed names.
     public static func oneOf(_ names: [String]) -> Self {
         Self { names.contains($0) ? nil : "must be one of \(names.joined(separator: ", "))" }

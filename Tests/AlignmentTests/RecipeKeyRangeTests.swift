@@ -28,7 +28,8 @@ final class RecipeKeyRangeTests: XCTestCase {
     /// The table: every key of TrainingArguments, SFT/DPO/Reward/PPO configurations and LoRAConfiguration.
     static let rows: [Row] = [
         // TrainingArguments
-        row("output_dir", good: #""runs/x""#, [(#""""#, #""""#), ("3", "3.0")]),
+        row("output_dir", good: #""runs/x""#, [(#""""#, #""""#), ("3", "3.0"),
+                                                (#""runs/\#(String(repeating: "a", count: 300))""#, "a part of 300 bytes")]),
         row("learning_rate", good: "1e-4", [("0", "0.0"), ("-1", "-1.0"), ("11", "11.0"), text]),
         row("lr_scheduler_type", good: #""cosine""#, [(#""step""#, #""step""#), ("3", "3.0")]),
         row("warmup_steps", good: "10", [("-5", "-5"), ("2000000000", "2000000000"), fraction]),
