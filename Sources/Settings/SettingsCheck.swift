@@ -44,7 +44,7 @@ extension SettingsCheck where Value == String {
         Self { value in
             if value.isEmpty { return "must name a file or folder" }
             if value.utf8.contains(0) { return "must not contain a NUL byte" }
-            if value.utf8.count > 4096 { return "must be at most 4096 bytes long (got \(value.utf8.count))" }
+            if value.utf8.count > 4096 { return "must be at most 4096 bytes long, not \(value.utf8.count)" }
             if let part = value.split(separator: "/").first(where: { $0.utf8.count > 255 }) {
                 return "has a part of \(part.utf8.count) bytes; a file or folder name is at most 255"
             }
