@@ -26,6 +26,20 @@ final class CLITests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
+    /// A one-layer GPT-2 folder (width 16, 2 heads) with `contextLength` positions and the test tokenizer.
+    func tinyGPT(named name: String, contextLength: Int, seed: UInt64) throws -> URL {
+        let gpt = folder.appendingPathComponent(name)
+        var configuration = GPTConfiguration()
+        (configuration.vocabularySize, configuration.contextLength, configuration.layerCount) = (1008, contextLength, 1)
+        (configuration.headCount, configuration.width) = (2, 16)
+        var generator = SeededGenerator(seed: seed)
+        try PretrainedModel.save(GPTModel(configuration, generator: &generator), to: gpt)
+        for file in ["tokenizer.json", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(at: folder.appendingPathComponent(file), to: gpt.appendingPathComponent(file))
+        }
+        return gpt
+    }
+
     /// Runs charter with `arguments` and optional standard input; returns (exit status, stdout, stderr).
     func charter(_ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
         let process = Process()
@@ -140,15 +154,7 @@ final class CLITests: XCTestCase {
     /// The fault campaign's crashes: `logprobs` on a text longer than GPT-2's n_positions, and `sft` with the default
     /// max_length 1024 on a shorter model. The first is refused naming the line and the limit, the second truncates.
     func testSequencesLongerThanTheContextAreRefusedOrTruncatedNamingTheLimit() throws {
-        let gpt = folder.appendingPathComponent("gpt2-16")
-        var configuration = GPTConfiguration()
-        (configuration.vocabularySize, configuration.contextLength, configuration.layerCount) = (1008, 16, 1)
-        (configuration.headCount, configuration.width) = (2, 16)
-        var generator = SeededGenerator(seed: 2)
-        try PretrainedModel.save(GPTModel(configuration, generator: &generator), to: gpt)
-        for name in ["tokenizer.json", "tokenizer_config.json"] {
-            try FileManager.default.copyItem(at: folder.appendingPathComponent(name), to: gpt.appendingPathComponent(name))
-        }
+        let gpt = try tinyGPT(named: "gpt2-16", contextLength: 16, seed: 2)
         let long = String(repeating: "the cat sat on the mat. ", count: 10)
         let input = try write([#"{"text": "hello world"}"#, #"{"text": "\#(long)"}"#], to: "long.jsonl")
         let (status, output, errors) = try charter(["logprobs", "--model", gpt.path, "--input", input])
@@ -171,19 +177,7 @@ final class CLITests: XCTestCase {
 
     func testCritiqueExitsWithStatus3AndNamesTheFailuresFileWhenItemsFail() throws {
         // A GPT-2 with a 512-token context: the second prompt overflows it, so that item fails.
-        let gpt = folder.appendingPathComponent("gpt")
-        try FileManager.default.createDirectory(at: gpt, withIntermediateDirectories: true)
-        for file in ["tokenizer.json", "tokenizer_config.json"] {
-            try FileManager.default.copyItem(at: folder.appendingPathComponent(file), to: gpt.appendingPathComponent(file))
-        }
-        var configuration = GPTConfiguration()
-        configuration.vocabularySize = 1008
-        configuration.contextLength = 512
-        configuration.layerCount = 1
-        configuration.headCount = 2
-        configuration.width = 16
-        var generator = SeededGenerator(seed: 3)
-        try PretrainedModel.save(GPTModel(configuration, generator: &generator), to: gpt)
+        let gpt = try tinyGPT(named: "gpt", contextLength: 512, seed: 3)
         let prompts = try write([#"{"id": "short", "prompt": "Hi"}"#,
                                  #"{"id": "long", "prompt": "\#(String(repeating: "word ", count: 600))"}"#], to: "prompts.jsonl")
         let output = folder.appendingPathComponent("critique.jsonl")
