@@ -2,7 +2,6 @@ import ArgumentParser
 import Datasets
 import Foundation
 import JSON
-import Gzip
 import LanguageModels
 import Tensors
 import Tokenizers
