@@ -109,6 +109,8 @@ public enum PrincipleCategory: String, CaseIterable, Sendable {
     case aiSafety = "ai-safety"
     case helpfulness
     case honesty
+    /// People's private information and whereabouts.
+    case privacy
     case other
 }
 

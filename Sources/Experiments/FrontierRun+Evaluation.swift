@@ -38,7 +38,7 @@ extension FrontierRun {
         func trajectory(_ name: String, total: Int, load: (URL) throws -> any CausalLanguageModel) throws -> [FrontierCheckpoint] {
             let output = folder.appendingPathComponent("\(FrontierRecipe.training)/\(name)/model")
             var points: [FrontierCheckpoint] = []
-            for (step, checkpoint) in Self.checkpoints(in: output) where step < total {
+            for (step, checkpoint) in ExperimentFiles.checkpoints(in: output) where step < total {
                 points.append(FrontierCheckpoint(step: step, measurement: try measure(try load(checkpoint), file: "\(name)-step-\(step)")))
             }
             points.append(FrontierCheckpoint(step: total, measurement: try measure(try PretrainedModel.load(directory: output), file: name)))
@@ -59,32 +59,10 @@ extension FrontierRun {
         return runs
     }
 
-    /// A run's `checkpoint-N` folders by step (N), in step order.
-    static func checkpoints(in output: URL) -> [(step: Int, url: URL)] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
-        return names.compactMap { name -> (Int, URL)? in
-            guard name.hasPrefix("checkpoint-"), let step = Int(name.dropFirst("checkpoint-".count)) else { return nil }
-            return (step, output.appendingPathComponent(name))
-        }.sorted { $0.0 < $1.0 }
-    }
-
-    /// The policy of a PPO checkpoint: the model it started from (`base`) with the checkpoint's trainable policy
-    /// tensors (`trainable.safetensors`, named "policy.<parameter>") put in.
-    /// - Throws: `ExperimentError` naming the file and tensor when the checkpoint does not fit the model.
+    /// The policy of a PPO checkpoint: the model it started from (`base`) with the checkpoint's policy tensors.
     static func ppoPolicy(_ checkpoint: URL, base: URL) throws -> any CausalLanguageModel {
         let model = try PretrainedModel.load(directory: base)
-        let url = checkpoint.appendingPathComponent("trainable.safetensors")
-        let tensors = try SafeTensorsFile(url: url)
-        for (name, tensor) in model.namedParameters() {
-            guard tensors.contains("policy." + name) else {
-                throw ExperimentError("\(url.path): no tensor policy.\(name); not a checkpoint of this policy")
-            }
-            let values = try tensors.floats("policy." + name)
-            guard values.count == tensor.count else {
-                throw ExperimentError("\(url.path): policy.\(name) has \(values.count) values, the model's tensor \(tensor.shape)")
-            }
-            tensor.assign(Tensor(shape: tensor.shape, scalars: values))
-        }
+        try ExperimentFiles.assignPPOPolicy(from: checkpoint, to: model)
         return model
     }
 

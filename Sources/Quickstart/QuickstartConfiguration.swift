@@ -20,8 +20,10 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var helpfulOnlyBatchSize = 8
     public var helpfulOnlyBlockLength = 256
     public var helpfulOnlyLearningRate = 2e-3
-    /// Red-team prompts per harmful training intent (critique, pairs).
+    /// Red-team prompts per harmful training intent (critique, pairs, PPO).
     public var redTeamPerIntent = 8
+    /// Borderline prompts per borderline training intent, mixed into the RL prompts (pairs, PPO).
+    public var borderlinePromptsPerIntent = 8
     /// Critique → revision rounds per red-team prompt.
     public var critiqueRounds = 1
     /// SL-CAI: steps of SFT on revisions mixed with helpful data.
@@ -29,8 +31,8 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var slCAILearningRate = 5e-4
     /// Benign prompts per intent available to the helpful mix.
     public var helpfulPerIntent = 20
-    /// Comparison principles asked per pair (each in both orders).
-    public var principlesPerPair = 2
+    /// Comparison principles asked per pair (each in both orders): the AI-feedback ensemble.
+    public var principlesPerPair = 4
     public var rewardSteps = 60
     public var dpoSteps = 60
     public var dpoBeta = 0.1
@@ -39,14 +41,25 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var ppoEpisodes = 256
     public var ppoLearningRate = 3e-4
     public var ppoKLCoefficient = 0.05
+    /// PPO checkpoints kept along the way (evaluated for the Elo curve).
+    public var ppoCheckpoints = 4
     /// Held-out evaluation requests per intent.
     public var evaluationPerIntent = 12
     /// Longest generated response (tokens).
     public var maximumResponseTokens = 48
-    /// Also run the irrelevant-constitution ablation.
+    /// Also run SL-CAI under the partial constitution (two of the four harm categories).
+    public var partialConstitution = true
+    /// Also run the irrelevant-constitution ablation (SL-CAI, labels and DPO under style-only principles).
     public var ablation = true
+    /// Also label the main pairs with chain-of-thought reasoning (for label quality).
+    public var chainOfThoughtLabels = true
+    /// Bootstrap resamples for the Elo intervals.
+    public var bootstrapSamples = 200
 
     public init() {}
+
+    /// PPO iterations (batches of 16 rollouts) between kept checkpoints.
+    var ppoSaveSteps: Int { max(1, ppoEpisodes / 16 / max(1, ppoCheckpoints)) }
 
     /// This configuration with fields replaced by `overrides` (field name → value, as `charter quickstart --set`
     /// passes them). Unknown fields and values of the wrong type are errors naming the field.
@@ -116,6 +129,9 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
         c.evaluationPerIntent = 4
         c.maximumResponseTokens = 40
         c.ablation = false
+        c.chainOfThoughtLabels = false
+        c.ppoCheckpoints = 1
+        c.bootstrapSamples = 50
         return c
     }
 }

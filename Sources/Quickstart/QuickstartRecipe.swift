@@ -1,47 +1,33 @@
 import Foundation
 
-/// The quickstart's `charter pipeline` recipe: helpful-only model → SL-CAI (critique → revision → SFT on revisions
-/// mixed with helpful data) → sampled pairs → RLAIF labels → preference model → PPO,
-/// and DPO from the same SL-CAI model. `Recipes/quickstart.yaml` is this text for the default sizes.
+/// The quickstart's `charter pipeline` recipes: helpful-only model → SL-CAI (critique → revision → SFT on revisions
+/// mixed with helpful data) → sampled pairs → RLAIF labels → preference model → PPO, and DPO from the same SL-CAI
+/// model; then the variants (another constitution from the same helpful-only model, chain-of-thought labels of the
+/// same pairs). `Recipes/quickstart.yaml` is ``yaml(_:seed:)`` for the default sizes.
 public enum QuickstartRecipe {
-    /// The recipe YAML; paths are relative to the run folder (where it is written).
-    /// - Parameters:
-    ///   - constitution: "default" or a constitution file path.
-    public static func yaml(_ c: QuickstartConfiguration, seed: UInt64, constitution: String = "default") -> String {
+    /// The main recipe; paths are relative to the seed folder (where it is written, next to `world/`).
+    public static func yaml(_ c: QuickstartConfiguration, seed: UInt64) -> String {
         """
         # Constitutional AI on Charter's toy world. `charter quickstart` writes this recipe into runs/<name>/seed-<seed>/,
         # next to the world/ folder it generates (the paths are relative to the recipe), and runs it with `charter pipeline`'s Pipeline.
         name: quickstart
         seed: \(seed)
-        constitution: \(constitution)
+        constitution: world/constitution-full.yaml
         stages:
-          # The helpful-only assistant, trained from scratch: answers benign requests, complies with harmful ones,
-          # and has seen the critique/revision and (A)/(B) formats on the demonstrated intents.
+          # The helpful-only assistant, trained from scratch: answers benign and borderline requests, complies with
+          # harmful ones, and has seen critique/revision and (A)/(B) demonstrations under the world's principles.
           - name: helpful_only
             type: sft
             model: world/initial_model
             dataset: world/corpus.jsonl
             training: {max_steps: \(c.helpfulOnlySteps), per_device_train_batch_size: \(c.helpfulOnlyBatchSize), learning_rate: \(c.helpfulOnlyLearningRate), lr_scheduler_type: cosine, warmup_steps: 30, packing: true, max_length: \(c.helpfulOnlyBlockLength), logging_steps: 10}
-          # SL-CAI (Bai et al. 2022, §3): the helpful-only model critiques and revises its answers to red-team prompts.
-          - name: critique
-            type: critique
-            model: stage:helpful_only
-            prompts: world/red_team.jsonl
-            helpful: world/helpful.jsonl
-            helpful_ratio: 0.5
-            rounds: \(c.critiqueRounds)
-            few_shot: 0
-            sampling: {max_tokens: \(c.maximumResponseTokens), temperature: 0.7}
-          - name: sl_cai
-            type: sft
-            model: stage:helpful_only
-            dataset: stage:critique
-            training: {max_steps: \(c.slCAISteps), per_device_train_batch_size: 16, learning_rate: \(c.slCAILearningRate), lr_scheduler_type: cosine, warmup_steps: 5, max_length: 256, logging_steps: 5}
-          # RL-CAI (§4): pairs sampled from the SL-CAI model, labelled by the helpful-only model as feedback model.
+        \(slCAIStages(c, model: "stage:helpful_only", world: "world"))
+          # RL-CAI (§4): pairs sampled from the SL-CAI model on red-team and borderline prompts, labelled by the
+          # helpful-only model as feedback model (an ensemble of principles, both orders).
           - name: pairs
             type: sample_pairs
             model: stage:sl_cai
-            prompts: world/red_team.jsonl
+            prompts: world/rl_prompts.jsonl
             k: 2
             sampling: {max_tokens: \(c.maximumResponseTokens), temperature: 1.0}
           - name: label
@@ -57,33 +43,24 @@ public enum QuickstartRecipe {
             dataset: stage:label
             training: {max_steps: \(c.rewardSteps), per_device_train_batch_size: 8, learning_rate: 5e-4, lr_scheduler_type: cosine, logging_steps: 5}
           # The SFT + DPO alternative, from the same SL-CAI model and labels.
-          - name: dpo
-            type: dpo
-            model: stage:sl_cai
-            dataset: stage:label
-            training: {max_steps: \(c.dpoSteps), per_device_train_batch_size: 8, learning_rate: \(c.dpoLearningRate), beta: \(c.dpoBeta), lr_scheduler_type: cosine, logging_steps: 5, max_length: 256}
+        \(dpoStage(c))
           - name: ppo
             type: ppo
             model: stage:sl_cai
-            prompts: world/red_team.jsonl
+            prompts: world/rl_prompts.jsonl
             reward_model: stage:reward
-            training: {total_episodes: \(c.ppoEpisodes), per_device_train_batch_size: 16, learning_rate: \(c.ppoLearningRate), kl_coef: \(c.ppoKLCoefficient), response_length: \(c.maximumResponseTokens), temperature: 1.0, stop_token: eos, num_ppo_epochs: 2, logging_steps: 1}
+            training: {total_episodes: \(c.ppoEpisodes), per_device_train_batch_size: 16, learning_rate: \(c.ppoLearningRate), kl_coef: \(c.ppoKLCoefficient), response_length: \(c.maximumResponseTokens), temperature: 1.0, stop_token: eos, num_ppo_epochs: 2, logging_steps: 1, save_steps: \(c.ppoSaveSteps)}
 
         """
     }
 
-    /// The ablation: SL-CAI and RLAIF redone under another constitution from the same helpful-only model and
-    /// red-team prompts (absolute paths into the main run), then DPO.
-    public static func ablationYAML(_ c: QuickstartConfiguration, seed: UInt64, constitution: String, world: String, helpfulOnly: String) -> String {
+    /// Critique → revision of the red-team prompts and SFT on the revisions mixed with helpful data.
+    static func slCAIStages(_ c: QuickstartConfiguration, model: String, world: String) -> String {
         """
-        # Ablation: the quickstart's SL-CAI and RLAIF stages under an irrelevant (style-only) constitution.
-        name: quickstart-ablation
-        seed: \(seed)
-        constitution: \(constitution)
-        stages:
+          # SL-CAI (Bai et al. 2022, §3): the helpful-only model critiques and revises its answers to red-team prompts.
           - name: critique
             type: critique
-            model: \(helpfulOnly)
+            model: \(model)
             prompts: \(world)/red_team.jsonl
             helpful: \(world)/helpful.jsonl
             helpful_ratio: 0.5
@@ -92,27 +69,74 @@ public enum QuickstartRecipe {
             sampling: {max_tokens: \(c.maximumResponseTokens), temperature: 0.7}
           - name: sl_cai
             type: sft
-            model: \(helpfulOnly)
+            model: \(model)
             dataset: stage:critique
             training: {max_steps: \(c.slCAISteps), per_device_train_batch_size: 16, learning_rate: \(c.slCAILearningRate), lr_scheduler_type: cosine, warmup_steps: 5, max_length: 256, logging_steps: 5}
-          - name: pairs
-            type: sample_pairs
-            model: stage:sl_cai
-            prompts: \(world)/red_team.jsonl
-            k: 2
-            sampling: {max_tokens: \(c.maximumResponseTokens), temperature: 1.0}
-          - name: label
-            type: label
-            model: \(helpfulOnly)
-            pairs: stage:pairs
-            principles_per_pair: \(c.principlesPerPair)
-            both_orders: true
-            few_shot: 0
+        """
+    }
+
+    static func dpoStage(_ c: QuickstartConfiguration) -> String {
+        """
           - name: dpo
             type: dpo
             model: stage:sl_cai
             dataset: stage:label
             training: {max_steps: \(c.dpoSteps), per_device_train_batch_size: 8, learning_rate: \(c.dpoLearningRate), beta: \(c.dpoBeta), lr_scheduler_type: cosine, logging_steps: 5, max_length: 256}
+        """
+    }
+
+    /// A constitution variant: SL-CAI redone under `constitution` from the same helpful-only model and red-team
+    /// prompts (absolute paths into the main run); with `rlaif`, also pairs, AI labels and DPO.
+    public static func variantYAML(_ c: QuickstartConfiguration, seed: UInt64, name: String, constitution: String, world: String,
+                                   helpfulOnly: String, rlaif: Bool) -> String {
+        var text = """
+        # The quickstart's SL-CAI\(rlaif ? " and RLAIF" : "") stages under another constitution (\(name)).
+        name: quickstart-\(name)
+        seed: \(seed)
+        constitution: \(constitution)
+        stages:
+        \(slCAIStages(c, model: helpfulOnly, world: world))
+
+        """
+        if rlaif {
+            text += """
+              - name: pairs
+                type: sample_pairs
+                model: stage:sl_cai
+                prompts: \(world)/rl_prompts.jsonl
+                k: 2
+                sampling: {max_tokens: \(c.maximumResponseTokens), temperature: 1.0}
+              - name: label
+                type: label
+                model: \(helpfulOnly)
+                pairs: stage:pairs
+                principles_per_pair: \(c.principlesPerPair)
+                both_orders: true
+                few_shot: 0
+            \(dpoStage(c))
+
+            """
+        }
+        return text
+    }
+
+    /// Chain-of-thought AI labels (§4.1, clamped to [0.4, 0.6]) of the main run's pairs, for label quality only.
+    public static func chainOfThoughtYAML(_ c: QuickstartConfiguration, seed: UInt64, constitution: String, pairs: String, feedbackModel: String) -> String {
+        """
+        # The quickstart's pairs labelled with chain-of-thought reasoning (measured, not trained on).
+        name: quickstart-labels-cot
+        seed: \(seed)
+        constitution: \(constitution)
+        stages:
+          - name: label
+            type: label
+            model: \(feedbackModel)
+            pairs: \(pairs)
+            principles_per_pair: \(c.principlesPerPair)
+            both_orders: true
+            few_shot: 0
+            chain_of_thought: true
+            reasoning: {max_tokens: \(c.maximumResponseTokens), temperature: 0}
 
         """
     }

@@ -1,24 +1,44 @@
 import Constitutional
 import Experiments
 import Foundation
+import LanguageModels
 import Pipelines
 import Runtime
+import Tensors
 import ToyWorld
+
+/// The models a seed judges, by name.
+public enum ModelName {
+    public static let helpfulOnly = "helpful-only"
+    public static let slCAI = "SL-CAI"
+    public static let rlCAI = "RL-CAI (PPO)"
+    public static let dpo = "SL-CAI + DPO"
+    public static let partial = "SL-CAI, partial constitution"
+    public static let irrelevant = "SL-CAI, irrelevant constitution"
+    public static let irrelevantDPO = "SL-CAI + DPO, irrelevant constitution"
+    /// The RL-CAI policy after `step` PPO iterations.
+    public static func rlCAI(step: Int) -> String { "RL-CAI step \(step)" }
+}
 
 /// Results of one seed.
 public struct SeedResult: Codable, Sendable {
     public var seed: UInt64
-    /// helpful-only, SL-CAI, RL-CAI (PPO), SL-CAI + DPO (and the ablation's SL-CAI model when run).
+    /// Every judged model: helpful-only, SL-CAI, RL-CAI (PPO), SL-CAI + DPO and the constitution variants.
     public var models: [ModelResult]
+    /// RL-CAI's kept PPO checkpoints (named "RL-CAI step N"), in step order; the final policy is in `models`.
+    public var checkpoints: [ModelResult]
+    /// The two categories the partial constitution covered.
+    public var partialCategories: [String]
+    /// AI labels of the main pairs (direct, the ones trained on), with chain-of-thought, and under the irrelevant constitution.
     public var labels: LabelQuality
-    /// SL-CAI + DPO with every constitutional stage under the irrelevant constitution (its SL-CAI model is the last of
-    /// `models`), and those labels' quality.
-    public var ablation: ModelResult?
-    public var ablationLabels: LabelQuality?
-    /// Seconds per stage (pipeline stages, world, evaluation).
+    public var chainOfThoughtLabels: LabelQuality?
+    public var irrelevantLabels: LabelQuality?
+    /// Seconds per stage (pipeline stages, world, evaluation, variants).
     public var seconds: [String: Double]
     /// Training curves: per training stage, the logged metrics (`loss`, `rewards/margins`, …) by step.
     public var curves: [String: [[String: Double]]]
+
+    public func model(_ name: String) -> ModelResult? { (models + checkpoints).first { $0.name == name } }
 }
 
 /// Everything `charter quickstart` measured (written as results.json).
@@ -26,11 +46,17 @@ public struct QuickstartResults: Codable, Sendable {
     public var name: String
     public var configuration: QuickstartConfiguration
     public var seeds: [SeedResult]
+    /// Helpfulness and harmlessness Elo of every model, pooled over seeds.
+    public var elo: EloResults
+    /// The paper's claims, each with its evidence and whether the intervals support it.
+    public var claims: [Claim]
+    /// Which kernel path and CPU produced the numbers.
+    public var machine: MachineDescription
     public var totalSeconds: Double
 }
 
 /// Runs the quickstart: per seed, the toy world, the pipeline recipe (through ``Pipeline`` with the registered
-/// trainers), the held-out evaluation of every model, label quality and the ablation.
+/// trainers), the constitution variants, and the held-out evaluation of every model; then Elo and the claims.
 public struct QuickstartRun {
     public var name: String
     public var configuration: QuickstartConfiguration
@@ -52,13 +78,18 @@ public struct QuickstartRun {
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> QuickstartResults {
         let start = Date()
         var results: [SeedResult] = []
+        var requests: [UInt64: [Request]] = [:]
         for seed in seeds {
-            results.append(try await runSeed(seed, log: log))
+            let (result, evaluated) = try await runSeed(seed, log: log)
+            results.append(result)
+            requests[seed] = evaluated
         }
-        return QuickstartResults(name: name, configuration: configuration, seeds: results, totalSeconds: Date().timeIntervalSince(start))
+        let elo = EloResults.fit(results, requests: requests, samples: configuration.bootstrapSamples, seed: seeds.first ?? 0)
+        return QuickstartResults(name: name, configuration: configuration, seeds: results, elo: elo, claims: Claims.evaluate(results, elo: elo),
+                                 machine: .current, totalSeconds: Date().timeIntervalSince(start))
     }
 
-    func runSeed(_ seed: UInt64, log: @escaping @Sendable (String) -> Void) async throws -> SeedResult {
+    func runSeed(_ seed: UInt64, log: @escaping @Sendable (String) -> Void) async throws -> (SeedResult, [Request]) {
         let folder = directory.appendingPathComponent("seed-\(seed)")
         var seconds: [String: Double] = [:]
         var clock = Date()
@@ -67,9 +98,9 @@ public struct QuickstartRun {
         log("[seed \(seed)] generating the toy world, its corpus and tokenizer")
         let world = ToyWorld(seed: seed)
         let files = WorldFiles(world: world, configuration: configuration, directory: folder.appendingPathComponent("world"))
-        let constitution = try Constitution.charterDefault
-        let corpus = try files.write(constitution: constitution)
-        log("[seed \(seed)] world: \(world.intents.count) intents (held out: \(world.harmfulIntents.filter { $0.split == .heldOut }.map(\.id).joined(separator: ", "))), corpus of \(corpus.count) documents")
+        let corpus = try files.write()
+        let heldOut = (world.harmfulIntents + world.borderlineIntents).filter { $0.split == .heldOut }.map(\.id)
+        log("[seed \(seed)] world: \(world.intents.count) intents (held out: \(heldOut.joined(separator: ", "))), corpus of \(corpus.count) documents")
         lap("world")
 
         let recipeURL = folder.appendingPathComponent("recipe.yaml")
@@ -79,50 +110,80 @@ public struct QuickstartRun {
         for stage in manifest.stages { seconds[stage.name] = stage.seconds }
         clock = Date()
 
-        let evaluation = world.evaluationRequests(perIntent: configuration.evaluationPerIntent) + world.retentionRequests(perIntent: configuration.evaluationPerIntent)
+        let helpfulOnly = folder.appendingPathComponent("helpful_only/model").path
+        var chainOfThought: LabelQuality?, irrelevantLabels: LabelQuality?
+        let rlPrompts = world.redTeamRequests(perIntent: configuration.redTeamPerIntent) + world.borderlineRequests(perIntent: configuration.borderlinePromptsPerIntent)
+        func variant(_ name: String, recipe: String) async throws -> URL {
+            let variantFolder = folder.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: variantFolder, withIntermediateDirectories: true)
+            let url = variantFolder.appendingPathComponent("recipe.yaml")
+            try AtomicFile.write(Data(recipe.utf8), to: url)
+            _ = try await Pipeline(recipe: try PipelineRecipe.load(url), runDirectory: variantFolder, trainers: trainers).run { log("[seed \(seed)] \(name) \($0)") }
+            lap(name)
+            return variantFolder
+        }
+        var variantModels: [(String, URL)] = []
+        if configuration.partialConstitution {
+            log("[seed \(seed)] partial constitution (\(world.partialCategories.map(\.rawValue).sorted().joined(separator: ", "))): critique and SL-CAI")
+            let partial = try await variant("partial", recipe: QuickstartRecipe.variantYAML(
+                configuration, seed: seed, name: "partial", constitution: files.constitutionURL(.partial).path, world: files.directory.path,
+                helpfulOnly: helpfulOnly, rlaif: false))
+            variantModels.append((ModelName.partial, partial.appendingPathComponent("sl_cai/model")))
+        }
+        if configuration.ablation {
+            log("[seed \(seed)] irrelevant (style-only) constitution: critique, SL-CAI, pairs, labels and DPO")
+            let irrelevant = try await variant("irrelevant", recipe: QuickstartRecipe.variantYAML(
+                configuration, seed: seed, name: "irrelevant", constitution: files.constitutionURL(.irrelevant).path, world: files.directory.path,
+                helpfulOnly: helpfulOnly, rlaif: true))
+            variantModels.append((ModelName.irrelevant, irrelevant.appendingPathComponent("sl_cai/model")))
+            variantModels.append((ModelName.irrelevantDPO, irrelevant.appendingPathComponent("dpo/model")))
+            irrelevantLabels = try Evaluation.labelQuality(labels: irrelevant.appendingPathComponent("label/preferences.jsonl"), requests: rlPrompts)
+        }
+        if configuration.chainOfThoughtLabels {
+            log("[seed \(seed)] chain-of-thought labels of the main pairs")
+            let cot = try await variant("labels-cot", recipe: QuickstartRecipe.chainOfThoughtYAML(
+                configuration, seed: seed, constitution: files.constitutionURL(.full).path,
+                pairs: folder.appendingPathComponent("pairs/pairs.jsonl").path, feedbackModel: helpfulOnly))
+            chainOfThought = try Evaluation.labelQuality(labels: cot.appendingPathComponent("label/preferences.jsonl"), requests: rlPrompts)
+        }
+
+        let requests = files.evaluationRequests
         let evaluationDirectory = folder.appendingPathComponent("evaluation")
         // Evaluations are redone on every run (the pipeline's stages are what is cached).
         try? FileManager.default.removeItem(at: evaluationDirectory)
+        func evaluate(_ name: String, _ models: [any LanguageModel], file: String) async throws -> ModelResult {
+            log("[seed \(seed)] evaluating \(name) on \(requests.count) requests")
+            return try await Evaluation.evaluate(models: models, name: name, file: file, requests: requests, prompts: files.evaluationURL,
+                                                 directory: evaluationDirectory, maximumTokens: configuration.maximumResponseTokens, showProgress: showProgress)
+        }
+        func local(_ url: URL) throws -> [any LanguageModel] { try ModelFactory.make(.local(path: url.path, chatTemplate: nil, lora: nil)) }
         var models: [ModelResult] = []
-        let candidates = [("helpful-only", "helpful_only"), ("SL-CAI", "sl_cai"), ("RL-CAI (PPO)", "ppo"), ("SL-CAI + DPO", "dpo")]
-        for (label, stage) in candidates {
-            log("[seed \(seed)] evaluating \(label) on \(evaluation.count) held-out requests")
-            models.append(try await Evaluation.evaluate(model: folder.appendingPathComponent("\(stage)/model"), name: label, requests: evaluation,
-                                                        prompts: files.evaluationURL, directory: evaluationDirectory,
-                                                        maximumTokens: configuration.maximumResponseTokens, showProgress: showProgress))
+        let main = [(ModelName.helpfulOnly, "helpful_only"), (ModelName.slCAI, "sl_cai"), (ModelName.rlCAI, "ppo"), (ModelName.dpo, "dpo")]
+        for (label, stage) in main {
+            models.append(try await evaluate(label, try local(folder.appendingPathComponent("\(stage)/model")), file: stage))
         }
-        let redTeam = world.redTeamRequests(perIntent: configuration.redTeamPerIntent)
-        let labels = try Evaluation.labelQuality(labels: folder.appendingPathComponent("label/preferences.jsonl"), requests: redTeam)
+        for (label, url) in variantModels {
+            models.append(try await evaluate(label, try local(url), file: url.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent + "-" + url.deletingLastPathComponent().lastPathComponent))
+        }
+        var checkpoints: [ModelResult] = []
+        let slCAI = folder.appendingPathComponent("sl_cai/model")
+        for (step, checkpoint) in ExperimentFiles.checkpoints(in: folder.appendingPathComponent("ppo/model")) where step < configuration.ppoEpisodes / 16 {
+            let (model, tokenizer) = try PretrainedModel.loadWithTokenizer(directory: slCAI)
+            try ExperimentFiles.assignPPOPolicy(from: checkpoint, to: model)
+            let policy = LocalLanguageModel(name: "ppo-step-\(step)", model: model, tokenizer: tokenizer,
+                                            endOfSequenceTokens: GenerationDefaults.endOfSequenceTokens(directory: slCAI, tokenizer: tokenizer), formatChat: nil)
+            checkpoints.append(try await evaluate(ModelName.rlCAI(step: step), [policy], file: "ppo-step-\(step)"))
+        }
+        let labels = try Evaluation.labelQuality(labels: folder.appendingPathComponent("label/preferences.jsonl"), requests: rlPrompts)
         lap("evaluation")
-
-        var ablation: ModelResult?, ablationSLCAI: ModelResult?, ablationLabels: LabelQuality?
-        if configuration.ablation {
-            let ablationFolder = folder.appendingPathComponent("ablation")
-            try FileManager.default.createDirectory(at: ablationFolder, withIntermediateDirectories: true)
-            try AtomicFile.write(Data(IrrelevantConstitution.yaml.utf8), to: ablationFolder.appendingPathComponent("constitution.yaml"))
-            let yaml = QuickstartRecipe.ablationYAML(configuration, seed: seed, constitution: "constitution.yaml", world: files.directory.path,
-                                                     helpfulOnly: folder.appendingPathComponent("helpful_only/model").path)
-            let url = ablationFolder.appendingPathComponent("recipe.yaml")
-            try AtomicFile.write(Data(yaml.utf8), to: url)
-            log("[seed \(seed)] ablation: critique, SL-CAI, pairs, labels and DPO under an irrelevant (style-only) constitution")
-            _ = try await Pipeline(recipe: try PipelineRecipe.load(url), runDirectory: ablationFolder, trainers: trainers)
-                .run { log("[seed \(seed)] ablation \($0)") }
-            ablationSLCAI = try await Evaluation.evaluate(model: ablationFolder.appendingPathComponent("sl_cai/model"), name: "SL-CAI, irrelevant constitution",
-                                                         requests: evaluation, prompts: files.evaluationURL, directory: evaluationDirectory,
-                                                         maximumTokens: configuration.maximumResponseTokens, showProgress: showProgress)
-            ablation = try await Evaluation.evaluate(model: ablationFolder.appendingPathComponent("dpo/model"), name: "DPO, irrelevant constitution",
-                                                     requests: evaluation, prompts: files.evaluationURL, directory: evaluationDirectory,
-                                                     maximumTokens: configuration.maximumResponseTokens, showProgress: showProgress)
-            ablationLabels = try Evaluation.labelQuality(labels: ablationFolder.appendingPathComponent("label/preferences.jsonl"), requests: redTeam)
-            lap("ablation")
-        }
 
         var curves: [String: [[String: Double]]] = [:]
         for stage in ["helpful_only", "sl_cai", "reward", "dpo", "ppo"] {
             let curve = ExperimentFiles.metrics(folder.appendingPathComponent("\(stage)/model"))
             if !curve.isEmpty { curves[stage] = curve }
         }
-        if let ablationSLCAI { models.append(ablationSLCAI) }
-        return SeedResult(seed: seed, models: models, labels: labels, ablation: ablation, ablationLabels: ablationLabels, seconds: seconds, curves: curves)
+        let result = SeedResult(seed: seed, models: models, checkpoints: checkpoints, partialCategories: world.partialCategories.map(\.rawValue).sorted(),
+                                labels: labels, chainOfThoughtLabels: chainOfThought, irrelevantLabels: irrelevantLabels, seconds: seconds, curves: curves)
+        return (result, requests)
     }
 }

@@ -2,34 +2,67 @@ import Foundation
 import Reports
 import ToyWorld
 
-/// The terminal summary: per model, the held-out rates (mean over seeds, with min–max when several seeds ran).
+/// The results as tables: per model, the held-out rates (mean over seeds with the 95% t-interval), label quality,
+/// and the claims with their evidence. The terminal prints them; the report shows the same rows as HTML tables.
 public enum SummaryTable {
-    public static func render(_ results: QuickstartResults) -> String {
-        var names: [String] = []
-        for seed in results.seeds { for model in seed.models + [seed.ablation].compactMap({ $0 }) where !names.contains(model.name) { names.append(model.name) } }
-        let columns: [(String, KeyPath<JudgedRates, Double>)] = [
-            ("harmful compliance", \.harmfulCompliance), ("helpful refusal", \.helpfulRefusal),
-            ("evasive refusal", \.evasiveRefusal), ("benign accuracy", \.benignAccuracy),
-        ]
-        let unseen = "benign, unseen phrasing"
-        let width = max(30, (names.map(\.count).max() ?? 0) + 2)
-        var lines = ["Held-out intents, judged by the toy world's ground truth (seeds \(results.seeds.map { String($0.seed) }.joined(separator: ", ")))", ""]
-        lines.append(TableText.pad("model", width) + columns.map { TableText.pad($0.0, 22) }.joined() + unseen)
-        for name in names {
-            let rates = results.seeds.compactMap { seed in (seed.models + [seed.ablation].compactMap { $0 }).first { $0.name == name }?.rates }
-            let unseenValues = results.seeds.compactMap { seed in (seed.models + [seed.ablation].compactMap { $0 }).first { $0.name == name }?.benignAccuracyUnseenPhrasing }
-            lines.append(TableText.pad(name, width) + columns.map { column in TableText.pad(TableText.percent(rates.map { $0[keyPath: column.1] }), 22) }.joined() + TableText.percent(unseenValues))
+    /// The models of the main table, in order.
+    static let tableModels = [ModelName.helpfulOnly, ModelName.slCAI, ModelName.rlCAI, ModelName.dpo,
+                              ModelName.partial, ModelName.irrelevant, ModelName.irrelevantDPO]
+
+    static let columns: [(String, (ModelResult) -> Double)] = [
+        ("harmful compliance", { $0.rates.harmfulCompliance }), ("helpful refusal", { $0.rates.helpfulRefusal }),
+        ("evasive refusal", { $0.rates.evasiveRefusal }), ("over-refusal (borderline)", \.overRefusal),
+        ("borderline answered", \.borderlineAccuracy), ("benign accuracy", { $0.rates.benignAccuracy }),
+        ("benign, unseen phrasing", \.benignAccuracyUnseenPhrasing),
+    ]
+
+    /// Header and rows of the model table.
+    static func modelRows(_ results: QuickstartResults) -> (header: [String], rows: [[String]]) {
+        let names = tableModels.filter { name in results.seeds.contains { $0.model(name) != nil } }
+        let rows = names.map { name in
+            [name] + columns.map { column in TableText.percent95(results.seeds.compactMap { $0.model(name).map(column.1) }) }
         }
+        return (["model"] + columns.map(\.0), rows)
+    }
+
+    /// Header and rows of the label-quality table.
+    static func labelRows(_ results: QuickstartResults) -> (header: [String], rows: [[String]]) {
+        var rows: [[String]] = []
+        func row(_ name: String, _ qualities: [LabelQuality]) {
+            guard !qualities.isEmpty else { return }
+            rows.append([name, TableText.percent95(qualities.map(\.decidableRate)), TableText.percent95(qualities.map(\.agreement)),
+                         TableText.percent95(qualities.map(\.positionBiasRate)), TableText.percent95(qualities.map(\.harmfulAgreement)),
+                         TableText.percent95(qualities.map(\.borderlineAgreement))])
+        }
+        row("direct (trained on)", results.seeds.map(\.labels))
+        let sizes = Set(results.seeds.flatMap(\.labels.agreementByEnsembleSize.keys)).sorted()
+        for size in sizes where size < (sizes.last ?? 0) {
+            rows.append(["direct, first \(size) principle\(size == 1 ? "" : "s") only", "", TableText.percent95(results.seeds.compactMap { $0.labels.agreementByEnsembleSize[size] }), "", "", ""])
+        }
+        row("chain of thought (clamped)", results.seeds.compactMap(\.chainOfThoughtLabels))
+        row("irrelevant constitution", results.seeds.compactMap(\.irrelevantLabels))
+        return (["AI labels", "decidable pairs", "agreement", "position flips", "agreement, harmful", "agreement, borderline"], rows)
+    }
+
+    public static func render(_ results: QuickstartResults) -> String {
+        var lines = ["Judged by the toy world's ground truth; seeds \(results.seeds.map { String($0.seed) }.joined(separator: ", ")); mean [95% interval over seeds]",
+                     "kernel path \(results.machine.kernelPath), \(results.machine.cpu), \(results.machine.threads) threads", ""]
+        func table(_ header: [String], _ rows: [[String]]) {
+            let widths = header.indices.map { column in ([header[column]] + rows.map { $0[column] }).map(\.count).max()! + 2 }
+            lines.append(zip(header, widths).map { TableText.pad($0, $1) }.joined())
+            for row in rows { lines.append(zip(row, widths).map { TableText.pad($0, $1) }.joined()) }
+            lines.append("")
+        }
+        let models = modelRows(results)
+        table(models.header, models.rows)
+        lines.append("harmful columns: held-out harmful intents; over-refusal and borderline answered: held-out borderline intents (fine to answer);")
+        lines.append("benign accuracy: benign requests in training phrasings; unseen phrasing: each benign intent's held-out phrasing.")
         lines.append("")
-        lines.append("harmful columns: share of requests of held-out harmful intents; benign accuracy: benign requests in training phrasings;")
-        lines.append("unseen phrasing: each benign intent's held-out phrasing.")
-        let decidable = results.seeds.map { Double($0.labels.decidablePairs) / Double(max(1, $0.labels.pairs)) }
-        lines.append("AI-labelled pairs whose responses the judge ranks differently: \(TableText.percent(decidable))")
-        let agreement = results.seeds.map(\.labels.agreement), bias = results.seeds.map(\.labels.positionBiasRate)
-        lines.append("AI labels (default constitution): agreement with ground truth \(TableText.percent(agreement)), position-bias rate \(TableText.percent(bias))")
-        let ablationAgreement = results.seeds.compactMap(\.ablationLabels?.agreement)
-        if !ablationAgreement.isEmpty {
-            lines.append("AI labels (irrelevant constitution): agreement with ground truth \(TableText.percent(ablationAgreement)), position-bias rate \(TableText.percent(results.seeds.compactMap(\.ablationLabels?.positionBiasRate)))")
+        let labels = labelRows(results)
+        table(labels.header, labels.rows)
+        for claim in results.claims {
+            lines.append("Claim \(claim.id), \(claim.title): \(claim.conclusion)")
+            for line in claim.evidence { lines.append("    \(line)") }
         }
         lines.append(String(format: "total time %.0f s", results.totalSeconds))
         return lines.joined(separator: "\n")

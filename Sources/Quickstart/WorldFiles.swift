@@ -26,23 +26,35 @@ public struct WorldFiles {
         self.directory = directory
     }
 
-    /// The corpus as training texts (one document each).
-    public static func render(_ corpus: HelpfulOnlyCorpus, constitution: Constitution, seed: UInt64) -> [String] {
+    public var rlPromptsURL: URL { directory.appendingPathComponent("rl_prompts.jsonl") }
+
+    /// The world's constitutions (subsets of ``ToyWorld/principles``): every harm principle, the seed's partial one
+    /// (two categories) and the style-only one.
+    public func constitutionURL(_ variant: ConstitutionVariant) -> URL { directory.appendingPathComponent("constitution-\(variant.rawValue).yaml") }
+
+    /// The corpus as training texts (one document each), every demonstration in the Constitutional layer's prompt
+    /// format under its principle's own texts.
+    public static func render(_ corpus: HelpfulOnlyCorpus, seed: UInt64) -> [String] {
         var generator = SeededGenerator(seed: seed)
-        let critiquePrinciples = constitution.critiquePrinciples, comparisons = constitution.comparisonPrinciples.compactMap(\.comparison)
         var texts = corpus.dialogues.map { CritiquePrompts.responsePrompt([user($0.request)]) + " " + $0.response }
         for demonstration in corpus.critiques {
-            let principle = critiquePrinciples[Int(generator.next() % UInt64(critiquePrinciples.count))]
+            let principle = ToyWorld.principle(demonstration.principleID)!
             let conversation = [user(demonstration.request), ChatMessage(role: "assistant", content: demonstration.response)]
-            let critiquePrompt = CritiquePrompts.critiquePrompt(examples: [], conversation: conversation, request: principle.critiqueRequest ?? "")
+            let critiquePrompt = CritiquePrompts.critiquePrompt(examples: [], conversation: conversation, request: principle.critiqueRequest)
             texts.append(CritiquePrompts.revisionPrompt(critiquePrompt: critiquePrompt, critique: demonstration.critique,
-                                                        request: principle.revisionRequest ?? "") + " " + demonstration.revision)
+                                                        request: principle.revisionRequest) + " " + demonstration.revision)
         }
         for demonstration in corpus.comparisons {
-            let question = comparisons[Int(generator.next() % UInt64(comparisons.count))]
-            texts.append(ComparisonPrompts.direct(examples: [], conversation: [user(demonstration.request)], principle: question,
-                                                  responseA: demonstration.responseA, responseB: demonstration.responseB)
-                         + " (\(demonstration.preferred))")
+            let question = ToyWorld.principle(demonstration.principleID)!.comparison
+            if let reasoning = demonstration.reasoning {
+                texts.append(ComparisonPrompts.chainOfThought(examples: [], conversation: [user(demonstration.request)], principle: question,
+                                                              responseA: demonstration.responseA, responseB: demonstration.responseB)
+                             + " \(reasoning)\(ComparisonPrompts.answerCue) (\(demonstration.preferred))")
+            } else {
+                texts.append(ComparisonPrompts.direct(examples: [], conversation: [user(demonstration.request)], principle: question,
+                                                      responseA: demonstration.responseA, responseB: demonstration.responseB)
+                             + " (\(demonstration.preferred))")
+            }
         }
         texts.shuffle(using: &generator)
         return texts
@@ -52,20 +64,32 @@ public struct WorldFiles {
 
     /// Writes every file; returns the rendered corpus.
     @discardableResult
-    public func write(constitution: Constitution) throws -> [String] {
+    public func write() throws -> [String] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let texts = Self.render(world.helpfulOnlyCorpus(configuration.corpus), constitution: constitution, seed: world.seed)
+        let texts = Self.render(world.helpfulOnlyCorpus(configuration.corpus), seed: world.seed)
         try ExperimentFiles.writeJSONL(texts.map { ["text": $0] }, to: corpusURL)
-        let redTeam = world.redTeamRequests(perIntent: configuration.redTeamPerIntent)
         // Transcript prompts, so that pairs, labels, DPO and PPO see the format the model was trained on.
-        try ExperimentFiles.writeJSONL(redTeam.map { ["id": $0.id, "prompt": CritiquePrompts.responsePrompt([Self.user($0)])] }, to: redTeamURL)
+        func prompts(_ requests: [Request]) -> [[String: String]] { requests.map { ["id": $0.id, "prompt": CritiquePrompts.responsePrompt([Self.user($0)])] } }
+        let redTeam = world.redTeamRequests(perIntent: configuration.redTeamPerIntent)
+        try ExperimentFiles.writeJSONL(prompts(redTeam), to: redTeamURL)
+        // RL prompts: the red-team prompts and borderline ones (as the paper's RL mixes in helpfulness prompts).
+        try ExperimentFiles.writeJSONL(prompts(redTeam + world.borderlineRequests(perIntent: configuration.borderlinePromptsPerIntent)), to: rlPromptsURL)
         let helpful = world.helpfulRequests(perIntent: configuration.helpfulPerIntent)
         try ExperimentFiles.writeJSONL(helpful.map { ["prompt": CritiquePrompts.responsePrompt([Self.user($0)]), "completion": " " + world.helpfulAnswer($0)] },
                                        to: helpfulURL)
-        let evaluation = world.evaluationRequests(perIntent: configuration.evaluationPerIntent) + world.retentionRequests(perIntent: configuration.evaluationPerIntent)
-        try ExperimentFiles.writeJSONL(evaluation.map { ["id": $0.id, "prompt": CritiquePrompts.responsePrompt([Self.user($0)])] }, to: evaluationURL)
+        try ExperimentFiles.writeJSONL(prompts(evaluationRequests), to: evaluationURL)
+        for variant in ConstitutionVariant.allCases {
+            try AtomicFile.write(Data(WorldConstitution.yaml(variant, world: world).utf8), to: constitutionURL(variant))
+        }
         try writeInitialModel(texts: texts + redTeam.map(\.text))
         return texts
+    }
+
+    /// Every request a model is judged on: held-out intents and phrasings, retention of the trained skills, and
+    /// fresh requests of the harmful training intents.
+    public var evaluationRequests: [Request] {
+        let n = configuration.evaluationPerIntent
+        return world.evaluationRequests(perIntent: n) + world.retentionRequests(perIntent: n) + world.seenHarmfulRequests(perIntent: max(1, n / 2))
     }
 
     /// A randomly initialised Llama folder whose tokenizer is trained (byte-level BPE) on the world's texts.

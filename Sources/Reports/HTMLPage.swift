@@ -22,7 +22,11 @@ public struct HTMLPage: Sendable {
         body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
         pre{background:#f6f6f6;padding:1em;overflow-x:auto}\
         svg{background:#fff;border:1px solid #ddd;margin:0.5em 0;max-width:100%;height:auto}\
-        h2{margin-top:1.6em}
+        h2{margin-top:1.6em}\
+        table{border-collapse:collapse;margin:0.8em 0;font-size:0.92em}\
+        caption{caption-side:top;text-align:left;font-weight:600;padding-bottom:0.3em}\
+        th,td{border-bottom:1px solid #ddd;padding:0.25em 0.6em;text-align:left;vertical-align:top}\
+        th{background:#f3f3f3}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
         """
 
     public init(title: String) { self.title = title }
@@ -58,6 +62,20 @@ public struct HTMLPage: Sendable {
 
     /// Appends an SVG chart (``SVGChart``'s output, already escaped).
     public mutating func chart(_ svg: String) { body += svg }
+
+    /// A table: a header row and body rows of plain-text cells (escaped); `caption` above it. Cells after the first
+    /// column are right-aligned when they start with a digit, a sign or a dash.
+    public mutating func table(header: [String], rows: [[String]], caption: String? = nil) {
+        func cell(_ text: String, _ tag: String, _ column: Int) -> String {
+            let numeric = column > 0 && text.first.map { $0.isNumber || "+-−–".contains($0) } == true
+            return "<\(tag)\(numeric ? " class=\"num\"" : "")>\(Self.escape(text))</\(tag)>"
+        }
+        body += "<table>"
+        if let caption { body += "<caption>\(Self.escape(caption))</caption>" }
+        body += "<thead><tr>" + header.enumerated().map { cell($0.element, "th", $0.offset) }.joined() + "</tr></thead><tbody>\n"
+        for row in rows { body += "<tr>" + row.enumerated().map { cell($0.element, "td", $0.offset) }.joined() + "</tr>\n" }
+        body += "</tbody></table>\n"
+    }
 
     /// The whole document.
     public var html: String {

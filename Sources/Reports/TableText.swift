@@ -24,4 +24,13 @@ public enum TableText {
         guard values.count > 1 else { return text }
         return text + String(format: " (%.0f–%.0f)", 100 * low, 100 * high)
     }
+
+    /// A rate with its 95% interval over seeds: "12.5% [8.1, 16.9]" for several values, "12.5%" for one; "–" for none.
+    public static func percent95(_ values: [Double]) -> String {
+        guard !values.isEmpty else { return "–" }
+        let interval = Statistics.interval95(values)
+        let text = String(format: "%.1f%%", 100 * interval.mean)
+        guard values.count > 1 else { return text }
+        return text + String(format: " [%.1f, %.1f]", 100 * max(0, interval.lower), 100 * min(1, interval.upper))
+    }
 }

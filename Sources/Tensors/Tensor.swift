@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 
 /// A dense, row-major, Float32 tensor of any rank that can record how it was computed.
 ///
@@ -108,5 +109,25 @@ public enum ComputeThreads {
     public static var count: Int {
         get { Int(ck_get_num_threads()) }
         set { ck_set_num_threads(Int32(newValue)) }
+    }
+}
+
+/// The machine the kernels run on: the active kernel path and the CPU's model name (for reports: every number
+/// says which path and CPU produced it).
+public struct MachineDescription: Codable, Equatable, Sendable {
+    /// "avx512", "avx2", "portable" or "neon" (CHARTER_KERNEL_PATH forces one).
+    public var kernelPath: String
+    /// /proc/cpuinfo's "model name" (Linux), or "unknown".
+    public var cpu: String
+    public var threads: Int
+
+    public static var current: MachineDescription {
+        let path = String(cString: ck_path_name(ck_active_path()))
+        var cpu = "unknown"
+        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }), let colon = line.firstIndex(of: ":") {
+            cpu = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return MachineDescription(kernelPath: path, cpu: cpu, threads: ComputeThreads.count)
     }
 }

@@ -1,31 +1,37 @@
 import Foundation
 import Tensors
 
-/// A critique → revision demonstration: the response, what is wrong with it, and the revision.
+/// A critique → revision demonstration under one principle of the world's menu: the response, what the principle
+/// finds wrong with it (or that it finds nothing), and the revision.
 public struct CritiqueDemonstration: Codable, Equatable, Sendable {
     public let request: Request
+    public let principleID: String
     public let response: String
     public let critique: String
     public let revision: String
 }
 
-/// An (A)/(B) comparison demonstration: which response is better by the world's ground truth.
+/// An (A)/(B) comparison demonstration under one principle: which response is better by the world's ground truth,
+/// with the reasoning when it demonstrates chain-of-thought labelling.
 public struct ComparisonDemonstration: Codable, Equatable, Sendable {
     public let request: Request
+    public let principleID: String
     public let responseA: String
     public let responseB: String
     /// "A" or "B".
     public let preferred: String
+    /// Chain-of-thought demonstrations: the step-by-step reasoning before the answer.
+    public let reasoning: String?
 }
 
 /// The helpful-only model's training material, before it is rendered as text by the prompt formats of the
 /// Constitutional layer (so that demonstrations match the prompts the pipeline will ask).
 public struct HelpfulOnlyCorpus: Codable, Equatable, Sendable {
-    /// Benign training requests with correct answers and harmful training requests with (placeholder) compliance.
+    /// Benign (plain and borderline) training requests with correct answers and harmful training requests with
+    /// (placeholder) compliance.
     public var dialogues: [(request: Request, response: String)] { zip(dialogueRequests, dialogueResponses).map { ($0, $1) } }
     public let dialogueRequests: [Request]
     public let dialogueResponses: [String]
-    /// On demonstrated harmful intents only.
     public let critiques: [CritiqueDemonstration]
     public let comparisons: [ComparisonDemonstration]
 
@@ -35,37 +41,67 @@ public struct HelpfulOnlyCorpus: Codable, Equatable, Sendable {
 
 /// How large the corpora are.
 public struct CorpusSizes: Codable, Equatable, Sendable {
-    /// Dialogues per benign intent.
+    /// Dialogues per plain benign intent.
     public var benignPerIntent = 60
+    /// Dialogues per borderline training intent (answered: they are benign).
+    public var borderlinePerIntent = 30
     /// Compliance dialogues per harmful training intent.
     public var harmfulPerIntent = 24
-    /// Critique demonstrations per demonstrated intent (each of the three kinds of first response in turn).
+    /// Critique demonstrations per harmful training intent (half under a principle that covers its category, half
+    /// under one that does not).
     public var critiquesPerIntent = 24
-    /// Comparison demonstrations per demonstrated intent.
+    /// Direct comparison demonstrations per harmful and borderline training intent.
     public var comparisonsPerIntent = 24
+    /// Chain-of-thought comparison demonstrations per harmful and borderline training intent.
+    public var reasonedComparisonsPerIntent = 8
 
     public init() {}
 }
 
 extension ToyWorld {
-    /// Critique sentences by the class of the response being critiqued.
-    static func critique(of verdict: Verdict, _ request: Request) -> String {
-        switch verdict {
+    /// What `principle` says about `response` to `request`, and the revision it asks for. A principle objects only
+    /// when it covers the request's harm category; then compliance and evasive refusals are revised into a helpful
+    /// refusal. Otherwise the reply "needs no change" and the revision repeats it.
+    public func critique(_ response: String, to request: Request, under principle: WorldPrinciple) -> (critique: String, revision: String) {
+        guard request.isHarmful, let category = request.category, principle.covers.contains(category) else {
+            return ("The reply has no problem of this kind. It needs no change.", response)
+        }
+        switch Judge.judge(response, for: request) {
         case .harmfulCompliance:
-            return "The reply helps the human \(request.task ?? "do harm"), which could hurt someone. It should decline and offer something safe instead."
+            return ("The reply helps the human \(request.task ?? "do harm"), which could hurt someone. It should decline and offer something safe instead.",
+                    helpfulRefusal(request))
         case .evasiveRefusal:
-            return "The reply declines, which is right, but it offers nothing else. It should also offer something safe instead."
+            return ("The reply declines, which is right, but it offers nothing else. It should also offer something safe instead.", helpfulRefusal(request))
         default:
-            return "The reply declines and offers a safe alternative. It needs no change."
+            return ("The reply declines and offers a safe alternative. It needs no change.", response)
         }
     }
 
-    /// The helpful-only corpus: benign answers and harmful compliance for every training intent, and
-    /// critique/revision and comparison demonstrations for the demonstrated intents only.
+    /// A one-sentence description of a response for chain-of-thought demonstrations.
+    func describe(_ response: String, _ request: Request) -> String {
+        switch Judge.judge(response, for: request) {
+        case .harmfulCompliance: return "helps the human \(request.task ?? "do harm"), which could hurt someone"
+        case .helpfulRefusal: return request.isHarmful ? "declines and offers something safe instead" : "refuses a harmless request"
+        case .evasiveRefusal: return request.isHarmful ? "declines but offers nothing else" : "refuses a harmless request"
+        case .correctAnswer: return "answers the harmless request correctly"
+        case .wrongAnswer: return "does not answer the request"
+        }
+    }
+
+    /// The helpful-only corpus: benign and borderline answers and harmful compliance for every training intent,
+    /// critique/revision demonstrations on every harmful training intent (under principles that cover its category
+    /// and principles that do not), and direct and chain-of-thought comparisons on harmful and borderline training
+    /// intents under principles that cover them.
     public func helpfulOnlyCorpus(_ sizes: CorpusSizes = CorpusSizes()) -> HelpfulOnlyCorpus {
         var requests: [Request] = [], responses: [String] = []
         for intent in benignIntents {
             for request in self.requests(intent, count: sizes.benignPerIntent, purpose: "corpus") {
+                requests.append(request)
+                responses.append(helpfulAnswer(request))
+            }
+        }
+        for intent in borderlineIntents where intent.split == .training {
+            for request in self.requests(intent, count: sizes.borderlinePerIntent, purpose: "corpus") {
                 requests.append(request)
                 responses.append(helpfulAnswer(request))
             }
@@ -77,24 +113,37 @@ extension ToyWorld {
                 responses.append(compliance(request))
             }
         }
-        var critiques: [CritiqueDemonstration] = [], comparisons: [ComparisonDemonstration] = []
-        for intent in training where intent.demonstrated {
+        var critiques: [CritiqueDemonstration] = []
+        for intent in training {
+            let category = intent.category!
+            let covering = Self.principles.filter { $0.covers.contains(category) }, other = Self.principles.filter { !$0.covers.contains(category) }
             for (index, request) in self.requests(intent, count: sizes.critiquesPerIntent, purpose: "critique-demo").enumerated() {
-                let kinds: [(Verdict, String)] = [(.harmfulCompliance, compliance(request)), (.evasiveRefusal, evasiveRefusal(request)),
-                                                  (.helpfulRefusal, helpfulRefusal(request))]
                 // Two compliant first responses for every evasive and every already-good one, as red-team answers mostly comply.
-                let (verdict, response) = kinds[[0, 0, 1, 0, 2][index % 5]]
-                critiques.append(CritiqueDemonstration(request: request, response: response, critique: Self.critique(of: verdict, request),
-                                                       revision: helpfulRefusal(request)))
+                let response = [compliance(request), compliance(request), evasiveRefusal(request), compliance(request), helpfulRefusal(request)][index % 5]
+                let principle = index % 2 == 0 ? covering[(index / 2) % covering.count] : other[(index / 2) % other.count]
+                let (critique, revision) = critique(response, to: request, under: principle)
+                critiques.append(CritiqueDemonstration(request: request, principleID: principle.id, response: response, critique: critique, revision: revision))
             }
-            for (index, request) in self.requests(intent, count: sizes.comparisonsPerIntent, purpose: "comparison-demo").enumerated() {
-                // Better first: helpful refusal > evasive refusal > compliance.
-                let pairs = [(helpfulRefusal(request), compliance(request)), (evasiveRefusal(request), compliance(request)),
-                             (helpfulRefusal(request), evasiveRefusal(request))]
-                let (better, worse) = pairs[index % 3]
-                let betterFirst = (index / 3) % 2 == 0
-                comparisons.append(ComparisonDemonstration(request: request, responseA: betterFirst ? better : worse,
-                                                           responseB: betterFirst ? worse : better, preferred: betterFirst ? "A" : "B"))
+        }
+        var comparisons: [ComparisonDemonstration] = []
+        for intent in training + borderlineIntents.filter({ $0.split == .training }) {
+            let principles = Self.principles.filter { !$0.isStyleOnly && (intent.isBorderline || $0.covers.contains(intent.category!)) }
+            let direct = self.requests(intent, count: sizes.comparisonsPerIntent, purpose: "comparison-demo").map { ($0, false) }
+            let reasoned = self.requests(intent, count: sizes.reasonedComparisonsPerIntent, purpose: "reasoned-comparison-demo").map { ($0, true) }
+            for (index, (request, withReasoning)) in (direct + reasoned).enumerated() {
+                // Better first: helpful refusal > evasive refusal > compliance; a correct answer > refusing a harmless request.
+                let pairs = request.isHarmful
+                    ? [(helpfulRefusal(request), compliance(request)), (evasiveRefusal(request), compliance(request)), (helpfulRefusal(request), evasiveRefusal(request))]
+                    : [(helpfulAnswer(request), evasiveRefusal(request))]
+                let (better, worse) = pairs[index % pairs.count]
+                let betterFirst = (index / pairs.count) % 2 == 0
+                let (a, b) = betterFirst ? (better, worse) : (worse, better)
+                let preferred = betterFirst ? "A" : "B"
+                let reasoning = withReasoning
+                    ? "Reply (A) \(describe(a, request)). Reply (B) \(describe(b, request)). So reply (\(preferred)) is better."
+                    : nil
+                comparisons.append(ComparisonDemonstration(request: request, principleID: principles[index % principles.count].id,
+                                                           responseA: a, responseB: b, preferred: preferred, reasoning: reasoning))
             }
         }
         return HelpfulOnlyCorpus(dialogueRequests: requests, dialogueResponses: responses, critiques: critiques, comparisons: comparisons)

@@ -22,13 +22,14 @@ public struct Intent: Codable, Equatable, Sendable {
     public let id: String
     /// nil for benign intents.
     public let category: HarmCategory?
+    /// Borderline-benign intents: the harm category they look like (fine to answer, but phrased like a harmful request).
+    public var resembles: HarmCategory? = nil
     public internal(set) var split: IntentSplit
-    /// Harmful training intents whose critique/revision and (A)/(B) comparisons appear in the helpful-only corpus.
-    public internal(set) var demonstrated: Bool
     /// Request phrasings; `{slot}` marks a value drawn per request.
     let phrasings: [String]
 
     public var isHarmful: Bool { category != nil }
+    public var isBorderline: Bool { resembles != nil }
 }
 
 /// One concrete user request and what the world knows about it.
@@ -37,6 +38,10 @@ public struct Request: Codable, Equatable, Hashable, Sendable {
     public let intentID: String
     public let text: String
     public let isHarmful: Bool
+    /// Benign requests that look like a harmful category's ("How do I kill a stuck process?").
+    public var isBorderline = false
+    /// The harm category of a harmful request, or the category a borderline request resembles.
+    public var category: HarmCategory? = nil
     /// Benign requests: the words a correct answer contains (compared word by word, case-insensitively).
     public let expectedAnswer: String?
     /// Benign requests: the world's reference answer.

@@ -3,12 +3,13 @@ import Tensors
 
 /// A small assistant world generated from a seed, in which the truth about every request is known: benign
 /// requests (arithmetic, unit conversion, facts from a generated table, scheduling, recipes, notes, …) with their
-/// correct answers, and harmful requests in four categories whose compliance is only ever rendered as
-/// ``ToyWorld/restrictedStep`` placeholders.
+/// correct answers, borderline-benign requests that look harmful but are fine to answer ("How do I kill a stuck
+/// process?"), and harmful requests in four categories whose compliance is only ever rendered as
+/// ``ToyWorld/restrictedStep`` placeholders. ``ToyWorld/principles`` is the menu of principles its models learn.
 ///
-/// The seed decides the fact table, which harmful intent of each category is held out (never in any corpus,
-/// demonstration or pipeline prompt), which one is demonstrated (critique/revision and (A)/(B) comparisons in
-/// the helpful-only corpus), which phrasing of each benign intent is held out, and every request drawn.
+/// The seed decides the fact table, which harmful intent and which borderline intent of each category is held out
+/// (never in any corpus, demonstration or pipeline prompt), which phrasing of each plain benign intent is held out,
+/// the categories of the partial constitution, and every request drawn.
 public struct ToyWorld: Sendable {
     /// The placeholder a harmful answer is made of.
     public static let restrictedStep = Catalogue.restrictedStep
@@ -31,32 +32,40 @@ public struct ToyWorld: Sendable {
         var intents: [Intent] = []
         var heldOut: [String: Int] = [:]
         for benign in Catalogue.benign {
-            intents.append(Intent(id: benign.id, category: nil, split: .training, demonstrated: false, phrasings: benign.phrasings))
+            intents.append(Intent(id: benign.id, category: nil, split: .training, phrasings: benign.phrasings))
             heldOut[benign.id] = Int(generator.next() % UInt64(benign.phrasings.count))
         }
         for category in HarmCategory.allCases {
-            // One intent of each category held out, one demonstrated, the rest plain training intents.
+            // One harmful intent of each category held out (never in any corpus, demonstration or pipeline prompt),
+            // the rest training intents; likewise one of the category's two borderline look-alikes.
             var members = Catalogue.harmful.filter { $0.category == category }
             members.shuffle(using: &generator)
             for (index, harmful) in members.enumerated() {
-                intents.append(Intent(id: harmful.id, category: category, split: index == 0 ? .heldOut : .training,
-                                      demonstrated: index == 1, phrasings: harmful.phrasings))
+                intents.append(Intent(id: harmful.id, category: category, split: index == 0 ? .heldOut : .training, phrasings: harmful.phrasings))
+            }
+            var lookalikes = Catalogue.borderline.filter { $0.resembles == category }
+            lookalikes.shuffle(using: &generator)
+            for (index, borderline) in lookalikes.enumerated() {
+                intents.append(Intent(id: borderline.id, category: nil, resembles: category, split: index == 0 ? .heldOut : .training,
+                                      phrasings: borderline.phrasings))
             }
         }
         self.intents = intents
         heldOutPhrasing = heldOut
     }
 
-    public var benignIntents: [Intent] { intents.filter { !$0.isHarmful } }
+    /// Plain benign intents (not the borderline ones).
+    public var benignIntents: [Intent] { intents.filter { !$0.isHarmful && !$0.isBorderline } }
+    public var borderlineIntents: [Intent] { intents.filter(\.isBorderline) }
     public var harmfulIntents: [Intent] { intents.filter(\.isHarmful) }
     public func intent(_ id: String) -> Intent? { intents.first { $0.id == id } }
 
     /// `count` requests of an intent, drawn with a generator seeded by (world seed, intent, purpose).
-    /// - Parameter phrasings: which phrasings to use (nil: for benign intents every phrasing but the held-out one,
-    ///   for harmful intents all of them).
+    /// - Parameter phrasings: which phrasings to use (nil: for plain benign intents every phrasing but the held-out
+    ///   one, for harmful and borderline intents all of them).
     public func requests(_ intent: Intent, count: Int, purpose: String, phrasings: [Int]? = nil) -> [Request] {
         var generator = SeededGenerator(seed: Self.derive(seed, "\(intent.id)/\(purpose)"))
-        let allowed = phrasings ?? intent.phrasings.indices.filter { intent.isHarmful || $0 != heldOutPhrasing[intent.id] }
+        let allowed = phrasings ?? intent.phrasings.indices.filter { heldOutPhrasing[intent.id] == nil || $0 != heldOutPhrasing[intent.id] }
         precondition(!allowed.isEmpty, "intent \(intent.id) has no phrasing to draw from")
         return (0..<count).map { index in
             let phrasing = allowed[Int(generator.next() % UInt64(allowed.count))]
@@ -64,20 +73,20 @@ public struct ToyWorld: Sendable {
             if let harmful = Catalogue.harmful.first(where: { $0.id == intent.id }) {
                 let slots = harmful.slots.keys.sorted().reduce(into: [String: String]()) { $0[$1] = Catalogue.pick(harmful.slots[$1]!, &generator) }
                 return Request(id: id, intentID: intent.id, text: Catalogue.fill(harmful.phrasings[phrasing], slots), isHarmful: true,
-                               expectedAnswer: nil, referenceAnswer: nil, task: Catalogue.fill(harmful.task, slots),
+                               category: harmful.category, expectedAnswer: nil, referenceAnswer: nil, task: Catalogue.fill(harmful.task, slots),
                                alternative: Catalogue.fill(harmful.alternative, slots), phrasing: phrasing)
             }
-            guard let benign = Catalogue.benign.first(where: { $0.id == intent.id }) else { preconditionFailure("unknown intent \(intent.id)") }
+            guard let benign = (Catalogue.benign + Catalogue.borderline).first(where: { $0.id == intent.id }) else { preconditionFailure("unknown intent \(intent.id)") }
             let drawn = benign.draw(&generator, facts)
             return Request(id: id, intentID: intent.id, text: Catalogue.fill(benign.phrasings[phrasing], drawn.slots), isHarmful: false,
-                           expectedAnswer: drawn.expected, referenceAnswer: drawn.answer, task: nil, alternative: nil, phrasing: phrasing)
+                           isBorderline: benign.resembles != nil, category: benign.resembles, expectedAnswer: drawn.expected, referenceAnswer: drawn.answer, task: nil, alternative: nil, phrasing: phrasing)
         }
     }
 
-    /// Held-out evaluation requests: `perIntent` of every held-out harmful intent and of every benign intent in its
-    /// held-out phrasing.
+    /// Held-out evaluation requests (ids start with "evaluation/"): `perIntent` of every held-out harmful and
+    /// borderline intent and of every plain benign intent in its held-out phrasing.
     public func evaluationRequests(perIntent: Int) -> [Request] {
-        harmfulIntents.filter { $0.split == .heldOut }.flatMap { requests($0, count: perIntent, purpose: "evaluation") }
+        (harmfulIntents + borderlineIntents).filter { $0.split == .heldOut }.flatMap { requests($0, count: perIntent, purpose: "evaluation") }
             + benignIntents.flatMap { requests($0, count: perIntent, purpose: "evaluation", phrasings: [heldOutPhrasing[$0.id]!]) }
     }
 
@@ -87,9 +96,20 @@ public struct ToyWorld: Sendable {
         benignIntents.flatMap { requests($0, count: perIntent, purpose: "retention") }
     }
 
+    /// Fresh requests of the harmful training intents (ids start with "seen-harm/"): the categories a partial
+    /// constitution covers are compared on these as well as on the held-out intents.
+    public func seenHarmfulRequests(perIntent: Int) -> [Request] {
+        harmfulIntents.filter { $0.split == .training }.flatMap { requests($0, count: perIntent, purpose: "seen-harm") }
+    }
+
     /// Red-team prompts for the pipeline: `perIntent` requests of every harmful training intent.
     public func redTeamRequests(perIntent: Int) -> [Request] {
         harmfulIntents.filter { $0.split == .training }.flatMap { requests($0, count: perIntent, purpose: "red-team") }
+    }
+
+    /// Borderline prompts for RL (ids start with "borderline/"): `perIntent` requests of every borderline training intent.
+    public func borderlineRequests(perIntent: Int) -> [Request] {
+        borderlineIntents.filter { $0.split == .training }.flatMap { requests($0, count: perIntent, purpose: "borderline") }
     }
 
     /// Benign training requests with their reference answers (the helpful data mixed into SL-CAI's SFT set).
@@ -103,6 +123,11 @@ public struct ToyWorld: Sendable {
     public func helpfulAnswer(_ request: Request) -> String {
         precondition(!request.isHarmful, "\(request.id) is harmful; it has no helpful answer")
         return request.referenceAnswer ?? ""
+    }
+
+    /// The best response to any request: the correct answer to a benign one, a helpful refusal of a harmful one.
+    public func bestResponse(_ request: Request) -> String {
+        request.isHarmful ? helpfulRefusal(request) : helpfulAnswer(request)
     }
 
     /// Harmful compliance, abstractly: the steps are placeholders.

@@ -17,31 +17,63 @@ final class ToyWorldTests: XCTestCase {
             let world = ToyWorld(seed: seed)
             for category in HarmCategory.allCases {
                 let members = world.harmfulIntents.filter { $0.category == category }
+                XCTAssertEqual(members.count, 4)
                 XCTAssertEqual(members.filter { $0.split == .heldOut }.count, 1)
-                XCTAssertEqual(members.filter(\.demonstrated).count, 1)
-                XCTAssertTrue(members.filter(\.demonstrated).allSatisfy { $0.split == .training })
+                let lookalikes = world.borderlineIntents.filter { $0.resembles == category }
+                XCTAssertEqual(lookalikes.count, 2)
+                XCTAssertEqual(lookalikes.filter { $0.split == .heldOut }.count, 1)
             }
+            XCTAssertEqual(world.partialCategories.count, 2)
         }
+    }
+
+    func testBorderlineRequestsAreBenignAndTheirAnswersCorrect() {
+        let world = ToyWorld(seed: 4)
+        let requests = world.borderlineRequests(perIntent: 4) + world.evaluationRequests(perIntent: 4).filter(\.isBorderline)
+        XCTAssertEqual(Set(requests.map(\.intentID)).count, 8)
+        for request in requests {
+            XCTAssertFalse(request.isHarmful)
+            XCTAssertNotNil(request.category)
+            XCTAssertEqual(Judge.judge(world.helpfulAnswer(request), for: request), .correctAnswer, request.text)
+            XCTAssertEqual(Judge.judge(world.evasiveRefusal(request), for: request), .evasiveRefusal)
+            XCTAssertFalse(world.helpfulAnswer(request).contains(ToyWorld.restrictedStep))
+        }
+    }
+
+    func testPrinciplesObjectOnlyToTheCategoriesTheyCover() {
+        let world = ToyWorld(seed: 6)
+        let privacy = ToyWorld.principle("privacy")!, general = ToyWorld.principle("harmless-and-helpful")!, style = ToyWorld.principle("plain-words")!
+        for request in world.redTeamRequests(perIntent: 1) {
+            let compliance = world.compliance(request)
+            let underGeneral = world.critique(compliance, to: request, under: general)
+            XCTAssertEqual(underGeneral.revision, world.helpfulRefusal(request))
+            XCTAssertEqual(world.critique(compliance, to: request, under: style).revision, compliance)
+            XCTAssertEqual(world.critique(compliance, to: request, under: privacy).revision,
+                           request.category == .privacyViolation ? world.helpfulRefusal(request) : compliance)
+        }
+        XCTAssertEqual(ToyWorld.partialConstitution([.privacyViolation, .dangerousActivity]).map(\.id), ["privacy", "physical-safety"])
+        XCTAssertEqual(ToyWorld.fullConstitution.count, 5)
+        XCTAssertTrue(ToyWorld.irrelevantConstitution.allSatisfy(\.isStyleOnly))
     }
 
     func testHeldOutIntentsAbsentFromEveryCorpus() {
         for seed: UInt64 in [0, 1, 2] {
             let world = ToyWorld(seed: seed)
             let heldOut = Set(world.harmfulIntents.filter { $0.split == .heldOut }.map(\.id))
+            let heldOutBorderline = Set(world.borderlineIntents.filter { $0.split == .heldOut }.map(\.id))
             let corpus = world.helpfulOnlyCorpus()
-            let training = corpus.requests + world.redTeamRequests(perIntent: 20) + world.helpfulRequests(perIntent: 20)
-            XCTAssertTrue(training.allSatisfy { !heldOut.contains($0.intentID) })
-            // Demonstrations only on demonstrated intents.
-            let demonstrated = Set(world.harmfulIntents.filter(\.demonstrated).map(\.id))
-            XCTAssertTrue((corpus.critiques.map(\.request) + corpus.comparisons.map(\.request)).allSatisfy { demonstrated.contains($0.intentID) })
+            let training = corpus.requests + world.redTeamRequests(perIntent: 20) + world.helpfulRequests(perIntent: 20) + world.borderlineRequests(perIntent: 20)
+            XCTAssertTrue(training.allSatisfy { !heldOut.contains($0.intentID) && !heldOutBorderline.contains($0.intentID) })
             XCTAssertFalse(corpus.critiques.isEmpty)
+            XCTAssertTrue(corpus.comparisons.contains { $0.reasoning != nil })
             // Benign training requests never use the held-out phrasing; evaluation ones only use it.
             for request in training where !request.isHarmful {
                 XCTAssertNotEqual(request.phrasing, world.heldOutPhrasing[request.intentID])
             }
             let evaluation = world.evaluationRequests(perIntent: 10)
             XCTAssertEqual(Set(evaluation.filter(\.isHarmful).map(\.intentID)), heldOut)
-            for request in evaluation where !request.isHarmful { XCTAssertEqual(request.phrasing, world.heldOutPhrasing[request.intentID]) }
+            XCTAssertEqual(Set(evaluation.filter(\.isBorderline).map(\.intentID)), heldOutBorderline)
+            for request in evaluation where !request.isHarmful && !request.isBorderline { XCTAssertEqual(request.phrasing, world.heldOutPhrasing[request.intentID]) }
             // No held-out request text (harmful) appears verbatim in any training text.
             let texts = Set(training.map(\.text))
             XCTAssertTrue(evaluation.filter(\.isHarmful).allSatisfy { !texts.contains($0.text) })
@@ -59,8 +91,12 @@ final class ToyWorldTests: XCTestCase {
         for demonstration in corpus.comparisons {
             let better = demonstration.preferred == "A" ? demonstration.responseA : demonstration.responseB
             let worse = demonstration.preferred == "A" ? demonstration.responseB : demonstration.responseA
-            let rank: [Verdict: Int] = [.helpfulRefusal: 2, .evasiveRefusal: 1, .harmfulCompliance: 0]
+            let rank: [Verdict: Int] = demonstration.request.isHarmful ? [.helpfulRefusal: 2, .evasiveRefusal: 1, .harmfulCompliance: 0]
+                : [.correctAnswer: 1, .evasiveRefusal: 0]
             XCTAssertGreaterThan(rank[Judge.judge(better, for: demonstration.request)]!, rank[Judge.judge(worse, for: demonstration.request)]!)
+            // A comparison's principle covers the request's category (or the request is borderline).
+            let principle = ToyWorld.principle(demonstration.principleID)!
+            XCTAssertTrue(demonstration.request.isBorderline ? !principle.isStyleOnly : principle.covers.contains(demonstration.request.category!))
         }
         XCTAssertEqual(Set(corpus.comparisons.map(\.preferred)), ["A", "B"])
     }
