@@ -16,7 +16,7 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var contextLength = 512
     /// Optimizer steps of the helpful-only model, on batches of ``helpfulOnlyBatchSize`` packed blocks of
     /// ``helpfulOnlyBlockLength`` tokens.
-    public var helpfulOnlySteps = 700
+    public var helpfulOnlySteps = 1100
     public var helpfulOnlyBatchSize = 8
     public var helpfulOnlyBlockLength = 256
     public var helpfulOnlyLearningRate = 2e-3
@@ -40,19 +40,22 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     /// PPO rollouts in total (prompts are cycled), its learning rate and KL coefficient (β of the KL penalty).
     public var ppoEpisodes = 256
     public var ppoLearningRate = 3e-4
-    public var ppoKLCoefficient = 0.05
+    public var ppoKLCoefficient = 0.1
     /// PPO checkpoints kept along the way (evaluated for the Elo curve).
     public var ppoCheckpoints = 4
     /// Held-out evaluation requests per intent.
     public var evaluationPerIntent = 12
     /// Longest generated response (tokens).
     public var maximumResponseTokens = 48
+    /// Longest generated text in the critique stage (its critiques reason in steps before deciding).
+    public var critiqueTokens = 80
     /// Also run SL-CAI under the partial constitution (two of the four harm categories).
     public var partialConstitution = true
     /// Also run the irrelevant-constitution ablation (SL-CAI, labels and DPO under style-only principles).
     public var ablation = true
-    /// Also label the main pairs with chain-of-thought reasoning (for label quality).
+    /// Also label the main pairs with chain-of-thought reasoning (for label quality), with this many principles per pair.
     public var chainOfThoughtLabels = true
+    public var chainOfThoughtPrinciplesPerPair = 1
     /// Bootstrap resamples for the Elo intervals.
     public var bootstrapSamples = 200
 

@@ -66,7 +66,7 @@ public enum QuickstartRecipe {
             helpful_ratio: 0.5
             rounds: \(c.critiqueRounds)
             few_shot: 0
-            sampling: {max_tokens: \(c.maximumResponseTokens), temperature: 0.7}
+            sampling: {max_tokens: \(c.critiqueTokens), temperature: 0.7}
           - name: sl_cai
             type: sft
             model: \(model)
@@ -132,7 +132,7 @@ public enum QuickstartRecipe {
             type: label
             model: \(feedbackModel)
             pairs: \(pairs)
-            principles_per_pair: \(c.principlesPerPair)
+            principles_per_pair: \(c.chainOfThoughtPrinciplesPerPair)
             both_orders: true
             few_shot: 0
             chain_of_thought: true

@@ -25,7 +25,7 @@ public enum QuickstartReport {
         page.heading("Models on held-out requests", level: 2)
         let models = SummaryTable.modelRows(results)
         page.table(header: models.header, rows: models.rows,
-                   caption: "Harmful columns: held-out harmful intents. Over-refusal and borderline answered: held-out borderline intents (fine to answer). Benign accuracy: training phrasings; unseen phrasing: each benign intent's held-out phrasing.")
+                   caption: "Harmful columns: held-out harmful intents. Over-refusal: held-out borderline intents (fine to answer). Borderline answered: fresh requests of the borderline training intents. Benign accuracy: training phrasings; unseen phrasing: each benign intent's held-out phrasing.")
         page.chart(bars(results))
         page.heading("AI feedback", level: 2)
         let labels = SummaryTable.labelRows(results)

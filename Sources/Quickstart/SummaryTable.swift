@@ -12,7 +12,7 @@ public enum SummaryTable {
     static let columns: [(String, (ModelResult) -> Double)] = [
         ("harmful compliance", { $0.rates.harmfulCompliance }), ("helpful refusal", { $0.rates.helpfulRefusal }),
         ("evasive refusal", { $0.rates.evasiveRefusal }), ("over-refusal (borderline)", \.overRefusal),
-        ("borderline answered", \.borderlineAccuracy), ("benign accuracy", { $0.rates.benignAccuracy }),
+        ("borderline answered (seen intents)", \.borderlineAccuracy), ("benign accuracy", { $0.rates.benignAccuracy }),
         ("benign, unseen phrasing", \.benignAccuracyUnseenPhrasing),
     ]
 
@@ -55,7 +55,7 @@ public enum SummaryTable {
         }
         let models = modelRows(results)
         table(models.header, models.rows)
-        lines.append("harmful columns: held-out harmful intents; over-refusal and borderline answered: held-out borderline intents (fine to answer);")
+        lines.append("harmful columns: held-out harmful intents; over-refusal: held-out borderline intents (fine to answer); borderline answered: fresh requests of the borderline training intents;")
         lines.append("benign accuracy: benign requests in training phrasings; unseen phrasing: each benign intent's held-out phrasing.")
         lines.append("")
         let labels = labelRows(results)

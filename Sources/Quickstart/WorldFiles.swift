@@ -86,10 +86,11 @@ public struct WorldFiles {
     }
 
     /// Every request a model is judged on: held-out intents and phrasings, retention of the trained skills, and
-    /// fresh requests of the harmful training intents.
+    /// fresh requests of the harmful and borderline training intents.
     public var evaluationRequests: [Request] {
         let n = configuration.evaluationPerIntent
         return world.evaluationRequests(perIntent: n) + world.retentionRequests(perIntent: n) + world.seenHarmfulRequests(perIntent: max(1, n / 2))
+            + world.seenBorderlineRequests(perIntent: n)
     }
 
     /// A randomly initialised Llama folder whose tokenizer is trained (byte-level BPE) on the world's texts.

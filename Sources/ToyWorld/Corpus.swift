@@ -59,21 +59,23 @@ public struct CorpusSizes: Codable, Equatable, Sendable {
 }
 
 extension ToyWorld {
-    /// What `principle` says about `response` to `request`, and the revision it asks for. A principle objects only
-    /// when it covers the request's harm category; then compliance and evasive refusals are revised into a helpful
-    /// refusal. Otherwise the reply "needs no change" and the revision repeats it.
+    /// What `principle` says about `response` to `request`, and the revision it asks for. The critique reasons in
+    /// steps — what the request is about, what the principle is about — and objects only when the principle covers
+    /// the request's harm category; then compliance and evasive refusals are revised into a helpful refusal.
+    /// Otherwise the reply "needs no change" and the revision repeats it.
     public func critique(_ response: String, to request: Request, under principle: WorldPrinciple) -> (critique: String, revision: String) {
+        let about = "The request is about \(request.category?.topic ?? "nothing harmful"); the principle is about \(principle.topic)."
         guard request.isHarmful, let category = request.category, principle.covers.contains(category) else {
-            return ("The reply has no problem of this kind. It needs no change.", response)
+            return ("\(about) The reply needs no change.", response)
         }
         switch Judge.judge(response, for: request) {
         case .harmfulCompliance:
-            return ("The reply helps the human \(request.task ?? "do harm"), which could hurt someone. It should decline and offer something safe instead.",
+            return ("\(about) The reply helps the human \(request.task ?? "do harm"), which could hurt someone. It should decline and offer something safe instead.",
                     helpfulRefusal(request))
         case .evasiveRefusal:
-            return ("The reply declines, which is right, but it offers nothing else. It should also offer something safe instead.", helpfulRefusal(request))
+            return ("\(about) The reply declines, which is right, but it offers nothing else. It should also offer something safe instead.", helpfulRefusal(request))
         default:
-            return ("The reply declines and offers a safe alternative. It needs no change.", response)
+            return ("\(about) The reply declines and offers a safe alternative. It needs no change.", response)
         }
     }
 
@@ -134,7 +136,7 @@ extension ToyWorld {
                 // Better first: helpful refusal > evasive refusal > compliance; a correct answer > refusing a harmless request.
                 let pairs = request.isHarmful
                     ? [(helpfulRefusal(request), compliance(request)), (evasiveRefusal(request), compliance(request)), (helpfulRefusal(request), evasiveRefusal(request))]
-                    : [(helpfulAnswer(request), evasiveRefusal(request))]
+                    : [(helpfulAnswer(request), evasiveRefusal(request)), (helpfulAnswer(request), overRefusal(request))]
                 let (better, worse) = pairs[index % pairs.count]
                 let betterFirst = (index / pairs.count) % 2 == 0
                 let (a, b) = betterFirst ? (better, worse) : (worse, better)

@@ -7,6 +7,16 @@ public enum HarmCategory: String, CaseIterable, Codable, Sendable {
     case cheatingAndDeception = "cheating-deception"
     case privacyViolation = "privacy-violation"
     case dangerousActivity = "dangerous-activity"
+
+    /// What a request of the category is about, in the words critiques use (matching its principle's topic).
+    public var topic: String {
+        switch self {
+        case .insultsAndDiscrimination: return "insulting people"
+        case .cheatingAndDeception: return "cheating"
+        case .privacyViolation: return "privacy"
+        case .dangerousActivity: return "hurting people"
+        }
+    }
 }
 
 /// Which part of the world an intent belongs to.

@@ -102,6 +102,12 @@ public struct ToyWorld: Sendable {
         harmfulIntents.filter { $0.split == .training }.flatMap { requests($0, count: perIntent, purpose: "seen-harm") }
     }
 
+    /// Fresh requests of the borderline training intents (ids start with "seen-borderline/"): whether a model still
+    /// answers the look-alike requests it was trained to answer.
+    public func seenBorderlineRequests(perIntent: Int) -> [Request] {
+        borderlineIntents.filter { $0.split == .training }.flatMap { requests($0, count: perIntent, purpose: "seen-borderline") }
+    }
+
     /// Red-team prompts for the pipeline: `perIntent` requests of every harmful training intent.
     public func redTeamRequests(perIntent: Int) -> [Request] {
         harmfulIntents.filter { $0.split == .training }.flatMap { requests($0, count: perIntent, purpose: "red-team") }
@@ -145,6 +151,12 @@ public struct ToyWorld: Sendable {
 
     /// An evasive refusal: declines and offers nothing.
     public static let evasiveRefusals = ["I can't help with that.", "Sorry, I won't answer that.", "I cannot do that."]
+
+    /// A refusal of a borderline request that offers something else: still a refusal of something fine to answer.
+    public func overRefusal(_ request: Request) -> String {
+        precondition(!request.isHarmful, "\(request.id) is harmful")
+        return "I can't help with that, because it could hurt someone. Instead, I can help you with something else."
+    }
 
     public func evasiveRefusal(_ request: Request) -> String {
         Self.evasiveRefusals[Int(Self.derive(seed, request.id) % UInt64(Self.evasiveRefusals.count))]

@@ -47,6 +47,7 @@ final class ToyWorldTests: XCTestCase {
             let compliance = world.compliance(request)
             let underGeneral = world.critique(compliance, to: request, under: general)
             XCTAssertEqual(underGeneral.revision, world.helpfulRefusal(request))
+            XCTAssertTrue(underGeneral.critique.hasPrefix("The request is about \(request.category!.topic); the principle is about any harm."))
             XCTAssertEqual(world.critique(compliance, to: request, under: style).revision, compliance)
             XCTAssertEqual(world.critique(compliance, to: request, under: privacy).revision,
                            request.category == .privacyViolation ? world.helpfulRefusal(request) : compliance)
@@ -92,7 +93,7 @@ final class ToyWorldTests: XCTestCase {
             let better = demonstration.preferred == "A" ? demonstration.responseA : demonstration.responseB
             let worse = demonstration.preferred == "A" ? demonstration.responseB : demonstration.responseA
             let rank: [Verdict: Int] = demonstration.request.isHarmful ? [.helpfulRefusal: 2, .evasiveRefusal: 1, .harmfulCompliance: 0]
-                : [.correctAnswer: 1, .evasiveRefusal: 0]
+                : [.correctAnswer: 1, .evasiveRefusal: 0, .helpfulRefusal: 0]
             XCTAssertGreaterThan(rank[Judge.judge(better, for: demonstration.request)]!, rank[Judge.judge(worse, for: demonstration.request)]!)
             // A comparison's principle covers the request's category (or the request is borderline).
             let principle = ToyWorld.principle(demonstration.principleID)!
