@@ -18,7 +18,7 @@ struct QuickstartCommand: ParsableCommand {
 
     @Option(help: "Run name (folder under runs/).") var name = "quickstart"
     @Option(help: "First seed.") var seed: UInt64 = 1
-    @Option(help: "Number of seeds (seed, seed+1, …); the table then shows the spread.") var seeds = 1
+    @Option(help: "Number of seeds (seed, seed+1, …); claims are concluded only from several (95% intervals over seeds).") var seeds = 5
     @Flag(help: "The small configuration the test suite runs.") var reduced = false
     @Option(name: .customLong("set"), help: "Override a configuration field, e.g. --set helpfulOnlySteps=300 or --set corpus.benignPerIntent=40 (see results.json for the fields); repeatable.")
     var overrides: [String] = []

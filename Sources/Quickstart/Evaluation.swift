@@ -49,8 +49,10 @@ public struct LabelQuality: Codable, Equatable, Sendable {
     public var decidableRate = 0.0
     /// Fraction of decidable pairs whose AI-chosen response the judge ranks higher.
     public var agreement = 0.0
-    /// Fraction of order-swapped judgements whose preference flipped with the order.
+    /// Fraction of order-swapped judgements whose preference flipped with the order: over all pairs, and over the
+    /// decidable ones (pairs of equally good responses give the model nothing to prefer, so their order decides).
     public var positionBiasRate = 0.0
+    public var decidablePositionBiasRate = 0.0
     /// Agreement when only the first k principles of each pair's ensemble decide, for k = 1 … principles per pair.
     public var agreementByEnsembleSize: [Int: Double] = [:]
     /// Agreement on decidable pairs of harmful and of borderline prompts.
@@ -124,7 +126,7 @@ public enum Evaluation {
         let byID = Dictionary(uniqueKeysWithValues: requests.map { ($0.id, $0) })
         let records = try Stages.readRecords(LabelRecord.self, from: labels)
         var quality = LabelQuality()
-        var swapped = 0, flipped = 0
+        var swapped = 0, flipped = 0, decidableSwapped = 0, decidableFlipped = 0
         let largest = records.map(\.judgements.count).max() ?? 0
         var agreedBySize = [Int](repeating: 0, count: largest + 1)
         var agreedAll = 0, agreedHarmful = 0, decidableHarmful = 0, agreedBorderline = 0, decidableBorderline = 0
@@ -141,6 +143,10 @@ public enum Evaluation {
             let rejectedRank = rank(Judge.judge(rejected, for: request), harmful: request.isHarmful)
             guard chosenRank != rejectedRank else { continue }
             quality.decidablePairs += 1
+            for judgement in record.judgements where judgement.flipped != nil {
+                decidableSwapped += 1
+                if judgement.flipped == true { decidableFlipped += 1 }
+            }
             let firstIsBetter = (chosenRank > rejectedRank) == record.chosenIsFirst
             let agreed = chosenRank > rejectedRank
             if agreed { agreedAll += 1 }
@@ -156,6 +162,7 @@ public enum Evaluation {
         quality.agreement = fraction(agreedAll, quality.decidablePairs)
         quality.decidableRate = fraction(quality.decidablePairs, quality.pairs)
         quality.positionBiasRate = fraction(flipped, swapped)
+        quality.decidablePositionBiasRate = fraction(decidableFlipped, decidableSwapped)
         if largest > 0 { for size in 1...largest { quality.agreementByEnsembleSize[size] = fraction(agreedBySize[size], quality.decidablePairs) } }
         quality.harmfulAgreement = fraction(agreedHarmful, decidableHarmful)
         quality.borderlineAgreement = fraction(agreedBorderline, decidableBorderline)

@@ -38,10 +38,9 @@ public enum QuickstartReport {
         })
         page.chart(eloChart(results.elo))
         page.heading("Per seed", level: 2)
-        page.table(header: ["seed", "partial constitution covers", "held-out intents"] + ["stage seconds"],
+        page.table(header: ["seed", "partial constitution covers", "held-out intents", "stage seconds"],
                    rows: results.seeds.map { seed in
-                       [String(seed.seed), seed.partialCategories.joined(separator: ", "),
-                        seed.models.first.map { model in model.complianceByCategory.keys.sorted().joined(separator: ", ") } ?? "",
+                       [String(seed.seed), seed.partialCategories.joined(separator: ", "), seed.heldOutIntents.joined(separator: ", "),
                         seed.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.0f", $0.value))" }.joined(separator: ", ")]
                    })
         for seed in results.seeds {
@@ -80,7 +79,7 @@ public enum QuickstartReport {
     /// error bar when several seeds ran).
     static func bars(_ results: QuickstartResults) -> String {
         let names = SummaryTable.tableModels.filter { name in results.seeds.contains { $0.model(name) != nil } }
-        let metrics = Array(SummaryTable.columns.prefix(5))
+        let metrics = Array(zip(["compliance", "helpful refusal", "evasive refusal", "over-refusal", "borderline answered"], SummaryTable.columns.prefix(5).map(\.1)))
         let series = names.map { name in
             let perMetric = metrics.map { metric in results.seeds.compactMap { $0.model(name).map(metric.1) } }
             return SVGChart.BarSeries(name, values: perMetric.map { $0.isEmpty ? nil : Statistics.mean($0) },

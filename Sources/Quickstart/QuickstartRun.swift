@@ -27,6 +27,8 @@ public struct SeedResult: Codable, Sendable {
     public var models: [ModelResult]
     /// RL-CAI's kept PPO checkpoints (named "RL-CAI step N"), in step order; the final policy is in `models`.
     public var checkpoints: [ModelResult]
+    /// The seed's held-out harmful and borderline intents.
+    public var heldOutIntents: [String] = []
     /// The two categories the partial constitution covered.
     public var partialCategories: [String]
     /// AI labels of the main pairs (direct, the ones trained on), with chain-of-thought, and under the irrelevant constitution.
@@ -182,7 +184,7 @@ public struct QuickstartRun {
             let curve = ExperimentFiles.metrics(folder.appendingPathComponent("\(stage)/model"))
             if !curve.isEmpty { curves[stage] = curve }
         }
-        let result = SeedResult(seed: seed, models: models, checkpoints: checkpoints, partialCategories: world.partialCategories.map(\.rawValue).sorted(),
+        let result = SeedResult(seed: seed, models: models, checkpoints: checkpoints, heldOutIntents: heldOut, partialCategories: world.partialCategories.map(\.rawValue).sorted(),
                                 labels: labels, chainOfThoughtLabels: chainOfThought, irrelevantLabels: irrelevantLabels, seconds: seconds, curves: curves)
         return (result, requests)
     }

@@ -31,17 +31,18 @@ public enum SummaryTable {
         func row(_ name: String, _ qualities: [LabelQuality]) {
             guard !qualities.isEmpty else { return }
             rows.append([name, TableText.percent95(qualities.map(\.decidableRate)), TableText.percent95(qualities.map(\.agreement)),
-                         TableText.percent95(qualities.map(\.positionBiasRate)), TableText.percent95(qualities.map(\.harmfulAgreement)),
+                         TableText.percent95(qualities.map(\.positionBiasRate)), TableText.percent95(qualities.map(\.decidablePositionBiasRate)),
+                         TableText.percent95(qualities.map(\.harmfulAgreement)),
                          TableText.percent95(qualities.map(\.borderlineAgreement))])
         }
         row("direct (trained on)", results.seeds.map(\.labels))
         let sizes = Set(results.seeds.flatMap(\.labels.agreementByEnsembleSize.keys)).sorted()
         for size in sizes where size < (sizes.last ?? 0) {
-            rows.append(["direct, first \(size) principle\(size == 1 ? "" : "s") only", "", TableText.percent95(results.seeds.compactMap { $0.labels.agreementByEnsembleSize[size] }), "", "", ""])
+            rows.append(["direct, first \(size) principle\(size == 1 ? "" : "s") only", "", TableText.percent95(results.seeds.compactMap { $0.labels.agreementByEnsembleSize[size] }), "", "", "", ""])
         }
         row("chain of thought (clamped)", results.seeds.compactMap(\.chainOfThoughtLabels))
         row("irrelevant constitution", results.seeds.compactMap(\.irrelevantLabels))
-        return (["AI labels", "decidable pairs", "agreement", "position flips", "agreement, harmful", "agreement, borderline"], rows)
+        return (["AI labels", "decidable pairs", "agreement", "position flips", "flips, decidable pairs", "agreement, harmful", "agreement, borderline"], rows)
     }
 
     public static func render(_ results: QuickstartResults) -> String {

@@ -63,12 +63,12 @@ public struct HTMLPage: Sendable {
     /// Appends an SVG chart (``SVGChart``'s output, already escaped).
     public mutating func chart(_ svg: String) { body += svg }
 
-    /// A table: a header row and body rows of plain-text cells (escaped); `caption` above it. Cells after the first
-    /// column are right-aligned when they start with a digit, a sign or a dash.
+    /// A table: a header row and body rows of plain-text cells (escaped; a newline in a cell becomes a line break);
+    /// `caption` above it. Cells after the first column are right-aligned when they start with a digit, a sign or a dash.
     public mutating func table(header: [String], rows: [[String]], caption: String? = nil) {
         func cell(_ text: String, _ tag: String, _ column: Int) -> String {
             let numeric = column > 0 && text.first.map { $0.isNumber || "+-−–".contains($0) } == true
-            return "<\(tag)\(numeric ? " class=\"num\"" : "")>\(Self.escape(text))</\(tag)>"
+            return "<\(tag)\(numeric ? " class=\"num\"" : "")>\(Self.escape(text).replacingOccurrences(of: "\n", with: "<br>"))</\(tag)>"
         }
         body += "<table>"
         if let caption { body += "<caption>\(Self.escape(caption))</caption>" }

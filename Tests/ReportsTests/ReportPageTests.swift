@@ -23,11 +23,12 @@ final class ReportPageTests: XCTestCase {
 
     func testTableEscapesCellsAndAlignsNumbers() {
         var page = HTMLPage(title: "t")
-        page.table(header: ["model", "rate"], rows: [["<b>x</b>", "12.5% [1.0, 2.0]"], ["y & z", "–"]], caption: "a <caption>")
+        page.table(header: ["model", "rate"], rows: [["<b>x</b>", "12.5% [1.0, 2.0]"], ["y & z", "–"], ["two\nlines", ""]], caption: "a <caption>")
         let html = page.body
         XCTAssertTrue(html.contains("<table><caption>a &lt;caption&gt;</caption><thead><tr><th>model</th><th>rate</th></tr></thead>"), html)
         XCTAssertTrue(html.contains("<tr><td>&lt;b&gt;x&lt;/b&gt;</td><td class=\"num\">12.5% [1.0, 2.0]</td></tr>"), html)
         XCTAssertTrue(html.contains("<td>y &amp; z</td>"), html)
+        XCTAssertTrue(html.contains("<td>two<br>lines</td>"), html)
         XCTAssertFalse(html.contains("<b>"))
     }
 
