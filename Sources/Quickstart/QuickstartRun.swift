@@ -55,6 +55,14 @@ public struct QuickstartResults: Codable, Sendable {
     /// Which kernel path and CPU produced the numbers.
     public var machine: MachineDescription
     public var totalSeconds: Double
+    /// The recorded seconds of every seed's stages, summed: the cost of the whole run even when this invocation
+    /// reused cached stages (then ``totalSeconds`` is only this invocation's time).
+    public var stageSeconds: Double { seeds.reduce(0) { $0 + $1.seconds.values.reduce(0, +) } }
+    /// "total time" for people: both times when cached stages made them differ.
+    public var timeDescription: String {
+        let total = Int(totalSeconds.rounded()), stages = Int(stageSeconds.rounded())
+        return stages > total + 1 ? "stage time \(stages) s summed over seeds; this invocation \(total) s (cached stages reused)" : "total time \(total) s"
+    }
 }
 
 /// Runs the quickstart: per seed, the toy world, the pipeline recipe (through ``Pipeline`` with the registered

@@ -65,7 +65,7 @@ public enum SummaryTable {
             lines.append("Claim \(claim.id), \(claim.title): \(claim.conclusion)")
             for line in claim.evidence { lines.append("    \(line)") }
         }
-        lines.append(String(format: "total time %.0f s", results.totalSeconds))
+        lines.append(results.timeDescription)
         return lines.joined(separator: "\n")
     }
 }

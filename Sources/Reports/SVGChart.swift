@@ -48,7 +48,7 @@ public enum SVGChart {
         case points
     }
 
-    static let colours = ["#c0392b", "#27ae60", "#f39c12", "#2980b9", "#8e44ad", "#7f8c8d"]
+    static let colours = ["#c0392b", "#27ae60", "#f39c12", "#2980b9", "#8e44ad", "#7f8c8d", "#16a085", "#d35400", "#2c3e50", "#e84393"]
 
     static func colour(_ index: Int) -> String { colours[index % colours.count] }
 
