@@ -162,14 +162,14 @@ public final class PPOTrainer {
         respond(to: batchPrompts, sampling: SamplingOptions(temperature: configuration.temperature)) { seed &+ UInt64($0) }
     }
 
-    /// The policy's responses to `prompts` in batches of `local_rollout_forward_batch_size` (batch `n` generated with
-    /// `seed(n)`), each cut right after the stop token's first occurrence.
-    func respond(to prompts: [[Int32]], sampling: SamplingOptions, seed: (Int) -> UInt64) -> PPORollouts {
+    /// The policy's responses to `prompts` in batches of `batchSize` (default `local_rollout_forward_batch_size`; batch
+    /// `n` generated with `seed(n)`), each cut right after the stop token's first occurrence.
+    func respond(to prompts: [[Int32]], sampling: SamplingOptions, batchSize: Int? = nil, seed: (Int) -> UInt64) -> PPORollouts {
         var generation = GenerationConfiguration(sampling: sampling, endOfSequenceTokens: stopToken.map { [$0] } ?? [])
         generation.sampling.maximumTokens = configuration.responseLength
         let generator = Generator(model: policy.model)
         var sequences: [[Int32]] = []
-        let chunk = configuration.rolloutForwardBatchSize
+        let chunk = batchSize ?? configuration.rolloutForwardBatchSize
         for (number, start) in stride(from: 0, to: prompts.count, by: chunk).enumerated() {
             let group = Array(prompts[start..<min(start + chunk, prompts.count)])
             generation.sampling.seed = seed(number)

@@ -101,7 +101,10 @@ public struct TrainingLoop {
                 health.checkpointed(step: state.step, path: checkpoint)
             }
         }
-        if state.step >= totalSteps { try procedure.finish(state.step, epoch: epoch(state.step), log: log) }
+        if state.step >= totalSteps {
+            try procedure.finish(state.step, epoch: epoch(state.step), log: log)
+            try writeRunRecord(method: procedure.methodName, steps: state.step, epoch: epoch(state.step), totalSteps: totalSteps, configuration: data)
+        }
         return (Summary(steps: state.step, lastMetrics: lastMetrics, history: history), steps)
     }
 }

@@ -44,7 +44,7 @@ final class DatasetErrorTests: XCTestCase {
         XCTAssertEqual(dataset.skipped.count, 10)
         XCTAssertEqual(dataset.skipped.firstReasons.map(\.description), expectations.compactMap(\.error).prefix(3).map { $0 })
         XCTAssertEqual(dataset.blankLines, 1)
-        XCTAssertTrue(dataset.summary.hasPrefix("malformed.jsonl: 2 preference examples (standard), 1 blank lines ignored; 10 invalid lines skipped, e.g. malformed.jsonl:2: invalid JSON"), dataset.summary)
+        XCTAssertTrue(dataset.summary.hasPrefix("malformed.jsonl: 2 preference examples (standard), 1 blank line ignored; 10 invalid lines skipped, e.g. malformed.jsonl:2: invalid JSON"), dataset.summary)
     }
 
     func testDetectionUsesTheFirstValidLineWhenSkipping() throws {
