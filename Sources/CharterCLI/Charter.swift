@@ -46,7 +46,7 @@ struct Charter: AsyncParsableCommand {
         let names = configuration.subcommands.map { $0.configuration.commandName ?? String(describing: $0).lowercased() } + ["help"]
         guard !names.contains(first) else { return nil }
         let nearest = names.map { ($0, editDistance($0, first)) }.min { $0.1 < $1.1 }
-        let suggestion = nearest.flatMap { $0.1 <= max(1, first.count / 3) ? " did you mean '\($0.0)'?" : nil } ?? ""
+        let suggestion = nearest.flatMap { $0.1 <= max(2, first.count / 3) ? " did you mean '\($0.0)'?" : nil } ?? ""
         return "unknown command '\(first)';\(suggestion) Commands: \(names.dropLast().joined(separator: ", ")) (charter help COMMAND for one)"
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LanguageModels
 import SafeTensors
+import Tensors
 
 /// `charter merge`: folds a LoRA adapter into its base model, as PEFT's `merge_and_unload`.
 struct MergeCommand: ParsableCommand {
@@ -35,7 +36,8 @@ struct MergeCommand: ParsableCommand {
         if !overwrite && FileManager.default.fileExists(atPath: destination.appendingPathComponent("config.json").path) {
             throw CommandError("\(output) already holds a model (config.json); choose another --output or pass --overwrite")
         }
-        let (network, _) = try model.load()
+        if let threads = model.threads { ComputeThreads.count = threads }
+        let network = try folders.loadModel()
         LoRA.merge(network)
         let dtype: SafeTensorsDType = self.dtype == "bfloat16" ? .bfloat16 : self.dtype == "float16" ? .float16 : .float32
         try PretrainedModel.save(network, to: destination, dtype: dtype)

@@ -23,7 +23,8 @@ extension JSONValue {
         case let number as NSNumber: self = Self.bridged(number)
         case let list as [Any]: self = .array(try list.map { try JSONValue(foundation: $0) })
         case let object as [String: Any]:
-            self = .object(try object.keys.sorted().map { Member($0, try JSONValue(foundation: object[$0] as Any)) })
+            // Each value as stored (not `object[key] as Any`, an Optional whose type hides a Float's).
+            self = .object(try object.sorted { $0.key < $1.key }.map { Member($0.key, try JSONValue(foundation: $0.value)) })
         default: throw JSONConversionError(typeName: "\(Swift.type(of: value))")
         }
     }

@@ -66,6 +66,14 @@ public struct AdaptedModelFolder: Sendable {
     /// The model name shown to users: the adapter's folder name when there is one.
     public var name: String { (adapter ?? base).lastPathComponent }
 
+    /// Loads the base model and applies the adapter for inference; no tokenizer is needed (`charter merge`).
+    /// - Throws: the errors of `PretrainedModel.load` and `LoRA.load`.
+    public func loadModel() throws -> any CausalLanguageModel {
+        let model = try PretrainedModel.load(directory: base)
+        if let adapter { try LoRA.load(from: adapter, into: model) }
+        return model
+    }
+
     /// Loads the base model, applies the adapter for inference, and reads the tokenizer from `files`.
     /// - Throws: the errors of `PretrainedModel.loadWithTokenizer` and `LoRA.load`.
     public func load() throws -> (model: any CausalLanguageModel, tokenizer: Tokenizer) {

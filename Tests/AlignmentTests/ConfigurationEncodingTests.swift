@@ -92,7 +92,7 @@ final class ConfigurationEncodingTests: XCTestCase {
     /// The recipe keys each trainer accepts (TrainingRecipe rejects others), as the old CodingKeys listed them.
     func testKnownKeysAreUnchanged() {
         let training = ["output_dir", "learning_rate", "lr_scheduler_type", "warmup_steps", "warmup_ratio", "max_steps",
-                        "num_train_epochs", "per_device_eval_batch_size":8,"per_device_train_batch_size", "gradient_accumulation_steps", "max_grad_norm",
+                        "num_train_epochs", "per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps", "max_grad_norm",
                         "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon", "seed", "logging_steps", "eval_steps",
                         "save_steps", "save_total_limit"]
         XCTAssertEqual(TrainingArguments.keys, training)

@@ -59,6 +59,25 @@ extension CLITests {
         }
     }
 
+    /// `charter merge` of adapters PEFT saved gives the logits of PEFT's merge_and_unload (Fixtures/lora/make_lora.py).
+    func testMergingPEFTAdaptersGivesPEFTMergedLogits() throws {
+        struct Reference: Decodable { struct Stored: Decodable { let data: [Float] }; let base: String; let input_ids: [[Int32]]; let merged_logits: Stored }
+        let fixtures = Self.repository.appendingPathComponent("Tests/LanguageModelsTests/Fixtures")
+        for name in ["llama_gqa", "llama_gqa_regex", "gpt2"] {
+            let adapter = fixtures.appendingPathComponent("lora/peft/\(name)")
+            let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: adapter.appendingPathComponent("reference.json")))
+            let merged = folder.appendingPathComponent("peft-\(name)")
+            let (status, _, errors) = try charter(["merge", "--model", fixtures.appendingPathComponent("checkpoints/\(reference.base)").path,
+                                                   "--lora", adapter.path, "--output", merged.path])
+            XCTAssertEqual(status, 0, errors)
+            let ids = reference.input_ids[0]
+            let actual = logits(try PretrainedModel.load(directory: merged), ids)
+            XCTAssertEqual(actual.count, reference.merged_logits.data.count)
+            let difference = zip(actual, reference.merged_logits.data).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThan(difference, 1e-4, "\(name): charter merge vs PEFT merge_and_unload, max |Δ| \(difference)")
+        }
+    }
+
     func testAnAdapterOfAHubModelOrWithoutBaseSaysWhatToPass() throws {
         let hub = try adapter(for: folder, named: "hub-adapter", baseName: "HuggingFaceTB/SmolLM2-135M-Instruct", targets: .names(["q_proj"]))
         let (status, _, errors) = try charter(["generate", "--model", hub.path, "--prompt", "x"])
