@@ -50,12 +50,17 @@ public enum Stages {
               let before = try? JSONParser.parse(Data(old.utf8)), let after = try? JSONParser.parse(Data(new.utf8)) else {
             return "\(key): \(old ?? "unset") → \(new ?? "unset")"
         }
-        let names = Set(before.keys).union(after.keys).sorted()
-        let changes = names.compactMap { name -> String? in
-            guard before[name] != after[name] else { return nil }
-            return "configuration.\(name): \(before[name]?.serialized() ?? "unset") → \(after[name]?.serialized() ?? "unset")"
-        }
+        let changes = differences(before, after, path: key)
         return changes.isEmpty ? key : changes.joined(separator: "; ")
+    }
+
+    /// "path.key: old → new" for every leaf that differs between two JSON values, descending into objects.
+    static func differences(_ before: JSONValue?, _ after: JSONValue?, path: String) -> [String] {
+        guard before != after else { return [] }
+        if let before, let after, case .object = before, case .object = after {
+            return Set(before.keys).union(after.keys).sorted().flatMap { differences(before[$0], after[$0], path: "\(path).\($0)") }
+        }
+        return ["\(path): \(before?.serialized() ?? "unset") → \(after?.serialized() ?? "unset")"]
     }
 
     /// `<output without extension>.run.json`: the settings a run into `output` started with.
