@@ -118,14 +118,8 @@ public final class PPOTrainer {
     ///   interrupted run would; the learning-rate schedule still spans the full run.
     /// - Parameter effectiveConfiguration: written as training_config.json (default: the configuration's keys).
     public func train(resume: Bool = false, stopAfter: Int? = nil, effectiveConfiguration: [String: Any] = [:]) throws -> Summary {
-        let configurationFile: Data
-        if effectiveConfiguration.isEmpty {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            configurationFile = try encoder.encode(configuration)
-        } else {
-            configurationFile = try TrainingLoop.configurationFile(effectiveConfiguration)
-        }
+        let configurationFile = effectiveConfiguration.isEmpty
+            ? try TrainingLoop.configurationFile(configuration) : try TrainingLoop.configurationFile(effectiveConfiguration)
         let run = try TrainingLoop(arguments: configuration.training)
             .drive(self, resume: resume, configurationFile: configurationFile, stopAfter: stopAfter)
         return Summary(iterations: run.summary.steps, history: run.steps)

@@ -66,7 +66,10 @@ struct ChatCommand: ParsableCommand {
     static func banner(_ folders: AdaptedModelFolder, template: ChatTemplate, chosen: Bool, system: String?) -> String {
         let model = folders.adapter.map { "\($0.lastPathComponent) (LoRA adapter on \(folders.base.path))" } ?? folders.base.lastPathComponent
         let source = chosen ? "chosen with --chat-template" : "recognised in \(folders.files.lastPathComponent)"
-        let systemText = system.map { "system prompt: \"\($0)\"" } ?? "no system prompt (--system TEXT sets one)"
+        // Some templates (Qwen2's, Llama 3.1's) write a default system turn when the conversation has none.
+        let probe = (try? template.render([ChatMessage(role: "user", content: "x")], addGenerationPrompt: true).text) ?? ""
+        let systemText = system.map { "system prompt: \"\($0)\"" }
+            ?? (probe.lowercased().contains("system") ? "the template's default system prompt" : "no system prompt") + " (--system TEXT sets one)"
         return "charter chat — \(model); chat template \(template.name) (\(source)); \(systemText). /reset starts over, /quit leaves"
     }
 }

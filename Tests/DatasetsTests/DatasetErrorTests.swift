@@ -47,6 +47,13 @@ final class DatasetErrorTests: XCTestCase {
         XCTAssertTrue(dataset.summary.hasPrefix("malformed.jsonl: 2 preference examples (standard), 1 blank line ignored; 10 invalid lines skipped, e.g. malformed.jsonl:2: invalid JSON"), dataset.summary)
     }
 
+    func testSummaryCountsOneExampleInTheSingular() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("one-\(UUID().uuidString).jsonl")
+        try #"{"prompt": "a", "completion": " b"}"#.write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        XCTAssertEqual(try Dataset.load(url).summary, "\(url.lastPathComponent): 1 prompt-completion example (standard)")
+    }
+
     func testDetectionUsesTheFirstValidLineWhenSkipping() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("first-invalid-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: url) }
