@@ -56,8 +56,10 @@ extension Tokenizer {
     public convenience init(directory: URL) throws {
         let file = directory.appendingPathComponent("tokenizer.json")
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue,
-           !FileManager.default.fileExists(atPath: file.path) {
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
+            throw TokenizerError.unreadableFile(path: directory.path, reason: "no such folder")
+        }
+        if isDirectory.boolValue, !FileManager.default.fileExists(atPath: file.path) {
             throw TokenizerError.noTokenizer(directory: directory.path)
         }
         let configurations = try ["special_tokens_map.json", "tokenizer_config.json"].compactMap { name -> (Data, String)? in

@@ -120,6 +120,11 @@ extension CLITests {
         let (missing, _, message) = try charter(["generate", "--model", bare.path, "--prompt", "x"])
         XCTAssertNotEqual(missing, 0)
         XCTAssertTrue(message.contains("\(bare.path) has no tokenizer.json"), message)
+        let prompts = try write([#"{"prompt": "a"}"#], to: "ppo-prompts.jsonl")
+        let absent = folder.appendingPathComponent("absent").path
+        let (ppo, _, ppoMessage) = try charter(["ppo", "--model", absent, "--reward-model", absent, "--dataset", prompts, "--eval-batch-size", "2"])
+        XCTAssertNotEqual(ppo, 0)
+        XCTAssertTrue(ppoMessage.contains("Cannot read '\(absent)': no such folder"), "--eval-batch-size is a PPO key; \(ppoMessage)")
     }
 
     func testSFTRunRecordsItselfAsTRLDoesAndItsAdapterCanBeTried() throws {
