@@ -26,6 +26,18 @@ extension CLITests {
         withoutGradients { model.forward(ModelInput(ids: ids, batch: 1, time: ids.count), cache: nil).logits.scalars }
     }
 
+    /// serve, critique and label read models through LocalLanguageModel: an adapter folder there is base + adapter.
+    func testLocalLanguageModelReadsAnAdapterFolderAsItsBaseWithTheAdapter() async throws {
+        let adapter = try adapter(for: folder, named: "served-adapter", targets: .names(["q_proj", "v_proj"]))
+        let viaFolder = try LocalLanguageModel.load(directory: adapter)
+        let viaLora = try LocalLanguageModel.load(directory: folder, lora: adapter)
+        let plain = try LocalLanguageModel.load(directory: folder)
+        let (a, b, c) = (try await viaFolder.score(prompt: "the cat", completion: " sat down"), try await viaLora.score(prompt: "the cat", completion: " sat down"),
+                         try await plain.score(prompt: "the cat", completion: " sat down"))
+        XCTAssertEqual(a.tokens.map(\.logProbability), b.tokens.map(\.logProbability))
+        XCTAssertNotEqual(a.tokens.map(\.logProbability), c.tokens.map(\.logProbability))
+    }
+
     func testAnAdapterFolderIsAModelEverywhereAndMergesExactly() throws {
         for (base, name) in [(folder!, "llama"), (try tinyGPT(named: "gpt", contextLength: 64, seed: 4), "gpt")] {
             let adapter = try adapter(for: base, named: "\(name)-adapter")
