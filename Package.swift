@@ -44,11 +44,11 @@ let package = Package(
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
         .target(name: "Datasets", dependencies: ["Gzip", "JSON", "Runtime"]),
         .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors", "JSON", "Settings", "Runtime"]),
-        .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime", "Settings", "Yams", "SafeTensors", "JSON"]),
+        .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime", "Settings", "Yams", "SafeTensors", "JSON", "Checksums"]),
         // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF).
         .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "JSON", "Settings", "Runtime", "Yams"]),
         // Declarative pipelines: recipes, cached and resumable stages, and the trainers that run SFT, reward, DPO and PPO stages.
-        .target(name: "Pipelines", dependencies: ["Constitutional", "Alignment", "LanguageModels", "Datasets", "Checksums", "Runtime", "Settings", "Yams"]),
+        .target(name: "Pipelines", dependencies: ["Constitutional", "Alignment", "LanguageModels", "Datasets", "Checksums", "JSON", "Runtime", "Settings", "Yams"]),
         // The report toolkit: results.json, self-contained HTML pages and SVG charts (no ML dependencies).
         .target(name: "Reports", dependencies: ["Runtime"]),
         // Experiments with a known ground truth (the reward/KL frontier) and the pieces they share with the quickstart.
@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "GzipTests", dependencies: ["Gzip", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Gzip", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "JSON", "Settings", "Datasets", "LanguageModels", "NeuralNetworks", "Tensors", "Tokenizers"], exclude: ["Fixtures"]),
-        .testTarget(name: "CharterCLITests", dependencies: ["CharterCLI", "LanguageModels", "Tensors"]),
+        .testTarget(name: "CharterCLITests", dependencies: ["CharterCLI", "LanguageModels", "Runtime", "Tensors"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "NeuralNetworks", "SafeTensors", "Tensors", "Tokenizers", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "ToyWorldTests", dependencies: ["ToyWorld"]),
         .testTarget(name: "QuickstartTests", dependencies: ["Quickstart", "ToyWorld", "Constitutional", "Pipelines"]),

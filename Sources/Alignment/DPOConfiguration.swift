@@ -38,8 +38,6 @@ public struct DPOConfiguration: KeyedSettings, Equatable, Sendable {
     public var precomputeReferenceLogProbabilities = false
     /// Batch size of that pass (nil: the train / eval batch size).
     public var precomputeReferenceBatchSize: Int? = nil
-    /// Examples per evaluation batch (transformers' `per_device_eval_batch_size`).
-    public var evaluationBatchSize = 8
     /// Turn dropout (here: LoRA dropout) off in policy and reference, as TRL does by default.
     public var disableDropout = true
 
@@ -61,7 +59,6 @@ public struct DPOConfiguration: KeyedSettings, Equatable, Sendable {
          .init("truncation_mode", \.truncationMode, where: .oneOf(["keep_start", "keep_end"])),
          .init("precompute_ref_log_probs", \.precomputeReferenceLogProbabilities),
          .init("precompute_ref_batch_size", \.precomputeReferenceBatchSize, where: .from(1, to: limits.batchSize)),
-         .init("per_device_eval_batch_size", \.evaluationBatchSize, where: .from(1, to: limits.batchSize)),
          .init("disable_dropout", \.disableDropout)]
     }
 

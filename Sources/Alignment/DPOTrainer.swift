@@ -36,6 +36,7 @@ public struct DPOTruncationReport: Equatable, Sendable {
 /// Metrics: loss, rewards/chosen, rewards/rejected, rewards/accuracies, rewards/margins, logps/chosen,
 /// logps/rejected, logits/chosen, logits/rejected, entropy, mean_token_accuracy, num_tokens (TRL's names).
 public final class DPOTrainer: TrainingObjective {
+    public var methodName: String { "DPO" }
     /// The settings in effect: `max_length` is clamped to the policy's and reference's context (see `sequenceLimit`).
     public let configuration: DPOConfiguration
     /// `max_length` clamped to the models' context.
@@ -97,7 +98,7 @@ public final class DPOTrainer: TrainingObjective {
         if configuration.precomputeReferenceLogProbabilities && !configuration.isReferenceFree {
             trainPairs = Self.precompute(trainPairs, batchSize: configuration.precomputeReferenceBatchSize ?? configuration.training.batchSize,
                                          referenceOf: (self.reference, policy.model), padding: padding, configuration: configuration)
-            evaluationPairs = Self.precompute(evaluationPairs, batchSize: configuration.precomputeReferenceBatchSize ?? configuration.evaluationBatchSize,
+            evaluationPairs = Self.precompute(evaluationPairs, batchSize: configuration.precomputeReferenceBatchSize ?? configuration.training.evaluationBatchSize,
                                               referenceOf: (self.reference, policy.model), padding: padding, configuration: configuration)
         }
         pairs = trainPairs
@@ -128,7 +129,7 @@ public final class DPOTrainer: TrainingObjective {
         let wasTraining = !configuration.disableDropout
         if wasTraining { LoRA.setTraining(policy.model, false) }
         defer { if wasTraining { LoRA.setTraining(policy.model, true) } }
-        return HeldOutEvaluation.metrics(evaluationPairs, batchSize: configuration.evaluationBatchSize,
+        return HeldOutEvaluation.metrics(evaluationPairs, batchSize: configuration.training.evaluationBatchSize,
                                          tokensSeen: counters["num_tokens"] ?? 0) { compute(makeBatch($0)) }
     }
 

@@ -31,6 +31,7 @@ extension PPOTrainer: TrainingProcedure {
     }
 
     static let stepName = "iteration"
+    var methodName: String { "PPO" }
     static let tensorsFile = "trainable.safetensors"
 
     var exampleCount: Int { prompts.count }
@@ -116,7 +117,7 @@ extension PPOTrainer: TrainingProcedure {
     /// "query", "model response", "score" table).
     func writeSampleGenerations(to output: URL, step: Int, log: MetricsLog) throws {
         guard !evaluationPrompts.isEmpty else { return }
-        let rollouts = respond(to: evaluationPrompts, sampling: .greedy) { _ in 0 }
+        let rollouts = respond(to: evaluationPrompts, sampling: .greedy, batchSize: configuration.training.evaluationBatchSize) { _ in 0 }
         let scores = try score(rollouts)
         let records = (0..<rollouts.count).map { index -> [String: Any] in
             ["step": step, "query": decode(Array(rollouts.sequences[index].prefix(rollouts.promptLengths[index]))),

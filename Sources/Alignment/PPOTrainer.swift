@@ -118,14 +118,8 @@ public final class PPOTrainer {
     ///   interrupted run would; the learning-rate schedule still spans the full run.
     /// - Parameter effectiveConfiguration: written as training_config.json (default: the configuration's keys).
     public func train(resume: Bool = false, stopAfter: Int? = nil, effectiveConfiguration: [String: Any] = [:]) throws -> Summary {
-        let configurationFile: Data
-        if effectiveConfiguration.isEmpty {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            configurationFile = try encoder.encode(configuration)
-        } else {
-            configurationFile = try TrainingLoop.configurationFile(effectiveConfiguration)
-        }
+        let configurationFile = effectiveConfiguration.isEmpty
+            ? try TrainingLoop.configurationFile(configuration) : try TrainingLoop.configurationFile(effectiveConfiguration)
         let run = try TrainingLoop(arguments: configuration.training)
             .drive(self, resume: resume, configurationFile: configurationFile, stopAfter: stopAfter)
         return Summary(iterations: run.summary.steps, history: run.steps)
@@ -162,14 +156,14 @@ public final class PPOTrainer {
         respond(to: batchPrompts, sampling: SamplingOptions(temperature: configuration.temperature)) { seed &+ UInt64($0) }
     }
 
-    /// The policy's responses to `prompts` in batches of `local_rollout_forward_batch_size` (batch `n` generated with
-    /// `seed(n)`), each cut right after the stop token's first occurrence.
-    func respond(to prompts: [[Int32]], sampling: SamplingOptions, seed: (Int) -> UInt64) -> PPORollouts {
+    /// The policy's responses to `prompts` in batches of `batchSize` (default `local_rollout_forward_batch_size`; batch
+    /// `n` generated with `seed(n)`), each cut right after the stop token's first occurrence.
+    func respond(to prompts: [[Int32]], sampling: SamplingOptions, batchSize: Int? = nil, seed: (Int) -> UInt64) -> PPORollouts {
         var generation = GenerationConfiguration(sampling: sampling, endOfSequenceTokens: stopToken.map { [$0] } ?? [])
         generation.sampling.maximumTokens = configuration.responseLength
         let generator = Generator(model: policy.model)
         var sequences: [[Int32]] = []
-        let chunk = configuration.rolloutForwardBatchSize
+        let chunk = batchSize ?? configuration.rolloutForwardBatchSize
         for (number, start) in stride(from: 0, to: prompts.count, by: chunk).enumerated() {
             let group = Array(prompts[start..<min(start + chunk, prompts.count)])
             generation.sampling.seed = seed(number)

@@ -13,8 +13,6 @@ public struct RewardConfiguration: KeyedSettings, Equatable, Sendable {
     /// Coefficient of the mean squared sum of the pair's rewards, which keeps rewards centred on zero
     /// (Eisenstein et al. 2023, "Helping or Herding?", Eq. 2; TRL recommends 0.01). nil: off.
     public var centerRewardsCoefficient: Float? = nil
-    /// Examples per evaluation batch (transformers' `per_device_eval_batch_size`).
-    public var evaluationBatchSize = 8
     /// Turn dropout off in the model (Charter's models have none outside LoRA; kept for TRL recipes).
     public var disableDropout = true
 
@@ -26,7 +24,6 @@ public struct RewardConfiguration: KeyedSettings, Equatable, Sendable {
     public static var fields: [SettingsField<Self>] {
         [.flattened(\.training), .init("max_length", \.maximumLength, where: .from(1, to: TrainingArguments.Limits.sequenceLength)),
          .init("center_rewards_coefficient", \.centerRewardsCoefficient, where: .within(0...100)),
-         .init("per_device_eval_batch_size", \.evaluationBatchSize, where: .from(1, to: TrainingArguments.Limits.batchSize)),
          .init("disable_dropout", \.disableDropout)]
     }
 

@@ -9,6 +9,7 @@ import Tensors
 /// K-way rankings expand to their pairs (`RewardPair.pairs(from:encoder:)`).
 /// Metrics: loss, accuracy, margin, mean_reward, min_reward, max_reward, num_tokens (TRL's names).
 public final class RewardTrainer: TrainingObjective {
+    public var methodName: String { "Reward" }
     /// The settings in effect: `max_length` is clamped to the model's context (see `sequenceLimit`).
     public let configuration: RewardConfiguration
     /// `max_length` clamped to the model's context.
@@ -58,7 +59,7 @@ public final class RewardTrainer: TrainingObjective {
 
     public func saveModel(to directory: URL) throws {
         try model.save(to: directory)
-        try TrainableModel.copyCompanionFiles(from: sourceDirectory, to: directory)
+        if let sourceDirectory { try PretrainedModel.copyCompanionFiles(from: sourceDirectory, to: directory) }
     }
 
     public func loadModel(from directory: URL) throws {
@@ -76,7 +77,7 @@ public final class RewardTrainer: TrainingObjective {
     /// Metrics on the evaluation pairs as TRL's `evaluate()` reports them (without the `eval_` prefix): the loss
     /// averaged over examples, every other metric averaged over batches of `per_device_eval_batch_size`.
     public func evaluate() throws -> [String: Double]? {
-        HeldOutEvaluation.metrics(evaluationPairs, batchSize: configuration.evaluationBatchSize, tokensSeen: counters["num_tokens"] ?? 0) { chunk in
+        HeldOutEvaluation.metrics(evaluationPairs, batchSize: configuration.training.evaluationBatchSize, tokensSeen: counters["num_tokens"] ?? 0) { chunk in
             let (loss, metrics, _) = compute(chunk)
             return (loss, metrics)
         }

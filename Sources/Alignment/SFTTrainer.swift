@@ -6,6 +6,7 @@ import Tensors
 /// Supervised fine-tuning: next-token cross-entropy on completion/assistant tokens (TRL's `SFTTrainer`).
 /// Metrics: loss, entropy, mean_token_accuracy, num_tokens (with grad_norm and learning_rate from the loop).
 public final class SFTTrainer: TrainingObjective {
+    public var methodName: String { "SFT" }
     /// The settings in effect: `max_length` is clamped to the policy's context (see `sequenceLimit`).
     public let configuration: SFTConfiguration
     public let policy: TrainableModel
@@ -109,7 +110,7 @@ public final class SFTTrainer: TrainingObjective {
     public func evaluate() throws -> [String: Double]? {
         guard !evaluationSequences.isEmpty else { return nil }
         var totals: [String: Double] = [:]
-        let size = configuration.training.batchSize
+        let size = configuration.training.evaluationBatchSize
         var batches = 0.0
         for start in stride(from: 0, to: evaluationSequences.count, by: size) {
             let batch = CausalBatch(Array(evaluationSequences[start..<min(start + size, evaluationSequences.count)]), padding: padding)

@@ -28,6 +28,8 @@ final class SupervisedProcedure: TrainingProcedure {
     let objective: TrainingObjective
     let arguments: TrainingArguments
 
+    var methodName: String { objective.methodName }
+
     init(_ objective: TrainingObjective, arguments: TrainingArguments) {
         self.objective = objective
         self.arguments = arguments

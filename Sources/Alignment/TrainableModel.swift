@@ -25,10 +25,6 @@ public final class TrainableModel {
     public var trainableParameters: [Tensor] { model.trainableParameters() }
     public var parametersWithoutDecay: [Tensor] { model.trainableParameters().filter { $0.rank < 2 } }
 
-    /// Files copied from the source folder into every saved folder.
-    static let companionFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
-                                 "chat_template.jinja"]
-
     /// Writes a transformers folder, or a PEFT adapter folder when training LoRA adapters.
     public func save(to directory: URL) throws {
         if let adapterConfiguration {
@@ -38,19 +34,7 @@ public final class TrainableModel {
         } else {
             try PretrainedModel.save(model, to: directory)
         }
-        try Self.copyCompanionFiles(from: sourceDirectory, to: directory)
-    }
-
-    /// Copies the source folder's tokenizer and generation files (`companionFiles`) into `directory`, so a saved
-    /// model folder is complete for transformers; nothing without a source folder.
-    static func copyCompanionFiles(from sourceDirectory: URL?, to directory: URL) throws {
-        guard let sourceDirectory else { return }
-        for name in companionFiles {
-            let source = sourceDirectory.appendingPathComponent(name), target = directory.appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: source.path), source.standardizedFileURL != target.standardizedFileURL else { continue }
-            try? FileManager.default.removeItem(at: target)
-            try FileManager.default.copyItem(at: source, to: target)
-        }
+        if let sourceDirectory { try PretrainedModel.copyCompanionFiles(from: sourceDirectory, to: directory) }
     }
 
     /// Restores weights saved by `save(to:)` into this model (same architecture), in place, so an optimizer

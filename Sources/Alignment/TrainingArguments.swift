@@ -18,6 +18,8 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
     public var epochs: Float = 1
     /// Examples per micro-batch (`per_device_train_batch_size`).
     public var batchSize = 8
+    /// Examples per evaluation batch (`per_device_eval_batch_size`).
+    public var evaluationBatchSize = 8
     /// Micro-batches whose gradients are summed before each optimizer step.
     public var gradientAccumulationSteps = 1
     /// Global gradient-norm clipping (0 = off).
@@ -67,6 +69,7 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
          .init("max_steps", \.maximumSteps, where: .from(-1, to: Limits.steps)),
          .init("num_train_epochs", \.epochs, where: .within(0...Limits.epochs)),
          .init("per_device_train_batch_size", \.batchSize, where: .from(1, to: Limits.batchSize)),
+         .init("per_device_eval_batch_size", \.evaluationBatchSize, where: .from(1, to: Limits.batchSize)),
          .init("gradient_accumulation_steps", \.gradientAccumulationSteps, where: .from(1, to: Limits.accumulationSteps)),
          .init("max_grad_norm", \.maximumGradientNorm, where: SettingsCheck.finite.and(.atLeast(0))),
          .init("weight_decay", \.weightDecay, where: .within(0...1)),

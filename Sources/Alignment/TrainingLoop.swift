@@ -37,6 +37,11 @@ public struct TrainingLoop {
         Data((try JSONValue(foundation: effectiveConfiguration).serialized(.indented) + "\n").utf8)
     }
 
+    /// training_config.json's contents for a configuration's own keys, in the same form (slashes unescaped).
+    static func configurationFile(_ configuration: some Encodable) throws -> Data {
+        Data((try JSONParser.parse(JSONEncoder().encode(configuration)).sortingKeys.serialized(.indented) + "\n").utf8)
+    }
+
     /// Drives `procedure` to `procedure.totalSteps` (or `stopAfter`). Returns the summary and every step's metrics.
     /// - Parameter configurationFile: written as training_config.json when given.
     func drive<Procedure: TrainingProcedure>(_ procedure: Procedure, resume: Bool, configurationFile data: Data?,
@@ -101,7 +106,10 @@ public struct TrainingLoop {
                 health.checkpointed(step: state.step, path: checkpoint)
             }
         }
-        if state.step >= totalSteps { try procedure.finish(state.step, epoch: epoch(state.step), log: log) }
+        if state.step >= totalSteps {
+            try procedure.finish(state.step, epoch: epoch(state.step), log: log)
+            try writeRunRecord(method: procedure.methodName, steps: state.step, epoch: epoch(state.step), totalSteps: totalSteps, configuration: data)
+        }
         return (Summary(steps: state.step, lastMetrics: lastMetrics, history: history), steps)
     }
 }

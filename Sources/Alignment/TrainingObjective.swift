@@ -3,6 +3,8 @@ import Tensors
 
 /// What a trainer optimises: the loss of a micro-batch of examples, plus how to save and evaluate the model.
 public protocol TrainingObjective: AnyObject {
+    /// The method as TRL's model cards name it ("SFT", "DPO", "Reward").
+    var methodName: String { get }
     /// Number of training examples; the loop decides their order.
     var exampleCount: Int { get }
     /// Parameters the optimizer updates.

@@ -16,6 +16,8 @@ protocol TrainingProcedure: AnyObject {
 
     /// What notes call one step ("step", "iteration").
     static var stepName: String { get }
+    /// The method as TRL's model cards name it ("SFT", "DPO", "Reward", "PPO").
+    var methodName: String { get }
     /// Number of examples (prompts) the loop orders, a fresh seeded permutation per epoch.
     var exampleCount: Int { get }
     /// Examples each step consumes.

@@ -18,18 +18,23 @@ struct ChatCommand: ParsableCommand {
 
     func run() throws {
         let (network, tokenizer) = try model.load()
+        let folders = try model.folders()
         let template = try chatTemplate.map { try ChatTemplate(named: $0, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken) }
-            ?? ChatTemplate(directory: model.directory)
-        let configuration = sampling.configuration(endOfSequence: model.endOfSequenceTokens(tokenizer))
+            ?? ChatTemplate(directory: folders.files)
+        let configuration = sampling.configuration(endOfSequence: try model.endOfSequenceTokens(tokenizer))
         let generator = Generator(model: network, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) })
         var messages: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
-        FileHandle.standardError.write(Data("charter chat — \(model.directory.lastPathComponent). /reset, /quit\n".utf8))
+        FileHandle.standardError.write(Data((Self.banner(folders, template: template, chosen: chatTemplate != nil, system: system) + "\n").utf8))
         while true {
             FileHandle.standardError.write(Data("> ".utf8))
             guard let line = readLine() else { break }
             let input = line.trimmingCharacters(in: .whitespaces)
             if input == "/quit" { break }
-            if input == "/reset" { messages = system.map { [ChatMessage(role: "system", content: $0)] } ?? []; continue }
+            if input == "/reset" {
+                messages = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+                FileHandle.standardError.write(Data("(new conversation\(system == nil ? "" : ", same system prompt"))\n".utf8))
+                continue
+            }
             if input.isEmpty { continue }
             messages.append(ChatMessage(role: "user", content: input))
             let prompt = try template.render(messages, addGenerationPrompt: true).text
@@ -55,5 +60,16 @@ struct ChatCommand: ParsableCommand {
             print("")
             messages.append(ChatMessage(role: "assistant", content: reply))
         }
+    }
+
+    /// The first line: the model (and adapter), the chat template and where it came from, the system prompt.
+    static func banner(_ folders: AdaptedModelFolder, template: ChatTemplate, chosen: Bool, system: String?) -> String {
+        let model = folders.adapter.map { "\($0.lastPathComponent) (LoRA adapter on \(folders.base.path))" } ?? folders.base.lastPathComponent
+        let source = chosen ? "chosen with --chat-template" : "recognised in \(folders.files.lastPathComponent)"
+        // Some templates (Qwen2's, Llama 3.1's) write a default system turn when the conversation has none.
+        let probe = (try? template.render([ChatMessage(role: "user", content: "x")], addGenerationPrompt: true).text) ?? ""
+        let systemText = system.map { "system prompt: \"\($0)\"" }
+            ?? (probe.lowercased().contains("system") ? "the template's default system prompt" : "no system prompt") + " (--system TEXT sets one)"
+        return "charter chat — \(model); chat template \(template.name) (\(source)); \(systemText). /reset starts over, /quit leaves"
     }
 }

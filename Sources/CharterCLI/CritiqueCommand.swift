@@ -9,7 +9,7 @@ import Tensors
 
 /// `--model DIR | --endpoints CONFIG`: the model a Constitutional AI command runs on.
 struct ModelSourceOptions: ParsableArguments {
-    @Option(help: "A Hugging Face model folder run locally.") var model: String?
+    @Option(help: "A Hugging Face model folder run locally (or a PEFT adapter folder whose base_model_name_or_path is one).") var model: String?
     @Option(help: "A YAML/JSON endpoints file for OpenAI-compatible servers (urls, model, api_key_env, max_concurrency, …).") var endpoints: String?
     @Option(help: "A built-in chat template family, when the folder has none (for --prompting chat).") var chatTemplate: String?
     @Option(help: "A PEFT LoRA adapter folder applied to --model.") var lora: String?
@@ -53,8 +53,14 @@ struct RunFlags: ParsableArguments {
     @Option(help: "Further attempts after an item fails; items that fail every attempt go to the failures file.") var retries = 2
     @Option(help: "Seconds before the first retry (doubled for each further one).") var retryDelay = 1.0
     @Flag(help: "No progress line.") var quiet = false
+    @Flag(help: "Start afresh: delete the output (with its .run.json and failures file) instead of resuming it.") var overwrite = false
 
     var options: RunOptions { RunOptions(concurrency: concurrency, retries: retries, retryDelay: retryDelay, showProgress: !quiet) }
+
+    /// With `--overwrite`, deletes what earlier runs left in `outputs`.
+    func prepare(_ outputs: URL...) throws {
+        if overwrite { for output in outputs { try Stages.discardRun(output: output) } }
+    }
 }
 
 final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
@@ -113,12 +119,14 @@ struct CritiqueCommand: ParsableCommand {
         let output = URL(fileURLWithPath: self.output)
         let sft = URL(fileURLWithPath: sftOutput ?? output.deletingPathExtension().path + ".sft.jsonl")
         let prompts = URL(fileURLWithPath: self.prompts), helpful = mixHelpful.map { URL(fileURLWithPath: $0) }
+        try runFlags.prepare(output)
         let (ratio, options, critiqueConfiguration) = (helpfulRatio, runFlags.options, configuration)
         let outcome = try waitFor {
             try await Stages.critique(prompts: prompts, output: output, constitution: constitution, configuration: critiqueConfiguration,
                                       models: models, run: options, sft: sft, helpful: helpful, helpfulRatio: ratio)
         }
-        print("critique: \(outcome.report.summary); audit trail \(output.path); SFT data \(sft.path) (\(Int(outcome.counts["sft_examples"] ?? 0)) examples"
+        let count = Int(outcome.counts["sft_examples"] ?? 0)
+        print("critique: \(outcome.report.summary); audit trail \(output.path); SFT data \(sft.path) (\(count) example\(count == 1 ? "" : "s")"
               + (outcome.counts["helpful_examples"].map { ", \(Int($0)) helpful" } ?? "") + ")")
         try exitIfItemsFailed([(outcome.report, output, "items")])
     }

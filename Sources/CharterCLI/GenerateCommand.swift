@@ -24,7 +24,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let (network, tokenizer) = try model.load()
         let generator = Generator(model: network, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) })
-        let configuration = sampling.configuration(endOfSequence: model.endOfSequenceTokens(tokenizer))
+        let configuration = sampling.configuration(endOfSequence: try model.endOfSequenceTokens(tokenizer))
         if let prompt {
             let ids = tokenizer.encode(prompt).map(Int32.init)
             guard !ids.isEmpty else { throw CommandError("the prompt encodes to no tokens") }

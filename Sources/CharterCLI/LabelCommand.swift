@@ -55,6 +55,7 @@ struct LabelCommand: ParsableCommand {
             pairsURL = URL(fileURLWithPath: pairs)
         case let (nil, prompts?, policy?):
             pairsURL = URL(fileURLWithPath: output.deletingPathExtension().path + ".pairs.jsonl")
+            try runFlags.prepare(pairsURL)
             var isDirectory: ObjCBool = false
             let isFolder = FileManager.default.fileExists(atPath: policy, isDirectory: &isDirectory) && isDirectory.boolValue
             let policyModels = try makeLanguageModels(isFolder ? .local(path: policy, chatTemplate: model.chatTemplate, lora: nil) : .endpoints(configuration: policy))
@@ -74,6 +75,7 @@ struct LabelCommand: ParsableCommand {
             throw CommandError("give --pairs FILE, or --prompts FILE with --sample-from MODEL")
         }
         let models = try model.makeModels()
+        try runFlags.prepare(output)
         let feedbackConfiguration = configuration
         let outcome = try waitFor {
             try await Stages.label(pairs: pairsURL, output: output, constitution: constitution, configuration: feedbackConfiguration, models: models, run: options)

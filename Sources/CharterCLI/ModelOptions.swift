@@ -8,18 +8,24 @@ import Tokenizers
 
 /// `--model DIR` and friends, shared by every command that runs a local model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A Hugging Face model folder (config.json, safetensors weights, tokenizer.json).")
+    @Option(name: .long, help: "A Hugging Face model folder (config.json, safetensors weights, tokenizer.json), or a PEFT adapter folder whose base_model_name_or_path is one.")
     var model: String
+
+    @Option(help: "A PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) applied to --model.")
+    var lora: String?
 
     @Option(help: "Kernel threads (default: CHARTER_THREADS or every core).")
     var threads: Int?
 
-    var directory: URL { URL(fileURLWithPath: model) }
+    /// The base model folder and the adapter, if any (`--model` may be an adapter folder).
+    func folders() throws -> AdaptedModelFolder {
+        try AdaptedModelFolder(model: URL(fileURLWithPath: model), lora: lora.map { URL(fileURLWithPath: $0) })
+    }
 
-    /// Loads the model and its tokenizer.
+    /// Loads the model (with the adapter applied) and its tokenizer.
     func load() throws -> (any CausalLanguageModel, Tokenizer) {
         if let threads { ComputeThreads.count = threads }
-        return try PretrainedModel.loadWithTokenizer(directory: directory)
+        return try folders().load()
     }
 
     /// Throws unless `ids` leaves room in `network`'s context for at least one generated token.
@@ -32,8 +38,8 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// End-of-sequence ids: generation_config.json's and the tokenizer's eos token.
-    func endOfSequenceTokens(_ tokenizer: Tokenizer) -> [Int32] {
-        GenerationDefaults.endOfSequenceTokens(directory: directory, tokenizer: tokenizer)
+    func endOfSequenceTokens(_ tokenizer: Tokenizer) throws -> [Int32] {
+        GenerationDefaults.endOfSequenceTokens(directory: try folders().files, tokenizer: tokenizer)
     }
 }
 

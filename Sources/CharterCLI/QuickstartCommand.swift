@@ -1,6 +1,7 @@
 import Alignment
 import ArgumentParser
 import Foundation
+import JSON
 import Quickstart
 import Runtime
 import Tensors
@@ -20,7 +21,7 @@ struct QuickstartCommand: ParsableCommand {
     @Option(help: "First seed.") var seed: UInt64 = 1
     @Option(help: "Number of seeds (seed, seed+1, …); claims are concluded only from several (95% intervals over seeds).") var seeds = 5
     @Flag(help: "The small configuration the test suite runs.") var reduced = false
-    @Option(name: .customLong("set"), help: "Override a configuration field, e.g. --set helpfulOnlySteps=300 or --set corpus.benignPerIntent=40 (see results.json for the fields); repeatable.")
+    @Option(name: .customLong("set"), help: "Override a configuration field, e.g. --set helpful_only_steps=300 or --set corpus.benign_per_intent=40 (snake_case as the trainers' keys, or camelCase as results.json lists the fields); repeatable.")
     var overrides: [String] = []
     @Option(help: "Kernel threads.") var threads: Int?
     @Flag(help: "No progress bars or step counters: only the stage lines and the summary table.") var quiet = false
@@ -28,13 +29,27 @@ struct QuickstartCommand: ParsableCommand {
     var writeRecipe: String?
 
     func configuration() throws -> QuickstartConfiguration {
+        let base = reduced ? QuickstartConfiguration.reduced : .full
+        let fields = try JSONParser.parse(JSONEncoder().encode(base))
         let pairs = try overrides.map { item -> (key: String, value: String) in
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
                 throw ValidationError("--set \(item): expected FIELD=VALUE")
             }
-            return (String(item[..<equals]), String(item[item.index(after: equals)...]))
+            return (Self.fieldName(String(item[..<equals]), in: fields), String(item[item.index(after: equals)...]))
         }
-        return try (reduced ? QuickstartConfiguration.reduced : .full).overriding(pairs)
+        return try base.overriding(pairs)
+    }
+
+    /// A `--set` key as the configuration spells it: each dotted part matched ignoring case and underscores, so
+    /// `sl_cai_steps` and `slCAISteps` both name `slCAISteps`; a part that matches nothing is kept (and reported).
+    static func fieldName(_ key: String, in fields: JSONValue) -> String {
+        var node: JSONValue? = fields
+        return key.split(separator: ".", omittingEmptySubsequences: false).map { part -> String in
+            let wanted = part.lowercased().replacingOccurrences(of: "_", with: "")
+            let match = node?.keys.first { $0.lowercased().replacingOccurrences(of: "_", with: "") == wanted }
+            node = match.flatMap { node?[$0] }
+            return match ?? String(part)
+        }.joined(separator: ".")
     }
 
     func run() throws {

@@ -94,11 +94,13 @@ struct ServeCommand: AsyncParsableCommand {
             let scripted = ScriptedLanguageModel(name: "scripted")
             return (scripted, scripted)
         }
-        let directory = URL(fileURLWithPath: model)
-        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) else {
-            throw ValidationError("\(model) is not a model folder (no config.json); give a Hugging Face folder, or 'scripted:' to test the HTTP layer")
+        let directory = URL(fileURLWithPath: model), adapter = lora.map { URL(fileURLWithPath: $0) }
+        let folders = try AdaptedModelFolder(model: directory, lora: adapter)
+        guard FileManager.default.fileExists(atPath: folders.base.appendingPathComponent("config.json").path) else {
+            throw ValidationError("\(model) is not a model folder (no config.json) or PEFT adapter folder (no adapter_config.json); "
+                                  + "give a Hugging Face folder, or 'scripted:' to test the HTTP layer")
         }
-        return (try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: lora.map { URL(fileURLWithPath: $0) }),
-                try TokenizerPromptMeasure.load(directory: directory, chatTemplate: chatTemplate))
+        return (try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: adapter),
+                try TokenizerPromptMeasure.load(directory: folders.files, chatTemplate: chatTemplate))
     }
 }

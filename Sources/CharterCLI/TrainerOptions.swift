@@ -139,8 +139,9 @@ extension TrainerOptions {
         if let lora {
             object["use_peft"] = true
             object["lora_r"] = lora.rank
-            object["lora_alpha"] = Double(lora.alpha)
-            object["lora_dropout"] = Double(lora.dropout)
+            // Floats as their shortest decimal (0.05, not the widened 0.05000000074505806; 32, not 32.0).
+            object["lora_alpha"] = Double("\(lora.alpha)") ?? Double(lora.alpha)
+            object["lora_dropout"] = Double("\(lora.dropout)") ?? Double(lora.dropout)
             switch lora.targetModules {
             case .names(let names)?: object["lora_target_modules"] = names
             case .pattern(let pattern)?: object["lora_target_modules"] = pattern

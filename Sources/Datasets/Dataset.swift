@@ -46,10 +46,10 @@ public struct Dataset: Sendable {
 
     /// A one-paragraph report: counts, skipped lines with their first reasons, and quirks with line numbers.
     public var summary: String {
-        var text = "\(url.lastPathComponent): \(examples.count) \(type.rawValue) examples (\(format.rawValue))"
-        if blankLines > 0 { text += ", \(blankLines) blank lines ignored" }
+        var text = "\(url.lastPathComponent): \(examples.count) \(type.rawValue) example\(examples.count == 1 ? "" : "s") (\(format.rawValue))"
+        if blankLines > 0 { text += ", \(blankLines) blank line\(blankLines == 1 ? "" : "s") ignored" }
         if skipped.count > 0 {
-            text += "; \(skipped.count) invalid lines skipped, e.g. " + skipped.firstReasons.map(\.description).joined(separator: "; ")
+            text += "; \(skipped.count) invalid line\(skipped.count == 1 ? "" : "s") skipped, e.g. " + skipped.firstReasons.map(\.description).joined(separator: "; ")
         }
         let counts = quirkCounts
         for kind in DatasetQuirk.Kind.allCases {

@@ -16,14 +16,15 @@ extension JSONValue {
         case let flag as Bool where Swift.type(of: value) == Bool.self: self = .bool(flag)
         case let integer as Int where Swift.type(of: value) == Int.self: self = .number(JSONNumber(integer))
         case let double as Double where Swift.type(of: value) == Double.self: self = .numeric(double)
-        case let float as Float where Swift.type(of: value) == Float.self: self = .numeric(Double(float))
+        case let float as Float where Swift.type(of: value) == Float.self: self = .float(float)  // 0.05, not 0.05000000074505806
         case let integer as Int32 where Swift.type(of: value) == Int32.self: self = .number(JSONNumber(Int(integer)))
         case let integer as Int64 where Swift.type(of: value) == Int64.self: self = .number(JSONNumber(Int(integer)))
         case let integer as UInt64 where Swift.type(of: value) == UInt64.self: self = .number(JSONNumber(String(integer)))
         case let number as NSNumber: self = Self.bridged(number)
         case let list as [Any]: self = .array(try list.map { try JSONValue(foundation: $0) })
         case let object as [String: Any]:
-            self = .object(try object.keys.sorted().map { Member($0, try JSONValue(foundation: object[$0] as Any)) })
+            // Each value as stored (not `object[key] as Any`, an Optional whose type hides a Float's).
+            self = .object(try object.sorted { $0.key < $1.key }.map { Member($0.key, try JSONValue(foundation: $0.value)) })
         default: throw JSONConversionError(typeName: "\(Swift.type(of: value))")
         }
     }

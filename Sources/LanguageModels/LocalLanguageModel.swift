@@ -171,20 +171,23 @@ public enum LanguageModelError: Error, CustomStringConvertible, LocalizedError {
 extension LocalLanguageModel {
     /// Loads a Hugging Face folder: weights, tokenizer, generation_config.json's eos ids and the chat template
     /// (recognised from tokenizer_config.json, or the built-in family `chatTemplate` names).
-    /// - Parameter lora: an optional PEFT adapter folder applied on top of the weights.
+    /// - Parameters:
+    ///   - directory: a model folder, or a PEFT adapter folder whose base_model_name_or_path is one
+    ///     (``AdaptedModelFolder``).
+    ///   - lora: an optional PEFT adapter folder applied on top of the weights.
     public static func load(directory: URL, chatTemplate: String? = nil, lora: URL? = nil) throws -> LocalLanguageModel {
-        let (model, tokenizer) = try PretrainedModel.loadWithTokenizer(directory: directory)
-        if let lora { _ = try LoRA.load(from: lora, into: model) }
+        let folders = try AdaptedModelFolder(model: directory, lora: lora)
+        let (model, tokenizer) = try folders.load()
         var template: ChatTemplate?
         var templateProblem: String?
         if let chatTemplate {
             template = try ChatTemplate(named: chatTemplate, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
         } else {
             // A folder without a usable chat template can still serve completions; chat then reports why.
-            do { template = try ChatTemplate(directory: directory) } catch { templateProblem = "\(error)" }
+            do { template = try ChatTemplate(directory: folders.files) } catch { templateProblem = "\(error)" }
         }
         return LocalLanguageModel(name: directory.lastPathComponent, model: model, tokenizer: tokenizer,
-                                  endOfSequenceTokens: GenerationDefaults.endOfSequenceTokens(directory: directory, tokenizer: tokenizer),
+                                  endOfSequenceTokens: GenerationDefaults.endOfSequenceTokens(directory: folders.files, tokenizer: tokenizer),
                                   formatChat: template.map { template in { @Sendable messages in try template.render(messages, addGenerationPrompt: true).text } },
                                   chatTemplateProblem: templateProblem)
     }

@@ -23,6 +23,12 @@ struct ModelFolder {
         self.directory = directory
         configURL = directory.appendingPathComponent("config.json")
         guard let data = try? Data(contentsOf: configURL) else {
+            if AdaptedModelFolder.isAdapter(directory) {
+                let base = (try? LoRA.loadConfiguration(from: directory))?.baseModelNameOrPath ?? "BASE"
+                throw CheckpointError("\(directory.path) is a PEFT adapter folder (adapter_config.json, base model \"\(base)\"), not a full "
+                                      + "model: here it needs the base with --model (and the adapter with --lora or, for dpo, --adapter), "
+                                      + "or the two folded into one: charter merge --model \(base) --lora \(directory.path) --output MERGED")
+            }
             throw CheckpointError("\(configURL.path): cannot read config.json (is \(directory.path) a Hugging Face model folder?)")
         }
         let value: JSONValue

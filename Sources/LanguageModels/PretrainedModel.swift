@@ -25,9 +25,7 @@ public enum PretrainedModel {
     /// that is not a model folder says so).
     /// - Throws: the errors of ``load(directory:)``, or `TokenizerError` for the tokenizer.
     public static func loadWithTokenizer(directory: URL) throws -> (model: any CausalLanguageModel, tokenizer: Tokenizer) {
-        let folder = try ModelFolder(directory: directory)
-        let tokenizer = try Tokenizer(directory: directory)
-        return (try load(folder, tokenizer: tokenizer), tokenizer)
+        try AdaptedModelFolder(base: directory).load()
     }
 
     static func load(_ folder: ModelFolder, tokenizer: Tokenizer?) throws -> any CausalLanguageModel {
@@ -74,6 +72,21 @@ public enum PretrainedModel {
             throw CheckpointError("\(type(of: model)) has no Hugging Face checkpoint layout")
         }
         try mapped.save(to: directory, dtype: dtype, maximumShardSize: maximumShardSize)
+    }
+
+    /// The tokenizer and generation files of a model folder, which every folder saved from it gets a copy of.
+    public static let companionFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
+                                        "chat_template.jinja"]
+
+    /// Copies `companionFiles` that `source` has into `directory` (replacing older copies), so a saved model folder
+    /// is complete for transformers.
+    public static func copyCompanionFiles(from source: URL, to directory: URL) throws {
+        for name in companionFiles {
+            let from = source.appendingPathComponent(name), to = directory.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: from.path), from.standardizedFileURL != to.standardizedFileURL else { continue }
+            try? FileManager.default.removeItem(at: to)
+            try FileManager.default.copyItem(at: from, to: to)
+        }
     }
 
     /// `value` (a configuration) as a JSON object.

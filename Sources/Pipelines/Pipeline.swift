@@ -12,7 +12,7 @@ import Settings
 public struct Pipeline: Sendable {
     /// Written into manifests; inputs hashed with it so that a new Charter recomputes stages. (0.1.1: label records
     /// and k = 1 samples of transcript prompts keep the space after "Assistant:", so earlier outputs are not reused.)
-    public static let charterVersion = "0.1.1"
+    public static let charterVersion = CharterVersion.current
 
     public let recipe: PipelineRecipe
     public let runDirectory: URL

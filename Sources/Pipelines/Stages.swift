@@ -3,6 +3,7 @@ import Alignment
 import Constitutional
 import Datasets
 import Foundation
+import JSON
 import LanguageModels
 import Runtime
 
@@ -21,16 +22,17 @@ public enum Stages {
     /// input and model) are written to `<output without extension>.run.json` when a run starts, and a later run into a
     /// non-empty output must match them, so a resumed file never mixes two configurations.
     static func checkResumable(output: URL, settings: [String: String]) throws {
-        let base = output.deletingPathExtension()
-        let record = base.deletingLastPathComponent().appendingPathComponent(base.lastPathComponent + ".run.json")
+        let record = recordURL(for: output)
         let hasItems = ((try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? NSNumber)?.intValue ?? 0) > 0
         if hasItems {
             guard let data = try? Data(contentsOf: record), let earlier = try? JSONDecoder().decode([String: String].self, from: data) else {
-                throw ConstitutionalError("\(output.path) already has items but no \(record.lastPathComponent) saying how they were made; delete it or choose another output to start afresh")
+                throw ConstitutionalError("\(output.path) already has items but no \(record.lastPathComponent) saying how they were made; start afresh with --overwrite (or delete it), or choose another output")
             }
             let changed = Set(earlier.keys).union(settings.keys).filter { earlier[$0] != settings[$0] }.sorted()
             guard changed.isEmpty else {
-                throw ConstitutionalError("\(output.path) was started with other settings (changed: \(changed.joined(separator: ", ")); see \(record.lastPathComponent)); resuming would mix them — delete it or choose another output")
+                let changes = changed.map { describeChange($0, from: earlier[$0], to: settings[$0]) }
+                throw ConstitutionalError("\(output.path) was started with other settings (changed: \(changes.joined(separator: "; ")); see \(record.lastPathComponent)); "
+                                          + "resuming would mix them — start afresh with --overwrite (or delete it), or choose another output")
             }
             return
         }
@@ -38,6 +40,41 @@ public enum Stages {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try FileManager.default.createDirectory(at: record.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFile.write(try encoder.encode(settings), to: record)
+    }
+
+    /// One changed resume setting, named down to the configuration key: `configuration.rounds: 1 → 2`,
+    /// `models: a → b`, `input_sha256 (the file's contents changed)`.
+    static func describeChange(_ key: String, from old: String?, to new: String?) -> String {
+        if key.hasSuffix("_sha256") { return "\(key) (the file's contents changed)" }
+        guard key == "configuration", let old, let new,
+              let before = try? JSONParser.parse(Data(old.utf8)), let after = try? JSONParser.parse(Data(new.utf8)) else {
+            return "\(key): \(old ?? "unset") → \(new ?? "unset")"
+        }
+        let changes = differences(before, after, path: key)
+        return changes.isEmpty ? key : changes.joined(separator: "; ")
+    }
+
+    /// "path.key: old → new" for every leaf that differs between two JSON values, descending into objects.
+    static func differences(_ before: JSONValue?, _ after: JSONValue?, path: String) -> [String] {
+        guard before != after else { return [] }
+        if let before, let after, case .object = before, case .object = after {
+            return Set(before.keys).union(after.keys).sorted().flatMap { differences(before[$0], after[$0], path: "\(path).\($0)") }
+        }
+        return ["\(path): \(before?.serialized() ?? "unset") → \(after?.serialized() ?? "unset")"]
+    }
+
+    /// `<output without extension>.run.json`: the settings a run into `output` started with.
+    static func recordURL(for output: URL) -> URL {
+        let base = output.deletingPathExtension()
+        return base.deletingLastPathComponent().appendingPathComponent(base.lastPathComponent + ".run.json")
+    }
+
+    /// Deletes a run's output, its settings record and its failures file, so the next run into `output` starts
+    /// afresh (`--overwrite`).
+    public static func discardRun(output: URL) throws {
+        for url in [output, recordURL(for: output), failuresURL(for: output)] where FileManager.default.fileExists(atPath: url.path) {
+            try FileManager.default.removeItem(at: url)
+        }
     }
 
     /// The settings that must match for a resume.

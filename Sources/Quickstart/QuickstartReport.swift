@@ -17,7 +17,7 @@ public enum QuickstartReport {
         var page = HTMLPage(title: "Charter quickstart")
         page.heading("Charter quickstart: \(results.name)")
         page.paragraph("Constitutional AI (Bai et al. 2022) on a generated toy world whose truth is known: every number is the ground-truth judge's verdict. "
-                       + "Seeds \(results.seeds.map { String($0.seed) }.joined(separator: ", ")); each cell is the mean over seeds with its 95% t-interval. "
+                       + "Seed\(results.seeds.count == 1 ? "" : "s") \(results.seeds.map { String($0.seed) }.joined(separator: ", ")); each cell is the mean over seeds with its 95% t-interval. "
                        + "Kernel path \(results.machine.kernelPath) on \(results.machine.cpu) (\(results.machine.threads) threads); \(results.timeDescription).")
         page.heading("Claims", level: 2)
         page.table(header: ["claim", "criterion", "evidence", "conclusion"],

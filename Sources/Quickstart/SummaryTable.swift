@@ -46,7 +46,7 @@ public enum SummaryTable {
     }
 
     public static func render(_ results: QuickstartResults) -> String {
-        var lines = ["Judged by the toy world's ground truth; seeds \(results.seeds.map { String($0.seed) }.joined(separator: ", ")); mean [95% interval over seeds]",
+        var lines = ["Judged by the toy world's ground truth; seed\(results.seeds.count == 1 ? "" : "s") \(results.seeds.map { String($0.seed) }.joined(separator: ", ")); mean [95% interval over seeds]",
                      "kernel path \(results.machine.kernelPath), \(results.machine.cpu), \(results.machine.threads) threads", ""]
         func table(_ header: [String], _ rows: [[String]]) {
             let widths = header.indices.map { column in ([header[column]] + rows.map { $0[column] }).map(\.count).max()! + 2 }

@@ -55,6 +55,13 @@ extension Tokenizer {
     /// - Throws: `TokenizerError` when a file is unreadable, malformed or uses unsupported components.
     public convenience init(directory: URL) throws {
         let file = directory.appendingPathComponent("tokenizer.json")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
+            throw TokenizerError.unreadableFile(path: directory.path, reason: "no such folder")
+        }
+        if isDirectory.boolValue, !FileManager.default.fileExists(atPath: file.path) {
+            throw TokenizerError.noTokenizer(directory: directory.path)
+        }
         let configurations = try ["special_tokens_map.json", "tokenizer_config.json"].compactMap { name -> (Data, String)? in
             let url = directory.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: url.path) else { return nil }

@@ -5,6 +5,8 @@
 public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     /// A file could not be read.
     case unreadableFile(path: String, reason: String)
+    /// A model folder has no tokenizer.json.
+    case noTokenizer(directory: String)
     /// The bytes are not valid JSON (truncated, corrupted, wrong encoding).
     case malformedJSON(source: String, offset: Int, reason: String)
     /// A required field is absent.
@@ -26,6 +28,10 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         case let .unreadableFile(path, reason):
             let trimmed = reason.hasSuffix(".") ? String(reason.dropLast()) : reason
             return "Cannot read '\(path)': \(trimmed). Check the path and its permissions."
+        case let .noTokenizer(directory):
+            return "\(directory) has no tokenizer.json. Copy the tokenizer files (tokenizer.json, tokenizer_config.json, "
+                + "special_tokens_map.json) of the model it was made from into it; a folder with only a SentencePiece "
+                + "tokenizer.model gets a tokenizer.json from transformers' AutoTokenizer.from_pretrained(folder).save_pretrained(folder)."
         case let .malformedJSON(source, offset, reason):
             return "\(source) is not valid JSON (byte \(offset): \(reason)). "
                 + "The file may be truncated or corrupted; download it again."

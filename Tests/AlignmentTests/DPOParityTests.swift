@@ -40,7 +40,7 @@ final class DPOParityTests: XCTestCase {
         XCTAssertNotNil(encoder.encodeConversation, "the fixture's ChatML template is recognised")
         for (name, file, configure) in scenarios {
             var configuration = DPOConfiguration()
-            configuration.evaluationBatchSize = 4
+            configuration.training.evaluationBatchSize = 4
             configure(&configuration)
             let data = try Dataset.load(Self.fixtures.appendingPathComponent(file))
             let trainer = try DPOTrainer(configuration: configuration, policy: try TrainableModel(directory: policyFolder),
@@ -58,7 +58,7 @@ final class DPOParityTests: XCTestCase {
         for (name, file, center) in [("standard", "preference_standard.jsonl", Float?.none), ("standard_centered", "preference_standard.jsonl", 0.01),
                                      ("conversational", "preference_conversational.jsonl", nil)] {
             var configuration = RewardConfiguration()
-            configuration.evaluationBatchSize = 4
+            configuration.training.evaluationBatchSize = 4
             configuration.centerRewardsCoefficient = center
             let data = try Dataset.load(Self.fixtures.appendingPathComponent(file))
             let trainer = try RewardTrainer(configuration: configuration, model: try SequenceClassifier.load(directory: folder),

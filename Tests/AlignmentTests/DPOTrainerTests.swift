@@ -21,7 +21,7 @@ final class DPOTrainerTests: XCTestCase {
     func configuration(_ folder: URL, steps: Int) -> DPOConfiguration {
         var configuration = DPOConfiguration()
         configuration.training = TrainingFixtures.arguments(folder, steps: steps)
-        configuration.evaluationBatchSize = 4
+        configuration.training.evaluationBatchSize = 4
         return configuration
     }
 

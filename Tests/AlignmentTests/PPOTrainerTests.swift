@@ -111,6 +111,14 @@ final class PPOTrainerTests: XCTestCase {
         XCTAssertEqual(completions.split(separator: "\n").count, 2 * 3, "3 sample generations of 2 prompts")
         let metricLines = try String(contentsOf: output.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertTrue(metricLines.contains { $0.contains("\"objective\\/rlhf_reward\"") || $0.contains("\"objective/rlhf_reward\"") })
+        // training_config.json, trainer_state.json and the model card, as TRL's PPO leaves them.
+        let recipe = try String(contentsOf: output.appendingPathComponent("training_config.json"), encoding: .utf8)
+        XCTAssertTrue(recipe.contains("\"output_dir\": \"\(output.path)\""), "slashes unescaped: \(recipe)")
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("trainer_state.json"))) as? [String: Any]
+        XCTAssertEqual(state?["global_step"] as? Int, summary.iterations)
+        XCTAssertEqual((state?["log_history"] as? [Any])?.count, metricLines.count)
+        let card = try String(contentsOf: output.appendingPathComponent("README.md"), encoding: .utf8)
+        XCTAssertTrue(card.contains("- ppo") && card.contains("Proximal Policy Optimization"), card)
     }
 
     /// 6 iterations straight equal 3, a checkpoint, a resume with fresh objects, and 3 more — bit for bit.

@@ -45,7 +45,7 @@ final class SequenceLimitTests: XCTestCase {
     func testDPOTruncatesToTheContextAndTrains() throws {
         var configuration = DPOConfiguration()
         configuration.training = TrainingFixtures.arguments(folder, steps: 1)
-        configuration.evaluationBatchSize = 2
+        configuration.training.evaluationBatchSize = 2
         let examples = (0..<4).map {
             Example(.preference(prompt: .standard("say \($0):"), chosen: .standard(Self.long), rejected: .standard(" no" + Self.long)), line: $0 + 1)
         }

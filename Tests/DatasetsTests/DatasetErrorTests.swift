@@ -44,7 +44,14 @@ final class DatasetErrorTests: XCTestCase {
         XCTAssertEqual(dataset.skipped.count, 10)
         XCTAssertEqual(dataset.skipped.firstReasons.map(\.description), expectations.compactMap(\.error).prefix(3).map { $0 })
         XCTAssertEqual(dataset.blankLines, 1)
-        XCTAssertTrue(dataset.summary.hasPrefix("malformed.jsonl: 2 preference examples (standard), 1 blank lines ignored; 10 invalid lines skipped, e.g. malformed.jsonl:2: invalid JSON"), dataset.summary)
+        XCTAssertTrue(dataset.summary.hasPrefix("malformed.jsonl: 2 preference examples (standard), 1 blank line ignored; 10 invalid lines skipped, e.g. malformed.jsonl:2: invalid JSON"), dataset.summary)
+    }
+
+    func testSummaryCountsOneExampleInTheSingular() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("one-\(UUID().uuidString).jsonl")
+        try #"{"prompt": "a", "completion": " b"}"#.write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        XCTAssertEqual(try Dataset.load(url).summary, "\(url.lastPathComponent): 1 prompt-completion example (standard)")
     }
 
     func testDetectionUsesTheFirstValidLineWhenSkipping() throws {

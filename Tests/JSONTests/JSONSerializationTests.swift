@@ -46,6 +46,13 @@ final class JSONSerializationTests: XCTestCase {
         XCTAssertEqual(JSONValue.object([]).serialized(.python), "{}")
     }
 
+    /// A Float inside a dictionary keeps its shortest form (it was widened to 0.05000000074505806 when the
+    /// dictionary's value reached the converter as an Optional) and slashes are not escaped.
+    func testFloatsInFoundationDictionariesKeepTheirShortestForm() throws {
+        let value = try JSONValue(foundation: ["lora_dropout": Float(0.05), "list": [Float(0.1)], "output_dir": "runs/sft"] as [String: Any])
+        XCTAssertEqual(value.serialized(), #"{"list":[0.1],"lora_dropout":0.05,"output_dir":"runs/sft"}"#)
+    }
+
     func testNumbersFromDoubles() {
         XCTAssertEqual(JSONValue.numeric(3).serialized(), "3")
         XCTAssertEqual(JSONValue.numeric(-0.75).serialized(), "-0.75")

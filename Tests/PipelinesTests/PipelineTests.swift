@@ -239,7 +239,7 @@ final class PipelineTests: XCTestCase {
                                         run: RunOptions(concurrency: 1, retries: 0, retryDelay: 0, showProgress: false))
             XCTFail("a resume with other settings should be refused")
         } catch {
-            XCTAssertTrue("\(error)".contains("was started with other settings (changed: configuration;"), "\(error)")
+            XCTAssertTrue("\(error)".contains("was started with other settings (changed: configuration.sampling.max_tokens: 3 → 4;"), "\(error)")
         }
         // The same settings resume: only the failed item is tried again.
         let again = try await Stages.sample(prompts: prompts, output: output, configuration: configuration, models: [model],

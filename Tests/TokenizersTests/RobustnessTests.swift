@@ -160,10 +160,10 @@ final class RobustnessTests: XCTestCase {
         guard let step = path.first else { return replacement }
         let rest = Array(path.dropFirst())
         switch (root, step) {
-        case var (.array(items), .index(index)):
+        case (.array(var items), .index(let index)):
             items[index] = replacing(rest, in: items[index], with: replacement)
             return .array(items)
-        case var (.object(members), .key(key)):
+        case (.object(var members), .key(let key)):
             if let position = members.firstIndex(where: { $0.key == key }) {
                 members[position].value = replacing(rest, in: members[position].value, with: replacement)
             }

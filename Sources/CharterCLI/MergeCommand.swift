@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import LanguageModels
+import SafeTensors
+import Tensors
+
+/// `charter merge`: folds a LoRA adapter into its base model, as PEFT's `merge_and_unload`.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Fold a LoRA adapter into its base model (PEFT's merge_and_unload) and save a full Hugging Face folder.",
+        discussion: """
+            Each adapted weight becomes W + scaling·B·A; the output folder has config.json, model.safetensors and the \
+            tokenizer files (the adapter folder's when it has them, else the base's), so transformers' \
+            AutoModelForCausalLM.from_pretrained and every charter command read it without --lora. \
+            Example: charter merge --model base/ --lora runs/sft-lora --output merged/
+            """)
+
+    @OptionGroup var model: ModelOptions
+    @Option(help: "The folder to write (created; must not already hold a model unless --overwrite).") var output: String
+    @Option(help: "Weight dtype of model.safetensors: float32, bfloat16 or float16.") var dtype = "float32"
+    @Flag(help: "Replace a model already in --output.") var overwrite = false
+
+    func validate() throws {
+        guard ["float32", "bfloat16", "float16"].contains(dtype) else {
+            throw ValidationError("--dtype must be float32, bfloat16 or float16 (got \(dtype))")
+        }
+    }
+
+    func run() throws {
+        let folders = try model.folders()
+        guard let adapter = folders.adapter else {
+            throw ValidationError("nothing to merge: give the adapter with --lora ADAPTER (or --model ADAPTER, whose adapter_config.json names the base)")
+        }
+        let destination = URL(fileURLWithPath: output)
+        if !overwrite && FileManager.default.fileExists(atPath: destination.appendingPathComponent("config.json").path) {
+            throw CommandError("\(output) already holds a model (config.json); choose another --output or pass --overwrite")
+        }
+        if let threads = model.threads { ComputeThreads.count = threads }
+        let network = try folders.loadModel()
+        LoRA.merge(network)
+        let dtype: SafeTensorsDType = self.dtype == "bfloat16" ? .bfloat16 : self.dtype == "float16" ? .float16 : .float32
+        try PretrainedModel.save(network, to: destination, dtype: dtype)
+        try PretrainedModel.copyCompanionFiles(from: folders.base, to: destination)
+        if folders.files != folders.base { try PretrainedModel.copyCompanionFiles(from: folders.files, to: destination) }
+        note("merged \(adapter.path) into \(folders.base.path); saved to \(output)")
+    }
+}
