@@ -16,7 +16,7 @@ struct AuditReport {
         page.table(header: ["finding", "pairs", "share", "what it means"],
                    rows: counts.map { [$0.kind.rawValue, "\($0.pairs)", Self.percent($0.pairs, of: result.pairs.count), $0.kind.explanation] },
                    caption: "Pairs flagged per finding (a pair can have several)")
-        page.chart(SVGChart.bars(title: "Pairs flagged per finding", groups: counts.map { $0.kind.rawValue.replacingOccurrences(of: "_", with: " ") },
+        page.chart(SVGChart.bars(title: "Pairs flagged per finding", groups: counts.map { Self.shortName($0.kind) },
                                  series: [SVGChart.BarSeries("pairs", values: counts.map { Double($0.pairs) })], yLabel: "pairs", height: 320))
 
         page.heading("Length bias", level: 2)
@@ -93,6 +93,23 @@ struct AuditReport {
         }
         let labels = (0..<bins).map { String(format: "%.4g", lower + (Double($0) + 0.5) * width) }
         return SVGChart.bars(title: title, groups: labels, series: [SVGChart.BarSeries("pairs", values: counts)], yLabel: "count")
+    }
+
+    /// A label short enough for 11 bars side by side.
+    static func shortName(_ kind: Finding.Kind) -> String {
+        switch kind {
+        case .exactDuplicate: return "exact dup."
+        case .nearDuplicate: return "near dup."
+        case .identicalResponses: return "identical"
+        case .contradiction: return "contradict."
+        case .preferenceCycle: return "cycle"
+        case .positionBias: return "position"
+        case .lowConfidence: return "low conf."
+        case .annotatorDisagreement: return "annotators"
+        case .personalData: return "personal"
+        case .emptyResponse: return "empty"
+        case .truncatedResponse: return "truncated"
+        }
     }
 
     static func percent(_ part: Int, of whole: Int) -> String {

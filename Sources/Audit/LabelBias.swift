@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// Length bias: does the chosen response tend to be the longer one, and does the label margin grow with the
 /// length difference?
@@ -37,23 +38,8 @@ public struct LengthBias: Sendable, Equatable {
         comparablePairs = comparable
         chosenLonger = longer
         pairsWithMargin = margins.count
-        marginCorrelation = Self.pearson(differences, margins)
+        marginCorrelation = Statistics.pearsonCorrelation(differences, margins)
         logLengthRatios = ratios
-    }
-
-    /// Pearson's r; nil for fewer than three points or a constant variable.
-    static func pearson(_ x: [Double], _ y: [Double]) -> Double? {
-        guard x.count == y.count, x.count >= 3 else { return nil }
-        let n = Double(x.count)
-        let meanX = x.reduce(0, +) / n, meanY = y.reduce(0, +) / n
-        var covariance = 0.0, varianceX = 0.0, varianceY = 0.0
-        for (a, b) in zip(x, y) {
-            covariance += (a - meanX) * (b - meanY)
-            varianceX += (a - meanX) * (a - meanX)
-            varianceY += (b - meanY) * (b - meanY)
-        }
-        guard varianceX > 0, varianceY > 0 else { return nil }
-        return covariance / (varianceX * varianceY).squareRoot()
     }
 }
 

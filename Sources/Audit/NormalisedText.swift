@@ -23,11 +23,7 @@ struct NormalisedText: Hashable {
     var isEmpty: Bool { bytes.isEmpty }
 
     /// A 64-bit FNV-1a hash: the key of exact comparisons (prompts, responses) within one audit.
-    var hash64: UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
-    }
+    var hash64: UInt64 { Self.fnv(bytes[...]) }
 
     /// Hashes of the word `size`-grams (whole text as one shingle when it has fewer words), for MinHash.
     func shingleHashes(size: Int) -> [UInt64] {
