@@ -3,15 +3,14 @@ import Datasets
 import Foundation
 import JSON
 
-/// One readable preference pair reduced to what the model-free analyses need: flattened texts, hashes, lengths,
-/// labels and the per-principle position flips of AI judgements.
+/// One readable preference pair reduced to what the model-free analyses need: hashes, lengths, labels and the
+/// per-principle position flips of AI judgements. The texts themselves (``PairTexts``) are not kept, so an audit's
+/// memory grows by about a MinHash signature per pair, not by the data's size.
 public struct AuditPair: Sendable {
     /// 1-based line in the file.
     public let line: Int
     /// Stable id (``PairID``).
     public let id: String
-    /// The prompt, chosen and rejected as text (messages flattened to `role: content` blocks).
-    public let prompt: String, chosen: String, rejected: String
     /// The soft label, if the file has one.
     public let chosenProbability: Double?
     /// The label margin: `score_chosen − score_rejected` when the file has scores, else `chosen_probability − ½`.
@@ -30,18 +29,17 @@ public struct AuditPair: Sendable {
     /// - Throws: ``DatasetError`` (kind `.invalidField`) naming the field when `annotator`, `score_chosen`,
     ///   `score_rejected` or `judgements` is malformed.
     init?(_ example: Example, file: String) throws {
-        guard let (prompt, chosen, rejected) = example.preference else { return nil }
+        guard let texts = PairTexts(example) else { return nil }
         func fail(_ field: String, _ reason: String) -> DatasetError {
             DatasetError(file: file, line: example.line, kind: .invalidField, reason: "field \"\(field)\" \(reason)")
         }
         line = example.line
-        (self.prompt, self.chosen, self.rejected) = (Self.flatten(prompt), Self.flatten(chosen), Self.flatten(rejected))
-        let normalised = (NormalisedText(self.prompt), NormalisedText(self.chosen), NormalisedText(self.rejected))
+        let normalised = (NormalisedText(texts.prompt), NormalisedText(texts.chosen), NormalisedText(texts.rejected))
         id = PairID.of(prompt: normalised.0, chosen: normalised.1, rejected: normalised.2)
         (promptKey, chosenKey, rejectedKey) = (normalised.0.hash64, normalised.1.hash64, normalised.2.hash64)
         (chosenIsBlank, rejectedIsBlank) = (normalised.1.isEmpty, normalised.2.isEmpty)
-        chosenLength = self.chosen.unicodeScalars.count
-        rejectedLength = self.rejected.unicodeScalars.count
+        chosenLength = texts.chosen.unicodeScalars.count
+        rejectedLength = texts.rejected.unicodeScalars.count
         chosenProbability = example.chosenProbability
 
         switch example[extra: "annotator"] {
@@ -72,14 +70,6 @@ public struct AuditPair: Sendable {
         }
     }
 
-    /// A string as is; messages as `role: content` blocks separated by blank lines.
-    static func flatten(_ text: ExampleText) -> String {
-        switch text {
-        case let .standard(string): return string
-        case let .conversational(messages): return messages.map { "\($0.role.rawValue): \($0.content)" }.joined(separator: "\n\n")
-        }
-    }
-
     /// The coding path and reason of a decoding error, e.g. `item 2 "flipped": expected Bool`.
     static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
@@ -106,4 +96,23 @@ public struct AuditPair: Sendable {
 /// A prompt and an unordered pair of responses, by their hashes.
 struct PairKey: Hashable {
     let prompt: UInt64, first: UInt64, second: UInt64
+}
+
+/// A pair's prompt, chosen and rejected as text: strings as they are, messages as `role: content` blocks separated by
+/// blank lines.
+public struct PairTexts: Sendable, Equatable {
+    public let prompt: String, chosen: String, rejected: String
+
+    /// The texts of a preference example; nil for other examples.
+    public init?(_ example: Example) {
+        guard let (prompt, chosen, rejected) = example.preference else { return nil }
+        (self.prompt, self.chosen, self.rejected) = (Self.flatten(prompt), Self.flatten(chosen), Self.flatten(rejected))
+    }
+
+    static func flatten(_ text: ExampleText) -> String {
+        switch text {
+        case let .standard(string): return string
+        case let .conversational(messages): return messages.map { "\($0.role.rawValue): \($0.content)" }.joined(separator: "\n\n")
+        }
+    }
 }

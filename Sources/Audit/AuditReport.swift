@@ -6,7 +6,8 @@ import Reports
 struct AuditReport {
     let page: HTMLPage
 
-    init(_ result: AuditResult) {
+    /// - Parameter texts: the texts of the ``topSuspects(_:)``, by line.
+    init(_ result: AuditResult, texts: [Int: PairTexts]) {
         var page = HTMLPage(title: "Charter audit: \(result.file)")
         page.heading("Data audit: \(result.file)")
         page.paragraph("\(result.pairs.count) readable \(result.type.rawValue) pairs (\(result.format.rawValue)), \(result.unreadable.count) unreadable lines, "
@@ -63,20 +64,24 @@ struct AuditReport {
             page.table(header: ["line", "error"], rows: result.unreadable.prefix(100).map { ["\($0.line)", $0.description] },
                        caption: result.unreadable.count > 100 ? "The first 100 of \(result.unreadable.count) (all in audit.json)" : nil)
         }
-        Self.suspects(result, into: &page)
+        Self.suspects(result, texts: texts, into: &page)
         self.page = page
     }
 
-    /// The pairs with the most kinds of finding (ties by line), each with its evidence and both responses.
-    static func suspects(_ result: AuditResult, into page: inout HTMLPage) {
-        let top = result.evidence.enumerated().sorted { ($1.element.kinds.count, $0.offset) < ($0.element.kinds.count, $1.offset) }
+    /// The flagged pairs with the most kinds of finding (ties by line), as many as the configuration shows.
+    static func topSuspects(_ result: AuditResult) -> [PairEvidence] {
+        result.evidence.enumerated().sorted { ($1.element.kinds.count, $0.offset) < ($0.element.kinds.count, $1.offset) }
             .prefix(result.configuration.topSuspects).map(\.element)
+    }
+
+    /// Each top suspect with its evidence and both responses side by side.
+    static func suspects(_ result: AuditResult, texts: [Int: PairTexts], into page: inout HTMLPage) {
+        let top = topSuspects(result)
         guard !top.isEmpty else { return }
         page.heading("Top suspects", level: 2)
         page.paragraph("The \(top.count) flagged pairs with the most kinds of finding; texts cut at 1,500 characters.")
-        let byLine = Dictionary(result.pairs.map { ($0.line, $0) }, uniquingKeysWith: { first, _ in first })
         for record in top {
-            guard let pair = byLine[record.line] else { continue }
+            guard let pair = texts[record.line] else { continue }
             page.heading("Line \(record.line) · pair \(record.pairID) · \(record.kinds.map(\.rawValue).joined(separator: ", "))", level: 3)
             page.preformatted(record.findings.map { "\($0.kind.rawValue): \($0.evidence.serialized(.python))" }.joined(separator: "\n"))
             page.preformatted("prompt (end): " + String(pair.prompt.suffix(600)))

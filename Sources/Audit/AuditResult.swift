@@ -6,9 +6,11 @@ import Runtime
 /// What an audit found: every readable pair, the unreadable lines, the flagged pairs with their evidence, and the
 /// dataset-level statistics. Written as `audit.json`, `findings.jsonl` and `report.html` (``write(to:)``).
 public struct AuditResult: Sendable {
-    /// The audited file's name and SHA-256 (clean checks that it audits the same bytes).
-    public let file: String
+    /// The audited file and its SHA-256 (clean checks that it audits the same bytes).
+    public let url: URL
     public let sha256: String
+    /// The file's name.
+    public var file: String { url.lastPathComponent }
     public let type: DatasetType
     public let format: DatasetFormat
     public let configuration: AuditConfiguration
@@ -102,6 +104,19 @@ public struct AuditResult: Sendable {
         let writer = try JSONLWriter(url: directory.appendingPathComponent("findings.jsonl"))
         for record in evidence { try writer.write(record.jsonValue) }
         try writer.finish()
-        try AuditReport(self).page.write(to: directory)
+        let top = AuditReport.topSuspects(self)
+        try AuditReport(self, texts: texts(lines: Set(top.map(\.line)))).page.write(to: directory)
+    }
+
+    /// The texts of the pairs on `lines`, read again from the file (an audit keeps no texts); stops once all are found.
+    /// - Throws: ``DatasetError`` when the file cannot be read.
+    func texts(lines: Set<Int>) throws -> [Int: PairTexts] {
+        guard !lines.isEmpty else { return [:] }
+        let reader = try DatasetReader(url: url, options: DatasetOptions(skipInvalid: true))
+        var found: [Int: PairTexts] = [:]
+        while found.count < lines.count, let example = try reader.next() {
+            if lines.contains(example.line), let texts = PairTexts(example) { found[example.line] = texts }
+        }
+        return found
     }
 }

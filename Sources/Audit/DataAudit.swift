@@ -27,10 +27,11 @@ public struct DataAudit: Sendable {
         var pairs: [AuditPair] = []
         var evidence: [[Finding]] = []
         var promptSignatures: [UInt32] = [], responseSignatures: [UInt32] = []
-        while let (_, pair) = try stream.next() {
+        while let (example, pair) = try stream.next() {
+            guard let texts = PairTexts(example) else { continue }
             pairs.append(pair)
-            evidence.append(pairFindings(pair))
-            let (prompt, responses) = signatures(pair)
+            evidence.append(pairFindings(pair, texts))
+            let (prompt, responses) = signatures(texts)
             promptSignatures += prompt
             responseSignatures += responses
         }
@@ -70,24 +71,24 @@ public struct DataAudit: Sendable {
         let flagged = pairs.indices.filter { !evidence[$0].isEmpty }.map {
             PairEvidence(pairID: pairs[$0].id, line: pairs[$0].line, findings: evidence[$0])
         }
-        return AuditResult(file: url.lastPathComponent, sha256: try SHA256.hex(file: url), type: type, format: format,
+        return AuditResult(url: url, sha256: try SHA256.hex(file: url), type: type, format: format,
                            configuration: configuration, pairs: pairs, unreadable: stream.unreadable, evidence: flagged,
                            lengthBias: LengthBias(pairs), positionBias: PositionBias(pairs), annotators: annotators)
     }
 
     /// The findings about one pair on its own: identical, empty or truncated responses, personal data, a low-confidence
     /// soft label, position-biased AI judgements.
-    func pairFindings(_ pair: AuditPair) -> [Finding] {
+    func pairFindings(_ pair: AuditPair, _ texts: PairTexts) -> [Finding] {
         var findings: [Finding] = []
         if pair.chosenKey == pair.rejectedKey { findings.append(Finding(.identicalResponses)) }
         let empty = [("chosen", pair.chosenIsBlank), ("rejected", pair.rejectedIsBlank)].filter(\.1).map { JSONValue.string($0.0) }
         if !empty.isEmpty { findings.append(Finding(.emptyResponse, .object([JSONValue.Member("responses", .array(empty))]))) }
-        for (field, text) in [("chosen", pair.chosen), ("rejected", pair.rejected)] {
+        for (field, text) in [("chosen", texts.chosen), ("rejected", texts.rejected)] {
             guard let reason = ResponseCheck.truncation(text) else { continue }
             findings.append(Finding(.truncatedResponse, .object([JSONValue.Member("response", .string(field)), JSONValue.Member("reason", .string(reason))])))
         }
         var matches: [JSONValue] = []
-        for (field, text) in [("prompt", pair.prompt), ("chosen", pair.chosen), ("rejected", pair.rejected)] {
+        for (field, text) in [("prompt", texts.prompt), ("chosen", texts.chosen), ("rejected", texts.rejected)] {
             for match in PersonalData.matches(in: text) {
                 matches.append(.object([JSONValue.Member("field", .string(field)), JSONValue.Member("kind", .string(match.kind.rawValue)),
                                         JSONValue.Member("text", .string(match.text))]))
@@ -110,11 +111,11 @@ public struct DataAudit: Sendable {
 
     /// MinHash signatures of the prompt's shingles and of the responses' (chosen and rejected shingles salted apart,
     /// so a swapped pair is not a near duplicate of the original: that is a contradiction).
-    func signatures(_ pair: AuditPair) -> (prompt: [UInt32], responses: [UInt32]) {
+    func signatures(_ texts: PairTexts) -> (prompt: [UInt32], responses: [UInt32]) {
         let size = configuration.shingleSize
-        let prompt = NormalisedText(pair.prompt).shingleHashes(size: size)
-        let chosen = NormalisedText(pair.chosen).shingleHashes(size: size).map { $0 ^ 0x5bd1_e995_0000_0001 }
-        let rejected = NormalisedText(pair.rejected).shingleHashes(size: size).map { $0 ^ 0x1b87_3593_0000_0002 }
+        let prompt = NormalisedText(texts.prompt).shingleHashes(size: size)
+        let chosen = NormalisedText(texts.chosen).shingleHashes(size: size).map { $0 ^ 0x5bd1_e995_0000_0001 }
+        let rejected = NormalisedText(texts.rejected).shingleHashes(size: size).map { $0 ^ 0x1b87_3593_0000_0002 }
         return (MinHash.signature(prompt), MinHash.signature(chosen + rejected))
     }
 }
