@@ -158,6 +158,7 @@ final class DataAuditTests: XCTestCase {
             #"{"prompt": "Numbers?", "chosen": "The answer is 1234567890 and 3.14159, see user@localhost", "rejected": "In 1990-2000 things happened."}"#,
             #"{"prompt": "Steps?", "chosen": "   ", "rejected": "Here are the steps:"}"#,
             #"{"prompt": "Code?", "chosen": "```python\nprint(1)", "rejected": "fine (really)."}"#,
+            #"{"prompt": "Sad?", "chosen": "yes :-(", "rejected": "The options are ("}"#,
         ])
         XCTAssertEqual(lines(result, .personalData), [1])
         let matches = try XCTUnwrap(evidence(result, line: 1, .personalData)?["matches"]?.arrayValue)
@@ -165,7 +166,8 @@ final class DataAuditTests: XCTestCase {
         XCTAssertEqual(matches.map { $0["kind"]?.stringValue ?? "" }, ["email", "phone", "phone"])
         XCTAssertEqual(lines(result, .emptyResponse), [3])
         XCTAssertEqual(evidence(result, line: 3, .emptyResponse)?["responses"], ["chosen"])
-        XCTAssertEqual(lines(result, .truncatedResponse), [3, 4])
+        XCTAssertEqual(lines(result, .truncatedResponse), [3, 4, 5])
+        XCTAssertEqual(evidence(result, line: 5, .truncatedResponse)?["response"], "rejected")
         XCTAssertEqual(evidence(result, line: 4, .truncatedResponse)?["reason"], "ends inside a code fence")
     }
 

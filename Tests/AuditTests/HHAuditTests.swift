@@ -32,7 +32,7 @@ final class HHAuditTests: XCTestCase {
         XCTAssertEqual(counts[.exactDuplicate], 0)
         XCTAssertEqual(counts[.contradiction], 0)
         XCTAssertEqual(counts[.personalData], 16)
-        XCTAssertEqual(counts[.truncatedResponse], 31)
+        XCTAssertEqual(counts[.truncatedResponse], 30)  // 31 before emoticons such as ":-(" (line 564) were told apart
 
         try result.write(to: fixture.url("audit"))
         let policy = try CleaningPolicy.parse("actions: {empty_response: drop, personal_data: drop}", file: "policy.yaml")
