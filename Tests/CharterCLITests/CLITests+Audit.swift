@@ -34,4 +34,28 @@ extension CLITests {
         XCTAssertNotEqual(badStatus, 0)
         XCTAssertTrue(badErrors.contains("bad-policy.yaml:2: actions.duplicate: unknown finding"), badErrors)
     }
+
+    /// `charter label`'s own records (a tiny random model as the feedback model) are read with their judgements.
+    func testAuditReadsLabelRecords() throws {
+        let pairs = try write([
+            #"{"id": "p1", "prompt": "How do I open a jar?", "response_a": " Twist the lid.", "response_b": " Smash it."}"#,
+            #"{"id": "p2", "prompt": "Say hi.", "response_a": " Hi!", "response_b": " No."}"#,
+            #"{"id": "p3", "prompt": "Name a colour.", "response_a": " Blue.", "response_b": " Seven."}"#,
+        ], to: "pairs.jsonl")
+        let labels = folder.appendingPathComponent("labels.jsonl").path
+        let (labelStatus, _, labelErrors) = try charter(["label", "--model", folder.path, "--pairs", pairs, "--principles", "2", "--output", labels])
+        XCTAssertEqual(labelStatus, 0, labelErrors)
+        let audit = folder.appendingPathComponent("label-audit").path
+        let (status, output, errors) = try charter(["audit", labels, "--output", audit, "--low-confidence-margin", "0.5"])
+        XCTAssertEqual(status, 0, errors)
+        XCTAssertTrue(output.contains("audit: 3 pairs, 0 unreadable lines"), output)
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(audit)/audit.json"))) as? [String: Any]
+        let position = document?["position_bias"] as? [String: Any]
+        // Two principles per pair, each asked in both orders: six judgements with a flip verdict.
+        XCTAssertEqual(position?["judgements"] as? Int, 6)
+        XCTAssertEqual((position?["per_principle"] as? [Any])?.isEmpty, false)
+        // Every soft label is within ½ of ½.
+        XCTAssertEqual((document?["counts"] as? [String: Any])?["low_confidence"] as? Int, 3)
+        XCTAssertEqual((document?["soft_labels"] as? [String: Any])?["pairs"] as? Int, 3)
+    }
 }
