@@ -20,6 +20,8 @@ struct Charter: AsyncParsableCommand {
             ConstitutionCommand.self,
             CritiqueCommand.self,
             LabelCommand.self,
+            AuditCommand.self,
+            CleanCommand.self,
             PipelineCommand.self,
             ServeCommand.self,
             QuickstartCommand.self,

@@ -23,32 +23,35 @@ public struct SHA256 {
 
     /// Adds bytes to the message.
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        if bytes.withContiguousStorageIfAvailable({ update(buffer: UnsafeRawBufferPointer($0)) }) != nil { return }
         for byte in bytes {
             pending.append(byte)
             length &+= 1
-            if pending.count == 64 {
-                compress(pending)
-                pending.removeAll(keepingCapacity: true)
-            }
+            if pending.count == 64 { compressPending() }
         }
     }
 
     /// Adds a buffer of bytes (faster than byte-wise `update` for large data).
     public mutating func update(data: Data) {
-        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            var offset = 0
-            if !pending.isEmpty {
-                let take = min(64 - pending.count, raw.count)
-                update(raw[0..<take])
-                offset = take
-            }
-            while raw.count - offset >= 64 {
-                compress(Array(raw[offset..<(offset + 64)]))
-                length &+= 64
-                offset += 64
-            }
-            if offset < raw.count { update(raw[offset...]) }
+        data.withUnsafeBytes { update(buffer: $0) }
+    }
+
+    /// Adds contiguous bytes: whole 64-byte blocks are compressed in place, the rest waits in `pending`.
+    private mutating func update(buffer raw: UnsafeRawBufferPointer) {
+        var offset = 0
+        length &+= UInt64(raw.count)
+        if !pending.isEmpty {
+            let take = min(64 - pending.count, raw.count)
+            pending.append(contentsOf: raw[0..<take])
+            offset = take
+            guard pending.count == 64 else { return }
+            compressPending()
         }
+        while raw.count - offset >= 64 {
+            compress(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 64)]))
+            offset += 64
+        }
+        if offset < raw.count { pending.append(contentsOf: raw[offset...]) }
     }
 
     /// The 32-byte digest.
@@ -57,8 +60,7 @@ public struct SHA256 {
         update([0x80])
         while pending.count != 56 { update([0]) }
         for shift in stride(from: 56, through: 0, by: -8) { pending.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        compress(pending)
-        pending.removeAll()
+        compressPending()
         return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * $0)) } }
     }
 
@@ -73,7 +75,13 @@ public struct SHA256 {
     public static func hex(_ text: String) -> String { hex(bytes: hash(Array(text.utf8))) }
 
     /// Lower-case hex of bytes.
-    public static func hex(bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    public static func hex(bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(2 * bytes.count)
+        for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]] }
+        return String(decoding: text, as: UTF8.self)
+    }
 
     /// Lower-case hex digest of a file's contents, read in 1 MiB blocks.
     public static func hex(file url: URL) throws -> String {
@@ -86,8 +94,19 @@ public struct SHA256 {
 
     private static func rotate(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
-    private mutating func compress(_ block: [UInt8]) {
-        var w = [UInt32](repeating: 0, count: 64)
+    /// Compresses the full `pending` block and empties it.
+    private mutating func compressPending() {
+        let block = pending
+        pending.removeAll(keepingCapacity: true)
+        block.withUnsafeBytes { compress($0) }
+    }
+
+    /// Compresses one 64-byte block into the state (the message schedule lives on the stack).
+    private mutating func compress(_ block: UnsafeRawBufferPointer) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { compress(block, schedule: $0) }
+    }
+
+    private mutating func compress(_ block: UnsafeRawBufferPointer, schedule w: UnsafeMutableBufferPointer<UInt32>) {
         for t in 0..<16 {
             w[t] = UInt32(block[4 * t]) << 24 | UInt32(block[4 * t + 1]) << 16 | UInt32(block[4 * t + 2]) << 8 | UInt32(block[4 * t + 3])
         }

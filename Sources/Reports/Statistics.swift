@@ -5,6 +5,20 @@ public enum Statistics {
     /// The arithmetic mean; 0 for no values.
     public static func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
 
+    /// Pearson's correlation coefficient r of paired values; nil for fewer than three pairs or a constant variable.
+    public static func pearsonCorrelation(_ x: [Double], _ y: [Double]) -> Double? {
+        guard x.count == y.count, x.count >= 3 else { return nil }
+        let meanX = mean(x), meanY = mean(y)
+        var covariance = 0.0, varianceX = 0.0, varianceY = 0.0
+        for (a, b) in zip(x, y) {
+            covariance += (a - meanX) * (b - meanY)
+            varianceX += (a - meanX) * (a - meanX)
+            varianceY += (b - meanY) * (b - meanY)
+        }
+        guard varianceX > 0, varianceY > 0 else { return nil }
+        return covariance / (varianceX * varianceY).squareRoot()
+    }
+
     /// The mean and its standard error (sample standard deviation / √n; 0 for fewer than two values).
     public static func meanAndStandardError(_ values: [Double]) -> (mean: Double, standardError: Double) {
         guard !values.isEmpty else { return (0, 0) }

@@ -161,5 +161,14 @@ final class ConstitutionTests: XCTestCase {
         var hasher = SHA256()
         hasher.update(data: Data(repeating: UInt8(ascii: "a"), count: 1_000_000))
         XCTAssertEqual(SHA256.hex(bytes: hasher.finalize()), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        // Chunks that straddle 64-byte blocks, contiguous and not (a lazy sequence takes the byte-wise path).
+        // python3 -c "import hashlib; print(hashlib.sha256(b'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq' * 3).hexdigest())"
+        let message = Array(String(repeating: "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", count: 3).utf8)
+        var chunked = SHA256()
+        chunked.update(message[0..<7])
+        chunked.update(message[7..<70].lazy.map { $0 })
+        chunked.update(data: Data(message[70..<130]))
+        chunked.update(message[130...])
+        XCTAssertEqual(SHA256.hex(bytes: chunked.finalize()), "50ea825d9684f4229ca29f1fec511593e281e46a140d81e0005f8f688669a06c")
     }
 }

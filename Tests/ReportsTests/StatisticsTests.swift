@@ -35,4 +35,11 @@ final class StatisticsTests: XCTestCase {
         let unbeaten = Statistics.bradleyTerryElo(wins: [[0, 0], [10, 0]], anchor: 0, prior: 1)
         XCTAssertTrue(unbeaten[1].isFinite && unbeaten[1] > 300)
     }
+
+    func testPearsonCorrelationMatchesNumPy() throws {
+        // python3 -c "import numpy as np; print(np.corrcoef([1, 2, 3, 4, 5.5], [2, 1, 4, 3, 7])[0, 1])"
+        XCTAssertEqual(try XCTUnwrap(Statistics.pearsonCorrelation([1, 2, 3, 4, 5.5], [2, 1, 4, 3, 7])), 0.858086838240179, accuracy: 1e-12)
+        XCTAssertNil(Statistics.pearsonCorrelation([1, 2, 3], [4, 4, 4]))
+        XCTAssertNil(Statistics.pearsonCorrelation([1, 2], [3, 4]))
+    }
 }

@@ -1,0 +1,123 @@
+import Foundation
+import Reports
+
+/// `report.html` of an audit through the shared report toolkit: finding counts, the length, position and soft-label
+/// distributions, annotator agreement, unreadable lines, and the top suspects with both responses side by side.
+struct AuditReport {
+    let page: HTMLPage
+
+    /// - Parameter texts: the texts of the ``topSuspects(_:)``, by line.
+    init(_ result: AuditResult, texts: [Int: PairTexts]) {
+        var page = HTMLPage(title: "Charter audit: \(result.file)")
+        page.heading("Data audit: \(result.file)")
+        page.paragraph("\(result.pairs.count) readable \(result.type.rawValue) pairs (\(result.format.rawValue)), \(result.unreadable.count) unreadable lines, "
+                       + "\(result.evidence.count) pairs flagged (\(Self.percent(result.evidence.count, of: result.pairs.count))). "
+                       + "Model-free findings; every flagged pair is in findings.jsonl with its evidence and stable pair id.")
+        let counts = result.counts
+        page.table(header: ["finding", "pairs", "share", "what it means"],
+                   rows: counts.map { [$0.kind.rawValue, "\($0.pairs)", Self.percent($0.pairs, of: result.pairs.count), $0.kind.explanation] },
+                   caption: "Pairs flagged per finding (a pair can have several)")
+        page.chart(SVGChart.bars(title: "Pairs flagged per finding", groups: counts.map { Self.shortName($0.kind) },
+                                 series: [SVGChart.BarSeries("pairs", values: counts.map { Double($0.pairs) })], yLabel: "pairs", height: 320))
+
+        page.heading("Length bias", level: 2)
+        let bias = result.lengthBias
+        var sentence = "The chosen response is the longer one in \(bias.chosenLonger) of \(bias.comparablePairs) pairs whose responses differ in length "
+            + "(\(Self.percent(bias.chosenLonger, of: bias.comparablePairs)); 50% would be no length preference)."
+        if let correlation = bias.marginCorrelation {
+            sentence += String(format: " The label margin correlates with the length difference at r = %.3f over %d pairs with a margin.", correlation, bias.pairsWithMargin)
+        } else {
+            sentence += " No label margins (scores or soft labels) to correlate with length."
+        }
+        page.paragraph(sentence)
+        page.chart(Self.histogram(title: "log₂(chosen length / rejected length): right of 0, chosen is longer", values: bias.logLengthRatios,
+                                  lower: -4, upper: 4, bins: 16))
+
+        if !result.positionBias.principles.isEmpty {
+            page.heading("Position bias of AI labels", level: 2)
+            page.paragraph("Share of each principle's judgements whose verdict flipped when the responses swapped places (asked in both orders). "
+                           + "A flip means the feedback model preferred a position rather than a response; 0% is no position bias.")
+            let principles = result.positionBias.principles
+            page.chart(SVGChart.bars(title: "Flip rate per principle", groups: principles.map(\.id),
+                                     series: [SVGChart.BarSeries("flip rate", values: principles.map(\.flipRate))],
+                                     yLabel: "judgements flipped", yAxis: ChartAxis(lower: 0, upper: 1, step: 0.25, percent: true)))
+            page.table(header: ["principle", "judgements", "flips", "flip rate"],
+                       rows: principles.map { [$0.id, "\($0.judgements)", "\($0.flips)", Self.percent($0.flips, of: $0.judgements)] })
+        }
+        let soft = result.pairs.compactMap(\.chosenProbability)
+        if !soft.isEmpty {
+            page.heading("Soft labels", level: 2)
+            page.paragraph("chosen_probability of \(soft.count) pairs; those within \(result.configuration.lowConfidenceMargin) of ½ are flagged low_confidence.")
+            page.chart(Self.histogram(title: "chosen_probability", values: soft, lower: 0, upper: 1, bins: 10))
+        }
+        if let annotators = result.annotators {
+            page.heading("Annotator agreement", level: 2)
+            let alpha = annotators.alpha.map { String(format: "%.3f", $0) } ?? "undefined (one value only)"
+            page.paragraph("\(annotators.units) pairs labelled by two or more judgements, \(annotators.disagreeingUnits) of them not unanimous. "
+                           + "Krippendorff's alpha (nominal): \(alpha) — 1 is perfect agreement, 0 is chance. Entropy 0 bits is unanimous, 1 bit an even split.")
+            page.chart(Self.histogram(title: "Per-pair entropy of the annotators' preference (bits)", values: annotators.entropies, lower: 0, upper: 1, bins: 5))
+            page.table(header: ["annotator", "judgements", "compared with the others' majority", "agreement"],
+                       rows: annotators.annotators.map { [$0.name, "\($0.judgements)", "\($0.compared)", $0.agreement.map { String(format: "%.1f%%", 100 * $0) } ?? "–"] })
+        }
+        if !result.unreadable.isEmpty {
+            page.heading("Unreadable lines", level: 2)
+            page.table(header: ["line", "error"], rows: result.unreadable.prefix(100).map { ["\($0.line)", $0.description] },
+                       caption: result.unreadable.count > 100 ? "The first 100 of \(result.unreadable.count) (all in audit.json)" : nil)
+        }
+        Self.suspects(result, texts: texts, into: &page)
+        self.page = page
+    }
+
+    /// The flagged pairs with the most kinds of finding (ties by line), as many as the configuration shows.
+    static func topSuspects(_ result: AuditResult) -> [PairEvidence] {
+        result.evidence.enumerated().sorted { ($1.element.kinds.count, $0.offset) < ($0.element.kinds.count, $1.offset) }
+            .prefix(result.configuration.topSuspects).map(\.element)
+    }
+
+    /// Each top suspect with its evidence and both responses side by side.
+    static func suspects(_ result: AuditResult, texts: [Int: PairTexts], into page: inout HTMLPage) {
+        let top = topSuspects(result)
+        guard !top.isEmpty else { return }
+        page.heading("Top suspects", level: 2)
+        page.paragraph("The \(top.count) flagged pairs with the most kinds of finding; texts cut at 1,500 characters.")
+        for record in top {
+            guard let pair = texts[record.line] else { continue }
+            page.heading("Line \(record.line) · pair \(record.pairID) · \(record.kinds.map(\.rawValue).joined(separator: ", "))", level: 3)
+            page.preformatted(record.findings.map { "\($0.kind.rawValue): \($0.evidence.serialized(.python))" }.joined(separator: "\n"))
+            page.preformatted("prompt (end): " + String(pair.prompt.suffix(600)))
+            page.table(header: ["chosen", "rejected"], rows: [[String(pair.chosen.prefix(1500)), String(pair.rejected.prefix(1500))]])
+        }
+    }
+
+    /// A histogram of `values` clamped into [lower, upper] as bars.
+    static func histogram(title: String, values: [Double], lower: Double, upper: Double, bins: Int) -> String {
+        var counts = [Double](repeating: 0, count: bins)
+        let width = (upper - lower) / Double(bins)
+        for value in values where value.isFinite {
+            counts[min(bins - 1, max(0, Int(((value - lower) / width).rounded(.down))))] += 1
+        }
+        let labels = (0..<bins).map { String(format: "%.4g", lower + (Double($0) + 0.5) * width) }
+        return SVGChart.bars(title: title, groups: labels, series: [SVGChart.BarSeries("pairs", values: counts)], yLabel: "count")
+    }
+
+    /// A label short enough for 11 bars side by side.
+    static func shortName(_ kind: Finding.Kind) -> String {
+        switch kind {
+        case .exactDuplicate: return "exact dup."
+        case .nearDuplicate: return "near dup."
+        case .identicalResponses: return "identical"
+        case .contradiction: return "contradict."
+        case .preferenceCycle: return "cycle"
+        case .positionBias: return "position"
+        case .lowConfidence: return "low conf."
+        case .annotatorDisagreement: return "annotators"
+        case .personalData: return "personal"
+        case .emptyResponse: return "empty"
+        case .truncatedResponse: return "truncated"
+        }
+    }
+
+    static func percent(_ part: Int, of whole: Int) -> String {
+        whole > 0 ? String(format: "%.1f%%", 100 * Double(part) / Double(whole)) : "–"
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import XCTest
+
+extension CLITests {
+    func testAuditThenCleanEndToEnd() throws {
+        let data = try write([
+            #"{"prompt": "Pick one", "chosen": "A", "rejected": "B"}"#,
+            #"{"prompt": "Pick one", "chosen": "A", "rejected": "B"}"#,
+            #"{"prompt": "Pick one", "chosen": "B", "rejected": "A"}"#,
+            #"{"prompt": "Mail?", "chosen": "Write to someone@example.org.", "rejected": "No."}"#,
+            #"{"prompt": "Broken", "chosen": "#,
+        ], to: "pairs.jsonl")
+        let audit = folder.appendingPathComponent("audit").path
+        let (status, output, errors) = try charter(["audit", data, "--output", audit])
+        XCTAssertEqual(status, 0, errors)
+        XCTAssertTrue(output.contains("audit: 4 pairs, 1 unreadable lines, 4 pairs flagged"), output)
+        XCTAssertTrue(errors.contains("pairs.jsonl:5: invalid JSON"), errors)
+        for file in ["audit.json", "findings.jsonl", "report.html"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(audit)/\(file)"), file)
+        }
+
+        let policy = try write(["actions:", "  exact_duplicate: drop", "  contradiction: flip", "  personal_data: drop"], to: "policy.yaml")
+        let cleaned = folder.appendingPathComponent("clean.jsonl").path
+        let (cleanStatus, cleanOutput, cleanErrors) = try charter(["clean", data, "--audit", audit, "--policy", policy, "--output", cleaned])
+        XCTAssertEqual(cleanStatus, 0, cleanErrors)
+        XCTAssertTrue(cleanOutput.contains("5 rows in = 2 out + 3 dropped (1 of them unreadable); 1 flipped"), cleanOutput)
+        let lines = try String(contentsOfFile: cleaned, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines, [#"{"prompt": "Pick one", "chosen": "A", "rejected": "B"}"#, #"{"prompt": "Pick one", "chosen": "A", "rejected": "B"}"#])
+        let changes = try String(contentsOfFile: cleaned + ".changes.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(changes.count, 4)
+
+        let badPolicy = try write(["actions:", "  duplicate: drop"], to: "bad-policy.yaml")
+        let (badStatus, _, badErrors) = try charter(["clean", data, "--audit", audit, "--policy", badPolicy, "--output", cleaned])
+        XCTAssertNotEqual(badStatus, 0)
+        XCTAssertTrue(badErrors.contains("bad-policy.yaml:2: actions.duplicate: unknown finding"), badErrors)
+    }
+
+    /// `charter label`'s own records (a tiny random model as the feedback model) are read with their judgements.
+    func testAuditReadsLabelRecords() throws {
+        let pairs = try write([
+            #"{"id": "p1", "prompt": "How do I open a jar?", "response_a": " Twist the lid.", "response_b": " Smash it."}"#,
+            #"{"id": "p2", "prompt": "Say hi.", "response_a": " Hi!", "response_b": " No."}"#,
+            #"{"id": "p3", "prompt": "Name a colour.", "response_a": " Blue.", "response_b": " Seven."}"#,
+        ], to: "pairs.jsonl")
+        let labels = folder.appendingPathComponent("labels.jsonl").path
+        let (labelStatus, _, labelErrors) = try charter(["label", "--model", folder.path, "--pairs", pairs, "--principles", "2", "--output", labels])
+        XCTAssertEqual(labelStatus, 0, labelErrors)
+        let audit = folder.appendingPathComponent("label-audit").path
+        let (status, output, errors) = try charter(["audit", labels, "--output", audit, "--low-confidence-margin", "0.5"])
+        XCTAssertEqual(status, 0, errors)
+        XCTAssertTrue(output.contains("audit: 3 pairs, 0 unreadable lines"), output)
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(audit)/audit.json"))) as? [String: Any]
+        let position = document?["position_bias"] as? [String: Any]
+        // Two principles per pair, each asked in both orders: six judgements with a flip verdict.
+        XCTAssertEqual(position?["judgements"] as? Int, 6)
+        XCTAssertEqual((position?["per_principle"] as? [Any])?.isEmpty, false)
+        // Every soft label is within ½ of ½.
+        XCTAssertEqual((document?["counts"] as? [String: Any])?["low_confidence"] as? Int, 3)
+        XCTAssertEqual((document?["soft_labels"] as? [String: Any])?["pairs"] as? Int, 3)
+    }
+}
