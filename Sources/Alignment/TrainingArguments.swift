@@ -35,8 +35,11 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
     public var loggingSteps = 10
     /// Evaluate every this many steps (0 = only at the end, when there is evaluation data).
     public var evaluationSteps = 0
-    /// Write a resumable checkpoint every this many steps (0 = none).
-    public var saveSteps = 0
+    /// Write a resumable checkpoint every this many steps (0 = none). TRL's default, so `--resume` has something to
+    /// resume from in a run of any length.
+    public var saveSteps = 500
+    /// "steps" (checkpoints every `save_steps`, transformers' default) or "no" (none).
+    public var saveStrategy = "steps"
     /// Keep at most this many checkpoints (0 = all).
     public var saveTotalLimit = 0
 
@@ -79,6 +82,7 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
          .init("seed", \.seed), .init("logging_steps", \.loggingSteps, where: .from(1, to: Limits.steps)),
          .init("eval_steps", \.evaluationSteps, where: .from(0, to: Limits.steps)),
          .init("save_steps", \.saveSteps, where: .from(0, to: Limits.steps)),
+         .init("save_strategy", \.saveStrategy, where: .oneOf(["steps", "no"])),
          .init("save_total_limit", \.saveTotalLimit, where: .from(0, to: Limits.steps))]
     }
 
@@ -89,6 +93,11 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
         if maximumSteps <= 0 && epochs <= 0 {
             throw SettingsError(key: "max_steps", message: "set max_steps or a positive num_train_epochs (got max_steps \(maximumSteps), num_train_epochs \(epochs))")
         }
+    }
+
+    /// Whether a checkpoint is written after `step`.
+    func savesCheckpoint(after step: Int) -> Bool {
+        saveStrategy == "steps" && saveSteps > 0 && step % saveSteps == 0
     }
 
     /// Optimizer steps for `exampleCount` examples.

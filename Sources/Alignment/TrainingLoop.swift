@@ -99,7 +99,7 @@ public struct TrainingLoop {
             // A collapsed run stops here: no evaluation, checkpoint or final model of the destroyed weights.
             try health.check(step: state.step, metrics: metrics, parameters: procedure.trainableParameters)
             try procedure.afterStep(state.step, epoch: epoch(state.step), log: log)
-            if arguments.saveSteps > 0 && state.step % arguments.saveSteps == 0 {
+            if arguments.savesCheckpoint(after: state.step) {
                 let checkpoint = try Checkpoints.save(procedure, state: state, optimizer: optimizer, in: output,
                                                       keep: arguments.saveTotalLimit).path
                 lastCheckpoint = checkpoint

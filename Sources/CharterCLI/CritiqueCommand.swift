@@ -11,7 +11,7 @@ import Tensors
 struct ModelSourceOptions: ParsableArguments {
     @Option(help: "A Hugging Face model folder run locally (or a PEFT adapter folder whose base_model_name_or_path is one).") var model: String?
     @Option(help: "A YAML/JSON endpoints file for OpenAI-compatible servers (urls, model, api_key_env, max_concurrency, …).") var endpoints: String?
-    @Option(help: "A built-in chat template family, when the folder has none (for --prompting chat).") var chatTemplate: String?
+    @Option(help: "A built-in chat template family, when the folder has none (then --prompting auto chooses chat).") var chatTemplate: String?
     @Option(help: "A PEFT LoRA adapter folder applied to --model.") var lora: String?
     @Option(help: "Kernel threads for a local model (default: CHARTER_THREADS or every core).") var threads: Int?
 
@@ -45,6 +45,22 @@ let connectEndpoints: EndpointConnector = { json, file in
         throw ConstitutionError(file: file, decoding: error)
     }
     return [try OpenAIClient(configuration: configuration)]
+}
+
+/// The prompting style a `--prompting` value asks for: `transcript`, `chat`, or `auto` (chat when the model has a chat
+/// template, ``PromptingStyle/automatic(for:)``), which prints one line saying what it chose and why.
+/// - Parameters:
+///   - value: the flag's value; `flag` names it in errors, `command` in the printed line.
+///   - models: the models prompted in this style.
+/// - Throws: `CommandError` for any other value.
+func promptingStyle(_ value: String, flag: String, command: String, models: [any LanguageModel]) throws -> PromptingStyle {
+    if value == "auto" {
+        let (style, reason) = PromptingStyle.automatic(for: models)
+        note("\(command): \(style.rawValue) prompting, because \(reason) (\(flag) chat|transcript chooses)")
+        return style
+    }
+    guard let style = PromptingStyle(rawValue: value) else { throw CommandError("\(flag) \(value): use auto, transcript or chat") }
+    return style
 }
 
 /// Options of every item-by-item run.
@@ -94,7 +110,7 @@ struct CritiqueCommand: ParsableCommand {
     @Option(help: "Red-team prompts (.jsonl).") var prompts: String
     @Option(help: "A constitution YAML, or 'default'.") var constitution = "default"
     @Option(help: "Critique → revision rounds per prompt.") var rounds = 4
-    @Option(help: "transcript (Human:/Assistant:/CritiqueRequest:…, as the paper) or chat (the model's chat template).") var prompting = "transcript"
+    @Option(help: "transcript (Human:/Assistant:/CritiqueRequest:…, as the paper), chat (the model's chat template), or auto: chat when the model has a chat template, else transcript.") var prompting = "auto"
     @Option(help: "Few-shot critique examples shown (default: all of the constitution's).") var fewShot: Int?
     @Option(help: "Seed for principle choice and sampling.") var seed: UInt64 = 0
     @Option(help: "Most new tokens per generated turn.") var maxTokens = 256
@@ -107,15 +123,15 @@ struct CritiqueCommand: ParsableCommand {
     @OptionGroup var runFlags: RunFlags
 
     func run() throws {
-        guard let style = PromptingStyle(rawValue: prompting) else { throw CommandError("--prompting \(prompting): use transcript or chat") }
+        if prompting != "auto" && PromptingStyle(rawValue: prompting) == nil { throw CommandError("--prompting \(prompting): use auto, transcript or chat") }
         var configuration = CritiqueConfiguration()
         configuration.rounds = rounds
-        configuration.prompting = style
         configuration.fewShot = fewShot
         configuration.seed = seed
         configuration.sampling = SamplingOptions(maximumTokens: maxTokens, temperature: temperature, topP: topP)
         let constitution = try loadConstitution(self.constitution)
         let models = try model.makeModels()
+        configuration.prompting = try promptingStyle(prompting, flag: "--prompting", command: "critique", models: models)
         let output = URL(fileURLWithPath: self.output)
         let sft = URL(fileURLWithPath: sftOutput ?? output.deletingPathExtension().path + ".sft.jsonl")
         let prompts = URL(fileURLWithPath: self.prompts), helpful = mixHelpful.map { URL(fileURLWithPath: $0) }

@@ -39,6 +39,7 @@ struct DPOCommand: ParsableCommand {
         let recipe = try options.recipe(keys: DPOConfiguration.keys, extra: extra)
         let configuration = try recipe.decode(DPOConfiguration.self)
         try configuration.validate()
+        if !evalOnly { options.noteDefaultOutput(recipe, configuration.training) }
         let directory = try options.modelDirectory(recipe)
         let (train, evaluation) = try options.datasets(recipe, evalOnly: evalOnly)
 

@@ -28,7 +28,7 @@ struct LabelCommand: ParsableCommand {
     @Option(name: .customShort("k"), help: "Responses sampled per prompt (every two form a pair).") var k = 2
     @Option(help: "Most new tokens per sampled response.") var sampleMaxTokens = 256
     @Option(help: "Temperature of the sampled responses.") var sampleTemperature: Float = 1
-    @Option(help: "How the policy is prompted: transcript or chat (its chat template).") var samplePrompting = "transcript"
+    @Option(help: "How the policy is prompted: transcript, chat (its chat template), or auto: chat when it has a chat template, else transcript.") var samplePrompting = "auto"
     @Option(help: "A constitution YAML, or 'default'.") var constitution = "default"
     @Option(help: "Principles asked per pair and ensembled.") var principles = 4
     @Flag(help: "Reason step by step before answering; labels clamped to [0.4, 0.6].") var chainOfThought = false
@@ -59,10 +59,9 @@ struct LabelCommand: ParsableCommand {
             var isDirectory: ObjCBool = false
             let isFolder = FileManager.default.fileExists(atPath: policy, isDirectory: &isDirectory) && isDirectory.boolValue
             let policyModels = try makeLanguageModels(isFolder ? .local(path: policy, chatTemplate: model.chatTemplate, lora: nil) : .endpoints(configuration: policy))
-            guard let style = PromptingStyle(rawValue: samplePrompting) else { throw CommandError("--sample-prompting \(samplePrompting): use transcript or chat") }
             var sample = SampleConfiguration(k: k)
             sample.seed = seed
-            sample.prompting = style
+            sample.prompting = try promptingStyle(samplePrompting, flag: "--sample-prompting", command: "sample", models: policyModels)
             sample.sampling = SamplingOptions(maximumTokens: sampleMaxTokens, temperature: sampleTemperature)
             let promptsURL = URL(fileURLWithPath: prompts)
             let sampleConfiguration = sample

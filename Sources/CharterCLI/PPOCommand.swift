@@ -52,6 +52,7 @@ struct PPOCommand: ParsableCommand {
         let recipe = try options.recipe(keys: PPOConfiguration.keys + PPOModelFolders.recipeKeys, extra: extra)
         let configuration = try recipe.decode(PPOConfiguration.self)
         try configuration.validate()
+        options.noteDefaultOutput(recipe, configuration.training)
         let directory = try options.modelDirectory(recipe)
         guard recipe["reward_model_path"] is String else {
             throw ValidationError("give the reward model folder with --reward-model (or reward_model_path in the recipe)")

@@ -25,6 +25,7 @@ struct RewardCommand: ParsableCommand {
                                         extra: ["center_rewards_coefficient": centerRewardsCoefficient.map { Double($0) }])
         let configuration = try recipe.decode(RewardConfiguration.self)
         try configuration.validate()
+        if !evalOnly { options.noteDefaultOutput(recipe, configuration.training) }
         if try options.loraConfiguration(recipe) != nil {
             throw ValidationError("LoRA reward models are not supported yet (the score head would need PEFT's modules_to_save); train the full model")
         }

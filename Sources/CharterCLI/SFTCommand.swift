@@ -26,6 +26,7 @@ struct SFTCommand: ParsableCommand {
         ])
         let configuration = try recipe.decode(SFTConfiguration.self)
         try configuration.training.validate()
+        options.noteDefaultOutput(recipe, configuration.training)
         let directory = try options.modelDirectory(recipe)
         let (train, evaluation) = try options.datasets(recipe)
         guard let train else { throw ValidationError("give the training data with --dataset (or dataset_name in the recipe)") }

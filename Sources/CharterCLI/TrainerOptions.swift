@@ -16,7 +16,7 @@ struct TrainerOptions: ParsableArguments {
     @Option(help: "Model folder (recipe key model_name_or_path).") var model: String?
     @Option(help: "Training data, TRL format (.jsonl or .jsonl.gz; recipe key dataset_name).") var dataset: String?
     @Option(help: "Held-out data evaluated every eval_steps and at the end (recipe key eval_dataset_name).") var evalDataset: String?
-    @Option(help: "Where checkpoints, metrics.jsonl, the effective config and the model go (output_dir).") var outputDir: String?
+    @Option(help: "Where checkpoints, metrics.jsonl, the effective config and the model go (output_dir; default runs/train, said at the start).") var outputDir: String?
     @Option(help: "A YAML recipe of TRL keys (e.g. beta: 0.1, learning_rate: 5.0e-7); flags override it.") var config: String?
     @Option(name: .customLong("set"), help: "Override any recipe key: --set KEY=VALUE (repeatable).") var assignments: [String] = []
     @Flag(help: "Continue from the newest complete checkpoint in the output folder.") var resume = false
@@ -35,7 +35,7 @@ struct TrainerOptions: ParsableArguments {
     @Option(help: "warmup_ratio") var warmupRatio: Float?
     @Option(help: "seed") var seed: UInt64?
     @Option(help: "logging_steps") var loggingSteps: Int?
-    @Option(help: "save_steps (0 = no checkpoints)") var saveSteps: Int?
+    @Option(help: "save_steps: a resumable checkpoint every this many steps (default 500, as TRL; 0 = no checkpoints)") var saveSteps: Int?
     @Option(help: "eval_steps (0 = only at the end)") var evalSteps: Int?
 
     @Option(help: "LoRA rank (lora_r); turns LoRA on (use_peft).") var loraR: Int?
@@ -62,6 +62,13 @@ struct TrainerOptions: ParsableArguments {
         for assignment in assignments { try recipe.override(assignment: assignment) }
         if let threads { ComputeThreads.count = threads }
         return recipe
+    }
+
+    /// Says where the run writes when neither `--output-dir` nor the recipe (`--config`, `--set`) names output_dir, so
+    /// the default folder is not a surprise (one line on standard error, before anything is loaded).
+    func noteDefaultOutput(_ recipe: TrainingRecipe, _ arguments: TrainingArguments) {
+        guard recipe["output_dir"] == nil else { return }
+        note("writing to \(arguments.outputDirectory) (output_dir's default; give --output-dir DIR to choose)")
     }
 
     /// The model folder: `--model` or the recipe's model_name_or_path.

@@ -17,6 +17,9 @@ public actor LocalLanguageModel: LanguageModel {
     /// Why there is no chat formatter (e.g. an unrecognised template), reported when chat is requested.
     let chatTemplateProblem: String?
 
+    /// Whether `chat` works: the folder's chat template was recognised, or a built-in family was named.
+    public nonisolated var hasChatTemplate: Bool { formatChat != nil }
+
     public init(name: String, model: any CausalLanguageModel, tokenizer: Tokenizer, endOfSequenceTokens: [Int32],
                 formatChat: (@Sendable ([ChatMessage]) throws -> String)?, chatTemplateProblem: String? = nil) {
         self.name = name

@@ -86,7 +86,7 @@ public struct Pipeline: Sendable {
             log("\(stage.name): running (\(stage.type.rawValue), attempt \(entry.attempts))")
             let start = Date()
             do {
-                let (counts, outputs) = try await execute(stage, in: directory, constitution: constitution)
+                let (counts, outputs) = try await execute(stage, in: directory, constitution: constitution, log: log)
                 entry.status = "complete"
                 entry.counts = counts
                 entry.outputs = outputs
@@ -207,8 +207,19 @@ public struct Pipeline: Sendable {
         return try makeModels(source.resolving(try input(source.path).path))
     }
 
+    /// The stage's `prompting:`, or without one the style its models suit (said in the log).
+    func prompting(_ stage: StageRecipe, _ configured: PromptingStyle, models: [any LanguageModel],
+                   log: (String) -> Void) -> PromptingStyle {
+        guard stage.automaticPrompting else { return configured }
+        let (style, reason) = PromptingStyle.automatic(for: models)
+        log("\(stage.name): \(style.rawValue) prompting, because \(reason) (prompting: chat|transcript chooses)")
+        return style
+    }
+
     /// Runs one stage; returns its counts and output file names.
-    func execute(_ stage: StageRecipe, in directory: URL, constitution: Constitution) async throws -> ([String: Double], [String]) {
+    /// - Parameter log: where the stage says what it chose (its prompting style).
+    func execute(_ stage: StageRecipe, in directory: URL, constitution: Constitution,
+                 log: @Sendable (String) -> Void) async throws -> ([String: Double], [String]) {
         let failures = directory.appendingPathComponent("failures.jsonl")
         func path(_ key: String) throws -> URL {
             guard let value = stage.inputs[key] else { throw ConstitutionalError("stage \(stage.name) needs \(key)") }
@@ -217,13 +228,19 @@ public struct Pipeline: Sendable {
         switch stage.type {
         case .sample, .samplePairs:
             let output = directory.appendingPathComponent(stage.type.primaryOutput)
-            let outcome = try await Stages.sample(prompts: try path("prompts"), output: output, failures: failures, configuration: stage.sample,
-                                                  models: try models(stage), run: stage.run)
+            let models = try models(stage)
+            var configuration = stage.sample
+            configuration.prompting = prompting(stage, configuration.prompting, models: models, log: log)
+            let outcome = try await Stages.sample(prompts: try path("prompts"), output: output, failures: failures, configuration: configuration,
+                                                  models: models, run: stage.run)
             return (Self.counts(outcome), [output.lastPathComponent, failures.lastPathComponent])
         case .critique:
             let output = directory.appendingPathComponent("revisions.jsonl"), sft = directory.appendingPathComponent("sft.jsonl")
+            let models = try models(stage)
+            var configuration = stage.critique
+            configuration.prompting = prompting(stage, configuration.prompting, models: models, log: log)
             let outcome = try await Stages.critique(prompts: try path("prompts"), output: output, failures: failures, constitution: constitution,
-                                                    configuration: stage.critique, models: try models(stage), run: stage.run, sft: sft,
+                                                    configuration: configuration, models: models, run: stage.run, sft: sft,
                                                     helpful: try stage.inputs["helpful"].map { _ in try path("helpful") }, helpfulRatio: stage.helpfulRatio)
             return (Self.counts(outcome), [output.lastPathComponent, sft.lastPathComponent, failures.lastPathComponent])
         case .label:

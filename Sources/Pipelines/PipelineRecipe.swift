@@ -69,6 +69,9 @@ public struct StageRecipe: Sendable {
     /// The recipe's seed (trainers use it when `training:` sets none).
     public var seed: UInt64 = 0
     public var helpfulRatio = 0.5
+    /// A critique or sample stage without `prompting:` chooses when it runs: chat when its model has a chat template,
+    /// transcript otherwise (``PromptingStyle/automatic(for:)``).
+    public var automaticPrompting = false
 }
 
 /// A declarative pipeline (`charter pipeline recipe.yaml`):
@@ -200,6 +203,7 @@ public struct PipelineRecipe: Sendable {
         let text = canonical
         stage.model = decode { try node["model"].map { try decoder.decode(ModelSource.self, from: try Yams.serialize(node: $0)) } } ?? nil
         stage.run = decode { try decoder.decode(RunOptions.self, from: text) } ?? stage.run
+        stage.automaticPrompting = node["prompting"] == nil
         switch type {
         case .critique:
             stage.critique = decode { try decoder.decode(CritiqueConfiguration.self, from: text) } ?? stage.critique

@@ -50,6 +50,21 @@ final class ConfigurationRangeTests: XCTestCase {
         XCTAssertEqual(try problem(TrainingArguments.self, #"{"max_steps": 0, "num_train_epochs": 0}"#) { try $0.validate() }?.key, "max_steps")
     }
 
+    /// TRL's TrainingArguments: save_strategy "steps", save_steps 500, so `--resume` has a checkpoint in any run longer
+    /// than 500 steps (issue 23: the old default 0 wrote none); save_steps 0 or save_strategy "no" write none.
+    func testCheckpointsEvery500StepsByDefaultAsTRL() throws {
+        let defaults = TrainingArguments()
+        XCTAssertEqual(defaults.saveSteps, 500)
+        XCTAssertEqual(defaults.saveStrategy, "steps")
+        XCTAssertEqual((1...1500).filter(defaults.savesCheckpoint(after:)), [500, 1000, 1500])
+        var never = defaults
+        never.saveStrategy = "no"
+        XCTAssertEqual((1...1500).filter(never.savesCheckpoint(after:)), [])
+        never = try JSONDecoder().decode(TrainingArguments.self, from: Data(#"{"save_steps": 0}"#.utf8))
+        XCTAssertEqual((1...1500).filter(never.savesCheckpoint(after:)), [])
+        XCTAssertEqual(try problem(TrainingArguments.self, #"{"save_strategy": "epoch"}"#) { try $0.validate() }?.key, "save_strategy")
+    }
+
     func testMaximumLengthIsAtLeastOne() throws {
         let recipe = #"{"max_length": 0}"#
         XCTAssertEqual(try problem(SFTConfiguration.self, recipe) { try $0.validate() },

@@ -40,9 +40,11 @@ final class CLITests: XCTestCase {
         return gpt
     }
 
-    /// Runs charter with `arguments` and optional standard input; returns (exit status, stdout, stderr).
-    func charter(_ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
+    /// Runs charter with `arguments` and optional standard input (in `directory`, or this process's working
+    /// directory); returns (exit status, stdout, stderr).
+    func charter(_ arguments: [String], input: String? = nil, directory: URL? = nil) throws -> (Int32, String, String) {
         let process = Process()
+        if let directory { process.currentDirectoryURL = directory }
         process.executableURL = Bundle.main.bundleURL.appendingPathComponent("charter")
         if !FileManager.default.fileExists(atPath: process.executableURL!.path) {
             process.executableURL = Self.repository.appendingPathComponent(".build/debug/charter")
