@@ -19,12 +19,12 @@ extension CLITests {
         let base = try critique("base", [])
         XCTAssertTrue(base.errors.contains("critique: transcript prompting, because \(folder.lastPathComponent) has no chat template"), base.errors)
         XCTAssertTrue(base.record.contains(#""prompting":"transcript""#), base.record)
-        XCTAssertTrue(base.sft.contains(#""prompt":"\n\nHuman: Hi\n\nAssistant:""#), base.sft)
+        XCTAssertTrue(base.sft.contains(#""prompt": "\n\nHuman: Hi\n\nAssistant:""#), base.sft)
         // With a chat template, chat prompting, and the SFT data comes out as conversations.
         let instruct = try critique("instruct", ["--chat-template", "chatml"])
         XCTAssertTrue(instruct.errors.contains("critique: chat prompting, because \(folder.lastPathComponent) has a chat template"), instruct.errors)
         XCTAssertTrue(instruct.record.contains(#""prompting":"chat""#), instruct.record)
-        XCTAssertTrue(instruct.sft.contains(#""role":"user""#), instruct.sft)
+        XCTAssertTrue(instruct.sft.contains(#""prompt": [{"role": "user", "content": "Hi"}]"#), instruct.sft)
         // An explicit choice is kept, and says nothing about the choice.
         let explicit = try critique("explicit", ["--chat-template", "chatml", "--prompting", "transcript"])
         XCTAssertFalse(explicit.errors.contains("prompting, because"), explicit.errors)
