@@ -32,7 +32,7 @@ struct ModelSourceOptions: ParsableArguments {
 }
 
 /// Local folders through the Constitutional layer's factory; endpoints files through charter's OpenAI client.
-func makeLanguageModels(_ source: ModelSource) throws -> [any LanguageModel] {
+@Sendable func makeLanguageModels(_ source: ModelSource) throws -> [any LanguageModel] {
     try ModelFactory.make(source, connect: connectEndpoints)
 }
 
