@@ -66,9 +66,9 @@ let package = Package(
             ]),
         // The quickstart's toy assistant world (requests, ground-truth judge, corpora) and its orchestration.
         .target(name: "ToyWorld", dependencies: ["Tensors"]),
-        .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld", "Runtime", "JSON"]),
-        // The model-free audit of preference data (duplicates, contradictions, biases, agreement) and the policy-driven clean.
-        .target(name: "Audit", dependencies: ["Datasets", "Constitutional", "Reports", "Checksums", "JSON", "Runtime", "Settings", "Yams"]),
+        .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld", "Runtime", "JSON", "Audit", "Alignment", "Datasets"]),
+        // The audit of preference data (duplicates, contradictions, biases, agreement; cross-fitted reward-model ensembles) and the policy-driven clean.
+        .target(name: "Audit", dependencies: ["Datasets", "Constitutional", "Alignment", "LanguageModels", "Reports", "Checksums", "JSON", "Runtime", "Settings", "Yams"]),
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
@@ -99,7 +99,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Constitutional", "TestSupport", "LanguageModels", "Datasets", "Alignment", "Runtime", "Settings"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "AuditTests", dependencies: ["Audit", "Datasets", "JSON"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "Alignment", "Datasets", "JSON", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers"]),
         .testTarget(
             name: "EndpointsTests",

@@ -18,7 +18,7 @@ public struct RewardPair: Equatable, Sendable {
     /// better, as InstructGPT's labellers ranked 4–9 responses; Ouyang et al. 2022) or `"scores"` (K numbers, higher is
     /// better); it expands to the K(K−1)/2 pairs whose ranks differ (ties give no pair).
     /// - Throws: `TrainingError.data` naming the line and field for anything else.
-    static func pairs(from example: Example, encoder: ExampleEncoder) throws -> [RewardPair] {
+    public static func pairs(from example: Example, encoder: ExampleEncoder) throws -> [RewardPair] {
         guard case let .promptOnly(prompt) = example.body else { return [try tokenize(example, encoder: encoder)] }
         let line = example.line
         guard case let .array(items)? = example[extra: "completions"] else {

@@ -1,4 +1,4 @@
-/// Thresholds of the model-free audit.
+/// Thresholds of the audit, and the reward models of its model-based findings.
 public struct AuditConfiguration: Sendable, Equatable {
     /// Estimated Jaccard similarity (MinHash) of both the prompt and the responses at or above which a pair is a near
     /// duplicate of an earlier one.
@@ -9,6 +9,10 @@ public struct AuditConfiguration: Sendable, Equatable {
     public var lowConfidenceMargin = 0.1
     /// Pairs shown side by side in `report.html`.
     public var topSuspects = 20
+    /// Reward models for the model-based findings (suspected mislabels, both bad); nil: model-free only.
+    public var rewardModels: RewardModels? = nil
+    /// A suspected mislabel is a pair whose mean P(chosen ≻ rejected) under the reward models is at most 1 − this.
+    public var mislabelConfidence = 0.8
 
     public init() {}
 
@@ -23,6 +27,18 @@ public struct AuditConfiguration: Sendable, Equatable {
             throw AuditError("low-confidence margin must be in [0, 0.5], got \(lowConfidenceMargin)")
         }
         guard topSuspects >= 0 else { throw AuditError("top suspects must be at least 0, got \(topSuspects)") }
+        guard mislabelConfidence >= 0.5, mislabelConfidence < 1 else {
+            throw AuditError("mislabel confidence must be in [0.5, 1), got \(mislabelConfidence)")
+        }
+        switch rewardModels {
+        case let .crossFitted(_, folds, repeats, configuration, _)?:
+            guard (2...20).contains(folds) else { throw AuditError("an ensemble needs 2 to 20 folds, got \(folds)") }
+            guard (1...10).contains(repeats) else { throw AuditError("ensemble repeats must be from 1 to 10, got \(repeats)") }
+            try configuration.validate()
+        case let .given(folders)?:
+            guard !folders.isEmpty else { throw AuditError("no reward model given") }
+        case nil: break
+        }
     }
 }
 

@@ -12,7 +12,8 @@ struct AuditReport {
         page.heading("Data audit: \(result.file)")
         page.paragraph("\(result.pairs.count) readable \(result.type.rawValue) pairs (\(result.format.rawValue)), \(result.unreadable.count) unreadable lines, "
                        + "\(result.evidence.count) pairs flagged (\(Self.percent(result.evidence.count, of: result.pairs.count))). "
-                       + "Model-free findings; every flagged pair is in findings.jsonl with its evidence and stable pair id.")
+                       + (result.rewardModels == nil ? "Model-free findings only (no reward models given); " : "Model-free and reward-model findings; ")
+                       + "every flagged pair is in findings.jsonl with its evidence and stable pair id.")
         let counts = result.counts
         page.table(header: ["finding", "pairs", "share", "what it means"],
                    rows: counts.map { [$0.kind.rawValue, "\($0.pairs)", Self.percent($0.pairs, of: result.pairs.count), $0.kind.explanation] },
@@ -59,6 +60,7 @@ struct AuditReport {
             page.table(header: ["annotator", "judgements", "compared with the others' majority", "agreement"],
                        rows: annotators.annotators.map { [$0.name, "\($0.judgements)", "\($0.compared)", $0.agreement.map { String(format: "%.1f%%", 100 * $0) } ?? "–"] })
         }
+        if let models = result.rewardModels { Self.rewardModels(models, pairs: result.pairs.count, into: &page) }
         if !result.unreadable.isEmpty {
             page.heading("Unreadable lines", level: 2)
             page.table(header: ["line", "error"], rows: result.unreadable.prefix(100).map { ["\($0.line)", $0.description] },
@@ -66,6 +68,31 @@ struct AuditReport {
         }
         Self.suspects(result, texts: texts, into: &page)
         self.page = page
+    }
+
+    /// The reward models, their agreement with the labels, and the distribution of their preference for chosen.
+    static func rewardModels(_ summary: RewardModelSummary, pairs: Int, into page: inout HTMLPage) {
+        page.heading("Reward-model findings", level: 2)
+        var text: String
+        switch summary.source {
+        case let .crossFitted(base, folds, repeats, _, _):
+            text = "Cross-fitted ensemble (Wang et al. 2024, \"Secrets of RLHF Part II\"): pairs split into \(folds) folds by prompt, \(repeats) "
+                + "random split\(repeats == 1 ? "" : "s"); each reward model trained from \(base.lastPathComponent) on the other folds and scoring only its own, "
+                + "so every pair is scored by \(repeats) model\(repeats == 1 ? "" : "s") that never saw it."
+        case let .given(folders):
+            text = "\(folders.count) given reward model\(folders.count == 1 ? "" : "s") scored every pair."
+        }
+        text += " \(summary.scoredPairs) of \(pairs) pairs scored (\(summary.unscoredPairs) too long for the context)."
+            + String(format: " Suspected mislabel: mean P(chosen ≻ rejected) ≤ %.2f (%d pairs). ", 1 - summary.mislabelConfidence, summary.suspectedMislabels)
+            + "Both bad: both rewards below the midpoint of the model's median chosen and median rejected reward, for more than half of the models (\(summary.bothBad) pairs)."
+            + String(format: " Training and scoring took %.0f s.", summary.seconds)
+        page.paragraph(text)
+        page.table(header: ["model", "training pairs", "scored pairs", "agrees with the label", "low threshold", "seconds"],
+                   rows: summary.models.map { [$0.name, "\($0.trainingPairs)", "\($0.scoredPairs)",
+                                               $0.agreement.map { String(format: "%.1f%%", 100 * $0) } ?? "–",
+                                               String(format: "%.3f", $0.lowThreshold), String(format: "%.0f", $0.seconds)] })
+        page.chart(Self.histogram(title: "Mean P(chosen ≻ rejected) under the reward models (left: the models prefer rejected)",
+                                  values: summary.chosenPreferences, lower: 0, upper: 1, bins: 10))
     }
 
     /// The flagged pairs with the most kinds of finding (ties by line), as many as the configuration shows.
@@ -114,6 +141,8 @@ struct AuditReport {
         case .personalData: return "personal"
         case .emptyResponse: return "empty"
         case .truncatedResponse: return "truncated"
+        case .suspectedMislabel: return "mislabel?"
+        case .bothBad: return "both bad"
         }
     }
 

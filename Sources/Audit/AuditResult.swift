@@ -24,6 +24,8 @@ public struct AuditResult: Sendable {
     public let positionBias: PositionBias
     /// Nil when no pair carries an `annotator`.
     public let annotators: AnnotatorAgreement?
+    /// The reward-model analyses; nil when the audit ran without reward models.
+    public let rewardModels: RewardModelSummary?
 
     /// Adds a finding about the pair on `line` (for analyses run after the model-free ones, e.g. model-based ones).
     /// - Precondition: `line` is a readable pair's line.
@@ -91,6 +93,7 @@ public struct AuditResult: Sendable {
         } else {
             members.append(.init("annotators", .null))
         }
+        members.append(.init("reward_models", rewardModels?.jsonValue ?? .null))
         members.append(.init("unreadable", .array(unreadable.map { .object([.init("line", .integer($0.line)), .init("error", .string($0.description))]) })))
         members.append(.init("findings", .array(evidence.map(\.jsonValue))))
         return .object(members)

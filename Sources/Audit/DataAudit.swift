@@ -3,9 +3,10 @@ import Datasets
 import Foundation
 import JSON
 
-/// The model-free audit of a preference dataset: streams the file once, keeping per pair its hashes, lengths,
-/// labels and MinHash signatures, then runs the analyses that need every pair (duplicates, contradictions, cycles,
-/// annotator agreement, biases).
+/// The audit of a preference dataset: streams the file once, keeping per pair its hashes, lengths, labels and
+/// MinHash signatures, then runs the analyses that need every pair (duplicates, contradictions, cycles, annotator
+/// agreement, biases) and, when configured, the reward-model ones (suspected mislabels, both bad; the examples are then
+/// kept in memory for training and scoring).
 ///
 /// ```swift
 /// let result = try DataAudit(configuration: AuditConfiguration()).run(URL(fileURLWithPath: "pairs.jsonl.gz"))
@@ -21,15 +22,19 @@ public struct DataAudit: Sendable {
     }
 
     /// Audits a file.
-    /// - Throws: ``DatasetError`` when the file cannot be read or holds no preference pair.
-    public func run(_ url: URL) throws -> AuditResult {
+    /// - Parameter log: progress lines of the reward-model analyses (training and scoring).
+    /// - Throws: ``DatasetError`` when the file cannot be read or holds no preference pair; model-loading and
+    ///   training errors of the reward-model analyses.
+    public func run(_ url: URL, log: @escaping (String) -> Void = { _ in }) throws -> AuditResult {
         let stream = try PairStream(url: url)
         var pairs: [AuditPair] = []
+        var examples: [Example] = []  // kept only for the reward models
         var evidence: [[Finding]] = []
         var promptSignatures: [UInt32] = [], responseSignatures: [UInt32] = []
         while let (example, pair) = try stream.next() {
             guard let texts = PairTexts(example) else { continue }
             pairs.append(pair)
+            if configuration.rewardModels != nil { examples.append(example) }
             evidence.append(pairFindings(pair, texts))
             let (prompt, responses) = signatures(texts)
             promptSignatures += prompt
@@ -67,13 +72,21 @@ public struct DataAudit: Sendable {
         PreferenceGraph.contradictions(pairs, into: &evidence)
         PreferenceGraph.cycles(pairs, into: &evidence)
         let annotators = AnnotatorAgreement.analyse(pairs, into: &evidence)
+        var rewardModels: RewardModelSummary?
+        if let models = configuration.rewardModels {
+            let ensemble = RewardEnsemble(models: models, mislabelConfidence: configuration.mislabelConfidence, log: log)
+            let (findings, summary) = ensemble.findings(try ensemble.score(examples: examples, pairs: pairs), rows: pairs.count)
+            for (row, found) in findings { evidence[row] += found }
+            rewardModels = summary
+        }
 
         let flagged = pairs.indices.filter { !evidence[$0].isEmpty }.map {
             PairEvidence(pairID: pairs[$0].id, line: pairs[$0].line, findings: evidence[$0])
         }
         return AuditResult(url: url, sha256: try SHA256.hex(file: url), type: type, format: format,
                            configuration: configuration, pairs: pairs, unreadable: stream.unreadable, evidence: flagged,
-                           lengthBias: LengthBias(pairs), positionBias: PositionBias(pairs), annotators: annotators)
+                           lengthBias: LengthBias(pairs), positionBias: PositionBias(pairs), annotators: annotators,
+                           rewardModels: rewardModels)
     }
 
     /// The findings about one pair on its own: identical, empty or truncated responses, personal data, a low-confidence

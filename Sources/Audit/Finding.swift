@@ -2,8 +2,8 @@ import JSON
 
 /// Something an audit noticed about one preference pair, with the evidence behind it.
 ///
-/// Model-free analyses (``DataAudit``) add findings today; a model-based analysis (e.g. cross-fitted reward-model
-/// ensembles) adds its own kinds to the same ``PairEvidence`` records, and `charter clean` treats every kind alike.
+/// Model-free analyses and the reward-model analyses (``RewardModels``) add their kinds to the same ``PairEvidence``
+/// records, and `charter clean` treats every kind alike.
 public struct Finding: Sendable, Hashable {
     /// What was found. The raw value is the name used in `audit.json`, `findings.jsonl` and cleaning policies.
     public enum Kind: String, Sendable, Hashable, CaseIterable, Comparable {
@@ -29,6 +29,11 @@ public struct Finding: Sendable, Hashable {
         case emptyResponse = "empty_response"
         /// A response that looks cut off (ends mid-sentence on a comma, colon, open bracket, or an unclosed code fence).
         case truncatedResponse = "truncated_response"
+        /// Reward models that never saw the pair (or given ones) confidently prefer the rejected response.
+        case suspectedMislabel = "suspected_mislabel"
+        /// Both responses score like typical rejected responses under more than half of the reward models: a forced
+        /// choice between two bad answers.
+        case bothBad = "both_bad"
 
         /// A sentence for reports.
         public var explanation: String {
@@ -44,6 +49,8 @@ public struct Finding: Sendable, Hashable {
             case .personalData: return "an e-mail address or phone number appears in the prompt or a response"
             case .emptyResponse: return "chosen or rejected is empty or white space"
             case .truncatedResponse: return "a response ends as if cut off (on a comma, colon, semicolon, open bracket or inside a code fence)"
+            case .suspectedMislabel: return "reward models that never saw the pair prefer the rejected response: mean P(chosen ≻ rejected) at most 1 − the confidence"
+            case .bothBad: return "both responses score below the midpoint of the typical chosen and rejected rewards under more than half of the reward models"
             }
         }
 

@@ -1,8 +1,9 @@
+import Alignment
 import ArgumentParser
 import Audit
 import Foundation
 
-/// `charter audit`: model-free findings about a preference dataset.
+/// `charter audit`: what is wrong with a preference dataset, model-free and with reward models.
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
@@ -13,6 +14,11 @@ struct AuditCommand: ParsableCommand {
         writes DIR/audit.json (counts, statistics, every flagged pair with its evidence and stable pair id), \
         DIR/findings.jsonl (one flagged pair a line) and DIR/report.html. Unreadable lines are listed with file:line \
         and the field, never dropped silently. `charter clean` applies a policy to the findings.
+
+        Reward-model findings (suspected_mislabel, both_bad): --ensemble K --model BASE trains K reward models per repeat \
+        (TRL RewardConfig keys from --ensemble-config) on K−1 folds each and scores every pair with the models that never \
+        saw it; or --reward-model DIR (repeatable) scores every pair with given reward models.
+        Example: charter audit pairs.jsonl --ensemble 4 --model sft/ --ensemble-config rm.yaml --output audit/
         """)
 
     @Argument(help: "The preference data (.jsonl or .jsonl.gz).") var data: String
@@ -21,6 +27,30 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "Words per shingle for MinHash.") var shingleSize = 3
     @Option(help: "Soft labels within this distance of 0.5 are low-confidence.") var lowConfidenceMargin = 0.1
     @Option(help: "Flagged pairs shown side by side in report.html.") var top = 20
+    @Option(help: "Cross-fitted reward-model ensemble: the number of folds K (needs --model).") var ensemble: Int?
+    @Option(help: "The model the ensemble's reward models start from (a causal LM or sequence-classification folder).") var model: String?
+    @Option(help: "Random fold splits; every pair is scored by this many models that never saw it.") var ensembleRepeats = 1
+    @Option(help: "A YAML file of TRL RewardConfig keys for the ensemble's training (output_dir is set per model).") var ensembleConfig: String?
+    @Option(help: "A reward-model folder scoring every pair (repeatable; instead of --ensemble).") var rewardModel: [String] = []
+    @Option(help: "Flag a suspected mislabel when the models' mean P(chosen ≻ rejected) is at most 1 − this.") var mislabelConfidence = 0.8
+
+    func validate() throws {
+        if ensemble != nil, !rewardModel.isEmpty { throw ValidationError("give --ensemble (with --model) or --reward-model, not both") }
+        if ensemble != nil, model == nil { throw ValidationError("--ensemble needs --model, the folder the reward models start from") }
+        if ensemble == nil, model != nil { throw ValidationError("--model is the ensemble's starting model; add --ensemble K") }
+        if ensemble == nil, ensembleConfig != nil { throw ValidationError("--ensemble-config needs --ensemble K") }
+    }
+
+    /// The reward models the options ask for, if any.
+    func rewardModels(output: URL) throws -> RewardModels? {
+        if !rewardModel.isEmpty { return .given(rewardModel.map { URL(fileURLWithPath: $0) }) }
+        guard let ensemble, let model else { return nil }
+        let recipe = try ensembleConfig.map { try TrainingRecipe(file: $0, allowedKeys: RewardConfiguration.keys) }
+            ?? TrainingRecipe(allowedKeys: RewardConfiguration.keys)
+        let configuration = try recipe.decode(RewardConfiguration.self)
+        return .crossFitted(base: URL(fileURLWithPath: model), folds: ensemble, repeats: ensembleRepeats, configuration: configuration,
+                            directory: output.appendingPathComponent("reward_models"))
+    }
 
     func run() throws {
         var settings = AuditConfiguration()
@@ -28,15 +58,20 @@ struct AuditCommand: ParsableCommand {
         settings.shingleSize = shingleSize
         settings.lowConfidenceMargin = lowConfidenceMargin
         settings.topSuspects = top
-        let start = Date()
-        let result = try DataAudit(configuration: settings).run(URL(fileURLWithPath: data))
+        settings.mislabelConfidence = mislabelConfidence
         let directory = URL(fileURLWithPath: output)
+        settings.rewardModels = try rewardModels(output: directory)
+        let start = Date()
+        let result = try DataAudit(configuration: settings).run(URL(fileURLWithPath: data)) { note("audit: \($0)") }
         try result.write(to: directory)
         print("audit: \(result.pairs.count) pairs, \(result.unreadable.count) unreadable lines, \(result.evidence.count) pairs flagged "
               + String(format: "(%.1f s)", Date().timeIntervalSince(start)))
         for (kind, pairs) in result.counts where pairs > 0 { print("  \(kind.rawValue): \(pairs)") }
         if let share = result.lengthBias.chosenLongerShare {
             print(String(format: "  chosen longer in %.1f%% of %d pairs with different lengths", 100 * share, result.lengthBias.comparablePairs))
+        }
+        if let models = result.rewardModels {
+            print(String(format: "  reward models: %d, %d pairs scored, %.0f s", models.models.count, models.scoredPairs, models.seconds))
         }
         for error in result.unreadable.prefix(5) { FileHandle.standardError.write(Data("unreadable: \(error)\n".utf8)) }
         if result.unreadable.count > 5 {

@@ -5,6 +5,19 @@ import Foundation
 /// model; then the variants (another constitution from the same helpful-only model, chain-of-thought labels of the
 /// same pairs). `Recipes/quickstart.yaml` is ``yaml(_:seed:)`` for the default sizes.
 public enum QuickstartRecipe {
+    /// The helpful-only stage (the first of the main recipe; the data-quality experiment runs it alone).
+    static func helpfulOnlyStage(_ c: QuickstartConfiguration, world: String) -> String {
+        """
+          # The helpful-only assistant, trained from scratch: answers benign and borderline requests, complies with
+          # harmful ones, and has seen critique/revision and (A)/(B) demonstrations under the world's principles.
+          - name: helpful_only
+            type: sft
+            model: \(world)/initial_model
+            dataset: \(world)/corpus.jsonl
+            training: {max_steps: \(c.helpfulOnlySteps), per_device_train_batch_size: \(c.helpfulOnlyBatchSize), learning_rate: \(c.helpfulOnlyLearningRate), lr_scheduler_type: cosine, warmup_steps: 30, packing: true, max_length: \(c.helpfulOnlyBlockLength), logging_steps: 10}
+        """
+    }
+
     /// The main recipe; paths are relative to the seed folder (where it is written, next to `world/`).
     public static func yaml(_ c: QuickstartConfiguration, seed: UInt64) -> String {
         """
@@ -14,13 +27,7 @@ public enum QuickstartRecipe {
         seed: \(seed)
         constitution: world/constitution-full.yaml
         stages:
-          # The helpful-only assistant, trained from scratch: answers benign and borderline requests, complies with
-          # harmful ones, and has seen critique/revision and (A)/(B) demonstrations under the world's principles.
-          - name: helpful_only
-            type: sft
-            model: world/initial_model
-            dataset: world/corpus.jsonl
-            training: {max_steps: \(c.helpfulOnlySteps), per_device_train_batch_size: \(c.helpfulOnlyBatchSize), learning_rate: \(c.helpfulOnlyLearningRate), lr_scheduler_type: cosine, warmup_steps: 30, packing: true, max_length: \(c.helpfulOnlyBlockLength), logging_steps: 10}
+        \(helpfulOnlyStage(c, world: "world"))
         \(slCAIStages(c, model: "stage:helpful_only", world: "world"))
           # RL-CAI (§4): pairs sampled from the SL-CAI model on red-team and borderline prompts, labelled by the
           # helpful-only model as feedback model (an ensemble of principles, both orders).

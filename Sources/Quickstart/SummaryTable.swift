@@ -48,12 +48,7 @@ public enum SummaryTable {
     public static func render(_ results: QuickstartResults) -> String {
         var lines = ["Judged by the toy world's ground truth; seed\(results.seeds.count == 1 ? "" : "s") \(results.seeds.map { String($0.seed) }.joined(separator: ", ")); mean [95% interval over seeds]",
                      "kernel path \(results.machine.kernelPath), \(results.machine.cpu), \(results.machine.threads) threads", ""]
-        func table(_ header: [String], _ rows: [[String]]) {
-            let widths = header.indices.map { column in ([header[column]] + rows.map { $0[column] }).map(\.count).max()! + 2 }
-            lines.append(zip(header, widths).map { TableText.pad($0, $1) }.joined())
-            for row in rows { lines.append(zip(row, widths).map { TableText.pad($0, $1) }.joined()) }
-            lines.append("")
-        }
+        func table(_ header: [String], _ rows: [[String]]) { lines.append(TableText.render(header: header, rows: rows)) }
         let models = modelRows(results)
         table(models.header, models.rows)
         lines.append("harmful columns: held-out harmful intents; over-refusal: held-out borderline intents (fine to answer); borderline answered: fresh requests of the borderline training intents;")

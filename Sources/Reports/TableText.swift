@@ -3,6 +3,13 @@ import Foundation
 /// Cells and padding for the terminal summary tables experiments print (and embed in their reports).
 public enum TableText {
     /// `text` padded with spaces to `width` characters (at least one space after it).
+    /// Columns padded to their widest cell plus two spaces, a line per row after the header, and a blank line.
+    public static func render(header: [String], rows: [[String]]) -> String {
+        let widths = header.indices.map { column in ([header[column]] + rows.map { $0[column] }).map(\.count).max()! + 2 }
+        let lines = [zip(header, widths).map { pad($0, $1) }.joined()] + rows.map { zip($0, widths).map { pad($0, $1) }.joined() }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     public static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }

@@ -58,4 +58,33 @@ extension CLITests {
         XCTAssertEqual((document?["counts"] as? [String: Any])?["low_confidence"] as? Int, 3)
         XCTAssertEqual((document?["soft_labels"] as? [String: Any])?["pairs"] as? Int, 3)
     }
+
+    /// `--ensemble K --model BASE` with a TRL RewardConfig file: K reward models saved under DIR/reward_models, the
+    /// findings and the ensemble in audit.json; inconsistent options are refused before anything runs.
+    func testAuditWithACrossFittedEnsemble() throws {
+        let data = try write((1...12).map { #"{"prompt": "Question \#($0):", "chosen": " yes", "rejected": " no"}"# }, to: "pairs.jsonl")
+        let base = try tinyGPT(named: "base", contextLength: 64, seed: 5)
+        let config = try write(["max_steps: 3", "per_device_train_batch_size: 4", "learning_rate: 0.001", "save_strategy: \"no\""], to: "rm.yaml")
+        let audit = folder.appendingPathComponent("ensemble-audit").path
+        let (status, output, errors) = try charter(["audit", data, "--ensemble", "2", "--model", base.path, "--ensemble-config", config, "--output", audit])
+        XCTAssertEqual(status, 0, errors)
+        XCTAssertTrue(output.contains("reward models: 2, 12 pairs scored"), output)
+        XCTAssertTrue(errors.contains("audit: repeat-1-fold-1: training a reward model on"), errors)
+        for fold in 1...2 {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(audit)/reward_models/repeat-1-fold-\(fold)/model.safetensors"), "fold \(fold)")
+        }
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(audit)/audit.json"))) as? [String: Any]
+        let models = document?["reward_models"] as? [String: Any]
+        XCTAssertEqual(models?["folds"] as? Int, 2)
+        XCTAssertEqual(models?["max_steps"] as? Int, 3)
+        XCTAssertEqual(models?["scored_pairs"] as? Int, 12)
+
+        let (badStatus, _, badErrors) = try charter(["audit", data, "--model", base.path, "--output", audit])
+        XCTAssertNotEqual(badStatus, 0)
+        XCTAssertTrue(badErrors.contains("--model is the ensemble's starting model; add --ensemble K"), badErrors)
+        let unknown = try write(["max_stepz: 3"], to: "bad-rm.yaml")
+        let (unknownStatus, _, unknownErrors) = try charter(["audit", data, "--ensemble", "2", "--model", base.path, "--ensemble-config", unknown, "--output", audit])
+        XCTAssertNotEqual(unknownStatus, 0)
+        XCTAssertTrue(unknownErrors.contains("max_stepz"), unknownErrors)
+    }
 }
