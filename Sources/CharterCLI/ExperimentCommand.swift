@@ -37,11 +37,7 @@ struct FrontierCommand: ParsableCommand {
     @Option(help: "PPO KL targets in nats per response, comma-separated (default 1,2,4,8; with --reduced 1,4).") var klTargets: String?
 
     func validate() throws {
-        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1 (got \(seeds))") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
-        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
-            throw ValidationError("--name must be a plain folder name under runs/ (got \"\(name)\")")
-        }
+        try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
         _ = try makeConfiguration()
     }
 
@@ -59,21 +55,15 @@ struct FrontierCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { ComputeThreads.count = threads }
-        if quiet { ProgressDisplay.isEnabled = false }
+        ExperimentConsole.start(threads: threads, quiet: quiet)
         let configuration = try makeConfiguration()
         let directory = URL(fileURLWithPath: "runs/\(name)")
         let experiment = FrontierRun(name: name, configuration: configuration, seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory)
-        let started = Date(), quiet = quiet
-        let results = try waitFor {
-            try await experiment.run { line in
-                guard !quiet else { return }
-                FileHandle.standardError.write(Data(String(format: "[%4.0fs] %@\n", Date().timeIntervalSince(started), line).utf8))
-            }
-        }
+        let log = ExperimentConsole.logger(quiet: quiet)
+        let results = try waitFor { try await experiment.run(log: log) }
         try FrontierReport.write(results, to: directory)
         print(FrontierReport.table(results))
-        print("results: \(directory.appendingPathComponent("results.json").path); report: \(directory.appendingPathComponent("report.html").path)")
+        ExperimentConsole.printFiles(directory)
     }
 }
 
@@ -97,30 +87,18 @@ struct DataQualityCommand: ParsableCommand {
     @Flag(help: "Only the summary table: no per-stage progress lines.") var quiet = false
     @Option(help: "Kernel threads.") var threads: Int?
 
-    func validate() throws {
-        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1 (got \(seeds))") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
-        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
-            throw ValidationError("--name must be a plain folder name under runs/ (got \"\(name)\")")
-        }
-    }
+    func validate() throws { try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads) }
 
     func run() throws {
-        if let threads { ComputeThreads.count = threads }
-        if quiet { ProgressDisplay.isEnabled = false }
+        ExperimentConsole.start(threads: threads, quiet: quiet)
         let directory = URL(fileURLWithPath: "runs/\(name)")
         var experiment = DataQualityRun(name: name, configuration: reduced ? .reduced : DataQualityConfiguration(),
                                         seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory)
         experiment.showProgress = !quiet
-        let started = Date(), quiet = quiet
-        let results = try waitFor { [experiment] in
-            try await experiment.run { line in
-                guard !quiet else { return }
-                FileHandle.standardError.write(Data(String(format: "[%4.0fs] %@\n", Date().timeIntervalSince(started), line).utf8))
-            }
-        }
+        let log = ExperimentConsole.logger(quiet: quiet)
+        let results = try waitFor { [experiment] in try await experiment.run(log: log) }
         try DataQualityReport.write(results, to: directory)
         print(DataQualityReport.table(results))
-        print("results: \(directory.appendingPathComponent("results.json").path); report: \(directory.appendingPathComponent("report.html").path)")
+        ExperimentConsole.printFiles(directory)
     }
 }

@@ -53,8 +53,7 @@ struct QuickstartCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { ComputeThreads.count = threads }
-        if quiet { ProgressDisplay.isEnabled = false }
+        ExperimentConsole.start(threads: threads, quiet: quiet)
         let configuration = try configuration()
         if let writeRecipe {
             try AtomicFile.write(Data(QuickstartRecipe.yaml(configuration, seed: seed).utf8), to: URL(fileURLWithPath: writeRecipe))
@@ -63,14 +62,10 @@ struct QuickstartCommand: ParsableCommand {
         let directory = URL(fileURLWithPath: "runs/\(name)")
         let quickstart = QuickstartRun(name: name, configuration: configuration, seeds: (0..<UInt64(max(1, seeds))).map { seed + $0 },
                                        directory: directory, showProgress: !quiet)
-        let started = Date()
-        let results = try waitFor {
-            try await quickstart.run { line in
-                FileHandle.standardError.write(Data(String(format: "[%4.0fs] %@\n", Date().timeIntervalSince(started), line).utf8))
-            }
-        }
+        let log = ExperimentConsole.logger(quiet: false)  // the quickstart always logs its stages; --quiet only hides progress
+        let results = try waitFor { try await quickstart.run(log: log) }
         try QuickstartReport.write(results, to: directory)
         print(SummaryTable.render(results))
-        print("results: \(directory.appendingPathComponent("results.json").path); report: \(directory.appendingPathComponent("report.html").path)")
+        ExperimentConsole.printFiles(directory)
     }
 }

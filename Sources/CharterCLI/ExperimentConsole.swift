@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Runtime
+import Tensors
+
+/// What the experiment commands (`quickstart`, `experiment frontier`, `experiment audit`) share: the checks of the
+/// run name, seeds and threads, the kernel and progress settings, timestamped log lines, and the closing line.
+enum ExperimentConsole {
+    /// - Throws: `ValidationError` naming the option.
+    static func validate(name: String, seeds: Int, threads: Int?) throws {
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1 (got \(seeds))") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw ValidationError("--name must be a plain folder name under runs/ (got \"\(name)\")")
+        }
+    }
+
+    /// Sets the kernel threads and turns per-stage progress off for `--quiet`.
+    static func start(threads: Int?, quiet: Bool) {
+        if let threads { ComputeThreads.count = threads }
+        if quiet { ProgressDisplay.isEnabled = false }
+    }
+
+    /// Writes each line to standard error with the seconds since now (nothing when quiet).
+    static func logger(quiet: Bool) -> @Sendable (String) -> Void {
+        let started = Date()
+        return { line in
+            guard !quiet else { return }
+            FileHandle.standardError.write(Data(String(format: "[%4.0fs] %@\n", Date().timeIntervalSince(started), line).utf8))
+        }
+    }
+
+    /// The line naming results.json and report.html.
+    static func printFiles(_ directory: URL) {
+        print("results: \(directory.appendingPathComponent("results.json").path); report: \(directory.appendingPathComponent("report.html").path)")
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import XCTest
+@testable import Quickstart
+@testable import ToyWorld
+
+final class DataQualityTests: XCTestCase {
+    func requests(_ world: ToyWorld) -> [Request] {
+        world.harmfulIntents.filter { $0.split == .training }.flatMap { world.requests($0, count: 10, purpose: "test-harm") }
+            + world.benignIntents.flatMap { world.requests($0, count: 5, purpose: "test-benign") }
+    }
+
+    /// Every row's truth is what the judge says about it, the shares are the requested ones, and of a row and its
+    /// copies the first in the file is the clean one.
+    func testPlantedNoiseMatchesTheJudgeAndTheShares() {
+        let world = ToyWorld(seed: 4)
+        let requests = requests(world)
+        let planted = PlantedPreferences(world: world, requests: requests, noise: PlantedPreferences.Noise(), seed: 4)
+        let distinct = Set(requests.map(\.text)).count
+        func count(_ truth: PlantedPreferences.Truth) -> Int { planted.rows.filter { $0.truth == truth }.count }
+        XCTAssertEqual(count(.flipped), Int((0.10 * Double(distinct)).rounded()))
+        XCTAssertEqual(count(.bothBad), Int((0.05 * Double(distinct)).rounded()))
+        XCTAssertEqual(count(.duplicate), Int((0.05 * Double(distinct)).rounded()))
+        XCTAssertEqual(planted.rows.count, distinct + count(.duplicate))
+        var seen: Set<String> = []
+        for row in planted.rows {
+            let good = (PlantedPreferences.isGood(row.chosen, for: row.request), PlantedPreferences.isGood(row.rejected, for: row.request))
+            let key = [row.request.text, row.chosen.lowercased(), row.rejected.split(separator: " ").joined(separator: " ").lowercased()].joined(separator: "\u{1F}")
+            switch row.truth {
+            case .clean, .duplicate:
+                XCTAssertTrue(good == (true, false), "\(row.truth) \(row.request.id): \(row.chosen) | \(row.rejected)")
+                XCTAssertEqual(!seen.insert(key).inserted, row.truth == .duplicate, "the first of a copy group is the clean one")
+            case .flipped: XCTAssertTrue(good == (false, true), row.request.id)
+            case .bothBad: XCTAssertTrue(good == (false, false), row.request.id)
+            }
+        }
+        XCTAssertEqual(planted.oracleLines.count, distinct - count(.bothBad))
+        // The same seed gives the same file.
+        let again = PlantedPreferences(world: world, requests: requests, noise: PlantedPreferences.Noise(), seed: 4)
+        XCTAssertEqual(again.jsonLines, planted.jsonLines)
+    }
+
+    /// Detection counts a planted row as found only when it carries a finding of its kind.
+    func testReportTablesStateConclusionsOnlyWhereIntervalsSeparate() {
+        func seed(_ number: UInt64, recall: Int, noisy: Double, cleaned: Double) -> DataQualitySeed {
+            DataQualitySeed(seed: number, pairs: 100, detection: [
+                .init(kind: "duplicates", planted: 5, flagged: 5, truePositives: 5),
+                .init(kind: "flipped labels", planted: 10, flagged: recall, truePositives: recall),
+                .init(kind: "both bad", planted: 5, flagged: 20, truePositives: 2),
+            ], clean: "", setSizes: ["noisy": 100, "cleaned": 90, "oracle": 85],
+            rewardAccuracy: ["noisy": noisy, "cleaned": cleaned, "oracle": cleaned],
+            harmfulCompliance: ["helpful-only": 1, "DPO on noisy": 0.5, "DPO on cleaned": 0.5, "DPO on oracle": 0.4],
+            benignAccuracy: [:], overRefusal: [:], ensembleSeconds: 10, seconds: [:])
+        }
+        var results = DataQualityResults(name: "t", configuration: DataQualityConfiguration(),
+                                         seeds: [seed(1, recall: 9, noisy: 0.80, cleaned: 0.90), seed(2, recall: 8, noisy: 0.82, cleaned: 0.93),
+                                                 seed(3, recall: 9, noisy: 0.81, cleaned: 0.91)],
+                                         machine: .current, totalSeconds: 1, parameters: 1000)
+        let detection = DataQualityReport.detectionRows(results)
+        XCTAssertEqual(detection[0].last, "met (interval above the target)")
+        XCTAssertEqual(detection[1].last, "met (interval above the target)")
+        XCTAssertEqual(detection[2].last, "missed (interval below the target)")
+        let effects = DataQualityReport.effectRows(results)
+        XCTAssertEqual(effects[0].last, "cleaned better")
+        XCTAssertEqual(effects[2].last, "no difference shown (interval contains 0)")
+        XCTAssertEqual(effects[3].last, "oracle better", "lower harmful compliance is better")
+        results.seeds = [results.seeds[0]]
+        XCTAssertEqual(DataQualityReport.effectRows(results)[0].last, "one seed: not concluded")
+        XCTAssertTrue(DataQualityReport.page(results).html.contains("Detection of the planted noise"))
+    }
+}
