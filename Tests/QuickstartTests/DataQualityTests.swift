@@ -68,3 +68,42 @@ final class DataQualityTests: XCTestCase {
         XCTAssertTrue(DataQualityReport.page(results).html.contains("Detection of the planted noise"))
     }
 }
+
+/// `charter experiment audit` end to end at a tiny size: the helpful-only model, the planted set, the audit with a
+/// 2-fold ensemble, the clean, reward models and DPO on three sets, evaluation, results.json and report.html. The
+/// sizes are too small for the science (`charter experiment audit --seeds 3` measures it); the exact parts are
+/// checked: the planted counts, the model-free duplicate detection, the clean's accounting, every file written.
+final class DataQualityRunTests: XCTestCase {
+    func testTinyDataQualityRunWritesEveryMeasurement() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-data-quality-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = DataQualityConfiguration.reduced
+        configuration.world.helpfulOnlySteps = 20
+        configuration.world.evaluationPerIntent = 1
+        configuration.world.maximumResponseTokens = 8
+        (configuration.harmfulPerIntent, configuration.borderlinePerIntent, configuration.benignPerIntent) = (6, 2, 2)
+        (configuration.folds, configuration.ensembleSteps, configuration.rewardSteps, configuration.dpoSteps) = (2, 4, 4, 2)
+        var run = DataQualityRun(name: "tiny", configuration: configuration, seeds: [2], directory: directory)
+        run.showProgress = false
+        let results = try await run.run { _ in }
+        try DataQualityReport.write(results, to: directory)
+
+        let seed = try XCTUnwrap(results.seeds.first)
+        let truth = try String(contentsOf: directory.appendingPathComponent("seed-2/data/noisy.truth.jsonl"), encoding: .utf8)
+        let truths = truth.split(separator: "\n").map { String($0) }
+        XCTAssertEqual(truths.count, seed.pairs)
+        let duplicates = try XCTUnwrap(seed.detection.first { $0.kind == "duplicates" })
+        XCTAssertEqual(duplicates.planted, truths.filter { $0.contains("\"duplicate\"") }.count)
+        XCTAssertGreaterThan(duplicates.planted, 0)
+        XCTAssertEqual(duplicates.recall, 1, "exact copies are always found")
+        XCTAssertEqual(seed.detection.map(\.kind), ["duplicates", "flipped labels", "both bad"])
+        XCTAssertTrue(seed.clean.hasPrefix("\(seed.pairs) rows in = \(seed.setSizes["cleaned"] ?? -1) out + "), seed.clean)
+        XCTAssertEqual(Set(seed.rewardAccuracy.keys), ["noisy", "cleaned", "oracle"])
+        XCTAssertEqual(Set(seed.harmfulCompliance.keys), ["helpful-only", "DPO on noisy", "DPO on cleaned", "DPO on oracle"])
+        XCTAssertGreaterThan(seed.ensembleSeconds, 0)
+        for file in ["results.json", "report.html", "seed-2/audit/audit.json", "seed-2/audit/reward_models/repeat-1-fold-2/model.safetensors",
+                     "seed-2/data/cleaned.jsonl.changes.jsonl", "seed-2/training/dpo_oracle/model/model.safetensors"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent(file).path), file)
+        }
+    }
+}
