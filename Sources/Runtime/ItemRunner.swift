@@ -22,18 +22,26 @@ public struct ItemRunner: Sendable {
     ) async throws -> RunReport {
         precondition(!workers.isEmpty, "ItemRunner needs at least one worker")
         let done = log.completedIDs
-        let pending = items.filter { !done.contains($0.id) }
+        let pending = items.enumerated().filter { !done.contains($0.element.id) }.map { (number: $0.offset + 1, id: $0.element.id, item: $0.element.item) }
         let line = ProgressLine(label: label, total: items.count, startingAt: items.count - pending.count, enabled: options.showProgress)
         let progress = ItemTally(line: line, alreadyDone: items.count - pending.count,
                                  abortThreshold: min(options.abortAfterInitialFailures, max(1, pending.count)))
         let options = self.options
         let start = Date()
+        // Between updates, the line is redrawn once a second when due: a long item still gets a log line every interval.
+        let ticker = Task {
+            while !Task.isCancelled && options.showProgress {
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                line.refresh()
+            }
+        }
+        defer { ticker.cancel() }
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 var next = 0
                 func addTask() {
                     guard next < pending.count else { return }
-                    let (id, item) = pending[next]
+                    let (number, id, item) = pending[next]
                     let worker = workers[next % workers.count]
                     next += 1
                     group.addTask {
@@ -43,7 +51,7 @@ public struct ItemRunner: Sendable {
                             attempt += 1
                             let record: Record
                             do {
-                                record = try await work(item, worker)
+                                record = try await line.generating("item \(number)") { try await work(item, worker) }
                             } catch is CancellationError {
                                 throw CancellationError()
                             } catch {
