@@ -219,10 +219,11 @@ extension ProgressLine {
         return (fields + details).joined(separator: " · ")
     }
 
-    /// `1.30 items/s`, or below one a second the time per unit: `41s/item`, `3m5s/it`.
+    /// `1.30 items/s`, or below one a second the time per unit: `2.5s/item`, `41s/item`, `3m5s/it`.
     static func rate(_ perSecond: Double, unit: String) -> String {
         if perSecond >= 1 { return String(format: "%.2f", perSecond) + " \(unit)/s" }
-        return "\(duration(1 / perSecond))/\(unit.hasSuffix("s") ? String(unit.dropLast()) : unit)"
+        let seconds = 1 / perSecond
+        return (seconds < 9.95 ? String(format: "%.1fs", seconds) : duration(seconds)) + "/" + (unit.hasSuffix("s") ? String(unit.dropLast()) : unit)
     }
 
     /// A 24-cell bar, `filled` in proportion to `done / total` (full when total is 0).

@@ -37,6 +37,8 @@ final class ProgressLineTests: XCTestCase {
 
     func testRatesBelowOneASecondShowTheTimePerUnit() {
         XCTAssertEqual(ProgressLine.rate(1.3, unit: "items"), "1.30 items/s")
+        XCTAssertEqual(ProgressLine.rate(1 / 2.54, unit: "items"), "2.5s/item")
+        XCTAssertEqual(ProgressLine.rate(1 / 9.96, unit: "items"), "10s/item")
         XCTAssertEqual(ProgressLine.rate(1 / 41, unit: "items"), "41s/item")
         XCTAssertEqual(ProgressLine.rate(1 / 185, unit: "it"), "3m5s/it")
     }
@@ -59,7 +61,7 @@ final class ProgressLineTests: XCTestCase {
         XCTAssertEqual(text(shown: 40, done: 13, remaining: 60, elapsed: 10),
                        "critique 40/96 · 1.30 items/s · ETA 46s · 0 retries · 0 failed")
         XCTAssertEqual(text(shown: 96, done: 96, remaining: 0, elapsed: 185),
-                       "critique 96/96 · 2s/item · done in 3m5s · 0 retries · 0 failed")
+                       "critique 96/96 · 1.9s/item · done in 3m5s · 0 retries · 0 failed")
     }
 
     func testBarFillsInProportion() {
@@ -92,14 +94,14 @@ final class ProgressLineTests: XCTestCase {
         clock.advance(10)  // 32.5 s after the first line
         progress.update(11, details: ["loss 0.2500"])
         XCTAssertEqual(screen.lines.count, 2, screen.text)
-        XCTAssertEqual(screen.lines[1], "step 11/100 · 3s/it · ETA 4m23s · loss 0.2500")
+        XCTAssertEqual(screen.lines[1], "step 11/100 · 3.0s/it · ETA 4m23s · loss 0.2500")
         clock.advance(29)
         progress.refresh()
         XCTAssertEqual(screen.lines.count, 2, "a refresh within the interval draws nothing")
         clock.advance(1)
         progress.refresh()
         XCTAssertEqual(screen.lines.count, 3, "a refresh draws once the interval passed, without an update: \(screen.text)")
-        XCTAssertEqual(screen.lines[2], "step 11/100 · 6s/it · ETA 8m26s · loss 0.2500")
+        XCTAssertEqual(screen.lines[2], "step 11/100 · 5.7s/it · ETA 8m26s · loss 0.2500")
         clock.advance(1.5)
         progress.update(100, details: ["loss 0.1000"])
         XCTAssertEqual(screen.lines.count, 4, "the final state is drawn at once")
@@ -159,7 +161,7 @@ final class ProgressLineTests: XCTestCase {
             String($0.dropFirst(25).prefix { $0 != "\u{1B}" })
         }
         XCTAssertEqual(drawn, log.lines)
-        XCTAssertEqual(log.lines, ["critique 0/3 · item 1: 20 tokens, 10.0 tok/s", "critique 1/3 · 4s/item · ETA 8s · 0 failed"])
+        XCTAssertEqual(log.lines, ["critique 0/3 · item 1: 20 tokens, 10.0 tok/s", "critique 1/3 · 4.0s/item · ETA 8s · 0 failed"])
     }
 
     /// Tokens/s over the last 10 s, measured from when a part began after a pause (not across it); the part's tokens
@@ -219,7 +221,7 @@ final class ProgressLineTests: XCTestCase {
         XCTAssertEqual(screen.lines.count, 7)
         clock.advance(0.5)
         progress.update(1)
-        XCTAssertEqual(screen.lines.last, "critique 1/2 · 6s/item · ETA 6s")
+        XCTAssertEqual(screen.lines.last, "critique 1/2 · 6.0s/item · ETA 6s")
     }
 
     func testQuietSilencesProgressButNotNotes() {
