@@ -3,13 +3,18 @@ import Foundation
 /// Runs per-item work with bounded concurrency over one or more workers (models, endpoints), retrying failures, appending each finished
 /// item to an ``ItemLog`` (skipping ids already there) and each item that fails every attempt to a ``FailureLog``.
 /// Cancellation (of the task, or a `CancellationError` from the work) stops the run; finished items stay recorded.
+/// Progress goes to a ``ProgressLine``, with the tokens each item's generation reports (``TokenProgress``) as `item 4`,
+/// numbered by its position in the whole run.
 public struct ItemRunner: Sendable {
     public let options: RunOptions
     public let label: String
+    /// Makes the run's progress line from (total, already done); tests draw into a buffer with a hand-moved clock.
+    var makeLine: @Sendable (_ total: Int, _ startingAt: Int) -> ProgressLine
 
     public init(options: RunOptions, label: String) {
         self.options = options
         self.label = label
+        makeLine = { ProgressLine(label: label, total: $0, startingAt: $1, enabled: options.showProgress) }
     }
 
     /// Runs `work` on every item whose id is not in `log` yet, item `n` of the pending ones on worker `n % workers.count`.
@@ -22,8 +27,9 @@ public struct ItemRunner: Sendable {
     ) async throws -> RunReport {
         precondition(!workers.isEmpty, "ItemRunner needs at least one worker")
         let done = log.completedIDs
-        let pending = items.enumerated().filter { !done.contains($0.element.id) }.map { (number: $0.offset + 1, id: $0.element.id, item: $0.element.item) }
-        let line = ProgressLine(label: label, total: items.count, startingAt: items.count - pending.count, enabled: options.showProgress)
+        let pending = items.enumerated().filter { !done.contains($0.element.id) }
+            .map { (number: $0.offset + 1, id: $0.element.id, item: $0.element.item) }
+        let line = makeLine(items.count, items.count - pending.count)
         let progress = ItemTally(line: line, alreadyDone: items.count - pending.count,
                                  abortThreshold: min(options.abortAfterInitialFailures, max(1, pending.count)))
         let options = self.options
