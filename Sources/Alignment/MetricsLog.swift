@@ -14,11 +14,12 @@ final class MetricsLog {
     /// Opens `directory/metrics.jsonl` for appending, so a resumed run continues the same file — after dropping
     /// what the run is about to write again: the records of steps after `startStep` (written after the checkpoint
     /// it resumes from) and a torn last line (a run killed mid-write), so no step is ever logged twice.
-    init(directory: URL, totalSteps: Int, startStep: Int) throws {
+    /// - Parameter line: where the steps' progress is shown.
+    init(directory: URL, startStep: Int, line: ProgressLine) throws {
         let url = directory.appendingPathComponent("metrics.jsonl")
         droppedRecords = try Self.truncate(url, toStep: startStep)
         file = try AppendOnlyFile(url: url)
-        line = ProgressLine(label: "step", total: totalSteps, startingAt: startStep, unit: "it")
+        self.line = line
     }
 
     /// Rewrites `url` (atomically) without the records whose `step` is greater than `step` and without a last line

@@ -10,6 +10,10 @@ import Tensors
 /// `save_steps` checkpoints, exact resume and the final save. What a step does is the `TrainingProcedure`'s.
 public struct TrainingLoop {
     public let arguments: TrainingArguments
+    /// Makes the step progress line from (total steps, steps already done); tests draw into a buffer.
+    var makeProgressLine: (_ totalSteps: Int, _ startStep: Int) -> ProgressLine = {
+        ProgressLine(label: "step", total: $0, startingAt: $1, unit: "it")
+    }
 
     public init(arguments: TrainingArguments) { self.arguments = arguments }
 
@@ -66,7 +70,7 @@ public struct TrainingLoop {
         }
         var health = TrainingHealth(uniformLoss: procedure.uniformLoss, parameters: procedure.trainableParameters)
         if let lastCheckpoint { health.checkpointed(step: state.step, path: lastCheckpoint) }
-        let log = try MetricsLog(directory: output, totalSteps: totalSteps, startStep: state.step)
+        let log = try MetricsLog(directory: output, startStep: state.step, line: makeProgressLine(totalSteps, state.step))
         defer { log.finish() }
         if let lastCheckpoint { log.note("resuming from \(lastCheckpoint) at \(Procedure.stepName) \(state.step)") }
         if log.droppedRecords > 0 {
