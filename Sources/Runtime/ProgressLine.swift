@@ -26,6 +26,8 @@ public final class ProgressLine: @unchecked Sendable {
     private let enabled: Bool
     private let interactive: Bool
     private let clock: @Sendable () -> TimeInterval
+    /// The terminal's width in columns, when known: a redrawn line must fit on one row to be redrawn in place.
+    private let columns: @Sendable () -> Int?
     private let output: @Sendable (String) -> Void
     private let start: TimeInterval
     private let lock = NSLock()
@@ -60,14 +62,16 @@ public final class ProgressLine: @unchecked Sendable {
         let interactive = interactive ?? (isatty(STDERR_FILENO) != 0)
         self.init(label: label, total: total, startingAt: startingAt, unit: unit, enabled: enabled,
                   interval: interactive ? Self.terminalInterval : Self.logInterval, interactive: interactive,
-                  clock: { ProcessInfo.processInfo.systemUptime }) { FileHandle.standardError.write(Data($0.utf8)) }
+                  clock: { ProcessInfo.processInfo.systemUptime }, columns: Self.terminalColumns) { FileHandle.standardError.write(Data($0.utf8)) }
     }
 
     /// - Parameters:
     ///   - clock: seconds on a monotonic clock (a test's hand-moved one).
+    ///   - columns: the terminal's width, asked at every redrawing (nil: unknown, the line is not cut).
     ///   - output: receives everything drawn (stderr, or a test's buffer).
     init(label: String, total: Int, startingAt: Int, unit: String, enabled: Bool, interval: TimeInterval, interactive: Bool,
-         clock: @escaping @Sendable () -> TimeInterval, output: @escaping @Sendable (String) -> Void) {
+         clock: @escaping @Sendable () -> TimeInterval, columns: @escaping @Sendable () -> Int? = { nil },
+         output: @escaping @Sendable (String) -> Void) {
         self.label = label
         self.total = total
         self.unit = unit
@@ -76,6 +80,7 @@ public final class ProgressLine: @unchecked Sendable {
         self.interval = interval
         self.interactive = interactive
         self.clock = clock
+        self.columns = columns
         self.output = output
         start = clock()
         tokens.restart(at: start)
@@ -181,7 +186,7 @@ public final class ProgressLine: @unchecked Sendable {
                              remaining: total - position, elapsed: now - start, part: part,
                              tokenRate: part == nil ? nil : tokens.rate(at: now), details: details)
         if interactive {
-            output("\r\(Self.bar(shown, of: total)) \(text)\u{1B}[K")
+            output("\r" + Self.fit(bar: Self.bar(shown, of: total), text: text, columns: columns()) + "\u{1B}[K")
             lineOpen = true
             if position >= total { endLine() }
         } else {
@@ -224,6 +229,25 @@ extension ProgressLine {
         if perSecond >= 1 { return String(format: "%.2f", perSecond) + " \(unit)/s" }
         let seconds = 1 / perSecond
         return (seconds < 9.95 ? String(format: "%.1fs", seconds) : duration(seconds)) + "/" + (unit.hasSuffix("s") ? String(unit.dropLast()) : unit)
+    }
+
+    /// The bar and the text on one row of `columns`: without the bar when both do not fit, the text cut with `…` when
+    /// it alone does not (a line that wraps cannot be redrawn in place).
+    static func fit(bar: String, text: String, columns: Int?) -> String {
+        guard let columns, bar.count + 1 + text.count >= columns else { return bar + " " + text }
+        if text.count < columns { return text }
+        return String(text.prefix(max(columns - 2, 0))) + "…"
+    }
+
+    /// The width of the terminal on stderr (`COLUMNS` when it cannot be asked), nil when unknown.
+    static func terminalColumns() -> Int? {
+        #if os(Linux)
+        var size = winsize()
+        if withUnsafeMutablePointer(to: &size, { ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), $0) }) == 0, size.ws_col > 0 {
+            return Int(size.ws_col)
+        }
+        #endif
+        return ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
     }
 
     /// A 24-cell bar, `filled` in proportion to `done / total` (full when total is 0).

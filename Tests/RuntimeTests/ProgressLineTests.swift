@@ -71,6 +71,21 @@ final class ProgressLineTests: XCTestCase {
         XCTAssertEqual(ProgressLine.bar(0, of: 0, width: 4), "████")
     }
 
+    /// A redrawn line fits on one row of the terminal (a wrapped line cannot be redrawn in place): the bar goes first,
+    /// then the text is cut.
+    func testARedrawnLineFitsTheTerminalWidth() {
+        XCTAssertEqual(ProgressLine.fit(bar: "██··", text: "step 1/2 · ETA 1s", columns: nil), "██·· step 1/2 · ETA 1s")
+        XCTAssertEqual(ProgressLine.fit(bar: "██··", text: "step 1/2 · ETA 1s", columns: 23), "██·· step 1/2 · ETA 1s")
+        XCTAssertEqual(ProgressLine.fit(bar: "██··", text: "step 1/2 · ETA 1s", columns: 22), "step 1/2 · ETA 1s")
+        XCTAssertEqual(ProgressLine.fit(bar: "██··", text: "step 1/2 · ETA 1s", columns: 18), "step 1/2 · ETA 1s")
+        XCTAssertEqual(ProgressLine.fit(bar: "██··", text: "step 1/2 · ETA 1s", columns: 17), "step 1/2 · ETA …")
+        let screen = Screen()
+        let progress = ProgressLine(label: "critique", total: 4, startingAt: 0, unit: "items", enabled: true, interval: 0, interactive: true,
+                                    clock: { 0 }, columns: { 12 }) { screen.write($0) }
+        progress.update(1)
+        XCTAssertEqual(screen.text, "\rcritique 1…\u{1B}[K")
+    }
+
     func testLogIntervalComesFromTheEnvironmentSetting() {
         XCTAssertEqual(ProgressLine.logInterval(nil), 30)
         XCTAssertEqual(ProgressLine.logInterval("5"), 5)
