@@ -62,7 +62,9 @@ public final class ProgressLine: @unchecked Sendable {
         let interactive = interactive ?? (isatty(STDERR_FILENO) != 0)
         self.init(label: label, total: total, startingAt: startingAt, unit: unit, enabled: enabled,
                   interval: interactive ? Self.terminalInterval : Self.logInterval, interactive: interactive,
-                  clock: { ProcessInfo.processInfo.systemUptime }, columns: Self.terminalColumns) { FileHandle.standardError.write(Data($0.utf8)) }
+                  clock: { ProcessInfo.processInfo.systemUptime }, columns: { Self.terminalColumns() }) {
+            FileHandle.standardError.write(Data($0.utf8))
+        }
     }
 
     /// - Parameters:
