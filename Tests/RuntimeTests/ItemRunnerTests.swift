@@ -66,7 +66,8 @@ final class ItemRunnerTests: XCTestCase {
                          interactive: false, clock: { clock.now }) { screen.write($0) }
         }
         let items = (0..<3).map { (id: "i\($0)", item: $0) }
-        _ = try await runner.run(items, workers: ["w"], log: try ItemLog(url: url), failures: try FailureLog(url: directory.appendingPathComponent("f.jsonl"))) { item, worker in
+        let failures = try FailureLog(url: directory.appendingPathComponent("f.jsonl"))
+        _ = try await runner.run(items, workers: ["w"], log: try ItemLog(url: url), failures: failures) { item, worker in
             for _ in 0..<(item * 8) {
                 clock.advance(0.125)
                 TokenProgress.generated(1)
