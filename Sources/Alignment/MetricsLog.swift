@@ -3,7 +3,8 @@ import JSON
 import Runtime
 
 /// Writes metrics.jsonl (one JSON object per logged step, TRL's metric names) and shows the step progress on
-/// Runtime's ``ProgressLine`` (`step 5/100 · 2.00 it/s · ETA 45s · loss 0.1234`).
+/// Runtime's ``ProgressLine`` (`step 5/100 · 2.00 it/s · ETA 45s · loss 0.1234`): redrawn on a terminal, a line
+/// every `CHARTER_PROGRESS_INTERVAL` seconds in a log, with the tokens a step generates (PPO's rollouts).
 final class MetricsLog {
     private let file: AppendOnlyFile
     private let line: ProgressLine
@@ -13,11 +14,12 @@ final class MetricsLog {
     /// Opens `directory/metrics.jsonl` for appending, so a resumed run continues the same file — after dropping
     /// what the run is about to write again: the records of steps after `startStep` (written after the checkpoint
     /// it resumes from) and a torn last line (a run killed mid-write), so no step is ever logged twice.
-    init(directory: URL, totalSteps: Int, startStep: Int) throws {
+    /// - Parameter line: where the steps' progress is shown.
+    init(directory: URL, startStep: Int, line: ProgressLine) throws {
         let url = directory.appendingPathComponent("metrics.jsonl")
         droppedRecords = try Self.truncate(url, toStep: startStep)
         file = try AppendOnlyFile(url: url)
-        line = ProgressLine(label: "step", total: totalSteps, startingAt: startStep, unit: "it", minimumInterval: 0)
+        self.line = line
     }
 
     /// Rewrites `url` (atomically) without the records whose `step` is greater than `step` and without a last line
@@ -59,6 +61,12 @@ final class MetricsLog {
     func progress(step: Int, metrics: [String: Double]) {
         line.update(step, details: metrics["loss"].map { [String(format: "loss %.4f", $0)] } ?? [])
     }
+
+    /// Runs `work` as `part` ("iteration 5"), showing the tokens it generates.
+    func generating<Value>(_ part: String, _ work: () throws -> Value) rethrows -> Value { try line.generating(part, work) }
+
+    /// Draws the latest progress and ends the line (the run finished or stopped).
+    func finish() { line.finish() }
 
     /// Prints a message on its own line (also when progress is off).
     func note(_ message: String) { line.note(message) }

@@ -10,6 +10,10 @@ import Tensors
 /// `save_steps` checkpoints, exact resume and the final save. What a step does is the `TrainingProcedure`'s.
 public struct TrainingLoop {
     public let arguments: TrainingArguments
+    /// Makes the step progress line from (total steps, steps already done); tests draw into a buffer.
+    var makeProgressLine: (_ totalSteps: Int, _ startStep: Int) -> ProgressLine = {
+        ProgressLine(label: "step", total: $0, startingAt: $1, unit: "it")
+    }
 
     public init(arguments: TrainingArguments) { self.arguments = arguments }
 
@@ -66,7 +70,8 @@ public struct TrainingLoop {
         }
         var health = TrainingHealth(uniformLoss: procedure.uniformLoss, parameters: procedure.trainableParameters)
         if let lastCheckpoint { health.checkpointed(step: state.step, path: lastCheckpoint) }
-        let log = try MetricsLog(directory: output, totalSteps: totalSteps, startStep: state.step)
+        let log = try MetricsLog(directory: output, startStep: state.step, line: makeProgressLine(totalSteps, state.step))
+        defer { log.finish() }
         if let lastCheckpoint { log.note("resuming from \(lastCheckpoint) at \(Procedure.stepName) \(state.step)") }
         if log.droppedRecords > 0 {
             log.note("metrics.jsonl: dropped \(log.droppedRecords) line(s) written after \(Procedure.stepName) \(state.step), which this run writes again")
@@ -84,7 +89,9 @@ public struct TrainingLoop {
             let indices = (state.step * perStep..<(state.step + 1) * perStep).map(order.index)
             optimizer.learningRate = schedule.learningRate(at: state.step)
             let context = StepContext(lastCheckpoint: lastCheckpoint, startStep: startStep, started: started)
-            let metrics = try procedure.step(indices, state: &state, optimizer: optimizer, context: context)
+            let metrics = try log.generating("\(Procedure.stepName) \(state.step + 1)") {
+                try procedure.step(indices, state: &state, optimizer: optimizer, context: context)
+            }
             state.step += 1
             pending.append(metrics)
             steps.append(metrics)
@@ -98,7 +105,9 @@ public struct TrainingLoop {
             log.progress(step: state.step, metrics: procedure.progressMetrics(current: metrics, lastRecord: lastMetrics))
             // A collapsed run stops here: no evaluation, checkpoint or final model of the destroyed weights.
             try health.check(step: state.step, metrics: metrics, parameters: procedure.trainableParameters)
-            try procedure.afterStep(state.step, epoch: epoch(state.step), log: log)
+            try log.generating("\(Procedure.stepName) \(state.step)") {
+                try procedure.afterStep(state.step, epoch: epoch(state.step), log: log)
+            }
             if arguments.savesCheckpoint(after: state.step) {
                 let checkpoint = try Checkpoints.save(procedure, state: state, optimizer: optimizer, in: output,
                                                       keep: arguments.saveTotalLimit).path

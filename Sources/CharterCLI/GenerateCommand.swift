@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JSON
 import LanguageModels
+import Runtime
 import Tokenizers
 
 /// `charter generate`: continue prompts with a local model.
@@ -29,7 +30,11 @@ struct GenerateCommand: ParsableCommand {
             let ids = tokenizer.encode(prompt).map(Int32.init)
             guard !ids.isEmpty else { throw CommandError("the prompt encodes to no tokens") }
             try model.checkPrompt(ids, of: network, item: "the prompt")
-            print(generator.generate(prompts: [ids], configuration: configuration)[0].text ?? "")
+            let progress = ProgressLine(label: "generate", total: 1, unit: "prompts")
+            let text = progress.generating("prompt 1") { generator.generate(prompts: [ids], configuration: configuration)[0].text ?? "" }
+            progress.update(1)
+            progress.finish()
+            print(text)
             return
         }
         var prompts: [(line: Int, text: String)] = []
@@ -37,6 +42,8 @@ struct GenerateCommand: ParsableCommand {
             guard let text = object["prompt"]?.stringValue else { throw CommandError("\(input!):\(line): field \"prompt\" must be a string") }
             prompts.append((line, text))
         }
+        let progress = ProgressLine(label: "generate", total: prompts.count, unit: "prompts")
+        defer { progress.finish() }
         for start in stride(from: 0, to: prompts.count, by: batchSize) {
             let group = prompts[start..<min(start + batchSize, prompts.count)]
             let ids = try group.map { item -> [Int32] in
@@ -45,7 +52,10 @@ struct GenerateCommand: ParsableCommand {
                 try model.checkPrompt(ids, of: network, item: "\(input!):\(item.line): the prompt")
                 return ids
             }
-            for (item, result) in zip(group, generator.generate(prompts: ids, configuration: configuration)) {
+            let part = group.count == 1 ? "prompt \(start + 1)" : "prompts \(start + 1)-\(start + group.count)"
+            let results = progress.generating(part) { generator.generate(prompts: ids, configuration: configuration) }
+            progress.update(start + group.count)
+            for (item, result) in zip(group, results) {
                 printJSONLine(["prompt": .string(item.text), "completion": .string(result.text ?? ""),
                                "finish_reason": .string(result.finishReason.rawValue),
                                "completion_ids": .array(result.tokens.map { .integer(Int($0)) }),

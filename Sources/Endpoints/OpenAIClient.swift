@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import LanguageModels
+import Runtime
 
 /// A `LanguageModel` served by one or more OpenAI-compatible servers (vLLM, TGI, llama.cpp, Ollama,
 /// `charter serve`).
@@ -62,7 +63,7 @@ public final class OpenAIClient: LanguageModel {
             minP: options.minP == 0 ? nil : options.minP, stop: options.stop.isEmpty ? nil : .many(options.stop),
             seed: options.seed, logprobs: options.topLogProbabilities)
         let wantsLogprobs = options.topLogProbabilities != nil
-        return try await call(path: "/completions", body: body) { data, source in
+        return try await call(path: "/completions", body: body, generated: \.completionTokenCount) { data, source in
             let response = try Self.decode(CompletionsResponseBody.self, from: data, source: source)
             guard let choice = response.choices.first else {
                 throw EndpointError.invalidResponse(endpoint: source, field: "choices", detail: "is empty")
@@ -95,7 +96,7 @@ public final class OpenAIClient: LanguageModel {
             logprobs: options.topLogProbabilities == nil ? nil : true,
             topLogprobs: options.topLogProbabilities.flatMap { $0 > 0 ? $0 : nil })
         let wantsLogprobs = options.topLogProbabilities != nil
-        return try await call(path: "/chat/completions", body: body) { data, source in
+        return try await call(path: "/chat/completions", body: body, generated: \.completionTokenCount) { data, source in
             let response = try Self.decode(ChatCompletionsResponseBody.self, from: data, source: source)
             guard let choice = response.choices.first else {
                 throw EndpointError.invalidResponse(endpoint: source, field: "choices", detail: "is empty")
@@ -152,19 +153,23 @@ public final class OpenAIClient: LanguageModel {
 
     /// Sends `body` to `path` (through the cache when there is one) and parses the answer.
     /// `parse` also validates a fresh response before it is cached, so only usable answers are stored.
+    /// - Parameter generated: the tokens a server generated for an answer, reported to the task's ``TokenProgress``
+    ///   listener when a fresh answer arrives (not for a cached one).
     func call<Body: Encodable, Parsed>(
-        path: String, body: Body, parse: @escaping @Sendable (Data, String) throws -> Parsed
+        path: String, body: Body, generated: @escaping @Sendable (Parsed) -> Int = { _ in 0 },
+        parse: @escaping @Sendable (Data, String) throws -> Parsed
     ) async throws -> Parsed {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let bodyData = try encoder.encode(body)
+        let validate: @Sendable (Data, String) throws -> Void = { TokenProgress.generated(generated(try parse($0, $1))) }
         guard let cache else {
-            let (data, endpoint) = try await post(path: path, body: bodyData) { _ = try parse($0, $1) }
+            let (data, endpoint) = try await post(path: path, body: bodyData, validate: validate)
             return try parse(data, endpoint)
         }
         let key = ResponseCache.key(model: configuration.model, path: path, body: bodyData)
         let data = try await cache.value(for: key) {
-            try await self.post(path: path, body: bodyData) { _ = try parse($0, $1) }.data
+            try await self.post(path: path, body: bodyData, validate: validate).data
         }
         return try parse(data, cache.file(for: key).path)
     }

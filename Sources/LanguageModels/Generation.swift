@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Tensors
 
 /// What to generate and when to stop: the sampling settings and the model's end-of-sequence tokens.
@@ -38,7 +39,8 @@ public struct GeneratedSequence: Equatable, Sendable {
     }
 }
 
-/// Generates continuations of token prompts with a KV cache, several prompts at once.
+/// Generates continuations of token prompts with a KV cache, several prompts at once, reporting each step's new tokens
+/// to the task's ``TokenProgress`` listener (a progress line).
 public struct Generator {
     public let model: any CausalLanguageModel
     /// Turns generated ids into text (needed for stop strings and `GeneratedSequence.text`).
@@ -114,6 +116,7 @@ public struct Generator {
                         onToken?(b, Int32(token), logProbability)
                     }
                 }
+                TokenProgress.generated(finished.filter { !$0 }.count)  // a token for every unfinished sequence
                 for b in 0..<batch where !finished[b] {
                     let configuration = configurations[b]
                     if configuration.endOfSequenceTokens.contains(next[b]) {

@@ -3,13 +3,18 @@ import Foundation
 /// Runs per-item work with bounded concurrency over one or more workers (models, endpoints), retrying failures, appending each finished
 /// item to an ``ItemLog`` (skipping ids already there) and each item that fails every attempt to a ``FailureLog``.
 /// Cancellation (of the task, or a `CancellationError` from the work) stops the run; finished items stay recorded.
+/// Progress goes to a ``ProgressLine``, with the tokens each item's generation reports (``TokenProgress``) as `item 4`,
+/// numbered by its position in the whole run.
 public struct ItemRunner: Sendable {
     public let options: RunOptions
     public let label: String
+    /// Makes the run's progress line from (total, already done); tests draw into a buffer with a hand-moved clock.
+    var makeLine: @Sendable (_ total: Int, _ startingAt: Int) -> ProgressLine
 
     public init(options: RunOptions, label: String) {
         self.options = options
         self.label = label
+        makeLine = { ProgressLine(label: label, total: $0, startingAt: $1, enabled: options.showProgress) }
     }
 
     /// Runs `work` on every item whose id is not in `log` yet, item `n` of the pending ones on worker `n % workers.count`.
@@ -22,18 +27,27 @@ public struct ItemRunner: Sendable {
     ) async throws -> RunReport {
         precondition(!workers.isEmpty, "ItemRunner needs at least one worker")
         let done = log.completedIDs
-        let pending = items.filter { !done.contains($0.id) }
-        let line = ProgressLine(label: label, total: items.count, startingAt: items.count - pending.count, enabled: options.showProgress)
+        let pending = items.enumerated().filter { !done.contains($0.element.id) }
+            .map { (number: $0.offset + 1, id: $0.element.id, item: $0.element.item) }
+        let line = makeLine(items.count, items.count - pending.count)
         let progress = ItemTally(line: line, alreadyDone: items.count - pending.count,
                                  abortThreshold: min(options.abortAfterInitialFailures, max(1, pending.count)))
         let options = self.options
         let start = Date()
+        // Between updates, the line is redrawn once a second when due: a long item still gets a log line every interval.
+        let ticker = Task {
+            while !Task.isCancelled && options.showProgress {
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                line.refresh()
+            }
+        }
+        defer { ticker.cancel() }
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 var next = 0
                 func addTask() {
                     guard next < pending.count else { return }
-                    let (id, item) = pending[next]
+                    let (number, id, item) = pending[next]
                     let worker = workers[next % workers.count]
                     next += 1
                     group.addTask {
@@ -43,7 +57,7 @@ public struct ItemRunner: Sendable {
                             attempt += 1
                             let record: Record
                             do {
-                                record = try await work(item, worker)
+                                record = try await line.generating("item \(number)") { try await work(item, worker) }
                             } catch is CancellationError {
                                 throw CancellationError()
                             } catch {

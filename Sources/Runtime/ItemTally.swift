@@ -13,6 +13,7 @@ final class ItemTally: @unchecked Sendable {
         self.line = line
         self.alreadyDone = alreadyDone
         self.abortThreshold = abortThreshold
+        lock.withLock { show() }
     }
 
     func completed() { lock.withLock { completedCount += 1; show() } }

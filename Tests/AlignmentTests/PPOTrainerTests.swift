@@ -4,6 +4,7 @@ import XCTest
 @testable import Alignment
 import LanguageModels
 import NeuralNetworks
+@testable import Runtime
 import Tensors
 
 /// PPO on the tiny fixture model with a programmatic reward: the fraction of response tokens whose id is a multiple
@@ -63,6 +64,40 @@ final class PPOTrainerTests: XCTestCase {
         embedding.assign(withoutGradients { embedding * scale })
         try PretrainedModel.save(model, to: folder)
         return folder
+    }
+
+    /// The step line shows each iteration's rollout tokens as they are generated, and no rate or ETA before the first
+    /// iteration is done; the last line is the finished run.
+    func testTheStepLineShowsRolloutTokensInsideAnIteration() throws {
+        final class Screen: @unchecked Sendable {
+            private let lock = NSLock()
+            private var parts: [String] = []
+            func write(_ text: String) { lock.withLock { parts.append(text) } }
+            var lines: [String] { lock.withLock { parts.joined().split(separator: "\n").map(String.init) } }
+        }
+        let folder = try TrainingFixtures.modelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let screen = Screen()
+        let trainer = try Self.trainer(folder, configuration: Self.configuration(folder, output: "run", iterations: 2))
+        var loop = TrainingLoop(arguments: trainer.configuration.training)
+        loop.makeProgressLine = { total, start in
+            ProgressLine(label: "step", total: total, startingAt: start, unit: "it", enabled: true, interval: 0, interactive: false,
+                         clock: { ProcessInfo.processInfo.systemUptime }) { screen.write($0) }
+        }
+        _ = try loop.drive(trainer, resume: false, configurationFile: nil, stopAfter: nil)
+        let lines = screen.lines
+        // A generation step makes a token for each rollout of the forward batch; an iteration at most batch × 6.
+        let ppo = trainer.configuration
+        let first = lines.filter { $0.hasPrefix("step 0/2 · iteration 1: ") }
+        XCTAssertEqual(first.first, "step 0/2 · iteration 1: \(min(ppo.batchSize, ppo.rolloutForwardBatchSize)) tokens", "\(lines)")
+        let counts = first.compactMap { Int($0.dropFirst("step 0/2 · iteration 1: ".count).prefix { $0.isNumber }) }
+        XCTAssertEqual(counts.count, first.count)
+        XCTAssertEqual(counts, counts.sorted(), "the count only grows within an iteration: \(lines)")
+        XCTAssertTrue(counts.count > 1 && counts.last! <= ppo.batchSize * ppo.responseLength, "\(lines)")
+        XCTAssertFalse(lines.filter { $0.hasPrefix("step 0/2") }.contains { $0.contains("it/s") || $0.contains("/it") || $0.contains("ETA") },
+                       "no step rate before the first step: \(lines)")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("step 1/2 · ") && $0.contains(" · iteration 2: ") && $0.contains("ETA") }, "\(lines)")
+        XCTAssertTrue(lines.last?.hasPrefix("step 2/2 · ") == true && lines.last?.contains("done in") == true, "\(lines)")
     }
 
     func testRewardRisesWhileKLStaysNearTheTarget() throws {

@@ -1,6 +1,7 @@
 import Checksums
 import Foundation
 import LanguageModels
+import Runtime
 import XCTest
 @testable import Endpoints
 
@@ -291,6 +292,26 @@ final class OpenAIClientTests: XCTestCase {
         let files = try FileManager.default.subpathsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") || $0.hasSuffix(".tmp") }
         XCTAssertEqual(files.count, 2, "\(files)")
         XCTAssert(files.allSatisfy { $0.hasSuffix(".json") }, "no temporary files are left behind: \(files)")
+    }
+
+    /// A fresh answer's generated tokens reach the caller's `TokenProgress` listener (a progress line); a cached one's do not.
+    func testFreshAnswersReportTheirTokensAndCachedOnesDoNot() async throws {
+        final class Counter: @unchecked Sendable {
+            private let lock = NSLock()
+            private var total = 0
+            func add(_ count: Int) { lock.withLock { total += count } }
+            var sum: Int { lock.withLock { total } }
+        }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await withServer([], configure: { testConfiguration([$0], cacheDir: folder) }) { client, _ in
+            let counter = Counter()
+            let fresh = try await TokenProgress.$listener.withValue({ counter.add($0) }) { try await client.complete(self.request) }
+            XCTAssertGreaterThan(fresh.completionTokenCount, 0)
+            XCTAssertEqual(counter.sum, fresh.completionTokenCount)
+            _ = try await TokenProgress.$listener.withValue({ counter.add($0) }) { try await client.complete(self.request) }
+            XCTAssertEqual(counter.sum, fresh.completionTokenCount, "the cached answer generated nothing")
+        }
     }
 
     func testInvalidResponsesAreNotCached() async throws {

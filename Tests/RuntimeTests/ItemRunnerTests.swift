@@ -55,6 +55,34 @@ final class ItemRunnerTests: XCTestCase {
         XCTAssertTrue(failures.contains("\"id\":\"i5\""), failures)
     }
 
+    /// Each item's work reports its tokens to the run's progress line, named by the item's number in the whole run.
+    func testTheProgressLineShowsTheTokensOfTheItemInProgress() async throws {
+        let url = directory.appendingPathComponent("out.jsonl")
+        try "{\"id\":\"i0\",\"value\":0,\"worker\":\"earlier\"}\n".write(to: url, atomically: true, encoding: .utf8)
+        let screen = ProgressLineTests.Screen(), clock = ProgressLineTests.Clock()
+        var runner = ItemRunner(options: RunOptions(concurrency: 1, retries: 0, retryDelay: 0), label: "critique")
+        runner.makeLine = { total, done in
+            ProgressLine(label: "critique", total: total, startingAt: done, unit: "items", enabled: true, interval: 0,
+                         interactive: false, clock: { clock.now }) { screen.write($0) }
+        }
+        let items = (0..<3).map { (id: "i\($0)", item: $0) }
+        let failures = try FailureLog(url: directory.appendingPathComponent("f.jsonl"))
+        _ = try await runner.run(items, workers: ["w"], log: try ItemLog(url: url), failures: failures) { item, worker in
+            for _ in 0..<(item * 8) {
+                clock.advance(0.125)
+                TokenProgress.generated(1)
+            }
+            return Record(id: "i\(item)", worker: worker, value: item)
+        }
+        let lines = screen.lines
+        XCTAssertEqual(lines.first, "critique 1/3 · 0 retries · 0 failed")
+        XCTAssertTrue(lines.contains("critique 1/3 · item 2: 8 tokens, 8.0 tok/s · 0 retries · 0 failed"), screen.text)
+        XCTAssertTrue(lines.contains("critique 2/3 · 1.00 items/s · ETA 1s · 0 retries · 0 failed"), screen.text)
+        XCTAssertTrue(lines.contains("critique 2/3 · 3.0s/item · item 3: 16 tokens, 8.0 tok/s · ETA 3s · 0 retries · 0 failed"), screen.text)
+        XCTAssertEqual(lines.last, "critique 3/3 · 1.5s/item · done in 3s · 0 retries · 0 failed")
+        XCTAssertFalse(screen.text.contains("item 1:"), "item 1 was done by an earlier run")
+    }
+
     func testStopsWhenTheFirstItemsAllFail() async throws {
         let items = (0..<20).map { (id: "i\($0)", item: $0) }
         do {

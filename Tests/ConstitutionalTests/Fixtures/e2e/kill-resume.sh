@@ -9,7 +9,7 @@ ROOT=$(pwd); HERE=$ROOT/Tests/ConstitutionalTests/Fixtures/e2e; WORK=${1:-/tmp/c
 rm -rf "$WORK"; mkdir -p "$WORK"; cp "$HERE/recipe.yaml" "$HERE/red-team.jsonl" "$WORK/"; cd "$WORK"
 python3 "$HERE/make_tiny.py" helpful 1 "$ROOT/Tests/TokenizersTests/Fixtures/gpt2/tokenizer.json" >/dev/null 2>&1
 python3 "$HERE/make_tiny.py" feedback 2 "$ROOT/Tests/TokenizersTests/Fixtures/gpt2/tokenizer.json" >/dev/null 2>&1
-quiet() { tr '\r' '\n' | grep -v 'items/s' | grep -v '^step' || true; }
+quiet() { tr '\r' '\n' | grep -Ev '^[a-z]+ [0-9]+/[0-9]+( ·|$)' || true; }
 echo "== uninterrupted reference run"; $C pipeline recipe.yaml --run-directory runs/reference 2>&1 | quiet
 echo "== run killed (SIGKILL) once critique has written an item"
 $C pipeline recipe.yaml --run-directory runs/killed >/dev/null 2>&1 & P=$!
