@@ -27,6 +27,8 @@ struct QuickstartCommand: ParsableCommand {
     @Flag(help: "No progress bars or step counters: only the stage lines and the summary table.") var quiet = false
     @Option(help: "Only write the pipeline recipe of this configuration and seed to FILE (Recipes/quickstart.yaml is this for the defaults).")
     var writeRecipe: String?
+    @Flag(help: "Only rewrite runs/<name>/report.html (and results.json) from an earlier run's results.json and evaluation folders: no training, no evaluation.")
+    var reportOnly = false
 
     func configuration() throws -> QuickstartConfiguration {
         let base = reduced ? QuickstartConfiguration.reduced : .full
@@ -60,6 +62,11 @@ struct QuickstartCommand: ParsableCommand {
             return
         }
         let directory = URL(fileURLWithPath: "runs/\(name)")
+        if reportOnly {
+            print(SummaryTable.render(try QuickstartReport.rewrite(directory: directory)))
+            ExperimentConsole.printFiles(directory)
+            return
+        }
         let quickstart = QuickstartRun(name: name, configuration: configuration, seeds: (0..<UInt64(max(1, seeds))).map { seed + $0 },
                                        directory: directory, showProgress: !quiet)
         let log = ExperimentConsole.logger(quiet: false)  // the quickstart always logs its stages; --quiet only hides progress

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// A policy evaluated partway through a run.
 public struct FrontierCheckpoint: Codable, Equatable, Sendable {
@@ -45,6 +46,9 @@ public struct FrontierSeedResult: Codable, Equatable, Sendable {
     public var seconds: [String: Double]
     /// Per training stage (sft, reward, each DPO and PPO run), its logged metrics by step.
     public var curves: [String: [[String: Double]]]
+    /// The first continuation of each run's final policy for the first held-out prompts, with its ground-truth
+    /// reward (nil in results written before examples were kept).
+    public var examples: [GenerationExample]? = nil
 }
 
 /// What `charter experiment frontier` measured (written as results.json).

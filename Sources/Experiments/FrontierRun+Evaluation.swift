@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import LanguageModels
+import Reports
 import Runtime
 import SafeTensors
 import Tensors
@@ -64,6 +65,30 @@ extension FrontierRun {
         let model = try PretrainedModel.load(directory: base)
         try ExperimentFiles.assignPPOPolicy(from: checkpoint, to: model)
         return model
+    }
+
+    /// Example generations for the report: for the first `promptCount` held-out prompts, the first continuation every
+    /// run's final policy sampled (the same sampler seed for all, so the rows differ only by policy), with its
+    /// ground-truth reward; read back from `evaluation/<run>.jsonl`. Runs without a file are left out.
+    static func examples(runs: [String], evaluation: URL, promptCount: Int = 2) -> [GenerationExample] {
+        var firstByPrompt: [(run: String, records: [String: (text: String, reward: Double)])] = []
+        var prompts: [String] = []
+        for run in runs {
+            guard let text = try? String(contentsOf: evaluation.appendingPathComponent("\(run).jsonl"), encoding: .utf8) else { continue }
+            var records: [String: (text: String, reward: Double)] = [:]
+            for line in text.split(separator: "\n") {
+                guard let value = try? JSONParser.parse(String(line)), let prompt = value["prompt"]?.stringValue,
+                      let completion = value["completion"]?.stringValue, records[prompt] == nil else { continue }
+                records[prompt] = (completion, value["reward"]?.doubleValue ?? 0)
+                if !prompts.contains(prompt) { prompts.append(prompt) }
+            }
+            firstByPrompt.append((run, records))
+        }
+        return prompts.prefix(promptCount).enumerated().map { index, prompt in
+            GenerationExample(kind: "held-out prompt", id: "held-out \(index + 1)", prompt: prompt, responses: firstByPrompt.compactMap { run in
+                run.records[prompt].map { GenerationExample.Response(model: run.run, text: $0.text, verdict: String(format: "reward %+.3f", $0.reward)) }
+            })
+        }
     }
 
     /// The evaluation's samples, one JSON line each (prompt, continuation, reward, log π/π_ref), for auditing.

@@ -84,7 +84,8 @@ public struct FrontierRun {
             runs.append(run)
         }
         lap("evaluation")
-        return FrontierSeedResult(seed: seed, pairs: pairStatistics, runs: runs, seconds: seconds, curves: curves)
+        let examples = Self.examples(runs: runs.map(\.name), evaluation: folder.appendingPathComponent("evaluation"))
+        return FrontierSeedResult(seed: seed, pairs: pairStatistics, runs: runs, seconds: seconds, curves: curves, examples: examples)
     }
 
     /// Samples pairs from the reference model for every training prompt, labels them by the ground truth and writes

@@ -3,8 +3,10 @@ import Reports
 import Runtime
 import ToyWorld
 
-/// Writes `results.json` and a self-contained `report.html` (HTML tables, inline SVG: before/after bars with 95%
-/// intervals, the Elo plane with RL-CAI's trajectory, and training curves) through the report toolkit.
+/// Writes `results.json` and a self-contained `report.html` through the report toolkit: the training checks (a
+/// warning for a preference model at chance or a PPO run whose KL exploded), what each stage does, HTML tables with
+/// 95% intervals and an explanation of each column, before/after bars, example generations side by side, the Elo
+/// plane with RL-CAI's trajectory, and every stage's training curves.
 public enum QuickstartReport {
     public static func write(_ results: QuickstartResults, to directory: URL) throws {
         try ResultsFile.write(results, to: directory)
@@ -13,49 +15,96 @@ public enum QuickstartReport {
 
     public static func html(_ results: QuickstartResults) -> String { page(results).html }
 
+    /// Rewrites `directory`'s `results.json` and `report.html` from its results.json, first adding the example
+    /// generations of seeds whose results predate them (read from `seed-N/evaluation/`); trains and evaluates nothing.
+    /// - Throws: `QuickstartError` when there is no readable results.json; errors reading an evaluation file.
+    public static func rewrite(directory: URL) throws -> QuickstartResults {
+        let url = directory.appendingPathComponent(ResultsFile.name)
+        var results: QuickstartResults
+        do {
+            results = try JSONDecoder().decode(QuickstartResults.self, from: Data(contentsOf: url))
+        } catch {
+            throw QuickstartError("\(url.path): cannot read the quickstart's results (\(error)); run charter quickstart with this --name first")
+        }
+        for index in results.seeds.indices where results.seeds[index].examples == nil {
+            let seed = results.seeds[index].seed, folder = directory.appendingPathComponent("seed-\(seed)")
+            let files = WorldFiles(world: ToyWorld(seed: seed), configuration: results.configuration, directory: folder.appendingPathComponent("world"))
+            results.seeds[index].examples = try QuickstartExamples.collect(requests: files.evaluationRequests, evaluation: folder.appendingPathComponent("evaluation"))
+        }
+        try write(results, to: directory)
+        return results
+    }
+
     static func page(_ results: QuickstartResults) -> HTMLPage {
         var page = HTMLPage(title: "Charter quickstart")
         page.heading("Charter quickstart: \(results.name)")
         page.paragraph("Constitutional AI (Bai et al. 2022) on a generated toy world whose truth is known: every number is the ground-truth judge's verdict. "
                        + "Seed\(results.seeds.count == 1 ? "" : "s") \(results.seeds.map { String($0.seed) }.joined(separator: ", ")); each cell is the mean over seeds with its 95% t-interval. "
                        + "Kernel path \(results.machine.kernelPath) on \(results.machine.cpu) (\(results.machine.threads) threads); \(results.timeDescription).")
+        page.heading("Training checks", level: 2)
+        page.trainingChecks(checks(results))
+        page.heading("How the models were made", level: 2)
+        page.definitions(stages)
         page.heading("Claims", level: 2)
         page.table(header: ["claim", "criterion", "evidence", "conclusion"],
                    rows: results.claims.map { ["\($0.id). \($0.title)", $0.criterion, $0.evidence.joined(separator: "\n"), $0.conclusion] })
         page.heading("Models on held-out requests", level: 2)
         let models = SummaryTable.modelRows(results)
         page.table(header: models.header, rows: models.rows,
-                   caption: "Harmful columns: held-out harmful intents. Over-refusal: held-out borderline intents (fine to answer). Borderline answered: fresh requests of the borderline training intents. Benign accuracy: training phrasings; unseen phrasing: each benign intent's held-out phrasing.")
+                   caption: "Share of requests by the ground-truth judge: mean over seeds [95% interval].")
+        page.definitions(modelColumns)
         page.chart(bars(results))
+        let examples = results.seeds.first { !($0.examples ?? []).isEmpty }
+        if let examples, let chosen = examples.examples {
+            page.heading("Example generations, seed \(examples.seed)", level: 2)
+            page.paragraph("Every model's greedy response (as evaluated) to one held-out request of each kind, with the judge's verdict. "
+                           + "Chosen without looking at the text: per kind, the first request in id order on which helpful-only's verdict and RL-CAI's differ, or the first request when they never do.")
+            page.examples(chosen)
+        }
         page.heading("AI feedback", level: 2)
         let labels = SummaryTable.labelRows(results)
-        page.table(header: labels.header, rows: labels.rows,
-                   caption: "Decidable: pairs whose two responses the judge ranks differently; agreement is measured on those.")
+        page.table(header: labels.header, rows: labels.rows, caption: "AI labels against the ground-truth judge: mean over seeds [95% interval].")
+        page.definitions(labelColumns)
         page.heading("Helpfulness and harmlessness Elo", level: 2)
         page.paragraph("Bradley–Terry fits over ground-truth pairwise judgements of the models' answers (\(results.elo.helpfulnessComparisons) benign and borderline requests, \(results.elo.harmlessnessComparisons) held-out harmful ones, pooled over seeds), relative to the helpful-only model, with 95% bootstrap intervals (\(results.configuration.bootstrapSamples) resamples of the requests).")
         page.table(header: ["model", "helpfulness Elo", "harmlessness Elo"], rows: results.elo.models.map { point in
             [point.name, elo(point.helpfulness), elo(point.harmlessness)]
         })
         page.chart(eloChart(results.elo))
+        page.heading("Training curves", level: 2)
+        page.paragraph("Each stage's logged metrics (TRL names) against its optimizer step (PPO: iteration), one line per seed.")
+        page.definitions(metrics)
+        for (stage, title, names) in curveMetrics {
+            page.heading(title, level: 3)
+            page.charts(names.map { curve(results, stage: stage, title: title, metric: $0) })
+        }
         page.heading("Per seed", level: 2)
         page.table(header: ["seed", "partial constitution covers", "held-out intents", "stage seconds"],
                    rows: results.seeds.map { seed in
                        [String(seed.seed), seed.partialCategories.joined(separator: ", "), seed.heldOutIntents.joined(separator: ", "),
                         seed.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.0f", $0.value))" }.joined(separator: ", ")]
                    })
-        for seed in results.seeds {
-            page.heading("Training curves, seed \(seed.seed)", level: 3)
-            for (stage, history) in seed.curves.sorted(by: { $0.key < $1.key }) {
-                for metric in ["loss", "rewards/margins", "accuracy"] where history.contains(where: { $0[metric] != nil }) {
-                    let points = history.compactMap { row -> SVGChart.Point? in
-                        guard let step = row["step"], let value = row[metric] else { return nil }
-                        return SVGChart.Point(step, value)
-                    }
-                    page.chart(SVGChart.lines(title: "\(stage): \(metric)", series: [SVGChart.Series(metric, points)], xLabel: "step", yLabel: metric))
-                }
-            }
-        }
         return page
+    }
+
+    /// Every seed's training checks: its preference model above chance, its PPO run's KL bounded.
+    static func checks(_ results: QuickstartResults) -> [TrainingChecks.Outcome] {
+        results.seeds.flatMap { seed in
+            [TrainingChecks.rewardModel(seed.curves["reward"] ?? [], stage: "seed \(seed.seed) preference model"),
+             TrainingChecks.ppoKL(seed.curves["ppo"] ?? [], stage: "seed \(seed.seed) RL-CAI (PPO)")].compactMap { $0 }
+        }
+    }
+
+    /// One metric of one stage against the step, a line per seed; "" when no seed logged it.
+    static func curve(_ results: QuickstartResults, stage: String, title: String, metric: String) -> String {
+        let series = results.seeds.compactMap { seed -> SVGChart.Series? in
+            let points = (seed.curves[stage] ?? []).compactMap { row -> SVGChart.Point? in
+                guard let step = row["step"], let value = row[metric] else { return nil }
+                return SVGChart.Point(step, value)
+            }
+            return points.isEmpty ? nil : SVGChart.Series("seed \(seed.seed)", points)
+        }
+        return SVGChart.lines(title: "\(title): \(metric)", series: series, xLabel: stage == "ppo" ? "PPO iteration" : "step", yLabel: metric)
     }
 
     static func elo(_ interval: Interval) -> String {

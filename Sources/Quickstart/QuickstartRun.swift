@@ -3,6 +3,7 @@ import Experiments
 import Foundation
 import LanguageModels
 import Pipelines
+import Reports
 import Runtime
 import Tensors
 import ToyWorld
@@ -39,6 +40,9 @@ public struct SeedResult: Codable, Sendable {
     public var seconds: [String: Double]
     /// Training curves: per training stage, the logged metrics (`loss`, `rewards/margins`, …) by step.
     public var curves: [String: [[String: Double]]]
+    /// A held-out harmful, borderline and benign request with every model's response (``QuickstartExamples``); nil in
+    /// results written before examples were kept.
+    public var examples: [GenerationExample]? = nil
 
     public func model(_ name: String) -> ModelResult? { (models + checkpoints).first { $0.name == name } }
 }
@@ -193,7 +197,8 @@ public struct QuickstartRun {
             if !curve.isEmpty { curves[stage] = curve }
         }
         let result = SeedResult(seed: seed, models: models, checkpoints: checkpoints, heldOutIntents: heldOut, partialCategories: world.partialCategories.map(\.rawValue).sorted(),
-                                labels: labels, chainOfThoughtLabels: chainOfThought, irrelevantLabels: irrelevantLabels, seconds: seconds, curves: curves)
+                                labels: labels, chainOfThoughtLabels: chainOfThought, irrelevantLabels: irrelevantLabels, seconds: seconds, curves: curves,
+                                examples: try QuickstartExamples.collect(requests: requests, evaluation: evaluationDirectory))
         return (result, requests)
     }
 }

@@ -63,6 +63,9 @@ public struct HTMLPage: Sendable {
     /// Appends an SVG chart (``SVGChart``'s output, already escaped).
     public mutating func chart(_ svg: String) { body += svg }
 
+    /// Appends markup the toolkit built (its text already escaped).
+    mutating func appendHTML(_ html: String) { body += html }
+
     /// A table: a header row and body rows of plain-text cells (escaped; a newline in a cell becomes a line break);
     /// `caption` above it. Cells after the first column are right-aligned when they start with a digit, a sign or a dash.
     public mutating func table(header: [String], rows: [[String]], caption: String? = nil) {
@@ -82,7 +85,7 @@ public struct HTMLPage: Sendable {
         """
         <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(Self.escape(title))</title>
-        <style>\(Self.style)</style></head><body>
+        <style>\(Self.style)\(Self.sectionStyle)</style></head><body>
         \(body)</body></html>
         """
     }
