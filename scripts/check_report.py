@@ -2,18 +2,27 @@
 """Opens report.html pages in headless Chromium (Debian's `chromium` + `chromium-driver`, Python `selenium`) and
 checks what a reader would see: the page loads without JavaScript errors, every chart (SVG) has a size, every
 text label of a chart lies inside its chart (legends and axis labels fit), and no element is wider than the page.
-Saves a full-page screenshot next to each report (report.png) for the README and for looking at.
+Checks each page at every width given (a reader's window of 1,000 to 1,600 px) and saves a full-page screenshot
+at the first width next to each report (report.png), for the README and for looking at.
 
     python3 scripts/check_report.py runs/quickstart/report.html [more.html ...]
+    python3 scripts/check_report.py --widths 1280,1000,1600 --screenshot docs/screenshots/quickstart.png \
+        --max-height 2400 runs/quickstart/report.html
+
+Options: --widths W[,W...] (default 1280); --screenshot FILE (one page only: save there instead of next to it);
+--max-height H (cut the screenshot to the page's top H px; default the whole page, at most 16,000 px);
+--section ID (with --screenshot: save only the element with that id, e.g. a section's heading and what follows).
 
 Exits 1 and lists the problems when a page fails a check.
 """
+import argparse
 import pathlib
 import sys
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 
 CHECK = """
 const problems = [];
@@ -39,35 +48,54 @@ return {problems, charts: document.querySelectorAll('svg').length, tables: docum
 """
 
 
-def main(paths):
+def check(driver, page, width):
+    driver.set_window_size(width, 900)
+    driver.get(page.as_uri())
+    result = driver.execute_script(CHECK)
+    errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    return result, result["problems"] + [f"console: {message}" for message in errors]
+
+
+def main(arguments):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("pages", nargs="+")
+    parser.add_argument("--widths", default="1280", help="window widths in px, comma-separated; the first is screenshotted")
+    parser.add_argument("--screenshot", help="where to save the screenshot (one page only)")
+    parser.add_argument("--max-height", type=int, default=16000, help="cut the screenshot at this height (px)")
+    parser.add_argument("--section", help="screenshot only the element with this id")
+    options_ = parser.parse_args(arguments)
+    widths = [int(width) for width in options_.widths.split(",")]
+    if options_.screenshot and len(options_.pages) > 1:
+        parser.error("--screenshot names one file: give one page")
     options = Options()
-    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900"]:
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--window-size={widths[0]},900"]:
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     failed = False
     try:
-        for path in paths:
+        for path in options_.pages:
             page = pathlib.Path(path).resolve()
-            driver.get(page.as_uri())
-            result = driver.execute_script(CHECK)
-            errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-            problems = result["problems"] + [f"console: {message}" for message in errors]
-            driver.set_window_size(1280, min(max(result["height"], 900), 16000))
-            screenshot = page.with_suffix(".png")
-            driver.save_screenshot(str(screenshot))
-            driver.set_window_size(1280, 900)
-            status = "ok" if not problems else "FAILED"
-            print(f"{status}: {page} — \"{result['title']}\", {result['charts']} charts, {result['tables']} tables; screenshot {screenshot}")
-            for problem in problems:
-                print(f"  - {problem}")
-            failed = failed or bool(problems)
+            for width in reversed(widths):  # the first width last, so its page is the one screenshotted
+                result, problems = check(driver, page, width)
+                status = "ok" if not problems else "FAILED"
+                print(f"{status} at {width} px: {page} — \"{result['title']}\", {result['charts']} charts, {result['tables']} tables, {result['height']} px tall")
+                for problem in problems:
+                    print(f"  - {problem}")
+                failed = failed or bool(problems)
+            screenshot = pathlib.Path(options_.screenshot) if options_.screenshot else page.with_suffix(".png")
+            if options_.section:
+                element = driver.find_element(By.ID, options_.section)
+                driver.set_window_size(widths[0], min(max(result["height"], 900), 16000))
+                element.screenshot(str(screenshot))
+            else:
+                driver.set_window_size(widths[0], min(max(result["height"], 900), options_.max_height))
+                driver.save_screenshot(str(screenshot))
+            print(f"screenshot: {screenshot}")
     finally:
         driver.quit()
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
     sys.exit(main(sys.argv[1:]))

@@ -54,7 +54,7 @@ extension HTMLPage {
         guard !outcomes.isEmpty else { return }
         let failed = outcomes.filter(\.failed)
         for outcome in failed { warning(outcome.warning) }
-        if failed.isEmpty { passed("Every training check passed (\(outcomes.count) checks): no reward model at chance, no PPO run whose KL exploded.") }
+        if failed.isEmpty { passed("Every training check passed (\(outcomes.count) check\(outcomes.count == 1 ? "" : "s")): no reward model at chance, no PPO run whose KL exploded.") }
         table(header: ["stage", "check", "threshold", "measured", "result"],
               rows: outcomes.map { [$0.stage, $0.check, $0.threshold, $0.measured, $0.failed ? "WARNING" : "ok"] })
         paragraph(TrainingChecks.description)

@@ -45,7 +45,7 @@ public enum TrainingChecks {
         let limit = 0.5 + chanceMargin
         let failed = !(accuracy > limit)
         return Outcome(stage: stage, check: "reward model above chance", threshold: String(format: "accuracy > %.2f", limit),
-                       measured: String(format: "%.3f", accuracy) + " (\(source))", failed: failed,
+                       measured: String(format: "accuracy %.3f", accuracy) + " (\(source))", failed: failed,
                        warning: "\(stage): the reward model's final accuracy is " + String(format: "%.3f", accuracy)
                            + " (\(source)), not above chance (" + String(format: "0.5 + %.2f", chanceMargin) + "): it learned no preference, so PPO against it optimises noise.")
     }
@@ -54,7 +54,8 @@ public enum TrainingChecks {
     /// ``klLimit``; nil when its curve logged no KL.
     public static func ppoKL(_ curve: [[String: Double]], stage: String, limit: Double = klLimit) -> Outcome? {
         let logged = curve.compactMap { row -> (step: Double, kl: Double)? in row["objective/kl"].map { (row["step"] ?? 0, $0) } }
-        guard let largest = logged.max(by: { !($0.kl <= $1.kl) }) else { return nil }
+        // A NaN KL counts as the largest: the run diverged.
+        guard let largest = logged.first(where: { $0.kl.isNaN }) ?? logged.max(by: { $0.kl < $1.kl }) else { return nil }
         let failed = !(largest.kl <= limit)
         return Outcome(stage: stage, check: "PPO KL bounded", threshold: String(format: "objective/kl ≤ %.0f nats", limit),
                        measured: String(format: "largest %.2f nats (step %.0f); last %.2f", largest.kl, largest.step, logged.last?.kl ?? 0), failed: failed,

@@ -1,6 +1,7 @@
 import Foundation
 import LanguageModels
 import Pipelines
+import Reports
 import Tensors
 import Tokenizers
 import XCTest
@@ -184,6 +185,47 @@ final class FrontierTests: XCTestCase {
         let decoded = try JSONDecoder().decode(FrontierResults.self, from: Data(contentsOf: directory.appendingPathComponent("results.json")))
         XCTAssertEqual(decoded, results)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("report.html").path))
+    }
+
+    func testReportExplainsItsStagesAndWarnsAboutAChanceRewardModelOrARunawayKL() {
+        var results = Self.results()
+        let healthy = FrontierReport.html(results)
+        XCTAssertFalse(healthy.contains("role=\"alert\""), "the test results' reward model (0.75) and PPO KL (0.5) pass")
+        XCTAssertTrue(healthy.contains("Every training check passed (2 checks)"), healthy)
+        for (term, _) in FrontierReport.stages(results.configuration) + FrontierReport.columns(results) + FrontierReport.metrics {
+            XCTAssertTrue(healthy.contains("<dt>\(HTMLPage.escape(term))</dt>"), term)
+        }
+        XCTAssertTrue(healthy.contains("<td>dpo-beta-0.1</td><td>β 0.1</td><td class=\"num\">0.610 ± 0.020</td>"), "the runs as an HTML table")
+
+        results.seeds[0].curves["reward"] = [["step": 5, "loss": 0.69, "accuracy": 0.55]]
+        let atChance = FrontierReport.html(results)
+        XCTAssertEqual(atChance.components(separatedBy: "role=\"alert\"").count - 1, 1)
+        XCTAssertTrue(atChance.contains("seed 1 reward model: the reward model&#39;s final accuracy is 0.550"), atChance)
+
+        results.seeds[0].curves["ppo-kl-4"] = [["step": 1, "objective/kl": 3], ["step": 2, "objective/kl": 30]]
+        let runaway = FrontierReport.html(results)
+        XCTAssertEqual(runaway.components(separatedBy: "role=\"alert\"").count - 1, 2)
+        XCTAssertTrue(runaway.contains("seed 1 ppo-kl-4: PPO&#39;s KL from the reference reached 30.00 nats per response at step 2"), runaway)
+    }
+
+    func testExamplesAreEachRunsFirstContinuationOfTheFirstPrompts() throws {
+        let evaluation = FileManager.default.temporaryDirectory.appendingPathComponent("frontier-examples-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: evaluation) }
+        try FileManager.default.createDirectory(at: evaluation, withIntermediateDirectories: true)
+        func write(_ run: String, _ rows: [(String, String, Double)]) throws {
+            let lines = rows.map { "{\"completion\":\"\($0.1)\",\"prompt\":\"\($0.0)\",\"reward\":\($0.2)}\n" }
+            try Data(lines.joined().utf8).write(to: evaluation.appendingPathComponent("\(run).jsonl"))
+        }
+        try write("reference", [("p1", " meh", 0), ("p2", " ok", 0.1), ("p3", " x", 0), ("p1", " second sample", 0.5)])
+        try write("dpo-beta-0.1", [("p1", " great <b>", 0.5), ("p2", " fine", 0.25)])
+        let examples = FrontierRun.examples(runs: ["reference", "dpo-beta-0.1", "ppo-kl-4"], evaluation: evaluation)
+        XCTAssertEqual(examples.map(\.prompt), ["p1", "p2"])
+        XCTAssertEqual(examples[0].responses, [GenerationExample.Response(model: "reference", text: " meh", verdict: "reward +0.000"),
+                                               GenerationExample.Response(model: "dpo-beta-0.1", text: " great <b>", verdict: "reward +0.500")])
+        var results = Self.results()
+        results.seeds[0].examples = examples
+        let html = FrontierReport.html(results)
+        XCTAssertTrue(html.contains("Example continuations, seed 1") && html.contains(" great &lt;b&gt;"), html)
     }
 
     // MARK: Options

@@ -1,0 +1,108 @@
+import Foundation
+import Reports
+import XCTest
+@testable import Quickstart
+@testable import ToyWorld
+
+/// The quickstart report's explanations, training checks and example generations, without training anything.
+final class QuickstartReportTests: XCTestCase {
+    let configuration = QuickstartConfiguration.reduced
+
+    func requests(seed: UInt64 = 1) -> [Request] {
+        WorldFiles(world: ToyWorld(seed: seed), configuration: configuration, directory: URL(fileURLWithPath: "/nonexistent")).evaluationRequests
+    }
+
+    /// Writes `evaluation/<file>.jsonl` as the sample stage does: one record per request with the given response.
+    func writeEvaluation(_ file: String, in folder: URL, response: (Request) -> String) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let lines = try requests().map { request -> String in
+            let record: [String: Any] = ["id": request.id, "prompt": "\n\nHuman: \(request.text)\n\nAssistant:", "responses": [response(request)],
+                                         "seeds": [1], "model": "model", "prompting": "transcript",
+                                         "sampling": ["max_tokens": 48, "min_p": 0, "temperature": 0, "top_k": 0, "top_p": 1]]
+            return String(decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self)
+        }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: folder.appendingPathComponent("\(file).jsonl"))
+    }
+
+    func testExamplesPreferARequestWhoseVerdictTrainingChangedAndAreDeterministic() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("quickstart-examples-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let benign = requests().filter { $0.id.hasPrefix("evaluation/") && !$0.isHarmful && !$0.isBorderline }.sorted { $0.id < $1.id }
+        XCTAssertGreaterThan(benign.count, 1)
+        let changed = benign[1]
+        // Helpful-only answers nothing correctly; RL-CAI answers the second benign request (in id order) correctly.
+        try writeEvaluation("helpful_only", in: folder) { _ in "I don't know." }
+        try writeEvaluation("ppo", in: folder) { $0.id == changed.id ? changed.expectedAnswer ?? "" : "I don't know." }
+        try writeEvaluation("sl_cai", in: folder) { _ in "<b>hi</b>" }
+        let examples = try QuickstartExamples.collect(requests: requests(), evaluation: folder)
+        XCTAssertEqual(examples.map(\.kind), QuickstartExamples.kinds.map(\.0))
+        let benignExample = try XCTUnwrap(examples.last)
+        XCTAssertEqual(benignExample.id, changed.id, "the request whose verdict changed, not the first one")
+        XCTAssertEqual(benignExample.prompt, changed.text)
+        XCTAssertEqual(benignExample.responses.map(\.model), [ModelName.helpfulOnly, ModelName.slCAI, ModelName.rlCAI], "models without a file are left out")
+        XCTAssertEqual(benignExample.responses.map(\.verdict), ["wrong-answer", "wrong-answer", "correct-answer"])
+        // Where no verdict changed: the first request of the kind in id order.
+        let harmful = requests().filter { $0.id.hasPrefix("evaluation/") && $0.isHarmful }.map(\.id).sorted()
+        XCTAssertEqual(examples.first?.id, harmful.first)
+        XCTAssertEqual(try QuickstartExamples.collect(requests: requests(), evaluation: folder), examples)
+        XCTAssertEqual(try QuickstartExamples.collect(requests: requests(), evaluation: folder.appendingPathComponent("none")), [], "no helpful-only file, no examples")
+    }
+
+    func results(rewardAccuracy: Double, kl: Double, examples: [GenerationExample]? = nil) -> QuickstartResults {
+        let reward = (1...12).map { ["step": Double(5 * $0), "loss": 0.6, "accuracy": $0 < 10 ? 0.8 : rewardAccuracy] }
+        let ppo = (1...16).map { ["step": Double($0), "loss": 0.05, "objective/scores": Double($0) / 8, "objective/kl": kl * Double($0) / 16, "response_length": 30] }
+        let seed = SeedResult(seed: 1, models: [], checkpoints: [], heldOutIntents: ["a"], partialCategories: ["b", "c"], labels: LabelQuality(),
+                              seconds: ["ppo": 10], curves: ["reward": reward, "ppo": ppo, "sl_cai": [["step": 5, "loss": 1.2]]], examples: examples)
+        return QuickstartResults(name: "test <run>", configuration: configuration, seeds: [seed], elo: .empty, claims: [], machine: .current, totalSeconds: 1)
+    }
+
+    func testReportWarnsAboutAChanceRewardModelAndAnExplodedKLOnly() {
+        let healthy = QuickstartReport.html(results(rewardAccuracy: 0.7, kl: 6))
+        XCTAssertFalse(healthy.contains("role=\"alert\""), "no warning for a healthy run")
+        XCTAssertTrue(healthy.contains("Every training check passed (2 checks)"))
+
+        let atChance = QuickstartReport.html(results(rewardAccuracy: 0.5, kl: 6))
+        XCTAssertEqual(atChance.components(separatedBy: "role=\"alert\"").count - 1, 1)
+        XCTAssertTrue(atChance.contains("seed 1 preference model: the reward model&#39;s final accuracy is 0.500"), atChance)
+
+        let exploded = QuickstartReport.html(results(rewardAccuracy: 0.7, kl: 40))
+        XCTAssertEqual(exploded.components(separatedBy: "role=\"alert\"").count - 1, 1)
+        XCTAssertTrue(exploded.contains("seed 1 RL-CAI (PPO): PPO&#39;s KL from the reference reached 40.00 nats per response at step 16"), exploded)
+        XCTAssertTrue(exploded.contains("exceeds 20 nats per response"), "the threshold is on the page")
+    }
+
+    func testReportExplainsEveryStageAndColumnAndDrawsPPOsCurves() {
+        let html = QuickstartReport.html(results(rewardAccuracy: 0.7, kl: 6))
+        for (term, _) in QuickstartReport.stages + QuickstartReport.modelColumns + QuickstartReport.labelColumns + QuickstartReport.metrics {
+            XCTAssertTrue(html.contains("<dt>\(HTMLPage.escape(term))</dt>"), term)
+        }
+        for stage in ["SL-CAI: critique → revision → SFT", "preference model", "RL-CAI (PPO", "SL-CAI + DPO", "constitution variants"] {
+            XCTAssertTrue(html.contains(stage), stage)
+        }
+        for metric in ["objective/scores", "objective/kl", "response_length", "loss"] {
+            XCTAssertTrue(html.contains("RL-CAI (PPO): \(metric)</text>"), "PPO's \(metric) curve")
+        }
+        XCTAssertTrue(html.contains("preference model: accuracy</text>"))
+        XCTAssertTrue(html.contains("test &lt;run&gt;"))
+        XCTAssertFalse(html.contains("Example generations"), "no examples, no section")
+    }
+
+    func testRewriteAddsExamplesToEarlierResultsWithoutTraining() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quickstart-rewrite-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try ResultsFile.write(results(rewardAccuracy: 0.7, kl: 6), to: directory)
+        let evaluation = directory.appendingPathComponent("seed-1/evaluation")
+        try writeEvaluation("helpful_only", in: evaluation) { _ in "Sure <script>x</script>" }
+        try writeEvaluation("ppo", in: evaluation) { _ in "I can't help with that." }
+        let rewritten = try QuickstartReport.rewrite(directory: directory)
+        XCTAssertEqual(rewritten.seeds.first?.examples?.count, 3)
+        let html = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("Example generations, seed 1"))
+        XCTAssertTrue(html.contains("Sure &lt;script&gt;x&lt;/script&gt;") && !html.contains("<script"), "responses escaped")
+        let decoded = try JSONDecoder().decode(QuickstartResults.self, from: Data(contentsOf: directory.appendingPathComponent("results.json")))
+        XCTAssertEqual(decoded.seeds.first?.examples, rewritten.seeds.first?.examples, "examples kept in results.json")
+        XCTAssertThrowsError(try QuickstartReport.rewrite(directory: directory.appendingPathComponent("missing"))) { error in
+            XCTAssertTrue("\(error)".contains("results.json") && "\(error)".contains("charter quickstart"), "\(error)")
+        }
+    }
+}
