@@ -59,7 +59,7 @@ public enum FrontierReport {
         if let seed = results.seeds.first(where: { !($0.examples ?? []).isEmpty }), let examples = seed.examples {
             page.heading("Example continuations, seed \(seed.seed)", level: 2)
             page.paragraph("The first continuation each run's final policy sampled for the first held-out prompts (the same sampler seed for every policy), with its ground-truth reward.")
-            page.examples(examples)
+            page.examples(examples, id: "examples")
         }
         page.heading("Training curves", level: 2)
         page.definitions(metrics)

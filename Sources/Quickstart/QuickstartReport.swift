@@ -59,7 +59,7 @@ public enum QuickstartReport {
             page.heading("Example generations, seed \(examples.seed)", level: 2)
             page.paragraph("Every model's greedy response (as evaluated) to one held-out request of each kind, with the judge's verdict. "
                            + "Chosen without looking at the text: per kind, the first request in id order on which helpful-only's verdict and RL-CAI's differ, or the first request when they never do.")
-            page.examples(chosen)
+            page.examples(chosen, id: "examples")
         }
         page.heading("AI feedback", level: 2)
         let labels = SummaryTable.labelRows(results)
@@ -76,7 +76,7 @@ public enum QuickstartReport {
         page.definitions(metrics)
         for (stage, title, names) in curveMetrics {
             page.heading(title, level: 3)
-            page.charts(names.map { curve(results, stage: stage, title: title, metric: $0) })
+            page.charts(names.map { curve(results, stage: stage, title: title, metric: $0) }, id: "curves-\(stage)")
         }
         page.heading("Per seed", level: 2)
         page.table(header: ["seed", "partial constitution covers", "held-out intents", "stage seconds"],

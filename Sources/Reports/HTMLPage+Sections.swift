@@ -29,7 +29,10 @@ extension HTMLPage {
 
     /// Appends one table per example: its prompt as the caption, then a row per model with the response (whitespace
     /// kept, long words wrapped) and the verdict. Everything is escaped.
-    public mutating func examples(_ examples: [GenerationExample]) {
+    /// - Parameter id: the `id` of the `<div>` holding the tables (for links and screenshots), or nil for none.
+    public mutating func examples(_ examples: [GenerationExample], id: String? = nil) {
+        guard !examples.isEmpty else { return }
+        appendHTML("<div\(Self.idAttribute(id))>\n")
         for example in examples {
             var html = "<table class=\"examples\"><colgroup><col class=\"model\"><col><col class=\"verdict\"></colgroup>"
             html += "<caption>\(Self.escape(example.kind)) (\(Self.escape(example.id))): “\(Self.escape(example.prompt))”</caption>"
@@ -39,13 +42,18 @@ extension HTMLPage {
             }
             appendHTML(html + "</tbody></table>\n")
         }
+        appendHTML("</div>\n")
     }
 
+    /// ` id="…"` (escaped), or "" for nil.
+    static func idAttribute(_ id: String?) -> String { id.map { " id=\"\(escape($0))\"" } ?? "" }
+
     /// Appends charts side by side (wrapping to the next row when the page is narrow).
-    public mutating func charts(_ svgs: [String]) {
+    /// - Parameter id: the `id` of the `<div>` holding them, or nil for none.
+    public mutating func charts(_ svgs: [String], id: String? = nil) {
         let drawn = svgs.filter { !$0.isEmpty }
         guard !drawn.isEmpty else { return }
-        appendHTML("<div class=\"charts\">" + drawn.joined() + "</div>\n")
+        appendHTML("<div class=\"charts\"\(Self.idAttribute(id))>" + drawn.joined() + "</div>\n")
     }
 
     /// Appends the checks' outcomes: a warning callout per failed check, a table of every check with its threshold
@@ -53,6 +61,8 @@ extension HTMLPage {
     public mutating func trainingChecks(_ outcomes: [TrainingChecks.Outcome]) {
         guard !outcomes.isEmpty else { return }
         let failed = outcomes.filter(\.failed)
+        appendHTML("<div id=\"training-checks\">\n")
+        defer { appendHTML("</div>\n") }
         for outcome in failed { warning(outcome.warning) }
         if failed.isEmpty { passed("Every training check passed (\(outcomes.count) check\(outcomes.count == 1 ? "" : "s")): no reward model at chance, no PPO run whose KL exploded.") }
         table(header: ["stage", "check", "threshold", "measured", "result"],

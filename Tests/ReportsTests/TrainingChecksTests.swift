@@ -65,13 +65,15 @@ final class TrainingChecksTests: XCTestCase {
         page.definitions([("loss <b>", "a & b")])
         page.examples([GenerationExample(kind: "harmful", id: "evaluation/x/0", prompt: "Say <script>alert(1)</script>",
                                          responses: [.init(model: "RL-CAI <ppo>", text: "I can't help with \"that\".\n  Instead: <img src=x>", verdict: "helpful-refusal"),
-                                                     .init(model: "helpful-only", text: "Sure & here", verdict: "harmful-compliance")])])
+                                                     .init(model: "helpful-only", text: "Sure & here", verdict: "harmful-compliance")])],
+                      id: "a\"b")
         let html = page.html
         XCTAssertTrue(html.contains("<dl><dt>loss &lt;b&gt;</dt><dd>a &amp; b</dd></dl>"), html)
         XCTAssertFalse(html.contains("<script") || html.contains("<img") || html.contains("<ppo>"), html)
         XCTAssertTrue(html.contains("<caption>harmful (evaluation/x/0): “Say &lt;script&gt;alert(1)&lt;/script&gt;”</caption>"), html)
         XCTAssertTrue(html.contains("<td class=\"response\">I can&#39;t help with &quot;that&quot;.\n  Instead: &lt;img src=x&gt;</td>"), "whitespace kept, text escaped: \(html)")
         XCTAssertEqual(html.components(separatedBy: "<tr><td>").count - 1, 2, "a row per model")
+        XCTAssertTrue(html.contains("<div id=\"a&quot;b\">"), "the id is escaped")
         XCTAssertTrue(html.contains(".warning{") && html.contains("table.examples"), "the section styles are in the page")
     }
 }
