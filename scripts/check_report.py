@@ -11,18 +11,18 @@ at the first width next to each report (report.png), for the README and for look
 
 Options: --widths W[,W...] (default 1280); --screenshot FILE (one page only: save there instead of next to it);
 --max-height H (cut the screenshot to the page's top H px; default the whole page, at most 16,000 px);
---section ID (with --screenshot: save only the element with that id, e.g. a section's heading and what follows).
+--section ID (save only the band of the page, full width, that holds the element with that id).
 
 Exits 1 and lists the problems when a page fails a check.
 """
 import argparse
+import base64
 import pathlib
 import sys
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
 
 CHECK = """
 const problems = [];
@@ -85,9 +85,14 @@ def main(arguments):
                 failed = failed or bool(problems)
             screenshot = pathlib.Path(options_.screenshot) if options_.screenshot else page.with_suffix(".png")
             if options_.section:
-                element = driver.find_element(By.ID, options_.section)
-                driver.set_window_size(widths[0], min(max(result["height"], 900), 16000))
-                element.screenshot(str(screenshot))
+                # The page's full width from just above the element to just below it (Chrome DevTools' clip).
+                box = driver.execute_script(
+                    "const r = document.getElementById(arguments[0]).getBoundingClientRect();"
+                    "return {top: r.top + window.scrollY, height: r.height};", options_.section)
+                image = driver.execute_cdp_cmd("Page.captureScreenshot", {
+                    "format": "png", "captureBeyondViewport": True,
+                    "clip": {"x": 0, "y": max(0, box["top"] - 16), "width": widths[0], "height": box["height"] + 32, "scale": 1}})
+                screenshot.write_bytes(base64.b64decode(image["data"]))
             else:
                 driver.set_window_size(widths[0], min(max(result["height"], 900), options_.max_height))
                 driver.save_screenshot(str(screenshot))
