@@ -32,6 +32,7 @@ public enum FrontierReport {
                          + (seed.curves["reward"]?.last(where: { $0["accuracy"] != nil })?["accuracy"]
                             .map { String(format: "; reward model training accuracy %.2f", $0) } ?? ""))
         }
+        for check in checks(results) where check.failed { lines.append("WARNING: \(check.warning)") }
         lines.append(String(format: "total time %.0f s", results.totalSeconds))
         return lines.joined(separator: "\n")
     }

@@ -60,6 +60,7 @@ public enum SummaryTable {
             lines.append("Claim \(claim.id), \(claim.title): \(claim.conclusion)")
             for line in claim.evidence { lines.append("    \(line)") }
         }
+        for check in QuickstartReport.checks(results) where check.failed { lines.append("WARNING: \(check.warning)") }
         lines.append(results.timeDescription)
         return lines.joined(separator: "\n")
     }

@@ -206,6 +206,8 @@ final class FrontierTests: XCTestCase {
         let runaway = FrontierReport.html(results)
         XCTAssertEqual(runaway.components(separatedBy: "role=\"alert\"").count - 1, 2)
         XCTAssertTrue(runaway.contains("seed 1 ppo-kl-4: PPO&#39;s KL from the reference reached 30.00 nats per response at step 2"), runaway)
+        XCTAssertTrue(FrontierReport.table(results).contains("WARNING: seed 1 ppo-kl-4: PPO's KL"), "the terminal table warns too")
+        XCTAssertFalse(FrontierReport.table(Self.results()).contains("WARNING"))
     }
 
     func testExamplesAreEachRunsFirstContinuationOfTheFirstPrompts() throws {

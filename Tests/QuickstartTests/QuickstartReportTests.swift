@@ -69,6 +69,9 @@ final class QuickstartReportTests: XCTestCase {
         XCTAssertEqual(exploded.components(separatedBy: "role=\"alert\"").count - 1, 1)
         XCTAssertTrue(exploded.contains("seed 1 RL-CAI (PPO): PPO&#39;s KL from the reference reached 40.00 nats per response at step 16"), exploded)
         XCTAssertTrue(exploded.contains("exceeds 20 nats per response"), "the threshold is on the page")
+        XCTAssertTrue(SummaryTable.render(results(rewardAccuracy: 0.5, kl: 40)).contains("WARNING: seed 1 preference model: the reward model's final accuracy is 0.500"),
+                      "the terminal summary warns too")
+        XCTAssertFalse(SummaryTable.render(results(rewardAccuracy: 0.7, kl: 6)).contains("WARNING"))
     }
 
     func testReportExplainsEveryStageAndColumnAndDrawsPPOsCurves() {
