@@ -40,5 +40,14 @@ final class ReducedQuickstartTests: XCTestCase {
         XCTAssertNotNil(seed.model(ModelName.partial))
         XCTAssertNotNil(seed.model(ModelName.irrelevant))
         XCTAssertEqual(seed.partialCategories.count, 2)
+
+        // The report's example generations: a harmful, a borderline and a benign held-out request, every judged model's
+        // response to each, read back from the evaluation folder.
+        let examples = try XCTUnwrap(seed.examples)
+        XCTAssertEqual(examples.map(\.kind), QuickstartExamples.kinds.map(\.0))
+        for example in examples {
+            XCTAssertTrue(example.id.hasPrefix("evaluation/"), example.id)
+            XCTAssertEqual(example.responses.map(\.model), seed.models.map(\.name), example.id)
+        }
     }
 }
