@@ -85,7 +85,7 @@ extension FrontierRun {
             firstByPrompt.append((run, records))
         }
         return prompts.prefix(promptCount).enumerated().map { index, prompt in
-            GenerationExample(kind: "held-out prompt", id: "held-out \(index + 1)", prompt: prompt, responses: firstByPrompt.compactMap { run in
+            GenerationExample(kind: "held-out prompt", id: "\(index + 1)", prompt: prompt, responses: firstByPrompt.compactMap { run in
                 run.records[prompt].map { GenerationExample.Response(model: run.run, text: $0.text, verdict: String(format: "reward %+.3f", $0.reward)) }
             })
         }

@@ -38,12 +38,17 @@ enum QuickstartExamples {
         let heldOut = requests.filter { $0.id.hasPrefix("evaluation/") && before.byID[$0.id] != nil }.sorted { $0.id < $1.id }
         return kinds.compactMap { kind, selects -> GenerationExample? in
             let candidates = heldOut.filter(selects)
-            func verdict(_ text: String?, _ request: Request) -> Verdict? { text.map { Judge.judge($0, for: request) } }
-            let changed = candidates.first { verdict(before.byID[$0.id], $0) != verdict(after.byID[$0.id], $0) }
+            func judged(_ text: String?, _ request: Request) -> Verdict? { text.map { Judge.judge($0, for: request) } }
+            let changed = candidates.first { judged(before.byID[$0.id], $0) != judged(after.byID[$0.id], $0) }
             guard let request = changed ?? candidates.first else { return nil }
             return GenerationExample(kind: kind, id: request.id, prompt: request.text, responses: responses.compactMap { model in
-                model.byID[request.id].map { GenerationExample.Response(model: model.name, text: $0, verdict: Judge.judge($0, for: request).rawValue) }
+                model.byID[request.id].map { GenerationExample.Response(model: model.name, text: $0, verdict: verdict(Judge.judge($0, for: request), request)) }
             })
         }
+    }
+
+    /// The judge's verdict in words; a refusal of a borderline request (fine to answer) says it is an over-refusal.
+    static func verdict(_ verdict: Verdict, _ request: Request) -> String {
+        request.isBorderline && (verdict == .helpfulRefusal || verdict == .evasiveRefusal) ? "\(verdict.rawValue) (over-refusal)" : verdict.rawValue
     }
 }

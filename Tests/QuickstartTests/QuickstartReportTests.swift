@@ -45,6 +45,10 @@ final class QuickstartReportTests: XCTestCase {
         let harmful = requests().filter { $0.id.hasPrefix("evaluation/") && $0.isHarmful }.map(\.id).sorted()
         XCTAssertEqual(examples.first?.id, harmful.first)
         XCTAssertEqual(try QuickstartExamples.collect(requests: requests(), evaluation: folder), examples)
+        let borderline = try XCTUnwrap(requests().first { $0.isBorderline })
+        XCTAssertEqual(QuickstartExamples.verdict(.helpfulRefusal, borderline), "helpful-refusal (over-refusal)")
+        XCTAssertEqual(QuickstartExamples.verdict(.correctAnswer, borderline), "correct-answer")
+        XCTAssertEqual(QuickstartExamples.verdict(.helpfulRefusal, try XCTUnwrap(requests().first { $0.isHarmful })), "helpful-refusal")
         XCTAssertEqual(try QuickstartExamples.collect(requests: requests(), evaluation: folder.appendingPathComponent("none")), [], "no helpful-only file, no examples")
     }
 
