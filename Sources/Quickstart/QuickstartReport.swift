@@ -15,8 +15,9 @@ public enum QuickstartReport {
 
     public static func html(_ results: QuickstartResults) -> String { page(results).html }
 
-    /// Rewrites `directory`'s `results.json` and `report.html` from its results.json, first adding the example
-    /// generations of seeds whose results predate them (read from `seed-N/evaluation/`); trains and evaluates nothing.
+    /// Rewrites `directory`'s `results.json` and `report.html` from its results.json, first reading each seed's
+    /// example generations again from `seed-N/evaluation/` (a seed whose folder is gone keeps the examples it has);
+    /// trains and evaluates nothing.
     /// - Throws: `QuickstartError` when there is no readable results.json; errors reading an evaluation file.
     public static func rewrite(directory: URL) throws -> QuickstartResults {
         let url = directory.appendingPathComponent(ResultsFile.name)
@@ -26,10 +27,11 @@ public enum QuickstartReport {
         } catch {
             throw QuickstartError("\(url.path): cannot read the quickstart's results (\(error)); run charter quickstart with this --name first")
         }
-        for index in results.seeds.indices where results.seeds[index].examples == nil {
+        for index in results.seeds.indices {
             let seed = results.seeds[index].seed, folder = directory.appendingPathComponent("seed-\(seed)")
             let files = WorldFiles(world: ToyWorld(seed: seed), configuration: results.configuration, directory: folder.appendingPathComponent("world"))
-            results.seeds[index].examples = try QuickstartExamples.collect(requests: files.evaluationRequests, evaluation: folder.appendingPathComponent("evaluation"))
+            let examples = try QuickstartExamples.collect(requests: files.evaluationRequests, evaluation: folder.appendingPathComponent("evaluation"))
+            if !examples.isEmpty { results.seeds[index].examples = examples }
         }
         try write(results, to: directory)
         return results

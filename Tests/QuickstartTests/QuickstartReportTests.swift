@@ -108,6 +108,9 @@ final class QuickstartReportTests: XCTestCase {
         XCTAssertTrue(html.contains("Sure &lt;script&gt;x&lt;/script&gt;") && !html.contains("<script"), "responses escaped")
         let decoded = try JSONDecoder().decode(QuickstartResults.self, from: Data(contentsOf: directory.appendingPathComponent("results.json")))
         XCTAssertEqual(decoded.seeds.first?.examples, rewritten.seeds.first?.examples, "examples kept in results.json")
+        // Without the evaluation folder, a rewrite keeps the examples results.json has.
+        try FileManager.default.removeItem(at: evaluation)
+        XCTAssertEqual(try QuickstartReport.rewrite(directory: directory).seeds.first?.examples, rewritten.seeds.first?.examples)
         XCTAssertThrowsError(try QuickstartReport.rewrite(directory: directory.appendingPathComponent("missing"))) { error in
             XCTAssertTrue("\(error)".contains("results.json") && "\(error)".contains("charter quickstart"), "\(error)")
         }
