@@ -219,4 +219,11 @@ extension CLITests {
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(errors.contains("no_such_field"), errors)
     }
+
+    func testQuickstartReportOnlyNeedsAnEarlierRunAndTrainsNothing() throws {
+        let (status, _, errors) = try charter(["quickstart", "--name", "none", "--report-only"], directory: folder)
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(errors.contains("runs/none/results.json") && errors.contains("run charter quickstart with this --name first"), errors)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs/none/seed-1").path), "nothing was trained")
+    }
 }
