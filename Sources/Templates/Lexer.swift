@@ -33,7 +33,19 @@ struct Lexer {
     private var lineStarting = true
 
     init(_ source: String) {
-        let bytes = Array(source.utf8)
+        // jinja2 reads "\r\n" and "\r" as "\n" and drops one trailing newline (keep_trailing_newline=False).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(source.utf8.count)
+        var previousWasReturn = false
+        for byte in source.utf8 {
+            if byte == UInt8(ascii: "\n") && previousWasReturn {
+                previousWasReturn = false
+                continue
+            }
+            previousWasReturn = byte == UInt8(ascii: "\r")
+            bytes.append(previousWasReturn ? UInt8(ascii: "\n") : byte)
+        }
+        if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
         self.bytes = bytes
         lineStarts = [0] + bytes.indices.filter { bytes[$0] == UInt8(ascii: "\n") }.map { $0 + 1 }
     }

@@ -175,7 +175,7 @@ extension Renderer {
             let method = option(1, "method")?.text ?? "common"
             let scale = Foundation.pow(10.0, Double(precision))
             let rule: FloatingPointRoundingRule = method == "ceil" ? .up : method == "floor" ? .down
-                : .toNearestOrAwayFromZero
+                : .toNearestOrEven  // Python's round() rounds halves to even
             return .double((number * scale).rounded(rule) / scale)
         case "indent":
             let width = option(0, "width")

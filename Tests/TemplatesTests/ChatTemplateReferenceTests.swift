@@ -82,4 +82,36 @@ final class ChatTemplateReferenceTests: XCTestCase {
         print("ChatTemplateReferenceTests: \(families.count) templates, \(matched) renders identical, "
               + "\(raised) errors where transformers raises, of \(cases.count) cases")
     }
+
+    /// One Jinja feature per snippet (whitespace control, scoping, filters, tests, methods, value formatting,
+    /// errors), rendered by jinja2 in transformers' environment.
+    func testSnippetsMatchJinja() throws {
+        let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("references.json"))
+        let snippets = try XCTUnwrap(try JSONParser.parse(data)["snippets"]?.arrayValue)
+        XCTAssertGreaterThan(snippets.count, 30)
+        for snippet in snippets {
+            let name = try XCTUnwrap(snippet["name"]?.stringValue)
+            let source = try XCTUnwrap(snippet["source"]?.stringValue)
+            var variables: [String: TemplateValue] = ["messages": .list([]), "tools": .none, "documents": .none,
+                                                      "add_generation_prompt": .boolean(false)]
+            for key in snippet["variables"]?.keys ?? [] { variables[key] = snippet["variables"]?[key].map(TemplateValue.init) }
+            let result = Result { try Template(source).render(variables, environment: Self.environment) }
+            switch (result, snippet["text"]?.stringValue) {
+            case let (.success(text), expected?):
+                XCTAssertEqual(text, expected, name)
+            case let (.failure(error), expected?):
+                XCTFail("\(name): expected \(expected.debugDescription), got \(error)")
+            case let (.success(text), nil):
+                XCTFail("\(name): jinja2 raises \(snippet["error"]?.stringValue ?? "") but this rendered \(text.debugDescription)")
+            case let (.failure(error), nil):
+                let error = try XCTUnwrap(error as? TemplateError, name)
+                let message = try XCTUnwrap(snippet["error"]?.stringValue)
+                // Python's exception messages are reproduced where templates show them to users.
+                XCTAssertEqual(error.message, message, name)
+                let kinds: [String: TemplateError.Kind] = ["TemplateError": .raised, "UndefinedError": .undefined,
+                                                           "TypeError": .type, "SecurityError": .security]
+                XCTAssertEqual(error.kind, kinds[snippet["error_type"]?.stringValue ?? ""], name)
+            }
+        }
+    }
 }
