@@ -154,6 +154,8 @@ struct Parser {
         case "break", "continue":
             try expect(.blockEnd, "'%}'")
             return keyword == "break" ? .breakLoop(position) : .continueLoop(position)
+        case _ where keyword.hasPrefix("end") || keyword == "elif" || keyword == "else":
+            throw TemplateError(.syntax, "unexpected '\(keyword)'", at: position)
         default:
             throw TemplateError(.syntax, "unknown statement '\(keyword)' (chat templates can use if, for, set, "
                                 + "macro, call, filter, generation, break and continue)", at: position)
