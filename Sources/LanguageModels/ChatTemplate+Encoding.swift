@@ -142,6 +142,7 @@ extension ChatTemplate {
         case .llama2, .mistral: structural = [bosToken, eosToken]
         case .gemma: structural = [bosToken, "<start_of_turn>", "<end_of_turn>"]
         case .humanAssistant: structural = []
+        case .jinja: structural = Set(([bosToken, eosToken] + Array(specialTokens.values)).filter { !$0.isEmpty })
         }
         var found: [(Int, Int)] = []
         for token in tokenizer.addedTokens where structural.contains(token.content)

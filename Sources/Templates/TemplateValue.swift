@@ -224,7 +224,8 @@ public enum TemplateValue {
 
 /// A Python `dict` with string keys, in insertion order.
 public struct TemplateDictionary {
-    private(set) var keys: [String] = []
+    /// The keys in insertion order.
+    public private(set) var keys: [String] = []
     private var values: [String: TemplateValue] = [:]
 
     public init() {}
@@ -233,7 +234,8 @@ public struct TemplateDictionary {
     var isEmpty: Bool { keys.isEmpty }
     var pairs: [(key: String, value: TemplateValue)] { keys.map { ($0, values[$0]!) } }
 
-    subscript(key: String) -> TemplateValue? {
+    /// The value for `key`; setting nil removes the key.
+    public subscript(key: String) -> TemplateValue? {
         get { values[key] }
         set {
             if values[key] == nil, newValue != nil { keys.append(key) }
