@@ -1,7 +1,8 @@
-/// Python's `str` methods on code points (Swift's `String` compares graphemes; Python compares code points).
-enum PythonText {
+/// Python's `str` methods on code points (Swift's `String` compares graphemes; Python compares code points), as
+/// templates call them; the native chat formats use the same functions.
+public enum PythonText {
     /// Python's `str.isspace()` for one code point.
-    static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
             return true
@@ -11,7 +12,7 @@ enum PythonText {
     }
 
     /// `strip`, `lstrip`, `rstrip`: removes `characters` (whitespace when nil) from the chosen ends.
-    static func strip(_ text: String, _ characters: String? = nil, leading: Bool = true,
+    public static func strip(_ text: String, _ characters: String? = nil, leading: Bool = true,
                       trailing: Bool = true) -> String {
         let set = characters.map { Set($0.unicodeScalars) }
         func removable(_ scalar: Unicode.Scalar) -> Bool { set?.contains(scalar) ?? isWhitespace(scalar) }
@@ -22,7 +23,7 @@ enum PythonText {
     }
 
     /// `text.split(separator, maxsplit)`; without a separator, splits on whitespace runs and drops empty parts.
-    static func split(_ text: String, _ separator: String?, maxSplits: Int = -1) -> [String] {
+    public static func split(_ text: String, _ separator: String?, maxSplits: Int = -1) -> [String] {
         guard let separator else {
             var parts: [String] = []
             var current = String.UnicodeScalarView()
@@ -64,7 +65,7 @@ enum PythonText {
     }
 
     /// `text.rsplit(separator, maxsplit)` with an explicit separator.
-    static func rsplit(_ text: String, _ separator: String, maxSplits: Int) -> [String] {
+    public static func rsplit(_ text: String, _ separator: String, maxSplits: Int) -> [String] {
         guard maxSplits >= 0 else { return split(text, separator) }
         let bytes = Array(text.utf8), pattern = Array(separator.utf8)
         var parts: [String] = []
@@ -82,7 +83,7 @@ enum PythonText {
         return parts
     }
 
-    static func replace(_ text: String, _ old: String, _ new: String, count: Int = -1) -> String {
+    public static func replace(_ text: String, _ old: String, _ new: String, count: Int = -1) -> String {
         if old.isEmpty {
             var result = new
             for (index, scalar) in text.unicodeScalars.enumerated() {
@@ -95,19 +96,19 @@ enum PythonText {
         return parts.joined(separator: new)
     }
 
-    static func startsWith(_ text: String, _ prefix: String) -> Bool { text.utf8.starts(with: prefix.utf8) }
-    static func endsWith(_ text: String, _ suffix: String) -> Bool {
+    public static func startsWith(_ text: String, _ prefix: String) -> Bool { text.utf8.starts(with: prefix.utf8) }
+    public static func endsWith(_ text: String, _ suffix: String) -> Bool {
         text.utf8.reversed().starts(with: suffix.utf8.reversed())
     }
 
     /// Python's `str.capitalize()`: the first character upper-cased, the rest lower-cased.
-    static func capitalize(_ text: String) -> String {
+    public static func capitalize(_ text: String) -> String {
         guard let first = text.unicodeScalars.first else { return "" }
         return String(first).uppercased() + String(text.unicodeScalars.dropFirst()).lowercased()
     }
 
     /// Python's `str.title()`: a letter after a non-letter is upper-cased, other letters lower-cased.
-    static func title(_ text: String) -> String {
+    public static func title(_ text: String) -> String {
         var result = ""
         var previousIsCased = false
         for scalar in text.unicodeScalars {
@@ -119,7 +120,7 @@ enum PythonText {
     }
 
     /// jinja2's `title` filter: words start after whitespace, `-`, `(`, `{`, `[` or `<`.
-    static func jinjaTitle(_ text: String) -> String {
+    public static func jinjaTitle(_ text: String) -> String {
         var result = ""
         var atWordStart = true
         for scalar in text.unicodeScalars {
@@ -136,7 +137,7 @@ enum PythonText {
     }
 
     /// Python's `str.splitlines()`.
-    static func splitLines(_ text: String) -> [String] {
+    public static func splitLines(_ text: String) -> [String] {
         var lines: [String] = []
         var current = String.UnicodeScalarView()
         var previousWasReturn = false
