@@ -300,6 +300,24 @@ final class ChatTemplateTests: XCTestCase {
         XCTAssertEqual(chat.assistantMessageIndices, [1, 3])
     }
 
+    /// A template with `{% generation %}` blocks gives its assistant ranges from them, as transformers'
+    /// `return_assistant_tokens_mask` does, and the token mask covers exactly those tokens.
+    func testGenerationBlocksGiveAssistantRanges() throws {
+        let source = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' }}"
+            + "{% if message['role'] == 'assistant' %}{% generation %}{{ message['content'] + '<|im_end|>' }}"
+            + "{% endgeneration %}{% else %}{{ message['content'] + '<|im_end|>' }}{% endif %}{{ '\\n' }}{% endfor %}"
+        let chat = try ChatTemplate(jinja: source, specialTokens: ["eos_token": "<|im_end|>"])
+        let messages = [ChatMessage(role: "user", content: "Hi"), ChatMessage(role: "assistant", content: "Hello there."),
+                        ChatMessage(role: "user", content: "Bye"), ChatMessage(role: "assistant", content: "Ciao")]
+        let rendered = try chat.render(messages, addGenerationPrompt: false)
+        XCTAssertEqual(rendered.assistantTexts, ["Hello there.<|im_end|>", "Ciao<|im_end|>"])
+        XCTAssertEqual(rendered.assistantMessageIndices, [1, 3])
+        let tokenizer = try tokenizer("qwen2")
+        let (ids, mask) = try chat.encode(messages, tokenizer: tokenizer, addGenerationPrompt: false)
+        let masked = zip(ids, mask).filter { $0.1 }.map { Int($0.0) }
+        XCTAssertEqual(tokenizer.decode(masked), "Hello there.<|im_end|>Ciao<|im_end|>")
+    }
+
     /// A template variant that differs only inside a string literal is a different format: Mistral's three
     /// variants differ by the spaces around `[INST]`, so fingerprints must keep literal whitespace.
     func testFingerprintKeepsLiteralWhitespaceAndIgnoresLayout() throws {
