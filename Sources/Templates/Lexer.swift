@@ -79,6 +79,11 @@ struct Lexer {
             case UInt8(ascii: "%"):
                 tokens.append(Token(kind: .blockBegin, position: position(of: tagStart)))
                 try tokenizeTag(closing: UInt8(ascii: "%"), openedAt: tagStart)
+                if tokens.count >= 3, case .name("raw") = tokens[tokens.count - 2].kind,
+                   case .blockBegin = tokens[tokens.count - 3].kind {
+                    tokens.removeLast(3)
+                    try skipRaw(openedAt: tagStart)
+                }
             default:
                 tokens.append(Token(kind: .variableBegin, position: position(of: tagStart)))
                 try tokenizeTag(closing: UInt8(ascii: "}"), openedAt: tagStart)
@@ -124,6 +129,34 @@ struct Lexer {
             index += 1
         }
         throw TemplateError(.syntax, "missing end of comment tag", at: position(of: start))
+    }
+
+    /// `{% raw %}…{% endraw %}`: the text in between is output as written.
+    private mutating func skipRaw(openedAt start: Int) throws {
+        var search = index
+        while let tagStart = nextTagStart(from: search) {
+            var probe = tagStart + 2
+            let stripsBefore = probe < bytes.count && bytes[probe] == UInt8(ascii: "-")
+            if probe < bytes.count, bytes[probe] == UInt8(ascii: "-") || bytes[probe] == UInt8(ascii: "+") { probe += 1 }
+            while probe < bytes.count, Lexer.isWhitespace(bytes[probe]) { probe += 1 }
+            let word = Array("endraw".utf8)
+            guard bytes[tagStart + 1] == UInt8(ascii: "%"), probe + word.count <= bytes.count,
+                  bytes[probe..<(probe + word.count)].elementsEqual(word) else {
+                search = tagStart + 1
+                continue
+            }
+            var text = bytes[index..<tagStart]
+            if stripsBefore { while let last = text.last, Lexer.isWhitespace(last) { text = text.dropLast() } }
+            emitText(text)
+            index = probe + word.count
+            while index < bytes.count, Lexer.isWhitespace(bytes[index]) { index += 1 }
+            guard let length = closer(UInt8(ascii: "%")) else { break }
+            let stripsAfter = bytes[index] == UInt8(ascii: "-")
+            index += length
+            finishTag(stripsAfter: stripsAfter, keepsNewline: false)
+            return
+        }
+        throw TemplateError(.syntax, "missing '{% endraw %}' for this raw block", at: position(of: start))
     }
 
     /// After `%}` or `#}`: `-` strips all following whitespace; otherwise `trim_blocks` drops one newline.

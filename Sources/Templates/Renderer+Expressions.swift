@@ -259,6 +259,10 @@ extension Renderer {
         case let (.add, .string(a), .string(b)): return .string(a + b)
         case let (.add, .list(a), .list(b)): return .list(a + b)
         case let (.add, .tuple(a), .tuple(b)): return .tuple(a + b)
+        case let (.modulo, .string(format), .tuple(arguments)):
+            return .string(try Renderer.percentFormat(format, arguments))
+        case let (.modulo, .string(format), _):
+            return .string(try Renderer.percentFormat(format, [right]))
         case let (.multiply, .string(text), _) where right.integerValue != nil:
             return .string(String(repeating: text, count: max(0, right.integerValue!)))
         case let (.multiply, .list(items), _) where right.integerValue != nil:
