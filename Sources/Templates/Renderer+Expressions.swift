@@ -206,6 +206,12 @@ extension Renderer {
         }
     }
 
+    /// Refuses repetitions (`'x' * n`) beyond 10 million elements, as a sandbox must.
+    static func checkSize(_ size: Int, _ count: Int) throws {
+        let (total, overflow) = size.multipliedReportingOverflow(by: count)
+        guard !overflow, total <= 10_000_000 else { throw TemplateError(.security, "the repeated value would be too large") }
+    }
+
     /// Python's `needle in container`.
     func contains(_ container: TemplateValue, _ needle: TemplateValue) throws -> Bool {
         switch container {
@@ -264,9 +270,13 @@ extension Renderer {
         case let (.modulo, .string(format), _):
             return .string(try Renderer.percentFormat(format, [right]))
         case let (.multiply, .string(text), _) where right.integerValue != nil:
-            return .string(String(repeating: text, count: max(0, right.integerValue!)))
+            let count = max(0, right.integerValue!)
+            try Renderer.checkSize(text.utf8.count, count)
+            return .string(String(repeating: text, count: count))
         case let (.multiply, .list(items), _) where right.integerValue != nil:
-            return .list(Array(repeating: items, count: max(0, right.integerValue!)).flatMap { $0 })
+            let count = max(0, right.integerValue!)
+            try Renderer.checkSize(items.count, count)
+            return .list(Array(repeating: items, count: count).flatMap { $0 })
         default: break
         }
         if case .add = op, case .string = left {
@@ -280,17 +290,28 @@ extension Renderer {
                                 + "'\(left.typeName)' and '\(right.typeName)'")
         }
         if let x = left.integerValue, let y = right.integerValue {
+            // Python's integers do not overflow; beyond Int's range this is an error rather than a wrong number.
+            func checked(_ result: (partialValue: Int, overflow: Bool)) throws -> TemplateValue {
+                guard !result.overflow else { throw TemplateError(.type, "integer result too large") }
+                return .integer(result.partialValue)
+            }
             switch op {
-            case .add: return .integer(x + y)
-            case .subtract: return .integer(x - y)
-            case .multiply: return .integer(x * y)
+            case .add: return try checked(x.addingReportingOverflow(y))
+            case .subtract: return try checked(x.subtractingReportingOverflow(y))
+            case .multiply: return try checked(x.multipliedReportingOverflow(by: y))
             case .floorDivide, .modulo:
                 guard y != 0 else { throw TemplateError(.type, "integer division or modulo by zero") }
-                let quotient = Int((Double(x) / Double(y)).rounded(.down))
+                var quotient = x / y
+                if (x % y != 0) && ((x < 0) != (y < 0)) { quotient -= 1 }  // Python floors toward -infinity
                 return op == .floorDivide ? .integer(quotient) : .integer(x - quotient * y)
             case .power where y >= 0:
-                var result = 1
-                for _ in 0..<y { result *= x }
+                // Exponentiation by squaring; the base is only squared while bits of the exponent remain.
+                var (result, base, exponent) = (1, x, y)
+                while exponent > 0 {
+                    if exponent & 1 == 1 { result = try checked(result.multipliedReportingOverflow(by: base)).integerValue! }
+                    exponent >>= 1
+                    if exponent > 0 { base = try checked(base.multipliedReportingOverflow(by: base)).integerValue! }
+                }
                 return .integer(result)
             default: break
             }

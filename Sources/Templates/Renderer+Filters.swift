@@ -155,11 +155,13 @@ extension Renderer {
             switch value {
             case let .integer(number): return .integer(number)
             case let .boolean(flag): return .integer(flag ? 1 : 0)
-            case let .double(number): return number.isFinite ? .integer(Int(number)) : fallback
+            case let .double(number): return Int(exactly: number.rounded(.towardZero)).map { .integer($0) } ?? fallback
             case let .string(text):
                 let trimmed = PythonText.strip(text).replacingOccurrences(of: "_", with: "")
                 if let number = Int(trimmed) { return .integer(number) }
-                if let number = Double(trimmed), number.isFinite { return .integer(Int(number)) }
+                if let number = Double(trimmed), let integer = Int(exactly: number.rounded(.towardZero)) {
+                    return .integer(integer)
+                }
                 return fallback
             default: return fallback
             }
@@ -319,7 +321,10 @@ extension Renderer {
             case "r": result += argument.repr
             case "d", "i":
                 guard let number = argument.number else { throw TemplateError(.type, "%d format: a number is required") }
-                result += String(Int(number))
+                guard let integer = Int(exactly: number.rounded(.towardZero)) else {
+                    throw TemplateError(.type, "%d format: the number is too large")
+                }
+                result += String(integer)
             default: throw TemplateError(.type, "unsupported format character '\(directive)'")
             }
         }

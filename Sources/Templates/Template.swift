@@ -79,7 +79,10 @@ extension Renderer {
                 let (start, stop, step) = bounds.count == 1 ? (0, bounds[0], 1)
                     : (bounds.first ?? 0, bounds.count > 1 ? bounds[1] : 0, bounds.count > 2 ? bounds[2] : 1)
                 guard step != 0 else { throw TemplateError(.type, "range() arg 3 must not be zero") }
-                guard (stop - start) / step < 100_000 else { throw TemplateError(.security, "range too big") }
+                // jinja2's sandbox limit (MAX_RANGE).
+                guard (Double(stop) - Double(start)) / Double(step) <= 100_000 else {
+                    throw TemplateError(.security, "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).")
+                }
                 return .list(Swift.stride(from: start, to: stop, by: step).map { .integer($0) })
             },
             "dict": function("dict") { arguments, keywords in

@@ -109,7 +109,8 @@ final class ChatTemplateReferenceTests: XCTestCase {
                 // Python's exception messages are reproduced where templates show them to users.
                 XCTAssertEqual(error.message, message, name)
                 let kinds: [String: TemplateError.Kind] = ["TemplateError": .raised, "UndefinedError": .undefined,
-                                                           "TypeError": .type, "SecurityError": .security]
+                                                           "TypeError": .type, "SecurityError": .security,
+                                                           "OverflowError": .security]
                 XCTAssertEqual(error.kind, kinds[snippet["error_type"]?.stringValue ?? ""], name)
             }
         }

@@ -124,6 +124,8 @@ SNIPPETS = [
     ("tests", "{{ x is defined }} {{ y is undefined }} {{ none is none }} {{ 'a' is string }} {{ 1 is number }} {{ 1 is integer }} {{ 1.5 is float }} {{ true is boolean }} {{ false is false }} {{ true is true }} {{ d is mapping }} {{ d is iterable }} {{ 'a' is iterable }} {{ 1 is iterable }} {{ l is sequence }} {{ 4 is even }} {{ 3 is odd }} {{ 9 is divisibleby 3 }} {{ 9 is divisibleby(4) }} {{ 2 is equalto 2 }} {{ 'a' is in 'abc' }} {{ 'abc' is lower }} {{ 'ABC' is upper }} {{ x is not none }} {{ range is callable }} {{ 3 is gt 2 }} {{ 3 is lt 2 }} {{ 1 is ne 2 }}", {"x": 1, "d": {}, "l": [1]}),
     ("undefined", "[{{ missing }}][{{ missing | length }}][{% for x in missing %}x{% endfor %}][{{ missing is defined }}][{{ 'a' in missing }}][{{ missing == missing }}][{{ not missing }}][{{ d.nothing }}][{{ d['nothing'] }}][{{ l[9] }}]", {"d": {}, "l": []}),
     ("dict-and-range-globals", "{{ dict(a=1, b='x') }} {{ dict([('k', 1)]) }} {{ range(3) | list }} {{ range(1, 10, 3) | list }} {{ range(5, 0, -2) | list }}", {}),
+    ("integer-arithmetic", "{{ 2 ** 62 }} {{ (-1) ** 3 }} {{ (-2) ** 5 }} {{ 0 ** 0 }} {{ -7 // 2 }} {{ 7 // -2 }} {{ -7 % 2 }} {{ 7 % -3 }} {{ 2 ** -1 }} {{ 9 ** 0.5 }}", {}),
+    ("error-range-too-big", "{{ range(1000000) | length }}", {}),
     ("raw-block", "a {% raw %}{{ not run }} {% if %}{% endraw %} b\n  {% raw -%}  x  {%- endraw %}\nc", {}),
     ("percent-formatting", "{{ '%s has %d items' % ('list', 3) }}|{{ 'value: %r' % 'x' }}|{{ '100%%' % () }}", {}),
     ("strftime-now", "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%Y-%m-%d %H:%M:%S') }}|{{ strftime_now('%B %d, %Y') }}|{{ strftime_now('%A %a %j %I %p %y') }}", {}),
