@@ -30,6 +30,9 @@ final class Renderer {
     private(set) var generationRanges: [Range<Int>] = []
     /// Nesting of macro calls, set blocks and filter blocks, whose output is captured rather than emitted.
     private var captureDepth = 0
+    /// Nesting of macro calls; a template that recurses without end fails instead of exhausting the stack.
+    private var callDepth = 0
+    static let maximumCallDepth = 100
     var scope: Scope
     let globals: [String: TemplateValue]
     let environment: TemplateEnvironment
@@ -229,9 +232,16 @@ final class Renderer {
             }
             callScope.variables["varargs"] = .list(extra)
             callScope.variables["kwargs"] = .dictionary(keywordArguments)
+            guard self.callDepth < Renderer.maximumCallDepth else {
+                throw TemplateError(.security, "macro calls nested more than \(Renderer.maximumCallDepth) deep")
+            }
             let savedScope = self.scope
             self.scope = callScope
-            defer { self.scope = savedScope }
+            self.callDepth += 1
+            defer {
+                self.scope = savedScope
+                self.callDepth -= 1
+            }
             for parameter in macro.parameters where callScope.variables[parameter.name] == nil {
                 callScope.variables[parameter.name] = try parameter.defaultValue.map { try self.evaluate($0) }
                     ?? .undefined(reason: "parameter '\(parameter.name)' was not provided")

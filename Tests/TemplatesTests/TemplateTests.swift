@@ -61,6 +61,14 @@ final class TemplateTests: XCTestCase {
         XCTAssertEqual(ranges, [6..<10, 16..<20])
     }
 
+    func testEndlessRecursionIsAnError() {
+        XCTAssertThrowsError(try render("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}")) { error in
+            XCTAssertEqual((error as? TemplateError)?.message, "macro calls nested more than 100 deep")
+        }
+        XCTAssertEqual(try render("{% macro count(n) %}{% if n > 0 %}{{ n }}{{ count(n - 1) }}{% endif %}{% endmacro %}"
+                                  + "{{ count(5) }}"), "54321")
+    }
+
     func testTemplatesCompareBySource() throws {
         XCTAssertEqual(try Template("{{ x }}"), try Template("{{ x }}"))
         XCTAssertNotEqual(try Template("{{ x }}"), try Template("{{ y }}"))
