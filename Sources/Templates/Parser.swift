@@ -85,8 +85,10 @@ struct Parser {
                 }
             }
         case "for":
+            let parenthesized = skip(symbol: "(")
             var targets = [try expectName()]
             while skip(symbol: ",") { targets.append(try expectName()) }
+            if parenthesized { try expect(symbol: ")") }
             try expect(keyword: "in")
             let iterable = try parseTuple(conditional: false)
             let filter = skip(keyword: "if") ? try parseExpression() : nil

@@ -106,6 +106,7 @@ SNIPPETS = [
     ("filtered-loop-and-else", "{% for x in items if x > 1 %}{{ x }}/{{ loop.length }} {% else %}none{% endfor %}|{% for x in [] %}{{ x }}{% else %}empty{% endfor %}", {"items": [1, 2, 3]}),
     ("break-and-continue", "{% for x in range(10) %}{% if x is odd %}{% continue %}{% endif %}{% if x > 6 %}{% break %}{% endif %}{{ x }}{% endfor %}", {}),
     ("unpacking", "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}{% for k, v in d | dictsort %}{{ k }}{% endfor %}{% set a, b = [1, 2] %}{{ b }}{{ a }}", {"d": {"b": 2, "a": 1}}),
+    ("parenthesized-loop-targets", "{% for (k, v) in [('a', 1), ('b', 2)] %}{{ k }}{{ v }}{% endfor %}", {}),
     ("macros", "{% macro tag(name, body='x', close=true) %}<{{ name }}>{{ body }}{% if close %}</{{ name }}>{% endif %}{% endmacro %}{{ tag('a') }}{{ tag('b', close=false) }}{{ tag('i', 'y') }}", {}),
     ("call-block", "{% macro box(title) %}[{{ title }}: {{ caller() }}]{% endmacro %}{% call box('t') %}inside{% endcall %}", {}),
     ("set-block-and-filter-block", "{% set greeting %}  Hello {{ name }}  {% endset %}[{{ greeting | trim }}]{% filter upper %}shout {{ name }}{% endfilter %}", {"name": "Ada"}),
