@@ -84,6 +84,7 @@ struct DataQualityCommand: ParsableCommand {
     @Option(help: "First seed.") var seed: UInt64 = 1
     @Option(help: "Number of seeds (seed, seed+1, …); intervals need at least 2.") var seeds = 3
     @Flag(help: "A smaller configuration (fewer pairs, steps and evaluation requests).") var reduced = false
+    @Flag(help: "Only rewrite report.html and print the table from runs/<name>/results.json (no training).") var reportOnly = false
     @Flag(help: "Only the summary table: no per-stage progress lines.") var quiet = false
     @Option(help: "Kernel threads.") var threads: Int?
 
@@ -92,6 +93,13 @@ struct DataQualityCommand: ParsableCommand {
     func run() throws {
         ExperimentConsole.start(threads: threads, quiet: quiet)
         let directory = URL(fileURLWithPath: "runs/\(name)")
+        if reportOnly {
+            let file = directory.appendingPathComponent("results.json")
+            let results = try JSONDecoder().decode(DataQualityResults.self, from: try Data(contentsOf: file))
+            try DataQualityReport.write(results, to: directory)
+            print(DataQualityReport.table(results))
+            return ExperimentConsole.printFiles(directory)
+        }
         var experiment = DataQualityRun(name: name, configuration: reduced ? .reduced : DataQualityConfiguration(),
                                         seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory)
         experiment.showProgress = !quiet
