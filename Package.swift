@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "JSON"),
         // The language-model layer: tokenizers and checkpoint formats are standalone targets (no tensor dependency).
         .target(name: "Tokenizers", dependencies: ["JSON"]),
+        // A Jinja interpreter for Hugging Face chat templates (jinja2 as transformers configures it).
+        .target(name: "Templates", dependencies: ["JSON"]),
         .target(name: "SafeTensors", dependencies: ["JSON", "Runtime"]),
         // The system zlib (module map in Sources/CZlib) behind the Gzip module's streaming reader and writer.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
@@ -43,7 +45,7 @@ let package = Package(
         .target(name: "Settings"),
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
         .target(name: "Datasets", dependencies: ["Gzip", "JSON", "Runtime"]),
-        .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "SafeTensors", "JSON", "Settings", "Runtime"]),
+        .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "Templates", "SafeTensors", "JSON", "Settings", "Runtime"]),
         .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime", "Settings", "Yams", "SafeTensors", "JSON", "Checksums"]),
         // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF).
         .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "JSON", "Settings", "Runtime", "Yams"]),
@@ -83,6 +85,7 @@ let package = Package(
         // Tests find their fixtures next to their sources (#filePath), so no resource bundles are needed.
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Tensors"]),
+        .testTarget(name: "TemplatesTests", dependencies: ["Templates", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "GzipTests", dependencies: ["Gzip", "Runtime"], exclude: ["Fixtures"]),

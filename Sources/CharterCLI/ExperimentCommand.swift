@@ -84,16 +84,34 @@ struct DataQualityCommand: ParsableCommand {
     @Option(help: "First seed.") var seed: UInt64 = 1
     @Option(help: "Number of seeds (seed, seed+1, …); intervals need at least 2.") var seeds = 3
     @Flag(help: "A smaller configuration (fewer pairs, steps and evaluation requests).") var reduced = false
+    @Flag(help: "Only rewrite report.html and print the table from runs/<name>/results.json (no training).") var reportOnly = false
+    @Option(help: "Share of flipped labels planted (issue 13's setting: 0.10).") var flipRate = 0.10
+    @Option(help: "Share of duplicates planted (0.05).") var duplicateRate = 0.05
+    @Option(help: "Share of both-bad pairs planted (0.05).") var bothBadRate = 0.05
     @Flag(help: "Only the summary table: no per-stage progress lines.") var quiet = false
     @Option(help: "Kernel threads.") var threads: Int?
 
-    func validate() throws { try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads) }
+    func validate() throws {
+        try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
+        for (option, rate) in [("--flip-rate", flipRate), ("--duplicate-rate", duplicateRate), ("--both-bad-rate", bothBadRate)] where !(0...0.5).contains(rate) {
+            throw ValidationError("\(option) must be in [0, 0.5] (got \(rate))")
+        }
+        guard flipRate + bothBadRate <= 0.9 else { throw ValidationError("--flip-rate + --both-bad-rate must leave clean pairs (got \(flipRate + bothBadRate))") }
+    }
 
     func run() throws {
         ExperimentConsole.start(threads: threads, quiet: quiet)
         let directory = URL(fileURLWithPath: "runs/\(name)")
-        var experiment = DataQualityRun(name: name, configuration: reduced ? .reduced : DataQualityConfiguration(),
-                                        seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory)
+        if reportOnly {
+            let file = directory.appendingPathComponent("results.json")
+            let results = try JSONDecoder().decode(DataQualityResults.self, from: try Data(contentsOf: file))
+            try DataQualityReport.write(results, to: directory)
+            print(DataQualityReport.table(results))
+            return ExperimentConsole.printFiles(directory)
+        }
+        var configuration = reduced ? DataQualityConfiguration.reduced : DataQualityConfiguration()
+        (configuration.noise.flipped, configuration.noise.duplicates, configuration.noise.bothBad) = (flipRate, duplicateRate, bothBadRate)
+        var experiment = DataQualityRun(name: name, configuration: configuration, seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory)
         experiment.showProgress = !quiet
         let log = ExperimentConsole.logger(quiet: quiet)
         let results = try waitFor { [experiment] in try await experiment.run(log: log) }

@@ -21,7 +21,7 @@ struct TrainerOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: "Override any recipe key: --set KEY=VALUE (repeatable).") var assignments: [String] = []
     @Flag(help: "Continue from the newest complete checkpoint in the output folder.") var resume = false
     @Flag(help: "Skip malformed dataset lines (reported) instead of stopping at the first.") var skipInvalid = false
-    @Option(help: "Chat format for conversational data when the tokenizer's is not recognised (chatml, llama3, hh, …).") var chatTemplate: String?
+    @Option(help: "Chat format for conversational data instead of the tokenizer's own chat_template (chatml, llama3, hh, …); without it the folder's template is rendered as it is.") var chatTemplate: String?
     @Option(help: "Kernel threads (default: CHARTER_THREADS or every core).") var threads: Int?
 
     @Option(help: "learning_rate") var learningRate: Float?

@@ -1,11 +1,12 @@
 import Foundation
 import JSON
+import Templates
 
 extension ChatTemplate {
     /// The chat format of a model folder: `chat_template.jinja` if present (transformers ≥ 4.50 saves it there),
-    /// otherwise the `chat_template` of `tokenizer_config.json`; `bos_token`/`eos_token` come from the latter.
+    /// otherwise the `chat_template` of `tokenizer_config.json`; the special tokens come from the latter.
     /// - Throws: `ChatTemplateError` when neither file has a template, a file is unreadable, or the template is
-    ///   not one of the built-in families (the message says how to pick one by name).
+    ///   not valid Jinja.
     public init(directory: URL) throws {
         let configurationURL = directory.appendingPathComponent("tokenizer_config.json")
         let jinjaURL = directory.appendingPathComponent("chat_template.jinja")
@@ -15,7 +16,7 @@ extension ChatTemplate {
             : nil
         if manager.fileExists(atPath: jinjaURL.path) {
             let template = String(decoding: try ChatTemplate.read(jinjaURL), as: UTF8.self)
-            try self.init(recognizing: template, bosToken: configuration?.bosToken, eosToken: configuration?.eosToken,
+            try self.init(recognizing: template, specialTokens: configuration?.specialTokens ?? [:],
                           source: jinjaURL.path)
         } else if let configuration = configuration {
             try self.init(configuration)
@@ -28,16 +29,17 @@ extension ChatTemplate {
     /// The chat format named by the `chat_template` of a `tokenizer_config.json`.
     ///
     /// Accepts both forms transformers writes: a template string, or a list of `{"name", "template"}` objects (the
-    /// one named `default` is used). `bos_token` and `eos_token` (strings or added-token objects) are kept.
+    /// one named `default` is used). The named special tokens (strings or added-token objects) are kept.
     /// - Parameters:
     ///   - data: the file's contents.
     ///   - source: names the file in error messages.
-    /// - Throws: `ChatTemplateError.missingTemplate`, `.unrecognizedTemplate` or `.unreadableConfiguration`.
+    /// - Throws: `ChatTemplateError.missingTemplate`, `.invalidTemplate` or `.unreadableConfiguration`.
     public init(tokenizerConfiguration data: Data, source: String = "tokenizer_config.json") throws {
         try self.init(try TokenizerConfiguration(data: data, source: source))
     }
 
-    /// Recognises a Jinja chat template as one of the built-in formats.
+    /// A chat format from a Jinja chat template: a built-in format when the template is one of theirs, otherwise
+    /// the template itself, run by the Jinja interpreter.
     ///
     /// Recognition compares fingerprints: the template with whitespace and `{%-`/`-%}` trim markers removed
     /// outside string literals (so re-indented copies still match), while the literals themselves, whose spaces
@@ -46,27 +48,41 @@ extension ChatTemplate {
     ///   - template: the Jinja source.
     ///   - bosToken: what the template's `bos_token` stands for (defaults to the family's usual token).
     ///   - eosToken: what the template's `eos_token` stands for.
+    ///   - specialTokens: the tokenizer's named special tokens (`tokenizer_config.json`'s `bos_token`,
+    ///     `eos_token`, `unk_token`, `pad_token`, …); `bosToken`/`eosToken` take precedence.
     ///   - source: names the template's origin in error messages.
-    /// - Throws: `ChatTemplateError.unrecognizedTemplate`, quoting the template's beginning.
+    /// - Throws: `ChatTemplateError.invalidTemplate` with the line and column of a syntax error.
     public init(recognizing template: String, bosToken: String? = nil, eosToken: String? = nil,
-                source: String = "the given template") throws {
-        guard let format = ChatTemplate.recognize(template) else {
-            var beginning = String(template.prefix(80))
-                .replacingOccurrences(of: "\n", with: "\\n")
-                .replacingOccurrences(of: "\t", with: "\\t")
-            if template.count > 80 { beginning += "…" }
-            throw ChatTemplateError.unrecognizedTemplate(source: source, beginning: beginning,
-                                                         known: ChatTemplate.builtInNames)
+                specialTokens: [String: String] = [:], source: String = "the given template") throws {
+        var tokens = specialTokens
+        if let bosToken { tokens["bos_token"] = bosToken }
+        if let eosToken { tokens["eos_token"] = eosToken }
+        if let format = ChatTemplate.recognize(template) {
+            self.init(format: format, bosToken: tokens["bos_token"], eosToken: tokens["eos_token"])
+            self.specialTokens = tokens
+        } else {
+            try self.init(jinja: template, specialTokens: tokens, source: source)
         }
-        self.init(format: format, bosToken: bosToken, eosToken: eosToken)
+    }
+
+    /// A chat format that always runs `template` with the Jinja interpreter, even for a built-in family.
+    /// - Throws: `ChatTemplateError.invalidTemplate` with the line and column of a syntax error.
+    public init(jinja template: String, specialTokens: [String: String] = [:],
+                source: String = "the given template") throws {
+        do {
+            self.init(format: .jinja(try Template(template)), bosToken: specialTokens["bos_token"] ?? "",
+                      eosToken: specialTokens["eos_token"] ?? "")
+        } catch let error as TemplateError {
+            throw ChatTemplateError.invalidTemplate(source: source, reason: error.description)
+        }
+        self.specialTokens = specialTokens
     }
 
     private init(_ configuration: TokenizerConfiguration) throws {
         guard let template = configuration.chatTemplate else {
             throw ChatTemplateError.missingTemplate(source: configuration.source, known: ChatTemplate.builtInNames)
         }
-        try self.init(recognizing: template, bosToken: configuration.bosToken, eosToken: configuration.eosToken,
-                      source: configuration.source)
+        try self.init(recognizing: template, specialTokens: configuration.specialTokens, source: configuration.source)
     }
 
     static func read(_ url: URL) throws -> Data {
@@ -284,8 +300,10 @@ extension ChatTemplate {
     struct TokenizerConfiguration {
         var source: String
         var chatTemplate: String?
-        var bosToken: String?
-        var eosToken: String?
+        var bosToken: String? { specialTokens["bos_token"] }
+        var eosToken: String? { specialTokens["eos_token"] }
+        /// transformers' `special_tokens_map`: the named special tokens a template sees as variables.
+        var specialTokens: [String: String] = [:]
 
         init(data: Data, source: String) throws {
             self.source = source
@@ -301,8 +319,9 @@ extension ChatTemplate {
             func tokenText(_ key: String) -> String? {
                 object[key]?.stringValue ?? object[key]?["content"]?.stringValue
             }
-            bosToken = tokenText("bos_token")
-            eosToken = tokenText("eos_token")
+            for name in ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"] {
+                specialTokens[name] = tokenText(name)
+            }
             switch object["chat_template"] {
             case .string(let template)?:
                 chatTemplate = template

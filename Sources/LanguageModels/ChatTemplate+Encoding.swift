@@ -142,6 +142,8 @@ extension ChatTemplate {
         case .llama2, .mistral: structural = [bosToken, eosToken]
         case .gemma: structural = [bosToken, "<start_of_turn>", "<end_of_turn>"]
         case .humanAssistant: structural = []
+        // Any template: every special added token (`<|im_start|>`, `<|user|>`, …) can anchor.
+        case .jinja: structural = Set(tokenizer.addedTokens.filter { $0.isSpecial && !$0.content.isEmpty }.map(\.content))
         }
         var found: [(Int, Int)] = []
         for token in tokenizer.addedTokens where structural.contains(token.content)

@@ -31,6 +31,9 @@ extension ChatTemplate {
     ///   `ChatTemplateError.emptyConversation` for no messages.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> RenderedChat {
         guard !messages.isEmpty else { throw ChatTemplateError.emptyConversation }
+        if case let .jinja(template) = format {
+            return try renderInterpreted(template, messages, addGenerationPrompt: addGenerationPrompt)
+        }
         var output = RenderBuffer()
         switch format {
         case let .chatML(style): try renderChatML(messages, style: style, into: &output)
@@ -41,6 +44,7 @@ extension ChatTemplate {
         case let .mistral(style): try renderMistral(messages, style: style, into: &output)
         case let .gemma(folds): try renderGemma(messages, foldsSystemMessage: folds, into: &output)
         case .humanAssistant: try renderHumanAssistant(messages, into: &output)
+        case .jinja: break
         }
         if addGenerationPrompt {
             output.append(generationPrompt)
@@ -58,6 +62,7 @@ extension ChatTemplate {
         case .llama2, .mistral: return ""
         case .gemma: return "<start_of_turn>model\n"
         case .humanAssistant: return "\n\nAssistant:"
+        case .jinja: return ""
         }
     }
 

@@ -1,11 +1,13 @@
 import Foundation
+import Templates
 
 /// A model family's chat format: turns a conversation into the exact text (and token ids) that
 /// transformers' `tokenizer.apply_chat_template` produces, and marks which parts are assistant output.
 ///
-/// Hugging Face models ship their format as a Jinja template in `tokenizer_config.json`. Charter does not run
-/// Jinja; it recognises the template of each supported family by fingerprint and renders that family's format in
-/// Swift. Unknown templates are an error rather than a guess, because a wrong format silently degrades a model.
+/// Hugging Face models ship their format as a Jinja template in `tokenizer_config.json` or `chat_template.jinja`.
+/// Charter recognises the templates of the built-in families below by fingerprint and renders them natively (the
+/// tests check that this gives the same text as running the template); any other template is run by the
+/// `Templates` module's Jinja interpreter, the way transformers runs it (format name `jinja`).
 ///
 /// ```swift
 /// let template = try ChatTemplate(directory: modelFolder)          // or ChatTemplate(named: "chatml")
@@ -47,9 +49,13 @@ public struct ChatTemplate: Equatable, Sendable {
     public let bosToken: String
     /// Text the format writes where the Jinja template writes `eos_token`.
     public let eosToken: String
+    /// The tokenizer's named special tokens (`bos_token`, `eos_token`, `unk_token`, `pad_token`, …), which
+    /// transformers passes to a template as variables; used when the template is interpreted.
+    public var specialTokens: [String: String] = [:]
     let format: Format
     /// The `Today Date` of the Llama 3.1+ system header; nil uses the template's own: a fixed date, or today's
-    /// date (`dd MMM yyyy`, local time) for templates that call `strftime_now`, as transformers does.
+    /// date (`dd MMM yyyy`, local time) for templates that call `strftime_now`, as transformers does. An
+    /// interpreted template receives it as the `date_string` variable.
     public var dateString: String?
     /// Qwen3's `enable_thinking`: false ends the generation prompt with `<think>\n\n</think>\n\n`, as for
     /// non-thinking answers.
@@ -110,6 +116,8 @@ extension ChatTemplate {
         case gemma(foldsSystemMessage: Bool)
         /// Anthropic HH-RLHF transcripts: plain text, no special tokens.
         case humanAssistant
+        /// Any other template, run by the Jinja interpreter.
+        case jinja(Template)
 
         static let all: [Format] = [
             .chatML(.plain), .chatML(.qwen2), .chatML(.qwen25), .qwen3, .llama3, .llama31(fixedDate: "26 Jul 2024"),
@@ -128,12 +136,13 @@ extension ChatTemplate {
             case let .mistral(style): return style.name
             case let .gemma(folds): return folds ? "gemma" : "gemma2"
             case .humanAssistant: return "hh"
+            case .jinja: return "jinja"
             }
         }
 
         var defaultBosToken: String {
             switch self {
-            case .chatML, .qwen3, .humanAssistant: return ""
+            case .chatML, .qwen3, .humanAssistant, .jinja: return ""
             case .llama3, .llama31: return "<|begin_of_text|>"
             case .llama2, .mistral: return "<s>"
             case .gemma: return "<bos>"
@@ -146,7 +155,7 @@ extension ChatTemplate {
             case .llama3, .llama31: return "<|eot_id|>"
             case .llama2, .mistral: return "</s>"
             case .gemma: return "<eos>"
-            case .humanAssistant: return ""
+            case .humanAssistant, .jinja: return ""
             }
         }
     }

@@ -4,8 +4,10 @@
 public enum ChatTemplateError: Error, Equatable, CustomStringConvertible {
     /// `ChatTemplate(named:)` was given a name that is not a built-in format.
     case unknownName(String, known: [String])
-    /// A Jinja chat template that matches none of the built-in formats' fingerprints.
-    case unrecognizedTemplate(source: String, beginning: String, known: [String])
+    /// A chat template that is not valid Jinja (or uses a statement chat templates cannot use).
+    case invalidTemplate(source: String, reason: String)
+    /// An interpreted template failed while rendering: it called `raise_exception`, or read something missing.
+    case templateFailed(reason: String)
     /// A tokenizer configuration without a `chat_template` (base models usually have none).
     case missingTemplate(source: String, known: [String])
     /// A file could not be read or is not the JSON it should be.
@@ -19,10 +21,12 @@ public enum ChatTemplateError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .unknownName(name, known):
             return "There is no built-in chat format named '\(name)'. Use one of: \(known.joined(separator: ", "))."
-        case let .unrecognizedTemplate(source, beginning, known):
-            return "The chat template in \(source) is not recognised (it begins \"\(beginning)\"). Charter renders "
-                + "known families natively instead of running Jinja; pick the matching format with "
-                + "--chat-template NAME (in code: ChatTemplate(named:)), one of: \(known.joined(separator: ", "))."
+        case let .invalidTemplate(source, reason):
+            return "The chat template in \(source) cannot be used: \(reason). Fix the template, or pick a built-in "
+                + "format with --chat-template NAME (in code: ChatTemplate(named:))."
+        case let .templateFailed(reason):
+            return "The chat template cannot format this conversation: \(reason). Fix the conversation (or the "
+                + "template), or pick a built-in format with --chat-template NAME."
         case let .missingTemplate(source, known):
             return "\(source) has no chat_template (a base model, a template kept elsewhere, or a list of named "
                 + "templates without one named 'default'). Pick a format with "

@@ -24,8 +24,10 @@ public enum DataQualityReport {
     static func cell(_ values: [Double], percent: Bool = true) -> String {
         guard !values.isEmpty else { return "–" }
         let interval = Statistics.interval95(values), scale = percent ? 100.0 : 1.0
+        // A share's interval is shown within [0, 100%]; counts' within [0, ∞).
+        let lower = max(0, interval.lower), upper = percent ? min(1, interval.upper) : interval.upper
         return interval.count > 1
-            ? String(format: percent ? "%.1f%% [%.1f, %.1f]" : "%.0f [%.0f, %.0f]", interval.mean * scale, interval.lower * scale, interval.upper * scale)
+            ? String(format: percent ? "%.1f%% [%.1f, %.1f]" : "%.0f [%.0f, %.0f]", interval.mean * scale, lower * scale, upper * scale)
             : String(format: percent ? "%.1f%%" : "%.0f", interval.mean * scale)
     }
 
@@ -98,6 +100,18 @@ public enum DataQualityReport {
     static let detectionHeader = ["planted kind", "planted", "flagged", "precision", "recall", "target", "target met?"]
     static let effectHeader = ["measure", "comparison", "difference [95% CI]", "conclusion"]
 
+    /// What the intervals support, in words: each detection target met or missed, and each downstream difference
+    /// that separates from zero (or that none does).
+    static func conclusion(_ results: DataQualityResults) -> String {
+        guard results.seeds.count > 1 else { return "one seed gives no interval; run --seeds 3 or more." }
+        let detection = detectionRows(results).map { "\($0[0]): \($0.last ?? "")" }.joined(separator: "; ")
+        let effects = effectRows(results).filter { $0.last?.hasSuffix("better") == true || $0.last?.hasSuffix("worse") == true }
+        let downstream = effects.isEmpty
+            ? "no downstream difference separates from zero — neither the cleaned nor the oracle set beats the noisy one on reward accuracy or on the DPO policy's held-out rates, so at this noise level these trainers are not measurably hurt by the planted noise"
+            : effects.map { "\($0[0]) (\($0[1])): \($0[2]), \($0[3])" }.joined(separator: "; ")
+        return "detection — \(detection). Downstream — \(downstream)."
+    }
+
     /// The ensemble's cost per 1,000 pairs.
     static func cost(_ results: DataQualityResults) -> String {
         let perThousand = results.seeds.map { 1000 * $0.ensembleSeconds / Double(max(1, $0.pairs)) }
@@ -133,6 +147,7 @@ public enum DataQualityReport {
         page.table(header: setHeader, rows: setRows(results),
                    caption: "Reward accuracy: share of held-out ground-truth pairs (the judge's good response against each bad one, on the evaluation requests) ordered correctly. DPO rates on the quickstart's held-out evaluation requests.")
         page.table(header: effectHeader, rows: effectRows(results), caption: "Paired by seed; a conclusion only where the 95% interval excludes 0.")
+        page.paragraph("Conclusion: " + conclusion(results))
         page.heading("Per seed", level: 2)
         page.table(header: ["seed", "pairs", "clean", "ensemble seconds", "stage seconds"], rows: results.seeds.map { seed in
             [String(seed.seed), "\(seed.pairs)", seed.clean, String(format: "%.0f", seed.ensembleSeconds),
@@ -145,6 +160,6 @@ public enum DataQualityReport {
     public static func table(_ results: DataQualityResults) -> String {
         TableText.render(header: detectionHeader, rows: detectionRows(results)) + "\n"
             + TableText.render(header: setHeader, rows: setRows(results)) + "\n"
-            + TableText.render(header: effectHeader, rows: effectRows(results)) + "\n" + cost(results)
+            + TableText.render(header: effectHeader, rows: effectRows(results)) + "\n" + cost(results) + "\n\nConclusion: " + conclusion(results)
     }
 }

@@ -205,7 +205,8 @@ final class ChatTemplateTests: XCTestCase {
     // MARK: - Recognition
 
     /// Real-looking tokenizer configs: re-indented templates, the list-of-named-templates form, `chat_template.jinja`,
-    /// and families Charter must refuse (Llama 3.1's dated header, Qwen3-style thinking, Zephyr, no template).
+    /// templates that are no built-in format and run on the Jinja interpreter (Llama 3.2 Vision, Qwen3-style
+    /// thinking, Zephyr), and a base model without a template.
     func testRecognitionFromTokenizerConfigurations() throws {
         let expected = try loadExpected()
         let sample = [ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "Hi"),
@@ -214,21 +215,7 @@ final class ChatTemplateTests: XCTestCase {
             let folder = Self.fixtures.appendingPathComponent("templates/\(case_.folder)")
             switch case_.format {
             case nil:
-                XCTAssertThrowsError(try ChatTemplate(directory: folder), case_.folder) { error in
-                    let message = String(describing: error)
-                    guard case ChatTemplateError.unrecognizedTemplate(let source, let beginning, _) = error else {
-                        return XCTFail("\(case_.folder): expected unrecognizedTemplate, got \(message)")
-                    }
-                    XCTAssertTrue(source.hasSuffix("tokenizer_config.json"), message)
-                    let file = folder.appendingPathComponent("tokenizer_config.json")
-                    let config = try? JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
-                    let template = config?["chat_template"] as? String ?? ""
-                    XCTAssertEqual(beginning, String(template.prefix(80)).replacingOccurrences(of: "\n", with: "\\n")
-                                   + "…", "the template's first 80 characters, newlines escaped")
-                    XCTAssertTrue(message.contains("not recognised"), message)
-                    XCTAssertTrue(message.contains("--chat-template NAME"), message)
-                    XCTAssertTrue(message.contains("chatml, qwen2"), message)
-                }
+                XCTFail("\(case_.folder): every recognition case names a format")
             case "missing":
                 XCTAssertThrowsError(try ChatTemplate(directory: folder), case_.folder) { error in
                     guard case ChatTemplateError.missingTemplate = error else {
@@ -246,6 +233,89 @@ final class ChatTemplateTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// The fast path is kept only where it is the template: every family recognised from its own template renders
+    /// every fixture conversation exactly as the interpreter running that template does (or both refuse it).
+    func testBuiltInFormatsRenderExactlyLikeTheirTemplates() throws {
+        let expected = try loadExpected()
+        var compared = 0
+        for family in expected.families {
+            let folder = Self.fixtures.appendingPathComponent("templates/\(family.family)")
+            let data = try Data(contentsOf: folder.appendingPathComponent("tokenizer_config.json"))
+            let config = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            let source = try XCTUnwrap(config?["chat_template"] as? String, family.family)
+            var native = try ChatTemplate(tokenizerConfiguration: data)
+            XCTAssertNotEqual(native.name, "jinja", family.family)
+            var interpreted = try ChatTemplate(jinja: source, specialTokens: native.specialTokens)
+            native.enableThinking = family.enable_thinking ?? true
+            interpreted.enableThinking = native.enableThinking
+            native.dateString = family.date_string
+            interpreted.dateString = family.date_string
+            for (name, messages) in expected.conversations.sorted(by: { $0.key < $1.key }) {
+                for addGenerationPrompt in [false, true] {
+                    let label = "\(family.family) \(name) addGenerationPrompt=\(addGenerationPrompt)"
+                    let fast = Result { try native.render(messages, addGenerationPrompt: addGenerationPrompt).text }
+                    let slow = Result { try interpreted.render(messages, addGenerationPrompt: addGenerationPrompt).text }
+                    switch (fast, slow) {
+                    case let (.success(a), .success(b)): XCTAssertEqual(a, b, label)
+                    case (.failure, .failure): break
+                    case let (.success(a), .failure(error)): XCTFail("\(label): native rendered \(a.debugDescription), template raised \(error)")
+                    case let (.failure(error), .success(b)): XCTFail("\(label): native raised \(error), template rendered \(b.debugDescription)")
+                    }
+                    compared += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(compared, 400)
+    }
+
+    /// A template that is not valid Jinja is refused with its line and column; a template's `raise_exception`
+    /// reaches the caller with the template's message.
+    func testInterpretedTemplateErrors() throws {
+        XCTAssertThrowsError(try ChatTemplate(recognizing: "{% for m in messages %}\n{{ m.content }", source: "x.jinja")) {
+            XCTAssertEqual(String(describing: $0), "The chat template in x.jinja cannot be used: Template syntax error: "
+                           + "unexpected '}' (template line 2, column 14). Fix the template, or pick a built-in format "
+                           + "with --chat-template NAME (in code: ChatTemplate(named:)).")
+        }
+        let strict = try ChatTemplate(recognizing: "{% if messages[0].role == 'system' %}"
+                                      + "{{ raise_exception('System role not supported') }}{% endif %}ok")
+        XCTAssertEqual(strict.name, "jinja")
+        XCTAssertEqual(try strict.render([ChatMessage(role: "user", content: "Hi")], addGenerationPrompt: false).text, "ok")
+        XCTAssertThrowsError(try strict.render([ChatMessage(role: "system", content: "S")], addGenerationPrompt: false)) {
+            guard case let ChatTemplateError.templateFailed(reason) = $0 else { return XCTFail("\($0)") }
+            XCTAssertEqual(reason, "The chat template raised: System role not supported (template line 1, column 38)")
+        }
+    }
+
+    /// An interpreted template's assistant ranges: what each assistant turn adds after the generation prompt.
+    func testInterpretedAssistantRanges() throws {
+        let zephyr = try template("zephyr")
+        XCTAssertEqual(zephyr.name, "jinja")
+        let chat = try zephyr.render([ChatMessage(role: "user", content: "Hi"), ChatMessage(role: "assistant", content: "Hello."),
+                                      ChatMessage(role: "user", content: "Bye"), ChatMessage(role: "assistant", content: "Ciao")],
+                                     addGenerationPrompt: false)
+        XCTAssertEqual(chat.text, "<|user|>\nHi</s>\n<|assistant|>\nHello.</s>\n<|user|>\nBye</s>\n<|assistant|>\nCiao</s>\n")
+        XCTAssertEqual(chat.assistantTexts, ["Hello.</s>\n", "Ciao</s>\n"])
+        XCTAssertEqual(chat.assistantMessageIndices, [1, 3])
+    }
+
+    /// A template with `{% generation %}` blocks gives its assistant ranges from them, as transformers'
+    /// `return_assistant_tokens_mask` does, and the token mask covers exactly those tokens.
+    func testGenerationBlocksGiveAssistantRanges() throws {
+        let source = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' }}"
+            + "{% if message['role'] == 'assistant' %}{% generation %}{{ message['content'] + '<|im_end|>' }}"
+            + "{% endgeneration %}{% else %}{{ message['content'] + '<|im_end|>' }}{% endif %}{{ '\\n' }}{% endfor %}"
+        let chat = try ChatTemplate(jinja: source, specialTokens: ["eos_token": "<|im_end|>"])
+        let messages = [ChatMessage(role: "user", content: "Hi"), ChatMessage(role: "assistant", content: "Hello there."),
+                        ChatMessage(role: "user", content: "Bye"), ChatMessage(role: "assistant", content: "Ciao")]
+        let rendered = try chat.render(messages, addGenerationPrompt: false)
+        XCTAssertEqual(rendered.assistantTexts, ["Hello there.<|im_end|>", "Ciao<|im_end|>"])
+        XCTAssertEqual(rendered.assistantMessageIndices, [1, 3])
+        let tokenizer = try tokenizer("qwen2")
+        let (ids, mask) = try chat.encode(messages, tokenizer: tokenizer, addGenerationPrompt: false)
+        let masked = zip(ids, mask).filter { $0.1 }.map { Int($0.0) }
+        XCTAssertEqual(tokenizer.decode(masked), "Hello there.<|im_end|>Ciao<|im_end|>")
     }
 
     /// A template variant that differs only inside a string literal is a different format: Mistral's three
@@ -284,11 +354,14 @@ final class ChatTemplateTests: XCTestCase {
                        "<|im_start|>system\nYou are SmolLM.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
                         + "<|im_start|>assistant\n")
         let withEos = chatML.replacingOccurrences(of: "{% endif %}", with: "{% else %}{{ eos_token }}{% endif %}")
-        XCTAssertThrowsError(try ChatTemplate(recognizing: withEos, source: "x")) { error in
-            XCTAssertTrue(String(describing: error).contains("The chat template in x is not recognised"), "\(error)")
-        }
+        // Variants the native format does not write are run as templates instead.
+        XCTAssertEqual(try ChatTemplate(recognizing: withEos, eosToken: "<|im_end|>").render(
+            user, addGenerationPrompt: false).text, "<|im_start|>user\nHi<|im_end|>\n<|im_end|>")
         let trimmed = chatML.replacingOccurrences(of: "message['content'] +", with: "message['content'] | trim +")
-        XCTAssertThrowsError(try ChatTemplate(recognizing: trimmed))
+        let trimming = try ChatTemplate(recognizing: trimmed)
+        XCTAssertEqual(trimming.name, "jinja")
+        XCTAssertEqual(try trimming.render([ChatMessage(role: "user", content: " Hi\n")], addGenerationPrompt: true).text,
+                       "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
         XCTAssertEqual(try template("mistral").name, "mistral")
         XCTAssertEqual(try template("mistral-v1").name, "mistral-v1")
         XCTAssertEqual(try template("mistral-nemo").name, "mistral-nemo")

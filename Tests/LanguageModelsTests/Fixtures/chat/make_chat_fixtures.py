@@ -9,7 +9,7 @@ Needs: transformers (5.x), tokenizers, trl.  Writes, next to this script:
                                      tokenizer configs as models ship them, with each family's chat_template
                                      (written below from the public templates; the hub is not reachable here),
                                      plus variants for recognition tests (re-indented, list form,
-                                     chat_template.jinja, unsupported families, no template)
+                                     chat_template.jinja, templates run by the interpreter, no template)
   expected.json                      for every family x conversation x add_generation_prompt (one entry when
                                      both are the same): transformers'
                                      apply_chat_template text and ids, or the error it raises; the assistant
@@ -767,10 +767,13 @@ def recognition_cases(tokenizers):
             tokenizer_class="LlamaTokenizer")}, "mistral", None),
         ("jinja-file", {"tokenizer_config.json": config(llama, None, "<|begin_of_text|>", "<|eot_id|>"),
                         "chat_template.jinja": LLAMA3}, "llama3", LLAMA3),
+        # Not built-in formats: Charter runs these templates with its Jinja interpreter ("jinja"). The vision
+        # template writes today's date (strftime_now), so it has no fixed rendering to compare.
         ("llama3.2-vision", {"tokenizer_config.json": config(llama, LLAMA32_VISION, "<|begin_of_text|>", "<|eot_id|>")},
-         None, None),
-        ("qwen3-like", {"tokenizer_config.json": config(qwen, QWEN3_LIKE, None, "<|im_end|>")}, None, None),
-        ("zephyr", {"tokenizer_config.json": config(tokenizers["sentencepiece"], ZEPHYR, "<s>", "</s>")}, None, None),
+         "jinja", None),
+        ("qwen3-like", {"tokenizer_config.json": config(qwen, QWEN3_LIKE, None, "<|im_end|>")}, "jinja", QWEN3_LIKE),
+        ("zephyr", {"tokenizer_config.json": config(tokenizers["sentencepiece"], ZEPHYR, "<s>", "</s>")}, "jinja",
+         ZEPHYR),
         ("base-model", {"tokenizer_config.json": config(llama, None, "<|begin_of_text|>", "<|end_of_text|>")},
          "missing", None),
     ]
