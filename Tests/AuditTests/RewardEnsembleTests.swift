@@ -66,6 +66,7 @@ final class RewardEnsembleTests: XCTestCase {
         XCTAssertEqual(audit["counts"]?["suspected_mislabel"], .integer(4))
         let html = try String(contentsOf: fixture.url("audit/report.html"), encoding: .utf8)
         XCTAssertTrue(html.contains("Reward-model findings"))
+        XCTAssertFalse(html.contains("near chance"), "every model agrees with more than 80% of its labels")
     }
 
     func testGivenRewardModelsScoreEveryPair() throws {
@@ -87,6 +88,16 @@ final class RewardEnsembleTests: XCTestCase {
         let flagged = Set(result.evidence.filter { $0.kinds.contains(.suspectedMislabel) }.map(\.line))
         XCTAssertTrue(flagged.isSubset(of: [5, 17, 29, 41]) && flagged.count >= 2, "flagged \(flagged.sorted())")
         XCTAssertEqual(result.rewardModels?.models.first?.name, saved.path)
+
+        // On labels that are half one way and half the other, any consistent model is at chance, and the report says so.
+        let mixed = try fixture.file("mixed.jsonl", (1...20).map { line in
+            line % 2 == 0 ? #"{"prompt": "q\#(line):", "chosen": " yes yes yes", "rejected": " no no no"}"#
+                          : #"{"prompt": "q\#(line):", "chosen": " no no no", "rejected": " yes yes yes"}"#
+        })
+        let atChance = try DataAudit(configuration: configuration).run(mixed)
+        XCTAssertEqual(atChance.rewardModels?.models.first?.agreement, 0.5)
+        try atChance.write(to: fixture.url("mixed-audit"))
+        XCTAssertTrue(try String(contentsOf: fixture.url("mixed-audit/report.html"), encoding: .utf8).contains("near chance"))
     }
 
     func testFoldsKeepAPromptsCopiesTogetherAndDifferByRepeat() {
