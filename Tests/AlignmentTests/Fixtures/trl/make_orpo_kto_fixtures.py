@@ -1,0 +1,48 @@
+"""TRL parity fixtures for Charter's ORPO and KTO trainers.
+
+Run from the repository root after make_fixtures.py (CPU, float32; TRL 1.16, transformers 5.x):
+
+    python3 Tests/AlignmentTests/Fixtures/trl/make_orpo_kto_fixtures.py
+
+Uses the tiny models (policy/, reference/) and preference datasets that make_fixtures.py wrote, and writes
+expected_orpo_kto.json: TRL's ORPOTrainer.evaluate() metrics per scenario (policy only: ORPO has no reference model)
+and KTOTrainer.evaluate() metrics (policy with reference/ as the reference model), evaluation batch size 4.
+"""
+import json
+import os
+import sys
+import tempfile
+
+import torch
+from datasets import Dataset
+from transformers import LlamaForCausalLM
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_fixtures import HERE, conversational_pairs, implicit_pairs, metrics, standard_pairs, tokenizer  # noqa: E402
+
+
+def orpo_metrics(rows, **kwargs):
+    from trl.experimental.orpo import ORPOConfig, ORPOTrainer
+    policy = LlamaForCausalLM.from_pretrained(os.path.join(HERE, "policy"), torch_dtype=torch.float32)
+    with tempfile.TemporaryDirectory() as out:
+        args = ORPOConfig(output_dir=out, per_device_eval_batch_size=4, report_to=[], bf16=False, use_cpu=True,
+                          gradient_checkpointing=False, dataloader_num_workers=0, **kwargs)
+        data = Dataset.from_list(rows)
+        trainer = ORPOTrainer(model=policy, args=args, train_dataset=data, eval_dataset=data, processing_class=tokenizer())
+        return metrics(trainer.evaluate())
+
+
+def main():
+    torch.set_num_threads(1)
+    expected = {"orpo": {}}
+    expected["orpo"]["standard"] = orpo_metrics(standard_pairs(), beta=0.1)
+    expected["orpo"]["standard_truncated"] = orpo_metrics(standard_pairs(), beta=0.5, max_length=20)
+    expected["orpo"]["implicit"] = orpo_metrics(implicit_pairs(), beta=0.2)
+    expected["orpo"]["conversational"] = orpo_metrics(conversational_pairs(), beta=0.1)
+    with open(os.path.join(HERE, "expected_orpo_kto.json"), "w") as f:
+        json.dump(expected, f, indent=2, sort_keys=True)
+    print(json.dumps(expected, indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
