@@ -79,6 +79,19 @@ public enum PreferenceLoss {
         return (logSigmoid(logOdds), logOdds)
     }
 
+    /// KTO's per-example losses (Ethayarajh et al. 2024, eq. 7; TRL's `KTOTrainer`), from the log-ratios
+    /// h = log π(y|x) − log π_ref(y|x) (B) of examples labelled desirable or undesirable:
+    /// λ_D (1 − σ(β (h − z))) for desirable, λ_U (1 − σ(β (z − h))) for undesirable, where z is the reference point —
+    /// the batch's KL estimate (a constant, clamped at 0). With z = 0 this is APO-zero without pairs
+    /// (D'Oosterlinck et al. 2024; TRL's `apo_zero_unpaired`).
+    public static func kto(logRatios: Tensor, desirable: [Bool], referencePoint: Float, beta: Float,
+                           desirableWeight: Float, undesirableWeight: Float) -> Tensor {
+        precondition(logRatios.shape == [desirable.count], "log-ratios \(logRatios.shape) for \(desirable.count) labels")
+        let signs = Tensor(shape: [desirable.count], scalars: desirable.map { $0 ? 1 : -1 })
+        let weights = Tensor(shape: [desirable.count], scalars: desirable.map { $0 ? desirableWeight : undesirableWeight })
+        return (1 - ((logRatios - referencePoint) * signs * beta).sigmoid()) * weights
+    }
+
     /// Bradley–Terry reward-model loss (Ouyang et al. 2022; TRL's RewardTrainer): −log σ(r_c − r_r − m), with an
     /// optional margin m per pair, plus `centerCoefficient` · (r_c + r_r)² (Eisenstein et al. 2023) to keep
     /// rewards centred. With soft labels p = P(chosen ≻ rejected) (AI feedback), the loss is the cross-entropy

@@ -4,9 +4,13 @@ Run from the repository root after make_fixtures.py (CPU, float32; TRL 1.16, tra
 
     python3 Tests/AlignmentTests/Fixtures/trl/make_orpo_kto_fixtures.py
 
-Uses the tiny models (policy/, reference/) and preference datasets that make_fixtures.py wrote, and writes
-expected_orpo_kto.json: TRL's ORPOTrainer.evaluate() metrics per scenario (policy only: ORPO has no reference model)
-and KTOTrainer.evaluate() metrics (policy with reference/ as the reference model), evaluation batch size 4.
+Uses the tiny models (policy/, reference/) and preference datasets that make_fixtures.py wrote, writes
+unpaired_standard.jsonl (prompt/completion/label rows from the standard pairs: 7 rows, so with batch size 4 the second
+batch has only desirable examples and the rejected metrics average over one batch) and expected_orpo_kto.json:
+TRL's ORPOTrainer.evaluate() metrics per scenario (policy only: ORPO has no reference model) and
+KTOTrainer.evaluate() metrics (policy, with reference/ as ref_model) on unpaired data and on paired data that TRL
+unpairs. Train and evaluation batch sizes are 4: TRL rotates the KL completions within blocks of
+per_device_train_batch_size, also in the evaluation set.
 """
 import json
 import os
@@ -32,6 +36,26 @@ def orpo_metrics(rows, **kwargs):
         return metrics(trainer.evaluate())
 
 
+def unpaired_rows():
+    pairs = standard_pairs()
+    picks = [(0, True), (1, False), (2, True), (3, False), (4, True), (5, True), (3, True)]
+    return [{"prompt": pairs[i]["prompt"], "completion": pairs[i]["chosen" if label else "rejected"], "label": label}
+            for i, label in picks]
+
+
+def kto_metrics(rows, **kwargs):
+    from trl import KTOConfig, KTOTrainer
+    policy = LlamaForCausalLM.from_pretrained(os.path.join(HERE, "policy"), torch_dtype=torch.float32)
+    reference = LlamaForCausalLM.from_pretrained(os.path.join(HERE, "reference"), torch_dtype=torch.float32)
+    with tempfile.TemporaryDirectory() as out:
+        args = KTOConfig(output_dir=out, per_device_train_batch_size=4, per_device_eval_batch_size=4, report_to=[],
+                         bf16=False, use_cpu=True, gradient_checkpointing=False, dataloader_num_workers=0, **kwargs)
+        data = Dataset.from_list(rows)
+        trainer = KTOTrainer(model=policy, ref_model=reference, args=args, train_dataset=data, eval_dataset=data,
+                             processing_class=tokenizer())
+        return metrics(trainer.evaluate())
+
+
 def main():
     torch.set_num_threads(1)
     expected = {"orpo": {}}
@@ -39,6 +63,16 @@ def main():
     expected["orpo"]["standard_truncated"] = orpo_metrics(standard_pairs(), beta=0.5, max_length=20)
     expected["orpo"]["implicit"] = orpo_metrics(implicit_pairs(), beta=0.2)
     expected["orpo"]["conversational"] = orpo_metrics(conversational_pairs(), beta=0.1)
+    with open(os.path.join(HERE, "unpaired_standard.jsonl"), "w") as f:
+        for row in unpaired_rows():
+            f.write(json.dumps(row) + "\n")
+    expected["kto"] = {}
+    expected["kto"]["unpaired"] = kto_metrics(unpaired_rows(), beta=0.1)
+    expected["kto"]["unpaired_weighted_truncated"] = kto_metrics(unpaired_rows(), beta=0.5, desirable_weight=1.33,
+                                                                 undesirable_weight=0.8, max_length=20)
+    expected["kto"]["unpaired_apo_zero"] = kto_metrics(unpaired_rows(), beta=0.2, loss_type="apo_zero_unpaired")
+    expected["kto"]["paired_standard"] = kto_metrics(standard_pairs(), beta=0.1)
+    expected["kto"]["paired_conversational"] = kto_metrics(conversational_pairs(), beta=0.1)
     with open(os.path.join(HERE, "expected_orpo_kto.json"), "w") as f:
         json.dump(expected, f, indent=2, sort_keys=True)
     print(json.dumps(expected, indent=2, sort_keys=True))
