@@ -75,10 +75,11 @@ public final class KTOTrainer: TrainingObjective {
     public func saveModel(to directory: URL) throws { try policy.save(to: directory) }
     public func loadModel(from directory: URL) throws { try policy.load(from: directory) }
 
-    /// The loss of a micro-batch. Its mismatched pairs rotate the micro-batch's own completions by one, so the KL
-    /// estimate uses the same completions as the rewards (what TRL's sequential sampling achieves).
+    /// The loss of a micro-batch. Its mismatched pairs rotate the micro-batch's own completions by one (in dataset
+    /// order, so a micro-batch holding one of TRL's blocks pairs them as TRL does), so the KL estimate uses the same
+    /// completions as the rewards — what TRL's sequential sampling achieves.
     public func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double]) {
-        let batch = KTOExample.withMismatchedCompletions(indices.map { examples[$0] }, blockSize: indices.count)
+        let batch = KTOExample.withMismatchedCompletions(indices.sorted().map { examples[$0] }, blockSize: indices.count)
         let (loss, metrics, tokenCount) = compute(batch)
         counters["num_tokens", default: 0] += Double(tokenCount)
         return (loss, metrics.merging(["num_tokens": counters["num_tokens"] ?? 0]) { $1 })

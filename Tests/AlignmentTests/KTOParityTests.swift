@@ -34,6 +34,20 @@ final class KTOParityTests: XCTestCase {
         }
     }
 
+    func testOneKTOStepMatchesTRL() throws {
+        let fixtures = DPOParityTests.fixtures
+        let policyFolder = fixtures.appendingPathComponent("policy")
+        var configuration = KTOConfiguration()
+        configuration.training = ORPOParityTests.oneStep(batchSize: 12)
+        let data = try Dataset.load(fixtures.appendingPathComponent("preference_standard.jsonl"))
+        let trainer = try KTOTrainer(configuration: configuration, policy: try TrainableModel(directory: policyFolder),
+                                     reference: .model(try PretrainedModel.load(directory: fixtures.appendingPathComponent("reference"))),
+                                     encoder: try ExampleEncoder.load(directory: policyFolder), train: data.examples, evaluation: data.examples)
+        try ORPOParityTests.assertOneStepMatches(trainer, arguments: configuration.training,
+                                                 try XCTUnwrap(try ORPOParityTests.expected("kto")["paired_standard_one_step"]),
+                                                 "paired_standard_one_step")
+    }
+
     /// TRL's unpairing order: the chosen rows of a block of pairs, then its rejected rows; and the KL rotation.
     func testPairsAreUnpairedAndCompletionsRotatedAsTRL() throws {
         let fixtures = DPOParityTests.fixtures

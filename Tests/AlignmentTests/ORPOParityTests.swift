@@ -57,6 +57,47 @@ final class ORPOParityTests: XCTestCase {
         }
     }
 
+    /// Training arguments of the one-step checks: one AdamW step (lr 1e-3, constant) on a batch of every example.
+    static func oneStep(batchSize: Int) -> TrainingArguments {
+        var arguments = TrainingArguments()
+        arguments.outputDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-one-step-\(UUID().uuidString)").path
+        arguments.maximumSteps = 1
+        arguments.batchSize = batchSize
+        arguments.evaluationBatchSize = 4
+        arguments.learningRate = 1e-3
+        arguments.learningRateSchedule = "constant"
+        arguments.loggingSteps = 1
+        arguments.saveSteps = 0
+        return arguments
+    }
+
+    /// After one training step from the same weights, the step's loss and gradient norm (before clipping) and the
+    /// eval metrics match TRL's: the gradient, not only the forward pass, is TRL's.
+    static func assertOneStepMatches(_ objective: TrainingObjective, arguments: TrainingArguments, _ trl: [String: Any],
+                                     _ scenario: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        defer { try? FileManager.default.removeItem(atPath: arguments.outputDirectory) }
+        let summary = try TrainingLoop(arguments: arguments).run(objective)
+        let step = try XCTUnwrap(summary.history.first, file: file, line: line)
+        let reference: [String: Any] = ["eval_train_loss": try XCTUnwrap(trl["train_loss"] as? Double, file: file, line: line),
+                                        "eval_train_grad_norm": try XCTUnwrap(trl["train_grad_norm"] as? Double, file: file, line: line)]
+        assertMatches(["train_loss": try XCTUnwrap(step["loss"]), "train_grad_norm": try XCTUnwrap(step["grad_norm"])], reference,
+                      scenario + " (training step)", file: file, line: line)
+        assertMatches(try XCTUnwrap(try objective.evaluate(), file: file, line: line), trl.filter { $0.key.hasPrefix("eval_") },
+                      scenario + " (evaluation after the step)", file: file, line: line)
+    }
+
+    func testOneORPOStepMatchesTRL() throws {
+        let policyFolder = Self.fixtures.appendingPathComponent("policy")
+        var configuration = ORPOConfiguration()
+        configuration.training = Self.oneStep(batchSize: 6)
+        let data = try Dataset.load(Self.fixtures.appendingPathComponent("preference_standard.jsonl"))
+        let trainer = try ORPOTrainer(configuration: configuration, policy: try TrainableModel(directory: policyFolder),
+                                      encoder: try ExampleEncoder.load(directory: policyFolder), train: data.examples,
+                                      evaluation: data.examples)
+        try Self.assertOneStepMatches(trainer, arguments: configuration.training, try XCTUnwrap(try Self.expected("orpo")["standard_one_step"]),
+                                      "standard_one_step")
+    }
+
     /// log(1 − e^x) on both sides of the branch point, against Double precision.
     func testLogOneMinusExpIsAccurate() {
         let xs: [Float] = [-20, -3, -0.7, -0.05, -0.01, -0.009, -1e-3, -1e-6]
@@ -67,3 +108,4 @@ final class ORPOParityTests: XCTestCase {
         }
     }
 }
+

@@ -25,15 +25,30 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_fixtures import HERE, conversational_pairs, implicit_pairs, metrics, standard_pairs, tokenizer  # noqa: E402
 
 
-def orpo_metrics(rows, **kwargs):
+def one_step(trainer):
+    """One optimizer step on a batch holding the whole training set, then evaluate(): the step's loss and grad_norm
+    (before clipping) and the eval metrics after it."""
+    trainer.train()
+    logged = next(entry for entry in trainer.state.log_history if "grad_norm" in entry)
+    result = metrics(trainer.evaluate())
+    result["train_loss"] = float(logged["loss"])
+    result["train_grad_norm"] = float(logged["grad_norm"])
+    return result
+
+
+STEP = dict(max_steps=1, learning_rate=1e-3, lr_scheduler_type="constant", logging_steps=1, save_strategy="no")
+
+
+def orpo_metrics(rows, train_step=False, **kwargs):
     from trl.experimental.orpo import ORPOConfig, ORPOTrainer
     policy = LlamaForCausalLM.from_pretrained(os.path.join(HERE, "policy"), torch_dtype=torch.float32)
     with tempfile.TemporaryDirectory() as out:
+        step = dict(STEP, per_device_train_batch_size=len(rows)) if train_step else {}
         args = ORPOConfig(output_dir=out, per_device_eval_batch_size=4, report_to=[], bf16=False, use_cpu=True,
-                          gradient_checkpointing=False, dataloader_num_workers=0, **kwargs)
+                          gradient_checkpointing=False, dataloader_num_workers=0, **step, **kwargs)
         data = Dataset.from_list(rows)
         trainer = ORPOTrainer(model=policy, args=args, train_dataset=data, eval_dataset=data, processing_class=tokenizer())
-        return metrics(trainer.evaluate())
+        return one_step(trainer) if train_step else metrics(trainer.evaluate())
 
 
 def unpaired_rows():
@@ -43,17 +58,19 @@ def unpaired_rows():
             for i, label in picks]
 
 
-def kto_metrics(rows, **kwargs):
+def kto_metrics(rows, train_step=False, **kwargs):
     from trl import KTOConfig, KTOTrainer
     policy = LlamaForCausalLM.from_pretrained(os.path.join(HERE, "policy"), torch_dtype=torch.float32)
     reference = LlamaForCausalLM.from_pretrained(os.path.join(HERE, "reference"), torch_dtype=torch.float32)
     with tempfile.TemporaryDirectory() as out:
-        args = KTOConfig(output_dir=out, per_device_train_batch_size=4, per_device_eval_batch_size=4, report_to=[],
-                         bf16=False, use_cpu=True, gradient_checkpointing=False, dataloader_num_workers=0, **kwargs)
+        # One step: a training batch of every row (paired data: twice the pairs), one KL block as in Charter's micro-batch.
+        step = dict(STEP, per_device_train_batch_size=kwargs.pop("train_rows")) if train_step else {"per_device_train_batch_size": 4}
+        args = KTOConfig(output_dir=out, per_device_eval_batch_size=4, report_to=[], bf16=False, use_cpu=True,
+                         gradient_checkpointing=False, dataloader_num_workers=0, **step, **kwargs)
         data = Dataset.from_list(rows)
         trainer = KTOTrainer(model=policy, ref_model=reference, args=args, train_dataset=data, eval_dataset=data,
                              processing_class=tokenizer())
-        return metrics(trainer.evaluate())
+        return one_step(trainer) if train_step else metrics(trainer.evaluate())
 
 
 def main():
@@ -73,6 +90,8 @@ def main():
     expected["kto"]["unpaired_apo_zero"] = kto_metrics(unpaired_rows(), beta=0.2, loss_type="apo_zero_unpaired")
     expected["kto"]["paired_standard"] = kto_metrics(standard_pairs(), beta=0.1)
     expected["kto"]["paired_conversational"] = kto_metrics(conversational_pairs(), beta=0.1)
+    expected["orpo"]["standard_one_step"] = orpo_metrics(standard_pairs(), train_step=True, beta=0.1)
+    expected["kto"]["paired_standard_one_step"] = kto_metrics(standard_pairs(), train_step=True, train_rows=12, beta=0.1)
     with open(os.path.join(HERE, "expected_orpo_kto.json"), "w") as f:
         json.dump(expected, f, indent=2, sort_keys=True)
     print(json.dumps(expected, indent=2, sort_keys=True))
