@@ -16,18 +16,16 @@ public struct DPOPair: Equatable, Sendable {
     /// Whether `max_prompt_length` cut the prompt.
     public var promptTruncated = false
 
-    /// Tokenizes `example` as TRL 1.16 does:
-    /// - standard text: eos (as text) is appended to chosen and rejected unless they end with it, then prompt,
-    ///   prompt + chosen and prompt + rejected are tokenized (with the tokenizer's special tokens, e.g. BOS);
-    /// - conversations: the prompt through the chat template with the generation prompt, prompt + chosen and
-    ///   prompt + rejected without it (the template closes the assistant turn; no eos is added);
-    /// - the completions start at the shorter common prefix of the prompt's ids with either full sequence, because
-    ///   tokens can merge across the boundary (TRL's `common_prefix_length`).
-    /// - Parameter maximumPromptLength: keep only the prompt's last tokens (TRL before 1.0).
+    /// Tokenizes `example` as TRL 1.16 does (`splitCompletions`: eos appended to standard-text completions, the chat
+    /// template for conversations, completions starting at the shorter common prefix of the prompt's ids with either
+    /// full sequence, because tokens can merge across the boundary — TRL's `common_prefix_length`).
+    /// - Parameters:
+    ///   - maximumPromptLength: keep only the prompt's last tokens (TRL before 1.0).
+    ///   - method: the trainer named in errors ("DPO", "ORPO").
     /// - Throws: `TrainingError.data` naming the line when the example is not a preference pair.
-    static func tokenize(_ example: Example, encoder: ExampleEncoder, maximumPromptLength: Int?) throws -> DPOPair {
+    static func tokenize(_ example: Example, encoder: ExampleEncoder, maximumPromptLength: Int?, method: String = "DPO") throws -> DPOPair {
         guard let (prompt, chosen, rejected) = example.preference else {
-            throw TrainingError.data("line \(example.line): DPO needs preference data (prompt/chosen/rejected or chosen/rejected), found \(example.type.rawValue)")
+            throw TrainingError.data("line \(example.line): \(method) needs preference data (prompt/chosen/rejected or chosen/rejected), found \(example.type.rawValue)")
         }
         let (promptIds, completions) = try splitCompletions(prompt: prompt, completions: [chosen, rejected], encoder: encoder,
                                                             line: example.line)

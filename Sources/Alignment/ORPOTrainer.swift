@@ -42,7 +42,7 @@ public final class ORPOTrainer: TrainingObjective {
         func tokenize(_ examples: [Example]) throws -> [DPOPair] {
             var result: [DPOPair] = []
             for example in examples {
-                var pair = try DPOPair.tokenize(example, encoder: encoder, maximumPromptLength: nil)
+                var pair = try DPOPair.tokenize(example, encoder: encoder, maximumPromptLength: nil, method: "ORPO")
                 if let eos {
                     if pair.chosenIds.last != eos { pair.chosenIds.append(eos) }
                     if pair.rejectedIds.last != eos { pair.rejectedIds.append(eos) }

@@ -50,6 +50,24 @@ final class KTOTrainerTests: XCTestCase {
         }
     }
 
+    /// TRL's defaults, and recipe values out of range are errors naming the key and the value.
+    func testDefaultsAndRanges() throws {
+        let defaults = try JSONDecoder().decode(KTOConfiguration.self, from: Data("{}".utf8))
+        XCTAssertEqual(defaults, KTOConfiguration())
+        XCTAssertEqual([defaults.beta, defaults.desirableWeight, defaults.undesirableWeight, defaults.training.learningRate], [0.1, 1, 1, 1e-6])
+        XCTAssertEqual(defaults.lossType, "kto")
+        XCTAssertEqual(defaults.maximumLength, 1024)
+        for (json, key, shows) in [(#"{"desirable_weight": -1}"#, "desirable_weight", "-1"), (#"{"undesirable_weight": 101}"#, "undesirable_weight", "101"),
+                                   (#"{"loss_type": "sigmoid"}"#, "loss_type", "sigmoid"), (#"{"beta": 0}"#, "beta", "0")] {
+            XCTAssertThrowsError(try JSONDecoder().decode(KTOConfiguration.self, from: Data(json.utf8)).validate(), json) { error in
+                XCTAssertTrue("\(error)".contains(key) && "\(error)".contains(shows), "\(error)")
+            }
+        }
+        let weighted = try JSONDecoder().decode(KTOConfiguration.self, from: Data(#"{"desirable_weight": 1.33, "loss_type": "apo_zero_unpaired"}"#.utf8))
+        XCTAssertEqual(weighted.desirableWeight, 1.33)
+        XCTAssertFalse(weighted.estimatesKL)
+    }
+
     func testKLNeedsABatchOfTwo() throws {
         var configuration = KTOConfiguration()
         configuration.training.batchSize = 1
