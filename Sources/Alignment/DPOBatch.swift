@@ -50,35 +50,12 @@ struct DPOBatch {
         let (logProbabilities, _) = causal.sequenceLogProbabilities(logits)
         var output = Output(logProbabilities: logProbabilities)
         guard statistics else { return output }
-        let vocabulary = logits.shape[2], time = causal.time, half = pairCount
-        logits.withUnsafeBufferPointer { values in
-            for (row, target) in causal.targets.enumerated() where target != CausalBatch.ignoreIndex {
-                let base = row * vocabulary
-                var largest = -Float.infinity, best = 0
-                var sum = 0.0
-                for v in 0..<vocabulary {
-                    let value = values[base + v]
-                    sum += Double(value)
-                    if value > largest { largest = value; best = v }
-                }
-                // Entropy = log Σ e^l − Σ p·l, accumulated relative to the largest logit.
-                var normalizer = 0.0, weighted = 0.0
-                for v in 0..<vocabulary {
-                    let shifted = Double(values[base + v] - largest)
-                    let e = Foundation.exp(shifted)
-                    normalizer += e
-                    weighted += e * shifted
-                }
-                output.entropySum += Foundation.log(normalizer) - weighted / normalizer
-                let isChosen = row / time < half
-                if isChosen {
-                    output.chosenLogitSum += sum / Double(vocabulary)
-                    if best == Int(target) { output.chosenTopOneCorrect += 1 }
-                } else {
-                    output.rejectedLogitSum += sum / Double(vocabulary)
-                }
-            }
-        }
+        let half = pairCount
+        let tokens = causal.tokenStatistics(logits) { $0 < half }
+        output.entropySum = tokens.entropySum
+        output.chosenLogitSum = tokens.firstLogitSum
+        output.rejectedLogitSum = tokens.secondLogitSum
+        output.chosenTopOneCorrect = tokens.firstTopOneCorrect
         return output
     }
 }

@@ -16,38 +16,20 @@ public struct DPOPair: Equatable, Sendable {
     /// Whether `max_prompt_length` cut the prompt.
     public var promptTruncated = false
 
-    /// Tokenizes `example` as TRL 1.16 does:
-    /// - standard text: eos (as text) is appended to chosen and rejected unless they end with it, then prompt,
-    ///   prompt + chosen and prompt + rejected are tokenized (with the tokenizer's special tokens, e.g. BOS);
-    /// - conversations: the prompt through the chat template with the generation prompt, prompt + chosen and
-    ///   prompt + rejected without it (the template closes the assistant turn; no eos is added);
-    /// - the completions start at the shorter common prefix of the prompt's ids with either full sequence, because
-    ///   tokens can merge across the boundary (TRL's `common_prefix_length`).
-    /// - Parameter maximumPromptLength: keep only the prompt's last tokens (TRL before 1.0).
+    /// Tokenizes `example` as TRL 1.16 does (`splitCompletions`: eos appended to standard-text completions, the chat
+    /// template for conversations, completions starting at the shorter common prefix of the prompt's ids with either
+    /// full sequence, because tokens can merge across the boundary — TRL's `common_prefix_length`).
+    /// - Parameters:
+    ///   - maximumPromptLength: keep only the prompt's last tokens (TRL before 1.0).
+    ///   - method: the trainer named in errors ("DPO", "ORPO").
     /// - Throws: `TrainingError.data` naming the line when the example is not a preference pair.
-    static func tokenize(_ example: Example, encoder: ExampleEncoder, maximumPromptLength: Int?) throws -> DPOPair {
+    static func tokenize(_ example: Example, encoder: ExampleEncoder, maximumPromptLength: Int?, method: String = "DPO") throws -> DPOPair {
         guard let (prompt, chosen, rejected) = example.preference else {
-            throw TrainingError.data("line \(example.line): DPO needs preference data (prompt/chosen/rejected or chosen/rejected), found \(example.type.rawValue)")
+            throw TrainingError.data("line \(example.line): \(method) needs preference data (prompt/chosen/rejected or chosen/rejected), found \(example.type.rawValue)")
         }
-        let promptIds: [Int32], chosenFull: [Int32], rejectedFull: [Int32]
-        switch (prompt, chosen, rejected) {
-        case let (.standard(prompt), .standard(chosen), .standard(rejected)):
-            let eos = encoder.tokenizer.eosToken ?? ""
-            func closed(_ text: String) -> String { text.hasSuffix(eos) ? text : text + eos }
-            promptIds = encoder.encode(prompt)
-            chosenFull = encoder.encode(prompt + closed(chosen))
-            rejectedFull = encoder.encode(prompt + closed(rejected))
-        case let (.conversational(prompt), .conversational(chosen), .conversational(rejected)):
-            promptIds = try encoder.conversation(prompt, addGenerationPrompt: true, line: example.line).ids
-            chosenFull = try encoder.conversation(prompt + chosen, addGenerationPrompt: false, line: example.line).ids
-            rejectedFull = try encoder.conversation(prompt + rejected, addGenerationPrompt: false, line: example.line).ids
-        default:
-            throw TrainingError.data("line \(example.line): prompt, chosen and rejected must be all strings or all message lists")
-        }
-        func common(_ a: [Int32], _ b: [Int32]) -> Int { zip(a, b).prefix { $0 == $1 }.count }
-        let promptLength = min(common(promptIds, chosenFull), common(promptIds, rejectedFull))
-        var pair = DPOPair(promptIds: Array(promptIds[..<promptLength]), chosenIds: Array(chosenFull[promptLength...]),
-                           rejectedIds: Array(rejectedFull[promptLength...]), line: example.line)
+        let (promptIds, completions) = try splitCompletions(prompt: prompt, completions: [chosen, rejected], encoder: encoder,
+                                                            line: example.line)
+        var pair = DPOPair(promptIds: promptIds, chosenIds: completions[0], rejectedIds: completions[1], line: example.line)
         if let maximumPromptLength, pair.promptIds.count > maximumPromptLength {
             pair.promptIds = Array(pair.promptIds.suffix(maximumPromptLength))
             pair.promptTruncated = true
@@ -71,5 +53,37 @@ public struct DPOPair: Equatable, Sendable {
         }
         let (chosen, chosenCut) = sequence(chosenIds), (rejected, rejectedCut) = sequence(rejectedIds)
         return (chosen, rejected, chosenCut || rejectedCut)
+    }
+
+    /// The prompt's ids and each completion's, split as TRL 1.16's DPO and KTO trainers split them: standard text gets
+    /// eos (as text) appended unless it ends with it, then prompt and prompt + completion are tokenized (with the
+    /// tokenizer's special tokens); conversations go through the chat template (the prompt with the generation
+    /// prompt); the completions start at the shortest common prefix of the prompt's ids with every full sequence.
+    /// - Throws: `TrainingError.data` naming the line when the texts are not all strings or all message lists.
+    static func splitCompletions(prompt: ExampleText, completions: [ExampleText], encoder: ExampleEncoder,
+                                 line: Int) throws -> (prompt: [Int32], completions: [[Int32]]) {
+        let promptIds: [Int32], full: [[Int32]]
+        switch prompt {
+        case .standard(let prompt):
+            let eos = encoder.tokenizer.eosToken ?? ""
+            full = try completions.map { completion in
+                guard case .standard(let text) = completion else {
+                    throw TrainingError.data("line \(line): prompt and completions must be all strings or all message lists")
+                }
+                return encoder.encode(prompt + (text.hasSuffix(eos) ? text : text + eos))
+            }
+            promptIds = encoder.encode(prompt)
+        case .conversational(let prompt):
+            promptIds = try encoder.conversation(prompt, addGenerationPrompt: true, line: line).ids
+            full = try completions.map { completion in
+                guard case .conversational(let messages) = completion else {
+                    throw TrainingError.data("line \(line): prompt and completions must be all strings or all message lists")
+                }
+                return try encoder.conversation(prompt + messages, addGenerationPrompt: false, line: line).ids
+            }
+        }
+        func common(_ a: [Int32], _ b: [Int32]) -> Int { zip(a, b).prefix { $0 == $1 }.count }
+        let promptLength = full.map { common(promptIds, $0) }.min() ?? promptIds.count
+        return (Array(promptIds[..<promptLength]), full.map { Array($0[promptLength...]) })
     }
 }

@@ -59,6 +59,39 @@ public enum PreferenceLoss {
         }
     }
 
+    /// log(1 − e^x) for x ≤ 0, without cancellation: log(1 − e^x) where x < −0.01, else
+    /// log(−x) + log(1 + x/2 + x²/6 + x³/24) (the series of −expm1(x)/(−x); its error x⁴/120 is below float precision).
+    /// Each branch's input is clamped so the branch not taken stays finite.
+    public static func logOneMinusExp(_ x: Tensor) -> Tensor {
+        let far = x.clamped(max: -0.01), near = x.clamped(min: -0.01, max: -1e-30)
+        let condition = Tensor(shape: x.shape, scalars: x.scalars.map { $0 < -0.01 ? 1 : 0 })
+        let series = 1 + near * 0.5 + near.squared() * (1 / 6) + near.squared() * near * (1 / 24)
+        return Tensor.where(condition, (1 - far.exp()).log(), (-near).log() + series.log())
+    }
+
+    /// ORPO's odds ratio (Hong et al. 2024, "ORPO: Monolithic Preference Optimization without Reference Model",
+    /// eqs. 4 and 7), on length-averaged log-probabilities p_c, p_r (B) of the chosen and rejected completions:
+    /// log odds = (p_c − p_r) − (log(1 − e^{p_c}) − log(1 − e^{p_r})), and the per-pair term log σ(log odds) that
+    /// ORPO maximises (the trainer's loss is NLL(chosen) − λ · mean log σ(log odds)).
+    /// - Returns: (log σ(log odds), log odds), both (B).
+    public static func oddsRatio(chosen: Tensor, rejected: Tensor) -> (logSigmoidOdds: Tensor, logOdds: Tensor) {
+        let logOdds = (chosen - rejected) - (logOneMinusExp(chosen) - logOneMinusExp(rejected))
+        return (logSigmoid(logOdds), logOdds)
+    }
+
+    /// KTO's per-example losses (Ethayarajh et al. 2024, eq. 7; TRL's `KTOTrainer`), from the log-ratios
+    /// h = log π(y|x) − log π_ref(y|x) (B) of examples labelled desirable or undesirable:
+    /// λ_D (1 − σ(β (h − z))) for desirable, λ_U (1 − σ(β (z − h))) for undesirable, where z is the reference point —
+    /// the batch's KL estimate (a constant, clamped at 0). With z = 0 this is APO-zero without pairs
+    /// (D'Oosterlinck et al. 2024; TRL's `apo_zero_unpaired`).
+    public static func kto(logRatios: Tensor, desirable: [Bool], referencePoint: Float, beta: Float,
+                           desirableWeight: Float, undesirableWeight: Float) -> Tensor {
+        precondition(logRatios.shape == [desirable.count], "log-ratios \(logRatios.shape) for \(desirable.count) labels")
+        let signs = Tensor(shape: [desirable.count], scalars: desirable.map { $0 ? 1 : -1 })
+        let weights = Tensor(shape: [desirable.count], scalars: desirable.map { $0 ? desirableWeight : undesirableWeight })
+        return (1 - ((logRatios - referencePoint) * signs * beta).sigmoid()) * weights
+    }
+
     /// Bradley–Terry reward-model loss (Ouyang et al. 2022; TRL's RewardTrainer): −log σ(r_c − r_r − m), with an
     /// optional margin m per pair, plus `centerCoefficient` · (r_c + r_r)² (Eisenstein et al. 2023) to keep
     /// rewards centred. With soft labels p = P(chosen ≻ rejected) (AI feedback), the loss is the cross-entropy

@@ -1,8 +1,8 @@
 import Foundation
 import LanguageModels
 
-/// Chooses and loads the reference policy π_ref of DPO and PPO, as TRL chooses it — the one resolver `charter dpo`,
-/// `charter ppo` and the pipeline's `dpo` and `ppo` stages share:
+/// Chooses and loads the reference policy π_ref of DPO, KTO and PPO, as TRL chooses it — the one resolver `charter dpo`,
+/// `charter kto`, `charter ppo` and the pipeline's `dpo` and `ppo` stages share:
 /// 1. `ref_model` when given;
 /// 2. when the policy re-trains an existing PEFT adapter (`--adapter`), a copy of the policy with that adapter;
 /// 3. when the policy trains LoRA adapters, the policy with its adapters switched off (the base model, no second copy);
@@ -43,6 +43,16 @@ public enum ReferencePolicy {
         case .model(let model): return .model(model)
         case .adaptersDisabled: return .adaptersDisabled
         case .initialPolicy: return .initialPolicy
+        }
+    }
+
+    /// The reference of a KTO run (rules 1, 2, 3 and 5: KTO does not precompute).
+    public static func kto(policy: TrainableModel, policyFolder: URL, referenceModel: URL?, adapter: URL? = nil) throws -> DPOReference {
+        switch try choose(policy: policy, policyFolder: policyFolder, referenceModel: referenceModel, adapter: adapter,
+                          canReadInitialPolicyOnce: false) {
+        case .model(let model): return .model(model)
+        case .adaptersDisabled: return .adaptersDisabled
+        case .initialPolicy: preconditionFailure("not chosen when the trainer cannot read the initial policy once")
         }
     }
 

@@ -46,14 +46,19 @@ final class SupervisedProcedure: TrainingProcedure {
 
     func step(_ indices: [Int], state: inout TrainerState, optimizer: AdamW, context: StepContext) throws -> [String: Double] {
         let accumulation = arguments.gradientAccumulationSteps, size = arguments.batchSize
-        var metrics: [String: Double] = [:]
+        var metrics: [String: Double] = [:], reports: [String: Double] = [:]
         let (gradientNorm, losses) = try TrainingLoop.optimizerStep(
             optimizer, microBatches: accumulation, maximumGradientNorm: arguments.maximumGradientNorm, step: state.step + 1,
             lastCheckpoint: context.lastCheckpoint) { micro in
             let (loss, microMetrics) = try objective.loss(examples: Array(indices[micro * size..<(micro + 1) * size]), generator: &state.generator)
-            for (key, value) in microMetrics where key != "loss" { metrics[key, default: 0] += value / Double(accumulation) }
+            for (key, value) in microMetrics where key != "loss" {
+                metrics[key, default: 0] += value
+                reports[key, default: 0] += 1
+            }
             return loss
         }
+        // Each metric is averaged over the micro-batches that report it (KTO's rewards/chosen needs a desirable example).
+        for (key, count) in reports { metrics[key] = metrics[key].map { $0 / count } }
         for loss in losses { metrics["loss", default: 0] += Double(loss) / Double(accumulation) }
         metrics["grad_norm"] = Double(gradientNorm)
         metrics["learning_rate"] = Double(optimizer.learningRate)
@@ -61,8 +66,14 @@ final class SupervisedProcedure: TrainingProcedure {
     }
 
     func record(of pending: [[String: Double]], epoch: Double) -> [String: Double] {
-        var averaged: [String: Double] = [:]
-        for record in pending { for (key, value) in record { averaged[key, default: 0] += value / Double(pending.count) } }
+        var averaged: [String: Double] = [:], reports: [String: Double] = [:]
+        for record in pending {
+            for (key, value) in record {
+                averaged[key, default: 0] += value
+                reports[key, default: 0] += 1
+            }
+        }
+        for (key, count) in reports { averaged[key] = averaged[key].map { $0 / count } }
         // Running totals (num_tokens) are reported as they stand, not averaged over the window (as TRL).
         for (key, value) in objective.counters where averaged[key] != nil { averaged[key] = value }
         averaged["epoch"] = epoch

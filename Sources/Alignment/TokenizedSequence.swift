@@ -96,8 +96,14 @@ struct CausalBatch {
     }
 
     /// Runs the model: logits (B, T, V). Padding is on the right, so causal attention never lets a real token see it.
-    func logits(_ model: any CausalLanguageModel) -> Tensor {
-        model.forward(ModelInput(ids: ids, batch: batch, time: time), cache: nil).logits
+    /// - Parameter maskingPadding: also hide padding keys from the padding positions, as transformers does with an
+    ///   attention mask — only the logits at padding positions change (ORPO's `logits/*` metrics average them).
+    func logits(_ model: any CausalLanguageModel, maskingPadding: Bool = false) -> Tensor {
+        var mask: [UInt8]?
+        if maskingPadding {
+            mask = lengths.flatMap { length in (0..<time).map { $0 < length ? UInt8(1) : 0 } }
+        }
+        return model.forward(ModelInput(ids: ids, batch: batch, time: time, attentionMask: mask), cache: nil).logits
     }
 
     /// Σ over each sequence's target tokens of log p(target) — (B), on the tape — and the target counts.

@@ -9,7 +9,7 @@ import Runtime
 extension TrainingLoop {
     /// Writes trainer_state.json and README.md into the output folder.
     /// - Parameters:
-    ///   - method: "SFT", "DPO", "Reward" or "PPO".
+    ///   - method: "SFT", "DPO", "ORPO", "KTO", "Reward" or "PPO".
     ///   - steps: optimizer steps done (PPO: iterations); `epoch` the epochs they covered.
     ///   - configuration: training_config.json's contents (the effective recipe), when the run has one.
     func writeRunRecord(method: String, steps: Int, epoch: Double, totalSteps: Int, configuration: Data?) throws {
@@ -46,6 +46,8 @@ extension TrainingLoop {
     /// The papers TRL's model cards cite for each method.
     static let citations = [
         "DPO": "Rafailov et al. 2023, \"Direct Preference Optimization: Your Language Model is Secretly a Reward Model\"",
+        "KTO": "Ethayarajh et al. 2024, \"KTO: Model Alignment as Prospect Theoretic Optimization\"",
+        "ORPO": "Hong et al. 2024, \"ORPO: Monolithic Preference Optimization without Reference Model\"",
         "PPO": "Schulman et al. 2017, \"Proximal Policy Optimization Algorithms\"; Ouyang et al. 2022, \"Training language models to follow instructions with human feedback\"",
         "Reward": "Ouyang et al. 2022, \"Training language models to follow instructions with human feedback\"",
     ]

@@ -14,7 +14,7 @@ struct Charter: AsyncParsableCommand {
             MergeCommand.self,
             TokenizeCommand.self,
             SFTCommand.self,
-            DPOCommand.self,
+            DPOCommand.self, ORPOCommand.self, KTOCommand.self,
             RewardCommand.self,
             PPOCommand.self,
             ConstitutionCommand.self,

@@ -119,6 +119,7 @@ final class RecipeKeyRangeTests: XCTestCase {
         ("TrainingArguments", TrainingArguments.keys, { try JSONDecoder().decode(TrainingArguments.self, from: $0).validate() }),
         ("SFTConfiguration", SFTConfiguration.keys, { try JSONDecoder().decode(SFTConfiguration.self, from: $0).validate() }),
         ("DPOConfiguration", DPOConfiguration.keys, { try JSONDecoder().decode(DPOConfiguration.self, from: $0).validate() }),
+        ("ORPOConfiguration", ORPOConfiguration.keys, { try JSONDecoder().decode(ORPOConfiguration.self, from: $0).validate() }),
         ("RewardConfiguration", RewardConfiguration.keys, { try JSONDecoder().decode(RewardConfiguration.self, from: $0).validate() }),
         ("PPOConfiguration", PPOConfiguration.keys, { try JSONDecoder().decode(PPOConfiguration.self, from: $0).validate() }),
         ("LoRAConfiguration", LoRAConfiguration.keys, { try JSONDecoder().decode(LoRAConfiguration.self, from: $0).validate() }),

@@ -1,0 +1,58 @@
+import Alignment
+import ArgumentParser
+import Foundation
+import LanguageModels
+import Tensors
+
+/// `charter kto`: Kahneman–Tversky Optimization on examples labelled desirable or undesirable (or on preference
+/// pairs, unpaired as TRL does), or `--eval-only` to print TRL's eval metrics for a model, a reference and a dataset.
+struct KTOCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kto",
+        abstract: "Train a policy with KTO on prompt/completion/label data (TRL's KTOTrainer keys and metrics).",
+        discussion: """
+            Preference pairs (prompt/chosen/rejected) are unpaired into a desirable and an undesirable row. The reference \
+            is --ref-model when given, else the base model when training new LoRA adapters, else a frozen copy of the \
+            initial policy (with --adapter: of the initial adapter), as TRL chooses it. \
+            Example: charter kto --model sft/ --dataset labelled.jsonl --beta 0.1 --desirable-weight 1.0 --undesirable-weight 1.0 --output-dir runs/kto
+            """)
+
+    @OptionGroup var options: TrainerOptions
+    @Option(help: "Reference model folder (ref_model).") var refModel: String?
+    @Option(help: "A PEFT adapter folder to put on --model and keep training; the reference is then a frozen copy of this adapter (give --ref-model BASE to compare with the base model instead).") var adapter: String?
+    @Option(help: "loss_type: kto or apo_zero_unpaired.") var lossType: String?
+    @Option(help: "beta") var beta: Float?
+    @Option(help: "desirable_weight") var desirableWeight: Float?
+    @Option(help: "undesirable_weight") var undesirableWeight: Float?
+    @Flag(help: "Only evaluate (--eval-dataset, else --dataset) and print the eval_ metrics as JSON.") var evalOnly = false
+
+    func run() throws {
+        let extra: [String: Any?] = [
+            "ref_model": refModel, "loss_type": lossType, "beta": beta.map { Double($0) },
+            "desirable_weight": desirableWeight.map { Double($0) }, "undesirable_weight": undesirableWeight.map { Double($0) },
+        ]
+        let recipe = try options.recipe(keys: KTOConfiguration.keys, extra: extra)
+        let configuration = try recipe.decode(KTOConfiguration.self)
+        try configuration.validate()
+        if !evalOnly { options.noteDefaultOutput(recipe, configuration.training) }
+        let directory = try options.modelDirectory(recipe)
+        let (train, evaluation) = try options.datasets(recipe, evalOnly: evalOnly)
+
+        let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
+        let lora = try options.loraConfiguration(recipe)
+        let policy = try options.loadPolicy(directory, lora: lora, seed: configuration.training.seed,
+                                            adapter: adapter.map { URL(fileURLWithPath: $0) })
+        let reference = try ReferencePolicy.kto(policy: policy, policyFolder: directory,
+                                                referenceModel: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) },
+                                                adapter: adapter.map { URL(fileURLWithPath: $0) })
+        let trainer = try KTOTrainer(configuration: configuration, policy: policy, reference: reference, encoder: encoder,
+                                     train: train?.examples ?? [], evaluation: evaluation?.examples ?? [])
+        if let limit = trainer.sequenceLimit.note { note("KTO: \(limit)") }
+        note("KTO: \(trainer.exampleCount) training examples, \(trainer.evaluationExampleCount) evaluation examples; "
+             + "\(trainer.dropped) dropped (prompt fills max_length)")
+
+        if evalOnly { return try printEvaluation(trainer) }
+        try options.train(trainer, arguments: configuration.training,
+                          effectiveConfiguration: try options.effective(recipe, configuration, lora: policy.adapterConfiguration))
+    }
+}
