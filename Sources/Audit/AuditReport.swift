@@ -92,7 +92,7 @@ struct AuditReport {
             page.warning("\(atChance.count) of \(summary.models.count) reward models agree with the labels on at most "
                          + String(format: "%.0f%%", 100 * (0.5 + TrainingChecks.chanceMargin)) + " of the pairs they scored ("
                          + atChance.map { "\($0.name): " + ($0.agreement.map { String(format: "%.1f%%", 100 * $0) } ?? "no pairs") }.joined(separator: ", ")
-                         + "): near chance, their findings carry little signal. Train longer, start from a stronger model, or check the labels.")
+                         + "): at chance, so their scores give no findings. Train longer, start from a stronger model, or check the labels.")
         }
         page.table(header: ["model", "training pairs", "scored pairs", "agrees with the label", "low threshold", "seconds"],
                    rows: summary.models.map { [$0.name, "\($0.trainingPairs)", "\($0.scoredPairs)",

@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import JSON
 import LanguageModels
+import Reports
 import Runtime
 
 /// Where the reward models of the model-based findings come from.
@@ -118,16 +119,22 @@ struct RewardEnsemble {
         return rewards
     }
 
-    /// The findings per row from the models' scores, and the summary for `audit.json`.
+    /// Whether a model's scores carry signal: it agrees with more than ½ + `TrainingChecks.chanceMargin` of the labels
+    /// of the pairs it scored. Models at chance are reported but give no findings.
+    static func informative(_ model: ModelScores) -> Bool { (model.agreement ?? 0) > 0.5 + TrainingChecks.chanceMargin }
+
+    /// The findings per row from the informative models' scores, and the summary for `audit.json`.
     func findings(_ scores: [ModelScores], rows: Int) -> (findings: [Int: [Finding]], summary: RewardModelSummary) {
         let thresholds = scores.map(\.lowThreshold)
         var findings: [Int: [Finding]] = [:]
         var preferences: [Double] = []
         var scored = 0, mislabels = 0, bothBad = 0
         for row in 0..<rows {
-            let per = scores.enumerated().compactMap { index, model in model.rewards[row].map { (index, $0) } }
-            guard !per.isEmpty else { continue }
+            let all = scores.enumerated().compactMap { index, model in model.rewards[row].map { (index, $0) } }
+            guard !all.isEmpty else { continue }
             scored += 1
+            let per = all.filter { Self.informative(scores[$0.0]) }
+            guard !per.isEmpty else { continue }
             let probabilities = per.map { 1 / (1 + exp(-($0.1.chosen - $0.1.rejected))) }
             let mean = probabilities.reduce(0, +) / Double(probabilities.count)
             let spread = probabilities.count > 1
@@ -184,7 +191,8 @@ public struct RewardModelSummary: Sendable {
     public let unscoredPairs: Int
     public let suspectedMislabels: Int
     public let bothBad: Int
-    /// Per scored pair, the models' mean P(chosen ≻ rejected) (σ of the reward gap).
+    /// Per scored pair, the informative models' mean P(chosen ≻ rejected) (σ of the reward gap); pairs scored only by
+    /// models at chance are left out.
     public let chosenPreferences: [Double]
 
     /// Training and scoring time of every model.

@@ -66,7 +66,7 @@ final class RewardEnsembleTests: XCTestCase {
         XCTAssertEqual(audit["counts"]?["suspected_mislabel"], .integer(4))
         let html = try String(contentsOf: fixture.url("audit/report.html"), encoding: .utf8)
         XCTAssertTrue(html.contains("Reward-model findings"))
-        XCTAssertFalse(html.contains("near chance"), "every model agrees with more than 80% of its labels")
+        XCTAssertFalse(html.contains("at chance"), "every model agrees with more than 80% of its labels")
     }
 
     func testGivenRewardModelsScoreEveryPair() throws {
@@ -96,8 +96,11 @@ final class RewardEnsembleTests: XCTestCase {
         })
         let atChance = try DataAudit(configuration: configuration).run(mixed)
         XCTAssertEqual(atChance.rewardModels?.models.first?.agreement, 0.5)
+        XCTAssertEqual(atChance.rewardModels?.suspectedMislabels, 0, "a model at chance gives no findings")
+        XCTAssertEqual(atChance.rewardModels?.bothBad, 0)
+        XCTAssertTrue(atChance.evidence.allSatisfy { $0.kinds.allSatisfy { $0 != .suspectedMislabel && $0 != .bothBad } })
         try atChance.write(to: fixture.url("mixed-audit"))
-        XCTAssertTrue(try String(contentsOf: fixture.url("mixed-audit/report.html"), encoding: .utf8).contains("near chance"))
+        XCTAssertTrue(try String(contentsOf: fixture.url("mixed-audit/report.html"), encoding: .utf8).contains("at chance, so their scores give no findings"))
     }
 
     func testFoldsKeepAPromptsCopiesTogetherAndDifferByRepeat() {
