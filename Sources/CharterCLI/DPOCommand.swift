@@ -43,10 +43,7 @@ struct DPOCommand: ParsableCommand {
         let directory = try options.modelDirectory(recipe)
         let (train, evaluation) = try options.datasets(recipe, evalOnly: evalOnly)
 
-        let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
-        let lora = try options.loraConfiguration(recipe)
-        let policy = try options.loadPolicy(directory, lora: lora, seed: configuration.training.seed,
-                                            adapter: adapter.map { URL(fileURLWithPath: $0) })
+        let (encoder, policy) = try options.encoderAndPolicy(recipe, directory: directory, seed: configuration.training.seed, adapter: adapter)
         let reference = try ReferencePolicy.dpo(configuration: configuration, policy: policy, policyFolder: directory,
                                                 referenceModel: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) },
                                                 adapter: adapter.map { URL(fileURLWithPath: $0) })

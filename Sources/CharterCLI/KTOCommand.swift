@@ -38,10 +38,7 @@ struct KTOCommand: ParsableCommand {
         let directory = try options.modelDirectory(recipe)
         let (train, evaluation) = try options.datasets(recipe, evalOnly: evalOnly)
 
-        let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
-        let lora = try options.loraConfiguration(recipe)
-        let policy = try options.loadPolicy(directory, lora: lora, seed: configuration.training.seed,
-                                            adapter: adapter.map { URL(fileURLWithPath: $0) })
+        let (encoder, policy) = try options.encoderAndPolicy(recipe, directory: directory, seed: configuration.training.seed, adapter: adapter)
         let reference = try ReferencePolicy.kto(policy: policy, policyFolder: directory,
                                                 referenceModel: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) },
                                                 adapter: adapter.map { URL(fileURLWithPath: $0) })

@@ -29,10 +29,7 @@ struct ORPOCommand: ParsableCommand {
         let directory = try options.modelDirectory(recipe)
         let (train, evaluation) = try options.datasets(recipe, evalOnly: evalOnly)
 
-        let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
-        let lora = try options.loraConfiguration(recipe)
-        let policy = try options.loadPolicy(directory, lora: lora, seed: configuration.training.seed,
-                                            adapter: adapter.map { URL(fileURLWithPath: $0) })
+        let (encoder, policy) = try options.encoderAndPolicy(recipe, directory: directory, seed: configuration.training.seed, adapter: adapter)
         let trainer = try ORPOTrainer(configuration: configuration, policy: policy, encoder: encoder,
                                       train: train?.examples ?? [], evaluation: evaluation?.examples ?? [])
         if let limit = trainer.sequenceLimit.note { note("ORPO: \(limit)") }

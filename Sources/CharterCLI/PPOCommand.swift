@@ -60,16 +60,14 @@ struct PPOCommand: ParsableCommand {
         let (train, evaluation) = try options.datasets(recipe)
         guard let train else { throw ValidationError("give the prompts with --dataset (or dataset_name in the recipe)") }
 
-        let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
-        let lora = try options.loraConfiguration(recipe)
-        let policy = try options.loadPolicy(directory, lora: lora, seed: configuration.training.seed)
+        let (encoder, policy) = try options.encoderAndPolicy(recipe, directory: directory, seed: configuration.training.seed)
         let folders = try PPOModelFolders(policy: directory, recipe: recipe)
         if !folders.sharesTokenizer { note("the reward model's tokenizer differs from the policy's: responses are re-tokenized for scoring") }
         let trainer = try PPOTrainer(configuration: configuration, policy: policy, folders: folders, encoder: encoder,
                                      prompts: train.examples, evaluationPrompts: evaluation?.examples ?? [])
         note("PPO: \(train.examples.count) prompts, \(configuration.iterations(promptCount: train.examples.count)) iterations of "
              + "\(configuration.batchSize) rollouts")
-        var effective = try options.effective(recipe, configuration, lora: lora)
+        var effective = try options.effective(recipe, configuration, lora: policy.adapterConfiguration)
         for key in PPOModelFolders.recipeKeys { if let value = recipe[key] { effective[key] = value } }
         let summary = try trainer.train(resume: options.resume, effectiveConfiguration: effective)
         note("saved to \(configuration.training.outputDirectory) after \(summary.iterations) iterations")

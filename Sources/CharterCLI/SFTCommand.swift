@@ -30,14 +30,12 @@ struct SFTCommand: ParsableCommand {
         let directory = try options.modelDirectory(recipe)
         let (train, evaluation) = try options.datasets(recipe)
         guard let train else { throw ValidationError("give the training data with --dataset (or dataset_name in the recipe)") }
-        let lora = try options.loraConfiguration(recipe)
-        let policy = try options.loadPolicy(directory, lora: lora, seed: configuration.training.seed)
-        let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
+        let (encoder, policy) = try options.encoderAndPolicy(recipe, directory: directory, seed: configuration.training.seed)
         let trainer = try SFTTrainer(configuration: configuration, policy: policy, encoder: encoder,
                                      train: train.examples, evaluation: evaluation?.examples ?? [])
         if let limit = trainer.sequenceLimit.note { note("sft: \(limit)") }
         note("sft: \(trainer.exampleCount) training sequences; \(trainer.truncatedCount) truncated to max_length \(trainer.configuration.maximumLength)")
         try options.train(trainer, arguments: configuration.training,
-                          effectiveConfiguration: try options.effective(recipe, configuration, lora: lora))
+                          effectiveConfiguration: try options.effective(recipe, configuration, lora: policy.adapterConfiguration))
     }
 }

@@ -118,6 +118,16 @@ struct TrainerOptions: ParsableArguments {
         return configuration
     }
 
+    /// What every policy trainer (sft, dpo, orpo, kto, ppo) starts from: the recipe's encoder (its chat template, or
+    /// `chat_template_name`) and the policy with the recipe's LoRA settings or `adapter`.
+    func encoderAndPolicy(_ recipe: TrainingRecipe, directory: URL, seed: UInt64, adapter: String? = nil) throws
+        -> (encoder: ExampleEncoder, policy: TrainableModel) {
+        // The model first: its errors (e.g. an adapter folder given as --model) say more than the tokenizer's.
+        let policy = try loadPolicy(directory, lora: try loraConfiguration(recipe), seed: seed, adapter: adapter.map { URL(fileURLWithPath: $0) })
+        let encoder = try ExampleEncoder.load(directory: directory, chatTemplate: recipe["chat_template_name"] as? String)
+        return (encoder, policy)
+    }
+
     /// The policy model: with a PEFT adapter folder (`adapter`, trainable) or fresh LoRA adapters (seeded from the
     /// recipe's seed) when asked for.
     func loadPolicy(_ directory: URL, lora: LoRAConfiguration?, seed: UInt64, adapter: URL? = nil) throws -> TrainableModel {

@@ -23,6 +23,10 @@ struct ModelFolder {
         self.directory = directory
         configURL = directory.appendingPathComponent("config.json")
         guard let data = try? Data(contentsOf: configURL) else {
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                throw CheckpointError("Cannot read '\(directory.path)': no such folder. Check the path.")
+            }
             if AdaptedModelFolder.isAdapter(directory) {
                 let base = (try? LoRA.loadConfiguration(from: directory))?.baseModelNameOrPath ?? "BASE"
                 throw CheckpointError("\(directory.path) is a PEFT adapter folder (adapter_config.json, base model \"\(base)\"), not a full "

@@ -140,7 +140,7 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(errors.contains("bad.jsonl:2"), errors)
         let (missing, _, message) = try charter(["generate", "--model", folder.appendingPathComponent("nope").path, "--prompt", "x"])
         XCTAssertNotEqual(missing, 0)
-        XCTAssertTrue(message.contains("config.json"), message)
+        XCTAssertTrue(message.contains("nope': no such folder"), message)
     }
 
     func testOutOfRangeRecipeValuesNameTheKey() throws {
