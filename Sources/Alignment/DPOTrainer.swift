@@ -35,7 +35,7 @@ public struct DPOTruncationReport: Equatable, Sendable {
 /// trained so that β·log π/π_ref ranks chosen above rejected, with the losses of `PreferenceLoss`.
 /// Metrics: loss, rewards/chosen, rewards/rejected, rewards/accuracies, rewards/margins, logps/chosen,
 /// logps/rejected, logits/chosen, logits/rejected, entropy, mean_token_accuracy, num_tokens (TRL's names).
-public final class DPOTrainer: TrainingObjective {
+public final class DPOTrainer: PolicyObjective {
     public var methodName: String { "DPO" }
     /// The settings in effect: `max_length` is clamped to the policy's and reference's context (see `sequenceLimit`).
     public let configuration: DPOConfiguration
@@ -45,8 +45,7 @@ public final class DPOTrainer: TrainingObjective {
     let reference: DPOReference
     let pairs: [DPOPair]
     let evaluationPairs: [DPOPair]
-    /// Greedy continuations of the first evaluation prompts, written at evaluation time.
-    let samples: SampleGenerations
+    public let samples: SampleGenerations
     let padding: Int32
     public let truncation: DPOTruncationReport
     public var counters: [String: Double] = ["num_tokens": 0]
@@ -108,11 +107,6 @@ public final class DPOTrainer: TrainingObjective {
 
     public var exampleCount: Int { pairs.count }
     public var evaluationExampleCount: Int { evaluationPairs.count }
-    public func sampleGenerations() -> [[String: Any]] { samples.generate(policy.model) }
-    public var trainableParameters: [Tensor] { policy.trainableParameters }
-    public var parametersWithoutDecay: [Tensor] { policy.parametersWithoutDecay }
-    public func saveModel(to directory: URL) throws { try policy.save(to: directory) }
-    public func loadModel(from directory: URL) throws { try policy.load(from: directory) }
 
     public func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double]) {
         let batch = makeBatch(indices.map { pairs[$0] })

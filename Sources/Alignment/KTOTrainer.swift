@@ -11,7 +11,7 @@ import Tensors
 /// Metrics (TRL's names): loss, kl, rewards/chosen, rewards/rejected, rewards/margins, logps/chosen, logps/rejected,
 /// logits/chosen, logits/rejected, entropy, num_tokens ("chosen" = desirable, "rejected" = undesirable; a batch
 /// without desirable examples reports no chosen metrics, and the averages skip it, as TRL's).
-public final class KTOTrainer: TrainingObjective {
+public final class KTOTrainer: PolicyObjective {
     public var methodName: String { "KTO" }
     /// The settings in effect: `max_length` is clamped to the policy's and reference's context (see `sequenceLimit`).
     public let configuration: KTOConfiguration
@@ -20,7 +20,7 @@ public final class KTOTrainer: TrainingObjective {
     let reference: DPOReference
     let examples: [KTOExample]
     let evaluationExamples: [KTOExample]
-    let samples: SampleGenerations
+    public let samples: SampleGenerations
     let padding: Int32
     /// Examples dropped because the prompt alone fills `max_length` (training and evaluation sets together).
     public let dropped: Int
@@ -69,11 +69,6 @@ public final class KTOTrainer: TrainingObjective {
 
     public var exampleCount: Int { examples.count }
     public var evaluationExampleCount: Int { evaluationExamples.count }
-    public func sampleGenerations() -> [[String: Any]] { samples.generate(policy.model) }
-    public var trainableParameters: [Tensor] { policy.trainableParameters }
-    public var parametersWithoutDecay: [Tensor] { policy.parametersWithoutDecay }
-    public func saveModel(to directory: URL) throws { try policy.save(to: directory) }
-    public func loadModel(from directory: URL) throws { try policy.load(from: directory) }
 
     /// The loss of a micro-batch. Its mismatched pairs rotate the micro-batch's own completions by one (in dataset
     /// order, so a micro-batch holding one of TRL's blocks pairs them as TRL does), so the KL estimate uses the same

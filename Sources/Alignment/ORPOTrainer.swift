@@ -9,7 +9,7 @@ import Tensors
 /// (`PreferenceLoss.oddsRatio`).
 /// Metrics (TRL's names): loss, rewards/chosen, rewards/rejected, rewards/accuracies, rewards/margins, logps/chosen,
 /// logps/rejected, logits/chosen, logits/rejected, nll_loss, log_odds_ratio, log_odds_chosen.
-public final class ORPOTrainer: TrainingObjective {
+public final class ORPOTrainer: PolicyObjective {
     public var methodName: String { "ORPO" }
     /// The settings in effect: `max_length` is clamped to the policy's context (see `sequenceLimit`).
     public let configuration: ORPOConfiguration
@@ -17,7 +17,7 @@ public final class ORPOTrainer: TrainingObjective {
     public let policy: TrainableModel
     let pairs: [DPOPair]
     let evaluationPairs: [DPOPair]
-    let samples: SampleGenerations
+    public let samples: SampleGenerations
     let padding: Int32
     /// Pairs cut to max_length, and pairs dropped because the prompt alone fills it.
     public let truncation: DPOTruncationReport
@@ -67,11 +67,6 @@ public final class ORPOTrainer: TrainingObjective {
 
     public var exampleCount: Int { pairs.count }
     public var evaluationExampleCount: Int { evaluationPairs.count }
-    public func sampleGenerations() -> [[String: Any]] { samples.generate(policy.model) }
-    public var trainableParameters: [Tensor] { policy.trainableParameters }
-    public var parametersWithoutDecay: [Tensor] { policy.parametersWithoutDecay }
-    public func saveModel(to directory: URL) throws { try policy.save(to: directory) }
-    public func loadModel(from directory: URL) throws { try policy.load(from: directory) }
 
     public func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double]) {
         compute(makeBatch(indices.map { pairs[$0] }))

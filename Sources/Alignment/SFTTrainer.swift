@@ -5,7 +5,7 @@ import Tensors
 
 /// Supervised fine-tuning: next-token cross-entropy on completion/assistant tokens (TRL's `SFTTrainer`).
 /// Metrics: loss, entropy, mean_token_accuracy, num_tokens (with grad_norm and learning_rate from the loop).
-public final class SFTTrainer: TrainingObjective {
+public final class SFTTrainer: PolicyObjective {
     public var methodName: String { "SFT" }
     /// The settings in effect: `max_length` is clamped to the policy's context (see `sequenceLimit`).
     public let configuration: SFTConfiguration
@@ -18,8 +18,7 @@ public final class SFTTrainer: TrainingObjective {
     /// `max_length` clamped to the policy's context (`configuration.maximumLength` is the clamped value).
     public let sequenceLimit: SequenceLimit
     public var counters: [String: Double] = ["num_tokens": 0]
-    /// Greedy continuations of the first evaluation prompts, written at evaluation time.
-    let samples: SampleGenerations
+    public let samples: SampleGenerations
     /// ln V: the cross-entropy of a model that predicts every token as equally likely.
     public var uniformLoss: Double? { log(Double(policy.model.vocabularySize)) }
 
@@ -91,11 +90,6 @@ public final class SFTTrainer: TrainingObjective {
     }
 
     public var exampleCount: Int { sequences.count }
-    public var trainableParameters: [Tensor] { policy.trainableParameters }
-    public var parametersWithoutDecay: [Tensor] { policy.parametersWithoutDecay }
-    public func saveModel(to directory: URL) throws { try policy.save(to: directory) }
-    public func sampleGenerations() -> [[String: Any]] { samples.generate(policy.model) }
-    public func loadModel(from directory: URL) throws { try policy.load(from: directory) }
 
     public func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double]) {
         let batch = CausalBatch(indices.map { sequences[$0] }, padding: padding)
