@@ -299,8 +299,30 @@ extension Renderer {
 
     /// Python's `format % arguments` for `%s`, `%d`, `%r` and `%%` (jinja2's `format` filter).
     static func percentFormat(_ format: String, _ arguments: [TemplateValue]) throws -> String {
-        var result = ""
         var remaining = arguments[...]
+        return try expandingPercentDirectives(format) { directive in
+            if directive == "%" { return "%" }
+            guard let argument = remaining.popFirst() else {
+                throw TemplateError(.type, "not enough arguments for format string")
+            }
+            switch directive {
+            case "s": return argument.text
+            case "r": return argument.repr
+            case "d", "i":
+                guard let number = argument.number else { throw TemplateError(.type, "%d format: a number is required") }
+                guard let integer = Int(exactly: number.rounded(.towardZero)) else {
+                    throw TemplateError(.type, "%d format: the number is too large")
+                }
+                return String(integer)
+            default: throw TemplateError(.type, "unsupported format character '\(directive)'")
+            }
+        }
+    }
+
+    /// `format` with every `%x` replaced by `replacement(x)` and every other character kept (a trailing lone `%` too):
+    /// the scanner under Python's `%` formatting and `strftime`.
+    static func expandingPercentDirectives(_ format: String, _ replacement: (Unicode.Scalar) throws -> String) rethrows -> String {
+        var result = ""
         var scalars = Substring(format).unicodeScalars[...]
         while let scalar = scalars.first {
             scalars.removeFirst()
@@ -309,24 +331,7 @@ extension Renderer {
                 continue
             }
             scalars.removeFirst()
-            if directive == "%" {
-                result += "%"
-                continue
-            }
-            guard let argument = remaining.popFirst() else {
-                throw TemplateError(.type, "not enough arguments for format string")
-            }
-            switch directive {
-            case "s": result += argument.text
-            case "r": result += argument.repr
-            case "d", "i":
-                guard let number = argument.number else { throw TemplateError(.type, "%d format: a number is required") }
-                guard let integer = Int(exactly: number.rounded(.towardZero)) else {
-                    throw TemplateError(.type, "%d format: the number is too large")
-                }
-                result += String(integer)
-            default: throw TemplateError(.type, "unsupported format character '\(directive)'")
-            }
+            result += try replacement(directive)
         }
         return result
     }

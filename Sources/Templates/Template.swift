@@ -128,37 +128,26 @@ extension Renderer {
                       "October", "November", "December"]
         let days = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
         func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
-        var result = ""
-        var scalars = Substring(format).unicodeScalars[...]
-        while let scalar = scalars.first {
-            scalars.removeFirst()
-            guard scalar == "%", let directive = scalars.first else {
-                result.unicodeScalars.append(scalar)
-                continue
-            }
-            scalars.removeFirst()
-            let month = months[(parts.month ?? 1) - 1], day = days[(parts.weekday ?? 1) - 1]
+        let month = months[(parts.month ?? 1) - 1], day = days[(parts.weekday ?? 1) - 1]
+        return Renderer.expandingPercentDirectives(format) { directive in
             switch directive {
-            case "d": result += two(parts.day)
-            case "m": result += two(parts.month)
-            case "Y": result += String(parts.year ?? 0)
-            case "y": result += two((parts.year ?? 0) % 100)
-            case "b", "h": result += String(month.prefix(3))
-            case "B": result += month
-            case "a": result += String(day.prefix(3))
-            case "A": result += day
-            case "H": result += two(parts.hour)
-            case "I": result += two(((parts.hour ?? 0) + 11) % 12 + 1)
-            case "p": result += (parts.hour ?? 0) < 12 ? "AM" : "PM"
-            case "M": result += two(parts.minute)
-            case "S": result += two(parts.second)
-            case "j": result += String(format: "%03d", calendar.ordinality(of: .day, in: .year, for: date) ?? 0)
-            case "%": result += "%"
-            default:
-                result += "%"
-                result.unicodeScalars.append(directive)
+            case "d": return two(parts.day)
+            case "m": return two(parts.month)
+            case "Y": return String(parts.year ?? 0)
+            case "y": return two((parts.year ?? 0) % 100)
+            case "b", "h": return String(month.prefix(3))
+            case "B": return month
+            case "a": return String(day.prefix(3))
+            case "A": return day
+            case "H": return two(parts.hour)
+            case "I": return two(((parts.hour ?? 0) + 11) % 12 + 1)
+            case "p": return (parts.hour ?? 0) < 12 ? "AM" : "PM"
+            case "M": return two(parts.minute)
+            case "S": return two(parts.second)
+            case "j": return String(format: "%03d", calendar.ordinality(of: .day, in: .year, for: date) ?? 0)
+            case "%": return "%"
+            default: return "%" + String(directive)
             }
         }
-        return result
     }
 }
