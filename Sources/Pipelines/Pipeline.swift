@@ -269,7 +269,7 @@ public struct Pipeline: Sendable {
                 stage: stage.name, type: stage.type, model: try input(modelPath), dataset: try stage.inputs["dataset"].map { _ in try path("dataset") },
                 prompts: try stage.inputs["prompts"].map { _ in try path("prompts") },
                 rewardModel: try stage.inputs["reward_model"].map { _ in try path("reward_model") }, output: output,
-                trainingYAML: stage.trainingYAML, seed: stage.seed)
+                trainingYAML: stage.trainingYAML, seed: stage.seed, mixIn: try stage.inputs["mix_in"].map { _ in try path("mix_in") })
             return (try await trainer(request), [output.lastPathComponent])
         }
     }

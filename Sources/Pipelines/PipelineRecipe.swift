@@ -31,7 +31,8 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
         switch self {
         case .sample, .samplePairs: return ["prompts", "k", "prompting", "seed", "sampling"]
         case .critique: return ["prompts", "rounds", "prompting", "few_shot", "seed", "sampling", "helpful", "helpful_ratio"]
-        case .sft, .reward, .dpo: return ["dataset", "training"]
+        case .sft: return ["dataset", "training"]
+        case .reward, .dpo: return ["dataset", "mix_in", "training"]
         case .ppo: return ["prompts", "reward_model", "training"]
         case .label: return ["pairs", "principles_per_pair", "chain_of_thought", "clamp_low", "clamp_high", "both_orders", "few_shot", "seed", "reasoning"]
         }
@@ -258,7 +259,7 @@ public struct PipelineRecipe: Sendable {
         for key in required where node[key] == nil {
             problems.append(.init("\(path).\(key)", "missing (a \(type.rawValue) stage needs \(required.joined(separator: " and ")))"))
         }
-        for key in ["prompts", "pairs", "dataset", "helpful", "reward_model"] {
+        for key in ["prompts", "pairs", "dataset", "mix_in", "helpful", "reward_model"] {
             guard let value = node[key]?.string else { continue }
             stage.inputs[key] = value
         }

@@ -18,11 +18,11 @@ extension Stages {
         let recipe = try trainingRecipe(request, keys: RewardConfiguration.keys)
         let configuration = try recipe.decode(RewardConfiguration.self)
         try configuration.validate()
-        let dataset = try requireDataset(request)
+        let examples = try trainingExamples(request)
         let encoder = try ExampleEncoder.load(directory: request.model, chatTemplate: recipe["chat_template_name"] as? String)
         let model = try SequenceClassifier.load(directory: request.model, seed: configuration.training.seed)
         let trainer = try RewardTrainer(configuration: configuration, model: model, sourceDirectory: request.model, encoder: encoder,
-                                        train: try Dataset.load(dataset).examples)
+                                        train: examples)
         return try finish(TrainingLoop(arguments: configuration.training).run(trainer, resume: true, effectiveConfiguration: try recipe.effective(configuration)))
     }
 
@@ -33,13 +33,13 @@ extension Stages {
         let recipe = try trainingRecipe(request, keys: DPOConfiguration.keys)
         let configuration = try recipe.decode(DPOConfiguration.self)
         try configuration.validate()
-        let dataset = try requireDataset(request)
+        let examples = try trainingExamples(request)
         let encoder = try ExampleEncoder.load(directory: request.model, chatTemplate: recipe["chat_template_name"] as? String)
         let policy = try TrainableModel(directory: request.model)
         let reference = try ReferencePolicy.dpo(configuration: configuration, policy: policy, policyFolder: request.model,
                                                 referenceModel: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) })
         let trainer = try DPOTrainer(configuration: configuration, policy: policy, reference: reference, encoder: encoder,
-                                     train: try Dataset.load(dataset).examples)
+                                     train: examples)
         return try finish(TrainingLoop(arguments: configuration.training).run(trainer, resume: true, effectiveConfiguration: try recipe.effective(configuration)))
     }
 
@@ -96,6 +96,21 @@ extension Stages {
     public static func requireDataset(_ request: TrainingStageRequest) throws -> URL {
         guard let dataset = request.dataset else { throw ConstitutionalError("stage \(request.stage) needs dataset (e.g. stage:label)") }
         return dataset
+    }
+
+    /// The stage's preference pairs: `dataset`'s, then those of `mix_in` when the stage has one. Both files are read
+    /// with the same reader (TRL preference JSONL; a pair without `chosen_probability` is a hard label) and must be
+    /// the same type and format, so that the trainer reads every pair the same way.
+    static func trainingExamples(_ request: TrainingStageRequest) throws -> [Example] {
+        let dataset = try Dataset.load(try requireDataset(request))
+        guard let mixInURL = request.mixIn else { return dataset.examples }
+        let mixIn = try Dataset.load(mixInURL)
+        guard mixIn.type == dataset.type, mixIn.format == dataset.format else {
+            throw ConstitutionalError("stage \(request.stage): mix_in \(mixInURL.path) holds \(mixIn.format.rawValue) \(mixIn.type.rawValue) data but "
+                                      + "dataset \(dataset.url.path) holds \(dataset.format.rawValue) \(dataset.type.rawValue) data; "
+                                      + "both must have the same fields to be trained on together")
+        }
+        return dataset.examples + mixIn.examples
     }
 
     public static func finish(_ summary: TrainingLoop.Summary) -> [String: Double] {

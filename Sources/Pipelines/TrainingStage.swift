@@ -18,6 +18,9 @@ public struct TrainingStageRequest: Sendable {
     public var trainingYAML: String
     /// The recipe's seed, for trainers whose `training:` sets none.
     public var seed: UInt64
+    /// A second preference file whose pairs are added to `dataset`'s (reward, dpo; the stage's `mix_in:`), e.g. human
+    /// helpfulness comparisons next to AI harmlessness labels as the Constitutional AI paper's preference model has them.
+    public var mixIn: URL? = nil
 }
 
 /// Trains for a pipeline stage and returns the final metrics (TRL names) for the manifest.

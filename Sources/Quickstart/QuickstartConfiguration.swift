@@ -31,6 +31,9 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var slCAILearningRate = 5e-4
     /// Benign prompts per intent available to the helpful mix.
     public var helpfulPerIntent = 20
+    /// Human helpfulness comparisons per borderline training intent, mixed into the preference model's and DPO's
+    /// data (a quarter as many per benign intent; 0: AI harmlessness labels only).
+    public var helpfulnessPairsPerIntent = 8
     /// Comparison principles asked per pair (each in both orders): the AI-feedback ensemble.
     public var principlesPerPair = 4
     public var rewardSteps = 60

@@ -48,9 +48,10 @@ public enum QuickstartRecipe {
             type: reward
             model: stage:sl_cai
             dataset: stage:label
+        \(mixIn(c, world: "world"))
             training: {max_steps: \(c.rewardSteps), per_device_train_batch_size: 8, learning_rate: 5e-4, lr_scheduler_type: cosine, logging_steps: 5}
           # The SFT + DPO alternative, from the same SL-CAI model and labels.
-        \(dpoStage(c))
+        \(dpoStage(c, world: "world"))
           - name: ppo
             type: ppo
             model: stage:sl_cai
@@ -82,14 +83,21 @@ public enum QuickstartRecipe {
         """
     }
 
-    static func dpoStage(_ c: QuickstartConfiguration) -> String {
+    static func dpoStage(_ c: QuickstartConfiguration, world: String) -> String {
         """
           - name: dpo
             type: dpo
             model: stage:sl_cai
             dataset: stage:label
+        \(mixIn(c, world: world))
             training: {max_steps: \(c.dpoSteps), per_device_train_batch_size: 8, learning_rate: \(c.dpoLearningRate), beta: \(c.dpoBeta), lr_scheduler_type: cosine, logging_steps: 5, max_length: 256}
         """
+    }
+
+    /// The human helpfulness comparisons a preference stage mixes into the AI labels (as the paper's preference model
+    /// is trained on human helpfulness and AI harmlessness data); a comment when the run has none.
+    static func mixIn(_ c: QuickstartConfiguration, world: String) -> String {
+        c.helpfulnessPairsPerIntent > 0 ? "    mix_in: \(world)/helpfulness_pairs.jsonl" : "    # no human helpfulness comparisons (helpfulness_pairs_per_intent: 0)"
     }
 
     /// A constitution variant: SL-CAI redone under `constitution` from the same helpful-only model and red-team
@@ -120,7 +128,7 @@ public enum QuickstartRecipe {
                 principles_per_pair: \(c.principlesPerPair)
                 both_orders: true
                 few_shot: 0
-            \(dpoStage(c))
+            \(dpoStage(c, world: world))
 
             """
         }

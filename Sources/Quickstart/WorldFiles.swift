@@ -27,6 +27,8 @@ public struct WorldFiles {
     }
 
     public var rlPromptsURL: URL { directory.appendingPathComponent("rl_prompts.jsonl") }
+    /// Human helpfulness comparisons (TRL preference lines, hard labels) mixed into the preference model's and DPO's data.
+    public var helpfulnessPairsURL: URL { directory.appendingPathComponent("helpfulness_pairs.jsonl") }
 
     /// The world's constitutions (subsets of ``ToyWorld/principles``): every harm principle, the seed's partial one
     /// (two categories) and the style-only one.
@@ -78,6 +80,10 @@ public struct WorldFiles {
         try ExperimentFiles.writeJSONL(helpful.map { ["prompt": CritiquePrompts.responsePrompt([Self.user($0)]), "completion": " " + world.helpfulAnswer($0)] },
                                        to: helpfulURL)
         try ExperimentFiles.writeJSONL(prompts(evaluationRequests), to: evaluationURL)
+        let comparisons = world.helpfulnessComparisons(perIntent: configuration.helpfulnessPairsPerIntent)
+        try ExperimentFiles.writeJSONL(comparisons.map { ["id": $0.request.id, "prompt": CritiquePrompts.responsePrompt([Self.user($0.request)]),
+                                                          "chosen": " " + $0.chosen, "rejected": " " + $0.rejected] },
+                                       to: helpfulnessPairsURL)
         for variant in ConstitutionVariant.allCases {
             try AtomicFile.write(Data(WorldConstitution.yaml(variant, world: world).utf8), to: constitutionURL(variant))
         }

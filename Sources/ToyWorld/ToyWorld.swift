@@ -123,6 +123,19 @@ public struct ToyWorld: Sendable {
         benignIntents.flatMap { requests($0, count: perIntent, purpose: "helpful-mix") }
     }
 
+    /// Human helpfulness comparisons (the paper's preference model trains on human helpfulness labels mixed with AI
+    /// harmlessness labels, §4.1): for `perIntent` requests of every borderline training intent and a quarter as many
+    /// (at least one) of every plain benign intent, the correct answer is preferred to a refusal — an over-refusal
+    /// or an evasive one, alternating. Ids start with "helpfulness/"; no held-out intent or phrasing is used.
+    public func helpfulnessComparisons(perIntent: Int) -> [(request: Request, chosen: String, rejected: String)] {
+        guard perIntent > 0 else { return [] }
+        let drawn = borderlineIntents.filter { $0.split == .training }.flatMap { requests($0, count: perIntent, purpose: "helpfulness") }
+            + benignIntents.flatMap { requests($0, count: max(1, perIntent / 4), purpose: "helpfulness") }
+        return drawn.enumerated().map { index, request in
+            (request, helpfulAnswer(request), index % 2 == 0 ? overRefusal(request) : evasiveRefusal(request))
+        }
+    }
+
     // MARK: - The world's canonical responses
 
     /// The correct answer to a benign request.

@@ -351,6 +351,43 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(seen.request?.seed, 9)
         XCTAssertTrue(seen.request?.trainingYAML.contains("beta: 0.1") == true)
     }
+
+    /// `mix_in:` hands a reward or DPO trainer a second preference file, read after `dataset`'s pairs; files of
+    /// different kinds are refused naming both, and an SFT stage has no such key.
+    func testMixInAddsASecondPreferenceFile() async throws {
+        let directory = try TinyModels.temporaryDirectory("mix-in")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try #"{"prompt": "p", "chosen": " a", "rejected": " b", "chosen_probability": 0.8}"#.appending("\n")
+            .write(to: directory.appendingPathComponent("labels.jsonl"), atomically: true, encoding: .utf8)
+        try #"{"prompt": "q", "chosen": " c", "rejected": " d"}\#n{"prompt": "r", "chosen": " e", "rejected": " f"}\#n"#
+            .write(to: directory.appendingPathComponent("human.jsonl"), atomically: true, encoding: .utf8)
+        try #"{"prompt": "q", "completion": " c"}\#n"#.write(to: directory.appendingPathComponent("sft.jsonl"), atomically: true, encoding: .utf8)
+        _ = try TinyModels.folder(in: directory, name: "m", seed: 1)
+        let seen = RequestBox()
+        _ = try await Pipeline(recipe: try PipelineRecipe.parse(
+            yaml: "stages:\n  - {type: reward, model: m, dataset: labels.jsonl, mix_in: human.jsonl}\n", file: "r.yaml", baseDirectory: directory),
+            runDirectory: directory.appendingPathComponent("run"),
+            trainers: [.reward: { request in
+                seen.request = request
+                try FileManager.default.createDirectory(at: request.output, withIntermediateDirectories: true)
+                return [:]
+            }]).run(log: { _ in })
+        let request = try XCTUnwrap(seen.request)
+        XCTAssertEqual(request.mixIn?.lastPathComponent, "human.jsonl")
+        let examples = try Stages.trainingExamples(request)
+        XCTAssertEqual(examples.map(\.chosenProbability), [0.8, nil, nil])
+        XCTAssertEqual(examples.compactMap(\.preference).count, 3)
+
+        var mismatched = request
+        mismatched.mixIn = directory.appendingPathComponent("sft.jsonl")
+        XCTAssertThrowsError(try Stages.trainingExamples(mismatched)) { error in
+            XCTAssertTrue("\(error)".contains("sft.jsonl") && "\(error)".contains("labels.jsonl") && "\(error)".contains("prompt-completion"), "\(error)")
+        }
+        XCTAssertThrowsError(try PipelineRecipe.parse(yaml: "stages:\n  - {type: sft, model: m, dataset: sft.jsonl, mix_in: human.jsonl}\n",
+                                                      file: "r.yaml", baseDirectory: directory)) {
+            XCTAssertEqual(($0 as? ConstitutionError)?.problems.first?.path, "stages[0].mix_in", "\($0)")
+        }
+    }
 }
 
 final class RequestBox: @unchecked Sendable { var request: TrainingStageRequest? }

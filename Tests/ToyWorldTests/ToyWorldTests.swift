@@ -81,6 +81,25 @@ final class ToyWorldTests: XCTestCase {
         }
     }
 
+    func testHelpfulnessComparisonsPreferTheAnswerToARefusalOnTrainingIntentsOnly() {
+        let world = ToyWorld(seed: 7)
+        let comparisons = world.helpfulnessComparisons(perIntent: 8)
+        let trainingBorderline = world.borderlineIntents.filter { $0.split == .training }
+        XCTAssertEqual(comparisons.count, trainingBorderline.count * 8 + world.benignIntents.count * 2)
+        XCTAssertEqual(Set(comparisons.filter(\.request.isBorderline).map(\.request.intentID)), Set(trainingBorderline.map(\.id)))
+        for (request, chosen, rejected) in comparisons {
+            XCTAssertFalse(request.isHarmful)
+            XCTAssertTrue(request.id.hasPrefix("helpfulness/"))
+            XCTAssertNotEqual(request.phrasing, world.heldOutPhrasing[request.intentID], "a held-out phrasing in \(request.id)")
+            XCTAssertEqual(Judge.judge(chosen, for: request), .correctAnswer, request.text)
+            XCTAssertNotEqual(Judge.judge(rejected, for: request), .correctAnswer, rejected)
+        }
+        // Both kinds of refusal are rejected: over-refusals that offer something else and bare ones.
+        XCTAssertTrue(comparisons.contains { $0.rejected == world.overRefusal($0.request) })
+        XCTAssertTrue(comparisons.contains { ToyWorld.evasiveRefusals.contains($0.rejected) })
+        XCTAssertTrue(world.helpfulnessComparisons(perIntent: 0).isEmpty)
+    }
+
     func testCanonicalResponsesJudgedAsTheirClass() {
         let world = ToyWorld(seed: 11)
         for request in world.redTeamRequests(perIntent: 3) + world.evaluationRequests(perIntent: 3) where request.isHarmful {
