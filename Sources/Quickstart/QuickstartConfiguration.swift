@@ -42,7 +42,7 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var dpoLearningRate = 5e-5
     /// PPO rollouts in total (prompts are cycled), its learning rate and KL coefficient (β of the KL penalty).
     public var ppoEpisodes = 256
-    public var ppoLearningRate = 3e-4
+    public var ppoLearningRate = 5e-5
     public var ppoKLCoefficient = 0.1
     /// PPO checkpoints kept along the way (evaluated for the Elo curve).
     public var ppoCheckpoints = 4
@@ -135,6 +135,11 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
         c.rewardSteps = 15
         c.dpoSteps = 30
         c.ppoEpisodes = 64
+        c.ppoLearningRate = 3e-4  // a quarter of the episodes: a larger step to move at all
+        // No human helpfulness comparisons: this model answers no benign request correctly (0% benign accuracy), so
+        // comparisons of answers against refusals can only teach it to stop refusing (measured: DPO then complied
+        // with 44% of held-out harmful requests, SL-CAI 12.5%).
+        c.helpfulnessPairsPerIntent = 0
         c.ppoCheckpoints = 1
         c.evaluationPerIntent = 4
         c.maximumResponseTokens = 40
