@@ -38,9 +38,11 @@ enum Claims {
             : String(format: "%+.1f points (one seed: no interval)", interval.mean * 100)
     }
 
+    /// A rate's mean and interval in percent; the interval is cut to [0, 100] as the tables cut it (a t-interval of a
+    /// rate can reach past either end).
     static func rate(_ interval: Interval) -> String {
         interval.count > 1
-            ? String(format: "%.1f%% [%.1f, %.1f]", interval.mean * 100, interval.lower * 100, interval.upper * 100)
+            ? String(format: "%.1f%% [%.1f, %.1f]", interval.mean * 100, max(0, interval.lower) * 100, min(1, interval.upper) * 100)
             : String(format: "%.1f%%", interval.mean * 100)
     }
 
