@@ -43,6 +43,12 @@ final class WorldFilesTests: XCTestCase {
         let ablation = QuickstartRecipe.variantYAML(.full, seed: 1, name: "irrelevant", constitution: "c.yaml", world: "/w", helpfulOnly: "/h", rlaif: true)
         XCTAssertEqual(try PipelineRecipe.parse(yaml: ablation, file: "a.yaml", baseDirectory: temporary).stages.map(\.type),
                        [.critique, .sft, .samplePairs, .label, .dpo])
+        // The preference model and every DPO stage mix in the human helpfulness comparisons; the reduced run has none.
+        XCTAssertEqual(recipe.stages.filter { $0.inputs["mix_in"] == "world/helpfulness_pairs.jsonl" }.map(\.name), ["reward", "dpo"])
+        XCTAssertEqual(try PipelineRecipe.parse(yaml: ablation, file: "a.yaml", baseDirectory: temporary).stages.last?.inputs["mix_in"],
+                       "/w/helpfulness_pairs.jsonl")
+        let reduced = try PipelineRecipe.parse(yaml: QuickstartRecipe.yaml(.reduced, seed: 1), file: "r.yaml", baseDirectory: temporary)
+        XCTAssertTrue(reduced.stages.allSatisfy { $0.inputs["mix_in"] == nil })
         let partial = QuickstartRecipe.variantYAML(.full, seed: 1, name: "partial", constitution: "c.yaml", world: "/w", helpfulOnly: "/h", rlaif: false)
         XCTAssertEqual(try PipelineRecipe.parse(yaml: partial, file: "p.yaml", baseDirectory: temporary).stages.map(\.type), [.critique, .sft])
         let cot = QuickstartRecipe.chainOfThoughtYAML(.full, seed: 1, constitution: "c.yaml", pairs: "/p.jsonl", feedbackModel: "/h")
