@@ -78,7 +78,7 @@ let package = Package(
                 "ToyWorld", "Experiments", "Quickstart", "Runtime", "JSON", "Audit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "KernelsTests", dependencies: ["CKernels", "Runtime"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),

@@ -8,18 +8,23 @@ import Runtime
 final class MetricsLog {
     private let file: AppendOnlyFile
     private let line: ProgressLine
+    /// TensorBoard event files written beside metrics.jsonl (`report_to: tensorboard`).
+    private let tensorBoard: TensorBoardEvents?
     /// Records dropped when the log was opened (see ``truncate(_:toStep:)``).
     let droppedRecords: Int
 
     /// Opens `directory/metrics.jsonl` for appending, so a resumed run continues the same file — after dropping
     /// what the run is about to write again: the records of steps after `startStep` (written after the checkpoint
     /// it resumes from) and a torn last line (a run killed mid-write), so no step is ever logged twice.
-    /// - Parameter line: where the steps' progress is shown.
-    init(directory: URL, startStep: Int, line: ProgressLine) throws {
+    /// - Parameters:
+    ///   - line: where the steps' progress is shown.
+    ///   - tensorBoard: also write each record's numbers as TensorBoard scalars there.
+    init(directory: URL, startStep: Int, line: ProgressLine, tensorBoard: TensorBoardEvents? = nil) throws {
         let url = directory.appendingPathComponent("metrics.jsonl")
         droppedRecords = try Self.truncate(url, toStep: startStep)
         file = try AppendOnlyFile(url: url)
         self.line = line
+        self.tensorBoard = tensorBoard
     }
 
     /// Rewrites `url` (atomically) without the records whose `step` is greater than `step` and without a last line
@@ -51,10 +56,30 @@ final class MetricsLog {
         return dropped
     }
 
-    /// Appends one record (keys sorted) to metrics.jsonl.
+    /// Appends one record (keys sorted) to metrics.jsonl, and its numbers to TensorBoard when asked.
     func write(_ record: [String: Any]) {
         guard let text = try? JSONLines.line(record) else { return }
         try? file.append(line: text)
+        if let tensorBoard, let step = (record["step"] as? Int) ?? (record["step"] as? Double).map({ Int($0) }) {
+            try? tensorBoard.write(scalars: Self.tensorBoardScalars(record), step: step)
+        }
+    }
+
+    /// A record's numbers under the tags transformers' `TensorBoardCallback` gives them (`rewrite_logs`):
+    /// `eval_loss` → `eval/loss`, `test_x` → `test/x`, anything else → `train/x`; `step` is the event's step.
+    static func tensorBoardScalars(_ record: [String: Any]) -> [(tag: String, value: Float)] {
+        record.keys.sorted().compactMap { key -> (tag: String, value: Float)? in
+            guard key != "step" else { return nil }
+            let number: Double
+            switch record[key] {
+            case let value as Double: number = value
+            case let value as Int: number = Double(value)
+            case let value as Float: number = Double(value)
+            default: return nil
+            }
+            let tag = key.hasPrefix("eval_") ? "eval/" + key.dropFirst(5) : key.hasPrefix("test_") ? "test/" + key.dropFirst(5) : "train/" + key
+            return (tag, Float(number))
+        }
     }
 
     /// Shows progress after `step` optimizer steps.

@@ -10,7 +10,7 @@ struct TrainerState: Codable, TrainingLoopState {
 
 /// The supervised trainers' step (SFT, reward model, DPO): `gradient_accumulation_steps` micro-batches of
 /// `per_device_train_batch_size` examples, then one clipped AdamW step. Metrics are averaged over each
-/// `logging_steps` window; evaluation runs every `eval_steps` and at the end; checkpoints hold the objective's model
+/// `logging_steps` window; evaluation follows `eval_strategy` (unset: every `eval_steps` and at the end); checkpoints hold the objective's model
 /// folder and trainer_state.json.
 final class SupervisedProcedure: TrainingProcedure {
     /// trainer_state.json: step, random generator, optimizer scalars and the objective's counters.
@@ -38,6 +38,7 @@ final class SupervisedProcedure: TrainingProcedure {
     var exampleCount: Int { objective.exampleCount }
     var examplesPerStep: Int { arguments.batchSize * arguments.gradientAccumulationSteps }
     var totalSteps: Int { arguments.totalSteps(exampleCount: objective.exampleCount) }
+    var stepsPerEpoch: Int { arguments.stepsPerEpoch(exampleCount: objective.exampleCount) }
     var trainableParameters: [Tensor] { objective.trainableParameters }
     var parametersWithoutDecay: [Tensor] { objective.parametersWithoutDecay }
     var uniformLoss: Double? { objective.uniformLoss }
@@ -81,13 +82,15 @@ final class SupervisedProcedure: TrainingProcedure {
     }
 
     func afterStep(_ step: Int, epoch: Double, log: MetricsLog) throws {
-        if arguments.evaluationSteps > 0 && step % arguments.evaluationSteps == 0 && step < totalSteps {
+        if step < totalSteps && arguments.evaluates(after: step, totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch) {
             try evaluate(log: log, step: step, epoch: epoch)
         }
     }
 
     func finish(_ step: Int, epoch: Double, log: MetricsLog) throws {
-        try evaluate(log: log, step: step, epoch: epoch)
+        if arguments.evaluates(after: step, totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch) {
+            try evaluate(log: log, step: step, epoch: epoch)
+        }
         try objective.saveModel(to: URL(fileURLWithPath: arguments.outputDirectory))
     }
 

@@ -42,6 +42,18 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
     public var saveStrategy = "steps"
     /// Keep at most this many checkpoints (0 = all).
     public var saveTotalLimit = 0
+    /// transformers' `train_sampling_strategy`: "random" (a fresh seeded permutation each epoch) or "sequential" (the
+    /// file's order every epoch, as `SequentialSampler`, so a run can be replayed exactly in TRL).
+    public var trainSamplingStrategy = "random"
+    /// Also log the metrics of step 1 (transformers' `logging_first_step`).
+    public var loggingFirstStep = false
+    /// transformers' `eval_strategy`: "steps" (every `eval_steps`, or `logging_steps` when that is 0), "epoch" (at
+    /// each epoch's end) or "no". Unset, Charter evaluates every `eval_steps` (when > 0) and once at the end.
+    public var evaluationStrategy: String?
+    /// Where metrics go besides metrics.jsonl (transformers' `report_to`): "tensorboard" writes event files where
+    /// transformers' callback does (`TENSORBOARD_LOGGING_DIR`, or `output_dir/runs/MonDD_HH-MM-SS_HOST`); "none"
+    /// nothing more. Other integrations (wandb, trackio, …) are refused: they need a network.
+    public var reportTo: [String] = ["none"]
 
     public init() {}
 
@@ -82,8 +94,14 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
          .init("seed", \.seed), .init("logging_steps", \.loggingSteps, where: .from(1, to: Limits.steps)),
          .init("eval_steps", \.evaluationSteps, where: .from(0, to: Limits.steps)),
          .init("save_steps", \.saveSteps, where: .from(0, to: Limits.steps)),
-         .init("save_strategy", \.saveStrategy, where: .oneOf(["steps", "no"])),
-         .init("save_total_limit", \.saveTotalLimit, where: .from(0, to: Limits.steps))]
+         .init("save_strategy", \.saveStrategy, where: .oneOf(["steps", "epoch", "no"])),
+         .init("save_total_limit", \.saveTotalLimit, where: .from(0, to: Limits.steps)),
+         .init("train_sampling_strategy", \.trainSamplingStrategy, where: .oneOf(["random", "sequential"])),
+         .init("logging_first_step", \.loggingFirstStep),
+         .init("eval_strategy", \.evaluationStrategy, where: .oneOf(["steps", "epoch", "no"]), omitsNil: true),
+         .init("report_to", oneOrMany: \.reportTo, writesSingleAsScalar: true, where: SettingsCheck { names in
+             names.first { !["none", "tensorboard"].contains($0) }.map { "\(SettingsError.quoted($0)) is not available: give tensorboard or none (wandb, trackio and other integrations need a network this tool does not use)" }
+         })]
     }
 
     /// Checks values a run cannot start with, naming the key and the value.
@@ -95,17 +113,42 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
         }
     }
 
-    /// Whether a checkpoint is written after `step`.
-    func savesCheckpoint(after step: Int) -> Bool {
-        saveStrategy == "steps" && saveSteps > 0 && step % saveSteps == 0
+    /// Whether a checkpoint is written after `step` (`stepsPerEpoch`: optimizer steps in one pass over the data).
+    func savesCheckpoint(after step: Int, stepsPerEpoch: Int) -> Bool {
+        switch saveStrategy {
+        case "steps": return saveSteps > 0 && step % saveSteps == 0
+        case "epoch": return step % max(1, stepsPerEpoch) == 0
+        default: return false
+        }
+    }
+
+    /// Whether the held-out set is evaluated after `step` of `totalSteps` (the final evaluation included).
+    func evaluates(after step: Int, totalSteps: Int, stepsPerEpoch: Int) -> Bool {
+        switch evaluationStrategy {
+        case nil: return step == totalSteps || (evaluationSteps > 0 && step % evaluationSteps == 0)
+        case "steps"?:
+            let interval = evaluationSteps > 0 ? evaluationSteps : loggingSteps
+            return step % interval == 0
+        case "epoch"?: return step % max(1, stepsPerEpoch) == 0
+        default: return false
+        }
+    }
+
+    /// Whether the metrics of `step` are logged.
+    func logs(step: Int, totalSteps: Int) -> Bool {
+        step % loggingSteps == 0 || step == totalSteps || (loggingFirstStep && step == 1)
+    }
+
+    /// Optimizer steps in one pass over `exampleCount` examples.
+    func stepsPerEpoch(exampleCount: Int) -> Int {
+        let perStep = batchSize * gradientAccumulationSteps
+        return max(1, (exampleCount + perStep - 1) / perStep)
     }
 
     /// Optimizer steps for `exampleCount` examples.
     public func totalSteps(exampleCount: Int) -> Int {
         if maximumSteps > 0 { return maximumSteps }
-        let perStep = batchSize * gradientAccumulationSteps
-        let stepsPerEpoch = max(1, (exampleCount + perStep - 1) / perStep)
-        return max(1, Int((Float(stepsPerEpoch) * epochs).rounded(.up)))
+        return max(1, Int((Float(stepsPerEpoch(exampleCount: exampleCount)) * epochs).rounded(.up)))
     }
 
     func schedule(totalSteps: Int) -> LearningRateSchedule {

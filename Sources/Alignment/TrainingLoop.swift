@@ -70,14 +70,16 @@ public struct TrainingLoop {
         }
         var health = TrainingHealth(uniformLoss: procedure.uniformLoss, parameters: procedure.trainableParameters)
         if let lastCheckpoint { health.checkpointed(step: state.step, path: lastCheckpoint) }
-        let log = try MetricsLog(directory: output, startStep: state.step, line: makeProgressLine(totalSteps, state.step))
+        let log = try MetricsLog(directory: output, startStep: state.step, line: makeProgressLine(totalSteps, state.step),
+                                 tensorBoard: try tensorBoardEvents(output: output))
         defer { log.finish() }
         if let lastCheckpoint { log.note("resuming from \(lastCheckpoint) at \(Procedure.stepName) \(state.step)") }
         if log.droppedRecords > 0 {
             log.note("metrics.jsonl: dropped \(log.droppedRecords) line(s) written after \(Procedure.stepName) \(state.step), which this run writes again")
         }
-        let order = DataOrder(count: procedure.exampleCount, seed: arguments.seed)
+        let order = DataOrder(count: procedure.exampleCount, seed: arguments.seed, sequential: arguments.trainSamplingStrategy == "sequential")
         let perStep = procedure.examplesPerStep
+        let stepsPerEpoch = max(1, (procedure.exampleCount + perStep - 1) / perStep)
         let startStep = state.step, started = Date()
         var pending: [[String: Double]] = []
         var history: [[String: Double]] = []
@@ -95,7 +97,7 @@ public struct TrainingLoop {
             state.step += 1
             pending.append(metrics)
             steps.append(metrics)
-            if state.step % arguments.loggingSteps == 0 || state.step == totalSteps {
+            if arguments.logs(step: state.step, totalSteps: totalSteps) {
                 lastMetrics = procedure.record(of: pending, epoch: epoch(state.step))
                 pending.removeAll()
                 let record = lastMetrics.merging(["step": Double(state.step)]) { $1 }
@@ -108,7 +110,7 @@ public struct TrainingLoop {
             try log.generating("\(Procedure.stepName) \(state.step)") {
                 try procedure.afterStep(state.step, epoch: epoch(state.step), log: log)
             }
-            if arguments.savesCheckpoint(after: state.step) {
+            if arguments.savesCheckpoint(after: state.step, stepsPerEpoch: stepsPerEpoch) {
                 let checkpoint = try Checkpoints.save(procedure, state: state, optimizer: optimizer, in: output,
                                                       keep: arguments.saveTotalLimit).path
                 lastCheckpoint = checkpoint
@@ -124,6 +126,15 @@ public struct TrainingLoop {
 }
 
 extension TrainingLoop {
+    /// The TensorBoard event file of this run when `report_to` asks for one: in `TENSORBOARD_LOGGING_DIR` or
+    /// `output_dir/runs/MonDD_HH-MM-SS_HOST`, as transformers' callback puts it (a resumed run starts a new one).
+    func tensorBoardEvents(output: URL) throws -> TensorBoardEvents? {
+        guard arguments.reportTo.contains("tensorboard") else { return nil }
+        let directory = ProcessInfo.processInfo.environment["TENSORBOARD_LOGGING_DIR"].map { URL(fileURLWithPath: $0) }
+            ?? output.appendingPathComponent(TensorBoardEvents.defaultDirectoryName())
+        return try TensorBoardEvents(directory: directory)
+    }
+
     /// One optimizer step over `count` micro-batches: each micro-batch's loss is back-propagated scaled by 1/count,
     /// the gradients are clipped to `max_grad_norm` (measured only when it is 0), and the optimizer steps.
     /// - Parameters:
@@ -155,20 +166,24 @@ extension TrainingLoop {
 }
 
 /// The order in which examples are visited: a fresh seeded permutation per epoch (Fisher–Yates with Charter's
-/// generator, so the order is the same on every platform and after a resume).
+/// generator, so the order is the same on every platform and after a resume), or with `sequential` the data's own
+/// order every epoch (transformers' `SequentialSampler`).
 final class DataOrder {
     let count: Int
     let seed: UInt64
+    let sequential: Bool
     private var epoch = -1
     private var order: [Int] = []
 
-    init(count: Int, seed: UInt64) {
+    init(count: Int, seed: UInt64, sequential: Bool = false) {
         self.count = count
         self.seed = seed
+        self.sequential = sequential
     }
 
     /// The example visited at `position` of the endless sequence of epochs.
     func index(_ position: Int) -> Int {
+        if sequential { return position % count }
         if position / count != epoch {
             epoch = position / count
             order = Self.permutation(count: count, seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)

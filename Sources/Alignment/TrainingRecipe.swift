@@ -21,6 +21,8 @@ public struct TrainingRecipe {
     public let allowedKeys: Set<String>
     /// The file the values came from (for messages), if any.
     public let source: String?
+    /// One line per TRL key read but not acted on (``foreignKeys``), for the command to print.
+    public private(set) var notes: [String] = []
 
     /// An empty recipe (defaults everywhere).
     public init(allowedKeys: [String]) {
@@ -65,9 +67,23 @@ public struct TrainingRecipe {
     }
 
     private mutating func set(_ key: String, _ value: Any) throws {
+        let where_ = source.map { "\($0): " } ?? ""
+        if !allowedKeys.contains(key), let foreign = Self.foreignKeys[key] {
+            let text = Self.yamlText(value)
+            switch foreign {
+            case let .ignored(reason):
+                notes.removeAll { $0.hasPrefix("\(key): ") }
+                notes.append("\(key): \(text.count > 40 ? SettingsError.quoted(text) : text) is read and not used: \(reason)")
+            case let .only(accepted, reason) where !accepted.contains(text):
+                throw SettingsError(key: key, message: "\(where_)\(SettingsError.quoted(text)) is not supported: \(reason) (accepted: \(accepted.joined(separator: ", ")))")
+            case .only: break
+            }
+            values[key] = value
+            return
+        }
         guard allowedKeys.contains(key) else {
-            let where_ = source.map { "\($0): " } ?? ""
-            throw SettingsError(key: key, message: "\(where_)unknown key; known keys: \(allowedKeys.sorted().joined(separator: ", "))")
+            let suggestion = Suggestion.phrase(for: key, among: allowedKeys.sorted())
+            throw SettingsError(key: key, message: "\(where_)unknown key;\(suggestion) known keys: \(allowedKeys.sorted().joined(separator: ", "))")
         }
         guard !(value is [String: Any]) else {
             throw SettingsError(key: key, message: "nested mappings are not supported; give a scalar or a list")
@@ -87,10 +103,10 @@ public struct TrainingRecipe {
     /// The value of a key, if set.
     public subscript(key: String) -> Any? { values[key] is NSNull ? nil : values[key] }
 
-    /// Decodes a trainer configuration (keys it does not read, such as `modelKeys`, are ignored).
+    /// Decodes a trainer configuration (keys it does not read, such as `modelKeys` and ``foreignKeys``, are ignored).
     /// - Throws: `SettingsError` naming the key whose value has the wrong type.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let members = try values.filter { !TrainingRecipe.modelKeys.contains($0.key) }.sorted { $0.key < $1.key }
+        let members = try values.filter { allowedKeys.contains($0.key) && !TrainingRecipe.modelKeys.contains($0.key) }.sorted { $0.key < $1.key }
             .map { JSONValue.Member($0.key, try Self.json($0.value, key: $0.key)) }
         let data = Data(JSONValue.object(members).serialized().utf8)
         do {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Runtime
+import Settings
 
 @main
 struct Charter: AsyncParsableCommand {
@@ -47,21 +48,8 @@ struct Charter: AsyncParsableCommand {
         guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
         let names = configuration.subcommands.map { $0.configuration.commandName ?? String(describing: $0).lowercased() } + ["help"]
         guard !names.contains(first) else { return nil }
-        let nearest = names.map { ($0, editDistance($0, first)) }.min { $0.1 < $1.1 }
-        let suggestion = nearest.flatMap { $0.1 <= max(2, first.count / 3) ? " did you mean '\($0.0)'?" : nil } ?? ""
+        let suggestion = Suggestion.phrase(for: first, among: names)
         return "unknown command '\(first)';\(suggestion) Commands: \(names.dropLast().joined(separator: ", ")) (charter help COMMAND for one)"
-    }
-
-    /// Levenshtein distance between two strings, by characters.
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let b = Array(b)
-        var row = Array(0...b.count)  // distances from a's prefix so far to each prefix of b
-        for (i, x) in a.enumerated() {
-            var next = [i + 1]
-            for (j, y) in b.enumerated() { next.append(min(row[j + 1] + 1, next[j] + 1, row[j] + (x == y ? 0 : 1))) }
-            row = next
-        }
-        return row[b.count]
     }
 }
 

@@ -61,6 +61,7 @@ struct TrainerOptions: ParsableArguments {
         try recipe.override(flags.merging(extra) { $1 }.compactMapValues { $0 })
         for assignment in assignments { try recipe.override(assignment: assignment) }
         if let threads { ComputeThreads.count = threads }
+        recipe.notes.forEach(note)
         return recipe
     }
 

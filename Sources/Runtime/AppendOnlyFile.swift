@@ -46,6 +46,13 @@ public final class AppendOnlyFile {
         }
     }
 
+    /// Appends one binary record (a TFRecord, say) in one write, without a newline.
+    public func append(record: Data) throws {
+        do { try handle.write(contentsOf: record) } catch {
+            throw RuntimeError(file: url.path, "cannot append (\(error.localizedDescription)); is the disk full?")
+        }
+    }
+
     /// Appends one JSON value as a compact JSON Lines record.
     public func append(_ value: JSONValue, sync: Bool = false) throws {
         try append(line: value.serialized(.compactLines), sync: sync)

@@ -56,13 +56,34 @@ final class ConfigurationRangeTests: XCTestCase {
         let defaults = TrainingArguments()
         XCTAssertEqual(defaults.saveSteps, 500)
         XCTAssertEqual(defaults.saveStrategy, "steps")
-        XCTAssertEqual((1...1500).filter(defaults.savesCheckpoint(after:)), [500, 1000, 1500])
+        XCTAssertEqual((1...1500).filter { defaults.savesCheckpoint(after: $0, stepsPerEpoch: 7) }, [500, 1000, 1500])
         var never = defaults
         never.saveStrategy = "no"
-        XCTAssertEqual((1...1500).filter(never.savesCheckpoint(after:)), [])
+        XCTAssertEqual((1...1500).filter { never.savesCheckpoint(after: $0, stepsPerEpoch: 7) }, [])
         never = try JSONDecoder().decode(TrainingArguments.self, from: Data(#"{"save_steps": 0}"#.utf8))
-        XCTAssertEqual((1...1500).filter(never.savesCheckpoint(after:)), [])
-        XCTAssertEqual(try problem(TrainingArguments.self, #"{"save_strategy": "epoch"}"#) { try $0.validate() }?.key, "save_strategy")
+        XCTAssertEqual((1...1500).filter { never.savesCheckpoint(after: $0, stepsPerEpoch: 7) }, [])
+        XCTAssertEqual(try problem(TrainingArguments.self, #"{"save_strategy": "hourly"}"#) { try $0.validate() }?.key, "save_strategy")
+    }
+
+    /// transformers' save_strategy "epoch" and eval_strategy "steps" | "epoch" | "no"; unset, Charter evaluates every
+    /// eval_steps and at the end.
+    func testEpochAndStepStrategies() throws {
+        let epochs = try JSONDecoder().decode(TrainingArguments.self, from: Data(#"{"save_strategy": "epoch", "eval_strategy": "epoch"}"#.utf8))
+        XCTAssertEqual((1...20).filter { epochs.savesCheckpoint(after: $0, stepsPerEpoch: 7) }, [7, 14])
+        XCTAssertEqual((1...20).filter { epochs.evaluates(after: $0, totalSteps: 20, stepsPerEpoch: 7) }, [7, 14])
+        let steps = try JSONDecoder().decode(TrainingArguments.self, from: Data(#"{"eval_strategy": "steps", "logging_steps": 4}"#.utf8))
+        XCTAssertEqual((1...10).filter { steps.evaluates(after: $0, totalSteps: 10, stepsPerEpoch: 3) }, [4, 8], "eval_steps 0 falls back to logging_steps")
+        let no = try JSONDecoder().decode(TrainingArguments.self, from: Data(#"{"eval_strategy": "no", "eval_steps": 2}"#.utf8))
+        XCTAssertEqual((1...10).filter { no.evaluates(after: $0, totalSteps: 10, stepsPerEpoch: 3) }, [])
+        var unset = TrainingArguments()
+        unset.evaluationSteps = 4
+        XCTAssertEqual((1...10).filter { unset.evaluates(after: $0, totalSteps: 10, stepsPerEpoch: 3) }, [4, 8, 10])
+        var first = TrainingArguments()
+        first.loggingFirstStep = true
+        XCTAssertEqual((1...25).filter { first.logs(step: $0, totalSteps: 25) }, [1, 10, 20, 25])
+        XCTAssertEqual(try problem(TrainingArguments.self, #"{"report_to": ["tensorboard", "wandb"]}"#) { try $0.validate() }?.key, "report_to")
+        XCTAssertEqual(try problem(TrainingArguments.self, #"{"train_sampling_strategy": "group_by_length"}"#) { try $0.validate() }?.key,
+                       "train_sampling_strategy")
     }
 
     func testMaximumLengthIsAtLeastOne() throws {
