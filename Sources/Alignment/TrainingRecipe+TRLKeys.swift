@@ -61,6 +61,8 @@ extension TrainingRecipe {
         keys["resume_from_checkpoint"] = .only(["null"], "resume with --resume (the newest checkpoint in output_dir)")
         keys["dataset_streaming"] = .only(["false"], "Charter reads local files whole")
         keys["dataset_config"] = .only(["null"], "dataset configurations belong to Hub datasets; give a local file or folder")
+        keys["streaming"] = .only(["false"], "Charter reads local files whole")
+        keys["test_split_size"] = .only(["null"], "a random train/test split is not implemented; give the test split's files (eval_dataset_name, or a folder's test split)")
         keys["shuffle_dataset"] = .only(["false"], "Charter orders the data with train_sampling_strategy")
         for key in ["use_dora", "use_rslora", "load_in_8bit", "load_in_4bit", "use_bnb_nested_quant"] {
             keys[key] = .only(["false"], "not implemented: Charter's LoRA is plain LoRA on fp32 weights")

@@ -14,7 +14,8 @@ import Yams
 public struct TrainingRecipe {
     /// Keys TRL's `ModelConfig` and script arguments put in the same YAML: the model, datasets and LoRA settings.
     public static let modelKeys = ["model_name_or_path", "ref_model", "dataset_name", "eval_dataset_name", "chat_template_name",
-                                   "use_peft", "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules"]
+                                   "use_peft", "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules",
+                                   "dataset_train_split", "dataset_test_split", "datasets"]
 
     /// Values by key (YAML scalars and lists: String, Int, Double, Bool, NSNull, [Any]).
     public private(set) var values: [String: Any] = [:]
@@ -136,6 +137,8 @@ public struct TrainingRecipe {
         case let number as Float: return try json(Double("\(number)") ?? Double(number), key: key)
         case let text as String: return .string(text)
         case let list as [Any]: return .array(try list.map { try json($0, key: key) })
+        case let mapping as [String: Any]:
+            return .object(try mapping.keys.sorted().map { JSONValue.Member($0, try json(mapping[$0] as Any, key: key)) })
         default: return .string("\(value)")
         }
     }
@@ -143,6 +146,7 @@ public struct TrainingRecipe {
     static func jsonCompatible(_ value: Any) -> Any {
         switch value {
         case let list as [Any]: return list.map(jsonCompatible)
+        case let mapping as [String: Any]: return mapping.mapValues(jsonCompatible)
         case is String, is Int, is Double, is Bool, is NSNull: return value
         case let number as NSNumber: return number
         default: return "\(value)"

@@ -14,7 +14,7 @@ import Tensors
 /// decode their configuration from it and write `recipe.effective(configuration)` into the output folder.
 struct TrainerOptions: ParsableArguments {
     @Option(help: "Model folder (recipe key model_name_or_path).") var model: String?
-    @Option(help: "Training data, TRL format (.jsonl or .jsonl.gz; recipe key dataset_name).") var dataset: String?
+    @Option(help: "Training data, TRL format: a .jsonl or .jsonl.gz file, or a folder laid out as load_dataset reads it (its dataset_train_split files; recipe key dataset_name).") var dataset: String?
     @Option(help: "Held-out data evaluated every eval_steps and at the end (recipe key eval_dataset_name).") var evalDataset: String?
     @Option(help: "Where checkpoints, metrics.jsonl, the effective config and the model go (output_dir; default runs/train, said at the start).") var outputDir: String?
     @Option(help: "A YAML recipe of TRL keys (e.g. beta: 0.1, learning_rate: 5.0e-7); flags override it.") var config: String?
@@ -88,17 +88,35 @@ struct TrainerOptions: ParsableArguments {
         }
     }
 
-    /// Loads a dataset and reports it (type, count, skipped lines, quirks) on standard error.
-    func loadDataset(_ path: String) throws -> Dataset {
-        let dataset = try Dataset.load(URL(fileURLWithPath: path), options: DatasetOptions(skipInvalid: skipInvalid))
-        note(dataset.summary)
-        return dataset
-    }
-
-    /// The training and evaluation data named by the recipe (either may be absent).
+    /// The training and evaluation data named by the recipe (either may be absent), read as TRL's scripts read them:
+    /// `dataset_name` a file or a folder (its `dataset_train_split` files), or a `datasets:` mixture; the evaluation
+    /// data from `eval_dataset_name` (a folder's `dataset_test_split` files), or — as TRL when `eval_strategy` is not
+    /// "no" — the test split of a `dataset_name` folder.
     func datasets(_ recipe: TrainingRecipe) throws -> (train: Dataset?, evaluation: Dataset?) {
         try ["dataset_name", "eval_dataset_name"].forEach { key in try (recipe[key] as? String).map { try checkPath($0, key: key) } }
-        return (try (recipe["dataset_name"] as? String).map(loadDataset), try (recipe["eval_dataset_name"] as? String).map(loadDataset))
+        let trainSplit = recipe["dataset_train_split"] as? String ?? "train", testSplit = recipe["dataset_test_split"] as? String ?? "test"
+        let options = DatasetOptions(skipInvalid: skipInvalid)
+        func load(_ url: URL, split: String) throws -> Dataset {
+            let dataset = try DatasetSource.load(url, split: split, options: options)
+            note(dataset.summary)
+            return dataset
+        }
+        var train: Dataset?
+        if let mixture = recipe["datasets"] {
+            guard recipe["dataset_name"] == nil else { throw ValidationError("give either dataset_name (--dataset) or datasets:, not both") }
+            train = try DatasetMixture(mixture).load(options: options, source: URL(fileURLWithPath: config ?? "datasets"))
+            note("datasets: \(train!.examples.count) \(train!.type.rawValue) examples from the mixture")
+        } else if let path = recipe["dataset_name"] as? String {
+            train = try load(URL(fileURLWithPath: path), split: trainSplit)
+        }
+        var evaluation = try (recipe["eval_dataset_name"] as? String).map { try load(URL(fileURLWithPath: $0), split: testSplit) }
+        if evaluation == nil, let path = recipe["dataset_name"] as? String, let strategy = recipe["eval_strategy"] as? String, strategy != "no" {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+                evaluation = try load(URL(fileURLWithPath: path), split: testSplit)
+            }
+        }
+        return (train, evaluation)
     }
 
     /// The data of a command with `--eval-only`: without --eval-dataset, --dataset is the evaluation set.

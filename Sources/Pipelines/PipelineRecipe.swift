@@ -232,7 +232,10 @@ public struct PipelineRecipe: Sendable {
                     : type == .dpo ? DPOConfiguration.keys + TrainingRecipe.modelKeys
                     : type == .reward ? RewardConfiguration.keys + TrainingRecipe.modelKeys
                     : PPOConfiguration.keys + TrainingRecipe.modelKeys + ["value_model_path"]
-                for (key, _) in training.mapping ?? [:] where known.map({ !$0.contains(key.string ?? "") }) ?? false {
+                // TRL keys Charter reads without acting on (bf16, use_cpu, …) are checked when a reward, dpo or ppo
+                // stage's recipe is read (an sft stage decodes its configuration directly and refuses them here).
+                for (key, _) in training.mapping ?? [:] where known.map({ !$0.contains(key.string ?? "") }) ?? false
+                    && (type == .sft || TrainingRecipe.foreignKeys[key.string ?? ""] == nil) {
                     problems.append(.init("\(path).training.\(key.string ?? "?")",
                                           "not a \(type.rawValue) setting; expected one of \(known!.joined(separator: ", "))"))
                 }
