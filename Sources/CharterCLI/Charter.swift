@@ -24,6 +24,7 @@ struct Charter: AsyncParsableCommand {
             AuditCommand.self,
             CleanCommand.self,
             PipelineCommand.self,
+            ExportCommand.self,
             ServeCommand.self,
             QuickstartCommand.self,
             ExperimentCommand.self,
