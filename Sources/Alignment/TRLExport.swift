@@ -26,8 +26,10 @@ public struct TRLExport {
     ///   - hasEvaluation: whether the export holds a test split.
     ///   - conversational: whether the training data holds message lists.
     ///   - cpu: add `use_cpu: true` and `bf16: false`, so TRL runs on a machine without a GPU.
+    ///   - outputDirectory: TRL's `output_dir` (relative to the export folder, or absolute).
     /// - Throws: `TrainingError.data` naming each Charter key that TRL cannot express.
-    public init(trainer: String, effective: [String: Any], hasEvaluation: Bool, conversational: Bool, cpu: Bool) throws {
+    public init(trainer: String, effective: [String: Any], hasEvaluation: Bool, conversational: Bool, cpu: Bool,
+                outputDirectory: String = "output") throws {
         guard Self.trainers.contains(trainer), let accepted = TRLConfigKeys.keys(for: trainer) else {
             throw TrainingError.data("TRL \(TRLConfigKeys.version) has a command-line script for \(Self.trainers.joined(separator: ", ")); not for \(trainer)")
         }
@@ -83,20 +85,25 @@ public struct TRLExport {
         values["dataset_name"] = "data"
         values["dataset_train_split"] = "train"
         if hasEvaluation { values["dataset_test_split"] = "test" }
-        values["output_dir"] = "output"
+        values["output_dir"] = outputDirectory
         config = values
     }
 
     /// Writes config.yaml, data/train.jsonl (and data/test.jsonl), launch.sh, accelerate/*.yaml and README.md.
     /// - Parameter model: `model_name_or_path` as config.yaml gives it (a local folder on the cluster, or a Hub id).
     public func write(to folder: URL, model: String, train: Dataset, evaluation: Dataset?) throws {
+        try write(to: folder, model: model, train: train.examples, evaluation: evaluation?.examples)
+    }
+
+    /// Writes the folder for examples already read (a pipeline stage's dataset and its `mix_in`).
+    public func write(to folder: URL, model: String, train: [Example], evaluation: [Example]?) throws {
         let manager = FileManager.default
         do {
             try manager.createDirectory(at: folder.appendingPathComponent("data"), withIntermediateDirectories: true)
             try manager.createDirectory(at: folder.appendingPathComponent("accelerate"), withIntermediateDirectories: true)
         } catch { throw TrainingError.io("cannot create \(folder.path): \(error.localizedDescription)") }
-        try writeExamples(train.examples, to: folder.appendingPathComponent("data/train.jsonl"))
-        if let evaluation { try writeExamples(evaluation.examples, to: folder.appendingPathComponent("data/test.jsonl")) }
+        try writeExamples(train, to: folder.appendingPathComponent("data/train.jsonl"))
+        if let evaluation { try writeExamples(evaluation, to: folder.appendingPathComponent("data/test.jsonl")) }
         var values = config
         values["model_name_or_path"] = model
         let yaml = "# TRL \(TRLConfigKeys.version) recipe exported by charter export trl: `bash launch.sh` runs it (see README.md).\n"
@@ -127,14 +134,14 @@ public struct TRLExport {
         """
     }
 
-    func readme(train: Dataset, evaluation: Dataset?) -> String {
+    func readme(train: [Example], evaluation: [Example]?) -> String {
         var lines = ["# TRL export of a Charter recipe (\(trainer))", "",
                      "`bash launch.sh` runs `trl \(trainer) --config config.yaml` here (TRL \(TRLConfigKeys.version)).",
                      "Several GPUs: `ACCELERATE_CONFIG=accelerate/multi_gpu.yaml bash launch.sh` (set num_processes to your GPU count);",
                      "DeepSpeed ZeRO-3: `ACCELERATE_CONFIG=accelerate/deepspeed_zero3.yaml bash launch.sh`.", "",
-                     "- data/train.jsonl: the \(train.examples.count) \(train.type.rawValue) examples Charter trains on, in its order",
+                     "- data/train.jsonl: the \(train.count) \(train.first?.type.rawValue ?? "") examples Charter trains on, in its order",
                      "  (train_sampling_strategy: \(TrainingRecipe.yamlText(config["train_sampling_strategy"] ?? "random")))."]
-        if let evaluation { lines.append("- data/test.jsonl: the \(evaluation.examples.count) evaluation examples.") }
+        if let evaluation { lines.append("- data/test.jsonl: the \(evaluation.count) evaluation examples.") }
         lines.append("- model_name_or_path must name the model where TRL runs: copy the folder there, or give `--model_name_or_path`.")
         if !notes.isEmpty { lines += ["", "What the export changed:", ""] + notes.map { "- \($0)" } }
         return lines.joined(separator: "\n") + "\n"

@@ -38,7 +38,7 @@ public struct Pipeline: Sendable {
     public func run(log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) async throws -> PipelineManifest {
         // Stages whose type has no trainer registered fail when reached (the earlier stages' outputs stay cached);
         // say so up front so nobody waits hours to learn it.
-        for stage in recipe.stages where [.reward, .dpo, .ppo].contains(stage.type) && trainers[stage.type] == nil {
+        for stage in recipe.stages where [.reward, .dpo, .ppo].contains(stage.type) && trainers[stage.type] == nil && stage.backend != "trl" {
             log("warning: \(Self.unavailableMessage(stage))")
         }
         // Every stage folder is checked before anything is written, so a bad name fails before earlier stages run.
@@ -248,6 +248,16 @@ public struct Pipeline: Sendable {
             let outcome = try await Stages.label(pairs: try path("pairs"), output: output, failures: failures, constitution: constitution,
                                                  configuration: stage.feedback, models: try models(stage), run: stage.run)
             return (Self.counts(outcome), [output.lastPathComponent, failures.lastPathComponent])
+        case .sft, .reward, .dpo where stage.backend == "trl":
+            guard case let .local(modelPath, _, lora)? = stage.model else {
+                throw ConstitutionalError("stage \(stage.name): training needs a local model folder, not endpoints")
+            }
+            if lora != nil { throw ConstitutionalError("stage \(stage.name): training on top of a LoRA adapter is not supported; merge it first") }
+            let output = directory.appendingPathComponent("model")
+            let request = TrainingStageRequest(
+                stage: stage.name, type: stage.type, model: try input(modelPath), dataset: try path("dataset"), prompts: nil, rewardModel: nil,
+                output: output, trainingYAML: stage.trainingYAML, seed: stage.seed, mixIn: try stage.inputs["mix_in"].map { _ in try path("mix_in") })
+            return (try Stages.trl(request, launcher: stage.launcher, log: log), [output.lastPathComponent, "trl"])
         case .sft:
             guard case let .local(modelPath, chatTemplate, lora)? = stage.model else {
                 throw ConstitutionalError("stage \(stage.name): training needs a local model folder, not endpoints")

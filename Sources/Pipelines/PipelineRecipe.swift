@@ -31,8 +31,8 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
         switch self {
         case .sample, .samplePairs: return ["prompts", "k", "prompting", "seed", "sampling"]
         case .critique: return ["prompts", "rounds", "prompting", "few_shot", "seed", "sampling", "helpful", "helpful_ratio"]
-        case .sft: return ["dataset", "training"]
-        case .reward, .dpo: return ["dataset", "mix_in", "training"]
+        case .sft: return ["dataset", "training", "backend", "launcher"]
+        case .reward, .dpo: return ["dataset", "mix_in", "training", "backend", "launcher"]
         case .ppo: return ["prompts", "reward_model", "training"]
         case .label: return ["pairs", "principles_per_pair", "chain_of_thought", "clamp_low", "clamp_high", "both_orders", "few_shot", "seed", "reasoning"]
         }
@@ -70,6 +70,11 @@ public struct StageRecipe: Sendable {
     /// The recipe's seed (trainers use it when `training:` sets none).
     public var seed: UInt64 = 0
     public var helpfulRatio = 0.5
+    /// Who trains an sft, reward or dpo stage: "charter" (in process) or "trl" (`charter export trl`'s folder run as a
+    /// subprocess, by `launcher` when given: a shell command in which `{folder}` is the export and `{config}` its
+    /// config.yaml; by default its launch.sh).
+    public var backend = "charter"
+    public var launcher: String?
     /// A critique or sample stage without `prompting:` chooses when it runs: chat when its model has a chat template,
     /// transcript otherwise (``PromptingStyle/automatic(for:)``).
     public var automaticPrompting = false
@@ -205,6 +210,16 @@ public struct PipelineRecipe: Sendable {
         stage.model = decode { try node["model"].map { try decoder.decode(ModelSource.self, from: try Yams.serialize(node: $0)) } } ?? nil
         stage.run = decode { try decoder.decode(RunOptions.self, from: text) } ?? stage.run
         stage.automaticPrompting = node["prompting"] == nil
+        if let backend = node["backend"] {
+            if let name = backend.string, ["charter", "trl"].contains(name) { stage.backend = name } else {
+                problems.append(.init("\(path).backend", "must be charter or trl, got \(backend.string.map { "\"\($0)\"" } ?? "a non-string")"))
+            }
+        }
+        if let launcher = node["launcher"] {
+            if let command = launcher.string, !command.isEmpty, stage.backend == "trl" { stage.launcher = command } else {
+                problems.append(.init("\(path).launcher", launcher.string?.isEmpty == false ? "is used only with backend: trl" : "must be a shell command"))
+            }
+        }
         switch type {
         case .critique:
             stage.critique = decode { try decoder.decode(CritiqueConfiguration.self, from: text) } ?? stage.critique

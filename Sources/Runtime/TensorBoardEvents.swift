@@ -47,6 +47,82 @@ public final class TensorBoardEvents {
         return "runs/\(formatter.string(from: now))_\(ProcessInfo.processInfo.hostName)"
     }
 
+    /// The scalars of an event file, in file order: what TensorBoard (or transformers' callback) logged.
+    /// - Throws: `RuntimeError` naming the file when it cannot be read or a record is cut short.
+    public static func scalars(in url: URL) throws -> [(step: Int, tag: String, value: Float)] {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw RuntimeError(file: url.path, "cannot read (\(error.localizedDescription))") }
+        let bytes = [UInt8](data)
+        var found: [(step: Int, tag: String, value: Float)] = []
+        var offset = 0
+        while offset < bytes.count {
+            guard offset + 12 <= bytes.count else { throw RuntimeError(file: url.path, "a record is cut short at byte \(offset)") }
+            let length = bytes[offset..<offset + 8].reversed().reduce(0) { $0 << 8 | Int($1) }
+            let start = offset + 12, end = start + length
+            guard length >= 0, end + 4 <= bytes.count else { throw RuntimeError(file: url.path, "a record is cut short at byte \(offset)") }
+            var step = 0
+            var values: [(String, Float)] = []
+            for (field, value) in fields(bytes[start..<end]) {
+                if field == 2, case let .varint(number) = value { step = Int(truncatingIfNeeded: number) }
+                if field == 5, case let .bytes(summary) = value {
+                    for (entryField, entry) in fields(summary) where entryField == 1 {
+                        guard case let .bytes(entryBytes) = entry else { continue }
+                        var tag: String?, number: Float?
+                        for (valueField, item) in fields(entryBytes) {
+                            if valueField == 1, case let .bytes(text) = item { tag = String(decoding: text, as: UTF8.self) }
+                            if valueField == 2, case let .fixed32(bits) = item { number = Float(bitPattern: bits) }
+                        }
+                        if let tag, let number { values.append((tag, number)) }
+                    }
+                }
+            }
+            found += values.map { (step, $0.0, $0.1) }
+            offset = end + 4
+        }
+        return found
+    }
+
+    /// A protocol-buffer field's value, by wire type.
+    enum FieldValue {
+        case varint(UInt64), fixed64(UInt64), bytes(ArraySlice<UInt8>), fixed32(UInt32)
+    }
+
+    /// The fields of one message (unknown wire types end the message).
+    static func fields(_ bytes: ArraySlice<UInt8>) -> [(Int, FieldValue)] {
+        var result: [(Int, FieldValue)] = []
+        var index = bytes.startIndex
+        func varint() -> UInt64? {
+            var value: UInt64 = 0, shift: UInt64 = 0
+            while index < bytes.endIndex, shift < 64 {
+                let byte = bytes[index]
+                index += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return value }
+                shift += 7
+            }
+            return nil
+        }
+        func fixed(_ count: Int) -> UInt64? {
+            guard bytes.endIndex - index >= count else { return nil }
+            defer { index += count }
+            return bytes[index..<index + count].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        while index < bytes.endIndex, let key = varint() {
+            let field = Int(key >> 3)
+            switch key & 7 {
+            case 0: guard let value = varint() else { return result }; result.append((field, .varint(value)))
+            case 1: guard let value = fixed(8) else { return result }; result.append((field, .fixed64(value)))
+            case 2:
+                guard let length = varint(), UInt64(bytes.endIndex - index) >= length else { return result }
+                result.append((field, .bytes(bytes[index..<index + Int(length)])))
+                index += Int(length)
+            case 5: guard let value = fixed(4) else { return result }; result.append((field, .fixed32(UInt32(value))))
+            default: return result
+            }
+        }
+        return result
+    }
+
     // MARK: Encoding
 
     static func event(wallTime: Double, step: Int, fileVersion: String? = nil, summary: Data? = nil) -> Data {

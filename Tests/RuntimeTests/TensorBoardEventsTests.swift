@@ -37,6 +37,22 @@ final class TensorBoardEventsTests: XCTestCase {
                        + "3200000000000000241956ec09000000000000f83f10032a250a110a0a747261696e2f6c6f7373150000803e0a100a096576616c2f6c6f737315000080bfa4cdd01b")
     }
 
+    func testScalarsReadBackInFileOrder() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tb-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let events = try TensorBoardEvents(directory: folder)
+        try events.write(scalars: [("train/loss", 0.5), ("train/grad_norm", 2)], step: 1)
+        try events.write(scalars: [("train/loss", 0.25)], step: 300)
+        let read = try TensorBoardEvents.scalars(in: events.url)
+        XCTAssertEqual(read.map(\.step), [1, 1, 300])
+        XCTAssertEqual(read.map(\.tag), ["train/loss", "train/grad_norm", "train/loss"])
+        XCTAssertEqual(read.map(\.value), [0.5, 2, 0.25])
+        var cut = try Data(contentsOf: events.url)
+        cut.removeLast(3)
+        try cut.write(to: events.url)
+        XCTAssertThrowsError(try TensorBoardEvents.scalars(in: events.url)) { XCTAssertTrue("\($0)".contains("cut short"), "\($0)") }
+    }
+
     func testDefaultFolderIsTransformersRunsDateHost() {
         let name = TensorBoardEvents.defaultDirectoryName(now: Date(timeIntervalSince1970: 0))
         XCTAssertTrue(name.hasPrefix("runs/"), name)

@@ -1,0 +1,88 @@
+import Foundation
+import TestSupport
+import XCTest
+@testable import Constitutional
+@testable import Pipelines
+
+/// `backend: trl`: a training stage writes `charter export trl`'s folder, runs the launcher as a subprocess with
+/// its output in trl/trl.log, and hands the model the launcher left in the stage's model folder to the next stage.
+/// The launcher here stands in for TRL (swift test runs no Python): it checks the config it was given and copies a
+/// model into output_dir. Benchmarks/trl/export_parity.py and the README run the real TRL.
+final class PipelineTRLBackendTests: XCTestCase {
+    func workspace() throws -> URL {
+        let directory = try TinyModels.temporaryDirectory("trl-backend")
+        _ = try TinyModels.folder(in: directory, name: "m", seed: 1)
+        _ = try TinyModels.folder(in: directory, name: "trained", seed: 2)
+        try #"{"prompt": "p", "chosen": " a", "rejected": " b"}\#n{"prompt": "q", "chosen": " c", "rejected": " d"}\#n"#
+            .write(to: directory.appendingPathComponent("pairs.jsonl"), atomically: true, encoding: .utf8)
+        try #"{"prompt": "p"}\#n"#.write(to: directory.appendingPathComponent("prompts.jsonl"), atomically: true, encoding: .utf8)
+        return directory
+    }
+
+    func testLauncherTrainsTheStageAndTheNextStageReadsItsModel() async throws {
+        let directory = try workspace()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trained = directory.appendingPathComponent("trained").path
+        // Stand-in for `trl dpo --config {config}`: reads output_dir from the config and copies a model there.
+        let launcher = #"grep -q '^max_steps: 2$' {config} && out=$(sed -n 's/^output_dir: "\(.*\)"$/\1/p' {config}) && mkdir -p "$out" && cp \#(trained)/* "$out"/ && echo trained into $out"#
+        let yaml = """
+            stages:
+              - name: dpo
+                type: dpo
+                model: m
+                dataset: pairs.jsonl
+                backend: trl
+                training: {max_steps: 2, bf16: false}
+                launcher: |
+                  \(launcher)
+              - {name: samples, type: sample, model: stage:dpo, prompts: prompts.jsonl, sampling: {max_tokens: 2}, progress: false}
+            """
+        let lines = LineBox()
+        let manifest = try await Pipeline(recipe: try PipelineRecipe.parse(yaml: yaml, file: "r.yaml", baseDirectory: directory),
+                                          runDirectory: directory.appendingPathComponent("run"), trainers: [:]).run(log: { lines.append($0) })
+        XCTAssertEqual(manifest.stages.map(\.status), ["complete", "complete"])
+        let stage = directory.appendingPathComponent("run/dpo")
+        let config = try String(contentsOf: stage.appendingPathComponent("trl/config.yaml"), encoding: .utf8)
+        XCTAssertTrue(config.contains("output_dir: \"\(stage.appendingPathComponent("model").path)\""), config)
+        XCTAssertTrue(config.contains("report_to: \"tensorboard\""), config)
+        XCTAssertEqual(try String(contentsOf: stage.appendingPathComponent("trl/data/train.jsonl"), encoding: .utf8).split(separator: "\n").count, 2)
+        let log = try String(contentsOf: stage.appendingPathComponent("trl/trl.log"), encoding: .utf8)
+        XCTAssertTrue(log.contains("trained into"), log)
+        XCTAssertTrue(lines.all.contains { $0.contains("trl: trained into") }, "the launcher's output is streamed to the log")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: stage.appendingPathComponent("model/model.safetensors").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/samples/samples.jsonl").path))
+    }
+
+    func testFailingLauncherStopsTheStageWithItsLastLines() async throws {
+        let directory = try workspace()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let yaml = "stages:\n  - {type: dpo, model: m, dataset: pairs.jsonl, backend: trl, launcher: 'echo CUDA out of memory; exit 3'}\n"
+        do {
+            _ = try await Pipeline(recipe: try PipelineRecipe.parse(yaml: yaml, file: "r.yaml", baseDirectory: directory),
+                                   runDirectory: directory.appendingPathComponent("run"), trainers: [:]).run(log: { _ in })
+            XCTFail("a failing launcher must fail the stage")
+        } catch {
+            XCTAssertTrue("\(error)".contains("exited with status 3"), "\(error)")
+            XCTAssertTrue("\(error)".contains("CUDA out of memory"), "\(error)")
+        }
+    }
+
+    func testRecipeErrorsNameTheKey() {
+        func path(_ stage: String) -> String? {
+            do { _ = try PipelineRecipe.parse(yaml: "stages:\n  - \(stage)\n", file: "r.yaml", baseDirectory: URL(fileURLWithPath: "/tmp")) } catch let error as ConstitutionError {
+                return error.problems.first?.path
+            } catch { return "\(error)" }
+            return nil
+        }
+        XCTAssertEqual(path("{type: dpo, model: m, dataset: d, backend: torch}"), "stages[0].backend")
+        XCTAssertEqual(path("{type: dpo, model: m, dataset: d, launcher: 'trl dpo'}"), "stages[0].launcher", "launcher needs backend: trl")
+        XCTAssertEqual(path("{type: ppo, model: m, prompts: p, reward_model: r, backend: trl}"), "stages[0].backend", "ppo has no TRL script")
+    }
+}
+
+final class LineBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+}
