@@ -248,7 +248,8 @@ public struct Pipeline: Sendable {
             let outcome = try await Stages.label(pairs: try path("pairs"), output: output, failures: failures, constitution: constitution,
                                                  configuration: stage.feedback, models: try models(stage), run: stage.run)
             return (Self.counts(outcome), [output.lastPathComponent, failures.lastPathComponent])
-        case .sft, .reward, .dpo where stage.backend == "trl":
+        // (`where` on a case with several patterns would bind to the last one only.)
+        case .sft where stage.backend == "trl", .reward where stage.backend == "trl", .dpo where stage.backend == "trl":
             guard case let .local(modelPath, _, lora)? = stage.model else {
                 throw ConstitutionalError("stage \(stage.name): training needs a local model folder, not endpoints")
             }
