@@ -2,6 +2,8 @@
 (transformers' TrainingArguments, the trainer's own config, ScriptArguments, ModelConfig, DatasetMixtureConfig).
 `charter export trl` writes only these keys. Run: python3 scripts/trl_config_keys.py (pip install "trl==1.16.0")."""
 import dataclasses
+import enum
+import json
 import pathlib
 
 import transformers
@@ -19,6 +21,26 @@ trainers = {
     "sft": trl.SFTConfig, "dpo": trl.DPOConfig, "reward": trl.RewardConfig, "kto": trl.KTOConfig,
     "grpo": trl.GRPOConfig, "rloo": trl.RLOOConfig,
 }
+
+
+def defaults(cls):
+    """The config's defaults that JSON can hold (enums as their values; factories called)."""
+    found = {}
+    for field in dataclasses.fields(cls):
+        if field.default is not dataclasses.MISSING:
+            value = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            value = field.default_factory()
+        else:
+            continue
+        if isinstance(value, enum.Enum):
+            value = value.value
+        try:
+            json.dumps(value)
+        except TypeError:
+            continue
+        found[field.name] = value
+    return found
 
 
 def swift_list(keys):
@@ -60,6 +82,11 @@ for name, cls in trainers.items():
     out.append("    " + swift_list(own).replace("\n        ", "\n            "))
     out.append("        ],")
 out += [
+    "    ]",
+    "",
+    "    /// Each trainer config's defaults (those JSON can hold), as JSON text.",
+    "    public static let defaultsJSON: [String: String] = [",
+] + [f'        "{name}": {json.dumps(json.dumps(defaults(cls), sort_keys=True))},' for name, cls in trainers.items()] + [
     "    ]",
     "",
     "    /// Every key `trl TRAINER --config` accepts, or nil for a trainer TRL has no script for.",

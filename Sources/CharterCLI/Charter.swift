@@ -25,6 +25,7 @@ struct Charter: AsyncParsableCommand {
             CleanCommand.self,
             PipelineCommand.self,
             ExportCommand.self,
+            ImportCommand.self,
             ServeCommand.self,
             QuickstartCommand.self,
             ExperimentCommand.self,

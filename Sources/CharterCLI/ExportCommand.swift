@@ -71,3 +71,54 @@ extension SFTConfiguration: ValidatedConfiguration {}
 extension DPOConfiguration: ValidatedConfiguration {}
 extension RewardConfiguration: ValidatedConfiguration {}
 extension KTOConfiguration: ValidatedConfiguration {}
+
+/// `charter import trl TRAINER CONFIG`: a TRL config as a Charter recipe that trains the same way (TRL's defaults
+/// written out where Charter's differ).
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Read another tool's recipe as a Charter recipe (trl: a TRL config YAML).",
+        subcommands: [ImportTRLCommand.self])
+}
+
+struct ImportTRLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trl",
+        abstract: "Write a TRL config as a Charter recipe, with TRL's defaults where Charter's differ.",
+        discussion: """
+            Charter reads TRL's keys directly, but a key a config leaves out takes each tool's default, and a few differ \
+            (num_train_epochs: TRL 3, Charter 1). The recipe written here sets those to TRL's, so `charter TRAINER --config \
+            recipe.yaml` trains as `trl TRAINER --config CONFIG` would. Example: charter import trl dpo dpo.yaml --output recipe.yaml
+            """)
+
+    @Argument(help: "The trainer: sft, dpo, reward or kto.") var trainer: String
+    @Argument(help: "The TRL config YAML.") var config: String
+    @Option(help: "Where to write the recipe (default: standard output).") var output: String?
+
+    func run() throws {
+        let keys: [String]
+        var defaults: [String: Any]
+        let empty = { (keys: [String]) in TrainingRecipe(allowedKeys: keys + TrainingRecipe.modelKeys) }
+        switch trainer {
+        case "sft": keys = SFTConfiguration.keys; defaults = try empty(keys).effective(SFTConfiguration())
+        case "dpo": keys = DPOConfiguration.keys; defaults = try empty(keys).effective(DPOConfiguration())
+        case "reward": keys = RewardConfiguration.keys; defaults = try empty(keys).effective(RewardConfiguration())
+        case "kto": keys = KTOConfiguration.keys; defaults = try empty(keys).effective(KTOConfiguration())
+        default: throw ValidationError("TRL has command-line scripts for \(TRLExport.trainers.joined(separator: ", ")); not for \(trainer)")
+        }
+        defaults["output_dir"] = nil
+        let recipe = try TrainingRecipe(file: config, allowedKeys: keys + TrainingRecipe.modelKeys)
+        recipe.notes.forEach(note)
+        let imported = try TRLImport(trainer: trainer, config: recipe, charterDefaults: defaults)
+        imported.notes.forEach(note)
+        let text = "# Charter recipe imported from \(config) (TRL \(TRLConfigKeys.version)): charter \(trainer) --config THIS_FILE\n" + imported.yaml
+        if let output {
+            do { try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
+                throw ValidationError("cannot write \(output): \(error.localizedDescription)")
+            }
+            note("wrote \(output)")
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
