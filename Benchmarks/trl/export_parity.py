@@ -1,7 +1,8 @@
 """One recipe, two trainers: a Charter recipe runs in Charter, is exported with `charter export trl`, runs in TRL 1.16
 from the exported folder (its own launch.sh), and the exported config runs in Charter again; the per-step training
 losses (read from the TensorBoard event files both write with `report_to: tensorboard`) must agree within 1e-4
-relative, for SFT, DPO and the reward model, with `train_sampling_strategy: sequential` in both.
+relative, for SFT, DPO and the reward model, with `train_sampling_strategy: sequential` in both. Then a pipeline
+whose DPO stage has `backend: trl` runs TRL as a subprocess, and its next stage samples from the model TRL saved.
 
 Uses the tiny TRL parity fixtures of Tests/AlignmentTests/Fixtures/trl (random Llama policy, its sequence-classifier
 reward model, six preference pairs; the SFT rows are the pairs' prompt and chosen completion). CPU, float32.
@@ -101,6 +102,28 @@ report_to: tensorboard
             failed |= worst > TOLERANCE
             print(f"{trainer:6} {name:16} {len(reference)} steps, loss {reference[1]:.6f} → {reference[max(reference)]:.6f} (TRL), "
                   f"largest relative difference {worst:.2e} [{verdict}]")
+    # A pipeline whose DPO stage TRL trains; the next stage samples from TRL's model.
+    work = os.path.join(args.workdir, "pipeline")
+    os.makedirs(work)
+    with open(os.path.join(work, "prompts.jsonl"), "w") as out:
+        for pair in pairs:
+            out.write(json.dumps({"prompt": pair["prompt"]}) + "\n")
+    with open(os.path.join(work, "pipeline.yaml"), "w") as out:
+        out.write(f"""name: trl-backend
+seed: 3
+stages:
+  - {{name: dpo, type: dpo, model: {trainers['dpo'][0]}, dataset: {trainers['dpo'][1]}, backend: trl,
+     training: {{max_steps: 3, per_device_train_batch_size: 2, logging_steps: 1, use_cpu: true, bf16: false}}}}
+  - {{name: samples, type: sample, model: "stage:dpo", prompts: prompts.jsonl, sampling: {{max_tokens: 8}}}}
+""")
+    run([charter, "pipeline", "pipeline.yaml", "--run-directory", "run"], work, os.path.join(work, "pipeline.log"), os.path.join(work, "unused"))
+    manifest = json.load(open(os.path.join(work, "run/manifest.json")))
+    stages = {stage["name"]: stage for stage in manifest["stages"]}
+    samples = sum(1 for _ in open(os.path.join(work, "run/samples/samples.jsonl")))
+    pipeline_ok = all(stage["status"] == "complete" for stage in stages.values()) and samples == len(pairs)
+    failed |= not pipeline_ok
+    print(f"pipeline: dpo stage trained by TRL ({int(stages['dpo']['counts']['steps'])} steps, loss {stages['dpo']['counts']['loss']:.6f}), "
+          f"{samples} samples from its model [{'ok' if pipeline_ok else 'FAIL'}]")
     sys.exit(1 if failed else 0)
 
 
