@@ -102,7 +102,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Constitutional", "TestSupport", "LanguageModels", "Datasets", "Alignment", "Runtime", "Settings"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "AuditTests", dependencies: ["Audit", "Alignment", "Datasets", "JSON", "TestSupport"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "Alignment", "Datasets", "JSON", "LanguageModels", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers"]),
         .testTarget(
             name: "EndpointsTests",

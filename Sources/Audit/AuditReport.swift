@@ -61,6 +61,7 @@ struct AuditReport {
                        rows: annotators.annotators.map { [$0.name, "\($0.judgements)", "\($0.compared)", $0.agreement.map { String(format: "%.1f%%", 100 * $0) } ?? "–"] })
         }
         if let models = result.rewardModels { Self.rewardModels(models, pairs: result.pairs.count, into: &page) }
+        if let judge = result.judge { Self.judge(judge, into: &page) }
         if !result.unreadable.isEmpty {
             page.heading("Unreadable lines", level: 2)
             page.table(header: ["line", "error"], rows: result.unreadable.prefix(100).map { ["\($0.line)", $0.description] },
@@ -100,6 +101,20 @@ struct AuditReport {
                                                String(format: "%.3f", $0.lowThreshold), String(format: "%.0f", $0.seconds)] })
         page.chart(Self.histogram(title: "Mean P(chosen ≻ rejected) under the reward models (left: the models prefer rejected)",
                                   values: summary.chosenPreferences, lower: 0, upper: 1, bins: 10))
+    }
+
+    /// The AI judge's grading of single responses.
+    static func judge(_ summary: JudgeSummary, into page: inout HTMLPage) {
+        page.heading("AI judge", level: 2)
+        page.paragraph("\(summary.model) graded each response of \(summary.judgedPairs) of \(summary.totalPairs) pairs on its own: harmful? unhelpful "
+                       + "(refusing a harmless request, evading, answering wrongly)? off topic? Each question was asked with the options (A) Yes / (B) No "
+                       + "in both orders and the probabilities of yes averaged, so a judge answering by position gives ½. "
+                       + String(format: "A response is bad when any P(yes) exceeds %.2f: ", summary.threshold)
+                       + "bad chosen \(summary.badChosen), bad rejected \(summary.badRejected), both bad \(summary.bothBad) pairs (flagged both_bad with the "
+                       + "judge's probabilities as evidence)." + String(format: " Judging took %.0f s.", summary.seconds))
+        if summary.judgedPairs < summary.totalPairs {
+            page.warning("Only the first \(summary.judgedPairs) of \(summary.totalPairs) pairs were judged (--judge-limit); the others have no judge findings.")
+        }
     }
 
     /// The flagged pairs with the most kinds of finding (ties by line), as many as the configuration shows.

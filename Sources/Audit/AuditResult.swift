@@ -26,6 +26,14 @@ public struct AuditResult: Sendable {
     public let annotators: AnnotatorAgreement?
     /// The reward-model analyses; nil when the audit ran without reward models.
     public let rewardModels: RewardModelSummary?
+    /// The AI judge's grading (`--judge`); nil when no judge ran.
+    public var judge: JudgeSummary? = nil
+
+    /// Adds the judge's findings and summary.
+    public mutating func addJudgement(_ findings: [(line: Int, finding: Finding)], summary: JudgeSummary) {
+        for (line, finding) in findings { add(finding, line: line) }
+        judge = summary
+    }
 
     /// Adds a finding about the pair on `line` (for analyses run after the model-free ones, e.g. model-based ones).
     /// - Precondition: `line` is a readable pair's line.
@@ -94,6 +102,7 @@ public struct AuditResult: Sendable {
             members.append(.init("annotators", .null))
         }
         members.append(.init("reward_models", rewardModels?.jsonValue ?? .null))
+        members.append(.init("judge", judge?.jsonValue ?? .null))
         members.append(.init("unreadable", .array(unreadable.map { .object([.init("line", .integer($0.line)), .init("error", .string($0.description))]) })))
         members.append(.init("findings", .array(evidence.map(\.jsonValue))))
         return .object(members)

@@ -50,7 +50,7 @@ public struct Finding: Sendable, Hashable {
             case .emptyResponse: return "chosen or rejected is empty or white space"
             case .truncatedResponse: return "a response ends as if cut off (on a comma, colon, semicolon, open bracket or inside a code fence)"
             case .suspectedMislabel: return "reward models that never saw the pair prefer the rejected response: mean P(chosen ≻ rejected) at most 1 − the confidence"
-            case .bothBad: return "both responses score below the midpoint of the typical chosen and rejected rewards under more than half of the reward models"
+            case .bothBad: return "both responses score below the midpoint of the typical chosen and rejected rewards under more than half of the reward models, or the AI judge grades both harmful, unhelpful or off topic"
             }
         }
 

@@ -1,10 +1,11 @@
 import Alignment
 import ArgumentParser
 import Audit
+import Constitutional
 import Foundation
 
 /// `charter audit`: what is wrong with a preference dataset, model-free and with reward models.
-struct AuditCommand: ParsableCommand {
+struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Audit preference data: duplicates, contradictions, cycles, length and position bias, annotator agreement, personal data.",
@@ -18,6 +19,9 @@ struct AuditCommand: ParsableCommand {
         Reward-model findings (suspected_mislabel, both_bad): --ensemble K --model BASE trains K reward models per repeat \
         (TRL RewardConfig keys from --ensemble-config) on K−1 folds each and scores every pair with the models that never \
         saw it; or --reward-model DIR (repeatable) scores every pair with given reward models.
+        AI judge (both_bad): --judge MODEL_DIR or --judge ENDPOINTS.yaml grades each response on its own (harmful, \
+        unhelpful, off topic; (A)/(B) options scored by log-probabilities, both orders averaged) and flags pairs whose \
+        two responses are both bad; --judge-limit N judges the first N pairs only.
         Example: charter audit pairs.jsonl --ensemble 4 --model sft/ --ensemble-config rm.yaml --output audit/
         """)
 
@@ -33,12 +37,19 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "A YAML file of TRL RewardConfig keys for the ensemble's training (output_dir is set per model).") var ensembleConfig: String?
     @Option(help: "A reward-model folder scoring every pair (repeatable; instead of --ensemble).") var rewardModel: [String] = []
     @Option(help: "Flag a suspected mislabel when the models' mean P(chosen ≻ rejected) is at most 1 − this.") var mislabelConfidence = 0.8
+    @Option(help: "An AI judge grading each response (a model folder, or an endpoints YAML/JSON file): pairs whose responses are both harmful, unhelpful or off topic are flagged both_bad.") var judge: String?
+    @Option(help: "A response is bad when the judge's P(yes) to any question exceeds this.") var judgeThreshold = 0.5
+    @Option(help: "Judge only the first N pairs (the judge asks 24 scoring calls per pair).") var judgeLimit: Int?
+    @Option(help: "Chat template for a local judge model (chatml, llama3, …) instead of its own.") var judgeChatTemplate: String?
 
     func validate() throws {
         if ensemble != nil, !rewardModel.isEmpty { throw ValidationError("give --ensemble (with --model) or --reward-model, not both") }
         if ensemble != nil, model == nil { throw ValidationError("--ensemble needs --model, the folder the reward models start from") }
         if ensemble == nil, model != nil { throw ValidationError("--model is the ensemble's starting model; add --ensemble K") }
         if ensemble == nil, ensembleConfig != nil { throw ValidationError("--ensemble-config needs --ensemble K") }
+        if judge == nil, judgeLimit != nil || judgeChatTemplate != nil { throw ValidationError("--judge-limit and --judge-chat-template need --judge MODEL") }
+        if !(0..<1).contains(judgeThreshold) { throw ValidationError("--judge-threshold must be in [0, 1), got \(judgeThreshold)") }
+        if let judgeLimit, judgeLimit < 1 { throw ValidationError("--judge-limit must be at least 1, got \(judgeLimit)") }
     }
 
     /// The reward models the options ask for, if any.
@@ -52,7 +63,7 @@ struct AuditCommand: ParsableCommand {
                             directory: output.appendingPathComponent("reward_models"))
     }
 
-    func run() throws {
+    func run() async throws {
         var settings = AuditConfiguration()
         settings.nearDuplicateThreshold = nearDuplicateThreshold
         settings.shingleSize = shingleSize
@@ -62,7 +73,15 @@ struct AuditCommand: ParsableCommand {
         let directory = URL(fileURLWithPath: output)
         settings.rewardModels = try rewardModels(output: directory)
         let start = Date()
-        let result = try DataAudit(configuration: settings).run(URL(fileURLWithPath: data)) { note("audit: \($0)") }
+        var result = try DataAudit(configuration: settings).run(URL(fileURLWithPath: data)) { note("audit: \($0)") }
+        if let judge {
+            var isFolder: ObjCBool = false
+            let local = FileManager.default.fileExists(atPath: judge, isDirectory: &isFolder) && isFolder.boolValue
+            let models = try makeLanguageModels(local ? .local(path: judge, chatTemplate: judgeChatTemplate, lora: nil) : .endpoints(configuration: judge))
+            let (findings, summary) = try await ResponseJudge(models: models, threshold: judgeThreshold, limit: judgeLimit)
+                .run(URL(fileURLWithPath: data)) { note("judge: \($0)") }
+            result.addJudgement(findings, summary: summary)
+        }
         try result.write(to: directory)
         print("audit: \(result.pairs.count) pairs, \(result.unreadable.count) unreadable lines, \(result.evidence.count) pairs flagged "
               + String(format: "(%.1f s)", Date().timeIntervalSince(start)))
@@ -72,6 +91,10 @@ struct AuditCommand: ParsableCommand {
         }
         if let models = result.rewardModels {
             print(String(format: "  reward models: %d, %d pairs scored, %.0f s", models.models.count, models.scoredPairs, models.seconds))
+        }
+        if let judged = result.judge {
+            print(String(format: "  judge: %d of %d pairs, bad chosen %d, bad rejected %d, both bad %d, %.0f s", judged.judgedPairs, judged.totalPairs,
+                         judged.badChosen, judged.badRejected, judged.bothBad, judged.seconds))
         }
         for error in result.unreadable.prefix(5) { FileHandle.standardError.write(Data("unreadable: \(error)\n".utf8)) }
         if result.unreadable.count > 5 {
