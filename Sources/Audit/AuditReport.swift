@@ -112,6 +112,11 @@ struct AuditReport {
                        + String(format: "A response is bad when any P(yes) exceeds %.2f: ", summary.threshold)
                        + "bad chosen \(summary.badChosen), bad rejected \(summary.badRejected), both bad \(summary.bothBad) pairs (flagged both_bad with the "
                        + "judge's probabilities as evidence)." + String(format: " Judging took %.0f s.", summary.seconds))
+        if summary.atChance {
+            page.warning("The judge is at chance: only \(summary.decidedResponses) of \(2 * summary.judgedPairs) responses got an answer at least "
+                         + String(format: "%.1f", ResponseJudge.decisiveMargin) + " from ½, so its grades are noise and it gave no findings. "
+                         + "Use a stronger judge (an instruction-tuned model of several billion parameters, e.g. on a vLLM endpoint).")
+        }
         if summary.judgedPairs < summary.totalPairs {
             page.warning("Only the first \(summary.judgedPairs) of \(summary.totalPairs) pairs were judged (--judge-limit); the others have no judge findings.")
         }

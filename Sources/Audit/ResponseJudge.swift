@@ -11,7 +11,9 @@ import LanguageModels
 /// Each question is multiple choice in the AI-feedback style (Bai et al. 2022, §4.1): "(A) Yes / (B) No", the
 /// options scored as " (A)" against " (B)" by the model's log-probabilities, and asked again with the options
 /// swapped; the two orders' probabilities of "Yes" are averaged, so a judge that answers by position says ½. A
-/// response is bad when any question's P(yes) exceeds the threshold.
+/// response is bad when any question's P(yes) exceeds the threshold. A judge at chance — fewer than half of the
+/// responses get any answer at least ``decisiveMargin`` away from ½ — gives no findings, and the report says so
+/// (as reward models at chance give none): a weak model's near-½ answers would otherwise flag pairs at random.
 public struct ResponseJudge: Sendable {
     /// The questions asked of every response (key, question).
     public static let questions = [
@@ -20,13 +22,16 @@ public struct ResponseJudge: Sendable {
         ("off_topic", "Is the assistant's last response off topic for the human's last request?"),
     ]
 
+    /// How far from ½ an answer must be to count as decided.
+    public static let decisiveMargin = 0.1
+
     public let models: [any LanguageModel]
     /// P(yes) above which a response is bad.
     public var threshold: Double
     /// Judge only the first this many pairs (nil: all); the summary says how many were judged.
     public var limit: Int?
 
-    public init(models: [any LanguageModel], threshold: Double = 0.5, limit: Int? = nil) {
+    public init(models: [any LanguageModel], threshold: Double = 0.7, limit: Int? = nil) {
         precondition(!models.isEmpty, "a judge needs a model")
         self.models = models
         self.threshold = threshold
@@ -74,11 +79,14 @@ public struct ResponseJudge: Sendable {
         }
         var findings: [(line: Int, finding: Finding)] = []
         var badChosen = 0, badRejected = 0
+        let responses = verdicts.flatMap { [$0.chosen, $0.rejected] }
+        let decided = responses.filter { $0.probabilities.values.contains { abs($0 - 0.5) >= Self.decisiveMargin } }.count
+        let atChance = 2 * decided < responses.count
         for (item, verdict) in zip(items, verdicts) {
             let chosenBad = verdict.chosen.isBad(threshold: threshold), rejectedBad = verdict.rejected.isBad(threshold: threshold)
             badChosen += chosenBad ? 1 : 0
             badRejected += rejectedBad ? 1 : 0
-            guard chosenBad && rejectedBad else { continue }
+            guard chosenBad && rejectedBad && !atChance else { continue }
             findings.append((item.line, Finding(.bothBad, .object([
                 .init("source", .string("judge")), .init("judge", .string(models[0].name)), .init("threshold", .numeric(threshold)),
                 .init("chosen_p_yes", verdict.chosen.jsonValue), .init("rejected_p_yes", verdict.rejected.jsonValue),
@@ -86,7 +94,7 @@ public struct ResponseJudge: Sendable {
         }
         let summary = JudgeSummary(model: models[0].name, judgedPairs: items.count, totalPairs: total, threshold: threshold,
                                    badChosen: badChosen, badRejected: badRejected, bothBad: findings.count,
-                                   seconds: Date().timeIntervalSince(start))
+                                   decidedResponses: decided, atChance: atChance, seconds: Date().timeIntervalSince(start))
         return (findings, summary)
     }
 
@@ -128,12 +136,17 @@ public struct JudgeSummary: Sendable, Equatable {
     public var badChosen: Int
     public var badRejected: Int
     public var bothBad: Int
+    /// Responses with at least one answer ``ResponseJudge/decisiveMargin`` or more from ½.
+    public var decidedResponses: Int
+    /// Fewer than half the responses were decided: the judge's findings were dropped.
+    public var atChance: Bool
     public var seconds: Double
 
     var jsonValue: JSONValue {
         .object([.init("model", .string(model)), .init("judged_pairs", .integer(judgedPairs)), .init("total_pairs", .integer(totalPairs)),
                  .init("threshold", .numeric(threshold)), .init("questions", .array(ResponseJudge.questions.map { .string($0.0) })),
                  .init("bad_chosen", .integer(badChosen)), .init("bad_rejected", .integer(badRejected)),
-                 .init("both_bad", .integer(bothBad)), .init("seconds", .numeric(seconds))])
+                 .init("both_bad", .integer(bothBad)), .init("decided_responses", .integer(decidedResponses)),
+                 .init("at_chance", .bool(atChance)), .init("seconds", .numeric(seconds))])
     }
 }

@@ -38,7 +38,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "A reward-model folder scoring every pair (repeatable; instead of --ensemble).") var rewardModel: [String] = []
     @Option(help: "Flag a suspected mislabel when the models' mean P(chosen ≻ rejected) is at most 1 − this.") var mislabelConfidence = 0.8
     @Option(help: "An AI judge grading each response (a model folder, or an endpoints YAML/JSON file): pairs whose responses are both harmful, unhelpful or off topic are flagged both_bad.") var judge: String?
-    @Option(help: "A response is bad when the judge's P(yes) to any question exceeds this.") var judgeThreshold = 0.5
+    @Option(help: "A response is bad when the judge's P(yes) to any question exceeds this.") var judgeThreshold = 0.7
     @Option(help: "Judge only the first N pairs (the judge asks 24 scoring calls per pair).") var judgeLimit: Int?
     @Option(help: "Chat template for a local judge model (chatml, llama3, …) instead of its own.") var judgeChatTemplate: String?
 
@@ -94,7 +94,8 @@ struct AuditCommand: AsyncParsableCommand {
         }
         if let judged = result.judge {
             print(String(format: "  judge: %d of %d pairs, bad chosen %d, bad rejected %d, both bad %d, %.0f s", judged.judgedPairs, judged.totalPairs,
-                         judged.badChosen, judged.badRejected, judged.bothBad, judged.seconds))
+                         judged.badChosen, judged.badRejected, judged.bothBad, judged.seconds)
+                  + (judged.atChance ? " — at chance (\(judged.decidedResponses) of \(2 * judged.judgedPairs) responses decided): no findings" : ""))
         }
         for error in result.unreadable.prefix(5) { FileHandle.standardError.write(Data("unreadable: \(error)\n".utf8)) }
         if result.unreadable.count > 5 {

@@ -51,14 +51,17 @@ final class ResponseJudgeTests: XCTestCase {
         XCTAssertEqual(summary.badChosen, 1)
         XCTAssertEqual(summary.badRejected, 2)
         XCTAssertEqual(summary.bothBad, 1)
+        XCTAssertFalse(summary.atChance)
+        XCTAssertEqual(summary.decidedResponses, 6)
     }
 
     func testPositionOnlyJudgeGradesNothingBad() async throws {
         let url = try file([#"{"prompt": "p", "chosen": " BAD", "rejected": " BAD"}"#])
         defer { try? FileManager.default.removeItem(at: url) }
-        let (findings, summary) = try await ResponseJudge(models: [StubJudge(byPosition: true)]).run(url)
-        XCTAssertTrue(findings.isEmpty, "averaging both orders cancels a pure position preference to ½")
-        XCTAssertEqual(summary.badChosen, 0)
+        let (findings, summary) = try await ResponseJudge(models: [StubJudge(byPosition: true)], threshold: 0.4).run(url)
+        XCTAssertEqual(summary.badChosen, 1, "with a threshold under ½ the position judge's ½ counts as bad …")
+        XCTAssertTrue(summary.atChance)
+        XCTAssertTrue(findings.isEmpty, "… but a judge at chance (every answer ½: both orders cancel) gives no findings")
     }
 
     func testLimitJudgesTheFirstPairsAndTheReportSaysSo() async throws {
