@@ -1,6 +1,19 @@
 import Datasets
 import Foundation
 import JSON
+import Settings
+
+/// A trainer's configuration: TRL's keys (every field declared once, ``KeyedSettings``) and the checks a run starts
+/// with.
+public protocol TrainerConfiguration: KeyedSettings {
+    /// - Throws: `SettingsError` naming the key and value a run cannot start with.
+    func validate() throws
+}
+
+extension SFTConfiguration: TrainerConfiguration {}
+extension DPOConfiguration: TrainerConfiguration {}
+extension RewardConfiguration: TrainerConfiguration {}
+extension KTOConfiguration: TrainerConfiguration {}
 
 /// `charter export trl`: a folder from which TRL 1.16 runs the same recipe — `config.yaml` holding only keys
 /// `trl TRAINER --config` accepts, the data laid out where `load_dataset` finds it, a launch script, and
@@ -20,6 +33,30 @@ public struct TRLExport {
 
     /// Trainers with a TRL 1.16 script (`trl sft|dpo|reward|kto`).
     public static let trainers = ["sft", "dpo", "reward", "kto"]
+
+    /// The configuration type and keys of an exportable trainer.
+    public static func configuration(of trainer: String) -> (any TrainerConfiguration.Type)? {
+        switch trainer {
+        case "sft": return SFTConfiguration.self
+        case "dpo": return DPOConfiguration.self
+        case "reward": return RewardConfiguration.self
+        case "kto": return KTOConfiguration.self
+        default: return nil
+        }
+    }
+
+    /// What a run of `type` reads from `recipe`, as config.yaml needs it: the decoded and validated configuration
+    /// written back as recipe keys (``TrainingRecipe/effective(_:)``), plus the foreign keys the recipe holds.
+    public static func effective(_ type: any TrainerConfiguration.Type, recipe: TrainingRecipe) throws -> [String: Any] {
+        func read<T: TrainerConfiguration>(_ type: T.Type) throws -> [String: Any] {
+            let configuration = try recipe.decode(type)
+            try configuration.validate()
+            return try recipe.effective(configuration)
+        }
+        var values = try read(type)
+        for (key, value) in recipe.values where TrainingRecipe.foreignKeys[key] != nil && !type.keys.contains(key) { values[key] = value }
+        return values
+    }
 
     /// - Parameters:
     ///   - effective: the run's effective recipe (training_config.json's keys), plus the recipe's foreign keys.

@@ -29,24 +29,11 @@ struct ExportTRLCommand: ParsableCommand {
     @Flag(help: "Add use_cpu: true and bf16: false, so TRL runs on a machine without a GPU.") var cpu = false
 
     func run() throws {
-        let keys: [String]
-        switch trainer {
-        case "sft": keys = SFTConfiguration.keys
-        case "dpo": keys = DPOConfiguration.keys
-        case "reward": keys = RewardConfiguration.keys
-        case "kto": keys = KTOConfiguration.keys
-        default: throw ValidationError("TRL has command-line scripts for \(TRLExport.trainers.joined(separator: ", ")); not for \(trainer)")
+        guard let type = TRLExport.configuration(of: trainer) else {
+            throw ValidationError("TRL has command-line scripts for \(TRLExport.trainers.joined(separator: ", ")); not for \(trainer)")
         }
-        let recipe = try options.recipe(keys: keys)
-        let lora = try options.loraConfiguration(recipe)
-        var effective: [String: Any]
-        switch trainer {
-        case "sft": effective = try effectiveRecipe(SFTConfiguration.self, recipe, lora: lora)
-        case "dpo": effective = try effectiveRecipe(DPOConfiguration.self, recipe, lora: lora)
-        case "reward": effective = try effectiveRecipe(RewardConfiguration.self, recipe, lora: lora)
-        default: effective = try effectiveRecipe(KTOConfiguration.self, recipe, lora: lora)
-        }
-        for (key, value) in recipe.values where TrainingRecipe.foreignKeys[key] != nil && !keys.contains(key) { effective[key] = value }
+        let recipe = try options.recipe(keys: type.keys)
+        let effective = try TRLExport.effective(type, recipe: recipe).merging(TrainerOptions.loraKeys(try options.loraConfiguration(recipe))) { $1 }
         let model = try options.modelDirectory(recipe).path
         let (train, evaluation) = try options.datasets(recipe)
         guard let train else { throw ValidationError("give the training data with --dataset (or dataset_name / datasets: in the recipe)") }
@@ -56,21 +43,7 @@ struct ExportTRLCommand: ParsableCommand {
         export.notes.forEach(note)
         note("wrote \(output)/config.yaml, data/, launch.sh and accelerate/; run it with: bash \(output)/launch.sh")
     }
-
-    func effectiveRecipe<Configuration: Codable & ValidatedConfiguration>(_ type: Configuration.Type, _ recipe: TrainingRecipe,
-                                                                           lora: LoRAConfiguration?) throws -> [String: Any] {
-        let configuration = try recipe.decode(type)
-        try configuration.validate()
-        return try options.effective(recipe, configuration, lora: lora)
-    }
 }
-
-/// A trainer configuration with a `validate()` (every trainer's has one).
-protocol ValidatedConfiguration { func validate() throws }
-extension SFTConfiguration: ValidatedConfiguration {}
-extension DPOConfiguration: ValidatedConfiguration {}
-extension RewardConfiguration: ValidatedConfiguration {}
-extension KTOConfiguration: ValidatedConfiguration {}
 
 /// `charter import trl TRAINER CONFIG`: a TRL config as a Charter recipe that trains the same way (TRL's defaults
 /// written out where Charter's differ).

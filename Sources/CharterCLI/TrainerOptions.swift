@@ -171,18 +171,20 @@ struct TrainerOptions: ParsableArguments {
 extension TrainerOptions {
     /// What the run used: the configuration as recipe keys, the model keys, and the LoRA settings actually applied.
     func effective<T: Encodable>(_ recipe: TrainingRecipe, _ configuration: T, lora: LoRAConfiguration?) throws -> [String: Any] {
-        var object = try recipe.effective(configuration)
-        if let lora {
-            object["use_peft"] = true
-            object["lora_r"] = lora.rank
-            // Floats as their shortest decimal (0.05, not the widened 0.05000000074505806; 32, not 32.0).
-            object["lora_alpha"] = Double("\(lora.alpha)") ?? Double(lora.alpha)
-            object["lora_dropout"] = Double("\(lora.dropout)") ?? Double(lora.dropout)
-            switch lora.targetModules {
-            case .names(let names)?: object["lora_target_modules"] = names
-            case .pattern(let pattern)?: object["lora_target_modules"] = pattern
-            case nil: object["lora_target_modules"] = NSNull()
-            }
+        try recipe.effective(configuration).merging(Self.loraKeys(lora)) { $1 }
+    }
+
+    /// The recipe keys of the LoRA settings actually applied (none without LoRA).
+    static func loraKeys(_ lora: LoRAConfiguration?) -> [String: Any] {
+        guard let lora else { return [:] }
+        var object: [String: Any] = ["use_peft": true, "lora_r": lora.rank]
+        // Floats as their shortest decimal (0.05, not the widened 0.05000000074505806; 32, not 32.0).
+        object["lora_alpha"] = Double("\(lora.alpha)") ?? Double(lora.alpha)
+        object["lora_dropout"] = Double("\(lora.dropout)") ?? Double(lora.dropout)
+        switch lora.targetModules {
+        case .names(let names)?: object["lora_target_modules"] = names
+        case .pattern(let pattern)?: object["lora_target_modules"] = pattern
+        case nil: object["lora_target_modules"] = NSNull()
         }
         return object
     }

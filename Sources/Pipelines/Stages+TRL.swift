@@ -15,32 +15,10 @@ extension Stages {
     ///   the log's last lines) or leaves no model.
     public static func trl(_ request: TrainingStageRequest, launcher: String?, log: @Sendable (String) -> Void) throws -> [String: Double] {
         let trainer = request.type.rawValue
-        let keys: [String]
-        var effective: [String: Any]
-        let recipe: TrainingRecipe
-        switch request.type {
-        case .sft:
-            keys = SFTConfiguration.keys
-            recipe = try trainingRecipe(request, keys: keys)
-            let configuration = try recipe.decode(SFTConfiguration.self)
-            try configuration.validate()
-            effective = try recipe.effective(configuration)
-        case .reward:
-            keys = RewardConfiguration.keys
-            recipe = try trainingRecipe(request, keys: keys)
-            let configuration = try recipe.decode(RewardConfiguration.self)
-            try configuration.validate()
-            effective = try recipe.effective(configuration)
-        case .dpo:
-            keys = DPOConfiguration.keys
-            recipe = try trainingRecipe(request, keys: keys)
-            let configuration = try recipe.decode(DPOConfiguration.self)
-            try configuration.validate()
-            effective = try recipe.effective(configuration)
-        default:
+        guard [.sft, .reward, .dpo].contains(request.type), let type = TRLExport.configuration(of: trainer) else {
             throw ConstitutionalError("stage \(request.stage): backend: trl trains sft, reward and dpo stages, not \(trainer)")
         }
-        for (key, value) in recipe.values where TrainingRecipe.foreignKeys[key] != nil && !keys.contains(key) { effective[key] = value }
+        var effective = try TRLExport.effective(type, recipe: try trainingRecipe(request, keys: type.keys))
         effective["report_to"] = "tensorboard"
         let examples = try trainingExamples(request)
         let folder = request.output.deletingLastPathComponent().appendingPathComponent("trl")
