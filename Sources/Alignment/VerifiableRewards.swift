@@ -106,17 +106,24 @@ public final class CommandReward: RewardFunction {
         let standardInput = Pipe(), standardOutput = Pipe()
         process.standardInput = standardInput
         process.standardOutput = standardOutput
+        // A program that exits without reading all its input must not kill training with SIGPIPE: ignore the signal
+        // while it runs (the write then fails with EPIPE, and the exit status or line count reports the problem).
+        let previousHandler = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, previousHandler) }
         do { try process.run() } catch {
             throw TrainingError.data("the reward command \(name.debugDescription) could not start: \(error.localizedDescription)")
         }
         // Write on another thread so a program that answers line by line cannot fill the output pipe and stall us.
+        let written = DispatchSemaphore(value: 0)
         let writer = Thread {
-            standardInput.fileHandleForWriting.write(Data(input.utf8))
+            try? standardInput.fileHandleForWriting.write(contentsOf: Data(input.utf8))
             try? standardInput.fileHandleForWriting.close()
+            written.signal()
         }
         writer.start()
         let output = standardOutput.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        written.wait()
         guard process.terminationStatus == 0 else {
             throw TrainingError.data("the reward command \(name.debugDescription) exited with status \(process.terminationStatus)")
         }
