@@ -111,5 +111,11 @@ final class ConfigurationEncodingTests: XCTestCase {
                                                           "missing_eos_penalty", "response_length", "temperature", "stop_token",
                                                           "stop_token_id", "local_rollout_forward_batch_size", "total_episodes",
                                                           "num_sample_generations", "target_kl", "horizon", "init_kl_coef"])
+        XCTAssertEqual(GRPOConfiguration.keys, training + ["num_generations", "max_completion_length", "temperature", "beta",
+                                                           "num_iterations", "epsilon", "epsilon_high", "loss_type", "scale_rewards",
+                                                           "reward_weights", "mask_truncated_completions", "use_bias_correction_kl"])
+        XCTAssertEqual(RLOOConfiguration.keys, training + ["num_generations", "max_completion_length", "temperature", "beta",
+                                                           "num_iterations", "epsilon", "epsilon_high", "reward_weights",
+                                                           "normalize_advantages", "mask_truncated_completions"])
     }
 }

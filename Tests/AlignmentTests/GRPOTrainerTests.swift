@@ -185,6 +185,9 @@ final class GRPOTrainerTests: XCTestCase {
         XCTAssertEqual(try decode(["scale_rewards": "batch", "reward_weights": [1.0, 0.5], "loss_type": "dr_grpo"]).rewardWeights, [1, 0.5])
         XCTAssertThrowsError(try decode(["scale_rewards": "sometimes"])) { XCTAssertTrue("\($0)".contains("scale_rewards"), "\($0)") }
         XCTAssertThrowsError(try decode(["loss_type": "cispo"]).validate()) { XCTAssertTrue("\($0)".contains("loss_type"), "\($0)") }
+        var changed = GRPOConfiguration()
+        (changed.scaleRewards, changed.rewardWeights, changed.epsilonHigh, changed.useBiasCorrectionKL) = ("none", [2, 0.5], 0.28, false)
+        XCTAssertEqual(try JSONDecoder().decode(GRPOConfiguration.self, from: JSONEncoder().encode(changed)), changed, "written keys read back")
         var configuration = GRPOConfiguration()
         configuration.training.batchSize = 6
         configuration.generationCount = 4
