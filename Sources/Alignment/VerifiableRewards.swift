@@ -5,7 +5,7 @@ import JSON
 /// penalty, and an external command.
 public enum VerifiableRewards {
     /// The last number in `text` ("-12", "3.5", "1,024" → 1024), or nil.
-    static func lastNumber(in text: String) -> Double? {
+    public static func lastNumber(in text: String) -> Double? {
         var numbers: [Double] = []
         var current = ""
         func flush() {
