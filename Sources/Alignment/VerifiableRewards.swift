@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import JSON
 
@@ -38,6 +39,20 @@ public final class ExactMatchReward: RewardFunction {
     public let answerColumns: [String]
 
     public init(answerColumns: [String] = ["answer", "solution"]) { self.answerColumns = answerColumns }
+
+    /// Checks before training that every row of `examples` has a numeric answer, so a bad row stops the run at once.
+    /// - Throws: `TrainingError.data` naming `source`:line and the missing or unreadable column.
+    public func check(_ examples: [Example], source: String) throws {
+        for example in examples {
+            guard let member = example.extras.first(where: { answerColumns.contains($0.key) }) else {
+                throw TrainingError.data("\(source):\(example.line): no \(answerColumns.joined(separator: " or ")) column, which the exact-match "
+                                         + "reward compares the completion's last number with; add one (e.g. \"answer\": 42)")
+            }
+            if member.value.doubleValue == nil && member.value.stringValue.flatMap(VerifiableRewards.lastNumber(in:)) == nil {
+                throw TrainingError.data("\(source):\(example.line): the \(member.key) column holds no number")
+            }
+        }
+    }
 
     /// - Throws: `TrainingError.data` when a row has no answer column or its answer has no number.
     public func scores(_ rollouts: [ScoredRollout]) throws -> [Float] {

@@ -92,6 +92,10 @@ enum GroupRolloutOptions {
         let rewards = try RewardFunctionSpec.rewards(recipe, maximumCompletionLength: maximumCompletionLength)
         let (train, evaluation) = try options.datasets(recipe)
         guard let train else { throw ValidationError("give the prompts with --dataset (or dataset_name in the recipe)") }
+        for case let exactMatch as ExactMatchReward in rewards.map(\.function) {
+            try exactMatch.check(train.examples, source: recipe["dataset_name"] as? String ?? "the dataset")
+            if let evaluation { try exactMatch.check(evaluation.examples, source: recipe["eval_dataset_name"] as? String ?? "the eval dataset") }
+        }
         let (encoder, policy) = try options.encoderAndPolicy(recipe, directory: directory, seed: training.seed)
         let reference = beta > 0
             ? try ReferencePolicy.ppo(policy: policy, policyFolder: directory,

@@ -141,6 +141,10 @@ final class GRPOTrainerTests: XCTestCase {
         XCTAssertThrowsError(try reward.scores([rollout("7", answer: nil)])) { error in
             XCTAssertTrue("\(error)".contains("answer or solution column"), "\(error)")
         }
+        let rows = [Example(.promptOnly(prompt: .standard("1+1=")), line: 1, extras: [JSONValue.Member("solution", .string("#### 2"))]),
+                    Example(.promptOnly(prompt: .standard("2+2=")), line: 2, extras: [JSONValue.Member("answer", .string("four"))])]
+        XCTAssertNoThrow(try reward.check(Array(rows.prefix(1)), source: "data.jsonl"))
+        XCTAssertThrowsError(try reward.check(rows, source: "data.jsonl")) { XCTAssertTrue("\($0)".contains("data.jsonl:2: the answer column holds no number"), "\($0)") }
         let length = SoftOverlongPunishment(maximumLength: 8, cache: 4)
         let lengths = [3, 4, 6, 8, 9].map { ScoredRollout(promptIds: [], responseIds: [Int32](repeating: 1, count: $0), prompt: "", response: "",
                                                           endsWithStopToken: false) }
