@@ -4,6 +4,7 @@ import JSON
 import XCTest
 @testable import Alignment
 import LanguageModels
+import NeuralNetworks
 import Settings
 import Tensors
 
@@ -107,6 +108,31 @@ final class GRPOTrainerTests: XCTestCase {
         XCTAssertGreaterThan(rewards.suffix(4).reduce(0, +) / 4, rewards.prefix(4).reduce(0, +) / 4 + 0.1, "reward should rise: \(rewards)")
         XCTAssertEqual(summary.history.first?["kl"] ?? .nan, 0, accuracy: 1e-5, "the policy starts at the reference")
         XCTAssertNotNil(summary.history.last?["entropy"])
+    }
+
+    /// With LoRA the reference is the base (adapters off): the first iteration's KL is exactly 0, later ones are not,
+    /// and only the adapters train (with two optimizer steps per generation batch, num_iterations 2, whose second step
+    /// reads the rollout policy's stored log-probs).
+    func testLoRAReferenceIsTheBaseAndIterationsReuseTheBatch() throws {
+        let folder = try PPOTrainerTests.peakedModelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = Self.configuration(folder, iterations: 3)
+        configuration.iterationCount = 2
+        var generator = SeededGenerator(seed: 5)
+        var lora = LoRAConfiguration()
+        lora.targetModules = .names(["q_proj", "v_proj"])
+        let model = try PretrainedModel.load(directory: folder)
+        try LoRA.apply(lora, to: model, generator: &generator)
+        let policy = TrainableModel(model: model, sourceDirectory: folder, adapterConfiguration: lora)
+        let frozen = model.namedParameters().filter { !$0.tensor.requiresGrad }.map(\.tensor.scalars)
+        let trainer = try GRPOTrainer(configuration: configuration, policy: policy, reference: .adaptersDisabled, rewards: Self.reward(),
+                                      encoder: try TrainingFixtures.encoder(folder), prompts: PPOTrainerTests.prompts(8))
+        let history = try trainer.train().history
+        let kls = history.compactMap { $0["kl"] }
+        XCTAssertEqual(kls.count, 3)
+        XCTAssertEqual(kls[0], 0, accuracy: 1e-6, "zero adapters: the policy is its base")
+        XCTAssertGreaterThan(kls[2], 0, "the adapters moved the policy: \(kls)")
+        XCTAssertEqual(model.namedParameters().filter { !$0.tensor.requiresGrad }.map(\.tensor.scalars), frozen, "the base is unchanged")
     }
 
     /// Leave-one-out: each advantage is the reward minus the mean of the others, so a group's advantages sum to 0 and
