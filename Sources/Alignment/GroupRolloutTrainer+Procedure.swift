@@ -15,6 +15,8 @@ extension GroupRolloutTrainer: TrainingProcedure {
     struct State: Codable, TrainingLoopState {
         var iteration: Int
         var generator: SeededGenerator
+        /// Prompt and completion tokens generated so far (TRL's `num_tokens`).
+        var tokens: Int
 
         var step: Int {
             get { iteration }
@@ -41,7 +43,7 @@ extension GroupRolloutTrainer: TrainingProcedure {
     var parametersWithoutDecay: [Tensor] { policy.parametersWithoutDecay }
 
     func initialState() -> State {
-        State(iteration: 0, generator: SeededGenerator(seed: settings.training.seed &+ 0x6270))
+        State(iteration: 0, generator: SeededGenerator(seed: settings.training.seed &+ 0x6270), tokens: 0)
     }
 
     /// One generation batch: completions, rewards, advantages, then `num_iterations` optimizer steps, each over the
@@ -61,7 +63,8 @@ extension GroupRolloutTrainer: TrainingProcedure {
         let done = state.iteration + 1
         metrics["lr"] = Double(optimizer.learningRate)
         metrics["epoch"] = Double(done * settings.promptsPerStep) / Double(prompts.count)
-        metrics["num_tokens"] = Double(rollouts.sequences.reduce(0) { $0 + $1.count })
+        state.tokens += rollouts.sequences.reduce(0) { $0 + $1.count }
+        metrics["num_tokens"] = Double(state.tokens)
         metrics["step"] = Double(done)
         return metrics
     }
