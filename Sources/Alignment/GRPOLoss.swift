@@ -119,7 +119,7 @@ public enum GRPOLoss {
     ///   - advantages: Â_i at each of completion i's tokens.
     ///   - weights: w_{i,t} at each completion token, 0 elsewhere.
     ///   - biasCorrectedKL: weight the KL term by the (differentiable) ratio ρ, so that its gradient is the unbiased
-    ///     reverse-KL gradient under samples of π_old (DeepSeek-AI 2025, "DeepSeek-V3.2", eq. 9; TRL's
+    ///     reverse-KL gradient under samples of π_old (DeepSeek-AI 2025, "DeepSeek-V3.2"; TRL's
     ///     `use_bias_correction_kl`). It changes the gradient even on-policy, where ρ = 1.
     public static func loss(logProbabilities: Tensor, oldLogProbabilities: Tensor, referenceLogProbabilities: Tensor?,
                             advantages: Tensor, weights: Tensor, mask: Tensor, beta: Float, epsilonLow: Float,

@@ -6,7 +6,7 @@ import Tensors
 /// `RLOOTrainer` computes it: the KL penalty enters the reward, the baseline of each completion is the mean reward of
 /// its group's other completions, and the policy loss is a clipped surrogate on whole-sequence ratios.
 public enum RLOOLoss {
-    /// The KL-penalised rewards of Ahmadian et al. (eq. 1 with the k1 estimator summed over the completion):
+    /// The KL-penalised rewards of Ahmadian et al. (the k1 estimator summed over the completion):
     ///
     ///     R_i = r_i − β Σ_t (log π_old(o_{i,t}) − log π_ref(o_{i,t}))
     ///
@@ -22,7 +22,7 @@ public enum RLOOLoss {
         }
     }
 
-    /// Leave-one-out advantages (Ahmadian et al. eq. 5): for a group of G completions of one prompt,
+    /// Leave-one-out advantages (Ahmadian et al.; Kool et al. 2019): for a group of G completions of one prompt,
     ///
     ///     A_i = R_i − 1/(G − 1) Σ_{j≠i} R_j
     ///

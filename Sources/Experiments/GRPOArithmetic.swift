@@ -8,8 +8,8 @@ import Runtime
 import Tensors
 import Tokenizers
 
-/// Does GRPO with a verifiable reward raise held-out accuracy? (DeepSeekMath's claim, Shao et al. 2024, §5, on a task
-/// small enough to run here.) Each seed generates sums a + b with operands below `operandLimit`, holds out a random
+/// Does GRPO with a verifiable reward raise held-out accuracy? (DeepSeekMath's claim, Shao et al. 2024, on a task small
+/// enough to run here.) Each seed generates sums a + b with operands below `operandLimit`, holds out a random
 /// set of them, trains a tiny Llama from scratch with a short SFT on the others (so it is right only part of the
 /// time), then runs GRPO with the exact-match reward on the training prompts. Greedy exact-match accuracy on the
 /// held-out sums is measured before and after GRPO; so is a control that continues SFT for as many optimizer steps.
