@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Constitutional", "TestSupport", "LanguageModels", "Datasets", "Alignment", "Runtime", "Settings"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Alignment", "Datasets", "JSON", "LanguageModels", "TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers", "Datasets"]),
         .testTarget(
             name: "EndpointsTests",
             dependencies: [

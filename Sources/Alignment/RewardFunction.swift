@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// One finished rollout to be scored: the prompt and the response (cut after the stop token, TRL style), as ids and text.
 public struct ScoredRollout: Sendable {
@@ -11,6 +12,8 @@ public struct ScoredRollout: Sendable {
     public var response: String
     /// Whether the response ended with the stop (eos) token.
     public var endsWithStopToken: Bool
+    /// The prompt's other dataset columns (e.g. GRPO's `answer`), which TRL passes to reward functions as keywords.
+    public var columns: [JSONValue.Member] = []
 
     public init(promptIds: [Int32], responseIds: [Int32], prompt: String, response: String, endsWithStopToken: Bool) {
         self.promptIds = promptIds

@@ -45,6 +45,8 @@ extension TrainingLoop {
 
     /// The papers TRL's model cards cite for each method.
     static let citations = [
+        "GRPO": "Shao et al. 2024, \"DeepSeekMath: Pushing the Limits of Mathematical Reasoning in Open Language Models\"",
+        "RLOO": "Ahmadian et al. 2024, \"Back to Basics: Revisiting REINFORCE Style Optimization for Learning from Human Feedback in LLMs\"",
         "DPO": "Rafailov et al. 2023, \"Direct Preference Optimization: Your Language Model is Secretly a Reward Model\"",
         "KTO": "Ethayarajh et al. 2024, \"KTO: Model Alignment as Prospect Theoretic Optimization\"",
         "ORPO": "Hong et al. 2024, \"ORPO: Monolithic Preference Optimization without Reference Model\"",

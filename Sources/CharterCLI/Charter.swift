@@ -17,7 +17,7 @@ struct Charter: AsyncParsableCommand {
             SFTCommand.self,
             DPOCommand.self, ORPOCommand.self, KTOCommand.self,
             RewardCommand.self,
-            PPOCommand.self,
+            PPOCommand.self, GRPOCommand.self, RLOOCommand.self,
             ConstitutionCommand.self,
             CritiqueCommand.self,
             LabelCommand.self,

@@ -1,0 +1,311 @@
+import Datasets
+import Foundation
+import JSON
+import LanguageModels
+import NeuralNetworks
+import Settings
+import Tensors
+
+/// A reward function with the name its metrics carry (`rewards/<name>/mean`, TRL's `reward_func.__name__`).
+public struct NamedReward {
+    public var name: String
+    public var function: RewardFunction
+
+    public init(name: String, function: RewardFunction) {
+        self.name = name
+        self.function = function
+    }
+}
+
+/// What GRPO and RLOO share: prompts repeated `num_generations` times and sampled with the policy, scored by weighted
+/// reward functions, the reference's log-probs when β > 0, and `num_iterations` optimizer steps over the generation
+/// batch in `gradient_accumulation_steps` micro-batches. Only the advantage estimator and the loss differ
+/// (`Method`); `GRPOTrainer` and `RLOOTrainer` are its public faces.
+final class GroupRolloutTrainer {
+    /// The algorithm: its advantage estimator and loss.
+    enum Method: Equatable {
+        /// `GRPOLoss`: group-normalised advantages, per-token clipped ratio, k3 KL in the loss.
+        case grpo(lossType: GRPOLoss.LossType, scaling: GRPOLoss.RewardScaling, biasCorrectedKL: Bool)
+        /// `RLOOLoss`: leave-one-out advantages of KL-penalised rewards, per-sequence clipped ratio.
+        case rloo(normalizeAdvantages: Bool)
+
+        var name: String {
+            switch self {
+            case .grpo: return "GRPO"
+            case .rloo: return "RLOO"
+            }
+        }
+    }
+
+    let settings: GroupRolloutSettings
+    let method: Method
+    let policy: TrainableModel
+    /// π_ref, nil when β = 0 (no reference is loaded, as in TRL).
+    let reference: PPOReference?
+    let rewards: [NamedReward]
+    let rewardWeights: [Float]
+    let encoder: ExampleEncoder
+    let prompts: [[Int32]]
+    /// Each training prompt's other dataset columns, handed to the reward functions.
+    let promptColumns: [[JSONValue.Member]]
+    let evaluationPrompts: [[Int32]]
+    let evaluationColumns: [[JSONValue.Member]]
+    let endOfSequence: Int32?
+
+    /// - Throws: `TrainingError.data` for prompts that are not usable, `SettingsError` for unusable settings.
+    init(settings: GroupRolloutSettings, method: Method, policy: TrainableModel, reference: PPOReference?, rewards: [NamedReward],
+         encoder: ExampleEncoder, prompts: [Example], evaluationPrompts: [Example]) throws {
+        try settings.validate()
+        self.settings = settings
+        self.method = method
+        self.policy = policy
+        self.reference = settings.beta != 0 ? reference : nil
+        guard !rewards.isEmpty else { throw SettingsError(key: "reward_funcs", message: "give at least one reward function") }
+        if let weights = settings.rewardWeights, weights.count != rewards.count {
+            throw SettingsError(key: "reward_weights", message: "has \(weights.count) weights for \(rewards.count) reward functions; give one per function")
+        }
+        if settings.beta != 0 && reference == nil {
+            throw SettingsError(key: "beta", message: "is \(settings.beta) but no reference model was given; set beta: 0 or give ref_model")
+        }
+        if case .adaptersDisabled = self.reference, LoRA.adapters(in: policy.model).isEmpty {
+            throw SettingsError(key: "ref_model", message: "the reference is the LoRA base, but the policy has no LoRA adapters")
+        }
+        self.rewards = rewards
+        rewardWeights = settings.rewardWeights ?? [Float](repeating: 1, count: rewards.count)
+        self.encoder = encoder
+        endOfSequence = encoder.endOfSequence
+        let (trainIds, trainColumns) = try Self.tokenize(prompts, encoder: encoder, context: policy.model.maximumSequenceLength, method: method.name)
+        let (evaluationIds, evaluationColumns) = try Self.tokenize(evaluationPrompts, encoder: encoder,
+                                                                   context: policy.model.maximumSequenceLength, method: method.name)
+        guard !trainIds.isEmpty else { throw TrainingError.data("the prompt set is empty") }
+        self.prompts = trainIds
+        promptColumns = trainColumns
+        self.evaluationPrompts = evaluationIds
+        self.evaluationColumns = evaluationColumns
+        // The ratio compares two evaluations of the same policy: dropout (in LoRA adapters) stays off.
+        LoRA.setTraining(policy.model, false)
+    }
+
+    /// Prompt ids (standard text, or conversations through the chat template with the generation prompt) and the
+    /// rows' other columns. Of prompt–completion and preference rows only the prompt is used.
+    static func tokenize(_ examples: [Example], encoder: ExampleEncoder, context: Int?, method: String) throws
+        -> (ids: [[Int32]], columns: [[JSONValue.Member]]) {
+        let ids = try examples.map { example -> [Int32] in
+            let prompt: ExampleText
+            switch example.body {
+            case .promptOnly(let text), .promptCompletion(let text, _), .preference(let text, _, _), .unpairedPreference(let text, _, _):
+                prompt = text
+            case .languageModeling:
+                throw TrainingError.data("line \(example.line): \(method) needs prompts (a \"prompt\" field), found \(example.type.rawValue) data")
+            }
+            let ids: [Int32]
+            switch prompt {
+            case .standard(let text): ids = encoder.encode(text)
+            case .conversational(let messages): ids = try encoder.conversation(messages, addGenerationPrompt: true, line: example.line).ids
+            }
+            guard !ids.isEmpty else { throw TrainingError.data("line \(example.line): the prompt encodes to no tokens") }
+            if let context, ids.count >= context {
+                throw TrainingError.data("line \(example.line): the prompt has \(ids.count) tokens, which leaves no room for a completion "
+                                         + "in the model's context of \(context) tokens; shorten it to at most \(context - 1) tokens")
+            }
+            return ids
+        }
+        return (ids, examples.map(\.extras))
+    }
+
+    // MARK: Rollout
+
+    /// G sampled completions of each prompt at `indices` (group by group), generated in batches of
+    /// `per_device_train_batch_size` with seeds `seed`, `seed + 1`, …, each cut after its first eos.
+    func rollOut(_ indices: [Int], seed: UInt64) -> GroupRollouts {
+        let repeated = indices.flatMap { [Int](repeating: $0, count: settings.generationCount) }
+        return respond(to: repeated.map { prompts[$0] }, sampling: SamplingOptions(temperature: settings.temperature),
+                       groupSize: settings.generationCount, batchSize: settings.training.batchSize) { seed &+ UInt64($0) }
+    }
+
+    /// Completions of `prompts` (batch `n` generated with `seed(n)`), each cut right after the first eos.
+    func respond(to prompts: [[Int32]], sampling: SamplingOptions, groupSize: Int, batchSize: Int, seed: (Int) -> UInt64) -> GroupRollouts {
+        var generation = GenerationConfiguration(sampling: sampling, endOfSequenceTokens: endOfSequence.map { [$0] } ?? [])
+        generation.sampling.maximumTokens = settings.maximumCompletionLength
+        let generator = Generator(model: policy.model)
+        var sequences: [[Int32]] = []
+        for (number, start) in stride(from: 0, to: prompts.count, by: batchSize).enumerated() {
+            let chunk = Array(prompts[start..<min(start + batchSize, prompts.count)])
+            generation.sampling.seed = seed(number)
+            for (prompt, result) in zip(chunk, generator.generate(prompts: chunk, configuration: generation)) {
+                var completion = result.tokens
+                if let eos = endOfSequence, let cut = completion.firstIndex(of: eos) { completion.removeSubrange((cut + 1)...) }
+                sequences.append(prompt + completion)
+            }
+        }
+        return GroupRollouts(sequences: sequences, promptLengths: prompts.map(\.count), groupSize: groupSize,
+                             endOfSequence: endOfSequence, maskTruncated: settings.maskTruncatedCompletions)
+    }
+
+    func decode(_ ids: some Sequence<Int32>) -> String {
+        encoder.tokenizer.decode(ids.map(Int.init), skipSpecialTokens: true)
+    }
+
+    /// rewards[function][completion] from every reward function; `columns[i]` goes with completion i.
+    /// - Throws: what a reward function throws, and `TrainingError.data` for a wrong count or a non-finite reward.
+    func score(_ rollouts: GroupRollouts, columns: [[JSONValue.Member]]) throws -> [[Float]] {
+        let items = (0..<rollouts.count).map { index -> ScoredRollout in
+            let prompt = Array(rollouts.sequences[index].prefix(rollouts.promptLengths[index]))
+            let completion = Array(rollouts.completion(index))
+            var item = ScoredRollout(promptIds: prompt, responseIds: completion, prompt: decode(prompt), response: decode(completion),
+                                     endsWithStopToken: !rollouts.truncated[index])
+            item.columns = columns[index]
+            return item
+        }
+        return try rewards.map { reward in
+            let scores = try reward.function.scores(items)
+            guard scores.count == items.count else {
+                throw TrainingError.data("the reward function \(reward.name) returned \(scores.count) rewards for \(items.count) completions")
+            }
+            if let bad = scores.firstIndex(where: { !$0.isFinite }) {
+                throw TrainingError.data("the reward function \(reward.name) gave completion \(bad) a reward that is not finite (\(scores[bad]))")
+            }
+            return scores
+        }
+    }
+
+    // MARK: Log-probabilities
+
+    /// Tempered logits (TRL divides by the sampling temperature): (B, T, V).
+    func temperedLogits(_ output: ModelOutput) -> Tensor {
+        settings.temperature == 1 ? output.logits : output.logits * (1 / settings.temperature)
+    }
+
+    /// Per-token log-probs of every completion under `which` (no tape), in batches of `per_device_train_batch_size`.
+    func logProbabilities(_ rollouts: GroupRollouts, of which: PPOReference?) -> [[Float]] {
+        withoutGradients {
+            var rows: [[Float]] = []
+            for start in stride(from: 0, to: rollouts.count, by: settings.training.batchSize) {
+                let batch = rollouts.batch(Array(start..<min(start + settings.training.batchSize, rollouts.count)), padding: encoder.padding)
+                let output: ModelOutput
+                switch which {
+                case nil: output = policy.model.forward(batch.input, cache: nil)
+                case .model(let model)?: output = model.forward(batch.input, cache: nil)
+                case .adaptersDisabled?: output = LoRA.withAdaptersDisabled(policy.model) { policy.model.forward(batch.input, cache: nil) }
+                }
+                rows += batch.gathered(temperedLogits(output).targetLogProbabilities(batch.targets))
+            }
+            return rows
+        }
+    }
+
+    // MARK: Advantages
+
+    /// The weighted rewards, the log-probs the method needs (reference when β > 0; rollout policy when it is updated
+    /// more than once, or RLOO's KL needs it) and the advantages; returns TRL's reward and completion metrics.
+    func prepare(_ rollouts: inout GroupRollouts) throws -> [String: Double] {
+        precondition(rollouts.rewardsPerFunction.count == rewards.count, "prepare: score the rollouts first")
+        rollouts.rewards = (0..<rollouts.count).map { index in
+            zip(rollouts.rewardsPerFunction, rewardWeights).reduce(Float(0)) { $0 + $1.0[index] * $1.1 }
+        }
+        if let reference { rollouts.referenceLogProbabilities = logProbabilities(rollouts, of: reference) }
+        let needsOld: Bool
+        switch method {
+        case .grpo: needsOld = settings.iterationCount > 1
+        case .rloo: needsOld = settings.iterationCount > 1 || reference != nil
+        }
+        if needsOld && rollouts.oldLogProbabilities == nil {
+            let old = logProbabilities(rollouts, of: nil)
+            if let bad = old.firstIndex(where: { !$0.allSatisfy(\.isFinite) }) {
+                throw TrainingError.data("completion \(bad): a log-probability is not finite (the policy's logits overflowed)")
+            }
+            rollouts.oldLogProbabilities = old
+        }
+        var metrics: [String: Double] = [:]
+        switch method {
+        case .grpo(_, let scaling, _):
+            let (advantages, zeroStd) = GRPOLoss.advantages(rewards: rollouts.rewards, groupSize: rollouts.groupSize, scaling: scaling)
+            rollouts.advantages = advantages
+            metrics["frac_reward_zero_std"] = Double(zeroStd.filter { $0 }.count) / Double(zeroStd.count)
+        case .rloo(let normalize):
+            var penalised = rollouts.rewards
+            if let referenceRows = rollouts.referenceLogProbabilities, let oldRows = rollouts.oldLogProbabilities {
+                let included = rollouts.included
+                func masked(_ rows: [[Float]]) -> [[Float]] { rows.enumerated().map { included[$0.offset] ? $0.element : $0.element.map { _ in 0 } } }
+                penalised = RLOOLoss.penalisedRewards(rewards: rollouts.rewards, logProbabilities: masked(oldRows),
+                                                      referenceLogProbabilities: masked(referenceRows), beta: settings.beta)
+                let tokens = (0..<rollouts.count).reduce(0) { $0 + rollouts.lossTokens($1) }
+                let sum = (0..<rollouts.count).reduce(0.0) { total, index in
+                    rollouts.included[index] ? total + zip(oldRows[index], referenceRows[index]).reduce(0.0) { $0 + Double($1.0 - $1.1) } : total
+                }
+                metrics["kl"] = sum / Double(max(tokens, 1))
+            }
+            rollouts.advantages = RLOOLoss.advantages(rewards: penalised, groupSize: rollouts.groupSize, normalize: normalize)
+            let groupStd = stride(from: 0, to: penalised.count, by: rollouts.groupSize).map { start in
+                GRPOLoss.standardDeviation(penalised[start..<(start + rollouts.groupSize)].map(Double.init)[...])
+            }
+            metrics["frac_reward_zero_std"] = Double(groupStd.filter { $0 <= 1e-8 }.count) / Double(groupStd.count)
+        }
+        func meanAndStd(_ values: [Float]) -> (Double, Double) {
+            let doubles = values.map(Double.init)
+            return (doubles.reduce(0, +) / Double(max(doubles.count, 1)), GRPOLoss.standardDeviation(doubles[...]))
+        }
+        for (reward, values) in zip(rewards, rollouts.rewardsPerFunction) {
+            let (mean, std) = meanAndStd(values)
+            metrics["rewards/\(reward.name)/mean"] = mean
+            metrics["rewards/\(reward.name)/std"] = std
+        }
+        (metrics["reward"], metrics["reward_std"]) = meanAndStd(rollouts.rewards)
+        let lengths = (0..<rollouts.count).map { Double(rollouts.completionLength($0)) }
+        metrics["completions/mean_length"] = lengths.reduce(0, +) / Double(lengths.count)
+        metrics["completions/min_length"] = lengths.min() ?? 0
+        metrics["completions/max_length"] = lengths.max() ?? 0
+        metrics["completions/clipped_ratio"] = Double(rollouts.truncated.filter { $0 }.count) / Double(rollouts.count)
+        return metrics
+    }
+
+    // MARK: Loss
+
+    /// The loss of the completions at `indices` (one micro-batch, on the tape) and its statistics under TRL's names.
+    /// - Parameter generationBatchTokens: completion tokens in the loss over the whole generation batch (`dapo`).
+    func microBatchLoss(_ rollouts: GroupRollouts, indices: [Int], generationBatchTokens: Int) -> (Tensor, [String: Double]) {
+        let batch = rollouts.batch(indices, padding: encoder.padding)
+        let output = policy.model.forward(batch.input, cache: nil)
+        let logits = temperedLogits(output)  // (B, T, V)
+        let logProbabilities = logits.targetLogProbabilities(batch.targets)  // (B, T)
+        let mask = batch.placed(rollouts.tokenRows(indices) { rollouts.included[$0] ? 1 : 0 })
+        let old = rollouts.oldLogProbabilities.map { rows in batch.placed(indices.map { rows[$0] }) } ?? logProbabilities.detached()
+        var statistics: [String: Double] = ["entropy": withoutGradients { batch.meanEntropy(logits) }]
+        switch method {
+        case .grpo(let lossType, _, let biasCorrectedKL):
+            let weights = GRPOLoss.sequenceWeights(lossType: lossType, lengths: indices.map { rollouts.lossTokens($0) },
+                                                   maximumCompletionLength: settings.maximumCompletionLength,
+                                                   generationBatchTokens: generationBatchTokens,
+                                                   accumulationSteps: settings.training.gradientAccumulationSteps)
+            let weightTensor = batch.placed(indices.enumerated().map { position, index in
+                [Float](repeating: rollouts.included[index] ? weights[position] : 0, count: rollouts.completionLength(index))
+            })
+            let (loss, result) = GRPOLoss.loss(
+                logProbabilities: logProbabilities, oldLogProbabilities: old,
+                referenceLogProbabilities: rollouts.referenceLogProbabilities.map { rows in batch.placed(indices.map { rows[$0] }) },
+                advantages: batch.placed(rollouts.tokenRows(indices) { rollouts.advantages[$0] }), weights: weightTensor, mask: mask,
+                beta: settings.beta, epsilonLow: settings.epsilonLow, epsilonHigh: settings.epsilonHigh,
+                biasCorrectedKL: biasCorrectedKL)
+            if reference != nil { statistics["kl"] = result.kl }
+            statistics["clip_ratio/low_mean"] = result.lowClipped
+            statistics["clip_ratio/high_mean"] = result.highClipped
+            statistics["clip_ratio/region_mean"] = result.regionClipped
+            statistics["clip_ratio/low_min"] = result.lowClippedPerSequence.min() ?? 0
+            statistics["clip_ratio/high_max"] = result.highClippedPerSequence.max() ?? 0
+            return (loss, statistics)
+        case .rloo:
+            let sequence = (logProbabilities * mask).sum(axis: 1)  // (B)
+            let oldSequence = withoutGradients { (old * mask).sum(axis: 1) }
+            let advantages = Tensor(shape: [indices.count], scalars: indices.map { rollouts.advantages[$0] })
+            let (loss, low, high) = RLOOLoss.loss(sequenceLogProbabilities: sequence, oldSequenceLogProbabilities: oldSequence,
+                                                  advantages: advantages, epsilonLow: settings.epsilonLow, epsilonHigh: settings.epsilonHigh)
+            let fraction = { (flags: [Bool]) in Double(flags.filter { $0 }.count) / Double(max(flags.count, 1)) }
+            statistics["clip_ratio/low_mean"] = fraction(low)
+            statistics["clip_ratio/high_mean"] = fraction(high)
+            statistics["clip_ratio/region_mean"] = fraction(zip(low, high).map { $0 || $1 })
+            statistics["clip_ratio/low_min"] = low.contains(false) ? 0 : (low.isEmpty ? 0 : 1)
+            statistics["clip_ratio/high_max"] = high.contains(true) ? 1 : 0
+            return (loss, statistics)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Settings
+
+/// The settings GRPO and RLOO share (each configuration maps its TRL keys onto these).
+struct GroupRolloutSettings: Equatable, Sendable {
+    var training: TrainingArguments
+    var generationCount: Int
+    var maximumCompletionLength: Int
+    var temperature: Float
+    var beta: Float
+    var iterationCount: Int
+    var epsilonLow: Float
+    var epsilonHigh: Float
+    var rewardWeights: [Float]?
+    var maskTruncatedCompletions: Bool
+
+    /// Completions per generation batch (TRL's `generation_batch_size` with `steps_per_generation` =
+    /// `gradient_accumulation_steps`): `per_device_train_batch_size` × `gradient_accumulation_steps`.
+    var generationBatchSize: Int { training.batchSize * training.gradientAccumulationSteps }
+    /// Distinct prompts per generation batch.
+    var promptsPerStep: Int { generationBatchSize / generationCount }
+
+    /// Generation batches (steps) for `promptCount` prompts: `max_steps`, else `num_train_epochs` passes.
+    func iterations(promptCount: Int) -> Int {
+        if training.maximumSteps > 0 { return training.maximumSteps }
+        let prompts = Int((training.epochs * Float(promptCount)).rounded(.up))
+        return max(1, (prompts + promptsPerStep - 1) / promptsPerStep)
+    }
+
+    /// - Throws: `SettingsError` when the generation batch does not hold whole groups.
+    func validate() throws {
+        guard generationBatchSize % generationCount == 0 else {
+            throw SettingsError(key: "num_generations", message: "must divide the generation batch (per_device_train_batch_size × "
+                                + "gradient_accumulation_steps = \(generationBatchSize)) (got \(generationCount))")
+        }
+    }
+}
+
+/// One generation batch of GRPO or RLOO: `groupSize` completions per prompt, laid out group by group, and what the
+/// trainers derive from them before the update.
+///
+/// Per-token arrays have one entry per completion token (the eos that ended a completion included); the entry for
+/// token t belongs to the prediction made at position `promptLength + t − 1` of the sequence (as in `PPORollouts`).
+struct GroupRollouts {
+    /// Prompt followed by the (eos-cut) completion, per completion.
+    var sequences: [[Int32]]
+    var promptLengths: [Int]
+    var groupSize: Int
+    /// Whether the completion ended without eos (it hit `max_completion_length`).
+    var truncated: [Bool]
+    /// Whether the completion takes part in the loss (false for truncated ones with `mask_truncated_completions`).
+    var included: [Bool]
+    /// log π_old of the completion tokens; nil: the policy being trained, detached (one iteration per batch).
+    var oldLogProbabilities: [[Float]]?
+    /// log π_ref of the completion tokens; nil when β = 0.
+    var referenceLogProbabilities: [[Float]]?
+    /// rewards[function][completion], unweighted, as each reward function returned them.
+    var rewardsPerFunction: [[Float]] = []
+    /// The weighted sum of the reward functions per completion.
+    var rewards: [Float] = []
+    /// One advantage per completion (shared by its tokens).
+    var advantages: [Float] = []
+
+    init(sequences: [[Int32]], promptLengths: [Int], groupSize: Int, endOfSequence: Int32?, maskTruncated: Bool) {
+        precondition(sequences.count == promptLengths.count && sequences.count % groupSize == 0,
+                     "GroupRollouts: \(sequences.count) sequences, \(promptLengths.count) prompt lengths, groups of \(groupSize)")
+        self.sequences = sequences
+        self.promptLengths = promptLengths
+        self.groupSize = groupSize
+        truncated = zip(sequences, promptLengths).map { sequence, promptLength in
+            endOfSequence.map { sequence.count == promptLength || sequence.last != $0 } ?? true
+        }
+        included = truncated.map { !(maskTruncated && $0) }
+    }
+
+    var count: Int { sequences.count }
+
+    func completion(_ index: Int) -> ArraySlice<Int32> { sequences[index][promptLengths[index]...] }
+    func completionLength(_ index: Int) -> Int { sequences[index].count - promptLengths[index] }
+    /// Completion tokens that count in the loss (0 for an excluded completion).
+    func lossTokens(_ index: Int) -> Int { included[index] ? completionLength(index) : 0 }
+
+    /// Right-padded model input for the completions at `indices`.
+    func batch(_ indices: [Int], padding: Int32) -> PPOBatch {
+        PPOBatch(sequences: indices.map { sequences[$0] }, promptLengths: indices.map { promptLengths[$0] }, padding: padding)
+    }
+
+    /// Per-token rows of `value(index)` for the completions at `indices` (each repeated over its tokens).
+    func tokenRows(_ indices: [Int], _ value: (Int) -> Float) -> [[Float]] {
+        indices.map { [Float](repeating: value($0), count: completionLength($0)) }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Settings
+
+/// REINFORCE Leave-One-Out settings (TRL's `RLOOConfig`; recipe keys and defaults are TRL 1.16's).
+///
+/// RLOO: Ahmadian et al. 2024, "Back to Basics: Revisiting REINFORCE Style Optimization for Learning from Human
+/// Feedback in LLMs". As GRPO, `num_generations` completions per prompt and no value model; the KL penalty is part of
+/// the reward, each completion's baseline is the mean reward of the others in its group, and the ratio is taken per
+/// sequence.
+public struct RLOOConfiguration: KeyedSettings, Equatable, Sendable {
+    public var training = TrainingArguments()
+    /// k, completions sampled per prompt (at least 2: the baseline leaves one out).
+    public var generationCount = 2
+    /// New tokens per completion at most.
+    public var maximumCompletionLength = 512
+    /// Sampling temperature; log-probs are taken under the same tempered distribution, as in TRL.
+    public var temperature: Float = 1
+    /// β of the sequence KL penalty in the reward (k1 estimator); 0 loads no reference model.
+    public var beta: Float = 0.05
+    /// Optimizer steps on each generation batch.
+    public var iterationCount = 1
+    /// ε_low of the clipped sequence ratio.
+    public var epsilon: Float = 0.2
+    /// ε_high of the clipped sequence ratio; nil: `epsilon`.
+    public var epsilonHigh: Float?
+    /// Weight of each reward function in the summed reward; nil: 1 each.
+    public var rewardWeights: [Float]?
+    /// Normalise the advantages over the generation batch to mean 0 and std 1.
+    public var normalizeAdvantages = false
+    /// Leave completions that hit `max_completion_length` without eos out of the loss (DAPO).
+    public var maskTruncatedCompletions = false
+
+    /// TRL's RLOO defaults: learning rate 1e-6 (a recipe without `learning_rate` keeps it).
+    public init() { training.learningRate = 1e-6 }
+
+    /// TRL's `RLOOConfig` keys, beside the training arguments'.
+    public static var fields: [SettingsField<Self>] {
+        let limits = TrainingArguments.Limits.self
+        return [.flattened(\.training), .init("num_generations", \.generationCount, where: .from(2, to: limits.batchSize)),
+                .init("max_completion_length", \.maximumCompletionLength, where: .from(1, to: limits.sequenceLength)),
+                .init("temperature", \.temperature,
+                      where: SettingsCheck { $0.isFinite && $0 > 0 ? nil : "must be positive (RLOO samples its completions)" }.and(.atMost(100))),
+                .init("beta", \.beta, where: SettingsCheck.finite.and(.atLeast(0))),
+                .init("num_iterations", \.iterationCount, where: .from(1, to: 1000)),
+                .init("epsilon", \.epsilon, where: SettingsCheck.finite.and(.from(0, to: 1))),
+                .init("epsilon_high", \.epsilonHigh, where: SettingsCheck.finite.and(.atLeast(0)), omitsNil: true),
+                .init("reward_weights", oneOrMany: \.rewardWeights),
+                .init("normalize_advantages", \.normalizeAdvantages),
+                .init("mask_truncated_completions", \.maskTruncatedCompletions)]
+    }
+
+    /// The settings RLOO shares with GRPO.
+    var rollout: GroupRolloutSettings {
+        GroupRolloutSettings(training: training, generationCount: generationCount, maximumCompletionLength: maximumCompletionLength,
+                             temperature: temperature, beta: beta, iterationCount: iterationCount, epsilonLow: epsilon,
+                             epsilonHigh: epsilonHigh ?? epsilon, rewardWeights: rewardWeights,
+                             maskTruncatedCompletions: maskTruncatedCompletions)
+    }
+
+    /// Checks values a run cannot start with, naming the key and the value.
+    /// - Throws: `SettingsError`.
+    public func validate() throws {
+        try training.validate()
+        try checkRanges()
+        try rollout.validate()
+    }
+}

@@ -1,0 +1,111 @@
+import Alignment
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import JSON
+
+/// The reward functions of `charter grpo` and `charter rloo`, named on the command line (`--reward`, repeatable) or in
+/// the recipe (`reward_funcs:`, one name or a list):
+/// - `exact-match`: 1 when the completion's last number equals the row's `answer` (or `solution`) column, else 0;
+/// - `length`: DAPO's soft overlong punishment with L_max = max_completion_length and L_cache = L_max / 4;
+/// - `cmd:PROGRAM ARGS…`: an external program (`CommandReward`: JSON lines in, one number per line out);
+/// - `http://…` or `https://…`: an HTTP endpoint (`HTTPReward`: POST {"rollouts": [...]}, answer {"rewards": [...]}).
+enum RewardFunctionSpec {
+    static let recipeKey = "reward_funcs"
+
+    /// The reward functions a recipe names, with unique metric names (`exact_match`, `length`, `command`, `http`;
+    /// a repeated kind gets `_2`, `_3`, …).
+    /// - Throws: `ValidationError` for no reward or an unknown one.
+    static func rewards(_ recipe: TrainingRecipe, maximumCompletionLength: Int) throws -> [NamedReward] {
+        let names: [String]
+        switch recipe[recipeKey] {
+        case let name as String: names = [name]
+        case let list as [Any]: names = list.compactMap { $0 as? String }
+        default: names = []
+        }
+        guard !names.isEmpty else {
+            throw ValidationError("give a reward with --reward exact-match|length|cmd:PROGRAM|http://URL (or reward_funcs in the recipe)")
+        }
+        var used: [String: Int] = [:]
+        return try names.map { spec in
+            let (name, function) = try reward(spec, maximumCompletionLength: maximumCompletionLength)
+            used[name, default: 0] += 1
+            return NamedReward(name: used[name]! > 1 ? "\(name)_\(used[name]!)" : name, function: function)
+        }
+    }
+
+    static func reward(_ spec: String, maximumCompletionLength: Int) throws -> (String, RewardFunction) {
+        switch spec {
+        case "exact-match", "exact_match": return ("exact_match", ExactMatchReward())
+        case "length": return ("length", SoftOverlongPunishment(maximumLength: maximumCompletionLength, cache: max(1, maximumCompletionLength / 4)))
+        default:
+            if spec.hasPrefix("cmd:") {
+                let command = String(spec.dropFirst(4)).trimmingCharacters(in: .whitespaces)
+                guard !command.isEmpty else { throw ValidationError("--reward cmd: needs a program, e.g. cmd:python3 score.py") }
+                return ("command", CommandReward(command: command))
+            }
+            if spec.hasPrefix("http://") || spec.hasPrefix("https://"), let url = URL(string: spec) {
+                return ("http", HTTPReward(url: url))
+            }
+            throw ValidationError("unknown reward \(spec.debugDescription): use exact-match, length, cmd:PROGRAM ARGS or an http(s):// URL")
+        }
+    }
+}
+
+/// A reward served over HTTP. Protocol: one POST per batch with `Content-Type: application/json` and the body
+/// `{"rollouts": [{"prompt", "completion", "prompt_ids", "completion_ids", <the row's other columns>}, …]}` (the objects
+/// `CommandReward` writes); the answer is `{"rewards": [numbers]}` (or a bare array), one per rollout, in order.
+/// A non-2xx status, a malformed answer or a wrong count stops training with an error naming the URL.
+final class HTTPReward: RewardFunction {
+    let url: URL
+    let timeout: TimeInterval
+
+    init(url: URL, timeout: TimeInterval = 600) {
+        self.url = url
+        self.timeout = timeout
+    }
+
+    /// What the completion handler hands back to the waiting caller.
+    private final class Exchange: @unchecked Sendable {
+        var data: Data?
+        var status: Int?
+        var error: (any Error)?
+    }
+
+    func scores(_ rollouts: [ScoredRollout]) throws -> [Float] {
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let body = JSONValue.object([JSONValue.Member("rollouts", .array(rollouts.map(CommandReward.object(for:))))])
+        request.httpBody = Data(body.serialized().utf8)
+        let exchange = Exchange()
+        let done = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            exchange.data = data
+            exchange.status = (response as? HTTPURLResponse)?.statusCode
+            exchange.error = error
+            done.signal()
+        }.resume()
+        done.wait()
+        if let error = exchange.error {
+            throw ValidationError("the reward endpoint \(url.absoluteString) failed: \(error.localizedDescription)")
+        }
+        guard let status = exchange.status, (200..<300).contains(status) else {
+            throw ValidationError("the reward endpoint \(url.absoluteString) answered HTTP \(exchange.status.map(String.init) ?? "?")")
+        }
+        let answer = try? JSONParser.parse(exchange.data ?? Data())
+        let list: [JSONValue]?
+        switch answer {
+        case .array(let values)?: list = values
+        case .object?: list = answer?["rewards"].flatMap { if case .array(let values) = $0 { return values } else { return nil } }
+        default: list = nil
+        }
+        guard let list, list.count == rollouts.count, list.allSatisfy({ $0.doubleValue != nil }) else {
+            throw ValidationError("the reward endpoint \(url.absoluteString) must answer {\"rewards\": [one number per rollout]} "
+                                  + "for \(rollouts.count) rollouts")
+        }
+        return list.map { Float($0.doubleValue ?? 0) }
+    }
+}
