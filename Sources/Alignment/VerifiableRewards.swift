@@ -167,3 +167,42 @@ public final class CommandReward: RewardFunction {
 
     static func line(for rollout: ScoredRollout) -> String { object(for: rollout).serialized() }
 }
+
+/// The reward functions a recipe's `reward_funcs` (one name or a list) can name without a network: `exact-match`,
+/// `length` and `cmd:PROGRAM ARGS`. `charter grpo`/`rloo` add `http(s)://` endpoints; pipeline stages add the
+/// preference model of their `reward_model:`.
+public enum BuiltInRewards {
+    public static let recipeKey = "reward_funcs"
+
+    /// The names a recipe value holds (a string or a list of strings).
+    public static func names(_ value: Any?) -> [String] {
+        switch value {
+        case let name as String: return [name]
+        case let list as [Any]: return list.compactMap { $0 as? String }
+        default: return []
+        }
+    }
+
+    /// The reward a name stands for, with its metric name; nil for a name this list does not know.
+    /// - Throws: `TrainingError.data` for `cmd:` without a program.
+    public static func named(_ spec: String, maximumCompletionLength: Int) throws -> (name: String, function: RewardFunction)? {
+        switch spec {
+        case "exact-match", "exact_match": return ("exact_match", ExactMatchReward())
+        case "length": return ("length", SoftOverlongPunishment(maximumLength: maximumCompletionLength, cache: max(1, maximumCompletionLength / 4)))
+        default:
+            guard spec.hasPrefix("cmd:") else { return nil }
+            let command = String(spec.dropFirst(4)).trimmingCharacters(in: .whitespaces)
+            guard !command.isEmpty else { throw TrainingError.data("reward cmd: needs a program, e.g. cmd:python3 score.py") }
+            return ("command", CommandReward(command: command))
+        }
+    }
+
+    /// Metric names made unique in order: a repeated kind gets `_2`, `_3`, …
+    public static func uniquelyNamed(_ rewards: [(name: String, function: RewardFunction)]) -> [NamedReward] {
+        var used: [String: Int] = [:]
+        return rewards.map { reward in
+            used[reward.name, default: 0] += 1
+            return NamedReward(name: used[reward.name]! > 1 ? "\(reward.name)_\(used[reward.name]!)" : reward.name, function: reward.function)
+        }
+    }
+}

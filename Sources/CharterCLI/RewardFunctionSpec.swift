@@ -13,44 +13,25 @@ import JSON
 /// - `cmd:PROGRAM ARGS…`: an external program (`CommandReward`: JSON lines in, one number per line out);
 /// - `http://…` or `https://…`: an HTTP endpoint (`HTTPReward`: POST {"rollouts": [...]}, answer {"rewards": [...]}).
 enum RewardFunctionSpec {
-    static let recipeKey = "reward_funcs"
+    static let recipeKey = BuiltInRewards.recipeKey
 
     /// The reward functions a recipe names, with unique metric names (`exact_match`, `length`, `command`, `http`;
     /// a repeated kind gets `_2`, `_3`, …).
     /// - Throws: `ValidationError` for no reward or an unknown one.
     static func rewards(_ recipe: TrainingRecipe, maximumCompletionLength: Int) throws -> [NamedReward] {
-        let names: [String]
-        switch recipe[recipeKey] {
-        case let name as String: names = [name]
-        case let list as [Any]: names = list.compactMap { $0 as? String }
-        default: names = []
-        }
+        let names = BuiltInRewards.names(recipe[recipeKey])
         guard !names.isEmpty else {
             throw ValidationError("give a reward with --reward exact-match|length|cmd:PROGRAM|http://URL (or reward_funcs in the recipe)")
         }
-        var used: [String: Int] = [:]
-        return try names.map { spec in
-            let (name, function) = try reward(spec, maximumCompletionLength: maximumCompletionLength)
-            used[name, default: 0] += 1
-            return NamedReward(name: used[name]! > 1 ? "\(name)_\(used[name]!)" : name, function: function)
-        }
+        return BuiltInRewards.uniquelyNamed(try names.map { try reward($0, maximumCompletionLength: maximumCompletionLength) })
     }
 
-    static func reward(_ spec: String, maximumCompletionLength: Int) throws -> (String, RewardFunction) {
-        switch spec {
-        case "exact-match", "exact_match": return ("exact_match", ExactMatchReward())
-        case "length": return ("length", SoftOverlongPunishment(maximumLength: maximumCompletionLength, cache: max(1, maximumCompletionLength / 4)))
-        default:
-            if spec.hasPrefix("cmd:") {
-                let command = String(spec.dropFirst(4)).trimmingCharacters(in: .whitespaces)
-                guard !command.isEmpty else { throw ValidationError("--reward cmd: needs a program, e.g. cmd:python3 score.py") }
-                return ("command", CommandReward(command: command))
-            }
-            if spec.hasPrefix("http://") || spec.hasPrefix("https://"), let url = URL(string: spec) {
-                return ("http", HTTPReward(url: url))
-            }
-            throw ValidationError("unknown reward \(spec.debugDescription): use exact-match, length, cmd:PROGRAM ARGS or an http(s):// URL")
+    static func reward(_ spec: String, maximumCompletionLength: Int) throws -> (name: String, function: RewardFunction) {
+        if let builtIn = try BuiltInRewards.named(spec, maximumCompletionLength: maximumCompletionLength) { return builtIn }
+        if spec.hasPrefix("http://") || spec.hasPrefix("https://"), let url = URL(string: spec) {
+            return ("http", HTTPReward(url: url))
         }
+        throw ValidationError("unknown reward \(spec.debugDescription): use exact-match, length, cmd:PROGRAM ARGS or an http(s):// URL")
     }
 }
 

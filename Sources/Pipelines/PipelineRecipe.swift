@@ -25,6 +25,10 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
     case dpo
     /// PPO against the preference model (RL-CAI).
     case ppo
+    /// GRPO against the preference model and/or verifiable rewards (`reward_funcs` under `training:`).
+    case grpo
+    /// RLOO, the same way.
+    case rloo
 
     /// The recipe keys a stage of this type reads (besides name, type, model and the run options).
     var keys: [String] {
@@ -34,6 +38,7 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
         case .sft: return ["dataset", "training", "backend", "launcher"]
         case .reward, .dpo: return ["dataset", "mix_in", "training", "backend", "launcher"]
         case .ppo: return ["prompts", "reward_model", "training"]
+        case .grpo, .rloo: return ["prompts", "reward_model", "training"]
         case .label: return ["pairs", "principles_per_pair", "chain_of_thought", "clamp_low", "clamp_high", "both_orders", "few_shot", "seed", "reasoning"]
         }
     }
@@ -45,7 +50,7 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
         case .critique: return "sft.jsonl"
         case .samplePairs: return "pairs.jsonl"
         case .label: return "preferences.jsonl"
-        case .sft, .reward, .dpo, .ppo: return "model"
+        case .sft, .reward, .dpo, .ppo, .grpo, .rloo: return "model"
         }
     }
 }
@@ -237,7 +242,7 @@ public struct PipelineRecipe: Sendable {
         case .label:
             stage.feedback = decode { try decoder.decode(FeedbackConfiguration.self, from: text) } ?? stage.feedback
             if node["seed"] == nil { stage.feedback.seed = seed }
-        case .sft, .reward, .dpo, .ppo:
+        case .sft, .reward, .dpo, .ppo, .grpo, .rloo:
             if let training = node["training"] {
                 stage.trainingYAML = try Yams.serialize(node: training)
                 if type == .sft {
@@ -246,6 +251,8 @@ public struct PipelineRecipe: Sendable {
                 let known: [String]? = type == .sft ? SFTConfiguration.keys
                     : type == .dpo ? DPOConfiguration.keys + TrainingRecipe.modelKeys
                     : type == .reward ? RewardConfiguration.keys + TrainingRecipe.modelKeys
+                    : type == .grpo ? GRPOConfiguration.keys + TrainingRecipe.modelKeys + [BuiltInRewards.recipeKey]
+                    : type == .rloo ? RLOOConfiguration.keys + TrainingRecipe.modelKeys + [BuiltInRewards.recipeKey]
                     : PPOConfiguration.keys + TrainingRecipe.modelKeys + ["value_model_path"]
                 // TRL keys Charter reads without acting on (bf16, use_cpu, …) are checked when a reward, dpo or ppo
                 // stage's recipe is read (an sft stage decodes its configuration directly and refuses them here).
@@ -273,9 +280,13 @@ public struct PipelineRecipe: Sendable {
         case .label: required = ["model", "pairs"]
         case .sft, .reward, .dpo: required = ["model", "dataset"]
         case .ppo: required = ["model", "prompts", "reward_model"]
+        case .grpo, .rloo: required = ["model", "prompts"]  // and a reward: reward_model or training.reward_funcs
         }
         for key in required where node[key] == nil {
             problems.append(.init("\(path).\(key)", "missing (a \(type.rawValue) stage needs \(required.joined(separator: " and ")))"))
+        }
+        if [.grpo, .rloo].contains(type), node["reward_model"] == nil, node["training"]?[BuiltInRewards.recipeKey] == nil {
+            problems.append(.init("\(path).reward_model", "missing: a \(type.rawValue) stage needs a reward — reward_model: (e.g. stage:reward) or training: {reward_funcs: [exact-match]}"))
         }
         for key in ["prompts", "pairs", "dataset", "mix_in", "helpful", "reward_model"] {
             guard let value = node[key]?.string else { continue }

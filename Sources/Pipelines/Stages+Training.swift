@@ -9,7 +9,7 @@ import Yams
 extension Stages {
     /// The preference trainers a pipeline runs itself: reward model, DPO and PPO (RL-CAI).
     public static let builtInTrainers: [StageType: TrainingStage] = [
-        .reward: { try reward($0) }, .dpo: { try dpo($0) }, .ppo: { try ppo($0) },
+        .reward: { try reward($0) }, .dpo: { try dpo($0) }, .ppo: { try ppo($0) }, .grpo: { try grpo($0) }, .rloo: { try rloo($0) },
     ]
 
     /// A reward (preference) model trained on the labels with Alignment's `RewardTrainer` (TRL's RewardTrainer keys
@@ -89,6 +89,8 @@ extension Stages {
         case .reward: try trainingRecipe(request, keys: RewardConfiguration.keys).decode(RewardConfiguration.self).validate()
         case .dpo: try trainingRecipe(request, keys: DPOConfiguration.keys).decode(DPOConfiguration.self).validate()
         case .ppo: try trainingRecipe(request, keys: PPOConfiguration.keys + ["value_model_path"]).decode(PPOConfiguration.self).validate()
+        case .grpo: try trainingRecipe(request, keys: GRPOConfiguration.keys + [BuiltInRewards.recipeKey]).decode(GRPOConfiguration.self).validate()
+        case .rloo: try trainingRecipe(request, keys: RLOOConfiguration.keys + [BuiltInRewards.recipeKey]).decode(RLOOConfiguration.self).validate()
         case .sft, .sample, .samplePairs, .critique, .label: return
         }
     }
@@ -115,5 +117,68 @@ extension Stages {
 
     public static func finish(_ summary: TrainingLoop.Summary) -> [String: Double] {
         summary.lastMetrics.merging(["steps": Double(summary.steps)]) { $1 }
+    }
+}
+
+extension Stages {
+    /// GRPO of the stage's model on its prompts (TRL's GRPOConfig keys under `training:`), rewarded by the preference
+    /// model of `reward_model:` (RL-CAI with group-relative advantages instead of a critic) and/or the verifiable
+    /// rewards named by `reward_funcs` (exact-match, length, cmd:PROGRAM).
+    public static func grpo(_ request: TrainingStageRequest) throws -> [String: Double] {
+        let recipe = try trainingRecipe(request, keys: GRPOConfiguration.keys + [BuiltInRewards.recipeKey])
+        let configuration = try recipe.decode(GRPOConfiguration.self)
+        try configuration.validate()
+        let setup = try groupRollouts(request, recipe: recipe, beta: configuration.beta, maximumCompletionLength: configuration.maximumCompletionLength)
+        let trainer = try GRPOTrainer(configuration: configuration, policy: setup.policy, reference: setup.reference, rewards: setup.rewards,
+                                      encoder: setup.encoder, prompts: setup.prompts, evaluationPrompts: [])
+        var effective = try recipe.effective(configuration)
+        effective[BuiltInRewards.recipeKey] = setup.rewards.map(\.name)
+        let summary = try trainer.train(resume: true, effectiveConfiguration: effective)
+        return (summary.history.last ?? [:]).merging(["iterations": Double(summary.iterations)]) { $1 }
+    }
+
+    /// RLOO, set up as ``grpo(_:)`` (TRL's RLOOConfig keys under `training:`).
+    public static func rloo(_ request: TrainingStageRequest) throws -> [String: Double] {
+        let recipe = try trainingRecipe(request, keys: RLOOConfiguration.keys + [BuiltInRewards.recipeKey])
+        let configuration = try recipe.decode(RLOOConfiguration.self)
+        try configuration.validate()
+        let setup = try groupRollouts(request, recipe: recipe, beta: configuration.beta, maximumCompletionLength: configuration.maximumCompletionLength)
+        let trainer = try RLOOTrainer(configuration: configuration, policy: setup.policy, reference: setup.reference, rewards: setup.rewards,
+                                      encoder: setup.encoder, prompts: setup.prompts, evaluationPrompts: [])
+        var effective = try recipe.effective(configuration)
+        effective[BuiltInRewards.recipeKey] = setup.rewards.map(\.name)
+        let summary = try trainer.train(resume: true, effectiveConfiguration: effective)
+        return (summary.history.last ?? [:]).merging(["iterations": Double(summary.iterations)]) { $1 }
+    }
+
+    /// What a grpo or rloo stage trains with: the policy and its encoder, the reference (β > 0: `ref_model` or a
+    /// frozen copy), the prompts, and the rewards — `reward_funcs` first, then the preference model.
+    static func groupRollouts(_ request: TrainingStageRequest, recipe: TrainingRecipe, beta: Float, maximumCompletionLength: Int) throws
+        -> (policy: TrainableModel, reference: PPOReference?, rewards: [NamedReward], encoder: ExampleEncoder, prompts: [Example]) {
+        guard let promptsURL = request.prompts else { throw ConstitutionalError("stage \(request.stage) needs prompts") }
+        var rewards: [(name: String, function: RewardFunction)] = []
+        for name in BuiltInRewards.names(recipe[BuiltInRewards.recipeKey]) {
+            guard let reward = try BuiltInRewards.named(name, maximumCompletionLength: maximumCompletionLength) else {
+                throw ConstitutionalError("stage \(request.stage): unknown reward \(name.debugDescription) in reward_funcs; a pipeline stage offers exact-match, length and cmd:PROGRAM (and the preference model of reward_model:)")
+            }
+            rewards.append(reward)
+        }
+        if let rewardModel = request.rewardModel {
+            let folders = PPOModelFolders(policy: request.model, rewardModel: rewardModel)
+            let model = try SequenceClassifier.load(directory: rewardModel, seed: request.seed)
+            rewards.append(("reward_model", RewardModelScorer(model: model, sharesTokenizer: folders.sharesTokenizer)))
+        }
+        guard !rewards.isEmpty else {
+            throw ConstitutionalError("stage \(request.stage) needs a reward: reward_model: (e.g. stage:reward) or reward_funcs under training: (exact-match, length, cmd:PROGRAM)")
+        }
+        let prompts = try Dataset.load(promptsURL).examples
+        for case let exactMatch as ExactMatchReward in rewards.map(\.function) { try exactMatch.check(prompts, source: promptsURL.lastPathComponent) }
+        let encoder = try ExampleEncoder.load(directory: request.model, chatTemplate: recipe["chat_template_name"] as? String)
+        let policy = try TrainableModel(directory: request.model)
+        let reference = beta > 0
+            ? try ReferencePolicy.ppo(policy: policy, policyFolder: request.model,
+                                      referenceModel: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) })
+            : nil
+        return (policy, reference, BuiltInRewards.uniquelyNamed(rewards), encoder, prompts)
     }
 }

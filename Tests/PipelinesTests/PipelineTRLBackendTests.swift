@@ -86,3 +86,40 @@ final class LineBox: @unchecked Sendable {
     func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
 }
+
+/// grpo and rloo stages: RL-CAI with group-relative advantages, rewarded by the preference model of `reward_model:`
+/// and/or the verifiable rewards of `reward_funcs`; a stage without a reward is refused when the recipe is read.
+final class PipelineGroupRolloutStageTests: XCTestCase {
+    func testGRPOAndRLOOStagesTrainAgainstThePreferenceModelAndVerifiableRewards() async throws {
+        let directory = try TinyModels.temporaryDirectory("grpo-stage")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try TinyModels.folder(in: directory, name: "policy", seed: 3)
+        try #"{"prompt": "What is 2+2?", "answer": 4}\#n{"prompt": "What is 3+3?", "answer": 6}\#n"#
+            .write(to: directory.appendingPathComponent("prompts.jsonl"), atomically: true, encoding: .utf8)
+        try #"{"prompt": "p", "chosen": " a", "rejected": " b"}\#n{"prompt": "q", "chosen": " c", "rejected": " d"}\#n"#
+            .write(to: directory.appendingPathComponent("pairs.jsonl"), atomically: true, encoding: .utf8)
+        let yaml = """
+            stages:
+              - {name: rm, type: reward, model: policy, dataset: pairs.jsonl, training: {max_steps: 1, per_device_train_batch_size: 2}}
+              - {name: grpo, type: grpo, model: policy, prompts: prompts.jsonl, reward_model: stage:rm,
+                 training: {max_steps: 1, per_device_train_batch_size: 4, num_generations: 2, max_completion_length: 4, reward_funcs: [exact-match, length]}}
+              - {name: rloo, type: rloo, model: stage:grpo, prompts: prompts.jsonl, reward_model: stage:rm,
+                 training: {max_steps: 1, per_device_train_batch_size: 4, num_generations: 2, max_completion_length: 4}}
+            """
+        let manifest = try await Pipeline(recipe: try PipelineRecipe.parse(yaml: yaml, file: "r.yaml", baseDirectory: directory),
+                                          runDirectory: directory.appendingPathComponent("run")).run(log: { _ in })
+        XCTAssertEqual(manifest.stages.map(\.status), ["complete", "complete", "complete"])
+        let grpo = try XCTUnwrap(manifest.stages.first { $0.name == "grpo" })
+        for metric in ["rewards/exact_match/mean", "rewards/length/mean", "rewards/reward_model/mean"] {
+            XCTAssertNotNil(grpo.counts[metric], "\(metric) in \(grpo.counts.keys.sorted())")
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/rloo/model/model.safetensors").path))
+    }
+
+    func testStageWithoutARewardIsRefusedByKey() {
+        XCTAssertThrowsError(try PipelineRecipe.parse(yaml: "stages:\n  - {type: grpo, model: m, prompts: p.jsonl}\n", file: "r.yaml",
+                                                      baseDirectory: URL(fileURLWithPath: "/tmp"))) { error in
+            XCTAssertEqual((error as? ConstitutionError)?.problems.first?.path, "stages[0].reward_model", "\(error)")
+        }
+    }
+}
