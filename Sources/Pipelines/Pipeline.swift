@@ -38,7 +38,7 @@ public struct Pipeline: Sendable {
     public func run(log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) async throws -> PipelineManifest {
         // Stages whose type has no trainer registered fail when reached (the earlier stages' outputs stay cached);
         // say so up front so nobody waits hours to learn it.
-        for stage in recipe.stages where [.reward, .dpo, .ppo, .grpo, .rloo].contains(stage.type) && trainers[stage.type] == nil && stage.backend != "trl" {
+        for stage in recipe.stages where [.reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto].contains(stage.type) && trainers[stage.type] == nil && stage.backend != "trl" {
             log("warning: \(Self.unavailableMessage(stage))")
         }
         // Every stage folder is checked before anything is written, so a bad name fails before earlier stages run.
@@ -113,6 +113,8 @@ public struct Pipeline: Sendable {
         case .dpo: command = "charter dpo (Alignment's DPO trainer)"
         case .grpo: command = "charter grpo (Alignment's GRPO trainer)"
         case .rloo: command = "charter rloo (Alignment's RLOO trainer)"
+        case .orpo: command = "charter orpo (Alignment's ORPO trainer)"
+        case .kto: command = "charter kto (Alignment's KTO trainer)"
         default: command = "charter ppo (Alignment's PPO trainer)"
         }
         return "stage \(stage.name) (\(stage.type.rawValue)) needs \(command), which this pipeline was given no trainer for (Stages.builtInTrainers has one); the earlier stages' outputs are TRL files that trainer will read — remove the stage to run the rest"
@@ -272,7 +274,7 @@ public struct Pipeline: Sendable {
             var counts = summary.lastMetrics
             counts["steps"] = Double(summary.steps)
             return (counts, [output.lastPathComponent])
-        case .reward, .dpo, .ppo, .grpo, .rloo:
+        case .reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto:
             guard let trainer = trainers[stage.type] else { throw ConstitutionalError(Self.unavailableMessage(stage)) }
             guard case let .local(modelPath, _, _)? = stage.model else {
                 throw ConstitutionalError("stage \(stage.name): training needs a local model folder, not endpoints")

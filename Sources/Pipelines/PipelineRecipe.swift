@@ -29,6 +29,10 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
     case grpo
     /// RLOO, the same way.
     case rloo
+    /// ORPO on preference pairs (no reference model).
+    case orpo
+    /// KTO on unpaired desirable/undesirable labels, or on pairs unpaired as TRL does.
+    case kto
 
     /// The recipe keys a stage of this type reads (besides name, type, model and the run options).
     var keys: [String] {
@@ -37,6 +41,7 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
         case .critique: return ["prompts", "rounds", "prompting", "few_shot", "seed", "sampling", "helpful", "helpful_ratio"]
         case .sft: return ["dataset", "training", "backend", "launcher"]
         case .reward, .dpo: return ["dataset", "mix_in", "training", "backend", "launcher"]
+        case .orpo, .kto: return ["dataset", "mix_in", "training"]
         case .ppo: return ["prompts", "reward_model", "training"]
         case .grpo, .rloo: return ["prompts", "reward_model", "training"]
         case .label: return ["pairs", "principles_per_pair", "chain_of_thought", "clamp_low", "clamp_high", "both_orders", "few_shot", "seed", "reasoning"]
@@ -50,7 +55,7 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
         case .critique: return "sft.jsonl"
         case .samplePairs: return "pairs.jsonl"
         case .label: return "preferences.jsonl"
-        case .sft, .reward, .dpo, .ppo, .grpo, .rloo: return "model"
+        case .sft, .reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto: return "model"
         }
     }
 }
@@ -242,7 +247,7 @@ public struct PipelineRecipe: Sendable {
         case .label:
             stage.feedback = decode { try decoder.decode(FeedbackConfiguration.self, from: text) } ?? stage.feedback
             if node["seed"] == nil { stage.feedback.seed = seed }
-        case .sft, .reward, .dpo, .ppo, .grpo, .rloo:
+        case .sft, .reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto:
             if let training = node["training"] {
                 stage.trainingYAML = try Yams.serialize(node: training)
                 if type == .sft {
@@ -253,6 +258,8 @@ public struct PipelineRecipe: Sendable {
                     : type == .reward ? RewardConfiguration.keys + TrainingRecipe.modelKeys
                     : type == .grpo ? GRPOConfiguration.keys + TrainingRecipe.modelKeys + [BuiltInRewards.recipeKey]
                     : type == .rloo ? RLOOConfiguration.keys + TrainingRecipe.modelKeys + [BuiltInRewards.recipeKey]
+                    : type == .orpo ? ORPOConfiguration.keys + TrainingRecipe.modelKeys
+                    : type == .kto ? KTOConfiguration.keys + TrainingRecipe.modelKeys
                     : PPOConfiguration.keys + TrainingRecipe.modelKeys + ["value_model_path"]
                 // TRL keys Charter reads without acting on (bf16, use_cpu, …) are checked when a reward, dpo or ppo
                 // stage's recipe is read (an sft stage decodes its configuration directly and refuses them here).
@@ -278,7 +285,7 @@ public struct PipelineRecipe: Sendable {
         switch type {
         case .sample, .samplePairs, .critique: required = ["model", "prompts"]
         case .label: required = ["model", "pairs"]
-        case .sft, .reward, .dpo: required = ["model", "dataset"]
+        case .sft, .reward, .dpo, .orpo, .kto: required = ["model", "dataset"]
         case .ppo: required = ["model", "prompts", "reward_model"]
         case .grpo, .rloo: required = ["model", "prompts"]  // and a reward: reward_model or training.reward_funcs
         }

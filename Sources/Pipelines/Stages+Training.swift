@@ -10,6 +10,7 @@ extension Stages {
     /// The preference trainers a pipeline runs itself: reward model, DPO and PPO (RL-CAI).
     public static let builtInTrainers: [StageType: TrainingStage] = [
         .reward: { try reward($0) }, .dpo: { try dpo($0) }, .ppo: { try ppo($0) }, .grpo: { try grpo($0) }, .rloo: { try rloo($0) },
+        .orpo: { try orpo($0) }, .kto: { try kto($0) },
     ]
 
     /// A reward (preference) model trained on the labels with Alignment's `RewardTrainer` (TRL's RewardTrainer keys
@@ -40,6 +41,34 @@ extension Stages {
                                                 referenceModel: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) })
         let trainer = try DPOTrainer(configuration: configuration, policy: policy, reference: reference, encoder: encoder,
                                      train: examples)
+        return try finish(TrainingLoop(arguments: configuration.training).run(trainer, resume: true, effectiveConfiguration: try recipe.effective(configuration)))
+    }
+
+    /// ORPO on the stage's preference pairs (TRL's ORPOConfig keys under `training:`), set up as `charter orpo`.
+    public static func orpo(_ request: TrainingStageRequest) throws -> [String: Double] {
+        let recipe = try trainingRecipe(request, keys: ORPOConfiguration.keys)
+        let configuration = try recipe.decode(ORPOConfiguration.self)
+        try configuration.validate()
+        let examples = try trainingExamples(request)
+        let encoder = try ExampleEncoder.load(directory: request.model, chatTemplate: recipe["chat_template_name"] as? String)
+        let trainer = try ORPOTrainer(configuration: configuration, policy: try TrainableModel(directory: request.model), encoder: encoder,
+                                      train: examples, evaluation: [])
+        return try finish(TrainingLoop(arguments: configuration.training).run(trainer, resume: true, effectiveConfiguration: try recipe.effective(configuration)))
+    }
+
+    /// KTO on the stage's data (TRL's KTOConfig keys under `training:`): unpaired `label` rows, or preference pairs
+    /// unpaired as TRL does; the reference is `ref_model` or a frozen copy of the initial policy, as `charter kto`.
+    public static func kto(_ request: TrainingStageRequest) throws -> [String: Double] {
+        let recipe = try trainingRecipe(request, keys: KTOConfiguration.keys)
+        let configuration = try recipe.decode(KTOConfiguration.self)
+        try configuration.validate()
+        let examples = try trainingExamples(request)
+        let encoder = try ExampleEncoder.load(directory: request.model, chatTemplate: recipe["chat_template_name"] as? String)
+        let policy = try TrainableModel(directory: request.model)
+        let reference = try ReferencePolicy.kto(policy: policy, policyFolder: request.model,
+                                                referenceModel: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) })
+        let trainer = try KTOTrainer(configuration: configuration, policy: policy, reference: reference, encoder: encoder,
+                                     train: examples, evaluation: [])
         return try finish(TrainingLoop(arguments: configuration.training).run(trainer, resume: true, effectiveConfiguration: try recipe.effective(configuration)))
     }
 
@@ -91,6 +120,8 @@ extension Stages {
         case .ppo: try trainingRecipe(request, keys: PPOConfiguration.keys + ["value_model_path"]).decode(PPOConfiguration.self).validate()
         case .grpo: try trainingRecipe(request, keys: GRPOConfiguration.keys + [BuiltInRewards.recipeKey]).decode(GRPOConfiguration.self).validate()
         case .rloo: try trainingRecipe(request, keys: RLOOConfiguration.keys + [BuiltInRewards.recipeKey]).decode(RLOOConfiguration.self).validate()
+        case .orpo: try trainingRecipe(request, keys: ORPOConfiguration.keys).decode(ORPOConfiguration.self).validate()
+        case .kto: try trainingRecipe(request, keys: KTOConfiguration.keys).decode(KTOConfiguration.self).validate()
         case .sft, .sample, .samplePairs, .critique, .label: return
         }
     }

@@ -116,6 +116,25 @@ final class PipelineGroupRolloutStageTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/rloo/model/model.safetensors").path))
     }
 
+    func testORPOAndKTOStagesTrainOnLabelledPairs() async throws {
+        let directory = try TinyModels.temporaryDirectory("orpo-kto-stage")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try TinyModels.folder(in: directory, name: "policy", seed: 4)
+        try #"{"prompt": "p", "chosen": " a", "rejected": " b"}\#n{"prompt": "q", "chosen": " c", "rejected": " d"}\#n"#
+            .write(to: directory.appendingPathComponent("pairs.jsonl"), atomically: true, encoding: .utf8)
+        let yaml = """
+            stages:
+              - {name: orpo, type: orpo, model: policy, dataset: pairs.jsonl, training: {max_steps: 2, per_device_train_batch_size: 2, logging_steps: 1}}
+              - {name: kto, type: kto, model: stage:orpo, dataset: pairs.jsonl, training: {max_steps: 1, per_device_train_batch_size: 4, logging_steps: 1}}
+            """
+        let manifest = try await Pipeline(recipe: try PipelineRecipe.parse(yaml: yaml, file: "r.yaml", baseDirectory: directory),
+                                          runDirectory: directory.appendingPathComponent("run")).run(log: { _ in })
+        XCTAssertEqual(manifest.stages.map(\.status), ["complete", "complete"])
+        XCTAssertNotNil(manifest.stages[0].counts["log_odds_ratio"], "\(manifest.stages[0].counts)")
+        XCTAssertNotNil(manifest.stages[1].counts["kl"], "\(manifest.stages[1].counts)")
+        XCTAssertEqual(manifest.stages[0].counts["steps"], 2)
+    }
+
     func testStageWithoutARewardIsRefusedByKey() {
         XCTAssertThrowsError(try PipelineRecipe.parse(yaml: "stages:\n  - {type: grpo, model: m, prompts: p.jsonl}\n", file: "r.yaml",
                                                       baseDirectory: URL(fileURLWithPath: "/tmp"))) { error in
