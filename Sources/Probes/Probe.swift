@@ -34,10 +34,11 @@ public struct Probe: Sendable {
         /// "standardised": features are (x − mean) / scale with the training rows' statistics; "none": raw.
         public var normalisation: String
         public var penalty: Double
-        /// p ≥ threshold triggers; chosen so that at most `targetFalsePositiveRate` of held-out negatives do.
+        /// p ≥ threshold triggers; chosen so that at most `targetFalsePositiveRate` of held-out negative examples do
+        /// (each-token: an example's highest token score).
         public var threshold: Double
         public var targetFalsePositiveRate: Double
-        /// Held-out metrics of the chosen layer and method, and the rates at the threshold.
+        /// Held-out metrics of the chosen layer and method (per row), and the per-example rates at the threshold.
         public var metrics: ProbeMetrics
         public var truePositiveRate: Double
         public var falsePositiveRate: Double

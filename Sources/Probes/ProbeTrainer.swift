@@ -5,7 +5,8 @@ import Tensors
 /// Trains a probe from an ``ActivationSet``: every collected layer and both methods (logistic regression and the
 /// difference of means) fitted on the training split and measured on the held-out split; the best held-out AUROC
 /// (ties: the lower layer, logistic first) is kept, and its threshold calibrated to a target false-positive rate on
-/// the held-out negatives.
+/// the held-out negative examples (per example, as a generation is stopped: with each-token rows, an example's
+/// highest token score).
 public struct ProbeTrainer {
     /// Layers to sweep (nil: every collected layer).
     public var layers: [Int]?
@@ -68,7 +69,12 @@ public struct ProbeTrainer {
                 progress("layer \(layer) \(method.rawValue): " + String(format: "held-out AUROC %.4f, accuracy %.4f, ECE %.4f",
                                                                             entry.metrics.auroc, entry.metrics.accuracy, entry.metrics.calibrationError))
                 if best == nil || entry.metrics.auroc > best!.entry.metrics.auroc + 1e-12 {
-                    best = (entry, scorer, scores, evaluationLabels, (training.count, evaluation.count))
+                    // The threshold applies to what a generation is stopped on: one score per example (with
+                    // each-token rows, its highest token score, as ``Probe/score(rows:count:)`` reads it).
+                    var perExample: [Int: Double] = [:]
+                    for (row, score) in zip(evaluation, scores) { perExample[data.examples[row]] = max(perExample[data.examples[row]] ?? 0, score) }
+                    let examples = perExample.keys.sorted()
+                    best = (entry, scorer, examples.map { perExample[$0] ?? 0 }, examples.map { set.examples[$0].label }, (training.count, evaluation.count))
                 }
             }
         }

@@ -1,0 +1,20 @@
+import Foundation
+import XCTest
+@testable import Quickstart
+
+/// The safety-circuit experiment at test size: a helpful-only model trained briefly from scratch, a prompt probe
+/// trained on its training intents, measured on held-out intents it never saw.
+final class SafetyCircuitExperimentTests: XCTestCase {
+    func testPromptProbeSeparatesHeldOutHarmfulIntents() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-safety-circuit-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let started = Date()
+        let results = try await SafetyCircuitRun(name: "test", configuration: .test, seeds: [1], directory: directory).run { _ in }
+        print("safety circuit at test size: \(Int(Date().timeIntervalSince(started))) s")
+        print(SafetyCircuitReport.table(results))
+        let seed = try XCTUnwrap(results.seeds.first)
+        XCTAssertNil(seed.circuits)
+        XCTAssertEqual(Set(seed.promptHeldOutAUROCByPosition.keys), ["last", "mean"])
+        XCTAssertGreaterThan(seed.promptHeldOutAUROC, 0.6)
+    }
+}
