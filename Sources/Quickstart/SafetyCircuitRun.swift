@@ -37,10 +37,10 @@ public struct SafetyCircuitConfiguration: Codable, Equatable, Sendable {
         return c
     }
 
-    /// The XCTest size: the reduced world with a helpful-only model trained for a quarter of the reduced steps.
+    /// The XCTest size: the reduced world with a helpful-only model trained for 250 of the reduced 400 steps.
     public static var test: SafetyCircuitConfiguration {
         var c = SafetyCircuitConfiguration.reduced
-        c.world.helpfulOnlySteps = 100
+        c.world.helpfulOnlySteps = 250
         c.circuits = false  // a model trained this briefly does not comply yet: no response probe to train
         return c
     }
