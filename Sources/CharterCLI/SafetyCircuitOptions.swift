@@ -25,6 +25,11 @@ struct SafetyCircuitOptions: ParsableArguments {
     /// - Throws: ``ProbeError`` when the probe was made for another model or reads a layer this model lacks.
     func monitor(for model: any CausalLanguageModel, modelPath: String) throws -> ProbeMonitor? {
         guard let probe else { return nil }
+        return try Self.monitor(probe: probe, watch: probeWatch, for: model, modelPath: modelPath)
+    }
+
+    /// The monitor of the probe folder `probe` for `model` (also `charter serve --probe`).
+    static func monitor(probe: String, watch probeWatch: String?, for model: any CausalLanguageModel, modelPath: String) throws -> ProbeMonitor {
         var watch: ProbeMonitor.Watch?
         if let probeWatch {
             guard let value = ProbeMonitor.Watch(rawValue: probeWatch) else {
@@ -44,9 +49,11 @@ struct SafetyCircuitOptions: ParsableArguments {
     }
 
     /// Logs a trigger on standard error.
-    func log(_ trigger: ProbeMonitor.Trigger, item: String) {
+    func log(_ trigger: ProbeMonitor.Trigger, item: String) { Self.log(trigger, item: item, action: onTrigger.rawValue) }
+
+    static func log(_ trigger: ProbeMonitor.Trigger, item: String, action: String) {
         let place = trigger.tokenIndex.map { "at generated token \($0)" } ?? "on the prompt"
-        let message = "probe: \(item) triggered \(place) (score \(String(format: "%.4f", trigger.score)) ≥ threshold) → \(onTrigger.rawValue)\n"
+        let message = "probe: \(item) triggered \(place) (score \(String(format: "%.4f", trigger.score)) ≥ threshold) → \(action)\n"
         FileHandle.standardError.write(Data(message.utf8))
     }
 }

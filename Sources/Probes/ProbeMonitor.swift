@@ -26,6 +26,8 @@ public final class ProbeMonitor: GenerationMonitor {
     /// Called at each trigger (logging).
     public var onTrigger: ((Trigger) -> Void)?
     public private(set) var triggers: [Trigger] = []
+    /// Keep every trigger in ``triggers`` (a server that only logs them turns this off, so memory stays bounded).
+    public var recordsTriggers = true
     /// Per sequence of the latest call, the highest score seen.
     public private(set) var highestScores: [Int: Double] = [:]
 
@@ -54,7 +56,7 @@ public final class ProbeMonitor: GenerationMonitor {
         highestScores[sequence] = max(highestScores[sequence] ?? 0, score)
         guard score >= probe.description.threshold else { return false }
         let trigger = Trigger(sequence: sequence, tokenIndex: tokenIndex, score: score)
-        triggers.append(trigger)
+        if recordsTriggers { triggers.append(trigger) }
         onTrigger?(trigger)
         return true
     }

@@ -168,3 +168,19 @@ final class SafetyCircuitTests: XCTestCase {
         }
     }
 }
+
+extension SafetyCircuitTests {
+    /// What `charter serve --probe` relies on: a local model with a monitor reports a stopped request as content_filter.
+    func testALocalModelWithACircuitFinishesWithContentFilter() async throws {
+        let folder = try TinyModels.folder(in: directory, name: "served", seed: 1)
+        let local = try LocalLanguageModel.load(directory: folder)
+        let options = SamplingOptions(maximumTokens: 5)
+        let plain = try await local.complete(CompletionRequest(prompt: "Where is my plum", options: options))
+        XCTAssertNotEqual(plain.finishReason, .contentFilter)
+        local.monitor = RecordingMonitor(layer: 1, stopAfter: [0: 1])
+        let watched = try await local.complete(CompletionRequest(prompt: "Where is my plum", options: options))
+        XCTAssertEqual(watched.finishReason, .contentFilter)
+        XCTAssertEqual(watched.completionTokenCount, 2)
+        XCTAssertTrue(plain.text.hasPrefix(watched.text), "\(plain.text) / \(watched.text)")
+    }
+}
