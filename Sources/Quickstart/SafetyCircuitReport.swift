@@ -66,8 +66,8 @@ public enum SafetyCircuitReport {
         var page = HTMLPage(title: "Charter safety-circuit experiment")
         page.heading("Safety circuits on the toy world: \(results.name)")
         page.paragraph("Per seed: the quickstart's helpful-only model (which complies with harmful requests), a prompt probe trained on the hidden "
-                       + "state of the last prompt token for training harmful intents against benign and borderline ones, and a response probe "
-                       + "trained on every response token of the model's own compliant answers against its benign answers. Each probe's layer and "
+                       + "state of the last prompt token or the mean over the prompt, for training harmful intents against benign and borderline ones, and a response probe "
+                       + "trained on every response token of the model's own compliant answers against its benign answers. Each probe's position, layer and "
                        + "method (logistic regression or the difference of means) and its threshold (at most "
                        + String(format: "%.0f%%", 100 * results.configuration.targetFalsePositiveRate)
                        + " of negatives trigger) are chosen on a validation split of the training intents; held-out intents are never seen. "
