@@ -5,7 +5,7 @@ import XCTest
 /// The safety-circuit experiment at test size: a helpful-only model trained briefly from scratch (250 steps), a prompt
 /// probe trained on its training intents, measured on held-out intents it never saw. Measured on 2026-12-04 (seed 1,
 /// AVX-512 path): held-out AUROC 0.743 (0.522 after 100 steps: an untrained model's hidden states do not generalise
-/// across intents), so 0.6 leaves a margin; about 100 s in a debug build on a loaded 2-core machine.
+/// across intents), so 0.6 leaves a margin; 61 s in a debug build (104 s while other jobs loaded the 2 cores).
 final class SafetyCircuitExperimentTests: XCTestCase {
     func testPromptProbeSeparatesHeldOutHarmfulIntents() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-safety-circuit-\(UUID().uuidString)")
