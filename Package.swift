@@ -4,7 +4,7 @@ import PackageDescription
 // Layers, imports pointing down only:
 // Runtime (Foundation only: item logs, job runner, progress, atomic files, seeded randomness) sits under everything.
 // CKernels (C, runtime CPU dispatch) → Tensors (tensor + tape autodiff) → NeuralNetworks (layers, optimizers)
-// → LanguageModels → Alignment → Constitutional → Pipelines → Experiments → Quickstart → charter (CLI).
+// → LanguageModels → (Probes) Alignment → Constitutional → Pipelines → Experiments → Quickstart → charter (CLI).
 // Reports (results.json, HTML pages, SVG charts) depends on nothing; experiments and the quickstart write through it.
 let package = Package(
     name: "Charter",
@@ -66,16 +66,19 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Activation probes: hidden states of labelled texts, linear probes swept over layers, and the safety circuit
+        // that watches a generation (a GenerationMonitor) and stops it.
+        .target(name: "Probes", dependencies: ["LanguageModels", "Datasets", "SafeTensors", "Tokenizers", "Tensors", "Runtime", "JSON"]),
         // The quickstart's toy assistant world (requests, ground-truth judge, corpora) and its orchestration.
         .target(name: "ToyWorld", dependencies: ["Tensors"]),
-        .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld", "Runtime", "JSON", "Audit", "Alignment", "Datasets"]),
+        .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld", "Runtime", "JSON", "Audit", "Alignment", "Datasets", "Probes"]),
         // The audit of preference data (duplicates, contradictions, biases, agreement; cross-fitted reward-model ensembles) and the policy-driven clean.
         .target(name: "Audit", dependencies: ["Datasets", "Constitutional", "Alignment", "LanguageModels", "Reports", "Checksums", "JSON", "Runtime", "Settings", "Yams"]),
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
                 "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Pipelines", "Endpoints", "Settings", "Datasets",
-                "ToyWorld", "Experiments", "Quickstart", "Runtime", "JSON", "Audit",
+                "ToyWorld", "Experiments", "Quickstart", "Runtime", "JSON", "Audit", "Probes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], exclude: ["Fixtures"]),
@@ -102,6 +105,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Constitutional", "TestSupport", "LanguageModels", "Datasets", "Alignment", "Runtime", "Settings"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "LanguageModels", "Tensors", "Tokenizers", "TestSupport"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Alignment", "Datasets", "JSON", "LanguageModels", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers", "Datasets"]),
         .testTarget(

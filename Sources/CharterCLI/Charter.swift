@@ -29,6 +29,7 @@ struct Charter: AsyncParsableCommand {
             ServeCommand.self,
             QuickstartCommand.self,
             ExperimentCommand.self,
+            ProbeCommand.self,
             Bench.self,
         ])
 

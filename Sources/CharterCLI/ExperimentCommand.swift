@@ -12,7 +12,7 @@ struct ExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment",
         abstract: "Reproduce experiments from the alignment literature on generated tasks with a known ground truth.",
-        subcommands: [FrontierCommand.self, DataQualityCommand.self, GRPOArithmeticCommand.self])
+        subcommands: [FrontierCommand.self, DataQualityCommand.self, GRPOArithmeticCommand.self, SafetyCircuitCommand.self])
 }
 
 /// `charter experiment frontier`: the reward/KL frontier of DPO and PPO (Rafailov et al. 2023, Figure 2 left).
@@ -117,6 +117,41 @@ struct DataQualityCommand: ParsableCommand {
         let results = try waitFor { [experiment] in try await experiment.run(log: log) }
         try DataQualityReport.write(results, to: directory)
         print(DataQualityReport.table(results))
+        ExperimentConsole.printFiles(directory)
+    }
+}
+
+/// `charter experiment safety-circuit`: issue 15's activation probes as safety circuits, on the toy world.
+struct SafetyCircuitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "safety-circuit",
+        abstract: "Train prompt and response probes on the helpful-only toy-world model and use them to halt its held-out harmful generations.",
+        discussion: """
+            Per seed: trains the quickstart's helpful-only model, a prompt probe (training harmful vs benign and borderline intents, \
+            last prompt token) and a response probe (the model's compliant vs benign responses, every token), each with its layer, \
+            method and threshold chosen on a validation split of the training intents; measures the prompt probe's AUROC on held-out \
+            intents, then lets the model answer held-out requests without a circuit and with each probe halting it, judged by the \
+            world's ground truth. Writes runs/<name>/results.json and report.html.
+            """)
+
+    @Option(help: "Run name (folder under runs/).") var name = "safety-circuit"
+    @Option(help: "First seed.") var seed: UInt64 = 1
+    @Option(help: "Number of seeds (seed, seed+1, …); intervals need at least 2.") var seeds = 3
+    @Flag(help: "The test-suite size (the reduced world, fewer requests).") var reduced = false
+    @Flag(help: "Only the summary table: no per-stage progress lines.") var quiet = false
+    @Option(help: "Kernel threads.") var threads: Int?
+
+    func validate() throws { try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads) }
+
+    func run() throws {
+        ExperimentConsole.start(threads: threads, quiet: quiet)
+        let directory = URL(fileURLWithPath: "runs/\(name)")
+        let experiment = SafetyCircuitRun(name: name, configuration: reduced ? .reduced : SafetyCircuitConfiguration(),
+                                          seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory)
+        let log = ExperimentConsole.logger(quiet: quiet)
+        let results = try waitFor { try await experiment.run(log: log) }
+        try SafetyCircuitReport.write(results, to: directory)
+        print(SafetyCircuitReport.table(results))
         ExperimentConsole.printFiles(directory)
     }
 }

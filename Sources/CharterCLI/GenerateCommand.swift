@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JSON
 import LanguageModels
+import Probes
 import Runtime
 import Tokenizers
 
@@ -16,6 +17,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Text to continue.") var prompt: String?
     @Option(help: "A .jsonl/.jsonl.gz file whose lines have a \"prompt\" string; prints one JSON line per prompt.") var input: String?
     @Option(help: "Prompts generated together in one batch (--input).") var batchSize = 8
+    @OptionGroup var circuit: SafetyCircuitOptions
 
     func validate() throws {
         guard (prompt == nil) != (input == nil) else { throw ValidationError("give exactly one of --prompt and --input") }
@@ -24,17 +26,19 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let (network, tokenizer) = try model.load()
-        let generator = Generator(model: network, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) })
+        let monitor = try circuit.monitor(for: network, modelPath: model.model)
+        let generator = Generator(model: network, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) }, monitor: monitor)
         let configuration = sampling.configuration(endOfSequence: try model.endOfSequenceTokens(tokenizer))
         if let prompt {
             let ids = tokenizer.encode(prompt).map(Int32.init)
             guard !ids.isEmpty else { throw CommandError("the prompt encodes to no tokens") }
             try model.checkPrompt(ids, of: network, item: "the prompt")
             let progress = ProgressLine(label: "generate", total: 1, unit: "prompts")
-            let text = progress.generating("prompt 1") { generator.generate(prompts: [ids], configuration: configuration)[0].text ?? "" }
+            let result = progress.generating("prompt 1") { generator.generate(prompts: [ids], configuration: configuration)[0] }
             progress.update(1)
             progress.finish()
-            print(text)
+            for trigger in monitor?.triggers ?? [] { circuit.log(trigger, item: "the prompt") }
+            print(circuit.text(of: result))
             return
         }
         var prompts: [(line: Int, text: String)] = []
@@ -53,13 +57,24 @@ struct GenerateCommand: ParsableCommand {
                 return ids
             }
             let part = group.count == 1 ? "prompt \(start + 1)" : "prompts \(start + 1)-\(start + group.count)"
+            monitor?.reset()
             let results = progress.generating(part) { generator.generate(prompts: ids, configuration: configuration) }
             progress.update(start + group.count)
-            for (item, result) in zip(group, results) {
-                printJSONLine(["prompt": .string(item.text), "completion": .string(result.text ?? ""),
-                               "finish_reason": .string(result.finishReason.rawValue),
-                               "completion_ids": .array(result.tokens.map { .integer(Int($0)) }),
-                               "completion_logprobs": .array(result.logProbabilities.map(JSONValue.float))])
+            for (index, (item, result)) in zip(group, results).enumerated() {
+                var line: [String: JSONValue] = [
+                    "prompt": .string(item.text), "completion": .string(circuit.text(of: result)),
+                    "finish_reason": .string(result.finishReason.rawValue),
+                    "completion_ids": .array(result.tokens.map { .integer(Int($0)) }),
+                    "completion_logprobs": .array(result.logProbabilities.map(JSONValue.float))]
+                if let monitor {
+                    let triggers = monitor.triggers.filter { $0.sequence == index }
+                    for trigger in triggers { circuit.log(trigger, item: "\(input!):\(item.line)") }
+                    line["probe_score"] = .numeric(monitor.highestScores[index] ?? 0)
+                    line["probe_triggers"] = .array(triggers.map { trigger in
+                        ["token_index": trigger.tokenIndex.map(JSONValue.integer) ?? .null, "score": .numeric(trigger.score)]
+                    })
+                }
+                printJSONLine(JSONValue(sortingKeys: line))
             }
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Endpoints
 import Foundation
 import LanguageModels
+import Probes
 
 /// `charter serve`: an OpenAI-compatible server for a Charter model (`/v1/models`, `/v1/completions`,
 /// `/v1/chat/completions` with SSE streaming and log-probs).
@@ -49,6 +50,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Largest batch handed to the model at once.")
     var maxBatchSize = 16
+
+    @Option(help: "A probe folder (charter probe train) that watches every generation and halts it when its score reaches the probe's threshold: finish_reason \"content_filter\"; triggers are logged on stderr.")
+    var probe: String?
+
+    @Option(help: "What the probe scores: prompt, tokens or both (default: prompt for a probe trained on texts, tokens for one trained on responses).")
+    var probeWatch: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
@@ -100,7 +107,13 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("\(model) is not a model folder (no config.json) or PEFT adapter folder (no adapter_config.json); "
                                   + "give a Hugging Face folder, or 'scripted:' to test the HTTP layer")
         }
-        return (try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: adapter),
-                try TokenizerPromptMeasure.load(directory: folders.files, chatTemplate: chatTemplate))
+        let local = try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: adapter)
+        if let probe {
+            let monitor = try SafetyCircuitOptions.monitor(probe: probe, watch: probeWatch, for: local.model, modelPath: model)
+            monitor.recordsTriggers = false
+            monitor.onTrigger = { SafetyCircuitOptions.log($0, item: "a request (batch row \($0.sequence))", action: "halt") }
+            local.monitor = monitor
+        }
+        return (local, try TokenizerPromptMeasure.load(directory: folders.files, chatTemplate: chatTemplate))
     }
 }

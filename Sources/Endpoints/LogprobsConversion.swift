@@ -67,8 +67,8 @@ extension Array where Element == TokenLogProbability.Alternative {
 }
 
 extension FinishReason {
-    /// OpenAI's `finish_reason`; servers' other reasons ("eos", "content_filter", …) count as a stop.
+    /// OpenAI's `finish_reason`; servers' other reasons ("eos", …) count as a stop.
     init(wire: String) {
-        self = wire == "length" ? .length : .stop
+        self = FinishReason(rawValue: wire) ?? .stop
     }
 }

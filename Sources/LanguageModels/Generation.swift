@@ -19,6 +19,25 @@ public struct GenerationConfiguration: Equatable, Sendable {
 /// Why a sequence stopped (OpenAI's `finish_reason`).
 public enum FinishReason: String, Codable, Sendable {
     case stop, length
+    /// A ``GenerationMonitor`` (a safety probe) ended the sequence.
+    case contentFilter = "content_filter"
+}
+
+/// Watches one hidden state while a ``Generator`` decodes and may end a sequence early (an activation probe).
+///
+/// The hidden states come from the forward pass generation runs anyway (`ModelInput.outputHiddenStates` only keeps
+/// references to them), so watching costs the monitor's own arithmetic.
+public protocol GenerationMonitor: AnyObject {
+    /// The hidden state to watch, in transformers' convention: 0 the embeddings, i the output of block i (the last
+    /// one after the final norm).
+    var layer: Int { get }
+    /// Called for sequence `sequence` with the watched layer's hidden states of the positions just fed, `count`
+    /// rows of `hiddenSize` values: at the first step the prompt's real tokens (`tokenIndex` nil), then one row, the
+    /// newest generated token (`tokenIndex` its index among the generated tokens). The newest token's hidden state
+    /// exists only once it is fed back, so the last token of a sequence is never observed.
+    /// - Returns: true to end the sequence now with ``FinishReason/contentFilter`` (the token sampled in this step
+    ///   is dropped).
+    func observe(sequence: Int, tokenIndex: Int?, hiddenStates: UnsafeBufferPointer<Float>, count: Int, hiddenSize: Int) -> Bool
 }
 
 /// One generated continuation.
@@ -45,10 +64,15 @@ public struct Generator {
     public let model: any CausalLanguageModel
     /// Turns generated ids into text (needed for stop strings and `GeneratedSequence.text`).
     public var detokenize: (([Int32]) -> String)?
+    /// Watches a hidden state at every step and may end sequences (nil: no hidden states are kept).
+    public var monitor: (any GenerationMonitor)?
 
-    public init(model: any CausalLanguageModel, detokenize: (([Int32]) -> String)? = nil) {
+    public init(model: any CausalLanguageModel, detokenize: (([Int32]) -> String)? = nil, monitor: (any GenerationMonitor)? = nil) {
+        precondition(monitor.map { (0...model.layerCount).contains($0.layer) } ?? true,
+                     "monitor layer \(monitor?.layer ?? 0) outside the model's hidden states 0...\(model.layerCount)")
         self.model = model
         self.detokenize = detokenize
+        self.monitor = monitor
     }
 
     /// Continues every prompt. Prompts of different lengths are left-padded into one batch with an attention
@@ -90,13 +114,16 @@ public struct Generator {
             var finished = configurations.map { $0.sampling.maximumTokens <= 0 }
             var keyLength = promptLength
             var input = ModelInput(ids: ids, batch: batch, time: promptLength, attentionMask: padded ? mask : nil,
-                                   positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: promptLength) : nil)
+                                   positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: promptLength) : nil,
+                                   outputHiddenStates: monitor != nil)
             let longest = configurations.map(\.sampling.maximumTokens).max() ?? 0
             let limit = model.maximumSequenceLength.map { $0 - promptLength } ?? longest
             for _ in 0..<max(0, min(longest, limit)) {
                 if finished.allSatisfy({ $0 }) { break }
-                let logits = model.forward(input, cache: cache).logits  // (B, T, V)
+                let output = model.forward(input, cache: cache)
+                let logits = output.logits  // (B, T, V)
                 let vocabulary = logits.shape[2], time = logits.shape[1]
+                let filtered = monitor.map { watch(output.hiddenStates[$0.layer], monitor: $0, prompts: prompts, results: results, finished: finished) }
                 var next = [Int32](repeating: 0, count: batch)
                 logits.withUnsafeBufferPointer { all in
                     for b in 0..<batch {
@@ -106,6 +133,7 @@ public struct Generator {
                         let token = configuration.sampling.sample(row, generator: &generators[generatorOfRow[b]])
                         next[b] = Int32(token)
                         guard !finished[b] else { continue }
+                        if filtered?[b] == true { finished[b] = true; results[b].finishReason = .contentFilter; continue }
                         results[b].tokens.append(Int32(token))
                         let logSum = Self.logSumExp(row)
                         let logProbability = row[token] - logSum
@@ -133,12 +161,30 @@ public struct Generator {
                 keyLength += 1
                 for b in (0..<batch).reversed() { mask.insert(1, at: (b + 1) * (keyLength - 1)) }
                 input = ModelInput(ids: next, batch: batch, time: 1, attentionMask: padded ? mask : nil,
-                                   positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: 1) : nil)
+                                   positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: 1) : nil,
+                                   outputHiddenStates: monitor != nil)
             }
             if let detokenize {
                 for b in 0..<batch { results[b].text = Self.cut(detokenize(results[b].tokens), at: configurations[b].sampling.stop) }
             }
             return results
+        }
+    }
+
+    /// Shows each unfinished sequence's newly fed positions of `hidden` (B, T, C) to the monitor: at the first step the
+    /// prompt's real (unpadded) tokens, then the newest token. Returns, per sequence, whether the monitor ended it.
+    private func watch(_ hidden: Tensor, monitor: any GenerationMonitor, prompts: [[Int32]], results: [GeneratedSequence],
+                       finished: [Bool]) -> [Bool] {
+        let (time, hiddenSize) = (hidden.shape[1], hidden.shape[2])
+        return hidden.withUnsafeBufferPointer { all in
+            prompts.indices.map { b in
+                guard !finished[b] else { return false }
+                let count = results[b].tokens.isEmpty ? prompts[b].count : 1  // the first step fed the prompt
+                let start = (b * time + time - count) * hiddenSize
+                let rows = UnsafeBufferPointer(rebasing: all[start..<(start + count * hiddenSize)])
+                return monitor.observe(sequence: b, tokenIndex: results[b].tokens.isEmpty ? nil : results[b].tokens.count - 1,
+                                       hiddenStates: rows, count: count, hiddenSize: hiddenSize)
+            }
         }
     }
 

@@ -7,8 +7,11 @@ import Tokenizers
 /// interface. Requests are served one at a time (the engine uses both cores for each).
 public actor LocalLanguageModel: LanguageModel {
     public nonisolated let name: String
-    nonisolated(unsafe) let model: any CausalLanguageModel
+    public nonisolated(unsafe) let model: any CausalLanguageModel
     let tokenizer: Tokenizer
+    /// A safety circuit watching every generation (nil: none): a sequence it stops finishes with `content_filter`.
+    /// Set it before serving; requests run one batch at a time, so the monitor is never used concurrently.
+    public nonisolated(unsafe) var monitor: (any GenerationMonitor)?
     /// Renders a conversation into a prompt that ends where the assistant's reply begins.
     let formatChat: (@Sendable ([ChatMessage]) throws -> String)?
     /// Tokens that end generation (generation_config.json's eos ids and the tokenizer's eos token).
@@ -61,7 +64,7 @@ public actor LocalLanguageModel: LanguageModel {
     public func completeBatch(_ requests: [CompletionRequest]) throws -> [Completion] {
         guard requests.count > 1 else { return try requests.map { try generate(prompt: $0.prompt, addSpecialTokens: true, options: $0.options) } }
         let prepared = try requests.map { try prepare(prompt: $0.prompt, addSpecialTokens: true, options: $0.options) }
-        let results = Generator(model: model, detokenize: detokenizer)
+        let results = Generator(model: model, detokenize: detokenizer, monitor: monitor)
             .generate(prompts: prepared.map(\.ids), configurations: prepared.map(\.configuration))
         return zip(zip(prepared, results), requests).map { item, request in
             completion(from: item.1, promptCount: item.0.ids.count, options: request.options)
@@ -89,7 +92,7 @@ public actor LocalLanguageModel: LanguageModel {
         func remainder(_ text: String, after prefix: String) -> String {
             String(String.UnicodeScalarView(text.unicodeScalars.dropFirst(prefix.unicodeScalars.count)))
         }
-        let generator = Generator(model: model, detokenize: decode)
+        let generator = Generator(model: model, detokenize: decode, monitor: monitor)
         let result = withoutActuallyEscaping(onText) { onText in generator.generate(prompts: [ids], configuration: configuration) { _, token, logProbability in
             tokens.append(token)
             pendingLogProbability += logProbability
@@ -115,7 +118,7 @@ public actor LocalLanguageModel: LanguageModel {
 
     private func generate(prompt: String, addSpecialTokens: Bool, options: SamplingOptions) throws -> Completion {
         let (ids, configuration) = try prepare(prompt: prompt, addSpecialTokens: addSpecialTokens, options: options)
-        let result = Generator(model: model, detokenize: detokenizer).generate(prompts: [ids], configuration: configuration)[0]
+        let result = Generator(model: model, detokenize: detokenizer, monitor: monitor).generate(prompts: [ids], configuration: configuration)[0]
         return completion(from: result, promptCount: ids.count, options: options)
     }
 

@@ -62,7 +62,7 @@ extension CLITests {
         XCTAssertEqual(named, 0, namedErrors)
         XCTAssertFalse(namedErrors.contains("writing to"), namedErrors)
         let (refused, _, message) = try charter(["sft", "--model", folder.path, "--dataset", data, "--max-steps", "1",
-                                                 "--output-dir", chosen, "--set", "save_strategy=epoch"])
+                                                 "--output-dir", chosen, "--set", "save_strategy=hourly"])
         XCTAssertNotEqual(refused, 0)
         XCTAssertTrue(message.contains("save_strategy"), message)
     }

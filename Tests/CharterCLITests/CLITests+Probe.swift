@@ -1,0 +1,43 @@
+import Foundation
+import XCTest
+
+extension CLITests {
+    /// probe collect → train → eval, then generate with the probe as a circuit: a prompt of the detected class is
+    /// refused with finish_reason content_filter and its trigger logged; a probe for another model is refused by name.
+    func testProbeCommandsAndTheGenerateCircuit() throws {
+        var lines: [String] = []
+        for opening in ["I saw a", "Please bring the", "Where is my", "They painted the", "Look at that", "Draw me a", "Nobody wants a", "Here comes the"] {
+            for word in ["apple", "pear", "plum"] { lines.append(#"{"text": "\#(opening) \#(word)", "label": true}"#) }
+            for word in ["cat", "dog", "horse"] { lines.append(#"{"text": "\#(opening) \#(word)", "label": false}"#) }
+        }
+        let data = try write(lines, to: "labelled.jsonl")
+        let acts = folder.appendingPathComponent("acts").path, probe = folder.appendingPathComponent("probe").path
+        let (collected, collectOutput, collectErrors) = try charter(["probe", "collect", "--model", folder.path, "--data", data, "--output", acts])
+        XCTAssertEqual(collected, 0, collectErrors)
+        XCTAssertTrue(collectOutput.contains("48 rows of 3 layer(s) × 32"), collectOutput)
+        let (trained, trainOutput, trainErrors) = try charter(["probe", "train", acts, "--output", probe, "--method", "logistic"])
+        XCTAssertEqual(trained, 0, trainErrors)
+        XCTAssertTrue(trainOutput.contains("layer 2 logistic: held-out AUROC"), trainOutput)
+        let (evaluated, evalOutput, evalErrors) = try charter(["probe", "eval", probe, "--activations", acts])
+        XCTAssertEqual(evaluated, 0, evalErrors)
+        let metrics = try JSONSerialization.jsonObject(with: Data(evalOutput.utf8)) as? [String: Any]
+        XCTAssertGreaterThan(metrics?["auroc"] as? Double ?? 0, 0.9, evalOutput)
+
+        let prompts = try write([#"{"prompt": "Where is my apple"}"#, #"{"prompt": "Where is my horse"}"#], to: "prompts.jsonl")
+        let (generated, output, errors) = try charter(["generate", "--model", folder.path, "--input", prompts, "--probe", probe,
+                                                       "--on-trigger", "refuse", "--refusal", "No.", "--max-new-tokens", "3"])
+        XCTAssertEqual(generated, 0, errors)
+        let records = output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(records.count, 2)
+        XCTAssertEqual(records[0]["finish_reason"] as? String, "content_filter")
+        XCTAssertEqual(records[0]["completion"] as? String, "No.")
+        XCTAssertEqual((records[0]["probe_triggers"] as? [[String: Any]])?.count, 1)
+        XCTAssertTrue(errors.contains("prompts.jsonl:1 triggered on the prompt"), errors)
+        XCTAssertNotEqual(records[1]["finish_reason"] as? String, "content_filter")
+
+        let other = try tinyGPT(named: "other", contextLength: 64, seed: 3)
+        let (refused, _, refusal) = try charter(["generate", "--model", other.path, "--prompt", "hello", "--probe", probe])
+        XCTAssertNotEqual(refused, 0)
+        XCTAssertTrue(refusal.contains("probe.json was made for a model with hidden size 32, but the model given has 16"), refusal)
+    }
+}
