@@ -134,15 +134,7 @@ public struct DataQualityRun: Sendable {
         var clock = Date()
         func lap(_ key: String) { seconds[key] = Date().timeIntervalSince(clock); clock = Date() }
 
-        log("[seed \(seed)] toy world, corpus and the helpful-only model")
-        let world = ToyWorld(seed: seed)
-        let files = WorldFiles(world: world, configuration: c.world, directory: folder.appendingPathComponent("world"))
-        try files.write()
-        let baseRecipe = folder.appendingPathComponent("recipe-base.yaml")
-        try AtomicFile.write(Data(Self.baseYAML(c.world, seed: seed).utf8), to: baseRecipe)
-        _ = try await Pipeline(recipe: try PipelineRecipe.load(baseRecipe), runDirectory: folder, trainers: Stages.builtInTrainers)
-            .run { log("[seed \(seed)] \($0)") }
-        let helpfulOnly = folder.appendingPathComponent("helpful_only/model")
+        let (world, files, helpfulOnly) = try await Self.helpfulOnlyModel(seed: seed, world: c.world, folder: folder, log: log)
         lap("helpful_only")
 
         // The preference set: one pair per training request, noise planted; held-out pairs for reward accuracy.
@@ -219,6 +211,21 @@ public struct DataQualityRun: Sendable {
     }
 
     /// The helpful-only stage alone, as the quickstart trains it.
+    /// A seed's toy world written under `folder/world` and its helpful-only model trained by the base recipe
+    /// (`folder/helpful_only/model`): where the audit and safety-circuit experiments start.
+    static func helpfulOnlyModel(seed: UInt64, world configuration: QuickstartConfiguration, folder: URL,
+                                 log: @escaping @Sendable (String) -> Void) async throws -> (ToyWorld, WorldFiles, URL) {
+        log("[seed \(seed)] toy world, corpus and the helpful-only model")
+        let world = ToyWorld(seed: seed)
+        let files = WorldFiles(world: world, configuration: configuration, directory: folder.appendingPathComponent("world"))
+        try files.write()
+        let recipe = folder.appendingPathComponent("recipe-base.yaml")
+        try AtomicFile.write(Data(baseYAML(configuration, seed: seed).utf8), to: recipe)
+        _ = try await Pipeline(recipe: try PipelineRecipe.load(recipe), runDirectory: folder, trainers: Stages.builtInTrainers)
+            .run { log("[seed \(seed)] \($0)") }
+        return (world, files, folder.appendingPathComponent("helpful_only/model"))
+    }
+
     static func baseYAML(_ c: QuickstartConfiguration, seed: UInt64) -> String {
         """
         # The data-quality experiment's helpful-only model (the quickstart's first stage).

@@ -129,15 +129,7 @@ public struct SafetyCircuitRun {
         var clock = Date()
         func lap(_ key: String) { seconds[key] = Date().timeIntervalSince(clock); clock = Date() }
 
-        log("[seed \(seed)] toy world, corpus and the helpful-only model")
-        let world = ToyWorld(seed: seed)
-        let files = WorldFiles(world: world, configuration: c.world, directory: folder.appendingPathComponent("world"))
-        try files.write()
-        let recipe = folder.appendingPathComponent("recipe-base.yaml")
-        try AtomicFile.write(Data(DataQualityRun.baseYAML(c.world, seed: seed).utf8), to: recipe)
-        _ = try await Pipeline(recipe: try PipelineRecipe.load(recipe), runDirectory: folder, trainers: Stages.builtInTrainers)
-            .run { log("[seed \(seed)] \($0)") }
-        let modelFolder = folder.appendingPathComponent("helpful_only/model")
+        let (world, _, modelFolder) = try await DataQualityRun.helpfulOnlyModel(seed: seed, world: c.world, folder: folder, log: log)
         lap("helpful_only")
 
         let (model, tokenizer) = try PretrainedModel.loadWithTokenizer(directory: modelFolder)

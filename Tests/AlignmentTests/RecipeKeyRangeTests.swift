@@ -47,8 +47,12 @@ final class RecipeKeyRangeTests: XCTestCase {
         row("logging_steps", good: "5", [("0", "0"), fraction]),
         row("eval_steps", good: "5", [("-1", "-1"), text]),
         row("save_steps", good: "5", [("-1", "-1"), ("2000000000", "2000000000"), text]),
-        row("save_strategy", good: #""no""#, [(#""epoch""#, #""epoch""#), ("3", "3.0")]),
+        row("save_strategy", good: #""epoch""#, [(#""hourly""#, #""hourly""#), ("3", "3.0")]),
         row("save_total_limit", good: "2", [("-1", "-1"), text]),
+        row("train_sampling_strategy", good: #""sequential""#, [(#""group_by_length""#, #""group_by_length""#), ("3", "3.0")]),
+        row("logging_first_step", good: "true", [text, ("1", "1.0")]),
+        row("eval_strategy", good: #""epoch""#, [(#""hourly""#, #""hourly""#), ("3", "3.0")]),
+        row("report_to", good: #"["tensorboard"]"#, [(#""wandb""#, #""wandb""#), (#"["none", "trackio"]"#, #""trackio""#), ("3", "3.0")]),
         // SFT
         row("max_length", good: "512", [("-1", "-1"), ("0", "0"), ("200000", "200000"), fraction]),
         row("completion_only_loss", good: "false", [text, ("1", "1.0")]),
