@@ -94,8 +94,7 @@ public final class GPTModel: CausalLanguageModel {
         }
         let normalized = finalNorm(x)
         if input.outputHiddenStates { hiddenStates[hiddenStates.count - 1] = normalized }
-        let logits = Tensor.matmul(normalized, tokenEmbedding.weight, transposeB: true)  // tied head: (B, T, V)
-        return ModelOutput(logits: logits, hiddenStates: hiddenStates)
+        return ModelOutput(finalHidden: normalized, outputWeight: tokenEmbedding.weight, hiddenStates: hiddenStates)  // tied head
     }
 
     /// Logits for every position of B sequences of T tokens: ids (B·T, row-major) -> (B, T, V).

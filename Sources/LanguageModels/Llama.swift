@@ -132,8 +132,7 @@ public final class LlamaModel: CausalLanguageModel {
         }
         let normalized = finalNorm(x)
         if input.outputHiddenStates { hiddenStates[hiddenStates.count - 1] = normalized }
-        let logits = Tensor.matmul(normalized, head?.weight ?? embedding.weight, transposeB: true)  // (B, T, V)
-        return ModelOutput(logits: logits, hiddenStates: hiddenStates)
+        return ModelOutput(finalHidden: normalized, outputWeight: head?.weight ?? embedding.weight, hiddenStates: hiddenStates)
     }
 
     /// cos and sin of position × inverse frequency, (T, D/2) when every sequence shares positions, else (B, T, D/2).
