@@ -48,6 +48,7 @@ public final class KTOTrainer: PolicyObjective {
         configuration.maximumLength = sequenceLimit.length
         self.configuration = configuration
         self.policy = policy
+        policy.model.gradientCheckpointing = configuration.training.gradientCheckpointing
         self.reference = reference
         padding = encoder.padding
         if configuration.disableDropout { LoRA.setTraining(policy.model, false) }

@@ -34,6 +34,7 @@ public final class ORPOTrainer: PolicyObjective {
         configuration.maximumLength = sequenceLimit.length
         self.configuration = configuration
         self.policy = policy
+        policy.model.gradientCheckpointing = configuration.training.gradientCheckpointing
         padding = encoder.padding
         if configuration.disableDropout { LoRA.setTraining(policy.model, false) }
 

@@ -43,6 +43,7 @@ public final class PPOTrainer {
         try configuration.validate()
         self.configuration = configuration
         self.policy = policy
+        policy.model.gradientCheckpointing = configuration.training.gradientCheckpointing
         self.critic = critic
         self.reference = reference
         self.reward = reward

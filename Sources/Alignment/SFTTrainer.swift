@@ -30,6 +30,7 @@ public final class SFTTrainer: PolicyObjective {
         configuration.maximumLength = sequenceLimit.length ?? configuration.maximumLength
         self.configuration = configuration
         self.policy = policy
+        policy.model.gradientCheckpointing = configuration.training.gradientCheckpointing
         padding = encoder.padding
         var truncated = 0
         func tokenize(_ examples: [Example]) throws -> [TokenizedSequence] {

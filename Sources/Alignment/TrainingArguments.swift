@@ -42,6 +42,9 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
     public var saveStrategy = "steps"
     /// Keep at most this many checkpoints (0 = all).
     public var saveTotalLimit = 0
+    /// Recompute each decoder block in the backward pass instead of keeping its activations (Chen et al. 2016):
+    /// activation memory falls from every block's to one block's plus each block's input, for one more forward pass.
+    public var gradientCheckpointing = false
 
     public init() {}
 
@@ -83,7 +86,8 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
          .init("eval_steps", \.evaluationSteps, where: .from(0, to: Limits.steps)),
          .init("save_steps", \.saveSteps, where: .from(0, to: Limits.steps)),
          .init("save_strategy", \.saveStrategy, where: .oneOf(["steps", "no"])),
-         .init("save_total_limit", \.saveTotalLimit, where: .from(0, to: Limits.steps))]
+         .init("save_total_limit", \.saveTotalLimit, where: .from(0, to: Limits.steps)),
+         .init("gradient_checkpointing", \.gradientCheckpointing)]
     }
 
     /// Checks values a run cannot start with, naming the key and the value.

@@ -12,6 +12,8 @@ public protocol CausalLanguageModel: Module {
     var maximumSequenceLength: Int? { get }
     /// Number of transformer blocks (hidden states has one more entry: the embeddings).
     var layerCount: Int { get }
+    /// Recompute each block in the backward pass instead of keeping its activations (TRL's `gradient_checkpointing`).
+    var gradientCheckpointing: Bool { get set }
     /// Runs the model on `input`, appending its keys and values to `cache` when given.
     func forward(_ input: ModelInput, cache: KVCache?) -> ModelOutput
 }

@@ -153,6 +153,9 @@ extension Operation {
                 }
             }]
 
+        case .checkpoint(let recomputation):
+            return Tensor.checkpointGradients(recomputation, inputs: inputs, g)
+
         case .projectedLogProbabilities(let plan, let lse):
             return Tensor.projectedLogProbabilityGradients(plan, logSumExp: lse, hidden: inputs[0], weight: inputs[1], g)
 

@@ -48,6 +48,7 @@ final class RecipeKeyRangeTests: XCTestCase {
         row("eval_steps", good: "5", [("-1", "-1"), text]),
         row("save_steps", good: "5", [("-1", "-1"), ("2000000000", "2000000000"), text]),
         row("save_strategy", good: #""no""#, [(#""epoch""#, #""epoch""#), ("3", "3.0")]),
+        row("gradient_checkpointing", good: "true", [text]),
         row("save_total_limit", good: "2", [("-1", "-1"), text]),
         // SFT
         row("max_length", good: "512", [("-1", "-1"), ("0", "0"), ("200000", "200000"), fraction]),
