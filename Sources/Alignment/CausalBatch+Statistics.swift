@@ -1,4 +1,3 @@
-import Foundation
 import Tensors
 
 extension CausalBatch {
@@ -13,38 +12,19 @@ extension CausalBatch {
         var firstTopOneCorrect = 0
     }
 
-    /// Per-token entropy, mean logit (over the vocabulary) and top-1 agreement at every target position.
-    /// logits: (B, T, V); `isFirst(row)` says which group a sequence belongs to.
-    func tokenStatistics(_ logits: Tensor, isFirst: (Int) -> Bool) -> TokenStatistics {
+    /// Per-token entropy, mean logit (over the vocabulary) and top-1 agreement at every target position, from the
+    /// statistics `sequenceLogProbabilities(_:statistics:)` gathered; `isFirst(row)` says which group a sequence belongs to.
+    func tokenStatistics(_ found: Tensor.VocabularyStatistics, isFirst: (Int) -> Bool) -> TokenStatistics {
         var statistics = TokenStatistics()
-        let vocabulary = logits.shape[2]
-        logits.withUnsafeBufferPointer { values in
-            for (position, target) in targets.enumerated() where target != Self.ignoreIndex {
-                let base = position * vocabulary
-                var largest = -Float.infinity, best = 0
-                var sum = 0.0
-                for v in 0..<vocabulary {
-                    let value = values[base + v]
-                    sum += Double(value)
-                    if value > largest { largest = value; best = v }
-                }
-                // Entropy = log Σ e^l − Σ p·l, accumulated relative to the largest logit.
-                var normalizer = 0.0, weighted = 0.0
-                for v in 0..<vocabulary {
-                    let shifted = Double(values[base + v] - largest)
-                    let e = Foundation.exp(shifted)
-                    normalizer += e
-                    weighted += e * shifted
-                }
-                statistics.entropySum += Foundation.log(normalizer) - weighted / normalizer
-                if isFirst(position / time) {
-                    statistics.firstLogitSum += sum / Double(vocabulary)
-                    statistics.firstTokens += 1
-                    if best == Int(target) { statistics.firstTopOneCorrect += 1 }
-                } else {
-                    statistics.secondLogitSum += sum / Double(vocabulary)
-                    statistics.secondTokens += 1
-                }
+        for (position, target) in targets.enumerated() where target != Self.ignoreIndex {
+            statistics.entropySum += found.entropy[position]
+            if isFirst(position / time) {
+                statistics.firstLogitSum += found.logitMean[position]
+                statistics.firstTokens += 1
+                if found.argmax[position] == target { statistics.firstTopOneCorrect += 1 }
+            } else {
+                statistics.secondLogitSum += found.logitMean[position]
+                statistics.secondTokens += 1
             }
         }
         return statistics

@@ -46,12 +46,11 @@ struct DPOBatch {
     /// Runs `model` on the batch: sequence log-probabilities of the completions and, with `statistics`, the
     /// per-token entropy, mean logit (over the vocabulary) and top-1 agreement that TRL's fused LM head reports.
     func forward(_ model: any CausalLanguageModel, statistics: Bool) -> Output {
-        let logits = causal.logits(model)  // (2B, T, V)
-        let (logProbabilities, _) = causal.sequenceLogProbabilities(logits)
+        let (logProbabilities, _, found) = causal.sequenceLogProbabilities(causal.output(model), statistics: statistics)
         var output = Output(logProbabilities: logProbabilities)
-        guard statistics else { return output }
+        guard let found else { return output }
         let half = pairCount
-        let tokens = causal.tokenStatistics(logits) { $0 < half }
+        let tokens = causal.tokenStatistics(found) { $0 < half }
         output.entropySum = tokens.entropySum
         output.chosenLogitSum = tokens.firstLogitSum
         output.rejectedLogitSum = tokens.secondLogitSum

@@ -62,6 +62,7 @@ public final class DPOTrainer: PolicyObjective {
         configuration.maximumLength = sequenceLimit.length
         self.configuration = configuration
         self.policy = policy
+        policy.model.gradientCheckpointing = configuration.training.gradientCheckpointing
         self.reference = configuration.isReferenceFree ? .referenceFree : reference
         padding = encoder.padding
         if case .referenceFree = self.reference, !configuration.isReferenceFree {

@@ -171,9 +171,10 @@ final class GroupRolloutTrainer {
 
     // MARK: Log-probabilities
 
-    /// Tempered logits (TRL divides by the sampling temperature): (B, T, V).
-    func temperedLogits(_ output: ModelOutput) -> Tensor {
-        settings.temperature == 1 ? output.logits : output.logits * (1 / settings.temperature)
+    /// log π(target) per position (B, T) of the output tempered as TRL tempers it (logits divided by the sampling
+    /// temperature), without the (B, T, V) logits; with `statistics`, also each position's entropy.
+    func temperedLogProbabilities(_ output: ModelOutput, targets: [Int32], statistics: Bool = false) -> (Tensor, Tensor.VocabularyStatistics?) {
+        output.targetLogProbabilities(targets, logitScale: settings.temperature == 1 ? 1 : 1 / settings.temperature, statistics: statistics)
     }
 
     /// Per-token log-probs of every completion under `which` (no tape), in batches of `per_device_train_batch_size`.
@@ -188,7 +189,7 @@ final class GroupRolloutTrainer {
                 case .model(let model)?: output = model.forward(batch.input, cache: nil)
                 case .adaptersDisabled?: output = LoRA.withAdaptersDisabled(policy.model) { policy.model.forward(batch.input, cache: nil) }
                 }
-                rows += batch.gathered(temperedLogits(output).targetLogProbabilities(batch.targets))
+                rows += batch.gathered(temperedLogProbabilities(output, targets: batch.targets).0)
             }
             return rows
         }
@@ -266,11 +267,10 @@ final class GroupRolloutTrainer {
     func microBatchLoss(_ rollouts: GroupRollouts, indices: [Int], generationBatchTokens: Int) -> (Tensor, [String: Double]) {
         let batch = rollouts.batch(indices, padding: encoder.padding)
         let output = policy.model.forward(batch.input, cache: nil)
-        let logits = temperedLogits(output)  // (B, T, V)
-        let logProbabilities = logits.targetLogProbabilities(batch.targets)  // (B, T)
+        let (logProbabilities, found) = temperedLogProbabilities(output, targets: batch.targets, statistics: true)  // (B, T)
         let mask = batch.placed(rollouts.tokenRows(indices) { rollouts.included[$0] ? 1 : 0 })
         let old = rollouts.oldLogProbabilities.map { rows in batch.placed(indices.map { rows[$0] }) } ?? logProbabilities.detached()
-        var statistics: [String: Double] = ["entropy": withoutGradients { batch.meanEntropy(logits) }]
+        var statistics: [String: Double] = ["entropy": found.map(batch.meanEntropy) ?? 0]
         switch method {
         case .grpo(let lossType, _, let biasCorrectedKL):
             let weights = GRPOLoss.sequenceWeights(lossType: lossType, lengths: indices.map { rollouts.lossTokens($0) },

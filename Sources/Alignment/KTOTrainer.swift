@@ -48,6 +48,7 @@ public final class KTOTrainer: PolicyObjective {
         configuration.maximumLength = sequenceLimit.length
         self.configuration = configuration
         self.policy = policy
+        policy.model.gradientCheckpointing = configuration.training.gradientCheckpointing
         self.reference = reference
         padding = encoder.padding
         if configuration.disableDropout { LoRA.setTraining(policy.model, false) }
@@ -97,11 +98,11 @@ public final class KTOTrainer: PolicyObjective {
     /// Σ log π(completion) per sequence (B) of `model`, or of the policy with its adapters off for the reference.
     func sequenceLogProbabilities(_ batch: CausalBatch, referenceModel: Bool) -> [Float] {
         withoutGradients {
-            if !referenceModel { return batch.sequenceLogProbabilities(batch.logits(policy.model)).0.scalars }
+            if !referenceModel { return batch.sequenceLogProbabilities(batch.output(policy.model)).0.scalars }
             switch reference {
-            case .model(let model): return batch.sequenceLogProbabilities(batch.logits(model)).0.scalars
+            case .model(let model): return batch.sequenceLogProbabilities(batch.output(model)).0.scalars
             default:
-                return LoRA.withAdaptersDisabled(policy.model) { batch.sequenceLogProbabilities(batch.logits(policy.model)).0.scalars }
+                return LoRA.withAdaptersDisabled(policy.model) { batch.sequenceLogProbabilities(batch.output(policy.model)).0.scalars }
             }
         }
     }
@@ -112,8 +113,7 @@ public final class KTOTrainer: PolicyObjective {
         let limit = configuration.maximumLength
         let sequences = batch.map { $0.sequence($0.completionIds, maximumLength: limit) }
         let causal = CausalBatch(sequences, padding: padding)
-        let logits = causal.logits(policy.model)  // (B, T, V)
-        let policyLogProbabilities = causal.sequenceLogProbabilities(logits).0
+        let (policyLogProbabilities, _, found) = causal.sequenceLogProbabilities(causal.output(policy.model), statistics: true)
         let referenceLogProbabilities = sequenceLogProbabilities(causal, referenceModel: true)
 
         var kl: Float = 0
@@ -132,7 +132,7 @@ public final class KTOTrainer: PolicyObjective {
                                       desirableWeight: configuration.desirableWeight,
                                       undesirableWeight: configuration.undesirableWeight).mean()
 
-        let tokens = causal.tokenStatistics(logits) { desirable[$0] }
+        let tokens = found.map { causal.tokenStatistics($0) { desirable[$0] } } ?? CausalBatch.TokenStatistics()
         let targetCount = tokens.firstTokens + tokens.secondTokens
         var metrics: [String: Double] = ["kl": Double(kl), "entropy": targetCount > 0 ? tokens.entropySum / Double(targetCount) : 0]
         if tokens.firstTokens > 0 { metrics["logits/chosen"] = tokens.firstLogitSum / Double(tokens.firstTokens) }

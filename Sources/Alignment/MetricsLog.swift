@@ -82,9 +82,11 @@ final class MetricsLog {
         }
     }
 
-    /// Shows progress after `step` optimizer steps.
-    func progress(step: Int, metrics: [String: Double]) {
-        line.update(step, details: metrics["loss"].map { [String(format: "loss %.4f", $0)] } ?? [])
+    /// Shows progress after `step` optimizer steps, with the training tokens per second of this run when known.
+    func progress(step: Int, metrics: [String: Double], tokensPerSecond: Double? = nil) {
+        var details = metrics["loss"].map { [String(format: "loss %.4f", $0)] } ?? []
+        if let tokensPerSecond { details.append(String(format: "%.0f train tok/s", tokensPerSecond)) }
+        line.update(step, details: details)
     }
 
     /// Runs `work` as `part` ("iteration 5"), showing the tokens it generates.

@@ -34,6 +34,7 @@ public final class ORPOTrainer: PolicyObjective {
         configuration.maximumLength = sequenceLimit.length
         self.configuration = configuration
         self.policy = policy
+        policy.model.gradientCheckpointing = configuration.training.gradientCheckpointing
         padding = encoder.padding
         if configuration.disableDropout { LoRA.setTraining(policy.model, false) }
 
@@ -92,8 +93,8 @@ public final class ORPOTrainer: PolicyObjective {
     /// The ORPO loss of `batch` (a scalar on the tape) and TRL's metrics for it.
     func compute(_ batch: DPOBatch) -> (Tensor, [String: Double]) {
         let pairCount = batch.pairCount, causal = batch.causal
-        let logits = causal.logits(policy.model, maskingPadding: true)  // (2B, T, V)
-        let (sums, _) = causal.sequenceLogProbabilities(logits)
+        let output = causal.output(policy.model, maskingPadding: true)
+        let (sums, _, _) = causal.sequenceLogProbabilities(output)
         let counts = Tensor(shape: [2 * pairCount], scalars: batch.completionCounts.map { Float($0) })
         let averages = sums / counts  // length-averaged completion log-probabilities (2B); 0/0 only for an empty completion
         let chosen = averages.slice(axis: 0, 0..<pairCount), rejected = averages.slice(axis: 0, pairCount..<(2 * pairCount))
@@ -107,14 +108,14 @@ public final class ORPOTrainer: PolicyObjective {
                 nllTokens += 1
             }
         }
-        let nll = logits.targetLogProbabilities(targets, ignoreIndex: CausalBatch.ignoreIndex).sum() * (-1 / Float(max(nllTokens, 1)))
+        let nll = output.targetLogProbabilities(targets, ignoreIndex: CausalBatch.ignoreIndex).0.sum() * (-1 / Float(max(nllTokens, 1)))
         let (logSigmoidOdds, logOdds) = PreferenceLoss.oddsRatio(chosen: chosen, rejected: rejected)
         let loss = nll - logSigmoidOdds.mean() * configuration.beta
 
         let beta = Double(configuration.beta)
         let chosenValues = chosen.scalars.map(Double.init), rejectedValues = rejected.scalars.map(Double.init)
         func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
-        let (chosenLogitMean, rejectedLogitMean) = Self.meanLogits(logits, pairCount: pairCount)
+        let (chosenLogitMean, rejectedLogitMean) = Self.meanLogits(output.meanLogits(), time: causal.time, pairCount: pairCount)
         return (loss, [
             "rewards/chosen": beta * mean(chosenValues),
             "rewards/rejected": beta * mean(rejectedValues),
@@ -132,20 +133,14 @@ public final class ORPOTrainer: PolicyObjective {
 
     /// TRL's `logits/chosen` and `logits/rejected`: the mean of the padded logits tensor over every position but the
     /// last and every vocabulary entry, prompt and padding positions included, for each half of the batch.
-    /// logits: (2B, T, V).
-    static func meanLogits(_ logits: Tensor, pairCount: Int) -> (chosen: Double, rejected: Double) {
-        let time = logits.shape[1], vocabulary = logits.shape[2]
+    /// positionMeans: each position's mean logit over the vocabulary, (2B · T) — `ModelOutput.meanLogits()`.
+    static func meanLogits(_ positionMeans: [Double], time: Int, pairCount: Int) -> (chosen: Double, rejected: Double) {
         guard time > 1, pairCount > 0 else { return (0, 0) }
         var sums = [0.0, 0.0]
-        logits.withUnsafeBufferPointer { values in
-            for row in 0..<(2 * pairCount) {
-                var sum = 0.0
-                let base = row * time * vocabulary
-                for index in base..<(base + (time - 1) * vocabulary) { sum += Double(values[index]) }
-                sums[row < pairCount ? 0 : 1] += sum
-            }
+        for row in 0..<(2 * pairCount) {
+            for t in 0..<(time - 1) { sums[row < pairCount ? 0 : 1] += positionMeans[row * time + t] }
         }
-        let count = Double(pairCount * (time - 1) * vocabulary)
+        let count = Double(pairCount * (time - 1))
         return (sums[0] / count, sums[1] / count)
     }
 }

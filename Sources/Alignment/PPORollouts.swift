@@ -84,22 +84,12 @@ struct PPOBatch {
     }
 
     /// Mean entropy (nats) of the tempered next-token distribution over response positions (TRL's
-    /// `policy/entropy_avg`, which TRL averages over padding too). logits: (B, T, V), no tape.
-    func meanEntropy(_ logits: Tensor) -> Double {
-        let vocabulary = logits.shape[2]
+    /// `policy/entropy_avg`), from the statistics of `PPOTrainer.temperedLogProbabilities`.
+    func meanEntropy(_ found: Tensor.VocabularyStatistics) -> Double {
         var total = 0.0, counted = 0
-        logits.withUnsafeBufferPointer { values in
-            for row in 0..<(batch * time) where targets[row] != CausalBatch.ignoreIndex {
-                let slice = values[(row * vocabulary)..<((row + 1) * vocabulary)]
-                let top = Double(slice.max() ?? 0)
-                var sum = 0.0, weighted = 0.0
-                for value in slice {
-                    let e = Foundation.exp(Double(value) - top)
-                    sum += e; weighted += e * Double(value)
-                }
-                total += top + Foundation.log(sum) - weighted / sum
-                counted += 1
-            }
+        for row in 0..<(batch * time) where targets[row] != CausalBatch.ignoreIndex {
+            total += found.entropy[row]
+            counted += 1
         }
         return counted > 0 ? total / Double(counted) : 0
     }

@@ -43,6 +43,7 @@ public final class PPOTrainer {
         try configuration.validate()
         self.configuration = configuration
         self.policy = policy
+        policy.model.gradientCheckpointing = configuration.training.gradientCheckpointing
         self.critic = critic
         self.reference = reference
         self.reward = reward
@@ -176,9 +177,10 @@ public final class PPOTrainer {
         return PPORollouts(sequences: sequences, promptLengths: prompts.map(\.count))
     }
 
-    /// Logits of `model` over `batch`, tempered as the rollouts were sampled: (B, T, V).
-    func temperedLogits(_ output: ModelOutput) -> Tensor {
-        output.logits * (1 / (configuration.temperature + 1e-7))
+    /// log π(target) per position (B, T) under `model`'s output tempered as the rollouts were sampled, computed
+    /// without the (B, T, V) logits; with `statistics`, also the tempered distribution's entropy at each target.
+    func temperedLogProbabilities(_ output: ModelOutput, targets: [Int32], statistics: Bool = false) -> (Tensor, Tensor.VocabularyStatistics?) {
+        output.targetLogProbabilities(targets, logitScale: 1 / (configuration.temperature + 1e-7), statistics: statistics)
     }
 
     /// Values V(s_t) from the critic for `batch`: (B, T), from the policy's hidden states when the trunk is shared.
@@ -203,14 +205,14 @@ public final class PPOTrainer {
                 let batch = rollouts.batch(Array(start..<min(start + chunk, rollouts.count)), padding: encoder.padding)
                 let output = policy.model.forward(ModelInput(ids: batch.ids, batch: batch.batch, time: batch.time,
                                                              outputHiddenStates: critic.trunk == nil), cache: nil)
-                rollouts.logProbabilities += batch.gathered(temperedLogits(output).targetLogProbabilities(batch.targets))
+                rollouts.logProbabilities += batch.gathered(temperedLogProbabilities(output, targets: batch.targets).0)
                 rollouts.values += batch.gathered(values(batch, policyOutput: output))
                 let referenceOutput: ModelOutput
                 switch reference {
                 case .model(let model): referenceOutput = model.forward(batch.input, cache: nil)
                 case .adaptersDisabled: referenceOutput = LoRA.withAdaptersDisabled(policy.model) { policy.model.forward(batch.input, cache: nil) }
                 }
-                rollouts.referenceLogProbabilities += batch.gathered(temperedLogits(referenceOutput).targetLogProbabilities(batch.targets))
+                rollouts.referenceLogProbabilities += batch.gathered(temperedLogProbabilities(referenceOutput, targets: batch.targets).0)
             }
             for (index, row) in rollouts.logProbabilities.enumerated() where !row.allSatisfy(\.isFinite) {
                 throw TrainingError.data("rollout \(index): a log-probability is not finite (the policy's logits overflowed)")
@@ -330,8 +332,7 @@ public final class PPOTrainer {
         let batch = rollouts.batch(indices, padding: encoder.padding)
         let output = policy.model.forward(ModelInput(ids: batch.ids, batch: batch.batch, time: batch.time,
                                                      outputHiddenStates: critic.trunk == nil), cache: nil)
-        let logits = temperedLogits(output)  // (B, T, V)
-        let logProbabilities = logits.targetLogProbabilities(batch.targets)  // (B, T)
+        let (logProbabilities, found) = temperedLogProbabilities(output, targets: batch.targets, statistics: true)  // (B, T)
         let predictedValues = values(batch, policyOutput: output)  // (B, T)
         let mask = batch.mask
         func rows(_ keyPath: KeyPath<PPORollouts, [[Float]]>) -> Tensor { batch.placed(indices.map { rollouts[keyPath: keyPath][$0] }) }
@@ -348,7 +349,7 @@ public final class PPOTrainer {
             "loss/policy_avg": Double(policyLoss.item),
             "loss/value_avg": Double(valueLoss.item),
             "val/clipfrac_avg": valueClipFraction,
-            "policy/entropy_avg": withoutGradients { batch.meanEntropy(logits) },
+            "policy/entropy_avg": found.map(batch.meanEntropy) ?? 0,
             "val/ratio": policyStatistics.ratio,
         ]
         return (loss, statistics)

@@ -35,6 +35,7 @@ public final class RewardTrainer: TrainingObjective {
         self.configuration = configuration
         self.model = model
         self.sourceDirectory = sourceDirectory
+        model.body.gradientCheckpointing = configuration.training.gradientCheckpointing
         if model.padTokenId == nil { model.padTokenId = encoder.padding }
         padding = model.padTokenId ?? encoder.padding
         var dropped = 0

@@ -30,6 +30,7 @@ public final class SFTTrainer: PolicyObjective {
         configuration.maximumLength = sequenceLimit.length ?? configuration.maximumLength
         self.configuration = configuration
         self.policy = policy
+        policy.model.gradientCheckpointing = configuration.training.gradientCheckpointing
         padding = encoder.padding
         var truncated = 0
         func tokenize(_ examples: [Example]) throws -> [TokenizedSequence] {
@@ -93,10 +94,9 @@ public final class SFTTrainer: PolicyObjective {
 
     public func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double]) {
         let batch = CausalBatch(indices.map { sequences[$0] }, padding: padding)
-        let logits = batch.logits(policy.model)
-        let loss = logits.crossEntropy(targets: batch.targets, ignoreIndex: CausalBatch.ignoreIndex)
+        let (loss, found) = Self.crossEntropy(batch.output(policy.model), targets: batch.targets)
         counters["num_tokens", default: 0] += Double(batch.lengths.reduce(0, +))
-        var metrics = Self.tokenMetrics(logits, targets: batch.targets)
+        var metrics = Self.tokenMetrics(found, targets: batch.targets)
         metrics["num_tokens"] = counters["num_tokens"]
         return (loss, metrics)
     }
@@ -108,36 +108,34 @@ public final class SFTTrainer: PolicyObjective {
         var batches = 0.0
         for start in stride(from: 0, to: evaluationSequences.count, by: size) {
             let batch = CausalBatch(Array(evaluationSequences[start..<min(start + size, evaluationSequences.count)]), padding: padding)
-            let logits = batch.logits(policy.model)
-            var metrics = Self.tokenMetrics(logits, targets: batch.targets)
-            metrics["loss"] = Double(logits.crossEntropy(targets: batch.targets, ignoreIndex: CausalBatch.ignoreIndex).item)
+            let (loss, found) = withoutGradients { Self.crossEntropy(batch.output(policy.model), targets: batch.targets) }
+            var metrics = Self.tokenMetrics(found, targets: batch.targets)
+            metrics["loss"] = Double(loss.item)
             for (key, value) in metrics { totals[key, default: 0] += value }
             batches += 1
         }
         return totals.mapValues { $0 / batches }
     }
 
+    /// Mean next-token cross-entropy over target tokens (a scalar on the tape) and the vocabulary statistics of
+    /// those tokens, without materialising the (B, T, V) logits.
+    static func crossEntropy(_ output: ModelOutput, targets: [Int32]) -> (Tensor, Tensor.VocabularyStatistics) {
+        let (logProbabilities, found) = output.targetLogProbabilities(targets, ignoreIndex: CausalBatch.ignoreIndex, statistics: true)
+        let kept = targets.filter { $0 != CausalBatch.ignoreIndex }.count
+        let loss = logProbabilities.sum() * (kept > 0 ? -1 / Float(kept) : 0)
+        guard let found else { preconditionFailure("projectedLogProbabilities returned no statistics") }
+        return (loss, found)
+    }
+
     /// Mean predictive entropy and top-1 accuracy over target tokens (TRL's `entropy`, `mean_token_accuracy`).
-    static func tokenMetrics(_ logits: Tensor, targets: [Int32]) -> [String: Double] {
-        withoutGradients {
-            let logProbabilities = logits.logSoftmax()
-            let vocabulary = logits.shape[logits.rank - 1]
-            var entropy = 0.0, correct = 0, counted = 0
-            logProbabilities.withUnsafeBufferPointer { values in
-                for (row, target) in targets.enumerated() where target != CausalBatch.ignoreIndex {
-                    let base = row * vocabulary
-                    var best = 0
-                    for v in 0..<vocabulary {
-                        let logP = Double(values[base + v])
-                        entropy -= Foundation.exp(logP) * logP
-                        if values[base + v] > values[base + best] { best = v }
-                    }
-                    if best == Int(target) { correct += 1 }
-                    counted += 1
-                }
-            }
-            guard counted > 0 else { return [:] }
-            return ["entropy": entropy / Double(counted), "mean_token_accuracy": Double(correct) / Double(counted)]
+    static func tokenMetrics(_ found: Tensor.VocabularyStatistics, targets: [Int32]) -> [String: Double] {
+        var entropy = 0.0, correct = 0, counted = 0
+        for (row, target) in targets.enumerated() where target != CausalBatch.ignoreIndex {
+            entropy += found.entropy[row]
+            if found.argmax[row] == target { correct += 1 }
+            counted += 1
         }
+        guard counted > 0 else { return [:] }
+        return ["entropy": entropy / Double(counted), "mean_token_accuracy": Double(correct) / Double(counted)]
     }
 }

@@ -66,6 +66,8 @@ final class SupervisedProcedure: TrainingProcedure {
         return metrics
     }
 
+    var tokensSeen: Double? { objective.counters["num_tokens"] }
+
     func record(of pending: [[String: Double]], epoch: Double) -> [String: Double] {
         var averaged: [String: Double] = [:], reports: [String: Double] = [:]
         for record in pending {

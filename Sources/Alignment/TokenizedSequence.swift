@@ -95,22 +95,24 @@ struct CausalBatch {
         self.targets = targets
     }
 
-    /// Runs the model: logits (B, T, V). Padding is on the right, so causal attention never lets a real token see it.
+    /// Runs the model (its logits are never materialised: see `ModelOutput.targetLogProbabilities`). Padding is on
+    /// the right, so causal attention never lets a real token see it.
     /// - Parameter maskingPadding: also hide padding keys from the padding positions, as transformers does with an
     ///   attention mask — only the logits at padding positions change (ORPO's `logits/*` metrics average them).
-    func logits(_ model: any CausalLanguageModel, maskingPadding: Bool = false) -> Tensor {
+    func output(_ model: any CausalLanguageModel, maskingPadding: Bool = false) -> ModelOutput {
         var mask: [UInt8]?
         if maskingPadding {
             mask = lengths.flatMap { length in (0..<time).map { $0 < length ? UInt8(1) : 0 } }
         }
-        return model.forward(ModelInput(ids: ids, batch: batch, time: time, attentionMask: mask), cache: nil).logits
+        return model.forward(ModelInput(ids: ids, batch: batch, time: time, attentionMask: mask), cache: nil)
     }
 
-    /// Σ over each sequence's target tokens of log p(target) — (B), on the tape — and the target counts.
-    func sequenceLogProbabilities(_ logits: Tensor) -> (Tensor, [Int]) {
-        let perToken = logits.targetLogProbabilities(targets, ignoreIndex: Self.ignoreIndex)  // (B, T)
+    /// Σ over each sequence's target tokens of log p(target) — (B), on the tape — the target counts, and with
+    /// `statistics` the vocabulary statistics of every target position.
+    func sequenceLogProbabilities(_ output: ModelOutput, statistics: Bool = false) -> (Tensor, [Int], Tensor.VocabularyStatistics?) {
+        let (perToken, found) = output.targetLogProbabilities(targets, ignoreIndex: Self.ignoreIndex, statistics: statistics)  // (B, T)
         let counts = (0..<batch).map { b in (0..<time).filter { targets[b * time + $0] != Self.ignoreIndex }.count }
-        return (perToken.sum(axis: 1), counts)
+        return (perToken.sum(axis: 1), counts, found)
     }
 }
 

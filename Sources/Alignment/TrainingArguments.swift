@@ -54,6 +54,9 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
     /// transformers' callback does (`TENSORBOARD_LOGGING_DIR`, or `output_dir/runs/MonDD_HH-MM-SS_HOST`); "none"
     /// nothing more. Other integrations (wandb, trackio, …) are refused: they need a network.
     public var reportTo: [String] = ["none"]
+    /// Recompute each decoder block in the backward pass instead of keeping its activations (Chen et al. 2016):
+    /// activation memory falls from every block's to one block's plus each block's input, for one more forward pass.
+    public var gradientCheckpointing = false
 
     public init() {}
 
@@ -101,7 +104,8 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
          .init("eval_strategy", \.evaluationStrategy, where: .oneOf(["steps", "epoch", "no"]), omitsNil: true),
          .init("report_to", oneOrMany: \.reportTo, writesSingleAsScalar: true, where: SettingsCheck { names in
              names.first { !["none", "tensorboard"].contains($0) }.map { "\(SettingsError.quoted($0)) is not available: give tensorboard or none (wandb, trackio and other integrations need a network this tool does not use)" }
-         })]
+         }),
+         .init("gradient_checkpointing", \.gradientCheckpointing)]
     }
 
     /// Checks values a run cannot start with, naming the key and the value.

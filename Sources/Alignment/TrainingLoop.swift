@@ -23,6 +23,10 @@ public struct TrainingLoop {
         public var lastMetrics: [String: Double]
         /// The metrics.jsonl records of the run (each with its `step`).
         public var history: [[String: Double]]
+        /// What TRL prints at the end of `train()` — train_runtime (s), train_samples_per_second,
+        /// train_steps_per_second — plus train_tokens_per_second (when the objective counts num_tokens) and
+        /// peak_rss_bytes, for the steps this run did.
+        public var throughput: [String: Double] = [:]
     }
 
     /// Trains `objective` with gradient accumulation and clipping. With `resume`, continues from the newest complete
@@ -81,6 +85,13 @@ public struct TrainingLoop {
         let perStep = procedure.examplesPerStep
         let stepsPerEpoch = max(1, (procedure.exampleCount + perStep - 1) / perStep)
         let startStep = state.step, started = Date()
+        let startTokens = procedure.tokensSeen
+        /// Training tokens per second over this run's steps (nil when the objective does not count tokens).
+        func tokensPerSecond() -> Double? {
+            guard let startTokens, let now = procedure.tokensSeen else { return nil }
+            let elapsed = Date().timeIntervalSince(started)
+            return elapsed > 0 ? (now - startTokens) / elapsed : nil
+        }
         var pending: [[String: Double]] = []
         var history: [[String: Double]] = []
         var steps: [[String: Double]] = []
@@ -104,7 +115,8 @@ public struct TrainingLoop {
                 history.append(record)
                 log.write(record)
             }
-            log.progress(step: state.step, metrics: procedure.progressMetrics(current: metrics, lastRecord: lastMetrics))
+            log.progress(step: state.step, metrics: procedure.progressMetrics(current: metrics, lastRecord: lastMetrics),
+                         tokensPerSecond: tokensPerSecond())
             // A collapsed run stops here: no evaluation, checkpoint or final model of the destroyed weights.
             try health.check(step: state.step, metrics: metrics, parameters: procedure.trainableParameters)
             try log.generating("\(Procedure.stepName) \(state.step)") {
@@ -117,11 +129,20 @@ public struct TrainingLoop {
                 health.checkpointed(step: state.step, path: checkpoint)
             }
         }
+        var throughput: [String: Double] = [:]
+        let runtime = Date().timeIntervalSince(started), done = state.step - startStep
+        if done > 0, runtime > 0 {
+            throughput = ["train_runtime": runtime, "train_steps_per_second": Double(done) / runtime,
+                          "train_samples_per_second": Double(done * perStep) / runtime]
+            throughput["train_tokens_per_second"] = tokensPerSecond()
+            throughput["peak_rss_bytes"] = ProcessMemory.peakResidentBytes.map(Double.init)
+            log.note(Self.describe(throughput))
+        }
         if state.step >= totalSteps {
             try procedure.finish(state.step, epoch: epoch(state.step), log: log)
             try writeRunRecord(method: procedure.methodName, steps: state.step, epoch: epoch(state.step), totalSteps: totalSteps, configuration: data)
         }
-        return (Summary(steps: state.step, lastMetrics: lastMetrics, history: history), steps)
+        return (Summary(steps: state.step, lastMetrics: lastMetrics, history: history, throughput: throughput), steps)
     }
 }
 
@@ -133,6 +154,19 @@ extension TrainingLoop {
         let directory = ProcessInfo.processInfo.environment["TENSORBOARD_LOGGING_DIR"].map { URL(fileURLWithPath: $0) }
             ?? output.appendingPathComponent(TensorBoardEvents.defaultDirectoryName())
         return try TensorBoardEvents(directory: directory)
+    }
+
+    /// The end-of-run line: `train_runtime 812.4s · train_samples_per_second 0.394 · train_steps_per_second 0.049 ·
+    /// train_tokens_per_second 402 · peak RSS 3.41 GB`.
+    static func describe(_ throughput: [String: Double]) -> String {
+        var fields: [String] = []
+        if let runtime = throughput["train_runtime"] { fields.append(String(format: "train_runtime %.1fs", runtime)) }
+        for key in ["train_samples_per_second", "train_steps_per_second"] {
+            if let value = throughput[key] { fields.append(String(format: "\(key) %.3f", value)) }
+        }
+        if let tokens = throughput["train_tokens_per_second"] { fields.append(String(format: "train_tokens_per_second %.0f", tokens)) }
+        if let peak = throughput["peak_rss_bytes"] { fields.append("peak RSS " + ProcessMemory.gigabytes(Int(peak))) }
+        return fields.joined(separator: " · ")
     }
 
     /// One optimizer step over `count` micro-batches: each micro-batch's loss is back-propagated scaled by 1/count,

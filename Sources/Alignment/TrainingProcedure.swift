@@ -30,6 +30,8 @@ protocol TrainingProcedure: AnyObject {
     var parametersWithoutDecay: [Tensor] { get }
     /// The loss a collapsed model is pinned at (ln V for next-token cross-entropy), or nil; see `TrainingHealth`.
     var uniformLoss: Double? { get }
+    /// Training tokens processed so far (TRL's `num_tokens`, resumed runs included), or nil when not counted.
+    var tokensSeen: Double? { get }
 
     /// The state of a fresh run.
     func initialState() -> State
@@ -57,6 +59,7 @@ protocol TrainingProcedure: AnyObject {
 
 extension TrainingProcedure {
     var uniformLoss: Double? { nil }
+    var tokensSeen: Double? { nil }
     func progressMetrics(current: [String: Double], lastRecord: [String: Double]) -> [String: Double] { lastRecord }
 }
 

@@ -21,9 +21,10 @@ extension TrainingRecipe {
         let precision = "Charter trains in fp32 on the CPU; kept for charter export trl"
         for key in ["bf16", "fp16", "tf32", "bf16_full_eval", "fp16_full_eval", "dtype", "torch_dtype"] { keys[key] = .ignored(precision) }
         keys["use_cpu"] = .ignored("Charter always runs on the CPU")
-        for key in ["gradient_checkpointing", "gradient_checkpointing_kwargs", "activation_checkpointing", "activation_checkpointing_kwargs",
+        // (gradient_checkpointing itself is a training argument: Charter recomputes each decoder block.)
+        for key in ["gradient_checkpointing_kwargs", "activation_checkpointing", "activation_checkpointing_kwargs",
                     "activation_offloading", "torch_empty_cache_steps", "use_cache"] {
-            keys[key] = .ignored("a memory setting; Charter keeps activations in memory, and the result is the same")
+            keys[key] = .ignored("a memory setting of PyTorch's; it does not change the result")
         }
         for key in ["torch_compile", "torch_compile_backend", "torch_compile_mode", "use_liger_kernel", "liger_kernel_config", "attn_implementation"] {
             keys[key] = .ignored("a PyTorch kernel choice; Charter uses its own kernels")

@@ -54,6 +54,7 @@ struct DPOCommand: ParsableCommand {
 
         if evalOnly { return try printEvaluation(trainer) }
         try options.train(trainer, arguments: configuration.training,
-                          effectiveConfiguration: try options.effective(recipe, configuration, lora: policy.adapterConfiguration))
+                          effectiveConfiguration: try options.effective(recipe, configuration, lora: policy.adapterConfiguration),
+                          memory: trainer.configuration.maximumLength.map { (policy.model, 2 * configuration.training.batchSize, $0) })
     }
 }

@@ -50,6 +50,7 @@ struct KTOCommand: ParsableCommand {
 
         if evalOnly { return try printEvaluation(trainer) }
         try options.train(trainer, arguments: configuration.training,
-                          effectiveConfiguration: try options.effective(recipe, configuration, lora: policy.adapterConfiguration))
+                          effectiveConfiguration: try options.effective(recipe, configuration, lora: policy.adapterConfiguration),
+                          memory: trainer.configuration.maximumLength.map { (policy.model, configuration.training.batchSize, $0) })
     }
 }

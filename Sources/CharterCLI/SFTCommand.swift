@@ -36,6 +36,7 @@ struct SFTCommand: ParsableCommand {
         if let limit = trainer.sequenceLimit.note { note("sft: \(limit)") }
         note("sft: \(trainer.exampleCount) training sequences; \(trainer.truncatedCount) truncated to max_length \(trainer.configuration.maximumLength)")
         try options.train(trainer, arguments: configuration.training,
-                          effectiveConfiguration: try options.effective(recipe, configuration, lora: policy.adapterConfiguration))
+                          effectiveConfiguration: try options.effective(recipe, configuration, lora: policy.adapterConfiguration),
+                          memory: (policy.model, configuration.training.batchSize, trainer.configuration.maximumLength))
     }
 }

@@ -193,7 +193,14 @@ extension TrainerOptions {
 extension TrainerOptions {
     /// Trains `objective` in the shared training loop (continuing with --resume), says where the model went and
     /// prints the last logged metrics.
-    func train(_ objective: TrainingObjective, arguments: TrainingArguments, effectiveConfiguration: [String: Any]) throws {
+    /// - Parameter memory: the model trained, the sequences of one forward pass and their length, for the memory
+    ///   estimate said before the first step.
+    func train(_ objective: TrainingObjective, arguments: TrainingArguments, effectiveConfiguration: [String: Any],
+               memory: (model: any CausalLanguageModel, sequences: Int, length: Int)? = nil) throws {
+        if let memory {
+            let estimate = TrainingMemoryEstimate(model: memory.model, sequencesPerStep: memory.sequences, length: memory.length)
+            note(estimate.description(checkpointing: memory.model.gradientCheckpointing))
+        }
         let summary = try TrainingLoop(arguments: arguments).run(objective, resume: resume, effectiveConfiguration: effectiveConfiguration)
         note("saved to \(arguments.outputDirectory) after \(summary.steps) steps")
         try printMetrics(summary.lastMetrics)

@@ -12,6 +12,8 @@ public protocol CausalLanguageModel: Module {
     var maximumSequenceLength: Int? { get }
     /// Number of transformer blocks (hidden states has one more entry: the embeddings).
     var layerCount: Int { get }
+    /// Recompute each block in the backward pass instead of keeping its activations (TRL's `gradient_checkpointing`).
+    var gradientCheckpointing: Bool { get set }
     /// Runs the model on `input`, appending its keys and values to `cache` when given.
     func forward(_ input: ModelInput, cache: KVCache?) -> ModelOutput
 }
@@ -59,10 +61,48 @@ public struct ModelInput {
 }
 
 public struct ModelOutput {
-    /// (B, T, V)
-    public var logits: Tensor
+    /// (B, T, C) after the final norm: what the output projection turns into logits.
+    public var finalHidden: Tensor
+    /// (V, C) output projection (the embedding table when tied).
+    public var outputWeight: Tensor
     /// (B, T, C) after the embeddings and after each block (the last one before the final norm), when requested.
     public var hiddenStates: [Tensor]
+
+    public init(finalHidden: Tensor, outputWeight: Tensor, hiddenStates: [Tensor]) {
+        self.finalHidden = finalHidden
+        self.outputWeight = outputWeight
+        self.hiddenStates = hiddenStates
+    }
+
+    /// (B, T, V), computed on each use: training losses use `targetLogProbabilities`, which never holds them all.
+    public var logits: Tensor { Tensor.matmul(finalHidden, outputWeight, transposeB: true) }
+
+    /// log softmax(logitScale · logits)[target] per position (B, T), 0 where the target is `ignoreIndex`, on the tape,
+    /// computed in chunks of rows without materialising the (B, T, V) logits (see `Tensor.projectedLogProbabilities`).
+    public func targetLogProbabilities(_ targets: [Int32], ignoreIndex: Int32 = -100, logitScale: Float = 1,
+                                       statistics: Bool = false) -> (Tensor, Tensor.VocabularyStatistics?) {
+        Tensor.projectedLogProbabilities(hidden: finalHidden, weight: outputWeight, targets: targets, ignoreIndex: ignoreIndex,
+                                         logitScale: logitScale, statistics: statistics)
+    }
+
+    /// Mean of the logits over the vocabulary at every position (B·T values), without computing the logits:
+    /// mean_v (h · w_v) = h · mean_v(w_v).
+    public func meanLogits() -> [Double] {
+        withoutGradients {
+            let columns = outputWeight.shape[1], vocabulary = outputWeight.shape[0]
+            var meanRow = [Double](repeating: 0, count: columns)
+            outputWeight.withUnsafeBufferPointer { w in
+                for v in 0..<vocabulary { for c in 0..<columns { meanRow[c] += Double(w[v * columns + c]) } }
+            }
+            return finalHidden.withUnsafeBufferPointer { h in
+                (0..<(h.count / columns)).map { row in
+                    var sum = 0.0
+                    for c in 0..<columns { sum += Double(h[row * columns + c]) * meanRow[c] }
+                    return sum / Double(vocabulary)
+                }
+            }
+        }
+    }
 }
 
 /// Keys and values of every layer for the tokens seen so far, so each new token costs one position's work.

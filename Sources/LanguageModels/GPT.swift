@@ -63,6 +63,9 @@ public final class GPTModel: CausalLanguageModel {
     let positionEmbedding: Embedding
     let blocks: [GPTBlock]
     let finalNorm: LayerNorm
+    /// Keep only each block's input for the backward pass and recompute the block there (TRL's
+    /// `gradient_checkpointing`): activation memory of one block instead of all, for one more forward pass.
+    public var gradientCheckpointing = false
 
     /// A randomly initialised model (normal(0, 0.02) weights, as GPT-2), from `generator`.
     public init(_ configuration: GPTConfiguration, generator: inout SeededGenerator) {
@@ -89,13 +92,22 @@ public final class GPTModel: CausalLanguageModel {
         var x = tokenEmbedding(input.ids, shape: [batch, time]) + positionVectors  // (B, T, C)
         var hiddenStates: [Tensor] = input.outputHiddenStates ? [x] : []
         for (layer, block) in blocks.enumerated() {
-            x = block(x, keyMask: input.attentionMask, cache: cache, layer: layer)
+            if gradientCheckpointing && cache == nil {
+                let (replay, mask) = (DropoutReplay(block), input.attentionMask)
+                var recomputing = false
+                x = Tensor.checkpoint(x, parameters: block.parameters()) { x in
+                    defer { recomputing = true }
+                    return recomputing ? replay.replaying { block(x, keyMask: mask, cache: nil, layer: layer) }
+                                       : block(x, keyMask: mask, cache: nil, layer: layer)
+                }
+            } else {
+                x = block(x, keyMask: input.attentionMask, cache: cache, layer: layer)
+            }
             if input.outputHiddenStates { hiddenStates.append(x) }
         }
         let normalized = finalNorm(x)
         if input.outputHiddenStates { hiddenStates[hiddenStates.count - 1] = normalized }
-        let logits = Tensor.matmul(normalized, tokenEmbedding.weight, transposeB: true)  // tied head: (B, T, V)
-        return ModelOutput(logits: logits, hiddenStates: hiddenStates)
+        return ModelOutput(finalHidden: normalized, outputWeight: tokenEmbedding.weight, hiddenStates: hiddenStates)  // tied head
     }
 
     /// Logits for every position of B sequences of T tokens: ids (B·T, row-major) -> (B, T, V).

@@ -99,6 +99,9 @@ public final class LlamaModel: CausalLanguageModel {
     /// nil when tied to the embedding.
     let head: Linear?
     private let inverseFrequencies: [Double]
+    /// Keep only each block's input for the backward pass and recompute the block there (TRL's
+    /// `gradient_checkpointing`): activation memory of one block instead of all, for one more forward pass.
+    public var gradientCheckpointing = false
 
     public init(_ configuration: LlamaConfiguration, generator: inout SeededGenerator) {
         self.configuration = configuration
@@ -126,14 +129,26 @@ public final class LlamaModel: CausalLanguageModel {
         var x = embedding(input.ids, shape: [batch, time])  // (B, T, C)
         var hiddenStates: [Tensor] = input.outputHiddenStates ? [x] : []
         for (layer, block) in blocks.enumerated() {
-            x = x + block.attention(block.attentionNorm(x), cos: cos, sin: sin, keyMask: input.attentionMask, cache: cache, layer: layer)
-            x = x + block.mlp(block.mlpNorm(x))
+            let mask = input.attentionMask
+            func run(_ x: Tensor) -> Tensor {
+                let x = x + block.attention(block.attentionNorm(x), cos: cos, sin: sin, keyMask: mask, cache: cache, layer: layer)
+                return x + block.mlp(block.mlpNorm(x))
+            }
+            if gradientCheckpointing && cache == nil {
+                let replay = DropoutReplay(block)
+                var recomputing = false
+                x = Tensor.checkpoint(x, parameters: block.parameters()) { x in
+                    defer { recomputing = true }
+                    return recomputing ? replay.replaying { run(x) } : run(x)
+                }
+            } else {
+                x = run(x)
+            }
             if input.outputHiddenStates { hiddenStates.append(x) }
         }
         let normalized = finalNorm(x)
         if input.outputHiddenStates { hiddenStates[hiddenStates.count - 1] = normalized }
-        let logits = Tensor.matmul(normalized, head?.weight ?? embedding.weight, transposeB: true)  // (B, T, V)
-        return ModelOutput(logits: logits, hiddenStates: hiddenStates)
+        return ModelOutput(finalHidden: normalized, outputWeight: head?.weight ?? embedding.weight, hiddenStates: hiddenStates)
     }
 
     /// cos and sin of position × inverse frequency, (T, D/2) when every sequence shares positions, else (B, T, D/2).

@@ -55,7 +55,8 @@ final class LowRankInput {
     let dropoutRate: Float
     /// Dropout is applied only while training.
     var isTraining = true
-    private var generator: SeededGenerator
+    /// Draws the dropout masks (internal so `DropoutReplay` can replay them in a checkpointed block).
+    var generator: SeededGenerator
     private let groupSize: Int
     private var cached: (input: Tensor, projection: Tensor, uses: Int)?
 

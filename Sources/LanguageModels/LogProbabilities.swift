@@ -13,11 +13,16 @@ extension CausalLanguageModel {
                 let time = group.map(\.count).max() ?? 0
                 guard time > 1 else { results += group.map { _ in [] }; continue }
                 let ids = group.flatMap { $0 + [Int32](repeating: $0.last ?? 0, count: time - $0.count) }
-                let logProbabilities = forward(ModelInput(ids: ids, batch: group.count, time: time), cache: nil).logits.logSoftmax()
-                let vocabulary = logProbabilities.shape[2]
+                // Target at position t − 1 is the token at t; padding and the last position have none.
+                var targets = [Int32](repeating: -100, count: group.count * time)
+                for (b, sequence) in group.enumerated() {
+                    for t in 1..<max(sequence.count, 1) { targets[b * time + t - 1] = sequence[t] }
+                }
+                let output = forward(ModelInput(ids: ids, batch: group.count, time: time), cache: nil)
+                let (logProbabilities, _) = output.targetLogProbabilities(targets)  // (B, T)
                 logProbabilities.withUnsafeBufferPointer { values in
                     for (b, sequence) in group.enumerated() {
-                        results.append((1..<sequence.count).map { t in values[(b * time + t - 1) * vocabulary + Int(sequence[t])] })
+                        results.append((1..<max(sequence.count, 1)).map { t in values[b * time + t - 1] })
                     }
                 }
             }

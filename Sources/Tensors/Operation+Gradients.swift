@@ -82,6 +82,7 @@ extension Operation {
             }
 
         case .gatherRows(let indices, let rowCount):
+            guard inputs[0].isTracked else { return [nil] }  // a frozen embedding table: no (V, C) zeros
             // Embedding backward: rows used several times accumulate (in index order: deterministic).
             let rowSize = g.count / Swift.max(indices.count, 1)
             let result = Tensor.zeros([rowCount] + inputs[0].shape.dropFirst())
@@ -128,9 +129,9 @@ extension Operation {
             return [Tensor.make(y.shape) { ck_log_softmax_backward(Int64(rows), Int64(columns), y.storage.pointer, g.storage.pointer, $0) }]
 
         case .matmul(let transposeA, let transposeB):
-            let (gradientA, gradientB) = Tensor.matmulGradients(inputs[0], inputs[1], transposeA: transposeA,
-                                                                transposeB: transposeB, g)
-            return [gradientA, gradientB]
+            // Only the gradients some input needs: a frozen weight (LoRA's base) costs no weight-gradient GEMM.
+            return Tensor.matmulGradients(inputs[0], inputs[1], transposeA: transposeA, transposeB: transposeB, g,
+                                          needA: inputs[0].isTracked, needB: inputs[1].isTracked)
 
         case .crossEntropy(let targets, let ignoreIndex, let lse, let scale):
             let logits = inputs[0]
@@ -151,6 +152,12 @@ extension Operation {
                     for j in 0..<vocabulary { base[j] *= scale }
                 }
             }]
+
+        case .checkpoint(let recomputation):
+            return Tensor.checkpointGradients(recomputation, inputs: inputs, g)
+
+        case .projectedLogProbabilities(let plan, let lse):
+            return Tensor.projectedLogProbabilityGradients(plan, logSumExp: lse, hidden: inputs[0], weight: inputs[1], g)
 
         case .layerNorm(let mean, let rstd, let hasWeight, let hasBias):
             let x = inputs[0], columns = x.shape[x.rank - 1], rows = x.count / Swift.max(columns, 1)

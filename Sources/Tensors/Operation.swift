@@ -18,6 +18,8 @@ enum Operation {
     case logSoftmax(output: Tensor)
     case matmul(transposeA: Bool, transposeB: Bool)
     case targetLogProbabilities(targets: [Int32], ignoreIndex: Int32, logSumExp: [Float])
+    case checkpoint(Recomputation)
+    case projectedLogProbabilities(plan: ProjectionChunks, logSumExp: [Float])
     case crossEntropy(targets: [Int32], ignoreIndex: Int32, logSumExp: [Float], scale: Float)
     case layerNorm(mean: [Float], reciprocalStd: [Float], hasWeight: Bool, hasBias: Bool)
     case rmsNorm(reciprocalStd: [Float])

@@ -42,12 +42,14 @@ extension Tensor {
 
     /// Gradients of matmul: with C = op(A)·op(B) and G = ∂L/∂C, ∂L/∂op(A) = G·op(B)ᵀ and ∂L/∂op(B) = op(A)ᵀ·G.
     static func matmulGradients(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool,
-                                _ g: Tensor) -> (Tensor, Tensor) {
-        let gradientA = transposeA
+                                _ g: Tensor, needA: Bool = true, needB: Bool = true) -> [Tensor?] {
+        let gradientA = !needA ? nil : transposeA
             ? matmul(b, g, transposeA: transposeB, transposeB: true)   // op(B)·Gᵀ = (G·op(B)ᵀ)ᵀ
             : matmul(g, b, transposeB: !transposeB)
-        let gradientB: Tensor
-        if b.rank == 2 && a.rank > 2 && !transposeA {
+        var gradientB: Tensor?
+        if !needB {
+            gradientB = nil
+        } else if b.rank == 2 && a.rank > 2 && !transposeA {
             // Shared weight: fold the batch into the reduction axis instead of summing per-batch products.
             let rows = a.count / a.shape[a.rank - 1]
             let aFlat = a.reshapedWithoutTape([rows, a.shape[a.rank - 1]])
@@ -58,6 +60,6 @@ extension Tensor {
                 ? matmul(g, a, transposeA: true, transposeB: transposeA)   // Gᵀ·op(A)
                 : matmul(a, g, transposeA: !transposeA)
         }
-        return (gradientA.summed(toShape: a.shape), gradientB.summed(toShape: b.shape))
+        return [gradientA?.summed(toShape: a.shape), gradientB?.summed(toShape: b.shape)]
     }
 }

@@ -97,7 +97,11 @@ final class PPOTrainerTests: XCTestCase {
         XCTAssertFalse(lines.filter { $0.hasPrefix("step 0/2") }.contains { $0.contains("it/s") || $0.contains("/it") || $0.contains("ETA") },
                        "no step rate before the first step: \(lines)")
         XCTAssertTrue(lines.contains { $0.hasPrefix("step 1/2 · ") && $0.contains(" · iteration 2: ") && $0.contains("ETA") }, "\(lines)")
-        XCTAssertTrue(lines.last?.hasPrefix("step 2/2 · ") == true && lines.last?.contains("done in") == true, "\(lines)")
+        let finalStep = lines.dropLast().last
+        XCTAssertTrue(finalStep?.hasPrefix("step 2/2 · ") == true && finalStep?.contains("done in") == true, "\(lines)")
+        // Then the end-of-run summary, as TRL prints it, with the peak resident memory.
+        XCTAssertTrue(lines.last?.hasPrefix("train_runtime ") == true && lines.last?.contains("train_samples_per_second") == true
+                      && lines.last?.contains("peak RSS ") == true, "\(lines)")
     }
 
     func testRewardRisesWhileKLStaysNearTheTarget() throws {

@@ -48,6 +48,7 @@ final class RecipeKeyRangeTests: XCTestCase {
         row("eval_steps", good: "5", [("-1", "-1"), text]),
         row("save_steps", good: "5", [("-1", "-1"), ("2000000000", "2000000000"), text]),
         row("save_strategy", good: #""epoch""#, [(#""hourly""#, #""hourly""#), ("3", "3.0")]),
+        row("gradient_checkpointing", good: "true", [text]),
         row("save_total_limit", good: "2", [("-1", "-1"), text]),
         row("train_sampling_strategy", good: #""sequential""#, [(#""group_by_length""#, #""group_by_length""#), ("3", "3.0")]),
         row("logging_first_step", good: "true", [text, ("1", "1.0")]),
