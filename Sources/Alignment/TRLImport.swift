@@ -25,8 +25,14 @@ public struct TRLImport {
             let folder = dataset.split(separator: "/").last.map(String.init) ?? "data"
             throw TrainingError.data("dataset_name \(dataset) is not a local file or folder, and Charter downloads no Hub datasets; save it as JSON Lines first (python3 -c 'from datasets import load_dataset; load_dataset(\"\(dataset)\")[\"train\"].to_json(\"\(folder)/train.jsonl\")') and give dataset_name: \(folder)")
         }
+        if config["packing"] as? Bool == true, config["packing_strategy"] == nil, trainer == "sft" {
+            throw TrainingError.data("packing: true without packing_strategy packs with TRL's default bfd, which Charter does not implement; add packing_strategy: wrapped (Charter's packing) so both train the same way")
+        }
         values = config.values
-        for key in charterDefaults.keys.sorted() where values[key] == nil {
+        // Settings that change memory and speed, not what is computed, keep Charter's default (TRL turns gradient
+        // checkpointing on by default; on a CPU it costs a forward pass per block).
+        let resultNeutral: Set = ["gradient_checkpointing"]
+        for key in charterDefaults.keys.sorted() where values[key] == nil && !resultNeutral.contains(key) {
             guard let trlDefault = trl[key], !(trlDefault is NSNull), let charterDefault = charterDefaults[key] else { continue }
             guard Self.normalised(trlDefault) != Self.normalised(charterDefault) else { continue }
             values[key] = trlDefault

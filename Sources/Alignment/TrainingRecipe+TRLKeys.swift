@@ -69,6 +69,27 @@ extension TrainingRecipe {
             keys[key] = .only(["false"], "not implemented: Charter's LoRA is plain LoRA on fp32 weights")
         }
         for key in ["lora_target_parameters", "lora_modules_to_save"] { keys[key] = .only(["null"], "not implemented in Charter's LoRA") }
+        // SFT, DPO, reward and KTO keys Charter has no setting for.
+        keys["chat_template_path"] = .only(["null"], "give chat_template_name, or put the template in the model folder's tokenizer_config.json")
+        keys["dataset_kwargs"] = .only(["null"], "dataset options belong to datasets' loaders; Charter reads TRL's fields")
+        keys["dataset_text_field"] = .only(["text"], "Charter reads the text field of language-modelling data")
+        keys["eos_token"] = .only(["null"], "Charter uses the tokenizer's own end-of-sequence token")
+        keys["pad_token"] = .only(["null"], "Charter uses the tokenizer's own padding token")
+        keys["pad_to_multiple_of"] = .only(["null"], "Charter pads to the longest sequence of the batch")
+        keys["padding_free"] = .only(["false"], "padding-free batches are not implemented")
+        keys["eval_packing"] = .only(["null"], "evaluation data is packed as training data is")
+        keys["packing_strategy"] = .only(["wrapped"], "Charter packs by concatenating into max_length blocks (TRL's wrapped); TRL's default bfd packs differently")
+        keys["truncation_mode"] = .only(["keep_start"], "Charter's SFT keeps the start of a long sequence")
+        keys["loss_type"] = .only(["nll"], "Charter's SFT loss is the negative log-likelihood")
+        keys["router_aux_loss_coef"] = .ignored("for mixture-of-experts models, which Charter does not load")
+        keys["f_divergence_type"] = .only(["reverse_kl"], "Charter's DPO losses use the reverse KL (standard DPO)")
+        keys["ld_alpha"] = .only(["null"], "length-desensitised DPO is not implemented")
+        keys["use_weighting"] = .only(["false"], "WPO weighting is not implemented")
+        keys["sync_ref_model"] = .only(["false"], "Charter's reference model stays fixed (TR-DPO is not implemented)")
+        for key in ["ref_model_mixup_alpha", "ref_model_sync_steps", "f_alpha_divergence_coef", "discopop_tau", "precompute_ref_batch_size"] {
+            keys[key] = .ignored("read only by options Charter does not have (sync_ref_model, alpha divergence, DiscoPOP, precomputed KTO references)")
+        }
+        keys["precompute_ref_log_probs"] = .only(["false"], "KTO computes the reference at every step in Charter")
         keys["lora_task_type"] = .only(["CAUSAL_LM", "SEQ_CLS"], "PEFT's task type follows the trainer")
         keys["bnb_4bit_quant_type"] = .only(["nf4"], "quantized training is not implemented")
         keys["bnb_4bit_quant_storage"] = .only(["null"], "quantized training is not implemented")
