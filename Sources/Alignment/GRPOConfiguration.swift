@@ -7,7 +7,7 @@ import Settings
 /// iteration samples `num_generations` completions per prompt, scores them with the reward functions, and uses the
 /// reward relative to the group as the advantage of every token: no value model. One generation batch is
 /// `per_device_train_batch_size` × `gradient_accumulation_steps` completions (`num_generations` must divide it).
-public struct GRPOConfiguration: KeyedSettings, Equatable, Sendable {
+public struct GRPOConfiguration: GroupRolloutConfiguration, Equatable, Sendable {
     public var training = TrainingArguments()
     /// G, completions sampled per prompt (the group of the group-relative advantage).
     public var generationCount = 8
@@ -39,15 +39,7 @@ public struct GRPOConfiguration: KeyedSettings, Equatable, Sendable {
 
     /// TRL's `GRPOConfig` keys, beside the training arguments'.
     public static var fields: [SettingsField<Self>] {
-        let limits = TrainingArguments.Limits.self
-        return [.flattened(\.training), .init("num_generations", \.generationCount, where: .from(2, to: limits.batchSize)),
-                .init("max_completion_length", \.maximumCompletionLength, where: .from(1, to: limits.sequenceLength)),
-                .init("temperature", \.temperature,
-                      where: SettingsCheck { $0.isFinite && $0 > 0 ? nil : "must be positive (GRPO samples its completions)" }.and(.atMost(100))),
-                .init("beta", \.beta, where: SettingsCheck.finite.and(.atLeast(0))),
-                .init("num_iterations", \.iterationCount, where: .from(1, to: 1000)),
-                .init("epsilon", \.epsilon, where: SettingsCheck.finite.and(.from(0, to: 1))),
-                .init("epsilon_high", \.epsilonHigh, where: SettingsCheck.finite.and(.atLeast(0)), omitsNil: true),
+        sharedFields(method: "GRPO") + [
                 .init("loss_type", \.lossType, where: .oneOf(GRPOLoss.LossType.allCases.map(\.rawValue))),
                 scaleRewardsField,
                 .init("reward_weights", oneOrMany: \.rewardWeights),
@@ -74,14 +66,6 @@ public struct GRPOConfiguration: KeyedSettings, Equatable, Sendable {
 
     public var loss: GRPOLoss.LossType { GRPOLoss.LossType(rawValue: lossType) ?? .dapo }
     public var rewardScaling: GRPOLoss.RewardScaling { GRPOLoss.RewardScaling(rawValue: scaleRewards) ?? .group }
-
-    /// The settings GRPO shares with RLOO.
-    var rollout: GroupRolloutSettings {
-        GroupRolloutSettings(training: training, generationCount: generationCount, maximumCompletionLength: maximumCompletionLength,
-                             temperature: temperature, beta: beta, iterationCount: iterationCount, epsilonLow: epsilon,
-                             epsilonHigh: epsilonHigh ?? epsilon, rewardWeights: rewardWeights,
-                             maskTruncatedCompletions: maskTruncatedCompletions)
-    }
 
     /// Checks values a run cannot start with, naming the key and the value.
     /// - Throws: `SettingsError`.

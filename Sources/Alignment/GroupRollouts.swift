@@ -36,6 +36,45 @@ struct GroupRolloutSettings: Equatable, Sendable {
     }
 }
 
+/// A configuration of GRPO or RLOO: the TRL keys both have are declared once here (`sharedFields`), and
+/// `rollout` maps them onto the settings the shared trainer reads.
+public protocol GroupRolloutConfiguration: KeyedSettings {
+    var training: TrainingArguments { get set }
+    var generationCount: Int { get set }
+    var maximumCompletionLength: Int { get set }
+    var temperature: Float { get set }
+    var beta: Float { get set }
+    var iterationCount: Int { get set }
+    var epsilon: Float { get set }
+    var epsilonHigh: Float? { get set }
+    var rewardWeights: [Float]? { get set }
+    var maskTruncatedCompletions: Bool { get set }
+}
+
+extension GroupRolloutConfiguration {
+    /// The training arguments and the keys GRPOConfig and RLOOConfig share, in TRL's order.
+    /// - Parameter method: named in the temperature's error ("GRPO samples its completions").
+    static func sharedFields(method: String) -> [SettingsField<Self>] {
+        let limits = TrainingArguments.Limits.self
+        return [.flattened(\.training), .init("num_generations", \.generationCount, where: .from(2, to: limits.batchSize)),
+                .init("max_completion_length", \.maximumCompletionLength, where: .from(1, to: limits.sequenceLength)),
+                .init("temperature", \.temperature,
+                      where: SettingsCheck { $0.isFinite && $0 > 0 ? nil : "must be positive (\(method) samples its completions)" }.and(.atMost(100))),
+                .init("beta", \.beta, where: SettingsCheck.finite.and(.atLeast(0))),
+                .init("num_iterations", \.iterationCount, where: .from(1, to: 1000)),
+                .init("epsilon", \.epsilon, where: SettingsCheck.finite.and(.from(0, to: 1))),
+                .init("epsilon_high", \.epsilonHigh, where: SettingsCheck.finite.and(.atLeast(0)), omitsNil: true)]
+    }
+
+    /// The settings the shared trainer reads.
+    var rollout: GroupRolloutSettings {
+        GroupRolloutSettings(training: training, generationCount: generationCount, maximumCompletionLength: maximumCompletionLength,
+                             temperature: temperature, beta: beta, iterationCount: iterationCount, epsilonLow: epsilon,
+                             epsilonHigh: epsilonHigh ?? epsilon, rewardWeights: rewardWeights,
+                             maskTruncatedCompletions: maskTruncatedCompletions)
+    }
+}
+
 /// One generation batch of GRPO or RLOO: `groupSize` completions per prompt, laid out group by group, and what the
 /// trainers derive from them before the update.
 ///

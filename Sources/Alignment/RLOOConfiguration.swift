@@ -7,7 +7,7 @@ import Settings
 /// Feedback in LLMs". As GRPO, `num_generations` completions per prompt and no value model; the KL penalty is part of
 /// the reward, each completion's baseline is the mean reward of the others in its group, and the ratio is taken per
 /// sequence.
-public struct RLOOConfiguration: KeyedSettings, Equatable, Sendable {
+public struct RLOOConfiguration: GroupRolloutConfiguration, Equatable, Sendable {
     public var training = TrainingArguments()
     /// k, completions sampled per prompt (at least 2: the baseline leaves one out).
     public var generationCount = 2
@@ -35,26 +35,10 @@ public struct RLOOConfiguration: KeyedSettings, Equatable, Sendable {
 
     /// TRL's `RLOOConfig` keys, beside the training arguments'.
     public static var fields: [SettingsField<Self>] {
-        let limits = TrainingArguments.Limits.self
-        return [.flattened(\.training), .init("num_generations", \.generationCount, where: .from(2, to: limits.batchSize)),
-                .init("max_completion_length", \.maximumCompletionLength, where: .from(1, to: limits.sequenceLength)),
-                .init("temperature", \.temperature,
-                      where: SettingsCheck { $0.isFinite && $0 > 0 ? nil : "must be positive (RLOO samples its completions)" }.and(.atMost(100))),
-                .init("beta", \.beta, where: SettingsCheck.finite.and(.atLeast(0))),
-                .init("num_iterations", \.iterationCount, where: .from(1, to: 1000)),
-                .init("epsilon", \.epsilon, where: SettingsCheck.finite.and(.from(0, to: 1))),
-                .init("epsilon_high", \.epsilonHigh, where: SettingsCheck.finite.and(.atLeast(0)), omitsNil: true),
+        sharedFields(method: "RLOO") + [
                 .init("reward_weights", oneOrMany: \.rewardWeights),
                 .init("normalize_advantages", \.normalizeAdvantages),
                 .init("mask_truncated_completions", \.maskTruncatedCompletions)]
-    }
-
-    /// The settings RLOO shares with GRPO.
-    var rollout: GroupRolloutSettings {
-        GroupRolloutSettings(training: training, generationCount: generationCount, maximumCompletionLength: maximumCompletionLength,
-                             temperature: temperature, beta: beta, iterationCount: iterationCount, epsilonLow: epsilon,
-                             epsilonHigh: epsilonHigh ?? epsilon, rewardWeights: rewardWeights,
-                             maskTruncatedCompletions: maskTruncatedCompletions)
     }
 
     /// Checks values a run cannot start with, naming the key and the value.

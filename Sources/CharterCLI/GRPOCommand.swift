@@ -22,6 +22,30 @@ struct GRPOCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: TrainerOptions
+    @OptionGroup var rollout: GroupRolloutFlags
+    @Option(help: "loss_type: grpo, dr_grpo, dapo or bnpo") var lossType: String?
+    @Option(help: "scale_rewards: group, batch or none") var scaleRewards: String?
+
+    func run() throws {
+        var extra = try rollout.recipeValues()
+        extra["loss_type"] = lossType
+        extra["scale_rewards"] = scaleRewards
+        let recipe = try options.recipe(keys: GRPOConfiguration.keys + [RewardFunctionSpec.recipeKey], extra: extra)
+        let configuration = try recipe.decode(GRPOConfiguration.self)
+        try configuration.validate()
+        let setup = try GroupRolloutOptions.setUp(options, recipe: recipe, training: configuration.training, beta: configuration.beta,
+                                                  maximumCompletionLength: configuration.maximumCompletionLength)
+        let trainer = try GRPOTrainer(configuration: configuration, policy: setup.policy, reference: setup.reference, rewards: setup.rewards,
+                                      encoder: setup.encoder, prompts: setup.prompts, evaluationPrompts: setup.evaluationPrompts)
+        note("GRPO: \(setup.prompts.count) prompts, \(trainer.iterations) iterations of \(configuration.training.batchSize * configuration.training.gradientAccumulationSteps / configuration.generationCount) prompts × "
+             + "\(configuration.generationCount) completions; rewards \(setup.rewards.map(\.name).joined(separator: ", "))")
+        try GroupRolloutOptions.train(trainer.train, options: options, recipe: recipe, configuration: configuration,
+                                      policy: setup.policy, outputDirectory: configuration.training.outputDirectory)
+    }
+}
+
+/// The flags `charter grpo` and `charter rloo` share (TRL's keys of both configs), as recipe values.
+struct GroupRolloutFlags: ParsableArguments {
     @Option(name: .customLong("reward"), help: "A reward function: exact-match, length, cmd:PROGRAM ARGS or an http(s):// URL (repeatable; reward_funcs).")
     var rewardFunctions: [String] = []
     @Option(help: "reward_weights: comma-separated, one per --reward") var rewardWeights: String?
@@ -33,39 +57,34 @@ struct GRPOCommand: ParsableCommand {
     @Option(help: "num_iterations: optimizer steps per generation batch") var numIterations: Int?
     @Option(help: "epsilon: lower clip range") var epsilon: Float?
     @Option(help: "epsilon_high: upper clip range (default epsilon)") var epsilonHigh: Float?
-    @Option(help: "loss_type: grpo, dr_grpo, dapo or bnpo") var lossType: String?
-    @Option(help: "scale_rewards: group, batch or none") var scaleRewards: String?
     @Flag(help: "mask_truncated_completions") var maskTruncatedCompletions = false
 
-    func run() throws {
-        let extra: [String: Any?] = [
-            RewardFunctionSpec.recipeKey: rewardFunctions.isEmpty ? nil : rewardFunctions, "ref_model": refModel,
-            "reward_weights": try rewardWeights.map(GroupRolloutOptions.weights),
-            "num_generations": numGenerations, "max_completion_length": maxCompletionLength,
-            "temperature": temperature.map { Double($0) }, "beta": beta.map { Double($0) }, "num_iterations": numIterations,
-            "epsilon": epsilon.map { Double($0) }, "epsilon_high": epsilonHigh.map { Double($0) }, "loss_type": lossType,
-            "scale_rewards": scaleRewards, "mask_truncated_completions": maskTruncatedCompletions ? true : nil,
-        ]
-        let recipe = try options.recipe(keys: GRPOConfiguration.keys + [RewardFunctionSpec.recipeKey], extra: extra)
-        let configuration = try recipe.decode(GRPOConfiguration.self)
-        try configuration.validate()
-        let setup = try GroupRolloutOptions.setUp(options, recipe: recipe, training: configuration.training, beta: configuration.beta,
-                                                  maximumCompletionLength: configuration.maximumCompletionLength)
-        let trainer = try GRPOTrainer(configuration: configuration, policy: setup.policy, reference: setup.reference, rewards: setup.rewards,
-                                      encoder: setup.encoder, prompts: setup.prompts, evaluationPrompts: setup.evaluationPrompts)
-        note("GRPO: \(setup.prompts.count) prompts, \(trainer.iterations) iterations of \(configuration.training.batchSize * configuration.training.gradientAccumulationSteps / configuration.generationCount) prompts × "
-             + "\(configuration.generationCount) completions; rewards \(setup.rewards.map(\.name).joined(separator: ", "))")
-        var effective = try options.effective(recipe, configuration, lora: setup.policy.adapterConfiguration)
-        effective[RewardFunctionSpec.recipeKey] = recipe[RewardFunctionSpec.recipeKey]
-        let summary = try trainer.train(resume: options.resume, effectiveConfiguration: effective)
-        note("saved to \(configuration.training.outputDirectory) after \(summary.iterations) iterations")
-        try printMetrics(summary.history.last ?? [:])
+    /// The flags given, as recipe keys (nil: not given, the recipe's or the default value stands).
+    func recipeValues() throws -> [String: Any?] {
+        [RewardFunctionSpec.recipeKey: rewardFunctions.isEmpty ? nil : rewardFunctions, "ref_model": refModel,
+         "reward_weights": try rewardWeights.map(GroupRolloutOptions.weights),
+         "num_generations": numGenerations, "max_completion_length": maxCompletionLength,
+         "temperature": temperature.map { Double($0) }, "beta": beta.map { Double($0) }, "num_iterations": numIterations,
+         "epsilon": epsilon.map { Double($0) }, "epsilon_high": epsilonHigh.map { Double($0) },
+         "mask_truncated_completions": maskTruncatedCompletions ? true : nil]
     }
 }
 
 /// What `charter grpo` and `charter rloo` set up alike: the policy and encoder, the reward functions, the reference
 /// (when beta > 0) and the prompts.
 enum GroupRolloutOptions {
+    /// Trains (continuing with --resume), records the effective recipe with its reward functions, says where the model
+    /// went and prints the last metrics.
+    static func train<Configuration: Encodable>(_ train: (Bool, Int?, [String: Any]) throws -> GRPOTrainer.Summary, options: TrainerOptions,
+                                                recipe: TrainingRecipe, configuration: Configuration, policy: TrainableModel,
+                                                outputDirectory: String) throws {
+        var effective = try options.effective(recipe, configuration, lora: policy.adapterConfiguration)
+        effective[RewardFunctionSpec.recipeKey] = recipe[RewardFunctionSpec.recipeKey]
+        let summary = try train(options.resume, nil, effective)
+        note("saved to \(outputDirectory) after \(summary.iterations) iterations")
+        try printMetrics(summary.history.last ?? [:])
+    }
+
     struct Setup {
         var encoder: ExampleEncoder
         var policy: TrainableModel

@@ -16,29 +16,12 @@ struct RLOOCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: TrainerOptions
-    @Option(name: .customLong("reward"), help: "A reward function: exact-match, length, cmd:PROGRAM ARGS or an http(s):// URL (repeatable; reward_funcs).")
-    var rewardFunctions: [String] = []
-    @Option(help: "reward_weights: comma-separated, one per --reward") var rewardWeights: String?
-    @Option(help: "Reference model folder (ref_model; used when beta > 0).") var refModel: String?
-    @Option(help: "num_generations: completions per prompt") var numGenerations: Int?
-    @Option(help: "max_completion_length") var maxCompletionLength: Int?
-    @Option(help: "temperature of sampling") var temperature: Float?
-    @Option(help: "beta: KL coefficient in the reward (0 loads no reference)") var beta: Float?
-    @Option(help: "num_iterations: optimizer steps per generation batch") var numIterations: Int?
-    @Option(help: "epsilon: lower clip range") var epsilon: Float?
-    @Option(help: "epsilon_high: upper clip range (default epsilon)") var epsilonHigh: Float?
+    @OptionGroup var rollout: GroupRolloutFlags
     @Flag(help: "normalize_advantages") var normalizeAdvantages = false
-    @Flag(help: "mask_truncated_completions") var maskTruncatedCompletions = false
 
     func run() throws {
-        let extra: [String: Any?] = [
-            RewardFunctionSpec.recipeKey: rewardFunctions.isEmpty ? nil : rewardFunctions, "ref_model": refModel,
-            "reward_weights": try rewardWeights.map(GroupRolloutOptions.weights),
-            "num_generations": numGenerations, "max_completion_length": maxCompletionLength,
-            "temperature": temperature.map { Double($0) }, "beta": beta.map { Double($0) }, "num_iterations": numIterations,
-            "epsilon": epsilon.map { Double($0) }, "epsilon_high": epsilonHigh.map { Double($0) },
-            "normalize_advantages": normalizeAdvantages ? true : nil, "mask_truncated_completions": maskTruncatedCompletions ? true : nil,
-        ]
+        var extra = try rollout.recipeValues()
+        extra["normalize_advantages"] = normalizeAdvantages ? true : nil
         let recipe = try options.recipe(keys: RLOOConfiguration.keys + [RewardFunctionSpec.recipeKey], extra: extra)
         let configuration = try recipe.decode(RLOOConfiguration.self)
         try configuration.validate()
@@ -48,10 +31,7 @@ struct RLOOCommand: ParsableCommand {
                                       encoder: setup.encoder, prompts: setup.prompts, evaluationPrompts: setup.evaluationPrompts)
         note("RLOO: \(setup.prompts.count) prompts, \(trainer.iterations) iterations of \(configuration.generationCount) completions per prompt; "
              + "rewards \(setup.rewards.map(\.name).joined(separator: ", "))")
-        var effective = try options.effective(recipe, configuration, lora: setup.policy.adapterConfiguration)
-        effective[RewardFunctionSpec.recipeKey] = recipe[RewardFunctionSpec.recipeKey]
-        let summary = try trainer.train(resume: options.resume, effectiveConfiguration: effective)
-        note("saved to \(configuration.training.outputDirectory) after \(summary.iterations) iterations")
-        try printMetrics(summary.history.last ?? [:])
+        try GroupRolloutOptions.train(trainer.train, options: options, recipe: recipe, configuration: configuration,
+                                      policy: setup.policy, outputDirectory: configuration.training.outputDirectory)
     }
 }
