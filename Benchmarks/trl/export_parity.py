@@ -50,6 +50,11 @@ def main():
     parser.add_argument("--charter", default=os.path.join(ROOT, ".build/debug/charter"))
     parser.add_argument("--workdir", default="/tmp/charter-export")
     parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=2,
+                        help="per_device_train_batch_size; 4 makes every epoch's last batch short (6 examples)")
+    parser.add_argument("--accumulation", type=int, default=1, help="gradient_accumulation_steps")
+    parser.add_argument("--trainers", default="sft,dpo,reward")
+    parser.add_argument("--no-pipeline", action="store_true")
     args = parser.parse_args()
     charter = os.path.abspath(args.charter)
     shutil.rmtree(args.workdir, ignore_errors=True)
@@ -66,6 +71,8 @@ def main():
     }
     failed = False
     for trainer, (model, data) in trainers.items():
+        if trainer not in args.trainers.split(","):
+            continue
         work = os.path.join(args.workdir, trainer)
         os.makedirs(work)
         recipe = os.path.join(work, "recipe.yaml")
@@ -73,7 +80,8 @@ def main():
             out.write(f"""model_name_or_path: {model}
 dataset_name: {data}
 max_steps: {args.steps}
-per_device_train_batch_size: 2
+per_device_train_batch_size: {args.batch_size}
+gradient_accumulation_steps: {args.accumulation}
 learning_rate: 1.0e-3
 lr_scheduler_type: linear
 logging_steps: 1
@@ -102,6 +110,8 @@ report_to: tensorboard
             failed |= worst > TOLERANCE
             print(f"{trainer:6} {name:16} {len(reference)} steps, loss {reference[1]:.6f} → {reference[max(reference)]:.6f} (TRL), "
                   f"largest relative difference {worst:.2e} [{verdict}]")
+    if args.no_pipeline:
+        sys.exit(1 if failed else 0)
     # A pipeline whose DPO stage TRL trains; the next stage samples from TRL's model.
     work = os.path.join(args.workdir, "pipeline")
     os.makedirs(work)

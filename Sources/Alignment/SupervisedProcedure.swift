@@ -37,6 +37,7 @@ final class SupervisedProcedure: TrainingProcedure {
 
     var exampleCount: Int { objective.exampleCount }
     var examplesPerStep: Int { arguments.batchSize * arguments.gradientAccumulationSteps }
+    var microBatchSize: Int? { arguments.batchSize }
     var totalSteps: Int { arguments.totalSteps(exampleCount: objective.exampleCount) }
     var stepsPerEpoch: Int { arguments.stepsPerEpoch(exampleCount: objective.exampleCount) }
     var trainableParameters: [Tensor] { objective.trainableParameters }
@@ -46,12 +47,14 @@ final class SupervisedProcedure: TrainingProcedure {
     func initialState() -> TrainerState { TrainerState(step: 0, generator: SeededGenerator(seed: arguments.seed &+ 0x5EED)) }
 
     func step(_ indices: [Int], state: inout TrainerState, optimizer: AdamW, context: StepContext) throws -> [String: Double] {
-        let accumulation = arguments.gradientAccumulationSteps, size = arguments.batchSize
+        // The epoch's last step may hold fewer (and a shorter last) micro-batches (`train_sampling_strategy: sequential`).
+        let size = arguments.batchSize, accumulation = (indices.count + size - 1) / size
         var metrics: [String: Double] = [:], reports: [String: Double] = [:]
         let (gradientNorm, losses) = try TrainingLoop.optimizerStep(
             optimizer, microBatches: accumulation, maximumGradientNorm: arguments.maximumGradientNorm, step: state.step + 1,
             lastCheckpoint: context.lastCheckpoint) { micro in
-            let (loss, microMetrics) = try objective.loss(examples: Array(indices[micro * size..<(micro + 1) * size]), generator: &state.generator)
+            let (loss, microMetrics) = try objective.loss(examples: Array(indices[micro * size..<min((micro + 1) * size, indices.count)]),
+                                                          generator: &state.generator)
             for (key, value) in microMetrics where key != "loss" {
                 metrics[key, default: 0] += value
                 reports[key, default: 0] += 1

@@ -99,7 +99,9 @@ public struct TrainingLoop {
         func epoch(_ step: Int) -> Double { Double(step * perStep) / Double(procedure.exampleCount) }
         while state.step < totalSteps {
             if let stopAfter, state.step >= stopAfter { break }
-            let indices = (state.step * perStep..<(state.step + 1) * perStep).map(order.index)
+            let indices = arguments.trainSamplingStrategy == "sequential" && procedure.microBatchSize != nil
+                ? order.transformersWindow(step: state.step, microBatchSize: procedure.microBatchSize!, microBatchesPerStep: perStep / procedure.microBatchSize!)
+                : (state.step * perStep..<(state.step + 1) * perStep).map(order.index)
             optimizer.learningRate = schedule.learningRate(at: state.step)
             let context = StepContext(lastCheckpoint: lastCheckpoint, startStep: startStep, started: started)
             let metrics = try log.generating("\(Procedure.stepName) \(state.step + 1)") {
@@ -223,6 +225,17 @@ final class DataOrder {
             order = Self.permutation(count: count, seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)
         }
         return order[position % count]
+    }
+
+    /// The examples of optimizer step `step` laid out as transformers' Trainer lays out an epoch: batches of
+    /// `microBatchSize` in the epoch's order (the last one short), `microBatchesPerStep` of them per step (the epoch's
+    /// last step takes what remains), then the next epoch.
+    func transformersWindow(step: Int, microBatchSize size: Int, microBatchesPerStep perStep: Int) -> [Int] {
+        let batches = (count + size - 1) / size
+        let stepsPerEpoch = (batches + perStep - 1) / perStep
+        let epoch = step / stepsPerEpoch, first = (step % stepsPerEpoch) * perStep
+        let positions = first * size..<min(min(first + perStep, batches) * size, count)
+        return positions.map { index(epoch * count + $0) }
     }
 
     static func permutation(count: Int, seed: UInt64) -> [Int] {

@@ -22,6 +22,10 @@ protocol TrainingProcedure: AnyObject {
     var exampleCount: Int { get }
     /// Examples each step consumes.
     var examplesPerStep: Int { get }
+    /// The micro-batch size when a step is `examplesPerStep / microBatchSize` micro-batches (nil when a step is one
+    /// batch of prompts, as PPO's and GRPO's): with `train_sampling_strategy: sequential` the loop then lays each epoch
+    /// out as transformers' dataloader does, its last micro-batch short and its last step taking what remains.
+    var microBatchSize: Int? { get }
     /// Steps of the whole run (the learning-rate schedule spans them).
     var totalSteps: Int { get }
     /// Parameters the optimizer updates.
@@ -60,6 +64,7 @@ protocol TrainingProcedure: AnyObject {
 extension TrainingProcedure {
     var uniformLoss: Double? { nil }
     var tokensSeen: Double? { nil }
+    var microBatchSize: Int? { nil }
     func progressMetrics(current: [String: Double], lastRecord: [String: Double]) -> [String: Double] { lastRecord }
 }
 

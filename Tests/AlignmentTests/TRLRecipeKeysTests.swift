@@ -80,6 +80,19 @@ final class TRLRecipeKeysTests: XCTestCase {
         XCTAssertTrue(failure("report_to: wandb").contains("need a network"))
     }
 
+    /// transformers' epoch layout (sequential order): batches of the micro-batch size with the epoch's last one short,
+    /// the epoch's last step taking what remains — what Benchmarks/trl/export_parity.py --batch-size 4 checks against TRL.
+    func testSequentialStepsAreLaidOutAsTransformersEpochs() {
+        let order = DataOrder(count: 6, seed: 1, sequential: true)
+        XCTAssertEqual((0..<4).map { order.transformersWindow(step: $0, microBatchSize: 4, microBatchesPerStep: 1) },
+                       [[0, 1, 2, 3], [4, 5], [0, 1, 2, 3], [4, 5]])
+        XCTAssertEqual((0..<3).map { order.transformersWindow(step: $0, microBatchSize: 2, microBatchesPerStep: 2) },
+                       [[0, 1, 2, 3], [4, 5], [0, 1, 2, 3]])
+        let seven = DataOrder(count: 7, seed: 1, sequential: true)
+        XCTAssertEqual((0..<3).map { seven.transformersWindow(step: $0, microBatchSize: 2, microBatchesPerStep: 2) },
+                       [[0, 1, 2, 3], [4, 5, 6], [0, 1, 2, 3]], "3 batches of 2, 2, 2 and a short one of 1")
+    }
+
     func testSequentialOrderIsTheFilesOrderEveryEpoch() {
         let sequential = DataOrder(count: 5, seed: 1, sequential: true)
         XCTAssertEqual((0..<12).map(sequential.index), [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1])
