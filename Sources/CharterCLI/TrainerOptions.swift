@@ -75,7 +75,8 @@ struct TrainerOptions: ParsableArguments {
     /// The model folder: `--model` or the recipe's model_name_or_path.
     func modelDirectory(_ recipe: TrainingRecipe) throws -> URL {
         guard let path = recipe["model_name_or_path"] as? String else {
-            throw ValidationError("give the model folder with --model (or model_name_or_path in the recipe)")
+            let recipe = config.map { "\($0) sets no model_name_or_path; " } ?? ""
+            throw ValidationError("\(recipe)give the model folder with --model (or model_name_or_path in the recipe)")
         }
         try checkPath(path, key: "model_name_or_path")
         return URL(fileURLWithPath: path)
