@@ -66,7 +66,9 @@ public struct DatasetMixture: Sendable {
                     files = try DatasetSource.files(in: dataDir, split: split)
                 default: throw Self.error("\(key).data_files", "must be a path, a list of paths or a mapping of split to paths")
                 }
-                if mapping["data_files"] is [String: Any] == false, mapping["data_files"] != nil, split != "train" {
+                // Files not keyed by split are datasets' train split (an explicit null means data_dir's files).
+                let unkeyedFiles = mapping["data_files"].map { !($0 is [String: Any]) && !($0 is NSNull) } ?? false
+                if unkeyedFiles, split != "train" {
                     throw Self.error("\(key).split", "data_files without split names are the train split; split \"\(split)\" does not exist")
                 }
             } else {

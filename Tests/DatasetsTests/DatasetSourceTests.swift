@@ -83,6 +83,8 @@ final class DatasetSourceTests: XCTestCase {
         let mixture = try DatasetMixture(entries, relativeTo: folder)
         // Shares ½ and ½; b has 4 rows, so the mixture holds 8: the first 4 of each.
         XCTAssertEqual(prompts(try mixture.load(source: folder)), ["a 0", "a 1", "a 2", "a 3", "b 0", "b 1", "b 2", "b 3"])
+        let fromFolder = try DatasetMixture([["path": "json", "data_dir": "b", "data_files": NSNull(), "split": "test"] as [String: Any]], relativeTo: folder)
+        XCTAssertEqual(prompts(try fromFolder.load(source: folder)), ["bt 0", "bt 1"], "data_dir's test split (data_files: null)")
         let whole = try DatasetMixture([["path": "json", "data_files": ["a.jsonl", "b/test.jsonl"]] as [String: Any]], relativeTo: folder)
         XCTAssertEqual(try whole.load(source: folder).examples.count, 12)
     }
