@@ -49,8 +49,18 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
     public var totalEpisodes: Int?
     /// Times during training that greedy completions of evaluation prompts are written to completions.jsonl.
     public var sampleGenerationCount = 10
+    /// How a reward-model ensemble's members become one reward (`reward_aggregation`: mean, min or uncertainty;
+    /// Coste et al. 2024). Used only when the reward model folder is an ensemble (it has ensemble.json).
+    public var rewardAggregationName = "mean"
+    /// λ of `uncertainty`: the reward is the members' mean − λ · their variance (`reward_uncertainty_penalty`).
+    public var rewardUncertaintyPenalty = 1.0
 
     public init() {}
+
+    /// The ensemble aggregation the two keys above name.
+    public var rewardAggregation: RewardAggregation {
+        (try? RewardAggregation(name: rewardAggregationName, penalty: rewardUncertaintyPenalty)) ?? .mean
+    }
 
     /// TRL's `PPOConfig` keys, beside the training arguments' (defaults are the property values above); unset
     /// optional values are left out of the encoding. Upper bounds of counts and lengths are `TrainingArguments.Limits`;
@@ -77,6 +87,9 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
          .init("local_rollout_forward_batch_size", \.rolloutForwardBatchSize, where: .from(1, to: limits.batchSize)),
          .init("total_episodes", \.totalEpisodes, where: .from(1, to: limits.steps), omitsNil: true),
          .init("num_sample_generations", \.sampleGenerationCount, where: .from(0, to: limits.steps)),
+         .init("reward_aggregation", \.rewardAggregationName,
+               where: SettingsCheck { RewardAggregation.names.contains($0) ? nil : "must be one of \(RewardAggregation.names.joined(separator: ", "))" }),
+         .init("reward_uncertainty_penalty", \.rewardUncertaintyPenalty, where: SettingsCheck<Double>.finite.and(.atLeast(0))),
          // TRL's older `PPOConfig` called these `target` / `horizon` (with `init_kl_coef`); read, never written.
          alias("target_kl", of: "kl_target") { $0.klTarget = $1 }, alias("horizon", of: "kl_horizon") { $0.klHorizon = $1 },
          alias("init_kl_coef", of: nil) { $0.klCoefficient = $1 }]

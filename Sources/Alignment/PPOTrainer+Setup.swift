@@ -41,8 +41,14 @@ public struct PPOModelFolders: Sendable {
     /// token id (TRL's assumption) rather than re-tokenized with the reward model's tokenizer.
     public var sharesTokenizer: Bool {
         guard let first = try? Data(contentsOf: policy.appendingPathComponent("tokenizer.json")),
-              let second = try? Data(contentsOf: rewardModel.appendingPathComponent("tokenizer.json")) else { return false }
+              let second = try? Data(contentsOf: rewardTokenizerFolder.appendingPathComponent("tokenizer.json")) else { return false }
         return first == second
+    }
+
+    /// The folder whose tokenizer the reward model uses: the reward model's, or an ensemble's first member's.
+    var rewardTokenizerFolder: URL {
+        guard RewardEnsembleManifest.isEnsemble(rewardModel), let manifest = try? RewardEnsembleManifest.load(directory: rewardModel) else { return rewardModel }
+        return manifest.firstFolder(in: rewardModel)
     }
 
     /// `hidden_size` (Llama family) or `n_embd` (GPT-2) from a model folder's config.json, for a fresh value head.
@@ -71,13 +77,22 @@ extension PPOTrainer {
     public convenience init(configuration: PPOConfiguration, policy: TrainableModel, folders: PPOModelFolders, encoder: ExampleEncoder,
                             prompts: [Example], evaluationPrompts: [Example] = []) throws {
         let seed = configuration.training.seed
-        let rewardModel = try SequenceClassifier.load(directory: folders.rewardModel, seed: seed)
-        let reward = RewardModelScorer(model: rewardModel, sharesTokenizer: folders.sharesTokenizer, batchSize: configuration.rolloutForwardBatchSize)
+        let reward: RewardFunction
+        if RewardEnsembleManifest.isEnsemble(folders.rewardModel) {
+            reward = try EnsembleReward.load(directory: folders.rewardModel, aggregation: configuration.rewardAggregation,
+                                             sharesTokenizer: folders.sharesTokenizer, seed: seed, batchSize: configuration.rolloutForwardBatchSize)
+        } else {
+            reward = RewardModelScorer(model: try SequenceClassifier.load(directory: folders.rewardModel, seed: seed),
+                                       sharesTokenizer: folders.sharesTokenizer, batchSize: configuration.rolloutForwardBatchSize)
+        }
 
         let reference = try ReferencePolicy.ppo(policy: policy, policyFolder: folders.policy, referenceModel: folders.reference)
 
         let critic: PPOCritic
-        if let valueDirectory = folders.valueModel {
+        if var valueDirectory = folders.valueModel {
+            if RewardEnsembleManifest.isEnsemble(valueDirectory) {
+                valueDirectory = try RewardEnsembleManifest.load(directory: valueDirectory).firstFolder(in: valueDirectory)
+            }
             let classifier = try SequenceClassifier.load(directory: valueDirectory, seed: seed &+ 1)
             classifier.body.setTrainable(true)
             critic = PPOCritic(trunk: TrainableModel(model: classifier.body, sourceDirectory: valueDirectory), head: ValueHead(rewardModel: classifier))

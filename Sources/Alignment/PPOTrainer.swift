@@ -139,6 +139,7 @@ public final class PPOTrainer {
         let beta = state.klController.coefficient
         var metrics = shapeRewardsAndAdvantages(&rollouts, beta: beta)
         metrics["objective/kl_coef"] = Double(beta)
+        metrics.merge(reward.lastMetrics) { $1 }
         let updateMetrics = try update(rollouts, generator: &state.generator, optimizer: optimizer,
                                        iteration: state.iteration + 1, lastCheckpoint: lastCheckpoint)
         metrics.merge(updateMetrics) { $1 }

@@ -30,6 +30,12 @@ public protocol RewardFunction: AnyObject {
     /// One score per rollout, in order.
     /// - Throws: when the scorer cannot run (a missing file, a failing endpoint); the trainer stops with the error.
     func scores(_ rollouts: [ScoredRollout]) throws -> [Float]
+    /// Metrics about the last call's scores that the trainer logs beside its own (an ensemble's spread); empty by default.
+    var lastMetrics: [String: Double] { get }
+}
+
+extension RewardFunction {
+    public var lastMetrics: [String: Double] { [:] }
 }
 
 /// A reward written in Swift: a closure over each rollout (its texts and token ids).

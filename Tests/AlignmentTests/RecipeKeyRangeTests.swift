@@ -96,6 +96,8 @@ final class RecipeKeyRangeTests: XCTestCase {
         row("local_rollout_forward_batch_size", good: "8", [("0", "0"), ("1025", "1025"), text]),
         row("total_episodes", good: "100", [("0", "0"), fraction]),
         row("num_sample_generations", good: "0", [("-1", "-1"), text]),
+        row("reward_aggregation", good: #""min""#, [(#""median""#, #""median""#), ("3", "3.0")]),
+        row("reward_uncertainty_penalty", good: "0.5", [("-1", "-1.0"), text]),
         row("target_kl", good: "6", [("-1", "-1.0")], reportedAs: "kl_target"),
         row("horizon", good: "100", [("0", "0.0")], reportedAs: "kl_horizon"),
         row("init_kl_coef", good: "0.2", [("-1", "-1.0")], reportedAs: "kl_coef"),

@@ -1,0 +1,128 @@
+import Datasets
+import Foundation
+import XCTest
+@testable import Alignment
+import LanguageModels
+import Settings
+import Tensors
+
+final class RewardModelEnsembleTests: XCTestCase {
+    func testAggregationsFollowCosteEtAl() throws {
+        let scores = [1.0, -1.0, 3.0]  // mean 1, population variance 8/3
+        XCTAssertEqual(RewardAggregation.mean.aggregate(scores), 1, accuracy: 1e-12)
+        XCTAssertEqual(RewardAggregation.worstCase.aggregate(scores), -1)
+        XCTAssertEqual(try RewardAggregation(name: "uncertainty", penalty: 0.5).aggregate(scores), 1 - 0.5 * 8 / 3, accuracy: 1e-12)
+        XCTAssertEqual(try RewardAggregation(name: "min"), .worstCase)
+        XCTAssertEqual(RewardAggregation.worstCase.aggregate([2]), 2, "one member is itself")
+        XCTAssertThrowsError(try RewardAggregation(name: "median")) { error in
+            XCTAssertTrue("\(error)".contains("reward_aggregation"), "\(error)")
+            XCTAssertTrue("\(error)".contains("mean, min, uncertainty"), "\(error)")
+        }
+        XCTAssertThrowsError(try RewardAggregation(name: "uncertainty", penalty: -1)) { XCTAssertTrue("\($0)".contains("reward_uncertainty_penalty")) }
+        // Member-major input: per column the aggregate and the members' standard deviation.
+        let (values, spread) = EnsembleReward.aggregate([[0, 2], [2, 2]], .worstCase)
+        XCTAssertEqual(values, [0, 2])
+        XCTAssertEqual(spread, [1, 0])
+    }
+
+    func testRecipeKeysReachPPO() throws {
+        func recipe(_ values: [String: Any]) throws -> TrainingRecipe {
+            var recipe = TrainingRecipe(allowedKeys: PPOConfiguration.keys)
+            try recipe.override(values)
+            return recipe
+        }
+        let configuration = try recipe(["reward_aggregation": "uncertainty", "reward_uncertainty_penalty": 2.5]).decode(PPOConfiguration.self)
+        XCTAssertEqual(configuration.rewardAggregation, RewardAggregation.uncertaintyWeighted(penalty: 2.5))
+        XCTAssertEqual(PPOConfiguration().rewardAggregation, RewardAggregation.mean)
+        XCTAssertThrowsError(try recipe(["reward_aggregation": "avg"]).decode(PPOConfiguration.self).validate()) {
+            XCTAssertTrue("\($0)".contains("reward_aggregation"), "\($0)")
+        }
+    }
+
+    /// Three members trained with different seeds: the manifest standardises each (its rewards on its training
+    /// responses have mean 0 and deviation 1 after rescaling), the members differ, and the ensemble scores as the
+    /// aggregate of the standardised members.
+    func testTrainedEnsembleStandardisesItsMembersAndAggregates() throws {
+        let folder = try TrainingFixtures.modelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = RewardConfiguration()
+        configuration.training = TrainingFixtures.arguments(folder, steps: 6)
+        configuration.training.learningRate = 1e-3
+        configuration.training.outputDirectory = folder.appendingPathComponent("ensemble").path
+        let examples = separablePreferences(count: 24, seed: 5)
+        var trained: [UInt64] = []
+        let manifest = try RewardEnsembleTraining.train(configuration: configuration, base: folder, chatTemplate: nil, examples: examples,
+                                                        size: 3, bootstrap: true, log: { _ in }) { trainer, arguments in
+            trained.append(arguments.seed)
+            _ = try TrainingLoop(arguments: arguments).run(trainer)
+        }
+        XCTAssertEqual(trained, [configuration.training.seed, configuration.training.seed + 1, configuration.training.seed + 2])
+        let directory = URL(fileURLWithPath: configuration.training.outputDirectory)
+        XCTAssertEqual(try RewardEnsembleManifest.load(directory: directory), manifest)
+        XCTAssertEqual(manifest.members.map(\.path), ["member-1", "member-2", "member-3"])
+        XCTAssertTrue(manifest.members.allSatisfy { $0.bootstrap && $0.trainingPairs == 24 })
+
+        let encoder = try TrainingFixtures.encoder(folder)
+        let rollouts = ["tell me about sun:", "tell me about dog:"].flatMap { prompt in
+            [" a kind clear reply", " a rude vague reply"].map { response in
+                ScoredRollout(promptIds: encoder.encode(prompt), responseIds: encoder.encode(response), prompt: prompt, response: response,
+                              endsWithStopToken: false)
+            }
+        }
+        let ensemble = try EnsembleReward.load(directory: directory, aggregation: .worstCase, sharesTokenizer: true)
+        let members = try ensemble.memberScores(rollouts)
+        XCTAssertEqual(members.count, 3)
+        XCTAssertNotEqual(members[0], members[1], "members trained from different seeds must differ")
+        for (index, member) in manifest.members.enumerated() {
+            let raw = try SequenceClassifier.load(directory: directory.appendingPathComponent(member.path)).scores(rollouts.map { $0.promptIds + $0.responseIds })
+            for (standardised, value) in zip(members[index], raw) {
+                XCTAssertEqual(standardised, (Double(value) - member.rewardMean) / member.rewardStandardDeviation, accuracy: 1e-5)
+            }
+        }
+        let scores = try ensemble.scores(rollouts)
+        for column in rollouts.indices {
+            XCTAssertEqual(Double(scores[column]), members.map { $0[column] }.min()!, accuracy: 1e-5)
+        }
+        XCTAssertGreaterThan(try XCTUnwrap(ensemble.lastMetrics["objective/ensemble_std"]), 0)
+    }
+
+    /// PPO given an ensemble folder as its reward model combines the members as `reward_aggregation` says and logs
+    /// their spread.
+    func testPPOTakesAnEnsembleFolderAndLogsItsSpread() throws {
+        let folder = try TrainingFixtures.modelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = RewardConfiguration()
+        configuration.training = TrainingFixtures.arguments(folder, steps: 3)
+        configuration.training.outputDirectory = folder.appendingPathComponent("ensemble").path
+        _ = try RewardEnsembleTraining.train(configuration: configuration, base: folder, chatTemplate: nil,
+                                             examples: separablePreferences(count: 8, seed: 7), size: 2, bootstrap: false, log: { _ in }) {
+            _ = try TrainingLoop(arguments: $1).run($0)
+        }
+        var ppo = PPOTrainerTests.configuration(folder, output: "ppo", iterations: 1)
+        ppo.rewardAggregationName = "min"
+        let trainer = try PPOTrainer(configuration: ppo, policy: try TrainableModel(directory: folder),
+                                     folders: PPOModelFolders(policy: folder, rewardModel: URL(fileURLWithPath: configuration.training.outputDirectory)),
+                                     encoder: try TrainingFixtures.encoder(folder), prompts: PPOTrainerTests.prompts(8))
+        let ensemble = try XCTUnwrap(trainer.reward as? EnsembleReward)
+        XCTAssertEqual(ensemble.aggregation, .worstCase)
+        XCTAssertEqual(ensemble.members.count, 2)
+        let history = try trainer.train().history
+        XCTAssertGreaterThan(try XCTUnwrap(history.last?["objective/ensemble_std"]), 0)
+    }
+
+    func testBrokenManifestsNameTheFileAndField() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ensemble-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent(RewardEnsembleManifest.fileName)
+        for (text, expected) in [("{\"members\": []}", "members is empty"),
+                                 ("{\"members\": [{\"path\": \"m\", \"seed\": 1, \"training_pairs\": 2, \"bootstrap\": false, \"reward_mean\": 0, \"reward_std\": 0}]}", "reward_std"),
+                                 ("{\"members\": [{\"path\": \"m\", \"seed\": 1, \"training_pairs\": 2, \"bootstrap\": false, \"reward_mean\": 0, \"reward_std\": 1}]}", "no config.json"),
+                                 ("[1]", "not a reward-model ensemble manifest")] {
+            try Data(text.utf8).write(to: url)
+            XCTAssertThrowsError(try RewardEnsembleManifest.load(directory: directory)) { error in
+                XCTAssertTrue("\(error)".contains(url.path) && "\(error)".contains(expected), "\(error)")
+            }
+        }
+    }
+}
