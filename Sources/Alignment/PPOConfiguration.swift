@@ -54,6 +54,14 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
     public var rewardAggregationName = "mean"
     /// λ of `uncertainty`: the reward is the members' mean − λ · their variance (`reward_uncertainty_penalty`).
     public var rewardUncertaintyPenalty = 1.0
+    /// A held-out monitor for reward hacking (`monitor_reward_model`): a reward model or ensemble folder that scores
+    /// the rollouts every `monitor_steps` iterations; see ``RewardHackingAlarm``.
+    public var monitorRewardModel: String?
+    public var monitorSteps = 1
+    /// The alarm's fall threshold, as a fraction of the monitor's rise (or of its first batch's spread).
+    public var monitorTolerance = 0.5
+    /// End the run (saving the model as it is) when the alarm fires.
+    public var stopOnDivergence = false
 
     public init() {}
 
@@ -90,6 +98,11 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
          .init("reward_aggregation", \.rewardAggregationName,
                where: SettingsCheck { RewardAggregation.names.contains($0) ? nil : "must be one of \(RewardAggregation.names.joined(separator: ", "))" }),
          .init("reward_uncertainty_penalty", \.rewardUncertaintyPenalty, where: SettingsCheck<Double>.finite.and(.atLeast(0))),
+         .init("monitor_reward_model", \.monitorRewardModel, where: SettingsCheck { $0.isEmpty ? "must name a reward model or ensemble folder" : nil },
+               omitsNil: true),
+         .init("monitor_steps", \.monitorSteps, where: .from(1, to: limits.steps)),
+         .init("monitor_tolerance", \.monitorTolerance, where: SettingsCheck<Double>.finite.and(.atLeast(0))),
+         .init("stop_on_divergence", \.stopOnDivergence),
          // TRL's older `PPOConfig` called these `target` / `horizon` (with `init_kl_coef`); read, never written.
          alias("target_kl", of: "kl_target") { $0.klTarget = $1 }, alias("horizon", of: "kl_horizon") { $0.klHorizon = $1 },
          alias("init_kl_coef", of: nil) { $0.klCoefficient = $1 }]

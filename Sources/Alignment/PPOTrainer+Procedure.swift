@@ -14,6 +14,8 @@ extension PPOTrainer: TrainingProcedure {
         var episode: Int
         var generator: SeededGenerator
         var klController: PPOKLController
+        /// The reward-hacking alarm's state when a monitor is set (absent in checkpoints of runs without one).
+        var alarm: RewardHackingAlarm?
 
         var step: Int {
             get { iteration }
@@ -42,8 +44,11 @@ extension PPOTrainer: TrainingProcedure {
     func initialState() -> State {
         State(iteration: 0, episode: 0, generator: SeededGenerator(seed: configuration.training.seed &+ 0x990),
               klController: PPOKLController(coefficient: configuration.klCoefficient, target: configuration.klTarget,
-                                            horizon: configuration.klHorizon))
+                                            horizon: configuration.klHorizon),
+              alarm: monitor == nil ? nil : RewardHackingAlarm(tolerance: configuration.monitorTolerance))
     }
+
+    var stopRequested: String? { stopReason }
 
     func step(_ indices: [Int], state: inout State, optimizer: AdamW, context: StepContext) throws -> [String: Double] {
         var metrics = try iterate(prompts: indices.map { prompts[$0] }, state: &state, optimizer: optimizer,
@@ -65,6 +70,10 @@ extension PPOTrainer: TrainingProcedure {
 
     /// Sample generations at the first iteration and then every iterations / `num_sample_generations`.
     func afterStep(_ step: Int, epoch: Double, log: MetricsLog) throws {
+        if let warning = pendingWarning {
+            log.note("warning: " + warning)
+            pendingWarning = nil
+        }
         let frequency = configuration.sampleGenerationCount > 0 ? max(1, totalSteps / configuration.sampleGenerationCount) : 0
         if frequency > 0 && (step - 1) % frequency == 0 {
             try writeSampleGenerations(to: URL(fileURLWithPath: configuration.training.outputDirectory), step: step, log: log)
@@ -118,7 +127,7 @@ extension PPOTrainer: TrainingProcedure {
     func writeSampleGenerations(to output: URL, step: Int, log: MetricsLog) throws {
         guard !evaluationPrompts.isEmpty else { return }
         let rollouts = respond(to: evaluationPrompts, sampling: .greedy, batchSize: configuration.training.evaluationBatchSize) { _ in 0 }
-        let scores = try score(rollouts)
+        let scores = try score(scoredRollouts(rollouts))
         let records = (0..<rollouts.count).map { index -> [String: Any] in
             ["step": step, "query": decode(Array(rollouts.sequences[index].prefix(rollouts.promptLengths[index]))),
              "model response": decode(Array(rollouts.response(index))), "score": Double(scores[index])]

@@ -77,6 +77,9 @@ extension PPOTrainer {
     public convenience init(configuration: PPOConfiguration, policy: TrainableModel, folders: PPOModelFolders, encoder: ExampleEncoder,
                             prompts: [Example], evaluationPrompts: [Example] = []) throws {
         let seed = configuration.training.seed
+        if configuration.stopOnDivergence && configuration.monitorRewardModel == nil {
+            throw SettingsError(key: "stop_on_divergence", message: "needs monitor_reward_model (the monitor whose fall stops the run)")
+        }
         let reward: RewardFunction
         if RewardEnsembleManifest.isEnsemble(folders.rewardModel) {
             reward = try EnsembleReward.load(directory: folders.rewardModel, aggregation: configuration.rewardAggregation,
@@ -102,5 +105,13 @@ extension PPOTrainer {
         }
         try self.init(configuration: configuration, policy: policy, critic: critic, reference: reference, reward: reward, encoder: encoder,
                       prompts: prompts, evaluationPrompts: evaluationPrompts)
+        if let path = configuration.monitorRewardModel {
+            let folder = URL(fileURLWithPath: path)
+            let shares = PPOModelFolders(policy: folders.policy, rewardModel: folder).sharesTokenizer
+            monitor = RewardEnsembleManifest.isEnsemble(folder)
+                ? try EnsembleReward.load(directory: folder, aggregation: .mean, sharesTokenizer: shares, seed: seed, batchSize: configuration.rolloutForwardBatchSize)
+                : RewardModelScorer(model: try SequenceClassifier.load(directory: folder, seed: seed), sharesTokenizer: shares,
+                                    batchSize: configuration.rolloutForwardBatchSize)
+        }
     }
 }

@@ -27,6 +27,12 @@ public final class PPOTrainer {
     public let critic: PPOCritic
     let reference: PPOReference
     let reward: RewardFunction
+    /// The reward-hacking monitor (`monitor_reward_model`), scoring the same rollouts; see ``RewardHackingAlarm``.
+    public var monitor: RewardFunction?
+    /// A fired alarm's warning, printed after the iteration.
+    var pendingWarning: String?
+    /// Set when the alarm fired with `stop_on_divergence`: the loop ends the run after this iteration.
+    var stopReason: String?
     let encoder: ExampleEncoder
     /// Tokenized prompts (training and, for sample generations, evaluation).
     let prompts: [[Int32]]
@@ -134,12 +140,15 @@ public final class PPOTrainer {
         clock.lap("time/rollout")
         try evaluateRollouts(&rollouts)
         clock.lap("time/forward")
-        rollouts.scores = try score(rollouts)
+        let items = scoredRollouts(rollouts)
+        rollouts.scores = try score(items)
         clock.lap("time/scoring")
+        let monitorMetrics = try watch(items, scores: rollouts.scores, state: &state)
         let beta = state.klController.coefficient
         var metrics = shapeRewardsAndAdvantages(&rollouts, beta: beta)
         metrics["objective/kl_coef"] = Double(beta)
         metrics.merge(reward.lastMetrics) { $1 }
+        metrics.merge(monitorMetrics) { $1 }
         let updateMetrics = try update(rollouts, generator: &state.generator, optimizer: optimizer,
                                        iteration: state.iteration + 1, lastCheckpoint: lastCheckpoint)
         metrics.merge(updateMetrics) { $1 }
@@ -221,15 +230,41 @@ public final class PPOTrainer {
         }
     }
 
-    /// Scores from the reward function, minus `missing_eos_penalty` for responses without the eos token.
-    func score(_ rollouts: PPORollouts) throws -> [Float] {
-        let eos = encoder.endOfSequence
-        let items = (0..<rollouts.count).map { index -> ScoredRollout in
+    /// The rollouts as the reward function (and the monitor) read them: prompt and response ids and texts.
+    func scoredRollouts(_ rollouts: PPORollouts) -> [ScoredRollout] {
+        (0..<rollouts.count).map { index -> ScoredRollout in
             let prompt = Array(rollouts.sequences[index].prefix(rollouts.promptLengths[index]))
             let response = Array(rollouts.response(index))
             return ScoredRollout(promptIds: prompt, responseIds: response, prompt: decode(prompt), response: decode(response),
                                  endsWithStopToken: stopToken.map { response.last == $0 } ?? false)
         }
+    }
+
+    /// Every `monitor_steps` iterations: the monitor's scores of the same rollouts, fed with the proxy's to the alarm.
+    /// Metrics `monitor/reward`, `monitor/proxy` (the proxy's mean score before penalties) and `monitor/alarm` (1 from
+    /// the iteration the alarm fired).
+    func watch(_ items: [ScoredRollout], scores: [Float], state: inout State) throws -> [String: Double] {
+        guard let monitor, var alarm = state.alarm else { return [:] }
+        let iteration = state.iteration + 1
+        guard iteration % configuration.monitorSteps == 0 else { return alarm.firedAt != nil ? ["monitor/alarm": 1] : [:] }
+        let values = try monitor.scores(items).map(Double.init)
+        guard values.count == items.count, values.allSatisfy(\.isFinite) else {
+            throw TrainingError.data("the monitor reward model returned \(values.count) scores (or a non-finite one) for \(items.count) rollouts")
+        }
+        let proxy = scores.reduce(0.0) { $0 + Double($1) } / Double(max(scores.count, 1))
+        let mean = values.reduce(0, +) / Double(values.count)
+        let spread = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)).squareRoot()
+        if alarm.observe(iteration: iteration, proxy: proxy, monitor: mean, monitorSpread: spread), let warning = alarm.warning {
+            pendingWarning = warning
+            if configuration.stopOnDivergence { stopReason = "stop_on_divergence: " + warning }
+        }
+        state.alarm = alarm
+        return ["monitor/reward": mean, "monitor/proxy": proxy, "monitor/alarm": alarm.firedAt != nil ? 1 : 0]
+    }
+
+    /// Scores from the reward function, minus `missing_eos_penalty` for responses without the eos token.
+    func score(_ items: [ScoredRollout]) throws -> [Float] {
+        let eos = encoder.endOfSequence
         var scores = try reward.scores(items)
         guard scores.count == items.count else {
             throw TrainingError.data("the reward function returned \(scores.count) scores for \(items.count) rollouts")

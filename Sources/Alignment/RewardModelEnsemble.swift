@@ -129,7 +129,7 @@ public struct RewardEnsembleManifest: Codable, Equatable, Sendable {
     /// initialised from "the reward model" starts from it).
     public func firstFolder(in directory: URL) -> URL { folder(of: members[0], in: directory) }
 
-    func write(to directory: URL) throws {
+    public func write(to directory: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(self), to: directory.appendingPathComponent(Self.fileName))

@@ -130,6 +130,10 @@ public struct TrainingLoop {
                 lastCheckpoint = checkpoint
                 health.checkpointed(step: state.step, path: checkpoint)
             }
+            if let reason = procedure.stopRequested {
+                log.note("stopping after \(Procedure.stepName) \(state.step) of \(totalSteps): \(reason)")
+                break
+            }
         }
         var throughput: [String: Double] = [:]
         let runtime = Date().timeIntervalSince(started), done = state.step - startStep
@@ -140,7 +144,8 @@ public struct TrainingLoop {
             throughput["peak_rss_bytes"] = ProcessMemory.peakResidentBytes.map(Double.init)
             log.note(Self.describe(throughput))
         }
-        if state.step >= totalSteps {
+        // A run an early-stopping rule ended is complete: its model is saved as it stands.
+        if state.step >= totalSteps || procedure.stopRequested != nil {
             try procedure.finish(state.step, epoch: epoch(state.step), log: log)
             try writeRunRecord(method: procedure.methodName, steps: state.step, epoch: epoch(state.step), totalSteps: totalSteps, configuration: data)
         }

@@ -48,6 +48,8 @@ protocol TrainingProcedure: AnyObject {
     func progressMetrics(current: [String: Double], lastRecord: [String: Double]) -> [String: Double]
     /// Evaluations and samples due after `step` (metrics.jsonl is written; the checkpoint comes next).
     func afterStep(_ step: Int, epoch: Double, log: MetricsLog) throws
+    /// Why the run should end after the current step (an early-stopping rule fired), or nil to go on.
+    var stopRequested: String? { get }
     /// The end of a complete run: final evaluation and the trained model in the output folder.
     func finish(_ step: Int, epoch: Double, log: MetricsLog) throws
 
@@ -65,6 +67,7 @@ extension TrainingProcedure {
     var uniformLoss: Double? { nil }
     var tokensSeen: Double? { nil }
     var microBatchSize: Int? { nil }
+    var stopRequested: String? { nil }
     func progressMetrics(current: [String: Double], lastRecord: [String: Double]) -> [String: Double] { lastRecord }
 }
 

@@ -12,7 +12,8 @@ struct ExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment",
         abstract: "Reproduce experiments from the alignment literature on generated tasks with a known ground truth.",
-        subcommands: [FrontierCommand.self, DataQualityCommand.self, GRPOArithmeticCommand.self, SafetyCircuitCommand.self])
+        subcommands: [FrontierCommand.self, DataQualityCommand.self, GRPOArithmeticCommand.self, SafetyCircuitCommand.self,
+                      OveroptimizationCommand.self])
 }
 
 /// `charter experiment frontier`: the reward/KL frontier of DPO and PPO (Rafailov et al. 2023, Figure 2 left).

@@ -203,7 +203,7 @@ final class PPOTrainerTests: XCTestCase {
             let response = Array(rollouts.response(index))
             if let cut = response.firstIndex(of: 0) { XCTAssertEqual(cut, response.count - 1, "nothing follows the eos") }
         }
-        rollouts.scores = try trainer.score(rollouts)
+        rollouts.scores = try trainer.score(trainer.scoredRollouts(rollouts))
         for index in 0..<rollouts.count where !rollouts.response(index).contains(0) {
             XCTAssertLessThan(rollouts.scores[index], 0, "missing-eos penalty applied")
         }
@@ -220,7 +220,7 @@ final class PPOTrainerTests: XCTestCase {
         let trainer = try Self.trainer(folder, configuration: Self.configuration(folder, output: "ratio", iterations: 1))
         var rollouts = trainer.rollOut(Array(trainer.prompts.prefix(4)), seed: 3)
         try trainer.evaluateRollouts(&rollouts)
-        rollouts.scores = try trainer.score(rollouts)
+        rollouts.scores = try trainer.score(trainer.scoredRollouts(rollouts))
         _ = trainer.shapeRewardsAndAdvantages(&rollouts, beta: 0.1)
         let (loss, statistics) = trainer.microBatchLoss(rollouts, indices: [0, 1, 2, 3])
         XCTAssertTrue(loss.item.isFinite)

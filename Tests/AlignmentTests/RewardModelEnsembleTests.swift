@@ -126,3 +126,51 @@ final class RewardModelEnsembleTests: XCTestCase {
         }
     }
 }
+
+final class RewardHackingAlarmTests: XCTestCase {
+    func testFiresWhenTheMonitorFallsWhileTheProxyRises() {
+        var alarm = RewardHackingAlarm(tolerance: 0.5, smoothing: 1)  // no smoothing: the readings themselves
+        // The monitor rises from 0 to 1 with the proxy, then falls while the proxy keeps rising.
+        let readings: [(proxy: Double, monitor: Double)] = [(0, 0), (1, 0.5), (2, 1), (3, 0.8), (4, 0.6), (5, 0.4)]
+        var fired: [Int] = []
+        for (index, reading) in readings.enumerated() where alarm.observe(iteration: index + 1, proxy: reading.proxy, monitor: reading.monitor, monitorSpread: 0.1) {
+            fired.append(index + 1)
+        }
+        // Threshold 0.5 × (1 − 0) = 0.5: the fall reaches 0.6 at iteration 6 (1 → 0.4); 0.4 at iteration 5 is not enough.
+        XCTAssertEqual(fired, [6], "fires once, when the fall reaches the threshold")
+        XCTAssertEqual(alarm.firedAt, 6)
+        XCTAssertEqual(alarm.peakIteration, 3)
+        XCTAssertTrue(alarm.warning?.contains("iteration 6") ?? false)
+    }
+
+    func testQuietWhenBothFallOrTheMonitorOnlyWobbles() {
+        var together = RewardHackingAlarm(tolerance: 0.5, smoothing: 1)
+        for (index, value) in [0.0, 1, 2, 1, 0, -1].enumerated() {
+            XCTAssertFalse(together.observe(iteration: index + 1, proxy: value, monitor: value, monitorSpread: 0.1), "proxy fell too: not hacking")
+        }
+        var wobble = RewardHackingAlarm(tolerance: 0.5, smoothing: 1)
+        for (index, monitor) in [0.0, 0.1, 0.05, 0.12, 0.08].enumerated() {
+            // The spread of the first batch (1.0) sets the scale: a fall of 0.04 is noise.
+            XCTAssertFalse(wobble.observe(iteration: index + 1, proxy: Double(index), monitor: monitor, monitorSpread: 1))
+        }
+    }
+
+    /// PPO with a monitor that disagrees with the proxy: the alarm fires, is logged, and with stop_on_divergence the run
+    /// ends early with its model saved.
+    func testPPOStopsOnDivergenceAndSavesTheModel() throws {
+        let folder = try PPOTrainerTests.peakedModelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = PPOTrainerTests.configuration(folder, output: "ppo", iterations: 12)
+        configuration.stopOnDivergence = true
+        configuration.monitorTolerance = 0.1
+        let trainer = try PPOTrainerTests.trainer(folder, configuration: configuration)
+        // The monitor scores the opposite of the proxy (tokens that are multiples of 3 are what the proxy rewards).
+        let proxy = PPOTrainerTests.multipleOfThreeFraction()
+        trainer.monitor = ClosureReward { rollout in try -proxy.scores([rollout])[0] }
+        let history = try trainer.train().history
+        let alarm = try XCTUnwrap(history.firstIndex { $0["monitor/alarm"] == 1 }, "the alarm never fired: \(history.map { ($0["monitor/proxy"] ?? 0, $0["monitor/reward"] ?? 0) })")
+        XCTAssertEqual(history.count, alarm + 1, "the run stops at the iteration the alarm fired")
+        XCTAssertLessThan(history.count, 12)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("ppo/model.safetensors").path), "the model is saved at the stop")
+    }
+}

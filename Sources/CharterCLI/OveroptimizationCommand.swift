@@ -1,0 +1,66 @@
+import ArgumentParser
+import Experiments
+import Foundation
+
+/// `charter experiment overoptimization`: gold vs proxy reward under best-of-n and PPO, one proxy against ensembles.
+struct OveroptimizationCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "overoptimization",
+        abstract: "Reward-model over-optimisation (Gao et al. 2023) under best-of-n and PPO, and whether ensembles (Coste et al. 2024) mitigate it.",
+        discussion: """
+            Per seed: the frontier experiment's review language and reference model; a few gold-labelled pairs per training \
+            prompt; an ensemble of proxy reward models (seeds differ); best-of-n on held-out prompts for n = 1 … \
+            --samples-per-prompt ranked by proxy 1 alone, the mean, the min and mean − λ·variance; PPO with a small fixed \
+            KL coefficient against proxy 1 alone and against the ensemble. Gold and proxy reward against √KL, with 95% \
+            t-intervals over seeds. Writes runs/<name>/results.json, report.html and each seed's folders.
+            """)
+
+    @Option(help: "Run name (folder under runs/).") var name = "overoptimization"
+    @Option(help: "First seed.") var seed: UInt64 = 1
+    @Option(help: "Number of seeds (seed, seed+1, …).") var seeds = 3
+    @Flag(help: "A smaller configuration (for a quick look).") var reduced = false
+    @Flag(help: "No per-stage progress lines.") var quiet = false
+    @Option(help: "Kernel threads.") var threads: Int?
+    @Option(help: "Gold-labelled pairs per training prompt (default 2).") var pairsPerPrompt: Int?
+    @Option(help: "Proxy reward models in the ensemble (default 4).") var ensembleSize: Int?
+    @Option(help: "Best-of-n pool per held-out prompt; n runs over powers of 2 up to it (default 256).") var samplesPerPrompt: Int?
+    @Option(help: "PPO episodes per run (default 4096).") var ppoEpisodes: Int?
+    @Option(help: "PPO's fixed KL coefficient β (default 0.01).") var klCoef: Double?
+    @Option(help: "λ of mean − λ·variance (default 1).") var uncertaintyPenalty: Double?
+
+    func makeConfiguration() throws -> OveroptimizationConfiguration {
+        var c: OveroptimizationConfiguration = reduced ? .reduced : OveroptimizationConfiguration()
+        if let pairsPerPrompt { c.pairsPerPrompt = pairsPerPrompt }
+        if let ensembleSize { c.ensembleSize = ensembleSize }
+        if let samplesPerPrompt { c.samplesPerPrompt = samplesPerPrompt }
+        if let ppoEpisodes { c.ppoEpisodes = ppoEpisodes }
+        if let klCoef {
+            guard klCoef.isFinite && klCoef >= 0 else { throw ValidationError("--kl-coef must be a number ≥ 0 (got \(klCoef))") }
+            c.ppoKLCoefficient = klCoef
+        }
+        if let uncertaintyPenalty { c.uncertaintyPenalty = uncertaintyPenalty }
+        do { try c.validate() } catch let error as ExperimentError { throw ValidationError(error.description) }
+        return c
+    }
+
+    func validate() throws {
+        try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
+        _ = try makeConfiguration()
+    }
+
+    func run() throws {
+        ExperimentConsole.start(threads: threads, quiet: quiet)
+        let configuration = try makeConfiguration()
+        let directory = URL(fileURLWithPath: "runs/\(name)")
+        let log = ExperimentConsole.logger(quiet: quiet)
+        var outcomes: [OveroptimizationSeed] = []
+        for offset in 0..<seeds {
+            let current = seed + UInt64(offset)
+            outcomes.append(try waitFor { try await Overoptimization.run(configuration, seed: current, folder: directory.appendingPathComponent("seed-\(current)"), log: log) })
+        }
+        let results = OveroptimizationResults(configuration: configuration, seeds: outcomes)
+        try OveroptimizationReport.write(results, to: directory)
+        print(OveroptimizationReport.summary(results))
+        ExperimentConsole.printFiles(directory)
+    }
+}

@@ -1,0 +1,308 @@
+import Alignment
+import Datasets
+import Foundation
+import LanguageModels
+import Pipelines
+import Reports
+import Runtime
+import Tensors
+import Tokenizers
+
+/// `charter experiment overoptimization` (Gao et al. 2023, "Scaling laws for reward model overoptimization"; Coste et
+/// al. 2024, "Reward model ensembles help mitigate overoptimization") on the frontier experiment's review language,
+/// whose ground-truth reward is the gold reward. Per seed: the reference model; `pairsPerPrompt` gold-labelled pairs
+/// per training prompt; an ensemble of `ensembleSize` proxy reward models trained on them (seeds differ, Coste et
+/// al.'s setting); then
+/// - best-of-n on held-out prompts for n = 1, 2, 4, … `samplesPerPrompt`, ranked by each aggregation of the proxies
+///   (member 1 alone, mean, min, mean − λ·variance), with gold and proxy reward against KL_bon = log n − (n − 1)/n;
+/// - PPO with a small fixed KL coefficient against member 1 alone and against the ensemble under the `ppoAggregations`,
+///   its checkpoints measured by gold and proxy reward against the KL from the reference.
+public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
+    /// The review language, the reference model and the response length (the frontier experiment's sizes).
+    public var world = FrontierConfiguration()
+    /// Gold-labelled pairs per training prompt for the proxies (few, so the proxies are imperfect, as in Gao et al.'s
+    /// small-data regime).
+    public var pairsPerPrompt = 2
+    public var ensembleSize = 4
+    public var rewardSteps = 150
+    public var rewardLearningRate = 1e-3
+    /// Best-of-n pool per held-out prompt; n runs over the powers of 2 up to it.
+    public var samplesPerPrompt = 256
+    /// λ of the uncertainty-weighted aggregation (standardised rewards, so λ is in units of reward per variance).
+    public var uncertaintyPenalty = 1.0
+    public var ppoEpisodes = 4096
+    public var ppoLearningRate = 5e-4
+    /// β of the per-token KL penalty, fixed (small, so PPO can over-optimise the proxy).
+    public var ppoKLCoefficient = 0.01
+    /// Aggregations PPO is run with, besides member 1 alone ("single"); names of `reward_aggregation`.
+    public var ppoAggregations = ["min", "uncertainty"]
+    /// Checkpoints measured along each PPO run (the last is the final model).
+    public var ppoCheckpoints = 8
+    /// `monitor_tolerance` of the single-proxy run's reward-hacking alarm.
+    public var monitorTolerance = 0.5
+    /// Samples per measured PPO checkpoint (held-out prompts cycled).
+    public var evaluationSamples = 256
+
+    public init() {}
+
+    /// A quick configuration for tests and smoke runs.
+    public static var reduced: Self {
+        var c = Self()
+        c.world = .reduced
+        c.ensembleSize = 3
+        c.rewardSteps = 40
+        c.samplesPerPrompt = 32
+        c.ppoEpisodes = 256
+        c.ppoCheckpoints = 2
+        c.evaluationSamples = 64
+        c.ppoAggregations = ["min"]
+        return c
+    }
+
+    /// - Throws: `ExperimentError` naming the field.
+    public func validate() throws {
+        try world.validate()
+        func require(_ condition: Bool, _ name: String, _ message: String) throws { if !condition { throw ExperimentError("\(name): \(message)") } }
+        for (name, value) in [("pairsPerPrompt", pairsPerPrompt), ("rewardSteps", rewardSteps), ("ppoEpisodes", ppoEpisodes),
+                              ("ppoCheckpoints", ppoCheckpoints)] {
+            try require(value >= 1, name, "must be at least 1 (got \(value))")
+        }
+        try require(ensembleSize >= 2, "--ensemble-size", "an ensemble needs at least 2 members (got \(ensembleSize))")
+        try require(samplesPerPrompt >= 2, "--samples-per-prompt", "best-of-n needs at least 2 samples per prompt (got \(samplesPerPrompt))")
+        try require(evaluationSamples >= 2, "evaluationSamples", "needs at least 2 samples (got \(evaluationSamples))")
+        try require(uncertaintyPenalty.isFinite && uncertaintyPenalty >= 0, "uncertaintyPenalty", "must be ≥ 0 (got \(uncertaintyPenalty))")
+        for name in ppoAggregations { _ = try RewardAggregation(name: name, penalty: uncertaintyPenalty) }
+    }
+
+    /// The aggregations best-of-n ranks by: member 1 alone, then mean, min and uncertainty.
+    var bestOfNAggregations: [(name: String, aggregation: RewardAggregation?)] {
+        [("single", nil), ("mean", .mean), ("min", .worstCase), ("uncertainty", .uncertaintyWeighted(penalty: uncertaintyPenalty))]
+    }
+
+    /// The n of best-of-n: 1, 2, 4, … up to `samplesPerPrompt`.
+    var bestOfNValues: [Int] { Array(sequence(first: 1) { $0 * 2 }.prefix { $0 <= samplesPerPrompt }) }
+}
+
+/// One point of a curve: gold and proxy reward at a KL from the reference.
+public struct OveroptimizationPoint: Codable, Equatable, Sendable {
+    /// n of best-of-n, or the PPO iteration.
+    public var x: Int
+    /// KL(π‖π_ref) in nats: log n − (n − 1)/n for best-of-n (Stiennon et al. 2020), the Monte-Carlo estimate for PPO.
+    public var kl: Double
+    public var gold: Double
+    /// The optimised reward (the run's own aggregation of the standardised proxies).
+    public var proxy: Double
+}
+
+/// A best-of-n or PPO curve under one aggregation.
+public struct OveroptimizationCurve: Codable, Equatable, Sendable {
+    public var method: String
+    public var aggregation: String
+    public var points: [OveroptimizationPoint]
+}
+
+public struct OveroptimizationSeed: Codable, Equatable, Sendable {
+    public var seed: UInt64
+    public var pairs: FrontierPairStatistics
+    /// Each proxy's agreement with the gold labels on fresh pairs from the reference (held-out prompts, ties skipped).
+    public var proxyAccuracy: [Double]
+    public var curves: [OveroptimizationCurve]
+    /// The PPO iteration at which the single-proxy run's reward-hacking alarm fired (monitor: the other proxies' mean).
+    public var alarmIteration: Int?
+    public var seconds: [String: Double]
+
+    /// The first measured PPO iteration (single proxy) at which gold has fallen by half of its rise from the start
+    /// to its peak: gold ≤ peak − ½ (peak − gold at iteration 0); nil when it never does.
+    public var goldHalfFallIteration: Int? {
+        guard let points = curves.first(where: { $0.method == "PPO" && $0.aggregation == "single" })?.points, let start = points.first else { return nil }
+        let peakIndex = points.indices.max { points[$0].gold < points[$1].gold }!
+        let peak = points[peakIndex].gold
+        guard peak > start.gold else { return nil }
+        return points[peakIndex...].first { $0.gold <= peak - (peak - start.gold) / 2 }?.x
+    }
+}
+
+/// Runs the experiment for one seed.
+public enum Overoptimization {
+    public static func run(_ c: OveroptimizationConfiguration, seed: UInt64, folder: URL,
+                           log: @escaping @Sendable (String) -> Void) async throws -> OveroptimizationSeed {
+        var seconds: [String: Double] = [:]
+        var clock = Date()
+        func lap(_ key: String) { seconds[key] = Date().timeIntervalSince(clock); clock = Date() }
+        var worldConfiguration = c.world
+        worldConfiguration.pairsPerPrompt = c.pairsPerPrompt
+        let frontier = FrontierRun(name: "overoptimization", configuration: worldConfiguration, seeds: [seed], directory: folder.deletingLastPathComponent())
+        let task = FrontierTask(seed: seed, heldOutCount: c.world.heldOutItems)
+
+        log("[seed \(seed)] the review world and the reference model")
+        try frontier.writeWorld(task, seed: seed, to: folder.appendingPathComponent(FrontierRecipe.world))
+        let referenceRecipe = folder.appendingPathComponent("reference.yaml")
+        try AtomicFile.write(Data(FrontierRecipe.referenceYAML(c.world, seed: seed).utf8), to: referenceRecipe)
+        _ = try await Pipeline(recipe: try PipelineRecipe.load(referenceRecipe), runDirectory: folder.appendingPathComponent(FrontierRecipe.reference))
+            .run { log("[seed \(seed)] reference \($0)") }
+        lap("reference")
+
+        let pairs = try frontier.writePairs(seed: seed, task: task, folder: folder)
+        log("[seed \(seed)] \(pairs.labelled) gold-labelled pairs (\(pairs.ties) ties skipped)")
+        let referenceFolder = folder.appendingPathComponent(FrontierRecipe.referenceModel)
+        let proxies = folder.appendingPathComponent("proxies")
+        var rewardConfiguration = RewardConfiguration()
+        rewardConfiguration.training.maximumSteps = c.rewardSteps
+        rewardConfiguration.training.batchSize = 16
+        rewardConfiguration.training.learningRate = Float(c.rewardLearningRate)
+        rewardConfiguration.training.learningRateSchedule = "cosine"
+        rewardConfiguration.training.seed = seed &+ 0x5EED
+        rewardConfiguration.training.loggingSteps = 10
+        rewardConfiguration.training.outputDirectory = proxies.path
+        rewardConfiguration.maximumLength = c.world.contextLength
+        let examples = try Dataset.load(folder.appendingPathComponent(FrontierRecipe.pairs)).examples
+        let manifest = try RewardEnsembleTraining.train(configuration: rewardConfiguration, base: referenceFolder, chatTemplate: nil, examples: examples,
+                                                        size: c.ensembleSize, bootstrap: false, log: { log("[seed \(seed)] proxy \($0)") }) {
+            _ = try TrainingLoop(arguments: $1).run($0, resume: true)
+        }
+        // Member 1 alone, as an ensemble of one (the same standardisation).
+        let single = folder.appendingPathComponent("proxy-single")
+        try FileManager.default.createDirectory(at: single, withIntermediateDirectories: true)
+        var first = manifest.members[0]
+        first.path = manifest.folder(of: first, in: proxies).path
+        try RewardEnsembleManifest(members: [first]).write(to: single)
+        // The reward-hacking monitor of the single-proxy PPO run: the other members' mean, which PPO never optimises.
+        let monitor = folder.appendingPathComponent("proxy-monitor")
+        try FileManager.default.createDirectory(at: monitor, withIntermediateDirectories: true)
+        try RewardEnsembleManifest(members: manifest.members.dropFirst().map { member in
+            var member = member
+            member.path = manifest.folder(of: member, in: proxies).path
+            return member
+        }).write(to: monitor)
+        lap("proxies")
+
+        let reference = try PretrainedModel.load(directory: referenceFolder)
+        let tokenizer = try Tokenizer(directory: referenceFolder)
+        let ensemble = try EnsembleReward.load(directory: proxies, aggregation: .mean, sharesTokenizer: true)
+        func rollouts(_ samples: [FrontierSample], prompts: [String]) -> [ScoredRollout] {
+            samples.map { ScoredRollout(promptIds: $0.promptIds, responseIds: $0.responseIds, prompt: prompts[$0.promptIndex], response: $0.text,
+                                        endsWithStopToken: $0.responseIds.last == tokenizer.eosTokenId.map(Int32.init)) }
+        }
+
+        log("[seed \(seed)] best-of-n pool: \(c.samplesPerPrompt) samples for each of \(task.heldOutPrompts.count) held-out prompts")
+        let prompts = task.heldOutPrompts
+        let pool = FrontierEvaluation.sample(reference, tokenizer: tokenizer, prompts: prompts, count: c.samplesPerPrompt * prompts.count,
+                                             maximumNewTokens: c.world.responseLength, seed: seed &+ 0xB0B)
+        let memberScores = try ensemble.memberScores(rollouts(pool, prompts: prompts))
+        let gold = pool.map { FrontierTask.reward($0.text) }
+        let accuracy = memberScores.map { Self.pairAccuracy(scores: $0, gold: gold, prompts: pool.map(\.promptIndex)) }
+        log("[seed \(seed)] proxy agreement with gold on fresh pairs: " + accuracy.map { String(format: "%.1f%%", 100 * $0) }.joined(separator: ", "))
+        var curves: [OveroptimizationCurve] = []
+        for (name, aggregation) in c.bestOfNAggregations {
+            let objective = aggregation.map { EnsembleReward.aggregate(memberScores, $0).values } ?? memberScores[0]
+            curves.append(OveroptimizationCurve(method: "best-of-n", aggregation: name, points: c.bestOfNValues.map { n in
+                let (goldValue, proxyValue) = Self.bestOfN(n, objective: objective, gold: gold, prompts: pool.map(\.promptIndex))
+                return OveroptimizationPoint(x: n, kl: Self.bestOfNKL(n), gold: goldValue, proxy: proxyValue)
+            }))
+        }
+        lap("best-of-n")
+
+        var alarmIteration: Int?
+        for name in ["single"] + c.ppoAggregations {
+            let output = folder.appendingPathComponent("ppo-\(name)")
+            var ppo = PPOConfiguration()
+            ppo.training.batchSize = 32
+            ppo.training.learningRate = Float(c.ppoLearningRate)
+            ppo.training.seed = seed &+ 0x990
+            ppo.training.loggingSteps = 1
+            ppo.training.outputDirectory = output.path
+            let iterations = (c.ppoEpisodes + 31) / 32
+            ppo.training.saveSteps = max(1, iterations / c.ppoCheckpoints)
+            ppo.totalEpisodes = iterations * 32
+            ppo.klCoefficient = Float(c.ppoKLCoefficient)
+            ppo.responseLength = c.world.responseLength
+            ppo.temperature = 1
+            ppo.stopToken = "eos"
+            ppo.miniBatchCount = 2
+            ppo.sampleGenerationCount = 0
+            ppo.rewardAggregationName = name == "single" ? "mean" : name
+            ppo.rewardUncertaintyPenalty = c.uncertaintyPenalty
+            if name == "single" {
+                ppo.monitorRewardModel = monitor.path
+                ppo.monitorTolerance = c.monitorTolerance
+            }
+            log("[seed \(seed)] PPO against \(name == "single" ? "proxy 1 alone" : "the ensemble (\(name))"), \(iterations) iterations, β = \(c.ppoKLCoefficient)")
+            let encoder = try ExampleEncoder.load(directory: referenceFolder, chatTemplate: nil)
+            let trainingPrompts = task.trainingPrompts.enumerated().map { Example(.promptOnly(prompt: .standard($0.element)), line: $0.offset + 1) }
+            let trainer = try PPOTrainer(configuration: ppo, policy: try TrainableModel(directory: referenceFolder),
+                                         folders: PPOModelFolders(policy: referenceFolder, rewardModel: name == "single" ? single : proxies),
+                                         encoder: encoder, prompts: trainingPrompts)
+            let history = try trainer.train(resume: true).history
+            if name == "single" {
+                alarmIteration = history.first { ($0["monitor/alarm"] ?? 0) > 0 }.flatMap { $0["step"] }.map { Int($0) }
+                log("[seed \(seed)] reward-hacking alarm (monitor: proxies 2–\(c.ensembleSize)): " + (alarmIteration.map { "fired at iteration \($0)" } ?? "did not fire"))
+            }
+            let aggregation = name == "single" ? nil : try RewardAggregation(name: name, penalty: c.uncertaintyPenalty)
+            var points: [OveroptimizationPoint] = []
+            var policies = ExperimentFiles.checkpoints(in: output).filter { $0.step < iterations }.map { checkpoint in
+                (checkpoint.step, { try FrontierRun.ppoPolicy(checkpoint.url, base: referenceFolder) } as () throws -> any CausalLanguageModel)
+            }
+            policies.insert((0, { reference }), at: 0)
+            policies.append((iterations, { try PretrainedModel.load(directory: output) }))
+            for (step, load) in policies {
+                let (measurement, samples, _) = try FrontierEvaluation.measure(policy: try load(), reference: reference, tokenizer: tokenizer, prompts: prompts,
+                                                                               count: c.evaluationSamples, maximumNewTokens: c.world.responseLength,
+                                                                               seed: seed &+ 0xE7A1)
+                let scores = try ensemble.memberScores(rollouts(samples, prompts: prompts))
+                let objective = aggregation.map { EnsembleReward.aggregate(scores, $0).values } ?? scores[0]
+                points.append(OveroptimizationPoint(x: step, kl: measurement.kl, gold: measurement.rewardMean, proxy: Statistics.mean(objective)))
+            }
+            log("[seed \(seed)] PPO \(name): " + points.map { String(format: "step %d KL %.2f gold %.3f proxy %.2f", $0.x, $0.kl, $0.gold, $0.proxy) }
+                .joined(separator: "; "))
+            curves.append(OveroptimizationCurve(method: "PPO", aggregation: name, points: points))
+            lap("ppo-\(name)")
+        }
+        return OveroptimizationSeed(seed: seed, pairs: pairs, proxyAccuracy: accuracy, curves: curves, alarmIteration: alarmIteration, seconds: seconds)
+    }
+
+    /// KL(best-of-n ‖ base) = log n − (n − 1)/n nats (Stiennon et al. 2020, appendix; Gao et al. 2023 eq. 1).
+    static func bestOfNKL(_ n: Int) -> Double { log(Double(n)) - Double(n - 1) / Double(n) }
+
+    /// The expected gold and objective value of best-of-n by `objective`, averaged over prompts, computed exactly over
+    /// every n-subset of each prompt's pool (the unbiased estimator of Nakano et al. 2021, appendix): with the pool
+    /// sorted by objective ascending, the i-th sample (1-based) is the best of a random n-subset with probability
+    /// C(i − 1, n − 1) / C(m, n).
+    static func bestOfN(_ n: Int, objective: [Double], gold: [Double], prompts: [Int]) -> (gold: Double, proxy: Double) {
+        var byPrompt: [Int: [Int]] = [:]
+        for (index, prompt) in prompts.enumerated() { byPrompt[prompt, default: []].append(index) }
+        var goldTotal = 0.0, proxyTotal = 0.0
+        for (_, indices) in byPrompt {
+            let sorted = indices.sorted { objective[$0] < objective[$1] }
+            let m = sorted.count
+            guard n <= m else { continue }
+            let logTotal = logChoose(m, n)
+            for (rank, index) in sorted.enumerated() where rank + 1 >= n {
+                let weight = exp(logChoose(rank, n - 1) - logTotal)
+                goldTotal += weight * gold[index]
+                proxyTotal += weight * objective[index]
+            }
+        }
+        return (goldTotal / Double(byPrompt.count), proxyTotal / Double(byPrompt.count))
+    }
+
+    static func logChoose(_ n: Int, _ k: Int) -> Double {
+        lgamma(Double(n + 1)) - lgamma(Double(k + 1)) - lgamma(Double(n - k + 1))
+    }
+
+    /// The share of pairs with different gold rewards whose proxy scores order them as gold does; pairs are a prompt's
+    /// samples taken two at a time in pool order (each sample in at most one pair).
+    static func pairAccuracy(scores: [Double], gold: [Double], prompts: [Int]) -> Double {
+        var byPrompt: [Int: [Int]] = [:]
+        for (index, prompt) in prompts.enumerated() { byPrompt[prompt, default: []].append(index) }
+        var agree = 0, total = 0
+        for (_, indices) in byPrompt {
+            for start in stride(from: 0, to: indices.count - 1, by: 2) {
+                let a = indices[start], b = indices[start + 1]
+                guard gold[a] != gold[b] else { continue }
+                total += 1
+                if (scores[a] > scores[b]) == (gold[a] > gold[b]) { agree += 1 }
+            }
+        }
+        return total == 0 ? 0 : Double(agree) / Double(total)
+    }
+}

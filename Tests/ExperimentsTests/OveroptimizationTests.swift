@@ -1,0 +1,75 @@
+import Foundation
+import Reports
+import XCTest
+@testable import Experiments
+
+final class OveroptimizationTests: XCTestCase {
+    /// The exact best-of-n expectation equals brute-force enumeration of every n-subset.
+    func testBestOfNMatchesEnumerationOfEverySubset() {
+        var generator = SystemRandomNumberGenerator()
+        let m = 7
+        let objective = (0..<(2 * m)).map { _ in Double.random(in: -1...1, using: &generator) }
+        let gold = (0..<(2 * m)).map { _ in Double.random(in: -1...1, using: &generator) }
+        let prompts = (0..<(2 * m)).map { $0 % 2 }
+        for n in 1...m {
+            var goldTotal = 0.0, proxyTotal = 0.0
+            for prompt in 0..<2 {
+                let indices = prompts.indices.filter { prompts[$0] == prompt }
+                var subsets = 0, goldSum = 0.0, proxySum = 0.0
+                for mask in 0..<(1 << m) where mask.nonzeroBitCount == n {
+                    let chosen = (0..<m).filter { mask & (1 << $0) != 0 }.map { indices[$0] }
+                    let best = chosen.max { objective[$0] < objective[$1] }!
+                    subsets += 1
+                    goldSum += gold[best]
+                    proxySum += objective[best]
+                }
+                goldTotal += goldSum / Double(subsets)
+                proxyTotal += proxySum / Double(subsets)
+            }
+            let (goldValue, proxyValue) = Overoptimization.bestOfN(n, objective: objective, gold: gold, prompts: prompts)
+            XCTAssertEqual(goldValue, goldTotal / 2, accuracy: 1e-12, "n = \(n)")
+            XCTAssertEqual(proxyValue, proxyTotal / 2, accuracy: 1e-12, "n = \(n)")
+        }
+        XCTAssertEqual(Overoptimization.bestOfNKL(1), 0)
+        XCTAssertEqual(Overoptimization.bestOfNKL(4), log(4) - 0.75, accuracy: 1e-12)
+    }
+
+    func testPairAccuracyPairsSamplesOfTheSamePrompt() {
+        // Pool order interleaves prompts (sample i has prompt i mod 2), as FrontierEvaluation.sample draws them.
+        let prompts = [0, 1, 0, 1, 0, 1, 0, 1]
+        let gold = [1.0, 0, 0, 0, 0.5, 1, 0.5, 0]
+        let scores = [2.0, 0, 1, 5, 3, 1, 4, 0]
+        // Prompt 0 pairs (0, 2): gold 1 > 0, scores 2 > 1 agree; (4, 6) is a gold tie, skipped. Prompt 1 pairs (1, 3): tie,
+        // skipped; (5, 7): gold 1 > 0, scores 1 > 0 agree. So 2 of 2.
+        XCTAssertEqual(Overoptimization.pairAccuracy(scores: scores, gold: gold, prompts: prompts), 1)
+        XCTAssertEqual(Overoptimization.pairAccuracy(scores: scores.map { -$0 }, gold: gold, prompts: prompts), 0)
+    }
+
+    /// A planted over-optimisation: the single proxy's gold peaks mid-curve while its proxy keeps rising; the ensemble
+    /// keeps its gold. The claims say so, and only where the paired intervals lie above 0.
+    func testClaimsReadPlantedCurves() {
+        func curve(_ aggregation: String, gold: [Double], proxy: [Double], noise: Double) -> OveroptimizationCurve {
+            OveroptimizationCurve(method: "best-of-n", aggregation: aggregation, points: gold.indices.map {
+                OveroptimizationPoint(x: 1 << $0, kl: Overoptimization.bestOfNKL(1 << $0), gold: gold[$0] + noise, proxy: proxy[$0] + noise)
+            })
+        }
+        let seeds = [0.0, 0.01, -0.01].enumerated().map { index, noise in
+            OveroptimizationSeed(seed: UInt64(index + 1), pairs: FrontierPairStatistics(), proxyAccuracy: [0.7], curves: [
+                curve("single", gold: [0.1, 0.3, 0.2, 0.0], proxy: [0, 1, 2, 3], noise: noise),
+                curve("min", gold: [0.1, 0.3, 0.35, 0.35], proxy: [0, 0.8, 1.5, 2], noise: noise * 2),
+            ], alarmIteration: nil, seconds: [:])
+        }
+        let results = OveroptimizationResults(configuration: .reduced, seeds: seeds)
+        XCTAssertEqual(results.curves.count, 2)
+        let claims = Dictionary(uniqueKeysWithValues: results.claims.map { ($0.statement, $0) })
+        let fall = claims.first { $0.key.contains("gold falls after its peak") }!.value
+        XCTAssertEqual(fall.difference.mean, 0.3, accuracy: 1e-9)
+        XCTAssertTrue(fall.holds)
+        XCTAssertTrue(claims.first { $0.key.contains("keeps rising") }!.value.holds)
+        let atEnd = claims.first { $0.key.hasPrefix("min − proxy 1 alone: gold at") }!.value
+        XCTAssertEqual(atEnd.difference.mean, 0.35, accuracy: 1e-9)
+        XCTAssertTrue(atEnd.holds)
+        // A single seed never supports a claim.
+        XCTAssertTrue(OveroptimizationResults(configuration: .reduced, seeds: [seeds[0]]).claims.allSatisfy { !$0.holds })
+    }
+}
