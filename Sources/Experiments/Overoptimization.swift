@@ -151,7 +151,7 @@ public enum Overoptimization {
         rewardConfiguration.training.batchSize = 16
         rewardConfiguration.training.learningRate = Float(c.rewardLearningRate)
         rewardConfiguration.training.learningRateSchedule = "cosine"
-        rewardConfiguration.training.seed = seed &+ 0x5EED
+        rewardConfiguration.training.seed = (seed << 16) &+ 0x5EED
         rewardConfiguration.training.loggingSteps = 10
         rewardConfiguration.training.outputDirectory = proxies.path
         rewardConfiguration.maximumLength = c.world.contextLength
@@ -178,7 +178,7 @@ public enum Overoptimization {
 
         let reference = try PretrainedModel.load(directory: referenceFolder)
         let tokenizer = try Tokenizer(directory: referenceFolder)
-        let ensemble = try EnsembleReward.load(directory: proxies, aggregation: .mean, sharesTokenizer: true)
+        let ensemble = try EnsembleReward.load(directory: proxies, aggregation: .mean, sharesTokenizer: true, batchSize: 64)
         func rollouts(_ samples: [FrontierSample], prompts: [String]) -> [ScoredRollout] {
             samples.map { ScoredRollout(promptIds: $0.promptIds, responseIds: $0.responseIds, prompt: prompts[$0.promptIndex], response: $0.text,
                                         endsWithStopToken: $0.responseIds.last == tokenizer.eosTokenId.map(Int32.init)) }
@@ -199,6 +199,10 @@ public enum Overoptimization {
                 let (goldValue, proxyValue) = Self.bestOfN(n, objective: objective, gold: gold, prompts: pool.map(\.promptIndex))
                 return OveroptimizationPoint(x: n, kl: Self.bestOfNKL(n), gold: goldValue, proxy: proxyValue)
             }))
+        }
+        for curve in curves {
+            log("[seed \(seed)] best-of-n \(curve.aggregation): " + curve.points.map { String(format: "n %d gold %.3f proxy %.2f", $0.x, $0.gold, $0.proxy) }
+                .joined(separator: "; "))
         }
         lap("best-of-n")
 

@@ -15,9 +15,24 @@ public struct OveroptimizationSummaryCurve: Codable, Equatable, Sendable {
 public struct OveroptimizationClaim: Codable, Equatable, Sendable {
     public var method: String
     public var statement: String
-    public var difference: Interval
+    /// nil when there is nothing to compare (the gold curve peaks at its last point).
+    public var difference: Interval?
     /// The interval lies entirely above 0.
     public var holds: Bool
+}
+
+/// The reward-hacking alarm on the single-proxy PPO run, per seed: when it fired, and when gold had fallen by half of
+/// its rise from its peak (nil: it never did, at the measured checkpoints).
+public struct OveroptimizationAlarm: Codable, Equatable, Sendable {
+    public var seed: UInt64
+    public var alarmIteration: Int?
+    public var goldHalfFallIteration: Int?
+    /// The alarm fired, and no later than the first measured checkpoint at which gold had fallen by half (vacuously
+    /// false when gold never fell by half: then there was nothing to warn about in time).
+    public var timely: Bool {
+        guard let alarmIteration, let goldHalfFallIteration else { return false }
+        return alarmIteration <= goldHalfFallIteration
+    }
 }
 
 /// results.json of `charter experiment overoptimization`.
@@ -28,11 +43,13 @@ public struct OveroptimizationResults: Codable, Equatable, Sendable {
     public var curves: [OveroptimizationSummaryCurve]
     public var claims: [OveroptimizationClaim]
     public var proxyAccuracy: Interval
+    public var alarms: [OveroptimizationAlarm]
 
     public init(configuration: OveroptimizationConfiguration, seeds: [OveroptimizationSeed]) {
         self.configuration = configuration
         self.seeds = seeds
         proxyAccuracy = Statistics.interval95(seeds.flatMap(\.proxyAccuracy))
+        alarms = seeds.map { OveroptimizationAlarm(seed: $0.seed, alarmIteration: $0.alarmIteration, goldHalfFallIteration: $0.goldHalfFallIteration) }
         var curves: [OveroptimizationSummaryCurve] = []
         var claims: [OveroptimizationClaim] = []
         let keys = seeds.first?.curves.map { ($0.method, $0.aggregation) } ?? []
@@ -62,7 +79,7 @@ public struct OveroptimizationResults: Codable, Equatable, Sendable {
                                                     difference: rise, holds: rise.count > 1 && rise.lower > 0))
             } else {
                 claims.append(OveroptimizationClaim(method: method, statement: "proxy 1 alone: gold peaks at the last point (\(Self.label(method, single.x[last]))); no fall to measure",
-                                                    difference: Statistics.interval95(singleRuns.map { _ in 0 }), holds: false))
+                                                    difference: nil, holds: false))
             }
             for curve in curves where curve.method == method && curve.aggregation != "single" {
                 let runs = perSeed(method, curve.aggregation)
@@ -100,7 +117,14 @@ public enum OveroptimizationReport {
 
     /// The claims as plain lines (the command prints them).
     public static func summary(_ results: OveroptimizationResults) -> String {
-        results.claims.map { "\($0.method): \($0.statement): \(interval($0.difference)) — \($0.holds ? "holds" : "not shown")" }.joined(separator: "\n")
+        (results.claims.map { "\($0.method): \($0.statement): \($0.difference.map { interval($0) } ?? "—") — \($0.holds ? "holds" : "not shown")" }
+            + results.alarms.map { "alarm, seed \($0.seed): " + alarmText($0) }).joined(separator: "\n")
+    }
+
+    static func alarmText(_ alarm: OveroptimizationAlarm) -> String {
+        let fired = alarm.alarmIteration.map { "fired at iteration \($0)" } ?? "did not fire"
+        let fall = alarm.goldHalfFallIteration.map { "gold had fallen by half at iteration \($0)" } ?? "gold never fell by half at the measured checkpoints"
+        return "\(fired); \(fall)" + (alarm.timely ? " — in time" : "")
     }
 
     static func page(_ results: OveroptimizationResults) -> HTMLPage {
@@ -118,7 +142,16 @@ public enum OveroptimizationReport {
                        + "\(GRPOArithmeticReport.interval(results.proxyAccuracy)).")
         page.heading("Claims (\(results.seeds.count) seed\(results.seeds.count == 1 ? "" : "s"); paired per seed, mean [95% t-interval])", level: 2)
         page.table(header: ["method", "comparison", "difference", "verdict"], rows: results.claims.map {
-            [$0.method, $0.statement, interval($0.difference), $0.holds ? "holds (interval above 0)" : "not shown"]
+            [$0.method, $0.statement, $0.difference.map { interval($0) } ?? "—", $0.holds ? "holds (interval above 0)" : "not shown"]
+        })
+        page.heading("Reward-hacking alarm (PPO against proxy 1 alone; monitor: the other proxies' mean)", level: 2)
+        page.paragraph("The monitor scores the same rollouts every iteration; the alarm fires when its smoothed score has fallen from its peak "
+                       + "by \(c.monitorTolerance) × its rise (or its first batch's spread) while the smoothed proxy is above its value at the monitor's "
+                       + "peak. It is in time when it fires no later than the first measured checkpoint at which gold has fallen by half of its rise "
+                       + "from the start to its peak.")
+        page.table(header: ["seed", "alarm", "gold fallen by half", "in time"], rows: results.alarms.map {
+            ["\($0.seed)", $0.alarmIteration.map { "iteration \($0)" } ?? "did not fire", $0.goldHalfFallIteration.map { "iteration \($0)" } ?? "never (at the checkpoints)",
+             $0.timely ? "yes" : "no"]
         })
         page.definitions([
             (term: "gold", text: "mean ground-truth reward of the chosen (best-of-n) or sampled (PPO) continuations on held-out prompts, in [−1, 1]"),

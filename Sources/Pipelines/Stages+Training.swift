@@ -196,8 +196,13 @@ extension Stages {
         }
         if let rewardModel = request.rewardModel {
             let folders = PPOModelFolders(policy: request.model, rewardModel: rewardModel)
-            let model = try SequenceClassifier.load(directory: rewardModel, seed: request.seed)
-            rewards.append(("reward_model", RewardModelScorer(model: model, sharesTokenizer: folders.sharesTokenizer)))
+            if RewardEnsembleManifest.isEnsemble(rewardModel) {  // an ensemble folder (charter reward --ensemble): its members' mean
+                rewards.append(("reward_model", try EnsembleReward.load(directory: rewardModel, aggregation: .mean, sharesTokenizer: folders.sharesTokenizer,
+                                                                        seed: request.seed)))
+            } else {
+                let model = try SequenceClassifier.load(directory: rewardModel, seed: request.seed)
+                rewards.append(("reward_model", RewardModelScorer(model: model, sharesTokenizer: folders.sharesTokenizer)))
+            }
         }
         guard !rewards.isEmpty else {
             throw ConstitutionalError("stage \(request.stage) needs a reward: reward_model: (e.g. stage:reward) or reward_funcs under training: (exact-match, length, cmd:PROGRAM)")

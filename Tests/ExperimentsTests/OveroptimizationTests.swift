@@ -63,12 +63,23 @@ final class OveroptimizationTests: XCTestCase {
         XCTAssertEqual(results.curves.count, 2)
         let claims = Dictionary(uniqueKeysWithValues: results.claims.map { ($0.statement, $0) })
         let fall = claims.first { $0.key.contains("gold falls after its peak") }!.value
-        XCTAssertEqual(fall.difference.mean, 0.3, accuracy: 1e-9)
+        XCTAssertEqual(fall.difference!.mean, 0.3, accuracy: 1e-9)
         XCTAssertTrue(fall.holds)
         XCTAssertTrue(claims.first { $0.key.contains("keeps rising") }!.value.holds)
         let atEnd = claims.first { $0.key.hasPrefix("min − proxy 1 alone: gold at") }!.value
-        XCTAssertEqual(atEnd.difference.mean, 0.35, accuracy: 1e-9)
+        XCTAssertEqual(atEnd.difference!.mean, 0.35, accuracy: 1e-9)
         XCTAssertTrue(atEnd.holds)
+        // The alarm is in time only when it fired no later than gold's half fall.
+        XCTAssertTrue(OveroptimizationAlarm(seed: 1, alarmIteration: 30, goldHalfFallIteration: 40).timely)
+        XCTAssertFalse(OveroptimizationAlarm(seed: 1, alarmIteration: 50, goldHalfFallIteration: 40).timely)
+        XCTAssertFalse(OveroptimizationAlarm(seed: 1, alarmIteration: nil, goldHalfFallIteration: 40).timely)
+        XCTAssertFalse(OveroptimizationAlarm(seed: 1, alarmIteration: 30, goldHalfFallIteration: nil).timely)
+        // Gold's half fall: the first point after the peak at or below peak − ½(peak − start).
+        let ppo = OveroptimizationSeed(seed: 1, pairs: FrontierPairStatistics(), proxyAccuracy: [], curves: [
+            OveroptimizationCurve(method: "PPO", aggregation: "single", points: [(0, 0.0), (10, 0.8), (20, 0.5), (30, 0.39)].map {
+                OveroptimizationPoint(x: $0.0, kl: 0, gold: $0.1, proxy: 0)
+            })], alarmIteration: nil, seconds: [:])
+        XCTAssertEqual(ppo.goldHalfFallIteration, 30)
         // A single seed never supports a claim.
         XCTAssertTrue(OveroptimizationResults(configuration: .reduced, seeds: [seeds[0]]).claims.allSatisfy { !$0.holds })
     }
