@@ -83,4 +83,43 @@ final class OveroptimizationTests: XCTestCase {
         // A single seed never supports a claim.
         XCTAssertTrue(OveroptimizationResults(configuration: .reduced, seeds: [seeds[0]]).claims.allSatisfy { !$0.holds })
     }
+
+    /// The whole experiment at a tiny size: every curve is there, best-of-n's optimised score rises with n under every
+    /// aggregation, the PPO curves start at the reference (KL exactly 0), the learned proxy carries signal (best-of-32
+    /// by proxy 1 beats a random sample on gold), and the report and results are written.
+    func testTinyRunWritesEveryCurveAndTheProxyCarriesSignal() async throws {
+        var c = OveroptimizationConfiguration.reduced
+        c.world.corpusSize = 1500
+        c.world.referenceSteps = 150
+        c.ensembleSize = 2
+        c.rewardSteps = 30
+        c.ppoEpisodes = 64
+        c.ppoCheckpoints = 1
+        c.evaluationSamples = 32
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("overoptimization-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let seed = try await Overoptimization.run(c, seed: 3, folder: folder.appendingPathComponent("seed-3"), log: { _ in })
+        XCTAssertEqual(seed.curves.map { "\($0.method)/\($0.aggregation)" },
+                       ["best-of-n/single", "best-of-n/mean", "best-of-n/min", "best-of-n/uncertainty", "PPO/single", "PPO/min"])
+        for curve in seed.curves where curve.method == "best-of-n" {
+            XCTAssertEqual(curve.points.map(\.x), [1, 2, 4, 8, 16, 32])
+            for (a, b) in zip(curve.points, curve.points.dropFirst()) {
+                XCTAssertGreaterThanOrEqual(b.proxy, a.proxy - 1e-9, "\(curve.aggregation): the expected best of more samples cannot score lower")
+            }
+        }
+        let single = seed.curves[0].points
+        XCTAssertGreaterThan(single.last!.gold, single.first!.gold, "best-of-32 by the learned proxy should beat a random sample on gold")
+        for curve in seed.curves where curve.method == "PPO" {
+            XCTAssertEqual(curve.points.first?.x, 0)
+            XCTAssertEqual(curve.points.first?.kl, 0, "the reference against itself")
+            XCTAssertEqual(curve.points.last?.x, 2)
+        }
+        XCTAssertTrue(seed.proxyAccuracy.allSatisfy { $0 > 0 && $0 <= 1 })
+        let results = OveroptimizationResults(configuration: c, seeds: [seed])
+        try OveroptimizationReport.write(results, to: folder)
+        let page = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains("Reward-hacking alarm"))
+        let decoded = try JSONDecoder().decode(OveroptimizationResults.self, from: Data(contentsOf: folder.appendingPathComponent("results.json")))
+        XCTAssertEqual(decoded, results)
+    }
 }
