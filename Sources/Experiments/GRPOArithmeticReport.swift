@@ -14,7 +14,7 @@ public enum GRPOArithmeticReport {
 
     /// "62.0% [55.1%, 68.9%]" (the mean alone for one seed).
     public static func interval(_ interval: Interval) -> String {
-        interval.count > 1 ? "\(percent(interval.mean)) [\(percent(interval.lower)), \(percent(interval.upper))]" : percent(interval.mean)
+        interval.text(percent)
     }
 
     static func page(_ results: GRPOArithmeticResults) -> HTMLPage {

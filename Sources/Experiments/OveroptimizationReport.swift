@@ -110,9 +110,7 @@ public enum OveroptimizationReport {
     }
 
     public static func interval(_ interval: Interval, digits: Int = 3) -> String {
-        let format = "%+.\(digits)f"
-        return interval.count > 1 ? "\(String(format: format, interval.mean)) [\(String(format: format, interval.lower)), \(String(format: format, interval.upper))]"
-                                  : String(format: format, interval.mean)
+        interval.text { String(format: "%+.\(digits)f", $0) }
     }
 
     /// The claims as plain lines (the command prints them).

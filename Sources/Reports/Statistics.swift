@@ -48,6 +48,12 @@ public struct Interval: Codable, Equatable, Sendable {
     public var excludesZero: Bool { count > 1 && (lower > 0 || upper < 0) }
     /// Whether two intervals do not overlap.
     public func separated(from other: Interval) -> Bool { count > 1 && other.count > 1 && (lower > other.upper || upper < other.lower) }
+
+    /// "mean [lower, upper]" with each number written by `number` ("62.0% [55.1%, 68.9%]"); the mean alone when it
+    /// summarises one value.
+    public func text(_ number: (Double) -> String) -> String {
+        count > 1 ? "\(number(mean)) [\(number(lower)), \(number(upper))]" : number(mean)
+    }
 }
 
 extension Statistics {
