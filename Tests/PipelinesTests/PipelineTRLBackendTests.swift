@@ -116,6 +116,33 @@ final class PipelineGroupRolloutStageTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/rloo/model/model.safetensors").path))
     }
 
+    /// An ensemble folder (ensemble.json) goes wherever a reward model folder goes: ppo combines its members by
+    /// `reward_aggregation` and logs their spread; grpo reads it by its mean.
+    func testStagesTakeARewardModelEnsembleFolder() async throws {
+        let directory = try TinyModels.temporaryDirectory("ensemble-stage")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let policy = try TinyModels.folder(in: directory, name: "policy", seed: 3)
+        try #"{"prompt": "What is 2+2?"}\#n{"prompt": "What is 3+3?"}\#n"#
+            .write(to: directory.appendingPathComponent("prompts.jsonl"), atomically: true, encoding: .utf8)
+        // Two members from the same causal LM folder: each draws its own score head from the seed it is loaded with.
+        let ensemble = directory.appendingPathComponent("rm-ensemble")
+        try FileManager.default.createDirectory(at: ensemble, withIntermediateDirectories: true)
+        let member = #"{"path": "\#(policy.path)", "seed": 1, "training_pairs": 0, "bootstrap": false, "reward_mean": 0, "reward_std": 2}"#
+        try #"{"members": [\#(member), \#(member)]}"#.write(to: ensemble.appendingPathComponent("ensemble.json"), atomically: true, encoding: .utf8)
+        let yaml = """
+            stages:
+              - {name: ppo, type: ppo, model: policy, prompts: prompts.jsonl, reward_model: rm-ensemble,
+                 training: {max_steps: 1, per_device_train_batch_size: 2, response_length: 4, reward_aggregation: min, logging_steps: 1}}
+              - {name: grpo, type: grpo, model: policy, prompts: prompts.jsonl, reward_model: rm-ensemble,
+                 training: {max_steps: 1, per_device_train_batch_size: 4, num_generations: 2, max_completion_length: 4}}
+            """
+        let manifest = try await Pipeline(recipe: try PipelineRecipe.parse(yaml: yaml, file: "r.yaml", baseDirectory: directory),
+                                          runDirectory: directory.appendingPathComponent("run")).run(log: { _ in })
+        XCTAssertEqual(manifest.stages.map(\.status), ["complete", "complete"])
+        XCTAssertNotNil(manifest.stages[0].counts["objective/ensemble_std"], "\(manifest.stages[0].counts.keys.sorted())")
+        XCTAssertNotNil(manifest.stages[1].counts["rewards/reward_model/mean"], "\(manifest.stages[1].counts.keys.sorted())")
+    }
+
     func testORPOAndKTOStagesTrainOnLabelledPairs() async throws {
         let directory = try TinyModels.temporaryDirectory("orpo-kto-stage")
         defer { try? FileManager.default.removeItem(at: directory) }
