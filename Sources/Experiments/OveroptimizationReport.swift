@@ -1,5 +1,6 @@
 import Foundation
 import Reports
+import Tensors
 
 /// A curve summarised over seeds: at each point, gold and proxy with 95% t-intervals and the mean KL.
 public struct OveroptimizationSummaryCurve: Codable, Equatable, Sendable {
@@ -44,10 +45,13 @@ public struct OveroptimizationResults: Codable, Equatable, Sendable {
     public var claims: [OveroptimizationClaim]
     public var proxyAccuracy: Interval
     public var alarms: [OveroptimizationAlarm]
+    /// The kernel path and CPU that produced the numbers.
+    public var machine: MachineDescription
 
     public init(configuration: OveroptimizationConfiguration, seeds: [OveroptimizationSeed]) {
         self.configuration = configuration
         self.seeds = seeds
+        machine = .current
         proxyAccuracy = Statistics.interval95(seeds.flatMap(\.proxyAccuracy))
         alarms = seeds.map { OveroptimizationAlarm(seed: $0.seed, alarmIteration: $0.alarmIteration, goldHalfFallIteration: $0.goldHalfFallIteration) }
         var curves: [OveroptimizationSummaryCurve] = []
@@ -136,6 +140,8 @@ public enum OveroptimizationReport {
                        + "(\(c.rewardSteps) steps each) and standardised on their training responses. Best-of-n ranks \(c.samplesPerPrompt) reference "
                        + "samples per held-out prompt by member 1 alone, the members' mean, their minimum, or mean − \(c.uncertaintyPenalty)·variance; "
                        + "PPO (β = \(c.ppoKLCoefficient) fixed, \(c.ppoEpisodes) episodes) optimises member 1 alone or an ensemble aggregation.")
+        page.paragraph("Kernel path \(results.machine.kernelPath) on \(results.machine.cpu) (\(results.machine.threads) threads); "
+                       + "\(Int(results.seeds.flatMap(\.seconds.values).reduce(0, +).rounded())) s in all.")
         page.paragraph("Proxy agreement with gold on fresh pairs from the reference (held-out prompts, all members, all seeds): "
                        + "\(GRPOArithmeticReport.interval(results.proxyAccuracy)).")
         page.heading("Claims (\(results.seeds.count) seed\(results.seeds.count == 1 ? "" : "s"); paired per seed, mean [95% t-interval])", level: 2)
