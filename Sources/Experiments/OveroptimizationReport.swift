@@ -155,7 +155,7 @@ public enum OveroptimizationReport {
                        + "from the start to its peak.")
         page.table(header: ["seed", "alarm", "gold fallen by half", "in time"], rows: results.alarms.map {
             ["\($0.seed)", $0.alarmIteration.map { "iteration \($0)" } ?? "did not fire", $0.goldHalfFallIteration.map { "iteration \($0)" } ?? "never (at the checkpoints)",
-             $0.timely ? "yes" : "no"]
+             $0.goldHalfFallIteration == nil ? "nothing to warn of" : $0.timely ? "yes" : "no (late or silent)"]
         })
         page.definitions([
             (term: "gold", text: "mean ground-truth reward of the chosen (best-of-n) or sampled (PPO) continuations on held-out prompts, in [−1, 1]"),
