@@ -6,6 +6,7 @@ import PackageDescription
 // CKernels (C, runtime CPU dispatch) → Tensors (tensor + tape autodiff) → NeuralNetworks (layers, optimizers)
 // → LanguageModels → (Probes) Alignment → Constitutional → Pipelines → Experiments → Quickstart → charter (CLI).
 // Reports (results.json, HTML pages, SVG charts) depends on nothing; experiments and the quickstart write through it.
+// ModelEvaluation (`charter evaluate`) sits on Constitutional's AI feedback, Pipelines' resumable stages and Reports.
 let package = Package(
     name: "Charter",
     platforms: [.macOS(.v13)],

@@ -104,7 +104,7 @@ struct FeedbackFlags: ParsableArguments {
 
 /// The shared body of `pairwise` and `ratings`.
 func runComparison(kind: String, judge: JudgeOptions, contestants: ContestantOptions, feedback flags: FeedbackFlags, bootstrap: Int,
-                   output path: String, runFlags: RunFlags, modelCount: ClosedRange<Int>) throws {
+                   toyWorld: String?, output path: String, runFlags: RunFlags, modelCount: ClosedRange<Int>) throws {
     let output = URL(fileURLWithPath: path)
     let feedback = try flags.feedback()
     let models = try contestants.load(output: output, run: runFlags)
@@ -120,8 +120,13 @@ func runComparison(kind: String, judge: JudgeOptions, contestants: ContestantOpt
     }
     print("judge: \(judged.report.summary); battles in \(battlesFile.path)")
     let prompts = try ModelResponses.commonPrompts(models).count
-    let results = try ComparisonResults(kind: kind, models: models.map(\.name), battles: judged.battles, judge: judges.map(\.name).joined(separator: ", "),
+    var results = try ComparisonResults(kind: kind, models: models.map(\.name), battles: judged.battles, judge: judges.map(\.name).joined(separator: ", "),
                                         feedback: feedback, prompts: prompts, run: judged.report, bootstrapRounds: bootstrap, seed: flags.seed)
+    if let toyWorld {
+        let (description, verdicts) = try ToyWorldReference.verdicts(folder: toyWorld, battles: judged.battles, models: models)
+        results.reference = try ReferenceAgreement(reference: description, battles: judged.battles, verdicts: verdicts, models: models.map(\.name),
+                                                   ratings: results.ratings, bootstrapRounds: bootstrap, seed: flags.seed)
+    }
     let page = try EvaluationReport.write(results, battles: judged.battles, models: models, to: output)
     for summary in results.pairwise {
         print(String(format: "%@ vs %@: win rate %.1f%% [%.1f, %.1f], W/L/T %d/%d/%d, length-controlled %.1f%% (φ %+.2f)",
@@ -132,6 +137,15 @@ func runComparison(kind: String, judge: JudgeOptions, contestants: ContestantOpt
         for rating in results.ratings.ratings {
             print(String(format: "%@: %.0f [%.0f, %.0f]", rating.model, rating.rating.mean, rating.rating.lower, rating.rating.upper))
         }
+    }
+    if let reference = results.reference {
+        print(String(format: "reference: %d decidable of %d battles; AI winner agrees %.1f%%, AI preference on its side %.1f%%; orders %@ (Kendall τ %.2f)",
+                     reference.decidable, reference.battles, 100 * reference.agreement, 100 * reference.preferenceAgreement,
+                     reference.orderMatches ? "match" : "differ", reference.kendallTau))
+        for (group, value) in reference.byGroup.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "  %@: %d decidable, preference agreement %.1f%%", group, value.decidable, 100 * value.preferenceAgreement))
+        }
+        print("reference order: \(reference.referenceRatings.ratings.map(\.model).joined(separator: " > "))")
     }
     print("results.json and report.html in \(page.deletingLastPathComponent().path)")
     try exitIfItemsFailed([(judged.report, battlesFile, "battles")])
@@ -153,12 +167,13 @@ struct EvaluatePairwise: ParsableCommand {
     @OptionGroup var contestants: ContestantOptions
     @OptionGroup var feedback: FeedbackFlags
     @Option(help: "Bootstrap refits of the ratings.") var bootstrap = 1000
+    @Option(help: "A quickstart seed folder (runs/NAME/seed-S): also judge the battles on its evaluation prompts by the toy world's ground truth and report the agreement.") var toyWorld: String?
     @Option(help: "The output folder.") var output: String
     @OptionGroup var runFlags: RunFlags
 
     func run() throws {
         try runComparison(kind: "pairwise", judge: judge, contestants: contestants, feedback: feedback, bootstrap: bootstrap,
-                          output: output, runFlags: runFlags, modelCount: 2...2)
+                          toyWorld: toyWorld, output: output, runFlags: runFlags, modelCount: 2...2)
     }
 }
 
@@ -175,12 +190,13 @@ struct EvaluateRatings: ParsableCommand {
     @OptionGroup var contestants: ContestantOptions
     @OptionGroup var feedback: FeedbackFlags
     @Option(help: "Bootstrap refits of the ratings.") var bootstrap = 1000
+    @Option(help: "A quickstart seed folder (runs/NAME/seed-S): also judge the battles on its evaluation prompts by the toy world's ground truth and report the agreement.") var toyWorld: String?
     @Option(help: "The output folder.") var output: String
     @OptionGroup var runFlags: RunFlags
 
     func run() throws {
         try runComparison(kind: "ratings", judge: judge, contestants: contestants, feedback: feedback, bootstrap: bootstrap,
-                          output: output, runFlags: runFlags, modelCount: 2...Int.max)
+                          toyWorld: toyWorld, output: output, runFlags: runFlags, modelCount: 2...Int.max)
     }
 }
 

@@ -18,6 +18,8 @@ public struct ComparisonResults: Encodable, Sendable {
     public var tieRate: Double
     public var pairwise: [PairwiseSummary]
     public var ratings: BradleyTerryRatings
+    /// Agreement with a reference judge, when one was given.
+    public var reference: ReferenceAgreement?
     public var run: RunReport
     public var charterVersion = CharterVersion.current
     public var date: String
@@ -102,6 +104,20 @@ public enum EvaluationReport {
         page.paragraph("Ratings are the maximum-likelihood Bradley–Terry fit, P(i beats j) = 1 / (1 + 10^((Rj − Ri)/400)), with a tie counted half to each side and "
                        + "\(results.ratings.prior) virtual tie(s) per pair, shifted so that their mean is 1000; intervals are the 2.5th and 97.5th percentiles of "
                        + "\(results.ratings.bootstrapRounds) refits on battles resampled with replacement (as Chatbot Arena computes them).")
+        if let reference = results.reference {
+            page.heading("Agreement with the reference judge", level: 2)
+            page.paragraph("Reference: \(reference.reference). Of \(reference.battles) battles it judged, \(reference.decidable) are decidable (it prefers one response).")
+            page.table(header: ["measure", "value"], rows: [
+                ["AI winner = reference winner (AI ties count as disagreement)", String(format: "%.1f%%", 100 * reference.agreement)],
+                ["AI preference on the reference's side of ½", String(format: "%.1f%%", 100 * reference.preferenceAgreement)],
+            ] + reference.byGroup.sorted { $0.key < $1.key }.map { name, group in
+                ["  \(name) (\(group.decidable) decidable)", String(format: "%.1f%%", 100 * group.preferenceAgreement)]
+            } + [
+                ["AI order", results.ratings.ratings.map(\.model).joined(separator: " > ")],
+                ["reference order", reference.referenceRatings.ratings.map(\.model).joined(separator: " > ")],
+                ["orders match (Kendall's τ)", "\(reference.orderMatches ? "yes" : "no") (\(String(format: "%.2f", reference.kendallTau)))"],
+            ])
+        }
         let byModel = Dictionary(uniqueKeysWithValues: models.map { ($0.name, Dictionary(uniqueKeysWithValues: $0.items.map { ($0.id, $0) })) })
         let shown = battles.prefix(examples).compactMap { battle -> GenerationExample? in
             guard let a = byModel[battle.modelA]?[battle.promptID], let b = byModel[battle.modelB]?[battle.promptID] else { return nil }
