@@ -8,8 +8,9 @@ import JSON
 ///   Hugging Face's `{"input", "targets": {"choices": [...], "labels": [...]}}` or BIG-bench's
 ///   `{"input", "target_scores": {text: score}}`; the continuation is scored after the input and one space
 ///   (lm-evaluation-harness's `target_delimiter`), unless the input ends or the target starts with white space;
-/// - TRL preference pairs (standard text): `{"prompt", "chosen", "rejected"}`, chosen scored 1, rejected 0, each
-///   continuation scored exactly as TRL tokenises it, prompt + completion with nothing between.
+/// - TRL preference pairs (standard text): `{"prompt", "chosen", "rejected"}`, or with an implicit prompt (HH-RLHF's
+///   `{"chosen", "rejected"}` transcripts, split at their shared beginning as TRL does), chosen scored 1, rejected 0,
+///   each continuation scored exactly as TRL tokenises it, prompt + completion with nothing between.
 public struct ChoiceItem: Codable, Equatable, Sendable {
     public var id: String
     public var context: String
@@ -107,6 +108,11 @@ public struct ChoiceItem: Codable, Equatable, Sendable {
     }
 
     static func preference(_ object: JSONValue, id: String, url: URL, line: Int) throws -> ChoiceItem {
+        // Implicit prompt (HH-RLHF): the shared beginning of chosen and rejected, split as TRL's maybe_extract_prompt does.
+        if object["prompt"] == nil, let chosen = object["chosen"]?.stringValue, let rejected = object["rejected"]?.stringValue {
+            let split = ImplicitPrompt.split(chosen: chosen, rejected: rejected)
+            return ChoiceItem(id: id, context: split.prompt, targets: [split.chosen, split.rejected], scores: [1, 0])
+        }
         for field in ["prompt", "chosen", "rejected"] {
             switch object[field] {
             case .string?: continue

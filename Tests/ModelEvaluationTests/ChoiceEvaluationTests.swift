@@ -29,6 +29,9 @@ final class ChoiceEvaluationTests: XCTestCase {
         XCTAssertEqual(pairs.format, .preference)
         XCTAssertEqual(pairs.items[0].targets, ["4", "5"])
         XCTAssertEqual(pairs.items[0].scores, [1, 0])
+        let implicit = try ChoiceItem.read(try write(#"{"chosen": "\n\nHuman: Hi\n\nAssistant: Hello!", "rejected": "\n\nHuman: Hi\n\nAssistant: Go away."}"#, "hh.jsonl", in: directory))
+        XCTAssertEqual(implicit.items[0].context, "\n\nHuman: Hi\n\nAssistant:", "HH-RLHF's implicit prompt, split as TRL splits it")
+        XCTAssertEqual(implicit.items[0].targets, [" Hello!", " Go away."])
     }
 
     func testBadItemsNameTheirLineAndField() throws {
