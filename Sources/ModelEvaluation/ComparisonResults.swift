@@ -25,7 +25,7 @@ public struct ComparisonResults: Encodable, Sendable {
     public var date: String
 
     enum CodingKeys: String, CodingKey {
-        case kind, models, judge, constitution, configuration, prompts, battles, tieRate = "tie_rate", pairwise, ratings, run
+        case kind, models, judge, constitution, configuration, prompts, battles, tieRate = "tie_rate", pairwise, ratings, reference, run
         case charterVersion = "charter_version", date
     }
 

@@ -26,6 +26,8 @@ public struct ReferenceAgreement: Encodable, Sendable {
     public struct Group: Encodable, Sendable {
         public var decidable: Int
         public var preferenceAgreement: Double
+
+        enum CodingKeys: String, CodingKey { case decidable, preferenceAgreement = "preference_agreement" }
     }
 
     enum CodingKeys: String, CodingKey {

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import XCTest
 @testable import ModelEvaluation
 
@@ -30,5 +31,12 @@ final class ReferenceAgreementTests: XCTestCase {
         XCTAssertEqual(agreement.byGroup["benign"]?.preferenceAgreement, 0)
         XCTAssertEqual(agreement.referenceRatings.ratings.first?.model, "x", "the reference's x wins three and ties one")
         XCTAssertTrue(agreement.orderMatches)
+        // results.json carries it.
+        var results = try ComparisonResults(kind: "pairwise", models: ["x", "y"], battles: battles, judge: "ai", feedback: try PairwiseEvaluationTests.feedback(),
+                                            prompts: 4, run: try JSONDecoder().decode(RunReport.self, from: Data(#"{"total": 4, "already_done": 0, "completed": 4, "failed": 0, "retries": 0, "seconds": 0}"#.utf8)),
+                                            bootstrapRounds: 0, seed: 0)
+        results.reference = agreement
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(results)) as? [String: Any]
+        XCTAssertEqual((json?["reference"] as? [String: Any])?["decidable"] as? Int, 3)
     }
 }
