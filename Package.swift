@@ -6,6 +6,7 @@ import PackageDescription
 // CKernels (C, runtime CPU dispatch) → Tensors (tensor + tape autodiff) → NeuralNetworks (layers, optimizers)
 // → LanguageModels → (Probes) Alignment → Constitutional → Pipelines → Experiments → Quickstart → charter (CLI).
 // Reports (results.json, HTML pages, SVG charts) depends on nothing; experiments and the quickstart write through it.
+// ModelEvaluation (`charter evaluate`) sits on Constitutional's AI feedback, Pipelines' resumable stages and Reports.
 let package = Package(
     name: "Charter",
     platforms: [.macOS(.v13)],
@@ -74,11 +75,14 @@ let package = Package(
         .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld", "Runtime", "JSON", "Audit", "Alignment", "Datasets", "Probes"]),
         // The audit of preference data (duplicates, contradictions, biases, agreement; cross-fitted reward-model ensembles) and the policy-driven clean.
         .target(name: "Audit", dependencies: ["Datasets", "Constitutional", "Alignment", "LanguageModels", "Reports", "Checksums", "JSON", "Runtime", "Settings", "Yams"]),
+        // Model evaluation: pairwise AI-judge win rates (length-controlled), Bradley–Terry ratings, multiple-choice
+        // preference accuracy by log-probability and holistic rubrics.
+        .target(name: "ModelEvaluation", dependencies: ["Constitutional", "Pipelines", "Reports", "LanguageModels", "Datasets", "Checksums", "JSON", "Runtime", "Settings", "Yams"]),
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
                 "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Pipelines", "Endpoints", "Settings", "Datasets",
-                "ToyWorld", "Experiments", "Quickstart", "Runtime", "JSON", "Audit", "Probes",
+                "ToyWorld", "Experiments", "Quickstart", "Runtime", "JSON", "Audit", "Probes", "ModelEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], exclude: ["Fixtures"]),
@@ -107,6 +111,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "LanguageModels", "Tensors", "Tokenizers", "TestSupport"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Alignment", "Datasets", "JSON", "LanguageModels", "TestSupport"]),
+        .testTarget(name: "ModelEvaluationTests", dependencies: ["ModelEvaluation", "Constitutional", "LanguageModels", "Reports", "Runtime", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers", "Datasets"]),
         .testTarget(
             name: "EndpointsTests",

@@ -21,6 +21,7 @@ struct Charter: AsyncParsableCommand {
             ConstitutionCommand.self,
             CritiqueCommand.self,
             LabelCommand.self,
+            EvaluateCommand.self,
             AuditCommand.self,
             CleanCommand.self,
             PipelineCommand.self,

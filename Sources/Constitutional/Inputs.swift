@@ -88,6 +88,14 @@ public struct ResponsePair: Codable, Equatable, Sendable {
     public var conversation: [ChatMessage]
     public var first: String
     public var second: String
+
+    public init(id: String, prompt: PromptValue, conversation: [ChatMessage], first: String, second: String) {
+        self.id = id
+        self.prompt = prompt
+        self.conversation = conversation
+        self.first = first
+        self.second = second
+    }
 }
 
 /// Readers for the JSONL inputs of `critique` and `label`, with errors naming file:line.

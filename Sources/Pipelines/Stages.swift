@@ -21,7 +21,7 @@ public enum Stages {
     /// Refuses to resume `output` when it was started with other settings: the settings (configuration, constitution,
     /// input and model) are written to `<output without extension>.run.json` when a run starts, and a later run into a
     /// non-empty output must match them, so a resumed file never mixes two configurations.
-    static func checkResumable(output: URL, settings: [String: String]) throws {
+    public static func checkResumable(output: URL, settings: [String: String]) throws {
         let record = recordURL(for: output)
         let hasItems = ((try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? NSNumber)?.intValue ?? 0) > 0
         if hasItems {

@@ -99,8 +99,12 @@ extension Statistics {
             var next = strength
             var change = 0.0
             for i in 0..<n {
-                let total = (0..<n).filter { $0 != i }.reduce(0.0) { $0 + w[i][$1] }
-                let denominator = (0..<n).filter { $0 != i }.reduce(0.0) { $0 + (w[i][$1] + w[$1][i]) / (strength[i] + strength[$1]) }
+                // Plain loops: this runs inside bootstrap refits, also in debug builds.
+                var total = 0.0, denominator = 0.0
+                for j in 0..<n where j != i {
+                    total += w[i][j]
+                    denominator += (w[i][j] + w[j][i]) / (strength[i] + strength[j])
+                }
                 next[i] = denominator > 0 ? total / denominator : strength[i]
             }
             // Normalised to a geometric mean of 1.
