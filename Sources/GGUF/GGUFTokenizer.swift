@@ -192,25 +192,27 @@ public struct GGUFTokenizer {
     static func recoveredMerges(tokens: [String], scores: [Double]) -> [(String, String)] {
         var ids: [String: Int] = [:]
         for (id, token) in tokens.enumerated() { ids[token] = id }
-        var firstScore: [String: Double] = [:]
+        // Python's dict(zip(tokens, scores)) keeps the first position and the last score of a repeated token.
+        var score: [String: Double] = [:]
         var order: [String] = []
-        for (token, score) in zip(tokens, scores) where firstScore[token] == nil {
-            firstScore[token] = score
+        for token in tokens where score[token] == nil {
+            score[token] = 0
             order.append(token)
         }
-        // Python's dict(zip(tokens, scores)) keeps the first position and the last score of a repeated token.
-        for (token, score) in zip(tokens, scores) { firstScore[token] = score }
+        for (token, value) in zip(tokens, scores) { score[token] = value }
         var candidates: [(left: String, right: String, score: Double, leftLength: Int, rightLength: Int, rank: Int)] = []
         for token in order {
-            let characters = Array(token)
-            var local: [(String, String)] = []
+            // Python slices strings by code point, so cuts fall between Unicode scalars (not Swift's characters).
+            let characters = Array(token.unicodeScalars)
+            var local: [(left: String, right: String, leftID: Int, rightID: Int)] = []
             for cut in characters.indices.dropFirst() {
-                let left = String(characters[..<cut]), right = String(characters[cut...])
-                if ids[left] != nil, ids[right] != nil { local.append((left, right)) }
+                let left = String(String.UnicodeScalarView(characters[..<cut])), right = String(String.UnicodeScalarView(characters[cut...]))
+                if let leftID = ids[left], let rightID = ids[right] { local.append((left, right, leftID, rightID)) }
             }
-            local.sort { (ids[$0.0]!, ids[$0.1]!) < (ids[$1.0]!, ids[$1.1]!) }
-            for (left, right) in local {
-                candidates.append((left, right, firstScore[token]!, left.count, right.count, candidates.count))
+            local.sort { ($0.leftID, $0.rightID) < ($1.leftID, $1.rightID) }
+            for pair in local {
+                candidates.append((pair.left, pair.right, score[token] ?? 0, pair.left.unicodeScalars.count,
+                                   pair.right.unicodeScalars.count, candidates.count))
             }
         }
         // Python sorts descending by (score, len(left), len(right)), stably.
