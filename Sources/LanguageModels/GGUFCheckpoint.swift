@@ -9,7 +9,7 @@ import Tokenizers
 /// q/k rows un-permuted, GPT-2's Conv1D weights transposed back), and the tokenizer from `tokenizer.*`, as
 /// transformers' `from_pretrained(dir, gguf_file=…)` reads it.
 ///
-/// Architectures: llama (Llama, SmolLM), mistral (or a llama file whose `general.name` says Mistral, as transformers
+/// Architectures: llama (Llama, SmolLM), mistral (or a llama file whose `general.name` is "mistral", as transformers
 /// decides), qwen2, gpt2.
 public struct GGUFCheckpoint {
     /// Where a transformers tensor comes from.
@@ -43,7 +43,9 @@ public struct GGUFCheckpoint {
             throw GGUFError.missingMetadata(file: path, key: "general.architecture", expected: "a string")
         }
         var modelType = architecture
-        if architecture == "llama", file["general.name"]?.stringValue?.lowercased().contains("mistral") == true { modelType = "mistral" }
+        // transformers' test is `"mistral" in read_field(reader, "general.name")`, a membership test on a one-element
+        // list: only a name of exactly "mistral" makes a llama file a Mistral.
+        if architecture == "llama", file["general.name"]?.stringValue == "mistral" { modelType = "mistral" }
         guard Self.supportedArchitectures.contains(modelType) else {
             throw CheckpointError("\(path): architecture \"\(architecture)\" is not supported; supported: "
                                   + Self.supportedArchitectures.joined(separator: ", "))
@@ -104,6 +106,8 @@ public struct GGUFCheckpoint {
             config["rope_theta"] = .numeric(number("rope.freq_base") ?? 10000)
             if modelType != "qwen2", let headSize = file["\(architecture).rope.dimension_count"]?.intValue { config["head_dim"] = .integer(headSize) }
             if modelType != "qwen2" { config["attention_bias"] = .bool(file.contains("blk.0.attn_q.bias")) }
+            // GGUF has no key for Mistral's window; transformers takes MistralConfig's default.
+            if modelType == "mistral" { config["sliding_window"] = .integer(4096) }
             config["architectures"] = [.string(["llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM"][modelType] ?? "")]
             // llama.cpp's converter interleaves each head's rotary halves in q and k for llama-style rope
             // (LlamaModel.permute); transformers' LlamaTensorProcessor undoes it for the llama architecture.
