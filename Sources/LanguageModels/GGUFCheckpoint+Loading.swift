@@ -68,6 +68,13 @@ extension GGUFCheckpoint {
     /// - Throws: the errors of ``loadModel()`` and of writing.
     public func convert(to directory: URL, model: any CausalLanguageModel, dtype: SafeTensorsDType = .float32) throws {
         try PretrainedModel.save(model, to: directory, dtype: dtype)
+        try writeCompanionFiles(to: directory)
+    }
+
+    /// Writes tokenizer.json, tokenizer_config.json and generation_config.json (the companion files a model folder
+    /// saved from this file gets, as ``PretrainedModel/copyCompanionFiles(from:to:)`` copies a folder's).
+    public func writeCompanionFiles(to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         func write(_ value: JSONValue, _ name: String) throws {
             try AtomicFile.write(Data((value.serialized(.indented) + "\n").utf8), to: directory.appendingPathComponent(name))
         }

@@ -88,7 +88,9 @@ public enum PretrainedModel {
 
     /// Copies `companionFiles` that `source` has into `directory` (replacing older copies), so a saved model folder
     /// is complete for transformers.
+    /// A `.gguf` source writes the files its metadata describes (``GGUFCheckpoint/writeCompanionFiles(to:)``).
     public static func copyCompanionFiles(from source: URL, to directory: URL) throws {
+        if GGUFCheckpoint.isGGUF(source) { return try GGUFCheckpoint(url: source).writeCompanionFiles(to: directory) }
         for name in companionFiles {
             let from = source.appendingPathComponent(name), to = directory.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: from.path), from.standardizedFileURL != to.standardizedFileURL else { continue }

@@ -100,6 +100,19 @@ final class GGUFModelTests: XCTestCase {
         }
     }
 
+    func testCompanionFilesOfAGGUFSource() throws {
+        // A folder saved from a model loaded from a .gguf (merge, SFT) gets the tokenizer its metadata describes.
+        let url = Self.fixtures.appendingPathComponent("qwen2.gguf")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gguf-companions-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try PretrainedModel.copyCompanionFiles(from: url, to: folder)
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        XCTAssertEqual(names, ["generation_config.json", "tokenizer.json", "tokenizer_config.json"])
+        XCTAssertEqual(try Tokenizer(directory: folder).encode("Hello world", addSpecialTokens: true),
+                       try PretrainedModel.tokenizer(at: url).encode("Hello world", addSpecialTokens: true))
+        XCTAssertNoThrow(try ChatTemplate(directory: folder))
+    }
+
     func testReversePermuteUndoesLlamaCppsPermute() {
         // llama.cpp: w.reshape(heads, 2, half, cols).swapaxes(1, 2); 2 heads of 4 rows, 1 column.
         let original: [Float] = [0, 1, 2, 3, 4, 5, 6, 7]
