@@ -109,6 +109,12 @@ public struct GGUFTokenizer {
         let addBOS = file["tokenizer.ggml.add_bos_token"]?.boolValue ?? (model == "llama")
         let addEOS = file["tokenizer.ggml.add_eos_token"]?.boolValue ?? false
         let preTokenizer: JSONValue, decoder: JSONValue
+        if byteLevel, let pre = file["tokenizer.ggml.pre"]?.stringValue, Self.unimplementedSplits.contains(pre) {
+            // transformers splits these with regexes Charter's pre-tokenizer does not run; GPT-2's would give other ids.
+            throw GGUFError.missingMetadata(file: path, key: "tokenizer.ggml.pre",
+                                            expected: "a pre-tokenizer Charter implements (\"\(pre)\" is not; supported: gpt2's default, "
+                                                + Self.splitPatterns.keys.sorted().joined(separator: ", ") + ")")
+        }
         if byteLevel {
             if let pre = file["tokenizer.ggml.pre"]?.stringValue, let split = Self.splitPatterns[pre] {
                 preTokenizer = ["type": "Sequence", "pretokenizers": [
@@ -224,6 +230,9 @@ public struct GGUFTokenizer {
         }
         return candidates.map { ($0.left, $0.right) }
     }
+
+    /// `tokenizer.ggml.pre` values transformers splits with regexes not implemented here (Tekken's, GPT-4o's, Qwen3.5's).
+    static let unimplementedSplits: Set<String> = ["tekken", "gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2", "qwen35"]
 
     /// transformers' `GGUF_PRE_TOKENIZER_SPLITS`: the regex each `tokenizer.ggml.pre` splits text with.
     static let splitPatterns: [String: String] = {

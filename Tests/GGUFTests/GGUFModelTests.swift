@@ -113,6 +113,21 @@ final class GGUFModelTests: XCTestCase {
         XCTAssertNoThrow(try ChatTemplate(directory: folder))
     }
 
+    func testUnimplementedPreTokenizerIsRefusedByName() throws {
+        var builder = GGUFBuilder()
+        func strings(_ values: [String]) -> Data {
+            GGUFBuilder.le(UInt32(8)) + GGUFBuilder.le(UInt64(values.count)) + values.reduce(Data()) { $0 + GGUFBuilder.string($1) }
+        }
+        builder.metadata = [("tokenizer.ggml.model", 8, GGUFBuilder.string("gpt2")), ("tokenizer.ggml.pre", 8, GGUFBuilder.string("tekken")),
+                            ("tokenizer.ggml.tokens", 9, strings(["a", "b", "ab"])), ("tokenizer.ggml.merges", 9, strings(["a b"]))]
+        let file = try GGUFFile(data: builder.data)
+        XCTAssertThrowsError(try GGUFTokenizer(file)) { error in
+            XCTAssertTrue("\(error)".contains("tokenizer.ggml.pre") && "\(error)".contains("\"tekken\" is not"), "\(error)")
+        }
+        builder.metadata[1] = ("tokenizer.ggml.pre", 8, GGUFBuilder.string("qwen2"))
+        XCTAssertNoThrow(try GGUFTokenizer(try GGUFFile(data: builder.data)))
+    }
+
     func testReversePermuteUndoesLlamaCppsPermute() {
         // llama.cpp: w.reshape(heads, 2, half, cols).swapaxes(1, 2); 2 heads of 4 rows, 1 column.
         let original: [Float] = [0, 1, 2, 3, 4, 5, 6, 7]
