@@ -38,6 +38,8 @@ let package = Package(
         // A Jinja interpreter for Hugging Face chat templates (jinja2 as transformers configures it).
         .target(name: "Templates", dependencies: ["JSON"]),
         .target(name: "SafeTensors", dependencies: ["JSON", "Runtime"]),
+        // GGUF (llama.cpp's format): a bounds-checked reader, ggml's dequantisers, the tokenizer its metadata describes.
+        .target(name: "GGUF", dependencies: ["Runtime", "JSON", "SafeTensors", "Tokenizers"]),
         // The system zlib (module map in Sources/CZlib) behind the Gzip module's streaming reader and writer.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(name: "Gzip", dependencies: ["CZlib", "Runtime"]),
@@ -46,7 +48,7 @@ let package = Package(
         .target(name: "Settings"),
         // Alignment layer: TRL-format datasets (standalone so the data readers build and test on their own).
         .target(name: "Datasets", dependencies: ["Gzip", "JSON", "Runtime"]),
-        .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "Templates", "SafeTensors", "JSON", "Settings", "Runtime"]),
+        .target(name: "LanguageModels", dependencies: ["NeuralNetworks", "Tensors", "Tokenizers", "Templates", "SafeTensors", "GGUF", "JSON", "Settings", "Runtime"]),
         .target(name: "Alignment", dependencies: ["LanguageModels", "Datasets", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime", "Settings", "Yams", "SafeTensors", "JSON", "Checksums"]),
         // Constitutional AI: constitutions, critique→revision (SL-CAI), AI feedback labels (RLAIF).
         .target(name: "Constitutional", dependencies: ["LanguageModels", "Datasets", "Alignment", "Checksums", "JSON", "Settings", "Runtime", "Yams"]),
@@ -95,6 +97,7 @@ let package = Package(
         .testTarget(name: "TemplatesTests", dependencies: ["Templates", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Runtime"], exclude: ["Fixtures"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "LanguageModels", "Tokenizers", "Tensors", "JSON", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "GzipTests", dependencies: ["Gzip", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Gzip", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "JSON", "Settings", "Datasets", "LanguageModels", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime"], exclude: ["Fixtures"]),

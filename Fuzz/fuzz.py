@@ -23,13 +23,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from fuzzlib.case import Case  # noqa: E402
+from fuzzlib.kinds_gguf import gguf_case  # noqa: E402
 from fuzzlib.kinds_jsonl import jsonl_case  # noqa: E402
 from fuzzlib.kinds_model import config_case, safetensors_case, sharded_case, tokenizer_case  # noqa: E402
 from fuzzlib.kinds_yaml import constitution_case, pipeline_case, recipe_case  # noqa: E402
 from fuzzlib.runner import FAILURES, Limits, remove, run_case, write_files  # noqa: E402
 from fuzzlib import selftest  # noqa: E402
 
-KINDS = ["safetensors", "config", "tokenizer", "jsonl", "recipe", "pipeline", "constitution"]
+KINDS = ["safetensors", "config", "tokenizer", "gguf", "jsonl", "recipe", "pipeline", "constitution"]
 CLASSES = ["ok-success", "ok-clean-error", "CRASH", "HANG", "RUNAWAY", "ESCAPE", "BASELINE"]
 
 
@@ -39,6 +40,7 @@ def seed_command(case):
         "safetensors": ["generate", "--model", "model", "--prompt", "say one and one", "--max-new-tokens", "2", "--threads", "1"],
         "config": ["logprobs", "--model", "model", "--input", "score.jsonl", "--threads", "1"],
         "tokenizer": ["tokenize", "--tokenizer", "model", "--input", "text.jsonl"],
+        "gguf": ["logprobs", "--model", "model.gguf", "--input", "score.jsonl", "--threads", "1"],
         "jsonl": ["sft", "--model", "model", "--output-dir", "out", "--max-steps", "1", "--batch-size", "2", "--max-length", "32",
                   "--chat-template", "chatml", "--save-steps", "0", "--threads", "1", "--dataset", "chat.jsonl"],
         "recipe": ["sft", "--config", "recipe.yaml", "--threads", "1"],
@@ -58,7 +60,7 @@ def build(kind, seed, index):
     if kind == "safetensors":
         (sharded_case if case.rng.random() < 0.1 else safetensors_case)(case)
     else:
-        {"config": config_case, "tokenizer": tokenizer_case, "jsonl": jsonl_case, "recipe": recipe_case,
+        {"config": config_case, "tokenizer": tokenizer_case, "gguf": gguf_case, "jsonl": jsonl_case, "recipe": recipe_case,
          "pipeline": pipeline_case, "constitution": constitution_case}[kind](case)
     return case
 

@@ -3,7 +3,7 @@
 import random
 import threading
 
-from . import seeds
+from . import kinds_gguf, seeds
 
 BASE_LOCK = threading.Lock()
 BASE_CACHE = {}
@@ -64,6 +64,7 @@ def base_files(architecture):
         if architecture not in BASE_CACHE:
             files = {"model/" + name: blob for name, blob in seeds.model_folder(architecture).items()}
             files.update(seeds.common_files())
+            files["model.gguf"] = kinds_gguf.seed()[0]  # the same tiny Llama as a GGUF file (the gguf kind)
             files["text.jsonl"] = seeds.jsonl([{"text": "Hello, world! 123"}, {"text": "<|im_start|>user\nhi<|im_end|>"}])
             BASE_CACHE[architecture] = files
         return BASE_CACHE[architecture]

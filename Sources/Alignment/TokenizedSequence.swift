@@ -129,7 +129,7 @@ extension ExampleEncoder {
 
     /// The tokenizer of a model folder and its chat template (recognised from tokenizer_config.json or named).
     public static func load(directory: URL, chatTemplate name: String? = nil) throws -> ExampleEncoder {
-        let tokenizer = try Tokenizer(directory: directory)
+        let tokenizer = try PretrainedModel.tokenizer(at: directory)
         if let name {
             return ExampleEncoder(tokenizer: tokenizer, chatTemplate: try ChatTemplate(named: name, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken))
         }

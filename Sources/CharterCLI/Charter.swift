@@ -13,6 +13,7 @@ struct Charter: AsyncParsableCommand {
             ChatCommand.self,
             LogprobsCommand.self,
             MergeCommand.self,
+            ConvertCommand.self,
             TokenizeCommand.self,
             SFTCommand.self,
             DPOCommand.self, ORPOCommand.self, KTOCommand.self,

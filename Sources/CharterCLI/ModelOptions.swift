@@ -8,7 +8,7 @@ import Tokenizers
 
 /// `--model DIR` and friends, shared by every command that runs a local model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A Hugging Face model folder (config.json, safetensors weights, tokenizer.json), or a PEFT adapter folder whose base_model_name_or_path is one.")
+    @Option(name: .long, help: "A Hugging Face model folder (config.json, safetensors weights, tokenizer.json), a PEFT adapter folder whose base_model_name_or_path is one, or a GGUF file (FILE.gguf: llama, mistral, qwen2 or gpt2; weights dequantised to float32).")
     var model: String
 
     @Option(help: "A PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) applied to --model.")

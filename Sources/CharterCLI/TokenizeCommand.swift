@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LanguageModels
 import Tokenizers
 
 /// `charter tokenize`: encode or decode JSON lines with a Hugging Face `tokenizer.json`, or measure
@@ -13,7 +14,7 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Encode or decode JSON lines with a Hugging Face tokenizer.json (ids identical to HF tokenizers).")
 
-    @Option(name: .long, help: "A tokenizer.json file, or a model directory holding tokenizer.json (and tokenizer_config.json).")
+    @Option(name: .long, help: "A tokenizer.json file, a model directory holding tokenizer.json (and tokenizer_config.json), or a GGUF model file (its tokenizer metadata).")
     var tokenizer: String
 
     @Option(name: .long, help: "JSON-lines input: {\"text\": …} per line (or {\"ids\": […]} with --decode). Reads stdin when omitted.")
@@ -45,7 +46,7 @@ struct TokenizeCommand: ParsableCommand {
 
     mutating func run() throws {
         let url = URL(fileURLWithPath: tokenizer)
-        let loaded = try Tokenizer(url: url)
+        let loaded = GGUFCheckpoint.isGGUF(url) ? try PretrainedModel.tokenizer(at: url) : try Tokenizer(url: url)
         let source = input ?? "<stdin>"
         let data: Data
         if let input = input {
@@ -90,7 +91,7 @@ struct TokenizeCommand: ParsableCommand {
         let bytes = texts.reduce(0) { $0 + $1.utf8.count }
         var rates: [(megabytesPerSecond: Double, tokensPerSecond: Double)] = []
         for _ in 0..<max(1, repeats) {
-            let fresh = try Tokenizer(url: url)
+            let fresh = GGUFCheckpoint.isGGUF(url) ? try PretrainedModel.tokenizer(at: url) : try Tokenizer(url: url)
             var tokens = 0
             let start = DispatchTime.now().uptimeNanoseconds
             for text in texts { tokens += fresh.encode(text, addSpecialTokens: !noSpecialTokens).count }

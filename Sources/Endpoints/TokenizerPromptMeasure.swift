@@ -25,7 +25,7 @@ public struct TokenizerPromptMeasure: PromptMeasuring {
     /// `n_positions`).
     /// - Throws: the tokenizer's or the named template's errors; config.json problems name the file.
     public static func load(directory: URL, chatTemplate: String? = nil) throws -> TokenizerPromptMeasure {
-        let tokenizer = try Tokenizer(directory: directory)
+        let tokenizer = try PretrainedModel.tokenizer(at: directory)
         var template: ChatTemplate?, problem: String?
         if let chatTemplate {
             template = try ChatTemplate(named: chatTemplate, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
@@ -41,8 +41,13 @@ public struct TokenizerPromptMeasure: PromptMeasuring {
     public static func contextLength(directory: URL) throws -> Int? {
         let url = directory.appendingPathComponent("config.json")
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw EndpointError.invalidConfiguration("\(url.path): cannot read (\(error.localizedDescription))")
+        if GGUFCheckpoint.isGGUF(directory) {
+            // A .gguf file: the config.json its metadata converts to.
+            data = try GGUFCheckpoint(url: directory).configurationData
+        } else {
+            do { data = try Data(contentsOf: url) } catch {
+                throw EndpointError.invalidConfiguration("\(url.path): cannot read (\(error.localizedDescription))")
+            }
         }
         do {
             if (try? JSONDecoder().decode(ModelTypeField.self, from: data))?.modelType == "gpt2" {

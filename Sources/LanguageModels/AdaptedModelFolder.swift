@@ -7,7 +7,7 @@ import Tokenizers
 /// `--model` may itself be an adapter folder (it has `adapter_config.json` and no `config.json`): its base is then
 /// the folder `base_model_name_or_path` names, as `AutoPeftModelForCausalLM.from_pretrained` reads it.
 public struct AdaptedModelFolder: Sendable {
-    /// config.json and the weights.
+    /// config.json and the weights, or a `.gguf` file.
     public let base: URL
     /// adapter_config.json and adapter_model.safetensors, if any.
     public let adapter: URL?
@@ -43,6 +43,7 @@ public struct AdaptedModelFolder: Sendable {
 
     /// True when `directory` holds an adapter (adapter_config.json) and no full model (config.json).
     public static func isAdapter(_ directory: URL) -> Bool {
+        if GGUFCheckpoint.isGGUF(directory) { return false }
         let files = FileManager.default
         return files.fileExists(atPath: directory.appendingPathComponent(LoRA.configurationFileName).path)
             && !files.fileExists(atPath: directory.appendingPathComponent("config.json").path)
@@ -77,6 +78,14 @@ public struct AdaptedModelFolder: Sendable {
     /// Loads the base model, applies the adapter for inference, and reads the tokenizer from `files`.
     /// - Throws: the errors of `PretrainedModel.loadWithTokenizer` and `LoRA.load`.
     public func load() throws -> (model: any CausalLanguageModel, tokenizer: Tokenizer) {
+        if GGUFCheckpoint.isGGUF(base) {
+            let checkpoint = try GGUFCheckpoint(url: base)
+            let tokenizer = files == base ? try checkpoint.loadTokenizer() : try Tokenizer(directory: files)
+            let model = try checkpoint.loadModel()
+            try ModelFolder.checkTokenizer(tokenizer, vocabularySize: model.vocabularySize, source: base.path)
+            if let adapter { try LoRA.load(from: adapter, into: model) }
+            return (model, tokenizer)
+        }
         let folder = try ModelFolder(directory: base)
         let tokenizer = try Tokenizer(directory: files)
         let model = try PretrainedModel.load(folder, tokenizer: tokenizer)

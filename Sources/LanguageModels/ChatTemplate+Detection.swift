@@ -7,7 +7,16 @@ extension ChatTemplate {
     /// otherwise the `chat_template` of `tokenizer_config.json`; the special tokens come from the latter.
     /// - Throws: `ChatTemplateError` when neither file has a template, a file is unreadable, or the template is
     ///   not valid Jinja.
+    /// A `.gguf` file's `tokenizer.chat_template` is read from its metadata.
     public init(directory: URL) throws {
+        if GGUFCheckpoint.isGGUF(directory) {
+            let checkpoint = try GGUFCheckpoint(url: directory)
+            guard let template = try checkpoint.chatTemplate() else {
+                throw ChatTemplateError.unreadableConfiguration(path: directory.path, reason: "the file has no tokenizer.chat_template")
+            }
+            self = template
+            return
+        }
         let configurationURL = directory.appendingPathComponent("tokenizer_config.json")
         let jinjaURL = directory.appendingPathComponent("chat_template.jinja")
         let manager = FileManager.default

@@ -190,6 +190,7 @@ extension LocalLanguageModel {
             template = try ChatTemplate(named: chatTemplate, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
         } else {
             // A folder without a usable chat template can still serve completions; chat then reports why.
+            // A .gguf file's template is in its metadata (ChatTemplate(directory:) reads it).
             do { template = try ChatTemplate(directory: folders.files) } catch { templateProblem = "\(error)" }
         }
         return LocalLanguageModel(name: directory.lastPathComponent, model: model, tokenizer: tokenizer,

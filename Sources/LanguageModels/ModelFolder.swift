@@ -121,8 +121,13 @@ struct ModelFolder {
     /// Refuses a tokenizer that can produce an id with no embedding row.
     /// - Throws: `CheckpointError` naming the token, its id and the embedding's rows.
     func checkTokenizer(_ tokenizer: Tokenizer, vocabularySize: Int) throws {
+        try Self.checkTokenizer(tokenizer, vocabularySize: vocabularySize, source: directory.path)
+    }
+
+    /// Refuses a tokenizer that can produce an id with no embedding row; `source` names the model in the message.
+    static func checkTokenizer(_ tokenizer: Tokenizer, vocabularySize: Int, source: String) throws {
         guard let largest = tokenizer.largestTokenId, largest.id >= vocabularySize else { return }
-        throw CheckpointError("\(directory.path): the tokenizer's token \"\(largest.token)\" has id \(largest.id), but the model's embedding "
+        throw CheckpointError("\(source): the tokenizer's token \"\(largest.token)\" has id \(largest.id), but the model's embedding "
                               + "has \(vocabularySize) rows (vocab_size in config.json), so ids must be below \(vocabularySize); "
                               + "resize the embedding (transformers' model.resize_token_embeddings(len(tokenizer))) or remove the token")
     }

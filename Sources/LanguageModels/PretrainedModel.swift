@@ -16,7 +16,9 @@ public enum PretrainedModel {
     /// header is compared with the shape config.json implies, and the folder's tokenizer (when it has one) is
     /// checked to produce only ids the embedding has rows for.
     /// - Throws: `CheckpointError` naming the file and field or tensor, `SafeTensorsError` for unusable weights.
+    /// A `.gguf` file is read as the folder it converts to (``GGUFCheckpoint``), its weights dequantised to float32.
     public static func load(directory: URL) throws -> any CausalLanguageModel {
+        if GGUFCheckpoint.isGGUF(directory) { return try GGUFCheckpoint(url: directory).loadModel() }
         let folder = try ModelFolder(directory: directory)
         return try load(folder, tokenizer: folder.tokenizerIfReadable)
     }
@@ -26,6 +28,12 @@ public enum PretrainedModel {
     /// - Throws: the errors of ``load(directory:)``, or `TokenizerError` for the tokenizer.
     public static func loadWithTokenizer(directory: URL) throws -> (model: any CausalLanguageModel, tokenizer: Tokenizer) {
         try AdaptedModelFolder(base: directory).load()
+    }
+
+    /// The tokenizer of a model folder (tokenizer.json) or of a `.gguf` file (its metadata).
+    /// - Throws: `TokenizerError`, or ``GGUFError`` for a malformed file.
+    public static func tokenizer(at url: URL) throws -> Tokenizer {
+        GGUFCheckpoint.isGGUF(url) ? try GGUFCheckpoint(url: url).loadTokenizer() : try Tokenizer(directory: url)
     }
 
     static func load(_ folder: ModelFolder, tokenizer: Tokenizer?) throws -> any CausalLanguageModel {
@@ -80,7 +88,9 @@ public enum PretrainedModel {
 
     /// Copies `companionFiles` that `source` has into `directory` (replacing older copies), so a saved model folder
     /// is complete for transformers.
+    /// A `.gguf` source writes the files its metadata describes (``GGUFCheckpoint/writeCompanionFiles(to:)``).
     public static func copyCompanionFiles(from source: URL, to directory: URL) throws {
+        if GGUFCheckpoint.isGGUF(source) { return try GGUFCheckpoint(url: source).writeCompanionFiles(to: directory) }
         for name in companionFiles {
             let from = source.appendingPathComponent(name), to = directory.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: from.path), from.standardizedFileURL != to.standardizedFileURL else { continue }

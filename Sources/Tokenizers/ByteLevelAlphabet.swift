@@ -3,9 +3,9 @@
 /// Byte-level BPE works on bytes but stores tokens as printable text: bytes that are printable
 /// Latin-1 (`!`…`~`, `¡`…`¬`, `®`…`ÿ`) map to themselves, the other 68 bytes map to U+0100…U+0143
 /// in byte order. So a space becomes `Ġ` and a newline `Ċ`.
-enum ByteLevelAlphabet {
+public enum ByteLevelAlphabet {
     /// `characters[b]` is the scalar standing for byte `b`.
-    static let scalars: [Unicode.Scalar] = {
+    public static let scalars: [Unicode.Scalar] = {
         var table = [Unicode.Scalar](repeating: "\0", count: 256)
         var next: UInt32 = 256
         for byte in 0..<256 {
@@ -31,7 +31,7 @@ enum ByteLevelAlphabet {
     }()
 
     /// Maps raw text to its byte-level spelling (`" hello"` → `"Ġhello"`).
-    static func encode(_ text: String) -> String {
+    public static func encode(_ text: String) -> String {
         var out = String.UnicodeScalarView()
         for byte in text.utf8 { out.append(scalars[Int(byte)]) }
         return String(out)

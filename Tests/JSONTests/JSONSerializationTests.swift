@@ -16,6 +16,15 @@ final class JSONSerializationTests: XCTestCase {
         XCTAssertEqual(try JSONParser.parse(expected), .string(text))
     }
 
+    func testEscapesInsideGraphemeClustersKeepEveryScalarOnce() {
+        // "\r\n" and a quote followed by a combining accent are single Characters: the runs between escapes are cut
+        // at scalar boundaries, so nothing is repeated or dropped.
+        // python3 -c 'import json; print(json.dumps("a\r\nb\"\u0301c", ensure_ascii=False))' → "a\r\nb\"́c"
+        let text = "a\r\nb\"\u{301}c"
+        XCTAssertEqual(JSONValue.quoted(text), #""a\r\nb\""# + "\u{301}c\"")
+        XCTAssertEqual(try JSONParser.parse(JSONValue.quoted(text)), .string(text))
+    }
+
     func testLineSeparatorsAreEscapedOnlyInJSONLines() {
         // Python's ensure_ascii=False writes U+2028 raw; str.splitlines() would then split a JSONL record in two.
         let text = "a\u{2028}b\u{2029}c"
