@@ -47,7 +47,8 @@ public enum WebResponse {
             .contentSecurityPolicy: WebPage.contentSecurityPolicy,
             .xContentTypeOptions: "nosniff",
             .cacheControl: "no-store",
-            HTTPField.Name("Referrer-Policy")!: "no-referrer",
+            // same-origin, not no-referrer: with no-referrer browsers post `Origin: null`, which the same-origin check refuses.
+            HTTPField.Name("Referrer-Policy")!: "same-origin",
             HTTPField.Name("X-Frame-Options")!: "DENY",
         ]
         headers.append(contentsOf: extra)

@@ -11,7 +11,7 @@ the only script element is /app.js.
 
 Screenshots of each page go to --screenshots (the README's images: docs/screenshots/ccai-*.png).
 Skips visibly (exit 0, "SKIPPED: ...") only when chromium, chromedriver or selenium are absent.
-Usage: python3 scripts/browser/ccai_e2e.py --charter .build/debug/charter [--screenshots DIR]
+Usage: python3 scripts/browser/ccai_e2e.py --charter .build/debug/charter [--screenshots DIR] [--keep]
 """
 import argparse
 import json
@@ -48,6 +48,7 @@ def main():
     parser.add_argument("--charter", default=".build/debug/charter")
     parser.add_argument("--screenshots", help="folder for the README's screenshots")
     parser.add_argument("--participants", type=int, default=8)
+    parser.add_argument("--keep", action="store_true", help="keep the database and the analysis (the folder is printed)")
     args = parser.parse_args()
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -60,7 +61,7 @@ def main():
         from selenium.webdriver.common.action_chains import ActionChains
         from selenium.webdriver.common.by import By
         from selenium.webdriver.common.keys import Keys
-        from selenium.webdriver.support import expected_conditions
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
     except ImportError:
         skip("python selenium is not installed (pip install selenium)")
@@ -113,25 +114,33 @@ def main():
     def press(key):
         ActionChains(driver).send_keys(key).perform()
 
-    def press_and_wait(key):
-        page = driver.find_element(By.TAG_NAME, "main")
-        press(key)
-        WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    def page_identity():
+        return driver.execute_script("return performance.timeOrigin")
+
+    def wait_for_next_page(before):
+        """Waits until a new document (another timeOrigin) has loaded; errors while it swaps are part of waiting."""
+        def loaded(_):
+            try:
+                return driver.execute_script("return document.readyState === 'complete' ? performance.timeOrigin : null") not in (None, before)
+            except WebDriverException:
+                return False
+        WebDriverWait(driver, 10, poll_frequency=0.05).until(loaded)
+
+    def act(action):
+        before = page_identity()
+        action()
+        wait_for_next_page(before)
 
     votes_cast = 0
     try:
         # 1. A participant joins with the keyboard (the Join button has focus) and writes a statement.
         fresh_session()
         shot("start")
-        press_and_wait(Keys.ENTER)
-        assert driver.current_url.endswith("/vote"), driver.current_url
-        link = driver.find_element(By.LINK_TEXT, "Write a statement")
-        link.click()
-        WebDriverWait(driver, 10).until(expected_conditions.staleness_of(link))
+        act(lambda: press(Keys.ENTER))
+        assert driver.current_url.endswith("/vote"), (driver.current_url, driver.find_element(By.TAG_NAME, "body").text)
+        act(driver.find_element(By.LINK_TEXT, "Write a statement").click)
         driver.find_element(By.ID, "text").send_keys(SCRIPT_STATEMENT)
-        send = driver.find_element(By.ID, "send")
-        send.click()
-        WebDriverWait(driver, 10).until(expected_conditions.staleness_of(send))
+        act(driver.find_element(By.ID, "send").click)
         assert driver.find_element(By.ID, "sent").is_displayed()
         check_no_script_ran()
         shot("submit")
@@ -144,30 +153,33 @@ def main():
         item = driver.find_element(By.CSS_SELECTOR, ".queue li .text")
         assert item.text == SCRIPT_STATEMENT, item.text
         shot("moderate")
-        accept = driver.find_element(By.CSS_SELECTOR, ".queue li .accept")
-        accept.click()
-        WebDriverWait(driver, 10).until(expected_conditions.staleness_of(accept))
+        act(driver.find_element(By.CSS_SELECTOR, ".queue li .accept").click)
         assert driver.find_element(By.ID, "empty").is_displayed()
 
         # 3. Participants vote in two planted groups: keyboard for most votes, the mouse for every third.
         for person in range(args.participants):
             group = "A" if person % 2 == 0 else "B"
             fresh_session()
-            press_and_wait(Keys.ENTER)
+            act(lambda: press(Keys.ENTER))
             count = 0
+            passed = False
             while driver.find_elements(By.ID, "statement"):
-                element = driver.find_element(By.ID, "statement")
-                text = element.text
+                text = driver.find_element(By.ID, "statement").text
                 agree = text in CONSENSUS or (text in GROUP_A) == (group == "A")
+                # The last two participants pass (P) on the first partisan statement they see: their own spot on the map.
+                passing = person >= args.participants - 2 and text not in CONSENSUS and not passed
+
                 if person == 0 and count == 1:
                     shot("vote")
                 check_no_script_ran()
-                if count % 3 == 2:
-                    driver.find_element(By.ID, "agree" if agree else "disagree").click()
+                # The vote posts and the next page loads; act waits for it before the next statement is read.
+                if passing:
+                    act(lambda: press("p"))
+                    passed = True
+                elif count % 3 == 2:
+                    act(driver.find_element(By.ID, "agree" if agree else "disagree").click)
                 else:
-                    press("a" if agree else "d")
-                # The vote posts and the next page loads; wait for it before reading the next statement.
-                WebDriverWait(driver, 10).until(expected_conditions.staleness_of(element))
+                    act(lambda: press("a" if agree else "d"))
                 count += 1
                 votes_cast += 1
                 if count > len(SEEDS) + 1:
@@ -206,11 +218,15 @@ def main():
     if shots:
         report_driver = webdriver.Chrome(service=Service(driver_path), options=options)
         try:
+            report_driver.set_window_size(1200, 1500)
             report_driver.get("file://" + os.path.join(output, "report.html"))
             report_driver.save_screenshot(os.path.join(shots, "ccai-report.png"))
         finally:
             report_driver.quit()
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print(f"kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     elapsed = time.monotonic() - started
     print(f"ccai browser end-to-end: {args.participants + 1} participants, {votes_cast} votes, 2 groups, "
           f"{len(chosen)} consensus statements, script tag escaped on every page ({elapsed:.1f} s)")
