@@ -4,7 +4,8 @@
 It starts the server on a free loopback port with six seed statements, then drives Chromium as people would:
 a participant joins from the start page and writes a statement containing a <script> tag; the moderator opens
 their link and accepts it with the mouse; eight participants join (each a fresh cookie jar) and vote on every
-statement with the keyboard (A / D) or the mouse, in two planted opinion groups; then the server is stopped and
+statement with the keyboard (A / D / P) or the mouse, in two planted opinion groups; then the server is killed
+(SIGKILL: every answered vote must already be in the database) and
 `collect analyze` must find the two groups and put exactly the statements both groups agree with in the
 constitution. On every page the script tag must be shown as text, never run (window.__ccai_pwned stays unset), and
 the only script element is /app.js.
@@ -18,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -190,11 +190,9 @@ def main():
                 shot("done")
     finally:
         driver.quit()
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        # kill -9: every vote was committed in its own transaction when its page answered, so none may be lost.
+        server.kill()
+        server.wait(timeout=15)
 
     # 4. The analysis finds the planted groups and the consensus statements.
     output = os.path.join(work, "analysis")
