@@ -87,11 +87,12 @@ public struct OpinionAnalysis: Sendable {
             let sum = cast.reduce(0) { (total: Int, vote: Vote) in total + vote.rawValue }
             means[column] = cast.isEmpty ? 0 : Double(sum) / Double(cast.count)
         }
-        let centred: [[Double]] = rows.map { row in
-            (0..<statementCount).map { column in row[column].map { Double($0.rawValue) - means[column] } ?? 0 }
+        // Blanks are 0 once centred, so each row keeps only its cast votes.
+        let centred: [PrincipalComponents.SparseRow] = rows.map { row in
+            (0..<statementCount).compactMap { column in row[column].map { (column, Double($0.rawValue) - means[column]) } }
         }
         var random = SplitMix64(seed: options.seed)
-        let components = PrincipalComponents(centred, count: 2, random: &random)
+        let components = PrincipalComponents(centred, columns: statementCount, count: 2, random: &random)
         explainedVariance = components.explainedVariance
         let points: [[Double]] = centred.indices.map { index in
             let voted = Double(max(1, counts[kept[index]]))
