@@ -66,15 +66,15 @@ public struct CollectiveServer: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.get("/") { request, _ in self.handle { try self.startPage(request) } }
-        router.post("/join") { request, _ in await self.handleAsync { try await self.join(request) } }
-        router.get("/login") { request, _ in self.handle { try self.login(request) } }
-        router.get("/vote") { request, _ in self.handle { try self.votePage(self.session(request)) } }
-        router.post("/vote") { request, _ in await self.handleAsync { try await self.postVote(request) } }
-        router.get("/submit") { request, _ in self.handle { try self.submitPage(self.session(request), request: request) } }
-        router.post("/submit") { request, _ in await self.handleAsync { try await self.postStatement(request) } }
-        router.get("/moderate") { request, _ in self.handle { try self.moderatePage(self.session(request, role: .moderator)) } }
-        router.post("/moderate") { request, _ in await self.handleAsync { try await self.postModeration(request) } }
+        router.get("/") { request, _ in self.handle(request) { try self.startPage(request) } }
+        router.post("/join") { request, _ in await self.handleAsync(request) { try await self.join(request) } }
+        router.get("/login") { request, _ in self.handle(request) { try self.login(request) } }
+        router.get("/vote") { request, _ in self.handle(request) { try self.votePage(self.session(request)) } }
+        router.post("/vote") { request, _ in await self.handleAsync(request) { try await self.postVote(request) } }
+        router.get("/submit") { request, _ in self.handle(request) { try self.submitPage(self.session(request), request: request) } }
+        router.post("/submit") { request, _ in await self.handleAsync(request) { try await self.postStatement(request) } }
+        router.get("/moderate") { request, _ in self.handle(request) { try self.moderatePage(self.session(request, role: .moderator)) } }
+        router.post("/moderate") { request, _ in await self.handleAsync(request) { try await self.postModeration(request) } }
         router.get("/app.js") { _, _ in WebResponse.make(status: .ok, contentType: "text/javascript; charset=utf-8", body: Self.script) }
         router.get("/app.css") { _, _ in WebResponse.make(status: .ok, contentType: "text/css; charset=utf-8", body: Self.style) }
         return router
@@ -82,12 +82,23 @@ public struct CollectiveServer: Sendable {
 
     // MARK: Plumbing
 
-    func handle(_ body: () throws -> Response) -> Response {
-        do { return try body() } catch { return Self.failure(error) }
+    /// Runs a page handler after the Host check, turning every error into an error page.
+    func handle(_ request: Request, _ body: () throws -> Response) -> Response {
+        do {
+            try WebRequest.checkHost(request, boundTo: configuration.host)
+            return try body()
+        } catch {
+            return Self.failure(error)
+        }
     }
 
-    func handleAsync(_ body: () async throws -> Response) async -> Response {
-        do { return try await body() } catch { return Self.failure(error) }
+    func handleAsync(_ request: Request, _ body: () async throws -> Response) async -> Response {
+        do {
+            try WebRequest.checkHost(request, boundTo: configuration.host)
+            return try await body()
+        } catch {
+            return Self.failure(error)
+        }
     }
 
     static func failure(_ error: any Error) -> Response {

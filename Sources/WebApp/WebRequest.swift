@@ -76,10 +76,9 @@ public enum WebRequest {
         "\(name)=\(value); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)"
     }
 
-    /// The checks every state-changing request passes before it is read: an `Origin` header, when the browser sends
-    /// one, names this server (the `Host` it was asked under), and the form's `csrf` field equals `expected` (the
-    /// token of the session, in constant time).
-    /// - Throws: ``WebError`` 403 naming the failed check.
+    /// Every state-changing request passes this before its body is read: an `Origin` header, when the browser sends
+    /// one, names this server (the Host it was asked under).
+    /// - Throws: ``WebError`` 403.
     public static func checkSameOrigin(_ request: Request) throws {
         guard let origin = request.headers[.origin] else { return }
         let host = request.head.authority ?? ""
@@ -88,6 +87,31 @@ public enum WebRequest {
         }
     }
 
+    /// A server bound to loopback answers only requests addressed to a loopback name (127.x.x.x, localhost, [::1]):
+    /// a page elsewhere whose DNS name is rebound to 127.0.0.1 sends its own name as Host and is refused.
+    /// - Throws: ``WebError`` 421 for another name.
+    public static func checkHost(_ request: Request, boundTo address: String) throws {
+        guard isLoopback(address) else { return }
+        let name = hostName(request.head.authority ?? "")
+        guard isLoopback(name) else {
+            throw WebError(.misdirectedRequest, "this server answers only at 127.0.0.1 or localhost, not at \"\(name)\"")
+        }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// The name in a Host value: `127.0.0.1:8080` → `127.0.0.1`, `[::1]:8080` → `::1`.
+    static func hostName(_ authority: String) -> String {
+        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") {
+            return String(authority[authority.index(after: authority.startIndex)..<end])
+        }
+        return String(authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "").lowercased()
+    }
+
+    /// The form's `csrf` field equals the session's token (compared in constant time).
+    /// - Throws: ``WebError`` 403.
     public static func checkCSRF(_ form: [String: String], expected: String) throws {
         guard let given = form["csrf"], AccessToken.equal(given, expected) else {
             throw WebError(.forbidden, "the form's security token is missing or stale; reload the page and try again")

@@ -144,6 +144,16 @@ final class CollectiveServerTests: XCTestCase {
         XCTAssertEqual(try store.statements().count, 3)
     }
 
+    /// DNS rebinding: a page on another name that resolves to 127.0.0.1 sends that name as Host and is refused.
+    func testLoopbackServerAnswersOnlyLoopbackHostNames() async throws {
+        try await start()
+        XCTAssertEqual(try client.send("GET", "/", headers: [("Host", "evil.example:\(client.port)")]).status, 421)
+        XCTAssertEqual(try client.send("GET", "/", headers: [("Host", "localhost:\(client.port)")]).status, 200)
+        XCTAssertEqual(try client.send("GET", "/", headers: [("Host", "[::1]:\(client.port)")]).status, 200)
+        XCTAssertEqual(WebRequest.hostName("[::1]:80"), "::1")
+        XCTAssertEqual(WebRequest.hostName("LocalHost:80"), "localhost")
+    }
+
     func testInviteOnlyRefusesOpenJoin() async throws {
         try await start { $0.openJoin = false }
         XCTAssertFalse(try client.get("/").body.contains("action=\"/join\""))
