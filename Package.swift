@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        // SQLite (the system's libsqlite3, WAL mode) for the web apps' stores.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "Runtime", dependencies: ["Settings", "JSON", "Checksums"]),
@@ -80,11 +82,35 @@ let package = Package(
         // Model evaluation: pairwise AI-judge win rates (length-controlled), Bradley–Terry ratings, multiple-choice
         // preference accuracy by log-probability and holistic rubrics.
         .target(name: "ModelEvaluation", dependencies: ["Constitutional", "Pipelines", "Reports", "LanguageModels", "Datasets", "Checksums", "JSON", "Runtime", "Settings", "Yams"]),
+        // The foundation of Charter's browser apps: an SQLite database (GRDB, WAL), escaped pages, participant tokens,
+        // CSRF, body-size and rate limits over Hummingbird.
+        .target(
+            name: "WebApp",
+            dependencies: [
+                "Reports", "Checksums",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Collective constitutions: statements and votes collected in a browser (or a Polis export), opinion groups
+        // (PCA, k-means), group-informed consensus, and the constitution the consensus statements make.
+        .target(
+            name: "Collective",
+            dependencies: [
+                "WebApp", "Constitutional", "Reports", "Runtime",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
                 "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Pipelines", "Endpoints", "Settings", "Datasets",
-                "ToyWorld", "Experiments", "Quickstart", "Runtime", "JSON", "Audit", "Probes", "ModelEvaluation",
+                "ToyWorld", "Experiments", "Quickstart", "Runtime", "JSON", "Audit", "Probes", "ModelEvaluation", "Collective",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], exclude: ["Fixtures"]),
@@ -116,6 +142,17 @@ let package = Package(
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Alignment", "Datasets", "JSON", "LanguageModels", "TestSupport"]),
         .testTarget(name: "ModelEvaluationTests", dependencies: ["ModelEvaluation", "Constitutional", "LanguageModels", "Reports", "Runtime", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers", "Datasets"]),
+        .testTarget(
+            name: "CollectiveTests",
+            dependencies: [
+                "Collective", "WebApp", "Constitutional", "Reports", "Runtime",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "EndpointsTests",
             dependencies: [

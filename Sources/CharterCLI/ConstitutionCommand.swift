@@ -6,8 +6,8 @@ import Foundation
 struct ConstitutionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "constitution",
-        abstract: "Validate, show, diff and import constitutions (the principles of Constitutional AI).",
-        subcommands: [Validate.self, Show.self, Diff.self, Import.self])
+        abstract: "Validate, show, diff, import and collectively write constitutions (the principles of Constitutional AI).",
+        subcommands: [Validate.self, Show.self, Diff.self, Import.self, CollectCommand.self])
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check a constitution YAML; errors name the field (principles[2].critique_request).")

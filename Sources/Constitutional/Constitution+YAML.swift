@@ -159,7 +159,11 @@ extension Constitution {
         func checkConversation(_ node: Node, _ path: String) {
             checkList(node["conversation"], messageKeys, "\(path).conversation", requiredText: Set(messageKeys))
         }
-        checkList(root["principles"], Principle.CodingKeys.allCases.map(\.rawValue), "principles", requiredText: ["id", "category"])
+        checkList(root["principles"], Principle.CodingKeys.allCases.map(\.rawValue), "principles", requiredText: ["id", "category"]) {
+            if let provenance = $0["provenance"] {
+                check(provenance, PrincipleProvenance.CodingKeys.allCases.map(\.rawValue), "\($1).provenance", requiredText: ["statement_id"])
+            }
+        }
         checkList(root["critique_examples"], CritiqueExample.CodingKeys.allCases.map(\.rawValue), "critique_examples",
                   requiredText: ["critique_request", "critique", "revision_request", "revision"], nested: checkConversation)
         checkList(root["comparison_examples"], ComparisonExample.CodingKeys.allCases.map(\.rawValue), "comparison_examples",

@@ -74,14 +74,19 @@ public struct Principle: Codable, Equatable, Sendable {
     /// Relative sampling weight (default 1): how often the principle is drawn for critiques and comparisons,
     /// and its weight in the AI-feedback ensemble.
     public var weight: Double?
+    /// Where a principle drawn from a public's votes came from (`charter constitution collect analyze`): the
+    /// statement, its votes and its agreement in each opinion group.
+    public var provenance: PrincipleProvenance?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, category, critiqueRequest = "critique_request", revisionRequest = "revision_request"
-        case comparison, source, weight
+        case comparison, source, weight, provenance
     }
 
     public init(id: String, category: PrincipleCategory, critiqueRequest: String? = nil, revisionRequest: String? = nil,
-                comparison: String? = nil, source: String? = nil, weight: Double? = nil) {
+                comparison: String? = nil, source: String? = nil, weight: Double? = nil,
+                provenance: PrincipleProvenance? = nil) {
+        self.provenance = provenance
         self.id = id
         self.category = category.rawValue
         self.critiqueRequest = critiqueRequest
