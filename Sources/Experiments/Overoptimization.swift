@@ -16,7 +16,8 @@ import Tokenizers
 /// - best-of-n on held-out prompts for n = 1, 2, 4, … `samplesPerPrompt`, ranked by each aggregation of the proxies
 ///   (member 1 alone, mean, min, mean − λ·variance), with gold and proxy reward against KL_bon = log n − (n − 1)/n;
 /// - PPO with a small fixed KL coefficient against member 1 alone and against the ensemble under the `ppoAggregations`,
-///   its checkpoints measured by gold and proxy reward against the KL from the reference.
+///   its checkpoints measured by gold and proxy reward against the KL from the reference; the single-proxy run is
+///   watched by the reward-hacking alarm, whose monitor is `monitorSize` reward models trained on independent pairs.
 public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
     /// The review language, the reference model and the response length (the frontier experiment's sizes).
     public var world = FrontierConfiguration()
@@ -40,6 +41,9 @@ public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
     public var ppoCheckpoints = 8
     /// `monitor_tolerance` of the single-proxy run's reward-hacking alarm.
     public var monitorTolerance = 0.5
+    /// Reward models in the alarm's monitor, each trained on a second, independent set of gold-labelled pairs of the
+    /// same size as the proxies'.
+    public var monitorSize = 3
     /// Samples per measured PPO checkpoint (held-out prompts cycled).
     public var evaluationSamples = 256
 
@@ -56,6 +60,7 @@ public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
         c.ppoCheckpoints = 2
         c.evaluationSamples = 64
         c.ppoAggregations = ["min"]
+        c.monitorSize = 1
         return c
     }
 
@@ -68,6 +73,7 @@ public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
             try require(value >= 1, name, "must be at least 1 (got \(value))")
         }
         try require(ensembleSize >= 2, "--ensemble-size", "an ensemble needs at least 2 members (got \(ensembleSize))")
+        try require(monitorSize >= 1, "monitorSize", "the alarm needs at least one monitor reward model (got \(monitorSize))")
         try require(samplesPerPrompt >= 2, "--samples-per-prompt", "best-of-n needs at least 2 samples per prompt (got \(samplesPerPrompt))")
         try require(evaluationSamples >= 2, "evaluationSamples", "needs at least 2 samples (got \(evaluationSamples))")
         try require(uncertaintyPenalty.isFinite && uncertaintyPenalty >= 0, "uncertaintyPenalty", "must be ≥ 0 (got \(uncertaintyPenalty))")
@@ -107,7 +113,8 @@ public struct OveroptimizationSeed: Codable, Equatable, Sendable {
     /// Each proxy's agreement with the gold labels on fresh pairs from the reference (held-out prompts, ties skipped).
     public var proxyAccuracy: [Double]
     public var curves: [OveroptimizationCurve]
-    /// The PPO iteration at which the single-proxy run's reward-hacking alarm fired (monitor: the other proxies' mean).
+    /// The PPO iteration at which the single-proxy run's reward-hacking alarm fired (monitor: reward models trained on
+    /// independent gold-labelled pairs).
     public var alarmIteration: Int?
     public var seconds: [String: Double]
 
@@ -166,14 +173,22 @@ public enum Overoptimization {
         var first = manifest.members[0]
         first.path = manifest.folder(of: first, in: proxies).path
         try RewardEnsembleManifest(members: [first]).write(to: single)
-        // The reward-hacking monitor of the single-proxy PPO run: the other members' mean, which PPO never optimises.
-        let monitor = folder.appendingPathComponent("proxy-monitor")
-        try FileManager.default.createDirectory(at: monitor, withIntermediateDirectories: true)
-        try RewardEnsembleManifest(members: manifest.members.dropFirst().map { member in
-            var member = member
-            member.path = manifest.folder(of: member, in: proxies).path
-            return member
-        }).write(to: monitor)
+        // The reward-hacking monitor of the single-proxy PPO run: reward models trained like the proxies but on their own
+        // gold-labelled pairs (fresh samples from the reference), so they do not share the proxies' training data.
+        let monitor = folder.appendingPathComponent("monitor")
+        let (monitorPairs, _) = FrontierPairs.make(model: try PretrainedModel.load(directory: referenceFolder), tokenizer: try Tokenizer(directory: referenceFolder),
+                                                   prompts: task.trainingPrompts, pairsPerPrompt: c.pairsPerPrompt,
+                                                   maximumNewTokens: c.world.responseLength, seed: seed &+ 0x3017)
+        let monitorPairsURL = folder.appendingPathComponent("pairs/monitor.jsonl")
+        try FrontierPairs.write(monitorPairs, to: monitorPairsURL)
+        var monitorConfiguration = rewardConfiguration
+        monitorConfiguration.training.seed = (seed << 16) &+ 0xA1A
+        monitorConfiguration.training.outputDirectory = monitor.path
+        _ = try RewardEnsembleTraining.train(configuration: monitorConfiguration, base: referenceFolder, chatTemplate: nil,
+                                             examples: try Dataset.load(monitorPairsURL).examples, size: c.monitorSize, bootstrap: false,
+                                             log: { log("[seed \(seed)] monitor \($0)") }) {
+            _ = try TrainingLoop(arguments: $1).run($0, resume: true)
+        }
         lap("proxies")
 
         let reference = try PretrainedModel.load(directory: referenceFolder)
@@ -239,7 +254,7 @@ public enum Overoptimization {
             let history = try trainer.train(resume: true).history
             if name == "single" {
                 alarmIteration = history.first { ($0["monitor/alarm"] ?? 0) > 0 }.flatMap { $0["step"] }.map { Int($0) }
-                log("[seed \(seed)] reward-hacking alarm (monitor: proxies 2–\(c.ensembleSize)): " + (alarmIteration.map { "fired at iteration \($0)" } ?? "did not fire"))
+                log("[seed \(seed)] reward-hacking alarm (monitor: \(c.monitorSize) reward models on independent pairs): " + (alarmIteration.map { "fired at iteration \($0)" } ?? "did not fire"))
             }
             let aggregation = name == "single" ? nil : try RewardAggregation(name: name, penalty: c.uncertaintyPenalty)
             var points: [OveroptimizationPoint] = []

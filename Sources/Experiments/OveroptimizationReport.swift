@@ -148,8 +148,9 @@ public enum OveroptimizationReport {
         page.table(header: ["method", "comparison", "difference", "verdict"], rows: results.claims.map {
             [$0.method, $0.statement, $0.difference.map { interval($0) } ?? "—", $0.holds ? "holds (interval above 0)" : "not shown"]
         })
-        page.heading("Reward-hacking alarm (PPO against proxy 1 alone; monitor: the other proxies' mean)", level: 2)
-        page.paragraph("The monitor scores the same rollouts every iteration; the alarm fires when its smoothed score has fallen from its peak "
+        page.heading("Reward-hacking alarm (PPO against proxy 1 alone; monitor: reward models on independent pairs)", level: 2)
+        page.paragraph("The monitor (\(c.monitorSize) reward models trained like the proxies on their own, fresh gold-labelled pairs, read by "
+                       + "their mean) scores the same rollouts every iteration; the alarm fires when its smoothed score has fallen from its peak "
                        + "by \(c.monitorTolerance) × its rise (or its first batch's spread) while the smoothed proxy is above its value at the monitor's "
                        + "peak. It is in time when it fires no later than the first measured checkpoint at which gold has fallen by half of its rise "
                        + "from the start to its peak.")
