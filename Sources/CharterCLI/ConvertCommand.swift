@@ -18,25 +18,13 @@ struct ConvertCommand: ParsableCommand {
             """)
 
     @Argument(help: "The GGUF file.") var file: String
-    @Option(help: "The folder to write (created; must not already hold a model unless --overwrite).") var output: String
-    @Option(help: "Weight dtype of model.safetensors: float32, bfloat16 or float16.") var dtype = "float32"
-    @Flag(help: "Replace a model already in --output.") var overwrite = false
-
-    func validate() throws {
-        guard ["float32", "bfloat16", "float16"].contains(dtype) else {
-            throw ValidationError("--dtype must be float32, bfloat16 or float16 (got \(dtype))")
-        }
-    }
+    @OptionGroup var destination: ModelOutputOptions
 
     func run() throws {
-        let destination = URL(fileURLWithPath: output)
-        if !overwrite && FileManager.default.fileExists(atPath: destination.appendingPathComponent("config.json").path) {
-            throw CommandError("\(output) already holds a model (config.json); choose another --output or pass --overwrite")
-        }
+        let output = try destination.folder()
         let checkpoint = try GGUFCheckpoint(url: URL(fileURLWithPath: file))
         let model = try checkpoint.loadModel()
-        let dtype: SafeTensorsDType = self.dtype == "bfloat16" ? .bfloat16 : self.dtype == "float16" ? .float16 : .float32
-        try checkpoint.convert(to: destination, model: model, dtype: dtype)
-        note("converted \(file) (\(checkpoint.modelType), \(checkpoint.file.tensors.count) tensors) to \(output)")
+        try checkpoint.convert(to: output, model: model, dtype: destination.safeTensorsType)
+        note("converted \(file) (\(checkpoint.modelType), \(checkpoint.file.tensors.count) tensors) to \(destination.output)")
     }
 }

@@ -103,6 +103,23 @@ struct FeedbackFlags: ParsableArguments {
 }
 
 /// The shared body of `pairwise` and `ratings`.
+/// The options `evaluate pairwise` and `evaluate ratings` share: who judges, who competes, and where the battles go.
+struct ComparisonOptions: ParsableArguments {
+    @OptionGroup var judge: JudgeOptions
+    @OptionGroup var contestants: ContestantOptions
+    @OptionGroup var feedback: FeedbackFlags
+    @Option(help: "Bootstrap refits of the ratings.") var bootstrap = 1000
+    @Option(help: "A quickstart seed folder (runs/NAME/seed-S): also judge the battles on its evaluation prompts by the toy world's ground truth and report the agreement.") var toyWorld: String?
+    @Option(help: "The output folder.") var output: String
+    @OptionGroup var runFlags: RunFlags
+
+    /// Judges every battle (resumably) and writes the results and report.
+    func run(kind: String, modelCount: ClosedRange<Int>) throws {
+        try runComparison(kind: kind, judge: judge, contestants: contestants, feedback: feedback, bootstrap: bootstrap,
+                          toyWorld: toyWorld, output: output, runFlags: runFlags, modelCount: modelCount)
+    }
+}
+
 func runComparison(kind: String, judge: JudgeOptions, contestants: ContestantOptions, feedback flags: FeedbackFlags, bootstrap: Int,
                    toyWorld: String?, output path: String, runFlags: RunFlags, modelCount: ClosedRange<Int>) throws {
     let output = URL(fileURLWithPath: path)
@@ -163,17 +180,10 @@ struct EvaluatePairwise: ParsableCommand {
         (a logistic regression on the length difference, read at zero difference). Writes OUTPUT/battles.jsonl \
         (resumable), results.json and report.html.
         """)
-    @OptionGroup var judge: JudgeOptions
-    @OptionGroup var contestants: ContestantOptions
-    @OptionGroup var feedback: FeedbackFlags
-    @Option(help: "Bootstrap refits of the ratings.") var bootstrap = 1000
-    @Option(help: "A quickstart seed folder (runs/NAME/seed-S): also judge the battles on its evaluation prompts by the toy world's ground truth and report the agreement.") var toyWorld: String?
-    @Option(help: "The output folder.") var output: String
-    @OptionGroup var runFlags: RunFlags
+    @OptionGroup var comparison: ComparisonOptions
 
     func run() throws {
-        try runComparison(kind: "pairwise", judge: judge, contestants: contestants, feedback: feedback, bootstrap: bootstrap,
-                          toyWorld: toyWorld, output: output, runFlags: runFlags, modelCount: 2...2)
+        try comparison.run(kind: "pairwise", modelCount: 2...2)
     }
 }
 
@@ -186,17 +196,10 @@ struct EvaluateRatings: ParsableCommand {
         are the Bradley–Terry MLE (a tie half a win), mean 1000, with percentile intervals over --bootstrap refits on \
         resampled battles (as Chatbot Arena computes them). Also reports every pair's win rates.
         """)
-    @OptionGroup var judge: JudgeOptions
-    @OptionGroup var contestants: ContestantOptions
-    @OptionGroup var feedback: FeedbackFlags
-    @Option(help: "Bootstrap refits of the ratings.") var bootstrap = 1000
-    @Option(help: "A quickstart seed folder (runs/NAME/seed-S): also judge the battles on its evaluation prompts by the toy world's ground truth and report the agreement.") var toyWorld: String?
-    @Option(help: "The output folder.") var output: String
-    @OptionGroup var runFlags: RunFlags
+    @OptionGroup var comparison: ComparisonOptions
 
     func run() throws {
-        try runComparison(kind: "ratings", judge: judge, contestants: contestants, feedback: feedback, bootstrap: bootstrap,
-                          toyWorld: toyWorld, output: output, runFlags: runFlags, modelCount: 2...Int.max)
+        try comparison.run(kind: "ratings", modelCount: 2...Int.max)
     }
 }
 

@@ -17,6 +17,27 @@ struct MergeCommand: ParsableCommand {
             """)
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var destination: ModelOutputOptions
+
+    func run() throws {
+        let folders = try model.folders()
+        guard let adapter = folders.adapter else {
+            throw ValidationError("nothing to merge: give the adapter with --lora ADAPTER (or --model ADAPTER, whose adapter_config.json names the base)")
+        }
+        let output = try destination.folder()
+        if let threads = model.threads { ComputeThreads.count = threads }
+        let network = try folders.loadModel()
+        LoRA.merge(network)
+        try PretrainedModel.save(network, to: output, dtype: destination.safeTensorsType)
+        try PretrainedModel.copyCompanionFiles(from: folders.base, to: output)
+        if folders.files != folders.base { try PretrainedModel.copyCompanionFiles(from: folders.files, to: output) }
+        note("merged \(adapter.path) into \(folders.base.path); saved to \(destination.output)")
+    }
+}
+
+/// `--output DIR [--dtype float32|bfloat16|float16] [--overwrite]` of the commands that write a full model folder
+/// (`merge`, `convert`).
+struct ModelOutputOptions: ParsableArguments {
     @Option(help: "The folder to write (created; must not already hold a model unless --overwrite).") var output: String
     @Option(help: "Weight dtype of model.safetensors: float32, bfloat16 or float16.") var dtype = "float32"
     @Flag(help: "Replace a model already in --output.") var overwrite = false
@@ -27,22 +48,14 @@ struct MergeCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let folders = try model.folders()
-        guard let adapter = folders.adapter else {
-            throw ValidationError("nothing to merge: give the adapter with --lora ADAPTER (or --model ADAPTER, whose adapter_config.json names the base)")
-        }
-        let destination = URL(fileURLWithPath: output)
-        if !overwrite && FileManager.default.fileExists(atPath: destination.appendingPathComponent("config.json").path) {
+    var safeTensorsType: SafeTensorsDType { dtype == "bfloat16" ? .bfloat16 : dtype == "float16" ? .float16 : .float32 }
+
+    /// The output folder, refused when it already holds a model and --overwrite is not given.
+    func folder() throws -> URL {
+        let url = URL(fileURLWithPath: output)
+        if !overwrite && FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) {
             throw CommandError("\(output) already holds a model (config.json); choose another --output or pass --overwrite")
         }
-        if let threads = model.threads { ComputeThreads.count = threads }
-        let network = try folders.loadModel()
-        LoRA.merge(network)
-        let dtype: SafeTensorsDType = self.dtype == "bfloat16" ? .bfloat16 : self.dtype == "float16" ? .float16 : .float32
-        try PretrainedModel.save(network, to: destination, dtype: dtype)
-        try PretrainedModel.copyCompanionFiles(from: folders.base, to: destination)
-        if folders.files != folders.base { try PretrainedModel.copyCompanionFiles(from: folders.files, to: destination) }
-        note("merged \(adapter.path) into \(folders.base.path); saved to \(output)")
+        return url
     }
 }
