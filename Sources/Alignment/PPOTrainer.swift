@@ -241,10 +241,12 @@ public final class PPOTrainer {
     }
 
     /// Every `monitor_steps` iterations: the monitor's scores of the same rollouts, fed with the proxy's to the alarm.
-    /// Metrics `monitor/reward`, `monitor/proxy` (the proxy's mean score before penalties) and `monitor/alarm` (1 from
-    /// the iteration the alarm fired).
+    /// Metrics `monitor/reward`, `monitor/proxy` (the proxy's mean score, `missing_eos_penalty` included) and
+    /// `monitor/alarm` (1 from the iteration the alarm fired). A run resumed from a checkpoint written without a monitor
+    /// starts the alarm afresh.
     func watch(_ items: [ScoredRollout], scores: [Float], state: inout State) throws -> [String: Double] {
-        guard let monitor, var alarm = state.alarm else { return [:] }
+        guard let monitor else { return [:] }
+        var alarm = state.alarm ?? RewardHackingAlarm(tolerance: configuration.monitorTolerance)
         let iteration = state.iteration + 1
         guard iteration % configuration.monitorSteps == 0 else { return alarm.firedAt != nil ? ["monitor/alarm": 1] : [:] }
         let values = try monitor.scores(items).map(Double.init)
