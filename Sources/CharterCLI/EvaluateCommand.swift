@@ -102,7 +102,6 @@ struct FeedbackFlags: ParsableArguments {
     }
 }
 
-/// The shared body of `pairwise` and `ratings`.
 /// The options `evaluate pairwise` and `evaluate ratings` share: who judges, who competes, and where the battles go.
 struct ComparisonOptions: ParsableArguments {
     @OptionGroup var judge: JudgeOptions
@@ -112,60 +111,56 @@ struct ComparisonOptions: ParsableArguments {
     @Option(help: "A quickstart seed folder (runs/NAME/seed-S): also judge the battles on its evaluation prompts by the toy world's ground truth and report the agreement.") var toyWorld: String?
     @Option(help: "The output folder.") var output: String
     @OptionGroup var runFlags: RunFlags
-
-    /// Judges every battle (resumably) and writes the results and report.
-    func run(kind: String, modelCount: ClosedRange<Int>) throws {
-        try runComparison(kind: kind, judge: judge, contestants: contestants, feedback: feedback, bootstrap: bootstrap,
-                          toyWorld: toyWorld, output: output, runFlags: runFlags, modelCount: modelCount)
-    }
 }
 
-func runComparison(kind: String, judge: JudgeOptions, contestants: ContestantOptions, feedback flags: FeedbackFlags, bootstrap: Int,
-                   toyWorld: String?, output path: String, runFlags: RunFlags, modelCount: ClosedRange<Int>) throws {
-    let output = URL(fileURLWithPath: path)
-    let feedback = try flags.feedback()
-    let models = try contestants.load(output: output, run: runFlags)
-    guard modelCount.contains(models.count) else {
-        throw CommandError("evaluate \(kind) compares \(modelCount.upperBound == .max ? "at least \(modelCount.lowerBound)" : "exactly \(modelCount.lowerBound)") models; got \(models.count) (\(models.map(\.name).joined(separator: ", ")))")
-    }
-    let judges = try judge.makeJudges()
-    let battlesFile = output.appendingPathComponent("battles.jsonl")
-    try runFlags.prepare(battlesFile)
-    let options = runFlags.options
-    let judged = try waitFor {
-        try await EvaluationRun.battles(models: models, judge: PairwiseJudge(feedback: feedback), judges: judges, output: battlesFile, run: options)
-    }
-    print("judge: \(judged.report.summary); battles in \(battlesFile.path)")
-    let prompts = try ModelResponses.commonPrompts(models).count
-    var results = try ComparisonResults(kind: kind, models: models.map(\.name), battles: judged.battles, judge: judges.map(\.name).joined(separator: ", "),
-                                        feedback: feedback, prompts: prompts, run: judged.report, bootstrapRounds: bootstrap, seed: flags.seed)
-    if let toyWorld {
-        let (description, verdicts) = try ToyWorldReference.verdicts(folder: toyWorld, battles: judged.battles, models: models)
-        results.reference = try ReferenceAgreement(reference: description, battles: judged.battles, verdicts: verdicts, models: models.map(\.name),
-                                                   ratings: results.ratings, bootstrapRounds: bootstrap, seed: flags.seed)
-    }
-    let page = try EvaluationReport.write(results, battles: judged.battles, models: models, to: output)
-    for summary in results.pairwise {
-        print(String(format: "%@ vs %@: win rate %.1f%% [%.1f, %.1f], W/L/T %d/%d/%d, length-controlled %.1f%% (φ %+.2f)",
-                     summary.modelA, summary.modelB, 100 * summary.winRate.mean, 100 * summary.winRate.lower, 100 * summary.winRate.upper,
-                     summary.wins, summary.losses, summary.ties, 100 * summary.lengthControlled.winRate, summary.lengthControlled.lengthCoefficient))
-    }
-    if kind == "ratings" {
-        for rating in results.ratings.ratings {
-            print(String(format: "%@: %.0f [%.0f, %.0f]", rating.model, rating.rating.mean, rating.rating.lower, rating.rating.upper))
+extension ComparisonOptions {
+    /// The shared body of `pairwise` and `ratings`: judges every battle (resumably) and writes the results and report.
+    func run(kind: String, modelCount: ClosedRange<Int>) throws {
+        let output = URL(fileURLWithPath: self.output)
+        let feedback = try self.feedback.feedback()
+        let models = try contestants.load(output: output, run: runFlags)
+        guard modelCount.contains(models.count) else {
+            throw CommandError("evaluate \(kind) compares \(modelCount.upperBound == .max ? "at least \(modelCount.lowerBound)" : "exactly \(modelCount.lowerBound)") models; got \(models.count) (\(models.map(\.name).joined(separator: ", ")))")
         }
-    }
-    if let reference = results.reference {
-        print(String(format: "reference: %d decidable of %d battles; AI winner agrees %.1f%%, AI preference on its side %.1f%%; orders %@ (Kendall τ %.2f)",
-                     reference.decidable, reference.battles, 100 * reference.agreement, 100 * reference.preferenceAgreement,
-                     reference.orderMatches ? "match" : "differ", reference.kendallTau))
-        for (group, value) in reference.byGroup.sorted(by: { $0.key < $1.key }) {
-            print(String(format: "  %@: %d decidable, preference agreement %.1f%%", group, value.decidable, 100 * value.preferenceAgreement))
+        let judges = try judge.makeJudges()
+        let battlesFile = output.appendingPathComponent("battles.jsonl")
+        try runFlags.prepare(battlesFile)
+        let options = runFlags.options
+        let judged = try waitFor {
+            try await EvaluationRun.battles(models: models, judge: PairwiseJudge(feedback: feedback), judges: judges, output: battlesFile, run: options)
         }
-        print("reference order: \(reference.referenceRatings.ratings.map(\.model).joined(separator: " > "))")
+        print("judge: \(judged.report.summary); battles in \(battlesFile.path)")
+        let prompts = try ModelResponses.commonPrompts(models).count
+        var results = try ComparisonResults(kind: kind, models: models.map(\.name), battles: judged.battles, judge: judges.map(\.name).joined(separator: ", "),
+                                            feedback: feedback, prompts: prompts, run: judged.report, bootstrapRounds: bootstrap, seed: self.feedback.seed)
+        if let toyWorld {
+            let (description, verdicts) = try ToyWorldReference.verdicts(folder: toyWorld, battles: judged.battles, models: models)
+            results.reference = try ReferenceAgreement(reference: description, battles: judged.battles, verdicts: verdicts, models: models.map(\.name),
+                                                       ratings: results.ratings, bootstrapRounds: bootstrap, seed: self.feedback.seed)
+        }
+        let page = try EvaluationReport.write(results, battles: judged.battles, models: models, to: output)
+        for summary in results.pairwise {
+            print(String(format: "%@ vs %@: win rate %.1f%% [%.1f, %.1f], W/L/T %d/%d/%d, length-controlled %.1f%% (φ %+.2f)",
+                         summary.modelA, summary.modelB, 100 * summary.winRate.mean, 100 * summary.winRate.lower, 100 * summary.winRate.upper,
+                         summary.wins, summary.losses, summary.ties, 100 * summary.lengthControlled.winRate, summary.lengthControlled.lengthCoefficient))
+        }
+        if kind == "ratings" {
+            for rating in results.ratings.ratings {
+                print(String(format: "%@: %.0f [%.0f, %.0f]", rating.model, rating.rating.mean, rating.rating.lower, rating.rating.upper))
+            }
+        }
+        if let reference = results.reference {
+            print(String(format: "reference: %d decidable of %d battles; AI winner agrees %.1f%%, AI preference on its side %.1f%%; orders %@ (Kendall τ %.2f)",
+                         reference.decidable, reference.battles, 100 * reference.agreement, 100 * reference.preferenceAgreement,
+                         reference.orderMatches ? "match" : "differ", reference.kendallTau))
+            for (group, value) in reference.byGroup.sorted(by: { $0.key < $1.key }) {
+                print(String(format: "  %@: %d decidable, preference agreement %.1f%%", group, value.decidable, 100 * value.preferenceAgreement))
+            }
+            print("reference order: \(reference.referenceRatings.ratings.map(\.model).joined(separator: " > "))")
+        }
+        print("results.json and report.html in \(page.deletingLastPathComponent().path)")
+        try exitIfItemsFailed([(judged.report, battlesFile, "battles")])
     }
-    print("results.json and report.html in \(page.deletingLastPathComponent().path)")
-    try exitIfItemsFailed([(judged.report, battlesFile, "battles")])
 }
 
 struct EvaluatePairwise: ParsableCommand {
