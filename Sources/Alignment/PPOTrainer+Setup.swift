@@ -82,7 +82,7 @@ extension PPOTrainer {
         }
         let reward: RewardFunction
         if RewardEnsembleManifest.isEnsemble(folders.rewardModel) {
-            reward = try EnsembleReward.load(directory: folders.rewardModel, aggregation: configuration.rewardAggregation,
+            reward = try EnsembleReward.load(directory: folders.rewardModel, aggregation: try configuration.rewardAggregation,
                                              sharesTokenizer: folders.sharesTokenizer, seed: seed, batchSize: configuration.rolloutForwardBatchSize)
         } else {
             reward = RewardModelScorer(model: try SequenceClassifier.load(directory: folders.rewardModel, seed: seed),

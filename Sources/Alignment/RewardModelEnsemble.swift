@@ -11,18 +11,37 @@ import Tensors
 /// then
 /// - `mean`: the members' mean;
 /// - `worstCase` (recipe name `min`): the lowest member score (WCO);
-/// - `uncertaintyWeighted(penalty: λ)` (recipe name `uncertainty`): mean − λ · variance across members (UWO).
+/// - `uncertaintyWeighted(penalty: λ)` (recipe name `uncertainty`): mean − λ · variance across members (UWO);
+///
+/// and, for an ensemble whose members are named heads, one per principle or group (``RewardEnsembleManifest/Member/head``):
+/// - `weighted` (recipe name `weighted`, weights in `principle_weights`): Σ wₕ sₕ / Σ wₕ, the user's trade-off;
+/// - `maxMin` (recipe name `maxmin`, groups in `principle_groups`): the lowest of the groups' mean scores, MaxMin-RLHF's
+///   egalitarian objective (Chakraborty et al. 2024, eq. 5), with a group's utility the mean of its heads.
 public enum RewardAggregation: Equatable, Sendable, CustomStringConvertible {
     case mean
     case worstCase
     case uncertaintyWeighted(penalty: Double)
+    /// Head name → weight (≥ 0, not all 0).
+    case weighted([String: Double])
+    /// Groups of head names; every head in at most one group.
+    case maxMin([[String]])
 
     /// The recipe names, in the order the help text lists them.
-    public static let names = ["mean", "min", "uncertainty"]
+    public static let names = ["mean", "min", "uncertainty", "weighted", "maxmin"]
 
-    /// Reads `reward_aggregation` (and `reward_uncertainty_penalty` for `uncertainty`).
+    /// Reads `reward_aggregation` (and `reward_uncertainty_penalty` for `uncertainty`, `principle_weights` for
+    /// `weighted`, `principle_groups` for `maxmin`).
+    /// - Parameters:
+    ///   - weights: `"harmless=0.7,helpful=0.3"`.
+    ///   - groups: `"harmless+honest,helpful"`: groups separated by commas, a group's heads by `+`.
     /// - Throws: `SettingsError` naming the key and the accepted values.
-    public init(name: String, penalty: Double = 1) throws {
+    public init(name: String, penalty: Double = 1, weights: String? = nil, groups: String? = nil) throws {
+        if name != "weighted", weights != nil {
+            throw SettingsError(key: "principle_weights", message: "applies to reward_aggregation: weighted (got \(name.debugDescription))")
+        }
+        if name != "maxmin", groups != nil {
+            throw SettingsError(key: "principle_groups", message: "applies to reward_aggregation: maxmin (got \(name.debugDescription))")
+        }
         switch name {
         case "mean": self = .mean
         case "min", "worst_case": self = .worstCase
@@ -31,8 +50,53 @@ public enum RewardAggregation: Equatable, Sendable, CustomStringConvertible {
                 throw SettingsError(key: "reward_uncertainty_penalty", message: "must be a finite number ≥ 0 (got \(penalty))")
             }
             self = .uncertaintyWeighted(penalty: penalty)
+        case "weighted":
+            guard let weights else { throw SettingsError(key: "principle_weights", message: "reward_aggregation: weighted needs the heads' weights, e.g. harmless=0.7,helpful=0.3") }
+            self = .weighted(try Self.parseWeights(weights))
+        case "maxmin", "max_min":
+            guard let groups else { throw SettingsError(key: "principle_groups", message: "reward_aggregation: maxmin needs the groups of heads, e.g. harmless+honest,helpful") }
+            self = .maxMin(try Self.parseGroups(groups))
         default:
             throw SettingsError(key: "reward_aggregation", message: "unknown value \(name.debugDescription); use one of \(Self.names.joined(separator: ", "))")
+        }
+    }
+
+    /// `"a=0.7,b=0.3"` → [a: 0.7, b: 0.3].
+    /// - Throws: `SettingsError` for an entry without `=`, a repeated head, a weight that is not a finite number ≥ 0, or
+    ///   weights that are all 0.
+    public static func parseWeights(_ text: String) throws -> [String: Double] {
+        var weights: [String: Double] = [:]
+        for entry in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw SettingsError(key: "principle_weights", message: "\(String(entry).debugDescription) is not head=weight (write e.g. harmless=0.7,helpful=0.3)")
+            }
+            guard let weight = Double(parts[1]), weight.isFinite, weight >= 0 else {
+                throw SettingsError(key: "principle_weights", message: "the weight of \(parts[0]) must be a finite number ≥ 0 (got \(parts[1].debugDescription))")
+            }
+            guard weights.updateValue(weight, forKey: parts[0]) == nil else {
+                throw SettingsError(key: "principle_weights", message: "\(parts[0]) is given twice")
+            }
+        }
+        guard weights.values.contains(where: { $0 > 0 }) else {
+            throw SettingsError(key: "principle_weights", message: "at least one weight must be positive")
+        }
+        return weights
+    }
+
+    /// `"a+b,c"` → [[a, b], [c]].
+    /// - Throws: `SettingsError` for an empty group or head, or a head in two groups.
+    public static func parseGroups(_ text: String) throws -> [[String]] {
+        var seen = Set<String>()
+        return try text.split(separator: ",", omittingEmptySubsequences: false).map { group in
+            let heads = group.split(separator: "+", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            for head in heads {
+                guard !head.isEmpty else {
+                    throw SettingsError(key: "principle_groups", message: "\(String(group).debugDescription) has an empty head name (write e.g. harmless+honest,helpful)")
+                }
+                guard seen.insert(head).inserted else { throw SettingsError(key: "principle_groups", message: "\(head) is in two groups") }
+            }
+            return heads
         }
     }
 
@@ -41,16 +105,63 @@ public enum RewardAggregation: Equatable, Sendable, CustomStringConvertible {
         case .mean: "mean"
         case .worstCase: "min"
         case let .uncertaintyWeighted(penalty): "uncertainty (λ = \(penalty))"
+        case let .weighted(weights): "weighted (" + weights.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + ")"
+        case let .maxMin(groups): "maxmin (" + groups.map { $0.joined(separator: "+") }.joined(separator: ", ") + ")"
         }
     }
 
-    /// The aggregate of one sample's standardised member scores.
-    public func aggregate(_ scores: [Double]) -> Double {
+    /// Whether the aggregation combines named heads (and so needs an ensemble whose members have them).
+    public var usesHeads: Bool {
+        switch self {
+        case .weighted, .maxMin: true
+        default: false
+        }
+    }
+
+    /// Checks that a head-combining aggregation names exactly the ensemble's heads: every head named once, no name
+    /// that is not a head (a head left out would be dropped without a word; give it weight 0 to ignore it).
+    /// - Throws: `TrainingError.data` naming the missing or unknown heads.
+    public func check(heads: [String?], ensemble: String) throws {
+        guard usesHeads else { return }
+        guard heads.allSatisfy({ $0 != nil }) else {
+            throw TrainingError.data("\(ensemble): reward_aggregation \(self) combines named heads, but some members have no head (train one head per principle with charter reward --head NAME=FILE or --heads-from-labels)")
+        }
+        let available = Set(heads.compactMap { $0 })
+        let named: Set<String>
+        switch self {
+        case let .weighted(weights): named = Set(weights.keys)
+        case let .maxMin(groups): named = Set(groups.joined())
+        default: return
+        }
+        let unknown = named.subtracting(available).sorted(), missing = available.subtracting(named).sorted()
+        guard unknown.isEmpty else {
+            throw TrainingError.data("\(ensemble): no head named \(unknown.joined(separator: ", ")); its heads are \(available.sorted().joined(separator: ", "))")
+        }
+        guard missing.isEmpty else {
+            throw TrainingError.data("\(ensemble): reward_aggregation \(self) does not name head(s) \(missing.joined(separator: ", ")); give each a weight or a group (weight 0 ignores a head)")
+        }
+    }
+
+    /// The aggregate of one sample's standardised member scores; `heads[i]` names member i (needed by `weighted` and
+    /// `maxMin`, which ``check(heads:ensemble:)`` has validated).
+    public func aggregate(_ scores: [Double], heads: [String?] = []) -> Double {
         precondition(!scores.isEmpty, "an ensemble has at least one member")
         switch self {
         case .mean: return Self.mean(scores)
         case .worstCase: return scores.min()!
         case let .uncertaintyWeighted(penalty): return Self.mean(scores) - penalty * Self.variance(scores)
+        case let .weighted(weights):
+            precondition(heads.count == scores.count, "weighted aggregation needs the members' heads")
+            var total = 0.0, weightTotal = 0.0
+            for (score, head) in zip(scores, heads) {
+                let weight = weights[head ?? ""] ?? 0
+                total += weight * score
+                weightTotal += weight
+            }
+            return total / weightTotal
+        case let .maxMin(groups):
+            precondition(heads.count == scores.count, "maxmin aggregation needs the members' heads")
+            return groups.map { group in Self.mean(zip(scores, heads).filter { group.contains($0.1 ?? "") }.map(\.0)) }.min()!
         }
     }
 
@@ -78,9 +189,23 @@ public struct RewardEnsembleManifest: Codable, Equatable, Sendable {
         public var bootstrap: Bool
         public var rewardMean: Double
         public var rewardStandardDeviation: Double
+        /// The principle (or group) this member scores, when the ensemble is one head per principle; nil for members
+        /// that differ only by seed or resample.
+        public var head: String?
+
+        public init(path: String, seed: UInt64, trainingPairs: Int, bootstrap: Bool, rewardMean: Double, rewardStandardDeviation: Double,
+                    head: String? = nil) {
+            self.path = path
+            self.seed = seed
+            self.trainingPairs = trainingPairs
+            self.bootstrap = bootstrap
+            self.rewardMean = rewardMean
+            self.rewardStandardDeviation = rewardStandardDeviation
+            self.head = head
+        }
 
         enum CodingKeys: String, CodingKey {
-            case path, seed, bootstrap
+            case path, seed, bootstrap, head
             case trainingPairs = "training_pairs", rewardMean = "reward_mean", rewardStandardDeviation = "reward_std"
         }
     }
@@ -88,6 +213,9 @@ public struct RewardEnsembleManifest: Codable, Equatable, Sendable {
     public var members: [Member]
 
     public init(members: [Member]) { self.members = members }
+
+    /// The members' heads, in member order.
+    public var heads: [String?] { members.map(\.head) }
 
     /// Whether `directory` holds an ensemble.json.
     public static func isEnsemble(_ directory: URL) -> Bool {
@@ -108,6 +236,13 @@ public struct RewardEnsembleManifest: Codable, Equatable, Sendable {
             throw TrainingError.data("\(url.path): cannot read (\(error.localizedDescription))")
         }
         guard !manifest.members.isEmpty else { throw TrainingError.data("\(url.path): members is empty; an ensemble needs at least one reward model") }
+        let heads = manifest.members.compactMap(\.head)
+        if let repeated = Dictionary(grouping: heads, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw TrainingError.data("\(url.path): two members have head \(repeated.debugDescription); each head is one principle's reward model")
+        }
+        if let empty = manifest.members.firstIndex(where: { $0.head?.isEmpty == true }) {
+            throw TrainingError.data("\(url.path): members[\(empty)].head is empty; name the principle or leave head out")
+        }
         for (index, member) in manifest.members.enumerated() {
             guard member.rewardStandardDeviation.isFinite, member.rewardStandardDeviation > 0, member.rewardMean.isFinite else {
                 throw TrainingError.data("\(url.path): members[\(index)] (\(member.path)): reward_mean must be finite and reward_std finite and > 0")
@@ -143,26 +278,34 @@ public final class EnsembleReward: RewardFunction {
     public let members: [RewardFunction]
     public let standardisation: [(mean: Double, deviation: Double)]
     public let aggregation: RewardAggregation
+    /// The members' heads (nil for a member without one), in member order.
+    public let heads: [String?]
     public private(set) var lastMetrics: [String: Double] = [:]
 
-    public init(members: [RewardFunction], standardisation: [(mean: Double, deviation: Double)], aggregation: RewardAggregation) {
+    /// - Precondition: a head-combining aggregation was checked against `heads` (``RewardAggregation/check(heads:ensemble:)``).
+    public init(members: [RewardFunction], standardisation: [(mean: Double, deviation: Double)], aggregation: RewardAggregation,
+                heads: [String?]? = nil) {
         precondition(!members.isEmpty && members.count == standardisation.count, "one standardisation per member")
         self.members = members
         self.standardisation = standardisation
         self.aggregation = aggregation
+        self.heads = heads ?? Array(repeating: nil, count: members.count)
+        precondition(self.heads.count == members.count, "one head (or nil) per member")
     }
 
     /// Loads an ensemble folder (see ``RewardEnsembleManifest``); members score by token id when `sharesTokenizer`.
-    /// - Throws: the manifest's errors and what loading a member throws.
+    /// - Throws: the manifest's errors, an aggregation that does not name the ensemble's heads exactly, and what
+    ///   loading a member throws.
     public static func load(directory: URL, aggregation: RewardAggregation, sharesTokenizer: Bool, seed: UInt64 = 42,
                             batchSize: Int = 8) throws -> EnsembleReward {
         let manifest = try RewardEnsembleManifest.load(directory: directory)
+        try aggregation.check(heads: manifest.heads, ensemble: directory.appendingPathComponent(RewardEnsembleManifest.fileName).path)
         let members = try manifest.members.map { member in
             RewardModelScorer(model: try SequenceClassifier.load(directory: manifest.folder(of: member, in: directory), seed: seed),
                               sharesTokenizer: sharesTokenizer, batchSize: batchSize)
         }
         return EnsembleReward(members: members, standardisation: manifest.members.map { ($0.rewardMean, $0.rewardStandardDeviation) },
-                              aggregation: aggregation)
+                              aggregation: aggregation, heads: manifest.heads)
     }
 
     /// Standardised scores, member-major: `[member][rollout]`.
@@ -177,14 +320,15 @@ public final class EnsembleReward: RewardFunction {
     }
 
     /// Aggregates member-major standardised scores: per rollout, the aggregate and the members' standard deviation.
-    public static func aggregate(_ memberScores: [[Double]], _ aggregation: RewardAggregation) -> (values: [Double], spread: [Double]) {
+    /// `heads` names the members for `weighted` and `maxmin`.
+    public static func aggregate(_ memberScores: [[Double]], _ aggregation: RewardAggregation, heads: [String?] = []) -> (values: [Double], spread: [Double]) {
         let count = memberScores.first?.count ?? 0
         var values: [Double] = [], spread: [Double] = []
         values.reserveCapacity(count)
         spread.reserveCapacity(count)
         for index in 0..<count {
             let column = memberScores.map { $0[index] }
-            values.append(aggregation.aggregate(column))
+            values.append(aggregation.aggregate(column, heads: heads))
             spread.append(RewardAggregation.variance(column).squareRoot())
         }
         return (values, spread)
@@ -192,11 +336,16 @@ public final class EnsembleReward: RewardFunction {
 
     public func scores(_ rollouts: [ScoredRollout]) throws -> [Float] {
         let scores = try memberScores(rollouts)
-        let (values, spread) = Self.aggregate(scores, aggregation)
-        lastMetrics = [
+        let (values, spread) = Self.aggregate(scores, aggregation, heads: heads)
+        var metrics = [
             "objective/ensemble_std": spread.isEmpty ? 0 : spread.reduce(0, +) / Double(spread.count),
             "objective/ensemble_mean": values.isEmpty ? 0 : scores.map { $0.reduce(0, +) }.reduce(0, +) / Double(scores.count * values.count),
         ]
+        // Each named head's mean standardised score, so a run shows where along the trade-off it moves.
+        for (head, column) in zip(heads, scores) where head != nil && !column.isEmpty {
+            metrics["objective/head/\(head!)"] = column.reduce(0, +) / Double(column.count)
+        }
+        lastMetrics = metrics
         return values.map { Float($0) }
     }
 }
@@ -205,7 +354,19 @@ public final class EnsembleReward: RewardFunction {
 /// seed, seed + 1, …, each on all pairs (Coste et al.'s members differ by seed) or, with `bootstrap`, on a resample
 /// of the pairs with replacement drawn from its seed. Members are saved as `member-1` … `member-K` under the output
 /// folder, each a complete sequence-classification folder, and `ensemble.json` records their standardisation.
+///
+/// ``train(configuration:base:chatTemplate:heads:log:train:)`` trains one reward model per named head instead (one
+/// principle's or group's pairs each, `charter reward --head NAME=FILE`), saved as `head-NAME`.
 public enum RewardEnsembleTraining {
+    /// One member to train: its folder name under the output, its pairs, its seed and head.
+    struct MemberPlan {
+        var path: String
+        var seed: UInt64
+        var examples: [Example]
+        var bootstrap: Bool
+        var head: String?
+    }
+
     /// - Parameters:
     ///   - train: runs one member's trainer with its arguments (the CLI prints progress; the pipeline runs silently).
     /// - Throws: `TrainingError.data` for a size below 1; what loading and training throw.
@@ -213,26 +374,56 @@ public enum RewardEnsembleTraining {
                              bootstrap: Bool, log: (String) -> Void,
                              train: (RewardTrainer, TrainingArguments) throws -> Void) throws -> RewardEnsembleManifest {
         guard size >= 1 else { throw TrainingError.data("ensemble size must be at least 1 (got \(size))") }
-        let output = URL(fileURLWithPath: configuration.training.outputDirectory)
-        let encoder = try ExampleEncoder.load(directory: base, chatTemplate: chatTemplate)
-        var members: [RewardEnsembleManifest.Member] = []
-        for index in 0..<size {
-            var settings = configuration
+        let plans = (0..<size).map { index in
             let seed = configuration.training.seed &+ UInt64(index)
-            settings.training.seed = seed
-            settings.training.outputDirectory = output.appendingPathComponent("member-\(index + 1)").path
             var memberExamples = examples
             if bootstrap {
                 var generator = SeededGenerator(seed: seed ^ 0xB0_075)
                 memberExamples = (0..<examples.count).map { _ in examples[Int(generator.next() % UInt64(examples.count))] }
             }
-            log("member \(index + 1) of \(size): seed \(seed), \(memberExamples.count) pairs\(bootstrap ? " (bootstrap resample)" : "")")
-            let model = try SequenceClassifier.load(directory: base, seed: seed)
-            let trainer = try RewardTrainer(configuration: settings, model: model, sourceDirectory: base, encoder: encoder, train: memberExamples)
+            return MemberPlan(path: "member-\(index + 1)", seed: seed, examples: memberExamples, bootstrap: bootstrap, head: nil)
+        }
+        return try run(plans, configuration: configuration, base: base, chatTemplate: chatTemplate, log: log, train: train)
+    }
+
+    /// Trains one reward model per head on that head's pairs (seed, seed + 1, … in the order given), into
+    /// `head-NAME` folders, and writes `ensemble.json` naming each member's head.
+    /// - Throws: `TrainingError.data` for no heads, a repeated or malformed name, or a head without pairs; what
+    ///   loading and training throw.
+    public static func train(configuration: RewardConfiguration, base: URL, chatTemplate: String?, heads: [(name: String, examples: [Example])],
+                             log: (String) -> Void, train: (RewardTrainer, TrainingArguments) throws -> Void) throws -> RewardEnsembleManifest {
+        guard !heads.isEmpty else { throw TrainingError.data("no heads to train (give --head NAME=FILE or --heads-from-labels FILE)") }
+        var seen = Set<String>()
+        for head in heads {
+            guard head.name.range(of: "^[A-Za-z0-9_.-]+$", options: .regularExpression) != nil else {
+                throw TrainingError.data("head name \(head.name.debugDescription) must be letters, digits, _ . or - (it names a folder)")
+            }
+            guard seen.insert(head.name).inserted else { throw TrainingError.data("head \(head.name) is given twice") }
+            guard !head.examples.isEmpty else { throw TrainingError.data("head \(head.name) has no preference pairs") }
+        }
+        let plans = heads.enumerated().map { index, head in
+            MemberPlan(path: "head-\(head.name)", seed: configuration.training.seed &+ UInt64(index), examples: head.examples, bootstrap: false, head: head.name)
+        }
+        return try run(plans, configuration: configuration, base: base, chatTemplate: chatTemplate, log: log, train: train)
+    }
+
+    static func run(_ plans: [MemberPlan], configuration: RewardConfiguration, base: URL, chatTemplate: String?, log: (String) -> Void,
+                    train: (RewardTrainer, TrainingArguments) throws -> Void) throws -> RewardEnsembleManifest {
+        let output = URL(fileURLWithPath: configuration.training.outputDirectory)
+        let encoder = try ExampleEncoder.load(directory: base, chatTemplate: chatTemplate)
+        var members: [RewardEnsembleManifest.Member] = []
+        for (index, plan) in plans.enumerated() {
+            var settings = configuration
+            settings.training.seed = plan.seed
+            settings.training.outputDirectory = output.appendingPathComponent(plan.path).path
+            log("\(plan.head.map { "head \($0)" } ?? "member \(index + 1)") of \(plans.count): seed \(plan.seed), \(plan.examples.count) pairs"
+                + (plan.bootstrap ? " (bootstrap resample)" : ""))
+            let model = try SequenceClassifier.load(directory: base, seed: plan.seed)
+            let trainer = try RewardTrainer(configuration: settings, model: model, sourceDirectory: base, encoder: encoder, train: plan.examples)
             try train(trainer, settings.training)
             let (mean, deviation) = try trainer.rewardScale()
-            members.append(.init(path: "member-\(index + 1)", seed: seed, trainingPairs: trainer.exampleCount, bootstrap: bootstrap,
-                                 rewardMean: mean, rewardStandardDeviation: deviation))
+            members.append(.init(path: plan.path, seed: plan.seed, trainingPairs: trainer.exampleCount, bootstrap: plan.bootstrap,
+                                 rewardMean: mean, rewardStandardDeviation: deviation, head: plan.head))
         }
         let manifest = RewardEnsembleManifest(members: members)
         try manifest.write(to: output)

@@ -1,5 +1,6 @@
 import Alignment
 import ArgumentParser
+import Datasets
 import Foundation
 import LanguageModels
 import Tensors
@@ -17,6 +18,12 @@ struct RewardCommand: ParsableCommand {
             --ensemble K trains K reward models (seeds seed … seed+K−1; --bootstrap resamples the pairs for each) into \
             OUTPUT/member-1 … member-K and writes OUTPUT/ensemble.json; ppo and the pipeline's ppo stage take that folder \
             as a reward model and combine the members with reward_aggregation: mean | min | uncertainty.
+            Pluralistic rewards: --heads-from-labels reads --dataset as charter label's records and trains one reward \
+            model (head) per principle on that principle's own verdicts; --head NAME=FILE (repeatable) adds a head \
+            trained on another preference file (e.g. helpful=human_helpfulness.jsonl). Heads go to OUTPUT/head-NAME \
+            with OUTPUT/ensemble.json; ppo combines them with reward_aggregation: weighted and \
+            principle_weights: harmless=0.7,helpful=0.3, or reward_aggregation: maxmin and principle_groups: \
+            harmless,helpful (MaxMin-RLHF: the lowest group's mean).
             """)
 
     @OptionGroup var options: TrainerOptions
@@ -26,6 +33,10 @@ struct RewardCommand: ParsableCommand {
     var ensemble: Int?
     @Flag(help: "With --ensemble: each member trains on a bootstrap resample of the pairs (default: all pairs, seeds differ).")
     var bootstrap = false
+    @Option(name: .customLong("head"), help: "A named reward head trained on its own preference file: NAME=FILE (repeatable).")
+    var heads: [String] = []
+    @Flag(help: "Train one head per principle from --dataset's charter label records (each principle's own verdicts as soft labels).")
+    var headsFromLabels = false
 
     func run() throws {
         let recipe = try options.recipe(keys: RewardConfiguration.keys,
@@ -37,6 +48,10 @@ struct RewardCommand: ParsableCommand {
             throw ValidationError("LoRA reward models are not supported yet (the score head would need PEFT's modules_to_save); train the full model")
         }
         let directory = try options.modelDirectory(recipe)
+        if headsFromLabels || !heads.isEmpty {
+            guard ensemble == nil, !bootstrap, !evalOnly else { throw ValidationError("--head/--heads-from-labels train one reward model per head; drop --ensemble, --bootstrap and --eval-only") }
+            return try trainHeads(recipe: recipe, configuration: configuration, base: directory)
+        }
         let (train, evaluation) = try options.datasets(recipe, evalOnly: evalOnly)
 
         if bootstrap && ensemble == nil { throw ValidationError("--bootstrap resamples an ensemble's pairs; give --ensemble K too") }
@@ -61,5 +76,35 @@ struct RewardCommand: ParsableCommand {
         if evalOnly { return try printEvaluation(trainer) }
         try options.train(trainer, arguments: configuration.training,
                           effectiveConfiguration: try recipe.effective(configuration))
+    }
+
+    /// Trains one reward model per head (`--heads-from-labels`, `--head NAME=FILE`) and writes ensemble.json.
+    func trainHeads(recipe: TrainingRecipe, configuration: RewardConfiguration, base: URL) throws {
+        var named: [(name: String, examples: [Example])] = []
+        if headsFromLabels {
+            guard let labels = try options.datasets(recipe).train else {
+                throw ValidationError("--heads-from-labels splits --dataset (charter label's records) by principle; give --dataset")
+            }
+            let source = recipe["dataset_name"] as? String ?? "--dataset"
+            named = try PrincipleHeads.pairs(fromLabels: labels.examples, source: source)
+            note("reward: \(named.count) principle heads from \(source): " + named.map { "\($0.name) (\($0.examples.count) pairs)" }.joined(separator: ", "))
+        } else if recipe["dataset_name"] != nil {
+            throw ValidationError("--dataset is only read with --heads-from-labels when training heads; give each head's file with --head NAME=FILE")
+        }
+        for entry in heads {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw ValidationError("--head \(entry.debugDescription): write NAME=FILE") }
+            try options.checkPath(parts[1], key: "--head \(parts[0])")
+            let dataset = try DatasetSource.load(URL(fileURLWithPath: parts[1]), split: "train", options: DatasetOptions(skipInvalid: options.skipInvalid))
+            note(dataset.summary)
+            named.append((parts[0], dataset.examples))
+        }
+        let manifest = try RewardEnsembleTraining.train(
+            configuration: configuration, base: base, chatTemplate: recipe["chat_template_name"] as? String, heads: named,
+            log: { note("reward: \($0)") }) { trainer, arguments in
+                try options.train(trainer, arguments: arguments, effectiveConfiguration: try recipe.effective(trainer.configuration))
+            }
+        note("reward: \(manifest.members.count) heads (\(manifest.heads.compactMap { $0 }.joined(separator: ", "))) written to "
+             + "\(configuration.training.outputDirectory)/\(RewardEnsembleManifest.fileName); combine them in ppo with reward_aggregation: weighted or maxmin")
     }
 }

@@ -16,10 +16,12 @@ final class RecipeKeyRangeTests: XCTestCase {
         let good: String
         let bad: [(json: String, shows: String)]
         var reportedAs: String?
+        /// Other members of the recipe the key only makes sense with (`"reward_aggregation": "weighted", `).
+        var context = ""
     }
 
-    static func row(_ key: String, good: String, _ bad: [(String, String)], reportedAs: String? = nil) -> Row {
-        Row(key: key, good: good, bad: bad.map { (json: $0.0, shows: $0.1) }, reportedAs: reportedAs)
+    static func row(_ key: String, good: String, _ bad: [(String, String)], reportedAs: String? = nil, context: String = "") -> Row {
+        Row(key: key, good: good, bad: bad.map { (json: $0.0, shows: $0.1) }, reportedAs: reportedAs, context: context)
     }
 
     static let text = (#""x""#, #""x""#)
@@ -98,6 +100,10 @@ final class RecipeKeyRangeTests: XCTestCase {
         row("num_sample_generations", good: "0", [("-1", "-1"), text]),
         row("reward_aggregation", good: #""min""#, [(#""median""#, #""median""#), ("3", "3.0")]),
         row("reward_uncertainty_penalty", good: "0.5", [("-1", "-1.0"), text]),
+        row("principle_weights", good: #""harmless=0.7,helpful=0.3""#, [(#""harmless""#, #""harmless""#), (#""a=0""#, #""a=0""#), (#""a=-1""#, #""a=-1""#)],
+            context: #""reward_aggregation": "weighted", "#),
+        row("principle_groups", good: #""harmless+honest,helpful""#, [(#""a,,b""#, #""a,,b""#), (#""a,a""#, #""a,a""#)],
+            context: #""reward_aggregation": "maxmin", "#),
         row("monitor_reward_model", good: #""runs/rm2""#, [("\"\"", "\"\"")]),
         row("monitor_steps", good: "2", [("0", "0"), fraction, text]),
         row("monitor_tolerance", good: "0.3", [("-1", "-1.0"), text]),
@@ -145,10 +151,10 @@ final class RecipeKeyRangeTests: XCTestCase {
         for (name, keys, check) in Self.types {
             for key in keys {
                 let row = try XCTUnwrap(table[key])
-                XCTAssertNoThrow(try check(Data(#"{"\#(key)": \#(row.good)}"#.utf8)), "\(name).\(key): \(row.good) should be accepted")
+                XCTAssertNoThrow(try check(Data(#"{\#(row.context)"\#(key)": \#(row.good)}"#.utf8)), "\(name).\(key): \(row.good) should be accepted")
                 XCTAssertFalse(row.bad.isEmpty, "\(key) has no refused value")
                 for (json, shows) in row.bad {
-                    XCTAssertThrowsError(try check(Data(#"{"\#(key)": \#(json)}"#.utf8)), "\(name).\(key): \(json) was accepted") { error in
+                    XCTAssertThrowsError(try check(Data(#"{\#(row.context)"\#(key)": \#(json)}"#.utf8)), "\(name).\(key): \(json) was accepted") { error in
                         let message = "\(error)"
                         XCTAssertTrue(message.contains(row.reportedAs ?? key), "\(name).\(key) = \(json): \(message) does not name the key")
                         XCTAssertTrue(message.contains(shows), "\(name).\(key) = \(json): \(message) does not show \(shows)")

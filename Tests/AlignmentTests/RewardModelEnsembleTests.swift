@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import JSON
 import XCTest
 @testable import Alignment
 import LanguageModels
@@ -32,8 +33,8 @@ final class RewardModelEnsembleTests: XCTestCase {
             return recipe
         }
         let configuration = try recipe(["reward_aggregation": "uncertainty", "reward_uncertainty_penalty": 2.5]).decode(PPOConfiguration.self)
-        XCTAssertEqual(configuration.rewardAggregation, RewardAggregation.uncertaintyWeighted(penalty: 2.5))
-        XCTAssertEqual(PPOConfiguration().rewardAggregation, RewardAggregation.mean)
+        XCTAssertEqual(try configuration.rewardAggregation, RewardAggregation.uncertaintyWeighted(penalty: 2.5))
+        XCTAssertEqual(try PPOConfiguration().rewardAggregation, RewardAggregation.mean)
         XCTAssertThrowsError(try recipe(["reward_aggregation": "avg"]).decode(PPOConfiguration.self).validate()) {
             XCTAssertTrue("\($0)".contains("reward_aggregation"), "\($0)")
         }
@@ -108,6 +109,107 @@ final class RewardModelEnsembleTests: XCTestCase {
         XCTAssertEqual(ensemble.members.count, 2)
         let history = try trainer.train().history
         XCTAssertGreaterThan(try XCTUnwrap(history.last?["objective/ensemble_std"]), 0)
+    }
+
+    /// Weighted and MaxMin combine named heads: Σ wₕ sₕ / Σ wₕ, and the lowest group mean.
+    func testHeadAggregationsWeightAndTakeTheWorstGroup() throws {
+        let heads: [String?] = ["harmless", "helpful", "honest"]
+        let scores = [2.0, -1.0, 0.0]
+        let weighted = try RewardAggregation(name: "weighted", weights: "harmless=0.75, helpful=0.25,honest=0")
+        XCTAssertEqual(weighted.aggregate(scores, heads: heads), (0.75 * 2 - 0.25) / 1.0, accuracy: 1e-12)
+        let maxMin = try RewardAggregation(name: "maxmin", groups: "harmless+honest,helpful")
+        XCTAssertEqual(maxMin, .maxMin([["harmless", "honest"], ["helpful"]]))
+        XCTAssertEqual(maxMin.aggregate(scores, heads: heads), -1, "helpful's group (−1) is below harmless+honest's mean (1)")
+        XCTAssertEqual(try RewardAggregation(name: "maxmin", groups: "harmless,helpful+honest").aggregate(scores, heads: heads), -0.5)
+        let (values, _) = EnsembleReward.aggregate([[1, 3], [0, 1]], try RewardAggregation(name: "weighted", weights: "a=1,b=3"), heads: ["a", "b"])
+        XCTAssertEqual(values, [0.25, 1.5])
+        // Bad input names the key.
+        for (weights, expected) in [("harmless", "not head=weight"), ("a=1,a=2", "given twice"), ("a=0", "positive"), ("a=-1", "≥ 0")] {
+            XCTAssertThrowsError(try RewardAggregation(name: "weighted", weights: weights)) {
+                XCTAssertTrue("\($0)".contains("principle_weights") && "\($0)".contains(expected), "\($0)")
+            }
+        }
+        XCTAssertThrowsError(try RewardAggregation(name: "maxmin", groups: "a,a")) { XCTAssertTrue("\($0)".contains("two groups"), "\($0)") }
+        XCTAssertThrowsError(try RewardAggregation(name: "weighted")) { XCTAssertTrue("\($0)".contains("principle_weights"), "\($0)") }
+        XCTAssertThrowsError(try RewardAggregation(name: "mean", weights: "a=1")) { XCTAssertTrue("\($0)".contains("applies to reward_aggregation: weighted"), "\($0)") }
+        // The heads must match the ensemble's exactly: nothing dropped without a word.
+        XCTAssertNoThrow(try weighted.check(heads: heads, ensemble: "e"))
+        XCTAssertThrowsError(try weighted.check(heads: ["harmless", "helpful"], ensemble: "e")) { XCTAssertTrue("\($0)".contains("no head named honest"), "\($0)") }
+        XCTAssertThrowsError(try maxMin.check(heads: heads + ["fair"], ensemble: "e")) { XCTAssertTrue("\($0)".contains("does not name head(s) fair"), "\($0)") }
+        XCTAssertThrowsError(try weighted.check(heads: [nil, nil], ensemble: "e")) { XCTAssertTrue("\($0)".contains("some members have no head"), "\($0)") }
+        XCTAssertNoThrow(try RewardAggregation.mean.check(heads: [nil], ensemble: "e"))
+    }
+
+    /// Label records split into one preference set per principle, each ordered by that principle's own verdict.
+    func testLabelRecordsSplitByPrinciple() throws {
+        func record(line: Int, chosenIsFirst: Bool, verdicts: [(String, Double)]) -> Example {
+            let judgements = JSONValue.array(verdicts.map { .object([.init("principle_id", .string($0.0)),
+                                                                     .init("p_first", .number(JSONNumber($0.1)))]) })
+            return Example(.preference(prompt: .standard("q\(line)"), chosen: .standard(" yes"), rejected: .standard(" no")), line: line,
+                           chosenProbability: 0.6, extras: [.init("chosen_is_first", .bool(chosenIsFirst)), .init("judgements", judgements)])
+        }
+        let heads = try PrincipleHeads.pairs(fromLabels: [record(line: 1, chosenIsFirst: true, verdicts: [("harmless", 0.8), ("helpful", 0.3)]),
+                                                          record(line: 2, chosenIsFirst: false, verdicts: [("helpful", 0.9)])], source: "labels.jsonl")
+        XCTAssertEqual(heads.map(\.name), ["harmless", "helpful"])
+        XCTAssertEqual(heads[0].examples.map { $0.preference?.chosen }, [.standard(" yes")])
+        XCTAssertEqual(heads[0].examples[0].chosenProbability!, 0.8, accuracy: 1e-12)
+        // helpful disagrees with record 1's label (p_first 0.3 with chosen first) and, on record 2, prefers the first
+        // response, which is the rejected one: both flip.
+        XCTAssertEqual(heads[1].examples.map { $0.preference?.chosen }, [.standard(" no"), .standard(" no")])
+        XCTAssertEqual(heads[1].examples.map { $0.chosenProbability! }, [0.7, 0.9].map { $0 }, "")
+        var broken = record(line: 7, chosenIsFirst: true, verdicts: [])
+        broken.extras.removeAll { $0.key == "judgements" }
+        XCTAssertThrowsError(try PrincipleHeads.pairs(fromLabels: [broken], source: "labels.jsonl")) {
+            XCTAssertTrue("\($0)".contains("labels.jsonl:7") && "\($0)".contains("judgements"), "\($0)")
+        }
+        XCTAssertThrowsError(try PrincipleHeads.pairs(fromLabels: [record(line: 3, chosenIsFirst: true, verdicts: [("harmless", 1.5)])], source: "l")) {
+            XCTAssertTrue("\($0)".contains("l:3") && "\($0)".contains("p_first"), "\($0)")
+        }
+    }
+
+    /// Heads trained on their own pairs land in head-NAME folders with their names in ensemble.json; PPO combines them
+    /// with principle_weights and logs each head's mean; weights naming a missing head stop the run before training.
+    func testTrainedHeadsCombineInPPO() throws {
+        let folder = try TrainingFixtures.modelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = RewardConfiguration()
+        configuration.training = TrainingFixtures.arguments(folder, steps: 3)
+        configuration.training.outputDirectory = folder.appendingPathComponent("heads").path
+        let pairs = separablePreferences(count: 8, seed: 7)
+        let flipped = pairs.map { example -> Example in
+            let (prompt, chosen, rejected) = example.preference!
+            return Example(.preference(prompt: prompt, chosen: rejected, rejected: chosen), line: example.line)
+        }
+        let manifest = try RewardEnsembleTraining.train(configuration: configuration, base: folder, chatTemplate: nil,
+                                                        heads: [("kind", pairs), ("blunt", flipped)], log: { _ in }) {
+            _ = try TrainingLoop(arguments: $1).run($0)
+        }
+        XCTAssertEqual(manifest.members.map(\.path), ["head-kind", "head-blunt"])
+        XCTAssertEqual(manifest.heads, ["kind", "blunt"])
+        let directory = URL(fileURLWithPath: configuration.training.outputDirectory)
+        XCTAssertEqual(try RewardEnsembleManifest.load(directory: directory), manifest)
+        XCTAssertThrowsError(try RewardEnsembleTraining.train(configuration: configuration, base: folder, chatTemplate: nil,
+                                                              heads: [("a/b", pairs)], log: { _ in }) { _, _ in }) {
+            XCTAssertTrue("\($0)".contains("a/b"), "\($0)")
+        }
+
+        var ppo = PPOTrainerTests.configuration(folder, output: "ppo", iterations: 1)
+        ppo.rewardAggregationName = "weighted"
+        ppo.principleWeights = "kind=0.7,blunt=0.3"
+        let trainer = try PPOTrainer(configuration: ppo, policy: try TrainableModel(directory: folder),
+                                     folders: PPOModelFolders(policy: folder, rewardModel: directory),
+                                     encoder: try TrainingFixtures.encoder(folder), prompts: PPOTrainerTests.prompts(8))
+        XCTAssertEqual(try XCTUnwrap(trainer.reward as? EnsembleReward).heads, ["kind", "blunt"])
+        let history = try trainer.train().history
+        XCTAssertNotNil(history.last?["objective/head/kind"])
+        XCTAssertNotNil(history.last?["objective/head/blunt"])
+
+        ppo.principleWeights = "kind=1"
+        XCTAssertThrowsError(try PPOTrainer(configuration: ppo, policy: try TrainableModel(directory: folder),
+                                            folders: PPOModelFolders(policy: folder, rewardModel: directory),
+                                            encoder: try TrainingFixtures.encoder(folder), prompts: PPOTrainerTests.prompts(8))) {
+            XCTAssertTrue("\($0)".contains("does not name head(s) blunt"), "\($0)")
+        }
     }
 
     func testBrokenManifestsNameTheFileAndField() throws {
