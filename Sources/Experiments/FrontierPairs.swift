@@ -26,16 +26,18 @@ public struct FrontierPreference: Codable, Equatable, Sendable {
 /// Preference pairs labelled by the ground truth: two completions per pair sampled from the reference model, the
 /// one with the higher ``FrontierTask/reward(_:)`` chosen, ties skipped (and counted).
 public enum FrontierPairs {
-    /// The pair ordered by the ground truth, or nil for a tie.
-    public static func label(prompt: String, _ first: String, _ second: String) -> FrontierPreference? {
-        let a = FrontierTask.reward(first), b = FrontierTask.reward(second)
+    /// The pair ordered by the ground truth (`reward`, by default the frontier task's), or nil for a tie.
+    public static func label(prompt: String, _ first: String, _ second: String,
+                             reward: (String) -> Double = FrontierTask.reward) -> FrontierPreference? {
+        let a = reward(first), b = reward(second)
         guard a != b else { return nil }
         return a > b ? FrontierPreference(prompt: prompt, chosen: first, rejected: second)
                      : FrontierPreference(prompt: prompt, chosen: second, rejected: first)
     }
 
-    /// Labels consecutive samples (0 and 1, 2 and 3, …) of the same prompt.
-    public static func label(_ samples: [FrontierSample], prompts: [String]) -> ([FrontierPreference], FrontierPairStatistics) {
+    /// Labels consecutive samples (0 and 1, 2 and 3, …) of the same prompt by `reward`.
+    public static func label(_ samples: [FrontierSample], prompts: [String],
+                             reward: (String) -> Double = FrontierTask.reward) -> ([FrontierPreference], FrontierPairStatistics) {
         var statistics = FrontierPairStatistics()
         var preferences: [FrontierPreference] = []
         var chosenTotal = 0.0, rejectedTotal = 0.0
@@ -43,13 +45,13 @@ public enum FrontierPairs {
             let first = samples[start], second = samples[start + 1]
             precondition(first.promptIndex == second.promptIndex, "pair \(start / 2) mixes prompts \(first.promptIndex) and \(second.promptIndex)")
             statistics.sampled += 1
-            guard let preference = label(prompt: prompts[first.promptIndex], first.text, second.text) else {
+            guard let preference = label(prompt: prompts[first.promptIndex], first.text, second.text, reward: reward) else {
                 statistics.ties += 1
                 continue
             }
             preferences.append(preference)
-            chosenTotal += FrontierTask.reward(preference.chosen)
-            rejectedTotal += FrontierTask.reward(preference.rejected)
+            chosenTotal += reward(preference.chosen)
+            rejectedTotal += reward(preference.rejected)
         }
         statistics.labelled = preferences.count
         if !preferences.isEmpty {
@@ -59,16 +61,23 @@ public enum FrontierPairs {
         return (preferences, statistics)
     }
 
-    /// Samples `pairsPerPrompt` pairs for every prompt from `model` and labels them.
-    public static func make(model: any CausalLanguageModel, tokenizer: Tokenizer, prompts: [String], pairsPerPrompt: Int,
-                            maximumNewTokens: Int, seed: UInt64) -> ([FrontierPreference], FrontierPairStatistics) {
+    /// `pairsPerPrompt` pairs of samples for every prompt from `model`, unlabelled (consecutive samples pair up).
+    public static func sample(model: any CausalLanguageModel, tokenizer: Tokenizer, prompts: [String], pairsPerPrompt: Int,
+                              maximumNewTokens: Int, seed: UInt64) -> [FrontierSample] {
         // Prompt p's pairs are samples p·2k ..< (p+1)·2k of a list that repeats each prompt 2k times.
         let perPrompt = 2 * pairsPerPrompt
         let repeated = prompts.flatMap { Array(repeating: $0, count: perPrompt) }
         var samples = FrontierEvaluation.sample(model, tokenizer: tokenizer, prompts: repeated, count: repeated.count,
                                                 maximumNewTokens: maximumNewTokens, seed: seed)
         for index in samples.indices { samples[index].promptIndex /= perPrompt }
-        return label(samples, prompts: prompts)
+        return samples
+    }
+
+    /// Samples `pairsPerPrompt` pairs for every prompt from `model` and labels them.
+    public static func make(model: any CausalLanguageModel, tokenizer: Tokenizer, prompts: [String], pairsPerPrompt: Int,
+                            maximumNewTokens: Int, seed: UInt64) -> ([FrontierPreference], FrontierPairStatistics) {
+        label(sample(model: model, tokenizer: tokenizer, prompts: prompts, pairsPerPrompt: pairsPerPrompt, maximumNewTokens: maximumNewTokens,
+                     seed: seed), prompts: prompts)
     }
 
     /// Writes TRL preference JSONL (one `{"chosen", "prompt", "rejected"}` object per line).

@@ -73,11 +73,15 @@ public struct FrontierTask: Sendable {
     /// The ground-truth reward of a continuation: (#positive − #negative) / #words, in [−1, 1] (0 without words).
     /// Words are split at whitespace, lowercased and stripped of punctuation; a word in no list counts as neutral.
     public static func reward(_ continuation: String) -> Double {
+        let counts = wordCounts(continuation)
+        return counts.words == 0 ? 0 : Double(counts.positive - counts.negative) / Double(counts.words)
+    }
+
+    /// The continuation's words (split and cleaned as ``reward(_:)`` does) and how many are positive or negative.
+    public static func wordCounts(_ continuation: String) -> (words: Int, positive: Int, negative: Int) {
         let words = continuation.lowercased().split(whereSeparator: \.isWhitespace)
             .map { $0.filter { $0.isLetter || $0.isNumber } }
             .filter { !$0.isEmpty }
-        guard !words.isEmpty else { return 0 }
-        let score = words.reduce(0) { $0 + (positive.contains($1) ? 1 : negative.contains($1) ? -1 : 0) }
-        return Double(score) / Double(words.count)
+        return (words.count, words.filter(positive.contains).count, words.filter(negative.contains).count)
     }
 }

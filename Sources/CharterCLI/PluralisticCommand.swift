@@ -1,0 +1,60 @@
+import ArgumentParser
+import Experiments
+import Foundation
+
+/// `charter experiment pluralistic`: reward heads per group combined by weights or MaxMin, against a pooled reward model.
+struct PluralisticCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pluralistic",
+        abstract: "Pluralistic rewards: a reward head per group, combined by the user's weights or by MaxMin (Chakraborty et al. 2024), against one pooled reward model.",
+        discussion: """
+            Per seed: the frontier experiment's review language and reference model; pairs labelled by two groups \
+            (enthusiasts want glowing reviews, factual readers want none of the hype); a reward head per group \
+            (charter reward --head) and a pooled reward model trained on a crowd that is --majority-share enthusiasts; \
+            best-of-n on held-out prompts selected by weighted heads (factual weight 0 … 1), MaxMin and the pooled model, \
+            scored by both groups' ground truth, with 95% t-intervals over seeds. Writes runs/<name>/results.json and \
+            report.html.
+            """)
+
+    @Option(help: "Run name (folder under runs/).") var name = "pluralistic"
+    @Option(help: "First seed.") var seed: UInt64 = 1
+    @Option(help: "Number of seeds (seed, seed+1, …).") var seeds = 3
+    @Flag(help: "A smaller configuration (for a quick look).") var reduced = false
+    @Flag(help: "No per-stage progress lines.") var quiet = false
+    @Option(help: "Kernel threads.") var threads: Int?
+    @Option(help: "Sampled pairs per training prompt, labelled by each group (default 4).") var pairsPerPrompt: Int?
+    @Option(help: "Share of the pooled model's labels given by enthusiasts (default 0.8).") var majorityShare: Double?
+    @Option(help: "Best-of-n pool per held-out prompt (default 64).") var samplesPerPrompt: Int?
+    @Option(name: .customLong("n"), help: "n of the best-of-n selection (default 16).") var selectionN: Int?
+
+    func makeConfiguration() throws -> PluralisticConfiguration {
+        var c: PluralisticConfiguration = reduced ? .reduced : PluralisticConfiguration()
+        if let pairsPerPrompt { c.pairsPerPrompt = pairsPerPrompt }
+        if let majorityShare { c.majorityShare = majorityShare }
+        if let samplesPerPrompt { c.samplesPerPrompt = samplesPerPrompt }
+        if let selectionN { c.selectionN = selectionN }
+        do { try c.validate() } catch let error as ExperimentError { throw ValidationError(error.description) }
+        return c
+    }
+
+    func validate() throws {
+        try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
+        _ = try makeConfiguration()
+    }
+
+    func run() throws {
+        ExperimentConsole.start(threads: threads, quiet: quiet)
+        let configuration = try makeConfiguration()
+        let directory = URL(fileURLWithPath: "runs/\(name)")
+        let log = ExperimentConsole.logger(quiet: quiet)
+        var outcomes: [PluralisticSeed] = []
+        for offset in 0..<seeds {
+            let current = seed + UInt64(offset)
+            outcomes.append(try waitFor { try await Pluralistic.run(configuration, seed: current, folder: directory.appendingPathComponent("seed-\(current)"), log: log) })
+        }
+        let results = PluralisticResults(configuration: configuration, seeds: outcomes)
+        try PluralisticReport.write(results, to: directory)
+        print(PluralisticReport.summary(results))
+        ExperimentConsole.printFiles(directory)
+    }
+}

@@ -1,0 +1,227 @@
+import Alignment
+import Datasets
+import Foundation
+import LanguageModels
+import Pipelines
+import Reports
+import Runtime
+import Tensors
+import Tokenizers
+
+/// `charter experiment pluralistic`: one reward head per group of people, combined at selection time by the user's
+/// weights or by MaxMin (Chakraborty et al. 2024, "MaxMin-RLHF"), against one reward model trained on everyone's
+/// pooled labels. Ground truth: the frontier experiment's review language with two groups whose preferences
+/// partly conflict —
+/// - **enthusiasts** want glowing reviews: r_e = (#positive − #negative) / #words (the frontier task's reward);
+/// - **factual readers** want reviews without hype, praise or complaint: r_f = (#neutral − #positive − #negative) /
+///   #words, so every sentiment word costs them.
+///
+/// Per seed: the reference model; `pairsPerPrompt` sampled pairs per training prompt, labelled once by each group
+/// (the same comparisons shown to both, ties skipped per group); a head per group trained on its own labels
+/// (`RewardEnsembleTraining`'s heads); a pooled reward model trained on one label per pair from a population that is
+/// `majorityShare` enthusiasts (as a single reward model learns from a crowd). Best-of-n on held-out prompts then
+/// selects by the weighted heads (factual weight 0 … 1), by MaxMin over the two heads, and by the pooled model; each
+/// selection is scored by both groups' ground truth, standardised over the reference's samples so the groups' gains
+/// are on one scale.
+public struct PluralisticConfiguration: Codable, Equatable, Sendable {
+    /// The review language, the reference model and the response length (the frontier experiment's sizes).
+    public var world = FrontierConfiguration()
+    public var pairsPerPrompt = 4
+    public var rewardSteps = 150
+    public var rewardLearningRate = 1e-3
+    /// The share of the pooled model's labels given by enthusiasts (the rest by factual readers).
+    public var majorityShare = 0.8
+    /// The best-of-n pool per held-out prompt.
+    public var samplesPerPrompt = 64
+    /// n of the best-of-n selection compared across methods (≤ `samplesPerPrompt`).
+    public var selectionN = 16
+    /// The factual head's weights swept by the weighted selection (the enthusiast head gets 1 − w).
+    public var factualWeights = [0.0, 0.25, 0.5, 0.75, 1.0]
+
+    public init() {}
+
+    /// A quick configuration for tests and smoke runs.
+    public static var reduced: Self {
+        var c = Self()
+        c.world = .reduced
+        c.pairsPerPrompt = 3
+        c.rewardSteps = 60
+        c.samplesPerPrompt = 16
+        c.selectionN = 8
+        c.factualWeights = [0, 0.5, 1]
+        return c
+    }
+
+    /// - Throws: `ExperimentError` naming the field.
+    public func validate() throws {
+        try world.validate()
+        func require(_ condition: Bool, _ name: String, _ message: String) throws { if !condition { throw ExperimentError("\(name): \(message)") } }
+        try require(pairsPerPrompt >= 1, "--pairs-per-prompt", "must be at least 1 (got \(pairsPerPrompt))")
+        try require(rewardSteps >= 1, "rewardSteps", "must be at least 1 (got \(rewardSteps))")
+        try require(majorityShare.isFinite && (0.5...1).contains(majorityShare), "--majority-share", "must be in [0.5, 1] (got \(majorityShare))")
+        try require(samplesPerPrompt >= 2, "--samples-per-prompt", "best-of-n needs at least 2 samples per prompt (got \(samplesPerPrompt))")
+        try require((1...samplesPerPrompt).contains(selectionN), "--n", "must be in 1…\(samplesPerPrompt) (got \(selectionN))")
+        try require(factualWeights.count >= 2 && factualWeights.allSatisfy { $0.isFinite && (0...1).contains($0) } && factualWeights == factualWeights.sorted(),
+                    "factualWeights", "needs at least two increasing weights in [0, 1] (got \(factualWeights))")
+    }
+}
+
+/// The two groups' ground truth.
+public enum ReviewGroups {
+    public static let enthusiast = "enthusiast", factual = "factual"
+
+    /// Enthusiasts' reward: the frontier task's (#positive − #negative) / #words.
+    public static func enthusiastReward(_ text: String) -> Double { FrontierTask.reward(text) }
+
+    /// Factual readers' reward: (#neutral − #positive − #negative) / #words, in [−1, 1] (0 without words).
+    public static func factualReward(_ text: String) -> Double {
+        let counts = FrontierTask.wordCounts(text)
+        guard counts.words > 0 else { return 0 }
+        let sentiment = counts.positive + counts.negative
+        return Double(counts.words - 2 * sentiment) / Double(counts.words)
+    }
+}
+
+/// One selection rule's best-of-n outcome: each group's mean ground truth of the selected continuations, raw and
+/// standardised (by the mean and deviation of that group's reward over the reference's samples).
+public struct PluralisticSelection: Codable, Equatable, Sendable {
+    /// "weighted", "maxmin" or "pooled".
+    public var method: String
+    /// The factual head's weight (weighted only).
+    public var factualWeight: Double?
+    public var enthusiast: Double
+    public var factual: Double
+    public var enthusiastStandardised: Double
+    public var factualStandardised: Double
+
+    /// The worse-off group's standardised gain (MaxMin's objective, measured on the ground truth).
+    public var worstGroup: Double { min(enthusiastStandardised, factualStandardised) }
+
+    public var label: String { factualWeight.map { String(format: "weighted (factual %.2f)", $0) } ?? method }
+}
+
+public struct PluralisticSeed: Codable, Equatable, Sendable {
+    public var seed: UInt64
+    /// Pairs kept per group (ties skipped) and for the pooled model.
+    public var pairs: [String: Int]
+    /// Agreement with each group's ground truth on fresh pairs of reference samples (held-out prompts, ties skipped):
+    /// keys "enthusiast head/enthusiast", "pooled/factual", ….
+    public var accuracy: [String: Double]
+    public var selections: [PluralisticSelection]
+    public var seconds: [String: Double]
+}
+
+public enum Pluralistic {
+    public static func run(_ c: PluralisticConfiguration, seed: UInt64, folder: URL,
+                           log: @escaping @Sendable (String) -> Void) async throws -> PluralisticSeed {
+        var seconds: [String: Double] = [:]
+        var clock = Date()
+        func lap(_ key: String) { seconds[key] = Date().timeIntervalSince(clock); clock = Date() }
+        let frontier = FrontierRun(name: "pluralistic", configuration: c.world, seeds: [seed], directory: folder.deletingLastPathComponent())
+        let task = FrontierTask(seed: seed, heldOutCount: c.world.heldOutItems)
+
+        log("[seed \(seed)] the review world and the reference model")
+        try frontier.writeWorld(task, seed: seed, to: folder.appendingPathComponent(FrontierRecipe.world))
+        let referenceRecipe = folder.appendingPathComponent("reference.yaml")
+        try AtomicFile.write(Data(FrontierRecipe.referenceYAML(c.world, seed: seed).utf8), to: referenceRecipe)
+        _ = try await Pipeline(recipe: try PipelineRecipe.load(referenceRecipe), runDirectory: folder.appendingPathComponent(FrontierRecipe.reference))
+            .run { log("[seed \(seed)] reference \($0)") }
+        lap("reference")
+
+        let referenceFolder = folder.appendingPathComponent(FrontierRecipe.referenceModel)
+        let reference = try PretrainedModel.load(directory: referenceFolder)
+        let tokenizer = try Tokenizer(directory: referenceFolder)
+        let prompts = task.trainingPrompts
+        let samples = FrontierPairs.sample(model: reference, tokenizer: tokenizer, prompts: prompts, pairsPerPrompt: c.pairsPerPrompt,
+                                           maximumNewTokens: c.world.responseLength, seed: seed &+ 0x9A1)
+        let (enthusiastPairs, _) = FrontierPairs.label(samples, prompts: prompts, reward: ReviewGroups.enthusiastReward)
+        let (factualPairs, _) = FrontierPairs.label(samples, prompts: prompts, reward: ReviewGroups.factualReward)
+        // The pooled crowd: each pair labelled by one person, an enthusiast with probability majorityShare.
+        var crowd = SeededGenerator(seed: seed &+ 0xC20D)
+        var pooledPairs: [FrontierPreference] = []
+        for start in stride(from: 0, to: samples.count - 1, by: 2) {
+            let reward = Double(crowd.nextUniform()) < c.majorityShare ? ReviewGroups.enthusiastReward : ReviewGroups.factualReward
+            if let pair = FrontierPairs.label(prompt: prompts[samples[start].promptIndex], samples[start].text, samples[start + 1].text, reward: reward) {
+                pooledPairs.append(pair)
+            }
+        }
+        let pairsFolder = folder.appendingPathComponent("pairs")
+        try FileManager.default.createDirectory(at: pairsFolder, withIntermediateDirectories: true)
+        var files: [String: URL] = [:]
+        for (name, pairs) in [(ReviewGroups.enthusiast, enthusiastPairs), (ReviewGroups.factual, factualPairs), ("pooled", pooledPairs)] {
+            let url = pairsFolder.appendingPathComponent("\(name).jsonl")
+            try FrontierPairs.write(pairs, to: url)
+            files[name] = url
+        }
+        let pairCounts = [ReviewGroups.enthusiast: enthusiastPairs.count, ReviewGroups.factual: factualPairs.count, "pooled": pooledPairs.count]
+        log("[seed \(seed)] pairs: \(enthusiastPairs.count) labelled by enthusiasts, \(factualPairs.count) by factual readers, "
+            + "\(pooledPairs.count) by the pooled crowd (\(Int(100 * c.majorityShare))% enthusiasts)")
+
+        var rewardConfiguration = RewardConfiguration()
+        rewardConfiguration.training.maximumSteps = c.rewardSteps
+        rewardConfiguration.training.batchSize = 16
+        rewardConfiguration.training.learningRate = Float(c.rewardLearningRate)
+        rewardConfiguration.training.learningRateSchedule = "cosine"
+        rewardConfiguration.training.seed = (seed << 16) &+ 0x5EED
+        rewardConfiguration.training.loggingSteps = 10
+        rewardConfiguration.maximumLength = c.world.contextLength
+        let headsFolder = folder.appendingPathComponent("heads"), pooledFolder = folder.appendingPathComponent("pooled")
+        rewardConfiguration.training.outputDirectory = headsFolder.path
+        _ = try RewardEnsembleTraining.train(configuration: rewardConfiguration, base: referenceFolder, chatTemplate: nil,
+                                             heads: try [ReviewGroups.enthusiast, ReviewGroups.factual].map { ($0, try Dataset.load(files[$0]!).examples) },
+                                             log: { log("[seed \(seed)] \($0)") }) { _ = try TrainingLoop(arguments: $1).run($0, resume: true) }
+        rewardConfiguration.training.outputDirectory = pooledFolder.path
+        _ = try RewardEnsembleTraining.train(configuration: rewardConfiguration, base: referenceFolder, chatTemplate: nil,
+                                             examples: try Dataset.load(files["pooled"]!).examples, size: 1, bootstrap: false,
+                                             log: { log("[seed \(seed)] pooled \($0)") }) { _ = try TrainingLoop(arguments: $1).run($0, resume: true) }
+        lap("reward models")
+
+        log("[seed \(seed)] best-of-n pool: \(c.samplesPerPrompt) samples for each of \(task.heldOutPrompts.count) held-out prompts")
+        let heldOut = task.heldOutPrompts
+        let pool = FrontierEvaluation.sample(reference, tokenizer: tokenizer, prompts: heldOut, count: c.samplesPerPrompt * heldOut.count,
+                                             maximumNewTokens: c.world.responseLength, seed: seed &+ 0xB0B)
+        let rollouts = pool.map { ScoredRollout(promptIds: $0.promptIds, responseIds: $0.responseIds, prompt: heldOut[$0.promptIndex], response: $0.text,
+                                                endsWithStopToken: $0.responseIds.last == tokenizer.eosTokenId.map(Int32.init)) }
+        let heads = try EnsembleReward.load(directory: headsFolder, aggregation: .mean, sharesTokenizer: true, batchSize: 64)
+        let headScores = try heads.memberScores(rollouts)
+        let pooledScores = try EnsembleReward.load(directory: pooledFolder, aggregation: .mean, sharesTokenizer: true, batchSize: 64).memberScores(rollouts)[0]
+        let gold = [ReviewGroups.enthusiast: pool.map { ReviewGroups.enthusiastReward($0.text) },
+                    ReviewGroups.factual: pool.map { ReviewGroups.factualReward($0.text) }]
+        let promptIndices = pool.map(\.promptIndex)
+        var accuracy: [String: Double] = [:]
+        for (scorer, scores) in [("\(ReviewGroups.enthusiast) head", headScores[heads.heads.firstIndex(of: ReviewGroups.enthusiast)!]),
+                                 ("\(ReviewGroups.factual) head", headScores[heads.heads.firstIndex(of: ReviewGroups.factual)!]), ("pooled", pooledScores)] {
+            for group in [ReviewGroups.enthusiast, ReviewGroups.factual] {
+                accuracy["\(scorer)/\(group)"] = Overoptimization.pairAccuracy(scores: scores, gold: gold[group]!, prompts: promptIndices)
+            }
+        }
+        log("[seed \(seed)] agreement with each group on fresh pairs: "
+            + accuracy.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f%%", $0.key, 100 * $0.value) }.joined(separator: ", "))
+
+        let scale = gold.mapValues { values -> (mean: Double, deviation: Double) in
+            let mean = Statistics.mean(values)
+            let deviation = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)).squareRoot()
+            return (mean, deviation > 0 ? deviation : 1)
+        }
+        func select(_ method: String, weight: Double?, objective: [Double]) -> PluralisticSelection {
+            let enthusiast = Overoptimization.bestOfN(c.selectionN, objective: objective, gold: gold[ReviewGroups.enthusiast]!, prompts: promptIndices).gold
+            let factual = Overoptimization.bestOfN(c.selectionN, objective: objective, gold: gold[ReviewGroups.factual]!, prompts: promptIndices).gold
+            let e = scale[ReviewGroups.enthusiast]!, f = scale[ReviewGroups.factual]!
+            return PluralisticSelection(method: method, factualWeight: weight, enthusiast: enthusiast, factual: factual,
+                                        enthusiastStandardised: (enthusiast - e.mean) / e.deviation, factualStandardised: (factual - f.mean) / f.deviation)
+        }
+        var selections: [PluralisticSelection] = try c.factualWeights.map { weight in
+            let aggregation = try RewardAggregation(name: "weighted", weights: "\(ReviewGroups.enthusiast)=\(1 - weight),\(ReviewGroups.factual)=\(weight)")
+            return select("weighted", weight: weight, objective: EnsembleReward.aggregate(headScores, aggregation, heads: heads.heads).values)
+        }
+        let maxMin = try RewardAggregation(name: "maxmin", groups: "\(ReviewGroups.enthusiast),\(ReviewGroups.factual)")
+        selections.append(select("maxmin", weight: nil, objective: EnsembleReward.aggregate(headScores, maxMin, heads: heads.heads).values))
+        selections.append(select("pooled", weight: nil, objective: pooledScores))
+        for selection in selections {
+            log(String(format: "[seed \(seed)] best-of-\(c.selectionN) by %@: enthusiast %.3f (z %+.2f), factual %.3f (z %+.2f)", selection.label,
+                       selection.enthusiast, selection.enthusiastStandardised, selection.factual, selection.factualStandardised))
+        }
+        lap("best-of-n")
+        return PluralisticSeed(seed: seed, pairs: pairCounts, accuracy: accuracy, selections: selections, seconds: seconds)
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import Reports
+import Tensors
+
+/// A selection rule summarised over seeds (95% t-intervals).
+public struct PluralisticSummary: Codable, Equatable, Sendable {
+    public var label: String
+    public var factualWeight: Double?
+    public var enthusiast: Interval
+    public var factual: Interval
+    public var enthusiastStandardised: Interval
+    public var factualStandardised: Interval
+    public var worstGroup: Interval
+}
+
+/// A paired (per-seed) comparison, and whether its interval lies above 0.
+public struct PluralisticClaim: Codable, Equatable, Sendable {
+    public var statement: String
+    public var difference: Interval
+    public var holds: Bool
+}
+
+/// results.json of `charter experiment pluralistic`.
+public struct PluralisticResults: Codable, Equatable, Sendable {
+    public var experiment = "pluralistic"
+    public var configuration: PluralisticConfiguration
+    public var seeds: [PluralisticSeed]
+    public var selections: [PluralisticSummary]
+    public var accuracy: [String: Interval]
+    public var claims: [PluralisticClaim]
+    /// Seeds in which the factual gain rises (and the enthusiast gain does not rise) at every step of the weight sweep.
+    public var monotoneSeeds: Int
+    public var machine: MachineDescription
+
+    public init(configuration: PluralisticConfiguration, seeds: [PluralisticSeed]) {
+        self.configuration = configuration
+        self.seeds = seeds
+        machine = .current
+        let labels = seeds.first?.selections.map(\.label) ?? []
+        func perSeed(_ label: String) -> [PluralisticSelection] { seeds.compactMap { $0.selections.first { $0.label == label } } }
+        selections = labels.map { label in
+            let runs = perSeed(label)
+            return PluralisticSummary(label: label, factualWeight: runs.first?.factualWeight,
+                                      enthusiast: Statistics.interval95(runs.map(\.enthusiast)), factual: Statistics.interval95(runs.map(\.factual)),
+                                      enthusiastStandardised: Statistics.interval95(runs.map(\.enthusiastStandardised)),
+                                      factualStandardised: Statistics.interval95(runs.map(\.factualStandardised)),
+                                      worstGroup: Statistics.interval95(runs.map(\.worstGroup)))
+        }
+        accuracy = Dictionary(uniqueKeysWithValues: Set(seeds.flatMap(\.accuracy.keys)).map { key in
+            (key, Statistics.interval95(seeds.compactMap { $0.accuracy[key] }))
+        })
+        func claim(_ statement: String, _ values: [Double]) -> PluralisticClaim {
+            let interval = Statistics.interval95(values)
+            return PluralisticClaim(statement: statement, difference: interval, holds: interval.count > 1 && interval.lower > 0)
+        }
+        var claims: [PluralisticClaim] = []
+        let sweep = seeds.map { $0.selections.filter { $0.method == "weighted" } }
+        if let first = sweep.first?.first, let last = sweep.first?.last, first.label != last.label {
+            let pairs = sweep.compactMap { runs in runs.first.flatMap { low in runs.last.map { (low, $0) } } }
+            claims.append(claim(String(format: "factual readers gain as their weight goes %.2f → %.2f (factual z, high − low weight)", first.factualWeight ?? 0, last.factualWeight ?? 0),
+                                pairs.map { $0.1.factualStandardised - $0.0.factualStandardised }))
+            claims.append(claim(String(format: "enthusiasts lose as the factual weight goes %.2f → %.2f (enthusiast z, low − high weight)", first.factualWeight ?? 0, last.factualWeight ?? 0),
+                                pairs.map { $0.0.enthusiastStandardised - $0.1.enthusiastStandardised }))
+        }
+        let maxMin = perSeed("maxmin"), pooled = perSeed("pooled")
+        if maxMin.count == pooled.count, !maxMin.isEmpty {
+            claims.append(claim("the pooled reward model favours its majority (pooled: enthusiast z − factual z)", pooled.map { $0.enthusiastStandardised - $0.factualStandardised }))
+            claims.append(claim("MaxMin serves the worse-off group better than the pooled model (min-group z, MaxMin − pooled)",
+                                zip(maxMin, pooled).map { $0.worstGroup - $1.worstGroup }))
+            claims.append(claim("MaxMin serves the minority (factual readers) better than the pooled model (factual z, MaxMin − pooled)",
+                                zip(maxMin, pooled).map { $0.factualStandardised - $1.factualStandardised }))
+        }
+        self.claims = claims
+        monotoneSeeds = sweep.filter { runs in
+            zip(runs, runs.dropFirst()).allSatisfy { $1.factualStandardised >= $0.factualStandardised && $1.enthusiastStandardised <= $0.enthusiastStandardised }
+        }.count
+    }
+}
+
+/// results.json and report.html.
+public enum PluralisticReport {
+    public static func write(_ results: PluralisticResults, to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        _ = try ResultsFile.write(results, to: directory)
+        _ = try page(results).write(to: directory)
+    }
+
+    static func interval(_ interval: Interval, digits: Int = 2) -> String {
+        interval.text { String(format: "%+.\(digits)f", $0) }
+    }
+
+    /// The claims as plain lines (the command prints them).
+    public static func summary(_ results: PluralisticResults) -> String {
+        (results.claims.map { "\($0.statement): \(interval($0.difference)) — \($0.holds ? "holds" : "not shown")" }
+            + ["weight sweep monotone for both groups in \(results.monotoneSeeds) of \(results.seeds.count) seeds"]).joined(separator: "\n")
+    }
+
+    static func page(_ results: PluralisticResults) -> HTMLPage {
+        let c = results.configuration
+        var page = HTMLPage(title: "Pluralistic rewards: heads per group, weights and MaxMin")
+        page.heading("Pluralistic rewards: one head per group, combined by weights or MaxMin")
+        page.paragraph("Two groups judge the same reviews of the frontier experiment's review language. Enthusiasts want glowing reviews: "
+                       + "r_e = (#positive − #negative)/#words. Factual readers want reviews without hype, praise or complaint: "
+                       + "r_f = (#neutral − #positive − #negative)/#words. Per seed a reference model is trained from scratch; "
+                       + "\(c.pairsPerPrompt) pairs per training prompt are sampled from it and labelled once by each group (ties skipped per group). "
+                       + "A reward head per group is trained on its own labels (\(c.rewardSteps) steps; charter reward --head), and a pooled reward "
+                       + "model on one label per pair from a crowd that is \(Int((100 * c.majorityShare).rounded()))% enthusiasts (the single reward "
+                       + "model of standard RLHF). Best-of-\(c.selectionN) out of \(c.samplesPerPrompt) reference samples per held-out prompt then "
+                       + "selects by the weighted heads (reward_aggregation: weighted), by MaxMin over the heads (reward_aggregation: maxmin; "
+                       + "Chakraborty et al. 2024), or by the pooled model.")
+        page.paragraph("Each selection is scored by both groups' ground truth. z is the group's mean reward of the selected reviews minus its mean "
+                       + "over all reference samples, in units of its standard deviation there, so the two groups' gains share a scale; "
+                       + "best-of-n is the exact expectation over all n-subsets of each prompt's pool.")
+        page.paragraph("Kernel path \(results.machine.kernelPath) on \(results.machine.cpu) (\(results.machine.threads) threads); "
+                       + "\(Int(results.seeds.flatMap(\.seconds.values).reduce(0, +).rounded())) s in all.")
+        page.heading("Claims (\(results.seeds.count) seed\(results.seeds.count == 1 ? "" : "s"); paired per seed, mean [95% t-interval])", level: 2)
+        page.table(header: ["comparison", "difference", "verdict"], rows: results.claims.map {
+            [$0.statement, interval($0.difference), $0.holds ? "holds (interval above 0)" : "not shown"]
+        })
+        page.paragraph("The weight sweep moves both groups monotonically (factual gain never falls, enthusiast gain never rises, as the factual "
+                       + "weight grows) in \(results.monotoneSeeds) of \(results.seeds.count) seeds.")
+        page.heading("The trade-off", level: 2)
+        let weighted = results.selections.filter { $0.factualWeight != nil }, others = results.selections.filter { $0.factualWeight == nil }
+        page.charts([
+            SVGChart.lines(title: "Best-of-\(c.selectionN): each group's gain (z)",
+                           series: [SVGChart.Series("weighted heads", weighted.map { SVGChart.Point($0.enthusiastStandardised.mean, $0.factualStandardised.mean) },
+                                                    labels: weighted.map { String(format: "w_f %.2f", $0.factualWeight!) })]
+                               + others.map { SVGChart.Series($0.label, [SVGChart.Point($0.enthusiastStandardised.mean, $0.factualStandardised.mean)], labels: [$0.label]) },
+                           xLabel: "enthusiasts' gain (z)", yLabel: "factual readers' gain (z)", style: .points),
+            SVGChart.bars(title: "The worse-off group's gain (z), mean and 95% interval", groups: results.selections.map(\.label),
+                          series: [SVGChart.BarSeries("min-group z", values: results.selections.map { $0.worstGroup.mean },
+                                                      intervals: results.selections.map { $0.worstGroup.lower...$0.worstGroup.upper })],
+                          yLabel: "z"),
+        ])
+        page.table(header: ["selection", "enthusiast r_e", "factual r_f", "enthusiast z", "factual z", "worse-off group z"], rows: results.selections.map {
+            [$0.label, interval($0.enthusiast, digits: 3), interval($0.factual, digits: 3), interval($0.enthusiastStandardised),
+             interval($0.factualStandardised), interval($0.worstGroup)]
+        })
+        page.heading("Reward models against each group's ground truth", level: 2)
+        page.paragraph("Agreement with the group's ground-truth order on fresh pairs of reference samples (held-out prompts, ties skipped).")
+        page.table(header: ["reward model", "agrees with enthusiasts", "agrees with factual readers"], rows: ["enthusiast head", "factual head", "pooled"].map { scorer in
+            [scorer] + [ReviewGroups.enthusiast, ReviewGroups.factual].map { group in
+                results.accuracy["\(scorer)/\(group)"].map { $0.text { String(format: "%.1f%%", 100 * $0) } } ?? "—"
+            }
+        })
+        page.definitions([
+            (term: "weighted (factual w)", text: "best-of-n by (1 − w)·z_enthusiast-head + w·z_factual-head, heads standardised on their training responses"),
+            (term: "maxmin", text: "best-of-n by min(z_enthusiast-head, z_factual-head): the worse-off group's predicted reward (MaxMin-RLHF's objective)"),
+            (term: "pooled", text: "best-of-n by one reward model trained on the crowd's labels"),
+            (term: "95% t-interval", text: "mean ± t(0.975, seeds − 1) × standard error over seeds; a claim holds only when its interval lies above 0"),
+        ])
+        page.heading("Seeds", level: 2)
+        page.table(header: ["seed", "pairs (enthusiast / factual / pooled)", "seconds"], rows: results.seeds.map { seed in
+            ["\(seed.seed)", "\(seed.pairs[ReviewGroups.enthusiast] ?? 0) / \(seed.pairs[ReviewGroups.factual] ?? 0) / \(seed.pairs["pooled"] ?? 0)",
+             String(format: "%.0f", seed.seconds.values.reduce(0, +))]
+        })
+        return page
+    }
+}
