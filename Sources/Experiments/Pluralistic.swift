@@ -37,6 +37,14 @@ public struct PluralisticConfiguration: Codable, Equatable, Sendable {
     public var selectionN = 16
     /// The factual head's weights swept by the weighted selection (the enthusiast head gets 1 − w).
     public var factualWeights = [0.0, 0.25, 0.5, 0.75, 1.0]
+    /// PPO, besides best-of-n: the factual weights it is run with (then MaxMin and the pooled model); empty: no PPO.
+    public var ppoFactualWeights = [0.0, 1.0]
+    public var ppoEpisodes = 2048
+    public var ppoLearningRate = 5e-4
+    /// β of PPO's per-token KL penalty, fixed.
+    public var ppoKLCoefficient = 0.05
+    /// Samples from each trained policy on held-out prompts.
+    public var evaluationSamples = 256
 
     public init() {}
 
@@ -49,6 +57,9 @@ public struct PluralisticConfiguration: Codable, Equatable, Sendable {
         c.samplesPerPrompt = 16
         c.selectionN = 8
         c.factualWeights = [0, 0.5, 1]
+        c.ppoFactualWeights = []
+        c.ppoEpisodes = 256
+        c.evaluationSamples = 64
         return c
     }
 
@@ -63,6 +74,10 @@ public struct PluralisticConfiguration: Codable, Equatable, Sendable {
         try require((1...samplesPerPrompt).contains(selectionN), "--n", "must be in 1…\(samplesPerPrompt) (got \(selectionN))")
         try require(factualWeights.count >= 2 && factualWeights.allSatisfy { $0.isFinite && (0...1).contains($0) } && factualWeights == factualWeights.sorted(),
                     "factualWeights", "needs at least two increasing weights in [0, 1] (got \(factualWeights))")
+        try require(ppoFactualWeights.allSatisfy { $0.isFinite && (0...1).contains($0) }, "ppoFactualWeights", "must be in [0, 1] (got \(ppoFactualWeights))")
+        try require(ppoEpisodes >= 32, "--ppo-episodes", "must be at least one batch of 32 (got \(ppoEpisodes))")
+        try require(ppoKLCoefficient.isFinite && ppoKLCoefficient >= 0, "--kl-coef", "must be ≥ 0 (got \(ppoKLCoefficient))")
+        try require(evaluationSamples >= 2, "evaluationSamples", "needs at least 2 samples (got \(evaluationSamples))")
     }
 }
 
@@ -85,6 +100,8 @@ public enum ReviewGroups {
 /// One selection rule's best-of-n outcome: each group's mean ground truth of the selected continuations, raw and
 /// standardised (by the mean and deviation of that group's reward over the reference's samples).
 public struct PluralisticSelection: Codable, Equatable, Sendable {
+    /// "best-of-n" or "PPO".
+    public var policy = "best-of-n"
     /// "weighted", "maxmin" or "pooled".
     public var method: String
     /// The factual head's weight (weighted only).
@@ -93,11 +110,13 @@ public struct PluralisticSelection: Codable, Equatable, Sendable {
     public var factual: Double
     public var enthusiastStandardised: Double
     public var factualStandardised: Double
+    /// PPO: the policy's KL from the reference on held-out prompts (nats per continuation).
+    public var kl: Double?
 
     /// The worse-off group's standardised gain (MaxMin's objective, measured on the ground truth).
     public var worstGroup: Double { min(enthusiastStandardised, factualStandardised) }
 
-    public var label: String { factualWeight.map { String(format: "weighted (factual %.2f)", $0) } ?? method }
+    public var label: String { (policy == "best-of-n" ? "" : "\(policy): ") + (factualWeight.map { String(format: "weighted (factual %.2f)", $0) } ?? method) }
 }
 
 public struct PluralisticSeed: Codable, Equatable, Sendable {
@@ -206,9 +225,15 @@ public enum Pluralistic {
         func select(_ method: String, weight: Double?, objective: [Double]) -> PluralisticSelection {
             let enthusiast = Overoptimization.bestOfN(c.selectionN, objective: objective, gold: gold[ReviewGroups.enthusiast]!, prompts: promptIndices).gold
             let factual = Overoptimization.bestOfN(c.selectionN, objective: objective, gold: gold[ReviewGroups.factual]!, prompts: promptIndices).gold
+            return standardised(PluralisticSelection(method: method, factualWeight: weight, enthusiast: enthusiast, factual: factual,
+                                                     enthusiastStandardised: 0, factualStandardised: 0))
+        }
+        func standardised(_ selection: PluralisticSelection) -> PluralisticSelection {
+            var selection = selection
             let e = scale[ReviewGroups.enthusiast]!, f = scale[ReviewGroups.factual]!
-            return PluralisticSelection(method: method, factualWeight: weight, enthusiast: enthusiast, factual: factual,
-                                        enthusiastStandardised: (enthusiast - e.mean) / e.deviation, factualStandardised: (factual - f.mean) / f.deviation)
+            selection.enthusiastStandardised = (selection.enthusiast - e.mean) / e.deviation
+            selection.factualStandardised = (selection.factual - f.mean) / f.deviation
+            return selection
         }
         var selections: [PluralisticSelection] = try c.factualWeights.map { weight in
             let aggregation = try RewardAggregation(name: "weighted", weights: "\(ReviewGroups.enthusiast)=\(1 - weight),\(ReviewGroups.factual)=\(weight)")
@@ -222,6 +247,54 @@ public enum Pluralistic {
                        selection.enthusiast, selection.enthusiastStandardised, selection.factual, selection.factualStandardised))
         }
         lap("best-of-n")
+
+        // PPO against the same rewards: each run's final policy sampled on held-out prompts and scored by both groups.
+        let runs = c.ppoFactualWeights.map { weight in
+            (name: String(format: "weighted-%.2f", weight), method: "weighted", weight: Optional(weight), folder: headsFolder,
+             aggregation: "weighted", weights: Optional("\(ReviewGroups.enthusiast)=\(1 - weight),\(ReviewGroups.factual)=\(weight)"), groups: String?.none)
+        } + (c.ppoFactualWeights.isEmpty ? [] : [
+            (name: "maxmin", method: "maxmin", weight: nil, folder: headsFolder, aggregation: "maxmin", weights: nil,
+             groups: Optional("\(ReviewGroups.enthusiast),\(ReviewGroups.factual)")),
+            (name: "pooled", method: "pooled", weight: nil, folder: pooledFolder, aggregation: "mean", weights: nil, groups: nil),
+        ])
+        let encoder = try ExampleEncoder.load(directory: referenceFolder, chatTemplate: nil)
+        let trainingPrompts = prompts.enumerated().map { Example(.promptOnly(prompt: .standard($0.element)), line: $0.offset + 1) }
+        for run in runs {
+            let output = folder.appendingPathComponent("ppo-\(run.name)")
+            var ppo = PPOConfiguration()
+            ppo.training.batchSize = 32
+            ppo.training.learningRate = Float(c.ppoLearningRate)
+            ppo.training.seed = seed &+ 0x990
+            ppo.training.loggingSteps = 8
+            ppo.training.saveSteps = 1_000_000
+            ppo.training.outputDirectory = output.path
+            ppo.totalEpisodes = (c.ppoEpisodes + 31) / 32 * 32
+            ppo.klCoefficient = Float(c.ppoKLCoefficient)
+            ppo.responseLength = c.world.responseLength
+            ppo.temperature = 1
+            ppo.stopToken = "eos"
+            ppo.miniBatchCount = 2
+            ppo.sampleGenerationCount = 0
+            ppo.rewardAggregationName = run.aggregation
+            ppo.principleWeights = run.weights
+            ppo.principleGroups = run.groups
+            log("[seed \(seed)] PPO against \(run.name), \(ppo.totalEpisodes! / 32) iterations, β = \(c.ppoKLCoefficient)")
+            let trainer = try PPOTrainer(configuration: ppo, policy: try TrainableModel(directory: referenceFolder),
+                                         folders: PPOModelFolders(policy: referenceFolder, rewardModel: run.folder), encoder: encoder, prompts: trainingPrompts)
+            _ = try trainer.train(resume: true)
+            let (measurement, samples, _) = try FrontierEvaluation.measure(policy: try PretrainedModel.load(directory: output), reference: reference, tokenizer: tokenizer,
+                                                                           prompts: heldOut, count: c.evaluationSamples, maximumNewTokens: c.world.responseLength,
+                                                                           seed: seed &+ 0xE7A1)
+            var selection = standardised(PluralisticSelection(
+                policy: "PPO", method: run.method, factualWeight: run.weight,
+                enthusiast: Statistics.mean(samples.map { ReviewGroups.enthusiastReward($0.text) }),
+                factual: Statistics.mean(samples.map { ReviewGroups.factualReward($0.text) }), enthusiastStandardised: 0, factualStandardised: 0))
+            selection.kl = measurement.kl
+            selections.append(selection)
+            log(String(format: "[seed \(seed)] PPO %@: KL %.2f, enthusiast %.3f (z %+.2f), factual %.3f (z %+.2f)", run.name, measurement.kl,
+                       selection.enthusiast, selection.enthusiastStandardised, selection.factual, selection.factualStandardised))
+            lap("ppo-\(run.name)")
+        }
         return PluralisticSeed(seed: seed, pairs: pairCounts, accuracy: accuracy, selections: selections, seconds: seconds)
     }
 }

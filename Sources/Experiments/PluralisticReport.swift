@@ -5,6 +5,9 @@ import Tensors
 /// A selection rule summarised over seeds (95% t-intervals).
 public struct PluralisticSummary: Codable, Equatable, Sendable {
     public var label: String
+    public var policy: String
+    /// PPO: the mean KL from the reference.
+    public var kl: Double?
     public var factualWeight: Double?
     public var enthusiast: Interval
     public var factual: Interval
@@ -28,7 +31,7 @@ public struct PluralisticResults: Codable, Equatable, Sendable {
     public var selections: [PluralisticSummary]
     public var accuracy: [String: Interval]
     public var claims: [PluralisticClaim]
-    /// Seeds in which the factual gain rises (and the enthusiast gain does not rise) at every step of the weight sweep.
+    /// Seeds in which best-of-n's factual gain rises (and the enthusiast gain does not rise) at every step of the weight sweep.
     public var monotoneSeeds: Int
     public var machine: MachineDescription
 
@@ -40,7 +43,8 @@ public struct PluralisticResults: Codable, Equatable, Sendable {
         func perSeed(_ label: String) -> [PluralisticSelection] { seeds.compactMap { $0.selections.first { $0.label == label } } }
         selections = labels.map { label in
             let runs = perSeed(label)
-            return PluralisticSummary(label: label, factualWeight: runs.first?.factualWeight,
+            return PluralisticSummary(label: label, policy: runs.first?.policy ?? "best-of-n",
+                                      kl: runs.first?.kl == nil ? nil : Statistics.mean(runs.compactMap(\.kl)), factualWeight: runs.first?.factualWeight,
                                       enthusiast: Statistics.interval95(runs.map(\.enthusiast)), factual: Statistics.interval95(runs.map(\.factual)),
                                       enthusiastStandardised: Statistics.interval95(runs.map(\.enthusiastStandardised)),
                                       factualStandardised: Statistics.interval95(runs.map(\.factualStandardised)),
@@ -54,24 +58,31 @@ public struct PluralisticResults: Codable, Equatable, Sendable {
             return PluralisticClaim(statement: statement, difference: interval, holds: interval.count > 1 && interval.lower > 0)
         }
         var claims: [PluralisticClaim] = []
-        let sweep = seeds.map { $0.selections.filter { $0.method == "weighted" } }
-        if let first = sweep.first?.first, let last = sweep.first?.last, first.label != last.label {
-            let pairs = sweep.compactMap { runs in runs.first.flatMap { low in runs.last.map { (low, $0) } } }
-            claims.append(claim(String(format: "factual readers gain as their weight goes %.2f → %.2f (factual z, high − low weight)", first.factualWeight ?? 0, last.factualWeight ?? 0),
-                                pairs.map { $0.1.factualStandardised - $0.0.factualStandardised }))
-            claims.append(claim(String(format: "enthusiasts lose as the factual weight goes %.2f → %.2f (enthusiast z, low − high weight)", first.factualWeight ?? 0, last.factualWeight ?? 0),
-                                pairs.map { $0.0.enthusiastStandardised - $0.1.enthusiastStandardised }))
-        }
-        let maxMin = perSeed("maxmin"), pooled = perSeed("pooled")
-        if maxMin.count == pooled.count, !maxMin.isEmpty {
-            claims.append(claim("the pooled reward model favours its majority (pooled: enthusiast z − factual z)", pooled.map { $0.enthusiastStandardised - $0.factualStandardised }))
-            claims.append(claim("MaxMin serves the worse-off group better than the pooled model (min-group z, MaxMin − pooled)",
-                                zip(maxMin, pooled).map { $0.worstGroup - $1.worstGroup }))
-            claims.append(claim("MaxMin serves the minority (factual readers) better than the pooled model (factual z, MaxMin − pooled)",
-                                zip(maxMin, pooled).map { $0.factualStandardised - $1.factualStandardised }))
+        for policy in ["best-of-n", "PPO"] {
+            let sweep = seeds.map { $0.selections.filter { $0.policy == policy && $0.method == "weighted" } }
+            let prefix = policy == "best-of-n" ? "best-of-\(configuration.selectionN)" : policy
+            if let first = sweep.first?.first, let last = sweep.first?.last, first.label != last.label {
+                let pairs = sweep.compactMap { runs in runs.first.flatMap { low in runs.last.map { (low, $0) } } }
+                claims.append(claim(String(format: "%@: factual readers gain as their weight goes %.2f → %.2f (factual z, high − low weight)", prefix,
+                                           first.factualWeight ?? 0, last.factualWeight ?? 0),
+                                    pairs.map { $0.1.factualStandardised - $0.0.factualStandardised }))
+                claims.append(claim(String(format: "%@: enthusiasts lose as the factual weight goes %.2f → %.2f (enthusiast z, low − high weight)", prefix,
+                                           first.factualWeight ?? 0, last.factualWeight ?? 0),
+                                    pairs.map { $0.0.enthusiastStandardised - $0.1.enthusiastStandardised }))
+            }
+            let maxMin = seeds.compactMap { $0.selections.first { $0.policy == policy && $0.method == "maxmin" } }
+            let pooled = seeds.compactMap { $0.selections.first { $0.policy == policy && $0.method == "pooled" } }
+            if maxMin.count == pooled.count, !maxMin.isEmpty {
+                claims.append(claim("\(prefix): the pooled reward model favours its majority (pooled: enthusiast z − factual z)",
+                                    pooled.map { $0.enthusiastStandardised - $0.factualStandardised }))
+                claims.append(claim("\(prefix): MaxMin serves the worse-off group better than the pooled model (min-group z, MaxMin − pooled)",
+                                    zip(maxMin, pooled).map { $0.worstGroup - $1.worstGroup }))
+                claims.append(claim("\(prefix): MaxMin serves the minority (factual readers) better than the pooled model (factual z, MaxMin − pooled)",
+                                    zip(maxMin, pooled).map { $0.factualStandardised - $1.factualStandardised }))
+            }
         }
         self.claims = claims
-        monotoneSeeds = sweep.filter { runs in
+        monotoneSeeds = seeds.map { $0.selections.filter { $0.policy == "best-of-n" && $0.method == "weighted" } }.filter { runs in
             zip(runs, runs.dropFirst()).allSatisfy { $1.factualStandardised >= $0.factualStandardised && $1.enthusiastStandardised <= $0.enthusiastStandardised }
         }.count
     }
@@ -107,7 +118,9 @@ public enum PluralisticReport {
                        + "model on one label per pair from a crowd that is \(Int((100 * c.majorityShare).rounded()))% enthusiasts (the single reward "
                        + "model of standard RLHF). Best-of-\(c.selectionN) out of \(c.samplesPerPrompt) reference samples per held-out prompt then "
                        + "selects by the weighted heads (reward_aggregation: weighted), by MaxMin over the heads (reward_aggregation: maxmin; "
-                       + "Chakraborty et al. 2024), or by the pooled model.")
+                       + "Chakraborty et al. 2024), or by the pooled model. PPO (β = \(c.ppoKLCoefficient) fixed, \(c.ppoEpisodes) episodes) optimises "
+                       + "the same rewards: the weighted heads at factual weight \(c.ppoFactualWeights.map { String(format: "%.2f", $0) }.joined(separator: ", ")), "
+                       + "MaxMin, and the pooled model; each final policy is sampled \(c.evaluationSamples) times on held-out prompts.")
         page.paragraph("Each selection is scored by both groups' ground truth. z is the group's mean reward of the selected reviews minus its mean "
                        + "over all reference samples, in units of its standard deviation there, so the two groups' gains share a scale; "
                        + "best-of-n is the exact expectation over all n-subsets of each prompt's pool.")
@@ -119,23 +132,28 @@ public enum PluralisticReport {
         })
         page.paragraph("The weight sweep moves both groups monotonically (factual gain never falls, enthusiast gain never rises, as the factual "
                        + "weight grows) in \(results.monotoneSeeds) of \(results.seeds.count) seeds.")
-        page.heading("The trade-off", level: 2)
-        let weighted = results.selections.filter { $0.factualWeight != nil }, others = results.selections.filter { $0.factualWeight == nil }
-        page.charts([
-            SVGChart.lines(title: "Best-of-\(c.selectionN): each group's gain (z)",
-                           series: [SVGChart.Series("weighted heads", weighted.map { SVGChart.Point($0.enthusiastStandardised.mean, $0.factualStandardised.mean) },
-                                                    labels: weighted.map { String(format: "w_f %.2f", $0.factualWeight!) })]
-                               + others.map { SVGChart.Series($0.label, [SVGChart.Point($0.enthusiastStandardised.mean, $0.factualStandardised.mean)], labels: [$0.label]) },
-                           xLabel: "enthusiasts' gain (z)", yLabel: "factual readers' gain (z)", style: .points),
-            SVGChart.bars(title: "The worse-off group's gain (z), mean and 95% interval", groups: results.selections.map(\.label),
-                          series: [SVGChart.BarSeries("min-group z", values: results.selections.map { $0.worstGroup.mean },
-                                                      intervals: results.selections.map { $0.worstGroup.lower...$0.worstGroup.upper })],
-                          yLabel: "z"),
-        ])
-        page.table(header: ["selection", "enthusiast r_e", "factual r_f", "enthusiast z", "factual z", "worse-off group z"], rows: results.selections.map {
-            [$0.label, interval($0.enthusiast, digits: 3), interval($0.factual, digits: 3), interval($0.enthusiastStandardised),
-             interval($0.factualStandardised), interval($0.worstGroup)]
-        })
+        for policy in ["best-of-n", "PPO"] {
+            let rows = results.selections.filter { $0.policy == policy }
+            guard !rows.isEmpty else { continue }
+            let weighted = rows.filter { $0.factualWeight != nil }, others = rows.filter { $0.factualWeight == nil }
+            page.heading(policy == "PPO" ? "The trade-off under PPO (\(c.ppoEpisodes) episodes, β = \(c.ppoKLCoefficient))" : "The trade-off under best-of-\(c.selectionN)", level: 2)
+            page.charts([
+                SVGChart.lines(title: "\(policy): each group's gain (z)",
+                               series: [SVGChart.Series("weighted heads", weighted.map { SVGChart.Point($0.enthusiastStandardised.mean, $0.factualStandardised.mean) },
+                                                        labels: weighted.map { String(format: "w_f %.2f", $0.factualWeight!) })]
+                                   + others.map { SVGChart.Series($0.label, [SVGChart.Point($0.enthusiastStandardised.mean, $0.factualStandardised.mean)], labels: [$0.label]) },
+                               xLabel: "enthusiasts' gain (z)", yLabel: "factual readers' gain (z)", style: .points),
+                SVGChart.bars(title: "\(policy): the worse-off group's gain (z), mean and 95% interval", groups: rows.map(\.label),
+                              series: [SVGChart.BarSeries("min-group z", values: rows.map { $0.worstGroup.mean },
+                                                          intervals: rows.map { $0.worstGroup.lower...$0.worstGroup.upper })],
+                              yLabel: "z"),
+            ])
+            page.table(header: ["selection", "enthusiast r_e", "factual r_f", "enthusiast z", "factual z", "worse-off group z"] + (policy == "PPO" ? ["KL"] : []),
+                       rows: rows.map {
+                [$0.label, interval($0.enthusiast, digits: 3), interval($0.factual, digits: 3), interval($0.enthusiastStandardised),
+                 interval($0.factualStandardised), interval($0.worstGroup)] + (policy == "PPO" ? [String(format: "%.2f", $0.kl ?? 0)] : [])
+            })
+        }
         page.heading("Reward models against each group's ground truth", level: 2)
         page.paragraph("Agreement with the group's ground-truth order on fresh pairs of reference samples (held-out prompts, ties skipped).")
         page.table(header: ["reward model", "agrees with enthusiasts", "agrees with factual readers"], rows: ["enthusiast head", "factual head", "pooled"].map { scorer in
