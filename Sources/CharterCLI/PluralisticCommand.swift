@@ -26,6 +26,7 @@ struct PluralisticCommand: ParsableCommand {
     @Option(help: "Share of the pooled model's labels given by enthusiasts (default 0.8).") var majorityShare: Double?
     @Option(help: "Best-of-n pool per held-out prompt (default 64).") var samplesPerPrompt: Int?
     @Option(name: .customLong("n"), help: "n of the best-of-n selection (default 16).") var selectionN: Int?
+    @Flag(help: "Only rewrite report.html and print the claims from runs/<name>/results.json (no training).") var reportOnly = false
 
     func makeConfiguration() throws -> PluralisticConfiguration {
         var c: PluralisticConfiguration = reduced ? .reduced : PluralisticConfiguration()
@@ -46,6 +47,12 @@ struct PluralisticCommand: ParsableCommand {
         ExperimentConsole.start(threads: threads, quiet: quiet)
         let configuration = try makeConfiguration()
         let directory = URL(fileURLWithPath: "runs/\(name)")
+        if reportOnly {
+            let results = try JSONDecoder().decode(PluralisticResults.self, from: try Data(contentsOf: directory.appendingPathComponent("results.json")))
+            try PluralisticReport.write(results, to: directory)
+            print(PluralisticReport.summary(results))
+            return ExperimentConsole.printFiles(directory)
+        }
         let log = ExperimentConsole.logger(quiet: quiet)
         var outcomes: [PluralisticSeed] = []
         for offset in 0..<seeds {

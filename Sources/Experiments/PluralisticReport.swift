@@ -143,7 +143,8 @@ public enum PluralisticReport {
                                                         labels: weighted.map { String(format: "w_f %.2f", $0.factualWeight!) })]
                                    + others.map { SVGChart.Series($0.label, [SVGChart.Point($0.enthusiastStandardised.mean, $0.factualStandardised.mean)], labels: [$0.label]) },
                                xLabel: "enthusiasts' gain (z)", yLabel: "factual readers' gain (z)", style: .points),
-                SVGChart.bars(title: "\(policy): the worse-off group's gain (z), mean and 95% interval", groups: rows.map(\.label),
+                SVGChart.bars(title: "\(policy): the worse-off group's gain (z), mean and 95% interval",
+                              groups: rows.map { row in row.factualWeight.map { String(format: "w_f %.2f", $0) } ?? String(row.label.split(separator: " ").last ?? "") },
                               series: [SVGChart.BarSeries("min-group z", values: rows.map { $0.worstGroup.mean },
                                                           intervals: rows.map { $0.worstGroup.lower...$0.worstGroup.upper })],
                               yLabel: "z"),
