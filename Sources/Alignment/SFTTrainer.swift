@@ -101,6 +101,14 @@ public final class SFTTrainer: PolicyObjective {
         return (loss, metrics)
     }
 
+    /// The target tokens of the examples (TRL divides SFT's summed loss by those of the whole accumulation window).
+    public func lossItemCount(examples indices: [Int]) -> Int? {
+        indices.reduce(0) { total, index in
+            let mask = sequences[index].lossMask
+            return total + (mask.count > 1 ? mask[1...].filter { $0 }.count : 0)
+        }
+    }
+
     public func evaluate() throws -> [String: Double]? {
         guard !evaluationSequences.isEmpty else { return nil }
         var totals: [String: Double] = [:]

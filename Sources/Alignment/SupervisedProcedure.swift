@@ -49,12 +49,19 @@ final class SupervisedProcedure: TrainingProcedure {
     func step(_ indices: [Int], state: inout TrainerState, optimizer: AdamW, context: StepContext) throws -> [String: Double] {
         // The epoch's last step may hold fewer (and a shorter last) micro-batches (`train_sampling_strategy: sequential`).
         let size = arguments.batchSize, accumulation = (indices.count + size - 1) / size
+        let microBatches = (0..<accumulation).map { Array(indices[$0 * size..<min(($0 + 1) * size, indices.count)]) }
+        // Token-weighted accumulation (transformers' num_items_in_batch) when the objective counts its items; a window
+        // with no items at all weighs its micro-batches equally (their losses are 0).
+        var weights: [Double]?
+        let counts = microBatches.compactMap { objective.lossItemCount(examples: $0) }
+        if accumulation > 1, counts.count == accumulation, case let total = counts.reduce(0, +), total > 0 {
+            weights = counts.map { Double($0) / Double(total) }
+        }
         var metrics: [String: Double] = [:], reports: [String: Double] = [:]
         let (gradientNorm, losses) = try TrainingLoop.optimizerStep(
             optimizer, microBatches: accumulation, maximumGradientNorm: arguments.maximumGradientNorm, step: state.step + 1,
-            lastCheckpoint: context.lastCheckpoint) { micro in
-            let (loss, microMetrics) = try objective.loss(examples: Array(indices[micro * size..<min((micro + 1) * size, indices.count)]),
-                                                          generator: &state.generator)
+            lastCheckpoint: context.lastCheckpoint, weights: weights) { micro in
+            let (loss, microMetrics) = try objective.loss(examples: microBatches[micro], generator: &state.generator)
             for (key, value) in microMetrics where key != "loss" {
                 metrics[key, default: 0] += value
                 reports[key, default: 0] += 1
@@ -63,7 +70,7 @@ final class SupervisedProcedure: TrainingProcedure {
         }
         // Each metric is averaged over the micro-batches that report it (KTO's rewards/chosen needs a desirable example).
         for (key, count) in reports { metrics[key] = metrics[key].map { $0 / count } }
-        for loss in losses { metrics["loss", default: 0] += Double(loss) / Double(accumulation) }
+        for (index, loss) in losses.enumerated() { metrics["loss", default: 0] += Double(loss) * (weights?[index] ?? 1 / Double(accumulation)) }
         metrics["grad_norm"] = Double(gradientNorm)
         metrics["learning_rate"] = Double(optimizer.learningRate)
         return metrics

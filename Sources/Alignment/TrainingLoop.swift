@@ -181,19 +181,21 @@ extension TrainingLoop {
     /// - Parameters:
     ///   - step: the step (or PPO iteration) named in errors, counting from 1.
     ///   - lossName: what errors call the loss ("the loss", "the PPO loss").
+    ///   - weights: each micro-batch's weight in the step's loss (summing to 1); nil: 1 / count each.
     ///   - loss: the loss of micro-batch `index` on the tape.
     /// - Returns: the gradient norm before clipping and each micro-batch's loss.
     /// - Throws: `TrainingError.nonFinite` when a loss or the gradient norm is not finite.
     static func optimizerStep(_ optimizer: AdamW, microBatches count: Int, maximumGradientNorm: Float, step: Int,
-                              lossName: String = "the loss", lastCheckpoint: String?,
+                              lossName: String = "the loss", lastCheckpoint: String?, weights: [Double]? = nil,
                               loss: (_ index: Int) throws -> Tensor) throws -> (gradientNorm: Float, losses: [Float]) {
+        precondition(weights.map { $0.count == count } ?? true, "one weight per micro-batch")
         optimizer.zeroGradients()
         var losses: [Float] = []
         for index in 0..<count {
             let tensor = try loss(index)
             let value = tensor.item
             guard value.isFinite else { throw TrainingError.nonFinite(step: step, quantity: "\(lossName) (\(value))", lastCheckpoint: lastCheckpoint) }
-            (tensor * (1 / Float(count))).backward()
+            (tensor * Float(weights?[index] ?? 1 / Double(count))).backward()
             losses.append(value)
         }
         let gradientNorm = clipGradientNorm(optimizer.parameters, maxNorm: maximumGradientNorm > 0 ? maximumGradientNorm : .infinity)

@@ -27,10 +27,16 @@ public protocol TrainingObjective: AnyObject {
     /// every token as equally likely lands — or nil when the loss has no such fixed point. The training loop stops a
     /// run whose loss stays there (see `TrainingHealth`).
     var uniformLoss: Double? { get }
+    /// The number of items the loss of `indices` averages over (target tokens, for next-token cross-entropy), when an
+    /// accumulation window should weigh its micro-batches by it — transformers' `num_items_in_batch`: each
+    /// micro-batch's mean loss is scaled by its share of the window's items, so the step's loss is the mean over all the
+    /// window's tokens, not the mean of per-micro-batch means. nil: micro-batches weigh equally (DPO, reward).
+    func lossItemCount(examples indices: [Int]) -> Int?
 }
 
 extension TrainingObjective {
     public var uniformLoss: Double? { nil }
     public func evaluate() throws -> [String: Double]? { nil }
     public func sampleGenerations() -> [[String: Any]] { [] }
+    public func lossItemCount(examples indices: [Int]) -> Int? { nil }
 }

@@ -42,6 +42,36 @@ final class SFTTrainerTests: XCTestCase {
         XCTAssertNotNil(sample?["completion"] as? String)
     }
 
+    /// Gradient accumulation weighs micro-batches by their target tokens (transformers' num_items_in_batch): 2
+    /// micro-batches of 2 give the same step loss and the same weights as one batch of 4 (the mean over all the
+    /// window's tokens), although the micro-batches hold different numbers of tokens.
+    func testAccumulationWeighsMicroBatchesByTheirTokens() throws {
+        let folder = try TrainingFixtures.modelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = [("say red:", " red"), ("say red blue green:", " red blue green red blue"), ("say blue:", " blue blue"), ("say green:", " green")]
+            .map { Example(.promptCompletion(prompt: .standard($0.0), completion: .standard($0.1))) }
+        func train(batch: Int, accumulation: Int, output: String) throws -> (loss: Double, weights: [[Float]]) {
+            let policy = try TrainableModel(directory: folder)
+            var configuration = SFTConfiguration()
+            configuration.training = TrainingFixtures.arguments(folder, steps: 1)
+            configuration.training.batchSize = batch
+            configuration.training.gradientAccumulationSteps = accumulation
+            configuration.training.trainSamplingStrategy = "sequential"
+            configuration.training.outputDirectory = folder.appendingPathComponent(output).path
+            let trainer = try SFTTrainer(configuration: configuration, policy: policy, encoder: TrainingFixtures.encoder(folder), train: data)
+            let counts = [[0, 1], [2, 3]].map { trainer.lossItemCount(examples: $0)! }
+            XCTAssertNotEqual(counts[0], counts[1], "the micro-batches must hold different numbers of target tokens for this test to mean anything")
+            let summary = try TrainingLoop(arguments: configuration.training).run(trainer)
+            return (try XCTUnwrap(summary.history.first?["loss"]), policy.model.parameters().map(\.scalars))
+        }
+        let whole = try train(batch: 4, accumulation: 1, output: "whole")
+        let accumulated = try train(batch: 2, accumulation: 2, output: "accumulated")
+        XCTAssertEqual(accumulated.loss, whole.loss, accuracy: 1e-5 * whole.loss)
+        for (a, b) in zip(accumulated.weights, whole.weights) {
+            for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+        }
+    }
+
     func testCompletionOnlyMaskCoversTheCompletionAndEOS() throws {
         let folder = try TrainingFixtures.modelFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
