@@ -5,6 +5,11 @@ that machine noise hits both alike, and prints a Markdown table of medians and r
     swift build -c release --product charter
     python3 Benchmarks/compare.py --rounds 3                 # all benchmarks
     python3 Benchmarks/compare.py --only gemm train --rounds 3
+    python3 Benchmarks/compare.py --isa avx2 --rounds 5        # both sides held to AVX2 on an AVX-512 host
+
+Each row names the kernel path each side ran (Charter's instruction-set path; PyTorch's ATen CPU capability) and the
+CPU model. PyTorch's float32 matmul is MKL's, which picks its own code path: on AMD CPUs it runs its AVX2 "zen"
+kernel (mkl_blas_def_sgemm_kernel_0_zen, ymm registers only, seen in `perf record`) whatever the setting.
 
 Needs torch and transformers (pip). The generation benchmark writes its ~32M-parameter Llama once to
 /tmp/charter-llama30m (Benchmarks/transformers/bench_generate.py --save-model).
@@ -12,6 +17,7 @@ Needs torch and transformers (pip). The generation benchmark writes its ~32M-par
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -19,6 +25,15 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHARTER = os.path.join(ROOT, ".build", "release", "charter")
 MODEL = "/tmp/charter-llama30m"
+
+
+# --isa: the environment that holds each side to one instruction set (PyTorch: ATen, MKL and oneDNN each have one).
+ISA_ENVIRONMENT = {
+    "avx2": {"CHARTER_KERNEL_PATH": "avx2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+             "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "avx512": {"CHARTER_KERNEL_PATH": "avx512", "ATEN_CPU_CAPABILITY": "avx512", "MKL_ENABLE_INSTRUCTIONS": "AVX512",
+               "ONEDNN_MAX_CPU_ISA": "AVX512_CORE"},
+}
 
 
 def run(command):
@@ -52,19 +67,50 @@ BENCHMARKS = {
 }
 
 
+def cpu_model():
+    """The CPU's model name and its widest vector extension (a VM may report only "AMD EPYC")."""
+    try:
+        with open("/proc/cpuinfo") as file:
+            fields = dict(line.split(":", 1) for line in file.read().split("\n\n")[0].splitlines() if ":" in line)
+        fields = {key.strip(): value.strip() for key, value in fields.items()}
+        flags = fields.get("flags", "").split()
+        vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+        return f"{fields.get('model name', '?')} (family {fields.get('cpu family', '?')} model " \
+               f"{fields.get('model', '?')}, {vector})"
+    except OSError:
+        name = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True).stdout
+        return name.strip() or platform.processor() or platform.machine()
+
+
+def kernel_paths():
+    """(Charter's GEMM path, PyTorch's ATen CPU capability) under the current environment."""
+    charter = run([CHARTER, "bench", "gemm", "--shapes", "1x1x1", "--repeats", "1"])[0]["path"]
+    torch = subprocess.run([sys.executable, "-c", "import torch; print(torch.backends.cpu.get_cpu_capability())"],
+                           capture_output=True, text=True).stdout.strip()
+    return charter, f"ATen {torch or '?'}"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", nargs="*", default=list(BENCHMARKS))
+    parser.add_argument("--isa", choices=sorted(ISA_ENVIRONMENT),
+                        help="hold Charter and PyTorch to this instruction set (default: each picks its best)")
     args = parser.parse_args()
+    if args.isa:
+        os.environ.update(ISA_ENVIRONMENT[args.isa])
+    charter_path, reference_path = kernel_paths()
+    cpu = cpu_model()
     if any(name in ("prefill", "decode") for name in args.only) and not os.path.exists(MODEL):
         run([sys.executable, "Benchmarks/transformers/bench_generate.py", "--save-model", MODEL])
     rows = []
     cache = {}
+    loads = []  # the machine is often shared: the load says how much to trust a row
     for name in args.only:
         charter_command, reference_command, label, field = BENCHMARKS[name]
         results = {"charter": [], "reference": []}
         for _ in range(args.rounds):
+            loads.append(os.getloadavg()[0])
             for side, command in (("charter", charter_command), ("reference", reference_command)):
                 key = tuple(command)
                 # train and train-memory (prefill and decode) share runs: measure once per round.
@@ -77,10 +123,11 @@ def main():
             reference_values = [lines[index][field] for lines in results["reference"]]
             c, r = statistics.median(charter_values), statistics.median(reference_values)
             rows.append((label(record), c, r, c / r if r else float("nan")))
-    print("| benchmark | Charter | reference | Charter ÷ reference |")
-    print("|---|---|---|---|")
+    print("1-minute load average before each round:", " ".join(f"{load:.1f}" for load in loads), file=sys.stderr)
+    print("| benchmark | Charter | reference | Charter ÷ reference | kernel path (Charter / reference) | CPU |")
+    print("|---|---|---|---|---|---|")
     for label, c, r, ratio in rows:
-        print(f"| {label} | {c:,.1f} | {r:,.1f} | {ratio:.2f}× |")
+        print(f"| {label} | {c:,.1f} | {r:,.1f} | {ratio:.2f}× | {charter_path} / {reference_path} | {cpu} |")
 
 
 if __name__ == "__main__":

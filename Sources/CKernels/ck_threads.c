@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sched.h>
+#endif
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define ck_cpu_relax() _mm_pause()
@@ -68,6 +71,7 @@ static struct {
     ck_parallel_body body;
     void *context;
     int64_t count, participants;
+    int callerCPU;                  // the CPU the submitting thread ran on (-1: unknown)
 } ck_pool = {
     .submit = PTHREAD_MUTEX_INITIALIZER,
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -95,11 +99,34 @@ typedef struct {
     uint64_t seen;  // generation current when the worker was created
 } ck_worker_start;
 
+// A worker that finds itself on the submitting thread's CPU moves off it. When every CPU is busy (a shared
+// machine), Linux may place a new or woken worker on its waker's CPU and leave it there for seconds, both
+// threads being cache-hot: the region then runs on one CPU at half speed (whole `charter bench gemm` runs did so
+// on the busy 2-CPU benchmark VM). The worker excludes that CPU from its affinity, which moves it at once, then
+// restores its affinity, so it stays free to go anywhere. At most once per 10 ms.
+static void ck_leave_caller_cpu(uint64_t *lastMove) {
+#if defined(__linux__)
+    int here = sched_getcpu();
+    if (here < 0 || here != ck_pool.callerCPU) return;
+    uint64_t now = ck_now_ns();
+    if (now - *lastMove < 10000000u) return;
+    *lastMove = now;
+    cpu_set_t allowed, elsewhere;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+    elsewhere = allowed;
+    CPU_CLR(here, &elsewhere);
+    if (CPU_COUNT(&elsewhere) == 0 || sched_setaffinity(0, sizeof elsewhere, &elsewhere) != 0) return;
+    sched_setaffinity(0, sizeof allowed, &allowed);
+#else
+    (void)lastMove;
+#endif
+}
+
 static void *ck_worker_main(void *arg) {
     ck_worker_start start = *(ck_worker_start *)arg;
     free(arg);
     ck_in_parallel = 1;  // a worker only ever runs region bodies
-    uint64_t seen = start.seen;
+    uint64_t seen = start.seen, lastMove = 0;
     for (;;) {
         uint64_t deadline = ck_now_ns() + CK_SPIN_NANOSECONDS;
         for (int spins = 0; atomic_load_explicit(&ck_pool.generation, memory_order_acquire) == seen; spins++) {
@@ -115,6 +142,7 @@ static void *ck_worker_main(void *arg) {
         }
         seen = atomic_load_explicit(&ck_pool.generation, memory_order_acquire);
         if (start.index >= (int64_t)(seen & 511)) continue;
+        ck_leave_caller_cpu(&lastMove);
         ck_run_chunk(start.index);
         if (atomic_fetch_sub_explicit(&ck_pool.pending, 1, memory_order_acq_rel) == 1) {
             pthread_mutex_lock(&ck_pool.lock);
@@ -176,6 +204,11 @@ void ck_parallel_for(int64_t count, int64_t grain, ck_parallel_body body, void *
     ck_pool.context = context;
     ck_pool.count = count;
     ck_pool.participants = threads;
+#if defined(__linux__)
+    ck_pool.callerCPU = sched_getcpu();
+#else
+    ck_pool.callerCPU = -1;
+#endif
     atomic_store_explicit(&ck_pool.pending, threads - 1, memory_order_relaxed);
     uint64_t previous = atomic_load_explicit(&ck_pool.generation, memory_order_relaxed);
     atomic_store_explicit(&ck_pool.generation, ((previous >> 9) + 1) << 9 | (uint64_t)threads,

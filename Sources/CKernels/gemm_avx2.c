@@ -88,21 +88,60 @@ CK_AVX2 CK_INLINE __m256i ck_mask8(int64_t count) {
     return ck256_cmpgt_epi32(ck256_set1_epi32(clamped), ck256_lane_index());
 }
 
+// Stores the first `count` (1..8) lanes of x at p. Masked stores (vmaskmovps) are microcoded and slow on AMD:
+// a full store, or a 4-, 2- and 1-lane store, costs less than one of them.
+CK_AVX2 CK_INLINE void ck_store_first(float *p, int64_t count, const __m256 *x) {
+    if (count == 8) {
+        ck256_storeu(p, *x);
+        return;
+    }
+    __m128 part = ck256_low128(*x);
+    int64_t done = 0;
+    if (count >= 4) {
+        _mm_storeu_ps(p, part);
+        part = _mm256_extractf128_ps(*x, 1);
+        done = 4;
+    }
+    if (count - done >= 2) {
+        _mm_storel_pi((__m64 *)(p + done), part);
+        part = _mm_movehl_ps(part, part);
+        done += 2;
+    }
+    if (count - done == 1) _mm_store_ss(p + done, part);
+}
+
 // Packs panels of `width` rows (6 or 16); see ck_pack_routine and the AVX-512 version for the strategy.
+// A 6-wide panel is written with 8-lane stores in increasing address order, each one's two extra lanes
+// overwritten by the next; only the last store of a run keeps to its 6 lanes.
 CK_AVX2 static inline __attribute__((always_inline)) void ck_pack_avx2(
     int64_t width, int contiguous, int64_t count, int64_t kc, const float *src, int64_t ld, float *dst) {
     if (contiguous) {
-        const int64_t panels = (count + width - 1) / width;
-        for (int64_t k = 0; k < kc; k++) {
-            const float *from = src + k * ld;
-            float *to = dst + k * width;
-            for (int64_t p = 0; p < panels; p++)
-                for (int64_t v = 0; v < width; v += 8)
-                    if (width - v >= 8 && count - p * width - v >= 8)  // masked stores are slow on AMD
-                        ck256_storeu(to + p * width * kc + v, _mm256_loadu_ps(from + p * width + v));
-                    else
-                        ck256_maskstore(to + p * width * kc + v, ck_mask8(width - v),
-                                        ck256_maskload(from + p * width + v, ck_mask8(count - p * width - v)));
+        // Row k of the panels is adjacent in memory (src[k*ld + x]). A few panels at a time (about 256 bytes of
+        // each source row), k by k: all the panels at once would write to as many pages per k as there are
+        // panels, and one panel at a time would read a new cache line per k.
+        const int64_t panels = (count + width - 1) / width, group = width % 8 == 0 ? 64 / width : 8;
+        for (int64_t p0 = 0; p0 < panels; p0 += group) {
+            for (int64_t k = 0; k < kc; k++) {
+                const float *from = src + k * ld;
+                float *to = dst + k * width;
+                for (int64_t p = p0; p < p0 + group && p < panels; p++) {
+                    const int64_t rows = count - p * width;  // valid values from this panel's start
+                    if (width % 8 == 0 && rows >= width) {
+                        for (int64_t v = 0; v < width; v += 8)
+                            ck256_storeu(to + p * width * kc + v, _mm256_loadu_ps(from + p * width + v));
+                    } else if (width % 8 != 0 && rows >= 8 && k + 1 < kc) {
+                        // 8 readable values: store all 8, the extra ones landing where k + 1 goes next.
+                        ck256_storeu(to + p * width * kc, _mm256_loadu_ps(from + p * width));
+                    } else {
+                        // The last k of a narrow panel, or the last panel past `count` (zero-filled; the masked
+                        // loads touch only its valid values).
+                        for (int64_t v = 0; v < width; v += 8) {
+                            __m256 x = ck256_maskload(from + p * width + v, ck_mask8(rows - v));
+                            ck_store_first(to + p * width * kc + v, width - v < 8 ? width - v : 8, &x);
+                        }
+                    }
+                }
+            }
         }
         return;
     }
@@ -116,12 +155,11 @@ CK_AVX2 static inline __attribute__((always_inline)) void ck_pack_avx2(
                 for (int64_t r = 0; r < 8; r++)
                     x[r] = v + r < rows ? _mm256_loadu_ps(from + (v + r) * ld + k) : _mm256_setzero_ps();
                 ck_transpose8(x);
-                __m256i lanes = ck_mask8(width - v);
-                for (int64_t j = 0; j < 8; j++) {
-                    if (width - v >= 8)
-                        ck256_storeu(dst + (k + j) * width + v, x[j]);
-                    else
-                        ck256_maskstore(dst + (k + j) * width + v, lanes, x[j]);
+                if (width - v >= 8) {
+                    for (int64_t j = 0; j < 8; j++) ck256_storeu(dst + (k + j) * width + v, x[j]);
+                } else {
+                    for (int64_t j = 0; j < 7; j++) ck256_storeu(dst + (k + j) * width + v, x[j]);
+                    ck_store_first(dst + (k + 7) * width + v, width - v, &x[7]);
                 }
             }
         }

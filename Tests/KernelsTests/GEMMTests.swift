@@ -149,6 +149,26 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// Shapes at the edges of the micro-tiles (AVX2 6×16, AVX-512 12×32) and of the packing: panels with 6, 7 or
+    /// 8+ valid rows (the AVX2 packing stores 8 lanes over the next k when it can), one row or one column
+    /// (1×N, N×1), more panels than one packing group (55 rows, 70 columns), and two depth blocks (K = 385, on
+    /// the smaller shapes to keep the double-precision reference quick in debug builds).
+    func testTileAndPanelEdges() {
+        var cases: [Case] = []
+        for (M, N) in [(9, 1), (12, 15), (13, 17), (20, 33), (55, 70), (1, 300), (300, 1)] {
+            for K in M * N > 1000 ? [9] : [9, 385] {
+                for transA in [false, true] {
+                    for transB in [false, true] {
+                        cases.append(Case(M: M, N: N, K: K, transA: transA, transB: transB, beta: K == 9 ? 0.5 : 0))
+                    }
+                }
+            }
+        }
+        forEachConfiguration { label in
+            for t in cases { check(t, label: label) }
+        }
+    }
+
     func testStridesAlphaBeta() {
         forEachConfiguration { label in
             for beta: Float in [0, 1, 0.5] {
