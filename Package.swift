@@ -79,7 +79,7 @@ let package = Package(
         .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld", "Runtime", "JSON", "Audit", "Alignment", "Datasets", "Probes"]),
         // Scalable oversight with ground truth: weak-to-strong generalisation (a weak supervisor's labels, the
         // auxiliary confidence loss) on toy-world tasks.
-        .target(name: "Oversight", dependencies: ["Experiments", "Alignment", "Datasets", "LanguageModels", "Reports", "Tensors", "Tokenizers", "ToyWorld"]),
+        .target(name: "Oversight", dependencies: ["Experiments", "Alignment", "Datasets", "JSON", "Runtime", "LanguageModels", "Reports", "Tensors", "Tokenizers", "ToyWorld"]),
         // The audit of preference data (duplicates, contradictions, biases, agreement; cross-fitted reward-model ensembles) and the policy-driven clean.
         .target(name: "Audit", dependencies: ["Datasets", "Constitutional", "Alignment", "LanguageModels", "Reports", "Checksums", "JSON", "Runtime", "Settings", "Yams"]),
         // Model evaluation: pairwise AI-judge win rates (length-controlled), Bradley–Terry ratings, multiple-choice

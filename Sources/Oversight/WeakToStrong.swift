@@ -21,7 +21,7 @@ public struct WeakToStrongConfiguration: Codable, Equatable, Sendable {
     public var weak = Size(hiddenSize: 16, layerCount: 1, headCount: 2)
     public var strong = Size(hiddenSize: 64, layerCount: 2, headCount: 4)
     /// Byte-level BPE vocabulary trained on the seed's texts.
-    public var vocabularySize = 400
+    public var vocabularySize = 800
     /// Optimizer steps of every fine-tuning run.
     public var steps = 150
     /// Next-token pretraining steps on the world's dialogues, before fine-tuning (strong and weak model).
@@ -52,9 +52,8 @@ public struct WeakToStrongConfiguration: Codable, Equatable, Sendable {
         var configuration = Self()
         configuration.perIntent = 3
         configuration.steps = 40
-        configuration.strongPretrainingSteps = 60
-        configuration.corpusPerIntent = 4
-        configuration.vocabularySize = 300
+        configuration.strongPretrainingSteps = 20
+        configuration.corpusPerIntent = 2
         configuration.strong = Size(hiddenSize: 32, layerCount: 2, headCount: 4)
         return configuration
     }
@@ -133,7 +132,7 @@ public enum WeakToStrong {
         let splits = task.splits(seed: seed, perIntent: configuration.perIntent)
         let corpus = WeakToStrongTask.pretrainingCorpus(seed: seed, perIntent: configuration.corpusPerIntent)
         let texts = corpus + splits.weakTraining.flatMap { [$0.first] + ($0.second.map { [$0] } ?? []) }
-        let contextLength = 128
+        let contextLength = 512  // rotary positions: the context costs nothing until used
         func initial(_ size: WeakToStrongConfiguration.Size, _ name: String) throws -> URL {
             let url = folder.appendingPathComponent(name)
             try InitialModel(vocabularySize: configuration.vocabularySize, hiddenSize: size.hiddenSize, intermediateSize: 4 * size.hiddenSize,
