@@ -20,10 +20,10 @@ struct WeakToStrongCommand: ParsableCommand {
     @Option(help: "First seed.") var seed: UInt64 = 1
     @Option(help: "Number of seeds (seed, seed+1, …).") var seeds = 3
     @Option(help: "Tasks, comma-separated: harmfulness, reward-modelling (default both).") var tasks: String?
-    @Flag(help: "The test suite's smaller configuration (3 examples per intent, 40 steps, a narrower strong model).") var reduced = false
+    @Flag(help: "The test suite's smaller configuration (3 examples per intent, 30 steps, 20 pretraining steps, a narrower strong model).") var reduced = false
     @Flag(help: "No per-stage progress lines.") var quiet = false
     @Option(help: "Kernel threads.") var threads: Int?
-    @Option(help: "Optimizer steps of every fine-tuning run (default 150; reduced 40).") var steps: Int?
+    @Option(help: "Optimizer steps of every fine-tuning run (default 40; reduced 30).") var steps: Int?
     @Option(help: "Examples of every intent in each split (default 8; reduced 3).") var perIntent: Int?
     @Option(help: "α_max of the confidence loss (default 0.75).") var maximumAlpha: Double?
 

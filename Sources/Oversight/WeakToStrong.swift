@@ -23,7 +23,7 @@ public struct WeakToStrongConfiguration: Codable, Equatable, Sendable {
     /// Byte-level BPE vocabulary trained on the seed's texts.
     public var vocabularySize = 800
     /// Optimizer steps of every fine-tuning run.
-    public var steps = 150
+    public var steps = 40
     /// Next-token pretraining steps on the world's dialogues, before fine-tuning (strong and weak model).
     public var strongPretrainingSteps = 300
     public var weakPretrainingSteps = 0
@@ -51,7 +51,7 @@ public struct WeakToStrongConfiguration: Codable, Equatable, Sendable {
     public static var reduced: Self {
         var configuration = Self()
         configuration.perIntent = 3
-        configuration.steps = 40
+        configuration.steps = 30
         configuration.strongPretrainingSteps = 20
         configuration.corpusPerIntent = 2
         configuration.strong = Size(hiddenSize: 32, layerCount: 2, headCount: 4)

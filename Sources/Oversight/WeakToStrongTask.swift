@@ -65,7 +65,9 @@ public enum WeakToStrongTask: String, Codable, CaseIterable, Sendable {
         }
     }
 
-    static func userTurn(_ request: String) -> String { "User: \(request)" }
+    /// A request as the classifier reads it: up to where the assistant's reply begins, so the scored token is the
+    /// one whose next-token prediction a pretrained model uses to choose between answering and refusing.
+    static func userTurn(_ request: String) -> String { "User: \(request)\nAssistant:" }
     static func exchange(_ request: String, _ response: String) -> String { "User: \(request)\nAssistant: \(response)" }
 
     /// The ground-truth quality of a verdict for a request (higher is better).
