@@ -9,9 +9,10 @@ struct WeakToStrongCommand: ParsableCommand {
         abstract: "Weak-to-strong generalisation: a strong model trained on a weak model's labels, with and without the confidence loss.",
         discussion: """
             Per seed and task (toy-world harmfulness classification; reward modelling on response pairs the world's \
-            judge ranks): fine-tunes a small model on ground truth, lets it label a held-out set, fine-tunes a bigger \
-            model on those labels with cross-entropy and with Burns et al.'s auxiliary confidence loss, and the bigger \
-            model on the held-out ground truth (the ceiling). Reports test accuracies and PGR = (w2s − weak) / \
+            judge ranks): fine-tunes a small model on the ground truth of the world's training intents, lets it label \
+            a held-out set of every intent, fine-tunes a bigger model (first pretrained by next-token prediction on \
+            world dialogues) on those labels with cross-entropy and with Burns et al.'s auxiliary confidence loss, \
+            and the bigger model on the held-out ground truth (the ceiling). Reports test accuracies and PGR = (w2s − weak) / \
             (ceiling − weak). Writes runs/<name>/results.json (95% t-intervals over seeds), report.html and each \
             seed's model folders.
             """)
