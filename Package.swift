@@ -77,6 +77,9 @@ let package = Package(
         // The quickstart's toy assistant world (requests, ground-truth judge, corpora) and its orchestration.
         .target(name: "ToyWorld", dependencies: ["Tensors"]),
         .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld", "Runtime", "JSON", "Audit", "Alignment", "Datasets", "Probes"]),
+        // Scalable oversight with ground truth: weak-to-strong generalisation (a weak supervisor's labels, the
+        // auxiliary confidence loss) on toy-world tasks.
+        .target(name: "Oversight", dependencies: ["Experiments", "Alignment", "Datasets", "JSON", "Runtime", "LanguageModels", "Reports", "Tensors", "Tokenizers", "ToyWorld"]),
         // The audit of preference data (duplicates, contradictions, biases, agreement; cross-fitted reward-model ensembles) and the policy-driven clean.
         .target(name: "Audit", dependencies: ["Datasets", "Constitutional", "Alignment", "LanguageModels", "Reports", "Checksums", "JSON", "Runtime", "Settings", "Yams"]),
         // Model evaluation: pairwise AI-judge win rates (length-controlled), Bradley–Terry ratings, multiple-choice
@@ -110,7 +113,7 @@ let package = Package(
             name: "CharterCLI",
             dependencies: [
                 "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Pipelines", "Endpoints", "Settings", "Datasets",
-                "ToyWorld", "Experiments", "Quickstart", "Runtime", "JSON", "Audit", "Probes", "ModelEvaluation", "Collective",
+                "ToyWorld", "Experiments", "Quickstart", "Runtime", "JSON", "Audit", "Probes", "ModelEvaluation", "Collective", "Oversight",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], exclude: ["Fixtures"]),
@@ -141,6 +144,7 @@ let package = Package(
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "LanguageModels", "Tensors", "Tokenizers", "TestSupport"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Alignment", "Datasets", "JSON", "LanguageModels", "TestSupport"]),
         .testTarget(name: "ModelEvaluationTests", dependencies: ["ModelEvaluation", "Constitutional", "LanguageModels", "Reports", "Runtime", "TestSupport"]),
+        .testTarget(name: "OversightTests", dependencies: ["Oversight", "LanguageModels", "Reports", "Tensors", "ToyWorld"], exclude: ["Fixtures"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers", "Datasets"]),
         .testTarget(
             name: "CollectiveTests",

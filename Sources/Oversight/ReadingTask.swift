@@ -1,0 +1,81 @@
+import Foundation
+import Runtime
+import Tensors
+
+/// An information-asymmetry reading question (Khan et al. 2024's setting): a passage the debaters read and the judge
+/// does not, a question whose answer needs the passage, and two options, one correct.
+public struct ReadingTask: Codable, Equatable, Sendable {
+    public var id: String
+    /// The hidden source text.
+    public var passage: String
+    public var question: String
+    /// Two options; `correctOption` indexes the right one.
+    public var options: [String]
+    public var correctOption: Int
+
+    public init(id: String, passage: String, question: String, options: [String], correctOption: Int) {
+        precondition(options.count == 2 && options.indices.contains(correctOption), "two options and a correct one, got \(options) / \(correctOption)")
+        (self.id, self.passage, self.question, self.options, self.correctOption) = (id, passage, question, options, correctOption)
+    }
+}
+
+/// A failure to read a task file, naming the file, line and field.
+public struct ReadingTaskError: Error, CustomStringConvertible, LocalizedError {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+    public var errorDescription: String? { description }
+}
+
+extension ReadingTask {
+    /// Generated reading tasks from `seed`: each passage states `peopleCount` invented people's home town, job and pet;
+    /// each question asks one of them, with the true value and, as the distractor, the same attribute of another
+    /// person in the passage (so both options occur in the text and sound equally plausible without it). The correct
+    /// option is first or second at random. Invented names make the answer impossible to know without the passage.
+    public static func generate(seed: UInt64, passages: Int, peopleCount: Int = 6, questionsPerPassage: Int = 3) -> [ReadingTask] {
+        precondition(peopleCount >= 2 && questionsPerPassage >= 1, "at least two people and one question per passage")
+        var generator = SeededGenerator(seed: seed &+ 0x7EAD)
+        func pick<T>(_ values: [T]) -> T { values[Int(generator.next() % UInt64(values.count))] }
+        func distinct(_ count: Int, _ make: () -> String) -> [String] {
+            var seen = Set<String>(), values: [String] = []
+            while values.count < count { let value = make(); if seen.insert(value).inserted { values.append(value) } }
+            return values
+        }
+        let jobs = ["baker", "carpenter", "nurse", "teacher", "fisher", "painter", "tailor", "miller", "potter", "weaver", "clerk", "gardener"]
+        let pets = ["a cat", "a dog", "a parrot", "a goat", "a rabbit", "a tortoise", "two hens", "a ferret", "a canary", "a donkey"]
+        let attributes: [(question: (String) -> String, sentence: (String, String) -> String)] = [
+            ({ "Where does \($0) live?" }, { "\($0) lives in \($1)." }),
+            ({ "What is \($0)'s job?" }, { "\($0) works as a \($1)." }),
+            ({ "Which pet does \($0) keep?" }, { "\($0) keeps \($1)." }),
+        ]
+        var tasks: [ReadingTask] = []
+        for passageIndex in 0..<passages {
+            let names = distinct(peopleCount) { pick(["Ka", "Vel", "Mor", "Tan", "Zu", "Bri", "Os", "Lu", "Dra", "Fe", "Ga", "He"]) + pick(["ren", "lia", "dor", "mi", "sa", "tor", "na", "vin"]) }
+            let towns = distinct(peopleCount) { pick(["Ash", "Brook", "Cold", "Elm", "Fair", "Glen", "High", "Oak", "Red", "Stone"]) + pick(["ford", "wick", "ham", "by", "dale", "mouth"]) }
+            var values: [[String]] = [towns, [], []]
+            values[1] = (0..<peopleCount).map { _ in pick(jobs) }
+            values[2] = (0..<peopleCount).map { _ in pick(pets) }
+            var sentences: [String] = []
+            for person in 0..<peopleCount {
+                for attribute in attributes.indices { sentences.append(attributes[attribute].sentence(names[person], values[attribute][person])) }
+            }
+            sentences.seededShuffle(using: &generator)
+            let passage = sentences.joined(separator: " ")
+            var asked = Set<String>()
+            var questionIndex = 0
+            var attempts = 0
+            while questionIndex < questionsPerPassage && attempts < 100 * questionsPerPassage {
+                attempts += 1
+                let person = Int(generator.next() % UInt64(peopleCount)), attribute = Int(generator.next() % UInt64(attributes.count))
+                let others = (0..<peopleCount).filter { values[attribute][$0] != values[attribute][person] }
+                guard !others.isEmpty, asked.insert("\(person)/\(attribute)").inserted else { continue }
+                let distractor = values[attribute][pick(others)]
+                let correctFirst = generator.next() % 2 == 0
+                let options = correctFirst ? [values[attribute][person], distractor] : [distractor, values[attribute][person]]
+                tasks.append(ReadingTask(id: "generated-\(seed)-\(passageIndex)-\(questionIndex)", passage: passage,
+                                         question: attributes[attribute].question(names[person]), options: options, correctOption: correctFirst ? 0 : 1))
+                questionIndex += 1
+            }
+        }
+        return tasks
+    }
+}

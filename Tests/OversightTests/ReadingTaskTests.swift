@@ -1,0 +1,63 @@
+import Foundation
+import XCTest
+@testable import Oversight
+
+/// The reading tasks of the oversight protocols: the seeded generator, the QuALITY importer and quote verification.
+final class ReadingTaskTests: XCTestCase {
+    func testGeneratedQuestionsNeedThePassageAndHavePlausibleDistractors() {
+        let tasks = ReadingTask.generate(seed: 5, passages: 4)
+        XCTAssertEqual(tasks.count, 12)
+        XCTAssertEqual(ReadingTask.generate(seed: 5, passages: 4), tasks, "same seed, same tasks")
+        XCTAssertNotEqual(ReadingTask.generate(seed: 6, passages: 4), tasks)
+        XCTAssertEqual(Set(tasks.map(\.id)).count, tasks.count)
+        for task in tasks {
+            let name = task.question.components(separatedBy: " ").first { $0.first?.isUppercase == true && !["Where", "What", "Which"].contains($0) }!
+                .replacingOccurrences(of: "'s", with: "").replacingOccurrences(of: "?", with: "")
+            let correct = task.options[task.correctOption], distractor = task.options[1 - task.correctOption]
+            XCTAssertNotEqual(correct, distractor)
+            // The passage states the correct value of the person asked about, and the distractor of someone else.
+            let sentences = task.passage.components(separatedBy: ". ")
+            XCTAssertTrue(sentences.contains { $0.hasPrefix(name + " ") && $0.contains(correct) }, "\(task.question) \(correct)")
+            XCTAssertFalse(sentences.contains { $0.hasPrefix(name + " ") && $0.hasSuffix(distractor) || $0.hasPrefix(name + " ") && $0.hasSuffix(distractor + ".") })
+            XCTAssertTrue(task.passage.contains(distractor), "the distractor occurs in the passage too")
+        }
+        let firsts = tasks.filter { $0.correctOption == 0 }.count
+        XCTAssertTrue((2...10).contains(firsts), "the correct option's position varies: \(firsts) of 12 first")
+    }
+
+    func testQuALITYImportKeepsGoldAndBestDistractor() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("quality-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let line1 = #"{"article_id":"a1","set_unique_id":"a1_s","article":"The ship left at dawn.","questions":[{"question":"When did the ship leave?","question_unique_id":"q1","options":["dusk","dawn","noon","never"],"gold_label":2,"validation":[{"untimed_best_distractor":3},{"untimed_best_distractor":3},{"untimed_best_distractor":1}]},{"question":"What left?","options":["a ship","a train"],"gold_label":1}]}"#
+        try (line1 + "\n\n").write(to: url, atomically: true, encoding: .utf8)
+        let tasks = try ReadingTask.quality(contentsOf: url)
+        XCTAssertEqual(tasks.count, 2)
+        XCTAssertEqual(tasks[0].id, "q1")
+        XCTAssertEqual(tasks[0].options, ["dawn", "noon"], "gold first, then the validators' most named distractor")
+        XCTAssertEqual(tasks[0].correctOption, 0)
+        XCTAssertEqual(tasks[1].options, ["a train", "a ship"], "the next question puts the gold option second")
+        XCTAssertEqual(tasks[1].correctOption, 1)
+        XCTAssertEqual(tasks[1].id, "a1_s-1")
+        XCTAssertEqual(tasks[0].passage, "The ship left at dawn.")
+
+        let bad = #"{"article":"x","questions":[{"question":"q","options":["a","b"]}]}"#
+        try ("\n" + bad + "\n").write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ReadingTask.quality(contentsOf: url)) { error in
+            XCTAssertTrue("\(error)".contains("\(url.path):2: questions[0]: no \"gold_label\""), "\(error)")
+        }
+        try #"{"article":"x","questions":[{"question":"q","options":["a","b"],"gold_label":0}]}"#.write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ReadingTask.quality(contentsOf: url)) { XCTAssertTrue("\($0)".contains("1-based"), "\($0)") }
+        try "not json".write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ReadingTask.quality(contentsOf: url)) { XCTAssertTrue("\($0)".contains(":1: not a JSON object"), "\($0)") }
+    }
+
+    func testQuotesAreVerifiedVerbatimUpToWhitespace() {
+        let source = "Kamira lives in Ashford.\nKamira works   as a baker."
+        let argument = "She is a baker: <quote>works as a baker</quote>, not <quote>works as a tailor</quote> <quote>unclosed"
+        XCTAssertEqual(QuoteVerification.quotes(in: argument, source: source),
+                       [.init(text: "works as a baker", verified: true), .init(text: "works as a tailor", verified: false)])
+        XCTAssertEqual(QuoteVerification.marked(argument, source: source),
+                       "She is a baker: <v_quote>works as a baker</v_quote>, not <u_quote>works as a tailor</u_quote> <quote>unclosed")
+        XCTAssertEqual(QuoteVerification.quotes(in: "<quote> </quote>", source: source), [.init(text: " ", verified: false)], "an empty quote verifies nothing")
+    }
+}
