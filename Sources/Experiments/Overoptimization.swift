@@ -139,29 +139,14 @@ public enum Overoptimization {
         var worldConfiguration = c.world
         worldConfiguration.pairsPerPrompt = c.pairsPerPrompt
         let frontier = FrontierRun(name: "overoptimization", configuration: worldConfiguration, seeds: [seed], directory: folder.deletingLastPathComponent())
-        let task = FrontierTask(seed: seed, heldOutCount: c.world.heldOutItems)
-
-        log("[seed \(seed)] the review world and the reference model")
-        try frontier.writeWorld(task, seed: seed, to: folder.appendingPathComponent(FrontierRecipe.world))
-        let referenceRecipe = folder.appendingPathComponent("reference.yaml")
-        try AtomicFile.write(Data(FrontierRecipe.referenceYAML(c.world, seed: seed).utf8), to: referenceRecipe)
-        _ = try await Pipeline(recipe: try PipelineRecipe.load(referenceRecipe), runDirectory: folder.appendingPathComponent(FrontierRecipe.reference))
-            .run { log("[seed \(seed)] reference \($0)") }
+        let (task, referenceFolder) = try await ReviewWorldSetup.reference(c.world, name: "overoptimization", seed: seed, folder: folder, log: log)
         lap("reference")
 
         let pairs = try frontier.writePairs(seed: seed, task: task, folder: folder)
         log("[seed \(seed)] \(pairs.labelled) gold-labelled pairs (\(pairs.ties) ties skipped)")
-        let referenceFolder = folder.appendingPathComponent(FrontierRecipe.referenceModel)
         let proxies = folder.appendingPathComponent("proxies")
-        var rewardConfiguration = RewardConfiguration()
-        rewardConfiguration.training.maximumSteps = c.rewardSteps
-        rewardConfiguration.training.batchSize = 16
-        rewardConfiguration.training.learningRate = Float(c.rewardLearningRate)
-        rewardConfiguration.training.learningRateSchedule = "cosine"
-        rewardConfiguration.training.seed = (seed << 16) &+ 0x5EED
-        rewardConfiguration.training.loggingSteps = 10
-        rewardConfiguration.training.outputDirectory = proxies.path
-        rewardConfiguration.maximumLength = c.world.contextLength
+        let rewardConfiguration = ReviewWorldSetup.rewardConfiguration(c.world, steps: c.rewardSteps, learningRate: c.rewardLearningRate, seed: seed,
+                                                                       output: proxies)
         let examples = try Dataset.load(folder.appendingPathComponent(FrontierRecipe.pairs)).examples
         let manifest = try RewardEnsembleTraining.train(configuration: rewardConfiguration, base: referenceFolder, chatTemplate: nil, examples: examples,
                                                         size: c.ensembleSize, bootstrap: false, log: { log("[seed \(seed)] proxy \($0)") }) {
@@ -224,21 +209,10 @@ public enum Overoptimization {
         var alarmIteration: Int?
         for name in ["single"] + c.ppoAggregations {
             let output = folder.appendingPathComponent("ppo-\(name)")
-            var ppo = PPOConfiguration()
-            ppo.training.batchSize = 32
-            ppo.training.learningRate = Float(c.ppoLearningRate)
-            ppo.training.seed = seed &+ 0x990
-            ppo.training.loggingSteps = 1
-            ppo.training.outputDirectory = output.path
             let iterations = (c.ppoEpisodes + 31) / 32
+            var ppo = ReviewWorldSetup.ppoConfiguration(c.world, iterations: iterations, learningRate: c.ppoLearningRate, klCoefficient: c.ppoKLCoefficient,
+                                                        seed: seed, output: output)
             ppo.training.saveSteps = max(1, iterations / c.ppoCheckpoints)
-            ppo.totalEpisodes = iterations * 32
-            ppo.klCoefficient = Float(c.ppoKLCoefficient)
-            ppo.responseLength = c.world.responseLength
-            ppo.temperature = 1
-            ppo.stopToken = "eos"
-            ppo.miniBatchCount = 2
-            ppo.sampleGenerationCount = 0
             ppo.rewardAggregationName = name == "single" ? "mean" : name
             ppo.rewardUncertaintyPenalty = c.uncertaintyPenalty
             if name == "single" {

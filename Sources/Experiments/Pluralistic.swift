@@ -136,18 +136,9 @@ public enum Pluralistic {
         var seconds: [String: Double] = [:]
         var clock = Date()
         func lap(_ key: String) { seconds[key] = Date().timeIntervalSince(clock); clock = Date() }
-        let frontier = FrontierRun(name: "pluralistic", configuration: c.world, seeds: [seed], directory: folder.deletingLastPathComponent())
-        let task = FrontierTask(seed: seed, heldOutCount: c.world.heldOutItems)
-
-        log("[seed \(seed)] the review world and the reference model")
-        try frontier.writeWorld(task, seed: seed, to: folder.appendingPathComponent(FrontierRecipe.world))
-        let referenceRecipe = folder.appendingPathComponent("reference.yaml")
-        try AtomicFile.write(Data(FrontierRecipe.referenceYAML(c.world, seed: seed).utf8), to: referenceRecipe)
-        _ = try await Pipeline(recipe: try PipelineRecipe.load(referenceRecipe), runDirectory: folder.appendingPathComponent(FrontierRecipe.reference))
-            .run { log("[seed \(seed)] reference \($0)") }
+        let (task, referenceFolder) = try await ReviewWorldSetup.reference(c.world, name: "pluralistic", seed: seed, folder: folder, log: log)
         lap("reference")
 
-        let referenceFolder = folder.appendingPathComponent(FrontierRecipe.referenceModel)
         let reference = try PretrainedModel.load(directory: referenceFolder)
         let tokenizer = try Tokenizer(directory: referenceFolder)
         let prompts = task.trainingPrompts
@@ -176,16 +167,9 @@ public enum Pluralistic {
         log("[seed \(seed)] pairs: \(enthusiastPairs.count) labelled by enthusiasts, \(factualPairs.count) by factual readers, "
             + "\(pooledPairs.count) by the pooled crowd (\(Int(100 * c.majorityShare))% enthusiasts)")
 
-        var rewardConfiguration = RewardConfiguration()
-        rewardConfiguration.training.maximumSteps = c.rewardSteps
-        rewardConfiguration.training.batchSize = 16
-        rewardConfiguration.training.learningRate = Float(c.rewardLearningRate)
-        rewardConfiguration.training.learningRateSchedule = "cosine"
-        rewardConfiguration.training.seed = (seed << 16) &+ 0x5EED
-        rewardConfiguration.training.loggingSteps = 10
-        rewardConfiguration.maximumLength = c.world.contextLength
         let headsFolder = folder.appendingPathComponent("heads"), pooledFolder = folder.appendingPathComponent("pooled")
-        rewardConfiguration.training.outputDirectory = headsFolder.path
+        var rewardConfiguration = ReviewWorldSetup.rewardConfiguration(c.world, steps: c.rewardSteps, learningRate: c.rewardLearningRate, seed: seed,
+                                                                       output: headsFolder)
         _ = try RewardEnsembleTraining.train(configuration: rewardConfiguration, base: referenceFolder, chatTemplate: nil,
                                              heads: try [ReviewGroups.enthusiast, ReviewGroups.factual].map { ($0, try Dataset.load(files[$0]!).examples) },
                                              log: { log("[seed \(seed)] \($0)") }) { _ = try TrainingLoop(arguments: $1).run($0, resume: true) }
@@ -261,20 +245,10 @@ public enum Pluralistic {
         let trainingPrompts = prompts.enumerated().map { Example(.promptOnly(prompt: .standard($0.element)), line: $0.offset + 1) }
         for run in runs {
             let output = folder.appendingPathComponent("ppo-\(run.name)")
-            var ppo = PPOConfiguration()
-            ppo.training.batchSize = 32
-            ppo.training.learningRate = Float(c.ppoLearningRate)
-            ppo.training.seed = seed &+ 0x990
+            var ppo = ReviewWorldSetup.ppoConfiguration(c.world, iterations: (c.ppoEpisodes + 31) / 32, learningRate: c.ppoLearningRate,
+                                                        klCoefficient: c.ppoKLCoefficient, seed: seed, output: output)
             ppo.training.loggingSteps = 8
             ppo.training.saveSteps = 1_000_000
-            ppo.training.outputDirectory = output.path
-            ppo.totalEpisodes = (c.ppoEpisodes + 31) / 32 * 32
-            ppo.klCoefficient = Float(c.ppoKLCoefficient)
-            ppo.responseLength = c.world.responseLength
-            ppo.temperature = 1
-            ppo.stopToken = "eos"
-            ppo.miniBatchCount = 2
-            ppo.sampleGenerationCount = 0
             ppo.rewardAggregationName = run.aggregation
             ppo.principleWeights = run.weights
             ppo.principleGroups = run.groups
