@@ -74,7 +74,7 @@ extension GroupRolloutTrainer {
             "rewards/chosen": mean(chosenRewards), "rewards/rejected": mean(rejectedRewards), "rewards/margins": mean(margins),
             "rewards/accuracies": mean(margins.map { $0 > 0 ? 1 : 0 }), "logps/chosen": mean(Array(policySums[0..<pairs])),
             "logps/rejected": mean(Array(policySums[pairs...])), "val/contain_eos_token": mean(ordered.map { rollouts.truncated[$0] ? 0 : 1 }),
-            "beta": b,
+            "beta": Double("\(beta)") ?? b,  // 0.1, not the widened 0.10000000149
         ]
         if judge == nil {
             let scores = ordered.map { Double(rollouts.rewards[$0]) }

@@ -2,6 +2,7 @@ import Alignment
 import Checksums
 import Foundation
 import LanguageModels
+import Settings
 
 /// The constitution as online DPO's judge (RL-CAI done online): each pair of completions is labelled by `AIFeedback`
 /// exactly as `charter label` labels a pair — comparison principles sampled per pair, each asked of the feedback model
@@ -57,5 +58,51 @@ public final class ConstitutionJudge: PairwiseJudge {
         done.wait()
         guard let result = box.result else { preconditionFailure("the labelling task ended without a result") }
         return try result.get()
+    }
+}
+
+extension ConstitutionJudge {
+    /// The recipe keys of online DPO's judge (beside `OnlineDPOConfiguration.keys`): `judge: constitution`, the
+    /// `constitution` (a YAML file or `default`), the `feedback_model` (a model folder, or an endpoints file), and
+    /// `principles_per_pair` and `both_orders` as `charter label` reads them.
+    public static let recipeKeys = ["judge", "constitution", "feedback_model", "principles_per_pair", "both_orders"]
+
+    /// The judge a recipe asks for, or nil when it names none.
+    /// - Parameters:
+    ///   - constitution: the constitution when the recipe names none (a pipeline's own); nil: Charter's default.
+    ///   - makeModels: opens the feedback model (local folders and endpoints files).
+    /// - Throws: `SettingsError` naming the key for an unknown judge, a judge without `feedback_model` or judge keys
+    ///   without `judge`, and what loading the constitution or the model throws.
+    public static func fromRecipe(_ recipe: TrainingRecipe, constitution fallback: Constitution? = nil, seed: UInt64,
+                                  makeModels: (ModelSource) throws -> [any LanguageModel]) throws -> ConstitutionJudge? {
+        guard let name = recipe["judge"] as? String else {
+            if let stray = recipeKeys.dropFirst().first(where: { recipe[$0] != nil }) {
+                throw SettingsError(key: stray, message: "configures a judge, but the recipe names none; add judge: constitution")
+            }
+            return nil
+        }
+        guard name == "constitution" else {
+            throw SettingsError(key: "judge", message: "\"\(name)\" is not a judge Charter has; use judge: constitution, or rank by scores with reward_model_path or reward_funcs")
+        }
+        guard let feedbackModel = recipe["feedback_model"] as? String else {
+            throw SettingsError(key: "feedback_model", message: "judge: constitution needs the feedback model that answers its questions: a model folder or an endpoints file")
+        }
+        let constitution: Constitution
+        switch recipe["constitution"] as? String {
+        case "default"?: constitution = try Constitution.charterDefault
+        case let path?: constitution = try Constitution.load(from: URL(fileURLWithPath: path))
+        case nil: constitution = try fallback ?? Constitution.charterDefault
+        }
+        var configuration = FeedbackConfiguration()
+        configuration.seed = seed
+        if let count = recipe["principles_per_pair"] as? Int { configuration.principlesPerPair = count }
+        if let both = recipe["both_orders"] as? Bool { configuration.bothOrders = both }
+        var isFolder: ObjCBool = false
+        let source: ModelSource = FileManager.default.fileExists(atPath: feedbackModel, isDirectory: &isFolder) && isFolder.boolValue
+            ? .local(path: feedbackModel, chatTemplate: nil, lora: nil) : .endpoints(configuration: feedbackModel)
+        guard let model = try makeModels(source).first else {
+            throw SettingsError(key: "feedback_model", message: "\(feedbackModel) opened no model")
+        }
+        return ConstitutionJudge(feedback: try AIFeedback(constitution: constitution, configuration: configuration), model: model)
     }
 }
