@@ -2,7 +2,6 @@ import Alignment
 import Datasets
 import Foundation
 import LanguageModels
-import Settings
 import TestSupport
 import XCTest
 @testable import Constitutional
@@ -52,13 +51,13 @@ final class ConstitutionJudgeTests: XCTestCase {
         let open: (ModelSource) throws -> [any LanguageModel] = { _ in [Self.model(Calls())] }
         XCTAssertNil(try ConstitutionJudge.fromRecipe(try recipe([:]), seed: 1, makeModels: open))
         XCTAssertThrowsError(try ConstitutionJudge.fromRecipe(try recipe(["judge": "pairrm", "feedback_model": "x"]), seed: 1, makeModels: open)) {
-            XCTAssertEqual(($0 as? SettingsError)?.key, "judge")
+            XCTAssertTrue("\($0)".contains("judge") && "\($0)".contains("pairrm"), "\($0)")
         }
         XCTAssertThrowsError(try ConstitutionJudge.fromRecipe(try recipe(["judge": "constitution"]), seed: 1, makeModels: open)) {
-            XCTAssertEqual(($0 as? SettingsError)?.key, "feedback_model")
+            XCTAssertTrue("\($0)".contains("feedback_model"), "\($0)")
         }
         XCTAssertThrowsError(try ConstitutionJudge.fromRecipe(try recipe(["feedback_model": "x"]), seed: 1, makeModels: open)) {
-            XCTAssertEqual(($0 as? SettingsError)?.key, "feedback_model")
+            XCTAssertTrue("\($0)".contains("feedback_model"), "\($0)")
         }
         let judge = try XCTUnwrap(try ConstitutionJudge.fromRecipe(try recipe(["judge": "constitution", "feedback_model": "endpoints.yaml",
                                                                                "principles_per_pair": 3, "both_orders": false]),
