@@ -64,8 +64,8 @@ public final class ConstitutionJudge: PairwiseJudge {
 extension ConstitutionJudge {
     /// The recipe keys of online DPO's judge (beside `OnlineDPOConfiguration.keys`): `judge: constitution`, the
     /// `constitution` (a YAML file or `default`), the `feedback_model` (a model folder, or an endpoints file), and
-    /// `principles_per_pair` and `both_orders` as `charter label` reads them.
-    public static let recipeKeys = ["judge", "constitution", "feedback_model", "principles_per_pair", "both_orders"]
+    /// `principles_per_pair`, `both_orders` and `few_shot` as `charter label` reads them.
+    public static let recipeKeys = ["judge", "constitution", "feedback_model", "principles_per_pair", "both_orders", "few_shot"]
 
     /// The judge a recipe asks for, or nil when it names none.
     /// - Parameters:
@@ -97,6 +97,7 @@ extension ConstitutionJudge {
         configuration.seed = seed
         if let count = recipe["principles_per_pair"] as? Int { configuration.principlesPerPair = count }
         if let both = recipe["both_orders"] as? Bool { configuration.bothOrders = both }
+        if let shots = recipe["few_shot"] as? Int { configuration.fewShot = shots }
         var isFolder: ObjCBool = false
         let source: ModelSource = FileManager.default.fileExists(atPath: feedbackModel, isDirectory: &isFolder) && isFolder.boolValue
             ? .local(path: feedbackModel, chatTemplate: nil, lora: nil) : .endpoints(configuration: feedbackModel)

@@ -224,8 +224,8 @@ extension Stages {
 
 extension Stages {
     /// The keys of an online_dpo stage's `training:`: TRL's OnlineDPOConfig keys, `reward_funcs`, `ref_model`, and the
-    /// judge's `principles_per_pair` and `both_orders` (the judge itself and its model are stage keys).
-    public static let onlineDPOKeys = OnlineDPOConfiguration.keys + [BuiltInRewards.recipeKey, "principles_per_pair", "both_orders"]
+    /// judge's `principles_per_pair`, `both_orders` and `few_shot` (the judge itself and its model are stage keys).
+    public static let onlineDPOKeys = OnlineDPOConfiguration.keys + [BuiltInRewards.recipeKey, "principles_per_pair", "both_orders", "few_shot"]
 
     /// Online DPO of the stage's model on its prompts (TRL's OnlineDPOConfig keys under `training:`), set up as
     /// `charter online-dpo`: pairs ranked by the preference model of `reward_model:` and/or `reward_funcs`, or — with
@@ -252,7 +252,7 @@ extension Stages {
             guard let feedbackModel = request.feedbackModel else { throw ConstitutionalError("stage \(request.stage): judge: constitution needs feedback_model") }
             var judgeRecipe = TrainingRecipe(allowedKeys: ConstitutionJudge.recipeKeys)
             var judgeKeys: [String: Any] = ["judge": "constitution", "feedback_model": feedbackModel.path]
-            for key in ["principles_per_pair", "both_orders"] { if let value = recipe[key] { judgeKeys[key] = value } }
+            for key in ["principles_per_pair", "both_orders", "few_shot"] { if let value = recipe[key] { judgeKeys[key] = value } }
             try judgeRecipe.override(judgeKeys)
             judge = try ConstitutionJudge.fromRecipe(judgeRecipe, constitution: constitution, seed: seed) { try ModelFactory.make($0) }
         }
