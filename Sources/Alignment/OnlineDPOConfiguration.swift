@@ -62,7 +62,7 @@ public struct OnlineDPOConfiguration: KeyedSettings, Equatable, Sendable {
     }
 
     /// β for the epoch in progress (0-based): TRL's documented rule — the list's entry for that epoch, its last after.
-    /// (TRL 1.16 indexes the list with the fractional `state.epoch`, which fails for lists of more than one β.)
+    /// (TRL 1.16 indexes the list with the fractional `state.epoch`: a TypeError once a step of a multi-β run is done.)
     public func beta(epoch: Int) -> Float { beta[min(max(epoch, 0), beta.count - 1)] }
 
     public var loss: PreferenceLoss.Kind { lossType == "ipo" ? .ipo : .sigmoid }
