@@ -5,7 +5,7 @@ import NeuralNetworks
 import SafeTensors
 import Tensors
 
-/// GRPO and RLOO in the shared run skeleton: a `TrainingLoop` step is one generation batch (sampling, scoring,
+/// GRPO, RLOO and online DPO in the shared run skeleton: a `TrainingLoop` step is one generation batch (sampling, scoring,
 /// advantages, then `num_iterations` optimizer steps); a checkpoint holds the policy's trainable tensors
 /// (trainable.safetensors) and group_rollout_state.json; held-out rewards of greedy completions are logged as
 /// `eval_reward` and `eval_rewards/<name>/mean` every `eval_steps` and at the end, with the completions in
@@ -50,9 +50,15 @@ extension GroupRolloutTrainer: TrainingProcedure {
     /// batch (shuffled once) in `gradient_accumulation_steps` micro-batches of `per_device_train_batch_size`.
     func step(_ indices: [Int], state: inout State, optimizer: AdamW, context: StepContext) throws -> [String: Double] {
         var clock = PhaseClock()
+        epochInProgress = state.iteration * settings.promptsPerStep / prompts.count
         var rollouts = rollOut(indices, seed: state.generator.next())
         clock.lap("time/rollout")
-        rollouts.rewardsPerFunction = try score(rollouts, columns: indices.flatMap { [[JSONValue.Member]](repeating: promptColumns[$0], count: settings.generationCount) })
+        let columns = indices.flatMap { [[JSONValue.Member]](repeating: promptColumns[$0], count: settings.generationCount) }
+        if let judge {
+            rollouts.firstIsChosen = try self.judge(rollouts, with: judge, columns: columns)
+        } else {
+            rollouts.rewardsPerFunction = try score(rollouts, columns: columns)
+        }
         clock.lap("time/scoring")
         var metrics = try prepare(&rollouts)
         clock.lap("time/forward")
@@ -71,7 +77,8 @@ extension GroupRolloutTrainer: TrainingProcedure {
 
     /// `num_iterations` optimizer steps over `rollouts`; returns the loss statistics averaged over micro-batches.
     func update(_ rollouts: GroupRollouts, seed: UInt64, optimizer: AdamW, step: Int, lastCheckpoint: String?) throws -> [String: Double] {
-        let order = DataOrder.permutation(count: rollouts.count, seed: seed)
+        // Online DPO keeps each prompt's two completions together (its loss is per pair) and needs no shuffle: one pass.
+        let order = method.isOnlineDPO ? Array(0..<rollouts.count) : DataOrder.permutation(count: rollouts.count, seed: seed)
         let micro = settings.training.batchSize
         let microCount = (rollouts.count + micro - 1) / micro
         let tokens = (0..<rollouts.count).reduce(0) { $0 + rollouts.lossTokens($1) }
@@ -119,7 +126,7 @@ extension GroupRolloutTrainer: TrainingProcedure {
     }
 
     func progressMetrics(current: [String: Double], lastRecord: [String: Double]) -> [String: Double] {
-        current.filter { ["reward", "loss", "kl", "completions/mean_length"].contains($0.key) }
+        current.filter { ["reward", "loss", "kl", "completions/mean_length", "objective/kl", "objective/scores", "rewards/margins"].contains($0.key) }
     }
 
     func afterStep(_ step: Int, epoch: Double, log: MetricsLog) throws {
@@ -136,7 +143,7 @@ extension GroupRolloutTrainer: TrainingProcedure {
     /// `eval_rewards/<name>/mean` in metrics.jsonl, the completions in completions.jsonl. Nothing without prompts.
     @discardableResult
     func evaluate(step: Int, log: MetricsLog?) throws -> [String: Double] {
-        guard !evaluationPrompts.isEmpty else { return [:] }
+        guard !evaluationPrompts.isEmpty, !rewards.isEmpty else { return [:] }
         var rollouts = respond(to: evaluationPrompts, sampling: .greedy, groupSize: 1,
                                batchSize: settings.training.evaluationBatchSize) { _ in 0 }
         rollouts.rewardsPerFunction = try score(rollouts, columns: evaluationColumns)
@@ -170,7 +177,7 @@ extension GroupRolloutTrainer: TrainingProcedure {
     }
 
     func saveCheckpoint(to directory: URL) throws {
-        var tensors = SafeTensorsWriter(metadata: ["format": "charter-\(method.name.lowercased())"])
+        var tensors = SafeTensorsWriter(metadata: ["format": "charter-\(method.name.lowercased().replacingOccurrences(of: " ", with: "-"))"])
         for (name, tensor) in namedTrainables { try tensors.add(name, shape: tensor.shape, values: tensor.scalars) }
         try tensors.write(to: directory.appendingPathComponent(Self.tensorsFile))
     }

@@ -17,10 +17,11 @@ public struct NamedReward {
     }
 }
 
-/// What GRPO and RLOO share: prompts repeated `num_generations` times and sampled with the policy, scored by weighted
-/// reward functions, the reference's log-probs when β > 0, and `num_iterations` optimizer steps over the generation
-/// batch in `gradient_accumulation_steps` micro-batches. Only the advantage estimator and the loss differ
-/// (`Method`); `GRPOTrainer` and `RLOOTrainer` are its public faces.
+/// What GRPO, RLOO and online DPO share: prompts repeated `num_generations` times and sampled with the policy, scored
+/// by weighted reward functions (or, for online DPO, a pairwise judge), the reference's log-probs when β > 0, and
+/// `num_iterations` optimizer steps over the generation batch in `gradient_accumulation_steps` micro-batches. Only
+/// the advantage estimator and the loss differ (`Method`); `GRPOTrainer`, `RLOOTrainer` and `OnlineDPOTrainer` are its
+/// public faces.
 final class GroupRolloutTrainer {
     /// The algorithm: its advantage estimator and loss.
     enum Method: Equatable {
@@ -28,12 +29,21 @@ final class GroupRolloutTrainer {
         case grpo(lossType: GRPOLoss.LossType, scaling: GRPOLoss.RewardScaling, biasCorrectedKL: Bool)
         /// `RLOOLoss`: leave-one-out advantages of KL-penalised rewards, per-sequence clipped ratio.
         case rloo(normalizeAdvantages: Bool)
+        /// `PreferenceLoss.dpo` on each prompt's two completions, ranked by the scores or the judge
+        /// (`GroupRolloutTrainer+OnlineDPO.swift`); β per epoch.
+        case onlineDPO(loss: PreferenceLoss.Kind, betas: [Float], missingEOSPenalty: Float?)
 
         var name: String {
             switch self {
             case .grpo: return "GRPO"
             case .rloo: return "RLOO"
+            case .onlineDPO: return "Online DPO"
             }
+        }
+
+        var isOnlineDPO: Bool {
+            if case .onlineDPO = self { return true }
+            return false
         }
     }
 
@@ -43,6 +53,8 @@ final class GroupRolloutTrainer {
     /// π_ref, nil when β = 0 (no reference is loaded, as in TRL).
     let reference: PPOReference?
     let rewards: [NamedReward]
+    /// Online DPO's pairwise judge, used instead of reward functions.
+    let judge: PairwiseJudge?
     let rewardWeights: [Float]
     let encoder: ExampleEncoder
     let prompts: [[Int32]]
@@ -51,16 +63,30 @@ final class GroupRolloutTrainer {
     let evaluationPrompts: [[Int32]]
     let evaluationColumns: [[JSONValue.Member]]
     let endOfSequence: Int32?
+    /// The epoch the current step is in (0-based), for online DPO's per-epoch β.
+    var epochInProgress = 0
 
     /// - Throws: `TrainingError.data` for prompts that are not usable, `SettingsError` for unusable settings.
     init(settings: GroupRolloutSettings, method: Method, policy: TrainableModel, reference: PPOReference?, rewards: [NamedReward],
-         encoder: ExampleEncoder, prompts: [Example], evaluationPrompts: [Example]) throws {
+         judge: PairwiseJudge? = nil, encoder: ExampleEncoder, prompts: [Example], evaluationPrompts: [Example]) throws {
         try settings.validate()
         self.settings = settings
         self.method = method
         self.policy = policy
         self.reference = settings.beta != 0 ? reference : nil
-        guard !rewards.isEmpty else { throw SettingsError(key: "reward_funcs", message: "give at least one reward function") }
+        if judge != nil {
+            guard method.isOnlineDPO else { throw SettingsError(key: "judge", message: "only online DPO ranks with a pairwise judge") }
+            guard rewards.isEmpty else {
+                throw SettingsError(key: "judge", message: "give either reward functions (reward_funcs, reward_model_path) or a judge, not both")
+            }
+            if case .onlineDPO(_, _, let penalty?) = method {
+                throw SettingsError(key: "missing_eos_penalty", message: "is \(penalty), but a judge gives no scores to penalise; drop it or rank with a reward model")
+            }
+        } else if rewards.isEmpty {
+            throw SettingsError(key: "reward_funcs", message: method.isOnlineDPO
+                                ? "online DPO needs a judge or a reward model: give reward_model_path (a reward model folder), reward functions or judge: constitution"
+                                : "give at least one reward function")
+        }
         if let weights = settings.rewardWeights, weights.count != rewards.count {
             throw SettingsError(key: "reward_weights", message: "has \(weights.count) weights for \(rewards.count) reward functions; give one per function")
         }
@@ -71,6 +97,7 @@ final class GroupRolloutTrainer {
             throw SettingsError(key: "ref_model", message: "the reference is the LoRA base, but the policy has no LoRA adapters")
         }
         self.rewards = rewards
+        self.judge = judge
         rewardWeights = settings.rewardWeights ?? [Float](repeating: 1, count: rewards.count)
         self.encoder = encoder
         endOfSequence = encoder.endOfSequence
@@ -119,7 +146,8 @@ final class GroupRolloutTrainer {
     /// `per_device_train_batch_size` with seeds `seed`, `seed + 1`, …, each cut after its first eos.
     func rollOut(_ indices: [Int], seed: UInt64) -> GroupRollouts {
         let repeated = indices.flatMap { [Int](repeating: $0, count: settings.generationCount) }
-        return respond(to: repeated.map { prompts[$0] }, sampling: SamplingOptions(temperature: settings.temperature),
+        let sampling = SamplingOptions(temperature: settings.temperature, topP: settings.topP, topK: settings.topK, minP: settings.minP)
+        return respond(to: repeated.map { prompts[$0] }, sampling: sampling,
                        groupSize: settings.generationCount, batchSize: settings.training.batchSize) { seed &+ UInt64($0) }
     }
 
@@ -149,14 +177,7 @@ final class GroupRolloutTrainer {
     /// rewards[function][completion] from every reward function; `columns[i]` goes with completion i.
     /// - Throws: what a reward function throws, and `TrainingError.data` for a wrong count or a non-finite reward.
     func score(_ rollouts: GroupRollouts, columns: [[JSONValue.Member]]) throws -> [[Float]] {
-        let items = (0..<rollouts.count).map { index -> ScoredRollout in
-            let prompt = Array(rollouts.sequences[index].prefix(rollouts.promptLengths[index]))
-            let completion = Array(rollouts.completion(index))
-            var item = ScoredRollout(promptIds: prompt, responseIds: completion, prompt: decode(prompt), response: decode(completion),
-                                     endsWithStopToken: !rollouts.truncated[index])
-            item.columns = columns[index]
-            return item
-        }
+        let items = scoredItems(rollouts, columns: columns)
         return try rewards.map { reward in
             let scores = try reward.function.scores(items)
             guard scores.count == items.count else {
@@ -169,12 +190,26 @@ final class GroupRolloutTrainer {
         }
     }
 
+    /// Each completion as reward functions and judges see it: ids, decoded texts, whether it ended with eos, columns.
+    func scoredItems(_ rollouts: GroupRollouts, columns: [[JSONValue.Member]]) -> [ScoredRollout] {
+        (0..<rollouts.count).map { index -> ScoredRollout in
+            let prompt = Array(rollouts.sequences[index].prefix(rollouts.promptLengths[index]))
+            let completion = Array(rollouts.completion(index))
+            var item = ScoredRollout(promptIds: prompt, responseIds: completion, prompt: decode(prompt), response: decode(completion),
+                                     endsWithStopToken: !rollouts.truncated[index])
+            item.columns = columns[index]
+            return item
+        }
+    }
+
     // MARK: Log-probabilities
 
     /// log π(target) per position (B, T) of the output tempered as TRL tempers it (logits divided by the sampling
-    /// temperature), without the (B, T, V) logits; with `statistics`, also each position's entropy.
+    /// temperature; online DPO's TRL trainer takes the untempered logits), without the (B, T, V) logits; with
+    /// `statistics`, also each position's entropy.
     func temperedLogProbabilities(_ output: ModelOutput, targets: [Int32], statistics: Bool = false) -> (Tensor, Tensor.VocabularyStatistics?) {
-        output.targetLogProbabilities(targets, logitScale: settings.temperature == 1 ? 1 : 1 / settings.temperature, statistics: statistics)
+        let scale = settings.temperature == 1 || method.isOnlineDPO ? 1 : 1 / settings.temperature
+        return output.targetLogProbabilities(targets, logitScale: scale, statistics: statistics)
     }
 
     /// Per-token log-probs of every completion under `which` (no tape), in batches of `per_device_train_batch_size`.
@@ -204,11 +239,13 @@ final class GroupRolloutTrainer {
         rollouts.rewards = (0..<rollouts.count).map { index in
             zip(rollouts.rewardsPerFunction, rewardWeights).reduce(Float(0)) { $0 + $1.0[index] * $1.1 }
         }
+        if case .onlineDPO(_, _, let penalty) = method { rank(&rollouts, missingEOSPenalty: penalty) }
         if let reference { rollouts.referenceLogProbabilities = logProbabilities(rollouts, of: reference) }
         let needsOld: Bool
         switch method {
         case .grpo: needsOld = settings.iterationCount > 1
         case .rloo: needsOld = settings.iterationCount > 1 || reference != nil
+        case .onlineDPO: needsOld = false
         }
         if needsOld && rollouts.oldLogProbabilities == nil {
             let old = logProbabilities(rollouts, of: nil)
@@ -241,6 +278,8 @@ final class GroupRolloutTrainer {
                 GRPOLoss.standardDeviation(penalised[start..<(start + rollouts.groupSize)].map(Double.init)[...])
             }
             metrics["frac_reward_zero_std"] = Double(groupStd.filter { $0 <= 1e-8 }.count) / Double(groupStd.count)
+        case .onlineDPO:
+            return completionMetrics(rollouts)
         }
         func meanAndStd(_ values: [Float]) -> (Double, Double) {
             let doubles = values.map(Double.init)
@@ -252,12 +291,15 @@ final class GroupRolloutTrainer {
             metrics["rewards/\(reward.name)/std"] = std
         }
         (metrics["reward"], metrics["reward_std"]) = meanAndStd(rollouts.rewards)
+        return metrics.merging(completionMetrics(rollouts)) { $1 }
+    }
+
+    /// `completions/mean_length`, `…/min_length`, `…/max_length` and `…/clipped_ratio` (the share without eos).
+    func completionMetrics(_ rollouts: GroupRollouts) -> [String: Double] {
         let lengths = (0..<rollouts.count).map { Double(rollouts.completionLength($0)) }
-        metrics["completions/mean_length"] = lengths.reduce(0, +) / Double(lengths.count)
-        metrics["completions/min_length"] = lengths.min() ?? 0
-        metrics["completions/max_length"] = lengths.max() ?? 0
-        metrics["completions/clipped_ratio"] = Double(rollouts.truncated.filter { $0 }.count) / Double(rollouts.count)
-        return metrics
+        return ["completions/mean_length": lengths.reduce(0, +) / Double(lengths.count), "completions/min_length": lengths.min() ?? 0,
+                "completions/max_length": lengths.max() ?? 0,
+                "completions/clipped_ratio": Double(rollouts.truncated.filter { $0 }.count) / Double(rollouts.count)]
     }
 
     // MARK: Loss
@@ -265,6 +307,7 @@ final class GroupRolloutTrainer {
     /// The loss of the completions at `indices` (one micro-batch, on the tape) and its statistics under TRL's names.
     /// - Parameter generationBatchTokens: completion tokens in the loss over the whole generation batch (`dapo`).
     func microBatchLoss(_ rollouts: GroupRollouts, indices: [Int], generationBatchTokens: Int) -> (Tensor, [String: Double]) {
+        if case .onlineDPO(let kind, _, _) = method { return onlineDPOLoss(rollouts, indices: indices, kind: kind) }
         let batch = rollouts.batch(indices, padding: encoder.padding)
         let output = policy.model.forward(batch.input, cache: nil)
         let (logProbabilities, found) = temperedLogProbabilities(output, targets: batch.targets, statistics: true)  // (B, T)
@@ -306,6 +349,8 @@ final class GroupRolloutTrainer {
             statistics["clip_ratio/low_min"] = low.contains(false) ? 0 : (low.isEmpty ? 0 : 1)
             statistics["clip_ratio/high_max"] = high.contains(true) ? 1 : 0
             return (loss, statistics)
+        case .onlineDPO:
+            preconditionFailure("online DPO's loss is onlineDPOLoss")
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Settings
 
-/// The settings GRPO and RLOO share (each configuration maps its TRL keys onto these).
+/// The settings GRPO, RLOO and online DPO share (each configuration maps its TRL keys onto these).
 struct GroupRolloutSettings: Equatable, Sendable {
     var training: TrainingArguments
     var generationCount: Int
@@ -13,6 +13,13 @@ struct GroupRolloutSettings: Equatable, Sendable {
     var epsilonHigh: Float
     var rewardWeights: [Float]?
     var maskTruncatedCompletions: Bool
+    /// Nucleus, top-k and min-p sampling (online DPO's keys; GRPO and RLOO sample the whole distribution).
+    var topP: Float = 1
+    var topK = 0
+    var minP: Float = 0
+    /// Longest prompt + completion the loss sees; longer ones lose their leftmost prompt tokens (online DPO's
+    /// `max_length`); nil: no limit.
+    var maximumLength: Int? = nil
 
     /// Completions per generation batch (TRL's `generation_batch_size` with `steps_per_generation` =
     /// `gradient_accumulation_steps`): `per_device_train_batch_size` × `gradient_accumulation_steps`.
@@ -99,6 +106,8 @@ struct GroupRollouts {
     var rewards: [Float] = []
     /// One advantage per completion (shared by its tokens).
     var advantages: [Float] = []
+    /// Online DPO: per prompt (group of two), whether its first completion is the chosen one.
+    var firstIsChosen: [Bool] = []
 
     init(sequences: [[Int32]], promptLengths: [Int], groupSize: Int, endOfSequence: Int32?, maskTruncated: Bool) {
         precondition(sequences.count == promptLengths.count && sequences.count % groupSize == 0,
@@ -127,5 +136,17 @@ struct GroupRollouts {
     /// Per-token rows of `value(index)` for the completions at `indices` (each repeated over its tokens).
     func tokenRows(_ indices: [Int], _ value: (Int) -> Float) -> [[Float]] {
         indices.map { [Float](repeating: value($0), count: completionLength($0)) }
+    }
+
+    /// Drops the leftmost prompt tokens of every sequence longer than `maximumLength`, keeping the completion whole
+    /// and at least one prompt token (the position that predicts the completion's first token), as TRL's online DPO
+    /// truncates before its forward passes.
+    mutating func truncatePrompts(toFit maximumLength: Int) {
+        for index in sequences.indices where sequences[index].count > maximumLength {
+            let cut = min(sequences[index].count - maximumLength, promptLengths[index] - 1)
+            guard cut > 0 else { continue }
+            sequences[index].removeFirst(cut)
+            promptLengths[index] -= cut
+        }
     }
 }

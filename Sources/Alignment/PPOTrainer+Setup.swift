@@ -51,6 +51,18 @@ public struct PPOModelFolders: Sendable {
         return manifest.firstFolder(in: rewardModel)
     }
 
+    /// The reward model folder as a reward: a sequence classifier, or an ensemble folder whose members' standardised
+    /// scores are aggregated by `aggregation`; scored by token id when the tokenizers match (`sharesTokenizer`).
+    /// - Throws: what loading the folder throws.
+    public func rewardFunction(aggregation: RewardAggregation = .mean, seed: UInt64, batchSize: Int = 8) throws -> RewardFunction {
+        if RewardEnsembleManifest.isEnsemble(rewardModel) {
+            return try EnsembleReward.load(directory: rewardModel, aggregation: aggregation, sharesTokenizer: sharesTokenizer, seed: seed,
+                                           batchSize: batchSize)
+        }
+        return RewardModelScorer(model: try SequenceClassifier.load(directory: rewardModel, seed: seed), sharesTokenizer: sharesTokenizer,
+                                 batchSize: batchSize)
+    }
+
     /// `hidden_size` (Llama family) or `n_embd` (GPT-2) from a model folder's config.json, for a fresh value head.
     /// - Throws: `SettingsError` naming the file when neither is there.
     public static func hiddenSize(of directory: URL) throws -> Int {
@@ -80,14 +92,7 @@ extension PPOTrainer {
         if configuration.stopOnDivergence && configuration.monitorRewardModel == nil {
             throw SettingsError(key: "stop_on_divergence", message: "needs monitor_reward_model (the monitor whose fall stops the run)")
         }
-        let reward: RewardFunction
-        if RewardEnsembleManifest.isEnsemble(folders.rewardModel) {
-            reward = try EnsembleReward.load(directory: folders.rewardModel, aggregation: try configuration.rewardAggregation,
-                                             sharesTokenizer: folders.sharesTokenizer, seed: seed, batchSize: configuration.rolloutForwardBatchSize)
-        } else {
-            reward = RewardModelScorer(model: try SequenceClassifier.load(directory: folders.rewardModel, seed: seed),
-                                       sharesTokenizer: folders.sharesTokenizer, batchSize: configuration.rolloutForwardBatchSize)
-        }
+        let reward = try folders.rewardFunction(aggregation: try configuration.rewardAggregation, seed: seed, batchSize: configuration.rolloutForwardBatchSize)
 
         let reference = try ReferencePolicy.ppo(policy: policy, policyFolder: folders.policy, referenceModel: folders.reference)
 

@@ -93,6 +93,17 @@ extension TrainingRecipe {
         keys["lora_task_type"] = .only(["CAUSAL_LM", "SEQ_CLS"], "PEFT's task type follows the trainer")
         keys["bnb_4bit_quant_type"] = .only(["nf4"], "quantized training is not implemented")
         keys["bnb_4bit_quant_storage"] = .only(["null"], "quantized training is not implemented")
+        // Generation keys of TRL's online trainers (GRPO, RLOO, online DPO).
+        keys["use_vllm"] = .only(["false"], "Charter samples with its own generator; vLLM is not used")
+        for key in ["vllm_mode", "vllm_model_impl", "vllm_gpu_memory_utilization", "vllm_tensor_parallel_size", "vllm_enable_sleep_mode",
+                    "vllm_server_base_url", "vllm_server_host", "vllm_server_port", "vllm_server_timeout", "vllm_group_port",
+                    "vllm_structured_outputs_regex"] {
+            keys[key] = .ignored("read only with use_vllm, which Charter does not use")
+        }
+        keys["ds3_gather_for_generation"] = .ignored("a DeepSpeed ZeRO-3 setting; Charter runs one process")
+        keys["cache_implementation"] = .ignored("a choice of transformers' KV cache; Charter's generator keeps its own cache")
+        keys["generation_kwargs"] = .only(["null"], "give the sampling settings by their own keys (temperature, top_p, top_k, min_p)")
+        keys["repetition_penalty"] = .only(["1", "1.0"], "a repetition penalty is not implemented in Charter's sampler")
         return keys
     }()
 

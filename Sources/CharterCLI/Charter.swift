@@ -18,7 +18,7 @@ struct Charter: AsyncParsableCommand {
             SFTCommand.self,
             DPOCommand.self, ORPOCommand.self, KTOCommand.self,
             RewardCommand.self,
-            PPOCommand.self, GRPOCommand.self, RLOOCommand.self,
+            PPOCommand.self, GRPOCommand.self, RLOOCommand.self, OnlineDPOCommand.self,
             ConstitutionCommand.self,
             CritiqueCommand.self,
             LabelCommand.self,

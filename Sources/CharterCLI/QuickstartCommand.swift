@@ -29,9 +29,12 @@ struct QuickstartCommand: ParsableCommand {
     var writeRecipe: String?
     @Flag(help: "Only rewrite runs/<name>/report.html (and results.json) from an earlier run's results.json and evaluation folders: no training, no evaluation.")
     var reportOnly = false
+    @Flag(help: "Also run RL-CAI by online DPO from the SL-CAI model, its pairs judged by the constitution (the helpful-only model as feedback model), and compare it with PPO and DPO (sizes: --set online_dpo.steps=N, …).")
+    var onlineDpo = false
 
     func configuration() throws -> QuickstartConfiguration {
-        let base = reduced ? QuickstartConfiguration.reduced : .full
+        var base = reduced ? QuickstartConfiguration.reduced : .full
+        if onlineDpo { base.onlineDPO = OnlineDPOSizes() }
         let fields = try JSONParser.parse(JSONEncoder().encode(base))
         let pairs = try overrides.map { item -> (key: String, value: String) in
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {

@@ -38,7 +38,7 @@ public struct Pipeline: Sendable {
     public func run(log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) async throws -> PipelineManifest {
         // Stages whose type has no trainer registered fail when reached (the earlier stages' outputs stay cached);
         // say so up front so nobody waits hours to learn it.
-        for stage in recipe.stages where [.reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto].contains(stage.type) && trainers[stage.type] == nil && stage.backend != "trl" {
+        for stage in recipe.stages where [.reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto, .onlineDPO].contains(stage.type) && trainers[stage.type] == nil && stage.backend != "trl" {
             log("warning: \(Self.unavailableMessage(stage))")
         }
         // Every stage folder is checked before anything is written, so a bad name fails before earlier stages run.
@@ -112,6 +112,7 @@ public struct Pipeline: Sendable {
         case .reward: command = "charter reward (Alignment's reward-model trainer)"
         case .dpo: command = "charter dpo (Alignment's DPO trainer)"
         case .grpo: command = "charter grpo (Alignment's GRPO trainer)"
+        case .onlineDPO: command = "charter online-dpo (Alignment's online DPO trainer)"
         case .rloo: command = "charter rloo (Alignment's RLOO trainer)"
         case .orpo: command = "charter orpo (Alignment's ORPO trainer)"
         case .kto: command = "charter kto (Alignment's KTO trainer)"
@@ -175,7 +176,7 @@ public struct Pipeline: Sendable {
             }
             hashes[name] = isDirectory.boolValue ? try Self.folderFingerprint(url) : try SHA256.hex(file: url)
         }
-        if [.critique, .label].contains(stage.type) { hashes["constitution"] = SHA256.hex(try constitution.yaml()) }
+        if [.critique, .label].contains(stage.type) || stage.judge != nil { hashes["constitution"] = SHA256.hex(try constitution.yaml()) }
         return hashes
     }
 
@@ -274,7 +275,7 @@ public struct Pipeline: Sendable {
             var counts = summary.lastMetrics
             counts["steps"] = Double(summary.steps)
             return (counts, [output.lastPathComponent])
-        case .reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto:
+        case .reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto, .onlineDPO:
             guard let trainer = trainers[stage.type] else { throw ConstitutionalError(Self.unavailableMessage(stage)) }
             guard case let .local(modelPath, _, _)? = stage.model else {
                 throw ConstitutionalError("stage \(stage.name): training needs a local model folder, not endpoints")
@@ -284,7 +285,9 @@ public struct Pipeline: Sendable {
                 stage: stage.name, type: stage.type, model: try input(modelPath), dataset: try stage.inputs["dataset"].map { _ in try path("dataset") },
                 prompts: try stage.inputs["prompts"].map { _ in try path("prompts") },
                 rewardModel: try stage.inputs["reward_model"].map { _ in try path("reward_model") }, output: output,
-                trainingYAML: stage.trainingYAML, seed: stage.seed, mixIn: try stage.inputs["mix_in"].map { _ in try path("mix_in") })
+                trainingYAML: stage.trainingYAML, seed: stage.seed, mixIn: try stage.inputs["mix_in"].map { _ in try path("mix_in") },
+                judge: stage.judge.map { _ in constitution },
+                feedbackModel: try stage.inputs["feedback_model"].map { _ in try path("feedback_model") })
             return (try await trainer(request), [output.lastPathComponent])
         }
     }

@@ -30,7 +30,7 @@ extension PipelineRecipe {
             check("\(path).reasoning") { try stage.feedback.reasoning.checkRanges() }
         case .sft:
             check("\(path).training") { try stage.training.validate() }
-        case .reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto:
+        case .reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto, .onlineDPO:
             // Unknown keys are already reported (once) by the caller; the trainer's recipe would report them again.
             guard !problems.contains(where: { $0.path.hasPrefix("\(path).training.") }) else { return }
             check("\(path).training") {

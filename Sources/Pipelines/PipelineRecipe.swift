@@ -33,6 +33,9 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
     case orpo
     /// KTO on unpaired desirable/undesirable labels, or on pairs unpaired as TRL does.
     case kto
+    /// Online DPO on the stage's prompts, pairs ranked by the preference model (`reward_model:`) or by the
+    /// constitution (`judge: constitution` with `feedback_model:`, RL-CAI done online).
+    case onlineDPO = "online_dpo"
 
     /// The recipe keys a stage of this type reads (besides name, type, model and the run options).
     var keys: [String] {
@@ -44,6 +47,7 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
         case .orpo, .kto: return ["dataset", "mix_in", "training"]
         case .ppo: return ["prompts", "reward_model", "training"]
         case .grpo, .rloo: return ["prompts", "reward_model", "training"]
+        case .onlineDPO: return ["prompts", "reward_model", "judge", "feedback_model", "training"]
         case .label: return ["pairs", "principles_per_pair", "chain_of_thought", "clamp_low", "clamp_high", "both_orders", "few_shot", "seed", "reasoning"]
         }
     }
@@ -55,7 +59,7 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
         case .critique: return "sft.jsonl"
         case .samplePairs: return "pairs.jsonl"
         case .label: return "preferences.jsonl"
-        case .sft, .reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto: return "model"
+        case .sft, .reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto, .onlineDPO: return "model"
         }
     }
 }
@@ -88,6 +92,8 @@ public struct StageRecipe: Sendable {
     /// A critique or sample stage without `prompting:` chooses when it runs: chat when its model has a chat template,
     /// transcript otherwise (``PromptingStyle/automatic(for:)``).
     public var automaticPrompting = false
+    /// An online_dpo stage's judge ("constitution": the pipeline's constitution asks `feedback_model`), or nil.
+    public var judge: String?
 }
 
 /// A declarative pipeline (`charter pipeline recipe.yaml`):
@@ -247,7 +253,7 @@ public struct PipelineRecipe: Sendable {
         case .label:
             stage.feedback = decode { try decoder.decode(FeedbackConfiguration.self, from: text) } ?? stage.feedback
             if node["seed"] == nil { stage.feedback.seed = seed }
-        case .sft, .reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto:
+        case .sft, .reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto, .onlineDPO:
             if let training = node["training"] {
                 stage.trainingYAML = try Yams.serialize(node: training)
                 if type == .sft {
@@ -260,6 +266,7 @@ public struct PipelineRecipe: Sendable {
                     : type == .rloo ? RLOOConfiguration.keys + TrainingRecipe.modelKeys + [BuiltInRewards.recipeKey]
                     : type == .orpo ? ORPOConfiguration.keys + TrainingRecipe.modelKeys
                     : type == .kto ? KTOConfiguration.keys + TrainingRecipe.modelKeys
+                    : type == .onlineDPO ? Stages.onlineDPOKeys + TrainingRecipe.modelKeys
                     : PPOConfiguration.keys + TrainingRecipe.modelKeys + ["value_model_path"]
                 // TRL keys Charter reads without acting on (bf16, use_cpu, …) are checked when a reward, dpo or ppo
                 // stage's recipe is read (an sft stage decodes its configuration directly and refuses them here).
@@ -288,6 +295,7 @@ public struct PipelineRecipe: Sendable {
         case .sft, .reward, .dpo, .orpo, .kto: required = ["model", "dataset"]
         case .ppo: required = ["model", "prompts", "reward_model"]
         case .grpo, .rloo: required = ["model", "prompts"]  // and a reward: reward_model or training.reward_funcs
+        case .onlineDPO: required = ["model", "prompts"]  // and reward_model, training.reward_funcs or judge
         }
         for key in required where node[key] == nil {
             problems.append(.init("\(path).\(key)", "missing (a \(type.rawValue) stage needs \(required.joined(separator: " and ")))"))
@@ -295,7 +303,22 @@ public struct PipelineRecipe: Sendable {
         if [.grpo, .rloo].contains(type), node["reward_model"] == nil, node["training"]?[BuiltInRewards.recipeKey] == nil {
             problems.append(.init("\(path).reward_model", "missing: a \(type.rawValue) stage needs a reward — reward_model: (e.g. stage:reward) or training: {reward_funcs: [exact-match]}"))
         }
-        for key in ["prompts", "pairs", "dataset", "mix_in", "helpful", "reward_model"] {
+        if type == .onlineDPO {
+            let judged = node["judge"] != nil, scored = node["reward_model"] != nil || node["training"]?[BuiltInRewards.recipeKey] != nil
+            if !judged && !scored {
+                problems.append(.init("\(path).judge", "missing: an online_dpo stage ranks its pairs by judge: constitution (with feedback_model:) or by reward_model: (or training: {reward_funcs: …})"))
+            } else if judged && scored {
+                problems.append(.init("\(path).judge", "give either judge: or reward_model:/reward_funcs, not both"))
+            }
+            if let judge = node["judge"], judge.string != "constitution" {
+                problems.append(.init("\(path).judge", "\"\(judge.string ?? "?")\" is not a judge Charter has; use judge: constitution"))
+            }
+            if judged, node["feedback_model"] == nil {
+                problems.append(.init("\(path).feedback_model", "missing: judge: constitution needs the feedback model that answers its questions (a model folder, e.g. stage:sft)"))
+            }
+            stage.judge = node["judge"]?.string
+        }
+        for key in ["prompts", "pairs", "dataset", "mix_in", "helpful", "reward_model", "feedback_model"] {
             guard let value = node[key]?.string else { continue }
             stage.inputs[key] = value
         }

@@ -11,6 +11,8 @@ extension Stages {
     public static let builtInTrainers: [StageType: TrainingStage] = [
         .reward: { try reward($0) }, .dpo: { try dpo($0) }, .ppo: { try ppo($0) }, .grpo: { try grpo($0) }, .rloo: { try rloo($0) },
         .orpo: { try orpo($0) }, .kto: { try kto($0) },
+        // Its judge waits on async labelling, so it trains on a thread of its own, off Swift's cooperative pool.
+        .onlineDPO: { request in try await onOwnThread { try onlineDPO(request) } },
     ]
 
     /// A reward (preference) model trained on the labels with Alignment's `RewardTrainer` (TRL's RewardTrainer keys
@@ -122,6 +124,7 @@ extension Stages {
         case .rloo: try trainingRecipe(request, keys: RLOOConfiguration.keys + [BuiltInRewards.recipeKey]).decode(RLOOConfiguration.self).validate()
         case .orpo: try trainingRecipe(request, keys: ORPOConfiguration.keys).decode(ORPOConfiguration.self).validate()
         case .kto: try trainingRecipe(request, keys: KTOConfiguration.keys).decode(KTOConfiguration.self).validate()
+        case .onlineDPO: try trainingRecipe(request, keys: onlineDPOKeys).decode(OnlineDPOConfiguration.self).validate()
         case .sft, .sample, .samplePairs, .critique, .label: return
         }
     }
@@ -216,5 +219,64 @@ extension Stages {
                                       referenceModel: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) })
             : nil
         return (policy, reference, BuiltInRewards.uniquelyNamed(rewards), encoder, prompts)
+    }
+}
+
+extension Stages {
+    /// The keys of an online_dpo stage's `training:`: TRL's OnlineDPOConfig keys, `reward_funcs`, `ref_model`, and the
+    /// judge's `principles_per_pair`, `both_orders` and `few_shot` (the judge itself and its model are stage keys).
+    public static let onlineDPOKeys = OnlineDPOConfiguration.keys + [BuiltInRewards.recipeKey, "principles_per_pair", "both_orders", "few_shot"]
+
+    /// Online DPO of the stage's model on its prompts (TRL's OnlineDPOConfig keys under `training:`), set up as
+    /// `charter online-dpo`: pairs ranked by the preference model of `reward_model:` and/or `reward_funcs`, or — with
+    /// `judge: constitution` — by the pipeline's constitution asked of `feedback_model:` in both orders (RL-CAI with
+    /// on-policy pairs); the reference is `ref_model` or a frozen copy of the initial policy.
+    public static func onlineDPO(_ request: TrainingStageRequest) throws -> [String: Double] {
+        let recipe = try trainingRecipe(request, keys: onlineDPOKeys)
+        let configuration = try recipe.decode(OnlineDPOConfiguration.self)
+        try configuration.validate()
+        guard let promptsURL = request.prompts else { throw ConstitutionalError("stage \(request.stage) needs prompts") }
+        let seed = configuration.training.seed
+        var rewards: [(name: String, function: RewardFunction)] = []
+        for name in BuiltInRewards.names(recipe[BuiltInRewards.recipeKey]) {
+            guard let reward = try BuiltInRewards.named(name, maximumCompletionLength: configuration.maximumNewTokens) else {
+                throw ConstitutionalError("stage \(request.stage): unknown reward \(name.debugDescription); use exact-match, length or cmd:PROGRAM")
+            }
+            rewards.append(reward)
+        }
+        if let rewardModel = request.rewardModel {
+            rewards.append(("reward_model", try PPOModelFolders(policy: request.model, rewardModel: rewardModel).rewardFunction(seed: seed)))
+        }
+        var judge: ConstitutionJudge?
+        if let constitution = request.judge {
+            guard let feedbackModel = request.feedbackModel else { throw ConstitutionalError("stage \(request.stage): judge: constitution needs feedback_model") }
+            var judgeRecipe = TrainingRecipe(allowedKeys: ConstitutionJudge.recipeKeys)
+            var judgeKeys: [String: Any] = ["judge": "constitution", "feedback_model": feedbackModel.path]
+            for key in ["principles_per_pair", "both_orders", "few_shot"] { if let value = recipe[key] { judgeKeys[key] = value } }
+            try judgeRecipe.override(judgeKeys)
+            judge = try ConstitutionJudge.fromRecipe(judgeRecipe, constitution: constitution, seed: seed) { try ModelFactory.make($0) }
+        }
+        let encoder = try ExampleEncoder.load(directory: request.model, chatTemplate: recipe["chat_template_name"] as? String)
+        let policy = try TrainableModel(directory: request.model)
+        let reference = try ReferencePolicy.ppo(policy: policy, policyFolder: request.model,
+                                                referenceModel: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) })
+        let trainer = try OnlineDPOTrainer(configuration: configuration, policy: policy, reference: reference,
+                                           rewards: BuiltInRewards.uniquelyNamed(rewards), judge: judge, encoder: encoder,
+                                           prompts: try Dataset.load(promptsURL).examples)
+        var effective = try recipe.effective(configuration)
+        effective[BuiltInRewards.recipeKey] = rewards.map(\.name)
+        if let judge { effective["judge"] = judge.name }
+        let summary = try trainer.train(resume: true, effectiveConfiguration: effective)
+        return (summary.history.last ?? [:]).merging(["steps": Double(summary.iterations)]) { $1 }
+    }
+
+    /// Runs synchronous work on a thread of its own and awaits it, so that work which blocks (waiting on async work of
+    /// its own) does not hold one of the cooperative pool's few threads.
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Constitutional
 import Foundation
 
 /// What a pipeline hands the trainer of a `reward`, `dpo` or `ppo` stage.
@@ -21,6 +22,10 @@ public struct TrainingStageRequest: Sendable {
     /// A second preference file whose pairs are added to `dataset`'s (reward, dpo; the stage's `mix_in:`), e.g. human
     /// helpfulness comparisons next to AI harmlessness labels as the Constitutional AI paper's preference model has them.
     public var mixIn: URL? = nil
+    /// online_dpo with `judge: constitution`: the pipeline's constitution, which ranks the pairs.
+    public var judge: Constitution? = nil
+    /// The model folder the judge asks (online_dpo's `feedback_model:`, e.g. the SL-CAI model `stage:sft`).
+    public var feedbackModel: URL? = nil
 }
 
 /// Trains for a pipeline stage and returns the final metrics (TRL names) for the manifest.

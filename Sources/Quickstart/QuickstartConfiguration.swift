@@ -46,6 +46,8 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var ppoKLCoefficient = 0.1
     /// PPO checkpoints kept along the way (evaluated for the Elo curve).
     public var ppoCheckpoints = 4
+    /// RL-CAI by online DPO with the constitution as judge (`charter quickstart --online-dpo`); nil: not run.
+    public var onlineDPO: OnlineDPOSizes?
     /// Held-out evaluation requests per intent.
     public var evaluationPerIntent = 12
     /// Longest generated response (tokens).
@@ -147,4 +149,17 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
         c.bootstrapSamples = 50
         return c
     }
+}
+
+/// The quickstart's online DPO stage (Guo et al. 2024): from the SL-CAI model, two completions per RL prompt, ranked by
+/// the constitution's AI feedback asked of the helpful-only model (the label stage's judge, online), DPO loss against
+/// the SL-CAI model.
+public struct OnlineDPOSizes: Codable, Equatable, Sendable {
+    /// Optimizer steps, each on `batchSize` prompts (two completions each).
+    public var steps = 40
+    public var batchSize = 8
+    public var learningRate = 5e-5
+    public var beta = 0.1
+
+    public init() {}
 }

@@ -58,6 +58,24 @@ public enum QuickstartRecipe {
             prompts: world/rl_prompts.jsonl
             reward_model: stage:reward
             training: {total_episodes: \(c.ppoEpisodes), per_device_train_batch_size: 16, learning_rate: \(c.ppoLearningRate), kl_coef: \(c.ppoKLCoefficient), response_length: \(c.maximumResponseTokens), temperature: 1.0, stop_token: eos, num_ppo_epochs: 2, logging_steps: 1, save_steps: \(c.ppoSaveSteps)}
+        \(onlineDPOStage(c))
+        """
+    }
+
+    /// RL-CAI by online DPO: the label stage's judge (constitution, helpful-only feedback model) asked about pairs the
+    /// policy samples as it trains; empty without `online_dpo` sizes.
+    static func onlineDPOStage(_ c: QuickstartConfiguration) -> String {
+        guard let o = c.onlineDPO else { return "" }
+        return """
+          # RL-CAI with on-policy pairs (online DPO): the SL-CAI model samples two responses per prompt, the helpful-only
+          # model judges them by the constitution as the label stage does, and DPO trains on the verdict.
+          - name: online_dpo
+            type: online_dpo
+            model: stage:sl_cai
+            prompts: world/rl_prompts.jsonl
+            judge: constitution
+            feedback_model: stage:helpful_only
+            training: {max_steps: \(o.steps), per_device_train_batch_size: \(o.batchSize), learning_rate: \(o.learningRate), beta: \(o.beta), max_new_tokens: \(c.maximumResponseTokens), temperature: 1.0, principles_per_pair: \(c.principlesPerPair), both_orders: true, few_shot: 0, logging_steps: 1, save_steps: 0}
 
         """
     }

@@ -14,6 +14,7 @@ public enum ModelName {
     public static let slCAI = "SL-CAI"
     public static let rlCAI = "RL-CAI (PPO)"
     public static let dpo = "SL-CAI + DPO"
+    public static let onlineDPO = "RL-CAI (online DPO)"
     public static let partial = "SL-CAI, partial constitution"
     public static let irrelevant = "SL-CAI, irrelevant constitution"
     public static let irrelevantDPO = "SL-CAI + DPO, irrelevant constitution"
@@ -173,6 +174,7 @@ public struct QuickstartRun {
         func local(_ url: URL) throws -> [any LanguageModel] { try ModelFactory.make(.local(path: url.path, chatTemplate: nil, lora: nil)) }
         var models: [ModelResult] = []
         let main = [(ModelName.helpfulOnly, "helpful_only"), (ModelName.slCAI, "sl_cai"), (ModelName.rlCAI, "ppo"), (ModelName.dpo, "dpo")]
+            + (configuration.onlineDPO != nil ? [(ModelName.onlineDPO, "online_dpo")] : [])
         for (label, stage) in main {
             models.append(try await evaluate(label, try local(folder.appendingPathComponent("\(stage)/model")), file: stage))
         }
@@ -192,7 +194,7 @@ public struct QuickstartRun {
         lap("evaluation")
 
         var curves: [String: [[String: Double]]] = [:]
-        for stage in ["helpful_only", "sl_cai", "reward", "dpo", "ppo"] {
+        for stage in ["helpful_only", "sl_cai", "reward", "dpo", "ppo", "online_dpo"] {
             let curve = ExperimentFiles.metrics(folder.appendingPathComponent("\(stage)/model"))
             if !curve.isEmpty { curves[stage] = curve }
         }

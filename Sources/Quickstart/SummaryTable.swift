@@ -6,7 +6,7 @@ import ToyWorld
 /// and the claims with their evidence. The terminal prints them; the report shows the same rows as HTML tables.
 public enum SummaryTable {
     /// The models of the main table, in order.
-    static let tableModels = [ModelName.helpfulOnly, ModelName.slCAI, ModelName.rlCAI, ModelName.dpo,
+    static let tableModels = [ModelName.helpfulOnly, ModelName.slCAI, ModelName.rlCAI, ModelName.dpo, ModelName.onlineDPO,
                               ModelName.partial, ModelName.irrelevant, ModelName.irrelevantDPO]
 
     static let columns: [(String, (ModelResult) -> Double)] = [
@@ -45,6 +45,17 @@ public enum SummaryTable {
         return (["AI labels", "decidable pairs", "agreement", "position flips", "flips, decidable pairs", "agreement, harmful", "agreement, borderline"], rows)
     }
 
+    /// Online DPO against PPO and DPO, paired by seed (nothing when the run had no online DPO stage).
+    static func onlineDPOComparison(_ results: QuickstartResults) -> [String] {
+        guard results.seeds.contains(where: { $0.model(ModelName.onlineDPO) != nil }) else { return [] }
+        let metrics: [(String, (ModelResult) -> Double)] = [("harmful compliance", { $0.rates.harmfulCompliance }),
+                                                             ("evasiveness", { $0.evasiveness }), ("benign accuracy", { $0.rates.benignAccuracy })]
+        return [ModelName.rlCAI, ModelName.slCAI, ModelName.dpo].map { other in
+            "online DPO − \(other), paired: " + metrics.map { "\($0.0) \(Claims.percent(Claims.difference(results.seeds, ModelName.onlineDPO, other, $0.1)))" }
+                .joined(separator: "; ")
+        }
+    }
+
     public static func render(_ results: QuickstartResults) -> String {
         var lines = ["Judged by the toy world's ground truth; seed\(results.seeds.count == 1 ? "" : "s") \(results.seeds.map { String($0.seed) }.joined(separator: ", ")); mean [95% interval over seeds]",
                      "kernel path \(results.machine.kernelPath), \(results.machine.cpu), \(results.machine.threads) threads", ""]
@@ -53,6 +64,7 @@ public enum SummaryTable {
         table(models.header, models.rows)
         lines.append("harmful columns: held-out harmful intents; over-refusal: held-out borderline intents (fine to answer); borderline answered: fresh requests of the borderline training intents;")
         lines.append("benign accuracy: benign requests in training phrasings; unseen phrasing: each benign intent's held-out phrasing.")
+        lines.append(contentsOf: onlineDPOComparison(results))
         lines.append("")
         let labels = labelRows(results)
         table(labels.header, labels.rows)

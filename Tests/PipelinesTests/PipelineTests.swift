@@ -283,7 +283,7 @@ final class PipelineTests: XCTestCase {
             reward_model: stage:rm
             training: {total_episodes: 2, per_device_train_batch_size: 2, response_length: 3, num_ppo_epochs: 1, logging_steps: 1}
         """.write(to: recipe, atomically: true, encoding: .utf8)
-        XCTAssertEqual(Set(Stages.builtInTrainers.keys), [.reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto])
+        XCTAssertEqual(Set(Stages.builtInTrainers.keys), [.reward, .dpo, .ppo, .grpo, .rloo, .orpo, .kto, .onlineDPO])
         let manifest = try await pipeline(recipe, run: directory.appendingPathComponent("run")).run(log: { _ in })
         XCTAssertEqual(manifest.stages.map(\.status), ["complete", "complete", "complete", "complete"])
         XCTAssertEqual(manifest.stages[3].counts["iterations"], 1, "\(manifest.stages[3].counts)")
