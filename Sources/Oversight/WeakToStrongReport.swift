@@ -60,7 +60,11 @@ public enum WeakToStrongReport {
             }
             let best = max(task.performanceGapRecoveredConfidence.mean, task.performanceGapRecovered.mean)
             if !clearGap { continue }  // warned about above: a PGR over no gap says nothing
-            if task.performanceGapRecoveredConfidence.count > 0 && task.performanceGapRecoveredConfidence.mean >= 0.3 {
+            let confidence = task.performanceGapRecoveredConfidence
+            if confidence.count > 1 && confidence.mean >= 0.3 && confidence.lower <= 0 {
+                // The mean reaches the target but the interval does not exclude 0: no conclusion.
+                page.warning("\(task.task.rawValue): PGR with the confidence loss is \(gapInterval(confidence)); the mean reaches 0.3 but the interval includes 0, so nothing is concluded.")
+            } else if confidence.count > 1 && confidence.mean >= 0.3 {
                 page.passed("\(task.task.rawValue): the confidence loss recovers \(String(format: "%.2f", task.performanceGapRecoveredConfidence.mean)) of the gap (target ≥ 0.3).")
             } else {
                 page.warning("\(task.task.rawValue): PGR with the confidence loss is \(gapInterval(task.performanceGapRecoveredConfidence)), below the 0.3 target (best mean PGR \(String(format: "%.2f", best))).")
