@@ -30,6 +30,16 @@ enum ExperimentConsole {
         }
     }
 
+    /// Runs `body` for seeds `first`, `first + 1`, … (`count` of them), one after another, each with its folder
+    /// `directory/seed-S` and the log lines of ``logger(quiet:)``; returns the outcomes in seed order.
+    static func eachSeed<Outcome>(from first: UInt64, count: Int, directory: URL, quiet: Bool,
+                                  _ body: (_ seed: UInt64, _ folder: URL, _ log: @escaping @Sendable (String) -> Void) throws -> Outcome) rethrows -> [Outcome] {
+        let log = logger(quiet: quiet)
+        return try (0..<UInt64(count)).map { offset in
+            try body(first + offset, directory.appendingPathComponent("seed-\(first + offset)"), log)
+        }
+    }
+
     /// The line naming results.json and report.html.
     static func printFiles(_ directory: URL) {
         print("results: \(directory.appendingPathComponent("results.json").path); report: \(directory.appendingPathComponent("report.html").path)")

@@ -43,11 +43,8 @@ struct GRPOArithmeticCommand: ParsableCommand {
         if let grpoLearningRate { configuration.grpoLearningRate = grpoLearningRate }
         if let grpoPrompts { configuration.grpoPrompts = grpoPrompts }
         let directory = URL(fileURLWithPath: "runs/\(name)")
-        let log = ExperimentConsole.logger(quiet: quiet)
-        var outcomes: [GRPOArithmeticSeed] = []
-        for offset in 0..<seeds {
-            let current = seed + UInt64(offset)
-            outcomes.append(try GRPOArithmetic.run(configuration, seed: current, folder: directory.appendingPathComponent("seed-\(current)"), log: log))
+        let outcomes = try ExperimentConsole.eachSeed(from: seed, count: seeds, directory: directory, quiet: quiet) { seed, folder, log in
+            try GRPOArithmetic.run(configuration, seed: seed, folder: folder, log: log)
         }
         let results = GRPOArithmeticResults(configuration: configuration, seeds: outcomes)
         try GRPOArithmeticReport.write(results, to: directory)

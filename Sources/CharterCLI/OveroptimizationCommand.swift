@@ -52,11 +52,8 @@ struct OveroptimizationCommand: ParsableCommand {
         ExperimentConsole.start(threads: threads, quiet: quiet)
         let configuration = try makeConfiguration()
         let directory = URL(fileURLWithPath: "runs/\(name)")
-        let log = ExperimentConsole.logger(quiet: quiet)
-        var outcomes: [OveroptimizationSeed] = []
-        for offset in 0..<seeds {
-            let current = seed + UInt64(offset)
-            outcomes.append(try waitFor { try await Overoptimization.run(configuration, seed: current, folder: directory.appendingPathComponent("seed-\(current)"), log: log) })
+        let outcomes = try ExperimentConsole.eachSeed(from: seed, count: seeds, directory: directory, quiet: quiet) { seed, folder, log in
+            try waitFor { try await Overoptimization.run(configuration, seed: seed, folder: folder, log: log) }
         }
         let results = OveroptimizationResults(configuration: configuration, seeds: outcomes)
         try OveroptimizationReport.write(results, to: directory)

@@ -53,11 +53,8 @@ struct PluralisticCommand: ParsableCommand {
             print(PluralisticReport.summary(results))
             return ExperimentConsole.printFiles(directory)
         }
-        let log = ExperimentConsole.logger(quiet: quiet)
-        var outcomes: [PluralisticSeed] = []
-        for offset in 0..<seeds {
-            let current = seed + UInt64(offset)
-            outcomes.append(try waitFor { try await Pluralistic.run(configuration, seed: current, folder: directory.appendingPathComponent("seed-\(current)"), log: log) })
+        let outcomes = try ExperimentConsole.eachSeed(from: seed, count: seeds, directory: directory, quiet: quiet) { seed, folder, log in
+            try waitFor { try await Pluralistic.run(configuration, seed: seed, folder: folder, log: log) }
         }
         let results = PluralisticResults(configuration: configuration, seeds: outcomes)
         try PluralisticReport.write(results, to: directory)
