@@ -52,6 +52,21 @@ def prepare(workdir, pairs=64):
     return model_dir, dpo, sft
 
 
+def prompts(workdir, longest=128, count=32):
+    """Writes workdir/prompts.jsonl (once): the first `count` prompts of dpo.jsonl whose tokens number at most `longest`
+    ({"prompt": …}), the prompts of the generating trainers (GRPO, RLOO, online DPO); returns its path."""
+    _, dpo, _ = prepare(workdir)
+    path = os.path.join(workdir, "prompts.jsonl")
+    if not os.path.exists(path):
+        encode = tokenizer()
+        rows = [json.loads(line) for line in open(dpo)]
+        kept = [{"prompt": row["prompt"]} for row in rows if len(encode(row["prompt"])["input_ids"]) <= longest][:count]
+        with open(path, "w") as f:
+            for row in kept:
+                f.write(json.dumps(row) + "\n")
+    return path
+
+
 class StepTimer(TrainerCallback):
     """Wall time between consecutive optimizer steps (data collation, forward, backward, clipping, AdamW)."""
 

@@ -49,10 +49,8 @@ public final class GRPOTrainer {
     /// `save_steps`, exact resume (`resume`), the final model in the output folder.
     /// - Parameter effectiveConfiguration: written as training_config.json (default: the configuration's keys).
     public func train(resume: Bool = false, stopAfter: Int? = nil, effectiveConfiguration: [String: Any] = [:]) throws -> Summary {
-        let file = effectiveConfiguration.isEmpty
-            ? try TrainingLoop.configurationFile(configuration) : try TrainingLoop.configurationFile(effectiveConfiguration)
-        let run = try TrainingLoop(arguments: configuration.training).drive(core, resume: resume, configurationFile: file, stopAfter: stopAfter)
-        return Summary(iterations: run.summary.steps, history: run.steps)
+        try core.train(configuration: configuration, arguments: configuration.training, resume: resume, stopAfter: stopAfter,
+                       effectiveConfiguration: effectiveConfiguration)
     }
 
     /// Held-out rewards of greedy completions of the evaluation prompts (`eval_reward`, `eval_rewards/<name>/mean`).

@@ -10,6 +10,23 @@ import Tensors
 /// (trainable.safetensors) and group_rollout_state.json; held-out rewards of greedy completions are logged as
 /// `eval_reward` and `eval_rewards/<name>/mean` every `eval_steps` and at the end, with the completions in
 /// completions.jsonl.
+extension GroupRolloutTrainer {
+    /// The run of `GRPOTrainer`, `RLOOTrainer` and `OnlineDPOTrainer`: the shared skeleton (`TrainingLoop`) with
+    /// metrics.jsonl, trainer_state.json, checkpoints every `save_steps`, exact resume and the final model in the
+    /// output folder.
+    /// - Parameters:
+    ///   - configuration: the facade's configuration, written as training_config.json unless `effectiveConfiguration`
+    ///     (the recipe's keys) is given.
+    ///   - arguments: its `training` arguments.
+    func train(configuration: some Encodable, arguments: TrainingArguments, resume: Bool, stopAfter: Int?,
+               effectiveConfiguration: [String: Any]) throws -> GRPOTrainer.Summary {
+        let file = effectiveConfiguration.isEmpty
+            ? try TrainingLoop.configurationFile(configuration) : try TrainingLoop.configurationFile(effectiveConfiguration)
+        let run = try TrainingLoop(arguments: arguments).drive(self, resume: resume, configurationFile: file, stopAfter: stopAfter)
+        return GRPOTrainer.Summary(iterations: run.summary.steps, history: run.steps)
+    }
+}
+
 extension GroupRolloutTrainer: TrainingProcedure {
     /// Everything besides tensors that an exact resume needs.
     struct State: Codable, TrainingLoopState {

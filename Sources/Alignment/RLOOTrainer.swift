@@ -35,10 +35,8 @@ public final class RLOOTrainer {
 
     /// Trains in the shared run skeleton (`TrainingLoop`), as `GRPOTrainer.train`.
     public func train(resume: Bool = false, stopAfter: Int? = nil, effectiveConfiguration: [String: Any] = [:]) throws -> GRPOTrainer.Summary {
-        let file = effectiveConfiguration.isEmpty
-            ? try TrainingLoop.configurationFile(configuration) : try TrainingLoop.configurationFile(effectiveConfiguration)
-        let run = try TrainingLoop(arguments: configuration.training).drive(core, resume: resume, configurationFile: file, stopAfter: stopAfter)
-        return GRPOTrainer.Summary(iterations: run.summary.steps, history: run.steps)
+        try core.train(configuration: configuration, arguments: configuration.training, resume: resume, stopAfter: stopAfter,
+                       effectiveConfiguration: effectiveConfiguration)
     }
 
     /// Held-out rewards of greedy completions of the evaluation prompts (`eval_reward`, `eval_rewards/<name>/mean`).

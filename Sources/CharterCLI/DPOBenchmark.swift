@@ -12,30 +12,47 @@ import Glibc
 import Darwin
 #endif
 
-/// `charter bench trainer dpo|sft`: optimizer steps of Charter's DPO and SFT trainers on the model and data that
-/// Benchmarks/trl/bench_dpo.py and bench_sft.py prepare and time with TRL, printed as one JSON line.
+/// `charter bench trainer dpo|sft|orpo|kto|grpo|rloo|online-dpo`: optimizer steps of Charter's trainers on the model
+/// and data that Benchmarks/trl/bench_dpo.py, bench_sft.py and bench_trainers.py prepare and time with TRL, with the
+/// same settings, printed as one JSON line.
 struct DPOBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trainer",
-        abstract: "DPO steps/s or SFT tokens/s on the tiny Llama and HH data of Benchmarks/trl (run its Python script first).")
+        abstract: "Trainer steps/s (SFT: tokens/s) on the tiny Llama and HH data of Benchmarks/trl (run its Python script first).")
 
-    enum Trainer: String, ExpressibleByArgument { case dpo, sft }
+    enum Trainer: String, ExpressibleByArgument, CaseIterable {
+        case dpo, sft, orpo, kto, grpo, rloo
+        case onlineDPO = "online-dpo"
 
-    @Argument(help: "dpo or sft") var trainer: Trainer
+        /// The Benchmarks/trl script that prepares the folder and times TRL.
+        var script: String {
+            switch self {
+            case .dpo, .sft: return "bench_\(rawValue).py"
+            case .onlineDPO: return "bench_trainers.py online_dpo"
+            default: return "bench_trainers.py \(rawValue)"
+            }
+        }
+    }
+
+    @Argument(help: "dpo, sft, orpo, kto, grpo, rloo or online-dpo") var trainer: Trainer
     @Option(help: "Folder Benchmarks/trl/common.py prepared (model/, dpo.jsonl, sft.jsonl).") var workdir = "/tmp/charter-bench"
     @Option(help: "Measured steps per repeat (after the warm-up steps).") var steps = 10
     @Option(help: "Warm-up steps, not measured.") var warmup = 3
     @Option(help: "Repeats (fresh model and trainer each); the result is the median of their median step times.") var repeats = 3
-    @Option(help: "Pairs per step (dpo, default 4) or sequences per step (sft, default 8).") var batchSize: Int?
+    @Option(help: "Per step: pairs (dpo, orpo: 4), sequences (sft: 8), rows (kto: 8), completions (grpo, rloo: 8), prompts (online-dpo: 4).")
+    var batchSize: Int?
     @Option(help: "max_length") var maxLength = 128
     @Option(help: "Kernel threads (default: CHARTER_THREADS or all cores).") var threads: Int?
 
     func run() throws {
         if let threads { ComputeThreads.count = threads }
         let folder = URL(fileURLWithPath: workdir)
-        let modelFolder = try Self.preparedModel(in: workdir, script: "bench_\(trainer.rawValue).py")
+        let modelFolder = try Self.preparedModel(in: workdir, script: trainer.script)
         let encoder = try ExampleEncoder.load(directory: modelFolder)
-        let data = try Dataset.load(folder.appendingPathComponent(trainer == .dpo ? "dpo.jsonl" : "sft.jsonl"))
+        if [.grpo, .rloo, .onlineDPO].contains(trainer) {
+            return try runRollouts(modelFolder: modelFolder, encoder: encoder)
+        }
+        let data = try Dataset.load(folder.appendingPathComponent(trainer == .sft ? "sft.jsonl" : "dpo.jsonl"))
         var medians: [Double] = [], cpuMedians: [Double] = [], tokensPerStep: [Double] = []
         for _ in 0..<repeats {
             let policy = try TrainableModel(directory: modelFolder)
@@ -56,8 +73,24 @@ struct DPOBenchmark: ParsableCommand {
                 configuration.maximumLength = maxLength
                 batch = batchSize ?? 8
                 objective = try SFTTrainer(configuration: configuration, policy: policy, encoder: encoder, train: data.examples)
+            case .orpo:
+                var configuration = ORPOConfiguration()
+                configuration.maximumLength = maxLength
+                batch = batchSize ?? 4
+                objective = try ORPOTrainer(configuration: configuration, policy: policy, encoder: encoder, train: data.examples)
+            case .kto:
+                var configuration = KTOConfiguration()
+                configuration.maximumLength = maxLength
+                configuration.training.batchSize = batchSize ?? 8
+                batch = configuration.training.batchSize
+                let reference = try PretrainedModel.load(directory: modelFolder)
+                reference.setTrainable(false)
+                objective = try KTOTrainer(configuration: configuration, policy: policy, reference: .model(reference),
+                                           encoder: encoder, train: data.examples)
+            case .grpo, .rloo, .onlineDPO:
+                preconditionFailure("timed by runRollouts")
             }
-            let optimizer = AdamW(parameters: objective.trainableParameters, learningRate: trainer == .dpo ? 1e-5 : 2e-5,
+            let optimizer = AdamW(parameters: objective.trainableParameters, learningRate: trainer == .sft ? 2e-5 : 1e-5,
                                   beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, noDecay: objective.parametersWithoutDecay)
             var generator = SeededGenerator(seed: 42)
             var times: [Double] = [], cpuTimes: [Double] = [], tokens: [Double] = []
@@ -89,9 +122,14 @@ struct DPOBenchmark: ParsableCommand {
             "cpu_ms_per_repeat": .array(cpuMedians.map { .numeric($0 * 1000) }),
         ]
         switch trainer {
-        case .dpo:
+        case .dpo, .orpo:
             result["steps_per_s"] = .numeric(1 / median)
             result["pairs_per_step"] = .integer(batchSize ?? 4)
+        case .kto:
+            result["steps_per_s"] = .numeric(1 / median)
+            result["rows_per_step"] = .integer(batchSize ?? 8)
+        case .grpo, .rloo, .onlineDPO:
+            preconditionFailure("timed by runRollouts")
         case .sft:
             let perStep = tokensPerStep.reduce(0, +) / Double(tokensPerStep.count)
             result["tokens_per_s"] = .numeric(perStep / median)
