@@ -15,6 +15,12 @@ public struct GRPOConfiguration: GroupRolloutConfiguration, Equatable, Sendable 
     public var maximumCompletionLength = 512
     /// Sampling temperature; log-probs are taken under the same tempered distribution, as in TRL.
     public var temperature: Float = 1
+    /// Nucleus sampling: the smallest set of tokens whose probability reaches top_p (1: all tokens).
+    public var topP: Float = 1
+    /// Sample among the k most likely tokens only (0: all tokens).
+    public var topK = 0
+    /// Drop tokens less likely than min_p × the most likely one's probability (nil: off).
+    public var minP: Float?
     /// β of the k3 KL penalty to the reference; 0 (TRL's default) loads no reference model (DeepSeek-R1 uses 0.001).
     public var beta: Float = 0
     /// μ, optimizer steps on each generation batch (DeepSeekMath's GRPO iterations).

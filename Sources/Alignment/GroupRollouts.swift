@@ -13,7 +13,8 @@ struct GroupRolloutSettings: Equatable, Sendable {
     var epsilonHigh: Float
     var rewardWeights: [Float]?
     var maskTruncatedCompletions: Bool
-    /// Nucleus, top-k and min-p sampling (online DPO's keys; GRPO and RLOO sample the whole distribution).
+    /// Nucleus, top-k and min-p sampling (TRL's `top_p`, `top_k`, `min_p`). They shape the sampling only: the
+    /// log-probabilities of the loss are the (tempered) policy's over the whole vocabulary, as in TRL.
     var topP: Float = 1
     var topK = 0
     var minP: Float = 0
@@ -56,6 +57,9 @@ public protocol GroupRolloutConfiguration: KeyedSettings {
     var epsilonHigh: Float? { get set }
     var rewardWeights: [Float]? { get set }
     var maskTruncatedCompletions: Bool { get set }
+    var topP: Float { get set }
+    var topK: Int { get set }
+    var minP: Float? { get set }
 }
 
 extension GroupRolloutConfiguration {
@@ -70,7 +74,10 @@ extension GroupRolloutConfiguration {
                 .init("beta", \.beta, where: SettingsCheck.finite.and(.atLeast(0))),
                 .init("num_iterations", \.iterationCount, where: .from(1, to: 1000)),
                 .init("epsilon", \.epsilon, where: SettingsCheck.finite.and(.from(0, to: 1))),
-                .init("epsilon_high", \.epsilonHigh, where: SettingsCheck.finite.and(.atLeast(0)), omitsNil: true)]
+                .init("epsilon_high", \.epsilonHigh, where: SettingsCheck.finite.and(.atLeast(0)), omitsNil: true),
+                .init("top_p", \.topP, where: SettingsCheck { $0.isFinite && $0 > 0 && $0 <= 1 ? nil : "must be in (0, 1]" }),
+                .init("top_k", \.topK, where: .from(0, to: 1_000_000)),
+                .init("min_p", \.minP, where: .within(0...1))]
     }
 
     /// The settings the shared trainer reads.
@@ -78,7 +85,7 @@ extension GroupRolloutConfiguration {
         GroupRolloutSettings(training: training, generationCount: generationCount, maximumCompletionLength: maximumCompletionLength,
                              temperature: temperature, beta: beta, iterationCount: iterationCount, epsilonLow: epsilon,
                              epsilonHigh: epsilonHigh ?? epsilon, rewardWeights: rewardWeights,
-                             maskTruncatedCompletions: maskTruncatedCompletions)
+                             maskTruncatedCompletions: maskTruncatedCompletions, topP: topP, topK: topK, minP: minP ?? 0)
     }
 }
 

@@ -53,6 +53,9 @@ struct GroupRolloutFlags: ParsableArguments {
     @Option(help: "num_generations: completions per prompt") var numGenerations: Int?
     @Option(help: "max_completion_length") var maxCompletionLength: Int?
     @Option(help: "temperature of sampling") var temperature: Float?
+    @Option(help: "top_p of sampling (1: off)") var topP: Float?
+    @Option(help: "top_k of sampling (0: off)") var topK: Int?
+    @Option(help: "min_p of sampling") var minP: Float?
     @Option(help: "beta: KL coefficient (0 loads no reference)") var beta: Float?
     @Option(help: "num_iterations: optimizer steps per generation batch") var numIterations: Int?
     @Option(help: "epsilon: lower clip range") var epsilon: Float?
@@ -64,7 +67,8 @@ struct GroupRolloutFlags: ParsableArguments {
         [RewardFunctionSpec.recipeKey: rewardFunctions.isEmpty ? nil : rewardFunctions, "ref_model": refModel,
          "reward_weights": try rewardWeights.map(GroupRolloutOptions.weights),
          "num_generations": numGenerations, "max_completion_length": maxCompletionLength,
-         "temperature": temperature.map { Double($0) }, "beta": beta.map { Double($0) }, "num_iterations": numIterations,
+         "temperature": temperature.map { Double($0) }, "top_p": topP.map { Double($0) }, "top_k": topK, "min_p": minP.map { Double($0) },
+         "beta": beta.map { Double($0) }, "num_iterations": numIterations,
          "epsilon": epsilon.map { Double($0) }, "epsilon_high": epsilonHigh.map { Double($0) },
          "mask_truncated_completions": maskTruncatedCompletions ? true : nil]
     }

@@ -116,10 +116,12 @@ final class ConfigurationEncodingTests: XCTestCase {
                                                           "principle_weights", "principle_groups", "monitor_reward_model", "monitor_steps", "monitor_tolerance", "stop_on_divergence",
                                                           "target_kl", "horizon", "init_kl_coef"])
         XCTAssertEqual(GRPOConfiguration.keys, training + ["num_generations", "max_completion_length", "temperature", "beta",
-                                                           "num_iterations", "epsilon", "epsilon_high", "loss_type", "scale_rewards",
+                                                           "num_iterations", "epsilon", "epsilon_high", "top_p", "top_k", "min_p",
+                                                           "loss_type", "scale_rewards",
                                                            "reward_weights", "mask_truncated_completions", "use_bias_correction_kl"])
         XCTAssertEqual(RLOOConfiguration.keys, training + ["num_generations", "max_completion_length", "temperature", "beta",
-                                                           "num_iterations", "epsilon", "epsilon_high", "reward_weights",
+                                                           "num_iterations", "epsilon", "epsilon_high", "top_p", "top_k", "min_p",
+                                                           "reward_weights",
                                                            "normalize_advantages", "mask_truncated_completions"])
     }
 }

@@ -67,6 +67,25 @@ final class GRPOTrainerTests: XCTestCase {
         XCTAssertTrue(card.contains("DeepSeekMath"), card)
     }
 
+    /// `top_k: 1` samples the most likely token every time, so every completion of a group is the same; the whole
+    /// distribution (the default) gives groups that differ.
+    func testTopKShapesTheRollouts() throws {
+        let folder = try PPOTrainerTests.peakedModelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func groups(topK: Int) throws -> [[[Int32]]] {
+            var configuration = Self.configuration(folder, iterations: 1)
+            configuration.beta = 0
+            configuration.topK = topK
+            let trainer = try GRPOTrainer(configuration: configuration, policy: try TrainableModel(directory: folder), reference: nil,
+                                          rewards: Self.reward(), encoder: try TrainingFixtures.encoder(folder),
+                                          prompts: PPOTrainerTests.prompts(4))
+            let rollouts = trainer.core.rollOut([0, 1], seed: 7)
+            return stride(from: 0, to: rollouts.count, by: rollouts.groupSize).map { Array(rollouts.sequences[$0..<($0 + rollouts.groupSize)]) }
+        }
+        for group in try groups(topK: 1) { XCTAssertEqual(Set(group).count, 1, "top_k 1 is greedy: \(group)") }
+        XCTAssertTrue(try groups(topK: 0).contains { Set($0).count > 1 }, "sampling the whole distribution varies within a group")
+    }
+
     /// 4 iterations straight equal 2, a checkpoint, a resume with fresh objects, and 2 more — bit for bit.
     func testResumeIsBitIdentical() throws {
         let folder = try PPOTrainerTests.peakedModelFolder()
@@ -218,6 +237,10 @@ final class GRPOTrainerTests: XCTestCase {
         var changed = GRPOConfiguration()
         (changed.scaleRewards, changed.rewardWeights, changed.epsilonHigh, changed.useBiasCorrectionKL) = ("none", [2, 0.5], 0.28, false)
         XCTAssertEqual(try JSONDecoder().decode(GRPOConfiguration.self, from: JSONEncoder().encode(changed)), changed, "written keys read back")
+        let sampling = try decode(["top_p": 0.9, "top_k": 5, "min_p": 0.05]).rollout
+        XCTAssertEqual([sampling.topP, Float(sampling.topK), sampling.minP], [0.9, 5, 0.05], "TRL's sampling keys reach the rollouts")
+        XCTAssertThrowsError(try decode(["top_p": 0.0]).validate()) { XCTAssertTrue("\($0)".contains("top_p"), "\($0)") }
+        XCTAssertThrowsError(try decode(["top_k": -1]).validate()) { XCTAssertTrue("\($0)".contains("top_k"), "\($0)") }
         var configuration = GRPOConfiguration()
         configuration.training.batchSize = 6
         configuration.generationCount = 4
