@@ -28,8 +28,8 @@ extension GroupRolloutTrainer {
 
     /// Asks the judge about every prompt's two completions; true where the first is chosen.
     /// - Throws: what the judge throws, and `TrainingError.data` for a wrong count or an answer outside [0, 1].
-    func judge(_ rollouts: GroupRollouts, with judge: PairwiseJudge, columns: [[JSONValue.Member]]) throws -> [Bool] {
-        let items = scoredItems(rollouts, columns: columns)
+    func judge(_ rollouts: GroupRollouts, with judge: PairwiseJudge, contexts: [PromptContext]) throws -> [Bool] {
+        let items = scoredItems(rollouts, contexts: contexts)
         let pairs = stride(from: 0, to: items.count, by: 2).map { JudgedPair(first: items[$0], second: items[$0 + 1]) }
         let preferences = try judge.preferences(pairs)
         guard preferences.count == pairs.count else {

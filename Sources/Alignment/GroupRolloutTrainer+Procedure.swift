@@ -70,11 +70,11 @@ extension GroupRolloutTrainer: TrainingProcedure {
         epochInProgress = state.iteration * settings.promptsPerStep / prompts.count
         var rollouts = rollOut(indices, seed: state.generator.next())
         clock.lap("time/rollout")
-        let columns = indices.flatMap { [[JSONValue.Member]](repeating: promptColumns[$0], count: settings.generationCount) }
+        let contexts = indices.flatMap { [PromptContext](repeating: promptContexts[$0], count: settings.generationCount) }
         if let judge {
-            rollouts.firstIsChosen = try self.judge(rollouts, with: judge, columns: columns)
+            rollouts.firstIsChosen = try self.judge(rollouts, with: judge, contexts: contexts)
         } else {
-            rollouts.rewardsPerFunction = try score(rollouts, columns: columns)
+            rollouts.rewardsPerFunction = try score(rollouts, contexts: contexts)
         }
         clock.lap("time/scoring")
         var metrics = try prepare(&rollouts)
@@ -163,7 +163,7 @@ extension GroupRolloutTrainer: TrainingProcedure {
         guard !evaluationPrompts.isEmpty, !rewards.isEmpty else { return [:] }
         var rollouts = respond(to: evaluationPrompts, sampling: .greedy, groupSize: 1,
                                batchSize: settings.training.evaluationBatchSize) { _ in 0 }
-        rollouts.rewardsPerFunction = try score(rollouts, columns: evaluationColumns)
+        rollouts.rewardsPerFunction = try score(rollouts, contexts: evaluationContexts)
         var metrics: [String: Double] = [:]
         var total = [Double](repeating: 0, count: rollouts.count)
         for ((reward, values), weight) in zip(zip(rewards, rollouts.rewardsPerFunction), rewardWeights) {

@@ -58,10 +58,10 @@ final class GroupRolloutTrainer {
     let rewardWeights: [Float]
     let encoder: ExampleEncoder
     let prompts: [[Int32]]
-    /// Each training prompt's other dataset columns, handed to the reward functions.
-    let promptColumns: [[JSONValue.Member]]
+    /// What the reward functions and the judge see of each training prompt besides its ids.
+    let promptContexts: [PromptContext]
     let evaluationPrompts: [[Int32]]
-    let evaluationColumns: [[JSONValue.Member]]
+    let evaluationContexts: [PromptContext]
     let endOfSequence: Int32?
     /// The epoch the current step is in (0-based), for online DPO's per-epoch β.
     var epochInProgress = 0
@@ -101,22 +101,30 @@ final class GroupRolloutTrainer {
         rewardWeights = settings.rewardWeights ?? [Float](repeating: 1, count: rewards.count)
         self.encoder = encoder
         endOfSequence = encoder.endOfSequence
-        let (trainIds, trainColumns) = try Self.tokenize(prompts, encoder: encoder, context: policy.model.maximumSequenceLength, method: method.name)
-        let (evaluationIds, evaluationColumns) = try Self.tokenize(evaluationPrompts, encoder: encoder,
+        let (trainIds, trainContexts) = try Self.tokenize(prompts, encoder: encoder, context: policy.model.maximumSequenceLength, method: method.name)
+        let (evaluationIds, evaluationContexts) = try Self.tokenize(evaluationPrompts, encoder: encoder,
                                                                    context: policy.model.maximumSequenceLength, method: method.name)
         guard !trainIds.isEmpty else { throw TrainingError.data("the prompt set is empty") }
         self.prompts = trainIds
-        promptColumns = trainColumns
+        promptContexts = trainContexts
         self.evaluationPrompts = evaluationIds
-        self.evaluationColumns = evaluationColumns
+        self.evaluationContexts = evaluationContexts
         // The ratio compares two evaluations of the same policy: dropout (in LoRA adapters) stays off.
         LoRA.setTraining(policy.model, false)
     }
 
+    /// What reward functions and judges get of a prompt besides its ids: the row's other columns (TRL passes them as
+    /// keywords) and, for a conversational prompt, its messages (TRL hands judges and reward functions the messages,
+    /// not the rendered chat text).
+    struct PromptContext {
+        var columns: [JSONValue.Member]
+        var messages: [Message]?
+    }
+
     /// Prompt ids (standard text, or conversations through the chat template with the generation prompt) and the
-    /// rows' other columns. Of prompt–completion and preference rows only the prompt is used.
+    /// rows' other columns and messages. Of prompt–completion and preference rows only the prompt is used.
     static func tokenize(_ examples: [Example], encoder: ExampleEncoder, context: Int?, method: String) throws
-        -> (ids: [[Int32]], columns: [[JSONValue.Member]]) {
+        -> (ids: [[Int32]], contexts: [PromptContext]) {
         let ids = try examples.map { example -> [Int32] in
             let prompt: ExampleText
             switch example.body {
@@ -137,7 +145,17 @@ final class GroupRolloutTrainer {
             }
             return ids
         }
-        return (ids, examples.map(\.extras))
+        let contexts = examples.map { example -> PromptContext in
+            var messages: [Message]?
+            switch example.body {
+            case .promptOnly(.conversational(let list)), .promptCompletion(.conversational(let list), _),
+                 .preference(.conversational(let list), _, _), .unpairedPreference(.conversational(let list), _, _):
+                messages = list
+            default: messages = nil
+            }
+            return PromptContext(columns: example.extras, messages: messages)
+        }
+        return (ids, contexts)
     }
 
     // MARK: Rollout
@@ -174,10 +192,10 @@ final class GroupRolloutTrainer {
         encoder.tokenizer.decode(ids.map(Int.init), skipSpecialTokens: true)
     }
 
-    /// rewards[function][completion] from every reward function; `columns[i]` goes with completion i.
+    /// rewards[function][completion] from every reward function; `contexts[i]` goes with completion i.
     /// - Throws: what a reward function throws, and `TrainingError.data` for a wrong count or a non-finite reward.
-    func score(_ rollouts: GroupRollouts, columns: [[JSONValue.Member]]) throws -> [[Float]] {
-        let items = scoredItems(rollouts, columns: columns)
+    func score(_ rollouts: GroupRollouts, contexts: [PromptContext]) throws -> [[Float]] {
+        let items = scoredItems(rollouts, contexts: contexts)
         return try rewards.map { reward in
             let scores = try reward.function.scores(items)
             guard scores.count == items.count else {
@@ -190,14 +208,16 @@ final class GroupRolloutTrainer {
         }
     }
 
-    /// Each completion as reward functions and judges see it: ids, decoded texts, whether it ended with eos, columns.
-    func scoredItems(_ rollouts: GroupRollouts, columns: [[JSONValue.Member]]) -> [ScoredRollout] {
+    /// Each completion as reward functions and judges see it: ids, decoded texts, whether it ended with eos, columns,
+    /// the prompt's messages.
+    func scoredItems(_ rollouts: GroupRollouts, contexts: [PromptContext]) -> [ScoredRollout] {
         (0..<rollouts.count).map { index -> ScoredRollout in
             let prompt = Array(rollouts.sequences[index].prefix(rollouts.promptLengths[index]))
             let completion = Array(rollouts.completion(index))
             var item = ScoredRollout(promptIds: prompt, responseIds: completion, prompt: decode(prompt), response: decode(completion),
                                      endsWithStopToken: !rollouts.truncated[index])
-            item.columns = columns[index]
+            item.columns = contexts[index].columns
+            item.promptMessages = contexts[index].messages
             return item
         }
     }

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import JSON
 
@@ -14,6 +15,8 @@ public struct ScoredRollout: Sendable {
     public var endsWithStopToken: Bool
     /// The prompt's other dataset columns (e.g. GRPO's `answer`), which TRL passes to reward functions as keywords.
     public var columns: [JSONValue.Member] = []
+    /// A conversational prompt's messages (nil for a standard prompt); `prompt` is then the rendered chat text.
+    public var promptMessages: [Message]?
 
     public init(promptIds: [Int32], responseIds: [Int32], prompt: String, response: String, endsWithStopToken: Bool) {
         self.promptIds = promptIds

@@ -28,7 +28,11 @@ public final class ConstitutionJudge: PairwiseJudge {
     /// - Throws: what the feedback model throws, and ``ConstitutionalError`` for a prompt that is not a conversation.
     public func preferences(_ pairs: [JudgedPair]) throws -> [Double] {
         let questions = try pairs.map { pair -> ResponsePair in
-            let prompt = PromptValue.text(pair.first.prompt)
+            // A conversation is judged as its messages (as `charter label` sees a conversational prompt), not as the
+            // policy's rendered chat text.
+            let prompt = pair.first.promptMessages.map { messages in
+                PromptValue.messages(messages.map { ChatMessage(role: $0.role.rawValue, content: $0.content) })
+            } ?? PromptValue.text(pair.first.prompt)
             let id = SHA256.hex([pair.first.prompt, pair.first.response, pair.second.response].joined(separator: "\u{0}")).prefix(16)
             return ResponsePair(id: "online-" + id, prompt: prompt, conversation: try prompt.conversation(),
                                 first: pair.first.response, second: pair.second.response)

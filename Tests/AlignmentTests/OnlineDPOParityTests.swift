@@ -65,11 +65,11 @@ final class OnlineDPOParityTests: XCTestCase {
         let sequences = scenario.completions.enumerated().flatMap { pair, completions in completions.map { promptIds[pair] + $0 } }
         var rollouts = GroupRollouts(sequences: sequences, promptLengths: sequences.indices.map { promptIds[$0 / 2].count }, groupSize: 2,
                                      endOfSequence: 0, maskTruncated: false)
-        let columns = [[JSONValue.Member]](repeating: [], count: rollouts.count)
+        let contexts = [GroupRolloutTrainer.PromptContext](repeating: .init(columns: [], messages: nil), count: rollouts.count)
         if let judge = core.judge {
-            rollouts.firstIsChosen = try core.judge(rollouts, with: judge, columns: columns)
+            rollouts.firstIsChosen = try core.judge(rollouts, with: judge, contexts: contexts)
         } else {
-            rollouts.rewardsPerFunction = try core.score(rollouts, columns: columns)
+            rollouts.rewardsPerFunction = try core.score(rollouts, contexts: contexts)
         }
         _ = try core.prepare(&rollouts)
         for parameter in core.policy.trainableParameters { parameter.grad = nil }

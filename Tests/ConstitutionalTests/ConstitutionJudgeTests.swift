@@ -42,6 +42,29 @@ final class ConstitutionJudgeTests: XCTestCase {
         XCTAssertEqual(judge.positionFlips, 0)
     }
 
+    /// A conversational prompt reaches the feedback model as its messages, not as the policy's rendered chat text.
+    func testConversationIsJudgedAsItsMessages() throws {
+        final class Seen: @unchecked Sendable { var prompts: [String] = []; let lock = NSLock() }
+        let seen = Seen()
+        let model = ScriptedModel { prompt, _ in
+            seen.lock.lock(); seen.prompts.append(prompt); seen.lock.unlock()
+            return log(0.2)
+        }
+        let judge = ConstitutionJudge(feedback: try AIFeedback(constitution: Self.constitution, configuration: FeedbackConfiguration()),
+                                      model: model)
+        func rollout(_ response: String) -> ScoredRollout {
+            var item = Self.rollout("<|im_start|>user\nHow do I greet a neighbour?<|im_end|>\n<|im_start|>assistant\n", response)
+            item.promptMessages = [Message(role: .user, content: "How do I greet a neighbour?")]
+            return item
+        }
+        _ = try judge.preferences([JudgedPair(first: rollout("kind words"), second: rollout("harsh words"))])
+        XCTAssertFalse(seen.prompts.isEmpty)
+        for prompt in seen.prompts {
+            XCTAssertTrue(prompt.contains("How do I greet a neighbour?"), prompt)
+            XCTAssertFalse(prompt.contains("<|im_start|>"), "the rendered chat text reached the judge: \(prompt)")
+        }
+    }
+
     func testRecipeNamesTheJudge() throws {
         func recipe(_ values: [String: Any]) throws -> TrainingRecipe {
             var recipe = TrainingRecipe(allowedKeys: ConstitutionJudge.recipeKeys)
