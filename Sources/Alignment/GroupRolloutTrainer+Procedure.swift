@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import LanguageModels
 import NeuralNetworks
+import Runtime
 import SafeTensors
 import Tensors
 

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import LanguageModels
 import NeuralNetworks
+import Runtime
 import Settings
 import Tensors
 

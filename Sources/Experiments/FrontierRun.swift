@@ -43,34 +43,32 @@ public struct FrontierRun {
 
     func runSeed(_ seed: UInt64, log: @escaping @Sendable (String) -> Void) async throws -> FrontierSeedResult {
         let folder = directory.appendingPathComponent("seed-\(seed)")
-        var seconds: [String: Double] = [:]
-        var clock = Date()
-        func lap(_ key: String) { seconds[key] = Date().timeIntervalSince(clock); clock = Date() }
+        var clock = PhaseClock()
         let task = FrontierTask(seed: seed, heldOutCount: configuration.heldOutItems)
 
         log("[seed \(seed)] writing the review corpus (\(configuration.corpusSize) documents), prompts and the initial model")
         try writeWorld(task, seed: seed, to: folder.appendingPathComponent(FrontierRecipe.world))
-        lap("world")
+        clock.lap("world")
 
         let referenceRecipe = folder.appendingPathComponent("reference.yaml")
         try AtomicFile.write(Data(FrontierRecipe.referenceYAML(configuration, seed: seed).utf8), to: referenceRecipe)
         let referenceManifest = try await Pipeline(recipe: try PipelineRecipe.load(referenceRecipe), runDirectory: folder.appendingPathComponent(FrontierRecipe.reference),
                                                    trainers: trainers).run { log("[seed \(seed)] reference \($0)") }
-        lap("reference pipeline")
+        clock.lap("reference pipeline")
 
         log("[seed \(seed)] sampling \(task.trainingPrompts.count * configuration.pairsPerPrompt) pairs from the reference; the ground truth labels them")
         let pairStatistics = try writePairs(seed: seed, task: task, folder: folder)
         log("[seed \(seed)] pairs: \(pairStatistics.labelled) labelled, \(pairStatistics.ties) of \(pairStatistics.sampled) ties skipped; "
             + String(format: "mean reward chosen %.3f, rejected %.3f", pairStatistics.meanChosenReward, pairStatistics.meanRejectedReward))
-        lap("pairs")
+        clock.lap("pairs")
 
         let trainingRecipe = folder.appendingPathComponent("training.yaml")
         try AtomicFile.write(Data(FrontierRecipe.trainingYAML(configuration, seed: seed).utf8), to: trainingRecipe)
         let trainingDirectory = folder.appendingPathComponent(FrontierRecipe.training)
         let manifest = try await Pipeline(recipe: try PipelineRecipe.load(trainingRecipe), runDirectory: trainingDirectory, trainers: trainers)
             .run { log("[seed \(seed)] \($0)") }
-        lap("training pipeline")
-        for stage in manifest.stages + referenceManifest.stages { seconds[stage.name] = stage.seconds }
+        clock.lap("training pipeline")
+        for stage in manifest.stages + referenceManifest.stages { clock.record(stage.name, seconds: stage.seconds) }
 
         var curves: [String: [[String: Double]]] = [:]
         curves["sft"] = ExperimentFiles.metrics(folder.appendingPathComponent(FrontierRecipe.referenceModel))
@@ -79,13 +77,13 @@ public struct FrontierRun {
         var runs: [FrontierRunResult] = []
         for run in try evaluate(seed: seed, task: task, folder: folder, log: log) {
             var run = run
-            run.trainingSeconds = seconds[run.name == "reference" ? "sft" : run.name]
+            run.trainingSeconds = clock.laps[run.name == "reference" ? "sft" : run.name]
             run.finalMetrics = curves[run.name == "reference" ? "sft" : run.name]?.last { $0["loss"] != nil } ?? [:]
             runs.append(run)
         }
-        lap("evaluation")
+        clock.lap("evaluation")
         let examples = Self.examples(runs: runs.map(\.name), evaluation: folder.appendingPathComponent("evaluation"))
-        return FrontierSeedResult(seed: seed, pairs: pairStatistics, runs: runs, seconds: seconds, curves: curves, examples: examples)
+        return FrontierSeedResult(seed: seed, pairs: pairStatistics, runs: runs, seconds: clock.laps, curves: curves, examples: examples)
     }
 
     /// Samples pairs from the reference model for every training prompt, labels them by the ground truth and writes

@@ -133,14 +133,12 @@ public struct OveroptimizationSeed: Codable, Equatable, Sendable {
 public enum Overoptimization {
     public static func run(_ c: OveroptimizationConfiguration, seed: UInt64, folder: URL,
                            log: @escaping @Sendable (String) -> Void) async throws -> OveroptimizationSeed {
-        var seconds: [String: Double] = [:]
-        var clock = Date()
-        func lap(_ key: String) { seconds[key] = Date().timeIntervalSince(clock); clock = Date() }
+        var clock = PhaseClock()
         var worldConfiguration = c.world
         worldConfiguration.pairsPerPrompt = c.pairsPerPrompt
         let frontier = FrontierRun(name: "overoptimization", configuration: worldConfiguration, seeds: [seed], directory: folder.deletingLastPathComponent())
         let (task, referenceFolder) = try await ReviewWorldSetup.reference(c.world, name: "overoptimization", seed: seed, folder: folder, log: log)
-        lap("reference")
+        clock.lap("reference")
 
         let pairs = try frontier.writePairs(seed: seed, task: task, folder: folder)
         log("[seed \(seed)] \(pairs.labelled) gold-labelled pairs (\(pairs.ties) ties skipped)")
@@ -174,7 +172,7 @@ public enum Overoptimization {
                                              log: { log("[seed \(seed)] monitor \($0)") }) {
             _ = try TrainingLoop(arguments: $1).run($0, resume: true)
         }
-        lap("proxies")
+        clock.lap("proxies")
 
         let reference = try PretrainedModel.load(directory: referenceFolder)
         let tokenizer = try Tokenizer(directory: referenceFolder)
@@ -204,7 +202,7 @@ public enum Overoptimization {
             log("[seed \(seed)] best-of-n \(curve.aggregation): " + curve.points.map { String(format: "n %d gold %.3f proxy %.2f", $0.x, $0.gold, $0.proxy) }
                 .joined(separator: "; "))
         }
-        lap("best-of-n")
+        clock.lap("best-of-n")
 
         var alarmIteration: Int?
         for name in ["single"] + c.ppoAggregations {
@@ -248,9 +246,9 @@ public enum Overoptimization {
             log("[seed \(seed)] PPO \(name): " + points.map { String(format: "step %d KL %.2f gold %.3f proxy %.2f", $0.x, $0.kl, $0.gold, $0.proxy) }
                 .joined(separator: "; "))
             curves.append(OveroptimizationCurve(method: "PPO", aggregation: name, points: points))
-            lap("ppo-\(name)")
+            clock.lap("ppo-\(name)")
         }
-        return OveroptimizationSeed(seed: seed, pairs: pairs, proxyAccuracy: accuracy, curves: curves, alarmIteration: alarmIteration, seconds: seconds)
+        return OveroptimizationSeed(seed: seed, pairs: pairs, proxyAccuracy: accuracy, curves: curves, alarmIteration: alarmIteration, seconds: clock.laps)
     }
 
     /// KL(best-of-n ‖ base) = log n − (n − 1)/n nats (Stiennon et al. 2020, appendix; Gao et al. 2023 eq. 1).

@@ -133,11 +133,9 @@ public struct PluralisticSeed: Codable, Equatable, Sendable {
 public enum Pluralistic {
     public static func run(_ c: PluralisticConfiguration, seed: UInt64, folder: URL,
                            log: @escaping @Sendable (String) -> Void) async throws -> PluralisticSeed {
-        var seconds: [String: Double] = [:]
-        var clock = Date()
-        func lap(_ key: String) { seconds[key] = Date().timeIntervalSince(clock); clock = Date() }
+        var clock = PhaseClock()
         let (task, referenceFolder) = try await ReviewWorldSetup.reference(c.world, name: "pluralistic", seed: seed, folder: folder, log: log)
-        lap("reference")
+        clock.lap("reference")
 
         let reference = try PretrainedModel.load(directory: referenceFolder)
         let tokenizer = try Tokenizer(directory: referenceFolder)
@@ -177,7 +175,7 @@ public enum Pluralistic {
         _ = try RewardEnsembleTraining.train(configuration: rewardConfiguration, base: referenceFolder, chatTemplate: nil,
                                              examples: try Dataset.load(files["pooled"]!).examples, size: 1, bootstrap: false,
                                              log: { log("[seed \(seed)] pooled \($0)") }) { _ = try TrainingLoop(arguments: $1).run($0, resume: true) }
-        lap("reward models")
+        clock.lap("reward models")
 
         log("[seed \(seed)] best-of-n pool: \(c.samplesPerPrompt) samples for each of \(task.heldOutPrompts.count) held-out prompts")
         let heldOut = task.heldOutPrompts
@@ -230,7 +228,7 @@ public enum Pluralistic {
             log(String(format: "[seed \(seed)] best-of-\(c.selectionN) by %@: enthusiast %.3f (z %+.2f), factual %.3f (z %+.2f)", selection.label,
                        selection.enthusiast, selection.enthusiastStandardised, selection.factual, selection.factualStandardised))
         }
-        lap("best-of-n")
+        clock.lap("best-of-n")
 
         // PPO against the same rewards: each run's final policy sampled on held-out prompts and scored by both groups.
         let runs = c.ppoFactualWeights.map { weight in
@@ -267,8 +265,8 @@ public enum Pluralistic {
             selections.append(selection)
             log(String(format: "[seed \(seed)] PPO %@: KL %.2f, enthusiast %.3f (z %+.2f), factual %.3f (z %+.2f)", run.name, measurement.kl,
                        selection.enthusiast, selection.enthusiastStandardised, selection.factual, selection.factualStandardised))
-            lap("ppo-\(run.name)")
+            clock.lap("ppo-\(run.name)")
         }
-        return PluralisticSeed(seed: seed, pairs: pairCounts, accuracy: accuracy, selections: selections, seconds: seconds)
+        return PluralisticSeed(seed: seed, pairs: pairCounts, accuracy: accuracy, selections: selections, seconds: clock.laps)
     }
 }

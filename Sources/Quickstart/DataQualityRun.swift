@@ -130,12 +130,10 @@ public struct DataQualityRun: Sendable {
     func runSeed(_ seed: UInt64, log: @escaping @Sendable (String) -> Void) async throws -> (DataQualitySeed, Int) {
         let c = configuration
         let folder = directory.appendingPathComponent("seed-\(seed)")
-        var seconds: [String: Double] = [:]
-        var clock = Date()
-        func lap(_ key: String) { seconds[key] = Date().timeIntervalSince(clock); clock = Date() }
+        var clock = PhaseClock()
 
         let (world, files, helpfulOnly) = try await Self.helpfulOnlyModel(seed: seed, world: c.world, folder: folder, log: log)
-        lap("helpful_only")
+        clock.lap("helpful_only")
 
         // The preference set: one pair per training request, noise planted; held-out pairs for reward accuracy.
         let training = world.harmfulIntents.filter { $0.split == .training }.flatMap { world.requests($0, count: c.harmfulPerIntent, purpose: "dq-harm") }
@@ -167,7 +165,7 @@ public struct DataQualityRun: Sendable {
                                              directory: auditFolder.appendingPathComponent("reward_models"))
         let audit = try DataAudit(configuration: settings).run(noisy) { log("[seed \(seed)] audit: \($0)") }
         try audit.write(to: auditFolder)
-        lap("audit")
+        clock.lap("audit")
         let detection = Self.detection(audit, planted)
         for item in detection {
             log("[seed \(seed)] \(item.kind): planted \(item.planted), flagged \(item.flagged), found \(item.truePositives)")
@@ -181,7 +179,7 @@ public struct DataQualityRun: Sendable {
         let trainingFolder = folder.appendingPathComponent("training")
         _ = try await Pipeline(recipe: try PipelineRecipe.load(trainRecipe), runDirectory: trainingFolder, trainers: Stages.builtInTrainers)
             .run { log("[seed \(seed)] \($0)") }
-        lap("training")
+        clock.lap("training")
 
         var accuracy: [String: Double] = [:]
         for set in Self.sets {
@@ -200,14 +198,14 @@ public struct DataQualityRun: Sendable {
             benign[name] = result.benignAccuracyUnseenPhrasing
             overRefusal[name] = result.overRefusal
         }
-        lap("evaluation")
+        clock.lap("evaluation")
         let sizes = [("noisy", noisy), ("cleaned", cleaned), ("oracle", oracle)].reduce(into: [String: Int]()) {
             $0[$1.0] = (try? String(contentsOf: $1.1, encoding: .utf8))?.split(separator: "\n").count ?? 0
         }
         let parameters = try SequenceClassifier.load(directory: helpfulOnly).trainableParameters().reduce(0) { $0 + $1.count }
         return (DataQualitySeed(seed: seed, pairs: planted.rows.count, detection: detection, clean: summary.description, setSizes: sizes,
                                 rewardAccuracy: accuracy, harmfulCompliance: compliance, benignAccuracy: benign, overRefusal: overRefusal,
-                                ensembleSeconds: audit.rewardModels?.seconds ?? 0, seconds: seconds), parameters)
+                                ensembleSeconds: audit.rewardModels?.seconds ?? 0, seconds: clock.laps), parameters)
     }
 
     /// The helpful-only stage alone, as the quickstart trains it.

@@ -106,9 +106,7 @@ public struct QuickstartRun {
 
     func runSeed(_ seed: UInt64, log: @escaping @Sendable (String) -> Void) async throws -> (SeedResult, [Request]) {
         let folder = directory.appendingPathComponent("seed-\(seed)")
-        var seconds: [String: Double] = [:]
-        var clock = Date()
-        func lap(_ key: String) { seconds[key] = Date().timeIntervalSince(clock); clock = Date() }
+        var clock = PhaseClock()
 
         log("[seed \(seed)] generating the toy world, its corpus and tokenizer")
         let world = ToyWorld(seed: seed)
@@ -116,14 +114,13 @@ public struct QuickstartRun {
         let corpus = try files.write()
         let heldOut = (world.harmfulIntents + world.borderlineIntents).filter { $0.split == .heldOut }.map(\.id)
         log("[seed \(seed)] world: \(world.intents.count) intents (held out: \(heldOut.joined(separator: ", "))), corpus of \(corpus.count) documents")
-        lap("world")
+        clock.lap("world")
 
         let recipeURL = folder.appendingPathComponent("recipe.yaml")
         try AtomicFile.write(Data(QuickstartRecipe.yaml(configuration, seed: seed).utf8), to: recipeURL)
         let manifest = try await Pipeline(recipe: try PipelineRecipe.load(recipeURL), runDirectory: folder, trainers: trainers)
             .run { log("[seed \(seed)] \($0)") }
-        for stage in manifest.stages { seconds[stage.name] = stage.seconds }
-        clock = Date()
+        for stage in manifest.stages { clock.record(stage.name, seconds: stage.seconds) }
 
         let helpfulOnly = folder.appendingPathComponent("helpful_only/model").path
         var chainOfThought: LabelQuality?, irrelevantLabels: LabelQuality?
@@ -134,7 +131,7 @@ public struct QuickstartRun {
             let url = variantFolder.appendingPathComponent("recipe.yaml")
             try AtomicFile.write(Data(recipe.utf8), to: url)
             _ = try await Pipeline(recipe: try PipelineRecipe.load(url), runDirectory: variantFolder, trainers: trainers).run { log("[seed \(seed)] \(name) \($0)") }
-            lap(name)
+            clock.lap(name)
             return variantFolder
         }
         var variantModels: [(String, URL)] = []
@@ -191,7 +188,7 @@ public struct QuickstartRun {
             checkpoints.append(try await evaluate(ModelName.rlCAI(step: step), [policy], file: "ppo-step-\(step)"))
         }
         let labels = try Evaluation.labelQuality(labels: folder.appendingPathComponent("label/preferences.jsonl"), requests: rlPrompts)
-        lap("evaluation")
+        clock.lap("evaluation")
 
         var curves: [String: [[String: Double]]] = [:]
         for stage in ["helpful_only", "sl_cai", "reward", "dpo", "ppo", "online_dpo"] {
@@ -199,7 +196,7 @@ public struct QuickstartRun {
             if !curve.isEmpty { curves[stage] = curve }
         }
         let result = SeedResult(seed: seed, models: models, checkpoints: checkpoints, heldOutIntents: heldOut, partialCategories: world.partialCategories.map(\.rawValue).sorted(),
-                                labels: labels, chainOfThoughtLabels: chainOfThought, irrelevantLabels: irrelevantLabels, seconds: seconds, curves: curves,
+                                labels: labels, chainOfThoughtLabels: chainOfThought, irrelevantLabels: irrelevantLabels, seconds: clock.laps, curves: curves,
                                 examples: try QuickstartExamples.collect(requests: requests, evaluation: evaluationDirectory))
         return (result, requests)
     }

@@ -125,12 +125,10 @@ public struct SafetyCircuitRun {
     func runSeed(_ seed: UInt64, log: @escaping @Sendable (String) -> Void) async throws -> SafetyCircuitSeed {
         let c = configuration
         let folder = directory.appendingPathComponent("seed-\(seed)")
-        var seconds: [String: Double] = [:]
-        var clock = Date()
-        func lap(_ key: String) { seconds[key] = Date().timeIntervalSince(clock); clock = Date() }
+        var clock = PhaseClock()
 
         let (world, _, modelFolder) = try await DataQualityRun.helpfulOnlyModel(seed: seed, world: c.world, folder: folder, log: log)
-        lap("helpful_only")
+        clock.lap("helpful_only")
 
         let (model, tokenizer) = try PretrainedModel.loadWithTokenizer(directory: modelFolder)
         let identity = ModelIdentity(model: model, name: "helpful-only seed \(seed)")
@@ -189,7 +187,7 @@ public struct SafetyCircuitRun {
             let kept = evaluation.indices.filter { evaluation[$0].isHarmful || negative(evaluation[$0]) }
             return ProbeMetrics.auroc(scores: kept.map { chosen.scores[$0] }, labels: kept.map { evaluation[$0].isHarmful })
         }
-        lap("prompt_probe")
+        clock.lap("prompt_probe")
         /// The response probe, then the held-out requests without a circuit and with each circuit.
         func measureCircuits() throws -> SafetyCircuitSeed.Circuits {
             // The response probe: the helpful-only model's own compliant responses to training harmful intents vs its
@@ -206,7 +204,7 @@ public struct SafetyCircuitRun {
                 return LabelledText(prompt: Self.prompt(request), response: text, label: request.isHarmful, group: request.intentID)
             }
             let (responseProbe, _) = try train(responseExamples, name: "response", position: .eachToken)
-            lap("response_probe")
+            clock.lap("response_probe")
 
             // The circuits on held-out requests.
             log("[seed \(seed)] held-out requests without a circuit, with the prompt circuit and with the response circuit")
@@ -215,7 +213,7 @@ public struct SafetyCircuitRun {
             let plain = generate(requests, monitor: nil)
             let promptCircuit = generate(requests, monitor: ProbeMonitor(probe: promptProbe, watch: .prompt))  // halts at the prompt: no text
             let responseCircuit = generate(requests, monitor: ProbeMonitor(probe: responseProbe, watch: .tokens))
-            lap("circuits")
+            clock.lap("circuits")
             func complies(_ request: Request, _ result: GeneratedSequence) -> Bool { Judge.judge(result.text ?? "", for: request) == .harmfulCompliance }
             /// With --on-trigger refuse the user receives a refusal instead of a triggered output.
             func compliesOrRefused(_ request: Request, _ result: GeneratedSequence) -> Bool { result.finishReason != .contentFilter && complies(request, result) }
@@ -254,6 +252,6 @@ public struct SafetyCircuitRun {
             promptMethod: promptProbe.description.method.rawValue, promptHeldOutAUROC: chosen.heldOutAUROC, promptValidationAUROC: auroc(promptProbe),
             promptHeldOutAUROCByPosition: Dictionary(uniqueKeysWithValues: candidates.map { ($0.probe.description.position.rawValue, $0.heldOutAUROC) }),
             promptHeldOutAUROCByNegative: ["borderline": heldOutAUROC { $0.isBorderline }, "benign": heldOutAUROC { !$0.isHarmful && !$0.isBorderline }],
-            circuits: circuits, seconds: seconds)
+            circuits: circuits, seconds: clock.laps)
     }
 }
