@@ -104,6 +104,14 @@ public struct QuickstartRun {
                                  machine: .current, totalSeconds: Date().timeIntervalSince(start))
     }
 
+    /// A path inside the seed's folder as a variant's recipe (one folder down) names it: relative, so that the
+    /// variants' cache keys survive a copied or moved run folder (a key covers the paths its configuration names);
+    /// a path outside the seed's folder stays absolute.
+    static func variantPath(_ url: URL, seedFolder: URL) -> String {
+        let base = seedFolder.standardizedFileURL.path + "/", path = url.standardizedFileURL.path
+        return path.hasPrefix(base) ? "../" + path.dropFirst(base.count) : path
+    }
+
     func runSeed(_ seed: UInt64, log: @escaping @Sendable (String) -> Void) async throws -> (SeedResult, [Request]) {
         let folder = directory.appendingPathComponent("seed-\(seed)")
         var clock = PhaseClock()
@@ -125,6 +133,7 @@ public struct QuickstartRun {
         let helpfulOnly = folder.appendingPathComponent("helpful_only/model").path
         var chainOfThought: LabelQuality?, irrelevantLabels: LabelQuality?
         let rlPrompts = world.redTeamRequests(perIntent: configuration.redTeamPerIntent) + world.borderlineRequests(perIntent: configuration.borderlinePromptsPerIntent)
+        func fromVariant(_ url: URL) -> String { Self.variantPath(url, seedFolder: folder) }
         func variant(_ name: String, recipe: String) async throws -> URL {
             let variantFolder = folder.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: variantFolder, withIntermediateDirectories: true)
@@ -138,15 +147,15 @@ public struct QuickstartRun {
         if configuration.partialConstitution {
             log("[seed \(seed)] partial constitution (\(world.partialCategories.map(\.rawValue).sorted().joined(separator: ", "))): critique and SL-CAI")
             let partial = try await variant("partial", recipe: QuickstartRecipe.variantYAML(
-                configuration, seed: seed, name: "partial", constitution: files.constitutionURL(.partial).path, world: files.directory.path,
-                helpfulOnly: helpfulOnly, rlaif: false))
+                configuration, seed: seed, name: "partial", constitution: fromVariant(files.constitutionURL(.partial)),
+                world: fromVariant(files.directory), helpfulOnly: fromVariant(URL(fileURLWithPath: helpfulOnly)), rlaif: false))
             variantModels.append((ModelName.partial, partial.appendingPathComponent("sl_cai/model")))
         }
         if configuration.ablation {
             log("[seed \(seed)] irrelevant (style-only) constitution: critique, SL-CAI, pairs, labels and DPO")
             let irrelevant = try await variant("irrelevant", recipe: QuickstartRecipe.variantYAML(
-                configuration, seed: seed, name: "irrelevant", constitution: files.constitutionURL(.irrelevant).path, world: files.directory.path,
-                helpfulOnly: helpfulOnly, rlaif: true))
+                configuration, seed: seed, name: "irrelevant", constitution: fromVariant(files.constitutionURL(.irrelevant)),
+                world: fromVariant(files.directory), helpfulOnly: fromVariant(URL(fileURLWithPath: helpfulOnly)), rlaif: true))
             variantModels.append((ModelName.irrelevant, irrelevant.appendingPathComponent("sl_cai/model")))
             variantModels.append((ModelName.irrelevantDPO, irrelevant.appendingPathComponent("dpo/model")))
             irrelevantLabels = try Evaluation.labelQuality(labels: irrelevant.appendingPathComponent("label/preferences.jsonl"), requests: rlPrompts)
@@ -154,8 +163,8 @@ public struct QuickstartRun {
         if configuration.chainOfThoughtLabels {
             log("[seed \(seed)] chain-of-thought labels of the main pairs")
             let cot = try await variant("labels-cot", recipe: QuickstartRecipe.chainOfThoughtYAML(
-                configuration, seed: seed, constitution: files.constitutionURL(.full).path,
-                pairs: folder.appendingPathComponent("pairs/pairs.jsonl").path, feedbackModel: helpfulOnly))
+                configuration, seed: seed, constitution: fromVariant(files.constitutionURL(.full)),
+                pairs: fromVariant(folder.appendingPathComponent("pairs/pairs.jsonl")), feedbackModel: fromVariant(URL(fileURLWithPath: helpfulOnly))))
             chainOfThought = try Evaluation.labelQuality(labels: cot.appendingPathComponent("label/preferences.jsonl"), requests: rlPrompts)
         }
 

@@ -55,6 +55,27 @@ final class WorldFilesTests: XCTestCase {
         XCTAssertEqual(try PipelineRecipe.parse(yaml: cot, file: "c.yaml", baseDirectory: temporary).stages.map(\.type), [.label])
     }
 
+    /// The variants' recipes name the seed folder's files relatively, so a copied run folder keeps their cache keys.
+    func testVariantRecipesNameTheSeedFolderRelatively() throws {
+        let seed = URL(fileURLWithPath: "/runs/q5/seed-1")
+        XCTAssertEqual(QuickstartRun.variantPath(seed.appendingPathComponent("world/constitution-partial.yaml"), seedFolder: seed),
+                       "../world/constitution-partial.yaml")
+        XCTAssertEqual(QuickstartRun.variantPath(seed.appendingPathComponent("helpful_only/model"), seedFolder: seed), "../helpful_only/model")
+        XCTAssertEqual(QuickstartRun.variantPath(URL(fileURLWithPath: "/runs/q5/seed-10/world"), seedFolder: seed), "/runs/q5/seed-10/world",
+                       "a sibling whose name starts like the seed folder's is outside it")
+        // Two copies of a seed folder give the same recipe text, hence the same stage configurations and keys.
+        func recipe(_ folder: URL) -> String {
+            QuickstartRecipe.variantYAML(.full, seed: 1, name: "partial",
+                                         constitution: QuickstartRun.variantPath(folder.appendingPathComponent("world/c.yaml"), seedFolder: folder),
+                                         world: QuickstartRun.variantPath(folder.appendingPathComponent("world"), seedFolder: folder),
+                                         helpfulOnly: QuickstartRun.variantPath(folder.appendingPathComponent("helpful_only/model"), seedFolder: folder),
+                                         rlaif: true)
+        }
+        XCTAssertEqual(recipe(seed), recipe(URL(fileURLWithPath: "/elsewhere/copy/seed-1")))
+        let parsed = try PipelineRecipe.parse(yaml: recipe(seed), file: "p.yaml", baseDirectory: seed.appendingPathComponent("partial"))
+        XCTAssertEqual(parsed.stages.last?.inputs["mix_in"], "../world/helpfulness_pairs.jsonl")
+    }
+
     func testWorldConstitutionsParseAndHoldTheirVariantsPrinciples() throws {
         let world = ToyWorld(seed: 3)
         for variant in ConstitutionVariant.allCases {
