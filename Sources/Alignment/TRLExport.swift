@@ -97,14 +97,18 @@ public struct TRLExport {
             }
         }
         if let name = values.removeValue(forKey: "chat_template_name") as? String {
-            let source = name.hasSuffix(".jinja") || name.hasSuffix(".j2")
+            // TRL's assistant_only_loss masks the template's {% generation %} spans (and patches only templates it knows).
+            let marksAssistant = trainer == "sft" && conversational && values["assistant_only_loss"] as? Bool == true
+            let isFile = name.hasSuffix(".jinja") || name.hasSuffix(".j2")
+            let source = isFile
                 ? String(decoding: try Self.read(URL(fileURLWithPath: name)), as: UTF8.self)
-                : try ChatTemplate(named: name).selfContainedJinjaSource
+                : try ChatTemplate(named: name).selfContainedJinjaSource(generationMarks: marksAssistant)
             guard let source else { throw TrainingError.data("chat_template_name \(name) has no Jinja source to give TRL") }
             if accepted.contains("chat_template_path") {
                 values["chat_template_path"] = "chat_template.jinja"
                 chatTemplate = (source, false)
-                notes.append("chat_template_name \(name) → chat_template_path: chat_template.jinja (the format's Jinja template, which Charter renders byte for byte)")
+                notes.append("chat_template_name \(name) → chat_template_path: chat_template.jinja (the format's Jinja template, which Charter renders byte for byte"
+                             + (marksAssistant && !isFile ? "; with {% generation %} around the assistant turns Charter trains on, for assistant_only_loss)" : ")"))
             } else {
                 chatTemplate = (source, true)
                 notes.append("chat_template_name \(name): TRL \(TRLConfigKeys.version)'s \(trainer) config has no chat_template_path, so model/ links the model's files and adds chat_template.jinja (transformers reads it before tokenizer_config.json's template)")

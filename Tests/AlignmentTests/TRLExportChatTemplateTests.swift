@@ -38,8 +38,14 @@ final class TRLExportChatTemplateTests: XCTestCase {
         XCTAssertEqual(export.chatTemplate?.inModelFolder, false)
         try export.write(to: folder.appendingPathComponent("out"), model: "/models/base", train: try examples(), evaluation: nil)
         let written = try String(contentsOf: folder.appendingPathComponent("out/chat_template.jinja"), encoding: .utf8)
-        XCTAssertEqual(written, try ChatTemplate(named: "llama3").selfContainedJinjaSource)
-        XCTAssertEqual(try ChatTemplate(recognizing: written).name, "llama3")
+        XCTAssertEqual(export.config["assistant_only_loss"] as? Bool, true, "Charter's SFT default on conversations")
+        XCTAssertEqual(written, try ChatTemplate(named: "llama3").selfContainedJinjaSource(generationMarks: true),
+                       "TRL's assistant_only_loss needs {% generation %} spans: the training copy")
+        // Without assistant_only_loss, the family's template as it is (plus the bos_token fallback).
+        let full = try TRLExport(trainer: "sft", effective: try TRLExport.effective(SFTConfiguration.self, recipe: try self.recipe("chat_template_name: llama3\nassistant_only_loss: false", keys: SFTConfiguration.keys)),
+                                 hasEvaluation: false, conversational: true, cpu: false)
+        XCTAssertEqual(full.chatTemplate?.source, try ChatTemplate(named: "llama3").selfContainedJinjaSource())
+        XCTAssertEqual(try ChatTemplate(recognizing: try XCTUnwrap(full.chatTemplate?.source)).name, "llama3")
     }
 
     func testTrainersWithoutChatTemplatePathGetAModelFolderWithTheTemplate() throws {
@@ -63,7 +69,7 @@ final class TRLExportChatTemplateTests: XCTestCase {
         XCTAssertThrowsError(try manager.destinationOfSymbolicLink(atPath: out.appendingPathComponent("model/chat_template.jinja").path),
                              "the model's own template is replaced, not linked")
         XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("model/chat_template.jinja"), encoding: .utf8),
-                       try ChatTemplate(named: "gemma").selfContainedJinjaSource)
+                       try ChatTemplate(named: "gemma").selfContainedJinjaSource())
         // A model that is not a local folder cannot carry the template.
         XCTAssertThrowsError(try export.write(to: out, model: "org/hub-model", train: try examples(), evaluation: nil)) { error in
             XCTAssertTrue("\(error)".contains("org/hub-model is not a local folder"), "\(error)")

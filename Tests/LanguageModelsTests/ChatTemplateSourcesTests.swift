@@ -32,7 +32,8 @@ final class ChatTemplateSourcesTests: XCTestCase {
 
     /// Renders every conversation, with and without a generation prompt, Qwen3's thinking on and off and Llama 3.2's
     /// date fixed, with both templates; they must render the same bytes or both refuse. Returns the rendered count.
-    func assertSameRendering(_ native: ChatTemplate, _ interpreted: ChatTemplate, _ label: String) -> Int {
+    /// With `ranges`, the assistant ranges (the interpreted template's `{% generation %}` spans) must agree too.
+    func assertSameRendering(_ native: ChatTemplate, _ interpreted: ChatTemplate, _ label: String, ranges: Bool = false) -> Int {
         var native = native, interpreted = interpreted, rendered = 0
         for (thinking, date) in [(true, "05 Dec 2026"), (false, "29 Feb 2028")] {
             native.enableThinking = thinking
@@ -42,15 +43,18 @@ final class ChatTemplateSourcesTests: XCTestCase {
             for (name, messages) in Self.conversations {
                 for addGenerationPrompt in [false, true] {
                     let context = "\(label), \(name), addGenerationPrompt \(addGenerationPrompt), thinking \(thinking)"
-                    let fast = Result { try native.render(messages, addGenerationPrompt: addGenerationPrompt).text }
-                    let slow = Result { try interpreted.render(messages, addGenerationPrompt: addGenerationPrompt).text }
+                    let fast = Result { try native.render(messages, addGenerationPrompt: addGenerationPrompt) }
+                    let slow = Result { try interpreted.render(messages, addGenerationPrompt: addGenerationPrompt) }
                     switch (fast, slow) {
                     case let (.success(a), .success(b)):
-                        XCTAssertEqual(Array(a.utf8), Array(b.utf8), "\(context): native \(a.debugDescription), Jinja \(b.debugDescription)")
+                        XCTAssertEqual(Array(a.text.utf8), Array(b.text.utf8), "\(context): native \(a.text.debugDescription), Jinja \(b.text.debugDescription)")
+                        if ranges {
+                            XCTAssertEqual(a.assistantTexts, b.assistantTexts, "\(context): assistant ranges")
+                        }
                         rendered += 1
                     case (.failure, .failure): break
-                    case let (.success(a), .failure(error)): XCTFail("\(context): native rendered \(a.debugDescription), the source raised \(error)")
-                    case let (.failure(error), .success(b)): XCTFail("\(context): native raised \(error), the source rendered \(b.debugDescription)")
+                    case let (.success(a), .failure(error)): XCTFail("\(context): native rendered \(a.text.debugDescription), the source raised \(error)")
+                    case let (.failure(error), .success(b)): XCTFail("\(context): native raised \(error), the source rendered \(b.text.debugDescription)")
                     }
                 }
             }
@@ -77,7 +81,7 @@ final class ChatTemplateSourcesTests: XCTestCase {
     func testSelfContainedSourcesRenderLikeTheNativeFormatWithAnyTokenizer() throws {
         var rendered = 0
         for name in ChatTemplate.builtInNames {
-            let exported = try XCTUnwrap(try ChatTemplate(named: name).selfContainedJinjaSource)
+            let exported = try XCTUnwrap(try ChatTemplate(named: name).selfContainedJinjaSource())
             rendered += assertSameRendering(try ChatTemplate(named: name), try ChatTemplate(jinja: exported, specialTokens: [:]), "\(name) without special tokens")
             rendered += assertSameRendering(try ChatTemplate(named: name, bosToken: "<B>", eosToken: "<E>"),
                                             try ChatTemplate(jinja: exported, specialTokens: ["bos_token": "<B>", "eos_token": "<E>"]),
@@ -85,10 +89,29 @@ final class ChatTemplateSourcesTests: XCTestCase {
         }
         XCTAssertGreaterThan(rendered, ChatTemplate.builtInNames.count * Self.conversations.count * 4)
         // Only the tokens a template uses are defined (Llama 3's template mentions no eos_token).
-        let llama3 = try XCTUnwrap(try ChatTemplate(named: "llama3").selfContainedJinjaSource)
+        let llama3 = try XCTUnwrap(try ChatTemplate(named: "llama3").selfContainedJinjaSource())
         XCTAssertTrue(llama3.hasPrefix(#"{%- if not bos_token is defined %}{%- set bos_token = "<|begin_of_text|>" %}{%- endif %}"#), llama3)
         XCTAssertFalse(llama3.contains("eos_token"))
-        XCTAssertEqual(try ChatTemplate(named: "chatml").selfContainedJinjaSource, try ChatTemplate(named: "chatml").jinjaSource)
+        XCTAssertEqual(try ChatTemplate(named: "chatml").selfContainedJinjaSource(), try ChatTemplate(named: "chatml").jinjaSource)
+    }
+
+    /// The training copies render the same text, and their `{% generation %}` spans are Charter's assistant ranges
+    /// (what TRL's `assistant_only_loss` trains on).
+    func testTrainingSourcesMarkCharterAssistantRanges() throws {
+        var rendered = 0, marked = 0
+        for name in ChatTemplate.builtInNames {
+            let native = try ChatTemplate(named: name)
+            let training = try XCTUnwrap(native.selfContainedJinjaSource(generationMarks: true), name)
+            XCTAssertTrue(training.contains("generation %}") && training.contains("endgeneration"), name)
+            let interpreted = try ChatTemplate(jinja: training, specialTokens: [:])
+            rendered += assertSameRendering(native, interpreted, "\(name) training copy", ranges: true)
+            let chat = try interpreted.render([ChatMessage(role: "user", content: "Hi"), ChatMessage(role: "assistant", content: "Hello.")],
+                                              addGenerationPrompt: false)
+            XCTAssertEqual(chat.assistantRanges.count, 1, name)
+            marked += chat.assistantRanges.count
+        }
+        XCTAssertGreaterThan(rendered, ChatTemplate.builtInNames.count * Self.conversations.count * 2)
+        XCTAssertEqual(marked, ChatTemplate.builtInNames.count)
     }
 
     /// A source read back (a `chat_template_path` of an imported TRL recipe, or a model folder's template) is
