@@ -100,4 +100,24 @@ final class TRLExportChatTemplateTests: XCTestCase {
                                    hasEvaluation: false, conversational: true, cpu: false)
         XCTAssertEqual(export.chatTemplate?.source, "{% for message in messages %}{{ message['content'] }}{% endfor %}")
     }
+
+    /// Conversational SFT trains on the same tokens in both: Charter's native formats encode the fixture's
+    /// conversations with the policy's tokenizer (none of the formats' special tokens, so text like `"\n\n"` before
+    /// a turn tokenizes differently at a boundary) into transformers' ids and `return_assistant_tokens_mask` with the
+    /// exported training template (Fixtures/trl/chat_masks, make_chat_mask_fixtures.py).
+    func testAssistantMasksMatchTransformersWithTheExportedTemplate() throws {
+        struct Case: Decodable { let format: String; let conversation: Int; let ids: [Int32]; let mask: String }
+        struct Expected: Decodable { let conversations: [[ChatMessage]]; let cases: [Case] }
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/trl")
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: fixtures.appendingPathComponent("chat_masks/expected_masks.json")))
+        // As Charter's trainers load it (ExampleEncoder.load): tokenizer_config.json gives the eos_token the formats use.
+        let tokenizer = try PretrainedModel.tokenizer(at: fixtures.appendingPathComponent("policy"))
+        XCTAssertGreaterThan(expected.cases.count, 20)
+        for item in expected.cases {
+            let template = try ChatTemplate(named: item.format, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
+            let (ids, mask) = try template.encode(expected.conversations[item.conversation], tokenizer: tokenizer, addGenerationPrompt: false)
+            XCTAssertEqual(ids, item.ids, "\(item.format) conversation \(item.conversation)")
+            XCTAssertEqual(String(mask.map { $0 ? "1" : "0" }), item.mask, "\(item.format) conversation \(item.conversation)")
+        }
+    }
 }
