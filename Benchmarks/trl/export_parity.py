@@ -11,8 +11,9 @@ defines no special tokens of the family; and conversational SFT (llama3: TRL rea
 TRL's DPOConfig has no chat_template_path, so the export's model/ folder carries the template) train with equal losses.
 
 GRPO and RLOO: a recipe with Charter's exact-match and length rewards is exported (charter_rewards.py) and TRL trains
-it for a few steps on the CPU; the run must complete and log the rewards under Charter's metric names. The losses are
-not compared: the completions are sampled, and Charter's sampler is not torch's.
+it for a few steps on the CPU; the run must complete and log the rewards under Charter's metric names, and the exported
+config must run in Charter too. The losses are not compared: the completions are sampled, and Charter's sampler is
+not torch's.
 
 Uses the tiny TRL parity fixtures of Tests/AlignmentTests/Fixtures/trl (random Llama policy, its sequence-classifier
 reward model, six preference pairs; the SFT rows are the pairs' prompt and chosen completion). CPU, float32.
@@ -127,6 +128,9 @@ report_to: tensorboard
     run([charter, "export", "trl", trainer, "--config", recipe, "--output", export, "--cpu"], work,
         os.path.join(work, "export.log"), os.path.join(work, "unused"))
     run(["bash", os.path.join(export, "launch.sh")], work, os.path.join(work, "trl.log"), os.path.join(work, "tb-trl"))
+    # The exported config runs in Charter too (charter_rewards.exact_match and .length are its own rewards).
+    run([charter, trainer, "--config", "config.yaml", "--output-dir", "charter-output"], export,
+        os.path.join(work, "charter-exported.log"), os.path.join(work, "tb-charter-exported"))
     files = glob.glob(os.path.join(work, "tb-trl", "**", "events.out.tfevents.*"), recursive=True)
     events = EventAccumulator(files[0])
     events.Reload()
@@ -135,7 +139,8 @@ report_to: tensorboard
     steps = len(events.Scalars("train/loss")) if "train/loss" in tags else 0
     ok = all(tag in tags for tag in wanted) and os.path.exists(os.path.join(export, "output", "model.safetensors"))
     rewards = {tag.split("/")[2]: events.Scalars(tag)[-1].value for tag in wanted[:2] if tag in tags}
-    print(f"{trainer:10} TRL ran the export: {steps} logged steps, last rewards {rewards}, model saved "
+    ok &= os.path.exists(os.path.join(export, "charter-output", "model.safetensors"))
+    print(f"{trainer:10} TRL ran the export: {steps} logged steps, last rewards {rewards}, model saved; Charter ran the exported config "
           f"[{'ok' if ok else 'FAIL: missing ' + str([tag for tag in wanted if tag not in tags])}]")
     return ok
 
