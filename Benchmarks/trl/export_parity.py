@@ -2,7 +2,8 @@
 from the exported folder (its own launch.sh), and the exported config runs in Charter again; the per-step training
 losses (read from the TensorBoard event files both write with `report_to: tensorboard`) must agree within 1e-4
 relative, for SFT, DPO and the reward model, with `train_sampling_strategy: sequential` in both. Then a pipeline
-whose DPO stage has `backend: trl` runs TRL as a subprocess, and its next stage samples from the model TRL saved.
+whose DPO stage has `backend: trl` runs TRL as a subprocess, its next stage samples from the model TRL saved, and a
+GRPO stage with `backend: trl` trains that model further in TRL, rewarded by exact-match and the reward model folder.
 
 Chat templates: every built-in `chat_template_name` is exported (chat_template.jinja) and transformers'
 `apply_chat_template` with that file must give the texts Charter's native renderer gives (the texts of
@@ -233,6 +234,9 @@ report_to: tensorboard
     with open(os.path.join(work, "prompts.jsonl"), "w") as out:
         for pair in pairs:
             out.write(json.dumps({"prompt": pair["prompt"]}) + "\n")
+    with open(os.path.join(work, "arithmetic.jsonl"), "w") as out:
+        for a, b in [(2, 3), (4, 1), (7, 5), (6, 6)]:
+            out.write(json.dumps({"prompt": f"{a} + {b} =", "answer": a + b}) + "\n")
     with open(os.path.join(work, "pipeline.yaml"), "w") as out:
         out.write(f"""name: trl-backend
 seed: 3
@@ -240,6 +244,9 @@ stages:
   - {{name: dpo, type: dpo, model: {trainers['dpo'][1]}, dataset: {trainers['dpo'][2]}, backend: trl,
      training: {{max_steps: 3, per_device_train_batch_size: 2, logging_steps: 1, use_cpu: true, bf16: false}}}}
   - {{name: samples, type: sample, model: "stage:dpo", prompts: prompts.jsonl, sampling: {{max_tokens: 8}}}}
+  - {{name: grpo, type: grpo, model: "stage:dpo", prompts: arithmetic.jsonl, reward_model: {os.path.join(FIXTURES, "reward")}, backend: trl,
+     training: {{reward_funcs: [exact-match], reward_weights: [1.0, 0.5], num_generations: 2, per_device_train_batch_size: 2,
+                max_completion_length: 8, max_steps: 2, logging_steps: 1, use_cpu: true, bf16: false}}}}
 """)
     run([charter, "pipeline", "pipeline.yaml", "--run-directory", "run"], work, os.path.join(work, "pipeline.log"), os.path.join(work, "unused"))
     manifest = json.load(open(os.path.join(work, "run/manifest.json")))
@@ -247,8 +254,10 @@ stages:
     samples = sum(1 for _ in open(os.path.join(work, "run/samples/samples.jsonl")))
     pipeline_ok = all(stage["status"] == "complete" for stage in stages.values()) and samples == len(pairs)
     failed |= not pipeline_ok
+    grpo = stages["grpo"]["counts"]
     print(f"pipeline: dpo stage trained by TRL ({int(stages['dpo']['counts']['steps'])} steps, loss {stages['dpo']['counts']['loss']:.6f}), "
-          f"{samples} samples from its model [{'ok' if pipeline_ok else 'FAIL'}]")
+          f"{samples} samples from its model; grpo stage trained by TRL from the dpo stage's model ({int(grpo['steps'])} steps, "
+          f"reward {grpo.get('reward', float('nan')):.4f}) [{'ok' if pipeline_ok else 'FAIL'}]")
     sys.exit(1 if failed else 0)
 
 

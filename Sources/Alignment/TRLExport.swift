@@ -77,9 +77,11 @@ public struct TRLExport {
     ///   - cpu: add `use_cpu: true` and `bf16: false`, so TRL runs on a machine without a GPU.
     ///   - outputDirectory: TRL's `output_dir` (relative to the export folder, or absolute).
     ///   - rewardFunctions: GRPO's and RLOO's `reward_funcs` (Charter's specs: exact-match, length, cmd:…, http(s)://…).
+    ///   - rewardModel: a pipeline stage's preference model folder, scored after `rewardFunctions` (TRL's
+    ///     `reward_model_name_or_path`, which TRL scores first: `reward_weights` are reordered to match).
     /// - Throws: `TrainingError.data` naming each Charter key that TRL cannot express, or a reward it cannot run.
     public init(trainer: String, effective: [String: Any], hasEvaluation: Bool, conversational: Bool, cpu: Bool,
-                outputDirectory: String = "output", rewardFunctions: [String] = []) throws {
+                outputDirectory: String = "output", rewardFunctions: [String] = [], rewardModel: String? = nil) throws {
         guard Self.trainers.contains(trainer), let accepted = TRLConfigKeys.keys(for: trainer) else {
             throw TrainingError.data("TRL \(TRLConfigKeys.version) has a command-line script for \(Self.trainers.joined(separator: ", ")); not for \(trainer)")
         }
@@ -87,7 +89,8 @@ public struct TRLExport {
         var values = effective
         var refused: [String] = []
         // Keys the export writes itself.
-        for key in ["model_name_or_path", "dataset_name", "eval_dataset_name", "datasets", "dataset_train_split", "dataset_test_split", "output_dir"] {
+        for key in ["model_name_or_path", "dataset_name", "eval_dataset_name", "datasets", "dataset_train_split", "dataset_test_split", "output_dir",
+                    "reward_funcs", "reward_model_name_or_path"] {
             values[key] = nil
         }
         if let ratio = Self.number(values.removeValue(forKey: "warmup_ratio")), ratio > 0 {
@@ -148,13 +151,22 @@ public struct TRLExport {
             throw TrainingError.data("TRL \(TRLConfigKeys.version)'s \(trainer) script has no equivalent of \(refused.joined(separator: ", ")); remove \(refused.count == 1 ? "it" : "them") from the recipe to export")
         }
         if ["grpo", "rloo"].contains(trainer) {
-            guard !rewardFunctions.isEmpty else {
+            guard !rewardFunctions.isEmpty || rewardModel != nil else {
                 throw TrainingError.data("\(trainer) needs reward functions: give reward_funcs in the recipe (exact-match, length, cmd:PROGRAM ARGS or an http(s):// URL)")
             }
             let maximum = Int(Self.number(values["max_completion_length"]) ?? 256)
             rewards = try Self.exportedRewards(rewardFunctions, maximumCompletionLength: maximum)
-            values["reward_funcs"] = rewards.map { "\(Self.rewardModule).\($0.name)" }
-            notes.append("reward_funcs → \(rewards.map { "\(Self.rewardModule).\($0.name)" }.joined(separator: ", ")) (charter_rewards.py: Charter's rewards with TRL's reward-function signature)")
+            if !rewards.isEmpty {
+                values["reward_funcs"] = rewards.map { "\(Self.rewardModule).\($0.name)" }
+                notes.append("reward_funcs → \(rewards.map { "\(Self.rewardModule).\($0.name)" }.joined(separator: ", ")) (charter_rewards.py: Charter's rewards with TRL's reward-function signature)")
+            }
+            if let rewardModel {
+                values["reward_model_name_or_path"] = rewardModel
+                // Charter scores reward_funcs, then the model; TRL the model first.
+                if let weights = values["reward_weights"] as? [Any], weights.count == rewards.count + 1, let last = weights.last {
+                    values["reward_weights"] = [last] + weights.dropLast()
+                }
+            }
         } else if !rewardFunctions.isEmpty {
             throw TrainingError.data("reward_funcs is for grpo and rloo, not \(trainer)")
         }
