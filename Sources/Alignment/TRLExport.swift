@@ -1,7 +1,6 @@
 import Datasets
 import Foundation
 import JSON
-import LanguageModels
 import Settings
 
 /// A trainer's configuration: TRL's keys (every field declared once, ``KeyedSettings``) and the checks a run starts
@@ -34,7 +33,7 @@ public struct TRLExport {
     public private(set) var config: [String: Any] = [:]
     /// What the export changed or left out, one line each.
     public private(set) var notes: [String] = []
-    /// The recipe's chat template as Jinja source (a built-in format's, ``ChatTemplate/selfContainedJinjaSource``, or the
+    /// The recipe's chat template as Jinja source (a built-in format's, ``ChatTemplate/selfContainedJinjaSource(generationMarks:)``, or the
     /// `.jinja` file's), written as chat_template.jinja; `inModelFolder` when the trainer's TRL config has no
     /// `chat_template_path`, so the export's model/ folder carries it where transformers reads it.
     public private(set) var chatTemplate: (source: String, inModelFolder: Bool)?
@@ -102,20 +101,10 @@ public struct TRLExport {
         if let name = values.removeValue(forKey: "chat_template_name") as? String {
             // TRL's assistant_only_loss masks the template's {% generation %} spans (and patches only templates it knows).
             let marksAssistant = trainer == "sft" && conversational && values["assistant_only_loss"] as? Bool == true
-            let isFile = name.hasSuffix(".jinja") || name.hasSuffix(".j2")
-            let source = isFile
-                ? String(decoding: try Self.read(URL(fileURLWithPath: name)), as: UTF8.self)
-                : try ChatTemplate(named: name).selfContainedJinjaSource(generationMarks: marksAssistant)
-            guard let source else { throw TrainingError.data("chat_template_name \(name) has no Jinja source to give TRL") }
-            if accepted.contains("chat_template_path") {
-                values["chat_template_path"] = "chat_template.jinja"
-                chatTemplate = (source, false)
-                notes.append("chat_template_name \(name) → chat_template_path: chat_template.jinja (the format's Jinja template, which Charter renders byte for byte"
-                             + (marksAssistant && !isFile ? "; with {% generation %} around the assistant turns Charter trains on, for assistant_only_loss)" : ")"))
-            } else {
-                chatTemplate = (source, true)
-                notes.append("chat_template_name \(name): TRL \(TRLConfigKeys.version)'s \(trainer) config has no chat_template_path, so model/ links the model's files and adds chat_template.jinja (transformers reads it before tokenizer_config.json's template)")
-            }
+            let exported = try Self.chatTemplate(name, trainer: trainer, hasPath: accepted.contains("chat_template_path"), marksAssistant: marksAssistant)
+            if !exported.inModelFolder { values["chat_template_path"] = "chat_template.jinja" }
+            chatTemplate = (exported.source, exported.inModelFolder)
+            notes.append(exported.note)
         }
         // Charter's 0 means "none" / "all"; transformers' is null.
         // Charter's SFT applies assistant_only_loss to conversations only; TRL refuses it on other data.
@@ -217,30 +206,6 @@ public struct TRLExport {
         try write(Self.multiGPU, to: folder.appendingPathComponent("accelerate/multi_gpu.yaml"))
         try write(Self.zero3, to: folder.appendingPathComponent("accelerate/deepspeed_zero3.yaml"))
         try write(readme(train: train, evaluation: evaluation), to: folder.appendingPathComponent("README.md"))
-    }
-
-    /// model/: a link to each file of the model folder but its chat template, and the recipe's chat_template.jinja.
-    func linkModel(_ model: String, addingTemplate source: String, into folder: URL) throws {
-        let manager = FileManager.default
-        var isFolder: ObjCBool = false
-        guard manager.fileExists(atPath: model, isDirectory: &isFolder), isFolder.boolValue else {
-            throw TrainingError.data("model_name_or_path \(model) is not a local folder, so the export cannot add the recipe's chat template to it (TRL \(TRLConfigKeys.version)'s \(trainer) config has no chat_template_path); give a model folder, or put the template in the model's chat_template.jinja and leave chat_template_name out")
-        }
-        do {
-            try? manager.removeItem(at: folder)
-            try manager.createDirectory(at: folder, withIntermediateDirectories: true)
-            let source = URL(fileURLWithPath: model).standardizedFileURL
-            for name in try manager.contentsOfDirectory(atPath: source.path) where name != "chat_template.jinja" {
-                try manager.createSymbolicLink(at: folder.appendingPathComponent(name), withDestinationURL: source.appendingPathComponent(name))
-            }
-        } catch { throw TrainingError.io("cannot link \(model)'s files into \(folder.path): \(error.localizedDescription)") }
-        try write(source, to: folder.appendingPathComponent("chat_template.jinja"))
-    }
-
-    static func read(_ url: URL) throws -> Data {
-        do { return try Data(contentsOf: url) } catch {
-            throw TrainingError.io("cannot read the chat template \(url.path): \(error.localizedDescription)")
-        }
     }
 
     var launchScript: String {
