@@ -14,25 +14,34 @@ extension SFTConfiguration: TrainerConfiguration {}
 extension DPOConfiguration: TrainerConfiguration {}
 extension RewardConfiguration: TrainerConfiguration {}
 extension KTOConfiguration: TrainerConfiguration {}
+extension GRPOConfiguration: TrainerConfiguration {}
+extension RLOOConfiguration: TrainerConfiguration {}
 
 /// `charter export trl`: a folder from which TRL 1.16 runs the same recipe — `config.yaml` holding only keys
 /// `trl TRAINER --config` accepts, the data laid out where `load_dataset` finds it, a launch script, and
-/// accelerate configurations for several GPUs (DDP) and DeepSpeed ZeRO-3.
+/// accelerate configurations for several GPUs (DDP) and DeepSpeed ZeRO-3. GRPO and RLOO exports add
+/// charter_rewards.py, Charter's reward functions in TRL's form (`TRLExport+Rewards.swift`).
 ///
 /// The config carries every value the Charter run uses (its effective recipe), not only the keys the user wrote:
 /// Charter's defaults are not all TRL's (`num_train_epochs` 1 against 3, for one), so writing them makes both runs
 /// the same. Charter keys TRL has no name for are renamed (`warmup_ratio` → a fractional `warmup_steps`) or, when
 /// they hold their no-op value, left out; otherwise the export refuses them by name.
 public struct TRLExport {
-    /// "sft", "dpo", "reward" or "kto".
+    /// "sft", "dpo", "reward", "kto", "grpo" or "rloo".
     public let trainer: String
     /// config.yaml's keys and values (JSON-compatible: String, Int, Double, Bool, NSNull, lists, mappings).
     public private(set) var config: [String: Any] = [:]
     /// What the export changed or left out, one line each.
     public private(set) var notes: [String] = []
+    /// The recipe's chat template as Jinja source (a built-in format's, ``ChatTemplate/selfContainedJinjaSource(generationMarks:)``, or the
+    /// `.jinja` file's), written as chat_template.jinja; `inModelFolder` when the trainer's TRL config has no
+    /// `chat_template_path`, so the export's model/ folder carries it where transformers reads it.
+    public private(set) var chatTemplate: (source: String, inModelFolder: Bool)?
+    /// GRPO's and RLOO's reward functions, written to charter_rewards.py.
+    public private(set) var rewards: [ExportedReward] = []
 
-    /// Trainers with a TRL 1.16 script (`trl sft|dpo|reward|kto`).
-    public static let trainers = ["sft", "dpo", "reward", "kto"]
+    /// Trainers with a TRL 1.16 script (`trl sft|dpo|reward|kto|grpo|rloo`).
+    public static let trainers = ["sft", "dpo", "reward", "kto", "grpo", "rloo"]
 
     /// The configuration type and keys of an exportable trainer.
     public static func configuration(of trainer: String) -> (any TrainerConfiguration.Type)? {
@@ -41,6 +50,8 @@ public struct TRLExport {
         case "dpo": return DPOConfiguration.self
         case "reward": return RewardConfiguration.self
         case "kto": return KTOConfiguration.self
+        case "grpo": return GRPOConfiguration.self
+        case "rloo": return RLOOConfiguration.self
         default: return nil
         }
     }
@@ -64,9 +75,12 @@ public struct TRLExport {
     ///   - conversational: whether the training data holds message lists.
     ///   - cpu: add `use_cpu: true` and `bf16: false`, so TRL runs on a machine without a GPU.
     ///   - outputDirectory: TRL's `output_dir` (relative to the export folder, or absolute).
-    /// - Throws: `TrainingError.data` naming each Charter key that TRL cannot express.
+    ///   - rewardFunctions: GRPO's and RLOO's `reward_funcs` (Charter's specs: exact-match, length, cmd:…, http(s)://…).
+    ///   - rewardModel: a pipeline stage's preference model folder, scored after `rewardFunctions` (TRL's
+    ///     `reward_model_name_or_path`, which TRL scores first: `reward_weights` are reordered to match).
+    /// - Throws: `TrainingError.data` naming each Charter key that TRL cannot express, or a reward it cannot run.
     public init(trainer: String, effective: [String: Any], hasEvaluation: Bool, conversational: Bool, cpu: Bool,
-                outputDirectory: String = "output") throws {
+                outputDirectory: String = "output", rewardFunctions: [String] = [], rewardModel: String? = nil) throws {
         guard Self.trainers.contains(trainer), let accepted = TRLConfigKeys.keys(for: trainer) else {
             throw TrainingError.data("TRL \(TRLConfigKeys.version) has a command-line script for \(Self.trainers.joined(separator: ", ")); not for \(trainer)")
         }
@@ -74,7 +88,8 @@ public struct TRLExport {
         var values = effective
         var refused: [String] = []
         // Keys the export writes itself.
-        for key in ["model_name_or_path", "dataset_name", "eval_dataset_name", "datasets", "dataset_train_split", "dataset_test_split", "output_dir"] {
+        for key in ["model_name_or_path", "dataset_name", "eval_dataset_name", "datasets", "dataset_train_split", "dataset_test_split", "output_dir",
+                    "reward_funcs", "reward_model_name_or_path"] {
             values[key] = nil
         }
         if let ratio = Self.number(values.removeValue(forKey: "warmup_ratio")), ratio > 0 {
@@ -82,6 +97,14 @@ public struct TRLExport {
                 values["warmup_steps"] = ratio
                 notes.append("warmup_ratio \(ratio) → warmup_steps \(ratio) (transformers 5 reads a warmup_steps below 1 as a ratio)")
             }
+        }
+        if let name = values.removeValue(forKey: "chat_template_name") as? String {
+            // TRL's assistant_only_loss masks the template's {% generation %} spans (and patches only templates it knows).
+            let marksAssistant = trainer == "sft" && conversational && values["assistant_only_loss"] as? Bool == true
+            let exported = try Self.chatTemplate(name, trainer: trainer, hasPath: accepted.contains("chat_template_path"), marksAssistant: marksAssistant)
+            if !exported.inModelFolder { values["chat_template_path"] = "chat_template.jinja" }
+            chatTemplate = (exported.source, exported.inModelFolder)
+            notes.append(exported.note)
         }
         // Charter's 0 means "none" / "all"; transformers' is null.
         // Charter's SFT applies assistant_only_loss to conversations only; TRL refuses it on other data.
@@ -103,7 +126,6 @@ public struct TRLExport {
         let noOp: [String: (Any) -> Bool] = [
             "max_prompt_length": { $0 is NSNull }, "rpo_alpha": { $0 is NSNull }, "ref_model": { $0 is NSNull },
             "simpo_gamma": { _ in !(Self.lossTypes(values["loss_type"]).contains("simpo")) },
-            "chat_template_name": { $0 is NSNull },
         ]
         for key in values.keys.sorted() where !accepted.contains(key) {
             let value = values.removeValue(forKey: key)!
@@ -116,6 +138,26 @@ public struct TRLExport {
         }
         guard refused.isEmpty else {
             throw TrainingError.data("TRL \(TRLConfigKeys.version)'s \(trainer) script has no equivalent of \(refused.joined(separator: ", ")); remove \(refused.count == 1 ? "it" : "them") from the recipe to export")
+        }
+        if ["grpo", "rloo"].contains(trainer) {
+            guard !rewardFunctions.isEmpty || rewardModel != nil else {
+                throw TrainingError.data("\(trainer) needs reward functions: give reward_funcs in the recipe (exact-match, length, cmd:PROGRAM ARGS or an http(s):// URL)")
+            }
+            let maximum = Int(Self.number(values["max_completion_length"]) ?? 256)
+            rewards = try Self.exportedRewards(rewardFunctions, maximumCompletionLength: maximum)
+            if !rewards.isEmpty {
+                values["reward_funcs"] = rewards.map { "\(Self.rewardModule).\($0.name)" }
+                notes.append("reward_funcs → \(rewards.map { "\(Self.rewardModule).\($0.name)" }.joined(separator: ", ")) (charter_rewards.py: Charter's rewards with TRL's reward-function signature)")
+            }
+            if let rewardModel {
+                values["reward_model_name_or_path"] = rewardModel
+                // Charter scores reward_funcs, then the model; TRL the model first.
+                if let weights = values["reward_weights"] as? [Any], weights.count == rewards.count + 1, let last = weights.last {
+                    values["reward_weights"] = [last] + weights.dropLast()
+                }
+            }
+        } else if !rewardFunctions.isEmpty {
+            throw TrainingError.data("reward_funcs is for grpo and rloo, not \(trainer)")
         }
         if cpu {
             values["use_cpu"] = true
@@ -145,9 +187,20 @@ public struct TRLExport {
         if let evaluation { try writeExamples(evaluation, to: folder.appendingPathComponent("data/test.jsonl")) }
         var values = config
         values["model_name_or_path"] = model
+        if let chatTemplate {
+            try write(chatTemplate.source, to: folder.appendingPathComponent("chat_template.jinja"))
+            if chatTemplate.inModelFolder {
+                try linkModel(model, addingTemplate: chatTemplate.source, into: folder.appendingPathComponent("model"))
+                values["model_name_or_path"] = "model"
+            }
+        }
         let yaml = "# TRL \(TRLConfigKeys.version) recipe exported by charter export trl: `bash launch.sh` runs it (see README.md).\n"
             + values.keys.sorted().map { "\($0): \(Self.yamlValue(values[$0]!))" }.joined(separator: "\n") + "\n"
         try write(yaml, to: folder.appendingPathComponent("config.yaml"))
+        if !rewards.isEmpty {
+            let tokenizer = values["model_name_or_path"] as? String ?? model
+            try write(Self.rewardModuleSource(rewards, model: tokenizer), to: folder.appendingPathComponent("\(Self.rewardModule).py"))
+        }
         try write(launchScript, to: folder.appendingPathComponent("launch.sh"))
         try? manager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.appendingPathComponent("launch.sh").path)
         try write(Self.multiGPU, to: folder.appendingPathComponent("accelerate/multi_gpu.yaml"))
@@ -181,7 +234,15 @@ public struct TRLExport {
                      "- data/train.jsonl: the \(train.count) \(train.first?.type.rawValue ?? "") examples Charter trains on, in its order",
                      "  (train_sampling_strategy: \(TrainingRecipe.yamlText(config["train_sampling_strategy"] ?? "random")))."]
         if let evaluation { lines.append("- data/test.jsonl: the \(evaluation.count) evaluation examples.") }
-        lines.append("- model_name_or_path must name the model where TRL runs: copy the folder there, or give `--model_name_or_path`.")
+        if !rewards.isEmpty {
+            lines.append("- \(Self.rewardModule).py: the reward functions (\(rewards.map(\.name).joined(separator: ", "))), as Charter scores; cmd: and http rewards load the model's tokenizer for prompt_ids.")
+        }
+        if chatTemplate?.inModelFolder == true {
+            lines.append("- model/: links to the model's files plus chat_template.jinja, the recipe's chat template; copy it with `cp -rL` (or `rsync -L`) to follow the links.")
+        } else {
+            lines.append("- model_name_or_path must name the model where TRL runs: copy the folder there, or give `--model_name_or_path`.")
+        }
+        if chatTemplate?.inModelFolder == false { lines.append("- chat_template.jinja: the recipe's chat template (config.yaml's chat_template_path).") }
         if !notes.isEmpty { lines += ["", "What the export changed:", ""] + notes.map { "- \($0)" } }
         return lines.joined(separator: "\n") + "\n"
     }

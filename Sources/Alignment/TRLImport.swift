@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import LanguageModels
 
 /// `charter import trl`: a TRL config as a Charter recipe that trains the same way. Charter reads TRL's keys
 /// directly (`charter dpo --config trl.yaml` runs), but a key the config leaves out takes each tool's own default,
@@ -29,6 +30,23 @@ public struct TRLImport {
             throw TrainingError.data("packing: true without packing_strategy packs with TRL's default bfd, which Charter does not implement; add packing_strategy: wrapped (Charter's packing) so both train the same way")
         }
         values = config.values
+        // An exported charter_rewards.NAME is Charter's reward of that kind; TRL's own reward functions are not.
+        if let names = values[BuiltInRewards.recipeKey].map(BuiltInRewards.names) {
+            values[BuiltInRewards.recipeKey] = try names.map { name -> String in
+                switch name {
+                case "\(TRLExport.rewardModule).exact_match": return "exact-match"
+                case "\(TRLExport.rewardModule).length": return "length"
+                default:
+                    throw TrainingError.data("reward_funcs: \(name) has no Charter equivalent; Charter's rewards are exact-match, length, cmd:PROGRAM ARGS and http(s):// URLs (a charter_rewards.command or .http function: give its command or URL again)")
+                }
+            }
+        }
+        // A chat_template_path holding a built-in format's template is that format.
+        if let path = values["chat_template_name"] as? String, path.hasSuffix(".jinja") || path.hasSuffix(".j2"),
+           let template = try? ChatTemplate(named: path), template.jinjaSource != nil {
+            values["chat_template_name"] = template.name
+            notes.append("chat_template_path: \(path) is the built-in chat format \(template.name): chat_template_name: \(template.name)")
+        }
         // Settings that change memory and speed, not what is computed, keep Charter's default (TRL turns gradient
         // checkpointing on by default; on a CPU it costs a forward pass per block).
         let resultNeutral: Set = ["gradient_checkpointing"]

@@ -70,7 +70,7 @@ extension TrainingRecipe {
         }
         for key in ["lora_target_parameters", "lora_modules_to_save"] { keys[key] = .only(["null"], "not implemented in Charter's LoRA") }
         // SFT, DPO, reward and KTO keys Charter has no setting for.
-        keys["chat_template_path"] = .only(["null"], "give chat_template_name, or put the template in the model folder's tokenizer_config.json")
+        keys["chat_template_path"] = .only(["null"], "give a .jinja or .j2 file (read as chat_template_name), a built-in chat_template_name, or put the template in the model folder")
         keys["dataset_kwargs"] = .only(["null"], "dataset options belong to datasets' loaders; Charter reads TRL's fields")
         keys["dataset_text_field"] = .only(["text"], "Charter reads the text field of language-modelling data")
         keys["eos_token"] = .only(["null"], "Charter uses the tokenizer's own end-of-sequence token")

@@ -69,6 +69,10 @@ public struct TrainingRecipe {
 
     private mutating func set(_ key: String, _ value: Any) throws {
         let where_ = source.map { "\($0): " } ?? ""
+        if key == "chat_template_path", !allowedKeys.contains(key), let path = value as? String {
+            try setChatTemplatePath(path, where: where_)
+            return
+        }
         if !allowedKeys.contains(key), let foreign = Self.foreignKeys[key] {
             let text = Self.yamlText(value)
             switch foreign {
@@ -99,6 +103,25 @@ public struct TrainingRecipe {
             return
         }
         values[key] = value
+    }
+
+    /// TRL's `chat_template_path` as Charter reads it: a `.jinja`/`.j2` file becomes the recipe's chat template
+    /// (`chat_template_name` takes a file as well as a built-in name), so every trainer's encoder loads it. TRL's
+    /// other form, a tokenizer folder to clone (`clone_chat_template` adds its special tokens and resizes the
+    /// embeddings), is refused.
+    private mutating func setChatTemplatePath(_ path: String, where location: String) throws {
+        guard path.hasSuffix(".jinja") || path.hasSuffix(".j2") else {
+            throw SettingsError(key: "chat_template_path", message: "\(location)\(SettingsError.quoted(path)) is not supported: Charter reads a .jinja or .j2 template file; TRL's other form, a tokenizer to clone the template and special tokens from, is not implemented (save that tokenizer's chat_template.jinja and give its path)")
+        }
+        guard allowedKeys.contains("chat_template_name") else {
+            throw SettingsError(key: "chat_template_path", message: "\(location)this command reads no chat template")
+        }
+        if let name = values["chat_template_name"] as? String, name != path {
+            throw SettingsError(key: "chat_template_path", message: "\(location)the recipe also sets chat_template_name: \(name); give one of them")
+        }
+        values["chat_template_name"] = path
+        notes.removeAll { $0.hasPrefix("chat_template_path: ") }
+        notes.append("chat_template_path: \(path) is read as the chat template (a built-in format's template renders natively)")
     }
 
     /// The value of a key, if set.

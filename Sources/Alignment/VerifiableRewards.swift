@@ -187,8 +187,9 @@ public enum BuiltInRewards {
     /// - Throws: `TrainingError.data` for `cmd:` without a program.
     public static func named(_ spec: String, maximumCompletionLength: Int) throws -> (name: String, function: RewardFunction)? {
         switch spec {
-        case "exact-match", "exact_match": return ("exact_match", ExactMatchReward())
-        case "length": return ("length", SoftOverlongPunishment(maximumLength: maximumCompletionLength, cache: max(1, maximumCompletionLength / 4)))
+        // charter_rewards.NAME: the functions `charter export trl grpo|rloo` writes, so an exported config runs here too.
+        case "exact-match", "exact_match", "charter_rewards.exact_match": return ("exact_match", ExactMatchReward())
+        case "length", "charter_rewards.length": return ("length", SoftOverlongPunishment(maximumLength: maximumCompletionLength, cache: max(1, maximumCompletionLength / 4)))
         default:
             guard spec.hasPrefix("cmd:") else { return nil }
             let command = String(spec.dropFirst(4)).trimmingCharacters(in: .whitespaces)

@@ -23,25 +23,31 @@ struct ExportTRLCommand: ParsableCommand {
             step). Example: charter export trl dpo --config dpo.yaml --output to-cluster/ && bash to-cluster/launch.sh
             """)
 
-    @Argument(help: "The trainer: sft, dpo, reward or kto (TRL's command-line scripts).") var trainer: String
+    @Argument(help: "The trainer: sft, dpo, reward, kto, grpo or rloo (TRL's command-line scripts).") var trainer: String
     @OptionGroup var options: TrainerOptions
     @Option(help: "The folder to write (created; existing files of the same names are replaced).") var output: String
     @Flag(help: "Add use_cpu: true and bf16: false, so TRL runs on a machine without a GPU.") var cpu = false
+    @Option(name: .customLong("reward"), help: "grpo/rloo: a reward function, as for charter grpo (repeatable; reward_funcs).")
+    var rewardFunctions: [String] = []
 
     func run() throws {
         guard let type = TRLExport.configuration(of: trainer) else {
             throw ValidationError("TRL has command-line scripts for \(TRLExport.trainers.joined(separator: ", ")); not for \(trainer)")
         }
-        let recipe = try options.recipe(keys: type.keys)
+        let rollout = ["grpo", "rloo"].contains(trainer)
+        let recipe = try options.recipe(keys: type.keys + (rollout ? [BuiltInRewards.recipeKey] : []),
+                                        extra: rewardFunctions.isEmpty ? [:] : [BuiltInRewards.recipeKey: rewardFunctions])
         let effective = try TRLExport.effective(type, recipe: recipe).merging(TrainerOptions.loraKeys(try options.loraConfiguration(recipe))) { $1 }
         let model = try options.modelDirectory(recipe).path
         let (train, evaluation) = try options.datasets(recipe)
         guard let train else { throw ValidationError("give the training data with --dataset (or dataset_name / datasets: in the recipe)") }
         let export = try TRLExport(trainer: trainer, effective: effective, hasEvaluation: evaluation != nil,
-                                   conversational: train.format == .conversational, cpu: cpu)
+                                   conversational: train.format == .conversational, cpu: cpu,
+                                   rewardFunctions: BuiltInRewards.names(recipe[BuiltInRewards.recipeKey]))
         try export.write(to: URL(fileURLWithPath: output), model: model, train: train, evaluation: evaluation)
         export.notes.forEach(note)
-        note("wrote \(output)/config.yaml, data/, launch.sh and accelerate/; run it with: bash \(output)/launch.sh")
+        let extras = (export.chatTemplate.map { $0.inModelFolder ? ", model/" : ", chat_template.jinja" } ?? "") + (export.rewards.isEmpty ? "" : ", \(TRLExport.rewardModule).py")
+        note("wrote \(output)/config.yaml, data/\(extras), launch.sh and accelerate/; run it with: bash \(output)/launch.sh")
     }
 }
 
@@ -64,7 +70,7 @@ struct ImportTRLCommand: ParsableCommand {
             recipe.yaml` trains as `trl TRAINER --config CONFIG` would. Example: charter import trl dpo dpo.yaml --output recipe.yaml
             """)
 
-    @Argument(help: "The trainer: sft, dpo, reward or kto.") var trainer: String
+    @Argument(help: "The trainer: sft, dpo, reward, kto, grpo or rloo.") var trainer: String
     @Argument(help: "The TRL config YAML.") var config: String
     @Option(help: "Where to write the recipe (default: standard output).") var output: String?
 
@@ -77,6 +83,8 @@ struct ImportTRLCommand: ParsableCommand {
         case "dpo": keys = DPOConfiguration.keys; defaults = try empty(keys).effective(DPOConfiguration())
         case "reward": keys = RewardConfiguration.keys; defaults = try empty(keys).effective(RewardConfiguration())
         case "kto": keys = KTOConfiguration.keys; defaults = try empty(keys).effective(KTOConfiguration())
+        case "grpo": keys = GRPOConfiguration.keys + [BuiltInRewards.recipeKey]; defaults = try empty(keys).effective(GRPOConfiguration())
+        case "rloo": keys = RLOOConfiguration.keys + [BuiltInRewards.recipeKey]; defaults = try empty(keys).effective(RLOOConfiguration())
         default: throw ValidationError("TRL has command-line scripts for \(TRLExport.trainers.joined(separator: ", ")); not for \(trainer)")
         }
         defaults["output_dir"] = nil

@@ -119,9 +119,19 @@ extension ChatTemplate {
                   window[common] == whole[anchorToken + common] { common += 1 }
             let clean = common == window.count
             switch event {
+            case let .boundary(position) where !clean:
+                // The text before the cut tokenizes differently alone (`"\n\n"` as one token at its end, two before
+                // `"blue"`). If the text after it tokenizes as the whole text's last tokens, no token straddles the
+                // cut and it falls right before them; otherwise a token straddles it and counts as assistant.
+                let rest = tokenizer.encode(String(decoding: bytes[byte...], as: UTF8.self), addSpecialTokens: false)
+                if byte > anchorByte, rest.count <= whole.count - anchorToken, whole.suffix(rest.count).elementsEqual(rest) {
+                    indices[position] = whole.count - rest.count
+                } else {
+                    let straddling = boundaries[position].isEnd && anchorToken + common < whole.count
+                    indices[position] = anchorToken + common + (straddling ? 1 : 0)
+                }
             case let .boundary(position):
-                let straddling = !clean && boundaries[position].isEnd && anchorToken + common < whole.count
-                indices[position] = anchorToken + common + (straddling ? 1 : 0)
+                indices[position] = anchorToken + common
             case let .anchor(id):
                 if clean, anchorToken + common < whole.count, whole[anchorToken + common] == id {
                     anchorByte = byte

@@ -64,14 +64,22 @@ public struct ChatTemplate: Equatable, Sendable {
     /// Names accepted by `init(named:)`, in the order error messages list them.
     public static let builtInNames = Format.all.map(\.name)
 
-    /// A built-in format.
+    /// A built-in format, or the Jinja template in a `.jinja`/`.j2` file (TRL's `chat_template_path`).
     /// - Parameters:
-    ///   - name: one of `builtInNames` (case-insensitive; `-` and `_` are interchangeable), or a common spelling
-    ///     such as `llama-3`, `gemma3`, `qwen2_5`, `mistral-v0.3`.
-    ///   - bosToken: overrides the family's usual beginning-of-sequence text (e.g. from `tokenizer_config.json`).
-    ///   - eosToken: overrides the family's usual end-of-sequence text.
-    /// - Throws: `ChatTemplateError.unknownName` listing the valid names.
+    ///   - name: one of `builtInNames` (case-insensitive; `-` and `_` are interchangeable), a common spelling
+    ///     such as `llama-3`, `gemma3`, `qwen2_5`, `mistral-v0.3`, or the path of a Jinja file (recognised as a
+    ///     built-in format when it is one's template, otherwise interpreted, see ``init(recognizing:bosToken:eosToken:specialTokens:source:)``).
+    ///   - bosToken: overrides the family's usual beginning-of-sequence text (e.g. from `tokenizer_config.json`);
+    ///     a Jinja file's `bos_token`.
+    ///   - eosToken: overrides the family's usual end-of-sequence text; a Jinja file's `eos_token`.
+    /// - Throws: `ChatTemplateError.unknownName` listing the valid names; `.unreadableConfiguration` or
+    ///   `.invalidTemplate` for a Jinja file that cannot be read or parsed.
     public init(named name: String, bosToken: String? = nil, eosToken: String? = nil) throws {
+        if name.hasSuffix(".jinja") || name.hasSuffix(".j2") {
+            let source = String(decoding: try ChatTemplate.read(URL(fileURLWithPath: name)), as: UTF8.self)
+            try self.init(recognizing: source, bosToken: bosToken, eosToken: eosToken, source: name)
+            return
+        }
         var key = name.lowercased().replacingOccurrences(of: "_", with: "-")
         key = ChatTemplate.aliases[key] ?? key
         guard let format = Format.all.first(where: { $0.name == key }) else {

@@ -254,14 +254,17 @@ public struct Pipeline: Sendable {
                                                  configuration: stage.feedback, models: try models(stage), run: stage.run)
             return (Self.counts(outcome), [output.lastPathComponent, failures.lastPathComponent])
         // (`where` on a case with several patterns would bind to the last one only.)
-        case .sft where stage.backend == "trl", .reward where stage.backend == "trl", .dpo where stage.backend == "trl":
+        case .sft where stage.backend == "trl", .reward where stage.backend == "trl", .dpo where stage.backend == "trl",
+             .grpo where stage.backend == "trl", .rloo where stage.backend == "trl":
             guard case let .local(modelPath, _, lora)? = stage.model else {
                 throw ConstitutionalError("stage \(stage.name): training needs a local model folder, not endpoints")
             }
             if lora != nil { throw ConstitutionalError("stage \(stage.name): training on top of a LoRA adapter is not supported; merge it first") }
             let output = directory.appendingPathComponent("model")
             let request = TrainingStageRequest(
-                stage: stage.name, type: stage.type, model: try input(modelPath), dataset: try path("dataset"), prompts: nil, rewardModel: nil,
+                stage: stage.name, type: stage.type, model: try input(modelPath), dataset: try stage.inputs["dataset"].map { _ in try path("dataset") },
+                prompts: try stage.inputs["prompts"].map { _ in try path("prompts") },
+                rewardModel: try stage.inputs["reward_model"].map { _ in try path("reward_model") },
                 output: output, trainingYAML: stage.trainingYAML, seed: stage.seed, mixIn: try stage.inputs["mix_in"].map { _ in try path("mix_in") })
             return (try Stages.trl(request, launcher: stage.launcher, log: log), [output.lastPathComponent, "trl"])
         case .sft:

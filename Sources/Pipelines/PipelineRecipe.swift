@@ -46,7 +46,7 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
         case .reward, .dpo: return ["dataset", "mix_in", "training", "backend", "launcher"]
         case .orpo, .kto: return ["dataset", "mix_in", "training"]
         case .ppo: return ["prompts", "reward_model", "training"]
-        case .grpo, .rloo: return ["prompts", "reward_model", "training"]
+        case .grpo, .rloo: return ["prompts", "reward_model", "training", "backend", "launcher"]
         case .onlineDPO: return ["prompts", "reward_model", "judge", "feedback_model", "training"]
         case .label: return ["pairs", "principles_per_pair", "chain_of_thought", "clamp_low", "clamp_high", "both_orders", "few_shot", "seed", "reasoning"]
         }

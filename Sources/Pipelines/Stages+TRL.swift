@@ -5,27 +5,40 @@ import Foundation
 import Runtime
 
 extension Stages {
-    /// Trains an sft, reward or dpo stage with TRL (`backend: trl`): writes `charter export trl`'s folder next to the
+    /// Trains an sft, reward, dpo, grpo or rloo stage with TRL (`backend: trl`): writes `charter export trl`'s folder next to the
     /// stage's model (`trl/`, its `output_dir` the stage's `model` folder), runs `launcher` (default: the export's
     /// launch.sh) as a subprocess with its output streamed to `trl/trl.log` and `log`, and reads the model TRL saved
     /// back as the stage's output, as the next stage reads any model folder. TRL reports to TensorBoard; the stage's
-    /// metrics are the last logged values of `train/*` scalars.
+    /// metrics are the last logged values of `train/*` scalars. A grpo or rloo stage trains on its prompts with its
+    /// `reward_funcs` (charter_rewards.py) and its `reward_model:` folder as TRL's `reward_model_name_or_path`.
     /// - Parameter launcher: a shell command; `{folder}` is the export folder and `{config}` its config.yaml.
     /// - Throws: `ConstitutionalError` naming the stage when the recipe cannot be exported, the launcher fails (with
     ///   the log's last lines) or leaves no model.
     public static func trl(_ request: TrainingStageRequest, launcher: String?, log: @Sendable (String) -> Void) throws -> [String: Double] {
         let trainer = request.type.rawValue
-        guard [.sft, .reward, .dpo].contains(request.type), let type = TRLExport.configuration(of: trainer) else {
-            throw ConstitutionalError("stage \(request.stage): backend: trl trains sft, reward and dpo stages, not \(trainer)")
+        guard [.sft, .reward, .dpo, .grpo, .rloo].contains(request.type), let type = TRLExport.configuration(of: trainer) else {
+            throw ConstitutionalError("stage \(request.stage): backend: trl trains sft, reward, dpo, grpo and rloo stages, not \(trainer)")
         }
-        var effective = try TRLExport.effective(type, recipe: try trainingRecipe(request, keys: type.keys))
+        let rollout = [.grpo, .rloo].contains(request.type)
+        let recipe = try trainingRecipe(request, keys: type.keys + (rollout ? [BuiltInRewards.recipeKey] : []))
+        var effective = try TRLExport.effective(type, recipe: recipe)
         effective["report_to"] = "tensorboard"
-        let examples = try trainingExamples(request)
+        let examples: [Example]
+        if rollout {
+            guard let prompts = request.prompts else { throw ConstitutionalError("stage \(request.stage) needs prompts") }
+            if let rewardModel = request.rewardModel, RewardEnsembleManifest.isEnsemble(rewardModel) {
+                throw ConstitutionalError("stage \(request.stage): backend: trl gives TRL one reward model folder (reward_model_name_or_path); \(rewardModel.path) is an ensemble, which only Charter scores: use backend: charter")
+            }
+            examples = try Dataset.load(prompts).examples
+        } else {
+            examples = try trainingExamples(request)
+        }
         let folder = request.output.deletingLastPathComponent().appendingPathComponent("trl")
         let export: TRLExport
         do {
             export = try TRLExport(trainer: trainer, effective: effective, hasEvaluation: false,
-                                   conversational: examples.contains(where: isConversational), cpu: false, outputDirectory: request.output.path)
+                                   conversational: examples.contains(where: isConversational), cpu: false, outputDirectory: request.output.path,
+                                   rewardFunctions: BuiltInRewards.names(recipe[BuiltInRewards.recipeKey]), rewardModel: request.rewardModel?.path)
         } catch { throw ConstitutionalError("stage \(request.stage): \(error)") }
         try? FileManager.default.removeItem(at: request.output)
         try export.write(to: folder, model: request.model.path, train: examples, evaluation: nil)

@@ -53,6 +53,40 @@ final class PipelineTRLBackendTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/samples/samples.jsonl").path))
     }
 
+    /// A grpo stage with `backend: trl`: its prompts become the export's data, `reward_funcs` charter_rewards.py and
+    /// `reward_model:` TRL's reward_model_name_or_path, which TRL scores first, so reward_weights are reordered.
+    func testGRPOStageExportsItsRewards() async throws {
+        let directory = try workspace()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try #"{"prompt": "2 + 2 =", "answer": 4}\#n{"prompt": "3 + 3 =", "answer": 6}\#n"#
+            .write(to: directory.appendingPathComponent("arithmetic.jsonl"), atomically: true, encoding: .utf8)
+        let trained = directory.appendingPathComponent("trained").path
+        let launcher = #"out=$(sed -n 's/^output_dir: "\(.*\)"$/\1/p' {config}) && mkdir -p "$out" && cp \#(trained)/* "$out"/"#
+        let yaml = """
+            stages:
+              - name: grpo
+                type: grpo
+                model: m
+                prompts: arithmetic.jsonl
+                reward_model: trained
+                backend: trl
+                training: {max_steps: 2, num_generations: 2, per_device_train_batch_size: 2, reward_funcs: [exact-match, length], reward_weights: [1.0, 0.5, 2.0]}
+                launcher: |
+                  \(launcher)
+            """
+        let manifest = try await Pipeline(recipe: try PipelineRecipe.parse(yaml: yaml, file: "r.yaml", baseDirectory: directory),
+                                          runDirectory: directory.appendingPathComponent("run"), trainers: [:]).run(log: { _ in })
+        XCTAssertEqual(manifest.stages.map(\.status), ["complete"])
+        let export = directory.appendingPathComponent("run/grpo/trl")
+        let config = try String(contentsOf: export.appendingPathComponent("config.yaml"), encoding: .utf8)
+        XCTAssertTrue(config.contains("\nreward_funcs: [\"charter_rewards.exact_match\", \"charter_rewards.length\"]\n"), config)
+        XCTAssertTrue(config.contains("\nreward_model_name_or_path: \"\(trained)\"\n"), config)
+        XCTAssertTrue(config.contains("\nreward_weights: [2, 1, 0.5]\n"), "the model's weight first, as TRL orders the rewards: \(config)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: export.appendingPathComponent("charter_rewards.py").path))
+        let rows = try String(contentsOf: export.appendingPathComponent("data/train.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.first.map(String.init), #"{"prompt":"2 + 2 =","answer":4}"#)
+    }
+
     func testFailingLauncherStopsTheStageWithItsLastLines() async throws {
         let directory = try workspace()
         defer { try? FileManager.default.removeItem(at: directory) }
