@@ -27,7 +27,8 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let (network, tokenizer) = try model.load()
         let monitor = try circuit.monitor(for: network, modelPath: model.model)
-        let generator = Generator(model: network, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) }, monitor: monitor)
+        var generator = Generator(model: network, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) }, monitor: monitor)
+        (generator.steering, generator.steeringOnTrigger) = try circuit.steering(for: network, modelPath: model.model)
         let configuration = sampling.configuration(endOfSequence: try model.endOfSequenceTokens(tokenizer))
         if let prompt {
             let ids = tokenizer.encode(prompt).map(Int32.init)

@@ -31,9 +31,11 @@ public struct ModelInput {
     public var positions: [Int32]?
     /// Return the hidden state after every block (and the embeddings) in `ModelOutput.hiddenStates`.
     public var outputHiddenStates: Bool
+    /// Edits of the residual stream along a direction at chosen hidden states (nil: none).
+    public var steering: ActivationSteering?
 
     public init(ids: [Int32], batch: Int, time: Int, attentionMask: [UInt8]? = nil, positions: [Int32]? = nil,
-                outputHiddenStates: Bool = false) {
+                outputHiddenStates: Bool = false, steering: ActivationSteering? = nil) {
         precondition(ids.count == batch * time, "\(ids.count) ids for batch \(batch) × time \(time)")
         self.ids = ids
         self.batch = batch
@@ -41,6 +43,7 @@ public struct ModelInput {
         self.attentionMask = attentionMask
         self.positions = positions
         self.outputHiddenStates = outputHiddenStates
+        self.steering = steering
     }
 
     /// Positions as HF computes them from a left-padded mask: the count of real tokens before each one

@@ -90,6 +90,7 @@ public final class GPTModel: CausalLanguageModel {
         let positionVectors = input.positions.map { positionEmbedding($0, shape: [batch, time]) }
             ?? positionEmbedding.weight.slice(axis: 0, past..<(past + time))  // (T, C), shared by the batch
         var x = tokenEmbedding(input.ids, shape: [batch, time]) + positionVectors  // (B, T, C)
+        if let steering = input.steering { x = steering.apply(x, layer: 0) }
         var hiddenStates: [Tensor] = input.outputHiddenStates ? [x] : []
         for (layer, block) in blocks.enumerated() {
             if gradientCheckpointing && cache == nil {
@@ -103,6 +104,7 @@ public final class GPTModel: CausalLanguageModel {
             } else {
                 x = block(x, keyMask: input.attentionMask, cache: cache, layer: layer)
             }
+            if let steering = input.steering { x = steering.apply(x, layer: layer + 1) }
             if input.outputHiddenStates { hiddenStates.append(x) }
         }
         let normalized = finalNorm(x)

@@ -66,6 +66,11 @@ public struct Generator {
     public var detokenize: (([Int32]) -> String)?
     /// Watches a hidden state at every step and may end sequences (nil: no hidden states are kept).
     public var monitor: (any GenerationMonitor)?
+    /// Steers the residual stream of every sequence from the first forward pass (nil: none).
+    public var steering: ActivationSteering?
+    /// With a monitor: a sequence the monitor triggers on is steered from the next token on, instead of ended
+    /// (its `rows` are ignored: each sequence is switched on by its own trigger).
+    public var steeringOnTrigger: ActivationSteering?
 
     public init(model: any CausalLanguageModel, detokenize: (([Int32]) -> String)? = nil, monitor: (any GenerationMonitor)? = nil) {
         precondition(monitor.map { (0...model.layerCount).contains($0.layer) } ?? true,
@@ -113,9 +118,18 @@ public struct Generator {
             var results = prompts.map { _ in GeneratedSequence(tokens: [], logProbabilities: [], text: nil, finishReason: .length) }
             var finished = configurations.map { $0.sampling.maximumTokens <= 0 }
             var keyLength = promptLength
+            // Steering: every row with `steering`; with `steeringOnTrigger`, the rows the monitor has triggered on.
+            var triggered = [Bool](repeating: false, count: batch)
+            func currentSteering() -> ActivationSteering? {
+                if var onTrigger = steeringOnTrigger, triggered.contains(true) {
+                    onTrigger.rows = triggered
+                    return onTrigger
+                }
+                return steering
+            }
             var input = ModelInput(ids: ids, batch: batch, time: promptLength, attentionMask: padded ? mask : nil,
                                    positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: promptLength) : nil,
-                                   outputHiddenStates: monitor != nil)
+                                   outputHiddenStates: monitor != nil, steering: currentSteering())
             let longest = configurations.map(\.sampling.maximumTokens).max() ?? 0
             let limit = model.maximumSequenceLength.map { $0 - promptLength } ?? longest
             for _ in 0..<max(0, min(longest, limit)) {
@@ -133,7 +147,13 @@ public struct Generator {
                         let token = configuration.sampling.sample(row, generator: &generators[generatorOfRow[b]])
                         next[b] = Int32(token)
                         guard !finished[b] else { continue }
-                        if filtered?[b] == true { finished[b] = true; results[b].finishReason = .contentFilter; continue }
+                        if filtered?[b] == true {
+                            if steeringOnTrigger != nil {
+                                triggered[b] = true  // steered from the next forward pass on; this token stands
+                            } else {
+                                finished[b] = true; results[b].finishReason = .contentFilter; continue
+                            }
+                        }
                         results[b].tokens.append(Int32(token))
                         let logSum = Self.logSumExp(row)
                         let logProbability = row[token] - logSum
@@ -162,7 +182,7 @@ public struct Generator {
                 for b in (0..<batch).reversed() { mask.insert(1, at: (b + 1) * (keyLength - 1)) }
                 input = ModelInput(ids: next, batch: batch, time: 1, attentionMask: padded ? mask : nil,
                                    positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: 1) : nil,
-                                   outputHiddenStates: monitor != nil)
+                                   outputHiddenStates: monitor != nil, steering: currentSteering())
             }
             if let detokenize {
                 for b in 0..<batch { results[b].text = Self.cut(detokenize(results[b].tokens), at: configurations[b].sampling.stop) }

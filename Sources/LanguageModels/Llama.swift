@@ -127,6 +127,7 @@ public final class LlamaModel: CausalLanguageModel {
         let positions = input.positions ?? (0..<batch).flatMap { _ in (0..<time).map { Int32(past + $0) } }
         let (cos, sin) = rotaryTables(positions: positions, batch: batch, time: time, shared: input.positions == nil)
         var x = embedding(input.ids, shape: [batch, time])  // (B, T, C)
+        if let steering = input.steering { x = steering.apply(x, layer: 0) }
         var hiddenStates: [Tensor] = input.outputHiddenStates ? [x] : []
         for (layer, block) in blocks.enumerated() {
             let mask = input.attentionMask
@@ -144,6 +145,7 @@ public final class LlamaModel: CausalLanguageModel {
             } else {
                 x = run(x)
             }
+            if let steering = input.steering { x = steering.apply(x, layer: layer + 1) }
             if input.outputHiddenStates { hiddenStates.append(x) }
         }
         let normalized = finalNorm(x)

@@ -35,6 +35,32 @@ extension CLITests {
         XCTAssertTrue(errors.contains("prompts.jsonl:1 triggered on the prompt"), errors)
         XCTAssertNotEqual(records[1]["finish_reason"] as? String, "content_filter")
 
+        // Steering along the probe's direction: from the first token (changes greedy text), or from a trigger on
+        // (the triggered prompt goes on instead of being refused); flags that do not fit together are refused.
+        func completions(_ extra: [String]) throws -> [String] {
+            let (status, output, errors) = try charter(["generate", "--model", folder.path, "--input", prompts, "--max-new-tokens", "6",
+                                                        "--temperature", "0"] + extra)
+            XCTAssertEqual(status, 0, errors)
+            return output.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["finish_reason"].map { "\($0)" }
+            }
+        }
+        let (_, plainText, _) = try charter(["generate", "--model", folder.path, "--prompt", "Where is my", "--max-new-tokens", "6", "--temperature", "0"])
+        let (pushed, pushedText, pushedErrors) = try charter(["generate", "--model", folder.path, "--prompt", "Where is my", "--max-new-tokens", "6",
+                                                              "--temperature", "0", "--steer", probe, "--steer-layers", "1,2", "--steer-alpha", "60"])
+        XCTAssertEqual(pushed, 0, pushedErrors)
+        XCTAssertNotEqual(pushedText, plainText, "a strong push along the probe's direction changes greedy text")
+        XCTAssertFalse(try completions(["--probe", probe, "--on-trigger", "steer", "--steer-ablate"]).contains("content_filter"),
+                       "a steered trigger goes on")
+        for (flags, message) in [(["--on-trigger", "steer", "--steer-ablate"], "--on-trigger steer needs --probe"),
+                                 (["--steer-alpha", "2"], "need --steer DIR"),
+                                 (["--steer", probe, "--steer-alpha", "2", "--steer-ablate"], "exactly one of --steer-alpha A and --steer-ablate"),
+                                 (["--steer", probe, "--steer-ablate", "--steer-layers", "9"], "layer 9 does not exist")] {
+            let (status, _, errors) = try charter(["generate", "--model", folder.path, "--prompt", "hi", "--max-new-tokens", "2"] + flags)
+            XCTAssertNotEqual(status, 0, "\(flags)")
+            XCTAssertTrue(errors.contains(message), "\(flags): \(errors)")
+        }
+
         let other = try tinyGPT(named: "other", contextLength: 64, seed: 3)
         let (refused, _, refusal) = try charter(["generate", "--model", other.path, "--prompt", "hello", "--probe", probe])
         XCTAssertNotEqual(refused, 0)
