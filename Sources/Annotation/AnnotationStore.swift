@@ -322,7 +322,7 @@ public final class AnnotationStore: Sendable {
         }
     }
 
-    /// The tasks with the given ids (a read for the export).
+    /// The tasks that have judgements, by id (the export's read).
     public func tasks() throws -> [String: StoredTask] {
         try pool.read { db in
             var tasks: [String: StoredTask] = [:]

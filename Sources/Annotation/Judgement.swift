@@ -61,8 +61,8 @@ public struct Judgement: Sendable, Equatable {
             && lhs.ratings.first == rhs.ratings.first && lhs.ratings.second == rhs.ratings.second && lhs.rationale == rhs.rationale
     }
 
-    /// The probability that the first response is preferred, as the export maps the 5-point scale:
-    /// much better 1 (or 0), better 0.75 (or 0.25), tie 0.5. nil for both bad and skip.
+    /// The probability that the first response is preferred, as the export maps the first-oriented 5-point strength:
+    /// +2 (much better) 1, +1 0.75, tie 0.5, −1 0.25, −2 0. Both bad and skip have no strength and no probability.
     public static func firstProbability(strength: Int) -> Double { 0.5 + 0.25 * Double(strength) }
 }
 
