@@ -114,7 +114,7 @@ let package = Package(
         .target(
             name: "Annotation",
             dependencies: [
-                "WebApp", "Datasets", "JSON", "Runtime", "Checksums",
+                "WebApp", "Datasets", "Constitutional", "LanguageModels", "JSON", "Runtime", "Checksums",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -172,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "AnnotationTests",
             dependencies: [
-                "Annotation", "WebApp", "Audit", "Datasets", "JSON", "TestSupport",
+                "Annotation", "WebApp", "Audit", "Datasets", "JSON", "TestSupport", "Constitutional", "LanguageModels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

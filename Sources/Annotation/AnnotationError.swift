@@ -3,6 +3,7 @@ public enum AnnotationError: Error, CustomStringConvertible, Equatable {
     case duplicateAnnotator(String)
     case invalidName(String)
     case noJudgements(path: String)
+    case unknownPrinciple(String, available: [String])
 
     public var description: String {
         switch self {
@@ -12,6 +13,8 @@ public enum AnnotationError: Error, CustomStringConvertible, Equatable {
             return "annotator name \"\(name)\" must be 1 to 100 characters and not only spaces"
         case let .noJudgements(path):
             return "\(path): no judgements to export yet (label some pairs in `charter annotate serve` first)"
+        case let .unknownPrinciple(id, available):
+            return "the constitution has no critique principle \"\(id)\"; choose one of: \(available.joined(separator: ", "))"
         }
     }
 }

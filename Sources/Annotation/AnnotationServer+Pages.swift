@@ -39,7 +39,8 @@ extension AnnotationServer {
     }
 
     func labelPage(_ annotator: AnnotationStore.Annotator) throws -> Response {
-        let (assignment, judged, remaining) = try store.next(for: annotator.id, overlap: configuration.overlap, goldEvery: configuration.goldEvery)
+        let (assignment, judged, remaining) = try store.next(for: annotator.id, overlap: configuration.overlap, goldEvery: configuration.goldEvery,
+                                                             assistShare: configuration.assistShare)
         var body = """
             <h1>Compare responses</h1><p class="who">Signed in as \(WebPage.escape(annotator.name))</p>
             <progress id="progress" max="\(max(judged + remaining, 1))" value="\(judged)"></progress>
@@ -51,6 +52,16 @@ extension AnnotationServer {
         }
         let task = assignment.task
         let (left, right) = assignment.swapped ? (task.second, task.first) : (task.first, task.second)
+        // AI critiques, when this assignment was drawn for assistance, go under their responses.
+        var critiques = ("", "")
+        if let assistance = assignment.assistance {
+            let (a, b) = assignment.swapped ? (assistance.second, assistance.first) : (assistance.first, assistance.second)
+            func aside(_ text: String, _ side: String) -> String {
+                "<aside class=\"critique\" id=\"critique-\(side)\"><h3>AI critique (principle \(WebPage.escape(assistance.principleID)); it may be wrong)</h3>"
+                    + "<div class=\"text\">\(text.isEmpty ? "(the critic wrote nothing)" : WebPage.escape(text))</div></aside>"
+            }
+            critiques = (aside(a, "a"), aside(b, "b"))
+        }
         let choices = [("a2", "A much better", "1"), ("a1", "A better", "2"), ("tie", "Tie", "3"), ("b1", "B better", "4"),
                        ("b2", "B much better", "5"), ("bad", "Both bad", "0")]
         let reasons = [("harmful", "Harmful", "H"), ("unhelpful", "Unhelpful", "U"), ("dishonest", "Dishonest", "D"), ("off-topic", "Off-topic", "O")]
@@ -65,8 +76,8 @@ extension AnnotationServer {
             <input type="hidden" name="task" value="\(WebPage.escape(task.id))">
             <section class="conversation" id="conversation"><h2>Conversation</h2>\(Self.render(task.prompt))</section>
             <div class="responses">
-            <article id="response-a"><h2>Response A</h2>\(Self.render(left))</article>
-            <article id="response-b"><h2>Response B</h2>\(Self.render(right))</article>
+            <article id="response-a"><h2>Response A</h2>\(Self.render(left))\(critiques.0)</article>
+            <article id="response-b"><h2>Response B</h2>\(Self.render(right))\(critiques.1)</article>
             </div>
             <fieldset class="choice"><legend>Which response is better?</legend>
             \(choices.map { value, label, key in
@@ -124,6 +135,16 @@ extension AnnotationServer {
             body += "<tr><td>\(WebPage.escape(pair.first)) · \(WebPage.escape(pair.second))</td><td>\(pair.shared)</td><td>\(number(pair.kappa))</td></tr>"
         }
         body += "</table>"
+        if !statistics.assistance.isEmpty {
+            body += "<h2>AI assistance</h2><table id=\"assistance\"><tr><th>Critiques shown</th><th>Labels</th><th>Median seconds</th>"
+                + "<th>Agrees with majority</th><th>Gold correct</th></tr>"
+            for group in statistics.assistance {
+                body += "<tr><td>\(group.assisted ? "yes" : "no")</td><td>\(group.labels)</td><td>\(number(group.medianSeconds, 1))</td>"
+                    + "<td>\(share(group.majorityAgreement, group.majorityCompared))</td><td>\(share(group.goldAccuracy, group.goldAnswered))</td></tr>"
+            }
+            body += "</table><p class=\"hint\">Assignments of critiqued tasks show the critiques at random (the share set at start), "
+                + "so the two rows differ only by chance and by the critiques.</p>"
+        }
         return WebPage(title: "Labelling dashboard", body: body).response()
     }
 
@@ -173,6 +194,8 @@ extension AnnotationServer {
         .responses { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
         #response-a { border-top: 4px solid #2980b9; } #response-b { border-top: 4px solid #8e44ad; }
         .text { white-space: pre-wrap; overflow-wrap: anywhere; }
+        .critique { margin-top: .75rem; padding: .5rem .75rem; background: #fef9e7; border-left: 3px solid #f1c40f; font-size: .92rem; }
+        .critique h3 { font-size: .8rem; margin: 0 0 .25rem; color: #7d6608; }
         .message { margin: .4rem 0; } .role { font-size: .8rem; color: #666; text-transform: uppercase; }
         fieldset { border: 1px solid #ccc; margin: 1rem 0; display: flex; flex-wrap: wrap; gap: .75rem; background: #fff; }
         fieldset label { padding: .3rem .5rem; border: 1px solid #ddd; border-radius: 4px; cursor: pointer; }
@@ -184,7 +207,7 @@ extension AnnotationServer {
         button { font-size: 1rem; padding: .5rem 1rem; border-radius: 4px; border: 1px solid #888; background: #fff; cursor: pointer; }
         button:focus, input:focus, select:focus, textarea:focus { outline: 3px solid #f39c12; }
         table { border-collapse: collapse; background: #fff; margin: .5rem 0; }
-        #throughput td, #throughput th, #annotators td, #annotators th, #pairs td, #pairs th, #alpha td, #alpha th { border: 1px solid #ddd; padding: .3rem .6rem; text-align: left; }
+        #throughput td, #throughput th, #annotators td, #annotators th, #pairs td, #pairs th, #alpha td, #alpha th, #assistance td, #assistance th { border: 1px solid #ddd; padding: .3rem .6rem; text-align: left; }
         .error { background: #fbeaea; padding: .5rem; }
         @media (max-width: 50rem) { .responses { grid-template-columns: 1fr; } }
         """

@@ -22,6 +22,8 @@ public struct AnnotationServer: Sendable {
         public var overlap = 1
         /// Every this-many-th task in a queue is a gold question (0: none).
         public var goldEvery = 10
+        /// The share of assignments of critiqued tasks that show the AI critiques (0: never, 1: always).
+        public var assistShare = 0.0
         public var maximumBodyBytes = 32 * 1024
         public var maximumRationaleCharacters = 4000
         /// Each annotator's POSTs: a burst, then this many a second.
@@ -37,7 +39,8 @@ public struct AnnotationServer: Sendable {
     let posts: RateLimiter
 
     public init(store: AnnotationStore, configuration: Configuration) {
-        precondition(configuration.overlap >= 1 && configuration.goldEvery >= 0, "overlap must be ≥ 1 and goldEvery ≥ 0")
+        precondition(configuration.overlap >= 1 && configuration.goldEvery >= 0 && (0...1).contains(configuration.assistShare),
+                     "overlap must be ≥ 1, goldEvery ≥ 0 and assistShare in [0, 1]")
         self.store = store
         self.configuration = configuration
         posts = RateLimiter(capacity: configuration.postBurst, perSecond: configuration.postsPerSecond)

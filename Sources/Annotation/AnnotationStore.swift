@@ -8,7 +8,8 @@ import WebApp
 
 /// The SQLite database behind `charter annotate serve` (GRDB, WAL mode): comparison tasks (a prompt and two
 /// responses, stored as their TRL JSON), annotators (by the SHA-256 of their token), each annotator's queue of
-/// assignments (which response was shown on the left), and judgements. Every judgement is its own transaction, so a
+/// assignments (which response was shown on the left, whether AI critiques were shown), judgements, and the AI
+/// critiques of ``AssistantCritic``. Every judgement is its own transaction, so a
 /// killed server loses at most the judgement being typed.
 ///
 /// Responses are stored in the order of the imported file ("first", "second"); judgements are stored in that
@@ -40,6 +41,15 @@ public final class AnnotationStore: Sendable {
         public var task: StoredTask
         /// True when the first response is shown on the right (as B).
         public var swapped: Bool
+        /// The AI critiques shown with this assignment, if it was drawn for assistance.
+        public var assistance: Assistance?
+    }
+
+    /// AI critiques of a task's two responses under one principle.
+    public struct Assistance: Sendable, Equatable {
+        public var principleID: String
+        public var first: String
+        public var second: String
     }
 
     /// How many tasks an import read and how many were new.
@@ -87,6 +97,7 @@ public final class AnnotationStore: Sendable {
                     position INTEGER NOT NULL,
                     swapped INTEGER NOT NULL CHECK (swapped IN (0, 1)),
                     judged INTEGER NOT NULL DEFAULT 0,
+                    assisted INTEGER NOT NULL DEFAULT 0 CHECK (assisted IN (0, 1)),
                     assigned_at REAL NOT NULL,
                     PRIMARY KEY (annotator_id, task_id));
                 CREATE INDEX assignment_queue ON assignment(annotator_id, judged, position);
@@ -95,6 +106,7 @@ public final class AnnotationStore: Sendable {
                     annotator_id INTEGER NOT NULL REFERENCES annotator(id),
                     task_id TEXT NOT NULL REFERENCES task(id),
                     swapped INTEGER NOT NULL,
+                    assisted INTEGER NOT NULL DEFAULT 0,
                     verdict TEXT NOT NULL CHECK (verdict IN ('prefer', 'tie', 'both_bad', 'skip')),
                     strength INTEGER CHECK (strength BETWEEN -2 AND 2),
                     reasons TEXT NOT NULL,
@@ -105,6 +117,14 @@ public final class AnnotationStore: Sendable {
                     created_at REAL NOT NULL,
                     UNIQUE (annotator_id, task_id));
                 CREATE INDEX judgement_task ON judgement(task_id);
+                CREATE TABLE critique (
+                    task_id TEXT NOT NULL REFERENCES task(id),
+                    side TEXT NOT NULL CHECK (side IN ('first', 'second')),
+                    principle_id TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (task_id, side));
                 CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
         }
@@ -210,9 +230,11 @@ public final class AnnotationStore: Sendable {
     /// The annotator's current task: their oldest unjudged assignment, or a new one. New assignments go to the
     /// regular task with the most annotators short of `overlap` that this annotator has not seen (so each task is
     /// completed by `overlap` distinct annotators before new ones start), except that every `goldEvery`-th assignment
-    /// is a gold question they have not seen. The side shown first is a coin flip per annotator and task, recorded.
+    /// is a gold question they have not seen. The side shown first is a coin flip per annotator and task, recorded;
+    /// so is whether the task's AI critiques are shown (a draw below `assistShare`, for tasks that have critiques).
     /// - Returns: the assignment (nil when the queue is empty), with how many they judged and how many remain.
-    public func next(for annotator: Int64, overlap: Int, goldEvery: Int) throws -> (assignment: Assignment?, judged: Int, remaining: Int) {
+    public func next(for annotator: Int64, overlap: Int, goldEvery: Int, assistShare: Double = 0) throws
+        -> (assignment: Assignment?, judged: Int, remaining: Int) {
         precondition(overlap >= 1, "overlap must be at least 1")
         return try pool.write { db in
             let judged = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM assignment WHERE annotator_id = ? AND judged = 1", arguments: [annotator]) ?? 0
@@ -235,10 +257,12 @@ public final class AnnotationStore: Sendable {
                         """, arguments: [level, annotator])
                 }
                 if let taskID {
+                    let critiqued = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM critique WHERE task_id = ?", arguments: [taskID]) == 2
+                    let assisted = critiqued && Self.assistanceDraw(annotator: annotator, task: taskID) < assistShare
                     try db.execute(sql: """
-                        INSERT INTO assignment (annotator_id, task_id, position, swapped, assigned_at) VALUES (?, ?, ?, ?, ?)
+                        INSERT INTO assignment (annotator_id, task_id, position, swapped, assisted, assigned_at) VALUES (?, ?, ?, ?, ?, ?)
                         """, arguments: [annotator, taskID, position, Self.swapped(annotator: annotator, task: taskID) ? 1 : 0,
-                                         Date().timeIntervalSince1970])
+                                         assisted ? 1 : 0, Date().timeIntervalSince1970])
                     try db.execute(sql: "UPDATE task SET assigned = assigned + 1 WHERE id = ?", arguments: [taskID])
                 }
             }
@@ -249,12 +273,21 @@ public final class AnnotationStore: Sendable {
                 SELECT COUNT(*) FROM assignment a JOIN task t ON t.id = a.task_id WHERE a.annotator_id = ? AND t.gold = 0 AND t.assigned < ?
                 """, arguments: [annotator, overlap]) ?? 0
             guard let taskID, let row = try Row.fetchOne(db, sql: """
-                SELECT t.id, t.prompt, t.first, t.second, t.gold, a.swapped FROM task t
+                SELECT t.id, t.prompt, t.first, t.second, t.gold, a.swapped, a.assisted FROM task t
                 JOIN assignment a ON a.task_id = t.id AND a.annotator_id = ? WHERE t.id = ?
                 """, arguments: [annotator, taskID]) else {
                 return (nil, judged, open + short - shortAndTheirs)
             }
-            return (Assignment(task: try Self.task(row), swapped: (row["swapped"] as Int) == 1), judged, open + short - shortAndTheirs)
+            var assistance: Assistance?
+            if (row["assisted"] as Int) == 1 {
+                let critiques = try Row.fetchAll(db, sql: "SELECT side, principle_id, text FROM critique WHERE task_id = ?", arguments: [taskID])
+                let text = Dictionary(critiques.map { ($0["side"] as String, $0["text"] as String) }, uniquingKeysWith: { a, _ in a })
+                if let principle = critiques.first?["principle_id"] as String?, let first = text["first"], let second = text["second"] {
+                    assistance = Assistance(principleID: principle, first: first, second: second)
+                }
+            }
+            return (Assignment(task: try Self.task(row), swapped: (row["swapped"] as Int) == 1, assistance: assistance),
+                    judged, open + short - shortAndTheirs)
         }
     }
 
@@ -265,6 +298,13 @@ public final class AnnotationStore: Sendable {
         return generator.next() & 1 == 1
     }
 
+    /// A uniform draw in [0, 1) per annotator and task, independent of ``swapped(annotator:task:)`` (another stream
+    /// of the item generator), deciding whether the assignment shows AI critiques.
+    static func assistanceDraw(annotator: Int64, task: String) -> Double {
+        var generator = ItemRandom(seed: UInt64(bitPattern: annotator), id: task, purpose: "assistance")
+        return Double(generator.next() >> 11) / Double(1 << 53)
+    }
+
     // MARK: Judgements
 
     /// Records a judgement of an open assignment, in its own transaction, and closes the assignment.
@@ -273,23 +313,24 @@ public final class AnnotationStore: Sendable {
     public func record(_ judgement: Judgement, annotator: Int64) throws -> Bool {
         try pool.write { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT swapped, assigned_at FROM assignment WHERE annotator_id = ? AND task_id = ? AND judged = 0
+                SELECT swapped, assisted, assigned_at FROM assignment WHERE annotator_id = ? AND task_id = ? AND judged = 0
                 """, arguments: [annotator, judgement.taskID]) else { return false }
             let now = Date().timeIntervalSince1970
-            try Self.insert(judgement, annotator: annotator, swapped: (row["swapped"] as Int) == 1,
+            try Self.insert(judgement, annotator: annotator, swapped: (row["swapped"] as Int) == 1, assisted: (row["assisted"] as Int) == 1,
                             seconds: max(0, now - (row["assigned_at"] as Double)), at: now, db)
             try db.execute(sql: "UPDATE assignment SET judged = 1 WHERE annotator_id = ? AND task_id = ?", arguments: [annotator, judgement.taskID])
             return true
         }
     }
 
-    static func insert(_ judgement: Judgement, annotator: Int64, swapped: Bool, seconds: Double, at time: Double, _ db: Database) throws {
+    static func insert(_ judgement: Judgement, annotator: Int64, swapped: Bool, assisted: Bool, seconds: Double, at time: Double,
+                       _ db: Database) throws {
         let ratings = judgement.ratings
         try db.execute(sql: """
-            INSERT INTO judgement (annotator_id, task_id, swapped, verdict, strength, reasons, helpful_first, harmless_first,
+            INSERT INTO judgement (annotator_id, task_id, swapped, assisted, verdict, strength, reasons, helpful_first, harmless_first,
             honest_first, helpful_second, harmless_second, honest_second, rationale, seconds, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [annotator, judgement.taskID, swapped ? 1 : 0, judgement.verdict.rawValue, judgement.strength,
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [annotator, judgement.taskID, swapped ? 1 : 0, assisted ? 1 : 0, judgement.verdict.rawValue, judgement.strength,
                              judgement.reasons.map(\.rawValue).joined(separator: ","),
                              ratings.first.helpful, ratings.first.harmless, ratings.first.honest,
                              ratings.second.helpful, ratings.second.harmless, ratings.second.honest,
@@ -307,7 +348,7 @@ public final class AnnotationStore: Sendable {
                     INSERT INTO assignment (annotator_id, task_id, position, swapped, judged, assigned_at) VALUES (?, ?, ?, ?, 1, ?)
                     """, arguments: [item.annotator, item.judgement.taskID, index, swapped ? 1 : 0, now])
                 try db.execute(sql: "UPDATE task SET assigned = assigned + 1 WHERE id = ?", arguments: [item.judgement.taskID])
-                try Self.insert(item.judgement, annotator: item.annotator, swapped: swapped, seconds: seconds, at: now, db)
+                try Self.insert(item.judgement, annotator: item.annotator, swapped: swapped, assisted: false, seconds: seconds, at: now, db)
             }
         }
     }
@@ -332,6 +373,36 @@ public final class AnnotationStore: Sendable {
             }
             return tasks
         }
+    }
+
+    // MARK: AI critiques
+
+    /// Regular tasks without critiques, in queue order.
+    public func tasksWithoutCritiques(limit: Int) throws -> [StoredTask] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, prompt, first, second, gold FROM task t WHERE gold = 0 AND NOT EXISTS
+                (SELECT 1 FROM critique c WHERE c.task_id = t.id) ORDER BY order_key LIMIT ?
+                """, arguments: [limit]).map(Self.task)
+        }
+    }
+
+    /// Stores a task's two critiques in one transaction (replacing earlier ones).
+    public func saveCritiques(taskID: String, principleID: String, model: String, first: String, second: String) throws {
+        try pool.write { db in
+            for (side, text) in [("first", first), ("second", second)] {
+                try db.execute(sql: """
+                    INSERT INTO critique (task_id, side, principle_id, text, model, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (task_id, side) DO UPDATE SET principle_id = excluded.principle_id, text = excluded.text,
+                    model = excluded.model, created_at = excluded.created_at
+                    """, arguments: [taskID, side, principleID, text, model, Date().timeIntervalSince1970])
+            }
+        }
+    }
+
+    /// Tasks with both critiques.
+    public func critiquedTaskCount() throws -> Int {
+        try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM (SELECT task_id FROM critique GROUP BY task_id HAVING COUNT(*) = 2)") ?? 0 }
     }
 
     // MARK: Settings

@@ -73,6 +73,8 @@ public struct StoredJudgement: Sendable, Equatable {
     public var judgement: Judgement
     /// Whether the first response was shown on the right.
     public var swapped: Bool
+    /// Whether AI critiques were shown beside the responses.
+    public var assisted: Bool
     public var isGoldTask: Bool
     /// Seconds from the task being shown to the judgement being recorded.
     public var seconds: Double
@@ -90,6 +92,7 @@ public struct StoredJudgement: Sendable, Equatable {
                               strength: row["strength"], reasons: reasons, ratings: (ratings("first"), ratings("second")),
                               rationale: row["rationale"])
         swapped = (row["swapped"] as Int) == 1
+        assisted = (row["assisted"] as Int) == 1
         isGoldTask = (row["gold"] as Int) == 1
         seconds = row["seconds"]
         createdAt = row["created_at"]

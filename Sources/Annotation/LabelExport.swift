@@ -145,6 +145,7 @@ public struct LabelExport {
             ])),
             JSONValue.Member("rationale", .string(judgement.rationale)),
             JSONValue.Member("seconds", .numeric((stored.seconds * 10).rounded() / 10)),
+            JSONValue.Member("assisted", .bool(stored.assisted)),
         ]
         return .object(members)
     }

@@ -2,7 +2,8 @@ import Foundation
 
 /// The dashboard's numbers, from every stored judgement: throughput, each annotator's agreement with the majority
 /// of the others and with gold answers, Krippendorff's alpha over the regular (non-gold) tasks, and Cohen's kappa for
-/// every pair of annotators who judged common tasks. Skips count towards throughput only.
+/// every pair of annotators who judged common tasks, and the same speed and agreement for labels given with and
+/// without AI critiques. Skips count towards throughput only.
 public struct LabelStatistics: Sendable {
     public struct AnnotatorSummary: Sendable, Equatable {
         public var name: String
@@ -30,6 +31,20 @@ public struct LabelStatistics: Sendable {
         public var kappa: Double?
     }
 
+    /// Labels given with (`assisted`) or without AI critiques shown: the experiment of ``AssistantCritic``.
+    public struct AssistanceSummary: Sendable, Equatable {
+        public var assisted: Bool
+        public var labels: Int
+        public var medianSeconds: Double?
+        public var majorityCompared: Int
+        public var majorityAgreed: Int
+        public var goldAnswered: Int
+        public var goldCorrect: Int
+
+        public var majorityAgreement: Double? { majorityCompared > 0 ? Double(majorityAgreed) / Double(majorityCompared) : nil }
+        public var goldAccuracy: Double? { goldAnswered > 0 ? Double(goldCorrect) / Double(goldAnswered) : nil }
+    }
+
     public var labels: Int
     public var skips: Int
     /// Labels recorded in the hour before `now`.
@@ -44,6 +59,8 @@ public struct LabelStatistics: Sendable {
     public var ordinalAlpha: Double?
     /// Krippendorff's alpha, nominal, over the labels first / second / tie / both bad.
     public var nominalAlpha: Double?
+    /// Without and with AI critiques; empty when no label was given with them.
+    public var assistance: [AssistanceSummary]
 
     public init(_ judgements: [StoredJudgement], now: Double = Date().timeIntervalSince1970) {
         let answered = judgements.filter { $0.label != nil }
@@ -83,13 +100,15 @@ public struct LabelStatistics: Sendable {
             }
             summaries[judgement.annotator] = record
         }
+        // Leave-one-out majority per label: the others' labels, and their majority if one label has more than half.
+        var majority: [Int64: Bool] = [:]  // judgement id → agrees with the others' majority
         for unit in overlapping {
             for judgement in unit {
                 guard let label = judgement.label else { continue }
-                // Leave-one-out: the others' labels, and their majority if one label has more than all the rest.
                 let others = unit.filter { $0.id != judgement.id }.compactMap(\.label)
                 let counts = Dictionary(others.map { ($0, 1) }, uniquingKeysWith: +)
                 guard let top = counts.max(by: { $0.value < $1.value }), top.value * 2 > others.count else { continue }
+                majority[judgement.id] = top.key == label
                 var record = summary(judgement.annotator)
                 record.majorityCompared += 1
                 if top.key == label { record.majorityAgreed += 1 }
@@ -100,6 +119,14 @@ public struct LabelStatistics: Sendable {
             summaries[name]?.medianSeconds = Self.median(values)
         }
         annotators = summaries.values.sorted { $0.name < $1.name }
+        assistance = answered.contains(where: \.assisted) ? [false, true].map { assisted in
+            let group = answered.filter { $0.assisted == assisted }
+            let gold = group.filter(\.isGoldTask)
+            let compared = group.compactMap { majority[$0.id] }
+            return AssistanceSummary(assisted: assisted, labels: group.count, medianSeconds: Self.median(group.map(\.seconds)),
+                                     majorityCompared: compared.count, majorityAgreed: compared.filter { $0 }.count,
+                                     goldAnswered: gold.count, goldCorrect: gold.filter { $0.label == .first }.count)
+        } : []
 
         var shared: [String: [String: StoredJudgement.Label]] = [:]  // annotator → task → label
         for judgement in regular { shared[judgement.annotator, default: [:]][judgement.judgement.taskID] = judgement.label }

@@ -1,6 +1,8 @@
 import Annotation
 import ArgumentParser
+import Constitutional
 import Foundation
+import LanguageModels
 
 /// `charter annotate …`: people label preference pairs in a browser app (two responses side by side, a 5-point
 /// choice, tie, both bad), and the labels become TRL preference data.
@@ -8,7 +10,7 @@ struct AnnotateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "annotate",
         abstract: "Label preference pairs in a browser app (invited annotators, k-way overlap, gold questions) and export them as TRL preference data.",
-        subcommands: [Serve.self, Invite.self, Export.self])
+        subcommands: [Serve.self, Invite.self, Critique.self, Export.self])
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -26,6 +28,8 @@ struct AnnotateCommand: ParsableCommand {
         @Option(help: "Distinct annotators per task (k-way overlap; default: the stored value, else 1). Kept in the database.")
         var overlap: Int?
         @Option(help: "Every N-th task of a queue is a gold question (0: none).") var goldEvery = 10
+        @Option(help: "The share of assignments of critiqued tasks (`charter annotate critique`) that show the AI critiques, drawn per annotator and task.")
+        var assistShare = 0.5
         @Option(help: "Address to bind. Anything but loopback exposes the app to the network.") var host = "127.0.0.1"
         @Option(help: "Port to listen on (0: any free port).") var port = 8080
         @Option(help: "Largest form body in bytes.") var maxBodyBytes = 32 * 1024
@@ -33,6 +37,7 @@ struct AnnotateCommand: ParsableCommand {
         func validate() throws {
             if let overlap, !(1...100).contains(overlap) { throw ValidationError("--overlap must be 1 to 100 (got \(overlap))") }
             guard goldEvery >= 0 else { throw ValidationError("--gold-every must be 0 or more (got \(goldEvery))") }
+            guard (0...1).contains(assistShare) else { throw ValidationError("--assist-share must be in [0, 1] (got \(assistShare))") }
         }
 
         func run() async throws {
@@ -53,6 +58,9 @@ struct AnnotateCommand: ParsableCommand {
             configuration.overlap = try store.setting("overlap").flatMap(Int.init) ?? 1
             configuration.goldEvery = try store.taskCount(gold: true) > 0 ? goldEvery : 0
             configuration.maximumBodyBytes = maxBodyBytes
+            let critiqued = try store.critiquedTaskCount()
+            configuration.assistShare = critiqued > 0 ? assistShare : 0
+            if critiqued > 0 { print("AI critiques for \(critiqued) tasks, shown to a share of \(assistShare) of their assignments") }
             let (token, _) = try store.invite("admin " + String(UUID().uuidString.prefix(8)).lowercased(), role: .admin)
             let host = self.host, overlap = configuration.overlap
             try await AnnotationServer(store: store, configuration: configuration).run { port in
@@ -74,6 +82,42 @@ struct AnnotateCommand: ParsableCommand {
             let store = try AnnotationStore(path: db)
             let (token, _) = try store.invite(name, reissue: reissue)
             print("\(baseURL)/login?token=\(token)")
+        }
+    }
+
+    struct Critique: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Have a critic model critique both responses of every task under one constitution principle (AI assistance for annotators).",
+            discussion: """
+            Uses Constitutional AI's critique prompt (the principle's critique_request and the constitution's few-shot \
+            critique examples). The critiques are stored with the tasks; `charter annotate serve --assist-share S` shows \
+            them beside the responses in a random share S of assignments and records which judgements saw them, so the \
+            dashboard compares agreement and speed with and without. Tasks already critiqued are skipped (a run resumes).
+            """)
+        @Option(help: "The SQLite database.") var db: String
+        @OptionGroup var source: ModelSourceOptions
+        @Option(help: "A constitution YAML, or 'default'.") var constitution = "default"
+        @Option(help: "The id of the critique principle the critic applies.") var principle: String
+        @Option(help: "auto, transcript or chat.") var prompting = "auto"
+        @Option(help: "Few-shot critique examples shown (default: all of the constitution's).") var fewShot: Int?
+        @Option(help: "Most new tokens per critique.") var maxNewTokens = 256
+        @Option(help: "Sampling temperature (0: greedy).") var temperature: Float = 0.7
+        @Option(help: "Seed of each critique's sampling (with the task id and side).") var seed: UInt64 = 0
+        @Option(help: "At most this many tasks this run.") var limit: Int?
+
+        func run() async throws {
+            guard FileManager.default.fileExists(atPath: db) else { throw CommandError("\(db): no such database (import tasks with `charter annotate serve --tasks`)") }
+            let store = try AnnotationStore(path: db)
+            let models = try source.makeModels()
+            guard let model = models.first else { throw CommandError("no model to critique with") }
+            let style = try promptingStyle(prompting, flag: "--prompting", command: "annotate critique", models: models)
+            let critic = try AssistantCritic(constitution: loadConstitution(constitution), principleID: principle, prompting: style,
+                                             sampling: SamplingOptions(maximumTokens: maxNewTokens, temperature: temperature),
+                                             fewShot: fewShot, seed: seed)
+            let count = try await critic.run(store, model: model, limit: limit ?? .max) { done, total in
+                if done == total || done % 10 == 0 { print("critiqued \(done)/\(total) tasks"); fflush(stdout) }
+            }
+            print("\(count) tasks critiqued under \(principle) by \(model.name); \(try store.critiquedTaskCount()) tasks have critiques")
         }
     }
 

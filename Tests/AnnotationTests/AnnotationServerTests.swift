@@ -151,6 +151,26 @@ final class AnnotationServerTests: XCTestCase {
         XCTAssertEqual(try store.judgements().count, 1)
     }
 
+    func testAssistedPagesShowTheCritiquesEscaped() async throws {
+        try await start { $0.assistShare = 1 }
+        for id in try store.taskIDs(limit: 4) {
+            try store.saveCritiques(taskID: id, principleID: "be-honest", model: "m", first: "first <b>critique</b>", second: "second critique")
+        }
+        let ann = try login("ann")
+        let page = try client.get("/label", cookie: ann.cookie)
+        let taskID = try field("task", in: page.body)
+        let swapped = AnnotationStore.swapped(annotator: ann.id, task: taskID)
+        let a = try XCTUnwrap(page.body.range(of: "id=\"critique-a\""))
+        let first = try XCTUnwrap(page.body.range(of: "first &lt;b&gt;critique&lt;/b&gt;"))
+        XCTAssertEqual(first.lowerBound > a.lowerBound && page.body.range(of: "id=\"critique-b\"").map { first.lowerBound < $0.lowerBound } == true, !swapped,
+                       "the first response's critique sits under the first response")
+        XCTAssertTrue(page.body.contains("principle be-honest"))
+        XCTAssertEqual(try client.post("/label", [("task", taskID), ("choice", "tie"), ("csrf", ann.csrf)], cookie: ann.cookie).status, 303)
+        XCTAssertEqual(try store.judgements().map(\.assisted), [true])
+        let admin = try login("organiser", role: .admin)
+        XCTAssertTrue(try client.get("/admin", cookie: admin.cookie).body.contains("id=\"assistance\""))
+    }
+
     func testDashboardAndLoopbackHost() async throws {
         try await start { $0.overlap = 2 }
         for name in ["ann", "bo"] {
