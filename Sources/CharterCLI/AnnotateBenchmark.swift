@@ -9,7 +9,8 @@ import FoundationNetworking
 
 /// `charter bench annotate`: the labelling app at scale. Imports N synthetic pairs, records M judgements (three
 /// annotators per task), then times the comparison page over loopback HTTP for a new annotator who judges between
-/// requests (so every page runs the queue query and an assignment write), and the export of all judgements.
+/// requests (so every page runs the queue query and an assignment write), the dashboard once, and the export of all
+/// judgements.
 struct AnnotateBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "annotate",
@@ -76,7 +77,10 @@ struct AnnotateBenchmark: AsyncParsableCommand {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CommandError("the in-process server did not start") }
         let session = URLSession(configuration: .ephemeral)
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/label")!)
+        guard let labelURL = URL(string: "http://127.0.0.1:\(port)/label"), let adminURL = URL(string: "http://127.0.0.1:\(port)/admin") else {
+            throw CommandError("no URL for port \(port)")
+        }
+        var request = URLRequest(url: labelURL)
         request.setValue("charter_annotate=\(token)", forHTTPHeaderField: "Cookie")
         var latencies: [Double] = []
         for index in 0...requests {
@@ -93,6 +97,15 @@ struct AnnotateBenchmark: AsyncParsableCommand {
         }
         latencies.sort()
 
+        // The dashboard computes its statistics from every judgement on each request.
+        let (adminToken, _) = try store.invite("timed admin", role: .admin)
+        var dashboard = URLRequest(url: adminURL)
+        dashboard.setValue("charter_annotate=\(adminToken)", forHTTPHeaderField: "Cookie")
+        clock = .now
+        let (_, dashboardResponse) = try await session.data(for: dashboard)
+        let dashboardSeconds = Self.seconds(since: clock)
+        guard (dashboardResponse as? HTTPURLResponse)?.statusCode == 200 else { throw CommandError("the dashboard request failed: \(dashboardResponse)") }
+
         clock = .now
         let aggregated = try LabelExport().write(store, to: directory.appendingPathComponent("prefs.jsonl"))
         let exportSeconds = Self.seconds(since: clock)
@@ -104,6 +117,7 @@ struct AnnotateBenchmark: AsyncParsableCommand {
         print(String(format: "GET /label (%d requests, a judgement between each): median %.1f ms, p95 %.1f ms, max %.1f ms",
                      latencies.count, latencies[latencies.count / 2] * 1000, latencies[min(latencies.count - 1, latencies.count * 95 / 100)] * 1000,
                      (latencies.last ?? 0) * 1000))
+        print(String(format: "GET /admin (dashboard statistics over all judgements, once): %.2f s", dashboardSeconds))
         print(String(format: "export of %d judgements: %d task lines in %.2f s; per-annotator %d lines in %.2f s",
                      judgements + requests + 1, aggregated.written, exportSeconds, perAnnotator.written, perAnnotatorSeconds))
     }
