@@ -109,11 +109,23 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Human preference labelling: comparison tasks imported from preference data, invited annotators with
+        // k-way overlap and gold questions, agreement statistics (Krippendorff's alpha, Cohen's kappa), TRL export.
+        .target(
+            name: "Annotation",
+            dependencies: [
+                "WebApp", "Datasets", "Constitutional", "LanguageModels", "JSON", "Runtime", "Checksums",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "CharterCLI",
             dependencies: [
                 "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Pipelines", "Endpoints", "Settings", "Datasets",
-                "ToyWorld", "Experiments", "Quickstart", "Runtime", "JSON", "Audit", "Probes", "ModelEvaluation", "Collective", "Oversight",
+                "ToyWorld", "Experiments", "Quickstart", "Runtime", "JSON", "Audit", "Probes", "ModelEvaluation", "Collective", "Oversight", "Annotation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], exclude: ["Fixtures"]),
@@ -149,11 +161,19 @@ let package = Package(
         .testTarget(
             name: "CollectiveTests",
             dependencies: [
-                "Collective", "WebApp", "Constitutional", "Reports", "Runtime",
+                "Collective", "WebApp", "Constitutional", "Reports", "Runtime", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "AnnotationTests",
+            dependencies: [
+                "Annotation", "WebApp", "Audit", "Datasets", "JSON", "TestSupport", "Constitutional", "LanguageModels",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Fixtures"]),

@@ -25,6 +25,7 @@ struct Charter: AsyncParsableCommand {
             EvaluateCommand.self,
             AuditCommand.self,
             CleanCommand.self,
+            AnnotateCommand.self,
             PipelineCommand.self,
             ExportCommand.self,
             ImportCommand.self,
@@ -69,5 +70,6 @@ struct Bench: ParsableCommand {
             DPOBenchmark.self,
             ServeBenchmark.self,
             PPOBenchmark.self,
+            AnnotateBenchmark.self,
         ])
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ServiceLifecycle
+import TestSupport
 import XCTest
 @testable import Collective
 @testable import WebApp

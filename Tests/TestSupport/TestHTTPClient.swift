@@ -3,25 +3,27 @@ import Foundation
 import Glibc
 #endif
 
-/// A minimal HTTP/1.1 client over a loopback socket, so tests see exactly what a browser would get: no redirects
+/// A minimal HTTP/1.1 client for the web-app tests (collective constitutions, annotation) over a loopback socket, so tests see exactly what a browser would get: no redirects
 /// followed, no cookie store, every header sent as written.
-struct TestHTTPClient {
-    let port: Int
+public struct TestHTTPClient {
+    public let port: Int
 
-    struct Reply {
-        var status: Int
+    public init(port: Int) { self.port = port }
+
+    public struct Reply {
+        public var status: Int
         /// Header values by lowercased name (the last of repeated names).
-        var headers: [String: String]
-        var body: String
-        func header(_ name: String) -> String? { headers[name.lowercased()] }
+        public var headers: [String: String]
+        public var body: String
+        public func header(_ name: String) -> String? { headers[name.lowercased()] }
         /// The value a `Set-Cookie` header gives `name`.
-        func cookie(_ name: String) -> String? {
+        public func cookie(_ name: String) -> String? {
             guard let header = header("set-cookie"), header.hasPrefix("\(name)=") else { return nil }
             return String(header.dropFirst(name.count + 1).prefix { $0 != ";" })
         }
     }
 
-    func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: String? = nil) throws -> Reply {
+    public func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: String? = nil) throws -> Reply {
         var head = "\(method) \(path) HTTP/1.1\r\nConnection: close\r\n"
         if !headers.contains(where: { $0.0.lowercased() == "host" }) { head += "Host: 127.0.0.1:\(port)\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
@@ -68,7 +70,7 @@ struct TestHTTPClient {
     }
 
     /// A form post as a browser on this origin sends it.
-    func post(_ path: String, _ fields: [(String, String)], cookie: String?, origin: String? = nil) throws -> Reply {
+    public func post(_ path: String, _ fields: [(String, String)], cookie: String?, origin: String? = nil) throws -> Reply {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         let body = fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
@@ -77,7 +79,7 @@ struct TestHTTPClient {
         return try send("POST", path, headers: headers, body: body)
     }
 
-    func get(_ path: String, cookie: String? = nil) throws -> Reply {
+    public func get(_ path: String, cookie: String? = nil) throws -> Reply {
         try send("GET", path, headers: cookie.map { [("Cookie", $0)] } ?? [])
     }
 }
