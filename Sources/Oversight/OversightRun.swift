@@ -25,7 +25,7 @@ public enum OversightRun {
         let tasksDigest = try taskFile.map { try SHA256.hex(file: $0) } ?? SHA256.hex(String(decoding: try encoder.encode(tasks), as: UTF8.self))
         try Stages.checkResumable(output: output, settings: [
             "configuration": String(decoding: try encoder.encode(session.settings), as: UTF8.self), "tasks_sha256": tasksDigest,
-            "debaters": session.debaters.map(\.name).joined(separator: ", "), "judge": session.judge.name,
+            "debaters": session.arguers.map(\.name).joined(separator: ", "), "judge": session.judge.name,
         ])
         let log = try ItemLog(url: output)
         let items = tasks.enumerated().map { (id: $0.element.id, item: (index: $0.offset, task: $0.element)) }
