@@ -104,7 +104,9 @@ public struct DebateExperimentResults: Codable, Equatable, Sendable {
         debateMinusBlind = Statistics.interval95(zip(seeds(.debate), seeds(.blind)).map { $0 - $1 })
         let accuracy = Dictionary(uniqueKeysWithValues: protocols.map { ($0.protocolName, $0.accuracy) })
         if let debate = accuracy[.debate], let consultancy = accuracy[.consultancy], let blind = accuracy[.blind] {
-            targetMet = debateMinusConsultancy.mean >= 0.10 && debateMinusBlind.mean >= 0.20 && debate.lower > consultancy.upper && debate.lower > blind.upper
+            // Separated intervals need at least two seeds (`Interval.separated(from:)`).
+            targetMet = debateMinusConsultancy.mean >= 0.10 && debateMinusBlind.mean >= 0.20
+                && debate.separated(from: consultancy) && debate.separated(from: blind) && debate.lower > consultancy.upper && debate.lower > blind.upper
         } else {
             targetMet = false
         }
