@@ -19,7 +19,7 @@ public enum OversightReport {
             return line
         } + (results.decomposition.map { decomposition in
             ["decompose: direct \(interval(decomposition.direct)), decomposed \(interval(decomposition.decomposed)) "
-             + "(difference \(decomposition.difference.text { String(format: "%+.1f points", 100 * $0) }))"
+             + "(difference \(decomposition.difference.text { String(format: "%+.1f", 100 * $0) }) points)"
              + (decomposition.reference.map { ", with the reference sub-questions \(interval($0))" } ?? "") + " on \(decomposition.tasks) tasks"]
         } ?? [])
     }
@@ -42,7 +42,7 @@ public enum OversightReport {
                        + "the decomposer's skill out. Intervals are bootstrap 95% over tasks; the difference resamples tasks in pairs.")
         var rows = [["direct", interval(summary.direct)], ["decomposed", interval(summary.decomposed)]]
         if let reference = summary.reference { rows.append(["reference sub-questions", interval(reference)]) }
-        rows.append(["decomposed − direct", summary.difference.text { String(format: "%+.1f points", 100 * $0) }])
+        rows.append(["decomposed − direct (points)", summary.difference.text { String(format: "%+.1f", 100 * $0) }])
         page.table(header: ["answering", "accuracy [95% bootstrap]"], rows: rows,
                    caption: String(format: "%d tasks, %.1f sub-questions per task", summary.tasks, summary.meanSubquestions)
                        + (summary.referenceStepAccuracy.map { ", reference steps answered right: \(percent($0))" } ?? ""))
