@@ -40,7 +40,7 @@ public enum DebateExperimentReport {
         } else {
             page.warning("Target not met: debate ≥ consultancy + 10 points and ≥ blind + 20 points with separated intervals (see the table).")
         }
-        page.chart(SVGChart.bars(title: "Judge accuracy by protocol (95% t-intervals over seeds)", groups: results.protocols.map(\.protocolName.rawValue),
+        page.chart(SVGChart.bars(title: "Judge accuracy (95% t-intervals, seeds)", groups: results.protocols.map(\.protocolName.rawValue),
                                  series: [.init("accuracy", values: results.protocols.map(\.accuracy.mean),
                                                 intervals: results.protocols.map { $0.accuracy.lower...$0.accuracy.upper })],
                                  yLabel: "accuracy", yAxis: ChartAxis(lower: 0, upper: 1, step: 0.25, percent: true), width: 440))

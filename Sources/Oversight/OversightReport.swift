@@ -28,7 +28,7 @@ public enum OversightReport {
     static func example(_ record: ProtocolTranscript) -> GenerationExample {
         let prompt = "\(record.question) (A) \(record.options[0]) (B) \(record.options[1]); correct: \(record.options[record.correctOption])"
         var responses: [GenerationExample.Response] = record.turns.map { .init(model: "\($0.speaker), round \($0.round)", text: $0.marked) }
-        let probabilities: [String] = record.verdicts.map { String(format: "%.3f", $0.probabilityCorrect) }
+        let probabilities: [String] = record.verdicts.map { String(format: "%.4f", $0.probabilityCorrect) }
         let verdict = record.final.score == 1 ? "right" : record.final.score == 0 ? "wrong" : "tie"
         responses.append(.init(model: "judge \(record.judge)", text: "p(correct) after each round: " + probabilities.joined(separator: ", "), verdict: verdict))
         return GenerationExample(kind: record.protocolName.rawValue, id: record.id, prompt: prompt, responses: responses)
