@@ -23,10 +23,14 @@ struct DebateExperimentCommand: ParsableCommand {
     @Option(help: "Kernel threads.") var threads: Int?
     @Option(help: "Judge training steps (default 300; reduced 40).") var steps: Int?
     @Option(help: "Rounds of argument (default 1).") var rounds: Int?
+    @Option(help: "Judge layers (default 2; reduced 1).") var judgeLayers: Int?
+    @Option(help: "Judge width, a multiple of 16 (default 64; reduced 32); heads = width / 16.") var judgeWidth: Int?
+    @Option(help: "Passages of training tasks, three questions each (default 160; reduced 40).") var trainingPassages: Int?
 
     func validate() throws {
         try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
-        for (option, value) in [("--steps", steps), ("--rounds", rounds)] {
+        if let judgeWidth, judgeWidth < 16 || judgeWidth % 16 != 0 { throw ValidationError("--judge-width must be a positive multiple of 16 (got \(judgeWidth))") }
+        for (option, value) in [("--steps", steps), ("--rounds", rounds), ("--judge-layers", judgeLayers), ("--training-passages", trainingPassages)] {
             if let value, value < 1 { throw ValidationError("\(option) must be at least 1 (got \(value))") }
         }
     }
@@ -36,6 +40,9 @@ struct DebateExperimentCommand: ParsableCommand {
         var configuration: DebateExperimentConfiguration = reduced ? .reduced : DebateExperimentConfiguration()
         if let steps { configuration.steps = steps }
         if let rounds { configuration.rounds = rounds }
+        if let judgeLayers { configuration.judge.layerCount = judgeLayers }
+        if let judgeWidth { configuration.judge.hiddenSize = judgeWidth; configuration.judge.headCount = judgeWidth / 16 }
+        if let trainingPassages { configuration.trainingPassages = trainingPassages }
         let directory = URL(fileURLWithPath: "runs/\(name)")
         let settings = configuration
         let outcomes = try ExperimentConsole.eachSeed(from: seed, count: seeds, directory: directory, quiet: quiet) { seed, folder, log in
