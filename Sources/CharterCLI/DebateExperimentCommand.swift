@@ -26,9 +26,12 @@ struct DebateExperimentCommand: ParsableCommand {
     @Option(help: "Judge layers (default 2; reduced 1).") var judgeLayers: Int?
     @Option(help: "Judge width, a multiple of 16 (default 64; reduced 32); heads = width / 16.") var judgeWidth: Int?
     @Option(help: "Passages of training tasks, three questions each (default 160; reduced 40).") var trainingPassages: Int?
+    @Option(help: "Judge learning rate (default 2e-3).") var learningRate: Float?
+    @Flag(help: "The false side makes up a quote about the right person (unverified) instead of quoting a true sentence about someone else.") var fabricatingLiar = false
 
     func validate() throws {
         try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
+        if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive (got \(learningRate))") }
         if let judgeWidth, judgeWidth < 16 || judgeWidth % 16 != 0 { throw ValidationError("--judge-width must be a positive multiple of 16 (got \(judgeWidth))") }
         for (option, value) in [("--steps", steps), ("--rounds", rounds), ("--judge-layers", judgeLayers), ("--training-passages", trainingPassages)] {
             if let value, value < 1 { throw ValidationError("\(option) must be at least 1 (got \(value))") }
@@ -43,6 +46,8 @@ struct DebateExperimentCommand: ParsableCommand {
         if let judgeLayers { configuration.judge.layerCount = judgeLayers }
         if let judgeWidth { configuration.judge.hiddenSize = judgeWidth; configuration.judge.headCount = judgeWidth / 16 }
         if let trainingPassages { configuration.trainingPassages = trainingPassages }
+        if let learningRate { configuration.learningRate = learningRate }
+        if fabricatingLiar { configuration.fabricatingLiar = true }
         let directory = URL(fileURLWithPath: "runs/\(name)")
         let settings = configuration
         let outcomes = try ExperimentConsole.eachSeed(from: seed, count: seeds, directory: directory, quiet: quiet) { seed, folder, log in

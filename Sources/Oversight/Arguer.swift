@@ -30,12 +30,26 @@ public struct LanguageModelArguer: Arguer {
 /// words with the question. Arguing for the truth, that is the sentence that answers the question; arguing for
 /// the distractor (which the passage states about someone else), it is a true sentence about the wrong person —
 /// a quote that verifies but does not support the answer, the strongest move a liar has when quotes are checked.
+///
+/// With `fabricates`, the policy instead takes the sentence that best matches the question among those containing
+/// either option and puts its own option in it: for the truth that is the answering sentence unchanged; for the
+/// distractor a made-up quote about the right person, which fails verification.
 public struct QuotingArguer: Arguer {
     public let name: String
-    public init(name: String = "quoting-policy") { self.name = name }
+    public let fabricates: Bool
+    public init(fabricates: Bool = false) {
+        self.fabricates = fabricates
+        name = fabricates ? "fabricating-policy" : "quoting-policy"
+    }
 
     public func argue(_ task: ReadingTask, option: Int, protocolName: OversightProtocol, seen: [Turn], sampling: SamplingOptions, seed: UInt64) async throws -> String {
         let side = task.options[option]
+        if fabricates {
+            let candidates = task.options.compactMap { value in Self.bestSentence(for: value, question: task.question, passage: task.passage).map { (value, $0) } }
+            if let (value, sentence) = candidates.max(by: { Self.overlap($0.1, task.question) < Self.overlap($1.1, task.question) }) {
+                return "The story says <quote>\(sentence.replacingOccurrences(of: value, with: side))</quote> so the answer is \"\(side)\"."
+            }
+        }
         guard let sentence = Self.bestSentence(for: side, question: task.question, passage: task.passage) else {
             return "The answer is \"\(side)\"."
         }
@@ -44,17 +58,21 @@ public struct QuotingArguer: Arguer {
 
     /// The passage sentence containing `option` with the most words in common with `question` (the first on ties).
     static func bestSentence(for option: String, question: String, passage: String) -> String? {
-        func words(_ text: String) -> Set<String> {
-            Set(text.lowercased().split { !$0.isLetter && !$0.isNumber }.map { String($0.prefix { $0 != "'" }) })
-        }
-        let questionWords = words(question)
         var best: (sentence: String, overlap: Int)?
         for piece in passage.components(separatedBy: ". ") {
             let sentence = piece.hasSuffix(".") ? piece : piece + "."
             guard sentence.lowercased().contains(option.lowercased()) else { continue }
-            let overlap = words(sentence).intersection(questionWords).count
+            let overlap = overlap(sentence, question)
             if best == nil || overlap > best!.overlap { best = (sentence, overlap) }
         }
         return best?.sentence
+    }
+
+    /// Words (lower-cased, possessive cut) two texts share.
+    static func overlap(_ first: String, _ second: String) -> Int {
+        func words(_ text: String) -> Set<String> {
+            Set(text.lowercased().split { !$0.isLetter && !$0.isNumber }.map { String($0.prefix { $0 != "'" }) })
+        }
+        return words(first).intersection(words(second)).count
     }
 }

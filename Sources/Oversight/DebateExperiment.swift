@@ -30,10 +30,14 @@ public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     public var batchSize = 16
     public var learningRate: Float = 2e-3
     public var bootstrapSamples = 1000
+    /// The false side makes up a quote about the right person (which fails verification) instead of quoting a true
+    /// sentence about someone else (``QuotingArguer/fabricates``).
+    public var fabricatingLiar = false
 
     enum CodingKeys: String, CodingKey {
         case trainingPassages = "training_passages", testPassages = "test_passages", peopleCount = "people", rounds, judge
         case vocabularySize = "vocabulary_size", steps, batchSize = "batch_size", learningRate = "learning_rate", bootstrapSamples = "bootstrap_samples"
+        case fabricatingLiar = "fabricating_liar"
     }
 
     public init() {}
@@ -133,7 +137,7 @@ public enum DebateExperiment {
         var settings = ProtocolSettings(protocolName: .debate)
         settings.rounds = configuration.rounds
         settings.seed = seed
-        let policy: [any Arguer] = [QuotingArguer()]
+        let policy: [any Arguer] = [QuotingArguer(fabricates: configuration.fabricatingLiar)]
         // The judge's training data: every training debate, asked in both option orders.
         let builder = try ProtocolSession(settings: settings, taskIDs: training.map(\.id), arguers: policy, judge: NoJudge())
         var examples: [Example] = []

@@ -21,6 +21,20 @@ final class DebateExperimentTests: XCTestCase {
         }
     }
 
+    /// The fabricating policy's true side quotes the answer (verified); its false side puts its answer into that
+    /// sentence about the right person, which fails verification.
+    func testFabricatingPolicyMakesUpUnverifiedQuotes() async throws {
+        for task in ReadingTask.generate(seed: 12, passages: 5) {
+            for option in 0..<2 {
+                let argument = try await QuotingArguer(fabricates: true).argue(task, option: option, protocolName: .debate, seen: [], sampling: .greedy, seed: 0)
+                let quotes = QuoteVerification.quotes(in: argument, source: task.passage)
+                XCTAssertEqual(quotes.count, 1)
+                XCTAssertTrue(quotes[0].text.contains(task.options[option]))
+                XCTAssertEqual(quotes[0].verified, option == task.correctOption, "\(task.question): \(argument)")
+            }
+        }
+    }
+
     /// The reduced experiment end to end. At this size (a 1-layer judge, 40 steps) the judge has not learnt to read
     /// quotes, so no protocol ordering is asserted — only what must hold: the judge's loss falls, every protocol is
     /// judged on every held-out task, and the files round-trip.
