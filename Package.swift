@@ -78,8 +78,8 @@ let package = Package(
         .target(name: "ToyWorld", dependencies: ["Tensors"]),
         .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld", "Runtime", "JSON", "Audit", "Alignment", "Datasets", "Probes"]),
         // Scalable oversight with ground truth: weak-to-strong generalisation (a weak supervisor's labels, the
-        // auxiliary confidence loss) on toy-world tasks.
-        .target(name: "Oversight", dependencies: ["Experiments", "Alignment", "Datasets", "JSON", "Runtime", "LanguageModels", "Reports", "Tensors", "Tokenizers", "ToyWorld"]),
+        // auxiliary confidence loss) on toy-world tasks; debate, consultancy and blind judging over hidden passages.
+        .target(name: "Oversight", dependencies: ["Experiments", "Alignment", "Datasets", "JSON", "Runtime", "LanguageModels", "Reports", "Tensors", "Tokenizers", "ToyWorld", "Constitutional", "Pipelines", "Probes", "Checksums"]),
         // The audit of preference data (duplicates, contradictions, biases, agreement; cross-fitted reward-model ensembles) and the policy-driven clean.
         .target(name: "Audit", dependencies: ["Datasets", "Constitutional", "Alignment", "LanguageModels", "Reports", "Checksums", "JSON", "Runtime", "Settings", "Yams"]),
         // Model evaluation: pairwise AI-judge win rates (length-controlled), Bradley–Terry ratings, multiple-choice
@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "LanguageModels", "Tensors", "Tokenizers", "TestSupport"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Alignment", "Datasets", "JSON", "LanguageModels", "TestSupport"]),
         .testTarget(name: "ModelEvaluationTests", dependencies: ["ModelEvaluation", "Constitutional", "LanguageModels", "Reports", "Runtime", "TestSupport"]),
-        .testTarget(name: "OversightTests", dependencies: ["Oversight", "LanguageModels", "Reports", "Tensors", "ToyWorld"], exclude: ["Fixtures"]),
+        .testTarget(name: "OversightTests", dependencies: ["Oversight", "LanguageModels", "Reports", "Runtime", "Tensors", "ToyWorld"], exclude: ["Fixtures"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers", "Datasets"]),
         .testTarget(
             name: "CollectiveTests",

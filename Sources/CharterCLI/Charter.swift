@@ -22,6 +22,7 @@ struct Charter: AsyncParsableCommand {
             ConstitutionCommand.self,
             CritiqueCommand.self,
             LabelCommand.self,
+            OverseeCommand.self,
             EvaluateCommand.self,
             AuditCommand.self,
             CleanCommand.self,

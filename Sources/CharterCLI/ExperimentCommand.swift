@@ -13,7 +13,7 @@ struct ExperimentCommand: ParsableCommand {
         commandName: "experiment",
         abstract: "Reproduce experiments from the alignment literature on generated tasks with a known ground truth.",
         subcommands: [FrontierCommand.self, DataQualityCommand.self, GRPOArithmeticCommand.self, SafetyCircuitCommand.self,
-                      OveroptimizationCommand.self, PluralisticCommand.self, WeakToStrongCommand.self])
+                      OveroptimizationCommand.self, PluralisticCommand.self, WeakToStrongCommand.self, DebateExperimentCommand.self])
 }
 
 /// `charter experiment frontier`: the reward/KL frontier of DPO and PPO (Rafailov et al. 2023, Figure 2 left).

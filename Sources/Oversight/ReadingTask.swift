@@ -13,6 +13,8 @@ public struct ReadingTask: Codable, Equatable, Sendable {
     public var options: [String]
     public var correctOption: Int
 
+    enum CodingKeys: String, CodingKey { case id, passage, question, options, correctOption = "correct_option" }
+
     public init(id: String, passage: String, question: String, options: [String], correctOption: Int) {
         precondition(options.count == 2 && options.indices.contains(correctOption), "two options and a correct one, got \(options) / \(correctOption)")
         (self.id, self.passage, self.question, self.options, self.correctOption) = (id, passage, question, options, correctOption)

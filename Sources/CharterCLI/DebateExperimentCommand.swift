@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Oversight
+
+/// `charter experiment debate`: debate, consultancy and blind judging with a small trained judge, against ground truth.
+struct DebateExperimentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "debate",
+        abstract: "Debate vs consultancy vs blind judging: a small judge trained on debate transcripts of generated reading tasks.",
+        discussion: """
+            Per seed: generates reading tasks, trains a tiny Llama judge from scratch on debate transcripts (debaters \
+            follow a fixed quoting policy; quotes are verified against the hidden passage), then runs blind, \
+            consultancy and debate on held-out tasks through the same protocol code as `charter oversee`. Writes \
+            runs/<name>/results.json (per-protocol accuracy, 95% t-intervals over seeds, paired differences), \
+            report.html and each seed's transcripts and report under seed-N/protocols.
+            """)
+
+    @Option(help: "Run name (folder under runs/).") var name = "debate"
+    @Option(help: "First seed.") var seed: UInt64 = 1
+    @Option(help: "Number of seeds (seed, seed+1, …).") var seeds = 3
+    @Flag(help: "The test suite's smaller configuration.") var reduced = false
+    @Flag(help: "No per-stage progress lines.") var quiet = false
+    @Option(help: "Kernel threads.") var threads: Int?
+    @Option(help: "Judge training steps (default 300; reduced 40).") var steps: Int?
+    @Option(help: "Rounds of argument (default 1).") var rounds: Int?
+    @Option(help: "Judge layers (default 2; reduced 1).") var judgeLayers: Int?
+    @Option(help: "Judge width, a multiple of 16 (default 64; reduced 32); heads = width / 16.") var judgeWidth: Int?
+    @Option(help: "Passages of training tasks, three questions each (default 160; reduced 40).") var trainingPassages: Int?
+    @Option(help: "Judge learning rate (default 2e-3).") var learningRate: Float?
+    @Flag(help: "The false side makes up a quote about the right person (unverified) instead of quoting a true sentence about someone else.") var fabricatingLiar = false
+
+    func validate() throws {
+        try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
+        if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive (got \(learningRate))") }
+        if let judgeWidth, judgeWidth < 16 || judgeWidth % 16 != 0 { throw ValidationError("--judge-width must be a positive multiple of 16 (got \(judgeWidth))") }
+        for (option, value) in [("--steps", steps), ("--rounds", rounds), ("--judge-layers", judgeLayers), ("--training-passages", trainingPassages)] {
+            if let value, value < 1 { throw ValidationError("\(option) must be at least 1 (got \(value))") }
+        }
+    }
+
+    func run() throws {
+        ExperimentConsole.start(threads: threads, quiet: quiet)
+        var configuration: DebateExperimentConfiguration = reduced ? .reduced : DebateExperimentConfiguration()
+        if let steps { configuration.steps = steps }
+        if let rounds { configuration.rounds = rounds }
+        if let judgeLayers { configuration.judge.layerCount = judgeLayers }
+        if let judgeWidth { configuration.judge.hiddenSize = judgeWidth; configuration.judge.headCount = judgeWidth / 16 }
+        if let trainingPassages { configuration.trainingPassages = trainingPassages }
+        if let learningRate { configuration.learningRate = learningRate }
+        if fabricatingLiar { configuration.fabricatingLiar = true }
+        let directory = URL(fileURLWithPath: "runs/\(name)")
+        let settings = configuration
+        let outcomes = try ExperimentConsole.eachSeed(from: seed, count: seeds, directory: directory, quiet: quiet) { seed, folder, log in
+            try waitFor { try await DebateExperiment.run(settings, seed: seed, folder: folder, log: log) }
+        }
+        let results = DebateExperimentResults(configuration: configuration, outcomes: outcomes)
+        try DebateExperimentReport.write(results, to: directory)
+        DebateExperimentReport.summary(results).forEach { print($0) }
+        ExperimentConsole.printFiles(directory)
+    }
+}

@@ -1,0 +1,195 @@
+import Alignment
+import Datasets
+import Experiments
+import Foundation
+import LanguageModels
+import Reports
+import Runtime
+
+/// `charter experiment debate`: do debate, consultancy and blind judging differ for a small judge trained with ground
+/// truth? Per seed: generated reading tasks (invented people's towns, jobs and pets); the debaters and the consultant
+/// follow a fixed quoting policy (``QuotingArguer``: quote the passage sentence that contains your answer and
+/// shares most words with the question — the truth's side quotes the answer, the other side a true sentence about
+/// someone else); a tiny Llama judge is trained from scratch by SFT on debate transcripts of training tasks (the
+/// judge prompt of ``ProtocolPrompts/judge(_:protocolName:firstAsA:transcript:)`` → " (A)"/" (B)", both option orders)
+/// — it must learn to weigh verified quotes and to check that a quote is about the person asked; then all three
+/// protocols are run on held-out tasks through ``ProtocolSession``, the judge answering by option log-probs.
+public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
+    /// Passages of training tasks (three questions each) whose debates the judge is trained on.
+    public var trainingPassages = 160
+    /// Passages of held-out test tasks.
+    public var testPassages = 40
+    /// People per passage.
+    public var peopleCount = 3
+    /// Rounds of argument in consultancy and debate.
+    public var rounds = 1
+    public var judge = WeakToStrongConfiguration.Size(hiddenSize: 64, layerCount: 2, headCount: 4)
+    /// Byte-level BPE vocabulary trained on the seed's judge prompts.
+    public var vocabularySize = 600
+    public var steps = 300
+    public var batchSize = 16
+    public var learningRate: Float = 2e-3
+    public var bootstrapSamples = 1000
+    /// The false side makes up a quote about the right person (which fails verification) instead of quoting a true
+    /// sentence about someone else (``QuotingArguer/fabricates``).
+    public var fabricatingLiar = false
+
+    enum CodingKeys: String, CodingKey {
+        case trainingPassages = "training_passages", testPassages = "test_passages", peopleCount = "people", rounds, judge
+        case vocabularySize = "vocabulary_size", steps, batchSize = "batch_size", learningRate = "learning_rate", bootstrapSamples = "bootstrap_samples"
+        case fabricatingLiar = "fabricating_liar"
+    }
+
+    public init() {}
+
+    /// The test suite's configuration: fewer tasks and steps, a narrower judge.
+    public static var reduced: Self {
+        var configuration = Self()
+        configuration.trainingPassages = 40
+        configuration.testPassages = 10
+        configuration.judge = .init(hiddenSize: 32, layerCount: 1, headCount: 2)
+        configuration.vocabularySize = 400
+        configuration.steps = 40
+        configuration.bootstrapSamples = 100
+        return configuration
+    }
+}
+
+/// One seed: the judge's training and every protocol's results on the held-out tasks.
+public struct DebateSeedOutcome: Codable, Equatable, Sendable {
+    public var seed: UInt64
+    /// Judge accuracy per protocol ("blind", "consultancy", "debate").
+    public var accuracy: [String: Double]
+    public var trainingExamples: Int
+    public var testTasks: Int
+    public var firstLoss: Double?
+    public var finalLoss: Double?
+    public var seconds: Double
+    /// The seed's full protocol results (also in seed-N/protocols/results.json with its report.html).
+    public var results: OversightResults
+    /// A debate, a dishonest consultancy and a blind judgement, as the judge read them.
+    public var examples: [GenerationExample]
+
+    enum CodingKeys: String, CodingKey {
+        case seed, accuracy, trainingExamples = "training_examples", testTasks = "test_tasks", firstLoss = "first_loss"
+        case finalLoss = "final_loss", seconds, results, examples
+    }
+}
+
+/// results.json of `charter experiment debate`.
+public struct DebateExperimentResults: Codable, Equatable, Sendable {
+    public struct ProtocolAccuracy: Codable, Equatable, Sendable {
+        public var protocolName: OversightProtocol
+        /// Mean over seeds with the 95% t-interval.
+        public var accuracy: Interval
+        enum CodingKeys: String, CodingKey { case protocolName = "protocol", accuracy }
+    }
+
+    public var configuration: DebateExperimentConfiguration
+    public var outcomes: [DebateSeedOutcome]
+    public var protocols: [ProtocolAccuracy]
+    /// Paired per seed, in accuracy (0.10 = 10 points).
+    public var debateMinusConsultancy: Interval
+    public var debateMinusBlind: Interval
+    /// The issue's target: debate ≥ consultancy + 10 points and ≥ blind + 20 points, with separated intervals.
+    public var targetMet: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case configuration, outcomes, protocols, debateMinusConsultancy = "debate_minus_consultancy", debateMinusBlind = "debate_minus_blind"
+        case targetMet = "target_met"
+    }
+
+    public init(configuration: DebateExperimentConfiguration, outcomes: [DebateSeedOutcome]) {
+        self.configuration = configuration
+        self.outcomes = outcomes
+        func seeds(_ name: OversightProtocol) -> [Double] { outcomes.map { $0.accuracy[name.rawValue] ?? .nan } }
+        protocols = OversightProtocol.allCases.map { ProtocolAccuracy(protocolName: $0, accuracy: Statistics.interval95(seeds($0))) }
+        debateMinusConsultancy = Statistics.interval95(zip(seeds(.debate), seeds(.consultancy)).map { $0 - $1 })
+        debateMinusBlind = Statistics.interval95(zip(seeds(.debate), seeds(.blind)).map { $0 - $1 })
+        let accuracy = Dictionary(uniqueKeysWithValues: protocols.map { ($0.protocolName, $0.accuracy) })
+        if let debate = accuracy[.debate], let consultancy = accuracy[.consultancy], let blind = accuracy[.blind] {
+            // Separated intervals need at least two seeds (`Interval.separated(from:)`).
+            targetMet = debateMinusConsultancy.mean >= 0.10 && debateMinusBlind.mean >= 0.20
+                && debate.separated(from: consultancy) && debate.separated(from: blind) && debate.lower > consultancy.upper && debate.lower > blind.upper
+        } else {
+            targetMet = false
+        }
+    }
+}
+
+public enum DebateExperiment {
+    /// A judge placeholder for building training transcripts (which need no verdicts).
+    struct NoJudge: LanguageModel {
+        let name = "none"
+        func complete(_ request: CompletionRequest) async throws -> Completion { throw OversightError("no judge while building training transcripts") }
+        func chat(_ request: ChatRequest) async throws -> Completion { throw OversightError("no judge while building training transcripts") }
+        func score(prompt: String, completion: String) async throws -> Score { throw OversightError("no judge while building training transcripts") }
+    }
+
+    /// Runs one seed in `folder` (the judge's folders and the protocols' transcripts).
+    public static func run(_ configuration: DebateExperimentConfiguration, seed: UInt64, folder: URL,
+                           log: @escaping @Sendable (String) -> Void = { _ in }) async throws -> DebateSeedOutcome {
+        let started = Date()
+        try? FileManager.default.removeItem(at: folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let training = ReadingTask.generate(seed: seed &* 1000 &+ 1, passages: configuration.trainingPassages, peopleCount: configuration.peopleCount)
+        let test = ReadingTask.generate(seed: seed &* 1000 &+ 2, passages: configuration.testPassages, peopleCount: configuration.peopleCount)
+        var settings = ProtocolSettings(protocolName: .debate)
+        settings.rounds = configuration.rounds
+        settings.seed = seed
+        let policy: [any Arguer] = [QuotingArguer(fabricates: configuration.fabricatingLiar)]
+        // The judge's training data: every training debate, asked in both option orders.
+        let builder = try ProtocolSession(settings: settings, taskIDs: training.map(\.id), arguers: policy, judge: NoJudge())
+        var examples: [Example] = []
+        for (index, task) in training.enumerated() {
+            let turns = try await builder.arguments(task, index: index, judgeName: "none").turns
+            for firstAsA in [true, false] {
+                let prompt = ProtocolPrompts.judge(task, protocolName: .debate, firstAsA: firstAsA, transcript: turns)
+                let answer = (task.correctOption == 0) == firstAsA ? " (A)" : " (B)"
+                examples.append(Example(.promptCompletion(prompt: .standard(prompt), completion: .standard(answer)), line: examples.count + 1))
+            }
+        }
+        let tokenizerTexts = examples.compactMap { example -> String? in
+            if case let .promptCompletion(.standard(prompt), .standard(completion)) = example.body { return prompt + completion }
+            return nil
+        } + test.prefix(8).flatMap { task in [OversightProtocol.blind, .consultancy].map { ProtocolPrompts.judge(task, protocolName: $0, firstAsA: true, transcript: []) } }
+        let initial = folder.appendingPathComponent("judge-initial")
+        try InitialModel(vocabularySize: configuration.vocabularySize, hiddenSize: configuration.judge.hiddenSize,
+                         intermediateSize: 4 * configuration.judge.hiddenSize, layerCount: configuration.judge.layerCount,
+                         headCount: configuration.judge.headCount, contextLength: 1024).write(texts: tokenizerTexts, seed: seed, to: initial)
+        log("seed \(seed): training the judge (\(configuration.judge.text)) for \(configuration.steps) steps on \(examples.count) debate judgements")
+        var sft = SFTConfiguration()
+        let judgeFolder = folder.appendingPathComponent("judge")
+        sft.training.outputDirectory = judgeFolder.path
+        sft.training.maximumSteps = configuration.steps
+        sft.training.batchSize = configuration.batchSize
+        sft.training.learningRate = configuration.learningRate
+        sft.training.learningRateSchedule = "constant"
+        sft.training.saveSteps = 0
+        sft.training.loggingSteps = 10
+        sft.training.seed = seed
+        let trainer = try SFTTrainer(configuration: sft, policy: try TrainableModel(directory: initial),
+                                     encoder: try ExampleEncoder.load(directory: initial), train: examples)
+        let summary = try TrainingLoop(arguments: sft.training).run(trainer)
+        let losses = summary.history.compactMap { $0["loss"] }
+        log("seed \(seed): judge loss \(losses.first.map { String(format: "%.3f", $0) } ?? "?") → \(losses.last.map { String(format: "%.3f", $0) } ?? "?")")
+        let judge = try LocalLanguageModel.load(directory: judgeFolder)
+        let protocols = folder.appendingPathComponent("protocols")
+        for protocolName in OversightProtocol.allCases {
+            var protocolSettings = settings
+            protocolSettings.protocolName = protocolName
+            let session = try ProtocolSession(settings: protocolSettings, taskIDs: test.map(\.id), arguers: policy, judge: judge)
+            _ = try await OversightRun.run(test, taskFile: nil, session: session, directory: protocols,
+                                           options: RunOptions(concurrency: 1, retries: 0, retryDelay: 0, showProgress: false))
+        }
+        let results = try OversightRun.summarise(directory: protocols, samples: configuration.bootstrapSamples, seed: seed)
+        let transcripts = try OversightRun.transcripts(in: protocols)
+        let shown = [transcripts[.debate]?.first, transcripts[.consultancy]?.first { $0.honestConsultant == false }, transcripts[.blind]?.first]
+            .compactMap { $0 }.map(OversightReport.example)
+        var accuracy: [String: Double] = [:]
+        for summary in results.protocols { accuracy[summary.protocolName.rawValue] = summary.accuracy.mean }
+        log("seed \(seed): judge accuracy " + OversightProtocol.allCases.map { "\($0.rawValue) \(String(format: "%.1f%%", 100 * (accuracy[$0.rawValue] ?? .nan)))" }.joined(separator: ", "))
+        return DebateSeedOutcome(seed: seed, accuracy: accuracy, trainingExamples: examples.count, testTasks: test.count, firstLoss: losses.first,
+                                 finalLoss: losses.last, seconds: Date().timeIntervalSince(started), results: results, examples: shown)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Reports
+
+/// results.json and report.html of `charter experiment debate`.
+public enum DebateExperimentReport {
+    static func percent(_ value: Double) -> String { String(format: "%.1f%%", 100 * value) }
+    static func points(_ value: Double) -> String { String(format: "%+.1f", 100 * value) }
+
+    public static func write(_ results: DebateExperimentResults, to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        _ = try ResultsFile.write(results, to: directory)
+        _ = try page(results).write(to: directory)
+    }
+
+    /// Console lines.
+    public static func summary(_ results: DebateExperimentResults) -> [String] {
+        results.protocols.map { "\($0.protocolName.rawValue): judge accuracy \($0.accuracy.text(percent))" }
+            + ["debate − consultancy \(results.debateMinusConsultancy.text(points)) points, debate − blind \(results.debateMinusBlind.text(points)) points; "
+               + "target (≥ +10 and ≥ +20, intervals separated) \(results.targetMet ? "met" : "not met")"]
+    }
+
+    static func page(_ results: DebateExperimentResults) -> HTMLPage {
+        let configuration = results.configuration
+        var page = HTMLPage(title: "Debate, consultancy and blind judging with a trained judge")
+        page.heading("Debate, consultancy and blind judging with a small trained judge")
+        page.paragraph("Per seed: reading tasks are generated (passages about \(configuration.peopleCount) invented people's towns, jobs and pets; "
+                       + "two-option questions whose distractor is another person's value from the same passage). Debaters and consultants follow a "
+                       + "fixed policy: quote the passage sentence that contains their answer and shares most words with the question — for the true "
+                       + "answer that is the sentence that answers the question, for the distractor a true sentence about someone else. Quotes are "
+                       + "checked and shown to the judge as verified or not. The judge (a Llama of \(configuration.judge.text), trained from scratch) "
+                       + "is fine-tuned for \(configuration.steps) steps on debate transcripts of \(configuration.trainingPassages * 3) training tasks in "
+                       + "both option orders, then judges \(configuration.testPassages * 3) held-out tasks under each protocol (\(configuration.rounds) "
+                       + "round\(configuration.rounds == 1 ? "" : "s")), answering by the log-probabilities of \" (A)\" and \" (B)\" in both orders. "
+                       + "The judge never trains on consultancy or blind prompts: consultancy tests whether what it learnt from debates survives a one-sided transcript.")
+        page.heading("Judge accuracy (\(results.outcomes.count) seed\(results.outcomes.count == 1 ? "" : "s"), mean [95% t-interval over seeds])", level: 2)
+        page.table(header: ["protocol", "accuracy"], rows: results.protocols.map { [$0.protocolName.rawValue, $0.accuracy.text(percent)] }
+                   + [["debate − consultancy (points)", results.debateMinusConsultancy.text(points)], ["debate − blind (points)", results.debateMinusBlind.text(points)]])
+        if results.targetMet {
+            page.passed("Target met: debate beats consultancy by ≥ 10 points and blind by ≥ 20, with separated intervals.")
+        } else {
+            page.warning("Target not met: debate ≥ consultancy + 10 points and ≥ blind + 20 points with separated intervals (see the table).")
+        }
+        page.chart(SVGChart.bars(title: "Judge accuracy (95% t-intervals, seeds)", groups: results.protocols.map(\.protocolName.rawValue),
+                                 series: [.init("accuracy", values: results.protocols.map(\.accuracy.mean),
+                                                intervals: results.protocols.map { $0.accuracy.lower...$0.accuracy.upper })],
+                                 yLabel: "accuracy", yAxis: ChartAxis(lower: 0, upper: 1, step: 0.25, percent: true), width: 440))
+        page.heading("Per seed", level: 2)
+        page.table(header: ["seed", "blind", "consultancy", "debate", "honest / dishonest consultant", "judge loss first → last", "training judgements", "test tasks", "seconds"],
+                   rows: results.outcomes.map { outcome in
+                       let consultancy = outcome.results.summary(.consultancy)
+                       let split = [consultancy?.honestAccuracy, consultancy?.dishonestAccuracy].map { $0.map { percent($0.mean) } ?? "–" }.joined(separator: " / ")
+                       return ["\(outcome.seed)"] + OversightProtocol.allCases.map { outcome.accuracy[$0.rawValue].map(percent) ?? "–" }
+                           + [split, "\(outcome.firstLoss.map { String(format: "%.3f", $0) } ?? "?") → \(outcome.finalLoss.map { String(format: "%.3f", $0) } ?? "?")",
+                              "\(outcome.trainingExamples)", "\(outcome.testTasks)", String(format: "%.0f", outcome.seconds)]
+                   })
+        page.paragraph("Each seed's transcripts, bootstrap intervals, calibration and debater Elo are in seed-N/protocols/report.html.")
+        if let first = results.outcomes.first {
+            page.heading("Example transcripts (seed \(first.seed), as the judge read them)", level: 2)
+            page.examples(first.examples, id: "examples")
+        }
+        return page
+    }
+}
