@@ -27,7 +27,7 @@ import tempfile
 
 import torch
 from datasets import Dataset
-from transformers import LlamaForCausalLM
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
 import common
 
@@ -39,18 +39,18 @@ def soft_overlong():
     return get_soft_overlong_punishment(max_completion_len=MAX_COMPLETION, soft_punish_cache=MAX_COMPLETION // 4)
 
 
-def trainer_for(name, model_dir, workdir, out, steps, timer):
-    policy = LlamaForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
+def trainer_for(name, model_dir, workdir, out, steps, timer, own_tokenizer=False):
+    policy = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
 
     def reference():
-        return LlamaForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
+        return AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
 
     shared = dict(output_dir=out, max_steps=steps, bf16=False, use_cpu=True, gradient_checkpointing=False, report_to=[],
                   save_strategy="no", logging_steps=1000, dataloader_num_workers=0, disable_tqdm=True, seed=42)
     _, dpo_path, _ = common.prepare(workdir)
     pairs = Dataset.from_list([json.loads(line) for line in open(dpo_path)])
     prompts = Dataset.from_list([json.loads(line) for line in open(common.prompts(workdir))])
-    tokenizer = common.tokenizer()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir) if own_tokenizer else common.tokenizer()
     if name == "orpo":
         from trl.experimental.orpo import ORPOConfig, ORPOTrainer
         config = ORPOConfig(per_device_train_batch_size=4, max_length=128, learning_rate=1e-5, beta=0.1, **shared)
@@ -85,14 +85,18 @@ def main():
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--model-dir", help="a Hugging Face model folder (with its tokenizer) instead of the tiny Llama, "
+                        "e.g. SmolLM2-135M-Instruct from scripts/smollm2/convert.py; the data stay common.py's")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model_dir, _, _ = common.prepare(args.workdir)
+    model_dir = args.model_dir or model_dir
     repeats, cpu_repeats, per_step = [], [], 0
     for _ in range(args.repeats):
         timer = common.StepTimer()
         with tempfile.TemporaryDirectory() as out:
-            trainer, per_step = trainer_for(args.trainer, model_dir, args.workdir, out, args.warmup + args.steps, timer)
+            trainer, per_step = trainer_for(args.trainer, model_dir, args.workdir, out, args.warmup + args.steps, timer,
+                                            own_tokenizer=args.model_dir is not None)
             trainer.train()
         repeats.append(timer.times[args.warmup:])
         cpu_repeats.append(timer.cpu_times[args.warmup:])

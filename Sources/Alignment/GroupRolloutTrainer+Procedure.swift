@@ -68,6 +68,7 @@ extension GroupRolloutTrainer: TrainingProcedure {
     /// batch (shuffled once) in `gradient_accumulation_steps` micro-batches of `per_device_train_batch_size`.
     func step(_ indices: [Int], state: inout State, optimizer: AdamW, context: StepContext) throws -> [String: Double] {
         var clock = PhaseClock()
+        let cpuStart = ProcessMemory.cpuSeconds
         epochInProgress = state.iteration * settings.promptsPerStep / prompts.count
         var rollouts = rollOut(indices, seed: state.generator.next())
         clock.lap("time/rollout")
@@ -84,6 +85,7 @@ extension GroupRolloutTrainer: TrainingProcedure {
                                  lastCheckpoint: context.lastCheckpoint)) { $1 }
         clock.lap("time/update")
         for (key, value) in clock.laps { metrics[key] = value }
+        metrics["time/cpu"] = ProcessMemory.cpuSeconds - cpuStart  // CPU seconds of the step, every thread
         let done = state.iteration + 1
         metrics["lr"] = Double(optimizer.learningRate)
         metrics["epoch"] = Double(done * settings.promptsPerStep) / Double(prompts.count)

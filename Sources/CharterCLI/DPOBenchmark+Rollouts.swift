@@ -10,30 +10,23 @@ extension DPOBenchmark {
     /// The longest completion of the generating trainers, as in Benchmarks/trl/bench_trainers.py.
     static let completionLength = 32
 
-    /// GRPO, RLOO and online DPO: whole training runs, as TRL's are timed. Each repeat trains two fresh trainers, one
-    /// for `warmup` steps and one for `warmup + steps`; the difference of their wall and CPU times over `steps` is the
-    /// cost of a step (loading, the first steps and the final save cancel out). The step times the runs log
-    /// (`time/*`) give the median.
+    /// GRPO, RLOO and online DPO: whole training runs, as TRL's are timed. Each repeat trains a fresh trainer for
+    /// `warmup + steps` steps; the measured steps' logged phase times (`time/rollout`, `…/scoring`, `…/forward`,
+    /// `…/update`) sum to each step's wall time and `time/cpu` is its CPU time; the medians are reported.
     func runRollouts(modelFolder: URL, encoder: ExampleEncoder) throws {
         let prompts = try Dataset.load(URL(fileURLWithPath: workdir).appendingPathComponent("prompts.jsonl"))
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("charter-bench-\(ProcessInfo.processInfo.processIdentifier)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        var wallPerStep: [Double] = [], cpuPerStep: [Double] = [], medians: [Double] = [], lengths: [Double] = []
+        var medians: [Double] = [], cpuMedians: [Double] = [], lengths: [Double] = []
         for repeatIndex in 0..<repeats {
-            var measured: [(wall: Double, cpu: Double, history: [[String: Double]])] = []
-            for stepCount in [warmup, warmup + steps] {
-                let output = scratch.appendingPathComponent("\(repeatIndex)-\(stepCount)").path
-                let train = try rolloutRun(modelFolder: modelFolder, encoder: encoder, prompts: prompts.examples,
-                                           stepCount: stepCount, output: output)
-                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = Self.cpuSeconds()
-                let history = try train()
-                measured.append((Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, Self.cpuSeconds() - cpuStart, history))
-            }
-            wallPerStep.append((measured[1].wall - measured[0].wall) / Double(steps))
-            cpuPerStep.append((measured[1].cpu - measured[0].cpu) / Double(steps))
-            let timed = measured[1].history.dropFirst(warmup)
-            let stepSeconds = timed.map { record in record.filter { $0.key.hasPrefix("time/") }.values.reduce(0, +) }
+            let output = scratch.appendingPathComponent("\(repeatIndex)").path
+            let train = try rolloutRun(modelFolder: modelFolder, encoder: encoder, prompts: prompts.examples,
+                                       stepCount: warmup + steps, output: output)
+            let timed = try train().dropFirst(warmup)
+            let stepSeconds = timed.map { record in record.filter { $0.key.hasPrefix("time/") && $0.key != "time/cpu" }.values.reduce(0, +) }
             medians.append(stepSeconds.sorted()[stepSeconds.count / 2])
+            let cpu = timed.compactMap { $0["time/cpu"] }
+            cpuMedians.append(cpu.sorted()[cpu.count / 2])
             lengths.append(timed.compactMap { $0["completions/mean_length"] }.reduce(0, +) / Double(max(timed.count, 1)))
         }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
@@ -41,8 +34,7 @@ extension DPOBenchmark {
         printJSONLine(JSONValue(sortingKeys: [
             "impl": "charter", "benchmark": .string(trainer == .onlineDPO ? "online_dpo" : trainer.rawValue),
             "step_ms_median": .numeric(median(medians) * 1000), "step_ms_per_repeat": .array(medians.map { .numeric($0 * 1000) }),
-            "wall_ms_per_step_by_difference": .array(wallPerStep.map { .numeric($0 * 1000) }),
-            "cpu_ms_per_step_median": .numeric(median(cpuPerStep) * 1000), "cpu_ms_per_repeat": .array(cpuPerStep.map { .numeric($0 * 1000) }),
+            "cpu_ms_per_step_median": .numeric(median(cpuMedians) * 1000), "cpu_ms_per_repeat": .array(cpuMedians.map { .numeric($0 * 1000) }),
             "steps_per_s": .numeric(1 / median(medians)), .init(unit): .integer(batchSize ?? (trainer == .onlineDPO ? 4 : 8)),
             "completion_mean_length": .numeric(lengths.reduce(0, +) / Double(lengths.count)),
             "threads": .integer(ComputeThreads.count),

@@ -5,6 +5,7 @@ import Foundation
 import JSON
 import LanguageModels
 import NeuralNetworks
+import Runtime
 import Tensors
 #if canImport(Glibc)
 import Glibc
@@ -43,11 +44,14 @@ struct DPOBenchmark: ParsableCommand {
     var batchSize: Int?
     @Option(help: "max_length") var maxLength = 128
     @Option(help: "Kernel threads (default: CHARTER_THREADS or all cores).") var threads: Int?
+    @Option(help: "A model folder (with its tokenizer) instead of the prepared tiny Llama, e.g. SmolLM2-135M-Instruct; the data stay the workdir's.")
+    var modelDir: String?
 
     func run() throws {
         if let threads { ComputeThreads.count = threads }
         let folder = URL(fileURLWithPath: workdir)
-        let modelFolder = try Self.preparedModel(in: workdir, script: trainer.script)
+        let prepared = try Self.preparedModel(in: workdir, script: trainer.script)
+        let modelFolder = modelDir.map { URL(fileURLWithPath: $0) } ?? prepared
         let encoder = try ExampleEncoder.load(directory: modelFolder)
         if [.grpo, .rloo, .onlineDPO].contains(trainer) {
             return try runRollouts(modelFolder: modelFolder, encoder: encoder)
@@ -139,18 +143,8 @@ struct DPOBenchmark: ParsableCommand {
         printJSONLine(JSONValue(sortingKeys: result))
     }
 
-    /// User + system CPU seconds of this process (all threads), which other processes on a shared machine disturb
-    /// less than wall time.
-    static func cpuSeconds() -> Double {
-        var usage = rusage()
-        #if canImport(Darwin)
-        getrusage(RUSAGE_SELF, &usage)
-        #else
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        #endif
-        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-    }
+    /// User + system CPU seconds of this process (all threads).
+    static func cpuSeconds() -> Double { ProcessMemory.cpuSeconds }
 }
 
 extension DPOBenchmark {

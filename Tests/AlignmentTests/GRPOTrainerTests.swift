@@ -49,9 +49,10 @@ final class GRPOTrainerTests: XCTestCase {
         }
         for key in ["reward", "reward_std", "rewards/multiple_of_three/mean", "rewards/multiple_of_three/std", "frac_reward_zero_std",
                     "kl", "entropy", "clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean", "completions/mean_length",
-                    "completions/clipped_ratio", "loss", "grad_norm", "lr", "epoch"] {
+                    "completions/clipped_ratio", "loss", "grad_norm", "lr", "epoch", "time/rollout", "time/update", "time/cpu"] {
             XCTAssertNotNil(summary.history.last?[key], "metric \(key) missing")
         }
+        XCTAssertTrue(summary.history.allSatisfy { ($0["time/cpu"] ?? 0) > 0 }, "every step takes CPU time")
         let kls = summary.history.compactMap { $0["kl"] }
         XCTAssertTrue(kls.allSatisfy { $0 >= 0 && $0.isFinite }, "k3 KL is never negative: \(kls)")
         XCTAssertLessThan(kls.last ?? .infinity, 5, "β keeps the policy near the reference: \(kls)")
