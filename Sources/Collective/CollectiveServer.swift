@@ -82,28 +82,13 @@ public struct CollectiveServer: Sendable {
 
     // MARK: Plumbing
 
-    /// Runs a page handler after the Host check, turning every error into an error page.
+    /// Runs a page handler after the Host check, turning every error into an error page (``WebResponse/guarded``).
     func handle(_ request: Request, _ body: () throws -> Response) -> Response {
-        do {
-            try WebRequest.checkHost(request, boundTo: configuration.host)
-            return try body()
-        } catch {
-            return Self.failure(error)
-        }
+        WebResponse.guarded(request, host: configuration.host, body)
     }
 
     func handleAsync(_ request: Request, _ body: () async throws -> Response) async -> Response {
-        do {
-            try WebRequest.checkHost(request, boundTo: configuration.host)
-            return try await body()
-        } catch {
-            return Self.failure(error)
-        }
-    }
-
-    static func failure(_ error: any Error) -> Response {
-        if let error = error as? WebError { return error.response }
-        return WebResponse.error(.internalServerError, "the server could not complete this request (\(error)); try again")
+        await WebResponse.guarded(request, host: configuration.host, body)
     }
 
     /// The participant behind the session cookie, with at least `role`.

@@ -118,3 +118,32 @@ public enum WebRequest {
         }
     }
 }
+
+extension WebResponse {
+    /// The page for an error a handler threw: a ``WebError``'s own status and message, else 500 naming the error.
+    public static func failure(_ error: any Error) -> Response {
+        if let error = error as? WebError { return error.response }
+        return WebResponse.error(.internalServerError, "the server could not complete this request (\(error)); try again")
+    }
+
+    /// Runs a page handler after the Host check (``WebRequest/checkHost(_:boundTo:)``, against DNS rebinding), turning
+    /// every error into an error page — the one wrapper of every app's routes.
+    public static func guarded(_ request: Request, host: String, _ body: () throws -> Response) -> Response {
+        do {
+            try WebRequest.checkHost(request, boundTo: host)
+            return try body()
+        } catch {
+            return failure(error)
+        }
+    }
+
+    /// ``guarded(_:host:_:)`` for an asynchronous handler.
+    public static func guarded(_ request: Request, host: String, _ body: () async throws -> Response) async -> Response {
+        do {
+            try WebRequest.checkHost(request, boundTo: host)
+            return try await body()
+        } catch {
+            return failure(error)
+        }
+    }
+}
