@@ -54,14 +54,8 @@ public struct CollectiveServer: Sendable {
     }
 
     public func application(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        var logger = Logger(label: "charter.collect")
-        logger.logLevel = .warning
-        return Application(
-            router: router(),
-            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "charter"),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? -1) },
-            logger: logger)
+        WebServer.application(router: router(), host: configuration.host, port: configuration.port, label: "charter.collect",
+                              onListening: onListening)
     }
 
     func router() -> Router<BasicRequestContext> {
