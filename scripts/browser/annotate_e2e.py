@@ -23,9 +23,10 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
+
+import browser  # scripts/browser/browser.py
 
 SCRIPT_RESPONSE = "<script>window.__annotate_pwned = 1</script> Sure: store flour in an airtight container."
 IMG_RESPONSE = "<img src=x onerror=\"window.__annotate_pwned = 2\"> Keep it somewhere dry."
@@ -49,10 +50,6 @@ KEYS = ["1", "2", "4", "5", "3", "0", "2", "1", "4", "2", "5", "1", "2", "1"]
 CHOICE = {"1": ("A", 2), "2": ("A", 1), "3": ("tie", 0), "4": ("B", 1), "5": ("B", 2), "0": ("bad", None)}
 
 
-def skip(reason):
-    print(f"SKIPPED: annotate browser end-to-end test: {reason}")
-    sys.exit(0)
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -61,20 +58,9 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the database and the exports (the folder is printed)")
     args = parser.parse_args()
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        skip("chromium or chromedriver is not installed (apt-get install chromium chromium-driver)")
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-        from selenium.webdriver.common.action_chains import ActionChains
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.common.keys import Keys
-        from selenium.common.exceptions import WebDriverException
-        from selenium.webdriver.support.ui import WebDriverWait
-    except ImportError:
-        skip("python selenium is not installed (pip install selenium)")
+    t = browser.tools("annotate")
+    ActionChains, By, Keys = t.ActionChains, t.By, t.Keys
+    WebDriverException, WebDriverWait = t.WebDriverException, t.WebDriverWait
 
     started = time.monotonic()
     work = tempfile.mkdtemp(prefix="annotate-e2e-")
@@ -109,12 +95,7 @@ def main():
     assert "pairs.jsonl: 12 pairs, 12 new" in log and "gold.jsonl: 2 gold questions, 2 new" in log, log
     links = {name: invite(name) for name in ("ann", "bo")}
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1200,1000"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.set_page_load_timeout(20)
+    driver = browser.chrome(t, "1200,1000")
     shots = args.screenshots
     if shots:
         os.makedirs(shots, exist_ok=True)

@@ -20,9 +20,10 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
+
+import browser  # scripts/browser/browser.py
 
 SEEDS = [
     "The AI should tell the truth.",                                  # both groups agree: consensus
@@ -38,10 +39,6 @@ GROUP_A = {SEEDS[2], SEEDS[3]}
 GROUP_B = {SEEDS[4], SEEDS[5]}
 
 
-def skip(reason):
-    print(f"SKIPPED: ccai browser end-to-end test: {reason}")
-    sys.exit(0)
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,20 +48,9 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the database and the analysis (the folder is printed)")
     args = parser.parse_args()
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        skip("chromium or chromedriver is not installed (apt-get install chromium chromium-driver)")
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-        from selenium.webdriver.common.action_chains import ActionChains
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.common.keys import Keys
-        from selenium.common.exceptions import WebDriverException
-        from selenium.webdriver.support.ui import WebDriverWait
-    except ImportError:
-        skip("python selenium is not installed (pip install selenium)")
+    t = browser.tools("ccai")
+    ActionChains, By, Keys = t.ActionChains, t.By, t.Keys
+    WebDriverException, WebDriverWait = t.WebDriverException, t.WebDriverWait
 
     started = time.monotonic()
     work = tempfile.mkdtemp(prefix="ccai-e2e-")
@@ -87,12 +73,7 @@ def main():
         if match := re.search(r"moderator link \(keep it private\): (\S+)", line):
             moderator_link = match.group(1)
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1000,760"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.set_page_load_timeout(20)
+    driver = browser.chrome(t, "1000,760")
     shots = args.screenshots
     if shots:
         os.makedirs(shots, exist_ok=True)
@@ -214,7 +195,7 @@ def main():
     subprocess.run([args.charter, "constitution", "validate", os.path.join(output, "constitution.yaml")], check=True)
 
     if shots:
-        report_driver = webdriver.Chrome(service=Service(driver_path), options=options)
+        report_driver = browser.chrome(t, "1000,760")
         try:
             report_driver.set_window_size(1200, 1500)
             report_driver.get("file://" + os.path.join(output, "report.html"))
