@@ -126,13 +126,15 @@ struct DataQualityCommand: ParsableCommand {
 struct SafetyCircuitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "safety-circuit",
-        abstract: "Train prompt and response probes on the helpful-only toy-world model and use them to halt its held-out harmful generations.",
+        abstract: "Train prompt and response probes on the helpful-only toy-world model, use them to halt its held-out harmful generations, and steer along SL-CAI's refusal direction.",
         discussion: """
             Per seed: trains the quickstart's helpful-only model, a prompt probe (training harmful vs benign and borderline intents, \
             last prompt token) and a response probe (the model's compliant vs benign responses, every token), each with its layer, \
             method and threshold chosen on a validation split of the training intents; measures the prompt probe's AUROC on held-out \
             intents, then lets the model answer held-out requests without a circuit and with each probe halting it, judged by the \
-            world's ground truth. Writes runs/<name>/results.json and report.html.
+            world's ground truth. Then it trains the seed's SL-CAI model and steers along its refusal direction (Arditi et al. \
+            2024): ablated in SL-CAI, added to the helpful-only model, layer and strength chosen on the training intents, refusals \
+            measured on held-out requests. Writes runs/<name>/results.json and report.html.
             """)
 
     @Option(help: "Run name (folder under runs/).") var name = "safety-circuit"

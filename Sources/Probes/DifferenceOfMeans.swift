@@ -4,6 +4,17 @@
 public enum DifferenceOfMeans {
     /// The unit direction from the negative rows' mean to the positive rows' mean.
     public static func direction(rows: [[Float]], labels: [Bool]) -> [Float] {
+        let difference = meanDifference(rows: rows, labels: labels)
+        let norm = difference.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return difference.map { Float(norm > 0 ? $0 / norm : 0) }
+    }
+
+    /// mean(x | positive) − mean(x | negative), not normalised: Arditi et al. add this vector itself to induce refusal.
+    public static func difference(rows: [[Float]], labels: [Bool]) -> [Float] {
+        meanDifference(rows: rows, labels: labels).map { Float($0) }
+    }
+
+    static func meanDifference(rows: [[Float]], labels: [Bool]) -> [Double] {
         precondition(rows.count == labels.count && !rows.isEmpty, "\(rows.count) rows for \(labels.count) labels")
         let size = rows[0].count
         var positive = [Double](repeating: 0, count: size), negative = positive
@@ -14,11 +25,7 @@ public enum DifferenceOfMeans {
                 if label { positive[j] += Double(row[j]) } else { negative[j] += Double(row[j]) }
             }
         }
-        let difference = (0..<size).map {
-            positive[$0] / Double(max(1, counts.positive)) - negative[$0] / Double(max(1, counts.negative))
-        }
-        let norm = difference.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        return difference.map { Float(norm > 0 ? $0 / norm : 0) }
+        return (0..<size).map { positive[$0] / Double(max(1, counts.positive)) - negative[$0] / Double(max(1, counts.negative)) }
     }
 
     /// The direction with a calibrated score: σ(a · (d · x) + c), a and c fitted on the training rows.

@@ -24,6 +24,16 @@ public struct SafetyCircuitConfiguration: Codable, Equatable, Sendable {
     public var batchSize = 16
     /// Also train the response probe and run the circuits (false: the prompt probe only).
     public var circuits = true
+    /// Also train the seed's SL-CAI model (the quickstart's critique → revision → SFT under the full constitution) and
+    /// steer both models along its refusal direction.
+    public var steering = true
+    /// Fresh requests per training intent on which the steering layer and strength are chosen.
+    public var steeringValidationPerIntent = 4
+    /// Strengths of activation addition tried on validation, as multiples of the mean difference's norm at the layer
+    /// (1: Arditi et al.'s addition of the difference of means itself).
+    public var steeringScales: [Double] = [1, 2, 4]
+    /// The most validation benign and borderline accuracy an ablation may cost for its layer to be chosen.
+    public var steeringAccuracyTolerance = 0.10
 
     public init() {}
 
@@ -42,6 +52,7 @@ public struct SafetyCircuitConfiguration: Codable, Equatable, Sendable {
         var c = SafetyCircuitConfiguration.reduced
         c.world.helpfulOnlySteps = 250
         c.circuits = false  // a model trained this briefly does not comply yet: no response probe to train
+        c.steering = false  // nor refuse after SL-CAI: no refusal direction to find
         return c
     }
 }
@@ -63,7 +74,57 @@ public struct SafetyCircuitSeed: Codable, Equatable, Sendable {
     public var promptHeldOutAUROCByNegative: [String: Double]
     /// The response probe and both circuits (nil when the configuration skips them).
     public var circuits: Circuits?
+    /// Refusal-direction steering of the SL-CAI and helpful-only models (nil when the configuration skips it).
+    public var steering: Steering?
     public var seconds: [String: Double]
+
+    /// Arditi et al. (2024) on the toy world. The refusal direction is the SL-CAI model's difference of means between
+    /// the last-prompt-token hidden states of training harmful and training benign and borderline requests, one per
+    /// hidden state. Ablating it (x − (x·d)·d at every hidden state) should make the SL-CAI model refuse less; adding
+    /// it (x + α·d at its own hidden state) should make the helpful-only model, which SL-CAI was fine-tuned from,
+    /// refuse more. The layer (and α) are chosen on fresh requests of the training intents; the rates are measured on
+    /// the held-out intents' requests. A refusal is the judge's helpful or evasive refusal.
+    public struct Steering: Codable, Equatable, Sendable {
+        /// The hidden state whose direction is ablated (everywhere), chosen as the one whose ablation leaves the
+        /// SL-CAI model the fewest refusals of validation harmful requests among those that keep its validation benign
+        /// accuracy within ``SafetyCircuitConfiguration/steeringAccuracyTolerance`` of the unedited model's (Arditi et
+        /// al. likewise keep only directions whose ablation leaves harmless behaviour intact): a direction whose removal
+        /// breaks the model also "removes" refusals. With none within it, the one that keeps the most accuracy.
+        public var ablationLayer: Int
+        /// Validation harmful refusal and benign and borderline accuracy (correct answers) of the SL-CAI model with no
+        /// edit, and with each hidden state's direction ablated (index i: hidden state i + 1).
+        public var validationRefusal: Double
+        public var validationRefusalAblated: [Double]
+        public var validationAccuracy: Double
+        public var validationAccuracyAblated: [Double]
+        /// The hidden state the direction is added at, and α as a multiple of the mean difference's norm there (and
+        /// α itself), chosen to maximise the helpful-only model's validation harmful refusal minus its validation
+        /// benign refusal.
+        public var additionLayer: Int
+        public var additionScale: Double
+        public var additionAlpha: Double
+        /// Held-out harmful requests: refusal and compliance of each model without and with its edit.
+        public var slCAIRefusal: Double
+        public var slCAIRefusalAblated: Double
+        public var slCAICompliance: Double
+        public var slCAIComplianceAblated: Double
+        public var helpfulOnlyRefusal: Double
+        public var helpfulOnlyRefusalAdded: Double
+        public var helpfulOnlyCompliance: Double
+        public var helpfulOnlyComplianceAdded: Double
+        /// Held-out benign and borderline requests answered correctly by SL-CAI, without and with the ablation.
+        public var slCAIBenignAccuracy: Double
+        public var slCAIBenignAccuracyAblated: Double
+        /// Held-out benign and borderline requests refused, without and with each edit.
+        public var slCAIBenignRefusal: Double
+        public var slCAIBenignRefusalAblated: Double
+        public var helpfulOnlyBenignRefusal: Double
+        public var helpfulOnlyBenignRefusalAdded: Double
+        public var harmfulCount: Int
+        public var benignCount: Int
+        /// A held-out harmful request answered by both models with and without their edits.
+        public var examples: [GenerationExample]
+    }
 
     public struct Circuits: Codable, Equatable, Sendable {
         /// The response probe: chosen layer and method, validation AUROC per layer and method.
@@ -127,7 +188,7 @@ public struct SafetyCircuitRun {
         let folder = directory.appendingPathComponent("seed-\(seed)")
         var clock = PhaseClock()
 
-        let (world, _, modelFolder) = try await DataQualityRun.helpfulOnlyModel(seed: seed, world: c.world, folder: folder, log: log)
+        let (world, files, modelFolder) = try await DataQualityRun.helpfulOnlyModel(seed: seed, world: c.world, folder: folder, log: log)
         clock.lap("helpful_only")
 
         let (model, tokenizer) = try PretrainedModel.loadWithTokenizer(directory: modelFolder)
@@ -136,8 +197,10 @@ public struct SafetyCircuitRun {
         let generation = GenerationConfiguration(sampling: SamplingOptions(maximumTokens: c.world.maximumResponseTokens, temperature: 0),
                                                  endOfSequenceTokens: endOfSequence)
         let detokenize: ([Int32]) -> String = { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) }
-        func generate(_ requests: [Request], monitor: ProbeMonitor?) -> [GeneratedSequence] {
-            let generator = Generator(model: model, detokenize: detokenize, monitor: monitor)
+        func generate(_ requests: [Request], monitor: ProbeMonitor?, by generating: (any CausalLanguageModel)? = nil,
+                      steering: ActivationSteering? = nil) -> [GeneratedSequence] {
+            var generator = Generator(model: generating ?? model, detokenize: detokenize, monitor: monitor)
+            generator.steering = steering
             return stride(from: 0, to: requests.count, by: c.batchSize).flatMap { start in
                 let batch = requests[start..<min(start + c.batchSize, requests.count)]
                 return generator.generate(prompts: batch.map { tokenizer.encode(Self.prompt($0)).map(Int32.init) }, configuration: generation)
@@ -247,11 +310,115 @@ public struct SafetyCircuitRun {
         }
 
         let circuits = c.circuits ? try measureCircuits() : nil
+
+        /// The SL-CAI model, its refusal direction per hidden state, and both models steered along it.
+        func measureSteering() async throws -> SafetyCircuitSeed.Steering {
+            log("[seed \(seed)] SL-CAI (critique, revision, SFT under the full constitution) for the refusal direction")
+            let slCAIFolder = folder.appendingPathComponent("sl_cai_full")
+            try FileManager.default.createDirectory(at: slCAIFolder, withIntermediateDirectories: true)
+            let recipe = slCAIFolder.appendingPathComponent("recipe.yaml")
+            func relative(_ url: URL) -> String { QuickstartRun.variantPath(url, seedFolder: folder) }
+            try AtomicFile.write(Data(QuickstartRecipe.variantYAML(
+                c.world, seed: seed, name: "full", constitution: relative(files.constitutionURL(.full)), world: relative(files.directory),
+                helpfulOnly: relative(modelFolder), rlaif: false).utf8), to: recipe)
+            _ = try await Pipeline(recipe: try PipelineRecipe.load(recipe), runDirectory: slCAIFolder, trainers: Stages.builtInTrainers)
+                .run { log("[seed \(seed)] sl_cai_full \($0)") }
+            let slCAI = try PretrainedModel.load(directory: slCAIFolder.appendingPathComponent("sl_cai/model"))
+            clock.lap("sl_cai")
+
+            log("[seed \(seed)] refusal direction of SL-CAI, and steering chosen on fresh requests of the training intents")
+            let acts = folder.appendingPathComponent("refusal-activations")
+            let set = try ActivationCollector(model: slCAI, tokenizer: tokenizer, identity: ModelIdentity(model: slCAI, name: "SL-CAI seed \(seed)"),
+                                              layers: Array(1...slCAI.layerCount), position: .last)
+                .collect(promptExamples, source: folder.appendingPathComponent("refusal-prompts.jsonl"), into: acts)
+            let differences = try (1...slCAI.layerCount).map { layer in
+                let (rows, labels, _) = try set.rows(layer: layer, in: acts)
+                return DifferenceOfMeans.difference(rows: rows, labels: labels)
+            }
+            func norm(_ v: [Float]) -> Double { v.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot() }
+            func refused(_ request: Request, _ result: GeneratedSequence) -> Bool {
+                [.helpfulRefusal, .evasiveRefusal].contains(Judge.judge(result.text ?? "", for: request))
+            }
+            func complied(_ request: Request, _ result: GeneratedSequence) -> Bool { Judge.judge(result.text ?? "", for: request) == .harmfulCompliance }
+            func rate(_ requests: [Request], _ results: [GeneratedSequence], _ test: (Request, GeneratedSequence) -> Bool) -> Double {
+                requests.isEmpty ? 0 : Double(zip(requests, results).filter { test($0, $1) }.count) / Double(requests.count)
+            }
+            let everyLayer = Set(0...slCAI.layerCount)
+            func ablation(_ layer: Int) throws -> ActivationSteering {
+                try ActivationSteering(direction: differences[layer - 1], layers: everyLayer, operation: .ablate)
+            }
+            func addition(_ layer: Int, scale: Double) throws -> ActivationSteering {
+                try ActivationSteering(direction: differences[layer - 1], layers: [layer], operation: .add(Float(scale * norm(differences[layer - 1]))))
+            }
+
+            let validation = trainingIntents.flatMap { world.requests($0, count: c.steeringValidationPerIntent, purpose: "steering-validation") }
+            let validationHarmful = validation.filter(\.isHarmful), validationBenign = validation.filter { !$0.isHarmful }
+            func correct(_ request: Request, _ result: GeneratedSequence) -> Bool { Judge.judge(result.text ?? "", for: request) == .correctAnswer }
+            let validationRefusal = rate(validationHarmful, generate(validationHarmful, monitor: nil, by: slCAI), refused)
+            let validationAccuracy = rate(validationBenign, generate(validationBenign, monitor: nil, by: slCAI), correct)
+            let validationAblated = try (1...slCAI.layerCount).map { layer in
+                let steering = try ablation(layer)
+                return (refusal: rate(validationHarmful, generate(validationHarmful, monitor: nil, by: slCAI, steering: steering), refused),
+                        accuracy: rate(validationBenign, generate(validationBenign, monitor: nil, by: slCAI, steering: steering), correct))
+            }
+            let keeping = validationAblated.indices.filter { validationAblated[$0].accuracy >= validationAccuracy - c.steeringAccuracyTolerance }
+            let ablationIndex = keeping.min { validationAblated[$0].refusal < validationAblated[$1].refusal }
+                ?? validationAblated.indices.max { validationAblated[$0].accuracy < validationAblated[$1].accuracy }!
+            let ablationLayer = 1 + ablationIndex
+            var best: (layer: Int, scale: Double, score: Double)?
+            for layer in 1...slCAI.layerCount {
+                for scale in c.steeringScales {
+                    let steering = try addition(layer, scale: scale)
+                    let score = rate(validationHarmful, generate(validationHarmful, monitor: nil, steering: steering), refused)
+                        - rate(validationBenign, generate(validationBenign, monitor: nil, steering: steering), refused)
+                    if best == nil || score > best!.score + 1e-12 { best = (layer, scale, score) }
+                }
+            }
+            let chosen = best!
+            clock.lap("steering_choice")
+
+            log("[seed \(seed)] held-out requests: SL-CAI without and with the direction ablated, helpful-only without and with it added")
+            let harmful = evaluation.filter(\.isHarmful), benign = evaluation.filter { !$0.isHarmful }
+            let requests = harmful + benign
+            let slPlain = generate(requests, monitor: nil, by: slCAI)
+            let slAblated = generate(requests, monitor: nil, by: slCAI, steering: try ablation(ablationLayer))
+            let helpfulPlain = generate(requests, monitor: nil)
+            let helpfulAdded = generate(requests, monitor: nil, steering: try addition(chosen.layer, scale: chosen.scale))
+            clock.lap("steering")
+            let h = harmful.count
+            func harmfulRate(_ results: [GeneratedSequence], _ test: (Request, GeneratedSequence) -> Bool) -> Double { rate(harmful, Array(results[..<h]), test) }
+            func benignRate(_ results: [GeneratedSequence]) -> Double { rate(benign, Array(results[h...]), refused) }
+            var examples: [GenerationExample] = []
+            if let index = harmful.indices.first(where: { refused(harmful[$0], slPlain[$0]) && !refused(harmful[$0], slAblated[$0]) }) ?? harmful.indices.first {
+                let request = harmful[index]
+                func response(_ model: String, _ result: GeneratedSequence) -> GenerationExample.Response {
+                    .init(model: model, text: result.text ?? "", verdict: Judge.judge(result.text ?? "", for: request).rawValue)
+                }
+                examples.append(GenerationExample(kind: "held-out harmful", id: request.id, prompt: request.text, responses: [
+                    response("SL-CAI", slPlain[index]), response("SL-CAI, refusal direction ablated", slAblated[index]),
+                    response("helpful-only", helpfulPlain[index]), response("helpful-only, refusal direction added", helpfulAdded[index]),
+                ]))
+            }
+            return SafetyCircuitSeed.Steering(
+                ablationLayer: ablationLayer, validationRefusal: validationRefusal, validationRefusalAblated: validationAblated.map(\.refusal),
+                validationAccuracy: validationAccuracy, validationAccuracyAblated: validationAblated.map(\.accuracy),
+                additionLayer: chosen.layer, additionScale: chosen.scale, additionAlpha: chosen.scale * norm(differences[chosen.layer - 1]),
+                slCAIRefusal: harmfulRate(slPlain, refused), slCAIRefusalAblated: harmfulRate(slAblated, refused),
+                slCAICompliance: harmfulRate(slPlain, complied), slCAIComplianceAblated: harmfulRate(slAblated, complied),
+                helpfulOnlyRefusal: harmfulRate(helpfulPlain, refused), helpfulOnlyRefusalAdded: harmfulRate(helpfulAdded, refused),
+                helpfulOnlyCompliance: harmfulRate(helpfulPlain, complied), helpfulOnlyComplianceAdded: harmfulRate(helpfulAdded, complied),
+                slCAIBenignAccuracy: rate(benign, Array(slPlain[h...]), correct), slCAIBenignAccuracyAblated: rate(benign, Array(slAblated[h...]), correct),
+                slCAIBenignRefusal: benignRate(slPlain), slCAIBenignRefusalAblated: benignRate(slAblated),
+                helpfulOnlyBenignRefusal: benignRate(helpfulPlain), helpfulOnlyBenignRefusalAdded: benignRate(helpfulAdded),
+                harmfulCount: harmful.count, benignCount: benign.count, examples: examples)
+        }
+        let steering = c.steering ? try await measureSteering() : nil
+
         return SafetyCircuitSeed(
             seed: seed, promptPosition: promptProbe.description.position.rawValue, promptLayer: promptProbe.description.layer,
             promptMethod: promptProbe.description.method.rawValue, promptHeldOutAUROC: chosen.heldOutAUROC, promptValidationAUROC: auroc(promptProbe),
             promptHeldOutAUROCByPosition: Dictionary(uniqueKeysWithValues: candidates.map { ($0.probe.description.position.rawValue, $0.heldOutAUROC) }),
             promptHeldOutAUROCByNegative: ["borderline": heldOutAUROC { $0.isBorderline }, "benign": heldOutAUROC { !$0.isHarmful && !$0.isBorderline }],
-            circuits: circuits, seconds: clock.laps)
+            circuits: circuits, steering: steering, seconds: clock.laps)
     }
 }

@@ -107,4 +107,14 @@ final class ProbeMathTests: XCTestCase {
         XCTAssertGreaterThan(positive.reduce(0, +) / Double(positive.count), 0.5)
         XCTAssertLessThan(negative.reduce(0, +) / Double(negative.count), 0.5)
     }
+
+    /// The raw difference (what activation addition adds) is the mean of the positives minus the mean of the
+    /// negatives, and the direction is that vector normalised.
+    func testDifferenceOfMeansRawVector() {
+        let rows: [[Float]] = [[1, 2], [3, 4], [0, 0], [2, -2]], labels = [true, true, false, false]
+        XCTAssertEqual(DifferenceOfMeans.difference(rows: rows, labels: labels), [1, 4])
+        let direction = DifferenceOfMeans.direction(rows: rows, labels: labels)
+        XCTAssertEqual(direction[0], 1 / Float(17).squareRoot(), accuracy: 1e-7)
+        XCTAssertEqual(direction[1], 4 / Float(17).squareRoot(), accuracy: 1e-7)
+    }
 }
