@@ -141,16 +141,30 @@ struct SafetyCircuitCommand: ParsableCommand {
     @Option(help: "First seed.") var seed: UInt64 = 1
     @Option(help: "Number of seeds (seed, seed+1, …); intervals need at least 2.") var seeds = 3
     @Flag(help: "The test-suite size (the reduced world, fewer requests).") var reduced = false
+    @Option(help: "A quickstart run folder (e.g. runs/quickstart) whose seeds' helpful-only and SL-CAI models to probe and steer instead of training them (same seeds and world sizes).")
+    var modelsFrom: String?
+    @Flag(help: "Only rewrite report.html and print the table from runs/<name>/results.json (no training).") var reportOnly = false
     @Flag(help: "Only the summary table: no per-stage progress lines.") var quiet = false
     @Option(help: "Kernel threads.") var threads: Int?
 
-    func validate() throws { try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads) }
+    func validate() throws {
+        try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
+        if modelsFrom != nil && reduced { throw ValidationError("--models-from takes the quickstart run's models as they are; --reduced cannot resize them") }
+    }
 
     func run() throws {
         ExperimentConsole.start(threads: threads, quiet: quiet)
         let directory = URL(fileURLWithPath: "runs/\(name)")
+        if reportOnly {
+            let file = directory.appendingPathComponent("results.json")
+            let results = try JSONDecoder().decode(SafetyCircuitResults.self, from: try Data(contentsOf: file))
+            try SafetyCircuitReport.write(results, to: directory)
+            print(SafetyCircuitReport.table(results))
+            return ExperimentConsole.printFiles(directory)
+        }
         let experiment = SafetyCircuitRun(name: name, configuration: reduced ? .reduced : SafetyCircuitConfiguration(),
-                                          seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory)
+                                          seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory,
+                                          modelsFrom: modelsFrom.map { URL(fileURLWithPath: $0) })
         let log = ExperimentConsole.logger(quiet: quiet)
         let results = try waitFor { try await experiment.run(log: log) }
         try SafetyCircuitReport.write(results, to: directory)

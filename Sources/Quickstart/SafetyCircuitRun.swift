@@ -155,6 +155,8 @@ public struct SafetyCircuitResults: Codable, Sendable {
     public var name: String
     public var configuration: SafetyCircuitConfiguration
     public var seeds: [SafetyCircuitSeed]
+    /// The quickstart run whose models were probed and steered (nil: trained by this run).
+    public var modelsFrom: String?
     public var machine: MachineDescription
     public var totalSeconds: Double
 }
@@ -167,16 +169,29 @@ public struct SafetyCircuitRun {
     public var configuration: SafetyCircuitConfiguration
     public var seeds: [UInt64]
     public var directory: URL
+    /// A quickstart run folder whose seeds' helpful-only and SL-CAI models are used instead of training them
+    /// (`seed-N/helpful_only/model`, `seed-N/sl_cai/model`); nil: train them here.
+    public var modelsFrom: URL?
 
-    public init(name: String, configuration: SafetyCircuitConfiguration, seeds: [UInt64], directory: URL) {
-        (self.name, self.configuration, self.seeds, self.directory) = (name, configuration, seeds, directory)
+    public init(name: String, configuration: SafetyCircuitConfiguration, seeds: [UInt64], directory: URL, modelsFrom: URL? = nil) {
+        (self.name, self.configuration, self.seeds, self.directory, self.modelsFrom) = (name, configuration, seeds, directory, modelsFrom)
+    }
+
+    /// The quickstart run's model folder `stage` of `seed`, which must exist.
+    func quickstartModel(_ run: URL, seed: UInt64, stage: String) throws -> URL {
+        let folder = run.appendingPathComponent("seed-\(seed)/\(stage)/model")
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
+            throw QuickstartError("\(folder.path): no model here; --models-from needs a quickstart run folder with seed-\(seed)/\(stage)/model "
+                                  + "(run `charter quickstart --name NAME --seeds N` covering seed \(seed) first)")
+        }
+        return folder
     }
 
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> SafetyCircuitResults {
         let start = Date()
         var results: [SafetyCircuitSeed] = []
         for seed in seeds { results.append(try await runSeed(seed, log: log)) }
-        return SafetyCircuitResults(name: name, configuration: configuration, seeds: results, machine: .current,
+        return SafetyCircuitResults(name: name, configuration: configuration, seeds: results, modelsFrom: modelsFrom?.path, machine: .current,
                                     totalSeconds: Date().timeIntervalSince(start))
     }
 
@@ -188,7 +203,14 @@ public struct SafetyCircuitRun {
         let folder = directory.appendingPathComponent("seed-\(seed)")
         var clock = PhaseClock()
 
-        let (world, files, modelFolder) = try await DataQualityRun.helpfulOnlyModel(seed: seed, world: c.world, folder: folder, log: log)
+        let world: ToyWorld, files: WorldFiles, modelFolder: URL
+        if let run = modelsFrom {
+            log("[seed \(seed)] toy world, and the helpful-only model of \(run.path)")
+            (world, modelFolder) = (ToyWorld(seed: seed), try quickstartModel(run, seed: seed, stage: "helpful_only"))
+            files = WorldFiles(world: world, configuration: c.world, directory: folder.appendingPathComponent("world"))
+        } else {
+            (world, files, modelFolder) = try await DataQualityRun.helpfulOnlyModel(seed: seed, world: c.world, folder: folder, log: log)
+        }
         clock.lap("helpful_only")
 
         let (model, tokenizer) = try PretrainedModel.loadWithTokenizer(directory: modelFolder)
@@ -311,8 +333,10 @@ public struct SafetyCircuitRun {
 
         let circuits = c.circuits ? try measureCircuits() : nil
 
-        /// The SL-CAI model, its refusal direction per hidden state, and both models steered along it.
-        func measureSteering() async throws -> SafetyCircuitSeed.Steering {
+        /// The seed's SL-CAI model: the quickstart run's, or trained here by the quickstart's critique → revision → SFT
+        /// stages under the full constitution, from the helpful-only model.
+        func slCAIModel() async throws -> any CausalLanguageModel {
+            if let run = modelsFrom { return try PretrainedModel.load(directory: try quickstartModel(run, seed: seed, stage: "sl_cai")) }
             log("[seed \(seed)] SL-CAI (critique, revision, SFT under the full constitution) for the refusal direction")
             let slCAIFolder = folder.appendingPathComponent("sl_cai_full")
             try FileManager.default.createDirectory(at: slCAIFolder, withIntermediateDirectories: true)
@@ -323,7 +347,11 @@ public struct SafetyCircuitRun {
                 helpfulOnly: relative(modelFolder), rlaif: false).utf8), to: recipe)
             _ = try await Pipeline(recipe: try PipelineRecipe.load(recipe), runDirectory: slCAIFolder, trainers: Stages.builtInTrainers)
                 .run { log("[seed \(seed)] sl_cai_full \($0)") }
-            let slCAI = try PretrainedModel.load(directory: slCAIFolder.appendingPathComponent("sl_cai/model"))
+            return try PretrainedModel.load(directory: slCAIFolder.appendingPathComponent("sl_cai/model"))
+        }
+        /// The SL-CAI model, its refusal direction per hidden state, and both models steered along it.
+        func measureSteering() async throws -> SafetyCircuitSeed.Steering {
+            let slCAI = try await slCAIModel()
             clock.lap("sl_cai")
 
             log("[seed \(seed)] refusal direction of SL-CAI, and steering chosen on fresh requests of the training intents")
