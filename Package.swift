@@ -73,7 +73,7 @@ let package = Package(
             ]),
         // Activation probes: hidden states of labelled texts, linear probes swept over layers, and the safety circuit
         // that watches a generation (a GenerationMonitor) and stops it.
-        .target(name: "Probes", dependencies: ["LanguageModels", "Datasets", "SafeTensors", "Tokenizers", "Tensors", "Runtime", "JSON"]),
+        .target(name: "Probes", dependencies: ["LanguageModels", "Datasets", "Reports", "SafeTensors", "Tokenizers", "Tensors", "Runtime", "JSON"]),
         // The quickstart's toy assistant world (requests, ground-truth judge, corpora) and its orchestration.
         .target(name: "ToyWorld", dependencies: ["Tensors"]),
         .target(name: "Quickstart", dependencies: ["Constitutional", "Pipelines", "Experiments", "Reports", "LanguageModels", "Tensors", "ToyWorld", "Runtime", "JSON", "Audit", "Alignment", "Datasets", "Probes"]),

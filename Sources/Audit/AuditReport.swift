@@ -31,8 +31,8 @@ struct AuditReport {
             sentence += " No label margins (scores or soft labels) to correlate with length."
         }
         page.paragraph(sentence)
-        page.chart(Self.histogram(title: "log₂(chosen length / rejected length): right of 0, chosen is longer", values: bias.logLengthRatios,
-                                  lower: -4, upper: 4, bins: 16))
+        page.chart(SVGChart.histogram(title: "log₂(chosen length / rejected length): right of 0, chosen is longer",
+                                      series: [("pairs", bias.logLengthRatios)], lower: -4, upper: 4, bins: 16))
 
         if !result.positionBias.principles.isEmpty {
             page.heading("Position bias of AI labels", level: 2)
@@ -49,14 +49,14 @@ struct AuditReport {
         if !soft.isEmpty {
             page.heading("Soft labels", level: 2)
             page.paragraph("chosen_probability of \(soft.count) pairs; those within \(result.configuration.lowConfidenceMargin) of ½ are flagged low_confidence.")
-            page.chart(Self.histogram(title: "chosen_probability", values: soft, lower: 0, upper: 1, bins: 10))
+            page.chart(SVGChart.histogram(title: "chosen_probability", series: [("pairs", soft)], lower: 0, upper: 1, bins: 10))
         }
         if let annotators = result.annotators {
             page.heading("Annotator agreement", level: 2)
             let alpha = annotators.alpha.map { String(format: "%.3f", $0) } ?? "undefined (one value only)"
             page.paragraph("\(annotators.units) pairs labelled by two or more judgements, \(annotators.disagreeingUnits) of them not unanimous. "
                            + "Krippendorff's alpha (nominal): \(alpha) — 1 is perfect agreement, 0 is chance. Entropy 0 bits is unanimous, 1 bit an even split.")
-            page.chart(Self.histogram(title: "Per-pair entropy of the annotators' preference (bits)", values: annotators.entropies, lower: 0, upper: 1, bins: 5))
+            page.chart(SVGChart.histogram(title: "Per-pair entropy of the annotators' preference (bits)", series: [("pairs", annotators.entropies)], lower: 0, upper: 1, bins: 5))
             page.table(header: ["annotator", "judgements", "compared with the others' majority", "agreement"],
                        rows: annotators.annotators.map { [$0.name, "\($0.judgements)", "\($0.compared)", $0.agreement.map { String(format: "%.1f%%", 100 * $0) } ?? "–"] })
         }
@@ -99,8 +99,8 @@ struct AuditReport {
                    rows: summary.models.map { [$0.name, "\($0.trainingPairs)", "\($0.scoredPairs)",
                                                $0.agreement.map { String(format: "%.1f%%", 100 * $0) } ?? "–",
                                                String(format: "%.3f", $0.lowThreshold), String(format: "%.0f", $0.seconds)] })
-        page.chart(Self.histogram(title: "Mean P(chosen ≻ rejected) under the reward models (left: the models prefer rejected)",
-                                  values: summary.chosenPreferences, lower: 0, upper: 1, bins: 10))
+        page.chart(SVGChart.histogram(title: "Mean P(chosen ≻ rejected) under the reward models (left: the models prefer rejected)",
+                                      series: [("pairs", summary.chosenPreferences)], lower: 0, upper: 1, bins: 10))
     }
 
     /// The AI judge's grading of single responses.
@@ -141,17 +141,6 @@ struct AuditReport {
             page.preformatted("prompt (end): " + String(pair.prompt.suffix(600)))
             page.table(header: ["chosen", "rejected"], rows: [[String(pair.chosen.prefix(1500)), String(pair.rejected.prefix(1500))]])
         }
-    }
-
-    /// A histogram of `values` clamped into [lower, upper] as bars.
-    static func histogram(title: String, values: [Double], lower: Double, upper: Double, bins: Int) -> String {
-        var counts = [Double](repeating: 0, count: bins)
-        let width = (upper - lower) / Double(bins)
-        for value in values where value.isFinite {
-            counts[min(bins - 1, max(0, Int(((value - lower) / width).rounded(.down))))] += 1
-        }
-        let labels = (0..<bins).map { String(format: "%.4g", lower + (Double($0) + 0.5) * width) }
-        return SVGChart.bars(title: title, groups: labels, series: [SVGChart.BarSeries("pairs", values: counts)], yLabel: "count")
     }
 
     /// A label short enough for 11 bars side by side.

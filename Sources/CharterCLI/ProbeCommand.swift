@@ -42,7 +42,7 @@ struct ProbeCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Fit logistic regression and the difference-of-means direction on every collected layer; keep the best held-out AUROC.")
         @Argument(help: "An activations folder from charter probe collect.") var activations: String
-        @Option(help: "Folder for probe.json and probe.safetensors.") var output: String
+        @Option(help: "Folder for probe.json, probe.safetensors and report.html (held-out AUROC by layer and method).") var output: String
         @Option(help: "Layers to sweep: all (every collected one) or a comma list.") var layers = "all"
         @Option(help: "Methods: logistic, difference-of-means, or both.") var method = "both"
         @Option(help: "L2 penalty λ of the logistic regression.") var penalty = 1e-2
@@ -77,6 +77,7 @@ struct ProbeCommand: ParsableCommand {
             trainer.seed = seed
             let probe = try trainer.train(set, folder: folder) { print($0) }
             try probe.save(to: URL(fileURLWithPath: output))
+            try ProbeReport.training(probe.description, activations: activations).write(to: URL(fileURLWithPath: output))
             let d = probe.description
             print("\(output): layer \(d.layer), \(d.method.rawValue), "
                   + String(format: "held-out AUROC %.4f; threshold %.4f (held-out TPR %.3f at FPR %.3f, target %.3f)",
@@ -91,6 +92,7 @@ struct ProbeCommand: ParsableCommand {
         @Argument(help: "A probe folder from charter probe train.") var probe: String
         @Option(help: "An activations folder collected from the same model at the probe's position.") var activations: String
         @Option(help: "Write one JSON line per example (line, label, score, triggered) here.") var scores: String?
+        @Option(help: "Write report.html (the metrics and the score histograms of positives and negatives) into this folder.") var report: String?
 
         func run() throws {
             let loaded = try Probe.load(from: URL(fileURLWithPath: probe))
@@ -109,6 +111,11 @@ struct ProbeCommand: ParsableCommand {
                     text += line.serialized(.compactLines) + "\n"
                 }
                 try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: scores))
+            }
+            if let report {
+                try FileManager.default.createDirectory(at: URL(fileURLWithPath: report), withIntermediateDirectories: true)
+                try ProbeReport.evaluation(loaded.description, activations: activations, scores: result.scores, labels: result.labels)
+                    .write(to: URL(fileURLWithPath: report))
             }
             printJSONLine(["auroc": .numeric(result.metrics.auroc), "accuracy": .numeric(result.metrics.accuracy),
                            "calibration_error": .numeric(result.metrics.calibrationError), "positives": .integer(result.metrics.positives),

@@ -87,6 +87,24 @@ public enum SVGChart {
         return svg + frame.legendSVG() + "</svg>\n"
     }
 
+    /// A histogram: `bins` equal-width bins over [`lower`, `upper`] (values outside go to the end bins, non-finite
+    /// ones are left out), one bar series per entry of `series` (e.g. positives and negatives side by side), each bin
+    /// labelled by its centre.
+    public static func histogram(title: String, series: [(name: String, values: [Double])], lower: Double, upper: Double, bins: Int,
+                                 yLabel: String = "count") -> String {
+        precondition(bins > 0 && upper > lower, "a histogram needs bins > 0 and upper > lower")
+        let width = (upper - lower) / Double(bins)
+        let counted = series.map { item -> BarSeries in
+            var counts = [Double](repeating: 0, count: bins)
+            for value in item.values where value.isFinite {
+                counts[min(bins - 1, max(0, Int(((value - lower) / width).rounded(.down))))] += 1
+            }
+            return BarSeries(item.name, values: counts)
+        }
+        let labels = (0..<bins).map { String(format: "%.4g", lower + (Double($0) + 0.5) * width) }
+        return bars(title: title, groups: labels, series: counted, yLabel: yLabel)
+    }
+
     /// Grouped bars: one group per entry of `groups`, one bar per series in each, with error bars where the series
     /// has intervals; "" when no bar has a finite value.
     /// - Parameters:

@@ -18,10 +18,21 @@ extension CLITests {
         let (trained, trainOutput, trainErrors) = try charter(["probe", "train", acts, "--output", probe, "--method", "logistic"])
         XCTAssertEqual(trained, 0, trainErrors)
         XCTAssertTrue(trainOutput.contains("layer 2 logistic: held-out AUROC"), trainOutput)
-        let (evaluated, evalOutput, evalErrors) = try charter(["probe", "eval", probe, "--activations", acts])
+        // The training page shows the sweep: a chart and one row per collected layer (3 here) of the logistic method.
+        let trainPage = try String(contentsOfFile: probe + "/report.html", encoding: .utf8)
+        XCTAssertTrue(trainPage.contains("Held-out AUROC by hidden state"), "no AUROC-by-layer chart")
+        for layer in 0...2 { XCTAssertTrue(trainPage.contains("<tr><td>\(layer)</td><td>logistic</td>"), "no sweep row for hidden state \(layer)") }
+        XCTAssertFalse(trainPage.contains("<td>difference-of-means</td>"), "only the requested method is swept")
+        let report = folder.appendingPathComponent("probe-eval").path
+        let (evaluated, evalOutput, evalErrors) = try charter(["probe", "eval", probe, "--activations", acts, "--report", report])
         XCTAssertEqual(evaluated, 0, evalErrors)
         let metrics = try JSONSerialization.jsonObject(with: Data(evalOutput.utf8)) as? [String: Any]
         XCTAssertGreaterThan(metrics?["auroc"] as? Double ?? 0, 0.9, evalOutput)
+        // The evaluation page carries the same AUROC and the histograms of both labels.
+        let evalPage = try String(contentsOfFile: report + "/report.html", encoding: .utf8)
+        XCTAssertTrue(evalPage.contains(String(format: "%.4f", metrics?["auroc"] as? Double ?? -1)), "the page's AUROC is the printed one")
+        XCTAssertTrue(evalPage.contains("Probe probability by label") && evalPage.contains(">positive<") && evalPage.contains(">negative<"),
+                      "no histogram of positives and negatives")
 
         let prompts = try write([#"{"prompt": "Where is my apple"}"#, #"{"prompt": "Where is my horse"}"#], to: "prompts.jsonl")
         let (generated, output, errors) = try charter(["generate", "--model", folder.path, "--input", prompts, "--probe", probe,
