@@ -104,11 +104,7 @@ struct DataQualityCommand: ParsableCommand {
         ExperimentConsole.start(threads: threads, quiet: quiet)
         let directory = URL(fileURLWithPath: "runs/\(name)")
         if reportOnly {
-            let file = directory.appendingPathComponent("results.json")
-            let results = try JSONDecoder().decode(DataQualityResults.self, from: try Data(contentsOf: file))
-            try DataQualityReport.write(results, to: directory)
-            print(DataQualityReport.table(results))
-            return ExperimentConsole.printFiles(directory)
+            return try ExperimentConsole.rewriteReport(DataQualityResults.self, directory: directory, write: { try DataQualityReport.write($0, to: $1) }, summary: DataQualityReport.table)
         }
         var configuration = reduced ? DataQualityConfiguration.reduced : DataQualityConfiguration()
         (configuration.noise.flipped, configuration.noise.duplicates, configuration.noise.bothBad) = (flipRate, duplicateRate, bothBadRate)
@@ -156,11 +152,7 @@ struct SafetyCircuitCommand: ParsableCommand {
         ExperimentConsole.start(threads: threads, quiet: quiet)
         let directory = URL(fileURLWithPath: "runs/\(name)")
         if reportOnly {
-            let file = directory.appendingPathComponent("results.json")
-            let results = try JSONDecoder().decode(SafetyCircuitResults.self, from: try Data(contentsOf: file))
-            try SafetyCircuitReport.write(results, to: directory)
-            print(SafetyCircuitReport.table(results))
-            return ExperimentConsole.printFiles(directory)
+            return try ExperimentConsole.rewriteReport(SafetyCircuitResults.self, directory: directory, write: { try SafetyCircuitReport.write($0, to: $1) }, summary: SafetyCircuitReport.table)
         }
         let experiment = SafetyCircuitRun(name: name, configuration: reduced ? .reduced : SafetyCircuitConfiguration(),
                                           seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory,

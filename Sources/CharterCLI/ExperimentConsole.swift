@@ -6,6 +6,20 @@ import Tensors
 /// What the experiment commands (`quickstart`, `experiment frontier`, `experiment audit`) share: the checks of the
 /// run name, seeds and threads, the kernel and progress settings, timestamped log lines, and the closing line.
 enum ExperimentConsole {
+    /// `--report-only`: `directory/results.json` read back as `Results`, the page rewritten by `write`, `summary`
+    /// printed, and the files listed. A missing or foreign results.json is an error naming the file.
+    static func rewriteReport<Results: Decodable>(_ type: Results.Type, directory: URL, write: (Results, URL) throws -> Void,
+                                                  summary: (Results) -> String) throws {
+        let file = directory.appendingPathComponent("results.json")
+        let results: Results
+        do { results = try JSONDecoder().decode(type, from: try Data(contentsOf: file)) } catch {
+            throw ValidationError("\(file.path): cannot read this experiment's results (\(error)); run the experiment first, without --report-only")
+        }
+        try write(results, directory)
+        print(summary(results))
+        printFiles(directory)
+    }
+
     /// - Throws: `ValidationError` naming the option.
     static func validate(name: String, seeds: Int, threads: Int?) throws {
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1 (got \(seeds))") }

@@ -48,10 +48,8 @@ struct PluralisticCommand: ParsableCommand {
         let configuration = try makeConfiguration()
         let directory = URL(fileURLWithPath: "runs/\(name)")
         if reportOnly {
-            let results = try JSONDecoder().decode(PluralisticResults.self, from: try Data(contentsOf: directory.appendingPathComponent("results.json")))
-            try PluralisticReport.write(results, to: directory)
-            print(PluralisticReport.summary(results))
-            return ExperimentConsole.printFiles(directory)
+            return try ExperimentConsole.rewriteReport(PluralisticResults.self, directory: directory, write: { try PluralisticReport.write($0, to: $1) },
+                                                       summary: PluralisticReport.summary)
         }
         let outcomes = try ExperimentConsole.eachSeed(from: seed, count: seeds, directory: directory, quiet: quiet) { seed, folder, log in
             try waitFor { try await Pluralistic.run(configuration, seed: seed, folder: folder, log: log) }

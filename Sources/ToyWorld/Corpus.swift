@@ -50,12 +50,32 @@ public struct CorpusSizes: Codable, Equatable, Sendable {
     /// Critique demonstrations per harmful training intent (half under a principle that covers its category, half
     /// under one that does not).
     public var critiquesPerIntent = 24
+    /// One in this many critique demonstrations is under a principle that covers the request's category (the rest
+    /// under one that does not).
+    public var critiqueCoveringEvery = 2
     /// Direct comparison demonstrations per harmful and borderline training intent.
     public var comparisonsPerIntent = 24
     /// Chain-of-thought comparison demonstrations per harmful and borderline training intent.
     public var reasonedComparisonsPerIntent = 8
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case benignPerIntent, borderlinePerIntent, harmfulPerIntent, critiquesPerIntent, critiqueCoveringEvery, comparisonsPerIntent
+        case reasonedComparisonsPerIntent
+    }
+
+    /// Runs written before `critiqueCoveringEvery` existed used every second demonstration.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        benignPerIntent = try c.decode(Int.self, forKey: .benignPerIntent)
+        borderlinePerIntent = try c.decode(Int.self, forKey: .borderlinePerIntent)
+        harmfulPerIntent = try c.decode(Int.self, forKey: .harmfulPerIntent)
+        critiquesPerIntent = try c.decode(Int.self, forKey: .critiquesPerIntent)
+        critiqueCoveringEvery = try c.decodeIfPresent(Int.self, forKey: .critiqueCoveringEvery) ?? 2
+        comparisonsPerIntent = try c.decode(Int.self, forKey: .comparisonsPerIntent)
+        reasonedComparisonsPerIntent = try c.decode(Int.self, forKey: .reasonedComparisonsPerIntent)
+    }
 }
 
 extension ToyWorld {
@@ -122,7 +142,8 @@ extension ToyWorld {
             for (index, request) in self.requests(intent, count: sizes.critiquesPerIntent, purpose: "critique-demo").enumerated() {
                 // Two compliant first responses for every evasive and every already-good one, as red-team answers mostly comply.
                 let response = [compliance(request), compliance(request), evasiveRefusal(request), compliance(request), helpfulRefusal(request)][index % 5]
-                let principle = index % 2 == 0 ? covering[(index / 2) % covering.count] : other[(index / 2) % other.count]
+                let every = max(1, sizes.critiqueCoveringEvery)
+                let principle = index % every == 0 ? covering[(index / every) % covering.count] : other[(index - index / every - 1) % other.count]
                 let (critique, revision) = critique(response, to: request, under: principle)
                 critiques.append(CritiqueDemonstration(request: request, principleID: principle.id, response: response, critique: critique, revision: revision))
             }
