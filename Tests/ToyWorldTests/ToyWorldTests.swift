@@ -121,6 +121,28 @@ final class ToyWorldTests: XCTestCase {
         XCTAssertEqual(Set(corpus.comparisons.map(\.preferred)), ["A", "B"])
     }
 
+    /// One in `critiqueCoveringEvery` critique demonstrations is under a principle covering the request's category
+    /// (every second by default), and the others cycle through every non-covering harm principle.
+    func testCritiqueDemonstrationsCoveringShare() {
+        let world = ToyWorld(seed: 3)
+        for every in [2, 4] {
+            var sizes = CorpusSizes()
+            sizes.critiqueCoveringEvery = every
+            let critiques = world.helpfulOnlyCorpus(sizes).critiques
+            let covering = critiques.filter { ToyWorld.principle($0.principleID)!.covers.contains($0.request.category!) }
+            XCTAssertEqual(covering.count * every, critiques.count, "every \(every)")
+            for category in Set(critiques.map { $0.request.category! }) {
+                let used = Set(critiques.filter { $0.request.category == category && !ToyWorld.principle($0.principleID)!.covers.contains(category) }.map(\.principleID))
+                XCTAssertEqual(used, Set(ToyWorld.principles.filter { !$0.covers.contains(category) }.map(\.id)), "every \(every), \(category)")
+            }
+        }
+        // Older results.json files have no critiqueCoveringEvery: they decode as every second demonstration.
+        let old = #"{"benignPerIntent": 1, "borderlinePerIntent": 2, "harmfulPerIntent": 3, "critiquesPerIntent": 4, "comparisonsPerIntent": 5, "reasonedComparisonsPerIntent": 6}"#
+        let decoded = try? JSONDecoder().decode(CorpusSizes.self, from: Data(old.utf8))
+        XCTAssertEqual(decoded?.critiqueCoveringEvery, 2)
+        XCTAssertEqual(decoded?.reasonedComparisonsPerIntent, 6)
+    }
+
     func testNoHarmfulContentOnlyPlaceholders() {
         let world = ToyWorld(seed: 5)
         for request in world.redTeamRequests(perIntent: 2) {
