@@ -1,4 +1,5 @@
 import Alignment
+import Constitutional
 import Datasets
 import Experiments
 import Foundation
@@ -11,9 +12,13 @@ import Runtime
 /// follow a fixed quoting policy (``QuotingArguer``: quote the passage sentence that contains your answer and
 /// shares most words with the question — the truth's side quotes the answer, the other side a true sentence about
 /// someone else); a tiny Llama judge is trained from scratch by SFT on debate transcripts of training tasks (the
-/// judge prompt of ``ProtocolPrompts/judge(_:protocolName:firstAsA:transcript:)`` → " (A)"/" (B)", both option orders)
+/// judge prompt of ``ProtocolPrompts/judge(_:protocolName:firstAsA:transcript:simultaneous:)`` → " (A)"/" (B)", both option orders)
 /// — it must learn to weigh verified quotes and to check that a quote is about the person asked; then all three
 /// protocols are run on held-out tasks through ``ProtocolSession``, the judge answering by option log-probs.
+///
+/// Debates are simultaneous by default and the judge reads them in letter order. In speaking order with a random
+/// opening debater, the right letter is the XOR of who opened and of the option order: every single feature of the
+/// prompt is independent of the answer, and a judge trained from scratch sat at ln 2 on the letter (issue 16).
 public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     /// Passages of training tasks (three questions each) whose debates the judge is trained on.
     public var trainingPassages = 160
@@ -23,6 +28,10 @@ public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     public var peopleCount = 3
     /// Rounds of argument in consultancy and debate.
     public var rounds = 1
+    /// Debates are simultaneous (the quoting policy never reads the other side, so they are in fact), and the judge
+    /// reads each round in letter order (``ProtocolPrompts/judge(_:protocolName:firstAsA:transcript:simultaneous:)``).
+    /// false shows the speaking order, a random opening: the setting in which the judge stayed at chance.
+    public var simultaneous = true
     public var judge = WeakToStrongConfiguration.Size(hiddenSize: 64, layerCount: 2, headCount: 4)
     /// Byte-level BPE vocabulary trained on the seed's judge prompts.
     public var vocabularySize = 600
@@ -35,7 +44,7 @@ public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     public var fabricatingLiar = false
 
     enum CodingKeys: String, CodingKey {
-        case trainingPassages = "training_passages", testPassages = "test_passages", peopleCount = "people", rounds, judge
+        case trainingPassages = "training_passages", testPassages = "test_passages", peopleCount = "people", rounds, simultaneous, judge
         case vocabularySize = "vocabulary_size", steps, batchSize = "batch_size", learningRate = "learning_rate", bootstrapSamples = "bootstrap_samples"
         case fabricatingLiar = "fabricating_liar"
     }
@@ -126,6 +135,24 @@ public enum DebateExperiment {
         func score(prompt: String, completion: String) async throws -> Score { throw OversightError("no judge while building training transcripts") }
     }
 
+    /// The judge's training data: the debate judge prompt of every task, asked in both option orders, completed by the
+    /// letter the correct option has in that order (" (A)" or " (B)", the tokens ``OptionScoring`` scores).
+    static func judgeExamples(_ tasks: [ReadingTask], settings: ProtocolSettings, policy: [any Arguer]) async throws -> [Example] {
+        var settings = settings
+        settings.protocolName = .debate
+        let builder = try ProtocolSession(settings: settings, taskIDs: tasks.map(\.id), arguers: policy, judge: NoJudge())
+        var examples: [Example] = []
+        for (index, task) in tasks.enumerated() {
+            let turns = try await builder.arguments(task, index: index, judgeName: "none").turns
+            for firstAsA in [true, false] {
+                let prompt = ProtocolPrompts.judge(task, protocolName: .debate, firstAsA: firstAsA, transcript: turns, simultaneous: settings.simultaneous)
+                let answer = (task.correctOption == 0) == firstAsA ? ComparisonPrompts.optionA : ComparisonPrompts.optionB
+                examples.append(Example(.promptCompletion(prompt: .standard(prompt), completion: .standard(answer)), line: examples.count + 1))
+            }
+        }
+        return examples
+    }
+
     /// Runs one seed in `folder` (the judge's folders and the protocols' transcripts).
     public static func run(_ configuration: DebateExperimentConfiguration, seed: UInt64, folder: URL,
                            log: @escaping @Sendable (String) -> Void = { _ in }) async throws -> DebateSeedOutcome {
@@ -136,19 +163,10 @@ public enum DebateExperiment {
         let test = ReadingTask.generate(seed: seed &* 1000 &+ 2, passages: configuration.testPassages, peopleCount: configuration.peopleCount)
         var settings = ProtocolSettings(protocolName: .debate)
         settings.rounds = configuration.rounds
+        settings.simultaneous = configuration.simultaneous
         settings.seed = seed
         let policy: [any Arguer] = [QuotingArguer(fabricates: configuration.fabricatingLiar)]
-        // The judge's training data: every training debate, asked in both option orders.
-        let builder = try ProtocolSession(settings: settings, taskIDs: training.map(\.id), arguers: policy, judge: NoJudge())
-        var examples: [Example] = []
-        for (index, task) in training.enumerated() {
-            let turns = try await builder.arguments(task, index: index, judgeName: "none").turns
-            for firstAsA in [true, false] {
-                let prompt = ProtocolPrompts.judge(task, protocolName: .debate, firstAsA: firstAsA, transcript: turns)
-                let answer = (task.correctOption == 0) == firstAsA ? " (A)" : " (B)"
-                examples.append(Example(.promptCompletion(prompt: .standard(prompt), completion: .standard(answer)), line: examples.count + 1))
-            }
-        }
+        let examples = try await judgeExamples(training, settings: settings, policy: policy)
         let tokenizerTexts = examples.compactMap { example -> String? in
             if case let .promptCompletion(.standard(prompt), .standard(completion)) = example.body { return prompt + completion }
             return nil
