@@ -32,6 +32,9 @@ public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     /// reads each round in letter order (``ProtocolPrompts/judge(_:protocolName:firstAsA:transcript:simultaneous:)``).
     /// false shows the speaking order, a random opening: the setting in which the judge stayed at chance.
     public var simultaneous = true
+    /// The judge's loss also covers its prompts' tokens (TRL's `completion_only_loss` off): next-token prediction on
+    /// the transcripts it reads — never a passage — besides the answer letter.
+    public var lossOnPrompts = false
     public var judge = WeakToStrongConfiguration.Size(hiddenSize: 64, layerCount: 2, headCount: 4)
     /// Byte-level BPE vocabulary trained on the seed's judge prompts.
     public var vocabularySize = 600
@@ -44,7 +47,7 @@ public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     public var fabricatingLiar = false
 
     enum CodingKeys: String, CodingKey {
-        case trainingPassages = "training_passages", testPassages = "test_passages", peopleCount = "people", rounds, simultaneous, judge
+        case trainingPassages = "training_passages", testPassages = "test_passages", peopleCount = "people", rounds, simultaneous, lossOnPrompts = "loss_on_prompts", judge
         case vocabularySize = "vocabulary_size", steps, batchSize = "batch_size", learningRate = "learning_rate", bootstrapSamples = "bootstrap_samples"
         case fabricatingLiar = "fabricating_liar"
     }
@@ -186,6 +189,7 @@ public enum DebateExperiment {
         sft.training.saveSteps = 0
         sft.training.loggingSteps = 10
         sft.training.seed = seed
+        sft.completionOnlyLoss = !configuration.lossOnPrompts
         let trainer = try SFTTrainer(configuration: sft, policy: try TrainableModel(directory: initial),
                                      encoder: try ExampleEncoder.load(directory: initial), train: examples)
         let summary = try TrainingLoop(arguments: sft.training).run(trainer)
