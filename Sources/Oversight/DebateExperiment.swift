@@ -35,6 +35,9 @@ public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     /// The judge's loss also covers its prompts' tokens (TRL's `completion_only_loss` off): next-token prediction on
     /// the transcripts it reads — never a passage — besides the answer letter.
     public var lossOnPrompts = false
+    /// The judge also trains on consultancy transcripts of the training tasks (the consultant honest on half of them),
+    /// not only on debates.
+    public var trainOnConsultancy = false
     public var judge = WeakToStrongConfiguration.Size(hiddenSize: 64, layerCount: 2, headCount: 4)
     /// Byte-level BPE vocabulary trained on the seed's judge prompts.
     public var vocabularySize = 600
@@ -47,7 +50,7 @@ public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     public var fabricatingLiar = false
 
     enum CodingKeys: String, CodingKey {
-        case trainingPassages = "training_passages", testPassages = "test_passages", peopleCount = "people", rounds, simultaneous, lossOnPrompts = "loss_on_prompts", judge
+        case trainingPassages = "training_passages", testPassages = "test_passages", peopleCount = "people", rounds, simultaneous, lossOnPrompts = "loss_on_prompts", trainOnConsultancy = "train_on_consultancy", judge
         case vocabularySize = "vocabulary_size", steps, batchSize = "batch_size", learningRate = "learning_rate", bootstrapSamples = "bootstrap_samples"
         case fabricatingLiar = "fabricating_liar"
     }
@@ -138,19 +141,22 @@ public enum DebateExperiment {
         func score(prompt: String, completion: String) async throws -> Score { throw OversightError("no judge while building training transcripts") }
     }
 
-    /// The judge's training data: the debate judge prompt of every task, asked in both option orders, completed by the
-    /// letter the correct option has in that order (" (A)" or " (B)", the tokens ``OptionScoring`` scores).
-    static func judgeExamples(_ tasks: [ReadingTask], settings: ProtocolSettings, policy: [any Arguer]) async throws -> [Example] {
-        var settings = settings
-        settings.protocolName = .debate
-        let builder = try ProtocolSession(settings: settings, taskIDs: tasks.map(\.id), arguers: policy, judge: NoJudge())
+    /// The judge's training data: each protocol's judge prompt of every task, asked in both option orders, completed by
+    /// the letter the correct option has in that order (" (A)" or " (B)", the tokens ``OptionScoring`` scores).
+    static func judgeExamples(_ tasks: [ReadingTask], settings: ProtocolSettings, policy: [any Arguer],
+                              protocols: [OversightProtocol] = [.debate]) async throws -> [Example] {
         var examples: [Example] = []
-        for (index, task) in tasks.enumerated() {
-            let turns = try await builder.arguments(task, index: index, judgeName: "none").turns
-            for firstAsA in [true, false] {
-                let prompt = ProtocolPrompts.judge(task, protocolName: .debate, firstAsA: firstAsA, transcript: turns, simultaneous: settings.simultaneous)
-                let answer = (task.correctOption == 0) == firstAsA ? ComparisonPrompts.optionA : ComparisonPrompts.optionB
-                examples.append(Example(.promptCompletion(prompt: .standard(prompt), completion: .standard(answer)), line: examples.count + 1))
+        for protocolName in protocols {
+            var settings = settings
+            settings.protocolName = protocolName
+            let builder = try ProtocolSession(settings: settings, taskIDs: tasks.map(\.id), arguers: policy, judge: NoJudge())
+            for (index, task) in tasks.enumerated() {
+                let turns = try await builder.arguments(task, index: index, judgeName: "none").turns
+                for firstAsA in [true, false] {
+                    let prompt = ProtocolPrompts.judge(task, protocolName: protocolName, firstAsA: firstAsA, transcript: turns, simultaneous: settings.simultaneous)
+                    let answer = (task.correctOption == 0) == firstAsA ? ComparisonPrompts.optionA : ComparisonPrompts.optionB
+                    examples.append(Example(.promptCompletion(prompt: .standard(prompt), completion: .standard(answer)), line: examples.count + 1))
+                }
             }
         }
         return examples
@@ -169,7 +175,8 @@ public enum DebateExperiment {
         settings.simultaneous = configuration.simultaneous
         settings.seed = seed
         let policy: [any Arguer] = [QuotingArguer(fabricates: configuration.fabricatingLiar)]
-        let examples = try await judgeExamples(training, settings: settings, policy: policy)
+        let examples = try await judgeExamples(training, settings: settings, policy: policy,
+                                               protocols: configuration.trainOnConsultancy ? [.debate, .consultancy] : [.debate])
         let tokenizerTexts = examples.compactMap { example -> String? in
             if case let .promptCompletion(.standard(prompt), .standard(completion)) = example.body { return prompt + completion }
             return nil
@@ -178,7 +185,7 @@ public enum DebateExperiment {
         try InitialModel(vocabularySize: configuration.vocabularySize, hiddenSize: configuration.judge.hiddenSize,
                          intermediateSize: 4 * configuration.judge.hiddenSize, layerCount: configuration.judge.layerCount,
                          headCount: configuration.judge.headCount, contextLength: 1024).write(texts: tokenizerTexts, seed: seed, to: initial)
-        log("seed \(seed): training the judge (\(configuration.judge.text)) for \(configuration.steps) steps on \(examples.count) debate judgements")
+        log("seed \(seed): training the judge (\(configuration.judge.text)) for \(configuration.steps) steps on \(examples.count) judgements")
         var sft = SFTConfiguration()
         let judgeFolder = folder.appendingPathComponent("judge")
         sft.training.outputDirectory = judgeFolder.path

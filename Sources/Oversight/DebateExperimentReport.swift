@@ -36,7 +36,9 @@ public enum DebateExperimentReport {
                        + "is fine-tuned for \(configuration.steps) steps on debate transcripts of \(configuration.trainingPassages * 3) training tasks in "
                        + "both option orders, then judges \(configuration.testPassages * 3) held-out tasks under each protocol (\(configuration.rounds) "
                        + "round\(configuration.rounds == 1 ? "" : "s")), answering by the log-probabilities of \" (A)\" and \" (B)\" in both orders. "
-                       + "The judge never trains on consultancy or blind prompts: consultancy tests whether what it learnt from debates survives a one-sided transcript.")
+                       + (configuration.trainOnConsultancy
+                          ? "The judge also trains on the training tasks' consultancy transcripts (honest on half), never on blind prompts."
+                          : "The judge never trains on consultancy or blind prompts: consultancy tests whether what it learnt from debates survives a one-sided transcript."))
         page.heading("Judge accuracy (\(results.outcomes.count) seed\(results.outcomes.count == 1 ? "" : "s"), mean [95% t-interval over seeds])", level: 2)
         page.table(header: ["protocol", "accuracy"], rows: results.protocols.map { [$0.protocolName.rawValue, $0.accuracy.text(percent)] }
                    + [["debate − consultancy (points)", results.debateMinusConsultancy.text(points)], ["debate − blind (points)", results.debateMinusBlind.text(points)]])

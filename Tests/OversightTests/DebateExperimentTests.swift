@@ -114,5 +114,18 @@ final class DebateJudgeDataTests: XCTestCase {
             openerIsRight["\(completion) verified first: \(first.contains("<v_quote>"))", default: 0] += 1
         }
         XCTAssertEqual(openerIsRight.count, 4, "every letter with the verified quote first and second: \(openerIsRight)")
+        // Consultancy transcripts: the right letter is the consultant's when its quote verifies, the other one otherwise.
+        let consultancies = try await DebateExperiment.judgeExamples(tasks, settings: settings, policy: [QuotingArguer(fabricates: true)], protocols: [.consultancy])
+        XCTAssertEqual(consultancies.count, 2 * tasks.count)
+        var honest = 0
+        for example in consultancies {
+            guard case let .promptCompletion(.standard(prompt), .standard(completion)) = example.body else { return XCTFail("\(example.body)") }
+            let argument = try XCTUnwrap(prompt.components(separatedBy: "\n\n").first { $0.hasPrefix("Consultant for (") })
+            let letter = String(argument.dropFirst("Consultant for (".count).prefix(1))
+            let verified = argument.contains("<v_quote>")
+            if verified { honest += 1 }
+            XCTAssertEqual(completion, verified ? " (\(letter))" : (letter == "A" ? " (B)" : " (A)"), prompt)
+        }
+        XCTAssertEqual(honest, 2 * ((tasks.count + 1) / 2), "the consultant is honest on half the tasks")
     }
 }
