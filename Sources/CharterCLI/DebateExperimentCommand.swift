@@ -27,6 +27,9 @@ struct DebateExperimentCommand: ParsableCommand {
     @Option(help: "Judge width, a multiple of 16 (default 64; reduced 32); heads = width / 16.") var judgeWidth: Int?
     @Option(help: "Passages of training tasks, three questions each (default 160; reduced 40).") var trainingPassages: Int?
     @Option(help: "Judge learning rate (default 2e-3).") var learningRate: Float?
+    @Flag(help: "Sequential debates shown to the judge in speaking order (a random opening) instead of simultaneous ones in letter order.") var sequential = false
+    @Flag(help: "The judge's loss also covers its prompts (next-token prediction on the transcripts it reads), not only the answer.") var lossOnPrompts = false
+    @Flag(help: "The judge also trains on consultancy transcripts of the training tasks, not only on debates.") var trainOnConsultancy = false
     @Flag(help: "The false side makes up a quote about the right person (unverified) instead of quoting a true sentence about someone else.") var fabricatingLiar = false
 
     func validate() throws {
@@ -48,6 +51,9 @@ struct DebateExperimentCommand: ParsableCommand {
         if let trainingPassages { configuration.trainingPassages = trainingPassages }
         if let learningRate { configuration.learningRate = learningRate }
         if fabricatingLiar { configuration.fabricatingLiar = true }
+        if sequential { configuration.simultaneous = false }
+        if lossOnPrompts { configuration.lossOnPrompts = true }
+        if trainOnConsultancy { configuration.trainOnConsultancy = true }
         let directory = URL(fileURLWithPath: "runs/\(name)")
         let settings = configuration
         let outcomes = try ExperimentConsole.eachSeed(from: seed, count: seeds, directory: directory, quiet: quiet) { seed, folder, log in

@@ -1,4 +1,5 @@
 import Alignment
+import Constitutional
 import Datasets
 import Experiments
 import Foundation
@@ -11,9 +12,13 @@ import Runtime
 /// follow a fixed quoting policy (``QuotingArguer``: quote the passage sentence that contains your answer and
 /// shares most words with the question — the truth's side quotes the answer, the other side a true sentence about
 /// someone else); a tiny Llama judge is trained from scratch by SFT on debate transcripts of training tasks (the
-/// judge prompt of ``ProtocolPrompts/judge(_:protocolName:firstAsA:transcript:)`` → " (A)"/" (B)", both option orders)
+/// judge prompt of ``ProtocolPrompts/judge(_:protocolName:firstAsA:transcript:simultaneous:)`` → " (A)"/" (B)", both option orders)
 /// — it must learn to weigh verified quotes and to check that a quote is about the person asked; then all three
 /// protocols are run on held-out tasks through ``ProtocolSession``, the judge answering by option log-probs.
+///
+/// Debates are simultaneous by default and the judge reads them in letter order. In speaking order with a random
+/// opening debater, the right letter is the XOR of who opened and of the option order: every single feature of the
+/// prompt is independent of the answer, and a judge trained from scratch sat at ln 2 on the letter (issue 16).
 public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     /// Passages of training tasks (three questions each) whose debates the judge is trained on.
     public var trainingPassages = 160
@@ -23,6 +28,16 @@ public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     public var peopleCount = 3
     /// Rounds of argument in consultancy and debate.
     public var rounds = 1
+    /// Debates are simultaneous (the quoting policy never reads the other side, so they are in fact), and the judge
+    /// reads each round in letter order (``ProtocolPrompts/judge(_:protocolName:firstAsA:transcript:simultaneous:)``).
+    /// false shows the speaking order, a random opening: the setting in which the judge stayed at chance.
+    public var simultaneous = true
+    /// The judge's loss also covers its prompts' tokens (TRL's `completion_only_loss` off): next-token prediction on
+    /// the transcripts it reads — never a passage — besides the answer letter.
+    public var lossOnPrompts = false
+    /// The judge also trains on consultancy transcripts of the training tasks (the consultant honest on half of them),
+    /// not only on debates.
+    public var trainOnConsultancy = false
     public var judge = WeakToStrongConfiguration.Size(hiddenSize: 64, layerCount: 2, headCount: 4)
     /// Byte-level BPE vocabulary trained on the seed's judge prompts.
     public var vocabularySize = 600
@@ -35,7 +50,7 @@ public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     public var fabricatingLiar = false
 
     enum CodingKeys: String, CodingKey {
-        case trainingPassages = "training_passages", testPassages = "test_passages", peopleCount = "people", rounds, judge
+        case trainingPassages = "training_passages", testPassages = "test_passages", peopleCount = "people", rounds, simultaneous, lossOnPrompts = "loss_on_prompts", trainOnConsultancy = "train_on_consultancy", judge
         case vocabularySize = "vocabulary_size", steps, batchSize = "batch_size", learningRate = "learning_rate", bootstrapSamples = "bootstrap_samples"
         case fabricatingLiar = "fabricating_liar"
     }
@@ -126,6 +141,27 @@ public enum DebateExperiment {
         func score(prompt: String, completion: String) async throws -> Score { throw OversightError("no judge while building training transcripts") }
     }
 
+    /// The judge's training data: each protocol's judge prompt of every task, asked in both option orders, completed by
+    /// the letter the correct option has in that order (" (A)" or " (B)", the tokens ``OptionScoring`` scores).
+    static func judgeExamples(_ tasks: [ReadingTask], settings: ProtocolSettings, policy: [any Arguer],
+                              protocols: [OversightProtocol] = [.debate]) async throws -> [Example] {
+        var examples: [Example] = []
+        for protocolName in protocols {
+            var settings = settings
+            settings.protocolName = protocolName
+            let builder = try ProtocolSession(settings: settings, taskIDs: tasks.map(\.id), arguers: policy, judge: NoJudge())
+            for (index, task) in tasks.enumerated() {
+                let turns = try await builder.arguments(task, index: index, judgeName: "none").turns
+                for firstAsA in [true, false] {
+                    let prompt = ProtocolPrompts.judge(task, protocolName: protocolName, firstAsA: firstAsA, transcript: turns, simultaneous: settings.simultaneous)
+                    let answer = (task.correctOption == 0) == firstAsA ? ComparisonPrompts.optionA : ComparisonPrompts.optionB
+                    examples.append(Example(.promptCompletion(prompt: .standard(prompt), completion: .standard(answer)), line: examples.count + 1))
+                }
+            }
+        }
+        return examples
+    }
+
     /// Runs one seed in `folder` (the judge's folders and the protocols' transcripts).
     public static func run(_ configuration: DebateExperimentConfiguration, seed: UInt64, folder: URL,
                            log: @escaping @Sendable (String) -> Void = { _ in }) async throws -> DebateSeedOutcome {
@@ -136,19 +172,11 @@ public enum DebateExperiment {
         let test = ReadingTask.generate(seed: seed &* 1000 &+ 2, passages: configuration.testPassages, peopleCount: configuration.peopleCount)
         var settings = ProtocolSettings(protocolName: .debate)
         settings.rounds = configuration.rounds
+        settings.simultaneous = configuration.simultaneous
         settings.seed = seed
         let policy: [any Arguer] = [QuotingArguer(fabricates: configuration.fabricatingLiar)]
-        // The judge's training data: every training debate, asked in both option orders.
-        let builder = try ProtocolSession(settings: settings, taskIDs: training.map(\.id), arguers: policy, judge: NoJudge())
-        var examples: [Example] = []
-        for (index, task) in training.enumerated() {
-            let turns = try await builder.arguments(task, index: index, judgeName: "none").turns
-            for firstAsA in [true, false] {
-                let prompt = ProtocolPrompts.judge(task, protocolName: .debate, firstAsA: firstAsA, transcript: turns)
-                let answer = (task.correctOption == 0) == firstAsA ? " (A)" : " (B)"
-                examples.append(Example(.promptCompletion(prompt: .standard(prompt), completion: .standard(answer)), line: examples.count + 1))
-            }
-        }
+        let examples = try await judgeExamples(training, settings: settings, policy: policy,
+                                               protocols: configuration.trainOnConsultancy ? [.debate, .consultancy] : [.debate])
         let tokenizerTexts = examples.compactMap { example -> String? in
             if case let .promptCompletion(.standard(prompt), .standard(completion)) = example.body { return prompt + completion }
             return nil
@@ -157,7 +185,7 @@ public enum DebateExperiment {
         try InitialModel(vocabularySize: configuration.vocabularySize, hiddenSize: configuration.judge.hiddenSize,
                          intermediateSize: 4 * configuration.judge.hiddenSize, layerCount: configuration.judge.layerCount,
                          headCount: configuration.judge.headCount, contextLength: 1024).write(texts: tokenizerTexts, seed: seed, to: initial)
-        log("seed \(seed): training the judge (\(configuration.judge.text)) for \(configuration.steps) steps on \(examples.count) debate judgements")
+        log("seed \(seed): training the judge (\(configuration.judge.text)) for \(configuration.steps) steps on \(examples.count) judgements")
         var sft = SFTConfiguration()
         let judgeFolder = folder.appendingPathComponent("judge")
         sft.training.outputDirectory = judgeFolder.path
@@ -168,6 +196,7 @@ public enum DebateExperiment {
         sft.training.saveSteps = 0
         sft.training.loggingSteps = 10
         sft.training.seed = seed
+        sft.completionOnlyLoss = !configuration.lossOnPrompts
         let trainer = try SFTTrainer(configuration: sft, policy: try TrainableModel(directory: initial),
                                      encoder: try ExampleEncoder.load(directory: initial), train: examples)
         let summary = try TrainingLoop(arguments: sft.training).run(trainer)

@@ -27,11 +27,18 @@ public enum DebateExperimentReport {
                        + "two-option questions whose distractor is another person's value from the same passage). Debaters and consultants follow a "
                        + "fixed policy: quote the passage sentence that contains their answer and shares most words with the question — for the true "
                        + "answer that is the sentence that answers the question, for the distractor a true sentence about someone else. Quotes are "
-                       + "checked and shown to the judge as verified or not. The judge (a Llama of \(configuration.judge.text), trained from scratch) "
+                       + "checked and shown to the judge as verified or not. "
+                       + (configuration.fabricatingLiar ? "In this run the liar fabricates instead: it puts its answer into the sentence about the person asked, a quote that fails verification. " : "")
+                       + (configuration.simultaneous
+                          ? "Debates are simultaneous and the judge reads each round in letter order, the debater for (A) first (as Khan et al. show Debater A first). "
+                          : "Debates are sequential with a random opening debater and the judge reads them in speaking order, so the letter of the verified argument is the XOR of the opening and the option order. ")
+                       + "The judge (a Llama of \(configuration.judge.text), trained from scratch) "
                        + "is fine-tuned for \(configuration.steps) steps on debate transcripts of \(configuration.trainingPassages * 3) training tasks in "
                        + "both option orders, then judges \(configuration.testPassages * 3) held-out tasks under each protocol (\(configuration.rounds) "
                        + "round\(configuration.rounds == 1 ? "" : "s")), answering by the log-probabilities of \" (A)\" and \" (B)\" in both orders. "
-                       + "The judge never trains on consultancy or blind prompts: consultancy tests whether what it learnt from debates survives a one-sided transcript.")
+                       + (configuration.trainOnConsultancy
+                          ? "The judge also trains on the training tasks' consultancy transcripts (honest on half), never on blind prompts."
+                          : "The judge never trains on consultancy or blind prompts: consultancy tests whether what it learnt from debates survives a one-sided transcript."))
         page.heading("Judge accuracy (\(results.outcomes.count) seed\(results.outcomes.count == 1 ? "" : "s"), mean [95% t-interval over seeds])", level: 2)
         page.table(header: ["protocol", "accuracy"], rows: results.protocols.map { [$0.protocolName.rawValue, $0.accuracy.text(percent)] }
                    + [["debate − consultancy (points)", results.debateMinusConsultancy.text(points)], ["debate − blind (points)", results.debateMinusBlind.text(points)]])

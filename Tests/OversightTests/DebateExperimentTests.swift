@@ -1,6 +1,8 @@
+import Experiments
 import Foundation
 import Reports
 import XCTest
+@testable import Alignment
 @testable import Oversight
 
 final class DebateExperimentTests: XCTestCase {
@@ -56,5 +58,74 @@ final class DebateExperimentTests: XCTestCase {
         XCTAssertFalse(results.targetMet, "one seed has no interval, so the target cannot be met")
         let html = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(html.contains("Per seed"))
+    }
+}
+
+/// The judge's SFT data checked on tokens, as the trainer sees them (issue 16: the judge stayed at chance).
+final class DebateJudgeDataTests: XCTestCase {
+    /// Every training sequence is the whole judge prompt followed by the answer: nothing is truncated, the loss covers
+    /// exactly " (A)"/" (B)" and the end of text, and the letter trained on is the letter of the debater whose quote
+    /// verifies (read from the transcript itself, so a label flipped against the A/B order swap would fail).
+    func testJudgeSequencesTrainOnTheVerifiedDebatersLetter() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("debate-judge-data-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tasks = ReadingTask.generate(seed: 21, passages: 4, peopleCount: 3)
+        var settings = ProtocolSettings(protocolName: .debate)
+        settings.rounds = 1
+        settings.seed = 21
+        settings.simultaneous = true
+        let examples = try await DebateExperiment.judgeExamples(tasks, settings: settings, policy: [QuotingArguer(fabricates: true)])
+        XCTAssertEqual(examples.count, 2 * tasks.count)
+        settings.simultaneous = false
+        let spoken = try await DebateExperiment.judgeExamples(tasks, settings: settings, policy: [QuotingArguer(fabricates: true)])
+        let texts = examples.compactMap { example -> (String, String)? in
+            if case let .promptCompletion(.standard(prompt), .standard(completion)) = example.body { return (prompt, completion) }
+            return nil
+        }
+        XCTAssertEqual(texts.count, examples.count)
+        try InitialModel(vocabularySize: 400, hiddenSize: 32, intermediateSize: 64, layerCount: 1, headCount: 2, contextLength: 1024)
+            .write(texts: texts.map { $0.0 + $0.1 }, seed: 1, to: folder)
+        let encoder = try ExampleEncoder.load(directory: folder)
+        let configuration = SFTConfiguration()
+        var letters: [String: Int] = [:]
+        for (example, (prompt, completion)) in zip(examples, texts) {
+            var sequence = try SFTTrainer.tokenize(example, encoder: encoder, configuration: configuration)
+            XCTAssertFalse(sequence.truncate(to: configuration.maximumLength), "\(sequence.ids.count) tokens")
+            let start = try XCTUnwrap(sequence.lossMask.firstIndex(of: true))
+            XCTAssertTrue(sequence.lossMask[start...].allSatisfy { $0 }, "the loss covers one contiguous answer")
+            XCTAssertEqual(encoder.tokenizer.decode(sequence.ids[..<start].map(Int.init)), prompt)
+            XCTAssertEqual(encoder.tokenizer.decode(sequence.ids[start...].map(Int.init)), completion + "<|endoftext|>")
+            XCTAssertFalse(tasks.contains { prompt.contains($0.passage) }, "the judge never reads a passage")
+            // "Debater for (X): The story says <v_quote>…": X is the right answer's letter in this order.
+            let verified = try XCTUnwrap(prompt.components(separatedBy: "\n\n").first { $0.contains("<v_quote>") && $0.hasPrefix("Debater for (") })
+            let letter = String(verified.dropFirst("Debater for (".count).prefix(1))
+            XCTAssertEqual(completion, " (\(letter))", prompt)
+            letters[letter, default: 0] += 1
+            // Simultaneous: the debater for (A) speaks first in both orders, so where the verified quote sits predicts the answer.
+            XCTAssertTrue(prompt.components(separatedBy: "\n\n").first { $0.hasPrefix("Debater for (") }?.hasPrefix("Debater for (A)") == true, prompt)
+        }
+        XCTAssertEqual(letters, ["A": tasks.count, "B": tasks.count], "both orders: each letter is right half the time")
+        // In speaking order the answer is the XOR of who opened and which letter they got: the verified quote comes
+        // first as often for (A) as for (B), so no single part of the prompt predicts the letter.
+        var openerIsRight: [String: Int] = [:]
+        for example in spoken {
+            guard case let .promptCompletion(.standard(prompt), .standard(completion)) = example.body else { continue }
+            let first = try XCTUnwrap(prompt.components(separatedBy: "\n\n").first { $0.hasPrefix("Debater for (") })
+            openerIsRight["\(completion) verified first: \(first.contains("<v_quote>"))", default: 0] += 1
+        }
+        XCTAssertEqual(openerIsRight.count, 4, "every letter with the verified quote first and second: \(openerIsRight)")
+        // Consultancy transcripts: the right letter is the consultant's when its quote verifies, the other one otherwise.
+        let consultancies = try await DebateExperiment.judgeExamples(tasks, settings: settings, policy: [QuotingArguer(fabricates: true)], protocols: [.consultancy])
+        XCTAssertEqual(consultancies.count, 2 * tasks.count)
+        var honest = 0
+        for example in consultancies {
+            guard case let .promptCompletion(.standard(prompt), .standard(completion)) = example.body else { return XCTFail("\(example.body)") }
+            let argument = try XCTUnwrap(prompt.components(separatedBy: "\n\n").first { $0.hasPrefix("Consultant for (") })
+            let letter = String(argument.dropFirst("Consultant for (".count).prefix(1))
+            let verified = argument.contains("<v_quote>")
+            if verified { honest += 1 }
+            XCTAssertEqual(completion, verified ? " (\(letter))" : (letter == "A" ? " (B)" : " (A)"), prompt)
+        }
+        XCTAssertEqual(honest, 2 * ((tasks.count + 1) / 2), "the consultant is honest on half the tasks")
     }
 }
