@@ -14,6 +14,8 @@ struct ModelSourceOptions: ParsableArguments {
     @Option(help: "A built-in chat template family, when the folder has none (then --prompting auto chooses chat).") var chatTemplate: String?
     @Option(help: "A PEFT LoRA adapter folder applied to --model.") var lora: String?
     @Option(help: "Kernel threads for a local model (default: CHARTER_THREADS or every core).") var threads: Int?
+    @Option(help: "MiB of keys and values a local model keeps to reuse shared prompt prefixes (LRU; 0: off; results are identical either way).")
+    var prefixCacheMb = PrefixCache.defaultByteBudget >> 20
 
     var source: ModelSource {
         get throws {
@@ -27,7 +29,8 @@ struct ModelSourceOptions: ParsableArguments {
 
     func makeModels() throws -> [any LanguageModel] {
         if let threads { ComputeThreads.count = threads }
-        return try makeLanguageModels(try source)
+        guard prefixCacheMb >= 0 else { throw CommandError("--prefix-cache-mb \(prefixCacheMb): give 0 (off) or more MiB") }
+        return try ModelFactory.make(try source, connect: connectEndpoints, prefixCacheBytes: prefixCacheMb << 20)
     }
 }
 

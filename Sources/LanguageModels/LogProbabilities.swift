@@ -29,4 +29,27 @@ extension CausalLanguageModel {
             return results
         }
     }
+
+    /// log p(token_i | tokens_<i) for i in `start..<sequence.count` of one sequence, starting from the longest prefix
+    /// `prefixCache` holds and storing the first `start` positions (the prompt) in it. Only the scored positions are
+    /// projected onto the vocabulary (the whole-sequence path projects every one), so the values agree with
+    /// `tokenLogProbabilities([sequence])`'s to float rounding (~1e-6), not bit for bit.
+    /// - Throws: `ContextLengthError` when the sequence is longer than the model's context.
+    public func tokenLogProbabilities(_ sequence: [Int32], from start: Int, prefixCache: PrefixCache) throws -> [Float] {
+        precondition((1...sequence.count).contains(start), "scoring from token \(start) of a sequence of \(sequence.count)")
+        try checkContext(tokens: sequence.count, item: "the sequence")
+        guard start < sequence.count else { return [] }
+        return withoutGradients {
+            // Position start − 1 predicts the first scored token, so it is always fed.
+            let hit = prefixCache.lookup(sequence, limit: start - 1, layerCount: layerCount)
+            let reused = hit?.length ?? 0, cache = hit?.cache ?? KVCache(layerCount: layerCount)
+            let fed = Array(sequence[reused...])
+            var targets = [Int32](repeating: -100, count: fed.count)
+            for t in start..<sequence.count { targets[t - 1 - reused] = sequence[t] }
+            let output = forward(ModelInput(ids: fed, batch: 1, time: fed.count), cache: cache)
+            prefixCache.insert(Array(sequence[..<start]), cache: cache, fed: fed.count)
+            let (logProbabilities, _) = output.targetLogProbabilities(targets)  // (1, T)
+            return logProbabilities.withUnsafeBufferPointer { values in (start..<sequence.count).map { values[$0 - 1 - reused] } }
+        }
+    }
 }
