@@ -34,6 +34,17 @@ struct ModelSourceOptions: ParsableArguments {
     }
 }
 
+/// Prints (on standard error) what the local models' prefix caches saved: hits, reused and fed prompt tokens.
+func notePrefixCaches(_ models: [any LanguageModel], command: String) {
+    for case let local as LocalLanguageModel in models {
+        guard let statistics = local.prefixCache?.statistics, statistics.lookups > 0 else { continue }
+        let total = statistics.reusedTokens + statistics.fedTokens
+        note("\(command): prefix cache reused \(statistics.reusedTokens) of \(total) prompt tokens "
+             + String(format: "(%.1f%%)", 100 * Double(statistics.reusedTokens) / Double(max(total, 1)))
+             + " in \(statistics.hits) of \(statistics.lookups) requests; \(statistics.evictions) evicted for --prefix-cache-mb")
+    }
+}
+
 /// Local folders through the Constitutional layer's factory; endpoints files through charter's OpenAI client.
 @Sendable func makeLanguageModels(_ source: ModelSource) throws -> [any LanguageModel] {
     try ModelFactory.make(source, connect: connectEndpoints)
@@ -144,6 +155,7 @@ struct CritiqueCommand: ParsableCommand {
             try await Stages.critique(prompts: prompts, output: output, constitution: constitution, configuration: critiqueConfiguration,
                                       models: models, run: options, sft: sft, helpful: helpful, helpfulRatio: ratio)
         }
+        notePrefixCaches(models, command: "critique")
         let count = Int(outcome.counts["sft_examples"] ?? 0)
         print("critique: \(outcome.report.summary); audit trail \(output.path); SFT data \(sft.path) (\(count) example\(count == 1 ? "" : "s")"
               + (outcome.counts["helpful_examples"].map { ", \(Int($0)) helpful" } ?? "") + ")")
