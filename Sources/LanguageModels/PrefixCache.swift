@@ -14,8 +14,8 @@ import Tensors
 /// of generated tokens, which one-row decoding steps compute with different rounding), and a request always feeds at
 /// least ``minimumFedTokens`` tokens, so on the AVX2 and AVX-512 kernel paths every logit is bit-identical to a run
 /// without the cache (on the portable and NEON paths attention's tiles of a few rows may round differently: equal
-/// within float rounding). Scoring (``CausalLanguageModel/tokenLogProbabilities(_:from:prefixCache:)``) projects
-/// only the scored positions onto the vocabulary, so its log-probabilities agree with an uncached run's to ~1e-6.
+/// within float rounding); so are scored log-probabilities
+/// (``CausalLanguageModel/tokenLogProbabilities(_:from:prefixCache:)``, with one exception named there).
 public final class PrefixCache: @unchecked Sendable {
     /// Products of at most 8 rows take the GEMM's skinny kernel, and attention computes the scores of fewer than 4
     /// query rows as dot products; both round differently from the packed products a whole prefill uses
