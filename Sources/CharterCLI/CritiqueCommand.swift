@@ -14,6 +14,8 @@ struct ModelSourceOptions: ParsableArguments {
     @Option(help: "A built-in chat template family, when the folder has none (then --prompting auto chooses chat).") var chatTemplate: String?
     @Option(help: "A PEFT LoRA adapter folder applied to --model.") var lora: String?
     @Option(help: "Kernel threads for a local model (default: CHARTER_THREADS or every core).") var threads: Int?
+    @Option(help: "MiB of keys and values a local model keeps to reuse shared prompt prefixes (LRU; 0: off; results are identical either way).")
+    var prefixCacheMb = PrefixCache.defaultByteBudget >> 20
 
     var source: ModelSource {
         get throws {
@@ -27,7 +29,19 @@ struct ModelSourceOptions: ParsableArguments {
 
     func makeModels() throws -> [any LanguageModel] {
         if let threads { ComputeThreads.count = threads }
-        return try makeLanguageModels(try source)
+        guard prefixCacheMb >= 0 else { throw CommandError("--prefix-cache-mb \(prefixCacheMb): give 0 (off) or more MiB") }
+        return try ModelFactory.make(try source, connect: connectEndpoints, prefixCacheBytes: prefixCacheMb << 20)
+    }
+}
+
+/// Prints (on standard error) what the local models' prefix caches saved: hits, reused and fed prompt tokens.
+func notePrefixCaches(_ models: [any LanguageModel], command: String) {
+    for case let local as LocalLanguageModel in models {
+        guard let statistics = local.prefixCache?.statistics, statistics.lookups > 0 else { continue }
+        let total = statistics.reusedTokens + statistics.fedTokens
+        note("\(command): prefix cache reused \(statistics.reusedTokens) of \(total) prompt tokens "
+             + String(format: "(%.1f%%)", 100 * Double(statistics.reusedTokens) / Double(max(total, 1)))
+             + " in \(statistics.hits) of \(statistics.lookups) requests; \(statistics.evictions) evicted for --prefix-cache-mb")
     }
 }
 
@@ -141,6 +155,7 @@ struct CritiqueCommand: ParsableCommand {
             try await Stages.critique(prompts: prompts, output: output, constitution: constitution, configuration: critiqueConfiguration,
                                       models: models, run: options, sft: sft, helpful: helpful, helpfulRatio: ratio)
         }
+        notePrefixCaches(models, command: "critique")
         let count = Int(outcome.counts["sft_examples"] ?? 0)
         print("critique: \(outcome.report.summary); audit trail \(output.path); SFT data \(sft.path) (\(count) example\(count == 1 ? "" : "s")"
               + (outcome.counts["helpful_examples"].map { ", \(Int($0)) helpful" } ?? "") + ")")

@@ -79,6 +79,7 @@ struct LabelCommand: ParsableCommand {
         let outcome = try waitFor {
             try await Stages.label(pairs: pairsURL, output: output, constitution: constitution, configuration: feedbackConfiguration, models: models, run: options)
         }
+        notePrefixCaches(models, command: "label")
         let rate = outcome.counts["position_bias_rate"] ?? 0
         print("label: \(outcome.report.summary); \(output.path)")
         if configuration.bothOrders {

@@ -51,6 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest batch handed to the model at once.")
     var maxBatchSize = 16
 
+    @Option(help: "MiB of keys and values kept to reuse prompt prefixes shared by requests (LRU; 0: off; responses are identical either way).")
+    var prefixCacheMb = PrefixCache.defaultByteBudget >> 20
+
     @Option(help: "A probe folder (charter probe train) that watches every generation and halts it when its score reaches the probe's threshold: finish_reason \"content_filter\"; triggers are logged on stderr.")
     var probe: String?
 
@@ -107,7 +110,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("\(model) is not a model folder (no config.json) or PEFT adapter folder (no adapter_config.json); "
                                   + "give a Hugging Face folder, or 'scripted:' to test the HTTP layer")
         }
-        let local = try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: adapter)
+        guard prefixCacheMb >= 0 else { throw ValidationError("--prefix-cache-mb \(prefixCacheMb): give 0 (off) or more MiB") }
+        let local = try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: adapter, prefixCacheBytes: prefixCacheMb << 20)
         if let probe {
             let monitor = try SafetyCircuitOptions.monitor(probe: probe, watch: probeWatch, for: local.model, modelPath: model)
             monitor.recordsTriggers = false

@@ -64,15 +64,18 @@ public typealias EndpointConnector = @Sendable (_ configuration: Data, _ file: S
 
 /// Builds the models a stage runs on. The one place that knows the concrete `LanguageModel` types.
 public enum ModelFactory {
-    /// Loads a local folder (one model, requests served in turn) or connects to an endpoints file with `connect`.
-    public static func make(_ source: ModelSource, connect: EndpointConnector? = nil) throws -> [any LanguageModel] {
+    /// Loads a local folder (one model, requests served in turn, reusing prompt prefixes within `prefixCacheBytes`
+    /// of keys and values; 0: no prefix cache) or connects to an endpoints file with `connect`.
+    public static func make(_ source: ModelSource, connect: EndpointConnector? = nil,
+                            prefixCacheBytes: Int = PrefixCache.defaultByteBudget) throws -> [any LanguageModel] {
         switch source {
         case let .local(path, chatTemplate, lora):
             let directory = URL(fileURLWithPath: path)
             guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) else {
                 throw ConstitutionalError("\(path) is not a model folder (no config.json); give a Hugging Face folder or {endpoints: FILE}")
             }
-            return [try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: lora.map { URL(fileURLWithPath: $0) })]
+            return [try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: lora.map { URL(fileURLWithPath: $0) },
+                                                prefixCacheBytes: prefixCacheBytes)]
         case let .endpoints(file):
             guard let connect else {
                 throw ConstitutionalError("\(file): endpoint models need an HTTP client; run through charter's commands (which connect with its OpenAI client) or pass an EndpointConnector")

@@ -71,6 +71,10 @@ public struct Generator {
     /// With a monitor: a sequence the monitor triggers on is steered from the next token on, instead of ended
     /// (its `rows` are ignored: each sequence is switched on by its own trigger).
     public var steeringOnTrigger: ActivationSteering?
+    /// Reuses (and stores) the keys and values of prompt prefixes across calls (nil: every prompt is prefilled):
+    /// the longest cached prefix all prompts share. Not used with a monitor or steering, which see every prompt
+    /// position.
+    public var prefixCache: PrefixCache?
 
     public init(model: any CausalLanguageModel, detokenize: (([Int32]) -> String)? = nil, monitor: (any GenerationMonitor)? = nil) {
         precondition(monitor.map { (0...model.layerCount).contains($0.layer) } ?? true,
@@ -114,7 +118,24 @@ public struct Generator {
                 ids += [Int32](repeating: prompt[0], count: padding) + prompt  // padding ids are never attended
             }
             let padded = mask.contains(0)
-            let cache = KVCache(layerCount: model.layerCount)
+            var cache = KVCache(layerCount: model.layerCount)
+            // Start from the longest cached prefix that every prompt shares and feed only the rest.
+            let prefixCache = monitor == nil && steering == nil && steeringOnTrigger == nil ? self.prefixCache : nil
+            var reused = 0
+            if let prefixCache {
+                let shared = prompts.dropFirst().reduce(prompts[0].count) { min($0, PrefixCache.commonPrefixLength(prompts[0], $1)) }
+                let limit = min(shared, prompts.map(\.count).min()! - PrefixCache.minimumFedTokens)
+                if let hit = prefixCache.lookup(prompts[0], limit: limit, batch: batch, layerCount: model.layerCount) {
+                    (cache, reused) = (hit.cache, hit.length)
+                    // Padding goes between the reused prefix and each prompt's rest, so the prefix lines up in every row.
+                    (mask, ids) = ([], [])
+                    for prompt in prompts {
+                        let padding = promptLength - prompt.count
+                        mask += [UInt8](repeating: 1, count: reused) + [UInt8](repeating: 0, count: padding) + [UInt8](repeating: 1, count: prompt.count - reused)
+                        ids += [Int32](repeating: prompt[0], count: padding) + prompt[reused...]
+                    }
+                }
+            }
             var results = prompts.map { _ in GeneratedSequence(tokens: [], logProbabilities: [], text: nil, finishReason: .length) }
             var finished = configurations.map { $0.sampling.maximumTokens <= 0 }
             var keyLength = promptLength
@@ -127,14 +148,19 @@ public struct Generator {
                 }
                 return steering
             }
-            var input = ModelInput(ids: ids, batch: batch, time: promptLength, attentionMask: padded ? mask : nil,
-                                   positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: promptLength) : nil,
+            var input = ModelInput(ids: ids, batch: batch, time: ids.count / batch, attentionMask: padded ? mask : nil,
+                                   positions: padded ? ModelInput.positions(fromMask: mask, batch: batch, keyLength: keyLength, time: promptLength - reused) : nil,
                                    outputHiddenStates: monitor != nil, steering: currentSteering())
             let longest = configurations.map(\.sampling.maximumTokens).max() ?? 0
             let limit = model.maximumSequenceLength.map { $0 - promptLength } ?? longest
-            for _ in 0..<max(0, min(longest, limit)) {
+            for step in 0..<max(0, min(longest, limit)) {
                 if finished.allSatisfy({ $0 }) { break }
                 let output = model.forward(input, cache: cache)
+                if step == 0, let prefixCache {  // the prompts' own prefill (never decoded positions) of unpadded rows
+                    for (b, prompt) in prompts.enumerated() where prompt.count == promptLength {
+                        prefixCache.insert(prompt, cache: cache, row: b, fed: input.time)
+                    }
+                }
                 let logits = output.logits  // (B, T, V)
                 let vocabulary = logits.shape[2], time = logits.shape[1]
                 let filtered = monitor.map { watch(output.hiddenStates[$0.layer], monitor: $0, prompts: prompts, results: results, finished: finished) }

@@ -19,13 +19,18 @@ public actor LocalLanguageModel: LanguageModel {
 
     /// Why there is no chat formatter (e.g. an unrecognised template), reported when chat is requested.
     let chatTemplateProblem: String?
+    /// Keys and values of earlier prompts, reused by requests that start the same way (nil: every request is
+    /// prefilled in full). Results are bit-identical either way.
+    public nonisolated let prefixCache: PrefixCache?
 
     /// Whether `chat` works: the folder's chat template was recognised, or a built-in family was named.
     public nonisolated var hasChatTemplate: Bool { formatChat != nil }
 
     public init(name: String, model: any CausalLanguageModel, tokenizer: Tokenizer, endOfSequenceTokens: [Int32],
-                formatChat: (@Sendable ([ChatMessage]) throws -> String)?, chatTemplateProblem: String? = nil) {
+                formatChat: (@Sendable ([ChatMessage]) throws -> String)?, chatTemplateProblem: String? = nil,
+                prefixCache: PrefixCache? = nil) {
         self.name = name
+        self.prefixCache = prefixCache
         self.chatTemplateProblem = chatTemplateProblem
         self.model = model
         self.tokenizer = tokenizer
@@ -52,7 +57,8 @@ public actor LocalLanguageModel: LanguageModel {
         guard !completionIds.isEmpty else { return Score(tokens: []) }
         guard !promptIds.isEmpty else { throw LanguageModelError.emptyPrompt(model: name) }
         try model.checkContext(tokens: promptIds.count + completionIds.count, item: "\(name): the prompt with its completion")
-        let logProbabilities = try model.tokenLogProbabilities([promptIds + completionIds])[0].suffix(completionIds.count)
+        let logProbabilities = try prefixCache.map { try model.tokenLogProbabilities(promptIds + completionIds, from: promptIds.count, prefixCache: $0) }
+            ?? Array(model.tokenLogProbabilities([promptIds + completionIds])[0].suffix(completionIds.count))
         return Score(tokens: zip(completionIds, logProbabilities).map {
             TokenLogProbability(token: tokenizer.decode([Int($0.0)]), logProbability: $0.1)
         })
@@ -64,7 +70,7 @@ public actor LocalLanguageModel: LanguageModel {
     public func completeBatch(_ requests: [CompletionRequest]) throws -> [Completion] {
         guard requests.count > 1 else { return try requests.map { try generate(prompt: $0.prompt, addSpecialTokens: true, options: $0.options) } }
         let prepared = try requests.map { try prepare(prompt: $0.prompt, addSpecialTokens: true, options: $0.options) }
-        let results = Generator(model: model, detokenize: detokenizer, monitor: monitor)
+        let results = generator(detokenize: detokenizer)
             .generate(prompts: prepared.map(\.ids), configurations: prepared.map(\.configuration))
         return zip(zip(prepared, results), requests).map { item, request in
             completion(from: item.1, promptCount: item.0.ids.count, options: request.options)
@@ -92,7 +98,7 @@ public actor LocalLanguageModel: LanguageModel {
         func remainder(_ text: String, after prefix: String) -> String {
             String(String.UnicodeScalarView(text.unicodeScalars.dropFirst(prefix.unicodeScalars.count)))
         }
-        let generator = Generator(model: model, detokenize: decode, monitor: monitor)
+        let generator = generator(detokenize: decode)
         let result = withoutActuallyEscaping(onText) { onText in generator.generate(prompts: [ids], configuration: configuration) { _, token, logProbability in
             tokens.append(token)
             pendingLogProbability += logProbability
@@ -118,8 +124,15 @@ public actor LocalLanguageModel: LanguageModel {
 
     private func generate(prompt: String, addSpecialTokens: Bool, options: SamplingOptions) throws -> Completion {
         let (ids, configuration) = try prepare(prompt: prompt, addSpecialTokens: addSpecialTokens, options: options)
-        let result = Generator(model: model, detokenize: detokenizer, monitor: monitor).generate(prompts: [ids], configuration: configuration)[0]
+        let result = generator(detokenize: detokenizer).generate(prompts: [ids], configuration: configuration)[0]
         return completion(from: result, promptCount: ids.count, options: options)
+    }
+
+    /// A generator of this model with the monitor and the prefix cache.
+    private func generator(detokenize: @escaping ([Int32]) -> String) -> Generator {
+        var generator = Generator(model: model, detokenize: detokenize, monitor: monitor)
+        generator.prefixCache = prefixCache
+        return generator
     }
 
     private var detokenizer: ([Int32]) -> String {
@@ -181,7 +194,9 @@ extension LocalLanguageModel {
     ///   - directory: a model folder, or a PEFT adapter folder whose base_model_name_or_path is one
     ///     (``AdaptedModelFolder``).
     ///   - lora: an optional PEFT adapter folder applied on top of the weights.
-    public static func load(directory: URL, chatTemplate: String? = nil, lora: URL? = nil) throws -> LocalLanguageModel {
+    ///   - prefixCacheBytes: the budget of the ``PrefixCache`` shared by this model's requests (0: none).
+    public static func load(directory: URL, chatTemplate: String? = nil, lora: URL? = nil,
+                            prefixCacheBytes: Int = PrefixCache.defaultByteBudget) throws -> LocalLanguageModel {
         let folders = try AdaptedModelFolder(model: directory, lora: lora)
         let (model, tokenizer) = try folders.load()
         var template: ChatTemplate?
@@ -196,7 +211,8 @@ extension LocalLanguageModel {
         return LocalLanguageModel(name: directory.lastPathComponent, model: model, tokenizer: tokenizer,
                                   endOfSequenceTokens: GenerationDefaults.endOfSequenceTokens(directory: folders.files, tokenizer: tokenizer),
                                   formatChat: template.map { template in { @Sendable messages in try template.render(messages, addGenerationPrompt: true).text } },
-                                  chatTemplateProblem: templateProblem)
+                                  chatTemplateProblem: templateProblem,
+                                  prefixCache: prefixCacheBytes > 0 ? PrefixCache(byteBudget: prefixCacheBytes) : nil)
     }
 }
 
