@@ -181,9 +181,11 @@ extension LocalLanguageModel {
     ///   - directory: a model folder, or a PEFT adapter folder whose base_model_name_or_path is one
     ///     (``AdaptedModelFolder``).
     ///   - lora: an optional PEFT adapter folder applied on top of the weights.
-    public static func load(directory: URL, chatTemplate: String? = nil, lora: URL? = nil) throws -> LocalLanguageModel {
+    ///   - precision: how the weights are held; by default as stored (a GGUF file's quantized matrices stay quantized).
+    public static func load(directory: URL, chatTemplate: String? = nil, lora: URL? = nil,
+                            precision: WeightPrecision = .stored) throws -> LocalLanguageModel {
         let folders = try AdaptedModelFolder(model: directory, lora: lora)
-        let (model, tokenizer) = try folders.load()
+        let (model, tokenizer) = try folders.load(precision: precision)
         var template: ChatTemplate?
         var templateProblem: String?
         if let chatTemplate {
