@@ -32,7 +32,8 @@ struct GenerationBenchmark: ParsableCommand {
             withoutGradients {
                 let cache = KVCache(layerCount: network.layerCount)
                 let start = DispatchTime.now().uptimeNanoseconds
-                var logits = network.forward(ModelInput(ids: prompt, batch: 1, time: promptLength), cache: cache).logits
+                // The last position's logits only, as generation needs them (and llama.cpp computes them).
+                var logits = network.forward(ModelInput(ids: prompt, batch: 1, time: promptLength), cache: cache).lastPositionLogits
                 var next = Int32(logits.argmax(axis: -1).last ?? 0)
                 let prefilled = DispatchTime.now().uptimeNanoseconds
                 for _ in 1..<newTokens {

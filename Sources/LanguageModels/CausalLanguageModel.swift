@@ -111,6 +111,20 @@ public struct ModelOutput {
         }
     }
 
+    /// (B, 1, V): the logits of each sequence's last position only — all that picking the next token reads, a T-th of
+    /// `logits`' work after a prefill of T tokens.
+    public var lastPositionLogits: Tensor {
+        let time = finalHidden.shape[1]
+        let last = ModelOutput(finalHidden: time == 1 ? finalHidden : finalHidden.slice(axis: 1, (time - 1)..<time), projection: projection)
+        return last.logits
+    }
+
+    private init(finalHidden: Tensor, projection: Projection) {
+        self.finalHidden = finalHidden
+        self.projection = projection
+        self.hiddenStates = []
+    }
+
     /// log softmax(logitScale · logits)[target] per position (B, T), 0 where the target is `ignoreIndex`, on the tape,
     /// computed in chunks of rows without materialising the (B, T, V) logits (see `Tensor.projectedLogProbabilities`).
     public func targetLogProbabilities(_ targets: [Int32], ignoreIndex: Int32 = -100, logitScale: Float = 1,
