@@ -234,10 +234,45 @@ static void ck_quantize_rows(void *context, int64_t begin, int64_t end) {
         ck_q_quantize_activations(job->x + m * job->ldx, job->K, job->activations + m * (job->K / 32));
 }
 
+// From this many input rows on (a prefill), the weights are decoded a slab of rows at a time and multiplied by the
+// float32 GEMM, as ggml's BLAS backend does for batches: the decoding is paid once per slab for all M rows, and the
+// blocked GEMM runs far faster than M separate dot products per weight row. Not tuned beyond "decode stays integer".
+enum { CK_Q_GEMM_ROWS = 16, CK_Q_SLAB_ELEMENTS = 256 * 1024 };
+
+typedef struct {
+    int type;
+    const uint8_t *w;
+    int64_t rowBytes, K;
+    float *slab;
+} ck_decode_job;
+
+static void ck_decode_rows(void *context, int64_t begin, int64_t end) {
+    const ck_decode_job *job = context;
+    ck_q_dequantize(job->type, job->w + begin * job->rowBytes, end - begin, job->K, job->slab + begin * job->K);
+}
+
+static int ck_qgemm_dequantized(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const uint8_t *w,
+                                int64_t rowBytes, float *y, int64_t ldy) {
+    const int64_t slabRows = K > 0 && CK_Q_SLAB_ELEMENTS / K > 0 ? CK_Q_SLAB_ELEMENTS / K : 1;
+    const int64_t rows = slabRows < N ? slabRows : N;
+    float *slab = malloc((size_t)(rows * (K > 0 ? K : 1)) * sizeof(float));
+    if (!slab) return -1;
+    for (int64_t n0 = 0; n0 < N; n0 += rows) {
+        const int64_t count = n0 + rows < N ? rows : N - n0;
+        ck_decode_job job = {.type = type, .w = w + n0 * rowBytes, .rowBytes = rowBytes, .K = K, .slab = slab};
+        ck_parallel_for(count, 16, ck_decode_rows, &job);
+        ck_sgemm(0, 1, M, count, K, 1, x, ldx, slab, K, 0, y + n0, ldy);
+    }
+    free(slab);
+    return 0;
+}
+
 int ck_qgemm(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const void *w, float *y,
              int64_t ldy) {
     if (!ck_q_valid(type, N, K) || M < 0) return -1;
     if (M == 0 || N == 0) return 0;
+    if (M >= CK_Q_GEMM_ROWS)
+        return ck_qgemm_dequantized(type, M, N, K, x, ldx, w, K / ck_q_block_size(type) * ck_q_block_bytes(type), y, ldy);
     ck_qgemm_job job = {
         .kernels = ck_quant_active(), .type = type, .M = M, .N = N, .K = K, .x = x, .ldx = ldx, .w = w,
         .rowBytes = K / ck_q_block_size(type) * ck_q_block_bytes(type), .y = y, .ldy = ldy,

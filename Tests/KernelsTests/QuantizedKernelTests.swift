@@ -135,7 +135,8 @@ final class QuantizedKernelTests: XCTestCase {
         }
     }
 
-    let shapes: [(M: Int, N: Int, K: Int)] = [(1, 19, 160), (3, 8, 128), (70, 11, 96)]
+    /// Fewer than 16 input rows: the integer path (decode).
+    let shapes: [(M: Int, N: Int, K: Int)] = [(1, 19, 160), (3, 8, 128), (15, 11, 96)]
 
     func testEveryVariantComputesTheIntegerArithmetic() {
         for format in Self.formats {
@@ -146,6 +147,23 @@ final class QuantizedKernelTests: XCTestCase {
                     let y = Self.run(p)
                     let worst = zip(y, expected).map { abs(Double($0) - $1.value) / max($1.magnitude, 1e-30) }.max() ?? 0
                     XCTAssertLessThan(worst, 1e-5, "\(format.name) \(variant) \(shape): relative error \(worst)")
+                }
+            }
+        }
+    }
+
+    /// From 16 input rows on (prefill) the product is the float32 GEMM of the decoded weights and the unquantized input.
+    func testPrefillSizedInputsMultiplyTheDecodedWeightsInFloat() {
+        for format in Self.formats {
+            let p = Self.problem(type: format.type, M: 40, N: 21, K: 96, seed: 31 + UInt64(format.type))
+            Self.forEachVariant { variant in
+                let y = Self.run(p)
+                for m in 0..<p.M {
+                    for n in 0..<p.N {
+                        let terms = (0..<p.K).map { p.values[n][$0] * Double(p.x[m * p.K + $0]) }
+                        let exact = terms.reduce(0, +), magnitude = terms.reduce(0) { $0 + abs($1) }
+                        XCTAssertLessThanOrEqual(abs(Double(y[m * p.N + n]) - exact), 1e-5 * magnitude, "\(format.name) \(variant) [\(m), \(n)]")
+                    }
                 }
             }
         }

@@ -45,6 +45,8 @@ void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *
 /// y[m, n] = Σ_k x[m, k] · W[n, k] for m < M, n < N: x is M × K float32 (row stride ldx), W is N rows of K
 /// elements in `type` blocks, y is M × N (row stride ldy). Q8_0, Q4_0 and Q4_1 multiply x quantized per block
 /// (ck_q_quantize_activations) with integer dot products, as ggml's vec_dot_q*_q8_*; F16 multiplies x as float32.
+/// From 16 rows of x on (prefill) the product is instead the float32 GEMM (ck_sgemm) on W decoded a slab of rows at a
+/// time, with x unquantized, as ggml's BLAS backend multiplies batches.
 /// Multithreaded over the rows of W (ck_get_num_threads()); each y element is one fixed sequence of operations, so
 /// the bits depend on the path, not on the thread count. Returns 0, or -1 for an unknown type or a K that is not a
 /// multiple of the block size (nothing is written then).
