@@ -12,6 +12,8 @@ public final class TrainableModel {
     public var adapterConfiguration: LoRAConfiguration?
 
     public init(model: any CausalLanguageModel, sourceDirectory: URL?, adapterConfiguration: LoRAConfiguration? = nil) {
+        precondition(!model.isQuantized, "a model with quantized weights is for inference only; load it in float32 "
+                     + "(PretrainedModel.load(directory:), --dtype f32) to train it")
         self.model = model
         self.sourceDirectory = sourceDirectory
         self.adapterConfiguration = adapterConfiguration

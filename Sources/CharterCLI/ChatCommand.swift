@@ -11,13 +11,14 @@ struct ChatCommand: ParsableCommand {
         discussion: "Type a message and press return. /reset starts a new conversation, /quit (or end of input) leaves.")
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var precision: PrecisionOptions
     @OptionGroup var sampling: SamplingFlags
     @Option(help: "Chat template family when tokenizer_config.json has none Charter recognises: \(ChatTemplate.builtInNames.joined(separator: ", ")).")
     var chatTemplate: String?
     @Option(help: "A system message that starts every conversation.") var system: String?
 
     func run() throws {
-        let (network, tokenizer) = try model.load()
+        let (network, tokenizer) = try model.load(precision: try precision.precision)
         let folders = try model.folders()
         let template = try chatTemplate.map { try ChatTemplate(named: $0, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken) }
             ?? ChatTemplate(directory: folders.files)

@@ -13,6 +13,7 @@ struct GenerateCommand: ParsableCommand {
         abstract: "Continue a prompt (--prompt) or every prompt of a JSONL file (--input, lines {\"prompt\": …}).")
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var precision: PrecisionOptions
     @OptionGroup var sampling: SamplingFlags
     @Option(help: "Text to continue.") var prompt: String?
     @Option(help: "A .jsonl/.jsonl.gz file whose lines have a \"prompt\" string; prints one JSON line per prompt.") var input: String?
@@ -25,7 +26,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (network, tokenizer) = try model.load()
+        let (network, tokenizer) = try model.load(precision: try precision.precision)
         let monitor = try circuit.monitor(for: network, modelPath: model.model)
         var generator = Generator(model: network, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) }, monitor: monitor)
         (generator.steering, generator.steeringOnTrigger) = try circuit.steering(for: network, modelPath: model.model)

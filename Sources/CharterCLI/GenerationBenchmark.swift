@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import LanguageModels
 import Probes
+import Runtime
 import Tensors
 
 /// `charter bench generate`: prefill and decode speed with a KV cache, the measurement of
@@ -12,7 +13,8 @@ struct GenerationBenchmark: ParsableCommand {
         commandName: "generate",
         abstract: "Prefill and greedy-decode tokens/s with a KV cache (compare Benchmarks/transformers/bench_generate.py).")
 
-    @Option(help: "A Hugging Face model folder (e.g. one written by bench_generate.py --save-model).") var model: String
+    @Option(help: "A Hugging Face model folder (e.g. one written by bench_generate.py --save-model), or a GGUF file.") var model: String
+    @OptionGroup var precision: PrecisionOptions
     @Option(help: "Kernel threads.") var threads: Int?
     @Option(help: "Runs measured (median reported) after one warm-up.") var repeats = 3
     @Option(help: "Prompt tokens.") var promptLength = 64
@@ -22,7 +24,7 @@ struct GenerationBenchmark: ParsableCommand {
 
     func run() throws {
         if let threads { ComputeThreads.count = threads }
-        let network = try PretrainedModel.load(directory: URL(fileURLWithPath: model))
+        let network = try PretrainedModel.load(directory: URL(fileURLWithPath: model), precision: try precision.precision)
         var generator = SeededGenerator(seed: 0)
         let prompt = (0..<promptLength).map { _ in Int32(3 + generator.next() % UInt64(network.vocabularySize - 3)) }
         if let probe { return try measureProbe(probe, network: network, prompt: prompt) }
@@ -30,7 +32,8 @@ struct GenerationBenchmark: ParsableCommand {
             withoutGradients {
                 let cache = KVCache(layerCount: network.layerCount)
                 let start = DispatchTime.now().uptimeNanoseconds
-                var logits = network.forward(ModelInput(ids: prompt, batch: 1, time: promptLength), cache: cache).logits
+                // The last position's logits only, as generation needs them (and llama.cpp computes them).
+                var logits = network.forward(ModelInput(ids: prompt, batch: 1, time: promptLength), cache: cache).lastPositionLogits
                 var next = Int32(logits.argmax(axis: -1).last ?? 0)
                 let prefilled = DispatchTime.now().uptimeNanoseconds
                 for _ in 1..<newTokens {
@@ -48,6 +51,9 @@ struct GenerationBenchmark: ParsableCommand {
             "impl": "charter", "bench": "generate", "threads": .integer(ComputeThreads.count), "prompt_len": .integer(promptLength),
             "new_tokens": .integer(newTokens), "prefill_tokens_per_s": .numeric(Double(promptLength) / prefill),
             "decode_tokens_per_s": .numeric(Double(newTokens - 1) / decode), "params": .integer(network.parameterCount),
+            "dtype": .string(precision.dtype), "quantized": .bool(network.isQuantized),
+            "kernel_path": .string(MachineDescription.current.kernelPath), "quantized_kernels": .string(QuantizedMatrix.kernelName),
+            "peak_rss_bytes": ProcessMemory.peakResidentBytes.map { .integer($0) } ?? .null,
         ]))
     }
 

@@ -18,11 +18,12 @@ struct LogprobsCommand: ParsableCommand {
         """)
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var precision: PrecisionOptions
     @Option(help: "A .jsonl or .jsonl.gz file.") var input: String
     @Option(help: "Sequences scored together in one batch.") var batchSize = 8
 
     func run() throws {
-        let (network, tokenizer) = try model.load()
+        let (network, tokenizer) = try model.load(precision: try precision.precision)
         var items: [(ids: [Int32], completionCount: Int?)] = []
         try readJSONLines(input) { line, object in
             if let text = object["text"]?.stringValue {

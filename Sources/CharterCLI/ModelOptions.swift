@@ -8,7 +8,7 @@ import Tokenizers
 
 /// `--model DIR` and friends, shared by every command that runs a local model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A Hugging Face model folder (config.json, safetensors weights, tokenizer.json), a PEFT adapter folder whose base_model_name_or_path is one, or a GGUF file (FILE.gguf: llama, mistral, qwen2 or gpt2; weights dequantised to float32).")
+    @Option(name: .long, help: "A Hugging Face model folder (config.json, safetensors weights, tokenizer.json), a PEFT adapter folder whose base_model_name_or_path is one, or a GGUF file (FILE.gguf: llama, mistral, qwen2 or gpt2; F16/Q8_0/Q4_0/Q4_1 matrices of llama-family files stay quantized, other weights are dequantised to float32).")
     var model: String
 
     @Option(help: "A PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) applied to --model.")
@@ -22,10 +22,10 @@ struct ModelOptions: ParsableArguments {
         try AdaptedModelFolder(model: URL(fileURLWithPath: model), lora: lora.map { URL(fileURLWithPath: $0) })
     }
 
-    /// Loads the model (with the adapter applied) and its tokenizer.
-    func load() throws -> (any CausalLanguageModel, Tokenizer) {
+    /// Loads the model (with the adapter applied) and its tokenizer, float32 unless `precision` says otherwise.
+    func load(precision: WeightPrecision = .float32) throws -> (any CausalLanguageModel, Tokenizer) {
         if let threads { ComputeThreads.count = threads }
-        return try folders().load()
+        return try folders().load(precision: precision)
     }
 
     /// Throws unless `ids` leaves room in `network`'s context for at least one generated token.
@@ -40,6 +40,16 @@ struct ModelOptions: ParsableArguments {
     /// End-of-sequence ids: generation_config.json's and the tokenizer's eos token.
     func endOfSequenceTokens(_ tokenizer: Tokenizer) throws -> [Int32] {
         GenerationDefaults.endOfSequenceTokens(directory: try folders().files, tokenizer: tokenizer)
+    }
+}
+
+/// `--dtype`, for the commands that only run a model forward (generation, log-probabilities, serving).
+struct PrecisionOptions: ParsableArguments {
+    @Option(help: "How the weights are held: stored (as the checkpoint stores them: a llama-family GGUF file's F16/Q8_0/Q4_0/Q4_1 matrices stay quantized), f32, or f16, q8_0, q4_0, q4_1 (the matrices of a llama-family model quantized at load, with ggml's block formats).")
+    var dtype = "stored"
+
+    var precision: WeightPrecision {
+        get throws { try WeightPrecision(name: dtype) }
     }
 }
 

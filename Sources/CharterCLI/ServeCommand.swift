@@ -11,11 +11,13 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve a model over the OpenAI HTTP API (loopback by default; SIGINT/SIGTERM stop it gracefully).")
 
-    @Option(help: "Model folder (a Hugging Face checkpoint, or one Charter saved). 'scripted:' serves a deterministic stand-in with no weights, for testing the HTTP layer.")
+    @Option(help: "Model folder (a Hugging Face checkpoint, or one Charter saved), or a GGUF file. 'scripted:' serves a deterministic stand-in with no weights, for testing the HTTP layer.")
     var model: String
 
     @Option(help: "LoRA adapter folder (PEFT layout) applied on top of --model.")
     var lora: String?
+
+    @OptionGroup var precision: PrecisionOptions
 
     @Option(help: "A built-in chat template family, when the folder has none.")
     var chatTemplate: String?
@@ -106,12 +108,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let directory = URL(fileURLWithPath: model), adapter = lora.map { URL(fileURLWithPath: $0) }
         let folders = try AdaptedModelFolder(model: directory, lora: adapter)
-        guard FileManager.default.fileExists(atPath: folders.base.appendingPathComponent("config.json").path) else {
+        guard GGUFCheckpoint.isGGUF(folders.base) || FileManager.default.fileExists(atPath: folders.base.appendingPathComponent("config.json").path) else {
             throw ValidationError("\(model) is not a model folder (no config.json) or PEFT adapter folder (no adapter_config.json); "
                                   + "give a Hugging Face folder, or 'scripted:' to test the HTTP layer")
         }
         guard prefixCacheMb >= 0 else { throw ValidationError("--prefix-cache-mb \(prefixCacheMb): give 0 (off) or more MiB") }
-        let local = try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: adapter, prefixCacheBytes: prefixCacheMb << 20)
+        let local = try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: adapter, prefixCacheBytes: prefixCacheMb << 20,
+                                                precision: try precision.precision)
         if let probe {
             let monitor = try SafetyCircuitOptions.monitor(probe: probe, watch: probeWatch, for: local.model, modelPath: model)
             monitor.recordsTriggers = false

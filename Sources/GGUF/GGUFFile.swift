@@ -253,4 +253,11 @@ public final class GGUFFile: @unchecked Sendable {
         let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[info.byteRange])
         return GGMLDequantization.dequantize(bytes, type: info.type, count: info.elementCount)
     }
+
+    /// Calls `body` with tensor `name`'s bytes as stored (its blocks, row after row), without copying them.
+    /// - Throws: ``GGUFError/tensorNotFound(file:tensor:)`` when absent.
+    public func withBytes<R>(of name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        guard let info = tensor(name) else { throw GGUFError.tensorNotFound(file: url.path, tensor: name) }
+        return try body(UnsafeRawBufferPointer(rebasing: file.bytes[info.byteRange]))
+    }
 }

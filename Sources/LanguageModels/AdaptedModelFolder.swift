@@ -76,12 +76,14 @@ public struct AdaptedModelFolder: Sendable {
     }
 
     /// Loads the base model, applies the adapter for inference, and reads the tokenizer from `files`.
+    /// - Parameter precision: how the weights are held (``WeightPrecision``); anything but `.float32` is for
+    ///   inference only.
     /// - Throws: the errors of `PretrainedModel.loadWithTokenizer` and `LoRA.load`.
-    public func load() throws -> (model: any CausalLanguageModel, tokenizer: Tokenizer) {
+    public func load(precision: WeightPrecision = .float32) throws -> (model: any CausalLanguageModel, tokenizer: Tokenizer) {
         if GGUFCheckpoint.isGGUF(base) {
             let checkpoint = try GGUFCheckpoint(url: base)
             let tokenizer = files == base ? try checkpoint.loadTokenizer() : try Tokenizer(directory: files)
-            let model = try checkpoint.loadModel()
+            let model = try checkpoint.loadModel(precision: precision)
             try ModelFolder.checkTokenizer(tokenizer, vocabularySize: model.vocabularySize, source: base.path)
             if let adapter { try LoRA.load(from: adapter, into: model) }
             return (model, tokenizer)
@@ -89,6 +91,7 @@ public struct AdaptedModelFolder: Sendable {
         let folder = try ModelFolder(directory: base)
         let tokenizer = try Tokenizer(directory: files)
         let model = try PretrainedModel.load(folder, tokenizer: tokenizer)
+        try model.apply(precision, source: base.path)
         if let adapter { try LoRA.load(from: adapter, into: model) }
         return (model, tokenizer)
     }

@@ -66,19 +66,64 @@ public struct ModelInput {
 public struct ModelOutput {
     /// (B, T, C) after the final norm: what the output projection turns into logits.
     public var finalHidden: Tensor
-    /// (V, C) output projection (the embedding table when tied).
-    public var outputWeight: Tensor
     /// (B, T, C) after the embeddings and after each block (the last one before the final norm), when requested.
     public var hiddenStates: [Tensor]
+    private let projection: Projection
+
+    private enum Projection {
+        case dense(Tensor)
+        case quantized(QuantizedMatrix)
+    }
 
     public init(finalHidden: Tensor, outputWeight: Tensor, hiddenStates: [Tensor]) {
         self.finalHidden = finalHidden
-        self.outputWeight = outputWeight
+        self.projection = .dense(outputWeight)
         self.hiddenStates = hiddenStates
     }
 
+    /// The output of a model whose output projection is kept quantized (inference).
+    public init(finalHidden: Tensor, quantizedOutputWeight: QuantizedMatrix, hiddenStates: [Tensor]) {
+        self.finalHidden = finalHidden
+        self.projection = .quantized(quantizedOutputWeight)
+        self.hiddenStates = hiddenStates
+    }
+
+    /// (V, C) output projection (the embedding table when tied); a quantized one is decoded to float32 on each use
+    /// (`logits` multiplies it as it is).
+    public var outputWeight: Tensor {
+        switch projection {
+        case .dense(let weight): weight
+        case .quantized(let matrix): matrix.dequantized()
+        }
+    }
+
+    /// The output projection when the model keeps it quantized, else nil.
+    public var quantizedOutputWeight: QuantizedMatrix? {
+        if case .quantized(let matrix) = projection { return matrix }
+        return nil
+    }
+
     /// (B, T, V), computed on each use: training losses use `targetLogProbabilities`, which never holds them all.
-    public var logits: Tensor { Tensor.matmul(finalHidden, outputWeight, transposeB: true) }
+    public var logits: Tensor {
+        switch projection {
+        case .dense(let weight): Tensor.matmul(finalHidden, weight, transposeB: true)
+        case .quantized(let matrix): Tensor.matmul(finalHidden, quantized: matrix)
+        }
+    }
+
+    /// (B, 1, V): the logits of each sequence's last position only — all that picking the next token reads, a T-th of
+    /// `logits`' work after a prefill of T tokens.
+    public var lastPositionLogits: Tensor {
+        let time = finalHidden.shape[1]
+        let last = ModelOutput(finalHidden: time == 1 ? finalHidden : finalHidden.slice(axis: 1, (time - 1)..<time), projection: projection)
+        return last.logits
+    }
+
+    private init(finalHidden: Tensor, projection: Projection) {
+        self.finalHidden = finalHidden
+        self.projection = projection
+        self.hiddenStates = []
+    }
 
     /// log softmax(logitScale · logits)[target] per position (B, T), 0 where the target is `ignoreIndex`, on the tape,
     /// computed in chunks of rows without materialising the (B, T, V) logits (see `Tensor.projectedLogProbabilities`).

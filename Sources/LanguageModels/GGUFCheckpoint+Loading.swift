@@ -7,12 +7,15 @@ import Tensors
 import Tokenizers
 
 extension GGUFCheckpoint {
-    /// The model, every weight dequantised to float32.
+    /// The model, every weight dequantised to float32 (`precision` `.float32`, the default), or for inference with
+    /// the Llama family's matrices kept in the file's F16/Q8_0/Q4_0/Q4_1 blocks (`.stored`; other types are
+    /// dequantised) or quantized to one format (`.quantized`).
     ///
     /// As for a folder, nothing is allocated before the configuration is validated and every tensor the
     /// configuration implies is found in the file with the shape it implies; a file tensor nothing reads is an error.
-    /// - Throws: `CheckpointError` naming the file and tensor, ``GGUFError`` for unreadable tensors.
-    public func loadModel() throws -> any CausalLanguageModel {
+    /// - Throws: `CheckpointError` naming the file and tensor, ``GGUFError`` for unreadable tensors,
+    ///   ``QuantizationError`` for a matrix that is not whole blocks.
+    public func loadModel(precision: WeightPrecision = .float32) throws -> any CausalLanguageModel {
         var generator = SeededGenerator(seed: 0)  // overwritten by the checkpoint
         let model: any CheckpointMapped
         switch modelType {
@@ -23,9 +26,21 @@ extension GGUFCheckpoint {
         default:
             let configuration = try decode(LlamaConfiguration.self)
             try check(configuration.checkpointLayout())
-            model = LlamaModel(configuration, generator: &generator)
+            // Every weight is written below or replaced by the file's blocks: none is initialised (nor its memory touched).
+            model = LlamaModel(uninitialized: configuration)
         }
-        for entry in model.checkpointEntries() { entry.write(try values(entry.name)) }
+        var kept: [(QuantizableLayer, QuantizedMatrix)] = []
+        var keptNames: Set<String> = []
+        if precision == .stored, let llama = model as? LlamaModel {
+            for (name, layer) in llama.quantizableLayers {
+                guard let matrix = try storedMatrix(name) else { continue }
+                kept.append((layer, matrix))
+                keptNames.insert(name)
+            }
+        }
+        for entry in model.checkpointEntries() where !keptNames.contains(entry.name) { entry.write(try values(entry.name)) }
+        for (layer, matrix) in kept { layer.quantize(matrix) }
+        try model.apply(precision, source: file.url.path)
         let consumed = Set(model.checkpointEntries().compactMap { sources[$0.name]?.name })
         var unused = file.tensors.map(\.name).filter { !consumed.contains($0) }
         // GPT-2 ties its output to the embedding; a file storing output.weight anyway must store the same values.
@@ -42,6 +57,43 @@ extension GGUFCheckpoint {
                                   + (unused.contains("rope_freqs.weight") ? "; rope_freqs (Llama 3 rope scaling stored as a tensor) is not supported" : ""))
         }
         return model
+    }
+
+    /// Tensor `name` (transformers' naming) as the file stores it, when its type is one the quantized kernels
+    /// multiply and it needs no transposition: Llama's q/k rows are un-permuted whole (a row's blocks move together).
+    /// - Throws: ``QuantizationError`` when its bytes do not match its shape.
+    func storedMatrix(_ name: String) throws -> QuantizedMatrix? {
+        guard let source = sources[name], let info = file.tensor(source.name), info.shape.count == 2,
+              let format = QuantizedMatrix.Format(ggmlID: info.type.id) else { return nil }
+        let (rows, columns) = (info.shape[0], info.shape[1])
+        let label = "\(file.url.path): tensor \(source.name)"
+        return try file.withBytes(of: source.name) { bytes -> QuantizedMatrix? in
+            switch source.transform {
+            case .none:
+                return try QuantizedMatrix(format: format, rows: rows, columns: columns, borrowing: bytes, owner: file, source: label)
+            case .transposed:
+                return nil
+            case .reversePermuted(let heads):
+                guard heads > 0, rows % (2 * heads) == 0, bytes.count % rows == 0 else {
+                    return try QuantizedMatrix(format: format, rows: rows, columns: columns, data: bytes, source: label)
+                }
+                let rowBytes = bytes.count / rows, half = rows / heads / 2
+                var permuted = [UInt8](repeating: 0, count: bytes.count)
+                permuted.withUnsafeMutableBytes { target in
+                    for head in 0..<heads {
+                        for j in 0..<2 {
+                            for d in 0..<half {
+                                let to = (head * 2 * half + j * half + d) * rowBytes, from = (head * 2 * half + d * 2 + j) * rowBytes
+                                target.baseAddress!.advanced(by: to).copyMemory(from: bytes.baseAddress!.advanced(by: from), byteCount: rowBytes)
+                            }
+                        }
+                    }
+                }
+                return try permuted.withUnsafeBytes {
+                    try QuantizedMatrix(format: format, rows: rows, columns: columns, data: $0, source: label)
+                }
+            }
+        }
     }
 
     /// The tokenizer, built from the metadata through the tokenizer.json loader.

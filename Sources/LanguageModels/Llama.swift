@@ -8,15 +8,15 @@ final class LlamaAttention: Module {
     let headCount: Int, keyValueHeadCount: Int, headSize: Int
     let slidingWindow: Int?
 
-    init(_ c: LlamaConfiguration, generator: inout SeededGenerator) {
+    init(_ c: LlamaConfiguration, layers: LayerInitializer) {
         headCount = c.headCount
         keyValueHeadCount = c.resolvedKeyValueHeadCount
         headSize = c.resolvedHeadSize
         slidingWindow = c.effectiveSlidingWindow
-        query = Linear(inputSize: c.hiddenSize, outputSize: headCount * headSize, bias: c.queryKeyValueBias, generator: &generator)
-        key = Linear(inputSize: c.hiddenSize, outputSize: keyValueHeadCount * headSize, bias: c.queryKeyValueBias, generator: &generator)
-        value = Linear(inputSize: c.hiddenSize, outputSize: keyValueHeadCount * headSize, bias: c.queryKeyValueBias, generator: &generator)
-        output = Linear(inputSize: headCount * headSize, outputSize: c.hiddenSize, bias: c.outputBias, generator: &generator)
+        query = layers.linear(c.hiddenSize, headCount * headSize, bias: c.queryKeyValueBias)
+        key = layers.linear(c.hiddenSize, keyValueHeadCount * headSize, bias: c.queryKeyValueBias)
+        value = layers.linear(c.hiddenSize, keyValueHeadCount * headSize, bias: c.queryKeyValueBias)
+        output = layers.linear(headCount * headSize, c.hiddenSize, bias: c.outputBias)
     }
 
     /// x: (B, T, C) -> (B, T, C); cos/sin: rotary tables of these T positions, (T, D/2) or (B, T, D/2).
@@ -64,13 +64,43 @@ final class LlamaAttention: Module {
     }
 }
 
+/// Where a model's matrices get their first values: PyTorch's initialisation from a seeded generator, in the order
+/// the layers are built, or none at all (memory untouched) when a checkpoint writes or replaces every one at once.
+final class LayerInitializer {
+    /// nil: leave the weights uninitialised.
+    private(set) var generator: SeededGenerator?
+
+    init(generator: SeededGenerator?) { self.generator = generator }
+
+    func linear(_ inputSize: Int, _ outputSize: Int, bias: Bool) -> Linear {
+        if var random = generator {
+            defer { generator = random }
+            return Linear(inputSize: inputSize, outputSize: outputSize, bias: bias, generator: &random)
+        }
+        let layer = Linear(weight: .uninitialized([outputSize, inputSize]), bias: bias ? .uninitialized([outputSize]) : nil)
+        layer.weight.requiresGrad = true
+        layer.bias?.requiresGrad = true
+        return layer
+    }
+
+    func embedding(_ count: Int, _ size: Int, standardDeviation: Float) -> Embedding {
+        if var random = generator {
+            defer { generator = random }
+            return Embedding(count: count, size: size, standardDeviation: standardDeviation, generator: &random)
+        }
+        let layer = Embedding(weight: .uninitialized([count, size]))
+        layer.weight.requiresGrad = true
+        return layer
+    }
+}
+
 final class LlamaMLP: Module {
     let gate: Linear, up: Linear, down: Linear
 
-    init(_ c: LlamaConfiguration, generator: inout SeededGenerator) {
-        gate = Linear(inputSize: c.hiddenSize, outputSize: c.intermediateSize, bias: c.mlpBias, generator: &generator)
-        up = Linear(inputSize: c.hiddenSize, outputSize: c.intermediateSize, bias: c.mlpBias, generator: &generator)
-        down = Linear(inputSize: c.intermediateSize, outputSize: c.hiddenSize, bias: c.mlpBias, generator: &generator)
+    init(_ c: LlamaConfiguration, layers: LayerInitializer) {
+        gate = layers.linear(c.hiddenSize, c.intermediateSize, bias: c.mlpBias)
+        up = layers.linear(c.hiddenSize, c.intermediateSize, bias: c.mlpBias)
+        down = layers.linear(c.intermediateSize, c.hiddenSize, bias: c.mlpBias)
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor { down(gate(x).swiGLU(up(x))) }
@@ -82,11 +112,11 @@ final class LlamaBlock: Module {
     let mlpNorm: RMSNorm
     let mlp: LlamaMLP
 
-    init(_ c: LlamaConfiguration, generator: inout SeededGenerator) {
+    init(_ c: LlamaConfiguration, layers: LayerInitializer) {
         attentionNorm = RMSNorm(size: c.hiddenSize, epsilon: c.rmsNormEpsilon)
-        attention = LlamaAttention(c, generator: &generator)
+        attention = LlamaAttention(c, layers: layers)
         mlpNorm = RMSNorm(size: c.hiddenSize, epsilon: c.rmsNormEpsilon)
-        mlp = LlamaMLP(c, generator: &generator)
+        mlp = LlamaMLP(c, layers: layers)
     }
 }
 
@@ -103,13 +133,23 @@ public final class LlamaModel: CausalLanguageModel {
     /// `gradient_checkpointing`): activation memory of one block instead of all, for one more forward pass.
     public var gradientCheckpointing = false
 
-    public init(_ configuration: LlamaConfiguration, generator: inout SeededGenerator) {
+    public convenience init(_ configuration: LlamaConfiguration, generator: inout SeededGenerator) {
+        let layers = LayerInitializer(generator: generator)
+        self.init(configuration, layers: layers)
+        if let advanced = layers.generator { generator = advanced }
+    }
+
+    /// Weights allocated but not set (their memory untouched), for a checkpoint that writes or replaces every one.
+    convenience init(uninitialized configuration: LlamaConfiguration) {
+        self.init(configuration, layers: LayerInitializer(generator: nil))
+    }
+
+    init(_ configuration: LlamaConfiguration, layers: LayerInitializer) {
         self.configuration = configuration
-        embedding = Embedding(count: configuration.vocabularySize, size: configuration.hiddenSize, standardDeviation: 0.02, generator: &generator)
-        blocks = (0..<configuration.layerCount).map { _ in LlamaBlock(configuration, generator: &generator) }
+        embedding = layers.embedding(configuration.vocabularySize, configuration.hiddenSize, standardDeviation: 0.02)
+        blocks = (0..<configuration.layerCount).map { _ in LlamaBlock(configuration, layers: layers) }
         finalNorm = RMSNorm(size: configuration.hiddenSize, epsilon: configuration.rmsNormEpsilon)
-        head = configuration.tieWordEmbeddings ? nil
-            : Linear(inputSize: configuration.hiddenSize, outputSize: configuration.vocabularySize, bias: false, generator: &generator)
+        head = configuration.tieWordEmbeddings ? nil : layers.linear(configuration.hiddenSize, configuration.vocabularySize, bias: false)
         inverseFrequencies = configuration.inverseFrequencies()
     }
 
@@ -150,6 +190,9 @@ public final class LlamaModel: CausalLanguageModel {
         }
         let normalized = finalNorm(x)
         if input.outputHiddenStates { hiddenStates[hiddenStates.count - 1] = normalized }
+        if let quantized = head.map({ $0.quantizedWeight }) ?? embedding.quantizedWeight {
+            return ModelOutput(finalHidden: normalized, quantizedOutputWeight: quantized, hiddenStates: hiddenStates)
+        }
         return ModelOutput(finalHidden: normalized, outputWeight: head?.weight ?? embedding.weight, hiddenStates: hiddenStates)
     }
 

@@ -195,10 +195,11 @@ extension LocalLanguageModel {
     ///     (``AdaptedModelFolder``).
     ///   - lora: an optional PEFT adapter folder applied on top of the weights.
     ///   - prefixCacheBytes: the budget of the ``PrefixCache`` shared by this model's requests (0: none).
+    ///   - precision: how the weights are held; by default as stored (a GGUF file's quantized matrices stay quantized).
     public static func load(directory: URL, chatTemplate: String? = nil, lora: URL? = nil,
-                            prefixCacheBytes: Int = PrefixCache.defaultByteBudget) throws -> LocalLanguageModel {
+                            prefixCacheBytes: Int = PrefixCache.defaultByteBudget, precision: WeightPrecision = .stored) throws -> LocalLanguageModel {
         let folders = try AdaptedModelFolder(model: directory, lora: lora)
-        let (model, tokenizer) = try folders.load()
+        let (model, tokenizer) = try folders.load(precision: precision)
         var template: ChatTemplate?
         var templateProblem: String?
         if let chatTemplate {

@@ -17,10 +17,13 @@ public enum PretrainedModel {
     /// checked to produce only ids the embedding has rows for.
     /// - Throws: `CheckpointError` naming the file and field or tensor, `SafeTensorsError` for unusable weights.
     /// A `.gguf` file is read as the folder it converts to (``GGUFCheckpoint``), its weights dequantised to float32.
-    public static func load(directory: URL) throws -> any CausalLanguageModel {
-        if GGUFCheckpoint.isGGUF(directory) { return try GGUFCheckpoint(url: directory).loadModel() }
+    /// `precision` other than `.float32` holds the weights for inference only (``WeightPrecision``).
+    public static func load(directory: URL, precision: WeightPrecision = .float32) throws -> any CausalLanguageModel {
+        if GGUFCheckpoint.isGGUF(directory) { return try GGUFCheckpoint(url: directory).loadModel(precision: precision) }
         let folder = try ModelFolder(directory: directory)
-        return try load(folder, tokenizer: folder.tokenizerIfReadable)
+        let model = try load(folder, tokenizer: folder.tokenizerIfReadable)
+        try model.apply(precision, source: directory.path)
+        return model
     }
 
     /// Reads the model in `directory` and its tokenizer, which must exist (config.json is read first, so a folder
@@ -78,6 +81,10 @@ public enum PretrainedModel {
                             maximumShardSize: Int = 5_000_000_000) throws {
         guard let mapped = model as? any CheckpointMapped else {
             throw CheckpointError("\(type(of: model)) has no Hugging Face checkpoint layout")
+        }
+        guard !model.isQuantized else {
+            throw CheckpointError("\(directory.path): the model holds quantized weights (loaded for inference); load it with "
+                                  + "--dtype f32 to save it")
         }
         try mapped.save(to: directory, dtype: dtype, maximumShardSize: maximumShardSize)
     }

@@ -6,6 +6,8 @@ public final class Linear: Module {
     public var bias: Tensor?
     /// A trainable update added to the output (LoRA, in LanguageModels); nil for a plain linear layer.
     public var adapter: (any LinearAdapter)?
+    /// The weight in a ggml block format, for inference (see ``quantize(_:)``); `weight` is then empty.
+    public private(set) var quantizedWeight: QuantizedMatrix?
 
     /// Initialised like PyTorch: U(−1/√in, 1/√in) for weight and bias.
     public init(inputSize: Int, outputSize: Int, bias: Bool = true, generator: inout SeededGenerator) {
@@ -21,12 +23,21 @@ public final class Linear: Module {
         self.bias = bias
     }
 
-    public var inputSize: Int { weight.shape[1] }
-    public var outputSize: Int { weight.shape[0] }
+    public var inputSize: Int { quantizedWeight?.columns ?? weight.shape[1] }
+    public var outputSize: Int { quantizedWeight?.rows ?? weight.shape[0] }
+
+    /// Replaces the float32 weight by `matrix` (out, in) for inference, freeing it: the layer then multiplies with
+    /// the quantized kernels and has no weight to train.
+    public func quantize(_ matrix: QuantizedMatrix) {
+        precondition(matrix.rows == outputSize && matrix.columns == inputSize,
+                     "quantized weight (\(matrix.rows), \(matrix.columns)) for a (\(outputSize), \(inputSize)) layer")
+        quantizedWeight = matrix
+        weight = Tensor(shape: [0], scalars: [])
+    }
 
     /// x: (…, in) → (…, out)
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let y = Tensor.matmul(x, weight, transposeB: true)
+        let y = quantizedWeight.map { Tensor.matmul(x, quantized: $0) } ?? Tensor.matmul(x, weight, transposeB: true)
         let output = bias.map { y + $0 } ?? y
         return adapter?.adapt(output, input: x) ?? output
     }
@@ -47,11 +58,24 @@ public final class Embedding: Module {
         weight.requiresGrad = true
     }
 
+    /// The table in a ggml block format, for inference (see ``quantize(_:)``); `weight` is then empty.
+    public private(set) var quantizedWeight: QuantizedMatrix?
+
     public init(weight: Tensor) { self.weight = weight }
+
+    /// Replaces the float32 table by `matrix` (count, size) for inference, freeing it: lookups decode the rows they
+    /// read, and nothing is left to train.
+    public func quantize(_ matrix: QuantizedMatrix) {
+        precondition(matrix.rows == weight.shape[0] && matrix.columns == weight.shape[1],
+                     "quantized table (\(matrix.rows), \(matrix.columns)) for a \(weight.shape) embedding")
+        quantizedWeight = matrix
+        weight = Tensor(shape: [0], scalars: [])
+    }
 
     /// ids (shape `shape`) → (shape…, size)
     public func callAsFunction(_ ids: [Int32], shape: Shape) -> Tensor {
-        weight.gathered(rows: ids, indexShape: shape)
+        if let quantizedWeight { return quantizedWeight.gatheredRows(ids, indexShape: shape) }
+        return weight.gathered(rows: ids, indexShape: shape)
     }
 }
 

@@ -1,6 +1,12 @@
 /// Creating tensors.
 extension Tensor {
     public static func zeros(_ shape: Shape) -> Tensor { full(shape, 0) }
+
+    /// A tensor whose elements are not set, its memory not even touched: for weights a checkpoint overwrites right
+    /// away (reading one before it is written reads garbage).
+    public static func uninitialized(_ shape: Shape) -> Tensor {
+        Tensor(shape: shape, storage: TensorStorage(uninitializedCount: shape.elementCount))
+    }
     public static func ones(_ shape: Shape) -> Tensor { full(shape, 1) }
 
     /// A tensor with every element equal to `value`.

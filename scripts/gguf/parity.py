@@ -6,7 +6,7 @@
 
 Checks, on a few texts:
   1. transformers `AutoTokenizer`/`AutoModelForCausalLM.from_pretrained(dir, gguf_file=...)` (float32) against
-     `charter logprobs --model FILE.gguf`: the same token ids, and per-token log-probs within --tolerance;
+     `charter logprobs --model FILE.gguf --dtype f32`: the same token ids, and per-token log-probs within --tolerance;
   2. `charter convert FILE.gguf --output DIR`, loaded by transformers' `from_pretrained(DIR)`: the same token ids and
      log-probs as transformers' own reading of the GGUF file.
 Prints one JSON object with the largest differences and exits non-zero when a check fails.
@@ -83,7 +83,8 @@ def main():
         with open(texts, "w") as file:
             for text in TEXTS:
                 file.write(json.dumps({"text": text}) + "\n")
-        output = subprocess.run([args.charter, "logprobs", "--model", path, "--input", texts, "--threads", str(args.threads)],
+        # --dtype f32: the weights dequantised, as transformers reads them (the default keeps the Q4_1 blocks).
+        output = subprocess.run([args.charter, "logprobs", "--model", path, "--dtype", "f32", "--input", texts, "--threads", str(args.threads)],
                                 check=True, capture_output=True, text=True).stdout
         charter = [(line["ids"], line["token_logprobs"]) for line in map(json.loads, output.splitlines())]
         gguf_ids, gguf_diff = compare(reference, charter)

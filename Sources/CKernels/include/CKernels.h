@@ -7,5 +7,6 @@
 #include "ck_threads.h"
 #include "ck_gemm.h"
 #include "ck_vector.h"
+#include "ck_quant.h"
 
 #endif

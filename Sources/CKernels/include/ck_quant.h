@@ -1,0 +1,67 @@
+#ifndef CHARTER_CK_QUANT_H
+#define CHARTER_CK_QUANT_H
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Weight formats the quantized kernels multiply, numbered as ggml's `enum ggml_type` (and GGUF tensor infos).
+/// Block layouts are ggml's, byte for byte: a row of K elements is K / block size blocks, stored back to back.
+typedef enum {
+    CK_QTYPE_F16 = 1,   // 1 element: an IEEE half
+    CK_QTYPE_Q4_0 = 2,  // 32 elements in 18 bytes: d (f16), 16 bytes of nibbles; x = d·(q − 8)
+    CK_QTYPE_Q4_1 = 3,  // 32 elements in 20 bytes: d, m (f16), 16 bytes of nibbles; x = d·q + m
+    CK_QTYPE_Q8_0 = 8,  // 32 elements in 34 bytes: d (f16), 32 signed bytes; x = d·q
+} ck_qtype;
+
+/// Elements per block of `type` (0 for a type these kernels do not know).
+int64_t ck_q_block_size(int type);
+/// Bytes per block of `type` (0 for a type these kernels do not know).
+int64_t ck_q_block_bytes(int type);
+
+/// Quantizes `rows` rows of `columns` floats into `type` blocks, bit-exact to ggml's `quantize_row_*_ref` (and the
+/// `gguf` package's `gguf.quants.quantize`). F16 rounds to nearest even. Returns 0, or -1 when the type is unknown
+/// or `columns` is not a multiple of its block size.
+int ck_q_quantize(int type, const float *x, int64_t rows, int64_t columns, void *blocks);
+
+/// Decodes `rows` rows of `columns` elements of `type` to float32, bit-exact to ggml's `dequantize_row_*`.
+/// Returns 0, or -1 as ck_q_quantize.
+int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns, float *y);
+
+/// An activation block as the integer dot products read it (ggml's block_q8_1 with float scales): 32 values
+/// quantized to q = round(x / d) with d = max|x| / 127, and s = d · Σq (the block sum Q4_1's offset multiplies).
+typedef struct {
+    float d;
+    float s;
+    int8_t qs[32];
+} ck_q8_activation;
+
+/// Quantizes `count` (a multiple of 32) floats into count / 32 activation blocks; the same scalar code on every
+/// path, so the paths multiply the same integers.
+void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *blocks);
+
+/// y[m, n] = Σ_k x[m, k] · W[n, k] for m < M, n < N: x is M × K float32 (row stride ldx), W is N rows of K
+/// elements in `type` blocks, y is M × N (row stride ldy). Q8_0, Q4_0 and Q4_1 multiply x quantized per block
+/// (ck_q_quantize_activations) with integer dot products, as ggml's vec_dot_q*_q8_*; F16 multiplies x as float32.
+/// From 16 rows of x on (prefill) the product is instead the float32 GEMM (ck_sgemm) on W decoded a slab of rows at a
+/// time, with x unquantized, as ggml's BLAS backend multiplies batches.
+/// Multithreaded over the rows of W (ck_get_num_threads()); each y element is one fixed sequence of operations, so
+/// the bits depend on the path, not on the thread count. Returns 0, or -1 for an unknown type or a K that is not a
+/// multiple of the block size (nothing is written then).
+int ck_qgemm(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const void *w, float *y,
+             int64_t ldy);
+
+/// The quantized kernels' variant on the active path: "avx512_vnni", "avx512", "avx2" or "portable" (arm64 runs
+/// the portable code; the AVX-512 variants need AVX-512BW, and fall back to AVX2 without it).
+const char *ck_q_kernel_name(void);
+
+/// Whether the AVX-512 variant may use VNNI when the CPU has it (default 1). Tests turn it off to compare the
+/// vpmaddubsw variant with the others; returns the previous setting.
+int ck_q_allow_vnni(int allowed);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

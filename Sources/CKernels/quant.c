@@ -1,0 +1,296 @@
+// Quantized weights: ggml's block formats (quantize and dequantize, bit-exact to ggml's reference code), the
+// activation quantizer, and the matrix product that picks a dot-product variant for the active kernel path and
+// splits the weight rows across threads.
+#include "ck_gemm.h"
+#include "ck_threads.h"
+#include "quant_internal.h"
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+int64_t ck_q_block_size(int type) {
+    switch (type) {
+    case CK_QTYPE_F16: return 1;
+    case CK_QTYPE_Q4_0:
+    case CK_QTYPE_Q4_1:
+    case CK_QTYPE_Q8_0: return 32;
+    default: return 0;
+    }
+}
+
+int64_t ck_q_block_bytes(int type) {
+    switch (type) {
+    case CK_QTYPE_F16: return 2;
+    case CK_QTYPE_Q4_0: return sizeof(ck_block_q4_0);
+    case CK_QTYPE_Q4_1: return sizeof(ck_block_q4_1);
+    case CK_QTYPE_Q8_0: return sizeof(ck_block_q8_0);
+    default: return 0;
+    }
+}
+
+static int ck_q_valid(int type, int64_t rows, int64_t columns) {
+    const int64_t size = ck_q_block_size(type);
+    return size > 0 && rows >= 0 && columns >= 0 && columns % size == 0;
+}
+
+// ---- ggml's quantize_row_*_ref and dequantize_row_*, one block at a time.
+
+static void ck_quantize_q8_0(const float *x, ck_block_q8_0 *y) {
+    float amax = 0;
+    for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
+    const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
+    y->d = ck_float_to_half(d);
+    for (int j = 0; j < 32; j++) y->qs[j] = (int8_t)roundf(x[j] * id);
+}
+
+static void ck_quantize_q4_0(const float *x, ck_block_q4_0 *y) {
+    // The signed value of largest magnitude maps to −8, so the grid reaches it exactly.
+    float amax = 0, max = 0;
+    for (int j = 0; j < 32; j++) {
+        if (amax < fabsf(x[j])) {
+            amax = fabsf(x[j]);
+            max = x[j];
+        }
+    }
+    const float d = max / -8, id = d ? 1.0f / d : 0.0f;
+    y->d = ck_float_to_half(d);
+    for (int j = 0; j < 16; j++) {
+        const int8_t low = (int8_t)(x[j] * id + 8.5f), high = (int8_t)(x[16 + j] * id + 8.5f);
+        y->qs[j] = (uint8_t)((low < 15 ? low : 15) | (high < 15 ? high : 15) << 4);
+    }
+}
+
+static void ck_quantize_q4_1(const float *x, ck_block_q4_1 *y) {
+    float min = x[0], max = x[0];
+    for (int j = 1; j < 32; j++) {
+        if (x[j] < min) min = x[j];
+        if (x[j] > max) max = x[j];
+    }
+    const float d = (max - min) / 15, id = d ? 1.0f / d : 0.0f;
+    y->d = ck_float_to_half(d);
+    y->m = ck_float_to_half(min);
+    for (int j = 0; j < 16; j++) {
+        const int8_t low = (int8_t)((x[j] - min) * id + 0.5f), high = (int8_t)((x[16 + j] - min) * id + 0.5f);
+        y->qs[j] = (uint8_t)((low < 15 ? low : 15) | (high < 15 ? high : 15) << 4);
+    }
+}
+
+int ck_q_quantize(int type, const float *x, int64_t rows, int64_t columns, void *blocks) {
+    if (!ck_q_valid(type, rows, columns)) return -1;
+    const int64_t count = rows * columns;
+    switch (type) {
+    case CK_QTYPE_F16: {
+        uint16_t *y = blocks;
+        for (int64_t i = 0; i < count; i++) y[i] = ck_float_to_half(x[i]);
+        break;
+    }
+    case CK_QTYPE_Q8_0:
+        for (int64_t i = 0; i < count / 32; i++) ck_quantize_q8_0(x + 32 * i, (ck_block_q8_0 *)blocks + i);
+        break;
+    case CK_QTYPE_Q4_0:
+        for (int64_t i = 0; i < count / 32; i++) ck_quantize_q4_0(x + 32 * i, (ck_block_q4_0 *)blocks + i);
+        break;
+    case CK_QTYPE_Q4_1:
+        for (int64_t i = 0; i < count / 32; i++) ck_quantize_q4_1(x + 32 * i, (ck_block_q4_1 *)blocks + i);
+        break;
+    }
+    return 0;
+}
+
+int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns, float *y) {
+    if (!ck_q_valid(type, rows, columns)) return -1;
+    const int64_t count = rows * columns;
+    switch (type) {
+    case CK_QTYPE_F16: {
+        const uint8_t *x = blocks;
+        for (int64_t i = 0; i < count; i++) y[i] = ck_half_to_float(ck_load_half(x + 2 * i));
+        break;
+    }
+    case CK_QTYPE_Q8_0:
+        for (int64_t i = 0; i < count / 32; i++, y += 32) {
+            const ck_block_q8_0 *b = (const ck_block_q8_0 *)blocks + i;
+            const float d = ck_half_to_float(ck_load_half(&b->d));
+            for (int j = 0; j < 32; j++) y[j] = b->qs[j] * d;
+        }
+        break;
+    case CK_QTYPE_Q4_0:
+        for (int64_t i = 0; i < count / 32; i++, y += 32) {
+            const ck_block_q4_0 *b = (const ck_block_q4_0 *)blocks + i;
+            const float d = ck_half_to_float(ck_load_half(&b->d));
+            for (int j = 0; j < 16; j++) {
+                y[j] = ((b->qs[j] & 0x0F) - 8) * d;
+                y[j + 16] = ((b->qs[j] >> 4) - 8) * d;
+            }
+        }
+        break;
+    case CK_QTYPE_Q4_1:
+        for (int64_t i = 0; i < count / 32; i++, y += 32) {
+            const ck_block_q4_1 *b = (const ck_block_q4_1 *)blocks + i;
+            const float d = ck_half_to_float(ck_load_half(&b->d)), m = ck_half_to_float(ck_load_half(&b->m));
+            for (int j = 0; j < 16; j++) {
+                y[j] = (b->qs[j] & 0x0F) * d + m;
+                y[j + 16] = (b->qs[j] >> 4) * d + m;
+            }
+        }
+        break;
+    }
+    return 0;
+}
+
+void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *blocks) {
+    for (int64_t i = 0; i < count / 32; i++, x += 32) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
+        const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            blocks[i].qs[j] = (int8_t)roundf(x[j] * id);
+            sum += blocks[i].qs[j];
+        }
+        blocks[i].d = d;
+        blocks[i].s = d * (float)sum;
+    }
+}
+
+// ---- Dispatch.
+
+static _Atomic int ck_q_vnni_allowed = 1;
+
+int ck_q_allow_vnni(int allowed) {
+    return atomic_exchange_explicit(&ck_q_vnni_allowed, allowed != 0, memory_order_relaxed);
+}
+
+static const ck_quant_kernels *ck_quant_active(void) {
+#if defined(__x86_64__)
+    switch (ck_active_path()) {
+    case CK_PATH_AVX512:
+        if (__builtin_cpu_supports("avx512bw")) {
+            const int vnni = atomic_load_explicit(&ck_q_vnni_allowed, memory_order_relaxed);
+            return vnni && __builtin_cpu_supports("avx512vnni") ? ck_quant_kernels_avx512_vnni() : ck_quant_kernels_avx512();
+        }
+        // AVX-512F without byte operations: the AVX2 variant.
+        // fallthrough
+    case CK_PATH_AVX2:
+        if (__builtin_cpu_supports("f16c")) return ck_quant_kernels_avx2();
+        break;
+    default: break;
+    }
+#endif
+    return ck_quant_kernels_portable();
+}
+
+const char *ck_q_kernel_name(void) { return ck_quant_active()->name; }
+
+// ---- The product: weight rows in tiles across threads; within a tile, input rows in chunks so a few weight rows
+// stay in L1 while the chunk's activation blocks stream past them.
+
+enum { CK_Q_TILE_ROWS = 8, CK_Q_INPUT_CHUNK = 64 };
+
+typedef struct {
+    const ck_quant_kernels *kernels;
+    int type;
+    int64_t M, N, K;
+    const float *x;
+    int64_t ldx;
+    const ck_q8_activation *activations;  // M rows of K / 32 blocks (nil for F16)
+    const uint8_t *w;
+    int64_t rowBytes;
+    float *y;
+    int64_t ldy;
+} ck_qgemm_job;
+
+static void ck_qgemm_tiles(void *context, int64_t begin, int64_t end) {
+    const ck_qgemm_job *job = context;
+    const int64_t blocks = job->K / 32;
+    ck_qdot dot = job->type == CK_QTYPE_Q8_0 ? job->kernels->q8_0
+                  : job->type == CK_QTYPE_Q4_0 ? job->kernels->q4_0
+                                               : job->kernels->q4_1;
+    for (int64_t tile = begin; tile < end; tile++) {
+        const int64_t n0 = tile * CK_Q_TILE_ROWS;
+        const int64_t n1 = n0 + CK_Q_TILE_ROWS < job->N ? n0 + CK_Q_TILE_ROWS : job->N;
+        for (int64_t m0 = 0; m0 < job->M; m0 += CK_Q_INPUT_CHUNK) {
+            const int64_t m1 = m0 + CK_Q_INPUT_CHUNK < job->M ? m0 + CK_Q_INPUT_CHUNK : job->M;
+            for (int64_t n = n0; n < n1; n++) {
+                const uint8_t *row = job->w + n * job->rowBytes;
+                for (int64_t m = m0; m < m1; m++) {
+                    job->y[m * job->ldy + n] = job->type == CK_QTYPE_F16
+                        ? job->kernels->f16(job->K, (const uint16_t *)row, job->x + m * job->ldx)
+                        : dot(blocks, row, job->activations + m * blocks);
+                }
+            }
+        }
+    }
+}
+
+typedef struct {
+    const float *x;
+    int64_t ldx, K;
+    ck_q8_activation *activations;
+} ck_quantize_job;
+
+static void ck_quantize_rows(void *context, int64_t begin, int64_t end) {
+    const ck_quantize_job *job = context;
+    for (int64_t m = begin; m < end; m++)
+        ck_q_quantize_activations(job->x + m * job->ldx, job->K, job->activations + m * (job->K / 32));
+}
+
+// From this many input rows on (a prefill), the weights are decoded a slab of rows at a time and multiplied by the
+// float32 GEMM, as ggml's BLAS backend does for batches: the decoding is paid once per slab for all M rows, and the
+// blocked GEMM runs far faster than M separate dot products per weight row. Not tuned beyond "decode stays integer".
+enum { CK_Q_GEMM_ROWS = 16, CK_Q_SLAB_ELEMENTS = 256 * 1024 };
+
+typedef struct {
+    int type;
+    const uint8_t *w;
+    int64_t rowBytes, K;
+    float *slab;
+} ck_decode_job;
+
+static void ck_decode_rows(void *context, int64_t begin, int64_t end) {
+    const ck_decode_job *job = context;
+    ck_q_dequantize(job->type, job->w + begin * job->rowBytes, end - begin, job->K, job->slab + begin * job->K);
+}
+
+static int ck_qgemm_dequantized(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const uint8_t *w,
+                                int64_t rowBytes, float *y, int64_t ldy) {
+    const int64_t slabRows = K > 0 && CK_Q_SLAB_ELEMENTS / K > 0 ? CK_Q_SLAB_ELEMENTS / K : 1;
+    const int64_t rows = slabRows < N ? slabRows : N;
+    float *slab = malloc((size_t)(rows * (K > 0 ? K : 1)) * sizeof(float));
+    if (!slab) return -1;
+    for (int64_t n0 = 0; n0 < N; n0 += rows) {
+        const int64_t count = n0 + rows < N ? rows : N - n0;
+        ck_decode_job job = {.type = type, .w = w + n0 * rowBytes, .rowBytes = rowBytes, .K = K, .slab = slab};
+        ck_parallel_for(count, 16, ck_decode_rows, &job);
+        ck_sgemm(0, 1, M, count, K, 1, x, ldx, slab, K, 0, y + n0, ldy);
+    }
+    free(slab);
+    return 0;
+}
+
+int ck_qgemm(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const void *w, float *y,
+             int64_t ldy) {
+    if (!ck_q_valid(type, N, K) || M < 0) return -1;
+    if (M == 0 || N == 0) return 0;
+    if (M >= CK_Q_GEMM_ROWS)
+        return ck_qgemm_dequantized(type, M, N, K, x, ldx, w, K / ck_q_block_size(type) * ck_q_block_bytes(type), y, ldy);
+    ck_qgemm_job job = {
+        .kernels = ck_quant_active(), .type = type, .M = M, .N = N, .K = K, .x = x, .ldx = ldx, .w = w,
+        .rowBytes = K / ck_q_block_size(type) * ck_q_block_bytes(type), .y = y, .ldy = ldy,
+    };
+    ck_q8_activation *activations = NULL;
+    if (type != CK_QTYPE_F16) {
+        if (K == 0) {
+            for (int64_t m = 0; m < M; m++)
+                for (int64_t n = 0; n < N; n++) y[m * ldy + n] = 0;
+            return 0;
+        }
+        activations = malloc((size_t)(M * (K / 32)) * sizeof *activations);
+        if (!activations) return -1;
+        ck_quantize_job quantize = {.x = x, .ldx = ldx, .K = K, .activations = activations};
+        ck_parallel_for(M, 1, ck_quantize_rows, &quantize);
+        job.activations = activations;
+    }
+    ck_parallel_for((N + CK_Q_TILE_ROWS - 1) / CK_Q_TILE_ROWS, 1, ck_qgemm_tiles, &job);
+    free(activations);
+    return 0;
+}

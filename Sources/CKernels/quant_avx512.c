@@ -1,0 +1,141 @@
+// AVX-512 dot products for the quantized kernels: two blocks per 512-bit register (each half scaled by its own
+// block's scales). Byte products as in the AVX2 variant (|w| · (a with w's sign)), summed to 32 bits with VNNI's
+// vpdpbusd where the CPU has it (checked at run time by the dispatcher), else vpmaddubsw + vpmaddwd. An odd last
+// block takes the 256-bit route. F16 weights: 16 halves widened per step.
+#include "quant_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define CK_AVX512_Q __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
+#define CK_AVX512_VNNI_Q __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+
+// Sixteen 32-bit sums over groups of four byte lanes of unsigned u × signed s.
+#define CK_DOT_MADD(u, s) _mm512_madd_epi16(_mm512_maddubs_epi16((u), (s)), _mm512_set1_epi16(1))
+#define CK_DOT_VNNI(u, s) _mm512_dpbusd_epi32(_mm512_setzero_si512(), (u), (s))
+
+// Two blocks' 32 bytes each (at p and q) in one register.
+#define CK_PAIR(p, q)                                                                                          \
+    _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(p))),                      \
+                       _mm256_loadu_si256((const __m256i *)(q)), 1)
+
+// Two Q4 blocks' nibbles: per 256-bit half, low nibbles (elements 0..15) then high nibbles (16..31).
+#define CK_PAIR_NIBBLES(p, q)                                                                                  \
+    _mm512_and_si512(                                                                                          \
+        _mm512_inserti64x4(                                                                                    \
+            _mm512_castsi256_si512(_mm256_set_m128i(_mm_srli_epi16(_mm_loadu_si128((const __m128i *)(p)), 4), \
+                                                    _mm_loadu_si128((const __m128i *)(p)))),                   \
+            _mm256_set_m128i(_mm_srli_epi16(_mm_loadu_si128((const __m128i *)(q)), 4),                         \
+                             _mm_loadu_si128((const __m128i *)(q))),                                           \
+            1),                                                                                                \
+        _mm512_set1_epi8(0x0F))
+
+// Block i's scale in the low eight lanes, block i + 1's in the high eight.
+#define CK_PAIR_SCALE(s0, s1) _mm512_mask_blend_ps((__mmask16)0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1))
+
+// Σ w·a for signed w (sign moved onto a so the unsigned × signed product applies).
+#define CK_SIGNED_DOT(DOT, w, a)                                                                               \
+    DOT(_mm512_abs_epi8(w), _mm512_mask_sub_epi8((a), _mm512_movepi8_mask(w), _mm512_setzero_si512(), (a)))
+
+// One odd last block, 256 bits wide, with the plain AVX2 instructions.
+#define CK_TAIL_SIGNED(w, a)                                                                                   \
+    _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8((w), (w)), _mm256_sign_epi8((a), (w))),            \
+                      _mm256_set1_epi16(1))
+#define CK_TAIL_HSUM(v)                                                                                        \
+    __extension__({                                                                                            \
+        __m256 v_ = (v);                                                                                       \
+        __m128 s_ = _mm_add_ps(_mm256_castps256_ps128(v_), _mm256_extractf128_ps(v_, 1));                     \
+        s_ = _mm_add_ps(s_, _mm_movehl_ps(s_, s_));                                                            \
+        _mm_cvtss_f32(_mm_add_ss(s_, _mm_movehdup_ps(s_)));                                                    \
+    })
+
+#define CK_DEFINE_QUANT_AVX512(SUFFIX, TARGET, DOT)                                                            \
+    TARGET static float ck_qdot_q8_0_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {      \
+        const ck_block_q8_0 *b = w;                                                                            \
+        __m512 acc = _mm512_setzero_ps();                                                                      \
+        int64_t i = 0;                                                                                         \
+        for (; i + 2 <= blocks; i += 2) {                                                                      \
+            const __m512 scale = CK_PAIR_SCALE(_cvtsh_ss(ck_load_half(&b[i].d)) * a[i].d,                      \
+                                               _cvtsh_ss(ck_load_half(&b[i + 1].d)) * a[i + 1].d);             \
+            const __m512i dot = CK_SIGNED_DOT(DOT, CK_PAIR(b[i].qs, b[i + 1].qs), CK_PAIR(a[i].qs, a[i + 1].qs)); \
+            acc = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc);                                        \
+        }                                                                                                      \
+        float sum = _mm512_reduce_add_ps(acc);                                                                 \
+        if (i < blocks) {                                                                                      \
+            const __m256i dot = CK_TAIL_SIGNED(_mm256_loadu_si256((const __m256i *)b[i].qs),                   \
+                                               _mm256_loadu_si256((const __m256i *)a[i].qs));                  \
+            sum += _cvtsh_ss(ck_load_half(&b[i].d)) * a[i].d * CK_TAIL_HSUM(_mm256_cvtepi32_ps(dot));          \
+        }                                                                                                      \
+        return sum;                                                                                            \
+    }                                                                                                          \
+    TARGET static float ck_qdot_q4_0_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {      \
+        const ck_block_q4_0 *b = w;                                                                            \
+        __m512 acc = _mm512_setzero_ps();                                                                      \
+        int64_t i = 0;                                                                                         \
+        for (; i + 2 <= blocks; i += 2) {                                                                      \
+            const __m512 scale = CK_PAIR_SCALE(_cvtsh_ss(ck_load_half(&b[i].d)) * a[i].d,                      \
+                                               _cvtsh_ss(ck_load_half(&b[i + 1].d)) * a[i + 1].d);             \
+            const __m512i q = _mm512_sub_epi8(CK_PAIR_NIBBLES(b[i].qs, b[i + 1].qs), _mm512_set1_epi8(8));     \
+            const __m512i dot = CK_SIGNED_DOT(DOT, q, CK_PAIR(a[i].qs, a[i + 1].qs));                          \
+            acc = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc);                                        \
+        }                                                                                                      \
+        float sum = _mm512_reduce_add_ps(acc);                                                                 \
+        if (i < blocks) {                                                                                      \
+            const __m128i packed = _mm_loadu_si128((const __m128i *)b[i].qs);                                  \
+            const __m256i q = _mm256_sub_epi8(                                                                 \
+                _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0F)), \
+                _mm256_set1_epi8(8));                                                                          \
+            const __m256i dot = CK_TAIL_SIGNED(q, _mm256_loadu_si256((const __m256i *)a[i].qs));               \
+            sum += _cvtsh_ss(ck_load_half(&b[i].d)) * a[i].d * CK_TAIL_HSUM(_mm256_cvtepi32_ps(dot));          \
+        }                                                                                                      \
+        return sum;                                                                                            \
+    }                                                                                                          \
+    TARGET static float ck_qdot_q4_1_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {      \
+        const ck_block_q4_1 *b = w;                                                                            \
+        __m512 acc = _mm512_setzero_ps();                                                                      \
+        float offsets = 0;                                                                                     \
+        int64_t i = 0;                                                                                         \
+        for (; i + 2 <= blocks; i += 2) {                                                                      \
+            const __m512 scale = CK_PAIR_SCALE(_cvtsh_ss(ck_load_half(&b[i].d)) * a[i].d,                      \
+                                               _cvtsh_ss(ck_load_half(&b[i + 1].d)) * a[i + 1].d);             \
+            const __m512i dot = DOT(CK_PAIR_NIBBLES(b[i].qs, b[i + 1].qs), CK_PAIR(a[i].qs, a[i + 1].qs));     \
+            acc = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc);                                        \
+            offsets += _cvtsh_ss(ck_load_half(&b[i].m)) * a[i].s;                                              \
+            offsets += _cvtsh_ss(ck_load_half(&b[i + 1].m)) * a[i + 1].s;                                      \
+        }                                                                                                      \
+        float sum = _mm512_reduce_add_ps(acc);                                                                 \
+        if (i < blocks) {                                                                                      \
+            const __m128i packed = _mm_loadu_si128((const __m128i *)b[i].qs);                                  \
+            const __m256i q =                                                                                  \
+                _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0F)); \
+            const __m256i dot = _mm256_madd_epi16(                                                             \
+                _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)a[i].qs)), _mm256_set1_epi16(1));  \
+            sum += _cvtsh_ss(ck_load_half(&b[i].d)) * a[i].d * CK_TAIL_HSUM(_mm256_cvtepi32_ps(dot));          \
+            offsets += _cvtsh_ss(ck_load_half(&b[i].m)) * a[i].s;                                              \
+        }                                                                                                      \
+        return sum + offsets;                                                                                  \
+    }                                                                                                          \
+    TARGET static float ck_hdot_##SUFFIX(int64_t K, const uint16_t *w, const float *x) {                       \
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();                                         \
+        int64_t k = 0;                                                                                         \
+        for (; k + 32 <= K; k += 32) {                                                                         \
+            acc0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + k))),              \
+                                   _mm512_loadu_ps(x + k), acc0);                                              \
+            acc1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + k + 16))),         \
+                                   _mm512_loadu_ps(x + k + 16), acc1);                                         \
+        }                                                                                                      \
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));                                           \
+        for (; k < K; k++) sum += _cvtsh_ss(w[k]) * x[k];                                                      \
+        return sum;                                                                                            \
+    }                                                                                                          \
+    const ck_quant_kernels *ck_quant_kernels_##SUFFIX(void) {                                                  \
+        static const ck_quant_kernels kernels = {                                                              \
+            .name = #SUFFIX, .q8_0 = ck_qdot_q8_0_##SUFFIX, .q4_0 = ck_qdot_q4_0_##SUFFIX,                     \
+            .q4_1 = ck_qdot_q4_1_##SUFFIX, .f16 = ck_hdot_##SUFFIX,                                            \
+        };                                                                                                     \
+        return &kernels;                                                                                       \
+    }
+
+CK_DEFINE_QUANT_AVX512(avx512, CK_AVX512_Q, CK_DOT_MADD)
+CK_DEFINE_QUANT_AVX512(avx512_vnni, CK_AVX512_VNNI_Q, CK_DOT_VNNI)
+#endif

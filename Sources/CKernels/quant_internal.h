@@ -1,0 +1,82 @@
+// Private to the quantized-kernel files: ggml's block layouts, half-precision conversions, and the per-path table
+// of dot products.
+#ifndef CHARTER_QUANT_INTERNAL_H
+#define CHARTER_QUANT_INTERNAL_H
+#include "ck_quant.h"
+#include <stdint.h>
+#include <string.h>
+
+// ggml's blocks (ggml-common.h), byte for byte: the scales are IEEE halves, little-endian.
+typedef struct {
+    uint16_t d;
+    int8_t qs[32];
+} ck_block_q8_0;
+typedef struct {
+    uint16_t d;
+    uint8_t qs[16];  // byte j: element j in the low nibble, element j + 16 in the high one
+} ck_block_q4_0;
+typedef struct {
+    uint16_t d, m;
+    uint8_t qs[16];
+} ck_block_q4_1;
+_Static_assert(sizeof(ck_block_q8_0) == 34, "ggml's block_q8_0 is 34 bytes");
+_Static_assert(sizeof(ck_block_q4_0) == 18, "ggml's block_q4_0 is 18 bytes");
+_Static_assert(sizeof(ck_block_q4_1) == 20, "ggml's block_q4_1 is 20 bytes");
+
+static inline uint32_t ck_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+static inline float ck_from_bits(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+// Exact half → float (the FP16 library's fp16_ieee_to_fp32_value, which ggml uses without F16C).
+static inline float ck_half_to_float(uint16_t h) {
+    const uint32_t w = (uint32_t)h << 16, sign = w & 0x80000000u, twice = w + w;
+    const float normalized = ck_from_bits((twice >> 4) + (0xE0u << 23)) * 0x1.0p-112f;
+    const float denormalized = ck_from_bits((twice >> 17) | (126u << 23)) - 0.5f;
+    return ck_from_bits(sign | (twice < (1u << 27) ? ck_bits(denormalized) : ck_bits(normalized)));
+}
+
+// Float → half, rounding to nearest even (the FP16 library's fp16_ieee_from_fp32_value, as ggml and numpy round).
+static inline uint16_t ck_float_to_half(float f) {
+    float base = (__builtin_fabsf(f) * 0x1.0p+112f) * 0x1.0p-110f;
+    const uint32_t w = ck_bits(f), twice = w + w, sign = w & 0x80000000u;
+    uint32_t bias = twice & 0xFF000000u;
+    if (bias < 0x71000000u) bias = 0x71000000u;
+    base = ck_from_bits((bias >> 1) + 0x07800000u) + base;
+    const uint32_t bits = ck_bits(base);
+    const uint32_t nonsign = ((bits >> 13) & 0x00007C00u) + (bits & 0x00000FFFu);
+    return (uint16_t)((sign >> 16) | (twice > 0xFF000000u ? 0x7E00u : nonsign));
+}
+
+static inline uint16_t ck_load_half(const void *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return h;
+}
+
+/// Dot product of one weight row of `blocks` blocks with the activation blocks of one input row.
+typedef float (*ck_qdot)(int64_t blocks, const void *w, const ck_q8_activation *a);
+/// Dot product of one F16 weight row of K elements with K floats.
+typedef float (*ck_hdot)(int64_t K, const uint16_t *w, const float *x);
+
+/// One instruction-set variant of the dot products.
+typedef struct {
+    const char *name;
+    ck_qdot q8_0, q4_0, q4_1;
+    ck_hdot f16;
+} ck_quant_kernels;
+
+const ck_quant_kernels *ck_quant_kernels_portable(void);
+#if defined(__x86_64__)
+const ck_quant_kernels *ck_quant_kernels_avx2(void);
+const ck_quant_kernels *ck_quant_kernels_avx512(void);
+const ck_quant_kernels *ck_quant_kernels_avx512_vnni(void);
+#endif
+
+#endif

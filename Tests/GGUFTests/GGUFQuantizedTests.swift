@@ -1,0 +1,129 @@
+import Foundation
+import GGUF
+import JSON
+@testable import LanguageModels
+import Tensors
+import XCTest
+
+/// Quantized inference: ggml's blocks kept in memory (QuantizedMatrix, Fixtures/make_quant_fixtures.py), the quantizer
+/// and decoder against the `gguf` package, a quantized GGUF Llama against transformers, a model quantized at load
+/// against its dequantised twin, and refusals.
+final class GGUFQuantizedTests: XCTestCase {
+    static let fixtures = GGUFDequantizationTests.fixtures
+    static let formats: [QuantizedMatrix.Format] = [.f16, .q8_0, .q4_0, .q4_1]
+
+    func testQuantizerIsByteExactToTheGGUFPackage() throws {
+        let file = try GGUFFile(url: Self.fixtures.appendingPathComponent("quantize.gguf"))
+        let input = Tensor(shape: [4, 256], scalars: try file.floats("input"))
+        for format in Self.formats {
+            let expected = try file.withBytes(of: format.ggmlName) { Array($0) }
+            let ours = try QuantizedMatrix(quantizing: input, format: format, source: format.ggmlName).withUnsafeBytes { Array($0) }
+            XCTAssertEqual(ours.count, expected.count, format.ggmlName)
+            let differing = zip(ours, expected).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+            XCTAssertTrue(differing.isEmpty, "\(format.ggmlName): bytes \(differing.prefix(8)) differ from gguf.quants.quantize")
+        }
+    }
+
+    func testDecoderIsBitExactToTheGGUFDequantiser() throws {
+        let file = try GGUFFile(url: Self.fixtures.appendingPathComponent("types.gguf"))
+        for format in Self.formats {
+            let info = try XCTUnwrap(file.tensor(format.ggmlName))
+            XCTAssertEqual(info.type.blockSize, format.blockSize, format.ggmlName)
+            XCTAssertEqual(info.type.blockBytes, format.blockBytes, format.ggmlName)
+            let matrix = try file.withBytes(of: info.name) {
+                try QuantizedMatrix(format: format, rows: info.shape[0], columns: info.shape[1], data: $0, source: info.name)
+            }
+            let expected = try file.floats(format.ggmlName + ".expected")
+            XCTAssertEqual(matrix.dequantized().scalars.map(\.bitPattern), expected.map(\.bitPattern), format.ggmlName)
+            // An embedding lookup decodes the same rows.
+            XCTAssertEqual(matrix.gatheredRows([2, 0], indexShape: [2]).scalars,
+                           Array(expected[(2 * info.shape[1])..<(3 * info.shape[1])] + expected[0..<info.shape[1]]), format.ggmlName)
+        }
+    }
+
+    /// Every matrix of the file stays in its blocks (q/k rows un-permuted whole), and the logits are transformers'
+    /// (which dequantises the same blocks) up to the activations' 8-bit rounding; loaded as float32 they are
+    /// transformers' to 1e-4.
+    func testStoredBlocksMatchTransformers() throws {
+        struct Expected: Decodable { let sequence: [Int32]; let logits: [[Float]] }
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("expected-quantized.json")))
+        let checkpoint = try GGUFCheckpoint(url: Self.fixtures.appendingPathComponent("llama-quantized.gguf"))
+        let stored = try XCTUnwrap(try checkpoint.loadModel(precision: .stored) as? LlamaModel)
+        let formats = Dictionary(uniqueKeysWithValues: stored.quantizableLayers.map { entry -> (String, QuantizedMatrix.Format?) in
+            switch entry.layer {
+            case .linear(let layer): (entry.name, layer.quantizedWeight?.format)
+            case .embedding(let layer): (entry.name, layer.quantizedWeight?.format)
+            }
+        })
+        XCTAssertEqual(formats["model.layers.1.self_attn.q_proj.weight"], .q4_1)
+        XCTAssertEqual(formats["model.layers.0.self_attn.v_proj.weight"], .q4_0)
+        XCTAssertEqual(formats["model.layers.0.mlp.down_proj.weight"], .q8_0)
+        XCTAssertEqual(formats["model.embed_tokens.weight"], .q8_0)
+        XCTAssertEqual(formats["lm_head.weight"], .f16)
+        XCTAssertTrue(stored.isQuantized)
+        let float = try checkpoint.loadModel()
+        XCTAssertFalse(float.isQuantized)
+        for (model, tolerance) in [(float, Float(1e-4)), (stored as any CausalLanguageModel, Float(2e-2))] {
+            let logits = withoutGradients { model.forward(ModelInput(ids: expected.sequence, batch: 1, time: expected.sequence.count), cache: nil).logits }
+            let vocabulary = logits.shape[2]
+            var worst: Float = 0
+            for (position, row) in expected.logits.enumerated() {
+                for (index, value) in row.enumerated() {
+                    worst = max(worst, abs(logits.scalars[position * vocabulary + index] - value) / max(1, abs(value)))
+                }
+            }
+            XCTAssertLessThan(worst, tolerance, "quantized \(model.isQuantized): worst relative logit error \(worst)")
+        }
+    }
+
+    /// `--dtype` on a float32 model: the same model with its weights replaced by the dequantised blocks (the twin)
+    /// gives logits within the activation rounding, and greedy decoding with the KV cache picks the same tokens.
+    func testModelQuantizedAtLoadGeneratesLikeItsDequantisedTwin() throws {
+        let url = Self.fixtures.appendingPathComponent("llama.gguf")
+        let prompt: [Int32] = [1, 290, 77, 300, 12]
+        for format in Self.formats {
+            let quantized = try XCTUnwrap(try GGUFCheckpoint(url: url).loadModel(precision: .quantized(format)) as? LlamaModel)
+            let twin = try XCTUnwrap(try GGUFCheckpoint(url: url).loadModel() as? LlamaModel)
+            for ((_, layer), (_, twinLayer)) in zip(quantized.quantizableLayers, twin.quantizableLayers) {
+                switch (layer, twinLayer) {
+                case (.linear(let q), .linear(let f)): f.weight.assign(try XCTUnwrap(q.quantizedWeight).dequantized())
+                case (.embedding(let q), .embedding(let f)): f.weight.assign(try XCTUnwrap(q.quantizedWeight).dequantized())
+                default: XCTFail("layer kinds differ")
+                }
+            }
+            let configuration = GenerationConfiguration(sampling: SamplingOptions(maximumTokens: 12, temperature: 0))
+            let ours = Generator(model: quantized).generate(prompts: [prompt], configuration: configuration)[0]
+            let theirs = Generator(model: twin).generate(prompts: [prompt], configuration: configuration)[0]
+            XCTAssertEqual(ours.tokens, theirs.tokens, format.ggmlName)
+            for (a, b) in zip(ours.logProbabilities, theirs.logProbabilities) {
+                XCTAssertEqual(a, b, accuracy: format == .f16 ? 1e-4 : 2e-2, format.ggmlName)
+            }
+        }
+    }
+
+    func testHostileShapesAndUnsupportedModelsAreErrors() throws {
+        let bytes = [UInt8](repeating: 0, count: 68)
+        try bytes.withUnsafeBytes { data in
+            // 2 × 32 Q8_0 is 68 bytes: one row claims more, a non-block width, no rows, and an overflowing count.
+            XCTAssertNoThrow(try QuantizedMatrix(format: .q8_0, rows: 2, columns: 32, data: data, source: "t"))
+            for (rows, columns) in [(3, 32), (2, 48), (0, 32), (2, -32), (Int.max / 2, 64)] {
+                XCTAssertThrowsError(try QuantizedMatrix(format: .q8_0, rows: rows, columns: columns, data: data, source: "blk.0.ffn_up.weight"),
+                                     "\(rows) × \(columns)") { error in
+                    XCTAssertTrue("\(error)".contains("blk.0.ffn_up.weight"), "\(error)")
+                }
+            }
+        }
+        XCTAssertThrowsError(try QuantizedMatrix(quantizing: Tensor(shape: [2, 48], scalars: Array(repeating: 1, count: 96)), format: .q4_0, source: "w"))
+        XCTAssertThrowsError(try WeightPrecision(name: "q3_k")) { XCTAssertTrue("\($0)".contains("q8_0"), "\($0)") }
+        XCTAssertEqual(try WeightPrecision(name: "Q4_1"), .quantized(.q4_1))
+        // GPT-2 has no quantized path: refused by name rather than run in float32 silently.
+        XCTAssertThrowsError(try GGUFCheckpoint(url: Self.fixtures.appendingPathComponent("gpt2.gguf")).loadModel(precision: .quantized(.q8_0))) {
+            XCTAssertTrue("\($0)".contains("Llama-family"), "\($0)")
+        }
+        // A quantized model is for inference: saving it (what training ends with) is refused with the way out.
+        let quantized = try GGUFCheckpoint(url: Self.fixtures.appendingPathComponent("llama-quantized.gguf")).loadModel(precision: .stored)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("charter-quantized-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        XCTAssertThrowsError(try PretrainedModel.save(quantized, to: folder)) { XCTAssertTrue("\($0)".contains("--dtype f32"), "\($0)") }
+    }
+}

@@ -1,0 +1,252 @@
+import CKernels
+import Foundation
+import Runtime
+import XCTest
+
+/// The quantized matrix product (ck_qgemm) on random ggml blocks, on every path and variant this CPU runs: against
+/// an independent double-precision evaluation of the same integer arithmetic, against dequantise-then-multiply within
+/// the activation rounding bound, across variants, and across thread counts.
+final class QuantizedKernelTests: XCTestCase {
+    typealias Generator = SplitMix64
+    static let formats: [(type: Int32, name: String)] = [(8, "Q8_0"), (2, "Q4_0"), (3, "Q4_1"), (1, "F16")]
+
+    /// An IEEE half with a random sign and mantissa, its magnitude in [2^-10, 2^-2): bits and exact value.
+    static func randomHalf(_ generator: inout Generator, signed: Bool = true) -> (bits: UInt16, value: Double) {
+        let exponent = UInt16.random(in: 5...12, using: &generator), mantissa = UInt16.random(in: 0..<1024, using: &generator)
+        let negative = signed && Bool.random(using: &generator)
+        let bits = (negative ? 0x8000 : 0) | exponent << 10 | mantissa
+        let value = pow(2.0, Double(exponent) - 15) * (1 + Double(mantissa) / 1024)
+        return (bits, negative ? -value : value)
+    }
+
+    /// One weight row as raw ggml blocks, with each element's exact value (the reference decoder, written from the
+    /// formats' definitions independently of the C code).
+    static func randomRow(type: Int32, columns: Int, _ generator: inout Generator) -> (bytes: [UInt8], values: [Double], ints: [Int], scales: [(d: Double, m: Double)]) {
+        var bytes: [UInt8] = [], values: [Double] = [], ints: [Int] = [], scales: [(Double, Double)] = []
+        func half(_ bits: UInt16) { bytes += [UInt8(bits & 0xFF), UInt8(bits >> 8)] }
+        switch type {
+        case 1:
+            for _ in 0..<columns {
+                let h = randomHalf(&generator)
+                half(h.bits)
+                values.append(h.value)
+            }
+        default:
+            for _ in 0..<(columns / 32) {
+                let d = randomHalf(&generator)
+                half(d.bits)
+                var m = 0.0
+                if type == 3 {
+                    let h = randomHalf(&generator)
+                    half(h.bits)
+                    m = h.value
+                }
+                scales.append((d.value, m))
+                if type == 8 {
+                    let q = (0..<32).map { _ in Int8.random(in: .min ... .max, using: &generator) }
+                    bytes += q.map { UInt8(bitPattern: $0) }
+                    ints += q.map(Int.init)
+                } else {
+                    let packed = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    bytes += packed
+                    let offset = type == 2 ? 8 : 0
+                    ints += packed.map { Int($0 & 0x0F) - offset } + packed.map { Int($0 >> 4) - offset }
+                }
+                let block = ints.suffix(32)
+                values += block.map { d.value * Double($0) + m }
+            }
+        }
+        return (bytes, values, ints, scales)
+    }
+
+    struct Problem {
+        var type: Int32, M: Int, N: Int, K: Int
+        var weights: [UInt8]
+        var values: [[Double]]            // N rows of K exact weights
+        var ints: [[Int]]                 // N rows of K integers (block formats)
+        var scales: [[(d: Double, m: Double)]]
+        var x: [Float]                    // M × K
+    }
+
+    static func problem(type: Int32, M: Int, N: Int, K: Int, seed: UInt64) -> Problem {
+        var generator = Generator(seed: seed)
+        var p = Problem(type: type, M: M, N: N, K: K, weights: [], values: [], ints: [], scales: [], x: [])
+        for _ in 0..<N {
+            let row = randomRow(type: type, columns: K, &generator)
+            p.weights += row.bytes
+            p.values.append(row.values)
+            p.ints.append(row.ints)
+            p.scales.append(row.scales)
+        }
+        p.x = (0..<(M * K)).map { _ in Float.random(in: -2...2, using: &generator) }
+        return p
+    }
+
+    static func run(_ p: Problem) -> [Float] {
+        var y = [Float](repeating: .nan, count: p.M * p.N)
+        let status = p.weights.withUnsafeBytes { w in
+            ck_qgemm(p.type, Int64(p.M), Int64(p.N), Int64(p.K), p.x, Int64(p.K), w.baseAddress, &y, Int64(p.N))
+        }
+        XCTAssertEqual(status, 0)
+        return y
+    }
+
+    static func activations(_ p: Problem, row: Int) -> [ck_q8_activation] {
+        var blocks = [ck_q8_activation](repeating: ck_q8_activation(), count: p.K / 32)
+        Array(p.x[(row * p.K)..<((row + 1) * p.K)]).withUnsafeBufferPointer { ck_q_quantize_activations($0.baseAddress, Int64(p.K), &blocks) }
+        return blocks
+    }
+
+    static func bytes(_ block: ck_q8_activation) -> [Int] {
+        withUnsafeBytes(of: block.qs) { $0.map { Int(Int8(bitPattern: $0)) } }
+    }
+
+    /// The integer arithmetic in double: Σ_b dw·da·Σ q·qa (+ m·da·Σ qa), and the scale of its terms (for tolerances).
+    static func reference(_ p: Problem, m: Int, n: Int) -> (value: Double, magnitude: Double) {
+        if p.type == 1 {
+            let terms = (0..<p.K).map { p.values[n][$0] * Double(p.x[m * p.K + $0]) }
+            return (terms.reduce(0, +), terms.reduce(0) { $0 + abs($1) })
+        }
+        var value = 0.0, magnitude = 0.0
+        for (b, block) in activations(p, row: m).enumerated() {
+            let qa = bytes(block)
+            let dot = (0..<32).reduce(0) { $0 + p.ints[n][b * 32 + $1] * qa[$1] }
+            let (d, offset) = p.scales[n][b]
+            let term = d * Double(block.d) * Double(dot) + offset * Double(block.d) * Double(qa.reduce(0, +))
+            value += term
+            magnitude += abs(d * Double(block.d)) * Double((0..<32).reduce(0) { $0 + abs(p.ints[n][b * 32 + $1] * qa[$1]) })
+                + abs(offset * Double(block.d)) * Double(qa.reduce(0) { $0 + abs($1) })
+        }
+        return (value, magnitude)
+    }
+
+    /// Every variant: each supported path, and on AVX-512 with VNNI allowed and not.
+    static func forEachVariant(_ body: (String) throws -> Void) rethrows {
+        defer {
+            _ = ck_set_path(Int32(CK_PATH_AUTO.rawValue))
+            _ = ck_q_allow_vnni(1)
+        }
+        for path in VectorTestSupport.supportedPaths {
+            _ = ck_set_path(path)
+            for vnni: Int32 in path == Int32(CK_PATH_AVX512.rawValue) ? [1, 0] : [1] {
+                _ = ck_q_allow_vnni(vnni)
+                try body(String(cString: ck_q_kernel_name()))
+            }
+        }
+    }
+
+    /// Fewer than 16 input rows: the integer path (decode).
+    let shapes: [(M: Int, N: Int, K: Int)] = [(1, 19, 160), (3, 8, 128), (15, 11, 96)]
+
+    func testEveryVariantComputesTheIntegerArithmetic() {
+        for format in Self.formats {
+            for (index, shape) in shapes.enumerated() {
+                let p = Self.problem(type: format.type, M: shape.M, N: shape.N, K: shape.K, seed: UInt64(10 * index) + UInt64(format.type))
+                let expected = (0..<(p.M * p.N)).map { Self.reference(p, m: $0 / p.N, n: $0 % p.N) }
+                Self.forEachVariant { variant in
+                    let y = Self.run(p)
+                    let worst = zip(y, expected).map { abs(Double($0) - $1.value) / max($1.magnitude, 1e-30) }.max() ?? 0
+                    XCTAssertLessThan(worst, 1e-5, "\(format.name) \(variant) \(shape): relative error \(worst)")
+                }
+            }
+        }
+    }
+
+    /// From 16 input rows on (prefill) the product is the float32 GEMM of the decoded weights and the unquantized input.
+    func testPrefillSizedInputsMultiplyTheDecodedWeightsInFloat() {
+        for format in Self.formats {
+            let p = Self.problem(type: format.type, M: 40, N: 21, K: 96, seed: 31 + UInt64(format.type))
+            Self.forEachVariant { variant in
+                let y = Self.run(p)
+                for m in 0..<p.M {
+                    for n in 0..<p.N {
+                        let terms = (0..<p.K).map { p.values[n][$0] * Double(p.x[m * p.K + $0]) }
+                        let exact = terms.reduce(0, +), magnitude = terms.reduce(0) { $0 + abs($1) }
+                        XCTAssertLessThanOrEqual(abs(Double(y[m * p.N + n]) - exact), 1e-5 * magnitude, "\(format.name) \(variant) [\(m), \(n)]")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Dequantising the weights and multiplying in float differs from the integer product only by the activations'
+    /// rounding to their grid: |Σ w·(x − da·qa)| ≤ Σ|w|·da/2 per block (F16 has no activation rounding).
+    func testAgreesWithDequantiseThenMultiplyWithinTheActivationRoundingBound() {
+        for format in Self.formats {
+            let p = Self.problem(type: format.type, M: 4, N: 13, K: 192, seed: 99 + UInt64(format.type))
+            var dequantized = [Float](repeating: 0, count: p.N * p.K)
+            XCTAssertEqual(p.weights.withUnsafeBytes { ck_q_dequantize(format.type, $0.baseAddress, Int64(p.N), Int64(p.K), &dequantized) }, 0)
+            // ck_q_dequantize decodes exactly the values the reference decoder reads.
+            XCTAssertEqual(dequantized.map(Double.init), p.values.flatMap { $0 }, format.name)
+            let y = Self.run(p)
+            for m in 0..<p.M {
+                let blocks = Self.activations(p, row: m)
+                for n in 0..<p.N {
+                    let exact = (0..<p.K).reduce(0.0) { $0 + Double(dequantized[n * p.K + $1]) * Double(p.x[m * p.K + $1]) }
+                    let magnitude = (0..<p.K).reduce(0.0) { $0 + abs(Double(dequantized[n * p.K + $1]) * Double(p.x[m * p.K + $1])) }
+                    var bound = 1e-5 * magnitude
+                    if format.type != 1 {
+                        for (b, block) in blocks.enumerated() {
+                            bound += (0..<32).reduce(0.0) { $0 + abs(Double(dequantized[n * p.K + b * 32 + $1])) } * Double(block.d) / 2
+                        }
+                    }
+                    XCTAssertLessThanOrEqual(abs(Double(y[m * p.N + n]) - exact), bound, "\(format.name) [\(m), \(n)]")
+                }
+            }
+        }
+    }
+
+    func testVariantsAgreeAndThreadCountsGiveTheSameBits() {
+        let savedThreads = ck_get_num_threads()
+        defer { ck_set_num_threads(savedThreads) }
+        for format in Self.formats {
+            let p = Self.problem(type: format.type, M: 5, N: 37, K: 224, seed: 7 + UInt64(format.type))
+            var outputs: [(String, [Float])] = []
+            Self.forEachVariant { variant in
+                ck_set_num_threads(1)
+                let one = Self.run(p)
+                ck_set_num_threads(2)
+                let two = Self.run(p)
+                XCTAssertEqual(one.map(\.bitPattern), two.map(\.bitPattern), "\(format.name) \(variant): 1 vs 2 threads")
+                outputs.append((variant, one))
+            }
+            let magnitudes = (0..<(p.M * p.N)).map { Self.reference(p, m: $0 / p.N, n: $0 % p.N).magnitude }
+            for (variant, y) in outputs.dropFirst() {
+                for (index, (a, b)) in zip(outputs[0].1, y).enumerated() where abs(Double(a) - Double(b)) > 1e-5 * magnitudes[index] {
+                    XCTFail("\(format.name): \(outputs[0].0) \(a) vs \(variant) \(b) at \(index)")
+                    break
+                }
+            }
+        }
+    }
+
+    func testActivationBlocksAreTheNearestPointsOfTheirGrid() {
+        var generator = Generator(seed: 5)
+        var x = (0..<96).map { _ in Float.random(in: -3...3, using: &generator) }
+        x.replaceSubrange(32..<64, with: repeatElement(0, count: 32))  // an all-zero block: d = 0, q = 0
+        var blocks = [ck_q8_activation](repeating: ck_q8_activation(), count: 3)
+        ck_q_quantize_activations(x, 96, &blocks)
+        for (b, block) in blocks.enumerated() {
+            let values = x[(b * 32)..<((b + 1) * 32)], q = Self.bytes(block)
+            XCTAssertEqual(block.d, values.map(abs).max()! / 127, "block \(b) scale")
+            XCTAssertEqual(Double(block.s), Double(block.d) * Double(q.reduce(0, +)), accuracy: 1e-6 * Double(block.d) * 127 * 32)
+            for (value, integer) in zip(values, q) {
+                XCTAssertLessThanOrEqual(abs(integer), 127)
+                XCTAssertLessThanOrEqual(abs(Double(value) - Double(block.d) * Double(integer)), Double(block.d) / 2 * (1 + 1e-6))
+            }
+        }
+    }
+
+    func testShapesThatAreNotWholeBlocksAndUnknownTypesAreRefused() {
+        var y = [Float](repeating: 7, count: 4)
+        let weights = [UInt8](repeating: 0, count: 64)
+        weights.withUnsafeBytes { w in
+            XCTAssertEqual(ck_qgemm(8, 1, 1, 33, [Float](repeating: 1, count: 33), 33, w.baseAddress, &y, 1), -1)  // K not whole blocks
+            XCTAssertEqual(ck_qgemm(99, 1, 1, 32, [Float](repeating: 1, count: 32), 32, w.baseAddress, &y, 1), -1)  // unknown type
+            XCTAssertEqual(ck_qgemm(8, -1, 1, 32, [Float](repeating: 1, count: 32), 32, w.baseAddress, &y, 1), -1)  // negative rows
+        }
+        XCTAssertEqual(y, [7, 7, 7, 7], "nothing is written on refusal")
+        XCTAssertEqual(ck_q_quantize(2, [Float](repeating: 1, count: 48), 1, 48, &y), -1)
+        XCTAssertEqual(ck_q_block_size(14), 0)  // Q6_K: not multiplied by these kernels
+    }
+}
