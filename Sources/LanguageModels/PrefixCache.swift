@@ -19,10 +19,12 @@ import Tensors
 public final class PrefixCache: @unchecked Sendable {
     /// Products of at most 8 rows take the GEMM's skinny kernel, and attention computes the scores of fewer than 4
     /// query rows as dot products; both round differently from the packed products a whole prefill uses
-    /// (`skinny` in CKernels/gemm.c, `CK_ATTENTION_MIN_ROWS_FOR_TRANSPOSE` in attention.c); and quantized weights
-    /// multiply fewer than 16 rows with int8-quantized activations, more through the float GEMM (`CK_Q_GEMM_ROWS` in
-    /// quant.c). Feeding at least 17 tokens (16 rows of logits when scoring) keeps the cached path on the same kernels.
-    public static let minimumFedTokens = 17
+    /// (`skinny` in CKernels/gemm.c, `CK_ATTENTION_MIN_ROWS_FOR_TRANSPOSE` in attention.c). Feeding at least 10
+    /// tokens (9 rows of logits when scoring) keeps the cached path on the same kernels for float weights. Quantized
+    /// weights multiply fewer than 16 rows with int8-quantized activations and more through the float GEMM
+    /// (`CK_Q_GEMM_ROWS` in quant.c), so with them a cached request that feeds 10–15 tokens rounds differently from a
+    /// whole prefill: equal within quantization rounding, not bit for bit.
+    public static let minimumFedTokens = 10
     /// The default budget: 512 MiB holds ~11,600 positions of SmolLM2-135M (46 KB each) or ~4,000 of Qwen2-0.5B.
     public static let defaultByteBudget = 512 << 20
 
