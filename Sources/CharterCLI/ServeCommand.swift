@@ -56,11 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "MiB of keys and values kept to reuse prompt prefixes shared by requests (LRU; 0: off; responses are identical either way).")
     var prefixCacheMb = PrefixCache.defaultByteBudget >> 20
 
-    @Option(help: "A probe folder (charter probe train) that watches every generation and halts it when its score reaches the probe's threshold: finish_reason \"content_filter\"; triggers are logged on stderr.")
-    var probe: String?
-
-    @Option(help: "What the probe scores: prompt, tokens or both (default: prompt for a probe trained on texts, tokens for one trained on responses).")
-    var probeWatch: String?
+    @OptionGroup(title: "Safety circuit and steering (every request)")
+    var circuit: SafetyCircuitOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
@@ -115,12 +112,16 @@ struct ServeCommand: AsyncParsableCommand {
         guard prefixCacheMb >= 0 else { throw ValidationError("--prefix-cache-mb \(prefixCacheMb): give 0 (off) or more MiB") }
         let local = try LocalLanguageModel.load(directory: directory, chatTemplate: chatTemplate, lora: adapter, prefixCacheBytes: prefixCacheMb << 20,
                                                 precision: try precision.precision)
-        if let probe {
-            let monitor = try SafetyCircuitOptions.monitor(probe: probe, watch: probeWatch, for: local.model, modelPath: model)
+        if circuit.onTrigger == .refuse {
+            throw ValidationError("charter serve does not take --on-trigger refuse (a streamed reply cannot be taken back): use halt (finish_reason content_filter) or steer")
+        }
+        if let monitor = try circuit.monitor(for: local.model, modelPath: model) {
             monitor.recordsTriggers = false
-            monitor.onTrigger = { SafetyCircuitOptions.log($0, item: "a request (batch row \($0.sequence))", action: "halt") }
+            let action = circuit.onTrigger.rawValue
+            monitor.onTrigger = { SafetyCircuitOptions.log($0, item: "a request (batch row \($0.sequence))", action: action) }
             local.monitor = monitor
         }
+        (local.steering, local.steeringOnTrigger) = try circuit.steering(for: local.model, modelPath: model)
         return (local, try TokenizerPromptMeasure.load(directory: folders.files, chatTemplate: chatTemplate))
     }
 }

@@ -12,6 +12,10 @@ public actor LocalLanguageModel: LanguageModel {
     /// A safety circuit watching every generation (nil: none): a sequence it stops finishes with `content_filter`.
     /// Set it before serving; requests run one batch at a time, so the monitor is never used concurrently.
     public nonisolated(unsafe) var monitor: (any GenerationMonitor)?
+    /// Activation steering of every generation from its first token, and of a sequence from the monitor's trigger on
+    /// (``Generator/steering``, ``Generator/steeringOnTrigger``; nil: none). Set them before serving, as the monitor.
+    public nonisolated(unsafe) var steering: ActivationSteering?
+    public nonisolated(unsafe) var steeringOnTrigger: ActivationSteering?
     /// Renders a conversation into a prompt that ends where the assistant's reply begins.
     let formatChat: (@Sendable ([ChatMessage]) throws -> String)?
     /// Tokens that end generation (generation_config.json's eos ids and the tokenizer's eos token).
@@ -128,10 +132,11 @@ public actor LocalLanguageModel: LanguageModel {
         return completion(from: result, promptCount: ids.count, options: options)
     }
 
-    /// A generator of this model with the monitor and the prefix cache.
+    /// A generator of this model with the monitor, the steering and the prefix cache.
     private func generator(detokenize: @escaping ([Int32]) -> String) -> Generator {
         var generator = Generator(model: model, detokenize: detokenize, monitor: monitor)
         generator.prefixCache = prefixCache
+        (generator.steering, generator.steeringOnTrigger) = (steering, steeringOnTrigger)
         return generator
     }
 

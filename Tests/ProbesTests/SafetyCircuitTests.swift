@@ -183,4 +183,29 @@ extension SafetyCircuitTests {
         XCTAssertEqual(watched.completionTokenCount, 2)
         XCTAssertTrue(plain.text.hasPrefix(watched.text), "\(plain.text) / \(watched.text)")
     }
+
+    /// What `charter serve --steer` relies on: a local model's steering applies to every request (α = 0 changes
+    /// nothing, a strong push changes greedy text), and with a monitor a triggered request goes on steered instead of
+    /// finishing with content_filter.
+    func testALocalModelSteersItsRequests() async throws {
+        let folder = try TinyModels.folder(in: directory, name: "steered", seed: 2)
+        let local = try LocalLanguageModel.load(directory: folder, prefixCacheBytes: 0)
+        let size = ModelIdentity(model: local.model, name: "steered").hiddenSize
+        let direction = (0..<size).map { Float($0 % 3) - 1 }
+        let options = SamplingOptions(maximumTokens: 6, temperature: 0)
+        let request = CompletionRequest(prompt: "Where is my plum", options: options)
+        let plain = try await local.complete(request)
+        local.steering = try ActivationSteering(direction: direction, layers: [1], operation: .add(0))
+        let unmoved = try await local.complete(request)
+        XCTAssertEqual(unmoved.text, plain.text, "α = 0")
+        local.steering = try ActivationSteering(direction: direction, layers: [1, 2], operation: .add(80))
+        let pushed = try await local.complete(request)
+        XCTAssertNotEqual(pushed.text, plain.text, "a strong push changes greedy text")
+        local.steering = nil
+        local.monitor = RecordingMonitor(layer: 1, stopAfter: [0: 1])
+        local.steeringOnTrigger = try ActivationSteering(direction: direction, layers: [1, 2], operation: .add(80))
+        let steered = try await local.complete(request)
+        XCTAssertNotEqual(steered.finishReason, .contentFilter, "a steered trigger goes on")
+        XCTAssertEqual(steered.completionTokenCount, 6)
+    }
 }
