@@ -161,7 +161,7 @@ public struct Generator {
                         prefixCache.insert(prompt, cache: cache, row: b, fed: input.time)
                     }
                 }
-                let logits = output.logits  // (B, T, V)
+                let logits = output.lastPositionLogits  // (B, 1, V): a prefill's other positions are never sampled from
                 let vocabulary = logits.shape[2], time = logits.shape[1]
                 let filtered = monitor.map { watch(output.hiddenStates[$0.layer], monitor: $0, prompts: prompts, results: results, finished: finished) }
                 var next = [Int32](repeating: 0, count: batch)
