@@ -139,28 +139,30 @@ def numpy_state(model):
     return {name: parameter.detach().numpy() for name, parameter in model.state_dict().items()}
 
 
-def llama_file(path):
+def llama_parts(formats):
+    """The tiny Llama's GGUF tensors, hyper-parameters and tokenizer keys (no chat template), each matrix stored in
+    `formats[name]` (token_embd, output, attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down)."""
     torch.manual_seed(1)
     tokens, scores, types = llama_vocabulary()
     config = LlamaConfig(vocab_size=len(tokens), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-5,
                          rope_theta=10000.0, tie_word_embeddings=False)
     state = numpy_state(LlamaForCausalLM(config))
-    tensors = {"token_embd.weight": (state["model.embed_tokens.weight"], T.F16),
+    tensors = {"token_embd.weight": (state["model.embed_tokens.weight"], formats["token_embd"]),
                "output_norm.weight": (state["model.norm.weight"] + 0.1, T.F32),
-               "output.weight": (state["lm_head.weight"], T.BF16)}
+               "output.weight": (state["lm_head.weight"], formats["output"])}
     for layer in range(config.num_hidden_layers):
         p = f"model.layers.{layer}."
         tensors.update({
             f"blk.{layer}.attn_norm.weight": (state[p + "input_layernorm.weight"] + 0.1, T.F32),
-            f"blk.{layer}.attn_q.weight": (permute(state[p + "self_attn.q_proj.weight"], 4), T.F32),
-            f"blk.{layer}.attn_k.weight": (permute(state[p + "self_attn.k_proj.weight"], 2), T.F32),
-            f"blk.{layer}.attn_v.weight": (state[p + "self_attn.v_proj.weight"], T.F32),
-            f"blk.{layer}.attn_output.weight": (state[p + "self_attn.o_proj.weight"], T.F32),
+            f"blk.{layer}.attn_q.weight": (permute(state[p + "self_attn.q_proj.weight"], 4), formats["attn_q"]),
+            f"blk.{layer}.attn_k.weight": (permute(state[p + "self_attn.k_proj.weight"], 2), formats["attn_k"]),
+            f"blk.{layer}.attn_v.weight": (state[p + "self_attn.v_proj.weight"], formats["attn_v"]),
+            f"blk.{layer}.attn_output.weight": (state[p + "self_attn.o_proj.weight"], formats["attn_output"]),
             f"blk.{layer}.ffn_norm.weight": (state[p + "post_attention_layernorm.weight"] - 0.1, T.F32),
-            f"blk.{layer}.ffn_gate.weight": (state[p + "mlp.gate_proj.weight"], T.F32),
-            f"blk.{layer}.ffn_up.weight": (state[p + "mlp.up_proj.weight"], T.Q8_0),
-            f"blk.{layer}.ffn_down.weight": (state[p + "mlp.down_proj.weight"], T.F32),
+            f"blk.{layer}.ffn_gate.weight": (state[p + "mlp.gate_proj.weight"], formats["ffn_gate"]),
+            f"blk.{layer}.ffn_up.weight": (state[p + "mlp.up_proj.weight"], formats["ffn_up"]),
+            f"blk.{layer}.ffn_down.weight": (state[p + "mlp.down_proj.weight"], formats["ffn_down"]),
         })
     keys = {"llama.context_length": ("uint32", 64), "llama.embedding_length": ("uint32", 32),
             "llama.block_count": ("uint32", 2), "llama.feed_forward_length": ("uint32", 64),
@@ -171,8 +173,15 @@ def llama_file(path):
                  "tokenizer.ggml.scores": ("array", scores), "tokenizer.ggml.token_type": ("array", types),
                  "tokenizer.ggml.bos_token_id": ("uint32", 1), "tokenizer.ggml.eos_token_id": ("uint32", 2),
                  "tokenizer.ggml.unknown_token_id": ("uint32", 0), "tokenizer.ggml.add_bos_token": ("bool", True),
-                 "tokenizer.ggml.add_eos_token": ("bool", False),
-                 "tokenizer.chat_template": ("string", "{{ bos_token }}" + CHATML)}
+                 "tokenizer.ggml.add_eos_token": ("bool", False)}
+    return tensors, keys, tokenizer
+
+
+def llama_file(path):
+    tensors, keys, tokenizer = llama_parts({
+        "token_embd": T.F16, "output": T.BF16, "attn_q": T.F32, "attn_k": T.F32, "attn_v": T.F32, "attn_output": T.F32,
+        "ffn_gate": T.F32, "ffn_up": T.Q8_0, "ffn_down": T.F32})
+    tokenizer["tokenizer.chat_template"] = ("string", "{{ bos_token }}" + CHATML)
     write_model(path, "llama", tensors, keys, tokenizer)
 
 

@@ -23,7 +23,7 @@ import gguf
 import numpy as np
 import torch
 from gguf import GGMLQuantizationType as T
-from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
+from transformers import AutoModelForCausalLM
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -50,39 +50,10 @@ def quantize_file(path):
 
 
 def llama_quantized_file(path):
-    """make_fixtures.llama_file with every matrix in a block format."""
-    torch.manual_seed(1)
-    tokens, scores, types = base.llama_vocabulary()
-    config = LlamaConfig(vocab_size=len(tokens), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-5,
-                         rope_theta=10000.0, tie_word_embeddings=False)
-    state = base.numpy_state(LlamaForCausalLM(config))
-    tensors = {"token_embd.weight": (state["model.embed_tokens.weight"], T.Q8_0),
-               "output_norm.weight": (state["model.norm.weight"] + 0.1, T.F32),
-               "output.weight": (state["lm_head.weight"], T.F16)}
-    for layer in range(config.num_hidden_layers):
-        p = f"model.layers.{layer}."
-        tensors.update({
-            f"blk.{layer}.attn_norm.weight": (state[p + "input_layernorm.weight"] + 0.1, T.F32),
-            f"blk.{layer}.attn_q.weight": (base.permute(state[p + "self_attn.q_proj.weight"], 4), T.Q4_1),
-            f"blk.{layer}.attn_k.weight": (base.permute(state[p + "self_attn.k_proj.weight"], 2), T.Q4_1),
-            f"blk.{layer}.attn_v.weight": (state[p + "self_attn.v_proj.weight"], T.Q4_0),
-            f"blk.{layer}.attn_output.weight": (state[p + "self_attn.o_proj.weight"], T.Q4_0),
-            f"blk.{layer}.ffn_norm.weight": (state[p + "post_attention_layernorm.weight"] - 0.1, T.F32),
-            f"blk.{layer}.ffn_gate.weight": (state[p + "mlp.gate_proj.weight"], T.Q8_0),
-            f"blk.{layer}.ffn_up.weight": (state[p + "mlp.up_proj.weight"], T.Q8_0),
-            f"blk.{layer}.ffn_down.weight": (state[p + "mlp.down_proj.weight"], T.Q8_0),
-        })
-    keys = {"llama.context_length": ("uint32", 64), "llama.embedding_length": ("uint32", 32),
-            "llama.block_count": ("uint32", 2), "llama.feed_forward_length": ("uint32", 64),
-            "llama.attention.head_count": ("uint32", 4), "llama.attention.head_count_kv": ("uint32", 2),
-            "llama.rope.freq_base": ("float32", 10000.0), "llama.attention.layer_norm_rms_epsilon": ("float32", 1e-5),
-            "llama.rope.dimension_count": ("uint32", 8)}
-    tokenizer = {"tokenizer.ggml.model": ("string", "llama"), "tokenizer.ggml.tokens": ("array", tokens),
-                 "tokenizer.ggml.scores": ("array", scores), "tokenizer.ggml.token_type": ("array", types),
-                 "tokenizer.ggml.bos_token_id": ("uint32", 1), "tokenizer.ggml.eos_token_id": ("uint32", 2),
-                 "tokenizer.ggml.unknown_token_id": ("uint32", 0), "tokenizer.ggml.add_bos_token": ("bool", True),
-                 "tokenizer.ggml.add_eos_token": ("bool", False)}
+    """make_fixtures.llama_file with every matrix in a block format (q/k Q4_1 with llama.cpp's row permutation)."""
+    tensors, keys, tokenizer = base.llama_parts({
+        "token_embd": T.Q8_0, "output": T.F16, "attn_q": T.Q4_1, "attn_k": T.Q4_1, "attn_v": T.Q4_0, "attn_output": T.Q4_0,
+        "ffn_gate": T.Q8_0, "ffn_up": T.Q8_0, "ffn_down": T.Q8_0})
     base.write_model(path, "llama", tensors, keys, tokenizer)
 
 
