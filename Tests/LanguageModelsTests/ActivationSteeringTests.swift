@@ -5,23 +5,7 @@ import Tensors
 /// Activation steering: addition moves the steered hidden state by exactly α·d, ablation leaves no component along d,
 /// other layers and unselected rows are untouched, and generation steers every sequence or only triggered ones.
 final class ActivationSteeringTests: XCTestCase {
-    let ids: [Int32] = [3, 17, 42, 5, 9, 31, 2, 60, 11, 7, 23, 1]  // (B 2, T 6)
-
-    func llama() -> LlamaModel {
-        var configuration = LlamaConfiguration()
-        (configuration.vocabularySize, configuration.hiddenSize, configuration.intermediateSize) = (64, 16, 24)
-        (configuration.layerCount, configuration.headCount, configuration.keyValueHeadCount) = (3, 4, 2)
-        var generator = SeededGenerator(seed: 7)
-        return LlamaModel(configuration, generator: &generator)
-    }
-
-    func gpt() -> GPTModel {
-        var configuration = GPTConfiguration()
-        (configuration.vocabularySize, configuration.contextLength, configuration.layerCount) = (64, 16, 3)
-        (configuration.headCount, configuration.width) = (2, 16)
-        var generator = SeededGenerator(seed: 8)
-        return GPTModel(configuration, generator: &generator)
-    }
+    let ids = SmallModels.ids  // (B 2, T 6)
 
     /// A fixed direction that is not axis-aligned, before normalisation.
     let raw: [Float] = (0..<16).map { Float($0 % 5) - 1.5 }
@@ -37,7 +21,7 @@ final class ActivationSteeringTests: XCTestCase {
     }
 
     func testAdditionMovesTheSteeredStateByAlphaTimesTheUnitDirection() throws {
-        for model in [llama(), gpt()] as [any CausalLanguageModel] {
+        for model in [SmallModels.llama(), SmallModels.gpt()] as [any CausalLanguageModel] {
             let plain = hidden(model, steering: nil)
             let steering = try ActivationSteering(direction: raw, layers: [1], operation: .add(2.5))
             let steered = hidden(model, steering: steering)
@@ -52,7 +36,7 @@ final class ActivationSteeringTests: XCTestCase {
     }
 
     func testAblationLeavesNoComponentAndOnlySelectedRowsChange() throws {
-        let model = llama()
+        let model = SmallModels.llama()
         let plain = hidden(model, steering: nil)
         let steering = try ActivationSteering(direction: raw, layers: [0, 2], operation: .ablate, rows: [false, true])
         let steered = hidden(model, steering: steering)
@@ -90,7 +74,7 @@ final class ActivationSteeringTests: XCTestCase {
     }
 
     func testGenerationSteersEverySequenceOrOnlyFromItsTrigger() throws {
-        let model = llama()
+        let model = SmallModels.llama()
         let prompts: [[Int32]] = [[5, 9, 14, 3], [7, 2]]
         let configuration = GenerationConfiguration(sampling: SamplingOptions(maximumTokens: 8, temperature: 0))
         let plain = Generator(model: model).generate(prompts: prompts, configuration: configuration)

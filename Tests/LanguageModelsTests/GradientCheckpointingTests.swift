@@ -5,24 +5,8 @@ import Tensors
 /// `gradient_checkpointing`: recomputing each block in the backward pass gives the same loss and the same gradients
 /// as keeping its activations — for full fine-tuning and for LoRA with dropout (whose masks must be replayed).
 final class GradientCheckpointingTests: XCTestCase {
-    let ids: [Int32] = [3, 17, 42, 5, 9, 31, 2, 60, 11, 7, 23, 1]  // (B 2, T 6)
+    let ids = SmallModels.ids  // (B 2, T 6)
     var targets: [Int32] { ids.enumerated().map { $0.offset % 6 == 5 ? -100 : ids[$0.offset + 1] } }
-
-    func llama() -> LlamaModel {
-        var configuration = LlamaConfiguration()
-        (configuration.vocabularySize, configuration.hiddenSize, configuration.intermediateSize) = (64, 16, 24)
-        (configuration.layerCount, configuration.headCount, configuration.keyValueHeadCount) = (3, 4, 2)
-        var generator = SeededGenerator(seed: 7)
-        return LlamaModel(configuration, generator: &generator)
-    }
-
-    func gpt() -> GPTModel {
-        var configuration = GPTConfiguration()
-        (configuration.vocabularySize, configuration.contextLength, configuration.layerCount) = (64, 16, 3)
-        (configuration.headCount, configuration.width) = (2, 16)
-        var generator = SeededGenerator(seed: 8)
-        return GPTModel(configuration, generator: &generator)
-    }
 
     /// Loss and every trainable parameter's gradient, for two steps (the second must see dropout continue where the
     /// first step's forward passes left it, with or without recomputation).
@@ -51,7 +35,7 @@ final class GradientCheckpointingTests: XCTestCase {
     }
 
     func testFullFineTuningGradientsAreUnchanged() {
-        for model in [llama(), gpt()] as [any CausalLanguageModel] {
+        for model in [SmallModels.llama(), SmallModels.gpt()] as [any CausalLanguageModel] {
             let kept = lossesAndGradients(model, checkpointing: false)
             let recomputed = lossesAndGradients(model, checkpointing: true)
             assertSame(recomputed, kept, "\(type(of: model))")
@@ -59,7 +43,7 @@ final class GradientCheckpointingTests: XCTestCase {
     }
 
     func testLoRAWithDropoutReplaysTheMasks() throws {
-        for makeModel in [{ self.llama() }, { self.gpt() }] as [() -> any CausalLanguageModel] {
+        for makeModel in [{ SmallModels.llama() }, { SmallModels.gpt() }] as [() -> any CausalLanguageModel] {
             var models: [any CausalLanguageModel] = []
             for _ in 0..<2 {
                 let model = makeModel()
