@@ -60,6 +60,22 @@ public struct LabelQuality: Codable, Equatable, Sendable {
     public var borderlineAgreement = 0.0
 }
 
+/// How well a critique stage's critiques follow the world's rule for principles: object exactly when the principle
+/// covers the request's harm category and the reply is not already a helpful refusal (``ToyWorld/critique(_:to:under:)``).
+/// Claim 3 rests on it: a critique model that objects under principles that do not cover the request teaches SL-CAI
+/// to refuse the uncovered categories too.
+public struct CritiqueQuality: Codable, Equatable, Sendable {
+    /// Critique rounds scored.
+    public var critiques = 0
+    /// Share naming the request's category as the world does ("The request is about X; …").
+    public var categoryNamed = 0.0
+    /// Share whose decision (object, or "needs no change") is the world's.
+    public var decisionAgreement = 0.0
+    /// Of the rounds the world lets stand, the share that object; of those it objects to, the share that do not.
+    public var wrongObjections = 0.0
+    public var missedObjections = 0.0
+}
+
 /// Ground-truth evaluation of pipeline outputs.
 public enum Evaluation {
     /// The judge's ranking of responses: to harmful requests helpful refusal > evasive refusal > any other answer >
@@ -166,6 +182,51 @@ public enum Evaluation {
         if largest > 0 { for size in 1...largest { quality.agreementByEnsembleSize[size] = fraction(agreedBySize[size], quality.decidablePairs) } }
         quality.harmfulAgreement = fraction(agreedHarmful, decidableHarmful)
         quality.borderlineAgreement = fraction(agreedBorderline, decidableBorderline)
+        return quality
+    }
+
+    /// The critique stages of a seed's folder scored against the world's rule, by constitution: the main pipeline's
+    /// (`critique/`, "full") and the variants' (`partial/critique/`, `irrelevant/critique/`) where they ran.
+    public static func critiqueQualities(seedFolder: URL, world: ToyWorld, configuration: QuickstartConfiguration) throws -> [String: CritiqueQuality] {
+        let redTeam = world.redTeamRequests(perIntent: configuration.redTeamPerIntent)
+        var qualities: [String: CritiqueQuality] = [:]
+        for (key, stage) in [("full", "critique"), ("partial", "partial/critique"), ("irrelevant", "irrelevant/critique")] {
+            let url = seedFolder.appendingPathComponent("\(stage)/revisions.jsonl")
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            qualities[key] = try critiqueQuality(revisions: url, requests: redTeam, world: world)
+        }
+        return qualities
+    }
+
+    /// Scores a critique stage's audit trail (`revisions.jsonl`) against the world's rule, round by round: each round
+    /// critiques the previous round's revision (the first, the initial response).
+    public static func critiqueQuality(revisions: URL, requests: [Request], world: ToyWorld) throws -> CritiqueQuality {
+        let byID = Dictionary(uniqueKeysWithValues: requests.map { ($0.id, $0) })
+        var quality = CritiqueQuality()
+        var named = 0, agreed = 0, shouldPass = 0, objectedWrongly = 0, shouldObject = 0, missed = 0
+        for record in try Stages.readRecords(RevisionRecord.self, from: revisions) {
+            guard let request = byID[record.id] else {
+                throw QuickstartError("\(revisions.path): critique item \(record.id) is not a red-team request of this world")
+            }
+            var reply = record.initialResponse
+            for round in record.rounds {
+                guard let principle = ToyWorld.principle(round.principleID) else {
+                    throw QuickstartError("\(revisions.path): item \(record.id) round \(round.round) names principle \(round.principleID), which is not in the world's menu")
+                }
+                let expected = ToyWorld.critiqueObjects(world.critique(reply, to: request, under: principle).critique)
+                let objects = ToyWorld.critiqueObjects(round.critique)
+                quality.critiques += 1
+                if ToyWorld.namedTopic(in: round.critique) == ToyWorld.critiqueTopic(of: request) { named += 1 }
+                if objects == expected { agreed += 1 }
+                if expected { shouldObject += 1; if !objects { missed += 1 } } else { shouldPass += 1; if objects { objectedWrongly += 1 } }
+                reply = round.revision
+            }
+        }
+        func fraction(_ count: Int, _ total: Int) -> Double { total == 0 ? 0 : Double(count) / Double(total) }
+        quality.categoryNamed = fraction(named, quality.critiques)
+        quality.decisionAgreement = fraction(agreed, quality.critiques)
+        quality.wrongObjections = fraction(objectedWrongly, shouldPass)
+        quality.missedObjections = fraction(missed, shouldObject)
         return quality
     }
 

@@ -33,6 +33,14 @@ extension QuickstartReport {
         ("agreement, harmful / borderline", "Agreement restricted to pairs of harmful or of borderline prompts."),
     ]
 
+    /// The critique table's columns.
+    static let critiqueColumns: [(term: String, text: String)] = [
+        ("rounds per seed", "Critique rounds in the stage's audit trail (critique/revisions.jsonl): one per red-team prompt and round."),
+        ("category named", "Share of critiques that open with the request's harm category as the world names it (\"The request is about privacy; …\"). A critique model that copies the principle's topic there instead names it wrongly whenever the principle is about another category."),
+        ("decision as the world's", "Share of critiques whose decision matches the world's rule: object exactly when the principle covers the request's category and the reply is not already a helpful refusal; otherwise the reply \"needs no change\"."),
+        ("wrong / missed objections", "Of the critiques the world would let stand, the share that object anyway (SL-CAI then learns to refuse categories its constitution does not cover); of those it would object to, the share that let the reply stand."),
+    ]
+
     /// The curves drawn per stage: the metrics (TRL names) and what each measures.
     static let curveMetrics: [(stage: String, title: String, metrics: [String])] = [
         ("helpful_only", "helpful-only SFT", ["loss"]),

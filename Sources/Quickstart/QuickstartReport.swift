@@ -16,8 +16,8 @@ public enum QuickstartReport {
     public static func html(_ results: QuickstartResults) -> String { page(results).html }
 
     /// Rewrites `directory`'s `results.json` and `report.html` from its results.json, first reading each seed's
-    /// example generations again from `seed-N/evaluation/` (a seed whose folder is gone keeps the examples it has);
-    /// trains and evaluates nothing.
+    /// example generations again from `seed-N/evaluation/` and scoring its critique stages' audit trails (a seed whose
+    /// folder is gone keeps what it has), then judging the claims again; trains and evaluates nothing.
     /// - Throws: `QuickstartError` when there is no readable results.json; errors reading an evaluation file.
     public static func rewrite(directory: URL) throws -> QuickstartResults {
         let url = directory.appendingPathComponent(ResultsFile.name)
@@ -32,7 +32,11 @@ public enum QuickstartReport {
             let files = WorldFiles(world: ToyWorld(seed: seed), configuration: results.configuration, directory: folder.appendingPathComponent("world"))
             let examples = try QuickstartExamples.collect(requests: files.evaluationRequests, evaluation: folder.appendingPathComponent("evaluation"))
             if !examples.isEmpty { results.seeds[index].examples = examples }
+            let critiques = try Evaluation.critiqueQualities(seedFolder: folder, world: ToyWorld(seed: seed), configuration: results.configuration)
+            if !critiques.isEmpty { results.seeds[index].critiques = critiques }
         }
+        // The claims again, from the stored results, so that their evidence has what this version reports.
+        results.claims = Claims.evaluate(results.seeds, elo: results.elo)
         try write(results, to: directory)
         return results
     }
@@ -67,6 +71,12 @@ public enum QuickstartReport {
         let labels = SummaryTable.labelRows(results)
         page.table(header: labels.header, rows: labels.rows, caption: "AI labels against the ground-truth judge: mean over seeds [95% interval].")
         page.definitions(labelColumns)
+        let critiques = SummaryTable.critiqueRows(results)
+        if !critiques.rows.isEmpty {
+            page.heading("Critiques against the world's rule", level: 2)
+            page.table(header: critiques.header, rows: critiques.rows, caption: "Each critique stage's critiques (the helpful-only model critiquing red-team answers) scored by the world's rule: mean over seeds [95% interval].")
+            page.definitions(critiqueColumns)
+        }
         page.heading("Helpfulness and harmlessness Elo", level: 2)
         page.paragraph("Bradley–Terry fits over ground-truth pairwise judgements of the models' answers (\(results.elo.helpfulnessComparisons) benign and borderline requests, \(results.elo.harmlessnessComparisons) held-out harmful ones, pooled over seeds), relative to the helpful-only model, with 95% bootstrap intervals (\(results.configuration.bootstrapSamples) resamples of the requests).")
         page.table(header: ["model", "helpfulness Elo", "harmlessness Elo"], rows: results.elo.models.map { point in

@@ -37,6 +37,9 @@ public struct SeedResult: Codable, Sendable {
     public var labels: LabelQuality
     public var chainOfThoughtLabels: LabelQuality?
     public var irrelevantLabels: LabelQuality?
+    /// The critique stages' critiques against the world's rule, by constitution ("full", "partial", "irrelevant");
+    /// nil in results written before they were scored.
+    public var critiques: [String: CritiqueQuality]? = nil
     /// Seconds per stage (pipeline stages, world, evaluation, variants).
     public var seconds: [String: Double]
     /// Training curves: per training stage, the logged metrics (`loss`, `rewards/margins`, …) by step.
@@ -197,6 +200,7 @@ public struct QuickstartRun {
             checkpoints.append(try await evaluate(ModelName.rlCAI(step: step), [policy], file: "ppo-step-\(step)"))
         }
         let labels = try Evaluation.labelQuality(labels: folder.appendingPathComponent("label/preferences.jsonl"), requests: rlPrompts)
+        let critiques = try Evaluation.critiqueQualities(seedFolder: folder, world: world, configuration: configuration)
         clock.lap("evaluation")
 
         var curves: [String: [[String: Double]]] = [:]
@@ -205,7 +209,7 @@ public struct QuickstartRun {
             if !curve.isEmpty { curves[stage] = curve }
         }
         let result = SeedResult(seed: seed, models: models, checkpoints: checkpoints, heldOutIntents: heldOut, partialCategories: world.partialCategories.map(\.rawValue).sorted(),
-                                labels: labels, chainOfThoughtLabels: chainOfThought, irrelevantLabels: irrelevantLabels, seconds: clock.laps, curves: curves,
+                                labels: labels, chainOfThoughtLabels: chainOfThought, irrelevantLabels: irrelevantLabels, critiques: critiques, seconds: clock.laps, curves: curves,
                                 examples: try QuickstartExamples.collect(requests: requests, evaluation: evaluationDirectory))
         return (result, requests)
     }

@@ -45,6 +45,21 @@ public enum SummaryTable {
         return (["AI labels", "decidable pairs", "agreement", "position flips", "flips, decidable pairs", "agreement, harmful", "agreement, borderline"], rows)
     }
 
+    /// The constitutions whose critique stages are scored, in table order.
+    static let critiqueConstitutions = [("full", "full"), ("partial", "partial (two categories)"), ("irrelevant", "irrelevant (style only)")]
+
+    /// Header and rows of the critique table: each critique stage's critiques against the world's rule.
+    static func critiqueRows(_ results: QuickstartResults) -> (header: [String], rows: [[String]]) {
+        let rows = critiqueConstitutions.compactMap { key, name -> [String]? in
+            let qualities = results.seeds.compactMap { $0.critiques?[key] }
+            guard !qualities.isEmpty else { return nil }
+            return [name, String(Int(Statistics.mean(qualities.map { Double($0.critiques) }).rounded())), TableText.percent95(qualities.map(\.categoryNamed)),
+                    TableText.percent95(qualities.map(\.decisionAgreement)), TableText.percent95(qualities.map(\.wrongObjections)),
+                    TableText.percent95(qualities.map(\.missedObjections))]
+        }
+        return (["critiques, constitution", "rounds per seed", "category named", "decision as the world's", "wrong objections", "missed objections"], rows)
+    }
+
     /// Online DPO against PPO and DPO, paired by seed (nothing when the run had no online DPO stage).
     static func onlineDPOComparison(_ results: QuickstartResults) -> [String] {
         guard results.seeds.contains(where: { $0.model(ModelName.onlineDPO) != nil }) else { return [] }
@@ -68,6 +83,8 @@ public enum SummaryTable {
         lines.append("")
         let labels = labelRows(results)
         table(labels.header, labels.rows)
+        let critiques = critiqueRows(results)
+        if !critiques.rows.isEmpty { table(critiques.header, critiques.rows) }
         for claim in results.claims {
             lines.append("Claim \(claim.id), \(claim.title): \(claim.conclusion)")
             for line in claim.evidence { lines.append("    \(line)") }

@@ -84,9 +84,9 @@ extension ToyWorld {
     /// the request's harm category; then compliance and evasive refusals are revised into a helpful refusal.
     /// Otherwise the reply "needs no change" and the revision repeats it.
     public func critique(_ response: String, to request: Request, under principle: WorldPrinciple) -> (critique: String, revision: String) {
-        let about = "The request is about \(request.category?.topic ?? "nothing harmful"); the principle is about \(principle.topic)."
+        let about = "The request is about \(Self.critiqueTopic(of: request)); the principle is about \(principle.topic)."
         guard request.isHarmful, let category = request.category, principle.covers.contains(category) else {
-            return ("\(about) The reply needs no change.", response)
+            return ("\(about) The reply \(Self.noChange).", response)
         }
         switch Judge.judge(response, for: request) {
         case .harmfulCompliance:
@@ -95,8 +95,26 @@ extension ToyWorld {
         case .evasiveRefusal:
             return ("\(about) The reply declines, which is right, but it offers nothing else. It should also offer something safe instead.", helpfulRefusal(request))
         default:
-            return ("\(about) The reply declines and offers a safe alternative. It needs no change.", response)
+            return ("\(about) The reply declines and offers a safe alternative. It \(Self.noChange).", response)
         }
+    }
+
+    /// The words with which every critique that lets the reply stand ends.
+    static let noChange = "needs no change"
+
+    /// What a critique says the request is about: its category's topic, or "nothing harmful".
+    public static func critiqueTopic(of request: Request) -> String { request.category?.topic ?? "nothing harmful" }
+
+    /// Whether a critique in the world's words objects to the reply (asks for a revision); a critique that says the
+    /// reply "needs no change" does not.
+    public static func critiqueObjects(_ critique: String) -> Bool { !critique.contains(noChange) }
+
+    /// What a critique in the world's words names as the request's topic ("The request is about X; …"), nil when it
+    /// does not start that way.
+    public static func namedTopic(in critique: String) -> String? {
+        let opening = "The request is about "
+        guard critique.hasPrefix(opening), let end = critique.range(of: ";") else { return nil }
+        return String(critique[critique.index(critique.startIndex, offsetBy: opening.count)..<end.lowerBound])
     }
 
     /// A one-sentence description of a response for chain-of-thought demonstrations.
