@@ -154,7 +154,7 @@ let package = Package(
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Constitutional", "TestSupport", "LanguageModels", "Datasets", "Alignment", "Runtime", "Settings"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "LanguageModels", "Tensors", "Tokenizers", "TestSupport"]),
-        .testTarget(name: "AuditTests", dependencies: ["Audit", "Alignment", "Datasets", "JSON", "LanguageModels", "TestSupport"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "Alignment", "Datasets", "JSON", "LanguageModels", "Tensors", "TestSupport"]),
         .testTarget(name: "ModelEvaluationTests", dependencies: ["ModelEvaluation", "Constitutional", "LanguageModels", "Reports", "Runtime", "TestSupport"]),
         .testTarget(name: "OversightTests", dependencies: ["Oversight", "Alignment", "Experiments", "LanguageModels", "Reports", "Runtime", "Tensors", "ToyWorld"], exclude: ["Fixtures"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers", "Datasets"]),

@@ -11,12 +11,16 @@ public struct AuditPair: Sendable {
     public let line: Int
     /// Stable id (``PairID``).
     public let id: String
-    /// The soft label, if the file has one.
+    /// The soft label, if the file has one (½ for a HelpSteer2 tie, `preference_strength` 0).
     public let chosenProbability: Double?
-    /// The label margin: `score_chosen − score_rejected` when the file has scores, else `chosen_probability − ½`.
+    /// The label margin: `score_chosen − score_rejected` when the file has scores, else `chosen_probability − ½`, else
+    /// HelpSteer2's |`preference_strength`|, else the judgements' mean strength toward chosen when all have one.
     public let margin: Double?
-    /// Who labelled the pair (the `annotator` field of multi-annotator files).
+    /// Who labelled the pair, for one-judgement-per-line files (their `annotator` field).
     public let annotator: String?
+    /// The annotators' judgements of the pair (``AnnotatorVote``): one on a one-judgement-per-line file's line, the
+    /// list on an `annotator_labels` or HelpSteer2 line, none otherwise.
+    public let votes: [AnnotatorVote]
     /// Per AI judgement (Charter label records' `judgements`): its principle and whether it flipped with the order.
     public let judgements: [(principle: String, flipped: Bool?)]
 
@@ -26,8 +30,8 @@ public struct AuditPair: Sendable {
     let chosenIsBlank: Bool, rejectedIsBlank: Bool
 
     /// Reduces a preference example; nil for other kinds of examples.
-    /// - Throws: ``DatasetError`` (kind `.invalidField`) naming the field when `annotator`, `score_chosen`,
-    ///   `score_rejected` or `judgements` is malformed.
+    /// - Throws: ``DatasetError`` (kind `.invalidField`) naming the field when `annotator`, `annotator_labels` (with
+    ///   the entry's index), `label`, `strength`, `score_chosen`, `score_rejected` or `judgements` is malformed.
     init?(_ example: Example, file: String) throws {
         guard let texts = PairTexts(example) else { return nil }
         func fail(_ field: String, _ reason: String) -> DatasetError {
@@ -40,17 +44,23 @@ public struct AuditPair: Sendable {
         (chosenIsBlank, rejectedIsBlank) = (normalised.1.isEmpty, normalised.2.isEmpty)
         chosenLength = texts.chosen.unicodeScalars.count
         rejectedLength = texts.rejected.unicodeScalars.count
-        chosenProbability = example.chosenProbability
-
-        switch example[extra: "annotator"] {
-        case nil, .null?: annotator = nil
-        case let .string(name)?: annotator = name
-        case let .number(number)?: annotator = number.text
-        case let value?: throw fail("annotator", "must be a string or a number, found \(value.typeName)")
-        }
+        votes = try AnnotatorVote.votes(of: example, file: file)
+        annotator = example[extra: "annotator"] == nil ? nil : votes.first?.annotator
+        let overall = HelpSteer2Preference.overall(example)
+        chosenProbability = example.chosenProbability ?? (overall == 0 ? 0.5 : nil)
         switch (example[extra: "score_chosen"], example[extra: "score_rejected"]) {
         case (nil, nil):
-            margin = example.chosenProbability.map { $0 - 0.5 }
+            if let probability = example.chosenProbability {
+                margin = probability - 0.5
+            } else if let overall {
+                margin = Double(abs(overall))
+            } else if !votes.isEmpty, votes.allSatisfy({ $0.strength != nil }) {
+                // The judgements' mean strength toward chosen: +s for chosen, −s for rejected, 0 for a tie.
+                let signed = votes.map { vote in Double(vote.strength ?? 0) * (vote.choice == .chosen ? 1 : vote.choice == .rejected ? -1 : 0) }
+                margin = signed.reduce(0, +) / Double(signed.count)
+            } else {
+                margin = nil
+            }
         case let (chosenScore?, rejectedScore?):
             guard let high = chosenScore.doubleValue else { throw fail("score_chosen", "must be a number, found \(chosenScore.typeName)") }
             guard let low = rejectedScore.doubleValue else { throw fail("score_rejected", "must be a number, found \(rejectedScore.typeName)") }

@@ -54,10 +54,14 @@ struct AuditReport {
         if let annotators = result.annotators {
             page.heading("Annotator agreement", level: 2)
             let alpha = annotators.alpha.map { String(format: "%.3f", $0) } ?? "undefined (one value only)"
-            page.paragraph("\(annotators.units) pairs labelled by two or more judgements, \(annotators.disagreeingUnits) of them not unanimous. "
-                           + "Krippendorff's alpha (nominal): \(alpha) — 1 is perfect agreement, 0 is chance. Entropy 0 bits is unanimous, 1 bit an even split.")
-            page.chart(SVGChart.histogram(title: "Per-pair entropy of the annotators' preference (bits)", series: [("pairs", annotators.entropies)], lower: 0, upper: 1, bins: 5))
-            page.table(header: ["annotator", "judgements", "compared with the others' majority", "agreement"],
+            let anonymous = annotators.anonymousJudgements > 0
+                ? " \(annotators.anonymousJudgements) judgements name no annotator (HelpSteer2 publishes none): they count in every statistic but have no row below." : ""
+            page.paragraph("\(annotators.units) pairs labelled by two or more judgements (\(annotators.judgements) judgements, \(annotators.tieJudgements) of them ties), "
+                           + "\(annotators.disagreeingUnits) of them not unanimous. Krippendorff's alpha (nominal; ties a third value): \(alpha) — 1 is perfect agreement, "
+                           + "0 is chance. Entropy 0 bits is unanimous, 1 bit an even two-way split, log₂ 3 ≈ 1.58 an even three-way split." + anonymous)
+            let upper = annotators.tieJudgements > 0 ? log2(3.0) : 1
+            page.chart(SVGChart.histogram(title: "Per-pair entropy of the annotators' preference (bits)", series: [("pairs", annotators.entropies)], lower: 0, upper: upper, bins: 5))
+            page.table(header: ["annotator", "judgements", "compared with the others' plurality", "agreement"],
                        rows: annotators.annotators.map { [$0.name, "\($0.judgements)", "\($0.compared)", $0.agreement.map { String(format: "%.1f%%", 100 * $0) } ?? "–"] })
         }
         if let models = result.rewardModels { Self.rewardModels(models, pairs: result.pairs.count, into: &page) }

@@ -90,6 +90,8 @@ public struct AuditResult: Sendable {
         if let annotators {
             members.append(.init("annotators", .object([
                 .init("units", .integer(annotators.units)), .init("disagreeing_units", .integer(annotators.disagreeingUnits)),
+                .init("judgements", .integer(annotators.judgements)), .init("tie_judgements", .integer(annotators.tieJudgements)),
+                .init("anonymous_judgements", .integer(annotators.anonymousJudgements)),
                 .init("mean_entropy_bits", annotators.entropies.isEmpty ? .null : .numeric(annotators.entropies.reduce(0, +) / Double(annotators.entropies.count))),
                 .init("krippendorff_alpha", annotators.alpha.map(JSONValue.numeric) ?? .null),
                 .init("per_annotator", .array(annotators.annotators.map {
@@ -124,7 +126,7 @@ public struct AuditResult: Sendable {
     /// - Throws: ``DatasetError`` when the file cannot be read.
     func texts(lines: Set<Int>) throws -> [Int: PairTexts] {
         guard !lines.isEmpty else { return [:] }
-        let reader = try DatasetReader(url: url, options: DatasetOptions(skipInvalid: true))
+        let reader = try DatasetReader(url: url, options: PairStream.options)
         var found: [Int: PairTexts] = [:]
         while found.count < lines.count, let example = try reader.next() {
             if lines.contains(example.line), let texts = PairTexts(example) { found[example.line] = texts }

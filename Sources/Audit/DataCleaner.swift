@@ -4,8 +4,14 @@ import Foundation
 import JSON
 
 /// `charter clean`: applies a ``CleaningPolicy`` to the pairs an audit flagged and writes the cleaned set in the
-/// input's format (standard or conversational, explicit or implicit prompt, HH transcripts as they were), plus a
-/// log of every changed or dropped pair, `<output>.changes.jsonl`.
+/// input's format (standard or conversational, explicit or implicit prompt, HH transcripts as they were,
+/// `annotator_labels` lists and HelpSteer2 lines in their own layout), plus a log of every changed or dropped pair,
+/// `<output>.changes.jsonl`.
+///
+/// On a line with a list of judgements, flip swaps the line's label (`chosen`/`rejected`, or the sign of HelpSteer2's
+/// `preference_strength`) and keeps every judgement as the annotator gave it (an `annotator_labels` choice of
+/// `chosen` becomes `rejected`); soften writes `chosen_probability` from the judgements' vote share (ties half);
+/// tie writes `chosen_probability` ½ (HelpSteer2: `preference_strength` 0).
 ///
 /// The accounting is checked before anything is moved into place: rows in (readable and unreadable lines) equal rows
 /// out plus rows dropped. Unreadable lines cannot be written back and are dropped, each logged with its error.
@@ -41,7 +47,7 @@ public struct DataCleaner {
         while let (example, pair) = try stream.next() {
             summary.rowsIn += 1
             guard let record = flagged[pair.line] else {
-                try writer.write(example, keepImplicitPrompt: true)
+                try writer.write(Self.line(example, after: .keep))
                 continue
             }
             seen.insert(pair.line)
@@ -58,9 +64,12 @@ public struct DataCleaner {
             case .flip:
                 if let share = Self.voteShare(record, kinds: kinds.filter { policy.actions[$0] == .flip }), share >= 0.5 {
                     action = .keep  // on the majority side (or an even split): nothing to flip
+                } else if HelpSteer2Preference.overall(example) == 0 {
+                    action = .keep  // a HelpSteer2 tie has no direction to flip
                 } else if case let .preference(prompt, chosen, rejected) = example.body {
                     changed.body = .preference(prompt: prompt, chosen: rejected, rejected: chosen)
                     changed.chosenProbability = before.map { 1 - $0 }
+                    changed.extras = AnnotatorVote.swappingChoices(changed.extras)  // the same judgements, relative to the swap
                     summary.flipped += 1
                 }
             case .tie:
@@ -72,7 +81,7 @@ public struct DataCleaner {
             case .keep:
                 break
             }
-            if action != .drop { try writer.write(changed, keepImplicitPrompt: true) }
+            if action != .drop { try writer.write(Self.line(changed, after: action)) }
             guard action != .keep else { continue }
             let reasons = kinds.filter { policy.actions[$0] == action }.map(\.rawValue)
             log.append((pair.line, .object([
@@ -103,14 +112,23 @@ public struct DataCleaner {
         return summary
     }
 
+    /// The line to write for an example after `action`, in the input's layout: TRL lines (one-judgement-per-line and
+    /// `annotator_labels` lines among them) as ``Example/jsonValue(keepImplicitPrompt:)`` writes them, HelpSteer2
+    /// lines in their own fields (``HelpSteer2Preference/jsonValue(_:action:)``).
+    static func line(_ example: Example, after action: CleaningPolicy.Action) -> JSONValue {
+        HelpSteer2Preference.isAdapted(example) ? HelpSteer2Preference.jsonValue(example, action: action) : example.jsonValue(keepImplicitPrompt: true)
+    }
+
     /// For contradictions and annotator disagreement among `kinds`, the share of the pair's judgements that agree
-    /// with its label (the smallest when it has both); nil when `kinds` has neither.
+    /// with its label, ties counting half (the smallest when it has both); nil when `kinds` has neither.
     static func voteShare(_ record: PairEvidence, kinds: [Finding.Kind]) -> Double? {
         let shares = record.findings.filter { kinds.contains($0.kind) }.compactMap { finding -> Double? in
             switch finding.kind {
             case .contradiction, .annotatorDisagreement:
-                guard let same = finding.evidence["same_way"]?.doubleValue, let other = finding.evidence["other_way"]?.doubleValue, same + other > 0 else { return nil }
-                return same / (same + other)
+                guard let same = finding.evidence["same_way"]?.doubleValue, let other = finding.evidence["other_way"]?.doubleValue else { return nil }
+                let ties = finding.evidence["ties"]?.doubleValue ?? 0
+                guard same + other + ties > 0 else { return nil }
+                return (same + ties / 2) / (same + other + ties)
             default:
                 return nil
             }

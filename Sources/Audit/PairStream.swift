@@ -2,7 +2,7 @@ import Datasets
 import Foundation
 
 /// Streams a preference file through Datasets' reader, pairing each example with its ``AuditPair``; lines that
-/// cannot be read (invalid JSON, a missing or mistyped field, a malformed `judgements`) are collected in
+/// cannot be read (invalid JSON, a missing or mistyped field, a malformed `judgements` or `annotator_labels`) are collected in
 /// ``unreadable`` with their `file:line` error, never dropped silently. Audit and clean read through it, so both see
 /// the same lines the same way.
 final class PairStream {
@@ -15,8 +15,12 @@ final class PairStream {
     /// - Throws: ``DatasetError`` when the file cannot be opened.
     init(url: URL) throws {
         self.url = url
-        reader = try DatasetReader(url: url, options: DatasetOptions(skipInvalid: true, reportedSkipReasons: .max))
+        reader = try DatasetReader(url: url, options: Self.options)
     }
+
+    /// How audit and clean read a file: every unreadable line kept with its error, HelpSteer2 preference lines read
+    /// as pairs (``HelpSteer2Preference``).
+    static let options = DatasetOptions(skipInvalid: true, reportedSkipReasons: .max, adaptLine: HelpSteer2Preference.adapt)
 
     /// The reader's type and format, once known.
     var type: DatasetType? { reader.type }

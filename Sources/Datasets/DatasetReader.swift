@@ -18,16 +18,22 @@ public struct DatasetOptions: Sendable {
     /// (`CHARTER_MAX_LINE_BYTES`, `CHARTER_MAX_GZIP_RATIO`, `CHARTER_MAX_GZIP_BYTES`). An over-long line is an
     /// invalid line (skipped with ``skipInvalid``).
     public var limits: InputLimits?
+    /// Rewrites each line's members before the type is detected: another dataset's layout into TRL's fields (e.g. the
+    /// audit's reading of HelpSteer2 preference lines). Given the members, the 1-based line number and the file name; a
+    /// ``DatasetError`` it throws is that line's error (skipped with ``skipInvalid``).
+    public var adaptLine: (@Sendable (_ members: [JSONValue.Member], _ line: Int, _ file: String) throws -> [JSONValue.Member])?
 
     /// Creates options; the defaults detect the type, stop at the first invalid line and keep HH strings as-is.
     public init(type: DatasetType? = nil, skipInvalid: Bool = false, reportedSkipReasons: Int = 5,
-                softLabelField: String? = "chosen_probability", convertHHTranscripts: Bool = false, limits: InputLimits? = nil) {
+                softLabelField: String? = "chosen_probability", convertHHTranscripts: Bool = false, limits: InputLimits? = nil,
+                adaptLine: (@Sendable (_ members: [JSONValue.Member], _ line: Int, _ file: String) throws -> [JSONValue.Member])? = nil) {
         self.type = type
         self.skipInvalid = skipInvalid
         self.reportedSkipReasons = reportedSkipReasons
         self.softLabelField = softLabelField
         self.convertHHTranscripts = convertHHTranscripts
         self.limits = limits
+        self.adaptLine = adaptLine
     }
 }
 
@@ -100,7 +106,8 @@ public final class DatasetReader {
     }
 
     /// Validates one non-blank line's object.
-    private func example(from members: [JSONValue.Member], number: Int) throws -> Example {
+    private func example(from original: [JSONValue.Member], number: Int) throws -> Example {
+        let members = try options.adaptLine?(original, number, fileName) ?? original
         let lineType = try options.type ?? detectType(members, number: number)
         if let type, lineType != type, let detectedAtLine {
             throw fail(number, .mismatch, "\(lineType.rawValue) example in a file of \(type.rawValue) examples (detected from line \(detectedAtLine))")
