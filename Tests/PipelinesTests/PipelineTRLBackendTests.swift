@@ -151,7 +151,7 @@ final class PipelineGroupRolloutStageTests: XCTestCase {
     }
 
     /// An ensemble folder (ensemble.json) goes wherever a reward model folder goes: ppo combines its members by
-    /// `reward_aggregation` and logs their spread; grpo reads it by its mean.
+    /// `reward_aggregation` and logs their spread, and so does grpo (under its reward's name).
     func testStagesTakeARewardModelEnsembleFolder() async throws {
         let directory = try TinyModels.temporaryDirectory("ensemble-stage")
         defer { try? FileManager.default.removeItem(at: directory) }
