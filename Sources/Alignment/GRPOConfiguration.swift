@@ -39,6 +39,9 @@ public struct GRPOConfiguration: GroupRolloutConfiguration, Equatable, Sendable 
     public var useBiasCorrectionKL = true
     /// Leave completions that hit `max_completion_length` without eos out of the loss (DAPO).
     public var maskTruncatedCompletions = false
+    /// How a reward-model ensemble folder among the rewards combines its members (`reward_aggregation`,
+    /// `reward_uncertainty_penalty`, `principle_weights`, `principle_groups`; read as PPO reads them).
+    public var ensemble = RewardAggregationSettings()
 
     /// TRL's GRPO defaults: learning rate 1e-6 (a recipe without `learning_rate` keeps it).
     public init() { training.learningRate = 1e-6 }

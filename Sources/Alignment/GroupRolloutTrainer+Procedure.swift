@@ -77,6 +77,7 @@ extension GroupRolloutTrainer: TrainingProcedure {
             rollouts.firstIsChosen = try self.judge(rollouts, with: judge, contexts: contexts)
         } else {
             rollouts.rewardsPerFunction = try score(rollouts, contexts: contexts)
+            rollouts.rewardMetrics = rewardFunctionMetrics()
         }
         clock.lap("time/scoring")
         var metrics = try prepare(&rollouts)

@@ -87,6 +87,10 @@ final class GroupRolloutTrainer {
                                 ? "online DPO needs a judge or a reward model: give reward_model_path (a reward model folder), reward functions or judge: constitution"
                                 : "give at least one reward function")
         }
+        if settings.ensemble.aggregatesEnsemble, !rewards.contains(where: { $0.function is EnsembleReward }) {
+            throw SettingsError(key: "reward_aggregation", message: "is \(settings.ensemble.name), but no reward is a reward-model ensemble folder "
+                                + "(one with \(RewardEnsembleManifest.fileName)) whose members it could combine; give one as the reward model, or drop the key")
+        }
         if let weights = settings.rewardWeights, weights.count != rewards.count {
             throw SettingsError(key: "reward_weights", message: "has \(weights.count) weights for \(rewards.count) reward functions; give one per function")
         }
@@ -208,6 +212,25 @@ final class GroupRolloutTrainer {
         }
     }
 
+    /// What the reward functions report about their last scores (``RewardFunction/lastMetrics``: an ensemble's mean
+    /// standardised score per head and its members' spread), under the trainer's names for rewards. GRPO and RLOO log
+    /// reward `<name>`'s as `rewards/<name>/head/<HEAD>/mean` (PPO's `objective/head/<HEAD>`) and
+    /// `rewards/<name>/ensemble_std`; online DPO, whose scores are `objective/scores` as PPO's are, keeps PPO's names.
+    func rewardFunctionMetrics() -> [String: Double] {
+        var metrics: [String: Double] = [:]
+        for reward in rewards {
+            for (key, value) in reward.function.lastMetrics {
+                guard !method.isOnlineDPO else {
+                    metrics[key] = value
+                    continue
+                }
+                let name = key.hasPrefix("objective/") ? String(key.dropFirst("objective/".count)) : key
+                metrics[name.hasPrefix("head/") ? "rewards/\(reward.name)/\(name)/mean" : "rewards/\(reward.name)/\(name)"] = value
+            }
+        }
+        return metrics
+    }
+
     /// Each completion as reward functions and judges see it: ids, decoded texts, whether it ended with eos, columns,
     /// the prompt's messages.
     func scoredItems(_ rollouts: GroupRollouts, contexts: [PromptContext]) -> [ScoredRollout] {
@@ -299,7 +322,7 @@ final class GroupRolloutTrainer {
             }
             metrics["frac_reward_zero_std"] = Double(groupStd.filter { $0 <= 1e-8 }.count) / Double(groupStd.count)
         case .onlineDPO:
-            return completionMetrics(rollouts)
+            return completionMetrics(rollouts).merging(rollouts.rewardMetrics) { $1 }
         }
         func meanAndStd(_ values: [Float]) -> (Double, Double) {
             let doubles = values.map(Double.init)
@@ -311,7 +334,7 @@ final class GroupRolloutTrainer {
             metrics["rewards/\(reward.name)/std"] = std
         }
         (metrics["reward"], metrics["reward_std"]) = meanAndStd(rollouts.rewards)
-        return metrics.merging(completionMetrics(rollouts)) { $1 }
+        return metrics.merging(completionMetrics(rollouts)) { $1 }.merging(rollouts.rewardMetrics) { $1 }
     }
 
     /// `completions/mean_length`, `…/min_length`, `…/max_length` and `…/clipped_ratio` (the share without eos).

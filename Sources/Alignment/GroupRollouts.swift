@@ -21,6 +21,9 @@ struct GroupRolloutSettings: Equatable, Sendable {
     /// Longest prompt + completion the loss sees; longer ones lose their leftmost prompt tokens (online DPO's
     /// `max_length`); nil: no limit.
     var maximumLength: Int? = nil
+    /// How an ensemble folder among the rewards combines its members (`reward_aggregation`, …); anything but mean
+    /// needs one (``GroupRolloutTrainer`` checks).
+    var ensemble = RewardAggregationSettings()
 
     /// Completions per generation batch (TRL's `generation_batch_size` with `steps_per_generation` =
     /// `gradient_accumulation_steps`): `per_device_train_batch_size` × `gradient_accumulation_steps`.
@@ -35,8 +38,10 @@ struct GroupRolloutSettings: Equatable, Sendable {
         return max(1, (prompts + promptsPerStep - 1) / promptsPerStep)
     }
 
-    /// - Throws: `SettingsError` when the generation batch does not hold whole groups.
+    /// - Throws: `SettingsError` when the generation batch does not hold whole groups, or the ensemble keys do not
+    ///   name an aggregation.
     func validate() throws {
+        _ = try ensemble.aggregation
         guard generationBatchSize % generationCount == 0 else {
             throw SettingsError(key: "num_generations", message: "must divide the generation batch (per_device_train_batch_size × "
                                 + "gradient_accumulation_steps = \(generationBatchSize)) (got \(generationCount))")
@@ -44,7 +49,8 @@ struct GroupRolloutSettings: Equatable, Sendable {
     }
 }
 
-/// A configuration of GRPO or RLOO: the TRL keys both have are declared once here (`sharedFields`), and
+/// A configuration of GRPO or RLOO: the TRL keys both have (and the ensemble keys PPO reads too) are declared once
+/// here (`sharedFields`), and
 /// `rollout` maps them onto the settings the shared trainer reads.
 public protocol GroupRolloutConfiguration: KeyedSettings {
     var training: TrainingArguments { get set }
@@ -60,6 +66,7 @@ public protocol GroupRolloutConfiguration: KeyedSettings {
     var topP: Float { get set }
     var topK: Int { get set }
     var minP: Float? { get set }
+    var ensemble: RewardAggregationSettings { get set }
 }
 
 extension GroupRolloutConfiguration {
@@ -77,7 +84,7 @@ extension GroupRolloutConfiguration {
                 .init("epsilon_high", \.epsilonHigh, where: SettingsCheck.finite.and(.atLeast(0)), omitsNil: true),
                 .init("top_p", \.topP, where: SettingsCheck { $0.isFinite && $0 > 0 && $0 <= 1 ? nil : "must be in (0, 1]" }),
                 .init("top_k", \.topK, where: .from(0, to: 1_000_000)),
-                .init("min_p", \.minP, where: .within(0...1))]
+                .init("min_p", \.minP, where: .within(0...1)), .flattened(\.ensemble)]
     }
 
     /// The settings the shared trainer reads.
@@ -85,7 +92,7 @@ extension GroupRolloutConfiguration {
         GroupRolloutSettings(training: training, generationCount: generationCount, maximumCompletionLength: maximumCompletionLength,
                              temperature: temperature, beta: beta, iterationCount: iterationCount, epsilonLow: epsilon,
                              epsilonHigh: epsilonHigh ?? epsilon, rewardWeights: rewardWeights,
-                             maskTruncatedCompletions: maskTruncatedCompletions, topP: topP, topK: topK, minP: minP ?? 0)
+                             maskTruncatedCompletions: maskTruncatedCompletions, topP: topP, topK: topK, minP: minP ?? 0, ensemble: ensemble)
     }
 }
 
@@ -109,6 +116,8 @@ struct GroupRollouts {
     var referenceLogProbabilities: [[Float]]?
     /// rewards[function][completion], unweighted, as each reward function returned them.
     var rewardsPerFunction: [[Float]] = []
+    /// What the reward functions reported about these scores (an ensemble's heads and spread), as the trainer logs them.
+    var rewardMetrics: [String: Double] = [:]
     /// The weighted sum of the reward functions per completion.
     var rewards: [Float] = []
     /// One advantage per completion (shared by its tokens).

@@ -33,6 +33,9 @@ public struct OnlineDPOConfiguration: KeyedSettings, Equatable, Sendable {
     public var disableDropout = true
     /// Weight of each reward function in the summed score; nil: 1 each.
     public var rewardWeights: [Float]?
+    /// How a reward-model ensemble folder (`reward_model_path`) combines its members (`reward_aggregation`,
+    /// `reward_uncertainty_penalty`, `principle_weights`, `principle_groups`; read as PPO reads them).
+    public var ensemble = RewardAggregationSettings()
 
     /// The loss types TRL 1.16's online DPO has.
     public static let lossTypes = ["sigmoid", "ipo"]
@@ -58,7 +61,7 @@ public struct OnlineDPOConfiguration: KeyedSettings, Equatable, Sendable {
                     betas.isEmpty ? "needs at least one β" : betas.allSatisfy { $0.isFinite && $0 > 0 && $0 <= 100 } ? nil : "every β must be in (0, 100]" }),
                 .init("loss_type", \.lossType, where: .oneOf(lossTypes)),
                 .init("disable_dropout", \.disableDropout),
-                .init("reward_weights", oneOrMany: \.rewardWeights)]
+                .init("reward_weights", oneOrMany: \.rewardWeights), .flattened(\.ensemble)]
     }
 
     /// β for the epoch in progress (0-based): TRL's documented rule — the list's entry for that epoch, its last after.
@@ -75,7 +78,7 @@ public struct OnlineDPOConfiguration: KeyedSettings, Equatable, Sendable {
         return GroupRolloutSettings(training: completions, generationCount: 2, maximumCompletionLength: maximumNewTokens,
                                     temperature: temperature, beta: beta[0], iterationCount: 1, epsilonLow: 0, epsilonHigh: 0,
                                     rewardWeights: rewardWeights, maskTruncatedCompletions: false, topP: topP, topK: topK,
-                                    minP: minP ?? 0, maximumLength: maximumLength)
+                                    minP: minP ?? 0, maximumLength: maximumLength, ensemble: ensemble)
     }
 
     /// Checks values a run cannot start with, naming the key and the value.
@@ -83,6 +86,7 @@ public struct OnlineDPOConfiguration: KeyedSettings, Equatable, Sendable {
     public func validate() throws {
         try training.validate()
         try checkRanges()
+        _ = try ensemble.aggregation
         if maximumNewTokens >= maximumLength {
             throw SettingsError(key: "max_new_tokens", message: "is \(maximumNewTokens), not below max_length \(maximumLength): the prompt would be "
                                 + "cut away entirely; raise max_length (TRL suggests max_new_tokens + 512) or lower max_new_tokens")

@@ -49,16 +49,10 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
     public var totalEpisodes: Int?
     /// Times during training that greedy completions of evaluation prompts are written to completions.jsonl.
     public var sampleGenerationCount = 10
-    /// How a reward-model ensemble's members become one reward (`reward_aggregation`: mean, min or uncertainty;
-    /// Coste et al. 2024; weighted or maxmin over named heads). Used only when the reward model folder is an ensemble
-    /// (it has ensemble.json).
-    public var rewardAggregationName = "mean"
-    /// λ of `uncertainty`: the reward is the members' mean − λ · their variance (`reward_uncertainty_penalty`).
-    public var rewardUncertaintyPenalty = 1.0
-    /// `principle_weights` of `weighted`: "harmless=0.7,helpful=0.3", one weight per head of the ensemble.
-    public var principleWeights: String?
-    /// `principle_groups` of `maxmin`: "harmless+honest,helpful", groups of heads; the reward is the lowest group's mean.
-    public var principleGroups: String?
+    /// How a reward-model ensemble's members become one reward (`reward_aggregation`, `reward_uncertainty_penalty`,
+    /// `principle_weights`, `principle_groups`; the keys GRPO, RLOO and online DPO read too). Used only when the reward
+    /// model folder is an ensemble (it has ensemble.json).
+    public var ensemble = RewardAggregationSettings()
     /// A held-out monitor for reward hacking (`monitor_reward_model`): a reward model or ensemble folder that scores
     /// the rollouts every `monitor_steps` iterations; see ``RewardHackingAlarm``.
     public var monitorRewardModel: String?
@@ -69,14 +63,6 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
     public var stopOnDivergence = false
 
     public init() {}
-
-    /// The ensemble aggregation the keys above name.
-    /// - Throws: `SettingsError` naming the key (weights or groups missing, malformed, or given to another aggregation).
-    public var rewardAggregation: RewardAggregation {
-        get throws {
-            try RewardAggregation(name: rewardAggregationName, penalty: rewardUncertaintyPenalty, weights: principleWeights, groups: principleGroups)
-        }
-    }
 
     /// TRL's `PPOConfig` keys, beside the training arguments' (defaults are the property values above); unset
     /// optional values are left out of the encoding. Upper bounds of counts and lengths are `TrainingArguments.Limits`;
@@ -103,13 +89,7 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
          .init("local_rollout_forward_batch_size", \.rolloutForwardBatchSize, where: .from(1, to: limits.batchSize)),
          .init("total_episodes", \.totalEpisodes, where: .from(1, to: limits.steps), omitsNil: true),
          .init("num_sample_generations", \.sampleGenerationCount, where: .from(0, to: limits.steps)),
-         .init("reward_aggregation", \.rewardAggregationName,
-               where: SettingsCheck { RewardAggregation.names.contains($0) ? nil : "must be one of \(RewardAggregation.names.joined(separator: ", "))" }),
-         .init("reward_uncertainty_penalty", \.rewardUncertaintyPenalty, where: SettingsCheck<Double>.finite.and(.atLeast(0))),
-         .init("principle_weights", \.principleWeights, where: SettingsCheck { (try? RewardAggregation.parseWeights($0)) == nil ? "must be head=weight,… with weights ≥ 0, one positive" : nil },
-               omitsNil: true),
-         .init("principle_groups", \.principleGroups, where: SettingsCheck { (try? RewardAggregation.parseGroups($0)) == nil ? "must be groups of heads, e.g. harmless+honest,helpful" : nil },
-               omitsNil: true),
+         .flattened(\.ensemble),
          .init("monitor_reward_model", \.monitorRewardModel, where: SettingsCheck { $0.isEmpty ? "must name a reward model or ensemble folder" : nil },
                omitsNil: true),
          .init("monitor_steps", \.monitorSteps, where: .from(1, to: limits.steps)),
@@ -163,6 +143,6 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
                     "must divide the batch (per_device_train_batch_size × gradient_accumulation_steps = \(batchSize)) (got \(miniBatchCount))")
         try require(stopToken == nil || stopTokenId == nil, "stop_token_id", "set stop_token or stop_token_id, not both")
         try require(!whitenRewards || batchSize / miniBatchCount >= 2, "whiten_rewards", "needs at least two rollouts per minibatch")
-        _ = try rewardAggregation
+        _ = try ensemble.aggregation
     }
 }

@@ -53,11 +53,16 @@ public struct PPOModelFolders: Sendable {
 
     /// The reward model folder as a reward: a sequence classifier, or an ensemble folder whose members' standardised
     /// scores are aggregated by `aggregation`; scored by token id when the tokenizers match (`sharesTokenizer`).
-    /// - Throws: what loading the folder throws.
+    /// - Throws: `SettingsError` (key `reward_aggregation`) when an aggregation other than mean is asked of a single
+    ///   reward model, which has no members to combine; what loading the folder throws.
     public func rewardFunction(aggregation: RewardAggregation = .mean, seed: UInt64, batchSize: Int = 8) throws -> RewardFunction {
         if RewardEnsembleManifest.isEnsemble(rewardModel) {
             return try EnsembleReward.load(directory: rewardModel, aggregation: aggregation, sharesTokenizer: sharesTokenizer, seed: seed,
                                            batchSize: batchSize)
+        }
+        guard aggregation == .mean else {
+            throw SettingsError(key: "reward_aggregation", message: "is \(aggregation), but \(rewardModel.path) is one reward model, not an ensemble folder "
+                                + "(no \(RewardEnsembleManifest.fileName)); train one with charter reward --ensemble K or --head NAME=FILE, or drop the key")
         }
         return RewardModelScorer(model: try SequenceClassifier.load(directory: rewardModel, seed: seed), sharesTokenizer: sharesTokenizer,
                                  batchSize: batchSize)
@@ -92,7 +97,7 @@ extension PPOTrainer {
         if configuration.stopOnDivergence && configuration.monitorRewardModel == nil {
             throw SettingsError(key: "stop_on_divergence", message: "needs monitor_reward_model (the monitor whose fall stops the run)")
         }
-        let reward = try folders.rewardFunction(aggregation: try configuration.rewardAggregation, seed: seed, batchSize: configuration.rolloutForwardBatchSize)
+        let reward = try folders.rewardFunction(aggregation: try configuration.ensemble.aggregation, seed: seed, batchSize: configuration.rolloutForwardBatchSize)
 
         let reference = try ReferencePolicy.ppo(policy: policy, policyFolder: folders.policy, referenceModel: folders.reference)
 

@@ -35,6 +35,9 @@ public struct RLOOConfiguration: GroupRolloutConfiguration, Equatable, Sendable 
     public var normalizeAdvantages = false
     /// Leave completions that hit `max_completion_length` without eos out of the loss (DAPO).
     public var maskTruncatedCompletions = false
+    /// How a reward-model ensemble folder among the rewards combines its members (`reward_aggregation`,
+    /// `reward_uncertainty_penalty`, `principle_weights`, `principle_groups`; read as PPO reads them).
+    public var ensemble = RewardAggregationSettings()
 
     /// TRL's RLOO defaults: learning rate 1e-6 (a recipe without `learning_rate` keeps it).
     public init() { training.learningRate = 1e-6 }

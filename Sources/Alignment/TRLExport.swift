@@ -122,8 +122,11 @@ public struct TRLExport {
                                        : "eval_strategy: no — Charter evaluates once at the end, which TRL cannot; set eval_strategy and eval_steps to evaluate in both")
             }
         }
-        // Charter-only keys at their no-op value are left out; others cannot be expressed.
+        // Charter-only keys at their no-op value are left out; others cannot be expressed. (An ensemble's mean is a
+        // no-op: TRL gets no ensemble folder, see `reward_model_name_or_path`; λ only acts with uncertainty.)
+        let aggregation = values["reward_aggregation"] as? String
         let noOp: [String: (Any) -> Bool] = [
+            "reward_aggregation": { $0 as? String == "mean" }, "reward_uncertainty_penalty": { _ in aggregation != "uncertainty" },
             "max_prompt_length": { $0 is NSNull }, "rpo_alpha": { $0 is NSNull }, "ref_model": { $0 is NSNull },
             "simpo_gamma": { _ in !(Self.lossTypes(values["loss_type"]).contains("simpo")) },
         ]

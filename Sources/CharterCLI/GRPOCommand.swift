@@ -13,7 +13,9 @@ struct GRPOCommand: ParsableCommand {
             The prompts come from --dataset (prompt-only TRL data; other columns such as "answer" reach the rewards). \
             --reward (repeatable, or reward_funcs in the recipe): exact-match (the completion's last number equals the \
             row's answer), length (DAPO's soft overlong punishment), cmd:PROGRAM ARGS (JSON lines on stdin, one number \
-            per line on stdout) or an http(s):// URL (POST {"rollouts": [...]}, answer {"rewards": [...]}). \
+            per line on stdout), an http(s):// URL (POST {"rollouts": [...]}, answer {"rewards": [...]}) or a reward model \
+            folder (a sequence classifier, or an ensemble folder whose members --reward-aggregation combines as charter \
+            ppo does; its metrics are rewards/FOLDER/mean and, per head, rewards/FOLDER/head/HEAD/mean). \
             per_device_train_batch_size × gradient_accumulation_steps completions make one generation batch; \
             num_generations must divide it. With beta > 0 the reference is --ref-model, else the base model when \
             training LoRA adapters, else a frozen copy of the initial policy. --eval-dataset prompts are answered \
@@ -34,7 +36,7 @@ struct GRPOCommand: ParsableCommand {
         let configuration = try recipe.decode(GRPOConfiguration.self)
         try configuration.validate()
         let setup = try GroupRolloutOptions.setUp(options, recipe: recipe, training: configuration.training, beta: configuration.beta,
-                                                  maximumCompletionLength: configuration.maximumCompletionLength)
+                                                  maximumCompletionLength: configuration.maximumCompletionLength, ensemble: configuration.ensemble)
         let trainer = try GRPOTrainer(configuration: configuration, policy: setup.policy, reference: setup.reference, rewards: setup.rewards,
                                       encoder: setup.encoder, prompts: setup.prompts, evaluationPrompts: setup.evaluationPrompts)
         note("GRPO: \(setup.prompts.count) prompts, \(trainer.iterations) iterations of \(configuration.training.batchSize * configuration.training.gradientAccumulationSteps / configuration.generationCount) prompts × "
@@ -46,7 +48,7 @@ struct GRPOCommand: ParsableCommand {
 
 /// The flags `charter grpo` and `charter rloo` share (TRL's keys of both configs), as recipe values.
 struct GroupRolloutFlags: ParsableArguments {
-    @Option(name: .customLong("reward"), help: "A reward function: exact-match, length, cmd:PROGRAM ARGS or an http(s):// URL (repeatable; reward_funcs).")
+    @Option(name: .customLong("reward"), help: "A reward: exact-match, length, cmd:PROGRAM ARGS, an http(s):// URL, or a reward model or ensemble folder (repeatable; reward_funcs).")
     var rewardFunctions: [String] = []
     @Option(help: "reward_weights: comma-separated, one per --reward") var rewardWeights: String?
     @Option(help: "Reference model folder (ref_model; used when beta > 0).") var refModel: String?
@@ -61,6 +63,7 @@ struct GroupRolloutFlags: ParsableArguments {
     @Option(help: "epsilon: lower clip range") var epsilon: Float?
     @Option(help: "epsilon_high: upper clip range (default epsilon)") var epsilonHigh: Float?
     @Flag(help: "mask_truncated_completions") var maskTruncatedCompletions = false
+    @OptionGroup var aggregation: RewardAggregationFlags
 
     /// The flags given, as recipe keys (nil: not given, the recipe's or the default value stands).
     func recipeValues() throws -> [String: Any?] {
@@ -70,7 +73,7 @@ struct GroupRolloutFlags: ParsableArguments {
          "temperature": temperature.map { Double($0) }, "top_p": topP.map { Double($0) }, "top_k": topK, "min_p": minP.map { Double($0) },
          "beta": beta.map { Double($0) }, "num_iterations": numIterations,
          "epsilon": epsilon.map { Double($0) }, "epsilon_high": epsilonHigh.map { Double($0) },
-         "mask_truncated_completions": maskTruncatedCompletions ? true : nil]
+         "mask_truncated_completions": maskTruncatedCompletions ? true : nil].merging(aggregation.recipeValues) { $1 }
     }
 }
 
@@ -108,11 +111,13 @@ enum GroupRolloutOptions {
         }
     }
 
+    /// - Parameter ensemble: how a reward model folder that is an ensemble combines its members.
     static func setUp(_ options: TrainerOptions, recipe: TrainingRecipe, training: TrainingArguments, beta: Float,
-                      maximumCompletionLength: Int) throws -> Setup {
+                      maximumCompletionLength: Int, ensemble: RewardAggregationSettings) throws -> Setup {
         options.noteDefaultOutput(recipe, training)
         let directory = try options.modelDirectory(recipe)
-        let rewards = try RewardFunctionSpec.rewards(recipe, maximumCompletionLength: maximumCompletionLength)
+        let rewards = try RewardFunctionSpec.rewards(recipe, maximumCompletionLength: maximumCompletionLength, policyFolder: directory,
+                                                     aggregation: try ensemble.aggregation, seed: training.seed)
         let (train, evaluation) = try options.datasets(recipe)
         guard let train else { throw ValidationError("give the prompts with --dataset (or dataset_name in the recipe)") }
         for case let exactMatch as ExactMatchReward in rewards.map(\.function) {

@@ -13,7 +13,8 @@ struct OnlineDPOCommand: ParsableCommand {
         discussion: """
             The prompts come from --dataset (prompt-only TRL data; other columns reach the reward functions). Each step \
             samples two completions per prompt from the current policy; the pair is ranked by --reward-model (a \
-            sequence-classification folder or a reward-model ensemble folder; reward_model_path) and/or --reward \
+            sequence-classification folder or a reward-model ensemble folder, its members combined by \
+            --reward-aggregation as in charter ppo; reward_model_path) and/or --reward \
             functions (exact-match, length, cmd:PROGRAM, http(s)://URL; summed with reward_weights), minus \
             missing_eos_penalty for a completion without eos — or by --judge constitution: the constitution's \
             comparison principles asked of --feedback-model (a model folder or an endpoints file) in both orders, as \
@@ -43,23 +44,25 @@ struct OnlineDPOCommand: ParsableCommand {
     @Option(help: "top_k of sampling") var topK: Int?
     @Option(help: "min_p of sampling") var minP: Float?
     @Option(help: "missing_eos_penalty: subtracted from the score of a completion without eos") var missingEosPenalty: Float?
+    @OptionGroup var aggregation: RewardAggregationFlags
 
     func run() throws {
-        let extra: [String: Any?] = [
+        let extra: [String: Any?] = aggregation.recipeValues.merging([
             "reward_model_path": rewardModel, BuiltInRewards.recipeKey: rewardFunctions.isEmpty ? nil : rewardFunctions,
             "reward_weights": try rewardWeights.map(GroupRolloutOptions.weights), "judge": judge, "constitution": constitution,
             "feedback_model": feedbackModel, "principles_per_pair": principles, "both_orders": singleOrder ? false : nil,
             "ref_model": refModel, "beta": try beta.map(GroupRolloutOptions.weights), "loss_type": lossType,
             "max_new_tokens": maxNewTokens, "temperature": temperature.map { Double($0) }, "top_p": topP.map { Double($0) },
             "top_k": topK, "min_p": minP.map { Double($0) }, "missing_eos_penalty": missingEosPenalty.map { Double($0) },
-        ]
+        ]) { $1 }
         let recipe = try options.recipe(keys: OnlineDPOConfiguration.keys + Self.recipeKeys, extra: extra)
         let configuration = try recipe.decode(OnlineDPOConfiguration.self)
         try configuration.validate()
         options.noteDefaultOutput(recipe, configuration.training)
         let directory = try options.modelDirectory(recipe)
         let seed = configuration.training.seed
-        let rewards = try Self.rewards(recipe, policyFolder: directory, seed: seed, maximumCompletionLength: configuration.maximumNewTokens)
+        let rewards = try Self.rewards(recipe, policyFolder: directory, seed: seed, maximumCompletionLength: configuration.maximumNewTokens,
+                                       aggregation: try configuration.ensemble.aggregation)
         let judge = try ConstitutionJudge.fromRecipe(recipe, seed: seed, makeModels: makeLanguageModels)
         let (train, evaluation) = try options.datasets(recipe)
         guard let train else { throw ValidationError("give the prompts with --dataset (or dataset_name in the recipe)") }
@@ -82,15 +85,16 @@ struct OnlineDPOCommand: ParsableCommand {
     static let recipeKeys = ["reward_model_path", BuiltInRewards.recipeKey, "ref_model"] + ConstitutionJudge.recipeKeys
 
     /// The scorers a recipe names: `reward_funcs` first, then `reward_model_path` (named by its folder, as TRL names a
-    /// reward model by its id); empty when a judge ranks the pairs.
-    static func rewards(_ recipe: TrainingRecipe, policyFolder: URL, seed: UInt64, maximumCompletionLength: Int) throws -> [NamedReward] {
+    /// reward model by its id; an ensemble folder's members combined by `aggregation`); empty when a judge ranks the pairs.
+    static func rewards(_ recipe: TrainingRecipe, policyFolder: URL, seed: UInt64, maximumCompletionLength: Int,
+                        aggregation: RewardAggregation) throws -> [NamedReward] {
         var rewards = try BuiltInRewards.names(recipe[BuiltInRewards.recipeKey]).map {
             try RewardFunctionSpec.reward($0, maximumCompletionLength: maximumCompletionLength)
         }
         if let path = recipe["reward_model_path"] as? String {
             let folders = PPOModelFolders(policy: policyFolder, rewardModel: URL(fileURLWithPath: path))
             if !folders.sharesTokenizer { note("the reward model's tokenizer differs from the policy's: completions are re-tokenized for scoring") }
-            rewards.append((URL(fileURLWithPath: path).lastPathComponent, try folders.rewardFunction(seed: seed)))
+            rewards.append((URL(fileURLWithPath: path).lastPathComponent, try folders.rewardFunction(aggregation: aggregation, seed: seed)))
         }
         return BuiltInRewards.uniquelyNamed(rewards)
     }

@@ -38,14 +38,10 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "gamma") var gamma: Float?
     @Option(help: "lam") var lam: Float?
     @Flag(help: "whiten_rewards") var whitenRewards = false
-    @Option(help: "reward_aggregation for an ensemble folder: mean, min, uncertainty, weighted or maxmin.") var rewardAggregation: String?
-    @Option(help: "principle_weights for a folder of heads, e.g. harmless=0.7,helpful=0.3 (implies --reward-aggregation weighted).")
-    var principleWeights: String?
-    @Option(help: "principle_groups for MaxMin over heads, e.g. harmless+honest,helpful (implies --reward-aggregation maxmin).")
-    var principleGroups: String?
+    @OptionGroup var aggregation: RewardAggregationFlags
 
     func run() throws {
-        let extra: [String: Any?] = [
+        let extra: [String: Any?] = aggregation.recipeValues.merging([
             "reward_model_path": rewardModel, "ref_model": refModel, "value_model_path": valueModel,
             "num_ppo_epochs": numPpoEpochs, "num_mini_batches": numMiniBatches, "total_episodes": totalEpisodes,
             "response_length": responseLength, "temperature": temperature.map { Double($0) }, "stop_token": stopToken,
@@ -53,9 +49,7 @@ struct PPOCommand: ParsableCommand {
             "kl_target": klTarget.map { Double($0) }, "kl_estimator": klEstimator, "cliprange": cliprange.map { Double($0) },
             "cliprange_value": cliprangeValue.map { Double($0) }, "vf_coef": vfCoef.map { Double($0) },
             "gamma": gamma.map { Double($0) }, "lam": lam.map { Double($0) }, "whiten_rewards": whitenRewards ? true : nil,
-            "reward_aggregation": rewardAggregation ?? (principleWeights != nil ? "weighted" : principleGroups != nil ? "maxmin" : nil),
-            "principle_weights": principleWeights, "principle_groups": principleGroups,
-        ]
+        ]) { $1 }
         let recipe = try options.recipe(keys: PPOConfiguration.keys + PPOModelFolders.recipeKeys, extra: extra)
         let configuration = try recipe.decode(PPOConfiguration.self)
         try configuration.validate()

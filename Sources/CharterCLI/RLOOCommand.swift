@@ -9,7 +9,8 @@ struct RLOOCommand: ParsableCommand {
         commandName: "rloo",
         abstract: "Train a policy with RLOO against reward functions (TRL's RLOOTrainer keys and metrics).",
         discussion: """
-            Prompts, rewards (--reward exact-match|length|cmd:PROGRAM|http(s)://URL), batches and the reference are as for \
+            Prompts, rewards (--reward exact-match|length|cmd:PROGRAM|http(s)://URL|a reward model or ensemble folder, with \
+            --reward-aggregation), batches and the reference are as for \
             charter grpo. The KL penalty (beta, default 0.05) is subtracted from each completion's reward; its baseline \
             is the mean reward of the other completions of its prompt. Example: charter rloo --model sft/ \
             --dataset arithmetic.jsonl --reward exact-match --num-generations 4 --batch-size 8 --output-dir runs/rloo
@@ -26,7 +27,7 @@ struct RLOOCommand: ParsableCommand {
         let configuration = try recipe.decode(RLOOConfiguration.self)
         try configuration.validate()
         let setup = try GroupRolloutOptions.setUp(options, recipe: recipe, training: configuration.training, beta: configuration.beta,
-                                                  maximumCompletionLength: configuration.maximumCompletionLength)
+                                                  maximumCompletionLength: configuration.maximumCompletionLength, ensemble: configuration.ensemble)
         let trainer = try RLOOTrainer(configuration: configuration, policy: setup.policy, reference: setup.reference, rewards: setup.rewards,
                                       encoder: setup.encoder, prompts: setup.prompts, evaluationPrompts: setup.evaluationPrompts)
         note("RLOO: \(setup.prompts.count) prompts, \(trainer.iterations) iterations of \(configuration.generationCount) completions per prompt; "

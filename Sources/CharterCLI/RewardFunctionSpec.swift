@@ -11,19 +11,36 @@ import JSON
 /// - `exact-match`: 1 when the completion's last number equals the row's `answer` (or `solution`) column, else 0;
 /// - `length`: DAPO's soft overlong punishment with L_max = max_completion_length and L_cache = L_max / 4;
 /// - `cmd:PROGRAM ARGS…`: an external program (`CommandReward`: JSON lines in, one number per line out);
-/// - `http://…` or `https://…`: an HTTP endpoint (`HTTPReward`: POST {"rollouts": [...]}, answer {"rewards": [...]}).
+/// - `http://…` or `https://…`: an HTTP endpoint (`HTTPReward`: POST {"rollouts": [...]}, answer {"rewards": [...]});
+/// - a folder: a reward model (sequence classifier) or a reward-model ensemble folder (ensemble.json), named by the
+///   folder as TRL names a reward model by its id; an ensemble's members are combined by `reward_aggregation`.
 enum RewardFunctionSpec {
     static let recipeKey = BuiltInRewards.recipeKey
 
-    /// The reward functions a recipe names, with unique metric names (`exact_match`, `length`, `command`, `http`;
-    /// a repeated kind gets `_2`, `_3`, …).
-    /// - Throws: `ValidationError` for no reward or an unknown one.
-    static func rewards(_ recipe: TrainingRecipe, maximumCompletionLength: Int) throws -> [NamedReward] {
+    /// The reward functions a recipe names, with unique metric names (`exact_match`, `length`, `command`, `http`, a
+    /// reward model's folder name; a repeated kind gets `_2`, `_3`, …).
+    /// - Parameters:
+    ///   - policyFolder: the policy's folder (a reward model with the same tokenizer scores by token id).
+    ///   - aggregation: how an ensemble folder combines its members.
+    /// - Throws: `ValidationError` for no reward or an unknown one; what loading a reward model throws.
+    static func rewards(_ recipe: TrainingRecipe, maximumCompletionLength: Int, policyFolder: URL, aggregation: RewardAggregation,
+                        seed: UInt64) throws -> [NamedReward] {
         let names = BuiltInRewards.names(recipe[recipeKey])
         guard !names.isEmpty else {
-            throw ValidationError("give a reward with --reward exact-match|length|cmd:PROGRAM|http://URL (or reward_funcs in the recipe)")
+            throw ValidationError("give a reward with --reward exact-match|length|cmd:PROGRAM|http://URL|FOLDER (or reward_funcs in the recipe)")
         }
-        return BuiltInRewards.uniquelyNamed(try names.map { try reward($0, maximumCompletionLength: maximumCompletionLength) })
+        return BuiltInRewards.uniquelyNamed(try names.map { spec in
+            let folder = URL(fileURLWithPath: spec)
+            guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) || RewardEnsembleManifest.isEnsemble(folder) else {
+                if FileManager.default.fileExists(atPath: spec) {
+                    throw ValidationError("reward \(spec.debugDescription) is neither a reward model folder (config.json) nor an ensemble folder (\(RewardEnsembleManifest.fileName))")
+                }
+                return try reward(spec, maximumCompletionLength: maximumCompletionLength)
+            }
+            let folders = PPOModelFolders(policy: policyFolder, rewardModel: folder)
+            if !folders.sharesTokenizer { note("the reward model \(spec)'s tokenizer differs from the policy's: completions are re-tokenized for scoring") }
+            return (folder.lastPathComponent, try folders.rewardFunction(aggregation: aggregation, seed: seed))
+        })
     }
 
     static func reward(_ spec: String, maximumCompletionLength: Int) throws -> (name: String, function: RewardFunction) {

@@ -211,8 +211,8 @@ public enum Overoptimization {
             var ppo = ReviewWorldSetup.ppoConfiguration(c.world, iterations: iterations, learningRate: c.ppoLearningRate, klCoefficient: c.ppoKLCoefficient,
                                                         seed: seed, output: output)
             ppo.training.saveSteps = max(1, iterations / c.ppoCheckpoints)
-            ppo.rewardAggregationName = name == "single" ? "mean" : name
-            ppo.rewardUncertaintyPenalty = c.uncertaintyPenalty
+            ppo.ensemble.name = name == "single" ? "mean" : name
+            ppo.ensemble.uncertaintyPenalty = c.uncertaintyPenalty
             if name == "single" {
                 ppo.monitorRewardModel = monitor.path
                 ppo.monitorTolerance = c.monitorTolerance

@@ -247,9 +247,9 @@ public enum Pluralistic {
                                                         klCoefficient: c.ppoKLCoefficient, seed: seed, output: output)
             ppo.training.loggingSteps = 8
             ppo.training.saveSteps = 1_000_000
-            ppo.rewardAggregationName = run.aggregation
-            ppo.principleWeights = run.weights
-            ppo.principleGroups = run.groups
+            ppo.ensemble.name = run.aggregation
+            ppo.ensemble.principleWeights = run.weights
+            ppo.ensemble.principleGroups = run.groups
             log("[seed \(seed)] PPO against \(run.name), \(ppo.totalEpisodes! / 32) iterations, β = \(c.ppoKLCoefficient)")
             let trainer = try PPOTrainer(configuration: ppo, policy: try TrainableModel(directory: referenceFolder),
                                          folders: PPOModelFolders(policy: referenceFolder, rewardModel: run.folder), encoder: encoder, prompts: trainingPrompts)

@@ -284,13 +284,15 @@ public struct Pipeline: Sendable {
                 throw ConstitutionalError("stage \(stage.name): training needs a local model folder, not endpoints")
             }
             let output = directory.appendingPathComponent("model")
-            let request = TrainingStageRequest(
+            var request = TrainingStageRequest(
                 stage: stage.name, type: stage.type, model: try input(modelPath), dataset: try stage.inputs["dataset"].map { _ in try path("dataset") },
                 prompts: try stage.inputs["prompts"].map { _ in try path("prompts") },
                 rewardModel: try stage.inputs["reward_model"].map { _ in try path("reward_model") }, output: output,
                 trainingYAML: stage.trainingYAML, seed: stage.seed, mixIn: try stage.inputs["mix_in"].map { _ in try path("mix_in") },
                 judge: stage.judge.map { _ in constitution },
                 feedbackModel: try stage.inputs["feedback_model"].map { _ in try path("feedback_model") })
+            request.headsFromLabels = stage.headsFromLabels
+            request.heads = try stage.heads.map { ($0, try path("heads.\($0)")) }
             return (try await trainer(request), [output.lastPathComponent])
         }
     }

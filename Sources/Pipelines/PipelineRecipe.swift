@@ -43,7 +43,8 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
         case .sample, .samplePairs: return ["prompts", "k", "prompting", "seed", "sampling"]
         case .critique: return ["prompts", "rounds", "prompting", "few_shot", "seed", "sampling", "helpful", "helpful_ratio"]
         case .sft: return ["dataset", "training", "backend", "launcher"]
-        case .reward, .dpo: return ["dataset", "mix_in", "training", "backend", "launcher"]
+        case .reward: return ["dataset", "mix_in", "training", "backend", "launcher", "heads_from_labels", "heads"]
+        case .dpo: return ["dataset", "mix_in", "training", "backend", "launcher"]
         case .orpo, .kto: return ["dataset", "mix_in", "training"]
         case .ppo: return ["prompts", "reward_model", "training"]
         case .grpo, .rloo: return ["prompts", "reward_model", "training", "backend", "launcher"]
@@ -94,6 +95,15 @@ public struct StageRecipe: Sendable {
     public var automaticPrompting = false
     /// An online_dpo stage's judge ("constitution": the pipeline's constitution asks `feedback_model`), or nil.
     public var judge: String?
+    /// A reward stage's `heads_from_labels: true`: one reward model per principle of `dataset` (a label stage's
+    /// records), as `charter reward --heads-from-labels`.
+    public var headsFromLabels = false
+    /// A reward stage's `heads: {NAME: FILE or stage:NAME}`: one reward model per named preference file, in the order
+    /// written, as `charter reward --head NAME=FILE` (each file is the input `heads.NAME`).
+    public var heads: [String] = []
+
+    /// Whether the stage trains one reward model per head (an ensemble folder with ensemble.json) instead of one.
+    public var trainsHeads: Bool { headsFromLabels || !heads.isEmpty }
 }
 
 /// A declarative pipeline (`charter pipeline recipe.yaml`):
@@ -280,6 +290,7 @@ public struct PipelineRecipe: Sendable {
                 stage.training.training.seed = seed
             }
         }
+        if type == .reward { parseHeads(node, path: path, into: &stage, problems: &problems) }
         checkRanges(of: stage, type: type, path: path, seed: seed, problems: &problems)
         for key in ["sampling", "reasoning"] {
             for (subkey, _) in node[key]?.mapping ?? [:] where !SamplingOptions.recipeKeys.contains(subkey.string ?? "") {
@@ -292,6 +303,7 @@ public struct PipelineRecipe: Sendable {
         switch type {
         case .sample, .samplePairs, .critique: required = ["model", "prompts"]
         case .label: required = ["model", "pairs"]
+        case .reward where !stage.heads.isEmpty && !stage.headsFromLabels: required = ["model"]  // each head names its file
         case .sft, .reward, .dpo, .orpo, .kto: required = ["model", "dataset"]
         case .ppo: required = ["model", "prompts", "reward_model"]
         case .grpo, .rloo: required = ["model", "prompts"]  // and a reward: reward_model or training.reward_funcs
@@ -334,6 +346,45 @@ public struct PipelineRecipe: Sendable {
         }
         guard problems.isEmpty else { throw ConstitutionError(file: "", problems: problems) }
         return stage
+    }
+
+    /// A reward stage's head keys (`heads_from_labels`, `heads`): the heads' names, their files as inputs, and the
+    /// combinations that cannot run (TRL's backend trains one model; `mix_in` joins one model's pairs).
+    static func parseHeads(_ node: Node, path: String, into stage: inout StageRecipe, problems: inout [ConstitutionError.Problem]) {
+        if let flag = node["heads_from_labels"] {
+            if let value = flag.bool { stage.headsFromLabels = value } else {
+                problems.append(.init("\(path).heads_from_labels", "must be true or false (got \(flag.string.map { "\"\($0)\"" } ?? "a non-scalar"))"))
+            }
+        }
+        if let heads = node["heads"] {
+            guard let mapping = heads.mapping, !mapping.isEmpty else {
+                problems.append(.init("\(path).heads", "must map each head's name to its preference file or stage:NAME, e.g. {harmless: stage:label, helpful: helpful.jsonl}"))
+                return
+            }
+            for (key, value) in mapping {
+                let name = key.string ?? "?"
+                guard name.range(of: "^[A-Za-z0-9_.-]+$", options: .regularExpression) != nil else {
+                    problems.append(.init("\(path).heads.\(name)", "a head's name must be letters, digits, _ . or - (it names a folder, head-NAME)"))
+                    continue
+                }
+                guard let file = value.string, !file.isEmpty else {
+                    problems.append(.init("\(path).heads.\(name)", "must be a preference file or stage:NAME"))
+                    continue
+                }
+                stage.heads.append(name)
+                stage.inputs["heads.\(name)"] = file
+            }
+        }
+        guard stage.trainsHeads else { return }
+        if stage.backend == "trl" {
+            problems.append(.init("\(path).backend", "TRL trains one reward model; Charter trains the heads (heads_from_labels, heads): use backend: charter"))
+        }
+        if node["mix_in"] != nil {
+            problems.append(.init("\(path).mix_in", "is added to one reward model's pairs; with heads give its pairs a head of their own (heads: {NAME: FILE})"))
+        }
+        if !stage.headsFromLabels, node["dataset"] != nil {
+            problems.append(.init("\(path).dataset", "is read only with heads_from_labels: true when a stage trains heads; give each head's file under heads:"))
+        }
     }
 }
 

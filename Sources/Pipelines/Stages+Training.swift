@@ -16,17 +16,42 @@ extension Stages {
     ]
 
     /// A reward (preference) model trained on the labels with Alignment's `RewardTrainer` (TRL's RewardTrainer keys
-    /// under `training:`; `chosen_probability` soft labels are used as the paper's preference-model targets).
+    /// under `training:`; `chosen_probability` soft labels are used as the paper's preference-model targets) — or,
+    /// with `heads_from_labels` / `heads:`, one reward model per head (``rewardHeads(_:recipe:configuration:)``).
     public static func reward(_ request: TrainingStageRequest) throws -> [String: Double] {
         let recipe = try trainingRecipe(request, keys: RewardConfiguration.keys)
         let configuration = try recipe.decode(RewardConfiguration.self)
         try configuration.validate()
+        if request.headsFromLabels || !request.heads.isEmpty { return try rewardHeads(request, recipe: recipe, configuration: configuration) }
         let examples = try trainingExamples(request)
         let encoder = try ExampleEncoder.load(directory: request.model, chatTemplate: recipe["chat_template_name"] as? String)
         let model = try SequenceClassifier.load(directory: request.model, seed: configuration.training.seed)
         let trainer = try RewardTrainer(configuration: configuration, model: model, sourceDirectory: request.model, encoder: encoder,
                                         train: examples)
         return try finish(TrainingLoop(arguments: configuration.training).run(trainer, resume: true, effectiveConfiguration: try recipe.effective(configuration)))
+    }
+
+    /// One reward model per head, set up as `charter reward --heads-from-labels --head NAME=FILE` sets it up
+    /// (`RewardEnsembleTraining`): the principles of `dataset`'s label records first (`PrincipleHeads`), then the
+    /// `heads:` files; the stage's model folder becomes an ensemble folder (ensemble.json, head-NAME/) that a ppo,
+    /// grpo, rloo or online_dpo stage combines with `reward_aggregation: weighted` or `maxmin`. Returns each head's
+    /// last metrics as `NAME/METRIC` and `heads`, the number of heads.
+    static func rewardHeads(_ request: TrainingStageRequest, recipe: TrainingRecipe, configuration: RewardConfiguration) throws -> [String: Double] {
+        var named: [(name: String, examples: [Example])] = []
+        if request.headsFromLabels {
+            let labels = try Dataset.load(try requireDataset(request))
+            named = try PrincipleHeads.pairs(fromLabels: labels.examples, source: labels.url.path)
+        }
+        for head in request.heads { named.append((head.name, try Dataset.load(head.dataset).examples)) }
+        var metrics: [String: Double] = [:]
+        let manifest = try RewardEnsembleTraining.train(configuration: configuration, base: request.model, chatTemplate: recipe["chat_template_name"] as? String,
+                                                        heads: named, log: { _ in }) { trainer, arguments in
+            let summary = try TrainingLoop(arguments: arguments).run(trainer, resume: true, effectiveConfiguration: try recipe.effective(trainer.configuration))
+            let head = URL(fileURLWithPath: arguments.outputDirectory).lastPathComponent.dropFirst("head-".count)
+            for (key, value) in finish(summary) { metrics["\(head)/\(key)"] = value }
+        }
+        metrics["heads"] = Double(manifest.members.count)
+        return metrics
     }
 
     /// DPO on the labels with Alignment's `DPOTrainer` (TRL's DPOConfig keys under `training:`). The reference is
@@ -162,7 +187,8 @@ extension Stages {
         let recipe = try trainingRecipe(request, keys: GRPOConfiguration.keys + [BuiltInRewards.recipeKey])
         let configuration = try recipe.decode(GRPOConfiguration.self)
         try configuration.validate()
-        let setup = try groupRollouts(request, recipe: recipe, beta: configuration.beta, maximumCompletionLength: configuration.maximumCompletionLength)
+        let setup = try groupRollouts(request, recipe: recipe, beta: configuration.beta, maximumCompletionLength: configuration.maximumCompletionLength,
+                                      aggregation: try configuration.ensemble.aggregation)
         let trainer = try GRPOTrainer(configuration: configuration, policy: setup.policy, reference: setup.reference, rewards: setup.rewards,
                                       encoder: setup.encoder, prompts: setup.prompts, evaluationPrompts: [])
         var effective = try recipe.effective(configuration)
@@ -176,7 +202,8 @@ extension Stages {
         let recipe = try trainingRecipe(request, keys: RLOOConfiguration.keys + [BuiltInRewards.recipeKey])
         let configuration = try recipe.decode(RLOOConfiguration.self)
         try configuration.validate()
-        let setup = try groupRollouts(request, recipe: recipe, beta: configuration.beta, maximumCompletionLength: configuration.maximumCompletionLength)
+        let setup = try groupRollouts(request, recipe: recipe, beta: configuration.beta, maximumCompletionLength: configuration.maximumCompletionLength,
+                                      aggregation: try configuration.ensemble.aggregation)
         let trainer = try RLOOTrainer(configuration: configuration, policy: setup.policy, reference: setup.reference, rewards: setup.rewards,
                                       encoder: setup.encoder, prompts: setup.prompts, evaluationPrompts: [])
         var effective = try recipe.effective(configuration)
@@ -186,8 +213,10 @@ extension Stages {
     }
 
     /// What a grpo or rloo stage trains with: the policy and its encoder, the reference (β > 0: `ref_model` or a
-    /// frozen copy), the prompts, and the rewards — `reward_funcs` first, then the preference model.
-    static func groupRollouts(_ request: TrainingStageRequest, recipe: TrainingRecipe, beta: Float, maximumCompletionLength: Int) throws
+    /// frozen copy), the prompts, and the rewards — `reward_funcs` first, then the preference model (an ensemble folder's
+    /// members combined by `aggregation`, the stage's `reward_aggregation`).
+    static func groupRollouts(_ request: TrainingStageRequest, recipe: TrainingRecipe, beta: Float, maximumCompletionLength: Int,
+                              aggregation: RewardAggregation) throws
         -> (policy: TrainableModel, reference: PPOReference?, rewards: [NamedReward], encoder: ExampleEncoder, prompts: [Example]) {
         guard let promptsURL = request.prompts else { throw ConstitutionalError("stage \(request.stage) needs prompts") }
         var rewards: [(name: String, function: RewardFunction)] = []
@@ -197,15 +226,9 @@ extension Stages {
             }
             rewards.append(reward)
         }
-        if let rewardModel = request.rewardModel {
-            let folders = PPOModelFolders(policy: request.model, rewardModel: rewardModel)
-            if RewardEnsembleManifest.isEnsemble(rewardModel) {  // an ensemble folder (charter reward --ensemble): its members' mean
-                rewards.append(("reward_model", try EnsembleReward.load(directory: rewardModel, aggregation: .mean, sharesTokenizer: folders.sharesTokenizer,
-                                                                        seed: request.seed)))
-            } else {
-                let model = try SequenceClassifier.load(directory: rewardModel, seed: request.seed)
-                rewards.append(("reward_model", RewardModelScorer(model: model, sharesTokenizer: folders.sharesTokenizer)))
-            }
+        if let rewardModel = request.rewardModel {  // a sequence classifier, or an ensemble folder (charter reward --ensemble, --head)
+            rewards.append(("reward_model", try PPOModelFolders(policy: request.model, rewardModel: rewardModel)
+                .rewardFunction(aggregation: aggregation, seed: request.seed)))
         }
         guard !rewards.isEmpty else {
             throw ConstitutionalError("stage \(request.stage) needs a reward: reward_model: (e.g. stage:reward) or reward_funcs under training: (exact-match, length, cmd:PROGRAM)")
@@ -245,7 +268,8 @@ extension Stages {
             rewards.append(reward)
         }
         if let rewardModel = request.rewardModel {
-            rewards.append(("reward_model", try PPOModelFolders(policy: request.model, rewardModel: rewardModel).rewardFunction(seed: seed)))
+            rewards.append(("reward_model", try PPOModelFolders(policy: request.model, rewardModel: rewardModel)
+                .rewardFunction(aggregation: try configuration.ensemble.aggregation, seed: seed)))
         }
         var judge: ConstitutionJudge?
         if let constitution = request.judge {

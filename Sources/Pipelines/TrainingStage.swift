@@ -26,6 +26,10 @@ public struct TrainingStageRequest: Sendable {
     public var judge: Constitution? = nil
     /// The model folder the judge asks (online_dpo's `feedback_model:`, e.g. the SL-CAI model `stage:sft`).
     public var feedbackModel: URL? = nil
+    /// A reward stage's `heads_from_labels`: train one head per principle of `dataset`'s label records.
+    public var headsFromLabels = false
+    /// A reward stage's `heads:` files, one head each, in the recipe's order.
+    public var heads: [(name: String, dataset: URL)] = []
 }
 
 /// Trains for a pipeline stage and returns the final metrics (TRL names) for the manifest.

@@ -117,11 +117,13 @@ final class ConfigurationEncodingTests: XCTestCase {
                                                           "target_kl", "horizon", "init_kl_coef"])
         XCTAssertEqual(GRPOConfiguration.keys, training + ["num_generations", "max_completion_length", "temperature", "beta",
                                                            "num_iterations", "epsilon", "epsilon_high", "top_p", "top_k", "min_p",
-                                                           "loss_type", "scale_rewards",
+                                                           "reward_aggregation", "reward_uncertainty_penalty", "principle_weights",
+                                                           "principle_groups", "loss_type", "scale_rewards",
                                                            "reward_weights", "mask_truncated_completions", "use_bias_correction_kl"])
         XCTAssertEqual(RLOOConfiguration.keys, training + ["num_generations", "max_completion_length", "temperature", "beta",
                                                            "num_iterations", "epsilon", "epsilon_high", "top_p", "top_k", "min_p",
-                                                           "reward_weights",
+                                                           "reward_aggregation", "reward_uncertainty_penalty", "principle_weights",
+                                                           "principle_groups", "reward_weights",
                                                            "normalize_advantages", "mask_truncated_completions"])
     }
 }

@@ -33,8 +33,8 @@ final class RewardModelEnsembleTests: XCTestCase {
             return recipe
         }
         let configuration = try recipe(["reward_aggregation": "uncertainty", "reward_uncertainty_penalty": 2.5]).decode(PPOConfiguration.self)
-        XCTAssertEqual(try configuration.rewardAggregation, RewardAggregation.uncertaintyWeighted(penalty: 2.5))
-        XCTAssertEqual(try PPOConfiguration().rewardAggregation, RewardAggregation.mean)
+        XCTAssertEqual(try configuration.ensemble.aggregation, RewardAggregation.uncertaintyWeighted(penalty: 2.5))
+        XCTAssertEqual(try PPOConfiguration().ensemble.aggregation, RewardAggregation.mean)
         XCTAssertThrowsError(try recipe(["reward_aggregation": "avg"]).decode(PPOConfiguration.self).validate()) {
             XCTAssertTrue("\($0)".contains("reward_aggregation"), "\($0)")
         }
@@ -100,7 +100,7 @@ final class RewardModelEnsembleTests: XCTestCase {
             _ = try TrainingLoop(arguments: $1).run($0)
         }
         var ppo = PPOTrainerTests.configuration(folder, output: "ppo", iterations: 1)
-        ppo.rewardAggregationName = "min"
+        ppo.ensemble.name = "min"
         let trainer = try PPOTrainer(configuration: ppo, policy: try TrainableModel(directory: folder),
                                      folders: PPOModelFolders(policy: folder, rewardModel: URL(fileURLWithPath: configuration.training.outputDirectory)),
                                      encoder: try TrainingFixtures.encoder(folder), prompts: PPOTrainerTests.prompts(8))
@@ -194,8 +194,8 @@ final class RewardModelEnsembleTests: XCTestCase {
         }
 
         var ppo = PPOTrainerTests.configuration(folder, output: "ppo", iterations: 1)
-        ppo.rewardAggregationName = "weighted"
-        ppo.principleWeights = "kind=0.7,blunt=0.3"
+        ppo.ensemble.name = "weighted"
+        ppo.ensemble.principleWeights = "kind=0.7,blunt=0.3"
         let trainer = try PPOTrainer(configuration: ppo, policy: try TrainableModel(directory: folder),
                                      folders: PPOModelFolders(policy: folder, rewardModel: directory),
                                      encoder: try TrainingFixtures.encoder(folder), prompts: PPOTrainerTests.prompts(8))
@@ -204,7 +204,7 @@ final class RewardModelEnsembleTests: XCTestCase {
         XCTAssertNotNil(history.last?["objective/head/kind"])
         XCTAssertNotNil(history.last?["objective/head/blunt"])
 
-        ppo.principleWeights = "kind=1"
+        ppo.ensemble.principleWeights = "kind=1"
         XCTAssertThrowsError(try PPOTrainer(configuration: ppo, policy: try TrainableModel(directory: folder),
                                             folders: PPOModelFolders(policy: folder, rewardModel: directory),
                                             encoder: try TrainingFixtures.encoder(folder), prompts: PPOTrainerTests.prompts(8))) {

@@ -151,7 +151,7 @@ final class PipelineGroupRolloutStageTests: XCTestCase {
     }
 
     /// An ensemble folder (ensemble.json) goes wherever a reward model folder goes: ppo combines its members by
-    /// `reward_aggregation` and logs their spread; grpo reads it by its mean.
+    /// `reward_aggregation` and logs their spread, and so does grpo (under its reward's name).
     func testStagesTakeARewardModelEnsembleFolder() async throws {
         let directory = try TinyModels.temporaryDirectory("ensemble-stage")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -168,13 +168,14 @@ final class PipelineGroupRolloutStageTests: XCTestCase {
               - {name: ppo, type: ppo, model: policy, prompts: prompts.jsonl, reward_model: rm-ensemble,
                  training: {max_steps: 1, per_device_train_batch_size: 2, response_length: 4, reward_aggregation: min, logging_steps: 1}}
               - {name: grpo, type: grpo, model: policy, prompts: prompts.jsonl, reward_model: rm-ensemble,
-                 training: {max_steps: 1, per_device_train_batch_size: 4, num_generations: 2, max_completion_length: 4}}
+                 training: {max_steps: 1, per_device_train_batch_size: 4, num_generations: 2, max_completion_length: 4, reward_aggregation: min}}
             """
         let manifest = try await Pipeline(recipe: try PipelineRecipe.parse(yaml: yaml, file: "r.yaml", baseDirectory: directory),
                                           runDirectory: directory.appendingPathComponent("run")).run(log: { _ in })
         XCTAssertEqual(manifest.stages.map(\.status), ["complete", "complete"])
         XCTAssertNotNil(manifest.stages[0].counts["objective/ensemble_std"], "\(manifest.stages[0].counts.keys.sorted())")
         XCTAssertNotNil(manifest.stages[1].counts["rewards/reward_model/mean"], "\(manifest.stages[1].counts.keys.sorted())")
+        XCTAssertNotNil(manifest.stages[1].counts["rewards/reward_model/ensemble_std"], "\(manifest.stages[1].counts.keys.sorted())")
     }
 
     func testORPOAndKTOStagesTrainOnLabelledPairs() async throws {
