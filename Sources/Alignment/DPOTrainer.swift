@@ -4,18 +4,6 @@ import LanguageModels
 import Settings
 import Tensors
 
-/// Where DPO's reference log-probabilities come from.
-public enum DPOReference {
-    /// A separate frozen model: a `--ref-model` folder, or a frozen copy of the initial policy.
-    case model(any CausalLanguageModel)
-    /// The policy with its LoRA adapters turned off — the base model, without a second copy of the weights.
-    case adaptersDisabled
-    /// The policy itself, read once before training (only with `precompute_ref_log_probs`).
-    case initialPolicy
-    /// None: every loss term is reference-free (SimPO, SFT).
-    case referenceFree
-}
-
 /// How many examples the length limits changed (training and evaluation sets together).
 public struct DPOTruncationReport: Equatable, Sendable {
     /// Pairs whose prompt + chosen or prompt + rejected exceeded `max_length` and were cut.
@@ -97,9 +85,9 @@ public final class DPOTrainer: PolicyObjective {
         truncation = report
         if configuration.precomputeReferenceLogProbabilities && !configuration.isReferenceFree {
             trainPairs = Self.precompute(trainPairs, batchSize: configuration.precomputeReferenceBatchSize ?? configuration.training.batchSize,
-                                         referenceOf: (self.reference, policy.model), padding: padding, configuration: configuration)
+                                         reference: self.reference, policy: policy.model, padding: padding, configuration: configuration)
             evaluationPairs = Self.precompute(evaluationPairs, batchSize: configuration.precomputeReferenceBatchSize ?? configuration.training.evaluationBatchSize,
-                                              referenceOf: (self.reference, policy.model), padding: padding, configuration: configuration)
+                                              reference: self.reference, policy: policy.model, padding: padding, configuration: configuration)
         }
         pairs = trainPairs
         self.evaluationPairs = evaluationPairs
@@ -134,44 +122,22 @@ public final class DPOTrainer: PolicyObjective {
 
     /// The reference's Σ log-probabilities of the batch's 2B sequences (chosen half, then rejected), or nil.
     static func referenceLogProbabilities(_ batch: DPOBatch, reference: DPOReference, policy: any CausalLanguageModel) -> [Float]? {
-        if batch.pairs.allSatisfy({ $0.referenceChosen != nil && $0.referenceRejected != nil }) {
-            return batch.pairs.map { $0.referenceChosen! } + batch.pairs.map { $0.referenceRejected! }
-        }
-        return withoutGradients { () -> [Float]? in
-            switch reference {
-            case .model(let model):
-                return batch.forward(model, statistics: false).logProbabilities.scalars
-            case .adaptersDisabled:
-                return LoRA.withAdaptersDisabled(policy) { batch.forward(policy, statistics: false).logProbabilities.scalars }
-            case .initialPolicy:
-                preconditionFailure("the initial policy's log-probabilities must be precomputed")
-            case .referenceFree:
-                return nil
-            }
-        }
+        let chosen = batch.pairs.compactMap(\.referenceChosen), rejected = batch.pairs.compactMap(\.referenceRejected)
+        if chosen.count == batch.pairCount && rejected.count == batch.pairCount { return chosen + rejected }
+        return reference.read(policy: policy) { batch.forward($0, statistics: false).logProbabilities.scalars }
     }
 
-    /// TRL's `precompute_ref_log_probs`: the reference's log-probabilities of every pair, in batches.
-    static func precompute(_ pairs: [DPOPair], batchSize: Int, referenceOf source: (DPOReference, any CausalLanguageModel),
+    /// TRL's `precompute_ref_log_probs`: the reference's log-probabilities of every pair, in batches of `batchSize`.
+    static func precompute(_ pairs: [DPOPair], batchSize: Int, reference: DPOReference, policy: any CausalLanguageModel,
                            padding: Int32, configuration: DPOConfiguration) -> [DPOPair] {
-        var result = pairs
-        for start in stride(from: 0, to: pairs.count, by: batchSize) {
-            let range = start..<min(start + batchSize, pairs.count)
-            let batch = DPOBatch(Array(pairs[range]), padding: padding, maximumLength: configuration.maximumLength,
-                                 truncationMode: configuration.truncationMode)
-            let values: [Float]
-            if case .initialPolicy = source.0 {
-                values = withoutGradients { batch.forward(source.1, statistics: false).logProbabilities.scalars }
-            } else {
-                guard let computed = referenceLogProbabilities(batch, reference: source.0, policy: source.1) else { return pairs }
-                values = computed
-            }
-            for (offset, index) in range.enumerated() {
-                result[index].referenceChosen = values[offset]
-                result[index].referenceRejected = values[range.count + offset]
-            }
-        }
-        return result
+        reference.precompute(pairs, batchSize: batchSize, policy: policy, values: { pairs, model -> [(Float, Float)] in
+            let batch = DPOBatch(pairs, padding: padding, maximumLength: configuration.maximumLength, truncationMode: configuration.truncationMode)
+            let values = batch.forward(model, statistics: false).logProbabilities.scalars
+            return (0..<batch.pairCount).map { (values[$0], values[batch.pairCount + $0]) }
+        }, store: { pair, value in
+            pair.referenceChosen = value.0
+            pair.referenceRejected = value.1
+        })
     }
 
     /// The weighted sum of the configured losses on `batch` (a scalar on the tape) and TRL's metrics for it.

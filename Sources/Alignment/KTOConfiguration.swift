@@ -20,6 +20,14 @@ public struct KTOConfiguration: KeyedSettings, Equatable, Sendable {
     /// Longest prompt + completion sequence: longer ones keep their first tokens; examples whose prompt alone fills
     /// it are dropped (as TRL). nil: no limit.
     public var maximumLength: Int? = 1024
+    /// Compute the reference log-probabilities of every example — of its completion and, for `kto`, of the
+    /// mismatched completion its KL term uses — once before training (TRL's `precompute_ref_log_probs`), so the
+    /// reference model need not stay in memory or run at every step. The mismatched completions are then fixed as
+    /// TRL fixes them (rotated within dataset-order blocks of `per_device_train_batch_size`), which only sequential
+    /// sampling keeps in one batch with their completions.
+    public var precomputeReferenceLogProbabilities = false
+    /// Batch size of that pass (nil: the train / eval batch size).
+    public var precomputeReferenceBatchSize: Int? = nil
     /// Turn dropout (here: LoRA dropout) off, as TRL does by default.
     public var disableDropout = true
 
@@ -34,6 +42,8 @@ public struct KTOConfiguration: KeyedSettings, Equatable, Sendable {
                 .init("desirable_weight", \.desirableWeight, where: .within(0...100)),
                 .init("undesirable_weight", \.undesirableWeight, where: .within(0...100)),
                 .init("max_length", \.maximumLength, where: .from(1, to: limits.sequenceLength)),
+                .init("precompute_ref_log_probs", \.precomputeReferenceLogProbabilities),
+                .init("precompute_ref_batch_size", \.precomputeReferenceBatchSize, where: .from(1, to: limits.batchSize)),
                 .init("disable_dropout", \.disableDropout)]
     }
 
@@ -48,6 +58,13 @@ public struct KTOConfiguration: KeyedSettings, Equatable, Sendable {
         if estimatesKL && training.batchSize < 2 {
             throw SettingsError(key: "per_device_train_batch_size",
                                 message: "must be at least 2 for KTO: the KL term is estimated from mismatched pairs within a batch")
+        }
+        if estimatesKL && precomputeReferenceLogProbabilities && training.trainSamplingStrategy != "sequential" {
+            throw SettingsError(key: "train_sampling_strategy",
+                                message: "must be sequential (TRL's KTO default) with precompute_ref_log_probs: the reference's KL "
+                                    + "log-probabilities are computed once for the mismatched pairs of fixed dataset-order batches, "
+                                    + "which \"\(training.trainSamplingStrategy)\" sampling would break up; set train_sampling_strategy: "
+                                    + "sequential, or loss_type: apo_zero_unpaired (no KL term)")
         }
     }
 }

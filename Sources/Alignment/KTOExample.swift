@@ -8,8 +8,13 @@ struct KTOExample: Equatable, Sendable {
     var completionIds: [Int32]
     var desirable: Bool
     var line: Int
-    /// The completion of another example, scored after this prompt for the KL estimate (set for evaluation data).
+    /// The completion of another example, scored after this prompt for the KL estimate (set for evaluation data,
+    /// and for training data whose reference log-probabilities are precomputed).
     var mismatchedCompletionIds: [Int32]?
+    /// The reference's Σ log π_ref(completion | prompt), when precomputed (`precompute_ref_log_probs`).
+    var referenceLogProbability: Float?
+    /// The reference's Σ log π_ref(mismatched completion | prompt), when precomputed for the KL term.
+    var referenceMismatchedLogProbability: Float?
 
     /// The rows of `examples` as KTO reads them: unpaired rows as they are; preference pairs unpaired as TRL's
     /// `unpair_preference_dataset` does (in blocks of 1,000 pairs, datasets' map batch: the chosen rows, then the

@@ -26,9 +26,10 @@ public final class KTOTrainer: PolicyObjective {
     public let dropped: Int
     public var counters: [String: Double] = ["num_tokens": 0]
 
-    /// Tokenizes the data: unpaired rows, or preference pairs unpaired into a desirable and an undesirable row.
-    /// - Parameter reference: the frozen reference model or the policy with its adapters off (KTO does not
-    ///   precompute reference log-probabilities).
+    /// Tokenizes the data (and precomputes the reference's log-probabilities when configured): unpaired rows, or
+    /// preference pairs unpaired into a desirable and an undesirable row.
+    /// - Parameter reference: the frozen reference model, the policy with its adapters off, or — with
+    ///   `precompute_ref_log_probs` — the initial policy, read once before training.
     /// - Throws: `SettingsError` for unusable settings, `TrainingError.data` for examples KTO cannot read.
     public init(configuration: KTOConfiguration, policy: TrainableModel, reference: DPOReference, encoder: ExampleEncoder,
                 train: [Example], evaluation: [Example] = []) throws {
@@ -40,7 +41,11 @@ public final class KTOTrainer: PolicyObjective {
             if LoRA.adapters(in: policy.model).isEmpty {
                 throw SettingsError(key: "ref_model", message: "the policy has no LoRA adapters to disable; give a reference model")
             }
-        case .initialPolicy, .referenceFree:
+        case .initialPolicy:
+            if !configuration.precomputeReferenceLogProbabilities {
+                throw SettingsError(key: "precompute_ref_log_probs", message: "must be true to use the initial policy as reference without a copy")
+            }
+        case .referenceFree:
             throw SettingsError(key: "ref_model", message: "KTO needs a reference model (or LoRA adapters to disable)")
         }
         sequenceLimit = SequenceLimit(maximumLength: configuration.maximumLength, models: models)
@@ -60,10 +65,23 @@ public final class KTOTrainer: PolicyObjective {
             dropped += all.count - kept.count
             return kept
         }
-        examples = try prepared(train)
+        let batchSize = configuration.training.batchSize
+        var examples = try prepared(train)
         // Evaluation batches are fixed, so their mismatched completions are too — rotated within blocks of the
         // training batch size, as TRL prepares every dataset.
-        evaluationExamples = KTOExample.withMismatchedCompletions(try prepared(evaluation), blockSize: configuration.training.batchSize)
+        var evaluationExamples = KTOExample.withMismatchedCompletions(try prepared(evaluation), blockSize: batchSize)
+        if configuration.precomputeReferenceLogProbabilities {
+            // As TRL: the training examples' mismatched completions are fixed the same way, so that the reference's
+            // value for each can be read once; sequential batches (validate() requires them) pair them as before.
+            examples = Self.precompute(KTOExample.withMismatchedCompletions(examples, blockSize: batchSize),
+                                       batchSize: configuration.precomputeReferenceBatchSize ?? batchSize, reference: reference,
+                                       policy: policy.model, padding: padding, configuration: configuration)
+            evaluationExamples = Self.precompute(evaluationExamples,
+                                                 batchSize: configuration.precomputeReferenceBatchSize ?? configuration.training.evaluationBatchSize,
+                                                 reference: reference, policy: policy.model, padding: padding, configuration: configuration)
+        }
+        self.examples = examples
+        self.evaluationExamples = evaluationExamples
         self.dropped = dropped
         samples = SampleGenerations(prompts: evaluationExamples.map(\.promptIds), tokenizer: encoder.tokenizer)
     }
@@ -73,9 +91,13 @@ public final class KTOTrainer: PolicyObjective {
 
     /// The loss of a micro-batch. Its mismatched pairs rotate the micro-batch's own completions by one (in dataset
     /// order, so a micro-batch holding one of TRL's blocks pairs them as TRL does), so the KL estimate uses the same
-    /// completions as the rewards — what TRL's sequential sampling achieves.
+    /// completions as the rewards — what TRL's sequential sampling achieves. With precomputed reference
+    /// log-probabilities each example keeps the mismatched completion they were computed for (the same pairs, since
+    /// sampling is then sequential).
     public func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double]) {
-        let batch = KTOExample.withMismatchedCompletions(indices.sorted().map { examples[$0] }, blockSize: indices.count)
+        let members = indices.sorted().map { examples[$0] }
+        let batch = configuration.precomputeReferenceLogProbabilities
+            ? members : KTOExample.withMismatchedCompletions(members, blockSize: indices.count)
         let (loss, metrics, tokenCount) = compute(batch)
         counters["num_tokens", default: 0] += Double(tokenCount)
         return (loss, metrics.merging(["num_tokens": counters["num_tokens"] ?? 0]) { $1 })
@@ -95,35 +117,61 @@ public final class KTOTrainer: PolicyObjective {
         }
     }
 
-    /// Σ log π(completion) per sequence (B) of `model`, or of the policy with its adapters off for the reference.
-    func sequenceLogProbabilities(_ batch: CausalBatch, referenceModel: Bool) -> [Float] {
-        withoutGradients {
-            if !referenceModel { return batch.sequenceLogProbabilities(batch.output(policy.model)).0.scalars }
-            switch reference {
-            case .model(let model): return batch.sequenceLogProbabilities(batch.output(model)).0.scalars
-            default:
-                return LoRA.withAdaptersDisabled(policy.model) { batch.sequenceLogProbabilities(batch.output(policy.model)).0.scalars }
-            }
+    /// The examples' prompt + completion sequences, or with `mismatched` each prompt followed by its mismatched
+    /// completion, as one padded batch.
+    static func causalBatch(_ batch: [KTOExample], mismatched: Bool, padding: Int32, maximumLength: Int?) -> CausalBatch {
+        CausalBatch(batch.map { example in
+            guard mismatched else { return example.sequence(example.completionIds, maximumLength: maximumLength) }
+            guard let completion = example.mismatchedCompletionIds else { preconditionFailure("line \(example.line) has no mismatched completion") }
+            return example.sequence(completion, maximumLength: maximumLength)
+        }, padding: padding)
+    }
+
+    /// Σ log π(completion) per sequence (B) under `model`.
+    static func logProbabilities(_ batch: CausalBatch, model: any CausalLanguageModel) -> [Float] {
+        batch.sequenceLogProbabilities(batch.output(model)).0.scalars
+    }
+
+    /// TRL's `precompute_ref_log_probs`: the reference's Σ log-probabilities of every example's completion and, for
+    /// `kto`, of its mismatched completion, in batches of `batchSize`.
+    static func precompute(_ examples: [KTOExample], batchSize: Int, reference: DPOReference, policy: any CausalLanguageModel,
+                           padding: Int32, configuration: KTOConfiguration) -> [KTOExample] {
+        let limit = configuration.maximumLength
+        return reference.precompute(examples, batchSize: batchSize, policy: policy, values: { batch, model -> [(Float, Float?)] in
+            let completions = logProbabilities(causalBatch(batch, mismatched: false, padding: padding, maximumLength: limit), model: model)
+            let mismatched = configuration.estimatesKL
+                ? logProbabilities(causalBatch(batch, mismatched: true, padding: padding, maximumLength: limit), model: model) : nil
+            return completions.indices.map { (completions[$0], mismatched?[$0]) }
+        }, store: { example, values in
+            example.referenceLogProbability = values.0
+            example.referenceMismatchedLogProbability = values.1
+        })
+    }
+
+    /// The reference's Σ log-probabilities of `batch`: the precomputed values when every example has one, else a
+    /// forward pass of the reference.
+    func referenceValues(_ batch: CausalBatch, precomputed: [Float?]) -> [Float] {
+        let stored = precomputed.compactMap { $0 }
+        if stored.count == precomputed.count { return stored }
+        guard let values = reference.read(policy: policy.model, { Self.logProbabilities(batch, model: $0) }) else {
+            preconditionFailure("a KTO trainer always has a reference")
         }
+        return values
     }
 
     /// The KTO loss of `batch` (a scalar on the tape), TRL's metrics for it, and its non-padding token count.
     /// Every example must carry its mismatched completion.
     func compute(_ batch: [KTOExample]) -> (Tensor, [String: Double], Int) {
         let limit = configuration.maximumLength
-        let sequences = batch.map { $0.sequence($0.completionIds, maximumLength: limit) }
-        let causal = CausalBatch(sequences, padding: padding)
+        let causal = Self.causalBatch(batch, mismatched: false, padding: padding, maximumLength: limit)
         let (policyLogProbabilities, _, found) = causal.sequenceLogProbabilities(causal.output(policy.model), statistics: true)
-        let referenceLogProbabilities = sequenceLogProbabilities(causal, referenceModel: true)
+        let referenceLogProbabilities = referenceValues(causal, precomputed: batch.map(\.referenceLogProbability))
 
         var kl: Float = 0
         if configuration.estimatesKL {
-            let mismatched = CausalBatch(batch.map { example in
-                guard let completion = example.mismatchedCompletionIds else { preconditionFailure("line \(example.line) has no mismatched completion") }
-                return example.sequence(completion, maximumLength: limit)
-            }, padding: padding)
-            let policyKL = sequenceLogProbabilities(mismatched, referenceModel: false)
-            let referenceKL = sequenceLogProbabilities(mismatched, referenceModel: true)
+            let mismatched = Self.causalBatch(batch, mismatched: true, padding: padding, maximumLength: limit)
+            let policyKL = withoutGradients { Self.logProbabilities(mismatched, model: policy.model) }
+            let referenceKL = referenceValues(mismatched, precomputed: batch.map(\.referenceMismatchedLogProbability))
             kl = max(zip(policyKL, referenceKL).map { $0 - $1 }.reduce(0, +) / Float(batch.count), 0)
         }
         let desirable = batch.map(\.desirable)
@@ -148,6 +196,6 @@ public final class KTOTrainer: PolicyObjective {
         if let chosen = metrics["rewards/chosen"], let rejected = metrics["rewards/rejected"] {
             metrics["rewards/margins"] = chosen - rejected
         }
-        return (loss, metrics, sequences.reduce(0) { $0 + $1.ids.count })
+        return (loss, metrics, causal.lengths.reduce(0, +))
     }
 }

@@ -6,8 +6,8 @@ import LanguageModels
 /// 1. `ref_model` when given;
 /// 2. when the policy re-trains an existing PEFT adapter (`--adapter`), a copy of the policy with that adapter;
 /// 3. when the policy trains LoRA adapters, the policy with its adapters switched off (the base model, no second copy);
-/// 4. when the trainer can read the initial policy once before training (DPO's `precompute_ref_log_probs`), the
-///    policy itself;
+/// 4. when the trainer can read the initial policy once before training (DPO's and KTO's `precompute_ref_log_probs`),
+///    the policy itself;
 /// 5. else a copy of the initial policy's folder.
 ///
 /// Every separate reference model is frozen (`setTrainable(false)`, TRL's `create_reference_model`): a reference is
@@ -46,13 +46,14 @@ public enum ReferencePolicy {
         }
     }
 
-    /// The reference of a KTO run (rules 1, 2, 3 and 5: KTO does not precompute).
-    public static func kto(policy: TrainableModel, policyFolder: URL, referenceModel: URL?, adapter: URL? = nil) throws -> DPOReference {
+    /// The reference of a KTO run (the rules above; rule 4 with `precompute_ref_log_probs`).
+    public static func kto(configuration: KTOConfiguration, policy: TrainableModel, policyFolder: URL, referenceModel: URL?,
+                           adapter: URL? = nil) throws -> DPOReference {
         switch try choose(policy: policy, policyFolder: policyFolder, referenceModel: referenceModel, adapter: adapter,
-                          canReadInitialPolicyOnce: false) {
+                          canReadInitialPolicyOnce: configuration.precomputeReferenceLogProbabilities) {
         case .model(let model): return .model(model)
         case .adaptersDisabled: return .adaptersDisabled
-        case .initialPolicy: preconditionFailure("not chosen when the trainer cannot read the initial policy once")
+        case .initialPolicy: return .initialPolicy
         }
     }
 

@@ -152,8 +152,10 @@ extension TRLExport {
 
 
             def rollouts(prompts, completions, completion_ids, columns):
-                \"\"\"Each completion as Charter's cmd: and http rewards receive it: prompt and completion decoded without special
-                tokens, their ids, and the row's other columns.\"\"\"
+                \"\"\"Each completion as Charter's cmd: and http rewards receive it: a standard prompt decoded without special
+                tokens and the completion's text; a conversational prompt and its completion as the message lists TRL passes
+                ([{"role": "assistant", "content": ...}]); the prompt's ids (of the rendered chat prompt), the completion's
+                ids, and the row's other columns.\"\"\"
                 global _tokenizer
                 if _tokenizer is None:
                     from transformers import AutoTokenizer
@@ -161,10 +163,13 @@ extension TRLExport {
                 objects = []
                 for index, (prompt, completion, ids) in enumerate(zip(prompts, completions, completion_ids)):
                     if isinstance(prompt, list):
-                        prompt = _tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
-                    prompt_ids = _tokenizer(prompt, add_special_tokens=False)["input_ids"]
-                    item = {"prompt": _tokenizer.decode(prompt_ids, skip_special_tokens=True), "completion": completion_text(completion),
-                            "prompt_ids": prompt_ids, "completion_ids": list(ids)}
+                        text = _tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+                        prompt_ids = _tokenizer(text, add_special_tokens=False)["input_ids"]
+                        completion = [{"role": "assistant", "content": completion_text(completion)}]
+                    else:
+                        prompt_ids = _tokenizer(prompt, add_special_tokens=False)["input_ids"]
+                        prompt, completion = _tokenizer.decode(prompt_ids, skip_special_tokens=True), completion_text(completion)
+                    item = {"prompt": prompt, "completion": completion, "prompt_ids": prompt_ids, "completion_ids": list(ids)}
                     for key, values in columns.items():
                         if key not in TRAINER_KEYWORDS and key not in item:
                             item[key] = values[index]

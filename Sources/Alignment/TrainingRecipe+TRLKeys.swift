@@ -86,10 +86,9 @@ extension TrainingRecipe {
         keys["ld_alpha"] = .only(["null"], "length-desensitised DPO is not implemented")
         keys["use_weighting"] = .only(["false"], "WPO weighting is not implemented")
         keys["sync_ref_model"] = .only(["false"], "Charter's reference model stays fixed (TR-DPO is not implemented)")
-        for key in ["ref_model_mixup_alpha", "ref_model_sync_steps", "f_alpha_divergence_coef", "discopop_tau", "precompute_ref_batch_size"] {
-            keys[key] = .ignored("read only by options Charter does not have (sync_ref_model, alpha divergence, DiscoPOP, precomputed KTO references)")
+        for key in ["ref_model_mixup_alpha", "ref_model_sync_steps", "f_alpha_divergence_coef", "discopop_tau"] {
+            keys[key] = .ignored("read only by options Charter does not have (sync_ref_model, alpha divergence, DiscoPOP)")
         }
-        keys["precompute_ref_log_probs"] = .only(["false"], "KTO computes the reference at every step in Charter")
         keys["lora_task_type"] = .only(["CAUSAL_LM", "SEQ_CLS"], "PEFT's task type follows the trainer")
         keys["bnb_4bit_quant_type"] = .only(["nf4"], "quantized training is not implemented")
         keys["bnb_4bit_quant_storage"] = .only(["null"], "quantized training is not implemented")

@@ -98,7 +98,10 @@ public final class SoftOverlongPunishment: RewardFunction {
 ///
 ///     {"prompt": "...", "completion": "...", "prompt_ids": [...], "completion_ids": [...], <the row's other columns>}
 ///
-/// — and writes one number per line on standard output, in the same order (blank lines are skipped). Anything on
+/// — where a conversational prompt arrives as TRL passes it to reward functions: `prompt` is its list of messages
+/// (`[{"role": "user", "content": "..."}]`) and `completion` is `[{"role": "assistant", "content": "..."}]`;
+/// `prompt_ids` are then the ids of the rendered chat prompt. The program writes one number per line on standard
+/// output, in the same order (blank lines are skipped). Anything on
 /// standard error is passed through. A non-zero exit status, a line that is not a number, or a wrong count stops
 /// training with an error naming the command.
 public final class CommandReward: RewardFunction {
@@ -156,9 +159,15 @@ public final class CommandReward: RewardFunction {
         }
     }
 
-    /// One completion as the JSON object the external command and the HTTP endpoint receive.
+    /// One completion as the JSON object the external command and the HTTP endpoint receive: texts for a standard
+    /// prompt; for a conversational one, message lists as TRL hands its reward functions `prompts` and `completions`.
     public static func object(for rollout: ScoredRollout) -> JSONValue {
-        var members = [JSONValue.Member("prompt", .string(rollout.prompt)), JSONValue.Member("completion", .string(rollout.response)),
+        var prompt = JSONValue.string(rollout.prompt), completion = JSONValue.string(rollout.response)
+        if let messages = rollout.promptMessages {
+            prompt = .array(messages.map(\.jsonValue))
+            completion = .array([Message(role: .assistant, content: rollout.response).jsonValue])
+        }
+        var members = [JSONValue.Member("prompt", prompt), JSONValue.Member("completion", completion),
                        JSONValue.Member("prompt_ids", .array(rollout.promptIds.map { .number(JSONNumber(Int($0))) })),
                        JSONValue.Member("completion_ids", .array(rollout.responseIds.map { .number(JSONNumber(Int($0))) }))]
         members += rollout.columns.filter { !["prompt", "completion", "prompt_ids", "completion_ids"].contains($0.key) }

@@ -46,9 +46,14 @@ struct DPOBenchmark: ParsableCommand {
     @Option(help: "Kernel threads (default: CHARTER_THREADS or all cores).") var threads: Int?
     @Option(help: "A model folder (with its tokenizer) instead of the prepared tiny Llama, e.g. SmolLM2-135M-Instruct; the data stay the workdir's.")
     var modelDir: String?
+    @Flag(help: "dpo, kto: precompute_ref_log_probs — the initial policy's log-probabilities read once before the steps (the setup time includes that pass); the steps run no reference.")
+    var precomputeRefLogProbs = false
 
     func run() throws {
         if let threads { ComputeThreads.count = threads }
+        if precomputeRefLogProbs && ![.dpo, .kto].contains(trainer) {
+            throw ValidationError("--precompute-ref-log-probs is for dpo and kto (their precompute_ref_log_probs)")
+        }
         let folder = URL(fileURLWithPath: workdir)
         let prepared = try Self.preparedModel(in: workdir, script: trainer.script)
         let modelFolder = modelDir.map { URL(fileURLWithPath: $0) } ?? prepared
@@ -57,8 +62,16 @@ struct DPOBenchmark: ParsableCommand {
             return try runRollouts(modelFolder: modelFolder, encoder: encoder)
         }
         let data = try Dataset.load(folder.appendingPathComponent(trainer == .sft ? "sft.jsonl" : "dpo.jsonl"))
-        var medians: [Double] = [], cpuMedians: [Double] = [], tokensPerStep: [Double] = []
+        var medians: [Double] = [], cpuMedians: [Double] = [], tokensPerStep: [Double] = [], setups: [Double] = []
+        /// The reference: a frozen copy of the model folder, or with --precompute-ref-log-probs the initial policy.
+        func reference() throws -> DPOReference {
+            if precomputeRefLogProbs { return .initialPolicy }
+            let model = try PretrainedModel.load(directory: modelFolder)
+            model.setTrainable(false)
+            return .model(model)
+        }
         for _ in 0..<repeats {
+            let setupStart = DispatchTime.now().uptimeNanoseconds
             let policy = try TrainableModel(directory: modelFolder)
             let objective: TrainingObjective
             let batch: Int
@@ -67,10 +80,9 @@ struct DPOBenchmark: ParsableCommand {
                 var configuration = DPOConfiguration()
                 configuration.maximumLength = maxLength
                 configuration.training.learningRate = 1e-5
+                configuration.precomputeReferenceLogProbabilities = precomputeRefLogProbs
                 batch = batchSize ?? 4
-                let reference = try PretrainedModel.load(directory: modelFolder)
-                reference.setTrainable(false)
-                objective = try DPOTrainer(configuration: configuration, policy: policy, reference: .model(reference),
+                objective = try DPOTrainer(configuration: configuration, policy: policy, reference: try reference(),
                                            encoder: encoder, train: data.examples)
             case .sft:
                 var configuration = SFTConfiguration()
@@ -86,14 +98,16 @@ struct DPOBenchmark: ParsableCommand {
                 var configuration = KTOConfiguration()
                 configuration.maximumLength = maxLength
                 configuration.training.batchSize = batchSize ?? 8
+                // The steps take consecutive blocks of the data, the order precomputed KL pairs are fixed in.
+                configuration.training.trainSamplingStrategy = "sequential"
+                configuration.precomputeReferenceLogProbabilities = precomputeRefLogProbs
                 batch = configuration.training.batchSize
-                let reference = try PretrainedModel.load(directory: modelFolder)
-                reference.setTrainable(false)
-                objective = try KTOTrainer(configuration: configuration, policy: policy, reference: .model(reference),
+                objective = try KTOTrainer(configuration: configuration, policy: policy, reference: try reference(),
                                            encoder: encoder, train: data.examples)
             case .grpo, .rloo, .onlineDPO:
                 preconditionFailure("timed by runRollouts")
             }
+            setups.append(Double(DispatchTime.now().uptimeNanoseconds - setupStart) / 1e9)
             let optimizer = AdamW(parameters: objective.trainableParameters, learningRate: trainer == .sft ? 2e-5 : 1e-5,
                                   beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, noDecay: objective.parametersWithoutDecay)
             var generator = SeededGenerator(seed: 42)
@@ -124,6 +138,8 @@ struct DPOBenchmark: ParsableCommand {
             "step_ms_per_repeat": .array(medians.map { .numeric($0 * 1000) }), "threads": .integer(ComputeThreads.count),
             "max_length": .integer(maxLength), "cpu_ms_per_step_median": .numeric(cpuMedians.sorted()[cpuMedians.count / 2] * 1000),
             "cpu_ms_per_repeat": .array(cpuMedians.map { .numeric($0 * 1000) }),
+            "setup_ms_median": .numeric(setups.sorted()[setups.count / 2] * 1000),
+            "precompute_ref_log_probs": .bool(precomputeRefLogProbs),
         ]
         switch trainer {
         case .dpo, .orpo:

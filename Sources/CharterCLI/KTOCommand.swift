@@ -13,7 +13,10 @@ struct KTOCommand: ParsableCommand {
         discussion: """
             Preference pairs (prompt/chosen/rejected) are unpaired into a desirable and an undesirable row. The reference \
             is --ref-model when given, else the base model when training new LoRA adapters, else a frozen copy of the \
-            initial policy (with --adapter: of the initial adapter), as TRL chooses it. \
+            initial policy (with --adapter: of the initial adapter; with --precompute-ref-log-probs: the initial policy read \
+            once), as TRL chooses it. --precompute-ref-log-probs reads the reference once before training (completions and \
+            the KL term's mismatched completions, fixed as TRL fixes them), so it does not run at every step; with \
+            loss_type kto it needs train_sampling_strategy sequential. \
             Example: charter kto --model sft/ --dataset labelled.jsonl --beta 0.1 --desirable-weight 1.0 --undesirable-weight 1.0 --output-dir runs/kto
             """)
 
@@ -24,12 +27,15 @@ struct KTOCommand: ParsableCommand {
     @Option(help: "beta") var beta: Float?
     @Option(help: "desirable_weight") var desirableWeight: Float?
     @Option(help: "undesirable_weight") var undesirableWeight: Float?
+    @Flag(help: "precompute_ref_log_probs: read the reference once before training, not at every step.") var precomputeRefLogProbs = false
+    @Option(help: "precompute_ref_batch_size (default: the train / eval batch size).") var precomputeRefBatchSize: Int?
     @Flag(help: "Only evaluate (--eval-dataset, else --dataset) and print the eval_ metrics as JSON.") var evalOnly = false
 
     func run() throws {
         let extra: [String: Any?] = [
             "ref_model": refModel, "loss_type": lossType, "beta": beta.map { Double($0) },
             "desirable_weight": desirableWeight.map { Double($0) }, "undesirable_weight": undesirableWeight.map { Double($0) },
+            "precompute_ref_log_probs": precomputeRefLogProbs ? true : nil, "precompute_ref_batch_size": precomputeRefBatchSize,
         ]
         let recipe = try options.recipe(keys: KTOConfiguration.keys, extra: extra)
         let configuration = try recipe.decode(KTOConfiguration.self)
@@ -39,7 +45,7 @@ struct KTOCommand: ParsableCommand {
         let (train, evaluation) = try options.datasets(recipe, evalOnly: evalOnly)
 
         let (encoder, policy) = try options.encoderAndPolicy(recipe, directory: directory, seed: configuration.training.seed, adapter: adapter)
-        let reference = try ReferencePolicy.kto(policy: policy, policyFolder: directory,
+        let reference = try ReferencePolicy.kto(configuration: configuration, policy: policy, policyFolder: directory,
                                                 referenceModel: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) },
                                                 adapter: adapter.map { URL(fileURLWithPath: $0) })
         let trainer = try KTOTrainer(configuration: configuration, policy: policy, reference: reference, encoder: encoder,

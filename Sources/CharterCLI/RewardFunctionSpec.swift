@@ -54,7 +54,7 @@ enum RewardFunctionSpec {
 
 /// A reward served over HTTP. Protocol: one POST per batch with `Content-Type: application/json` and the body
 /// `{"rollouts": [{"prompt", "completion", "prompt_ids", "completion_ids", <the row's other columns>}, …]}` (the objects
-/// `CommandReward` writes); the answer is `{"rewards": [numbers]}` (or a bare array), one per rollout, in order.
+/// `CommandReward` writes: a conversational prompt and its completion as message lists, as TRL passes them); the answer is `{"rewards": [numbers]}` (or a bare array), one per rollout, in order.
 /// A non-2xx status, a malformed answer or a wrong count stops training with an error naming the URL.
 final class HTTPReward: RewardFunction {
     let url: URL

@@ -84,7 +84,8 @@ extension Stages {
     }
 
     /// KTO on the stage's data (TRL's KTOConfig keys under `training:`): unpaired `label` rows, or preference pairs
-    /// unpaired as TRL does; the reference is `ref_model` or a frozen copy of the initial policy, as `charter kto`.
+    /// unpaired as TRL does; the reference is `ref_model`, else a frozen copy of the initial policy (with
+    /// `precompute_ref_log_probs`: the initial policy read once), as `charter kto`.
     public static func kto(_ request: TrainingStageRequest) throws -> [String: Double] {
         let recipe = try trainingRecipe(request, keys: KTOConfiguration.keys)
         let configuration = try recipe.decode(KTOConfiguration.self)
@@ -92,7 +93,7 @@ extension Stages {
         let examples = try trainingExamples(request)
         let encoder = try ExampleEncoder.load(directory: request.model, chatTemplate: recipe["chat_template_name"] as? String)
         let policy = try TrainableModel(directory: request.model)
-        let reference = try ReferencePolicy.kto(policy: policy, policyFolder: request.model,
+        let reference = try ReferencePolicy.kto(configuration: configuration, policy: policy, policyFolder: request.model,
                                                 referenceModel: (recipe["ref_model"] as? String).map { URL(fileURLWithPath: $0) })
         let trainer = try KTOTrainer(configuration: configuration, policy: policy, reference: reference, encoder: encoder,
                                      train: examples, evaluation: [])

@@ -106,7 +106,7 @@ final class ConfigurationEncodingTests: XCTestCase {
         XCTAssertEqual(RewardConfiguration.keys, training + ["max_length", "center_rewards_coefficient", "disable_dropout"])
         XCTAssertEqual(ORPOConfiguration.keys, training + ["beta", "max_length", "disable_dropout"])
         XCTAssertEqual(KTOConfiguration.keys, training + ["beta", "loss_type", "desirable_weight", "undesirable_weight", "max_length",
-                                                          "disable_dropout"])
+                                                          "precompute_ref_log_probs", "precompute_ref_batch_size", "disable_dropout"])
         XCTAssertEqual(PPOConfiguration.keys, training + ["num_ppo_epochs", "num_mini_batches", "cliprange", "cliprange_value",
                                                           "vf_coef", "gamma", "lam", "kl_coef", "kl_target", "kl_horizon",
                                                           "kl_estimator", "whiten_rewards", "whiten_advantages",

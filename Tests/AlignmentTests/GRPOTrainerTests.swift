@@ -208,6 +208,18 @@ final class GRPOTrainerTests: XCTestCase {
         let second = ScoredRollout(promptIds: [1], responseIds: [4], prompt: "q", response: "d", endsWithStopToken: false)
         XCTAssertEqual(CommandReward.line(for: first), #"{"prompt":"p","completion":"c","prompt_ids":[1,2],"completion_ids":[3],"answer":7}"#)
         XCTAssertEqual(try CommandReward(command: "/bin/sh \(script.path)").scores([first, second]), [1, 0.25])
+        // A conversational prompt arrives as TRL passes it to reward functions: the prompt's messages, and the
+        // completion as one assistant message; the program can tell the two formats apart.
+        var chat = ScoredRollout(promptIds: [1, 2], responseIds: [3], prompt: "<|user|>p<|assistant|>", response: "c", endsWithStopToken: true)
+        chat.promptMessages = [Message(role: .system, content: "s"), Message(role: .user, content: "p")]
+        chat.columns = first.columns
+        XCTAssertEqual(CommandReward.line(for: chat), #"{"prompt":[{"role":"system","content":"s"},{"role":"user","content":"p"}],"#
+                       + #""completion":[{"role":"assistant","content":"c"}],"prompt_ids":[1,2],"completion_ids":[3],"answer":7}"#)
+        let formats = FileManager.default.temporaryDirectory.appendingPathComponent("charter-reward-\(UUID().uuidString).sh")
+        defer { try? FileManager.default.removeItem(at: formats) }
+        try "while IFS= read -r line; do case \"$line\" in *'\"completion\":[{\"role\":\"assistant\"'*) echo 2;; *) echo 3;; esac; done\n"
+            .write(to: formats, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try CommandReward(command: "/bin/sh \(formats.path)").scores([chat, first]), [2, 3])
         XCTAssertThrowsError(try CommandReward(command: "/bin/sh -c true").scores([first])) { error in
             XCTAssertTrue("\(error)".contains("wrote 0 lines for 1 completions"), "\(error)")
         }

@@ -16,6 +16,10 @@ final class KTOParityTests: XCTestCase {
             ("unpaired_apo_zero", "unpaired_standard.jsonl", { $0.beta = 0.2; $0.lossType = "apo_zero_unpaired" }),
             ("paired_standard", "preference_standard.jsonl", { $0.beta = 0.1 }),
             ("paired_conversational", "preference_conversational.jsonl", { $0.beta = 0.1 }),
+            // The reference read once before evaluating, in batches of 3 (TRL: the same metrics as reading it per batch).
+            ("paired_standard_precompute", "preference_standard.jsonl", {
+                $0.beta = 0.1; $0.precomputeReferenceLogProbabilities = true; $0.precomputeReferenceBatchSize = 3
+                $0.training.trainSamplingStrategy = "sequential" }),
         ]
         let expected = try ORPOParityTests.expected("kto")
         let fixtures = DPOParityTests.fixtures
@@ -46,6 +50,23 @@ final class KTOParityTests: XCTestCase {
         try ORPOParityTests.assertOneStepMatches(trainer, arguments: configuration.training,
                                                  try XCTUnwrap(try ORPOParityTests.expected("kto")["paired_standard_one_step"]),
                                                  "paired_standard_one_step")
+    }
+
+    /// precompute_ref_log_probs without ref_model: TRL reads the initial policy once as the reference (completions and
+    /// KL completions), then takes one step; the step and the evaluation after it match.
+    func testOneKTOStepWithTheInitialPolicyReadOnceMatchesTRL() throws {
+        let fixtures = DPOParityTests.fixtures
+        let policyFolder = fixtures.appendingPathComponent("policy")
+        var configuration = KTOConfiguration()
+        configuration.training = ORPOParityTests.oneStep(batchSize: 12)
+        configuration.training.trainSamplingStrategy = "sequential"
+        configuration.precomputeReferenceLogProbabilities = true
+        let data = try Dataset.load(fixtures.appendingPathComponent("preference_standard.jsonl"))
+        let trainer = try KTOTrainer(configuration: configuration, policy: try TrainableModel(directory: policyFolder), reference: .initialPolicy,
+                                     encoder: try ExampleEncoder.load(directory: policyFolder), train: data.examples, evaluation: data.examples)
+        try ORPOParityTests.assertOneStepMatches(trainer, arguments: configuration.training,
+                                                 try XCTUnwrap(try ORPOParityTests.expected("kto")["paired_standard_one_step_precompute_initial_policy"]),
+                                                 "paired_standard_one_step_precompute_initial_policy")
     }
 
     /// TRL's unpairing order: the chosen rows of a block of pairs, then its rejected rows; and the KL rotation.

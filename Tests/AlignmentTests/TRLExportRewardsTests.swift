@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import XCTest
 @testable import Alignment
+import Datasets
 
 /// `charter export trl grpo|rloo`: the rewards become charter_rewards.py, named in config.yaml's reward_funcs as
 /// `trl grpo` imports them, and score fixed completions exactly as Charter's reward functions do
@@ -16,7 +17,16 @@ final class TRLExportRewardsTests: XCTestCase {
         let columns: [[JSONValue]]
         let scores: [String: Double]
     }
-    struct Expected: Decodable { let max_completion_length: Int; let command: String; let cases: [Case] }
+    /// A conversational prompt as TRL hands it to the exported module, and the object the module's cmd: and http
+    /// rewards send for it (`rollouts` in charter_rewards.py).
+    struct Conversational: Decodable {
+        let messages: [[String: String]]
+        let completion: String
+        let completion_ids: [Int32]
+        let columns: [[JSONValue]]
+        let sent: JSONValue
+    }
+    struct Expected: Decodable { let max_completion_length: Int; let command: String; let cases: [Case]; let conversational: [Conversational] }
 
     func testGeneratedRewardsScoreAsCharterDoes() throws {
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("expected_rewards.json")))
@@ -46,6 +56,36 @@ final class TRLExportRewardsTests: XCTestCase {
         // The cases exercise both outcomes of each reward.
         XCTAssertEqual(Set(expected.cases.compactMap { $0.scores["exact_match"] }), [0, 1])
         XCTAssertGreaterThan(Set(expected.cases.compactMap { $0.scores["length"] }).count, 2)
+    }
+
+    /// A conversational prompt reaches Charter's cmd: and http rewards as it reaches the exported module's under TRL:
+    /// the same object — the prompt's messages, the completion as `[{"role": "assistant", "content": …}]`, the ids of
+    /// the chat prompt as the policy's template renders it (Charter's encoder and transformers' apply_chat_template
+    /// agree), the completion's ids and the row's columns.
+    func testConversationalRolloutsAreSentAsTheExportedModuleSendsThem() throws {
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("expected_rewards.json")))
+        let encoder = try ExampleEncoder.load(directory: Self.fixtures.deletingLastPathComponent().appendingPathComponent("policy"))
+        XCTAssertGreaterThan(expected.conversational.count, 2)
+        for item in expected.conversational {
+            let messages = try item.messages.map { Message(role: try XCTUnwrap(Role(rawValue: $0["role"] ?? "")), content: $0["content"] ?? "") }
+            var rollout = ScoredRollout(promptIds: try encoder.conversation(messages, addGenerationPrompt: true, line: 1).ids,
+                                        responseIds: item.completion_ids, prompt: "rendered", response: item.completion, endsWithStopToken: true)
+            rollout.promptMessages = messages
+            rollout.columns = item.columns.compactMap { pair in pair.first?.stringValue.map { JSONValue.Member($0, pair[1]) } }
+            let sent = CommandReward.object(for: rollout)
+            XCTAssertEqual(Self.sortingKeys(sent).serialized(), Self.sortingKeys(item.sent).serialized(), item.completion)
+            guard case .array(let prompt)? = sent["prompt"] else { return XCTFail("the prompt is not a list of messages: \(sent.serialized())") }
+            XCTAssertEqual(prompt.count, 2)
+        }
+    }
+
+    /// `value` with every object's members in key order (JSONDecoder does not keep a file's order).
+    static func sortingKeys(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let members): return .object(members.sorted { $0.key < $1.key }.map { JSONValue.Member($0.key, sortingKeys($0.value)) })
+        case .array(let values): return .array(values.map(sortingKeys))
+        default: return value
+        }
     }
 
     /// The exporter still writes the module the golden scores came from.

@@ -5,7 +5,8 @@ import Glibc
 import XCTest
 
 /// `--reward http://…`: a loopback server (plain sockets, in this process) answers each POST {"rollouts": [...]}
-/// with {"rewards": [...]}; a server that answers HTTP 500 stops training with an error naming the URL and status.
+/// with {"rewards": [...]} (a conversational prompt's rollouts carry its messages, as TRL passes them); a server
+/// that answers HTTP 500 stops training with an error naming the URL and status.
 extension CLITests {
     /// Serves `count` connections on 127.0.0.1 with `respond` (request body → status and response body); returns the
     /// port. Each request's parsed body is appended to `bodies`.
@@ -78,6 +79,20 @@ extension CLITests {
         XCTAssertEqual(rollouts.count, 4, "one generation batch: 2 prompts × 2 completions")
         XCTAssertNotNil(rollouts.first?["completion_ids"] as? [Int])
         XCTAssertEqual(rollouts.first?["answer"] as? Int, rollouts.first?["prompt"] as? String == "0+1=" ? 1 : 2, "the row's columns travel along")
+
+        // Conversational prompts arrive as TRL passes them to reward functions: messages in, an assistant message out.
+        let chats = try write((0..<2).map { #"{"prompt": [{"role": "user", "content": "\#($0)+1="}], "answer": \#($0 + 1)}"# }, to: "chats.jsonl")
+        let (chatStatus, _, chatErrors) = try charter(["grpo", "--model", policy, "--dataset", chats, "--reward", "http://127.0.0.1:\(server.port)/score",
+                                                       "--num-generations", "2", "--batch-size", "4", "--max-completion-length", "2",
+                                                       "--max-steps", "1", "--output-dir", folder.appendingPathComponent("http-chat").path])
+        XCTAssertEqual(chatStatus, 0, chatErrors)
+        let chatRollouts = try XCTUnwrap(server.bodies.last?["rollouts"] as? [[String: Any]])
+        let prompt = try XCTUnwrap(chatRollouts.first?["prompt"] as? [[String: String]], "\(chatRollouts)")
+        XCTAssertEqual(prompt.count, 1)
+        XCTAssertEqual(prompt.first?["role"], "user")
+        XCTAssertTrue(["0+1=", "1+1="].contains(prompt.first?["content"] ?? ""), "\(prompt)")
+        let completion = try XCTUnwrap(chatRollouts.first?["completion"] as? [[String: String]], "\(chatRollouts)")
+        XCTAssertEqual(completion.map { $0["role"] }, ["assistant"])
 
         let failing = try LoopbackServer { _ in (500, "{}") }
         let (failed, _, failure) = try charter(["grpo", "--model", policy, "--dataset", prompts, "--reward", "http://127.0.0.1:\(failing.port)/score",

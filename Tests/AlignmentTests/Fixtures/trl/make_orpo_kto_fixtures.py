@@ -10,7 +10,9 @@ batch has only desirable examples and the rejected metrics average over one batc
 TRL's ORPOTrainer.evaluate() metrics per scenario (policy only: ORPO has no reference model) and
 KTOTrainer.evaluate() metrics (policy, with reference/ as ref_model) on unpaired data and on paired data that TRL
 unpairs. Train and evaluation batch sizes are 4: TRL rotates the KL completions within blocks of
-per_device_train_batch_size, also in the evaluation set.
+per_device_train_batch_size, also in the evaluation set. The precompute scenarios set precompute_ref_log_probs: with
+reference/ read once in batches of precompute_ref_batch_size 3, and without ref_model, where TRL reads the initial
+policy once as the reference before the training step.
 """
 import json
 import os
@@ -58,10 +60,10 @@ def unpaired_rows():
             for i, label in picks]
 
 
-def kto_metrics(rows, train_step=False, **kwargs):
+def kto_metrics(rows, train_step=False, with_reference=True, **kwargs):
     from trl import KTOConfig, KTOTrainer
     policy = LlamaForCausalLM.from_pretrained(os.path.join(HERE, "policy"), torch_dtype=torch.float32)
-    reference = LlamaForCausalLM.from_pretrained(os.path.join(HERE, "reference"), torch_dtype=torch.float32)
+    reference = LlamaForCausalLM.from_pretrained(os.path.join(HERE, "reference"), torch_dtype=torch.float32) if with_reference else None
     with tempfile.TemporaryDirectory() as out:
         # One step: a training batch of every row (paired data: twice the pairs), one KL block as in Charter's micro-batch.
         step = dict(STEP, per_device_train_batch_size=kwargs.pop("train_rows")) if train_step else {"per_device_train_batch_size": 4}
@@ -92,6 +94,10 @@ def main():
     expected["kto"]["paired_conversational"] = kto_metrics(conversational_pairs(), beta=0.1)
     expected["orpo"]["standard_one_step"] = orpo_metrics(standard_pairs(), train_step=True, beta=0.1)
     expected["kto"]["paired_standard_one_step"] = kto_metrics(standard_pairs(), train_step=True, train_rows=12, beta=0.1)
+    expected["kto"]["paired_standard_precompute"] = kto_metrics(standard_pairs(), beta=0.1, precompute_ref_log_probs=True,
+                                                                precompute_ref_batch_size=3)
+    expected["kto"]["paired_standard_one_step_precompute_initial_policy"] = kto_metrics(
+        standard_pairs(), train_step=True, train_rows=12, with_reference=False, beta=0.1, precompute_ref_log_probs=True)
     with open(os.path.join(HERE, "expected_orpo_kto.json"), "w") as f:
         json.dump(expected, f, indent=2, sort_keys=True)
     print(json.dumps(expected, indent=2, sort_keys=True))

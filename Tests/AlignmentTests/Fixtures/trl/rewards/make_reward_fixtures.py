@@ -8,7 +8,9 @@ Exports a GRPO recipe with the rewards exact-match, length (max_completion_lengt
 `cmd:awk -f score.awk`, copies the generated charter_rewards.py here, and calls its functions the way TRL's
 GRPOTrainer does (prompts, completions, completion_ids, the dataset's other columns as keyword lists) on fixed
 completions; writes expected_rewards.json. TRLExportRewardsTests scores the same completions with Charter's reward
-functions and checks that the exporter still writes this module.
+functions and checks that the exporter still writes this module. For conversational prompts (a system and a user
+message, as TRL passes `prompts` and `completions` to reward functions) it also records the objects the module's cmd:
+and http rewards send (`rollouts`), which must equal the ones Charter's CommandReward and HTTPReward send.
 """
 import importlib.util
 import json
@@ -73,9 +75,18 @@ def main():
         assert conversational == scores["exact_match"], prompt
         cases.append({"prompt": prompt, "completion": completion, "completion_ids": ids,
                       "columns": [[key, value] for key, value in columns.items()], "scores": scores})
+    conversational = []
+    for prompt, completion, length, columns in CASES[:4]:
+        messages = [{"role": "system", "content": "Answer with a number."}, {"role": "user", "content": prompt}]
+        ids = list(range(100, 100 + length))
+        keywords = {key: [value] for key, value in columns.items()}
+        keywords.update(trainer_state=[None], log_extra=[None])
+        sent = module.rollouts([messages], [[{"role": "assistant", "content": completion}]], [ids], keywords)[0]
+        conversational.append({"messages": messages, "completion": completion, "completion_ids": ids,
+                               "columns": [[key, value] for key, value in columns.items()], "sent": sent})
     with open(os.path.join(HERE, "expected_rewards.json"), "w") as handle:
-        json.dump({"max_completion_length": MAX_COMPLETION_LENGTH, "command": "awk -f score.awk", "cases": cases}, handle, indent=1,
-                  ensure_ascii=False)
+        json.dump({"max_completion_length": MAX_COMPLETION_LENGTH, "command": "awk -f score.awk", "cases": cases,
+                   "conversational": conversational}, handle, indent=1, ensure_ascii=False)
         handle.write("\n")
     print(f"wrote expected_rewards.json ({len(cases)} cases) and charter_rewards.py")
 
