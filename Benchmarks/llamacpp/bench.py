@@ -37,15 +37,20 @@ def worker(path, threads, prompt_length, new_tokens):
     rng = random.Random(0)
     prompt = [3 + rng.randrange(model.n_vocab() - 3) for _ in range(prompt_length)]
 
+    def next_token():
+        # Without logits_all, Llama.eval keeps no scores (its `scores` rows stay zero and number only n_batch), so the
+        # greedy token comes from llama.cpp's logits of the batch's last position.
+        return int(np.argmax(np.ctypeslib.as_array(model._ctx.get_logits(), shape=(model.n_vocab(),))))
+
     def measure():
         model.reset()
         start = time.perf_counter()
         model.eval(prompt)
-        token = int(np.argmax(model.scores[model.n_tokens - 1]))
+        token = next_token()
         prefilled = time.perf_counter()
         for _ in range(new_tokens - 1):
             model.eval([token])
-            token = int(np.argmax(model.scores[model.n_tokens - 1]))
+            token = next_token()
         end = time.perf_counter()
         return prefilled - start, end - prefilled
 

@@ -31,8 +31,13 @@ public struct KTOConfiguration: KeyedSettings, Equatable, Sendable {
     /// Turn dropout (here: LoRA dropout) off, as TRL does by default.
     public var disableDropout = true
 
-    /// TRL's KTO defaults: learning rate 1e-6 (a recipe without `learning_rate` keeps it) and logging every 10 steps.
-    public init() { training.learningRate = 1e-6 }
+    /// TRL's KTO defaults: learning rate 1e-6 (a recipe without `learning_rate` keeps it), logging every 10 steps, and
+    /// sequential sampling (`KTOConfig.train_sampling_strategy`; TRL's trainer refuses any other with the KL term, so
+    /// an exported recipe runs there).
+    public init() {
+        training.learningRate = 1e-6
+        training.trainSamplingStrategy = "sequential"
+    }
 
     /// TRL's `KTOConfig` keys, beside the training arguments'.
     public static var fields: [SettingsField<Self>] {

@@ -147,7 +147,7 @@ final class KTOTrainerTests: XCTestCase {
     /// The precomputed KL values belong to fixed pairs of sequential batches: random sampling is refused by name unless
     /// the loss has no KL term; the keys decode from a recipe with TRL's names.
     func testPrecomputeSettings() throws {
-        var configuration = try JSONDecoder().decode(KTOConfiguration.self, from: Data(#"{"precompute_ref_log_probs": true, "precompute_ref_batch_size": 16}"#.utf8))
+        var configuration = try JSONDecoder().decode(KTOConfiguration.self, from: Data(#"{"precompute_ref_log_probs": true, "precompute_ref_batch_size": 16, "train_sampling_strategy": "random"}"#.utf8))
         XCTAssertTrue(configuration.precomputeReferenceLogProbabilities)
         XCTAssertEqual(configuration.precomputeReferenceBatchSize, 16)
         XCTAssertThrowsError(try configuration.validate()) { error in
@@ -171,6 +171,8 @@ final class KTOTrainerTests: XCTestCase {
         XCTAssertEqual([defaults.beta, defaults.desirableWeight, defaults.undesirableWeight, defaults.training.learningRate], [0.1, 1, 1, 1e-6])
         XCTAssertEqual(defaults.lossType, "kto")
         XCTAssertEqual(defaults.maximumLength, 1024)
+        // KTOConfig's own default, which TRL's trainer requires with the KL term (an export must run there).
+        XCTAssertEqual(defaults.training.trainSamplingStrategy, "sequential")
         for (json, key, shows) in [(#"{"desirable_weight": -1}"#, "desirable_weight", "-1"), (#"{"undesirable_weight": 101}"#, "undesirable_weight", "101"),
                                    (#"{"loss_type": "sigmoid"}"#, "loss_type", "sigmoid"), (#"{"beta": 0}"#, "beta", "0")] {
             XCTAssertThrowsError(try JSONDecoder().decode(KTOConfiguration.self, from: Data(json.utf8)).validate(), json) { error in
