@@ -174,7 +174,6 @@ public enum Evaluation {
                 if (first >= 0.5) == firstIsBetter { agreedBySize[size] += 1 }
             }
         }
-        func fraction(_ count: Int, _ total: Int) -> Double { total == 0 ? 0 : Double(count) / Double(total) }
         quality.agreement = fraction(agreedAll, quality.decidablePairs)
         quality.decidableRate = fraction(quality.decidablePairs, quality.pairs)
         quality.positionBiasRate = fraction(flipped, swapped)
@@ -222,13 +221,15 @@ public enum Evaluation {
                 reply = round.revision
             }
         }
-        func fraction(_ count: Int, _ total: Int) -> Double { total == 0 ? 0 : Double(count) / Double(total) }
         quality.categoryNamed = fraction(named, quality.critiques)
         quality.decisionAgreement = fraction(agreed, quality.critiques)
         quality.wrongObjections = fraction(objectedWrongly, shouldPass)
         quality.missedObjections = fraction(missed, shouldObject)
         return quality
     }
+
+    /// count / total, 0 when there is nothing to count.
+    static func fraction(_ count: Int, _ total: Int) -> Double { total == 0 ? 0 : Double(count) / Double(total) }
 
     static func text(_ value: PromptValue) -> String? {
         switch value {

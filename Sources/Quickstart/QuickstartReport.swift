@@ -29,10 +29,11 @@ public enum QuickstartReport {
         }
         for index in results.seeds.indices {
             let seed = results.seeds[index].seed, folder = directory.appendingPathComponent("seed-\(seed)")
-            let files = WorldFiles(world: ToyWorld(seed: seed), configuration: results.configuration, directory: folder.appendingPathComponent("world"))
+            let world = ToyWorld(seed: seed)
+            let files = WorldFiles(world: world, configuration: results.configuration, directory: folder.appendingPathComponent("world"))
             let examples = try QuickstartExamples.collect(requests: files.evaluationRequests, evaluation: folder.appendingPathComponent("evaluation"))
             if !examples.isEmpty { results.seeds[index].examples = examples }
-            let critiques = try Evaluation.critiqueQualities(seedFolder: folder, world: ToyWorld(seed: seed), configuration: results.configuration)
+            let critiques = try Evaluation.critiqueQualities(seedFolder: folder, world: world, configuration: results.configuration)
             if !critiques.isEmpty { results.seeds[index].critiques = critiques }
         }
         // The claims again, from the stored results, so that their evidence has what this version reports.
