@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LanguageModels
+import Probes
 import Tokenizers
 
 /// `charter chat`: an interactive conversation with a local model, streaming its tokens.
@@ -8,7 +9,12 @@ struct ChatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat",
         abstract: "Chat with a local model using its chat template; tokens stream as they are generated.",
-        discussion: "Type a message and press return. /reset starts a new conversation, /quit (or end of input) leaves.")
+        discussion: """
+            Type a message and press return. /reset starts a new conversation, /quit (or end of input) leaves. \
+            With --probe a trained probe watches every turn: halt ends the reply where it triggered, refuse shows the \
+            refusal instead (replies are then shown whole, not streamed, since a streamed reply cannot be taken back), \
+            steer goes on steered. Each trigger is logged on standard error with its token index and score.
+            """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var precision: PrecisionOptions
@@ -16,6 +22,7 @@ struct ChatCommand: ParsableCommand {
     @Option(help: "Chat template family when tokenizer_config.json has none Charter recognises: \(ChatTemplate.builtInNames.joined(separator: ", ")).")
     var chatTemplate: String?
     @Option(help: "A system message that starts every conversation.") var system: String?
+    @OptionGroup var circuit: SafetyCircuitOptions
 
     func run() throws {
         let (network, tokenizer) = try model.load(precision: try precision.precision)
@@ -23,8 +30,13 @@ struct ChatCommand: ParsableCommand {
         let template = try chatTemplate.map { try ChatTemplate(named: $0, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken) }
             ?? ChatTemplate(directory: folders.files)
         let configuration = sampling.configuration(endOfSequence: try model.endOfSequenceTokens(tokenizer))
-        let generator = Generator(model: network, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) })
+        let monitor = try circuit.monitor(for: network, modelPath: model.model)
+        var generator = Generator(model: network, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) }, monitor: monitor)
+        (generator.steering, generator.steeringOnTrigger) = try circuit.steering(for: network, modelPath: model.model)
+        // A reply the circuit may replace is shown only once it is complete.
+        let streams = monitor == nil || circuit.onTrigger != .refuse
         var messages: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+        var turn = 0
         FileHandle.standardError.write(Data((Self.banner(folders, template: template, chosen: chatTemplate != nil, system: system) + "\n").utf8))
         while true {
             FileHandle.standardError.write(Data("> ".utf8))
@@ -38,6 +50,7 @@ struct ChatCommand: ParsableCommand {
             }
             if input.isEmpty { continue }
             messages.append(ChatMessage(role: "user", content: input))
+            turn += 1
             let prompt = try template.render(messages, addGenerationPrompt: true).text
             let ids = tokenizer.encode(prompt, addSpecialTokens: false).map(Int32.init)
             do { try model.checkPrompt(ids, of: network, item: "the conversation") } catch {
@@ -48,17 +61,22 @@ struct ChatCommand: ParsableCommand {
             // Stream: decode everything generated so far and print what is new (a token may complete a
             // multi-byte character only together with the next one).
             var generated: [Int32] = [], printed = ""
+            monitor?.reset()
             let result = generator.generate(prompts: [ids], configuration: configuration) { _, token, _ in
                 generated.append(token)
+                guard streams else { return }
                 let text = tokenizer.decode(generated.map(Int.init), skipSpecialTokens: true)
                 if text.hasPrefix(printed), !text.hasSuffix("\u{FFFD}") {
                     FileHandle.standardOutput.write(Data(text.dropFirst(printed.count).utf8))
                     printed = text
                 }
             }[0]
-            let reply = result.text ?? printed
-            if reply.count > printed.count, reply.hasPrefix(printed) { FileHandle.standardOutput.write(Data(reply.dropFirst(printed.count).utf8)) }
-            print("")
+            let reply = result.finishReason == .contentFilter && circuit.onTrigger == .refuse ? circuit.refusal : result.text ?? printed
+            if !streams { FileHandle.standardOutput.write(Data(reply.utf8)) }
+            else if reply.count > printed.count, reply.hasPrefix(printed) { FileHandle.standardOutput.write(Data(reply.dropFirst(printed.count).utf8)) }
+            // Through the same unbuffered handle as the reply (print's buffer would reorder it when stdout is a pipe).
+            FileHandle.standardOutput.write(Data("\n".utf8))
+            for trigger in monitor?.triggers ?? [] { circuit.log(trigger, item: "turn \(turn)") }
             messages.append(ChatMessage(role: "assistant", content: reply))
         }
     }

@@ -3,7 +3,8 @@ import XCTest
 
 extension CLITests {
     /// probe collect → train → eval, then generate with the probe as a circuit: a prompt of the detected class is
-    /// refused with finish_reason content_filter and its trigger logged; a probe for another model is refused by name.
+    /// refused with finish_reason content_filter and its trigger logged, chat does the same per turn; a probe for another
+    /// model is refused by name.
     func testProbeCommandsAndTheGenerateCircuit() throws {
         var lines: [String] = []
         for opening in ["I saw a", "Please bring the", "Where is my", "They painted the", "Look at that", "Draw me a", "Nobody wants a", "Here comes the"] {
@@ -71,6 +72,35 @@ extension CLITests {
             XCTAssertNotEqual(status, 0, "\(flags)")
             XCTAssertTrue(errors.contains(message), "\(flags): \(errors)")
         }
+
+        // chat --probe: the same circuit per turn. A threshold of 0 triggers on every prompt, one above 1 never does, so
+        // this checks the wiring (refuse replaces the whole reply, halt keeps what was said, each trigger is logged by
+        // turn) whatever the template does to the probe's scores.
+        func chat(threshold: Double, action: String) throws -> (output: String, errors: String) {
+            let copy = folder.appendingPathComponent("probe-\(threshold)-\(action)")
+            try? FileManager.default.removeItem(at: copy)
+            try FileManager.default.copyItem(at: URL(fileURLWithPath: probe), to: copy)
+            let descriptionURL = copy.appendingPathComponent("probe.json")
+            var description = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: descriptionURL)) as? [String: Any])
+            description["threshold"] = threshold
+            try JSONSerialization.data(withJSONObject: description).write(to: descriptionURL)
+            let (status, output, errors) = try charter(["chat", "--model", folder.path, "--chat-template", "chatml", "--max-new-tokens", "4",
+                                                        "--probe", copy.path, "--probe-watch", "prompt", "--on-trigger", action,
+                                                        "--refusal", "No."], input: "Where is my apple\nWhere is my horse\n/quit\n")
+            XCTAssertEqual(status, 0, errors)
+            return (output, errors)
+        }
+        let refusedChat = try chat(threshold: 0, action: "refuse")
+        XCTAssertEqual(refusedChat.output, "No.\nNo.\n", "every turn refused, shown whole")
+        XCTAssertTrue(refusedChat.errors.contains("turn 1 triggered on the prompt") && refusedChat.errors.contains("turn 2 triggered on the prompt"),
+                      refusedChat.errors)
+        let haltedChat = try chat(threshold: 0, action: "halt")
+        XCTAssertEqual(haltedChat.output, "\n\n", "a prompt trigger halts before the first token")
+        XCTAssertTrue(haltedChat.errors.contains("→ halt"), haltedChat.errors)
+        let quietChat = try chat(threshold: 1.5, action: "refuse")
+        XCTAssertFalse(quietChat.errors.contains("triggered"), quietChat.errors)
+        XCTAssertEqual(quietChat.output.split(separator: "\n", omittingEmptySubsequences: false).count, 3, "two replies: \(quietChat.output)")
+        XCTAssertFalse(quietChat.output.contains("No."), quietChat.output)
 
         let other = try tinyGPT(named: "other", contextLength: 64, seed: 3)
         let (refused, _, refusal) = try charter(["generate", "--model", other.path, "--prompt", "hello", "--probe", probe])
