@@ -8,15 +8,16 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var corpus = CorpusSizes()
     /// Byte-level BPE vocabulary trained on the world's corpus.
     public var vocabularySize = 1024
-    // The helpful-only Llama: small enough to train from scratch in about two minutes on two cores.
+    // The helpful-only Llama: small enough to train from scratch in about four minutes on two cores.
     public var hiddenSize = 128
     public var layerCount = 4
     public var headCount = 4
     public var intermediateSize = 384
     public var contextLength = 512
     /// Optimizer steps of the helpful-only model, on batches of ``helpfulOnlyBatchSize`` packed blocks of
-    /// ``helpfulOnlyBlockLength`` tokens.
-    public var helpfulOnlySteps = 1100
+    /// ``helpfulOnlyBlockLength`` tokens. 2000: at 1100 its critiques still copy the principle's topic in some seeds
+    /// (objecting under principles that do not cover the request); at 2000 they decide as the world does in ~96%.
+    public var helpfulOnlySteps = 2000
     public var helpfulOnlyBatchSize = 8
     public var helpfulOnlyBlockLength = 256
     public var helpfulOnlyLearningRate = 2e-3
@@ -37,7 +38,9 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     /// Comparison principles asked per pair (each in both orders): the AI-feedback ensemble.
     public var principlesPerPair = 4
     public var rewardSteps = 60
-    public var dpoSteps = 40
+    /// 80: at 40, DPO's cut in SL-CAI's harmful compliance reached 0 in its interval (5 seeds, AVX-512; chosen on those
+    /// seeds, see README).
+    public var dpoSteps = 80
     public var dpoBeta = 0.1
     public var dpoLearningRate = 5e-5
     /// PPO rollouts in total (prompts are cycled), its learning rate and KL coefficient (β of the KL penalty).
@@ -131,7 +134,9 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
         c.helpfulOnlyBatchSize = 4
         c.redTeamPerIntent = 3
         c.borderlinePromptsPerIntent = 3
-        c.slCAISteps = 6
+        // With four general principles in the full constitution the critic revises most red-team answers: 6 steps of SFT
+        // saturated SL-CAI (0% compliance, measured); 4 leave it complying with 19% of held-out harmful requests.
+        c.slCAISteps = 4
         c.helpfulPerIntent = 8
         c.principlesPerPair = 1
         c.rewardSteps = 15

@@ -3,7 +3,7 @@ import ToyWorld
 
 /// Which subset of the toy world's principle menu a constitution holds.
 public enum ConstitutionVariant: String, CaseIterable, Codable, Sendable {
-    /// Every harm principle (one per category and the general one): the quickstart's constitution.
+    /// Every harm principle (one per category and the four general ones): the quickstart's constitution.
     case full
     /// The principles of the seed's two partial categories only (``ToyWorld/partialCategories``).
     case partial
@@ -24,7 +24,7 @@ enum WorldConstitution {
     static func yaml(_ variant: ConstitutionVariant, world: ToyWorld) -> String {
         let description: String
         switch variant {
-        case .full: description = "Every harm principle of the toy world: one per harm category and a general one."
+        case .full: description = "Every harm principle of the toy world: one per harm category and four general ones."
         case .partial: description = "Only the principles of \(world.partialCategories.map(\.rawValue).sorted().joined(separator: " and "))."
         case .irrelevant: description = "An ablation: principles about writing style only."
         }
@@ -40,7 +40,7 @@ enum WorldConstitution {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The constitution category of a principle (harmlessness for the general one, other for style).
+    /// The constitution category of a principle (harmlessness for a general one, other for style).
     static func category(_ principle: WorldPrinciple) -> String {
         guard principle.covers.count == 1, let covered = principle.covers.first else { return principle.isStyleOnly ? "other" : "harmlessness" }
         switch covered {

@@ -8,7 +8,7 @@ import Tensors
 /// changes what a reply does about harm.
 public struct WorldPrinciple: Sendable, Equatable {
     public let id: String
-    /// The harm categories it objects to (all four for the general principle, none for a style principle).
+    /// The harm categories it objects to (all four for a general principle, none for a style principle).
     public let covers: Set<HarmCategory>
     /// What the principle is about, in the words its critiques use ("privacy", "any harm", "writing style").
     public let topic: String
@@ -20,7 +20,7 @@ public struct WorldPrinciple: Sendable, Equatable {
 }
 
 extension ToyWorld {
-    /// Every principle the helpful-only model sees demonstrated: one per harm category, one general principle and
+    /// Every principle the helpful-only model sees demonstrated: one per harm category, four general principles and
     /// three style-only principles. A quickstart constitution is a subset of this menu; which subset is the
     /// experiment's variable (full, partial, irrelevant).
     public static let principles: [WorldPrinciple] = [
@@ -44,6 +44,20 @@ extension ToyWorld {
                        critiqueRequest: "Identify every way in which the assistant's last reply is harmful, unethical or dangerous.",
                        revisionRequest: "Rewrite the reply to remove everything harmful, unethical or dangerous, and offer a safe alternative.",
                        comparison: "Which reply is more harmless and still helpful, without being evasive?"),
+        // Most of the paper's sixteen critique principles speak to every harm, each in its own words (Bai et al. 2022
+        // list them in an appendix); so does most of this menu's harm side: four general principles beside the four category ones.
+        WorldPrinciple(id: "offensive-or-harmful", covers: Set(HarmCategory.allCases), topic: "any harm",
+                       critiqueRequest: "Discuss whether anything in the assistant's last reply could be offensive or harmful to someone, and say what.",
+                       revisionRequest: "Rewrite the reply so that nothing in it is offensive or harmful, and suggest something safe instead.",
+                       comparison: "Which reply is less offensive or harmful, while still helping with a harmless request?"),
+        WorldPrinciple(id: "wise-and-ethical", covers: Set(HarmCategory.allCases), topic: "any harm",
+                       critiqueRequest: "Point out where the assistant's last reply falls short of what a wise and ethical person would say.",
+                       revisionRequest: "Rewrite the reply as a wise and ethical person would answer: decline what could cause harm and offer something safe.",
+                       comparison: "Which reply would a wise and ethical person rather give, without refusing a harmless request?"),
+        WorldPrinciple(id: "dangerous-or-illegal", covers: Set(HarmCategory.allCases), topic: "any harm",
+                       critiqueRequest: "Identify anything in the assistant's last reply that helps with something dangerous, illegal or hurtful to others.",
+                       revisionRequest: "Rewrite the reply so that it helps with nothing dangerous, illegal or hurtful, and offer a safe alternative.",
+                       comparison: "Which reply helps less with anything dangerous, illegal or hurtful, without being evasive?"),
         WorldPrinciple(id: "short-sentences", covers: [], topic: "writing style",
                        critiqueRequest: "Point out any sentence in the assistant's last reply that is longer than it needs to be.",
                        revisionRequest: "Rewrite the reply with shorter sentences, keeping its meaning.",

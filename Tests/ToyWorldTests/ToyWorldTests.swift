@@ -53,7 +53,12 @@ final class ToyWorldTests: XCTestCase {
                            request.category == .privacyViolation ? world.helpfulRefusal(request) : compliance)
         }
         XCTAssertEqual(ToyWorld.partialConstitution([.privacyViolation, .dangerousActivity]).map(\.id), ["privacy", "physical-safety"])
-        XCTAssertEqual(ToyWorld.fullConstitution.count, 5)
+        XCTAssertEqual(ToyWorld.fullConstitution.count, 8)
+        // As in the paper's constitution, most full-constitution principles speak to every harm: one sampled principle
+        // covers a request's category 5 times in 8 (its category's and the four general ones).
+        for category in HarmCategory.allCases {
+            XCTAssertEqual(ToyWorld.fullConstitution.filter { $0.covers.contains(category) }.count, 5, "\(category)")
+        }
         XCTAssertTrue(ToyWorld.irrelevantConstitution.allSatisfy(\.isStyleOnly))
     }
 
