@@ -36,11 +36,15 @@ public final class SFTTrainer: PolicyObjective {
         func tokenize(_ examples: [Example]) throws -> [TokenizedSequence] {
             var result = try examples.map { try Self.tokenize($0, encoder: encoder, configuration: configuration) }
             if configuration.packing {
-                result = Self.pack(result, length: configuration.maximumLength)
+                // bfd cuts what does not fit a row (bfd_split and wrapped move it to another row).
+                if configuration.packingStrategy == .bestFitDecreasing {
+                    truncated += result.filter { $0.ids.count > configuration.maximumLength }.count
+                }
+                result = configuration.packingStrategy.pack(result, length: configuration.maximumLength)
             } else {
                 for index in result.indices where result[index].truncate(to: configuration.maximumLength) { truncated += 1 }
             }
-            return result.filter { $0.lossMask.dropFirst().contains(true) }
+            return result.filter { $0.targetCount > 0 }
         }
         sequences = try tokenize(train)
         evaluationSequences = try tokenize(evaluation)
@@ -81,19 +85,10 @@ public final class SFTTrainer: PolicyObjective {
         }
     }
 
-    /// Concatenates sequences and cuts blocks of `length` tokens (the last partial block is kept).
-    static func pack(_ sequences: [TokenizedSequence], length: Int) -> [TokenizedSequence] {
-        let ids = sequences.flatMap(\.ids), mask = sequences.flatMap(\.lossMask)
-        return stride(from: 0, to: ids.count, by: length).map { start in
-            let end = min(start + length, ids.count)
-            return TokenizedSequence(ids: Array(ids[start..<end]), lossMask: Array(mask[start..<end]))
-        }
-    }
-
     public var exampleCount: Int { sequences.count }
 
     public func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double]) {
-        let batch = CausalBatch(indices.map { sequences[$0] }, padding: padding)
+        let batch = CausalBatch(indices.map { sequences[$0] }, padding: padding, paddingFree: configuration.effectivePaddingFree)
         let (loss, found) = Self.crossEntropy(batch.output(policy.model), targets: batch.targets)
         counters["num_tokens", default: 0] += Double(batch.lengths.reduce(0, +))
         var metrics = Self.tokenMetrics(found, targets: batch.targets)
@@ -103,10 +98,7 @@ public final class SFTTrainer: PolicyObjective {
 
     /// The target tokens of the examples (TRL divides SFT's summed loss by those of the whole accumulation window).
     public func lossItemCount(examples indices: [Int]) -> Int? {
-        indices.reduce(0) { total, index in
-            let mask = sequences[index].lossMask
-            return total + (mask.count > 1 ? mask[1...].filter { $0 }.count : 0)
-        }
+        indices.reduce(0) { $0 + sequences[$1].targetCount }
     }
 
     public func evaluate() throws -> [String: Double]? {
@@ -115,7 +107,8 @@ public final class SFTTrainer: PolicyObjective {
         let size = configuration.training.evaluationBatchSize
         var batches = 0.0
         for start in stride(from: 0, to: evaluationSequences.count, by: size) {
-            let batch = CausalBatch(Array(evaluationSequences[start..<min(start + size, evaluationSequences.count)]), padding: padding)
+            let batch = CausalBatch(Array(evaluationSequences[start..<min(start + size, evaluationSequences.count)]), padding: padding,
+                                    paddingFree: configuration.effectivePaddingFree)
             let (loss, found) = withoutGradients { Self.crossEntropy(batch.output(policy.model), targets: batch.targets) }
             var metrics = Self.tokenMetrics(found, targets: batch.targets)
             metrics["loss"] = Double(loss.item)

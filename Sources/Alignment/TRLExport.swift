@@ -109,8 +109,6 @@ public struct TRLExport {
         // Charter's 0 means "none" / "all"; transformers' is null.
         // Charter's SFT applies assistant_only_loss to conversations only; TRL refuses it on other data.
         if trainer == "sft", !conversational, values["assistant_only_loss"] as? Bool == true { values["assistant_only_loss"] = false }
-        // Charter packs by concatenation, TRL's wrapped strategy (its default, bfd, packs differently).
-        if trainer == "sft", values["packing"] as? Bool == true { values["packing_strategy"] = "wrapped" }
         if let limit = Self.number(values["save_total_limit"]), limit == 0 { values["save_total_limit"] = NSNull() }
         if let steps = Self.number(values["eval_steps"]), steps == 0 { values["eval_steps"] = NSNull() }
         if values["eval_strategy"] == nil || values["eval_strategy"] is NSNull {

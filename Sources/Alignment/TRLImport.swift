@@ -26,9 +26,6 @@ public struct TRLImport {
             let folder = dataset.split(separator: "/").last.map(String.init) ?? "data"
             throw TrainingError.data("dataset_name \(dataset) is not a local file or folder, and Charter downloads no Hub datasets; save it as JSON Lines first (python3 -c 'from datasets import load_dataset; load_dataset(\"\(dataset)\")[\"train\"].to_json(\"\(folder)/train.jsonl\")') and give dataset_name: \(folder)")
         }
-        if config["packing"] as? Bool == true, config["packing_strategy"] == nil, trainer == "sft" {
-            throw TrainingError.data("packing: true without packing_strategy packs with TRL's default bfd, which Charter does not implement; add packing_strategy: wrapped (Charter's packing) so both train the same way")
-        }
         values = config.values
         // An exported charter_rewards.NAME is Charter's reward of that kind; TRL's own reward functions are not.
         if let names = values[BuiltInRewards.recipeKey].map(BuiltInRewards.names) {

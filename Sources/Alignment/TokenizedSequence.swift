@@ -9,11 +9,31 @@ public struct TokenizedSequence: Equatable, Sendable {
     public var ids: [Int32]
     /// true where the token is a training target.
     public var lossMask: [Bool]
+    /// Lengths of the sequences packed into this row, in order (TRL's `seq_lengths`): each attends only to itself
+    /// and its positions start at 0. nil: the row is one sequence.
+    public var sequenceLengths: [Int]?
 
-    public init(ids: [Int32], lossMask: [Bool]) {
+    public init(ids: [Int32], lossMask: [Bool], sequenceLengths: [Int]? = nil) {
         precondition(ids.count == lossMask.count, "\(ids.count) ids with \(lossMask.count) mask values")
+        if let sequenceLengths {
+            precondition(sequenceLengths.reduce(0, +) == ids.count, "sequence lengths \(sequenceLengths) for \(ids.count) ids")
+        }
         self.ids = ids
         self.lossMask = lossMask
+        self.sequenceLengths = sequenceLengths
+    }
+
+    /// The lengths of the row's sequences: `sequenceLengths`, or the whole row.
+    var segmentLengths: [Int] { sequenceLengths ?? [ids.count] }
+
+    /// Tokens that are next-token targets: trained tokens that are not the first of their sequence.
+    var targetCount: Int {
+        var count = 0, start = 0
+        for length in segmentLengths {
+            if length > 1 { count += lossMask[(start + 1)..<(start + length)].filter { $0 }.count }
+            start += length
+        }
+        return count
     }
 
     /// Keeps the first `length` tokens; returns whether anything was cut.
@@ -22,6 +42,14 @@ public struct TokenizedSequence: Equatable, Sendable {
         guard ids.count > length else { return false }
         ids.removeLast(ids.count - length)
         lossMask.removeLast(lossMask.count - length)
+        if let lengths = sequenceLengths {
+            var kept: [Int] = [], total = 0
+            for piece in lengths where total < length {
+                kept.append(min(piece, length - total))
+                total += kept[kept.count - 1]
+            }
+            sequenceLengths = kept
+        }
         return true
     }
 }
@@ -66,33 +94,58 @@ public struct ExampleEncoder: Sendable {
     }
 }
 
-/// A right-padded batch of sequences with next-token targets (−100 where no loss is taken).
+/// A right-padded batch of sequences with next-token targets (−100 where no loss is taken). Rows that pack several
+/// sequences (`sequenceLengths`), and every row of a padding-free batch, carry segment starts and positions that
+/// restart at each sequence, so that no sequence attends to another or predicts the next one's first token.
 struct CausalBatch {
     let ids: [Int32]
     let targets: [Int32]
     let batch: Int
     let time: Int
-    /// Number of real (non-padding) tokens per sequence.
+    /// Number of real (non-padding) tokens per row.
     let lengths: [Int]
+    /// (B, T) position of each token within its sequence and the row index of that sequence's first token; nil
+    /// when every row is one sequence (positions 0..<T).
+    let positions: [Int32]?
+    let segmentStarts: [Int32]?
 
     static let ignoreIndex: Int32 = -100
 
-    /// Pads `sequences` on the right; the target at t is the token at t + 1 when that token is in the loss mask.
-    init(_ sequences: [TokenizedSequence], padding: Int32) {
-        batch = sequences.count
-        time = max(1, sequences.map(\.ids.count).max() ?? 1)
-        lengths = sequences.map(\.ids.count)
-        var ids: [Int32] = [], targets: [Int32] = []
+    /// Pads `sequences` on the right; the target at t is the token at t + 1 when that token is in the loss mask and
+    /// in the same sequence.
+    /// - Parameter paddingFree: concatenate every row into one (TRL's `padding_free`): no padding token is computed,
+    ///   and each row's sequences stay separate as in a packed row.
+    init(_ sequences: [TokenizedSequence], padding: Int32, paddingFree: Bool = false) {
+        let rows: [TokenizedSequence]
+        if paddingFree {
+            rows = [TokenizedSequence(ids: sequences.flatMap(\.ids), lossMask: sequences.flatMap(\.lossMask),
+                                      sequenceLengths: sequences.flatMap(\.segmentLengths))]
+        } else {
+            rows = sequences
+        }
+        let segmented = rows.contains { $0.sequenceLengths != nil }
+        batch = rows.count
+        time = max(1, rows.map(\.ids.count).max() ?? 1)
+        lengths = rows.map(\.ids.count)
+        var ids: [Int32] = [], targets: [Int32] = [], positions: [Int32] = [], starts: [Int32] = []
         ids.reserveCapacity(batch * time); targets.reserveCapacity(batch * time)
-        for sequence in sequences {
-            let count = sequence.ids.count
-            ids += sequence.ids + [Int32](repeating: padding, count: time - count)
-            for t in 0..<time {
-                targets.append(t + 1 < count && sequence.lossMask[t + 1] ? sequence.ids[t + 1] : Self.ignoreIndex)
+        for row in rows {
+            let count = row.ids.count
+            ids += row.ids + [Int32](repeating: padding, count: time - count)
+            var start = 0
+            // Padding is one more segment after the last sequence: it attends only to itself and has no targets.
+            for length in row.segmentLengths + [time - count] {
+                for t in start..<(start + length) {
+                    targets.append(t + 1 < start + length && t + 1 < count && row.lossMask[t + 1] ? row.ids[t + 1] : Self.ignoreIndex)
+                    if segmented { positions.append(Int32(t - start)); starts.append(Int32(start)) }
+                }
+                start += length
             }
         }
         self.ids = ids
         self.targets = targets
+        self.positions = segmented ? positions : nil
+        self.segmentStarts = segmented ? starts : nil
     }
 
     /// Runs the model (its logits are never materialised: see `ModelOutput.targetLogProbabilities`). Padding is on
@@ -104,7 +157,8 @@ struct CausalBatch {
         if maskingPadding {
             mask = lengths.flatMap { length in (0..<time).map { $0 < length ? UInt8(1) : 0 } }
         }
-        return model.forward(ModelInput(ids: ids, batch: batch, time: time, attentionMask: mask), cache: nil)
+        return model.forward(ModelInput(ids: ids, batch: batch, time: time, attentionMask: mask, positions: positions,
+                                        segmentStarts: segmentStarts), cache: nil)
     }
 
     /// Σ over each sequence's target tokens of log p(target) — (B), on the tape — the target counts, and with

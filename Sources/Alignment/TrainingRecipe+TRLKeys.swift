@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Two kinds: keys about hardware, precision, loggers and hubs, which change nothing a CPU run computes, are
 /// accepted whatever their value, with one line saying so; keys that would change the result are accepted only at
-/// the value that means what Charter does (`optim: adamw_torch`, `packing: false`), and refused otherwise.
+/// the value that means what Charter does (`optim: adamw_torch`, `label_smoothing_factor: 0`), and refused otherwise.
 extension TrainingRecipe {
     /// How Charter treats a TRL key it has no setting for.
     public enum ForeignKey: Sendable {
@@ -76,9 +76,9 @@ extension TrainingRecipe {
         keys["eos_token"] = .only(["null"], "Charter uses the tokenizer's own end-of-sequence token")
         keys["pad_token"] = .only(["null"], "Charter uses the tokenizer's own padding token")
         keys["pad_to_multiple_of"] = .only(["null"], "Charter pads to the longest sequence of the batch")
-        keys["padding_free"] = .only(["false"], "padding-free batches are not implemented")
+        // (SFT reads padding_free and packing_strategy as settings of its own; these entries are for the other trainers.)
+        keys["padding_free"] = .only(["false"], "padding-free batches are implemented for SFT only; DPO, ORPO and KTO pad their batches")
         keys["eval_packing"] = .only(["null"], "evaluation data is packed as training data is")
-        keys["packing_strategy"] = .only(["wrapped"], "Charter packs by concatenating into max_length blocks (TRL's wrapped); TRL's default bfd packs differently")
         keys["truncation_mode"] = .only(["keep_start"], "Charter's SFT keeps the start of a long sequence")
         keys["loss_type"] = .only(["nll"], "Charter's SFT loss is the negative log-likelihood")
         keys["router_aux_loss_coef"] = .ignored("for mixture-of-experts models, which Charter does not load")

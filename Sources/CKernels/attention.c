@@ -1,10 +1,12 @@
 // Fused causal attention with grouped-query heads.
-// Shapes: q, out, dout, dq (B, Hq, T, D); k, v, dk, dv (B, Hkv, S, D); lse (B, Hq, T); key_mask (B, S).
+// Shapes: q, out, dout, dq (B, Hq, T, D); k, v, dk, dv (B, Hkv, S, D); lse (B, Hq, T); key_mask (B, S);
+// segment_start (B, T).
 // Query rows are processed in tiles so that only a tile × S block of scores ever exists (per-thread scratch);
 // with a causal mask a tile only computes scores for the keys its last row can see. Kᵀ (and Vᵀ for the
 // backward) is transposed once per kv head into scratch so that every product reads contiguous rows. Every unit
 // of work is computed by one thread in a fixed order (ck_sgemm is serial inside a parallel body), so the results
-// do not depend on the thread count.
+// do not depend on the thread count. With segment starts (packed sequences) a tile also skips the keys before
+// the first segment its rows belong to, so a packed row costs what its sequences cost one by one.
 #include "attention_kernels.h"
 #include "ck_vector.h"
 #include "vector_internal.h"
@@ -22,6 +24,7 @@ typedef struct {
     float scale;
     int causal;
     const uint8_t *key_mask;
+    const int32_t *segment_start;
     float *out_w, *lse_w, *dq, *dk, *dv;
     ck_attention_row_kernels rows;
 } attention_job;
@@ -31,6 +34,46 @@ static inline int64_t visible_keys(const attention_job *a, int64_t t) {
     if (!a->causal) return a->S;
     int64_t limit = t + 1 + a->S - a->T;
     return limit < 0 ? 0 : (limit > a->S ? a->S : limit);
+}
+
+// First key query row t of batch row b may see (its packed sequence's first token): 0 without segments.
+static inline int64_t first_key(const attention_job *a, int64_t b, int64_t t) {
+    if (!a->segment_start) return 0;
+    int64_t start = a->segment_start[b * a->T + t];
+    return start < 0 ? 0 : (start > a->S ? a->S : start);
+}
+
+// First key any of the rows [t0, t0 + rows) sees: the tile's products start there.
+static inline int64_t tile_first_key(const attention_job *a, int64_t b, int64_t t0, int64_t rows) {
+    int64_t first = a->S;
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t start = first_key(a, b, t0 + r);
+        first = start < first ? start : first;
+    }
+    return first;
+}
+
+// Softmax of one scores row whose columns are keys [lo, lo + n): keys before the row's own segment get
+// probability 0, the rest go through the row kernel as a row of their own.
+static inline void softmax_segment(const attention_job *a, int64_t n, int64_t limit, const uint8_t *mask,
+                                   int64_t skip, float *p, float *lse) {
+    if (limit < 0) limit = 0;
+    if (skip > limit) skip = limit;
+    if (skip > 0) memset(p, 0, (size_t)skip * sizeof(float));
+    a->rows.softmax(n - skip, limit - skip, mask ? mask + skip : NULL, p + skip, lse);
+}
+
+static inline void probability_gradient_segment(const attention_job *a, int64_t n, int64_t limit,
+                                                const uint8_t *mask, int64_t skip, float lse, float delta,
+                                                float *scores, float *dp) {
+    if (limit < 0) limit = 0;
+    if (skip > limit) skip = limit;
+    if (skip > 0) {
+        memset(scores, 0, (size_t)skip * sizeof(float));
+        memset(dp, 0, (size_t)skip * sizeof(float));
+    }
+    a->rows.probability_gradient(n - skip, limit - skip, mask ? mask + skip : NULL, lse, delta, scores + skip,
+                                 dp + skip);
 }
 
 // ---- Portable row kernels
@@ -116,7 +159,8 @@ static void transpose_keys(int64_t S, int64_t D, const float *k, float *kt) {
 // more than the product.
 #define CK_ATTENTION_MIN_ROWS_FOR_TRANSPOSE 4
 
-// kt holds Kᵀ of the unit's kv head, or is NULL when T is below CK_ATTENTION_MIN_ROWS_FOR_TRANSPOSE.
+// kt holds Kᵀ of the unit's kv head, or is NULL when T is below CK_ATTENTION_MIN_ROWS_FOR_TRANSPOSE. The tile's
+// scores cover keys [lo, keys): lo is the first key any of its rows sees (0 without segments).
 static void forward_tile(const attention_job *a, int64_t head, int64_t t0, const float *kt, float *scores) {
     int64_t T = a->T, S = a->S, D = a->D, group = a->Hq / a->Hkv;
     int64_t kv = head / group;
@@ -125,29 +169,33 @@ static void forward_tile(const attention_job *a, int64_t head, int64_t t0, const
     const uint8_t *mask = a->key_mask ? a->key_mask + b * S : NULL;
     int64_t rows = T - t0 < CK_ATTENTION_TILE ? T - t0 : CK_ATTENTION_TILE;
     int64_t keys = visible_keys(a, t0 + rows - 1);
+    int64_t lo = tile_first_key(a, b, t0, rows);
     const float *q = a->q + (head * T + t0) * D;
     float *out = a->out_w + (head * T + t0) * D;
     float *lse = a->lse_w + head * T + t0;
-    if (keys == 0) {
+    if (keys <= lo) {
         memset(out, 0, (size_t)(rows * D) * sizeof(float));
         for (int64_t r = 0; r < rows; r++) lse[r] = -INFINITY;
         return;
     }
-    int64_t diagonal = t0 + 1 + S - T;  // keys seen by the tile's first row
+    int64_t width = keys - lo;               // score columns: keys lo ..< keys
+    int64_t diagonal = t0 + 1 + S - T - lo;  // columns seen by the tile's first row
     int band = a->causal ? CK_BAND_COLUMNS : CK_BAND_NONE;
     if (kt) {
-        a->rows.matmul(0, rows, keys, D, a->scale, q, D, kt, S, scores, keys, 0, band, diagonal);
+        a->rows.matmul(0, rows, width, D, a->scale, q, D, kt + lo, S, scores, width, 0, band, diagonal);
     } else {
         const float *k = a->k + kv * S * D;
         for (int64_t r = 0; r < rows; r++) {
             int64_t limit = visible_keys(a, t0 + r);  // the softmax reads no further
-            for (int64_t j = 0; j < limit; j++) scores[r * keys + j] = a->scale * a->rows.dot(D, q + r * D, k + j * D);
+            for (int64_t j = first_key(a, b, t0 + r); j < limit; j++)
+                scores[r * width + j - lo] = a->scale * a->rows.dot(D, q + r * D, k + j * D);
         }
     }
     for (int64_t r = 0; r < rows; r++)
-        a->rows.softmax(keys, visible_keys(a, t0 + r), mask, scores + r * keys, lse + r);
+        softmax_segment(a, width, visible_keys(a, t0 + r) - lo, mask ? mask + lo : NULL,
+                        first_key(a, b, t0 + r) - lo, scores + r * width, lse + r);
     band = a->causal ? CK_BAND_REDUCTION_END : CK_BAND_NONE;
-    a->rows.matmul(0, rows, D, keys, 1, scores, keys, v, D, out, D, 0, band, diagonal);
+    a->rows.matmul(0, rows, D, width, 1, scores, width, v + lo * D, D, out, D, 0, band, diagonal);
 }
 
 static void forward_body(void *context, int64_t begin, int64_t end) {
@@ -171,10 +219,10 @@ static void forward_body(void *context, int64_t begin, int64_t end) {
 
 void ck_attention_forward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D, const float *q,
                           const float *k, const float *v, float scale, int causal, const uint8_t *key_mask,
-                          float *out, float *lse) {
+                          const int32_t *segment_start, float *out, float *lse) {
     if (B <= 0 || Hq <= 0 || Hkv <= 0 || T <= 0) return;
     attention_job job = {.Hq = Hq, .Hkv = Hkv, .T = T, .S = S, .D = D, .q = q, .k = k, .v = v, .scale = scale,
-                         .causal = causal, .key_mask = key_mask, .out_w = out, .lse_w = lse,
+                         .causal = causal, .key_mask = key_mask, .segment_start = segment_start, .out_w = out, .lse_w = lse,
                          .rows = row_kernels()};
     if (S <= 0) {  // nothing to attend to
         memset(out, 0, (size_t)(B * Hq * T * D) * sizeof(float));
@@ -209,29 +257,32 @@ static void backward_item(const attention_job *a, int64_t item, const backward_s
         for (int64_t t0 = 0; t0 < T; t0 += CK_ATTENTION_TILE) {
             int64_t rows = T - t0 < CK_ATTENTION_TILE ? T - t0 : CK_ATTENTION_TILE;
             int64_t keys = visible_keys(a, t0 + rows - 1);
+            int64_t lo = tile_first_key(a, b, t0, rows);  // columns are keys lo ..< keys, as in the forward
             int64_t offset = (head * T + t0) * D;
             const float *q = a->q + offset, *out = a->out + offset, *dout = a->dout + offset;
             const float *lse = a->lse + head * T + t0;
             float *dq = a->dq + offset;
-            if (keys == 0) {
+            if (keys <= lo) {
                 memset(dq, 0, (size_t)(rows * D) * sizeof(float));
                 continue;
             }
-            int64_t diagonal = t0 + 1 + S - T;
+            int64_t width = keys - lo;
+            int64_t diagonal = t0 + 1 + S - T - lo;
             int columns = a->causal ? CK_BAND_COLUMNS : CK_BAND_NONE;
             int reduction_end = a->causal ? CK_BAND_REDUCTION_END : CK_BAND_NONE;
             int reduction_start = a->causal ? CK_BAND_REDUCTION_START : CK_BAND_NONE;
-            a->rows.matmul(0, rows, keys, D, a->scale, q, D, w->kt, S, scores, keys, 0, columns, diagonal);
-            a->rows.matmul(0, rows, keys, D, 1, dout, D, w->vt, S, dp, keys, 0, columns, diagonal);
+            a->rows.matmul(0, rows, width, D, a->scale, q, D, w->kt + lo, S, scores, width, 0, columns, diagonal);
+            a->rows.matmul(0, rows, width, D, 1, dout, D, w->vt + lo, S, dp, width, 0, columns, diagonal);
             for (int64_t r = 0; r < rows; r++) {
                 float delta = a->rows.dot(D, dout + r * D, out + r * D);
-                a->rows.probability_gradient(keys, visible_keys(a, t0 + r), mask, lse[r], delta, scores + r * keys,
-                                             dp + r * keys);
+                probability_gradient_segment(a, width, visible_keys(a, t0 + r) - lo, mask ? mask + lo : NULL,
+                                             first_key(a, b, t0 + r) - lo, lse[r], delta, scores + r * width,
+                                             dp + r * width);
             }
-            // scores now holds P and dp holds dS (rows × keys).
-            a->rows.matmul(1, keys, D, rows, 1, scores, keys, dout, D, dv, D, 1, reduction_start, diagonal);
-            a->rows.matmul(0, rows, D, keys, a->scale, dp, keys, k, D, dq, D, 0, reduction_end, diagonal);
-            a->rows.matmul(1, keys, D, rows, a->scale, dp, keys, q, D, dk, D, 1, reduction_start, diagonal);
+            // scores now holds P and dp holds dS (rows × width).
+            a->rows.matmul(1, width, D, rows, 1, scores, width, dout, D, dv + lo * D, D, 1, reduction_start, diagonal);
+            a->rows.matmul(0, rows, D, width, a->scale, dp, width, k + lo * D, D, dq, D, 0, reduction_end, diagonal);
+            a->rows.matmul(1, width, D, rows, a->scale, dp, width, q, D, dk + lo * D, D, 1, reduction_start, diagonal);
         }
     }
 }
@@ -247,10 +298,12 @@ static void backward_body(void *context, int64_t begin, int64_t end) {
 
 void ck_attention_backward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D, const float *q,
                            const float *k, const float *v, float scale, int causal, const uint8_t *key_mask,
-                           const float *out, const float *lse, const float *dout, float *dq, float *dk, float *dv) {
+                           const int32_t *segment_start, const float *out, const float *lse, const float *dout,
+                           float *dq, float *dk, float *dv) {
     if (B <= 0 || Hq <= 0 || Hkv <= 0) return;
     attention_job job = {.Hq = Hq, .Hkv = Hkv, .T = T, .S = S, .D = D, .q = q, .k = k, .v = v, .out = out,
                          .lse = lse, .dout = dout, .scale = scale, .causal = causal, .key_mask = key_mask,
+                         .segment_start = segment_start,
                          .dq = dq, .dk = dk, .dv = dv, .rows = row_kernels()};
     if (S <= 0 || T <= 0) {
         if (T > 0) memset(dq, 0, (size_t)(B * Hq * T * D) * sizeof(float));

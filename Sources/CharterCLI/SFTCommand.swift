@@ -18,11 +18,15 @@ struct SFTCommand: ParsableCommand {
     @OptionGroup var options: TrainerOptions
     @Flag(inversion: .prefixedNo, help: "completion_only_loss") var completionOnlyLoss: Bool?
     @Flag(inversion: .prefixedNo, help: "assistant_only_loss") var assistantOnlyLoss: Bool?
-    @Flag(help: "packing: concatenate examples into max_length blocks") var packing = false
+    @Flag(help: "packing: pack examples into max_length rows (as --packing-strategy says)") var packing = false
+    @Option(help: "packing_strategy: bfd (TRL's default: best-fit rows, examples kept apart), bfd_split, or wrapped")
+    var packingStrategy: String?
+    @Flag(help: "padding_free: concatenate each batch into one row without padding (on with bfd packing)") var paddingFree = false
 
     func run() throws {
         let recipe = try options.recipe(keys: SFTConfiguration.keys, extra: [
             "completion_only_loss": completionOnlyLoss, "assistant_only_loss": assistantOnlyLoss, "packing": packing ? true : nil,
+            "packing_strategy": packingStrategy, "padding_free": paddingFree ? true : nil,
         ])
         let configuration = try recipe.decode(SFTConfiguration.self)
         try configuration.training.validate()

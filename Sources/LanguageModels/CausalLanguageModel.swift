@@ -29,19 +29,25 @@ public struct ModelInput {
     public var attentionMask: [UInt8]?
     /// (B, T) position of each new token; nil: cache length + 0..<T for every sequence.
     public var positions: [Int32]?
+    /// (B, T) for packed rows (no cache): the index in its row of the first token of each token's sequence.
+    /// Attention never crosses into an earlier sequence (with `positions` restarting at 0 at each start, a
+    /// packed row computes what its sequences compute one by one). nil: every row is one sequence.
+    public var segmentStarts: [Int32]?
     /// Return the hidden state after every block (and the embeddings) in `ModelOutput.hiddenStates`.
     public var outputHiddenStates: Bool
     /// Edits of the residual stream along a direction at chosen hidden states (nil: none).
     public var steering: ActivationSteering?
 
     public init(ids: [Int32], batch: Int, time: Int, attentionMask: [UInt8]? = nil, positions: [Int32]? = nil,
-                outputHiddenStates: Bool = false, steering: ActivationSteering? = nil) {
+                segmentStarts: [Int32]? = nil, outputHiddenStates: Bool = false, steering: ActivationSteering? = nil) {
         precondition(ids.count == batch * time, "\(ids.count) ids for batch \(batch) × time \(time)")
+        if let segmentStarts { precondition(segmentStarts.count == batch * time, "\(segmentStarts.count) segment starts for batch \(batch) × time \(time)") }
         self.ids = ids
         self.batch = batch
         self.time = time
         self.attentionMask = attentionMask
         self.positions = positions
+        self.segmentStarts = segmentStarts
         self.outputHiddenStates = outputHiddenStates
         self.steering = steering
     }
@@ -60,6 +66,12 @@ public struct ModelInput {
             positions += row.suffix(time)
         }
         return positions
+    }
+
+    /// The longest sequence this input reaches: the cache plus T new tokens, or one past the largest position.
+    func extent(past: Int) -> Int {
+        guard let positions, let largest = positions.max() else { return past + time }
+        return max(Int(largest) + 1, segmentStarts == nil ? past + time : 0)
     }
 }
 

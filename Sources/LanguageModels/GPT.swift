@@ -18,15 +18,16 @@ final class GPTAttention: Module {
         output = GPTModel.linear(width, width, configuration.bias, 0.02 / (2 * Float(configuration.layerCount)).squareRoot(), &generator)
     }
 
-    /// x: (B, T, C) -> (B, T, C)
-    func callAsFunction(_ x: Tensor, keyMask: [UInt8]?, cache: KVCache?, layer: Int) -> Tensor {
+    /// x: (B, T, C) -> (B, T, C); segmentStarts: (B, T) first key of each query's packed sequence, or nil.
+    func callAsFunction(_ x: Tensor, keyMask: [UInt8]?, segmentStarts: [Int32]?, cache: KVCache?, layer: Int) -> Tensor {
         let (batch, time, width) = (x.shape[0], x.shape[1], x.shape[2])
         func heads(_ projection: Linear) -> Tensor {
             projection(x).reshaped([batch, time, headCount, width / headCount]).permuted([0, 2, 1, 3])  // (B, H, T, D)
         }
         var (k, v) = (heads(key), heads(value))
         if let cache { (k, v) = cache.update(layer: layer, keys: k, values: v) }
-        let attended = Tensor.scaledDotProductAttention(query: heads(query), key: k, value: v, causal: true, keyMask: keyMask)
+        let attended = Tensor.scaledDotProductAttention(query: heads(query), key: k, value: v, causal: true, keyMask: keyMask,
+                                                        segmentStarts: segmentStarts)
         return output(attended.permuted([0, 2, 1, 3]).reshaped([batch, time, width]))
     }
 }
@@ -50,8 +51,8 @@ final class GPTBlock: Module {
     }
 
     /// x: (B, T, C) -> (B, T, C)
-    func callAsFunction(_ x: Tensor, keyMask: [UInt8]?, cache: KVCache?, layer: Int) -> Tensor {
-        let x = x + attention(attentionNorm(x), keyMask: keyMask, cache: cache, layer: layer)
+    func callAsFunction(_ x: Tensor, keyMask: [UInt8]?, segmentStarts: [Int32]?, cache: KVCache?, layer: Int) -> Tensor {
+        let x = x + attention(attentionNorm(x), keyMask: keyMask, segmentStarts: segmentStarts, cache: cache, layer: layer)
         return x + down(up(mlpNorm(x)).gelu(approximate: !exactGELU))
     }
 }
@@ -85,8 +86,9 @@ public final class GPTModel: CausalLanguageModel {
     public func forward(_ input: ModelInput, cache: KVCache?) -> ModelOutput {
         let (batch, time) = (input.batch, input.time)
         let past = cache?.length ?? 0
-        precondition(past + time <= configuration.contextLength,
-                     "sequence of \(past + time) exceeds n_positions \(configuration.contextLength)")
+        precondition(input.segmentStarts == nil || cache == nil, "packed rows (segmentStarts) run without a cache")
+        precondition(input.extent(past: past) <= configuration.contextLength,
+                     "sequence of \(input.extent(past: past)) exceeds n_positions \(configuration.contextLength)")
         let positionVectors = input.positions.map { positionEmbedding($0, shape: [batch, time]) }
             ?? positionEmbedding.weight.slice(axis: 0, past..<(past + time))  // (T, C), shared by the batch
         var x = tokenEmbedding(input.ids, shape: [batch, time]) + positionVectors  // (B, T, C)
@@ -94,15 +96,15 @@ public final class GPTModel: CausalLanguageModel {
         var hiddenStates: [Tensor] = input.outputHiddenStates ? [x] : []
         for (layer, block) in blocks.enumerated() {
             if gradientCheckpointing && cache == nil {
-                let (replay, mask) = (DropoutReplay(block), input.attentionMask)
+                let (replay, mask, starts) = (DropoutReplay(block), input.attentionMask, input.segmentStarts)
                 var recomputing = false
                 x = Tensor.checkpoint(x, parameters: block.parameters()) { x in
                     defer { recomputing = true }
-                    return recomputing ? replay.replaying { block(x, keyMask: mask, cache: nil, layer: layer) }
-                                       : block(x, keyMask: mask, cache: nil, layer: layer)
+                    return recomputing ? replay.replaying { block(x, keyMask: mask, segmentStarts: starts, cache: nil, layer: layer) }
+                                       : block(x, keyMask: mask, segmentStarts: starts, cache: nil, layer: layer)
                 }
             } else {
-                x = block(x, keyMask: input.attentionMask, cache: cache, layer: layer)
+                x = block(x, keyMask: input.attentionMask, segmentStarts: input.segmentStarts, cache: cache, layer: layer)
             }
             if let steering = input.steering { x = steering.apply(x, layer: layer + 1) }
             if input.outputHiddenStates { hiddenStates.append(x) }

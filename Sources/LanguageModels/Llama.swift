@@ -20,7 +20,9 @@ final class LlamaAttention: Module {
     }
 
     /// x: (B, T, C) -> (B, T, C); cos/sin: rotary tables of these T positions, (T, D/2) or (B, T, D/2).
-    func callAsFunction(_ x: Tensor, cos: Tensor, sin: Tensor, keyMask: [UInt8]?, cache: KVCache?, layer: Int) -> Tensor {
+    /// segmentStarts: (B, T) first key of each query's packed sequence, or nil.
+    func callAsFunction(_ x: Tensor, cos: Tensor, sin: Tensor, keyMask: [UInt8]?, segmentStarts: [Int32]?, cache: KVCache?,
+                        layer: Int) -> Tensor {
         let (batch, time) = (x.shape[0], x.shape[1])
         func heads(_ projection: Linear, _ count: Int) -> Tensor {
             projection(x).reshaped([batch, time, count, headSize]).permuted([0, 2, 1, 3])  // (B, H, T, D)
@@ -31,16 +33,18 @@ final class LlamaAttention: Module {
         if let cache { (k, v) = cache.update(layer: layer, keys: k, values: v) }
         let attended: Tensor
         if let window = slidingWindow, k.shape[2] > window {
-            attended = Self.windowedAttention(q, k, v, window: window, keyMask: keyMask)
+            attended = Self.windowedAttention(q, k, v, window: window, keyMask: keyMask, segmentStarts: segmentStarts)
         } else {
-            attended = Tensor.scaledDotProductAttention(query: q, key: k, value: v, causal: true, keyMask: keyMask)
+            attended = Tensor.scaledDotProductAttention(query: q, key: k, value: v, causal: true, keyMask: keyMask,
+                                                        segmentStarts: segmentStarts)
         }
         return output(attended.permuted([0, 2, 1, 3]).reshaped([batch, time, headCount * headSize]))
     }
 
     /// Causal attention limited to the last `window` keys (Mistral), composed from primitives: used only when
     /// the sequence is longer than the window.
-    static func windowedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, window: Int, keyMask: [UInt8]?) -> Tensor {
+    static func windowedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, window: Int, keyMask: [UInt8]?,
+                                  segmentStarts: [Int32]? = nil) -> Tensor {
         let (batch, heads, time, headSize) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
         let (keyHeads, keyTime) = (k.shape[1], k.shape[2])
         let group = heads / keyHeads
@@ -52,7 +56,9 @@ final class LlamaAttention: Module {
         for b in 0..<batch {
             for t in 0..<time {
                 let absolute = t + keyTime - time
-                for s in 0..<keyTime where s > absolute || s <= absolute - window || (keyMask.map { $0[b * keyTime + s] == 0 } ?? false) {
+                let first = segmentStarts.map { Int($0[b * time + t]) } ?? 0
+                for s in 0..<keyTime where s > absolute || s <= absolute - window || s < first
+                    || (keyMask.map { $0[b * keyTime + s] == 0 } ?? false) {
                     blocked[(b * time + t) * keyTime + s] = 1
                 }
             }
@@ -162,17 +168,19 @@ public final class LlamaModel: CausalLanguageModel {
     public func forward(_ input: ModelInput, cache: KVCache?) -> ModelOutput {
         let (batch, time) = (input.batch, input.time)
         let past = cache?.length ?? 0
-        precondition(past + time <= configuration.maximumPositionEmbeddings,
-                     "sequence of \(past + time) exceeds max_position_embeddings \(configuration.maximumPositionEmbeddings)")
+        precondition(input.segmentStarts == nil || cache == nil, "packed rows (segmentStarts) run without a cache")
+        precondition(input.extent(past: past) <= configuration.maximumPositionEmbeddings,
+                     "sequence of \(input.extent(past: past)) exceeds max_position_embeddings \(configuration.maximumPositionEmbeddings)")
         let positions = input.positions ?? (0..<batch).flatMap { _ in (0..<time).map { Int32(past + $0) } }
         let (cos, sin) = rotaryTables(positions: positions, batch: batch, time: time, shared: input.positions == nil)
         var x = embedding(input.ids, shape: [batch, time])  // (B, T, C)
         if let steering = input.steering { x = steering.apply(x, layer: 0) }
         var hiddenStates: [Tensor] = input.outputHiddenStates ? [x] : []
         for (layer, block) in blocks.enumerated() {
-            let mask = input.attentionMask
+            let (mask, starts) = (input.attentionMask, input.segmentStarts)
             func run(_ x: Tensor) -> Tensor {
-                let x = x + block.attention(block.attentionNorm(x), cos: cos, sin: sin, keyMask: mask, cache: cache, layer: layer)
+                let x = x + block.attention(block.attentionNorm(x), cos: cos, sin: sin, keyMask: mask, segmentStarts: starts,
+                                            cache: cache, layer: layer)
                 return x + block.mlp(block.mlpNorm(x))
             }
             if gradientCheckpointing && cache == nil {

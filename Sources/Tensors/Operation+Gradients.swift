@@ -200,12 +200,12 @@ extension Operation {
                                    cos: cos, sin: sin, inverse: true)
             }]
 
-        case .attention(let out, let lse, let scale, let causal, let keyMask):
+        case .attention(let out, let lse, let scale, let causal, let keyMask, let segmentStarts):
             let (q, k, v) = (inputs[0], inputs[1], inputs[2])
             let dq = Tensor.zeros(q.shape), dk = Tensor.zeros(k.shape), dv = Tensor.zeros(v.shape)
             ck_attention_backward(Int64(q.shape[0]), Int64(q.shape[1]), Int64(k.shape[1]), Int64(q.shape[2]), Int64(k.shape[2]),
                                   Int64(q.shape[3]), q.storage.pointer, k.storage.pointer, v.storage.pointer, scale, causal ? 1 : 0,
-                                  keyMask, out.storage.pointer, lse, g.storage.pointer,
+                                  keyMask, segmentStarts, out.storage.pointer, lse, g.storage.pointer,
                                   dq.storage.pointer, dk.storage.pointer, dv.storage.pointer)
             return [dq, dk, dv]
         }

@@ -25,5 +25,5 @@ enum Operation {
     case rmsNorm(reciprocalStd: [Float])
     case swiGLU
     case rotary(cos: Tensor, sin: Tensor)
-    case attention(output: Tensor, logSumExp: [Float], scale: Float, causal: Bool, keyMask: [UInt8]?)
+    case attention(output: Tensor, logSumExp: [Float], scale: Float, causal: Bool, keyMask: [UInt8]?, segmentStarts: [Int32]?)
 }

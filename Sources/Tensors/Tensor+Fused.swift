@@ -117,9 +117,12 @@ extension Tensor {
     ///
     /// query: (B, Hq, T, D); key, value: (B, Hkv, S, D) with Hq a multiple of Hkv. With `causal`, query t
     /// attends keys ≤ t + S − T (queries are the last T positions). `keyMask` (B·S values, nonzero = keep)
-    /// excludes padding keys. A query that can attend nothing outputs 0. Result: (B, Hq, T, D).
+    /// excludes padding keys. `segmentStarts` (B·T values) is the first key each query may attend: the start of
+    /// its sequence in a packed row, so that packed sequences do not attend to each other. A query that can
+    /// attend nothing outputs 0. Result: (B, Hq, T, D).
     public static func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, causal: Bool,
-                                                 keyMask: [UInt8]? = nil, scale: Float? = nil) -> Tensor {
+                                                 keyMask: [UInt8]? = nil, segmentStarts: [Int32]? = nil,
+                                                 scale: Float? = nil) -> Tensor {
         precondition(query.rank == 4 && key.rank == 4 && key.shape == value.shape,
                      "attention expects (B,H,T,D) tensors, got q \(query.shape) k \(key.shape) v \(value.shape)")
         let (batch, queryHeads, time, headSize) = (query.shape[0], query.shape[1], query.shape[2], query.shape[3])
@@ -127,14 +130,18 @@ extension Tensor {
         precondition(key.shape[0] == batch && key.shape[3] == headSize && queryHeads % keyHeads == 0,
                      "attention heads: q \(query.shape), k \(key.shape)")
         if let keyMask { precondition(keyMask.count == batch * keyTime, "keyMask of \(keyMask.count) for (B, S) = (\(batch), \(keyTime))") }
+        if let segmentStarts {
+            precondition(segmentStarts.count == batch * time, "segmentStarts of \(segmentStarts.count) for (B, T) = (\(batch), \(time))")
+        }
         let scale = scale ?? 1 / Float(headSize).squareRoot()
         var lse = [Float](repeating: 0, count: batch * queryHeads * time)
         let result = Tensor.make(query.shape) { out in
             ck_attention_forward(Int64(batch), Int64(queryHeads), Int64(keyHeads), Int64(time), Int64(keyTime), Int64(headSize),
                                  query.storage.pointer, key.storage.pointer, value.storage.pointer, scale, causal ? 1 : 0,
-                                 keyMask, out, &lse)
+                                 keyMask, segmentStarts, out, &lse)
         }
-        return record(result, Operation.attention(output: result.detached(), logSumExp: lse, scale: scale, causal: causal, keyMask: keyMask),
+        return record(result, Operation.attention(output: result.detached(), logSumExp: lse, scale: scale, causal: causal, keyMask: keyMask,
+                                                  segmentStarts: segmentStarts),
                       inputs: [query, key, value])
     }
 }

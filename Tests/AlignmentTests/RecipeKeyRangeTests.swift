@@ -61,6 +61,8 @@ final class RecipeKeyRangeTests: XCTestCase {
         row("completion_only_loss", good: "false", [text, ("1", "1.0")]),
         row("assistant_only_loss", good: "false", [text]),
         row("packing", good: "true", [text]),
+        row("packing_strategy", good: #""bfd_split""#, [(#""ffd""#, #""ffd""#), ("3", "3.0")]),
+        row("padding_free", good: "true", [text]),
         // DPO
         row("beta", good: "0.5", [("0", "0.0"), ("101", "101.0"), text]),
         row("loss_type", good: #""ipo""#, [(#""dpo""#, #""dpo""#), ("[]", "[]"), ("3", "3.0")]),

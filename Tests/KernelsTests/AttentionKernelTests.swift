@@ -67,7 +67,7 @@ final class AttentionKernelTests: XCTestCase {
     private func forward(_ shape: Shape, _ inputs: Inputs, scale: Float) -> (out: [Float], lse: [Float]) {
         var out = [Float](repeating: .nan, count: shape.queryCount), lse = [Float](repeating: .nan, count: shape.B * shape.Hq * shape.T)
         ck_attention_forward(Int64(shape.B), Int64(shape.Hq), Int64(shape.Hkv), Int64(shape.T), Int64(shape.S), Int64(shape.D),
-                             inputs.q, inputs.k, inputs.v, scale, shape.causal ? 1 : 0, inputs.mask, &out, &lse)
+                             inputs.q, inputs.k, inputs.v, scale, shape.causal ? 1 : 0, inputs.mask, nil, &out, &lse)
         return (out, lse)
     }
 
@@ -75,7 +75,7 @@ final class AttentionKernelTests: XCTestCase {
         var dq = [Float](repeating: .nan, count: shape.queryCount)
         var dk = [Float](repeating: .nan, count: shape.keyCount), dv = dk
         ck_attention_backward(Int64(shape.B), Int64(shape.Hq), Int64(shape.Hkv), Int64(shape.T), Int64(shape.S), Int64(shape.D),
-                              inputs.q, inputs.k, inputs.v, scale, shape.causal ? 1 : 0, inputs.mask, out, lse, inputs.dout,
+                              inputs.q, inputs.k, inputs.v, scale, shape.causal ? 1 : 0, inputs.mask, nil, out, lse, inputs.dout,
                               &dq, &dk, &dv)
         return (dq, dk, dv)
     }
@@ -192,6 +192,56 @@ final class AttentionKernelTests: XCTestCase {
             Support.assertClose(grads.dq, dq, relative: 1e-4, absolute: 1e-5, "dq \(label)")
             Support.assertClose(grads.dk, dk, relative: 1e-4, absolute: 1e-5, "dk \(label)")
             Support.assertClose(grads.dv, dv, relative: 1e-4, absolute: 1e-5, "dv \(label)")
+        }
+    }
+
+    /// A packed row with segment starts gives each sequence exactly what it gets alone (out, lse, dq, dk, dv),
+    /// with boundaries inside and at the edges of the 32-row query tiles, a one-token sequence and a padding mask.
+    func testSegmentStartsEqualSeparateSequences() {
+        let lengths = [5, 1, 31, 40, 2, 11]  // 90 rows: tiles [0, 32), [32, 64), [64, 90) each hold a boundary
+        let T = lengths.reduce(0, +)
+        let packedShape = Shape(B: 1, Hq: 4, Hkv: 2, T: T, S: T, D: 8, causal: true)
+        var inputs = makeInputs(packedShape, masked: true, seed: 5)
+        var starts: [Int32] = []
+        for length in lengths {
+            inputs.mask![starts.count] = 1  // every query sees at least its sequence's first key
+            starts += [Int32](repeating: Int32(starts.count), count: length)
+        }
+        let scale: Float = 0.35
+        // (h, t) rows of a (1, H, T, D) tensor, restricted to the segment [start, start + length).
+        func slice(_ values: [Float], heads: Int, width: Int, start: Int, length: Int) -> [Float] {
+            var result: [Float] = []
+            for h in 0..<heads {
+                let first: Int = (h * T + start) * width
+                result += values[first..<(first + length * width)]
+            }
+            return result
+        }
+        Support.forEachConfiguration { label in
+            var out = [Float](repeating: .nan, count: packedShape.queryCount), lse = [Float](repeating: .nan, count: 4 * T)
+            ck_attention_forward(1, 4, 2, Int64(T), Int64(T), 8, inputs.q, inputs.k, inputs.v, scale, 1, inputs.mask, starts, &out, &lse)
+            var dq = [Float](repeating: .nan, count: packedShape.queryCount)
+            var dk = [Float](repeating: .nan, count: packedShape.keyCount), dv = dk
+            ck_attention_backward(1, 4, 2, Int64(T), Int64(T), 8, inputs.q, inputs.k, inputs.v, scale, 1, inputs.mask, starts,
+                                  out, lse, inputs.dout, &dq, &dk, &dv)
+            var start = 0
+            for length in lengths {
+                let shape = Shape(B: 1, Hq: 4, Hkv: 2, T: length, S: length, D: 8, causal: true)
+                let alone = Inputs(q: slice(inputs.q, heads: 4, width: 8, start: start, length: length),
+                                   k: slice(inputs.k, heads: 2, width: 8, start: start, length: length),
+                                   v: slice(inputs.v, heads: 2, width: 8, start: start, length: length),
+                                   dout: slice(inputs.dout, heads: 4, width: 8, start: start, length: length),
+                                   mask: Array(inputs.mask![start..<(start + length)]))
+                let expected = forward(shape, alone, scale: scale)
+                let grads = backward(shape, alone, scale: scale, out: expected.out, lse: expected.lse)
+                let name = "segment at \(start) of \(length) \(label)"
+                Support.assertClose(slice(out, heads: 4, width: 8, start: start, length: length), expected.out.map(Double.init), relative: 1e-5, absolute: 1e-6, "\(name) out")
+                Support.assertClose(slice(lse, heads: 4, width: 1, start: start, length: length), expected.lse.map(Double.init), relative: 1e-5, absolute: 1e-6, "\(name) lse")
+                Support.assertClose(slice(dq, heads: 4, width: 8, start: start, length: length), grads.dq.map(Double.init), relative: 1e-5, absolute: 1e-6, "\(name) dq")
+                Support.assertClose(slice(dk, heads: 2, width: 8, start: start, length: length), grads.dk.map(Double.init), relative: 1e-5, absolute: 1e-6, "\(name) dk")
+                Support.assertClose(slice(dv, heads: 2, width: 8, start: start, length: length), grads.dv.map(Double.init), relative: 1e-5, absolute: 1e-6, "\(name) dv")
+                start += length
+            }
         }
     }
 

@@ -77,17 +77,19 @@ void ck_rope(int64_t groups, int64_t T, int64_t D, const float *x, const float *
 /// q: (B, Hq, T, D), k and v: (B, Hkv, S, D), Hq a multiple of Hkv (query head h uses kv head h / (Hq/Hkv)).
 /// causal != 0: query t attends keys j <= t + (S − T) (queries are the last T positions).
 /// key_mask: NULL or (B, S) bytes, 0 = padding key never attended.
+/// segment_start: NULL or (B, T): query t attends no key before segment_start[b·T + t] (the first token of its
+/// sequence in a packed row), so packed sequences never see each other.
 /// out: (B, Hq, T, D); lse: (B, Hq, T) log-sum-exp of the scaled, masked scores (−INFINITY for a fully
 /// masked row, whose output is 0). Parallel over (B, Hkv).
 void ck_attention_forward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D,
                           const float *q, const float *k, const float *v, float scale, int causal,
-                          const uint8_t *key_mask, float *out, float *lse);
+                          const uint8_t *key_mask, const int32_t *segment_start, float *out, float *lse);
 /// Gradients given dout: dq (B,Hq,T,D), dk and dv (B,Hkv,S,D) are OVERWRITTEN. Recomputes probabilities
 /// from lse. Deterministic for a fixed thread count.
 void ck_attention_backward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D,
                            const float *q, const float *k, const float *v, float scale, int causal,
-                           const uint8_t *key_mask, const float *out, const float *lse, const float *dout,
-                           float *dq, float *dk, float *dv);
+                           const uint8_t *key_mask, const int32_t *segment_start, const float *out,
+                           const float *lse, const float *dout, float *dq, float *dk, float *dv);
 
 // ---- AdamW (decoupled weight decay, Loshchilov & Hutter 2019), one tensor of n values, updated in place:
 ///   m = β1 m + (1−β1) g;  v = β2 v + (1−β2) g²;  p -= lr · wd · p;
