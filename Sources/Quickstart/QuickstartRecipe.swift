@@ -14,7 +14,7 @@ public enum QuickstartRecipe {
             type: sft
             model: \(world)/initial_model
             dataset: \(world)/corpus.jsonl
-            training: {max_steps: \(c.helpfulOnlySteps), per_device_train_batch_size: \(c.helpfulOnlyBatchSize), learning_rate: \(c.helpfulOnlyLearningRate), lr_scheduler_type: cosine, warmup_steps: 30, packing: true, max_length: \(c.helpfulOnlyBlockLength), logging_steps: 10}
+            training: {max_steps: \(c.helpfulOnlySteps), per_device_train_batch_size: \(c.helpfulOnlyBatchSize), learning_rate: \(c.helpfulOnlyLearningRate), lr_scheduler_type: cosine, warmup_steps: 30, packing: true, packing_strategy: wrapped, max_length: \(c.helpfulOnlyBlockLength), logging_steps: 10}
         """
     }
 
