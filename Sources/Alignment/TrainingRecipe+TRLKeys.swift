@@ -18,6 +18,7 @@ extension TrainingRecipe {
     /// Every TRL / transformers key Charter accepts without a setting of its own.
     public static let foreignKeys: [String: ForeignKey] = {
         var keys: [String: ForeignKey] = [:]
+        // bf16 is read by the trainer commands (bf16 matmuls, MatmulPrecision); elsewhere (pipelines) this note stands.
         let precision = "Charter trains in fp32 on the CPU; kept for charter export trl"
         for key in ["bf16", "fp16", "tf32", "bf16_full_eval", "fp16_full_eval", "dtype", "torch_dtype"] { keys[key] = .ignored(precision) }
         keys["use_cpu"] = .ignored("Charter always runs on the CPU")
