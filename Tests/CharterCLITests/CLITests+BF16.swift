@@ -12,7 +12,7 @@ extension CLITests {
                                                    "--logging-steps", "1", "--output-dir", output.path] + extra)
             XCTAssertEqual(status, 0, errors)
             let metrics = try String(contentsOf: output.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
-            let values = metrics.split(separator: "\n").compactMap { line -> Double? in
+            let values = try metrics.split(separator: "\n").compactMap { line -> Double? in
                 guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
                 return object["loss"] as? Double
             }
