@@ -6,6 +6,7 @@ that machine noise hits both alike, and prints a Markdown table of medians and r
     python3 Benchmarks/compare.py --rounds 3                 # all benchmarks
     python3 Benchmarks/compare.py --only gemm train --rounds 3
     python3 Benchmarks/compare.py --isa avx2 --rounds 5        # both sides held to AVX2 on an AVX-512 host
+    python3 Benchmarks/compare.py --only gemm-bf16 train-bf16 train-bf16-autocast --rounds 3   # bf16 mode
 
 Each row names the kernel path each side ran (Charter's instruction-set path; PyTorch's ATen CPU capability) and the
 CPU model. PyTorch's float32 matmul is MKL's, which picks its own code path: on AMD CPUs it runs its AVX2 "zen"
@@ -52,6 +53,24 @@ BENCHMARKS = {
         [CHARTER, "bench", "train", "--threads", "2"],
         [sys.executable, "Benchmarks/pytorch/bench_train.py", "--threads", "2"],
         lambda r: "training step, nanoGPT shakespeare-char (tokens/s)", "tokens_per_s"),
+    # bf16 mixed precision: Charter's --bf16 against PyTorch fp32 (the issue's target) and PyTorch's own bf16.
+    "gemm-bf16": (
+        [CHARTER, "bench", "gemm", "--bf16", "--repeats", "5", "--threads", "2"],
+        [sys.executable, "Benchmarks/pytorch/bench_gemm.py", "--repeats", "5", "--threads", "2"],
+        lambda r: f"GEMM {r['m']}×{r['n']}×{r['k']}, Charter bf16 ÷ PyTorch fp32 (GFLOP/s)", "gflops"),
+    "gemm-bf16-torch-bf16": (
+        [CHARTER, "bench", "gemm", "--bf16", "--repeats", "5", "--threads", "2"],
+        [sys.executable, "Benchmarks/pytorch/bench_gemm.py", "--bf16", "--repeats", "5", "--threads", "2"],
+        lambda r: f"GEMM {r['m']}×{r['n']}×{r['k']}, bf16 both sides (GFLOP/s)", "gflops"),
+    "train-bf16": (
+        [CHARTER, "bench", "train", "--bf16", "--threads", "2"],
+        [sys.executable, "Benchmarks/pytorch/bench_train.py", "--threads", "2"],
+        lambda r: "training step, nanoGPT shakespeare-char, Charter --bf16 ÷ PyTorch fp32 (tokens/s)", "tokens_per_s"),
+    "train-bf16-autocast": (
+        [CHARTER, "bench", "train", "--bf16", "--threads", "2"],
+        [sys.executable, "Benchmarks/pytorch/bench_train.py", "--bf16", "--threads", "2"],
+        lambda r: "training step, nanoGPT shakespeare-char, Charter --bf16 ÷ PyTorch autocast bf16 (tokens/s)",
+        "tokens_per_s"),
     "train-memory": (
         [CHARTER, "bench", "train", "--threads", "2"],
         [sys.executable, "Benchmarks/pytorch/bench_train.py", "--threads", "2"],
@@ -82,9 +101,10 @@ def cpu_model():
         return name.strip() or platform.processor() or platform.machine()
 
 
-def kernel_paths():
-    """(Charter's GEMM path, PyTorch's ATen CPU capability) under the current environment."""
-    charter = run([CHARTER, "bench", "gemm", "--shapes", "1x1x1", "--repeats", "1"])[0]["path"]
+def kernel_paths(bf16=False):
+    """(Charter's GEMM path, PyTorch's ATen CPU capability) under the current environment; with bf16, where
+    Charter's bf16 products run ("avx512bf16", or "<path>+convert")."""
+    charter = run([CHARTER, "bench", "gemm", "--shapes", "1x1x1", "--repeats", "1"] + (["--bf16"] if bf16 else []))[0]["path"]
     torch = subprocess.run([sys.executable, "-c", "import torch; print(torch.backends.cpu.get_cpu_capability())"],
                            capture_output=True, text=True).stdout.strip()
     return charter, f"ATen {torch or '?'}"
@@ -100,6 +120,7 @@ def main():
     if args.isa:
         os.environ.update(ISA_ENVIRONMENT[args.isa])
     charter_path, reference_path = kernel_paths()
+    charter_bf16_path = kernel_paths(bf16=True)[0] if any("bf16" in name for name in args.only) else None
     cpu = cpu_model()
     if any(name in ("prefill", "decode") for name in args.only) and not os.path.exists(MODEL):
         run([sys.executable, "Benchmarks/transformers/bench_generate.py", "--save-model", MODEL])
@@ -122,12 +143,14 @@ def main():
             charter_values = [lines[index][field] for lines in results["charter"]]
             reference_values = [lines[index][field] for lines in results["reference"]]
             c, r = statistics.median(charter_values), statistics.median(reference_values)
-            rows.append((label(record), c, r, c / r if r else float("nan")))
+            path = charter_bf16_path if "--bf16" in charter_command else charter_path
+            reference = reference_path + (" bf16" if "--bf16" in reference_command else "")
+            rows.append((label(record), c, r, c / r if r else float("nan"), path, reference))
     print("1-minute load average before each round:", " ".join(f"{load:.1f}" for load in loads), file=sys.stderr)
     print("| benchmark | Charter | reference | Charter ÷ reference | kernel path (Charter / reference) | CPU |")
     print("|---|---|---|---|---|---|")
-    for label, c, r, ratio in rows:
-        print(f"| {label} | {c:,.1f} | {r:,.1f} | {ratio:.2f}× | {charter_path} / {reference_path} | {cpu} |")
+    for label, c, r, ratio, path, reference in rows:
+        print(f"| {label} | {c:,.1f} | {r:,.1f} | {ratio:.2f}× | {path} / {reference} | {cpu} |")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,14 @@ batch of seeded random token ids and prints one JSON line:
    "threads": 2, "params": ..., "loss_first": ..., "loss_last": ...}
 
 A step is: forward, cross-entropy loss, backward, grad-norm clip (1.0),
-AdamW step, zero_grad.  tokens_per_s = batch * context / median step time of
+AdamW step, zero_grad.  With --bf16 the forward and backward run under
+torch.autocast("cpu", dtype=torch.bfloat16) (PyTorch's own mixed precision:
+bf16 matmuls and attention, fp32 weights, optimizer and loss).  tokens_per_s = batch * context / median step time of
 the measured steps (warm-up steps are excluded).  The exact model is described
 in Benchmarks/pytorch/README.md; the Swift implementation builds the same one.
 
   python3 Benchmarks/pytorch/bench_train.py --threads 2 --steps 10
+  python3 Benchmarks/pytorch/bench_train.py --threads 2 --bf16 --steps 200 --losses /tmp/torch-bf16.txt
 """
 
 import argparse
@@ -123,8 +126,9 @@ def make_optimizer(model, lr=6e-4, betas=(0.9, 0.95), weight_decay=0.1, eps=1e-8
     return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps)
 
 
-def train_step(model, opt, x, y):
-    loss = model(x, y)
+def train_step(model, opt, x, y, bf16=False):
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        loss = model(x, y)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
@@ -140,6 +144,8 @@ def main():
     ap.add_argument("--batch", type=int, default=12)
     ap.add_argument("--seed", type=int, default=1337)
     ap.add_argument("--verbose", action="store_true", help="print every step's time and loss to stderr")
+    ap.add_argument("--bf16", action="store_true", help='run forward and backward under torch.autocast("cpu", bfloat16)')
+    ap.add_argument("--losses", help="write every step's loss (warm-up steps included), one per line, to this file")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -154,7 +160,7 @@ def main():
     losses, times = [], []
     for step in range(args.warmup + args.steps):
         t0 = time.perf_counter()
-        loss = train_step(model, opt, x, y)
+        loss = train_step(model, opt, x, y, args.bf16)
         dt = time.perf_counter() - t0
         losses.append(loss)
         if args.verbose:
@@ -163,6 +169,9 @@ def main():
         if step >= args.warmup:
             times.append(dt)
 
+    if args.losses:
+        with open(args.losses, "w") as file:
+            file.writelines(f"{loss}\n" for loss in losses)
     step_s = statistics.median(times)
     result = {
         "impl": "torch",
@@ -178,6 +187,7 @@ def main():
         "steps": args.steps,
         "loss_first": round(losses[0], 6),
         "loss_last": round(losses[-1], 6),
+        "matmul_precision": "bf16 (autocast)" if args.bf16 else "fp32",
         "torch": torch.__version__,
     }
     print(json.dumps(result))

@@ -73,7 +73,8 @@ public struct TRLExport {
     ///   - effective: the run's effective recipe (training_config.json's keys), plus the recipe's foreign keys.
     ///   - hasEvaluation: whether the export holds a test split.
     ///   - conversational: whether the training data holds message lists.
-    ///   - cpu: add `use_cpu: true` and `bf16: false`, so TRL runs on a machine without a GPU.
+    ///   - cpu: add `use_cpu: true`, and `bf16: false` unless the recipe asks for `bf16: true` (which TRL then runs
+    ///     as CPU autocast, as Charter runs it as bf16 matmuls), so TRL runs on a machine without a GPU.
     ///   - outputDirectory: TRL's `output_dir` (relative to the export folder, or absolute).
     ///   - rewardFunctions: GRPO's and RLOO's `reward_funcs` (Charter's specs: exact-match, length, cmd:…, http(s)://…).
     ///   - rewardModel: a pipeline stage's preference model folder, scored after `rewardFunctions` (TRL's
@@ -162,7 +163,7 @@ public struct TRLExport {
         }
         if cpu {
             values["use_cpu"] = true
-            values["bf16"] = false
+            if values["bf16"] as? Bool != true { values["bf16"] = false }
         }
         values["dataset_name"] = "data"
         values["dataset_train_split"] = "train"

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Settings
+import Tensors
 import Yams
 
 /// A trainer's settings as TRL recipe keys (`learning_rate`, `beta`, `lora_r`, …): read from a `recipe.yaml`, with
@@ -180,6 +181,8 @@ public struct TrainingRecipe {
     public func effective<T: Encodable>(_ configuration: T) throws -> [String: Any] {
         var object = try JSONParser.parse(JSONEncoder().encode(configuration)).foundationValue as? [String: Any] ?? [:]
         for key in Self.modelKeys { if let value = values[key] { object[key] = Self.jsonCompatible(value) } }
+        // The record says when the run had bf16 matmuls (the trainer commands' bf16: true, MatmulPrecision).
+        if MatmulPrecision.current == .bfloat16 { object["bf16"] = true }
         return object
     }
 }

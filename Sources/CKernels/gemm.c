@@ -7,6 +7,10 @@
 // K is never split across threads and the KC blocking depends only on K, so every element of C is
 // computed by the same sequence of roundings whatever the thread count: results are bit-identical
 // across thread counts, not just across runs.
+//
+// The bf16 products (ck_sgemm_bf16) run the same loop nest: on the AVX512-BF16 kernel table, whose packing
+// rounds to bf16 pairs, or on the active path's float kernels with each packed block rounded to bf16 in place
+// (the "converted" path, for CPUs without bf16 instructions).
 #include "ck_gemm.h"
 #include "ck_threads.h"
 #include "gemm_internal.h"
@@ -76,6 +80,41 @@ const char *ck_path_name(int path) {
     }
 }
 
+int ck_bf16_supported(void) {
+#if defined(__x86_64__)
+    return ck_path_supported(CK_PATH_AVX512) && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512bf16");
+#else
+    return 0;
+#endif
+}
+
+// The bf16 products use VDPBF16PS when the active path is AVX-512 and the CPU has it.
+static int ck_bf16_native(void) { return ck_active_path() == CK_PATH_AVX512 && ck_bf16_supported(); }
+
+const char *ck_bf16_path_name(void) {
+    switch (ck_active_path()) {
+    case CK_PATH_AVX512: return ck_bf16_supported() ? "avx512bf16" : "avx512+convert";
+    case CK_PATH_AVX2: return "avx2+convert";
+    case CK_PATH_NEON: return "neon+convert";
+    default: return "portable+convert";
+    }
+}
+
+float ck_round_bf16(float x) {
+    union { uint32_t u; float f; } v = {ck_bf16_bits(x)};
+    return v.f;
+}
+
+static _Atomic int ck_precision = CK_MATMUL_FP32;
+
+void ck_set_matmul_precision(int precision) {
+    atomic_store_explicit(&ck_precision, precision == CK_MATMUL_BF16 ? CK_MATMUL_BF16 : CK_MATMUL_FP32,
+                          memory_order_relaxed);
+}
+
+int ck_matmul_precision(void) { return atomic_load_explicit(&ck_precision, memory_order_relaxed); }
+
 static const ck_gemm_kernels *ck_active_kernels(void) {
     switch (ck_active_path()) {
 #if defined(__x86_64__)
@@ -130,6 +169,7 @@ static float *ck_scratch_get(size_t floats) {
 
 typedef struct {
     const ck_gemm_kernels *kernels;
+    int roundOperands;            // bf16 on float kernels: round each packed block (and the unpacked operands)
     int transA, transB;
     int64_t M, N, K;
     float alpha, beta;
@@ -155,11 +195,21 @@ static void ck_gemm_unpacked(const ck_gemm_job *job, const float *A, const float
             for (int64_t p = 0; p < job->K; p++) {
                 float a = job->transA ? A[p * job->lda + i] : A[i * job->lda + p];
                 float b = job->transB ? B[j * job->ldb + p] : B[p * job->ldb + j];
+                if (job->roundOperands || job->kernels->bf16_pairs) a = ck_round_bf16(a), b = ck_round_bf16(b);
                 sum += a * b;
             }
             float *c = C + i * job->ldc + j;
             *c = job->alpha * sum + (job->beta == 0 ? 0 : job->beta * *c);
         }
+    }
+}
+
+// Rounds a packed block to bf16 in place (the converted bf16 path).
+static void ck_round_block(float *block, int64_t count) {
+    uint32_t *bits = (uint32_t *)block;
+    for (int64_t i = 0; i < count; i++) {
+        union { float f; uint32_t u; } v = {.u = bits[i]};
+        bits[i] = ck_bf16_bits(v.f);
     }
 }
 
@@ -169,8 +219,10 @@ static void ck_gemm_rectangle(const ck_gemm_job *job, const float *A, const floa
     const int64_t MR = kern->mr, NR = kern->nr, K = job->K, KC = job->kc;
     const int64_t MC = ck_min(kern->mc, (row1 - row0 + MR - 1) / MR * MR);
     const int64_t NC = ck_min(kern->nc, (col1 - col0 + NR - 1) / NR * NR);
-    const int64_t offsetB = (MC * KC + 15) / 16 * 16;  // keeps the B panels 64-byte aligned
-    float *packedA = ck_scratch_get((size_t)(offsetB + NC * KC));
+    // Floats (or bf16 pair words) per packed row of depth kc.
+#define CK_PANEL_DEPTH(kc) (kern->bf16_pairs ? ((kc) + 1) / 2 : (kc))
+    const int64_t offsetB = (MC * CK_PANEL_DEPTH(KC) + 15) / 16 * 16;  // keeps the B panels 64-byte aligned
+    float *packedA = ck_scratch_get((size_t)(offsetB + NC * CK_PANEL_DEPTH(KC)));
     if (!packedA) {
         ck_gemm_unpacked(job, A, B, C, row0, row1, col0, col1);
         return;
@@ -186,21 +238,25 @@ static void ck_gemm_rectangle(const ck_gemm_job *job, const float *A, const floa
             const int64_t kc = ck_min(KC, K - pc);
             // The first K block applies beta; the later ones accumulate onto it.
             const float beta = pc == 0 ? job->beta : 1.0f;
+            const int64_t depth = CK_PANEL_DEPTH(kc);
             kern->pack_a(job->transA, mc, kc, A + ic * aRow + pc * aDepth, job->lda, packedA);
+            if (job->roundOperands) ck_round_block(packedA, (mc + MR - 1) / MR * MR * kc);
             for (int64_t jc = col0; jc < col1; jc += NC) {
                 const int64_t nc = ck_min(NC, col1 - jc);
                 kern->pack_b(!job->transB, nc, kc, B + pc * bDepth + jc * bCol, job->ldb, packedB);
+                if (job->roundOperands) ck_round_block(packedB, (nc + NR - 1) / NR * NR * kc);
                 for (int64_t ir = 0; ir < mc; ir += MR) {
-                    const float *panelA = packedA + ir * kc;
+                    const float *panelA = packedA + ir * depth;
                     float *rowC = C + (ic + ir) * job->ldc + jc;
                     const int64_t m = ck_min(MR, mc - ir);
                     for (int64_t jr = 0; jr < nc; jr += NR)
-                        kern->kernel(kc, panelA, packedB + jr * kc, rowC + jr, job->ldc, m, ck_min(NR, nc - jr),
+                        kern->kernel(kc, panelA, packedB + jr * depth, rowC + jr, job->ldc, m, ck_min(NR, nc - jr),
                                      job->alpha, beta);
                 }
             }
         }
     }
+#undef CK_PANEL_DEPTH
 }
 
 // C = beta * C for the products that multiply nothing (K == 0 or alpha == 0); beta == 0 writes zeros.
@@ -292,11 +348,43 @@ static void ck_plan_tiles(ck_gemm_job *job, int64_t batch) {
     }
 }
 
-// A depth block of at most kern->kc, with the K blocks made equal so the last one is not a sliver.
+// A depth block of at most kern->kc, with the K blocks made equal so the last one is not a sliver (and even for
+// bf16 pairs, so that only the last block can have a padded pair).
 static int64_t ck_plan_depth(const ck_gemm_kernels *kern, int64_t K) {
     if (K <= kern->kc) return K < 1 ? 1 : K;
     int64_t blocks = (K + kern->kc - 1) / kern->kc;
-    return (K + blocks - 1) / blocks;
+    int64_t depth = (K + blocks - 1) / blocks;
+    return kern->bf16_pairs ? (depth + 1) / 2 * 2 : depth;
+}
+
+// precision: CK_MATMUL_FP32 or CK_MATMUL_BF16.
+static void ck_gemm_run(int precision, int transA, int transB, int64_t M, int64_t N, int64_t K,
+                        float alpha, const float *A, int64_t lda, int64_t strideA,
+                        const float *B, int64_t ldb, int64_t strideB,
+                        float beta, float *C, int64_t ldc, int64_t strideC,
+                        int64_t batch) {
+    if (M <= 0 || N <= 0 || batch <= 0) return;
+    if (K < 0) K = 0;
+    const int bf16 = precision == CK_MATMUL_BF16;
+#if defined(__x86_64__)
+    const ck_gemm_kernels *kernels = bf16 && ck_bf16_native() ? ck_gemm_kernels_avx512bf16() : ck_active_kernels();
+#else
+    const ck_gemm_kernels *kernels = ck_active_kernels();
+#endif
+    ck_gemm_job job = {
+        .kernels = kernels, .roundOperands = bf16 && !kernels->bf16_pairs,
+        .transA = transA != 0, .transB = transB != 0,
+        .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
+        .lda = lda, .ldb = ldb, .ldc = ldc, .strideA = strideA, .strideB = strideB, .strideC = strideC,
+    };
+    job.kc = ck_plan_depth(job.kernels, K);
+    // Measured crossover with the packed path on Zen 4: ~6 rows for row-streamed B, ~12 for dot products.
+    // (The skinny kernels read unrounded operands: bf16 products always pack.)
+    job.skinny = job.kernels->skinny && !bf16 && !(job.transA && job.transB) && M <= (job.transB ? 8 : 4);
+    ck_plan_tiles(&job, batch);
+    job.tasks = batch * job.rowTiles * job.colTiles;
+    atomic_init(&job.next, 0);
+    ck_parallel_for(ck_min(job.tasks, ck_get_num_threads()), 1, ck_gemm_worker, &job);
 }
 
 void ck_sgemm_batched(int transA, int transB, int64_t M, int64_t N, int64_t K,
@@ -304,20 +392,24 @@ void ck_sgemm_batched(int transA, int transB, int64_t M, int64_t N, int64_t K,
                       const float *B, int64_t ldb, int64_t strideB,
                       float beta, float *C, int64_t ldc, int64_t strideC,
                       int64_t batch) {
-    if (M <= 0 || N <= 0 || batch <= 0) return;
-    if (K < 0) K = 0;
-    ck_gemm_job job = {
-        .kernels = ck_active_kernels(), .transA = transA != 0, .transB = transB != 0,
-        .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
-        .lda = lda, .ldb = ldb, .ldc = ldc, .strideA = strideA, .strideB = strideB, .strideC = strideC,
-    };
-    job.kc = ck_plan_depth(job.kernels, K);
-    // Measured crossover with the packed path on Zen 4: ~6 rows for row-streamed B, ~12 for dot products.
-    job.skinny = job.kernels->skinny && !(job.transA && job.transB) && M <= (job.transB ? 8 : 4);
-    ck_plan_tiles(&job, batch);
-    job.tasks = batch * job.rowTiles * job.colTiles;
-    atomic_init(&job.next, 0);
-    ck_parallel_for(ck_min(job.tasks, ck_get_num_threads()), 1, ck_gemm_worker, &job);
+    ck_gemm_run(CK_MATMUL_FP32, transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc,
+                strideC, batch);
+}
+
+void ck_sgemm_batched_bf16(int transA, int transB, int64_t M, int64_t N, int64_t K,
+                           float alpha, const float *A, int64_t lda, int64_t strideA,
+                           const float *B, int64_t ldb, int64_t strideB,
+                           float beta, float *C, int64_t ldc, int64_t strideC,
+                           int64_t batch) {
+    ck_gemm_run(CK_MATMUL_BF16, transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc,
+                strideC, batch);
+}
+
+void ck_sgemm_bf16(int transA, int transB, int64_t M, int64_t N, int64_t K,
+                   float alpha, const float *A, int64_t lda,
+                   const float *B, int64_t ldb,
+                   float beta, float *C, int64_t ldc) {
+    ck_sgemm_batched_bf16(transA, transB, M, N, K, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
 }
 
 void ck_sgemm(int transA, int transB, int64_t M, int64_t N, int64_t K,

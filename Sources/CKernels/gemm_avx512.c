@@ -56,39 +56,6 @@ CK_AVX512 static void ck_kernel_avx512(int64_t kc, const float *a, const float *
     }
 }
 
-// Transposes a 16×16 block in registers: afterwards x[k] holds element k of every input row.
-// Two rounds of in-lane unpacks, then two of 128-bit lane shuffles: 64 shuffles for 256 values.
-CK_AVX512 CK_INLINE void ck_transpose16(__m512 x[16]) {
-    __m512 t[16], u[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = ck512_unpacklo_ps(x[i], x[i + 1]);      // rows i, i+1 interleaved at k = 4g, 4g+1
-        t[i + 1] = ck512_unpackhi_ps(x[i], x[i + 1]);  // ... at k = 4g+2, 4g+3
-    }
-    for (int i = 0; i < 16; i += 4) {
-        for (int h = 0; h < 2; h++) {
-            __m512d lo = (__m512d)t[i + h], hi = (__m512d)t[i + 2 + h];
-            u[i + 2 * h] = (__m512)ck512_unpacklo_pd(lo, hi);      // rows i..i+3 at k = 4g + 2h
-            u[i + 2 * h + 1] = (__m512)ck512_unpackhi_pd(lo, hi);  // ... at k = 4g + 2h + 1
-        }
-    }
-    // u[4q + j] holds rows 4q..4q+3 at k = 4g + j in 128-bit lane g; gather the lanes of equal k.
-    for (int j = 0; j < 4; j++) {
-        __m512 v0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88);       // rows 0-7 at k = j, 8+j
-        __m512 v1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xdd);       // rows 0-7 at k = 4+j, 12+j
-        __m512 v2 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88);  // rows 8-15 at k = j, 8+j
-        __m512 v3 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xdd);  // rows 8-15 at k = 4+j, 12+j
-        x[j] = _mm512_shuffle_f32x4(v0, v2, 0x88);
-        x[8 + j] = _mm512_shuffle_f32x4(v0, v2, 0xdd);
-        x[4 + j] = _mm512_shuffle_f32x4(v1, v3, 0x88);
-        x[12 + j] = _mm512_shuffle_f32x4(v1, v3, 0xdd);
-    }
-}
-
-// The first `count` lanes (count may be <= 0 or >= 16).
-CK_INLINE __mmask16 ck_mask16(int64_t count) {
-    return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
-}
-
 // Packs panels of `width` (a multiple of 16, or 12) rows; see ck_pack_routine. The copy is explicit
 // because the compiler's version of ck_pack_panels uses scalar moves or scatters here.
 CK_AVX512 static inline __attribute__((always_inline)) void ck_pack_avx512(

@@ -37,12 +37,16 @@ typedef struct {
     ck_pack_routine pack_a;  // packs MR-row panels of op(A)
     ck_pack_routine pack_b;  // packs NR-column panels of op(B)
     ck_skinny_kernel skinny;
+    // 0: packed panels hold floats (w·kc per panel of w rows). 1: they hold bf16 pairs (see ck_bf16_pair), each
+    // k-pair of a row one 32-bit word, w·⌈kc/2⌉ words per panel; the micro-kernel multiplies pairs (VDPBF16PS).
+    int bf16_pairs;
 } ck_gemm_kernels;
 
 const ck_gemm_kernels *ck_gemm_kernels_portable(void);
 #if defined(__x86_64__)
 const ck_gemm_kernels *ck_gemm_kernels_avx2(void);
 const ck_gemm_kernels *ck_gemm_kernels_avx512(void);
+const ck_gemm_kernels *ck_gemm_kernels_avx512bf16(void);
 #endif
 #if defined(__aarch64__)
 const ck_gemm_kernels *ck_gemm_kernels_neon(void);
@@ -186,5 +190,59 @@ static inline __attribute__((always_inline)) void ck_skinny_generic(int transA, 
         }
     }
 }
+
+/// The bits of x rounded to bfloat16 (to nearest, ties to even), in the top 16 bits with the low 16 cleared;
+/// NaN becomes the quiet NaN 0x7FC0. The same rounding as PyTorch's c10::BFloat16 (round_to_nearest_even), so
+/// subnormals are rounded like any other value, and values that round past the largest bf16 become infinity.
+static inline uint32_t ck_bf16_bits(float x) {
+    union { float f; uint32_t u; } v = {x};
+    if ((v.u & 0x7fffffffu) > 0x7f800000u) return 0x7fc00000u;
+    return (v.u + 0x7fffu + ((v.u >> 16) & 1u)) & 0xffff0000u;
+}
+
+/// Two consecutive k of one row as bf16, the even k in the low half: the operand layout VDPBF16PS multiplies.
+static inline uint32_t ck_bf16_pair(float even, float odd) { return (ck_bf16_bits(even) >> 16) | ck_bf16_bits(odd); }
+
+#if defined(__x86_64__)
+#include "ck_simd_x86.h"
+#include <immintrin.h>
+
+// The helpers below are shared by the AVX-512 float and bf16 paths (which add features to this set).
+#define CK_GEMM_AVX512 __attribute__((target("avx512f,avx512vl,fma")))
+
+// Transposes a 16×16 block in registers: afterwards x[k] holds element k of every input row.
+// Two rounds of in-lane unpacks, then two of 128-bit lane shuffles: 64 shuffles for 256 values.
+CK_GEMM_AVX512 CK_INLINE void ck_transpose16(__m512 x[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = ck512_unpacklo_ps(x[i], x[i + 1]);      // rows i, i+1 interleaved at k = 4g, 4g+1
+        t[i + 1] = ck512_unpackhi_ps(x[i], x[i + 1]);  // ... at k = 4g+2, 4g+3
+    }
+    for (int i = 0; i < 16; i += 4) {
+        for (int h = 0; h < 2; h++) {
+            __m512d lo = (__m512d)t[i + h], hi = (__m512d)t[i + 2 + h];
+            u[i + 2 * h] = (__m512)ck512_unpacklo_pd(lo, hi);      // rows i..i+3 at k = 4g + 2h
+            u[i + 2 * h + 1] = (__m512)ck512_unpackhi_pd(lo, hi);  // ... at k = 4g + 2h + 1
+        }
+    }
+    // u[4q + j] holds rows 4q..4q+3 at k = 4g + j in 128-bit lane g; gather the lanes of equal k.
+    for (int j = 0; j < 4; j++) {
+        __m512 v0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88);       // rows 0-7 at k = j, 8+j
+        __m512 v1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xdd);       // rows 0-7 at k = 4+j, 12+j
+        __m512 v2 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88);  // rows 8-15 at k = j, 8+j
+        __m512 v3 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xdd);  // rows 8-15 at k = 4+j, 12+j
+        x[j] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+        x[8 + j] = _mm512_shuffle_f32x4(v0, v2, 0xdd);
+        x[4 + j] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+        x[12 + j] = _mm512_shuffle_f32x4(v1, v3, 0xdd);
+    }
+}
+
+// The first `count` lanes (count may be <= 0 or >= 16).
+CK_INLINE __mmask16 ck_mask16(int64_t count) {
+    return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
+}
+
+#endif
 
 #endif

@@ -26,7 +26,7 @@ struct ExportTRLCommand: ParsableCommand {
     @Argument(help: "The trainer: sft, dpo, reward, kto, grpo or rloo (TRL's command-line scripts).") var trainer: String
     @OptionGroup var options: TrainerOptions
     @Option(help: "The folder to write (created; existing files of the same names are replaced).") var output: String
-    @Flag(help: "Add use_cpu: true and bf16: false, so TRL runs on a machine without a GPU.") var cpu = false
+    @Flag(help: "Add use_cpu: true and bf16: false (unless the recipe sets bf16: true: then CPU autocast), so TRL runs on a machine without a GPU.") var cpu = false
     @Option(name: .customLong("reward"), help: "grpo/rloo: a reward function, as for charter grpo (repeatable; reward_funcs).")
     var rewardFunctions: [String] = []
 

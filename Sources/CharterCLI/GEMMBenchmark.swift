@@ -2,8 +2,8 @@ import ArgumentParser
 import CKernels
 import Foundation
 
-/// `charter bench gemm`: GFLOP/s of ck_sgemm on square and language-model shapes, one JSON line per shape,
-/// in the same format as Benchmarks/pytorch/bench_gemm.py so the two can be compared line by line.
+/// `charter bench gemm`: GFLOP/s of ck_sgemm (ck_sgemm_bf16 with `--bf16`) on square and language-model shapes,
+/// one JSON line per shape, in the same format as Benchmarks/pytorch/bench_gemm.py so the two can be compared line by line.
 struct GEMMBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
@@ -17,6 +17,9 @@ struct GEMMBenchmark: ParsableCommand {
 
     @Option(help: "Instruction-set path: auto, portable, avx2, avx512 or neon.")
     var path = "auto"
+
+    @Flag(help: "bf16 operands, fp32 accumulation (ck_sgemm_bf16): VDPBF16PS on AVX512-BF16, else operands rounded for the float kernels.")
+    var bf16 = false
 
     @Option(help: "Comma-separated shapes m×n×k (C is m×n, inner dimension k), written with x.")
     var shapes = "256x256x256,512x512x512,1024x1024x1024,2048x2048x2048,2048x768x768,2048x3072x768,2048x768x3072"
@@ -34,12 +37,13 @@ struct GEMMBenchmark: ParsableCommand {
             throw ValidationError("path \(path) is not supported by this CPU")
         }
         if let threads { ck_set_num_threads(Int32(threads)) }
-        let pathName = String(cString: ck_path_name(ck_active_path()))
+        let pathName = String(cString: bf16 ? ck_bf16_path_name() : ck_path_name(ck_active_path()))
         for (m, n, k) in try parsedShapes() {
             let seconds = measure(m: m, n: n, k: k)
             let gflops = 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
             print("{\"m\":\(m),\"n\":\(n),\"k\":\(k),\"gflops\":\(String(format: "%.2f", gflops)),"
-                + "\"path\":\"\(pathName)\",\"threads\":\(ck_get_num_threads()),\"impl\":\"charter\"}")
+                + "\"path\":\"\(pathName)\",\"precision\":\"\(bf16 ? "bf16" : "fp32")\",\"threads\":\(ck_get_num_threads()),"
+                + "\"impl\":\"charter\"}")
         }
     }
 
@@ -49,7 +53,11 @@ struct GEMMBenchmark: ParsableCommand {
         let b = (0..<(k * n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
         var c = [Float](repeating: 0, count: m * n)
         func product() {
-            ck_sgemm(0, 0, Int64(m), Int64(n), Int64(k), 1, a, Int64(k), b, Int64(n), 0, &c, Int64(n))
+            if bf16 {
+                ck_sgemm_bf16(0, 0, Int64(m), Int64(n), Int64(k), 1, a, Int64(k), b, Int64(n), 0, &c, Int64(n))
+            } else {
+                ck_sgemm(0, 0, Int64(m), Int64(n), Int64(k), 1, a, Int64(k), b, Int64(n), 0, &c, Int64(n))
+            }
         }
         product()
         var times: [Double] = []

@@ -23,6 +23,7 @@ struct TrainerOptions: ParsableArguments {
     @Flag(help: "Skip malformed dataset lines (reported) instead of stopping at the first.") var skipInvalid = false
     @Option(help: "Chat format for conversational data instead of the tokenizer's own chat_template (chatml, llama3, hh, …); without it the folder's template is rendered as it is.") var chatTemplate: String?
     @Option(help: "Kernel threads (default: CHARTER_THREADS or every core).") var threads: Int?
+    @Flag(help: "bf16 mixed precision (recipe key bf16): matmul operands rounded to bfloat16, fp32 accumulation, fp32 master weights, gradients and optimizer state. VDPBF16PS on CPUs with AVX512-BF16; elsewhere the float kernels on rounded operands (no faster).") var bf16 = false
 
     @Option(help: "learning_rate") var learningRate: Float?
     @Option(help: "max_steps (overrides num_train_epochs)") var maxSteps: Int?
@@ -45,7 +46,8 @@ struct TrainerOptions: ParsableArguments {
 
     /// The recipe: the `--config` file (if any), then these flags and `extra` (the command's own flags), then `--set`.
     func recipe(keys: [String], extra: [String: Any?] = [:]) throws -> TrainingRecipe {
-        let allowed = keys + TrainingRecipe.modelKeys
+        // bf16 is TRL's TrainingArguments key, read by every trainer here (see applyPrecision).
+        let allowed = keys + TrainingRecipe.modelKeys + ["bf16"]
         var recipe = try config.map { try TrainingRecipe(file: $0, allowedKeys: allowed) } ?? TrainingRecipe(allowedKeys: allowed)
         let flags: [String: Any?] = [
             "model_name_or_path": model, "dataset_name": dataset, "eval_dataset_name": evalDataset, "output_dir": outputDir,
@@ -56,13 +58,33 @@ struct TrainerOptions: ParsableArguments {
             "seed": seed.map { Int($0) }, "logging_steps": loggingSteps, "save_steps": saveSteps, "eval_steps": evalSteps,
             "lora_r": loraR, "lora_alpha": loraAlpha.map { Double($0) }, "lora_dropout": loraDropout.map { Double($0) },
             "lora_target_modules": loraTargetModules.map { $0 == "all-linear" ? $0 as Any : $0.split(separator: ",").map(String.init) as Any },
-            "use_peft": loraR != nil ? true : nil,
+            "use_peft": loraR != nil ? true : nil, "bf16": bf16 ? true : nil,
         ]
         try recipe.override(flags.merging(extra) { $1 }.compactMapValues { $0 })
         for assignment in assignments { try recipe.override(assignment: assignment) }
         if let threads { ComputeThreads.count = threads }
         recipe.notes.forEach(note)
+        try applyPrecision(recipe)
         return recipe
+    }
+
+    /// Sets `MatmulPrecision` from the recipe's bf16 (true: bf16 matmuls; false or null, TRL's default, which on a
+    /// CPU means fp32: fp32) and says which kernels run when it is on.
+    /// - Throws: `SettingsError` when bf16 is not a boolean.
+    func applyPrecision(_ recipe: TrainingRecipe) throws {
+        guard let value = recipe["bf16"] else {
+            MatmulPrecision.current = .float32
+            return
+        }
+        guard let on = value as? Bool else {
+            throw SettingsError(key: "bf16", message: "must be true or false (got \(SettingsError.quoted(String(describing: value))))")
+        }
+        MatmulPrecision.current = on ? .bfloat16 : .float32
+        if on {
+            let kernels = MatmulPrecision.bfloat16InstructionsAvailable && MatmulPrecision.bfloat16KernelPath == "avx512bf16"
+                ? "VDPBF16PS" : "\(MatmulPrecision.bfloat16KernelPath): float kernels on rounded operands, no faster than fp32"
+            note("bf16: true: matmul operands rounded to bfloat16, fp32 accumulation, fp32 weights and optimizer state (\(kernels))")
+        }
     }
 
     /// Says where the run writes when neither `--output-dir` nor the recipe (`--config`, `--set`) names output_dir, so

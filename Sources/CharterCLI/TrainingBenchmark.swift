@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import LanguageModels
 import NeuralNetworks
+import Runtime
 import Tensors
 #if canImport(Glibc)
 import Glibc
@@ -22,9 +23,13 @@ struct TrainingBenchmark: ParsableCommand {
     @Option(help: "Kernel threads (default: CHARTER_THREADS or all cores).") var threads: Int?
     @Option(help: "Batch size.") var batch = 12
     @Option(help: "Print each step's time to standard error.") var verbose = false
+    @Flag(help: "bf16 mixed precision: matmul operands rounded to bfloat16, fp32 accumulation and master weights (see MatmulPrecision).")
+    var bf16 = false
+    @Option(help: "Write every step's loss (warm-up steps included), one per line, to this file.") var losses: String?
 
     func run() throws {
         if let threads { ComputeThreads.count = threads }
+        MatmulPrecision.current = bf16 ? .bfloat16 : .float32
         let configuration = GPTConfiguration.shakespeareCharacters
         let time = configuration.contextLength
         var generator = SeededGenerator(seed: 1337)
@@ -34,7 +39,7 @@ struct TrainingBenchmark: ParsableCommand {
         let inputs = rows.flatMap { $0.dropLast() }, targets = rows.flatMap { $0.dropFirst() }
         let optimizer = AdamW(parameters: model.trainableParameters(), learningRate: 6e-4, beta1: 0.9, beta2: 0.95,
                               epsilon: 1e-8, weightDecay: 0.1, noDecay: model.parametersWithoutDecay)
-        var stepTimes: [Double] = [], losses: [Float] = []
+        var stepTimes: [Double] = [], stepLosses: [Float] = []
         for step in 0..<(warmup + steps) {
             let start = DispatchTime.now().uptimeNanoseconds
             let loss = model(inputs, batch: batch, time: time).crossEntropy(targets: targets)
@@ -43,9 +48,12 @@ struct TrainingBenchmark: ParsableCommand {
             optimizer.step()
             optimizer.zeroGradients()
             let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-            losses.append(loss.item)
+            stepLosses.append(loss.item)
             if step >= warmup { stepTimes.append(milliseconds) }
             if verbose { FileHandle.standardError.write("step \(step): \(String(format: "%.1f", milliseconds)) ms, loss \(loss.item)\n".data(using: .utf8)!) }
+        }
+        if let losses {
+            try AtomicFile.write(Data(stepLosses.map { "\($0)\n" }.joined().utf8), to: URL(fileURLWithPath: losses))
         }
         let median = stepTimes.sorted()[stepTimes.count / 2]
         var usage = rusage()
@@ -60,7 +68,9 @@ struct TrainingBenchmark: ParsableCommand {
             "impl": "charter", "tokens_per_s": .numeric(Double(batch * time) / (median / 1000)), "step_ms_median": .numeric(median),
             "step_ms_min": .numeric(stepTimes.min() ?? 0), "step_ms_max": .numeric(stepTimes.max() ?? 0), "peak_rss_mb": .numeric(peakMegabytes),
             "threads": .integer(ComputeThreads.count), "params": .integer(model.parameterCount),
-            "loss_first": .numeric(Double(losses.first ?? 0)), "loss_last": .numeric(Double(losses.last ?? 0)),
+            "loss_first": .numeric(Double(stepLosses.first ?? 0)), "loss_last": .numeric(Double(stepLosses.last ?? 0)),
+            "matmul_precision": .string(bf16 ? "bf16" : "fp32"),
+            "kernel_path": .string(bf16 ? MatmulPrecision.bfloat16KernelPath : MachineDescription.current.kernelPath),
         ]))
     }
 }

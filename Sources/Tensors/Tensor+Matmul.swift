@@ -1,6 +1,6 @@
 import CKernels
 
-/// Matrix products on the dispatched GEMM kernels.
+/// Matrix products on the dispatched GEMM kernels, in the current `MatmulPrecision` (so are their gradients).
 extension Tensor {
     /// Batched matrix product op(a) · op(b) over the last two axes, without materialising any transpose.
     ///
@@ -23,13 +23,13 @@ extension Tensor {
         let result = Tensor.make(batchShape + [m, n]) { c in
             if bBatch.isEmpty && !transposeA {
                 // Fold the batch into the rows: one large, well-shaped GEMM.
-                ck_sgemm(0, transposeB ? 1 : 0, Int64(batch * m), Int64(n), Int64(k), 1,
-                         a.storage.pointer, Int64(lda), b.storage.pointer, Int64(ldb), 0, c, Int64(n))
+                sgemm(0, transposeB ? 1 : 0, Int64(batch * m), Int64(n), Int64(k), 1,
+                      a.storage.pointer, Int64(lda), b.storage.pointer, Int64(ldb), 0, c, Int64(n))
             } else {
-                ck_sgemm_batched(transposeA ? 1 : 0, transposeB ? 1 : 0, Int64(m), Int64(n), Int64(k), 1,
-                                 a.storage.pointer, Int64(lda), aBatch.isEmpty ? 0 : Int64(m * k),
-                                 b.storage.pointer, Int64(ldb), bBatch.isEmpty ? 0 : Int64(k * n),
-                                 0, c, Int64(n), Int64(m * n), Int64(batch))
+                sgemmBatched(transposeA ? 1 : 0, transposeB ? 1 : 0, Int64(m), Int64(n), Int64(k), 1,
+                             a.storage.pointer, Int64(lda), aBatch.isEmpty ? 0 : Int64(m * k),
+                             b.storage.pointer, Int64(ldb), bBatch.isEmpty ? 0 : Int64(k * n),
+                             0, c, Int64(n), Int64(m * n), Int64(batch))
             }
         }
         return record(result, Operation.matmul(transposeA: transposeA, transposeB: transposeB), inputs: [a, b])

@@ -9,7 +9,7 @@ import Foundation
 /// to log p(target) (and, on request, entropy and argmax), and dropped; the backward pass recomputes them to form
 /// ∂logits and accumulates ∂hidden and ∂weight (the latter only when the weight is trained — not under LoRA).
 /// Rows without a target (prompt, padding) cost nothing. Checked against `matmul` + `targetLogProbabilities`
-/// in `ProjectedLogProbabilityTests`.
+/// in `ProjectedLogProbabilityTests`. The three products follow `MatmulPrecision.current`.
 extension Tensor {
     /// What the vocabulary distribution of each row with a target looked like (no gradient).
     public struct VocabularyStatistics {
@@ -107,8 +107,8 @@ extension Tensor {
             // ∂logits of the unscaled product is scale · ∂(scaled logits).
             if let hiddenGradient {
                 var chunk = [Float](repeating: 0, count: count * columns)
-                ck_sgemm(0, 0, Int64(count), Int64(columns), Int64(vocabulary), plan.scale, logits, Int64(vocabulary),
-                         weight.storage.pointer, Int64(columns), 0, &chunk, Int64(columns))
+                sgemm(0, 0, Int64(count), Int64(columns), Int64(vocabulary), plan.scale, logits, Int64(vocabulary),
+                      weight.storage.pointer, Int64(columns), 0, &chunk, Int64(columns))
                 let destination = hiddenGradient.storage.pointer
                 chunk.withUnsafeBufferPointer { source in
                     for i in 0..<count {
@@ -118,8 +118,8 @@ extension Tensor {
             }
             if let weightGradient {
                 plan.gatherHidden(hidden, start: start, count: count) { gathered in
-                    ck_sgemm(1, 0, Int64(vocabulary), Int64(columns), Int64(count), plan.scale, logits, Int64(vocabulary),
-                             gathered, Int64(columns), 1, weightGradient.storage.pointer, Int64(columns))
+                    sgemm(1, 0, Int64(vocabulary), Int64(columns), Int64(count), plan.scale, logits, Int64(vocabulary),
+                          gathered, Int64(columns), 1, weightGradient.storage.pointer, Int64(columns))
                 }
             }
         }
@@ -155,8 +155,8 @@ struct ProjectionChunks {
         for start in stride(from: 0, to: rows.count, by: rowsPerChunk) {
             let count = Swift.min(rowsPerChunk, rows.count - start)
             gatherHidden(hidden, start: start, count: count) { gathered in
-                ck_sgemm(0, 1, Int64(count), Int64(vocabulary), Int64(columns), scale, gathered, Int64(columns),
-                         weight.storage.pointer, Int64(columns), 0, logits, Int64(vocabulary))
+                sgemm(0, 1, Int64(count), Int64(vocabulary), Int64(columns), scale, gathered, Int64(columns),
+                      weight.storage.pointer, Int64(columns), 0, logits, Int64(vocabulary))
             }
             body(start, count, logits)
         }

@@ -41,6 +41,17 @@ final class TRLExportTests: XCTestCase {
         XCTAssertEqual(export.config["train_sampling_strategy"] as? String, "sequential")
     }
 
+    /// `--cpu` writes bf16: false, unless the recipe asked for bf16: true (which TRL runs as CPU autocast).
+    func testCPUExportKeepsARequestedBF16() throws {
+        let export = try TRLExport(trainer: "dpo", effective: try effective("""
+            model_name_or_path: policy
+            dataset_name: pairs.jsonl
+            bf16: true
+            """), hasEvaluation: false, conversational: false, cpu: true)
+        XCTAssertEqual(export.config["use_cpu"] as? Bool, true)
+        XCTAssertEqual(export.config["bf16"] as? Bool, true)
+    }
+
     func testCharterOnlyKeysWithoutATRLEquivalentAreRefusedByName() throws {
         XCTAssertThrowsError(try TRLExport(trainer: "dpo", effective: try effective("rpo_alpha: 0.5\nmax_prompt_length: 64"),
                                            hasEvaluation: false, conversational: false, cpu: false)) { error in
