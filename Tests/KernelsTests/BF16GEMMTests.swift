@@ -10,63 +10,11 @@ final class BF16GEMMTests: XCTestCase {
     typealias Case = GEMMTests.Case
     typealias Operands = GEMMTests.Operands
 
-    func reference(_ t: Case, _ x: Operands) -> (c: [Double], tolerance: Double) {
-        var c = x.c.map(Double.init)
-        var maxA = 0.0, maxB = 0.0, maxC = 0.0
-        for b in 0..<t.batch {
-            let a0 = b * x.strideA, b0 = b * x.strideB, c0 = b * x.strideC
-            for i in 0..<t.M {
-                for j in 0..<t.N {
-                    var sum = 0.0
-                    for p in 0..<t.K {
-                        let a = Double(ck_round_bf16(x.a[a0 + (t.transA ? p * x.lda + i : i * x.lda + p)]))
-                        let bv = Double(ck_round_bf16(x.b[b0 + (t.transB ? j * x.ldb + p : p * x.ldb + j)]))
-                        sum += a * bv
-                        maxA = max(maxA, abs(a))
-                        maxB = max(maxB, abs(bv))
-                    }
-                    let old = c[c0 + i * x.ldc + j]
-                    maxC = max(maxC, t.beta == 0 ? 0 : abs(old))
-                    c[c0 + i * x.ldc + j] = Double(t.alpha) * sum + (t.beta == 0 ? 0 : Double(t.beta) * old)
-                }
-            }
-        }
-        let bound = Double(abs(t.alpha)) * Double(t.K) * maxA * maxB + Double(abs(t.beta)) * maxC
-        return (c, 2e-6 * bound + 1e-30)
-    }
-
-    func run(_ t: Case, _ x: inout Operands) {
-        x.a.withUnsafeBufferPointer { a in
-            x.b.withUnsafeBufferPointer { b in
-                x.c.withUnsafeMutableBufferPointer { c in
-                    if t.batch == 1 && !t.broadcastA && !t.broadcastB {
-                        ck_sgemm_bf16(t.transA ? 1 : 0, t.transB ? 1 : 0, Int64(t.M), Int64(t.N), Int64(t.K), t.alpha,
-                                      a.baseAddress, Int64(x.lda), b.baseAddress, Int64(x.ldb), t.beta, c.baseAddress,
-                                      Int64(x.ldc))
-                    } else {
-                        ck_sgemm_batched_bf16(t.transA ? 1 : 0, t.transB ? 1 : 0, Int64(t.M), Int64(t.N), Int64(t.K),
-                                              t.alpha, a.baseAddress, Int64(x.lda), Int64(x.strideA), b.baseAddress,
-                                              Int64(x.ldb), Int64(x.strideB), t.beta, c.baseAddress, Int64(x.ldc),
-                                              Int64(x.strideC), Int64(t.batch))
-                    }
-                }
-            }
-        }
-    }
-
     func check(_ t: Case, label: String, cFill: Float? = nil, file: StaticString = #filePath, line: UInt = #line) {
-        var x = Operands(t, seed: UInt64(t.M * 1_000_003 + t.N * 1009 + t.K), cFill: cFill)
-        let (expected, tolerance) = reference(t, x)
-        run(t, &x)
-        var worst = 0.0, worstIndex = 0
-        for index in 0..<expected.count {
-            let error = abs(Double(x.c[index]) - expected[index])
-            if !(error <= worst) { worst = error; worstIndex = index }  // NaN counts as the worst
-        }
-        XCTAssert(worst <= tolerance,
-                  "\(label) \(t): |error| \(worst) > \(tolerance) at C[\(worstIndex)] = \(x.c[worstIndex]), "
-                      + "expected \(expected[worstIndex])", file: file, line: line)
+        GEMMTests.check(t, label: label, cFill: cFill, product: .bf16, file: file, line: line)
     }
+
+    func run(_ t: Case, _ x: inout Operands) { GEMMTests.run(t, &x, product: .bf16) }
 
     /// Every path the CPU supports (named by where its bf16 products run), with 1 and 2 threads.
     func forEachConfiguration(_ body: (String) -> Void) {

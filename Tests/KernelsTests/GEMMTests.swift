@@ -55,8 +55,13 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// Which product a check runs: ck_sgemm(_batched), or ck_sgemm(_batched)_bf16, whose reference rounds every
+    /// operand to bf16 first (BF16GEMMTests).
+    enum Product { case float, bf16 }
+
     /// The reference in double precision, with the error bound the float result must meet.
-    func reference(_ t: Case, _ x: Operands) -> (c: [Double], tolerance: Double) {
+    static func reference(_ t: Case, _ x: Operands, product: Product = .float) -> (c: [Double], tolerance: Double) {
+        let operand: (Float) -> Double = product == .bf16 ? { Double(ck_round_bf16($0)) } : { Double($0) }
         var c = x.c.map(Double.init)
         var maxA = 0.0, maxB = 0.0, maxC = 0.0
         for b in 0..<t.batch {
@@ -65,8 +70,8 @@ final class GEMMTests: XCTestCase {
                 for j in 0..<t.N {
                     var sum = 0.0
                     for p in 0..<t.K {
-                        let a = Double(x.a[a0 + (t.transA ? p * x.lda + i : i * x.lda + p)])
-                        let bv = Double(x.b[b0 + (t.transB ? j * x.ldb + p : p * x.ldb + j)])
+                        let a = operand(x.a[a0 + (t.transA ? p * x.lda + i : i * x.lda + p)])
+                        let bv = operand(x.b[b0 + (t.transB ? j * x.ldb + p : p * x.ldb + j)])
                         sum += a * bv
                         maxA = max(maxA, abs(a))
                         maxB = max(maxB, abs(bv))
@@ -81,19 +86,22 @@ final class GEMMTests: XCTestCase {
         return (c, 2e-6 * bound + 1e-30)
     }
 
-    func run(_ t: Case, _ x: inout Operands) {
+    func run(_ t: Case, _ x: inout Operands) { Self.run(t, &x) }
+
+    static func run(_ t: Case, _ x: inout Operands, product: Product = .float) {
+        let (single, batched) = product == .bf16 ? (ck_sgemm_bf16, ck_sgemm_batched_bf16) : (ck_sgemm, ck_sgemm_batched)
         x.a.withUnsafeBufferPointer { a in
             x.b.withUnsafeBufferPointer { b in
                 x.c.withUnsafeMutableBufferPointer { c in
                     if t.batch == 1 && !t.broadcastA && !t.broadcastB {
-                        ck_sgemm(t.transA ? 1 : 0, t.transB ? 1 : 0, Int64(t.M), Int64(t.N), Int64(t.K), t.alpha,
-                                 a.baseAddress, Int64(x.lda), b.baseAddress, Int64(x.ldb), t.beta, c.baseAddress,
-                                 Int64(x.ldc))
+                        single(t.transA ? 1 : 0, t.transB ? 1 : 0, Int64(t.M), Int64(t.N), Int64(t.K), t.alpha,
+                               a.baseAddress, Int64(x.lda), b.baseAddress, Int64(x.ldb), t.beta, c.baseAddress,
+                               Int64(x.ldc))
                     } else {
-                        ck_sgemm_batched(t.transA ? 1 : 0, t.transB ? 1 : 0, Int64(t.M), Int64(t.N), Int64(t.K),
-                                         t.alpha, a.baseAddress, Int64(x.lda), Int64(x.strideA), b.baseAddress,
-                                         Int64(x.ldb), Int64(x.strideB), t.beta, c.baseAddress, Int64(x.ldc),
-                                         Int64(x.strideC), Int64(t.batch))
+                        batched(t.transA ? 1 : 0, t.transB ? 1 : 0, Int64(t.M), Int64(t.N), Int64(t.K),
+                                t.alpha, a.baseAddress, Int64(x.lda), Int64(x.strideA), b.baseAddress,
+                                Int64(x.ldb), Int64(x.strideB), t.beta, c.baseAddress, Int64(x.ldc),
+                                Int64(x.strideC), Int64(t.batch))
                     }
                 }
             }
@@ -101,9 +109,14 @@ final class GEMMTests: XCTestCase {
     }
 
     func check(_ t: Case, label: String, cFill: Float? = nil, file: StaticString = #filePath, line: UInt = #line) {
+        Self.check(t, label: label, cFill: cFill, file: file, line: line)
+    }
+
+    static func check(_ t: Case, label: String, cFill: Float? = nil, product: Product = .float,
+                      file: StaticString = #filePath, line: UInt = #line) {
         var x = Operands(t, seed: UInt64(t.M * 1_000_003 + t.N * 1009 + t.K), cFill: cFill)
-        let (expected, tolerance) = reference(t, x)
-        run(t, &x)
+        let (expected, tolerance) = reference(t, x, product: product)
+        run(t, &x, product: product)
         var worst = 0.0, worstIndex = 0
         for index in 0..<expected.count {
             let error = abs(Double(x.c[index]) - expected[index])
