@@ -47,10 +47,9 @@ public struct SafetyCircuitConfiguration: Codable, Equatable, Sendable {
         return c
     }
 
-    /// The XCTest size: the reduced world with a helpful-only model trained for 250 of the reduced 400 steps.
+    /// The XCTest size: the reduced world and its helpful-only model (400 steps).
     public static var test: SafetyCircuitConfiguration {
         var c = SafetyCircuitConfiguration.reduced
-        c.world.helpfulOnlySteps = 250
         c.circuits = false  // a model trained this briefly does not comply yet: no response probe to train
         c.steering = false  // nor refuse after SL-CAI: no refusal direction to find
         return c

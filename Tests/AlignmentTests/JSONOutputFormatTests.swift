@@ -25,11 +25,12 @@ final class JSONOutputFormatTests: XCTestCase {
         effective["lora_dropout"] = Float(0.05)  // a Float setting is written as its shortest decimal
         let text = String(decoding: try TrainingLoop.configurationFile(effective), as: UTF8.self)
         let lines = text.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.count, 34, "the settings and the braces (save_strategy added with save_steps 500, issue 23; train_sampling_strategy, logging_first_step and report_to, issue 20; gradient_checkpointing, issue 21)")
+        XCTAssertEqual(lines.count, 36, "the settings and the braces (save_strategy added with save_steps 500, issue 23; train_sampling_strategy, logging_first_step and report_to, issue 20; gradient_checkpointing, packing_strategy and padding_free, issue 21)")
         // Python's json.dumps(config, indent=2, sort_keys=True) + "\n", as transformers writes its JSON files.
         XCTAssertTrue(text.hasSuffix("}\n"))
         for line in ["{", #"  "adam_epsilon": 1e-08,"#, #"  "learning_rate": 2e-05,"#, #"  "lora_dropout": 0.05,"#,
                      #"  "lora_target_modules": null,"#, #"  "max_steps": -1,"#, #"  "output_dir": "runs/train","#, #"  "save_steps": 500,"#, #"  "save_strategy": "steps","#,
+                     #"  "packing_strategy": "bfd","#, #"  "padding_free": false,"#,
                      #"  "weight_decay": 0"#, "}"] {
             XCTAssertTrue(lines.contains(line), "\(line) missing from\n\(text)")
         }

@@ -2,10 +2,11 @@ import Foundation
 import XCTest
 @testable import Quickstart
 
-/// The safety-circuit experiment at test size: a helpful-only model trained briefly from scratch (250 steps), a prompt
-/// probe trained on its training intents, measured on held-out intents it never saw. Measured on 2026-12-04 (seed 1,
-/// AVX-512 path): held-out AUROC 0.743 (0.522 after 100 steps: an untrained model's hidden states do not generalise
-/// across intents), so 0.6 leaves a margin; 61 s in a debug build (104 s while other jobs loaded the 2 cores).
+/// The safety-circuit experiment at test size: the reduced world's helpful-only model trained from scratch (400 steps),
+/// a prompt probe trained on its training intents, measured on held-out intents it never saw. Measured on 2026-12-05
+/// (seed 1, AVX-512 path, the world with four general principles): held-out AUROC 0.745, so 0.6 leaves a margin; 57 s
+/// in a debug build. A 250-step model gave 0.743 in the previous world but 0.594 in this one, and 0.522 after 100 steps
+/// there: a briefly trained model's hidden states do not generalise across intents.
 final class SafetyCircuitExperimentTests: XCTestCase {
     func testPromptProbeSeparatesHeldOutHarmfulIntents() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-safety-circuit-\(UUID().uuidString)")
