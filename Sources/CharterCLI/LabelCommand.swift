@@ -28,6 +28,7 @@ struct LabelCommand: ParsableCommand {
     @Option(name: .customShort("k"), help: "Responses sampled per prompt (every two form a pair).") var k = 2
     @Option(help: "Most new tokens per sampled response.") var sampleMaxTokens = 256
     @Option(help: "Temperature of the sampled responses.") var sampleTemperature: Float = 1
+    @Option(help: "Draw a sampled response again, with a fresh seed, up to this many times while it repeats an earlier response to the same prompt (0: keep repeats, which no judge can decide).") var redrawIdentical = 0
     @Option(help: "How the policy is prompted: transcript, chat (its chat template), or auto: chat when it has a chat template, else transcript.") var samplePrompting = "auto"
     @Option(help: "A constitution YAML, or 'default'.") var constitution = "default"
     @Option(help: "Principles asked per pair and ensembled.") var principles = 4
@@ -63,6 +64,7 @@ struct LabelCommand: ParsableCommand {
             sample.seed = seed
             sample.prompting = try promptingStyle(samplePrompting, flag: "--sample-prompting", command: "sample", models: policyModels)
             sample.sampling = SamplingOptions(maximumTokens: sampleMaxTokens, temperature: sampleTemperature)
+            sample.redrawIdentical = redrawIdentical
             let promptsURL = URL(fileURLWithPath: prompts)
             let sampleConfiguration = sample
             let sampled = try waitFor {

@@ -10,12 +10,17 @@ public struct SampleConfiguration: KeyedSettings, Equatable, Sendable {
     public var prompting = PromptingStyle.transcript
     public var seed: UInt64 = 0
     public var sampling = SamplingOptions(maximumTokens: 256, temperature: 1)
+    /// How many times a response identical to an earlier response of the same prompt is drawn again, each time with a
+    /// fresh seed (0: never). Two identical texts make a pair no judge can decide; a redraw that stays identical after
+    /// this many tries is kept, and every record says how many draws each response took.
+    public var redrawIdentical = 0
 
     public init() {}
     public init(k: Int) { self.k = k }
 
     public static var fields: [SettingsField<Self>] {
-        [.init("k", \.k, where: .from(1, to: 256)), .init("prompting", \.prompting), .init("seed", \.seed), .init("sampling", \.sampling)]
+        [.init("k", \.k, where: .from(1, to: 256)), .init("prompting", \.prompting), .init("seed", \.seed), .init("sampling", \.sampling),
+         .init("redraw_identical", \.redrawIdentical, where: .from(0, to: 64))]
     }
 }
 
@@ -27,6 +32,9 @@ public struct SampleRecord: Codable, Equatable, Sendable {
     public var responses: [String]
     public var completion: PromptValue?
     public var seeds: [UInt64]
+    /// Per response, how many times it was drawn again because it repeated an earlier response (`redraw_identical`);
+    /// absent when redrawing is off.
+    public var redraws: [Int]?
     public var model: String
     public var prompting: PromptingStyle
     public var sampling: SamplingOptions
@@ -43,26 +51,40 @@ public struct ResponseSampler: Sendable {
     }
 
     public func run(_ item: PromptItem, model: any LanguageModel) async throws -> SampleRecord {
-        var responses: [String] = [], seeds: [UInt64] = []
+        var responses: [String] = [], seeds: [UInt64] = [], redraws: [Int] = []
         for index in 0..<configuration.k {
-            let seed = ItemRandom.seed(configuration.seed, item.id, "sample-\(index)")
-            let completion: Completion
-            switch configuration.prompting {
-            case .transcript:
-                completion = try await model.complete(CompletionRequest(
-                    prompt: CritiquePrompts.responsePrompt(item.conversation),
-                    options: configuration.sampling.with(seed: seed, stop: ["\n\nHuman:", "\n\nAssistant:"])))
-            case .chat:
-                completion = try await model.chat(ChatRequest(messages: item.conversation, options: configuration.sampling.with(seed: seed, stop: [])))
+            var seed = ItemRandom.seed(configuration.seed, item.id, "sample-\(index)")
+            var response = try await sample(item, model: model, seed: seed)
+            var redrawn = 0
+            while redrawn < configuration.redrawIdentical && responses.contains(response) {
+                redrawn += 1
+                seed = ItemRandom.seed(configuration.seed, item.id, "sample-\(index)-redraw-\(redrawn)")
+                response = try await sample(item, model: model, seed: seed)
             }
-            // The turn's content, as a transcript or chat message holds it: transcript prompting generates " I can't…"
-            // after "Assistant:", and the space is the format's, not the response's (`PromptValue.response` writes it
-            // back into `completion` and into label records).
-            responses.append(completion.text.trimmingCharacters(in: .whitespacesAndNewlines))
+            responses.append(response)
             seeds.append(seed)
+            redraws.append(redrawn)
         }
         let completion: PromptValue? = configuration.k == 1 ? item.prompt.response(responses[0]) : nil
         return SampleRecord(id: item.id, prompt: item.prompt, responses: responses, completion: completion, seeds: seeds,
+                            redraws: configuration.redrawIdentical > 0 ? redraws : nil,
                             model: model.name, prompting: configuration.prompting, sampling: configuration.sampling)
+    }
+
+    /// One response to `item` drawn with `seed`, trimmed.
+    func sample(_ item: PromptItem, model: any LanguageModel, seed: UInt64) async throws -> String {
+        let completion: Completion
+        switch configuration.prompting {
+        case .transcript:
+            completion = try await model.complete(CompletionRequest(
+                prompt: CritiquePrompts.responsePrompt(item.conversation),
+                options: configuration.sampling.with(seed: seed, stop: ["\n\nHuman:", "\n\nAssistant:"])))
+        case .chat:
+            completion = try await model.chat(ChatRequest(messages: item.conversation, options: configuration.sampling.with(seed: seed, stop: [])))
+        }
+        // The turn's content, as a transcript or chat message holds it: transcript prompting generates " I can't…"
+        // after "Assistant:", and the space is the format's, not the response's (`PromptValue.response` writes it
+        // back into `completion` and into label records).
+        return completion.text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

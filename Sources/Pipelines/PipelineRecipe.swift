@@ -40,7 +40,7 @@ public enum StageType: String, Codable, CaseIterable, Sendable {
     /// The recipe keys a stage of this type reads (besides name, type, model and the run options).
     var keys: [String] {
         switch self {
-        case .sample, .samplePairs: return ["prompts", "k", "prompting", "seed", "sampling"]
+        case .sample, .samplePairs: return ["prompts", "k", "prompting", "seed", "sampling", "redraw_identical"]
         case .critique: return ["prompts", "rounds", "prompting", "few_shot", "seed", "sampling", "helpful", "helpful_ratio"]
         case .sft: return ["dataset", "training", "backend", "launcher"]
         case .reward: return ["dataset", "mix_in", "training", "backend", "launcher", "heads_from_labels", "heads"]

@@ -135,7 +135,14 @@ public enum Stages {
             items.map { ($0.id, $0) }, workers: models, log: log, failures: try FailureLog(url: failures ?? failuresURL(for: output))
         ) { try await sampler.run($0, model: $1) }
         try log.sort(by: items.map(\.id))
-        return Outcome(report: report, counts: ["items": Double(items.count), "responses": Double((items.count - report.failed) * configuration.k)])
+        var counts = ["items": Double(items.count), "responses": Double((items.count - report.failed) * configuration.k)]
+        if configuration.k >= 2 {
+            // Pairs no judge can decide because their texts are equal, and the redraws spent avoiding them.
+            let records = try readRecords(SampleRecord.self, from: output)
+            counts["prompts_with_identical_responses"] = Double(records.filter { Set($0.responses).count < $0.responses.count }.count)
+            counts["redraws"] = Double(records.compactMap(\.redraws).joined().reduce(0, +))
+        }
+        return Outcome(report: report, counts: counts)
     }
 
     /// RLAIF: labels every pair into `output` (TRL preference lines with `chosen_probability` and the audit trail)

@@ -35,6 +35,10 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     /// Human helpfulness comparisons per borderline training intent, mixed into the preference model's and DPO's
     /// data (a quarter as many per benign intent; 0: AI harmlessness labels only).
     public var helpfulnessPairsPerIntent = 8
+    /// Redraws of a pair's second response when it repeats the first (`redraw_identical` of the pairs stages): the
+    /// tiny SL-CAI model samples the same text twice in 30–60 of 128 pairs at temperature 1, and no judge can decide
+    /// such a pair (0: keep them).
+    public var pairRedraws = 4
     /// Comparison principles asked per pair (each in both orders): the AI-feedback ensemble.
     public var principlesPerPair = 4
     public var rewardSteps = 60

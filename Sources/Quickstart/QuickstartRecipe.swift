@@ -36,6 +36,7 @@ public enum QuickstartRecipe {
             model: stage:sl_cai
             prompts: world/rl_prompts.jsonl
             k: 2
+            redraw_identical: \(c.pairRedraws)
             sampling: {max_tokens: \(c.maximumResponseTokens), temperature: 1.0}
           - name: label
             type: label
@@ -138,6 +139,7 @@ public enum QuickstartRecipe {
                 model: stage:sl_cai
                 prompts: \(world)/rl_prompts.jsonl
                 k: 2
+                redraw_identical: \(c.pairRedraws)
                 sampling: {max_tokens: \(c.maximumResponseTokens), temperature: 1.0}
               - name: label
                 type: label
