@@ -20,6 +20,7 @@
 
 typedef struct {
     int64_t Hq, Hkv, T, S, D;
+    int64_t C;  // forward only: positions between one kv head's rows of k and v (C ≥ S; S when they are packed)
     const float *q, *k, *v, *out, *lse, *dout;
     float scale;
     int causal;
@@ -165,7 +166,7 @@ static void forward_tile(const attention_job *a, int64_t head, int64_t t0, const
     int64_t T = a->T, S = a->S, D = a->D, group = a->Hq / a->Hkv;
     int64_t kv = head / group;
     int64_t b = head / a->Hq;
-    const float *v = a->v + kv * S * D;
+    const float *v = a->v + kv * a->C * D;
     const uint8_t *mask = a->key_mask ? a->key_mask + b * S : NULL;
     int64_t rows = T - t0 < CK_ATTENTION_TILE ? T - t0 : CK_ATTENTION_TILE;
     int64_t keys = visible_keys(a, t0 + rows - 1);
@@ -184,7 +185,7 @@ static void forward_tile(const attention_job *a, int64_t head, int64_t t0, const
     if (kt) {
         a->rows.matmul(0, rows, width, D, a->scale, q, D, kt + lo, S, scores, width, 0, band, diagonal);
     } else {
-        const float *k = a->k + kv * S * D;
+        const float *k = a->k + kv * a->C * D;
         for (int64_t r = 0; r < rows; r++) {
             int64_t limit = visible_keys(a, t0 + r);  // the softmax reads no further
             for (int64_t j = first_key(a, b, t0 + r); j < limit; j++)
@@ -209,7 +210,7 @@ static void forward_body(void *context, int64_t begin, int64_t end) {
         int64_t head = unit / tiles;
         int64_t kv = head / group;  // head = b·Hq + h uses kv head b·Hkv + h/group
         if (transpose && kv != transposed_kv) {
-            transpose_keys(a->S, a->D, a->k + kv * a->S * a->D, kt);
+            transpose_keys(a->S, a->D, a->k + kv * a->C * a->D, kt);
             transposed_kv = kv;
         }
         forward_tile(a, head, (unit % tiles) * CK_ATTENTION_TILE, kt, scores);
@@ -220,10 +221,16 @@ static void forward_body(void *context, int64_t begin, int64_t end) {
 void ck_attention_forward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D, const float *q,
                           const float *k, const float *v, float scale, int causal, const uint8_t *key_mask,
                           const int32_t *segment_start, float *out, float *lse) {
+    ck_attention_forward_strided(B, Hq, Hkv, T, S, S, D, q, k, v, scale, causal, key_mask, segment_start, out, lse);
+}
+
+void ck_attention_forward_strided(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t C, int64_t D,
+                                  const float *q, const float *k, const float *v, float scale, int causal,
+                                  const uint8_t *key_mask, const int32_t *segment_start, float *out, float *lse) {
     if (B <= 0 || Hq <= 0 || Hkv <= 0 || T <= 0) return;
-    attention_job job = {.Hq = Hq, .Hkv = Hkv, .T = T, .S = S, .D = D, .q = q, .k = k, .v = v, .scale = scale,
-                         .causal = causal, .key_mask = key_mask, .segment_start = segment_start, .out_w = out, .lse_w = lse,
-                         .rows = row_kernels()};
+    attention_job job = {.Hq = Hq, .Hkv = Hkv, .T = T, .S = S, .C = C < S ? S : C, .D = D, .q = q, .k = k, .v = v,
+                         .scale = scale, .causal = causal, .key_mask = key_mask, .segment_start = segment_start, .out_w = out,
+                         .lse_w = lse, .rows = row_kernels()};
     if (S <= 0) {  // nothing to attend to
         memset(out, 0, (size_t)(B * Hq * T * D) * sizeof(float));
         for (int64_t i = 0; i < B * Hq * T; i++) lse[i] = -INFINITY;

@@ -31,6 +31,7 @@ struct GenerationBenchmark: ParsableCommand {
         func measure() -> (prefill: Double, decode: Double) {
             withoutGradients {
                 let cache = KVCache(layerCount: network.layerCount)
+                cache.reservedPositions = promptLength + newTokens
                 let start = DispatchTime.now().uptimeNanoseconds
                 // The last position's logits only, as generation needs them (and llama.cpp computes them).
                 var logits = network.forward(ModelInput(ids: prompt, batch: 1, time: promptLength), cache: cache).lastPositionLogits

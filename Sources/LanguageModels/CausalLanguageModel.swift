@@ -165,36 +165,64 @@ public struct ModelOutput {
     }
 }
 
-/// Keys and values of every layer for the tokens seen so far, so each new token costs one position's work.
+/// Keys and values of every layer for the tokens seen so far, so each new token costs one position's work. Each
+/// layer's are a ``SequenceBuffer`` with room to grow: a decoding step writes its position in place.
 public final class KVCache {
-    /// Per layer: (B, Hkv, S, D)
-    var keys: [Tensor?]
-    var values: [Tensor?]
+    /// Per layer: (B, Hkv, S, D) filled.
+    var keys: [SequenceBuffer?]
+    var values: [SequenceBuffer?]
+    /// Positions to make room for when a layer's buffers first grow (e.g. the prompt plus the new tokens), so that
+    /// decoding never moves them; 0: grow by doubling.
+    public var reservedPositions = 0
 
     public init(layerCount: Int) {
         keys = Array(repeating: nil, count: layerCount)
         values = Array(repeating: nil, count: layerCount)
     }
 
-    /// Number of cached positions.
-    public var length: Int { keys.first??.shape[2] ?? 0 }
+    /// A cache holding `keys` and `values` (per layer, (B, Hkv, S, D)), sharing their storage until it grows.
+    init(keys: [Tensor], values: [Tensor]) {
+        precondition(keys.count == values.count, "\(keys.count) key layers, \(values.count) value layers")
+        self.keys = keys.map(SequenceBuffer.init)
+        self.values = values.map(SequenceBuffer.init)
+    }
 
-    /// Appends this step's keys and values for `layer` and returns all of them.
-    func update(layer: Int, keys newKeys: Tensor, values newValues: Tensor) -> (Tensor, Tensor) {
-        let allKeys = keys[layer].map { Tensor.concatenate([$0, newKeys], axis: 2) } ?? newKeys
-        let allValues = values[layer].map { Tensor.concatenate([$0, newValues], axis: 2) } ?? newValues
-        keys[layer] = allKeys
-        values[layer] = allValues
-        return (allKeys, allValues)
+    /// Number of cached positions.
+    public var length: Int { keys.first??.length ?? 0 }
+
+    /// Cached positions of `layer` (during a forward pass the layers before it are one step ahead).
+    func length(layer: Int) -> Int { keys[layer]?.length ?? 0 }
+
+    /// Bytes of keys and values held (capacity included).
+    public var byteCount: Int { (keys + values).reduce(0) { $0 + ($1?.byteCount ?? 0) } }
+
+    /// Appends this step's keys and values (B, Hkv, T, D) for `layer`.
+    func append(layer: Int, keys newKeys: Tensor, values newValues: Tensor) {
+        func buffer(_ existing: SequenceBuffer?, _ x: Tensor) -> SequenceBuffer {
+            let buffer = existing ?? SequenceBuffer(batch: x.shape[0], heads: x.shape[1], headSize: x.shape[3], capacity: 0)
+            buffer.append(x, reserving: reservedPositions)
+            return buffer
+        }
+        keys[layer] = buffer(keys[layer], newKeys)
+        values[layer] = buffer(values[layer], newValues)
+    }
+
+    /// Attention of `query` over every cached position of `layer` (after ``append(layer:keys:values:)``), reading the
+    /// buffers in place.
+    func attention(layer: Int, query: Tensor, keyMask: [UInt8]?, segmentStarts: [Int32]?) -> Tensor {
+        guard let key = keys[layer], let value = values[layer] else { preconditionFailure("attention before layer \(layer)'s keys were cached") }
+        return Tensor.scaledDotProductAttention(query: query, key: key, value: value, causal: true, keyMask: keyMask, segmentStarts: segmentStarts)
+    }
+
+    /// `layer`'s cached keys and values as (B, Hkv, S, D) tensors (copies unless a buffer is exactly full).
+    func tensors(layer: Int) -> (keys: Tensor, values: Tensor) {
+        guard let key = keys[layer], let value = values[layer] else { preconditionFailure("layer \(layer) has no cached keys") }
+        return (key.tensor(), value.tensor())
     }
 
     /// Keeps only the sequences at `indices` (beam or batch pruning).
     public func select(batchIndices indices: [Int]) {
-        func pick(_ t: Tensor?) -> Tensor? {
-            guard let t else { return nil }
-            return Tensor.concatenate(indices.map { t.slice(axis: 0, $0..<($0 + 1)) }, axis: 0)
-        }
-        keys = keys.map(pick)
-        values = values.map(pick)
+        keys = keys.map { $0?.selecting(rows: indices) }
+        values = values.map { $0?.selecting(rows: indices) }
     }
 }

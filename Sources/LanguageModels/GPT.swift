@@ -24,10 +24,15 @@ final class GPTAttention: Module {
         func heads(_ projection: Linear) -> Tensor {
             projection(x).reshaped([batch, time, headCount, width / headCount]).permuted([0, 2, 1, 3])  // (B, H, T, D)
         }
-        var (k, v) = (heads(key), heads(value))
-        if let cache { (k, v) = cache.update(layer: layer, keys: k, values: v) }
-        let attended = Tensor.scaledDotProductAttention(query: heads(query), key: k, value: v, causal: true, keyMask: keyMask,
+        let (k, v) = (heads(key), heads(value))
+        let attended: Tensor
+        if let cache {
+            cache.append(layer: layer, keys: k, values: v)
+            attended = cache.attention(layer: layer, query: heads(query), keyMask: keyMask, segmentStarts: segmentStarts)
+        } else {
+            attended = Tensor.scaledDotProductAttention(query: heads(query), key: k, value: v, causal: true, keyMask: keyMask,
                                                         segmentStarts: segmentStarts)
+        }
         return output(attended.permuted([0, 2, 1, 3]).reshaped([batch, time, width]))
     }
 }

@@ -153,6 +153,7 @@ public struct Generator {
                                    outputHiddenStates: monitor != nil, steering: currentSteering())
             let longest = configurations.map(\.sampling.maximumTokens).max() ?? 0
             let limit = model.maximumSequenceLength.map { $0 - promptLength } ?? longest
+            cache.reservedPositions = promptLength + max(0, min(longest, limit))  // room for every step: decoding never moves it
             for step in 0..<max(0, min(longest, limit)) {
                 if finished.allSatisfy({ $0 }) { break }
                 let output = model.forward(input, cache: cache)

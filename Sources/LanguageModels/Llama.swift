@@ -30,9 +30,16 @@ final class LlamaAttention: Module {
         let q = heads(query, headCount).rotaryEmbedding(cos: cos, sin: sin)
         var k = heads(key, keyValueHeadCount).rotaryEmbedding(cos: cos, sin: sin)
         var v = heads(value, keyValueHeadCount)
-        if let cache { (k, v) = cache.update(layer: layer, keys: k, values: v) }
         let attended: Tensor
-        if let window = slidingWindow, k.shape[2] > window {
+        if let cache {
+            cache.append(layer: layer, keys: k, values: v)
+            if let window = slidingWindow, cache.length(layer: layer) > window {
+                (k, v) = cache.tensors(layer: layer)
+                attended = Self.windowedAttention(q, k, v, window: window, keyMask: keyMask, segmentStarts: segmentStarts)
+            } else {
+                attended = cache.attention(layer: layer, query: q, keyMask: keyMask, segmentStarts: segmentStarts)
+            }
+        } else if let window = slidingWindow, k.shape[2] > window {
             attended = Self.windowedAttention(q, k, v, window: window, keyMask: keyMask, segmentStarts: segmentStarts)
         } else {
             attended = Tensor.scaledDotProductAttention(query: q, key: k, value: v, causal: true, keyMask: keyMask,

@@ -93,25 +93,19 @@ public final class PrefixCache: @unchecked Sendable {
                 let row = t.shape[2] == best.length ? t : t.slice(axis: 2, 0..<best.length)
                 return batch == 1 ? row : Tensor.concatenate(Array(repeating: row, count: batch), axis: 0)
             }
-            let cache = KVCache(layerCount: layerCount)
-            cache.keys = entry.keys.map(prefix)
-            cache.values = entry.values.map(prefix)
-            return (best.length, cache)
+            return (best.length, KVCache(keys: entry.keys.map(prefix), values: entry.values.map(prefix)))
         }
     }
 
     /// Stores the keys and values `cache` holds for `tokens` (row `row`, whose first `tokens.count` positions are
     /// these tokens, unpadded), when the forward pass that made them fed at least ``minimumFedTokens`` tokens (`fed`):
-    /// fewer rows round differently from an uncached prefill. Tensors of exactly that shape are shared, not copied:
-    /// a KV cache appends by making new tensors.
+    /// fewer rows round differently from an uncached prefill. A buffer that holds exactly that is shared, not copied:
+    /// a KV cache that grows moves to new storage.
     func insert(_ tokens: [Int32], cache: KVCache, row: Int = 0, fed: Int) {
-        func prefix(_ t: Tensor) -> Tensor {
-            let one = t.shape[0] == 1 ? t : t.slice(axis: 0, row..<(row + 1))
-            return one.shape[2] == tokens.count ? one : one.slice(axis: 2, 0..<tokens.count)
-        }
         guard fed >= Self.minimumFedTokens, !tokens.isEmpty, byteBudget > 0, cache.keys.allSatisfy({ $0 != nil }), cache.values.allSatisfy({ $0 != nil }),
-              cache.keys.allSatisfy({ $0!.shape[0] > row && $0!.shape[2] >= tokens.count }) else { return }
-        let keys = cache.keys.map { prefix($0!) }, values = cache.values.map { prefix($0!) }
+              cache.keys.allSatisfy({ $0!.batch > row && $0!.length >= tokens.count }) else { return }
+        let keys = cache.keys.map { $0!.tensor(rows: row..<(row + 1), positions: tokens.count) }
+        let values = cache.values.map { $0!.tensor(rows: row..<(row + 1), positions: tokens.count) }
         let bytes = (keys + values).reduce(0) { $0 + $1.count * MemoryLayout<Float>.stride }
         lock.withLock {
             clock += 1

@@ -84,6 +84,11 @@ void ck_rope(int64_t groups, int64_t T, int64_t D, const float *x, const float *
 void ck_attention_forward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D,
                           const float *q, const float *k, const float *v, float scale, int causal,
                           const uint8_t *key_mask, const int32_t *segment_start, float *out, float *lse);
+/// ck_attention_forward over k and v whose kv heads are C ≥ S positions apart: (B, Hkv, C, D) buffers of which the
+/// first S positions of each head are read (a KV cache with room to grow). The same arithmetic in the same order.
+void ck_attention_forward_strided(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t C, int64_t D,
+                                  const float *q, const float *k, const float *v, float scale, int causal,
+                                  const uint8_t *key_mask, const int32_t *segment_start, float *out, float *lse);
 /// Gradients given dout: dq (B,Hq,T,D), dk and dv (B,Hkv,S,D) are OVERWRITTEN. Recomputes probabilities
 /// from lse. Deterministic for a fixed thread count.
 void ck_attention_backward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D,
