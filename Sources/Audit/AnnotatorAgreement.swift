@@ -2,7 +2,7 @@ import Foundation
 import JSON
 
 /// Agreement among annotators: of one-judgement-per-line files (an `annotator` per line), of `annotator_labels` lines
-/// and of HelpSteer2 preference lines (``AnnotatorVote``).
+/// and of HelpSteer2 and HelpSteer3 preference lines (``AnnotatorVote``).
 ///
 /// A *unit* is a prompt with an unordered pair of responses labelled by two or more judgements, from one line or
 /// several; each judgement's value is the response it preferred, or a tie. Reported: each unit's entropy of those

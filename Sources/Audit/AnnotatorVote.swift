@@ -10,17 +10,18 @@ import JSON
 ///   `charter annotate export --per-annotator` writes; optional `strength`;
 /// - **one line per pair** with `annotator_labels`: `[{"annotator", "choice": "chosen" | "rejected" | "tie",
 ///   "strength"}]`, choices relative to the line's own `chosen` and `rejected`;
-/// - **HelpSteer2 preference lines** (``HelpSteer2Preference``): every entry of `all_preferences_unprocessed`, anonymous.
+/// - **HelpSteer2 and HelpSteer3 preference lines** (``HelpSteerPreference``): every entry of
+///   `all_preferences_unprocessed` (HelpSteer2) or `individual_preference` (HelpSteer3), anonymous.
 public struct AnnotatorVote: Sendable, Equatable {
     /// Which response the annotator preferred, relative to the line's chosen and rejected.
     public enum Choice: String, Sendable, CaseIterable {
         case chosen, rejected, tie
     }
 
-    /// Who judged; nil when the file does not say (HelpSteer2 publishes no annotator ids).
+    /// Who judged; nil when the file does not say (HelpSteer2 and HelpSteer3 publish no annotator ids).
     public let annotator: String?
     public let choice: Choice
-    /// How much better the preferred response is: 1 slightly better, 2 better, 3 much better (HelpSteer2's scale);
+    /// How much better the preferred response is: 1 slightly better, 2 better, 3 much better (HelpSteer's scale);
     /// 0 for a tie; nil when the file gives none.
     public let strength: Int?
 
@@ -40,8 +41,8 @@ public struct AnnotatorVote: Sendable, Equatable {
         func fail(_ field: String, _ reason: String) -> DatasetError {
             DatasetError(file: file, line: example.line, kind: .invalidField, reason: "field \"\(field)\" \(reason)")
         }
-        if HelpSteer2Preference.isAdapted(example) {
-            return try HelpSteer2Preference.votes(of: example, fail: fail)
+        if let layout = HelpSteerPreference.layout(of: example) {
+            return try layout.votes(of: example, fail: fail)
         }
         let annotator = try name(example[extra: "annotator"], field: "annotator", fail: fail)
         if let list = example[extra: listField] {

@@ -11,15 +11,16 @@ public struct AuditPair: Sendable {
     public let line: Int
     /// Stable id (``PairID``).
     public let id: String
-    /// The soft label, if the file has one (½ for a HelpSteer2 tie, `preference_strength` 0).
+    /// The soft label, if the file has one (½ for a HelpSteer tie, overall preference 0).
     public let chosenProbability: Double?
     /// The label margin: `score_chosen − score_rejected` when the file has scores, else `chosen_probability − ½`, else
-    /// HelpSteer2's |`preference_strength`|, else the judgements' mean strength toward chosen when all have one.
+    /// HelpSteer's |overall preference| (`preference_strength`, `overall_preference`), else the judgements' mean
+    /// strength toward chosen when all have one.
     public let margin: Double?
     /// Who labelled the pair, for one-judgement-per-line files (their `annotator` field).
     public let annotator: String?
     /// The annotators' judgements of the pair (``AnnotatorVote``): one on a one-judgement-per-line file's line, the
-    /// list on an `annotator_labels` or HelpSteer2 line, none otherwise.
+    /// list on an `annotator_labels` or HelpSteer line, none otherwise.
     public let votes: [AnnotatorVote]
     /// Per AI judgement (Charter label records' `judgements`): its principle and whether it flipped with the order.
     public let judgements: [(principle: String, flipped: Bool?)]
@@ -46,7 +47,7 @@ public struct AuditPair: Sendable {
         rejectedLength = texts.rejected.unicodeScalars.count
         votes = try AnnotatorVote.votes(of: example, file: file)
         annotator = example[extra: "annotator"] == nil ? nil : votes.first?.annotator
-        let overall = HelpSteer2Preference.overall(example)
+        let overall = HelpSteerPreference.overall(example)
         chosenProbability = example.chosenProbability ?? (overall == 0 ? 0.5 : nil)
         switch (example[extra: "score_chosen"], example[extra: "score_rejected"]) {
         case (nil, nil):

@@ -55,7 +55,7 @@ struct AuditReport {
             page.heading("Annotator agreement", level: 2)
             let alpha = annotators.alpha.map { String(format: "%.3f", $0) } ?? "undefined (one value only)"
             let anonymous = annotators.anonymousJudgements > 0
-                ? " \(annotators.anonymousJudgements) judgements name no annotator (HelpSteer2 publishes none): they count in every statistic but have no row below." : ""
+                ? " \(annotators.anonymousJudgements) judgements name no annotator (HelpSteer2 and HelpSteer3 publish none): they count in every statistic but have no row below." : ""
             page.paragraph("\(annotators.units) pairs labelled by two or more judgements (\(annotators.judgements) judgements, \(annotators.tieJudgements) of them ties), "
                            + "\(annotators.disagreeingUnits) of them not unanimous. Krippendorff's alpha (nominal; ties a third value): \(alpha) — 1 is perfect agreement, "
                            + "0 is chance. Entropy 0 bits is unanimous, 1 bit an even two-way split, log₂ 3 ≈ 1.58 an even three-way split." + anonymous)

@@ -5,13 +5,14 @@ import JSON
 
 /// `charter clean`: applies a ``CleaningPolicy`` to the pairs an audit flagged and writes the cleaned set in the
 /// input's format (standard or conversational, explicit or implicit prompt, HH transcripts as they were,
-/// `annotator_labels` lists and HelpSteer2 lines in their own layout), plus a log of every changed or dropped pair,
+/// `annotator_labels` lists and HelpSteer2/HelpSteer3 lines in their own layout), plus a log of every changed or dropped pair,
 /// `<output>.changes.jsonl`.
 ///
 /// On a line with a list of judgements, flip swaps the line's label (`chosen`/`rejected`, or the sign of HelpSteer2's
-/// `preference_strength`) and keeps every judgement as the annotator gave it (an `annotator_labels` choice of
-/// `chosen` becomes `rejected`); soften writes `chosen_probability` from the judgements' vote share (ties half);
-/// tie writes `chosen_probability` ½ (HelpSteer2: `preference_strength` 0).
+/// `preference_strength` or HelpSteer3's `overall_preference`) and keeps every judgement as the annotator gave it (an
+/// `annotator_labels` choice of `chosen` becomes `rejected`; HelpSteer scores, relative to response 1 and 2, stay);
+/// soften writes `chosen_probability` from the judgements' vote share (ties half); tie writes `chosen_probability` ½
+/// (HelpSteer: the overall preference 0).
 ///
 /// The accounting is checked before anything is moved into place: rows in (readable and unreadable lines) equal rows
 /// out plus rows dropped. Unreadable lines cannot be written back and are dropped, each logged with its error.
@@ -64,8 +65,8 @@ public struct DataCleaner {
             case .flip:
                 if let share = Self.voteShare(record, kinds: kinds.filter { policy.actions[$0] == .flip }), share >= 0.5 {
                     action = .keep  // on the majority side (or an even split): nothing to flip
-                } else if HelpSteer2Preference.overall(example) == 0 {
-                    action = .keep  // a HelpSteer2 tie has no direction to flip
+                } else if HelpSteerPreference.overall(example) == 0 {
+                    action = .keep  // a HelpSteer tie has no direction to flip
                 } else if case let .preference(prompt, chosen, rejected) = example.body {
                     changed.body = .preference(prompt: prompt, chosen: rejected, rejected: chosen)
                     changed.chosenProbability = before.map { 1 - $0 }
@@ -113,10 +114,10 @@ public struct DataCleaner {
     }
 
     /// The line to write for an example after `action`, in the input's layout: TRL lines (one-judgement-per-line and
-    /// `annotator_labels` lines among them) as ``Example/jsonValue(keepImplicitPrompt:)`` writes them, HelpSteer2
-    /// lines in their own fields (``HelpSteer2Preference/jsonValue(_:action:)``).
+    /// `annotator_labels` lines among them) as ``Example/jsonValue(keepImplicitPrompt:)`` writes them, HelpSteer2 and
+    /// HelpSteer3 lines in their own fields (``HelpSteerPreference/jsonValue(_:action:)``).
     static func line(_ example: Example, after action: CleaningPolicy.Action) -> JSONValue {
-        HelpSteer2Preference.isAdapted(example) ? HelpSteer2Preference.jsonValue(example, action: action) : example.jsonValue(keepImplicitPrompt: true)
+        HelpSteerPreference.layout(of: example)?.jsonValue(example, action: action) ?? example.jsonValue(keepImplicitPrompt: true)
     }
 
     /// For contradictions and annotator disagreement among `kinds`, the share of the pair's judgements that agree

@@ -18,9 +18,9 @@ final class PairStream {
         reader = try DatasetReader(url: url, options: Self.options)
     }
 
-    /// How audit and clean read a file: every unreadable line kept with its error, HelpSteer2 preference lines read
-    /// as pairs (``HelpSteer2Preference``).
-    static let options = DatasetOptions(skipInvalid: true, reportedSkipReasons: .max, adaptLine: HelpSteer2Preference.adapt)
+    /// How audit and clean read a file: every unreadable line kept with its error, HelpSteer2 and HelpSteer3
+    /// preference lines read as pairs (``HelpSteerPreference``).
+    static let options = DatasetOptions(skipInvalid: true, reportedSkipReasons: .max, adaptLine: HelpSteerPreference.adapt)
 
     /// The reader's type and format, once known.
     var type: DatasetType? { reader.type }

@@ -12,7 +12,8 @@ struct AuditCommand: AsyncParsableCommand {
         discussion: """
         Reads any preference file Charter reads (TRL JSONL/JSONL.gz, standard or conversational, implicit-prompt, HH \
         transcripts, Charter label records with judgements, multi-annotator files — an "annotator" per line, or all of a \
-        pair's labels on one line as "annotator_labels" or as HelpSteer2's preference file) and \
+        pair's labels on one line as "annotator_labels" or as HelpSteer2's or HelpSteer3's preference files as \
+        published) and \
         writes DIR/audit.json (counts, statistics, every flagged pair with its evidence and stable pair id), \
         DIR/findings.jsonl (one flagged pair a line) and DIR/report.html. Unreadable lines are listed with file:line \
         and the field, never dropped silently. `charter clean` applies a policy to the findings.

@@ -11,7 +11,7 @@ struct CleanCommand: ParsableCommand {
         The policy is YAML: `actions:` maps finding kinds (exact_duplicate, near_duplicate, identical_responses, \
         contradiction, preference_cycle, position_bias, low_confidence, annotator_disagreement, personal_data, \
         empty_response, truncated_response) to drop, flip, soften, tie or keep; `soften_to:` sets the soft label for \
-        soften without a vote share. The output keeps the input's format (annotator_labels lists and HelpSteer2 lines \
+        soften without a vote share. The output keeps the input's format (annotator_labels lists, HelpSteer2 and HelpSteer3 lines \
         stay in their layout: a flip swaps the line's label and keeps each annotator's judgement); FILE.changes.jsonl \
         names every changed or dropped pair and why, and rows in = rows out + rows dropped is checked.
         """)

@@ -19,7 +19,7 @@ public struct DatasetOptions: Sendable {
     /// invalid line (skipped with ``skipInvalid``).
     public var limits: InputLimits?
     /// Rewrites each line's members before the type is detected: another dataset's layout into TRL's fields (e.g. the
-    /// audit's reading of HelpSteer2 preference lines). Given the members, the 1-based line number and the file name; a
+    /// audit's reading of HelpSteer preference lines). Given the members, the 1-based line number and the file name; a
     /// ``DatasetError`` it throws is that line's error (skipped with ``skipInvalid``).
     public var adaptLine: (@Sendable (_ members: [JSONValue.Member], _ line: Int, _ file: String) throws -> [JSONValue.Member])?
 

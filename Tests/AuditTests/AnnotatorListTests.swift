@@ -31,14 +31,6 @@ final class AnnotatorListTests: XCTestCase {
             + #""three_most_similar_preferences": [\#(similarEntries.joined(separator: ", "))], "all_preferences_unprocessed": [\#(allEntries.joined(separator: ", "))]}"#
     }
 
-    private func audit(_ lines: [String], _ fixture: AuditFixture, name: String = "pairs.jsonl") throws -> AuditResult {
-        try DataAudit(configuration: AuditConfiguration()).run(try fixture.file(name, lines))
-    }
-
-    private func evidence(_ result: AuditResult, line: Int, _ kind: Finding.Kind) -> JSONValue? {
-        result.evidence.first { $0.line == line }?.findings.first { $0.kind == kind }?.evidence
-    }
-
     // MARK: - The list form is the per-line form
 
     /// One pair's judgements, generated: which response is the line's chosen, and each annotator's choice.
@@ -85,8 +77,8 @@ final class AnnotatorListTests: XCTestCase {
         var sawTies = false, sawDisagreement = false
         for seed in UInt64(0)..<25 {
             let pairs = Self.generate(seed: seed)
-            let list = try audit(pairs.map(Self.listLine), fixture, name: "list-\(seed).jsonl")
-            let perLine = try audit(pairs.flatMap(Self.perJudgementLines), fixture, name: "lines-\(seed).jsonl")
+            let list = try fixture.audit(pairs.map(Self.listLine), name: "list-\(seed).jsonl")
+            let perLine = try fixture.audit(pairs.flatMap(Self.perJudgementLines), name: "lines-\(seed).jsonl")
             XCTAssertEqual(list.unreadable, [], "seed \(seed)")
             XCTAssertEqual(perLine.unreadable, [], "seed \(seed)")
             XCTAssertEqual(list.pairs.count, pairs.count, "seed \(seed)")
@@ -121,7 +113,7 @@ final class AnnotatorListTests: XCTestCase {
     func testHelpSteer2LinesAreReadAsPairsWithEveryAnnotatorsJudgement() throws {
         let fixture = try AuditFixture()
         defer { fixture.remove() }
-        let result = try audit(Self.helpSteer2, fixture, name: "preference.jsonl")
+        let result = try fixture.audit(Self.helpSteer2, name: "preference.jsonl")
         XCTAssertEqual(result.unreadable, [])
         XCTAssertEqual(result.pairs.count, 4)
         // preference_strength decides chosen: response_2 when positive, response_1 when negative or 0 (a tie, soft label ½).
@@ -152,11 +144,11 @@ final class AnnotatorListTests: XCTestCase {
         // Σ_{c≠k} n_c n_k = 11²/2 + 2·1·11 = 82.5; α = 1 − 11·7/82.5 = 1/15.
         XCTAssertEqual(try XCTUnwrap(agreement.alpha), 1.0 / 15, accuracy: 1e-12)
         XCTAssertEqual(result.evidence.filter { $0.kinds.contains(.annotatorDisagreement) }.map(\.line), [1, 3, 4])
-        XCTAssertEqual(evidence(result, line: 1, .annotatorDisagreement)?["same_way"], 2)
-        XCTAssertEqual(evidence(result, line: 1, .annotatorDisagreement)?["other_way"], 1)
-        XCTAssertEqual(evidence(result, line: 4, .annotatorDisagreement)?["share_same_way"]?.doubleValue ?? 0, 1.0 / 3, accuracy: 1e-12)
-        XCTAssertEqual(evidence(result, line: 3, .annotatorDisagreement)?["ties"], 1)
-        XCTAssertNotNil(evidence(result, line: 3, .lowConfidence), "a tie is a soft label of ½")
+        XCTAssertEqual(result.evidenceOf(.annotatorDisagreement, line: 1)?["same_way"], 2)
+        XCTAssertEqual(result.evidenceOf(.annotatorDisagreement, line: 1)?["other_way"], 1)
+        XCTAssertEqual(result.evidenceOf(.annotatorDisagreement, line: 4)?["share_same_way"]?.doubleValue ?? 0, 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(result.evidenceOf(.annotatorDisagreement, line: 3)?["ties"], 1)
+        XCTAssertNotNil(result.evidenceOf(.lowConfidence, line: 3), "a tie is a soft label of ½")
         XCTAssertEqual(result.jsonValue["annotators"]?["anonymous_judgements"], 12)
     }
 
@@ -170,7 +162,7 @@ final class AnnotatorListTests: XCTestCase {
             #"{"prompt": "P", "response_1": "A", "response_2": "B", "preference_strength": \#(overall)"#
                 + (all.map { #", "all_preferences_unprocessed": \#($0)"# } ?? "") + "}"
         }
-        let result = try audit([
+        let result = try fixture.audit([
             list(#"[{"annotator": "x", "choice": "chosen"}, {"annotator": "y", "choice": "tie", "strength": 0}]"#),
             list(#"[{"annotator": "x", "choice": "chosen"}, {"choice": "rejected"}]"#),
             list(#"[{"annotator": "x"}]"#),
@@ -186,9 +178,8 @@ final class AnnotatorListTests: XCTestCase {
             #"{"prompt": "P", "chosen": "A", "rejected": "B", "annotator": "x", "annotator_labels": [{"annotator": "y", "choice": "chosen"}]}"#,
             #"{"prompt": "P", "chosen": "A", "rejected": "B", "annotator": "x", "label": "maybe"}"#,
             list(#"[{"annotator": "x", "choice": "tie", "strength": 2}]"#),
-        ], fixture)
+        ])
         XCTAssertEqual(result.pairs.map(\.line), [1])
-        let messages = result.unreadable.map(\.description)
         let expected = [
             #"pairs.jsonl:2: field "annotator_labels[1].annotator" is missing"#,
             #"pairs.jsonl:3: field "annotator_labels[0].choice" is missing"#,
@@ -205,26 +196,10 @@ final class AnnotatorListTests: XCTestCase {
             #"pairs.jsonl:14: field "label" must be "preference", "tie" or "both_bad""#,
             #"pairs.jsonl:15: field "annotator_labels[0].strength" must be 0 for a tie, found 2"#,
         ]
-        XCTAssertEqual(messages.count, expected.count, "\(messages)")
-        for (message, prefix) in zip(messages, expected) { XCTAssertTrue(message.hasPrefix(prefix), "\(message)\n  expected to start with \(prefix)") }
-        // The audit lists them in audit.json, so clean can drop and log each one.
-        XCTAssertEqual(result.jsonValue["unreadable_lines"], 14)
+        result.assertUnreadable(startingWith: expected)
     }
 
     // MARK: - Clean
-
-    /// Audits `lines`, cleans them by `policy`; the output's lines and the changes log.
-    private func clean(_ lines: [String], policy: String, name: String, fixture: AuditFixture) throws
-        -> (summary: DataCleaner.Summary, lines: [JSONValue], text: [String], changes: [JSONValue])
-    {
-        let input = try fixture.file(name, lines)
-        try DataAudit(configuration: AuditConfiguration()).run(input).write(to: fixture.url("audit-\(name)"))
-        let output = fixture.url("clean-\(UUID().uuidString)-\(name)")
-        let summary = try DataCleaner(policy: try CleaningPolicy.parse(policy, file: "policy.yaml")).clean(input, audit: fixture.url("audit-\(name)"), output: output)
-        let text = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").map(String.init)
-        let changes = try String(contentsOf: DataCleaner.changesURL(for: output), encoding: .utf8).split(separator: "\n").map { try JSONParser.parse(String($0)) }
-        return (summary, try text.map { try JSONParser.parse($0) }, text, changes)
-    }
 
     func testCleanWritesListLinesBackAsLists() throws {
         let fixture = try AuditFixture()
@@ -239,7 +214,7 @@ final class AnnotatorListTests: XCTestCase {
             line("P2", "C", "D", [("x", "chosen"), ("y", "chosen")]),                       // an exact duplicate
             line("P4", "E", "F", [("x", "chosen"), ("y", "tie")]),                          // share (1 + ½)/2 = ¾
         ]
-        let flipped = try clean(input, policy: "actions: {annotator_disagreement: flip, exact_duplicate: drop}", name: "flip.jsonl", fixture: fixture)
+        let flipped = try fixture.clean(input, policy: "actions: {annotator_disagreement: flip, exact_duplicate: drop}", name: "flip.jsonl")
         XCTAssertEqual(flipped.summary.rowsIn, 4)
         XCTAssertEqual(flipped.summary.rowsOut + flipped.summary.dropped, 4)
         XCTAssertEqual(flipped.summary.dropped, 1)
@@ -249,11 +224,11 @@ final class AnnotatorListTests: XCTestCase {
         XCTAssertEqual(Array(flipped.text[1...]), [input[1], input[3]], "unchanged lines are written back byte for byte")
         XCTAssertEqual(flipped.changes.map { $0["action"] }, ["flip", "drop"])
         // Read again, the flipped line's judgements are the same people's, now agreeing with its label by 2 to 1.
-        let reread = try DataAudit(configuration: AuditConfiguration()).run(try fixture.file("flipped.jsonl", flipped.text))
-        XCTAssertEqual(evidence(reread, line: 1, .annotatorDisagreement)?["same_way"], 2)
+        let reread = try fixture.audit(flipped.text, name: "flipped.jsonl")
+        XCTAssertEqual(reread.evidenceOf(.annotatorDisagreement, line: 1)?["same_way"], 2)
         XCTAssertEqual(reread.annotators?.annotators.map(\.name), ["x", "y", "z"])
 
-        let softened = try clean(input, policy: "actions: {annotator_disagreement: soften}", name: "soften.jsonl", fixture: fixture)
+        let softened = try fixture.clean(input, policy: "actions: {annotator_disagreement: soften}", name: "soften.jsonl")
         XCTAssertEqual(softened.lines.map { $0["chosen_probability"]?.doubleValue }, [1.0 / 3, nil, nil, 0.75])
         XCTAssertEqual(softened.lines.map { $0["annotator_labels"] }, try input.map { try JSONParser.parse($0)["annotator_labels"] })
     }
@@ -261,36 +236,9 @@ final class AnnotatorListTests: XCTestCase {
     func testCleanWritesHelpSteer2LinesBackInTheirOwnLayout() throws {
         let fixture = try AuditFixture()
         defer { fixture.remove() }
-        let input = Self.helpSteer2
-        let original = try input.map { try JSONParser.parse($0) }
-        func without(_ value: JSONValue, _ key: String) -> JSONValue {
-            guard case let .object(members) = value else { return value }
-            return .object(members.filter { $0.key != key })
-        }
-
-        // Line 4's label (response 1) is the minority of its annotators (1 to 2): flipped by negating the strength.
-        // Line 1 agrees with its majority and line 3 is a tie: kept.
-        let flipped = try clean(input, policy: "actions: {annotator_disagreement: flip}", name: "flip.jsonl", fixture: fixture)
-        XCTAssertEqual(flipped.summary.rowsIn, 4)
-        XCTAssertEqual(flipped.summary.rowsOut, 4)
-        XCTAssertEqual(flipped.summary.flipped, 1)
-        XCTAssertEqual(Array(flipped.text[0..<3]), Array(input[0..<3]), "unchanged HelpSteer2 lines are written back byte for byte")
-        XCTAssertEqual(flipped.lines[3]["preference_strength"], 1)
-        XCTAssertEqual(without(flipped.lines[3], "preference_strength"), without(original[3], "preference_strength"),
-                       "the annotators' own strengths stay as given")
-        let reread = try DataAudit(configuration: AuditConfiguration()).run(try fixture.file("flipped.jsonl", flipped.text))
-        XCTAssertEqual(try reread.texts(lines: [4])[4]?.chosen, "Lima.")
-        XCTAssertEqual(reread.annotators?.judgements, 12)
-
-        let softened = try clean(input, policy: "actions: {annotator_disagreement: soften}", name: "soften.jsonl", fixture: fixture)
-        XCTAssertEqual(softened.lines.map { $0["chosen_probability"]?.doubleValue }, [2.0 / 3, nil, 0.5, 1.0 / 3])
-        XCTAssertEqual(softened.lines.map { without($0, "chosen_probability") }, original)
-        let softenedAudit = try DataAudit(configuration: AuditConfiguration()).run(try fixture.file("softened.jsonl", softened.text))
-        XCTAssertEqual(softenedAudit.pairs[3].chosenProbability ?? 0, 1.0 / 3, accuracy: 1e-12)
-
-        let tied = try clean(input, policy: "actions: {annotator_disagreement: tie}", name: "tie.jsonl", fixture: fixture)
-        XCTAssertEqual(tied.lines.map { $0["preference_strength"] }, [0, -1, 0, 0])
-        XCTAssertEqual(tied.summary.tied, 3)
-        XCTAssertEqual(tied.lines.map { $0["chosen_probability"] }, [nil, nil, nil, nil])
+        // Line 4's label (response 1) is the minority of its annotators (1 to 2); soften's shares are line 1 2/3,
+        // line 3 (1 + ½)/3 = ½ and line 4 1/3.
+        try fixture.checkHelpSteerClean(Self.helpSteer2, overall: "preference_strength", flippedChosen: "Lima.", judgements: 12,
+                                        softened: [2.0 / 3, nil, 0.5, 1.0 / 3], tied: [0, -1, 0, 0])
     }
 }
