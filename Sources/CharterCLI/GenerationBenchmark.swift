@@ -19,27 +19,29 @@ struct GenerationBenchmark: ParsableCommand {
     @Option(help: "Runs measured (median reported) after one warm-up.") var repeats = 3
     @Option(help: "Prompt tokens.") var promptLength = 64
     @Option(help: "New tokens per run.") var newTokens = 128
+    @Option(help: "Sequences decoded together, each with its own random prompt of --prompt-length tokens: tokens/s then counts every sequence's tokens.") var batch = 1
     @Option(help: "A probe folder for this model: instead, time Generator's decoding without and with the probe scoring every token (alternating rounds) and report the ratio.")
     var probe: String?
 
     func run() throws {
         if let threads { ComputeThreads.count = threads }
         let network = try PretrainedModel.load(directory: URL(fileURLWithPath: model), precision: try precision.precision)
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
         var generator = SeededGenerator(seed: 0)
-        let prompt = (0..<promptLength).map { _ in Int32(3 + generator.next() % UInt64(network.vocabularySize - 3)) }
-        if let probe { return try measureProbe(probe, network: network, prompt: prompt) }
+        let prompts = (0..<batch).map { _ in (0..<promptLength).map { _ in Int32(3 + generator.next() % UInt64(network.vocabularySize - 3)) } }
+        if let probe { return try measureProbe(probe, network: network, prompt: prompts[0]) }
         func measure() -> (prefill: Double, decode: Double) {
             withoutGradients {
                 let cache = KVCache(layerCount: network.layerCount)
                 cache.reservedPositions = promptLength + newTokens
                 let start = DispatchTime.now().uptimeNanoseconds
                 // The last position's logits only, as generation needs them (and llama.cpp computes them).
-                var logits = network.forward(ModelInput(ids: prompt, batch: 1, time: promptLength), cache: cache).lastPositionLogits
-                var next = Int32(logits.argmax(axis: -1).last ?? 0)
+                var logits = network.forward(ModelInput(ids: prompts.flatMap { $0 }, batch: batch, time: promptLength), cache: cache).lastPositionLogits
+                var next = logits.argmax(axis: -1).map { Int32($0) }  // (B, 1): one token per sequence
                 let prefilled = DispatchTime.now().uptimeNanoseconds
                 for _ in 1..<newTokens {
-                    logits = network.forward(ModelInput(ids: [next], batch: 1, time: 1), cache: cache).logits
-                    next = Int32(logits.argmax(axis: -1)[0])
+                    logits = network.forward(ModelInput(ids: next, batch: batch, time: 1), cache: cache).logits
+                    next = logits.argmax(axis: -1).map { Int32($0) }
                 }
                 let end = DispatchTime.now().uptimeNanoseconds
                 return (Double(prefilled - start) / 1e9, Double(end - prefilled) / 1e9)
@@ -50,8 +52,8 @@ struct GenerationBenchmark: ParsableCommand {
         let prefill = runs.map(\.prefill).sorted()[repeats / 2], decode = runs.map(\.decode).sorted()[repeats / 2]
         printJSONLine(JSONValue(sortingKeys: [
             "impl": "charter", "bench": "generate", "threads": .integer(ComputeThreads.count), "prompt_len": .integer(promptLength),
-            "new_tokens": .integer(newTokens), "prefill_tokens_per_s": .numeric(Double(promptLength) / prefill),
-            "decode_tokens_per_s": .numeric(Double(newTokens - 1) / decode), "params": .integer(network.parameterCount),
+            "new_tokens": .integer(newTokens), "batch": .integer(batch), "prefill_tokens_per_s": .numeric(Double(batch * promptLength) / prefill),
+            "decode_tokens_per_s": .numeric(Double(batch * (newTokens - 1)) / decode), "params": .integer(network.parameterCount),
             "dtype": .string(precision.dtype), "quantized": .bool(network.isQuantized),
             "kernel_path": .string(MachineDescription.current.kernelPath), "quantized_kernels": .string(QuantizedMatrix.kernelName),
             "peak_rss_bytes": ProcessMemory.peakResidentBytes.map { .integer($0) } ?? .null,
