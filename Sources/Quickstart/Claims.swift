@@ -127,6 +127,11 @@ enum Claims {
         let sizes = Set(seeds.flatMap(\.labels.agreementByEnsembleSize.keys)).sorted()
         evidence4.append("agreement by principles per pair: " + sizes.map { k in "\(k): \(rate(Statistics.interval95(seeds.compactMap { $0.labels.agreementByEnsembleSize[k] })))" }.joined(separator: ", "))
         evidence4.append("agreement on harmful pairs \(rate(Statistics.interval95(seeds.map(\.labels.harmfulAgreement)))), on borderline pairs \(rate(Statistics.interval95(seeds.map(\.labels.borderlineAgreement))))")
+        let identical = seeds.compactMap { seed in seed.labels.identicalPairs.map { ($0, seed.labels.pairs) } }
+        if identical.count == seeds.count, !identical.isEmpty {
+            evidence4.append("pairs of two identical texts (no judge can decide them), per seed: "
+                             + identical.map { "\($0.0) of \($0.1)" }.joined(separator: ", "))
+        }
         let cot = seeds.compactMap(\.chainOfThoughtLabels)
         if !cot.isEmpty {
             evidence4.append("chain-of-thought labels (clamped to [0.4, 0.6]): decidable \(rate(Statistics.interval95(cot.map(\.decidableRate)))), agreement \(rate(Statistics.interval95(cot.map(\.agreement)))), position flips on decidable pairs \(rate(Statistics.interval95(cot.map(\.decidablePositionBiasRate))))")

@@ -58,6 +58,9 @@ public struct LabelQuality: Codable, Equatable, Sendable {
     /// Agreement on decidable pairs of harmful and of borderline prompts.
     public var harmfulAgreement = 0.0
     public var borderlineAgreement = 0.0
+    /// Pairs whose two responses are the same text (undecidable by construction); nil in results written before
+    /// they were counted.
+    public var identicalPairs: Int? = nil
 }
 
 /// How well a critique stage's critiques follow the world's rule for principles: object exactly when the principle
@@ -142,6 +145,7 @@ public enum Evaluation {
         let byID = Dictionary(uniqueKeysWithValues: requests.map { ($0.id, $0) })
         let records = try Stages.readRecords(LabelRecord.self, from: labels)
         var quality = LabelQuality()
+        quality.identicalPairs = 0
         var swapped = 0, flipped = 0, decidableSwapped = 0, decidableFlipped = 0
         let largest = records.map(\.judgements.count).max() ?? 0
         var agreedBySize = [Int](repeating: 0, count: largest + 1)
@@ -155,6 +159,7 @@ public enum Evaluation {
             // Pair ids are "<prompt id>/i-j".
             guard let slash = record.id.lastIndex(of: "/"), let request = byID[String(record.id[..<slash])],
                   let chosen = text(record.chosen), let rejected = text(record.rejected) else { continue }
+            if chosen == rejected { quality.identicalPairs = (quality.identicalPairs ?? 0) + 1 }
             let chosenRank = rank(Judge.judge(chosen, for: request), harmful: request.isHarmful)
             let rejectedRank = rank(Judge.judge(rejected, for: request), harmful: request.isHarmful)
             guard chosenRank != rejectedRank else { continue }

@@ -16,8 +16,9 @@ public enum QuickstartReport {
     public static func html(_ results: QuickstartResults) -> String { page(results).html }
 
     /// Rewrites `directory`'s `results.json` and `report.html` from its results.json, first reading each seed's
-    /// example generations again from `seed-N/evaluation/` and scoring its critique stages' audit trails (a seed whose
-    /// folder is gone keeps what it has), then judging the claims again; trains and evaluates nothing.
+    /// example generations again from `seed-N/evaluation/`, scoring its critique stages' audit trails and counting
+    /// its identical pairs where older results lack them (a seed whose folder is gone keeps what it has), then
+    /// judging the claims again; trains and evaluates nothing.
     /// - Throws: `QuickstartError` when there is no readable results.json; errors reading an evaluation file.
     public static func rewrite(directory: URL) throws -> QuickstartResults {
         let url = directory.appendingPathComponent(ResultsFile.name)
@@ -35,6 +36,13 @@ public enum QuickstartReport {
             if !examples.isEmpty { results.seeds[index].examples = examples }
             let critiques = try Evaluation.critiqueQualities(seedFolder: folder, world: world, configuration: results.configuration)
             if !critiques.isEmpty { results.seeds[index].critiques = critiques }
+            // Identical pairs were counted from 2026-12-05 on; older results get them from their label files.
+            let labels = folder.appendingPathComponent("label/preferences.jsonl")
+            if results.seeds[index].labels.identicalPairs == nil, FileManager.default.fileExists(atPath: labels.path) {
+                let c = results.configuration
+                let prompts = world.redTeamRequests(perIntent: c.redTeamPerIntent) + world.borderlineRequests(perIntent: c.borderlinePromptsPerIntent)
+                results.seeds[index].labels.identicalPairs = try Evaluation.labelQuality(labels: labels, requests: prompts).identicalPairs
+            }
         }
         // The claims again, from the stored results, so that their evidence has what this version reports.
         results.claims = Claims.evaluate(results.seeds, elo: results.elo)
