@@ -193,6 +193,7 @@ typedef struct {
     const float *x;
     int64_t ldx;
     const ck_q8_activation *activations;  // M rows of K / 32 blocks (nil for F16)
+    const ck_q8_rows *rows;               // the same, laid out for the multi-row kernels (nil when not used)
     const uint8_t *w;
     int64_t rowBytes;
     float *y;
@@ -205,6 +206,26 @@ static void ck_qgemm_tiles(void *context, int64_t begin, int64_t end) {
     ck_qdot dot = job->type == CK_QTYPE_Q8_0 ? job->kernels->q8_0
                   : job->type == CK_QTYPE_Q4_0 ? job->kernels->q4_0
                                                : job->kernels->q4_1;
+    const int f16 = job->type == CK_QTYPE_F16;
+    if (f16 ? job->M > 1 && job->kernels->f16_rows : job->rows != NULL) {
+        // Input rows CK_Q_ROWS at a time through the multi-row kernel; a single row (and a last chunk of one) takes
+        // the one-row kernel, which gives the same bits.
+        ck_qdot_rows dotRows = job->type == CK_QTYPE_Q8_0 ? job->kernels->q8_0_rows
+                               : job->type == CK_QTYPE_Q4_0 ? job->kernels->q4_0_rows
+                                                            : job->kernels->q4_1_rows;
+        for (int64_t n = begin * CK_Q_TILE_ROWS; n < end * CK_Q_TILE_ROWS && n < job->N; n++) {
+            const uint8_t *row = job->w + n * job->rowBytes;
+            for (int64_t m0 = 0; m0 < job->M; m0 += CK_Q_ROWS) {
+                const int64_t count = job->M - m0 < CK_Q_ROWS ? job->M - m0 : CK_Q_ROWS;
+                float *y = job->y + m0 * job->ldy + n;
+                if (f16 && count == 1) *y = job->kernels->f16(job->K, (const uint16_t *)row, job->x + m0 * job->ldx);
+                else if (f16) job->kernels->f16_rows(job->K, (const uint16_t *)row, job->x + m0 * job->ldx, job->ldx, count, y, job->ldy);
+                else if (count == 1) *y = dot(blocks, row, job->activations + m0 * blocks);
+                else dotRows(row, job->rows, m0, count, y, job->ldy);
+            }
+        }
+        return;
+    }
     for (int64_t tile = begin; tile < end; tile++) {
         const int64_t n0 = tile * CK_Q_TILE_ROWS;
         const int64_t n1 = n0 + CK_Q_TILE_ROWS < job->N ? n0 + CK_Q_TILE_ROWS : job->N;
@@ -232,6 +253,28 @@ static void ck_quantize_rows(void *context, int64_t begin, int64_t end) {
     const ck_quantize_job *job = context;
     for (int64_t m = begin; m < end; m++)
         ck_q_quantize_activations(job->x + m * job->ldx, job->K, job->activations + m * (job->K / 32));
+}
+
+// The activation blocks laid out for the multi-row kernels (ck_q8_rows); one allocation, freed by the caller.
+static void *ck_q8_rows_make(const ck_q8_activation *activations, int64_t M, int64_t blocks, ck_q8_rows *rows) {
+    const int64_t pairs = blocks / 2;
+    uint8_t *memory = malloc((size_t)(M * pairs * (64 + 16 * sizeof(float)) + blocks * M * sizeof(float)) + 1);
+    if (!memory) return NULL;
+    int8_t *bytes = (int8_t *)memory;
+    float *pairScales = (float *)(memory + M * pairs * 64), *sums = pairScales + M * pairs * 16;
+    for (int64_t m = 0; m < M; m++) {
+        const ck_q8_activation *a = activations + m * blocks;
+        for (int64_t p = 0; p < pairs; p++) {
+            int8_t *pairBytes = bytes + (m * pairs + p) * 64;
+            float *scales = pairScales + (m * pairs + p) * 16;
+            memcpy(pairBytes, a[2 * p].qs, 32);
+            memcpy(pairBytes + 32, a[2 * p + 1].qs, 32);
+            for (int l = 0; l < 8; l++) scales[l] = a[2 * p].d, scales[8 + l] = a[2 * p + 1].d;
+        }
+        for (int64_t i = 0; i < blocks; i++) sums[i * M + m] = a[i].s;
+    }
+    *rows = (ck_q8_rows){.M = M, .blocks = blocks, .a = activations, .pairs = bytes, .pairScales = pairScales, .sums = sums};
+    return memory;
 }
 
 // From this many input rows on (a prefill), the weights are decoded a slab of rows at a time and multiplied by the
@@ -290,7 +333,18 @@ int ck_qgemm(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t 
         ck_parallel_for(M, 1, ck_quantize_rows, &quantize);
         job.activations = activations;
     }
+    ck_q8_rows rows;
+    void *rowsMemory = NULL;
+    if (type != CK_QTYPE_F16 && M > 1 && job.kernels->q8_0_rows) {
+        rowsMemory = ck_q8_rows_make(activations, M, K / 32, &rows);
+        if (!rowsMemory) {
+            free(activations);
+            return -1;
+        }
+        job.rows = &rows;
+    }
     ck_parallel_for((N + CK_Q_TILE_ROWS - 1) / CK_Q_TILE_ROWS, 1, ck_qgemm_tiles, &job);
+    free(rowsMemory);
     free(activations);
     return 0;
 }
