@@ -137,6 +137,14 @@ int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns,
     return 0;
 }
 
+// roundf(v) (halves away from zero) for |v| < 2^24, without the libm call that kept the loop below scalar: v minus
+// its truncation is exact. Checked against roundf on every float of magnitude ≤ 200.
+static inline int ck_round_to_int(float v) {
+    const int truncated = (int)v;
+    const float rest = v - (float)truncated;
+    return truncated + (rest >= 0.5f) - (rest <= -0.5f);
+}
+
 void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *blocks) {
     for (int64_t i = 0; i < count / 32; i++, x += 32) {
         float amax = 0;
@@ -144,7 +152,7 @@ void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *
         const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
         int sum = 0;
         for (int j = 0; j < 32; j++) {
-            blocks[i].qs[j] = (int8_t)roundf(x[j] * id);
+            blocks[i].qs[j] = (int8_t)ck_round_to_int(x[j] * id);
             sum += blocks[i].qs[j];
         }
         blocks[i].d = d;
@@ -280,7 +288,7 @@ static void *ck_q8_rows_make(const ck_q8_activation *activations, int64_t M, int
 // From this many input rows on (a prefill), the weights are decoded a slab of rows at a time and multiplied by the
 // float32 GEMM, as ggml's BLAS backend does for batches: the decoding is paid once per slab for all M rows, and the
 // blocked GEMM runs far faster than M separate dot products per weight row. Not tuned beyond "decode stays integer".
-enum { CK_Q_GEMM_ROWS = 16, CK_Q_SLAB_ELEMENTS = 256 * 1024 };
+enum { CK_Q_GEMM_ROWS = 16, CK_Q_SLAB_ELEMENTS = 256 * 1024, CK_Q_QUANTIZE_ON_CALLER = 32 * 1024 };
 
 typedef struct {
     int type;
@@ -330,7 +338,9 @@ int ck_qgemm(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t 
         activations = malloc((size_t)(M * (K / 32)) * sizeof *activations);
         if (!activations) return -1;
         ck_quantize_job quantize = {.x = x, .ldx = ldx, .K = K, .activations = activations};
-        ck_parallel_for(M, 1, ck_quantize_rows, &quantize);
+        // A batch's few rows of a small model: less work than handing it to the thread pool costs.
+        if (M * K <= CK_Q_QUANTIZE_ON_CALLER) ck_quantize_rows(&quantize, 0, M);
+        else ck_parallel_for(M, 1, ck_quantize_rows, &quantize);
         job.activations = activations;
     }
     ck_q8_rows rows;
