@@ -137,6 +137,14 @@ int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns,
     return 0;
 }
 
+// roundf(v) (halves away from zero) for |v| < 2^24, without the libm call that kept the loop below scalar: v minus
+// its truncation is exact. Checked against roundf on every float of magnitude ≤ 200.
+static inline int ck_round_to_int(float v) {
+    const int truncated = (int)v;
+    const float rest = v - (float)truncated;
+    return truncated + (rest >= 0.5f) - (rest <= -0.5f);
+}
+
 void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *blocks) {
     for (int64_t i = 0; i < count / 32; i++, x += 32) {
         float amax = 0;
@@ -144,7 +152,7 @@ void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *
         const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
         int sum = 0;
         for (int j = 0; j < 32; j++) {
-            blocks[i].qs[j] = (int8_t)roundf(x[j] * id);
+            blocks[i].qs[j] = (int8_t)ck_round_to_int(x[j] * id);
             sum += blocks[i].qs[j];
         }
         blocks[i].d = d;
@@ -193,6 +201,7 @@ typedef struct {
     const float *x;
     int64_t ldx;
     const ck_q8_activation *activations;  // M rows of K / 32 blocks (nil for F16)
+    const ck_q8_rows *rows;               // the same, laid out for the multi-row kernels (nil when not used)
     const uint8_t *w;
     int64_t rowBytes;
     float *y;
@@ -205,6 +214,26 @@ static void ck_qgemm_tiles(void *context, int64_t begin, int64_t end) {
     ck_qdot dot = job->type == CK_QTYPE_Q8_0 ? job->kernels->q8_0
                   : job->type == CK_QTYPE_Q4_0 ? job->kernels->q4_0
                                                : job->kernels->q4_1;
+    const int f16 = job->type == CK_QTYPE_F16;
+    if (f16 ? job->M > 1 && job->kernels->f16_rows : job->rows != NULL) {
+        // Input rows CK_Q_ROWS at a time through the multi-row kernel; a single row (and a last chunk of one) takes
+        // the one-row kernel, which gives the same bits.
+        ck_qdot_rows dotRows = job->type == CK_QTYPE_Q8_0 ? job->kernels->q8_0_rows
+                               : job->type == CK_QTYPE_Q4_0 ? job->kernels->q4_0_rows
+                                                            : job->kernels->q4_1_rows;
+        for (int64_t n = begin * CK_Q_TILE_ROWS; n < end * CK_Q_TILE_ROWS && n < job->N; n++) {
+            const uint8_t *row = job->w + n * job->rowBytes;
+            for (int64_t m0 = 0; m0 < job->M; m0 += CK_Q_ROWS) {
+                const int64_t count = job->M - m0 < CK_Q_ROWS ? job->M - m0 : CK_Q_ROWS;
+                float *y = job->y + m0 * job->ldy + n;
+                if (f16 && count == 1) *y = job->kernels->f16(job->K, (const uint16_t *)row, job->x + m0 * job->ldx);
+                else if (f16) job->kernels->f16_rows(job->K, (const uint16_t *)row, job->x + m0 * job->ldx, job->ldx, count, y, job->ldy);
+                else if (count == 1) *y = dot(blocks, row, job->activations + m0 * blocks);
+                else dotRows(row, job->rows, m0, count, y, job->ldy);
+            }
+        }
+        return;
+    }
     for (int64_t tile = begin; tile < end; tile++) {
         const int64_t n0 = tile * CK_Q_TILE_ROWS;
         const int64_t n1 = n0 + CK_Q_TILE_ROWS < job->N ? n0 + CK_Q_TILE_ROWS : job->N;
@@ -234,10 +263,32 @@ static void ck_quantize_rows(void *context, int64_t begin, int64_t end) {
         ck_q_quantize_activations(job->x + m * job->ldx, job->K, job->activations + m * (job->K / 32));
 }
 
+// The activation blocks laid out for the multi-row kernels (ck_q8_rows); one allocation, freed by the caller.
+static void *ck_q8_rows_make(const ck_q8_activation *activations, int64_t M, int64_t blocks, ck_q8_rows *rows) {
+    const int64_t pairs = blocks / 2;
+    uint8_t *memory = malloc((size_t)(M * pairs * (64 + 16 * sizeof(float)) + blocks * M * sizeof(float)) + 1);
+    if (!memory) return NULL;
+    int8_t *bytes = (int8_t *)memory;
+    float *pairScales = (float *)(memory + M * pairs * 64), *sums = pairScales + M * pairs * 16;
+    for (int64_t m = 0; m < M; m++) {
+        const ck_q8_activation *a = activations + m * blocks;
+        for (int64_t p = 0; p < pairs; p++) {
+            int8_t *pairBytes = bytes + (m * pairs + p) * 64;
+            float *scales = pairScales + (m * pairs + p) * 16;
+            memcpy(pairBytes, a[2 * p].qs, 32);
+            memcpy(pairBytes + 32, a[2 * p + 1].qs, 32);
+            for (int l = 0; l < 8; l++) scales[l] = a[2 * p].d, scales[8 + l] = a[2 * p + 1].d;
+        }
+        for (int64_t i = 0; i < blocks; i++) sums[i * M + m] = a[i].s;
+    }
+    *rows = (ck_q8_rows){.M = M, .blocks = blocks, .a = activations, .pairs = bytes, .pairScales = pairScales, .sums = sums};
+    return memory;
+}
+
 // From this many input rows on (a prefill), the weights are decoded a slab of rows at a time and multiplied by the
 // float32 GEMM, as ggml's BLAS backend does for batches: the decoding is paid once per slab for all M rows, and the
 // blocked GEMM runs far faster than M separate dot products per weight row. Not tuned beyond "decode stays integer".
-enum { CK_Q_GEMM_ROWS = 16, CK_Q_SLAB_ELEMENTS = 256 * 1024 };
+enum { CK_Q_GEMM_ROWS = 16, CK_Q_SLAB_ELEMENTS = 256 * 1024, CK_Q_QUANTIZE_ON_CALLER = 32 * 1024 };
 
 typedef struct {
     int type;
@@ -287,10 +338,23 @@ int ck_qgemm(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t 
         activations = malloc((size_t)(M * (K / 32)) * sizeof *activations);
         if (!activations) return -1;
         ck_quantize_job quantize = {.x = x, .ldx = ldx, .K = K, .activations = activations};
-        ck_parallel_for(M, 1, ck_quantize_rows, &quantize);
+        // A batch's few rows of a small model: less work than handing it to the thread pool costs.
+        if (M * K <= CK_Q_QUANTIZE_ON_CALLER) ck_quantize_rows(&quantize, 0, M);
+        else ck_parallel_for(M, 1, ck_quantize_rows, &quantize);
         job.activations = activations;
     }
+    ck_q8_rows rows;
+    void *rowsMemory = NULL;
+    if (type != CK_QTYPE_F16 && M > 1 && job.kernels->q8_0_rows) {
+        rowsMemory = ck_q8_rows_make(activations, M, K / 32, &rows);
+        if (!rowsMemory) {
+            free(activations);
+            return -1;
+        }
+        job.rows = &rows;
+    }
     ck_parallel_for((N + CK_Q_TILE_ROWS - 1) / CK_Q_TILE_ROWS, 1, ck_qgemm_tiles, &job);
+    free(rowsMemory);
     free(activations);
     return 0;
 }

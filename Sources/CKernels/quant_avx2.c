@@ -84,10 +84,120 @@ CK_AVX2_Q static float ck_hdot_avx2(int64_t K, const uint16_t *w, const float *x
     return sum;
 }
 
+// The multi-row dot products: R input rows (a compile-time constant per instantiation) against one weight row. A
+// weight block is loaded, unpacked (and its sign split off) and its half scale widened once; each row then runs the
+// one-row kernel's operations above on it, in its order, so each output has the one-row kernel's bits.
+#define CK_QROWS_INLINE __attribute__((always_inline)) static inline
+
+CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_signed(const void *w, int64_t stride, int q4, const ck_q8_rows *a, int64_t m0,
+                                               const int R, float *y, int64_t ldy) {
+    const int64_t blocks = a->blocks;
+    const ck_q8_activation *x = a->a + m0 * blocks;
+    __m256 acc[CK_Q_ROWS];
+    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < blocks; i++) {
+        const uint8_t *block = (const uint8_t *)w + i * stride;
+        const float d = _cvtsh_ss(ck_load_half(block));
+        const __m256i q = q4 ? _mm256_sub_epi8(ck_q_nibbles(block + 2), _mm256_set1_epi8(8))
+                             : _mm256_loadu_si256((const __m256i *)(block + 2));
+        const __m256i magnitudes = _mm256_sign_epi8(q, q);
+        for (int r = 0; r < R; r++) {
+            const ck_q8_activation *row = x + r * blocks + i;
+            const __m256i signedA = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)row->qs), q);
+            const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitudes, signedA), _mm256_set1_epi16(1));
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * row->d), _mm256_cvtepi32_ps(dot), acc[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) y[r * ldy] = ck_q_hsum(acc[r]);
+}
+
+CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_q8_0_avx2_r(const void *w, const ck_q8_rows *a, int64_t m0, const int R,
+                                                    float *y, int64_t ldy) {
+    ck_qrows_signed(w, sizeof(ck_block_q8_0), 0, a, m0, R, y, ldy);
+}
+
+CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_q4_0_avx2_r(const void *w, const ck_q8_rows *a, int64_t m0, const int R,
+                                                    float *y, int64_t ldy) {
+    ck_qrows_signed(w, sizeof(ck_block_q4_0), 1, a, m0, R, y, ldy);
+}
+
+CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_q4_1_avx2_r(const void *w, const ck_q8_rows *a, int64_t m0, const int R,
+                                                    float *y, int64_t ldy) {
+    const ck_block_q4_1 *b = w;
+    const int64_t blocks = a->blocks;
+    const ck_q8_activation *x = a->a + m0 * blocks;
+    const float *sums = a->sums + m0;
+    __m256 acc[CK_Q_ROWS];
+    float offsets[CK_Q_ROWS];
+    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps(), offsets[r] = 0;
+    for (int64_t i = 0; i < blocks; i++) {
+        const float d = _cvtsh_ss(ck_load_half(&b[i].d)), m = _cvtsh_ss(ck_load_half(&b[i].m));
+        const __m256i q = ck_q_nibbles(b[i].qs);
+        for (int r = 0; r < R; r++) {
+            const ck_q8_activation *row = x + r * blocks + i;
+            const __m256i dot = ck_q_dot_u8(q, _mm256_loadu_si256((const __m256i *)row->qs));
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * row->d), _mm256_cvtepi32_ps(dot), acc[r]);
+        }
+        for (int r = 0; r < R; r++) offsets[r] += m * sums[i * a->M + r];
+    }
+    for (int r = 0; r < R; r++) y[r * ldy] = ck_q_hsum(acc[r]) + offsets[r];
+}
+
+// F16: four rows at a time at most (two accumulators each, in the sixteen ymm registers).
+CK_AVX2_Q CK_QROWS_INLINE void ck_hrows_avx2_r(int64_t K, const uint16_t *w, const float *x, int64_t ldx, const int R,
+                                               float *y, int64_t ldy) {
+    __m256 acc0[4], acc1[4];
+    for (int r = 0; r < R; r++) acc0[r] = _mm256_setzero_ps(), acc1[r] = _mm256_setzero_ps();
+    int64_t k = 0;
+    for (; k + 16 <= K; k += 16) {
+        const __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + k)));
+        const __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + k + 8)));
+        for (int r = 0; r < R; r++) {
+            acc0[r] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + r * ldx + k), acc0[r]);
+            acc1[r] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + r * ldx + k + 8), acc1[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        float sum = ck_q_hsum(_mm256_add_ps(acc0[r], acc1[r]));
+        for (int64_t j = k; j < K; j++) sum += _cvtsh_ss(w[j]) * x[r * ldx + j];
+        y[r * ldy] = sum;
+    }
+}
+
+CK_AVX2_Q static void ck_hrows_avx2(int64_t K, const uint16_t *w, const float *x, int64_t ldx, int64_t rows, float *y,
+                                    int64_t ldy) {
+    for (int64_t r0 = 0; r0 < rows; r0 += 4) {
+        switch (rows - r0) {
+        case 1: y[r0 * ldy] = ck_hdot_avx2(K, w, x + r0 * ldx); break;
+        case 2: ck_hrows_avx2_r(K, w, x + r0 * ldx, ldx, 2, y + r0 * ldy, ldy); break;
+        case 3: ck_hrows_avx2_r(K, w, x + r0 * ldx, ldx, 3, y + r0 * ldy, ldy); break;
+        default: ck_hrows_avx2_r(K, w, x + r0 * ldx, ldx, 4, y + r0 * ldy, ldy); break;
+        }
+    }
+}
+
+#define CK_QROWS_SWITCH(NAME)                                                                                  \
+    CK_AVX2_Q static void ck_qrows_##NAME##_avx2(const void *w, const ck_q8_rows *a, int64_t m0, int64_t rows, \
+                                                 float *y, int64_t ldy) {                                      \
+        switch (rows) {                                                                                        \
+        case 2: ck_qrows_##NAME##_avx2_r(w, a, m0, 2, y, ldy); break;                                          \
+        case 3: ck_qrows_##NAME##_avx2_r(w, a, m0, 3, y, ldy); break;                                          \
+        case 4: ck_qrows_##NAME##_avx2_r(w, a, m0, 4, y, ldy); break;                                          \
+        case 5: ck_qrows_##NAME##_avx2_r(w, a, m0, 5, y, ldy); break;                                          \
+        case 6: ck_qrows_##NAME##_avx2_r(w, a, m0, 6, y, ldy); break;                                          \
+        case 7: ck_qrows_##NAME##_avx2_r(w, a, m0, 7, y, ldy); break;                                          \
+        default: ck_qrows_##NAME##_avx2_r(w, a, m0, CK_Q_ROWS, y, ldy); break;                                 \
+        }                                                                                                      \
+    }
+CK_QROWS_SWITCH(q8_0)
+CK_QROWS_SWITCH(q4_0)
+CK_QROWS_SWITCH(q4_1)
+
 const ck_quant_kernels *ck_quant_kernels_avx2(void) {
     static const ck_quant_kernels kernels = {
         .name = "avx2", .q8_0 = ck_qdot_q8_0_avx2, .q4_0 = ck_qdot_q4_0_avx2, .q4_1 = ck_qdot_q4_1_avx2,
-        .f16 = ck_hdot_avx2,
+        .f16 = ck_hdot_avx2, .q8_0_rows = ck_qrows_q8_0_avx2, .q4_0_rows = ck_qrows_q4_0_avx2,
+        .q4_1_rows = ck_qrows_q4_1_avx2, .f16_rows = ck_hrows_avx2,
     };
     return &kernels;
 }

@@ -49,6 +49,157 @@
         _mm_cvtss_f32(_mm_add_ss(s_, _mm_movehdup_ps(s_)));                                                    \
     })
 
+// The multi-row dot products: R input rows (a compile-time constant in each instantiation, so the R accumulators
+// stay in registers) against one weight row. A weight block pair is loaded, unpacked and its half scales widened
+// once; each row then loads its 64 activation bytes and its pair scales with one instruction each. Per row the
+// operations are the one-row kernel's above, in its order (same scale products, same fma chain, same reduction,
+// same tail and offset sums), so each output has the one-row kernel's bits.
+#define CK_QROWS_BEGIN(BLOCK)                                                                                  \
+    const BLOCK *b = w;                                                                                        \
+    const int64_t blocks = a->blocks, pairs = blocks / 2;                                                      \
+    const int8_t *qs = a->pairs + m0 * pairs * 64;                                                             \
+    const float *ds = a->pairScales + m0 * pairs * 16;                                                         \
+    __m512 acc[CK_Q_ROWS];                                                                                     \
+    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();                                                  \
+    int64_t i = 0;
+
+// Row r's term of the pair at i: scale · (integer dots), the scale being the weight scales × the row's scales.
+#define CK_QROWS_ACCUMULATE(DOT_R)                                                                             \
+    for (int r = 0; r < R; r++) {                                                                              \
+        const __m512i x = _mm512_loadu_si512(qs + (r * pairs + i / 2) * 64);                                   \
+        const __m512 scale = _mm512_mul_ps(weightScales, _mm512_loadu_ps(ds + (r * pairs + i / 2) * 16));      \
+        acc[r] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(DOT_R), acc[r]);                                    \
+    }
+
+#define CK_QROWS_SWITCH(NAME, SUFFIX, TARGET)                                                                  \
+    TARGET static void ck_qrows_##NAME##_##SUFFIX(const void *w, const ck_q8_rows *a, int64_t m0, int64_t rows, \
+                                                  float *y, int64_t ldy) {                                     \
+        switch (rows) {                                                                                        \
+        case 2: ck_qrows_##NAME##_##SUFFIX##_r(w, a, m0, 2, y, ldy); break;                                    \
+        case 3: ck_qrows_##NAME##_##SUFFIX##_r(w, a, m0, 3, y, ldy); break;                                    \
+        case 4: ck_qrows_##NAME##_##SUFFIX##_r(w, a, m0, 4, y, ldy); break;                                    \
+        case 5: ck_qrows_##NAME##_##SUFFIX##_r(w, a, m0, 5, y, ldy); break;                                    \
+        case 6: ck_qrows_##NAME##_##SUFFIX##_r(w, a, m0, 6, y, ldy); break;                                    \
+        case 7: ck_qrows_##NAME##_##SUFFIX##_r(w, a, m0, 7, y, ldy); break;                                    \
+        default: ck_qrows_##NAME##_##SUFFIX##_r(w, a, m0, CK_Q_ROWS, y, ldy); break;                           \
+        }                                                                                                      \
+    }
+
+#define CK_QROWS_INLINE __attribute__((always_inline)) static inline
+
+#define CK_DEFINE_QROWS_AVX512(SUFFIX, TARGET, DOT)                                                            \
+    TARGET CK_QROWS_INLINE void ck_qrows_q8_0_##SUFFIX##_r(const void *w, const ck_q8_rows *a, int64_t m0,     \
+                                                           const int R, float *y, int64_t ldy) {               \
+        CK_QROWS_BEGIN(ck_block_q8_0)                                                                          \
+        for (; i + 2 <= blocks; i += 2) {                                                                      \
+            const __m512 weightScales =                                                                        \
+                CK_PAIR_SCALE(_cvtsh_ss(ck_load_half(&b[i].d)), _cvtsh_ss(ck_load_half(&b[i + 1].d)));         \
+            const __m512i q = CK_PAIR(b[i].qs, b[i + 1].qs);                                                   \
+            const __m512i magnitudes = _mm512_abs_epi8(q);                                                     \
+            const __mmask64 negative = _mm512_movepi8_mask(q);                                                 \
+            CK_QROWS_ACCUMULATE(DOT(magnitudes, _mm512_mask_sub_epi8(x, negative, _mm512_setzero_si512(), x))) \
+        }                                                                                                      \
+        for (int r = 0; r < R; r++) {                                                                          \
+            const ck_q8_activation *x = a->a + (m0 + r) * blocks;                                              \
+            float sum = _mm512_reduce_add_ps(acc[r]);                                                          \
+            if (i < blocks) {                                                                                  \
+                const __m256i dot = CK_TAIL_SIGNED(_mm256_loadu_si256((const __m256i *)b[i].qs),               \
+                                                   _mm256_loadu_si256((const __m256i *)x[i].qs));              \
+                sum += _cvtsh_ss(ck_load_half(&b[i].d)) * x[i].d * CK_TAIL_HSUM(_mm256_cvtepi32_ps(dot));      \
+            }                                                                                                  \
+            y[r * ldy] = sum;                                                                                  \
+        }                                                                                                      \
+    }                                                                                                          \
+    TARGET CK_QROWS_INLINE void ck_qrows_q4_0_##SUFFIX##_r(const void *w, const ck_q8_rows *a, int64_t m0,     \
+                                                           const int R, float *y, int64_t ldy) {               \
+        CK_QROWS_BEGIN(ck_block_q4_0)                                                                          \
+        for (; i + 2 <= blocks; i += 2) {                                                                      \
+            const __m512 weightScales =                                                                        \
+                CK_PAIR_SCALE(_cvtsh_ss(ck_load_half(&b[i].d)), _cvtsh_ss(ck_load_half(&b[i + 1].d)));         \
+            const __m512i q = _mm512_sub_epi8(CK_PAIR_NIBBLES(b[i].qs, b[i + 1].qs), _mm512_set1_epi8(8));     \
+            const __m512i magnitudes = _mm512_abs_epi8(q);                                                     \
+            const __mmask64 negative = _mm512_movepi8_mask(q);                                                 \
+            CK_QROWS_ACCUMULATE(DOT(magnitudes, _mm512_mask_sub_epi8(x, negative, _mm512_setzero_si512(), x))) \
+        }                                                                                                      \
+        for (int r = 0; r < R; r++) {                                                                          \
+            const ck_q8_activation *x = a->a + (m0 + r) * blocks;                                              \
+            float sum = _mm512_reduce_add_ps(acc[r]);                                                          \
+            if (i < blocks) {                                                                                  \
+                const __m128i packed = _mm_loadu_si128((const __m128i *)b[i].qs);                              \
+                const __m256i q = _mm256_sub_epi8(                                                             \
+                    _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0F)), \
+                    _mm256_set1_epi8(8));                                                                      \
+                const __m256i dot = CK_TAIL_SIGNED(q, _mm256_loadu_si256((const __m256i *)x[i].qs));           \
+                sum += _cvtsh_ss(ck_load_half(&b[i].d)) * x[i].d * CK_TAIL_HSUM(_mm256_cvtepi32_ps(dot));      \
+            }                                                                                                  \
+            y[r * ldy] = sum;                                                                                  \
+        }                                                                                                      \
+    }                                                                                                          \
+    TARGET CK_QROWS_INLINE void ck_qrows_q4_1_##SUFFIX##_r(const void *w, const ck_q8_rows *a, int64_t m0,     \
+                                                           const int R, float *y, int64_t ldy) {               \
+        CK_QROWS_BEGIN(ck_block_q4_1)                                                                          \
+        const float *sums = a->sums + m0;                                                                      \
+        float offsets[CK_Q_ROWS];                                                                              \
+        for (int r = 0; r < R; r++) offsets[r] = 0;                                                            \
+        for (; i + 2 <= blocks; i += 2) {                                                                      \
+            const __m512 weightScales =                                                                        \
+                CK_PAIR_SCALE(_cvtsh_ss(ck_load_half(&b[i].d)), _cvtsh_ss(ck_load_half(&b[i + 1].d)));         \
+            const __m512i q = CK_PAIR_NIBBLES(b[i].qs, b[i + 1].qs);                                           \
+            CK_QROWS_ACCUMULATE(DOT(q, x))                                                                     \
+            const float m = _cvtsh_ss(ck_load_half(&b[i].m)), mNext = _cvtsh_ss(ck_load_half(&b[i + 1].m));    \
+            for (int r = 0; r < R; r++) offsets[r] += m * sums[i * a->M + r];                                  \
+            for (int r = 0; r < R; r++) offsets[r] += mNext * sums[(i + 1) * a->M + r];                        \
+        }                                                                                                      \
+        for (int r = 0; r < R; r++) {                                                                          \
+            const ck_q8_activation *x = a->a + (m0 + r) * blocks;                                              \
+            float sum = _mm512_reduce_add_ps(acc[r]);                                                          \
+            if (i < blocks) {                                                                                  \
+                const __m128i packed = _mm_loadu_si128((const __m128i *)b[i].qs);                              \
+                const __m256i q =                                                                              \
+                    _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0F)); \
+                const __m256i dot = _mm256_madd_epi16(                                                         \
+                    _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)x[i].qs)), _mm256_set1_epi16(1)); \
+                sum += _cvtsh_ss(ck_load_half(&b[i].d)) * x[i].d * CK_TAIL_HSUM(_mm256_cvtepi32_ps(dot));      \
+                offsets[r] += _cvtsh_ss(ck_load_half(&b[i].m)) * x[i].s;                                       \
+            }                                                                                                  \
+            y[r * ldy] = sum + offsets[r];                                                                     \
+        }                                                                                                      \
+    }                                                                                                          \
+    TARGET CK_QROWS_INLINE void ck_hrows_##SUFFIX##_r(int64_t K, const uint16_t *w, const float *x, int64_t ldx,  \
+                                                      const int R, float *y, int64_t ldy) {                    \
+        __m512 acc0[CK_Q_ROWS], acc1[CK_Q_ROWS];                                                               \
+        for (int r = 0; r < R; r++) acc0[r] = _mm512_setzero_ps(), acc1[r] = _mm512_setzero_ps();              \
+        int64_t k = 0;                                                                                         \
+        for (; k + 32 <= K; k += 32) {                                                                         \
+            const __m512 w0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + k)));                   \
+            const __m512 w1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + k + 16)));              \
+            for (int r = 0; r < R; r++) {                                                                      \
+                acc0[r] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + r * ldx + k), acc0[r]);                      \
+                acc1[r] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + r * ldx + k + 16), acc1[r]);                 \
+            }                                                                                                  \
+        }                                                                                                      \
+        for (int r = 0; r < R; r++) {                                                                          \
+            float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));                                 \
+            for (int64_t j = k; j < K; j++) sum += _cvtsh_ss(w[j]) * x[r * ldx + j];                           \
+            y[r * ldy] = sum;                                                                                  \
+        }                                                                                                      \
+    }                                                                                                          \
+    TARGET static void ck_hrows_##SUFFIX(int64_t K, const uint16_t *w, const float *x, int64_t ldx, int64_t rows, \
+                                         float *y, int64_t ldy) {                                              \
+        switch (rows) {                                                                                        \
+        case 2: ck_hrows_##SUFFIX##_r(K, w, x, ldx, 2, y, ldy); break;                                         \
+        case 3: ck_hrows_##SUFFIX##_r(K, w, x, ldx, 3, y, ldy); break;                                         \
+        case 4: ck_hrows_##SUFFIX##_r(K, w, x, ldx, 4, y, ldy); break;                                         \
+        case 5: ck_hrows_##SUFFIX##_r(K, w, x, ldx, 5, y, ldy); break;                                         \
+        case 6: ck_hrows_##SUFFIX##_r(K, w, x, ldx, 6, y, ldy); break;                                         \
+        case 7: ck_hrows_##SUFFIX##_r(K, w, x, ldx, 7, y, ldy); break;                                         \
+        default: ck_hrows_##SUFFIX##_r(K, w, x, ldx, CK_Q_ROWS, y, ldy); break;                                \
+        }                                                                                                      \
+    }                                                                                                          \
+    CK_QROWS_SWITCH(q8_0, SUFFIX, TARGET)                                                                      \
+    CK_QROWS_SWITCH(q4_0, SUFFIX, TARGET)                                                                      \
+    CK_QROWS_SWITCH(q4_1, SUFFIX, TARGET)
+
 #define CK_DEFINE_QUANT_AVX512(SUFFIX, TARGET, DOT)                                                            \
     TARGET static float ck_qdot_q8_0_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {      \
         const ck_block_q8_0 *b = w;                                                                            \
@@ -128,10 +279,12 @@
         for (; k < K; k++) sum += _cvtsh_ss(w[k]) * x[k];                                                      \
         return sum;                                                                                            \
     }                                                                                                          \
+    CK_DEFINE_QROWS_AVX512(SUFFIX, TARGET, DOT)                                                                \
     const ck_quant_kernels *ck_quant_kernels_##SUFFIX(void) {                                                  \
         static const ck_quant_kernels kernels = {                                                              \
             .name = #SUFFIX, .q8_0 = ck_qdot_q8_0_##SUFFIX, .q4_0 = ck_qdot_q4_0_##SUFFIX,                     \
-            .q4_1 = ck_qdot_q4_1_##SUFFIX, .f16 = ck_hdot_##SUFFIX,                                            \
+            .q4_1 = ck_qdot_q4_1_##SUFFIX, .f16 = ck_hdot_##SUFFIX, .q8_0_rows = ck_qrows_q8_0_##SUFFIX,        \
+            .q4_0_rows = ck_qrows_q4_0_##SUFFIX, .q4_1_rows = ck_qrows_q4_1_##SUFFIX, .f16_rows = ck_hrows_##SUFFIX, \
         };                                                                                                     \
         return &kernels;                                                                                       \
     }

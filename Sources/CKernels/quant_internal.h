@@ -65,11 +65,39 @@ typedef float (*ck_qdot)(int64_t blocks, const void *w, const ck_q8_activation *
 /// Dot product of one F16 weight row of K elements with K floats.
 typedef float (*ck_hdot)(int64_t K, const uint16_t *w, const float *x);
 
-/// One instruction-set variant of the dot products.
+/// Most input rows one call of a multi-row dot product takes.
+enum { CK_Q_ROWS = 8 };
+
+/// The M input rows' activation blocks, and the same values laid out for the multi-row dot products (built once
+/// per ck_qgemm call): each row's block pairs as 64 contiguous bytes (one 512-bit load), each pair's scales as a
+/// vector [d_i ×8, d_{i+1} ×8], and the block sums s transposed so that the rows of one block sit side by side.
+typedef struct {
+    int64_t M, blocks;
+    const ck_q8_activation *a;  // (M, blocks)
+    const int8_t *pairs;        // (M, blocks / 2, 64): blocks 2p and 2p + 1's qs back to back
+    const float *pairScales;    // (M, blocks / 2, 16): block 2p's d in lanes 0..7, block 2p + 1's in 8..15
+    const float *sums;          // (blocks, M): block i's s for each row
+} ck_q8_rows;
+
+/// y[r · ldy] = the one-row dot product of one weight row with input row m0 + r, for r < rows (2 ≤ rows ≤
+/// CK_Q_ROWS): each weight block pair is decoded once for all the rows, and every output runs the one-row
+/// kernel's operations in the one-row kernel's order, so the bits are the same.
+typedef void (*ck_qdot_rows)(const void *w, const ck_q8_rows *a, int64_t m0, int64_t rows, float *y, int64_t ldy);
+
+/// y[r · ldy] = the one-row F16 dot product of one weight row with x's row r (row stride ldx), for r < rows
+/// (2 ≤ rows ≤ CK_Q_ROWS): each group of halves is widened once for all the rows, the one-row kernel's operations
+/// and order otherwise, so the bits are the same.
+typedef void (*ck_hdot_rows)(int64_t K, const uint16_t *w, const float *x, int64_t ldx, int64_t rows, float *y,
+                             int64_t ldy);
+
+/// One instruction-set variant of the dot products. The multi-row entries are NULL where the variant has none
+/// (the product then calls the one-row kernel per input row).
 typedef struct {
     const char *name;
     ck_qdot q8_0, q4_0, q4_1;
     ck_hdot f16;
+    ck_qdot_rows q8_0_rows, q4_0_rows, q4_1_rows;
+    ck_hdot_rows f16_rows;
 } ck_quant_kernels;
 
 const ck_quant_kernels *ck_quant_kernels_portable(void);

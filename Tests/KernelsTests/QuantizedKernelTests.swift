@@ -220,6 +220,41 @@ final class QuantizedKernelTests: XCTestCase {
         }
     }
 
+    /// Several input rows (2...15, the decode of a batch) go through the multi-row kernels, which decode each weight
+    /// block (F16: each group of halves) once for up to eight rows; every output must carry the bits of the one-row
+    /// kernel (ck_qgemm with M = 1), so a batch generates exactly what its sequences generate alone. K covers one
+    /// block (no pair), odd and even block counts, a K that is not a multiple of 64, and for F16 one that leaves
+    /// the vector loops a scalar tail.
+    func testSeveralInputRowsGiveTheBitsOfOneRowAtATime() {
+        for format in Self.formats {
+            for K in [32, 96, 192, 224] + (format.type == 1 ? [250] : []) {
+                let p = Self.problem(type: format.type, M: 15, N: 11, K: K, seed: 211 + UInt64(K) + UInt64(format.type))
+                Self.forEachVariant { variant in
+                    var single = [Float](repeating: .nan, count: p.M * p.N)
+                    p.weights.withUnsafeBytes { w in
+                        for m in 0..<p.M {
+                            single.withUnsafeMutableBufferPointer { y in
+                                p.x.withUnsafeBufferPointer { x in
+                                    XCTAssertEqual(ck_qgemm(p.type, 1, Int64(p.N), Int64(K), x.baseAddress! + m * K, Int64(K), w.baseAddress, y.baseAddress! + m * p.N, Int64(p.N)), 0)
+                                }
+                            }
+                        }
+                    }
+                    for M in 1...p.M {
+                        var batch = p
+                        batch.M = M
+                        batch.x = Array(p.x[0..<(M * K)])
+                        let y = Self.run(batch)
+                        for (index, (a, b)) in zip(y, single).enumerated() where a.bitPattern != b.bitPattern {
+                            XCTFail("\(format.name) \(variant) K=\(K) M=\(M): row \(index / p.N) column \(index % p.N) is \(a), one row at a time \(b)")
+                            break
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testActivationBlocksAreTheNearestPointsOfTheirGrid() {
         var generator = Generator(seed: 5)
         var x = (0..<96).map { _ in Float.random(in: -3...3, using: &generator) }

@@ -47,6 +47,9 @@ void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *
 /// (ck_q_quantize_activations) with integer dot products, as ggml's vec_dot_q*_q8_*; F16 multiplies x as float32.
 /// From 16 rows of x on (prefill) the product is instead the float32 GEMM (ck_sgemm) on W decoded a slab of rows at a
 /// time, with x unquantized, as ggml's BLAS backend multiplies batches.
+/// Below 16 rows (a batch's decoding step) each weight row meets up to 8 rows of x at once, its blocks decoded once
+/// for all of them; each y element is still the one-row product's sequence of operations, so a row's result does not
+/// depend on M.
 /// Multithreaded over the rows of W (ck_get_num_threads()); each y element is one fixed sequence of operations, so
 /// the bits depend on the path, not on the thread count. Returns 0, or -1 for an unknown type or a K that is not a
 /// multiple of the block size (nothing is written then).
