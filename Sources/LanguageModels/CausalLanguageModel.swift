@@ -193,9 +193,6 @@ public final class KVCache {
     /// Cached positions of `layer` (during a forward pass the layers before it are one step ahead).
     func length(layer: Int) -> Int { keys[layer]?.length ?? 0 }
 
-    /// Bytes of keys and values held (capacity included).
-    public var byteCount: Int { (keys + values).reduce(0) { $0 + ($1?.byteCount ?? 0) } }
-
     /// Appends this step's keys and values (B, Hkv, T, D) for `layer`.
     func append(layer: Int, keys newKeys: Tensor, values newValues: Tensor) {
         func buffer(_ existing: SequenceBuffer?, _ x: Tensor) -> SequenceBuffer {

@@ -81,9 +81,6 @@ public final class SequenceBuffer {
         return selected
     }
 
-    /// Bytes of storage held.
-    public var byteCount: Int { batch * heads * capacity * headSize * MemoryLayout<Float>.stride }
-
     fileprivate var pointer: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
 }
 
