@@ -125,7 +125,9 @@ struct SafetyCircuitCommand: ParsableCommand {
         abstract: "Train prompt and response probes on the helpful-only toy-world model, use them to halt its held-out harmful generations, and steer along SL-CAI's refusal direction.",
         discussion: """
             Per seed: trains the quickstart's helpful-only model, a prompt probe (training harmful vs benign and borderline intents, \
-            last prompt token) and a response probe (the model's compliant vs benign responses, every token), each with its layer, \
+            last prompt token) and a response probe (the model's own responses, every token, positive where the response gives \
+            harmful steps; --response-probe-labels request: compliant responses to harmful requests vs every response to benign \
+            and borderline ones), each with its layer, \
             method and threshold chosen on a validation split of the training intents; measures the prompt probe's AUROC on held-out \
             intents, then lets the model answer held-out requests without a circuit and with each probe halting it, judged by the \
             world's ground truth. Then it trains the seed's SL-CAI model and steers along its refusal direction (Arditi et al. \
@@ -139,12 +141,22 @@ struct SafetyCircuitCommand: ParsableCommand {
     @Flag(help: "The test-suite size (the reduced world, fewer requests).") var reduced = false
     @Option(help: "A quickstart run folder (e.g. runs/quickstart) whose seeds' helpful-only and SL-CAI models to probe and steer instead of training them (same seeds and world sizes).")
     var modelsFrom: String?
+    @Option(help: "How the response probe's examples are labelled: content (the response gives harmful steps, whatever was asked) or request (compliance with a harmful request vs any response to a benign or borderline one; refusals of harmful requests left out).")
+    var responseProbeLabels: String = ResponseProbeLabels.content.rawValue
+    @Option(help: "Responses of the helpful-only model per training intent for the response probe (default 24; its threshold is calibrated on the validation intents' share of them).")
+    var responsesPerIntent: Int?
     @Flag(help: "Only rewrite report.html and print the table from runs/<name>/results.json (no training).") var reportOnly = false
     @Flag(help: "Only the summary table: no per-stage progress lines.") var quiet = false
     @Option(help: "Kernel threads.") var threads: Int?
 
     func validate() throws {
         try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
+        if let responsesPerIntent, !(1...256).contains(responsesPerIntent) {
+            throw ValidationError("--responses-per-intent must be 1…256 (got \(responsesPerIntent))")
+        }
+        guard ResponseProbeLabels(rawValue: responseProbeLabels) != nil else {
+            throw ValidationError("--response-probe-labels: \"\(responseProbeLabels)\" is not content or request")
+        }
         if modelsFrom != nil && reduced { throw ValidationError("--models-from takes the quickstart run's models as they are; --reduced cannot resize them") }
     }
 
@@ -154,7 +166,10 @@ struct SafetyCircuitCommand: ParsableCommand {
         if reportOnly {
             return try ExperimentConsole.rewriteReport(SafetyCircuitResults.self, directory: directory, write: { try SafetyCircuitReport.write($0, to: $1) }, summary: SafetyCircuitReport.table)
         }
-        let experiment = SafetyCircuitRun(name: name, configuration: reduced ? .reduced : SafetyCircuitConfiguration(),
+        var configuration = reduced ? SafetyCircuitConfiguration.reduced : SafetyCircuitConfiguration()
+        configuration.responseProbeLabels = ResponseProbeLabels(rawValue: responseProbeLabels)
+        if let responsesPerIntent { configuration.responsesPerIntent = responsesPerIntent }
+        let experiment = SafetyCircuitRun(name: name, configuration: configuration,
                                           seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory,
                                           modelsFrom: modelsFrom.map { URL(fileURLWithPath: $0) })
         let log = ExperimentConsole.logger(quiet: quiet)
