@@ -20,9 +20,9 @@ extension TrainingRecipe {
         var keys: [String: ForeignKey] = [:]
         let precision = "Charter trains in fp32 on the CPU; kept for charter export trl"
         for key in ["fp16", "tf32", "bf16_full_eval", "fp16_full_eval", "dtype", "torch_dtype"] { keys[key] = .ignored(precision) }
-        // The trainer commands read bf16 themselves (TrainerOptions adds it to their keys); other readers, such as a
-        // pipeline's stages, do not.
-        keys["bf16"] = .ignored("this run trains in fp32 (the trainer commands, charter sft, dpo, …, act on bf16: true); kept for charter export trl")
+        // The trainer commands and pipeline stages read bf16 themselves (they add it to their keys and set
+        // MatmulPrecision); any other reader notes that it trains in fp32.
+        keys["bf16"] = .ignored("this run trains in fp32 (the trainer commands and pipeline stages act on bf16: true); kept for charter export trl")
         keys["use_cpu"] = .ignored("Charter always runs on the CPU")
         // (gradient_checkpointing itself is a training argument: Charter recomputes each decoder block.)
         for key in ["gradient_checkpointing_kwargs", "activation_checkpointing", "activation_checkpointing_kwargs",

@@ -80,11 +80,7 @@ struct TrainerOptions: ParsableArguments {
             throw SettingsError(key: "bf16", message: "must be true or false (got \(SettingsError.quoted(String(describing: value))))")
         }
         MatmulPrecision.current = on ? .bfloat16 : .float32
-        if on {
-            let kernels = MatmulPrecision.bfloat16InstructionsAvailable && MatmulPrecision.bfloat16KernelPath == "avx512bf16"
-                ? "VDPBF16PS" : "\(MatmulPrecision.bfloat16KernelPath): float kernels on rounded operands, no faster than fp32"
-            note("bf16: true: matmul operands rounded to bfloat16, fp32 accumulation, fp32 weights and optimizer state (\(kernels))")
-        }
+        if on { note(MatmulPrecision.bfloat16Note) }
     }
 
     /// Says where the run writes when neither `--output-dir` nor the recipe (`--config`, `--set`) names output_dir, so

@@ -5,6 +5,7 @@ import Foundation
 import LanguageModels
 import Runtime
 import Settings
+import Tensors
 
 /// Runs a ``PipelineRecipe`` in a run folder: each stage in its own subfolder, skipped when a completed run with the
 /// same cache key exists, resumed item by item when it was interrupted, and redone (the old folder kept as
@@ -225,6 +226,18 @@ public struct Pipeline: Sendable {
     /// - Parameter log: where the stage says what it chose (its prompting style).
     func execute(_ stage: StageRecipe, in directory: URL, constitution: Constitution,
                  log: @Sendable (String) -> Void) async throws -> ([String: Double], [String]) {
+        // training.bf16: true turns bf16 matmuls on for this stage only (a process-wide setting: stages run one at a
+        // time), and the setting in force before the stage comes back afterwards, whatever happens.
+        guard stage.bf16 && stage.backend != "trl" else { return try await executeInPrecision(stage, in: directory, constitution: constitution, log: log) }
+        let before = MatmulPrecision.current
+        MatmulPrecision.current = .bfloat16
+        defer { MatmulPrecision.current = before }
+        log("stage \(stage.name): \(MatmulPrecision.bfloat16Note)")
+        return try await executeInPrecision(stage, in: directory, constitution: constitution, log: log)
+    }
+
+    func executeInPrecision(_ stage: StageRecipe, in directory: URL, constitution: Constitution,
+                            log: @Sendable (String) -> Void) async throws -> ([String: Double], [String]) {
         let failures = directory.appendingPathComponent("failures.jsonl")
         func path(_ key: String) throws -> URL {
             guard let value = stage.inputs[key] else { throw ConstitutionalError("stage \(stage.name) needs \(key)") }

@@ -101,6 +101,9 @@ public struct StageRecipe: Sendable {
     /// A reward stage's `heads: {NAME: FILE or stage:NAME}`: one reward model per named preference file, in the order
     /// written, as `charter reward --head NAME=FILE` (each file is the input `heads.NAME`).
     public var heads: [String] = []
+    /// A training stage's `training.bf16: true` (TRL's key): its matrix products run in bf16 mixed precision
+    /// (`MatmulPrecision`), as `--bf16` does for the trainer commands.
+    public var bf16 = false
 
     /// Whether the stage trains one reward model per head (an ensemble folder with ensemble.json) instead of one.
     public var trainsHeads: Bool { headsFromLabels || !heads.isEmpty }
@@ -269,7 +272,12 @@ public struct PipelineRecipe: Sendable {
                 if type == .sft {
                     stage.training = decode { try decoder.decode(SFTConfiguration.self, from: stage.trainingYAML) } ?? stage.training
                 }
-                let known: [String]? = type == .sft ? SFTConfiguration.keys
+                if let value = training["bf16"] {
+                    if let on = value.bool { stage.bf16 = on } else {
+                        problems.append(.init("\(path).training.bf16", "must be true or false, got \(value.string ?? "a \(value)")"))
+                    }
+                }
+                let known: [String]? = type == .sft ? SFTConfiguration.keys + ["bf16"]
                     : type == .dpo ? DPOConfiguration.keys + TrainingRecipe.modelKeys
                     : type == .reward ? RewardConfiguration.keys + TrainingRecipe.modelKeys
                     : type == .grpo ? GRPOConfiguration.keys + TrainingRecipe.modelKeys + [BuiltInRewards.recipeKey]

@@ -122,7 +122,8 @@ extension Stages {
 
     /// The stage's `training:` YAML as a TRL recipe, with the output folder and the recipe's seed filled in.
     public static func trainingRecipe(_ request: TrainingStageRequest, keys: [String]) throws -> TrainingRecipe {
-        var recipe = TrainingRecipe(allowedKeys: keys + TrainingRecipe.modelKeys)
+        // bf16 is the pipeline's (Pipeline.execute sets MatmulPrecision around the stage), so no "read and not used" note.
+        var recipe = TrainingRecipe(allowedKeys: keys + TrainingRecipe.modelKeys + ["bf16"])
         try YAMLPrecheck.check(request.trainingYAML, file: "stage \(request.stage) training")
         let values = try Yams.load(yaml: request.trainingYAML) as? [String: Any] ?? [:]
         try recipe.override(values)

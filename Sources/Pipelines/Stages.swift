@@ -175,7 +175,10 @@ public enum Stages {
         let policy = try TrainableModel(directory: model)
         let encoder = try ExampleEncoder.load(directory: model, chatTemplate: chatTemplate)
         let trainer = try SFTTrainer(configuration: configuration, policy: policy, encoder: encoder, train: examples)
-        return try TrainingLoop(arguments: configuration.training).run(trainer, resume: true)
+        // training_config.json records the effective keys (and bf16: true when the stage ran in bf16), as the other
+        // trainers' stages do.
+        return try TrainingLoop(arguments: configuration.training).run(
+            trainer, resume: true, effectiveConfiguration: try TrainingRecipe(allowedKeys: SFTConfiguration.keys).effective(configuration))
     }
 
     /// Every line of a finished item file, decoded.

@@ -23,6 +23,13 @@ public enum MatmulPrecision: String, Sendable, CaseIterable {
     /// "portable+convert", … (the path's float kernels on operands rounded to bf16).
     public static var bfloat16KernelPath: String { String(cString: ck_bf16_path_name()) }
 
+    /// What a run with bf16 on does, and on which kernels, in one line (the trainer commands and pipeline stages print it).
+    public static var bfloat16Note: String {
+        let kernels = bfloat16InstructionsAvailable && bfloat16KernelPath == "avx512bf16"
+            ? "VDPBF16PS" : "\(bfloat16KernelPath): float kernels on rounded operands, no faster than fp32"
+        return "bf16: true: matmul operands rounded to bfloat16, fp32 accumulation, fp32 weights and optimizer state (\(kernels))"
+    }
+
     /// True if this CPU has the AVX512-BF16 dot-product instruction.
     public static var bfloat16InstructionsAvailable: Bool { ck_bf16_supported() != 0 }
 
