@@ -29,6 +29,14 @@ public enum DebateExperimentReport {
                        + "answer that is the sentence that answers the question, for the distractor a true sentence about someone else. Quotes are "
                        + "checked and shown to the judge as verified or not. "
                        + (configuration.fabricatingLiar ? "In this run the liar fabricates instead: it puts its answer into the sentence about the person asked, a quote that fails verification. " : "")
+                       + (configuration.supersededLiar
+                          ? "In this run every statement names its source (a letter, the ledger, a neighbour; the ledger corrects a letter, a neighbour the "
+                            + "ledger, a letter a neighbour), and \(percent(configuration.supersededShare)) of facts are stated twice, by a source and by the one "
+                            + "that corrects it; a question about such a fact has the superseded value as distractor, and the liar quotes the superseded "
+                            + "statement — verified, about the right person, refuted only by the correcting statement. Where there is none, the liar "
+                            + "fabricates (unverified). No source is more often right than another on its own, so a judge reading one verified quote "
+                            + "can do no better than \(percent(1 - configuration.supersededShare / 2)) on consultancies, while a debate shows both statements. "
+                          : "")
                        + (configuration.simultaneous
                           ? "Debates are simultaneous and the judge reads each round in letter order, the debater for (A) first (as Khan et al. show Debater A first). "
                           : "Debates are sequential with a random opening debater and the judge reads them in speaking order, so the letter of the verified argument is the XOR of the opening and the option order. ")
@@ -38,7 +46,10 @@ public enum DebateExperimentReport {
                        + "round\(configuration.rounds == 1 ? "" : "s")), answering by the log-probabilities of \" (A)\" and \" (B)\" in both orders. "
                        + (configuration.trainOnConsultancy
                           ? "The judge also trains on the training tasks' consultancy transcripts (honest on half), never on blind prompts."
-                          : "The judge never trains on consultancy or blind prompts: consultancy tests whether what it learnt from debates survives a one-sided transcript."))
+                          : "The judge never trains on consultancy or blind prompts: consultancy tests whether what it learnt from debates survives a one-sided transcript.")
+                       + (configuration.consultancySlots
+                          ? " Consultancies are shown in the debates' letter-ordered slots, the option nobody argues for marked \"(no argument)\"."
+                          : ""))
         page.heading("Judge accuracy (\(results.outcomes.count) seed\(results.outcomes.count == 1 ? "" : "s"), mean [95% t-interval over seeds])", level: 2)
         page.table(header: ["protocol", "accuracy"], rows: results.protocols.map { [$0.protocolName.rawValue, $0.accuracy.text(percent)] }
                    + [["debate − consultancy (points)", results.debateMinusConsultancy.text(points)], ["debate − blind (points)", results.debateMinusBlind.text(points)]])
