@@ -6,6 +6,7 @@ import Foundation
 import LanguageModels
 import Reports
 import Runtime
+import Tensors
 
 /// `charter experiment debate`: do debate, consultancy and blind judging differ for a small judge trained with ground
 /// truth? Per seed: generated reading tasks (invented people's towns, jobs and pets); the debaters and the consultant
@@ -100,10 +101,15 @@ public struct DebateSeedOutcome: Codable, Equatable, Sendable {
     public var results: OversightResults
     /// A debate, a dishonest consultancy and a blind judgement, as the judge read them.
     public var examples: [GenerationExample]
+    /// Debate accuracy on the held-out debates where both sides' quotes verify (with the superseded liar: the
+    /// superseded statement against the decisive one) and where one side's quote does not; nil where there are none.
+    public var debateBothVerified: Double?
+    public var debateOneVerified: Double?
 
     enum CodingKeys: String, CodingKey {
         case seed, accuracy, trainingExamples = "training_examples", testTasks = "test_tasks", firstLoss = "first_loss"
         case finalLoss = "final_loss", seconds, results, examples
+        case debateBothVerified = "debate_both_verified", debateOneVerified = "debate_one_verified"
     }
 }
 
@@ -124,15 +130,18 @@ public struct DebateExperimentResults: Codable, Equatable, Sendable {
     public var debateMinusBlind: Interval
     /// The issue's target: debate ≥ consultancy + 10 points and ≥ blind + 20 points, with separated intervals.
     public var targetMet: Bool
+    /// The kernel path and CPU that produced the numbers.
+    public var machine: MachineDescription
 
     enum CodingKeys: String, CodingKey {
         case configuration, outcomes, protocols, debateMinusConsultancy = "debate_minus_consultancy", debateMinusBlind = "debate_minus_blind"
-        case targetMet = "target_met"
+        case targetMet = "target_met", machine
     }
 
     public init(configuration: DebateExperimentConfiguration, outcomes: [DebateSeedOutcome]) {
         self.configuration = configuration
         self.outcomes = outcomes
+        machine = .current
         func seeds(_ name: OversightProtocol) -> [Double] { outcomes.map { $0.accuracy[name.rawValue] ?? .nan } }
         protocols = OversightProtocol.allCases.map { ProtocolAccuracy(protocolName: $0, accuracy: Statistics.interval95(seeds($0))) }
         debateMinusConsultancy = Statistics.interval95(zip(seeds(.debate), seeds(.consultancy)).map { $0 - $1 })
@@ -243,7 +252,12 @@ public enum DebateExperiment {
         var accuracy: [String: Double] = [:]
         for summary in results.protocols { accuracy[summary.protocolName.rawValue] = summary.accuracy.mean }
         log("seed \(seed): judge accuracy " + OversightProtocol.allCases.map { "\($0.rawValue) \(String(format: "%.1f%%", 100 * (accuracy[$0.rawValue] ?? .nan)))" }.joined(separator: ", "))
+        let debates = transcripts[.debate] ?? []
+        func meanScore(_ records: [ProtocolTranscript]) -> Double? { records.isEmpty ? nil : records.map(\.final.score).reduce(0, +) / Double(records.count) }
+        let bothVerified = debates.filter { record in record.turns.allSatisfy { turn in !turn.quotes.isEmpty && turn.quotes.allSatisfy(\.verified) } }
+        let oneVerified = debates.filter { record in !bothVerified.contains { $0.id == record.id } }
         return DebateSeedOutcome(seed: seed, accuracy: accuracy, trainingExamples: examples.count, testTasks: test.count, firstLoss: losses.first,
-                                 finalLoss: losses.last, seconds: Date().timeIntervalSince(started), results: results, examples: shown)
+                                 finalLoss: losses.last, seconds: Date().timeIntervalSince(started), results: results, examples: shown,
+                                 debateBothVerified: meanScore(bothVerified), debateOneVerified: meanScore(oneVerified))
     }
 }

@@ -63,15 +63,23 @@ public enum DebateExperimentReport {
                                                 intervals: results.protocols.map { $0.accuracy.lower...$0.accuracy.upper })],
                                  yLabel: "accuracy", yAxis: ChartAxis(lower: 0, upper: 1, step: 0.25, percent: true), width: 440))
         page.heading("Per seed", level: 2)
-        page.table(header: ["seed", "blind", "consultancy", "debate", "honest / dishonest consultant", "judge loss first → last", "training judgements", "test tasks", "seconds"],
+        page.table(header: ["seed", "blind", "consultancy", "debate", "honest / dishonest consultant", "debate: both quotes verified / one",
+                            "judge loss first → last", "training judgements", "test tasks", "seconds"],
                    rows: results.outcomes.map { outcome in
                        let consultancy = outcome.results.summary(.consultancy)
                        let split = [consultancy?.honestAccuracy, consultancy?.dishonestAccuracy].map { $0.map { percent($0.mean) } ?? "–" }.joined(separator: " / ")
+                       let debateSplit = [outcome.debateBothVerified, outcome.debateOneVerified].map { $0.map(percent) ?? "–" }.joined(separator: " / ")
                        return ["\(outcome.seed)"] + OversightProtocol.allCases.map { outcome.accuracy[$0.rawValue].map(percent) ?? "–" }
-                           + [split, "\(outcome.firstLoss.map { String(format: "%.3f", $0) } ?? "?") → \(outcome.finalLoss.map { String(format: "%.3f", $0) } ?? "?")",
+                           + [split, debateSplit, "\(outcome.firstLoss.map { String(format: "%.3f", $0) } ?? "?") → \(outcome.finalLoss.map { String(format: "%.3f", $0) } ?? "?")",
                               "\(outcome.trainingExamples)", "\(outcome.testTasks)", String(format: "%.0f", outcome.seconds)]
                    })
-        page.paragraph("Each seed's transcripts, bootstrap intervals, calibration and debater Elo are in seed-N/protocols/report.html.")
+        if configuration.supersededLiar {
+            page.paragraph("Debates in which both quotes verify are the superseded statement against the decisive one: the judge can tell them "
+                           + "apart only by comparing the two sources. In the others the liar's quote is made up and fails verification.")
+        }
+        page.paragraph("Each seed's transcripts, bootstrap intervals, calibration and debater Elo are in seed-N/protocols/report.html. "
+                       + "Kernel path \(results.machine.kernelPath) on \(results.machine.cpu) (\(results.machine.threads) threads); "
+                       + "\(Int(results.outcomes.map(\.seconds).reduce(0, +).rounded())) s in all.")
         if let first = results.outcomes.first {
             page.heading("Example transcripts (seed \(first.seed), as the judge read them)", level: 2)
             page.examples(first.examples, id: "examples")

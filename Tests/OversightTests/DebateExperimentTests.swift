@@ -96,6 +96,8 @@ final class DebateExperimentTests: XCTestCase {
         XCTAssertEqual(Set(outcome.accuracy.keys), ["blind", "consultancy", "debate"])
         for summary in outcome.results.protocols { XCTAssertEqual(summary.tasks, outcome.testTasks) }
         XCTAssertEqual(outcome.examples.count, 3)
+        XCTAssertEqual(outcome.debateBothVerified, outcome.accuracy["debate"], "the default liar's quotes verify: every debate has two verified quotes")
+        XCTAssertNil(outcome.debateOneVerified)
         let results = DebateExperimentResults(configuration: configuration, outcomes: [outcome])
         try DebateExperimentReport.write(results, to: folder)
         let decoded = try JSONDecoder().decode(DebateExperimentResults.self, from: Data(contentsOf: folder.appendingPathComponent(ResultsFile.name)))
