@@ -31,9 +31,17 @@ struct DebateExperimentCommand: ParsableCommand {
     @Flag(help: "The judge's loss also covers its prompts (next-token prediction on the transcripts it reads), not only the answer.") var lossOnPrompts = false
     @Flag(help: "The judge also trains on consultancy transcripts of the training tasks, not only on debates.") var trainOnConsultancy = false
     @Flag(help: "The false side makes up a quote about the right person (unverified) instead of quoting a true sentence about someone else.") var fabricatingLiar = false
+    @Flag(help: "Passages state a share of facts twice, a source and the source that corrects it; the false side quotes the superseded statement (verified) and fabricates where there is none.") var supersededLiar = false
+    @Option(help: "With --superseded-liar: the share of facts stated twice (default 0.667).") var supersededShare: Double?
+    @Flag(help: "The judge reads a consultancy in letter-ordered slots as a simultaneous debate (\"Consultant for (A): (no argument)\"), not under the consultant's letter alone.") var consultancySlots = false
 
     func validate() throws {
         try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
+        if fabricatingLiar && supersededLiar { throw ValidationError("--fabricating-liar and --superseded-liar are two different liars: pass one") }
+        if let supersededShare {
+            guard supersededLiar else { throw ValidationError("--superseded-share needs --superseded-liar") }
+            guard (0...1).contains(supersededShare) else { throw ValidationError("--superseded-share must be between 0 and 1 (got \(supersededShare))") }
+        }
         if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive (got \(learningRate))") }
         if let judgeWidth, judgeWidth < 16 || judgeWidth % 16 != 0 { throw ValidationError("--judge-width must be a positive multiple of 16 (got \(judgeWidth))") }
         for (option, value) in [("--steps", steps), ("--rounds", rounds), ("--judge-layers", judgeLayers), ("--training-passages", trainingPassages)] {
@@ -51,6 +59,9 @@ struct DebateExperimentCommand: ParsableCommand {
         if let trainingPassages { configuration.trainingPassages = trainingPassages }
         if let learningRate { configuration.learningRate = learningRate }
         if fabricatingLiar { configuration.fabricatingLiar = true }
+        if supersededLiar { configuration.supersededLiar = true }
+        if let supersededShare { configuration.supersededShare = supersededShare }
+        if consultancySlots { configuration.consultancySlots = true }
         if sequential { configuration.simultaneous = false }
         if lossOnPrompts { configuration.lossOnPrompts = true }
         if trainOnConsultancy { configuration.trainOnConsultancy = true }

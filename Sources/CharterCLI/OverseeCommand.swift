@@ -39,10 +39,11 @@ struct ProtocolOptions: ParsableArguments {
     @Option(help: "Kernel threads for local models (default: CHARTER_THREADS or every core).") var threads: Int?
     @OptionGroup var runFlags: RunFlags
 
-    func settings(_ protocolName: OversightProtocol, rounds: Int, simultaneous: Bool) -> ProtocolSettings {
+    func settings(_ protocolName: OversightProtocol, rounds: Int, simultaneous: Bool, consultancySlots: Bool = false) -> ProtocolSettings {
         var settings = ProtocolSettings(protocolName: protocolName)
         settings.rounds = rounds
         settings.simultaneous = simultaneous
+        settings.consultancySlots = consultancySlots
         settings.seed = seed
         settings.argument = SamplingOptions(maximumTokens: maxTokens, temperature: temperature)
         settings.bothOrders = !singleOrder
@@ -50,7 +51,7 @@ struct ProtocolOptions: ParsableArguments {
     }
 
     /// Runs `protocolName` with `debaters`, then summarises the folder.
-    func run(_ protocolName: OversightProtocol, debaters paths: [String], rounds: Int, simultaneous: Bool) throws {
+    func run(_ protocolName: OversightProtocol, debaters paths: [String], rounds: Int, simultaneous: Bool, consultancySlots: Bool = false) throws {
         guard maxTokens >= 1 else { throw CommandError("--max-tokens must be at least 1, got \(maxTokens)") }
         guard bootstrap >= 0 else { throw CommandError("--bootstrap must be at least 0, got \(bootstrap)") }
         if let threads { ComputeThreads.count = threads }
@@ -72,7 +73,7 @@ struct ProtocolOptions: ParsableArguments {
         }
         let judgeModel = try model(judge, flag: "--judge")
         let debaterModels = try paths.map { try model($0, flag: "--debaters") }
-        let session = try ProtocolSession(settings: settings(protocolName, rounds: rounds, simultaneous: simultaneous),
+        let session = try ProtocolSession(settings: settings(protocolName, rounds: rounds, simultaneous: simultaneous, consultancySlots: consultancySlots),
                                           taskIDs: tasks.map(\.id), debaters: debaterModels, judge: judgeModel)
         let transcripts = OversightRun.transcriptsURL(in: directory, protocolName)
         try runFlags.prepare(transcripts)
@@ -135,8 +136,9 @@ struct ConsultancyProtocolCommand: ParsableCommand {
     @OptionGroup var common: ProtocolOptions
     @Option(parsing: .upToNextOption, help: "Consultant models (used in turn over the tasks).") var debaters: [String]
     @Option(help: "Turns of argument.") var rounds = 3
+    @Flag(help: "The judge reads each turn in the slot of the option argued for, both options' slots in letter order as in a simultaneous debate (\"Consultant for (A): (no argument)\").") var slots = false
 
-    func run() throws { try common.run(.consultancy, debaters: debaters, rounds: rounds, simultaneous: false) }
+    func run() throws { try common.run(.consultancy, debaters: debaters, rounds: rounds, simultaneous: false, consultancySlots: slots) }
 }
 
 struct BlindProtocolCommand: ParsableCommand {
@@ -207,15 +209,19 @@ struct GenerateReadingTasksCommand: ParsableCommand {
     @Option(help: "Questions per passage.") var questions = 3
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Flag(help: "Two-hop questions with reference sub-questions (for decompose).") var multiStep = false
+    @Option(help: "Share of facts stated twice, by a source and the source that corrects it; questions about them have the superseded value as distractor (default 0: one plain statement per fact).") var supersededShare: Double = 0
     @Option(help: "The tasks file to write (.jsonl).") var output: String
 
     func run() throws {
         guard passages >= 1, people >= 2, questions >= 1 else { throw CommandError("need --passages ≥ 1, --people ≥ 2 and --questions ≥ 1") }
+        guard (0...1).contains(supersededShare) else { throw CommandError("--superseded-share must be between 0 and 1, got \(supersededShare)") }
+        guard supersededShare == 0 || !multiStep else { throw CommandError("--superseded-share applies to reading tasks, not to --multi-step ones") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let lines = multiStep
             ? try MultiStepTask.generate(seed: seed, passages: passages, peopleCount: people, questionsPerPassage: questions).map { try encoder.encode($0) }
-            : try ReadingTask.generate(seed: seed, passages: passages, peopleCount: people, questionsPerPassage: questions).map { try encoder.encode($0) }
+            : try ReadingTask.generate(seed: seed, passages: passages, peopleCount: people, questionsPerPassage: questions,
+                                       supersededShare: supersededShare).map { try encoder.encode($0) }
         try AtomicFile.write(Data(lines.map { String(decoding: $0, as: UTF8.self) + "\n" }.joined().utf8), to: URL(fileURLWithPath: output))
         print("\(lines.count) tasks in \(output)")
     }

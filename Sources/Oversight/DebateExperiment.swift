@@ -6,6 +6,7 @@ import Foundation
 import LanguageModels
 import Reports
 import Runtime
+import Tensors
 
 /// `charter experiment debate`: do debate, consultancy and blind judging differ for a small judge trained with ground
 /// truth? Per seed: generated reading tasks (invented people's towns, jobs and pets); the debaters and the consultant
@@ -48,12 +49,28 @@ public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     /// The false side makes up a quote about the right person (which fails verification) instead of quoting a true
     /// sentence about someone else (``QuotingArguer/fabricates``).
     public var fabricatingLiar = false
+    /// Khan et al.'s mechanism: passages state a share of facts twice, a source and the source that corrects it
+    /// (``ReadingTask/Source``, cyclic precedence), and questions about those facts have the superseded value as
+    /// distractor; the false side quotes the superseded statement (verified, about the right person, supporting its
+    /// answer) and fabricates where there is none (``QuotingArguer/Liar/superseded``). A lone verified quote is then
+    /// right only as often as the honest share of verified quotes, while a debate shows both statements.
+    public var supersededLiar = false
+    /// With `supersededLiar`: the share of facts stated twice. A judge that trusts verified consultants and distrusts
+    /// unverified ones is right on 1 − share/2 of consultancies (the liar's superseded quote verifies); debate can
+    /// reach 100%.
+    public var supersededShare = 2.0 / 3
+    /// Consultancy transcripts are shown to the judge in letter-ordered slots, as simultaneous debates
+    /// (``ProtocolSettings/consultancySlots``).
+    public var consultancySlots = false
 
     enum CodingKeys: String, CodingKey {
         case trainingPassages = "training_passages", testPassages = "test_passages", peopleCount = "people", rounds, simultaneous, lossOnPrompts = "loss_on_prompts", trainOnConsultancy = "train_on_consultancy", judge
         case vocabularySize = "vocabulary_size", steps, batchSize = "batch_size", learningRate = "learning_rate", bootstrapSamples = "bootstrap_samples"
-        case fabricatingLiar = "fabricating_liar"
+        case fabricatingLiar = "fabricating_liar", supersededLiar = "superseded_liar", supersededShare = "superseded_share", consultancySlots = "consultancy_slots"
     }
+
+    /// What the false side quotes.
+    var liar: QuotingArguer.Liar { supersededLiar ? .superseded : fabricatingLiar ? .fabricates : .otherPerson }
 
     public init() {}
 
@@ -84,10 +101,15 @@ public struct DebateSeedOutcome: Codable, Equatable, Sendable {
     public var results: OversightResults
     /// A debate, a dishonest consultancy and a blind judgement, as the judge read them.
     public var examples: [GenerationExample]
+    /// Debate accuracy on the held-out debates where both sides' quotes verify (with the superseded liar: the
+    /// superseded statement against the decisive one) and where one side's quote does not; nil where there are none.
+    public var debateBothVerified: Double?
+    public var debateOneVerified: Double?
 
     enum CodingKeys: String, CodingKey {
         case seed, accuracy, trainingExamples = "training_examples", testTasks = "test_tasks", firstLoss = "first_loss"
         case finalLoss = "final_loss", seconds, results, examples
+        case debateBothVerified = "debate_both_verified", debateOneVerified = "debate_one_verified"
     }
 }
 
@@ -108,15 +130,18 @@ public struct DebateExperimentResults: Codable, Equatable, Sendable {
     public var debateMinusBlind: Interval
     /// The issue's target: debate ≥ consultancy + 10 points and ≥ blind + 20 points, with separated intervals.
     public var targetMet: Bool
+    /// The kernel path and CPU that produced the numbers.
+    public var machine: MachineDescription
 
     enum CodingKeys: String, CodingKey {
         case configuration, outcomes, protocols, debateMinusConsultancy = "debate_minus_consultancy", debateMinusBlind = "debate_minus_blind"
-        case targetMet = "target_met"
+        case targetMet = "target_met", machine
     }
 
     public init(configuration: DebateExperimentConfiguration, outcomes: [DebateSeedOutcome]) {
         self.configuration = configuration
         self.outcomes = outcomes
+        machine = .current
         func seeds(_ name: OversightProtocol) -> [Double] { outcomes.map { $0.accuracy[name.rawValue] ?? .nan } }
         protocols = OversightProtocol.allCases.map { ProtocolAccuracy(protocolName: $0, accuracy: Statistics.interval95(seeds($0))) }
         debateMinusConsultancy = Statistics.interval95(zip(seeds(.debate), seeds(.consultancy)).map { $0 - $1 })
@@ -153,7 +178,8 @@ public enum DebateExperiment {
             for (index, task) in tasks.enumerated() {
                 let turns = try await builder.arguments(task, index: index, judgeName: "none").turns
                 for firstAsA in [true, false] {
-                    let prompt = ProtocolPrompts.judge(task, protocolName: protocolName, firstAsA: firstAsA, transcript: turns, simultaneous: settings.simultaneous)
+                    let prompt = ProtocolPrompts.judge(task, protocolName: protocolName, firstAsA: firstAsA, transcript: turns, simultaneous: settings.simultaneous,
+                                                          consultancySlots: settings.consultancySlots)
                     let answer = (task.correctOption == 0) == firstAsA ? ComparisonPrompts.optionA : ComparisonPrompts.optionB
                     examples.append(Example(.promptCompletion(prompt: .standard(prompt), completion: .standard(answer)), line: examples.count + 1))
                 }
@@ -166,15 +192,23 @@ public enum DebateExperiment {
     public static func run(_ configuration: DebateExperimentConfiguration, seed: UInt64, folder: URL,
                            log: @escaping @Sendable (String) -> Void = { _ in }) async throws -> DebateSeedOutcome {
         let started = Date()
+        guard !(configuration.fabricatingLiar && configuration.supersededLiar) else {
+            throw OversightError("fabricating_liar and superseded_liar are two different liars: set one of them")
+        }
+        guard (0...1).contains(configuration.supersededShare) else {
+            throw OversightError("superseded_share is a probability between 0 and 1, got \(configuration.supersededShare)")
+        }
         try? FileManager.default.removeItem(at: folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let training = ReadingTask.generate(seed: seed &* 1000 &+ 1, passages: configuration.trainingPassages, peopleCount: configuration.peopleCount)
-        let test = ReadingTask.generate(seed: seed &* 1000 &+ 2, passages: configuration.testPassages, peopleCount: configuration.peopleCount)
+        let share = configuration.supersededLiar ? configuration.supersededShare : 0
+        let training = ReadingTask.generate(seed: seed &* 1000 &+ 1, passages: configuration.trainingPassages, peopleCount: configuration.peopleCount, supersededShare: share)
+        let test = ReadingTask.generate(seed: seed &* 1000 &+ 2, passages: configuration.testPassages, peopleCount: configuration.peopleCount, supersededShare: share)
         var settings = ProtocolSettings(protocolName: .debate)
         settings.rounds = configuration.rounds
         settings.simultaneous = configuration.simultaneous
+        settings.consultancySlots = configuration.consultancySlots
         settings.seed = seed
-        let policy: [any Arguer] = [QuotingArguer(fabricates: configuration.fabricatingLiar)]
+        let policy: [any Arguer] = [QuotingArguer(liar: configuration.liar)]
         let examples = try await judgeExamples(training, settings: settings, policy: policy,
                                                protocols: configuration.trainOnConsultancy ? [.debate, .consultancy] : [.debate])
         let tokenizerTexts = examples.compactMap { example -> String? in
@@ -218,7 +252,12 @@ public enum DebateExperiment {
         var accuracy: [String: Double] = [:]
         for summary in results.protocols { accuracy[summary.protocolName.rawValue] = summary.accuracy.mean }
         log("seed \(seed): judge accuracy " + OversightProtocol.allCases.map { "\($0.rawValue) \(String(format: "%.1f%%", 100 * (accuracy[$0.rawValue] ?? .nan)))" }.joined(separator: ", "))
+        let debates = transcripts[.debate] ?? []
+        func meanScore(_ records: [ProtocolTranscript]) -> Double? { records.isEmpty ? nil : records.map(\.final.score).reduce(0, +) / Double(records.count) }
+        let bothVerified = debates.filter { record in record.turns.allSatisfy { turn in !turn.quotes.isEmpty && turn.quotes.allSatisfy(\.verified) } }
+        let oneVerified = debates.filter { record in !bothVerified.contains { $0.id == record.id } }
         return DebateSeedOutcome(seed: seed, accuracy: accuracy, trainingExamples: examples.count, testTasks: test.count, firstLoss: losses.first,
-                                 finalLoss: losses.last, seconds: Date().timeIntervalSince(started), results: results, examples: shown)
+                                 finalLoss: losses.last, seconds: Date().timeIntervalSince(started), results: results, examples: shown,
+                                 debateBothVerified: meanScore(bothVerified), debateOneVerified: meanScore(oneVerified))
     }
 }

@@ -29,6 +29,14 @@ public enum DebateExperimentReport {
                        + "answer that is the sentence that answers the question, for the distractor a true sentence about someone else. Quotes are "
                        + "checked and shown to the judge as verified or not. "
                        + (configuration.fabricatingLiar ? "In this run the liar fabricates instead: it puts its answer into the sentence about the person asked, a quote that fails verification. " : "")
+                       + (configuration.supersededLiar
+                          ? "In this run every statement names its source (a letter, the ledger, a neighbour; the ledger corrects a letter, a neighbour the "
+                            + "ledger, a letter a neighbour), and \(percent(configuration.supersededShare)) of facts are stated twice, by a source and by the one "
+                            + "that corrects it; a question about such a fact has the superseded value as distractor, and the liar quotes the superseded "
+                            + "statement — verified, about the right person, refuted only by the correcting statement. Where there is none, the liar "
+                            + "fabricates (unverified). No source is more often right than another on its own, so a judge reading one verified quote "
+                            + "can do no better than \(percent(1 - configuration.supersededShare / 2)) on consultancies, while a debate shows both statements. "
+                          : "")
                        + (configuration.simultaneous
                           ? "Debates are simultaneous and the judge reads each round in letter order, the debater for (A) first (as Khan et al. show Debater A first). "
                           : "Debates are sequential with a random opening debater and the judge reads them in speaking order, so the letter of the verified argument is the XOR of the opening and the option order. ")
@@ -38,7 +46,10 @@ public enum DebateExperimentReport {
                        + "round\(configuration.rounds == 1 ? "" : "s")), answering by the log-probabilities of \" (A)\" and \" (B)\" in both orders. "
                        + (configuration.trainOnConsultancy
                           ? "The judge also trains on the training tasks' consultancy transcripts (honest on half), never on blind prompts."
-                          : "The judge never trains on consultancy or blind prompts: consultancy tests whether what it learnt from debates survives a one-sided transcript."))
+                          : "The judge never trains on consultancy or blind prompts: consultancy tests whether what it learnt from debates survives a one-sided transcript.")
+                       + (configuration.consultancySlots
+                          ? " Consultancies are shown in the debates' letter-ordered slots, the option nobody argues for marked \"(no argument)\"."
+                          : ""))
         page.heading("Judge accuracy (\(results.outcomes.count) seed\(results.outcomes.count == 1 ? "" : "s"), mean [95% t-interval over seeds])", level: 2)
         page.table(header: ["protocol", "accuracy"], rows: results.protocols.map { [$0.protocolName.rawValue, $0.accuracy.text(percent)] }
                    + [["debate − consultancy (points)", results.debateMinusConsultancy.text(points)], ["debate − blind (points)", results.debateMinusBlind.text(points)]])
@@ -52,15 +63,23 @@ public enum DebateExperimentReport {
                                                 intervals: results.protocols.map { $0.accuracy.lower...$0.accuracy.upper })],
                                  yLabel: "accuracy", yAxis: ChartAxis(lower: 0, upper: 1, step: 0.25, percent: true), width: 440))
         page.heading("Per seed", level: 2)
-        page.table(header: ["seed", "blind", "consultancy", "debate", "honest / dishonest consultant", "judge loss first → last", "training judgements", "test tasks", "seconds"],
+        page.table(header: ["seed", "blind", "consultancy", "debate", "honest / dishonest consultant", "debate: both quotes verified / one",
+                            "judge loss first → last", "training judgements", "test tasks", "seconds"],
                    rows: results.outcomes.map { outcome in
                        let consultancy = outcome.results.summary(.consultancy)
                        let split = [consultancy?.honestAccuracy, consultancy?.dishonestAccuracy].map { $0.map { percent($0.mean) } ?? "–" }.joined(separator: " / ")
+                       let debateSplit = [outcome.debateBothVerified, outcome.debateOneVerified].map { $0.map(percent) ?? "–" }.joined(separator: " / ")
                        return ["\(outcome.seed)"] + OversightProtocol.allCases.map { outcome.accuracy[$0.rawValue].map(percent) ?? "–" }
-                           + [split, "\(outcome.firstLoss.map { String(format: "%.3f", $0) } ?? "?") → \(outcome.finalLoss.map { String(format: "%.3f", $0) } ?? "?")",
+                           + [split, debateSplit, "\(outcome.firstLoss.map { String(format: "%.3f", $0) } ?? "?") → \(outcome.finalLoss.map { String(format: "%.3f", $0) } ?? "?")",
                               "\(outcome.trainingExamples)", "\(outcome.testTasks)", String(format: "%.0f", outcome.seconds)]
                    })
-        page.paragraph("Each seed's transcripts, bootstrap intervals, calibration and debater Elo are in seed-N/protocols/report.html.")
+        if configuration.supersededLiar {
+            page.paragraph("Debates in which both quotes verify are the superseded statement against the decisive one: the judge can tell them "
+                           + "apart only by comparing the two sources. In the others the liar's quote is made up and fails verification.")
+        }
+        page.paragraph("Each seed's transcripts, bootstrap intervals, calibration and debater Elo are in seed-N/protocols/report.html. "
+                       + "Kernel path \(results.machine.kernelPath) on \(results.machine.cpu) (\(results.machine.threads) threads); "
+                       + "\(Int(results.outcomes.map(\.seconds).reduce(0, +).rounded())) s in all.")
         if let first = results.outcomes.first {
             page.heading("Example transcripts (seed \(first.seed), as the judge read them)", level: 2)
             page.examples(first.examples, id: "examples")

@@ -106,7 +106,8 @@ public struct ProtocolSession: Sendable {
     /// The judge's probabilities after `turns`.
     func verdict(_ task: ReadingTask, round: Int, turns: [Turn]) async throws -> JudgeVerdict {
         try await OptionScoring.verdict(judge, correctOption: task.correctOption, round: round, bothOrders: settings.bothOrders, taskID: task.id) {
-            ProtocolPrompts.judge(task, protocolName: settings.protocolName, firstAsA: $0, transcript: turns, simultaneous: settings.simultaneous)
+            ProtocolPrompts.judge(task, protocolName: settings.protocolName, firstAsA: $0, transcript: turns, simultaneous: settings.simultaneous,
+                                  consultancySlots: settings.consultancySlots)
         }
     }
 }

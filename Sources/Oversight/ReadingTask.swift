@@ -33,8 +33,17 @@ extension ReadingTask {
     /// each question asks one of them, with the true value and, as the distractor, the same attribute of another
     /// person in the passage (so both options occur in the text and sound equally plausible without it). The correct
     /// option is first or second at random. Invented names make the answer impossible to know without the passage.
-    public static func generate(seed: UInt64, passages: Int, peopleCount: Int = 6, questionsPerPassage: Int = 3) -> [ReadingTask] {
+    ///
+    /// - Parameter supersededShare: when positive, every statement names its source (``Source``: "The ledger says
+    ///   Kamira works as a baker.") and each fact is, with this probability, stated twice: by one source with an
+    ///   earlier value, and by the source that corrects it with the true one. A question about such a fact has the
+    ///   superseded value as its distractor — a true quote about the right person that supports the wrong answer and
+    ///   is refuted only by the correcting statement (Khan et al. 2024's setting). The other facts have one statement and
+    ///   another person's value as distractor, as without the option. 0 gives the tasks of earlier versions, bit for bit.
+    public static func generate(seed: UInt64, passages: Int, peopleCount: Int = 6, questionsPerPassage: Int = 3,
+                                supersededShare: Double = 0) -> [ReadingTask] {
         precondition(peopleCount >= 2 && questionsPerPassage >= 1, "at least two people and one question per passage")
+        precondition((0...1).contains(supersededShare), "the superseded share is a probability, got \(supersededShare)")
         var generator = SeededGenerator(seed: seed &+ 0x7EAD)
         func pick<T>(_ values: [T]) -> T { values[Int(generator.next() % UInt64(values.count))] }
         func distinct(_ count: Int, _ make: () -> String) -> [String] {
@@ -52,13 +61,26 @@ extension ReadingTask {
         var tasks: [ReadingTask] = []
         for passageIndex in 0..<passages {
             let names = distinct(peopleCount) { pick(["Ka", "Vel", "Mor", "Tan", "Zu", "Bri", "Os", "Lu", "Dra", "Fe", "Ga", "He"]) + pick(["ren", "lia", "dor", "mi", "sa", "tor", "na", "vin"]) }
-            let towns = distinct(peopleCount) { pick(["Ash", "Brook", "Cold", "Elm", "Fair", "Glen", "High", "Oak", "Red", "Stone"]) + pick(["ford", "wick", "ham", "by", "dale", "mouth"]) }
+            func town() -> String { pick(["Ash", "Brook", "Cold", "Elm", "Fair", "Glen", "High", "Oak", "Red", "Stone"]) + pick(["ford", "wick", "ham", "by", "dale", "mouth"]) }
+            let towns = distinct(peopleCount, town)
             var values: [[String]] = [towns, [], []]
             values[1] = (0..<peopleCount).map { _ in pick(jobs) }
             values[2] = (0..<peopleCount).map { _ in pick(pets) }
+            // superseded[attribute][person]: the value an earlier statement gave, which a later source corrected.
+            var superseded = [[String?]](repeating: [String?](repeating: nil, count: peopleCount), count: attributes.count)
             var sentences: [String] = []
             for person in 0..<peopleCount {
-                for attribute in attributes.indices { sentences.append(attributes[attribute].sentence(names[person], values[attribute][person])) }
+                for attribute in attributes.indices {
+                    let fact = attributes[attribute].sentence(names[person], values[attribute][person])
+                    guard supersededShare > 0 else { sentences.append(fact); continue }
+                    let source = Source.allCases[Int(generator.next() % UInt64(Source.allCases.count))]
+                    guard generator.nextUnit() < supersededShare else { sentences.append(source.says(fact)); continue }
+                    var earlier: String
+                    repeat { earlier = attribute == 0 ? town() : pick(attribute == 1 ? jobs : pets) } while earlier == values[attribute][person]
+                    superseded[attribute][person] = earlier
+                    sentences.append(source.says(attributes[attribute].sentence(names[person], earlier)))
+                    sentences.append(source.correction.says(fact))
+                }
             }
             sentences.seededShuffle(using: &generator)
             let passage = sentences.joined(separator: " ")
@@ -69,8 +91,8 @@ extension ReadingTask {
                 attempts += 1
                 let person = Int(generator.next() % UInt64(peopleCount)), attribute = Int(generator.next() % UInt64(attributes.count))
                 let others = (0..<peopleCount).filter { values[attribute][$0] != values[attribute][person] }
-                guard !others.isEmpty, asked.insert("\(person)/\(attribute)").inserted else { continue }
-                let distractor = values[attribute][pick(others)]
+                guard superseded[attribute][person] != nil || !others.isEmpty, asked.insert("\(person)/\(attribute)").inserted else { continue }
+                let distractor = superseded[attribute][person] ?? values[attribute][pick(others)]
                 let correctFirst = generator.next() % 2 == 0
                 let options = correctFirst ? [values[attribute][person], distractor] : [distractor, values[attribute][person]]
                 tasks.append(ReadingTask(id: "generated-\(seed)-\(passageIndex)-\(questionIndex)", passage: passage,
@@ -79,5 +101,37 @@ extension ReadingTask {
             }
         }
         return tasks
+    }
+}
+
+extension ReadingTask {
+    /// Who states a fact in a passage of ``generate(seed:passages:peopleCount:questionsPerPassage:supersededShare:)``
+    /// with a positive superseded share. Precedence is cyclic — the ledger corrects a letter, a neighbour corrects the
+    /// ledger, a letter corrects a neighbour — so every source is as often the superseded statement as the correcting
+    /// one, and a lone quote's source says nothing about whether it is the last word: only the pair of statements does.
+    /// (A linear order, "earlier" and "later", would give the oldest source away on its own.)
+    public enum Source: Int, CaseIterable, Sendable {
+        case letter, ledger, neighbour
+
+        /// How a statement from this source begins.
+        public var phrase: String {
+            switch self {
+            case .letter: "A letter says"
+            case .ledger: "The ledger says"
+            case .neighbour: "A neighbour says"
+            }
+        }
+        /// The source whose statement overrides this one's.
+        public var correction: Source {
+            switch self {
+            case .letter: .ledger
+            case .ledger: .neighbour
+            case .neighbour: .letter
+            }
+        }
+        /// `fact` as this source states it.
+        func says(_ fact: String) -> String { "\(phrase) \(fact)" }
+        /// The source a passage sentence starts with, or nil.
+        public static func of(_ sentence: String) -> Source? { allCases.first { sentence.hasPrefix($0.phrase + " ") } }
     }
 }

@@ -28,13 +28,58 @@ final class DebateExperimentTests: XCTestCase {
     func testFabricatingPolicyMakesUpUnverifiedQuotes() async throws {
         for task in ReadingTask.generate(seed: 12, passages: 5) {
             for option in 0..<2 {
-                let argument = try await QuotingArguer(fabricates: true).argue(task, option: option, protocolName: .debate, seen: [], sampling: .greedy, seed: 0)
+                let argument = try await QuotingArguer(liar: .fabricates).argue(task, option: option, protocolName: .debate, seen: [], sampling: .greedy, seed: 0)
                 let quotes = QuoteVerification.quotes(in: argument, source: task.passage)
                 XCTAssertEqual(quotes.count, 1)
                 XCTAssertTrue(quotes[0].text.contains(task.options[option]))
                 XCTAssertEqual(quotes[0].verified, option == task.correctOption, "\(task.question): \(argument)")
             }
         }
+    }
+
+    /// The superseded liar on tasks with superseded statements: the truth's side quotes the decisive statement; the
+    /// liar quotes the superseded statement about the person asked where there is one — verified, supporting the wrong
+    /// answer — and otherwise makes up an unverified quote. A verified quote's source is no clue to whose it is.
+    func testSupersededPolicyQuotesTheSupersededStatementOrFabricates() async throws {
+        var liarVerified = 0, liarFabricated = 0
+        var verifiedSources: [String: Set<ReadingTask.Source>] = [:]
+        for task in ReadingTask.generate(seed: 13, passages: 20, peopleCount: 3, supersededShare: 2.0 / 3) {
+            let name = task.question.components(separatedBy: " ").first { $0.first?.isUppercase == true && !["Where", "What", "Which"].contains($0) }!
+                .replacingOccurrences(of: "'s", with: "").replacingOccurrences(of: "?", with: "")
+            let decisive = try XCTUnwrap(task.passage.components(separatedBy: ". ").first { sentence in
+                ReadingTask.Source.of(sentence).map { sentence.hasPrefix("\($0.phrase) \(name) ") } == true && sentence.contains(task.options[task.correctOption])
+            })
+            let hasSuperseded = task.passage.components(separatedBy: ". ").contains { sentence in
+                ReadingTask.Source.of(sentence).map { sentence.hasPrefix("\($0.phrase) \(name) ") } == true && sentence.contains(task.options[1 - task.correctOption])
+            }
+            for option in 0..<2 {
+                let argument = try await QuotingArguer(liar: .superseded).argue(task, option: option, protocolName: .consultancy, seen: [], sampling: .greedy, seed: 0)
+                let quotes = QuoteVerification.quotes(in: argument, source: task.passage)
+                XCTAssertEqual(quotes.count, 1)
+                let quote = quotes[0]
+                XCTAssertTrue(quote.text.contains(task.options[option]), argument)
+                let source = try XCTUnwrap(ReadingTask.Source.of(quote.text), "the quote keeps its source: \(argument)")
+                XCTAssertTrue(quote.text.hasPrefix("\(source.phrase) \(name) "), "about the person asked: \(task.question) \(argument)")
+                if option == task.correctOption {
+                    XCTAssertTrue(quote.verified, argument)
+                    XCTAssertTrue(decisive.hasPrefix(quote.text.dropLast()), "the decisive statement: \(argument)")
+                    verifiedSources["truth", default: []].insert(source)
+                } else {
+                    XCTAssertEqual(quote.verified, hasSuperseded, "\(task.question): \(argument)")
+                    if quote.verified {
+                        XCTAssertEqual(source.correction, ReadingTask.Source.of(decisive), "the liar's statement is the one the decisive one corrects")
+                        liarVerified += 1
+                        verifiedSources["liar", default: []].insert(source)
+                    } else {
+                        liarFabricated += 1
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(liarVerified, 20)
+        XCTAssertGreaterThan(liarFabricated, 5)
+        XCTAssertEqual(verifiedSources["truth"], Set(ReadingTask.Source.allCases))
+        XCTAssertEqual(verifiedSources["liar"], Set(ReadingTask.Source.allCases))
     }
 
     /// The reduced experiment end to end. At this size (a 1-layer judge, 40 steps) the judge has not learnt to read
@@ -51,6 +96,8 @@ final class DebateExperimentTests: XCTestCase {
         XCTAssertEqual(Set(outcome.accuracy.keys), ["blind", "consultancy", "debate"])
         for summary in outcome.results.protocols { XCTAssertEqual(summary.tasks, outcome.testTasks) }
         XCTAssertEqual(outcome.examples.count, 3)
+        XCTAssertEqual(outcome.debateBothVerified, outcome.accuracy["debate"], "the default liar's quotes verify: every debate has two verified quotes")
+        XCTAssertNil(outcome.debateOneVerified)
         let results = DebateExperimentResults(configuration: configuration, outcomes: [outcome])
         try DebateExperimentReport.write(results, to: folder)
         let decoded = try JSONDecoder().decode(DebateExperimentResults.self, from: Data(contentsOf: folder.appendingPathComponent(ResultsFile.name)))
@@ -74,10 +121,10 @@ final class DebateJudgeDataTests: XCTestCase {
         settings.rounds = 1
         settings.seed = 21
         settings.simultaneous = true
-        let examples = try await DebateExperiment.judgeExamples(tasks, settings: settings, policy: [QuotingArguer(fabricates: true)])
+        let examples = try await DebateExperiment.judgeExamples(tasks, settings: settings, policy: [QuotingArguer(liar: .fabricates)])
         XCTAssertEqual(examples.count, 2 * tasks.count)
         settings.simultaneous = false
-        let spoken = try await DebateExperiment.judgeExamples(tasks, settings: settings, policy: [QuotingArguer(fabricates: true)])
+        let spoken = try await DebateExperiment.judgeExamples(tasks, settings: settings, policy: [QuotingArguer(liar: .fabricates)])
         let texts = examples.compactMap { example -> (String, String)? in
             if case let .promptCompletion(.standard(prompt), .standard(completion)) = example.body { return (prompt, completion) }
             return nil
@@ -115,7 +162,7 @@ final class DebateJudgeDataTests: XCTestCase {
         }
         XCTAssertEqual(openerIsRight.count, 4, "every letter with the verified quote first and second: \(openerIsRight)")
         // Consultancy transcripts: the right letter is the consultant's when its quote verifies, the other one otherwise.
-        let consultancies = try await DebateExperiment.judgeExamples(tasks, settings: settings, policy: [QuotingArguer(fabricates: true)], protocols: [.consultancy])
+        let consultancies = try await DebateExperiment.judgeExamples(tasks, settings: settings, policy: [QuotingArguer(liar: .fabricates)], protocols: [.consultancy])
         XCTAssertEqual(consultancies.count, 2 * tasks.count)
         var honest = 0
         for example in consultancies {

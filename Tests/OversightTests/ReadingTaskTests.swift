@@ -25,6 +25,49 @@ final class ReadingTaskTests: XCTestCase {
         XCTAssertTrue((2...10).contains(firsts), "the correct option's position varies: \(firsts) of 12 first")
     }
 
+    /// With a superseded share every statement names its source; a fact stated twice is asked with the superseded
+    /// value as distractor and its true value from the source that corrects it; the other facts are asked as before.
+    /// Every source occurs as the superseded, the correcting and the lone statement, so no source gives the answer away.
+    func testSupersededStatementsAreCorrectedByTheNextSource() {
+        let tasks = ReadingTask.generate(seed: 9, passages: 40, peopleCount: 3, supersededShare: 2.0 / 3)
+        XCTAssertEqual(tasks.count, 120)
+        XCTAssertEqual(ReadingTask.generate(seed: 9, passages: 40, peopleCount: 3, supersededShare: 2.0 / 3), tasks, "same seed, same tasks")
+        XCTAssertFalse(ReadingTask.generate(seed: 9, passages: 4, peopleCount: 3).contains { ReadingTask.Source.of($0.passage) != nil },
+                       "no sources without a superseded share")
+        var superseded: [ReadingTask.Source: Int] = [:], correcting: [ReadingTask.Source: Int] = [:], lone: [ReadingTask.Source: Int] = [:]
+        for task in tasks {
+            let name = task.question.components(separatedBy: " ").first { $0.first?.isUppercase == true && !["Where", "What", "Which"].contains($0) }!
+                .replacingOccurrences(of: "'s", with: "").replacingOccurrences(of: "?", with: "")
+            let sentences = task.passage.components(separatedBy: ". ").map { $0.hasSuffix(".") ? $0 : $0 + "." }
+            XCTAssertTrue(sentences.allSatisfy { ReadingTask.Source.of($0) != nil }, "every statement names its source")
+            func statements(_ value: String) -> [(source: ReadingTask.Source, sentence: String)] {
+                sentences.compactMap { sentence in
+                    guard let source = ReadingTask.Source.of(sentence), sentence.hasPrefix("\(source.phrase) \(name) "),
+                          sentence.hasSuffix(" \(value).") else { return nil }
+                    return (source, sentence)
+                }
+            }
+            let correct = statements(task.options[task.correctOption]), distractor = statements(task.options[1 - task.correctOption])
+            XCTAssertEqual(correct.count, 1, "the true value is stated once about the person asked: \(task.question) \(task.passage)")
+            XCTAssertLessThanOrEqual(distractor.count, 1)
+            guard let truth = correct.first else { continue }
+            if let earlier = distractor.first {
+                XCTAssertEqual(earlier.source.correction, truth.source, "the decisive statement's source corrects the superseded one's: \(earlier.sentence) / \(truth.sentence)")
+                XCTAssertNotEqual(truth.source.correction, earlier.source, "the rule picks one of the two")
+                superseded[earlier.source, default: 0] += 1
+                correcting[truth.source, default: 0] += 1
+            } else {
+                lone[truth.source, default: 0] += 1
+                XCTAssertTrue(task.passage.contains(" \(task.options[1 - task.correctOption])."), "the distractor is someone else's value")
+            }
+        }
+        let pairs = superseded.values.reduce(0, +)
+        XCTAssertTrue((60...100).contains(pairs), "about two thirds of 120 questions ask a fact stated twice: \(pairs)")
+        for counts in [superseded, correcting, lone] {
+            XCTAssertEqual(Set(counts.keys), Set(ReadingTask.Source.allCases), "every source in every role: \(counts)")
+        }
+    }
+
     func testQuALITYImportKeepsGoldAndBestDistractor() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("quality-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: url) }
