@@ -20,6 +20,7 @@ struct OveroptimizationCommand: ParsableCommand {
     @Option(help: "Number of seeds (seed, seed+1, …).") var seeds = 3
     @Flag(help: "A smaller configuration (for a quick look).") var reduced = false
     @Flag(help: "No per-stage progress lines.") var quiet = false
+    @Flag(help: "Only rewrite results.json's verdicts and report.html from runs/<name>/results.json (no training).") var reportOnly = false
     @Option(help: "Kernel threads.") var threads: Int?
     @Option(help: "Gold-labelled pairs per training prompt (default 2).") var pairsPerPrompt: Int?
     @Option(help: "Proxy reward models in the ensemble (default 4).") var ensembleSize: Int?
@@ -66,6 +67,11 @@ struct OveroptimizationCommand: ParsableCommand {
         ExperimentConsole.start(threads: threads, quiet: quiet)
         let configuration = try makeConfiguration()
         let directory = URL(fileURLWithPath: "runs/\(name)")
+        if reportOnly {
+            return try ExperimentConsole.rewriteReport(OveroptimizationResults.self, directory: directory,
+                                                       write: { try OveroptimizationReport.write($0.rederived, to: $1) },
+                                                       summary: { OveroptimizationReport.summary($0.rederived) })
+        }
         let outcomes = try ExperimentConsole.eachSeed(from: seed, count: seeds, directory: directory, quiet: quiet) { seed, folder, log in
             try waitFor { try await Overoptimization.run(configuration, seed: seed, folder: folder, log: log) }
         }

@@ -35,6 +35,9 @@ public struct OveroptimizationAlarm: Codable, Equatable, Sendable {
     public var halfFallGold: Double?
     /// Gold at the alarm's iteration, interpolated linearly between the measured checkpoints around it.
     public var goldAtAlarm: Double?
+    /// Gold's largest fall after its peak as a share of its rise: (peak − lowest checkpoint from the peak on) / (peak −
+    /// gold at iteration 0); at least ½ exactly when gold fell by half.
+    public var largestGoldFall: Double?
 
     public init(seed: UInt64, alarmIteration: Int?, goldHalfFallIteration: Int?) {
         self.seed = seed
@@ -50,6 +53,9 @@ public struct OveroptimizationAlarm: Codable, Equatable, Sendable {
         peakGold = peak.gold
         peakIteration = peak.x
         halfFallGold = peak.gold - (peak.gold - start.gold) / 2
+        if peak.gold > start.gold, let lowest = points.filter({ $0.x >= peak.x }).map(\.gold).min() {
+            largestGoldFall = (peak.gold - lowest) / (peak.gold - start.gold)
+        }
         goldAtAlarm = alarmIteration.flatMap { Self.interpolate(points, at: $0) }
     }
 
@@ -136,6 +142,14 @@ public struct OveroptimizationResults: Codable, Equatable, Sendable {
     }
 
     static func label(_ method: String, _ x: Int) -> String { method == "PPO" ? "iteration \(x)" : "n = \(x)" }
+
+    /// The results with the summaries, claims and alarm verdicts derived afresh from the seeds (a report written by an
+    /// older version gains what this one reads from them); the machine that produced the seeds is kept.
+    public var rederived: Self {
+        var results = Self(configuration: configuration, seeds: seeds)
+        results.machine = machine
+        return results
+    }
 }
 
 /// results.json and report.html.
@@ -193,16 +207,18 @@ public enum OveroptimizationReport {
                        + "\(c.monitorTolerance) × its rise (or its first batch's spread) while the smoothed proxy is above its value at the "
                        + "monitor's peak. It is in time when it fires no later than the first measured checkpoint at which gold has fallen by half "
                        + "of its rise from the start to its peak; gold at the alarm is interpolated between the checkpoints around it.")
-        page.table(header: ["seed", "monitor agreement with gold", "alarm", "gold at the alarm", "gold's peak", "gold fallen by half", "in time"],
+        page.table(header: ["seed", "monitor agreement with gold", "alarm", "gold at the alarm", "gold's peak", "gold's largest fall after it",
+                            "gold fallen by half", "verdict"],
                    rows: zip(results.alarms, results.seeds).map { alarm, seed in
             [
                 "\(alarm.seed)", seed.monitorAccuracy.map { String(format: "%.1f%%", 100 * $0) } ?? "—",
                 alarm.alarmIteration.map { "iteration \($0)" } ?? "did not fire",
                 alarm.alarmIteration == nil ? "—" : alarm.goldAtAlarm.map { String(format: "%.3f", $0) } ?? "—",
                 alarm.peakGold.map { String(format: "%.3f at iteration %d", $0, alarm.peakIteration ?? 0) } ?? "—",
+                alarm.largestGoldFall.map { String(format: "%.0f%% of its rise", 100 * $0) } ?? "—",
                 alarm.goldHalfFallIteration.map { "iteration \($0)" + (alarm.halfFallGold.map { String(format: " (≤ %.3f)", $0) } ?? "") } ?? "never (at the checkpoints)",
-                alarm.goldHalfFallIteration == nil ? (alarm.alarmIteration == nil ? "nothing to warn of; silent" : "false alarm")
-                    : alarm.timely ? "yes" : "no (late or silent)",
+                alarm.goldHalfFallIteration == nil ? (alarm.alarmIteration == nil ? "silent, rightly" : "false alarm (gold never fell by half)")
+                    : alarm.timely ? "in time" : "late or silent",
             ]
         })
         let traced = results.seeds.filter { !$0.alarmTrace.isEmpty }
@@ -230,7 +246,7 @@ public enum OveroptimizationReport {
                                    + marker((monitor + proxy).map(\.y)), xLabel: "PPO iteration", yLabel: "standardised score (smoothed)"),
                     SVGChart.lines(title: "seed \(seed.seed): gold on the same rollouts", series: [SVGChart.Series("gold", gold)] + marker(gold.map(\.y)),
                                    xLabel: "PPO iteration", yLabel: "gold reward (smoothed)"),
-                ])
+                ], id: "alarm-seed-\(seed.seed)")
             }
         }
         page.definitions([

@@ -100,6 +100,7 @@ final class OveroptimizationTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(early.halfFallGold), 0.4, accuracy: 1e-12)  // 0.7 − ½ (0.7 − 0.1)
         XCTAssertEqual(early.goldHalfFallIteration, 64)
         XCTAssertEqual(try XCTUnwrap(early.goldAtAlarm), 0.65, accuracy: 1e-12)  // halfway from 0.7 (32) to 0.6 (48)
+        XCTAssertEqual(try XCTUnwrap(early.largestGoldFall), 0.35 / 0.6, accuracy: 1e-12)  // (0.7 − 0.35) / (0.7 − 0.1)
         XCTAssertTrue(early.timely)
         XCTAssertEqual(OveroptimizationAlarm(seed(alarm: 48, gold: hacked)).goldAtAlarm, 0.6, "at a checkpoint, its own gold")
         XCTAssertFalse(OveroptimizationAlarm(seed(alarm: 80, gold: hacked)).timely)
@@ -107,6 +108,7 @@ final class OveroptimizationTests: XCTestCase {
         // Gold that never falls by half: a firing alarm is a false alarm, a silent one is right.
         let steady = OveroptimizationAlarm(seed(alarm: 20, gold: [(0, 0), (16, 0.6), (32, 0.55)]))
         XCTAssertNil(steady.goldHalfFallIteration)
+        XCTAssertEqual(try XCTUnwrap(steady.largestGoldFall), 0.05 / 0.6, accuracy: 1e-12)
         XCTAssertFalse(steady.timely)
         XCTAssertTrue(OveroptimizationReport.alarmText(steady).contains("fired at iteration 20"))
         XCTAssertNil(OveroptimizationAlarm(seed(alarm: nil, gold: [(0, 0), (16, 0.6), (32, 0.55)])).alarmIteration)
