@@ -20,6 +20,7 @@ struct OveroptimizationCommand: ParsableCommand {
     @Option(help: "Number of seeds (seed, seed+1, …).") var seeds = 3
     @Flag(help: "A smaller configuration (for a quick look).") var reduced = false
     @Flag(help: "No per-stage progress lines.") var quiet = false
+    @Flag(help: "Only rewrite results.json's verdicts and report.html from runs/<name>/results.json (no training).") var reportOnly = false
     @Option(help: "Kernel threads.") var threads: Int?
     @Option(help: "Gold-labelled pairs per training prompt (default 2).") var pairsPerPrompt: Int?
     @Option(help: "Proxy reward models in the ensemble (default 4).") var ensembleSize: Int?
@@ -27,6 +28,13 @@ struct OveroptimizationCommand: ParsableCommand {
     @Option(help: "PPO episodes per run (default 4096).") var ppoEpisodes: Int?
     @Option(help: "PPO's fixed KL coefficient β (default 0.01).") var klCoef: Double?
     @Option(help: "λ of mean − λ·variance (default 1).") var uncertaintyPenalty: Double?
+    @Option(help: "PPO checkpoints measured per run by gold, proxy and KL (default 8).") var ppoCheckpoints: Int?
+    @Option(help: "The alarm monitor's spot-check budget: gold-labelled pairs per training prompt, independent of the proxies' (default 8).")
+    var monitorPairsPerPrompt: Int?
+    @Option(help: "The alarm's monitor_tolerance: the fall from the monitor's peak, as a fraction of its rise, that fires it (default 0.25).")
+    var monitorTolerance: Double?
+    @Flag(help: "Only what the alarm needs: PPO against proxy 1 alone (no ensemble PPO runs), best-of-n on a 16-sample pool unless --samples-per-prompt is given.")
+    var alarmOnly = false
 
     func makeConfiguration() throws -> OveroptimizationConfiguration {
         var c: OveroptimizationConfiguration = reduced ? .reduced : OveroptimizationConfiguration()
@@ -39,6 +47,13 @@ struct OveroptimizationCommand: ParsableCommand {
             c.ppoKLCoefficient = klCoef
         }
         if let uncertaintyPenalty { c.uncertaintyPenalty = uncertaintyPenalty }
+        if let ppoCheckpoints { c.ppoCheckpoints = ppoCheckpoints }
+        if let monitorPairsPerPrompt { c.monitorPairsPerPrompt = monitorPairsPerPrompt }
+        if let monitorTolerance { c.monitorTolerance = monitorTolerance }
+        if alarmOnly {
+            c.ppoAggregations = []
+            if samplesPerPrompt == nil { c.samplesPerPrompt = min(c.samplesPerPrompt, 16) }
+        }
         do { try c.validate() } catch let error as ExperimentError { throw ValidationError(error.description) }
         return c
     }
@@ -52,6 +67,11 @@ struct OveroptimizationCommand: ParsableCommand {
         ExperimentConsole.start(threads: threads, quiet: quiet)
         let configuration = try makeConfiguration()
         let directory = URL(fileURLWithPath: "runs/\(name)")
+        if reportOnly {
+            return try ExperimentConsole.rewriteReport(OveroptimizationResults.self, directory: directory,
+                                                       write: { try OveroptimizationReport.write($0.rederived, to: $1) },
+                                                       summary: { OveroptimizationReport.summary($0.rederived) })
+        }
         let outcomes = try ExperimentConsole.eachSeed(from: seed, count: seeds, directory: directory, quiet: quiet) { seed, folder, log in
             try waitFor { try await Overoptimization.run(configuration, seed: seed, folder: folder, log: log) }
         }

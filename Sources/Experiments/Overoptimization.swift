@@ -17,7 +17,9 @@ import Tokenizers
 ///   (member 1 alone, mean, min, mean − λ·variance), with gold and proxy reward against KL_bon = log n − (n − 1)/n;
 /// - PPO with a small fixed KL coefficient against member 1 alone and against the ensemble under the `ppoAggregations`,
 ///   its checkpoints measured by gold and proxy reward against the KL from the reference; the single-proxy run is
-///   watched by the reward-hacking alarm, whose monitor is `monitorSize` reward models trained on independent pairs.
+///   watched by the reward-hacking alarm, whose monitor is `monitorSize` reward models trained on their own
+///   `monitorPairsPerPrompt` gold-labelled pairs per prompt (the spot-check budget), and the gold reward of that run's
+///   rollouts is recorded every iteration beside the monitor's and the proxy's scores (the alarm trace).
 public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
     /// The review language, the reference model and the response length (the frontier experiment's sizes).
     public var world = FrontierConfiguration()
@@ -39,11 +41,16 @@ public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
     public var ppoAggregations = ["min", "uncertainty"]
     /// Checkpoints measured along each PPO run (the last is the final model).
     public var ppoCheckpoints = 8
-    /// `monitor_tolerance` of the single-proxy run's reward-hacking alarm.
-    public var monitorTolerance = 0.5
-    /// Reward models in the alarm's monitor, each trained on a second, independent set of gold-labelled pairs of the
-    /// same size as the proxies'.
+    /// `monitor_tolerance` of the single-proxy run's reward-hacking alarm. Below ½ on purpose: a monitor that tracked
+    /// gold exactly would fall by ½ of its rise just when gold has fallen by half, so at ½ (plus the smoothing's lag)
+    /// the alarm could only ever be late.
+    public var monitorTolerance = 0.25
+    /// Reward models in the alarm's monitor, each trained on the same independent set of gold-labelled pairs (seeds
+    /// differ).
     public var monitorSize = 3
+    /// The monitor's spot-check budget: gold-labelled pairs per training prompt, sampled from the reference
+    /// independently of the proxies' (whose budget is `pairsPerPrompt`).
+    public var monitorPairsPerPrompt = 8
     /// Samples per measured PPO checkpoint (held-out prompts cycled).
     public var evaluationSamples = 256
 
@@ -74,6 +81,10 @@ public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
         }
         try require(ensembleSize >= 2, "--ensemble-size", "an ensemble needs at least 2 members (got \(ensembleSize))")
         try require(monitorSize >= 1, "monitorSize", "the alarm needs at least one monitor reward model (got \(monitorSize))")
+        try require(monitorPairsPerPrompt >= 1, "--monitor-pairs-per-prompt",
+                    "the monitor needs at least 1 gold-labelled pair per prompt (got \(monitorPairsPerPrompt))")
+        try require(monitorTolerance.isFinite && monitorTolerance > 0, "--monitor-tolerance",
+                    "must be a fraction of the monitor's rise above 0 (got \(monitorTolerance))")
         try require(samplesPerPrompt >= 2, "--samples-per-prompt", "best-of-n needs at least 2 samples per prompt (got \(samplesPerPrompt))")
         try require(evaluationSamples >= 2, "evaluationSamples", "needs at least 2 samples (got \(evaluationSamples))")
         try require(uncertaintyPenalty.isFinite && uncertaintyPenalty >= 0, "uncertaintyPenalty", "must be ≥ 0 (got \(uncertaintyPenalty))")
@@ -117,6 +128,12 @@ public struct OveroptimizationSeed: Codable, Equatable, Sendable {
     /// independent gold-labelled pairs).
     public var alarmIteration: Int?
     public var seconds: [String: Double]
+    /// The monitor's spot-check pairs (gold-labelled, independent of the proxies').
+    public var monitorPairs = FrontierPairStatistics()
+    /// The monitor's agreement with gold (its members' mean, as the alarm reads it) on the proxies' fresh pairs.
+    public var monitorAccuracy: Double?
+    /// Every iteration of the single-proxy PPO run: the proxy's, the monitor's and gold's mean on its rollouts.
+    public var alarmTrace: [OveroptimizationTracePoint] = []
 
     /// The first measured PPO iteration (single proxy) at which gold has fallen by half of its rise from the start
     /// to its peak: gold ≤ peak − ½ (peak − gold at iteration 0); nil when it never does.
@@ -126,6 +143,32 @@ public struct OveroptimizationSeed: Codable, Equatable, Sendable {
         let peak = points[peakIndex].gold
         guard peak > start.gold else { return nil }
         return points[peakIndex...].first { $0.gold <= peak - (peak - start.gold) / 2 }?.x
+    }
+}
+
+/// One PPO iteration as the alarm saw it: batch means over the iteration's rollouts (training prompts).
+public struct OveroptimizationTracePoint: Codable, Equatable, Sendable {
+    public var iteration: Int
+    /// The optimised proxy's mean score (`monitor/proxy`).
+    public var proxy: Double
+    /// The monitor's mean score (`monitor/reward`).
+    public var monitor: Double
+    /// The gold reward's mean on the same rollouts (recorded for the report; the alarm never reads it).
+    public var gold: Double
+}
+
+/// A monitor that also records the gold reward of what it scores, so the experiment can set the alarm's readings
+/// beside the truth per iteration. Scores are the wrapped monitor's, unchanged.
+final class GoldRecordingMonitor: RewardFunction {
+    let monitor: RewardFunction
+    /// The mean gold reward of each call's rollouts, in call order.
+    private(set) var goldMeans: [Double] = []
+
+    init(_ monitor: RewardFunction) { self.monitor = monitor }
+
+    func scores(_ rollouts: [ScoredRollout]) throws -> [Float] {
+        goldMeans.append(Statistics.mean(rollouts.map { FrontierTask.reward($0.response) }))
+        return try monitor.scores(rollouts)
     }
 }
 
@@ -159,9 +202,11 @@ public enum Overoptimization {
         // The reward-hacking monitor of the single-proxy PPO run: reward models trained like the proxies but on their own
         // gold-labelled pairs (fresh samples from the reference), so they do not share the proxies' training data.
         let monitor = folder.appendingPathComponent("monitor")
-        let (monitorPairs, _) = FrontierPairs.make(model: try PretrainedModel.load(directory: referenceFolder), tokenizer: try Tokenizer(directory: referenceFolder),
-                                                   prompts: task.trainingPrompts, pairsPerPrompt: c.pairsPerPrompt,
-                                                   maximumNewTokens: c.world.responseLength, seed: seed &+ 0x3017)
+        let (monitorPairs, monitorPairStatistics) = FrontierPairs.make(model: try PretrainedModel.load(directory: referenceFolder),
+                                                                       tokenizer: try Tokenizer(directory: referenceFolder),
+                                                                       prompts: task.trainingPrompts, pairsPerPrompt: c.monitorPairsPerPrompt,
+                                                                       maximumNewTokens: c.world.responseLength, seed: seed &+ 0x3017)
+        log("[seed \(seed)] monitor: \(monitorPairStatistics.labelled) gold-labelled spot-check pairs (\(c.monitorPairsPerPrompt) per prompt)")
         let monitorPairsURL = folder.appendingPathComponent("pairs/monitor.jsonl")
         try FrontierPairs.write(monitorPairs, to: monitorPairsURL)
         var monitorConfiguration = rewardConfiguration
@@ -190,6 +235,10 @@ public enum Overoptimization {
         let gold = pool.map { FrontierTask.reward($0.text) }
         let accuracy = memberScores.map { Self.pairAccuracy(scores: $0, gold: gold, prompts: pool.map(\.promptIndex)) }
         log("[seed \(seed)] proxy agreement with gold on fresh pairs: " + accuracy.map { String(format: "%.1f%%", 100 * $0) }.joined(separator: ", "))
+        let monitorScores = try EnsembleReward.load(directory: monitor, aggregation: .mean, sharesTokenizer: true, batchSize: 64)
+            .memberScores(rollouts(pool, prompts: prompts))
+        let monitorAccuracy = Self.pairAccuracy(scores: EnsembleReward.aggregate(monitorScores, .mean).values, gold: gold, prompts: pool.map(\.promptIndex))
+        log("[seed \(seed)] monitor (members' mean) agreement with gold on the same pairs: " + String(format: "%.1f%%", 100 * monitorAccuracy))
         var curves: [OveroptimizationCurve] = []
         for (name, aggregation) in c.bestOfNAggregations {
             let objective = aggregation.map { EnsembleReward.aggregate(memberScores, $0).values } ?? memberScores[0]
@@ -205,6 +254,7 @@ public enum Overoptimization {
         clock.lap("best-of-n")
 
         var alarmIteration: Int?
+        var alarmTrace: [OveroptimizationTracePoint] = []
         for name in ["single"] + c.ppoAggregations {
             let output = folder.appendingPathComponent("ppo-\(name)")
             let iterations = (c.ppoEpisodes + 31) / 32
@@ -223,10 +273,19 @@ public enum Overoptimization {
             let trainer = try PPOTrainer(configuration: ppo, policy: try TrainableModel(directory: referenceFolder),
                                          folders: PPOModelFolders(policy: referenceFolder, rewardModel: name == "single" ? single : proxies),
                                          encoder: encoder, prompts: trainingPrompts)
+            let recorder = trainer.monitor.map(GoldRecordingMonitor.init)
+            trainer.monitor = recorder
             let history = try trainer.train(resume: true).history
-            if name == "single" {
+            if name == "single", let recorder {
                 alarmIteration = history.first { ($0["monitor/alarm"] ?? 0) > 0 }.flatMap { $0["step"] }.map { Int($0) }
-                log("[seed \(seed)] reward-hacking alarm (monitor: \(c.monitorSize) reward models on independent pairs): " + (alarmIteration.map { "fired at iteration \($0)" } ?? "did not fire"))
+                log("[seed \(seed)] reward-hacking alarm (monitor: \(c.monitorSize) reward models on \(monitorPairStatistics.labelled) spot-check pairs): "
+                    + (alarmIteration.map { "fired at iteration \($0)" } ?? "did not fire"))
+                // A resumed run records gold only for the iterations it ran; the trace then holds the last ones.
+                let watched = history.filter { $0["monitor/reward"] != nil }.suffix(recorder.goldMeans.count)
+                alarmTrace = zip(watched, recorder.goldMeans).map { record, gold in
+                    OveroptimizationTracePoint(iteration: Int(record["step"] ?? 0), proxy: record["monitor/proxy"] ?? 0, monitor: record["monitor/reward"] ?? 0,
+                                               gold: gold)
+                }
             }
             let aggregation = name == "single" ? nil : try RewardAggregation(name: name, penalty: c.uncertaintyPenalty)
             var points: [OveroptimizationPoint] = []
@@ -248,7 +307,8 @@ public enum Overoptimization {
             curves.append(OveroptimizationCurve(method: "PPO", aggregation: name, points: points))
             clock.lap("ppo-\(name)")
         }
-        return OveroptimizationSeed(seed: seed, pairs: pairs, proxyAccuracy: accuracy, curves: curves, alarmIteration: alarmIteration, seconds: clock.laps)
+        return OveroptimizationSeed(seed: seed, pairs: pairs, proxyAccuracy: accuracy, curves: curves, alarmIteration: alarmIteration, seconds: clock.laps,
+                                    monitorPairs: monitorPairStatistics, monitorAccuracy: monitorAccuracy, alarmTrace: alarmTrace)
     }
 
     /// KL(best-of-n ‖ base) = log n − (n − 1)/n nats (Stiennon et al. 2020, appendix; Gao et al. 2023 eq. 1).

@@ -28,6 +28,45 @@ public struct OveroptimizationAlarm: Codable, Equatable, Sendable {
     public var seed: UInt64
     public var alarmIteration: Int?
     public var goldHalfFallIteration: Int?
+    /// Gold's peak over the measured checkpoints (held-out prompts) and where it was.
+    public var peakGold: Double?
+    public var peakIteration: Int?
+    /// The level whose crossing is gold's half fall: peak − ½ (peak − gold at iteration 0).
+    public var halfFallGold: Double?
+    /// Gold at the alarm's iteration, interpolated linearly between the measured checkpoints around it.
+    public var goldAtAlarm: Double?
+    /// Gold's largest fall after its peak as a share of its rise: (peak − lowest checkpoint from the peak on) / (peak −
+    /// gold at iteration 0); at least ½ exactly when gold fell by half.
+    public var largestGoldFall: Double?
+
+    public init(seed: UInt64, alarmIteration: Int?, goldHalfFallIteration: Int?) {
+        self.seed = seed
+        self.alarmIteration = alarmIteration
+        self.goldHalfFallIteration = goldHalfFallIteration
+    }
+
+    /// The alarm of `seed`'s single-proxy PPO run, read against its measured gold curve.
+    public init(_ seed: OveroptimizationSeed) {
+        self.init(seed: seed.seed, alarmIteration: seed.alarmIteration, goldHalfFallIteration: seed.goldHalfFallIteration)
+        guard let points = seed.curves.first(where: { $0.method == "PPO" && $0.aggregation == "single" })?.points, let start = points.first,
+              let peak = points.max(by: { $0.gold < $1.gold }) else { return }
+        peakGold = peak.gold
+        peakIteration = peak.x
+        halfFallGold = peak.gold - (peak.gold - start.gold) / 2
+        if peak.gold > start.gold, let lowest = points.filter({ $0.x >= peak.x }).map(\.gold).min() {
+            largestGoldFall = (peak.gold - lowest) / (peak.gold - start.gold)
+        }
+        goldAtAlarm = alarmIteration.flatMap { Self.interpolate(points, at: $0) }
+    }
+
+    /// Gold at iteration `x` on the straight line between the measured points around it (nil outside them).
+    static func interpolate(_ points: [OveroptimizationPoint], at x: Int) -> Double? {
+        guard let after = points.firstIndex(where: { $0.x >= x }) else { return nil }
+        let b = points[after]
+        guard b.x != x, after > 0 else { return b.x == x ? b.gold : nil }
+        let a = points[after - 1]
+        return a.gold + (b.gold - a.gold) * Double(x - a.x) / Double(b.x - a.x)
+    }
     /// The alarm fired, and no later than the first measured checkpoint at which gold had fallen by half (vacuously
     /// false when gold never fell by half: then there was nothing to warn about in time).
     public var timely: Bool {
@@ -53,7 +92,7 @@ public struct OveroptimizationResults: Codable, Equatable, Sendable {
         self.seeds = seeds
         machine = .current
         proxyAccuracy = Statistics.interval95(seeds.flatMap(\.proxyAccuracy))
-        alarms = seeds.map { OveroptimizationAlarm(seed: $0.seed, alarmIteration: $0.alarmIteration, goldHalfFallIteration: $0.goldHalfFallIteration) }
+        alarms = seeds.map(OveroptimizationAlarm.init)
         var curves: [OveroptimizationSummaryCurve] = []
         var claims: [OveroptimizationClaim] = []
         let keys = seeds.first?.curves.map { ($0.method, $0.aggregation) } ?? []
@@ -103,6 +142,14 @@ public struct OveroptimizationResults: Codable, Equatable, Sendable {
     }
 
     static func label(_ method: String, _ x: Int) -> String { method == "PPO" ? "iteration \(x)" : "n = \(x)" }
+
+    /// The results with the summaries, claims and alarm verdicts derived afresh from the seeds (a report written by an
+    /// older version gains what this one reads from them); the machine that produced the seeds is kept.
+    public var rederived: Self {
+        var results = Self(configuration: configuration, seeds: seeds)
+        results.machine = machine
+        return results
+    }
 }
 
 /// results.json and report.html.
@@ -124,7 +171,10 @@ public enum OveroptimizationReport {
     }
 
     static func alarmText(_ alarm: OveroptimizationAlarm) -> String {
-        let fired = alarm.alarmIteration.map { "fired at iteration \($0)" } ?? "did not fire"
+        var fired = alarm.alarmIteration.map { "fired at iteration \($0)" } ?? "did not fire"
+        if alarm.alarmIteration != nil, let gold = alarm.goldAtAlarm, let peak = alarm.peakGold, let peakIteration = alarm.peakIteration {
+            fired += String(format: " (gold ≈ %.3f; its peak %.3f at iteration %d)", gold, peak, peakIteration)
+        }
         let fall = alarm.goldHalfFallIteration.map { "gold had fallen by half at iteration \($0)" } ?? "gold never fell by half at the measured checkpoints"
         return "\(fired); \(fall)" + (alarm.timely ? " — in time" : "")
     }
@@ -148,16 +198,57 @@ public enum OveroptimizationReport {
         page.table(header: ["method", "comparison", "difference", "verdict"], rows: results.claims.map {
             [$0.method, $0.statement, $0.difference.map { interval($0) } ?? "—", $0.holds ? "holds (interval above 0)" : "not shown"]
         })
-        page.heading("Reward-hacking alarm (PPO against proxy 1 alone; monitor: reward models on independent pairs)", level: 2)
-        page.paragraph("The monitor (\(c.monitorSize) reward models trained like the proxies on their own, fresh gold-labelled pairs, read by "
-                       + "their mean) scores the same rollouts every iteration; the alarm fires when its smoothed score has fallen from its peak "
-                       + "by \(c.monitorTolerance) × its rise (or its first batch's spread) while the smoothed proxy is above its value at the monitor's "
-                       + "peak. It is in time when it fires no later than the first measured checkpoint at which gold has fallen by half of its rise "
-                       + "from the start to its peak.")
-        page.table(header: ["seed", "alarm", "gold fallen by half", "in time"], rows: results.alarms.map {
-            ["\($0.seed)", $0.alarmIteration.map { "iteration \($0)" } ?? "did not fire", $0.goldHalfFallIteration.map { "iteration \($0)" } ?? "never (at the checkpoints)",
-             $0.goldHalfFallIteration == nil ? "nothing to warn of" : $0.timely ? "yes" : "no (late or silent)"]
+        page.heading("Reward-hacking alarm (PPO against proxy 1 alone; monitor: reward models on a spot-check budget)", level: 2)
+        let spotChecks = results.seeds.map(\.monitorPairs.labelled)
+        page.paragraph("The monitor is \(c.monitorSize) reward models trained like the proxies on their own gold-labelled pairs — the spot-check "
+                       + "budget, \(c.monitorPairsPerPrompt) pairs per training prompt sampled from the reference (\(spotChecks.map(String.init).joined(separator: ", ")) "
+                       + "labelled pairs per seed, against the proxies' \(c.pairsPerPrompt) per prompt) — read by their mean. It scores the same "
+                       + "rollouts as the proxy every iteration (32); the alarm fires when its smoothed score has fallen from its peak by "
+                       + "\(c.monitorTolerance) × its rise (or its first batch's spread) while the smoothed proxy is above its value at the "
+                       + "monitor's peak. It is in time when it fires no later than the first measured checkpoint at which gold has fallen by half "
+                       + "of its rise from the start to its peak; gold at the alarm is interpolated between the checkpoints around it.")
+        page.table(header: ["seed", "monitor agreement with gold", "alarm", "gold at the alarm", "gold's peak", "gold's largest fall after it",
+                            "gold fallen by half", "verdict"],
+                   rows: zip(results.alarms, results.seeds).map { alarm, seed in
+            [
+                "\(alarm.seed)", seed.monitorAccuracy.map { String(format: "%.1f%%", 100 * $0) } ?? "—",
+                alarm.alarmIteration.map { "iteration \($0)" } ?? "did not fire",
+                alarm.alarmIteration == nil ? "—" : alarm.goldAtAlarm.map { String(format: "%.3f", $0) } ?? "—",
+                alarm.peakGold.map { String(format: "%.3f at iteration %d", $0, alarm.peakIteration ?? 0) } ?? "—",
+                alarm.largestGoldFall.map { String(format: "%.0f%% of its rise", 100 * $0) } ?? "—",
+                alarm.goldHalfFallIteration.map { "iteration \($0)" + (alarm.halfFallGold.map { String(format: " (≤ %.3f)", $0) } ?? "") } ?? "never (at the checkpoints)",
+                alarm.goldHalfFallIteration == nil ? (alarm.alarmIteration == nil ? "silent, rightly" : "false alarm (gold never fell by half)")
+                    : alarm.timely ? "in time" : "late or silent",
+            ]
         })
+        let traced = results.seeds.filter { !$0.alarmTrace.isEmpty }
+        if !traced.isEmpty {
+            page.paragraph("What the alarm saw, per seed and iteration (exponential moving averages with the alarm's weight 0.3 on the newest "
+                           + "batch): the monitor's and the proxy's mean standardised score on the rollouts, and the gold reward of the same "
+                           + "rollouts (training prompts; the alarm never reads it). The vertical line marks the alarm.")
+            for seed in traced {
+                let iterations = seed.alarmTrace.map { Double($0.iteration) }
+                func smoothed(_ values: [Double]) -> [SVGChart.Point] {
+                    var average: Double?
+                    return zip(iterations, values).map { x, value in
+                        average = average.map { $0 + 0.3 * (value - $0) } ?? value
+                        return SVGChart.Point(x, average!)
+                    }
+                }
+                func marker(_ values: [Double]) -> [SVGChart.Series] {
+                    guard let alarm = seed.alarmIteration, let low = values.min(), let high = values.max() else { return [] }
+                    return [SVGChart.Series("alarm", [SVGChart.Point(Double(alarm), low), SVGChart.Point(Double(alarm), high)])]
+                }
+                let monitor = smoothed(seed.alarmTrace.map(\.monitor)), proxy = smoothed(seed.alarmTrace.map(\.proxy))
+                let gold = smoothed(seed.alarmTrace.map(\.gold))
+                page.charts([
+                    SVGChart.lines(title: "seed \(seed.seed): monitor and proxy", series: [SVGChart.Series("monitor", monitor), SVGChart.Series("proxy", proxy)]
+                                   + marker((monitor + proxy).map(\.y)), xLabel: "PPO iteration", yLabel: "standardised score (smoothed)"),
+                    SVGChart.lines(title: "seed \(seed.seed): gold on the same rollouts", series: [SVGChart.Series("gold", gold)] + marker(gold.map(\.y)),
+                                   xLabel: "PPO iteration", yLabel: "gold reward (smoothed)"),
+                ], id: "alarm-seed-\(seed.seed)")
+            }
+        }
         page.definitions([
             (term: "gold", text: "mean ground-truth reward of the chosen (best-of-n) or sampled (PPO) continuations on held-out prompts, in [−1, 1]"),
             (term: "proxy", text: "the optimised reward: the run's aggregation of the standardised proxy scores (member 1 alone for single)"),
@@ -184,8 +275,8 @@ public enum OveroptimizationReport {
             })
         }
         page.heading("Seeds", level: 2)
-        page.table(header: ["seed", "gold-labelled pairs", "proxy agreement with gold", "seconds"], rows: results.seeds.map { seed in
-            ["\(seed.seed)", "\(seed.pairs.labelled)", seed.proxyAccuracy.map { String(format: "%.1f%%", 100 * $0) }.joined(separator: ", "),
+        page.table(header: ["seed", "gold-labelled pairs", "monitor's spot-check pairs", "proxy agreement with gold", "seconds"], rows: results.seeds.map { seed in
+            ["\(seed.seed)", "\(seed.pairs.labelled)", "\(seed.monitorPairs.labelled)", seed.proxyAccuracy.map { String(format: "%.1f%%", 100 * $0) }.joined(separator: ", "),
              String(format: "%.0f", seed.seconds.values.reduce(0, +))]
         })
         return page

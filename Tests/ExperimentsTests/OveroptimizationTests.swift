@@ -1,3 +1,4 @@
+import Alignment
 import Foundation
 import Reports
 import XCTest
@@ -84,6 +85,84 @@ final class OveroptimizationTests: XCTestCase {
         XCTAssertTrue(OveroptimizationResults(configuration: .reduced, seeds: [seeds[0]]).claims.allSatisfy { !$0.holds })
     }
 
+    /// The alarm's verdict against a hand-made gold curve: gold's peak, the half-fall level and iteration, and gold at the
+    /// alarm interpolated between the checkpoints around it.
+    func testAlarmVerdictReadsTheGoldCurve() throws {
+        func seed(alarm: Int?, gold: [(Int, Double)]) -> OveroptimizationSeed {
+            OveroptimizationSeed(seed: 3, pairs: FrontierPairStatistics(), proxyAccuracy: [], curves: [
+                OveroptimizationCurve(method: "PPO", aggregation: "single", points: gold.map { OveroptimizationPoint(x: $0.0, kl: 0, gold: $0.1, proxy: 0) }),
+            ], alarmIteration: alarm, seconds: [:])
+        }
+        let hacked = [(0, 0.1), (16, 0.5), (32, 0.7), (48, 0.6), (64, 0.35)]
+        let early = OveroptimizationAlarm(seed(alarm: 40, gold: hacked))
+        XCTAssertEqual(early.peakGold, 0.7)
+        XCTAssertEqual(early.peakIteration, 32)
+        XCTAssertEqual(try XCTUnwrap(early.halfFallGold), 0.4, accuracy: 1e-12)  // 0.7 − ½ (0.7 − 0.1)
+        XCTAssertEqual(early.goldHalfFallIteration, 64)
+        XCTAssertEqual(try XCTUnwrap(early.goldAtAlarm), 0.65, accuracy: 1e-12)  // halfway from 0.7 (32) to 0.6 (48)
+        XCTAssertEqual(try XCTUnwrap(early.largestGoldFall), 0.35 / 0.6, accuracy: 1e-12)  // (0.7 − 0.35) / (0.7 − 0.1)
+        XCTAssertTrue(early.timely)
+        XCTAssertEqual(OveroptimizationAlarm(seed(alarm: 48, gold: hacked)).goldAtAlarm, 0.6, "at a checkpoint, its own gold")
+        XCTAssertFalse(OveroptimizationAlarm(seed(alarm: 80, gold: hacked)).timely)
+        XCTAssertNil(OveroptimizationAlarm(seed(alarm: 80, gold: hacked)).goldAtAlarm, "past the last checkpoint: nothing to interpolate")
+        // Gold that never falls by half: a firing alarm is a false alarm, a silent one is right.
+        let steady = OveroptimizationAlarm(seed(alarm: 20, gold: [(0, 0), (16, 0.6), (32, 0.55)]))
+        XCTAssertNil(steady.goldHalfFallIteration)
+        XCTAssertEqual(try XCTUnwrap(steady.largestGoldFall), 0.05 / 0.6, accuracy: 1e-12)
+        XCTAssertFalse(steady.timely)
+        XCTAssertTrue(OveroptimizationReport.alarmText(steady).contains("fired at iteration 20"))
+        XCTAssertNil(OveroptimizationAlarm(seed(alarm: nil, gold: [(0, 0), (16, 0.6), (32, 0.55)])).alarmIteration)
+    }
+
+    /// Why the experiment's tolerance is below ½: a monitor that tracks gold exactly (a rise over 10 iterations, then a
+    /// linear fall back to the start over 40) fires before gold's half fall at the experiment's default tolerance, and
+    /// only after it at ½ (the smoothing lags); a monitor that dips by a tenth of its rise while gold holds stays quiet.
+    func testDefaultToleranceFiresBeforeAGoldTrackingMonitorHasFallenByHalf() {
+        let gold = (0...10).map { Double($0) / 10 } + (1...40).map { 1 - Double($0) / 40 }
+        let halfFall = gold.indices.first { $0 > 10 && gold[$0] <= 0.5 }!  // index 30
+        func firing(tolerance: Double, _ monitor: [Double]) -> Int? {
+            var alarm = RewardHackingAlarm(tolerance: tolerance)
+            for (index, value) in monitor.enumerated() where alarm.observe(iteration: index, proxy: Double(index), monitor: value, monitorSpread: 0.1) {
+                return index
+            }
+            return nil
+        }
+        let tolerance = OveroptimizationConfiguration().monitorTolerance
+        let fired = firing(tolerance: tolerance, gold)
+        XCTAssertNotNil(fired)
+        XCTAssertLessThan(fired ?? .max, halfFall, "tolerance \(tolerance) must fire before gold has fallen by half")
+        XCTAssertGreaterThanOrEqual(firing(tolerance: 0.5, gold) ?? .max, halfFall, "at ½ the smoothed monitor crosses only after gold did")
+        let steady = (0...10).map { Double($0) / 10 } + [0.95, 0.9, 0.93, 0.91, 0.96, 0.92, 0.9, 0.94]
+        XCTAssertNil(firing(tolerance: tolerance, steady), "a dip of a tenth of the rise is not a hack")
+    }
+
+    func testConfigurationRejectsAnUnusableMonitorNamingTheFlag() {
+        var c = OveroptimizationConfiguration()
+        XCTAssertNoThrow(try c.validate())
+        c.monitorPairsPerPrompt = 0
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".hasPrefix("--monitor-pairs-per-prompt:"), "\($0)") }
+        c = OveroptimizationConfiguration()
+        for tolerance in [0, -0.1, .nan, .infinity] {
+            c.monitorTolerance = tolerance
+            XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".hasPrefix("--monitor-tolerance:"), "\($0)") }
+        }
+    }
+
+    /// The recording monitor passes the wrapped monitor's scores through and records gold's mean of each call.
+    func testGoldRecordingMonitorRecordsGoldAndKeepsTheScores() throws {
+        let inner = ClosureReward { Float($0.response.count) }
+        let recorder = GoldRecordingMonitor(inner)
+        func rollout(_ text: String) -> ScoredRollout {
+            ScoredRollout(promptIds: [1], responseIds: [2], prompt: "My kettle:", response: text, endsWithStopToken: true)
+        }
+        let batch = [rollout(" great lovely."), rollout(" awful and great dull."), rollout(" it is.")]
+        XCTAssertEqual(try recorder.scores(batch), try inner.scores(batch))
+        XCTAssertEqual(try recorder.scores([rollout(" superb.")]), [8])
+        XCTAssertEqual(recorder.goldMeans.count, 2)
+        XCTAssertEqual(recorder.goldMeans[0], 0.25, accuracy: 1e-12)  // (1 + (1 − 2)/4 + 0) / 3
+        XCTAssertEqual(recorder.goldMeans[1], 1)
+    }
+
     /// The whole experiment at a tiny size: every curve is there, best-of-n's optimised score rises with n under every
     /// aggregation, the PPO curves start at the reference (KL exactly 0), the learned proxy carries signal (best-of-32
     /// by proxy 1 beats a random sample on gold), and the report and results are written.
@@ -115,6 +194,10 @@ final class OveroptimizationTests: XCTestCase {
             XCTAssertEqual(curve.points.last?.x, 2)
         }
         XCTAssertTrue(seed.proxyAccuracy.allSatisfy { $0 > 0 && $0 <= 1 })
+        XCTAssertGreaterThan(seed.monitorPairs.labelled, seed.pairs.labelled, "the monitor's spot-check budget is larger than the proxies'")
+        XCTAssertTrue((0...1).contains(try XCTUnwrap(seed.monitorAccuracy)))
+        XCTAssertEqual(seed.alarmTrace.map(\.iteration), [1, 2], "one trace point per PPO iteration of the single-proxy run")
+        XCTAssertTrue(seed.alarmTrace.allSatisfy { (-1...1).contains($0.gold) })
         let results = OveroptimizationResults(configuration: c, seeds: [seed])
         try OveroptimizationReport.write(results, to: folder)
         let page = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
