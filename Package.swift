@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Alignment", "Datasets", "JSON", "LanguageModels", "Tensors", "TestSupport"]),
         .testTarget(name: "ModelEvaluationTests", dependencies: ["ModelEvaluation", "Constitutional", "LanguageModels", "Reports", "Runtime", "TestSupport"]),
         .testTarget(name: "OversightTests", dependencies: ["Oversight", "Alignment", "Experiments", "LanguageModels", "Reports", "Runtime", "Tensors", "ToyWorld"], exclude: ["Fixtures"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "LanguageModels", "Tensors", "Tokenizers", "Datasets"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipelines", "Reports", "Alignment", "LanguageModels", "Tensors", "Tokenizers", "Datasets"]),
         .testTarget(
             name: "CollectiveTests",
             dependencies: [
