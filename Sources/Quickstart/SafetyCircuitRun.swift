@@ -69,6 +69,17 @@ public enum ResponseProbeLabels: String, Codable, Sendable {
     /// The request's label: compliant responses to harmful requests are positives, every response to a benign or
     /// borderline request is a negative (even one with harmful steps), and refusals of harmful requests are left out.
     case request
+
+    /// The label of one of the model's answers (true: positive), or nil when this labelling leaves it out (an empty
+    /// answer; with `request`, a harmful request's answer that gives no harmful steps).
+    public func label(_ response: String, requestIsHarmful: Bool) -> Bool? {
+        guard !response.isEmpty else { return nil }
+        let steps = Judge.givesHarmfulSteps(response)
+        switch self {
+        case .content: return steps
+        case .request: return requestIsHarmful ? (steps ? true : nil) : false
+        }
+    }
 }
 
 /// One seed's measurements.
@@ -323,14 +334,7 @@ public struct SafetyCircuitRun {
                 let text = response.text ?? ""
                 let steps = Judge.givesHarmfulSteps(text)
                 let kind = (steps ? "harmful steps" : "no harmful steps") + (request.isHarmful ? ", harmful request" : ", benign or borderline request")
-                let label: Bool?
-                if text.isEmpty {
-                    label = nil
-                } else if c.responseProbeLabels ?? .request == .content {
-                    label = steps
-                } else {
-                    label = request.isHarmful ? (steps ? true : nil) : false  // refusals of harmful requests are left out
-                }
+                let label = (c.responseProbeLabels ?? .request).label(text, requestIsHarmful: request.isHarmful)
                 responseExampleCounts[text.isEmpty ? "empty (left out)" : label == nil ? kind + " (left out)" : kind, default: 0] += 1
                 return label.map { LabelledText(prompt: Self.prompt(request), response: text, label: $0, group: request.intentID) }
             }
