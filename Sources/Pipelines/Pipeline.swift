@@ -228,16 +228,12 @@ public struct Pipeline: Sendable {
                  log: @Sendable (String) -> Void) async throws -> ([String: Double], [String]) {
         // training.bf16: true turns bf16 matmuls on for this stage only (a process-wide setting: stages run one at a
         // time), and the setting in force before the stage comes back afterwards, whatever happens.
-        guard stage.bf16 && stage.backend != "trl" else { return try await executeInPrecision(stage, in: directory, constitution: constitution, log: log) }
         let before = MatmulPrecision.current
-        MatmulPrecision.current = .bfloat16
         defer { MatmulPrecision.current = before }
-        log("stage \(stage.name): \(MatmulPrecision.bfloat16Note)")
-        return try await executeInPrecision(stage, in: directory, constitution: constitution, log: log)
-    }
-
-    func executeInPrecision(_ stage: StageRecipe, in directory: URL, constitution: Constitution,
-                            log: @Sendable (String) -> Void) async throws -> ([String: Double], [String]) {
+        if stage.bf16 && stage.backend != "trl" {
+            MatmulPrecision.current = .bfloat16
+            log("stage \(stage.name): \(MatmulPrecision.bfloat16Note)")
+        }
         let failures = directory.appendingPathComponent("failures.jsonl")
         func path(_ key: String) throws -> URL {
             guard let value = stage.inputs[key] else { throw ConstitutionalError("stage \(stage.name) needs \(key)") }
