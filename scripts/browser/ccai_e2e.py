@@ -91,6 +91,11 @@ def main():
         driver.delete_all_cookies()
         driver.get(base + "/")
         check_no_script_ran()
+        # Chrome applies autofocus at a rendering step that can come after get() returns; a key pressed before it
+        # goes to the body and nothing happens. Wait for the focus the page promises (and fail if it never comes).
+        WebDriverWait(driver, 10, poll_frequency=0.05).until(
+            lambda d: d.execute_script("return document.activeElement && document.activeElement.id") == "join",
+            "the Join button never received focus")
 
     def press(key):
         ActionChains(driver).send_keys(key).perform()
@@ -105,7 +110,7 @@ def main():
                 return driver.execute_script("return document.readyState === 'complete' ? performance.timeOrigin : null") not in (None, before)
             except WebDriverException:
                 return False
-        WebDriverWait(driver, 10, poll_frequency=0.05).until(loaded)
+        WebDriverWait(driver, 30, poll_frequency=0.05).until(loaded, f"no new page loaded within 30 s of the action on {driver.current_url}")
 
     def act(action):
         before = page_identity()
