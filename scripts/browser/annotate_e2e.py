@@ -124,7 +124,7 @@ def main():
                 return driver.execute_script("return document.readyState === 'complete' ? performance.timeOrigin : null") not in (None, before)
             except WebDriverException:
                 return False
-        WebDriverWait(driver, 10, poll_frequency=0.05).until(loaded)
+        WebDriverWait(driver, 30, poll_frequency=0.05).until(loaded, f"no new page loaded within 30 s of the action on {driver.current_url}")
 
     def login(name):
         driver.delete_all_cookies()
