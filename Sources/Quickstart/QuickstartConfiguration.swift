@@ -33,8 +33,11 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     /// Benign prompts per intent available to the helpful mix.
     public var helpfulPerIntent = 20
     /// Human helpfulness comparisons per borderline training intent, mixed into the preference model's and DPO's
-    /// data (a quarter as many per benign intent; 0: AI harmlessness labels only).
-    public var helpfulnessPairsPerIntent = 8
+    /// data (a quarter as many per benign intent; 0: AI harmlessness labels only). 24: with 8, the longer PPO run
+    /// below over-refused held-out borderline requests more than SL-CAI (+3.1 points [+0.1, +6.2], 5 seeds, AVX-512):
+    /// the AI labels get borderline pairs right only ~83% of the time, and the preference model learned to reward
+    /// refusing them. The paper's preference model is likewise trained on human helpfulness data beside the AI labels.
+    public var helpfulnessPairsPerIntent = 24
     /// Redraws of a pair's second response when it repeats the first (`redraw_identical` of the pairs stages): the
     /// tiny SL-CAI model samples the same text twice in 30–60 of 128 pairs at temperature 1, and no judge can decide
     /// such a pair (0: keep them).
@@ -48,7 +51,10 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var dpoBeta = 0.1
     public var dpoLearningRate = 5e-5
     /// PPO rollouts in total (prompts are cycled), its learning rate and KL coefficient (β of the KL penalty).
-    public var ppoEpisodes = 256
+    /// 1024: at 256 (16 iterations) the preference model's score was still rising when PPO stopped, and RL-CAI's cut in
+    /// SL-CAI's compliance was −13.3 points [−26.7, +0.1] (5 seeds, AVX-512). Chosen on seeds 1–5 of that path; see the
+    /// README for the confirmation on seeds it was not chosen on.
+    public var ppoEpisodes = 1024
     public var ppoLearningRate = 5e-5
     public var ppoKLCoefficient = 0.1
     /// PPO checkpoints kept along the way (evaluated for the Elo curve).
