@@ -98,6 +98,12 @@ CK_AVX2_Q CK_QROWS_INLINE float ck_wide_dot_avx2(int64_t K, const uint16_t *w, c
 CK_AVX2_Q static float ck_hdot_avx2(int64_t K, const uint16_t *w, const float *x) { return ck_wide_dot_avx2(K, w, x, 0); }
 CK_AVX2_Q static float ck_bdot_avx2(int64_t K, const uint16_t *w, const float *x) { return ck_wide_dot_avx2(K, w, x, 1); }
 
+// Eight 6-bit Q4_K scales (or mins) times their superblock's d (or dmin), as floats.
+CK_AVX2_Q CK_QROWS_INLINE __m256 ck_q4_K_widen(const uint8_t *values, uint16_t half) {
+    return _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(half)),
+                         _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)values))));
+}
+
 // Q4_K: R input rows (x: R rows of `blocks` activation blocks) against one weight row of blocks / 8 superblocks.
 // Per superblock the scales and mins are unpacked and multiplied by d and dmin once, and each run of 32 nibble bytes
 // (sub-blocks 2p and 2p + 1) is split once for all the rows; R = 1 is the one-row kernel, so every row of a batch
@@ -110,11 +116,11 @@ CK_AVX2_Q CK_QROWS_INLINE void ck_q4_K_rows_avx2(const void *w, const ck_q8_acti
     float offsets[CK_Q_ROWS];
     for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps(), offsets[r] = 0;
     for (int64_t i = 0; i < blocks / 8; i++) {
-        const float d = _cvtsh_ss(ck_load_half(&b[i].d)), dmin = _cvtsh_ss(ck_load_half(&b[i].dmin));
-        uint8_t scales[8], mins[8];
-        ck_q4_K_scales(b[i].scales, scales, mins);
+        uint8_t scales[16];
+        ck_q4_K_scales(b[i].scales, scales, scales + 8);
         float weightScales[8], weightMins[8];
-        for (int j = 0; j < 8; j++) weightScales[j] = d * scales[j], weightMins[j] = dmin * mins[j];
+        _mm256_storeu_ps(weightScales, ck_q4_K_widen(scales, ck_load_half(&b[i].d)));
+        _mm256_storeu_ps(weightMins, ck_q4_K_widen(scales + 8, ck_load_half(&b[i].dmin)));
         for (int p = 0; p < 4; p++) {
             const __m256i packed = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * p));
             const __m256i even = _mm256_and_si256(packed, _mm256_set1_epi8(0x0F));

@@ -102,6 +102,13 @@
                          _mm512_set1_epi8(0x0F));                                                              \
     })
 
+// Sub-blocks j and j + 1's weight scales (lanes j, j + 1 of `scales`) as [s_j ×8, s_{j+1} ×8], the lane layout of
+// an activation pair's scales.
+#define CK_Q4_K_PAIR_SCALES(scales, j)                                                                         \
+    _mm512_permutexvar_ps(_mm512_set_epi32((j) + 1, (j) + 1, (j) + 1, (j) + 1, (j) + 1, (j) + 1, (j) + 1, (j) + 1, \
+                                           (j), (j), (j), (j), (j), (j), (j), (j)),                            \
+                          (scales))
+
 // F16 (NAME h) and BF16 (NAME b) rows against float32 x: ck_NAMEdot_SUFFIX for one input row, ck_NAMErows_SUFFIX
 // for 2..8 (each group of 32 weights widened once for all the rows; per row the one-row operations in their order).
 #define CK_DEFINE_WIDE_AVX512(NAME, SUFFIX, TARGET, WIDEN16, WIDEN1)                                            \
@@ -230,10 +237,17 @@
     CK_QROWS_SWITCH(q4_1, SUFFIX, TARGET)                                                                       \
     TARGET CK_QROWS_INLINE void ck_qrows_q4_K_##SUFFIX##_r(const void *w, const ck_q8_rows *a, int64_t m0,      \
                                                            const int R, float *y, int64_t ldy) {                \
-        ck_q4_K_rows_##SUFFIX(w, a->a + m0 * a->blocks, a->blocks, R, y, ldy);                                  \
+        ck_q4_K_rows_##SUFFIX(w, NULL, a, m0, a->blocks, R, 1, y, ldy);                                        \
     }                                                                                                           \
     CK_QROWS_SWITCH(q4_K, SUFFIX, TARGET)
 
+// The one-row dot products, F16/BF16's, and the multi-row ones above, for one instruction set. Q4_K's are one
+// template, ck_q4_K_rows_SUFFIX: R input rows against one weight row of superblocks, each superblock's scales and mins
+// unpacked and widened once and each run of 32 nibble bytes split once for all the rows. The one-row kernel (R = 1,
+// `paired` 0) reads the activation blocks themselves; the multi-row kernel (`paired` 1) reads the same bytes and
+// scales from ck_q8_rows' pair layout with one load each. Per sub-block pair the term is
+// (weight scales · activation scales) · dot, two pairs summed before they reach the accumulator; the mins' terms
+// dmin·min·s are summed in scalar and subtracted at the end; same operations in the same order either way.
 #define CK_DEFINE_QUANT_AVX512(SUFFIX, TARGET, DOT)                                                            \
     TARGET static float ck_qdot_q8_0_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {      \
         const ck_block_q8_0 *b = w;                                                                            \
@@ -300,37 +314,57 @@
         }                                                                                                      \
         return sum + offsets;                                                                                  \
     }                                                                                                          \
-    TARGET CK_QROWS_INLINE void ck_q4_K_rows_##SUFFIX(const void *w, const ck_q8_activation *x, int64_t blocks, \
-                                                      const int R, float *y, int64_t ldy) {                     \
+    TARGET CK_QROWS_INLINE void ck_q4_K_rows_##SUFFIX(const void *w, const ck_q8_activation *x, const ck_q8_rows *rows, \
+                                                      int64_t m0, int64_t blocks, const int R, const int paired, \
+                                                      float *y, int64_t ldy) {                                  \
         const ck_block_q4_K *b = w;                                                                             \
+        const int64_t pairs = blocks / 2;                                                                       \
         __m512 acc[CK_Q_ROWS];                                                                                  \
         float offsets[CK_Q_ROWS];                                                                               \
         for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps(), offsets[r] = 0;                               \
         for (int64_t i = 0; i < blocks / 8; i++) {                                                              \
-            const float d = _cvtsh_ss(ck_load_half(&b[i].d)), dmin = _cvtsh_ss(ck_load_half(&b[i].dmin));       \
-            uint8_t scales[8], mins[8];                                                                         \
-            ck_q4_K_scales(b[i].scales, scales, mins);                                                          \
-            float weightScales[8], weightMins[8];                                                               \
-            for (int j = 0; j < 8; j++) weightScales[j] = d * scales[j], weightMins[j] = dmin * mins[j];        \
+            uint8_t scales[16];                                                                                 \
+            ck_q4_K_scales(b[i].scales, scales, scales + 8);                                                    \
+            const __m512 weightScales = _mm512_castps256_ps512(_mm256_mul_ps(                                   \
+                _mm256_set1_ps(_cvtsh_ss(ck_load_half(&b[i].d))),                                               \
+                _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)scales)))));           \
+            float weightMins[8];                                                                                \
+            _mm256_storeu_ps(weightMins, _mm256_mul_ps(                                                         \
+                _mm256_set1_ps(_cvtsh_ss(ck_load_half(&b[i].dmin))),                                            \
+                _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(scales + 8))))));     \
             for (int p = 0; p < 4; p += 2) {                                                                    \
                 const __m512i q0 = CK_Q4_K_NIBBLES(b[i].qs + 32 * p), q1 = CK_Q4_K_NIBBLES(b[i].qs + 32 * p + 32); \
+                const __m512 scale0 = CK_Q4_K_PAIR_SCALES(weightScales, 2 * p);                                 \
+                const __m512 scale1 = CK_Q4_K_PAIR_SCALES(weightScales, 2 * p + 2);                             \
                 for (int r = 0; r < R; r++) {                                                                   \
-                    const ck_q8_activation *a = x + r * blocks + 8 * i + 2 * p;                                 \
-                    const __m512 dot0 = _mm512_cvtepi32_ps(DOT(q0, CK_PAIR(a[0].qs, a[1].qs)));                 \
-                    const __m512 dot1 = _mm512_cvtepi32_ps(DOT(q1, CK_PAIR(a[2].qs, a[3].qs)));                 \
-                    const __m512 scale0 = CK_PAIR_SCALE(weightScales[2 * p] * a[0].d, weightScales[2 * p + 1] * a[1].d); \
-                    const __m512 scale1 = CK_PAIR_SCALE(weightScales[2 * p + 2] * a[2].d, weightScales[2 * p + 3] * a[3].d); \
-                    acc[r] = _mm512_add_ps(acc[r], _mm512_fmadd_ps(scale1, dot1, _mm512_mul_ps(scale0, dot0))); \
+                    __m512i x0, x1;                                                                             \
+                    __m512 xScale0, xScale1;                                                                    \
+                    if (paired) {                                                                               \
+                        const int64_t pair = (m0 + r) * pairs + 4 * i + p;                                      \
+                        x0 = _mm512_loadu_si512(rows->pairs + pair * 64);                                       \
+                        x1 = _mm512_loadu_si512(rows->pairs + pair * 64 + 64);                                  \
+                        xScale0 = _mm512_loadu_ps(rows->pairScales + pair * 16);                                \
+                        xScale1 = _mm512_loadu_ps(rows->pairScales + pair * 16 + 16);                           \
+                    } else {                                                                                    \
+                        const ck_q8_activation *a = x + 8 * i + 2 * p;                                          \
+                        x0 = CK_PAIR(a[0].qs, a[1].qs), x1 = CK_PAIR(a[2].qs, a[3].qs);                         \
+                        xScale0 = CK_PAIR_SCALE(a[0].d, a[1].d), xScale1 = CK_PAIR_SCALE(a[2].d, a[3].d);       \
+                    }                                                                                           \
+                    const __m512 dot0 = _mm512_cvtepi32_ps(DOT(q0, x0)), dot1 = _mm512_cvtepi32_ps(DOT(q1, x1)); \
+                    const __m512 term = _mm512_fmadd_ps(_mm512_mul_ps(scale1, xScale1), dot1,                   \
+                                                        _mm512_mul_ps(_mm512_mul_ps(scale0, xScale0), dot0));   \
+                    acc[r] = _mm512_add_ps(acc[r], term);                                                       \
                 }                                                                                               \
             }                                                                                                   \
             for (int r = 0; r < R; r++)                                                                         \
-                for (int j = 0; j < 8; j++) offsets[r] += weightMins[j] * x[r * blocks + 8 * i + j].s;          \
+                for (int j = 0; j < 8; j++)                                                                     \
+                    offsets[r] += weightMins[j] * (paired ? rows->sums[(8 * i + j) * rows->M + m0 + r] : x[8 * i + j].s); \
         }                                                                                                       \
         for (int r = 0; r < R; r++) y[r * ldy] = _mm512_reduce_add_ps(acc[r]) - offsets[r];                     \
     }                                                                                                           \
     TARGET static float ck_qdot_q4_K_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {       \
         float y;                                                                                                \
-        ck_q4_K_rows_##SUFFIX(w, a, blocks, 1, &y, 1);                                                          \
+        ck_q4_K_rows_##SUFFIX(w, a, NULL, 0, blocks, 1, 0, &y, 1);                                              \
         return y;                                                                                               \
     }                                                                                                           \
     CK_DEFINE_QROWS_AVX512(SUFFIX, TARGET, DOT)                                                                \

@@ -75,16 +75,21 @@ static inline uint16_t ck_float_to_bf16(float f) {
 // bfloat16 → float: the upper half of the float's bits.
 static inline float ck_bf16_to_float(uint16_t h) { return ck_from_bits((uint32_t)h << 16); }
 
-// Sub-block j's 6-bit scale and min for j < 8 from Q4_K's 12 packed bytes (ggml's get_scale_min_k4): bytes 0..3
-// hold scales 0..3 and bytes 4..7 mins 0..3 in their low six bits; scales and mins 4..7 take their low four bits
-// from the nibbles of bytes 8..11 and their top two from the spare top bits of bytes 0..3 and 4..7.
+// Q4_K's 8 sub-block scales and 8 mins (6 bits each) from the superblock's 12 packed bytes, as ggml's
+// get_scale_min_k4 defines them: bytes 0..3 hold scales 0..3 and bytes 4..7 mins 0..3 in their low six bits; scales
+// and mins 4..7 take their low four bits from the low and high nibbles of bytes 8..11 and their top two from the
+// spare top bits of bytes 0..3 (scales) and 4..7 (mins). Four bytes at a time (little-endian words).
 static inline void ck_q4_K_scales(const uint8_t packed[12], uint8_t scales[8], uint8_t mins[8]) {
-    for (int j = 0; j < 4; j++) {
-        scales[j] = packed[j] & 63;
-        mins[j] = packed[j + 4] & 63;
-        scales[j + 4] = (uint8_t)((packed[j + 8] & 0x0F) | ((packed[j] >> 6) << 4));
-        mins[j + 4] = (uint8_t)((packed[j + 8] >> 4) | ((packed[j + 4] >> 6) << 4));
-    }
+    uint32_t word[3];
+    memcpy(word, packed, 12);
+    const uint32_t low6 = 0x3f3f3f3fu, low4 = 0x0f0f0f0fu, low2 = 0x03030303u;
+    const uint32_t scales03 = word[0] & low6, mins03 = word[1] & low6;
+    const uint32_t scales47 = (word[2] & low4) | ((word[0] >> 6) & low2) << 4;
+    const uint32_t mins47 = ((word[2] >> 4) & low4) | ((word[1] >> 6) & low2) << 4;
+    memcpy(scales, &scales03, 4);
+    memcpy(scales + 4, &scales47, 4);
+    memcpy(mins, &mins03, 4);
+    memcpy(mins + 4, &mins47, 4);
 }
 
 static inline uint16_t ck_load_half(const void *p) {
