@@ -10,20 +10,24 @@
 
 int64_t ck_q_block_size(int type) {
     switch (type) {
-    case CK_QTYPE_F16: return 1;
+    case CK_QTYPE_F16:
+    case CK_QTYPE_BF16: return 1;
     case CK_QTYPE_Q4_0:
     case CK_QTYPE_Q4_1:
     case CK_QTYPE_Q8_0: return 32;
+    case CK_QTYPE_Q4_K: return 256;
     default: return 0;
     }
 }
 
 int64_t ck_q_block_bytes(int type) {
     switch (type) {
-    case CK_QTYPE_F16: return 2;
+    case CK_QTYPE_F16:
+    case CK_QTYPE_BF16: return 2;
     case CK_QTYPE_Q4_0: return sizeof(ck_block_q4_0);
     case CK_QTYPE_Q4_1: return sizeof(ck_block_q4_1);
     case CK_QTYPE_Q8_0: return sizeof(ck_block_q8_0);
+    case CK_QTYPE_Q4_K: return sizeof(ck_block_q4_K);
     default: return 0;
     }
 }
@@ -76,12 +80,17 @@ static void ck_quantize_q4_1(const float *x, ck_block_q4_1 *y) {
 }
 
 int ck_q_quantize(int type, const float *x, int64_t rows, int64_t columns, void *blocks) {
-    if (!ck_q_valid(type, rows, columns)) return -1;
+    if (!ck_q_valid(type, rows, columns) || type == CK_QTYPE_Q4_K) return -1;
     const int64_t count = rows * columns;
     switch (type) {
     case CK_QTYPE_F16: {
         uint16_t *y = blocks;
         for (int64_t i = 0; i < count; i++) y[i] = ck_float_to_half(x[i]);
+        break;
+    }
+    case CK_QTYPE_BF16: {
+        uint16_t *y = blocks;
+        for (int64_t i = 0; i < count; i++) y[i] = ck_float_to_bf16(x[i]);
         break;
     }
     case CK_QTYPE_Q8_0:
@@ -104,6 +113,11 @@ int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns,
     case CK_QTYPE_F16: {
         const uint8_t *x = blocks;
         for (int64_t i = 0; i < count; i++) y[i] = ck_half_to_float(ck_load_half(x + 2 * i));
+        break;
+    }
+    case CK_QTYPE_BF16: {
+        const uint8_t *x = blocks;
+        for (int64_t i = 0; i < count; i++) y[i] = ck_bf16_to_float(ck_load_half(x + 2 * i));
         break;
     }
     case CK_QTYPE_Q8_0:
@@ -130,6 +144,24 @@ int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns,
             for (int j = 0; j < 16; j++) {
                 y[j] = (b->qs[j] & 0x0F) * d + m;
                 y[j + 16] = (b->qs[j] >> 4) * d + m;
+            }
+        }
+        break;
+    case CK_QTYPE_Q4_K:
+        for (int64_t i = 0; i < count / 256; i++, y += 256) {
+            const ck_block_q4_K *b = (const ck_block_q4_K *)blocks + i;
+            const float d = ck_half_to_float(ck_load_half(&b->d)), dmin = ck_half_to_float(ck_load_half(&b->dmin));
+            uint8_t scales[8], mins[8];
+            ck_q4_K_scales(b->scales, scales, mins);
+            for (int j = 0; j < 8; j++) {
+                const float scale = d * scales[j], offset = dmin * mins[j];
+                const uint8_t *qs = b->qs + 32 * (j / 2);
+                for (int l = 0; l < 32; l++) {
+                    // Two statements: a product and a difference, each rounded, as ggml (without FMA) and the gguf
+                    // package compute them; one expression could be contracted to a fused multiply-add.
+                    const float scaled = scale * (j % 2 ? qs[l] >> 4 : qs[l] & 0x0F);
+                    y[32 * j + l] = scaled - offset;
+                }
             }
         }
         break;
@@ -189,18 +221,42 @@ static const ck_quant_kernels *ck_quant_active(void) {
 
 const char *ck_q_kernel_name(void) { return ck_quant_active()->name; }
 
+// A format's entries of a variant's table: the integer dot products for the block formats, the float ones for the
+// formats whose activations stay float32 (F16, BF16). A NULL multi-row entry means one row at a time.
+typedef struct {
+    ck_qdot dot;
+    ck_qdot_rows dotRows;
+    ck_hdot floatDot;
+    ck_hdot_rows floatDotRows;
+} ck_quant_entry;
+
+static ck_quant_entry ck_quant_entry_for(const ck_quant_kernels *k, int type) {
+    switch (type) {
+    case CK_QTYPE_F16: return (ck_quant_entry){.floatDot = k->f16, .floatDotRows = k->f16_rows};
+    case CK_QTYPE_BF16: return (ck_quant_entry){.floatDot = k->bf16, .floatDotRows = k->bf16_rows};
+    case CK_QTYPE_Q8_0: return (ck_quant_entry){.dot = k->q8_0, .dotRows = k->q8_0_rows};
+    case CK_QTYPE_Q4_0: return (ck_quant_entry){.dot = k->q4_0, .dotRows = k->q4_0_rows};
+    case CK_QTYPE_Q4_1: return (ck_quant_entry){.dot = k->q4_1, .dotRows = k->q4_1_rows};
+    case CK_QTYPE_Q4_K: return (ck_quant_entry){.dot = k->q4_K, .dotRows = k->q4_K_rows};
+    default: return (ck_quant_entry){0};
+    }
+}
+
+// Whether `type` multiplies float32 activations (else x is quantized to ck_q8_activation blocks first).
+static int ck_q_float_activations(int type) { return type == CK_QTYPE_F16 || type == CK_QTYPE_BF16; }
+
 // ---- The product: weight rows in tiles across threads; within a tile, input rows in chunks so a few weight rows
 // stay in L1 while the chunk's activation blocks stream past them.
 
 enum { CK_Q_TILE_ROWS = 8, CK_Q_INPUT_CHUNK = 64 };
 
 typedef struct {
-    const ck_quant_kernels *kernels;
-    int type;
+    ck_quant_entry kernels;
+    int floatActivations;
     int64_t M, N, K;
     const float *x;
     int64_t ldx;
-    const ck_q8_activation *activations;  // M rows of K / 32 blocks (nil for F16)
+    const ck_q8_activation *activations;  // M rows of K / 32 blocks (nil for F16 and BF16)
     const ck_q8_rows *rows;               // the same, laid out for the multi-row kernels (nil when not used)
     const uint8_t *w;
     int64_t rowBytes;
@@ -211,23 +267,20 @@ typedef struct {
 static void ck_qgemm_tiles(void *context, int64_t begin, int64_t end) {
     const ck_qgemm_job *job = context;
     const int64_t blocks = job->K / 32;
-    ck_qdot dot = job->type == CK_QTYPE_Q8_0 ? job->kernels->q8_0
-                  : job->type == CK_QTYPE_Q4_0 ? job->kernels->q4_0
-                                               : job->kernels->q4_1;
-    const int f16 = job->type == CK_QTYPE_F16;
-    if (f16 ? job->M > 1 && job->kernels->f16_rows : job->rows != NULL) {
+    const ck_qdot dot = job->kernels.dot;
+    const ck_hdot floatDot = job->kernels.floatDot;
+    const int f16 = job->floatActivations;  // F16 or BF16
+    if (f16 ? job->M > 1 && job->kernels.floatDotRows : job->rows != NULL) {
         // Input rows CK_Q_ROWS at a time through the multi-row kernel; a single row (and a last chunk of one) takes
         // the one-row kernel, which gives the same bits.
-        ck_qdot_rows dotRows = job->type == CK_QTYPE_Q8_0 ? job->kernels->q8_0_rows
-                               : job->type == CK_QTYPE_Q4_0 ? job->kernels->q4_0_rows
-                                                            : job->kernels->q4_1_rows;
+        const ck_qdot_rows dotRows = job->kernels.dotRows;
         for (int64_t n = begin * CK_Q_TILE_ROWS; n < end * CK_Q_TILE_ROWS && n < job->N; n++) {
             const uint8_t *row = job->w + n * job->rowBytes;
             for (int64_t m0 = 0; m0 < job->M; m0 += CK_Q_ROWS) {
                 const int64_t count = job->M - m0 < CK_Q_ROWS ? job->M - m0 : CK_Q_ROWS;
                 float *y = job->y + m0 * job->ldy + n;
-                if (f16 && count == 1) *y = job->kernels->f16(job->K, (const uint16_t *)row, job->x + m0 * job->ldx);
-                else if (f16) job->kernels->f16_rows(job->K, (const uint16_t *)row, job->x + m0 * job->ldx, job->ldx, count, y, job->ldy);
+                if (f16 && count == 1) *y = floatDot(job->K, (const uint16_t *)row, job->x + m0 * job->ldx);
+                else if (f16) job->kernels.floatDotRows(job->K, (const uint16_t *)row, job->x + m0 * job->ldx, job->ldx, count, y, job->ldy);
                 else if (count == 1) *y = dot(blocks, row, job->activations + m0 * blocks);
                 else dotRows(row, job->rows, m0, count, y, job->ldy);
             }
@@ -242,9 +295,8 @@ static void ck_qgemm_tiles(void *context, int64_t begin, int64_t end) {
             for (int64_t n = n0; n < n1; n++) {
                 const uint8_t *row = job->w + n * job->rowBytes;
                 for (int64_t m = m0; m < m1; m++) {
-                    job->y[m * job->ldy + n] = job->type == CK_QTYPE_F16
-                        ? job->kernels->f16(job->K, (const uint16_t *)row, job->x + m * job->ldx)
-                        : dot(blocks, row, job->activations + m * blocks);
+                    job->y[m * job->ldy + n] = f16 ? floatDot(job->K, (const uint16_t *)row, job->x + m * job->ldx)
+                                                   : dot(blocks, row, job->activations + m * blocks);
                 }
             }
         }
@@ -325,11 +377,11 @@ int ck_qgemm(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t 
     if (M >= CK_Q_GEMM_ROWS)
         return ck_qgemm_dequantized(type, M, N, K, x, ldx, w, K / ck_q_block_size(type) * ck_q_block_bytes(type), y, ldy);
     ck_qgemm_job job = {
-        .kernels = ck_quant_active(), .type = type, .M = M, .N = N, .K = K, .x = x, .ldx = ldx, .w = w,
+        .kernels = ck_quant_entry_for(ck_quant_active(), type), .floatActivations = ck_q_float_activations(type), .M = M, .N = N, .K = K, .x = x, .ldx = ldx, .w = w,
         .rowBytes = K / ck_q_block_size(type) * ck_q_block_bytes(type), .y = y, .ldy = ldy,
     };
     ck_q8_activation *activations = NULL;
-    if (type != CK_QTYPE_F16) {
+    if (!job.floatActivations) {
         if (K == 0) {
             for (int64_t m = 0; m < M; m++)
                 for (int64_t n = 0; n < N; n++) y[m * ldy + n] = 0;
@@ -345,7 +397,7 @@ int ck_qgemm(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t 
     }
     ck_q8_rows rows;
     void *rowsMemory = NULL;
-    if (type != CK_QTYPE_F16 && M > 1 && job.kernels->q8_0_rows) {
+    if (!job.floatActivations && M > 1 && job.kernels.dotRows) {
         rowsMemory = ck_q8_rows_make(activations, M, K / 32, &rows);
         if (!rowsMemory) {
             free(activations);

@@ -1,7 +1,8 @@
 // AVX2 dot products for the quantized kernels, after ggml's vec_dot_q*_q8_* (ggml-cpu/arch/x86/quants.c): a block's
 // 32 weight and 32 activation bytes meet in one 256-bit register pair; the signed × signed byte products are
 // formed as |w| · (a with w's sign) so that vpmaddubsw (unsigned × signed) applies, pairs summed to 16 bits then to
-// 32 with vpmaddwd, and the block's integer sums scaled by the product of the two block scales.
+// 32 with vpmaddwd, and the block's integer sums scaled by the product of the two block scales (for Q4_K, of the
+// superblock's d, the sub-block's 6-bit scale and the activation block's d).
 #include "quant_internal.h"
 
 #if defined(__x86_64__)
@@ -71,23 +72,83 @@ CK_AVX2_Q static float ck_qdot_q4_1_avx2(int64_t blocks, const void *w, const ck
     return ck_q_hsum(acc) + offsets;
 }
 
-CK_AVX2_Q static float ck_hdot_avx2(int64_t K, const uint16_t *w, const float *x) {
+#define CK_QROWS_INLINE __attribute__((always_inline)) static inline
+
+// Eight F16 or BF16 weights widened to float32 (bf16 a compile-time constant in every caller): vcvtph2ps, or the
+// bfloat16 bits moved to the top of each 32-bit lane.
+CK_AVX2_Q CK_QROWS_INLINE __m256 ck_q_widen8(const uint16_t *w, const int bf16) {
+    const __m128i halves = _mm_loadu_si128((const __m128i *)w);
+    return bf16 ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(halves), 16)) : _mm256_cvtph_ps(halves);
+}
+
+CK_AVX2_Q CK_QROWS_INLINE float ck_q_widen1(uint16_t w, const int bf16) { return bf16 ? ck_bf16_to_float(w) : _cvtsh_ss(w); }
+
+CK_AVX2_Q CK_QROWS_INLINE float ck_wide_dot_avx2(int64_t K, const uint16_t *w, const float *x, const int bf16) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int64_t k = 0;
     for (; k + 16 <= K; k += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + k))), _mm256_loadu_ps(x + k), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + k + 8))),
-                               _mm256_loadu_ps(x + k + 8), acc1);
+        acc0 = _mm256_fmadd_ps(ck_q_widen8(w + k, bf16), _mm256_loadu_ps(x + k), acc0);
+        acc1 = _mm256_fmadd_ps(ck_q_widen8(w + k + 8, bf16), _mm256_loadu_ps(x + k + 8), acc1);
     }
     float sum = ck_q_hsum(_mm256_add_ps(acc0, acc1));
-    for (; k < K; k++) sum += _cvtsh_ss(w[k]) * x[k];
+    for (; k < K; k++) sum += ck_q_widen1(w[k], bf16) * x[k];
     return sum;
+}
+
+CK_AVX2_Q static float ck_hdot_avx2(int64_t K, const uint16_t *w, const float *x) { return ck_wide_dot_avx2(K, w, x, 0); }
+CK_AVX2_Q static float ck_bdot_avx2(int64_t K, const uint16_t *w, const float *x) { return ck_wide_dot_avx2(K, w, x, 1); }
+
+// Eight 6-bit Q4_K scales (or mins) times their superblock's d (or dmin), as floats.
+CK_AVX2_Q CK_QROWS_INLINE __m256 ck_q4_K_widen(const uint8_t *values, uint16_t half) {
+    return _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(half)),
+                         _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)values))));
+}
+
+// Q4_K: R input rows (x: R rows of `blocks` activation blocks) against one weight row of blocks / 8 superblocks.
+// Per superblock the scales and mins are unpacked and multiplied by d and dmin once, and each run of 32 nibble bytes
+// (sub-blocks 2p and 2p + 1) is split once for all the rows; R = 1 is the one-row kernel, so every row of a batch
+// gets the one-row bits. Per sub-block pair: t = s_odd·dot_odd + s_even·dot_even (s = d·scale·d_x), added to the
+// row's accumulator; the mins' terms dmin·min·s_x are summed in scalar and subtracted at the end.
+CK_AVX2_Q CK_QROWS_INLINE void ck_q4_K_rows_avx2(const void *w, const ck_q8_activation *x, int64_t blocks, const int R,
+                                                 float *y, int64_t ldy) {
+    const ck_block_q4_K *b = w;
+    __m256 acc[CK_Q_ROWS];
+    float offsets[CK_Q_ROWS];
+    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps(), offsets[r] = 0;
+    for (int64_t i = 0; i < blocks / 8; i++) {
+        uint8_t scales[16];
+        ck_q4_K_scales(b[i].scales, scales, scales + 8);
+        float weightScales[8], weightMins[8];
+        _mm256_storeu_ps(weightScales, ck_q4_K_widen(scales, ck_load_half(&b[i].d)));
+        _mm256_storeu_ps(weightMins, ck_q4_K_widen(scales + 8, ck_load_half(&b[i].dmin)));
+        for (int p = 0; p < 4; p++) {
+            const __m256i packed = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * p));
+            const __m256i even = _mm256_and_si256(packed, _mm256_set1_epi8(0x0F));
+            const __m256i odd = _mm256_and_si256(_mm256_srli_epi16(packed, 4), _mm256_set1_epi8(0x0F));
+            for (int r = 0; r < R; r++) {
+                const ck_q8_activation *a = x + r * blocks + 8 * i + 2 * p;
+                const __m256 evenDot = _mm256_cvtepi32_ps(ck_q_dot_u8(even, _mm256_loadu_si256((const __m256i *)a[0].qs)));
+                const __m256 oddDot = _mm256_cvtepi32_ps(ck_q_dot_u8(odd, _mm256_loadu_si256((const __m256i *)a[1].qs)));
+                const __m256 t = _mm256_fmadd_ps(_mm256_set1_ps(weightScales[2 * p + 1] * a[1].d), oddDot,
+                                                 _mm256_mul_ps(_mm256_set1_ps(weightScales[2 * p] * a[0].d), evenDot));
+                acc[r] = _mm256_add_ps(acc[r], t);
+            }
+        }
+        for (int r = 0; r < R; r++)
+            for (int j = 0; j < 8; j++) offsets[r] += weightMins[j] * x[r * blocks + 8 * i + j].s;
+    }
+    for (int r = 0; r < R; r++) y[r * ldy] = ck_q_hsum(acc[r]) - offsets[r];
+}
+
+CK_AVX2_Q static float ck_qdot_q4_K_avx2(int64_t blocks, const void *w, const ck_q8_activation *a) {
+    float y;
+    ck_q4_K_rows_avx2(w, a, blocks, 1, &y, 1);
+    return y;
 }
 
 // The multi-row dot products: R input rows (a compile-time constant per instantiation) against one weight row. A
 // weight block is loaded, unpacked (and its sign split off) and its half scale widened once; each row then runs the
 // one-row kernel's operations above on it, in its order, so each output has the one-row kernel's bits.
-#define CK_QROWS_INLINE __attribute__((always_inline)) static inline
 
 CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_signed(const void *w, int64_t stride, int q4, const ck_q8_rows *a, int64_t m0,
                                                const int R, float *y, int64_t ldy) {
@@ -143,15 +204,19 @@ CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_q4_1_avx2_r(const void *w, const ck_q8_r
     for (int r = 0; r < R; r++) y[r * ldy] = ck_q_hsum(acc[r]) + offsets[r];
 }
 
-// F16: four rows at a time at most (two accumulators each, in the sixteen ymm registers).
-CK_AVX2_Q CK_QROWS_INLINE void ck_hrows_avx2_r(int64_t K, const uint16_t *w, const float *x, int64_t ldx, const int R,
-                                               float *y, int64_t ldy) {
+CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_q4_K_avx2_r(const void *w, const ck_q8_rows *a, int64_t m0, const int R,
+                                                    float *y, int64_t ldy) {
+    ck_q4_K_rows_avx2(w, a->a + m0 * a->blocks, a->blocks, R, y, ldy);
+}
+
+// F16 and BF16: four rows at a time at most (two accumulators each, in the sixteen ymm registers).
+CK_AVX2_Q CK_QROWS_INLINE void ck_wide_rows_avx2_r(int64_t K, const uint16_t *w, const float *x, int64_t ldx, const int R,
+                                                   float *y, int64_t ldy, const int bf16) {
     __m256 acc0[4], acc1[4];
     for (int r = 0; r < R; r++) acc0[r] = _mm256_setzero_ps(), acc1[r] = _mm256_setzero_ps();
     int64_t k = 0;
     for (; k + 16 <= K; k += 16) {
-        const __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + k)));
-        const __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + k + 8)));
+        const __m256 w0 = ck_q_widen8(w + k, bf16), w1 = ck_q_widen8(w + k + 8, bf16);
         for (int r = 0; r < R; r++) {
             acc0[r] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + r * ldx + k), acc0[r]);
             acc1[r] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + r * ldx + k + 8), acc1[r]);
@@ -159,21 +224,31 @@ CK_AVX2_Q CK_QROWS_INLINE void ck_hrows_avx2_r(int64_t K, const uint16_t *w, con
     }
     for (int r = 0; r < R; r++) {
         float sum = ck_q_hsum(_mm256_add_ps(acc0[r], acc1[r]));
-        for (int64_t j = k; j < K; j++) sum += _cvtsh_ss(w[j]) * x[r * ldx + j];
+        for (int64_t j = k; j < K; j++) sum += ck_q_widen1(w[j], bf16) * x[r * ldx + j];
         y[r * ldy] = sum;
+    }
+}
+
+CK_AVX2_Q CK_QROWS_INLINE void ck_wide_rows_avx2(int64_t K, const uint16_t *w, const float *x, int64_t ldx, int64_t rows,
+                                                 float *y, int64_t ldy, const int bf16) {
+    for (int64_t r0 = 0; r0 < rows; r0 += 4) {
+        switch (rows - r0) {
+        case 1: y[r0 * ldy] = ck_wide_dot_avx2(K, w, x + r0 * ldx, bf16); break;
+        case 2: ck_wide_rows_avx2_r(K, w, x + r0 * ldx, ldx, 2, y + r0 * ldy, ldy, bf16); break;
+        case 3: ck_wide_rows_avx2_r(K, w, x + r0 * ldx, ldx, 3, y + r0 * ldy, ldy, bf16); break;
+        default: ck_wide_rows_avx2_r(K, w, x + r0 * ldx, ldx, 4, y + r0 * ldy, ldy, bf16); break;
+        }
     }
 }
 
 CK_AVX2_Q static void ck_hrows_avx2(int64_t K, const uint16_t *w, const float *x, int64_t ldx, int64_t rows, float *y,
                                     int64_t ldy) {
-    for (int64_t r0 = 0; r0 < rows; r0 += 4) {
-        switch (rows - r0) {
-        case 1: y[r0 * ldy] = ck_hdot_avx2(K, w, x + r0 * ldx); break;
-        case 2: ck_hrows_avx2_r(K, w, x + r0 * ldx, ldx, 2, y + r0 * ldy, ldy); break;
-        case 3: ck_hrows_avx2_r(K, w, x + r0 * ldx, ldx, 3, y + r0 * ldy, ldy); break;
-        default: ck_hrows_avx2_r(K, w, x + r0 * ldx, ldx, 4, y + r0 * ldy, ldy); break;
-        }
-    }
+    ck_wide_rows_avx2(K, w, x, ldx, rows, y, ldy, 0);
+}
+
+CK_AVX2_Q static void ck_brows_avx2(int64_t K, const uint16_t *w, const float *x, int64_t ldx, int64_t rows, float *y,
+                                    int64_t ldy) {
+    ck_wide_rows_avx2(K, w, x, ldx, rows, y, ldy, 1);
 }
 
 #define CK_QROWS_SWITCH(NAME)                                                                                  \
@@ -192,12 +267,14 @@ CK_AVX2_Q static void ck_hrows_avx2(int64_t K, const uint16_t *w, const float *x
 CK_QROWS_SWITCH(q8_0)
 CK_QROWS_SWITCH(q4_0)
 CK_QROWS_SWITCH(q4_1)
+CK_QROWS_SWITCH(q4_K)
 
 const ck_quant_kernels *ck_quant_kernels_avx2(void) {
     static const ck_quant_kernels kernels = {
         .name = "avx2", .q8_0 = ck_qdot_q8_0_avx2, .q4_0 = ck_qdot_q4_0_avx2, .q4_1 = ck_qdot_q4_1_avx2,
-        .f16 = ck_hdot_avx2, .q8_0_rows = ck_qrows_q8_0_avx2, .q4_0_rows = ck_qrows_q4_0_avx2,
-        .q4_1_rows = ck_qrows_q4_1_avx2, .f16_rows = ck_hrows_avx2,
+        .q4_K = ck_qdot_q4_K_avx2, .f16 = ck_hdot_avx2, .bf16 = ck_bdot_avx2, .q8_0_rows = ck_qrows_q8_0_avx2,
+        .q4_0_rows = ck_qrows_q4_0_avx2, .q4_1_rows = ck_qrows_q4_1_avx2, .q4_K_rows = ck_qrows_q4_K_avx2,
+        .f16_rows = ck_hrows_avx2, .bf16_rows = ck_brows_avx2,
     };
     return &kernels;
 }

@@ -1,7 +1,8 @@
 // AVX-512 dot products for the quantized kernels: two blocks per 512-bit register (each half scaled by its own
 // block's scales). Byte products as in the AVX2 variant (|w| · (a with w's sign)), summed to 32 bits with VNNI's
 // vpdpbusd where the CPU has it (checked at run time by the dispatcher), else vpmaddubsw + vpmaddwd. An odd last
-// block takes the 256-bit route. F16 weights: 16 halves widened per step.
+// block takes the 256-bit route. Q4_K: each run of 32 nibble bytes is one register of two sub-blocks (low nibbles,
+// high nibbles) against the matching pair of activation blocks. F16 and BF16 weights: 16 widened per step.
 #include "quant_internal.h"
 
 #if defined(__x86_64__)
@@ -87,6 +88,72 @@
 
 #define CK_QROWS_INLINE __attribute__((always_inline)) static inline
 
+// Sixteen F16 or BF16 weights at p widened to float32: vcvtph2ps, or the bfloat16 bits moved to the top of each lane.
+#define CK_WIDEN16_F16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
+#define CK_WIDEN16_BF16(p)                                                                                     \
+    _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(p))), 16))
+
+// Q4_K's 32 nibble bytes at p as a pair of sub-blocks: the low nibbles (sub-block 2p) in the low 256 bits, the high
+// nibbles (sub-block 2p + 1) in the high 256 bits, the activation pair layout CK_PAIR builds.
+#define CK_Q4_K_NIBBLES(p)                                                                                     \
+    __extension__({                                                                                            \
+        const __m256i packed_ = _mm256_loadu_si256((const __m256i *)(p));                                      \
+        _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(packed_), _mm256_srli_epi16(packed_, 4), 1), \
+                         _mm512_set1_epi8(0x0F));                                                              \
+    })
+
+// Sub-blocks j and j + 1's weight scales (lanes j, j + 1 of `scales`) as [s_j ×8, s_{j+1} ×8], the lane layout of
+// an activation pair's scales.
+#define CK_Q4_K_PAIR_SCALES(scales, j)                                                                         \
+    _mm512_permutexvar_ps(_mm512_set_epi32((j) + 1, (j) + 1, (j) + 1, (j) + 1, (j) + 1, (j) + 1, (j) + 1, (j) + 1, \
+                                           (j), (j), (j), (j), (j), (j), (j), (j)),                            \
+                          (scales))
+
+// F16 (NAME h) and BF16 (NAME b) rows against float32 x: ck_NAMEdot_SUFFIX for one input row, ck_NAMErows_SUFFIX
+// for 2..8 (each group of 32 weights widened once for all the rows; per row the one-row operations in their order).
+#define CK_DEFINE_WIDE_AVX512(NAME, SUFFIX, TARGET, WIDEN16, WIDEN1)                                            \
+    TARGET static float ck_##NAME##dot_##SUFFIX(int64_t K, const uint16_t *w, const float *x) {                 \
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();                                          \
+        int64_t k = 0;                                                                                          \
+        for (; k + 32 <= K; k += 32) {                                                                          \
+            acc0 = _mm512_fmadd_ps(WIDEN16(w + k), _mm512_loadu_ps(x + k), acc0);                               \
+            acc1 = _mm512_fmadd_ps(WIDEN16(w + k + 16), _mm512_loadu_ps(x + k + 16), acc1);                     \
+        }                                                                                                       \
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));                                            \
+        for (; k < K; k++) sum += WIDEN1(w[k]) * x[k];                                                          \
+        return sum;                                                                                             \
+    }                                                                                                           \
+    TARGET CK_QROWS_INLINE void ck_##NAME##rows_##SUFFIX##_r(int64_t K, const uint16_t *w, const float *x, int64_t ldx, \
+                                                            const int R, float *y, int64_t ldy) {               \
+        __m512 acc0[CK_Q_ROWS], acc1[CK_Q_ROWS];                                                                \
+        for (int r = 0; r < R; r++) acc0[r] = _mm512_setzero_ps(), acc1[r] = _mm512_setzero_ps();               \
+        int64_t k = 0;                                                                                          \
+        for (; k + 32 <= K; k += 32) {                                                                          \
+            const __m512 w0 = WIDEN16(w + k), w1 = WIDEN16(w + k + 16);                                         \
+            for (int r = 0; r < R; r++) {                                                                       \
+                acc0[r] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + r * ldx + k), acc0[r]);                       \
+                acc1[r] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + r * ldx + k + 16), acc1[r]);                  \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int r = 0; r < R; r++) {                                                                           \
+            float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));                                  \
+            for (int64_t j = k; j < K; j++) sum += WIDEN1(w[j]) * x[r * ldx + j];                               \
+            y[r * ldy] = sum;                                                                                   \
+        }                                                                                                       \
+    }                                                                                                           \
+    TARGET static void ck_##NAME##rows_##SUFFIX(int64_t K, const uint16_t *w, const float *x, int64_t ldx, int64_t rows, \
+                                               float *y, int64_t ldy) {                                         \
+        switch (rows) {                                                                                         \
+        case 2: ck_##NAME##rows_##SUFFIX##_r(K, w, x, ldx, 2, y, ldy); break;                                   \
+        case 3: ck_##NAME##rows_##SUFFIX##_r(K, w, x, ldx, 3, y, ldy); break;                                   \
+        case 4: ck_##NAME##rows_##SUFFIX##_r(K, w, x, ldx, 4, y, ldy); break;                                   \
+        case 5: ck_##NAME##rows_##SUFFIX##_r(K, w, x, ldx, 5, y, ldy); break;                                   \
+        case 6: ck_##NAME##rows_##SUFFIX##_r(K, w, x, ldx, 6, y, ldy); break;                                   \
+        case 7: ck_##NAME##rows_##SUFFIX##_r(K, w, x, ldx, 7, y, ldy); break;                                   \
+        default: ck_##NAME##rows_##SUFFIX##_r(K, w, x, ldx, CK_Q_ROWS, y, ldy); break;                          \
+        }                                                                                                       \
+    }
+
 #define CK_DEFINE_QROWS_AVX512(SUFFIX, TARGET, DOT)                                                            \
     TARGET CK_QROWS_INLINE void ck_qrows_q8_0_##SUFFIX##_r(const void *w, const ck_q8_rows *a, int64_t m0,     \
                                                            const int R, float *y, int64_t ldy) {               \
@@ -165,41 +232,22 @@
             y[r * ldy] = sum + offsets[r];                                                                     \
         }                                                                                                      \
     }                                                                                                          \
-    TARGET CK_QROWS_INLINE void ck_hrows_##SUFFIX##_r(int64_t K, const uint16_t *w, const float *x, int64_t ldx,  \
-                                                      const int R, float *y, int64_t ldy) {                    \
-        __m512 acc0[CK_Q_ROWS], acc1[CK_Q_ROWS];                                                               \
-        for (int r = 0; r < R; r++) acc0[r] = _mm512_setzero_ps(), acc1[r] = _mm512_setzero_ps();              \
-        int64_t k = 0;                                                                                         \
-        for (; k + 32 <= K; k += 32) {                                                                         \
-            const __m512 w0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + k)));                   \
-            const __m512 w1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + k + 16)));              \
-            for (int r = 0; r < R; r++) {                                                                      \
-                acc0[r] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + r * ldx + k), acc0[r]);                      \
-                acc1[r] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + r * ldx + k + 16), acc1[r]);                 \
-            }                                                                                                  \
-        }                                                                                                      \
-        for (int r = 0; r < R; r++) {                                                                          \
-            float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));                                 \
-            for (int64_t j = k; j < K; j++) sum += _cvtsh_ss(w[j]) * x[r * ldx + j];                           \
-            y[r * ldy] = sum;                                                                                  \
-        }                                                                                                      \
-    }                                                                                                          \
-    TARGET static void ck_hrows_##SUFFIX(int64_t K, const uint16_t *w, const float *x, int64_t ldx, int64_t rows, \
-                                         float *y, int64_t ldy) {                                              \
-        switch (rows) {                                                                                        \
-        case 2: ck_hrows_##SUFFIX##_r(K, w, x, ldx, 2, y, ldy); break;                                         \
-        case 3: ck_hrows_##SUFFIX##_r(K, w, x, ldx, 3, y, ldy); break;                                         \
-        case 4: ck_hrows_##SUFFIX##_r(K, w, x, ldx, 4, y, ldy); break;                                         \
-        case 5: ck_hrows_##SUFFIX##_r(K, w, x, ldx, 5, y, ldy); break;                                         \
-        case 6: ck_hrows_##SUFFIX##_r(K, w, x, ldx, 6, y, ldy); break;                                         \
-        case 7: ck_hrows_##SUFFIX##_r(K, w, x, ldx, 7, y, ldy); break;                                         \
-        default: ck_hrows_##SUFFIX##_r(K, w, x, ldx, CK_Q_ROWS, y, ldy); break;                                \
-        }                                                                                                      \
-    }                                                                                                          \
     CK_QROWS_SWITCH(q8_0, SUFFIX, TARGET)                                                                      \
     CK_QROWS_SWITCH(q4_0, SUFFIX, TARGET)                                                                      \
-    CK_QROWS_SWITCH(q4_1, SUFFIX, TARGET)
+    CK_QROWS_SWITCH(q4_1, SUFFIX, TARGET)                                                                       \
+    TARGET CK_QROWS_INLINE void ck_qrows_q4_K_##SUFFIX##_r(const void *w, const ck_q8_rows *a, int64_t m0,      \
+                                                           const int R, float *y, int64_t ldy) {                \
+        ck_q4_K_rows_##SUFFIX(w, NULL, a, m0, a->blocks, R, 1, y, ldy);                                        \
+    }                                                                                                           \
+    CK_QROWS_SWITCH(q4_K, SUFFIX, TARGET)
 
+// The one-row dot products, F16/BF16's, and the multi-row ones above, for one instruction set. Q4_K's are one
+// template, ck_q4_K_rows_SUFFIX: R input rows against one weight row of superblocks, each superblock's scales and mins
+// unpacked and widened once and each run of 32 nibble bytes split once for all the rows. The one-row kernel (R = 1,
+// `paired` 0) reads the activation blocks themselves; the multi-row kernel (`paired` 1) reads the same bytes and
+// scales from ck_q8_rows' pair layout with one load each. Per sub-block pair the term is
+// (weight scales · activation scales) · dot, two pairs summed before they reach the accumulator; the mins' terms
+// dmin·min·s are summed in scalar and subtracted at the end; same operations in the same order either way.
 #define CK_DEFINE_QUANT_AVX512(SUFFIX, TARGET, DOT)                                                            \
     TARGET static float ck_qdot_q8_0_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {      \
         const ck_block_q8_0 *b = w;                                                                            \
@@ -266,25 +314,69 @@
         }                                                                                                      \
         return sum + offsets;                                                                                  \
     }                                                                                                          \
-    TARGET static float ck_hdot_##SUFFIX(int64_t K, const uint16_t *w, const float *x) {                       \
-        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();                                         \
-        int64_t k = 0;                                                                                         \
-        for (; k + 32 <= K; k += 32) {                                                                         \
-            acc0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + k))),              \
-                                   _mm512_loadu_ps(x + k), acc0);                                              \
-            acc1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + k + 16))),         \
-                                   _mm512_loadu_ps(x + k + 16), acc1);                                         \
-        }                                                                                                      \
-        float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));                                           \
-        for (; k < K; k++) sum += _cvtsh_ss(w[k]) * x[k];                                                      \
-        return sum;                                                                                            \
-    }                                                                                                          \
+    TARGET CK_QROWS_INLINE void ck_q4_K_rows_##SUFFIX(const void *w, const ck_q8_activation *x, const ck_q8_rows *rows, \
+                                                      int64_t m0, int64_t blocks, const int R, const int paired, \
+                                                      float *y, int64_t ldy) {                                  \
+        const ck_block_q4_K *b = w;                                                                             \
+        const int64_t pairs = blocks / 2;                                                                       \
+        __m512 acc[CK_Q_ROWS];                                                                                  \
+        float offsets[CK_Q_ROWS];                                                                               \
+        for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps(), offsets[r] = 0;                               \
+        for (int64_t i = 0; i < blocks / 8; i++) {                                                              \
+            uint8_t scales[16];                                                                                 \
+            ck_q4_K_scales(b[i].scales, scales, scales + 8);                                                    \
+            const __m512 weightScales = _mm512_castps256_ps512(_mm256_mul_ps(                                   \
+                _mm256_set1_ps(_cvtsh_ss(ck_load_half(&b[i].d))),                                               \
+                _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)scales)))));           \
+            float weightMins[8];                                                                                \
+            _mm256_storeu_ps(weightMins, _mm256_mul_ps(                                                         \
+                _mm256_set1_ps(_cvtsh_ss(ck_load_half(&b[i].dmin))),                                            \
+                _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(scales + 8))))));     \
+            for (int p = 0; p < 4; p += 2) {                                                                    \
+                const __m512i q0 = CK_Q4_K_NIBBLES(b[i].qs + 32 * p), q1 = CK_Q4_K_NIBBLES(b[i].qs + 32 * p + 32); \
+                const __m512 scale0 = CK_Q4_K_PAIR_SCALES(weightScales, 2 * p);                                 \
+                const __m512 scale1 = CK_Q4_K_PAIR_SCALES(weightScales, 2 * p + 2);                             \
+                for (int r = 0; r < R; r++) {                                                                   \
+                    __m512i x0, x1;                                                                             \
+                    __m512 xScale0, xScale1;                                                                    \
+                    if (paired) {                                                                               \
+                        const int64_t pair = (m0 + r) * pairs + 4 * i + p;                                      \
+                        x0 = _mm512_loadu_si512(rows->pairs + pair * 64);                                       \
+                        x1 = _mm512_loadu_si512(rows->pairs + pair * 64 + 64);                                  \
+                        xScale0 = _mm512_loadu_ps(rows->pairScales + pair * 16);                                \
+                        xScale1 = _mm512_loadu_ps(rows->pairScales + pair * 16 + 16);                           \
+                    } else {                                                                                    \
+                        const ck_q8_activation *a = x + 8 * i + 2 * p;                                          \
+                        x0 = CK_PAIR(a[0].qs, a[1].qs), x1 = CK_PAIR(a[2].qs, a[3].qs);                         \
+                        xScale0 = CK_PAIR_SCALE(a[0].d, a[1].d), xScale1 = CK_PAIR_SCALE(a[2].d, a[3].d);       \
+                    }                                                                                           \
+                    const __m512 dot0 = _mm512_cvtepi32_ps(DOT(q0, x0)), dot1 = _mm512_cvtepi32_ps(DOT(q1, x1)); \
+                    const __m512 term = _mm512_fmadd_ps(_mm512_mul_ps(scale1, xScale1), dot1,                   \
+                                                        _mm512_mul_ps(_mm512_mul_ps(scale0, xScale0), dot0));   \
+                    acc[r] = _mm512_add_ps(acc[r], term);                                                       \
+                }                                                                                               \
+            }                                                                                                   \
+            for (int r = 0; r < R; r++)                                                                         \
+                for (int j = 0; j < 8; j++)                                                                     \
+                    offsets[r] += weightMins[j] * (paired ? rows->sums[(8 * i + j) * rows->M + m0 + r] : x[8 * i + j].s); \
+        }                                                                                                       \
+        for (int r = 0; r < R; r++) y[r * ldy] = _mm512_reduce_add_ps(acc[r]) - offsets[r];                     \
+    }                                                                                                           \
+    TARGET static float ck_qdot_q4_K_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {       \
+        float y;                                                                                                \
+        ck_q4_K_rows_##SUFFIX(w, a, NULL, 0, blocks, 1, 0, &y, 1);                                              \
+        return y;                                                                                               \
+    }                                                                                                           \
     CK_DEFINE_QROWS_AVX512(SUFFIX, TARGET, DOT)                                                                \
+    CK_DEFINE_WIDE_AVX512(h, SUFFIX, TARGET, CK_WIDEN16_F16, _cvtsh_ss)                                        \
+    CK_DEFINE_WIDE_AVX512(b, SUFFIX, TARGET, CK_WIDEN16_BF16, ck_bf16_to_float)                                \
     const ck_quant_kernels *ck_quant_kernels_##SUFFIX(void) {                                                  \
         static const ck_quant_kernels kernels = {                                                              \
-            .name = #SUFFIX, .q8_0 = ck_qdot_q8_0_##SUFFIX, .q4_0 = ck_qdot_q4_0_##SUFFIX,                     \
-            .q4_1 = ck_qdot_q4_1_##SUFFIX, .f16 = ck_hdot_##SUFFIX, .q8_0_rows = ck_qrows_q8_0_##SUFFIX,        \
-            .q4_0_rows = ck_qrows_q4_0_##SUFFIX, .q4_1_rows = ck_qrows_q4_1_##SUFFIX, .f16_rows = ck_hrows_##SUFFIX, \
+            .name = #SUFFIX, .q8_0 = ck_qdot_q8_0_##SUFFIX, .q4_0 = ck_qdot_q4_0_##SUFFIX,                      \
+            .q4_1 = ck_qdot_q4_1_##SUFFIX, .q4_K = ck_qdot_q4_K_##SUFFIX, .f16 = ck_hdot_##SUFFIX,              \
+            .bf16 = ck_bdot_##SUFFIX, .q8_0_rows = ck_qrows_q8_0_##SUFFIX, .q4_0_rows = ck_qrows_q4_0_##SUFFIX, \
+            .q4_1_rows = ck_qrows_q4_1_##SUFFIX, .q4_K_rows = ck_qrows_q4_K_##SUFFIX,                           \
+            .f16_rows = ck_hrows_##SUFFIX, .bf16_rows = ck_brows_##SUFFIX,                                      \
         };                                                                                                     \
         return &kernels;                                                                                       \
     }

@@ -19,7 +19,16 @@ typedef struct {
     uint16_t d, m;
     uint8_t qs[16];
 } ck_block_q4_1;
+/// Q4_K's superblock: 256 elements in 8 sub-blocks of 32, element = d·scale_j·q − dmin·min_j with 6-bit scales and
+/// mins packed in 12 bytes (ck_q4_K_scales). Nibble byte 32p + l: element 64p + l (sub-block 2p) in the low nibble,
+/// element 64p + 32 + l (sub-block 2p + 1) in the high one.
+typedef struct {
+    uint16_t d, dmin;
+    uint8_t scales[12];
+    uint8_t qs[128];
+} ck_block_q4_K;
 _Static_assert(sizeof(ck_block_q8_0) == 34, "ggml's block_q8_0 is 34 bytes");
+_Static_assert(sizeof(ck_block_q4_K) == 144, "ggml's block_q4_K is 144 bytes");
 _Static_assert(sizeof(ck_block_q4_0) == 18, "ggml's block_q4_0 is 18 bytes");
 _Static_assert(sizeof(ck_block_q4_1) == 20, "ggml's block_q4_1 is 20 bytes");
 
@@ -54,15 +63,45 @@ static inline uint16_t ck_float_to_half(float f) {
     return (uint16_t)((sign >> 16) | (twice > 0xFF000000u ? 0x7E00u : nonsign));
 }
 
+// Float → bfloat16 as ggml's ggml_compute_fp32_to_bf16: round to nearest even (subnormals too, overflow to
+// infinity); a NaN keeps its sign and top payload bits and is made quiet. (gemm_internal.h's ck_bf16_bits rounds
+// the same way but returns PyTorch's canonical NaN, which the bf16 GEMM needs; these bytes must be ggml's.)
+static inline uint16_t ck_float_to_bf16(float f) {
+    const uint32_t u = ck_bits(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 64);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+// bfloat16 → float: the upper half of the float's bits.
+static inline float ck_bf16_to_float(uint16_t h) { return ck_from_bits((uint32_t)h << 16); }
+
+// Q4_K's 8 sub-block scales and 8 mins (6 bits each) from the superblock's 12 packed bytes, as ggml's
+// get_scale_min_k4 defines them: bytes 0..3 hold scales 0..3 and bytes 4..7 mins 0..3 in their low six bits; scales
+// and mins 4..7 take their low four bits from the low and high nibbles of bytes 8..11 and their top two from the
+// spare top bits of bytes 0..3 (scales) and 4..7 (mins). Four bytes at a time (little-endian words).
+static inline void ck_q4_K_scales(const uint8_t packed[12], uint8_t scales[8], uint8_t mins[8]) {
+    uint32_t word[3];
+    memcpy(word, packed, 12);
+    const uint32_t low6 = 0x3f3f3f3fu, low4 = 0x0f0f0f0fu, low2 = 0x03030303u;
+    const uint32_t scales03 = word[0] & low6, mins03 = word[1] & low6;
+    const uint32_t scales47 = (word[2] & low4) | ((word[0] >> 6) & low2) << 4;
+    const uint32_t mins47 = ((word[2] >> 4) & low4) | ((word[1] >> 6) & low2) << 4;
+    memcpy(scales, &scales03, 4);
+    memcpy(scales + 4, &scales47, 4);
+    memcpy(mins, &mins03, 4);
+    memcpy(mins + 4, &mins47, 4);
+}
+
 static inline uint16_t ck_load_half(const void *p) {
     uint16_t h;
     memcpy(&h, p, 2);
     return h;
 }
 
-/// Dot product of one weight row of `blocks` blocks with the activation blocks of one input row.
+/// Dot product of one weight row with the `blocks` activation blocks (32 elements each) of one input row; the
+/// weight row holds `blocks` blocks of a 32-element format, or blocks / 8 Q4_K superblocks.
 typedef float (*ck_qdot)(int64_t blocks, const void *w, const ck_q8_activation *a);
-/// Dot product of one F16 weight row of K elements with K floats.
+/// Dot product of one F16 or BF16 weight row of K elements with K floats.
 typedef float (*ck_hdot)(int64_t K, const uint16_t *w, const float *x);
 
 /// Most input rows one call of a multi-row dot product takes.
@@ -84,7 +123,7 @@ typedef struct {
 /// kernel's operations in the one-row kernel's order, so the bits are the same.
 typedef void (*ck_qdot_rows)(const void *w, const ck_q8_rows *a, int64_t m0, int64_t rows, float *y, int64_t ldy);
 
-/// y[r · ldy] = the one-row F16 dot product of one weight row with x's row r (row stride ldx), for r < rows
+/// y[r · ldy] = the one-row F16 (BF16) dot product of one weight row with x's row r (row stride ldx), for r < rows
 /// (2 ≤ rows ≤ CK_Q_ROWS): each group of halves is widened once for all the rows, the one-row kernel's operations
 /// and order otherwise, so the bits are the same.
 typedef void (*ck_hdot_rows)(int64_t K, const uint16_t *w, const float *x, int64_t ldx, int64_t rows, float *y,
@@ -94,10 +133,10 @@ typedef void (*ck_hdot_rows)(int64_t K, const uint16_t *w, const float *x, int64
 /// (the product then calls the one-row kernel per input row).
 typedef struct {
     const char *name;
-    ck_qdot q8_0, q4_0, q4_1;
-    ck_hdot f16;
-    ck_qdot_rows q8_0_rows, q4_0_rows, q4_1_rows;
-    ck_hdot_rows f16_rows;
+    ck_qdot q8_0, q4_0, q4_1, q4_K;
+    ck_hdot f16, bf16;
+    ck_qdot_rows q8_0_rows, q4_0_rows, q4_1_rows, q4_K_rows;
+    ck_hdot_rows f16_rows, bf16_rows;
 } ck_quant_kernels;
 
 const ck_quant_kernels *ck_quant_kernels_portable(void);

@@ -43,21 +43,50 @@ static float ck_qdot_q4_1_portable(int64_t blocks, const void *w, const ck_q8_ac
     return sum;
 }
 
-static float ck_hdot_portable(int64_t K, const uint16_t *w, const float *x) {
+static float ck_qdot_q4_K_portable(int64_t blocks, const void *w, const ck_q8_activation *a) {
+    // Sub-block j (32 elements) meets activation block j: Σ (d·sc·q − dmin·m)·(da·qa) = d·sc·da·Σ q·qa − dmin·m·s.
+    const ck_block_q4_K *b = w;
+    float sum = 0;
+    for (int64_t i = 0; i < blocks / 8; i++, a += 8) {
+        const float d = ck_half_to_float(ck_load_half(&b[i].d)), dmin = ck_half_to_float(ck_load_half(&b[i].dmin));
+        uint8_t scales[8], mins[8];
+        ck_q4_K_scales(b[i].scales, scales, mins);
+        for (int j = 0; j < 8; j++) {
+            const uint8_t *qs = b[i].qs + 32 * (j / 2);
+            const int shift = 4 * (j % 2);
+            int32_t dot = 0;
+            for (int l = 0; l < 32; l++) dot += ((qs[l] >> shift) & 0x0F) * a[j].qs[l];
+            sum += d * scales[j] * a[j].d * (float)dot - dmin * mins[j] * a[j].s;
+        }
+    }
+    return sum;
+}
+
+// F16 and BF16 rows: eight partial sums over k mod 8, added at the end.
+static inline float ck_wide_dot_portable(int64_t K, const uint16_t *w, const float *x, float (*widen)(uint16_t)) {
     float partial[8] = {0};
     int64_t k = 0;
     for (; k + 8 <= K; k += 8)
-        for (int l = 0; l < 8; l++) partial[l] += ck_half_to_float(w[k + l]) * x[k + l];
-    for (int l = 0; k + l < K; l++) partial[l] += ck_half_to_float(w[k + l]) * x[k + l];
+        for (int l = 0; l < 8; l++) partial[l] += widen(w[k + l]) * x[k + l];
+    for (int l = 0; k + l < K; l++) partial[l] += widen(w[k + l]) * x[k + l];
     float sum = 0;
     for (int l = 0; l < 8; l++) sum += partial[l];
     return sum;
 }
 
+static float ck_hdot_portable(int64_t K, const uint16_t *w, const float *x) {
+    return ck_wide_dot_portable(K, w, x, ck_half_to_float);
+}
+
+static float ck_bdot_portable(int64_t K, const uint16_t *w, const float *x) {
+    return ck_wide_dot_portable(K, w, x, ck_bf16_to_float);
+}
+
 const ck_quant_kernels *ck_quant_kernels_portable(void) {
     static const ck_quant_kernels kernels = {
         .name = "portable", .q8_0 = ck_qdot_q8_0_portable, .q4_0 = ck_qdot_q4_0_portable,
-        .q4_1 = ck_qdot_q4_1_portable, .f16 = ck_hdot_portable,
+        .q4_1 = ck_qdot_q4_1_portable, .q4_K = ck_qdot_q4_K_portable, .f16 = ck_hdot_portable,
+        .bf16 = ck_bdot_portable,
     };
     return &kernels;
 }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import CKernels
 import Foundation
+import Tensors
 
-/// `charter bench gemm`: GFLOP/s of ck_sgemm (ck_sgemm_bf16 with `--bf16`) on square and language-model shapes,
-/// one JSON line per shape, in the same format as Benchmarks/pytorch/bench_gemm.py so the two can be compared line by line.
+/// `charter bench gemm`: GFLOP/s of ck_sgemm (ck_sgemm_bf16 with `--bf16`, ck_qgemm with `--quantized`) on square and
+/// language-model shapes, one JSON line per shape, in the same format as Benchmarks/pytorch/bench_gemm.py so the two can
+/// be compared line by line.
 struct GEMMBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
@@ -21,6 +23,9 @@ struct GEMMBenchmark: ParsableCommand {
     @Flag(help: "bf16 operands, fp32 accumulation (ck_sgemm_bf16): VDPBF16PS on AVX512-BF16, else operands rounded for the float kernels.")
     var bf16 = false
 
+    @Option(help: "Weights in a ggml block format (f16, bf16, q8_0, q4_0, q4_1, q4_k): C = A·Bᵀ with B n×k in that format, multiplied by the quantized kernels (ck_qgemm: below 16 rows of A the decode kernels, from 16 the decode-then-GEMM path).")
+    var quantized: String?
+
     @Option(help: "Comma-separated shapes m×n×k (C is m×n, inner dimension k), written with x.")
     var shapes = "256x256x256,512x512x512,1024x1024x1024,2048x2048x2048,2048x768x768,2048x3072x768,2048x768x3072"
 
@@ -29,6 +34,17 @@ struct GEMMBenchmark: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         _ = try parsedShapes()
         _ = try pathCode()
+        _ = try quantizedFormat()
+    }
+
+    /// The `--quantized` format, or nil for float32 (or bf16) weights.
+    func quantizedFormat() throws -> QuantizedMatrix.Format? {
+        guard let quantized else { return nil }
+        guard !bf16 else { throw ValidationError("--bf16 and --quantized are different weight formats: choose one") }
+        guard let format = QuantizedMatrix.Format(rawValue: quantized.lowercased()) else {
+            throw ValidationError("--quantized \(quantized): use one of \(QuantizedMatrix.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return format
     }
 
     func run() throws {
@@ -37,14 +53,49 @@ struct GEMMBenchmark: ParsableCommand {
             throw ValidationError("path \(path) is not supported by this CPU")
         }
         if let threads { ck_set_num_threads(Int32(threads)) }
-        let pathName = String(cString: bf16 ? ck_bf16_path_name() : ck_path_name(ck_active_path()))
+        let format = try quantizedFormat()
+        let pathName = format != nil ? QuantizedMatrix.kernelName
+                                     : String(cString: bf16 ? ck_bf16_path_name() : ck_path_name(ck_active_path()))
         for (m, n, k) in try parsedShapes() {
-            let seconds = measure(m: m, n: n, k: k)
+            let seconds = try format.map { try measureQuantized(m: m, n: n, k: k, format: $0) } ?? measure(m: m, n: n, k: k)
             let gflops = 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
             print("{\"m\":\(m),\"n\":\(n),\"k\":\(k),\"gflops\":\(String(format: "%.2f", gflops)),"
-                + "\"path\":\"\(pathName)\",\"precision\":\"\(bf16 ? "bf16" : "fp32")\",\"threads\":\(ck_get_num_threads()),"
+                + "\"path\":\"\(pathName)\",\"precision\":\"\(format?.rawValue ?? (bf16 ? "bf16" : "fp32"))\",\"threads\":\(ck_get_num_threads()),"
                 + "\"impl\":\"charter\"}")
         }
+    }
+
+    /// Median seconds of `repeats` products C = A·Bᵀ (A: m×k float32, B: n×k in `format`), after one warm-up. B is
+    /// quantized from the same values as `measure`'s; Q4_K, which has no quantizer, gets valid superblocks of
+    /// patterned bytes under d = dmin = 2^-7 (the kernels' time does not depend on the values).
+    func measureQuantized(m: Int, n: Int, k: Int, format: QuantizedMatrix.Format) throws -> Double {
+        let a = (0..<(m * k)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
+        let source = "bench gemm \(m)x\(n)x\(k)"
+        let weights: QuantizedMatrix
+        if format.hasQuantizer {
+            let b = Tensor(shape: [n, k], scalars: (0..<(n * k)).map { Float(($0 * 5) % 11) / 11 - 0.5 })
+            weights = try QuantizedMatrix(quantizing: b, format: format, source: source)
+        } else {
+            guard k % format.blockSize == 0 else {
+                throw ValidationError("\(source): k = \(k) is not whole \(format.ggmlName) blocks of \(format.blockSize)")
+            }
+            let blockCount = n * k / format.blockSize
+            var bytes = (0..<(blockCount * format.blockBytes)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            for block in 0..<blockCount {  // d and dmin: the half 2^-7 (0x2000), little-endian
+                bytes.replaceSubrange((block * format.blockBytes)..<(block * format.blockBytes + 4), with: [0x00, 0x20, 0x00, 0x20])
+            }
+            weights = try bytes.withUnsafeBytes { try QuantizedMatrix(format: format, rows: n, columns: k, data: $0, source: source) }
+        }
+        let x = Tensor(shape: [m, k], scalars: a)
+        func product() { _ = Tensor.matmul(x, quantized: weights) }
+        product()
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            product()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return times.sorted()[times.count / 2]
     }
 
     /// Median seconds of `repeats` products C = A·B (A: m×k, B: k×n), after one warm-up.

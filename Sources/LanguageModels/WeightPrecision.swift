@@ -2,30 +2,38 @@ import NeuralNetworks
 import Tensors
 
 /// How a model's weights are held for inference: float32, or the matrices of a Llama-family model in a ggml block
-/// format multiplied by the quantized kernels (`--dtype f32|f16|q8_0|q4_0|q4_1`).
+/// format multiplied by the quantized kernels (`--dtype f32|f16|bf16|q8_0|q4_0|q4_1`).
 ///
 /// Quantized models are for inference only (generation, log-probabilities, serving, sampling in pipelines): training
 /// loads float32 (a GGUF file is dequantised for it), and ``TrainableModel`` refuses a quantized model.
 public enum WeightPrecision: Equatable, Sendable, CustomStringConvertible {
-    /// As the checkpoint stores them: a GGUF file's F16, Q8_0, Q4_0 and Q4_1 matrices stay in their blocks (Llama
-    /// family); every other tensor, and every safetensors weight, loads as float32.
+    /// As the checkpoint stores them: a GGUF file's F16, BF16, Q8_0, Q4_0, Q4_1 and Q4_K matrices stay in their
+    /// blocks (Llama family); every other tensor, and every safetensors weight, loads as float32.
     case stored
     case float32
-    /// Every linear layer of the blocks, and the embedding (and output head), in `format`; norms stay float32.
+    /// Every linear layer of the blocks, and the embedding (and output head), in `format` (one with a quantizer);
+    /// norms stay float32.
     case quantized(QuantizedMatrix.Format)
 
     /// The names `--dtype` accepts.
-    public static let names = ["stored", "f32", "f16", "q8_0", "q4_0", "q4_1"]
+    public static let names = ["stored", "f32"] + QuantizedMatrix.Format.allCases.filter(\.hasQuantizer).map(\.rawValue)
 
-    /// Parses a `--dtype` value ("stored", "f32" or "float32", "f16", "q8_0", "q4_0", "q4_1"; case-insensitive).
-    /// - Throws: ``CheckpointError`` naming the accepted values.
+    /// Parses a `--dtype` value ("stored", "f32" or "float32", "f16" or "float16", "bf16" or "bfloat16", "q8_0",
+    /// "q4_0", "q4_1"; case-insensitive).
+    /// - Throws: ``CheckpointError`` naming the accepted values (and for "q4_k", that Q4_K is kept, not made).
     public init(name: String) throws {
         let lowered = name.lowercased()
+        let aliases = ["float16": "f16", "bfloat16": "bf16"]
         if lowered == "stored" {
             self = .stored
         } else if lowered == "f32" || lowered == "float32" {
             self = .float32
-        } else if let format = QuantizedMatrix.Format(rawValue: lowered == "float16" ? "f16" : lowered) {
+        } else if let format = QuantizedMatrix.Format(rawValue: aliases[lowered] ?? lowered) {
+            guard format.hasQuantizer else {
+                throw CheckpointError("--dtype \(name): Charter has no \(format.ggmlName) quantizer; a GGUF file's \(format.ggmlName) matrices "
+                                      + "stay quantized with --dtype stored, and a model is quantized at load with one of "
+                                      + Self.names.dropFirst(2).joined(separator: ", "))
+            }
             self = .quantized(format)
         } else {
             throw CheckpointError("--dtype \(name): expected one of \(Self.names.joined(separator: ", "))")

@@ -124,6 +124,9 @@ final class GGUFFuzzTests: XCTestCase {
         expectError(builder.data, "byte size overflows")
         builder.tensors = [.init(name: "w", dimensions: [40], typeID: 2, data: Data(count: 18))]
         expectError(builder.data, "row length 40 is not a multiple of Q4_0's block size 32")
+        builder.tensors = [.init(name: "blk.0.ffn_down.weight", dimensions: [128, 2], typeID: 12, data: Data(count: 144))]
+        expectError(builder.data, "tensor \"blk.0.ffn_down.weight\" dimension 0")
+        expectError(builder.data, "row length 128 is not a multiple of Q4_K's block size 256")
         builder.tensors = [.init(name: "w", dimensions: [1 << 20], typeID: 0, data: Data(count: 16))]
         expectError(builder.data, "run past the end")
         builder.tensors = [.init(name: "w", dimensions: [4], typeID: 0, data: Data(count: 16), offset: UInt64.max - 31)]

@@ -7,15 +7,18 @@ import XCTest
 
 /// Quantized inference: ggml's blocks kept in memory (QuantizedMatrix, Fixtures/make_quant_fixtures.py), the quantizer
 /// and decoder against the `gguf` package, a quantized GGUF Llama against transformers, a model quantized at load
-/// against its dequantised twin, and refusals.
+/// against its dequantised twin, a file's Q4_K and BF16 matrices kept against the same file loaded as float32, and
+/// refusals.
 final class GGUFQuantizedTests: XCTestCase {
     static let fixtures = GGUFDequantizationTests.fixtures
-    static let formats: [QuantizedMatrix.Format] = [.f16, .q8_0, .q4_0, .q4_1]
+    static let formats = QuantizedMatrix.Format.allCases
+    /// The formats a float32 model can be quantized to at load (all but Q4_K).
+    static let quantizerFormats = formats.filter(\.hasQuantizer)
 
     func testQuantizerIsByteExactToTheGGUFPackage() throws {
         let file = try GGUFFile(url: Self.fixtures.appendingPathComponent("quantize.gguf"))
         let input = Tensor(shape: [4, 256], scalars: try file.floats("input"))
-        for format in Self.formats {
+        for format in Self.quantizerFormats {
             let expected = try file.withBytes(of: format.ggmlName) { Array($0) }
             let ours = try QuantizedMatrix(quantizing: input, format: format, source: format.ggmlName).withUnsafeBytes { Array($0) }
             XCTAssertEqual(ours.count, expected.count, format.ggmlName)
@@ -36,8 +39,9 @@ final class GGUFQuantizedTests: XCTestCase {
             let expected = try file.floats(format.ggmlName + ".expected")
             XCTAssertEqual(matrix.dequantized().scalars.map(\.bitPattern), expected.map(\.bitPattern), format.ggmlName)
             // An embedding lookup decodes the same rows.
-            XCTAssertEqual(matrix.gatheredRows([2, 0], indexShape: [2]).scalars,
-                           Array(expected[(2 * info.shape[1])..<(3 * info.shape[1])] + expected[0..<info.shape[1]]), format.ggmlName)
+            let (last, width) = (info.shape[0] - 1, info.shape[1])
+            XCTAssertEqual(matrix.gatheredRows([Int32(last), 0], indexShape: [2]).scalars,
+                           Array(expected[(last * width)..<((last + 1) * width)] + expected[0..<width]), format.ggmlName)
         }
     }
 
@@ -81,7 +85,7 @@ final class GGUFQuantizedTests: XCTestCase {
     func testModelQuantizedAtLoadGeneratesLikeItsDequantisedTwin() throws {
         let url = Self.fixtures.appendingPathComponent("llama.gguf")
         let prompt: [Int32] = [1, 290, 77, 300, 12]
-        for format in Self.formats {
+        for format in Self.quantizerFormats {
             let quantized = try XCTUnwrap(try GGUFCheckpoint(url: url).loadModel(precision: .quantized(format)) as? LlamaModel)
             let twin = try XCTUnwrap(try GGUFCheckpoint(url: url).loadModel() as? LlamaModel)
             for ((_, layer), (_, twinLayer)) in zip(quantized.quantizableLayers, twin.quantizableLayers) {
@@ -96,9 +100,53 @@ final class GGUFQuantizedTests: XCTestCase {
             let theirs = Generator(model: twin).generate(prompts: [prompt], configuration: configuration)[0]
             XCTAssertEqual(ours.tokens, theirs.tokens, format.ggmlName)
             for (a, b) in zip(ours.logProbabilities, theirs.logProbabilities) {
-                XCTAssertEqual(a, b, accuracy: format == .f16 ? 1e-4 : 2e-2, format.ggmlName)
+                XCTAssertEqual(a, b, accuracy: format == .f16 || format == .bf16 ? 1e-4 : 2e-2, format.ggmlName)
             }
         }
+    }
+
+    /// A file's Q4_K and BF16 matrices stay in their blocks with `--dtype stored` (the down projections Q4_K, every
+    /// other matrix BF16: Fixtures/make_quant_fixtures.py), and the model gives the logits of the same file loaded as
+    /// float32 (its dequantised twin) to 1e-5 relative for BF16 alone (float32 activations) and within the
+    /// activations' 8-bit rounding, 2e-2, with the Q4_K products. (Greedy decoding is not compared: this random
+    /// model's top logits come within that rounding of each other after a few tokens.)
+    func testKeptQ4KAndBF16MatricesGiveTheLogitsOfTheirDequantisedTwin() throws {
+        let checkpoint = try GGUFCheckpoint(url: Self.fixtures.appendingPathComponent("llama-q4k-bf16.gguf"))
+        let stored = try XCTUnwrap(try checkpoint.loadModel(precision: .stored) as? LlamaModel)
+        let twin = try XCTUnwrap(try checkpoint.loadModel() as? LlamaModel)
+        XCTAssertFalse(twin.isQuantized)
+        for (name, layer) in stored.quantizableLayers {
+            let format: QuantizedMatrix.Format? = switch layer {
+            case .linear(let layer): layer.quantizedWeight?.format
+            case .embedding(let layer): layer.quantizedWeight?.format
+            }
+            XCTAssertEqual(format, name.hasSuffix("mlp.down_proj.weight") ? .q4_K : .bf16, name)
+        }
+        let sequence: [Int32] = [1, 290, 77, 300, 12, 45, 260, 3]
+        func logits(_ model: LlamaModel) -> [Float] {
+            withoutGradients { model.forward(ModelInput(ids: sequence, batch: 1, time: sequence.count), cache: nil).logits.scalars }
+        }
+        func worstRelativeError(_ a: [Float], _ b: [Float]) -> Float {
+            zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        }
+        let expected = logits(twin)
+        XCTAssertLessThan(worstRelativeError(logits(stored), expected), 2e-2, "Q4_K and BF16 kept")
+        // A float32 load given only the kept BF16 matrices: BF16 products with float32 activations, nothing rounded
+        // beyond float32 sums.
+        let bf16Only = try XCTUnwrap(try checkpoint.loadModel() as? LlamaModel)
+        var keptBF16 = 0
+        for ((_, layer), (_, storedLayer)) in zip(bf16Only.quantizableLayers, stored.quantizableLayers) {
+            let matrix: QuantizedMatrix? = switch storedLayer {
+            case .linear(let layer): layer.quantizedWeight
+            case .embedding(let layer): layer.quantizedWeight
+            }
+            if let matrix, matrix.format == .bf16 {
+                layer.quantize(matrix)
+                keptBF16 += 1
+            }
+        }
+        XCTAssertEqual(keptBF16, 1 + 2 * 6 + 1, "embedding, 6 matrices per block, untied head")
+        XCTAssertLessThan(worstRelativeError(logits(bf16Only), expected), 1e-5, "BF16 kept")
     }
 
     func testHostileShapesAndUnsupportedModelsAreErrors() throws {
@@ -116,6 +164,24 @@ final class GGUFQuantizedTests: XCTestCase {
         XCTAssertThrowsError(try QuantizedMatrix(quantizing: Tensor(shape: [2, 48], scalars: Array(repeating: 1, count: 96)), format: .q4_0, source: "w"))
         XCTAssertThrowsError(try WeightPrecision(name: "q3_k")) { XCTAssertTrue("\($0)".contains("q8_0"), "\($0)") }
         XCTAssertEqual(try WeightPrecision(name: "Q4_1"), .quantized(.q4_1))
+        XCTAssertEqual(try WeightPrecision(name: "bf16"), .quantized(.bf16))
+        XCTAssertEqual(try WeightPrecision(name: "BFloat16"), .quantized(.bf16))
+        XCTAssertEqual(WeightPrecision.names, ["stored", "f32", "f16", "bf16", "q8_0", "q4_0", "q4_1"])
+        // Q4_K is kept as a file stores it, never made: --dtype q4_k says so rather than "unknown".
+        XCTAssertThrowsError(try WeightPrecision(name: "q4_k")) { XCTAssertTrue("\($0)".contains("--dtype stored"), "\($0)") }
+        XCTAssertThrowsError(try QuantizedMatrix(quantizing: Tensor(shape: [1, 256], scalars: Array(repeating: 1, count: 256)), format: .q4_K, source: "w"))
+        // Q4_K rows are whole 256-element superblocks: 2 × 128 is refused naming the tensor, even with the right byte count.
+        let superblock = [UInt8](repeating: 0, count: 144)
+        try superblock.withUnsafeBytes { data in
+            XCTAssertNoThrow(try QuantizedMatrix(format: .q4_K, rows: 1, columns: 256, data: data, source: "t"))
+            for (rows, columns) in [(2, 128), (1, 32), (1, 512)] {
+                XCTAssertThrowsError(try QuantizedMatrix(format: .q4_K, rows: rows, columns: columns, data: data, source: "blk.3.ffn_down.weight"),
+                                     "\(rows) × \(columns)") { error in
+                    XCTAssertTrue(error is QuantizationError, "\(error)")
+                    XCTAssertTrue("\(error)".contains("blk.3.ffn_down.weight"), "\(error)")
+                }
+            }
+        }
         // GPT-2 has no quantized path: refused by name rather than run in float32 silently.
         XCTAssertThrowsError(try GGUFCheckpoint(url: Self.fixtures.appendingPathComponent("gpt2.gguf")).loadModel(precision: .quantized(.q8_0))) {
             XCTAssertTrue("\($0)".contains("Llama-family"), "\($0)")

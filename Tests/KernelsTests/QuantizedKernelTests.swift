@@ -8,7 +8,14 @@ import XCTest
 /// the activation rounding bound, across variants, and across thread counts.
 final class QuantizedKernelTests: XCTestCase {
     typealias Generator = SplitMix64
-    static let formats: [(type: Int32, name: String)] = [(8, "Q8_0"), (2, "Q4_0"), (3, "Q4_1"), (1, "F16")]
+    static let formats: [(type: Int32, name: String)] = [(8, "Q8_0"), (2, "Q4_0"), (3, "Q4_1"), (12, "Q4_K"), (1, "F16"), (30, "BF16")]
+
+    /// F16 and BF16 multiply float32 activations; the block formats quantize them per 32 values.
+    static func hasFloatActivations(_ type: Int32) -> Bool { type == 1 || type == 30 }
+
+    /// A row width of `blocks32` blocks of 32 elements, or for Q4_K as many superblocks of 256 (one per 32-element
+    /// block of the others, so the shapes keep their odd and even block counts).
+    static func width(_ blocks32: Int, _ type: Int32) -> Int { type == 12 ? 256 * blocks32 : 32 * blocks32 }
 
     /// An IEEE half with a random sign and mantissa, its magnitude in [2^-10, 2^-2): bits and exact value.
     static func randomHalf(_ generator: inout Generator, signed: Bool = true) -> (bits: UInt16, value: Double) {
@@ -19,17 +26,52 @@ final class QuantizedKernelTests: XCTestCase {
         return (bits, negative ? -value : value)
     }
 
+    /// A bfloat16 with a random sign and mantissa, its magnitude in [2^-10, 2^-2): bits and exact value.
+    static func randomBFloat16(_ generator: inout Generator) -> (bits: UInt16, value: Double) {
+        let exponent = UInt16.random(in: 117...124, using: &generator), mantissa = UInt16.random(in: 0..<128, using: &generator)
+        let negative = Bool.random(using: &generator)
+        let value = pow(2.0, Double(exponent) - 127) * (1 + Double(mantissa) / 128)
+        return ((negative ? 0x8000 : 0) | exponent << 7 | mantissa, negative ? -value : value)
+    }
+
+    /// Q4_K sub-block j's 6-bit scale and min from the superblock's 12 packed bytes, as ggml's reference code defines
+    /// them (get_scale_min_k4): j < 4 in the low six bits of bytes j and j + 4; j ≥ 4 the nibbles of byte j + 4
+    /// below the top two bits of bytes j − 4 and j.
+    static func q4KScaleMin(_ j: Int, _ packed: [UInt8]) -> (scale: Int, min: Int) {
+        if j < 4 { return (Int(packed[j] & 63), Int(packed[j + 4] & 63)) }
+        return (Int(packed[j + 4] & 0x0F) | Int(packed[j - 4] >> 6) << 4, Int(packed[j + 4] >> 4) | Int(packed[j] >> 6) << 4)
+    }
+
     /// One weight row as raw ggml blocks, with each element's exact value (the reference decoder, written from the
-    /// formats' definitions independently of the C code).
+    /// formats' definitions independently of the C code). `ints` and `scales` describe every format but F16/BF16 as
+    /// 32-element blocks of value d·q + m (Q4_K's sub-block j: d = d_super·scale_j, m = −dmin·min_j).
     static func randomRow(type: Int32, columns: Int, _ generator: inout Generator) -> (bytes: [UInt8], values: [Double], ints: [Int], scales: [(d: Double, m: Double)]) {
         var bytes: [UInt8] = [], values: [Double] = [], ints: [Int] = [], scales: [(Double, Double)] = []
         func half(_ bits: UInt16) { bytes += [UInt8(bits & 0xFF), UInt8(bits >> 8)] }
         switch type {
-        case 1:
+        case 1, 30:
             for _ in 0..<columns {
-                let h = randomHalf(&generator)
+                let h = type == 1 ? randomHalf(&generator) : randomBFloat16(&generator)
                 half(h.bits)
                 values.append(h.value)
+            }
+        case 12:
+            // Random scale and nibble bytes under finite random d and dmin.
+            for _ in 0..<(columns / 256) {
+                let d = randomHalf(&generator), dmin = randomHalf(&generator)
+                half(d.bits)
+                half(dmin.bits)
+                let packed = (0..<12).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                let nibbles = (0..<128).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                bytes += packed + nibbles
+                for j in 0..<8 {
+                    let (scale, minimum) = q4KScaleMin(j, packed)
+                    let block = nibbles[(32 * (j / 2))..<(32 * (j / 2) + 32)].map { Int(j % 2 == 0 ? $0 & 0x0F : $0 >> 4) }
+                    let sub = (d: d.value * Double(scale), m: -dmin.value * Double(minimum))
+                    scales.append(sub)
+                    ints += block
+                    values += block.map { sub.d * Double($0) + sub.m }
+                }
             }
         default:
             for _ in 0..<(columns / 32) {
@@ -103,7 +145,7 @@ final class QuantizedKernelTests: XCTestCase {
 
     /// The integer arithmetic in double: Σ_b dw·da·Σ q·qa (+ m·da·Σ qa), and the scale of its terms (for tolerances).
     static func reference(_ p: Problem, m: Int, n: Int) -> (value: Double, magnitude: Double) {
-        if p.type == 1 {
+        if hasFloatActivations(p.type) {
             let terms = (0..<p.K).map { p.values[n][$0] * Double(p.x[m * p.K + $0]) }
             return (terms.reduce(0, +), terms.reduce(0) { $0 + abs($1) })
         }
@@ -135,13 +177,13 @@ final class QuantizedKernelTests: XCTestCase {
         }
     }
 
-    /// Fewer than 16 input rows: the integer path (decode).
-    let shapes: [(M: Int, N: Int, K: Int)] = [(1, 19, 160), (3, 8, 128), (15, 11, 96)]
+    /// Fewer than 16 input rows: the integer path (decode). K in 32-element blocks (Q4_K: superblocks).
+    let shapes: [(M: Int, N: Int, blocks: Int)] = [(1, 19, 5), (3, 8, 4), (15, 11, 3)]
 
     func testEveryVariantComputesTheIntegerArithmetic() {
         for format in Self.formats {
             for (index, shape) in shapes.enumerated() {
-                let p = Self.problem(type: format.type, M: shape.M, N: shape.N, K: shape.K, seed: UInt64(10 * index) + UInt64(format.type))
+                let p = Self.problem(type: format.type, M: shape.M, N: shape.N, K: Self.width(shape.blocks, format.type), seed: UInt64(10 * index) + UInt64(format.type))
                 let expected = (0..<(p.M * p.N)).map { Self.reference(p, m: $0 / p.N, n: $0 % p.N) }
                 Self.forEachVariant { variant in
                     let y = Self.run(p)
@@ -155,7 +197,7 @@ final class QuantizedKernelTests: XCTestCase {
     /// From 16 input rows on (prefill) the product is the float32 GEMM of the decoded weights and the unquantized input.
     func testPrefillSizedInputsMultiplyTheDecodedWeightsInFloat() {
         for format in Self.formats {
-            let p = Self.problem(type: format.type, M: 40, N: 21, K: 96, seed: 31 + UInt64(format.type))
+            let p = Self.problem(type: format.type, M: 40, N: 21, K: Self.width(3, format.type), seed: 31 + UInt64(format.type))
             Self.forEachVariant { variant in
                 let y = Self.run(p)
                 for m in 0..<p.M {
@@ -170,14 +212,23 @@ final class QuantizedKernelTests: XCTestCase {
     }
 
     /// Dequantising the weights and multiplying in float differs from the integer product only by the activations'
-    /// rounding to their grid: |Σ w·(x − da·qa)| ≤ Σ|w|·da/2 per block (F16 has no activation rounding).
+    /// rounding to their grid: |Σ w·(x − da·qa)| ≤ Σ|w|·da/2 per block (F16 and BF16 have no activation rounding).
     func testAgreesWithDequantiseThenMultiplyWithinTheActivationRoundingBound() {
         for format in Self.formats {
-            let p = Self.problem(type: format.type, M: 4, N: 13, K: 192, seed: 99 + UInt64(format.type))
+            let p = Self.problem(type: format.type, M: 4, N: 13, K: Self.width(6, format.type), seed: 99 + UInt64(format.type))
             var dequantized = [Float](repeating: 0, count: p.N * p.K)
             XCTAssertEqual(p.weights.withUnsafeBytes { ck_q_dequantize(format.type, $0.baseAddress, Int64(p.N), Int64(p.K), &dequantized) }, 0)
-            // ck_q_dequantize decodes exactly the values the reference decoder reads.
-            XCTAssertEqual(dequantized.map(Double.init), p.values.flatMap { $0 }, format.name)
+            // ck_q_dequantize decodes the values the reference decoder reads: exactly, except Q4_K's (d·scale)·q − dmin·min,
+            // which needs more than float32's 24 bits when the two terms' exponents are far apart (rounded as ggml does,
+            // bit-exact to the gguf package: GGUFQuantizedTests).
+            let exact = p.values.flatMap { $0 }
+            if format.type == 12 {
+                let magnitudes = (0..<p.N).flatMap { n in (0..<p.K).map { abs(p.scales[n][$0 / 32].d * Double(p.ints[n][$0])) + abs(p.scales[n][$0 / 32].m) } }
+                let worst = (0..<exact.count).map { abs(Double(dequantized[$0]) - exact[$0]) / magnitudes[$0] }.max() ?? 0
+                XCTAssertLessThanOrEqual(worst, 0x1p-23, "Q4_K decoding error relative to its terms")
+            } else {
+                XCTAssertTrue(dequantized.map(Double.init) == exact, "\(format.name): decoded values differ from the reference decoder's")
+            }
             let y = Self.run(p)
             for m in 0..<p.M {
                 let blocks = Self.activations(p, row: m)
@@ -185,7 +236,7 @@ final class QuantizedKernelTests: XCTestCase {
                     let exact = (0..<p.K).reduce(0.0) { $0 + Double(dequantized[n * p.K + $1]) * Double(p.x[m * p.K + $1]) }
                     let magnitude = (0..<p.K).reduce(0.0) { $0 + abs(Double(dequantized[n * p.K + $1]) * Double(p.x[m * p.K + $1])) }
                     var bound = 1e-5 * magnitude
-                    if format.type != 1 {
+                    if !Self.hasFloatActivations(format.type) {
                         for (b, block) in blocks.enumerated() {
                             bound += (0..<32).reduce(0.0) { $0 + abs(Double(dequantized[n * p.K + b * 32 + $1])) } * Double(block.d) / 2
                         }
@@ -200,7 +251,7 @@ final class QuantizedKernelTests: XCTestCase {
         let savedThreads = ck_get_num_threads()
         defer { ck_set_num_threads(savedThreads) }
         for format in Self.formats {
-            let p = Self.problem(type: format.type, M: 5, N: 37, K: 224, seed: 7 + UInt64(format.type))
+            let p = Self.problem(type: format.type, M: 5, N: 37, K: Self.width(7, format.type), seed: 7 + UInt64(format.type))
             var outputs: [(String, [Float])] = []
             Self.forEachVariant { variant in
                 ck_set_num_threads(1)
@@ -221,13 +272,13 @@ final class QuantizedKernelTests: XCTestCase {
     }
 
     /// Several input rows (2...15, the decode of a batch) go through the multi-row kernels, which decode each weight
-    /// block (F16: each group of halves) once for up to eight rows; every output must carry the bits of the one-row
-    /// kernel (ck_qgemm with M = 1), so a batch generates exactly what its sequences generate alone. K covers one
-    /// block (no pair), odd and even block counts, a K that is not a multiple of 64, and for F16 one that leaves
-    /// the vector loops a scalar tail.
+    /// block (F16, BF16: each group of weights) once for up to eight rows; every output must carry the bits of the
+    /// one-row kernel (ck_qgemm with M = 1), so a batch generates exactly what its sequences generate alone. K covers
+    /// one block (no pair), odd and even block counts, a K that is not a multiple of 64, and for F16 and BF16 one that
+    /// leaves the vector loops a scalar tail.
     func testSeveralInputRowsGiveTheBitsOfOneRowAtATime() {
         for format in Self.formats {
-            for K in [32, 96, 192, 224] + (format.type == 1 ? [250] : []) {
+            for K in [1, 3, 6, 7].map({ Self.width($0, format.type) }) + (Self.hasFloatActivations(format.type) ? [250] : []) {
                 let p = Self.problem(type: format.type, M: 15, N: 11, K: K, seed: 211 + UInt64(K) + UInt64(format.type))
                 Self.forEachVariant { variant in
                     var single = [Float](repeating: .nan, count: p.M * p.N)
@@ -283,5 +334,50 @@ final class QuantizedKernelTests: XCTestCase {
         XCTAssertEqual(y, [7, 7, 7, 7], "nothing is written on refusal")
         XCTAssertEqual(ck_q_quantize(2, [Float](repeating: 1, count: 48), 1, 48, &y), -1)
         XCTAssertEqual(ck_q_block_size(14), 0)  // Q6_K: not multiplied by these kernels
+        // Q4_K: rows of whole 256-element superblocks only, and no quantizer (its blocks are kept as a file stores them).
+        weights.withUnsafeBytes { w in
+            XCTAssertEqual(ck_qgemm(12, 1, 1, 128, [Float](repeating: 1, count: 128), 128, w.baseAddress, &y, 1), -1)
+        }
+        XCTAssertEqual(ck_q_quantize(12, [Float](repeating: 1, count: 256), 1, 256, &y), -1)
+        XCTAssertEqual(y, [7, 7, 7, 7])
+    }
+
+    /// BF16 quantization is ggml's ggml_compute_fp32_to_bf16, checked on values worked out by hand: round to nearest,
+    /// ties to the even bf16, subnormals rounded like any other value, overflow to infinity, and NaN kept with its
+    /// sign and top payload bits, forced quiet (bit 6 of the bf16).
+    func testBFloat16QuantizationRoundsAsGGML() {
+        let cases: [(input: UInt32, expected: UInt16, what: String)] = [
+            (0x3F80_0000, 0x3F80, "1"),
+            (0x3F80_8000, 0x3F80, "1 + 2^-8: a tie, to the even 0x3F80"),
+            (0x3F81_8000, 0x3F82, "a tie, to the even 0x3F82"),
+            (0x3F80_8001, 0x3F81, "just above a tie"),
+            (0x3F80_7FFF, 0x3F80, "just below a tie"),
+            (0xBF80_7FFF, 0xBF80, "negative, just below a tie"),
+            (0xC049_0FDB, 0xC049, "-π"),
+            (0x8000_0000, 0x8000, "-0"),
+            (0x7F7F_FFFF, 0x7F80, "the largest float rounds to infinity"),
+            (0x7F7F_7FFF, 0x7F7F, "the largest bf16 plus less than half a step"),
+            (0x7F80_0000, 0x7F80, "+infinity"),
+            (0xFF80_0000, 0xFF80, "-infinity"),
+            (0x7FC0_0000, 0x7FC0, "the quiet NaN"),
+            (0x7F80_0001, 0x7FC0, "a signalling NaN without upper payload is made quiet"),
+            (0xFFA1_2345, 0xFFE1, "a negative signalling NaN keeps its sign and upper payload"),
+            (0x7F81_FFFF, 0x7FC1, "a NaN is truncated, not rounded"),
+            (0x0000_0001, 0x0000, "the smallest subnormal rounds to zero"),
+            (0x0000_8000, 0x0000, "a subnormal tie, to the even zero"),
+            (0x0001_8000, 0x0002, "a subnormal tie, to the even 2"),
+            (0x007F_FFFF, 0x0080, "the largest subnormal rounds up to the smallest normal"),
+            (0x8001_0000, 0x8001, "a negative subnormal bf16 exactly"),
+        ]
+        let x = cases.map { Float(bitPattern: $0.input) }
+        var bits = [UInt16](repeating: 0, count: x.count)
+        XCTAssertEqual(ck_q_quantize(30, x, 1, Int64(x.count), &bits), 0)
+        for (index, entry) in cases.enumerated() {
+            XCTAssertEqual(bits[index], entry.expected, "0x\(String(entry.input, radix: 16)) (\(entry.what)): got 0x\(String(bits[index], radix: 16))")
+        }
+        // Decoding is the exact widening.
+        var decoded = [Float](repeating: 0, count: x.count)
+        XCTAssertEqual(ck_q_dequantize(30, bits, 1, Int64(x.count), &decoded), 0)
+        XCTAssertEqual(decoded.map(\.bitPattern), bits.map { UInt32($0) << 16 })
     }
 }

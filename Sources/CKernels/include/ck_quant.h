@@ -14,6 +14,9 @@ typedef enum {
     CK_QTYPE_Q4_0 = 2,  // 32 elements in 18 bytes: d (f16), 16 bytes of nibbles; x = d·(q − 8)
     CK_QTYPE_Q4_1 = 3,  // 32 elements in 20 bytes: d, m (f16), 16 bytes of nibbles; x = d·q + m
     CK_QTYPE_Q8_0 = 8,  // 32 elements in 34 bytes: d (f16), 32 signed bytes; x = d·q
+    CK_QTYPE_Q4_K = 12, // 256 elements in 144 bytes: d, dmin (f16), 12 bytes of 6-bit scales and mins, 128 bytes of
+                        // nibbles; x = d·scale_j·q − dmin·min_j in sub-block j of 32
+    CK_QTYPE_BF16 = 30, // 1 element: a bfloat16 (a float's upper 16 bits)
 } ck_qtype;
 
 /// Elements per block of `type` (0 for a type these kernels do not know).
@@ -22,8 +25,9 @@ int64_t ck_q_block_size(int type);
 int64_t ck_q_block_bytes(int type);
 
 /// Quantizes `rows` rows of `columns` floats into `type` blocks, bit-exact to ggml's `quantize_row_*_ref` (and the
-/// `gguf` package's `gguf.quants.quantize`). F16 rounds to nearest even. Returns 0, or -1 when the type is unknown
-/// or `columns` is not a multiple of its block size.
+/// `gguf` package's `gguf.quants.quantize`). F16 and BF16 round to nearest even (BF16's NaN as ggml's
+/// ggml_compute_fp32_to_bf16). Returns 0, or -1 when the type is unknown or has no quantizer here (Q4_K: its blocks
+/// are multiplied as a GGUF file stores them) or `columns` is not a multiple of its block size.
 int ck_q_quantize(int type, const float *x, int64_t rows, int64_t columns, void *blocks);
 
 /// Decodes `rows` rows of `columns` elements of `type` to float32, bit-exact to ggml's `dequantize_row_*`.
@@ -43,8 +47,10 @@ typedef struct {
 void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *blocks);
 
 /// y[m, n] = Σ_k x[m, k] · W[n, k] for m < M, n < N: x is M × K float32 (row stride ldx), W is N rows of K
-/// elements in `type` blocks, y is M × N (row stride ldy). Q8_0, Q4_0 and Q4_1 multiply x quantized per block
-/// (ck_q_quantize_activations) with integer dot products, as ggml's vec_dot_q*_q8_*; F16 multiplies x as float32.
+/// elements in `type` blocks, y is M × N (row stride ldy). Q8_0, Q4_0, Q4_1 and Q4_K multiply x quantized per
+/// 32-element block (ck_q_quantize_activations) with integer dot products, as ggml's vec_dot_q*_q8_* (Q4_K's
+/// sub-block j meets one activation block: d·scale_j·d_x·Σ q·q_x − dmin·min_j·s_x); F16 and BF16 multiply x as
+/// float32 against the widened weights.
 /// From 16 rows of x on (prefill) the product is instead the float32 GEMM (ck_sgemm) on W decoded a slab of rows at a
 /// time, with x unquantized, as ggml's BLAS backend multiplies batches.
 /// Below 16 rows (a batch's decoding step) each weight row meets up to 8 rows of x at once, its blocks decoded once

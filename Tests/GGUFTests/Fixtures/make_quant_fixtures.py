@@ -2,12 +2,20 @@
 
 Run from the repository root (CPU; the `gguf` PyPI package 0.19, transformers 5.x, torch):
 
-    python3 Tests/GGUFTests/Fixtures/make_quant_fixtures.py
+    python3 Tests/GGUFTests/Fixtures/make_quant_fixtures.py [--gguf-only]
+
+(`--gguf-only` writes the two files that need only `gguf` and numpy, quantize.gguf and llama-q4k-bf16.gguf.)
 
 Writes, next to this script:
   quantize.gguf             "input" (4 × 256 float32 with zero, tiny, constant and huge blocks) and its quantization
-                            by `gguf.quants.quantize` to F16, Q8_0, Q4_0 and Q4_1, which Charter's quantizer must
+                            by `gguf.quants.quantize` to F16, BF16, Q8_0, Q4_0 and Q4_1, which Charter's quantizer must
                             reproduce byte for byte
+  llama-q4k-bf16.gguf       llama.gguf (make_fixtures.py) with every matrix BF16 but the MLP's down projection, Q4_K,
+                            and a wider MLP (feed_forward_length 256, new seeded random gate/up/down weights) so that
+                            the down projection's rows are whole Q4_K superblocks. The Q4_K blocks come from
+                            q4_k_blocks below (a plain min/max quantizer, not llama.cpp's iterative one: the `gguf`
+                            package cannot quantize k-quants, and the test only needs valid blocks); the file is checked
+                            to decode through `gguf.quants.dequantize` close to the values it encodes
   llama-quantized.gguf      the tiny Llama of make_fixtures.py with every matrix quantized: q/k (rows permuted for
                             llama.cpp's rope) Q4_1, v and o Q4_0, the MLP Q8_0, the embedding Q8_0, the output F16
   expected-quantized.json   transformers' `from_pretrained(dir, gguf_file=...)` logits of SEQUENCE for that file (every
@@ -21,13 +29,10 @@ import tempfile
 
 import gguf
 import numpy as np
-import torch
 from gguf import GGMLQuantizationType as T
-from transformers import AutoModelForCausalLM
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import make_fixtures as base  # noqa: E402
 
 
 def quantize_file(path):
@@ -40,7 +45,7 @@ def quantize_file(path):
     x[3, 64:96] *= 1e-6     # subnormal f16 scales
     writer = gguf.GGUFWriter(path, "llama")
     writer.add_tensor("input", x)
-    for qtype in (T.F16, T.Q8_0, T.Q4_0, T.Q4_1):
+    for qtype in (T.F16, T.Q8_0, T.Q4_0, T.Q4_1, T.BF16):
         data = gguf.quants.quantize(x, qtype)
         writer.add_tensor(qtype.name, data, raw_shape=data.shape if qtype == T.F16 else None, raw_dtype=qtype)
     writer.write_header_to_file()
@@ -49,8 +54,67 @@ def quantize_file(path):
     writer.close()
 
 
+def q4_k_blocks(x):
+    """Rows of x (a multiple of 256 wide) as Q4_K superblocks: per 32-element sub-block the range [min(x, 0), max(x)]
+    on 16 levels; the sub-blocks' steps and −mins quantized to 6 bits against d = max step / 63 and
+    dmin = max −min / 63 (f16), then each element to the nearest of its 16 levels. Returns (rows, 144 · width / 256)
+    uint8 in ggml's block_q4_K layout (d, dmin, 12 packed scale/min bytes, 128 nibble bytes)."""
+    rows, width = x.shape
+    sub = x.astype(np.float32).reshape(-1, 8, 32)
+    low = np.minimum(sub.min(axis=2), 0)
+    step = (sub.max(axis=2) - low) / 15
+    d = (step.max(axis=1) / 63).astype(np.float16)
+    dmin = ((-low).max(axis=1) / 63).astype(np.float16)
+    safe = lambda v: np.where(v == 0, 1, v).astype(np.float32)  # noqa: E731
+    scales = np.clip(np.rint(step / safe(d)[:, None]), 0, 63).astype(np.uint8)
+    mins = np.clip(np.rint(-low / safe(dmin)[:, None]), 0, 63).astype(np.uint8)
+    levels = d.astype(np.float32)[:, None] * scales
+    offsets = dmin.astype(np.float32)[:, None] * mins
+    q = np.clip(np.rint((sub + offsets[:, :, None]) / safe(levels)[:, :, None]), 0, 15).astype(np.uint8)
+    packed = np.zeros((sub.shape[0], 12), np.uint8)
+    packed[:, 0:4] = scales[:, 0:4] | (scales[:, 4:8] >> 4) << 6
+    packed[:, 4:8] = mins[:, 0:4] | (mins[:, 4:8] >> 4) << 6
+    packed[:, 8:12] = (scales[:, 4:8] & 0x0F) | (mins[:, 4:8] & 0x0F) << 4
+    nibbles = (q[:, 0::2, :] | q[:, 1::2, :] << 4).reshape(-1, 128)  # byte 32p + l: sub-blocks 2p (low), 2p + 1 (high)
+    blocks = np.concatenate([d.reshape(-1, 1).view(np.uint8), dmin.reshape(-1, 1).view(np.uint8), packed, nibbles], axis=1)
+    return blocks.reshape(rows, width // 256 * 144)
+
+
+def llama_q4k_bf16_file(path):
+    """llama.gguf with its matrices BF16, a 256-wide MLP, and the down projections Q4_K (see the module docstring)."""
+    reader = gguf.GGUFReader(os.path.join(HERE, "llama.gguf"))
+    writer = gguf.GGUFWriter(path, "llama")
+    for key, field in reader.fields.items():
+        if key.startswith("GGUF.") or key == "general.architecture":
+            continue
+        value = 256 if key == "llama.feed_forward_length" else field.contents()
+        writer.add_key_value(key, value, field.types[0], field.types[-1] if len(field.types) > 1 else None)
+    rng = np.random.default_rng(12)
+    for tensor in reader.tensors:
+        name = tensor.name
+        values = gguf.quants.dequantize(tensor.data, tensor.tensor_type).reshape(tuple(int(n) for n in reversed(tensor.shape)))
+        if name.endswith(("ffn_gate.weight", "ffn_up.weight")):
+            values = rng.normal(0, 0.3, size=(256, values.shape[1])).astype(np.float32)
+        elif name.endswith("ffn_down.weight"):
+            values = rng.normal(0, 0.1, size=(values.shape[0], 256)).astype(np.float32)
+        if values.ndim == 1:
+            writer.add_tensor(name, values.astype(np.float32))
+        elif name.endswith("ffn_down.weight"):
+            blocks = q4_k_blocks(values)
+            decoded = gguf.quants.dequantize(blocks, T.Q4_K)
+            assert decoded.shape == values.shape and np.abs(decoded - values).max() <= 0.1 * np.abs(values).max(), name
+            writer.add_tensor(name, blocks, raw_dtype=T.Q4_K)
+        else:
+            writer.add_tensor(name, gguf.quants.quantize(values.astype(np.float32), T.BF16), raw_dtype=T.BF16)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
 def llama_quantized_file(path):
     """make_fixtures.llama_file with every matrix in a block format (q/k Q4_1 with llama.cpp's row permutation)."""
+    import make_fixtures as base
     tensors, keys, tokenizer = base.llama_parts({
         "token_embd": T.Q8_0, "output": T.F16, "attn_q": T.Q4_1, "attn_k": T.Q4_1, "attn_v": T.Q4_0, "attn_output": T.Q4_0,
         "ffn_gate": T.Q8_0, "ffn_up": T.Q8_0, "ffn_down": T.Q8_0})
@@ -59,6 +123,12 @@ def llama_quantized_file(path):
 
 def main():
     quantize_file(os.path.join(HERE, "quantize.gguf"))
+    llama_q4k_bf16_file(os.path.join(HERE, "llama-q4k-bf16.gguf"))
+    if "--gguf-only" in sys.argv:
+        return
+    import make_fixtures as base
+    import torch
+    from transformers import AutoModelForCausalLM
     path = os.path.join(HERE, "llama-quantized.gguf")
     llama_quantized_file(path)
     with tempfile.TemporaryDirectory() as scratch:
