@@ -12,8 +12,10 @@ struct PluralisticCommand: ParsableCommand {
             (enthusiasts want glowing reviews, factual readers want none of the hype); a reward head per group \
             (charter reward --head) and a pooled reward model trained on a crowd that is --majority-share enthusiasts; \
             best-of-n on held-out prompts selected by weighted heads (factual weight 0 … 1), MaxMin and the pooled model, \
-            scored by both groups' ground truth, with 95% t-intervals over seeds. Writes runs/<name>/results.json and \
-            report.html.
+            scored by both groups' ground truth, with 95% t-intervals over seeds. The in-context alternative (on unless \
+            --no-in-context): the reference taught once, from the same labels, to read a line "weights: enthusiast 1−w, \
+            factual w" before the prompt (reward-conditioned SFT, --in-context-steps), then sampled with each weight in its \
+            prompt and no reward model. Writes runs/<name>/results.json and report.html.
             """)
 
     @Option(help: "Run name (folder under runs/).") var name = "pluralistic"
@@ -26,6 +28,8 @@ struct PluralisticCommand: ParsableCommand {
     @Option(help: "Share of the pooled model's labels given by enthusiasts (default 0.8).") var majorityShare: Double?
     @Option(help: "Best-of-n pool per held-out prompt (default 64).") var samplesPerPrompt: Int?
     @Option(name: .customLong("n"), help: "n of the best-of-n selection (default 16).") var selectionN: Int?
+    @Flag(inversion: .prefixedNo, help: "Train and measure the in-context policy that reads the weights from its prompt.") var inContext = true
+    @Option(help: "SFT steps that teach the in-context policy to read the weight line (default 150; --reduced: 60).") var inContextSteps: Int?
     @Flag(help: "Only rewrite report.html and print the claims from runs/<name>/results.json (no training).") var reportOnly = false
 
     func makeConfiguration() throws -> PluralisticConfiguration {
@@ -34,6 +38,11 @@ struct PluralisticCommand: ParsableCommand {
         if let majorityShare { c.majorityShare = majorityShare }
         if let samplesPerPrompt { c.samplesPerPrompt = samplesPerPrompt }
         if let selectionN { c.selectionN = selectionN }
+        if let inContextSteps {
+            guard inContext else { throw ValidationError("--in-context-steps: not used with --no-in-context") }
+            c.inContextSteps = inContextSteps
+        }
+        if !inContext { c.inContextSteps = 0 }
         do { try c.validate() } catch let error as ExperimentError { throw ValidationError(error.description) }
         return c
     }

@@ -53,11 +53,16 @@ public enum FrontierEvaluation {
     /// Per sample, log π(y|x) − log π_ref(y|x) = Σ_t [log π(y_t | x, y_<t) − log π_ref(y_t | x, y_<t)] over the
     /// response tokens (eos included). Its mean over samples y ~ π is the Monte-Carlo estimate of the sequence-level
     /// KL(π‖π_ref). Both models score the same batches the same way, so a model against itself gives exactly 0.
+    /// - Parameter referencePrompts: per sample, the prompt the reference conditions on instead of the sample's own (a
+    ///   policy prompted with an extra instruction against the reference on the bare prompt); nil: the same prompt.
     public static func logRatios(policy: any CausalLanguageModel, reference: any CausalLanguageModel, samples: [FrontierSample],
-                                 batchSize: Int = 64) throws -> [Double] {
+                                 referencePrompts: [[Int32]]? = nil, batchSize: Int = 64) throws -> [Double] {
+        precondition(referencePrompts.map { $0.count == samples.count } ?? true,
+                     "\(referencePrompts?.count ?? 0) reference prompts for \(samples.count) samples")
         let sequences = samples.map { $0.promptIds + $0.responseIds }
+        let referenceSequences = referencePrompts.map { zip($0, samples).map { $0 + $1.responseIds } } ?? sequences
         let policyLogProbabilities = try policy.tokenLogProbabilities(sequences, batchSize: batchSize)
-        let referenceLogProbabilities = try reference.tokenLogProbabilities(sequences, batchSize: batchSize)
+        let referenceLogProbabilities = try reference.tokenLogProbabilities(referenceSequences, batchSize: batchSize)
         return samples.indices.map { index in
             let count = samples[index].responseIds.count
             return zip(policyLogProbabilities[index].suffix(count), referenceLogProbabilities[index].suffix(count))

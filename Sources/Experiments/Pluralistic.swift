@@ -22,7 +22,8 @@ import Tokenizers
 /// `majorityShare` enthusiasts (as a single reward model learns from a crowd). Best-of-n on held-out prompts then
 /// selects by the weighted heads (factual weight 0 … 1), by MaxMin over the two heads, and by the pooled model; each
 /// selection is scored by both groups' ground truth, standardised over the reference's samples so the groups' gains
-/// are on one scale.
+/// are on one scale. The in-context alternative (``PluralisticInContext``): one policy, taught once to read a weight
+/// line from the same labels, sampled with the sweep's weights in its prompt and no reward model.
 public struct PluralisticConfiguration: Codable, Equatable, Sendable {
     /// The review language, the reference model and the response length (the frontier experiment's sizes).
     public var world = FrontierConfiguration()
@@ -45,6 +46,9 @@ public struct PluralisticConfiguration: Codable, Equatable, Sendable {
     public var ppoKLCoefficient = 0.05
     /// Samples from each trained policy on held-out prompts.
     public var evaluationSamples = 256
+    /// SFT steps (batch 32) that teach the reference to read a weight line (``PluralisticInContext``); 0: no in-context policy.
+    public var inContextSteps = 150
+    public var inContextLearningRate = 1e-3
 
     public init() {}
 
@@ -60,6 +64,7 @@ public struct PluralisticConfiguration: Codable, Equatable, Sendable {
         c.ppoFactualWeights = []
         c.ppoEpisodes = 256
         c.evaluationSamples = 64
+        c.inContextSteps = 60
         return c
     }
 
@@ -78,6 +83,8 @@ public struct PluralisticConfiguration: Codable, Equatable, Sendable {
         try require(ppoEpisodes >= 32, "--ppo-episodes", "must be at least one batch of 32 (got \(ppoEpisodes))")
         try require(ppoKLCoefficient.isFinite && ppoKLCoefficient >= 0, "--kl-coef", "must be ≥ 0 (got \(ppoKLCoefficient))")
         try require(evaluationSamples >= 2, "evaluationSamples", "needs at least 2 samples (got \(evaluationSamples))")
+        try require(inContextSteps >= 0, "--in-context-steps", "must be ≥ 0 (0: no in-context policy; got \(inContextSteps))")
+        try require(inContextLearningRate.isFinite && inContextLearningRate > 0, "inContextLearningRate", "must be positive (got \(inContextLearningRate))")
     }
 }
 
@@ -100,7 +107,7 @@ public enum ReviewGroups {
 /// One selection rule's best-of-n outcome: each group's mean ground truth of the selected continuations, raw and
 /// standardised (by the mean and deviation of that group's reward over the reference's samples).
 public struct PluralisticSelection: Codable, Equatable, Sendable {
-    /// "best-of-n" or "PPO".
+    /// "best-of-n", "PPO" or "in-context".
     public var policy = "best-of-n"
     /// "weighted", "maxmin" or "pooled".
     public var method: String
@@ -110,7 +117,8 @@ public struct PluralisticSelection: Codable, Equatable, Sendable {
     public var factual: Double
     public var enthusiastStandardised: Double
     public var factualStandardised: Double
-    /// PPO: the policy's KL from the reference on held-out prompts (nats per continuation).
+    /// PPO and in-context: the policy's KL from the reference on held-out prompts (nats per continuation; in-context: the
+    /// prompted policy against the reference on the bare prompt).
     public var kl: Double?
 
     /// The worse-off group's standardised gain (MaxMin's objective, measured on the ground truth).
@@ -128,6 +136,8 @@ public struct PluralisticSeed: Codable, Equatable, Sendable {
     public var accuracy: [String: Double]
     public var selections: [PluralisticSelection]
     public var seconds: [String: Double]
+    /// The in-context policy's conditioning examples (nil: not trained).
+    public var inContextExamples: Int? = nil
 }
 
 public enum Pluralistic {
@@ -142,8 +152,14 @@ public enum Pluralistic {
         let prompts = task.trainingPrompts
         let samples = FrontierPairs.sample(model: reference, tokenizer: tokenizer, prompts: prompts, pairsPerPrompt: c.pairsPerPrompt,
                                            maximumNewTokens: c.world.responseLength, seed: seed &+ 0x9A1)
-        let (enthusiastPairs, _) = FrontierPairs.label(samples, prompts: prompts, reward: ReviewGroups.enthusiastReward)
-        let (factualPairs, _) = FrontierPairs.label(samples, prompts: prompts, reward: ReviewGroups.factualReward)
+        // Each pair labelled once by each group (nil: that group's rewards tie).
+        let labelled = stride(from: 0, to: samples.count - 1, by: 2).map { start in
+            let prompt = prompts[samples[start].promptIndex], first = samples[start].text, second = samples[start + 1].text
+            return PluralisticInContext.LabelledPair(prompt: prompt,
+                                                     enthusiast: FrontierPairs.label(prompt: prompt, first, second, reward: ReviewGroups.enthusiastReward),
+                                                     factual: FrontierPairs.label(prompt: prompt, first, second, reward: ReviewGroups.factualReward))
+        }
+        let enthusiastPairs = labelled.compactMap(\.enthusiast), factualPairs = labelled.compactMap(\.factual)
         // The pooled crowd: each pair labelled by one person, an enthusiast with probability majorityShare.
         var crowd = SeededGenerator(seed: seed &+ 0xC20D)
         var pooledPairs: [FrontierPreference] = []
@@ -230,6 +246,28 @@ public enum Pluralistic {
         }
         clock.lap("best-of-n")
 
+        // The in-context policy: taught once to read the weights from the same labels, then prompted with each weight.
+        var inContextExamples: Int?
+        if c.inContextSteps > 0 {
+            let (policyFolder, examples) = try await PluralisticInContext.train(c, pairs: labelled, tokenizer: tokenizer, seed: seed, folder: folder, log: log)
+            inContextExamples = examples
+            clock.lap("in-context training")
+            let policy = try PretrainedModel.load(directory: policyFolder)
+            for weight in c.factualWeights {
+                let (samples, kl) = try PluralisticInContext.sample(policy, reference: reference, tokenizer: tokenizer, prompts: heldOut, factualWeight: weight,
+                                                                    count: c.evaluationSamples, maximumNewTokens: c.world.responseLength, seed: seed &+ 0xE7A1)
+                var selection = standardised(PluralisticSelection(
+                    policy: "in-context", method: "weighted", factualWeight: weight,
+                    enthusiast: Statistics.mean(samples.map { ReviewGroups.enthusiastReward($0.text) }),
+                    factual: Statistics.mean(samples.map { ReviewGroups.factualReward($0.text) }), enthusiastStandardised: 0, factualStandardised: 0))
+                selection.kl = kl
+                selections.append(selection)
+                log(String(format: "[seed \(seed)] in-context (factual %.2f): KL %.2f, enthusiast %.3f (z %+.2f), factual %.3f (z %+.2f)", weight, kl,
+                           selection.enthusiast, selection.enthusiastStandardised, selection.factual, selection.factualStandardised))
+            }
+            clock.lap("in-context sampling")
+        }
+
         // PPO against the same rewards: each run's final policy sampled on held-out prompts and scored by both groups.
         let runs = c.ppoFactualWeights.map { weight in
             (name: String(format: "weighted-%.2f", weight), method: "weighted", weight: Optional(weight), folder: headsFolder,
@@ -267,6 +305,7 @@ public enum Pluralistic {
                        selection.enthusiast, selection.enthusiastStandardised, selection.factual, selection.factualStandardised))
             clock.lap("ppo-\(run.name)")
         }
-        return PluralisticSeed(seed: seed, pairs: pairCounts, accuracy: accuracy, selections: selections, seconds: clock.laps)
+        return PluralisticSeed(seed: seed, pairs: pairCounts, accuracy: accuracy, selections: selections, seconds: clock.laps,
+                               inContextExamples: inContextExamples)
     }
 }

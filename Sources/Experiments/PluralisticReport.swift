@@ -33,6 +33,8 @@ public struct PluralisticResults: Codable, Equatable, Sendable {
     public var claims: [PluralisticClaim]
     /// Seeds in which best-of-n's factual gain rises (and the enthusiast gain does not rise) at every step of the weight sweep.
     public var monotoneSeeds: Int
+    /// The same for the in-context policy's sweep (nil: no in-context policy).
+    public var inContextMonotoneSeeds: Int?
     public var machine: MachineDescription
 
     public init(configuration: PluralisticConfiguration, seeds: [PluralisticSeed]) {
@@ -58,9 +60,10 @@ public struct PluralisticResults: Codable, Equatable, Sendable {
             return PluralisticClaim(statement: statement, difference: interval, holds: interval.count > 1 && interval.lower > 0)
         }
         var claims: [PluralisticClaim] = []
-        for policy in ["best-of-n", "PPO"] {
+        func prefix(_ policy: String) -> String { policy == "best-of-n" ? "best-of-\(configuration.selectionN)" : policy }
+        for policy in ["best-of-n", "PPO", "in-context"] {
             let sweep = seeds.map { $0.selections.filter { $0.policy == policy && $0.method == "weighted" } }
-            let prefix = policy == "best-of-n" ? "best-of-\(configuration.selectionN)" : policy
+            let prefix = prefix(policy)
             if let first = sweep.first?.first, let last = sweep.first?.last, first.label != last.label {
                 let pairs = sweep.compactMap { runs in runs.first.flatMap { low in runs.last.map { (low, $0) } } }
                 claims.append(claim(String(format: "%@: factual readers gain as their weight goes %.2f → %.2f (factual z, high − low weight)", prefix,
@@ -81,10 +84,29 @@ public struct PluralisticResults: Codable, Equatable, Sendable {
                                     zip(maxMin, pooled).map { $0.factualStandardised - $1.factualStandardised }))
             }
         }
+        // Where the in-context policy lands against the reward-model methods at the ends of its sweep: the group the
+        // weight serves, paired per seed (above 0: the method gives that group more than the prompted policy does).
+        for policy in ["best-of-n", "PPO"] {
+            for (weight, group) in [(0.0, ReviewGroups.enthusiast), (1.0, ReviewGroups.factual)] {
+                let pairs = seeds.compactMap { seed -> (PluralisticSelection, PluralisticSelection)? in
+                    func at(_ policy: String) -> PluralisticSelection? { seed.selections.first { $0.policy == policy && $0.method == "weighted" && $0.factualWeight == weight } }
+                    return at(policy).flatMap { method in at("in-context").map { (method, $0) } }
+                }
+                guard pairs.count == seeds.count, !pairs.isEmpty else { continue }
+                claims.append(claim(String(format: "%@ gives %@ more than the in-context policy at factual weight %.2f (%@ z, %@ − in-context)",
+                                           prefix(policy), group == ReviewGroups.factual ? "factual readers" : "enthusiasts", weight, group, prefix(policy)),
+                                    pairs.map { group == ReviewGroups.factual ? $0.factualStandardised - $1.factualStandardised
+                                                                              : $0.enthusiastStandardised - $1.enthusiastStandardised }))
+            }
+        }
         self.claims = claims
-        monotoneSeeds = seeds.map { $0.selections.filter { $0.policy == "best-of-n" && $0.method == "weighted" } }.filter { runs in
-            zip(runs, runs.dropFirst()).allSatisfy { $1.factualStandardised >= $0.factualStandardised && $1.enthusiastStandardised <= $0.enthusiastStandardised }
-        }.count
+        func monotone(_ policy: String) -> Int {
+            seeds.map { $0.selections.filter { $0.policy == policy && $0.method == "weighted" } }.filter { runs in
+                zip(runs, runs.dropFirst()).allSatisfy { $1.factualStandardised >= $0.factualStandardised && $1.enthusiastStandardised <= $0.enthusiastStandardised }
+            }.count
+        }
+        monotoneSeeds = monotone("best-of-n")
+        inContextMonotoneSeeds = seeds.contains { $0.selections.contains { $0.policy == "in-context" } } ? monotone("in-context") : nil
     }
 }
 
@@ -103,7 +125,9 @@ public enum PluralisticReport {
     /// The claims as plain lines (the command prints them).
     public static func summary(_ results: PluralisticResults) -> String {
         (results.claims.map { "\($0.statement): \(interval($0.difference)) — \($0.holds ? "holds" : "not shown")" }
-            + ["weight sweep monotone for both groups in \(results.monotoneSeeds) of \(results.seeds.count) seeds"]).joined(separator: "\n")
+            + ["weight sweep monotone for both groups in \(results.monotoneSeeds) of \(results.seeds.count) seeds"]
+            + (results.inContextMonotoneSeeds.map { ["in-context weight sweep monotone for both groups in \($0) of \(results.seeds.count) seeds"] } ?? []))
+            .joined(separator: "\n")
     }
 
     static func page(_ results: PluralisticResults) -> HTMLPage {
@@ -121,6 +145,22 @@ public enum PluralisticReport {
                        + "Chakraborty et al. 2024), or by the pooled model. PPO (β = \(c.ppoKLCoefficient) fixed, \(c.ppoEpisodes) episodes) optimises "
                        + "the same rewards: the weighted heads at factual weight \(c.ppoFactualWeights.map { String(format: "%.2f", $0) }.joined(separator: ", ")), "
                        + "MaxMin, and the pooled model; each final policy is sampled \(c.evaluationSamples) times on held-out prompts.")
+        let inContext = results.selections.filter { $0.policy == "in-context" }
+        if !inContext.isEmpty {
+            let examples = results.seeds.compactMap(\.inContextExamples)
+            let line: String = PluralisticInContext.prefix(factualWeight: 0.25).trimmingCharacters(in: .newlines)
+            let range: String = examples.min().map { "\($0)–\(examples.max() ?? $0)" } ?? "—"
+            let how: String = "The in-context alternative changes no weights per user: one policy reads the weights from a line before the prompt "
+                + "(\"\(line)\") and is sampled at temperature 1, with no reward model and no selection. "
+            let training: String = "The review world's models have never seen an instruction, so the reference is taught once to read that line: "
+                + "reward-conditioned SFT (Korbak et al. 2023, conditional training) for \(c.inContextSteps) steps of 32 on the same labelled pairs "
+                + "the heads train on — for each weight w of the sweep and each pair, the completion chosen by a decider who is a factual reader "
+                + "with probability w (an enthusiast otherwise), after the line for w; pairs whose decider's group tied are left out "
+                + "(\(range) examples per seed). "
+            let use: String = "That one training changes weights once; a new weighting is a new prompt. Each weight's policy is sampled "
+                + "\(c.evaluationSamples) times on held-out prompts; its KL is log π(y | line, x) − log π_ref(y | x)."
+            page.paragraph(how + training + use)
+        }
         page.paragraph("Each selection is scored by both groups' ground truth. z is the group's mean reward of the selected reviews minus its mean "
                        + "over all reference samples, in units of its standard deviation there, so the two groups' gains share a scale; "
                        + "best-of-n is the exact expectation over all n-subsets of each prompt's pool.")
@@ -130,18 +170,32 @@ public enum PluralisticReport {
         page.table(header: ["comparison", "difference", "verdict"], rows: results.claims.map {
             [$0.statement, interval($0.difference), $0.holds ? "holds (interval above 0)" : "not shown"]
         })
+        let inContextMonotone: String = results.inContextMonotoneSeeds.map { ", and in \($0) of \(results.seeds.count) seeds in context" } ?? ""
         page.paragraph("The weight sweep moves both groups monotonically (factual gain never falls, enthusiast gain never rises, as the factual "
-                       + "weight grows) in \(results.monotoneSeeds) of \(results.seeds.count) seeds.")
-        for policy in ["best-of-n", "PPO"] {
+                       + "weight grows) in \(results.monotoneSeeds) of \(results.seeds.count) seeds under best-of-n\(inContextMonotone).")
+        let inContextSeries = inContext.isEmpty ? [] : [SVGChart.Series("in-context (weights in the prompt)",
+                                                                         inContext.map { SVGChart.Point($0.enthusiastStandardised.mean, $0.factualStandardised.mean) },
+                                                                         labels: inContext.map { String(format: "prompt w_f %.2f", $0.factualWeight ?? 0) })]
+        for policy in ["best-of-n", "PPO", "in-context"] {
             let rows = results.selections.filter { $0.policy == policy }
             guard !rows.isEmpty else { continue }
             let weighted = rows.filter { $0.factualWeight != nil }, others = rows.filter { $0.factualWeight == nil }
+            if policy == "in-context" {
+                // Its points are on the two charts above; here the numbers and the KL.
+                page.heading("The trade-off in context (weights in the prompt, one conditioned policy, no reward model)", level: 2)
+                page.table(header: ["prompted weights", "enthusiast r_e", "factual r_f", "enthusiast z", "factual z", "worse-off group z", "KL"], rows: rows.map {
+                    [$0.label, interval($0.enthusiast, digits: 3), interval($0.factual, digits: 3), interval($0.enthusiastStandardised),
+                     interval($0.factualStandardised), interval($0.worstGroup), String(format: "%.2f", $0.kl ?? 0)]
+                })
+                continue
+            }
             page.heading(policy == "PPO" ? "The trade-off under PPO (\(c.ppoEpisodes) episodes, β = \(c.ppoKLCoefficient))" : "The trade-off under best-of-\(c.selectionN)", level: 2)
             page.charts([
                 SVGChart.lines(title: "\(policy): each group's gain (z)",
                                series: [SVGChart.Series("weighted heads", weighted.map { SVGChart.Point($0.enthusiastStandardised.mean, $0.factualStandardised.mean) },
                                                         labels: weighted.map { String(format: "w_f %.2f", $0.factualWeight!) })]
-                                   + others.map { SVGChart.Series($0.label, [SVGChart.Point($0.enthusiastStandardised.mean, $0.factualStandardised.mean)], labels: [$0.label]) },
+                                   + others.map { SVGChart.Series($0.label, [SVGChart.Point($0.enthusiastStandardised.mean, $0.factualStandardised.mean)], labels: [$0.label]) }
+                                   + inContextSeries,
                                xLabel: "enthusiasts' gain (z)", yLabel: "factual readers' gain (z)", style: .points),
                 SVGChart.bars(title: "\(policy): the worse-off group's gain (z), mean and 95% interval",
                               groups: rows.map { row in row.factualWeight.map { String(format: "w_f %.2f", $0) } ?? String(row.label.split(separator: " ").last ?? "") },
@@ -166,11 +220,14 @@ public enum PluralisticReport {
             (term: "weighted (factual w)", text: "best-of-n by (1 − w)·z_enthusiast-head + w·z_factual-head, heads standardised on their training responses"),
             (term: "maxmin", text: "best-of-n by min(z_enthusiast-head, z_factual-head): the worse-off group's predicted reward (MaxMin-RLHF's objective)"),
             (term: "pooled", text: "best-of-n by one reward model trained on the crowd's labels"),
+            (term: "in-context (factual w)", text: "plain samples of the conditioned policy prompted with the weight line for w; no reward model at use time"),
             (term: "95% t-interval", text: "mean ± t(0.975, seeds − 1) × standard error over seeds; a claim holds only when its interval lies above 0"),
         ])
         page.heading("Seeds", level: 2)
-        page.table(header: ["seed", "pairs (enthusiast / factual / pooled)", "seconds"], rows: results.seeds.map { seed in
+        page.table(header: ["seed", "pairs (enthusiast / factual / pooled)", "in-context conditioning examples", "in-context training s", "seconds"],
+                   rows: results.seeds.map { seed in
             ["\(seed.seed)", "\(seed.pairs[ReviewGroups.enthusiast] ?? 0) / \(seed.pairs[ReviewGroups.factual] ?? 0) / \(seed.pairs["pooled"] ?? 0)",
+             seed.inContextExamples.map(String.init) ?? "—", seed.seconds["in-context training"].map { String(format: "%.0f", $0) } ?? "—",
              String(format: "%.0f", seed.seconds.values.reduce(0, +))]
         })
         return page

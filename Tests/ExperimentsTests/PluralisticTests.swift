@@ -40,6 +40,63 @@ final class PluralisticTests: XCTestCase {
         XCTAssertTrue(PluralisticResults(configuration: .reduced, seeds: [seeds[0]]).claims.allSatisfy { !$0.holds })
     }
 
+    /// The conditioning data follow the labels, not the ground truth: here the labels are planted against r_e and r_f
+    /// (the "enthusiasts" chose the duller review), and the examples still take what each label chose.
+    func testInContextConditioningReadsOnlyTheLabels() {
+        func preference(_ chosen: String, _ rejected: String) -> FrontierPreference { FrontierPreference(prompt: "My lamp:", chosen: chosen, rejected: rejected) }
+        let pairs = [
+            PluralisticInContext.LabelledPair(prompt: "My lamp:", enthusiast: preference(" awful dull.", " superb great."),
+                                              factual: preference(" superb great.", " awful dull.")),
+            PluralisticInContext.LabelledPair(prompt: "My lamp:", enthusiast: nil, factual: preference(" it is.", " great.")),
+            PluralisticInContext.LabelledPair(prompt: "My lamp:", enthusiast: preference(" lovely.", " the."), factual: nil),
+        ]
+        let examples = PluralisticInContext.conditioningExamples(pairs, factualWeights: [0, 1], seed: 7)
+        // Weight 0: every decider is an enthusiast (the tied second pair is left out); weight 1: every decider a factual reader.
+        XCTAssertEqual(examples.map(\.completion), [" awful dull.", " lovely.", " superb great.", " it is."])
+        XCTAssertEqual(examples.map(\.prompt), [String](repeating: "weights: enthusiast 1.00, factual 0.00\nMy lamp:", count: 2)
+                           + [String](repeating: "weights: enthusiast 0.00, factual 1.00\nMy lamp:", count: 2))
+        XCTAssertLessThan(ReviewGroups.enthusiastReward(examples[0].completion), ReviewGroups.enthusiastReward(" superb great."),
+                          "the planted label goes against the ground truth, so following it is not following r_e")
+        // Weight 0.25 over many conflicting pairs: about a quarter of the deciders are factual readers (seeded, so exact).
+        let conflicts = [PluralisticInContext.LabelledPair](repeating: pairs[0], count: 400)
+        let quarter = PluralisticInContext.conditioningExamples(conflicts, factualWeights: [0.25], seed: 7)
+        XCTAssertEqual(quarter.count, 400)
+        let factualShare = Double(quarter.filter { $0.completion == " superb great." }.count) / 400
+        XCTAssertEqual(factualShare, 0.25, accuracy: 0.06)
+        XCTAssertEqual(quarter.map(\.completion), PluralisticInContext.conditioningExamples(conflicts, factualWeights: [0.25], seed: 7).map(\.completion))
+    }
+
+    /// In-context rows get their own sweep claims, monotonicity count and comparisons with best-of-n at the sweep's ends.
+    func testInContextClaimsReadPlantedSelections() throws {
+        func selection(_ policy: String, _ weight: Double, _ e: Double, _ f: Double) -> PluralisticSelection {
+            PluralisticSelection(policy: policy, method: "weighted", factualWeight: weight, enthusiast: e, factual: f, enthusiastStandardised: e, factualStandardised: f)
+        }
+        let seeds = [0.0, 0.05, -0.05].enumerated().map { index, noise in
+            PluralisticSeed(seed: UInt64(index + 1), pairs: [:], accuracy: [:], selections: [
+                selection("best-of-n", 0, 1.4 + noise, -0.2), selection("best-of-n", 1, 0.1, 1.5 + noise),
+                // The second seed's in-context sweep is not monotone for enthusiasts.
+                selection("in-context", 0, 0.5 + noise, 0), selection("in-context", 1, index == 1 ? 0.6 : 0.2, 0.7 + noise),
+            ], seconds: [:], inContextExamples: 100)
+        }
+        let results = PluralisticResults(configuration: .reduced, seeds: seeds)
+        XCTAssertEqual(results.inContextMonotoneSeeds, 2)
+        XCTAssertEqual(results.monotoneSeeds, 3)
+        let claims = Dictionary(uniqueKeysWithValues: results.claims.map { ($0.statement, $0) })
+        let gain = try XCTUnwrap(claims.first { $0.key.hasPrefix("in-context: factual readers gain") }?.value)
+        XCTAssertEqual(gain.difference.mean, 0.7, accuracy: 1e-9)
+        let factualEnd = try XCTUnwrap(claims.first { $0.key.contains("gives factual readers more than the in-context policy at factual weight 1.00") }?.value)
+        XCTAssertEqual(factualEnd.difference.mean, 0.8, accuracy: 1e-9)
+        XCTAssertTrue(factualEnd.holds)
+        let enthusiastEnd = try XCTUnwrap(claims.first { $0.key.contains("gives enthusiasts more than the in-context policy at factual weight 0.00") }?.value)
+        XCTAssertEqual(enthusiastEnd.difference.mean, 0.9, accuracy: 1e-9)
+        XCTAssertNil(PluralisticResults(configuration: .reduced, seeds: seeds.map { seed in
+            var seed = seed
+            seed.selections.removeAll { $0.policy == "in-context" }
+            return seed
+        }).inContextMonotoneSeeds)
+        XCTAssertTrue(PluralisticReport.page(results).html.contains("in-context (weights in the prompt)"))
+    }
+
     /// The reduced experiment end to end (one seed): heads trained per group move best-of-n along the trade-off as the
     /// weights ask, and the pooled model leans to its majority.
     func testReducedRunMovesAlongTheTradeOff() async throws {
@@ -61,6 +118,16 @@ final class PluralisticTests: XCTestCase {
         XCTAssertEqual(seed.selections.filter { $0.policy == "PPO" }.map(\.label), ["PPO: weighted (factual 1.00)", "PPO: maxmin", "PPO: pooled"])
         XCTAssertTrue(seed.selections.filter { $0.policy == "PPO" }.allSatisfy { $0.kl != nil && $0.factual.isFinite })
         XCTAssertGreaterThan(pooled.enthusiastStandardised, pooled.factualStandardised, "the pooled model should lean to its 80% majority: \(pooled)")
+        // The in-context policy: trained once on conditioning examples from the labelled pairs, sampled at every weight.
+        let inContext = seed.selections.filter { $0.policy == "in-context" }
+        XCTAssertEqual(inContext.map(\.label), ["in-context: weighted (factual 0.00)", "in-context: weighted (factual 0.50)", "in-context: weighted (factual 1.00)"])
+        let examples = try XCTUnwrap(seed.inContextExamples)
+        // Weight 0 takes every enthusiast-labelled pair, weight 1 every factual-labelled one, weight 0.5 some of either.
+        let labelled = try XCTUnwrap(seed.pairs[ReviewGroups.enthusiast]) + XCTUnwrap(seed.pairs[ReviewGroups.factual])
+        XCTAssertGreaterThan(examples, labelled)
+        XCTAssertLessThanOrEqual(examples, 2 * labelled)
+        // Fine-tuning and the weight line move the policy away from the reference: a positive KL at every weight.
+        XCTAssertTrue(inContext.allSatisfy { ($0.kl ?? 0) > 0 && $0.factual.isFinite }, "\(inContext)")
         XCTAssertGreaterThan(try XCTUnwrap(seed.accuracy["enthusiast head/enthusiast"]), 0.6)
         XCTAssertGreaterThan(try XCTUnwrap(seed.accuracy["factual head/factual"]), 0.6)
         let results = PluralisticResults(configuration: c, seeds: [seed])
