@@ -140,6 +140,30 @@ public struct PluralisticSeed: Codable, Equatable, Sendable {
     public var inContextExamples: Int? = nil
 }
 
+extension PluralisticConfiguration {
+    /// Reads a results.json configuration; one written before the in-context condition existed has no `inContext…`
+    /// fields and reads as `inContextSteps` 0 (no in-context policy), so `--report-only` still renders such runs.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        world = try c.decode(FrontierConfiguration.self, forKey: .world)
+        pairsPerPrompt = try c.decode(Int.self, forKey: .pairsPerPrompt)
+        rewardSteps = try c.decode(Int.self, forKey: .rewardSteps)
+        rewardLearningRate = try c.decode(Double.self, forKey: .rewardLearningRate)
+        majorityShare = try c.decode(Double.self, forKey: .majorityShare)
+        samplesPerPrompt = try c.decode(Int.self, forKey: .samplesPerPrompt)
+        selectionN = try c.decode(Int.self, forKey: .selectionN)
+        factualWeights = try c.decode([Double].self, forKey: .factualWeights)
+        ppoFactualWeights = try c.decode([Double].self, forKey: .ppoFactualWeights)
+        ppoEpisodes = try c.decode(Int.self, forKey: .ppoEpisodes)
+        ppoLearningRate = try c.decode(Double.self, forKey: .ppoLearningRate)
+        ppoKLCoefficient = try c.decode(Double.self, forKey: .ppoKLCoefficient)
+        evaluationSamples = try c.decode(Int.self, forKey: .evaluationSamples)
+        inContextSteps = try c.decodeIfPresent(Int.self, forKey: .inContextSteps) ?? 0
+        inContextLearningRate = try c.decodeIfPresent(Double.self, forKey: .inContextLearningRate) ?? inContextLearningRate
+    }
+}
+
 public enum Pluralistic {
     public static func run(_ c: PluralisticConfiguration, seed: UInt64, folder: URL,
                            log: @escaping @Sendable (String) -> Void) async throws -> PluralisticSeed {

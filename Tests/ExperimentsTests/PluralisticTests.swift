@@ -15,6 +15,22 @@ final class PluralisticTests: XCTestCase {
     }
 
     /// The claims read planted per-seed outcomes: intervals over seeds, holding only above 0.
+    func testConfigurationsWrittenBeforeTheInContextConditionStillDecode() throws {
+        var configuration = PluralisticConfiguration.reduced
+        configuration.inContextSteps = 77
+        let data = try JSONEncoder().encode(configuration)
+        XCTAssertEqual(try JSONDecoder().decode(PluralisticConfiguration.self, from: data), configuration)
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object["inContextSteps"] = nil
+        object["inContextLearningRate"] = nil
+        let old = try JSONDecoder().decode(PluralisticConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        XCTAssertEqual(old.inContextSteps, 0, "an older run had no in-context policy")
+        XCTAssertEqual(old.ppoEpisodes, configuration.ppoEpisodes)
+        XCTAssertEqual(old.world, configuration.world)
+        object["pairsPerPrompt"] = nil
+        XCTAssertThrowsError(try JSONDecoder().decode(PluralisticConfiguration.self, from: JSONSerialization.data(withJSONObject: object)))
+    }
+
     func testClaimsReadPlantedSelections() {
         func selection(_ method: String, _ weight: Double?, _ e: Double, _ f: Double) -> PluralisticSelection {
             PluralisticSelection(method: method, factualWeight: weight, enthusiast: e / 3, factual: f / 3, enthusiastStandardised: e, factualStandardised: f)
