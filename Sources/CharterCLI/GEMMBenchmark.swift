@@ -87,7 +87,11 @@ struct GEMMBenchmark: ParsableCommand {
             weights = try bytes.withUnsafeBytes { try QuantizedMatrix(format: format, rows: n, columns: k, data: $0, source: source) }
         }
         let x = Tensor(shape: [m, k], scalars: a)
-        func product() { _ = Tensor.matmul(x, quantized: weights) }
+        return medianSeconds { _ = Tensor.matmul(x, quantized: weights) }
+    }
+
+    /// Median seconds of `repeats` calls of `product`, after one warm-up call.
+    func medianSeconds(_ product: () -> Void) -> Double {
         product()
         var times: [Double] = []
         for _ in 0..<repeats {
@@ -103,21 +107,13 @@ struct GEMMBenchmark: ParsableCommand {
         let a = (0..<(m * k)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
         let b = (0..<(k * n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
         var c = [Float](repeating: 0, count: m * n)
-        func product() {
+        return medianSeconds {
             if bf16 {
                 ck_sgemm_bf16(0, 0, Int64(m), Int64(n), Int64(k), 1, a, Int64(k), b, Int64(n), 0, &c, Int64(n))
             } else {
                 ck_sgemm(0, 0, Int64(m), Int64(n), Int64(k), 1, a, Int64(k), b, Int64(n), 0, &c, Int64(n))
             }
         }
-        product()
-        var times: [Double] = []
-        for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
-            product()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return times.sorted()[times.count / 2]
     }
 
     func parsedShapes() throws -> [(Int, Int, Int)] {
