@@ -26,7 +26,8 @@ struct DPOCommand: ParsableCommand {
     @Option(help: "rpo_alpha: weight of the NLL term on chosen completions.") var rpoAlpha: Float?
     @Option(help: "simpo_gamma") var simpoGamma: Float?
     @Option(help: "max_prompt_length") var maxPromptLength: Int?
-    @Flag(help: "precompute_ref_log_probs") var precomputeRefLogProbs = false
+    @Flag(help: "precompute_ref_log_probs: read the reference once before training, not at every step.") var precomputeRefLogProbs = false
+    @Option(help: "precompute_ref_batch_size (default: the train / eval batch size).") var precomputeRefBatchSize: Int?
     @Flag(help: "Only evaluate (--eval-dataset, else --dataset) and print the eval_ metrics as JSON.") var evalOnly = false
 
     func run() throws {
@@ -34,7 +35,7 @@ struct DPOCommand: ParsableCommand {
             "ref_model": refModel, "loss_type": lossType.map { $0.split(separator: ",").map(String.init) },
             "beta": beta.map { Double($0) }, "label_smoothing": labelSmoothing.map { Double($0) }, "rpo_alpha": rpoAlpha.map { Double($0) },
             "simpo_gamma": simpoGamma.map { Double($0) }, "max_prompt_length": maxPromptLength,
-            "precompute_ref_log_probs": precomputeRefLogProbs ? true : nil,
+            "precompute_ref_log_probs": precomputeRefLogProbs ? true : nil, "precompute_ref_batch_size": precomputeRefBatchSize,
         ]
         let recipe = try options.recipe(keys: DPOConfiguration.keys, extra: extra)
         let configuration = try recipe.decode(DPOConfiguration.self)

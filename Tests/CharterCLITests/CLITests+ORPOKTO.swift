@@ -25,4 +25,24 @@ extension CLITests {
             }
         }
     }
+
+    /// `charter dpo --precompute-ref-batch-size` reaches TRL's key: the precomputed reference gives the per-step
+    /// reference's eval metrics, and 0 is refused by the key's name.
+    func testDPOPrecomputeRefBatchSizeFlag() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("AlignmentTests/Fixtures/trl")
+        let common = ["dpo", "--model", fixtures.appendingPathComponent("policy").path, "--ref-model", fixtures.appendingPathComponent("reference").path,
+                      "--dataset", fixtures.appendingPathComponent("preference_standard.jsonl").path, "--eval-batch-size", "4", "--eval-only"]
+        let perStep = try charter(common)
+        XCTAssertEqual(perStep.0, 0, perStep.2)
+        let precomputed = try charter(common + ["--precompute-ref-log-probs", "--precompute-ref-batch-size", "3"])
+        XCTAssertEqual(precomputed.0, 0, precomputed.2)
+        let a = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(perStep.1.utf8)) as? [String: Double], perStep.1)
+        let b = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(precomputed.1.utf8)) as? [String: Double], precomputed.1)
+        XCTAssertEqual(Set(a.keys), Set(b.keys))
+        for (key, value) in a { XCTAssertEqual(b[key]!, value, accuracy: 1e-6 * max(1, abs(value)), key) }
+        let zero = try charter(common + ["--precompute-ref-log-probs", "--precompute-ref-batch-size", "0"])
+        XCTAssertNotEqual(zero.0, 0)
+        XCTAssertTrue(zero.2.contains("precompute_ref_batch_size: must be at least 1"), zero.2)
+    }
 }
