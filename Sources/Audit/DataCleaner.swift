@@ -48,7 +48,7 @@ public struct DataCleaner {
         while let (example, pair) = try stream.next() {
             summary.rowsIn += 1
             guard let record = flagged[pair.line] else {
-                try writer.write(Self.line(example, after: .keep))
+                try Self.keep(example, original: stream.lastLineText, to: writer)
                 continue
             }
             seen.insert(pair.line)
@@ -82,8 +82,11 @@ public struct DataCleaner {
             case .keep:
                 break
             }
+            if action == .keep {
+                try Self.keep(example, original: stream.lastLineText, to: writer)
+                continue
+            }
             if action != .drop { try writer.write(Self.line(changed, after: action)) }
-            guard action != .keep else { continue }
             let reasons = kinds.filter { policy.actions[$0] == action }.map(\.rawValue)
             log.append((pair.line, .object([
                 .init("line", .integer(pair.line)), .init("pair_id", .string(pair.id)), .init("action", .string(action.rawValue)),
@@ -111,6 +114,12 @@ public struct DataCleaner {
         try changes.finish()
         try writer.finish()
         return summary
+    }
+
+    /// Writes a kept pair as its input line was, byte for byte (key order, spacing, escapes and numbers as the file
+    /// spells them; only a CRLF line ending becomes LF).
+    private static func keep(_ example: Example, original: String?, to writer: JSONLWriter) throws {
+        if let original { try writer.write(originalLine: original) } else { try writer.write(Self.line(example, after: .keep)) }
     }
 
     /// The line to write for an example after `action`, in the input's layout: TRL lines (one-judgement-per-line and

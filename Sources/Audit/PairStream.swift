@@ -25,6 +25,8 @@ final class PairStream {
     /// The reader's type and format, once known.
     var type: DatasetType? { reader.type }
     var format: DatasetFormat? { reader.format }
+    /// The file's text of the line the last pair came from (without its line break).
+    var lastLineText: String? { reader.lastLineText }
 
     /// The next readable pair, or nil at the end.
     /// - Throws: ``DatasetError`` for unreadable files (kind `.io`), and when the file holds examples that are not

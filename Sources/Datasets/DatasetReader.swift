@@ -65,6 +65,9 @@ public final class DatasetReader {
     public private(set) var quirks: [DatasetQuirk] = []
     /// Whitespace-only lines seen so far.
     public var blankLines: Int { lines.blankLines }
+    /// The file's text of the line ``next()`` last returned an example from (without its line break), for writers
+    /// that pass unchanged lines through byte for byte.
+    public var lastLineText: String? { lines.lastLineText }
 
     let fileName: String
     private let lines: JSONLReader

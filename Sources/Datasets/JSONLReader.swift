@@ -19,6 +19,8 @@ public final class JSONLReader {
     public let fileName: String
     /// Whitespace-only lines seen so far (skipped).
     public private(set) var blankLines = 0
+    /// The text of the line ``next()`` last returned (without its line break); nil before the first.
+    public private(set) var lastLineText: String?
 
     private let lines: LineReader
 
@@ -62,6 +64,7 @@ public final class JSONLReader {
                 throw DatasetError(file: fileName, line: 0, kind: .io, reason: reason)
             }
             guard let (number, line) = next else { return nil }
+            lastLineText = nil
             if line.allSatisfy(\.isWhitespace) {
                 blankLines += 1
                 continue
@@ -77,6 +80,7 @@ public final class JSONLReader {
                 throw DatasetError(file: fileName, line: number, kind: .invalidJSON,
                                    reason: "expected a JSON object, found \(value.typeName)")
             }
+            lastLineText = line
             return (number, members)
         }
     }

@@ -66,6 +66,16 @@ public final class JSONLWriter {
         if buffer.count >= 1 << 20 { try flush() }
     }
 
+    /// Writes a line read from a JSONL file as it was (one JSON object's text, without its line break), so that an
+    /// unchanged line keeps its bytes: key order, spacing, escapes and number spellings.
+    public func write(originalLine text: String) throws {
+        precondition(!finished, "JSONLWriter.write after finish()")
+        precondition(!text.contains("\n"), "JSONLWriter.write(originalLine:) with a line break inside")
+        buffer.append(contentsOf: Array((text + "\n").utf8))
+        lineCount += 1
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
     /// Writes one example in TRL format (see ``Example/jsonValue(keepImplicitPrompt:)``).
     public func write(_ example: Example, keepImplicitPrompt: Bool = false) throws {
         try write(example.jsonValue(keepImplicitPrompt: keepImplicitPrompt))

@@ -59,6 +59,30 @@ final class DataCleanerTests: XCTestCase {
         XCTAssertTrue(changes[4]["error"]?.stringValue?.hasPrefix("pairs.jsonl:6: field \"chosen\"") == true)
     }
 
+    /// Kept pairs come back as the input spelled them (pandas' compact separators and `\/`, Python's `\u` escapes, the
+    /// file's key order, `1.0`), changed ones in Charter's layout.
+    func testKeptLinesKeepTheirBytes() throws {
+        let fixture = try AuditFixture()
+        defer { fixture.remove() }
+        let kept = [
+            #"{"chosen":"Caf\u00e9 au lait","rejected":"Tea","prompt":"Drink?","score":1.0}"#,
+            #"{"prompt": "Path", "chosen": "a\/b", "rejected": "c\/d", "chosen_probability": 0.70}"#,
+            #"{"prompt":"Ok","chosen":"fine","rejected":"bad","chosen_probability":1e0}"#,
+        ]
+        let (summary, lines, changes) = try clean(kept + [
+            #"{"prompt": "Hi", "chosen": "same", "rejected": "Same"}"#,
+            #"{"prompt":"Drink?","chosen":"Caf\u00e9 au lait","rejected":"Tea"}"#,
+        ], policy: """
+            actions:
+              exact_duplicate: drop
+              identical_responses: tie
+            """, fixture: fixture)
+        XCTAssertEqual(summary.rowsOut, 4)
+        XCTAssertEqual(Array(lines.prefix(3)), kept)
+        XCTAssertEqual(lines[3], #"{"prompt": "Hi", "chosen": "same", "rejected": "Same", "chosen_probability": 0.5}"#)
+        XCTAssertEqual(changes.map { $0["action"] }, ["tie", "drop"])
+    }
+
     func testSoftenUsesTheVoteShareOfContradictions() throws {
         let fixture = try AuditFixture()
         defer { fixture.remove() }
