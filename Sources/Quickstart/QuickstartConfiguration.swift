@@ -25,6 +25,11 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var redTeamPerIntent = 8
     /// Borderline prompts per borderline training intent, mixed into the RL prompts (pairs, PPO).
     public var borderlinePromptsPerIntent = 8
+    /// PPO's prompts: the red-team prompts plus this many borderline prompts per borderline training intent and this
+    /// many plain benign prompts per benign intent, as the paper's RL mixes helpfulness prompts into the red-team ones.
+    /// Only PPO reads them (`world/ppo_prompts.jsonl`).
+    public var ppoBorderlinePromptsPerIntent = 8
+    public var ppoBenignPromptsPerIntent = 0
     /// Critique → revision rounds per red-team prompt.
     public var critiqueRounds = 1
     /// SL-CAI: steps of SFT on revisions mixed with helpful data.
@@ -144,6 +149,7 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
         c.helpfulOnlyBatchSize = 4
         c.redTeamPerIntent = 3
         c.borderlinePromptsPerIntent = 3
+        c.ppoBorderlinePromptsPerIntent = 3
         // With four general principles in the full constitution the critic revises most red-team answers: 6 steps of SFT
         // saturated SL-CAI (0% compliance, measured); 4 leave it complying with 19% of held-out harmful requests.
         c.slCAISteps = 4

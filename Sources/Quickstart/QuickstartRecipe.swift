@@ -56,7 +56,7 @@ public enum QuickstartRecipe {
           - name: ppo
             type: ppo
             model: stage:sl_cai
-            prompts: world/rl_prompts.jsonl
+            prompts: world/ppo_prompts.jsonl
             reward_model: stage:reward
             training: {total_episodes: \(c.ppoEpisodes), per_device_train_batch_size: 16, learning_rate: \(c.ppoLearningRate), kl_coef: \(c.ppoKLCoefficient), response_length: \(c.maximumResponseTokens), temperature: 1.0, stop_token: eos, num_ppo_epochs: 2, logging_steps: 1, save_steps: \(c.ppoSaveSteps)}
         \(onlineDPOStage(c))

@@ -27,6 +27,7 @@ public struct WorldFiles {
     }
 
     public var rlPromptsURL: URL { directory.appendingPathComponent("rl_prompts.jsonl") }
+    public var ppoPromptsURL: URL { directory.appendingPathComponent("ppo_prompts.jsonl") }
     /// Human helpfulness comparisons (TRL preference lines, hard labels) mixed into the preference model's and DPO's data.
     public var helpfulnessPairsURL: URL { directory.appendingPathComponent("helpfulness_pairs.jsonl") }
 
@@ -75,7 +76,8 @@ public struct WorldFiles {
         let redTeam = world.redTeamRequests(perIntent: configuration.redTeamPerIntent)
         try ExperimentFiles.writeJSONL(prompts(redTeam), to: redTeamURL)
         // RL prompts: the red-team prompts and borderline ones (as the paper's RL mixes in helpfulness prompts).
-        try ExperimentFiles.writeJSONL(prompts(redTeam + world.borderlineRequests(perIntent: configuration.borderlinePromptsPerIntent)), to: rlPromptsURL)
+        try ExperimentFiles.writeJSONL(prompts(rlRequests), to: rlPromptsURL)
+        try ExperimentFiles.writeJSONL(prompts(ppoRequests), to: ppoPromptsURL)
         let helpful = world.helpfulRequests(perIntent: configuration.helpfulPerIntent)
         try ExperimentFiles.writeJSONL(helpful.map { ["prompt": CritiquePrompts.responsePrompt([Self.user($0)]), "completion": " " + world.helpfulAnswer($0)] },
                                        to: helpfulURL)
@@ -89,6 +91,18 @@ public struct WorldFiles {
         }
         try writeInitialModel(texts: texts + redTeam.map(\.text))
         return texts
+    }
+
+    /// The RL prompts the pairs are sampled on: the red-team prompts and borderline ones.
+    var rlRequests: [Request] {
+        world.redTeamRequests(perIntent: configuration.redTeamPerIntent) + world.borderlineRequests(perIntent: configuration.borderlinePromptsPerIntent)
+    }
+
+    /// PPO's prompts: the red-team prompts, its own share of borderline ones and plain benign ones (the paper's RL mixes
+    /// helpfulness prompts into the red-team ones).
+    var ppoRequests: [Request] {
+        world.redTeamRequests(perIntent: configuration.redTeamPerIntent) + world.borderlineRequests(perIntent: configuration.ppoBorderlinePromptsPerIntent)
+            + world.ppoHelpfulRequests(perIntent: configuration.ppoBenignPromptsPerIntent)
     }
 
     /// Every request a model is judged on: held-out intents and phrasings, retention of the trained skills, and

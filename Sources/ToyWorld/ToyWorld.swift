@@ -118,6 +118,12 @@ public struct ToyWorld: Sendable {
         borderlineIntents.filter { $0.split == .training }.flatMap { requests($0, count: perIntent, purpose: "borderline") }
     }
 
+    /// Plain benign prompts for RL (ids start with "ppo-helpful/"): `perIntent` requests of every benign intent, never
+    /// in its held-out phrasing.
+    public func ppoHelpfulRequests(perIntent: Int) -> [Request] {
+        benignIntents.flatMap { requests($0, count: perIntent, purpose: "ppo-helpful") }
+    }
+
     /// Benign training requests with their reference answers (the helpful data mixed into SL-CAI's SFT set).
     public func helpfulRequests(perIntent: Int) -> [Request] {
         benignIntents.flatMap { requests($0, count: perIntent, purpose: "helpful-mix") }

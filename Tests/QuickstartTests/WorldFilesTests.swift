@@ -31,6 +31,29 @@ final class WorldFilesTests: XCTestCase {
         XCTAssertTrue((direct + reasoned).allSatisfy { text in principles.contains { text.contains($0) } })
     }
 
+    /// PPO's prompts are the pairs' prompts by default; its borderline and benign shares add prompts of training
+    /// intents only, never a held-out intent or a benign intent's held-out phrasing.
+    func testPPOPromptsMixInBorderlineAndBenignTrainingPrompts() throws {
+        let world = ToyWorld(seed: 4)
+        var c = QuickstartConfiguration.full
+        let directory = URL(fileURLWithPath: "/unused")
+        XCTAssertEqual(WorldFiles(world: world, configuration: c, directory: directory).ppoRequests.map(\.id),
+                       WorldFiles(world: world, configuration: c, directory: directory).rlRequests.map(\.id))
+        c.ppoBorderlinePromptsPerIntent = 20
+        c.ppoBenignPromptsPerIntent = 3
+        let files = WorldFiles(world: world, configuration: c, directory: directory)
+        let ppo = files.ppoRequests
+        XCTAssertEqual(files.rlRequests.count, 12 * 8 + 4 * 8, "the pairs' prompts do not change")
+        XCTAssertEqual(ppo.filter(\.isHarmful).count, 12 * 8)
+        XCTAssertEqual(ppo.filter(\.isBorderline).count, 4 * 20)
+        let benign = ppo.filter { !$0.isHarmful && !$0.isBorderline }
+        XCTAssertEqual(benign.count, world.benignIntents.count * 3)
+        XCTAssertTrue(benign.allSatisfy { $0.id.hasPrefix("ppo-helpful/") && $0.phrasing != world.heldOutPhrasing[$0.intentID] })
+        let heldOut = Set(world.intents.filter { $0.split == .heldOut }.map(\.id))
+        XCTAssertTrue(ppo.allSatisfy { !heldOut.contains($0.intentID) })
+        XCTAssertEqual(Set(ppo.map(\.id)).count, ppo.count)
+    }
+
     func testRecipeParsesAndTheCommittedRecipeIsCurrent() throws {
         let yaml = QuickstartRecipe.yaml(.full, seed: 1)
         let recipe = try PipelineRecipe.parse(yaml: yaml, file: "quickstart.yaml", baseDirectory: FileManager.default.temporaryDirectory)
