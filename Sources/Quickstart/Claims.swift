@@ -70,7 +70,13 @@ enum Claims {
                        "evasiveness (evasive refusals and over-refusals), RL-CAI − SL-CAI: \(percent(rlVsSLEvasive))",
                        "harmful compliance, RL-CAI − SL-CAI: \(percent(rlVsSLCompliance))",
                        "over-refusal of held-out borderline requests: " + [ModelName.helpfulOnly, ModelName.slCAI, ModelName.rlCAI, ModelName.dpo]
-                           .map { "\($0) \(rate(Statistics.interval95(values(seeds, $0) { $0.overRefusal })))" }.joined(separator: ", ")],
+                           .map { "\($0) \(rate(Statistics.interval95(values(seeds, $0) { $0.overRefusal })))" }.joined(separator: ", "),
+                       // Reported, not in the criterion: no model answers a held-out look-alike intent correctly (it never
+                       // learned one), so refusing one is declining the unanswerable; fresh requests of the borderline
+                       // training intents are look-alikes every model can answer.
+                       "refusals of answerable look-alikes (fresh requests of the borderline training intents), RL-CAI − SL-CAI: "
+                           + percent(difference(seeds, ModelName.rlCAI, ModelName.slCAI) { $0.seenBorderlineRefusal })
+                           + ", SL-CAI + DPO − SL-CAI: " + percent(difference(seeds, ModelName.dpo, ModelName.slCAI) { $0.seenBorderlineRefusal })],
             holds: several && claim1, conclusion: verdict(claim1, "not shown: an interval does not separate")))
 
         // 2. Headroom for RL.

@@ -172,6 +172,55 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     }
 }
 
+extension QuickstartConfiguration {
+    /// Reads a results.json configuration. One written before PPO had its own prompts has no `ppo…PromptsPerIntent`
+    /// fields and reads as that run's PPO prompts were: the pairs' borderline share and no benign prompts, so
+    /// `--report-only` still renders it. Every other field is required.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        corpus = try c.decode(CorpusSizes.self, forKey: .corpus)
+        vocabularySize = try c.decode(Int.self, forKey: .vocabularySize)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        layerCount = try c.decode(Int.self, forKey: .layerCount)
+        headCount = try c.decode(Int.self, forKey: .headCount)
+        intermediateSize = try c.decode(Int.self, forKey: .intermediateSize)
+        contextLength = try c.decode(Int.self, forKey: .contextLength)
+        helpfulOnlySteps = try c.decode(Int.self, forKey: .helpfulOnlySteps)
+        helpfulOnlyBatchSize = try c.decode(Int.self, forKey: .helpfulOnlyBatchSize)
+        helpfulOnlyBlockLength = try c.decode(Int.self, forKey: .helpfulOnlyBlockLength)
+        helpfulOnlyLearningRate = try c.decode(Double.self, forKey: .helpfulOnlyLearningRate)
+        redTeamPerIntent = try c.decode(Int.self, forKey: .redTeamPerIntent)
+        borderlinePromptsPerIntent = try c.decode(Int.self, forKey: .borderlinePromptsPerIntent)
+        ppoBorderlinePromptsPerIntent = try c.decodeIfPresent(Int.self, forKey: .ppoBorderlinePromptsPerIntent) ?? borderlinePromptsPerIntent
+        ppoBenignPromptsPerIntent = try c.decodeIfPresent(Int.self, forKey: .ppoBenignPromptsPerIntent) ?? 0
+        critiqueRounds = try c.decode(Int.self, forKey: .critiqueRounds)
+        slCAISteps = try c.decode(Int.self, forKey: .slCAISteps)
+        slCAILearningRate = try c.decode(Double.self, forKey: .slCAILearningRate)
+        helpfulPerIntent = try c.decode(Int.self, forKey: .helpfulPerIntent)
+        helpfulnessPairsPerIntent = try c.decode(Int.self, forKey: .helpfulnessPairsPerIntent)
+        pairRedraws = try c.decode(Int.self, forKey: .pairRedraws)
+        principlesPerPair = try c.decode(Int.self, forKey: .principlesPerPair)
+        rewardSteps = try c.decode(Int.self, forKey: .rewardSteps)
+        dpoSteps = try c.decode(Int.self, forKey: .dpoSteps)
+        dpoBeta = try c.decode(Double.self, forKey: .dpoBeta)
+        dpoLearningRate = try c.decode(Double.self, forKey: .dpoLearningRate)
+        ppoEpisodes = try c.decode(Int.self, forKey: .ppoEpisodes)
+        ppoLearningRate = try c.decode(Double.self, forKey: .ppoLearningRate)
+        ppoKLCoefficient = try c.decode(Double.self, forKey: .ppoKLCoefficient)
+        ppoCheckpoints = try c.decode(Int.self, forKey: .ppoCheckpoints)
+        onlineDPO = try c.decodeIfPresent(OnlineDPOSizes.self, forKey: .onlineDPO)
+        evaluationPerIntent = try c.decode(Int.self, forKey: .evaluationPerIntent)
+        maximumResponseTokens = try c.decode(Int.self, forKey: .maximumResponseTokens)
+        critiqueTokens = try c.decode(Int.self, forKey: .critiqueTokens)
+        partialConstitution = try c.decode(Bool.self, forKey: .partialConstitution)
+        ablation = try c.decode(Bool.self, forKey: .ablation)
+        chainOfThoughtLabels = try c.decode(Bool.self, forKey: .chainOfThoughtLabels)
+        chainOfThoughtPrinciplesPerPair = try c.decode(Int.self, forKey: .chainOfThoughtPrinciplesPerPair)
+        bootstrapSamples = try c.decode(Int.self, forKey: .bootstrapSamples)
+    }
+}
+
 /// The quickstart's online DPO stage (Guo et al. 2024): from the SL-CAI model, two completions per RL prompt, ranked by
 /// the constitution's AI feedback asked of the helpful-only model (the label stage's judge, online), DPO loss against
 /// the SL-CAI model.

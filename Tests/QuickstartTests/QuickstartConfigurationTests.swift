@@ -20,6 +20,27 @@ final class QuickstartConfigurationTests: XCTestCase {
         XCTAssertEqual(try QuickstartConfiguration.reduced.overriding([]), .reduced)
     }
 
+    /// Every field survives a results.json round trip (the decoder lists them by hand), and a configuration written
+    /// before PPO had its own prompts reads as that run's PPO prompts were.
+    func testDecodingRoundTripsAndOlderResultsTakeThePairsPrompts() throws {
+        var c = QuickstartConfiguration.reduced
+        c.onlineDPO = OnlineDPOSizes()
+        c.ppoBorderlinePromptsPerIntent = 11
+        c.ppoBenignPromptsPerIntent = 2
+        c.ppoKLCoefficient = 0.3
+        let data = try JSONEncoder().encode(c)
+        XCTAssertEqual(try JSONDecoder().decode(QuickstartConfiguration.self, from: data), c)
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object["ppoBorderlinePromptsPerIntent"] = nil
+        object["ppoBenignPromptsPerIntent"] = nil
+        object["borderlinePromptsPerIntent"] = 5
+        let older = try JSONDecoder().decode(QuickstartConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        XCTAssertEqual(older.ppoBorderlinePromptsPerIntent, 5)
+        XCTAssertEqual(older.ppoBenignPromptsPerIntent, 0)
+        object["dpoSteps"] = nil
+        XCTAssertThrowsError(try JSONDecoder().decode(QuickstartConfiguration.self, from: JSONSerialization.data(withJSONObject: object)))
+    }
+
     func testBadOverridesNameTheField() {
         func message(_ overrides: [(key: String, value: String)]) -> String {
             do {
