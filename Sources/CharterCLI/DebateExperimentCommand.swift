@@ -33,6 +33,7 @@ struct DebateExperimentCommand: ParsableCommand {
     @Flag(help: "The false side makes up a quote about the right person (unverified) instead of quoting a true sentence about someone else.") var fabricatingLiar = false
     @Flag(help: "Passages state a share of facts twice, a source and the source that corrects it; the false side quotes the superseded statement (verified) and fabricates where there is none.") var supersededLiar = false
     @Option(help: "With --superseded-liar: the share of facts stated twice (default 0.667).") var supersededShare: Double?
+    @Option(help: "With --superseded-liar: which source corrects which — cyclic (default: the ledger corrects a letter, a neighbour the ledger, a letter a neighbour) or linear (a later record corrects an earlier one; a neighbour is never corrected).") var precedence: ReadingTask.Precedence?
     @Flag(help: "The judge reads a consultancy in letter-ordered slots as a simultaneous debate (\"Consultant for (A): (no argument)\"), not under the consultant's letter alone.") var consultancySlots = false
 
     func validate() throws {
@@ -42,6 +43,7 @@ struct DebateExperimentCommand: ParsableCommand {
             guard supersededLiar else { throw ValidationError("--superseded-share needs --superseded-liar") }
             guard (0...1).contains(supersededShare) else { throw ValidationError("--superseded-share must be between 0 and 1 (got \(supersededShare))") }
         }
+        if precedence != nil && !supersededLiar { throw ValidationError("--precedence needs --superseded-liar") }
         if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive (got \(learningRate))") }
         if let judgeWidth, judgeWidth < 16 || judgeWidth % 16 != 0 { throw ValidationError("--judge-width must be a positive multiple of 16 (got \(judgeWidth))") }
         for (option, value) in [("--steps", steps), ("--rounds", rounds), ("--judge-layers", judgeLayers), ("--training-passages", trainingPassages)] {
@@ -61,6 +63,7 @@ struct DebateExperimentCommand: ParsableCommand {
         if fabricatingLiar { configuration.fabricatingLiar = true }
         if supersededLiar { configuration.supersededLiar = true }
         if let supersededShare { configuration.supersededShare = supersededShare }
+        if let precedence { configuration.precedence = precedence }
         if consultancySlots { configuration.consultancySlots = true }
         if sequential { configuration.simultaneous = false }
         if lossOnPrompts { configuration.lossOnPrompts = true }
@@ -76,3 +79,4 @@ struct DebateExperimentCommand: ParsableCommand {
         ExperimentConsole.printFiles(directory)
     }
 }
+extension ReadingTask.Precedence: ExpressibleByArgument {}

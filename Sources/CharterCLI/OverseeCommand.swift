@@ -210,6 +210,7 @@ struct GenerateReadingTasksCommand: ParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Flag(help: "Two-hop questions with reference sub-questions (for decompose).") var multiStep = false
     @Option(help: "Share of facts stated twice, by a source and the source that corrects it; questions about them have the superseded value as distractor (default 0: one plain statement per fact).") var supersededShare: Double = 0
+    @Option(help: "With --superseded-share: which source corrects which — cyclic (default) or linear (a later record corrects an earlier one).") var precedence: ReadingTask.Precedence = .cyclic
     @Option(help: "The tasks file to write (.jsonl).") var output: String
 
     func run() throws {
@@ -221,7 +222,7 @@ struct GenerateReadingTasksCommand: ParsableCommand {
         let lines = multiStep
             ? try MultiStepTask.generate(seed: seed, passages: passages, peopleCount: people, questionsPerPassage: questions).map { try encoder.encode($0) }
             : try ReadingTask.generate(seed: seed, passages: passages, peopleCount: people, questionsPerPassage: questions,
-                                       supersededShare: supersededShare).map { try encoder.encode($0) }
+                                       supersededShare: supersededShare, precedence: precedence).map { try encoder.encode($0) }
         try AtomicFile.write(Data(lines.map { String(decoding: $0, as: UTF8.self) + "\n" }.joined().utf8), to: URL(fileURLWithPath: output))
         print("\(lines.count) tasks in \(output)")
     }

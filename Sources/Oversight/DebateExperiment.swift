@@ -59,6 +59,9 @@ public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     /// unverified ones is right on 1 − share/2 of consultancies (the liar's superseded quote verifies); debate can
     /// reach 100%.
     public var supersededShare = 2.0 / 3
+    /// With `supersededLiar`: which source corrects which (nil: ``ReadingTask/Precedence/cyclic``, as runs before the
+    /// option).
+    public var precedence: ReadingTask.Precedence?
     /// Consultancy transcripts are shown to the judge in letter-ordered slots, as simultaneous debates
     /// (``ProtocolSettings/consultancySlots``).
     public var consultancySlots = false
@@ -67,6 +70,7 @@ public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
         case trainingPassages = "training_passages", testPassages = "test_passages", peopleCount = "people", rounds, simultaneous, lossOnPrompts = "loss_on_prompts", trainOnConsultancy = "train_on_consultancy", judge
         case vocabularySize = "vocabulary_size", steps, batchSize = "batch_size", learningRate = "learning_rate", bootstrapSamples = "bootstrap_samples"
         case fabricatingLiar = "fabricating_liar", supersededLiar = "superseded_liar", supersededShare = "superseded_share", consultancySlots = "consultancy_slots"
+        case precedence
     }
 
     /// What the false side quotes.
@@ -201,8 +205,11 @@ public enum DebateExperiment {
         try? FileManager.default.removeItem(at: folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let share = configuration.supersededLiar ? configuration.supersededShare : 0
-        let training = ReadingTask.generate(seed: seed &* 1000 &+ 1, passages: configuration.trainingPassages, peopleCount: configuration.peopleCount, supersededShare: share)
-        let test = ReadingTask.generate(seed: seed &* 1000 &+ 2, passages: configuration.testPassages, peopleCount: configuration.peopleCount, supersededShare: share)
+        let precedence = configuration.precedence ?? .cyclic
+        let training = ReadingTask.generate(seed: seed &* 1000 &+ 1, passages: configuration.trainingPassages, peopleCount: configuration.peopleCount,
+                                            supersededShare: share, precedence: precedence)
+        let test = ReadingTask.generate(seed: seed &* 1000 &+ 2, passages: configuration.testPassages, peopleCount: configuration.peopleCount,
+                                        supersededShare: share, precedence: precedence)
         var settings = ProtocolSettings(protocolName: .debate)
         settings.rounds = configuration.rounds
         settings.simultaneous = configuration.simultaneous

@@ -29,14 +29,7 @@ public enum DebateExperimentReport {
                        + "answer that is the sentence that answers the question, for the distractor a true sentence about someone else. Quotes are "
                        + "checked and shown to the judge as verified or not. "
                        + (configuration.fabricatingLiar ? "In this run the liar fabricates instead: it puts its answer into the sentence about the person asked, a quote that fails verification. " : "")
-                       + (configuration.supersededLiar
-                          ? "In this run every statement names its source (a letter, the ledger, a neighbour; the ledger corrects a letter, a neighbour the "
-                            + "ledger, a letter a neighbour), and \(percent(configuration.supersededShare)) of facts are stated twice, by a source and by the one "
-                            + "that corrects it; a question about such a fact has the superseded value as distractor, and the liar quotes the superseded "
-                            + "statement — verified, about the right person, refuted only by the correcting statement. Where there is none, the liar "
-                            + "fabricates (unverified). No source is more often right than another on its own, so a judge reading one verified quote "
-                            + "can do no better than \(percent(1 - configuration.supersededShare / 2)) on consultancies, while a debate shows both statements. "
-                          : "")
+                       + (configuration.supersededLiar ? Self.supersededText(configuration) : "")
                        + (configuration.simultaneous
                           ? "Debates are simultaneous and the judge reads each round in letter order, the debater for (A) first (as Khan et al. show Debater A first). "
                           : "Debates are sequential with a random opening debater and the judge reads them in speaking order, so the letter of the verified argument is the XOR of the opening and the option order. ")
@@ -85,5 +78,25 @@ public enum DebateExperimentReport {
             page.examples(first.examples, id: "examples")
         }
         return page
+    }
+
+    /// The passage design of a superseded-liar run, for its precedence.
+    static func supersededText(_ configuration: DebateExperimentConfiguration) -> String {
+        let share = percent(configuration.supersededShare)
+        let common = "\(share) of facts are stated twice, by a source and by the one that corrects it; a question about such a fact has the "
+            + "superseded value as distractor, and the liar quotes the superseded statement — verified, about the right person, refuted only by "
+            + "the correcting statement. Where there is none, the liar fabricates (unverified). "
+        switch configuration.precedence ?? .cyclic {
+        case .cyclic:
+            return "In this run every statement names its source (a letter, the ledger, a neighbour; the ledger corrects a letter, a neighbour the "
+                + "ledger, a letter a neighbour), and " + common + "No source is more often right than another on its own, so a judge reading one "
+                + "verified quote can do no better than \(percent(1 - configuration.supersededShare / 2)) on consultancies, while a debate shows both "
+                + "statements. "
+        case .linear:
+            return "In this run every statement names its source (a letter, the ledger, a neighbour) and a later record corrects an earlier one "
+                + "(the ledger corrects a letter, a neighbour the ledger; a neighbour is never corrected), and " + common + "In a debate the later "
+                + "source wins; a lone quote's source is a partial cue (a neighbour's statement is never the superseded one, a letter's never the "
+                + "correction). "
+        }
     }
 }

@@ -40,8 +40,10 @@ extension ReadingTask {
     ///   superseded value as its distractor — a true quote about the right person that supports the wrong answer and
     ///   is refuted only by the correcting statement (Khan et al. 2024's setting). The other facts have one statement and
     ///   another person's value as distractor, as without the option. 0 gives the tasks of earlier versions, bit for bit.
+    /// - Parameter precedence: which source corrects which (``Precedence``); `.cyclic` gives the tasks of earlier
+    ///   versions, bit for bit.
     public static func generate(seed: UInt64, passages: Int, peopleCount: Int = 6, questionsPerPassage: Int = 3,
-                                supersededShare: Double = 0) -> [ReadingTask] {
+                                supersededShare: Double = 0, precedence: Precedence = .cyclic) -> [ReadingTask] {
         precondition(peopleCount >= 2 && questionsPerPassage >= 1, "at least two people and one question per passage")
         precondition((0...1).contains(supersededShare), "the superseded share is a probability, got \(supersededShare)")
         var generator = SeededGenerator(seed: seed &+ 0x7EAD)
@@ -73,13 +75,16 @@ extension ReadingTask {
                 for attribute in attributes.indices {
                     let fact = attributes[attribute].sentence(names[person], values[attribute][person])
                     guard supersededShare > 0 else { sentences.append(fact); continue }
-                    let source = Source.allCases[Int(generator.next() % UInt64(Source.allCases.count))]
+                    var source = Source.allCases[Int(generator.next() % UInt64(Source.allCases.count))]
                     guard generator.nextUnit() < supersededShare else { sentences.append(source.says(fact)); continue }
+                    // Under a linear order the last source corrects nobody's statement and is never corrected.
+                    let superseding = Source.allCases.filter { $0.correction(precedence) != nil }
+                    if source.correction(precedence) == nil { source = superseding[Int(generator.next() % UInt64(superseding.count))] }
                     var earlier: String
                     repeat { earlier = attribute == 0 ? town() : pick(attribute == 1 ? jobs : pets) } while earlier == values[attribute][person]
                     superseded[attribute][person] = earlier
                     sentences.append(source.says(attributes[attribute].sentence(names[person], earlier)))
-                    sentences.append(source.correction.says(fact))
+                    sentences.append(source.correction(precedence)!.says(fact))
                 }
             }
             sentences.seededShuffle(using: &generator)
@@ -105,6 +110,18 @@ extension ReadingTask {
 }
 
 extension ReadingTask {
+    /// Which source corrects which when a fact is stated twice.
+    public enum Precedence: String, Codable, CaseIterable, Sendable {
+        /// The ledger corrects a letter, a neighbour the ledger, a letter a neighbour: no source is the last word on its
+        /// own, only the pair of statements decides (a lone quote's source carries no cue).
+        case cyclic
+        /// A later record corrects an earlier one: the ledger corrects a letter, a neighbour the ledger, and a
+        /// neighbour is never corrected. Comparing two quotes is then a first-order rule (the later source wins), and a
+        /// lone quote's source is a partial cue: a neighbour's statement is never the superseded one, a letter's never
+        /// the correction.
+        case linear
+    }
+
     /// Who states a fact in a passage of ``generate(seed:passages:peopleCount:questionsPerPassage:supersededShare:)``
     /// with a positive superseded share. Precedence is cyclic — the ledger corrects a letter, a neighbour corrects the
     /// ledger, a letter corrects a neighbour — so every source is as often the superseded statement as the correcting
@@ -121,12 +138,15 @@ extension ReadingTask {
             case .neighbour: "A neighbour says"
             }
         }
-        /// The source whose statement overrides this one's.
-        public var correction: Source {
-            switch self {
-            case .letter: .ledger
-            case .ledger: .neighbour
-            case .neighbour: .letter
+        /// The source whose statement overrides this one's (cyclic precedence).
+        public var correction: Source { correction(.cyclic)! }
+        /// The source whose statement overrides this one's under `precedence`; nil: none does.
+        public func correction(_ precedence: Precedence) -> Source? {
+            switch (self, precedence) {
+            case (.letter, _): .ledger
+            case (.ledger, _): .neighbour
+            case (.neighbour, .cyclic): .letter
+            case (.neighbour, .linear): nil
             }
         }
         /// `fact` as this source states it.

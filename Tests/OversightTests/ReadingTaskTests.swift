@@ -34,38 +34,28 @@ final class ReadingTaskTests: XCTestCase {
         XCTAssertEqual(ReadingTask.generate(seed: 9, passages: 40, peopleCount: 3, supersededShare: 2.0 / 3), tasks, "same seed, same tasks")
         XCTAssertFalse(ReadingTask.generate(seed: 9, passages: 4, peopleCount: 3).contains { ReadingTask.Source.of($0.passage) != nil },
                        "no sources without a superseded share")
-        var superseded: [ReadingTask.Source: Int] = [:], correcting: [ReadingTask.Source: Int] = [:], lone: [ReadingTask.Source: Int] = [:]
-        for task in tasks {
-            let name = task.question.components(separatedBy: " ").first { $0.first?.isUppercase == true && !["Where", "What", "Which"].contains($0) }!
-                .replacingOccurrences(of: "'s", with: "").replacingOccurrences(of: "?", with: "")
-            let sentences = task.passage.components(separatedBy: ". ").map { $0.hasSuffix(".") ? $0 : $0 + "." }
-            XCTAssertTrue(sentences.allSatisfy { ReadingTask.Source.of($0) != nil }, "every statement names its source")
-            func statements(_ value: String) -> [(source: ReadingTask.Source, sentence: String)] {
-                sentences.compactMap { sentence in
-                    guard let source = ReadingTask.Source.of(sentence), sentence.hasPrefix("\(source.phrase) \(name) "),
-                          sentence.hasSuffix(" \(value).") else { return nil }
-                    return (source, sentence)
-                }
-            }
-            let correct = statements(task.options[task.correctOption]), distractor = statements(task.options[1 - task.correctOption])
-            XCTAssertEqual(correct.count, 1, "the true value is stated once about the person asked: \(task.question) \(task.passage)")
-            XCTAssertLessThanOrEqual(distractor.count, 1)
-            guard let truth = correct.first else { continue }
-            if let earlier = distractor.first {
-                XCTAssertEqual(earlier.source.correction, truth.source, "the decisive statement's source corrects the superseded one's: \(earlier.sentence) / \(truth.sentence)")
-                XCTAssertNotEqual(truth.source.correction, earlier.source, "the rule picks one of the two")
-                superseded[earlier.source, default: 0] += 1
-                correcting[truth.source, default: 0] += 1
-            } else {
-                lone[truth.source, default: 0] += 1
-                XCTAssertTrue(task.passage.contains(" \(task.options[1 - task.correctOption])."), "the distractor is someone else's value")
-            }
-        }
+        let (superseded, correcting, lone) = sourceRoles(tasks, precedence: .cyclic)
         let pairs = superseded.values.reduce(0, +)
         XCTAssertTrue((60...100).contains(pairs), "about two thirds of 120 questions ask a fact stated twice: \(pairs)")
         for counts in [superseded, correcting, lone] {
             XCTAssertEqual(Set(counts.keys), Set(ReadingTask.Source.allCases), "every source in every role: \(counts)")
         }
+    }
+
+    /// A linear precedence: a later record corrects an earlier one, so a neighbour is never superseded and a letter
+    /// never corrects; the cyclic tasks are those of earlier versions (the default), bit for bit.
+    func testLinearPrecedenceNeverSupersedesTheLastSource() {
+        let tasks = ReadingTask.generate(seed: 9, passages: 40, peopleCount: 3, supersededShare: 2.0 / 3, precedence: .linear)
+        XCTAssertEqual(tasks.count, 120)
+        XCTAssertEqual(ReadingTask.generate(seed: 9, passages: 40, peopleCount: 3, supersededShare: 2.0 / 3, precedence: .cyclic),
+                       ReadingTask.generate(seed: 9, passages: 40, peopleCount: 3, supersededShare: 2.0 / 3))
+        let (superseded, correcting, lone) = sourceRoles(tasks, precedence: .linear)
+        XCTAssertEqual(Set(superseded.keys), [.letter, .ledger], "\(superseded)")
+        XCTAssertEqual(Set(correcting.keys), [.ledger, .neighbour], "\(correcting)")
+        XCTAssertEqual(Set(lone.keys), Set(ReadingTask.Source.allCases), "a fact stated once comes from any source: \(lone)")
+        XCTAssertTrue((60...100).contains(superseded.values.reduce(0, +)), "\(superseded)")
+        XCTAssertNil(ReadingTask.Source.neighbour.correction(.linear))
+        XCTAssertEqual(ReadingTask.Source.neighbour.correction(.cyclic), .letter)
     }
 
     func testQuALITYImportKeepsGoldAndBestDistractor() throws {
@@ -102,5 +92,40 @@ final class ReadingTaskTests: XCTestCase {
         XCTAssertEqual(QuoteVerification.marked(argument, source: source),
                        "She is a baker: <v_quote>works as a baker</v_quote>, not <u_quote>works as a tailor</u_quote> <quote>unclosed")
         XCTAssertEqual(QuoteVerification.quotes(in: "<quote> </quote>", source: source), [.init(text: " ", verified: false)], "an empty quote verifies nothing")
+    }
+
+    /// How often each source is the superseded statement, the correcting one and a lone one among `tasks`' facts,
+    /// checking each doubly stated fact against `precedence`.
+    private func sourceRoles(_ tasks: [ReadingTask], precedence: ReadingTask.Precedence)
+        -> (superseded: [ReadingTask.Source: Int], correcting: [ReadingTask.Source: Int], lone: [ReadingTask.Source: Int])
+    {
+        var superseded: [ReadingTask.Source: Int] = [:], correcting: [ReadingTask.Source: Int] = [:], lone: [ReadingTask.Source: Int] = [:]
+        for task in tasks {
+            let name = task.question.components(separatedBy: " ").first { $0.first?.isUppercase == true && !["Where", "What", "Which"].contains($0) }!
+                .replacingOccurrences(of: "'s", with: "").replacingOccurrences(of: "?", with: "")
+            let sentences = task.passage.components(separatedBy: ". ").map { $0.hasSuffix(".") ? $0 : $0 + "." }
+            XCTAssertTrue(sentences.allSatisfy { ReadingTask.Source.of($0) != nil }, "every statement names its source")
+            func statements(_ value: String) -> [(source: ReadingTask.Source, sentence: String)] {
+                sentences.compactMap { sentence in
+                    guard let source = ReadingTask.Source.of(sentence), sentence.hasPrefix("\(source.phrase) \(name) "),
+                          sentence.hasSuffix(" \(value).") else { return nil }
+                    return (source, sentence)
+                }
+            }
+            let correct = statements(task.options[task.correctOption]), distractor = statements(task.options[1 - task.correctOption])
+            XCTAssertEqual(correct.count, 1, "the true value is stated once about the person asked: \(task.question) \(task.passage)")
+            XCTAssertLessThanOrEqual(distractor.count, 1)
+            guard let truth = correct.first else { continue }
+            if let earlier = distractor.first {
+                XCTAssertEqual(earlier.source.correction(precedence), truth.source, "the decisive statement's source corrects the superseded one's: \(earlier.sentence) / \(truth.sentence)")
+                XCTAssertNotEqual(truth.source.correction(precedence), earlier.source, "the rule picks one of the two")
+                superseded[earlier.source, default: 0] += 1
+                correcting[truth.source, default: 0] += 1
+            } else {
+                lone[truth.source, default: 0] += 1
+                XCTAssertTrue(task.passage.contains(" \(task.options[1 - task.correctOption])."), "the distractor is someone else's value")
+            }
+        }
+        return (superseded, correcting, lone)
     }
 }
