@@ -27,6 +27,7 @@ struct WeakToStrongCommand: ParsableCommand {
     @Option(help: "Optimizer steps of every fine-tuning run (default 40; reduced 30).") var steps: Int?
     @Option(help: "Examples of every intent in each split (default 8; reduced 3).") var perIntent: Int?
     @Option(help: "α_max of the confidence loss (default 0.75).") var maximumAlpha: Double?
+    @Flag(help: "Start every classifier's head at random values instead of zero (Burns et al. start it at zero; runs before 2026-12-06 used a random head).") var randomHead = false
 
     func validate() throws {
         try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
@@ -53,6 +54,7 @@ struct WeakToStrongCommand: ParsableCommand {
         if let steps { configuration.steps = steps }
         if let perIntent { configuration.perIntent = perIntent }
         if let maximumAlpha { configuration.maximumAlpha = maximumAlpha }
+        if randomHead { configuration.zeroInitialisedHead = false }
         if let tasks = try parsedTasks() { configuration.tasks = tasks }
         let directory = URL(fileURLWithPath: "runs/\(name)")
         let log = ExperimentConsole.logger(quiet: quiet)

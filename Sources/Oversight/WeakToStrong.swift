@@ -36,6 +36,10 @@ public struct WeakToStrongConfiguration: Codable, Equatable, Sendable {
     public var maximumAlpha = 0.75
     /// α rises linearly from 0 over this fraction of the run (Burns et al.: 20%).
     public var warmupFraction = 0.2
+    /// Every classifier's linear head starts at zero, as Burns et al.'s `TransformerWithHead` initialises it, so a
+    /// student's first predictions are ½ and its head grows along the features that predict its labels; false: a
+    /// random head (Charter's default for a new reward model, and this experiment's before 2026-12-06).
+    public var zeroInitialisedHead = true
 
     public struct Size: Codable, Equatable, Sendable {
         public var hiddenSize, layerCount, headCount: Int
@@ -187,6 +191,7 @@ public enum WeakToStrong {
             arguments.loggingSteps = 10
             arguments.seed = seed
             let model = try SequenceClassifier.load(directory: start, seed: seed)
+            if configuration.zeroInitialisedHead { model.score.weight.assign(.zeros(model.score.weight.shape)) }
             model.padTokenId = encoder.padding  // right padding: the scored token is the last one that is not padding
             _ = try TrainingLoop(arguments: arguments).run(BinaryClassifierTrainer(model: model, items: data, objective: objective,
                                                                                     totalSteps: configuration.steps))
