@@ -95,6 +95,15 @@ public final class DPOTrainer: PolicyObjective {
     }
 
     public var exampleCount: Int { pairs.count }
+
+    /// The length a training batch is padded to at most: its longest prompt + completion after `max_length`
+    /// (batches pad to their own longest sequence, so the memory estimate needs this, not `max_length` itself).
+    public var longestTrainingSequence: Int {
+        pairs.reduce(0) { longest, pair in
+            let sequences = pair.sequences(maximumLength: configuration.maximumLength, truncationMode: configuration.truncationMode)
+            return max(longest, sequences.chosen.ids.count, sequences.rejected.ids.count)
+        }
+    }
     public var evaluationExampleCount: Int { evaluationPairs.count }
 
     public func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double]) {
