@@ -96,13 +96,9 @@ public final class DPOTrainer: PolicyObjective {
 
     public var exampleCount: Int { pairs.count }
 
-    /// The length a training batch is padded to at most: its longest prompt + completion after `max_length`
-    /// (batches pad to their own longest sequence, so the memory estimate needs this, not `max_length` itself).
+    /// The length a training batch is padded to at most (for the memory estimate).
     public var longestTrainingSequence: Int {
-        pairs.reduce(0) { longest, pair in
-            let sequences = pair.sequences(maximumLength: configuration.maximumLength, truncationMode: configuration.truncationMode)
-            return max(longest, sequences.chosen.ids.count, sequences.rejected.ids.count)
-        }
+        pairs.longestSequence(maximumLength: configuration.maximumLength, truncationMode: configuration.truncationMode)
     }
     public var evaluationExampleCount: Int { evaluationPairs.count }
 
