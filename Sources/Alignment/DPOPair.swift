@@ -87,3 +87,14 @@ public struct DPOPair: Equatable, Sendable {
         return (Array(promptIds[..<promptLength]), full.map { Array($0[promptLength...]) })
     }
 }
+
+extension Array where Element == DPOPair {
+    /// The longest prompt + completion after `maximumLength`: the length a batch of these pairs is padded to at most
+    /// (batches pad to their own longest sequence, so the memory estimate needs this, not `max_length` itself).
+    func longestSequence(maximumLength: Int?, truncationMode: String) -> Int {
+        reduce(0) { longest, pair in
+            let sequences = pair.sequences(maximumLength: maximumLength, truncationMode: truncationMode)
+            return Swift.max(longest, sequences.chosen.ids.count, sequences.rejected.ids.count)
+        }
+    }
+}

@@ -95,6 +95,11 @@ public final class DPOTrainer: PolicyObjective {
     }
 
     public var exampleCount: Int { pairs.count }
+
+    /// The length a training batch is padded to at most (for the memory estimate).
+    public var longestTrainingSequence: Int {
+        pairs.longestSequence(maximumLength: configuration.maximumLength, truncationMode: configuration.truncationMode)
+    }
     public var evaluationExampleCount: Int { evaluationPairs.count }
 
     public func loss(examples indices: [Int], generator: inout SeededGenerator) throws -> (loss: Tensor, metrics: [String: Double]) {

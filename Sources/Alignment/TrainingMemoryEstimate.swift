@@ -36,12 +36,7 @@ public struct TrainingMemoryEstimate: Sendable {
         self.length = length
         let tokens = sequencesPerStep * length
         let shape = Self.blockShape(model)
-        // Recorded per token and block (floats): two norms, attention output before and after its head
-        // permutation, output projection, two residual sums and the MLP's down projection (8 × C); queries
-        // (projection, permuted, rotated: 3 × q); keys and values (projection, permuted; keys also rotated: 5 × kv);
-        // the MLP's gate, up and gated product (3 × I); each LoRA adapter adds its delta and the sum (2 × out).
-        let perBlock = 8 * shape.hidden + 3 * shape.query + 5 * shape.keyValue + 3 * shape.intermediate
-            + Self.adapterFloats(model) / max(model.layerCount, 1)
+        let perBlock = Self.keptFloats(model, shape: shape)
         let kept = model.gradientCheckpointing ? shape.hidden * model.layerCount : perBlock * model.layerCount
         // One block more for the backward pass (its gradients, or its recomputation), the final hidden state and
         // its gradient, and the output projection's logit chunks.
@@ -81,8 +76,28 @@ public struct TrainingMemoryEstimate: Sendable {
         return (hidden, hidden, hidden, 4 * hidden)
     }
 
-    /// Floats per token the LoRA adapters of the whole model record (delta and sum of each adapted output).
-    static func adapterFloats(_ model: any CausalLanguageModel) -> Int {
-        LoRA.adapters(in: model).reduce(0) { $0 + 2 * $1.loraB.shape[0] }
+    /// Floats per token that one decoder block keeps for the backward pass: only what a gradient rule reads (see
+    /// `TapeNode`). Always: the block's input and the attention norm's output (the norm's and the q/k/v products'
+    /// rules), the rotated queries and keys, the permuted values and the attention output (attention's rule), the
+    /// residual sum before the MLP, the MLP's gate and up projections (SwiGLU's rule): 3 × C + 2 × q + 2 × kv + 2 × I.
+    /// A product whose weight is trained (or adapted) also keeps its input: the attention output after its head
+    /// permutation for o_proj (q), the MLP norm's output for gate/up (C), the gated product for down_proj (I). Each
+    /// LoRA adapter keeps its (…, r) projection, and with dropout its mask and masked input.
+    static func keptFloats(_ model: any CausalLanguageModel, shape: (hidden: Int, query: Int, keyValue: Int, intermediate: Int)) -> Int {
+        var floats = 3 * shape.hidden + 2 * shape.query + 2 * shape.keyValue + 2 * shape.intermediate
+        let adapters = LoRA.adapters(in: model)
+        let adapterParameters = Set(adapters.flatMap { [ObjectIdentifier($0.loraB), ObjectIdentifier($0.loraA)] })
+        let baseTrained = model.parameters().contains { $0.requiresGrad && $0.rank == 2 && !adapterParameters.contains(ObjectIdentifier($0)) }
+        if baseTrained {
+            floats += shape.query + shape.hidden + shape.intermediate
+        } else {
+            let names = LoRA.adaptedModuleNames(of: model)
+            func adapted(_ suffixes: String...) -> Bool { names.contains { name in suffixes.contains { name.hasSuffix($0) } } }
+            if adapted("o_proj") { floats += shape.query }
+            if adapted("gate_proj", "up_proj") { floats += shape.hidden }
+            if adapted("down_proj") { floats += shape.intermediate }
+        }
+        let adapterFloats = adapters.reduce(0) { $0 + $1.rank + ($1.appliesDropout ? 2 * $1.loraA.shape[1] : 0) }
+        return floats + adapterFloats / max(model.layerCount, 1)
     }
 }

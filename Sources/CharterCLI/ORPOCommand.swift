@@ -39,6 +39,6 @@ struct ORPOCommand: ParsableCommand {
         if evalOnly { return try printEvaluation(trainer) }
         try options.train(trainer, arguments: configuration.training,
                           effectiveConfiguration: try options.effective(recipe, configuration, lora: policy.adapterConfiguration),
-                          memory: trainer.configuration.maximumLength.map { (policy.model, 2 * configuration.training.batchSize, $0) })
+                          memory: (policy.model, 2 * configuration.training.batchSize, trainer.longestTrainingSequence))
     }
 }

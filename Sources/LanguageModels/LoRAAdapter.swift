@@ -32,6 +32,8 @@ public final class LowRankAdapter: LinearAdapter {
     /// PEFT's `lora_B.weight` (for a fused module, this layer's rows of it), (out, r).
     public var loraB: Tensor { b }
     public var rank: Int { b.shape[1] }
+    /// Whether `lora_dropout` masks the adapter's input (a rate above 0, in training; DPO's `disable_dropout` turns it off).
+    public var appliesDropout: Bool { input.isTraining && input.dropoutRate > 0 }
 
     /// output: (…, out), input: (…, in) → (…, out)
     public func adapt(_ output: Tensor, input x: Tensor) -> Tensor {

@@ -2,39 +2,49 @@ import CKernels
 
 /// The gradient rules of every operation, in one table (as tinygrad keeps them).
 ///
-/// Each rule receives the operation's inputs, its output and ∂L/∂output, and returns ∂L/∂input for every
-/// input (nil where an input needs none). Rules run with recording off and may use any tensor operation.
+/// Each rule receives the operation's recorded inputs (every shape; the values and output that `readsInput` and
+/// `readsOutput` say it reads) and ∂L/∂output, and returns ∂L/∂input for every input (nil where an input needs
+/// none). Rules run with recording off and may use any tensor operation.
 extension Operation {
-    func gradients(inputs: [Tensor], output: Tensor, outputGradient g: Tensor) -> [Tensor?] {
+    func gradients(inputs: RecordedInputs, outputGradient g: Tensor) -> [Tensor?] {
+        let shapes = inputs.shapes
         switch self {
         case .binary(let kind):
-            let (a, b) = (inputs[0], inputs[1])
             switch kind {
-            case .add: return [g.summed(toShape: a.shape), g.summed(toShape: b.shape)]
-            case .subtract: return [g.summed(toShape: a.shape), (-g).summed(toShape: b.shape)]
-            case .multiply: return [(g * b).summed(toShape: a.shape), (g * a).summed(toShape: b.shape)]
+            case .add: return [g.summed(toShape: shapes[0]), g.summed(toShape: shapes[1])]
+            case .subtract: return [g.summed(toShape: shapes[0]), (-g).summed(toShape: shapes[1])]
+            case .multiply:
+                return [inputs.tracked[0] ? (g * inputs[1]).summed(toShape: shapes[0]) : nil,
+                        inputs.tracked[1] ? (g * inputs[0]).summed(toShape: shapes[1]) : nil]
             case .divide:
                 // d(a/b)/db = −a/b² = −output/b
-                return [(g / b).summed(toShape: a.shape), (-(g * output) / b).summed(toShape: b.shape)]
+                let b = inputs[1]
+                return [(g / b).summed(toShape: shapes[0]), inputs.tracked[1] ? (-(g * inputs.output) / b).summed(toShape: shapes[1]) : nil]
             }
 
         case .affine(let scale):
             return [g * scale]
 
         case .unary(let kind):
+            if kind.readsOutput {
+                let output = inputs.output
+                switch kind {
+                case .tanh: return [g * (1 - output.squared())]
+                case .sigmoid: return [g * output * (1 - output)]
+                case .sqrt: return [g / (output * 2)]
+                default: return [g * output]  // exp
+                }
+            }
             let x = inputs[0], n = Int64(x.count)
             switch kind {
-            case .exp: return [g * output]
+            case .exp, .tanh, .sigmoid, .sqrt: preconditionFailure("\(kind) reads its output")
             case .log: return [g / x]
-            case .tanh: return [g * (1 - output.squared())]
-            case .sigmoid: return [g * output * (1 - output)]
             case .geluTanh: return [Tensor.make(x.shape) { ck_gelu_tanh_backward(n, x.storage.pointer, g.storage.pointer, $0) }]
             case .geluErf: return [Tensor.make(x.shape) { ck_gelu_erf_backward(n, x.storage.pointer, g.storage.pointer, $0) }]
             case .silu: return [Tensor.make(x.shape) { ck_silu_backward(n, x.storage.pointer, g.storage.pointer, $0) }]
             case .relu: return [Tensor.make(x.shape) { dx in
                 for i in 0..<x.count { dx[i] = x.storage.pointer[i] > 0 ? g.storage.pointer[i] : 0 }
             }]
-            case .sqrt: return [g / (output * 2)]
             case .square: return [g * x * 2]
             case .abs: return [Tensor.make(x.shape) { dx in
                 for i in 0..<x.count {
@@ -82,10 +92,10 @@ extension Operation {
             }
 
         case .gatherRows(let indices, let rowCount):
-            guard inputs[0].isTracked else { return [nil] }  // a frozen embedding table: no (V, C) zeros
+            guard inputs.tracked[0] else { return [nil] }  // a frozen embedding table: no (V, C) zeros
             // Embedding backward: rows used several times accumulate (in index order: deterministic).
             let rowSize = g.count / Swift.max(indices.count, 1)
-            let result = Tensor.zeros([rowCount] + inputs[0].shape.dropFirst())
+            let result = Tensor.zeros([rowCount] + shapes[0].dropFirst())
             let destination = result.storage.pointer, source = g.storage.pointer
             for (i, index) in indices.enumerated() {
                 let row = destination + Int(index) * rowSize, gradientRow = source + i * rowSize
@@ -97,7 +107,7 @@ extension Operation {
             let whenTrue = Tensor.make(shape) { out in
                 for i in 0..<shape.elementCount { out[i] = condition[i] != 0 ? g.storage.pointer[i] : 0 }
             }
-            return [whenTrue.summed(toShape: inputs[0].shape), (g - whenTrue).summed(toShape: inputs[1].shape)]
+            return [whenTrue.summed(toShape: shapes[0]), (g - whenTrue).summed(toShape: shapes[1])]
 
         case .sum(let axes, let inputShape):
             var keptShape = inputShape
@@ -130,8 +140,8 @@ extension Operation {
 
         case .matmul(let transposeA, let transposeB):
             // Only the gradients some input needs: a frozen weight (LoRA's base) costs no weight-gradient GEMM.
-            return Tensor.matmulGradients(inputs[0], inputs[1], transposeA: transposeA, transposeB: transposeB, g,
-                                          needA: inputs[0].isTracked, needB: inputs[1].isTracked)
+            return Tensor.matmulGradients(inputs.values[0], inputs.values[1], shapes: (shapes[0], shapes[1]), transposeA: transposeA,
+                                          transposeB: transposeB, g, needA: inputs.tracked[0], needB: inputs.tracked[1])
 
         case .crossEntropy(let targets, let ignoreIndex, let lse, let scale):
             let logits = inputs[0]
@@ -208,6 +218,47 @@ extension Operation {
                                   keyMask, segmentStarts, out.storage.pointer, lse, g.storage.pointer,
                                   dq.storage.pointer, dk.storage.pointer, dv.storage.pointer)
             return [dq, dk, dv]
+        }
+    }
+}
+
+extension Operation {
+    /// Whether the gradient rule reads input `index`'s value, given which inputs take a gradient; the tape keeps
+    /// only those (see `TapeNode`).
+    func readsInput(_ index: Int, tracked: [Bool]) -> Bool {
+        switch self {
+        case .binary(let kind):
+            switch kind {
+            case .add, .subtract: return false
+            case .multiply: return tracked[1 - index]  // each side's gradient is g times the other side
+            case .divide: return index == 1
+            }
+        case .unary(let kind): return !kind.readsOutput
+        case .clamp, .logSumExp, .crossEntropy, .targetLogProbabilities, .checkpoint, .projectedLogProbabilities,
+             .layerNorm, .rmsNorm, .swiGLU, .attention:
+            return true
+        case .matmul: return tracked[1 - index]  // ∂A needs B and ∂B needs A: a frozen weight's input is not kept
+        case .affine, .reshape, .permute, .slice, .concatenate, .gatherRows, .select, .sum, .max, .softmax, .logSoftmax, .rotary:
+            return false
+        }
+    }
+
+    /// Whether the gradient rule reads the operation's output.
+    func readsOutput(tracked: [Bool]) -> Bool {
+        switch self {
+        case .binary(.divide): return tracked[1]
+        case .unary(let kind): return kind.readsOutput
+        default: return false
+        }
+    }
+}
+
+extension UnaryKind {
+    /// The functions whose derivative is written with their output (exp, tanh, sigmoid, sqrt).
+    var readsOutput: Bool {
+        switch self {
+        case .exp, .tanh, .sigmoid, .sqrt: true
+        default: false
         }
     }
 }

@@ -27,3 +27,15 @@ enum Operation {
     case rotary(cos: Tensor, sin: Tensor)
     case attention(output: Tensor, logSumExp: [Float], scale: Float, causal: Bool, keyMask: [UInt8]?, segmentStarts: [Int32]?)
 }
+
+extension Operation {
+    /// The tensors the operation itself saved for its gradient (outputs, rotary tables).
+    var savedTensors: [Tensor] {
+        switch self {
+        case .logSumExp(let output), .softmax(let output), .logSoftmax(let output): [output]
+        case .rotary(let cos, let sin): [cos, sin]
+        case .attention(let output, _, _, _, _, _): [output]
+        default: []
+        }
+    }
+}

@@ -18,15 +18,15 @@ extension Tensor {
     }
 
     /// ∂L/∂x of a checkpointed block (the parameters' gradients go straight into their `grad`).
-    static func checkpointGradients(_ recomputation: Recomputation, inputs: [Tensor], _ g: Tensor) -> [Tensor?] {
+    static func checkpointGradients(_ recomputation: Recomputation, inputs: RecordedInputs, _ g: Tensor) -> [Tensor?] {
         let input = inputs[0].detached()
-        input.requiresGrad = inputs[0].isTracked
+        input.requiresGrad = inputs.tracked[0]
         let previous = GradientMode.isEnabled
         GradientMode.isEnabled = true
         let output = recomputation.body(input)
         GradientMode.isEnabled = previous
         output.backward(g)
-        return [inputs[0].isTracked ? (input.grad ?? Tensor.zeros(input.shape)) : nil]
+        return [inputs.tracked[0] ? (input.grad ?? Tensor.zeros(input.shape)) : nil]
             + [Tensor?](repeating: nil, count: inputs.count - 1)
     }
 }

@@ -41,25 +41,31 @@ extension Tensor {
     }
 
     /// Gradients of matmul: with C = op(A)·op(B) and G = ∂L/∂C, ∂L/∂op(A) = G·op(B)ᵀ and ∂L/∂op(B) = op(A)ᵀ·G.
-    static func matmulGradients(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool,
+    /// ∂A reads only B and ∂B only A, so each operand is needed only when the other takes a gradient.
+    static func matmulGradients(_ a: Tensor?, _ b: Tensor?, shapes: (a: Shape, b: Shape), transposeA: Bool, transposeB: Bool,
                                 _ g: Tensor, needA: Bool = true, needB: Bool = true) -> [Tensor?] {
+        func operand(_ value: Tensor?, _ name: String) -> Tensor {
+            guard let value else { preconditionFailure("matmul gradient needs \(name), which the tape did not keep") }
+            return value
+        }
         let gradientA = !needA ? nil : transposeA
-            ? matmul(b, g, transposeA: transposeB, transposeB: true)   // op(B)·Gᵀ = (G·op(B)ᵀ)ᵀ
-            : matmul(g, b, transposeB: !transposeB)
+            ? matmul(operand(b, "B"), g, transposeA: transposeB, transposeB: true)   // op(B)·Gᵀ = (G·op(B)ᵀ)ᵀ
+            : matmul(g, operand(b, "B"), transposeB: !transposeB)
         var gradientB: Tensor?
         if !needB {
             gradientB = nil
-        } else if b.rank == 2 && a.rank > 2 && !transposeA {
+        } else if shapes.b.count == 2 && shapes.a.count > 2 && !transposeA {
             // Shared weight: fold the batch into the reduction axis instead of summing per-batch products.
+            let a = operand(a, "A")
             let rows = a.count / a.shape[a.rank - 1]
             let aFlat = a.reshapedWithoutTape([rows, a.shape[a.rank - 1]])
             let gFlat = g.reshapedWithoutTape([rows, g.shape[g.rank - 1]])
             gradientB = transposeB ? matmul(gFlat, aFlat, transposeA: true) : matmul(aFlat, gFlat, transposeA: true)
         } else {
             gradientB = transposeB
-                ? matmul(g, a, transposeA: true, transposeB: transposeA)   // Gᵀ·op(A)
-                : matmul(a, g, transposeA: !transposeA)
+                ? matmul(g, operand(a, "A"), transposeA: true, transposeB: transposeA)   // Gᵀ·op(A)
+                : matmul(operand(a, "A"), g, transposeA: !transposeA)
         }
-        return [gradientA?.summed(toShape: a.shape), gradientB?.summed(toShape: b.shape)]
+        return [gradientA?.summed(toShape: shapes.a), gradientB?.summed(toShape: shapes.b)]
     }
 }

@@ -31,6 +31,14 @@ final class TensorStorage {
 /// Reuses large buffers. A training step allocates the same activation and gradient sizes every time; returning
 /// them to the system and faulting fresh pages back in cost ~6% of a step, so freed buffers of 256 KiB or more
 /// wait here for the next request of the same size, up to a bounded total.
+///
+/// Buffers of that size are mapped and unmapped directly (`mmap`/`munmap`), not taken from `malloc`: glibc serves
+/// them from its heap once it has seen one freed (its mmap threshold rises to 32 MiB) and keeps that heap's pages when
+/// they are freed, so a run whose shapes change from step to step (DPO batches padded to their longest sequence) held
+/// the freed activations of every earlier step — 4.3–5.4 GB resident between the steps of a LoRA DPO run on
+/// SmolLM2-135M that began them at 1 GB (issue 21). Unmapped, a buffer the pool does not keep leaves the process at
+/// once; and a request for a size the pool lacks first returns as many idle floats, so buffers of an earlier batch's
+/// shapes do not wait on top of the next batch's peak.
 final class BufferPool: @unchecked Sendable {
     static let shared = BufferPool()
     /// Buffers smaller than this go straight to the allocator (it reuses small blocks well by itself).
@@ -43,40 +51,57 @@ final class BufferPool: @unchecked Sendable {
     private let lock = NSLock()
 
     func take(count: Int) -> UnsafeMutablePointer<Float> {
-        if count >= Self.minimumPooledCount {
-            lock.lock()
-            if let pointer = free[count]?.popLast() {
-                idle -= count
-                lock.unlock()
-                return pointer
-            }
-            lock.unlock()
+        guard count >= Self.minimumPooledCount else {
+            // Alignment to a cache line lets the SIMD kernels use aligned loads at row starts and avoids
+            // false sharing between threads that write neighbouring tensors (mapped buffers are page-aligned).
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+            return raw.bindMemory(to: Float.self, capacity: count)
         }
-        // Alignment to a cache line lets the SIMD kernels use aligned loads at row starts and avoids
-        // false sharing between threads that write neighbouring tensors.
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-        return raw.bindMemory(to: Float.self, capacity: count)
+        lock.lock()
+        if let pointer = free[count]?.popLast() {
+            if free[count]?.isEmpty == true { free[count] = nil }
+            idle -= count
+            lock.unlock()
+            return pointer
+        }
+        // A size the pool does not hold: the shapes have changed (a batch of another length), and idle buffers of
+        // the old sizes would only add to the peak. Return at least as many floats as are about to be mapped.
+        var released = 0
+        while released < count, let size = free.keys.max(), let pointer = free[size]?.popLast() {
+            if free[size]?.isEmpty == true { free[size] = nil }
+            idle -= size
+            released += size
+            Self.unmap(pointer, count: size)
+        }
+        lock.unlock()
+        let bytes = count * MemoryLayout<Float>.stride
+        let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let mapped, mapped != MAP_FAILED else { fatalError("out of memory: could not map a tensor of \(bytes) bytes") }
+        return mapped.bindMemory(to: Float.self, capacity: count)
     }
 
     func give(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
-        if count >= Self.minimumPooledCount {
-            lock.lock()
-            if idle + count <= Self.capacity {
-                free[count, default: []].append(pointer)
-                idle += count
-                lock.unlock()
-                return
-            }
+        guard count >= Self.minimumPooledCount else { return UnsafeMutableRawPointer(pointer).deallocate() }
+        lock.lock()
+        if idle + count <= Self.capacity {
+            free[count, default: []].append(pointer)
+            idle += count
             lock.unlock()
+            return
         }
-        UnsafeMutableRawPointer(pointer).deallocate()
+        lock.unlock()
+        Self.unmap(pointer, count: count)
+    }
+
+    private static func unmap(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
+        munmap(pointer, count * MemoryLayout<Float>.stride)
     }
 
     /// Returns every idle buffer to the system (e.g. between unrelated jobs).
     func drain() {
         lock.lock()
         defer { lock.unlock() }
-        for pointers in free.values { for pointer in pointers { UnsafeMutableRawPointer(pointer).deallocate() } }
+        for (count, pointers) in free { for pointer in pointers { Self.unmap(pointer, count: count) } }
         free.removeAll()
         idle = 0
     }

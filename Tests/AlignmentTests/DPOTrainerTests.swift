@@ -159,6 +159,12 @@ final class DPOTrainerTests: XCTestCase {
                                      reference: .model(try PretrainedModel.load(directory: folder)), encoder: encoder, train: [example, long])
         XCTAssertEqual(trainer.exampleCount, 1)
         XCTAssertEqual(trainer.truncation, DPOTruncationReport(sequencesTruncated: 1, promptsTruncated: 0, dropped: 1))
+        XCTAssertEqual(trainer.longestTrainingSequence, pair.promptIds.count + 1, "the memory estimate's length: after truncation")
+        let untruncated = try DPOTrainer(configuration: self.configuration(folder, steps: 1), policy: try TrainableModel(directory: folder),
+                                         reference: .model(try PretrainedModel.load(directory: folder)), encoder: encoder, train: [example, long])
+        let longPair = try DPOPair.tokenize(long, encoder: encoder, maximumPromptLength: nil)
+        XCTAssertEqual(untruncated.longestTrainingSequence,
+                       [pair, longPair].flatMap { [$0.promptIds.count + $0.chosenIds.count, $0.promptIds.count + $0.rejectedIds.count] }.max())
         // Non-preference data is an error naming the line.
         let wrong = Example(.promptCompletion(prompt: .standard("a"), completion: .standard("b")), line: 7)
         XCTAssertThrowsError(try DPOPair.tokenize(wrong, encoder: encoder, maximumPromptLength: nil)) { error in

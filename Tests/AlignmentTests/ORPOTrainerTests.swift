@@ -17,6 +17,10 @@ final class ORPOTrainerTests: XCTestCase {
         configuration.beta = 0.5
         let trainer = try ORPOTrainer(configuration: configuration, policy: policy, encoder: TrainingFixtures.encoder(folder),
                                       train: syntheticPreferences(count: 32), evaluation: syntheticPreferences(count: 8, seed: 9))
+        // The memory estimate's length: the longest training pair (ORPO cuts with keep_start), not max_length.
+        XCTAssertEqual(trainer.longestTrainingSequence,
+                       trainer.pairs.flatMap { [$0.promptIds.count + $0.chosenIds.count, $0.promptIds.count + $0.rejectedIds.count] }.max())
+        XCTAssertLessThan(trainer.longestTrainingSequence, 32)
         let summary = try TrainingLoop(arguments: configuration.training).run(trainer)
         let losses = summary.history.compactMap { $0["loss"] }
         let margins = summary.history.compactMap { $0["rewards/margins"] }

@@ -39,6 +39,38 @@ final class TapeTests: XCTestCase {
         XCTAssertNotNil(z.node)
     }
 
+    /// The tape keeps an input only when a gradient rule reads it (issue 21: a LoRA step kept every intermediate result
+    /// until the backward pass — the inputs of the frozen products, both sides of each residual sum, the sources of
+    /// the head permutations — about twice the memory its rules read).
+    func testTapeKeepsOnlyTheInputsItsRulesRead() {
+        let x = randomTensor([4, 3], seed: 1)
+        x.requiresGrad = true
+        let frozen = randomTensor([3, 2], seed: 2), trained = randomTensor([3, 2], seed: 3)
+        trained.requiresGrad = true
+        weak var frozenInput: Tensor?, sumInput: Tensor?, trainedInput: Tensor?
+        let loss: Tensor = {
+            let scaled = x * 2  // read by no rule: freed once the forward pass is done with it
+            frozenInput = scaled
+            let product = Tensor.matmul(scaled, frozen)  // ∂scaled reads only the frozen weight
+            sumInput = product
+            let shifted = (product + 1).tanh()  // the sum's rule reads nothing; tanh's reads its output
+            let kept = x * 3  // read by the trained product's weight gradient
+            trainedInput = kept
+            return (shifted + Tensor.matmul(kept, trained)).sum()
+        }()
+        XCTAssertNil(frozenInput, "the input of a frozen weight's product is not kept")
+        XCTAssertNil(sumInput, "a sum's inputs are not kept")
+        XCTAssertNotNil(trainedInput, "a trained weight's product keeps its input")
+        XCTAssertEqual(loss.tapeBytes(excluding: [frozen, trained]), (12 + 8) * 4, "only x·3 and tanh's output")
+
+        loss.backward()
+        XCTAssertNotNil(x.grad)
+        XCTAssertNotNil(trained.grad)
+        checkGradients([x.copied(), trained.copied()]) { inputs in
+            (Tensor.matmul(inputs[0] * 2, frozen) + 1).tanh() + Tensor.matmul(inputs[0] * 3, inputs[1])
+        }
+    }
+
     func testConstantsGetNoGradient() {
         let x = Tensor(shape: [2], scalars: [1, 2]), c = Tensor(shape: [2], scalars: [5, 7])
         x.requiresGrad = true
