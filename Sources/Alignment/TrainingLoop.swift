@@ -104,6 +104,7 @@ public struct TrainingLoop {
                 : (state.step * perStep..<(state.step + 1) * perStep).map(order.index)
             optimizer.learningRate = schedule.learningRate(at: state.step)
             let context = StepContext(lastCheckpoint: lastCheckpoint, startStep: startStep, started: started)
+            TensorMemory.beginStep()
             let metrics = try log.generating("\(Procedure.stepName) \(state.step + 1)") {
                 try procedure.step(indices, state: &state, optimizer: optimizer, context: context)
             }

@@ -41,6 +41,7 @@ struct TrainingBenchmark: ParsableCommand {
                               epsilon: 1e-8, weightDecay: 0.1, noDecay: model.parametersWithoutDecay)
         var stepTimes: [Double] = [], stepLosses: [Float] = []
         for step in 0..<(warmup + steps) {
+            TensorMemory.beginStep()  // as the trainers' loop does
             let start = DispatchTime.now().uptimeNanoseconds
             let loss = model(inputs, batch: batch, time: time).crossEntropy(targets: targets)
             loss.backward()
