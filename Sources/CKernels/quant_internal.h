@@ -27,6 +27,26 @@ typedef struct {
     uint8_t scales[12];
     uint8_t qs[128];
 } ck_block_q4_K;
+/// Q5_K's superblock: Q4_K's with a fifth bit per element, element 32j + l's in bit j of qh[l];
+/// element = d·scale_j·q − dmin·min_j, q in 0…31.
+typedef struct {
+    uint16_t d, dmin;
+    uint8_t scales[12];
+    uint8_t qh[32];
+    uint8_t qs[128];
+} ck_block_q5_K;
+/// Q6_K's superblock: 256 elements in 16 sub-blocks of 16, element = d·scales[j]·(q − 32) with q in 0…63 and a signed
+/// 8-bit scale per sub-block. Each half h of 128 elements reads ql[64h…64h + 63] and qh[32h…32h + 31]: element
+/// 128h + 32k + l (k < 4, l < 32) has its low four bits in the low (k < 2) or high (k ≥ 2) nibble of
+/// ql[64h + 32·(k mod 2) + l] and its top two in bits 2k, 2k + 1 of qh[32h + l].
+typedef struct {
+    uint8_t ql[128];
+    uint8_t qh[64];
+    int8_t scales[16];
+    uint16_t d;
+} ck_block_q6_K;
+_Static_assert(sizeof(ck_block_q5_K) == 176, "ggml's block_q5_K is 176 bytes");
+_Static_assert(sizeof(ck_block_q6_K) == 210, "ggml's block_q6_K is 210 bytes");
 _Static_assert(sizeof(ck_block_q8_0) == 34, "ggml's block_q8_0 is 34 bytes");
 _Static_assert(sizeof(ck_block_q4_K) == 144, "ggml's block_q4_K is 144 bytes");
 _Static_assert(sizeof(ck_block_q4_0) == 18, "ggml's block_q4_0 is 18 bytes");
@@ -98,8 +118,13 @@ static inline uint16_t ck_load_half(const void *p) {
     return h;
 }
 
+// Q6_K element 128h + 32k + l's six-bit q (0…63), k < 4, l < 32: the half's ql and qh as ck_block_q6_K describes them.
+static inline int ck_q6_K_q(const uint8_t *ql, const uint8_t *qh, int k, int l) {
+    return ((ql[32 * (k & 1) + l] >> (4 * (k >> 1))) & 0x0F) | ((qh[l] >> (2 * k)) & 3) << 4;
+}
+
 /// Dot product of one weight row with the `blocks` activation blocks (32 elements each) of one input row; the
-/// weight row holds `blocks` blocks of a 32-element format, or blocks / 8 Q4_K superblocks.
+/// weight row holds `blocks` blocks of a 32-element format, or blocks / 8 superblocks of a 256-element one.
 typedef float (*ck_qdot)(int64_t blocks, const void *w, const ck_q8_activation *a);
 /// Dot product of one F16 or BF16 weight row of K elements with K floats.
 typedef float (*ck_hdot)(int64_t K, const uint16_t *w, const float *x);
@@ -133,9 +158,9 @@ typedef void (*ck_hdot_rows)(int64_t K, const uint16_t *w, const float *x, int64
 /// (the product then calls the one-row kernel per input row).
 typedef struct {
     const char *name;
-    ck_qdot q8_0, q4_0, q4_1, q4_K;
+    ck_qdot q8_0, q4_0, q4_1, q4_K, q5_K, q6_K;
     ck_hdot f16, bf16;
-    ck_qdot_rows q8_0_rows, q4_0_rows, q4_1_rows, q4_K_rows;
+    ck_qdot_rows q8_0_rows, q4_0_rows, q4_1_rows, q4_K_rows, q5_K_rows, q6_K_rows;
     ck_hdot_rows f16_rows, bf16_rows;
 } ck_quant_kernels;
 
