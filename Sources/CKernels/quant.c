@@ -153,40 +153,7 @@ int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns,
         break;
     case CK_QTYPE_Q4_K:
     case CK_QTYPE_Q5_K:
-        for (int64_t i = 0; i < count / 256; i++, y += 256) {
-            // Q5_K is Q4_K's layout with 32 bytes of fifth bits before the nibbles.
-            const int five = type == CK_QTYPE_Q5_K;
-            const uint8_t *block = (const uint8_t *)blocks + i * (five ? sizeof(ck_block_q5_K) : sizeof(ck_block_q4_K));
-            const float d = ck_half_to_float(ck_load_half(block)), dmin = ck_half_to_float(ck_load_half(block + 2));
-            const uint8_t *qh = block + 16, *nibbles = block + (five ? 48 : 16);
-            uint8_t scales[8], mins[8];
-            ck_q4_K_scales(block + 4, scales, mins);
-            for (int j = 0; j < 8; j++) {
-                const float scale = d * scales[j], offset = dmin * mins[j];
-                const uint8_t *qs = nibbles + 32 * (j / 2);
-                for (int l = 0; l < 32; l++) {
-                    const int q = (j % 2 ? qs[l] >> 4 : qs[l] & 0x0F) | (five ? ((qh[l] >> j) & 1) << 4 : 0);
-                    // Two statements: a product and a difference, each rounded, as ggml (without FMA) and the gguf
-                    // package compute them; one expression could be contracted to a fused multiply-add.
-                    const float scaled = scale * q;
-                    y[32 * j + l] = scaled - offset;
-                }
-            }
-        }
-        break;
-    case CK_QTYPE_Q6_K:
-        for (int64_t i = 0; i < count / 256; i++) {
-            const ck_block_q6_K *b = (const ck_block_q6_K *)blocks + i;
-            const float d = ck_half_to_float(ck_load_half(&b->d));
-            for (int h = 0; h < 2; h++, y += 128)
-                for (int k = 0; k < 4; k++)
-                    for (int l = 0; l < 32; l++) {
-                        // (d·scale)·(q − 32), in ggml's order; both products are exact but the last.
-                        const float scale = d * b->scales[8 * h + 2 * k + l / 16];
-                        y[32 * k + l] = scale * (float)(ck_q6_K_q(b->ql + 64 * h, b->qh + 32 * h, k, l) - 32);
-                    }
-        }
-        break;
+    case CK_QTYPE_Q6_K: ck_q_decode_k_rows(type, blocks, count, y); break;
     }
     return 0;
 }
@@ -375,7 +342,11 @@ typedef struct {
 
 static void ck_decode_rows(void *context, int64_t begin, int64_t end) {
     const ck_decode_job *job = context;
-    ck_q_dequantize(job->type, job->w + begin * job->rowBytes, end - begin, job->K, job->slab + begin * job->K);
+    const uint8_t *w = job->w + begin * job->rowBytes;
+    float *slab = job->slab + begin * job->K;
+    // The k-quants through the active path's vectorised decoder (the same bits as ck_q_dequantize's).
+    if (ck_q_block_size(job->type) == 256) ck_quant_active()->decode_k(job->type, w, (end - begin) * job->K, slab);
+    else ck_q_dequantize(job->type, w, end - begin, job->K, slab);
 }
 
 static int ck_qgemm_dequantized(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const uint8_t *w,

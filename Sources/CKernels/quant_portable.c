@@ -112,12 +112,16 @@ static float ck_bdot_portable(int64_t K, const uint16_t *w, const float *x) {
     return ck_wide_dot_portable(K, w, x, ck_bf16_to_float);
 }
 
+static void ck_q_decode_k_portable(int type, const void *blocks, int64_t count, float *y) {
+    ck_q_decode_k_rows(type, blocks, count, y);
+}
+
 const ck_quant_kernels *ck_quant_kernels_portable(void) {
     static const ck_quant_kernels kernels = {
         .name = "portable", .q8_0 = ck_qdot_q8_0_portable, .q4_0 = ck_qdot_q4_0_portable,
         .q4_1 = ck_qdot_q4_1_portable, .q4_K = ck_qdot_q4_K_portable, .q5_K = ck_qdot_q5_K_portable,
         .q6_K = ck_qdot_q6_K_portable, .f16 = ck_hdot_portable,
-        .bf16 = ck_bdot_portable,
+        .bf16 = ck_bdot_portable, .decode_k = ck_q_decode_k_portable,
     };
     return &kernels;
 }

@@ -252,6 +252,31 @@ final class QuantizedKernelTests: XCTestCase {
         }
     }
 
+    /// The prefill path decodes the weights (the k-quants with each path's vectorised decoder) to the bits of
+    /// ck_q_dequantize (ggml's dequantize_row_*): multiplied by the identity (M = K = 512 rows, one 1 per row), the
+    /// product is the decoded matrix, transposed, exactly (zeros up to their sign).
+    func testPrefillDecodingGivesTheBitsOfTheDequantiser() {
+        for format in Self.formats {
+            let K = 512, p0 = Self.problem(type: format.type, M: 1, N: 9, K: K, seed: 77 + UInt64(format.type))
+            var p = p0
+            p.M = K
+            p.x = (0..<(K * K)).map { $0 / K == $0 % K ? 1 : 0 }
+            var decoded = [Float](repeating: 0, count: p.N * K)
+            XCTAssertEqual(p.weights.withUnsafeBytes { ck_q_dequantize(format.type, $0.baseAddress, Int64(p.N), Int64(K), &decoded) }, 0)
+            Self.forEachVariant { variant in
+                let y = Self.run(p)  // (K, N): y[k, n] = W[n, k]
+                let transposed = (0..<(p.N * K)).map { y[($0 % K) * p.N + $0 / K] }
+                // Bits, but for the sign of zero: the product adds −0 (a decoded −0 times 1) to +0 (the zeros of the
+                // identity times the other weights), which is +0.
+                let differing = (0..<decoded.count).filter {
+                    decoded[$0] == 0 ? transposed[$0] != 0 : transposed[$0].bitPattern != decoded[$0].bitPattern
+                }
+                XCTAssertTrue(differing.isEmpty, "\(format.name) \(variant): \(differing.count) of \(decoded.count) differ, first "
+                              + (differing.first.map { "[\($0 / K), \($0 % K)]: \(transposed[$0]) vs \(decoded[$0])" } ?? ""))
+            }
+        }
+    }
+
     /// Dequantising the weights and multiplying in float differs from the integer product only by the activations'
     /// rounding to their grid: |Σ w·(x − da·qa)| ≤ Σ|w|·da/2 per block (F16 and BF16 have no activation rounding).
     func testAgreesWithDequantiseThenMultiplyWithinTheActivationRoundingBound() {
