@@ -85,7 +85,8 @@ struct GEMMBenchmark: ParsableCommand {
             let halves = format == .q6_K ? [format.blockBytes - 2] : [0, 2]
             for block in 0..<blockCount {
                 for offset in halves {  // the half 2^-7 (0x2000), little-endian
-                    bytes.replaceSubrange((block * format.blockBytes + offset)..<(block * format.blockBytes + offset + 2), with: [0x00, 0x20])
+                    let start = block * format.blockBytes + offset
+                    bytes.replaceSubrange(start..<(start + 2), with: [0x00, 0x20])
                 }
             }
             weights = try bytes.withUnsafeBytes { try QuantizedMatrix(format: format, rows: n, columns: k, data: $0, source: source) }

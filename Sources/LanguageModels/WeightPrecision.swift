@@ -7,8 +7,8 @@ import Tensors
 /// Quantized models are for inference only (generation, log-probabilities, serving, sampling in pipelines): training
 /// loads float32 (a GGUF file is dequantised for it), and ``TrainableModel`` refuses a quantized model.
 public enum WeightPrecision: Equatable, Sendable, CustomStringConvertible {
-    /// As the checkpoint stores them: a GGUF file's F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K and Q6_K matrices stay in their
-    /// blocks (Llama family); every other tensor, and every safetensors weight, loads as float32.
+    /// As the checkpoint stores them: a GGUF file's F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K and Q6_K matrices stay in
+    /// their blocks (Llama family); every other tensor, and every safetensors weight, loads as float32.
     case stored
     case float32
     /// Every linear layer of the blocks, and the embedding (and output head), in `format` (one with a quantizer);
