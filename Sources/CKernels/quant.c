@@ -8,29 +8,33 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-int64_t ck_q_block_size(int type) {
-    switch (type) {
-    case CK_QTYPE_F16:
-    case CK_QTYPE_BF16: return 1;
-    case CK_QTYPE_Q4_0:
-    case CK_QTYPE_Q4_1:
-    case CK_QTYPE_Q8_0: return 32;
-    case CK_QTYPE_Q4_K: return 256;
-    default: return 0;
-    }
+// Every format these kernels know: its block, and whether ck_q_quantize writes it.
+typedef struct {
+    int type;
+    int64_t size, bytes;
+    int quantizer;
+} ck_q_format;
+
+static const ck_q_format ck_q_formats[] = {
+    {CK_QTYPE_F16, 1, 2, 1},
+    {CK_QTYPE_BF16, 1, 2, 1},
+    {CK_QTYPE_Q8_0, 32, sizeof(ck_block_q8_0), 1},
+    {CK_QTYPE_Q4_0, 32, sizeof(ck_block_q4_0), 1},
+    {CK_QTYPE_Q4_1, 32, sizeof(ck_block_q4_1), 1},
+    {CK_QTYPE_Q4_K, 256, sizeof(ck_block_q4_K), 0},
+    {CK_QTYPE_Q5_K, 256, sizeof(ck_block_q5_K), 0},
+    {CK_QTYPE_Q6_K, 256, sizeof(ck_block_q6_K), 0},
+};
+
+static const ck_q_format *ck_q_format_of(int type) {
+    for (size_t i = 0; i < sizeof ck_q_formats / sizeof *ck_q_formats; i++)
+        if (ck_q_formats[i].type == type) return &ck_q_formats[i];
+    return NULL;
 }
 
-int64_t ck_q_block_bytes(int type) {
-    switch (type) {
-    case CK_QTYPE_F16:
-    case CK_QTYPE_BF16: return 2;
-    case CK_QTYPE_Q4_0: return sizeof(ck_block_q4_0);
-    case CK_QTYPE_Q4_1: return sizeof(ck_block_q4_1);
-    case CK_QTYPE_Q8_0: return sizeof(ck_block_q8_0);
-    case CK_QTYPE_Q4_K: return sizeof(ck_block_q4_K);
-    default: return 0;
-    }
-}
+int64_t ck_q_block_size(int type) { return ck_q_format_of(type) ? ck_q_format_of(type)->size : 0; }
+int64_t ck_q_block_bytes(int type) { return ck_q_format_of(type) ? ck_q_format_of(type)->bytes : 0; }
+int ck_q_has_quantizer(int type) { return ck_q_format_of(type) ? ck_q_format_of(type)->quantizer : -1; }
 
 static int ck_q_valid(int type, int64_t rows, int64_t columns) {
     const int64_t size = ck_q_block_size(type);
@@ -80,7 +84,7 @@ static void ck_quantize_q4_1(const float *x, ck_block_q4_1 *y) {
 }
 
 int ck_q_quantize(int type, const float *x, int64_t rows, int64_t columns, void *blocks) {
-    if (!ck_q_valid(type, rows, columns) || type == CK_QTYPE_Q4_K) return -1;
+    if (!ck_q_valid(type, rows, columns) || ck_q_has_quantizer(type) != 1) return -1;
     const int64_t count = rows * columns;
     switch (type) {
     case CK_QTYPE_F16: {
@@ -148,23 +152,8 @@ int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns,
         }
         break;
     case CK_QTYPE_Q4_K:
-        for (int64_t i = 0; i < count / 256; i++, y += 256) {
-            const ck_block_q4_K *b = (const ck_block_q4_K *)blocks + i;
-            const float d = ck_half_to_float(ck_load_half(&b->d)), dmin = ck_half_to_float(ck_load_half(&b->dmin));
-            uint8_t scales[8], mins[8];
-            ck_q4_K_scales(b->scales, scales, mins);
-            for (int j = 0; j < 8; j++) {
-                const float scale = d * scales[j], offset = dmin * mins[j];
-                const uint8_t *qs = b->qs + 32 * (j / 2);
-                for (int l = 0; l < 32; l++) {
-                    // Two statements: a product and a difference, each rounded, as ggml (without FMA) and the gguf
-                    // package compute them; one expression could be contracted to a fused multiply-add.
-                    const float scaled = scale * (j % 2 ? qs[l] >> 4 : qs[l] & 0x0F);
-                    y[32 * j + l] = scaled - offset;
-                }
-            }
-        }
-        break;
+    case CK_QTYPE_Q5_K:
+    case CK_QTYPE_Q6_K: ck_q_decode_k_rows(type, blocks, count, y); break;
     }
     return 0;
 }
@@ -238,6 +227,8 @@ static ck_quant_entry ck_quant_entry_for(const ck_quant_kernels *k, int type) {
     case CK_QTYPE_Q4_0: return (ck_quant_entry){.dot = k->q4_0, .dotRows = k->q4_0_rows};
     case CK_QTYPE_Q4_1: return (ck_quant_entry){.dot = k->q4_1, .dotRows = k->q4_1_rows};
     case CK_QTYPE_Q4_K: return (ck_quant_entry){.dot = k->q4_K, .dotRows = k->q4_K_rows};
+    case CK_QTYPE_Q5_K: return (ck_quant_entry){.dot = k->q5_K, .dotRows = k->q5_K_rows};
+    case CK_QTYPE_Q6_K: return (ck_quant_entry){.dot = k->q6_K, .dotRows = k->q6_K_rows};
     default: return (ck_quant_entry){0};
     }
 }
@@ -351,7 +342,11 @@ typedef struct {
 
 static void ck_decode_rows(void *context, int64_t begin, int64_t end) {
     const ck_decode_job *job = context;
-    ck_q_dequantize(job->type, job->w + begin * job->rowBytes, end - begin, job->K, job->slab + begin * job->K);
+    const uint8_t *w = job->w + begin * job->rowBytes;
+    float *slab = job->slab + begin * job->K;
+    // The k-quants through the active path's vectorised decoder (the same bits as ck_q_dequantize's).
+    if (ck_q_block_size(job->type) == 256) ck_quant_active()->decode_k(job->type, w, (end - begin) * job->K, slab);
+    else ck_q_dequantize(job->type, w, end - begin, job->K, slab);
 }
 
 static int ck_qgemm_dequantized(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const uint8_t *w,

@@ -104,27 +104,36 @@ CK_AVX2_Q CK_QROWS_INLINE __m256 ck_q4_K_widen(const uint8_t *values, uint16_t h
                          _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)values))));
 }
 
-// Q4_K: R input rows (x: R rows of `blocks` activation blocks) against one weight row of blocks / 8 superblocks.
-// Per superblock the scales and mins are unpacked and multiplied by d and dmin once, and each run of 32 nibble bytes
+// Q4_K and Q5_K (`five`, a compile-time constant: Q4_K's fields plus fifth bits, bit j of qh[l] for element 32j + l):
+// R input rows (x: R rows of `blocks` activation blocks) against one weight row of blocks / 8 superblocks. Per
+// superblock the scales and mins are unpacked and multiplied by d and dmin once, and each run of 32 nibble bytes
 // (sub-blocks 2p and 2p + 1) is split once for all the rows; R = 1 is the one-row kernel, so every row of a batch
 // gets the one-row bits. Per sub-block pair: t = s_odd·dot_odd + s_even·dot_even (s = d·scale·d_x), added to the
 // row's accumulator; the mins' terms dmin·min·s_x are summed in scalar and subtracted at the end.
-CK_AVX2_Q CK_QROWS_INLINE void ck_q4_K_rows_avx2(const void *w, const ck_q8_activation *x, int64_t blocks, const int R,
-                                                 float *y, int64_t ldy) {
-    const ck_block_q4_K *b = w;
+CK_AVX2_Q CK_QROWS_INLINE void ck_k_rows_avx2(const void *w, const ck_q8_activation *x, int64_t blocks, const int R,
+                                              const int five, float *y, int64_t ldy) {
+    const int64_t stride = five ? sizeof(ck_block_q5_K) : sizeof(ck_block_q4_K);
     __m256 acc[CK_Q_ROWS];
     float offsets[CK_Q_ROWS];
     for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps(), offsets[r] = 0;
     for (int64_t i = 0; i < blocks / 8; i++) {
+        const uint8_t *block = (const uint8_t *)w + i * stride, *nibbles = block + (five ? 48 : 16);
         uint8_t scales[16];
-        ck_q4_K_scales(b[i].scales, scales, scales + 8);
+        ck_q4_K_scales(block + 4, scales, scales + 8);
         float weightScales[8], weightMins[8];
-        _mm256_storeu_ps(weightScales, ck_q4_K_widen(scales, ck_load_half(&b[i].d)));
-        _mm256_storeu_ps(weightMins, ck_q4_K_widen(scales + 8, ck_load_half(&b[i].dmin)));
+        _mm256_storeu_ps(weightScales, ck_q4_K_widen(scales, ck_load_half(block)));
+        _mm256_storeu_ps(weightMins, ck_q4_K_widen(scales + 8, ck_load_half(block + 2)));
+        // Q5_K: the fifth bits of sub-blocks 2p and 2p + 1 are bits 0 and 1 of each byte once shifted right by 2p.
+        __m256i high = five ? _mm256_loadu_si256((const __m256i *)(block + 16)) : _mm256_setzero_si256();
         for (int p = 0; p < 4; p++) {
-            const __m256i packed = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * p));
-            const __m256i even = _mm256_and_si256(packed, _mm256_set1_epi8(0x0F));
-            const __m256i odd = _mm256_and_si256(_mm256_srli_epi16(packed, 4), _mm256_set1_epi8(0x0F));
+            const __m256i packed = _mm256_loadu_si256((const __m256i *)(nibbles + 32 * p));
+            __m256i even = _mm256_and_si256(packed, _mm256_set1_epi8(0x0F));
+            __m256i odd = _mm256_and_si256(_mm256_srli_epi16(packed, 4), _mm256_set1_epi8(0x0F));
+            if (five) {
+                even = _mm256_or_si256(even, _mm256_and_si256(_mm256_slli_epi16(high, 4), _mm256_set1_epi8(0x10)));
+                odd = _mm256_or_si256(odd, _mm256_and_si256(_mm256_slli_epi16(high, 3), _mm256_set1_epi8(0x10)));
+                high = _mm256_srli_epi16(high, 2);
+            }
             for (int r = 0; r < R; r++) {
                 const ck_q8_activation *a = x + r * blocks + 8 * i + 2 * p;
                 const __m256 evenDot = _mm256_cvtepi32_ps(ck_q_dot_u8(even, _mm256_loadu_si256((const __m256i *)a[0].qs)));
@@ -142,7 +151,65 @@ CK_AVX2_Q CK_QROWS_INLINE void ck_q4_K_rows_avx2(const void *w, const ck_q8_acti
 
 CK_AVX2_Q static float ck_qdot_q4_K_avx2(int64_t blocks, const void *w, const ck_q8_activation *a) {
     float y;
-    ck_q4_K_rows_avx2(w, a, blocks, 1, &y, 1);
+    ck_k_rows_avx2(w, a, blocks, 1, 0, &y, 1);
+    return y;
+}
+
+CK_AVX2_Q static float ck_qdot_q5_K_avx2(int64_t blocks, const void *w, const ck_q8_activation *a) {
+    float y;
+    ck_k_rows_avx2(w, a, blocks, 1, 1, &y, 1);
+    return y;
+}
+
+// Q6_K: R input rows against one weight row, after ggml's vec_dot_q6_K_q8_K. Per half of a superblock the 64 ql and
+// 32 qh bytes become four registers of q − 32 (signed, −32…31), one per activation block, with their magnitudes, once
+// for all the rows. An activation block spans two sub-blocks of 16: vpmaddubsw gives sixteen pair sums (eight per
+// sub-block), vpmaddwd multiplies them by the sub-blocks' scales [scale_lo ×8, scale_hi ×8] and adds pairs, so the
+// eight 32-bit lanes hold integers whose sum is scale_lo·Σ_lo (q − 32)·q_x + scale_hi·Σ_hi (q − 32)·q_x; then one
+// fma by d·d_x per block.
+CK_AVX2_Q CK_QROWS_INLINE void ck_q6_K_rows_avx2(const void *w, const ck_q8_activation *x, int64_t blocks, const int R,
+                                                 float *y, int64_t ldy) {
+    const ck_block_q6_K *b = w;
+    __m256 acc[CK_Q_ROWS];
+    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+    const __m256i low4 = _mm256_set1_epi8(0x0F), top2 = _mm256_set1_epi8(0x30), bias = _mm256_set1_epi8(32);
+    for (int64_t i = 0; i < blocks / 8; i++) {
+        const float d = _cvtsh_ss(ck_load_half(&b[i].d));
+        for (int h = 0; h < 2; h++) {
+            const __m256i ql0 = _mm256_loadu_si256((const __m256i *)(b[i].ql + 64 * h));
+            const __m256i ql1 = _mm256_loadu_si256((const __m256i *)(b[i].ql + 64 * h + 32));
+            const __m256i qh = _mm256_loadu_si256((const __m256i *)(b[i].qh + 32 * h));
+            // Block k's top bits are bits 2k, 2k + 1 of qh, moved to bits 4 and 5.
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), top2));
+            q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), top2));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, top2));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                                   _mm256_and_si256(_mm256_srli_epi16(qh, 2), top2));
+            // The half's eight scales as 16-bit integers in both 128-bit lanes; block k takes scale 2k in the low
+            // lane (its first 16 elements) and 2k + 1 in the high lane.
+            const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(b[i].scales + 8 * h))));
+            for (int k = 0; k < 4; k++) {
+                const __m256i signedQ = _mm256_sub_epi8(q[k], bias), magnitudes = _mm256_sign_epi8(signedQ, signedQ);
+                const char lo = (char)(4 * k), hi = (char)(4 * k + 2);
+                const __m256i pick = _mm256_setr_epi8(lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1,
+                                                      hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1);
+                const __m256i blockScales = _mm256_shuffle_epi8(scales, pick);
+                for (int r = 0; r < R; r++) {
+                    const ck_q8_activation *a = x + r * blocks + 8 * i + 4 * h + k;
+                    const __m256i signedA = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)a->qs), signedQ);
+                    const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitudes, signedA), blockScales);
+                    acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * a->d), _mm256_cvtepi32_ps(dot), acc[r]);
+                }
+            }
+        }
+    }
+    for (int r = 0; r < R; r++) y[r * ldy] = ck_q_hsum(acc[r]);
+}
+
+CK_AVX2_Q static float ck_qdot_q6_K_avx2(int64_t blocks, const void *w, const ck_q8_activation *a) {
+    float y;
+    ck_q6_K_rows_avx2(w, a, blocks, 1, &y, 1);
     return y;
 }
 
@@ -206,7 +273,17 @@ CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_q4_1_avx2_r(const void *w, const ck_q8_r
 
 CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_q4_K_avx2_r(const void *w, const ck_q8_rows *a, int64_t m0, const int R,
                                                     float *y, int64_t ldy) {
-    ck_q4_K_rows_avx2(w, a->a + m0 * a->blocks, a->blocks, R, y, ldy);
+    ck_k_rows_avx2(w, a->a + m0 * a->blocks, a->blocks, R, 0, y, ldy);
+}
+
+CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_q5_K_avx2_r(const void *w, const ck_q8_rows *a, int64_t m0, const int R,
+                                                    float *y, int64_t ldy) {
+    ck_k_rows_avx2(w, a->a + m0 * a->blocks, a->blocks, R, 1, y, ldy);
+}
+
+CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_q6_K_avx2_r(const void *w, const ck_q8_rows *a, int64_t m0, const int R,
+                                                    float *y, int64_t ldy) {
+    ck_q6_K_rows_avx2(w, a->a + m0 * a->blocks, a->blocks, R, y, ldy);
 }
 
 // F16 and BF16: four rows at a time at most (two accumulators each, in the sixteen ymm registers).
@@ -268,12 +345,20 @@ CK_QROWS_SWITCH(q8_0)
 CK_QROWS_SWITCH(q4_0)
 CK_QROWS_SWITCH(q4_1)
 CK_QROWS_SWITCH(q4_K)
+CK_QROWS_SWITCH(q5_K)
+CK_QROWS_SWITCH(q6_K)
+
+CK_AVX2_Q static void ck_q_decode_k_avx2(int type, const void *blocks, int64_t count, float *y) {
+    ck_q_decode_k_rows(type, blocks, count, y);
+}
 
 const ck_quant_kernels *ck_quant_kernels_avx2(void) {
     static const ck_quant_kernels kernels = {
         .name = "avx2", .q8_0 = ck_qdot_q8_0_avx2, .q4_0 = ck_qdot_q4_0_avx2, .q4_1 = ck_qdot_q4_1_avx2,
-        .q4_K = ck_qdot_q4_K_avx2, .f16 = ck_hdot_avx2, .bf16 = ck_bdot_avx2, .q8_0_rows = ck_qrows_q8_0_avx2,
-        .q4_0_rows = ck_qrows_q4_0_avx2, .q4_1_rows = ck_qrows_q4_1_avx2, .q4_K_rows = ck_qrows_q4_K_avx2,
+        .q4_K = ck_qdot_q4_K_avx2, .q5_K = ck_qdot_q5_K_avx2, .q6_K = ck_qdot_q6_K_avx2, .f16 = ck_hdot_avx2,
+        .bf16 = ck_bdot_avx2, .q8_0_rows = ck_qrows_q8_0_avx2, .q4_0_rows = ck_qrows_q4_0_avx2,
+        .q4_1_rows = ck_qrows_q4_1_avx2, .q4_K_rows = ck_qrows_q4_K_avx2, .q5_K_rows = ck_qrows_q5_K_avx2,
+        .q6_K_rows = ck_qrows_q6_K_avx2, .decode_k = ck_q_decode_k_avx2,
         .f16_rows = ck_hrows_avx2, .bf16_rows = ck_brows_avx2,
     };
     return &kernels;

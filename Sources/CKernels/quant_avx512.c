@@ -237,17 +237,30 @@
     CK_QROWS_SWITCH(q4_1, SUFFIX, TARGET)                                                                       \
     TARGET CK_QROWS_INLINE void ck_qrows_q4_K_##SUFFIX##_r(const void *w, const ck_q8_rows *a, int64_t m0,      \
                                                            const int R, float *y, int64_t ldy) {                \
-        ck_q4_K_rows_##SUFFIX(w, NULL, a, m0, a->blocks, R, 1, y, ldy);                                        \
+        ck_k_rows_##SUFFIX(w, NULL, a, m0, a->blocks, R, 1, 0, y, ldy);                                        \
     }                                                                                                           \
-    CK_QROWS_SWITCH(q4_K, SUFFIX, TARGET)
+    CK_QROWS_SWITCH(q4_K, SUFFIX, TARGET)                                                                       \
+    TARGET CK_QROWS_INLINE void ck_qrows_q5_K_##SUFFIX##_r(const void *w, const ck_q8_rows *a, int64_t m0,      \
+                                                           const int R, float *y, int64_t ldy) {                \
+        ck_k_rows_##SUFFIX(w, NULL, a, m0, a->blocks, R, 1, 1, y, ldy);                                        \
+    }                                                                                                           \
+    CK_QROWS_SWITCH(q5_K, SUFFIX, TARGET)                                                                       \
+    TARGET CK_QROWS_INLINE void ck_qrows_q6_K_##SUFFIX##_r(const void *w, const ck_q8_rows *a, int64_t m0,      \
+                                                           const int R, float *y, int64_t ldy) {                \
+        ck_q6_K_rows_##SUFFIX(w, NULL, a, m0, a->blocks, R, 1, y, ldy);                                        \
+    }                                                                                                           \
+    CK_QROWS_SWITCH(q6_K, SUFFIX, TARGET)
 
-// The one-row dot products, F16/BF16's, and the multi-row ones above, for one instruction set. Q4_K's are one
-// template, ck_q4_K_rows_SUFFIX: R input rows against one weight row of superblocks, each superblock's scales and mins
-// unpacked and widened once and each run of 32 nibble bytes split once for all the rows. The one-row kernel (R = 1,
-// `paired` 0) reads the activation blocks themselves; the multi-row kernel (`paired` 1) reads the same bytes and
-// scales from ck_q8_rows' pair layout with one load each. Per sub-block pair the term is
-// (weight scales · activation scales) · dot, two pairs summed before they reach the accumulator; the mins' terms
-// dmin·min·s are summed in scalar and subtracted at the end; same operations in the same order either way.
+// The one-row dot products, F16/BF16's, and the multi-row ones above, for one instruction set. Q4_K's and Q5_K's are
+// one template, ck_k_rows_SUFFIX (`five` adds Q5_K's fifth bits): R input rows against one weight row of superblocks,
+// each superblock's scales and mins unpacked and widened once and each run of 32 nibble bytes split once for all the
+// rows. The one-row kernel (R = 1, `paired` 0) reads the activation blocks themselves; the multi-row kernel
+// (`paired` 1) reads the same bytes and scales from ck_q8_rows' pair layout with one load each. Per sub-block pair
+// the term is (weight scales · activation scales) · dot, two pairs summed before they reach the accumulator; the
+// mins' terms dmin·min·s are summed in scalar and subtracted at the end; same operations in the same order either
+// way. Q6_K's template, ck_q6_K_rows_SUFFIX, reads the pair layout the same way: per half superblock the 64 ql and
+// 32 qh bytes become two registers of q − 32 (one per activation block pair), signed as Q8_0's weights are; the
+// 32-bit dot lanes (four per 16-element sub-block) meet d·scale_j · d_x in float, one fma per pair.
 #define CK_DEFINE_QUANT_AVX512(SUFFIX, TARGET, DOT)                                                            \
     TARGET static float ck_qdot_q8_0_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {      \
         const ck_block_q8_0 *b = w;                                                                            \
@@ -314,68 +327,146 @@
         }                                                                                                      \
         return sum + offsets;                                                                                  \
     }                                                                                                          \
-    TARGET CK_QROWS_INLINE void ck_q4_K_rows_##SUFFIX(const void *w, const ck_q8_activation *x, const ck_q8_rows *rows, \
-                                                      int64_t m0, int64_t blocks, const int R, const int paired, \
-                                                      float *y, int64_t ldy) {                                  \
-        const ck_block_q4_K *b = w;                                                                             \
-        const int64_t pairs = blocks / 2;                                                                       \
-        __m512 acc[CK_Q_ROWS];                                                                                  \
-        float offsets[CK_Q_ROWS];                                                                               \
-        for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps(), offsets[r] = 0;                               \
-        for (int64_t i = 0; i < blocks / 8; i++) {                                                              \
-            uint8_t scales[16];                                                                                 \
-            ck_q4_K_scales(b[i].scales, scales, scales + 8);                                                    \
-            const __m512 weightScales = _mm512_castps256_ps512(_mm256_mul_ps(                                   \
-                _mm256_set1_ps(_cvtsh_ss(ck_load_half(&b[i].d))),                                               \
-                _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)scales)))));           \
-            float weightMins[8];                                                                                \
-            _mm256_storeu_ps(weightMins, _mm256_mul_ps(                                                         \
-                _mm256_set1_ps(_cvtsh_ss(ck_load_half(&b[i].dmin))),                                            \
-                _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(scales + 8))))));     \
-            for (int p = 0; p < 4; p += 2) {                                                                    \
-                const __m512i q0 = CK_Q4_K_NIBBLES(b[i].qs + 32 * p), q1 = CK_Q4_K_NIBBLES(b[i].qs + 32 * p + 32); \
-                const __m512 scale0 = CK_Q4_K_PAIR_SCALES(weightScales, 2 * p);                                 \
-                const __m512 scale1 = CK_Q4_K_PAIR_SCALES(weightScales, 2 * p + 2);                             \
-                for (int r = 0; r < R; r++) {                                                                   \
-                    __m512i x0, x1;                                                                             \
-                    __m512 xScale0, xScale1;                                                                    \
-                    if (paired) {                                                                               \
-                        const int64_t pair = (m0 + r) * pairs + 4 * i + p;                                      \
-                        x0 = _mm512_loadu_si512(rows->pairs + pair * 64);                                       \
-                        x1 = _mm512_loadu_si512(rows->pairs + pair * 64 + 64);                                  \
-                        xScale0 = _mm512_loadu_ps(rows->pairScales + pair * 16);                                \
-                        xScale1 = _mm512_loadu_ps(rows->pairScales + pair * 16 + 16);                           \
-                    } else {                                                                                    \
-                        const ck_q8_activation *a = x + 8 * i + 2 * p;                                          \
-                        x0 = CK_PAIR(a[0].qs, a[1].qs), x1 = CK_PAIR(a[2].qs, a[3].qs);                         \
-                        xScale0 = CK_PAIR_SCALE(a[0].d, a[1].d), xScale1 = CK_PAIR_SCALE(a[2].d, a[3].d);       \
-                    }                                                                                           \
-                    const __m512 dot0 = _mm512_cvtepi32_ps(DOT(q0, x0)), dot1 = _mm512_cvtepi32_ps(DOT(q1, x1)); \
-                    const __m512 term = _mm512_fmadd_ps(_mm512_mul_ps(scale1, xScale1), dot1,                   \
-                                                        _mm512_mul_ps(_mm512_mul_ps(scale0, xScale0), dot0));   \
-                    acc[r] = _mm512_add_ps(acc[r], term);                                                       \
-                }                                                                                               \
-            }                                                                                                   \
-            for (int r = 0; r < R; r++)                                                                         \
-                for (int j = 0; j < 8; j++)                                                                     \
+    TARGET CK_QROWS_INLINE void ck_k_rows_##SUFFIX(const void *w, const ck_q8_activation *x, const ck_q8_rows *rows,     \
+                                                   int64_t m0, int64_t blocks, const int R, const int paired,            \
+                                                   const int five, float *y, int64_t ldy) {                              \
+        const int64_t stride = five ? sizeof(ck_block_q5_K) : sizeof(ck_block_q4_K);                                     \
+        const int64_t pairs = blocks / 2;                                                                                \
+        __m512 acc[CK_Q_ROWS];                                                                                           \
+        float offsets[CK_Q_ROWS];                                                                                        \
+        for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps(), offsets[r] = 0;                                        \
+        for (int64_t i = 0; i < blocks / 8; i++) {                                                                       \
+            const uint8_t *block = (const uint8_t *)w + i * stride, *nibbles = block + (five ? 48 : 16);                 \
+            uint8_t scales[16];                                                                                          \
+            ck_q4_K_scales(block + 4, scales, scales + 8);                                                               \
+            const __m512 weightScales = _mm512_castps256_ps512(_mm256_mul_ps(                                            \
+                _mm256_set1_ps(_cvtsh_ss(ck_load_half(block))),                                                          \
+                _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)scales)))));                    \
+            float weightMins[8];                                                                                         \
+            _mm256_storeu_ps(weightMins, _mm256_mul_ps(                                                                  \
+                _mm256_set1_ps(_cvtsh_ss(ck_load_half(block + 2))),                                                      \
+                _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(scales + 8))))));              \
+            /* Q5_K: the fifth bits, qh in the low half and qh >> 1 in the high half, so that bit 0 of each byte is      \
+               sub-block 2p's bit (low half) and 2p + 1's (high half) once shifted right by 2p. */                       \
+            __m512i high = _mm512_setzero_si512();                                                                       \
+            if (five) {                                                                                                  \
+                const __m256i qh = _mm256_loadu_si256((const __m256i *)(block + 16));                                    \
+                high = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi16(qh, 1), 1);                      \
+            }                                                                                                            \
+            for (int p = 0; p < 4; p += 2) {                                                                             \
+                __m512i q0 = CK_Q4_K_NIBBLES(nibbles + 32 * p), q1 = CK_Q4_K_NIBBLES(nibbles + 32 * p + 32);             \
+                if (five) {                                                                                              \
+                    q0 = _mm512_or_si512(q0, _mm512_and_si512(_mm512_slli_epi16(high, 4), _mm512_set1_epi8(0x10)));      \
+                    q1 = _mm512_or_si512(q1, _mm512_and_si512(_mm512_slli_epi16(high, 2), _mm512_set1_epi8(0x10)));      \
+                    high = _mm512_srli_epi16(high, 4);                                                                   \
+                }                                                                                                        \
+                const __m512 scale0 = CK_Q4_K_PAIR_SCALES(weightScales, 2 * p);                                          \
+                const __m512 scale1 = CK_Q4_K_PAIR_SCALES(weightScales, 2 * p + 2);                                      \
+                for (int r = 0; r < R; r++) {                                                                            \
+                    __m512i x0, x1;                                                                                      \
+                    __m512 xScale0, xScale1;                                                                             \
+                    if (paired) {                                                                                        \
+                        const int64_t pair = (m0 + r) * pairs + 4 * i + p;                                               \
+                        x0 = _mm512_loadu_si512(rows->pairs + pair * 64);                                                \
+                        x1 = _mm512_loadu_si512(rows->pairs + pair * 64 + 64);                                           \
+                        xScale0 = _mm512_loadu_ps(rows->pairScales + pair * 16);                                         \
+                        xScale1 = _mm512_loadu_ps(rows->pairScales + pair * 16 + 16);                                    \
+                    } else {                                                                                             \
+                        const ck_q8_activation *a = x + 8 * i + 2 * p;                                                   \
+                        x0 = CK_PAIR(a[0].qs, a[1].qs), x1 = CK_PAIR(a[2].qs, a[3].qs);                                  \
+                        xScale0 = CK_PAIR_SCALE(a[0].d, a[1].d), xScale1 = CK_PAIR_SCALE(a[2].d, a[3].d);                \
+                    }                                                                                                    \
+                    const __m512 dot0 = _mm512_cvtepi32_ps(DOT(q0, x0)), dot1 = _mm512_cvtepi32_ps(DOT(q1, x1));         \
+                    const __m512 term = _mm512_fmadd_ps(_mm512_mul_ps(scale1, xScale1), dot1,                            \
+                                                        _mm512_mul_ps(_mm512_mul_ps(scale0, xScale0), dot0));            \
+                    acc[r] = _mm512_add_ps(acc[r], term);                                                                \
+                }                                                                                                        \
+            }                                                                                                            \
+            for (int r = 0; r < R; r++)                                                                                  \
+                for (int j = 0; j < 8; j++)                                                                              \
                     offsets[r] += weightMins[j] * (paired ? rows->sums[(8 * i + j) * rows->M + m0 + r] : x[8 * i + j].s); \
-        }                                                                                                       \
-        for (int r = 0; r < R; r++) y[r * ldy] = _mm512_reduce_add_ps(acc[r]) - offsets[r];                     \
-    }                                                                                                           \
-    TARGET static float ck_qdot_q4_K_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {       \
-        float y;                                                                                                \
-        ck_q4_K_rows_##SUFFIX(w, a, NULL, 0, blocks, 1, 0, &y, 1);                                              \
-        return y;                                                                                               \
-    }                                                                                                           \
+        }                                                                                                                \
+        for (int r = 0; r < R; r++) y[r * ldy] = _mm512_reduce_add_ps(acc[r]) - offsets[r];                              \
+    }                                                                                                                    \
+    TARGET static float ck_qdot_q4_K_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {                \
+        float y;                                                                                                         \
+        ck_k_rows_##SUFFIX(w, a, NULL, 0, blocks, 1, 0, 0, &y, 1);                                                       \
+        return y;                                                                                                        \
+    }                                                                                                                    \
+    TARGET static float ck_qdot_q5_K_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {                \
+        float y;                                                                                                         \
+        ck_k_rows_##SUFFIX(w, a, NULL, 0, blocks, 1, 0, 1, &y, 1);                                                       \
+        return y;                                                                                                        \
+    }                                                                                                                    \
+    TARGET CK_QROWS_INLINE void ck_q6_K_rows_##SUFFIX(const void *w, const ck_q8_activation *x, const ck_q8_rows *rows,  \
+                                                      int64_t m0, int64_t blocks, const int R, const int paired,         \
+                                                      float *y, int64_t ldy) {                                           \
+        const ck_block_q6_K *b = w;                                                                                      \
+        const int64_t pairs = blocks / 2;                                                                                \
+        const __m512i low4 = _mm512_set1_epi8(0x0F), top2 = _mm512_set1_epi8(0x30), bias = _mm512_set1_epi8(32);         \
+        __m512 acc[CK_Q_ROWS];                                                                                           \
+        for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();                                                        \
+        for (int64_t i = 0; i < blocks / 8; i++) {                                                                       \
+            const __m512 weightScales = _mm512_mul_ps(_mm512_set1_ps(_cvtsh_ss(ck_load_half(&b[i].d))),                  \
+                _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b[i].scales))));                \
+            for (int h = 0; h < 2; h++) {                                                                                \
+                /* The half's 64 ql bytes in one register (blocks 4h and 4h + 1's low nibbles, 4h + 2 and 4h + 3's       \
+                   high ones); qh and qh >> 2 side by side, so that one shift and mask give each pair its top bits. */   \
+                const __m512i ql = _mm512_loadu_si512(b[i].ql + 64 * h);                                                 \
+                const __m256i qh256 = _mm256_loadu_si256((const __m256i *)(b[i].qh + 32 * h));                           \
+                const __m512i qh = _mm512_inserti64x4(_mm512_castsi256_si512(qh256), _mm256_srli_epi16(qh256, 2), 1);    \
+                __m512i q[2];                                                                                            \
+                q[0] = _mm512_or_si512(_mm512_and_si512(ql, low4), _mm512_and_si512(_mm512_slli_epi16(qh, 4), top2));    \
+                q[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4), _mm512_and_si512(qh, top2));    \
+                for (int t = 0; t < 2; t++) {                                                                            \
+                    /* Pair t of the half: activation blocks 4h + 2t and 4h + 2t + 1, sub-blocks 8h + 4t … 8h + 4t + 3   \
+                       in lanes of four. */                                                                              \
+                    const __m512i signedQ = _mm512_sub_epi8(q[t], bias), magnitudes = _mm512_abs_epi8(signedQ);          \
+                    const __mmask64 negative = _mm512_movepi8_mask(signedQ);                                             \
+                    const int s = 8 * h + 4 * t;                                                                         \
+                    const __m512 scale = _mm512_permutexvar_ps(                                                          \
+                        _mm512_set_epi32(s + 3, s + 3, s + 3, s + 3, s + 2, s + 2, s + 2, s + 2, s + 1, s + 1, s + 1, s + 1, s, s, s, s), \
+                        weightScales);                                                                                   \
+                    for (int r = 0; r < R; r++) {                                                                        \
+                        __m512i xq;                                                                                      \
+                        __m512 xScale;                                                                                   \
+                        if (paired) {                                                                                    \
+                            const int64_t pair = (m0 + r) * pairs + 4 * i + 2 * h + t;                                   \
+                            xq = _mm512_loadu_si512(rows->pairs + pair * 64);                                            \
+                            xScale = _mm512_loadu_ps(rows->pairScales + pair * 16);                                      \
+                        } else {                                                                                         \
+                            const ck_q8_activation *a = x + 8 * i + 4 * h + 2 * t;                                       \
+                            xq = CK_PAIR(a[0].qs, a[1].qs);                                                              \
+                            xScale = CK_PAIR_SCALE(a[0].d, a[1].d);                                                      \
+                        }                                                                                                \
+                        const __m512i dot = DOT(magnitudes, _mm512_mask_sub_epi8(xq, negative, _mm512_setzero_si512(), xq)); \
+                        acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(scale, xScale), _mm512_cvtepi32_ps(dot), acc[r]);         \
+                    }                                                                                                    \
+                }                                                                                                        \
+            }                                                                                                            \
+        }                                                                                                                \
+        for (int r = 0; r < R; r++) y[r * ldy] = _mm512_reduce_add_ps(acc[r]);                                           \
+    }                                                                                                                    \
+    TARGET static float ck_qdot_q6_K_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {                \
+        float y;                                                                                                         \
+        ck_q6_K_rows_##SUFFIX(w, a, NULL, 0, blocks, 1, 0, &y, 1);                                                       \
+        return y;                                                                                                        \
+    }                                                                                                                    \
     CK_DEFINE_QROWS_AVX512(SUFFIX, TARGET, DOT)                                                                \
+    TARGET static void ck_q_decode_k_##SUFFIX(int type, const void *blocks, int64_t count, float *y) {         \
+        ck_q_decode_k_rows(type, blocks, count, y);                                                            \
+    }                                                                                                          \
     CK_DEFINE_WIDE_AVX512(h, SUFFIX, TARGET, CK_WIDEN16_F16, _cvtsh_ss)                                        \
     CK_DEFINE_WIDE_AVX512(b, SUFFIX, TARGET, CK_WIDEN16_BF16, ck_bf16_to_float)                                \
     const ck_quant_kernels *ck_quant_kernels_##SUFFIX(void) {                                                  \
         static const ck_quant_kernels kernels = {                                                              \
             .name = #SUFFIX, .q8_0 = ck_qdot_q8_0_##SUFFIX, .q4_0 = ck_qdot_q4_0_##SUFFIX,                      \
-            .q4_1 = ck_qdot_q4_1_##SUFFIX, .q4_K = ck_qdot_q4_K_##SUFFIX, .f16 = ck_hdot_##SUFFIX,              \
+            .q4_1 = ck_qdot_q4_1_##SUFFIX, .q4_K = ck_qdot_q4_K_##SUFFIX, .q5_K = ck_qdot_q5_K_##SUFFIX,        \
+            .q6_K = ck_qdot_q6_K_##SUFFIX, .f16 = ck_hdot_##SUFFIX,                                             \
             .bf16 = ck_bdot_##SUFFIX, .q8_0_rows = ck_qrows_q8_0_##SUFFIX, .q4_0_rows = ck_qrows_q4_0_##SUFFIX, \
             .q4_1_rows = ck_qrows_q4_1_##SUFFIX, .q4_K_rows = ck_qrows_q4_K_##SUFFIX,                           \
+            .q5_K_rows = ck_qrows_q5_K_##SUFFIX, .q6_K_rows = ck_qrows_q6_K_##SUFFIX,                           \
+            .decode_k = ck_q_decode_k_##SUFFIX,                                                                 \
             .f16_rows = ck_hrows_##SUFFIX, .bf16_rows = ck_brows_##SUFFIX,                                      \
         };                                                                                                     \
         return &kernels;                                                                                       \

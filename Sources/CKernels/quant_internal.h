@@ -27,6 +27,26 @@ typedef struct {
     uint8_t scales[12];
     uint8_t qs[128];
 } ck_block_q4_K;
+/// Q5_K's superblock: Q4_K's with a fifth bit per element, element 32j + l's in bit j of qh[l];
+/// element = d·scale_j·q − dmin·min_j, q in 0…31.
+typedef struct {
+    uint16_t d, dmin;
+    uint8_t scales[12];
+    uint8_t qh[32];
+    uint8_t qs[128];
+} ck_block_q5_K;
+/// Q6_K's superblock: 256 elements in 16 sub-blocks of 16, element = d·scales[j]·(q − 32) with q in 0…63 and a signed
+/// 8-bit scale per sub-block. Each half h of 128 elements reads ql[64h…64h + 63] and qh[32h…32h + 31]: element
+/// 128h + 32k + l (k < 4, l < 32) has its low four bits in the low (k < 2) or high (k ≥ 2) nibble of
+/// ql[64h + 32·(k mod 2) + l] and its top two in bits 2k, 2k + 1 of qh[32h + l].
+typedef struct {
+    uint8_t ql[128];
+    uint8_t qh[64];
+    int8_t scales[16];
+    uint16_t d;
+} ck_block_q6_K;
+_Static_assert(sizeof(ck_block_q5_K) == 176, "ggml's block_q5_K is 176 bytes");
+_Static_assert(sizeof(ck_block_q6_K) == 210, "ggml's block_q6_K is 210 bytes");
 _Static_assert(sizeof(ck_block_q8_0) == 34, "ggml's block_q8_0 is 34 bytes");
 _Static_assert(sizeof(ck_block_q4_K) == 144, "ggml's block_q4_K is 144 bytes");
 _Static_assert(sizeof(ck_block_q4_0) == 18, "ggml's block_q4_0 is 18 bytes");
@@ -98,8 +118,68 @@ static inline uint16_t ck_load_half(const void *p) {
     return h;
 }
 
+// Q6_K element 128h + 32k + l's six-bit q (0…63), k < 4, l < 32: the half's ql and qh as ck_block_q6_K describes them.
+static inline int ck_q6_K_q(const uint8_t *ql, const uint8_t *qh, int k, int l) {
+    return ((ql[32 * (k & 1) + l] >> (4 * (k >> 1))) & 0x0F) | ((qh[l] >> (2 * k)) & 3) << 4;
+}
+
+// ggml's dequantize_row_q4_K/q5_K (`five`, a compile-time constant in every caller) for one superblock: per sub-block
+// (d·scale)·q − dmin·min as a product and a difference, each rounded (two statements, so no fused multiply-add), in
+// loops of constant shifts that the compiler vectorises for each path's instruction set (every instantiation gives
+// the same bits: the same two IEEE operations per element).
+__attribute__((always_inline)) static inline void ck_q_decode_k4(const uint8_t *block, const int five, float *y) {
+    const float d = ck_half_to_float(ck_load_half(block)), dmin = ck_half_to_float(ck_load_half(block + 2));
+    const uint8_t *qh = block + 16, *nibbles = block + (five ? 48 : 16);
+    uint8_t scales[8], mins[8];
+    ck_q4_K_scales(block + 4, scales, mins);
+    for (int p = 0; p < 4; p++) {
+        const float scale0 = d * scales[2 * p], offset0 = dmin * mins[2 * p];
+        const float scale1 = d * scales[2 * p + 1], offset1 = dmin * mins[2 * p + 1];
+        const uint8_t *qs = nibbles + 32 * p;
+        for (int l = 0; l < 32; l++) {
+            const int q0 = (qs[l] & 0x0F) | (five ? ((qh[l] >> (2 * p)) & 1) << 4 : 0);
+            const int q1 = (qs[l] >> 4) | (five ? ((qh[l] >> (2 * p + 1)) & 1) << 4 : 0);
+            const float scaled0 = scale0 * (float)q0, scaled1 = scale1 * (float)q1;
+            y[64 * p + l] = scaled0 - offset0;
+            y[64 * p + 32 + l] = scaled1 - offset1;
+        }
+    }
+}
+
+// ggml's dequantize_row_q6_K for one superblock: (d·scale)·(q − 32), in ggml's order (d·scale is exact), in loops of
+// 16 elements sharing their four scales, vectorised as ck_q_decode_k4 is.
+__attribute__((always_inline)) static inline void ck_q_decode_q6_K(const ck_block_q6_K *b, float *y) {
+    const float d = ck_half_to_float(ck_load_half(&b->d));
+    for (int h = 0; h < 2; h++, y += 128) {
+        const uint8_t *ql = b->ql + 64 * h, *qh = b->qh + 32 * h;
+        for (int half = 0; half < 2; half++) {
+            const int8_t *sc = b->scales + 8 * h + half;
+            const float s0 = d * sc[0], s1 = d * sc[2], s2 = d * sc[4], s3 = d * sc[6];
+            for (int l = 16 * half; l < 16 * half + 16; l++) {
+                y[l] = s0 * (float)(((ql[l] & 0x0F) | ((qh[l] & 3) << 4)) - 32);
+                y[l + 32] = s1 * (float)(((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)) - 32);
+                y[l + 64] = s2 * (float)(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+                y[l + 96] = s3 * (float)(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+            }
+        }
+    }
+}
+
+// The k-quants' rows (`count` elements, a multiple of 256) decoded with the helpers above; each path instantiates it
+// for its instruction set (ck_quant_kernels.decode_k).
+__attribute__((always_inline)) static inline void ck_q_decode_k_rows(int type, const void *blocks, int64_t count, float *y) {
+    for (int64_t i = 0; i < count / 256; i++, y += 256) {
+        switch (type) {
+        case CK_QTYPE_Q4_K: ck_q_decode_k4((const uint8_t *)blocks + i * sizeof(ck_block_q4_K), 0, y); break;
+        case CK_QTYPE_Q5_K: ck_q_decode_k4((const uint8_t *)blocks + i * sizeof(ck_block_q5_K), 1, y); break;
+        default: ck_q_decode_q6_K((const ck_block_q6_K *)blocks + i, y); break;
+        }
+    }
+}
+typedef void (*ck_qdecode)(int type, const void *blocks, int64_t count, float *y);
+
 /// Dot product of one weight row with the `blocks` activation blocks (32 elements each) of one input row; the
-/// weight row holds `blocks` blocks of a 32-element format, or blocks / 8 Q4_K superblocks.
+/// weight row holds `blocks` blocks of a 32-element format, or blocks / 8 superblocks of a 256-element one.
 typedef float (*ck_qdot)(int64_t blocks, const void *w, const ck_q8_activation *a);
 /// Dot product of one F16 or BF16 weight row of K elements with K floats.
 typedef float (*ck_hdot)(int64_t K, const uint16_t *w, const float *x);
@@ -133,10 +213,11 @@ typedef void (*ck_hdot_rows)(int64_t K, const uint16_t *w, const float *x, int64
 /// (the product then calls the one-row kernel per input row).
 typedef struct {
     const char *name;
-    ck_qdot q8_0, q4_0, q4_1, q4_K;
+    ck_qdot q8_0, q4_0, q4_1, q4_K, q5_K, q6_K;
     ck_hdot f16, bf16;
-    ck_qdot_rows q8_0_rows, q4_0_rows, q4_1_rows, q4_K_rows;
+    ck_qdot_rows q8_0_rows, q4_0_rows, q4_1_rows, q4_K_rows, q5_K_rows, q6_K_rows;
     ck_hdot_rows f16_rows, bf16_rows;
+    ck_qdecode decode_k;  // the k-quants' decoding (ck_q_decode_k_rows) for the prefill slabs
 } ck_quant_kernels;
 
 const ck_quant_kernels *ck_quant_kernels_portable(void);

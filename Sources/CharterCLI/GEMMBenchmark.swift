@@ -23,7 +23,7 @@ struct GEMMBenchmark: ParsableCommand {
     @Flag(help: "bf16 operands, fp32 accumulation (ck_sgemm_bf16): VDPBF16PS on AVX512-BF16, else operands rounded for the float kernels.")
     var bf16 = false
 
-    @Option(help: "Weights in a ggml block format (f16, bf16, q8_0, q4_0, q4_1, q4_k): C = A·Bᵀ with B n×k in that format, multiplied by the quantized kernels (ck_qgemm: below 16 rows of A the decode kernels, from 16 the decode-then-GEMM path).")
+    @Option(help: "Weights in a ggml block format (f16, bf16, q8_0, q4_0, q4_1, q4_k, q5_k, q6_k): C = A·Bᵀ with B n×k in that format, multiplied by the quantized kernels (ck_qgemm: below 16 rows of A the decode kernels, from 16 the decode-then-GEMM path).")
     var quantized: String?
 
     @Option(help: "Comma-separated shapes m×n×k (C is m×n, inner dimension k), written with x.")
@@ -66,8 +66,8 @@ struct GEMMBenchmark: ParsableCommand {
     }
 
     /// Median seconds of `repeats` products C = A·Bᵀ (A: m×k float32, B: n×k in `format`), after one warm-up. B is
-    /// quantized from the same values as `measure`'s; Q4_K, which has no quantizer, gets valid superblocks of
-    /// patterned bytes under d = dmin = 2^-7 (the kernels' time does not depend on the values).
+    /// quantized from the same values as `measure`'s; the k-quants, which have no quantizer, get valid superblocks of
+    /// patterned bytes under d (and dmin) = 2^-7 (the kernels' time does not depend on the values).
     func measureQuantized(m: Int, n: Int, k: Int, format: QuantizedMatrix.Format) throws -> Double {
         let a = (0..<(m * k)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
         let source = "bench gemm \(m)x\(n)x\(k)"
@@ -81,8 +81,13 @@ struct GEMMBenchmark: ParsableCommand {
             }
             let blockCount = n * k / format.blockSize
             var bytes = (0..<(blockCount * format.blockBytes)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
-            for block in 0..<blockCount {  // d and dmin: the half 2^-7 (0x2000), little-endian
-                bytes.replaceSubrange((block * format.blockBytes)..<(block * format.blockBytes + 4), with: [0x00, 0x20, 0x00, 0x20])
+            // The superblock's f16 scales: d and dmin first (Q4_K, Q5_K), or d last (Q6_K).
+            let halves = format == .q6_K ? [format.blockBytes - 2] : [0, 2]
+            for block in 0..<blockCount {
+                for offset in halves {  // the half 2^-7 (0x2000), little-endian
+                    let start = block * format.blockBytes + offset
+                    bytes.replaceSubrange(start..<(start + 2), with: [0x00, 0x20])
+                }
             }
             weights = try bytes.withUnsafeBytes { try QuantizedMatrix(format: format, rows: n, columns: k, data: $0, source: source) }
         }

@@ -8,8 +8,8 @@ import Tokenizers
 
 extension GGUFCheckpoint {
     /// The model, every weight dequantised to float32 (`precision` `.float32`, the default), or for inference with
-    /// the Llama family's matrices kept in the file's F16/BF16/Q8_0/Q4_0/Q4_1/Q4_K blocks (`.stored`; other types are
-    /// dequantised) or quantized to one format (`.quantized`).
+    /// the Llama family's matrices kept in the file's F16/BF16/Q8_0/Q4_0/Q4_1/Q4_K/Q5_K/Q6_K blocks (`.stored`; other
+    /// types are dequantised) or quantized to one format (`.quantized`).
     ///
     /// As for a folder, nothing is allocated before the configuration is validated and every tensor the
     /// configuration implies is found in the file with the shape it implies; a file tensor nothing reads is an error.

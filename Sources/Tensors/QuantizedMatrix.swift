@@ -4,13 +4,15 @@ import CKernels
 /// inference: ``Tensor/matmul(_:quantized:)`` multiplies it without ever widening it to float32.
 ///
 /// The bytes are ggml's layouts exactly (a GGUF tensor's data, row for row), so a GGUF file's F16/BF16/Q8_0/Q4_0/
-/// Q4_1/Q4_K tensors load as they are stored, and ``init(quantizing:format:source:)`` writes what llama.cpp's
-/// quantizer writes (every format but Q4_K, which is only kept as a file stores it).
+/// Q4_1/Q4_K/Q5_K/Q6_K tensors load as they are stored, and ``init(quantizing:format:source:)`` writes what
+/// llama.cpp's quantizer writes (every format but the k-quants, which are only kept as a file stores them).
 public final class QuantizedMatrix: @unchecked Sendable {  // immutable after init
     /// A block format: ggml's type, with its id in GGUF tensor infos (`enum ggml_type`).
     public enum Format: String, CaseIterable, Sendable {
         case f16, bf16, q8_0, q4_0, q4_1
         case q4_K = "q4_k"
+        case q5_K = "q5_k"
+        case q6_K = "q6_k"
 
         /// ggml's type id (GGUF `ggml_type`).
         public var ggmlID: UInt32 {
@@ -21,13 +23,15 @@ public final class QuantizedMatrix: @unchecked Sendable {  // immutable after in
             case .q4_0: UInt32(CK_QTYPE_Q4_0.rawValue)
             case .q4_1: UInt32(CK_QTYPE_Q4_1.rawValue)
             case .q4_K: UInt32(CK_QTYPE_Q4_K.rawValue)
+            case .q5_K: UInt32(CK_QTYPE_Q5_K.rawValue)
+            case .q6_K: UInt32(CK_QTYPE_Q6_K.rawValue)
             }
         }
 
-        /// Whether ``QuantizedMatrix/init(quantizing:format:source:)`` can write this format: all but Q4_K, whose
-        /// blocks are multiplied as a GGUF file stores them (ggml's Q4_K quantizer searches scales iteratively, and
-        /// nothing here needs it).
-        public var hasQuantizer: Bool { self != .q4_K }
+        /// Whether ``QuantizedMatrix/init(quantizing:format:source:)`` can write this format: all but the k-quants
+        /// (Q4_K, Q5_K, Q6_K), whose blocks are multiplied as a GGUF file stores them (ggml's k-quant quantizers
+        /// search scales iteratively, and nothing here needs them).
+        public var hasQuantizer: Bool { ck_q_has_quantizer(Int32(ggmlID)) == 1 }
 
         /// The format of ggml type id `id`, or nil when these kernels do not multiply it.
         public init?(ggmlID id: UInt32) {
@@ -35,7 +39,7 @@ public final class QuantizedMatrix: @unchecked Sendable {  // immutable after in
             self = format
         }
 
-        /// Elements per block (1 for F16 and BF16, 256 for Q4_K's superblocks, 32 for the others).
+        /// Elements per block (1 for F16 and BF16, 256 for the k-quants' superblocks, 32 for the others).
         public var blockSize: Int { Int(ck_q_block_size(Int32(ggmlID))) }
         /// Bytes per block.
         public var blockBytes: Int { Int(ck_q_block_bytes(Int32(ggmlID))) }
@@ -111,7 +115,7 @@ public final class QuantizedMatrix: @unchecked Sendable {  // immutable after in
     public convenience init(quantizing matrix: Tensor, format: Format, source: String) throws {
         guard format.hasQuantizer else {
             throw QuantizationError("\(source): Charter keeps \(format.ggmlName) matrices as a GGUF file stores them but cannot "
-                                    + "quantize to \(format.ggmlName); choose q4_0 or q4_1")
+                                    + "quantize to \(format.ggmlName); choose q8_0, q4_0 or q4_1")
         }
         guard matrix.rank == 2 else { throw QuantizationError("\(source): only matrices are quantized, shape is \(matrix.shape)") }
         try self.init(format: format, rows: matrix.shape[0], columns: matrix.shape[1], source: source)

@@ -127,6 +127,12 @@ final class GGUFFuzzTests: XCTestCase {
         builder.tensors = [.init(name: "blk.0.ffn_down.weight", dimensions: [128, 2], typeID: 12, data: Data(count: 144))]
         expectError(builder.data, "tensor \"blk.0.ffn_down.weight\" dimension 0")
         expectError(builder.data, "row length 128 is not a multiple of Q4_K's block size 256")
+        // Q6_K (210-byte superblocks) and Q5_K (176) likewise: a 300-wide row is refused by name, whatever the bytes.
+        builder.tensors = [.init(name: "blk.1.ffn_down.weight", dimensions: [300, 1], typeID: 14, data: Data(count: 210))]
+        expectError(builder.data, "tensor \"blk.1.ffn_down.weight\" dimension 0")
+        expectError(builder.data, "row length 300 is not a multiple of Q6_K's block size 256")
+        builder.tensors = [.init(name: "blk.1.attn_v.weight", dimensions: [64, 4], typeID: 13, data: Data(count: 176))]
+        expectError(builder.data, "row length 64 is not a multiple of Q5_K's block size 256")
         builder.tensors = [.init(name: "w", dimensions: [1 << 20], typeID: 0, data: Data(count: 16))]
         expectError(builder.data, "run past the end")
         builder.tensors = [.init(name: "w", dimensions: [4], typeID: 0, data: Data(count: 16), offset: UInt64.max - 31)]

@@ -7,12 +7,12 @@ import XCTest
 
 /// Quantized inference: ggml's blocks kept in memory (QuantizedMatrix, Fixtures/make_quant_fixtures.py), the quantizer
 /// and decoder against the `gguf` package, a quantized GGUF Llama against transformers, a model quantized at load
-/// against its dequantised twin, a file's Q4_K and BF16 matrices kept against the same file loaded as float32, and
-/// refusals.
+/// against its dequantised twin, a file's Q4_K and BF16 (and Q6_K and Q5_K) matrices kept against the same file loaded
+/// as float32, and refusals.
 final class GGUFQuantizedTests: XCTestCase {
     static let fixtures = GGUFDequantizationTests.fixtures
     static let formats = QuantizedMatrix.Format.allCases
-    /// The formats a float32 model can be quantized to at load (all but Q4_K).
+    /// The formats a float32 model can be quantized to at load (all but the k-quants).
     static let quantizerFormats = formats.filter(\.hasQuantizer)
 
     func testQuantizerIsByteExactToTheGGUFPackage() throws {
@@ -149,6 +149,40 @@ final class GGUFQuantizedTests: XCTestCase {
         XCTAssertLessThan(worstRelativeError(logits(bf16Only), expected), 1e-5, "BF16 kept")
     }
 
+    /// A file's Q6_K and Q5_K matrices stay in their blocks with `--dtype stored` (the down projections: Q6_K in
+    /// layer 0, Q5_K in layer 1, as llama.cpp's Q4_K_M files alternate them; every other matrix F32, which stays
+    /// float32: Fixtures/make_quant_fixtures.py), and the model gives the logits of the same file loaded as float32
+    /// within the activations' 8-bit rounding, 1e-2 relative (the Q4_K file's bound, 2e-2, halved: here only the
+    /// down projections' inputs are rounded). Kept, each matrix holds the file's bytes: 210 per 256 Q6_K elements.
+    func testKeptQ6KAndQ5KMatricesGiveTheLogitsOfTheirDequantisedTwin() throws {
+        let checkpoint = try GGUFCheckpoint(url: Self.fixtures.appendingPathComponent("llama-q6k-q5k.gguf"))
+        let stored = try XCTUnwrap(try checkpoint.loadModel(precision: .stored) as? LlamaModel)
+        let twin = try XCTUnwrap(try checkpoint.loadModel() as? LlamaModel)
+        XCTAssertFalse(twin.isQuantized)
+        var kept: [String: QuantizedMatrix] = [:]
+        for (name, layer) in stored.quantizableLayers {
+            let matrix: QuantizedMatrix? = switch layer {
+            case .linear(let layer): layer.quantizedWeight
+            case .embedding(let layer): layer.quantizedWeight
+            }
+            if let matrix { kept[name] = matrix }
+        }
+        XCTAssertEqual(kept.mapValues(\.format), ["model.layers.0.mlp.down_proj.weight": .q6_K, "model.layers.1.mlp.down_proj.weight": .q5_K])
+        let q6 = try XCTUnwrap(kept["model.layers.0.mlp.down_proj.weight"])
+        XCTAssertEqual(q6.byteCount, q6.rows * q6.columns / 256 * 210)
+        // The kept blocks decode to the float32 twin's weights exactly (both ggml's dequantisation).
+        XCTAssertEqual(q6.dequantized().scalars, twin.blocks[0].mlp.down.weight.scalars)
+        XCTAssertEqual(try XCTUnwrap(kept["model.layers.1.mlp.down_proj.weight"]).dequantized().scalars, twin.blocks[1].mlp.down.weight.scalars)
+        let sequence: [Int32] = [1, 290, 77, 300, 12, 45, 260, 3]
+        func logits(_ model: LlamaModel) -> [Float] {
+            withoutGradients { model.forward(ModelInput(ids: sequence, batch: 1, time: sequence.count), cache: nil).logits.scalars }
+        }
+        let expected = logits(twin), ours = logits(stored)
+        let worst = zip(ours, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        XCTAssertLessThan(worst, 1e-2, "Q6_K and Q5_K kept")
+        XCTAssertGreaterThan(worst, 0, "the kept matrices multiply 8-bit activations, so some logit differs")
+    }
+
     func testHostileShapesAndUnsupportedModelsAreErrors() throws {
         let bytes = [UInt8](repeating: 0, count: 68)
         try bytes.withUnsafeBytes { data in
@@ -179,6 +213,25 @@ final class GGUFQuantizedTests: XCTestCase {
                                      "\(rows) × \(columns)") { error in
                     XCTAssertTrue(error is QuantizationError, "\(error)")
                     XCTAssertTrue("\(error)".contains("blk.3.ffn_down.weight"), "\(error)")
+                }
+            }
+        }
+        // Q6_K and Q5_K likewise: kept, never made, and rows of whole superblocks (210 and 176 bytes) only.
+        for (format, name) in [(QuantizedMatrix.Format.q6_K, "q6_k"), (.q5_K, "q5_k")] {
+            XCTAssertFalse(format.hasQuantizer)
+            XCTAssertThrowsError(try WeightPrecision(name: name)) { XCTAssertTrue("\($0)".contains("--dtype stored"), "\($0)") }
+            XCTAssertThrowsError(try QuantizedMatrix(quantizing: Tensor(shape: [1, 256], scalars: Array(repeating: 1, count: 256)), format: format, source: "w")) {
+                XCTAssertTrue("\($0)".contains("cannot quantize"), "\($0)")
+            }
+            let superblock = [UInt8](repeating: 0, count: format.blockBytes)
+            try superblock.withUnsafeBytes { data in
+                XCTAssertNoThrow(try QuantizedMatrix(format: format, rows: 1, columns: 256, data: data, source: "t"))
+                for (rows, columns) in [(2, 128), (1, 300), (1, 512)] {
+                    XCTAssertThrowsError(try QuantizedMatrix(format: format, rows: rows, columns: columns, data: data, source: "blk.0.ffn_down.weight"),
+                                         "\(format) \(rows) × \(columns)") { error in
+                        XCTAssertTrue(error is QuantizationError, "\(error)")
+                        XCTAssertTrue("\(error)".contains("blk.0.ffn_down.weight"), "\(error)")
+                    }
                 }
             }
         }

@@ -8,14 +8,18 @@ import XCTest
 /// the activation rounding bound, across variants, and across thread counts.
 final class QuantizedKernelTests: XCTestCase {
     typealias Generator = SplitMix64
-    static let formats: [(type: Int32, name: String)] = [(8, "Q8_0"), (2, "Q4_0"), (3, "Q4_1"), (12, "Q4_K"), (1, "F16"), (30, "BF16")]
+    static let formats: [(type: Int32, name: String)] = [(8, "Q8_0"), (2, "Q4_0"), (3, "Q4_1"), (12, "Q4_K"), (13, "Q5_K"), (14, "Q6_K"),
+                                                          (1, "F16"), (30, "BF16")]
 
     /// F16 and BF16 multiply float32 activations; the block formats quantize them per 32 values.
     static func hasFloatActivations(_ type: Int32) -> Bool { type == 1 || type == 30 }
 
-    /// A row width of `blocks32` blocks of 32 elements, or for Q4_K as many superblocks of 256 (one per 32-element
-    /// block of the others, so the shapes keep their odd and even block counts).
-    static func width(_ blocks32: Int, _ type: Int32) -> Int { type == 12 ? 256 * blocks32 : 32 * blocks32 }
+    /// The k-quants: 256-element superblocks.
+    static func isKQuant(_ type: Int32) -> Bool { (12...14).contains(type) }
+
+    /// A row width of `blocks32` blocks of 32 elements, or for the k-quants as many superblocks of 256 (one per
+    /// 32-element block of the others, so the shapes keep their odd and even block counts).
+    static func width(_ blocks32: Int, _ type: Int32) -> Int { isKQuant(type) ? 256 * blocks32 : 32 * blocks32 }
 
     /// An IEEE half with a random sign and mantissa, its magnitude in [2^-10, 2^-2): bits and exact value.
     static func randomHalf(_ generator: inout Generator, signed: Bool = true) -> (bits: UInt16, value: Double) {
@@ -44,7 +48,8 @@ final class QuantizedKernelTests: XCTestCase {
 
     /// One weight row as raw ggml blocks, with each element's exact value (the reference decoder, written from the
     /// formats' definitions independently of the C code). `ints` and `scales` describe every format but F16/BF16 as
-    /// 32-element blocks of value d·q + m (Q4_K's sub-block j: d = d_super·scale_j, m = −dmin·min_j).
+    /// 16-element groups of value d·q + m (a 32-element block's scales twice; Q4_K's and Q5_K's sub-block j: d =
+    /// d_super·scale_j, m = −dmin·min_j; Q6_K's sub-block j of 16: d = d_super·scale_j, q − 32 as the integer).
     static func randomRow(type: Int32, columns: Int, _ generator: inout Generator) -> (bytes: [UInt8], values: [Double], ints: [Int], scales: [(d: Double, m: Double)]) {
         var bytes: [UInt8] = [], values: [Double] = [], ints: [Int] = [], scales: [(Double, Double)] = []
         func half(_ bits: UInt16) { bytes += [UInt8(bits & 0xFF), UInt8(bits >> 8)] }
@@ -55,22 +60,55 @@ final class QuantizedKernelTests: XCTestCase {
                 half(h.bits)
                 values.append(h.value)
             }
-        case 12:
-            // Random scale and nibble bytes under finite random d and dmin.
+        case 12, 13:
+            // Random scale, fifth-bit (Q5_K) and nibble bytes under finite random d and dmin.
             for _ in 0..<(columns / 256) {
                 let d = randomHalf(&generator), dmin = randomHalf(&generator)
                 half(d.bits)
                 half(dmin.bits)
                 let packed = (0..<12).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                let high = type == 13 ? (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) } : []
                 let nibbles = (0..<128).map { _ in UInt8.random(in: 0...255, using: &generator) }
-                bytes += packed + nibbles
+                bytes += packed + high + nibbles
                 for j in 0..<8 {
                     let (scale, minimum) = q4KScaleMin(j, packed)
-                    let block = nibbles[(32 * (j / 2))..<(32 * (j / 2) + 32)].map { Int(j % 2 == 0 ? $0 & 0x0F : $0 >> 4) }
+                    let block = (0..<32).map { (l: Int) -> Int in
+                        let nibble: UInt8 = nibbles[32 * (j / 2) + l]
+                        let low: Int = j % 2 == 0 ? Int(nibble & 0x0F) : Int(nibble >> 4)
+                        let fifth: Int = high.isEmpty ? 0 : Int((high[l] >> UInt8(j)) & 1)
+                        return low + fifth << 4
+                    }
                     let sub = (d: d.value * Double(scale), m: -dmin.value * Double(minimum))
-                    scales.append(sub)
+                    scales += [sub, sub]
                     ints += block
                     values += block.map { sub.d * Double($0) + sub.m }
+                }
+            }
+        case 14:
+            // Random low-nibble, top-bit and signed scale bytes under a finite random d (stored last). Element
+            // 128h + 32k + l: a nibble of ql[64h + 32·(k mod 2) + l] (low for k < 2), bits 2k, 2k + 1 of
+            // qh[32h + l]; value d·scale_{(128h + 32k + l) / 16}·(q − 32).
+            for _ in 0..<(columns / 256) {
+                let d = randomHalf(&generator)
+                let ql = (0..<128).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                let qh = (0..<64).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                let signedScales = (0..<16).map { _ in Int8.random(in: .min ... .max, using: &generator) }
+                bytes += ql + qh + signedScales.map { UInt8(bitPattern: $0) }
+                half(d.bits)
+                for j in 0..<16 { scales.append((d.value * Double(signedScales[j]), 0)) }
+                for h in 0..<2 {
+                    for k in 0..<4 {
+                        for l in 0..<32 {
+                            let nibble: UInt8 = ql[64 * h + 32 * (k % 2) + l]
+                            let low: Int = k < 2 ? Int(nibble & 0x0F) : Int(nibble >> 4)
+                            let top: Int = Int((qh[32 * h + l] >> UInt8(2 * k)) & 3)
+                            let q: Int = low | top << 4
+                            ints.append(q - 32)
+                            let group: Int = (128 * h + 32 * k + l) / 16
+                            let scale: Double = scales[scales.count - 16 + group].0
+                            values.append(scale * Double(q - 32))
+                        }
+                    }
                 }
             }
         default:
@@ -83,7 +121,7 @@ final class QuantizedKernelTests: XCTestCase {
                     half(h.bits)
                     m = h.value
                 }
-                scales.append((d.value, m))
+                scales += [(d.value, m), (d.value, m)]
                 if type == 8 {
                     let q = (0..<32).map { _ in Int8.random(in: .min ... .max, using: &generator) }
                     bytes += q.map { UInt8(bitPattern: $0) }
@@ -143,7 +181,8 @@ final class QuantizedKernelTests: XCTestCase {
         withUnsafeBytes(of: block.qs) { $0.map { Int(Int8(bitPattern: $0)) } }
     }
 
-    /// The integer arithmetic in double: Σ_b dw·da·Σ q·qa (+ m·da·Σ qa), and the scale of its terms (for tolerances).
+    /// The integer arithmetic in double: Σ over 16-element groups g of dw_g·da·Σ q·qa (+ m_g·da·Σ qa), and the scale
+    /// of its terms (for tolerances).
     static func reference(_ p: Problem, m: Int, n: Int) -> (value: Double, magnitude: Double) {
         if hasFloatActivations(p.type) {
             let terms = (0..<p.K).map { p.values[n][$0] * Double(p.x[m * p.K + $0]) }
@@ -152,12 +191,14 @@ final class QuantizedKernelTests: XCTestCase {
         var value = 0.0, magnitude = 0.0
         for (b, block) in activations(p, row: m).enumerated() {
             let qa = bytes(block)
-            let dot = (0..<32).reduce(0) { $0 + p.ints[n][b * 32 + $1] * qa[$1] }
-            let (d, offset) = p.scales[n][b]
-            let term = d * Double(block.d) * Double(dot) + offset * Double(block.d) * Double(qa.reduce(0, +))
-            value += term
-            magnitude += abs(d * Double(block.d)) * Double((0..<32).reduce(0) { $0 + abs(p.ints[n][b * 32 + $1] * qa[$1]) })
-                + abs(offset * Double(block.d)) * Double(qa.reduce(0) { $0 + abs($1) })
+            for g in 0..<2 {
+                let range = (16 * g)..<(16 * g + 16), base = b * 32
+                let dot = range.reduce(0) { $0 + p.ints[n][base + $1] * qa[$1] }
+                let (d, offset) = p.scales[n][2 * b + g]
+                value += d * Double(block.d) * Double(dot) + offset * Double(block.d) * Double(range.reduce(0) { $0 + qa[$1] })
+                magnitude += abs(d * Double(block.d)) * Double(range.reduce(0) { $0 + abs(p.ints[n][base + $1] * qa[$1]) })
+                    + abs(offset * Double(block.d)) * Double(range.reduce(0) { $0 + abs(qa[$1]) })
+            }
         }
         return (value, magnitude)
     }
@@ -177,7 +218,7 @@ final class QuantizedKernelTests: XCTestCase {
         }
     }
 
-    /// Fewer than 16 input rows: the integer path (decode). K in 32-element blocks (Q4_K: superblocks).
+    /// Fewer than 16 input rows: the integer path (decode). K in 32-element blocks (k-quants: superblocks).
     let shapes: [(M: Int, N: Int, blocks: Int)] = [(1, 19, 5), (3, 8, 4), (15, 11, 3)]
 
     func testEveryVariantComputesTheIntegerArithmetic() {
@@ -211,6 +252,31 @@ final class QuantizedKernelTests: XCTestCase {
         }
     }
 
+    /// The prefill path decodes the weights (the k-quants with each path's vectorised decoder) to the bits of
+    /// ck_q_dequantize (ggml's dequantize_row_*): multiplied by the identity (M = K = 512 rows, one 1 per row), the
+    /// product is the decoded matrix, transposed, exactly (zeros up to their sign).
+    func testPrefillDecodingGivesTheBitsOfTheDequantiser() {
+        for format in Self.formats {
+            let K = 512, p0 = Self.problem(type: format.type, M: 1, N: 9, K: K, seed: 77 + UInt64(format.type))
+            var p = p0
+            p.M = K
+            p.x = (0..<(K * K)).map { $0 / K == $0 % K ? 1 : 0 }
+            var decoded = [Float](repeating: 0, count: p.N * K)
+            XCTAssertEqual(p.weights.withUnsafeBytes { ck_q_dequantize(format.type, $0.baseAddress, Int64(p.N), Int64(K), &decoded) }, 0)
+            Self.forEachVariant { variant in
+                let y = Self.run(p)  // (K, N): y[k, n] = W[n, k]
+                let transposed = (0..<(p.N * K)).map { y[($0 % K) * p.N + $0 / K] }
+                // Bits, but for the sign of zero: the product adds −0 (a decoded −0 times 1) to +0 (the zeros of the
+                // identity times the other weights), which is +0.
+                let differing = (0..<decoded.count).filter {
+                    decoded[$0] == 0 ? transposed[$0] != 0 : transposed[$0].bitPattern != decoded[$0].bitPattern
+                }
+                XCTAssertTrue(differing.isEmpty, "\(format.name) \(variant): \(differing.count) of \(decoded.count) differ, first "
+                              + (differing.first.map { "[\($0 / K), \($0 % K)]: \(transposed[$0]) vs \(decoded[$0])" } ?? ""))
+            }
+        }
+    }
+
     /// Dequantising the weights and multiplying in float differs from the integer product only by the activations'
     /// rounding to their grid: |Σ w·(x − da·qa)| ≤ Σ|w|·da/2 per block (F16 and BF16 have no activation rounding).
     func testAgreesWithDequantiseThenMultiplyWithinTheActivationRoundingBound() {
@@ -218,14 +284,15 @@ final class QuantizedKernelTests: XCTestCase {
             let p = Self.problem(type: format.type, M: 4, N: 13, K: Self.width(6, format.type), seed: 99 + UInt64(format.type))
             var dequantized = [Float](repeating: 0, count: p.N * p.K)
             XCTAssertEqual(p.weights.withUnsafeBytes { ck_q_dequantize(format.type, $0.baseAddress, Int64(p.N), Int64(p.K), &dequantized) }, 0)
-            // ck_q_dequantize decodes the values the reference decoder reads: exactly, except Q4_K's (d·scale)·q − dmin·min,
-            // which needs more than float32's 24 bits when the two terms' exponents are far apart (rounded as ggml does,
-            // bit-exact to the gguf package: GGUFQuantizedTests).
+            // ck_q_dequantize decodes the values the reference decoder reads: exactly, except the k-quants': Q4_K's and
+            // Q5_K's (d·scale)·q − dmin·min needs more than float32's 24 bits when the two terms' exponents are far
+            // apart, Q6_K's (d·scale)·(q − 32) up to 11 + 8 + 6 bits (rounded as ggml does, bit-exact to the gguf
+            // package: GGUFQuantizedTests).
             let exact = p.values.flatMap { $0 }
-            if format.type == 12 {
-                let magnitudes = (0..<p.N).flatMap { n in (0..<p.K).map { abs(p.scales[n][$0 / 32].d * Double(p.ints[n][$0])) + abs(p.scales[n][$0 / 32].m) } }
+            if Self.isKQuant(format.type) {
+                let magnitudes = (0..<p.N).flatMap { n in (0..<p.K).map { abs(p.scales[n][$0 / 16].d * Double(p.ints[n][$0])) + abs(p.scales[n][$0 / 16].m) } }
                 let worst = (0..<exact.count).map { abs(Double(dequantized[$0]) - exact[$0]) / magnitudes[$0] }.max() ?? 0
-                XCTAssertLessThanOrEqual(worst, 0x1p-23, "Q4_K decoding error relative to its terms")
+                XCTAssertLessThanOrEqual(worst, 0x1p-23, "\(format.name) decoding error relative to its terms")
             } else {
                 XCTAssertTrue(dequantized.map(Double.init) == exact, "\(format.name): decoded values differ from the reference decoder's")
             }
@@ -333,12 +400,19 @@ final class QuantizedKernelTests: XCTestCase {
         }
         XCTAssertEqual(y, [7, 7, 7, 7], "nothing is written on refusal")
         XCTAssertEqual(ck_q_quantize(2, [Float](repeating: 1, count: 48), 1, 48, &y), -1)
-        XCTAssertEqual(ck_q_block_size(14), 0)  // Q6_K: not multiplied by these kernels
-        // Q4_K: rows of whole 256-element superblocks only, and no quantizer (its blocks are kept as a file stores them).
-        weights.withUnsafeBytes { w in
-            XCTAssertEqual(ck_qgemm(12, 1, 1, 128, [Float](repeating: 1, count: 128), 128, w.baseAddress, &y, 1), -1)
+        XCTAssertEqual(ck_q_block_size(15), 0)  // Q8_K: not multiplied by these kernels
+        XCTAssertEqual(ck_q_has_quantizer(15), -1)
+        // The k-quants: rows of whole 256-element superblocks only, and no quantizer (their blocks are kept as a file
+        // stores them).
+        for type: Int32 in [12, 13, 14] {
+            weights.withUnsafeBytes { w in
+                XCTAssertEqual(ck_qgemm(type, 1, 1, 128, [Float](repeating: 1, count: 128), 128, w.baseAddress, &y, 1), -1, "type \(type)")
+            }
+            XCTAssertEqual(ck_q_quantize(type, [Float](repeating: 1, count: 256), 1, 256, &y), -1, "type \(type)")
+            XCTAssertEqual(ck_q_has_quantizer(type), 0, "type \(type)")
         }
-        XCTAssertEqual(ck_q_quantize(12, [Float](repeating: 1, count: 256), 1, 256, &y), -1)
+        XCTAssertEqual([8, 2, 3, 1, 30].map { ck_q_has_quantizer($0) }, [1, 1, 1, 1, 1])
+        XCTAssertEqual([12, 13, 14].map { ck_q_block_bytes($0) }, [144, 176, 210])
         XCTAssertEqual(y, [7, 7, 7, 7])
     }
 

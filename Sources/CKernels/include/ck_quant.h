@@ -16,6 +16,9 @@ typedef enum {
     CK_QTYPE_Q8_0 = 8,  // 32 elements in 34 bytes: d (f16), 32 signed bytes; x = d·q
     CK_QTYPE_Q4_K = 12, // 256 elements in 144 bytes: d, dmin (f16), 12 bytes of 6-bit scales and mins, 128 bytes of
                         // nibbles; x = d·scale_j·q − dmin·min_j in sub-block j of 32
+    CK_QTYPE_Q5_K = 13, // 256 elements in 176 bytes: Q4_K's fields and 32 bytes of fifth bits; q in 0…31
+    CK_QTYPE_Q6_K = 14, // 256 elements in 210 bytes: 128 bytes of low nibbles, 64 of top bit pairs, 16 signed 8-bit
+                        // scales, d (f16); x = d·scale_j·(q − 32) in sub-block j of 16, q in 0…63
     CK_QTYPE_BF16 = 30, // 1 element: a bfloat16 (a float's upper 16 bits)
 } ck_qtype;
 
@@ -23,6 +26,9 @@ typedef enum {
 int64_t ck_q_block_size(int type);
 /// Bytes per block of `type` (0 for a type these kernels do not know).
 int64_t ck_q_block_bytes(int type);
+/// Whether ck_q_quantize writes `type` (1), or its blocks are only multiplied as a GGUF file stores them (0: the
+/// k-quants, whose ggml quantizers search scales iteratively), or the type is unknown (-1).
+int ck_q_has_quantizer(int type);
 
 /// Quantizes `rows` rows of `columns` floats into `type` blocks, bit-exact to ggml's `quantize_row_*_ref` (and the
 /// `gguf` package's `gguf.quants.quantize`). F16 and BF16 round to nearest even (BF16's NaN as ggml's
@@ -47,10 +53,12 @@ typedef struct {
 void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *blocks);
 
 /// y[m, n] = Σ_k x[m, k] · W[n, k] for m < M, n < N: x is M × K float32 (row stride ldx), W is N rows of K
-/// elements in `type` blocks, y is M × N (row stride ldy). Q8_0, Q4_0, Q4_1 and Q4_K multiply x quantized per
-/// 32-element block (ck_q_quantize_activations) with integer dot products, as ggml's vec_dot_q*_q8_* (Q4_K's
-/// sub-block j meets one activation block: d·scale_j·d_x·Σ q·q_x − dmin·min_j·s_x); F16 and BF16 multiply x as
-/// float32 against the widened weights.
+/// elements in `type` blocks, y is M × N (row stride ldy). Q8_0, Q4_0, Q4_1, Q4_K, Q5_K and Q6_K multiply x
+/// quantized per 32-element block (ck_q_quantize_activations) with integer dot products, as ggml's
+/// vec_dot_q*_q8_* (Q4_K's and Q5_K's sub-block j meets one activation block: d·scale_j·d_x·Σ q·q_x −
+/// dmin·min_j·s_x; an activation block spans two Q6_K sub-blocks of 16: d·d_x·(scale_lo·Σ_lo (q − 32)·q_x +
+/// scale_hi·Σ_hi (q − 32)·q_x), an exact integer per block); F16 and BF16 multiply x as float32 against the widened
+/// weights.
 /// From 16 rows of x on (prefill) the product is instead the float32 GEMM (ck_sgemm) on W decoded a slab of rows at a
 /// time, with x unquantized, as ggml's BLAS backend multiplies batches.
 /// Below 16 rows (a batch's decoding step) each weight row meets up to 8 rows of x at once, its blocks decoded once

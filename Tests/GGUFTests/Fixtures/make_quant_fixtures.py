@@ -4,7 +4,8 @@ Run from the repository root (CPU; the `gguf` PyPI package 0.19, transformers 5.
 
     python3 Tests/GGUFTests/Fixtures/make_quant_fixtures.py [--gguf-only]
 
-(`--gguf-only` writes the two files that need only `gguf` and numpy, quantize.gguf and llama-q4k-bf16.gguf.)
+(`--gguf-only` writes the three files that need only `gguf` and numpy: quantize.gguf, llama-q4k-bf16.gguf and
+llama-q6k-q5k.gguf.)
 
 Writes, next to this script:
   quantize.gguf             "input" (4 × 256 float32 with zero, tiny, constant and huge blocks) and its quantization
@@ -54,15 +55,18 @@ def quantize_file(path):
     writer.close()
 
 
-def q4_k_blocks(x):
-    """Rows of x (a multiple of 256 wide) as Q4_K superblocks: per 32-element sub-block the range [min(x, 0), max(x)]
-    on 16 levels; the sub-blocks' steps and −mins quantized to 6 bits against d = max step / 63 and
-    dmin = max −min / 63 (f16), then each element to the nearest of its 16 levels. Returns (rows, 144 · width / 256)
-    uint8 in ggml's block_q4_K layout (d, dmin, 12 packed scale/min bytes, 128 nibble bytes)."""
+def k_quant_blocks(x, qtype):
+    """Rows of x (a multiple of 256 wide) as Q4_K or Q5_K superblocks: per 32-element sub-block the range
+    [min(x, 0), max(x)] on 16 (Q4_K) or 32 (Q5_K) levels; the sub-blocks' steps and −mins quantized to 6 bits against
+    d = max step / 63 and dmin = max −min / 63 (f16), then each element to the nearest of its levels. Returns (rows,
+    bytes per superblock · width / 256) uint8 in ggml's block_q4_K layout (d, dmin, 12 packed scale/min bytes, 128
+    nibble bytes) or block_q5_K's (the same with 32 bytes of fifth bits before the nibbles: bit j of byte l is element
+    32j + l's)."""
+    top = 15 if qtype == T.Q4_K else 31
     rows, width = x.shape
     sub = x.astype(np.float32).reshape(-1, 8, 32)
     low = np.minimum(sub.min(axis=2), 0)
-    step = (sub.max(axis=2) - low) / 15
+    step = (sub.max(axis=2) - low) / top
     d = (step.max(axis=1) / 63).astype(np.float16)
     dmin = ((-low).max(axis=1) / 63).astype(np.float16)
     safe = lambda v: np.where(v == 0, 1, v).astype(np.float32)  # noqa: E731
@@ -70,18 +74,49 @@ def q4_k_blocks(x):
     mins = np.clip(np.rint(-low / safe(dmin)[:, None]), 0, 63).astype(np.uint8)
     levels = d.astype(np.float32)[:, None] * scales
     offsets = dmin.astype(np.float32)[:, None] * mins
-    q = np.clip(np.rint((sub + offsets[:, :, None]) / safe(levels)[:, :, None]), 0, 15).astype(np.uint8)
+    q = np.clip(np.rint((sub + offsets[:, :, None]) / safe(levels)[:, :, None]), 0, top).astype(np.uint8)
     packed = np.zeros((sub.shape[0], 12), np.uint8)
     packed[:, 0:4] = scales[:, 0:4] | (scales[:, 4:8] >> 4) << 6
     packed[:, 4:8] = mins[:, 0:4] | (mins[:, 4:8] >> 4) << 6
     packed[:, 8:12] = (scales[:, 4:8] & 0x0F) | (mins[:, 4:8] & 0x0F) << 4
-    nibbles = (q[:, 0::2, :] | q[:, 1::2, :] << 4).reshape(-1, 128)  # byte 32p + l: sub-blocks 2p (low), 2p + 1 (high)
-    blocks = np.concatenate([d.reshape(-1, 1).view(np.uint8), dmin.reshape(-1, 1).view(np.uint8), packed, nibbles], axis=1)
-    return blocks.reshape(rows, width // 256 * 144)
+    nibbles = ((q[:, 0::2, :] & 0x0F) | (q[:, 1::2, :] & 0x0F) << 4).reshape(-1, 128)  # byte 32p + l: 2p low, 2p + 1 high
+    parts = [d.reshape(-1, 1).view(np.uint8), dmin.reshape(-1, 1).view(np.uint8), packed]
+    if qtype == T.Q5_K:
+        parts.append(sum((q[:, j, :] >> 4) << j for j in range(8)).astype(np.uint8))
+    blocks = np.concatenate(parts + [nibbles], axis=1)
+    return blocks.reshape(rows, -1)
 
 
-def llama_q4k_bf16_file(path):
-    """llama.gguf with its matrices BF16, a 256-wide MLP, and the down projections Q4_K (see the module docstring)."""
+def q4_k_blocks(x):
+    """k_quant_blocks for Q4_K."""
+    return k_quant_blocks(x, T.Q4_K)
+
+
+def q6_k_blocks(x):
+    """Rows of x (a multiple of 256 wide) as Q6_K superblocks: per 16-element sub-block the step max|x| / 31, the
+    steps quantized to signed 8 bits against d = max step / 127 (f16), then each element to the nearest of its 63
+    levels d·scale·(q − 32), q in 1…63. Returns (rows, 210 · width / 256) uint8 in ggml's block_q6_K layout: ql (128
+    bytes: element 128h + 32k + l's low four bits in the low (k < 2) or high nibble of byte 64h + 32·(k mod 2) + l),
+    qh (64: its top two bits at bits 2k of byte 32h + l), 16 int8 scales, d."""
+    rows, width = x.shape
+    sub = x.astype(np.float32).reshape(-1, 16, 16)
+    step = np.abs(sub).max(axis=2) / 31
+    d = (step.max(axis=1) / 127).astype(np.float16)
+    safe = lambda v: np.where(v == 0, 1, v).astype(np.float32)  # noqa: E731
+    scales = np.clip(np.rint(step / safe(d)[:, None]), -128, 127).astype(np.int8)
+    levels = d.astype(np.float32)[:, None] * scales
+    q = (np.clip(np.rint(sub / safe(levels)[:, :, None]), -32, 31) + 32).astype(np.uint8).reshape(-1, 2, 4, 32)
+    ql = ((q[:, :, 0:2, :] & 0x0F) | (q[:, :, 2:4, :] & 0x0F) << 4).reshape(-1, 128)
+    qh = sum((q[:, :, k, :] >> 4) << (2 * k) for k in range(4)).astype(np.uint8).reshape(-1, 64)
+    blocks = np.concatenate([ql, qh, scales.view(np.uint8), d.reshape(-1, 1).view(np.uint8)], axis=1)
+    return blocks.reshape(rows, width // 256 * 210)
+
+
+def llama_wide_mlp_file(path, down_type, other_type):
+    """llama.gguf with a 256-wide MLP (new seeded random gate/up/down weights), the down projection of layer i in
+    down_type(i) (a k-quant, from the block writers above, checked to decode through gguf.quants.dequantize close to
+    the values it encodes) and every other matrix in other_type (BF16 or F32)."""
+    writers = {T.Q4_K: q4_k_blocks, T.Q5_K: lambda v: k_quant_blocks(v, T.Q5_K), T.Q6_K: q6_k_blocks}
     reader = gguf.GGUFReader(os.path.join(HERE, "llama.gguf"))
     writer = gguf.GGUFWriter(path, "llama")
     for key, field in reader.fields.items():
@@ -100,16 +135,30 @@ def llama_q4k_bf16_file(path):
         if values.ndim == 1:
             writer.add_tensor(name, values.astype(np.float32))
         elif name.endswith("ffn_down.weight"):
-            blocks = q4_k_blocks(values)
-            decoded = gguf.quants.dequantize(blocks, T.Q4_K)
+            qtype = down_type(int(name.split(".")[1]))
+            blocks = writers[qtype](values)
+            decoded = gguf.quants.dequantize(blocks, qtype)
             assert decoded.shape == values.shape and np.abs(decoded - values).max() <= 0.1 * np.abs(values).max(), name
-            writer.add_tensor(name, blocks, raw_dtype=T.Q4_K)
+            writer.add_tensor(name, blocks, raw_dtype=qtype)
+        elif other_type == T.F32:
+            writer.add_tensor(name, values.astype(np.float32))
         else:
-            writer.add_tensor(name, gguf.quants.quantize(values.astype(np.float32), T.BF16), raw_dtype=T.BF16)
+            writer.add_tensor(name, gguf.quants.quantize(values.astype(np.float32), other_type), raw_dtype=other_type)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+
+
+def llama_q4k_bf16_file(path):
+    """llama.gguf with its matrices BF16, a 256-wide MLP, and the down projections Q4_K (see the module docstring)."""
+    llama_wide_mlp_file(path, lambda layer: T.Q4_K, T.BF16)
+
+
+def llama_q6k_q5k_file(path):
+    """The same wide-MLP llama with the down projections Q6_K (even layers) and Q5_K (odd layers), as llama.cpp's
+    Q4_K_M and Q5_K_M files mix them, and every other matrix F32."""
+    llama_wide_mlp_file(path, lambda layer: T.Q6_K if layer % 2 == 0 else T.Q5_K, T.F32)
 
 
 def llama_quantized_file(path):
@@ -124,6 +173,7 @@ def llama_quantized_file(path):
 def main():
     quantize_file(os.path.join(HERE, "quantize.gguf"))
     llama_q4k_bf16_file(os.path.join(HERE, "llama-q4k-bf16.gguf"))
+    llama_q6k_q5k_file(os.path.join(HERE, "llama-q6k-q5k.gguf"))
     if "--gguf-only" in sys.argv:
         return
     import make_fixtures as base
