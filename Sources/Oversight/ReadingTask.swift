@@ -77,9 +77,9 @@ extension ReadingTask {
                     guard supersededShare > 0 else { sentences.append(fact); continue }
                     var source = Source.allCases[Int(generator.next() % UInt64(Source.allCases.count))]
                     guard generator.nextUnit() < supersededShare else { sentences.append(source.says(fact)); continue }
-                    // Under a linear order the last source corrects nobody's statement and is never corrected.
-                    let superseding = Source.allCases.filter { $0.correction(precedence) != nil }
-                    if source.correction(precedence) == nil { source = superseding[Int(generator.next() % UInt64(superseding.count))] }
+                    // Under a linear order nobody corrects the last source, so its statement cannot be the superseded one.
+                    let correctable = Source.allCases.filter { $0.correction(precedence) != nil }
+                    if source.correction(precedence) == nil { source = correctable[Int(generator.next() % UInt64(correctable.count))] }
                     var earlier: String
                     repeat { earlier = attribute == 0 ? town() : pick(attribute == 1 ? jobs : pets) } while earlier == values[attribute][person]
                     superseded[attribute][person] = earlier
