@@ -208,6 +208,23 @@ final class GEMMTests: XCTestCase {
             check(Case(M: 13, N: 35, K: 1000, beta: 0.5), label: label)
             check(Case(M: 5, N: 1100, K: 9, transB: true), label: label)
             check(Case(M: 300, N: 9, K: 5, transA: true), label: label)
+            // Two K blocks of 500 and, on Intel, B blocks cut to half the L2 (ck_plan_columns: three equal blocks).
+            check(Case(M: 20, N: 1100, K: 1000, beta: 0.5), label: label)
+        }
+    }
+
+    /// How the columns are cut into packed B blocks must not change a bit of C: the first 40 columns of a
+    /// 1,100-column product (several blocks on Intel hosts) equal the 40-column product of the same operands.
+    func testColumnBlocksDoNotChangeBits() {
+        let (m, n, k, narrow) = (20, 1100, 1000, 40)
+        var random = Generator(state: 7)
+        let a = (0..<(m * k)).map { _ in random.next() }, b = (0..<(k * n)).map { _ in random.next() }
+        forEachConfiguration { label in
+            var wide = [Float](repeating: 0, count: m * n), slice = [Float](repeating: 0, count: m * narrow)
+            ck_sgemm(0, 0, Int64(m), Int64(n), Int64(k), 1, a, Int64(k), b, Int64(n), 0, &wide, Int64(n))
+            ck_sgemm(0, 0, Int64(m), Int64(narrow), Int64(k), 1, a, Int64(k), b, Int64(n), 0, &slice, Int64(narrow))
+            let firstColumns = (0..<m).flatMap { row in wide[(row * n)..<(row * n + narrow)] }
+            XCTAssertEqual(firstColumns.map(\.bitPattern), slice.map(\.bitPattern), label)
         }
     }
 
