@@ -89,6 +89,15 @@ public final class KTOTrainer: PolicyObjective {
     public var exampleCount: Int { examples.count }
     public var evaluationExampleCount: Int { evaluationExamples.count }
 
+    /// The length a training batch is padded to at most (for the memory estimate): the longest prompt + completion
+    /// after truncation. The mismatched completions' forward pass keeps no graph, so only these sequences' activations
+    /// stay for the backward pass.
+    public var longestTrainingSequence: Int {
+        examples.reduce(0) { longest, example in
+            Swift.max(longest, example.sequence(example.completionIds, maximumLength: configuration.maximumLength).ids.count)
+        }
+    }
+
     /// The loss of a micro-batch. Its mismatched pairs rotate the micro-batch's own completions by one (in dataset
     /// order, so a micro-batch holding one of TRL's blocks pairs them as TRL does), so the KL estimate uses the same
     /// completions as the rewards — what TRL's sequential sampling achieves. With precomputed reference

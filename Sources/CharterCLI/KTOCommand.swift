@@ -57,6 +57,6 @@ struct KTOCommand: ParsableCommand {
         if evalOnly { return try printEvaluation(trainer) }
         try options.train(trainer, arguments: configuration.training,
                           effectiveConfiguration: try options.effective(recipe, configuration, lora: policy.adapterConfiguration),
-                          memory: trainer.configuration.maximumLength.map { (policy.model, configuration.training.batchSize, $0) })
+                          memory: (policy.model, configuration.training.batchSize, trainer.longestTrainingSequence))
     }
 }

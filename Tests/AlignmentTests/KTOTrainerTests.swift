@@ -30,6 +30,9 @@ final class KTOTrainerTests: XCTestCase {
                                      reference: .model(try PretrainedModel.load(directory: folder)),
                                      encoder: TrainingFixtures.encoder(folder), train: unpaired(syntheticPreferences(count: 64)),
                                      evaluation: unpaired(syntheticPreferences(count: 64)))
+        // The memory estimate's length: the longest training prompt + completion, not max_length.
+        XCTAssertEqual(trainer.longestTrainingSequence, trainer.examples.map { $0.promptIds.count + $0.completionIds.count }.max())
+        XCTAssertLessThan(trainer.longestTrainingSequence, configuration.maximumLength ?? .max)
         let initial = try XCTUnwrap(try trainer.evaluate())
         XCTAssertEqual(initial["loss"]!, 0.5, accuracy: 1e-5, "the policy is its reference: every sigmoid is ½")
         let summary = try TrainingLoop(arguments: configuration.training).run(trainer)
