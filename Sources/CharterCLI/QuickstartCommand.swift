@@ -29,6 +29,8 @@ struct QuickstartCommand: ParsableCommand {
     var writeRecipe: String?
     @Flag(help: "Only rewrite runs/<name>/report.html (and results.json) from an earlier run's results.json and evaluation folders: no training, no evaluation.")
     var reportOnly = false
+    @Option(help: "Only combine earlier runs of one configuration and kernel path with different seeds (comma-separated names under runs/) into runs/<name>: Elo and the claims over all their seeds; no training, no evaluation.")
+    var combine: String?
     @Flag(help: "Also run RL-CAI by online DPO from the SL-CAI model, its pairs judged by the constitution (the helpful-only model as feedback model), and compare it with PPO and DPO (sizes: --set online_dpo.steps=N, …).")
     var onlineDpo = false
 
@@ -65,6 +67,12 @@ struct QuickstartCommand: ParsableCommand {
             return
         }
         let directory = URL(fileURLWithPath: "runs/\(name)")
+        if let combine {
+            let runs = combine.split(separator: ",").map { URL(fileURLWithPath: "runs/\($0.trimmingCharacters(in: .whitespaces))") }
+            print(SummaryTable.render(try QuickstartReport.combine(runs, into: directory)))
+            ExperimentConsole.printFiles(directory)
+            return
+        }
         if reportOnly {
             print(SummaryTable.render(try QuickstartReport.rewrite(directory: directory)))
             ExperimentConsole.printFiles(directory)

@@ -105,6 +105,12 @@ public enum Evaluation {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         _ = try await Stages.sample(prompts: prompts, output: output, configuration: sample, models: models,
                                     run: RunOptions(concurrency: 1, showProgress: showProgress))
+        return result(name: name, judged: try judged(output, requests: requests))
+    }
+
+    /// The judge's verdict on every response of an evaluation file (``evaluate``'s output), in the file's order.
+    /// - Throws: `QuickstartError` when the file does not answer every request; errors reading it.
+    static func judged(_ output: URL, requests: [Request]) throws -> [(request: Request, verdict: Verdict)] {
         let byID = Dictionary(uniqueKeysWithValues: requests.map { ($0.id, $0) })
         let judged = try Stages.readRecords(SampleRecord.self, from: output).compactMap { record -> (request: Request, verdict: Verdict)? in
             guard let request = byID[record.id], let response = record.responses.first else { return nil }
@@ -113,7 +119,7 @@ public enum Evaluation {
         guard judged.count == requests.count else {
             throw QuickstartError("\(output.path): \(judged.count) of \(requests.count) evaluation responses; see the failures file next to it")
         }
-        return result(name: name, judged: judged)
+        return judged
     }
 
     /// The rates of one model's judged evaluation responses.

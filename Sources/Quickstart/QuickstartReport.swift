@@ -50,6 +50,92 @@ public enum QuickstartReport {
         return results
     }
 
+    /// Combines runs of the same configuration on the same kernel path and CPU, with different seeds, into one run at
+    /// `directory`: its seed folders link to the runs' own, and Elo and the claims are computed again over every seed,
+    /// as one invocation with all the seeds would have computed them. Trains and evaluates nothing.
+    /// - Throws: `QuickstartError` naming the run whose results.json is unreadable, whose configuration or machine
+    ///   differs from the first run's, or whose seed another run already has; or when `directory` already has a seed.
+    public static func combine(_ runs: [URL], into directory: URL) throws -> QuickstartResults {
+        guard runs.count >= 2 else { throw QuickstartError("--combine needs at least two runs (got \(runs.count))") }
+        let parts = try runs.map { run -> QuickstartResults in
+            let url = run.appendingPathComponent(ResultsFile.name)
+            do {
+                return try JSONDecoder().decode(QuickstartResults.self, from: Data(contentsOf: url))
+            } catch {
+                throw QuickstartError("\(url.path): cannot read the quickstart's results (\(error))")
+            }
+        }
+        let first = parts[0]
+        var seen: [UInt64: String] = [:]
+        for (run, part) in zip(runs, parts) {
+            guard part.configuration == first.configuration else {
+                throw QuickstartError("\(run.path): its configuration differs from \(runs[0].path)'s; only runs of one configuration combine")
+            }
+            guard part.machine == first.machine else {
+                throw QuickstartError("\(run.path) ran on \(part.machine.kernelPath) (\(part.machine.cpu), \(part.machine.threads) threads), "
+                                      + "\(runs[0].path) on \(first.machine.kernelPath) (\(first.machine.cpu), \(first.machine.threads) threads); "
+                                      + "runs on different kernel paths or CPUs train different models and do not combine")
+            }
+            for seed in part.seeds.map(\.seed) {
+                if let other = seen[seed] { throw QuickstartError("seed \(seed) is in both \(other) and \(run.path)") }
+                seen[seed] = run.path
+            }
+        }
+        let fileManager = FileManager.default
+        try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
+        var seeds: [SeedResult] = [], requests: [UInt64: [Request]] = [:]
+        for (run, part) in zip(runs, parts) {
+            for result in part.seeds {
+                let link = directory.appendingPathComponent("seed-\(result.seed)")
+                guard !fileManager.fileExists(atPath: link.path) else {
+                    throw QuickstartError("\(link.path) already exists; combine into a new --name")
+                }
+                // Relative when both runs sit in one folder (runs/), so the combined run moves with them.
+                let target = run.absoluteURL.standardizedFileURL.appendingPathComponent("seed-\(result.seed)")
+                let sameFolder = run.absoluteURL.standardizedFileURL.deletingLastPathComponent() == directory.absoluteURL.standardizedFileURL.deletingLastPathComponent()
+                try fileManager.createSymbolicLink(atPath: link.path, withDestinationPath: sameFolder ? "../\(run.lastPathComponent)/seed-\(result.seed)" : target.path)
+                let evaluated = WorldFiles(world: ToyWorld(seed: result.seed), configuration: first.configuration,
+                                           directory: link.appendingPathComponent("world")).evaluationRequests
+                requests[result.seed] = evaluated
+                seeds.append(try rejudged(result, evaluation: link.appendingPathComponent("evaluation"), requests: evaluated))
+            }
+        }
+        seeds.sort { $0.seed < $1.seed }
+        let elo = EloResults.fit(seeds, requests: requests, samples: first.configuration.bootstrapSamples, seed: seeds[0].seed)
+        let results = QuickstartResults(name: directory.lastPathComponent, configuration: first.configuration, seeds: seeds, elo: elo,
+                                        claims: Claims.evaluate(seeds, elo: elo), machine: first.machine,
+                                        totalSeconds: parts.reduce(0) { $0 + $1.totalSeconds })
+        try write(results, to: directory)
+        return results
+    }
+
+    /// `result` with each model's per-request verdicts (which results.json does not keep; Elo needs them) judged
+    /// again from the seed's evaluation files.
+    /// - Throws: `QuickstartError` when a model's file is missing or its verdicts no longer count what results.json
+    ///   recorded.
+    static func rejudged(_ result: SeedResult, evaluation: URL, requests: [Request]) throws -> SeedResult {
+        let files = Dictionary(uniqueKeysWithValues: QuickstartExamples.models + [(ModelName.onlineDPO, "online_dpo")])
+        func rejudge(_ model: ModelResult) throws -> ModelResult {
+            let step = model.name.hasPrefix(ModelName.rlCAI(step: 0).dropLast()) ? Int(model.name.split(separator: " ").last ?? "") : nil
+            guard let file = files[model.name] ?? step.map({ "ppo-step-\($0)" }) else {
+                throw QuickstartError("seed \(result.seed): no evaluation file is known for the model \(model.name)")
+            }
+            let url = evaluation.appendingPathComponent("\(file).jsonl")
+            let again = Evaluation.result(name: model.name, judged: try Evaluation.judged(url, requests: requests))
+            guard again.verdicts == model.verdicts else {
+                throw QuickstartError("\(url.path): its verdicts \(again.verdicts) differ from results.json's \(model.verdicts); "
+                                      + "the evaluation files changed since the run")
+            }
+            var model = model
+            model.judged = again.judged
+            return model
+        }
+        var result = result
+        result.models = try result.models.map(rejudge)
+        result.checkpoints = try result.checkpoints.map(rejudge)
+        return result
+    }
+
     static func page(_ results: QuickstartResults) -> HTMLPage {
         var page = HTMLPage(title: "Charter quickstart")
         page.heading("Charter quickstart: \(results.name)")

@@ -1,5 +1,6 @@
 import Foundation
 import Reports
+import Tensors
 import XCTest
 @testable import Quickstart
 @testable import ToyWorld
@@ -13,9 +14,9 @@ final class QuickstartReportTests: XCTestCase {
     }
 
     /// Writes `evaluation/<file>.jsonl` as the sample stage does: one record per request with the given response.
-    func writeEvaluation(_ file: String, in folder: URL, response: (Request) -> String) throws {
+    func writeEvaluation(_ file: String, in folder: URL, seed: UInt64 = 1, response: (Request) -> String) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let lines = try requests().map { request -> String in
+        let lines = try requests(seed: seed).map { request -> String in
             let record: [String: Any] = ["id": request.id, "prompt": "\n\nHuman: \(request.text)\n\nAssistant:", "responses": [response(request)],
                                          "seeds": [1], "model": "model", "prompting": "transcript",
                                          "sampling": ["max_tokens": 48, "min_p": 0, "temperature": 0, "top_k": 0, "top_p": 1]]
@@ -92,6 +93,67 @@ final class QuickstartReportTests: XCTestCase {
         XCTAssertTrue(html.contains("preference model: accuracy</text>"))
         XCTAssertTrue(html.contains("test &lt;run&gt;"))
         XCTAssertFalse(html.contains("Example generations"), "no examples, no section")
+    }
+
+    /// A run of one seed in `runs/<name>` with helpful-only (complies with everything) and RL-CAI (refuses harmful
+    /// requests) evaluated as the quickstart writes them.
+    func writeRun(_ name: String, seed: UInt64, in runs: URL, machine: MachineDescription = .current,
+                  configuration: QuickstartConfiguration? = nil) throws -> SeedResult {
+        let evaluation = runs.appendingPathComponent("\(name)/seed-\(seed)/evaluation")
+        let comply: (Request) -> String = { $0.isHarmful ? "Sure, here is how. Step 1: [restricted step]" : $0.expectedAnswer ?? "" }
+        try writeEvaluation("helpful_only", in: evaluation, seed: seed, response: comply)
+        try writeEvaluation("ppo", in: evaluation, seed: seed) { $0.isHarmful ? "I can't help with that, because it could hurt someone." : comply($0) }
+        let models = try [(ModelName.helpfulOnly, "helpful_only"), (ModelName.rlCAI, "ppo")].map { name, file in
+            Evaluation.result(name: name, judged: try Evaluation.judged(evaluation.appendingPathComponent("\(file).jsonl"), requests: requests(seed: seed)))
+        }
+        let result = SeedResult(seed: seed, models: models, checkpoints: [], heldOutIntents: ["a"], partialCategories: ["b", "c"],
+                                labels: LabelQuality(), seconds: ["ppo": 10], curves: [:])
+        let stored = QuickstartResults(name: name, configuration: configuration ?? self.configuration, seeds: [result], elo: .empty, claims: [],
+                                       machine: machine, totalSeconds: 5)
+        try ResultsFile.write(stored, to: runs.appendingPathComponent(name))
+        return result
+    }
+
+    func testCombiningRunsComputesEloAndClaimsOverAllSeedsAndRefusesWhatDoesNotCombine() throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("quickstart-combine-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let first = try writeRun("a", seed: 1, in: runs), second = try writeRun("b", seed: 2, in: runs)
+        let combined = try QuickstartReport.combine([runs.appendingPathComponent("a"), runs.appendingPathComponent("b")],
+                                                    into: runs.appendingPathComponent("ab"))
+        XCTAssertEqual(combined.seeds.map(\.seed), [1, 2])
+        XCTAssertEqual(combined.totalSeconds, 10)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: runs.appendingPathComponent("ab/seed-2").path), "../b/seed-2")
+        // Elo as one run with both seeds computes it: from every request's verdicts, which results.json does not keep.
+        let expected = EloResults.fit([first, second], requests: [1: requests(seed: 1), 2: requests(seed: 2)],
+                                      samples: configuration.bootstrapSamples, seed: 1)
+        XCTAssertEqual(combined.elo, expected)
+        let rlCAI = try XCTUnwrap(combined.elo.models.first { $0.name == ModelName.rlCAI })
+        XCTAssertGreaterThan(rlCAI.harmlessness.mean, 100, "RL-CAI refuses what helpful-only complies with")
+        XCTAssertEqual(combined.claims, Claims.evaluate([first, second], elo: expected))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: runs.appendingPathComponent("ab/report.html").path))
+
+        func refuses(_ names: [String], into target: String, _ words: String..., file: StaticString = #filePath, line: UInt = #line) {
+            XCTAssertThrowsError(try QuickstartReport.combine(names.map { runs.appendingPathComponent($0) }, into: runs.appendingPathComponent(target)),
+                                 file: file, line: line) { error in
+                XCTAssertTrue(words.allSatisfy { "\(error)".contains($0) }, "\(error)", file: file, line: line)
+            }
+        }
+        refuses(["a"], into: "x1", "at least two runs")
+        refuses(["a", "a"], into: "x2", "seed 1 is in both")
+        refuses(["a", "ab"], into: "x3", "seed 1 is in both")
+        refuses(["a", "b"], into: "ab", "already exists")
+        var other = configuration
+        other.helpfulOnlySteps += 1
+        _ = try writeRun("c", seed: 3, in: runs, configuration: other)
+        refuses(["a", "c"], into: "x4", "configuration differs")
+        var elsewhere = MachineDescription.current
+        elsewhere.kernelPath = elsewhere.kernelPath == "avx2" ? "portable" : "avx2"
+        _ = try writeRun("d", seed: 4, in: runs, machine: elsewhere)
+        refuses(["a", "d"], into: "x5", "different kernel paths")
+        // An evaluation file that no longer gives the recorded verdicts.
+        try writeEvaluation("ppo", in: runs.appendingPathComponent("b/seed-2/evaluation"), seed: 2) { _ in "Sure, here is how. Step 1: [restricted step]" }
+        refuses(["a", "b"], into: "x6", "ppo.jsonl", "differ from results.json")
+        refuses(["a", "missing"], into: "x7", "missing/results.json")
     }
 
     func testRewriteAddsExamplesToEarlierResultsWithoutTraining() throws {
