@@ -231,9 +231,10 @@ public enum PluralisticReport {
             (term: "maxmin", text: "best-of-n by min(z_enthusiast-head, z_factual-head): the worse-off group's predicted reward (MaxMin-RLHF's objective)"),
             (term: "pooled", text: "best-of-n by one reward model trained on the crowd's labels"),
             (term: "in-context (factual w)", text: "plain samples of the conditioned policy prompted with the weight line for w; no reward model at use time"),
-            (term: "crowd line", text: "\"crowd: \" and \(PluralisticInContext.crowdSize) letters, one per reader: E an enthusiast, F a factual reader; F's share is the factual weight"),
             (term: "95% t-interval", text: "mean ± t(0.975, seeds − 1) × standard error over seeds; a claim holds only when its interval lies above 0"),
-        ])
+        ] + (results.selections.contains { $0.policy == "in-context" } && c.inContextDesign == .heads
+             ? [(term: "crowd line", text: "\"crowd: \" and \(PluralisticInContext.crowdSize) letters, one per reader: E an enthusiast, F a factual reader; "
+                 + "F's share is the factual weight")] : []))
         page.heading("Seeds", level: 2)
         page.table(header: ["seed", "pairs (enthusiast / factual / pooled)", "in-context conditioning examples", "in-context training s", "seconds"],
                    rows: results.seeds.map { seed in
