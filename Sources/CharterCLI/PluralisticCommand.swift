@@ -2,6 +2,8 @@ import ArgumentParser
 import Experiments
 import Foundation
 
+extension PluralisticInContext.Design: ExpressibleByArgument {}
+
 /// `charter experiment pluralistic`: reward heads per group combined by weights or MaxMin, against a pooled reward model.
 struct PluralisticCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,9 +15,11 @@ struct PluralisticCommand: ParsableCommand {
             (charter reward --head) and a pooled reward model trained on a crowd that is --majority-share enthusiasts; \
             best-of-n on held-out prompts selected by weighted heads (factual weight 0 … 1), MaxMin and the pooled model, \
             scored by both groups' ground truth, with 95% t-intervals over seeds. The in-context alternative (on unless \
-            --no-in-context): the reference taught once, from the same labels, to read a line "weights: enthusiast 1−w, \
-            factual w" before the prompt (reward-conditioned SFT, --in-context-steps), then sampled with each weight in its \
-            prompt and no reward model. Writes runs/<name>/results.json and report.html.
+            --no-in-context): the reference taught once to read a line before the prompt (reward-conditioned SFT, \
+            --in-context-steps) — by default "crowd: EEEF" (factual weight 0.25) with the reference samples the weighted \
+            heads rank highest as targets; --in-context-design labels: "weights: enthusiast 0.75, factual 0.25" with one \
+            decider's label per pair — then sampled with each weight in its prompt and no reward model. Writes \
+            runs/<name>/results.json and report.html.
             """)
 
     @Option(help: "Run name (folder under runs/).") var name = "pluralistic"
@@ -29,7 +33,9 @@ struct PluralisticCommand: ParsableCommand {
     @Option(help: "Best-of-n pool per held-out prompt (default 64).") var samplesPerPrompt: Int?
     @Option(name: .customLong("n"), help: "n of the best-of-n selection (default 16).") var selectionN: Int?
     @Flag(inversion: .prefixedNo, help: "Train and measure the in-context policy that reads the weights from its prompt.") var inContext = true
-    @Option(help: "SFT steps that teach the in-context policy to read the weight line (default 150; --reduced: 60).") var inContextSteps: Int?
+    @Option(help: "SFT steps that teach the in-context policy to read the weight line (default 1200; --reduced: 60).") var inContextSteps: Int?
+    @Option(help: "The in-context policy's targets: heads (reference samples ranked by the weighted heads, after the crowd line) or labels (one decider's label per pair, after the digit line). (default: heads)")
+    var inContextDesign: PluralisticInContext.Design?
     @Flag(help: "Only rewrite report.html and print the claims from runs/<name>/results.json (no training).") var reportOnly = false
 
     func makeConfiguration() throws -> PluralisticConfiguration {
@@ -41,6 +47,10 @@ struct PluralisticCommand: ParsableCommand {
         if let inContextSteps {
             guard inContext else { throw ValidationError("--in-context-steps: not used with --no-in-context") }
             c.inContextSteps = inContextSteps
+        }
+        if let inContextDesign {
+            guard inContext else { throw ValidationError("--in-context-design: not used with --no-in-context") }
+            c.inContextDesign = inContextDesign
         }
         if !inContext { c.inContextSteps = 0 }
         do { try c.validate() } catch let error as ExperimentError { throw ValidationError(error.description) }

@@ -47,8 +47,15 @@ public struct PluralisticConfiguration: Codable, Equatable, Sendable {
     /// Samples from each trained policy on held-out prompts.
     public var evaluationSamples = 256
     /// SFT steps (batch 32) that teach the reference to read a weight line (``PluralisticInContext``); 0: no in-context policy.
-    public var inContextSteps = 150
-    public var inContextLearningRate = 1e-3
+    public var inContextSteps = 1200
+    /// 3e-3, the reference's own rate: at 1e-3 the policy had not begun to read the line after 400 steps.
+    public var inContextLearningRate = 3e-3
+    /// How the in-context policy's conditioning data are made; results written before the heads design read as `.labels`.
+    public var inContextDesign = PluralisticInContext.Design.heads
+    /// Heads design: reference samples per training prompt, ranked by the weighted heads at each weight…
+    public var inContextSamplesPerPrompt = 64
+    /// … of which the best this many per prompt and weight are the SFT targets.
+    public var inContextKeptPerPrompt = 8
 
     public init() {}
 
@@ -65,6 +72,8 @@ public struct PluralisticConfiguration: Codable, Equatable, Sendable {
         c.ppoEpisodes = 256
         c.evaluationSamples = 64
         c.inContextSteps = 60
+        c.inContextSamplesPerPrompt = 16
+        c.inContextKeptPerPrompt = 4
         return c
     }
 
@@ -85,6 +94,14 @@ public struct PluralisticConfiguration: Codable, Equatable, Sendable {
         try require(evaluationSamples >= 2, "evaluationSamples", "needs at least 2 samples (got \(evaluationSamples))")
         try require(inContextSteps >= 0, "--in-context-steps", "must be ≥ 0 (0: no in-context policy; got \(inContextSteps))")
         try require(inContextLearningRate.isFinite && inContextLearningRate > 0, "inContextLearningRate", "must be positive (got \(inContextLearningRate))")
+        if inContextSteps > 0 && inContextDesign == .heads {
+            try require(factualWeights.allSatisfy(PluralisticInContext.crowdCanState), "factualWeights",
+                        "the in-context policy's crowd line states weights in steps of 1/\(PluralisticInContext.crowdSize) (got \(factualWeights)); "
+                        + "use such weights, --in-context-design labels, or --no-in-context")
+            try require(inContextSamplesPerPrompt >= 2, "inContextSamplesPerPrompt", "needs at least 2 samples to rank (got \(inContextSamplesPerPrompt))")
+            try require((1...inContextSamplesPerPrompt).contains(inContextKeptPerPrompt), "inContextKeptPerPrompt",
+                        "must be in 1…\(inContextSamplesPerPrompt) (got \(inContextKeptPerPrompt))")
+        }
     }
 }
 
@@ -102,6 +119,12 @@ public enum ReviewGroups {
         let sentiment = counts.positive + counts.negative
         return Double(counts.words - 2 * sentiment) / Double(counts.words)
     }
+
+    /// The heads' weights for factual weight w, as `principle_weights` spells them: "enthusiast=1−w,factual=w".
+    static func weights(factual weight: Double) -> String { "\(enthusiast)=\(1 - weight),\(factual)=\(weight)" }
+
+    /// The weighted aggregation of the two heads at factual weight w (what best-of-n, PPO and the in-context targets rank by).
+    static func weighted(factual weight: Double) throws -> RewardAggregation { try RewardAggregation(name: "weighted", weights: weights(factual: weight)) }
 }
 
 /// One selection rule's best-of-n outcome: each group's mean ground truth of the selected continuations, raw and
@@ -142,7 +165,8 @@ public struct PluralisticSeed: Codable, Equatable, Sendable {
 
 extension PluralisticConfiguration {
     /// Reads a results.json configuration; one written before the in-context condition existed has no `inContext…`
-    /// fields and reads as `inContextSteps` 0 (no in-context policy), so `--report-only` still renders such runs.
+    /// fields and reads as `inContextSteps` 0 (no in-context policy), and one written before the heads design has no
+    /// `inContextDesign` and reads as `.labels`, so `--report-only` still renders such runs as they were made.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
@@ -161,6 +185,9 @@ extension PluralisticConfiguration {
         evaluationSamples = try c.decode(Int.self, forKey: .evaluationSamples)
         inContextSteps = try c.decodeIfPresent(Int.self, forKey: .inContextSteps) ?? 0
         inContextLearningRate = try c.decodeIfPresent(Double.self, forKey: .inContextLearningRate) ?? inContextLearningRate
+        inContextDesign = try c.decodeIfPresent(PluralisticInContext.Design.self, forKey: .inContextDesign) ?? .labels
+        inContextSamplesPerPrompt = try c.decodeIfPresent(Int.self, forKey: .inContextSamplesPerPrompt) ?? inContextSamplesPerPrompt
+        inContextKeptPerPrompt = try c.decodeIfPresent(Int.self, forKey: .inContextKeptPerPrompt) ?? inContextKeptPerPrompt
     }
 }
 
@@ -258,8 +285,7 @@ public enum Pluralistic {
             return selection
         }
         var selections: [PluralisticSelection] = try c.factualWeights.map { weight in
-            let aggregation = try RewardAggregation(name: "weighted", weights: "\(ReviewGroups.enthusiast)=\(1 - weight),\(ReviewGroups.factual)=\(weight)")
-            return select("weighted", weight: weight, objective: EnsembleReward.aggregate(headScores, aggregation, heads: heads.heads).values)
+            select("weighted", weight: weight, objective: EnsembleReward.aggregate(headScores, try ReviewGroups.weighted(factual: weight), heads: heads.heads).values)
         }
         let maxMin = try RewardAggregation(name: "maxmin", groups: "\(ReviewGroups.enthusiast),\(ReviewGroups.factual)")
         selections.append(select("maxmin", weight: nil, objective: EnsembleReward.aggregate(headScores, maxMin, heads: heads.heads).values))
@@ -270,15 +296,33 @@ public enum Pluralistic {
         }
         clock.lap("best-of-n")
 
-        // The in-context policy: taught once to read the weights from the same labels, then prompted with each weight.
+        // The in-context policy: taught once to read the weights (from the labels, or from the heads' ranking of
+        // reference samples on training prompts), then prompted with each weight.
         var inContextExamples: Int?
         if c.inContextSteps > 0 {
-            let (policyFolder, examples) = try await PluralisticInContext.train(c, pairs: labelled, tokenizer: tokenizer, seed: seed, folder: folder, log: log)
-            inContextExamples = examples
+            let examples: [(prompt: String, completion: String)]
+            switch c.inContextDesign {
+            case .labels:
+                examples = PluralisticInContext.conditioningExamples(labelled, factualWeights: c.factualWeights, seed: seed &+ 0x1C7)
+            case .heads:
+                let candidates = FrontierEvaluation.sample(reference, tokenizer: tokenizer, prompts: prompts, count: c.inContextSamplesPerPrompt * prompts.count,
+                                                           maximumNewTokens: c.world.responseLength, seed: seed &+ 0x1C7)
+                let scores = try heads.memberScores(candidates.map {
+                    ScoredRollout(promptIds: $0.promptIds, responseIds: $0.responseIds, prompt: prompts[$0.promptIndex], response: $0.text,
+                                  endsWithStopToken: $0.responseIds.last == tokenizer.eosTokenId.map(Int32.init))
+                })
+                let objectives = try c.factualWeights.map { weight in
+                    EnsembleReward.aggregate(scores, try ReviewGroups.weighted(factual: weight), heads: heads.heads).values
+                }
+                examples = PluralisticInContext.selectedExamples(prompts: prompts, samples: candidates.map { ($0.promptIndex, $0.text) }, objectives: objectives,
+                                                                 factualWeights: c.factualWeights, kept: c.inContextKeptPerPrompt)
+            }
+            let policyFolder = try await PluralisticInContext.train(c, examples: examples, tokenizer: tokenizer, seed: seed, folder: folder, log: log)
+            inContextExamples = examples.count
             clock.lap("in-context training")
             let policy = try PretrainedModel.load(directory: policyFolder)
             for weight in c.factualWeights {
-                let (samples, kl) = try PluralisticInContext.sample(policy, reference: reference, tokenizer: tokenizer, prompts: heldOut, factualWeight: weight,
+                let (samples, kl) = try PluralisticInContext.sample(policy, reference: reference, tokenizer: tokenizer, prompts: heldOut, design: c.inContextDesign, factualWeight: weight,
                                                                     count: c.evaluationSamples, maximumNewTokens: c.world.responseLength, seed: seed &+ 0xE7A1)
                 var selection = standardised(PluralisticSelection(
                     policy: "in-context", method: "weighted", factualWeight: weight,
@@ -295,7 +339,7 @@ public enum Pluralistic {
         // PPO against the same rewards: each run's final policy sampled on held-out prompts and scored by both groups.
         let runs = c.ppoFactualWeights.map { weight in
             (name: String(format: "weighted-%.2f", weight), method: "weighted", weight: Optional(weight), folder: headsFolder,
-             aggregation: "weighted", weights: Optional("\(ReviewGroups.enthusiast)=\(1 - weight),\(ReviewGroups.factual)=\(weight)"), groups: String?.none)
+             aggregation: "weighted", weights: Optional(ReviewGroups.weights(factual: weight)), groups: String?.none)
         } + (c.ppoFactualWeights.isEmpty ? [] : [
             (name: "maxmin", method: "maxmin", weight: nil, folder: headsFolder, aggregation: "maxmin", weights: nil,
              groups: Optional("\(ReviewGroups.enthusiast),\(ReviewGroups.factual)")),

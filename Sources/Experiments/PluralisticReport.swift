@@ -148,15 +148,25 @@ public enum PluralisticReport {
         let inContext = results.selections.filter { $0.policy == "in-context" }
         if !inContext.isEmpty {
             let examples = results.seeds.compactMap(\.inContextExamples)
-            let line: String = PluralisticInContext.prefix(factualWeight: 0.25).trimmingCharacters(in: .newlines)
+            let line: String = PluralisticInContext.prefix(c.inContextDesign, factualWeight: 0.25).trimmingCharacters(in: .newlines)
             let range: String = examples.min().map { "\($0)–\(examples.max() ?? $0)" } ?? "—"
             let how: String = "The in-context alternative changes no weights per user: one policy reads the weights from a line before the prompt "
-                + "(\"\(line)\") and is sampled at temperature 1, with no reward model and no selection. "
-            let training: String = "The review world's models have never seen an instruction, so the reference is taught once to read that line: "
-                + "reward-conditioned SFT (Korbak et al. 2023, conditional training) for \(c.inContextSteps) steps of 32 on the same labelled pairs "
-                + "the heads train on — for each weight w of the sweep and each pair, the completion chosen by a decider who is a factual reader "
-                + "with probability w (an enthusiast otherwise), after the line for w; pairs whose decider's group tied are left out "
-                + "(\(range) examples per seed). "
+                + "(\"\(line)\" for factual weight 0.25\(c.inContextDesign == .heads ? ": a crowd of \(PluralisticInContext.crowdSize) readers, E an enthusiast, F a factual reader" : "")) "
+                + "and is sampled at temperature 1, with no reward model and no selection. "
+            let teach: String = "The review world's models have never seen an instruction, so the reference is taught once to read that line: "
+                + "reward-conditioned SFT (Korbak et al. 2023, conditional training) for \(c.inContextSteps) steps of 32"
+            let training: String
+            switch c.inContextDesign {
+            case .heads:
+                training = teach + ", with the targets Rewards-in-Context (Yang et al. 2024) would give it: the reference is sampled "
+                    + "\(c.inContextSamplesPerPrompt) times per training prompt, and for each weight w of the sweep the \(c.inContextKeptPerPrompt) samples "
+                    + "per prompt that the heads weighted by w rank highest (the objective best-of-n selects by) follow the line for w "
+                    + "(\(range) examples per seed). It uses the heads, so the labelled pairs and nothing more, and no ground truth. "
+            case .labels:
+                training = teach + " on the same labelled pairs the heads train on — for each weight w of the sweep and each pair, the completion "
+                    + "chosen by a decider who is a factual reader with probability w (an enthusiast otherwise), after the line for w; pairs whose "
+                    + "decider's group tied are left out (\(range) examples per seed). "
+            }
             let use: String = "That one training changes weights once; a new weighting is a new prompt. Each weight's policy is sampled "
                 + "\(c.evaluationSamples) times on held-out prompts; its KL is log π(y | line, x) − log π_ref(y | x)."
             page.paragraph(how + training + use)
@@ -222,7 +232,9 @@ public enum PluralisticReport {
             (term: "pooled", text: "best-of-n by one reward model trained on the crowd's labels"),
             (term: "in-context (factual w)", text: "plain samples of the conditioned policy prompted with the weight line for w; no reward model at use time"),
             (term: "95% t-interval", text: "mean ± t(0.975, seeds − 1) × standard error over seeds; a claim holds only when its interval lies above 0"),
-        ])
+        ] + (results.selections.contains { $0.policy == "in-context" } && c.inContextDesign == .heads
+             ? [(term: "crowd line", text: "\"crowd: \" and \(PluralisticInContext.crowdSize) letters, one per reader: E an enthusiast, F a factual reader; "
+                 + "F's share is the factual weight")] : []))
         page.heading("Seeds", level: 2)
         page.table(header: ["seed", "pairs (enthusiast / factual / pooled)", "in-context conditioning examples", "in-context training s", "seconds"],
                    rows: results.seeds.map { seed in

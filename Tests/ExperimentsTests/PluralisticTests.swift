@@ -29,6 +29,60 @@ final class PluralisticTests: XCTestCase {
         XCTAssertEqual(old.world, configuration.world)
         object["pairsPerPrompt"] = nil
         XCTAssertThrowsError(try JSONDecoder().decode(PluralisticConfiguration.self, from: JSONSerialization.data(withJSONObject: object)))
+        // Written with the label design, before the heads design existed: steps kept, design read as labels.
+        var labelRun = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(labelRun["inContextDesign"] as? String, "heads")
+        for key in ["inContextDesign", "inContextSamplesPerPrompt", "inContextKeptPerPrompt"] { labelRun[key] = nil }
+        let labels = try JSONDecoder().decode(PluralisticConfiguration.self, from: JSONSerialization.data(withJSONObject: labelRun))
+        XCTAssertEqual(labels.inContextDesign, .labels)
+        XCTAssertEqual(labels.inContextSteps, 77)
+        let labelPage = PluralisticReport.page(PluralisticResults(configuration: labels, seeds: [inContextSeed()])).html
+        XCTAssertTrue(labelPage.contains("weights: enthusiast 0.75, factual 0.25") && !labelPage.contains("crowd: "), "a label run's page describes the label design")
+        let headsPage = PluralisticReport.page(PluralisticResults(configuration: configuration, seeds: [inContextSeed()])).html
+        XCTAssertTrue(headsPage.contains("crowd: EEEF") && headsPage.contains("rank highest"), "a heads run's page describes the heads design")
+    }
+
+    private func inContextSeed() -> PluralisticSeed {
+        PluralisticSeed(seed: 1, pairs: [:], accuracy: [:], selections: [0.0, 1.0].map {
+            PluralisticSelection(policy: "in-context", method: "weighted", factualWeight: $0, enthusiast: 0, factual: 0, enthusiastStandardised: 0, factualStandardised: 0)
+        }, seconds: [:], inContextExamples: 10)
+    }
+
+    /// The crowd line: one letter per reader, F's share the factual weight; weights it cannot state are refused when
+    /// the heads design is on, and allowed with the label design or without an in-context policy.
+    func testCrowdLineStatesWeightsInQuartersAndRefusesOthers() throws {
+        XCTAssertEqual([0, 0.25, 0.5, 0.75, 1].map { PluralisticInContext.prefix(.heads, factualWeight: $0) },
+                       ["crowd: EEEE\n", "crowd: EEEF\n", "crowd: EEFF\n", "crowd: EFFF\n", "crowd: FFFF\n"])
+        XCTAssertEqual(PluralisticInContext.prefix(.labels, factualWeight: 0.25), "weights: enthusiast 0.75, factual 0.25\n")
+        XCTAssertFalse(PluralisticInContext.crowdCanState(0.3))
+        XCTAssertFalse(PluralisticInContext.crowdCanState(1.25))
+        var c = PluralisticConfiguration()
+        XCTAssertNoThrow(try c.validate())
+        c.factualWeights = [0, 0.3, 1]
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("factualWeights") && "\($0)".contains("1/4"), "\($0)") }
+        c.inContextDesign = .labels
+        XCTAssertNoThrow(try c.validate())
+        c.inContextDesign = .heads
+        c.inContextSteps = 0
+        XCTAssertNoThrow(try c.validate())
+        c = PluralisticConfiguration()
+        c.inContextKeptPerPrompt = c.inContextSamplesPerPrompt + 1
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("inContextKeptPerPrompt"), "\($0)") }
+    }
+
+    /// The heads design's targets: per weight and prompt, the kept samples the objective of that weight ranks highest
+    /// (ties to the earlier sample), after that weight's crowd line.
+    func testHeadTargetsAreEachPromptsTopSamplesAtEachWeight() {
+        let prompts = ["My lamp:", "My tent:"]
+        let samples: [(promptIndex: Int, text: String)] = [(0, " great."), (1, " superb."), (0, " it is."), (1, " the size."), (0, " lovely design."), (1, " awful.")]
+        // Weight 0 ranks sentiment first; weight 1 ranks neutral words first; samples 0 and 4 tie at weight 1.
+        let objectives = [[3, 3, 1, 1, 2, 0], [0, 0, 2, 2, 0, 1]] as [[Double]]
+        let examples = PluralisticInContext.selectedExamples(prompts: prompts, samples: samples, objectives: objectives, factualWeights: [0, 1], kept: 2)
+        XCTAssertEqual(examples.map(\.prompt), ["crowd: EEEE\nMy lamp:", "crowd: EEEE\nMy lamp:", "crowd: EEEE\nMy tent:", "crowd: EEEE\nMy tent:",
+                                                "crowd: FFFF\nMy lamp:", "crowd: FFFF\nMy lamp:", "crowd: FFFF\nMy tent:", "crowd: FFFF\nMy tent:"])
+        XCTAssertEqual(examples.map(\.completion), [" great.", " lovely design.", " superb.", " the size.",
+                                                    " it is.", " great.", " the size.", " awful."])
+        XCTAssertEqual(PluralisticInContext.selectedExamples(prompts: prompts, samples: samples, objectives: objectives, factualWeights: [0, 1], kept: 3).count, 12)
     }
 
     func testClaimsReadPlantedSelections() {
@@ -138,10 +192,9 @@ final class PluralisticTests: XCTestCase {
         let inContext = seed.selections.filter { $0.policy == "in-context" }
         XCTAssertEqual(inContext.map(\.label), ["in-context: weighted (factual 0.00)", "in-context: weighted (factual 0.50)", "in-context: weighted (factual 1.00)"])
         let examples = try XCTUnwrap(seed.inContextExamples)
-        // Weight 0 takes every enthusiast-labelled pair, weight 1 every factual-labelled one, weight 0.5 some of either.
-        let labelled = try XCTUnwrap(seed.pairs[ReviewGroups.enthusiast]) + XCTUnwrap(seed.pairs[ReviewGroups.factual])
-        XCTAssertGreaterThan(examples, labelled)
-        XCTAssertLessThanOrEqual(examples, 2 * labelled)
+        // The heads design keeps the best few of each training prompt's samples at every weight.
+        let trainingPrompts = FrontierTask(seed: 1, heldOutCount: c.world.heldOutItems).trainingPrompts.count
+        XCTAssertEqual(examples, c.factualWeights.count * trainingPrompts * c.inContextKeptPerPrompt)
         // Fine-tuning and the weight line move the policy away from the reference: a positive KL at every weight.
         XCTAssertTrue(inContext.allSatisfy { ($0.kl ?? 0) > 0 && $0.factual.isFinite }, "\(inContext)")
         XCTAssertGreaterThan(try XCTUnwrap(seed.accuracy["enthusiast head/enthusiast"]), 0.6)
