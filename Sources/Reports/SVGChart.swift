@@ -79,8 +79,11 @@ public enum SVGChart {
             }
             guard style == .points else { continue }
             for (point, label) in zip(item.points, item.labels) where !label.isEmpty {
-                // Labels of points in the right quarter go to their left, so they stay inside the chart.
-                let x = frame.x(point.x), right = x > frame.plotLeft + 0.75 * frame.plotWidth
+                // A label goes right of its point when it fits inside the plot there (about 5.6 px per character at
+                // font size 10), else left when it fits there, else to the side with more room.
+                let x = frame.x(point.x), labelWidth = 5.6 * Double(label.count) + 6
+                let roomRight = frame.plotLeft + frame.plotWidth - x, roomLeft = x - frame.plotLeft
+                let right = roomRight < labelWidth && (roomLeft >= labelWidth || roomLeft > roomRight)
                 svg += "<text x=\"\(f(right ? x - 6 : x + 6))\" y=\"\(f(frame.y(point.y) - 6))\" font-size=\"10\" text-anchor=\"\(right ? "end" : "start")\" fill=\"\(colour)\">\(HTMLPage.escape(label))</text>"
             }
         }

@@ -46,6 +46,25 @@ final class SVGChartTests: XCTestCase {
         XCTAssertEqual(SVGChart.bars(title: "none", groups: ["g"], series: [SVGChart.BarSeries("s", values: [nil])]), "")
     }
 
+    /// A point label goes right of its point where it fits in the plot, else left: a long label at 60% of the width
+    /// goes left (the quickstart's Elo plane put "SL-CAI + DPO, irrelevant constitution" past the edge there), a short
+    /// one stays right, and one near the left edge stays right whatever its length.
+    func testPointLabelsStayInsideThePlot() {
+        let long = "SL-CAI + DPO, irrelevant constitution"
+        let svg = SVGChart.lines(title: "t", series: [SVGChart.Series("a", [SVGChart.Point(0, 0), SVGChart.Point(6, 1), SVGChart.Point(10, 2),
+                                                                            SVGChart.Point(6.2, 3)], labels: ["left " + long, long, "end", "short"])],
+                                 xLabel: "x", style: .points)
+        func anchor(_ label: String) -> String? {
+            guard let end = svg.range(of: ">\(HTMLPage.escape(label))</text>") else { return nil }
+            let start = svg[..<end.lowerBound].range(of: "<text ", options: .backwards)!
+            return svg[start.upperBound..<end.lowerBound].contains("text-anchor=\"end\"") ? "left" : "right"
+        }
+        XCTAssertEqual(anchor(long), "left")
+        XCTAssertEqual(anchor("end"), "left")
+        XCTAssertEqual(anchor("short"), "right")
+        XCTAssertEqual(anchor("left " + long), "right")
+    }
+
     func testAxisRangesAndTickLabels() {
         let single = ChartAxis(covering: [5])
         XCTAssertLessThan(single.lower, 5)
