@@ -21,13 +21,7 @@ public enum QuickstartReport {
     /// judging the claims again; trains and evaluates nothing.
     /// - Throws: `QuickstartError` when there is no readable results.json; errors reading an evaluation file.
     public static func rewrite(directory: URL) throws -> QuickstartResults {
-        let url = directory.appendingPathComponent(ResultsFile.name)
-        var results: QuickstartResults
-        do {
-            results = try JSONDecoder().decode(QuickstartResults.self, from: Data(contentsOf: url))
-        } catch {
-            throw QuickstartError("\(url.path): cannot read the quickstart's results (\(error)); run charter quickstart with this --name first")
-        }
+        var results = try read(directory, advice: "; run charter quickstart with this --name first")
         for index in results.seeds.indices {
             let seed = results.seeds[index].seed, folder = directory.appendingPathComponent("seed-\(seed)")
             let world = ToyWorld(seed: seed)
@@ -57,14 +51,7 @@ public enum QuickstartReport {
     ///   differs from the first run's, or whose seed another run already has; or when `directory` already has a seed.
     public static func combine(_ runs: [URL], into directory: URL) throws -> QuickstartResults {
         guard runs.count >= 2 else { throw QuickstartError("--combine needs at least two runs (got \(runs.count))") }
-        let parts = try runs.map { run -> QuickstartResults in
-            let url = run.appendingPathComponent(ResultsFile.name)
-            do {
-                return try JSONDecoder().decode(QuickstartResults.self, from: Data(contentsOf: url))
-            } catch {
-                throw QuickstartError("\(url.path): cannot read the quickstart's results (\(error))")
-            }
-        }
+        let parts = try runs.map { try read($0) }
         let first = parts[0]
         var seen: [UInt64: String] = [:]
         for (run, part) in zip(runs, parts) {
@@ -81,25 +68,26 @@ public enum QuickstartReport {
                 seen[seed] = run.path
             }
         }
+        // Everything is read and checked before anything is written, so a refused combine leaves nothing behind.
         let fileManager = FileManager.default
-        try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
-        var seeds: [SeedResult] = [], requests: [UInt64: [Request]] = [:]
+        var seeds: [SeedResult] = [], requests: [UInt64: [Request]] = [:], links: [(link: URL, target: String)] = []
         for (run, part) in zip(runs, parts) {
             for result in part.seeds {
-                let link = directory.appendingPathComponent("seed-\(result.seed)")
+                let folder = run.appendingPathComponent("seed-\(result.seed)"), link = directory.appendingPathComponent("seed-\(result.seed)")
                 guard !fileManager.fileExists(atPath: link.path) else {
                     throw QuickstartError("\(link.path) already exists; combine into a new --name")
                 }
-                // Relative when both runs sit in one folder (runs/), so the combined run moves with them.
-                let target = run.absoluteURL.standardizedFileURL.appendingPathComponent("seed-\(result.seed)")
-                let sameFolder = run.absoluteURL.standardizedFileURL.deletingLastPathComponent() == directory.absoluteURL.standardizedFileURL.deletingLastPathComponent()
-                try fileManager.createSymbolicLink(atPath: link.path, withDestinationPath: sameFolder ? "../\(run.lastPathComponent)/seed-\(result.seed)" : target.path)
                 let evaluated = WorldFiles(world: ToyWorld(seed: result.seed), configuration: first.configuration,
-                                           directory: link.appendingPathComponent("world")).evaluationRequests
+                                           directory: folder.appendingPathComponent("world")).evaluationRequests
                 requests[result.seed] = evaluated
-                seeds.append(try rejudged(result, evaluation: link.appendingPathComponent("evaluation"), requests: evaluated))
+                seeds.append(try rejudged(result, evaluation: folder.appendingPathComponent("evaluation"), requests: evaluated))
+                // Relative when both runs sit in one folder (runs/), so the combined run moves with them.
+                let sameFolder = run.absoluteURL.standardizedFileURL.deletingLastPathComponent() == directory.absoluteURL.standardizedFileURL.deletingLastPathComponent()
+                links.append((link, sameFolder ? "../\(run.lastPathComponent)/seed-\(result.seed)" : folder.absoluteURL.standardizedFileURL.path))
             }
         }
+        try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (link, target) in links { try fileManager.createSymbolicLink(atPath: link.path, withDestinationPath: target) }
         seeds.sort { $0.seed < $1.seed }
         let elo = EloResults.fit(seeds, requests: requests, samples: first.configuration.bootstrapSamples, seed: seeds[0].seed)
         let results = QuickstartResults(name: directory.lastPathComponent, configuration: first.configuration, seeds: seeds, elo: elo,
@@ -107,6 +95,17 @@ public enum QuickstartReport {
                                         totalSeconds: parts.reduce(0) { $0 + $1.totalSeconds })
         try write(results, to: directory)
         return results
+    }
+
+    /// The results.json of the run in `directory`.
+    /// - Throws: `QuickstartError` naming the file when it cannot be read (`advice` appended).
+    static func read(_ directory: URL, advice: String = "") throws -> QuickstartResults {
+        let url = directory.appendingPathComponent(ResultsFile.name)
+        do {
+            return try JSONDecoder().decode(QuickstartResults.self, from: Data(contentsOf: url))
+        } catch {
+            throw QuickstartError("\(url.path): cannot read the quickstart's results (\(error))\(advice)")
+        }
     }
 
     /// `result` with each model's per-request verdicts (which results.json does not keep; Elo needs them) judged
