@@ -29,10 +29,19 @@ struct WeakToStrongCommand: ParsableCommand {
     @Option(help: "α_max of the confidence loss (default 0.75).") var maximumAlpha: Double?
     @Flag(help: "Start every classifier's head at random values instead of zero (Burns et al. start it at zero; runs before 2026-12-06 used a random head).") var randomHead = false
 
+    @Flag(help: "Train only the strong students' and the ceiling's linear head, on the pretrained model's frozen features (a linear probe); the weak supervisor is still fine-tuned whole.") var headOnly = false
+    @Option(help: "Next-token pretraining steps of the strong model before fine-tuning (default 300; reduced 20).") var strongPretrainingSteps: Int?
+    @Option(help: "Learning rate of every whole-model fine-tuning run (default 0.001).") var learningRate: Float?
+    @Option(help: "Learning rate of the head-only runs (--head-only; default 0.01).") var headLearningRate: Float?
+
     func validate() throws {
         try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
         for (option, value) in [("--steps", steps), ("--per-intent", perIntent)] {
             if let value, value < 1 { throw ValidationError("\(option) must be at least 1 (got \(value))") }
+        }
+        if let strongPretrainingSteps, strongPretrainingSteps < 0 { throw ValidationError("--strong-pretraining-steps must be at least 0 (got \(strongPretrainingSteps))") }
+        for (option, value) in [("--learning-rate", learningRate), ("--head-learning-rate", headLearningRate)] {
+            if let value, !(value > 0) { throw ValidationError("\(option) must be above 0 (got \(value))") }
         }
         if let maximumAlpha, !(0...1).contains(maximumAlpha) { throw ValidationError("--maximum-alpha must be in [0, 1] (got \(maximumAlpha))") }
         _ = try parsedTasks()
@@ -55,6 +64,10 @@ struct WeakToStrongCommand: ParsableCommand {
         if let perIntent { configuration.perIntent = perIntent }
         if let maximumAlpha { configuration.maximumAlpha = maximumAlpha }
         if randomHead { configuration.zeroInitialisedHead = false }
+        if headOnly { configuration.headOnlyStudents = true }
+        if let strongPretrainingSteps { configuration.strongPretrainingSteps = strongPretrainingSteps }
+        if let learningRate { configuration.learningRate = learningRate }
+        if let headLearningRate { configuration.headLearningRate = headLearningRate }
         if let tasks = try parsedTasks() { configuration.tasks = tasks }
         let directory = URL(fileURLWithPath: "runs/\(name)")
         let log = ExperimentConsole.logger(quiet: quiet)

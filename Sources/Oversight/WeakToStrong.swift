@@ -40,6 +40,13 @@ public struct WeakToStrongConfiguration: Codable, Equatable, Sendable {
     /// student's first predictions are ½ and its head grows along the features that predict its labels; false: a
     /// random head (Charter's default for a new reward model, and this experiment's before 2026-12-06).
     public var zeroInitialisedHead = true
+    /// The strong students and the ceiling train only their linear head on the pretrained model's frozen features (a
+    /// linear probe, as in Burns et al.'s probing experiments); false: every parameter is fine-tuned. The weak
+    /// supervisor is always fine-tuned whole.
+    public var headOnlyStudents = false
+    /// Learning rate of the head-only runs (a linear probe on frozen features moves only its head, and at the
+    /// fine-tuning rate of 1e-3 it barely leaves zero in 40 steps).
+    public var headLearningRate: Float = 1e-2
 
     public struct Size: Codable, Equatable, Sendable {
         public var hiddenSize, layerCount, headCount: Int
@@ -179,13 +186,14 @@ public enum WeakToStrong {
                 BinaryItem(first: try encode(example.first), second: try example.second.map(encode), target: targets?[index] ?? (example.label ? 1 : 0))
             }
         }
-        func train(_ start: URL, _ name: String, _ data: [BinaryItem], _ objective: BinaryClassifierTrainer.Objective) throws -> SequenceClassifier {
-            log("seed \(seed), \(task.rawValue): \(name), \(configuration.steps) steps on \(data.count) examples")
+        func train(_ start: URL, _ name: String, _ data: [BinaryItem], _ objective: BinaryClassifierTrainer.Objective,
+                   headOnly: Bool = false) throws -> SequenceClassifier {
+            log("seed \(seed), \(task.rawValue): \(name), \(configuration.steps) steps on \(data.count) examples\(headOnly ? ", head only" : "")")
             var arguments = TrainingArguments()
             arguments.outputDirectory = folder.appendingPathComponent(name).path
             arguments.maximumSteps = configuration.steps
             arguments.batchSize = configuration.batchSize
-            arguments.learningRate = configuration.learningRate
+            arguments.learningRate = headOnly ? configuration.headLearningRate : configuration.learningRate
             arguments.learningRateSchedule = "constant"
             arguments.saveSteps = 0
             arguments.loggingSteps = 10
@@ -193,6 +201,7 @@ public enum WeakToStrong {
             let model = try SequenceClassifier.load(directory: start, seed: seed)
             if configuration.zeroInitialisedHead { model.score.weight.assign(.zeros(model.score.weight.shape)) }
             model.padTokenId = encoder.padding  // right padding: the scored token is the last one that is not padding
+            if headOnly { model.body.setTrainable(false) }
             _ = try TrainingLoop(arguments: arguments).run(BinaryClassifierTrainer(model: model, items: data, objective: objective,
                                                                                     totalSteps: configuration.steps))
             return model
@@ -206,10 +215,12 @@ public enum WeakToStrong {
         let weakLabels = BinaryClassifierTrainer.probabilities(weak, try items(splits.heldOut))
         let weakTest = BinaryClassifierTrainer.probabilities(weak, test)
         let taught = try items(splits.heldOut, targets: weakLabels)
-        let student = try train(strongStart, "weak-to-strong", taught, .crossEntropy)
+        let headOnly = configuration.headOnlyStudents
+        let student = try train(strongStart, "weak-to-strong", taught, .crossEntropy, headOnly: headOnly)
         let confident = try train(strongStart, "weak-to-strong-confidence", taught,
-                                  .auxiliaryConfidence(maximumAlpha: configuration.maximumAlpha, warmupFraction: configuration.warmupFraction))
-        let ceiling = try train(strongStart, "ceiling", try items(splits.heldOut), .crossEntropy)
+                                  .auxiliaryConfidence(maximumAlpha: configuration.maximumAlpha, warmupFraction: configuration.warmupFraction),
+                                  headOnly: headOnly)
+        let ceiling = try train(strongStart, "ceiling", try items(splits.heldOut), .crossEntropy, headOnly: headOnly)
         let probabilities = [weakTest] + [student, confident, ceiling].map { BinaryClassifierTrainer.probabilities($0, test) }
         let names = ["weak", "weak-to-strong", "weak-to-strong + confidence", "strong ceiling"]
         let outcome = WeakToStrongOutcome(

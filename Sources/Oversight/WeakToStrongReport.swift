@@ -39,7 +39,11 @@ public enum WeakToStrongReport {
                        + "cross-entropy (weak-to-strong) and with the auxiliary confidence loss (α warmed up linearly to \(configuration.maximumAlpha) "
                        + "over the first \(Int(100 * configuration.warmupFraction))% of the run, hardened predictions at the adaptive per-batch "
                        + "threshold); the strong ceiling is fine-tuned on the held-out set's ground truth. Every run takes \(configuration.steps) "
-                       + "steps of batch \(configuration.batchSize) at learning rate \(configuration.learningRate). Both models start from scratch "
+                       + "steps of batch \(configuration.batchSize) at learning rate \(configuration.learningRate)"
+                       + (configuration.headOnlyStudents
+                          ? "; the two students and the ceiling train only their linear head on the pretrained strong model's frozen features "
+                            + "(a linear probe), at learning rate \(configuration.headLearningRate). " : ". ")
+                       + "Both models start from scratch "
                        + "with one tokenizer; the strong model (and the weak one for \(configuration.weakPretrainingSteps) steps) is first pretrained for "
                        + "\(configuration.strongPretrainingSteps) next-token steps on \(configuration.corpusPerIntent) dialogues of every intent. "
                        + "The weak model's ground truth covers the world's training intents only; the held-out and test sets cover every intent. "

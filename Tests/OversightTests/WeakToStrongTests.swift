@@ -1,4 +1,5 @@
 import Foundation
+import LanguageModels
 import Reports
 import ToyWorld
 import XCTest
@@ -68,5 +69,33 @@ final class WeakToStrongTests: XCTestCase {
         XCTAssertTrue(html.contains("Test accuracy by model"))
         let decoded = try JSONDecoder().decode(WeakToStrongResults.self, from: Data(contentsOf: folder.appendingPathComponent(ResultsFile.name)))
         XCTAssertEqual(decoded, results)
+    }
+
+    /// `headOnlyStudents`: the students and the ceiling keep every trunk weight of the pretrained strong model bit for
+    /// bit and move only their head; the weak supervisor is still fine-tuned whole.
+    func testHeadOnlyStudentsTrainOnlyTheHead() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("charter-weak-to-strong-head-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = WeakToStrongConfiguration.reduced
+        configuration.headOnlyStudents = true
+        let seedFolder = folder.appendingPathComponent("seed-1")
+        let outcome = try WeakToStrong.run(configuration, task: .harmfulness, seed: 1, folder: seedFolder)
+        XCTAssertTrue((0...1).contains(outcome.weakToStrong))
+        func parameters(_ name: String) throws -> [String: [Float]] {
+            let model = try SequenceClassifier.load(directory: seedFolder.appendingPathComponent(name), seed: 1)
+            return Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.name, $0.tensor.scalars) })
+        }
+        let pretrained = try parameters("strong-pretrained")
+        for student in ["weak-to-strong", "weak-to-strong-confidence", "ceiling"] {
+            let trained = try parameters(student)
+            let trunk = trained.keys.filter { !$0.hasPrefix("score.") }
+            XCTAssertGreaterThan(trunk.count, 10, student)
+            for name in trunk {
+                XCTAssertTrue(trained[name]?.map(\.bitPattern) == pretrained[name]?.map(\.bitPattern), "\(student): \(name) moved")
+            }
+            XCTAssertTrue(try XCTUnwrap(trained["score.weight"]).contains { $0 != 0 }, "\(student): the head left zero")
+        }
+        let weakInitial = try parameters("weak-initial"), weak = try parameters("weak")
+        XCTAssertTrue(weak.contains { name, values in !name.hasPrefix("score.") && values != weakInitial[name] }, "the weak model is fine-tuned whole")
     }
 }
