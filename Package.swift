@@ -40,8 +40,9 @@ let package = Package(
         // A Jinja interpreter for Hugging Face chat templates (jinja2 as transformers configures it).
         .target(name: "Templates", dependencies: ["JSON"]),
         .target(name: "SafeTensors", dependencies: ["JSON", "Runtime"]),
-        // GGUF (llama.cpp's format): a bounds-checked reader, ggml's dequantisers, the tokenizer its metadata describes.
-        .target(name: "GGUF", dependencies: ["Runtime", "JSON", "SafeTensors", "Tokenizers"]),
+        // GGUF (llama.cpp's format): a bounds-checked reader, the tokenizer its metadata describes; tensors are
+        // dequantised by CKernels' decoder of ggml's formats (the one the quantized kernels use).
+        .target(name: "GGUF", dependencies: ["CKernels", "Runtime", "JSON", "Tokenizers"]),
         // The system zlib (module map in Sources/CZlib) behind the Gzip module's streaming reader and writer.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(name: "Gzip", dependencies: ["CZlib", "Runtime"]),
@@ -138,7 +139,7 @@ let package = Package(
         .testTarget(name: "TemplatesTests", dependencies: ["Templates", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Runtime"], exclude: ["Fixtures"]),
-        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "LanguageModels", "Tokenizers", "Tensors", "JSON", "Runtime"], exclude: ["Fixtures"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "CKernels", "LanguageModels", "Tokenizers", "Tensors", "JSON", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "GzipTests", dependencies: ["Gzip", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Gzip", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "JSON", "Settings", "Datasets", "LanguageModels", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime"], exclude: ["Fixtures"]),

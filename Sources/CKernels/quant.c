@@ -8,22 +8,27 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-// Every format these kernels know: its block, and whether ck_q_quantize writes it.
+// Every format these kernels know: its block, whether ck_q_quantize writes it, and whether ck_qgemm multiplies it
+// (else ck_q_dequantize only widens it, as GGUF files' F32, Q5_0 and Q5_1 tensors are at load).
 typedef struct {
     int type;
     int64_t size, bytes;
     int quantizer;
+    int multiplied;
 } ck_q_format;
 
 static const ck_q_format ck_q_formats[] = {
-    {CK_QTYPE_F16, 1, 2, 1},
-    {CK_QTYPE_BF16, 1, 2, 1},
-    {CK_QTYPE_Q8_0, 32, sizeof(ck_block_q8_0), 1},
-    {CK_QTYPE_Q4_0, 32, sizeof(ck_block_q4_0), 1},
-    {CK_QTYPE_Q4_1, 32, sizeof(ck_block_q4_1), 1},
-    {CK_QTYPE_Q4_K, 256, sizeof(ck_block_q4_K), 0},
-    {CK_QTYPE_Q5_K, 256, sizeof(ck_block_q5_K), 0},
-    {CK_QTYPE_Q6_K, 256, sizeof(ck_block_q6_K), 0},
+    {CK_QTYPE_F16, 1, 2, 1, 1},
+    {CK_QTYPE_BF16, 1, 2, 1, 1},
+    {CK_QTYPE_Q8_0, 32, sizeof(ck_block_q8_0), 1, 1},
+    {CK_QTYPE_Q4_0, 32, sizeof(ck_block_q4_0), 1, 1},
+    {CK_QTYPE_Q4_1, 32, sizeof(ck_block_q4_1), 1, 1},
+    {CK_QTYPE_Q4_K, 256, sizeof(ck_block_q4_K), 0, 1},
+    {CK_QTYPE_Q5_K, 256, sizeof(ck_block_q5_K), 0, 1},
+    {CK_QTYPE_Q6_K, 256, sizeof(ck_block_q6_K), 0, 1},
+    {CK_QTYPE_F32, 1, 4, 0, 0},
+    {CK_QTYPE_Q5_0, 32, sizeof(ck_block_q5_0), 0, 0},
+    {CK_QTYPE_Q5_1, 32, sizeof(ck_block_q5_1), 0, 0},
 };
 
 static const ck_q_format *ck_q_format_of(int type) {
@@ -114,6 +119,7 @@ int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns,
     if (!ck_q_valid(type, rows, columns)) return -1;
     const int64_t count = rows * columns;
     switch (type) {
+    case CK_QTYPE_F32: memcpy(y, blocks, (size_t)count * sizeof(float)); break;
     case CK_QTYPE_F16: {
         const uint8_t *x = blocks;
         for (int64_t i = 0; i < count; i++) y[i] = ck_half_to_float(ck_load_half(x + 2 * i));
@@ -146,8 +152,35 @@ int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns,
             const ck_block_q4_1 *b = (const ck_block_q4_1 *)blocks + i;
             const float d = ck_half_to_float(ck_load_half(&b->d)), m = ck_half_to_float(ck_load_half(&b->m));
             for (int j = 0; j < 16; j++) {
-                y[j] = (b->qs[j] & 0x0F) * d + m;
-                y[j + 16] = (b->qs[j] >> 4) * d + m;
+                // The product and the sum as two statements: no fused multiply-add where the compiler may contract.
+                const float low = (b->qs[j] & 0x0F) * d, high = (b->qs[j] >> 4) * d;
+                y[j] = low + m;
+                y[j + 16] = high + m;
+            }
+        }
+        break;
+    case CK_QTYPE_Q5_0:
+        for (int64_t i = 0; i < count / 32; i++, y += 32) {
+            const ck_block_q5_0 *b = (const ck_block_q5_0 *)blocks + i;
+            const float d = ck_half_to_float(ck_load_half(&b->d));
+            const uint32_t qh = ck_q5_high_bits(b->qh);
+            for (int j = 0; j < 16; j++) {
+                const int low = (b->qs[j] & 0x0F) | ((qh >> j) & 1) << 4, high = (b->qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4;
+                y[j] = (low - 16) * d;
+                y[j + 16] = (high - 16) * d;
+            }
+        }
+        break;
+    case CK_QTYPE_Q5_1:
+        for (int64_t i = 0; i < count / 32; i++, y += 32) {
+            const ck_block_q5_1 *b = (const ck_block_q5_1 *)blocks + i;
+            const float d = ck_half_to_float(ck_load_half(&b->d)), m = ck_half_to_float(ck_load_half(&b->m));
+            const uint32_t qh = ck_q5_high_bits(b->qh);
+            for (int j = 0; j < 16; j++) {
+                const int low = (b->qs[j] & 0x0F) | ((qh >> j) & 1) << 4, high = (b->qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4;
+                const float scaledLow = low * d, scaledHigh = high * d;
+                y[j] = scaledLow + m;
+                y[j + 16] = scaledHigh + m;
             }
         }
         break;
@@ -367,7 +400,7 @@ static int ck_qgemm_dequantized(int type, int64_t M, int64_t N, int64_t K, const
 
 int ck_qgemm(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const void *w, float *y,
              int64_t ldy) {
-    if (!ck_q_valid(type, N, K) || M < 0) return -1;
+    if (!ck_q_valid(type, N, K) || !ck_q_format_of(type)->multiplied || M < 0) return -1;
     if (M == 0 || N == 0) return 0;
     if (M >= CK_Q_GEMM_ROWS)
         return ck_qgemm_dequantized(type, M, N, K, x, ldx, w, K / ck_q_block_size(type) * ck_q_block_bytes(type), y, ldy);

@@ -19,6 +19,16 @@ typedef struct {
     uint16_t d, m;
     uint8_t qs[16];
 } ck_block_q4_1;
+typedef struct {
+    uint16_t d;
+    uint8_t qh[4];   // bit j (little-endian): element j's fifth bit
+    uint8_t qs[16];  // as Q4_0's: element j's low four bits in the low nibble of byte j, element j + 16's in the high one
+} ck_block_q5_0;
+typedef struct {
+    uint16_t d, m;
+    uint8_t qh[4];
+    uint8_t qs[16];
+} ck_block_q5_1;
 /// Q4_K's superblock: 256 elements in 8 sub-blocks of 32, element = d·scale_j·q − dmin·min_j with 6-bit scales and
 /// mins packed in 12 bytes (ck_q4_K_scales). Nibble byte 32p + l: element 64p + l (sub-block 2p) in the low nibble,
 /// element 64p + 32 + l (sub-block 2p + 1) in the high one.
@@ -51,6 +61,8 @@ _Static_assert(sizeof(ck_block_q8_0) == 34, "ggml's block_q8_0 is 34 bytes");
 _Static_assert(sizeof(ck_block_q4_K) == 144, "ggml's block_q4_K is 144 bytes");
 _Static_assert(sizeof(ck_block_q4_0) == 18, "ggml's block_q4_0 is 18 bytes");
 _Static_assert(sizeof(ck_block_q4_1) == 20, "ggml's block_q4_1 is 20 bytes");
+_Static_assert(sizeof(ck_block_q5_0) == 22, "ggml's block_q5_0 is 22 bytes");
+_Static_assert(sizeof(ck_block_q5_1) == 24, "ggml's block_q5_1 is 24 bytes");
 
 static inline uint32_t ck_bits(float f) {
     uint32_t u;
@@ -116,6 +128,11 @@ static inline uint16_t ck_load_half(const void *p) {
     uint16_t h;
     memcpy(&h, p, 2);
     return h;
+}
+
+// Q5_0's and Q5_1's 32 fifth bits as one little-endian word (bit j: element j's), as ggml reads them (memcpy).
+static inline uint32_t ck_q5_high_bits(const uint8_t qh[4]) {
+    return (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
 }
 
 // Q6_K element 128h + 32k + l's six-bit q (0…63), k < 4, l < 32: the half's ql and qh as ck_block_q6_K describes them.

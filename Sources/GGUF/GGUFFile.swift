@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Runtime
 
@@ -243,7 +244,8 @@ public final class GGUFFile: @unchecked Sendable {
     /// Whether a tensor of that name exists.
     public func contains(_ name: String) -> Bool { index[name] != nil }
 
-    /// Tensor `name` dequantised to float32, in row-major order of ``TensorInfo/shape``.
+    /// Tensor `name` dequantised to float32, in row-major order of ``TensorInfo/shape``: ggml's `dequantize_row_*`
+    /// bit for bit (the quantized kernels' decoder, `ck_q_dequantize`).
     /// - Throws: ``GGUFError`` when the tensor is absent or its type has no dequantiser.
     public func floats(_ name: String) throws -> [Float] {
         guard let info = tensor(name) else { throw GGUFError.tensorNotFound(file: url.path, tensor: name) }
@@ -251,7 +253,18 @@ public final class GGUFFile: @unchecked Sendable {
             throw GGUFError.unsupportedTensorType(file: url.path, tensor: name, type: info.type.name)
         }
         let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[info.byteRange])
-        return GGMLDequantization.dequantize(bytes, type: info.type, count: info.elementCount)
+        let type = info.type, count = info.elementCount, id = Int32(type.id)
+        // Opening the file checked that the rows are whole blocks and that the byte range holds exactly their bytes;
+        // the decoder reads as many bytes as its own table says, so the two tables must agree.
+        precondition(count % type.blockSize == 0 && bytes.count == count / type.blockSize * type.blockBytes
+                     && Int(ck_q_block_size(id)) == type.blockSize && Int(ck_q_block_bytes(id)) == type.blockBytes,
+                     "\(url.path): tensor \"\(name)\": \(bytes.count) bytes of \(type.name) do not hold \(count) elements as the decoder reads them")
+        guard count > 0 else { return [] }
+        return [Float](unsafeUninitializedCapacity: count) { output, initialized in
+            let status = ck_q_dequantize(id, bytes.baseAddress, 1, Int64(count), output.baseAddress)
+            precondition(status == 0, "\(url.path): tensor \"\(name)\": ck_q_dequantize refused \(type.name)")
+            initialized = count
+        }
     }
 
     /// Calls `body` with tensor `name`'s bytes as stored (its blocks, row after row), without copying them.

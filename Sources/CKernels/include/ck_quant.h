@@ -7,12 +7,18 @@
 extern "C" {
 #endif
 
-/// Weight formats the quantized kernels multiply, numbered as ggml's `enum ggml_type` (and GGUF tensor infos).
-/// Block layouts are ggml's, byte for byte: a row of K elements is K / block size blocks, stored back to back.
+/// ggml's tensor formats these kernels decode, numbered as ggml's `enum ggml_type` (and GGUF tensor infos); all but
+/// F32, Q5_0 and Q5_1 are also multiplied (ck_qgemm). Block layouts are ggml's, byte for byte: a row of K elements is
+/// K / block size blocks, stored back to back.
 typedef enum {
+    CK_QTYPE_F32 = 0,   // 1 element: an IEEE single (decoded only)
     CK_QTYPE_F16 = 1,   // 1 element: an IEEE half
     CK_QTYPE_Q4_0 = 2,  // 32 elements in 18 bytes: d (f16), 16 bytes of nibbles; x = d·(q − 8)
     CK_QTYPE_Q4_1 = 3,  // 32 elements in 20 bytes: d, m (f16), 16 bytes of nibbles; x = d·q + m
+    CK_QTYPE_Q5_0 = 6,  // 32 elements in 22 bytes: d (f16), 4 bytes of fifth bits, 16 bytes of nibbles; x = d·(q − 16)
+                        // (decoded only)
+    CK_QTYPE_Q5_1 = 7,  // 32 elements in 24 bytes: d, m (f16), 4 bytes of fifth bits, 16 bytes of nibbles; x = d·q + m
+                        // (decoded only)
     CK_QTYPE_Q8_0 = 8,  // 32 elements in 34 bytes: d (f16), 32 signed bytes; x = d·q
     CK_QTYPE_Q4_K = 12, // 256 elements in 144 bytes: d, dmin (f16), 12 bytes of 6-bit scales and mins, 128 bytes of
                         // nibbles; x = d·scale_j·q − dmin·min_j in sub-block j of 32
@@ -26,18 +32,20 @@ typedef enum {
 int64_t ck_q_block_size(int type);
 /// Bytes per block of `type` (0 for a type these kernels do not know).
 int64_t ck_q_block_bytes(int type);
-/// Whether ck_q_quantize writes `type` (1), or its blocks are only multiplied as a GGUF file stores them (0: the
-/// k-quants, whose ggml quantizers search scales iteratively), or the type is unknown (-1).
+/// Whether ck_q_quantize writes `type` (1), or not (0: the k-quants, whose blocks are multiplied as a GGUF file stores
+/// them because ggml's quantizers search scales iteratively; F32, Q5_0 and Q5_1, which are only decoded), or the type is
+/// unknown (-1).
 int ck_q_has_quantizer(int type);
 
 /// Quantizes `rows` rows of `columns` floats into `type` blocks, bit-exact to ggml's `quantize_row_*_ref` (and the
 /// `gguf` package's `gguf.quants.quantize`). F16 and BF16 round to nearest even (BF16's NaN as ggml's
-/// ggml_compute_fp32_to_bf16). Returns 0, or -1 when the type is unknown or has no quantizer here (Q4_K: its blocks
-/// are multiplied as a GGUF file stores them) or `columns` is not a multiple of its block size.
+/// ggml_compute_fp32_to_bf16). Returns 0, or -1 when the type is unknown or has no quantizer here (ck_q_has_quantizer
+/// is 0) or `columns` is not a multiple of its block size.
 int ck_q_quantize(int type, const float *x, int64_t rows, int64_t columns, void *blocks);
 
-/// Decodes `rows` rows of `columns` elements of `type` to float32, bit-exact to ggml's `dequantize_row_*`.
-/// Returns 0, or -1 as ck_q_quantize.
+/// Decodes `rows` rows of `columns` elements of `type` to float32, bit-exact to ggml's `dequantize_row_*` (and the
+/// `gguf` package's `gguf.quants.dequantize`): the same float32 products and sums in the same order, halves widened
+/// exactly. Every type above. Returns 0, or -1 when the type is unknown or `columns` is not a multiple of its block size.
 int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns, float *y);
 
 /// An activation block as the integer dot products read it (ggml's block_q8_1 with float scales): 32 values
@@ -65,8 +73,8 @@ void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *
 /// for all of them; each y element is still the one-row product's sequence of operations, so a row's result does not
 /// depend on M.
 /// Multithreaded over the rows of W (ck_get_num_threads()); each y element is one fixed sequence of operations, so
-/// the bits depend on the path, not on the thread count. Returns 0, or -1 for an unknown type or a K that is not a
-/// multiple of the block size (nothing is written then).
+/// the bits depend on the path, not on the thread count. Returns 0, or -1 for an unknown type, a type it does not
+/// multiply (F32, Q5_0, Q5_1) or a K that is not a multiple of the block size (nothing is written then).
 int ck_qgemm(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const void *w, float *y,
              int64_t ldy);
 

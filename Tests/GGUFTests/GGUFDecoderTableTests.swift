@@ -1,0 +1,30 @@
+import CKernels
+import XCTest
+@testable import GGUF
+import Tensors
+
+/// GGUF tensors are widened by the quantized kernels' decoder (`ck_q_dequantize`), whose format table must agree
+/// with the reader's; the formats only decoded (F32, Q5_0, Q5_1) must not become formats a model keeps in memory.
+final class GGUFDecoderTableTests: XCTestCase {
+    /// The reader bounds a tensor's bytes by GGMLType's block sizes, the decoder reads by its own table: the same
+    /// numbers, for exactly the types the reader calls supported.
+    func testTheDecoderKnowsExactlyTheSupportedTypesWithTheirBlocks() {
+        for type in GGMLType.supported {
+            let id = Int32(type.id)
+            XCTAssertEqual(Int(ck_q_block_size(id)), type.blockSize, type.name)
+            XCTAssertEqual(Int(ck_q_block_bytes(id)), type.blockBytes, type.name)
+        }
+        for type in GGMLType.layoutOnly {
+            XCTAssertEqual(ck_q_block_size(Int32(type.id)), 0, "\(type.name) parses but is not decoded")
+        }
+    }
+
+    /// `--dtype stored` keeps a GGUF matrix in its blocks only when QuantizedMatrix.Format knows its type: the eight
+    /// the kernels multiply, not the decoded-only ones.
+    func testDecodedOnlyTypesAreNotKeptFormats() {
+        for type in [GGMLType.f32, .q5_0, .q5_1] {
+            XCTAssertNil(QuantizedMatrix.Format(ggmlID: type.id), type.name)
+        }
+        XCTAssertEqual(QuantizedMatrix.Format.allCases.map(\.ggmlID), [1, 30, 8, 2, 3, 12, 13, 14])
+    }
+}
