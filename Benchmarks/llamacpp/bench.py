@@ -13,7 +13,9 @@ Each round runs, for every file, Charter (`charter bench generate --model FILE -
 weights as stored) and then llama.cpp (this script's --worker mode: the same warm-up and timed run) in fresh
 processes; the table gives per-file medians over rounds of prefill tokens/s (a prompt of --prompt-length random
 token ids), greedy decode tokens/s (--new-tokens, KV cache), peak RSS, and Charter ÷ llama.cpp. `--float32 FILE` adds
-Charter with that file's weights dequantised to float32 (`--dtype f32`). The load average is printed before and after:
+Charter with that file's weights dequantised to float32 (`--dtype f32`); `--batch 8` adds, per file and round, Charter
+decoding 8 sequences at once (`--batch 8`; tokens/s counts every sequence's tokens), divided by the same round's
+llama.cpp single-sequence rate (the issue's batch target). The load average is printed before and after:
 on a shared machine only ratios from the same rounds mean anything.
 """
 import argparse
@@ -75,6 +77,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--prompt-length", type=int, default=512)
     parser.add_argument("--new-tokens", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=0,
+                        help="also run Charter decoding this many sequences together (`--batch N`) right after each "
+                             "file's pair, and report its decode rate ÷ llama.cpp's single-sequence rate of the same round")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -91,6 +96,10 @@ def main():
             results.setdefault(name, []).append((charter, reference))
             print(f"round {round_index} {name}: charter {charter['decode_tokens_per_s']:.1f} tok/s "
                   f"({charter['quantized_kernels']}), llama.cpp {reference['decode_tokens_per_s']:.1f} tok/s", file=sys.stderr)
+            if args.batch > 1:
+                batched = run([args.charter, "bench", "generate", "--model", path, "--repeats", "1", "--batch", str(args.batch)] + shape)
+                results.setdefault(f"{name}, Charter batch {args.batch}", []).append((batched, reference))
+                print(f"round {round_index} {name}: charter batch {args.batch} {batched['decode_tokens_per_s']:.1f} tok/s", file=sys.stderr)
         if args.float32:
             charter = run([args.charter, "bench", "generate", "--model", args.float32, "--repeats", "1", "--dtype", "f32"] + shape)
             results.setdefault("F32 (Charter --dtype f32)", []).append((charter, None))
@@ -99,6 +108,7 @@ def main():
     def median(runs, key):
         return statistics.median(run[key] for run in runs)
 
+    # A batch row's ratios divide by llama.cpp's single-sequence run of the same round (the batch target's baseline).
     print("| file | impl | prefill tok/s | decode tok/s | peak RSS MB | Charter ÷ llama.cpp (prefill, decode, RSS) |")
     print("|---|---|---|---|---|---|")
     for name, pairs in results.items():
@@ -113,7 +123,8 @@ def main():
                       for key in ("prefill_tokens_per_s", "decode_tokens_per_s", "peak_rss_bytes")]
             print(f"| {name} | Charter ({ours[0]['quantized_kernels']}) | {row[0]:.0f} | {row[1]:.1f} | {row[2]:.0f} | "
                   f"{ratios[0]:.2f}, {ratios[1]:.2f}, {ratios[2]:.2f} |")
-            print(f"| {name} | llama.cpp | {reference[0]:.0f} | {reference[1]:.1f} | {reference[2]:.0f} | |")
+            if ", Charter batch" not in name:
+                print(f"| {name} | llama.cpp | {reference[0]:.0f} | {reference[1]:.1f} | {reference[2]:.0f} | |")
         else:
             print(f"| {name} | Charter | {row[0]:.0f} | {row[1]:.1f} | {row[2]:.0f} | |")
     print(json.dumps({name: pairs for name, pairs in results.items()}))
