@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 // Every format these kernels know: its block, whether ck_q_quantize writes it, and whether ck_qgemm multiplies it
-// (else ck_q_dequantize only widens it, as GGUF files' F32, Q5_0 and Q5_1 tensors are at load).
+// (else ck_q_dequantize only widens it, as GGUF files' F32 tensors are at load).
 typedef struct {
     int type;
     int64_t size, bytes;
@@ -27,8 +27,8 @@ static const ck_q_format ck_q_formats[] = {
     {CK_QTYPE_Q5_K, 256, sizeof(ck_block_q5_K), 0, 1},
     {CK_QTYPE_Q6_K, 256, sizeof(ck_block_q6_K), 0, 1},
     {CK_QTYPE_F32, 1, 4, 0, 0},
-    {CK_QTYPE_Q5_0, 32, sizeof(ck_block_q5_0), 0, 0},
-    {CK_QTYPE_Q5_1, 32, sizeof(ck_block_q5_1), 0, 0},
+    {CK_QTYPE_Q5_0, 32, sizeof(ck_block_q5_0), 0, 1},
+    {CK_QTYPE_Q5_1, 32, sizeof(ck_block_q5_1), 0, 1},
 };
 
 static const ck_q_format *ck_q_format_of(int type) {
@@ -259,6 +259,8 @@ static ck_quant_entry ck_quant_entry_for(const ck_quant_kernels *k, int type) {
     case CK_QTYPE_Q8_0: return (ck_quant_entry){.dot = k->q8_0, .dotRows = k->q8_0_rows};
     case CK_QTYPE_Q4_0: return (ck_quant_entry){.dot = k->q4_0, .dotRows = k->q4_0_rows};
     case CK_QTYPE_Q4_1: return (ck_quant_entry){.dot = k->q4_1, .dotRows = k->q4_1_rows};
+    case CK_QTYPE_Q5_0: return (ck_quant_entry){.dot = k->q5_0, .dotRows = k->q5_0_rows};
+    case CK_QTYPE_Q5_1: return (ck_quant_entry){.dot = k->q5_1, .dotRows = k->q5_1_rows};
     case CK_QTYPE_Q4_K: return (ck_quant_entry){.dot = k->q4_K, .dotRows = k->q4_K_rows};
     case CK_QTYPE_Q5_K: return (ck_quant_entry){.dot = k->q5_K, .dotRows = k->q5_K_rows};
     case CK_QTYPE_Q6_K: return (ck_quant_entry){.dot = k->q6_K, .dotRows = k->q6_K_rows};

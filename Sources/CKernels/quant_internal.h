@@ -230,9 +230,9 @@ typedef void (*ck_hdot_rows)(int64_t K, const uint16_t *w, const float *x, int64
 /// (the product then calls the one-row kernel per input row).
 typedef struct {
     const char *name;
-    ck_qdot q8_0, q4_0, q4_1, q4_K, q5_K, q6_K;
+    ck_qdot q8_0, q4_0, q4_1, q5_0, q5_1, q4_K, q5_K, q6_K;
     ck_hdot f16, bf16;
-    ck_qdot_rows q8_0_rows, q4_0_rows, q4_1_rows, q4_K_rows, q5_K_rows, q6_K_rows;
+    ck_qdot_rows q8_0_rows, q4_0_rows, q4_1_rows, q5_0_rows, q5_1_rows, q4_K_rows, q5_K_rows, q6_K_rows;
     ck_hdot_rows f16_rows, bf16_rows;
     ck_qdecode decode_k;  // the k-quants' decoding (ck_q_decode_k_rows) for the prefill slabs
 } ck_quant_kernels;

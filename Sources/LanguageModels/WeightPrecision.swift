@@ -7,8 +7,8 @@ import Tensors
 /// Quantized models are for inference only (generation, log-probabilities, serving, sampling in pipelines): training
 /// loads float32 (a GGUF file is dequantised for it), and ``TrainableModel`` refuses a quantized model.
 public enum WeightPrecision: Equatable, Sendable, CustomStringConvertible {
-    /// As the checkpoint stores them: a GGUF file's F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K and Q6_K matrices stay in
-    /// their blocks (Llama family); every other tensor, and every safetensors weight, loads as float32.
+    /// As the checkpoint stores them: a GGUF file's F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K
+    /// matrices stay in their blocks (Llama family); every other tensor, and every safetensors weight, loads as float32.
     case stored
     case float32
     /// Every linear layer of the blocks, and the embedding (and output head), in `format` (one with a quantizer);
@@ -20,8 +20,8 @@ public enum WeightPrecision: Equatable, Sendable, CustomStringConvertible {
 
     /// Parses a `--dtype` value ("stored", "f32" or "float32", "f16" or "float16", "bf16" or "bfloat16", "q8_0",
     /// "q4_0", "q4_1"; case-insensitive).
-    /// - Throws: ``CheckpointError`` naming the accepted values (and for "q4_k", "q5_k" and "q6_k", that those
-    ///   formats are kept, not made).
+    /// - Throws: ``CheckpointError`` naming the accepted values (and for "q5_0", "q5_1", "q4_k", "q5_k" and "q6_k",
+    ///   that those formats are kept, not made).
     public init(name: String) throws {
         let lowered = name.lowercased()
         let aliases = ["float16": "f16", "bfloat16": "bf16"]
