@@ -27,8 +27,8 @@ static const ck_q_format ck_q_formats[] = {
     {CK_QTYPE_Q5_K, 256, sizeof(ck_block_q5_K), 0, 1},
     {CK_QTYPE_Q6_K, 256, sizeof(ck_block_q6_K), 0, 1},
     {CK_QTYPE_F32, 1, 4, 0, 0},
-    {CK_QTYPE_Q5_0, 32, sizeof(ck_block_q5_0), 0, 1},
-    {CK_QTYPE_Q5_1, 32, sizeof(ck_block_q5_1), 0, 1},
+    {CK_QTYPE_Q5_0, 32, sizeof(ck_block_q5_0), 1, 1},
+    {CK_QTYPE_Q5_1, 32, sizeof(ck_block_q5_1), 1, 1},
 };
 
 static const ck_q_format *ck_q_format_of(int type) {
@@ -88,6 +88,54 @@ static void ck_quantize_q4_1(const float *x, ck_block_q4_1 *y) {
     }
 }
 
+// Q5_0 and Q5_1: Q4_0's and Q4_1's grids with 32 levels; each q's fifth bit goes to bit j of the block's qh word
+// (element j's), its low four bits to the nibbles as Q4's.
+static void ck_q5_pack(const uint8_t q[32], uint8_t qh[4], uint8_t qs[16]) {
+    uint32_t high = 0;
+    for (int j = 0; j < 16; j++) {
+        qs[j] = (uint8_t)((q[j] & 0x0F) | (q[j + 16] & 0x0F) << 4);
+        high |= (uint32_t)((q[j] & 0x10) >> 4) << j | (uint32_t)((q[j + 16] & 0x10) >> 4) << (j + 16);
+    }
+    for (int b = 0; b < 4; b++) qh[b] = (uint8_t)(high >> (8 * b));
+}
+
+static void ck_quantize_q5_0(const float *x, ck_block_q5_0 *y) {
+    // As Q4_0: the signed value of largest magnitude maps to −16.
+    float amax = 0, max = 0;
+    for (int j = 0; j < 32; j++) {
+        if (amax < fabsf(x[j])) {
+            amax = fabsf(x[j]);
+            max = x[j];
+        }
+    }
+    const float d = max / -16, id = d ? 1.0f / d : 0.0f;
+    y->d = ck_float_to_half(d);
+    uint8_t q[32];
+    for (int j = 0; j < 32; j++) {
+        const float scaled = x[j] * id;  // its own statement, as ggml's: no fused multiply-add where contraction is on
+        const int8_t level = (int8_t)(scaled + 16.5f);
+        q[j] = (uint8_t)(level < 31 ? level : 31);
+    }
+    ck_q5_pack(q, y->qh, y->qs);
+}
+
+static void ck_quantize_q5_1(const float *x, ck_block_q5_1 *y) {
+    float min = x[0], max = x[0];
+    for (int j = 1; j < 32; j++) {
+        if (x[j] < min) min = x[j];
+        if (x[j] > max) max = x[j];
+    }
+    const float d = (max - min) / 31, id = d ? 1.0f / d : 0.0f;
+    y->d = ck_float_to_half(d);
+    y->m = ck_float_to_half(min);
+    uint8_t q[32];
+    for (int j = 0; j < 32; j++) {
+        const float scaled = (x[j] - min) * id;
+        q[j] = (uint8_t)(scaled + 0.5f);
+    }
+    ck_q5_pack(q, y->qh, y->qs);
+}
+
 int ck_q_quantize(int type, const float *x, int64_t rows, int64_t columns, void *blocks) {
     if (!ck_q_valid(type, rows, columns) || ck_q_has_quantizer(type) != 1) return -1;
     const int64_t count = rows * columns;
@@ -110,6 +158,12 @@ int ck_q_quantize(int type, const float *x, int64_t rows, int64_t columns, void 
         break;
     case CK_QTYPE_Q4_1:
         for (int64_t i = 0; i < count / 32; i++) ck_quantize_q4_1(x + 32 * i, (ck_block_q4_1 *)blocks + i);
+        break;
+    case CK_QTYPE_Q5_0:
+        for (int64_t i = 0; i < count / 32; i++) ck_quantize_q5_0(x + 32 * i, (ck_block_q5_0 *)blocks + i);
+        break;
+    case CK_QTYPE_Q5_1:
+        for (int64_t i = 0; i < count / 32; i++) ck_quantize_q5_1(x + 32 * i, (ck_block_q5_1 *)blocks + i);
         break;
     }
     return 0;

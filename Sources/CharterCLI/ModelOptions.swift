@@ -45,7 +45,7 @@ struct ModelOptions: ParsableArguments {
 
 /// `--dtype`, for the commands that only run a model forward (generation, log-probabilities, serving).
 struct PrecisionOptions: ParsableArguments {
-    @Option(help: "How the weights are held: stored (as the checkpoint stores them: a llama-family GGUF file's F16/BF16/Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K matrices stay quantized), f32, or f16, bf16, q8_0, q4_0, q4_1 (the matrices of a llama-family model quantized at load, with ggml's block formats).")
+    @Option(help: "How the weights are held: stored (as the checkpoint stores them: a llama-family GGUF file's F16/BF16/Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K matrices stay quantized), f32, or f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1 (the matrices of a llama-family model quantized at load, with ggml's block formats).")
     var dtype = "stored"
 
     var precision: WeightPrecision {

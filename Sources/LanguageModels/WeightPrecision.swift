@@ -2,7 +2,7 @@ import NeuralNetworks
 import Tensors
 
 /// How a model's weights are held for inference: float32, or the matrices of a Llama-family model in a ggml block
-/// format multiplied by the quantized kernels (`--dtype f32|f16|bf16|q8_0|q4_0|q4_1`).
+/// format multiplied by the quantized kernels (`--dtype f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1`).
 ///
 /// Quantized models are for inference only (generation, log-probabilities, serving, sampling in pipelines): training
 /// loads float32 (a GGUF file is dequantised for it), and ``TrainableModel`` refuses a quantized model.
@@ -19,9 +19,9 @@ public enum WeightPrecision: Equatable, Sendable, CustomStringConvertible {
     public static let names = ["stored", "f32"] + QuantizedMatrix.Format.allCases.filter(\.hasQuantizer).map(\.rawValue)
 
     /// Parses a `--dtype` value ("stored", "f32" or "float32", "f16" or "float16", "bf16" or "bfloat16", "q8_0",
-    /// "q4_0", "q4_1"; case-insensitive).
-    /// - Throws: ``CheckpointError`` naming the accepted values (and for "q5_0", "q5_1", "q4_k", "q5_k" and "q6_k",
-    ///   that those formats are kept, not made).
+    /// "q4_0", "q4_1", "q5_0", "q5_1"; case-insensitive).
+    /// - Throws: ``CheckpointError`` naming the accepted values (and for "q4_k", "q5_k" and "q6_k", that those
+    ///   formats are kept, not made).
     public init(name: String) throws {
         let lowered = name.lowercased()
         let aliases = ["float16": "f16", "bfloat16": "bf16"]

@@ -423,7 +423,7 @@ final class QuantizedKernelTests: XCTestCase {
             XCTAssertEqual(ck_q_quantize(type, [Float](repeating: 1, count: 256), 1, 256, &y), -1, "type \(type)")
             XCTAssertEqual(ck_q_has_quantizer(type), 0, "type \(type)")
         }
-        XCTAssertEqual([8, 2, 3, 1, 30].map { ck_q_has_quantizer($0) }, [1, 1, 1, 1, 1])
+        XCTAssertEqual([8, 2, 3, 6, 7, 1, 30].map { ck_q_has_quantizer($0) }, [1, 1, 1, 1, 1, 1, 1])
         XCTAssertEqual([12, 13, 14].map { ck_q_block_bytes($0) }, [144, 176, 210])
         XCTAssertEqual(y, [7, 7, 7, 7])
     }

@@ -31,9 +31,7 @@ int64_t ck_q_block_size(int type);
 /// Bytes per block of `type` (0 for a type these kernels do not know).
 int64_t ck_q_block_bytes(int type);
 /// Whether ck_q_quantize writes `type` (1), or not (0: the k-quants, whose blocks are multiplied as a GGUF file stores
-/// them because ggml's quantizers search scales iteratively; F32, which is only decoded; Q5_0 and Q5_1, kept as a GGUF
-/// file stores them (llama.cpp's fallback for rows that are not whole k-quant superblocks)), or the type is
-/// unknown (-1).
+/// them because ggml's quantizers search scales iteratively; F32, which is only decoded), or the type is unknown (-1).
 int ck_q_has_quantizer(int type);
 
 /// Quantizes `rows` rows of `columns` floats into `type` blocks, bit-exact to ggml's `quantize_row_*_ref` (and the

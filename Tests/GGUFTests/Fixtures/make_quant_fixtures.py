@@ -9,8 +9,8 @@ llama-q6k-q5k.gguf and llama-q5.gguf.)
 
 Writes, next to this script:
   quantize.gguf             "input" (4 × 256 float32 with zero, tiny, constant and huge blocks) and its quantization
-                            by `gguf.quants.quantize` to F16, BF16, Q8_0, Q4_0 and Q4_1, which Charter's quantizer must
-                            reproduce byte for byte
+                            by `gguf.quants.quantize` to F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, which Charter's
+                            quantizer must reproduce byte for byte
   llama-q4k-bf16.gguf       llama.gguf (make_fixtures.py) with every matrix BF16 but the MLP's down projection, Q4_K,
                             and a wider MLP (feed_forward_length 256, new seeded random gate/up/down weights) so that
                             the down projection's rows are whole Q4_K superblocks. The Q4_K blocks come from
@@ -48,7 +48,7 @@ def quantize_file(path):
     x[3, 64:96] *= 1e-6     # subnormal f16 scales
     writer = gguf.GGUFWriter(path, "llama")
     writer.add_tensor("input", x)
-    for qtype in (T.F16, T.Q8_0, T.Q4_0, T.Q4_1, T.BF16):
+    for qtype in (T.F16, T.Q8_0, T.Q4_0, T.Q4_1, T.BF16, T.Q5_0, T.Q5_1):
         data = gguf.quants.quantize(x, qtype)
         writer.add_tensor(qtype.name, data, raw_shape=data.shape if qtype == T.F16 else None, raw_dtype=qtype)
     writer.write_header_to_file()
