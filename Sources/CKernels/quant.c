@@ -214,33 +214,10 @@ int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns,
         }
         break;
     case CK_QTYPE_Q5_0:
-        for (int64_t i = 0; i < count / 32; i++, y += 32) {
-            const ck_block_q5_0 *b = (const ck_block_q5_0 *)blocks + i;
-            const float d = ck_half_to_float(ck_load_half(&b->d));
-            const uint32_t qh = ck_q5_high_bits(b->qh);
-            for (int j = 0; j < 16; j++) {
-                const int low = (b->qs[j] & 0x0F) | ((qh >> j) & 1) << 4, high = (b->qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4;
-                y[j] = (low - 16) * d;
-                y[j + 16] = (high - 16) * d;
-            }
-        }
-        break;
     case CK_QTYPE_Q5_1:
-        for (int64_t i = 0; i < count / 32; i++, y += 32) {
-            const ck_block_q5_1 *b = (const ck_block_q5_1 *)blocks + i;
-            const float d = ck_half_to_float(ck_load_half(&b->d)), m = ck_half_to_float(ck_load_half(&b->m));
-            const uint32_t qh = ck_q5_high_bits(b->qh);
-            for (int j = 0; j < 16; j++) {
-                const int low = (b->qs[j] & 0x0F) | ((qh >> j) & 1) << 4, high = (b->qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4;
-                const float scaledLow = low * d, scaledHigh = high * d;
-                y[j] = scaledLow + m;
-                y[j + 16] = scaledHigh + m;
-            }
-        }
-        break;
     case CK_QTYPE_Q4_K:
     case CK_QTYPE_Q5_K:
-    case CK_QTYPE_Q6_K: ck_q_decode_k_rows(type, blocks, count, y); break;
+    case CK_QTYPE_Q6_K: ck_q_decode_rows(type, blocks, count, y); break;
     }
     return 0;
 }
@@ -433,8 +410,8 @@ static void ck_decode_rows(void *context, int64_t begin, int64_t end) {
     const ck_decode_job *job = context;
     const uint8_t *w = job->w + begin * job->rowBytes;
     float *slab = job->slab + begin * job->K;
-    // The k-quants through the active path's vectorised decoder (the same bits as ck_q_dequantize's).
-    if (ck_q_block_size(job->type) == 256) ck_quant_active()->decode_k(job->type, w, (end - begin) * job->K, slab);
+    // The k-quants, Q5_0 and Q5_1 through the active path's vectorised decoder (the same bits as ck_q_dequantize's).
+    if (ck_q_decoded_per_path(job->type)) ck_quant_active()->decode(job->type, w, (end - begin) * job->K, slab);
     else ck_q_dequantize(job->type, w, end - begin, job->K, slab);
 }
 

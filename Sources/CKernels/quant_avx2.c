@@ -420,8 +420,8 @@ CK_QROWS_SWITCH(q4_K)
 CK_QROWS_SWITCH(q5_K)
 CK_QROWS_SWITCH(q6_K)
 
-CK_AVX2_Q static void ck_q_decode_k_avx2(int type, const void *blocks, int64_t count, float *y) {
-    ck_q_decode_k_rows(type, blocks, count, y);
+CK_AVX2_Q static void ck_q_decode_avx2(int type, const void *blocks, int64_t count, float *y) {
+    ck_q_decode_rows(type, blocks, count, y);
 }
 
 const ck_quant_kernels *ck_quant_kernels_avx2(void) {
@@ -431,7 +431,7 @@ const ck_quant_kernels *ck_quant_kernels_avx2(void) {
         .q4_K = ck_qdot_q4_K_avx2, .q5_K = ck_qdot_q5_K_avx2, .q6_K = ck_qdot_q6_K_avx2, .f16 = ck_hdot_avx2,
         .bf16 = ck_bdot_avx2, .q8_0_rows = ck_qrows_q8_0_avx2, .q4_0_rows = ck_qrows_q4_0_avx2,
         .q4_1_rows = ck_qrows_q4_1_avx2, .q5_0_rows = ck_qrows_q5_0_avx2, .q5_1_rows = ck_qrows_q5_1_avx2, .q4_K_rows = ck_qrows_q4_K_avx2, .q5_K_rows = ck_qrows_q5_K_avx2,
-        .q6_K_rows = ck_qrows_q6_K_avx2, .decode_k = ck_q_decode_k_avx2,
+        .q6_K_rows = ck_qrows_q6_K_avx2, .decode = ck_q_decode_avx2,
         .f16_rows = ck_hrows_avx2, .bf16_rows = ck_brows_avx2,
     };
     return &kernels;

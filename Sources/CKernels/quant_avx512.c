@@ -542,8 +542,8 @@
     }                                                                                                                    \
     CK_DEFINE_QROWS_AVX512(SUFFIX, TARGET, DOT)                                                                \
     CK_DEFINE_Q5_AVX512(SUFFIX, TARGET, DOT)                                                                   \
-    TARGET static void ck_q_decode_k_##SUFFIX(int type, const void *blocks, int64_t count, float *y) {         \
-        ck_q_decode_k_rows(type, blocks, count, y);                                                            \
+    TARGET static void ck_q_decode_##SUFFIX(int type, const void *blocks, int64_t count, float *y) {         \
+        ck_q_decode_rows(type, blocks, count, y);                                                            \
     }                                                                                                          \
     CK_DEFINE_WIDE_AVX512(h, SUFFIX, TARGET, CK_WIDEN16_F16, _cvtsh_ss)                                        \
     CK_DEFINE_WIDE_AVX512(b, SUFFIX, TARGET, CK_WIDEN16_BF16, ck_bf16_to_float)                                \
@@ -557,7 +557,7 @@
             .bf16 = ck_bdot_##SUFFIX, .q8_0_rows = ck_qrows_q8_0_##SUFFIX, .q4_0_rows = ck_qrows_q4_0_##SUFFIX, \
             .q4_1_rows = ck_qrows_q4_1_##SUFFIX, .q4_K_rows = ck_qrows_q4_K_##SUFFIX,                           \
             .q5_K_rows = ck_qrows_q5_K_##SUFFIX, .q6_K_rows = ck_qrows_q6_K_##SUFFIX,                           \
-            .decode_k = ck_q_decode_k_##SUFFIX,                                                                 \
+            .decode = ck_q_decode_##SUFFIX,                                                                 \
             .f16_rows = ck_hrows_##SUFFIX, .bf16_rows = ck_brows_##SUFFIX,                                      \
         };                                                                                                     \
         return &kernels;                                                                                       \

@@ -141,8 +141,8 @@ static float ck_bdot_portable(int64_t K, const uint16_t *w, const float *x) {
     return ck_wide_dot_portable(K, w, x, ck_bf16_to_float);
 }
 
-static void ck_q_decode_k_portable(int type, const void *blocks, int64_t count, float *y) {
-    ck_q_decode_k_rows(type, blocks, count, y);
+static void ck_q_decode_portable(int type, const void *blocks, int64_t count, float *y) {
+    ck_q_decode_rows(type, blocks, count, y);
 }
 
 const ck_quant_kernels *ck_quant_kernels_portable(void) {
@@ -151,7 +151,7 @@ const ck_quant_kernels *ck_quant_kernels_portable(void) {
         .q4_1 = ck_qdot_q4_1_portable, .q5_0 = ck_qdot_q5_0_portable, .q5_1 = ck_qdot_q5_1_portable,
         .q4_K = ck_qdot_q4_K_portable, .q5_K = ck_qdot_q5_K_portable,
         .q6_K = ck_qdot_q6_K_portable, .f16 = ck_hdot_portable,
-        .bf16 = ck_bdot_portable, .decode_k = ck_q_decode_k_portable,
+        .bf16 = ck_bdot_portable, .decode = ck_q_decode_portable,
     };
     return &kernels;
 }
