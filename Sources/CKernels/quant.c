@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 // Every format these kernels know: its block, whether ck_q_quantize writes it, and whether ck_qgemm multiplies it
-// (else ck_q_dequantize only widens it, as GGUF files' F32, Q5_0 and Q5_1 tensors are at load).
+// (else ck_q_dequantize only widens it, as GGUF files' F32 tensors are at load).
 typedef struct {
     int type;
     int64_t size, bytes;
@@ -27,8 +27,8 @@ static const ck_q_format ck_q_formats[] = {
     {CK_QTYPE_Q5_K, 256, sizeof(ck_block_q5_K), 0, 1},
     {CK_QTYPE_Q6_K, 256, sizeof(ck_block_q6_K), 0, 1},
     {CK_QTYPE_F32, 1, 4, 0, 0},
-    {CK_QTYPE_Q5_0, 32, sizeof(ck_block_q5_0), 0, 0},
-    {CK_QTYPE_Q5_1, 32, sizeof(ck_block_q5_1), 0, 0},
+    {CK_QTYPE_Q5_0, 32, sizeof(ck_block_q5_0), 1, 1},
+    {CK_QTYPE_Q5_1, 32, sizeof(ck_block_q5_1), 1, 1},
 };
 
 static const ck_q_format *ck_q_format_of(int type) {
@@ -88,6 +88,54 @@ static void ck_quantize_q4_1(const float *x, ck_block_q4_1 *y) {
     }
 }
 
+// Q5_0 and Q5_1: Q4_0's and Q4_1's grids with 32 levels; each q's fifth bit goes to bit j of the block's qh word
+// (element j's), its low four bits to the nibbles as Q4's.
+static void ck_q5_pack(const uint8_t q[32], uint8_t qh[4], uint8_t qs[16]) {
+    uint32_t high = 0;
+    for (int j = 0; j < 16; j++) {
+        qs[j] = (uint8_t)((q[j] & 0x0F) | (q[j + 16] & 0x0F) << 4);
+        high |= (uint32_t)((q[j] & 0x10) >> 4) << j | (uint32_t)((q[j + 16] & 0x10) >> 4) << (j + 16);
+    }
+    for (int b = 0; b < 4; b++) qh[b] = (uint8_t)(high >> (8 * b));
+}
+
+static void ck_quantize_q5_0(const float *x, ck_block_q5_0 *y) {
+    // As Q4_0: the signed value of largest magnitude maps to −16.
+    float amax = 0, max = 0;
+    for (int j = 0; j < 32; j++) {
+        if (amax < fabsf(x[j])) {
+            amax = fabsf(x[j]);
+            max = x[j];
+        }
+    }
+    const float d = max / -16, id = d ? 1.0f / d : 0.0f;
+    y->d = ck_float_to_half(d);
+    uint8_t q[32];
+    for (int j = 0; j < 32; j++) {
+        const float scaled = x[j] * id;  // its own statement, as ggml's: no fused multiply-add where contraction is on
+        const int8_t level = (int8_t)(scaled + 16.5f);
+        q[j] = (uint8_t)(level < 31 ? level : 31);
+    }
+    ck_q5_pack(q, y->qh, y->qs);
+}
+
+static void ck_quantize_q5_1(const float *x, ck_block_q5_1 *y) {
+    float min = x[0], max = x[0];
+    for (int j = 1; j < 32; j++) {
+        if (x[j] < min) min = x[j];
+        if (x[j] > max) max = x[j];
+    }
+    const float d = (max - min) / 31, id = d ? 1.0f / d : 0.0f;
+    y->d = ck_float_to_half(d);
+    y->m = ck_float_to_half(min);
+    uint8_t q[32];
+    for (int j = 0; j < 32; j++) {
+        const float scaled = (x[j] - min) * id;
+        q[j] = (uint8_t)(scaled + 0.5f);
+    }
+    ck_q5_pack(q, y->qh, y->qs);
+}
+
 int ck_q_quantize(int type, const float *x, int64_t rows, int64_t columns, void *blocks) {
     if (!ck_q_valid(type, rows, columns) || ck_q_has_quantizer(type) != 1) return -1;
     const int64_t count = rows * columns;
@@ -110,6 +158,12 @@ int ck_q_quantize(int type, const float *x, int64_t rows, int64_t columns, void 
         break;
     case CK_QTYPE_Q4_1:
         for (int64_t i = 0; i < count / 32; i++) ck_quantize_q4_1(x + 32 * i, (ck_block_q4_1 *)blocks + i);
+        break;
+    case CK_QTYPE_Q5_0:
+        for (int64_t i = 0; i < count / 32; i++) ck_quantize_q5_0(x + 32 * i, (ck_block_q5_0 *)blocks + i);
+        break;
+    case CK_QTYPE_Q5_1:
+        for (int64_t i = 0; i < count / 32; i++) ck_quantize_q5_1(x + 32 * i, (ck_block_q5_1 *)blocks + i);
         break;
     }
     return 0;
@@ -160,33 +214,10 @@ int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns,
         }
         break;
     case CK_QTYPE_Q5_0:
-        for (int64_t i = 0; i < count / 32; i++, y += 32) {
-            const ck_block_q5_0 *b = (const ck_block_q5_0 *)blocks + i;
-            const float d = ck_half_to_float(ck_load_half(&b->d));
-            const uint32_t qh = ck_q5_high_bits(b->qh);
-            for (int j = 0; j < 16; j++) {
-                const int low = (b->qs[j] & 0x0F) | ((qh >> j) & 1) << 4, high = (b->qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4;
-                y[j] = (low - 16) * d;
-                y[j + 16] = (high - 16) * d;
-            }
-        }
-        break;
     case CK_QTYPE_Q5_1:
-        for (int64_t i = 0; i < count / 32; i++, y += 32) {
-            const ck_block_q5_1 *b = (const ck_block_q5_1 *)blocks + i;
-            const float d = ck_half_to_float(ck_load_half(&b->d)), m = ck_half_to_float(ck_load_half(&b->m));
-            const uint32_t qh = ck_q5_high_bits(b->qh);
-            for (int j = 0; j < 16; j++) {
-                const int low = (b->qs[j] & 0x0F) | ((qh >> j) & 1) << 4, high = (b->qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4;
-                const float scaledLow = low * d, scaledHigh = high * d;
-                y[j] = scaledLow + m;
-                y[j + 16] = scaledHigh + m;
-            }
-        }
-        break;
     case CK_QTYPE_Q4_K:
     case CK_QTYPE_Q5_K:
-    case CK_QTYPE_Q6_K: ck_q_decode_k_rows(type, blocks, count, y); break;
+    case CK_QTYPE_Q6_K: ck_q_decode_rows(type, blocks, count, y); break;
     }
     return 0;
 }
@@ -259,6 +290,8 @@ static ck_quant_entry ck_quant_entry_for(const ck_quant_kernels *k, int type) {
     case CK_QTYPE_Q8_0: return (ck_quant_entry){.dot = k->q8_0, .dotRows = k->q8_0_rows};
     case CK_QTYPE_Q4_0: return (ck_quant_entry){.dot = k->q4_0, .dotRows = k->q4_0_rows};
     case CK_QTYPE_Q4_1: return (ck_quant_entry){.dot = k->q4_1, .dotRows = k->q4_1_rows};
+    case CK_QTYPE_Q5_0: return (ck_quant_entry){.dot = k->q5_0, .dotRows = k->q5_0_rows};
+    case CK_QTYPE_Q5_1: return (ck_quant_entry){.dot = k->q5_1, .dotRows = k->q5_1_rows};
     case CK_QTYPE_Q4_K: return (ck_quant_entry){.dot = k->q4_K, .dotRows = k->q4_K_rows};
     case CK_QTYPE_Q5_K: return (ck_quant_entry){.dot = k->q5_K, .dotRows = k->q5_K_rows};
     case CK_QTYPE_Q6_K: return (ck_quant_entry){.dot = k->q6_K, .dotRows = k->q6_K_rows};
@@ -377,8 +410,8 @@ static void ck_decode_rows(void *context, int64_t begin, int64_t end) {
     const ck_decode_job *job = context;
     const uint8_t *w = job->w + begin * job->rowBytes;
     float *slab = job->slab + begin * job->K;
-    // The k-quants through the active path's vectorised decoder (the same bits as ck_q_dequantize's).
-    if (ck_q_block_size(job->type) == 256) ck_quant_active()->decode_k(job->type, w, (end - begin) * job->K, slab);
+    // The k-quants, Q5_0 and Q5_1 through the active path's vectorised decoder (the same bits as ck_q_dequantize's).
+    if (ck_q_decoded_per_path(job->type)) ck_quant_active()->decode(job->type, w, (end - begin) * job->K, slab);
     else ck_q_dequantize(job->type, w, end - begin, job->K, slab);
 }
 

@@ -74,6 +74,66 @@ CK_AVX2_Q static float ck_qdot_q4_1_avx2(int64_t blocks, const void *w, const ck
 
 #define CK_QROWS_INLINE __attribute__((always_inline)) static inline
 
+// Q5_0's and Q5_1's fifth bits as bytes (ggml's bytes_from_bits_32): 0xFF in byte lane j where bit j of the block's
+// qh word is set. Lanes 0..7 take the word's byte 0, …, lanes 24..31 its byte 3; each lane ORs in every bit but its
+// own (j mod 8), so it is all ones exactly when that bit is set.
+CK_AVX2_Q CK_QROWS_INLINE __m256i ck_q5_high_bytes(const uint8_t *qh) {
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)ck_q5_high_bits(qh)),
+                                               _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                                                 0x0101010101010101, 0));
+    return _mm256_cmpeq_epi8(_mm256_or_si256(spread, _mm256_set1_epi64x(0x7FBFDFEFF7FBFDFE)), _mm256_set1_epi64x(-1));
+}
+
+// Q5_0 and Q5_1 (`offset`, a compile-time constant: Q5_1's d·q + m, else Q5_0's d·(q − 16)), after ggml's
+// vec_dot_q5_0_q8_0 and vec_dot_q5_1_q8_1: R input rows (x: R rows of `blocks` activation blocks) against one weight
+// row; each block's nibbles and fifth bits are joined (and Q5_0's sign split off) once for all the rows, and R = 1
+// is the one-row kernel, so every row of a batch gets the one-row bits. Q5_0 is then Q4_0's signed product, with
+// q − 16 formed as the nibble OR 0xF0 where the fifth bit is clear; Q5_1 is Q4_1's unsigned one plus m·s_x.
+CK_AVX2_Q CK_QROWS_INLINE void ck_q5_rows_avx2(const void *w, const ck_q8_activation *x, int64_t blocks, const int R,
+                                               const int offset, float *y, int64_t ldy) {
+    const int64_t stride = offset ? sizeof(ck_block_q5_1) : sizeof(ck_block_q5_0);
+    __m256 acc[CK_Q_ROWS];
+    float offsets[CK_Q_ROWS];
+    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps(), offsets[r] = 0;
+    for (int64_t i = 0; i < blocks; i++) {
+        const uint8_t *block = (const uint8_t *)w + i * stride;
+        const float d = _cvtsh_ss(ck_load_half(block));
+        const __m256i high = ck_q5_high_bytes(block + (offset ? 4 : 2)), nibbles = ck_q_nibbles(block + (offset ? 8 : 6));
+        if (offset) {
+            const __m256i q = _mm256_or_si256(nibbles, _mm256_and_si256(high, _mm256_set1_epi8(0x10)));
+            for (int r = 0; r < R; r++) {
+                const ck_q8_activation *row = x + r * blocks + i;
+                const __m256i dot = ck_q_dot_u8(q, _mm256_loadu_si256((const __m256i *)row->qs));
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * row->d), _mm256_cvtepi32_ps(dot), acc[r]);
+            }
+            const float m = _cvtsh_ss(ck_load_half(block + 2));
+            for (int r = 0; r < R; r++) offsets[r] += m * x[r * blocks + i].s;
+        } else {
+            const __m256i q = _mm256_or_si256(nibbles, _mm256_andnot_si256(high, _mm256_set1_epi8((char)0xF0)));
+            const __m256i magnitudes = _mm256_sign_epi8(q, q);
+            for (int r = 0; r < R; r++) {
+                const ck_q8_activation *row = x + r * blocks + i;
+                const __m256i signedA = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)row->qs), q);
+                const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitudes, signedA), _mm256_set1_epi16(1));
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * row->d), _mm256_cvtepi32_ps(dot), acc[r]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++) y[r * ldy] = offset ? ck_q_hsum(acc[r]) + offsets[r] : ck_q_hsum(acc[r]);
+}
+
+CK_AVX2_Q static float ck_qdot_q5_0_avx2(int64_t blocks, const void *w, const ck_q8_activation *a) {
+    float y;
+    ck_q5_rows_avx2(w, a, blocks, 1, 0, &y, 1);
+    return y;
+}
+
+CK_AVX2_Q static float ck_qdot_q5_1_avx2(int64_t blocks, const void *w, const ck_q8_activation *a) {
+    float y;
+    ck_q5_rows_avx2(w, a, blocks, 1, 1, &y, 1);
+    return y;
+}
+
 // Eight F16 or BF16 weights widened to float32 (bf16 a compile-time constant in every caller): vcvtph2ps, or the
 // bfloat16 bits moved to the top of each 32-bit lane.
 CK_AVX2_Q CK_QROWS_INLINE __m256 ck_q_widen8(const uint16_t *w, const int bf16) {
@@ -271,6 +331,16 @@ CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_q4_1_avx2_r(const void *w, const ck_q8_r
     for (int r = 0; r < R; r++) y[r * ldy] = ck_q_hsum(acc[r]) + offsets[r];
 }
 
+CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_q5_0_avx2_r(const void *w, const ck_q8_rows *a, int64_t m0, const int R,
+                                                    float *y, int64_t ldy) {
+    ck_q5_rows_avx2(w, a->a + m0 * a->blocks, a->blocks, R, 0, y, ldy);
+}
+
+CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_q5_1_avx2_r(const void *w, const ck_q8_rows *a, int64_t m0, const int R,
+                                                    float *y, int64_t ldy) {
+    ck_q5_rows_avx2(w, a->a + m0 * a->blocks, a->blocks, R, 1, y, ldy);
+}
+
 CK_AVX2_Q CK_QROWS_INLINE void ck_qrows_q4_K_avx2_r(const void *w, const ck_q8_rows *a, int64_t m0, const int R,
                                                     float *y, int64_t ldy) {
     ck_k_rows_avx2(w, a->a + m0 * a->blocks, a->blocks, R, 0, y, ldy);
@@ -344,21 +414,24 @@ CK_AVX2_Q static void ck_brows_avx2(int64_t K, const uint16_t *w, const float *x
 CK_QROWS_SWITCH(q8_0)
 CK_QROWS_SWITCH(q4_0)
 CK_QROWS_SWITCH(q4_1)
+CK_QROWS_SWITCH(q5_0)
+CK_QROWS_SWITCH(q5_1)
 CK_QROWS_SWITCH(q4_K)
 CK_QROWS_SWITCH(q5_K)
 CK_QROWS_SWITCH(q6_K)
 
-CK_AVX2_Q static void ck_q_decode_k_avx2(int type, const void *blocks, int64_t count, float *y) {
-    ck_q_decode_k_rows(type, blocks, count, y);
+CK_AVX2_Q static void ck_q_decode_avx2(int type, const void *blocks, int64_t count, float *y) {
+    ck_q_decode_rows(type, blocks, count, y);
 }
 
 const ck_quant_kernels *ck_quant_kernels_avx2(void) {
     static const ck_quant_kernels kernels = {
         .name = "avx2", .q8_0 = ck_qdot_q8_0_avx2, .q4_0 = ck_qdot_q4_0_avx2, .q4_1 = ck_qdot_q4_1_avx2,
+        .q5_0 = ck_qdot_q5_0_avx2, .q5_1 = ck_qdot_q5_1_avx2,
         .q4_K = ck_qdot_q4_K_avx2, .q5_K = ck_qdot_q5_K_avx2, .q6_K = ck_qdot_q6_K_avx2, .f16 = ck_hdot_avx2,
         .bf16 = ck_bdot_avx2, .q8_0_rows = ck_qrows_q8_0_avx2, .q4_0_rows = ck_qrows_q4_0_avx2,
-        .q4_1_rows = ck_qrows_q4_1_avx2, .q4_K_rows = ck_qrows_q4_K_avx2, .q5_K_rows = ck_qrows_q5_K_avx2,
-        .q6_K_rows = ck_qrows_q6_K_avx2, .decode_k = ck_q_decode_k_avx2,
+        .q4_1_rows = ck_qrows_q4_1_avx2, .q5_0_rows = ck_qrows_q5_0_avx2, .q5_1_rows = ck_qrows_q5_1_avx2, .q4_K_rows = ck_qrows_q4_K_avx2, .q5_K_rows = ck_qrows_q5_K_avx2,
+        .q6_K_rows = ck_qrows_q6_K_avx2, .decode = ck_q_decode_avx2,
         .f16_rows = ck_hrows_avx2, .bf16_rows = ck_brows_avx2,
     };
     return &kernels;

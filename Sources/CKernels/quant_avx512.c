@@ -251,6 +251,94 @@
     }                                                                                                           \
     CK_QROWS_SWITCH(q6_K, SUFFIX, TARGET)
 
+// Q5_0 and Q5_1 (`offset`, a compile-time constant: Q5_1's d·q + m, else Q5_0's d·(q − 16)): R input rows against
+// one weight row, a block pair per step as Q4_0's and Q4_1's kernels take it. The pair's two qh words are one 64-bit
+// mask, bit k for byte lane k of CK_PAIR_NIBBLES' layout, so the fifth bit is a masked add of 16 (Q5_0: a masked
+// subtract of 16 where it is clear, giving q − 16, signed as Q4_0's weights are); Q5_1 adds m·s_x in scalar, as Q4_1.
+// The one-row kernel (R = 1, `paired` 0) reads the activation blocks themselves, the multi-row kernel (`paired` 1)
+// the same bytes and scales from ck_q8_rows' pair layout; the same operations in the same order either way, and an
+// odd last block takes the 256-bit route.
+#define CK_DEFINE_Q5_AVX512(SUFFIX, TARGET, DOT)                                                                         \
+    TARGET CK_QROWS_INLINE void ck_q5_rows_##SUFFIX(const void *w, const ck_q8_activation *x, const ck_q8_rows *rows,    \
+                                                    int64_t m0, int64_t blocks, const int R, const int paired,           \
+                                                    const int offset, float *y, int64_t ldy) {                           \
+        const int64_t stride = offset ? sizeof(ck_block_q5_1) : sizeof(ck_block_q5_0), pairs = blocks / 2;              \
+        const int highAt = offset ? 4 : 2, nibblesAt = offset ? 8 : 6;                                                   \
+        __m512 acc[CK_Q_ROWS];                                                                                           \
+        float offsets[CK_Q_ROWS];                                                                                        \
+        for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps(), offsets[r] = 0;                                        \
+        int64_t i = 0;                                                                                                   \
+        for (; i + 2 <= blocks; i += 2) {                                                                                \
+            const uint8_t *b0 = (const uint8_t *)w + i * stride, *b1 = b0 + stride;                                      \
+            const __m512 weightScales = CK_PAIR_SCALE(_cvtsh_ss(ck_load_half(b0)), _cvtsh_ss(ck_load_half(b1)));         \
+            const __mmask64 fifth = (__mmask64)ck_q5_high_bits(b0 + highAt) | (__mmask64)ck_q5_high_bits(b1 + highAt) << 32; \
+            const __m512i nibbles = CK_PAIR_NIBBLES(b0 + nibblesAt, b1 + nibblesAt);                                     \
+            const __m512i q = offset ? _mm512_mask_add_epi8(nibbles, fifth, nibbles, _mm512_set1_epi8(16))               \
+                                     : _mm512_mask_sub_epi8(nibbles, ~fifth, nibbles, _mm512_set1_epi8(16));             \
+            const __m512i magnitudes = offset ? q : _mm512_abs_epi8(q);                                                  \
+            const __mmask64 negative = offset ? 0 : _mm512_movepi8_mask(q);                                             \
+            for (int r = 0; r < R; r++) {                                                                                \
+                __m512i xq;                                                                                              \
+                __m512 xScale;                                                                                           \
+                if (paired) {                                                                                            \
+                    const int64_t pair = (m0 + r) * pairs + i / 2;                                                       \
+                    xq = _mm512_loadu_si512(rows->pairs + pair * 64);                                                    \
+                    xScale = _mm512_loadu_ps(rows->pairScales + pair * 16);                                              \
+                } else {                                                                                                 \
+                    xq = CK_PAIR(x[i].qs, x[i + 1].qs);                                                                  \
+                    xScale = CK_PAIR_SCALE(x[i].d, x[i + 1].d);                                                          \
+                }                                                                                                        \
+                const __m512i dot = DOT(magnitudes, offset ? xq : _mm512_mask_sub_epi8(xq, negative, _mm512_setzero_si512(), xq)); \
+                acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(weightScales, xScale), _mm512_cvtepi32_ps(dot), acc[r]);          \
+            }                                                                                                            \
+            if (offset) {                                                                                                \
+                const float m = _cvtsh_ss(ck_load_half(b0 + 2)), mNext = _cvtsh_ss(ck_load_half(b1 + 2));                \
+                for (int r = 0; r < R; r++) offsets[r] += m * (paired ? rows->sums[i * rows->M + m0 + r] : x[i].s);     \
+                for (int r = 0; r < R; r++)                                                                              \
+                    offsets[r] += mNext * (paired ? rows->sums[(i + 1) * rows->M + m0 + r] : x[i + 1].s);                \
+            }                                                                                                            \
+        }                                                                                                                \
+        for (int r = 0; r < R; r++) {                                                                                    \
+            const ck_q8_activation *row = paired ? rows->a + (m0 + r) * blocks : x;                                      \
+            float sum = _mm512_reduce_add_ps(acc[r]);                                                                    \
+            if (i < blocks) {                                                                                            \
+                const uint8_t *b = (const uint8_t *)w + i * stride;                                                      \
+                const __m128i packed = _mm_loadu_si128((const __m128i *)(b + nibblesAt));                                \
+                const __m256i nibbles =                                                                                  \
+                    _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0F));      \
+                const __mmask32 fifth = (__mmask32)ck_q5_high_bits(b + highAt);                                          \
+                const __m256i a = _mm256_loadu_si256((const __m256i *)row[i].qs);                                        \
+                const __m256i dot =                                                                                      \
+                    offset ? _mm256_madd_epi16(_mm256_maddubs_epi16(                                                     \
+                                 _mm256_mask_add_epi8(nibbles, fifth, nibbles, _mm256_set1_epi8(16)), a), _mm256_set1_epi16(1)) \
+                           : CK_TAIL_SIGNED(_mm256_mask_sub_epi8(nibbles, ~fifth, nibbles, _mm256_set1_epi8(16)), a);    \
+                sum += _cvtsh_ss(ck_load_half(b)) * row[i].d * CK_TAIL_HSUM(_mm256_cvtepi32_ps(dot));                    \
+                if (offset) offsets[r] += _cvtsh_ss(ck_load_half(b + 2)) * row[i].s;                                     \
+            }                                                                                                            \
+            y[r * ldy] = offset ? sum + offsets[r] : sum;                                                                \
+        }                                                                                                                \
+    }                                                                                                                    \
+    TARGET static float ck_qdot_q5_0_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {                \
+        float y;                                                                                                         \
+        ck_q5_rows_##SUFFIX(w, a, NULL, 0, blocks, 1, 0, 0, &y, 1);                                                      \
+        return y;                                                                                                        \
+    }                                                                                                                    \
+    TARGET static float ck_qdot_q5_1_##SUFFIX(int64_t blocks, const void *w, const ck_q8_activation *a) {                \
+        float y;                                                                                                         \
+        ck_q5_rows_##SUFFIX(w, a, NULL, 0, blocks, 1, 0, 1, &y, 1);                                                      \
+        return y;                                                                                                        \
+    }                                                                                                                    \
+    TARGET CK_QROWS_INLINE void ck_qrows_q5_0_##SUFFIX##_r(const void *w, const ck_q8_rows *a, int64_t m0,               \
+                                                           const int R, float *y, int64_t ldy) {                         \
+        ck_q5_rows_##SUFFIX(w, NULL, a, m0, a->blocks, R, 1, 0, y, ldy);                                                 \
+    }                                                                                                                    \
+    CK_QROWS_SWITCH(q5_0, SUFFIX, TARGET)                                                                                \
+    TARGET CK_QROWS_INLINE void ck_qrows_q5_1_##SUFFIX##_r(const void *w, const ck_q8_rows *a, int64_t m0,               \
+                                                           const int R, float *y, int64_t ldy) {                         \
+        ck_q5_rows_##SUFFIX(w, NULL, a, m0, a->blocks, R, 1, 1, y, ldy);                                                 \
+    }                                                                                                                    \
+    CK_QROWS_SWITCH(q5_1, SUFFIX, TARGET)
+
 // The one-row dot products, F16/BF16's, and the multi-row ones above, for one instruction set. Q4_K's and Q5_K's are
 // one template, ck_k_rows_SUFFIX (`five` adds Q5_K's fifth bits): R input rows against one weight row of superblocks,
 // each superblock's scales and mins unpacked and widened once and each run of 32 nibble bytes split once for all the
@@ -453,8 +541,9 @@
         return y;                                                                                                        \
     }                                                                                                                    \
     CK_DEFINE_QROWS_AVX512(SUFFIX, TARGET, DOT)                                                                \
-    TARGET static void ck_q_decode_k_##SUFFIX(int type, const void *blocks, int64_t count, float *y) {         \
-        ck_q_decode_k_rows(type, blocks, count, y);                                                            \
+    CK_DEFINE_Q5_AVX512(SUFFIX, TARGET, DOT)                                                                   \
+    TARGET static void ck_q_decode_##SUFFIX(int type, const void *blocks, int64_t count, float *y) {         \
+        ck_q_decode_rows(type, blocks, count, y);                                                            \
     }                                                                                                          \
     CK_DEFINE_WIDE_AVX512(h, SUFFIX, TARGET, CK_WIDEN16_F16, _cvtsh_ss)                                        \
     CK_DEFINE_WIDE_AVX512(b, SUFFIX, TARGET, CK_WIDEN16_BF16, ck_bf16_to_float)                                \
@@ -462,11 +551,13 @@
         static const ck_quant_kernels kernels = {                                                              \
             .name = #SUFFIX, .q8_0 = ck_qdot_q8_0_##SUFFIX, .q4_0 = ck_qdot_q4_0_##SUFFIX,                      \
             .q4_1 = ck_qdot_q4_1_##SUFFIX, .q4_K = ck_qdot_q4_K_##SUFFIX, .q5_K = ck_qdot_q5_K_##SUFFIX,        \
+            .q5_0 = ck_qdot_q5_0_##SUFFIX, .q5_1 = ck_qdot_q5_1_##SUFFIX,                                       \
+            .q5_0_rows = ck_qrows_q5_0_##SUFFIX, .q5_1_rows = ck_qrows_q5_1_##SUFFIX,                           \
             .q6_K = ck_qdot_q6_K_##SUFFIX, .f16 = ck_hdot_##SUFFIX,                                             \
             .bf16 = ck_bdot_##SUFFIX, .q8_0_rows = ck_qrows_q8_0_##SUFFIX, .q4_0_rows = ck_qrows_q4_0_##SUFFIX, \
             .q4_1_rows = ck_qrows_q4_1_##SUFFIX, .q4_K_rows = ck_qrows_q4_K_##SUFFIX,                           \
             .q5_K_rows = ck_qrows_q5_K_##SUFFIX, .q6_K_rows = ck_qrows_q6_K_##SUFFIX,                           \
-            .decode_k = ck_q_decode_k_##SUFFIX,                                                                 \
+            .decode = ck_q_decode_##SUFFIX,                                                                 \
             .f16_rows = ck_hrows_##SUFFIX, .bf16_rows = ck_brows_##SUFFIX,                                      \
         };                                                                                                     \
         return &kernels;                                                                                       \

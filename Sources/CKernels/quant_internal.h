@@ -182,9 +182,44 @@ __attribute__((always_inline)) static inline void ck_q_decode_q6_K(const ck_bloc
     }
 }
 
-// The k-quants' rows (`count` elements, a multiple of 256) decoded with the helpers above; each path instantiates it
-// for its instruction set (ck_quant_kernels.decode_k).
-__attribute__((always_inline)) static inline void ck_q_decode_k_rows(int type, const void *blocks, int64_t count, float *y) {
+// ggml's dequantize_row_q5_0 and dequantize_row_q5_1 (`offset`, a compile-time constant in every caller: Q5_1's
+// d·q + m, else Q5_0's d·(q − 16)) for one block: Q5_1's product and sum as two statements (no fused multiply-add),
+// vectorised for each path's instruction set as ck_q_decode_k4 is.
+__attribute__((always_inline)) static inline void ck_q_decode_q5(const uint8_t *block, const int offset, float *y) {
+    const float d = ck_half_to_float(ck_load_half(block)), m = offset ? ck_half_to_float(ck_load_half(block + 2)) : 0;
+    const uint32_t qh = ck_q5_high_bits(block + (offset ? 4 : 2));
+    const uint8_t *qs = block + (offset ? 8 : 6);
+    for (int j = 0; j < 16; j++) {
+        const int low = (qs[j] & 0x0F) | ((qh >> j) & 1) << 4, high = (qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4;
+        if (offset) {
+            const float scaledLow = low * d, scaledHigh = high * d;
+            y[j] = scaledLow + m;
+            y[j + 16] = scaledHigh + m;
+        } else {
+            y[j] = (low - 16) * d;
+            y[j + 16] = (high - 16) * d;
+        }
+    }
+}
+
+/// Whether the prefill slabs decode `type` through the active path's vectorised decoder (ck_quant_kernels.decode):
+/// the k-quants, Q5_0 and Q5_1, whose bit unpacking the compiler vectorises only with the path's instruction set.
+static inline int ck_q_decoded_per_path(int type) {
+    return type == CK_QTYPE_Q4_K || type == CK_QTYPE_Q5_K || type == CK_QTYPE_Q6_K || type == CK_QTYPE_Q5_0 || type == CK_QTYPE_Q5_1;
+}
+
+// Those formats' rows (`count` elements, a multiple of the block size) decoded with the helpers above; each path
+// instantiates it for its instruction set (ck_quant_kernels.decode), and ck_q_dequantize calls it too.
+__attribute__((always_inline)) static inline void ck_q_decode_rows(int type, const void *blocks, int64_t count, float *y) {
+    if (type == CK_QTYPE_Q5_0 || type == CK_QTYPE_Q5_1) {
+        const int offset = type == CK_QTYPE_Q5_1;
+        const int64_t bytes = offset ? sizeof(ck_block_q5_1) : sizeof(ck_block_q5_0);
+        for (int64_t i = 0; i < count / 32; i++, y += 32) {
+            if (offset) ck_q_decode_q5((const uint8_t *)blocks + i * bytes, 1, y);
+            else ck_q_decode_q5((const uint8_t *)blocks + i * bytes, 0, y);
+        }
+        return;
+    }
     for (int64_t i = 0; i < count / 256; i++, y += 256) {
         switch (type) {
         case CK_QTYPE_Q4_K: ck_q_decode_k4((const uint8_t *)blocks + i * sizeof(ck_block_q4_K), 0, y); break;
@@ -230,11 +265,11 @@ typedef void (*ck_hdot_rows)(int64_t K, const uint16_t *w, const float *x, int64
 /// (the product then calls the one-row kernel per input row).
 typedef struct {
     const char *name;
-    ck_qdot q8_0, q4_0, q4_1, q4_K, q5_K, q6_K;
+    ck_qdot q8_0, q4_0, q4_1, q5_0, q5_1, q4_K, q5_K, q6_K;
     ck_hdot f16, bf16;
-    ck_qdot_rows q8_0_rows, q4_0_rows, q4_1_rows, q4_K_rows, q5_K_rows, q6_K_rows;
+    ck_qdot_rows q8_0_rows, q4_0_rows, q4_1_rows, q5_0_rows, q5_1_rows, q4_K_rows, q5_K_rows, q6_K_rows;
     ck_hdot_rows f16_rows, bf16_rows;
-    ck_qdecode decode_k;  // the k-quants' decoding (ck_q_decode_k_rows) for the prefill slabs
+    ck_qdecode decode;  // the k-quants' and Q5_0's and Q5_1's decoding (ck_q_decode_rows) for the prefill slabs
 } ck_quant_kernels;
 
 const ck_quant_kernels *ck_quant_kernels_portable(void);

@@ -43,6 +43,35 @@ static float ck_qdot_q4_1_portable(int64_t blocks, const void *w, const ck_q8_ac
     return sum;
 }
 
+// Q5_0 and Q5_1 (`offset`, a compile-time constant: Q5_1's d·q + m, else Q5_0's d·(q − 16)): Q4_0's and Q4_1's
+// sums with the fifth bit (bit j of the block's qh word, element j's) above each nibble.
+static inline float ck_qdot_q5_portable(int64_t blocks, const void *w, const ck_q8_activation *a, const int offset) {
+    const int64_t stride = offset ? sizeof(ck_block_q5_1) : sizeof(ck_block_q5_0);
+    const int bias = offset ? 0 : 16;
+    float sum = 0;
+    for (int64_t i = 0; i < blocks; i++) {
+        const uint8_t *block = (const uint8_t *)w + i * stride, *qs = block + (offset ? 8 : 6);
+        const uint32_t qh = ck_q5_high_bits(block + (offset ? 4 : 2));
+        int32_t dot = 0;
+        for (int j = 0; j < 16; j++) {
+            dot += (((qs[j] & 0x0F) | ((qh >> j) & 1) << 4) - bias) * a[i].qs[j];
+            dot += (((qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - bias) * a[i].qs[j + 16];
+        }
+        const float d = ck_half_to_float(ck_load_half(block));
+        if (offset) sum += d * a[i].d * (float)dot + ck_half_to_float(ck_load_half(block + 2)) * a[i].s;
+        else sum += d * a[i].d * (float)dot;
+    }
+    return sum;
+}
+
+static float ck_qdot_q5_0_portable(int64_t blocks, const void *w, const ck_q8_activation *a) {
+    return ck_qdot_q5_portable(blocks, w, a, 0);
+}
+
+static float ck_qdot_q5_1_portable(int64_t blocks, const void *w, const ck_q8_activation *a) {
+    return ck_qdot_q5_portable(blocks, w, a, 1);
+}
+
 // Q4_K and Q5_K (`five`: Q4_K's fields plus fifth bits, bit j of qh[l] for element 32j + l): sub-block j (32
 // elements) meets activation block j, Σ (d·sc·q − dmin·m)·(da·qa) = d·sc·da·Σ q·qa − dmin·m·s.
 static inline float ck_qdot_k_portable(int64_t blocks, const uint8_t *w, const ck_q8_activation *a, const int five) {
@@ -112,16 +141,17 @@ static float ck_bdot_portable(int64_t K, const uint16_t *w, const float *x) {
     return ck_wide_dot_portable(K, w, x, ck_bf16_to_float);
 }
 
-static void ck_q_decode_k_portable(int type, const void *blocks, int64_t count, float *y) {
-    ck_q_decode_k_rows(type, blocks, count, y);
+static void ck_q_decode_portable(int type, const void *blocks, int64_t count, float *y) {
+    ck_q_decode_rows(type, blocks, count, y);
 }
 
 const ck_quant_kernels *ck_quant_kernels_portable(void) {
     static const ck_quant_kernels kernels = {
         .name = "portable", .q8_0 = ck_qdot_q8_0_portable, .q4_0 = ck_qdot_q4_0_portable,
-        .q4_1 = ck_qdot_q4_1_portable, .q4_K = ck_qdot_q4_K_portable, .q5_K = ck_qdot_q5_K_portable,
+        .q4_1 = ck_qdot_q4_1_portable, .q5_0 = ck_qdot_q5_0_portable, .q5_1 = ck_qdot_q5_1_portable,
+        .q4_K = ck_qdot_q4_K_portable, .q5_K = ck_qdot_q5_K_portable,
         .q6_K = ck_qdot_q6_K_portable, .f16 = ck_hdot_portable,
-        .bf16 = ck_bdot_portable, .decode_k = ck_q_decode_k_portable,
+        .bf16 = ck_bdot_portable, .decode = ck_q_decode_portable,
     };
     return &kernels;
 }

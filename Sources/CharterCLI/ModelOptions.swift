@@ -8,7 +8,7 @@ import Tokenizers
 
 /// `--model DIR` and friends, shared by every command that runs a local model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A Hugging Face model folder (config.json, safetensors weights, tokenizer.json), a PEFT adapter folder whose base_model_name_or_path is one, or a GGUF file (FILE.gguf: llama, mistral, qwen2 or gpt2; F16/BF16/Q8_0/Q4_0/Q4_1/Q4_K/Q5_K/Q6_K matrices of llama-family files stay quantized, other weights are dequantised to float32).")
+    @Option(name: .long, help: "A Hugging Face model folder (config.json, safetensors weights, tokenizer.json), a PEFT adapter folder whose base_model_name_or_path is one, or a GGUF file (FILE.gguf: llama, mistral, qwen2 or gpt2; F16/BF16/Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K matrices of llama-family files stay quantized, other weights are dequantised to float32).")
     var model: String
 
     @Option(help: "A PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) applied to --model.")
@@ -45,7 +45,7 @@ struct ModelOptions: ParsableArguments {
 
 /// `--dtype`, for the commands that only run a model forward (generation, log-probabilities, serving).
 struct PrecisionOptions: ParsableArguments {
-    @Option(help: "How the weights are held: stored (as the checkpoint stores them: a llama-family GGUF file's F16/BF16/Q8_0/Q4_0/Q4_1/Q4_K/Q5_K/Q6_K matrices stay quantized), f32, or f16, bf16, q8_0, q4_0, q4_1 (the matrices of a llama-family model quantized at load, with ggml's block formats).")
+    @Option(help: "How the weights are held: stored (as the checkpoint stores them: a llama-family GGUF file's F16/BF16/Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K matrices stay quantized), f32, or f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1 (the matrices of a llama-family model quantized at load, with ggml's block formats).")
     var dtype = "stored"
 
     var precision: WeightPrecision {

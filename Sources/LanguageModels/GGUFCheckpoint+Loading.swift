@@ -8,7 +8,7 @@ import Tokenizers
 
 extension GGUFCheckpoint {
     /// The model, every weight dequantised to float32 (`precision` `.float32`, the default), or for inference with
-    /// the Llama family's matrices kept in the file's F16/BF16/Q8_0/Q4_0/Q4_1/Q4_K/Q5_K/Q6_K blocks (`.stored`; other
+    /// the Llama family's matrices kept in the file's F16/BF16/Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K blocks (`.stored`; other
     /// types are dequantised) or quantized to one format (`.quantized`).
     ///
     /// As for a folder, nothing is allocated before the configuration is validated and every tensor the

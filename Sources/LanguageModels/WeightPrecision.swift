@@ -2,13 +2,13 @@ import NeuralNetworks
 import Tensors
 
 /// How a model's weights are held for inference: float32, or the matrices of a Llama-family model in a ggml block
-/// format multiplied by the quantized kernels (`--dtype f32|f16|bf16|q8_0|q4_0|q4_1`).
+/// format multiplied by the quantized kernels (`--dtype f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1`).
 ///
 /// Quantized models are for inference only (generation, log-probabilities, serving, sampling in pipelines): training
 /// loads float32 (a GGUF file is dequantised for it), and ``TrainableModel`` refuses a quantized model.
 public enum WeightPrecision: Equatable, Sendable, CustomStringConvertible {
-    /// As the checkpoint stores them: a GGUF file's F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K and Q6_K matrices stay in
-    /// their blocks (Llama family); every other tensor, and every safetensors weight, loads as float32.
+    /// As the checkpoint stores them: a GGUF file's F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K
+    /// matrices stay in their blocks (Llama family); every other tensor, and every safetensors weight, loads as float32.
     case stored
     case float32
     /// Every linear layer of the blocks, and the embedding (and output head), in `format` (one with a quantizer);
@@ -19,7 +19,7 @@ public enum WeightPrecision: Equatable, Sendable, CustomStringConvertible {
     public static let names = ["stored", "f32"] + QuantizedMatrix.Format.allCases.filter(\.hasQuantizer).map(\.rawValue)
 
     /// Parses a `--dtype` value ("stored", "f32" or "float32", "f16" or "float16", "bf16" or "bfloat16", "q8_0",
-    /// "q4_0", "q4_1"; case-insensitive).
+    /// "q4_0", "q4_1", "q5_0", "q5_1"; case-insensitive).
     /// - Throws: ``CheckpointError`` naming the accepted values (and for "q4_k", "q5_k" and "q6_k", that those
     ///   formats are kept, not made).
     public init(name: String) throws {

@@ -4,12 +4,12 @@ import CKernels
 /// inference: ``Tensor/matmul(_:quantized:)`` multiplies it without ever widening it to float32.
 ///
 /// The bytes are ggml's layouts exactly (a GGUF tensor's data, row for row), so a GGUF file's F16/BF16/Q8_0/Q4_0/
-/// Q4_1/Q4_K/Q5_K/Q6_K tensors load as they are stored, and ``init(quantizing:format:source:)`` writes what
+/// Q4_1/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K tensors load as they are stored, and ``init(quantizing:format:source:)`` writes what
 /// llama.cpp's quantizer writes (every format but the k-quants, which are only kept as a file stores them).
 public final class QuantizedMatrix: @unchecked Sendable {  // immutable after init
     /// A block format: ggml's type, with its id in GGUF tensor infos (`enum ggml_type`).
     public enum Format: String, CaseIterable, Sendable {
-        case f16, bf16, q8_0, q4_0, q4_1
+        case f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1
         case q4_K = "q4_k"
         case q5_K = "q5_k"
         case q6_K = "q6_k"
@@ -22,6 +22,8 @@ public final class QuantizedMatrix: @unchecked Sendable {  // immutable after in
             case .q8_0: UInt32(CK_QTYPE_Q8_0.rawValue)
             case .q4_0: UInt32(CK_QTYPE_Q4_0.rawValue)
             case .q4_1: UInt32(CK_QTYPE_Q4_1.rawValue)
+            case .q5_0: UInt32(CK_QTYPE_Q5_0.rawValue)
+            case .q5_1: UInt32(CK_QTYPE_Q5_1.rawValue)
             case .q4_K: UInt32(CK_QTYPE_Q4_K.rawValue)
             case .q5_K: UInt32(CK_QTYPE_Q5_K.rawValue)
             case .q6_K: UInt32(CK_QTYPE_Q6_K.rawValue)
@@ -115,7 +117,8 @@ public final class QuantizedMatrix: @unchecked Sendable {  // immutable after in
     public convenience init(quantizing matrix: Tensor, format: Format, source: String) throws {
         guard format.hasQuantizer else {
             throw QuantizationError("\(source): Charter keeps \(format.ggmlName) matrices as a GGUF file stores them but cannot "
-                                    + "quantize to \(format.ggmlName); choose q8_0, q4_0 or q4_1")
+                                    + "quantize to \(format.ggmlName); choose one of "
+                                    + Format.allCases.filter(\.hasQuantizer).map(\.rawValue).joined(separator: ", "))
         }
         guard matrix.rank == 2 else { throw QuantizationError("\(source): only matrices are quantized, shape is \(matrix.shape)") }
         try self.init(format: format, rows: matrix.shape[0], columns: matrix.shape[1], source: source)

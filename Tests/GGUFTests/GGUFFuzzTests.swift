@@ -133,6 +133,12 @@ final class GGUFFuzzTests: XCTestCase {
         expectError(builder.data, "row length 300 is not a multiple of Q6_K's block size 256")
         builder.tensors = [.init(name: "blk.1.attn_v.weight", dimensions: [64, 4], typeID: 13, data: Data(count: 176))]
         expectError(builder.data, "row length 64 is not a multiple of Q5_K's block size 256")
+        // Q5_0 (22-byte blocks of 32) and Q5_1 (24), kept by --dtype stored: a 40-wide row is refused by name.
+        builder.tensors = [.init(name: "blk.0.attn_q.weight", dimensions: [40, 1], typeID: 6, data: Data(count: 44))]
+        expectError(builder.data, "row length 40 is not a multiple of Q5_0's block size 32")
+        builder.tensors = [.init(name: "blk.0.ffn_down.weight", dimensions: [40, 1], typeID: 7, data: Data(count: 48))]
+        expectError(builder.data, "tensor \"blk.0.ffn_down.weight\" dimension 0")
+        expectError(builder.data, "row length 40 is not a multiple of Q5_1's block size 32")
         builder.tensors = [.init(name: "w", dimensions: [1 << 20], typeID: 0, data: Data(count: 16))]
         expectError(builder.data, "run past the end")
         builder.tensors = [.init(name: "w", dimensions: [4], typeID: 0, data: Data(count: 16), offset: UInt64.max - 31)]

@@ -8,7 +8,7 @@ import XCTest
 /// Quantized inference: ggml's blocks kept in memory (QuantizedMatrix, Fixtures/make_quant_fixtures.py), the quantizer
 /// and decoder against the `gguf` package, a quantized GGUF Llama against transformers, a model quantized at load
 /// against its dequantised twin, a file's Q4_K and BF16 (and Q6_K and Q5_K) matrices kept against the same file loaded
-/// as float32, and refusals.
+/// as float32 (and its Q5_0 and Q5_1 ones), and refusals.
 final class GGUFQuantizedTests: XCTestCase {
     static let fixtures = GGUFDequantizationTests.fixtures
     static let formats = QuantizedMatrix.Format.allCases
@@ -183,6 +183,42 @@ final class GGUFQuantizedTests: XCTestCase {
         XCTAssertGreaterThan(worst, 0, "the kept matrices multiply 8-bit activations, so some logit differs")
     }
 
+    /// A file's Q5_0 and Q5_1 matrices stay in their blocks with `--dtype stored`: attention and gate/up Q5_0, the
+    /// down projections Q5_1 (`gguf.quants.quantize`: Fixtures/make_quant_fixtures.py), as llama.cpp's Q4_K_M and Q5_K_M
+    /// files of small models store the matrices whose rows are not whole superblocks. The kept blocks decode to the
+    /// float32 twin's weights exactly, and the model gives the twin's logits within the activations' 8-bit rounding
+    /// (2e-2 relative, the bound of the file whose matrices are all quantized), but not exactly.
+    func testKeptQ5_0AndQ5_1MatricesGiveTheLogitsOfTheirDequantisedTwin() throws {
+        let checkpoint = try GGUFCheckpoint(url: Self.fixtures.appendingPathComponent("llama-q5.gguf"))
+        let stored = try XCTUnwrap(try checkpoint.loadModel(precision: .stored) as? LlamaModel)
+        let twin = try XCTUnwrap(try checkpoint.loadModel() as? LlamaModel)
+        XCTAssertFalse(twin.isQuantized)
+        var q5 = 0
+        for ((name, layer), (_, twinLayer)) in zip(stored.quantizableLayers, twin.quantizableLayers) {
+            let matrix: QuantizedMatrix?, weight: Tensor
+            switch (layer, twinLayer) {
+            case (.linear(let q), .linear(let f)): (matrix, weight) = (q.quantizedWeight, f.weight)
+            case (.embedding(let q), .embedding(let f)): (matrix, weight) = (q.quantizedWeight, f.weight)
+            default: XCTFail("\(name): layer kinds differ"); continue
+            }
+            let kept = try XCTUnwrap(matrix, name)
+            guard name.hasPrefix("model.layers.") else { continue }
+            XCTAssertEqual(kept.format, name.hasSuffix("mlp.down_proj.weight") ? .q5_1 : .q5_0, name)
+            XCTAssertEqual(kept.byteCount, kept.rows * kept.columns / 32 * kept.format.blockBytes, name)
+            XCTAssertEqual(kept.dequantized().scalars, weight.scalars, name)
+            q5 += 1
+        }
+        XCTAssertEqual(q5, 2 * 7, "7 matrices per block")
+        let sequence: [Int32] = [1, 290, 77, 300, 12, 45, 260, 3]
+        func logits(_ model: LlamaModel) -> [Float] {
+            withoutGradients { model.forward(ModelInput(ids: sequence, batch: 1, time: sequence.count), cache: nil).logits.scalars }
+        }
+        let expected = logits(twin), ours = logits(stored)
+        let worst = zip(ours, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        XCTAssertLessThan(worst, 2e-2, "Q5_0 and Q5_1 kept")
+        XCTAssertGreaterThan(worst, 0, "the kept matrices multiply 8-bit activations, so some logit differs")
+    }
+
     func testHostileShapesAndUnsupportedModelsAreErrors() throws {
         let bytes = [UInt8](repeating: 0, count: 68)
         try bytes.withUnsafeBytes { data in
@@ -200,7 +236,7 @@ final class GGUFQuantizedTests: XCTestCase {
         XCTAssertEqual(try WeightPrecision(name: "Q4_1"), .quantized(.q4_1))
         XCTAssertEqual(try WeightPrecision(name: "bf16"), .quantized(.bf16))
         XCTAssertEqual(try WeightPrecision(name: "BFloat16"), .quantized(.bf16))
-        XCTAssertEqual(WeightPrecision.names, ["stored", "f32", "f16", "bf16", "q8_0", "q4_0", "q4_1"])
+        XCTAssertEqual(WeightPrecision.names, ["stored", "f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"])
         // Q4_K is kept as a file stores it, never made: --dtype q4_k says so rather than "unknown".
         XCTAssertThrowsError(try WeightPrecision(name: "q4_k")) { XCTAssertTrue("\($0)".contains("--dtype stored"), "\($0)") }
         XCTAssertThrowsError(try QuantizedMatrix(quantizing: Tensor(shape: [1, 256], scalars: Array(repeating: 1, count: 256)), format: .q4_K, source: "w"))
@@ -231,6 +267,24 @@ final class GGUFQuantizedTests: XCTestCase {
                                          "\(format) \(rows) × \(columns)") { error in
                         XCTAssertTrue(error is QuantizationError, "\(error)")
                         XCTAssertTrue("\(error)".contains("blk.0.ffn_down.weight"), "\(error)")
+                    }
+                }
+            }
+        }
+        // Q5_0 and Q5_1 (kept from a file, and made at load): rows of whole 32-element blocks (22 and 24 bytes) only.
+        for (format, name) in [(QuantizedMatrix.Format.q5_0, "q5_0"), (.q5_1, "Q5_1")] {
+            XCTAssertTrue(format.hasQuantizer)
+            XCTAssertEqual(format.blockSize, 32)
+            XCTAssertEqual(try WeightPrecision(name: name), .quantized(format))
+            XCTAssertThrowsError(try QuantizedMatrix(quantizing: Tensor(shape: [1, 40], scalars: Array(repeating: 1, count: 40)), format: format, source: "w"))
+            let block = [UInt8](repeating: 0, count: format.blockBytes)
+            try block.withUnsafeBytes { data in
+                XCTAssertNoThrow(try QuantizedMatrix(format: format, rows: 1, columns: 32, data: data, source: "t"))
+                for (rows, columns) in [(2, 16), (1, 40), (1, 64)] {
+                    XCTAssertThrowsError(try QuantizedMatrix(format: format, rows: rows, columns: columns, data: data, source: "blk.0.attn_q.weight"),
+                                         "\(format) \(rows) × \(columns)") { error in
+                        XCTAssertTrue(error is QuantizationError, "\(error)")
+                        XCTAssertTrue("\(error)".contains("blk.0.attn_q.weight"), "\(error)")
                     }
                 }
             }

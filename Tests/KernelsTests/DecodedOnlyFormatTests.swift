@@ -3,12 +3,11 @@ import Foundation
 import Runtime
 import XCTest
 
-/// F32, Q5_0 and Q5_1: formats ck_q_dequantize decodes (GGUF files' tensors widened at load) but the quantized
-/// kernels neither write nor multiply. Decoding is checked against values worked out from the block layouts here;
-/// `Tests/GGUFTests` checks the same decoder against the `gguf` package.
+/// Decoding checked against values worked out from the block layouts here (`Tests/GGUFTests` checks the same decoder
+/// against the `gguf` package): Q5_0 and Q5_1, which QuantizedKernelTests multiplies, and F32, which ck_q_dequantize
+/// only decodes (GGUF files' F32 tensors widened at load): the kernels neither write nor multiply it.
 final class DecodedOnlyFormatTests: XCTestCase {
     typealias Generator = SplitMix64
-    static let decodedOnly: [(type: Int32, name: String, bytes: Int64)] = [(0, "F32", 4), (6, "Q5_0", 22), (7, "Q5_1", 24)]
 
     /// `blocks` random Q5_0 (or, with `offset`, Q5_1) blocks and each element's exact value: d (and m) IEEE halves in
     /// [2^-10, 2^-2), then 4 bytes of fifth bits (bit j of the little-endian word: element j's), then 16 bytes whose
@@ -59,24 +58,22 @@ final class DecodedOnlyFormatTests: XCTestCase {
         XCTAssertEqual(decoded.map(\.bitPattern), bits)
     }
 
-    /// The table knows their blocks, but nothing quantizes to them and ck_qgemm refuses them on both of its paths
-    /// (below 16 input rows the dot products, from 16 the decode-then-GEMM path), writing nothing.
-    func testDecodedOnlyFormatsAreNeitherQuantizedNorMultiplied() {
-        for format in Self.decodedOnly {
-            let size = ck_q_block_size(format.type)
-            XCTAssertEqual(size, format.type == 0 ? 1 : 32, format.name)
-            XCTAssertEqual(ck_q_block_bytes(format.type), format.bytes, format.name)
-            XCTAssertEqual(ck_q_has_quantizer(format.type), 0, format.name)
-            var blocks = [UInt8](repeating: 9, count: Int(format.bytes) * 64 / Int(size))
-            XCTAssertEqual(ck_q_quantize(format.type, [Float](repeating: 1, count: 64), 1, 64, &blocks), -1, format.name)
-            XCTAssertEqual(Set(blocks), [9], "\(format.name): nothing is written on refusal")
-            for M in [1, 4, 16, 20] {
-                var y = [Float](repeating: 7, count: M)
-                let x = [Float](repeating: 1, count: M * 64)
-                XCTAssertEqual(ck_qgemm(format.type, Int64(M), 1, 64, x, 64, blocks, &y, 1), -1, "\(format.name), M = \(M)")
-                XCTAssertEqual(y, [Float](repeating: 7, count: M), "\(format.name), M = \(M): nothing is written on refusal")
-            }
+    /// The table knows F32's "block" (one 4-byte element), but nothing quantizes to it and ck_qgemm refuses it on both
+    /// of its paths (below 16 input rows the dot products, from 16 the decode-then-GEMM path), writing nothing.
+    func testF32IsNeitherQuantizedNorMultiplied() {
+        XCTAssertEqual(ck_q_block_size(0), 1)
+        XCTAssertEqual(ck_q_block_bytes(0), 4)
+        XCTAssertEqual(ck_q_has_quantizer(0), 0)
+        var blocks = [UInt8](repeating: 9, count: 4 * 64)
+        XCTAssertEqual(ck_q_quantize(0, [Float](repeating: 1, count: 64), 1, 64, &blocks), -1)
+        XCTAssertEqual(Set(blocks), [9], "nothing is written on refusal")
+        for M in [1, 4, 16, 20] {
+            var y = [Float](repeating: 7, count: M)
+            let x = [Float](repeating: 1, count: M * 64)
+            XCTAssertEqual(ck_qgemm(0, Int64(M), 1, 64, x, 64, blocks, &y, 1), -1, "M = \(M)")
+            XCTAssertEqual(y, [Float](repeating: 7, count: M), "M = \(M): nothing is written on refusal")
         }
+        XCTAssertEqual([6, 7].map { ck_q_block_bytes($0) }, [22, 24], "Q5_0, Q5_1")
         // A row that is not whole blocks is refused by the decoder too.
         var y = [Float](repeating: 7, count: 48)
         XCTAssertEqual(ck_q_dequantize(6, [UInt8](repeating: 0, count: 44), 1, 48, &y), -1)

@@ -8,8 +8,8 @@ import XCTest
 /// the activation rounding bound, across variants, and across thread counts.
 final class QuantizedKernelTests: XCTestCase {
     typealias Generator = SplitMix64
-    static let formats: [(type: Int32, name: String)] = [(8, "Q8_0"), (2, "Q4_0"), (3, "Q4_1"), (12, "Q4_K"), (13, "Q5_K"), (14, "Q6_K"),
-                                                          (1, "F16"), (30, "BF16")]
+    static let formats: [(type: Int32, name: String)] = [(8, "Q8_0"), (2, "Q4_0"), (3, "Q4_1"), (6, "Q5_0"), (7, "Q5_1"), (12, "Q4_K"),
+                                                          (13, "Q5_K"), (14, "Q6_K"), (1, "F16"), (30, "BF16")]
 
     /// F16 and BF16 multiply float32 activations; the block formats quantize them per 32 values.
     static func hasFloatActivations(_ type: Int32) -> Bool { type == 1 || type == 30 }
@@ -116,7 +116,7 @@ final class QuantizedKernelTests: XCTestCase {
                 let d = randomHalf(&generator)
                 half(d.bits)
                 var m = 0.0
-                if type == 3 {
+                if type == 3 || type == 7 {
                     let h = randomHalf(&generator)
                     half(h.bits)
                     m = h.value
@@ -126,6 +126,18 @@ final class QuantizedKernelTests: XCTestCase {
                     let q = (0..<32).map { _ in Int8.random(in: .min ... .max, using: &generator) }
                     bytes += q.map { UInt8(bitPattern: $0) }
                     ints += q.map(Int.init)
+                } else if type == 6 || type == 7 {
+                    // Q5_0 and Q5_1: 4 bytes of fifth bits (bit j of the little-endian word: element j's), then
+                    // Q4's nibbles; Q5_0's integer is q − 16.
+                    let high = (0..<4).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let packed = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    bytes += high + packed
+                    let offset = type == 6 ? 16 : 0
+                    ints += (0..<32).map { (element: Int) -> Int in
+                        let low = element < 16 ? Int(packed[element] & 0x0F) : Int(packed[element - 16] >> 4)
+                        let fifth = Int((high[element / 8] >> UInt8(element % 8)) & 1)
+                        return (low | fifth << 4) - offset
+                    }
                 } else {
                     let packed = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
                     bytes += packed
@@ -411,7 +423,7 @@ final class QuantizedKernelTests: XCTestCase {
             XCTAssertEqual(ck_q_quantize(type, [Float](repeating: 1, count: 256), 1, 256, &y), -1, "type \(type)")
             XCTAssertEqual(ck_q_has_quantizer(type), 0, "type \(type)")
         }
-        XCTAssertEqual([8, 2, 3, 1, 30].map { ck_q_has_quantizer($0) }, [1, 1, 1, 1, 1])
+        XCTAssertEqual([8, 2, 3, 6, 7, 1, 30].map { ck_q_has_quantizer($0) }, [1, 1, 1, 1, 1, 1, 1])
         XCTAssertEqual([12, 13, 14].map { ck_q_block_bytes($0) }, [144, 176, 210])
         XCTAssertEqual(y, [7, 7, 7, 7])
     }

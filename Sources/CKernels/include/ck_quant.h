@@ -8,7 +8,7 @@ extern "C" {
 #endif
 
 /// ggml's tensor formats these kernels decode, numbered as ggml's `enum ggml_type` (and GGUF tensor infos); all but
-/// F32, Q5_0 and Q5_1 are also multiplied (ck_qgemm). Block layouts are ggml's, byte for byte: a row of K elements is
+/// F32 are also multiplied (ck_qgemm). Block layouts are ggml's, byte for byte: a row of K elements is
 /// K / block size blocks, stored back to back.
 typedef enum {
     CK_QTYPE_F32 = 0,   // 1 element: an IEEE single (decoded only)
@@ -16,9 +16,7 @@ typedef enum {
     CK_QTYPE_Q4_0 = 2,  // 32 elements in 18 bytes: d (f16), 16 bytes of nibbles; x = d·(q − 8)
     CK_QTYPE_Q4_1 = 3,  // 32 elements in 20 bytes: d, m (f16), 16 bytes of nibbles; x = d·q + m
     CK_QTYPE_Q5_0 = 6,  // 32 elements in 22 bytes: d (f16), 4 bytes of fifth bits, 16 bytes of nibbles; x = d·(q − 16)
-                        // (decoded only)
     CK_QTYPE_Q5_1 = 7,  // 32 elements in 24 bytes: d, m (f16), 4 bytes of fifth bits, 16 bytes of nibbles; x = d·q + m
-                        // (decoded only)
     CK_QTYPE_Q8_0 = 8,  // 32 elements in 34 bytes: d (f16), 32 signed bytes; x = d·q
     CK_QTYPE_Q4_K = 12, // 256 elements in 144 bytes: d, dmin (f16), 12 bytes of 6-bit scales and mins, 128 bytes of
                         // nibbles; x = d·scale_j·q − dmin·min_j in sub-block j of 32
@@ -33,8 +31,7 @@ int64_t ck_q_block_size(int type);
 /// Bytes per block of `type` (0 for a type these kernels do not know).
 int64_t ck_q_block_bytes(int type);
 /// Whether ck_q_quantize writes `type` (1), or not (0: the k-quants, whose blocks are multiplied as a GGUF file stores
-/// them because ggml's quantizers search scales iteratively; F32, Q5_0 and Q5_1, which are only decoded), or the type is
-/// unknown (-1).
+/// them because ggml's quantizers search scales iteratively; F32, which is only decoded), or the type is unknown (-1).
 int ck_q_has_quantizer(int type);
 
 /// Quantizes `rows` rows of `columns` floats into `type` blocks, bit-exact to ggml's `quantize_row_*_ref` (and the
@@ -49,7 +46,7 @@ int ck_q_quantize(int type, const float *x, int64_t rows, int64_t columns, void 
 int ck_q_dequantize(int type, const void *blocks, int64_t rows, int64_t columns, float *y);
 
 /// An activation block as the integer dot products read it (ggml's block_q8_1 with float scales): 32 values
-/// quantized to q = round(x / d) with d = max|x| / 127, and s = d · Σq (the block sum Q4_1's offset multiplies).
+/// quantized to q = round(x / d) with d = max|x| / 127, and s = d · Σq (the block sum Q4_1's and Q5_1's offsets multiply).
 typedef struct {
     float d;
     float s;
@@ -61,9 +58,9 @@ typedef struct {
 void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *blocks);
 
 /// y[m, n] = Σ_k x[m, k] · W[n, k] for m < M, n < N: x is M × K float32 (row stride ldx), W is N rows of K
-/// elements in `type` blocks, y is M × N (row stride ldy). Q8_0, Q4_0, Q4_1, Q4_K, Q5_K and Q6_K multiply x
-/// quantized per 32-element block (ck_q_quantize_activations) with integer dot products, as ggml's
-/// vec_dot_q*_q8_* (Q4_K's and Q5_K's sub-block j meets one activation block: d·scale_j·d_x·Σ q·q_x −
+/// elements in `type` blocks, y is M × N (row stride ldy). Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K multiply
+/// x quantized per 32-element block (ck_q_quantize_activations) with integer dot products, as ggml's
+/// vec_dot_q*_q8_* (Q5_0: d·d_x·Σ (q − 16)·q_x per block; Q5_1 and Q4_1: d·d_x·Σ q·q_x + m·s_x; Q4_K's and Q5_K's sub-block j meets one activation block: d·scale_j·d_x·Σ q·q_x −
 /// dmin·min_j·s_x; an activation block spans two Q6_K sub-blocks of 16: d·d_x·(scale_lo·Σ_lo (q − 32)·q_x +
 /// scale_hi·Σ_hi (q − 32)·q_x), an exact integer per block); F16 and BF16 multiply x as float32 against the widened
 /// weights.
@@ -74,7 +71,7 @@ void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *
 /// depend on M.
 /// Multithreaded over the rows of W (ck_get_num_threads()); each y element is one fixed sequence of operations, so
 /// the bits depend on the path, not on the thread count. Returns 0, or -1 for an unknown type, a type it does not
-/// multiply (F32, Q5_0, Q5_1) or a K that is not a multiple of the block size (nothing is written then).
+/// multiply (F32) or a K that is not a multiple of the block size (nothing is written then).
 int ck_qgemm(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const void *w, float *y,
              int64_t ldy);
 

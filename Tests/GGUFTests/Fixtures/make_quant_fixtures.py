@@ -4,19 +4,21 @@ Run from the repository root (CPU; the `gguf` PyPI package 0.19, transformers 5.
 
     python3 Tests/GGUFTests/Fixtures/make_quant_fixtures.py [--gguf-only]
 
-(`--gguf-only` writes the three files that need only `gguf` and numpy: quantize.gguf, llama-q4k-bf16.gguf and
-llama-q6k-q5k.gguf.)
+(`--gguf-only` writes the four files that need only `gguf` and numpy: quantize.gguf, llama-q4k-bf16.gguf,
+llama-q6k-q5k.gguf and llama-q5.gguf.)
 
 Writes, next to this script:
   quantize.gguf             "input" (4 × 256 float32 with zero, tiny, constant and huge blocks) and its quantization
-                            by `gguf.quants.quantize` to F16, BF16, Q8_0, Q4_0 and Q4_1, which Charter's quantizer must
-                            reproduce byte for byte
+                            by `gguf.quants.quantize` to F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, which Charter's
+                            quantizer must reproduce byte for byte
   llama-q4k-bf16.gguf       llama.gguf (make_fixtures.py) with every matrix BF16 but the MLP's down projection, Q4_K,
                             and a wider MLP (feed_forward_length 256, new seeded random gate/up/down weights) so that
                             the down projection's rows are whole Q4_K superblocks. The Q4_K blocks come from
                             q4_k_blocks below (a plain min/max quantizer, not llama.cpp's iterative one: the `gguf`
                             package cannot quantize k-quants, and the test only needs valid blocks); the file is checked
                             to decode through `gguf.quants.dequantize` close to the values it encodes
+  llama-q5.gguf             llama.gguf with the attention and gate/up matrices Q5_0 and the down projections Q5_1
+                            (`gguf.quants.quantize`), as llama.cpp's Q4_K_M/Q5_K_M files of small models store them
   llama-quantized.gguf      the tiny Llama of make_fixtures.py with every matrix quantized: q/k (rows permuted for
                             llama.cpp's rope) Q4_1, v and o Q4_0, the MLP Q8_0, the embedding Q8_0, the output F16
   expected-quantized.json   transformers' `from_pretrained(dir, gguf_file=...)` logits of SEQUENCE for that file (every
@@ -46,7 +48,7 @@ def quantize_file(path):
     x[3, 64:96] *= 1e-6     # subnormal f16 scales
     writer = gguf.GGUFWriter(path, "llama")
     writer.add_tensor("input", x)
-    for qtype in (T.F16, T.Q8_0, T.Q4_0, T.Q4_1, T.BF16):
+    for qtype in (T.F16, T.Q8_0, T.Q4_0, T.Q4_1, T.BF16, T.Q5_0, T.Q5_1):
         data = gguf.quants.quantize(x, qtype)
         writer.add_tensor(qtype.name, data, raw_shape=data.shape if qtype == T.F16 else None, raw_dtype=qtype)
     writer.write_header_to_file()
@@ -161,6 +163,30 @@ def llama_q6k_q5k_file(path):
     llama_wide_mlp_file(path, lambda layer: T.Q6_K if layer % 2 == 0 else T.Q5_K, T.F32)
 
 
+def llama_q5_file(path):
+    """llama.gguf (make_fixtures.py) with its attention and gate/up matrices Q5_0 and its down projections Q5_1, by
+    `gguf.quants.quantize` (llama.cpp's Q4_K_M and Q5_K_M fall back to them for rows that are not whole superblocks);
+    the embedding, output and norms as llama.gguf stores them."""
+    reader = gguf.GGUFReader(os.path.join(HERE, "llama.gguf"))
+    writer = gguf.GGUFWriter(path, "llama")
+    for key, field in reader.fields.items():
+        if key.startswith("GGUF.") or key == "general.architecture":
+            continue
+        writer.add_key_value(key, field.contents(), field.types[0], field.types[-1] if len(field.types) > 1 else None)
+    for tensor in reader.tensors:
+        name, shape = tensor.name, tuple(int(n) for n in reversed(tensor.shape))
+        qtype = T.Q5_1 if name.endswith("ffn_down.weight") else T.Q5_0 if name.startswith("blk.") and len(shape) == 2 else None
+        if qtype is None:
+            writer.add_tensor(name, tensor.data, raw_shape=tensor.data.shape, raw_dtype=tensor.tensor_type)
+        else:
+            values = gguf.quants.dequantize(tensor.data, tensor.tensor_type).reshape(shape).astype(np.float32)
+            writer.add_tensor(name, gguf.quants.quantize(values, qtype), raw_dtype=qtype)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
 def llama_quantized_file(path):
     """make_fixtures.llama_file with every matrix in a block format (q/k Q4_1 with llama.cpp's row permutation)."""
     import make_fixtures as base
@@ -174,6 +200,7 @@ def main():
     quantize_file(os.path.join(HERE, "quantize.gguf"))
     llama_q4k_bf16_file(os.path.join(HERE, "llama-q4k-bf16.gguf"))
     llama_q6k_q5k_file(os.path.join(HERE, "llama-q6k-q5k.gguf"))
+    llama_q5_file(os.path.join(HERE, "llama-q5.gguf"))
     if "--gguf-only" in sys.argv:
         return
     import make_fixtures as base
