@@ -15,6 +15,17 @@ final class GGUFQuantizedTests: XCTestCase {
     /// The formats a float32 model can be quantized to at load (all but the k-quants).
     static let quantizerFormats = formats.filter(\.hasQuantizer)
 
+    /// The logits of one fixed sequence, as the kept-matrix tests compare a model with its float32 twin.
+    static func logits(_ model: LlamaModel) -> [Float] {
+        let sequence: [Int32] = [1, 290, 77, 300, 12, 45, 260, 3]
+        return withoutGradients { model.forward(ModelInput(ids: sequence, batch: 1, time: sequence.count), cache: nil).logits.scalars }
+    }
+
+    /// The largest |a − b| / max(1, |b|).
+    static func worstRelativeError(_ a: [Float], _ b: [Float]) -> Float {
+        zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+    }
+
     func testQuantizerIsByteExactToTheGGUFPackage() throws {
         let file = try GGUFFile(url: Self.fixtures.appendingPathComponent("quantize.gguf"))
         let input = Tensor(shape: [4, 256], scalars: try file.floats("input"))
@@ -122,15 +133,8 @@ final class GGUFQuantizedTests: XCTestCase {
             }
             XCTAssertEqual(format, name.hasSuffix("mlp.down_proj.weight") ? .q4_K : .bf16, name)
         }
-        let sequence: [Int32] = [1, 290, 77, 300, 12, 45, 260, 3]
-        func logits(_ model: LlamaModel) -> [Float] {
-            withoutGradients { model.forward(ModelInput(ids: sequence, batch: 1, time: sequence.count), cache: nil).logits.scalars }
-        }
-        func worstRelativeError(_ a: [Float], _ b: [Float]) -> Float {
-            zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
-        }
-        let expected = logits(twin)
-        XCTAssertLessThan(worstRelativeError(logits(stored), expected), 2e-2, "Q4_K and BF16 kept")
+        let expected = Self.logits(twin)
+        XCTAssertLessThan(Self.worstRelativeError(Self.logits(stored), expected), 2e-2, "Q4_K and BF16 kept")
         // A float32 load given only the kept BF16 matrices: BF16 products with float32 activations, nothing rounded
         // beyond float32 sums.
         let bf16Only = try XCTUnwrap(try checkpoint.loadModel() as? LlamaModel)
@@ -146,7 +150,7 @@ final class GGUFQuantizedTests: XCTestCase {
             }
         }
         XCTAssertEqual(keptBF16, 1 + 2 * 6 + 1, "embedding, 6 matrices per block, untied head")
-        XCTAssertLessThan(worstRelativeError(logits(bf16Only), expected), 1e-5, "BF16 kept")
+        XCTAssertLessThan(Self.worstRelativeError(Self.logits(bf16Only), expected), 1e-5, "BF16 kept")
     }
 
     /// A file's Q6_K and Q5_K matrices stay in their blocks with `--dtype stored` (the down projections: Q6_K in
@@ -173,12 +177,8 @@ final class GGUFQuantizedTests: XCTestCase {
         // The kept blocks decode to the float32 twin's weights exactly (both ggml's dequantisation).
         XCTAssertEqual(q6.dequantized().scalars, twin.blocks[0].mlp.down.weight.scalars)
         XCTAssertEqual(try XCTUnwrap(kept["model.layers.1.mlp.down_proj.weight"]).dequantized().scalars, twin.blocks[1].mlp.down.weight.scalars)
-        let sequence: [Int32] = [1, 290, 77, 300, 12, 45, 260, 3]
-        func logits(_ model: LlamaModel) -> [Float] {
-            withoutGradients { model.forward(ModelInput(ids: sequence, batch: 1, time: sequence.count), cache: nil).logits.scalars }
-        }
-        let expected = logits(twin), ours = logits(stored)
-        let worst = zip(ours, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        let expected = Self.logits(twin), ours = Self.logits(stored)
+        let worst = Self.worstRelativeError(ours, expected)
         XCTAssertLessThan(worst, 1e-2, "Q6_K and Q5_K kept")
         XCTAssertGreaterThan(worst, 0, "the kept matrices multiply 8-bit activations, so some logit differs")
     }
@@ -209,12 +209,8 @@ final class GGUFQuantizedTests: XCTestCase {
             q5 += 1
         }
         XCTAssertEqual(q5, 2 * 7, "7 matrices per block")
-        let sequence: [Int32] = [1, 290, 77, 300, 12, 45, 260, 3]
-        func logits(_ model: LlamaModel) -> [Float] {
-            withoutGradients { model.forward(ModelInput(ids: sequence, batch: 1, time: sequence.count), cache: nil).logits.scalars }
-        }
-        let expected = logits(twin), ours = logits(stored)
-        let worst = zip(ours, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        let expected = Self.logits(twin), ours = Self.logits(stored)
+        let worst = Self.worstRelativeError(ours, expected)
         XCTAssertLessThan(worst, 2e-2, "Q5_0 and Q5_1 kept")
         XCTAssertGreaterThan(worst, 0, "the kept matrices multiply 8-bit activations, so some logit differs")
     }
