@@ -34,6 +34,7 @@ struct DebateExperimentCommand: ParsableCommand {
     @Flag(help: "Passages state a share of facts twice, a source and the source that corrects it; the false side quotes the superseded statement (verified) and fabricates where there is none.") var supersededLiar = false
     @Option(help: "With --superseded-liar: the share of facts stated twice (default 0.667).") var supersededShare: Double?
     @Option(help: "With --superseded-liar: which source corrects which — cyclic (default: the ledger corrects a letter, a neighbour the ledger, a letter a neighbour) or linear (a later record corrects an earlier one; a neighbour is never corrected).") var precedence: ReadingTask.Precedence?
+    @Option(help: "Judges trained per seed at most, each from its own initialisation; the one most accurate on validation tasks (fresh training-distribution tasks, never the test tasks) is kept, and training stops at the first that reaches 95% there (default 1).") var judgeRestarts: Int?
     @Flag(help: "The judge reads a consultancy in letter-ordered slots as a simultaneous debate (\"Consultant for (A): (no argument)\"), not under the consultant's letter alone.") var consultancySlots = false
 
     func validate() throws {
@@ -46,7 +47,7 @@ struct DebateExperimentCommand: ParsableCommand {
         if precedence != nil && !supersededLiar { throw ValidationError("--precedence needs --superseded-liar") }
         if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive (got \(learningRate))") }
         if let judgeWidth, judgeWidth < 16 || judgeWidth % 16 != 0 { throw ValidationError("--judge-width must be a positive multiple of 16 (got \(judgeWidth))") }
-        for (option, value) in [("--steps", steps), ("--rounds", rounds), ("--judge-layers", judgeLayers), ("--training-passages", trainingPassages)] {
+        for (option, value) in [("--steps", steps), ("--rounds", rounds), ("--judge-layers", judgeLayers), ("--training-passages", trainingPassages), ("--judge-restarts", judgeRestarts)] {
             if let value, value < 1 { throw ValidationError("\(option) must be at least 1 (got \(value))") }
         }
     }
@@ -65,6 +66,7 @@ struct DebateExperimentCommand: ParsableCommand {
         if let supersededShare { configuration.supersededShare = supersededShare }
         if let precedence { configuration.precedence = precedence }
         if consultancySlots { configuration.consultancySlots = true }
+        if let judgeRestarts { configuration.judgeRestarts = judgeRestarts }
         if sequential { configuration.simultaneous = false }
         if lossOnPrompts { configuration.lossOnPrompts = true }
         if trainOnConsultancy { configuration.trainOnConsultancy = true }

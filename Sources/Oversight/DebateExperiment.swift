@@ -65,18 +65,54 @@ public struct DebateExperimentConfiguration: Codable, Equatable, Sendable {
     /// Consultancy transcripts are shown to the judge in letter-ordered slots, as simultaneous debates
     /// (``ProtocolSettings/consultancySlots``).
     public var consultancySlots = false
+    /// Judges trained per seed at most, each from its own initialisation and batch order (the first from the seed's,
+    /// as with one). A from-scratch judge either finds a rule or stays on a plateau, depending on its initialisation;
+    /// restarts are the usual remedy. The judge kept is the one most accurate on validation tasks — fresh tasks of the
+    /// training distribution under the protocols it trained on, never the test tasks — and training stops at the first
+    /// judge that reaches `restartAccuracy` there.
+    public var judgeRestarts = 1
+    /// With `judgeRestarts` > 1: the validation accuracy at which no further judge is trained.
+    public var restartAccuracy = 0.95
+    /// With `judgeRestarts` > 1: passages (three questions each) of validation tasks.
+    public var validationPassages = 20
 
     enum CodingKeys: String, CodingKey {
         case trainingPassages = "training_passages", testPassages = "test_passages", peopleCount = "people", rounds, simultaneous, lossOnPrompts = "loss_on_prompts", trainOnConsultancy = "train_on_consultancy", judge
         case vocabularySize = "vocabulary_size", steps, batchSize = "batch_size", learningRate = "learning_rate", bootstrapSamples = "bootstrap_samples"
         case fabricatingLiar = "fabricating_liar", supersededLiar = "superseded_liar", supersededShare = "superseded_share", consultancySlots = "consultancy_slots"
-        case precedence
+        case precedence, judgeRestarts = "judge_restarts", restartAccuracy = "restart_accuracy", validationPassages = "validation_passages"
     }
 
     /// What the false side quotes.
     var liar: QuotingArguer.Liar { supersededLiar ? .superseded : fabricatingLiar ? .fabricates : .otherPerson }
 
     public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        trainingPassages = try container.decode(Int.self, forKey: .trainingPassages)
+        testPassages = try container.decode(Int.self, forKey: .testPassages)
+        peopleCount = try container.decode(Int.self, forKey: .peopleCount)
+        rounds = try container.decode(Int.self, forKey: .rounds)
+        simultaneous = try container.decode(Bool.self, forKey: .simultaneous)
+        lossOnPrompts = try container.decode(Bool.self, forKey: .lossOnPrompts)
+        trainOnConsultancy = try container.decode(Bool.self, forKey: .trainOnConsultancy)
+        judge = try container.decode(WeakToStrongConfiguration.Size.self, forKey: .judge)
+        vocabularySize = try container.decode(Int.self, forKey: .vocabularySize)
+        steps = try container.decode(Int.self, forKey: .steps)
+        batchSize = try container.decode(Int.self, forKey: .batchSize)
+        learningRate = try container.decode(Float.self, forKey: .learningRate)
+        bootstrapSamples = try container.decode(Int.self, forKey: .bootstrapSamples)
+        fabricatingLiar = try container.decode(Bool.self, forKey: .fabricatingLiar)
+        supersededLiar = try container.decode(Bool.self, forKey: .supersededLiar)
+        supersededShare = try container.decode(Double.self, forKey: .supersededShare)
+        precedence = try container.decodeIfPresent(ReadingTask.Precedence.self, forKey: .precedence)
+        consultancySlots = try container.decode(Bool.self, forKey: .consultancySlots)
+        // Runs written before restarts trained one judge.
+        judgeRestarts = try container.decodeIfPresent(Int.self, forKey: .judgeRestarts) ?? 1
+        restartAccuracy = try container.decodeIfPresent(Double.self, forKey: .restartAccuracy) ?? 0.95
+        validationPassages = try container.decodeIfPresent(Int.self, forKey: .validationPassages) ?? 20
+    }
 
     /// The test suite's configuration: fewer tasks and steps, a narrower judge.
     public static var reduced: Self {
@@ -109,11 +145,30 @@ public struct DebateSeedOutcome: Codable, Equatable, Sendable {
     /// superseded statement against the decisive one) and where one side's quote does not; nil where there are none.
     public var debateBothVerified: Double?
     public var debateOneVerified: Double?
+    /// With judge restarts: every judge trained, in order; the kept one is the most accurate on validation (the first
+    /// of equals). nil when one judge was trained.
+    public var judgeAttempts: [JudgeAttempt]?
+
+    /// One judge trained for a seed.
+    public struct JudgeAttempt: Codable, Equatable, Sendable {
+        /// The initialisation and batch-order seed.
+        public var seed: UInt64
+        public var firstLoss: Double?
+        public var finalLoss: Double?
+        /// Accuracy on the validation tasks' judge prompts (both option orders): the letter with the higher
+        /// log-probability.
+        public var validationAccuracy: Double
+        public var kept: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case seed, firstLoss = "first_loss", finalLoss = "final_loss", validationAccuracy = "validation_accuracy", kept
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case seed, accuracy, trainingExamples = "training_examples", testTasks = "test_tasks", firstLoss = "first_loss"
         case finalLoss = "final_loss", seconds, results, examples
-        case debateBothVerified = "debate_both_verified", debateOneVerified = "debate_one_verified"
+        case debateBothVerified = "debate_both_verified", debateOneVerified = "debate_one_verified", judgeAttempts = "judge_attempts"
     }
 }
 
@@ -218,31 +273,62 @@ public enum DebateExperiment {
         let policy: [any Arguer] = [QuotingArguer(liar: configuration.liar)]
         let examples = try await judgeExamples(training, settings: settings, policy: policy,
                                                protocols: configuration.trainOnConsultancy ? [.debate, .consultancy] : [.debate])
+        guard configuration.judgeRestarts >= 1, configuration.validationPassages >= 1, (0...1).contains(configuration.restartAccuracy) else {
+            throw OversightError("judge_restarts and validation_passages must be at least 1 and restart_accuracy between 0 and 1 (got \(configuration.judgeRestarts), \(configuration.validationPassages), \(configuration.restartAccuracy))")
+        }
         let tokenizerTexts = examples.compactMap { example -> String? in
             if case let .promptCompletion(.standard(prompt), .standard(completion)) = example.body { return prompt + completion }
             return nil
         } + test.prefix(8).flatMap { task in [OversightProtocol.blind, .consultancy].map { ProtocolPrompts.judge(task, protocolName: $0, firstAsA: true, transcript: []) } }
-        let initial = folder.appendingPathComponent("judge-initial")
-        try InitialModel(vocabularySize: configuration.vocabularySize, hiddenSize: configuration.judge.hiddenSize,
-                         intermediateSize: 4 * configuration.judge.hiddenSize, layerCount: configuration.judge.layerCount,
-                         headCount: configuration.judge.headCount, contextLength: 1024).write(texts: tokenizerTexts, seed: seed, to: initial)
-        log("seed \(seed): training the judge (\(configuration.judge.text)) for \(configuration.steps) steps on \(examples.count) judgements")
-        var sft = SFTConfiguration()
-        let judgeFolder = folder.appendingPathComponent("judge")
-        sft.training.outputDirectory = judgeFolder.path
-        sft.training.maximumSteps = configuration.steps
-        sft.training.batchSize = configuration.batchSize
-        sft.training.learningRate = configuration.learningRate
-        sft.training.learningRateSchedule = "constant"
-        sft.training.saveSteps = 0
-        sft.training.loggingSteps = 10
-        sft.training.seed = seed
-        sft.completionOnlyLoss = !configuration.lossOnPrompts
-        let trainer = try SFTTrainer(configuration: sft, policy: try TrainableModel(directory: initial),
-                                     encoder: try ExampleEncoder.load(directory: initial), train: examples)
-        let summary = try TrainingLoop(arguments: sft.training).run(trainer)
-        let losses = summary.history.compactMap { $0["loss"] }
-        log("seed \(seed): judge loss \(losses.first.map { String(format: "%.3f", $0) } ?? "?") → \(losses.last.map { String(format: "%.3f", $0) } ?? "?")")
+        let protocolsTrained: [OversightProtocol] = configuration.trainOnConsultancy ? [.debate, .consultancy] : [.debate]
+        let validation = configuration.judgeRestarts > 1
+            ? try await judgeExamples(ReadingTask.generate(seed: seed &* 1000 &+ 3, passages: configuration.validationPassages, peopleCount: configuration.peopleCount,
+                                                           supersededShare: share, precedence: precedence),
+                                      settings: settings, policy: policy, protocols: protocolsTrained)
+            : []
+        var attempts: [DebateSeedOutcome.JudgeAttempt] = []
+        var kept: (folder: URL, losses: [Double])?
+        for attempt in 0..<max(1, configuration.judgeRestarts) {
+            // The first judge is the one a run without restarts trains.
+            let attemptSeed = attempt == 0 ? seed : seed &+ UInt64(attempt) &* 7_919
+            let suffix = attempt == 0 ? "" : "-\(attempt + 1)"
+            let initial = folder.appendingPathComponent("judge-initial" + suffix)
+            try InitialModel(vocabularySize: configuration.vocabularySize, hiddenSize: configuration.judge.hiddenSize,
+                             intermediateSize: 4 * configuration.judge.hiddenSize, layerCount: configuration.judge.layerCount,
+                             headCount: configuration.judge.headCount, contextLength: 1024).write(texts: tokenizerTexts, seed: attemptSeed, to: initial)
+            log("seed \(seed): training the judge (\(configuration.judge.text)) for \(configuration.steps) steps on \(examples.count) judgements"
+                + (configuration.judgeRestarts > 1 ? " (judge \(attempt + 1) of at most \(configuration.judgeRestarts))" : ""))
+            var sft = SFTConfiguration()
+            let judgeFolder = folder.appendingPathComponent("judge" + suffix)
+            sft.training.outputDirectory = judgeFolder.path
+            sft.training.maximumSteps = configuration.steps
+            sft.training.batchSize = configuration.batchSize
+            sft.training.learningRate = configuration.learningRate
+            sft.training.learningRateSchedule = "constant"
+            sft.training.saveSteps = 0
+            sft.training.loggingSteps = 10
+            sft.training.seed = attemptSeed
+            sft.completionOnlyLoss = !configuration.lossOnPrompts
+            let trainer = try SFTTrainer(configuration: sft, policy: try TrainableModel(directory: initial),
+                                         encoder: try ExampleEncoder.load(directory: initial), train: examples)
+            let summary = try TrainingLoop(arguments: sft.training).run(trainer)
+            let losses = summary.history.compactMap { $0["loss"] }
+            log("seed \(seed): judge loss \(losses.first.map { String(format: "%.3f", $0) } ?? "?") → \(losses.last.map { String(format: "%.3f", $0) } ?? "?")")
+            guard configuration.judgeRestarts > 1 else {
+                kept = (judgeFolder, losses)
+                break
+            }
+            let accuracy = try await validationAccuracy(try LocalLanguageModel.load(directory: judgeFolder), examples: validation)
+            log("seed \(seed): judge \(attempt + 1) validation accuracy \(String(format: "%.1f%%", 100 * accuracy))")
+            let best = attempts.map(\.validationAccuracy).max() ?? -1
+            if accuracy > best {
+                for index in attempts.indices { attempts[index].kept = false }
+                kept = (judgeFolder, losses)
+            }
+            attempts.append(.init(seed: attemptSeed, firstLoss: losses.first, finalLoss: losses.last, validationAccuracy: accuracy, kept: accuracy > best))
+            if accuracy >= configuration.restartAccuracy { break }
+        }
+        guard let (judgeFolder, losses) = kept else { throw OversightError("no judge was trained") }
         let judge = try LocalLanguageModel.load(directory: judgeFolder)
         let protocols = folder.appendingPathComponent("protocols")
         for protocolName in OversightProtocol.allCases {
@@ -265,6 +351,21 @@ public enum DebateExperiment {
         let oneVerified = debates.filter { record in !bothVerified.contains { $0.id == record.id } }
         return DebateSeedOutcome(seed: seed, accuracy: accuracy, trainingExamples: examples.count, testTasks: test.count, firstLoss: losses.first,
                                  finalLoss: losses.last, seconds: Date().timeIntervalSince(started), results: results, examples: shown,
-                                 debateBothVerified: meanScore(bothVerified), debateOneVerified: meanScore(oneVerified))
+                                 debateBothVerified: meanScore(bothVerified), debateOneVerified: meanScore(oneVerified),
+                                 judgeAttempts: configuration.judgeRestarts > 1 ? attempts : nil)
+    }
+
+    /// Share of judge prompts whose trained letter has the higher log-probability.
+    static func validationAccuracy(_ judge: LocalLanguageModel, examples: [Example]) async throws -> Double {
+        var correct = 0, total = 0
+        for example in examples {
+            guard case let .promptCompletion(.standard(prompt), .standard(answer)) = example.body else { continue }
+            let other = answer == ComparisonPrompts.optionA ? ComparisonPrompts.optionB : ComparisonPrompts.optionA
+            let right = try await judge.score(prompt: prompt, completion: answer).totalLogProbability
+            let wrong = try await judge.score(prompt: prompt, completion: other).totalLogProbability
+            total += 1
+            if right > wrong { correct += 1 }
+        }
+        return total == 0 ? 0 : Double(correct) / Double(total)
     }
 }

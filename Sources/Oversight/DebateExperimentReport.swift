@@ -57,13 +57,14 @@ public enum DebateExperimentReport {
                                  yLabel: "accuracy", yAxis: ChartAxis(lower: 0, upper: 1, step: 0.25, percent: true), width: 440))
         page.heading("Per seed", level: 2)
         page.table(header: ["seed", "blind", "consultancy", "debate", "honest / dishonest consultant", "debate: both quotes verified / one",
-                            "judge loss first → last", "training judgements", "test tasks", "seconds"],
+                            "judge loss first → last", "judges trained: validation accuracy", "training judgements", "test tasks", "seconds"],
                    rows: results.outcomes.map { outcome in
                        let consultancy = outcome.results.summary(.consultancy)
                        let split = [consultancy?.honestAccuracy, consultancy?.dishonestAccuracy].map { $0.map { percent($0.mean) } ?? "–" }.joined(separator: " / ")
                        let debateSplit = [outcome.debateBothVerified, outcome.debateOneVerified].map { $0.map(percent) ?? "–" }.joined(separator: " / ")
                        return ["\(outcome.seed)"] + OversightProtocol.allCases.map { outcome.accuracy[$0.rawValue].map(percent) ?? "–" }
                            + [split, debateSplit, "\(outcome.firstLoss.map { String(format: "%.3f", $0) } ?? "?") → \(outcome.finalLoss.map { String(format: "%.3f", $0) } ?? "?")",
+                              outcome.judgeAttempts.map { attempts in attempts.map { $0.kept ? "\(percent($0.validationAccuracy)) (kept)" : percent($0.validationAccuracy) }.joined(separator: ", ") } ?? "1 judge",
                               "\(outcome.trainingExamples)", "\(outcome.testTasks)", String(format: "%.0f", outcome.seconds)]
                    })
         if configuration.supersededLiar {

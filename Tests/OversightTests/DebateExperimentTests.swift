@@ -108,6 +108,58 @@ final class DebateExperimentTests: XCTestCase {
     }
 }
 
+/// Judge restarts (issue 16): the first judge is the one a run without restarts trains, every judge is scored on the
+/// validation tasks, the most accurate is kept, and training stops once one reaches `restartAccuracy`.
+final class DebateJudgeRestartTests: XCTestCase {
+    func testRestartsKeepTheMostAccurateJudgeOnValidationAndStopEarly() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("debate-restarts-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = DebateExperimentConfiguration.reduced
+        configuration.trainingPassages = 20
+        configuration.testPassages = 4
+        configuration.validationPassages = 4
+        configuration.steps = 10
+        let single = try await DebateExperiment.run(configuration, seed: 3, folder: folder.appendingPathComponent("single"))
+        XCTAssertNil(single.judgeAttempts)
+
+        configuration.judgeRestarts = 3
+        configuration.restartAccuracy = 1  // not reached by a 10-step judge: all three train
+        let restarted = try await DebateExperiment.run(configuration, seed: 3, folder: folder.appendingPathComponent("restarts"))
+        let attempts = try XCTUnwrap(restarted.judgeAttempts)
+        XCTAssertEqual(attempts.map(\.seed), [3, 3 + 7_919, 3 + 2 * 7_919])
+        XCTAssertEqual(attempts[0].finalLoss, single.finalLoss, "the first judge is the one trained without restarts")
+        XCTAssertNotEqual(attempts[0].finalLoss, attempts[1].finalLoss, "another initialisation trains another judge")
+        XCTAssertEqual(attempts.filter(\.kept).count, 1)
+        let best = try XCTUnwrap(attempts.map(\.validationAccuracy).max())
+        let kept = try XCTUnwrap(attempts.first(where: \.kept))
+        XCTAssertEqual(kept.validationAccuracy, best)
+        XCTAssertEqual(kept, attempts.first { $0.validationAccuracy == best }, "the first of equals")
+        XCTAssertEqual(restarted.finalLoss, kept.finalLoss, "the outcome reports the kept judge")
+        for attempt in attempts { XCTAssertTrue((0...1).contains(attempt.validationAccuracy)) }
+
+        configuration.restartAccuracy = 0  // the first judge is good enough
+        let stopped = try await DebateExperiment.run(configuration, seed: 3, folder: folder.appendingPathComponent("stopped"))
+        XCTAssertEqual(stopped.judgeAttempts?.count, 1)
+        XCTAssertEqual(stopped.accuracy, single.accuracy)
+
+        let results = DebateExperimentResults(configuration: configuration, outcomes: [restarted])
+        let decoded = try JSONDecoder().decode(DebateExperimentResults.self, from: try JSONEncoder().encode(results))
+        XCTAssertEqual(decoded, results)
+        var old = try XCTUnwrap(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(DebateExperimentConfiguration.reduced)) as? [String: Any])
+        for key in ["judge_restarts", "restart_accuracy", "validation_passages"] { old.removeValue(forKey: key) }
+        let older = try JSONDecoder().decode(DebateExperimentConfiguration.self, from: try JSONSerialization.data(withJSONObject: old))
+        XCTAssertEqual(older, .reduced, "a results.json written before restarts reads as one judge")
+
+        configuration.judgeRestarts = 0
+        do {
+            _ = try await DebateExperiment.run(configuration, seed: 3, folder: folder.appendingPathComponent("zero"))
+            XCTFail("0 restarts must be refused")
+        } catch let error as OversightError {
+            XCTAssertTrue("\(error)".contains("judge_restarts"), "\(error)")
+        }
+    }
+}
+
 /// The judge's SFT data checked on tokens, as the trainer sees them (issue 16: the judge stayed at chance).
 final class DebateJudgeDataTests: XCTestCase {
     /// Every training sequence is the whole judge prompt followed by the answer: nothing is truncated, the loss covers
