@@ -230,7 +230,7 @@ public struct RewardEnsembleManifest: Codable, Equatable, Sendable {
     /// Reads and checks `directory/ensemble.json`.
     /// - Throws: `TrainingError.data` naming the file and the field (no members, a missing member folder, a
     ///   non-positive standard deviation, a `column` outside the folder's `num_labels`, a missing `column` for a
-    ///   folder with `num_labels` > 1, two members reading the same column).
+    ///   folder with `num_labels` > 1).
     public static func load(directory: URL) throws -> RewardEnsembleManifest {
         let url = directory.appendingPathComponent(fileName)
         let manifest: RewardEnsembleManifest
@@ -250,7 +250,6 @@ public struct RewardEnsembleManifest: Codable, Equatable, Sendable {
             throw TrainingError.data("\(url.path): members[\(empty)].head is empty; name the principle or leave head out")
         }
         var labelCounts: [URL: Int] = [:]
-        var readers: [String: Int] = [:]  // "folder#column" → the member reading it
         for (index, member) in manifest.members.enumerated() {
             guard member.rewardStandardDeviation.isFinite, member.rewardStandardDeviation > 0, member.rewardMean.isFinite else {
                 throw TrainingError.data("\(url.path): members[\(index)] (\(member.path)): reward_mean must be finite and reward_std finite and > 0")
@@ -277,9 +276,6 @@ public struct RewardEnsembleManifest: Codable, Equatable, Sendable {
                 throw TrainingError.data("\(url.path): members[\(index)].column is \(column), but \(config.path) has num_labels \(labels) "
                                          + "(columns 0 … \(labels - 1))")
             default: break
-            }
-            if let other = readers.updateValue(index, forKey: "\(folder.path)#\(member.column ?? 0)") {
-                throw TrainingError.data("\(url.path): members[\(other)] and members[\(index)] both read column \(member.column ?? 0) of \(member.path)")
             }
         }
         return manifest
