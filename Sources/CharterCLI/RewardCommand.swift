@@ -58,6 +58,10 @@ struct RewardCommand: ParsableCommand {
             return try trainHeads(recipe: recipe, configuration: configuration, base: directory)
         }
         let (train, evaluation) = try options.datasets(recipe, evalOnly: evalOnly)
+        if evalOnly && RewardEnsembleManifest.isEnsemble(directory) {
+            return try printEnsembleEvaluation(directory, examples: evaluation?.examples ?? [], chatTemplate: recipe["chat_template_name"] as? String,
+                                               batchSize: configuration.training.evaluationBatchSize)
+        }
 
         if bootstrap && ensemble == nil { throw ValidationError("--bootstrap resamples an ensemble's pairs; give --ensemble K too") }
         if sharedTrunk && ensemble == nil { throw ValidationError("--shared-trunk trains an ensemble's members as heads of one model; give --ensemble K (or --head/--heads-from-labels) too") }
@@ -86,6 +90,32 @@ struct RewardCommand: ParsableCommand {
         if evalOnly { return try printEvaluation(trainer) }
         try options.train(trainer, arguments: configuration.training,
                           effectiveConfiguration: try recipe.effective(configuration))
+    }
+
+    /// `--eval-only` with an ensemble folder as --model: each member's accuracy on the pairs (chosen scored above
+    /// rejected; on gold-labelled pairs, its agreement with the ground truth), the members' mean's, the models loaded
+    /// (one per folder: a shared trunk is one) and the seconds the scoring took, as JSON.
+    func printEnsembleEvaluation(_ directory: URL, examples: [Example], chatTemplate: String?, batchSize: Int) throws {
+        let manifest = try RewardEnsembleManifest.load(directory: directory)
+        let encoder = try ExampleEncoder.load(directory: manifest.firstFolder(in: directory), chatTemplate: chatTemplate)
+        let pairs = try examples.flatMap { try RewardPair.pairs(from: $0, encoder: encoder) }
+        guard !pairs.isEmpty else { throw ValidationError("--eval-only needs preference pairs in --eval-dataset (or --dataset)") }
+        let ensemble = try EnsembleReward.load(directory: directory, aggregation: .mean, sharesTokenizer: true, batchSize: batchSize)
+        let sequences = pairs.map(\.chosenIds) + pairs.map(\.rejectedIds)
+        let rollouts = sequences.map { ScoredRollout(promptIds: $0, responseIds: [], prompt: "", response: "", endsWithStopToken: false) }
+        let start = Date()
+        let scores = try ensemble.memberScores(rollouts)
+        let seconds = Date().timeIntervalSince(start)
+        func accuracy(_ values: [Double]) -> Double {
+            Double(pairs.indices.filter { values[$0] > values[pairs.count + $0] }.count) / Double(pairs.count)
+        }
+        var metrics: [String: Any] = [
+            "eval_accuracy": accuracy(EnsembleReward.aggregate(scores, .mean).values),
+            "eval_pairs": pairs.count, "eval_sequences": sequences.count,
+            "eval_scoring_seconds": seconds, "eval_models_loaded": ensemble.scorers.count,
+        ]
+        for (index, member) in scores.enumerated() { metrics["eval_accuracy/member-\(index + 1)"] = accuracy(member) }
+        try printMetrics(metrics)
     }
 
     /// Trains one reward model per head (`--heads-from-labels`, `--head NAME=FILE`) and writes ensemble.json.

@@ -3,8 +3,9 @@ import XCTest
 
 extension CLITests {
     /// `charter reward --ensemble 3 --shared-trunk --bootstrap`: one folder OUTPUT/trunk with num_labels 3 and
-    /// ensemble.json's members as its columns; `--heads-from-labels --shared-trunk` names the columns by principle; and
-    /// ppo takes the trunk ensemble but refuses the bare K-label folder as one reward model, naming num_labels.
+    /// ensemble.json's members as its columns; `--eval-only` scores the ensemble with one loaded model;
+    /// `--heads-from-labels --shared-trunk` names the columns by principle; ppo refuses the bare K-label folder as one
+    /// reward model, naming num_labels.
     func testRewardSharedTrunkEnsembleAndHeads() throws {
         let base = try tinyGPT(named: "base", contextLength: 64, seed: 5)
         let pairs = try write((1...8).map { #"{"prompt": "Question \#($0):", "chosen": " yes", "rejected": " no"}"# }, to: "pairs.jsonl")
@@ -22,6 +23,13 @@ extension CLITests {
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(output)/trunk/config.json"))) as? [String: Any]
         XCTAssertEqual((config?["id2label"] as? [String: String])?.count, 3)
         XCTAssertEqual(config?["architectures"] as? [String], ["GPT2ForSequenceClassification"])
+        // --eval-only on the ensemble folder: one model loaded for the three members, each member's accuracy.
+        let (evalStatus, evalOutput, evalErrors) = try charter(["reward", "--model", output, "--dataset", pairs, "--eval-only"])
+        XCTAssertEqual(evalStatus, 0, evalErrors)
+        let metrics = try JSONSerialization.jsonObject(with: Data(evalOutput.utf8)) as? [String: Any]
+        XCTAssertEqual(metrics?["eval_models_loaded"] as? Int, 1)
+        XCTAssertEqual(metrics?["eval_sequences"] as? Int, 16)
+        XCTAssertNotNil(metrics?["eval_accuracy/member-3"] as? Double)
 
         let labels = try write((1...6).map {
             #"{"prompt": "Question \#($0):", "chosen": " yes", "rejected": " no", "chosen_is_first": true, "judgements": [{"principle_id": "harmless", "p_first": 0.8}, {"principle_id": "helpful", "p_first": 0.3}]}"#
