@@ -103,12 +103,16 @@ extension PPOTrainer {
 
         let critic: PPOCritic
         if var valueDirectory = folders.valueModel {
+            var column: Int?  // a shared trunk's first member's head
             if RewardEnsembleManifest.isEnsemble(valueDirectory) {
-                valueDirectory = try RewardEnsembleManifest.load(directory: valueDirectory).firstFolder(in: valueDirectory)
+                let manifest = try RewardEnsembleManifest.load(directory: valueDirectory)
+                column = manifest.members[0].column
+                valueDirectory = manifest.firstFolder(in: valueDirectory)
             }
-            let classifier = try SequenceClassifier.load(directory: valueDirectory, seed: seed &+ 1)
+            let classifier = try SequenceClassifier.load(directory: valueDirectory, seed: seed &+ 1, labels: column == nil ? 1 : nil)
             classifier.body.setTrainable(true)
-            critic = PPOCritic(trunk: TrainableModel(model: classifier.body, sourceDirectory: valueDirectory), head: ValueHead(rewardModel: classifier))
+            critic = PPOCritic(trunk: TrainableModel(model: classifier.body, sourceDirectory: valueDirectory),
+                               head: ValueHead(rewardModel: classifier, column: column ?? 0))
         } else {
             var generator = SeededGenerator(seed: seed &+ 1)
             critic = PPOCritic(trunk: nil, head: ValueHead(hiddenSize: try PPOModelFolders.hiddenSize(of: folders.policy), generator: &generator))

@@ -175,7 +175,8 @@ public enum RewardAggregation: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// `ensemble.json`: what makes a folder a reward-model ensemble. Members are sequence-classification folders (paths
-/// relative to the ensemble folder, or absolute). Each member's rewards are standardised by the mean and standard
+/// relative to the ensemble folder, or absolute), or columns of one: members of a shared-trunk ensemble share a
+/// `path` whose folder has `num_labels` K, and each names its `column` (0 … K−1) of the score layer. Each member's rewards are standardised by the mean and standard
 /// deviation of that member's rewards on its training pairs' responses (chosen and rejected), so that `min` and the
 /// variance compare members on one scale; a one-member ensemble is its member, rescaled.
 public struct RewardEnsembleManifest: Codable, Equatable, Sendable {
@@ -192,9 +193,12 @@ public struct RewardEnsembleManifest: Codable, Equatable, Sendable {
         /// The principle (or group) this member scores, when the ensemble is one head per principle; nil for members
         /// that differ only by seed or resample.
         public var head: String?
+        /// The member's column of a shared trunk's score layer (`num_labels` K > 1); nil for a folder of its own
+        /// (`num_labels` 1).
+        public var column: Int?
 
         public init(path: String, seed: UInt64, trainingPairs: Int, bootstrap: Bool, rewardMean: Double, rewardStandardDeviation: Double,
-                    head: String? = nil) {
+                    head: String? = nil, column: Int? = nil) {
             self.path = path
             self.seed = seed
             self.trainingPairs = trainingPairs
@@ -202,10 +206,11 @@ public struct RewardEnsembleManifest: Codable, Equatable, Sendable {
             self.rewardMean = rewardMean
             self.rewardStandardDeviation = rewardStandardDeviation
             self.head = head
+            self.column = column
         }
 
         enum CodingKeys: String, CodingKey {
-            case path, seed, bootstrap, head
+            case path, seed, bootstrap, head, column
             case trainingPairs = "training_pairs", rewardMean = "reward_mean", rewardStandardDeviation = "reward_std"
         }
     }
@@ -224,7 +229,8 @@ public struct RewardEnsembleManifest: Codable, Equatable, Sendable {
 
     /// Reads and checks `directory/ensemble.json`.
     /// - Throws: `TrainingError.data` naming the file and the field (no members, a missing member folder, a
-    ///   non-positive standard deviation).
+    ///   non-positive standard deviation, a `column` outside the folder's `num_labels`, a missing `column` for a
+    ///   folder with `num_labels` > 1).
     public static func load(directory: URL) throws -> RewardEnsembleManifest {
         let url = directory.appendingPathComponent(fileName)
         let manifest: RewardEnsembleManifest
@@ -243,13 +249,33 @@ public struct RewardEnsembleManifest: Codable, Equatable, Sendable {
         if let empty = manifest.members.firstIndex(where: { $0.head?.isEmpty == true }) {
             throw TrainingError.data("\(url.path): members[\(empty)].head is empty; name the principle or leave head out")
         }
+        var labelCounts: [URL: Int] = [:]
         for (index, member) in manifest.members.enumerated() {
             guard member.rewardStandardDeviation.isFinite, member.rewardStandardDeviation > 0, member.rewardMean.isFinite else {
                 throw TrainingError.data("\(url.path): members[\(index)] (\(member.path)): reward_mean must be finite and reward_std finite and > 0")
             }
-            let folder = manifest.folder(of: member, in: directory)
-            guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
+            let folder = manifest.folder(of: member, in: directory).standardizedFileURL
+            let config = folder.appendingPathComponent("config.json")
+            guard FileManager.default.fileExists(atPath: config.path) else {
                 throw TrainingError.data("\(url.path): members[\(index)]: \(folder.path) has no config.json (is the member folder missing?)")
+            }
+            let labels: Int
+            if let known = labelCounts[folder] {
+                labels = known
+            } else {
+                do { labels = try SequenceClassifier.labelCount(directory: folder) } catch {
+                    throw TrainingError.data("\(url.path): members[\(index)]: \(error)")
+                }
+                labelCounts[folder] = labels
+            }
+            switch member.column {
+            case nil where labels != 1:
+                throw TrainingError.data("\(url.path): members[\(index)] has no column, but \(config.path) has num_labels \(labels) (a shared trunk); "
+                                         + "give members[\(index)].column, 0 … \(labels - 1)")
+            case let column? where !(0..<labels).contains(column):
+                throw TrainingError.data("\(url.path): members[\(index)].column is \(column), but \(config.path) has num_labels \(labels) "
+                                         + "(columns 0 … \(labels - 1))")
+            default: break
             }
         }
         return manifest
@@ -274,48 +300,79 @@ public struct RewardEnsembleManifest: Codable, Equatable, Sendable {
 /// A reward-model ensemble as PPO's (or best-of-n's) reward: every member scores every rollout; the standardised
 /// scores are aggregated by ``RewardAggregation``. ``lastMetrics`` reports the spread of the last batch (the mean over
 /// rollouts of the members' standard deviation), which PPO logs as `objective/ensemble_std`.
+///
+/// Members are columns of ``scorers``: a member of its own is its scorer's only column; the K members of a shared
+/// trunk are columns of one ``RewardModelScorer``, which scores all K in one forward pass.
 public final class EnsembleReward: RewardFunction {
-    public let members: [RewardFunction]
+    /// The models that score: one per member folder (a shared trunk is one scorer for its K members).
+    public let scorers: [RewardFunction]
+    /// Member i's score is column `columns[i].column` of scorer `columns[i].scorer`.
+    public let columns: [(scorer: Int, column: Int)]
     public let standardisation: [(mean: Double, deviation: Double)]
     public let aggregation: RewardAggregation
     /// The members' heads (nil for a member without one), in member order.
     public let heads: [String?]
     public private(set) var lastMetrics: [String: Double] = [:]
 
+    /// Members that each score on their own (one column each).
     /// - Precondition: a head-combining aggregation was checked against `heads` (``RewardAggregation/check(heads:ensemble:)``).
-    public init(members: [RewardFunction], standardisation: [(mean: Double, deviation: Double)], aggregation: RewardAggregation,
-                heads: [String?]? = nil) {
-        precondition(!members.isEmpty && members.count == standardisation.count, "one standardisation per member")
-        self.members = members
-        self.standardisation = standardisation
-        self.aggregation = aggregation
-        self.heads = heads ?? Array(repeating: nil, count: members.count)
-        precondition(self.heads.count == members.count, "one head (or nil) per member")
+    public convenience init(members: [RewardFunction], standardisation: [(mean: Double, deviation: Double)], aggregation: RewardAggregation,
+                            heads: [String?]? = nil) {
+        self.init(scorers: members, columns: members.indices.map { ($0, 0) }, standardisation: standardisation, aggregation: aggregation, heads: heads)
     }
 
+    /// Members as columns of scorers; a scorer with more than one column is a ``RewardModelScorer`` of a shared trunk.
+    /// - Precondition: a head-combining aggregation was checked against `heads` (``RewardAggregation/check(heads:ensemble:)``).
+    public init(scorers: [RewardFunction], columns: [(scorer: Int, column: Int)], standardisation: [(mean: Double, deviation: Double)],
+                aggregation: RewardAggregation, heads: [String?]? = nil) {
+        precondition(!columns.isEmpty && columns.count == standardisation.count, "one standardisation per member")
+        precondition(columns.allSatisfy { scorers.indices.contains($0.scorer) && $0.column >= 0 }, "every member reads a scorer's column")
+        self.scorers = scorers
+        self.columns = columns
+        self.standardisation = standardisation
+        self.aggregation = aggregation
+        self.heads = heads ?? Array(repeating: nil, count: columns.count)
+        precondition(self.heads.count == columns.count, "one head (or nil) per member")
+    }
+
+    /// The number of members.
+    public var memberCount: Int { columns.count }
+
     /// Loads an ensemble folder (see ``RewardEnsembleManifest``); members score by token id when `sharesTokenizer`.
+    /// Members that share a folder (a shared trunk's columns) load it once and score in one forward pass.
     /// - Throws: the manifest's errors, an aggregation that does not name the ensemble's heads exactly, and what
     ///   loading a member throws.
     public static func load(directory: URL, aggregation: RewardAggregation, sharesTokenizer: Bool, seed: UInt64 = 42,
                             batchSize: Int = 8) throws -> EnsembleReward {
         let manifest = try RewardEnsembleManifest.load(directory: directory)
         try aggregation.check(heads: manifest.heads, ensemble: directory.appendingPathComponent(RewardEnsembleManifest.fileName).path)
-        let members = try manifest.members.map { member in
-            RewardModelScorer(model: try SequenceClassifier.load(directory: manifest.folder(of: member, in: directory), seed: seed),
-                              sharesTokenizer: sharesTokenizer, batchSize: batchSize)
+        var scorers: [RewardFunction] = [], byFolder: [URL: Int] = [:]
+        let columns = try manifest.members.map { member in
+            let folder = manifest.folder(of: member, in: directory).standardizedFileURL
+            if byFolder[folder] == nil {
+                byFolder[folder] = scorers.count
+                // The manifest has checked the folder's num_labels against the columns that read it.
+                scorers.append(RewardModelScorer(model: try SequenceClassifier.load(directory: folder, seed: seed, labels: member.column == nil ? 1 : nil),
+                                                 sharesTokenizer: sharesTokenizer, batchSize: batchSize))
+            }
+            return (scorer: byFolder[folder]!, column: member.column ?? 0)
         }
-        return EnsembleReward(members: members, standardisation: manifest.members.map { ($0.rewardMean, $0.rewardStandardDeviation) },
+        return EnsembleReward(scorers: scorers, columns: columns, standardisation: manifest.members.map { ($0.rewardMean, $0.rewardStandardDeviation) },
                               aggregation: aggregation, heads: manifest.heads)
     }
 
-    /// Standardised scores, member-major: `[member][rollout]`.
+    /// Standardised scores, member-major: `[member][rollout]`. Each scorer runs once.
     public func memberScores(_ rollouts: [ScoredRollout]) throws -> [[Double]] {
-        try zip(members, standardisation).map { member, scale in
-            let raw = try member.scores(rollouts)
-            guard raw.count == rollouts.count else {
-                throw TrainingError.data("an ensemble member returned \(raw.count) scores for \(rollouts.count) rollouts")
+        let raw: [[[Float]]] = try scorers.map { scorer in  // [scorer][column][rollout]
+            let columns = try (scorer as? RewardModelScorer).flatMap { $0.model.labelCount > 1 ? try $0.headScores(rollouts) : nil }
+                ?? [try scorer.scores(rollouts)]
+            guard columns.allSatisfy({ $0.count == rollouts.count }) else {
+                throw TrainingError.data("an ensemble member returned \(columns.map(\.count)) scores for \(rollouts.count) rollouts")
             }
-            return raw.map { (Double($0) - scale.mean) / scale.deviation }
+            return columns
+        }
+        return zip(columns, standardisation).map { source, scale in
+            raw[source.scorer][source.column].map { (Double($0) - scale.mean) / scale.deviation }
         }
     }
 
@@ -376,11 +433,7 @@ public enum RewardEnsembleTraining {
         guard size >= 1 else { throw TrainingError.data("ensemble size must be at least 1 (got \(size))") }
         let plans = (0..<size).map { index in
             let seed = configuration.training.seed &+ UInt64(index)
-            var memberExamples = examples
-            if bootstrap {
-                var generator = SeededGenerator(seed: seed ^ 0xB0_075)
-                memberExamples = (0..<examples.count).map { _ in examples[Int(generator.next() % UInt64(examples.count))] }
-            }
+            let memberExamples = bootstrap ? resample(count: examples.count, seed: seed).map { examples[$0] } : examples
             return MemberPlan(path: "member-\(index + 1)", seed: seed, examples: memberExamples, bootstrap: bootstrap, head: nil)
         }
         return try run(plans, configuration: configuration, base: base, chatTemplate: chatTemplate, log: log, train: train)
@@ -392,6 +445,23 @@ public enum RewardEnsembleTraining {
     ///   loading and training throw.
     public static func train(configuration: RewardConfiguration, base: URL, chatTemplate: String?, heads: [(name: String, examples: [Example])],
                              log: (String) -> Void, train: (RewardTrainer, TrainingArguments) throws -> Void) throws -> RewardEnsembleManifest {
+        try check(heads)
+        let plans = heads.enumerated().map { index, head in
+            MemberPlan(path: "head-\(head.name)", seed: configuration.training.seed &+ UInt64(index), examples: head.examples, bootstrap: false, head: head.name)
+        }
+        return try run(plans, configuration: configuration, base: base, chatTemplate: chatTemplate, log: log, train: train)
+    }
+
+    /// Bootstrap resample of `count` items with replacement: `count` indices drawn uniformly from the generator
+    /// seeded with a member's `seed` (so a member's resample is the same whether it trains alone or as a trunk's head).
+    static func resample(count: Int, seed: UInt64) -> [Int] {
+        guard count > 0 else { return [] }
+        var generator = SeededGenerator(seed: seed ^ 0xB0_075)
+        return (0..<count).map { _ in Int(generator.next() % UInt64(count)) }
+    }
+
+    /// - Throws: `TrainingError.data` for no heads, a repeated or malformed name, or a head without pairs.
+    static func check(_ heads: [(name: String, examples: [Example])]) throws {
         guard !heads.isEmpty else { throw TrainingError.data("no heads to train (give --head NAME=FILE or --heads-from-labels FILE)") }
         var seen = Set<String>()
         for head in heads {
@@ -401,10 +471,6 @@ public enum RewardEnsembleTraining {
             guard seen.insert(head.name).inserted else { throw TrainingError.data("head \(head.name) is given twice") }
             guard !head.examples.isEmpty else { throw TrainingError.data("head \(head.name) has no preference pairs") }
         }
-        let plans = heads.enumerated().map { index, head in
-            MemberPlan(path: "head-\(head.name)", seed: configuration.training.seed &+ UInt64(index), examples: head.examples, bootstrap: false, head: head.name)
-        }
-        return try run(plans, configuration: configuration, base: base, chatTemplate: chatTemplate, log: log, train: train)
     }
 
     static func run(_ plans: [MemberPlan], configuration: RewardConfiguration, base: URL, chatTemplate: String?, log: (String) -> Void,
@@ -434,13 +500,27 @@ public enum RewardEnsembleTraining {
 extension RewardTrainer {
     /// The mean and standard deviation of the model's rewards over its training pairs' responses (chosen and
     /// rejected), the ensemble's standardisation. A constant reward gives deviation 1 (nothing to rescale).
-    func rewardScale() throws -> (mean: Double, deviation: Double) {
+    func rewardScale() throws -> (mean: Double, deviation: Double) { try rewardScales()[0] }
+
+    /// ``rewardScale()`` of every head, each over the responses of the pairs it trained on, counted as often as its
+    /// loss counts them (`exampleWeights`).
+    func rewardScales() throws -> [(mean: Double, deviation: Double)] {
         let sequences = pairs.flatMap { [$0.chosenIds, $0.rejectedIds] }
-        let rewards = try model.scores(sequences, batchSize: configuration.training.evaluationBatchSize).map(Double.init)
-        guard !rewards.isEmpty else { return (0, 1) }
-        let mean = rewards.reduce(0, +) / Double(rewards.count)
-        let variance = rewards.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(rewards.count)
-        let deviation = variance.squareRoot()
-        return (mean, deviation > 1e-12 && deviation.isFinite ? deviation : 1)
+        let rows = try model.labelScores(sequences, batchSize: configuration.training.evaluationBatchSize)
+        return (0..<model.labelCount).map { head in
+            let weights = pairWeights?[head].flatMap { [Double($0), Double($0)] } ?? [Double](repeating: 1, count: rows.count)
+            let total = weights.reduce(0, +)
+            guard total > 0 else { return (0, 1) }
+            let rewards = rows.map { Double($0[head]) }
+            let mean = zip(rewards, weights).reduce(0) { $0 + $1.0 * $1.1 } / total
+            let variance = zip(rewards, weights).reduce(0) { $0 + $1.1 * ($1.0 - mean) * ($1.0 - mean) } / total
+            let deviation = variance.squareRoot()
+            return (mean, deviation > 1e-12 && deviation.isFinite ? deviation : 1)
+        }
+    }
+
+    /// The pairs head `head` trained on, with repeats (all pairs without `exampleWeights`).
+    func trainingPairCount(head: Int) -> Int {
+        pairWeights.map { Int($0[head].reduce(0, +).rounded()) } ?? pairs.count
     }
 }

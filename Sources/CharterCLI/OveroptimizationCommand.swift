@@ -24,6 +24,8 @@ struct OveroptimizationCommand: ParsableCommand {
     @Option(help: "Kernel threads.") var threads: Int?
     @Option(help: "Gold-labelled pairs per training prompt (default 2).") var pairsPerPrompt: Int?
     @Option(help: "Proxy reward models in the ensemble (default 4).") var ensembleSize: Int?
+    @Flag(help: "Train the proxy ensemble as heads on one shared trunk (charter reward --shared-trunk) instead of separate models.")
+    var sharedTrunk = false
     @Option(help: "Best-of-n pool per held-out prompt; n runs over powers of 2 up to it (default 256).") var samplesPerPrompt: Int?
     @Option(help: "PPO episodes per run (default 4096).") var ppoEpisodes: Int?
     @Option(help: "PPO's fixed KL coefficient β (default 0.01).") var klCoef: Double?
@@ -40,6 +42,7 @@ struct OveroptimizationCommand: ParsableCommand {
         var c: OveroptimizationConfiguration = reduced ? .reduced : OveroptimizationConfiguration()
         if let pairsPerPrompt { c.pairsPerPrompt = pairsPerPrompt }
         if let ensembleSize { c.ensembleSize = ensembleSize }
+        if sharedTrunk { c.sharedTrunk = true }
         if let samplesPerPrompt { c.samplesPerPrompt = samplesPerPrompt }
         if let ppoEpisodes { c.ppoEpisodes = ppoEpisodes }
         if let klCoef {

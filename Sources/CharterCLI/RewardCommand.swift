@@ -17,7 +17,10 @@ struct RewardCommand: ParsableCommand {
             Example: charter reward --model sft/ --dataset pairs.jsonl.gz --output-dir runs/rm
             --ensemble K trains K reward models (seeds seed … seed+K−1; --bootstrap resamples the pairs for each) into \
             OUTPUT/member-1 … member-K and writes OUTPUT/ensemble.json; ppo and the pipeline's ppo stage take that folder \
-            as a reward model and combine the members with reward_aggregation: mean | min | uncertainty.
+            as a reward model and combine the members with reward_aggregation: mean | min | uncertainty. \
+            --shared-trunk trains the K members as K heads on one trunk instead: one folder OUTPUT/trunk with num_labels K \
+            (transformers gives logits (batch, K)), the loss the sum of the heads' losses, each member one column, \
+            scored with one forward pass.
             Pluralistic rewards: --heads-from-labels reads --dataset as charter label's records and trains one reward \
             model (head) per principle on that principle's own verdicts; --head NAME=FILE (repeatable) adds a head \
             trained on another preference file (e.g. helpful=human_helpfulness.jsonl). Heads go to OUTPUT/head-NAME \
@@ -37,6 +40,8 @@ struct RewardCommand: ParsableCommand {
     var heads: [String] = []
     @Flag(help: "Train one head per principle from --dataset's charter label records (each principle's own verdicts as soft labels).")
     var headsFromLabels = false
+    @Flag(help: "With --ensemble or heads: K heads on one shared trunk (OUTPUT/trunk, num_labels K) instead of K separate models.")
+    var sharedTrunk = false
 
     func run() throws {
         let recipe = try options.recipe(keys: RewardConfiguration.keys,
@@ -53,16 +58,25 @@ struct RewardCommand: ParsableCommand {
             return try trainHeads(recipe: recipe, configuration: configuration, base: directory)
         }
         let (train, evaluation) = try options.datasets(recipe, evalOnly: evalOnly)
+        if evalOnly && RewardEnsembleManifest.isEnsemble(directory) {
+            return try printEnsembleEvaluation(directory, examples: evaluation?.examples ?? [], chatTemplate: recipe["chat_template_name"] as? String,
+                                               batchSize: configuration.training.evaluationBatchSize)
+        }
 
         if bootstrap && ensemble == nil { throw ValidationError("--bootstrap resamples an ensemble's pairs; give --ensemble K too") }
+        if sharedTrunk && ensemble == nil { throw ValidationError("--shared-trunk trains an ensemble's members as heads of one model; give --ensemble K (or --head/--heads-from-labels) too") }
         if let ensemble {
             guard ensemble >= 1 && ensemble <= 64 else { throw ValidationError("--ensemble: give 1…64 members (got \(ensemble))") }
             guard !evalOnly else { throw ValidationError("--eval-only evaluates one reward model; drop --ensemble") }
-            let manifest = try RewardEnsembleTraining.train(
-                configuration: configuration, base: directory, chatTemplate: recipe["chat_template_name"] as? String,
-                examples: train?.examples ?? [], size: ensemble, bootstrap: bootstrap, log: { note("reward: \($0)") }) { trainer, arguments in
-                    try options.train(trainer, arguments: arguments, effectiveConfiguration: try recipe.effective(trainer.configuration))
-                }
+            let chatTemplate = recipe["chat_template_name"] as? String, examples = train?.examples ?? []
+            let run: (RewardTrainer, TrainingArguments) throws -> Void = { trainer, arguments in
+                try options.train(trainer, arguments: arguments, effectiveConfiguration: try recipe.effective(trainer.configuration))
+            }
+            let manifest = sharedTrunk
+                ? try RewardEnsembleTraining.trainSharedTrunk(configuration: configuration, base: directory, chatTemplate: chatTemplate, examples: examples,
+                                                              size: ensemble, bootstrap: bootstrap, log: { note("reward: \($0)") }, train: run)
+                : try RewardEnsembleTraining.train(configuration: configuration, base: directory, chatTemplate: chatTemplate, examples: examples,
+                                                   size: ensemble, bootstrap: bootstrap, log: { note("reward: \($0)") }, train: run)
             note("reward: ensemble of \(manifest.members.count) written to \(configuration.training.outputDirectory)/\(RewardEnsembleManifest.fileName)")
             return
         }
@@ -76,6 +90,32 @@ struct RewardCommand: ParsableCommand {
         if evalOnly { return try printEvaluation(trainer) }
         try options.train(trainer, arguments: configuration.training,
                           effectiveConfiguration: try recipe.effective(configuration))
+    }
+
+    /// `--eval-only` with an ensemble folder as --model: each member's accuracy on the pairs (chosen scored above
+    /// rejected; on gold-labelled pairs, its agreement with the ground truth), the members' mean's, the models loaded
+    /// (one per folder: a shared trunk is one) and the seconds the scoring took, as JSON.
+    func printEnsembleEvaluation(_ directory: URL, examples: [Example], chatTemplate: String?, batchSize: Int) throws {
+        let manifest = try RewardEnsembleManifest.load(directory: directory)
+        let encoder = try ExampleEncoder.load(directory: manifest.firstFolder(in: directory), chatTemplate: chatTemplate)
+        let pairs = try examples.flatMap { try RewardPair.pairs(from: $0, encoder: encoder) }
+        guard !pairs.isEmpty else { throw ValidationError("--eval-only needs preference pairs in --eval-dataset (or --dataset)") }
+        let ensemble = try EnsembleReward.load(directory: directory, aggregation: .mean, sharesTokenizer: true, batchSize: batchSize)
+        let sequences = pairs.map(\.chosenIds) + pairs.map(\.rejectedIds)
+        let rollouts = sequences.map { ScoredRollout(promptIds: $0, responseIds: [], prompt: "", response: "", endsWithStopToken: false) }
+        let start = Date()
+        let scores = try ensemble.memberScores(rollouts)
+        let seconds = Date().timeIntervalSince(start)
+        func accuracy(_ values: [Double]) -> Double {
+            Double(pairs.indices.filter { values[$0] > values[pairs.count + $0] }.count) / Double(pairs.count)
+        }
+        var metrics: [String: Any] = [
+            "eval_accuracy": accuracy(EnsembleReward.aggregate(scores, .mean).values),
+            "eval_pairs": pairs.count, "eval_sequences": sequences.count,
+            "eval_scoring_seconds": seconds, "eval_models_loaded": ensemble.scorers.count,
+        ]
+        for (index, member) in scores.enumerated() { metrics["eval_accuracy/member-\(index + 1)"] = accuracy(member) }
+        try printMetrics(metrics)
     }
 
     /// Trains one reward model per head (`--heads-from-labels`, `--head NAME=FILE`) and writes ensemble.json.
@@ -99,11 +139,15 @@ struct RewardCommand: ParsableCommand {
             note(dataset.summary)
             named.append((parts[0], dataset.examples))
         }
-        let manifest = try RewardEnsembleTraining.train(
-            configuration: configuration, base: base, chatTemplate: recipe["chat_template_name"] as? String, heads: named,
-            log: { note("reward: \($0)") }) { trainer, arguments in
-                try options.train(trainer, arguments: arguments, effectiveConfiguration: try recipe.effective(trainer.configuration))
-            }
+        let run: (RewardTrainer, TrainingArguments) throws -> Void = { trainer, arguments in
+            try options.train(trainer, arguments: arguments, effectiveConfiguration: try recipe.effective(trainer.configuration))
+        }
+        let chatTemplate = recipe["chat_template_name"] as? String
+        let manifest = sharedTrunk
+            ? try RewardEnsembleTraining.trainSharedTrunk(configuration: configuration, base: base, chatTemplate: chatTemplate, heads: named,
+                                                          log: { note("reward: \($0)") }, train: run)
+            : try RewardEnsembleTraining.train(configuration: configuration, base: base, chatTemplate: chatTemplate, heads: named,
+                                               log: { note("reward: \($0)") }, train: run)
         note("reward: \(manifest.members.count) heads (\(manifest.heads.compactMap { $0 }.joined(separator: ", "))) written to "
              + "\(configuration.training.outputDirectory)/\(RewardEnsembleManifest.fileName); combine them in ppo with reward_aggregation: weighted or maxmin")
     }

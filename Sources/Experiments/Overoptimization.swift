@@ -27,6 +27,9 @@ public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
     /// small-data regime).
     public var pairsPerPrompt = 2
     public var ensembleSize = 4
+    /// Train the proxy ensemble as `ensembleSize` heads on one shared trunk (`charter reward --shared-trunk`) instead of
+    /// separate models; "single" is then head 1 of that trunk. nil (results written before the option): separate.
+    public var sharedTrunk: Bool?
     public var rewardSteps = 150
     public var rewardLearningRate = 1e-3
     /// Best-of-n pool per held-out prompt; n runs over the powers of 2 up to it.
@@ -189,11 +192,13 @@ public enum Overoptimization {
         let rewardConfiguration = ReviewWorldSetup.rewardConfiguration(c.world, steps: c.rewardSteps, learningRate: c.rewardLearningRate, seed: seed,
                                                                        output: proxies)
         let examples = try Dataset.load(folder.appendingPathComponent(FrontierRecipe.pairs)).examples
-        let manifest = try RewardEnsembleTraining.train(configuration: rewardConfiguration, base: referenceFolder, chatTemplate: nil, examples: examples,
-                                                        size: c.ensembleSize, bootstrap: false, log: { log("[seed \(seed)] proxy \($0)") }) {
-            _ = try TrainingLoop(arguments: $1).run($0, resume: true)
-        }
-        // Member 1 alone, as an ensemble of one (the same standardisation).
+        let trainProxy: (RewardTrainer, TrainingArguments) throws -> Void = { _ = try TrainingLoop(arguments: $1).run($0, resume: true) }
+        let manifest = c.sharedTrunk == true
+            ? try RewardEnsembleTraining.trainSharedTrunk(configuration: rewardConfiguration, base: referenceFolder, chatTemplate: nil, examples: examples,
+                                                          size: c.ensembleSize, bootstrap: false, log: { log("[seed \(seed)] proxy \($0)") }, train: trainProxy)
+            : try RewardEnsembleTraining.train(configuration: rewardConfiguration, base: referenceFolder, chatTemplate: nil, examples: examples,
+                                               size: c.ensembleSize, bootstrap: false, log: { log("[seed \(seed)] proxy \($0)") }, train: trainProxy)
+        // Member 1 alone, as an ensemble of one (the same standardisation; a shared trunk's column 0).
         let single = folder.appendingPathComponent("proxy-single")
         try FileManager.default.createDirectory(at: single, withIntermediateDirectories: true)
         var first = manifest.members[0]

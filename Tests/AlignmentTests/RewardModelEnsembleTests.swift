@@ -106,7 +106,7 @@ final class RewardModelEnsembleTests: XCTestCase {
                                      encoder: try TrainingFixtures.encoder(folder), prompts: PPOTrainerTests.prompts(8))
         let ensemble = try XCTUnwrap(trainer.reward as? EnsembleReward)
         XCTAssertEqual(ensemble.aggregation, .worstCase)
-        XCTAssertEqual(ensemble.members.count, 2)
+        XCTAssertEqual(ensemble.memberCount, 2)
         let history = try trainer.train().history
         XCTAssertGreaterThan(try XCTUnwrap(history.last?["objective/ensemble_std"]), 0)
     }
