@@ -20,6 +20,7 @@ struct DebateExperimentCommand: ParsableCommand {
     @Option(help: "Number of seeds (seed, seed+1, …).") var seeds = 3
     @Flag(help: "The test suite's smaller configuration.") var reduced = false
     @Flag(help: "No per-stage progress lines.") var quiet = false
+    @Flag(help: "Rewrite report.html from runs/<name>/results.json without training or judging anything.") var reportOnly = false
     @Option(help: "Kernel threads.") var threads: Int?
     @Option(help: "Judge training steps (default 300; reduced 40).") var steps: Int?
     @Option(help: "Rounds of argument (default 1).") var rounds: Int?
@@ -53,6 +54,11 @@ struct DebateExperimentCommand: ParsableCommand {
     }
 
     func run() throws {
+        if reportOnly {
+            return try ExperimentConsole.rewriteReport(DebateExperimentResults.self, directory: URL(fileURLWithPath: "runs/\(name)"),
+                                                       write: { try DebateExperimentReport.write($0, to: $1) },
+                                                       summary: { DebateExperimentReport.summary($0).joined(separator: "\n") })
+        }
         ExperimentConsole.start(threads: threads, quiet: quiet)
         var configuration: DebateExperimentConfiguration = reduced ? .reduced : DebateExperimentConfiguration()
         if let steps { configuration.steps = steps }

@@ -42,6 +42,12 @@ public enum DebateExperimentReport {
                           : "The judge never trains on consultancy or blind prompts: consultancy tests whether what it learnt from debates survives a one-sided transcript.")
                        + (configuration.consultancySlots
                           ? " Consultancies are shown in the debates' letter-ordered slots, the option nobody argues for marked \"(no argument)\"."
+                          : "")
+                       + (configuration.judgeRestarts > 1
+                          ? " Up to \(configuration.judgeRestarts) judges are trained per seed, each from its own initialisation and batch order; the one "
+                            + "most accurate on \(configuration.validationPassages * 3) validation tasks (fresh tasks of the training "
+                            + "distribution, judged under the protocols the judge trains on; never the test tasks) is kept, and no further judge is trained "
+                            + "once one reaches \(percent(configuration.restartAccuracy)) there."
                           : ""))
         page.heading("Judge accuracy (\(results.outcomes.count) seed\(results.outcomes.count == 1 ? "" : "s"), mean [95% t-interval over seeds])", level: 2)
         page.table(header: ["protocol", "accuracy"], rows: results.protocols.map { [$0.protocolName.rawValue, $0.accuracy.text(percent)] }

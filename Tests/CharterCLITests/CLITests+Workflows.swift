@@ -220,6 +220,26 @@ extension CLITests {
         XCTAssertTrue(errors.contains("no_such_field"), errors)
     }
 
+    /// `charter experiment debate --report-only` rewrites the page from results.json alone, and refuses a run that
+    /// does not exist, naming the file.
+    func testDebateExperimentReportOnlyRewritesThePage() throws {
+        let (missing, _, missingErrors) = try charter(["experiment", "debate", "--name", "none", "--report-only"], directory: folder)
+        XCTAssertNotEqual(missing, 0)
+        XCTAssertTrue(missingErrors.contains("runs/none/results.json"), missingErrors)
+        let (status, _, errors) = try charter(["experiment", "debate", "--reduced", "--seeds", "1", "--steps", "5", "--judge-restarts", "2",
+                                               "--name", "deb", "--quiet"], directory: folder)
+        XCTAssertEqual(status, 0, errors)
+        let page = folder.appendingPathComponent("runs/deb/report.html")
+        let written = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertTrue(written.contains("Up to 2 judges are trained per seed"), "the page says how the judge was chosen")
+        try FileManager.default.removeItem(at: page)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("runs/deb/seed-1"))
+        let (rewritten, output, rewriteErrors) = try charter(["experiment", "debate", "--name", "deb", "--report-only"], directory: folder)
+        XCTAssertEqual(rewritten, 0, rewriteErrors)
+        XCTAssertTrue(output.contains("debate − consultancy"), output)
+        XCTAssertEqual(try String(contentsOf: page, encoding: .utf8), written, "the same page from results.json alone")
+    }
+
     func testQuickstartReportOnlyNeedsAnEarlierRunAndTrainsNothing() throws {
         let (status, _, errors) = try charter(["quickstart", "--name", "none", "--report-only"], directory: folder)
         XCTAssertNotEqual(status, 0)
