@@ -108,6 +108,24 @@ final class DebateExperimentTests: XCTestCase {
     }
 }
 
+/// The experiment's main effect at reduced size: with a liar whose made-up quote fails verification, the judge trained
+/// on debates learns to pick the verified side and so judges debates far better than it answers blind (issue 16). At
+/// 300 steps the reduced judge gets 93–97% of debates and 43–53% blind in seeds 1–3, on the avx512, avx2 and portable
+/// kernel paths alike (measured with the release build), so the margins below leave room.
+final class DebateMainEffectTests: XCTestCase {
+    func testDebateBeatsBlindJudgingAtReducedSize() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("debate-effect-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = DebateExperimentConfiguration.reduced
+        configuration.fabricatingLiar = true
+        configuration.steps = 300
+        let outcome = try await DebateExperiment.run(configuration, seed: 1, folder: folder)
+        let debate = try XCTUnwrap(outcome.accuracy["debate"]), blind = try XCTUnwrap(outcome.accuracy["blind"])
+        XCTAssertGreaterThanOrEqual(debate, 0.8, "the judge learnt to pick the verified quote")
+        XCTAssertGreaterThanOrEqual(debate - blind, 0.2, "debate \(debate), blind \(blind)")
+    }
+}
+
 /// Judge restarts (issue 16): the first judge is the one a run without restarts trains, every judge is scored on the
 /// validation tasks, the most accurate is kept, and training stops once one reaches `restartAccuracy`.
 final class DebateJudgeRestartTests: XCTestCase {
