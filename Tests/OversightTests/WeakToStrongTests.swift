@@ -71,6 +71,28 @@ final class WeakToStrongTests: XCTestCase {
         XCTAssertEqual(decoded, results)
     }
 
+    /// The experiment's main effect at reduced size: linear-probe students taught by the weak model's labels beat it,
+    /// and with the confidence loss recover at least 30% of the gap to the ceiling, at two seeds. (Measured with
+    /// `charter experiment weak-to-strong --head-only --tasks harmfulness --strong-pretraining-steps 100 --per-intent 3`:
+    /// the confidence student is above the weak model at each of seeds 1–8, by 1 to 15 points; seed 1 gives weak 91.9%,
+    /// confidence student 97.0%, ceiling 100%; seed 2 83.8%, 98.0%, 98.0%; the same on the avx512, avx2 and portable
+    /// kernel paths.)
+    func testHeadOnlyStudentsRecoverTheGapWithTheConfidenceLoss() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("charter-weak-to-strong-effect-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = WeakToStrongConfiguration()
+        configuration.headOnlyStudents = true
+        configuration.perIntent = 3
+        configuration.strongPretrainingSteps = 100
+        for seed: UInt64 in [1, 2] {
+            let outcome = try WeakToStrong.run(configuration, task: .harmfulness, seed: seed, folder: folder.appendingPathComponent("seed-\(seed)"))
+            let summary = "seed \(seed): weak \(outcome.weak), weak-to-strong \(outcome.weakToStrong), confidence \(outcome.weakToStrongConfidence), ceiling \(outcome.ceiling)"
+            XCTAssertGreaterThanOrEqual(outcome.weakToStrongConfidence, outcome.weak + 0.03, summary)
+            XCTAssertGreaterThan(outcome.weakToStrong, outcome.weak, summary)
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(outcome.performanceGapRecoveredConfidence, summary), 0.3, summary)
+        }
+    }
+
     /// `headOnlyStudents`: the students and the ceiling keep every trunk weight of the pretrained strong model bit for
     /// bit and move only their head; the weak supervisor is still fine-tuned whole.
     func testHeadOnlyStudentsTrainOnlyTheHead() throws {
