@@ -26,6 +26,8 @@ struct OveroptimizationCommand: ParsableCommand {
     @Option(help: "Proxy reward models in the ensemble (default 4).") var ensembleSize: Int?
     @Flag(help: "Train the proxy ensemble as heads on one shared trunk (charter reward --shared-trunk) instead of separate models.")
     var sharedTrunk = false
+    @Flag(help: "Each proxy (or head) trains on its own bootstrap resample of the pairs (charter reward --bootstrap), not only from its own seed.")
+    var bootstrap = false
     @Option(help: "Best-of-n pool per held-out prompt; n runs over powers of 2 up to it (default 256).") var samplesPerPrompt: Int?
     @Option(help: "PPO episodes per run (default 4096).") var ppoEpisodes: Int?
     @Option(help: "PPO's fixed KL coefficient β (default 0.01).") var klCoef: Double?
@@ -43,6 +45,7 @@ struct OveroptimizationCommand: ParsableCommand {
         if let pairsPerPrompt { c.pairsPerPrompt = pairsPerPrompt }
         if let ensembleSize { c.ensembleSize = ensembleSize }
         if sharedTrunk { c.sharedTrunk = true }
+        if bootstrap { c.bootstrap = true }
         if let samplesPerPrompt { c.samplesPerPrompt = samplesPerPrompt }
         if let ppoEpisodes { c.ppoEpisodes = ppoEpisodes }
         if let klCoef {

@@ -30,6 +30,9 @@ public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
     /// Train the proxy ensemble as `ensembleSize` heads on one shared trunk (`charter reward --shared-trunk`) instead of
     /// separate models; "single" is then head 1 of that trunk. nil (results written before the option): separate.
     public var sharedTrunk: Bool?
+    /// Each proxy (or head) trains on its own bootstrap resample of the pairs (`charter reward --bootstrap`), as well as
+    /// from its own seed. nil (results written before the option): no resampling.
+    public var bootstrap: Bool?
     public var rewardSteps = 150
     public var rewardLearningRate = 1e-3
     /// Best-of-n pool per held-out prompt; n runs over the powers of 2 up to it.
@@ -195,9 +198,9 @@ public enum Overoptimization {
         let trainProxy: (RewardTrainer, TrainingArguments) throws -> Void = { _ = try TrainingLoop(arguments: $1).run($0, resume: true) }
         let manifest = c.sharedTrunk == true
             ? try RewardEnsembleTraining.trainSharedTrunk(configuration: rewardConfiguration, base: referenceFolder, chatTemplate: nil, examples: examples,
-                                                          size: c.ensembleSize, bootstrap: false, log: { log("[seed \(seed)] proxy \($0)") }, train: trainProxy)
+                                                          size: c.ensembleSize, bootstrap: c.bootstrap == true, log: { log("[seed \(seed)] proxy \($0)") }, train: trainProxy)
             : try RewardEnsembleTraining.train(configuration: rewardConfiguration, base: referenceFolder, chatTemplate: nil, examples: examples,
-                                               size: c.ensembleSize, bootstrap: false, log: { log("[seed \(seed)] proxy \($0)") }, train: trainProxy)
+                                               size: c.ensembleSize, bootstrap: c.bootstrap == true, log: { log("[seed \(seed)] proxy \($0)") }, train: trainProxy)
         // Member 1 alone, as an ensemble of one (the same standardisation; a shared trunk's column 0).
         let single = folder.appendingPathComponent("proxy-single")
         try FileManager.default.createDirectory(at: single, withIntermediateDirectories: true)

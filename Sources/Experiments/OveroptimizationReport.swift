@@ -179,6 +179,15 @@ public enum OveroptimizationReport {
         return "\(fired); \(fall)" + (alarm.timely ? " — in time" : "")
     }
 
+    /// How the proxy ensemble was trained, as the page's method paragraph says it.
+    static func proxies(_ c: OveroptimizationConfiguration) -> String {
+        let data = c.bootstrap == true ? "each on its own bootstrap resample of them" : "all on the same pairs"
+        return c.sharedTrunk == true
+            ? "\(c.ensembleSize) proxy reward heads are trained on them on one shared trunk (one model with \(c.ensembleSize) score columns, "
+                + "heads from different seeds, \(data); member 1 is head 1)"
+            : "\(c.ensembleSize) proxy reward models are trained on them with different seeds, \(data)"
+    }
+
     static func page(_ results: OveroptimizationResults) -> HTMLPage {
         let c = results.configuration
         var page = HTMLPage(title: "Reward-model over-optimisation and ensembles")
@@ -186,8 +195,8 @@ public enum OveroptimizationReport {
         page.paragraph("After Gao et al. 2023 (over-optimisation of a proxy reward model) and Coste et al. 2024 (ensembles mitigate it), on the "
                        + "review language of charter experiment frontier, whose programmatic reward r = (#positive − #negative)/#words is the gold "
                        + "reward. Per seed a reference model is trained from scratch; \(c.pairsPerPrompt) pairs per training prompt are sampled from it "
-                       + "and labelled by the gold reward; \(c.ensembleSize) proxy reward models are trained on them with different seeds "
-                       + "(\(c.rewardSteps) steps each) and standardised on their training responses. Best-of-n ranks \(c.samplesPerPrompt) reference "
+                       + "and labelled by the gold reward; \(proxies(c)) "
+                       + "(\(c.rewardSteps) steps) and standardised on their training responses. Best-of-n ranks \(c.samplesPerPrompt) reference "
                        + "samples per held-out prompt by member 1 alone, the members' mean, their minimum, or mean − \(c.uncertaintyPenalty)·variance; "
                        + "PPO (β = \(c.ppoKLCoefficient) fixed, \(c.ppoEpisodes) episodes) optimises member 1 alone or an ensemble aggregation.")
         page.paragraph("Kernel path \(results.machine.kernelPath) on \(results.machine.cpu) (\(results.machine.threads) threads); "

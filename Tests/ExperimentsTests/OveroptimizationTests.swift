@@ -163,6 +163,24 @@ final class OveroptimizationTests: XCTestCase {
         XCTAssertEqual(recorder.goldMeans[1], 1)
     }
 
+    /// The report's method paragraph says how the proxies were trained (separate models or heads on one trunk; the
+    /// same pairs or a bootstrap resample each), and results written before `bootstrap` existed still decode.
+    func testReportNamesHowTheProxiesWereTrained() throws {
+        var c = OveroptimizationConfiguration()
+        XCTAssertTrue(OveroptimizationReport.proxies(c).contains("4 proxy reward models are trained on them with different seeds, all on the same pairs"))
+        c.bootstrap = true
+        XCTAssertTrue(OveroptimizationReport.proxies(c).contains("each on its own bootstrap resample"))
+        c.sharedTrunk = true
+        XCTAssertTrue(OveroptimizationReport.proxies(c).contains("4 proxy reward heads are trained on them on one shared trunk"))
+        XCTAssertTrue(OveroptimizationReport.proxies(c).contains("each on its own bootstrap resample"))
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(OveroptimizationConfiguration())) as? [String: Any])
+        object.removeValue(forKey: "bootstrap")
+        object.removeValue(forKey: "sharedTrunk")
+        let old = try JSONDecoder().decode(OveroptimizationConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        XCTAssertNil(old.bootstrap)
+        XCTAssertTrue(OveroptimizationReport.proxies(old).contains("all on the same pairs"))
+    }
+
     /// The whole experiment at a tiny size: every curve is there, best-of-n's optimised score rises with n under every
     /// aggregation, the PPO curves start at the reference (KL exactly 0), the learned proxy carries signal (best-of-32
     /// by proxy 1 beats a random sample on gold), and the report and results are written.
