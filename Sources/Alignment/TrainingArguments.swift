@@ -60,6 +60,22 @@ public struct TrainingArguments: KeyedSettings, Equatable, Sendable {
 
     public init() {}
 
+    /// An experiment's short training stage, written into `output`: `steps` optimizer steps of `batchSize` at a constant
+    /// `learningRate`, no checkpoints, a log line every `loggingSteps` steps.
+    public static func constantRate(output: URL, steps: Int, batchSize: Int, learningRate: Float, seed: UInt64,
+                                    loggingSteps: Int = 10) -> TrainingArguments {
+        var arguments = TrainingArguments()
+        arguments.outputDirectory = output.path
+        arguments.maximumSteps = steps
+        arguments.batchSize = batchSize
+        arguments.learningRate = learningRate
+        arguments.learningRateSchedule = "constant"
+        arguments.saveSteps = 0
+        arguments.loggingSteps = loggingSteps
+        arguments.seed = seed
+        return arguments
+    }
+
     /// Upper bounds of the count-like keys: far above any real run, low enough that no value can overflow a step
     /// counter or make a micro-batch allocate without limit (`per_device_train_batch_size: 1e12` aborted the process).
     public enum Limits {

@@ -128,14 +128,8 @@ public enum GRPOArithmetic {
 
         func sft(from start: URL, steps: Int, output: URL) throws {
             var settings = SFTConfiguration()
-            settings.training.outputDirectory = output.path
-            settings.training.maximumSteps = steps
-            settings.training.batchSize = configuration.sftBatchSize
-            settings.training.learningRate = configuration.sftLearningRate
-            settings.training.learningRateSchedule = "constant"
-            settings.training.saveSteps = 0
-            settings.training.loggingSteps = 10
-            settings.training.seed = seed
+            settings.training = .constantRate(output: output, steps: steps, batchSize: configuration.sftBatchSize,
+                                              learningRate: configuration.sftLearningRate, seed: seed)
             let policy = try TrainableModel(directory: start)
             let trainer = try SFTTrainer(configuration: settings, policy: policy, encoder: encoder, train: demonstrations(train))
             _ = try TrainingLoop(arguments: settings.training).run(trainer)
@@ -145,15 +139,10 @@ public enum GRPOArithmetic {
         try sft(from: initial, steps: configuration.sftSteps, output: sftFolder)
 
         var settings = GRPOConfiguration()
-        settings.training.outputDirectory = folder.appendingPathComponent("grpo").path
-        settings.training.maximumSteps = configuration.grpoSteps
-        settings.training.batchSize = configuration.grpoPrompts * configuration.numGenerations
-        settings.training.learningRate = configuration.grpoLearningRate
-        settings.training.learningRateSchedule = "constant"
-        settings.training.saveSteps = 0
-        settings.training.loggingSteps = 1
+        settings.training = .constantRate(output: folder.appendingPathComponent("grpo"), steps: configuration.grpoSteps,
+                                          batchSize: configuration.grpoPrompts * configuration.numGenerations,
+                                          learningRate: configuration.grpoLearningRate, seed: seed, loggingSteps: 1)
         settings.training.evaluationBatchSize = 32
-        settings.training.seed = seed
         settings.generationCount = configuration.numGenerations
         settings.maximumCompletionLength = 4
         settings.temperature = configuration.temperature

@@ -300,14 +300,8 @@ public enum DebateExperiment {
                 + (configuration.judgeRestarts > 1 ? " (judge \(attempt + 1) of at most \(configuration.judgeRestarts))" : ""))
             var sft = SFTConfiguration()
             let judgeFolder = folder.appendingPathComponent("judge" + suffix)
-            sft.training.outputDirectory = judgeFolder.path
-            sft.training.maximumSteps = configuration.steps
-            sft.training.batchSize = configuration.batchSize
-            sft.training.learningRate = configuration.learningRate
-            sft.training.learningRateSchedule = "constant"
-            sft.training.saveSteps = 0
-            sft.training.loggingSteps = 10
-            sft.training.seed = attemptSeed
+            sft.training = .constantRate(output: judgeFolder, steps: configuration.steps, batchSize: configuration.batchSize,
+                                         learningRate: configuration.learningRate, seed: attemptSeed)
             sft.completionOnlyLoss = !configuration.lossOnPrompts
             let trainer = try SFTTrainer(configuration: sft, policy: try TrainableModel(directory: initial),
                                          encoder: try ExampleEncoder.load(directory: initial), train: examples)

@@ -159,14 +159,8 @@ public enum WeakToStrong {
             log("seed \(seed), \(task.rawValue): pretraining the \(name) model, \(steps) next-token steps on \(corpus.count) dialogues")
             var settings = SFTConfiguration()
             let output = folder.appendingPathComponent("\(name)-pretrained")
-            settings.training.outputDirectory = output.path
-            settings.training.maximumSteps = steps
-            settings.training.batchSize = configuration.batchSize
-            settings.training.learningRate = configuration.pretrainingLearningRate
-            settings.training.learningRateSchedule = "constant"
-            settings.training.saveSteps = 0
-            settings.training.loggingSteps = 10
-            settings.training.seed = seed
+            settings.training = .constantRate(output: output, steps: steps, batchSize: configuration.batchSize,
+                                              learningRate: configuration.pretrainingLearningRate, seed: seed)
             let dialogues = corpus.enumerated().map { Example(.languageModeling(text: .standard($0.element)), line: $0.offset + 1) }
             let trainer = try SFTTrainer(configuration: settings, policy: try TrainableModel(directory: start), encoder: encoder, train: dialogues)
             _ = try TrainingLoop(arguments: settings.training).run(trainer)
@@ -189,15 +183,10 @@ public enum WeakToStrong {
         func train(_ start: URL, _ name: String, _ data: [BinaryItem], _ objective: BinaryClassifierTrainer.Objective,
                    headOnly: Bool = false) throws -> SequenceClassifier {
             log("seed \(seed), \(task.rawValue): \(name), \(configuration.steps) steps on \(data.count) examples\(headOnly ? ", head only" : "")")
-            var arguments = TrainingArguments()
-            arguments.outputDirectory = folder.appendingPathComponent(name).path
-            arguments.maximumSteps = configuration.steps
-            arguments.batchSize = configuration.batchSize
-            arguments.learningRate = headOnly ? configuration.headLearningRate : configuration.learningRate
-            arguments.learningRateSchedule = "constant"
-            arguments.saveSteps = 0
-            arguments.loggingSteps = 10
-            arguments.seed = seed
+            let arguments = TrainingArguments.constantRate(output: folder.appendingPathComponent(name), steps: configuration.steps,
+                                                           batchSize: configuration.batchSize,
+                                                           learningRate: headOnly ? configuration.headLearningRate : configuration.learningRate,
+                                                           seed: seed)
             let model = try SequenceClassifier.load(directory: start, seed: seed)
             if configuration.zeroInitialisedHead { model.score.weight.assign(.zeros(model.score.weight.shape)) }
             model.padTokenId = encoder.padding  // right padding: the scored token is the last one that is not padding
