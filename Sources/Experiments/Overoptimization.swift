@@ -161,20 +161,39 @@ public struct OveroptimizationTracePoint: Codable, Equatable, Sendable {
     public var monitor: Double
     /// The gold reward's mean on the same rollouts (recorded for the report; the alarm never reads it).
     public var gold: Double
+    /// The proxy ensemble's disagreement on the same rollouts: the mean over rollouts of the standard deviation of the
+    /// members' standardised scores (the uncertainty of Coste et al. 2024, Eisenstein et al. 2023). Recorded to see
+    /// whether disagreement rises as gold falls; the alarm never reads it. nil in results written before it was recorded.
+    public var proxySpread: Double?
 }
 
 /// A monitor that also records the gold reward of what it scores, so the experiment can set the alarm's readings
 /// beside the truth per iteration. Scores are the wrapped monitor's, unchanged.
 final class GoldRecordingMonitor: RewardFunction {
     let monitor: RewardFunction
+    /// Whose disagreement is recorded beside gold (the proxy ensemble); nil: none.
+    let ensemble: EnsembleReward?
     /// The mean gold reward of each call's rollouts, in call order.
     private(set) var goldMeans: [Double] = []
+    /// The ensemble's mean per-rollout spread of each call's rollouts, in call order (empty without an ensemble).
+    private(set) var spreads: [Double] = []
 
-    init(_ monitor: RewardFunction) { self.monitor = monitor }
+    init(_ monitor: RewardFunction, ensemble: EnsembleReward? = nil) { (self.monitor, self.ensemble) = (monitor, ensemble) }
 
     func scores(_ rollouts: [ScoredRollout]) throws -> [Float] {
         goldMeans.append(Statistics.mean(rollouts.map { FrontierTask.reward($0.response) }))
+        if let ensemble { spreads.append(Self.spread(try ensemble.memberScores(rollouts))) }
         return try monitor.scores(rollouts)
+    }
+
+    /// Mean over rollouts of the population standard deviation across members (`scores[member][rollout]`).
+    static func spread(_ scores: [[Double]]) -> Double {
+        guard let count = scores.first?.count, count > 0, scores.count > 1 else { return 0 }
+        return Statistics.mean((0..<count).map { rollout in
+            let values = scores.map { $0[rollout] }
+            let mean = Statistics.mean(values)
+            return (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
+        })
     }
 }
 
@@ -281,7 +300,7 @@ public enum Overoptimization {
             let trainer = try PPOTrainer(configuration: ppo, policy: try TrainableModel(directory: referenceFolder),
                                          folders: PPOModelFolders(policy: referenceFolder, rewardModel: name == "single" ? single : proxies),
                                          encoder: encoder, prompts: trainingPrompts)
-            let recorder = trainer.monitor.map(GoldRecordingMonitor.init)
+            let recorder = trainer.monitor.map { GoldRecordingMonitor($0, ensemble: ensemble) }
             trainer.monitor = recorder
             let history = try trainer.train(resume: true).history
             if name == "single", let recorder {
@@ -290,9 +309,9 @@ public enum Overoptimization {
                     + (alarmIteration.map { "fired at iteration \($0)" } ?? "did not fire"))
                 // A resumed run records gold only for the iterations it ran; the trace then holds the last ones.
                 let watched = history.filter { $0["monitor/reward"] != nil }.suffix(recorder.goldMeans.count)
-                alarmTrace = zip(watched, recorder.goldMeans).map { record, gold in
-                    OveroptimizationTracePoint(iteration: Int(record["step"] ?? 0), proxy: record["monitor/proxy"] ?? 0, monitor: record["monitor/reward"] ?? 0,
-                                               gold: gold)
+                alarmTrace = zip(watched, recorder.goldMeans).enumerated().map { index, pair in
+                    OveroptimizationTracePoint(iteration: Int(pair.0["step"] ?? 0), proxy: pair.0["monitor/proxy"] ?? 0, monitor: pair.0["monitor/reward"] ?? 0,
+                                               gold: pair.1, proxySpread: recorder.spreads.indices.contains(index) ? recorder.spreads[index] : nil)
                 }
             }
             let aggregation = name == "single" ? nil : try RewardAggregation(name: name, penalty: c.uncertaintyPenalty)

@@ -161,6 +161,10 @@ final class OveroptimizationTests: XCTestCase {
         XCTAssertEqual(recorder.goldMeans.count, 2)
         XCTAssertEqual(recorder.goldMeans[0], 0.25, accuracy: 1e-12)  // (1 + (1 − 2)/4 + 0) / 3
         XCTAssertEqual(recorder.goldMeans[1], 1)
+        XCTAssertTrue(recorder.spreads.isEmpty, "no ensemble, no spread")
+        // The ensemble's spread: per rollout the standard deviation across members, then the mean over rollouts.
+        XCTAssertEqual(GoldRecordingMonitor.spread([[1, 3], [3, 3]]), 0.5, accuracy: 1e-12)  // (1 + 0) / 2
+        XCTAssertEqual(GoldRecordingMonitor.spread([[1, 2, 3]]), 0, "one member does not disagree")
     }
 
     /// The report's method paragraph says how the proxies were trained (separate models or heads on one trunk; the
@@ -216,6 +220,8 @@ final class OveroptimizationTests: XCTestCase {
         XCTAssertTrue((0...1).contains(try XCTUnwrap(seed.monitorAccuracy)))
         XCTAssertEqual(seed.alarmTrace.map(\.iteration), [1, 2], "one trace point per PPO iteration of the single-proxy run")
         XCTAssertTrue(seed.alarmTrace.allSatisfy { (-1...1).contains($0.gold) })
+        XCTAssertTrue(seed.alarmTrace.allSatisfy { ($0.proxySpread ?? -1) >= 0 }, "the proxies' spread is recorded at every trace point")
+        XCTAssertTrue(seed.alarmTrace.contains { ($0.proxySpread ?? 0) > 0 }, "two proxies from different seeds disagree somewhere")
         let results = OveroptimizationResults(configuration: c, seeds: [seed])
         try OveroptimizationReport.write(results, to: folder)
         let page = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
