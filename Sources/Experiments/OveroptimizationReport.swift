@@ -235,6 +235,19 @@ public enum OveroptimizationReport {
             page.paragraph("What the alarm saw, per seed and iteration (exponential moving averages with the alarm's weight 0.3 on the newest "
                            + "batch): the monitor's and the proxy's mean standardised score on the rollouts, and the gold reward of the same "
                            + "rollouts (training prompts; the alarm never reads it). The vertical line marks the alarm.")
+            let spreads = traced.compactMap { seed -> (first: Double, last: Double)? in
+                let values = seed.alarmTrace.compactMap(\.proxySpread)
+                guard values.count == seed.alarmTrace.count, values.count >= 24 else { return nil }
+                return (Statistics.mean(Array(values.prefix(8))), Statistics.mean(Array(values.suffix(16))))
+            }
+            if !spreads.isEmpty {
+                page.paragraph("Beside gold, the right-hand charts show the proxies' disagreement on the same rollouts (the mean over rollouts of "
+                               + "the standard deviation of the \(c.ensembleSize) proxies' standardised scores; Coste et al.'s uncertainty, which "
+                               + "no alarm reads here). Mean over \(spreads.count) seeds: "
+                               + String(format: "%.3f in the first 8 iterations, %.3f in the last 16", Statistics.mean(spreads.map(\.first)),
+                                        Statistics.mean(spreads.map(\.last)))
+                               + ". A disagreement alarm needs it to rise as gold falls.")
+            }
             for seed in traced {
                 let iterations = seed.alarmTrace.map { Double($0.iteration) }
                 func smoothed(_ values: [Double]) -> [SVGChart.Point] {
@@ -250,11 +263,14 @@ public enum OveroptimizationReport {
                 }
                 let monitor = smoothed(seed.alarmTrace.map(\.monitor)), proxy = smoothed(seed.alarmTrace.map(\.proxy))
                 let gold = smoothed(seed.alarmTrace.map(\.gold))
+                let spread = seed.alarmTrace.allSatisfy { $0.proxySpread != nil } ? smoothed(seed.alarmTrace.compactMap(\.proxySpread)) : []
                 page.charts([
                     SVGChart.lines(title: "seed \(seed.seed): monitor and proxy", series: [SVGChart.Series("monitor", monitor), SVGChart.Series("proxy", proxy)]
                                    + marker((monitor + proxy).map(\.y)), xLabel: "PPO iteration", yLabel: "standardised score (smoothed)"),
-                    SVGChart.lines(title: "seed \(seed.seed): gold on the same rollouts", series: [SVGChart.Series("gold", gold)] + marker(gold.map(\.y)),
-                                   xLabel: "PPO iteration", yLabel: "gold reward (smoothed)"),
+                    SVGChart.lines(title: spread.isEmpty ? "seed \(seed.seed): gold on the same rollouts" : "seed \(seed.seed): gold, proxies' spread",
+                                   series: [SVGChart.Series("gold", gold)] + (spread.isEmpty ? [] : [SVGChart.Series("proxies' spread", spread)])
+                                       + marker((gold + spread).map(\.y)),
+                                   xLabel: "PPO iteration", yLabel: spread.isEmpty ? "gold reward (smoothed)" : "gold reward, spread (smoothed)"),
                 ], id: "alarm-seed-\(seed.seed)")
             }
         }

@@ -226,6 +226,7 @@ final class OveroptimizationTests: XCTestCase {
         try OveroptimizationReport.write(results, to: folder)
         let page = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(page.contains("Reward-hacking alarm"))
+        XCTAssertTrue(page.contains("seed 3: gold, proxies&#39; spread"), "the trace charts draw the proxies' spread beside gold")
         let decoded = try JSONDecoder().decode(OveroptimizationResults.self, from: Data(contentsOf: folder.appendingPathComponent("results.json")))
         XCTAssertEqual(decoded, results)
     }
