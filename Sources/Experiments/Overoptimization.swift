@@ -186,15 +186,9 @@ final class GoldRecordingMonitor: RewardFunction {
         return try monitor.scores(rollouts)
     }
 
-    /// Mean over rollouts of the population standard deviation across members (`scores[member][rollout]`).
-    static func spread(_ scores: [[Double]]) -> Double {
-        guard let count = scores.first?.count, count > 0, scores.count > 1 else { return 0 }
-        return Statistics.mean((0..<count).map { rollout in
-            let values = scores.map { $0[rollout] }
-            let mean = Statistics.mean(values)
-            return (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
-        })
-    }
+    /// Mean over rollouts of the members' standard deviation (`scores[member][rollout]`): the ensemble's own spread, as
+    /// PPO logs it in `objective/ensemble_std`.
+    static func spread(_ scores: [[Double]]) -> Double { Statistics.mean(EnsembleReward.aggregate(scores, .mean).spread) }
 }
 
 /// Runs the experiment for one seed.
