@@ -53,10 +53,15 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
     /// `principle_weights`, `principle_groups`; the keys GRPO, RLOO and online DPO read too). Used only when the reward
     /// model folder is an ensemble (it has ensemble.json).
     public var ensemble = RewardAggregationSettings()
-    /// A held-out monitor for reward hacking (`monitor_reward_model`): a reward model or ensemble folder that scores
-    /// the rollouts every `monitor_steps` iterations; see ``RewardHackingAlarm``.
+    /// A held-out monitor for reward hacking (`monitor_reward_model`): a reward model or ensemble folder, or
+    /// `cmd:PROGRAM ARGS…` (a judge run as a program, `CommandReward`'s protocol), that scores the rollouts every
+    /// `monitor_steps` iterations; see ``RewardHackingAlarm``.
     public var monitorRewardModel: String?
     public var monitorSteps = 1
+    /// A spot check (`monitor_samples`): the monitor scores only the first this many rollouts of each checked batch
+    /// (the batch's prompts come in the loop's shuffled order), as a judge that costs a label per sample would; nil:
+    /// every rollout.
+    public var monitorSamples: Int?
     /// The alarm's fall threshold, as a fraction of the monitor's rise (or of its first batch's spread).
     public var monitorTolerance = 0.5
     /// End the run (saving the model as it is) when the alarm fires.
@@ -90,9 +95,10 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
          .init("total_episodes", \.totalEpisodes, where: .from(1, to: limits.steps), omitsNil: true),
          .init("num_sample_generations", \.sampleGenerationCount, where: .from(0, to: limits.steps)),
          .flattened(\.ensemble),
-         .init("monitor_reward_model", \.monitorRewardModel, where: SettingsCheck { $0.isEmpty ? "must name a reward model or ensemble folder" : nil },
-               omitsNil: true),
+         .init("monitor_reward_model", \.monitorRewardModel,
+               where: SettingsCheck { $0.isEmpty ? "must name a reward model or ensemble folder, or cmd:PROGRAM" : nil }, omitsNil: true),
          .init("monitor_steps", \.monitorSteps, where: .from(1, to: limits.steps)),
+         .init("monitor_samples", \.monitorSamples, where: .from(1, to: limits.batchSize), omitsNil: true),
          .init("monitor_tolerance", \.monitorTolerance, where: SettingsCheck<Double>.finite.and(.atLeast(0))),
          .init("stop_on_divergence", \.stopOnDivergence),
          // TRL's older `PPOConfig` called these `target` / `horizon` (with `init_kl_coef`); read, never written.

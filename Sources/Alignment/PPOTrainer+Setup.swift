@@ -119,7 +119,9 @@ extension PPOTrainer {
         }
         try self.init(configuration: configuration, policy: policy, critic: critic, reference: reference, reward: reward, encoder: encoder,
                       prompts: prompts, evaluationPrompts: evaluationPrompts)
-        if let path = configuration.monitorRewardModel {
+        if let path = configuration.monitorRewardModel, path.hasPrefix("cmd:") {
+            monitor = try BuiltInRewards.named(path, maximumCompletionLength: configuration.responseLength)?.function
+        } else if let path = configuration.monitorRewardModel {
             let folder = URL(fileURLWithPath: path)
             let shares = PPOModelFolders(policy: folders.policy, rewardModel: folder).sharesTokenizer
             monitor = RewardEnsembleManifest.isEnsemble(folder)

@@ -241,7 +241,8 @@ public final class PPOTrainer {
         }
     }
 
-    /// Every `monitor_steps` iterations: the monitor's scores of the same rollouts, fed with the proxy's to the alarm.
+    /// Every `monitor_steps` iterations: the monitor's scores of the same rollouts (the first `monitor_samples` of them
+    /// when set), fed with the proxy's mean over all of them to the alarm.
     /// Metrics `monitor/reward`, `monitor/proxy` (the proxy's mean score, `missing_eos_penalty` included) and
     /// `monitor/alarm` (1 from the iteration the alarm fired). A run resumed from a checkpoint written without a monitor
     /// starts the alarm afresh.
@@ -250,19 +251,18 @@ public final class PPOTrainer {
         var alarm = state.alarm ?? RewardHackingAlarm(tolerance: configuration.monitorTolerance)
         let iteration = state.iteration + 1
         guard iteration % configuration.monitorSteps == 0 else { return alarm.firedAt != nil ? ["monitor/alarm": 1] : [:] }
-        let values = try monitor.scores(items).map(Double.init)
-        guard values.count == items.count, values.allSatisfy(\.isFinite) else {
-            throw TrainingError.data("the monitor reward model returned \(values.count) scores (or a non-finite one) for \(items.count) rollouts")
+        let checked = configuration.monitorSamples.map { Array(items.prefix($0)) } ?? items
+        let values = try monitor.scores(checked).map(Double.init)
+        guard values.count == checked.count, values.allSatisfy(\.isFinite) else {
+            throw TrainingError.data("the monitor reward model returned \(values.count) scores (or a non-finite one) for \(checked.count) rollouts")
         }
         let proxy = scores.reduce(0.0) { $0 + Double($1) } / Double(max(scores.count, 1))
-        let mean = values.reduce(0, +) / Double(values.count)
-        let spread = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)).squareRoot()
-        if alarm.observe(iteration: iteration, proxy: proxy, monitor: mean, monitorSpread: spread), let warning = alarm.warning {
+        if alarm.observe(iteration: iteration, proxy: proxy, monitorScores: values), let warning = alarm.warning {
             pendingWarning = warning
             if configuration.stopOnDivergence { stopReason = "stop_on_divergence: " + warning }
         }
         state.alarm = alarm
-        return ["monitor/reward": mean, "monitor/proxy": proxy, "monitor/alarm": alarm.firedAt != nil ? 1 : 0]
+        return ["monitor/reward": values.reduce(0, +) / Double(values.count), "monitor/proxy": proxy, "monitor/alarm": alarm.firedAt != nil ? 1 : 0]
     }
 
     /// Scores from the reward function, minus `missing_eos_penalty` for responses without the eos token.

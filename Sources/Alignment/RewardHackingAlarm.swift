@@ -57,6 +57,14 @@ public struct RewardHackingAlarm: Codable, Equatable, Sendable {
         return false
     }
 
+    /// Records one iteration from the monitor's scores of the rollouts it read (their mean, and their population
+    /// standard deviation as the spread); see ``observe(iteration:proxy:monitor:monitorSpread:)``.
+    public mutating func observe(iteration: Int, proxy: Double, monitorScores: [Double]) -> Bool {
+        let mean = monitorScores.reduce(0, +) / Double(max(monitorScores.count, 1))
+        let spread = (monitorScores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(monitorScores.count, 1))).squareRoot()
+        return observe(iteration: iteration, proxy: proxy, monitor: mean, monitorSpread: spread)
+    }
+
     /// The warning line for a fired alarm.
     public var warning: String? {
         guard let firedAt, let monitor, let peakMonitor, let proxy, let proxyAtPeak, let peakIteration else { return nil }

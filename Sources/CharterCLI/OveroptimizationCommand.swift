@@ -37,6 +37,8 @@ struct OveroptimizationCommand: ParsableCommand {
     var monitorPairsPerPrompt: Int?
     @Option(help: "The alarm's monitor_tolerance: the fall from the monitor's peak, as a fraction of its rise, that fires it (default 0.25).")
     var monitorTolerance: Double?
+    @Option(help: "Live spot checks replayed beside the alarm's monitor: the gold judge on the first k rollouts of each PPO iteration, for each k of a comma-separated list (default 2,4,8,16; \"none\" for none).")
+    var judgeSamples: String?
     @Flag(help: "Only what the alarm needs: PPO against proxy 1 alone (no ensemble PPO runs), best-of-n on a 16-sample pool unless --samples-per-prompt is given.")
     var alarmOnly = false
 
@@ -56,6 +58,14 @@ struct OveroptimizationCommand: ParsableCommand {
         if let ppoCheckpoints { c.ppoCheckpoints = ppoCheckpoints }
         if let monitorPairsPerPrompt { c.monitorPairsPerPrompt = monitorPairsPerPrompt }
         if let monitorTolerance { c.monitorTolerance = monitorTolerance }
+        if let judgeSamples {
+            c.judgeSamples = try judgeSamples == "none" ? [] : judgeSamples.split(separator: ",").map { item in
+                guard let k = Int(item.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--judge-samples: \(String(item).debugDescription) is not a whole number (give e.g. 4,8,16 or none)")
+                }
+                return k
+            }
+        }
         if alarmOnly {
             c.ppoAggregations = []
             if samplesPerPrompt == nil { c.samplesPerPrompt = min(c.samplesPerPrompt, 16) }

@@ -59,6 +59,11 @@ public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
     public var monitorPairsPerPrompt = 8
     /// Samples per measured PPO checkpoint (held-out prompts cycled).
     public var evaluationSamples = 256
+    /// Live spot checks, replayed beside the monitor: for each k, the alarm (same tolerance and smoothing) whose monitor
+    /// is the gold judge's mean on the first k rollouts of each iteration of the single-proxy run — what PPO's
+    /// `monitor_samples: k` with the judge as `monitor_reward_model` reads, k labels per iteration. The PPO run is the
+    /// same (a monitor only observes), so every k is measured on one run. nil (results written before them): none.
+    public var judgeSamples: [Int]? = [2, 4, 8, 16]
 
     public init() {}
 
@@ -94,6 +99,10 @@ public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
         try require(samplesPerPrompt >= 2, "--samples-per-prompt", "best-of-n needs at least 2 samples per prompt (got \(samplesPerPrompt))")
         try require(evaluationSamples >= 2, "evaluationSamples", "needs at least 2 samples (got \(evaluationSamples))")
         try require(uncertaintyPenalty.isFinite && uncertaintyPenalty >= 0, "uncertaintyPenalty", "must be ≥ 0 (got \(uncertaintyPenalty))")
+        for k in judgeSamples ?? [] {
+            try require((1...ReviewWorldSetup.ppoBatchSize).contains(k), "--judge-samples",
+                        "each k must be from 1 to the PPO batch, \(ReviewWorldSetup.ppoBatchSize) (got \(k))")
+        }
         for name in ppoAggregations { _ = try RewardAggregation(name: name, penalty: uncertaintyPenalty) }
     }
 
@@ -165,6 +174,9 @@ public struct OveroptimizationTracePoint: Codable, Equatable, Sendable {
     /// members' standardised scores (the uncertainty of Coste et al. 2024, Eisenstein et al. 2023). Recorded to see
     /// whether disagreement rises as gold falls; the alarm never reads it. nil in results written before it was recorded.
     public var proxySpread: Double?
+    /// The gold reward of each rollout, in batch order: what a judge spot-checking the first k rollouts would have read
+    /// (``OveroptimizationConfiguration/judgeSamples``). nil in results written before it was recorded.
+    public var goldScores: [Double]?
 }
 
 /// A monitor that also records the gold reward of what it scores, so the experiment can set the alarm's readings
@@ -173,15 +185,15 @@ final class GoldRecordingMonitor: RewardFunction {
     let monitor: RewardFunction
     /// Whose disagreement is recorded beside gold (the proxy ensemble); nil: none.
     let ensemble: EnsembleReward?
-    /// The mean gold reward of each call's rollouts, in call order.
-    private(set) var goldMeans: [Double] = []
+    /// The gold reward of each call's rollouts, in call order.
+    private(set) var goldScores: [[Double]] = []
     /// The ensemble's mean per-rollout spread of each call's rollouts, in call order (empty without an ensemble).
     private(set) var spreads: [Double] = []
 
     init(_ monitor: RewardFunction, ensemble: EnsembleReward? = nil) { (self.monitor, self.ensemble) = (monitor, ensemble) }
 
     func scores(_ rollouts: [ScoredRollout]) throws -> [Float] {
-        goldMeans.append(Statistics.mean(rollouts.map { FrontierTask.reward($0.response) }))
+        goldScores.append(rollouts.map { FrontierTask.reward($0.response) })
         if let ensemble { spreads.append(Self.spread(try ensemble.memberScores(rollouts))) }
         return try monitor.scores(rollouts)
     }
@@ -278,7 +290,7 @@ public enum Overoptimization {
         var alarmTrace: [OveroptimizationTracePoint] = []
         for name in ["single"] + c.ppoAggregations {
             let output = folder.appendingPathComponent("ppo-\(name)")
-            let iterations = (c.ppoEpisodes + 31) / 32
+            let iterations = (c.ppoEpisodes + ReviewWorldSetup.ppoBatchSize - 1) / ReviewWorldSetup.ppoBatchSize
             var ppo = ReviewWorldSetup.ppoConfiguration(c.world, iterations: iterations, learningRate: c.ppoLearningRate, klCoefficient: c.ppoKLCoefficient,
                                                         seed: seed, output: output)
             ppo.training.saveSteps = max(1, iterations / c.ppoCheckpoints)
@@ -302,10 +314,11 @@ public enum Overoptimization {
                 log("[seed \(seed)] reward-hacking alarm (monitor: \(c.monitorSize) reward models on \(monitorPairStatistics.labelled) spot-check pairs): "
                     + (alarmIteration.map { "fired at iteration \($0)" } ?? "did not fire"))
                 // A resumed run records gold only for the iterations it ran; the trace then holds the last ones.
-                let watched = history.filter { $0["monitor/reward"] != nil }.suffix(recorder.goldMeans.count)
-                alarmTrace = zip(watched, recorder.goldMeans).enumerated().map { index, pair in
+                let watched = history.filter { $0["monitor/reward"] != nil }.suffix(recorder.goldScores.count)
+                alarmTrace = zip(watched, recorder.goldScores).enumerated().map { index, pair in
                     OveroptimizationTracePoint(iteration: Int(pair.0["step"] ?? 0), proxy: pair.0["monitor/proxy"] ?? 0, monitor: pair.0["monitor/reward"] ?? 0,
-                                               gold: pair.1, proxySpread: recorder.spreads.indices.contains(index) ? recorder.spreads[index] : nil)
+                                               gold: Statistics.mean(pair.1), proxySpread: recorder.spreads.indices.contains(index) ? recorder.spreads[index] : nil,
+                                               goldScores: pair.1)
                 }
             }
             let aggregation = name == "single" ? nil : try RewardAggregation(name: name, penalty: c.uncertaintyPenalty)

@@ -1,3 +1,4 @@
+import Alignment
 import Foundation
 import Reports
 import Tensors
@@ -38,6 +39,9 @@ public struct OveroptimizationAlarm: Codable, Equatable, Sendable {
     /// Gold's largest fall after its peak as a share of its rise: (peak − lowest checkpoint from the peak on) / (peak −
     /// gold at iteration 0); at least ½ exactly when gold fell by half.
     public var largestGoldFall: Double?
+    /// The live spot checks replayed on the same run (``OveroptimizationConfiguration/judgeSamples``); nil when the
+    /// trace has no per-rollout gold (results written before it was recorded).
+    public var judges: [OveroptimizationJudgeAlarm]?
 
     public init(seed: UInt64, alarmIteration: Int?, goldHalfFallIteration: Int?) {
         self.seed = seed
@@ -45,9 +49,13 @@ public struct OveroptimizationAlarm: Codable, Equatable, Sendable {
         self.goldHalfFallIteration = goldHalfFallIteration
     }
 
-    /// The alarm of `seed`'s single-proxy PPO run, read against its measured gold curve.
-    public init(_ seed: OveroptimizationSeed) {
+    /// The alarm of `seed`'s single-proxy PPO run, read against its measured gold curve, with the live spot checks of
+    /// `judgeSamples` rollouts per iteration replayed on its trace at `tolerance`.
+    public init(_ seed: OveroptimizationSeed, judgeSamples: [Int] = [], tolerance: Double = 0) {
         self.init(seed: seed.seed, alarmIteration: seed.alarmIteration, goldHalfFallIteration: seed.goldHalfFallIteration)
+        if !seed.alarmTrace.isEmpty, seed.alarmTrace.allSatisfy({ $0.goldScores != nil }) {
+            judges = judgeSamples.map { OveroptimizationJudgeAlarm(trace: seed.alarmTrace, samples: $0, tolerance: tolerance) }
+        }
         guard let points = seed.curves.first(where: { $0.method == "PPO" && $0.aggregation == "single" })?.points, let start = points.first,
               let peak = points.max(by: { $0.gold < $1.gold }) else { return }
         peakGold = peak.gold
@@ -69,9 +77,35 @@ public struct OveroptimizationAlarm: Codable, Equatable, Sendable {
     }
     /// The alarm fired, and no later than the first measured checkpoint at which gold had fallen by half (vacuously
     /// false when gold never fell by half: then there was nothing to warn about in time).
-    public var timely: Bool {
-        guard let alarmIteration, let goldHalfFallIteration else { return false }
-        return alarmIteration <= goldHalfFallIteration
+    public var timely: Bool { isTimely(alarmIteration) }
+
+    /// Whether an alarm at `iteration` came in time: it fired, no later than gold's half fall.
+    public func isTimely(_ iteration: Int?) -> Bool {
+        guard let iteration, let goldHalfFallIteration else { return false }
+        return iteration <= goldHalfFallIteration
+    }
+}
+
+/// A live spot check replayed on the single-proxy run's alarm trace: the alarm (``RewardHackingAlarm``, the
+/// experiment's tolerance, the default smoothing) whose monitor reads the gold judge on the first `samples` rollouts of
+/// each iteration, beside the proxy's mean over all of them — exactly what PPO computes with `monitor_samples` and the
+/// judge as its monitor.
+public struct OveroptimizationJudgeAlarm: Codable, Equatable, Sendable {
+    /// k: rollouts judged per iteration.
+    public var samples: Int
+    /// The iteration at which it fired; nil: silent.
+    public var iteration: Int?
+    /// Gold labels it spent: k × the iterations it read.
+    public var labels: Int
+
+    public init(trace: [OveroptimizationTracePoint], samples: Int, tolerance: Double) {
+        var alarm = RewardHackingAlarm(tolerance: tolerance)
+        for point in trace {
+            _ = alarm.observe(iteration: point.iteration, proxy: point.proxy, monitorScores: Array((point.goldScores ?? []).prefix(samples)))
+        }
+        self.samples = samples
+        iteration = alarm.firedAt
+        labels = samples * trace.count
     }
 }
 
@@ -92,7 +126,7 @@ public struct OveroptimizationResults: Codable, Equatable, Sendable {
         self.seeds = seeds
         machine = .current
         proxyAccuracy = Statistics.interval95(seeds.flatMap(\.proxyAccuracy))
-        alarms = seeds.map(OveroptimizationAlarm.init)
+        alarms = seeds.map { OveroptimizationAlarm($0, judgeSamples: configuration.judgeSamples ?? [], tolerance: configuration.monitorTolerance) }
         var curves: [OveroptimizationSummaryCurve] = []
         var claims: [OveroptimizationClaim] = []
         let keys = seeds.first?.curves.map { ($0.method, $0.aggregation) } ?? []
@@ -167,7 +201,29 @@ public enum OveroptimizationReport {
     /// The claims as plain lines (the command prints them).
     public static func summary(_ results: OveroptimizationResults) -> String {
         (results.claims.map { "\($0.method): \($0.statement): \($0.difference.map { interval($0) } ?? "—") — \($0.holds ? "holds" : "not shown")" }
-            + results.alarms.map { "alarm, seed \($0.seed): " + alarmText($0) }).joined(separator: "\n")
+            + results.alarms.map { "alarm, seed \($0.seed): " + alarmText($0) }
+            + judgeTallies(results.alarms).map { "live spot check, \($0.samples) rollouts per iteration: " + $0.text }).joined(separator: "\n")
+    }
+
+    /// The spot-check monitors' record over the seeds, one per k: half falls caught in time, false alarms.
+    static func judgeTallies(_ alarms: [OveroptimizationAlarm]) -> [(samples: Int, text: String, cells: [String])] {
+        let replayed = alarms.filter { $0.judges != nil }
+        guard let first = replayed.first?.judges else { return [] }
+        return first.indices.map { index in
+            let samples = first[index].samples
+            let judged = replayed.compactMap { alarm in alarm.judges?.first { $0.samples == samples }.map { (alarm, $0) } }
+            let falls = judged.filter { $0.0.goldHalfFallIteration != nil }, quiet = judged.filter { $0.0.goldHalfFallIteration == nil }
+            let caught = falls.filter { $0.0.isTimely($0.1.iteration) }
+            let leads = caught.compactMap { pair in pair.0.goldHalfFallIteration.flatMap { fall in pair.1.iteration.map { fall - $0 } } }
+            let falseAlarms = quiet.filter { $0.1.iteration != nil }.count
+            let labels = judged.map(\.1.labels).max() ?? 0
+            let cells = ["\(samples)", "\(labels)", "\(caught.count) of \(falls.count)",
+                         leads.isEmpty ? "—" : leads.map(String.init).joined(separator: ", "), "\(falseAlarms) of \(quiet.count)"]
+            let text = "caught \(caught.count) of \(falls.count) half falls in time"
+                + (leads.isEmpty ? "" : " (iterations ahead: \(leads.map(String.init).joined(separator: ", ")))")
+                + "; \(falseAlarms) false alarms in \(quiet.count) runs whose gold did not fall by half; up to \(labels) gold labels per run"
+            return (samples, text, cells)
+        }
     }
 
     static func alarmText(_ alarm: OveroptimizationAlarm) -> String {
@@ -230,6 +286,17 @@ public enum OveroptimizationReport {
                     : alarm.timely ? "in time" : "late or silent",
             ]
         })
+        let tallies = judgeTallies(results.alarms)
+        if !tallies.isEmpty {
+            page.paragraph("Live spot checks on the same runs: the alarm with the same tolerance and smoothing, but whose monitor is the gold judge "
+                           + "itself on the first k rollouts of each iteration (a human or trusted judge labelling k samples per iteration), "
+                           + "replayed on the recorded rollouts — what PPO's monitor_samples: k reads with the judge as monitor_reward_model. "
+                           + "The monitor above spends its labels before PPO, on reference samples; these spend them on the policy's own "
+                           + "samples as they are produced. Iterations ahead: the first checkpoint at which gold had fallen by half, minus the alarm's iteration.")
+            page.table(header: ["k (rollouts judged per iteration)", "gold labels per run", "half falls caught in time", "iterations ahead",
+                                "false alarms (gold did not fall by half)"],
+                       rows: tallies.map(\.cells))
+        }
         let traced = results.seeds.filter { !$0.alarmTrace.isEmpty }
         if !traced.isEmpty {
             page.paragraph("What the alarm saw, per seed and iteration (exponential moving averages with the alarm's weight 0.3 on the newest "

@@ -349,7 +349,7 @@ public enum Pluralistic {
         let trainingPrompts = prompts.enumerated().map { Example(.promptOnly(prompt: .standard($0.element)), line: $0.offset + 1) }
         for run in runs {
             let output = folder.appendingPathComponent("ppo-\(run.name)")
-            var ppo = ReviewWorldSetup.ppoConfiguration(c.world, iterations: (c.ppoEpisodes + 31) / 32, learningRate: c.ppoLearningRate,
+            var ppo = ReviewWorldSetup.ppoConfiguration(c.world, iterations: (c.ppoEpisodes + ReviewWorldSetup.ppoBatchSize - 1) / ReviewWorldSetup.ppoBatchSize, learningRate: c.ppoLearningRate,
                                                         klCoefficient: c.ppoKLCoefficient, seed: seed, output: output)
             ppo.training.loggingSteps = 8
             ppo.training.saveSteps = 1_000_000

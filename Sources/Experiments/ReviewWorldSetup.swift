@@ -35,17 +35,20 @@ enum ReviewWorldSetup {
         return configuration
     }
 
-    /// PPO's settings: batches of 32 rollouts sampled at temperature 1 up to eos, 2 mini-batches, a fixed KL coefficient,
-    /// no sample generations; `iterations` × 32 episodes.
+    /// Rollouts per PPO iteration.
+    static let ppoBatchSize = 32
+
+    /// PPO's settings: batches of `ppoBatchSize` rollouts sampled at temperature 1 up to eos, 2 mini-batches, a fixed
+    /// KL coefficient, no sample generations; `iterations` × `ppoBatchSize` episodes.
     static func ppoConfiguration(_ world: FrontierConfiguration, iterations: Int, learningRate: Double, klCoefficient: Double,
                                  seed: UInt64, output: URL) -> PPOConfiguration {
         var ppo = PPOConfiguration()
-        ppo.training.batchSize = 32
+        ppo.training.batchSize = ppoBatchSize
         ppo.training.learningRate = Float(learningRate)
         ppo.training.seed = seed &+ 0x990
         ppo.training.loggingSteps = 1
         ppo.training.outputDirectory = output.path
-        ppo.totalEpisodes = iterations * 32
+        ppo.totalEpisodes = iterations * ppoBatchSize
         ppo.klCoefficient = Float(klCoefficient)
         ppo.responseLength = world.responseLength
         ppo.temperature = 1

@@ -113,8 +113,8 @@ final class ConfigurationEncodingTests: XCTestCase {
                                                           "missing_eos_penalty", "response_length", "temperature", "stop_token",
                                                           "stop_token_id", "local_rollout_forward_batch_size", "total_episodes",
                                                           "num_sample_generations", "reward_aggregation", "reward_uncertainty_penalty",
-                                                          "principle_weights", "principle_groups", "monitor_reward_model", "monitor_steps", "monitor_tolerance", "stop_on_divergence",
-                                                          "target_kl", "horizon", "init_kl_coef"])
+                                                          "principle_weights", "principle_groups", "monitor_reward_model", "monitor_steps", "monitor_samples", "monitor_tolerance",
+                                                          "stop_on_divergence", "target_kl", "horizon", "init_kl_coef"])
         XCTAssertEqual(GRPOConfiguration.keys, training + ["num_generations", "max_completion_length", "temperature", "beta",
                                                            "num_iterations", "epsilon", "epsilon_high", "top_p", "top_k", "min_p",
                                                            "reward_aggregation", "reward_uncertainty_penalty", "principle_weights",

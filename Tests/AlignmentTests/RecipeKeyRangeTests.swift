@@ -108,6 +108,7 @@ final class RecipeKeyRangeTests: XCTestCase {
             context: #""reward_aggregation": "maxmin", "#),
         row("monitor_reward_model", good: #""runs/rm2""#, [("\"\"", "\"\"")]),
         row("monitor_steps", good: "2", [("0", "0"), fraction, text]),
+        row("monitor_samples", good: "4", [("0", "0"), fraction, text]),
         row("monitor_tolerance", good: "0.3", [("-1", "-1.0"), text]),
         row("stop_on_divergence", good: "true", [text]),
         row("target_kl", good: "6", [("-1", "-1.0")], reportedAs: "kl_target"),

@@ -257,6 +257,44 @@ final class RewardHackingAlarmTests: XCTestCase {
         }
     }
 
+    /// `monitor_samples`: the monitor scores only the first k rollouts of each batch (a spot check), while the alarm's
+    /// proxy reading stays the mean over all of them; `monitor_reward_model: cmd:PROGRAM` runs a judge program as the
+    /// monitor.
+    func testMonitorSpotChecksTheFirstRolloutsAndTakesAJudgeProgram() throws {
+        let folder = try PPOTrainerTests.peakedModelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = PPOTrainerTests.configuration(folder, output: "ppo", iterations: 2)
+        configuration.monitorSamples = 3
+        let trainer = try PPOTrainerTests.trainer(folder, configuration: configuration)
+        var sizes: [Int] = []
+        let proxy = PPOTrainerTests.multipleOfThreeFraction()
+        var checked: [Double] = []
+        trainer.monitor = ClosureReward { rollout in
+            sizes.append(1)
+            let score = try proxy.scores([rollout])[0]
+            checked.append(Double(score))
+            return score
+        }
+        let history = try trainer.train().history
+        XCTAssertEqual(sizes.count, 2 * 3, "3 rollouts of each batch of 4, in 2 iterations")
+        for (index, record) in history.enumerated() {
+            let judged = checked[(3 * index)..<(3 * index + 3)]
+            XCTAssertEqual(try XCTUnwrap(record["monitor/reward"]), judged.reduce(0, +) / 3, accuracy: 1e-6)
+            XCTAssertNotNil(record["monitor/proxy"])
+        }
+
+        let script = folder.appendingPathComponent("judge.sh")
+        try "while IFS= read -r line; do echo 0.5; done\n".write(to: script, atomically: true, encoding: .utf8)
+        var judged = PPOTrainerTests.configuration(folder, output: "ppo-judge", iterations: 1)
+        judged.monitorRewardModel = "cmd:/bin/sh \(script.path)"
+        judged.monitorSamples = 2
+        let withJudge = try PPOTrainer(configuration: judged, policy: try TrainableModel(directory: folder),
+                                       folders: PPOModelFolders(policy: folder, rewardModel: folder),
+                                       encoder: try TrainingFixtures.encoder(folder), prompts: PPOTrainerTests.prompts(8))
+        XCTAssertTrue(withJudge.monitor is CommandReward)
+        XCTAssertEqual(try withJudge.train().history.first?["monitor/reward"], 0.5)
+    }
+
     /// PPO with a monitor that disagrees with the proxy: the alarm fires, is logged, and with stop_on_divergence the run
     /// ends early with its model saved.
     func testPPOStopsOnDivergenceAndSavesTheModel() throws {

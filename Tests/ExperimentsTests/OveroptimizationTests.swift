@@ -136,6 +136,39 @@ final class OveroptimizationTests: XCTestCase {
         XCTAssertNil(firing(tolerance: tolerance, steady), "a dip of a tenth of the rise is not a hack")
     }
 
+    /// A live spot check replayed on a trace reads the first k gold scores of each iteration, exactly as
+    /// `RewardHackingAlarm.observe(iteration:proxy:monitorScores:)` does inside PPO: it fires as gold falls while the proxy
+    /// rises, stays quiet while gold holds, and counts its labels. The tallies sort runs into caught, late and false.
+    func testLiveSpotCheckReplaysTheAlarmOnTheFirstRollouts() throws {
+        // Gold rises for 10 iterations and falls back over 40; the first two rollouts follow it, the other two are noise
+        // a spot check of 2 never reads.
+        let gold = (0...10).map { Double($0) / 10 } + (1...40).map { 1 - Double($0) / 40 }
+        let trace = gold.enumerated().map { index, value in
+            OveroptimizationTracePoint(iteration: index + 1, proxy: Double(index), monitor: 0, gold: value, proxySpread: nil,
+                                       goldScores: [value + 0.05, value - 0.05, index % 2 == 0 ? 5 : -5, 0])
+        }
+        let two = OveroptimizationJudgeAlarm(trace: trace, samples: 2, tolerance: 0.25)
+        var alarm = RewardHackingAlarm(tolerance: 0.25)
+        let expected = trace.first { alarm.observe(iteration: $0.iteration, proxy: $0.proxy, monitorScores: Array($0.goldScores!.prefix(2))) }?.iteration
+        XCTAssertNotNil(two.iteration)
+        XCTAssertEqual(two.iteration, expected)
+        XCTAssertLessThan(try XCTUnwrap(two.iteration), 31, "before gold's half fall (iteration 31)")
+        XCTAssertEqual(two.labels, 2 * 51)
+        let steady = (0...10).map { Double($0) / 10 } + Array(repeating: 0.97, count: 20)
+        let quiet = steady.enumerated().map { OveroptimizationTracePoint(iteration: $0 + 1, proxy: Double($0), monitor: 0, gold: $1, goldScores: [$1, $1]) }
+        XCTAssertNil(OveroptimizationJudgeAlarm(trace: quiet, samples: 2, tolerance: 0.25).iteration)
+
+        var caught = OveroptimizationAlarm(seed: 1, alarmIteration: nil, goldHalfFallIteration: 32)
+        caught.judges = [two]
+        var falseAlarm = OveroptimizationAlarm(seed: 2, alarmIteration: nil, goldHalfFallIteration: nil)
+        falseAlarm.judges = [OveroptimizationJudgeAlarm(trace: trace, samples: 2, tolerance: 0.25)]
+        var late = OveroptimizationAlarm(seed: 3, alarmIteration: nil, goldHalfFallIteration: 16)
+        late.judges = [two]
+        let tally = try XCTUnwrap(OveroptimizationReport.judgeTallies([caught, falseAlarm, late]).first)
+        XCTAssertEqual(tally.samples, 2)
+        XCTAssertEqual(tally.cells, ["2", "102", "1 of 2", "\(32 - two.iteration!)", "1 of 1"])
+    }
+
     func testConfigurationRejectsAnUnusableMonitorNamingTheFlag() {
         var c = OveroptimizationConfiguration()
         XCTAssertNoThrow(try c.validate())
@@ -146,9 +179,14 @@ final class OveroptimizationTests: XCTestCase {
             c.monitorTolerance = tolerance
             XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".hasPrefix("--monitor-tolerance:"), "\($0)") }
         }
+        c = OveroptimizationConfiguration()
+        for k in [0, 33] {
+            c.judgeSamples = [4, k]
+            XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".hasPrefix("--judge-samples:"), "\($0)") }
+        }
     }
 
-    /// The recording monitor passes the wrapped monitor's scores through and records gold's mean of each call.
+    /// The recording monitor passes the wrapped monitor's scores through and records gold of each rollout of each call.
     func testGoldRecordingMonitorRecordsGoldAndKeepsTheScores() throws {
         let inner = ClosureReward { Float($0.response.count) }
         let recorder = GoldRecordingMonitor(inner)
@@ -158,9 +196,7 @@ final class OveroptimizationTests: XCTestCase {
         let batch = [rollout(" great lovely."), rollout(" awful and great dull."), rollout(" it is.")]
         XCTAssertEqual(try recorder.scores(batch), try inner.scores(batch))
         XCTAssertEqual(try recorder.scores([rollout(" superb.")]), [8])
-        XCTAssertEqual(recorder.goldMeans.count, 2)
-        XCTAssertEqual(recorder.goldMeans[0], 0.25, accuracy: 1e-12)  // (1 + (1 − 2)/4 + 0) / 3
-        XCTAssertEqual(recorder.goldMeans[1], 1)
+        XCTAssertEqual(recorder.goldScores, [[1, -0.25, 0], [1]])  // (1 − 2)/4 for " awful and great dull."
         XCTAssertTrue(recorder.spreads.isEmpty, "no ensemble, no spread")
         // The ensemble's spread: per rollout the standard deviation across members, then the mean over rollouts.
         XCTAssertEqual(GoldRecordingMonitor.spread([[1, 3], [3, 3]]), 0.5, accuracy: 1e-12)  // (1 + 0) / 2
@@ -222,11 +258,19 @@ final class OveroptimizationTests: XCTestCase {
         XCTAssertTrue(seed.alarmTrace.allSatisfy { (-1...1).contains($0.gold) })
         XCTAssertTrue(seed.alarmTrace.allSatisfy { ($0.proxySpread ?? -1) >= 0 }, "the proxies' spread is recorded at every trace point")
         XCTAssertTrue(seed.alarmTrace.contains { ($0.proxySpread ?? 0) > 0 }, "two proxies from different seeds disagree somewhere")
+        for point in seed.alarmTrace {
+            let scores = try XCTUnwrap(point.goldScores, "per-rollout gold is recorded for the live spot checks")
+            XCTAssertEqual(scores.count, 32, "every rollout of the batch")
+            XCTAssertEqual(Statistics.mean(scores), point.gold, accuracy: 1e-12)
+        }
         let results = OveroptimizationResults(configuration: c, seeds: [seed])
+        XCTAssertEqual(results.alarms.first?.judges?.map(\.samples), c.judgeSamples)
+        XCTAssertEqual(results.alarms.first?.judges?.map(\.labels), c.judgeSamples?.map { $0 * 2 })
         try OveroptimizationReport.write(results, to: folder)
         let page = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(page.contains("Reward-hacking alarm"))
         XCTAssertTrue(page.contains("seed 3: gold, proxies&#39; spread"), "the trace charts draw the proxies' spread beside gold")
+        XCTAssertTrue(page.contains("Live spot checks on the same runs"), "the replayed judge alarms are tabulated")
         let decoded = try JSONDecoder().decode(OveroptimizationResults.self, from: Data(contentsOf: folder.appendingPathComponent("results.json")))
         XCTAssertEqual(decoded, results)
     }
