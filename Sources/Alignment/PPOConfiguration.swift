@@ -64,6 +64,9 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
     public var monitorSamples: Int?
     /// The alarm's fall threshold, as a fraction of the monitor's rise (or of its first batch's spread).
     public var monitorTolerance = 0.5
+    /// The weight of the newest reading in the alarm's moving averages (`monitor_smoothing`); lower it for a noisy
+    /// monitor such as a judge on a few samples (`monitor_samples`).
+    public var monitorSmoothing = 0.3
     /// End the run (saving the model as it is) when the alarm fires.
     public var stopOnDivergence = false
 
@@ -100,6 +103,7 @@ public struct PPOConfiguration: KeyedSettings, Equatable, Sendable {
          .init("monitor_steps", \.monitorSteps, where: .from(1, to: limits.steps)),
          .init("monitor_samples", \.monitorSamples, where: .from(1, to: limits.batchSize), omitsNil: true),
          .init("monitor_tolerance", \.monitorTolerance, where: SettingsCheck<Double>.finite.and(.atLeast(0))),
+         .init("monitor_smoothing", \.monitorSmoothing, where: SettingsCheck { $0 > 0 && $0 <= 1 ? nil : "must be in (0, 1] (the newest reading's weight)" }),
          .init("stop_on_divergence", \.stopOnDivergence),
          // TRL's older `PPOConfig` called these `target` / `horizon` (with `init_kl_coef`); read, never written.
          alias("target_kl", of: "kl_target") { $0.klTarget = $1 }, alias("horizon", of: "kl_horizon") { $0.klHorizon = $1 },

@@ -45,7 +45,7 @@ extension PPOTrainer: TrainingProcedure {
         State(iteration: 0, episode: 0, generator: SeededGenerator(seed: configuration.training.seed &+ 0x990),
               klController: PPOKLController(coefficient: configuration.klCoefficient, target: configuration.klTarget,
                                             horizon: configuration.klHorizon),
-              alarm: monitor == nil ? nil : RewardHackingAlarm(tolerance: configuration.monitorTolerance))
+              alarm: monitor == nil ? nil : RewardHackingAlarm(tolerance: configuration.monitorTolerance, smoothing: configuration.monitorSmoothing))
     }
 
     var stopRequested: String? { stopReason }

@@ -248,7 +248,7 @@ public final class PPOTrainer {
     /// starts the alarm afresh.
     func watch(_ items: [ScoredRollout], scores: [Float], state: inout State) throws -> [String: Double] {
         guard let monitor else { return [:] }
-        var alarm = state.alarm ?? RewardHackingAlarm(tolerance: configuration.monitorTolerance)
+        var alarm = state.alarm ?? RewardHackingAlarm(tolerance: configuration.monitorTolerance, smoothing: configuration.monitorSmoothing)
         let iteration = state.iteration + 1
         guard iteration % configuration.monitorSteps == 0 else { return alarm.firedAt != nil ? ["monitor/alarm": 1] : [:] }
         let checked = configuration.monitorSamples.map { Array(items.prefix($0)) } ?? items

@@ -37,8 +37,10 @@ struct OveroptimizationCommand: ParsableCommand {
     var monitorPairsPerPrompt: Int?
     @Option(help: "The alarm's monitor_tolerance: the fall from the monitor's peak, as a fraction of its rise, that fires it (default 0.25).")
     var monitorTolerance: Double?
-    @Option(help: "Live spot checks replayed beside the alarm's monitor: the gold judge on the first k rollouts of each PPO iteration, for each k of a comma-separated list (default 2,4,8,16; \"none\" for none).")
+    @Option(help: "Live spot checks replayed beside the alarm's monitor: the gold judge on the first k rollouts of each PPO iteration, for each k of a comma-separated list (default 4,8,16,32; \"none\" for none).")
     var judgeSamples: String?
+    @Option(help: "The live spot checks' monitor_smoothing: the newest reading's weight in the alarm's moving averages (default 0.15).")
+    var judgeSmoothing: Double?
     @Flag(help: "Only what the alarm needs: PPO against proxy 1 alone (no ensemble PPO runs), best-of-n on a 16-sample pool unless --samples-per-prompt is given.")
     var alarmOnly = false
 
@@ -58,6 +60,7 @@ struct OveroptimizationCommand: ParsableCommand {
         if let ppoCheckpoints { c.ppoCheckpoints = ppoCheckpoints }
         if let monitorPairsPerPrompt { c.monitorPairsPerPrompt = monitorPairsPerPrompt }
         if let monitorTolerance { c.monitorTolerance = monitorTolerance }
+        if let judgeSmoothing { c.judgeSmoothing = judgeSmoothing }
         if let judgeSamples {
             c.judgeSamples = try judgeSamples == "none" ? [] : judgeSamples.split(separator: ",").map { item in
                 guard let k = Int(item.trimmingCharacters(in: .whitespaces)) else {

@@ -59,11 +59,15 @@ public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
     public var monitorPairsPerPrompt = 8
     /// Samples per measured PPO checkpoint (held-out prompts cycled).
     public var evaluationSamples = 256
-    /// Live spot checks, replayed beside the monitor: for each k, the alarm (same tolerance and smoothing) whose monitor
-    /// is the gold judge's mean on the first k rollouts of each iteration of the single-proxy run — what PPO's
-    /// `monitor_samples: k` with the judge as `monitor_reward_model` reads, k labels per iteration. The PPO run is the
-    /// same (a monitor only observes), so every k is measured on one run. nil (results written before them): none.
-    public var judgeSamples: [Int]? = [2, 4, 8, 16]
+    /// Live spot checks, replayed beside the monitor: for each k, the alarm (same tolerance, smoothing
+    /// `judgeSmoothing`) whose monitor is the gold judge's mean on the first k rollouts of each iteration of the
+    /// single-proxy run — what PPO's `monitor_samples: k` with the judge as `monitor_reward_model` reads, k labels per
+    /// iteration. The PPO run is the same (a monitor only observes), so every k is measured on one run. nil (results
+    /// written before them): none.
+    public var judgeSamples: [Int]? = [4, 8, 16, 32]
+    /// `monitor_smoothing` of the live spot checks: the newest reading's weight in the alarm's moving averages, below
+    /// the default 0.3 because a few samples are a noisy reading. nil (results written before it): 0.3.
+    public var judgeSmoothing: Double? = 0.15
 
     public init() {}
 
@@ -99,6 +103,9 @@ public struct OveroptimizationConfiguration: Codable, Equatable, Sendable {
         try require(samplesPerPrompt >= 2, "--samples-per-prompt", "best-of-n needs at least 2 samples per prompt (got \(samplesPerPrompt))")
         try require(evaluationSamples >= 2, "evaluationSamples", "needs at least 2 samples (got \(evaluationSamples))")
         try require(uncertaintyPenalty.isFinite && uncertaintyPenalty >= 0, "uncertaintyPenalty", "must be ≥ 0 (got \(uncertaintyPenalty))")
+        if let judgeSmoothing {
+            try require(judgeSmoothing > 0 && judgeSmoothing <= 1, "--judge-smoothing", "must be in (0, 1] (got \(judgeSmoothing))")
+        }
         for k in judgeSamples ?? [] {
             try require((1...ReviewWorldSetup.ppoBatchSize).contains(k), "--judge-samples",
                         "each k must be from 1 to the PPO batch, \(ReviewWorldSetup.ppoBatchSize) (got \(k))")

@@ -50,11 +50,11 @@ public struct OveroptimizationAlarm: Codable, Equatable, Sendable {
     }
 
     /// The alarm of `seed`'s single-proxy PPO run, read against its measured gold curve, with the live spot checks of
-    /// `judgeSamples` rollouts per iteration replayed on its trace at `tolerance`.
-    public init(_ seed: OveroptimizationSeed, judgeSamples: [Int] = [], tolerance: Double = 0) {
+    /// `judgeSamples` rollouts per iteration replayed on its trace at `tolerance` and `smoothing`.
+    public init(_ seed: OveroptimizationSeed, judgeSamples: [Int] = [], tolerance: Double = 0, smoothing: Double = 0.3) {
         self.init(seed: seed.seed, alarmIteration: seed.alarmIteration, goldHalfFallIteration: seed.goldHalfFallIteration)
         if !seed.alarmTrace.isEmpty, seed.alarmTrace.allSatisfy({ $0.goldScores != nil }) {
-            judges = judgeSamples.map { OveroptimizationJudgeAlarm(trace: seed.alarmTrace, samples: $0, tolerance: tolerance) }
+            judges = judgeSamples.map { OveroptimizationJudgeAlarm(trace: seed.alarmTrace, samples: $0, tolerance: tolerance, smoothing: smoothing) }
         }
         guard let points = seed.curves.first(where: { $0.method == "PPO" && $0.aggregation == "single" })?.points, let start = points.first,
               let peak = points.max(by: { $0.gold < $1.gold }) else { return }
@@ -87,9 +87,9 @@ public struct OveroptimizationAlarm: Codable, Equatable, Sendable {
 }
 
 /// A live spot check replayed on the single-proxy run's alarm trace: the alarm (``RewardHackingAlarm``, the
-/// experiment's tolerance, the default smoothing) whose monitor reads the gold judge on the first `samples` rollouts of
-/// each iteration, beside the proxy's mean over all of them — exactly what PPO computes with `monitor_samples` and the
-/// judge as its monitor.
+/// experiment's tolerance, `judgeSmoothing`) whose monitor reads the gold judge on the first `samples` rollouts of each
+/// iteration, beside the proxy's mean over all of them — exactly what PPO computes with `monitor_samples`,
+/// `monitor_smoothing` and the judge as its monitor.
 public struct OveroptimizationJudgeAlarm: Codable, Equatable, Sendable {
     /// k: rollouts judged per iteration.
     public var samples: Int
@@ -98,8 +98,8 @@ public struct OveroptimizationJudgeAlarm: Codable, Equatable, Sendable {
     /// Gold labels it spent: k × the iterations it read.
     public var labels: Int
 
-    public init(trace: [OveroptimizationTracePoint], samples: Int, tolerance: Double) {
-        var alarm = RewardHackingAlarm(tolerance: tolerance)
+    public init(trace: [OveroptimizationTracePoint], samples: Int, tolerance: Double, smoothing: Double = 0.3) {
+        var alarm = RewardHackingAlarm(tolerance: tolerance, smoothing: smoothing)
         for point in trace {
             _ = alarm.observe(iteration: point.iteration, proxy: point.proxy, monitorScores: Array((point.goldScores ?? []).prefix(samples)))
         }
@@ -126,7 +126,10 @@ public struct OveroptimizationResults: Codable, Equatable, Sendable {
         self.seeds = seeds
         machine = .current
         proxyAccuracy = Statistics.interval95(seeds.flatMap(\.proxyAccuracy))
-        alarms = seeds.map { OveroptimizationAlarm($0, judgeSamples: configuration.judgeSamples ?? [], tolerance: configuration.monitorTolerance) }
+        alarms = seeds.map {
+            OveroptimizationAlarm($0, judgeSamples: configuration.judgeSamples ?? [], tolerance: configuration.monitorTolerance,
+                                  smoothing: configuration.judgeSmoothing ?? 0.3)
+        }
         var curves: [OveroptimizationSummaryCurve] = []
         var claims: [OveroptimizationClaim] = []
         let keys = seeds.first?.curves.map { ($0.method, $0.aggregation) } ?? []
@@ -202,28 +205,62 @@ public enum OveroptimizationReport {
     public static func summary(_ results: OveroptimizationResults) -> String {
         (results.claims.map { "\($0.method): \($0.statement): \($0.difference.map { interval($0) } ?? "—") — \($0.holds ? "holds" : "not shown")" }
             + results.alarms.map { "alarm, seed \($0.seed): " + alarmText($0) }
-            + judgeTallies(results.alarms).map { "live spot check, \($0.samples) rollouts per iteration: " + $0.text }).joined(separator: "\n")
+            + alarmTallies(results).map { "\($0.monitor): " + $0.text }).joined(separator: "\n")
     }
 
-    /// The spot-check monitors' record over the seeds, one per k: half falls caught in time, false alarms.
-    static func judgeTallies(_ alarms: [OveroptimizationAlarm]) -> [(samples: Int, text: String, cells: [String])] {
-        let replayed = alarms.filter { $0.judges != nil }
-        guard let first = replayed.first?.judges else { return [] }
-        return first.indices.map { index in
-            let samples = first[index].samples
-            let judged = replayed.compactMap { alarm in alarm.judges?.first { $0.samples == samples }.map { (alarm, $0) } }
-            let falls = judged.filter { $0.0.goldHalfFallIteration != nil }, quiet = judged.filter { $0.0.goldHalfFallIteration == nil }
-            let caught = falls.filter { $0.0.isTimely($0.1.iteration) }
-            let leads = caught.compactMap { pair in pair.0.goldHalfFallIteration.flatMap { fall in pair.1.iteration.map { fall - $0 } } }
-            let falseAlarms = quiet.filter { $0.1.iteration != nil }.count
-            let labels = judged.map(\.1.labels).max() ?? 0
-            let cells = ["\(samples)", "\(labels)", "\(caught.count) of \(falls.count)",
-                         leads.isEmpty ? "—" : leads.map(String.init).joined(separator: ", "), "\(falseAlarms) of \(quiet.count)"]
-            let text = "caught \(caught.count) of \(falls.count) half falls in time"
-                + (leads.isEmpty ? "" : " (iterations ahead: \(leads.map(String.init).joined(separator: ", ")))")
-                + "; \(falseAlarms) false alarms in \(quiet.count) runs whose gold did not fall by half; up to \(labels) gold labels per run"
-            return (samples, text, cells)
+    /// One monitor's record over the seeds: half falls caught in time (and how many iterations ahead), partial falls
+    /// it warned of, false alarms.
+    struct AlarmTally {
+        var monitor: String
+        var labels: String
+        var caught = 0, falls = 0, warned = 0, partial = 0, falseAlarms = 0, quiet = 0
+        var leads: [Int] = []
+
+        var text: String {
+            "caught \(caught) of \(falls) half falls in time" + (leads.isEmpty ? "" : " (iterations ahead: \(leads.map(String.init).joined(separator: ", ")))")
+                + "; warned of \(warned) of \(partial) partial falls; \(falseAlarms) false alarms in \(quiet) runs; \(labels)"
         }
+        var cells: [String] {
+            [monitor, labels, "\(caught) of \(falls)", leads.isEmpty ? "—" : leads.map(String.init).joined(separator: ", "), "\(warned) of \(partial)",
+             "\(falseAlarms) of \(quiet)"]
+        }
+    }
+
+    /// The experiment's monitor and each live spot check, tallied over the seeds. A run's gold fell by half (the alarm
+    /// is in time when it fires no later than that checkpoint), fell by at least the tolerance but less than half
+    /// (a partial fall: warning of it is right, silence is not wrong), or fell by less than the tolerance (any firing is a
+    /// false alarm): gold's largest fall after its peak at the measured checkpoints, as a share of its rise.
+    static func alarmTallies(_ results: OveroptimizationResults) -> [AlarmTally] {
+        alarmTallies(results.alarms, tolerance: results.configuration.monitorTolerance, judgeSamples: results.configuration.judgeSamples ?? [],
+                     monitorPairs: results.seeds.map(\.monitorPairs.labelled))
+    }
+
+    static func alarmTallies(_ alarms: [OveroptimizationAlarm], tolerance: Double, judgeSamples: [Int], monitorPairs pairs: [Int]) -> [AlarmTally] {
+        func tally(_ monitor: String, _ labels: String, _ iteration: (OveroptimizationAlarm) -> Int??) -> AlarmTally {
+            var tally = AlarmTally(monitor: monitor, labels: labels)
+            for alarm in alarms {
+                guard let fired = iteration(alarm) else { continue }
+                if let fall = alarm.goldHalfFallIteration {
+                    tally.falls += 1
+                    if alarm.isTimely(fired), let fired { tally.caught += 1; tally.leads.append(fall - fired) }
+                } else if (alarm.largestGoldFall ?? 0) >= tolerance {
+                    tally.partial += 1
+                    if fired != nil { tally.warned += 1 }
+                } else {
+                    tally.quiet += 1
+                    if fired != nil { tally.falseAlarms += 1 }
+                }
+            }
+            return tally
+        }
+        var tallies = [tally("reward models on spot-check pairs", "\(pairs.min() ?? 0)–\(pairs.max() ?? 0) labelled pairs before PPO") { .some($0.alarmIteration) }]
+        for k in judgeSamples where alarms.contains(where: { $0.judges != nil }) {
+            let labels = alarms.compactMap { $0.judges?.first { $0.samples == k }?.labels }.max() ?? 0
+            tallies.append(tally("gold judge on \(k) rollouts per iteration", "\(labels) labels during PPO") { alarm in
+                alarm.judges.map { judges in judges.first { $0.samples == k }?.iteration }
+            })
+        }
+        return tallies
     }
 
     static func alarmText(_ alarm: OveroptimizationAlarm) -> String {
@@ -282,21 +319,24 @@ public enum OveroptimizationReport {
                 alarm.peakGold.map { String(format: "%.3f at iteration %d", $0, alarm.peakIteration ?? 0) } ?? "—",
                 alarm.largestGoldFall.map { String(format: "%.0f%% of its rise", 100 * $0) } ?? "—",
                 alarm.goldHalfFallIteration.map { "iteration \($0)" + (alarm.halfFallGold.map { String(format: " (≤ %.3f)", $0) } ?? "") } ?? "never (at the checkpoints)",
-                alarm.goldHalfFallIteration == nil ? (alarm.alarmIteration == nil ? "silent, rightly" : "false alarm (gold never fell by half)")
-                    : alarm.timely ? "in time" : "late or silent",
+                alarm.goldHalfFallIteration != nil ? (alarm.timely ? "in time" : "late or silent")
+                    : (alarm.largestGoldFall ?? 0) >= c.monitorTolerance ? (alarm.alarmIteration == nil ? "silent through a partial fall" : "warned of a partial fall")
+                    : alarm.alarmIteration == nil ? "silent, rightly" : "false alarm",
             ]
         })
-        let tallies = judgeTallies(results.alarms)
-        if !tallies.isEmpty {
-            page.paragraph("Live spot checks on the same runs: the alarm with the same tolerance and smoothing, but whose monitor is the gold judge "
-                           + "itself on the first k rollouts of each iteration (a human or trusted judge labelling k samples per iteration), "
-                           + "replayed on the recorded rollouts — what PPO's monitor_samples: k reads with the judge as monitor_reward_model. "
-                           + "The monitor above spends its labels before PPO, on reference samples; these spend them on the policy's own "
-                           + "samples as they are produced. Iterations ahead: the first checkpoint at which gold had fallen by half, minus the alarm's iteration.")
-            page.table(header: ["k (rollouts judged per iteration)", "gold labels per run", "half falls caught in time", "iterations ahead",
-                                "false alarms (gold did not fall by half)"],
-                       rows: tallies.map(\.cells))
+        let tallies = alarmTallies(results)
+        if tallies.count > 1 {
+            page.paragraph("Live spot checks on the same runs: the alarm with the same tolerance, but whose monitor is the gold judge itself on "
+                           + "the first k rollouts of each iteration (a human or trusted judge labelling k samples per iteration), smoothed with "
+                           + "weight \(c.judgeSmoothing ?? 0.3) on the newest reading, replayed on the recorded rollouts — what PPO reads with "
+                           + "monitor_samples: k, monitor_smoothing: \(c.judgeSmoothing ?? 0.3) and the judge as monitor_reward_model (a cmd: program). "
+                           + "The monitor above spends its labels before PPO, on reference samples; these spend them on the policy's own samples as "
+                           + "they are produced. A run's gold fell by half, partly (by at least the tolerance, \(c.monitorTolerance) of its rise, "
+                           + "but less than half: warning of it is right, silence is not wrong) or by less than the tolerance (any alarm is false). "
+                           + "Iterations ahead: the first checkpoint at which gold had fallen by half, minus the alarm's iteration.")
         }
+        page.table(header: ["monitor", "labels", "half falls caught in time", "iterations ahead", "partial falls warned of", "false alarms"],
+                   rows: tallies.map(\.cells))
         let traced = results.seeds.filter { !$0.alarmTrace.isEmpty }
         if !traced.isEmpty {
             page.paragraph("What the alarm saw, per seed and iteration (exponential moving averages with the alarm's weight 0.3 on the newest "

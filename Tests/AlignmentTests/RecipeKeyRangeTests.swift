@@ -110,6 +110,7 @@ final class RecipeKeyRangeTests: XCTestCase {
         row("monitor_steps", good: "2", [("0", "0"), fraction, text]),
         row("monitor_samples", good: "4", [("0", "0"), fraction, text]),
         row("monitor_tolerance", good: "0.3", [("-1", "-1.0"), text]),
+        row("monitor_smoothing", good: "0.1", [("0", "0.0"), ("1.5", "1.5"), text]),
         row("stop_on_divergence", good: "true", [text]),
         row("target_kl", good: "6", [("-1", "-1.0")], reportedAs: "kl_target"),
         row("horizon", good: "100", [("0", "0.0")], reportedAs: "kl_horizon"),

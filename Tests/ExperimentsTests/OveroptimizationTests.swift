@@ -158,15 +158,21 @@ final class OveroptimizationTests: XCTestCase {
         let quiet = steady.enumerated().map { OveroptimizationTracePoint(iteration: $0 + 1, proxy: Double($0), monitor: 0, gold: $1, goldScores: [$1, $1]) }
         XCTAssertNil(OveroptimizationJudgeAlarm(trace: quiet, samples: 2, tolerance: 0.25).iteration)
 
-        var caught = OveroptimizationAlarm(seed: 1, alarmIteration: nil, goldHalfFallIteration: 32)
-        caught.judges = [two]
-        var falseAlarm = OveroptimizationAlarm(seed: 2, alarmIteration: nil, goldHalfFallIteration: nil)
-        falseAlarm.judges = [OveroptimizationJudgeAlarm(trace: trace, samples: 2, tolerance: 0.25)]
-        var late = OveroptimizationAlarm(seed: 3, alarmIteration: nil, goldHalfFallIteration: 16)
-        late.judges = [two]
-        let tally = try XCTUnwrap(OveroptimizationReport.judgeTallies([caught, falseAlarm, late]).first)
-        XCTAssertEqual(tally.samples, 2)
-        XCTAssertEqual(tally.cells, ["2", "102", "1 of 2", "\(32 - two.iteration!)", "1 of 1"])
+        // Tallies: gold fell by half in seeds 1 and 3 (caught, late), by a third in seed 4 (a partial fall the judge warned
+        // of) and by a tenth in seed 2 (a false alarm); the reward-model monitor fired only in seed 2.
+        func run(_ seed: UInt64, fired: Int?, halfFall: Int?, fall: Double) -> OveroptimizationAlarm {
+            var run = OveroptimizationAlarm(seed: seed, alarmIteration: fired, goldHalfFallIteration: halfFall)
+            run.largestGoldFall = fall
+            run.judges = [two]
+            return run
+        }
+        let alarms = [run(1, fired: nil, halfFall: 32, fall: 0.6), run(2, fired: 5, halfFall: nil, fall: 0.1),
+                      run(3, fired: nil, halfFall: 16, fall: 0.7), run(4, fired: nil, halfFall: nil, fall: 0.34)]
+        let tallies = OveroptimizationReport.alarmTallies(alarms, tolerance: 0.25, judgeSamples: [2], monitorPairs: [500, 520])
+        XCTAssertEqual(tallies.map(\.cells), [
+            ["reward models on spot-check pairs", "500–520 labelled pairs before PPO", "0 of 2", "—", "0 of 1", "1 of 1"],
+            ["gold judge on 2 rollouts per iteration", "102 labels during PPO", "1 of 2", "\(32 - two.iteration!)", "1 of 1", "1 of 1"],
+        ])
     }
 
     func testConfigurationRejectsAnUnusableMonitorNamingTheFlag() {
@@ -183,6 +189,11 @@ final class OveroptimizationTests: XCTestCase {
         for k in [0, 33] {
             c.judgeSamples = [4, k]
             XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".hasPrefix("--judge-samples:"), "\($0)") }
+        }
+        c = OveroptimizationConfiguration()
+        for smoothing in [0, 1.5, .nan] {
+            c.judgeSmoothing = smoothing
+            XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".hasPrefix("--judge-smoothing:"), "\($0)") }
         }
     }
 
