@@ -15,6 +15,9 @@ public struct DPOPair: Equatable, Sendable {
     public var line: Int
     /// Whether `max_prompt_length` cut the prompt.
     public var promptTruncated = false
+    /// P(chosen ≻ rejected) of a soft label (`chosen_probability`); nil: a hard label. DPO's sigmoid loss reads it as the
+    /// pair's own label smoothing ε = 1 − p; the other trainers refuse it rather than train it as a hard label.
+    public var chosenProbability: Float?
 
     /// Tokenizes `example` as TRL 1.16 does (`splitCompletions`: eos appended to standard-text completions, the chat
     /// template for conversations, completions starting at the shorter common prefix of the prompt's ids with either
@@ -30,6 +33,7 @@ public struct DPOPair: Equatable, Sendable {
         let (promptIds, completions) = try splitCompletions(prompt: prompt, completions: [chosen, rejected], encoder: encoder,
                                                             line: example.line)
         var pair = DPOPair(promptIds: promptIds, chosenIds: completions[0], rejectedIds: completions[1], line: example.line)
+        pair.chosenProbability = example.chosenProbability.map(Float.init)
         if let maximumPromptLength, pair.promptIds.count > maximumPromptLength {
             pair.promptIds = Array(pair.promptIds.suffix(maximumPromptLength))
             pair.promptTruncated = true

@@ -69,6 +69,10 @@ public final class DPOTrainer: PolicyObjective {
             var result: [DPOPair] = []
             for example in examples {
                 let pair = try DPOPair.tokenize(example, encoder: encoder, maximumPromptLength: configuration.maximumPromptLength)
+                if pair.chosenProbability != nil, let other = configuration.lossTypes.first(where: { $0 != .sigmoid && $0 != .sft }) {
+                    throw TrainingError.data("line \(example.line): chosen_probability (a soft label) is read only by loss_type sigmoid, as the pair's own "
+                                             + "label smoothing 1 − p; loss_type \(other.rawValue) would train it as a hard label. Use sigmoid, or drop the column")
+                }
                 if pair.promptTruncated { report.promptsTruncated += 1 }
                 if let limit = configuration.maximumLength, configuration.truncationMode == "keep_start", pair.promptIds.count >= limit {
                     report.dropped += 1
@@ -163,6 +167,11 @@ public final class DPOTrainer: PolicyObjective {
         for (type, weight) in configuration.weightedLosses {
             let term: Tensor
             switch type {
+            case .sigmoid where batch.pairs.contains { $0.chosenProbability != nil }:
+                // Soft labels: each pair's own ε = 1 − p (a hard pair keeps label_smoothing).
+                let smoothing = Tensor(shape: [pairCount], scalars: batch.pairs.map { $0.chosenProbability.map { 1 - $0 } ?? configuration.labelSmoothing })
+                term = PreferenceLoss.softSigmoid(policyChosen: policyChosen, policyRejected: policyRejected, referenceChosen: referenceChosen,
+                                                  referenceRejected: referenceRejected, beta: configuration.beta, labelSmoothing: smoothing).mean()
             case .sigmoid, .hinge, .robust:
                 term = PreferenceLoss.dpo(type.preferenceKind!, policyChosen: policyChosen, policyRejected: policyRejected,
                                           referenceChosen: referenceChosen, referenceRejected: referenceRejected,

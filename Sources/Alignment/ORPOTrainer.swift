@@ -44,6 +44,10 @@ public final class ORPOTrainer: PolicyObjective {
             var result: [DPOPair] = []
             for example in examples {
                 var pair = try DPOPair.tokenize(example, encoder: encoder, maximumPromptLength: nil, method: "ORPO")
+                if pair.chosenProbability != nil {
+                    throw TrainingError.data("line \(example.line): ORPO has no soft labels; chosen_probability would be trained as a hard label. "
+                                             + "Drop the column, or train with charter dpo (loss_type sigmoid reads it)")
+                }
                 if let eos {
                     if pair.chosenIds.last != eos { pair.chosenIds.append(eos) }
                     if pair.rejectedIds.last != eos { pair.rejectedIds.append(eos) }

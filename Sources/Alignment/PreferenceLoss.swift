@@ -59,6 +59,15 @@ public enum PreferenceLoss {
         }
     }
 
+    /// DPO's sigmoid loss with a per-pair label smoothing (B): −(1 − εᵢ) log σ(β hᵢ) − εᵢ log σ(−β hᵢ), where εᵢ = 1 − pᵢ
+    /// for a soft label pᵢ = P(chosen ≻ rejected) (conservative DPO per pair; at pᵢ = ½ the loss is flat in hᵢ at 0).
+    public static func softSigmoid(policyChosen: Tensor, policyRejected: Tensor, referenceChosen: Tensor?, referenceRejected: Tensor?,
+                                   beta: Float, labelSmoothing: Tensor) -> Tensor {
+        guard let referenceChosen, let referenceRejected else { preconditionFailure("sigmoid needs reference log-probs") }
+        let h = (policyChosen - policyRejected) - (referenceChosen - referenceRejected)
+        return -logSigmoid(h * beta) * (1 - labelSmoothing) - logSigmoid(h * -beta) * labelSmoothing
+    }
+
     /// log(1 − e^x) for x ≤ 0, without cancellation: log(1 − e^x) where x < −0.01, else
     /// log(−x) + log(1 + x/2 + x²/6 + x³/24) (the series of −expm1(x)/(−x); its error x⁴/120 is below float precision).
     /// Each branch's input is clamped so the branch not taken stays finite.

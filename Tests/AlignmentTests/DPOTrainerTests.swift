@@ -95,6 +95,48 @@ final class DPOTrainerTests: XCTestCase {
         }
     }
 
+    /// A soft label p (`chosen_probability`) is the pair's own label smoothing 1 − p in the sigmoid loss: p = 1 trains
+    /// exactly as the hard label, p = ½ leaves the policy where it is (the loss is flat at h = 0), a soft label in
+    /// between trains less far; loss types that cannot read it, and ORPO, refuse it naming the line.
+    func testSoftLabelsSmoothEachPairsLoss() throws {
+        let folder = try TrainingFixtures.modelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func labelled(_ p: Double?) -> [Example] {
+            syntheticPreferences(count: 8).map { Example($0.body, line: $0.line, chosenProbability: p) }
+        }
+        func losses(_ p: Double?, steps: Int = 6) throws -> [Double] {
+            var configuration = configuration(folder, steps: steps)
+            configuration.beta = 0.5
+            configuration.training.outputDirectory = folder.appendingPathComponent("dpo-\(p.map { "\($0)" } ?? "hard")").path
+            let trainer = try DPOTrainer(configuration: configuration, policy: try TrainableModel(directory: folder),
+                                         reference: .model(try PretrainedModel.load(directory: folder)),
+                                         encoder: TrainingFixtures.encoder(folder), train: labelled(p))
+            XCTAssertEqual(trainer.pairs.map(\.chosenProbability), Array(repeating: p.map(Float.init), count: 8))
+            return try TrainingLoop(arguments: configuration.training).run(trainer).history.compactMap { $0["loss"] }
+        }
+        XCTAssertEqual(try losses(1), try losses(nil), "p = 1 is the hard label")
+        let tie = try losses(0.5, steps: 3)  // (longer, the training-health check stops a run whose gradient stays 0)
+        XCTAssertTrue(tie.allSatisfy { abs($0 - log(2)) < 1e-6 }, "p = ½: no gradient at h = 0, the policy stays put: \(tie)")
+        let hard = try losses(nil), soft = try losses(0.8)
+        XCTAssertLessThan(hard.last!, soft.last!, "a soft label trains less far: \(hard) vs \(soft)")
+        // The per-pair loss equals the scalar-smoothing loss at the same ε.
+        let h = Tensor(shape: [3], scalars: [-1, 0, 2])
+        let zero = Tensor(shape: [3], scalars: [0, 0, 0])
+        let scalar = PreferenceLoss.dpo(.sigmoid, policyChosen: h, policyRejected: zero, referenceChosen: zero, referenceRejected: zero,
+                                        beta: 0.5, labelSmoothing: 0.3).scalars
+        let perPair = PreferenceLoss.softSigmoid(policyChosen: h, policyRejected: zero, referenceChosen: zero, referenceRejected: zero,
+                                                 beta: 0.5, labelSmoothing: Tensor(shape: [3], scalars: [0.3, 0.3, 0.3])).scalars
+        XCTAssertEqual(perPair, scalar)
+
+        var ipo = configuration(folder, steps: 1)
+        ipo.lossTypes = [.ipo]
+        XCTAssertThrowsError(try DPOTrainer(configuration: ipo, policy: try TrainableModel(directory: folder),
+                                            reference: .model(try PretrainedModel.load(directory: folder)),
+                                            encoder: TrainingFixtures.encoder(folder), train: labelled(0.7))) { error in
+            XCTAssertTrue("\(error)".contains("line 1: chosen_probability") && "\(error)".contains("loss_type ipo"), "\(error)")
+        }
+    }
+
     func testRPOAlphaAddsTheChosenNLL() throws {
         let folder = try TrainingFixtures.modelFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

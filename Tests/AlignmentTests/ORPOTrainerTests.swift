@@ -38,6 +38,20 @@ final class ORPOTrainerTests: XCTestCase {
     }
 
     /// The loss is the chosen NLL minus λ · mean log σ(log odds), so at λ → 0 it is the NLL alone.
+    /// ORPO has no soft labels: a `chosen_probability` column is refused, naming the line, not trained as a hard label.
+    func testRefusesSoftLabels() throws {
+        let folder = try TrainingFixtures.modelFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = ORPOConfiguration()
+        configuration.training = TrainingFixtures.arguments(folder, steps: 1)
+        var examples = syntheticPreferences(count: 4)
+        examples[2] = Example(examples[2].body, line: examples[2].line, chosenProbability: 0.6)
+        XCTAssertThrowsError(try ORPOTrainer(configuration: configuration, policy: try TrainableModel(directory: folder),
+                                             encoder: TrainingFixtures.encoder(folder), train: examples)) { error in
+            XCTAssertTrue("\(error)".contains("line 3: ORPO has no soft labels"), "\(error)")
+        }
+    }
+
     func testLossIsNLLMinusLambdaTimesLogSigmoidOdds() throws {
         let folder = try TrainingFixtures.modelFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
