@@ -1,5 +1,6 @@
 import Alignment
 import ArgumentParser
+import Audit
 import Foundation
 import Experiments
 import Quickstart
@@ -76,7 +77,7 @@ struct DataQualityCommand: ParsableCommand {
         discussion: """
             Per seed: trains the quickstart's helpful-only model, builds a preference set whose labels the toy world's judge \
             knows, plants 10% flipped labels, 5% duplicates and 5% both-bad pairs, runs charter audit with a cross-fitted \
-            reward ensemble and charter clean (drop duplicates and both-bad, flip suspected mislabels), measures detection \
+            reward ensemble and charter clean (drop duplicates and both-bad, flip suspected mislabels; --policy adds others), measures detection \
             precision and recall per planted kind, then trains a reward model and DPO on the noisy, cleaned and oracle sets and \
             judges them on held-out ground truth. Writes runs/<name>/results.json and report.html.
             """)
@@ -91,8 +92,31 @@ struct DataQualityCommand: ParsableCommand {
     @Option(help: "Share of both-bad pairs planted (0.05).") var bothBadRate = 0.05
     @Flag(help: "Only the summary table: no per-stage progress lines.") var quiet = false
     @Option(help: "Kernel threads.") var threads: Int?
+    @Option(help: "Another cleaning policy to try on the same audit, as NAME=FILE (charter clean's policy YAML); repeatable. Each adds the set cleaned-NAME, with its own reward model and DPO.")
+    var policy: [String] = []
+
+    /// The extra policies, read and checked: NAME is lower-case letters, digits and _, unique; FILE parses as a policy.
+    func policies() throws -> [DataQualityConfiguration.NamedPolicy] {
+        var seen: Set<String> = []
+        return try policy.map { spec in
+            guard let equals = spec.firstIndex(of: "="), spec.index(after: equals) < spec.endIndex else {
+                throw ValidationError("--policy \(spec.debugDescription): expected NAME=FILE")
+            }
+            let name = String(spec[..<equals]), path = String(spec[spec.index(after: equals)...])
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) else {
+                throw ValidationError("--policy \(spec.debugDescription): NAME must be lower-case letters, digits or _ (it names the set cleaned-NAME)")
+            }
+            guard seen.insert(name).inserted else { throw ValidationError("--policy: the name \(name) is given twice") }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("--policy \(name): cannot read \(path)")
+            }
+            do { _ = try CleaningPolicy.parse(text, file: path) } catch { throw ValidationError("--policy \(name): \(error)") }
+            return .init(name: name, text: text)
+        }
+    }
 
     func validate() throws {
+        _ = try policies()
         try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
         for (option, rate) in [("--flip-rate", flipRate), ("--duplicate-rate", duplicateRate), ("--both-bad-rate", bothBadRate)] where !(0...0.5).contains(rate) {
             throw ValidationError("\(option) must be in [0, 0.5] (got \(rate))")
@@ -108,6 +132,8 @@ struct DataQualityCommand: ParsableCommand {
         }
         var configuration = reduced ? DataQualityConfiguration.reduced : DataQualityConfiguration()
         (configuration.noise.flipped, configuration.noise.duplicates, configuration.noise.bothBad) = (flipRate, duplicateRate, bothBadRate)
+        let policies = try policies()
+        if !policies.isEmpty { configuration.policies = policies }
         var experiment = DataQualityRun(name: name, configuration: configuration, seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory)
         experiment.showProgress = !quiet
         let log = ExperimentConsole.logger(quiet: quiet)

@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 import Reports
 import Tensors
@@ -62,7 +63,7 @@ public enum DataQualityReport {
             ("DPO: over-refusal, held-out borderline", { $0.overRefusal["DPO on \($1)"] }, false),
         ]
         return rows.flatMap { name, metric, higherIsBetter in
-            ["cleaned", "oracle"].map { set -> [String] in
+            results.configuration.sets.filter { $0 != "noisy" }.map { set -> [String] in
                 let differences = results.seeds.compactMap { seed -> Double? in
                     guard let a = metric(seed, set), let b = metric(seed, "noisy") else { return nil }
                     return a - b
@@ -86,7 +87,7 @@ public enum DataQualityReport {
 
     /// Per set: mean reward accuracy and DPO's held-out rates.
     static func setRows(_ results: DataQualityResults) -> [[String]] {
-        (["helpful-only"] + DataQualityRun.sets).map { set in
+        (["helpful-only"] + results.configuration.sets).map { set in
             let policy = set == "helpful-only" ? set : "DPO on \(set)"
             return [set == "helpful-only" ? "helpful-only (no preference training)" : set,
                     set == "helpful-only" ? "–" : cell(values(results) { $0.setSizes[set].map(Double.init) }, percent: false),
@@ -132,6 +133,11 @@ public enum DataQualityReport {
                        + "policies are trained on the noisy, the cleaned and the oracle (noise removed by construction) sets and judged on held-out ground truth. "
                        + "Seeds \(results.seeds.map { String($0.seed) }.joined(separator: ", ")); cells are means over seeds with 95% t-intervals. "
                        + "Kernel path \(results.machine.kernelPath) on \(results.machine.cpu) (\(results.machine.threads) threads); total time \(Int(results.totalSeconds.rounded())) s.")
+        if let policies = results.configuration.policies, !policies.isEmpty {
+            page.paragraph("Other cleaning policies, applied to the same audit, each giving its own cleaned set (cleaned-NAME) on which a reward "
+                           + "model and DPO are trained the same way: "
+                           + policies.map { "\($0.name) — " + policySummary($0.text) }.joined(separator: "; ") + ".")
+        }
         page.heading("Detection of the planted noise", level: 2)
         page.table(header: detectionHeader, rows: detectionRows(results),
                    caption: "Duplicates: exact_duplicate or near_duplicate findings; flipped labels: suspected_mislabel; both bad: both_bad. Precision and recall per seed, then averaged.")
@@ -150,10 +156,19 @@ public enum DataQualityReport {
         page.paragraph("Conclusion: " + conclusion(results))
         page.heading("Per seed", level: 2)
         page.table(header: ["seed", "pairs", "clean", "ensemble seconds", "stage seconds"], rows: results.seeds.map { seed in
-            [String(seed.seed), "\(seed.pairs)", seed.clean, String(format: "%.0f", seed.ensembleSeconds),
+            [String(seed.seed), "\(seed.pairs)",
+             ([seed.clean] + (seed.policyCleans ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }).joined(separator: " · "),
+             String(format: "%.0f", seed.ensembleSeconds),
              seed.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.0f", $0.value))" }.joined(separator: ", ")]
         })
         return page
+    }
+
+    /// A policy's actions in one line ("both_bad keep, suspected_mislabel tie, …"), or its text when it does not parse.
+    static func policySummary(_ text: String) -> String {
+        guard let policy = try? CleaningPolicy.parse(text, file: "policy") else { return text }
+        return policy.actions.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value.rawValue)" }.joined(separator: ", ")
+            + (policy.actions.values.contains(.soften) ? String(format: " (soften to %.2f)", policy.softenTo) : "")
     }
 
     /// The console summary.

@@ -26,7 +26,21 @@ public struct DataQualityConfiguration: Codable, Equatable, Sendable {
     /// Reward models and DPO trained on each set.
     public var rewardSteps = 120, dpoSteps = 40, dpoBeta = 0.1, dpoLearningRate = 5e-4
     public var learningRate = 5e-4
+    /// Cleaning policies tried beside the fixed one on the same audit (`--policy NAME=FILE`), each giving the set
+    /// `cleaned-NAME`; nil (results written before them) or empty: none.
+    public var policies: [NamedPolicy]?
     public init() {}
+
+    /// A cleaning policy with the name of the set it makes.
+    public struct NamedPolicy: Codable, Equatable, Sendable {
+        public var name: String
+        /// The policy file's text (`charter clean --policy`'s YAML).
+        public var text: String
+        public init(name: String, text: String) { (self.name, self.text) = (name, text) }
+    }
+
+    /// The training sets: noisy, cleaned by the fixed policy, cleaned by each extra policy, oracle.
+    public var sets: [String] { ["noisy", "cleaned"] + (policies ?? []).map { "cleaned-\($0.name)" } + ["oracle"] }
 
     public static var reduced: DataQualityConfiguration {
         var c = DataQualityConfiguration()
@@ -60,6 +74,8 @@ public struct DataQualitySeed: Codable, Equatable, Sendable {
     public var detection: [Detection]
     /// The clean's accounting (`DataCleaner.Summary.description`).
     public var clean: String
+    /// Each extra policy's clean accounting, by policy name (nil without extra policies).
+    public var policyCleans: [String: String]?
     /// Rows per training set.
     public var setSizes: [String: Int]
     /// Held-out ground-truth reward accuracy per training set ("noisy", "cleaned", "oracle").
@@ -111,8 +127,6 @@ public struct DataQualityRun: Sendable {
           both_bad: drop
           suspected_mislabel: flip
         """
-
-    public static let sets = ["noisy", "cleaned", "oracle"]
 
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> DataQualityResults {
         let start = Date()
@@ -172,6 +186,13 @@ public struct DataQualityRun: Sendable {
         }
         let summary = try DataCleaner(policy: try CleaningPolicy.parse(Self.policy, file: "policy")).clean(noisy, audit: auditFolder, output: cleaned)
         log("[seed \(seed)] clean: \(summary.description)")
+        var cleans: [String: String] = [:]
+        for policy in c.policies ?? [] {
+            let output = data.appendingPathComponent("cleaned-\(policy.name).jsonl")
+            let result = try DataCleaner(policy: try CleaningPolicy.parse(policy.text, file: "policy \(policy.name)")).clean(noisy, audit: auditFolder, output: output)
+            cleans[policy.name] = result.description
+            log("[seed \(seed)] clean with policy \(policy.name): \(result.description)")
+        }
 
         // Reward models and DPO on each set, from the helpful-only model.
         let trainRecipe = folder.appendingPathComponent("recipe-training.yaml")
@@ -182,13 +203,13 @@ public struct DataQualityRun: Sendable {
         clock.lap("training")
 
         var accuracy: [String: Double] = [:]
-        for set in Self.sets {
+        for set in c.sets {
             accuracy[set] = try Self.rewardAccuracy(trainingFolder.appendingPathComponent("reward_\(set)/model"), pairs: heldOut)
         }
         var compliance: [String: Double] = [:], benign: [String: Double] = [:], overRefusal: [String: Double] = [:]
         let evaluationFolder = folder.appendingPathComponent("evaluation")
         try? FileManager.default.removeItem(at: evaluationFolder)
-        for (name, model) in [("helpful-only", helpfulOnly)] + Self.sets.map({ ("DPO on \($0)", trainingFolder.appendingPathComponent("dpo_\($0)/model")) }) {
+        for (name, model) in [("helpful-only", helpfulOnly)] + c.sets.map({ ("DPO on \($0)", trainingFolder.appendingPathComponent("dpo_\($0)/model")) }) {
             log("[seed \(seed)] evaluating \(name)")
             let result = try await Evaluation.evaluate(models: try ModelFactory.make(.local(path: model.path, chatTemplate: nil, lora: nil)), name: name,
                                                        file: name.replacingOccurrences(of: " ", with: "_"), requests: files.evaluationRequests,
@@ -199,11 +220,12 @@ public struct DataQualityRun: Sendable {
             overRefusal[name] = result.overRefusal
         }
         clock.lap("evaluation")
-        let sizes = [("noisy", noisy), ("cleaned", cleaned), ("oracle", oracle)].reduce(into: [String: Int]()) {
-            $0[$1.0] = (try? String(contentsOf: $1.1, encoding: .utf8))?.split(separator: "\n").count ?? 0
+        let sizes = c.sets.reduce(into: [String: Int]()) {
+            $0[$1] = (try? String(contentsOf: data.appendingPathComponent("\($1).jsonl"), encoding: .utf8))?.split(separator: "\n").count ?? 0
         }
         let parameters = try SequenceClassifier.load(directory: helpfulOnly).trainableParameters().reduce(0) { $0 + $1.count }
-        return (DataQualitySeed(seed: seed, pairs: planted.rows.count, detection: detection, clean: summary.description, setSizes: sizes,
+        return (DataQualitySeed(seed: seed, pairs: planted.rows.count, detection: detection, clean: summary.description,
+                                policyCleans: cleans.isEmpty ? nil : cleans, setSizes: sizes,
                                 rewardAccuracy: accuracy, harmfulCompliance: compliance, benignAccuracy: benign, overRefusal: overRefusal,
                                 ensembleSeconds: audit.rewardModels?.seconds ?? 0, seconds: clock.laps), parameters)
     }
@@ -237,13 +259,13 @@ public struct DataQualityRun: Sendable {
     /// A reward model and a DPO policy per set, each from the helpful-only model.
     static func trainingYAML(_ c: DataQualityConfiguration, seed: UInt64, helpfulOnly: URL, data: URL) -> String {
         var text = """
-        # The data-quality experiment: a reward model and DPO on the noisy, cleaned and oracle preference sets.
+        # The data-quality experiment: a reward model and DPO on each preference set (noisy, cleaned, oracle).
         name: data-quality-training
         seed: \(seed)
         stages:
 
         """
-        for set in sets {
+        for set in c.sets {
             text += """
               - name: reward_\(set)
                 type: reward

@@ -83,6 +83,7 @@ final class DataQualityRunTests: XCTestCase {
         configuration.world.maximumResponseTokens = 8
         (configuration.harmfulPerIntent, configuration.borderlinePerIntent, configuration.benignPerIntent) = (6, 2, 2)
         (configuration.folds, configuration.ensembleSteps, configuration.rewardSteps, configuration.dpoSteps) = (2, 4, 4, 2)
+        configuration.policies = [.init(name: "tie", text: "actions:\n  exact_duplicate: drop\n  both_bad: keep\n  suspected_mislabel: tie\n")]
         var run = DataQualityRun(name: "tiny", configuration: configuration, seeds: [2], directory: directory)
         run.showProgress = false
         let results = try await run.run { _ in }
@@ -98,11 +99,18 @@ final class DataQualityRunTests: XCTestCase {
         XCTAssertEqual(duplicates.recall, 1, "exact copies are always found")
         XCTAssertEqual(seed.detection.map(\.kind), ["duplicates", "flipped labels", "both bad"])
         XCTAssertTrue(seed.clean.hasPrefix("\(seed.pairs) rows in = \(seed.setSizes["cleaned"] ?? -1) out + "), seed.clean)
-        XCTAssertEqual(Set(seed.rewardAccuracy.keys), ["noisy", "cleaned", "oracle"])
-        XCTAssertEqual(Set(seed.harmfulCompliance.keys), ["helpful-only", "DPO on noisy", "DPO on cleaned", "DPO on oracle"])
+        XCTAssertEqual(Set(seed.rewardAccuracy.keys), ["noisy", "cleaned", "cleaned-tie", "oracle"])
+        XCTAssertEqual(Set(seed.harmfulCompliance.keys), ["helpful-only", "DPO on noisy", "DPO on cleaned", "DPO on cleaned-tie", "DPO on oracle"])
+        // The extra policy drops only exact duplicates; its accounting balances and its set is trained and compared.
+        let tieClean = try XCTUnwrap(seed.policyCleans?["tie"])
+        XCTAssertTrue(tieClean.hasPrefix("\(seed.pairs) rows in = \(seed.setSizes["cleaned-tie"] ?? -1) out + "), tieClean)
+        XCTAssertGreaterThanOrEqual(seed.setSizes["cleaned-tie"] ?? 0, seed.setSizes["cleaned"] ?? .max, "keeping both-bad pairs keeps at least as many rows")
+        XCTAssertEqual(DataQualityReport.effectRows(results).map { $0[1] }.prefix(3), ["cleaned − noisy", "cleaned-tie − noisy", "oracle − noisy"])
+        XCTAssertEqual(DataQualityReport.policySummary(configuration.policies![0].text), "both_bad keep, exact_duplicate drop, suspected_mislabel tie")
         XCTAssertGreaterThan(seed.ensembleSeconds, 0)
         for file in ["results.json", "report.html", "seed-2/audit/audit.json", "seed-2/audit/reward_models/repeat-1-fold-2/model.safetensors",
-                     "seed-2/data/cleaned.jsonl.changes.jsonl", "seed-2/training/dpo_oracle/model/model.safetensors"] {
+                     "seed-2/data/cleaned.jsonl.changes.jsonl", "seed-2/training/dpo_oracle/model/model.safetensors",
+                     "seed-2/data/cleaned-tie.jsonl.changes.jsonl", "seed-2/training/dpo_cleaned-tie/model/model.safetensors"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent(file).path), file)
         }
     }
