@@ -94,6 +94,8 @@ struct DataQualityCommand: ParsableCommand {
     @Option(help: "Kernel threads.") var threads: Int?
     @Option(help: "Another cleaning policy to try on the same audit, as NAME=FILE (charter clean's policy YAML); repeatable. Each adds the set cleaned-NAME, with its own reward model and DPO.")
     var policy: [String] = []
+    @Option(help: "Only combine earlier runs of one configuration and kernel path with different seeds (comma-separated names under runs/) into runs/<name>: the tables and conclusions over all their seeds; extra --policy sets that not every run tried are left out (and named). No training.")
+    var combine: String?
 
     /// The extra policies, read and checked: NAME is lower-case letters, digits and _, unique; FILE parses as a policy.
     func policies() throws -> [DataQualityConfiguration.NamedPolicy] {
@@ -127,6 +129,15 @@ struct DataQualityCommand: ParsableCommand {
     func run() throws {
         ExperimentConsole.start(threads: threads, quiet: quiet)
         let directory = URL(fileURLWithPath: "runs/\(name)")
+        if let combine {
+            let runs = combine.split(separator: ",").map { URL(fileURLWithPath: "runs/\($0.trimmingCharacters(in: .whitespaces))") }
+            let (results, leftOut) = try DataQualityResults.combine(runs, into: directory)
+            if !leftOut.isEmpty {
+                print("left out (not tried by every run): " + leftOut.map { "cleaned-\($0)" }.joined(separator: ", "))
+            }
+            print(DataQualityReport.table(results))
+            return ExperimentConsole.printFiles(directory)
+        }
         if reportOnly {
             return try ExperimentConsole.rewriteReport(DataQualityResults.self, directory: directory, write: { try DataQualityReport.write($0, to: $1) }, summary: DataQualityReport.table)
         }

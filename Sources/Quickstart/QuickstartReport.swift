@@ -50,49 +50,27 @@ public enum QuickstartReport {
     /// - Throws: `QuickstartError` naming the run whose results.json is unreadable, whose configuration or machine
     ///   differs from the first run's, or whose seed another run already has; or when `directory` already has a seed.
     public static func combine(_ runs: [URL], into directory: URL) throws -> QuickstartResults {
-        guard runs.count >= 2 else { throw QuickstartError("--combine needs at least two runs (got \(runs.count))") }
-        let parts = try runs.map { try read($0) }
-        let first = parts[0]
-        var seen: [UInt64: String] = [:]
-        for (run, part) in zip(runs, parts) {
-            guard part.configuration == first.configuration else {
-                throw QuickstartError("\(run.path): its configuration differs from \(runs[0].path)'s; only runs of one configuration combine")
-            }
-            guard part.machine == first.machine else {
-                throw QuickstartError("\(run.path) ran on \(part.machine.kernelPath) (\(part.machine.cpu), \(part.machine.threads) threads), "
-                                      + "\(runs[0].path) on \(first.machine.kernelPath) (\(first.machine.cpu), \(first.machine.threads) threads); "
-                                      + "runs on different kernel paths or CPUs train different models and do not combine")
-            }
-            for seed in part.seeds.map(\.seed) {
-                if let other = seen[seed] { throw QuickstartError("seed \(seed) is in both \(other) and \(run.path)") }
-                seen[seed] = run.path
-            }
-        }
+        let combination = try RunCombination(runs: runs, read: { try read($0) }, machine: \.machine, seeds: { $0.seeds.map(\.seed) },
+                                             configurationDiffers: { $0.configuration != $1.configuration })
+        let first = combination.parts[0]
         // Everything is read and checked before anything is written, so a refused combine leaves nothing behind.
-        let fileManager = FileManager.default
         var seeds: [SeedResult] = [], requests: [UInt64: [Request]] = [:], links: [(link: URL, target: String)] = []
-        for (run, part) in zip(runs, parts) {
+        for (run, part) in zip(runs, combination.parts) {
             for result in part.seeds {
-                let folder = run.appendingPathComponent("seed-\(result.seed)"), link = directory.appendingPathComponent("seed-\(result.seed)")
-                guard !fileManager.fileExists(atPath: link.path) else {
-                    throw QuickstartError("\(link.path) already exists; combine into a new --name")
-                }
+                let folder = run.appendingPathComponent("seed-\(result.seed)")
+                links.append(try RunCombination<QuickstartResults>.seedLink(seed: result.seed, of: run, into: directory))
                 let evaluated = WorldFiles(world: ToyWorld(seed: result.seed), configuration: first.configuration,
                                            directory: folder.appendingPathComponent("world")).evaluationRequests
                 requests[result.seed] = evaluated
                 seeds.append(try rejudged(result, evaluation: folder.appendingPathComponent("evaluation"), requests: evaluated))
-                // Relative when both runs sit in one folder (runs/), so the combined run moves with them.
-                let sameFolder = run.absoluteURL.standardizedFileURL.deletingLastPathComponent() == directory.absoluteURL.standardizedFileURL.deletingLastPathComponent()
-                links.append((link, sameFolder ? "../\(run.lastPathComponent)/seed-\(result.seed)" : folder.absoluteURL.standardizedFileURL.path))
             }
         }
-        try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
-        for (link, target) in links { try fileManager.createSymbolicLink(atPath: link.path, withDestinationPath: target) }
+        try RunCombination<QuickstartResults>.createLinks(links, in: directory)
         seeds.sort { $0.seed < $1.seed }
         let elo = EloResults.fit(seeds, requests: requests, samples: first.configuration.bootstrapSamples, seed: seeds[0].seed)
         let results = QuickstartResults(name: directory.lastPathComponent, configuration: first.configuration, seeds: seeds, elo: elo,
                                         claims: Claims.evaluate(seeds, elo: elo), machine: first.machine,
-                                        totalSeconds: parts.reduce(0) { $0 + $1.totalSeconds })
+                                        totalSeconds: combination.parts.reduce(0) { $0 + $1.totalSeconds })
         try write(results, to: directory)
         return results
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 import XCTest
 @testable import Quickstart
 @testable import ToyWorld
@@ -66,6 +67,74 @@ final class DataQualityTests: XCTestCase {
         results.seeds = [results.seeds[0]]
         XCTAssertEqual(DataQualityReport.effectRows(results)[0].last, "one seed: not concluded")
         XCTAssertTrue(DataQualityReport.page(results).html.contains("Detection of the planted noise"))
+    }
+
+    /// `--combine`: seeds of two runs joined, a policy only one run tried left out of every seed, and the runs that
+    /// must not combine refused with the run's path, leaving nothing behind.
+    func testCombiningRunsKeepsSharedPoliciesAndRefusesWhatDoesNotCombine() throws {
+        let runsFolder = FileManager.default.temporaryDirectory.appendingPathComponent("charter-dq-combine-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: runsFolder) }
+        let keep = DataQualityConfiguration.NamedPolicy(name: "keep", text: "actions:\n  both_bad: keep\n")
+        let tie = DataQualityConfiguration.NamedPolicy(name: "tie", text: "actions:\n  suspected_mislabel: tie\n")
+        func seed(_ number: UInt64, policies: [String]) -> DataQualitySeed {
+            var sets = ["noisy", "cleaned", "oracle"] + policies.map { "cleaned-\($0)" }
+            let accuracy = Dictionary(uniqueKeysWithValues: sets.map { ($0, 0.8 + Double(number) / 100) })
+            let sizes = Dictionary(uniqueKeysWithValues: sets.map { ($0, 100) })
+            sets = ["helpful-only"] + sets.map { "DPO on \($0)" }
+            return DataQualitySeed(seed: number, pairs: 100, detection: [.init(kind: "duplicates", planted: 5, flagged: 5, truePositives: 5)],
+                                   clean: "100 in", policyCleans: Dictionary(uniqueKeysWithValues: policies.map { ($0, "100 in") }),
+                                   setSizes: sizes, rewardAccuracy: accuracy, harmfulCompliance: [:], benignAccuracy: [:], overRefusal: [:],
+                                   ensembleSeconds: 1, seconds: [:])
+        }
+        func write(_ name: String, seeds: [UInt64], policies: [DataQualityConfiguration.NamedPolicy], kernelPath: String = "avx2",
+                   steps: Int = 120) throws {
+            var configuration = DataQualityConfiguration()
+            configuration.policies = policies
+            configuration.rewardSteps = steps
+            var machine = MachineDescription.current
+            (machine.kernelPath, machine.cpu, machine.threads) = (kernelPath, "test CPU", 1)
+            let results = DataQualityResults(name: name, configuration: configuration,
+                                             seeds: seeds.map { seed($0, policies: policies.map(\.name)) }, machine: machine, totalSeconds: 10,
+                                             parameters: 1000)
+            let folder = runsFolder.appendingPathComponent(name)
+            try DataQualityReport.write(results, to: folder)
+            for number in seeds { try FileManager.default.createDirectory(at: folder.appendingPathComponent("seed-\(number)"), withIntermediateDirectories: true) }
+        }
+        try write("a", seeds: [1, 2], policies: [keep, tie])
+        try write("b", seeds: [3], policies: [keep])
+        let (combined, leftOut) = try DataQualityResults.combine([runsFolder.appendingPathComponent("a"), runsFolder.appendingPathComponent("b")],
+                                                                 into: runsFolder.appendingPathComponent("ab"))
+        XCTAssertEqual(combined.seeds.map(\.seed), [1, 2, 3])
+        XCTAssertEqual(leftOut, ["tie"])
+        XCTAssertEqual(combined.configuration.policies, [keep])
+        XCTAssertEqual(combined.configuration.sets, ["noisy", "cleaned", "cleaned-keep", "oracle"])
+        for seed in combined.seeds {
+            XCTAssertEqual(Set(seed.rewardAccuracy.keys), ["noisy", "cleaned", "cleaned-keep", "oracle"], "seed \(seed.seed)")
+            XCTAssertEqual(Set(seed.setSizes.keys), ["noisy", "cleaned", "cleaned-keep", "oracle"])
+            XCTAssertEqual(seed.policyCleans.map { Set($0.keys) }, ["keep"])
+        }
+        XCTAssertEqual(combined.totalSeconds, 20)
+        let link = try FileManager.default.destinationOfSymbolicLink(atPath: runsFolder.appendingPathComponent("ab/seed-3").path)
+        XCTAssertEqual(link, "../b/seed-3")
+        XCTAssertEqual(try DataQualityResults.read(runsFolder.appendingPathComponent("ab")).seeds.count, 3)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: runsFolder.appendingPathComponent("ab/report.html").path))
+
+        try write("c", seeds: [4], policies: [keep], kernelPath: "avx512")
+        try write("d", seeds: [5], policies: [], steps: 60)
+        try write("e", seeds: [2], policies: [])
+        func refusal(_ names: [String], into target: String = "x") -> String {
+            do {
+                _ = try DataQualityResults.combine(names.map { runsFolder.appendingPathComponent($0) }, into: runsFolder.appendingPathComponent(target))
+                return "combined"
+            } catch { return "\(error)" }
+        }
+        XCTAssertTrue(refusal(["a", "c"]).contains("ran on avx512"), refusal(["a", "c"]))
+        XCTAssertTrue(refusal(["a", "d"]).contains("/d: its configuration differs"), refusal(["a", "d"]))
+        XCTAssertTrue(refusal(["a", "e"]).contains("seed 2 is in both"), refusal(["a", "e"]))
+        XCTAssertTrue(refusal(["a"]).contains("at least two runs"))
+        XCTAssertTrue(refusal(["a", "missing"]).contains("/missing/results.json: cannot read"), refusal(["a", "missing"]))
+        XCTAssertTrue(refusal(["a", "b"], into: "ab").contains("already exists"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: runsFolder.appendingPathComponent("x").path), "a refused combine writes nothing")
     }
 }
 

@@ -1,0 +1,63 @@
+import Foundation
+import Reports
+
+extension DataQualityResults {
+    /// Combines data-quality runs of one configuration on one kernel path and CPU, with different seeds, into one run
+    /// at `directory` (`charter experiment audit --combine`): its seed folders link to the runs' own, and results.json
+    /// and report.html cover every seed, as one invocation with all of them would have. Trains nothing.
+    ///
+    /// The runs may have tried different extra cleaning policies (`--policy`): the combined run keeps the ones every
+    /// run has (same name, same text), so each set it reports has a value in every seed; `leftOut` names the rest.
+    /// - Throws: `QuickstartError` naming the run whose results.json is unreadable, whose configuration (apart from
+    ///   the extra policies) or machine differs from the first run's, or whose seed another run already has; or when
+    ///   `directory` already has a seed folder.
+    public static func combine(_ runs: [URL], into directory: URL) throws -> (results: DataQualityResults, leftOut: [String]) {
+        func withoutPolicies(_ c: DataQualityConfiguration) -> DataQualityConfiguration { var c = c; c.policies = nil; return c }
+        let combination = try RunCombination(runs: runs, read: read, machine: \.machine, seeds: { $0.seeds.map(\.seed) },
+                                             configurationDiffers: { withoutPolicies($0.configuration) != withoutPolicies($1.configuration) })
+        let parts = combination.parts
+        let policySets = parts.map { Set(($0.configuration.policies ?? []).map { "\($0.name)\u{0}\($0.text)" }) }
+        let shared = (parts[0].configuration.policies ?? []).filter { policy in policySets.allSatisfy { $0.contains("\(policy.name)\u{0}\(policy.text)") } }
+        let sharedNames = Set(shared.map(\.name))
+        let leftOut = Array(Set(parts.flatMap { ($0.configuration.policies ?? []).map(\.name) }).subtracting(sharedNames)).sorted()
+        var configuration = parts[0].configuration
+        configuration.policies = shared.isEmpty ? nil : shared
+
+        var seeds: [DataQualitySeed] = [], links: [(link: URL, target: String)] = []
+        for (run, part) in zip(runs, parts) {
+            for var seed in part.seeds {
+                links.append(try RunCombination<DataQualityResults>.seedLink(seed: seed.seed, of: run, into: directory))
+                // A set of a policy not every run tried would have values in some seeds only.
+                let dropped = Set((part.configuration.policies ?? []).map(\.name)).subtracting(sharedNames).map { "cleaned-\($0)" }
+                for set in dropped {
+                    seed.setSizes[set] = nil
+                    seed.rewardAccuracy[set] = nil
+                    seed.harmfulCompliance[set] = nil
+                    seed.benignAccuracy[set] = nil
+                    seed.overRefusal[set] = nil
+                }
+                seed.policyCleans = seed.policyCleans?.filter { sharedNames.contains($0.key) }
+                if seed.policyCleans?.isEmpty == true { seed.policyCleans = nil }
+                seeds.append(seed)
+            }
+        }
+        try RunCombination<DataQualityResults>.createLinks(links, in: directory)
+        seeds.sort { $0.seed < $1.seed }
+        let results = DataQualityResults(name: directory.lastPathComponent, configuration: configuration, seeds: seeds,
+                                         machine: parts[0].machine, totalSeconds: parts.reduce(0) { $0 + $1.totalSeconds },
+                                         parameters: parts[0].parameters)
+        try DataQualityReport.write(results, to: directory)
+        return (results, leftOut)
+    }
+
+    /// The results.json of the run in `directory`.
+    /// - Throws: `QuickstartError` naming the file when it cannot be read.
+    static func read(_ directory: URL) throws -> DataQualityResults {
+        let url = directory.appendingPathComponent(ResultsFile.name)
+        do {
+            return try JSONDecoder().decode(DataQualityResults.self, from: Data(contentsOf: url))
+        } catch {
+            throw QuickstartError("\(url.path): cannot read the data-quality experiment's results (\(error))")
+        }
+    }
+}
