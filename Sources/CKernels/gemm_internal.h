@@ -24,6 +24,9 @@ typedef void (*ck_skinny_kernel)(int transA, int transB, int64_t m, int64_t n, i
                                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                                  int64_t ldc);
 #define CK_SKINNY_ROWS 4
+/// Rows of A one pass of the dot-product form (transB) takes: all of a decode batch of 8, so the weights (B) are
+/// streamed from memory once per product instead of once per 4 rows.
+#define CK_SKINNY_DOT_ROWS 8
 
 /// One instruction-set path: micro-tile shape, kernels, and cache blocking tuned for its register file.
 typedef struct {
@@ -93,7 +96,7 @@ static inline __attribute__((always_inline)) void ck_skinny_dots(int64_t rows, i
                                                                  float alpha, const float *A, int64_t lda,
                                                                  const float *B, int64_t ldb, float beta,
                                                                  float *C, int64_t ldc) {
-    float acc[CK_SKINNY_ROWS][4][16] = {{{0}}};
+    float acc[CK_SKINNY_DOT_ROWS][4][16] = {{{0}}};
     int64_t k = 0;
     for (; k + 16 <= K; k += 16)
 #pragma clang loop unroll(full)
@@ -115,78 +118,103 @@ static inline __attribute__((always_inline)) void ck_skinny_dots(int64_t rows, i
     }
 }
 
-/// The skinny product in plain C for `rows` (a constant after inlining) rows; each path instantiates it under
-/// its target attribute so the compiler vectorises it with that path's registers.
-static inline __attribute__((always_inline)) void ck_skinny_rows(int64_t rows, int transA, int transB, int64_t n,
-                                                                 int64_t K, float alpha, const float *A,
-                                                                 int64_t lda, const float *B, int64_t ldb,
-                                                                 float beta, float *C, int64_t ldc) {
-    if (!transB) {
-        // Rows of B are contiguous: for each k, add a[r, k] · B[k, block] to an L1-resident accumulator row,
-        // streaming B row by row (narrow column strips down B would miss the TLB on every row).
-        enum { BLOCK = 256 };
-        const int64_t aRow = transA ? 1 : lda, aDepth = transA ? lda : 1;  // op(A)[r, k]
-        float acc[CK_SKINNY_ROWS][BLOCK];
-        for (int64_t j0 = 0; j0 < n; j0 += BLOCK) {
-            const int64_t w = n - j0 < BLOCK ? n - j0 : BLOCK;
-            for (int64_t r = 0; r < rows; r++)
-                for (int64_t j = 0; j < w; j++) acc[r][j] = 0;
-            int64_t k = 0;
-            // Four k per pass over the accumulators: the same sequence of FMAs per element as one k at a
-            // time, with a quarter of the loads and stores of `acc`.
-            for (; k + 4 <= K; k += 4) {
-                const float *b0 = B + k * ldb + j0, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+/// The dot-product form (transB; transA excluded) for `rows` (a constant after inlining, at most
+/// CK_SKINNY_DOT_ROWS) rows: columns of op(B) are rows of B and rows of A are contiguous, so each C element is one
+/// dot product, kept as 16 partial sums added in a fixed order at the end. Four columns at a time give the FMAs
+/// independent chains; above 4 rows, two columns keep rows × columns accumulators within the register file.
+static inline __attribute__((always_inline)) void ck_skinny_dot_rows(int64_t rows, int64_t n, int64_t K, float alpha,
+                                                                     const float *A, int64_t lda, const float *B,
+                                                                     int64_t ldb, float beta, float *C, int64_t ldc) {
+    int64_t j = 0;
+    if (rows > 4) {
+        for (; j + 2 <= n; j += 2) ck_skinny_dots(rows, 2, K, alpha, A, lda, B + j * ldb, ldb, beta, C + j, ldc);
+    } else {
+        for (; j + 4 <= n; j += 4) ck_skinny_dots(rows, 4, K, alpha, A, lda, B + j * ldb, ldb, beta, C + j, ldc);
+    }
+    for (; j < n; j++) ck_skinny_dots(rows, 1, K, alpha, A, lda, B + j * ldb, ldb, beta, C + j, ldc);
+}
+
+/// The row-streamed form (B not transposed) in plain C for `rows` (a constant after inlining) rows; each path
+/// instantiates it under its target attribute so the compiler vectorises it with that path's registers.
+static inline __attribute__((always_inline)) void ck_skinny_rows(int64_t rows, int transA, int64_t n, int64_t K,
+                                                                 float alpha, const float *A, int64_t lda,
+                                                                 const float *B, int64_t ldb, float beta, float *C,
+                                                                 int64_t ldc) {
+    // Rows of B are contiguous: for each k, add a[r, k] · B[k, block] to an L1-resident accumulator row,
+    // streaming B row by row (narrow column strips down B would miss the TLB on every row).
+    enum { BLOCK = 256 };
+    const int64_t aRow = transA ? 1 : lda, aDepth = transA ? lda : 1;  // op(A)[r, k]
+    float acc[CK_SKINNY_ROWS][BLOCK];
+    for (int64_t j0 = 0; j0 < n; j0 += BLOCK) {
+        const int64_t w = n - j0 < BLOCK ? n - j0 : BLOCK;
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t j = 0; j < w; j++) acc[r][j] = 0;
+        int64_t k = 0;
+        // Four k per pass over the accumulators: the same sequence of FMAs per element as one k at a
+        // time, with a quarter of the loads and stores of `acc`.
+        for (; k + 4 <= K; k += 4) {
+            const float *b0 = B + k * ldb + j0, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
 #pragma clang loop unroll(full)
-                for (int64_t r = 0; r < rows; r++) {
-                    const float *a = A + r * aRow + k * aDepth;
-                    const float a0 = a[0], a1 = a[aDepth], a2 = a[2 * aDepth], a3 = a[3 * aDepth];
-                    for (int64_t j = 0; j < w; j++) {
-                        float t = acc[r][j];
-                        t += a0 * b0[j];
-                        t += a1 * b1[j];
-                        t += a2 * b2[j];
-                        t += a3 * b3[j];
-                        acc[r][j] = t;
-                    }
-                }
-            }
-            for (; k < K; k++) {
-                const float *b = B + k * ldb + j0;
-                for (int64_t r = 0; r < rows; r++) {
-                    const float a = A[r * aRow + k * aDepth];
-                    for (int64_t j = 0; j < w; j++) acc[r][j] += a * b[j];
-                }
-            }
             for (int64_t r = 0; r < rows; r++) {
-                float *c = C + r * ldc + j0;
-                for (int64_t j = 0; j < w; j++) c[j] = alpha * acc[r][j] + (beta == 0 ? 0 : beta * c[j]);
+                const float *a = A + r * aRow + k * aDepth;
+                const float a0 = a[0], a1 = a[aDepth], a2 = a[2 * aDepth], a3 = a[3 * aDepth];
+                for (int64_t j = 0; j < w; j++) {
+                    float t = acc[r][j];
+                    t += a0 * b0[j];
+                    t += a1 * b1[j];
+                    t += a2 * b2[j];
+                    t += a3 * b3[j];
+                    acc[r][j] = t;
+                }
             }
         }
-    } else {
-        // Columns of op(B) are rows of B, and (transA being excluded) rows of A are contiguous too: one dot
-        // product per C element, kept as 16 partial sums added in a fixed order at the end. Four columns at
-        // a time give the FMAs independent chains.
-        (void)transA;
-        int64_t j = 0;
-        for (; j + 4 <= n; j += 4) ck_skinny_dots(rows, 4, K, alpha, A, lda, B + j * ldb, ldb, beta, C + j, ldc);
-        for (; j < n; j++) ck_skinny_dots(rows, 1, K, alpha, A, lda, B + j * ldb, ldb, beta, C + j, ldc);
+        for (; k < K; k++) {
+            const float *b = B + k * ldb + j0;
+            for (int64_t r = 0; r < rows; r++) {
+                const float a = A[r * aRow + k * aDepth];
+                for (int64_t j = 0; j < w; j++) acc[r][j] += a * b[j];
+            }
+        }
+        for (int64_t r = 0; r < rows; r++) {
+            float *c = C + r * ldc + j0;
+            for (int64_t j = 0; j < w; j++) c[j] = alpha * acc[r][j] + (beta == 0 ? 0 : beta * c[j]);
+        }
     }
 }
 
-/// Dispatches ck_skinny_rows over groups of up to CK_SKINNY_ROWS rows with the row count made constant.
+/// Dispatches ck_skinny_dot_rows (transB) over groups of up to CK_SKINNY_DOT_ROWS rows, or ck_skinny_rows over
+/// groups of up to CK_SKINNY_ROWS, with the row count made constant.
 static inline __attribute__((always_inline)) void ck_skinny_generic(int transA, int transB, int64_t m, int64_t n,
                                                                     int64_t K, float alpha, const float *A,
                                                                     int64_t lda, const float *B, int64_t ldb,
                                                                     float beta, float *C, int64_t ldc) {
+    if (transB) {
+        // Up to CK_SKINNY_DOT_ROWS rows per pass over B (each element's sum is the same whatever the grouping).
+        for (int64_t r0 = 0; r0 < m; r0 += CK_SKINNY_DOT_ROWS) {
+            const float *a = A + r0 * lda;
+            float *c = C + r0 * ldc;
+            switch (m - r0 < CK_SKINNY_DOT_ROWS ? m - r0 : CK_SKINNY_DOT_ROWS) {
+            case 1: ck_skinny_dot_rows(1, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+            case 2: ck_skinny_dot_rows(2, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+            case 3: ck_skinny_dot_rows(3, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+            case 4: ck_skinny_dot_rows(4, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+            case 5: ck_skinny_dot_rows(5, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+            case 6: ck_skinny_dot_rows(6, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+            case 7: ck_skinny_dot_rows(7, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+            default: ck_skinny_dot_rows(8, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+            }
+        }
+        return;
+    }
     const int64_t aRow = transA ? 1 : lda;
     for (int64_t r0 = 0; r0 < m; r0 += CK_SKINNY_ROWS) {
         const float *a = A + r0 * aRow;
         float *c = C + r0 * ldc;
         switch (m - r0 < CK_SKINNY_ROWS ? m - r0 : CK_SKINNY_ROWS) {
-        case 1: ck_skinny_rows(1, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
-        case 2: ck_skinny_rows(2, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
-        case 3: ck_skinny_rows(3, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
-        default: ck_skinny_rows(4, transA, transB, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+        case 1: ck_skinny_rows(1, transA, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+        case 2: ck_skinny_rows(2, transA, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+        case 3: ck_skinny_rows(3, transA, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+        default: ck_skinny_rows(4, transA, n, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
         }
     }
 }

@@ -228,6 +228,33 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// The few-rows dot-product path (transB) gives each row the bits it has alone: 5 to 8 rows in one pass over B
+    /// (AVX-512 has its own 8-row kernel) equal the same rows multiplied one at a time, with a depth tail (K not a
+    /// multiple of 16), an odd column count, alpha, beta and padded rows.
+    func testFewRowsWithTransposedBEqualTheirRowsAlone() {
+        for (m, n, k) in [(8, 37, 45), (8, 64, 576), (6, 9, 35), (7, 5, 16), (5, 33, 3)] {
+            let (lda, ldb, ldc) = (k + 3, k + 1, n + 2)
+            var random = Generator(state: UInt64(m * 1000 + n))
+            let a = (0..<(m * lda)).map { _ in random.next() }, b = (0..<(n * ldb)).map { _ in random.next() }
+            let c0 = (0..<(m * ldc)).map { _ in random.next() }
+            forEachConfiguration { label in
+                var together = c0
+                ck_sgemm(0, 1, Int64(m), Int64(n), Int64(k), 0.75, a, Int64(lda), b, Int64(ldb), 0.5, &together, Int64(ldc))
+                var alone = c0
+                for row in 0..<m {
+                    a.withUnsafeBufferPointer { a in
+                        alone.withUnsafeMutableBufferPointer { c in
+                            ck_sgemm(0, 1, 1, Int64(n), Int64(k), 0.75, a.baseAddress! + row * lda, Int64(lda), b, Int64(ldb), 0.5,
+                                     c.baseAddress! + row * ldc, Int64(ldc))
+                        }
+                    }
+                }
+                let differing = together.indices.filter { together[$0].bitPattern != alone[$0].bitPattern }
+                XCTAssertEqual(differing.count, 0, "\(m)×\(n)×\(k), \(label): first differing element \(differing.first ?? -1) of \(together.count)")
+            }
+        }
+    }
+
     func testEmptyProducts() {
         forEachConfiguration { label in
             // K == 0: C = beta · C.
