@@ -26,6 +26,9 @@ struct GEMMBenchmark: ParsableCommand {
     @Option(help: "Weights in a ggml block format (f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k): C = A·Bᵀ with B n×k in that format, multiplied by the quantized kernels (ck_qgemm: below 16 rows of A the decode kernels, from 16 the decode-then-GEMM path).")
     var quantized: String?
 
+    @Flag(help: "C = A·Bᵀ with B stored n×k, as a linear layer multiplies its weights (float32 only; a decode batch is m rows).")
+    var transB = false
+
     @Option(help: "Comma-separated shapes m×n×k (C is m×n, inner dimension k), written with x.")
     var shapes = "256x256x256,512x512x512,1024x1024x1024,2048x2048x2048,2048x768x768,2048x3072x768,2048x768x3072"
 
@@ -35,6 +38,7 @@ struct GEMMBenchmark: ParsableCommand {
         _ = try parsedShapes()
         _ = try pathCode()
         _ = try quantizedFormat()
+        if transB, bf16 || quantized != nil { throw ValidationError("--trans-b is for float32 weights: drop --bf16 or --quantized (--quantized already multiplies by Bᵀ)") }
     }
 
     /// The `--quantized` format, or nil for float32 (or bf16) weights.
@@ -60,7 +64,7 @@ struct GEMMBenchmark: ParsableCommand {
             let seconds = try format.map { try measureQuantized(m: m, n: n, k: k, format: $0) } ?? measure(m: m, n: n, k: k)
             let gflops = 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
             print("{\"m\":\(m),\"n\":\(n),\"k\":\(k),\"gflops\":\(String(format: "%.2f", gflops)),"
-                + "\"path\":\"\(pathName)\",\"precision\":\"\(format?.rawValue ?? (bf16 ? "bf16" : "fp32"))\",\"threads\":\(ck_get_num_threads()),"
+                + "\"path\":\"\(pathName)\",\(transB ? "\"trans_b\":true," : "")\"precision\":\"\(format?.rawValue ?? (bf16 ? "bf16" : "fp32"))\",\"threads\":\(ck_get_num_threads()),"
                 + "\"impl\":\"charter\"}")
         }
     }
@@ -107,7 +111,8 @@ struct GEMMBenchmark: ParsableCommand {
         return times.sorted()[times.count / 2]
     }
 
-    /// Median seconds of `repeats` products C = A·B (A: m×k, B: k×n), after one warm-up.
+    /// Median seconds of `repeats` products C = A·B (A: m×k, B: k×n; with `--trans-b`, C = A·Bᵀ, B: n×k), after one
+    /// warm-up.
     func measure(m: Int, n: Int, k: Int) -> Double {
         let a = (0..<(m * k)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
         let b = (0..<(k * n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
@@ -115,6 +120,8 @@ struct GEMMBenchmark: ParsableCommand {
         return medianSeconds {
             if bf16 {
                 ck_sgemm_bf16(0, 0, Int64(m), Int64(n), Int64(k), 1, a, Int64(k), b, Int64(n), 0, &c, Int64(n))
+            } else if transB {
+                ck_sgemm(0, 1, Int64(m), Int64(n), Int64(k), 1, a, Int64(k), b, Int64(k), 0, &c, Int64(n))
             } else {
                 ck_sgemm(0, 0, Int64(m), Int64(n), Int64(k), 1, a, Int64(k), b, Int64(n), 0, &c, Int64(n))
             }
