@@ -421,7 +421,10 @@ static void ck_gemm_run(int precision, int transA, int transB, int64_t M, int64_
     };
     job.kc = ck_plan_depth(job.kernels, K);
     job.nc = ck_plan_columns(job.kernels, job.kc);
-    // Measured crossover with the packed path on Zen 4: ~6 rows for row-streamed B, ~12 for dot products.
+    // Measured crossover with the packed path on Zen 4: ~6 rows for row-streamed B, ~12 for dot products (16 with
+    // AVX-512's 8-row dot kernel). The dot products stop at 8 all the same: their per-element sums (16 partial sums)
+    // differ in the last bits from the packed kernels' (k in order), and the prefix cache feeds at least 10 tokens so
+    // that a cached prompt's rows take the same path as in a whole prefill.
     // (The skinny kernels read unrounded operands: bf16 products always pack.)
     job.skinny = job.kernels->skinny && !bf16 && !(job.transA && job.transB) && M <= (job.transB ? 8 : 4);
     ck_plan_tiles(&job, batch);

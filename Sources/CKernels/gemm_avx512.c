@@ -170,13 +170,18 @@ CK_AVX512 static void ck_dots8x2_avx512(int64_t K, float alpha, const float *A, 
 CK_AVX512 static void ck_skinny_avx512(int transA, int transB, int64_t m, int64_t n, int64_t K, float alpha,
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                        int64_t ldc) {
-    if (transB && m == 8) {
-        int64_t j = 0;
-        for (; j + 2 <= n; j += 2) ck_dots8x2_avx512(K, alpha, A, lda, B + j * ldb, ldb, beta, C + j, ldc);
-        if (j < n) ck_skinny_dots(8, 1, K, alpha, A, lda, B + j * ldb, ldb, beta, C + j, ldc);
-        return;
+    int64_t r0 = 0;
+    if (transB) {
+        for (; r0 + 8 <= m; r0 += 8) {
+            const float *a = A + r0 * lda;
+            float *c = C + r0 * ldc;
+            int64_t j = 0;
+            for (; j + 2 <= n; j += 2) ck_dots8x2_avx512(K, alpha, a, lda, B + j * ldb, ldb, beta, c + j, ldc);
+            if (j < n) ck_skinny_dots(8, 1, K, alpha, a, lda, B + j * ldb, ldb, beta, c + j, ldc);
+        }
+        if (r0 == m) return;
     }
-    ck_skinny_generic(transA, transB, m, n, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    ck_skinny_generic(transA, transB, m - r0, n, K, alpha, A + r0 * lda, lda, B, ldb, beta, C + r0 * ldc, ldc);
 }
 
 const ck_gemm_kernels *ck_gemm_kernels_avx512(void) {
