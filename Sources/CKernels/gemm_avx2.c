@@ -181,9 +181,76 @@ CK_AVX2 static void ck_pack_b_avx2(int contiguous, int64_t count, int64_t kc, co
     ck_pack_avx2(AVX2_NR, contiguous, count, kc, src, ld, dst);
 }
 
+// C[0:4, 0] of the dot-product form (transB): the dot products of 4 rows of A with one row of B, with the
+// arithmetic of ck_skinny_dots (so the same bits): lane l of 16 partial sums per element — lanes 0–7 in one ymm,
+// 8–15 in another — gathers the products at k ≡ l (mod 16) in k order, the depth tail adding 0·0 in the lanes past
+// it (which leaves each partial sum's value as it is), then the 16 are added from lane 0 up. 8 accumulators, 2 B
+// vectors and A read by the FMAs: no spills in 16 registers, where the generic code's 8 × 2 × 16 lanes spill.
+CK_AVX2 static void ck_dots4x1_avx2(int64_t K, float alpha, const float *A, int64_t lda, const float *b, float beta,
+                                    float *C, int64_t ldc) {
+    __m256 lo0 = _mm256_setzero_ps(), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
+    const float *a0 = A, *a1 = A + lda, *a2 = A + 2 * lda, *a3 = A + 3 * lda;
+    int64_t k = 0;
+    for (; k + 16 <= K; k += 16) {
+        const __m256 blo = _mm256_loadu_ps(b + k), bhi = _mm256_loadu_ps(b + k + 8);
+        lo0 = ck256_fmadd(_mm256_loadu_ps(a0 + k), blo, lo0);
+        hi0 = ck256_fmadd(_mm256_loadu_ps(a0 + k + 8), bhi, hi0);
+        lo1 = ck256_fmadd(_mm256_loadu_ps(a1 + k), blo, lo1);
+        hi1 = ck256_fmadd(_mm256_loadu_ps(a1 + k + 8), bhi, hi1);
+        lo2 = ck256_fmadd(_mm256_loadu_ps(a2 + k), blo, lo2);
+        hi2 = ck256_fmadd(_mm256_loadu_ps(a2 + k + 8), bhi, hi2);
+        lo3 = ck256_fmadd(_mm256_loadu_ps(a3 + k), blo, lo3);
+        hi3 = ck256_fmadd(_mm256_loadu_ps(a3 + k + 8), bhi, hi3);
+    }
+    if (k < K) {
+        const int64_t tail = K - k;
+        const __m256i index = ck256_lane_index();
+        const __m256i maskLo = (__m256i)((__v8si)index < (__v8si)ck256_set1_epi32((int)tail));
+        const __m256i maskHi = (__m256i)((__v8si)index < (__v8si)ck256_set1_epi32((int)tail - 8));
+        const __m256 blo = ck256_maskload(b + k, maskLo), bhi = ck256_maskload(b + k + 8, maskHi);
+        lo0 = ck256_fmadd(ck256_maskload(a0 + k, maskLo), blo, lo0);
+        hi0 = ck256_fmadd(ck256_maskload(a0 + k + 8, maskHi), bhi, hi0);
+        lo1 = ck256_fmadd(ck256_maskload(a1 + k, maskLo), blo, lo1);
+        hi1 = ck256_fmadd(ck256_maskload(a1 + k + 8, maskHi), bhi, hi1);
+        lo2 = ck256_fmadd(ck256_maskload(a2 + k, maskLo), blo, lo2);
+        hi2 = ck256_fmadd(ck256_maskload(a2 + k + 8, maskHi), bhi, hi2);
+        lo3 = ck256_fmadd(ck256_maskload(a3 + k, maskLo), blo, lo3);
+        hi3 = ck256_fmadd(ck256_maskload(a3 + k + 8, maskHi), bhi, hi3);
+    }
+    float lanes[4][16];
+    ck256_storeu(lanes[0], lo0), ck256_storeu(lanes[0] + 8, hi0);
+    ck256_storeu(lanes[1], lo1), ck256_storeu(lanes[1] + 8, hi1);
+    ck256_storeu(lanes[2], lo2), ck256_storeu(lanes[2] + 8, hi2);
+    ck256_storeu(lanes[3], lo3), ck256_storeu(lanes[3] + 8, hi3);
+    for (int64_t r = 0; r < 4; r++) {
+        float sum = 0;
+        for (int64_t l = 0; l < 16; l++) sum += lanes[r][l];
+        float *c = C + r * ldc;
+        *c = alpha * sum + (beta == 0 ? 0 : beta * *c);  // as ck_skinny_dots writes it
+    }
+}
+
 CK_AVX2 static void ck_skinny_avx2(int transA, int transB, int64_t m, int64_t n, int64_t K, float alpha,
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                        int64_t ldc) {
+    if (transB && m >= 4) {
+        // Column by column, every group of 4 rows in turn, so each row of B comes from memory once and from L1
+        // for the next group; the rows past the last group of 4 by the generic dots.
+        const int64_t groups = m / 4, rest = m - 4 * groups;
+        for (int64_t j = 0; j < n; j++) {
+            const float *b = B + j * ldb;
+            for (int64_t g = 0; g < groups; g++) ck_dots4x1_avx2(K, alpha, A + 4 * g * lda, lda, b, beta, C + 4 * g * ldc + j, ldc);
+            const float *a = A + 4 * groups * lda;
+            float *c = C + 4 * groups * ldc + j;
+            switch (rest) {
+            case 1: ck_skinny_dots(1, 1, K, alpha, a, lda, b, ldb, beta, c, ldc); break;
+            case 2: ck_skinny_dots(2, 1, K, alpha, a, lda, b, ldb, beta, c, ldc); break;
+            case 3: ck_skinny_dots(3, 1, K, alpha, a, lda, b, ldb, beta, c, ldc); break;
+            default: break;
+            }
+        }
+        return;
+    }
     ck_skinny_generic(transA, transB, m, n, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
