@@ -229,8 +229,8 @@ final class GEMMTests: XCTestCase {
     }
 
     /// The few-rows dot-product path (transB) gives each row the bits it has alone: 5 to 8 rows in one pass over B
-    /// (AVX-512's own 8-row kernel, AVX2's 4-row one and the generic code) equal the same rows multiplied one at a time, with a depth tail (K not a
-    /// multiple of 16), an odd column count, alpha, beta and padded rows.
+    /// (AVX-512's own 8-row kernel, AVX2's 4-row one and the generic code) equal the same rows multiplied one at a
+    /// time, with a depth tail (K not a multiple of 16), an odd column count, alpha, beta and padded rows.
     func testFewRowsWithTransposedBEqualTheirRowsAlone() {
         for (m, n, k) in [(8, 37, 45), (8, 64, 576), (6, 9, 35), (7, 5, 16), (5, 33, 3)] {
             let (lda, ldb, ldc) = (k + 3, k + 1, n + 2)
