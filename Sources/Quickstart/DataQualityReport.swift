@@ -54,7 +54,7 @@ public enum DataQualityReport {
         }
     }
 
-    /// Paired differences cleaned − noisy (and oracle − noisy) with a conclusion.
+    /// Paired differences with a conclusion: every set − noisy, and each extra policy − the fixed policy (cleaned).
     static func effectRows(_ results: DataQualityResults) -> [[String]] {
         let rows: [(String, (DataQualitySeed, String) -> Double?, Bool)] = [
             ("reward accuracy (held-out ground truth)", { $0.rewardAccuracy[$1] }, true),
@@ -62,10 +62,13 @@ public enum DataQualityReport {
             ("DPO: benign accuracy, unseen phrasing", { $0.benignAccuracy["DPO on \($1)"] }, true),
             ("DPO: over-refusal, held-out borderline", { $0.overRefusal["DPO on \($1)"] }, false),
         ]
+        // Every set against the noisy one, and each extra policy's set against the fixed policy's (paired per seed).
+        let comparisons = results.configuration.sets.filter { $0 != "noisy" }.map { ($0, "noisy") }
+            + (results.configuration.policies ?? []).map { ("cleaned-\($0.name)", "cleaned") }
         return rows.flatMap { name, metric, higherIsBetter in
-            results.configuration.sets.filter { $0 != "noisy" }.map { set -> [String] in
+            comparisons.map { set, baseline -> [String] in
                 let differences = results.seeds.compactMap { seed -> Double? in
-                    guard let a = metric(seed, set), let b = metric(seed, "noisy") else { return nil }
+                    guard let a = metric(seed, set), let b = metric(seed, baseline) else { return nil }
                     return a - b
                 }
                 let interval = Statistics.interval95(differences)
@@ -80,7 +83,7 @@ public enum DataQualityReport {
                 } else {
                     conclusion = "no difference shown (interval contains 0)"
                 }
-                return [name, "\(set) − noisy", text, conclusion]
+                return [name, "\(set) − \(baseline)", text, conclusion]
             }
         }
     }

@@ -114,6 +114,9 @@ final class DataQualityTests: XCTestCase {
             XCTAssertEqual(seed.policyCleans.map { Set($0.keys) }, ["keep"])
         }
         XCTAssertEqual(combined.totalSeconds, 20)
+        let comparisons = DataQualityReport.effectRows(combined).filter { $0[0].hasPrefix("reward accuracy") }.map { $0[1] }
+        XCTAssertEqual(comparisons, ["cleaned − noisy", "cleaned-keep − noisy", "oracle − noisy", "cleaned-keep − cleaned"],
+                       "each extra policy is also compared with the fixed policy")
         let link = try FileManager.default.destinationOfSymbolicLink(atPath: runsFolder.appendingPathComponent("ab/seed-3").path)
         XCTAssertEqual(link, "../b/seed-3")
         XCTAssertEqual(try DataQualityResults.read(runsFolder.appendingPathComponent("ab")).seeds.count, 3)
