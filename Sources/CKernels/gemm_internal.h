@@ -96,7 +96,11 @@ static inline __attribute__((always_inline)) void ck_skinny_dots(int64_t rows, i
                                                                  float alpha, const float *A, int64_t lda,
                                                                  const float *B, int64_t ldb, float beta,
                                                                  float *C, int64_t ldc) {
-    float acc[CK_SKINNY_DOT_ROWS][4][16] = {{{0}}};
+    // Only the rows × cols × 16 sums in use are zeroed (an initializer would clear all 8 × 4 × 16 on every call).
+    float acc[CK_SKINNY_DOT_ROWS][4][16];
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < cols; j++)
+            for (int64_t l = 0; l < 16; l++) acc[r][j][l] = 0;
     int64_t k = 0;
     for (; k + 16 <= K; k += 16)
 #pragma clang loop unroll(full)
