@@ -119,6 +119,9 @@ struct DataQualityCommand: ParsableCommand {
 
     func validate() throws {
         _ = try policies()
+        if combine != nil, !policy.isEmpty || reduced || reportOnly {
+            throw ValidationError("--combine only joins finished runs: drop --policy, --reduced and --report-only (the runs' own settings are kept)")
+        }
         try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
         for (option, rate) in [("--flip-rate", flipRate), ("--duplicate-rate", duplicateRate), ("--both-bad-rate", bothBadRate)] where !(0...0.5).contains(rate) {
             throw ValidationError("\(option) must be in [0, 0.5] (got \(rate))")

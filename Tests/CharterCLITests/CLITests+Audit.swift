@@ -2,6 +2,20 @@ import Foundation
 import XCTest
 
 extension CLITests {
+    /// `experiment audit --combine` joins finished runs only: options that would train or change a run are refused,
+    /// and so is a single run, before anything is read or written.
+    func testExperimentAuditCombineRefusesTrainingOptionsAndASingleRun() throws {
+        let policy = try write(["actions:", "  both_bad: keep"], to: "keep.yaml")
+        let (status, _, errors) = try charter(["experiment", "audit", "--combine", "a,b", "--name", "ab", "--policy", "keep=\(policy)"],
+                                              directory: folder)
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(errors.contains("--combine only joins finished runs: drop --policy"), errors)
+        let (single, _, singleErrors) = try charter(["experiment", "audit", "--combine", "a", "--name", "ab"], directory: folder)
+        XCTAssertNotEqual(single, 0)
+        XCTAssertTrue(singleErrors.contains("--combine needs at least two runs (got 1)"), singleErrors)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs/ab").path))
+    }
+
     func testAuditThenCleanEndToEnd() throws {
         let data = try write([
             #"{"prompt": "Pick one", "chosen": "A", "rejected": "B"}"#,
