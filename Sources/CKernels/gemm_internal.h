@@ -16,10 +16,11 @@ typedef void (*ck_micro_kernel)(int64_t kc, const float *a, const float *b, floa
 typedef void (*ck_pack_routine)(int contiguous, int64_t count, int64_t kc, const float *src, int64_t ld,
                                 float *dst);
 
-/// C[0:m, 0:n] = alpha · op(A)·op(B) + beta · C for a few rows (m <= CK_SKINNY_ROWS), read straight from A
-/// and B: with so few rows, packing B would cost more than the product (a matrix-vector product when m = 1).
-/// Not for transA && transB. Each element's sum runs over k in order whatever the column range, so splitting
-/// the columns across threads does not change the bits.
+/// C[0:m, 0:n] = alpha · op(A)·op(B) + beta · C for a few rows (m <= CK_SKINNY_ROWS, or CK_SKINNY_DOT_ROWS with
+/// transB), read straight from A and B: with so few rows, packing B would cost more than the product (a
+/// matrix-vector product when m = 1). Not for transA && transB. Each element's sum is done in an order fixed by k
+/// alone, whatever the column range or the other rows, so splitting the columns across threads, or multiplying the
+/// rows one at a time, does not change the bits.
 typedef void (*ck_skinny_kernel)(int transA, int transB, int64_t m, int64_t n, int64_t K, float alpha,
                                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                                  int64_t ldc);
