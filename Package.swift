@@ -127,7 +127,7 @@ let package = Package(
             dependencies: [
                 "CKernels", "Tensors", "NeuralNetworks", "LanguageModels", "Tokenizers", "SafeTensors", "Gzip", "Alignment", "Constitutional", "Pipelines", "Endpoints", "Settings", "Datasets",
                 "ToyWorld", "Experiments", "Quickstart", "Runtime", "JSON", "Audit", "Probes", "ModelEvaluation", "Collective", "Oversight", "Annotation",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "KernelsTests", dependencies: ["CKernels", "Runtime"]),

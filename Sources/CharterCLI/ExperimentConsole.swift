@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reports
 import Runtime
 import Tensors
 
@@ -10,10 +11,9 @@ enum ExperimentConsole {
     /// printed, and the files listed. A missing or foreign results.json is an error naming the file.
     static func rewriteReport<Results: Decodable>(_ type: Results.Type, directory: URL, write: (Results, URL) throws -> Void,
                                                   summary: (Results) -> String) throws {
-        let file = directory.appendingPathComponent("results.json")
         let results: Results
-        do { results = try JSONDecoder().decode(type, from: try Data(contentsOf: file)) } catch {
-            throw ValidationError("\(file.path): cannot read this experiment's results (\(error)); run the experiment first, without --report-only")
+        do { results = try ResultsFile.read(type, in: directory, what: "this experiment's results") } catch {
+            throw ValidationError("\(error); run the experiment first, without --report-only")
         }
         try write(results, directory)
         print(summary(results))

@@ -135,7 +135,8 @@ public enum DataQualityReport {
                        + "charter clean applies a fixed policy (drop duplicates and both-bad pairs, flip suspected mislabels), and reward models and DPO "
                        + "policies are trained on the noisy, the cleaned and the oracle (noise removed by construction) sets and judged on held-out ground truth. "
                        + "Seeds \(results.seeds.map { String($0.seed) }.joined(separator: ", ")); cells are means over seeds with 95% t-intervals. "
-                       + "Kernel path \(results.machine.kernelPath) on \(results.machine.cpu) (\(results.machine.threads) threads); total time \(Int(results.totalSeconds.rounded())) s.")
+                       + "Kernel path \(results.machine.kernelPath) on \(results.machine.cpu) (\(results.machine.threads) threads); total time \(Int(results.totalSeconds.rounded())) s."
+                       + (results.combinedFrom.map { " " + CombinedRun.sentence($0) } ?? ""))
         if let policies = results.configuration.policies, !policies.isEmpty {
             page.paragraph("Other cleaning policies, applied to the same audit, each giving its own cleaned set (cleaned-NAME) on which a reward "
                            + "model and DPO are trained the same way: "

@@ -45,7 +45,7 @@ extension DataQualityResults {
         seeds.sort { $0.seed < $1.seed }
         let results = DataQualityResults(name: directory.lastPathComponent, configuration: configuration, seeds: seeds,
                                          machine: parts[0].machine, totalSeconds: parts.reduce(0) { $0 + $1.totalSeconds },
-                                         parameters: parts[0].parameters)
+                                         parameters: parts[0].parameters, combinedFrom: combination.sources)
         try DataQualityReport.write(results, to: directory)
         return (results, leftOut)
     }
@@ -53,11 +53,10 @@ extension DataQualityResults {
     /// The results.json of the run in `directory`.
     /// - Throws: `QuickstartError` naming the file when it cannot be read.
     static func read(_ directory: URL) throws -> DataQualityResults {
-        let url = directory.appendingPathComponent(ResultsFile.name)
         do {
-            return try JSONDecoder().decode(DataQualityResults.self, from: Data(contentsOf: url))
+            return try ResultsFile.read(DataQualityResults.self, in: directory, what: "the data-quality experiment's results")
         } catch {
-            throw QuickstartError("\(url.path): cannot read the data-quality experiment's results (\(error))")
+            throw QuickstartError("\(error)")
         }
     }
 }

@@ -100,6 +100,8 @@ public struct DataQualityResults: Codable, Sendable {
     public var totalSeconds: Double
     /// The parameter count of the models trained (reward models and policies share the helpful-only model's size).
     public var parameters: Int
+    /// The runs this one joins (`charter experiment audit --combine`); nil for a run that trained its own seeds.
+    public var combinedFrom: [CombinedRun]? = nil
 }
 
 /// Issue 13's proof on the toy world, per seed: a preference set whose every label is known, with 10% flipped

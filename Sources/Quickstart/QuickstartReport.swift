@@ -70,7 +70,7 @@ public enum QuickstartReport {
         let elo = EloResults.fit(seeds, requests: requests, samples: first.configuration.bootstrapSamples, seed: seeds[0].seed)
         let results = QuickstartResults(name: directory.lastPathComponent, configuration: first.configuration, seeds: seeds, elo: elo,
                                         claims: Claims.evaluate(seeds, elo: elo), machine: first.machine,
-                                        totalSeconds: combination.parts.reduce(0) { $0 + $1.totalSeconds })
+                                        totalSeconds: combination.parts.reduce(0) { $0 + $1.totalSeconds }, combinedFrom: combination.sources)
         try write(results, to: directory)
         return results
     }
@@ -78,11 +78,10 @@ public enum QuickstartReport {
     /// The results.json of the run in `directory`.
     /// - Throws: `QuickstartError` naming the file when it cannot be read (`advice` appended).
     static func read(_ directory: URL, advice: String = "") throws -> QuickstartResults {
-        let url = directory.appendingPathComponent(ResultsFile.name)
         do {
-            return try JSONDecoder().decode(QuickstartResults.self, from: Data(contentsOf: url))
+            return try ResultsFile.read(QuickstartResults.self, in: directory, what: "the quickstart's results")
         } catch {
-            throw QuickstartError("\(url.path): cannot read the quickstart's results (\(error))\(advice)")
+            throw QuickstartError("\(error)\(advice)")
         }
     }
 
@@ -118,7 +117,8 @@ public enum QuickstartReport {
         page.heading("Charter quickstart: \(results.name)")
         page.paragraph("Constitutional AI (Bai et al. 2022) on a generated toy world whose truth is known: every number is the ground-truth judge's verdict. "
                        + "Seed\(results.seeds.count == 1 ? "" : "s") \(results.seeds.map { String($0.seed) }.joined(separator: ", ")); each cell is the mean over seeds with its 95% t-interval. "
-                       + "Kernel path \(results.machine.kernelPath) on \(results.machine.cpu) (\(results.machine.threads) threads); \(results.timeDescription).")
+                       + "Kernel path \(results.machine.kernelPath) on \(results.machine.cpu) (\(results.machine.threads) threads); \(results.timeDescription)."
+                       + (results.combinedFrom.map { " " + CombinedRun.sentence($0) } ?? ""))
         page.heading("Training checks", level: 2)
         page.trainingChecks(checks(results))
         page.heading("How the models were made", level: 2)

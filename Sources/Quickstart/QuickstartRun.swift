@@ -63,6 +63,8 @@ public struct QuickstartResults: Codable, Sendable {
     /// Which kernel path and CPU produced the numbers.
     public var machine: MachineDescription
     public var totalSeconds: Double
+    /// The runs this one joins (`charter quickstart --combine`); nil for a run that trained its own seeds.
+    public var combinedFrom: [CombinedRun]? = nil
     /// The recorded seconds of every seed's stages, summed: the cost of the whole run even when this invocation
     /// reused cached stages (then ``totalSeconds`` is only this invocation's time).
     public var stageSeconds: Double { seeds.reduce(0) { $0 + $1.seconds.values.reduce(0, +) } }

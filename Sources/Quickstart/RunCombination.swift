@@ -7,6 +7,8 @@ import Tensors
 struct RunCombination<Results> {
     let runs: [URL]
     let parts: [Results]
+    /// Each run's folder name and seeds, in the order given: what the combined results.json and report name.
+    let sources: [CombinedRun]
 
     /// Reads and checks the runs; nothing is written.
     /// - Parameters:
@@ -36,6 +38,7 @@ struct RunCombination<Results> {
             }
         }
         (self.runs, self.parts) = (runs, parts)
+        sources = zip(runs, parts).map { CombinedRun(run: $0.lastPathComponent, seeds: seeds($1).sorted()) }
     }
 
     /// The link `directory/seed-S` for a seed of `run`, and its target: relative when the run sits beside
@@ -56,5 +59,29 @@ struct RunCombination<Results> {
     static func createLinks(_ links: [(link: URL, target: String)], in directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for (link, target) in links { try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: target) }
+    }
+}
+
+/// One of the runs a combined run was made from (`--combine`): its folder name under runs/ and the seeds it gave.
+public struct CombinedRun: Codable, Equatable, Sendable {
+    public var run: String
+    public var seeds: [UInt64]
+
+    public init(run: String, seeds: [UInt64]) { (self.run, self.seeds) = (run, seeds) }
+
+    /// "Combined with `--combine` from r2 (seeds 1–5) and r2-s6 (seeds 6–10); nothing was trained again." for a report.
+    static func sentence(_ runs: [CombinedRun]) -> String {
+        let parts = runs.map { "\($0.run) (seed\($0.seeds.count == 1 ? "" : "s") \(seedList($0.seeds)))" }
+        let list = parts.count <= 2 ? parts.joined(separator: " and ") : parts.dropLast().joined(separator: ", ") + " and " + parts.last!
+        return "Combined with --combine from the runs \(list); nothing was trained again."
+    }
+
+    /// Sorted seeds as runs of consecutive numbers: "1–5, 8, 10–11".
+    static func seedList(_ seeds: [UInt64]) -> String {
+        var ranges: [(UInt64, UInt64)] = []
+        for seed in seeds.sorted() {
+            if let last = ranges.last, seed == last.1 + 1 { ranges[ranges.count - 1].1 = seed } else { ranges.append((seed, seed)) }
+        }
+        return ranges.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)–\($0.1)" }.joined(separator: ", ")
     }
 }

@@ -23,4 +23,21 @@ public enum ResultsFile {
         try AtomicFile.write(try encoder.encode(results), to: url)
         return url
     }
+
+    /// `directory/results.json` decoded as `type`.
+    /// - Parameter what: what the file holds, for the error ("the quickstart's results").
+    /// - Throws: `ResultsFile.ReadError` naming the file, `what` and why it cannot be read.
+    public static func read<Results: Decodable>(_ type: Results.Type, in directory: URL, what: String) throws -> Results {
+        let url = directory.appendingPathComponent(name)
+        do {
+            return try JSONDecoder().decode(type, from: Data(contentsOf: url))
+        } catch {
+            throw ReadError(description: "\(url.path): cannot read \(what) (\(error))")
+        }
+    }
+
+    /// A results.json that is missing or does not decode.
+    public struct ReadError: Error, CustomStringConvertible {
+        public let description: String
+    }
 }

@@ -119,8 +119,13 @@ final class DataQualityTests: XCTestCase {
                        "each extra policy is also compared with the fixed policy")
         let link = try FileManager.default.destinationOfSymbolicLink(atPath: runsFolder.appendingPathComponent("ab/seed-3").path)
         XCTAssertEqual(link, "../b/seed-3")
-        XCTAssertEqual(try DataQualityResults.read(runsFolder.appendingPathComponent("ab")).seeds.count, 3)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: runsFolder.appendingPathComponent("ab/report.html").path))
+        let reread = try DataQualityResults.read(runsFolder.appendingPathComponent("ab"))
+        XCTAssertEqual(reread.seeds.count, 3)
+        XCTAssertEqual(reread.combinedFrom, [CombinedRun(run: "a", seeds: [1, 2]), CombinedRun(run: "b", seeds: [3])],
+                       "results.json names the runs it joins")
+        let page = try String(contentsOf: runsFolder.appendingPathComponent("ab/report.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains("from the runs a (seeds 1–2) and b (seed 3)"), "the report names the runs it joins")
+        XCTAssertNil(try DataQualityResults.read(runsFolder.appendingPathComponent("a")).combinedFrom)
 
         try write("c", seeds: [4], policies: [keep], kernelPath: "avx512")
         try write("d", seeds: [5], policies: [], steps: 60)

@@ -130,7 +130,12 @@ final class QuickstartReportTests: XCTestCase {
         let rlCAI = try XCTUnwrap(combined.elo.models.first { $0.name == ModelName.rlCAI })
         XCTAssertGreaterThan(rlCAI.harmlessness.mean, 100, "RL-CAI refuses what helpful-only complies with")
         XCTAssertEqual(combined.claims, Claims.evaluate([first, second], elo: expected))
-        XCTAssertTrue(FileManager.default.fileExists(atPath: runs.appendingPathComponent("ab/report.html").path))
+        XCTAssertEqual(combined.combinedFrom, [CombinedRun(run: "a", seeds: [1]), CombinedRun(run: "b", seeds: [2])])
+        let page = try String(contentsOf: runs.appendingPathComponent("ab/report.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains("from the runs a (seed 1) and b (seed 2)"), "the report names the runs it joins")
+        XCTAssertEqual(try QuickstartReport.rewrite(directory: runs.appendingPathComponent("ab")).combinedFrom, combined.combinedFrom,
+                       "--report-only keeps the sources")
+        XCTAssertEqual(CombinedRun.seedList([7, 1, 2, 3, 5, 9, 10]), "1–3, 5, 7, 9–10")
 
         func refuses(_ names: [String], into target: String, _ words: String..., file: StaticString = #filePath, line: UInt = #line) {
             XCTAssertThrowsError(try QuickstartReport.combine(names.map { runs.appendingPathComponent($0) }, into: runs.appendingPathComponent(target)),
