@@ -9,10 +9,16 @@
 // the first segment its rows belong to, so a packed row costs what its sequences cost one by one.
 #include "attention_kernels.h"
 #include "ck_vector.h"
+#include "quant_internal.h"
 #include "vector_internal.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include "ck_simd_x86.h"
+#include <immintrin.h>
+static int ck_has_f16c(void);
+#endif
 
 // Query rows per tile: bounds the scores scratch (tile × S per thread) and gives the forward enough units to
 // spread over threads; at T = S = 256, D = 64 causal, 32, 64 and 128 measured the same within noise.
@@ -22,6 +28,7 @@ typedef struct {
     int64_t Hq, Hkv, T, S, D;
     int64_t C;  // forward only: positions between one kv head's rows of k and v (C ≥ S; S when they are packed)
     const float *q, *k, *v, *out, *lse, *dout;
+    const uint16_t *k16, *v16;  // forward only: half-precision k and v (then k and v are NULL)
     float scale;
     int causal;
     const uint8_t *key_mask;
@@ -130,11 +137,15 @@ static ck_attention_row_kernels row_kernels(void) {
 #if defined(__x86_64__)
     switch (ck_current_isa()) {
     case CK_ISA_AVX512: return ck_attention_rows_avx512;
-    case CK_ISA_AVX2: return ck_attention_rows_avx2;
+    case CK_ISA_AVX2: {
+        ck_attention_row_kernels rows = ck_attention_rows_avx2;
+        if (!ck_has_f16c()) rows.decode_scores = NULL, rows.decode_values = NULL;  // their half loads are F16C's
+        return rows;
+    }
     default: break;
     }
 #endif
-    return (ck_attention_row_kernels){softmax_row_portable, probability_gradient_row_portable, dot_portable,
+    return (ck_attention_row_kernels){softmax_row_portable, probability_gradient_row_portable, dot_portable, NULL, NULL,
                                       matmul_portable};
 }
 
@@ -160,13 +171,13 @@ static void transpose_keys(int64_t S, int64_t D, const float *k, float *kt) {
 // more than the product.
 #define CK_ATTENTION_MIN_ROWS_FOR_TRANSPOSE 4
 
-// kt holds Kᵀ of the unit's kv head, or is NULL when T is below CK_ATTENTION_MIN_ROWS_FOR_TRANSPOSE. The tile's
-// scores cover keys [lo, keys): lo is the first key any of its rows sees (0 without segments).
-static void forward_tile(const attention_job *a, int64_t head, int64_t t0, const float *kt, float *scores) {
-    int64_t T = a->T, S = a->S, D = a->D, group = a->Hq / a->Hkv;
-    int64_t kv = head / group;
+// k and v are the unit's kv head's S rows (D apart); kt holds its Kᵀ, or is NULL when T is below
+// CK_ATTENTION_MIN_ROWS_FOR_TRANSPOSE. The tile's scores cover keys [lo, keys): lo is the first key any of its rows
+// sees (0 without segments).
+static void forward_tile(const attention_job *a, int64_t head, int64_t t0, const float *k, const float *v,
+                         const float *kt, float *scores) {
+    int64_t T = a->T, S = a->S, D = a->D;
     int64_t b = head / a->Hq;
-    const float *v = a->v + kv * a->C * D;
     const uint8_t *mask = a->key_mask ? a->key_mask + b * S : NULL;
     int64_t rows = T - t0 < CK_ATTENTION_TILE ? T - t0 : CK_ATTENTION_TILE;
     int64_t keys = visible_keys(a, t0 + rows - 1);
@@ -185,7 +196,6 @@ static void forward_tile(const attention_job *a, int64_t head, int64_t t0, const
     if (kt) {
         a->rows.matmul(0, rows, width, D, a->scale, q, D, kt + lo, S, scores, width, 0, band, diagonal);
     } else {
-        const float *k = a->k + kv * a->C * D;
         for (int64_t r = 0; r < rows; r++) {
             int64_t limit = visible_keys(a, t0 + r);  // the softmax reads no further
             for (int64_t j = first_key(a, b, t0 + r); j < limit; j++)
@@ -199,23 +209,76 @@ static void forward_tile(const attention_job *a, int64_t head, int64_t t0, const
     a->rows.matmul(0, rows, D, width, 1, scores, width, v + lo * D, D, out, D, 0, band, diagonal);
 }
 
+// A decoding step (T = 1) of g consecutive query heads from `head` on that share a kv head (keys and values: its S
+// rows, as float32 or halves): forward_tile's computation for each, with each key and value row read once for all.
+static void forward_decode(const attention_job *a, int64_t head, int64_t g, const float *k, const float *v,
+                           const uint16_t *k16, const uint16_t *v16, float *scores) {
+    int64_t D = a->D, b = head / a->Hq;
+    const uint8_t *mask = a->key_mask ? a->key_mask + b * a->S : NULL;
+    int64_t keys = visible_keys(a, 0), lo = first_key(a, b, 0);
+    float *out = a->out_w + head * D, *lse = a->lse_w + head;
+    if (keys <= lo) {
+        memset(out, 0, (size_t)(g * D) * sizeof(float));
+        for (int64_t h = 0; h < g; h++) lse[h] = -INFINITY;
+        return;
+    }
+    int64_t width = keys - lo;
+    a->rows.decode_scores(g, width, D, a->scale, a->q + head * D, k ? k + lo * D : NULL, k16 ? k16 + lo * D : NULL, scores);
+    for (int64_t h = 0; h < g; h++) softmax_segment(a, width, width, mask ? mask + lo : NULL, 0, scores + h * width, lse + h);
+    a->rows.decode_values(g, width, D, scores, v ? v + lo * D : NULL, v16 ? v16 + lo * D : NULL, out);
+}
+
 static void forward_body(void *context, int64_t begin, int64_t end) {
     const attention_job *a = context;
-    int64_t tiles = tile_count(a->T), group = a->Hq / a->Hkv;
+    int64_t tiles = tile_count(a->T), group = a->Hq / a->Hkv, S = a->S, D = a->D;
     int transpose = a->T >= CK_ATTENTION_MIN_ROWS_FOR_TRANSPOSE;
-    float *scores = malloc((size_t)(CK_ATTENTION_TILE * a->S + (transpose ? a->D * a->S : 0)) * sizeof(float));
-    float *kt = transpose ? scores + CK_ATTENTION_TILE * a->S : NULL;
-    int64_t transposed_kv = -1;  // consecutive units mostly share a kv head: transpose only when it changes
-    for (int64_t unit = begin; unit < end; unit++) {
+    // A decoding step reads its heads' keys and values as they are stored, a group of heads at a time; otherwise
+    // half-precision keys and values are widened into float32 scratch once per kv head.
+    int decode = a->T == 1 && a->rows.decode_scores, widen = a->k16 && !decode;
+    int64_t rows = decode ? CK_DECODE_HEADS : CK_ATTENTION_TILE;
+    float *scores = malloc((size_t)(rows * S + (transpose ? D * S : 0) + (widen ? 2 * S * D : 0)) * sizeof(float));
+    float *kt = transpose ? scores + rows * S : NULL;
+    float *widened = widen ? scores + rows * S + (transpose ? D * S : 0) : NULL;  // K then V, S × D each
+    const float *k = NULL, *v = NULL;
+    const uint16_t *k16 = NULL, *v16 = NULL;
+    int64_t current_kv = -1;  // consecutive units mostly share a kv head: widen and transpose only when it changes
+    for (int64_t unit = begin; unit < end;) {
         int64_t head = unit / tiles;
         int64_t kv = head / group;  // head = b·Hq + h uses kv head b·Hkv + h/group
-        if (transpose && kv != transposed_kv) {
-            transpose_keys(a->S, a->D, a->k + kv * a->C * a->D, kt);
-            transposed_kv = kv;
+        if (kv != current_kv) {
+            if (widen) {
+                ck_halves_to_floats(S * D, a->k16 + kv * a->C * D, widened);
+                ck_halves_to_floats(S * D, a->v16 + kv * a->C * D, widened + S * D);
+                k = widened, v = widened + S * D;
+            } else if (a->k16) {
+                k16 = a->k16 + kv * a->C * D, v16 = a->v16 + kv * a->C * D;
+            } else {
+                k = a->k + kv * a->C * D, v = a->v + kv * a->C * D;
+            }
+            if (transpose) transpose_keys(S, D, k, kt);
+            current_kv = kv;
         }
-        forward_tile(a, head, (unit % tiles) * CK_ATTENTION_TILE, kt, scores);
+        if (decode) {  // unit = head: the next heads of this kv head in this chunk go with it
+            int64_t g = 1;
+            while (g < CK_DECODE_HEADS && unit + g < end && (head + g) / group == kv) g++;
+            forward_decode(a, head, g, k, v, k16, v16, scores);
+            unit += g;
+        } else {
+            forward_tile(a, head, (unit % tiles) * CK_ATTENTION_TILE, k, v, kt, scores);
+            unit++;
+        }
     }
     free(scores);
+}
+
+// Runs a forward job over B sequences (out and lse of a job with no keys are 0 and −∞).
+static void forward_run(attention_job *job, int64_t B) {
+    if (job->S <= 0) {  // nothing to attend to
+        memset(job->out_w, 0, (size_t)(B * job->Hq * job->T * job->D) * sizeof(float));
+        for (int64_t i = 0; i < B * job->Hq * job->T; i++) job->lse_w[i] = -INFINITY;
+        return;
+    }
+    ck_parallel_for(B * job->Hq * tile_count(job->T), 1, forward_body, job);
 }
 
 void ck_attention_forward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D, const float *q,
@@ -231,12 +294,61 @@ void ck_attention_forward_strided(int64_t B, int64_t Hq, int64_t Hkv, int64_t T,
     attention_job job = {.Hq = Hq, .Hkv = Hkv, .T = T, .S = S, .C = C < S ? S : C, .D = D, .q = q, .k = k, .v = v,
                          .scale = scale, .causal = causal, .key_mask = key_mask, .segment_start = segment_start, .out_w = out,
                          .lse_w = lse, .rows = row_kernels()};
-    if (S <= 0) {  // nothing to attend to
-        memset(out, 0, (size_t)(B * Hq * T * D) * sizeof(float));
-        for (int64_t i = 0; i < B * Hq * T; i++) lse[i] = -INFINITY;
-        return;
-    }
-    ck_parallel_for(B * Hq * tile_count(T), 1, forward_body, &job);
+    forward_run(&job, B);
+}
+
+void ck_attention_forward_strided_half(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t C, int64_t D,
+                                       const float *q, const uint16_t *k, const uint16_t *v, float scale, int causal,
+                                       const uint8_t *key_mask, const int32_t *segment_start, float *out, float *lse) {
+    if (B <= 0 || Hq <= 0 || Hkv <= 0 || T <= 0) return;
+    attention_job job = {.Hq = Hq, .Hkv = Hkv, .T = T, .S = S, .C = C < S ? S : C, .D = D, .q = q, .k16 = k, .v16 = v,
+                         .scale = scale, .causal = causal, .key_mask = key_mask, .segment_start = segment_start, .out_w = out,
+                         .lse_w = lse, .rows = row_kernels()};
+    forward_run(&job, B);
+}
+
+// ---- Half-precision conversions (the KV cache's storage)
+
+#if defined(__x86_64__)
+#if defined(__clang__)
+#define CK_F16C_STORE(p, a) ck256_storeu(p, a)
+#define CK_F16C_ROUND(a) ((__m128i)__builtin_ia32_vcvtps2ph256((__v8sf)(a), 0))
+#else
+#define CK_F16C_STORE(p, a) _mm256_storeu_ps(p, a)
+#define CK_F16C_ROUND(a) _mm256_cvtps_ph(a, 0)
+#endif
+
+__attribute__((target("avx,f16c"))) static void floats_to_halves_f16c(int64_t n, const float *x, uint16_t *y) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm_storeu_si128((__m128i *)(y + i), CK_F16C_ROUND(_mm256_loadu_ps(x + i)));
+    for (; i < n; i++) y[i] = ck_float_to_half(x[i]);
+}
+
+__attribute__((target("avx,f16c"))) static void halves_to_floats_f16c(int64_t n, const uint16_t *x, float *y) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) CK_F16C_STORE(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+    for (; i < n; i++) y[i] = ck_half_to_float(x[i]);
+}
+
+static int ck_has_f16c(void) {
+    static int cached = -1;  // benign race: every thread computes the same value
+    if (cached < 0) cached = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+    return cached;
+}
+#endif
+
+void ck_floats_to_halves(int64_t n, const float *x, uint16_t *y) {
+#if defined(__x86_64__)
+    if (ck_has_f16c()) return floats_to_halves_f16c(n, x, y);
+#endif
+    for (int64_t i = 0; i < n; i++) y[i] = ck_float_to_half(x[i]);
+}
+
+void ck_halves_to_floats(int64_t n, const uint16_t *x, float *y) {
+#if defined(__x86_64__)
+    if (ck_has_f16c()) return halves_to_floats_f16c(n, x, y);
+#endif
+    for (int64_t i = 0; i < n; i++) y[i] = ck_half_to_float(x[i]);
 }
 
 // ---- Backward: dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dO ⊙ O)), dQ = scale dS K, dK = scale dSᵀ Q.

@@ -52,6 +52,86 @@ static void CK_SUFFIX(attention_probability_gradient_row)(int64_t n, int64_t lim
     }
 }
 
+// ---- Keys and values stored as IEEE halves (a half-precision KV cache), read while decoding
+
+// CK_W halves at p widened to float32; fewer than CK_W: the rest zero, never reading past p + remaining.
+CK_INLINE vf h_load_half(const uint16_t *p, int64_t remaining) {
+    if (remaining >= CK_W) return v_load_half(p);
+    uint16_t tail[CK_W] = {0};
+    memcpy(tail, p, (size_t)remaining * sizeof(uint16_t));
+    return v_load_half(tail);
+}
+
+// Scores of R query heads (rows of q, D apart) against n keys, each key row loaded once: per head h_dot's loads,
+// products and sums in h_dot's order, so each score has the bits of scale · h_dot(D, q_h, key).
+CK_INLINE void h_decode_scores(const int R, const int half, int64_t n, int64_t D, float scale, const float *q,
+                               const float *k, const uint16_t *k16, float *out) {
+    for (int64_t j = 0; j < n; j++) {
+        vf sum0[CK_DECODE_HEADS], sum1[CK_DECODE_HEADS];
+        for (int h = 0; h < R; h++) sum0[h] = sum1[h] = v_zero();
+        int64_t i = 0;
+        for (; i + 2 * CK_W <= D; i += 2 * CK_W) {
+            const vf ka = half ? v_load_half(k16 + j * D + i) : v_loadu(k + j * D + i);
+            const vf kb = half ? v_load_half(k16 + j * D + i + CK_W) : v_loadu(k + j * D + i + CK_W);
+            for (int h = 0; h < R; h++) {
+                sum0[h] = v_fmadd(v_loadu(q + h * D + i), ka, sum0[h]);
+                sum1[h] = v_fmadd(v_loadu(q + h * D + i + CK_W), kb, sum1[h]);
+            }
+        }
+        for (; i < D; i += CK_W) {
+            const vf ka = half ? h_load_half(k16 + j * D + i, D - i) : h_load(k + j * D + i, D - i);
+            for (int h = 0; h < R; h++) sum0[h] = v_fmadd(h_load(q + h * D + i, D - i), ka, sum0[h]);
+        }
+        for (int h = 0; h < R; h++) out[h * n + j] = scale * v_reduce_add(v_add(sum0[h], sum1[h]));
+    }
+}
+
+// Outputs of R query heads: Σ_j P[h·n + j] · value j, each value row loaded once per block of columns; per head and
+// lane the one-row tile's sum (h_matmul_tile: from 0, in key order, one FMA per key), so the same bits.
+CK_INLINE void h_decode_values(const int R, const int half, int64_t n, int64_t D, const float *P, const float *v,
+                               const uint16_t *v16, float *out) {
+    for (int64_t c = 0; c < D; c += CK_NV * CK_W) {
+        vf acc[CK_DECODE_HEADS][CK_NV];
+        for (int h = 0; h < R; h++)
+            for (int w = 0; w < CK_NV; w++) acc[h][w] = v_zero();
+        for (int64_t j = 0; j < n; j++) {
+            vf values[CK_NV];
+            for (int w = 0; w < CK_NV; w++) {
+                const int64_t left = D - c - w * CK_W;
+                values[w] = left <= 0 ? v_zero() : half ? h_load_half(v16 + j * D + c + w * CK_W, left) : h_load(v + j * D + c + w * CK_W, left);
+            }
+            for (int h = 0; h < R; h++) {
+                const vf p = v_set1(P[h * n + j]);
+                for (int w = 0; w < CK_NV; w++) acc[h][w] = v_fmadd(p, values[w], acc[h][w]);
+            }
+        }
+        for (int h = 0; h < R; h++)
+            for (int w = 0; w < CK_NV && c + w * CK_W < D; w++) h_store(out + h * D + c + w * CK_W, acc[h][w], D - c - w * CK_W);
+    }
+}
+
+static void CK_SUFFIX(attention_decode_scores)(int64_t g, int64_t n, int64_t D, float scale, const float *q, const float *k,
+                                               const uint16_t *k16, float *out) {
+    const int half = k16 != NULL;
+    switch (g) {
+    case 1: half ? h_decode_scores(1, 1, n, D, scale, q, k, k16, out) : h_decode_scores(1, 0, n, D, scale, q, k, k16, out); break;
+    case 2: half ? h_decode_scores(2, 1, n, D, scale, q, k, k16, out) : h_decode_scores(2, 0, n, D, scale, q, k, k16, out); break;
+    case 3: half ? h_decode_scores(3, 1, n, D, scale, q, k, k16, out) : h_decode_scores(3, 0, n, D, scale, q, k, k16, out); break;
+    default: half ? h_decode_scores(4, 1, n, D, scale, q, k, k16, out) : h_decode_scores(4, 0, n, D, scale, q, k, k16, out); break;
+    }
+}
+
+static void CK_SUFFIX(attention_decode_values)(int64_t g, int64_t n, int64_t D, const float *P, const float *v,
+                                               const uint16_t *v16, float *out) {
+    const int half = v16 != NULL;
+    switch (g) {
+    case 1: half ? h_decode_values(1, 1, n, D, P, v, v16, out) : h_decode_values(1, 0, n, D, P, v, v16, out); break;
+    case 2: half ? h_decode_values(2, 1, n, D, P, v, v16, out) : h_decode_values(2, 0, n, D, P, v, v16, out); break;
+    case 3: half ? h_decode_values(3, 1, n, D, P, v, v16, out) : h_decode_values(3, 0, n, D, P, v, v16, out); break;
+    default: half ? h_decode_values(4, 1, n, D, P, v, v16, out) : h_decode_values(4, 0, n, D, P, v, v16, out); break;
+    }
+}
+
 // ---- Products
 
 // One register tile of C = alpha X Y (+ C): R rows × CK_NV vectors of columns, n of them valid (all when full).
@@ -131,4 +211,4 @@ static void CK_SUFFIX(attention_matmul)(int transposed_x, int64_t rows, int64_t 
 
 const ck_attention_row_kernels CK_SUFFIX(ck_attention_rows) = {
     CK_SUFFIX(attention_softmax_row), CK_SUFFIX(attention_probability_gradient_row), h_dot,
-    CK_SUFFIX(attention_matmul)};
+    CK_SUFFIX(attention_decode_scores), CK_SUFFIX(attention_decode_values), CK_SUFFIX(attention_matmul)};

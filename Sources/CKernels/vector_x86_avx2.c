@@ -11,10 +11,10 @@
 #include <string.h>
 
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 #else
 #pragma GCC push_options
-#pragma GCC target("avx2,fma")
+#pragma GCC target("avx2,fma,f16c")
 #endif
 
 #define CK_W 8
@@ -106,6 +106,9 @@ CK_INLINE float v_reduce_max_at(const vf *a) {
     return _mm_cvtss_f32(max);
 }
 #define v_reduce_max(a) v_reduce_max_at(CK_REF(a))
+
+// Eight IEEE halves at p widened to float32 (exact; F16C, which every AVX2 CPU has — the dispatcher checks).
+#define v_load_half(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
 
 #include "vector_simd_math.h"
 #include "vector_simd_rows.h"

@@ -74,6 +74,15 @@ CK_INLINE vf v_frexp_at(const vf *x, vf *e) {
 #define v_reduce_add(a) ck512_reduce_add(a)
 #define v_reduce_max(a) ck512_reduce_max(a)
 
+// Sixteen IEEE halves at p widened to float32 (exact; vcvtph2ps is AVX-512F).
+#if defined(__clang__)
+#define v_load_half(p)                                                                                         \
+    ((__m512)__builtin_ia32_vcvtph2ps512_mask((__v16hi)_mm256_loadu_si256((const __m256i *)(p)),               \
+                                              (__v16sf)_mm512_setzero_ps(), (__mmask16)-1, _MM_FROUND_CUR_DIRECTION))
+#else
+#define v_load_half(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
+#endif
+
 #include "vector_simd_math.h"
 #include "vector_simd_rows.h"
 #include "attention_simd.h"

@@ -18,6 +18,7 @@ struct ChatCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var precision: PrecisionOptions
+    @OptionGroup var kvCache: KVCacheOptions
     @OptionGroup var sampling: SamplingFlags
     @Option(help: "Chat template family when tokenizer_config.json has none Charter recognises: \(ChatTemplate.builtInNames.joined(separator: ", ")).")
     var chatTemplate: String?
@@ -33,6 +34,7 @@ struct ChatCommand: ParsableCommand {
         let monitor = try circuit.monitor(for: network, modelPath: model.model)
         var generator = Generator(model: network, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) }, monitor: monitor)
         (generator.steering, generator.steeringOnTrigger) = try circuit.steering(for: network, modelPath: model.model)
+        generator.kvCachePrecision = try kvCache.kvCachePrecision
         // A reply the circuit may replace is shown only once it is complete.
         let streams = monitor == nil || circuit.onTrigger != .refuse
         var messages: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []

@@ -14,6 +14,7 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var precision: PrecisionOptions
+    @OptionGroup var kvCache: KVCacheOptions
     @OptionGroup var sampling: SamplingFlags
     @Option(help: "Text to continue.") var prompt: String?
     @Option(help: "A .jsonl/.jsonl.gz file whose lines have a \"prompt\" string; prints one JSON line per prompt.") var input: String?
@@ -30,6 +31,7 @@ struct GenerateCommand: ParsableCommand {
         let monitor = try circuit.monitor(for: network, modelPath: model.model)
         var generator = Generator(model: network, detokenize: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) }, monitor: monitor)
         (generator.steering, generator.steeringOnTrigger) = try circuit.steering(for: network, modelPath: model.model)
+        generator.kvCachePrecision = try kvCache.kvCachePrecision
         let configuration = sampling.configuration(endOfSequence: try model.endOfSequenceTokens(tokenizer))
         if let prompt {
             let ids = tokenizer.encode(prompt).map(Int32.init)

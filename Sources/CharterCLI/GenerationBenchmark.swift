@@ -15,6 +15,7 @@ struct GenerationBenchmark: ParsableCommand {
 
     @Option(help: "A Hugging Face model folder (e.g. one written by bench_generate.py --save-model), or a GGUF file.") var model: String
     @OptionGroup var precision: PrecisionOptions
+    @OptionGroup var kvCache: KVCacheOptions
     @Option(help: "Kernel threads.") var threads: Int?
     @Option(help: "Runs measured (median reported) after one warm-up.") var repeats = 3
     @Option(help: "Prompt tokens.") var promptLength = 64
@@ -27,12 +28,13 @@ struct GenerationBenchmark: ParsableCommand {
         if let threads { ComputeThreads.count = threads }
         let network = try PretrainedModel.load(directory: URL(fileURLWithPath: model), precision: try precision.precision)
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        let kvCachePrecision = try kvCache.kvCachePrecision
         var generator = SeededGenerator(seed: 0)
         let prompts = (0..<batch).map { _ in (0..<promptLength).map { _ in Int32(3 + generator.next() % UInt64(network.vocabularySize - 3)) } }
         if let probe { return try measureProbe(probe, network: network, prompt: prompts[0]) }
         func measure() -> (prefill: Double, decode: Double) {
             withoutGradients {
-                let cache = KVCache(layerCount: network.layerCount)
+                let cache = KVCache(layerCount: network.layerCount, precision: kvCachePrecision)
                 cache.reservedPositions = promptLength + newTokens
                 let start = DispatchTime.now().uptimeNanoseconds
                 // The last position's logits only, as generation needs them (and llama.cpp computes them).
@@ -54,7 +56,7 @@ struct GenerationBenchmark: ParsableCommand {
             "impl": "charter", "bench": "generate", "threads": .integer(ComputeThreads.count), "prompt_len": .integer(promptLength),
             "new_tokens": .integer(newTokens), "batch": .integer(batch), "prefill_tokens_per_s": .numeric(Double(batch * promptLength) / prefill),
             "decode_tokens_per_s": .numeric(Double(batch * (newTokens - 1)) / decode), "params": .integer(network.parameterCount),
-            "dtype": .string(precision.dtype), "quantized": .bool(network.isQuantized),
+            "dtype": .string(precision.dtype), "kv_cache": .string(kvCachePrecision.rawValue), "quantized": .bool(network.isQuantized),
             "kernel_path": .string(MachineDescription.current.kernelPath), "quantized_kernels": .string(QuantizedMatrix.kernelName),
             "peak_rss_bytes": ProcessMemory.peakResidentBytes.map { .integer($0) } ?? .null,
         ]))
@@ -69,9 +71,12 @@ struct GenerationBenchmark: ParsableCommand {
         try loaded.check(model: ModelIdentity(model: network, name: URL(fileURLWithPath: model).lastPathComponent), folder: folder)
         loaded.description.threshold = .infinity
         let configuration = GenerationConfiguration(sampling: SamplingOptions(maximumTokens: newTokens))
+        let kvCachePrecision = try kvCache.kvCachePrecision
         func decodeSeconds(_ monitor: (any GenerationMonitor)?) -> Double {
             var first: UInt64 = 0, last: UInt64 = 0, count = 0
-            _ = Generator(model: network, monitor: monitor).generate(prompts: [prompt], configuration: configuration) { _, _, _ in
+            var generator = Generator(model: network, monitor: monitor)
+            generator.kvCachePrecision = kvCachePrecision
+            _ = generator.generate(prompts: [prompt], configuration: configuration) { _, _, _ in
                 last = DispatchTime.now().uptimeNanoseconds
                 if count == 0 { first = last }
                 count += 1

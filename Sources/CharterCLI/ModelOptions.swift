@@ -53,6 +53,22 @@ struct PrecisionOptions: ParsableArguments {
     }
 }
 
+/// `--kv-cache`, for the commands that generate (generate, chat, serve, bench generate).
+struct KVCacheOptions: ParsableArguments {
+    @Option(name: .customLong("kv-cache"),
+            help: "How the KV cache stores keys and values: f32, or f16 (half floats, as llama.cpp stores them by default: half the cache's memory and of the bytes each decoding step reads; keys and values rounded to nearest even, so outputs can differ slightly from f32).")
+    var kvCache = "f32"
+
+    var kvCachePrecision: SequenceBuffer.Precision {
+        get throws {
+            guard let precision = SequenceBuffer.Precision(rawValue: kvCache) else {
+                throw ValidationError("--kv-cache \(kvCache): give f32 or f16")
+            }
+            return precision
+        }
+    }
+}
+
 /// Sampling flags shared by `generate` and `chat`.
 struct SamplingFlags: ParsableArguments {
     @Option(help: "Most new tokens per prompt.") var maxNewTokens = 128

@@ -18,6 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
     var lora: String?
 
     @OptionGroup var precision: PrecisionOptions
+    @OptionGroup var kvCache: KVCacheOptions
 
     @Option(help: "A built-in chat template family, when the folder has none.")
     var chatTemplate: String?
@@ -122,6 +123,7 @@ struct ServeCommand: AsyncParsableCommand {
             local.monitor = monitor
         }
         (local.steering, local.steeringOnTrigger) = try circuit.steering(for: local.model, modelPath: model)
+        local.kvCachePrecision = try kvCache.kvCachePrecision
         return (local, try TokenizerPromptMeasure.load(directory: folders.files, chatTemplate: chatTemplate))
     }
 }

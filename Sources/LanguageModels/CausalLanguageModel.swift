@@ -174,17 +174,22 @@ public final class KVCache {
     /// Positions to make room for when a layer's buffers first grow (e.g. the prompt plus the new tokens), so that
     /// decoding never moves them; 0: grow by doubling.
     public var reservedPositions = 0
+    /// How the keys and values are stored (`--kv-cache`): float32, or half floats as llama.cpp stores them by default.
+    public let precision: SequenceBuffer.Precision
 
-    public init(layerCount: Int) {
+    public init(layerCount: Int, precision: SequenceBuffer.Precision = .float32) {
         keys = Array(repeating: nil, count: layerCount)
         values = Array(repeating: nil, count: layerCount)
+        self.precision = precision
     }
 
-    /// A cache holding `keys` and `values` (per layer, (B, Hkv, S, D)), sharing their storage until it grows.
-    init(keys: [Tensor], values: [Tensor]) {
+    /// A cache holding `keys` and `values` (per layer, (B, Hkv, S, D)): in float32 sharing their storage until it
+    /// grows, in half precision their values rounded.
+    init(keys: [Tensor], values: [Tensor], precision: SequenceBuffer.Precision = .float32) {
         precondition(keys.count == values.count, "\(keys.count) key layers, \(values.count) value layers")
-        self.keys = keys.map(SequenceBuffer.init)
-        self.values = values.map(SequenceBuffer.init)
+        self.keys = keys.map { SequenceBuffer($0, precision: precision) }
+        self.values = values.map { SequenceBuffer($0, precision: precision) }
+        self.precision = precision
     }
 
     /// Number of cached positions.
@@ -196,7 +201,7 @@ public final class KVCache {
     /// Appends this step's keys and values (B, Hkv, T, D) for `layer`.
     func append(layer: Int, keys newKeys: Tensor, values newValues: Tensor) {
         func buffer(_ existing: SequenceBuffer?, _ x: Tensor) -> SequenceBuffer {
-            let buffer = existing ?? SequenceBuffer(batch: x.shape[0], heads: x.shape[1], headSize: x.shape[3], capacity: 0)
+            let buffer = existing ?? SequenceBuffer(batch: x.shape[0], heads: x.shape[1], headSize: x.shape[3], capacity: 0, precision: precision)
             buffer.append(x, reserving: reservedPositions)
             return buffer
         }

@@ -75,6 +75,9 @@ public struct Generator {
     /// the longest cached prefix all prompts share. Not used with a monitor or steering, which see every prompt
     /// position.
     public var prefixCache: PrefixCache?
+    /// How the KV cache stores keys and values (`--kv-cache`): float32, or half floats (half the memory and the bytes
+    /// each decoding step reads, values rounded; llama.cpp's default).
+    public var kvCachePrecision: SequenceBuffer.Precision = .float32
 
     public init(model: any CausalLanguageModel, detokenize: (([Int32]) -> String)? = nil, monitor: (any GenerationMonitor)? = nil) {
         precondition(monitor.map { (0...model.layerCount).contains($0.layer) } ?? true,
@@ -118,14 +121,14 @@ public struct Generator {
                 ids += [Int32](repeating: prompt[0], count: padding) + prompt  // padding ids are never attended
             }
             let padded = mask.contains(0)
-            var cache = KVCache(layerCount: model.layerCount)
+            var cache = KVCache(layerCount: model.layerCount, precision: kvCachePrecision)
             // Start from the longest cached prefix that every prompt shares and feed only the rest.
             let prefixCache = monitor == nil && steering == nil && steeringOnTrigger == nil ? self.prefixCache : nil
             var reused = 0
             if let prefixCache {
                 let shared = prompts.dropFirst().reduce(prompts[0].count) { min($0, PrefixCache.commonPrefixLength(prompts[0], $1)) }
                 let limit = min(shared, prompts.map(\.count).min()! - PrefixCache.minimumFedTokens)
-                if let hit = prefixCache.lookup(prompts[0], limit: limit, batch: batch, layerCount: model.layerCount) {
+                if let hit = prefixCache.lookup(prompts[0], limit: limit, batch: batch, layerCount: model.layerCount, precision: kvCachePrecision) {
                     (cache, reused) = (hit.cache, hit.length)
                     // Padding goes between the reused prefix and each prompt's rest, so the prefix lines up in every row.
                     (mask, ids) = ([], [])

@@ -16,6 +16,8 @@ public actor LocalLanguageModel: LanguageModel {
     /// (``Generator/steering``, ``Generator/steeringOnTrigger``; nil: none). Set them before serving, as the monitor.
     public nonisolated(unsafe) var steering: ActivationSteering?
     public nonisolated(unsafe) var steeringOnTrigger: ActivationSteering?
+    /// How generation's KV cache stores keys and values (``Generator/kvCachePrecision``). Set it before serving.
+    public nonisolated(unsafe) var kvCachePrecision: SequenceBuffer.Precision = .float32
     /// Renders a conversation into a prompt that ends where the assistant's reply begins.
     let formatChat: (@Sendable ([ChatMessage]) throws -> String)?
     /// Tokens that end generation (generation_config.json's eos ids and the tokenizer's eos token).
@@ -136,6 +138,7 @@ public actor LocalLanguageModel: LanguageModel {
     private func generator(detokenize: @escaping ([Int32]) -> String) -> Generator {
         var generator = Generator(model: model, detokenize: detokenize, monitor: monitor)
         generator.prefixCache = prefixCache
+        generator.kvCachePrecision = kvCachePrecision
         (generator.steering, generator.steeringOnTrigger) = (steering, steeringOnTrigger)
         return generator
     }

@@ -45,6 +45,8 @@ public final class PrefixCache: @unchecked Sendable {
         var tokens: [Int32]
         var keys: [Tensor]  // per layer (1, Hkv, S, D)
         var values: [Tensor]
+        /// The KV cache's precision they came from (half-precision values, widened): served only to caches of it.
+        var precision: SequenceBuffer.Precision
         var bytes: Int
         var lastUse: Int
     }
@@ -70,12 +72,13 @@ public final class PrefixCache: @unchecked Sendable {
     /// - Parameters:
     ///   - limit: the most positions to reuse (e.g. so that a scored token's predecessor is fed).
     ///   - batch: rows of the returned cache, each holding the prefix (for a batch of prompts that share it).
-    func lookup(_ tokens: [Int32], limit: Int? = nil, batch: Int = 1, layerCount: Int) -> (length: Int, cache: KVCache)? {
+    func lookup(_ tokens: [Int32], limit: Int? = nil, batch: Int = 1, layerCount: Int,
+                precision: SequenceBuffer.Precision = .float32) -> (length: Int, cache: KVCache)? {
         lock.withLock {
             counters.lookups += 1
             let usable = min(tokens.count - Self.minimumFedTokens, limit ?? .max)
             var best: (index: Int, length: Int)?
-            for (index, entry) in entries.enumerated() {
+            for (index, entry) in entries.enumerated() where entry.precision == precision {
                 let shared = min(Self.commonPrefixLength(entry.tokens, tokens), usable)
                 if shared > (best?.length ?? 0) { best = (index, shared) }
             }
@@ -93,7 +96,7 @@ public final class PrefixCache: @unchecked Sendable {
                 let row = t.shape[2] == best.length ? t : t.slice(axis: 2, 0..<best.length)
                 return batch == 1 ? row : Tensor.concatenate(Array(repeating: row, count: batch), axis: 0)
             }
-            return (best.length, KVCache(keys: entry.keys.map(prefix), values: entry.values.map(prefix)))
+            return (best.length, KVCache(keys: entry.keys.map(prefix), values: entry.values.map(prefix), precision: precision))
         }
     }
 
@@ -110,13 +113,13 @@ public final class PrefixCache: @unchecked Sendable {
         lock.withLock {
             clock += 1
             // Already covered by a longer (or equal) entry: only refresh it.
-            if let index = entries.firstIndex(where: { $0.tokens.count >= tokens.count && $0.tokens.starts(with: tokens) }) {
+            if let index = entries.firstIndex(where: { $0.precision == cache.precision && $0.tokens.count >= tokens.count && $0.tokens.starts(with: tokens) }) {
                 entries[index].lastUse = clock
                 return
             }
             guard bytes <= byteBudget else { return }
-            entries.removeAll { tokens.starts(with: $0.tokens) }  // the new entry serves their requests too
-            entries.append(Entry(tokens: tokens, keys: keys, values: values, bytes: bytes, lastUse: clock))
+            entries.removeAll { $0.precision == cache.precision && tokens.starts(with: $0.tokens) }  // the new entry serves their requests too
+            entries.append(Entry(tokens: tokens, keys: keys, values: values, precision: cache.precision, bytes: bytes, lastUse: clock))
             var total = entries.reduce(0) { $0 + $1.bytes }
             while total > byteBudget, let oldest = entries.indices.min(by: { entries[$0].lastUse < entries[$1].lastUse }) {
                 total -= entries[oldest].bytes

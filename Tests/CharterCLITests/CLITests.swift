@@ -82,6 +82,26 @@ final class CLITests: XCTestCase {
         XCTAssertEqual((records[1]?["completion_logprobs"] as? [Double])?.count, (records[1]?["completion_ids"] as? [Int])?.count)
     }
 
+    /// `--kv-cache f16` stores keys and values as halves: a completion of the same length whose log-probabilities
+    /// differ from float32's only by that rounding; a wrong value is refused naming the flag.
+    func testGenerateWithAHalfPrecisionKVCache() throws {
+        let input = try write([#"{"prompt": "the cat sat on the mat and then"}"#], to: "kv-prompt.jsonl")
+        func completion(_ flags: [String]) throws -> [String: Any] {
+            let (status, output, errors) = try charter(["generate", "--model", folder.path, "--input", input, "--max-new-tokens", "6",
+                                                        "--temperature", "0"] + flags)
+            XCTAssertEqual(status, 0, errors)
+            return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], output)
+        }
+        let float32 = try completion([]), half = try completion(["--kv-cache", "f16"])
+        let a = try XCTUnwrap(float32["completion_logprobs"] as? [Double]), b = try XCTUnwrap(half["completion_logprobs"] as? [Double])
+        XCTAssertEqual(a.count, b.count)
+        XCTAssertNotEqual(a, b, "keys and values are rounded to halves")
+        for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 0.05) }
+        let (status, _, errors) = try charter(["generate", "--model", folder.path, "--prompt", "x", "--kv-cache", "f8"])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(errors.contains("--kv-cache f8: give f32 or f16"), errors)
+    }
+
     func testLogprobsOutputsOneValuePerTokenAfterTheFirst() throws {
         let input = try write([#"{"text": "hello world"}"#, #"{"prompt": "hello", "completion": " world"}"#], to: "score.jsonl")
         let (status, output, errors) = try charter(["logprobs", "--model", folder.path, "--input", input])

@@ -263,4 +263,116 @@ final class AttentionKernelTests: XCTestCase {
             XCTAssertEqual(perConfiguration[pair], perConfiguration[pair + 1], "thread-count independence")
         }
     }
+
+    /// ck_attention_forward_strided over keys and values of (B, Hkv, C, D) buffers, their first S positions filled.
+    private func strided(_ shape: Shape, q: [Float], k: [Float], v: [Float], capacity C: Int, mask: [UInt8]?) -> (out: [Float], lse: [Float]) {
+        var out = [Float](repeating: .nan, count: shape.queryCount), lse = [Float](repeating: .nan, count: shape.B * shape.Hq * shape.T)
+        ck_attention_forward_strided(Int64(shape.B), Int64(shape.Hq), Int64(shape.Hkv), Int64(shape.T), Int64(shape.S), Int64(C),
+                                     Int64(shape.D), q, k, v, 0.3, shape.causal ? 1 : 0, mask, nil, &out, &lse)
+        return (out, lse)
+    }
+
+    /// A half-precision KV cache: attention over keys and values stored as IEEE halves has the bits of the float32
+    /// attention over the same values widened — decoding (one query row: heads of a kv head in groups, the halves read
+    /// as they are), a few rows (widened per kv head) and a prefill's transposed products — on every kernel path.
+    func testHalfPrecisionKeysAndValuesGiveTheBitsOfTheirWidenedValues() {
+        let shapes = [
+            Shape(B: 2, Hq: 6, Hkv: 2, T: 1, S: 37, D: 64, causal: true),   // SmolLM2's heads: groups of 3
+            Shape(B: 1, Hq: 10, Hkv: 2, T: 1, S: 9, D: 20, causal: true),   // groups of 5: 4 + 1; D not whole vectors
+            Shape(B: 2, Hq: 4, Hkv: 4, T: 1, S: 5, D: 8, causal: true),     // one head per kv head
+            Shape(B: 1, Hq: 4, Hkv: 2, T: 2, S: 11, D: 24, causal: true),   // a few rows: dot products
+            Shape(B: 2, Hq: 4, Hkv: 1, T: 6, S: 13, D: 16, causal: true),   // transposed products
+        ]
+        for (index, shape) in shapes.enumerated() {
+            let capacity = shape.S + 3
+            let count = shape.B * shape.Hkv * capacity * shape.D
+            let q = Support.randomFloats(shape.queryCount, seed: UInt64(500 + index))
+            let k = Support.randomFloats(count, in: -3...3, seed: UInt64(600 + index)), v = Support.randomFloats(count, seed: UInt64(700 + index))
+            var k16 = [UInt16](repeating: 0, count: count), v16 = k16
+            ck_floats_to_halves(Int64(count), k, &k16)
+            ck_floats_to_halves(Int64(count), v, &v16)
+            var kWide = [Float](repeating: 0, count: count), vWide = kWide
+            ck_halves_to_floats(Int64(count), k16, &kWide)
+            ck_halves_to_floats(Int64(count), v16, &vWide)
+            XCTAssertNotEqual(kWide, k, "the halves are rounded")
+            for masked in [false, true] {
+                var mask: [UInt8]? = nil
+                if masked {
+                    mask = (0..<(shape.B * shape.S)).map { $0 % 4 == 1 ? 0 : 1 }
+                }
+                Support.forEachConfiguration { label in
+                    let name = "\(shape) masked=\(masked) \(label)"
+                    let expected = strided(shape, q: q, k: kWide, v: vWide, capacity: capacity, mask: mask)
+                    var out = [Float](repeating: .nan, count: shape.queryCount), lse = [Float](repeating: .nan, count: shape.B * shape.Hq * shape.T)
+                    ck_attention_forward_strided_half(Int64(shape.B), Int64(shape.Hq), Int64(shape.Hkv), Int64(shape.T), Int64(shape.S),
+                                                      Int64(capacity), Int64(shape.D), q, k16, v16, 0.3, 1, mask, nil, &out, &lse)
+                    XCTAssertEqual(out.map(\.bitPattern), expected.out.map(\.bitPattern), name)
+                    XCTAssertEqual(lse.map(\.bitPattern), expected.lse.map(\.bitPattern), name)
+                }
+            }
+        }
+    }
+
+    /// A decoding step takes the query heads of a kv head together, reading each key and value row once; every head
+    /// still gets the bits it gets alone: grouped-query heads equal the same heads with their kv head copied to each.
+    func testDecodingHeadsTogetherGivesTheBitsOfOneHeadAtATime() {
+        let grouped = Shape(B: 2, Hq: 12, Hkv: 2, T: 1, S: 29, D: 40, causal: true)  // groups of 6: 4 + 2
+        let single = Shape(B: 2, Hq: 12, Hkv: 12, T: 1, S: 29, D: 40, causal: true)
+        let inputs = makeInputs(grouped, masked: true, seed: 31)
+        let copies = grouped.Hq / grouped.Hkv, block = grouped.S * grouped.D
+        var k: [Float] = [], v: [Float] = []
+        for b in 0..<grouped.B {
+            for h in 0..<grouped.Hq {
+                let base = (b * grouped.Hkv + h / copies) * block
+                k += inputs.k[base..<(base + block)]
+                v += inputs.v[base..<(base + block)]
+            }
+        }
+        Support.forEachConfiguration { label in
+            let together = forward(grouped, inputs, scale: 0.2)
+            let alone = forward(single, Inputs(q: inputs.q, k: k, v: v, dout: inputs.dout, mask: inputs.mask), scale: 0.2)
+            XCTAssertEqual(together.out.map(\.bitPattern), alone.out.map(\.bitPattern), label)
+            XCTAssertEqual(together.lse.map(\.bitPattern), alone.lse.map(\.bitPattern), label)
+        }
+    }
+
+    /// A decoding step's kernels (heads of a kv head together) compute what a query row of a multi-row call computes,
+    /// bit for bit: one query against S keys equals the last row of two queries, which sees the same S keys.
+    func testDecodingStepGivesTheBitsOfTheLastRowOfTwo() {
+        for (index, one) in [Shape(B: 2, Hq: 6, Hkv: 2, T: 1, S: 37, D: 64, causal: true), Shape(B: 1, Hq: 10, Hkv: 2, T: 1, S: 9, D: 20, causal: true),
+                             Shape(B: 1, Hq: 2, Hkv: 1, T: 1, S: 70, D: 32, causal: true)].enumerated() {
+            var two = one
+            two.T = 2
+            let inputs = makeInputs(two, masked: index == 0, seed: UInt64(40 + index))
+            // The decoding step's query for head h is row 1 of head h's two rows.
+            func lastRow(_ x: [Float], head: Int) -> ArraySlice<Float> {
+                let start = (head * 2 + 1) * one.D
+                return x[start..<(start + one.D)]
+            }
+            let lastRows: [Float] = (0..<(one.B * one.Hq)).flatMap { lastRow(inputs.q, head: $0) }
+            Support.forEachConfiguration { label in
+                let step = forward(one, Inputs(q: lastRows, k: inputs.k, v: inputs.v, dout: [], mask: inputs.mask), scale: 0.2)
+                let rows = forward(two, inputs, scale: 0.2)
+                let expected: [Float] = (0..<(one.B * one.Hq)).flatMap { lastRow(rows.out, head: $0) }
+                XCTAssertEqual(step.out.map(\.bitPattern), expected.map(\.bitPattern), "\(one) \(label)")
+                XCTAssertEqual(step.lse.map(\.bitPattern), stride(from: 1, to: rows.lse.count, by: 2).map { rows.lse[$0].bitPattern }, "\(one) \(label)")
+            }
+        }
+    }
+
+    /// Float32 → half rounds to nearest, ties to even, overflowing to infinity, as numpy's float16 does; back is exact.
+    func testHalfConversionsRoundToNearestEven() {
+        let values: [Float] = [1, 1 + 0x1p-11, 1 + 0x1p-10 + 0x1p-11, 1 + 0x1p-12, -2.5, 65504, 65520, 0x1p-24, 0x1p-25, 0x1.8p-25, -0.0, .infinity]
+        let expected: [UInt16] = [0x3C00, 0x3C00, 0x3C02, 0x3C00, 0xC100, 0x7BFF, 0x7C00, 0x0001, 0x0000, 0x0001, 0x8000, 0x7C00]
+        // Eight more than the list, so the vector path (eight at a time) converts the list and a scalar tail too.
+        let padded = values + values.prefix(8)
+        var halves = [UInt16](repeating: 0, count: padded.count)
+        ck_floats_to_halves(Int64(padded.count), padded, &halves)
+        XCTAssertEqual(Array(halves.prefix(values.count)), expected)
+        XCTAssertEqual(Array(halves.suffix(8)), Array(expected.prefix(8)))
+        var back = [Float](repeating: .nan, count: halves.count)
+        ck_halves_to_floats(Int64(halves.count), halves, &back)
+        XCTAssertEqual(Array(back.prefix(values.count)).map(\.bitPattern),
+                       ([1, 1, 1 + 0x1p-9, 1, -2.5, 65504, .infinity, 0x1p-24, 0, 0x1p-24, -0.0, .infinity] as [Float]).map(\.bitPattern))
+    }
 }

@@ -149,6 +149,35 @@ final class PrefixCacheTests: XCTestCase {
         }
     }
 
+    /// With a half-precision KV cache (`--kv-cache f16`) generation is again the same with the prefix cache on and
+    /// off, and the two precisions never serve each other's entries.
+    func testAHalfPrecisionCacheReusesOnlyHalfPrecisionPrefixes() {
+        for (name, model) in Self.models {
+            let few = [0] + Self.tokens(39, seed: 40)
+            let prompts = [few + [2] + Self.tokens(11, seed: 41), few + [3] + Self.tokens(12, seed: 42)]
+            let prefixCache = PrefixCache()
+            var plain = Generator(model: model), cached = Generator(model: model), single = Generator(model: model)
+            plain.kvCachePrecision = .float16
+            cached.kvCachePrecision = .float16
+            cached.prefixCache = prefixCache
+            single.prefixCache = prefixCache
+            let configuration = GenerationConfiguration(sampling: SamplingOptions(maximumTokens: 8, temperature: 0))
+            for (index, prompt) in prompts.enumerated() {
+                let expected = plain.generate(prompts: [prompt], configuration: configuration)[0]
+                let actual = cached.generate(prompts: [prompt], configuration: configuration)[0]
+                XCTAssertEqual(actual.tokens, expected.tokens, "\(name) prompt \(index)")
+                assertSame(actual.logProbabilities, expected.logProbabilities, "\(name) prompt \(index)")
+            }
+            XCTAssertEqual(prefixCache.statistics.hits, 1, "\(name): the second prompt reuses the first's few-shot block")
+            let float32 = Generator(model: model).generate(prompts: [prompts[1]], configuration: configuration)[0]
+            let fromTheCache = single.generate(prompts: [prompts[1]], configuration: configuration)[0]
+            XCTAssertEqual(prefixCache.statistics.hits, 1, "\(name): a float32 cache finds no half-precision entry")
+            assertSame(fromTheCache.logProbabilities, float32.logProbabilities, "\(name) float32")
+            XCTAssertNotEqual(float32.logProbabilities, plain.generate(prompts: [prompts[1]], configuration: configuration)[0].logProbabilities,
+                              "\(name): half-precision keys and values round")
+        }
+    }
+
     /// A batch (as `charter serve` forms) starts from the prefix its prompts share; padding then sits between the
     /// prefix and each prompt's rest. Batched arithmetic rounds differently from a lone prompt (as without the cache).
     func testABatchSharingACachedPrefixEqualsEachPromptAlone() {

@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 @testable import Tensors
 
@@ -74,5 +75,46 @@ final class SequenceBufferTests: XCTestCase {
         query.grad = nil
         Tensor.scaledDotProductAttention(query: query, key: allKeys, value: allValues, causal: true).sum().backward()
         XCTAssertEqual(bits(gradient), bits(query.grad!))
+    }
+
+    /// The values `x` becomes in a half-precision buffer: each rounded to the nearest half.
+    func rounded(_ x: Tensor) -> Tensor {
+        var halves = [UInt16](repeating: 0, count: x.count), back = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { ck_floats_to_halves(Int64(x.count), $0.baseAddress, &halves) }
+        ck_halves_to_floats(Int64(x.count), halves, &back)
+        return Tensor(shape: x.shape, scalars: back)
+    }
+
+    /// A half-precision buffer (`--kv-cache f16`) holds the appended values rounded to halves, through growth and
+    /// selection, and attention over it gives the bits of float32 attention over those rounded values.
+    func testHalfPrecisionBufferHoldsRoundedValuesAndAttendsOverThem() {
+        withoutGradients {
+            for reserving in [0, 40] {
+                let keys = SequenceBuffer(batch: 2, heads: 3, headSize: 8, capacity: 0, precision: .float16)
+                let values = SequenceBuffer(batch: 2, heads: 3, headSize: 8, capacity: 0, precision: .float16)
+                var keyParts: [Tensor] = [], valueParts: [Tensor] = []
+                for (index, time) in [11, 1, 1, 5, 1].enumerated() {
+                    let k = randomTensor([2, 3, time, 8], seed: 100 + UInt64(index)), v = randomTensor([2, 3, time, 8], seed: 200 + UInt64(index))
+                    keys.append(k, reserving: reserving)
+                    values.append(v, reserving: reserving)
+                    keyParts.append(rounded(k))
+                    valueParts.append(rounded(v))
+                    let query = randomTensor([2, 6, time, 8], seed: 300 + UInt64(index))
+                    let inPlace = Tensor.scaledDotProductAttention(query: query, key: keys, value: values, causal: true)
+                    let reference = Tensor.scaledDotProductAttention(query: query, key: Tensor.concatenate(keyParts, axis: 2),
+                                                                     value: Tensor.concatenate(valueParts, axis: 2), causal: true)
+                    XCTAssertEqual(bits(inPlace), bits(reference), "step \(index), reserving \(reserving)")
+                }
+                let whole = Tensor.concatenate(keyParts, axis: 2)
+                XCTAssertEqual(keys.precision, .float16)
+                XCTAssertEqual(bits(keys.tensor()), bits(whole))
+                XCTAssertNotEqual(bits(keys.tensor()), bits(Tensor.concatenate((0..<5).map { randomTensor([2, 3, [11, 1, 1, 5, 1][$0], 8], seed: 100 + UInt64($0)) }, axis: 2)),
+                                  "the values are rounded")
+                let selected = keys.selecting(rows: [1])
+                XCTAssertEqual(selected.precision, .float16)
+                XCTAssertEqual(bits(selected.tensor()), bits(whole.slice(axis: 0, 1..<2)))
+                XCTAssertEqual(bits(SequenceBuffer(whole, precision: .float16).tensor()), bits(whole), "rounded values stay as they are")
+            }
+        }
     }
 }

@@ -89,6 +89,16 @@ void ck_attention_forward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t
 void ck_attention_forward_strided(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t C, int64_t D,
                                   const float *q, const float *k, const float *v, float scale, int causal,
                                   const uint8_t *key_mask, const int32_t *segment_start, float *out, float *lse);
+/// ck_attention_forward_strided over keys and values stored as IEEE half floats (a half-precision KV cache): each kv
+/// head's S positions are widened to float32 (exactly) once per run of units that use it, then attended with the
+/// float32 arithmetic, so the result has the bits of ck_attention_forward_strided on the widened values.
+void ck_attention_forward_strided_half(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t C, int64_t D,
+                                       const float *q, const uint16_t *k, const uint16_t *v, float scale, int causal,
+                                       const uint8_t *key_mask, const int32_t *segment_start, float *out, float *lse);
+/// n float32 values → IEEE half floats, rounded to nearest even (F16C's vcvtps2ph where the CPU has it, else the same
+/// rounding in C: numpy's and ggml's), and back (exact).
+void ck_floats_to_halves(int64_t n, const float *x, uint16_t *y);
+void ck_halves_to_floats(int64_t n, const uint16_t *x, float *y);
 /// Gradients given dout: dq (B,Hq,T,D), dk and dv (B,Hkv,S,D) are OVERWRITTEN. Recomputes probabilities
 /// from lse. Deterministic for a fixed thread count.
 void ck_attention_backward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D,
