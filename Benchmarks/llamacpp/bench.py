@@ -15,7 +15,8 @@ processes; the table gives per-file medians over rounds of prefill tokens/s (a p
 token ids), greedy decode tokens/s (--new-tokens, KV cache), peak RSS, and Charter ÷ llama.cpp. `--float32 FILE` adds
 Charter with that file's weights dequantised to float32 (`--dtype f32`); `--batch 8` adds, per file and round, Charter
 decoding 8 sequences at once (`--batch 8`; tokens/s counts every sequence's tokens), divided by the same round's
-llama.cpp single-sequence rate (the issue's batch target). The load average is printed before and after:
+llama.cpp single-sequence rate (the issue's batch target). `--kv-cache f16` gives Charter llama.cpp's default KV
+cache, half floats (Charter's default is float32). The load average is printed before and after:
 on a shared machine only ratios from the same rounds mean anything.
 """
 import argparse
@@ -80,6 +81,9 @@ def main():
     parser.add_argument("--batch", type=int, default=0,
                         help="also run Charter decoding this many sequences together (`--batch N`) right after each "
                              "file's pair, and report its decode rate ÷ llama.cpp's single-sequence rate of the same round")
+    parser.add_argument("--kv-cache", default="f32", choices=["f32", "f16"],
+                        help="Charter's KV cache (`charter bench generate --kv-cache`); llama.cpp keeps its default, "
+                             "f16 keys and values (llama-cpp-python's type_k and type_v)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -87,21 +91,22 @@ def main():
 
     files = [entry.split("=", 1) for entry in args.file]
     shape = ["--threads", str(args.threads), "--prompt-length", str(args.prompt_length), "--new-tokens", str(args.new_tokens)]
+    charter_flags = shape + ["--kv-cache", args.kv_cache]  # the worker (llama.cpp) does not take it
     print(f"load average before: {os.getloadavg()}", file=sys.stderr)
     results = {}
     for round_index in range(args.rounds):
         for name, path in files:
-            charter = run([args.charter, "bench", "generate", "--model", path, "--repeats", "1"] + shape)
+            charter = run([args.charter, "bench", "generate", "--model", path, "--repeats", "1"] + charter_flags)
             reference = run([sys.executable, __file__, "--worker", path] + shape)
             results.setdefault(name, []).append((charter, reference))
             print(f"round {round_index} {name}: charter {charter['decode_tokens_per_s']:.1f} tok/s "
                   f"({charter['quantized_kernels']}), llama.cpp {reference['decode_tokens_per_s']:.1f} tok/s", file=sys.stderr)
             if args.batch > 1:
-                batched = run([args.charter, "bench", "generate", "--model", path, "--repeats", "1", "--batch", str(args.batch)] + shape)
+                batched = run([args.charter, "bench", "generate", "--model", path, "--repeats", "1", "--batch", str(args.batch)] + charter_flags)
                 results.setdefault(f"{name}, Charter batch {args.batch}", []).append((batched, reference))
                 print(f"round {round_index} {name}: charter batch {args.batch} {batched['decode_tokens_per_s']:.1f} tok/s", file=sys.stderr)
         if args.float32:
-            charter = run([args.charter, "bench", "generate", "--model", args.float32, "--repeats", "1", "--dtype", "f32"] + shape)
+            charter = run([args.charter, "bench", "generate", "--model", args.float32, "--repeats", "1", "--dtype", "f32"] + charter_flags)
             results.setdefault("F32 (Charter --dtype f32)", []).append((charter, None))
     print(f"load average after: {os.getloadavg()}", file=sys.stderr)
 
