@@ -271,40 +271,38 @@ static void forward_body(void *context, int64_t begin, int64_t end) {
     free(scores);
 }
 
-// Runs a forward job over B sequences (out and lse of a job with no keys are 0 and −∞).
-static void forward_run(attention_job *job, int64_t B) {
-    if (job->S <= 0) {  // nothing to attend to
-        memset(job->out_w, 0, (size_t)(B * job->Hq * job->T * job->D) * sizeof(float));
-        for (int64_t i = 0; i < B * job->Hq * job->T; i++) job->lse_w[i] = -INFINITY;
+// The forward over B sequences, keys and values as float32 (k, v) or as halves (k16, v16; the others NULL).
+static void forward_run(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t C, int64_t D, const float *q,
+                        const float *k, const float *v, const uint16_t *k16, const uint16_t *v16, float scale, int causal,
+                        const uint8_t *key_mask, const int32_t *segment_start, float *out, float *lse) {
+    if (B <= 0 || Hq <= 0 || Hkv <= 0 || T <= 0) return;
+    if (S <= 0) {  // nothing to attend to
+        memset(out, 0, (size_t)(B * Hq * T * D) * sizeof(float));
+        for (int64_t i = 0; i < B * Hq * T; i++) lse[i] = -INFINITY;
         return;
     }
-    ck_parallel_for(B * job->Hq * tile_count(job->T), 1, forward_body, job);
+    attention_job job = {.Hq = Hq, .Hkv = Hkv, .T = T, .S = S, .C = C < S ? S : C, .D = D, .q = q, .k = k, .v = v, .k16 = k16,
+                         .v16 = v16, .scale = scale, .causal = causal, .key_mask = key_mask, .segment_start = segment_start,
+                         .out_w = out, .lse_w = lse, .rows = row_kernels()};
+    ck_parallel_for(B * Hq * tile_count(T), 1, forward_body, &job);
 }
 
 void ck_attention_forward(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t D, const float *q,
                           const float *k, const float *v, float scale, int causal, const uint8_t *key_mask,
                           const int32_t *segment_start, float *out, float *lse) {
-    ck_attention_forward_strided(B, Hq, Hkv, T, S, S, D, q, k, v, scale, causal, key_mask, segment_start, out, lse);
+    forward_run(B, Hq, Hkv, T, S, S, D, q, k, v, NULL, NULL, scale, causal, key_mask, segment_start, out, lse);
 }
 
 void ck_attention_forward_strided(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t C, int64_t D,
                                   const float *q, const float *k, const float *v, float scale, int causal,
                                   const uint8_t *key_mask, const int32_t *segment_start, float *out, float *lse) {
-    if (B <= 0 || Hq <= 0 || Hkv <= 0 || T <= 0) return;
-    attention_job job = {.Hq = Hq, .Hkv = Hkv, .T = T, .S = S, .C = C < S ? S : C, .D = D, .q = q, .k = k, .v = v,
-                         .scale = scale, .causal = causal, .key_mask = key_mask, .segment_start = segment_start, .out_w = out,
-                         .lse_w = lse, .rows = row_kernels()};
-    forward_run(&job, B);
+    forward_run(B, Hq, Hkv, T, S, C, D, q, k, v, NULL, NULL, scale, causal, key_mask, segment_start, out, lse);
 }
 
 void ck_attention_forward_strided_half(int64_t B, int64_t Hq, int64_t Hkv, int64_t T, int64_t S, int64_t C, int64_t D,
                                        const float *q, const uint16_t *k, const uint16_t *v, float scale, int causal,
                                        const uint8_t *key_mask, const int32_t *segment_start, float *out, float *lse) {
-    if (B <= 0 || Hq <= 0 || Hkv <= 0 || T <= 0) return;
-    attention_job job = {.Hq = Hq, .Hkv = Hkv, .T = T, .S = S, .C = C < S ? S : C, .D = D, .q = q, .k16 = k, .v16 = v,
-                         .scale = scale, .causal = causal, .key_mask = key_mask, .segment_start = segment_start, .out_w = out,
-                         .lse_w = lse, .rows = row_kernels()};
-    forward_run(&job, B);
+    forward_run(B, Hq, Hkv, T, S, C, D, q, NULL, NULL, k, v, scale, causal, key_mask, segment_start, out, lse);
 }
 
 // ---- Half-precision conversions (the KV cache's storage)
