@@ -15,7 +15,10 @@ public final class SequenceBuffer {
     }
 
     public let batch: Int, heads: Int, headSize: Int
-    public let precision: Precision
+    public var precision: Precision {
+        if case .float16 = storage { return .float16 }
+        return .float32
+    }
     /// Filled positions.
     public private(set) var length = 0
     /// Positions the storage holds per head.
@@ -38,12 +41,12 @@ public final class SequenceBuffer {
     /// An empty buffer with room for `capacity` positions.
     public convenience init(batch: Int, heads: Int, headSize: Int, capacity: Int, precision: Precision = .float32) {
         precondition(batch > 0 && heads > 0 && headSize > 0 && capacity >= 0, "sequence buffer (\(batch), \(heads), \(capacity), \(headSize))")
-        self.init(batch: batch, heads: heads, headSize: headSize, capacity: capacity, precision: precision,
+        self.init(batch: batch, heads: heads, headSize: headSize, capacity: capacity,
                   storage: Storage(precision, count: batch * heads * capacity * headSize))
     }
 
-    private init(batch: Int, heads: Int, headSize: Int, capacity: Int, precision: Precision, storage: Storage) {
-        (self.batch, self.heads, self.headSize, self.capacity, self.precision, self.storage) = (batch, heads, headSize, capacity, precision, storage)
+    private init(batch: Int, heads: Int, headSize: Int, capacity: Int, storage: Storage) {
+        (self.batch, self.heads, self.headSize, self.capacity, self.storage) = (batch, heads, headSize, capacity, storage)
     }
 
     /// A full buffer holding `tensor` (B, H, S, D): in float32 it shares the tensor's storage (the next
@@ -54,7 +57,7 @@ public final class SequenceBuffer {
         let (batch, heads, time, headSize) = (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])
         switch precision {
         case .float32:
-            self.init(batch: batch, heads: heads, headSize: headSize, capacity: time, precision: .float32, storage: .float32(tensor.storage))
+            self.init(batch: batch, heads: heads, headSize: headSize, capacity: time, storage: .float32(tensor.storage))
             length = time
         case .float16:
             self.init(batch: batch, heads: heads, headSize: headSize, capacity: time, precision: .float16)
