@@ -91,22 +91,24 @@ CK_INLINE void h_decode_scores(const int R, const int half, int64_t n, int64_t D
 CK_INLINE void h_decode_values(const int R, const int half, int64_t n, int64_t D, const float *P, const float *v,
                                const uint16_t *v16, float *out) {
     for (int64_t c = 0; c < D; c += CK_NV * CK_W) {
+        // Vectors of this block that hold columns (fewer than CK_NV only in a last block of a narrow head).
+        const int vectors = D - c >= CK_NV * CK_W ? CK_NV : (int)((D - c + CK_W - 1) / CK_W);
         vf acc[CK_DECODE_HEADS][CK_NV];
         for (int h = 0; h < R; h++)
             for (int w = 0; w < CK_NV; w++) acc[h][w] = v_zero();
         for (int64_t j = 0; j < n; j++) {
             vf values[CK_NV];
-            for (int w = 0; w < CK_NV; w++) {
+            for (int w = 0; w < vectors; w++) {
                 const int64_t left = D - c - w * CK_W;
-                values[w] = left <= 0 ? v_zero() : half ? h_load_half(v16 + j * D + c + w * CK_W, left) : h_load(v + j * D + c + w * CK_W, left);
+                values[w] = half ? h_load_half(v16 + j * D + c + w * CK_W, left) : h_load(v + j * D + c + w * CK_W, left);
             }
             for (int h = 0; h < R; h++) {
                 const vf p = v_set1(P[h * n + j]);
-                for (int w = 0; w < CK_NV; w++) acc[h][w] = v_fmadd(p, values[w], acc[h][w]);
+                for (int w = 0; w < vectors; w++) acc[h][w] = v_fmadd(p, values[w], acc[h][w]);
             }
         }
         for (int h = 0; h < R; h++)
-            for (int w = 0; w < CK_NV && c + w * CK_W < D; w++) h_store(out + h * D + c + w * CK_W, acc[h][w], D - c - w * CK_W);
+            for (int w = 0; w < vectors; w++) h_store(out + h * D + c + w * CK_W, acc[h][w], D - c - w * CK_W);
     }
 }
 
