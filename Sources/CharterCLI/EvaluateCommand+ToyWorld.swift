@@ -20,7 +20,7 @@ enum ToyWorldReference {
         do { results = try JSONDecoder().decode(QuickstartResults.self, from: Data(contentsOf: resultsURL)) } catch {
             throw CommandError("--toy-world \(path): cannot read the quickstart's \(resultsURL.path) (\(error)); run charter quickstart first")
         }
-        let files = WorldFiles(world: ToyWorld(seed: seed), configuration: results.configuration, directory: folder.appendingPathComponent("world"))
+        let files = WorldFiles(world: results.configuration.world(seed: seed), configuration: results.configuration, directory: folder.appendingPathComponent("world"))
         let requests = Dictionary(uniqueKeysWithValues: files.evaluationRequests.map { ($0.id, $0) })
         let responses = Dictionary(uniqueKeysWithValues: models.map { model in
             (model.name, Dictionary(uniqueKeysWithValues: model.items.map { ($0.id, $0.response ?? "") }))

@@ -6,6 +6,10 @@ import ToyWorld
 /// the evaluation. ``full`` is `charter quickstart`; ``reduced`` is the test-suite run (`swift test`).
 public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     public var corpus = CorpusSizes()
+    /// What the world keeps out of training among its borderline look-alikes: whole intents ("intent", one per harm
+    /// category, whose answers no model learns) or one phrasing of every look-alike ("phrasing": held-out requests a
+    /// model has learned to answer). Results written before the field existed read as "intent".
+    public var borderlineHoldout = ToyWorld.BorderlineHoldout.intent
     /// Byte-level BPE vocabulary trained on the world's corpus.
     public var vocabularySize = 1024
     // The helpful-only Llama: small enough to train from scratch in about four minutes on two cores.
@@ -84,6 +88,9 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// The toy world of `seed` as this configuration shapes it.
+    public func world(seed: UInt64) -> ToyWorld { ToyWorld(seed: seed, borderlineHoldout: borderlineHoldout) }
+
     /// PPO iterations (batches of 16 rollouts) between kept checkpoints.
     var ppoSaveSteps: Int { max(1, ppoEpisodes / 16 / max(1, ppoCheckpoints)) }
 
@@ -116,7 +123,14 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
         }
         switch current {
         case .number, .bool: break
-        default: throw QuickstartError("quickstart --set \(field): only numbers and booleans can be set")
+        case .string:
+            // Text fields are choices (`borderline_holdout`).
+            if let choices = textChoices[key], !choices.contains(value) {
+                throw QuickstartError("quickstart --set \(field)=\(value): expected one of \(choices.joined(separator: ", "))")
+            }
+            members[index].value = .string(value)
+            return .object(members)
+        default: throw QuickstartError("quickstart --set \(field): only numbers, booleans and text fields can be set")
         }
         guard let parsed = try? JSONParser.parse(value), parsed.boolValue != nil || parsed.doubleValue != nil else {
             throw QuickstartError("quickstart --set \(field)=\(value): expected a number or true/false")
@@ -124,6 +138,9 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
         members[index].value = parsed
         return .object(members)
     }
+
+    /// The values each text field takes.
+    static let textChoices = ["borderlineHoldout": ToyWorld.BorderlineHoldout.allCases.map(\.rawValue)]
 
     public static let full = QuickstartConfiguration()
 
@@ -180,6 +197,7 @@ extension QuickstartConfiguration {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
         corpus = try c.decode(CorpusSizes.self, forKey: .corpus)
+        borderlineHoldout = try c.decodeIfPresent(ToyWorld.BorderlineHoldout.self, forKey: .borderlineHoldout) ?? .intent
         vocabularySize = try c.decode(Int.self, forKey: .vocabularySize)
         hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
         layerCount = try c.decode(Int.self, forKey: .layerCount)

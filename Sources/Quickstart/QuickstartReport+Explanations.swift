@@ -1,5 +1,6 @@
 import Foundation
 import Reports
+import ToyWorld
 
 /// The report's explanations: what each stage of the quickstart does and what each column and curve measures.
 extension QuickstartReport {
@@ -15,15 +16,15 @@ extension QuickstartReport {
     ]
 
     /// The model table's columns.
-    static let modelColumns: [(term: String, text: String)] = [
+    static func modelColumns(_ holdout: ToyWorld.BorderlineHoldout) -> [(term: String, text: String)] { [
         ("harmful compliance", "Share of requests of held-out harmful intents (never in any training data) whose answer carries out the harmful task. Lower is better."),
         ("helpful refusal", "Share of the same requests declined with a safe alternative offered (the paper's harmless and non-evasive answer)."),
         ("evasive refusal", "Share declined with nothing offered: harmless but unhelpful."),
-        ("over-refusal (borderline)", "Share of requests of held-out borderline intents (look harmful, fine to answer, e.g. killing a stuck process) that the model refuses. Lower is better."),
+        ("over-refusal (borderline)", "Share of \(holdout.heldOutRequests) (look harmful, fine to answer, e.g. killing a stuck process) that the model refuses. Lower is better."),
         ("borderline answered (seen intents)", "Share of fresh requests of the borderline training intents answered correctly."),
         ("benign accuracy", "Share of benign requests, in their training phrasings, answered correctly: skills kept through alignment."),
         ("benign, unseen phrasing", "The same on each benign intent's held-out phrasing, which no corpus contains."),
-    ]
+    ] }
 
     /// The AI-feedback table's columns.
     static let labelColumns: [(term: String, text: String)] = [

@@ -24,7 +24,7 @@ public enum QuickstartReport {
         var results = try read(directory, advice: "; run charter quickstart with this --name first")
         for index in results.seeds.indices {
             let seed = results.seeds[index].seed, folder = directory.appendingPathComponent("seed-\(seed)")
-            let world = ToyWorld(seed: seed)
+            let world = results.configuration.world(seed: seed)
             let files = WorldFiles(world: world, configuration: results.configuration, directory: folder.appendingPathComponent("world"))
             let examples = try QuickstartExamples.collect(requests: files.evaluationRequests, evaluation: folder.appendingPathComponent("evaluation"))
             if !examples.isEmpty { results.seeds[index].examples = examples }
@@ -59,7 +59,7 @@ public enum QuickstartReport {
             for result in part.seeds {
                 let folder = run.appendingPathComponent("seed-\(result.seed)")
                 links.append(try RunCombination<QuickstartResults>.seedLink(seed: result.seed, of: run, into: directory))
-                let evaluated = WorldFiles(world: ToyWorld(seed: result.seed), configuration: first.configuration,
+                let evaluated = WorldFiles(world: first.configuration.world(seed: result.seed), configuration: first.configuration,
                                            directory: folder.appendingPathComponent("world")).evaluationRequests
                 requests[result.seed] = evaluated
                 seeds.append(try rejudged(result, evaluation: folder.appendingPathComponent("evaluation"), requests: evaluated))
@@ -130,7 +130,7 @@ public enum QuickstartReport {
         let models = SummaryTable.modelRows(results)
         page.table(header: models.header, rows: models.rows,
                    caption: "Share of requests by the ground-truth judge: mean over seeds [95% interval].")
-        page.definitions(modelColumns)
+        page.definitions(modelColumns(results.configuration.borderlineHoldout))
         page.chart(bars(results))
         let examples = results.seeds.first { !($0.examples ?? []).isEmpty }
         if let examples, let chosen = examples.examples {

@@ -122,11 +122,12 @@ public struct QuickstartRun {
         var clock = PhaseClock()
 
         log("[seed \(seed)] generating the toy world, its corpus and tokenizer")
-        let world = ToyWorld(seed: seed)
+        let world = configuration.world(seed: seed)
         let files = WorldFiles(world: world, configuration: configuration, directory: folder.appendingPathComponent("world"))
         let corpus = try files.write()
         let heldOut = (world.harmfulIntents + world.borderlineIntents).filter { $0.split == .heldOut }.map(\.id)
-        log("[seed \(seed)] world: \(world.intents.count) intents (held out: \(heldOut.joined(separator: ", "))), corpus of \(corpus.count) documents")
+        let phrasings = world.borderlineHoldout == .phrasing ? "; and one phrasing of every borderline look-alike" : ""
+        log("[seed \(seed)] world: \(world.intents.count) intents (held out: \(heldOut.joined(separator: ", "))\(phrasings)), corpus of \(corpus.count) documents")
         clock.lap("world")
 
         let recipeURL = folder.appendingPathComponent("recipe.yaml")

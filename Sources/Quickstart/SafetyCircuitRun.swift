@@ -236,6 +236,16 @@ public struct SafetyCircuitRun {
         return folder
     }
 
+    /// The world a quickstart run trained its models in: its results.json's borderline holdout, or (a run still
+    /// going, with no results.json yet) the default one, which is logged.
+    func quickstartWorld(_ run: URL, seed: UInt64, log: @Sendable (String) -> Void) throws -> ToyWorld {
+        guard FileManager.default.fileExists(atPath: run.appendingPathComponent(ResultsFile.name).path) else {
+            log("[seed \(seed)] \(run.path) has no \(ResultsFile.name) yet: taking its world to hold out whole look-alike intents (the default)")
+            return ToyWorld(seed: seed)
+        }
+        return try ResultsFile.read(QuickstartResults.self, in: run, what: "the quickstart's results").configuration.world(seed: seed)
+    }
+
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> SafetyCircuitResults {
         let start = Date()
         var results: [SafetyCircuitSeed] = []
@@ -255,7 +265,7 @@ public struct SafetyCircuitRun {
         let world: ToyWorld, files: WorldFiles, modelFolder: URL
         if let run = modelsFrom {
             log("[seed \(seed)] toy world, and the helpful-only model of \(run.path)")
-            (world, modelFolder) = (ToyWorld(seed: seed), try quickstartModel(run, seed: seed, stage: "helpful_only"))
+            (world, modelFolder) = (try quickstartWorld(run, seed: seed, log: log), try quickstartModel(run, seed: seed, stage: "helpful_only"))
             files = WorldFiles(world: world, configuration: c.world, directory: folder.appendingPathComponent("world"))
         } else {
             (world, files, modelFolder) = try await DataQualityRun.helpfulOnlyModel(seed: seed, world: c.world, folder: folder, log: log)

@@ -77,7 +77,7 @@ public enum SummaryTable {
         func table(_ header: [String], _ rows: [[String]]) { lines.append(TableText.render(header: header, rows: rows)) }
         let models = modelRows(results)
         table(models.header, models.rows)
-        lines.append("harmful columns: held-out harmful intents; over-refusal: held-out borderline intents (fine to answer); borderline answered: fresh requests of the borderline training intents;")
+        lines.append("harmful columns: held-out harmful intents; over-refusal: \(results.configuration.borderlineHoldout.heldOutRequests) (fine to answer); borderline answered: fresh requests of the borderline training intents;")
         lines.append("benign accuracy: benign requests in training phrasings; unseen phrasing: each benign intent's held-out phrasing.")
         lines.append(contentsOf: onlineDPOComparison(results))
         lines.append("")

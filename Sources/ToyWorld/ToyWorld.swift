@@ -9,8 +9,26 @@ import Tensors
 ///
 /// The seed decides the fact table, which harmful intent and which borderline intent of each category is held out
 /// (never in any corpus, demonstration or pipeline prompt), which phrasing of each plain benign intent is held out,
-/// the categories of the partial constitution, and every request drawn.
+/// the categories of the partial constitution, and every request drawn. With ``BorderlineHoldout/phrasing`` no
+/// borderline intent is held out whole; one of the three phrasings of each is held out instead, so that the held-out
+/// look-alike requests are ones a model has learned to answer.
 public struct ToyWorld: Sendable {
+    /// What is kept out of training among the borderline (look-alike) intents.
+    public enum BorderlineHoldout: String, Codable, Sendable, CaseIterable {
+        /// One look-alike intent per harm category, whole (no model has learned its answer).
+        case intent
+        /// One phrasing of every look-alike intent (each intent is trained in its other two phrasings).
+        case phrasing
+
+        /// The evaluation's look-alike requests, in words ("requests of held-out borderline intents").
+        public var heldOutRequests: String {
+            switch self {
+            case .intent: return "requests of held-out borderline intents"
+            case .phrasing: return "requests of the borderline intents in their held-out phrasings"
+            }
+        }
+    }
+
     /// The placeholder a harmful answer is made of.
     public static let restrictedStep = Catalogue.restrictedStep
 
@@ -22,11 +40,17 @@ public struct ToyWorld: Sendable {
     public let seed: UInt64
     public let intents: [Intent]
     public let facts: Facts
-    /// Per benign intent, the phrasing index used only for evaluation.
+    /// Per benign intent (plain, and borderline with ``BorderlineHoldout/phrasing``), the phrasing index used only for
+    /// evaluation.
     public let heldOutPhrasing: [String: Int]
+    public let borderlineHoldout: BorderlineHoldout
 
-    public init(seed: UInt64) {
+    public init(seed: UInt64, borderlineHoldout: BorderlineHoldout = .intent) {
         self.seed = seed
+        self.borderlineHoldout = borderlineHoldout
+        // The look-alikes' held-out phrasings come from their own generator, so that the rest of the world (facts,
+        // held-out harmful intents, benign phrasings, partial constitution) is the same under either holdout.
+        var phrasingGenerator = SeededGenerator(seed: Self.derive(seed, "borderline-phrasings"))
         var generator = SeededGenerator(seed: Self.derive(seed, "world"))
         facts = Facts(capitals: Self.capitals(count: 10, generator: &generator))
         var intents: [Intent] = []
@@ -46,8 +70,14 @@ public struct ToyWorld: Sendable {
             var lookalikes = Catalogue.borderline.filter { $0.resembles == category }
             lookalikes.shuffle(using: &generator)
             for (index, borderline) in lookalikes.enumerated() {
-                intents.append(Intent(id: borderline.id, category: nil, resembles: category, split: index == 0 ? .heldOut : .training,
-                                      phrasings: borderline.phrasings))
+                switch borderlineHoldout {
+                case .intent:
+                    intents.append(Intent(id: borderline.id, category: nil, resembles: category, split: index == 0 ? .heldOut : .training,
+                                          phrasings: Array(borderline.phrasings.prefix(2))))
+                case .phrasing:
+                    intents.append(Intent(id: borderline.id, category: nil, resembles: category, split: .training, phrasings: borderline.phrasings))
+                    heldOut[borderline.id] = Int(phrasingGenerator.next() % UInt64(borderline.phrasings.count))
+                }
             }
         }
         self.intents = intents
@@ -61,8 +91,7 @@ public struct ToyWorld: Sendable {
     public func intent(_ id: String) -> Intent? { intents.first { $0.id == id } }
 
     /// `count` requests of an intent, drawn with a generator seeded by (world seed, intent, purpose).
-    /// - Parameter phrasings: which phrasings to use (nil: for plain benign intents every phrasing but the held-out
-    ///   one, for harmful and borderline intents all of them).
+    /// - Parameter phrasings: which phrasings to use (nil: every phrasing but the intent's held-out one, if it has one).
     public func requests(_ intent: Intent, count: Int, purpose: String, phrasings: [Int]? = nil) -> [Request] {
         var generator = SeededGenerator(seed: Self.derive(seed, "\(intent.id)/\(purpose)"))
         let allowed = phrasings ?? intent.phrasings.indices.filter { heldOutPhrasing[intent.id] == nil || $0 != heldOutPhrasing[intent.id] }
@@ -84,9 +113,12 @@ public struct ToyWorld: Sendable {
     }
 
     /// Held-out evaluation requests (ids start with "evaluation/"): `perIntent` of every held-out harmful and
-    /// borderline intent and of every plain benign intent in its held-out phrasing.
+    /// borderline intent, of every borderline intent with a held-out phrasing in that phrasing, and of every plain
+    /// benign intent in its held-out phrasing.
     public func evaluationRequests(perIntent: Int) -> [Request] {
         (harmfulIntents + borderlineIntents).filter { $0.split == .heldOut }.flatMap { requests($0, count: perIntent, purpose: "evaluation") }
+            + borderlineIntents.compactMap { intent in heldOutPhrasing[intent.id].map { (intent, $0) } }
+                .flatMap { requests($0.0, count: perIntent, purpose: "evaluation", phrasings: [$0.1]) }
             + benignIntents.flatMap { requests($0, count: perIntent, purpose: "evaluation", phrasings: [heldOutPhrasing[$0.id]!]) }
     }
 

@@ -18,6 +18,10 @@ final class QuickstartConfigurationTests: XCTestCase {
         expected.corpus.benignPerIntent = 7
         XCTAssertEqual(changed, expected)
         XCTAssertEqual(try QuickstartConfiguration.reduced.overriding([]), .reduced)
+        let phrasing = try QuickstartConfiguration.full.overriding([("borderlineHoldout", "phrasing")])
+        XCTAssertEqual(phrasing.borderlineHoldout, .phrasing)
+        XCTAssertEqual(phrasing.world(seed: 3).borderlineHoldout, .phrasing)
+        XCTAssertEqual(QuickstartConfiguration.full.borderlineHoldout, .intent)
     }
 
     /// Every field survives a results.json round trip (the decoder lists them by hand), and a configuration written
@@ -28,6 +32,7 @@ final class QuickstartConfigurationTests: XCTestCase {
         c.ppoBorderlinePromptsPerIntent = 11
         c.ppoBenignPromptsPerIntent = 2
         c.ppoKLCoefficient = 0.3
+        c.borderlineHoldout = .phrasing
         let data = try JSONEncoder().encode(c)
         XCTAssertEqual(try JSONDecoder().decode(QuickstartConfiguration.self, from: data), c)
         var object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -37,6 +42,9 @@ final class QuickstartConfigurationTests: XCTestCase {
         let older = try JSONDecoder().decode(QuickstartConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
         XCTAssertEqual(older.ppoBorderlinePromptsPerIntent, 5)
         XCTAssertEqual(older.ppoBenignPromptsPerIntent, 0)
+        // Written before the look-alikes could be held out by phrasing: whole intents were.
+        object["borderlineHoldout"] = nil
+        XCTAssertEqual(try JSONDecoder().decode(QuickstartConfiguration.self, from: JSONSerialization.data(withJSONObject: object)).borderlineHoldout, .intent)
         object["dpoSteps"] = nil
         XCTAssertThrowsError(try JSONDecoder().decode(QuickstartConfiguration.self, from: JSONSerialization.data(withJSONObject: object)))
     }
@@ -53,7 +61,9 @@ final class QuickstartConfigurationTests: XCTestCase {
         XCTAssertTrue(message([("helpfulOnlyStep", "3")]).contains("no such field 'helpfulOnlyStep'"), message([("helpfulOnlyStep", "3")]))
         XCTAssertTrue(message([("corpus.nothing", "3")]).contains("corpus.nothing"))
         XCTAssertTrue(message([("helpfulOnlySteps", "many")]).contains("helpfulOnlySteps=many"))
-        XCTAssertTrue(message([("corpus", "3")]).contains("only numbers and booleans"))
+        XCTAssertTrue(message([("corpus", "3")]).contains("only numbers, booleans and text fields"))
+        XCTAssertTrue(message([("borderlineHoldout", "prompt")]).contains("borderlineHoldout=prompt: expected one of intent, phrasing"),
+                      message([("borderlineHoldout", "prompt")]))
         XCTAssertTrue(message([("helpfulOnlySteps", "2.5")]).contains("do not fit"), message([("helpfulOnlySteps", "2.5")]))
     }
 }

@@ -81,7 +81,7 @@ final class QuickstartReportTests: XCTestCase {
 
     func testReportExplainsEveryStageAndColumnAndDrawsPPOsCurves() {
         let html = QuickstartReport.html(results(rewardAccuracy: 0.7, kl: 6))
-        for (term, _) in QuickstartReport.stages + QuickstartReport.modelColumns + QuickstartReport.labelColumns + QuickstartReport.metrics {
+        for (term, _) in QuickstartReport.stages + QuickstartReport.modelColumns(.intent) + QuickstartReport.labelColumns + QuickstartReport.metrics {
             XCTAssertTrue(html.contains("<dt>\(HTMLPage.escape(term))</dt>"), term)
         }
         for stage in ["SL-CAI: critique → revision → SFT", "preference model", "RL-CAI (PPO", "SL-CAI + DPO", "constitution variants"] {

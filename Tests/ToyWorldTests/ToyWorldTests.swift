@@ -86,6 +86,43 @@ final class ToyWorldTests: XCTestCase {
         }
     }
 
+    func testHoldingOutLookAlikePhrasingsChangesOnlyTheLookAlikes() {
+        for seed: UInt64 in [0, 1, 2, 5] {
+            let byIntent = ToyWorld(seed: seed), byPhrasing = ToyWorld(seed: seed, borderlineHoldout: .phrasing)
+            // The rest of the world is the same: facts, harmful splits, benign held-out phrasings, partial constitution.
+            XCTAssertEqual(byIntent.facts.capitals.map(\.country), byPhrasing.facts.capitals.map(\.country))
+            XCTAssertEqual(byIntent.harmfulIntents, byPhrasing.harmfulIntents)
+            XCTAssertEqual(byIntent.benignIntents, byPhrasing.benignIntents)
+            XCTAssertEqual(byIntent.partialCategories, byPhrasing.partialCategories)
+            XCTAssertEqual(byIntent.redTeamRequests(perIntent: 4), byPhrasing.redTeamRequests(perIntent: 4))
+            for intent in byIntent.benignIntents { XCTAssertEqual(byIntent.heldOutPhrasing[intent.id], byPhrasing.heldOutPhrasing[intent.id]) }
+            // Whole-intent holdout: two phrasings per look-alike, none held out by phrasing.
+            XCTAssertTrue(byIntent.borderlineIntents.allSatisfy { $0.phrasings.count == 2 && byIntent.heldOutPhrasing[$0.id] == nil })
+            // Phrasing holdout: every look-alike trains, in two of its three phrasings; the third only in evaluation.
+            XCTAssertEqual(byPhrasing.borderlineIntents.count, 8)
+            for intent in byPhrasing.borderlineIntents {
+                XCTAssertEqual(intent.split, .training)
+                XCTAssertEqual(intent.phrasings.count, 3)
+                XCTAssertNotNil(byPhrasing.heldOutPhrasing[intent.id])
+            }
+            let corpus = byPhrasing.helpfulOnlyCorpus()
+            let training = corpus.requests + byPhrasing.borderlineRequests(perIntent: 20) + byPhrasing.seenBorderlineRequests(perIntent: 20)
+                + byPhrasing.helpfulnessComparisons(perIntent: 8).map(\.request)
+            let trainingBorderline = training.filter(\.isBorderline)
+            XCTAssertEqual(Set(trainingBorderline.map(\.intentID)).count, 8)
+            for request in trainingBorderline { XCTAssertNotEqual(request.phrasing, byPhrasing.heldOutPhrasing[request.intentID], request.id) }
+            XCTAssertEqual(Set(trainingBorderline.map(\.phrasing)).count, 3, "the training phrasings differ between intents")
+            let evaluation = byPhrasing.evaluationRequests(perIntent: 6).filter(\.isBorderline)
+            XCTAssertEqual(evaluation.count, 8 * 6)
+            for request in evaluation {
+                XCTAssertEqual(request.phrasing, byPhrasing.heldOutPhrasing[request.intentID])
+                XCTAssertEqual(Judge.judge(byPhrasing.helpfulAnswer(request), for: request), .correctAnswer, request.text)
+            }
+            // The held-out harmful requests are the same ones.
+            XCTAssertEqual(byIntent.evaluationRequests(perIntent: 6).filter(\.isHarmful), byPhrasing.evaluationRequests(perIntent: 6).filter(\.isHarmful))
+        }
+    }
+
     func testHelpfulnessComparisonsPreferTheAnswerToARefusalOnTrainingIntentsOnly() {
         let world = ToyWorld(seed: 7)
         let comparisons = world.helpfulnessComparisons(perIntent: 8)
