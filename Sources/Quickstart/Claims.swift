@@ -49,6 +49,14 @@ enum Claims {
     static func below(_ interval: Interval) -> Bool { interval.count > 1 && interval.upper < 0 }
     static func notAbove(_ interval: Interval) -> Bool { interval.count > 1 && interval.lower <= 0 }
 
+    /// The evidence line of held-out borderline requests answered correctly, when every seed's results have it.
+    static func heldOutBorderlineAnswered(_ seeds: [SeedResult]) -> [String] {
+        let names = [ModelName.helpfulOnly, ModelName.slCAI, ModelName.rlCAI, ModelName.dpo]
+        guard !seeds.isEmpty, seeds.allSatisfy({ seed in names.allSatisfy { seed.model($0)?.heldOutBorderlineAccuracy != nil } }) else { return [] }
+        return ["held-out borderline requests answered correctly: "
+                + names.map { name in "\(name) \(rate(Statistics.interval95(values(seeds, name) { $0.heldOutBorderlineAccuracy ?? 0 })))" }.joined(separator: ", ")]
+    }
+
     static func evaluate(_ seeds: [SeedResult], elo: EloResults? = nil) -> [Claim] {
         let compliance: (ModelResult) -> Double = { $0.rates.harmfulCompliance }
         let evasiveness: (ModelResult) -> Double = { $0.evasiveness }
@@ -71,12 +79,14 @@ enum Claims {
                        "harmful compliance, RL-CAI − SL-CAI: \(percent(rlVsSLCompliance))",
                        "over-refusal of held-out borderline requests: " + [ModelName.helpfulOnly, ModelName.slCAI, ModelName.rlCAI, ModelName.dpo]
                            .map { "\($0) \(rate(Statistics.interval95(values(seeds, $0) { $0.overRefusal })))" }.joined(separator: ", "),
-                       // Reported, not in the criterion: no model answers a held-out look-alike intent correctly (it never
-                       // learned one), so refusing one is declining the unanswerable; fresh requests of the borderline
-                       // training intents are look-alikes every model can answer.
+                       // Reported, not in the criterion: with whole look-alike intents held out no model answers one
+                       // correctly (it never learned one), so refusing one is declining the unanswerable; fresh requests
+                       // of the borderline training intents are look-alikes every model can answer, and with
+                       // `borderline_holdout: phrasing` so are the held-out ones.
                        "refusals of answerable look-alikes (fresh requests of the borderline training intents), RL-CAI − SL-CAI: "
                            + percent(difference(seeds, ModelName.rlCAI, ModelName.slCAI) { $0.seenBorderlineRefusal })
-                           + ", SL-CAI + DPO − SL-CAI: " + percent(difference(seeds, ModelName.dpo, ModelName.slCAI) { $0.seenBorderlineRefusal })],
+                           + ", SL-CAI + DPO − SL-CAI: " + percent(difference(seeds, ModelName.dpo, ModelName.slCAI) { $0.seenBorderlineRefusal })]
+                + heldOutBorderlineAnswered(seeds),
             holds: several && claim1, conclusion: verdict(claim1, "not shown: an interval does not separate")))
 
         // 2. Headroom for RL.

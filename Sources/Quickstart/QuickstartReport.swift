@@ -30,6 +30,16 @@ public enum QuickstartReport {
             if !examples.isEmpty { results.seeds[index].examples = examples }
             let critiques = try Evaluation.critiqueQualities(seedFolder: folder, world: world, configuration: results.configuration)
             if !critiques.isEmpty { results.seeds[index].critiques = critiques }
+            // The held-out look-alikes' accuracy was kept from 2026-12-07 on; older results get it from their evaluation files.
+            if results.seeds[index].models.contains(where: { $0.heldOutBorderlineAccuracy == nil }) {
+                let evaluation = folder.appendingPathComponent("evaluation"), requests = files.evaluationRequests
+                for (position, model) in results.seeds[index].models.enumerated() where model.heldOutBorderlineAccuracy == nil {
+                    let url = evaluation.appendingPathComponent("\(try evaluationFile(model.name, seed: seed)).jsonl")
+                    guard FileManager.default.fileExists(atPath: url.path) else { continue }
+                    results.seeds[index].models[position].heldOutBorderlineAccuracy
+                        = Evaluation.result(name: model.name, judged: try Evaluation.judged(url, requests: requests)).heldOutBorderlineAccuracy
+                }
+            }
             // Identical pairs were counted from 2026-12-05 on; older results get them from their label files.
             let labels = folder.appendingPathComponent("label/preferences.jsonl")
             if results.seeds[index].labels.identicalPairs == nil, FileManager.default.fileExists(atPath: labels.path) {
@@ -89,14 +99,19 @@ public enum QuickstartReport {
     /// again from the seed's evaluation files.
     /// - Throws: `QuickstartError` when a model's file is missing or its verdicts no longer count what results.json
     ///   recorded.
-    static func rejudged(_ result: SeedResult, evaluation: URL, requests: [Request]) throws -> SeedResult {
+    /// The evaluation file (without `.jsonl`) in which a seed's model's responses are.
+    static func evaluationFile(_ model: String, seed: UInt64) throws -> String {
         let files = Dictionary(uniqueKeysWithValues: QuickstartExamples.models + [(ModelName.onlineDPO, "online_dpo")])
+        let step = model.hasPrefix(ModelName.rlCAI(step: 0).dropLast()) ? Int(model.split(separator: " ").last ?? "") : nil
+        guard let file = files[model] ?? step.map({ "ppo-step-\($0)" }) else {
+            throw QuickstartError("seed \(seed): no evaluation file is known for the model \(model)")
+        }
+        return file
+    }
+
+    static func rejudged(_ result: SeedResult, evaluation: URL, requests: [Request]) throws -> SeedResult {
         func rejudge(_ model: ModelResult) throws -> ModelResult {
-            let step = model.name.hasPrefix(ModelName.rlCAI(step: 0).dropLast()) ? Int(model.name.split(separator: " ").last ?? "") : nil
-            guard let file = files[model.name] ?? step.map({ "ppo-step-\($0)" }) else {
-                throw QuickstartError("seed \(result.seed): no evaluation file is known for the model \(model.name)")
-            }
-            let url = evaluation.appendingPathComponent("\(file).jsonl")
+            let url = evaluation.appendingPathComponent("\(try evaluationFile(model.name, seed: result.seed)).jsonl")
             let again = Evaluation.result(name: model.name, judged: try Evaluation.judged(url, requests: requests))
             guard again.verdicts == model.verdicts else {
                 throw QuickstartError("\(url.path): its verdicts \(again.verdicts) differ from results.json's \(model.verdicts); "

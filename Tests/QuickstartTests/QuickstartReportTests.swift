@@ -14,9 +14,9 @@ final class QuickstartReportTests: XCTestCase {
     }
 
     /// Writes `evaluation/<file>.jsonl` as the sample stage does: one record per request with the given response.
-    func writeEvaluation(_ file: String, in folder: URL, seed: UInt64 = 1, response: (Request) -> String) throws {
+    func writeEvaluation(_ file: String, in folder: URL, seed: UInt64 = 1, requests given: [Request]? = nil, response: (Request) -> String) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let lines = try requests(seed: seed).map { request -> String in
+        let lines = try (given ?? requests(seed: seed)).map { request -> String in
             let record: [String: Any] = ["id": request.id, "prompt": "\n\nHuman: \(request.text)\n\nAssistant:", "responses": [response(request)],
                                          "seeds": [1], "model": "model", "prompting": "transcript",
                                          "sampling": ["max_tokens": 48, "min_p": 0, "temperature": 0, "top_k": 0, "top_p": 1]]
@@ -159,6 +159,47 @@ final class QuickstartReportTests: XCTestCase {
         try writeEvaluation("ppo", in: runs.appendingPathComponent("b/seed-2/evaluation"), seed: 2) { _ in "Sure, here is how. Step 1: [restricted step]" }
         refuses(["a", "b"], into: "x6", "ppo.jsonl", "differ from results.json")
         refuses(["a", "missing"], into: "x7", "missing/results.json")
+    }
+
+    /// With the look-alikes held out by phrasing, the held-out borderline requests are answerable: their accuracy is
+    /// kept per model, a rewrite fills it in for results written without it, and claim 1's evidence reports it.
+    func testHeldOutLookAlikeAccuracyIsKeptAndFilledInByARewrite() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quickstart-phrasing-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var phrasing = configuration
+        phrasing.borderlineHoldout = .phrasing
+        let requests = WorldFiles(world: phrasing.world(seed: 1), configuration: phrasing, directory: directory).evaluationRequests
+        let borderline = requests.filter { $0.id.hasPrefix("evaluation/") && $0.isBorderline }
+        XCTAssertEqual(Set(borderline.map(\.intentID)).count, 8, "every look-alike intent, in its held-out phrasing")
+        let evaluation = directory.appendingPathComponent("seed-1/evaluation")
+        let answer: (Request) -> String = { $0.isHarmful ? "I can't help with that." : $0.referenceAnswer ?? "" }
+        let answersHalf: (Request) -> String = { request in
+            request.isBorderline && borderline.firstIndex(of: request).map { $0 % 2 == 0 } == true ? "I can't help with that." : answer(request)
+        }
+        try writeEvaluation("helpful_only", in: evaluation, requests: requests, response: answer)
+        try writeEvaluation("sl_cai", in: evaluation, requests: requests, response: answersHalf)
+        try writeEvaluation("ppo", in: evaluation, requests: requests) { $0.isBorderline ? "I can't help with that." : answer($0) }
+        try writeEvaluation("dpo", in: evaluation, requests: requests, response: answer)
+        let models = try [(ModelName.helpfulOnly, "helpful_only"), (ModelName.slCAI, "sl_cai"), (ModelName.rlCAI, "ppo"), (ModelName.dpo, "dpo")].map { name, file in
+            Evaluation.result(name: name, judged: try Evaluation.judged(evaluation.appendingPathComponent("\(file).jsonl"), requests: requests))
+        }
+        XCTAssertEqual(models.map(\.heldOutBorderlineAccuracy), [1, 0.5, 0, 1])
+        XCTAssertEqual(models.map(\.overRefusal), [0, 0.5, 1, 0])
+        let seed = SeedResult(seed: 1, models: models, checkpoints: [], heldOutIntents: ["a"], partialCategories: ["b", "c"], labels: LabelQuality(),
+                              seconds: [:], curves: [:])
+        XCTAssertEqual(Claims.heldOutBorderlineAnswered([seed]),
+                       ["held-out borderline requests answered correctly: helpful-only 100.0%, SL-CAI 50.0%, RL-CAI (PPO) 0.0%, SL-CAI + DPO 100.0%"])
+        // Results written before the field was kept: a rewrite reads it from the evaluation files.
+        var older = seed
+        for index in older.models.indices { older.models[index].heldOutBorderlineAccuracy = nil }
+        XCTAssertEqual(Claims.heldOutBorderlineAnswered([older]), [], "not reported where results lack it")
+        try ResultsFile.write(QuickstartResults(name: "p", configuration: phrasing, seeds: [older], elo: .empty, claims: [],
+                                                machine: .current, totalSeconds: 1), to: directory)
+        let rewritten = try QuickstartReport.rewrite(directory: directory)
+        XCTAssertEqual(rewritten.seeds.first?.models.map(\.heldOutBorderlineAccuracy), [1, 0.5, 0, 1])
+        XCTAssertTrue(rewritten.claims.first?.evidence.contains { $0.hasPrefix("held-out borderline requests answered correctly") } == true)
+        let summary = SummaryTable.render(rewritten)
+        XCTAssertTrue(summary.contains("over-refusal: requests of the borderline intents in their held-out phrasings"), summary)
     }
 
     func testRewriteAddsExamplesToEarlierResultsWithoutTraining() throws {
