@@ -363,6 +363,7 @@ CK_AVX2_Q CK_QROWS_INLINE void ck_wide_rows_avx2_r(int64_t K, const uint16_t *w,
     for (int r = 0; r < R; r++) acc0[r] = _mm256_setzero_ps(), acc1[r] = _mm256_setzero_ps();
     int64_t k = 0;
     for (; k + 16 <= K; k += 16) {
+        _mm_prefetch((const char *)(w + k) + CK_WIDE_PREFETCH_BYTES, _MM_HINT_T0);
         const __m256 w0 = ck_q_widen8(w + k, bf16), w1 = ck_q_widen8(w + k + 8, bf16);
         for (int r = 0; r < R; r++) {
             acc0[r] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + r * ldx + k), acc0[r]);

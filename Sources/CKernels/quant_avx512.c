@@ -129,6 +129,7 @@
         for (int r = 0; r < R; r++) acc0[r] = _mm512_setzero_ps(), acc1[r] = _mm512_setzero_ps();               \
         int64_t k = 0;                                                                                          \
         for (; k + 32 <= K; k += 32) {                                                                          \
+            _mm_prefetch((const char *)(w + k) + CK_WIDE_PREFETCH_BYTES, _MM_HINT_T0);                          \
             const __m512 w0 = WIDEN16(w + k), w1 = WIDEN16(w + k + 16);                                         \
             for (int r = 0; r < R; r++) {                                                                       \
                 acc0[r] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + r * ldx + k), acc0[r]);                       \
