@@ -241,8 +241,8 @@ enum { CK_Q_ROWS = 8 };
 
 /// How far ahead (bytes) the multi-row F16 and BF16 kernels prefetch their weight row into L1. A batched decoding
 /// step streams every weight once; on the 2-core Zen 4 VM the hardware prefetcher alone left the 8-row F16 kernel
-/// waiting on the weight loads (45% of its samples on one vcvtph2ps), and 1 KiB ahead gave 1.1–1.3× batch-8 decode
-/// tokens/s on both paths. The one-row kernels do not prefetch: there it made batch-1 decoding slower.
+/// waiting on the weight loads (45% of its samples on one vcvtph2ps), and 1 KiB ahead gave 1.17–1.30× batch-8 decode
+/// tokens/s on AVX-512 and 1.04–1.30× on AVX2. The one-row kernels do not prefetch: there it made batch-1 decoding slower.
 enum { CK_WIDE_PREFETCH_BYTES = 1024 };
 
 /// The M input rows' activation blocks, and the same values laid out for the multi-row dot products (built once
