@@ -141,7 +141,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "CKernels", "LanguageModels", "Tokenizers", "Tensors", "JSON", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "GzipTests", dependencies: ["Gzip", "Runtime"], exclude: ["Fixtures"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Gzip", "JSON"], exclude: ["Fixtures"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Gzip", "JSON", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "JSON", "Settings", "Datasets", "LanguageModels", "NeuralNetworks", "Tensors", "Tokenizers", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "CharterCLITests", dependencies: ["CharterCLI", "LanguageModels", "Runtime", "Tensors"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "NeuralNetworks", "SafeTensors", "Tensors", "Tokenizers", "JSON", "Runtime"], exclude: ["Fixtures"]),

@@ -16,6 +16,11 @@ in Benchmarks/pytorch/README.md; the Swift implementation builds the same one.
 
   python3 Benchmarks/pytorch/bench_train.py --threads 2 --steps 10
   python3 Benchmarks/pytorch/bench_train.py --threads 2 --bf16 --steps 200 --losses /tmp/torch-bf16.txt
+
+With --data FILE it trains as nanoGPT's shakespeare-char run does instead of on the fixed batch: the file's distinct
+characters (sorted) are the vocabulary and every step takes a fresh batch of windows of context + 1 characters at
+offsets drawn with SplitMix64 from --data-seed (offset = next() mod (characters - context - 1)), the draws
+`charter bench train --data` makes.
 """
 
 import argparse
@@ -118,6 +123,31 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.reshape(-1))
 
 
+class SplitMix64:
+    """Charter's SplitMix64 (Sources/Runtime/SplitMix64.swift), for the same batch offsets."""
+
+    MASK = (1 << 64) - 1
+
+    def __init__(self, seed):
+        self.state = seed & self.MASK
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & self.MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self.MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.MASK
+        return z ^ (z >> 31)
+
+
+def character_corpus(path):
+    """The file's characters as ids in sorted order (nanoGPT's prepare.py), and the vocabulary size."""
+    with open(path, encoding="utf-8", newline="") as file:
+        text = file.read()
+    chars = sorted(set(text))
+    index = {c: i for i, c in enumerate(chars)}
+    return torch.tensor([index[c] for c in text], dtype=torch.int64), len(chars)
+
+
 def make_optimizer(model, lr=6e-4, betas=(0.9, 0.95), weight_decay=0.1, eps=1e-8):
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -146,19 +176,27 @@ def main():
     ap.add_argument("--verbose", action="store_true", help="print every step's time and loss to stderr")
     ap.add_argument("--bf16", action="store_true", help='run forward and backward under torch.autocast("cpu", bfloat16)')
     ap.add_argument("--losses", help="write every step's loss (warm-up steps included), one per line, to this file")
+    ap.add_argument("--data", help="a UTF-8 text file: character vocabulary and a fresh batch every step (nanoGPT's way)")
+    ap.add_argument("--data-seed", type=int, default=1337, help="SplitMix64 seed of the batch offsets with --data")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    cfg = GPTConfig()
+    corpus, vocab = character_corpus(args.data) if args.data else (None, 65)
+    cfg = GPTConfig(vocab_size=vocab)
     model = GPT(cfg)
     opt = make_optimizer(model)
 
     data = torch.randint(0, cfg.vocab_size, (args.batch, cfg.context + 1), dtype=torch.int64)
     x, y = data[:, :-1].contiguous(), data[:, 1:].contiguous()
 
+    offsets = SplitMix64(args.data_seed)
     losses, times = [], []
     for step in range(args.warmup + args.steps):
+        if corpus is not None:
+            starts = [offsets.next() % (len(corpus) - cfg.context - 1) for _ in range(args.batch)]
+            x = torch.stack([corpus[s:s + cfg.context] for s in starts])
+            y = torch.stack([corpus[s + 1:s + 1 + cfg.context] for s in starts])
         t0 = time.perf_counter()
         loss = train_step(model, opt, x, y, args.bf16)
         dt = time.perf_counter() - t0
@@ -188,6 +226,8 @@ def main():
         "loss_first": round(losses[0], 6),
         "loss_last": round(losses[-1], 6),
         "matmul_precision": "bf16 (autocast)" if args.bf16 else "fp32",
+        "vocab": cfg.vocab_size,
+        "data": args.data or "fixed random batch",
         "torch": torch.__version__,
     }
     print(json.dumps(result))
