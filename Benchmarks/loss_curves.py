@@ -9,13 +9,14 @@ line per comparison:
   {"comparison": "charter bf16 vs fp32", "steps": 200, "max_relative": ..., "max_step": ..., "mean_relative": ...,
    "steps_within_1pct": ..., "max_relative_10step_mean": ..., "final": [fp32, bf16], "kernel_path": ...}
 
-relative = |bf16 − fp32| / fp32 at a step; the 10-step figure compares means over consecutive 10-step windows.
+relative = |bf16 − fp32| / fp32 at a step (with --files: |other − reference| / reference); the 10-step figure compares means over consecutive 10-step windows.
 With --data FILE both engines train as nanoGPT's shakespeare-char run does (character vocabulary, a fresh batch
 each step, the same SplitMix64 batch offsets in both engines and precisions); without it they memorise one fixed
 random batch and the loss falls towards zero, where relative differences say little.
 
   python3 Benchmarks/loss_curves.py --data /tmp/hh-chosen.txt --steps 200
   python3 Benchmarks/loss_curves.py --data /tmp/hh-chosen.txt --steps 200 --isa avx2 --engines charter
+  python3 Benchmarks/loss_curves.py --files avx512/charter-fp32.txt avx2/charter-fp32.txt   # fp32 against fp32
 """
 
 import argparse
@@ -38,6 +39,8 @@ def train(engine, bf16, args, losses, env):
     command += ["--threads", str(args.threads), "--steps", str(args.steps), "--warmup", "0", "--losses", losses]
     if args.data:
         command += ["--data", args.data, "--data-seed", str(args.data_seed)]
+    if args.lr_warmup:
+        command += ["--lr-warmup", str(args.lr_warmup)]
     if bf16:
         command.append("--bf16")
     print("running: " + " ".join(command), file=sys.stderr, flush=True)
@@ -63,12 +66,19 @@ def main():
     ap.add_argument("--data", help="a UTF-8 text file (see bench_train.py --data); default: the fixed random batch")
     ap.add_argument("--data-seed", type=int, default=1337)
     ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--lr-warmup", type=int, default=0, help="nanoGPT's linear learning-rate warm-up (bench_train.py --lr-warmup)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--isa", choices=["avx2"], help="hold both engines to AVX2 (as compare.py --isa avx2)")
     ap.add_argument("--engines", nargs="+", choices=["charter", "torch"], default=["charter", "torch"])
     ap.add_argument("--python", default=sys.executable, help="the Python with torch for bench_train.py")
     ap.add_argument("--keep", help="a folder to keep the loss files in")
+    ap.add_argument("--files", nargs=2, metavar=("REFERENCE", "OTHER"),
+                    help="compare two loss files already written (e.g. fp32 on two kernel paths) and run nothing")
     args = ap.parse_args()
+    if args.files:
+        curves = [[float(line) for line in open(path) if line.strip()] for path in args.files]
+        print(json.dumps(compare(f"{args.files[1]} vs {args.files[0]}", *curves)))
+        return
     env = dict(os.environ, **(AVX2 if args.isa else {}))
     folder = args.keep or tempfile.mkdtemp(prefix="loss-curves-")
     os.makedirs(folder, exist_ok=True)

@@ -148,7 +148,10 @@ def character_corpus(path):
     return torch.tensor([index[c] for c in text], dtype=torch.int64), len(chars)
 
 
-def make_optimizer(model, lr=6e-4, betas=(0.9, 0.95), weight_decay=0.1, eps=1e-8):
+LEARNING_RATE = 6e-4
+
+
+def make_optimizer(model, lr=LEARNING_RATE, betas=(0.9, 0.95), weight_decay=0.1, eps=1e-8):
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": weight_decay},
@@ -178,6 +181,8 @@ def main():
     ap.add_argument("--losses", help="write every step's loss (warm-up steps included), one per line, to this file")
     ap.add_argument("--data", help="a UTF-8 text file: character vocabulary and a fresh batch every step (nanoGPT's way)")
     ap.add_argument("--data-seed", type=int, default=1337, help="SplitMix64 seed of the batch offsets with --data")
+    ap.add_argument("--lr-warmup", type=int, default=0,
+                    help="linear learning-rate warm-up steps, as nanoGPT's get_lr: lr * (step + 1) / (N + 1) while step < N")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -197,6 +202,8 @@ def main():
             starts = [offsets.next() % (len(corpus) - cfg.context - 1) for _ in range(args.batch)]
             x = torch.stack([corpus[s:s + cfg.context] for s in starts])
             y = torch.stack([corpus[s + 1:s + 1 + cfg.context] for s in starts])
+        for group in opt.param_groups:
+            group["lr"] = LEARNING_RATE * (step + 1) / (args.lr_warmup + 1) if step < args.lr_warmup else LEARNING_RATE
         t0 = time.perf_counter()
         loss = train_step(model, opt, x, y, args.bf16)
         dt = time.perf_counter() - t0
@@ -227,6 +234,7 @@ def main():
         "loss_last": round(losses[-1], 6),
         "matmul_precision": "bf16 (autocast)" if args.bf16 else "fp32",
         "vocab": cfg.vocab_size,
+        "lr_warmup": args.lr_warmup,
         "data": args.data or "fixed random batch",
         "torch": torch.__version__,
     }

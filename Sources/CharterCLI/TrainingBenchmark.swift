@@ -36,6 +36,8 @@ struct TrainingBenchmark: ParsableCommand {
     @Option(help: "A UTF-8 text file to train on as nanoGPT's shakespeare-char does: character vocabulary, a fresh batch each step.")
     var data: String?
     @Option(help: "Seed of the batch offsets with --data (SplitMix64).") var dataSeed: UInt64 = 1337
+    @Option(help: "Linear learning-rate warm-up over this many steps, as nanoGPT's get_lr: 6e-4 · (step + 1) / (N + 1) while step < N (0: none).")
+    var lrWarmup = 0
 
     func run() throws {
         if let threads { ComputeThreads.count = threads }
@@ -52,11 +54,13 @@ struct TrainingBenchmark: ParsableCommand {
         let rows = (0..<batch).map { _ in (0...time).map { _ in Int32(generator.next() % UInt64(configuration.vocabularySize)) } }
         let fixed = (inputs: rows.flatMap { $0.dropLast() }, targets: rows.flatMap { $0.dropFirst() })
         var offsets = SplitMix64(seed: dataSeed)
-        let optimizer = AdamW(parameters: model.trainableParameters(), learningRate: 6e-4, beta1: 0.9, beta2: 0.95,
+        let learningRate: Float = 6e-4
+        let optimizer = AdamW(parameters: model.trainableParameters(), learningRate: learningRate, beta1: 0.9, beta2: 0.95,
                               epsilon: 1e-8, weightDecay: 0.1, noDecay: model.parametersWithoutDecay)
         var stepTimes: [Double] = [], stepLosses: [Float] = []
         for step in 0..<(warmup + steps) {
             let (inputs, targets) = corpus?.batch(rows: batch, offsets: &offsets) ?? fixed
+            optimizer.learningRate = step < lrWarmup ? learningRate * Float(step + 1) / Float(lrWarmup + 1) : learningRate
             TensorMemory.beginStep()  // as the trainers' loop does
             let start = DispatchTime.now().uptimeNanoseconds
             let loss = model(inputs, batch: batch, time: time).crossEntropy(targets: targets)
@@ -87,7 +91,7 @@ struct TrainingBenchmark: ParsableCommand {
             "threads": .integer(ComputeThreads.count), "params": .integer(model.parameterCount),
             "loss_first": .numeric(Double(stepLosses.first ?? 0)), "loss_last": .numeric(Double(stepLosses.last ?? 0)),
             "matmul_precision": .string(bf16 ? "bf16" : "fp32"), "vocab": .integer(configuration.vocabularySize),
-            "data": corpus.map { .string($0.file.path) } ?? .string("fixed random batch"),
+            "lr_warmup": .integer(lrWarmup), "data": corpus.map { .string($0.file.path) } ?? .string("fixed random batch"),
             "kernel_path": .string(bf16 ? MatmulPrecision.bfloat16KernelPath : MachineDescription.current.kernelPath),
         ]))
     }
