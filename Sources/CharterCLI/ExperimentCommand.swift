@@ -90,6 +90,8 @@ struct DataQualityCommand: ParsableCommand {
     @Option(help: "Share of flipped labels planted (issue 13's setting: 0.10).") var flipRate = 0.10
     @Option(help: "Share of duplicates planted (0.05).") var duplicateRate = 0.05
     @Option(help: "Share of both-bad pairs planted (0.05).") var bothBadRate = 0.05
+    @Option(help: "The audit flags a suspected mislabel when the ensemble's mean P(chosen ≻ rejected) is at most 1 − this (charter audit --mislabel-confidence; 0.8).")
+    var mislabelConfidence = 0.8
     @Flag(help: "Only the summary table: no per-stage progress lines.") var quiet = false
     @Option(help: "Kernel threads.") var threads: Int?
     @Option(help: "Another cleaning policy to try on the same audit, as NAME=FILE (charter clean's policy YAML); repeatable. Each adds the set cleaned-NAME, with its own reward model and DPO.")
@@ -127,6 +129,7 @@ struct DataQualityCommand: ParsableCommand {
             throw ValidationError("\(option) must be in [0, 0.5] (got \(rate))")
         }
         guard flipRate + bothBadRate <= 0.9 else { throw ValidationError("--flip-rate + --both-bad-rate must leave clean pairs (got \(flipRate + bothBadRate))") }
+        guard (0.5..<1).contains(mislabelConfidence) else { throw ValidationError("--mislabel-confidence must be in [0.5, 1) (got \(mislabelConfidence))") }
     }
 
     func run() throws {
@@ -146,6 +149,7 @@ struct DataQualityCommand: ParsableCommand {
         }
         var configuration = reduced ? DataQualityConfiguration.reduced : DataQualityConfiguration()
         (configuration.noise.flipped, configuration.noise.duplicates, configuration.noise.bothBad) = (flipRate, duplicateRate, bothBadRate)
+        configuration.mislabelConfidence = mislabelConfidence
         let policies = try policies()
         if !policies.isEmpty { configuration.policies = policies }
         var experiment = DataQualityRun(name: name, configuration: configuration, seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory)
