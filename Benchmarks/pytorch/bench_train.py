@@ -143,6 +143,8 @@ def character_corpus(path):
     """The file's characters as ids in sorted order (nanoGPT's prepare.py), and the vocabulary size."""
     with open(path, encoding="utf-8", newline="") as file:
         text = file.read()
+    if len(text) <= GPTConfig.context + 1:
+        sys.exit(f"{path}: {len(text)} characters; a batch window needs more than context + 1 = {GPTConfig.context + 1}")
     chars = sorted(set(text))
     index = {c: i for i, c in enumerate(chars)}
     return torch.tensor([index[c] for c in text], dtype=torch.int64), len(chars)
