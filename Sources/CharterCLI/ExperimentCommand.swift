@@ -98,6 +98,27 @@ struct DataQualityCommand: ParsableCommand {
     var policy: [String] = []
     @Option(help: "Only combine earlier runs of one configuration and kernel path with different seeds (comma-separated names under runs/) into runs/<name>: the tables and conclusions over all their seeds; extra --policy sets that not every run tried are left out (and named). No training.")
     var combine: String?
+    @Option(name: .customLong("set"), help: "Override a configuration field, e.g. --set dpo_steps=160 or --set world.helpful_only_steps=300 (snake_case or camelCase as results.json lists the fields); repeatable. The noise rates, the mislabel threshold and the policies have their own options.")
+    var overrides: [String] = []
+
+    /// The configuration: the default (or --reduced) one, the noise and threshold options, the extra policies, then
+    /// the --set fields.
+    func configuration() throws -> DataQualityConfiguration {
+        var configuration = reduced ? DataQualityConfiguration.reduced : DataQualityConfiguration()
+        (configuration.noise.flipped, configuration.noise.duplicates, configuration.noise.bothBad) = (flipRate, duplicateRate, bothBadRate)
+        configuration.mislabelConfidence = mislabelConfidence
+        let policies = try policies()
+        if !policies.isEmpty { configuration.policies = policies }
+        let pairs = try ConfigurationOverrides.pairs(overrides, for: configuration)
+        let ownOptions = ["noise": "--flip-rate, --duplicate-rate and --both-bad-rate", "mislabelConfidence": "--mislabel-confidence",
+                          "policies": "--policy"]
+        for (key, _) in pairs {
+            if let option = ownOptions[String(key.split(separator: ".")[0])] {
+                throw ValidationError("--set \(key): use \(option)")
+            }
+        }
+        return try ConfigurationOverrides.apply(pairs, to: configuration, command: "experiment audit", textChoices: QuickstartConfiguration.textChoices)
+    }
 
     /// The extra policies, read and checked: NAME is lower-case letters, digits and _, unique; FILE parses as a policy.
     func policies() throws -> [DataQualityConfiguration.NamedPolicy] {
@@ -121,8 +142,9 @@ struct DataQualityCommand: ParsableCommand {
 
     func validate() throws {
         _ = try policies()
-        if combine != nil, !policy.isEmpty || reduced || reportOnly {
-            throw ValidationError("--combine only joins finished runs: drop --policy, --reduced and --report-only (the runs' own settings are kept)")
+        if combine == nil { _ = try configuration() }
+        if combine != nil, !policy.isEmpty || !overrides.isEmpty || reduced || reportOnly {
+            throw ValidationError("--combine only joins finished runs: drop --policy, --set, --reduced and --report-only (the runs' own settings are kept)")
         }
         try ExperimentConsole.validate(name: name, seeds: seeds, threads: threads)
         for (option, rate) in [("--flip-rate", flipRate), ("--duplicate-rate", duplicateRate), ("--both-bad-rate", bothBadRate)] where !(0...0.5).contains(rate) {
@@ -147,11 +169,7 @@ struct DataQualityCommand: ParsableCommand {
         if reportOnly {
             return try ExperimentConsole.rewriteReport(DataQualityResults.self, directory: directory, write: { try DataQualityReport.write($0, to: $1) }, summary: DataQualityReport.table)
         }
-        var configuration = reduced ? DataQualityConfiguration.reduced : DataQualityConfiguration()
-        (configuration.noise.flipped, configuration.noise.duplicates, configuration.noise.bothBad) = (flipRate, duplicateRate, bothBadRate)
-        configuration.mislabelConfidence = mislabelConfidence
-        let policies = try policies()
-        if !policies.isEmpty { configuration.policies = policies }
+        let configuration = try configuration()
         var experiment = DataQualityRun(name: name, configuration: configuration, seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory)
         experiment.showProgress = !quiet
         let log = ExperimentConsole.logger(quiet: quiet)

@@ -1,7 +1,6 @@
 import Alignment
 import ArgumentParser
 import Foundation
-import JSON
 import Quickstart
 import Runtime
 import Tensors
@@ -37,26 +36,7 @@ struct QuickstartCommand: ParsableCommand {
     func configuration() throws -> QuickstartConfiguration {
         var base = reduced ? QuickstartConfiguration.reduced : .full
         if onlineDpo { base.onlineDPO = OnlineDPOSizes() }
-        let fields = try JSONParser.parse(JSONEncoder().encode(base))
-        let pairs = try overrides.map { item -> (key: String, value: String) in
-            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
-                throw ValidationError("--set \(item): expected FIELD=VALUE")
-            }
-            return (Self.fieldName(String(item[..<equals]), in: fields), String(item[item.index(after: equals)...]))
-        }
-        return try base.overriding(pairs)
-    }
-
-    /// A `--set` key as the configuration spells it: each dotted part matched ignoring case and underscores, so
-    /// `sl_cai_steps` and `slCAISteps` both name `slCAISteps`; a part that matches nothing is kept (and reported).
-    static func fieldName(_ key: String, in fields: JSONValue) -> String {
-        var node: JSONValue? = fields
-        return key.split(separator: ".", omittingEmptySubsequences: false).map { part -> String in
-            let wanted = part.lowercased().replacingOccurrences(of: "_", with: "")
-            let match = node?.keys.first { $0.lowercased().replacingOccurrences(of: "_", with: "") == wanted }
-            node = match.flatMap { node?[$0] }
-            return match ?? String(part)
-        }.joined(separator: ".")
+        return try base.overriding(ConfigurationOverrides.pairs(overrides, for: base))
     }
 
     func run() throws {

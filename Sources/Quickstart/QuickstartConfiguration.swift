@@ -97,50 +97,11 @@ public struct QuickstartConfiguration: Codable, Equatable, Sendable {
     /// This configuration with fields replaced by `overrides` (field name → value, as `charter quickstart --set`
     /// passes them). Unknown fields and values of the wrong type are errors naming the field.
     public func overriding(_ overrides: [(key: String, value: String)]) throws -> QuickstartConfiguration {
-        guard !overrides.isEmpty else { return self }
-        var object = try JSONParser.parse(JSONEncoder().encode(self))
-        for (key, value) in overrides {
-            let path = key.split(separator: ".").map(String.init)
-            object = try Self.set(path, to: value, in: object, field: key)
-        }
-        do {
-            return try JSONDecoder().decode(QuickstartConfiguration.self, from: Data(object.serialized().utf8))
-        } catch {
-            throw QuickstartError("quickstart --set: the values do not fit the configuration (\(error))")
-        }
-    }
-
-    private static func set(_ path: [String], to value: String, in object: JSONValue, field: String) throws -> JSONValue {
-        guard case var .object(members) = object, let key = path.first, let index = members.firstIndex(where: { $0.key == key }) else {
-            let known = object.keys.sorted().joined(separator: ", ")
-            throw QuickstartError("quickstart --set \(field): no such field '\(path.first ?? "")' (known: \(known))")
-        }
-        let current = members[index].value
-        if path.count > 1 {
-            guard case .object = current else { throw QuickstartError("quickstart --set \(field): '\(key)' has no fields") }
-            members[index].value = try set(Array(path.dropFirst()), to: value, in: current, field: field)
-            return .object(members)
-        }
-        switch current {
-        case .number, .bool: break
-        case .string:
-            // Text fields are choices (`borderline_holdout`).
-            if let choices = textChoices[key], !choices.contains(value) {
-                throw QuickstartError("quickstart --set \(field)=\(value): expected one of \(choices.joined(separator: ", "))")
-            }
-            members[index].value = .string(value)
-            return .object(members)
-        default: throw QuickstartError("quickstart --set \(field): only numbers, booleans and text fields can be set")
-        }
-        guard let parsed = try? JSONParser.parse(value), parsed.boolValue != nil || parsed.doubleValue != nil else {
-            throw QuickstartError("quickstart --set \(field)=\(value): expected a number or true/false")
-        }
-        members[index].value = parsed
-        return .object(members)
+        try ConfigurationOverrides.apply(overrides, to: self, command: "quickstart", textChoices: Self.textChoices)
     }
 
     /// The values each text field takes.
-    static let textChoices = ["borderlineHoldout": ToyWorld.BorderlineHoldout.allCases.map(\.rawValue)]
+    public static let textChoices = ["borderlineHoldout": ToyWorld.BorderlineHoldout.allCases.map(\.rawValue)]
 
     public static let full = QuickstartConfiguration()
 

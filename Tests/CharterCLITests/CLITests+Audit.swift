@@ -16,6 +16,22 @@ extension CLITests {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs/ab").path))
     }
 
+    /// `experiment audit --set` names a field it does not know, a value of the wrong type, and a field that has its
+    /// own option, before anything is trained or written.
+    func testExperimentAuditSetNamesTheFieldItRefuses() throws {
+        for (set, expected) in [("dpo_step=3", "experiment audit --set dpo_step: no such field 'dpo_step'"),
+                                ("dpo_steps=many", "experiment audit --set dpoSteps=many: expected a number or true/false"),
+                                ("world.borderline_holdout=prompt", "world.borderlineHoldout=prompt: expected one of intent, phrasing"),
+                                ("noise.flipped=0.2", "--set noise.flipped: use --flip-rate"),
+                                ("mislabel_confidence=0.9", "--set mislabelConfidence: use --mislabel-confidence"),
+                                ("dpo_steps", "--set dpo_steps: expected FIELD=VALUE")] {
+            let (status, _, errors) = try charter(["experiment", "audit", "--name", "refused", "--seeds", "2", "--set", set], directory: folder)
+            XCTAssertNotEqual(status, 0, set)
+            XCTAssertTrue(errors.contains(expected), "\(set): \(errors)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs/refused").path))
+    }
+
     func testAuditThenCleanEndToEnd() throws {
         let data = try write([
             #"{"prompt": "Pick one", "chosen": "A", "rejected": "B"}"#,
