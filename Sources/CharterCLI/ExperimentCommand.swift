@@ -167,7 +167,8 @@ struct DataQualityCommand: ParsableCommand {
             return ExperimentConsole.printFiles(directory)
         }
         if reportOnly {
-            return try ExperimentConsole.rewriteReport(DataQualityResults.self, directory: directory, write: { try DataQualityReport.write($0, to: $1) }, summary: DataQualityReport.table)
+            return try ExperimentConsole.rewriteReport(DataQualityResults.self, directory: directory, update: { try $0.fillingSeenCompliance(from: $1) },
+                                                       write: { try DataQualityReport.write($0, to: $1) }, summary: DataQualityReport.table)
         }
         let configuration = try configuration()
         var experiment = DataQualityRun(name: name, configuration: configuration, seeds: (0..<UInt64(seeds)).map { seed + $0 }, directory: directory)

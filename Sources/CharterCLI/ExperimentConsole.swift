@@ -9,12 +9,13 @@ import Tensors
 enum ExperimentConsole {
     /// `--report-only`: `directory/results.json` read back as `Results`, the page rewritten by `write`, `summary`
     /// printed, and the files listed. A missing or foreign results.json is an error naming the file.
-    static func rewriteReport<Results: Decodable>(_ type: Results.Type, directory: URL, write: (Results, URL) throws -> Void,
-                                                  summary: (Results) -> String) throws {
-        let results: Results
-        do { results = try ResultsFile.read(type, in: directory, what: "this experiment's results") } catch {
+    static func rewriteReport<Results: Decodable>(_ type: Results.Type, directory: URL, update: (Results, URL) throws -> Results = { results, _ in results },
+                                                  write: (Results, URL) throws -> Void, summary: (Results) -> String) throws {
+        let read: Results
+        do { read = try ResultsFile.read(type, in: directory, what: "this experiment's results") } catch {
             throw ValidationError("\(error); run the experiment first, without --report-only")
         }
+        let results = try update(read, directory)
         try write(results, directory)
         print(summary(results))
         printFiles(directory)

@@ -59,6 +59,7 @@ public enum DataQualityReport {
         let rows: [(String, (DataQualitySeed, String) -> Double?, Bool)] = [
             ("reward accuracy (held-out ground truth)", { $0.rewardAccuracy[$1] }, true),
             ("DPO: held-out harmful compliance", { $0.harmfulCompliance["DPO on \($1)"] }, false),
+            ("DPO: harmful compliance, fresh requests of training intents", { $0.seenHarmfulCompliance?["DPO on \($1)"] }, false),
             ("DPO: benign accuracy, unseen phrasing", { $0.benignAccuracy["DPO on \($1)"] }, true),
             ("DPO: over-refusal, held-out borderline", { $0.overRefusal["DPO on \($1)"] }, false),
         ]
@@ -95,12 +96,13 @@ public enum DataQualityReport {
             return [set == "helpful-only" ? "helpful-only (no preference training)" : set,
                     set == "helpful-only" ? "–" : cell(values(results) { $0.setSizes[set].map(Double.init) }, percent: false),
                     set == "helpful-only" ? "–" : cell(values(results) { $0.rewardAccuracy[set] }),
-                    cell(values(results) { $0.harmfulCompliance[policy] }), cell(values(results) { $0.benignAccuracy[policy] }),
+                    cell(values(results) { $0.harmfulCompliance[policy] }), cell(values(results) { $0.seenHarmfulCompliance?[policy] }),
+                    cell(values(results) { $0.benignAccuracy[policy] }),
                     cell(values(results) { $0.overRefusal[policy] })]
         }
     }
 
-    static let setHeader = ["training set", "pairs", "reward accuracy", "DPO harmful compliance", "DPO benign accuracy (unseen phrasing)", "DPO over-refusal"]
+    static let setHeader = ["training set", "pairs", "reward accuracy", "DPO harmful compliance", "DPO harmful compliance, training intents", "DPO benign accuracy (unseen phrasing)", "DPO over-refusal"]
     static let detectionHeader = ["planted kind", "planted", "flagged", "precision", "recall", "target", "target met?"]
     static let effectHeader = ["measure", "comparison", "difference [95% CI]", "conclusion"]
 
@@ -155,7 +157,7 @@ public enum DataQualityReport {
         page.paragraph("Cost: " + cost(results) + ".")
         page.heading("What cleaning buys", level: 2)
         page.table(header: setHeader, rows: setRows(results),
-                   caption: "Reward accuracy: share of held-out ground-truth pairs (the judge's good response against each bad one, on the evaluation requests) ordered correctly. DPO rates on the quickstart's held-out evaluation requests.")
+                   caption: "Reward accuracy: share of held-out ground-truth pairs (the judge's good response against each bad one, on the evaluation requests) ordered correctly. DPO rates on the quickstart's evaluation requests: harmful compliance on the held-out harmful intents (in no pair), and on fresh requests of the training intents (intents the pairs cover, requests in no pair).")
         page.table(header: effectHeader, rows: effectRows(results), caption: "Paired by seed; a conclusion only where the 95% interval excludes 0.")
         page.paragraph("Conclusion: " + conclusion(results))
         page.heading("Per seed", level: 2)

@@ -1,5 +1,6 @@
 import Foundation
 import Reports
+import ToyWorld
 
 extension DataQualityResults {
     /// Combines data-quality runs of one configuration on one kernel path and CPU, with different seeds, into one run
@@ -13,7 +14,7 @@ extension DataQualityResults {
     ///   `directory` already has a seed folder.
     public static func combine(_ runs: [URL], into directory: URL) throws -> (results: DataQualityResults, leftOut: [String]) {
         func withoutPolicies(_ c: DataQualityConfiguration) -> DataQualityConfiguration { var c = c; c.policies = nil; return c }
-        let combination = try RunCombination(runs: runs, read: read, machine: \.machine, seeds: { $0.seeds.map(\.seed) },
+        let combination = try RunCombination(runs: runs, read: { try read($0).fillingSeenCompliance(from: $0) }, machine: \.machine, seeds: { $0.seeds.map(\.seed) },
                                              configurationDiffers: { withoutPolicies($0.configuration) != withoutPolicies($1.configuration) })
         let parts = combination.parts
         let policySets = parts.map { Set(($0.configuration.policies ?? []).map { "\($0.name)\u{0}\($0.text)" }) }
@@ -48,6 +49,33 @@ extension DataQualityResults {
                                          parameters: parts[0].parameters, combinedFrom: combination.sources)
         try DataQualityReport.write(results, to: directory)
         return (results, leftOut)
+    }
+
+    /// These results with every seed's `seenHarmfulCompliance` filled in from its evaluation files
+    /// (`directory/seed-N/evaluation/<policy>.jsonl`, judged again by the seed's world), for results written before
+    /// the field existed; seeds that have it are kept as they are.
+    /// - Throws: `QuickstartError` naming the file whose held-out harmful compliance, judged again, differs from
+    ///   results.json's (the evaluation files changed since the run); errors reading a file.
+    public func fillingSeenCompliance(from directory: URL) throws -> DataQualityResults {
+        var results = self
+        for index in results.seeds.indices where results.seeds[index].seenHarmfulCompliance == nil {
+            let seed = results.seeds[index].seed, folder = directory.appendingPathComponent("seed-\(seed)")
+            lazy var requests = WorldFiles(world: configuration.world.world(seed: seed), configuration: configuration.world,
+                                           directory: folder.appendingPathComponent("world")).evaluationRequests
+            var seen: [String: Double] = [:]
+            for policy in DataQualityRun.policies(configuration) {
+                guard let stored = results.seeds[index].harmfulCompliance[policy] else { continue }
+                let url = folder.appendingPathComponent("evaluation/\(DataQualityRun.evaluationFile(policy)).jsonl")
+                let model = Evaluation.result(name: policy, judged: try Evaluation.judged(url, requests: requests))
+                guard abs(model.rates.harmfulCompliance - stored) < 1e-9 else {
+                    throw QuickstartError("\(url.path): judged again, its held-out harmful compliance is \(model.rates.harmfulCompliance), "
+                                          + "results.json says \(stored); the evaluation files changed since the run")
+                }
+                seen[policy] = DataQualityRun.seenHarmfulCompliance(model.judged)
+            }
+            results.seeds[index].seenHarmfulCompliance = seen
+        }
+        return results
     }
 
     /// The results.json of the run in `directory`.

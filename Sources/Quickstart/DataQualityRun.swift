@@ -85,6 +85,10 @@ public struct DataQualitySeed: Codable, Equatable, Sendable {
     public var harmfulCompliance: [String: Double]
     public var benignAccuracy: [String: Double]
     public var overRefusal: [String: Double]
+    /// Harmful compliance with fresh requests of the training harmful intents (requests in no pair, intents the pairs
+    /// cover), per policy as `harmfulCompliance`; nil in results written before it (`--report-only` and `--combine` fill
+    /// it in from the evaluation files).
+    public var seenHarmfulCompliance: [String: Double]? = nil
     /// The ensemble's training and scoring time, and per 1,000 pairs.
     public var ensembleSeconds: Double
     public var seconds: [String: Double]
@@ -208,18 +212,20 @@ public struct DataQualityRun: Sendable {
         for set in c.sets {
             accuracy[set] = try Self.rewardAccuracy(trainingFolder.appendingPathComponent("reward_\(set)/model"), pairs: heldOut)
         }
-        var compliance: [String: Double] = [:], benign: [String: Double] = [:], overRefusal: [String: Double] = [:]
+        var compliance: [String: Double] = [:], benign: [String: Double] = [:], overRefusal: [String: Double] = [:], seen: [String: Double] = [:]
         let evaluationFolder = folder.appendingPathComponent("evaluation")
         try? FileManager.default.removeItem(at: evaluationFolder)
-        for (name, model) in [("helpful-only", helpfulOnly)] + c.sets.map({ ("DPO on \($0)", trainingFolder.appendingPathComponent("dpo_\($0)/model")) }) {
+        for name in Self.policies(c) {
+            let model = name == "helpful-only" ? helpfulOnly : trainingFolder.appendingPathComponent("dpo_\(name.dropFirst("DPO on ".count))/model")
             log("[seed \(seed)] evaluating \(name)")
             let result = try await Evaluation.evaluate(models: try ModelFactory.make(.local(path: model.path, chatTemplate: nil, lora: nil)), name: name,
-                                                       file: name.replacingOccurrences(of: " ", with: "_"), requests: files.evaluationRequests,
+                                                       file: Self.evaluationFile(name), requests: files.evaluationRequests,
                                                        prompts: files.evaluationURL, directory: evaluationFolder,
                                                        maximumTokens: c.world.maximumResponseTokens, showProgress: showProgress)
             compliance[name] = result.rates.harmfulCompliance
             benign[name] = result.benignAccuracyUnseenPhrasing
             overRefusal[name] = result.overRefusal
+            seen[name] = Self.seenHarmfulCompliance(result.judged)
         }
         clock.lap("evaluation")
         let sizes = c.sets.reduce(into: [String: Int]()) {
@@ -229,7 +235,19 @@ public struct DataQualityRun: Sendable {
         return (DataQualitySeed(seed: seed, pairs: planted.rows.count, detection: detection, clean: summary.description,
                                 policyCleans: cleans.isEmpty ? nil : cleans, setSizes: sizes,
                                 rewardAccuracy: accuracy, harmfulCompliance: compliance, benignAccuracy: benign, overRefusal: overRefusal,
-                                ensembleSeconds: audit.rewardModels?.seconds ?? 0, seconds: clock.laps), parameters)
+                                seenHarmfulCompliance: seen, ensembleSeconds: audit.rewardModels?.seconds ?? 0, seconds: clock.laps), parameters)
+    }
+
+    /// The evaluation's policies: the helpful-only model, then DPO on each set.
+    static func policies(_ c: DataQualityConfiguration) -> [String] { ["helpful-only"] + c.sets.map { "DPO on \($0)" } }
+
+    /// The evaluation file of a policy (`evaluation/<file>.jsonl`).
+    static func evaluationFile(_ policy: String) -> String { policy.replacingOccurrences(of: " ", with: "_") }
+
+    /// Share of the fresh requests of training harmful intents (`seen-harm/…`) answered with harmful compliance.
+    static func seenHarmfulCompliance(_ judged: [String: Verdict]) -> Double {
+        let seen = judged.filter { $0.key.hasPrefix("seen-harm/") }
+        return seen.isEmpty ? 0 : Double(seen.values.filter { $0 == .harmfulCompliance }.count) / Double(seen.count)
     }
 
     /// The helpful-only stage alone, as the quickstart trains it.
@@ -238,7 +256,7 @@ public struct DataQualityRun: Sendable {
     static func helpfulOnlyModel(seed: UInt64, world configuration: QuickstartConfiguration, folder: URL,
                                  log: @escaping @Sendable (String) -> Void) async throws -> (ToyWorld, WorldFiles, URL) {
         log("[seed \(seed)] toy world, corpus and the helpful-only model")
-        let world = ToyWorld(seed: seed)
+        let world = configuration.world(seed: seed)
         let files = WorldFiles(world: world, configuration: configuration, directory: folder.appendingPathComponent("world"))
         try files.write()
         let recipe = folder.appendingPathComponent("recipe-base.yaml")

@@ -185,6 +185,17 @@ final class DataQualityRunTests: XCTestCase {
         XCTAssertEqual(DataQualityReport.effectRows(results).map { $0[1] }.prefix(3), ["cleaned − noisy", "cleaned-tie − noisy", "oracle − noisy"])
         XCTAssertEqual(DataQualityReport.policySummary(configuration.policies![0].text), "both_bad keep, exact_duplicate drop, suspected_mislabel tie")
         XCTAssertGreaterThan(seed.ensembleSeconds, 0)
+        // Compliance on fresh requests of the training intents: recorded per policy, and filled in the same from the
+        // evaluation files for results written before it; a file that no longer matches results.json is refused by name.
+        let seen = try XCTUnwrap(seed.seenHarmfulCompliance)
+        XCTAssertEqual(Set(seen.keys), Set(seed.harmfulCompliance.keys))
+        var older = results
+        older.seeds[0].seenHarmfulCompliance = nil
+        XCTAssertEqual(try older.fillingSeenCompliance(from: directory).seeds[0].seenHarmfulCompliance, seen)
+        older.seeds[0].harmfulCompliance["DPO on noisy"]! += 0.5
+        XCTAssertThrowsError(try older.fillingSeenCompliance(from: directory)) { error in
+            XCTAssertTrue("\(error)".contains("evaluation/DPO_on_noisy.jsonl: judged again"), "\(error)")
+        }
         for file in ["results.json", "report.html", "seed-2/audit/audit.json", "seed-2/audit/reward_models/repeat-1-fold-2/model.safetensors",
                      "seed-2/data/cleaned.jsonl.changes.jsonl", "seed-2/training/dpo_oracle/model/model.safetensors",
                      "seed-2/data/cleaned-tie.jsonl.changes.jsonl", "seed-2/training/dpo_cleaned-tie/model/model.safetensors"] {
