@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(name: "CharterCLITests", dependencies: ["CharterCLI", "LanguageModels", "Runtime", "Tensors"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "NeuralNetworks", "SafeTensors", "Tensors", "Tokenizers", "JSON", "Runtime"], exclude: ["Fixtures"]),
         .testTarget(name: "ToyWorldTests", dependencies: ["ToyWorld"]),
-        .testTarget(name: "QuickstartTests", dependencies: ["Quickstart", "ToyWorld", "Constitutional", "Pipelines", "Reports", "Tensors"]),
+        .testTarget(name: "QuickstartTests", dependencies: ["Quickstart", "ToyWorld", "Constitutional", "Pipelines", "Reports", "Tensors", "TestSupport"]),
         // Tiny model folders and call-budget models shared by the Constitutional and Pipelines tests.
         .target(name: "TestSupport", dependencies: ["LanguageModels", "Tensors"], path: "Tests/TestSupport"),
         .testTarget(name: "ConstitutionalTests",

@@ -134,12 +134,48 @@ public struct DataQualityRun: Sendable {
           suspected_mislabel: flip
         """
 
+    /// A finished seed as `seed-N/seed-result.json` keeps it: what it measured, under which configuration, on which
+    /// kernel path and CPU. A run stopped part-way (a session's time limit, a crash) starts again where it stopped.
+    struct SeedRecord: Codable {
+        var configuration: DataQualityConfiguration
+        var kernelPath: String
+        var cpu: String
+        var parameters: Int
+        var result: DataQualitySeed
+    }
+
+    static func seedRecordURL(_ directory: URL, seed: UInt64) -> URL {
+        directory.appendingPathComponent("seed-\(seed)/seed-result.json")
+    }
+
+    /// The seed's earlier result when `directory` has one from this configuration, kernel path and CPU; nil otherwise
+    /// (no record, an unreadable one, or one made differently: then the seed runs again and replaces it).
+    static func finishedSeed(_ seed: UInt64, in directory: URL, configuration: DataQualityConfiguration,
+                             machine: MachineDescription) -> (result: DataQualitySeed, parameters: Int)? {
+        guard let data = try? Data(contentsOf: seedRecordURL(directory, seed: seed)),
+              let record = try? JSONDecoder().decode(SeedRecord.self, from: data),
+              record.configuration == configuration, record.kernelPath == machine.kernelPath, record.cpu == machine.cpu,
+              record.result.seed == seed else { return nil }
+        return (record.result, record.parameters)
+    }
+
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> DataQualityResults {
         let start = Date()
         var results: [DataQualitySeed] = []
         var parameters = 0
+        let machine = MachineDescription.current
         for seed in seeds {
+            if let earlier = Self.finishedSeed(seed, in: directory, configuration: configuration, machine: machine) {
+                log("[seed \(seed)] finished earlier with this configuration: \(Self.seedRecordURL(directory, seed: seed).path) (delete it to run the seed again)")
+                results.append(earlier.result)
+                parameters = earlier.parameters
+                continue
+            }
             let (result, count) = try await runSeed(seed, log: log)
+            let record = SeedRecord(configuration: configuration, kernelPath: machine.kernelPath, cpu: machine.cpu, parameters: count, result: result)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(record), to: Self.seedRecordURL(directory, seed: seed))
             results.append(result)
             parameters = count
         }

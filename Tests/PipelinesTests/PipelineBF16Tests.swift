@@ -24,7 +24,7 @@ final class PipelineBF16Tests: XCTestCase {
           - {name: bf16, type: sft, model: m, dataset: sft.jsonl, training: {max_steps: 2, per_device_train_batch_size: 4, learning_rate: 0.001, logging_steps: 1, bf16: true}}
           - {name: dpo, type: dpo, model: m, dataset: prefs.jsonl, training: {max_steps: 1, per_device_train_batch_size: 2, logging_steps: 1, bf16: true}}
         """.write(to: recipe, atomically: true, encoding: .utf8)
-        let lines = LockedLines()
+        let lines = LogLines()
         MatmulPrecision.current = .float32
         let manifest = try await Pipeline(recipe: try PipelineRecipe.load(recipe), runDirectory: directory.appendingPathComponent("run"),
                                           trainers: Stages.builtInTrainers).run(log: { lines.append($0) })
@@ -51,10 +51,3 @@ final class PipelineBF16Tests: XCTestCase {
     }
 }
 
-/// Log lines collected from a pipeline's log callback (which is @Sendable).
-final class LockedLines: @unchecked Sendable {
-    private var lines: [String] = []
-    private let lock = NSLock()
-    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
-}

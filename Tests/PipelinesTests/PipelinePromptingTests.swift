@@ -6,13 +6,6 @@ import XCTest
 /// A critique or sample stage without `prompting:` prompts in chat when its model has a chat template, in the
 /// paper's transcript style otherwise, and says which in the log; an explicit `prompting:` is kept (issue 23).
 final class PipelinePromptingTests: XCTestCase {
-    final class Lines: @unchecked Sendable {
-        private let lock = NSLock()
-        private var lines: [String] = []
-        func append(_ line: String) { lock.withLock { lines.append(line) } }
-        var all: [String] { lock.withLock { lines } }
-    }
-
     func testStagesWithoutPromptingFollowTheModelsChatTemplate() async throws {
         let directory = try TinyModels.temporaryDirectory("prompting")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -29,7 +22,7 @@ final class PipelinePromptingTests: XCTestCase {
         """
         let recipe = try PipelineRecipe.parse(yaml: yaml, file: "r.yaml", baseDirectory: directory)
         XCTAssertEqual(recipe.stages.map(\.automaticPrompting), [true, true, false, true])
-        let log = Lines()
+        let log = LogLines()
         let run = directory.appendingPathComponent("run")
         _ = try await Pipeline(recipe: recipe, runDirectory: run).run(log: { log.append($0) })
         func prompting(_ stage: String, _ file: String) throws -> String {

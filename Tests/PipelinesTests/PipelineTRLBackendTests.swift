@@ -37,7 +37,7 @@ final class PipelineTRLBackendTests: XCTestCase {
                   \(launcher)
               - {name: samples, type: sample, model: stage:dpo, prompts: prompts.jsonl, sampling: {max_tokens: 2}, progress: false}
             """
-        let lines = LineBox()
+        let lines = LogLines()
         let manifest = try await Pipeline(recipe: try PipelineRecipe.parse(yaml: yaml, file: "r.yaml", baseDirectory: directory),
                                           runDirectory: directory.appendingPathComponent("run"), trainers: [:]).run(log: { lines.append($0) })
         XCTAssertEqual(manifest.stages.map(\.status), ["complete", "complete"])
@@ -112,13 +112,6 @@ final class PipelineTRLBackendTests: XCTestCase {
         XCTAssertEqual(path("{type: dpo, model: m, dataset: d, launcher: 'trl dpo'}"), "stages[0].launcher", "launcher needs backend: trl")
         XCTAssertEqual(path("{type: ppo, model: m, prompts: p, reward_model: r, backend: trl}"), "stages[0].backend", "ppo has no TRL script")
     }
-}
-
-final class LineBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
 }
 
 /// grpo and rloo stages: RL-CAI with group-relative advantages, rewarded by the preference model of `reward_model:`

@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+import TestSupport
 import XCTest
 @testable import Quickstart
 @testable import ToyWorld
@@ -196,7 +197,21 @@ final class DataQualityRunTests: XCTestCase {
         XCTAssertThrowsError(try older.fillingSeenCompliance(from: directory)) { error in
             XCTAssertTrue("\(error)".contains("evaluation/DPO_on_noisy.jsonl: judged again"), "\(error)")
         }
-        for file in ["results.json", "report.html", "seed-2/audit/audit.json", "seed-2/audit/reward_models/repeat-1-fold-2/model.safetensors",
+        // A finished seed is kept: run again with the same configuration, it is read back, not trained again; a record
+        // from another configuration or kernel path is not used.
+        let messages = LogLines()
+        let again = try await run.run { messages.append($0) }
+        XCTAssertEqual(again.seeds, results.seeds)
+        XCTAssertTrue(messages.all.contains { $0.contains("[seed 2] finished earlier with this configuration") }, "\(messages.all)")
+        XCTAssertFalse(messages.all.contains { $0.contains("audit:") }, "nothing is audited or trained again")
+        var other = configuration
+        other.dpoSteps = 3
+        XCTAssertNil(DataQualityRun.finishedSeed(2, in: directory, configuration: other, machine: .current))
+        var elsewhere = MachineDescription.current
+        elsewhere.kernelPath = elsewhere.kernelPath == "avx2" ? "portable" : "avx2"
+        XCTAssertNil(DataQualityRun.finishedSeed(2, in: directory, configuration: configuration, machine: elsewhere))
+        XCTAssertNotNil(DataQualityRun.finishedSeed(2, in: directory, configuration: configuration, machine: .current))
+        for file in ["results.json", "report.html", "seed-2/seed-result.json", "seed-2/audit/audit.json", "seed-2/audit/reward_models/repeat-1-fold-2/model.safetensors",
                      "seed-2/data/cleaned.jsonl.changes.jsonl", "seed-2/training/dpo_oracle/model/model.safetensors",
                      "seed-2/data/cleaned-tie.jsonl.changes.jsonl", "seed-2/training/dpo_cleaned-tie/model/model.safetensors"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent(file).path), file)
