@@ -143,6 +143,9 @@ struct DataQualityCommand: ParsableCommand {
     func validate() throws {
         _ = try policies()
         if combine == nil { _ = try configuration() }
+        if reportOnly, !overrides.isEmpty {
+            throw ValidationError("--report-only rewrites the run's report from its own results: drop --set")
+        }
         if combine != nil, !policy.isEmpty || !overrides.isEmpty || reduced || reportOnly {
             throw ValidationError("--combine only joins finished runs: drop --policy, --set, --reduced and --report-only (the runs' own settings are kept)")
         }

@@ -29,6 +29,9 @@ extension CLITests {
             XCTAssertNotEqual(status, 0, set)
             XCTAssertTrue(errors.contains(expected), "\(set): \(errors)")
         }
+        let (rewrite, _, rewriteErrors) = try charter(["experiment", "audit", "--name", "refused", "--report-only", "--set", "dpo_steps=3"], directory: folder)
+        XCTAssertNotEqual(rewrite, 0)
+        XCTAssertTrue(rewriteErrors.contains("--report-only rewrites the run's report from its own results: drop --set"), rewriteErrors)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs/refused").path))
     }
 
