@@ -61,6 +61,19 @@ public final class MappedFile: @unchecked Sendable {
         isMapped = false
     }
 
+    /// Says that the bytes in `range` (offsets into the file) will not be read again soon: the whole pages inside it
+    /// leave this process's resident set. A mapped file's pages stay in the page cache and are read back, unchanged,
+    /// on the next access, so this never changes what the bytes read; an owned copy is left as it is. Loading a
+    /// checkpoint tensor by tensor and releasing each one after converting it keeps the peak at the model plus one
+    /// tensor, instead of the model plus the whole file.
+    public func releasePages(_ range: Range<Int>) {
+        guard isMapped, range.lowerBound >= 0, range.upperBound <= count else { return }
+        let page = Int(getpagesize())
+        let lower = (range.lowerBound + page - 1) / page * page, upper = range.upperBound / page * page
+        guard upper > lower else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + lower), upper - lower, MADV_DONTNEED)
+    }
+
     /// An owned, 16-byte aligned copy of `data` (one byte for empty data, so `base` is never dangling).
     private static func copy(_ data: Data) -> (UnsafeRawPointer, Int) {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(data.count, 1), alignment: 16)

@@ -4,19 +4,23 @@ extension SafeTensorsFile {
     /// The tensor's elements converted to `Float`, row-major.
     ///
     /// F32 is copied, F16/BF16/F64 are converted (F64 rounds to nearest), integer and BOOL elements become their
-    /// numeric value (large 64-bit integers round).
+    /// numeric value (large 64-bit integers round). The mapped pages of the tensor are then released from the
+    /// resident set (``MappedFile/releasePages(_:)``), so a loader holds each tensor once.
     /// - Throws: ``SafeTensorsError/tensorNotFound(file:tensor:)`` or ``SafeTensorsError/unsupportedDType(file:tensor:dtype:)`` for F8 types.
     public func floats(_ name: String) throws -> [Float] {
         let info = try info(name)
         guard info.dtype.isConvertibleToFloat else {
             throw SafeTensorsError.unsupportedDType(file: url.path, tensor: name, dtype: info.dtype.rawValue)
         }
-        return try withRawBytes(name) { raw in
+        let values = try withRawBytes(name) { raw in
             [Float](unsafeUninitializedCapacity: info.elementCount) { buffer, initialized in
                 Self.convert(raw, dtype: info.dtype, into: buffer)
                 initialized = info.elementCount
             }
         }
+        // The copy is what the caller keeps: the mapped pages it came from need not stay resident beside it.
+        storage.releasePages((dataOffset + info.dataRange.lowerBound)..<(dataOffset + info.dataRange.upperBound))
+        return values
     }
 
     /// The values of a model weight as `Float`s: like ``floats(_:)``, but integer and BOOL tensors are refused
