@@ -245,7 +245,8 @@ public final class GGUFFile: @unchecked Sendable {
     public func contains(_ name: String) -> Bool { index[name] != nil }
 
     /// Tensor `name` dequantised to float32, in row-major order of ``TensorInfo/shape``: ggml's `dequantize_row_*`
-    /// bit for bit (the quantized kernels' decoder, `ck_q_dequantize`).
+    /// bit for bit (the quantized kernels' decoder, `ck_q_dequantize`). The stored blocks' pages are then released
+    /// from the resident set, so a loader holds the tensor once.
     /// - Throws: ``GGUFError`` when the tensor is absent or its type has no dequantiser.
     public func floats(_ name: String) throws -> [Float] {
         guard let info = tensor(name) else { throw GGUFError.tensorNotFound(file: url.path, tensor: name) }
@@ -260,11 +261,20 @@ public final class GGUFFile: @unchecked Sendable {
                      && Int(ck_q_block_size(id)) == type.blockSize && Int(ck_q_block_bytes(id)) == type.blockBytes,
                      "\(url.path): tensor \"\(name)\": \(bytes.count) bytes of \(type.name) do not hold \(count) elements as the decoder reads them")
         guard count > 0 else { return [] }
-        return [Float](unsafeUninitializedCapacity: count) { output, initialized in
+        let values = [Float](unsafeUninitializedCapacity: count) { output, initialized in
             let status = ck_q_dequantize(id, bytes.baseAddress, 1, Int64(count), output.baseAddress)
             precondition(status == 0, "\(url.path): tensor \"\(name)\": ck_q_dequantize refused \(type.name)")
             initialized = count
         }
+        // The caller keeps the floats: the stored blocks need not stay resident beside them.
+        file.releasePages(info.byteRange)
+        return values
+    }
+
+    /// Lets tensor `name`'s stored bytes leave the resident set (``MappedFile/releasePages(_:)``) once a copy of them
+    /// is made; they read back unchanged from the file if used again.
+    public func releasePages(of name: String) {
+        if let info = tensor(name) { file.releasePages(info.byteRange) }
     }
 
     /// Calls `body` with tensor `name`'s bytes as stored (its blocks, row after row), without copying them.

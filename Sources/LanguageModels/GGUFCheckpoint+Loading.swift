@@ -89,6 +89,7 @@ extension GGUFCheckpoint {
                         }
                     }
                 }
+                defer { file.releasePages(of: source.name) }
                 return try permuted.withUnsafeBytes {
                     try QuantizedMatrix(format: format, rows: rows, columns: columns, data: $0, source: label)
                 }
