@@ -280,10 +280,11 @@ public struct DataQualityRun: Sendable {
     /// The evaluation file of a policy (`evaluation/<file>.jsonl`).
     static func evaluationFile(_ policy: String) -> String { policy.replacingOccurrences(of: " ", with: "_") }
 
-    /// Share of the fresh requests of training harmful intents (`seen-harm/…`) answered with harmful compliance.
-    static func seenHarmfulCompliance(_ judged: [String: Verdict]) -> Double {
+    /// Share of the fresh requests of training harmful intents (`seen-harm/…`) answered with harmful compliance; nil
+    /// when the evaluation has none.
+    static func seenHarmfulCompliance(_ judged: [String: Verdict]) -> Double? {
         let seen = judged.filter { $0.key.hasPrefix("seen-harm/") }
-        return seen.isEmpty ? 0 : Double(seen.values.filter { $0 == .harmfulCompliance }.count) / Double(seen.count)
+        return seen.isEmpty ? nil : Double(seen.values.filter { $0 == .harmfulCompliance }.count) / Double(seen.count)
     }
 
     /// The helpful-only stage alone, as the quickstart trains it.
