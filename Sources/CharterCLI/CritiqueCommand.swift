@@ -134,6 +134,8 @@ struct CritiqueCommand: ParsableCommand {
     @Option(help: "The SFT dataset (default: <output>.sft.jsonl).") var sftOutput: String?
     @Option(help: "Helpful prompt-completion data mixed into the SFT dataset.") var mixHelpful: String?
     @Option(help: "Fraction of the SFT dataset drawn from --mix-helpful.") var helpfulRatio = 0.5
+    @Flag(inversion: .prefixedNo, help: "With a local model, generate the turns of the items in flight (--concurrency) together in one batch, reading the weights once per token for all of them (float32 weights give the same tokens as one at a time).")
+    var batch = true
     @OptionGroup var runFlags: RunFlags
 
     func run() throws {
@@ -151,9 +153,12 @@ struct CritiqueCommand: ParsableCommand {
         let prompts = URL(fileURLWithPath: self.prompts), helpful = mixHelpful.map { URL(fileURLWithPath: $0) }
         try runFlags.prepare(output)
         let (ratio, options, critiqueConfiguration) = (helpfulRatio, runFlags.options, configuration)
+        // Concurrent items' turns reach a local model through one queue that batches them (as `charter serve` does).
+        let workers: [any LanguageModel] = batch && runFlags.concurrency > 1
+            ? models.map { $0 is LocalLanguageModel ? BatchingLanguageModel($0, maximumBatchSize: runFlags.concurrency) : $0 } : models
         let outcome = try waitFor {
             try await Stages.critique(prompts: prompts, output: output, constitution: constitution, configuration: critiqueConfiguration,
-                                      models: models, run: options, sft: sft, helpful: helpful, helpfulRatio: ratio)
+                                      models: workers, run: options, sft: sft, helpful: helpful, helpfulRatio: ratio)
         }
         notePrefixCaches(models, command: "critique")
         let count = Int(outcome.counts["sft_examples"] ?? 0)

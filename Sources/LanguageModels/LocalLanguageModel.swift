@@ -74,8 +74,19 @@ public actor LocalLanguageModel: LanguageModel {
     /// settings and seed, so each result is what `complete` gives for that request alone (up to float rounding of
     /// the batched arithmetic).
     public func completeBatch(_ requests: [CompletionRequest]) throws -> [Completion] {
-        guard requests.count > 1 else { return try requests.map { try generate(prompt: $0.prompt, addSpecialTokens: true, options: $0.options) } }
-        let prepared = try requests.map { try prepare(prompt: $0.prompt, addSpecialTokens: true, options: $0.options) }
+        try generateBatch(requests.map { ($0.prompt, $0.options) }, addSpecialTokens: true)
+    }
+
+    /// Answers several conversations in one batch, as ``completeBatch(_:)`` does for completions: each prompt is the
+    /// conversation rendered by the chat template (which writes any BOS itself).
+    public func chatBatch(_ requests: [ChatRequest]) throws -> [Completion] {
+        guard let formatChat else { throw LanguageModelError.noChatTemplate(model: name, reason: chatTemplateProblem) }
+        return try generateBatch(try requests.map { (try formatChat($0.messages), $0.options) }, addSpecialTokens: false)
+    }
+
+    private func generateBatch(_ requests: [(prompt: String, options: SamplingOptions)], addSpecialTokens: Bool) throws -> [Completion] {
+        guard requests.count > 1 else { return try requests.map { try generate(prompt: $0.prompt, addSpecialTokens: addSpecialTokens, options: $0.options) } }
+        let prepared = try requests.map { try prepare(prompt: $0.prompt, addSpecialTokens: addSpecialTokens, options: $0.options) }
         let results = generator(detokenize: detokenizer)
             .generate(prompts: prepared.map(\.ids), configurations: prepared.map(\.configuration))
         return zip(zip(prepared, results), requests).map { item, request in

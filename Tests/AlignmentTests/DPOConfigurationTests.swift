@@ -5,9 +5,19 @@ import Settings
 
 /// Recipes: TRL keys from YAML, flags over the file, unknown keys and wrong types named.
 final class DPOConfigurationTests: XCTestCase {
+    /// The recipes each test writes, removed when it ends.
+    var written: [URL] = []
+
+    override func tearDown() {
+        for url in written { try? FileManager.default.removeItem(at: url) }
+        written = []
+        super.tearDown()
+    }
+
     func write(_ text: String) throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("recipe-\(UUID().uuidString).yaml")
         try text.write(to: url, atomically: true, encoding: .utf8)
+        written.append(url)
         return url.path
     }
 

@@ -67,3 +67,26 @@ extension CLITests {
         XCTAssertTrue(message.contains("save_strategy"), message)
     }
 }
+
+extension CLITests {
+    /// `critique --batch` (the default) generates the turns of the items in flight together; with float32 weights
+    /// every text, seed and principle is what the items give one at a time (`--no-batch`), in chat and transcripts.
+    func testBatchedCritiqueWritesWhatOneAtATimeWrites() throws {
+        let prompts = try write((1...6).map { #"{"id": "p\#($0)", "prompt": "Question \#($0): how do I \#(String(repeating: "do this ", count: $0))?"}"# },
+                                to: "prompts.jsonl")
+        for style in ["chat", "transcript"] {
+            var trails: [[String]] = []
+            for batch in ["--batch", "--no-batch"] {
+                let output = folder.appendingPathComponent("\(style)\(batch).jsonl")
+                let (status, _, errors) = try charter(["critique", "--model", folder.path, "--chat-template", "chatml", "--prompting", style,
+                                                       "--prompts", prompts, "--output", output.path, "--rounds", "2", "--few-shot", "1",
+                                                       "--max-tokens", "12", "--retries", "0", "--concurrency", "4", "--quiet", batch])
+                XCTAssertEqual(status, 0, errors)
+                // Items are written as they finish, so the order of the lines may differ.
+                trails.append(try String(contentsOf: output, encoding: .utf8).split(separator: "\n").map(String.init).sorted())
+            }
+            XCTAssertEqual(trails[0].count, 6)
+            XCTAssertEqual(trails[0], trails[1], style)
+        }
+    }
+}
