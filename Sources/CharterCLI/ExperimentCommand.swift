@@ -141,8 +141,8 @@ struct DataQualityCommand: ParsableCommand {
     }
 
     func validate() throws {
-        _ = try policies()
-        if combine == nil { _ = try configuration() }
+        // The configuration reads and checks the policies too.
+        if combine == nil { _ = try configuration() } else { _ = try policies() }
         if reportOnly, !overrides.isEmpty {
             throw ValidationError("--report-only rewrites the run's report from its own results: drop --set")
         }

@@ -173,9 +173,7 @@ public struct DataQualityRun: Sendable {
             }
             let (result, count) = try await runSeed(seed, log: log)
             let record = SeedRecord(configuration: configuration, kernelPath: machine.kernelPath, cpu: machine.cpu, parameters: count, result: result)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(record), to: Self.seedRecordURL(directory, seed: seed))
+            try AtomicFile.write(try ResultsFile.encoder.encode(record), to: Self.seedRecordURL(directory, seed: seed))
             results.append(result)
             parameters = count
         }
