@@ -192,6 +192,23 @@ public final class KVCache {
         self.precision = precision
     }
 
+    /// One batch of single-sequence caches (filled, same layers and precision), each sequence right-aligned to the
+    /// longest with zeros before it (``SequenceBuffer/stacking(rightAligned:length:capacity:)``): a left-padded batch
+    /// whose mask hides the padding. `capacity`: positions to make room for, as ``reservedPositions``.
+    init(stacking caches: [KVCache], capacity: Int) {
+        let length = caches.map(\.length).max() ?? 0
+        let layerCount = caches[0].keys.count
+        precondition(caches.allSatisfy { $0.keys.count == layerCount && $0.precision == caches[0].precision && $0.keys.allSatisfy { $0 != nil } },
+                     "stacking KV caches of different layers or precisions, or unfilled ones")
+        func stack(_ buffers: [SequenceBuffer]) -> SequenceBuffer {
+            SequenceBuffer.stacking(rightAligned: buffers, length: length, capacity: max(capacity, length))
+        }
+        keys = (0..<layerCount).map { layer in stack(caches.map { $0.keys[layer]! }) }
+        values = (0..<layerCount).map { layer in stack(caches.map { $0.values[layer]! }) }
+        precision = caches[0].precision
+        reservedPositions = capacity
+    }
+
     /// Number of cached positions.
     public var length: Int { keys.first??.length ?? 0 }
 

@@ -71,9 +71,10 @@ public struct Generator {
     /// With a monitor: a sequence the monitor triggers on is steered from the next token on, instead of ended
     /// (its `rows` are ignored: each sequence is switched on by its own trigger).
     public var steeringOnTrigger: ActivationSteering?
-    /// Reuses (and stores) the keys and values of prompt prefixes across calls (nil: every prompt is prefilled):
-    /// the longest cached prefix all prompts share. Not used with a monitor or steering, which see every prompt
-    /// position.
+    /// Reuses (and stores) the keys and values of prompt prefixes across calls (nil: every prompt is prefilled): a
+    /// batch starts from the longest cached prefix all its prompts share, or — when that feeds more positions — each
+    /// prompt is prefilled on its own from its own longest cached prefix, exactly as alone, and stored. Not used with a
+    /// monitor or steering, which see every prompt position.
     public var prefixCache: PrefixCache?
     /// How the KV cache stores keys and values (`--kv-cache`): float32, or half floats (half the memory and the bytes
     /// each decoding step reads, values rounded; llama.cpp's default).
@@ -125,10 +126,18 @@ public struct Generator {
             // Start from the longest cached prefix that every prompt shares and feed only the rest.
             let prefixCache = monitor == nil && steering == nil && steeringOnTrigger == nil ? self.prefixCache : nil
             var reused = 0
+            // A batch with a prefix cache prefills each prompt on its own, from its own longest cached prefix, when that
+            // feeds fewer positions than one padded pass from the prefix all prompts share (see `prefillsAlone`).
+            var alone = false
             if let prefixCache {
                 let shared = prompts.dropFirst().reduce(prompts[0].count) { min($0, PrefixCache.commonPrefixLength(prompts[0], $1)) }
                 let limit = min(shared, prompts.map(\.count).min()! - PrefixCache.minimumFedTokens)
-                if let hit = prefixCache.lookup(prompts[0], limit: limit, batch: batch, layerCount: model.layerCount, precision: kvCachePrecision) {
+                if batch > 1 {
+                    let own = prompts.map { prefixCache.reusableLength($0, layerCount: model.layerCount, precision: kvCachePrecision) }
+                    let common = prefixCache.reusableLength(prompts[0], limit: limit, layerCount: model.layerCount, precision: kvCachePrecision)
+                    alone = Self.prefillsAlone(prompts, reusable: own, shared: common)
+                }
+                if !alone, let hit = prefixCache.lookup(prompts[0], limit: limit, batch: batch, layerCount: model.layerCount, precision: kvCachePrecision) {
                     (cache, reused) = (hit.cache, hit.length)
                     // Padding goes between the reused prefix and each prompt's rest, so the prefix lines up in every row.
                     (mask, ids) = ([], [])
@@ -159,15 +168,32 @@ public struct Generator {
             cache.reservedPositions = promptLength + max(0, min(longest, limit))  // room for every step: decoding never moves it
             for step in 0..<max(0, min(longest, limit)) {
                 if finished.allSatisfy({ $0 }) { break }
-                let output = model.forward(input, cache: cache)
-                if step == 0, let prefixCache {  // the prompts' own prefill (never decoded positions) of unpadded rows
-                    for (b, prompt) in prompts.enumerated() where prompt.count == promptLength {
-                        prefixCache.insert(prompt, cache: cache, row: b, fed: input.time)
+                let output: ModelOutput?, logits: Tensor
+                if step == 0, alone, let prefixCache {
+                    // Each prompt as `generate` runs it alone (its own cached prefix; stored whole afterwards), then the
+                    // caches right-aligned into one left-padded batch for decoding: the same mask as an uncached batch.
+                    var caches: [KVCache] = [], rows: [Tensor] = []
+                    for prompt in prompts {
+                        let (rowCache, start) = prefixCache.lookup(prompt, layerCount: model.layerCount, precision: kvCachePrecision).map { ($0.cache, $0.length) }
+                            ?? (KVCache(layerCount: model.layerCount, precision: kvCachePrecision), 0)
+                        rowCache.reservedPositions = prompt.count
+                        rows.append(model.forward(ModelInput(ids: Array(prompt[start...]), batch: 1, time: prompt.count - start), cache: rowCache).lastPositionLogits)
+                        prefixCache.insert(prompt, cache: rowCache, fed: prompt.count - start)
+                        caches.append(rowCache)
                     }
+                    cache = KVCache(stacking: caches, capacity: cache.reservedPositions)
+                    (output, logits) = (nil, Tensor.concatenate(rows, axis: 0))
+                } else {
+                    let pass = model.forward(input, cache: cache)
+                    if step == 0, let prefixCache {  // the prompts' own prefill (never decoded positions) of unpadded rows
+                        for (b, prompt) in prompts.enumerated() where prompt.count == promptLength {
+                            prefixCache.insert(prompt, cache: cache, row: b, fed: input.time)
+                        }
+                    }
+                    (output, logits) = (pass, pass.lastPositionLogits)  // (B, 1, V): a prefill's other positions are never sampled from
                 }
-                let logits = output.lastPositionLogits  // (B, 1, V): a prefill's other positions are never sampled from
                 let vocabulary = logits.shape[2], time = logits.shape[1]
-                let filtered = monitor.map { watch(output.hiddenStates[$0.layer], monitor: $0, prompts: prompts, results: results, finished: finished) }
+                let filtered = monitor.map { watch(output!.hiddenStates[$0.layer], monitor: $0, prompts: prompts, results: results, finished: finished) }
                 var next = [Int32](repeating: 0, count: batch)
                 logits.withUnsafeBufferPointer { all in
                     for b in 0..<batch {
@@ -219,6 +245,19 @@ public struct Generator {
             }
             return results
         }
+    }
+
+    /// Rows one decoding pass costs beyond its positions when the prompts of a batch are prefilled one by one: each
+    /// pass reads every weight matrix once more, about what computing 16 positions costs on a 100M-parameter model.
+    static let separatePrefillCost = 16
+
+    /// Whether prefilling each prompt on its own, from its own cached prefix (`reusable[i]` positions), feeds fewer
+    /// positions than one left-padded pass of all of them from the cached prefix they share (`shared` positions).
+    /// A conversation's next turn extends its own earlier prompt, which other conversations do not share.
+    static func prefillsAlone(_ prompts: [[Int32]], reusable: [Int], shared: Int) -> Bool {
+        let padded = prompts.count * ((prompts.map(\.count).max() ?? 0) - shared)
+        let separate = zip(prompts, reusable).reduce(0) { $0 + $1.0.count - $1.1 + separatePrefillCost }
+        return separate < padded
     }
 
     /// Shows each unfinished sequence's newly fed positions of `hidden` (B, T, C) to the monitor: at the first step the

@@ -100,6 +100,16 @@ public final class PrefixCache: @unchecked Sendable {
         }
     }
 
+    /// The positions ``lookup(_:limit:batch:layerCount:precision:)`` would reuse for `tokens` (0: none), without using
+    /// an entry or counting a lookup: for choosing how to prefill before doing it.
+    func reusableLength(_ tokens: [Int32], limit: Int? = nil, layerCount: Int, precision: SequenceBuffer.Precision = .float32) -> Int {
+        lock.withLock {
+            let usable = min(tokens.count - Self.minimumFedTokens, limit ?? .max)
+            return entries.filter { $0.precision == precision && $0.keys.count == layerCount }
+                .map { min(Self.commonPrefixLength($0.tokens, tokens), usable) }.max().map { max($0, 0) } ?? 0
+        }
+    }
+
     /// Stores the keys and values `cache` holds for `tokens` (row `row`, whose first `tokens.count` positions are
     /// these tokens, unpadded), when the forward pass that made them fed at least ``minimumFedTokens`` tokens (`fed`):
     /// fewer rows round differently from an uncached prefill. A buffer that holds exactly that is shared, not copied:

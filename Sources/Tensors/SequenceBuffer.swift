@@ -135,6 +135,35 @@ public final class SequenceBuffer {
         return selected
     }
 
+    /// One batch of single-sequence buffers (each of batch 1, all with these heads, head size and precision), each
+    /// sequence right-aligned to `length` positions: row b holds `buffers[b]`'s positions at
+    /// `length − buffers[b].length ..< length` and zeros before them (left padding that a mask hides; zeros rather than
+    /// uninitialised memory, because attention still multiplies a masked value by its zero probability).
+    public static func stacking(rightAligned buffers: [SequenceBuffer], length: Int, capacity: Int) -> SequenceBuffer {
+        precondition(!buffers.isEmpty && capacity >= length, "stacking \(buffers.count) sequence buffers to \(length) of \(capacity) positions")
+        let first = buffers[0]
+        let stacked = SequenceBuffer(batch: buffers.count, heads: first.heads, headSize: first.headSize, capacity: capacity,
+                                     precision: first.precision)
+        let (heads, headSize) = (first.heads, first.headSize)
+        for (row, buffer) in buffers.enumerated() {
+            precondition(buffer.batch == 1 && buffer.heads == heads && buffer.headSize == headSize && buffer.precision == first.precision
+                         && buffer.length <= length,
+                         "sequence buffer (\(buffer.batch), \(buffer.heads), \(buffer.length), \(buffer.headSize)) in a stack of (\(heads), \(length), \(headSize))")
+            let padding = length - buffer.length
+            for head in 0..<heads {
+                let target = ((row * heads + head) * capacity) * headSize
+                switch stacked.storage {
+                case .float32(let floats): (floats.pointer + target).update(repeating: 0, count: padding * headSize)
+                case .float16(let halves): (halves.pointer + target).update(repeating: 0, count: padding * headSize)
+                }
+                copy(buffer.length * headSize, from: buffer.storage, at: head * buffer.capacity * headSize,
+                     to: stacked.storage, at: target + padding * headSize)
+            }
+        }
+        stacked.length = length
+        return stacked
+    }
+
     /// Runs `body` with the keys of this buffer and the values of `values` (same shape and precision) as the C
     /// attention kernels read them.
     fileprivate func withAttentionPointers<R>(values: SequenceBuffer, _ body: (Pointers) -> R) -> R {

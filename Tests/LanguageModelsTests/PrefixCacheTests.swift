@@ -207,6 +207,47 @@ final class PrefixCacheTests: XCTestCase {
         }
     }
 
+    /// A batch of conversations' next turns (as `charter critique --batch` sends them) prefills each turn from its own
+    /// conversation's cached prompt, not only from the few-shot block all share, and stores every turn, not only the
+    /// longest: each row's prefill is then the one it gets alone, bit for bit.
+    func testABatchOfNextTurnsPrefillsEachFromItsOwnConversation() {
+        for (name, model) in Self.models { for precision in SequenceBuffer.Precision.allCases {
+            let name = "\(name) \(precision.rawValue)"
+            let few = [0] + Self.tokens(39, seed: 50)
+            let conversations = [few + [2] + Self.tokens(20, seed: 51), few + [3] + Self.tokens(25, seed: 52), few + [4] + Self.tokens(15, seed: 53)]
+            let prefixCache = PrefixCache()
+            var cached = Generator(model: model), plain = Generator(model: model)
+            (cached.prefixCache, cached.kvCachePrecision, plain.kvCachePrecision) = (prefixCache, precision, precision)
+            let configuration = GenerationConfiguration(sampling: SamplingOptions(maximumTokens: 6, temperature: 0))
+            for conversation in conversations { _ = cached.generate(prompts: [conversation], configuration: configuration) }
+            let before = prefixCache.statistics
+            let turns = conversations.enumerated().map { $0.element + [5] + Self.tokens(12, seed: 54 + UInt64($0.offset)) }
+            // Alone each turn feeds 13 tokens (+16 per pass, 87 in all); padded from the shared 40 it would feed 3 × 39.
+            XCTAssertTrue(Generator.prefillsAlone(turns, reusable: conversations.map(\.count), shared: 40), name)
+            let batched = cached.generate(prompts: turns, configuration: configuration)
+            let statistics = prefixCache.statistics
+            XCTAssertEqual(statistics.lookups - before.lookups, 3, "\(name): one lookup per turn")
+            XCTAssertEqual(statistics.reusedTokens - before.reusedTokens, conversations.map(\.count).reduce(0, +), "\(name): \(statistics)")
+            for (turn, result) in zip(turns, batched) {
+                let alone = plain.generate(prompts: [turn], configuration: configuration)[0]
+                XCTAssertEqual(result.tokens, alone.tokens, name)
+                // The first token comes from the turn's own prefill: the bits of the uncached run alone.
+                assertSame(Array(result.logProbabilities.prefix(1)), Array(alone.logProbabilities.prefix(1)), "\(name): first token")
+                for (a, b) in zip(result.logProbabilities, alone.logProbabilities) { XCTAssertEqual(a, b, accuracy: 1e-4, name) }
+                // Every turn was stored, whatever its length in the batch.
+                XCTAssertEqual(prefixCache.reusableLength(turn + [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], layerCount: model.layerCount, precision: precision),
+                               turn.count, name)
+            }
+        } }
+    }
+
+    /// A batch whose prompts share their cached prefix and little else is still prefilled as one padded pass.
+    func testPromptsThatShareOnlyTheirPrefixArePrefilledTogether() {
+        XCTAssertFalse(Generator.prefillsAlone([[Int32]](repeating: Array(repeating: 1, count: 53), count: 3), reusable: [40, 40, 40], shared: 40))
+        // Without a cached prefix, prompts of one length gain nothing from separate passes.
+        XCTAssertFalse(Generator.prefillsAlone([[1, 2, 3], [4, 5, 6]], reusable: [0, 0], shared: 0))
+    }
+
     func testEntriesAreMergedAndEvictedLeastRecentlyUsedFirst() {
         let model = Self.gpt()
         func stored(_ tokens: [Int32]) -> KVCache {
