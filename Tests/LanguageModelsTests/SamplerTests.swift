@@ -42,6 +42,23 @@ final class SamplerTests: XCTestCase {
                           draws(SamplingOptions(temperature: 1.3), logits, count: 200, seed: 6))
     }
 
+    /// The radix sort of the candidates gives the comparison sort's order exactly: ties by index, −0 with +0, −∞ and NaN
+    /// left out, +∞ first, subnormals in place; and so the same draws.
+    func testCandidatesAreInTheComparisonSortsOrder() {
+        var generator = SeededGenerator(seed: 3)
+        var logits = (0..<5000).map { _ in Float(generator.nextUniform() * 40 - 20).rounded(.toNearestOrEven) / 4 }  // many ties
+        logits[7] = -.infinity; logits[8] = .nan; logits[9] = .infinity; logits[10] = -0.0; logits[11] = 0
+        logits[12] = .leastNonzeroMagnitude; logits[13] = -.leastNonzeroMagnitude; logits[14] = -.greatestFiniteMagnitude
+        logits[15] = .greatestFiniteMagnitude; logits[16] = -0.0
+        logits.withUnsafeBufferPointer { row in
+            let expected = Array(row.indices).filter { row[$0] > -Float.infinity }
+                .sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }
+            XCTAssertEqual(SamplingOptions.sortedCandidates(row), expected)
+        }
+        XCTAssertEqual(Array(repeating: 1, count: 300).withUnsafeBufferPointer { SamplingOptions.sortedCandidates($0) }, Array(0..<300))
+        XCTAssertEqual([Float(-Float.infinity), .nan].withUnsafeBufferPointer { SamplingOptions.sortedCandidates($0) }, [])
+    }
+
     func testStopStringsCutTheText() {
         XCTAssertEqual(Generator.cut("hello world\nHuman: hi", at: ["\nHuman:", "zzz"]), "hello world")
         XCTAssertEqual(Generator.cut("no stop here", at: ["\nHuman:"]), "no stop here")
