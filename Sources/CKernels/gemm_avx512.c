@@ -167,6 +167,65 @@ CK_AVX512 static void ck_dots8x2_avx512(int64_t K, float alpha, const float *A, 
     }
 }
 
+// The same for R = 2…7 rows (a decode batch of fewer than 8) and W columns, R·W ≤ 16 accumulators (lane l of
+// accumulator W·r + j sums row r's products with column j at k ≡ l (mod 16)), so the same bits as ck_skinny_dots(R, W,
+// …) and so as each row alone: where the generic code reduces each element's 16 partial sums one at a time, one 16×16
+// transpose reduces all of them (the unused accumulators stay zero). R and W are constants after inlining.
+CK_AVX512 static inline __attribute__((always_inline)) void ck_dots_avx512(const int R, const int W, int64_t K, float alpha,
+                                                                           const float *A, int64_t lda, const float *B,
+                                                                           int64_t ldb, float beta, float *C, int64_t ldc) {
+    __m512 acc[16], b[16];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k + 16 <= K; k += 16) {
+#pragma clang loop unroll(full)
+        for (int j = 0; j < W; j++) b[j] = _mm512_loadu_ps(B + j * ldb + k);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < R; r++) {
+            const __m512 ar = _mm512_loadu_ps(A + r * lda + k);
+#pragma clang loop unroll(full)
+            for (int j = 0; j < W; j++) acc[W * r + j] = ck512_fmadd(ar, b[j], acc[W * r + j]);
+        }
+    }
+    if (k < K) {
+        const __mmask16 mask = ck_mask16(K - k);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < W; j++) b[j] = _mm512_maskz_loadu_ps(mask, B + j * ldb + k);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < R; r++) {
+            const __m512 ar = _mm512_maskz_loadu_ps(mask, A + r * lda + k);
+#pragma clang loop unroll(full)
+            for (int j = 0; j < W; j++)
+                acc[W * r + j] = (__m512)__builtin_ia32_vfmaddps512_mask3((__v16sf)ar, (__v16sf)b[j], (__v16sf)acc[W * r + j],
+                                                                          mask, _MM_FROUND_CUR_DIRECTION);
+        }
+    }
+    ck_transpose16(acc);
+    __m512 sum = _mm512_setzero_ps();
+#pragma clang loop unroll(full)
+    for (int l = 0; l < 16; l++) sum = ck512_add(sum, acc[l]);
+    float sums[16];
+    ck512_storeu(sums, sum);
+    for (int r = 0; r < R; r++) {
+        for (int j = 0; j < W; j++) {
+            float *c = C + r * ldc + j;
+            *c = alpha * sums[W * r + j] + (beta == 0 ? 0 : beta * *c);  // as ck_skinny_dots writes it
+        }
+    }
+}
+
+// R rows (a constant after inlining) against every row of B, W = 16 / R columns at a time, the last columns by
+// ck_skinny_dots (the same per-element arithmetic).
+CK_AVX512 static inline __attribute__((always_inline)) void ck_dot_rows_avx512(const int R, int64_t n, int64_t K, float alpha,
+                                                                               const float *A, int64_t lda, const float *B,
+                                                                               int64_t ldb, float beta, float *C, int64_t ldc) {
+    const int W = 16 / R;
+    int64_t j = 0;
+    for (; j + W <= n; j += W) ck_dots_avx512(R, W, K, alpha, A, lda, B + j * ldb, ldb, beta, C + j, ldc);
+    for (; j < n; j++) ck_skinny_dots(R, 1, K, alpha, A, lda, B + j * ldb, ldb, beta, C + j, ldc);
+}
+
 CK_AVX512 static void ck_skinny_avx512(int transA, int transB, int64_t m, int64_t n, int64_t K, float alpha,
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                        int64_t ldc) {
@@ -179,7 +238,18 @@ CK_AVX512 static void ck_skinny_avx512(int transA, int transB, int64_t m, int64_
             for (; j + 2 <= n; j += 2) ck_dots8x2_avx512(K, alpha, a, lda, B + j * ldb, ldb, beta, c + j, ldc);
             if (j < n) ck_skinny_dots(8, 1, K, alpha, a, lda, B + j * ldb, ldb, beta, c + j, ldc);
         }
-        if (r0 == m) return;
+        const float *a = A + r0 * lda;
+        float *c = C + r0 * ldc;
+        switch (m - r0) {  // one row stays on the generic code (four columns at a time, no transpose)
+        case 0: return;
+        case 2: ck_dot_rows_avx512(2, n, K, alpha, a, lda, B, ldb, beta, c, ldc); return;
+        case 3: ck_dot_rows_avx512(3, n, K, alpha, a, lda, B, ldb, beta, c, ldc); return;
+        case 4: ck_dot_rows_avx512(4, n, K, alpha, a, lda, B, ldb, beta, c, ldc); return;
+        case 5: ck_dot_rows_avx512(5, n, K, alpha, a, lda, B, ldb, beta, c, ldc); return;
+        case 6: ck_dot_rows_avx512(6, n, K, alpha, a, lda, B, ldb, beta, c, ldc); return;
+        case 7: ck_dot_rows_avx512(7, n, K, alpha, a, lda, B, ldb, beta, c, ldc); return;
+        default: break;
+        }
     }
     ck_skinny_generic(transA, transB, m - r0, n, K, alpha, A + r0 * lda, lda, B, ldb, beta, C + r0 * ldc, ldc);
 }

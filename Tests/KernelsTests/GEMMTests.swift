@@ -232,7 +232,8 @@ final class GEMMTests: XCTestCase {
     /// (AVX-512's own 8-row kernel, AVX2's 4-row one and the generic code) equal the same rows multiplied one at a
     /// time, with a depth tail (K not a multiple of 16), an odd column count, alpha, beta and padded rows.
     func testFewRowsWithTransposedBEqualTheirRowsAlone() {
-        for (m, n, k) in [(8, 37, 45), (8, 64, 576), (6, 9, 35), (7, 5, 16), (5, 33, 3)] {
+        for (m, n, k) in [(8, 37, 45), (8, 64, 576), (6, 9, 35), (7, 5, 16), (5, 33, 3), (2, 19, 600), (3, 11, 100), (4, 9, 577),
+                          (5, 17, 576)] {
             let (lda, ldb, ldc) = (k + 3, k + 1, n + 2)
             var random = Generator(state: UInt64(m * 1000 + n))
             let a = (0..<(m * lda)).map { _ in random.next() }, b = (0..<(n * ldb)).map { _ in random.next() }
