@@ -247,7 +247,7 @@ public struct Generator {
         }
     }
 
-    /// Rows one decoding pass costs beyond its positions when the prompts of a batch are prefilled one by one: each
+    /// What one more prefill pass costs, in positions, when the prompts of a batch are prefilled one by one: each
     /// pass reads every weight matrix once more, about what computing 16 positions costs on a 100M-parameter model.
     static let separatePrefillCost = 16
 
