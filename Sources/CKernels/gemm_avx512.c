@@ -114,63 +114,13 @@ CK_AVX512 static void ck_pack_b_avx512(int contiguous, int64_t count, int64_t kc
     ck_pack_avx512(AVX512_NR, contiguous, count, kc, src, ld, dst);
 }
 
-// C[0:8, 0:2] of the dot-product form (transB) for 8 rows of A — a decode batch of 8 — in registers: the same
-// arithmetic as ck_skinny_dots(8, 2, …), so the same bits. Lane l of accumulator 2r + j sums the products at
-// k ≡ l (mod 16) in k order (the tail with a masked FMA that leaves the other lanes as they are); a 16×16
-// transpose then puts lane l of all 16 accumulators in one vector, and adding those vectors from lane 0 up is
-// ck_skinny_dots' "sum += acc[l]" for 16 elements at once. The generic code keeps its accumulators on the stack
-// around the reduction; here the loop is 16 FMAs on 10 loads.
-CK_AVX512 static void ck_dots8x2_avx512(int64_t K, float alpha, const float *A, int64_t lda, const float *B,
-                                        int64_t ldb, float beta, float *C, int64_t ldc) {
-    __m512 acc[16];
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
-    const float *b1 = B + ldb;
-#define CK_ROW(r)                                                                                              \
-    {                                                                                                          \
-        const __m512 ar = _mm512_loadu_ps(A + (r) * lda + k);                                                  \
-        acc[2 * (r)] = ck512_fmadd(ar, b0v, acc[2 * (r)]);                                                     \
-        acc[2 * (r) + 1] = ck512_fmadd(ar, b1v, acc[2 * (r) + 1]);                                             \
-    }
-    int64_t k = 0;
-    for (; k + 16 <= K; k += 16) {
-        const __m512 b0v = _mm512_loadu_ps(B + k), b1v = _mm512_loadu_ps(b1 + k);
-        CK_ROW(0) CK_ROW(1) CK_ROW(2) CK_ROW(3) CK_ROW(4) CK_ROW(5) CK_ROW(6) CK_ROW(7)
-    }
-#undef CK_ROW
-    if (k < K) {
-        const __mmask16 mask = ck_mask16(K - k);
-        const __m512 b0v = _mm512_maskz_loadu_ps(mask, B + k), b1v = _mm512_maskz_loadu_ps(mask, b1 + k);
-#define CK_ROW(r)                                                                                              \
-    {                                                                                                          \
-        const __m512 ar = _mm512_maskz_loadu_ps(mask, A + (r) * lda + k);                                      \
-        acc[2 * (r)] = (__m512)__builtin_ia32_vfmaddps512_mask3((__v16sf)ar, (__v16sf)b0v, (__v16sf)acc[2 * (r)], \
-                                                                mask, _MM_FROUND_CUR_DIRECTION);               \
-        acc[2 * (r) + 1] = (__m512)__builtin_ia32_vfmaddps512_mask3((__v16sf)ar, (__v16sf)b1v,                 \
-                                                                    (__v16sf)acc[2 * (r) + 1], mask,           \
-                                                                    _MM_FROUND_CUR_DIRECTION);                 \
-    }
-        CK_ROW(0) CK_ROW(1) CK_ROW(2) CK_ROW(3) CK_ROW(4) CK_ROW(5) CK_ROW(6) CK_ROW(7)
-#undef CK_ROW
-    }
-    ck_transpose16(acc);
-    __m512 sum = _mm512_setzero_ps();
-#pragma clang loop unroll(full)
-    for (int l = 0; l < 16; l++) sum = ck512_add(sum, acc[l]);
-    float sums[16];
-    ck512_storeu(sums, sum);
-    for (int64_t r = 0; r < 8; r++) {
-        for (int64_t j = 0; j < 2; j++) {
-            float *c = C + r * ldc + j;
-            *c = alpha * sums[2 * r + j] + (beta == 0 ? 0 : beta * *c);  // as ck_skinny_dots writes it
-        }
-    }
-}
-
-// The same for R = 2…7 rows (a decode batch of fewer than 8) and W columns, R·W ≤ 16 accumulators (lane l of
-// accumulator W·r + j sums row r's products with column j at k ≡ l (mod 16)), so the same bits as ck_skinny_dots(R, W,
-// …) and so as each row alone: where the generic code reduces each element's 16 partial sums one at a time, one 16×16
-// transpose reduces all of them (the unused accumulators stay zero). R and W are constants after inlining.
+// C[0:R, 0:W] of the dot-product form (transB) for R rows of A (a decode batch of R ≤ 8) and W columns, in
+// registers: R·W ≤ 16 accumulators, lane l of accumulator W·r + j summing row r's products with column j at
+// k ≡ l (mod 16) in k order (the tail with a masked FMA that leaves the other lanes as they are). A 16×16 transpose
+// then puts lane l of all 16 accumulators in one vector, and adding those vectors from lane 0 up is ck_skinny_dots'
+// "sum += acc[l]" for 16 elements at once (the unused accumulators stay zero): the same bits as ck_skinny_dots(R, W,
+// …), and so as each row alone. The generic code keeps its accumulators on the stack around the reduction; here the
+// loop is R·W FMAs on R + W loads. R and W are constants after inlining.
 CK_AVX512 static inline __attribute__((always_inline)) void ck_dots_avx512(const int R, const int W, int64_t K, float alpha,
                                                                            const float *A, int64_t lda, const float *B,
                                                                            int64_t ldb, float beta, float *C, int64_t ldc) {
@@ -231,13 +181,7 @@ CK_AVX512 static void ck_skinny_avx512(int transA, int transB, int64_t m, int64_
                        int64_t ldc) {
     int64_t r0 = 0;
     if (transB) {
-        for (; r0 + 8 <= m; r0 += 8) {
-            const float *a = A + r0 * lda;
-            float *c = C + r0 * ldc;
-            int64_t j = 0;
-            for (; j + 2 <= n; j += 2) ck_dots8x2_avx512(K, alpha, a, lda, B + j * ldb, ldb, beta, c + j, ldc);
-            if (j < n) ck_skinny_dots(8, 1, K, alpha, a, lda, B + j * ldb, ldb, beta, c + j, ldc);
-        }
+        for (; r0 + 8 <= m; r0 += 8) ck_dot_rows_avx512(8, n, K, alpha, A + r0 * lda, lda, B, ldb, beta, C + r0 * ldc, ldc);
         const float *a = A + r0 * lda;
         float *c = C + r0 * ldc;
         switch (m - r0) {  // one row stays on the generic code (four columns at a time, no transpose)
