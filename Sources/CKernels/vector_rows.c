@@ -366,6 +366,47 @@ void ck_cross_entropy_backward(int64_t rows, int64_t vocab, const float *logits,
     run_rows(rows, &args, CK_PICK(cross_entropy_backward_rows));
 }
 
+typedef struct {
+    int64_t vocab;
+    const float *logits;
+    double *entropy, *mean;
+    int32_t *argmax;
+} logit_statistics_job;
+
+static void logit_statistics_body(void *context, int64_t begin, int64_t end) {
+#pragma STDC FP_CONTRACT OFF
+    const logit_statistics_job *job = context;
+    const int64_t vocab = job->vocab;
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = job->logits + r * vocab;
+        float largest = -INFINITY;
+        int64_t best = 0;
+        double sum = 0;
+        for (int64_t v = 0; v < vocab; v++) {
+            sum += (double)x[v];
+            if (x[v] > largest) largest = x[v], best = v;
+        }
+        double normalizer = 0, weighted = 0;
+        for (int64_t v = 0; v < vocab; v++) {
+            const float difference = x[v] - largest;
+            const double shifted = (double)difference, e = exp(shifted);
+            normalizer += e;
+            const double term = e * shifted;
+            weighted += term;
+        }
+        job->entropy[r] = log(normalizer) - weighted / normalizer;
+        job->argmax[r] = (int32_t)best;
+        job->mean[r] = sum / (double)vocab;
+    }
+}
+
+void ck_logit_statistics(int64_t rows, int64_t vocab, const float *logits, double *entropy, int32_t *argmax,
+                         double *mean) {
+    if (rows <= 0 || vocab <= 0) return;
+    logit_statistics_job job = {.vocab = vocab, .logits = logits, .entropy = entropy, .mean = mean, .argmax = argmax};
+    ck_parallel_for(rows, ck_row_grain(vocab), logit_statistics_body, &job);
+}
+
 void ck_rope(int64_t groups, int64_t T, int64_t D, const float *x, const float *cos, const float *sin, float *y,
              int inverse) {
     ck_row_args args = {.cols = D, .T = T, .x = x, .cos = cos, .sin = sin, .y = y, .inverse = inverse};

@@ -78,9 +78,7 @@ final class LowRankInput {
         var dropped = x
         if isTraining && dropoutRate > 0 {
             // Inverted dropout as torch.nn.Dropout: keep with probability 1 − rate, scale kept values by 1/(1 − rate).
-            let keep = 1 - dropoutRate
-            let mask = (0..<x.count).map { _ in generator.nextUniform() < keep ? 1 / keep : 0 }
-            dropped = x * Tensor(shape: x.shape, scalars: mask)
+            dropped = x * Tensor.dropoutMask(x.shape, keep: 1 - dropoutRate, generator: &generator)
         }
         let projection = Tensor.matmul(dropped, a, transposeB: true)
         cached = groupSize > 1 ? (x, projection, 1) : nil

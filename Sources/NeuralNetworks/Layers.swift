@@ -122,8 +122,6 @@ public final class Dropout: Module {
 
     public func callAsFunction(_ x: Tensor, generator: inout SeededGenerator) -> Tensor {
         guard isTraining, rate > 0 else { return x }
-        let keep = 1 - rate
-        let mask = Tensor(shape: x.shape, scalars: (0..<x.count).map { _ in generator.nextUniform() < keep ? 1 / keep : 0 })
-        return x * mask
+        return x * Tensor.dropoutMask(x.shape, keep: 1 - rate, generator: &generator)
     }
 }

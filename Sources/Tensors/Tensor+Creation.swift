@@ -35,6 +35,18 @@ extension Tensor {
         }
     }
 
+    /// Inverted dropout's mask, as torch.nn.Dropout draws it: per element in row-major order, 1/keep where the next
+    /// uniform of `generator` is below `keep`, else 0. One tight loop on a local copy of the generator (a mask is as
+    /// large as the activations it drops: a LoRA run on a real model draws hundreds of millions per step).
+    public static func dropoutMask(_ shape: Shape, keep: Float, generator: inout SeededGenerator) -> Tensor {
+        var local = generator
+        defer { generator = local }
+        let kept = 1 / keep
+        return make(shape) { out in
+            for i in 0..<shape.elementCount { out[i] = local.nextUniform() < keep ? kept : 0 }
+        }
+    }
+
     /// A tensor of the same shape filled with `value`.
     public func filled(with value: Float) -> Tensor { Tensor.full(shape, value) }
 }

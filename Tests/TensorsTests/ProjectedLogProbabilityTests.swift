@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 @testable import Tensors
 
@@ -70,6 +71,42 @@ final class ProjectedLogProbabilityTests: XCTestCase {
             XCTAssertEqual(Int(found.argmax[row]), values.indices.max { values[$0] < values[$1] }, "argmax of row \(row)")
             XCTAssertEqual(found.logitMean[row], values.reduce(0.0) { $0 + Double($1) } / 13, accuracy: 1e-5, "mean of row \(row)")
         }
+    }
+
+    /// `ck_logit_statistics` (rows in parallel) gives each row exactly the bits of the sequential double-precision
+    /// arithmetic `VocabularyStatistics` has always reported: a run's logged entropy does not change with the kernel.
+    /// Rows with ties for the largest logit (the first wins), large and small logits, and enough rows to be split.
+    func testStatisticsKernelKeepsTheSequentialBits() {
+        let rows = 300, vocabulary = 1_009
+        var generator = SeededGenerator(seed: 12)
+        var logits = (0..<(rows * vocabulary)).map { _ in (generator.nextUniform() - 0.5) * 40 }
+        for row in stride(from: 0, to: rows, by: 7) { logits[row * vocabulary + 3] = 50; logits[row * vocabulary + 900] = 50 }
+        var entropy = [Double](repeating: 0, count: rows), mean = entropy, argmax = [Int32](repeating: 0, count: rows)
+        let saved = ck_get_num_threads()
+        defer { ck_set_num_threads(saved) }
+        for threads: Int32 in [1, 2, 3] {
+            ck_set_num_threads(threads)
+            ck_logit_statistics(Int64(rows), Int64(vocabulary), logits, &entropy, &argmax, &mean)
+            for row in 0..<rows {
+                let x = logits[(row * vocabulary)..<((row + 1) * vocabulary)]
+                var largest = -Float.infinity, best = 0, sum = 0.0
+                for (v, value) in x.enumerated() {
+                    sum += Double(value)
+                    if value > largest { largest = value; best = v }
+                }
+                var normalizer = 0.0, weighted = 0.0
+                for value in x {
+                    let shifted = Double(value - largest), e = Foundation.exp(shifted)
+                    normalizer += e
+                    weighted += e * shifted
+                }
+                let expected = Foundation.log(normalizer) - weighted / normalizer
+                XCTAssertEqual(entropy[row].bitPattern, expected.bitPattern, "entropy of row \(row), \(threads) threads")
+                XCTAssertEqual(Int(argmax[row]), best, "argmax of row \(row)")
+                XCTAssertEqual(mean[row].bitPattern, (sum / Double(vocabulary)).bitPattern, "mean of row \(row)")
+            }
+        }
+        XCTAssertEqual(argmax[0], 3)
     }
 
     /// The matmul rule skips the gradient GEMM of an untracked operand (the frozen base weight of a LoRA layer).

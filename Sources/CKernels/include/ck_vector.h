@@ -66,6 +66,13 @@ double ck_cross_entropy_forward(int64_t rows, int64_t vocab, const float *logits
 void ck_cross_entropy_backward(int64_t rows, int64_t vocab, const float *logits, const int32_t *targets,
                                int32_t ignore_index, const float *lse, float scale, float *dlogits);
 
+/// Per row of logits (rows × vocab): the entropy of its softmax, computed relative to the row's largest logit in double
+/// precision (Σ e·s over Σ e with s = logit − largest widened after the float subtraction, e = exp(s), summed in vocab
+/// order), the index of its largest logit (the first of equals) and the mean of its logits (a double sum in order).
+/// Rows are split across threads; each row's arithmetic is the same whatever the split.
+void ck_logit_statistics(int64_t rows, int64_t vocab, const float *logits, double *entropy, int32_t *argmax,
+                         double *mean);
+
 // ---- Rotary position embedding (HF "rotate_half" convention) on x: (groups, T, D), D even.
 /// cos, sin: (T, D/2) tables for the positions of x. y = x·cos + rotate_half(x)·sin, i.e. for i < D/2:
 ///   y[i] = x[i] cos[i] − x[i + D/2] sin[i],  y[i + D/2] = x[i + D/2] cos[i] + x[i] sin[i].
