@@ -1,6 +1,7 @@
-// Row kernels on rows × cols matrices: softmax, log-softmax, logsumexp, LayerNorm, RMSNorm, cross-entropy, RoPE.
-// Each public function parallelises over rows; the per-row work is in a range function chosen by ISA
-// (portable here, AVX2 / AVX-512 in vector_simd_rows.h). Reductions over rows (dgamma, dbeta, the loss sum)
+// Row kernels on rows × cols matrices: softmax, log-softmax, logsumexp, LayerNorm, RMSNorm, cross-entropy, RoPE, and
+// the logits' statistics (entropy, argmax, mean). Each public function parallelises over rows; the per-row work is in
+// a range function chosen by ISA (portable here, AVX2 / AVX-512 in vector_simd_rows.h), except the statistics, whose
+// scalar double-precision arithmetic is the same on every path. Reductions over rows (dgamma, dbeta, the loss sum)
 // use shape-determined blocks so the result does not depend on the thread count.
 #include "ck_vector.h"
 #include "vector_internal.h"
