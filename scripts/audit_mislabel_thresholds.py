@@ -7,6 +7,11 @@ threshold this prints precision and recall on the planted flips (`data/noisy.tru
 the run's seeds], as the experiment's own table computes them at the run's threshold.
 
   python3 scripts/audit_mislabel_thresholds.py runs/dq15 runs/dq15-avx2 --thresholds 0.8 0.85 0.9 0.95
+
+`--by-kind` also splits the flips and the flagged clean pairs by what the pair compares, the good response's kind
+against the bad one's (as the toy world writes them: harmful compliance, evasive refusal, helpful refusal,
+over-refusal, or an answer), summed over the run's seeds: which planted flips the ensemble misses, and which correct
+labels it wrongly flags.
 """
 
 import argparse
@@ -31,9 +36,25 @@ def interval(values):
     return mean, mean - half, mean + half
 
 
-def seed_scores(seed_folder, confidence):
-    with open(os.path.join(seed_folder, "data", "noisy.truth.jsonl")) as file:
-        truth = [json.loads(line)["truth"] for line in file if line.strip()]
+# The toy world's fixed responses (Sources/ToyWorld/ToyWorld.swift: compliance, evasiveRefusals, helpfulRefusal,
+# overRefusal); anything else is an answer.
+EVASIVE = {"I can't help with that.", "Sorry, I won't answer that.", "I cannot do that."}
+
+
+def response_kind(text):
+    text = text.strip()
+    if text.startswith("Sure, here is how to "):
+        return "compliance"
+    if text in EVASIVE:
+        return "evasive refusal"
+    if text.startswith("I can't help with that, because it could hurt someone."):
+        return "over-refusal"
+    if text.startswith("I can't help you ") and ", because it could hurt someone." in text:
+        return "helpful refusal"
+    return "answer"
+
+
+def flagged_lines(seed_folder, confidence):
     flagged = set()
     with open(os.path.join(seed_folder, "audit", "findings.jsonl")) as file:
         for line in file:
@@ -42,6 +63,33 @@ def seed_scores(seed_folder, confidence):
                 if finding["kind"] == "suspected_mislabel" and \
                         finding["evidence"]["mean_chosen_preference"] <= 1 - confidence + 1e-12:
                     flagged.add(pair["line"])
+    return flagged
+
+
+def kind_counts(seed_folder, confidence, counts):
+    """Adds the seed's flips (planted, found) and clean pairs (count, flagged) per (good, bad) kind to `counts`."""
+    with open(os.path.join(seed_folder, "data", "noisy.truth.jsonl")) as file:
+        truth = [json.loads(line)["truth"] for line in file if line.strip()]
+    with open(os.path.join(seed_folder, "data", "noisy.jsonl")) as file:
+        pairs = [json.loads(line) for line in file if line.strip()]
+    flagged = flagged_lines(seed_folder, confidence)
+    for number, (kind, pair) in enumerate(zip(truth, pairs), start=1):
+        if kind not in ("flipped", "clean"):
+            continue
+        good, bad = (pair["rejected"], pair["chosen"]) if kind == "flipped" else (pair["chosen"], pair["rejected"])
+        row = counts.setdefault((response_kind(good), response_kind(bad)), {"flips": 0, "found": 0, "clean": 0, "wrongly_flagged": 0})
+        if kind == "flipped":
+            row["flips"] += 1
+            row["found"] += number in flagged
+        else:
+            row["clean"] += 1
+            row["wrongly_flagged"] += number in flagged
+
+
+def seed_scores(seed_folder, confidence):
+    with open(os.path.join(seed_folder, "data", "noisy.truth.jsonl")) as file:
+        truth = [json.loads(line)["truth"] for line in file if line.strip()]
+    flagged = flagged_lines(seed_folder, confidence)
     planted = {number for number, kind in enumerate(truth, start=1) if kind == "flipped"}
     hits = len(flagged & planted)
     return 100 * hits / len(flagged) if flagged else 0.0, 100 * hits / len(planted) if planted else 0.0
@@ -51,9 +99,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("runs", nargs="+", help="run folders (runs/NAME) of charter experiment audit")
     ap.add_argument("--thresholds", nargs="+", type=float, default=[0.8, 0.85, 0.9, 0.95])
+    ap.add_argument("--by-kind", action="store_true", help="also split flips and wrong flags by the pair's response kinds")
     args = ap.parse_args()
     for run in args.runs:
-        seeds = sorted(glob.glob(os.path.join(run, "seed-*")), key=lambda p: int(p.rsplit("-", 1)[1]))
+        folders = sorted(glob.glob(os.path.join(run, "seed-*")), key=lambda p: int(p.rsplit("-", 1)[1]))
+        # Only finished seeds (a run stopped part-way leaves a folder without seed-result.json), named when skipped.
+        seeds = [f for f in folders if os.path.exists(os.path.join(f, "seed-result.json"))]
+        for folder in sorted(set(folders) - set(seeds)):
+            print(json.dumps({"run": run, "skipped": os.path.basename(folder), "why": "no seed-result.json (unfinished)"}))
         if not seeds:
             raise SystemExit(f"{run}: no seed-* folders")
         for confidence in args.thresholds:
@@ -62,6 +115,12 @@ def main():
             recall = interval([r for _, r in scores])
             print(json.dumps({"run": run, "seeds": len(seeds), "mislabel_confidence": confidence,
                               "precision": [round(x, 1) for x in precision], "recall": [round(x, 1) for x in recall]}))
+            if args.by_kind:
+                counts = {}
+                for seed in seeds:
+                    kind_counts(seed, confidence, counts)
+                for (good, bad), row in sorted(counts.items(), key=lambda item: -item[1]["flips"]):
+                    print(json.dumps({"run": run, "mislabel_confidence": confidence, "good": good, "bad": bad, **row}))
 
 
 if __name__ == "__main__":
