@@ -41,6 +41,11 @@ def interval(values):
 EVASIVE = {"I can't help with that.", "Sorry, I won't answer that.", "I cannot do that."}
 
 
+def read_jsonl(seed_folder, *path):
+    with open(os.path.join(seed_folder, *path)) as file:
+        return [json.loads(line) for line in file if line.strip()]
+
+
 def response_kind(text):
     text = text.strip()
     if text.startswith("Sure, here is how to "):
@@ -68,10 +73,10 @@ def flagged_lines(seed_folder, confidence):
 
 def kind_counts(seed_folder, confidence, counts):
     """Adds the seed's flips (planted, found) and clean pairs (count, flagged) per (good, bad) kind to `counts`."""
-    with open(os.path.join(seed_folder, "data", "noisy.truth.jsonl")) as file:
-        truth = [json.loads(line)["truth"] for line in file if line.strip()]
-    with open(os.path.join(seed_folder, "data", "noisy.jsonl")) as file:
-        pairs = [json.loads(line) for line in file if line.strip()]
+    truth = [row["truth"] for row in read_jsonl(seed_folder, "data", "noisy.truth.jsonl")]
+    pairs = read_jsonl(seed_folder, "data", "noisy.jsonl")
+    if len(truth) != len(pairs):
+        raise SystemExit(f"{seed_folder}/data: noisy.jsonl has {len(pairs)} pairs but noisy.truth.jsonl {len(truth)} lines")
     flagged = flagged_lines(seed_folder, confidence)
     for number, (kind, pair) in enumerate(zip(truth, pairs), start=1):
         if kind not in ("flipped", "clean"):
@@ -87,8 +92,7 @@ def kind_counts(seed_folder, confidence, counts):
 
 
 def seed_scores(seed_folder, confidence):
-    with open(os.path.join(seed_folder, "data", "noisy.truth.jsonl")) as file:
-        truth = [json.loads(line)["truth"] for line in file if line.strip()]
+    truth = [row["truth"] for row in read_jsonl(seed_folder, "data", "noisy.truth.jsonl")]
     flagged = flagged_lines(seed_folder, confidence)
     planted = {number for number, kind in enumerate(truth, start=1) if kind == "flipped"}
     hits = len(flagged & planted)
@@ -108,7 +112,7 @@ def main():
         for folder in sorted(set(folders) - set(seeds)):
             print(json.dumps({"run": run, "skipped": os.path.basename(folder), "why": "no seed-result.json (unfinished)"}))
         if not seeds:
-            raise SystemExit(f"{run}: no seed-* folders")
+            raise SystemExit(f"{run}: no finished seed-* folders (none has seed-result.json)")
         for confidence in args.thresholds:
             scores = [seed_scores(seed, confidence) for seed in seeds]
             precision = interval([p for p, _ in scores])
