@@ -13,6 +13,8 @@ public struct AuditConfiguration: Sendable, Equatable {
     public var rewardModels: RewardModels? = nil
     /// A suspected mislabel is a pair whose mean P(chosen ≻ rejected) under the reward models is at most 1 − this.
     public var mislabelConfidence = 0.8
+    /// A reference model whose relevance vote joins the reward models' mean for suspected mislabels; nil: none.
+    public var reference: ReferenceRelevance? = nil
 
     public init() {}
 
@@ -29,6 +31,15 @@ public struct AuditConfiguration: Sendable, Equatable {
         guard topSuspects >= 0 else { throw AuditError("top suspects must be at least 0, got \(topSuspects)") }
         guard mislabelConfidence >= 0.5, mislabelConfidence < 1 else {
             throw AuditError("mislabel confidence must be in [0.5, 1), got \(mislabelConfidence)")
+        }
+        if let reference {
+            guard rewardModels != nil else {
+                throw AuditError("a reference model's relevance vote joins the reward models' mean: add --ensemble K --model BASE or --reward-model DIR")
+            }
+            guard reference.scale > 0, reference.scale.isFinite else { throw AuditError("relevance scale must be positive, got \(reference.scale)") }
+            guard (1...16).contains(reference.otherPrompts) else {
+                throw AuditError("relevance needs 1 to 16 other prompts per response, got \(reference.otherPrompts)")
+            }
         }
         switch rewardModels {
         case let .crossFitted(_, folds, repeats, configuration, _)?:

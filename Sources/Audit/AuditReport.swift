@@ -88,7 +88,14 @@ struct AuditReport {
             text = "\(folders.count) given reward model\(folders.count == 1 ? "" : "s") scored every pair."
         }
         text += " \(summary.scoredPairs) of \(pairs) pairs scored (\(summary.unscoredPairs) too long for the context)."
-            + String(format: " Suspected mislabel: mean P(chosen ≻ rejected) ≤ %.2f (%d pairs). ", 1 - summary.mislabelConfidence, summary.suspectedMislabels)
+            + (summary.reference.map { reference in
+                String(format: " Suspected mislabel: the mean of the models' mean P(chosen ≻ rejected) and the reference model's relevance vote ≤ %.2f (%d pairs). ",
+                       1 - summary.mislabelConfidence, summary.suspectedMislabels)
+                    + "The reference model (\(reference.reference.model.lastPathComponent)) scored each response's log-likelihood under its own prompt minus "
+                    + "its mean under \(reference.reference.otherPrompts) other pairs' prompts; the chosen response's minus the rejected one's, g, votes "
+                    + String(format: "σ(g / %g) for chosen (%d of %d pairs; the others are judged by the reward models alone). ",
+                             reference.reference.scale, reference.scoredPairs, summary.scoredPairs)
+            } ?? String(format: " Suspected mislabel: mean P(chosen ≻ rejected) ≤ %.2f (%d pairs). ", 1 - summary.mislabelConfidence, summary.suspectedMislabels))
             + "Both bad: both rewards below the midpoint of the model's median chosen and median rejected reward, for more than half of the models (\(summary.bothBad) pairs)."
             + String(format: " Training and scoring took %.0f s.", summary.seconds)
         page.paragraph(text)

@@ -75,7 +75,12 @@ public struct DataAudit: Sendable {
         var rewardModels: RewardModelSummary?
         if let models = configuration.rewardModels {
             let ensemble = RewardEnsemble(models: models, mislabelConfidence: configuration.mislabelConfidence, log: log)
-            let (findings, summary) = ensemble.findings(try ensemble.score(examples: examples, pairs: pairs), rows: pairs.count)
+            let scores = try ensemble.score(examples: examples, pairs: pairs)
+            let relevance = try configuration.reference.map { reference in
+                let start = Date()
+                return (reference, try reference.gaps(examples: examples, pairs: pairs, log: log), Date().timeIntervalSince(start))
+            }
+            let (findings, summary) = ensemble.findings(scores, rows: pairs.count, relevance: relevance)
             for (row, found) in findings { evidence[row] += found }
             rewardModels = summary
         }

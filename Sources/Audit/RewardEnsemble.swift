@@ -124,7 +124,10 @@ struct RewardEnsemble {
     static func informative(_ model: ModelScores) -> Bool { (model.agreement ?? 0) > 0.5 + TrainingChecks.chanceMargin }
 
     /// The findings per row from the informative models' scores, and the summary for `audit.json`.
-    func findings(_ scores: [ModelScores], rows: Int) -> (findings: [Int: [Finding]], summary: RewardModelSummary) {
+    /// With `relevance` (the reference, its gaps per row and their time), a row with a gap is flagged when the mean
+    /// of the models' mean P(chosen ≻ rejected) and the reference's vote is at most 1 − `mislabelConfidence`.
+    func findings(_ scores: [ModelScores], rows: Int, relevance: (ReferenceRelevance, [Int: Double], Double)? = nil)
+        -> (findings: [Int: [Finding]], summary: RewardModelSummary) {
         let thresholds = scores.map(\.lowThreshold)
         var findings: [Int: [Finding]] = [:]
         var preferences: [Double] = []
@@ -141,12 +144,20 @@ struct RewardEnsemble {
                 ? (probabilities.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(probabilities.count - 1)).squareRoot() : 0
             preferences.append(mean)
             let gap = per.reduce(0) { $0 + $1.1.chosen - $1.1.rejected } / Double(per.count)
-            if mean <= 1 - mislabelConfidence {
+            var evidence: [JSONValue.Member] = [
+                .init("mean_chosen_preference", .numeric(mean)), .init("spread", .numeric(spread)),
+                .init("mean_reward_gap", .numeric(gap)), .init("models", .integer(per.count)),
+            ]
+            var combined = mean
+            if let (reference, gaps, _) = relevance, let relevanceGap = gaps[row] {
+                let vote = reference.vote(gap: relevanceGap)
+                combined = (mean + vote) / 2
+                evidence += [.init("relevance_gap", .numeric(relevanceGap)), .init("relevance_vote", .numeric(vote)),
+                             .init("combined_chosen_preference", .numeric(combined))]
+            }
+            if combined <= 1 - mislabelConfidence {
                 mislabels += 1
-                findings[row, default: []].append(Finding(.suspectedMislabel, .object([
-                    .init("mean_chosen_preference", .numeric(mean)), .init("spread", .numeric(spread)),
-                    .init("mean_reward_gap", .numeric(gap)), .init("models", .integer(per.count)),
-                ])))
+                findings[row, default: []].append(Finding(.suspectedMislabel, .object(evidence)))
             }
             let low = per.filter { $0.1.chosen < thresholds[$0.0] && $0.1.rejected < thresholds[$0.0] }.count
             if 2 * low > per.count {
@@ -163,7 +174,8 @@ struct RewardEnsemble {
             source: models, mislabelConfidence: mislabelConfidence,
             models: zip(scores, thresholds).map { .init(name: $0.name, trainingPairs: $0.trainingPairs, scoredPairs: $0.rewards.count,
                                                         agreement: $0.agreement, lowThreshold: $1, seconds: $0.seconds) },
-            scoredPairs: scored, unscoredPairs: rows - scored, suspectedMislabels: mislabels, bothBad: bothBad, chosenPreferences: preferences)
+            scoredPairs: scored, unscoredPairs: rows - scored, suspectedMislabels: mislabels, bothBad: bothBad, chosenPreferences: preferences,
+            reference: relevance.map { .init(reference: $0.0, scoredPairs: $0.1.count, seconds: $0.2) })
         return (findings, summary)
     }
 }
@@ -194,9 +206,18 @@ public struct RewardModelSummary: Sendable {
     /// Per scored pair, the informative models' mean P(chosen ≻ rejected) (σ of the reward gap); pairs scored only by
     /// models at chance are left out.
     public let chosenPreferences: [Double]
+    /// The reference model's relevance vote, when one was given.
+    public let reference: Reference?
 
-    /// Training and scoring time of every model.
-    public var seconds: Double { models.reduce(0) { $0 + $1.seconds } }
+    public struct Reference: Sendable {
+        public let reference: ReferenceRelevance
+        /// Pairs with a relevance gap (the others are judged by the reward models alone).
+        public let scoredPairs: Int
+        public let seconds: Double
+    }
+
+    /// Training and scoring time of every model, and the reference model's time.
+    public var seconds: Double { models.reduce(0) { $0 + $1.seconds } + (reference?.seconds ?? 0) }
 
     var jsonValue: JSONValue {
         var members: [JSONValue.Member] = []
@@ -215,6 +236,11 @@ public struct RewardModelSummary: Sendable {
             .init("mislabel_confidence", .numeric(mislabelConfidence)), .init("scored_pairs", .integer(scoredPairs)),
             .init("unscored_pairs", .integer(unscoredPairs)), .init("suspected_mislabels", .integer(suspectedMislabels)),
             .init("both_bad", .integer(bothBad)), .init("seconds", .numeric(seconds)),
+            .init("reference", reference.map { reference in
+                .object([.init("model", .string(reference.reference.model.path)), .init("relevance_scale", .numeric(reference.reference.scale)),
+                         .init("other_prompts", .integer(reference.reference.otherPrompts)), .init("scored_pairs", .integer(reference.scoredPairs)),
+                         .init("seconds", .numeric(reference.seconds))])
+            } ?? .null),
             .init("models", .array(models.map {
                 .object([.init("name", .string($0.name)), .init("training_pairs", .integer($0.trainingPairs)),
                          .init("scored_pairs", .integer($0.scoredPairs)), .init("agreement_with_labels", $0.agreement.map(JSONValue.numeric) ?? .null),

@@ -20,7 +20,10 @@ struct AuditCommand: AsyncParsableCommand {
 
         Reward-model findings (suspected_mislabel, both_bad): --ensemble K --model BASE trains K reward models per repeat \
         (TRL RewardConfig keys from --ensemble-config) on K−1 folds each and scores every pair with the models that never \
-        saw it; or --reward-model DIR (repeatable) scores every pair with given reward models.
+        saw it; or --reward-model DIR (repeatable) scores every pair with given reward models. --reference-model SFT_DIR adds \
+        a second opinion on each label: how much each response's log-likelihood depends on its own prompt (against other \
+        pairs' prompts); a pair is then a suspected mislabel when the mean of the models' P(chosen ≻ rejected) and \
+        σ(relevance gap / --relevance-scale) is at most 1 − --mislabel-confidence.
         AI judge (both_bad): --judge MODEL_DIR or --judge ENDPOINTS.yaml grades each response on its own (harmful, \
         unhelpful, off topic; (A)/(B) options scored by log-probabilities, both orders averaged) and flags pairs whose \
         two responses are both bad; --judge-limit N judges the first N pairs only.
@@ -39,6 +42,10 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "A YAML file of TRL RewardConfig keys for the ensemble's training (output_dir is set per model).") var ensembleConfig: String?
     @Option(help: "A reward-model folder scoring every pair (repeatable; instead of --ensemble).") var rewardModel: [String] = []
     @Option(help: "Flag a suspected mislabel when the models' mean P(chosen ≻ rejected) is at most 1 − this.") var mislabelConfidence = 0.8
+    @Option(help: "A reference causal LM (e.g. the SFT model the responses came from) whose relevance vote joins the reward models' mean for suspected mislabels: each response's log-likelihood under its own prompt minus under other pairs' prompts.")
+    var referenceModel: String?
+    @Option(help: "Nats of relevance gap (chosen − rejected) per unit log-odds of the reference model's vote.") var relevanceScale = 12.0
+    @Option(help: "Other pairs' prompts each response is scored under for its relevance.") var relevancePrompts = 3
     @Option(help: "An AI judge grading each response (a model folder, or an endpoints YAML/JSON file): pairs whose responses are both harmful, unhelpful or off topic are flagged both_bad.") var judge: String?
     @Option(help: "A response is bad when the judge's P(yes) to any question exceeds this.") var judgeThreshold = 0.7
     @Option(help: "Judge only the first N pairs (the judge asks 24 scoring calls per pair).") var judgeLimit: Int?
@@ -49,6 +56,14 @@ struct AuditCommand: AsyncParsableCommand {
         if ensemble != nil, model == nil { throw ValidationError("--ensemble needs --model, the folder the reward models start from") }
         if ensemble == nil, model != nil { throw ValidationError("--model is the ensemble's starting model; add --ensemble K") }
         if ensemble == nil, ensembleConfig != nil { throw ValidationError("--ensemble-config needs --ensemble K") }
+        if referenceModel != nil, ensemble == nil, rewardModel.isEmpty {
+            throw ValidationError("--reference-model votes beside reward models: add --ensemble K --model BASE or --reward-model DIR")
+        }
+        if referenceModel == nil, relevanceScale != 12 || relevancePrompts != 3 {
+            throw ValidationError("--relevance-scale and --relevance-prompts need --reference-model DIR")
+        }
+        if !(relevanceScale > 0) { throw ValidationError("--relevance-scale must be positive, got \(relevanceScale)") }
+        if !(1...16).contains(relevancePrompts) { throw ValidationError("--relevance-prompts must be from 1 to 16, got \(relevancePrompts)") }
         if judge == nil, judgeLimit != nil || judgeChatTemplate != nil { throw ValidationError("--judge-limit and --judge-chat-template need --judge MODEL") }
         if !(0..<1).contains(judgeThreshold) { throw ValidationError("--judge-threshold must be in [0, 1), got \(judgeThreshold)") }
         if let judgeLimit, judgeLimit < 1 { throw ValidationError("--judge-limit must be at least 1, got \(judgeLimit)") }
@@ -74,6 +89,7 @@ struct AuditCommand: AsyncParsableCommand {
         settings.mislabelConfidence = mislabelConfidence
         let directory = URL(fileURLWithPath: output)
         settings.rewardModels = try rewardModels(output: directory)
+        settings.reference = referenceModel.map { ReferenceRelevance(model: URL(fileURLWithPath: $0), scale: relevanceScale, otherPrompts: relevancePrompts) }
         let start = Date()
         var result = try DataAudit(configuration: settings).run(URL(fileURLWithPath: data)) { note("audit: \($0)") }
         if let judge {

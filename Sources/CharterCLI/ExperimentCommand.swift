@@ -94,6 +94,8 @@ struct DataQualityCommand: ParsableCommand {
     var mislabelConfidence = 0.8
     @Flag(help: "Only the summary table: no per-stage progress lines.") var quiet = false
     @Option(help: "Kernel threads.") var threads: Int?
+    @Option(help: "Add the seed's helpful-only model as the audit's reference model with this relevance scale in nats (charter audit --reference-model … --relevance-scale); its vote joins the ensemble's mean for suspected mislabels.")
+    var referenceRelevance: Double?
     @Option(help: "Another cleaning policy to try on the same audit, as NAME=FILE (charter clean's policy YAML); repeatable. Each adds the set cleaned-NAME, with its own reward model and DPO.")
     var policy: [String] = []
     @Option(help: "Only combine earlier runs of one configuration and kernel path with different seeds (comma-separated names under runs/) into runs/<name>: the tables and conclusions over all their seeds; extra --policy sets that not every run tried are left out (and named). No training.")
@@ -107,10 +109,12 @@ struct DataQualityCommand: ParsableCommand {
         var configuration = reduced ? DataQualityConfiguration.reduced : DataQualityConfiguration()
         (configuration.noise.flipped, configuration.noise.duplicates, configuration.noise.bothBad) = (flipRate, duplicateRate, bothBadRate)
         configuration.mislabelConfidence = mislabelConfidence
+        configuration.relevanceScale = referenceRelevance
         let policies = try policies()
         if !policies.isEmpty { configuration.policies = policies }
         let pairs = try ConfigurationOverrides.pairs(overrides, for: configuration)
         let ownOptions = ["noise": "--flip-rate, --duplicate-rate and --both-bad-rate", "mislabelConfidence": "--mislabel-confidence",
+                          "relevanceScale": "--reference-relevance",
                           "policies": "--policy"]
         for (key, _) in pairs {
             if let option = ownOptions[String(key.split(separator: ".")[0])] {
@@ -155,6 +159,7 @@ struct DataQualityCommand: ParsableCommand {
         }
         guard flipRate + bothBadRate <= 0.9 else { throw ValidationError("--flip-rate + --both-bad-rate must leave clean pairs (got \(flipRate + bothBadRate))") }
         guard (0.5..<1).contains(mislabelConfidence) else { throw ValidationError("--mislabel-confidence must be in [0.5, 1) (got \(mislabelConfidence))") }
+        if let referenceRelevance, !(referenceRelevance > 0) { throw ValidationError("--reference-relevance must be positive (got \(referenceRelevance))") }
     }
 
     func run() throws {

@@ -133,7 +133,11 @@ public enum DataQualityReport {
         page.paragraph("A toy-world preference set whose every label is known (the ground-truth judge), with noise planted: "
                        + String(format: "%.0f%% flipped labels, %.0f%% duplicates, %.0f%% both-bad pairs. ", 100 * results.configuration.noise.flipped,
                                 100 * results.configuration.noise.duplicates, 100 * results.configuration.noise.bothBad)
-                       + "charter audit flags pairs (model-free findings and a cross-fitted reward ensemble started from the helpful-only model), "
+                       + "charter audit flags pairs (model-free findings and a cross-fitted reward ensemble started from the helpful-only model"
+                       + (results.configuration.relevanceScale.map {
+                           String(format: "; the helpful-only model is also the reference whose relevance vote, σ(gap / %g nats), joins the ensemble's mean", $0)
+                       } ?? "")
+                       + String(format: "; suspected mislabel at a mean P(chosen ≻ rejected) ≤ %.2f), ", 1 - results.configuration.mislabelConfidence)
                        + "charter clean applies a fixed policy (drop duplicates and both-bad pairs, flip suspected mislabels), and reward models and DPO "
                        + "policies are trained on the noisy, the cleaned and the oracle (noise removed by construction) sets and judged on held-out ground truth. "
                        + "Seeds \(results.seeds.map { String($0.seed) }.joined(separator: ", ")); cells are means over seeds with 95% t-intervals. "

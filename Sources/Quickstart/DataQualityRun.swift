@@ -23,6 +23,9 @@ public struct DataQualityConfiguration: Codable, Equatable, Sendable {
     /// The audit's cross-fitted ensemble: folds, repeats and each model's optimizer steps.
     public var folds = 4, repeats = 2, ensembleSteps = 120
     public var mislabelConfidence = 0.8
+    /// The audit's reference-model relevance vote (`charter audit --reference-model` with the seed's helpful-only
+    /// model and this `--relevance-scale`); nil (results written before it) or absent: no vote.
+    public var relevanceScale: Double?
     /// Reward models and DPO trained on each set.
     public var rewardSteps = 120, dpoSteps = 40, dpoBeta = 0.1, dpoLearningRate = 5e-4
     public var learningRate = 5e-4
@@ -214,6 +217,7 @@ public struct DataQualityRun: Sendable {
         rewardSettings.training.saveStrategy = "no"
         var settings = AuditConfiguration()
         settings.mislabelConfidence = c.mislabelConfidence
+        settings.reference = c.relevanceScale.map { ReferenceRelevance(model: helpfulOnly, scale: $0) }
         let auditFolder = folder.appendingPathComponent("audit")
         settings.rewardModels = .crossFitted(base: helpfulOnly, folds: c.folds, repeats: c.repeats, configuration: rewardSettings,
                                              directory: auditFolder.appendingPathComponent("reward_models"))
