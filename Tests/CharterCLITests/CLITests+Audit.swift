@@ -111,6 +111,21 @@ extension CLITests {
         XCTAssertEqual(models?["folds"] as? Int, 2)
         XCTAssertEqual(models?["max_steps"] as? Int, 3)
         XCTAssertEqual(models?["scored_pairs"] as? Int, 12)
+        XCTAssertTrue(models?["reference"] is NSNull, "no reference model given")
+
+        // The same ensemble with the base model as reference: every pair gets a relevance gap, recorded in audit.json.
+        let withReference = folder.appendingPathComponent("reference-audit").path
+        let (referenceStatus, _, referenceErrors) = try charter(["audit", data, "--ensemble", "2", "--model", base.path, "--ensemble-config", config,
+                                                                 "--reference-model", base.path, "--relevance-prompts", "2", "--output", withReference])
+        XCTAssertEqual(referenceStatus, 0, referenceErrors)
+        XCTAssertTrue(referenceErrors.contains("reference model: relevance of 12 of 12 pairs, 2 other prompts each"), referenceErrors)
+        let referenceDocument = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(withReference)/audit.json"))) as? [String: Any]
+        let reference = (referenceDocument?["reward_models"] as? [String: Any])?["reference"] as? [String: Any]
+        XCTAssertEqual(reference?["scored_pairs"] as? Int, 12)
+        XCTAssertEqual(reference?["other_prompts"] as? Int, 2)
+        let (lonelyStatus, _, lonelyErrors) = try charter(["audit", data, "--reference-model", base.path, "--output", withReference])
+        XCTAssertNotEqual(lonelyStatus, 0)
+        XCTAssertTrue(lonelyErrors.contains("--reference-model votes beside reward models"), lonelyErrors)
 
         let (badStatus, _, badErrors) = try charter(["audit", data, "--model", base.path, "--output", audit])
         XCTAssertNotEqual(badStatus, 0)
