@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Flip detection of `charter experiment audit` at stricter mislabel thresholds, from a finished run's files.
 
-A pair is a suspected mislabel at confidence c when the ensemble's mean P(chosen > rejected) is at most 1 - c, so
+A pair is a suspected mislabel at confidence c when the ensemble's mean P(chosen > rejected) (with a reference model,
+the mean of that and the reference's relevance vote: the evidence's `combined_chosen_preference`) is at most 1 - c, so
 the pairs flagged at a stricter c are a subset of those the run flagged and nothing has to be retrained. For each
 threshold this prints precision and recall on the planted flips (`data/noisy.truth.jsonl`), mean [95% t-interval over
 the run's seeds], as the experiment's own table computes them at the run's threshold.
@@ -65,8 +66,10 @@ def flagged_lines(seed_folder, confidence):
         for line in file:
             pair = json.loads(line)
             for finding in pair["findings"]:
-                if finding["kind"] == "suspected_mislabel" and \
-                        finding["evidence"]["mean_chosen_preference"] <= 1 - confidence + 1e-12:
+                # With a reference model (`--reference-model`) the flag is on the mean of the ensemble and the vote.
+                evidence = finding["evidence"] if finding["kind"] == "suspected_mislabel" else None
+                if evidence is not None and \
+                        evidence.get("combined_chosen_preference", evidence["mean_chosen_preference"]) <= 1 - confidence + 1e-12:
                     flagged.add(pair["line"])
     return flagged
 

@@ -88,6 +88,9 @@ def score_seed(seed):
         mean = sum(probabilities[i]) / len(probabilities[i]) if probabilities[i] else None
         rows.append({"line": i + 1, "truth": truth[i], "ensemble": mean, "gap": relevance(p["chosen"]) - relevance(p["rejected"]),
                      "flagged_by_run": (i + 1) in flagged})
+    if ensemble.get("reference"):
+        # The run flagged on the joint rule with its own draw of other prompts; the ensemble alone cannot be checked.
+        return rows
     threshold = 1 - ensemble["mislabel_confidence"]
     mismatches = [r["line"] for r in rows if r["ensemble"] is not None and (r["ensemble"] <= threshold + 1e-12) != r["flagged_by_run"]]
     if mismatches:
@@ -129,7 +132,7 @@ def main():
             with open(cached, "w") as out:
                 out.writelines(json.dumps(r) + "\n" for r in rows)
         seeds.append(rows)
-    print(f"{len(seeds)} seeds; the ensemble's flags reproduced on every seed")
+    print(f"{len(seeds)} seeds; the ensemble's flags reproduced on every seed whose run had no reference model")
     print(f"  ensemble alone, P <= 0.15:            {evaluate(seeds, lambda r: r['ensemble'] <= 0.15)}")
     for scale in (3, 5, 8, 12):
         for threshold in (0.20, 0.25, 0.30, 0.33, 0.36, 0.40):
