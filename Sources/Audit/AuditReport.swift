@@ -91,7 +91,7 @@ struct AuditReport {
             + (summary.reference.map { reference in
                 String(format: " Suspected mislabel: the mean of the models' mean P(chosen ≻ rejected) and the reference model's relevance vote ≤ %.2f (%d pairs). ",
                        1 - summary.mislabelConfidence, summary.suspectedMislabels)
-                    + "The reference model (\(reference.reference.model.lastPathComponent)) scored each response's log-likelihood under its own prompt minus "
+                    + "The reference model (\(reference.reference.model.path)) scored each response's log-likelihood under its own prompt minus "
                     + "its mean under \(reference.reference.otherPrompts) other pairs' prompts; the chosen response's minus the rejected one's, g, votes "
                     + String(format: "σ(g / %g) for chosen (%d of %d pairs; the others are judged by the reward models alone). ",
                              reference.reference.scale, reference.scoredPairs, summary.scoredPairs)

@@ -123,6 +123,8 @@ extension CLITests {
         let reference = (referenceDocument?["reward_models"] as? [String: Any])?["reference"] as? [String: Any]
         XCTAssertEqual(reference?["scored_pairs"] as? Int, 12)
         XCTAssertEqual(reference?["other_prompts"] as? Int, 2)
+        let referenceReport = try String(contentsOfFile: "\(withReference)/report.html", encoding: .utf8)
+        XCTAssertTrue(referenceReport.contains("The reference model (\(base.path)) scored each response"), "the report names the reference model")
         let (lonelyStatus, _, lonelyErrors) = try charter(["audit", data, "--reference-model", base.path, "--output", withReference])
         XCTAssertNotEqual(lonelyStatus, 0)
         XCTAssertTrue(lonelyErrors.contains("--reference-model votes beside reward models"), lonelyErrors)
