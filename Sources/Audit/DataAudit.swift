@@ -76,11 +76,8 @@ public struct DataAudit: Sendable {
         if let models = configuration.rewardModels {
             let ensemble = RewardEnsemble(models: models, mislabelConfidence: configuration.mislabelConfidence, log: log)
             let scores = try ensemble.score(examples: examples, pairs: pairs)
-            let relevance = try configuration.reference.map { reference in
-                let start = Date()
-                return (reference, try reference.gaps(examples: examples, pairs: pairs, log: log), Date().timeIntervalSince(start))
-            }
-            let (findings, summary) = ensemble.findings(scores, rows: pairs.count, relevance: relevance)
+            let votes = try configuration.reference.map { try $0.votes(examples: examples, pairs: pairs, log: log) }
+            let (findings, summary) = ensemble.findings(scores, rows: pairs.count, relevance: votes)
             for (row, found) in findings { evidence[row] += found }
             rewardModels = summary
         }

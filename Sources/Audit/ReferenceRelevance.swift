@@ -31,6 +31,23 @@ public struct ReferenceRelevance: Sendable, Equatable {
     /// The vote for a gap: σ(gap / scale).
     func vote(gap: Double) -> Double { 1 / (1 + exp(-gap / scale)) }
 
+    /// The reference's gaps over one file, and the time they took.
+    public struct Votes: Sendable {
+        public let reference: ReferenceRelevance
+        /// Row → relevance(chosen) − relevance(rejected).
+        let gaps: [Int: Double]
+        public let seconds: Double
+        /// Pairs with a gap (the others are judged by the reward models alone).
+        public var scoredPairs: Int { gaps.count }
+    }
+
+    /// Scores every pair it can (``gaps(examples:pairs:log:)``) and times it.
+    func votes(examples: [Example], pairs: [AuditPair], log: (String) -> Void) throws -> Votes {
+        let start = Date()
+        let gaps = try gaps(examples: examples, pairs: pairs, log: log)
+        return Votes(reference: self, gaps: gaps, seconds: Date().timeIntervalSince(start))
+    }
+
     /// Relevance gaps per row (rows whose texts cannot be scored — longer than the model's context, mixed standard
     /// and conversational texts, or a file with a single prompt — are absent).
     /// - Throws: model-loading errors naming the folder; a conversational pair without a usable chat template.

@@ -124,9 +124,9 @@ struct RewardEnsemble {
     static func informative(_ model: ModelScores) -> Bool { (model.agreement ?? 0) > 0.5 + TrainingChecks.chanceMargin }
 
     /// The findings per row from the informative models' scores, and the summary for `audit.json`.
-    /// With `relevance` (the reference, its gaps per row and their time), a row with a gap is flagged when the mean
-    /// of the models' mean P(chosen ≻ rejected) and the reference's vote is at most 1 − `mislabelConfidence`.
-    func findings(_ scores: [ModelScores], rows: Int, relevance: (ReferenceRelevance, [Int: Double], Double)? = nil)
+    /// With `relevance` (a reference model's gaps), a row with a gap is flagged when the mean of the models' mean
+    /// P(chosen ≻ rejected) and the reference's vote is at most 1 − `mislabelConfidence`.
+    func findings(_ scores: [ModelScores], rows: Int, relevance: ReferenceRelevance.Votes? = nil)
         -> (findings: [Int: [Finding]], summary: RewardModelSummary) {
         let thresholds = scores.map(\.lowThreshold)
         var findings: [Int: [Finding]] = [:]
@@ -149,8 +149,8 @@ struct RewardEnsemble {
                 .init("mean_reward_gap", .numeric(gap)), .init("models", .integer(per.count)),
             ]
             var combined = mean
-            if let (reference, gaps, _) = relevance, let relevanceGap = gaps[row] {
-                let vote = reference.vote(gap: relevanceGap)
+            if let relevance, let relevanceGap = relevance.gaps[row] {
+                let vote = relevance.reference.vote(gap: relevanceGap)
                 combined = (mean + vote) / 2
                 evidence += [.init("relevance_gap", .numeric(relevanceGap)), .init("relevance_vote", .numeric(vote)),
                              .init("combined_chosen_preference", .numeric(combined))]
@@ -175,7 +175,7 @@ struct RewardEnsemble {
             models: zip(scores, thresholds).map { .init(name: $0.name, trainingPairs: $0.trainingPairs, scoredPairs: $0.rewards.count,
                                                         agreement: $0.agreement, lowThreshold: $1, seconds: $0.seconds) },
             scoredPairs: scored, unscoredPairs: rows - scored, suspectedMislabels: mislabels, bothBad: bothBad, chosenPreferences: preferences,
-            reference: relevance.map { .init(reference: $0.0, scoredPairs: $0.1.count, seconds: $0.2) })
+            reference: relevance)
         return (findings, summary)
     }
 }
@@ -206,15 +206,8 @@ public struct RewardModelSummary: Sendable {
     /// Per scored pair, the informative models' mean P(chosen ≻ rejected) (σ of the reward gap); pairs scored only by
     /// models at chance are left out.
     public let chosenPreferences: [Double]
-    /// The reference model's relevance vote, when one was given.
-    public let reference: Reference?
-
-    public struct Reference: Sendable {
-        public let reference: ReferenceRelevance
-        /// Pairs with a relevance gap (the others are judged by the reward models alone).
-        public let scoredPairs: Int
-        public let seconds: Double
-    }
+    /// The reference model's relevance votes, when one was given.
+    public let reference: ReferenceRelevance.Votes?
 
     /// Training and scoring time of every model, and the reference model's time.
     public var seconds: Double { models.reduce(0) { $0 + $1.seconds } + (reference?.seconds ?? 0) }

@@ -61,7 +61,7 @@ final class ReferenceRelevanceTests: XCTestCase {
         // Row 9's chosen response fits its prompt far worse (gap −24 nats: vote σ(−2) ≈ 0.12, joint ≈ 0.19 ≤ 0.2);
         // row 8's chosen fits better (gap +12: vote ≈ 0.73, joint ≈ 0.37), which clears it.
         let reference = ReferenceRelevance(model: URL(fileURLWithPath: "/unused"), scale: 12)
-        let (findings, summary) = ensemble.findings(scores, rows: 10, relevance: (reference, [8: 12, 9: -24], 1.5))
+        let (findings, summary) = ensemble.findings(scores, rows: 10, relevance: .init(reference: reference, gaps: [8: 12, 9: -24], seconds: 1.5))
         XCTAssertEqual(Set(findings.filter { $0.value.contains { $0.kind == .suspectedMislabel } }.keys), [9])
         XCTAssertEqual(summary.suspectedMislabels, 1)
         XCTAssertEqual(summary.reference?.scoredPairs, 2)
