@@ -394,10 +394,29 @@ static void *ck_q8_rows_make(const ck_q8_activation *activations, int64_t M, int
     return memory;
 }
 
-// From this many input rows on (a prefill), the weights are decoded a slab of rows at a time and multiplied by the
-// float32 GEMM, as ggml's BLAS backend does for batches: the decoding is paid once per slab for all M rows, and the
-// blocked GEMM runs far faster than M separate dot products per weight row. Not tuned beyond "decode stays integer".
-enum { CK_Q_GEMM_ROWS = 16, CK_Q_SLAB_ELEMENTS = 256 * 1024, CK_Q_QUANTIZE_ON_CALLER = 32 * 1024 };
+// From ck_q_gemm_rows(type) input rows on (a prefill), the weights are decoded a slab of rows at a time and multiplied
+// by the float32 GEMM, as ggml's BLAS backend does for batches: the decoding is paid once per slab for all M rows.
+// Below it the multi-row integer kernels (8 input rows per decoded weight row) are faster. Timed on the 2-core Zen 4
+// (2026-12-08; N 1536, K 768, best of 5 runs of each route, 1 thread on the AVX-512 and AVX2 paths, 2 threads at
+// 16-64 rows for some types): the integer route of Q8_0 was 1.1–3.0× faster at 16–48 rows and slower on AVX2 at 64;
+// Q4_0's and Q4_1's 1.2–2.6× at 16–32, level at 40–48; F16's, Q5_0's, Q5_1's, Q4_K's and Q5_K's 1.0–1.9× at 16, level
+// or slower on one path at 24; BF16's and (on AVX2) Q6_K's no faster at 16. Each threshold keeps the integer route
+// only at row counts where it was at least level on both paths.
+enum { CK_Q_SLAB_ELEMENTS = 256 * 1024, CK_Q_QUANTIZE_ON_CALLER = 32 * 1024 };
+
+int64_t ck_q_gemm_rows(int type) {
+    switch (type) {
+    case CK_QTYPE_Q8_0: return 48;
+    case CK_QTYPE_Q4_0:
+    case CK_QTYPE_Q4_1: return 40;
+    case CK_QTYPE_F16:
+    case CK_QTYPE_Q5_0:
+    case CK_QTYPE_Q5_1:
+    case CK_QTYPE_Q4_K:
+    case CK_QTYPE_Q5_K: return 24;
+    default: return 16;
+    }
+}
 
 typedef struct {
     int type;
@@ -435,7 +454,7 @@ int ck_qgemm(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t 
              int64_t ldy) {
     if (!ck_q_valid(type, N, K) || !ck_q_format_of(type)->multiplied || M < 0) return -1;
     if (M == 0 || N == 0) return 0;
-    if (M >= CK_Q_GEMM_ROWS)
+    if (M >= ck_q_gemm_rows(type))
         return ck_qgemm_dequantized(type, M, N, K, x, ldx, w, K / ck_q_block_size(type) * ck_q_block_bytes(type), y, ldy);
     ck_qgemm_job job = {
         .kernels = ck_quant_entry_for(ck_quant_active(), type), .floatActivations = ck_q_float_activations(type), .M = M, .N = N, .K = K, .x = x, .ldx = ldx, .w = w,

@@ -23,7 +23,7 @@ struct GEMMBenchmark: ParsableCommand {
     @Flag(help: "bf16 operands, fp32 accumulation (ck_sgemm_bf16): VDPBF16PS on AVX512-BF16, else operands rounded for the float kernels.")
     var bf16 = false
 
-    @Option(help: "Weights in a ggml block format (f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k): C = A·Bᵀ with B n×k in that format, multiplied by the quantized kernels (ck_qgemm: below 16 rows of A the decode kernels, from 16 the decode-then-GEMM path).")
+    @Option(help: "Weights in a ggml block format (f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k): C = A·Bᵀ with B n×k in that format, multiplied by the quantized kernels (ck_qgemm: below 16–48 rows of A by type the decode kernels, from there the decode-then-GEMM path; ck_q_gemm_rows).")
     var quantized: String?
 
     @Flag(help: "C = A·Bᵀ with B stored n×k, as a linear layer multiplies its weights (float32 only; a decode batch is m rows).")

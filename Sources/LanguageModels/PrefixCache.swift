@@ -21,9 +21,9 @@ public final class PrefixCache: @unchecked Sendable {
     /// query rows as dot products; both round differently from the packed products a whole prefill uses
     /// (`skinny` in CKernels/gemm.c, `CK_ATTENTION_MIN_ROWS_FOR_TRANSPOSE` in attention.c). Feeding at least 10
     /// tokens (9 rows of logits when scoring) keeps the cached path on the same kernels for float weights. Quantized
-    /// weights multiply fewer than 16 rows with int8-quantized activations and more through the float GEMM
-    /// (`CK_Q_GEMM_ROWS` in quant.c), so with them a cached request that feeds 10–15 tokens rounds differently from a
-    /// whole prefill: equal within quantization rounding, not bit for bit.
+    /// weights multiply fewer than 16–48 rows (by type: `ck_q_gemm_rows` in quant.c) with int8-quantized activations and
+    /// more through the float GEMM, so with them a cached request that feeds fewer tokens than that while the whole
+    /// prompt has more rounds differently from a whole prefill: equal within quantization rounding, not bit for bit.
     public static let minimumFedTokens = 10
     /// The default budget: 512 MiB holds ~11,600 positions of SmolLM2-135M (46 KB each) or ~4,000 of Qwen2-0.5B.
     public static let defaultByteBudget = 512 << 20

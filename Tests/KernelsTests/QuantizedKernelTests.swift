@@ -247,10 +247,11 @@ final class QuantizedKernelTests: XCTestCase {
         }
     }
 
-    /// From 16 input rows on (prefill) the product is the float32 GEMM of the decoded weights and the unquantized input.
+    /// From ck_q_gemm_rows input rows on (prefill; 16–48 by type) the product is the float32 GEMM of the decoded
+    /// weights and the unquantized input.
     func testPrefillSizedInputsMultiplyTheDecodedWeightsInFloat() {
         for format in Self.formats {
-            let p = Self.problem(type: format.type, M: 40, N: 21, K: Self.width(3, format.type), seed: 31 + UInt64(format.type))
+            let p = Self.problem(type: format.type, M: Int(ck_q_gemm_rows(format.type)), N: 21, K: Self.width(3, format.type), seed: 31 + UInt64(format.type))
             Self.forEachVariant { variant in
                 let y = Self.run(p)
                 for m in 0..<p.M {
@@ -350,7 +351,8 @@ final class QuantizedKernelTests: XCTestCase {
         }
     }
 
-    /// Several input rows (2...15, the decode of a batch) go through the multi-row kernels, which decode each weight
+    /// Several input rows (2 up to ck_q_gemm_rows − 1: 15–47 by type; the decode of a batch, a short prompt) go through
+    /// the multi-row kernels, which decode each weight
     /// block (F16, BF16: each group of weights) once for up to eight rows; every output must carry the bits of the
     /// one-row kernel (ck_qgemm with M = 1), so a batch generates exactly what its sequences generate alone. K covers
     /// one block (no pair), odd and even block counts, a K that is not a multiple of 64, and for F16 and BF16 one that
@@ -358,7 +360,7 @@ final class QuantizedKernelTests: XCTestCase {
     func testSeveralInputRowsGiveTheBitsOfOneRowAtATime() {
         for format in Self.formats {
             for K in [1, 3, 6, 7].map({ Self.width($0, format.type) }) + (Self.hasFloatActivations(format.type) ? [250] : []) {
-                let p = Self.problem(type: format.type, M: 15, N: 11, K: K, seed: 211 + UInt64(K) + UInt64(format.type))
+                let p = Self.problem(type: format.type, M: Int(ck_q_gemm_rows(format.type)) - 1, N: 11, K: K, seed: 211 + UInt64(K) + UInt64(format.type))
                 Self.forEachVariant { variant in
                     var single = [Float](repeating: .nan, count: p.M * p.N)
                     p.weights.withUnsafeBytes { w in

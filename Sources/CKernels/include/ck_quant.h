@@ -64,16 +64,21 @@ void ck_q_quantize_activations(const float *x, int64_t count, ck_q8_activation *
 /// dmin·min_j·s_x; an activation block spans two Q6_K sub-blocks of 16: d·d_x·(scale_lo·Σ_lo (q − 32)·q_x +
 /// scale_hi·Σ_hi (q − 32)·q_x), an exact integer per block); F16 and BF16 multiply x as float32 against the widened
 /// weights.
-/// From 16 rows of x on (prefill) the product is instead the float32 GEMM (ck_sgemm) on W decoded a slab of rows at a
-/// time, with x unquantized, as ggml's BLAS backend multiplies batches.
-/// Below 16 rows (a batch's decoding step) each weight row meets up to 8 rows of x at once, its blocks decoded once
-/// for all of them; each y element is still the one-row product's sequence of operations, so a row's result does not
-/// depend on M.
+/// From ck_q_gemm_rows(type) rows of x on (prefill) the product is instead the float32 GEMM (ck_sgemm) on W decoded a
+/// slab of rows at a time, with x unquantized, as ggml's BLAS backend multiplies batches.
+/// Below that (a batch's decoding step, a short prompt) each weight row meets up to 8 rows of x at once, its blocks
+/// decoded once for all of them; each y element is still the one-row product's sequence of operations, so a row's
+/// result does not depend on M.
 /// Multithreaded over the rows of W (ck_get_num_threads()); each y element is one fixed sequence of operations, so
 /// the bits depend on the path, not on the thread count. Returns 0, or -1 for an unknown type, a type it does not
 /// multiply (F32) or a K that is not a multiple of the block size (nothing is written then).
 int ck_qgemm(int type, int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const void *w, float *y,
              int64_t ldy);
+
+/// The number of rows of x from which ck_qgemm multiplies `type` weights through the float32 GEMM: 48 for Q8_0, 40 for
+/// Q4_0 and Q4_1, 24 for F16, Q5_0, Q5_1, Q4_K and Q5_K, 16 for BF16, Q6_K and unknown types (the measured crossovers of
+/// the two routes; quant.c).
+int64_t ck_q_gemm_rows(int type);
 
 /// The quantized kernels' variant on the active path: "avx512_vnni", "avx512", "avx2" or "portable" (arm64 runs
 /// the portable code; the AVX-512 variants need AVX-512BW, and fall back to AVX2 without it).
