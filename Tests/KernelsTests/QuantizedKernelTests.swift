@@ -352,8 +352,8 @@ final class QuantizedKernelTests: XCTestCase {
     }
 
     /// Several input rows (2 up to ck_q_gemm_rows − 1: 15–47 by type; the decode of a batch, a short prompt) go through
-    /// the multi-row kernels, which decode each weight
-    /// block (F16, BF16: each group of weights) once for up to eight rows; every output must carry the bits of the
+    /// the multi-row kernels, which decode each weight block (F16, BF16: each group of weights) once for up to eight
+    /// rows; every output must carry the bits of the
     /// one-row kernel (ck_qgemm with M = 1), so a batch generates exactly what its sequences generate alone. K covers
     /// one block (no pair), odd and even block counts, a K that is not a multiple of 64, and for F16 and BF16 one that
     /// leaves the vector loops a scalar tail.
