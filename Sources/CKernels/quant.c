@@ -8,27 +8,29 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-// Every format these kernels know: its block, whether ck_q_quantize writes it, and whether ck_qgemm multiplies it
-// (else ck_q_dequantize only widens it, as GGUF files' F32 tensors are at load).
+// Every format these kernels know: its block, whether ck_q_quantize writes it, whether ck_qgemm multiplies it (else
+// ck_q_dequantize only widens it, as GGUF files' F32 tensors are at load), and from how many input rows ck_qgemm
+// multiplies it through the float32 GEMM instead of the integer kernels (ck_q_gemm_rows; measured below).
 typedef struct {
     int type;
     int64_t size, bytes;
     int quantizer;
     int multiplied;
+    int64_t gemmRows;
 } ck_q_format;
 
 static const ck_q_format ck_q_formats[] = {
-    {CK_QTYPE_F16, 1, 2, 1, 1},
-    {CK_QTYPE_BF16, 1, 2, 1, 1},
-    {CK_QTYPE_Q8_0, 32, sizeof(ck_block_q8_0), 1, 1},
-    {CK_QTYPE_Q4_0, 32, sizeof(ck_block_q4_0), 1, 1},
-    {CK_QTYPE_Q4_1, 32, sizeof(ck_block_q4_1), 1, 1},
-    {CK_QTYPE_Q4_K, 256, sizeof(ck_block_q4_K), 0, 1},
-    {CK_QTYPE_Q5_K, 256, sizeof(ck_block_q5_K), 0, 1},
-    {CK_QTYPE_Q6_K, 256, sizeof(ck_block_q6_K), 0, 1},
-    {CK_QTYPE_F32, 1, 4, 0, 0},
-    {CK_QTYPE_Q5_0, 32, sizeof(ck_block_q5_0), 1, 1},
-    {CK_QTYPE_Q5_1, 32, sizeof(ck_block_q5_1), 1, 1},
+    {CK_QTYPE_F16, 1, 2, 1, 1, 24},
+    {CK_QTYPE_BF16, 1, 2, 1, 1, 16},
+    {CK_QTYPE_Q8_0, 32, sizeof(ck_block_q8_0), 1, 1, 48},
+    {CK_QTYPE_Q4_0, 32, sizeof(ck_block_q4_0), 1, 1, 40},
+    {CK_QTYPE_Q4_1, 32, sizeof(ck_block_q4_1), 1, 1, 40},
+    {CK_QTYPE_Q4_K, 256, sizeof(ck_block_q4_K), 0, 1, 24},
+    {CK_QTYPE_Q5_K, 256, sizeof(ck_block_q5_K), 0, 1, 24},
+    {CK_QTYPE_Q6_K, 256, sizeof(ck_block_q6_K), 0, 1, 16},
+    {CK_QTYPE_F32, 1, 4, 0, 0, 16},
+    {CK_QTYPE_Q5_0, 32, sizeof(ck_block_q5_0), 1, 1, 24},
+    {CK_QTYPE_Q5_1, 32, sizeof(ck_block_q5_1), 1, 1, 24},
 };
 
 static const ck_q_format *ck_q_format_of(int type) {
@@ -394,9 +396,9 @@ static void *ck_q8_rows_make(const ck_q8_activation *activations, int64_t M, int
     return memory;
 }
 
-// From ck_q_gemm_rows(type) input rows on (a prefill), the weights are decoded a slab of rows at a time and multiplied
-// by the float32 GEMM, as ggml's BLAS backend does for batches: the decoding is paid once per slab for all M rows.
-// Below it the multi-row integer kernels (8 input rows per decoded weight row) are faster. Timed on the 2-core Zen 4
+// From ck_q_gemm_rows(type) input rows on (a prefill; the formats table's last column), the weights are decoded a
+// slab of rows at a time and multiplied by the float32 GEMM, as ggml's BLAS backend does for batches: the decoding
+// is paid once per slab for all M rows. Below it the multi-row integer kernels (8 input rows per decoded weight row) are faster. Timed on the 2-core Zen 4
 // (2026-12-08; N 1536, K 768, best of 5 runs of each route, 1 thread on the AVX-512 and AVX2 paths, 2 threads at
 // 16-64 rows for some types): the integer route of Q8_0 was 1.1–3.0× faster at 16–48 rows and slower on AVX2 at 64;
 // Q4_0's and Q4_1's 1.2–2.6× at 16–32, level at 40–48; F16's, Q5_0's, Q5_1's, Q4_K's and Q5_K's 1.0–1.9× at 16, level
@@ -404,19 +406,7 @@ static void *ck_q8_rows_make(const ck_q8_activation *activations, int64_t M, int
 // only at row counts where it was at least level on both paths.
 enum { CK_Q_SLAB_ELEMENTS = 256 * 1024, CK_Q_QUANTIZE_ON_CALLER = 32 * 1024 };
 
-int64_t ck_q_gemm_rows(int type) {
-    switch (type) {
-    case CK_QTYPE_Q8_0: return 48;
-    case CK_QTYPE_Q4_0:
-    case CK_QTYPE_Q4_1: return 40;
-    case CK_QTYPE_F16:
-    case CK_QTYPE_Q5_0:
-    case CK_QTYPE_Q5_1:
-    case CK_QTYPE_Q4_K:
-    case CK_QTYPE_Q5_K: return 24;
-    default: return 16;
-    }
-}
+int64_t ck_q_gemm_rows(int type) { return ck_q_format_of(type) ? ck_q_format_of(type)->gemmRows : 16; }
 
 typedef struct {
     int type;
